@@ -1,0 +1,154 @@
+// Package formats defines what every log parser produces: normalized
+// request events, one per logged request, each remembering the file and
+// line it came from.
+//
+// A log format is a [Format]: a name, a sniffer that recognises the format
+// from a file's first lines, and a constructor for a [Parser] that turns
+// lines into events. Each format lives in its own package below this one
+// (formats/redismonitor, ...); they know nothing of each other, of the
+// store or of the specs.
+//
+// Parsers never drop a line silently. Each line is exactly one of: an
+// event, a rejected line (a [*ParseError] naming file:line and why), or a
+// counted non-event (such as redis-cli's leading "OK").
+package formats
+
+import (
+	"errors"
+	"fmt"
+)
+
+// An Event is one request to a black box, normalized from any log format.
+type Event struct {
+	ID     int64  // position in the store; the order of a black box's trace
+	Source string // the path as given to ingest ("monitor.log", "-" for stdin)
+	Line   int    // 1-based line in Source
+	Offset int64  // byte offset of the line in the (decompressed) source
+	Time   int64  // Unix time in nanoseconds; 0 when the log has none
+	System string // the black box the request was sent to: "redis", ...
+	NS     string // namespace inside the box (Redis database number)
+	Client string // who sent it: "127.0.0.1:50012", "lua", "unix:/tmp/r.sock"
+	Op     string // the operation, normalized ("SET", "GET")
+	Args   [][]byte
+	Reply  []byte // the logged reply; nil when the log has none
+	Raw    []byte // the line as it appeared in the log
+}
+
+// HasReply reports whether the log recorded the request's reply.
+func (e *Event) HasReply() bool { return e.Reply != nil }
+
+// Where returns "file:line".
+func (e *Event) Where() string { return fmt.Sprintf("%s:%d", e.Source, e.Line) }
+
+// A Result is what a parser made of one line.
+type Result int
+
+const (
+	// IsEvent means the line is a request; the event was filled in.
+	IsEvent Result = iota
+	// IsSkipped means the line is a known non-event (a banner, a blank
+	// line) and is counted, not stored as an event.
+	IsSkipped
+)
+
+// A Parser turns the lines of one source into events. Parse is called once
+// per line, in order, with the line's bytes (without the line terminator).
+// It returns IsEvent and fills ev, IsSkipped, or an error for a line that
+// cannot be read; the error should be a *ParseError without Source and
+// Line (the caller fills them in) or will be wrapped as one. The line
+// slice is only valid during the call; ev must not keep it.
+type Parser interface {
+	Parse(line []byte, ev *Event) (Result, error)
+}
+
+// A Format is a log format wat can ingest.
+type Format struct {
+	Name string // "redis-monitor"
+	// System is the black box the format's events go to, "" when each
+	// line says.
+	System string
+	Doc    string // one line: what produces this log
+	URL    string // the format's reference
+	// Sniff reports whether the first lines of a file look like this
+	// format, with a confidence from 0 (no) to 100 (certainly).
+	Sniff func(lines [][]byte) int
+	// NewParser returns a parser for one source.
+	NewParser func() Parser
+	// Samples are real lines of the format; each must sniff and parse.
+	Samples []string
+}
+
+// ErrUnknownFormat is returned by Detect when no format recognises a file.
+var ErrUnknownFormat = errors.New("unknown log format")
+
+// Detect returns the format that recognises the given first lines with the
+// highest confidence; ties go to the format listed first.
+func Detect(lines [][]byte, fs []*Format) (*Format, error) {
+	var best *Format
+	bestScore := 0
+	for _, f := range fs {
+		if s := f.Sniff(lines); s > bestScore {
+			best, bestScore = f, s
+		}
+	}
+	if best == nil {
+		return nil, ErrUnknownFormat
+	}
+	return best, nil
+}
+
+// Lookup returns the format with the given name.
+func Lookup(name string, fs []*Format) (*Format, error) {
+	for _, f := range fs {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownFormat, name)
+}
+
+// A ParseError is a line that could not be read as the format.
+type ParseError struct {
+	Source string
+	Line   int
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	if e.Source == "" && e.Line == 0 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%s:%d: %v", e.Source, e.Line, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Errorf returns a *ParseError with a formatted reason and no position.
+func Errorf(format string, a ...any) error {
+	return &ParseError{Err: fmt.Errorf(format, a...)}
+}
+
+// A Ref is one key an event touches, as the store indexes it.
+type Ref struct {
+	// NS is the namespace of the key; AllNS for every namespace.
+	NS string
+	// Key is the key; nil means every key of the namespace.
+	Key []byte
+	// Kind says what the event does to the key: KindRead, KindWrite or
+	// KindReset.
+	Kind int
+}
+
+// AllNS is the namespace of a Ref that touches every namespace.
+const AllNS = "*"
+
+// Ref kinds.
+const (
+	// KindRead: the event does not change the key.
+	KindRead = 0
+	// KindWrite: the event may change the key, depending on the state.
+	KindWrite = 1
+	// KindReset: the event leaves the key in a state that does not depend
+	// on anything before it.
+	KindReset = 2
+)

@@ -1,0 +1,118 @@
+package provenance
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// MaxBruteForce is the longest trace BruteForce accepts.
+const MaxBruteForce = 22
+
+// BruteForce computes Wat(m, trace, target) by the definition, literally:
+// it replays every subtrace, keeps the witnesses, keeps those closed under
+// supertrace, and returns the minimal ones, as sorted lists of positions
+// in trace, together with the output. Its cost is about 2^len(trace)
+// replays; it is the referee for specs, not an engine.
+func BruteForce(m Model, trace []*formats.Event, target *formats.Event) ([][]int, Output, error) {
+	if len(trace) > MaxBruteForce {
+		return nil, "", fmt.Errorf("brute force over %d events (at most %d): %w", len(trace), MaxBruteForce, ErrTooLarge)
+	}
+	s := m.Init()
+	for _, e := range trace {
+		m.Apply(s, e)
+	}
+	o := m.Apply(s, target)
+	pred := func(st State) bool { return m.Apply(m.Clone(st), target) == o }
+	closed := closedMasks(m, m.Init(), trace, pred)
+	var ws [][]int
+	for _, mask := range minimalMasks(closed) {
+		ws = append(ws, maskPositions(mask))
+	}
+	SortWitnesses(ws)
+	return ws, o, nil
+}
+
+// SortWitnesses sorts a list of position lists into a canonical order.
+func SortWitnesses(ws [][]int) {
+	for _, w := range ws {
+		sort.Ints(w)
+	}
+	sort.Slice(ws, func(i, j int) bool {
+		a, b := ws[i], ws[j]
+		for k := 0; k < len(a) && k < len(b); k++ {
+			if a[k] != b[k] {
+				return a[k] < b[k]
+			}
+		}
+		return len(a) < len(b)
+	})
+}
+
+// closedMasks replays every subset of evs (a bit per event, in order) from
+// start and returns, for each subset, whether it and all its supersets end
+// in a state satisfying pred.
+func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bool) []bool {
+	n := len(evs)
+	ok := make([]bool, 1<<n)
+	var walk func(i int, st State, mask int)
+	walk = func(i int, st State, mask int) {
+		if i == n {
+			ok[mask] = pred(st)
+			return
+		}
+		with := m.Clone(st)
+		m.Apply(with, evs[i])
+		walk(i+1, with, mask|1<<i)
+		walk(i+1, st, mask)
+	}
+	walk(0, m.Clone(start), 0)
+	// A subset is closed when it is a witness and so is every subset with
+	// one more event; visiting supersets first makes that one pass.
+	for mask := len(ok) - 1; mask >= 0; mask-- {
+		if !ok[mask] {
+			continue
+		}
+		for j := 0; j < n; j++ {
+			if mask&(1<<j) == 0 && !ok[mask|1<<j] {
+				ok[mask] = false
+				break
+			}
+		}
+	}
+	return ok
+}
+
+// minimalMasks returns the closed subsets none of whose proper subsets is
+// closed. Closed subsets form an up-set, so checking the subsets with one
+// event fewer is enough.
+func minimalMasks(closed []bool) []int {
+	var out []int
+	for mask, c := range closed {
+		if !c {
+			continue
+		}
+		min := true
+		for rest := mask; rest != 0; rest &= rest - 1 {
+			j := bits.TrailingZeros(uint(rest))
+			if closed[mask&^(1<<j)] {
+				min = false
+				break
+			}
+		}
+		if min {
+			out = append(out, mask)
+		}
+	}
+	return out
+}
+
+func maskPositions(mask int) []int {
+	p := []int{}
+	for rest := mask; rest != 0; rest &= rest - 1 {
+		p = append(p, bits.TrailingZeros(uint(rest)))
+	}
+	return p
+}

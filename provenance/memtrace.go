@@ -1,0 +1,35 @@
+package provenance
+
+import (
+	"context"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// A MemHistory is a History over events in memory, for tests and for
+// checking small traces: the same answers as the store gives.
+type MemHistory struct {
+	Events []*formats.Event // in trace order, IDs increasing
+	Refs   func(*formats.Event) []formats.Ref
+}
+
+// Touching implements History.
+func (m *MemHistory) Touching(_ context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
+	var out []*formats.Event
+	for i := len(m.Events) - 1; i >= 0 && len(out) < limit; i-- {
+		e := m.Events[i]
+		if e.ID >= before || e.System != system {
+			continue
+		}
+		for _, r := range m.Refs(e) {
+			if r.Kind < formats.KindWrite {
+				continue
+			}
+			if (r.NS == ns && (r.Key == nil || string(r.Key) == string(key))) || (r.NS == formats.AllNS && r.Key == nil) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out, nil
+}
