@@ -527,56 +527,54 @@ func (c *cursor) isReset(e *formats.Event) bool {
 	return true
 }
 
-// ShowOutput renders a RESP2 reply the way redis-cli does.
+// ShowOutput renders a RESP2 reply on one line, close to redis-cli's
+// words: "alice" (quoted and escaped), (integer) 3, (nil), OK, (error) ...,
+// and arrays as [item, item].
 func (spec) ShowOutput(o provenance.Output) string {
-	s, _ := showRESP(string(o), "")
-	return strings.TrimSuffix(s, "\n")
+	s, _ := showRESP(string(o))
+	return s
 }
 
 // showRESP renders one reply and returns the rest of the input.
-func showRESP(s, indent string) (string, string) {
-	if s == "" {
-		return "", ""
+func showRESP(s string) (string, string) {
+	line, rest, ok := strings.Cut(s, "\r\n")
+	if !ok || line == "" {
+		return quote([]byte(s)), ""
 	}
-	line, rest, _ := strings.Cut(s, "\r\n")
 	switch line[0] {
 	case '+':
-		return line[1:] + "\n", rest
+		return bare(line[1:]), rest
 	case '-':
-		return "(error) " + line[1:] + "\n", rest
+		return "(error) " + bare(line[1:]), rest
 	case ':':
-		return "(integer) " + line[1:] + "\n", rest
+		return "(integer) " + line[1:], rest
 	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return "(nil)\n", rest
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "(nil)", rest
 		}
 		if n > len(rest) {
 			n = len(rest)
 		}
-		v := rest[:n]
-		rest = strings.TrimPrefix(rest[n:], "\r\n")
-		return quote([]byte(v)) + "\n", rest
+		return quote([]byte(rest[:n])), strings.TrimPrefix(rest[n:], "\r\n")
 	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return "(nil)\n", rest
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "(nil)", rest
 		}
-		if n == 0 {
-			return "(empty array)\n", rest
+		items := make([]string, n)
+		for i := range items {
+			items[i], rest = showRESP(rest)
 		}
-		var b strings.Builder
-		for i := 1; i <= n; i++ {
-			var item string
-			item, rest = showRESP(rest, indent+"   ")
-			if i > 1 {
-				b.WriteString(indent)
-			}
-			fmt.Fprintf(&b, "%d) %s", i, item)
-		}
-		return b.String(), rest
+		return "[" + strings.Join(items, ", ") + "]", rest
 	}
-	return line + "\n", rest
+	return quote([]byte(line)), rest
+}
+
+// bare escapes like quote, without the quotes.
+func bare(s string) string {
+	q := quote([]byte(s))
+	return q[1 : len(q)-1]
 }
 
 // quote renders bytes as redis-cli does: a double-quoted string with

@@ -37,7 +37,7 @@ import (
 )
 
 // Databases is the number of databases Start configures (--databases).
-const Databases = 4
+const Databases = 16
 
 // RequireLiveEnv names the environment variable that turns a missing
 // redis-server from a skip into a failure.

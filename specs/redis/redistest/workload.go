@@ -256,7 +256,7 @@ func (g *gen) db() string {
 	case x < 98:
 		return "3"
 	case x < 99:
-		return "4" // out of range (4 databases): ERR
+		return "16" // out of range (16 databases): ERR
 	default:
 		return "-1"
 	}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/redismonitor"
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/redis"
+)
+
+// The formats and specs wat knows, listed explicitly.
+var (
+	allFormats = []*formats.Format{redismonitor.Format}
+	allSpecs   = []provenance.Spec{redis.Spec}
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitError1   = 1 // any error
+	exitUsage    = 2 // bad flags or arguments
+	exitMismatch = 3 // the replayed output differs from --output or the logged reply
+	exitRejected = 4 // ingest --strict found lines it could not read
+)
+
+// An exitError carries an exit code and a hint to Main.
+type exitError struct {
+	code int
+	err  error
+	hint string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(hint string, format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...), hint: hint}
+}
+
+func withHint(err error, hint string) error {
+	return &exitError{code: exitError1, err: err, hint: hint}
+}
+
+func isUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"flag provided but not defined", "flag needs an argument", "invalid value", "Required flag", "No help topic", "invalid boolean"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
+const exitCodesHelp = `EXIT CODES:
+   0  ok
+   1  error (bad input file, store problem, ...)
+   2  usage: unknown flag, missing argument
+   3  explain: the output wat replays differs from --output or the logged reply
+   4  ingest --strict: some lines could not be read
+`
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"}
+	return &cli.App{
+		Name:  "wat",
+		Usage: "explain a value in your logs by the earlier requests that really caused it",
+		Description: `wat reads the request logs you already have (Redis MONITOR output today) into a
+local SQLite trace store, replays each black box's model over them, and explains a
+request's output by its wat-provenance (Whittaker et al., SoCC 2018): every minimal
+set of earlier requests that produces the same output however the rest of the
+history is added back.
+
+   wat ingest monitor.log
+   wat explain --at monitor.log:4021 --output 17
+   wat explain --at monitor.log:4021 --json | jq .
+
+The store is ./wat.db unless --db or WAT_DB says otherwise.
+
+` + exitCodesHelp,
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Version:         version,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Value: "wat.db", EnvVars: []string{"WAT_DB"}, Usage: "the trace store `FILE`"},
+			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never"},
+		},
+		Commands: []*cli.Command{
+			ingestCommand(),
+			explainCommand(),
+			eventsCommand(),
+			formatsCommand(),
+			specsCommand(),
+			sqlCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // Main prints and exits
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErr("run 'wat "+c.Command.Name+" --help'", "%v", err)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "wat: error: no command %q\nwat: hint: run 'wat --help' for the commands\n", name)
+			cli.OsExiter(exitUsage)
+		},
+	}
+}
+
+var version = "0.1.0"
+
+// openStore opens the store named by --db. Read-only commands need an
+// existing store.
+func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {
+	path := c.String("db")
+	if readOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, withHint(fmt.Errorf("no trace store at %s", path), "run 'wat ingest LOGFILE' first, or point --db (or WAT_DB) at your store")
+		}
+	}
+	s, err := ingest.Open(c.Context, path, ingest.Options{Formats: allFormats, ReadOnly: readOnly})
+	if errors.Is(err, ingest.ErrNotStore) {
+		return nil, withHint(err, "--db names a file that is not a wat store; pick another path")
+	}
+	return s, err
+}
+
+// specFor returns the spec of a system.
+func specFor(system string) (provenance.Spec, error) {
+	for _, s := range allSpecs {
+		if s.System() == system {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("no spec for system %q: %w", system, provenance.ErrNotExplainable)
+}
+
+// refsBySystem gives ingest every spec's key extraction.
+func refsBySystem() map[string]func(*formats.Event) []formats.Ref {
+	m := map[string]func(*formats.Event) []formats.Ref{}
+	for _, s := range allSpecs {
+		m[s.System()] = s.Refs
+	}
+	return m
+}
+
+// reorder moves a command's flags in front of its positional arguments,
+// so that flags work in any order (urfave/cli v2 stops parsing flags at
+// the first positional argument), and reads "--at line 4021" as
+// "--at 4021".
+func reorder(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	i := 1
+	// Global flags, then the command name.
+	takesValue := func(flags []cli.Flag, arg string) (known, value bool) {
+		name, _, inline := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				if n == name {
+					_, isBool := f.(*cli.BoolFlag)
+					return true, !isBool && !inline
+				}
+			}
+		}
+		return false, false
+	}
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" && args[i] != "--" {
+		out = append(out, args[i])
+		if _, v := takesValue(app.Flags, args[i]); v && i+1 < len(args) {
+			out = append(out, args[i+1])
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return out
+	}
+	var cmd *cli.Command
+	for _, c := range app.Commands {
+		if c.HasName(args[i]) {
+			cmd = c
+		}
+	}
+	name := args[i]
+	i++
+	if cmd == nil {
+		return append(append(out, name), args[i:]...)
+	}
+	var globals, flags, pos []string
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		dst := &flags
+		known, v := takesValue(cmd.Flags, a)
+		if !known {
+			if known, v = takesValue(app.Flags, a); known {
+				dst = &globals
+			}
+		}
+		*dst = append(*dst, a)
+		if v && i+1 < len(args) {
+			val := args[i+1]
+			i++
+			if strings.TrimLeft(a, "-") == "at" && val == "line" && i+1 < len(args) {
+				val = args[i+1]
+				i++
+			}
+			*dst = append(*dst, val)
+		}
+	}
+	out = append(append(append(out, globals...), name), flags...)
+	if len(pos) > 0 {
+		out = append(out, "--")
+		out = append(out, pos...)
+	}
+	return out
+}

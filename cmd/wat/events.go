@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wat-project/wat/ingest"
+)
+
+func eventsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "events",
+		Usage: "list stored events, filtered by key, operation or file",
+		Description: `Prints stored events in trace order, one per line, file:line first (or NDJSON
+with --json, one EVENT object per line as in 'wat explain --json').
+
+Examples:
+   wat events --key user:42:name
+   wat events --op SET --file monitor.log --json | jq -r .args[0]`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "key", Usage: "only events touching `KEY` (read or written)"},
+			&cli.StringFlag{Name: "ns", Usage: "only events in namespace `NS` (the Redis database number)"},
+			&cli.StringFlag{Name: "system", Value: "redis", Usage: "the black box --key belongs to"},
+			&cli.StringFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET)"},
+			&cli.StringFlag{Name: "file", Usage: "only events from `FILE`"},
+			&cli.IntFlag{Name: "limit", Usage: "print at most `N` events (0: all)"},
+			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("run 'wat events --help'", "unexpected arguments %q", c.Args().Slice())
+			}
+			store, err := openStore(c, true)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			f := ingest.Filter{System: c.String("system"), NS: c.String("ns"), Op: c.String("op")}
+			if c.IsSet("key") {
+				f.Key = []byte(c.String("key"))
+			}
+			if name := c.String("file"); name != "" {
+				if f.Source, err = store.SourceByPath(c.Context, name); err != nil {
+					return err
+				}
+			}
+			r := newRenderer(c.App.Writer, c.String("color"))
+			enc := json.NewEncoder(c.App.Writer)
+			limit, printed := c.Int("limit"), 0
+			for {
+				f.Limit = 1000
+				evs, err := store.Events(c.Context, f)
+				if err != nil {
+					return err
+				}
+				for _, e := range evs {
+					if limit > 0 && printed == limit {
+						return nil
+					}
+					printed++
+					if c.Bool("json") {
+						if err := enc.Encode(toJSONEvent(e)); err != nil {
+							return err
+						}
+					} else {
+						r.line(e, "", r.request(e))
+					}
+					f.After = e.ID
+				}
+				if len(evs) < f.Limit {
+					return nil
+				}
+			}
+		},
+	}
+}
+
+func formatsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "formats",
+		Usage: "list the log formats wat reads",
+		Action: func(c *cli.Context) error {
+			for _, f := range allFormats {
+				fmt.Fprintf(c.App.Writer, "%s\t%s (%s)\n", f.Name, f.Doc, f.URL)
+			}
+			return nil
+		},
+	}
+}
+
+func specsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "specs",
+		Usage: "list the black boxes wat explains, with the operations each models",
+		Action: func(c *cli.Context) error {
+			for _, s := range allSpecs {
+				fmt.Fprintf(c.App.Writer, "%s\t%s\t%s\n", s.System(), s.Doc(), strings.Join(s.Ops(), " "))
+			}
+			return nil
+		},
+	}
+}
+
+func sqlCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sql",
+		Usage:     "run one read-only SQL query over the store",
+		ArgsUsage: "'SELECT ...'",
+		Description: `Runs one SQL statement on the store, read-only, and prints the rows
+tab-separated (or NDJSON with --json). The documented schema: the views
+event_view (id, file, line, offset, time, system, ns, client, op, reply, raw),
+ref_view (system, ns, key, w, reset, event), reject_view (file, line, reason,
+raw), and the table sources. Times are Unix nanoseconds.
+
+Examples:
+   wat sql 'SELECT op, count(*) FROM event_view GROUP BY op ORDER BY 2 DESC'
+   wat sql 'SELECT * FROM reject_view LIMIT 10'`,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON, one object per row"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErr("quote the query: wat sql 'SELECT ...'", "sql takes exactly one query")
+			}
+			store, err := openStore(c, true)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			w := c.App.Writer
+			enc := json.NewEncoder(w)
+			header := false
+			err = store.Query(c.Context, c.Args().First(), func(cols []string, vals []any) error {
+				if c.Bool("json") {
+					obj := map[string]any{}
+					for i, col := range cols {
+						if b, ok := vals[i].([]byte); ok {
+							vals[i], _ = textOf(b)
+						}
+						obj[col] = vals[i]
+					}
+					return enc.Encode(obj)
+				}
+				if !header {
+					fmt.Fprintln(w, strings.Join(cols, "\t"))
+					header = true
+				}
+				cells := make([]string, len(vals))
+				for i, v := range vals {
+					switch v := v.(type) {
+					case nil:
+						cells[i] = "NULL"
+					case []byte:
+						cells[i] = safe(string(v))
+					default:
+						cells[i] = safe(fmt.Sprint(v))
+					}
+					cells[i] = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(cells[i])
+				}
+				_, err := fmt.Fprintln(w, strings.Join(cells, "\t"))
+				return err
+			})
+			if err != nil {
+				return withHint(fmt.Errorf("sql: %w", err), "the store is read-only here; 'wat sql --help' lists the views")
+			}
+			return nil
+		},
+	}
+}
+

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/provenance"
+)
+
+func explainCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "explain",
+		Usage: "explain a request's output by the earlier requests that caused it",
+		Description: `Replays the black box's model over the stored trace and prints the
+wat-provenance of the request at --at: every witness (a minimal set of earlier
+requests that gives the same output however the rest of the history is added
+back), one request per line, file:line first.
+
+--at takes FILE:LINE, or just LINE (also "line LINE") when one file is ingested.
+--output is the value you saw; wat says plainly when its replay disagrees (exit 3):
+then the log is incomplete (writes before the capture began) or the model is wrong.
+
+When witnesses multiply (every value written twice doubles them), they are
+printed factored: the requests every witness holds, then groups of which a
+witness takes one alternative each. The count is always printed.
+
+Examples:
+   wat explain --at monitor.log:4021 --output 17
+   wat explain --at 4021
+   wat explain --at monitor.log:4021 --json | jq '.witnesses[].events[].line'
+
+JSON (one object per line):
+   {"target": EVENT, "output": "17", "output_resp": "$2\r\n17\r\n", "exact": true,
+    "time_dependent": false, "notes": [], "count": "1", "complete": true,
+    "witnesses": [{"events": [EVENT, ...]}], "factors": [[[EVENT, ...], ...], ...]}
+   EVENT: {"file", "line", "id", "time", "time_ns", "system", "ns", "client",
+           "op", "args", "raw"} (see the README for the byte encoding).
+`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "at", Usage: "the request to explain: `FILE:LINE`, or LINE", Required: true},
+			&cli.StringFlag{Name: "output", Usage: "the `VALUE` the request returned, checked against the replay"},
+			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
+			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
+			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("run 'wat explain --help'", "unexpected arguments %q", c.Args().Slice())
+			}
+			store, err := openStore(c, true)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			opt := explainOptions{
+				at: c.String("at"), json: c.Bool("json"), maxWitnesses: c.Int("max-witnesses"),
+				maxEvents: c.Int("max-events"), color: c.String("color"),
+			}
+			if c.IsSet("output") {
+				v := c.String("output")
+				opt.output = &v
+			}
+			return runExplain(c.Context, store, c.App.Writer, opt)
+		},
+	}
+}
+
+type explainOptions struct {
+	at           string
+	output       *string
+	json         bool
+	maxWitnesses int
+	maxEvents    int
+	color        string
+}
+
+// resolveAt finds the event --at names.
+func resolveAt(ctx context.Context, store *ingest.Store, at string) (*formats.Event, error) {
+	file, lineStr := "", at
+	if i := strings.LastIndexByte(at, ':'); i >= 0 {
+		file, lineStr = at[:i], at[i+1:]
+	}
+	line, err := strconv.Atoi(lineStr)
+	if err != nil || line < 1 {
+		return nil, usageErr("--at takes FILE:LINE or LINE, e.g. --at monitor.log:42", "--at %q: no line number", at)
+	}
+	var src *ingest.Source
+	if file == "" {
+		srcs, err := store.Sources(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch len(srcs) {
+		case 0:
+			return nil, withHint(errors.New("the store holds no files"), "run 'wat ingest LOGFILE' first")
+		case 1:
+			src = srcs[0]
+		default:
+			var names []string
+			for _, s := range srcs {
+				names = append(names, s.Path)
+			}
+			return nil, usageErr("give FILE:LINE, FILE one of: "+strings.Join(names, ", "), "--at %d: %d files are ingested", line, len(srcs))
+		}
+	} else if src, err = store.SourceByPath(ctx, file); err != nil {
+		if errors.Is(err, ingest.ErrNotFound) {
+			return nil, withHint(err, "run 'wat ingest "+file+"' first, or 'wat sql \"SELECT path FROM sources\"' for the files the store holds")
+		}
+		return nil, err
+	}
+	return store.EventAt(ctx, src, line)
+}
+
+func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt explainOptions) error {
+	target, err := resolveAt(ctx, store, opt.at)
+	if err != nil {
+		return err
+	}
+	spec, err := specFor(target.System)
+	if err != nil {
+		return err
+	}
+	x, err := spec.Explain(ctx, store, target)
+	if err != nil {
+		if errors.Is(err, provenance.ErrNotExplainable) {
+			return withHint(err, "'wat specs' lists what each spec explains")
+		}
+		return fmt.Errorf("explain %s: %w", target.Where(), err)
+	}
+	check := checkOutput(spec, x, target, opt.output)
+	if opt.json {
+		if err := writeJSON(w, spec, x, check); err != nil {
+			return err
+		}
+	} else {
+		r := newRenderer(w, opt.color)
+		r.explanation(spec, x, check, opt.maxWitnesses, opt.maxEvents)
+	}
+	if check != nil && !check.match {
+		return &exitError{code: exitMismatch, err: fmt.Errorf("%s: wat replays %s, but %s is %s",
+			target.Where(), spec.ShowOutput(x.Output), check.what, check.shown),
+			hint: "the log may be incomplete (writes before the capture began, or by other means), or wat's model of the command may be wrong"}
+	}
+	return nil
+}
+
+// An outputCheck compares the replayed output with what the user or the
+// log says it was.
+type outputCheck struct {
+	what  string // "--output" or "the logged reply"
+	raw   string
+	shown string
+	match bool
+}
+
+func checkOutput(spec provenance.Spec, x *provenance.Explanation, target *formats.Event, given *string) *outputCheck {
+	var raw []byte
+	var c outputCheck
+	switch {
+	case given != nil:
+		raw, c.what = []byte(*given), "--output"
+	case target.HasReply():
+		raw, c.what = target.Reply, "the logged reply"
+	default:
+		return nil
+	}
+	c.raw, c.shown = string(raw), strconv.Quote(string(raw))
+	for _, o := range spec.ParseOutput(raw) {
+		if o == x.Output {
+			c.match = true
+		}
+	}
+	return &c
+}

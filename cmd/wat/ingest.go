@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/ingest"
+)
+
+func ingestCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "ingest",
+		Usage:     "read log files into the trace store",
+		ArgsUsage: "FILE... (or - for standard input)",
+		Description: `Reads each file (plain or gzip, detected by its first bytes; - is standard input)
+and stores every line: as an event, as a rejected line with the reason, or as a
+counted non-event (redis-cli's leading OK, blank lines). The format is detected
+from the first lines unless --format names it ('wat formats' lists them).
+
+A file whose content is already stored is skipped (same SHA-256) unless --force.
+Each file is one transaction: an interrupted ingest stores nothing of that file.
+A summary per file goes to standard error, with the first rejected lines as
+file:line: reason.
+
+Example:
+   wat ingest monitor.log
+   redis-cli monitor | head -n 100000 | wat ingest --format redis-monitor -`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Usage: "the log `FORMAT` (default: detected)"},
+			&cli.BoolFlag{Name: "force", Usage: "ingest again files whose content is already stored"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 4) when any line cannot be read"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usageErr("run 'wat ingest --help'", "ingest needs at least one file (or - for standard input)")
+			}
+			opt := ingest.IngestOptions{Formats: allFormats, Refs: refsBySystem(), Force: c.Bool("force")}
+			if name := c.String("format"); name != "" {
+				f, err := formats.Lookup(name, allFormats)
+				if err != nil {
+					return usageErr("run 'wat formats' for the names", "%v", err)
+				}
+				opt.Format = f
+			}
+			// Open every file first: a typo in the last name should not
+			// cost the time of ingesting the others.
+			type input struct {
+				name string
+				r    io.Reader
+				size int64
+			}
+			var ins []input
+			for _, name := range c.Args().Slice() {
+				if name == "-" {
+					ins = append(ins, input{"-", c.App.Reader, 0})
+					continue
+				}
+				f, err := os.Open(name)
+				if err != nil {
+					return fmt.Errorf("open %s: %w", name, unwrapPath(err))
+				}
+				defer f.Close()
+				st, err := f.Stat()
+				if err != nil {
+					return err
+				}
+				if st.IsDir() {
+					return usageErr("name the log files inside it", "%s is a directory", name)
+				}
+				ins = append(ins, input{name, f, st.Size()})
+			}
+			store, err := openStore(c, false)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			stderr := c.App.ErrWriter
+			quiet := c.Bool("quiet")
+			tty := isTerminal(stderr) && !quiet
+			var rejected int64
+			for _, in := range ins {
+				o := opt
+				if tty {
+					o.Progress = progress(stderr, in.name, time.Now())
+				}
+				sum, err := store.Ingest(c.Context, in.name, in.r, in.size, o)
+				if tty {
+					fmt.Fprint(stderr, "\r\033[K")
+				}
+				if err != nil {
+					return err
+				}
+				rejected += sum.Rejected
+				if !quiet {
+					printSummary(stderr, sum)
+				}
+			}
+			if rejected > 0 && c.Bool("strict") {
+				return &exitError{code: exitRejected, err: fmt.Errorf("%d lines could not be read (--strict)", rejected),
+					hint: "list them with: wat sql 'SELECT * FROM reject_view'"}
+			}
+			return nil
+		},
+	}
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func printSummary(w io.Writer, s *ingest.Summary) {
+	if s.Duplicate {
+		fmt.Fprintf(w, "%s: already stored (same content as %s); skipped (--force ingests it again)\n", s.Path, s.DuplicateOf)
+		return
+	}
+	rate := float64(s.Lines) / s.Elapsed.Seconds()
+	format := s.Format
+	if format == "" {
+		format = "empty"
+	}
+	fmt.Fprintf(w, "%s: %s, %d lines: %d events, %d rejected, %d skipped, in %s (%.0f lines/s, %.1f MB/s)\n",
+		s.Path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,
+		float64(s.Bytes)/1e6/s.Elapsed.Seconds())
+	for _, r := range s.Rejects {
+		fmt.Fprintf(w, "%s:%d: rejected: %s\n", r.Path, r.Line, r.Reason)
+	}
+	if more := s.Rejected - int64(len(s.Rejects)); more > 0 {
+		fmt.Fprintf(w, "%s: ... and %d more rejected lines (wat sql \"SELECT * FROM reject_view WHERE file = '%s'\")\n", s.Path, more, strings.ReplaceAll(s.Path, "'", "''"))
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress draws a one-line progress report on a terminal.
+func progress(w io.Writer, name string, start time.Time) func(read, total int64) {
+	return func(read, total int64) {
+		el := time.Since(start).Seconds()
+		mbs := float64(read) / 1e6 / el
+		if total > 0 {
+			pct := float64(read) * 100 / float64(total)
+			eta := time.Duration((float64(total-read) / (float64(read) / el)) * float64(time.Second)).Round(time.Second)
+			fmt.Fprintf(w, "\r\033[K%s: %5.1f%%  %.0f/%.0f MB  %.1f MB/s  %s left", name, pct, float64(read)/1e6, float64(total)/1e6, mbs, eta)
+			return
+		}
+		fmt.Fprintf(w, "\r\033[K%s: %.0f MB  %.1f MB/s", name, float64(read)/1e6, mbs)
+	}
+}

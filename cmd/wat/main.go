@@ -1,0 +1,49 @@
+// Command wat explains a value in a log by its wat-provenance: the
+// minimal sets of earlier requests that really caused it.
+//
+//	wat ingest monitor.log
+//	wat explain --at monitor.log:4021 --output 17
+//
+// Run 'wat --help' for the commands and 'wat COMMAND --help' for each.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Main runs wat and returns its exit code. It is the one place that
+// prints errors.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, reorder(app, args))
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		ee = &exitError{code: exitError1, err: err}
+		if isUsage(err) {
+			ee.code = exitUsage
+		}
+	}
+	if ee.err != nil {
+		fmt.Fprintf(stderr, "wat: error: %s\n", oneLine(ee.err.Error()))
+	}
+	if ee.hint != "" {
+		fmt.Fprintf(stderr, "wat: hint: %s\n", ee.hint)
+	}
+	return ee.code
+}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+)
+
+// A renderer writes grep-friendly text: one event per line, file:line
+// first, styled only on a terminal.
+type renderer struct {
+	w                         io.Writer
+	where, op, note, bad, dim lipgloss.Style
+}
+
+func newRenderer(w io.Writer, color string) *renderer {
+	r := lipgloss.NewRenderer(w)
+	switch {
+	case color == "never":
+		r.SetColorProfile(termenv.Ascii)
+	case color == "always":
+		r.SetColorProfile(termenv.ANSI256)
+	case os.Getenv("NO_COLOR") != "" || !isTerminal(w):
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return &renderer{
+		w:     w,
+		where: r.NewStyle().Foreground(lipgloss.Color("5")),
+		op:    r.NewStyle().Bold(true),
+		note:  r.NewStyle().Foreground(lipgloss.Color("3")),
+		bad:   r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+		dim:   r.NewStyle().Faint(true),
+	}
+}
+
+func (r *renderer) line(e *formats.Event, label, text string) {
+	fmt.Fprintf(r.w, "%s %s%s\n", r.where.Render(safe(e.Where())+":"), label, text)
+}
+
+// request renders an event: the command, its arguments quoted and
+// escaped, then where it ran.
+func (r *renderer) request(e *formats.Event) string {
+	var b strings.Builder
+	b.WriteString(r.op.Render(safe(e.Op)))
+	for _, a := range e.Args {
+		b.WriteByte(' ')
+		b.WriteString(quoteBytes(a))
+	}
+	meta := fmt.Sprintf("  [%s %s, %s, %s]", e.System, e.NS, safe(e.Client), showTime(e.Time))
+	b.WriteString(r.dim.Render(meta))
+	return b.String()
+}
+
+func showTime(ns int64) string {
+	if ns == 0 {
+		return "no time"
+	}
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000Z")
+}
+
+func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck, maxW, maxE int) {
+	t := x.Target
+	r.line(t, "explain ", r.request(t))
+	out := "output " + spec.ShowOutput(x.Output) + " (replayed)"
+	if check != nil {
+		if check.match {
+			out += "; matches " + check.what
+		} else {
+			out += "; " + r.bad.Render("DIFFERS from "+check.what+" "+safe(check.shown))
+		}
+	}
+	r.line(t, "", out)
+	count := x.Count()
+	exact := "exact"
+	if !x.Exact {
+		exact = r.bad.Render("NOT exact")
+	}
+	plural := "es"
+	if count.IsInt64() && count.Int64() == 1 {
+		plural = ""
+	}
+	r.line(t, "", fmt.Sprintf("%s witness%s (%s)", count, plural, exact))
+	if len(x.Factors) == 0 {
+		r.line(t, "witness 1: ", "ε — no earlier request mattered")
+	} else if count.IsInt64() && count.Int64() <= int64(maxW) {
+		ws, _ := x.Witnesses(maxW)
+		for i, w := range ws {
+			label := fmt.Sprintf("witness %d: ", i+1)
+			for j, e := range w {
+				if j == maxE {
+					r.line(t, label, fmt.Sprintf("... and %d more requests (--max-events)", len(w)-maxE))
+					break
+				}
+				r.line(e, label, r.request(e))
+			}
+		}
+	} else {
+		r.line(t, "", "every witness holds the requests marked 'all', and one alternative of each group")
+		for gi, f := range x.Factors {
+			for ai, alt := range f {
+				label := "all: "
+				if len(f) > 1 {
+					label = fmt.Sprintf("group %d, alternative %d/%d: ", gi+1, ai+1, len(f))
+				}
+				if ai == maxW && len(f) > 1 {
+					r.line(t, fmt.Sprintf("group %d: ", gi+1), fmt.Sprintf("... and %d more alternatives", len(f)-maxW))
+					break
+				}
+				for j, e := range alt {
+					if j == maxE {
+						r.line(t, label, fmt.Sprintf("... and %d more requests (--max-events)", len(alt)-maxE))
+						break
+					}
+					r.line(e, label, r.request(e))
+				}
+			}
+		}
+	}
+	for _, n := range x.Notes {
+		r.line(t, "", r.note.Render("note: "+safe(n)))
+	}
+}
+
+// quoteBytes quotes a value like redis-cli: printable ASCII as is, every
+// other byte escaped, so no control byte reaches the terminal.
+func quoteBytes(b []byte) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\':
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+		case c == '\n':
+			sb.WriteString(`\n`)
+		case c == '\r':
+			sb.WriteString(`\r`)
+		case c == '\t':
+			sb.WriteString(`\t`)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&sb, `\x%02x`, c)
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// safe escapes control characters (and bidi overrides) in text that came
+// from a log or the command line before it is printed.
+func safe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func isBidi(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
+}
+
+// jsonEvent is the documented EVENT object of --json output.
+type jsonEvent struct {
+	File       string   `json:"file"`
+	Line       int      `json:"line"`
+	ID         int64    `json:"id"`
+	Time       string   `json:"time"`
+	TimeNS     int64    `json:"time_ns"`
+	System     string   `json:"system"`
+	NS         string   `json:"ns"`
+	Client     string   `json:"client"`
+	Op         string   `json:"op"`
+	Args       []string `json:"args"`
+	ArgsBase64 []string `json:"args_base64,omitempty"`
+	Raw        string   `json:"raw"`
+}
+
+// textOf renders bytes as a JSON-safe string: valid UTF-8 as is, each
+// byte that is not as the four characters \xHH. It reports whether the
+// bytes were valid UTF-8, and so are represented exactly.
+func textOf(b []byte) (string, bool) {
+	if utf8.Valid(b) {
+		return string(b), true
+	}
+	var sb strings.Builder
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&sb, `\x%02x`, b[i])
+		} else {
+			sb.Write(b[i : i+n])
+		}
+		i += n
+	}
+	return sb.String(), false
+}
+
+func toJSONEvent(e *formats.Event) jsonEvent {
+	j := jsonEvent{File: e.Source, Line: e.Line, ID: e.ID, TimeNS: e.Time, System: e.System, NS: e.NS,
+		Client: e.Client, Op: e.Op, Args: []string{}}
+	if e.Time != 0 {
+		j.Time = time.Unix(0, e.Time).UTC().Format(time.RFC3339Nano)
+	}
+	exact := true
+	for _, a := range e.Args {
+		s, ok := textOf(a)
+		exact = exact && ok
+		j.Args = append(j.Args, s)
+	}
+	if !exact {
+		for _, a := range e.Args {
+			j.ArgsBase64 = append(j.ArgsBase64, base64.StdEncoding.EncodeToString(a))
+		}
+	}
+	j.Raw, _ = textOf(e.Raw)
+	return j
+}
+
+type jsonWitness struct {
+	Events []jsonEvent `json:"events"`
+}
+
+type jsonExplanation struct {
+	Target        jsonEvent       `json:"target"`
+	Output        string          `json:"output"`
+	OutputRESP    string          `json:"output_resp"`
+	Given         *string         `json:"given,omitempty"`
+	Matches       *bool           `json:"matches,omitempty"`
+	Exact         bool            `json:"exact"`
+	TimeDependent bool            `json:"time_dependent"`
+	Notes         []string        `json:"notes"`
+	Count         string          `json:"count"`
+	Complete      bool            `json:"complete"`
+	Witnesses     []jsonWitness   `json:"witnesses"`
+	Factors       [][][]jsonEvent `json:"factors"`
+}
+
+// maxJSONWitnesses bounds the expanded witness list in JSON; factors are
+// always complete.
+const maxJSONWitnesses = 1000
+
+func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck) error {
+	j := jsonExplanation{
+		Target: toJSONEvent(x.Target), Output: spec.ShowOutput(x.Output), OutputRESP: string(x.Output),
+		Exact: x.Exact, TimeDependent: x.TimeDependent, Notes: x.Notes, Count: x.Count().String(),
+		Witnesses: []jsonWitness{}, Factors: [][][]jsonEvent{},
+	}
+	if j.Notes == nil {
+		j.Notes = []string{}
+	}
+	if check != nil {
+		j.Given, j.Matches = &check.raw, &check.match
+	}
+	ws, complete := x.Witnesses(maxJSONWitnesses)
+	j.Complete = complete
+	for _, wit := range ws {
+		jw := jsonWitness{Events: []jsonEvent{}}
+		for _, e := range wit {
+			jw.Events = append(jw.Events, toJSONEvent(e))
+		}
+		j.Witnesses = append(j.Witnesses, jw)
+	}
+	for _, f := range x.Factors {
+		var jf [][]jsonEvent
+		for _, alt := range f {
+			ja := []jsonEvent{}
+			for _, e := range alt {
+				ja = append(ja, toJSONEvent(e))
+			}
+			jf = append(jf, ja)
+		}
+		j.Factors = append(j.Factors, jf)
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(j)
+}

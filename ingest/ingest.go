@@ -1,0 +1,566 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// MaxLine is the longest line ingest reads; a longer one is rejected
+// (and skipped without being held in memory).
+const MaxLine = 16 << 20
+
+// batchRows is how many rows one multi-row INSERT carries.
+const batchRows = 100
+
+// IngestOptions configure one ingest.
+type IngestOptions struct {
+	// Format is the log's format; nil detects it from the first lines
+	// among Formats.
+	Format  *formats.Format
+	Formats []*formats.Format
+	// Refs returns the keys an event touches, for the index, by system;
+	// systems without an entry are stored unindexed.
+	Refs map[string]func(*formats.Event) []formats.Ref
+	// Force ingests a file again even when the same content is stored.
+	Force bool
+	// Progress, when set, is called as input is read with the bytes read
+	// so far and the total (0 when unknown).
+	Progress func(read, total int64)
+	// MaxRejects is how many rejected lines the summary lists; default 5.
+	MaxRejects int
+}
+
+// A Summary says what one ingest did.
+type Summary struct {
+	Path, Format string
+	Bytes        int64 // read from the file
+	Lines        int64
+	Events       int64
+	Rejected     int64
+	Skipped      int64
+	Rejects      []Reject // the first few
+	Elapsed      time.Duration
+	// Duplicate is set when the content was already stored and nothing
+	// was ingested.
+	Duplicate   bool
+	DuplicateOf string
+}
+
+// countingReader hashes and counts what passes through it.
+type countingReader struct {
+	r        io.Reader
+	h        hash.Hash
+	n        int64
+	total    int64
+	progress func(read, total int64)
+	next     int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	if c.progress != nil && c.n >= c.next {
+		c.progress(c.n, c.total)
+		c.next = c.n + 1<<20
+	}
+	return n, err
+}
+
+// Ingest reads one log into the store in a single transaction: either
+// every line of it ends up stored (as an event, a rejected line or a
+// counted skipped line) or, on error, nothing does. size is the file's
+// size (0 when unknown, as for stdin). A file whose content is already
+// stored is not ingested again unless opt.Force is set.
+func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64, opt IngestOptions) (*Summary, error) {
+	start := time.Now()
+	if opt.MaxRejects == 0 {
+		opt.MaxRejects = 5
+	}
+	sum := &Summary{Path: path}
+	if !opt.Force {
+		if dup, err := s.preCheckDuplicate(ctx, r, size); err != nil {
+			return nil, err
+		} else if dup != "" {
+			sum.Duplicate, sum.DuplicateOf = true, dup
+			return sum, nil
+		}
+	}
+	cr := &countingReader{r: r, h: sha256.New(), total: size, progress: opt.Progress}
+	br := bufio.NewReaderSize(cr, 1<<20)
+	var in *bufio.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		defer zr.Close()
+		in = bufio.NewReaderSize(zr, 1<<20)
+	}
+	f := opt.Format
+	if f == nil {
+		head, _ := in.Peek(64 << 10)
+		lines := bytes.SplitN(head, []byte("\n"), 41)
+		if len(lines) > 40 {
+			lines = lines[:40]
+		}
+		var err error
+		if f, err = formats.Detect(lines, opt.Formats); err != nil {
+			if len(head) == 0 {
+				f = nil
+			} else {
+				return nil, fmt.Errorf("%s: %w (wat reads %s; name one with --format)", path, err, formatNames(opt.Formats))
+			}
+		}
+	}
+	if f != nil {
+		sum.Format = f.Name
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: begin: %w", path, err)
+	}
+	defer tx.Rollback()
+	w, err := newWriter(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer w.close()
+	res, err := tx.ExecContext(ctx, `INSERT INTO sources(path, format, size, hash, lines, events, rejected, skipped, ingested_at)
+		VALUES (?, ?, 0, '', 0, 0, 0, 0, ?)`, path, sum.Format, time.Now().UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	w.source, _ = res.LastInsertId()
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM events").Scan(&w.nextID); err != nil {
+		return nil, err
+	}
+	firstID := w.nextID
+
+	batches := make(chan []row, 4)
+	readErr := make(chan error, 1)
+	go func() {
+		readErr <- readLines(ctx, in, f, opt.Refs, batches)
+		close(batches)
+	}()
+	for b := range batches {
+		if err := w.write(b, sum, opt.MaxRejects); err != nil {
+			for range batches { // let the reader finish
+			}
+			<-readErr
+			return nil, fmt.Errorf("%s: store: %w", path, err)
+		}
+	}
+	if err := <-readErr; err != nil {
+		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
+	}
+	if err := w.flush(); err != nil {
+		return nil, fmt.Errorf("%s: store: %w", path, err)
+	}
+	// Drain the rest of the raw input so the hash covers the whole file.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sum.Bytes = cr.n
+	digest := hex.EncodeToString(cr.h.Sum(nil))
+	if !opt.Force {
+		var prev string
+		err := tx.QueryRowContext(ctx, "SELECT path FROM sources WHERE hash = ? AND id <> ?", digest, w.source).Scan(&prev)
+		if err == nil {
+			sum.Duplicate, sum.DuplicateOf = true, prev
+			sum.Lines, sum.Events, sum.Rejected, sum.Skipped, sum.Rejects = 0, 0, 0, 0, nil
+			return sum, nil // rolled back
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	var first, last any
+	if w.nextID > firstID {
+		first, last = firstID, w.nextID-1
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
+		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`, cr.n, digest, sum.Lines, sum.Events,
+		sum.Rejected, sum.Skipped, first, last, w.source); err != nil {
+		return nil, err
+	}
+	if sum.Events+sum.Rejected+sum.Skipped != sum.Lines {
+		return nil, fmt.Errorf("%s: internal error: %d events + %d rejected + %d skipped != %d lines",
+			path, sum.Events, sum.Rejected, sum.Skipped, sum.Lines)
+	}
+	if err := w.close(); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("%s: commit: %w", path, err)
+	}
+	s.names, s.nameOf = map[string]int64{}, map[int64]string{}
+	if opt.Progress != nil {
+		opt.Progress(cr.n, size)
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, nil
+}
+
+func formatNames(fs []*formats.Format) string {
+	var n []string
+	for _, f := range fs {
+		n = append(n, f.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// preCheckDuplicate hashes a seekable file whose size matches a stored
+// source, and returns that source's path when the content is the same.
+func (s *Store) preCheckDuplicate(ctx context.Context, r io.Reader, size int64) (string, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok || size <= 0 {
+		return "", nil
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sources WHERE size = ?", size).Scan(&n); err != nil || n == 0 {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, rs); err != nil {
+		return "", err
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	var prev string
+	err := s.db.QueryRowContext(ctx, "SELECT path FROM sources WHERE hash = ?", hex.EncodeToString(h.Sum(nil))).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return prev, err
+}
+
+// A row is what one line became.
+type row struct {
+	line   int64
+	offset int64
+	skip   bool
+	reason string // rejected when not empty
+	ev     formats.Event
+	refs   []formats.Ref
+}
+
+// readLines reads, splits and parses lines, sending them in batches.
+func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row) error {
+	var p formats.Parser
+	if f != nil {
+		p = f.NewParser()
+	}
+	batch := make([]row, 0, 1024)
+	var lineNo, offset, lineStart int64
+	var long []byte
+	inLong := false
+	for {
+		chunk, err := in.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if !inLong {
+				inLong, lineStart, long = true, offset, long[:0]
+			}
+			if len(long) <= MaxLine {
+				long = append(long, chunk...)
+			}
+			offset += int64(len(chunk))
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if len(chunk) == 0 && !inLong {
+			break
+		}
+		line := chunk
+		if inLong {
+			if len(long) <= MaxLine {
+				long = append(long, chunk...)
+			}
+			line, inLong = long, false
+		} else {
+			lineStart = offset
+		}
+		offset += int64(len(chunk))
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		lineNo++
+		r := row{line: lineNo, offset: lineStart}
+		switch {
+		case len(line) > MaxLine:
+			r.reason = fmt.Sprintf("line longer than %d MiB", MaxLine>>20)
+			r.ev.Raw = append([]byte(nil), line[:256]...)
+		case p == nil:
+			r.reason = "no format" // unreachable: empty input has no lines
+		default:
+			res, perr := p.Parse(line, &r.ev)
+			switch {
+			case perr != nil:
+				r.reason = perr.Error()
+				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
+			case res == formats.IsSkipped:
+				r.skip = true
+			default:
+				if r.ev.System == "" {
+					r.ev.System = f.System
+				}
+				if fn := refs[r.ev.System]; fn != nil {
+					r.refs = fn(&r.ev)
+				}
+			}
+		}
+		batch = append(batch, r)
+		if len(batch) == cap(batch) {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]row, 0, 1024)
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+	}
+	if len(batch) > 0 {
+		out <- batch
+	}
+	return nil
+}
+
+// A writer inserts rows with prepared multi-row statements.
+type writer struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	source   int64
+	nextID   int64
+	names    map[string]int64
+	evStmt   *sql.Stmt
+	refStmt  *sql.Stmt
+	evBuf    []any
+	refBuf   []any
+	evN      int
+	refN     int
+	wideStmt *sql.Stmt
+	rejStmt  *sql.Stmt
+}
+
+func multiInsert(table string, cols, n int, names string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + "(" + names + ") VALUES ")
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+const (
+	evCols    = "id, source, line, offset, time, system, ns, client, op, reply, raw"
+	evColsN   = 11
+	refCols   = "system, ns, key, w, event, reset"
+	refColsN  = 6
+	wideCols  = "system, ns, w, event, reset"
+	wideColsN = 5
+)
+
+func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
+	w := &writer{ctx: ctx, tx: tx, names: map[string]int64{}}
+	var err error
+	if w.evStmt, err = tx.PrepareContext(ctx, multiInsert("events", evColsN, batchRows, evCols)); err != nil {
+		return nil, err
+	}
+	if w.refStmt, err = tx.PrepareContext(ctx, multiInsert("refs", refColsN, batchRows, refCols)); err != nil {
+		return nil, err
+	}
+	if w.wideStmt, err = tx.PrepareContext(ctx, multiInsert("wide_refs", wideColsN, 1, wideCols)); err != nil {
+		return nil, err
+	}
+	if w.rejStmt, err = tx.PrepareContext(ctx, "INSERT INTO rejects(source, line, reason, raw) VALUES (?, ?, ?, ?)"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM names")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n string
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		w.names[n] = id
+	}
+	return w, rows.Err()
+}
+
+func (w *writer) close() error {
+	for _, s := range []*sql.Stmt{w.evStmt, w.refStmt, w.wideStmt, w.rejStmt} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	w.evStmt, w.refStmt, w.wideStmt, w.rejStmt = nil, nil, nil, nil
+	return nil
+}
+
+func (w *writer) name(n string) (int64, error) {
+	if id, ok := w.names[n]; ok {
+		return id, nil
+	}
+	res, err := w.tx.ExecContext(w.ctx, "INSERT INTO names(name) VALUES (?)", n)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	w.names[n] = id
+	return id, err
+}
+
+func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
+	for i := range rows {
+		r := &rows[i]
+		sum.Lines++
+		switch {
+		case r.skip:
+			sum.Skipped++
+		case r.reason != "":
+			sum.Rejected++
+			if len(sum.Rejects) < maxRejects {
+				sum.Rejects = append(sum.Rejects, Reject{Path: sum.Path, Line: int(r.line), Reason: r.reason, Raw: r.ev.Raw})
+			}
+			if _, err := w.rejStmt.ExecContext(w.ctx, w.source, r.line, r.reason, r.ev.Raw); err != nil {
+				return err
+			}
+		default:
+			sum.Events++
+			if err := w.event(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *writer) event(r *row) error {
+	sys, err := w.name(r.ev.System)
+	if err != nil {
+		return err
+	}
+	client, err := w.name(r.ev.Client)
+	if err != nil {
+		return err
+	}
+	id := w.nextID
+	w.nextID++
+	var reply any
+	if r.ev.Reply != nil {
+		reply = r.ev.Reply
+	}
+	w.evBuf = append(w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, sys, r.ev.NS, client, r.ev.Op, reply, r.ev.Raw)
+	w.evN++
+	if w.evN == batchRows {
+		if _, err := w.evStmt.ExecContext(w.ctx, w.evBuf...); err != nil {
+			return err
+		}
+		w.evBuf, w.evN = w.evBuf[:0], 0
+	}
+	for i, ref := range r.refs {
+		if dupRef(r.refs[:i], ref) {
+			continue
+		}
+		wr, reset := 0, 0
+		if ref.Kind >= formats.KindWrite {
+			wr = 1
+		}
+		if ref.Kind == formats.KindReset && !weakerDup(r.refs, ref) {
+			reset = 1
+		}
+		if ref.Key == nil {
+			if _, err := w.wideStmt.ExecContext(w.ctx, sys, ref.NS, wr, id, reset); err != nil {
+				return err
+			}
+			continue
+		}
+		w.refBuf = append(w.refBuf, sys, ref.NS, ref.Key, strongest(r.refs, ref), id, reset)
+		w.refN++
+		if w.refN == batchRows {
+			if _, err := w.refStmt.ExecContext(w.ctx, w.refBuf...); err != nil {
+				return err
+			}
+			w.refBuf, w.refN = w.refBuf[:0], 0
+		}
+	}
+	return nil
+}
+
+func sameRef(a, b formats.Ref) bool {
+	return a.NS == b.NS && (a.Key == nil) == (b.Key == nil) && bytes.Equal(a.Key, b.Key)
+}
+
+// dupRef reports whether ref's key was listed already.
+func dupRef(before []formats.Ref, ref formats.Ref) bool {
+	for _, b := range before {
+		if sameRef(b, ref) {
+			return true
+		}
+	}
+	return false
+}
+
+// strongest returns the w column for a key listed several times: written
+// if any listing writes it.
+func strongest(all []formats.Ref, ref formats.Ref) int {
+	for _, a := range all {
+		if sameRef(a, ref) && a.Kind >= formats.KindWrite {
+			return 1
+		}
+	}
+	return 0
+}
+
+// weakerDup reports whether a key listed as reset is also listed as a
+// plain write or read (then it is not a reset).
+func weakerDup(all []formats.Ref, ref formats.Ref) bool {
+	for _, a := range all {
+		if sameRef(a, ref) && a.Kind != formats.KindReset {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *writer) flush() error {
+	for w.evN > 0 {
+		if _, err := w.tx.ExecContext(w.ctx, multiInsert("events", evColsN, 1, evCols), w.evBuf[:evColsN]...); err != nil {
+			return err
+		}
+		w.evBuf, w.evN = w.evBuf[evColsN:], w.evN-1
+	}
+	for w.refN > 0 {
+		if _, err := w.tx.ExecContext(w.ctx, multiInsert("refs", refColsN, 1, refCols), w.refBuf[:refColsN]...); err != nil {
+			return err
+		}
+		w.refBuf, w.refN = w.refBuf[refColsN:], w.refN-1
+	}
+	return nil
+}

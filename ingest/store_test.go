@@ -1,0 +1,134 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/redismonitor"
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/specs/redis"
+)
+
+var allFormats = []*formats.Format{redismonitor.Format}
+
+func MustOpenStore(tb testing.TB) *ingest.Store {
+	tb.Helper()
+	s, err := ingest.Open(context.Background(), filepath.Join(tb.TempDir(), "wat.db"), ingest.Options{Formats: allFormats})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func opts() ingest.IngestOptions {
+	return ingest.IngestOptions{Formats: allFormats, Refs: map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.Refs}}
+}
+
+const capture = `OK
+1795535140.000001 [0 127.0.0.1:5000] "SET" "k" "1"
+1795535140.000002 [0 127.0.0.1:5000] "MSET" "k" "2" "j" "3"
+not a monitor line
+1795535140.000003 [0 127.0.0.1:5001] "GET" "k"
+
+1795535140.000004 [0 127.0.0.1:5001] "FLUSHALL"
+1795535140.000005 [0 127.0.0.1:5001] "INCR" "k"`
+
+func TestIngestCountsEveryLine(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	sum, err := s.Ingest(ctx, "m.log", strings.NewReader(capture), 0, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := [4]int64{sum.Lines, sum.Events, sum.Rejected, sum.Skipped}, [4]int64{8, 5, 1, 2}; got != want {
+		t.Fatalf("lines, events, rejected, skipped = %v, want %v", got, want)
+	}
+	if sum.Format != "redis-monitor" {
+		t.Errorf("Format = %q", sum.Format)
+	}
+	if len(sum.Rejects) != 1 || sum.Rejects[0].Line != 4 {
+		t.Errorf("Rejects = %+v, want line 4", sum.Rejects)
+	}
+	src, err := s.SourceByPath(ctx, "m.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.EventAt(ctx, src, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Op != "GET" || string(e.Args[0]) != "k" || e.Client != "127.0.0.1:5001" || e.Source != "m.log" {
+		t.Errorf("EventAt(5) = %+v", e)
+	}
+	if _, err := s.EventAt(ctx, src, 4); !errors.Is(err, ingest.ErrNotFound) || !strings.Contains(err.Error(), "rejected") {
+		t.Errorf("EventAt(4) error = %v, want a rejected line", err)
+	}
+	if _, err := s.EventAt(ctx, src, 99); !errors.Is(err, ingest.ErrNotFound) {
+		t.Errorf("EventAt(99) error = %v", err)
+	}
+	// The writes to k before the INCR: FLUSHALL (wide), MSET, SET; not the GET.
+	last, _ := s.EventAt(ctx, src, 8)
+	evs, err := s.Touching(ctx, "redis", "0", []byte("k"), last.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range evs {
+		ops = append(ops, e.Op)
+	}
+	if got, want := strings.Join(ops, " "), "FLUSHALL MSET SET"; got != want {
+		t.Errorf("Touching = %s, want %s", got, want)
+	}
+	evs, _ = s.Touching(ctx, "redis", "0", []byte("k"), last.ID, 2)
+	if len(evs) != 2 || evs[0].Op != "FLUSHALL" || evs[1].Op != "MSET" {
+		t.Errorf("Touching limit 2 = %v", evs)
+	}
+}
+
+func TestIngestTwiceIsNoop(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "m.log")
+	os.WriteFile(p, []byte(capture), 0o644)
+	for i, want := range []bool{false, true} {
+		f, _ := os.Open(p)
+		st, _ := f.Stat()
+		sum, err := s.Ingest(ctx, p, f, st.Size(), opts())
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Duplicate != want {
+			t.Errorf("ingest %d: Duplicate = %v, want %v", i, sum.Duplicate, want)
+		}
+	}
+	// stdin (not seekable): detected after reading, rolled back.
+	sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, opts())
+	if err != nil || !sum.Duplicate {
+		t.Errorf("stdin ingest = %+v, %v; want duplicate", sum, err)
+	}
+	srcs, _ := s.Sources(ctx)
+	if len(srcs) != 1 {
+		t.Errorf("%d sources, want 1", len(srcs))
+	}
+	o := opts()
+	o.Force = true
+	if sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, o); err != nil || sum.Duplicate || sum.Events != 5 {
+		t.Errorf("forced ingest = %+v, %v", sum, err)
+	}
+}
+
+func TestNotAStore(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.db")
+	os.WriteFile(p, []byte("hello, this is not sqlite at all, not even close........................................................"), 0o644)
+	_, err := ingest.Open(context.Background(), p, ingest.Options{})
+	if !errors.Is(err, ingest.ErrNotStore) {
+		t.Errorf("Open = %v, want ErrNotStore", err)
+	}
+}
