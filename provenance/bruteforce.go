@@ -69,8 +69,14 @@ func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bo
 		walk(i+1, st, mask)
 	}
 	walk(0, m.Clone(start), 0)
-	// A subset is closed when it is a witness and so is every subset with
-	// one more event; visiting supersets first makes that one pass.
+	closeUp(ok, n)
+	return ok
+}
+
+// closeUp turns "is a witness" into "is closed": a subset is closed when
+// it is a witness and so is every subset with one more event; visiting
+// supersets first makes that one pass.
+func closeUp(ok []bool, n int) {
 	for mask := len(ok) - 1; mask >= 0; mask-- {
 		if !ok[mask] {
 			continue
@@ -82,6 +88,39 @@ func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bo
 			}
 		}
 	}
+}
+
+// closedMasksFixed is closedMasks over the events not marked fixed (a bit
+// per such event, in order); fixed events are applied in every subset.
+// With fixed nil it is closedMasks.
+func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, pred func(State) bool) []bool {
+	if fixed == nil {
+		return closedMasks(m, start, evs, pred)
+	}
+	n := 0
+	for _, f := range fixed {
+		if !f {
+			n++
+		}
+	}
+	ok := make([]bool, 1<<n)
+	var walk func(i, bit int, st State, mask int)
+	walk = func(i, bit int, st State, mask int) {
+		for i < len(evs) && fixed[i] {
+			m.Apply(st, evs[i])
+			i++
+		}
+		if i == len(evs) {
+			ok[mask] = pred(st)
+			return
+		}
+		with := m.Clone(st)
+		m.Apply(with, evs[i])
+		walk(i+1, bit+1, with, mask|1<<bit)
+		walk(i+1, bit+1, st, mask)
+	}
+	walk(0, 0, m.Clone(start), 0)
+	closeUp(ok, n)
 	return ok
 }
 

@@ -3,8 +3,11 @@ package provenance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
+	"math/bits"
 	"sort"
+	"strings"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -91,44 +94,132 @@ func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	return out, x.Count().Cmp(big.NewInt(int64(len(out)))) == 0
 }
 
-// Factorize builds factors from a flat list of witnesses: the events every
-// witness shares become a one-alternative factor, and the rest one factor
+// Factorize builds factors from a flat list of witnesses: the events
+// every witness shares become a one-alternative factor, and the rest is
+// split into the finest groups whose choices combine freely (the list is
+// their product), each group a factor whose alternatives are the parts of
+// the witnesses inside it. When the rest is no product, it is one factor
 // with an alternative per witness. An empty list is invalid (the
-// definition never yields it) and is returned as no factors with ok false.
+// definition never yields it) and returns ok false.
 func Factorize(ws [][]*formats.Event) (fs []Factor, ok bool) {
 	if len(ws) == 0 {
 		return nil, false
 	}
-	count := map[*formats.Event]int{}
-	for _, w := range ws {
+	// in[e] is the set of witnesses holding e, as a bitset.
+	words := (len(ws) + 63) / 64
+	in := map[*formats.Event][]uint64{}
+	var order []*formats.Event
+	for i, w := range ws {
 		for _, e := range w {
-			count[e]++
+			b, seen := in[e]
+			if !seen {
+				b = make([]uint64, words)
+				in[e] = b
+				order = append(order, e)
+			}
+			b[i/64] |= 1 << (i % 64)
 		}
 	}
-	var common []*formats.Event
-	for e, c := range count {
-		if c == len(ws) {
+	sort.Slice(order, func(i, j int) bool { return order[i].ID < order[j].ID })
+	count := func(b []uint64) int {
+		n := 0
+		for _, x := range b {
+			n += bits.OnesCount64(x)
+		}
+		return n
+	}
+	var common, rest []*formats.Event
+	for _, e := range order {
+		if count(in[e]) == len(ws) {
 			common = append(common, e)
+		} else {
+			rest = append(rest, e)
 		}
 	}
-	sort.Slice(common, func(i, j int) bool { return common[i].ID < common[j].ID })
 	if len(common) > 0 {
 		fs = append(fs, Factor{common})
 	}
-	if len(ws) > 1 {
-		var alts Factor
+	if len(rest) == 0 {
+		return fs, true
+	}
+	// Events whose presence is correlated across witnesses must share a
+	// group: in a product, choices in different groups are independent.
+	parent := make([]int, len(rest))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	both := make([]uint64, words)
+	for i := range rest {
+		for j := i + 1; j < len(rest); j++ {
+			a, b := in[rest[i]], in[rest[j]]
+			for k := range both {
+				both[k] = a[k] & b[k]
+			}
+			if count(both)*len(ws) != count(a)*count(b) {
+				parent[find(i)] = find(j)
+			}
+		}
+	}
+	groups := map[int][]*formats.Event{}
+	var roots []int
+	for i, e := range rest {
+		r := find(i)
+		if groups[r] == nil {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], e)
+	}
+	// Each group's alternatives: the distinct parts of witnesses in it.
+	var product []Factor
+	size := 1
+	for _, r := range roots {
+		member := map[*formats.Event]bool{}
+		for _, e := range groups[r] {
+			member[e] = true
+		}
+		seen := map[string]bool{}
+		var f Factor
 		for _, w := range ws {
-			var rest []*formats.Event
+			var part []*formats.Event
+			var k strings.Builder
 			for _, e := range w {
-				if count[e] != len(ws) {
-					rest = append(rest, e)
+				if member[e] {
+					part = append(part, e)
+					fmt.Fprintf(&k, "%p,", e)
 				}
 			}
-			alts = append(alts, rest)
+			if !seen[k.String()] {
+				seen[k.String()] = true
+				f = append(f, part)
+			}
 		}
-		fs = append(fs, alts)
+		product = append(product, f)
+		if size *= len(f); size > len(ws) {
+			break
+		}
 	}
-	return fs, true
+	if size == len(ws) {
+		return append(fs, product...), true
+	}
+	var alts Factor
+	for _, w := range ws {
+		var part []*formats.Event
+		for _, e := range w {
+			if count(in[e]) != len(ws) {
+				part = append(part, e)
+			}
+		}
+		alts = append(alts, part)
+	}
+	return append(fs, alts), true
 }
 
 // A History is the read-only view of the trace store a spec needs.

@@ -24,7 +24,8 @@ type Problem struct {
 	// Limit is the longest stretch of events between two resets that is
 	// enumerated (2^Limit replays); default 16.
 	Limit int
-	// Budget bounds the total number of replays; default 1<<22.
+	// Budget bounds the work: the number of requests replayed in all
+	// enumerations together; default 1<<18.
 	Budget int
 }
 
@@ -46,7 +47,7 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 		p.Limit = 16
 	}
 	if p.Budget == 0 {
-		p.Budget = 1 << 22
+		p.Budget = 1 << 18
 	}
 	s := &solver{p: p, chunk: 64}
 	// The output: replay the stretch after the last reset (or everything).
@@ -63,6 +64,7 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 		p.Model.Apply(st, e)
 	}
 	o := p.Model.Apply(st, p.Target)
+	s.out = o
 	goal := func(st State) bool { return p.Model.Apply(p.Model.Clone(st), p.Target) == o }
 	sets, err := s.solve(0, goal, 0)
 	if err != nil {
@@ -86,6 +88,7 @@ type solver struct {
 	done  bool
 	chunk int
 	spent int
+	out   Output // the target's output
 }
 
 // at returns the event r places back (0 is the newest).
@@ -111,6 +114,9 @@ func (s *solver) at(r int) (*formats.Event, bool, error) {
 
 func (s *solver) isReset(r int) bool { return r < len(s.rev) && s.p.Reset(s.rev[r]) }
 
+// MaxStretch is the most events between two resets Solve reads.
+const MaxStretch = 1 << 20
+
 // findReset returns the back-index of the first reset at or after from, or
 // the back-index of the oldest event when there is none (then isReset is
 // false there), or from-1 when there are no events at all.
@@ -126,10 +132,63 @@ func (s *solver) findReset(from int) (int, error) {
 		if s.p.Reset(e) {
 			return r, nil
 		}
-		if r-from >= s.p.Limit {
-			return 0, fmt.Errorf("more than %d events between resets: %w", s.p.Limit, ErrTooLarge)
+		if r-from >= MaxStretch {
+			return 0, fmt.Errorf("more than %d writes between resets: %w", MaxStretch, ErrTooLarge)
 		}
 	}
+}
+
+// A Forcer is a Model that can tell, without replaying a long stretch
+// once per event, which of its events every closed witness must hold.
+type Forcer interface {
+	// Forced is asked about a stretch of events (oldest first) replayed
+	// from start and followed by target, whose output is out with the
+	// whole stretch. It returns, for each event, whether leaving only it
+	// out changes target's output, and false when it cannot tell cheaply.
+	Forced(start State, stretch []*formats.Event, target *formats.Event, out Output) ([]bool, bool)
+}
+
+// ForcedLimit is the longest stretch whose forced events are found by
+// replaying it once per event.
+const ForcedLimit = 512
+
+// forced marks the events of a stretch that every closed subset (from
+// start, for goal) holds: those whose absence alone breaks the goal. Since
+// closed subsets are closed upwards, a subset lacking such an event would
+// make the whole stretch less that event closed, and it is not. It
+// returns nil when even the whole stretch misses the goal (then no subset
+// is closed).
+func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) bool, top bool) ([]bool, error) {
+	m := s.p.Model
+	if f, ok := m.(Forcer); ok && top {
+		if marks, ok := f.Forced(start, stretch, s.p.Target, s.out); ok {
+			return marks, nil
+		}
+	}
+	n := len(stretch)
+	if n > ForcedLimit {
+		return nil, fmt.Errorf("%d writes between resets (at most %d): %w", n, ForcedLimit, ErrTooLarge)
+	}
+	if err := s.spend(n * n); err != nil {
+		return nil, err
+	}
+	replay := func(skip int) State {
+		st := m.Clone(start)
+		for i, e := range stretch {
+			if i != skip {
+				m.Apply(st, e)
+			}
+		}
+		return st
+	}
+	if !goal(replay(-1)) {
+		return nil, nil
+	}
+	marks := make([]bool, n)
+	for i := range stretch {
+		marks[i] = !goal(replay(i))
+	}
+	return marks, nil
 }
 
 // solve returns the minimal sets Y of events from back-index from onwards
@@ -152,42 +211,84 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 	for i := end - 1; i >= from; i-- { // oldest first
 		stretch = append(stretch, s.rev[i])
 	}
-	n := len(stretch)
-	s.spent += 1 << n
-	if s.spent > s.p.Budget {
-		return nil, fmt.Errorf("more than %d replays: %w", s.p.Budget, ErrTooLarge)
-	}
 	m := s.p.Model
-	// positions maps a mask bit (oldest first) to a back-index.
+	start := m.Init()
+	if hasReset {
+		m.Apply(start, s.rev[r])
+	}
+	// Long stretches: only the events whose absence alone does not break
+	// the goal are enumerated; the others are in every closed subset.
+	n := len(stretch)
+	var fixed []bool
+	free := make([]int, 0, n)
+	if n > s.p.Limit {
+		if fixed, err = s.forced(start, stretch, goal, depth == 0); err != nil {
+			return nil, err
+		}
+		if fixed == nil {
+			return nil, nil // nothing here is closed
+		}
+	}
+	for i := range stretch {
+		if fixed == nil || !fixed[i] {
+			free = append(free, i)
+		}
+	}
+	if len(free) > s.p.Limit {
+		return nil, fmt.Errorf("%d writes between resets could each be left out (at most %d): %w", len(free), s.p.Limit, ErrTooLarge)
+	}
+	k := len(free)
+	cost := 2<<k + (1<<k)*(n-k)
+	if err := s.spend(cost); err != nil {
+		return nil, err
+	}
+	// pos maps a mask over free events to back-indexes, fixed ones included.
 	pos := func(mask int) []int {
 		var out []int
-		for j := n - 1; j >= 0; j-- {
+		for i := n - 1; i >= 0; i-- {
+			if fixed != nil && fixed[i] {
+				out = append(out, end-1-i)
+			}
+		}
+		for j := k - 1; j >= 0; j-- {
 			if mask&(1<<j) != 0 {
-				out = append(out, end-1-j)
+				out = append(out, end-1-free[j])
 			}
 		}
 		return out
 	}
+	closedFrom := func(st State) []bool { return closedMasksFixed(m, st, stretch, fixed, goal) }
+	closed := closedFrom(start)
 	if !hasReset {
 		// The beginning of the history: the stretch starts from Init.
 		var out [][]int
-		for _, mask := range minimalMasks(closedMasks(m, m.Init(), stretch, goal)) {
+		for _, mask := range minimalMasks(closed) {
 			out = append(out, pos(mask))
 		}
 		return out, nil
 	}
-	after := m.Init()
-	m.Apply(after, s.rev[r])
-	closed := closedMasks(m, after, stretch, goal)
 	var out [][]int
 	for _, mask := range minimalMasks(closed) {
 		out = append(out, append(pos(mask), r))
 	}
 	// Witnesses without the reset: X closed from the reset's state, plus
 	// a witness, over the older history, of "X keeps the goal from here".
+	// Such a witness Y would make the whole older history a superset, so
+	// the state the older history really leads to must keep the goal with
+	// X: one replay rules out most X before any search.
 	memo := map[string][]bool{}
+	var failed error
+	if err := s.spend(cost); err != nil {
+		return nil, err
+	}
+	actual, err := s.stateAt(r + 1)
+	if err != nil {
+		return nil, err
+	}
+	possible := closedFrom(actual)
+	memo[m.Fingerprint(actual)] = possible
 	for mask, ok := range closed {
-		if !ok {
+		if !ok || !possible[mask] {
 			continue
 		}
 		x := mask
@@ -195,13 +296,19 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 			fp := m.Fingerprint(st)
 			c, seen := memo[fp]
 			if !seen {
-				s.spent += 1 << n
-				c = closedMasks(m, st, stretch, goal)
+				if err := s.spend(cost); err != nil {
+					failed = err
+					return false
+				}
+				c = closedFrom(st)
 				memo[fp] = c
 			}
 			return c[x]
 		}
 		older, err := s.solve(r+1, sub, depth+1)
+		if err == nil {
+			err = failed
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -210,6 +317,30 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 		}
 	}
 	return minimalSets(out), nil
+}
+
+// spend counts work against the budget.
+func (s *solver) spend(n int) error {
+	s.spent += n
+	if s.spent > s.p.Budget {
+		return fmt.Errorf("the search needs more than %d replayed requests: %w", s.p.Budget, ErrTooLarge)
+	}
+	return nil
+}
+
+// stateAt returns the state after every event from back-index from
+// onwards (older), replayed from the last reset among them.
+func (s *solver) stateAt(from int) (State, error) {
+	r, err := s.findReset(from)
+	if err != nil {
+		return nil, err
+	}
+	m := s.p.Model
+	st := m.Init()
+	for i := r; i >= from; i-- {
+		m.Apply(st, s.rev[i])
+	}
+	return st, nil
 }
 
 // minimalSets drops duplicates and every set that contains another.

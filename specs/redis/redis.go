@@ -25,9 +25,21 @@ import (
 )
 
 // Spec is the Redis spec.
-var Spec provenance.Spec = spec{}
+var Spec provenance.Spec = New(Options{})
 
-type spec struct{}
+// Options tune the spec's engine.
+type Options struct {
+	// Limit is the most writes between two resets (after the forced ones
+	// are set aside) that are enumerated; 0 means provenance.Solve's
+	// default. Tests lower it to drive every answer through the
+	// reductions.
+	Limit int
+}
+
+// New returns the Redis spec with options.
+func New(o Options) provenance.Spec { return spec{o} }
+
+type spec struct{ opt Options }
 
 func (spec) System() string { return "redis" }
 
@@ -310,6 +322,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		Target: target,
 		Older:  c.older,
 		Reset:  c.isReset,
+		Limit:  s.opt.Limit,
 	})
 	x.Output = out
 	switch {

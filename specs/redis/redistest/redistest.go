@@ -29,6 +29,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -245,6 +246,68 @@ func Run(tb testing.TB, srv *Server, cmds []Cmd) (capture []byte, replies []Repl
 	}
 	if err := stop(); err != nil {
 		tb.Fatalf("redistest: stopping monitor: %v", err)
+	}
+	return buf.Bytes(), replies
+}
+
+// RunConcurrent is Run with one goroutine per logical connection, so the
+// server interleaves the connections as it likes: each connection sends its
+// own commands in order, and MONITOR records the order the server chose.
+// Replies have Seq numbered per connection and are sorted by Conn, Seq.
+func RunConcurrent(tb testing.TB, srv *Server, cmds []Cmd) (capture []byte, replies []Reply) {
+	tb.Helper()
+	per := map[int][]Cmd{}
+	for _, c := range cmds {
+		per[c.Conn] = append(per[c.Conn], c)
+	}
+	var buf bytes.Buffer
+	stop, err := Monitor(srv.Addr, &buf)
+	if err != nil {
+		tb.Fatalf("redistest: monitor: %v", err)
+	}
+	results := make(map[int][]Reply, len(per))
+	errs := make(chan error, len(per))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for conn, list := range per {
+		wg.Add(1)
+		go func(conn int, list []Cmd) {
+			defer wg.Done()
+			c, err := srv.Dial()
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			var out []Reply
+			for i, cmd := range list {
+				resp, err := c.Do(cmd.Args...)
+				if err != nil {
+					errs <- fmt.Errorf("conn %d command %d %q: %w", conn, i, cmd.Args, err)
+					return
+				}
+				out = append(out, Reply{Conn: conn, Seq: i, Args: cmd.Args, Client: c.LocalAddr(), RESP: resp})
+			}
+			mu.Lock()
+			results[conn] = out
+			mu.Unlock()
+		}(conn, list)
+	}
+	wg.Wait()
+	close(errs)
+	if err := stop(); err != nil {
+		tb.Fatalf("redistest: stopping monitor: %v", err)
+	}
+	for err := range errs {
+		tb.Fatalf("redistest: %v", err)
+	}
+	var conns []int
+	for conn := range results {
+		conns = append(conns, conn)
+	}
+	sort.Ints(conns)
+	for _, conn := range conns {
+		replies = append(replies, results[conn]...)
 	}
 	return buf.Bytes(), replies
 }

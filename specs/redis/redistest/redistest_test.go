@@ -103,7 +103,7 @@ func TestRESPLive(t *testing.T) {
 		{[]string{"GET", "nokey"}, SimpleString("QUEUED")},
 		{[]string{"EXEC"}, Array(Integer(-3), NullBulk())},
 		{[]string{"SELECT", "3"}, SimpleString("OK")},
-		{[]string{"SELECT", "4"}, Error("ERR DB index is out of range")},
+		{[]string{"SELECT", "16"}, Error("ERR DB index is out of range")},
 	}
 	for _, s := range steps {
 		got, err := c.DoStrings(s.args...)
