@@ -1,0 +1,151 @@
+// Command watbench generates a large Redis MONITOR log and measures wat on
+// it end to end: ingest rate, peak memory, store size, and explain latency
+// for random reads, hot keys included. 'make bench' runs it.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	lines := flag.Int("lines", 1000000, "lines of MONITOR log to generate")
+	dir := flag.String("dir", "bench", "work directory")
+	wat := flag.String("wat", "./wat", "the wat binary")
+	reads := flag.Int("reads", 200, "explain calls to time")
+	flag.Parse()
+	if err := run(*lines, *dir, *wat, *reads); err != nil {
+		fmt.Fprintln(os.Stderr, "watbench:", err)
+		os.Exit(1)
+	}
+}
+
+// generate writes a MONITOR log: mostly SET/GET on many keys, a few hot
+// counters, sets and lists that are written throughout with no resetting
+// write, multi-key MSET/DEL, and escaped values. It returns the line
+// numbers of the reads.
+func generate(path string, n int) ([]int, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewSource(1))
+	fmt.Fprintln(w, "OK")
+	var reads []int
+	ts := int64(1795535140000000)
+	for i := 2; i <= n+1; i++ {
+		ts += int64(1 + r.Intn(20))
+		client := fmt.Sprintf("10.0.%d.%d:%d", r.Intn(4), r.Intn(250), 40000+r.Intn(2000))
+		key := fmt.Sprintf("user:%d:name", r.Intn(50000))
+		var cmd string
+		switch x := r.Intn(100); {
+		case x < 30:
+			cmd = fmt.Sprintf(`"SET" %q "v%d"`, key, r.Intn(1000))
+		case x < 35:
+			cmd = fmt.Sprintf(`"SET" %q "h\xc3\xa9llo \"%d\"\n"`, key, r.Intn(10))
+		case x < 55:
+			cmd = fmt.Sprintf(`"GET" %q`, key)
+			reads = append(reads, i)
+		case x < 70:
+			cmd = fmt.Sprintf(`"INCR" "hot:counter:%d"`, r.Intn(3))
+		case x < 75:
+			cmd = fmt.Sprintf(`"GET" "hot:counter:%d"`, r.Intn(3))
+			reads = append(reads, i)
+		case x < 80:
+			cmd = fmt.Sprintf(`"RPUSH" "hot:queue" "job%d"`, i)
+		case x < 82:
+			cmd = `"LLEN" "hot:queue"`
+			reads = append(reads, i)
+		case x < 88:
+			cmd = fmt.Sprintf(`"MSET" %q "a%d" "user:%d:name" "b"`, key, i%7, r.Intn(50000))
+		case x < 91:
+			cmd = fmt.Sprintf(`"DEL" %q "user:%d:name"`, key, r.Intn(50000))
+		case x < 96:
+			cmd = fmt.Sprintf(`"HSET" "user:%d" "name" "n%d"`, r.Intn(5000), r.Intn(3))
+		default:
+			cmd = fmt.Sprintf(`"HGET" "user:%d" "name"`, r.Intn(5000))
+			reads = append(reads, i)
+		}
+		fmt.Fprintf(w, "%d.%06d [0 %s] %s\n", ts/1e6, ts%1e6, client, cmd)
+	}
+	return reads, w.Flush()
+}
+
+func run(n int, dir, wat string, nreads int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	log := filepath.Join(dir, "monitor.log")
+	db := filepath.Join(dir, "wat.db")
+	os.Remove(db)
+	os.Remove(db + "-wal")
+	os.Remove(db + "-shm")
+	t0 := time.Now()
+	reads, err := generate(log, n)
+	if err != nil {
+		return err
+	}
+	st, _ := os.Stat(log)
+	fmt.Printf("generated %d lines (%.1f MB) in %s\n", n+1, float64(st.Size())/1e6, time.Since(t0).Round(time.Millisecond))
+
+	cmd := exec.Command(wat, "--db", db, "ingest", "--quiet", log)
+	cmd.Stderr = os.Stderr
+	t0 = time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	el := time.Since(t0)
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	dbst, _ := os.Stat(db)
+	fmt.Printf("ingest: %.0f lines/s, %.1f MB/s, %s, peak RSS %d MB, store %.1f MB = %.2fx the log\n",
+		float64(n+1)/el.Seconds(), float64(st.Size())/1e6/el.Seconds(), el.Round(time.Millisecond),
+		rss/1024, float64(dbst.Size())/1e6, float64(dbst.Size())/float64(st.Size()))
+
+	r := rand.New(rand.NewSource(2))
+	byKind := map[string][]time.Duration{}
+	inexact := 0
+	for i := 0; i < nreads; i++ {
+		line := reads[r.Intn(len(reads))]
+		out, err := exec.Command("sed", "-n", fmt.Sprintf("%dp", line), log).Output()
+		if err != nil {
+			return err
+		}
+		kind := "key"
+		if strings.Contains(string(out), "hot:") {
+			kind = "hot"
+		}
+		t0 := time.Now()
+		res, err := exec.Command(wat, "--db", db, "explain", "--json", "--at", fmt.Sprintf("%s:%d", log, line)).Output()
+		d := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("explain line %d: %w", line, err)
+		}
+		if strings.Contains(string(res), `"exact":false`) {
+			inexact++
+		}
+		byKind[kind] = append(byKind[kind], d)
+		byKind["all"] = append(byKind["all"], d)
+	}
+	for _, k := range []string{"key", "hot", "all"} {
+		ds := byKind[k]
+		if len(ds) == 0 {
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		fmt.Printf("explain (whole process) %-3s reads: n=%d p50 %s p99 %s max %s\n", k, len(ds),
+			ds[len(ds)/2].Round(time.Microsecond), ds[len(ds)*99/100].Round(time.Microsecond), ds[len(ds)-1].Round(time.Microsecond))
+	}
+	fmt.Printf("explain: %d of %d answers not exact\n", inexact, nreads)
+	return nil
+}
