@@ -56,7 +56,10 @@ func TestREADMESession(t *testing.T) {
 	// JSON contract.
 	out, _, code = wat(t, "--db", db, "explain", "--json", "--at", "56")
 	var j struct {
-		Target    struct{ File, Op string; Line int }
+		Target struct {
+			File, Op string
+			Line     int
+		}
 		Output    string
 		Exact     bool
 		Count     string
