@@ -16,6 +16,7 @@ package formats
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // An Event is one request to a black box, normalized from any log format.
@@ -152,3 +153,37 @@ const (
 	// on anything before it.
 	KindReset = 2
 )
+
+// Quote renders bytes for a terminal the way redis-cli does: double-quoted,
+// printable ASCII as is, quotes and backslashes escaped, every other byte
+// as \n \r \t \a \b or \xHH, so no control byte reaches the screen.
+func Quote(b []byte) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\':
+			sb.WriteByte('\\')
+			sb.WriteByte(c)
+		case c == '\n':
+			sb.WriteString(`\n`)
+		case c == '\r':
+			sb.WriteString(`\r`)
+		case c == '\t':
+			sb.WriteString(`\t`)
+		case c == '\a':
+			sb.WriteString(`\a`)
+		case c == '\b':
+			sb.WriteString(`\b`)
+		case c < 0x20 || c >= 0x7f:
+			const hex = "0123456789abcdef"
+			sb.WriteString(`\x`)
+			sb.WriteByte(hex[c>>4])
+			sb.WriteByte(hex[c&15])
+		default:
+			sb.WriteByte(c)
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}

@@ -55,7 +55,7 @@ func (r *renderer) request(e *formats.Event) string {
 	b.WriteString(r.op.Render(safe(e.Op)))
 	for _, a := range e.Args {
 		b.WriteByte(' ')
-		b.WriteString(quoteBytes(a))
+		b.WriteString(formats.Quote(a))
 	}
 	meta := fmt.Sprintf("  [%s %s, %s, %s]", e.System, e.NS, safe(e.Client), showTime(e.Time))
 	b.WriteString(r.dim.Render(meta))
@@ -132,31 +132,6 @@ func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 }
 
-// quoteBytes quotes a value like redis-cli: printable ASCII as is, every
-// other byte escaped, so no control byte reaches the terminal.
-func quoteBytes(b []byte) string {
-	var sb strings.Builder
-	sb.WriteByte('"')
-	for _, c := range b {
-		switch {
-		case c == '"' || c == '\\':
-			sb.WriteByte('\\')
-			sb.WriteByte(c)
-		case c == '\n':
-			sb.WriteString(`\n`)
-		case c == '\r':
-			sb.WriteString(`\r`)
-		case c == '\t':
-			sb.WriteString(`\t`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&sb, `\x%02x`, c)
-		default:
-			sb.WriteByte(c)
-		}
-	}
-	sb.WriteByte('"')
-	return sb.String()
-}
 
 // safe escapes control characters (and bidi overrides) in text that came
 // from a log or the command line before it is printed.

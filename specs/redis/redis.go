@@ -552,7 +552,7 @@ func (spec) ShowOutput(o provenance.Output) string {
 func showRESP(s string) (string, string) {
 	line, rest, ok := strings.Cut(s, "\r\n")
 	if !ok || line == "" {
-		return quote([]byte(s)), ""
+		return formats.Quote([]byte(s)), ""
 	}
 	switch line[0] {
 	case '+':
@@ -569,7 +569,7 @@ func showRESP(s string) (string, string) {
 		if n > len(rest) {
 			n = len(rest)
 		}
-		return quote([]byte(rest[:n])), strings.TrimPrefix(rest[n:], "\r\n")
+		return formats.Quote([]byte(rest[:n])), strings.TrimPrefix(rest[n:], "\r\n")
 	case '*':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil || n < 0 {
@@ -581,44 +581,15 @@ func showRESP(s string) (string, string) {
 		}
 		return "[" + strings.Join(items, ", ") + "]", rest
 	}
-	return quote([]byte(line)), rest
+	return formats.Quote([]byte(line)), rest
 }
 
 // bare escapes like quote, without the quotes.
 func bare(s string) string {
-	q := quote([]byte(s))
+	q := formats.Quote([]byte(s))
 	return q[1 : len(q)-1]
 }
 
-// quote renders bytes as redis-cli does: a double-quoted string with
-// escapes for quotes, backslashes and every non-printable byte.
-func quote(b []byte) string {
-	var sb strings.Builder
-	sb.WriteByte('"')
-	for _, c := range b {
-		switch {
-		case c == '"' || c == '\\':
-			sb.WriteByte('\\')
-			sb.WriteByte(c)
-		case c == '\n':
-			sb.WriteString(`\n`)
-		case c == '\r':
-			sb.WriteString(`\r`)
-		case c == '\t':
-			sb.WriteString(`\t`)
-		case c == '\a':
-			sb.WriteString(`\a`)
-		case c == '\b':
-			sb.WriteString(`\b`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&sb, `\x%02x`, c)
-		default:
-			sb.WriteByte(c)
-		}
-	}
-	sb.WriteByte('"')
-	return sb.String()
-}
 
 // ParseOutput turns what a user typed or a log recorded into the replies
 // it may stand for: RESP bytes as they are; otherwise a bulk string, an
