@@ -358,6 +358,7 @@ type writer struct {
 	refN     int
 	wideStmt *sql.Stmt
 	rejStmt  *sql.Stmt
+	nameStmt *sql.Stmt
 }
 
 func multiInsert(table string, cols, n int, names string) string {
@@ -397,6 +398,9 @@ func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 	if w.rejStmt, err = tx.PrepareContext(ctx, "INSERT INTO rejects(source, line, reason, raw) VALUES (?, ?, ?, ?)"); err != nil {
 		return nil, err
 	}
+	if w.nameStmt, err = tx.PrepareContext(ctx, "INSERT INTO names(name) VALUES (?)"); err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM names")
 	if err != nil {
 		return nil, err
@@ -414,12 +418,12 @@ func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 }
 
 func (w *writer) close() error {
-	for _, s := range []*sql.Stmt{w.evStmt, w.refStmt, w.wideStmt, w.rejStmt} {
+	for _, s := range []*sql.Stmt{w.evStmt, w.refStmt, w.wideStmt, w.rejStmt, w.nameStmt} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	w.evStmt, w.refStmt, w.wideStmt, w.rejStmt = nil, nil, nil, nil
+	w.evStmt, w.refStmt, w.wideStmt, w.rejStmt, w.nameStmt = nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -427,7 +431,7 @@ func (w *writer) name(n string) (int64, error) {
 	if id, ok := w.names[n]; ok {
 		return id, nil
 	}
-	res, err := w.tx.ExecContext(w.ctx, "INSERT INTO names(name) VALUES (?)", n)
+	res, err := w.nameStmt.ExecContext(w.ctx, n)
 	if err != nil {
 		return 0, err
 	}

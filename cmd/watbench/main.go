@@ -46,7 +46,9 @@ func generate(path string, n int) ([]int, error) {
 	ts := int64(1795535140000000)
 	for i := 2; i <= n+1; i++ {
 		ts += int64(1 + r.Intn(20))
-		client := fmt.Sprintf("10.0.%d.%d:%d", r.Intn(4), r.Intn(250), 40000+r.Intn(2000))
+		// 400 connections from 4 app servers, as a pooled client has.
+		c := r.Intn(400)
+		client := fmt.Sprintf("10.0.0.%d:%d", c%4+10, 40000+c)
 		key := fmt.Sprintf("user:%d:name", r.Intn(50000))
 		var cmd string
 		switch x := r.Intn(100); {

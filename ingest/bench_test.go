@@ -1,0 +1,26 @@
+package ingest_test
+
+import (
+	"context"
+	"os"
+	"testing"
+)
+
+// BenchmarkIngest loads WAT_BENCH_LOG (a MONITOR log) into a fresh store.
+func BenchmarkIngest(b *testing.B) {
+	path := os.Getenv("WAT_BENCH_LOG")
+	if path == "" {
+		b.Skip("set WAT_BENCH_LOG to a MONITOR log")
+	}
+	for i := 0; i < b.N; i++ {
+		s := MustOpenStore(b)
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Ingest(context.Background(), path, f, 0, opts()); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}
