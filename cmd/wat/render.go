@@ -132,7 +132,6 @@ func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 }
 
-
 // safe escapes control characters (and bidi overrides) in text that came
 // from a log or the command line before it is printed.
 func safe(s string) string {

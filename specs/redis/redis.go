@@ -590,7 +590,6 @@ func bare(s string) string {
 	return q[1 : len(q)-1]
 }
 
-
 // ParseOutput turns what a user typed or a log recorded into the replies
 // it may stand for: RESP bytes as they are; otherwise a bulk string, an
 // integer, (nil), an OK status or an error.
