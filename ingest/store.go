@@ -50,6 +50,7 @@ type Store struct {
 	names    map[string]int64
 	nameOf   map[int64]string
 	parsers  map[string]formats.Parser
+	srcInfo  map[int64][2]string // source id: path, format
 }
 
 var _ provenance.History = (*Store)(nil)
@@ -86,7 +87,8 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
-		names: map[string]int64{}, nameOf: map[int64]string{}, parsers: map[string]formats.Parser{}}
+		names: map[string]int64{}, nameOf: map[int64]string{}, parsers: map[string]formats.Parser{},
+		srcInfo: map[int64][2]string{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -378,16 +380,13 @@ func (s *Store) parser(format string) (formats.Parser, error) {
 }
 
 func (s *Store) sourceInfo(ctx context.Context, id int64) (path, format string, err error) {
-	k := "\x00src" + strconv.FormatInt(id, 10)
-	if v, ok := s.names[k]; ok {
-		path, format, _ = strings.Cut(s.nameOf[v], "\x00")
-		return path, format, nil
+	if v, ok := s.srcInfo[id]; ok {
+		return v[0], v[1], nil
 	}
 	if err := s.db.QueryRowContext(ctx, "SELECT path, format FROM sources WHERE id = ?", id).Scan(&path, &format); err != nil {
 		return "", "", fmt.Errorf("source %d: %w", id, err)
 	}
-	fake := -id - 1 // cache only: never a names id
-	s.names[k], s.nameOf[fake] = fake, path+"\x00"+format
+	s.srcInfo[id] = [2]string{path, format}
 	return path, format, nil
 }
 
