@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"os"
@@ -130,5 +132,20 @@ func TestNotAStore(t *testing.T) {
 	_, err := ingest.Open(context.Background(), p, ingest.Options{})
 	if !errors.Is(err, ingest.ErrNotStore) {
 		t.Errorf("Open = %v, want ErrNotStore", err)
+	}
+}
+
+func TestIngestGzip(t *testing.T) {
+	s := MustOpenStore(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(capture))
+	zw.Close()
+	sum, err := s.Ingest(context.Background(), "m.log.gz", &buf, 0, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Lines != 8 || sum.Events != 5 || sum.Format != "redis-monitor" {
+		t.Errorf("gzip ingest = %+v", sum)
 	}
 }
