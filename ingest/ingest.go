@@ -140,13 +140,12 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer w.close()
-	res, err := tx.ExecContext(ctx, `INSERT INTO sources(path, format, size, hash, lines, events, rejected, skipped, ingested_at)
-		VALUES (?, ?, 0, '', 0, 0, 0, 0, ?)`, path, sum.Format, time.Now().UnixNano())
+	res, err := tx.ExecContext(ctx, sqlInsertSource, path, sum.Format, time.Now().UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	w.source, _ = res.LastInsertId()
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) + 1 FROM events").Scan(&w.nextID); err != nil {
+	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {
 		return nil, err
 	}
 	firstID := w.nextID
@@ -179,7 +178,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	digest := hex.EncodeToString(cr.h.Sum(nil))
 	if !opt.Force {
 		var prev string
-		err := tx.QueryRowContext(ctx, "SELECT path FROM sources WHERE hash = ? AND id <> ?", digest, w.source).Scan(&prev)
+		err := tx.QueryRowContext(ctx, sqlOtherByHash, digest, w.source).Scan(&prev)
 		if err == nil {
 			sum.Duplicate, sum.DuplicateOf = true, prev
 			sum.Lines, sum.Events, sum.Rejected, sum.Skipped, sum.Rejects = 0, 0, 0, 0, nil
@@ -193,8 +192,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if w.nextID > firstID {
 		first, last = firstID, w.nextID-1
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
-		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`, cr.n, digest, sum.Lines, sum.Events,
+	if _, err := tx.ExecContext(ctx, sqlFinishSource, cr.n, digest, sum.Lines, sum.Events,
 		sum.Rejected, sum.Skipped, first, last, w.source); err != nil {
 		return nil, err
 	}
@@ -208,7 +206,6 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("%s: commit: %w", path, err)
 	}
-	s.names, s.nameOf = map[string]int64{}, map[int64]string{}
 	if opt.Progress != nil {
 		opt.Progress(cr.n, size)
 	}
@@ -232,7 +229,7 @@ func (s *Store) preCheckDuplicate(ctx context.Context, r io.Reader, size int64) 
 		return "", nil
 	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sources WHERE size = ?", size).Scan(&n); err != nil || n == 0 {
+	if err := s.db.QueryRowContext(ctx, sqlCountSourceSize, size).Scan(&n); err != nil || n == 0 {
 		return "", err
 	}
 	h := sha256.New()
@@ -243,7 +240,7 @@ func (s *Store) preCheckDuplicate(ctx context.Context, r io.Reader, size int64) 
 		return "", err
 	}
 	var prev string
-	err := s.db.QueryRowContext(ctx, "SELECT path FROM sources WHERE hash = ?", hex.EncodeToString(h.Sum(nil))).Scan(&prev)
+	err := s.db.QueryRowContext(ctx, sqlSourceByHash, hex.EncodeToString(h.Sum(nil))).Scan(&prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -343,101 +340,52 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, refs ma
 	return nil
 }
 
-// A writer inserts rows with prepared multi-row statements.
+// A writer inserts rows with prepared multi-row statements, and collects
+// the keys events touch into postings blocks.
 type writer struct {
 	ctx      context.Context
 	tx       *sql.Tx
 	source   int64
 	nextID   int64
-	names    map[string]int64
 	evStmt   *sql.Stmt
-	refStmt  *sql.Stmt
-	evBuf    []any
-	refBuf   []any
-	evN      int
-	refN     int
+	postStmt *sql.Stmt
 	wideStmt *sql.Stmt
 	rejStmt  *sql.Stmt
-	nameStmt *sql.Stmt
+	evBuf    []any
+	evN      int
+	post     *pending
 }
 
-func multiInsert(table string, cols, n int, names string) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + "(" + names + ") VALUES ")
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(one)
-	}
-	return b.String()
-}
-
-const (
-	evCols    = "id, source, line, offset, time, system, ns, client, op, reply, raw"
-	evColsN   = 11
-	refCols   = "system, ns, key, w, event, reset"
-	refColsN  = 6
-	wideCols  = "system, ns, w, event, reset"
-	wideColsN = 5
-)
+// maxPending is how many key touches the writer holds before it writes
+// them as postings blocks: it bounds ingest memory whatever the log size.
+const maxPending = 2 << 20
 
 func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
-	w := &writer{ctx: ctx, tx: tx, names: map[string]int64{}}
+	w := &writer{ctx: ctx, tx: tx, post: newPending()}
 	var err error
-	if w.evStmt, err = tx.PrepareContext(ctx, multiInsert("events", evColsN, batchRows, evCols)); err != nil {
+	if w.evStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertEvents, evColsN, batchRows)); err != nil {
 		return nil, err
 	}
-	if w.refStmt, err = tx.PrepareContext(ctx, multiInsert("refs", refColsN, batchRows, refCols)); err != nil {
+	if w.postStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertPostings, postColsN, batchRows)); err != nil {
 		return nil, err
 	}
-	if w.wideStmt, err = tx.PrepareContext(ctx, multiInsert("wide_refs", wideColsN, 1, wideCols)); err != nil {
+	if w.wideStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertWide, wideColsN, 1)); err != nil {
 		return nil, err
 	}
-	if w.rejStmt, err = tx.PrepareContext(ctx, "INSERT INTO rejects(source, line, reason, raw) VALUES (?, ?, ?, ?)"); err != nil {
+	if w.rejStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertReject, rejColsN, 1)); err != nil {
 		return nil, err
 	}
-	if w.nameStmt, err = tx.PrepareContext(ctx, "INSERT INTO names(name) VALUES (?)"); err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM names")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n string
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		w.names[n] = id
-	}
-	return w, rows.Err()
+	return w, nil
 }
 
 func (w *writer) close() error {
-	for _, s := range []*sql.Stmt{w.evStmt, w.refStmt, w.wideStmt, w.rejStmt, w.nameStmt} {
+	for _, s := range []*sql.Stmt{w.evStmt, w.postStmt, w.wideStmt, w.rejStmt} {
 		if s != nil {
 			s.Close()
 		}
 	}
-	w.evStmt, w.refStmt, w.wideStmt, w.rejStmt, w.nameStmt = nil, nil, nil, nil, nil
+	w.evStmt, w.postStmt, w.wideStmt, w.rejStmt = nil, nil, nil, nil
 	return nil
-}
-
-func (w *writer) name(n string) (int64, error) {
-	if id, ok := w.names[n]; ok {
-		return id, nil
-	}
-	res, err := w.nameStmt.ExecContext(w.ctx, n)
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
-	w.names[n] = id
-	return id, err
 }
 
 func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
@@ -462,25 +410,16 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 			}
 		}
 	}
+	if w.post.n >= maxPending {
+		return w.writePostings()
+	}
 	return nil
 }
 
 func (w *writer) event(r *row) error {
-	sys, err := w.name(r.ev.System)
-	if err != nil {
-		return err
-	}
-	client, err := w.name(r.ev.Client)
-	if err != nil {
-		return err
-	}
 	id := w.nextID
 	w.nextID++
-	var reply any
-	if r.ev.Reply != nil {
-		reply = r.ev.Reply
-	}
-	w.evBuf = append(w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, sys, r.ev.NS, client, r.ev.Op, reply, r.ev.Raw)
+	w.evBuf = append(w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, r.ev.Raw)
 	w.evN++
 	if w.evN == batchRows {
 		if _, err := w.evStmt.ExecContext(w.ctx, w.evBuf...); err != nil {
@@ -492,27 +431,40 @@ func (w *writer) event(r *row) error {
 		if dupRef(r.refs[:i], ref) {
 			continue
 		}
-		wr, reset := 0, 0
-		if ref.Kind >= formats.KindWrite {
-			wr = 1
-		}
-		if ref.Kind == formats.KindReset && !weakerDup(r.refs, ref) {
-			reset = 1
-		}
+		wr := strongest(r.refs, ref)
 		if ref.Key == nil {
-			if _, err := w.wideStmt.ExecContext(w.ctx, sys, ref.NS, wr, id, reset); err != nil {
+			if _, err := w.wideStmt.ExecContext(w.ctx, r.ev.System, ref.NS, wr, id); err != nil {
 				return err
 			}
 			continue
 		}
-		w.refBuf = append(w.refBuf, sys, ref.NS, ref.Key, strongest(r.refs, ref), id, reset)
-		w.refN++
-		if w.refN == batchRows {
-			if _, err := w.refStmt.ExecContext(w.ctx, w.refBuf...); err != nil {
+		w.post.add(r.ev.System, ref.NS, ref.Key, wr == 1, id)
+	}
+	return nil
+}
+
+// writePostings writes the pending key touches as postings blocks.
+func (w *writer) writePostings() error {
+	bs := w.post.blocks()
+	args := make([]any, 0, postColsN*batchRows)
+	for len(bs) > 0 {
+		n := min(len(bs), batchRows)
+		args = args[:0]
+		for _, b := range bs[:n] {
+			args = append(args, b.k.system, b.k.ns, b.k.key, b.w, b.last, b.first, b.n, b.ids)
+		}
+		stmt := w.postStmt
+		if n < batchRows {
+			var err error
+			if stmt, err = w.tx.PrepareContext(w.ctx, multiInsert(sqlInsertPostings, postColsN, n)); err != nil {
 				return err
 			}
-			w.refBuf, w.refN = w.refBuf[:0], 0
+			defer stmt.Close()
 		}
+		if _, err := stmt.ExecContext(w.ctx, args...); err != nil {
+			return err
+		}
+		bs = bs[n:]
 	}
 	return nil
 }
@@ -542,29 +494,13 @@ func strongest(all []formats.Ref, ref formats.Ref) int {
 	return 0
 }
 
-// weakerDup reports whether a key listed as reset is also listed as a
-// plain write or read (then it is not a reset).
-func weakerDup(all []formats.Ref, ref formats.Ref) bool {
-	for _, a := range all {
-		if sameRef(a, ref) && a.Kind != formats.KindReset {
-			return true
-		}
-	}
-	return false
-}
-
+// flush writes what is buffered.
 func (w *writer) flush() error {
-	for w.evN > 0 {
-		if _, err := w.tx.ExecContext(w.ctx, multiInsert("events", evColsN, 1, evCols), w.evBuf[:evColsN]...); err != nil {
+	if w.evN > 0 {
+		if _, err := w.tx.ExecContext(w.ctx, multiInsert(sqlInsertEvents, evColsN, w.evN), w.evBuf...); err != nil {
 			return err
 		}
-		w.evBuf, w.evN = w.evBuf[evColsN:], w.evN-1
+		w.evBuf, w.evN = w.evBuf[:0], 0
 	}
-	for w.refN > 0 {
-		if _, err := w.tx.ExecContext(w.ctx, multiInsert("refs", refColsN, 1, refCols), w.refBuf[:refColsN]...); err != nil {
-			return err
-		}
-		w.refBuf, w.refN = w.refBuf[refColsN:], w.refN-1
-	}
-	return nil
+	return w.writePostings()
 }

@@ -16,8 +16,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
@@ -47,8 +47,6 @@ type Store struct {
 	path     string
 	formats  []*formats.Format
 	readOnly bool
-	names    map[string]int64
-	nameOf   map[int64]string
 	parsers  map[string]formats.Parser
 	srcInfo  map[int64][2]string // source id: path, format
 }
@@ -71,7 +69,6 @@ func dsn(path string, ro bool) string {
 	if ro {
 		q.Set("mode", "ro")
 	} else {
-		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", "immediate")
 	}
@@ -81,13 +78,18 @@ func dsn(path string, ro bool) string {
 
 // Open opens (and, unless read-only, creates or migrates) the store at path.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
-	db, err := sql.Open("sqlite3", dsn(path, opt.ReadOnly))
+	registerFormats(opt.Formats)
+	drv := driverName
+	if opt.ReadOnly {
+		drv += "_ro"
+	}
+	db, err := sql.Open(drv, dsn(path, opt.ReadOnly))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
-		names: map[string]int64{}, nameOf: map[int64]string{}, parsers: map[string]formats.Parser{},
+		parsers: map[string]formats.Parser{},
 		srcInfo: map[int64][2]string{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -163,37 +165,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// name returns the text of an interned name.
-func (s *Store) name(ctx context.Context, id int64) (string, error) {
-	if n, ok := s.nameOf[id]; ok {
-		return n, nil
-	}
-	var n string
-	if err := s.db.QueryRowContext(ctx, "SELECT name FROM names WHERE id = ?", id).Scan(&n); err != nil {
-		return "", fmt.Errorf("name %d: %w", id, err)
-	}
-	s.nameOf[id], s.names[n] = n, id
-	return n, nil
-}
-
-// nameID returns the id of an interned name, or -1 when it was never
-// stored.
-func (s *Store) nameID(ctx context.Context, n string) (int64, error) {
-	if id, ok := s.names[n]; ok {
-		return id, nil
-	}
-	var id int64
-	err := s.db.QueryRowContext(ctx, "SELECT id FROM names WHERE name = ?", n).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return -1, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	s.nameOf[id], s.names[n] = n, id
-	return id, nil
-}
-
 // A Source is one ingested file.
 type Source struct {
 	ID                    int64
@@ -216,7 +187,7 @@ func scanSource(sc interface{ Scan(...any) error }) (*Source, error) {
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+sourceCols+" FROM sources ORDER BY id")
+	rows, err := s.db.QueryContext(ctx, sqlSources)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +239,7 @@ func (s *Store) EventAt(ctx context.Context, src *Source, line int) (*formats.Ev
 	for lo <= hi {
 		mid := (lo + hi) / 2
 		var l int
-		if err := s.db.QueryRowContext(ctx, "SELECT line FROM events WHERE id = ?", mid).Scan(&l); err != nil {
+		if err := s.db.QueryRowContext(ctx, sqlLineOf, mid).Scan(&l); err != nil {
 			return nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
 		}
 		switch {
@@ -281,18 +252,16 @@ func (s *Store) EventAt(ctx context.Context, src *Source, line int) (*formats.Ev
 		}
 	}
 	var reason string
-	err := s.db.QueryRowContext(ctx, "SELECT reason FROM rejects WHERE source = ? AND line = ?", src.ID, line).Scan(&reason)
+	err := s.db.QueryRowContext(ctx, sqlRejectAt, src.ID, line).Scan(&reason)
 	if err == nil {
 		return nil, fmt.Errorf("%s:%d: %w: the line was rejected at ingest: %s", src.Path, line, ErrNotFound, reason)
 	}
 	return nil, fmt.Errorf("%s:%d: %w: the line is not a request (a banner or blank line)", src.Path, line, ErrNotFound)
 }
 
-const eventCols = "e.id, e.source, e.line, e.offset, e.time, e.system, e.ns, e.client, e.op, e.reply, e.raw"
-
 // Event returns one event by id.
 func (s *Store) Event(ctx context.Context, id int64) (*formats.Event, error) {
-	evs, err := s.queryEvents(ctx, "SELECT "+eventCols+" FROM events e WHERE e.id = ?", id)
+	evs, err := s.queryEvents(ctx, sqlEventByID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -303,23 +272,21 @@ func (s *Store) Event(ctx context.Context, id int64) (*formats.Event, error) {
 }
 
 // queryEvents runs a query selecting eventCols and decodes the events,
-// re-parsing each raw line for its arguments.
+// re-parsing each raw line for the rest of the event.
 func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]*formats.Event, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	type rowT struct {
-		e              *formats.Event
-		source, system int64
-		client         int64
+		e      *formats.Event
+		source int64
 	}
 	var rs []rowT
 	for rows.Next() {
 		var r rowT
 		r.e = &formats.Event{}
-		if err := rows.Scan(&r.e.ID, &r.source, &r.e.Line, &r.e.Offset, &r.e.Time, &r.system, &r.e.NS,
-			&r.client, &r.e.Op, &r.e.Reply, &r.e.Raw); err != nil {
+		if err := rows.Scan(&r.e.ID, &r.source, &r.e.Line, &r.e.Offset, &r.e.Time, &r.e.Raw); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -331,7 +298,7 @@ func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]*form
 	}
 	out := make([]*formats.Event, len(rs))
 	for i, r := range rs {
-		if err := s.fill(ctx, r.e, r.source, r.system, r.client); err != nil {
+		if err := s.fill(ctx, r.e, r.source); err != nil {
 			return nil, err
 		}
 		out[i] = r.e
@@ -339,51 +306,53 @@ func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]*form
 	return out, nil
 }
 
-// fill completes an event read from the store: names, source path, and
-// the arguments, parsed again from the raw line.
-func (s *Store) fill(ctx context.Context, e *formats.Event, source, system, client int64) error {
-	var err error
-	if e.System, err = s.name(ctx, system); err != nil {
-		return err
-	}
-	if e.Client, err = s.name(ctx, client); err != nil {
-		return err
-	}
+// fill completes an event read from the store: its source path, and the
+// rest of the event, parsed again from the raw line.
+func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error {
 	src, format, err := s.sourceInfo(ctx, source)
 	if err != nil {
 		return err
 	}
 	e.Source = src
-	p, err := s.parser(format)
+	p, f, err := s.parser(format)
 	if err != nil {
 		return err
 	}
 	var fresh formats.Event
-	if _, err := p.Parse(e.Raw, &fresh); err != nil {
+	if res, err := p.Parse(e.Raw, &fresh); err != nil || res != formats.IsEvent {
+		if err == nil {
+			err = errors.New("not an event")
+		}
 		return fmt.Errorf("%s:%d: stored line no longer parses: %w", src, e.Line, err)
 	}
-	e.Args = fresh.Args
+	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
+	if e.System == "" {
+		e.System = f.System
+	}
+	if fresh.Reply != nil {
+		e.Reply = append([]byte(nil), fresh.Reply...)
+	}
 	return nil
 }
 
-func (s *Store) parser(format string) (formats.Parser, error) {
-	if p, ok := s.parsers[format]; ok {
-		return p, nil
-	}
+func (s *Store) parser(format string) (formats.Parser, *formats.Format, error) {
 	f, err := formats.Lookup(format, s.formats)
 	if err != nil {
-		return nil, fmt.Errorf("store holds events in format %q, which this wat cannot read: %w", format, err)
+		return nil, nil, fmt.Errorf("store holds events in format %q, which this wat cannot read: %w", format, err)
+	}
+	if p, ok := s.parsers[format]; ok {
+		return p, f, nil
 	}
 	p := f.NewParser()
 	s.parsers[format] = p
-	return p, nil
+	return p, f, nil
 }
 
 func (s *Store) sourceInfo(ctx context.Context, id int64) (path, format string, err error) {
 	if v, ok := s.srcInfo[id]; ok {
 		return v[0], v[1], nil
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT path, format FROM sources WHERE id = ?", id).Scan(&path, &format); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&path, &format); err != nil {
 		return "", "", fmt.Errorf("source %d: %w", id, err)
 	}
 	s.srcInfo[id] = [2]string{path, format}
@@ -392,21 +361,148 @@ func (s *Store) sourceInfo(ctx context.Context, id int64) (path, format string, 
 
 // Touching implements provenance.History: the writes to one key (and to
 // its whole namespace, and to every namespace) before an event, newest
-// first, each from its index.
+// first, from the key's postings blocks and the namespace index.
 func (s *Store) Touching(ctx context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
-	sys, err := s.nameID(ctx, system)
-	if err != nil || sys < 0 {
-		return nil, err
-	}
 	if key == nil {
 		key = []byte{}
 	}
-	return s.queryEvents(ctx, "SELECT "+eventCols+" FROM ("+
-		"SELECT event FROM (SELECT event FROM refs WHERE system = ?1 AND ns = ?2 AND key = ?3 AND w = 1 AND event < ?4 ORDER BY event DESC LIMIT ?5) "+
-		"UNION SELECT event FROM (SELECT event FROM wide_refs WHERE system = ?1 AND ns = ?2 AND w = 1 AND event < ?4 ORDER BY event DESC LIMIT ?5) "+
-		"UNION SELECT event FROM (SELECT event FROM wide_refs WHERE system = ?1 AND ns = '*' AND w = 1 AND event < ?4 ORDER BY event DESC LIMIT ?5) "+
-		"ORDER BY event DESC LIMIT ?5) r JOIN events e ON e.id = r.event ORDER BY e.id DESC",
-		sys, ns, key, before, limit)
+	ids, err := s.keyIDsBefore(ctx, system, ns, key, 1, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	for _, wns := range []string{ns, formats.AllNS} {
+		more, err := s.wideBefore(ctx, system, wns, before, limit)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	slices.Reverse(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return s.eventsByID(ctx, ids)
+}
+
+// keyIDsBefore returns the ids of the events that write (w = 1) or only
+// read (w = 0) a key before an id, newest first, at most limit.
+func (s *Store) keyIDsBefore(ctx context.Context, system, ns string, key []byte, w int, before int64, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, sqlBlocksBefore, system, ns, key, w, before)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out, blk []int64
+	for len(out) < limit && rows.Next() {
+		var first int64
+		var n int
+		var blob []byte
+		if err := rows.Scan(&first, &n, &blob); err != nil {
+			return nil, err
+		}
+		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
+			return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
+		}
+		for i := len(blk) - 1; i >= 0 && len(out) < limit; i-- {
+			if blk[i] < before {
+				out = append(out, blk[i])
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// keyIDsAfter returns the ids of the events that write (w = 1) or only
+// read (w = 0) a key after an id, oldest first, at most limit.
+func (s *Store) keyIDsAfter(ctx context.Context, system, ns string, key []byte, w int, after int64, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, sqlBlocksAfter, system, ns, key, w, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out, blk []int64
+	for len(out) < limit && rows.Next() {
+		var first int64
+		var n int
+		var blob []byte
+		if err := rows.Scan(&first, &n, &blob); err != nil {
+			return nil, err
+		}
+		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
+			return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
+		}
+		for _, id := range blk {
+			if id > after && len(out) < limit {
+				out = append(out, id)
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) wideBefore(ctx context.Context, system, ns string, before int64, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, sqlWideBefore, system, ns, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// namespaces lists the namespaces of a system's indexed keys.
+func (s *Store) namespaces(ctx context.Context, system string) ([]string, error) {
+	var out []string
+	ns, q := "", sqlFirstNS
+	for {
+		err := s.db.QueryRowContext(ctx, q, system, ns).Scan(&ns)
+		q = sqlNextNS
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns)
+	}
+}
+
+// eventsByID returns the events with the given ids, in that order.
+func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, error) {
+	byID := make(map[int64]*formats.Event, len(ids))
+	const chunk = 500
+	for i := 0; i < len(ids); i += chunk {
+		part := ids[i:min(i+chunk, len(ids))]
+		args := make([]any, len(part))
+		for j, id := range part {
+			args[j] = id
+		}
+		evs, err := s.queryEvents(ctx, "SELECT "+eventCols+" FROM events e WHERE e.id IN "+inList(len(part)), args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			byID[e.ID] = e
+		}
+	}
+	out := make([]*formats.Event, 0, len(ids))
+	for _, id := range ids {
+		e, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("event %d is indexed but not stored: %w", id, ErrNotFound)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // A Filter selects events for Events.
@@ -420,42 +516,62 @@ type Filter struct {
 }
 
 // Events lists events matching f in trace order, at most f.Limit (0: all)
-// at a time, starting after id f.After.
+// at a time, starting after id f.After. A key is found through its
+// postings; the other conditions are checked on the parsed events.
 func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) {
-	var where []string
-	var args []any
-	from := "events e"
-	if f.Key != nil {
-		sys, err := s.nameID(ctx, f.System)
-		if err != nil || sys < 0 {
+	const page = 1000
+	var out []*formats.Event
+	after := f.After
+	for f.Limit == 0 || len(out) < f.Limit {
+		var evs []*formats.Event
+		var err error
+		switch {
+		case f.Key != nil:
+			nss := []string{f.NS}
+			if f.NS == "" {
+				if nss, err = s.namespaces(ctx, f.System); err != nil {
+					return nil, err
+				}
+			}
+			var ids []int64
+			for _, ns := range nss {
+				for w := 0; w < 2; w++ {
+					more, err := s.keyIDsAfter(ctx, f.System, ns, f.Key, w, after, page)
+					if err != nil {
+						return nil, err
+					}
+					ids = append(ids, more...)
+				}
+			}
+			slices.Sort(ids)
+			if len(ids) > page {
+				ids = ids[:page]
+			}
+			evs, err = s.eventsByID(ctx, ids)
+		case f.Source != nil:
+			evs, err = s.queryEvents(ctx, sqlEventsOfSrc, f.Source.ID, after, page)
+		default:
+			evs, err = s.queryEvents(ctx, sqlEventsAfter, after, page)
+		}
+		if err != nil {
 			return nil, err
 		}
-		from = "refs r JOIN events e ON e.id = r.event"
-		where = append(where, "r.system = ? AND r.key = ?")
-		args = append(args, sys, f.Key)
-		if f.NS != "" {
-			where = append(where, "r.ns = ?")
-			args = append(args, f.NS)
+		if len(evs) == 0 {
+			break
 		}
-	} else if f.NS != "" {
-		where = append(where, "e.ns = ?")
-		args = append(args, f.NS)
+		after = evs[len(evs)-1].ID
+		for _, e := range evs {
+			if f.Limit > 0 && len(out) == f.Limit {
+				break
+			}
+			if (f.Key == nil && f.NS != "" && e.NS != f.NS) || (f.Op != "" && !strings.EqualFold(e.Op, f.Op)) ||
+				(f.Source != nil && e.Source != f.Source.Path) || (f.System != "" && e.System != f.System) {
+				continue
+			}
+			out = append(out, e)
+		}
 	}
-	if f.Op != "" {
-		where = append(where, "e.op = ?")
-		args = append(args, strings.ToUpper(f.Op))
-	}
-	if f.Source != nil {
-		where = append(where, "e.source = ?")
-		args = append(args, f.Source.ID)
-	}
-	where = append(where, "e.id > ?")
-	args = append(args, f.After)
-	q := "SELECT DISTINCT " + eventCols + " FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY e.id"
-	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
-	}
-	return s.queryEvents(ctx, q, args...)
+	return out, nil
 }
 
 // A Reject is a line that could not be read.
@@ -468,7 +584,7 @@ type Reject struct {
 
 // Rejects lists the rejected lines of a source (all sources when nil).
 func (s *Store) Rejects(ctx context.Context, src *Source, limit int) ([]Reject, error) {
-	q := "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
+	q := sqlRejects
 	var args []any
 	if src != nil {
 		q += " WHERE r.source = ?"

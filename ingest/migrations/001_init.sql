@@ -1,13 +1,10 @@
 -- wat trace store, schema version 1.
 --
--- Times are Unix nanoseconds. Event ids are the trace order. Names
--- (systems, clients) are interned in names; the views below spell them out
--- and are the documented schema for `wat sql`.
-
-CREATE TABLE names (
-	id   INTEGER PRIMARY KEY,
-	name TEXT NOT NULL UNIQUE
-);
+-- Times are Unix nanoseconds. Event ids are the trace order. An event row
+-- keeps what lookups need and the raw line; the rest of the event (system,
+-- namespace, client, op, arguments, reply) is parsed from the raw line on
+-- demand. The views below spell it out (through the wat_event SQL
+-- function) and are the documented schema for `wat sql`.
 
 CREATE TABLE sources (
 	id          INTEGER PRIMARY KEY,
@@ -28,37 +25,36 @@ CREATE INDEX sources_hash ON sources(hash);
 CREATE TABLE events (
 	id     INTEGER PRIMARY KEY,
 	source INTEGER NOT NULL,
-	line   INTEGER NOT NULL,  -- 1-based
-	offset INTEGER NOT NULL,  -- byte offset of the line (after decompression)
+	line   INTEGER NOT NULL, -- 1-based
+	offset INTEGER NOT NULL, -- byte offset of the line (after decompression)
 	time   INTEGER NOT NULL,
-	system INTEGER NOT NULL,  -- names.id
-	ns     TEXT NOT NULL,     -- namespace: the Redis database
-	client INTEGER NOT NULL,  -- names.id
-	op     TEXT NOT NULL,
-	reply  BLOB,              -- the logged reply; NULL when the log has none
-	raw    BLOB NOT NULL      -- the line; arguments are parsed from it on demand
+	raw    BLOB NOT NULL     -- the line, parsed again on demand
 );
 
--- refs index the keys each event touches: w is 1 when the event may change
--- the key, reset 1 when it leaves the key in a state independent of the past.
-CREATE TABLE refs (
-	system INTEGER NOT NULL,
+-- postings index the keys events touch. One row holds a block of the ids
+-- of events that write (w = 1) or only read (w = 0) one key, in increasing
+-- order: the first id, then each next id as an unsigned varint of its
+-- distance from the one before. Blocks of one key never overlap, so the
+-- history of a key before an event is a backward walk over its blocks.
+CREATE TABLE postings (
+	system TEXT NOT NULL,
 	ns     TEXT NOT NULL,
 	key    BLOB NOT NULL,
 	w      INTEGER NOT NULL,
-	event  INTEGER NOT NULL,
-	reset  INTEGER NOT NULL,
-	PRIMARY KEY (system, ns, key, w, event)
+	last   INTEGER NOT NULL, -- the block's newest id
+	first  INTEGER NOT NULL, -- the block's oldest id
+	n      INTEGER NOT NULL, -- ids in the block
+	ids    BLOB NOT NULL,    -- the ids after the first, as varint deltas
+	PRIMARY KEY (system, ns, key, w, last)
 ) WITHOUT ROWID;
 
 -- wide_refs index events that touch a whole namespace (FLUSHDB, SWAPDB) or,
 -- with ns '*', every namespace (FLUSHALL).
 CREATE TABLE wide_refs (
-	system INTEGER NOT NULL,
+	system TEXT NOT NULL,
 	ns     TEXT NOT NULL,
 	w      INTEGER NOT NULL,
 	event  INTEGER NOT NULL,
-	reset  INTEGER NOT NULL,
 	PRIMARY KEY (system, ns, w, event)
 ) WITHOUT ROWID;
 
@@ -71,14 +67,15 @@ CREATE TABLE rejects (
 CREATE INDEX rejects_source ON rejects(source, line);
 
 CREATE VIEW event_view AS
-	SELECT e.id, s.path AS file, e.line, e.offset, e.time, sy.name AS system, e.ns,
-	       c.name AS client, e.op, e.reply, e.raw
-	FROM events e JOIN sources s ON s.id = e.source
-	JOIN names sy ON sy.id = e.system JOIN names c ON c.id = e.client;
-
-CREATE VIEW ref_view AS
-	SELECT sy.name AS system, r.ns, r.key, r.w, r.reset, r.event
-	FROM refs r JOIN names sy ON sy.id = r.system;
+	SELECT e.id, s.path AS file, e.line, e.offset, e.time,
+	       wat_event(s.format, e.raw, 'system') AS system,
+	       wat_event(s.format, e.raw, 'ns') AS ns,
+	       wat_event(s.format, e.raw, 'client') AS client,
+	       wat_event(s.format, e.raw, 'op') AS op,
+	       wat_event(s.format, e.raw, 'args') AS args,
+	       wat_event(s.format, e.raw, 'reply') AS reply,
+	       e.raw
+	FROM events e JOIN sources s ON s.id = e.source;
 
 CREATE VIEW reject_view AS
 	SELECT s.path AS file, r.line, r.reason, r.raw

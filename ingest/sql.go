@@ -1,0 +1,75 @@
+package ingest
+
+import "strings"
+
+// The SQL wat runs, in one place: a second backend supplies its own
+// dialect of these statements and of migrations/.
+
+const (
+	sqlInsertEvents   = "INSERT INTO events(id, source, line, offset, time, raw) VALUES "
+	evColsN           = 6
+	sqlInsertPostings = "INSERT INTO postings(system, ns, key, w, last, first, n, ids) VALUES "
+	postColsN         = 8
+	sqlInsertWide     = "INSERT INTO wide_refs(system, ns, w, event) VALUES "
+	wideColsN         = 4
+	sqlInsertReject   = "INSERT INTO rejects(source, line, reason, raw) VALUES "
+	rejColsN          = 4
+
+	sqlInsertSource = `INSERT INTO sources(path, format, size, hash, lines, events, rejected, skipped, ingested_at)
+		VALUES (?, ?, 0, '', 0, 0, 0, 0, ?)`
+	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
+		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
+	sqlNextEventID     = "SELECT coalesce(max(id), 0) + 1 FROM events"
+	sqlSourceByHash    = "SELECT path FROM sources WHERE hash = ?"
+	sqlOtherByHash     = "SELECT path FROM sources WHERE hash = ? AND id <> ?"
+	sqlCountSourceSize = "SELECT count(*) FROM sources WHERE size = ?"
+
+	sqlSources    = "SELECT " + sourceCols + " FROM sources ORDER BY id"
+	sqlSourceInfo = "SELECT path, format FROM sources WHERE id = ?"
+	sqlLineOf     = "SELECT line FROM events WHERE id = ?"
+	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
+
+	eventCols      = "e.id, e.source, e.line, e.offset, e.time, e.raw"
+	sqlEventByID   = "SELECT " + eventCols + " FROM events e WHERE e.id = ?"
+	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.id > ? ORDER BY e.id LIMIT ?"
+	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
+
+	// sqlBlocksBefore reads a key's postings blocks that hold ids below
+	// a bound, newest first.
+	sqlBlocksBefore = `SELECT first, n, ids FROM postings
+		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND first < ? ORDER BY last DESC`
+	// sqlBlocksAfter reads a key's postings blocks that hold ids above a
+	// bound, oldest first.
+	sqlBlocksAfter = `SELECT first, n, ids FROM postings
+		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND last > ? ORDER BY last`
+	// sqlWideBefore reads the events writing a whole namespace before a
+	// bound, newest first.
+	sqlWideBefore = `SELECT event FROM wide_refs
+		WHERE system = ? AND ns = ? AND w = 1 AND event < ? ORDER BY event DESC LIMIT ?`
+
+	// sqlNextNS finds the next namespace of a system in the postings
+	// index: repeated, it lists them with one index seek each.
+	sqlNextNS  = "SELECT ns FROM postings WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
+	sqlFirstNS = "SELECT ns FROM postings WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
+
+	sqlRejects = "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
+)
+
+// multiInsert returns an INSERT of n rows of cols values each.
+func multiInsert(prefix string, cols, n int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+// inList returns "(?,?,...)" with n placeholders.
+func inList(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
+}
