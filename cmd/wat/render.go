@@ -106,7 +106,14 @@ func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, 
 			}
 		}
 	} else {
-		r.line(t, "", "every witness holds the requests marked 'all', and one alternative of each group")
+		msg := "every witness holds one alternative of each group"
+		for _, f := range x.Factors {
+			if len(f) == 1 {
+				msg = "every witness holds the requests marked 'all', and one alternative of each group"
+				break
+			}
+		}
+		r.line(t, "", msg)
 		for gi, f := range x.Factors {
 			for ai, alt := range f {
 				label := "all: "
