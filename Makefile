@@ -24,6 +24,8 @@ bench: build
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/redismonitor
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/jsonlines
+	$(GO) test -run '^$$' -fuzz FuzzMapping -fuzztime 30s ./formats/jsonlines
 
 # Ingest the bundled real MONITOR capture and explain the stale read.
 demo: build

@@ -33,6 +33,11 @@ type Event struct {
 	Args   [][]byte
 	Reply  []byte // the logged reply; nil when the log has none
 	Raw    []byte // the line as it appeared in the log
+
+	// Service is the logging service that sent the request, when the log
+	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
+	// request, the request that caused it, and its trace.
+	Service, ReqID, Parent, Trace string
 }
 
 // HasReply reports whether the log recorded the request's reply.
@@ -50,6 +55,10 @@ const (
 	// IsSkipped means the line is a known non-event (a banner, a blank
 	// line) and is counted, not stored as an event.
 	IsSkipped
+	// IsUnmapped means the line is well formed but says nothing wat maps
+	// to a request (an application's own log message); the parser's error
+	// says why. It is counted with the skipped lines.
+	IsUnmapped
 )
 
 // A Parser turns the lines of one source into events. Parse is called once
@@ -75,6 +84,10 @@ type Format struct {
 	Sniff func(lines [][]byte) int
 	// NewParser returns a parser for one source.
 	NewParser func() Parser
+	// NewConfigured, for formats that take a configuration (a JSON-lines
+	// mapping), returns a parser using one. The configuration is stored
+	// with each source, so stored lines parse again the same way.
+	NewConfigured func(config []byte) (Parser, error)
 	// Samples are real lines of the format; each must sniff and parse.
 	Samples []string
 }

@@ -34,6 +34,10 @@ type IngestOptions struct {
 	// Refs returns the keys an event touches, for the index, by system;
 	// systems without an entry are stored unindexed.
 	Refs map[string]func(*formats.Event) []formats.Ref
+	// Config is the configuration of formats that take one (the merged
+	// JSON-lines mappings), keyed by format name; it is stored with the
+	// source.
+	Config map[string][]byte
 	// Force ingests a file again even when the same content is stored.
 	Force bool
 	// Progress, when set, is called as input is read with the bytes read
@@ -52,6 +56,10 @@ type Summary struct {
 	Rejected     int64
 	Skipped      int64
 	Rejects      []Reject // the first few
+	// Unmapped counts the skipped lines that were well formed but mapped
+	// to no request; Unmaps lists the first few, with the reason.
+	Unmapped int64
+	Unmaps   []Reject
 	Elapsed      time.Duration
 	// Duplicate is set when the content was already stored and nothing
 	// was ingested.
@@ -126,8 +134,12 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			}
 		}
 	}
+	var config []byte
 	if f != nil {
 		sum.Format = f.Name
+		if f.NewConfigured != nil {
+			config = opt.Config[f.Name]
+		}
 	}
 
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -140,7 +152,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer w.close()
-	res, err := tx.ExecContext(ctx, sqlInsertSource, path, sum.Format, time.Now().UnixNano())
+	res, err := tx.ExecContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -153,7 +165,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, in, f, opt.Refs, batches)
+		readErr <- readLines(ctx, in, f, config, opt.Refs, batches)
 		close(batches)
 	}()
 	for b := range batches {
@@ -182,6 +194,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		if err == nil {
 			sum.Duplicate, sum.DuplicateOf = true, prev
 			sum.Lines, sum.Events, sum.Rejected, sum.Skipped, sum.Rejects = 0, 0, 0, 0, nil
+			sum.Unmapped, sum.Unmaps = 0, nil
 			return sum, nil // rolled back
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -251,17 +264,25 @@ func (s *Store) preCheckDuplicate(ctx context.Context, r io.Reader, size int64) 
 type row struct {
 	line   int64
 	offset int64
-	skip   bool
-	reason string // rejected when not empty
+	skip     bool
+	unmapped string // why a skipped line was not a request
+	reason   string // rejected when not empty
 	ev     formats.Event
 	refs   []formats.Ref
 }
 
 // readLines reads, splits and parses lines, sending them in batches.
-func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row) error {
+func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row) error {
 	var p formats.Parser
 	if f != nil {
-		p = f.NewParser()
+		if len(config) > 0 && f.NewConfigured != nil {
+			var err error
+			if p, err = f.NewConfigured(config); err != nil {
+				return err
+			}
+		} else {
+			p = f.NewParser()
+		}
 	}
 	batch := make([]row, 0, 1024)
 	var lineNo, offset, lineStart int64
@@ -307,6 +328,12 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, refs ma
 		default:
 			res, perr := p.Parse(line, &r.ev)
 			switch {
+			case res == formats.IsUnmapped:
+				r.skip, r.unmapped = true, "unmapped"
+				if perr != nil {
+					r.unmapped = perr.Error()
+				}
+				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
 			case perr != nil:
 				r.reason = perr.Error()
 				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
@@ -395,6 +422,12 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 		switch {
 		case r.skip:
 			sum.Skipped++
+			if r.unmapped != "" {
+				sum.Unmapped++
+				if len(sum.Unmaps) < maxRejects {
+					sum.Unmaps = append(sum.Unmaps, Reject{Path: sum.Path, Line: int(r.line), Reason: r.unmapped, Raw: r.ev.Raw})
+				}
+			}
 		case r.reason != "":
 			sum.Rejected++
 			if len(sum.Rejects) < maxRejects {

@@ -15,8 +15,8 @@ const (
 	sqlInsertReject   = "INSERT INTO rejects(source, line, reason, raw) VALUES "
 	rejColsN          = 4
 
-	sqlInsertSource = `INSERT INTO sources(path, format, size, hash, lines, events, rejected, skipped, ingested_at)
-		VALUES (?, ?, 0, '', 0, 0, 0, 0, ?)`
+	sqlInsertSource = `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at)
+		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?)`
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID     = "SELECT coalesce(max(id), 0) + 1 FROM events"
@@ -25,7 +25,7 @@ const (
 	sqlCountSourceSize = "SELECT count(*) FROM sources WHERE size = ?"
 
 	sqlSources    = "SELECT " + sourceCols + " FROM sources ORDER BY id"
-	sqlSourceInfo = "SELECT path, format FROM sources WHERE id = ?"
+	sqlSourceInfo = "SELECT path, format, config FROM sources WHERE id = ?"
 	sqlLineOf     = "SELECT line FROM events WHERE id = ?"
 	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
 

@@ -45,21 +45,33 @@ func registerFormats(fs []*formats.Format) {
 	})
 }
 
-// watEvent implements wat_event(format, raw, field): one field of the
-// event a raw line of that format holds (system, ns, client, op, args,
-// reply), or NULL when the line does not parse or has no such field.
-// args are the arguments quoted and separated by spaces.
-func watEvent(format string, raw []byte, field string) any {
+// watEvent implements wat_event(format, config, raw, field): one field of
+// the event a raw line of that format holds (system, ns, client, op, args,
+// reply, service, id, parent, trace), or NULL when the line does not parse
+// or has no such field. args are the arguments quoted and separated by
+// spaces.
+func watEvent(format string, cfg any, raw []byte, field string) any {
+	var config []byte
+	switch c := cfg.(type) {
+	case []byte:
+		config = c
+	case string:
+		config = []byte(c)
+	}
 	fnMu.Lock()
 	defer fnMu.Unlock()
 	f, ok := fnFormats[format]
 	if !ok {
 		return nil
 	}
-	p, ok := fnParsers[format]
+	key := format + "\x00" + string(config)
+	p, ok := fnParsers[key]
 	if !ok {
-		p = f.NewParser()
-		fnParsers[format] = p
+		var err error
+		if p, err = newParser(f, config); err != nil {
+			return nil
+		}
+		fnParsers[key] = p
 	}
 	var e formats.Event
 	if res, err := p.Parse(raw, &e); err != nil || res != formats.IsEvent {
@@ -88,6 +100,23 @@ func watEvent(format string, raw []byte, field string) any {
 			return nil
 		}
 		return append([]byte(nil), e.Reply...)
+	case "service":
+		return e.Service
+	case "id":
+		return e.ReqID
+	case "parent":
+		return e.Parent
+	case "trace":
+		return e.Trace
 	}
 	return nil
+}
+
+// newParser returns a parser of format f with a configuration (none when
+// empty).
+func newParser(f *formats.Format, config []byte) (formats.Parser, error) {
+	if len(config) == 0 || f.NewConfigured == nil {
+		return f.NewParser(), nil
+	}
+	return f.NewConfigured(config)
 }

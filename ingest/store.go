@@ -48,7 +48,7 @@ type Store struct {
 	formats  []*formats.Format
 	readOnly bool
 	parsers  map[string]formats.Parser
-	srcInfo  map[int64][2]string // source id: path, format
+	srcInfo  map[int64]srcInfo
 }
 
 var _ provenance.History = (*Store)(nil)
@@ -90,7 +90,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
 		parsers: map[string]formats.Parser{},
-		srcInfo: map[int64][2]string{}}
+		srcInfo: map[int64]srcInfo{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -309,12 +309,13 @@ func (s *Store) queryEvents(ctx context.Context, q string, args ...any) ([]*form
 // fill completes an event read from the store: its source path, and the
 // rest of the event, parsed again from the raw line.
 func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error {
-	src, format, err := s.sourceInfo(ctx, source)
+	si, err := s.sourceInfo(ctx, source)
 	if err != nil {
 		return err
 	}
+	src := si.path
 	e.Source = src
-	p, f, err := s.parser(format)
+	p, f, err := s.parser(si.format, si.config)
 	if err != nil {
 		return err
 	}
@@ -326,6 +327,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 		return fmt.Errorf("%s:%d: stored line no longer parses: %w", src, e.Line, err)
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
+	e.Service, e.ReqID, e.Parent, e.Trace = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace
 	if e.System == "" {
 		e.System = f.System
 	}
@@ -335,28 +337,39 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	return nil
 }
 
-func (s *Store) parser(format string) (formats.Parser, *formats.Format, error) {
+func (s *Store) parser(format string, config []byte) (formats.Parser, *formats.Format, error) {
 	f, err := formats.Lookup(format, s.formats)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store holds events in format %q, which this wat cannot read: %w", format, err)
 	}
-	if p, ok := s.parsers[format]; ok {
+	key := format + "\x00" + string(config)
+	if p, ok := s.parsers[key]; ok {
 		return p, f, nil
 	}
-	p := f.NewParser()
-	s.parsers[format] = p
+	p, err := newParser(f, config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stored configuration of format %s: %w", format, err)
+	}
+	s.parsers[key] = p
 	return p, f, nil
 }
 
-func (s *Store) sourceInfo(ctx context.Context, id int64) (path, format string, err error) {
+// srcInfo is what loading a source's events needs.
+type srcInfo struct {
+	path, format string
+	config       []byte
+}
+
+func (s *Store) sourceInfo(ctx context.Context, id int64) (srcInfo, error) {
 	if v, ok := s.srcInfo[id]; ok {
-		return v[0], v[1], nil
+		return v, nil
 	}
-	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&path, &format); err != nil {
-		return "", "", fmt.Errorf("source %d: %w", id, err)
+	var v srcInfo
+	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&v.path, &v.format, &v.config); err != nil {
+		return v, fmt.Errorf("source %d: %w", id, err)
 	}
-	s.srcInfo[id] = [2]string{path, format}
-	return path, format, nil
+	s.srcInfo[id] = v
+	return v, nil
 }
 
 // Touching implements provenance.History: the writes to one key (and to

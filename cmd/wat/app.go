@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
@@ -18,7 +19,7 @@ import (
 
 // The formats and specs wat knows, listed explicitly.
 var (
-	allFormats = []*formats.Format{redismonitor.Format}
+	allFormats = []*formats.Format{redismonitor.Format, jsonlines.Format}
 	allSpecs   = []provenance.Spec{redis.Spec}
 )
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/ingest"
 )
 
@@ -29,14 +32,23 @@ Each file is one transaction: an interrupted ingest stores nothing of that file.
 A summary per file goes to standard error, with the first rejected lines as
 file:line: reason.
 
-Example:
+JSON-lines logs: a line is a request to a black box when a --mapping rule maps
+it, or when it names a system and an op in the canonical vocabulary (see the
+README). Other JSON lines are counted as unmapped, with the first few reasons.
+--mapping takes a file, or the name of a mapping wat ships (` + "`" + `calls` + "`" + `: kind
+redis.call / s3.call lines); every *.json in $WAT_MAPPINGS (default
+~/.config/wat/mappings) is read after them.
+
+Examples:
    wat ingest monitor.log
-   redis-cli monitor | head -n 100000 | wat ingest --format redis-monitor -`,
+   redis-cli monitor | head -n 100000 | wat ingest --format redis-monitor -
+   wat ingest --mapping calls app.log`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "the log `FORMAT` (default: detected)"},
 			&cli.BoolFlag{Name: "force", Usage: "ingest again files whose content is already stored"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 4) when any line cannot be read"},
+			&cli.StringSliceFlag{Name: "mapping", Usage: "JSON-lines mapping `FILE` or shipped name (repeatable)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -49,6 +61,13 @@ Example:
 					return usageErr("run 'wat formats' for the names", "%v", err)
 				}
 				opt.Format = f
+			}
+			config, err := loadMappings(c.StringSlice("mapping"))
+			if err != nil {
+				return err
+			}
+			if config != nil {
+				opt.Config = map[string][]byte{jsonlines.Format.Name: config}
 			}
 			// Open every file first: a typo in the last name should not
 			// cost the time of ingesting the others.
@@ -135,6 +154,12 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	for _, r := range s.Rejects {
 		fmt.Fprintf(w, "%s:%d: rejected: %s\n", r.Path, r.Line, r.Reason)
 	}
+	if s.Unmapped > 0 {
+		fmt.Fprintf(w, "%s: %d of the skipped lines are unmapped (JSON, but no request wat knows)\n", s.Path, s.Unmapped)
+		for _, r := range s.Unmaps {
+			fmt.Fprintf(w, "%s:%d: %s\n", r.Path, r.Line, r.Reason)
+		}
+	}
 	if more := s.Rejected - int64(len(s.Rejects)); more > 0 {
 		fmt.Fprintf(w, "%s: ... and %d more rejected lines (wat sql \"SELECT * FROM reject_view WHERE file = '%s'\")\n", s.Path, more, strings.ReplaceAll(s.Path, "'", "''"))
 	}
@@ -158,4 +183,57 @@ func progress(w io.Writer, name string, start time.Time) func(read, total int64)
 		}
 		fmt.Fprintf(w, "\r\033[K%s: %.0f MB  %.1f MB/s", name, float64(read)/1e6, mbs)
 	}
+}
+
+// loadMappings reads the --mapping files (or shipped mappings by name),
+// then every *.json in the mappings directory, and returns them merged as
+// one stored configuration; nil when there are none.
+func loadMappings(names []string) ([]byte, error) {
+	var all []*jsonlines.Mapping
+	read := func(name string, b []byte) error {
+		m, err := jsonlines.ParseMapping(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		all = append(all, m)
+		return nil
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			sb, ok := jsonlines.ShippedMapping(name)
+			if !ok {
+				return nil, usageErr(fmt.Sprintf("give a mapping file, or one of the shipped mappings: %s", strings.Join(jsonlines.Shipped(), ", ")),
+					"mapping %s: %v", name, unwrapPath(err))
+			}
+			b = sb
+		}
+		if err := read(name, b); err != nil {
+			return nil, err
+		}
+	}
+	dir := os.Getenv("WAT_MAPPINGS")
+	if dir == "" {
+		if cfg, err := os.UserConfigDir(); err == nil {
+			dir = filepath.Join(cfg, "wat", "mappings")
+		}
+	}
+	if dir != "" {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		sort.Strings(files)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			if err := read(f, b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	all[0].Merge(all[1:]...)
+	return all[0].Encode(), nil
 }

@@ -57,9 +57,29 @@ func (r *renderer) request(e *formats.Event) string {
 		b.WriteByte(' ')
 		b.WriteString(formats.Quote(a))
 	}
-	meta := fmt.Sprintf("  [%s %s, %s, %s]", e.System, e.NS, safe(e.Client), showTime(e.Time))
-	b.WriteString(r.dim.Render(meta))
+	b.WriteString(r.dim.Render("  [" + strings.Join(metaOf(e), ", ") + "]"))
 	return b.String()
+}
+
+// metaOf lists where an event ran and who sent it: the black box and its
+// namespace, the client connection, the logging service and its request
+// ids, the time.
+func metaOf(e *formats.Event) []string {
+	box := e.System
+	if e.NS != "" {
+		box += " " + safe(e.NS)
+	}
+	parts := []string{box}
+	if e.Client != "" {
+		parts = append(parts, safe(e.Client))
+	}
+	if e.Service != "" || e.ReqID != "" {
+		parts = append(parts, strings.TrimSpace(safe(e.Service)+" "+safe(e.ReqID)))
+	}
+	if e.Parent != "" {
+		parts = append(parts, "parent "+safe(e.Parent))
+	}
+	return append(parts, showTime(e.Time))
 }
 
 func showTime(ns int64) string {
@@ -185,6 +205,11 @@ type jsonEvent struct {
 	Op         string   `json:"op"`
 	Args       []string `json:"args"`
 	ArgsBase64 []string `json:"args_base64,omitempty"`
+	Reply      *string  `json:"reply,omitempty"`
+	Service    string   `json:"service,omitempty"`
+	ReqID      string   `json:"req_id,omitempty"`
+	ParentID   string   `json:"parent_id,omitempty"`
+	TraceID    string   `json:"trace_id,omitempty"`
 	Raw        string   `json:"raw"`
 }
 
@@ -210,7 +235,11 @@ func textOf(b []byte) (string, bool) {
 
 func toJSONEvent(e *formats.Event) jsonEvent {
 	j := jsonEvent{File: e.Source, Line: e.Line, ID: e.ID, TimeNS: e.Time, System: e.System, NS: e.NS,
-		Client: e.Client, Op: e.Op, Args: []string{}}
+		Client: e.Client, Op: e.Op, Args: []string{}, Service: e.Service, ReqID: e.ReqID, ParentID: e.Parent, TraceID: e.Trace}
+	if e.Reply != nil {
+		r, _ := textOf(e.Reply)
+		j.Reply = &r
+	}
 	if e.Time != 0 {
 		j.Time = time.Unix(0, e.Time).UTC().Format(time.RFC3339Nano)
 	}

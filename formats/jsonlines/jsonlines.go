@@ -1,0 +1,373 @@
+// Package jsonlines reads JSON-lines application logs: one JSON object per
+// line, such as an API server logging each HTTP request and each call it
+// makes to Redis or S3.
+//
+// A line becomes a request event to a black box (system "redis", "s3", ...)
+// through a Mapping: rules matching lines by field values and naming the
+// paths of the op, arguments, reply and ids. A line no rule maps is read
+// with the canonical vocabulary (ts/time/timestamp/@timestamp, service,
+// system, op/cmd, args, reply, id/request_id, parent_id, trace_id, ...).
+// A line that then names no system and op is unmapped: counted, with a
+// reason, not stored as an event. A line that is not a JSON object is
+// rejected.
+package jsonlines
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/buger/jsonparser"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// Format is the JSON-lines format with no mapping but the canonical
+// vocabulary.
+var Format = &formats.Format{
+	Name:          "json-lines",
+	Doc:           "JSON-lines application logs: requests to black boxes, by the canonical vocabulary or a --mapping",
+	URL:           "https://jsonlines.org/",
+	Sniff:         sniff,
+	NewParser:     func() formats.Parser { return NewParser(nil) },
+	NewConfigured: newConfigured,
+	Samples: []string{
+		`{"ts":"2026-11-24T15:49:28.905Z","service":"api","system":"redis","op":"SET","args":["user:42:name","alice"],"reply":"OK","id":"r1","parent_id":"h1"}`,
+		`{"time":1795535140.5,"system":"redis","cmd":"get","args":["k"],"reply":null}`,
+		`{"@timestamp":"2026-11-24T15:49:28Z","system":"redis","op":"INCRBY","args":["n",5],"reply":5}`,
+	},
+}
+
+func newConfigured(config []byte) (formats.Parser, error) {
+	if len(config) == 0 {
+		return NewParser(nil), nil
+	}
+	m, err := ParseMapping(config)
+	if err != nil {
+		return nil, err
+	}
+	return NewParser(m), nil
+}
+
+// sniff returns 80 when most non-blank first lines are JSON objects.
+func sniff(lines [][]byte) int {
+	seen, good := 0, 0
+	for _, l := range lines {
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 {
+			continue
+		}
+		seen++
+		if l[0] == '{' && l[len(l)-1] == '}' {
+			if _, _, _, err := jsonparser.Get(l); err == nil {
+				good++
+			}
+		}
+	}
+	if good > 0 && 2*good > seen {
+		return 80
+	}
+	return 0
+}
+
+type parser struct {
+	m *Mapping
+}
+
+// NewParser returns a parser applying m's rules (nil: none) before the
+// canonical vocabulary.
+func NewParser(m *Mapping) formats.Parser { return &parser{m: m} }
+
+// ErrUnmapped is the reason given for a JSON object no rule maps.
+var ErrUnmapped = errors.New("unmapped")
+
+func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
+	l := bytes.TrimSpace(bytes.TrimSuffix(line, []byte("\r")))
+	if len(l) == 0 {
+		return formats.IsSkipped, nil
+	}
+	if l[0] != '{' {
+		return 0, formats.Errorf("not a JSON object")
+	}
+	// Validate the whole object once: jsonparser.Get alone stops at the
+	// first value it finds.
+	if err := validate(l); err != nil {
+		return 0, formats.Errorf("invalid JSON: %v", err)
+	}
+	*ev = formats.Event{Raw: append([]byte(nil), line...)}
+	var rule *Rule
+	if p.m != nil {
+		for i := range p.m.Rules {
+			if p.m.Rules[i].matches(l) {
+				rule = &p.m.Rules[i]
+				break
+			}
+		}
+	}
+	get := func(field string) ([]byte, jsonparser.ValueType) {
+		if rule != nil {
+			if path := rule.Fields[field]; path != nil {
+				v, t, _, err := jsonparser.Get(l, *path...)
+				if err != nil {
+					return nil, jsonparser.NotExist
+				}
+				return v, t
+			}
+			if field == "system" && rule.System != "" {
+				return []byte(rule.System), jsonparser.String
+			}
+			if d, ok := rule.Defaults[field]; ok && rule.Fields[field] == nil {
+				return []byte(d), jsonparser.String
+			}
+			if field == "op" || field == "args" || field == "reply" {
+				return nil, jsonparser.NotExist // a rule names these or they are absent
+			}
+		}
+		for _, path := range Canonical[field] {
+			if v, t, _, err := jsonparser.Get(l, path...); err == nil && t != jsonparser.Null {
+				return v, t
+			} else if err == nil && field == "reply" {
+				return v, t
+			}
+		}
+		return nil, jsonparser.NotExist
+	}
+	str := func(field string) (string, error) {
+		v, t := get(field)
+		switch t {
+		case jsonparser.NotExist, jsonparser.Null:
+			return "", nil
+		case jsonparser.String:
+			s, err := jsonparser.ParseString(v)
+			if err != nil {
+				return "", formats.Errorf("%s: %v", field, err)
+			}
+			return s, nil
+		case jsonparser.Number, jsonparser.Boolean:
+			return string(v), nil
+		}
+		return "", formats.Errorf("%s: want a string or number, found %s", field, t)
+	}
+	var err error
+	if ev.System, err = str("system"); err != nil {
+		return 0, err
+	}
+	if ev.Op, err = str("op"); err != nil {
+		return 0, err
+	}
+	if ev.System == "" || ev.Op == "" {
+		what := "no system"
+		if ev.System != "" {
+			what = "no op"
+		}
+		return formats.IsUnmapped, fmt.Errorf("%w: %s (give a --mapping rule for lines like this)", ErrUnmapped, what)
+	}
+	ev.System = strings.ToLower(ev.System)
+	ev.Op = strings.ToUpper(ev.Op)
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"service", &ev.Service}, {"ns", &ev.NS}, {"client", &ev.Client}, {"id", &ev.ReqID}, {"parent", &ev.Parent}, {"trace", &ev.Trace}} {
+		if *f.dst, err = str(f.name); err != nil {
+			return 0, err
+		}
+		if *f.dst == "" && rule != nil {
+			*f.dst = rule.Defaults[f.name]
+		}
+	}
+	if v, t := get("time"); t != jsonparser.NotExist && t != jsonparser.Null {
+		if ev.Time, err = parseTime(v, t); err != nil {
+			return 0, err
+		}
+	}
+	if rule != nil && len(rule.ArgsFrom) > 0 {
+		for _, path := range rule.ArgsFrom {
+			v, t, _, err := jsonparser.Get(l, path...)
+			switch {
+			case err != nil || t == jsonparser.Null:
+				ev.Args = append(ev.Args, []byte{})
+			case t == jsonparser.String:
+				s, err := jsonparser.ParseString(v)
+				if err != nil {
+					return 0, formats.Errorf("%s: %v", path, err)
+				}
+				ev.Args = append(ev.Args, []byte(s))
+			default:
+				ev.Args = append(ev.Args, append([]byte(nil), v...))
+			}
+		}
+	} else if v, t := get("args"); t != jsonparser.NotExist && t != jsonparser.Null {
+		if ev.Args, err = parseArgs(v, t); err != nil {
+			return 0, err
+		}
+	}
+	if v, t := get("reply"); t != jsonparser.NotExist {
+		if ev.Reply, err = replyBytes(v, t); err != nil {
+			return 0, err
+		}
+	}
+	return formats.IsEvent, nil
+}
+
+// validate checks that l is one well-formed JSON object and nothing else.
+func validate(l []byte) error {
+	end := 0
+	err := jsonparser.ObjectEach(l, func(_, _ []byte, _ jsonparser.ValueType, off int) error {
+		end = off
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rest := bytes.TrimSpace(l[end:])
+	if !bytes.Equal(rest, []byte("}")) {
+		return fmt.Errorf("unexpected %q after the object", truncate(rest))
+	}
+	return nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 20 {
+		return string(b[:20]) + "..."
+	}
+	return string(b)
+}
+
+func (r *Rule) matches(l []byte) bool {
+	for _, m := range r.match {
+		v, t, _, err := jsonparser.Get(l, m.path...)
+		if err != nil {
+			return false
+		}
+		if m.want == nil {
+			continue
+		}
+		if t == jsonparser.String {
+			s, err := jsonparser.ParseString(v)
+			if err != nil || s != string(m.want) {
+				return false
+			}
+		} else if !bytes.Equal(v, m.want) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseTime reads RFC 3339 text or a Unix time in seconds, milliseconds,
+// microseconds or nanoseconds (told apart by magnitude).
+func parseTime(v []byte, t jsonparser.ValueType) (int64, error) {
+	switch t {
+	case jsonparser.String:
+		s, err := jsonparser.ParseString(v)
+		if err != nil {
+			return 0, formats.Errorf("time: %v", err)
+		}
+		if tm, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return tm.UnixNano(), nil
+		}
+		if tm, err := time.Parse("2006-01-02 15:04:05.999999999Z07:00", s); err == nil {
+			return tm.UnixNano(), nil
+		}
+		if _, err := strconv.ParseFloat(s, 64); err == nil {
+			return parseTime([]byte(s), jsonparser.Number)
+		}
+		return 0, formats.Errorf("time %q: not RFC 3339 or a Unix time", s)
+	case jsonparser.Number:
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			switch {
+			case n < 1e11:
+				return n * 1e9, nil
+			case n < 1e14:
+				return n * 1e6, nil
+			case n < 1e17:
+				return n * 1e3, nil
+			}
+			return n, nil
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || math.IsInf(f, 0) || f < 0 {
+			return 0, formats.Errorf("time %s: not a Unix time", v)
+		}
+		switch {
+		case f < 1e11:
+			// Seconds with a fraction: keep the digits exactly.
+			sec, frac, _ := strings.Cut(string(v), ".")
+			n, _ := strconv.ParseInt(sec, 10, 64)
+			frac = (frac + "000000000")[:9]
+			ns, _ := strconv.ParseInt(strings.TrimRight(frac, "eE+-"), 10, 64)
+			if strings.ContainsAny(string(v), "eE") {
+				return int64(f * 1e9), nil
+			}
+			return n*1e9 + ns, nil
+		case f < 1e14:
+			return int64(f * 1e6), nil
+		case f < 1e17:
+			return int64(f * 1e3), nil
+		}
+		return int64(f), nil
+	}
+	return 0, formats.Errorf("time: want a string or number, found %s", t)
+}
+
+// parseArgs reads an array of arguments (strings as their bytes, numbers
+// and booleans as their text, objects and arrays as their JSON), or one
+// string holding a whole command line split at spaces.
+func parseArgs(v []byte, t jsonparser.ValueType) ([][]byte, error) {
+	switch t {
+	case jsonparser.String:
+		s, err := jsonparser.ParseString(v)
+		if err != nil {
+			return nil, formats.Errorf("args: %v", err)
+		}
+		var out [][]byte
+		for _, f := range strings.Fields(s) {
+			out = append(out, []byte(f))
+		}
+		return out, nil
+	case jsonparser.Array:
+	default:
+		return nil, formats.Errorf("args: want an array, found %s", t)
+	}
+	var out [][]byte
+	var perr error
+	_, err := jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) {
+		switch at {
+		case jsonparser.String:
+			s, err := jsonparser.ParseString(a)
+			if err != nil && perr == nil {
+				perr = formats.Errorf("args: %v", err)
+			}
+			out = append(out, []byte(s))
+		case jsonparser.Null:
+			out = append(out, []byte{})
+		default:
+			out = append(out, append([]byte(nil), a...))
+		}
+	})
+	if err != nil {
+		return nil, formats.Errorf("args: %v", err)
+	}
+	return out, perr
+}
+
+// replyBytes renders a logged reply as the text the specs' ParseOutput
+// reads: a string's bytes, a number's text, "nil" for null, JSON for the
+// rest.
+func replyBytes(v []byte, t jsonparser.ValueType) ([]byte, error) {
+	switch t {
+	case jsonparser.String:
+		s, err := jsonparser.ParseString(v)
+		if err != nil {
+			return nil, formats.Errorf("reply: %v", err)
+		}
+		return []byte(strconv.Quote(s)), nil
+	case jsonparser.Null:
+		return []byte("nil"), nil
+	}
+	return append([]byte(nil), v...), nil
+}
