@@ -60,7 +60,7 @@ type Summary struct {
 	// to no request; Unmaps lists the first few, with the reason.
 	Unmapped int64
 	Unmaps   []Reject
-	Elapsed      time.Duration
+	Elapsed  time.Duration
 	// Duplicate is set when the content was already stored and nothing
 	// was ingested.
 	Duplicate   bool
@@ -262,13 +262,13 @@ func (s *Store) preCheckDuplicate(ctx context.Context, r io.Reader, size int64) 
 
 // A row is what one line became.
 type row struct {
-	line   int64
-	offset int64
+	line     int64
+	offset   int64
 	skip     bool
 	unmapped string // why a skipped line was not a request
 	reason   string // rejected when not empty
-	ev     formats.Event
-	refs   []formats.Ref
+	ev       formats.Event
+	refs     []formats.Ref
 }
 
 // readLines reads, splits and parses lines, sending them in batches.

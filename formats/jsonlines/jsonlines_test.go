@@ -53,11 +53,11 @@ func TestCanonical(t *testing.T) {
 	}
 	// Null reply, numeric times of every magnitude, big integers kept exact.
 	for line, wantTime := range map[string]int64{
-		`{"time":1795535140,"system":"redis","cmd":"GET","args":["k"],"reply":null}`:            1795535140000000000,
-		`{"time":1795535140.123456,"system":"redis","cmd":"GET","args":["k"]}`:                  1795535140123456000,
-		`{"time":1795535140123,"system":"redis","cmd":"GET","args":["k"]}`:                      1795535140123000000,
-		`{"time":1795535140123456,"system":"redis","cmd":"GET","args":["k"]}`:                   1795535140123456000,
-		`{"time":1795535140123456789,"system":"redis","cmd":"GET","args":["k"]}`:                1795535140123456789,
+		`{"time":1795535140,"system":"redis","cmd":"GET","args":["k"],"reply":null}`:             1795535140000000000,
+		`{"time":1795535140.123456,"system":"redis","cmd":"GET","args":["k"]}`:                   1795535140123456000,
+		`{"time":1795535140123,"system":"redis","cmd":"GET","args":["k"]}`:                       1795535140123000000,
+		`{"time":1795535140123456,"system":"redis","cmd":"GET","args":["k"]}`:                    1795535140123456000,
+		`{"time":1795535140123456789,"system":"redis","cmd":"GET","args":["k"]}`:                 1795535140123456789,
 		`{"@timestamp":"2026-11-24 15:49:28.5+01:00","system":"redis","cmd":"GET","args":["k"]}`: 1795531768500000000,
 	} {
 		ev, _, err := parse(t, p, line)
@@ -128,11 +128,11 @@ func TestShippedCallsMapping(t *testing.T) {
 
 func TestMappingErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"rules":[{"match":{"k":"v"},"fields":{"op":"cmd"}}]}`:                             "neither system nor fields.system",
-		`{"rules":[{"system":"redis"}]}`:                                                    "no fields.op",
-		`{"rules":[{"system":"redis","fields":{"op":"cmd","colour":"c"}}]}`:                 `unknown field "colour"`,
-		`{"rules":[{"system":"redis","fields":{"op":"cmd"},"match":{"k":[1]}}]}`:            "want a string, number or boolean",
-		`{"rulez":[]}`:                                                                      "unknown field",
+		`{"rules":[{"match":{"k":"v"},"fields":{"op":"cmd"}}]}`:                  "neither system nor fields.system",
+		`{"rules":[{"system":"redis"}]}`:                                         "no fields.op",
+		`{"rules":[{"system":"redis","fields":{"op":"cmd","colour":"c"}}]}`:      `unknown field "colour"`,
+		`{"rules":[{"system":"redis","fields":{"op":"cmd"},"match":{"k":[1]}}]}`: "want a string, number or boolean",
+		`{"rulez":[]}`: "unknown field",
 		`{"rules":[{"system":"redis","fields":{"op":"cmd","args":"a"},"args_from":["b"]}]}`: "both fields.args and args_from",
 	} {
 		if _, err := ParseMapping([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
