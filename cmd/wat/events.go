@@ -82,6 +82,11 @@ func formatsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "formats",
 		Usage: "list the log formats wat reads",
+		Description: `Prints one line per format: its name (for 'wat ingest --format'), what
+produces it, and its reference. Formats are detected from a file's first lines.
+
+Example:
+   wat formats | cut -f1`,
 		Action: func(c *cli.Context) error {
 			for _, f := range allFormats {
 				fmt.Fprintf(c.App.Writer, "%s\t%s (%s)\n", f.Name, f.Doc, f.URL)
@@ -95,6 +100,12 @@ func specsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "specs",
 		Usage: "list the black boxes wat explains, with the operations each models",
+		Description: `Prints one line per spec: the black box (the "system" of its events), what it
+models, and the operations it replays. A request to another operation is
+replayed as a no-op and its explanations are labelled not exact.
+
+Example:
+   wat specs | grep -w INCRBYFLOAT`,
 		Action: func(c *cli.Context) error {
 			for _, s := range allSpecs {
 				fmt.Fprintf(c.App.Writer, "%s\t%s\t%s\n", s.System(), s.Doc(), strings.Join(s.Ops(), " "))
