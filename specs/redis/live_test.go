@@ -178,6 +178,7 @@ func TestLiveReplies(t *testing.T) {
 	// replayed output.
 	ctx := context.Background()
 	explained, inexact := 0, 0
+	inexactOps := map[string]int{}
 	var slowest time.Duration
 	var slowestAt string
 	for _, e := range evs {
@@ -196,12 +197,13 @@ func TestLiveReplies(t *testing.T) {
 		explained++
 		if !x.Exact {
 			inexact++
+			inexactOps[e.Op]++
 		}
 		if want := canonical(t, e.Op, r); string(x.Output) != want {
 			t.Errorf("%s: %s: explained output %q, redis replied %q", e.Where(), e.Op, x.Output, want)
 		}
 	}
-	t.Logf("%d reads explained through the store, %d not exact; slowest %s (%s)", explained, inexact, slowest, slowestAt)
+	t.Logf("%d reads explained through the store, %d not exact %v; slowest %s (%s)", explained, inexact, inexactOps, slowest, slowestAt)
 }
 
 var readOps = map[string]bool{"GET": true, "MGET": true, "STRLEN": true, "GETRANGE": true, "EXISTS": true,
