@@ -473,6 +473,13 @@ func (w *writer) event(r *row) error {
 		}
 		w.post.add(r.ev.System, ref.NS, ref.Key, wr == 1, id)
 	}
+	// The log's own ids, to link a request to the one that caused it.
+	if r.ev.ReqID != "" {
+		w.post.add(linkID, "", []byte(r.ev.ReqID), true, id)
+	}
+	if r.ev.Parent != "" {
+		w.post.add(linkParent, "", []byte(r.ev.Parent), true, id)
+	}
 	return nil
 }
 

@@ -518,6 +518,39 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 	return out, nil
 }
 
+// The postings of the logs' own request ids live under these systems,
+// with an empty namespace: ids are global across services.
+const (
+	linkID     = "#id"
+	linkParent = "#parent"
+)
+
+// maxLinked bounds the events one id lookup returns.
+const maxLinked = 10000
+
+// WithID returns the events that carry a request id (a request and its
+// response share it), in trace order.
+func (s *Store) WithID(ctx context.Context, id string) ([]*formats.Event, error) {
+	return s.linked(ctx, linkID, id)
+}
+
+// WithParent returns the events caused by the request with an id (their
+// parent id), in trace order.
+func (s *Store) WithParent(ctx context.Context, parent string) ([]*formats.Event, error) {
+	return s.linked(ctx, linkParent, parent)
+}
+
+func (s *Store) linked(ctx context.Context, kind, id string) ([]*formats.Event, error) {
+	if id == "" {
+		return nil, nil
+	}
+	ids, err := s.keyIDsAfter(ctx, kind, "", []byte(id), 1, 0, maxLinked)
+	if err != nil {
+		return nil, err
+	}
+	return s.eventsByID(ctx, ids)
+}
+
 // A Filter selects events for Events.
 type Filter struct {
 	System, NS string

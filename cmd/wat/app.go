@@ -100,6 +100,7 @@ The store is ./wat.db unless --db or WAT_DB says otherwise.
 		Commands: []*cli.Command{
 			ingestCommand(),
 			explainCommand(),
+			followCommand(),
 			eventsCommand(),
 			formatsCommand(),
 			specsCommand(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,7 @@ JSON (one object per line):
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
 			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
+			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -62,7 +64,7 @@ JSON (one object per line):
 			defer store.Close()
 			opt := explainOptions{
 				at: c.String("at"), json: c.Bool("json"), maxWitnesses: c.Int("max-witnesses"),
-				maxEvents: c.Int("max-events"), color: c.String("color"),
+				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"),
 			}
 			if c.IsSet("output") {
 				v := c.String("output")
@@ -74,6 +76,7 @@ JSON (one object per line):
 }
 
 type explainOptions struct {
+	depth        int
 	at           string
 	output       *string
 	json         bool
@@ -124,25 +127,59 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 	if err != nil {
 		return err
 	}
-	spec, err := specFor(target.System)
+	explain := func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
+		spec, err := specFor(e.System)
+		if err != nil {
+			return nil, err
+		}
+		x, err := spec.Explain(ctx, store, e)
+		if err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
+			return nil, fmt.Errorf("explain %s: %w", e.Where(), err)
+		}
+		return x, err
+	}
+	tree, err := provenance.BuildTree(ctx, target, opt.depth, explain, store)
 	if err != nil {
 		return err
 	}
-	x, err := spec.Explain(ctx, store, target)
-	if err != nil {
-		if errors.Is(err, provenance.ErrNotExplainable) {
-			return withHint(err, "'wat specs' lists what each spec explains")
+	x := tree.Explained[target.ID]
+	if x == nil {
+		why := errors.New(tree.Unexplained[target.ID])
+		if tree.Sent[target.ID] == nil {
+			return withHint(why, "'wat specs' lists what each spec explains")
 		}
-		return fmt.Errorf("explain %s: %w", target.Where(), err)
+		// No spec for the target's black box (an application server's
+		// response): show why its service sent it.
+		if opt.json {
+			b := &jsonTree{tree: tree, path: map[int64]bool{}}
+			j := b.sending(tree.Sent[target.ID])
+			j.Target = b.event(target, false)
+			j.Target.SentBy = nil
+			j.Notes = append([]string{why.Error()}, j.Notes...)
+			return json.NewEncoder(w).Encode(j)
+		}
+		r := newTreeRenderer(w, opt, tree)
+		r.line(target, "explain ", r.request(target))
+		r.line(target, "", r.note.Render("note: "+safe(why.Error())+"; shown is why its service sent it, by the fallback rule"))
+		r.sent(target)
+		return nil
 	}
+	spec, _ := specFor(target.System)
 	check := checkOutput(spec, x, target, opt.output)
 	if opt.json {
-		if err := writeJSON(w, spec, x, check); err != nil {
+		if err := writeJSON(w, spec, x, check, tree); err != nil {
 			return err
 		}
 	} else {
-		r := newRenderer(w, opt.color)
+		r := newTreeRenderer(w, opt, tree)
 		r.explanation(spec, x, check, opt.maxWitnesses, opt.maxEvents)
+		if tree.Sent[target.ID] != nil {
+			r.line(target, "", "sent by its service:")
+			r.sent(target)
+		}
+		if tree.Truncated {
+			r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut at --depth %d", opt.depth)))
+		}
 	}
 	if check != nil && !check.match {
 		return &exitError{code: exitMismatch, err: fmt.Errorf("%s: wat replays %s, but %s is %s",
@@ -150,6 +187,12 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 			hint: "the log may be incomplete (writes before the capture began, or by other means), or wat's model of the command may be wrong"}
 	}
 	return nil
+}
+
+func newTreeRenderer(w io.Writer, opt explainOptions, tree *provenance.Tree) *renderer {
+	r := newRenderer(w, opt.color)
+	r.tree, r.onPath, r.maxW, r.maxE = tree, map[int64]bool{}, opt.maxWitnesses, opt.maxEvents
+	return r
 }
 
 // An outputCheck compares the replayed output with what the user or the

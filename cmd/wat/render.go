@@ -22,6 +22,13 @@ import (
 type renderer struct {
 	w                         io.Writer
 	where, op, note, bad, dim lipgloss.Style
+	// indent is the depth in the tree of the lines being printed.
+	indent int
+	// tree, when set, is followed below each request that has a sender.
+	tree   *provenance.Tree
+	onPath map[int64]bool
+	maxW   int
+	maxE   int
 }
 
 func newRenderer(w io.Writer, color string) *renderer {
@@ -45,7 +52,7 @@ func newRenderer(w io.Writer, color string) *renderer {
 }
 
 func (r *renderer) line(e *formats.Event, label, text string) {
-	fmt.Fprintf(r.w, "%s %s%s\n", r.where.Render(safe(e.Where())+":"), label, text)
+	fmt.Fprintf(r.w, "%s %s%s%s\n", r.where.Render(safe(e.Where())+":"), strings.Repeat("  ", r.indent), label, text)
 }
 
 // request renders an event: the command, its arguments quoted and
@@ -90,8 +97,13 @@ func showTime(ns int64) string {
 }
 
 func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck, maxW, maxE int) {
+	r.line(x.Target, "explain ", r.request(x.Target))
+	r.body(spec, x, check, maxW, maxE)
+}
+
+// body prints an explanation without its target line.
+func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *outputCheck, maxW, maxE int) {
 	t := x.Target
-	r.line(t, "explain ", r.request(t))
 	out := "output " + spec.ShowOutput(x.Output) + " (replayed)"
 	if check != nil {
 		if check.match {
@@ -123,6 +135,7 @@ func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, 
 					break
 				}
 				r.line(e, label, r.request(e))
+				r.sent(e)
 			}
 		}
 	} else {
@@ -150,12 +163,52 @@ func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, 
 						break
 					}
 					r.line(e, label, r.request(e))
+					r.sent(e)
 				}
 			}
 		}
 	}
 	for _, n := range x.Notes {
 		r.line(t, "", r.note.Render("note: "+safe(n)))
+	}
+}
+
+// sent prints, indented below a request, why its service sent it: the
+// request it was handling, and each reply received before, explained in
+// turn.
+func (r *renderer) sent(e *formats.Event) {
+	if r.tree == nil || r.onPath[e.ID] {
+		return
+	}
+	s := r.tree.Sent[e.ID]
+	if s == nil {
+		return
+	}
+	r.onPath[e.ID] = true
+	defer delete(r.onPath, e.ID)
+	r.indent++
+	defer func() { r.indent-- }()
+	how := r.dim.Render("  (" + safe(s.Rule) + "; fallback: the request handled and the replies received before)")
+	if s.Request != nil {
+		r.line(s.Request, "sent within ", r.request(s.Request)+how)
+		r.sent(s.Request)
+	} else {
+		r.line(e, "", r.note.Render("sent within a request that is not in the store")+how)
+	}
+	for _, c := range s.Received {
+		r.line(c, "after receiving ", r.request(c)+" -> "+safe(string(c.Reply)))
+		r.indent++
+		switch x := r.tree.Explained[c.ID]; {
+		case x != nil && !r.onPath[c.ID]:
+			r.onPath[c.ID] = true
+			if spec, err := specFor(c.System); err == nil {
+				r.body(spec, x, checkOutput(spec, x, c, nil), r.maxW, r.maxE)
+			}
+			delete(r.onPath, c.ID)
+		case r.tree.Unexplained[c.ID] != "":
+			r.line(c, "", r.note.Render("not explained: "+safe(r.tree.Unexplained[c.ID])))
+		}
+		r.indent--
 	}
 }
 
@@ -205,6 +258,12 @@ type jsonEvent struct {
 	Op         string   `json:"op"`
 	Args       []string `json:"args"`
 	ArgsBase64 []string `json:"args_base64,omitempty"`
+	// Explanation is the output of a reply a sending service received,
+	// explained by its spec; SentBy is why a logged service sent the
+	// request (both of the top level's shape).
+	Explanation *jsonExplanation `json:"explanation,omitempty"`
+	Unexplained string           `json:"unexplained,omitempty"`
+	SentBy      *jsonExplanation `json:"sent_by,omitempty"`
 	Reply      *string  `json:"reply,omitempty"`
 	Service    string   `json:"service,omitempty"`
 	ReqID      string   `json:"req_id,omitempty"`
@@ -275,13 +334,35 @@ type jsonExplanation struct {
 	Complete      bool            `json:"complete"`
 	Witnesses     []jsonWitness   `json:"witnesses"`
 	Factors       [][][]jsonEvent `json:"factors"`
+	// Rule names the rule that linked a sent request to its sender.
+	Rule string `json:"rule,omitempty"`
 }
 
 // maxJSONWitnesses bounds the expanded witness list in JSON; factors are
 // always complete.
 const maxJSONWitnesses = 1000
 
-func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck) error {
+func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree) error {
+	b := &jsonTree{tree: tree, path: map[int64]bool{}}
+	b.path[x.Target.ID] = true
+	j := b.explanation(spec, x, check)
+	if tree != nil {
+		if s := tree.Sent[x.Target.ID]; s != nil {
+			js := b.sending(s)
+			j.Target.SentBy = &js
+		}
+	}
+	return json.NewEncoder(w).Encode(j)
+}
+
+// A jsonTree builds JSON explanations, nesting the tree's senders and
+// received replies in the events they belong to.
+type jsonTree struct {
+	tree *provenance.Tree
+	path map[int64]bool // events being expanded: no cycles
+}
+
+func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck) jsonExplanation {
 	j := jsonExplanation{
 		Target: toJSONEvent(x.Target), Output: spec.ShowOutput(x.Output), OutputRESP: string(x.Output),
 		Exact: x.Exact, TimeDependent: x.TimeDependent, Notes: x.Notes, Count: x.Count().String(),
@@ -298,7 +379,7 @@ func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, che
 	for _, wit := range ws {
 		jw := jsonWitness{Events: []jsonEvent{}}
 		for _, e := range wit {
-			jw.Events = append(jw.Events, toJSONEvent(e))
+			jw.Events = append(jw.Events, b.event(e, false))
 		}
 		j.Witnesses = append(j.Witnesses, jw)
 	}
@@ -313,6 +394,53 @@ func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, che
 		}
 		j.Factors = append(j.Factors, jf)
 	}
-	enc := json.NewEncoder(w)
-	return enc.Encode(j)
+	return j
+}
+
+// event renders an event with what the tree knows of it: why it was sent
+// and, for a received reply, its explanation.
+func (b *jsonTree) event(e *formats.Event, received bool) jsonEvent {
+	j := toJSONEvent(e)
+	if b.tree == nil || b.path[e.ID] {
+		return j
+	}
+	b.path[e.ID] = true
+	defer delete(b.path, e.ID)
+	if received {
+		if x := b.tree.Explained[e.ID]; x != nil {
+			if spec, err := specFor(e.System); err == nil {
+				je := b.explanation(spec, x, checkOutput(spec, x, e, nil))
+				j.Explanation = &je
+			}
+		} else {
+			j.Unexplained = b.tree.Unexplained[e.ID]
+		}
+	}
+	// A received reply was sent within the request its sending already
+	// shows; only other events carry their own sending.
+	if s := b.tree.Sent[e.ID]; s != nil && !received {
+		js := b.sending(s)
+		j.SentBy = &js
+	}
+	return j
+}
+
+// sending renders a Sending in the top level's shape: its target is the
+// sent request, its one witness the request handled and the replies
+// received before, all required.
+func (b *jsonTree) sending(s *provenance.Sending) jsonExplanation {
+	j := jsonExplanation{Target: toJSONEvent(s.Event), Exact: false, Count: "1", Complete: true, Rule: s.Rule,
+		Notes:     []string{"fallback: no spec explains the sending service; shown are the request it was handling (" + s.Rule + ") and the replies it had received within it before sending"},
+		Witnesses: []jsonWitness{{Events: []jsonEvent{}}}, Factors: [][][]jsonEvent{}}
+	if s.Request == nil {
+		j.Notes = append(j.Notes, "the request handled is not in the store")
+	} else {
+		j.Witnesses[0].Events = append(j.Witnesses[0].Events, b.event(s.Request, false))
+		j.Factors = append(j.Factors, [][]jsonEvent{{toJSONEvent(s.Request)}})
+	}
+	for _, c := range s.Received {
+		j.Witnesses[0].Events = append(j.Witnesses[0].Events, b.event(c, true))
+		j.Factors = append(j.Factors, [][]jsonEvent{{toJSONEvent(c)}})
+	}
+	return j
 }

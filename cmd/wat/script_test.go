@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -26,6 +27,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	app, err := os.ReadFile("../../testdata/multiservice/app.log")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -36,7 +41,32 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("WAT_DB", filepath.Join(env.WorkDir, "wat.db"))
 			env.Setenv("NO_COLOR", "1")
+			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "multiservice"), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "multiservice", "app.log"), app, 0o644); err != nil {
+				return err
+			}
 			return os.WriteFile(filepath.Join(env.WorkDir, "testdata", "monitor.log"), capture, 0o644)
 		},
 	})
+}
+
+// TestMultiserviceFixtureIsGenerated checks that the committed API-server
+// log is what its generator writes, so the fixture cannot drift from the
+// script that documents it.
+func TestMultiserviceFixtureIsGenerated(t *testing.T) {
+	want, err := os.ReadFile("../../testdata/multiservice/app.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "run", "./testdata/multiservice/generate.go")
+	cmd.Dir = "../.."
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	if string(got) != string(want) {
+		t.Error("testdata/multiservice/app.log differs from what generate.go writes: run it again")
+	}
 }

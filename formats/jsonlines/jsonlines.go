@@ -159,6 +159,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	if ev.Op, err = str("op"); err != nil {
 		return 0, err
 	}
+	if ev.Op == "" && rule != nil {
+		ev.Op = rule.Defaults["op"]
+	}
 	if ev.System == "" || ev.Op == "" {
 		what := "no system"
 		if ev.System != "" {
@@ -185,10 +188,12 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		}
 	}
 	if rule != nil && len(rule.ArgsFrom) > 0 {
-		for _, path := range rule.ArgsFrom {
+		missing := make([]bool, len(rule.ArgsFrom))
+		for i, path := range rule.ArgsFrom {
 			v, t, _, err := jsonparser.Get(l, path...)
 			switch {
 			case err != nil || t == jsonparser.Null:
+				missing[i] = true
 				ev.Args = append(ev.Args, []byte{})
 			case t == jsonparser.String:
 				s, err := jsonparser.ParseString(v)
@@ -199,6 +204,10 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			default:
 				ev.Args = append(ev.Args, append([]byte(nil), v...))
 			}
+		}
+		// Missing values at the end add nothing: drop them.
+		for len(ev.Args) > 0 && len(ev.Args[len(ev.Args)-1]) == 0 && missing[len(ev.Args)-1] {
+			ev.Args = ev.Args[:len(ev.Args)-1]
 		}
 	} else if v, t := get("args"); t != jsonparser.NotExist && t != jsonparser.Null {
 		if ev.Args, err = parseArgs(v, t); err != nil {

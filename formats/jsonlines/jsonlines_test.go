@@ -120,9 +120,18 @@ func TestShippedCallsMapping(t *testing.T) {
 	if err != nil || ev.System != "s3" || ev.Op != "PUTOBJECT" || len(ev.Args) != 4 || string(ev.Args[1]) != "u42.png" || string(ev.Args[2]) != "" || string(ev.Args[3]) != "1234" {
 		t.Errorf("s3 call: %+v %v", ev, err)
 	}
-	// The app's own lines match no rule and name no system: unmapped.
-	if _, res, _ := parse(t, p, `{"ts":"2026-11-24T15:49:28Z","service":"api","kind":"http.request","id":"h3","method":"GET","path":"/users/u42"}`); res != formats.IsUnmapped {
-		t.Errorf("http.request: %v", res)
+	// The service's own HTTP requests are requests to it, with their ids.
+	ev, res, err = parse(t, p, `{"ts":"2026-11-24T15:49:28Z","service":"api","kind":"http.request","id":"h3","parent_id":"lb9","method":"get","path":"/users/u42"}`)
+	if err != nil || res != formats.IsEvent || ev.System != "api" || ev.Op != "GET" || string(ev.Args[0]) != "/users/u42" || ev.ReqID != "h3" || ev.Parent != "lb9" {
+		t.Errorf("http.request: %+v %v %v", ev, res, err)
+	}
+	ev, _, err = parse(t, p, `{"ts":"2026-11-24T15:49:28Z","service":"api","kind":"http.response","id":"h3","status":200,"body":{"name":"alice"}}`)
+	if err != nil || ev.System != "api" || ev.Op != "RESPONSE" || string(ev.Args[0]) != "200" || string(ev.Reply) != `{"name":"alice"}` {
+		t.Errorf("http.response: %+v %v", ev, err)
+	}
+	// Other lines match no rule and name no system: unmapped.
+	if _, res, _ := parse(t, p, `{"ts":"2026-11-24T15:49:28Z","service":"api","level":"info","msg":"listening on :8080"}`); res != formats.IsUnmapped {
+		t.Errorf("log message: %v", res)
 	}
 }
 

@@ -43,7 +43,8 @@ type Rule struct {
 	System string           `json:"system,omitempty"`
 	Fields map[string]*Path `json:"fields,omitempty"`
 	// ArgsFrom builds the arguments from several paths, in order (a
-	// missing value is an empty argument), instead of fields.args.
+	// missing value is an empty argument, dropped at the end), instead of
+	// fields.args.
 	ArgsFrom []Path `json:"args_from,omitempty"`
 	// Defaults are literal values for fields a line leaves empty
 	// ({"ns": "0"}: Redis calls that name no database).
@@ -145,8 +146,8 @@ func (m *Mapping) compile() error {
 		if r.Fields["args"] != nil && len(r.ArgsFrom) > 0 {
 			return fmt.Errorf("mapping: %s: has both fields.args and args_from", name)
 		}
-		if r.Fields["op"] == nil {
-			return fmt.Errorf("mapping: %s: has no fields.op", name)
+		if r.Fields["op"] == nil && r.Defaults["op"] == "" {
+			return fmt.Errorf("mapping: %s: has no fields.op (or defaults.op)", name)
 		}
 		keys := make([]string, 0, len(r.Match))
 		for k := range r.Match {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/provenance"
+)
+
+func followCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "follow",
+		Usage: "list the later reads (and responses) a write explains: its blast radius",
+		Description: `The forward question: which later requests did the write at --at explain?
+A read is listed when the write is in one of the read's witnesses (its
+wat-provenance, computed by the read's spec). When the read was made by a
+logged service within a request (parent ids), what that service sent
+afterwards within the same request - its later calls and its response - is
+listed too, by the labelled fallback rule, and followed in turn.
+
+Examples:
+   wat follow --at monitor.log:6
+   wat follow --at app.log:23 --json | jq -r '.event.file + ":" + (.event.line|tostring)'
+
+JSON (one object per line):
+   {"event": EVENT, "because": EVENT, "rule": "wat-provenance", "depth": 1}`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "at", Usage: "the write: `FILE:LINE`, or LINE", Required: true},
+			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow at most `N` hops"},
+			&cli.IntFlag{Name: "limit", Value: 1000, Usage: "examine at most `N` later requests of each key"},
+			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("run 'wat follow --help'", "unexpected arguments %q", c.Args().Slice())
+			}
+			store, err := openStore(c, true)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			w, err := resolveAt(c.Context, store, c.String("at"))
+			if err != nil {
+				return err
+			}
+			if len(written(w)) == 0 {
+				return withHint(fmt.Errorf("%s: %s changes no key wat can follow", w.Where(), w.Op),
+					"give the line of a write ('wat explain' answers why a read returned what it did)")
+			}
+			effects, truncated, err := provenance.Follow(c.Context, w, provenance.FollowOptions{
+				Depth: c.Int("depth"), Limit: c.Int("limit"), Written: written,
+				Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
+					return store.Events(ctx, ingest.Filter{System: system, NS: ref.NS, Key: ref.Key, After: after, Limit: limit})
+				},
+				Explain: func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
+					spec, err := specFor(e.System)
+					if err != nil {
+						return nil, err
+					}
+					return spec.Explain(ctx, store, e)
+				},
+				Links: store,
+			})
+			if err != nil {
+				return err
+			}
+			return printEffects(c, w, effects, truncated)
+		},
+	}
+}
+
+// written returns the keys an event may change, by its spec.
+func written(e *formats.Event) []formats.Ref {
+	spec, err := specFor(e.System)
+	if err != nil {
+		return nil
+	}
+	var out []formats.Ref
+	for _, r := range spec.Refs(e) {
+		if r.Kind >= formats.KindWrite && r.Key != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+type jsonEffect struct {
+	Event   jsonEvent `json:"event"`
+	Because jsonEvent `json:"because"`
+	Rule    string    `json:"rule"`
+	Depth   int       `json:"depth"`
+}
+
+func printEffects(c *cli.Context, w *formats.Event, effects []provenance.Effect, truncated bool) error {
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		for _, e := range effects {
+			if err := enc.Encode(jsonEffect{toJSONEvent(e.Event), toJSONEvent(e.Because), e.Rule, e.Depth}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	r := newRenderer(c.App.Writer, c.String("color"))
+	r.line(w, "follow ", r.request(w))
+	r.line(w, "", fmt.Sprintf("%d later requests explained by it", len(effects)))
+	for _, e := range effects {
+		r.indent = e.Depth
+		how := "explained by " + e.Because.Where()
+		if e.Rule != "wat-provenance" {
+			how = e.Rule + " at " + e.Because.Where()
+		}
+		text := r.request(e.Event)
+		if e.Event.HasReply() {
+			text += " -> " + safe(string(e.Event.Reply))
+		}
+		r.line(e.Event, "", text+r.dim.Render("  ("+how+")"))
+	}
+	r.indent = 0
+	if truncated {
+		r.line(w, "", r.note.Render("note: stopped at --depth or --limit; there may be more"))
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package provenance
+
+import (
+	"context"
+	"errors"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// An Effect is a later event a write explains: a read (or a conditional
+// write) whose wat-provenance holds it, or, through a service that
+// received such a reply, a request it sent or the response it gave after.
+type Effect struct {
+	Event *formats.Event
+	// Because is the event that makes it an effect: the write in its
+	// witnesses, or the reply its service had received before sending it.
+	Because *formats.Event
+	// Rule is "wat-provenance" or "fallback: sent within ID after
+	// receiving the reply".
+	Rule  string
+	Depth int // hops from the write
+}
+
+// FollowOptions configure Follow.
+type FollowOptions struct {
+	// Depth is how many hops to follow (a read explained by the write is
+	// one hop; a request its service sent after receiving it another).
+	Depth int
+	// Limit is the most later events of one key examined.
+	Limit int
+	// Written returns the keys an event may change (empty for a read).
+	Written func(*formats.Event) []formats.Ref
+	// Later returns the events touching a key after an id, oldest first,
+	// at most limit.
+	Later func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error)
+	// Explain explains an event's output; an error wrapping
+	// ErrNotExplainable means no spec does.
+	Explain func(context.Context, *formats.Event) (*Explanation, error)
+	Links   Links
+}
+
+// Follow answers the forward question: which later events did write w
+// explain? It returns them in the order found (breadth first), and
+// whether it stopped at a limit.
+func Follow(ctx context.Context, w *formats.Event, opt FollowOptions) ([]Effect, bool, error) {
+	var out []Effect
+	truncated := false
+	seen := map[int64]bool{w.ID: true}
+	type item struct {
+		e     *formats.Event
+		depth int
+	}
+	queue := []item{{w, 0}}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		if it.depth >= opt.Depth {
+			truncated = truncated || len(opt.Written(it.e)) > 0
+			continue
+		}
+		for _, ref := range opt.Written(it.e) {
+			later, err := opt.Later(ctx, it.e.System, ref, it.e.ID, opt.Limit+1)
+			if err != nil {
+				return nil, false, err
+			}
+			if len(later) > opt.Limit {
+				later, truncated = later[:opt.Limit], true
+			}
+			for _, r := range later {
+				if seen[r.ID] {
+					continue
+				}
+				x, err := opt.Explain(ctx, r)
+				if errors.Is(err, ErrNotExplainable) {
+					continue
+				}
+				if err != nil {
+					return nil, false, err
+				}
+				if !holds(x, it.e) {
+					continue
+				}
+				seen[r.ID] = true
+				out = append(out, Effect{Event: r, Because: it.e, Rule: "wat-provenance", Depth: it.depth + 1})
+				queue = append(queue, item{r, it.depth + 1})
+				// Through the service that received the reply.
+				more, err := afterReceiving(ctx, r, opt.Links)
+				if err != nil {
+					return nil, false, err
+				}
+				for _, m := range more {
+					if seen[m.ID] {
+						continue
+					}
+					seen[m.ID] = true
+					rule := "fallback: sent within " + handlerOf(r) + " after receiving the reply"
+					out = append(out, Effect{Event: m, Because: r, Rule: rule, Depth: it.depth + 2})
+					queue = append(queue, item{m, it.depth + 2})
+				}
+			}
+		}
+	}
+	return out, truncated, nil
+}
+
+// holds reports whether any witness of x holds e.
+func holds(x *Explanation, e *formats.Event) bool {
+	for _, f := range x.Factors {
+		for _, alt := range f {
+			for _, a := range alt {
+				if a.ID == e.ID {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func handlerOf(e *formats.Event) string { return e.Parent }
+
+// afterReceiving returns what a service sent within the request it was
+// handling after it received r's reply: its later calls and its response.
+func afterReceiving(ctx context.Context, r *formats.Event, links Links) ([]*formats.Event, error) {
+	if links == nil || r.Parent == "" || !r.HasReply() {
+		return nil, nil
+	}
+	var out []*formats.Event
+	calls, err := links.WithParent(ctx, r.Parent)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range calls {
+		if c.ID > r.ID {
+			out = append(out, c)
+		}
+	}
+	same, err := links.WithID(ctx, r.Parent)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range same {
+		if i > 0 && c.ID > r.ID { // the first is the request itself
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+package provenance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// Links finds requests by the ids a service's log gives them (the paper's
+// Watermelon follows a request to its sender through its proxies; wat
+// follows the ids in the logs).
+type Links interface {
+	// WithID returns the events carrying a request id, in trace order: a
+	// request, and the response that shares its id.
+	WithID(ctx context.Context, id string) ([]*formats.Event, error)
+	// WithParent returns the events whose parent id is id, in trace
+	// order: the calls a service made while handling request id.
+	WithParent(ctx context.Context, parent string) ([]*formats.Event, error)
+}
+
+// A Sending says why a logged service sent a request. Services without a
+// spec (an application server) are explained by a labelled fallback, not
+// by wat-provenance: the request the service was handling when it sent
+// it, and the replies it had received within that request before.
+type Sending struct {
+	Event *formats.Event // the request sent
+	// Rule says how the link was made: "parent id h1" (the sent request
+	// names the request it was made within), or "response to h1" (a
+	// response shares its request's id).
+	Rule string
+	// Request is the request being handled; nil when it was not logged.
+	Request *formats.Event
+	// Received are the calls made within Request before Event whose
+	// replies were logged, oldest first.
+	Received []*formats.Event
+}
+
+// A Tree is an explanation that follows its witnesses across services:
+// the requests in each witness to the request that made their service
+// send them, and the replies that service had received to their own
+// explanations, recursively. It is an AND/OR tree: OR over the witnesses
+// of an explanation, AND over the requests of a witness and over the
+// requests of a Sending.
+type Tree struct {
+	Target *formats.Event
+	// Explained holds, by event id, the outputs explained by a spec: the
+	// target's, and those of the replies a sending service had received.
+	Explained map[int64]*Explanation
+	// Unexplained says, by event id, why an output has no explanation
+	// (no spec for its black box, an operation no spec models).
+	Unexplained map[int64]string
+	// Sent holds, by event id, why a logged service sent the request.
+	Sent map[int64]*Sending
+	// Depth is how many hops from the target the tree was followed;
+	// Truncated says whether it was cut there (or at MaxTreeNodes).
+	Depth     int
+	Truncated bool
+}
+
+// MaxTreeNodes bounds the events a tree expands.
+const MaxTreeNodes = 10000
+
+// BuildTree explains target with explain and follows the tree down to
+// depth hops (0: the target's explanation only). explain returns an error
+// wrapping ErrNotExplainable when no spec explains an event; the tree
+// records why and goes on.
+func BuildTree(ctx context.Context, target *formats.Event, depth int, explain func(context.Context, *formats.Event) (*Explanation, error), links Links) (*Tree, error) {
+	t := &Tree{Target: target, Explained: map[int64]*Explanation{}, Unexplained: map[int64]string{},
+		Sent: map[int64]*Sending{}, Depth: depth}
+	type item struct {
+		e      *formats.Event
+		depth  int
+		output bool // explain its output, not only why it was sent
+	}
+	queue := []item{{target, 0, true}}
+	outputDone, sentDone := map[int64]bool{}, map[int64]bool{}
+	expanded := 0
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		e := it.e
+		if expanded >= MaxTreeNodes {
+			t.Truncated = true
+			break
+		}
+		if it.output && !outputDone[e.ID] {
+			outputDone[e.ID] = true
+			expanded++
+			x, err := explain(ctx, e)
+			switch {
+			case errors.Is(err, ErrNotExplainable):
+				t.Unexplained[e.ID] = err.Error()
+			case err != nil:
+				return nil, err
+			default:
+				t.Explained[e.ID] = x
+				if it.depth < depth {
+					for _, f := range x.Factors {
+						for _, alt := range f {
+							for _, w := range alt {
+								queue = append(queue, item{w, it.depth + 1, false})
+							}
+						}
+					}
+				} else if len(x.Factors) > 0 {
+					t.Truncated = true
+				}
+			}
+		}
+		// Why it was sent: the target's own sending is part of the tree
+		// too (a response is explained by what its handler received).
+		if sentDone[e.ID] {
+			continue
+		}
+		sentDone[e.ID] = true
+		s, err := sending(ctx, e, links)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			continue
+		}
+		if it.depth >= depth {
+			t.Truncated = true
+			continue
+		}
+		t.Sent[e.ID] = s
+		if s.Request != nil {
+			queue = append(queue, item{s.Request, it.depth + 1, false})
+		}
+		for _, r := range s.Received {
+			queue = append(queue, item{r, it.depth + 1, true})
+		}
+	}
+	return t, nil
+}
+
+// sending links an event to the request its service was handling.
+func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, error) {
+	if links == nil {
+		return nil, nil
+	}
+	handler, rule := e.Parent, "parent id "+e.Parent
+	if handler == "" && e.ReqID != "" {
+		// A response shares the id of the request it answers.
+		same, err := links.WithID(ctx, e.ReqID)
+		if err != nil {
+			return nil, err
+		}
+		if len(same) > 0 && same[0].ID < e.ID {
+			handler, rule = e.ReqID, "response to "+e.ReqID
+		}
+	}
+	if handler == "" {
+		return nil, nil
+	}
+	s := &Sending{Event: e, Rule: rule}
+	reqs, err := links.WithID(ctx, handler)
+	if err != nil {
+		return nil, fmt.Errorf("requests with id %s: %w", handler, err)
+	}
+	for _, r := range reqs {
+		if r.ID < e.ID {
+			s.Request = r
+			break
+		}
+	}
+	calls, err := links.WithParent(ctx, handler)
+	if err != nil {
+		return nil, fmt.Errorf("calls within %s: %w", handler, err)
+	}
+	for _, c := range calls {
+		if c.ID < e.ID && c.HasReply() {
+			s.Received = append(s.Received, c)
+		}
+	}
+	return s, nil
+}
