@@ -264,12 +264,12 @@ type jsonEvent struct {
 	Explanation *jsonExplanation `json:"explanation,omitempty"`
 	Unexplained string           `json:"unexplained,omitempty"`
 	SentBy      *jsonExplanation `json:"sent_by,omitempty"`
-	Reply      *string  `json:"reply,omitempty"`
-	Service    string   `json:"service,omitempty"`
-	ReqID      string   `json:"req_id,omitempty"`
-	ParentID   string   `json:"parent_id,omitempty"`
-	TraceID    string   `json:"trace_id,omitempty"`
-	Raw        string   `json:"raw"`
+	Reply       *string          `json:"reply,omitempty"`
+	Service     string           `json:"service,omitempty"`
+	ReqID       string           `json:"req_id,omitempty"`
+	ParentID    string           `json:"parent_id,omitempty"`
+	TraceID     string           `json:"trace_id,omitempty"`
+	Raw         string           `json:"raw"`
 }
 
 // textOf renders bytes as a JSON-safe string: valid UTF-8 as is, each
