@@ -16,6 +16,7 @@ package formats
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -38,6 +39,26 @@ type Event struct {
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
 	// request, the request that caused it, and its trace.
 	Service, ReqID, Parent, Trace string
+	// ClientRecord marks a service's own record of a call it sent to a
+	// black box whose log (a MONITOR capture) is ingested too: the call is
+	// then in the box's trace once, as the box logged it, and this record
+	// only links it to the service's requests.
+	ClientRecord bool
+}
+
+// CallKey identifies a request by its content: the black box, the op and
+// the arguments. The same request logged by its sender and by its
+// receiver has the same CallKey.
+func (e *Event) CallKey() []byte {
+	b := append([]byte(e.System), 0)
+	b = append(b, strings.ToUpper(e.Op)...)
+	for _, a := range e.Args {
+		b = append(b, 0)
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, ':')
+		b = append(b, a...)
+	}
+	return b
 }
 
 // HasReply reports whether the log recorded the request's reply.

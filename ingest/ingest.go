@@ -343,7 +343,7 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config 
 				if r.ev.System == "" {
 					r.ev.System = f.System
 				}
-				if fn := refs[r.ev.System]; fn != nil {
+				if fn := refs[r.ev.System]; fn != nil && !r.ev.ClientRecord {
 					r.refs = fn(&r.ev)
 				}
 			}
@@ -479,6 +479,11 @@ func (w *writer) event(r *row) error {
 	}
 	if r.ev.Parent != "" {
 		w.post.add(linkParent, "", []byte(r.ev.Parent), true, id)
+	}
+	// A call a service logged, to be found from the receiver's own log
+	// (a MONITOR line) by its content.
+	if r.ev.Service != "" {
+		w.post.add(linkCall, "", callKey(&r.ev), true, id)
 	}
 	return nil
 }

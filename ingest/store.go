@@ -10,6 +10,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"errors"
@@ -328,6 +329,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
 	e.Service, e.ReqID, e.Parent, e.Trace = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace
+	e.ClientRecord = fresh.ClientRecord
 	if e.System == "" {
 		e.System = f.System
 	}
@@ -523,7 +525,40 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 const (
 	linkID     = "#id"
 	linkParent = "#parent"
+	linkCall   = "#call"
 )
+
+// callKey is the postings key of a logged call: a hash of its content
+// when that is long (index keys stay small; lookups compare the content).
+func callKey(e *formats.Event) []byte {
+	k := e.CallKey()
+	if len(k) <= 64 {
+		return k
+	}
+	h := sha256.Sum256(k)
+	return append([]byte("#sha256:"), h[:]...)
+}
+
+// SameCall returns the calls logged by the services that sent them with
+// the same content as e (black box, op and arguments), in trace order.
+func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Event, error) {
+	ids, err := s.keyIDsAfter(ctx, linkCall, "", callKey(e), 1, 0, maxLinked)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.eventsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	want := e.CallKey()
+	out := evs[:0]
+	for _, c := range evs {
+		if string(c.CallKey()) == string(want) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
 
 // maxLinked bounds the events one id lookup returns.
 const maxLinked = 10000

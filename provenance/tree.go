@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -35,7 +36,22 @@ type Sending struct {
 	// Received are the calls made within Request before Event whose
 	// replies were logged, oldest first.
 	Received []*formats.Event
+	// Via is the sender's own record of Event when Event was logged only
+	// by its receiver (a MONITOR line) and linked to it by content and
+	// time: a heuristic link, said so in Rule.
+	Via       *formats.Event
+	Heuristic bool
 }
+
+// CallFinder is implemented by Links that can find a request as the
+// service that sent it logged it, by content (black box, op, arguments).
+type CallFinder interface {
+	SameCall(ctx context.Context, e *formats.Event) ([]*formats.Event, error)
+}
+
+// LinkWindow is how far apart in time a request and its sender's record
+// of it may be for a heuristic link.
+const LinkWindow = 2 * time.Second
 
 // A Tree is an explanation that follows its witnesses across services:
 // the requests in each witness to the request that made their service
@@ -142,6 +158,9 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 	if links == nil {
 		return nil, nil
 	}
+	if e.Parent == "" && e.ReqID == "" && e.Service == "" {
+		return heuristic(ctx, e, links)
+	}
 	handler, rule := e.Parent, "parent id "+e.Parent
 	if handler == "" && e.ReqID != "" {
 		// A response shares the id of the request it answers.
@@ -177,4 +196,73 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 		}
 	}
 	return s, nil
+}
+
+// heuristic links a request its receiver logged (with no ids) to the
+// sender's record of the same call: same content, the nearest in time
+// within LinkWindow, and the same client address when both logs have it.
+func heuristic(ctx context.Context, e *formats.Event, links Links) (*Sending, error) {
+	f, ok := links.(CallFinder)
+	if !ok {
+		return nil, nil
+	}
+	cands, err := f.SameCall(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	best, match := Nearest(e, cands)
+	if best == nil {
+		return nil, nil
+	}
+	rule := fmt.Sprintf("heuristic link to %s's record at %s (%s)", best.Service, best.Where(), match)
+	s, err := sending(ctx, best, links)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return &Sending{Event: e, Rule: rule, Via: best, Heuristic: true}, nil
+	}
+	s.Event, s.Via, s.Heuristic, s.Rule = e, best, true, rule+"; then "+s.Rule
+	return s, nil
+}
+
+// Nearest returns the candidate that is the same call as e by the
+// heuristic wat uses where logs share no ids: the same content (black
+// box, op, arguments), the same client address when both logs have one,
+// and the nearest in time within LinkWindow. It also says what matched.
+func Nearest(e *formats.Event, cands []*formats.Event) (*formats.Event, string) {
+	var best *formats.Event
+	var bestGap time.Duration
+	n := 0
+	want := string(e.CallKey())
+	for _, c := range cands {
+		if c.ID == e.ID || string(c.CallKey()) != want || (c.Client != "" && e.Client != "" && c.Client != e.Client) {
+			continue
+		}
+		gap := LinkWindow
+		if c.Time != 0 && e.Time != 0 {
+			gap = time.Duration(c.Time - e.Time).Abs()
+			if gap > LinkWindow {
+				continue
+			}
+		}
+		n++
+		if best == nil || gap < bestGap {
+			best, bestGap = c, gap
+		}
+	}
+	if best == nil {
+		return nil, ""
+	}
+	match := "same command and arguments"
+	if best.Time != 0 && e.Time != 0 {
+		match += fmt.Sprintf(", %s apart", bestGap)
+	}
+	if best.Client != "" && best.Client == e.Client {
+		match += ", same client address"
+	}
+	if n > 1 {
+		match += fmt.Sprintf(", nearest of %d candidates", n)
+	}
+	return best, match
 }

@@ -127,6 +127,21 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 	if err != nil {
 		return err
 	}
+	var linkNote string
+	if target.ClientRecord {
+		recv, match, err := receiverOf(ctx, store, target)
+		if err != nil {
+			return err
+		}
+		if recv == nil {
+			return withHint(fmt.Errorf("%s is %s's record of a call it sent to %s, and no line of %s's own log matches it",
+				target.Where(), target.Service, target.System, target.System),
+				"ingest the black box's log (a MONITOR capture) taken at the same time, or map these calls without \"role\": \"client\"")
+		}
+		linkNote = fmt.Sprintf("%s is %s's record of this call; explained is the line of %s's own log that matches it (HEURISTIC link: %s)",
+			target.Where(), target.Service, recv.System, match)
+		target = recv
+	}
 	explain := func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
 		spec, err := specFor(e.System)
 		if err != nil {
@@ -163,6 +178,9 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 		r.line(target, "", r.note.Render("note: "+safe(why.Error())+"; shown is why its service sent it, by the fallback rule"))
 		r.sent(target)
 		return nil
+	}
+	if linkNote != "" {
+		x.Notes = append([]string{linkNote}, x.Notes...)
 	}
 	spec, _ := specFor(target.System)
 	check := checkOutput(spec, x, target, opt.output)
@@ -223,3 +241,42 @@ func checkOutput(spec provenance.Spec, x *provenance.Explanation, target *format
 	}
 	return &c
 }
+
+// receiverOf finds the black box's own record of a call a service logged
+// (the MONITOR line of a logged Redis call): among the events touching the
+// call's first key, the same call by content, client address and time.
+func receiverOf(ctx context.Context, store *ingest.Store, e *formats.Event) (*formats.Event, string, error) {
+	spec, err := specFor(e.System)
+	if err != nil {
+		return nil, "", nil
+	}
+	for _, ref := range spec.Refs(e) {
+		if ref.Key == nil {
+			continue
+		}
+		var cands []*formats.Event
+		f := ingest.Filter{System: e.System, NS: ref.NS, Key: ref.Key, Limit: 1000}
+		for scanned := 0; scanned < maxReceiverScan; {
+			evs, err := store.Events(ctx, f)
+			if err != nil {
+				return nil, "", err
+			}
+			for _, c := range evs {
+				if !c.ClientRecord {
+					cands = append(cands, c)
+				}
+			}
+			scanned += len(evs)
+			if len(evs) < f.Limit {
+				break
+			}
+			f.After = evs[len(evs)-1].ID
+		}
+		best, match := provenance.Nearest(e, cands)
+		return best, match, nil
+	}
+	return nil, "", nil
+}
+
+// maxReceiverScan bounds the events of a key receiverOf reads.
+const maxReceiverScan = 100000

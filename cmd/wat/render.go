@@ -189,6 +189,10 @@ func (r *renderer) sent(e *formats.Event) {
 	r.indent++
 	defer func() { r.indent-- }()
 	how := r.dim.Render("  (" + safe(s.Rule) + "; fallback: the request handled and the replies received before)")
+	if s.Via != nil {
+		r.line(s.Via, "logged by "+safe(s.Via.Service)+" as ", r.request(s.Via)+r.note.Render("  (HEURISTIC: "+safe(s.Rule)+")"))
+		how = r.dim.Render("  (fallback: the request handled and the replies received before)")
+	}
 	if s.Request != nil {
 		r.line(s.Request, "sent within ", r.request(s.Request)+how)
 		r.sent(s.Request)
@@ -334,8 +338,11 @@ type jsonExplanation struct {
 	Complete      bool            `json:"complete"`
 	Witnesses     []jsonWitness   `json:"witnesses"`
 	Factors       [][][]jsonEvent `json:"factors"`
-	// Rule names the rule that linked a sent request to its sender.
-	Rule string `json:"rule,omitempty"`
+	// Rule names the rule that linked a sent request to its sender; Via
+	// is the sender's record of it when the link is heuristic.
+	Rule      string     `json:"rule,omitempty"`
+	Heuristic bool       `json:"heuristic,omitempty"`
+	Via       *jsonEvent `json:"via,omitempty"`
 }
 
 // maxJSONWitnesses bounds the expanded witness list in JSON; factors are
@@ -432,6 +439,11 @@ func (b *jsonTree) sending(s *provenance.Sending) jsonExplanation {
 	j := jsonExplanation{Target: toJSONEvent(s.Event), Exact: false, Count: "1", Complete: true, Rule: s.Rule,
 		Notes:     []string{"fallback: no spec explains the sending service; shown are the request it was handling (" + s.Rule + ") and the replies it had received within it before sending"},
 		Witnesses: []jsonWitness{{Events: []jsonEvent{}}}, Factors: [][][]jsonEvent{}}
+	if s.Via != nil {
+		v := toJSONEvent(s.Via)
+		j.Via, j.Heuristic = &v, true
+		j.Notes = append(j.Notes, "heuristic: "+s.Rule)
+	}
 	if s.Request == nil {
 		j.Notes = append(j.Notes, "the request handled is not in the store")
 	} else {

@@ -170,6 +170,7 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		return formats.IsUnmapped, fmt.Errorf("%w: %s (give a --mapping rule for lines like this)", ErrUnmapped, what)
 	}
 	ev.System = strings.ToLower(ev.System)
+	ev.ClientRecord = rule != nil && rule.Role == "client"
 	ev.Op = strings.ToUpper(ev.Op)
 	for _, f := range []struct {
 		name string

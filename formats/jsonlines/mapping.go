@@ -46,6 +46,9 @@ type Rule struct {
 	// missing value is an empty argument, dropped at the end), instead of
 	// fields.args.
 	ArgsFrom []Path `json:"args_from,omitempty"`
+	// Role "client" says the lines are a service's records of calls whose
+	// black box's own log is ingested too (see formats.Event.ClientRecord).
+	Role string `json:"role,omitempty"`
 	// Defaults are literal values for fields a line leaves empty
 	// ({"ns": "0"}: Redis calls that name no database).
 	Defaults map[string]string `json:"defaults,omitempty"`
@@ -139,6 +142,9 @@ func (m *Mapping) compile() error {
 			if !contains(fieldNames, f) {
 				return fmt.Errorf("mapping: %s: unknown field %q (fields are %s)", name, f, strings.Join(fieldNames, ", "))
 			}
+		}
+		if r.Role != "" && r.Role != "client" {
+			return fmt.Errorf("mapping: %s: role %q: the only role is \"client\"", name, r.Role)
 		}
 		if r.System == "" && r.Fields["system"] == nil {
 			return fmt.Errorf("mapping: %s: says neither system nor fields.system", name)

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wat-project/wat/specs/redis/redistest"
+)
+
+// TestLiveHeuristicLinks joins a real MONITOR capture with the JSON log of
+// the service that sent the commands, which share no ids: a small
+// "service" in the test handles requests on two connections to a real
+// redis-server and logs each call with its own clock and its connection's
+// local address, as a real service would. For a read in the capture, each
+// witness must be linked to the request that sent it - by content, time
+// and client address - including two identical SETs sent from different
+// connections a few milliseconds apart.
+func TestLiveHeuristicLinks(t *testing.T) {
+	srv := redistest.Start(t)
+	var capture bytes.Buffer
+	stop, err := redistest.Monitor(srv.Addr, &capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make([]*redistest.Conn, 2)
+	for i := range conns {
+		if conns[i], err = srv.Dial(); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+	}
+	var app bytes.Buffer
+	logLine := func(at time.Time, m map[string]any) {
+		m["ts"] = at.UTC().Format(time.RFC3339Nano)
+		m["service"] = "api"
+		b, _ := json.Marshal(m)
+		app.Write(append(b, '\n'))
+	}
+	n := 0
+	call := func(conn int, parent string, args ...string) {
+		n++
+		c := conns[conn]
+		sent := time.Now() // the service's clock when it sent the call
+		resp, err := c.DoStrings(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := redistest.Parse(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reply any = string(v.Str)
+		switch {
+		case v.Null:
+			reply = nil
+		case v.Type == ':':
+			reply = v.Int
+		}
+		logLine(sent, map[string]any{"kind": "redis.call", "id": "c" + strconv.Itoa(n), "parent_id": parent,
+			"cmd": args[0], "args": args[1:], "conn": c.LocalAddr(), "reply": reply})
+	}
+	request := func(id, method, path string) {
+		logLine(time.Now(), map[string]any{"kind": "http.request", "id": id, "method": method, "path": path})
+	}
+	request("h1", "PUT", "/users/u42")
+	call(0, "h1", "SET", "profile:u42", "alice")
+	request("h2", "PUT", "/users/u7")
+	call(1, "h2", "SET", "profile:u7", "bob")
+	request("h3", "PUT", "/users/u42") // a retry, on the other connection
+	call(1, "h3", "SET", "profile:u42", "alice")
+	time.Sleep(5 * time.Millisecond)
+	request("h4", "GET", "/users/u42")
+	call(0, "h4", "GET", "profile:u42")
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	mon, appLog, mapping, db := filepath.Join(dir, "monitor.log"), filepath.Join(dir, "app.log"), filepath.Join(dir, "client.json"), filepath.Join(dir, "w.db")
+	os.WriteFile(mon, capture.Bytes(), 0o644)
+	os.WriteFile(appLog, app.Bytes(), 0o644)
+	os.WriteFile(mapping, []byte(`{"rules": [
+		{"name": "redis calls, as the client saw them", "match": {"kind": "redis.call"}, "system": "redis", "role": "client",
+		 "defaults": {"ns": "0"},
+		 "fields": {"op": "cmd", "args": "args", "reply": "reply", "client": "conn", "time": "ts", "service": "service", "id": "id", "parent": "parent_id"}},
+		{"name": "requests", "match": {"kind": "http.request"}, "fields": {"system": "service", "op": "method", "time": "ts", "service": "service", "id": "id"}, "args_from": ["path"]}]}`), 0o644)
+	if _, stderr, code := wat(t, "--db", db, "ingest", mon); code != 0 {
+		t.Fatalf("ingest monitor: %s", stderr)
+	}
+	if _, stderr, code := wat(t, "--db", db, "ingest", "--mapping", mapping, appLog); code != 0 {
+		t.Fatalf("ingest app: %s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(capture.String()), "\n")
+	getLine := 0
+	for i, l := range lines {
+		if strings.Contains(l, `"GET" "profile:u42"`) {
+			getLine = i + 1
+		}
+	}
+	out, stderr, code := wat(t, "--db", db, "explain", "--json", "--at", mon+":"+itoa(getLine))
+	if code != 0 {
+		t.Fatalf("explain: %d %s", code, stderr)
+	}
+	var j struct {
+		Count     string
+		Witnesses []struct {
+			Events []struct {
+				Line   int
+				Client string
+				SentBy *struct {
+					Heuristic bool
+					Rule      string
+					Via       *struct {
+						Line   int
+						Client string
+					}
+					Witnesses []struct {
+						Events []struct {
+							ReqID string `json:"req_id"`
+						}
+					}
+				} `json:"sent_by"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.Count != "2" {
+		t.Fatalf("count %s, want 2 (two identical SETs): %s", j.Count, out)
+	}
+	want := map[string]string{conns[0].LocalAddr(): "h1", conns[1].LocalAddr(): "h3"}
+	for _, w := range j.Witnesses {
+		e := w.Events[0]
+		if e.SentBy == nil || !e.SentBy.Heuristic || e.SentBy.Via == nil {
+			t.Fatalf("witness at line %d has no heuristic sender: %s", e.Line, out)
+		}
+		if e.SentBy.Via.Client != e.Client || len(e.SentBy.Witnesses[0].Events) == 0 ||
+			e.SentBy.Witnesses[0].Events[0].ReqID != want[e.Client] {
+			t.Errorf("witness at line %d (client %s) linked to %+v via %+v, want request %s", e.Line, e.Client, e.SentBy, e.SentBy.Via, want[e.Client])
+		}
+		if !strings.Contains(e.SentBy.Rule, "same client address") {
+			t.Errorf("rule %q does not say the client address matched", e.SentBy.Rule)
+		}
+	}
+	// The client's record of the read is explained through the capture.
+	appLines := strings.Split(strings.TrimSpace(app.String()), "\n")
+	out, _, code = wat(t, "--db", db, "explain", "--at", appLog+":"+itoa(len(appLines)))
+	if code != 0 || !strings.Contains(out, "HEURISTIC link") || !strings.Contains(out, "2 witnesses") {
+		t.Errorf("explain the client's record: code %d\n%s", code, out)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
