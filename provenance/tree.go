@@ -214,7 +214,7 @@ func heuristic(ctx context.Context, e *formats.Event, links Links) (*Sending, er
 	if best == nil {
 		return nil, nil
 	}
-	rule := fmt.Sprintf("heuristic link to %s's record at %s (%s)", best.Service, best.Where(), match)
+	rule := fmt.Sprintf("HEURISTIC link to %s's record at %s (%s)", best.Service, best.Where(), match)
 	s, err := sending(ctx, best, links)
 	if err != nil {
 		return nil, err

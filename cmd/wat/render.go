@@ -190,7 +190,7 @@ func (r *renderer) sent(e *formats.Event) {
 	defer func() { r.indent-- }()
 	how := r.dim.Render("  (" + safe(s.Rule) + "; fallback: the request handled and the replies received before)")
 	if s.Via != nil {
-		r.line(s.Via, "logged by "+safe(s.Via.Service)+" as ", r.request(s.Via)+r.note.Render("  (HEURISTIC: "+safe(s.Rule)+")"))
+		r.line(s.Via, "logged by "+safe(s.Via.Service)+" as ", r.request(s.Via)+r.note.Render("  ("+safe(s.Rule)+")"))
 		how = r.dim.Render("  (fallback: the request handled and the replies received before)")
 	}
 	if s.Request != nil {
