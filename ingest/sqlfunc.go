@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -32,6 +34,9 @@ func registerFormats(fs []*formats.Format) {
 	fnMu.Unlock()
 	registerOnce.Do(func() {
 		sql.Register(driverName+"_ro", &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			if err := setCache(c); err != nil {
+				return err
+			}
 			return c.RegisterFunc("wat_event", watEvent, true)
 		}})
 		// A new store gets 16 KiB pages (a quarter of the page writes of
@@ -40,9 +45,42 @@ func registerFormats(fs []*formats.Format) {
 			if _, err := c.Exec("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL", nil); err != nil {
 				return err
 			}
+			if err := setCache(c); err != nil {
+				return err
+			}
 			return c.RegisterFunc("wat_event", watEvent, true)
 		}})
 	})
+}
+
+// cacheBytes is the page cache of a connection.
+const cacheBytes = 64 << 20
+
+// setCache sizes the page cache in pages of the store's real page size: a
+// cache_size given in KiB is converted with the page size current when it
+// is set, which for a new or not yet read store is SQLite's default, not
+// the store's (16 KiB pages then made the cache four times too big).
+func setCache(c *sqlite3.SQLiteConn) error {
+	// Reading the schema makes SQLite read the page size from the file.
+	if _, err := c.Exec("SELECT count(*) FROM sqlite_schema", nil); err != nil {
+		return err
+	}
+	rows, err := c.Query("PRAGMA page_size", nil)
+	if err != nil {
+		return err
+	}
+	vals := make([]driver.Value, 1)
+	err = rows.Next(vals)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	ps, _ := vals[0].(int64)
+	if ps <= 0 {
+		ps = 4096
+	}
+	_, err = c.Exec(fmt.Sprintf("PRAGMA cache_size = %d", cacheBytes/ps), nil)
+	return err
 }
 
 // watEvent implements wat_event(format, config, raw, field): one field of

@@ -73,7 +73,6 @@ func dsn(path string, ro bool) string {
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", "immediate")
 	}
-	q.Set("_cache_size", "-65536") // 64 MiB of page cache
 	return "file:" + esc + "?" + q.Encode()
 }
 
