@@ -12,6 +12,7 @@ import (
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/formats/redismonitor"
+	"github.com/wat-project/wat/formats/s3access"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
@@ -19,7 +20,7 @@ import (
 
 // The formats and specs wat knows, listed explicitly.
 var (
-	allFormats = []*formats.Format{redismonitor.Format, jsonlines.Format}
+	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, jsonlines.Format}
 	allSpecs   = []provenance.Spec{redis.Spec}
 )
 
