@@ -52,6 +52,9 @@ const (
 	sqlNextNS  = "SELECT ns FROM postings WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
 	sqlFirstNS = "SELECT ns FROM postings WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
 
+	// sqlAnyPosting tells whether a system has any postings.
+	sqlAnyPosting = "SELECT 1 FROM postings WHERE system = ? LIMIT 1"
+
 	sqlRejects = "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
 )
 

@@ -49,6 +49,7 @@ type Store struct {
 	formats  []*formats.Format
 	readOnly bool
 	parsers  map[string]formats.Parser
+	hasCalls *bool // whether any service's call records are stored
 	srcInfo  map[int64]srcInfo
 }
 
@@ -541,6 +542,20 @@ func callKey(e *formats.Event) []byte {
 // SameCall returns the calls logged by the services that sent them with
 // the same content as e (black box, op and arguments), in trace order.
 func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Event, error) {
+	if s.hasCalls == nil {
+		// One index seek tells whether any service's calls are stored:
+		// a store of MONITOR captures only answers every lookup at once.
+		var one int
+		err := s.db.QueryRowContext(ctx, sqlAnyPosting, linkCall).Scan(&one)
+		has := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		s.hasCalls = &has
+	}
+	if !*s.hasCalls {
+		return nil, nil
+	}
 	ids, err := s.keyIDsAfter(ctx, linkCall, "", callKey(e), 1, 0, maxLinked)
 	if err != nil {
 		return nil, err

@@ -70,9 +70,11 @@ type Tree struct {
 	// Sent holds, by event id, why a logged service sent the request.
 	Sent map[int64]*Sending
 	// Depth is how many hops from the target the tree was followed;
-	// Truncated says whether it was cut there (or at MaxTreeNodes).
-	Depth     int
-	Truncated bool
+	// Truncated says whether it was cut there, CutAtNodes whether it
+	// stopped at MaxTreeNodes events followed.
+	Depth      int
+	Truncated  bool
+	CutAtNodes bool
 }
 
 // MaxTreeNodes bounds the events a tree expands.
@@ -98,7 +100,7 @@ func BuildTree(ctx context.Context, target *formats.Event, depth int, explain fu
 		queue = queue[1:]
 		e := it.e
 		if expanded >= MaxTreeNodes {
-			t.Truncated = true
+			t.CutAtNodes = true
 			break
 		}
 		if it.output && !outputDone[e.ID] {
@@ -131,6 +133,10 @@ func BuildTree(ctx context.Context, target *formats.Event, depth int, explain fu
 			continue
 		}
 		sentDone[e.ID] = true
+		if expanded++; expanded > MaxTreeNodes {
+			t.CutAtNodes = true
+			break
+		}
 		s, err := sending(ctx, e, links)
 		if err != nil {
 			return nil, err

@@ -198,6 +198,9 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 		if tree.Truncated {
 			r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut at --depth %d", opt.depth)))
 		}
+		if tree.CutAtNodes {
+			r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut: at most %d requests are followed to their senders", provenance.MaxTreeNodes)))
+		}
 	}
 	if check != nil && !check.match {
 		return &exitError{code: exitMismatch, err: fmt.Errorf("%s: wat replays %s, but %s is %s",

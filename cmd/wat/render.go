@@ -340,7 +340,9 @@ type jsonExplanation struct {
 	Factors       [][][]jsonEvent `json:"factors"`
 	// Rule names the rule that linked a sent request to its sender; Via
 	// is the sender's record of it when the link is heuristic.
-	Rule      string     `json:"rule,omitempty"`
+	Rule string `json:"rule,omitempty"`
+	// TreeCut says where the tree below the top level was cut.
+	TreeCut   string     `json:"tree_cut,omitempty"`
 	Heuristic bool       `json:"heuristic,omitempty"`
 	Via       *jsonEvent `json:"via,omitempty"`
 }
@@ -354,6 +356,12 @@ func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, che
 	b.path[x.Target.ID] = true
 	j := b.explanation(spec, x, check)
 	if tree != nil {
+		switch {
+		case tree.CutAtNodes:
+			j.TreeCut = fmt.Sprintf("at most %d requests are followed to their senders", provenance.MaxTreeNodes)
+		case tree.Truncated:
+			j.TreeCut = fmt.Sprintf("at --depth %d", tree.Depth)
+		}
 		if s := tree.Sent[x.Target.ID]; s != nil {
 			js := b.sending(s)
 			j.Target.SentBy = &js
