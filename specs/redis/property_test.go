@@ -41,6 +41,11 @@ var families = []family{
 	}, []string{"GET k", "MGET k k", "EXISTS k k", "TYPE k", "RENAME k k", "MOVE k d", "DEL k"}},
 	{"hashes", []string{"HSET k f v", "HSET k f v f v", "HSETNX k f v", "HDEL k f", "HINCRBY k f n", "DEL k", "SET k v"},
 		[]string{"HGET k f", "HMGET k f f", "HGETALL k", "HLEN k", "HEXISTS k f", "HINCRBY k f n"}},
+	// Hash fields alone: the histories where HSET and HDEL cut a field's
+	// history (other families' writes, mixed in, turn that off).
+	{"hash fields", []string{"HSET k f v", "HSET k f v f v", "HDEL k f", "HDEL k f f", "HSETNX k f v", "HINCRBY k f n",
+		"DEL k", "PERSIST k", "FLUSHDB"},
+		[]string{"HGET k f", "HEXISTS k f", "HMGET k f f"}},
 	{"lists", []string{"LPUSH k v", "RPUSH k v v", "LPOP k", "RPOP k", "RPOP k 2", "LSET k 0 v", "DEL k", "SET k v"},
 		[]string{"LRANGE k 0 -1", "LLEN k", "LINDEX k 0", "LINDEX k -1", "LPOP k"}},
 	{"sets", []string{"SADD k v", "SADD k v v", "SREM k v", "DEL k", "SET k v", "RENAME k k"},

@@ -317,6 +317,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return x, nil
 	}
 	c := newCursor(ctx, h, target.ID, keys)
+	if fr, err := fieldResets(ctx, h, target, keys); err != nil {
+		return nil, err
+	} else if fr != nil {
+		c.fieldReset = fr
+	}
 	ws, out, err := provenance.Solve(provenance.Problem{
 		Model:  Model{},
 		Target: target,
@@ -443,6 +448,9 @@ type cursor struct {
 	emitted   []*formats.Event
 	exhausted bool
 	sawReset  bool
+	// fieldReset, when set, also cuts the history at writes that set the
+	// hash fields the target reads (see fieldResets).
+	fieldReset func(*formats.Event) bool
 }
 
 type source struct {
@@ -531,6 +539,10 @@ func (c *cursor) isReset(e *formats.Event) bool {
 	if !ok {
 		return false
 	}
+	if c.fieldReset != nil && n == 1 && c.fieldReset(e) {
+		c.sawReset = true
+		return true
+	}
 	for _, k := range c.keys[:n] {
 		if kindFor(e, k) != formats.KindReset {
 			return false
@@ -615,4 +627,91 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 		out = append(out, provenance.Output("-"+strings.TrimPrefix(s, "(error) ")+"\r\n"))
 	}
 	return out
+}
+
+// hashSafeOps are the writes that can neither give a key another type than
+// hash nor an expiry: when a key's whole history before a read holds
+// only these, a write that sets (HSET) or removes (HDEL) the fields the
+// read asks for leaves them independent of everything before it, in
+// every subtrace, so the history can be cut there. Without this, a field
+// rewritten many times with coincident values and no whole-key reset is
+// beyond the enumeration.
+var hashSafeOps = map[string]bool{"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HINCRBY": true,
+	"DEL": true, "UNLINK": true, "PERSIST": true, "FLUSHDB": true, "FLUSHALL": true}
+
+// maxFieldScan bounds the history fieldResets reads.
+const maxFieldScan = 1 << 20
+
+// fieldResets returns, for a read of some fields of one hash (HGET,
+// HEXISTS, HMGET), the test of writes that set or remove all those
+// fields, when the key's history allows it; nil otherwise.
+func fieldResets(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (func(*formats.Event) bool, error) {
+	var fields []string
+	switch target.Op {
+	case "HGET", "HEXISTS":
+		if len(target.Args) != 2 {
+			return nil, nil
+		}
+		fields = []string{string(target.Args[1])}
+	case "HMGET":
+		if len(target.Args) < 2 {
+			return nil, nil
+		}
+		for _, f := range target.Args[1:] {
+			fields = append(fields, string(f))
+		}
+	default:
+		return nil, nil
+	}
+	if len(keys) != 1 {
+		return nil, nil
+	}
+	k := keys[0]
+	before, scanned := target.ID, 0
+	for {
+		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if !hashSafeOps[e.Op] {
+				return nil, nil
+			}
+		}
+		scanned += len(evs)
+		if len(evs) < 4096 {
+			break
+		}
+		if scanned > maxFieldScan {
+			return nil, nil
+		}
+		before = evs[len(evs)-1].ID
+	}
+	return func(e *formats.Event) bool {
+		if e.NS != k.ns || len(e.Args) < 2 || string(e.Args[0]) != k.key {
+			return false
+		}
+		set := map[string]bool{}
+		switch e.Op {
+		case "HSET", "HMSET":
+			if len(e.Args)%2 != 1 {
+				return false // wrong arity: an error, no change
+			}
+			for i := 1; i < len(e.Args); i += 2 {
+				set[string(e.Args[i])] = true
+			}
+		case "HDEL":
+			for _, f := range e.Args[1:] {
+				set[string(f)] = true
+			}
+		default:
+			return false
+		}
+		for _, f := range fields {
+			if !set[f] {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
