@@ -36,6 +36,11 @@ type Sending struct {
 	// Received are the calls made within Request before Event whose
 	// replies were logged, oldest first.
 	Received []*formats.Event
+	// Part says Event is one record of a request its black box logged as
+	// several (S3 logs a copy as the read of the source and the write of
+	// the destination, with one request id): Received are the earlier
+	// records, Request is nil.
+	Part bool
 	// Via is the sender's own record of Event when Event was logged only
 	// by its receiver (a MONITOR line) and linked to it by content and
 	// time: a heuristic link, said so in Rule.
@@ -175,6 +180,9 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 			return nil, err
 		}
 		if len(same) > 0 && same[0].ID < e.ID {
+			if same[0].System == e.System && e.Service == "" {
+				return part(e, same), nil
+			}
 			handler, rule = e.ReqID, "response to "+e.ReqID
 		}
 	}
@@ -271,4 +279,16 @@ func Nearest(e *formats.Event, cands []*formats.Event) (*formats.Event, string) 
 		match += fmt.Sprintf(", nearest of %d candidates", n)
 	}
 	return best, match
+}
+
+// part links a record to the earlier records of the same request to the
+// same black box: their outputs fed it.
+func part(e *formats.Event, same []*formats.Event) *Sending {
+	s := &Sending{Event: e, Part: true, Rule: "the same request " + e.ReqID + " logged as several records"}
+	for _, o := range same {
+		if o.ID < e.ID && o.System == e.System {
+			s.Received = append(s.Received, o)
+		}
+	}
+	return s
 }

@@ -16,12 +16,13 @@ import (
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
+	"github.com/wat-project/wat/specs/s3"
 )
 
 // The formats and specs wat knows, listed explicitly.
 var (
 	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, jsonlines.Format}
-	allSpecs   = []provenance.Spec{redis.Spec}
+	allSpecs   = []provenance.Spec{redis.Spec, s3.Spec}
 )
 
 // Exit codes.

@@ -193,14 +193,21 @@ func (r *renderer) sent(e *formats.Event) {
 		r.line(s.Via, "logged by "+safe(s.Via.Service)+" as ", r.request(s.Via)+r.note.Render("  ("+safe(s.Rule)+")"))
 		how = r.dim.Render("  (fallback: the request handled and the replies received before)")
 	}
-	if s.Request != nil {
+	switch {
+	case s.Part:
+		r.line(e, "", r.dim.Render("("+safe(s.Rule)+")"))
+	case s.Request != nil:
 		r.line(s.Request, "sent within ", r.request(s.Request)+how)
 		r.sent(s.Request)
-	} else {
+	default:
 		r.line(e, "", r.note.Render("sent within a request that is not in the store")+how)
 	}
+	label := "after receiving "
+	if s.Part {
+		label = "fed by "
+	}
 	for _, c := range s.Received {
-		r.line(c, "after receiving ", r.request(c)+" -> "+safe(string(c.Reply)))
+		r.line(c, label, r.request(c)+" -> "+safe(string(c.Reply)))
 		r.indent++
 		switch x := r.tree.Explained[c.ID]; {
 		case x != nil && !r.onPath[c.ID]:
@@ -452,7 +459,9 @@ func (b *jsonTree) sending(s *provenance.Sending) jsonExplanation {
 		j.Via, j.Heuristic = &v, true
 		j.Notes = append(j.Notes, "heuristic: "+s.Rule)
 	}
-	if s.Request == nil {
+	if s.Part {
+		j.Notes = []string{"the same request logged as several records: the earlier ones fed this one"}
+	} else if s.Request == nil {
 		j.Notes = append(j.Notes, "the request handled is not in the store")
 	} else {
 		j.Witnesses[0].Events = append(j.Witnesses[0].Events, b.event(s.Request, false))

@@ -31,6 +31,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	access, err := os.ReadFile("../../testdata/s3/access.log")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -47,26 +51,37 @@ func TestScripts(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "multiservice", "app.log"), app, 0o644); err != nil {
 				return err
 			}
+			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "s3"), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "s3", "access.log"), access, 0o644); err != nil {
+				return err
+			}
 			return os.WriteFile(filepath.Join(env.WorkDir, "testdata", "monitor.log"), capture, 0o644)
 		},
 	})
 }
 
-// TestMultiserviceFixtureIsGenerated checks that the committed API-server
-// log is what its generator writes, so the fixture cannot drift from the
-// script that documents it.
-func TestMultiserviceFixtureIsGenerated(t *testing.T) {
-	want, err := os.ReadFile("../../testdata/multiservice/app.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "run", "./testdata/multiservice/generate.go")
-	cmd.Dir = "../.."
-	got, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("generate: %v", err)
-	}
-	if string(got) != string(want) {
-		t.Error("testdata/multiservice/app.log differs from what generate.go writes: run it again")
+// TestFixturesAreGenerated checks that the committed generated logs are
+// what their generators write, so a fixture cannot drift from the script
+// that documents it.
+func TestFixturesAreGenerated(t *testing.T) {
+	for _, f := range []struct{ gen, log string }{
+		{"testdata/multiservice/generate.go", "testdata/multiservice/app.log"},
+		{"testdata/s3/generate.go", "testdata/s3/access.log"},
+	} {
+		want, err := os.ReadFile("../../" + f.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "run", "./"+f.gen)
+		cmd.Dir = "../.."
+		got, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", f.gen, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s differs from what %s writes: run it again", f.log, f.gen)
+		}
 	}
 }

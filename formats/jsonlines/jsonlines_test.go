@@ -117,7 +117,7 @@ func TestShippedCallsMapping(t *testing.T) {
 		t.Errorf("redis call: %+v %v", ev, err)
 	}
 	ev, _, err = parse(t, p, `{"ts":"2026-11-24T15:49:29Z","service":"api","kind":"s3.call","id":"c8","op":"PutObject","bucket":"avatars","key":"u42.png","size":1234,"status":200}`)
-	if err != nil || ev.System != "s3" || ev.Op != "PUTOBJECT" || len(ev.Args) != 4 || string(ev.Args[1]) != "u42.png" || string(ev.Args[2]) != "" || string(ev.Args[3]) != "1234" {
+	if err != nil || ev.System != "s3" || ev.Op != "PUTOBJECT" || ev.NS != "avatars" || len(ev.Args) != 3 || string(ev.Args[0]) != "u42.png" || string(ev.Args[1]) != "" || string(ev.Args[2]) != "1234" {
 		t.Errorf("s3 call: %+v %v", ev, err)
 	}
 	// The service's own HTTP requests are requests to it, with their ids.

@@ -1,10 +1,11 @@
 //go:build ignore
 
 // generate writes app.log, the JSON-lines log of an API server that keeps
-// user profiles in S3 and caches them in Redis, with a planted bug: the
-// handler that renames a user invalidates the cache under a misspelt key,
-// so a later profile read serves the old name. Other users' traffic is
-// noise. Run from the repository root:
+// user profiles in a versioned S3 bucket and caches them in Redis (read
+// through: a cache miss reads S3 and fills the cache), with a planted
+// bug: the handler that renames a user invalidates the cache under a
+// misspelt key, so a later profile read serves the old name. Other users'
+// traffic is noise. Run from the repository root:
 //
 //	go run testdata/multiservice/generate.go > testdata/multiservice/app.log
 package main
@@ -87,24 +88,32 @@ func noise() {
 
 func main() {
 	line(map[string]any{"level": "info", "msg": "listening on :8080"})
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 4; i++ {
 		noise()
 	}
-	// u42 signs up: the profile goes to S3 and into the cache.
+	// u42 signs up: the profile goes to S3 (version v1).
 	h := request("PUT", "/users/u42/profile", map[string]string{"name": "alice"})
 	s3(h, "PutObject", "profiles", "u42.json", "v1", 17, 200)
-	redis(h, "SET", []any{"profile:u42", profile("alice")}, "OK")
 	respond(h, 201, map[string]string{"name": "alice"})
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 3; i++ {
 		noise()
 	}
-	// u42 renames to alicia: S3 is updated, but the cache is invalidated
-	// under a misspelt key.
+	// The first read misses the cache, reads S3 and fills the cache.
+	h = request("GET", "/users/u42/profile", nil)
+	redis(h, "GET", []any{"profile:u42"}, nil)
+	s3(h, "GetObject", "profiles", "u42.json", "v1", 17, 200)
+	redis(h, "SET", []any{"profile:u42", profile("alice")}, "OK")
+	respond(h, 200, map[string]string{"name": "alice"})
+	for i := 0; i < 3; i++ {
+		noise()
+	}
+	// u42 renames to alicia: S3 gets version v2, but the cache is
+	// invalidated under a misspelt key.
 	h = request("PUT", "/users/u42/profile", map[string]string{"name": "alicia"})
 	s3(h, "PutObject", "profiles", "u42.json", "v2", 18, 200)
 	redis(h, "DEL", []any{"profile:42"}, 0)
 	respond(h, 200, map[string]string{"name": "alicia"})
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 3; i++ {
 		noise()
 	}
 	// The stale read.

@@ -1,0 +1,112 @@
+package s3_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/s3"
+)
+
+// randomEvent draws an S3 request over tiny domains, so that sizes and
+// version ids coincide as often as possible.
+func randomEvent(r *rand.Rand, id int, read bool) *formats.Event {
+	buckets, keys := []string{"b1", "b2"}, []string{"k", "j"}
+	versions, sizes := []string{"", "v1", "v2"}, []string{"1", "2", ""}
+	b, k := buckets[r.Intn(2)], keys[r.Intn(2)]
+	if r.Intn(3) > 0 {
+		b, k = "b1", "k" // most requests on the target's key
+	}
+	uri := fmt.Sprintf("GET /%s/%s HTTP/1.1", b, k)
+	want := ""
+	if r.Intn(4) == 0 {
+		want = versions[1+r.Intn(2)]
+		uri = fmt.Sprintf("GET /%s/%s?versionId=%s HTTP/1.1", b, k, want)
+	}
+	var op, reply string
+	ver, size := versions[r.Intn(3)], sizes[r.Intn(3)]
+	if read {
+		op = []string{"REST.GET.OBJECT", "REST.HEAD.OBJECT", "REST.COPY.OBJECT_GET"}[r.Intn(3)]
+		reply = "200"
+	} else {
+		op = []string{"REST.PUT.OBJECT", "REST.PUT.OBJECT", "REST.COPY.OBJECT", "REST.POST.UPLOAD", "REST.DELETE.OBJECT",
+			"REST.DELETE.OBJECT", "S3.EXPIRE.OBJECT", "S3.CREATE.DELETEMARKER", "REST.PUT.BUCKET", "REST.DELETE.BUCKET",
+			"REST.GET.OBJECT"}[r.Intn(11)]
+		reply = []string{"200", "200", "200", "204", "404 NoSuchKey", "403 AccessDenied"}[r.Intn(6)]
+		if op != "REST.DELETE.OBJECT" {
+			uri = fmt.Sprintf("PUT /%s/%s HTTP/1.1", b, k)
+		}
+	}
+	return &formats.Event{ID: int64(id), Source: "gen", Line: id, System: "s3", NS: b, Op: op,
+		Time:  1795535140000000000 + int64(id)*int64(1e9),
+		Args:  [][]byte{[]byte(k), []byte(ver), []byte(size), nil, []byte(uri)},
+		Reply: []byte(reply)}
+}
+
+// TestSpecEqualsBruteForce: for thousands of random traces the spec's
+// witnesses must be exactly the definition's.
+func TestSpecEqualsBruteForce(t *testing.T) {
+	per := 3000
+	if testing.Short() {
+		per = 500
+	}
+	ctx := context.Background()
+	low := 0
+	for seed := 0; seed < per; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		n := r.Intn(12)
+		var trace []*formats.Event
+		for i := 1; i <= n; i++ {
+			trace = append(trace, randomEvent(r, i, false))
+		}
+		target := randomEvent(r, n+1, true)
+		want, wantOut, err := provenance.BruteForce(s3.Spec.Model(), trace, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &provenance.MemHistory{Events: trace, Refs: s3.Spec.Refs}
+		x, err := s3.Spec.Explain(ctx, h, target)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if x.Output != wantOut {
+			t.Fatalf("seed %d: output %q, want %q\n%s", seed, x.Output, wantOut, dump(trace, target))
+		}
+		if !x.Exact {
+			t.Fatalf("seed %d: not exact: %v", seed, x.Notes)
+		}
+		if got := positions(x); !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d:\n%s\nspec = %v\nbrute force = %v", seed, dump(trace, target), got, want)
+		}
+		if len(want) > 1 {
+			low++
+		}
+	}
+	t.Logf("%d traces; %d answers with several witnesses", per, low)
+}
+
+func positions(x *provenance.Explanation) [][]int {
+	ws, _ := x.Witnesses(1 << 16)
+	got := [][]int{}
+	for _, w := range ws {
+		p := []int{}
+		for _, e := range w {
+			p = append(p, int(e.ID-1))
+		}
+		got = append(got, p)
+	}
+	provenance.SortWitnesses(got)
+	return got
+}
+
+func dump(trace []*formats.Event, target *formats.Event) string {
+	s := ""
+	for _, e := range append(append([]*formats.Event(nil), trace...), target) {
+		s += fmt.Sprintf("%d %s %s %q %s\n", e.ID, e.Op, e.NS, e.Args, e.Reply)
+	}
+	return s
+}

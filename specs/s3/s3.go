@@ -1,0 +1,319 @@
+// Package s3 is the wat-provenance spec of Amazon S3 as its server
+// access logs (and its clients' JSON logs) show it: buckets, keys,
+// versions, delete markers, copies, multipart completions, lifecycle
+// expirations.
+//
+// Logs carry no object contents, so a version is its id and size. A GET
+// or HEAD is explained by the write that made the version it served (PUT,
+// COPY, upload completion) or, for a 404, by what removed it (DELETE,
+// delete marker, expiration, bucket deletion); {ε} when the key never
+// existed. Coincidences are real here too: two PUTs of the same size to
+// an unversioned key are two witnesses of a GET that served that size,
+// because the log cannot tell them apart.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+)
+
+// Spec is the S3 spec.
+var Spec provenance.Spec = spec{}
+
+type spec struct{}
+
+func (spec) System() string { return "s3" }
+
+func (spec) Doc() string {
+	return "Amazon S3: objects, versions, delete markers, copies, multipart completions, expirations (server access logs or mapped JSON calls)"
+}
+
+func (spec) Ops() []string {
+	return []string{"REST.PUT.OBJECT", "REST.COPY.OBJECT", "REST.COPY.OBJECT_GET", "REST.POST.UPLOAD", "REST.DELETE.OBJECT",
+		"BATCH.DELETE.OBJECT", "S3.EXPIRE.OBJECT", "S3.CREATE.DELETEMARKER", "REST.GET.OBJECT", "REST.HEAD.OBJECT",
+		"REST.PUT.BUCKET", "REST.DELETE.BUCKET", "PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject",
+		"GetObject", "HeadObject"}
+}
+
+func (spec) Model() provenance.Model { return Model{} }
+
+// Refs indexes object requests under (bucket, key) and bucket creation
+// and deletion under the whole bucket.
+func (spec) Refs(e *formats.Event) []formats.Ref {
+	r := normalize(e)
+	kind := formats.KindRead
+	if r.writes() {
+		kind = formats.KindWrite
+	}
+	switch r.op {
+	case "":
+		return nil
+	case "CREATEBUCKET", "DELETEBUCKET", "LIST":
+		return []formats.Ref{{NS: r.bucket, Kind: kind}}
+	}
+	return []formats.Ref{{NS: r.bucket, Key: []byte(r.key), Kind: kind}}
+}
+
+// isReset reports whether a write decides the target's output whatever
+// came before it.
+func isReset(target request, e *formats.Event) bool {
+	r := normalize(e)
+	if !r.writes() || r.bucket != target.bucket {
+		return false
+	}
+	switch r.op {
+	case "CREATEBUCKET", "DELETEBUCKET":
+		return true
+	}
+	if r.key != target.key {
+		return false
+	}
+	if target.want != "" { // a read of one version
+		switch r.op {
+		case "PUT", "COPY", "COMPLETE", "MARKER":
+			return r.version == target.want
+		case "DELETE":
+			return r.want == target.want
+		}
+		return false
+	}
+	switch r.op {
+	case "PUT", "COPY", "COMPLETE", "MARKER":
+		return true
+	case "DELETE":
+		return r.want == "" && r.version != "" // a delete marker
+	case "EXPIRE":
+		return r.version != ""
+	}
+	return false
+}
+
+// decides reports whether write e decides the target's output whatever
+// came before it, given the later events (any order). A write decides
+// the current version only while nothing later uncovers the versions
+// under it (a permanent delete of a version, an unversioned delete or
+// expiration): then those matter too.
+func decides(t request, e *formats.Event, later []*formats.Event) bool {
+	if !isReset(t, e) {
+		return false
+	}
+	if op := normalize(e).op; t.want != "" || op == "CREATEBUCKET" || op == "DELETEBUCKET" {
+		return true
+	}
+	for _, l := range later {
+		if l.ID > e.ID && uncovers(t, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// uncovers reports whether a write can make an older version of the
+// target's key current again.
+func uncovers(t request, e *formats.Event) bool {
+	r := normalize(e)
+	if !r.writes() || r.bucket != t.bucket || r.key != t.key {
+		return false
+	}
+	switch r.op {
+	case "DELETE":
+		return r.want != "" || r.version == ""
+	case "EXPIRE":
+		return r.version == ""
+	}
+	return false
+}
+
+// Explain computes the wat-provenance of a read.
+func (s spec) Explain(ctx context.Context, h provenance.History, target *formats.Event) (*provenance.Explanation, error) {
+	if target.System != "s3" {
+		return nil, fmt.Errorf("%s is a %s request, not s3: %w", target.Where(), target.System, provenance.ErrNotExplainable)
+	}
+	t := normalize(target)
+	if !t.reads() {
+		return nil, fmt.Errorf("%s: wat explains S3 object reads (GET, HEAD, the source of a COPY), not %s: %w",
+			target.Where(), target.Op, provenance.ErrNotExplainable)
+	}
+	x := &provenance.Explanation{Target: target, Exact: true}
+	var seen []*formats.Event
+	before, done := target.ID, false
+	sawReset := false
+	older := func(n int) ([]*formats.Event, error) {
+		if done {
+			return nil, nil
+		}
+		evs, err := h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, n)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) < n {
+			done = true
+		}
+		if len(evs) > 0 {
+			before = evs[len(evs)-1].ID
+		}
+		seen = append(seen, evs...)
+		return evs, nil
+	}
+	reset := func(e *formats.Event) bool {
+		if decides(t, e, seen) {
+			sawReset = true
+			return true
+		}
+		return false
+	}
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older, Reset: reset})
+	x.Output = out
+	switch {
+	case errors.Is(err, provenance.ErrTooLarge):
+		fb, fout, err2 := fallback(ctx, h, t, target)
+		if err2 != nil {
+			return nil, err2
+		}
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is one closed witness (the last write that decides the read and every later one), which may not be minimal", err))
+		ws, x.Output, seen = [][]*formats.Event{fb}, fout, fb
+	case err != nil:
+		return nil, err
+	}
+	fs, ok := provenance.Factorize(ws)
+	if !ok {
+		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	}
+	x.Factors = fs
+	if done && !sawReset {
+		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the key did not exist before it")
+	}
+	if tie := sameSecond(target, seen); tie != "" {
+		x.Notes = append(x.Notes, tie)
+	}
+	return x, nil
+}
+
+// sameSecond says when the explanation depends on the order of records
+// logged in the same second: access logs have one-second times and are
+// delivered out of order, and wat orders records as ingested.
+func sameSecond(target *formats.Event, hist []*formats.Event) string {
+	sec := func(e *formats.Event) int64 { return e.Time / int64(time.Second) }
+	if target.Time == 0 || target.Time%int64(time.Second) != 0 {
+		return "" // a record with finer times (a client's JSON log) is ordered by them
+	}
+	var ties []string
+	for _, e := range hist {
+		if normalize(e).writes() && sec(e) == sec(target) {
+			ties = append(ties, e.Where())
+		}
+	}
+	if len(ties) == 0 {
+		return ""
+	}
+	if len(ties) > 3 {
+		ties = append(ties[:3], "...")
+	}
+	return "depends on the order of records logged in the same second as the read (S3 logs have one-second times; wat keeps the order they were ingested in): " + strings.Join(ties, ", ")
+}
+
+// maxFallback bounds the writes the fallback witness lists.
+const maxFallback = 1 << 20
+
+// fallback returns the last write that decides the read and every later
+// write: a closed witness.
+func fallback(ctx context.Context, h provenance.History, t request, target *formats.Event) ([]*formats.Event, provenance.Output, error) {
+	var evs []*formats.Event
+	before := target.ID
+	for {
+		batch, err := h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, 4096)
+		if err != nil {
+			return nil, "", err
+		}
+		stop := false
+		for _, e := range batch {
+			evs = append(evs, e)
+			if decides(t, e, evs[:len(evs)-1]) {
+				stop = true
+				break
+			}
+		}
+		if stop || len(batch) < 4096 {
+			break
+		}
+		if len(evs) > maxFallback {
+			return nil, "", fmt.Errorf("%s: more than %d writes since the last one that decides it", target.Where(), maxFallback)
+		}
+		before = batch[len(batch)-1].ID
+	}
+	m := Model{}
+	st := m.Init()
+	for i := len(evs) - 1; i >= 0; i-- {
+		m.Apply(st, evs[i])
+	}
+	out := m.Apply(st, target)
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	return evs, out, nil
+}
+
+// ShowOutput renders an output as it is.
+func (spec) ShowOutput(o provenance.Output) string { return string(o) }
+
+// ParseOutput reads what a user typed ("404", "200 size=17").
+func (spec) ParseOutput(s []byte) []provenance.Output {
+	return []provenance.Output{provenance.Output(strings.TrimSpace(string(s)))}
+}
+
+// LoggedOutput returns what a read's log record says it served: the
+// status and error code, and the version and size when logged.
+func (spec) LoggedOutput(e *formats.Event) []byte {
+	r := normalize(e)
+	out := fmt.Sprint(r.status)
+	if r.code != "" {
+		out += " " + r.code
+	}
+	if r.ok() && r.reads() {
+		if r.version != "" {
+			out += " version=" + r.version
+		}
+		if r.size != "" {
+			out += " size=" + r.size
+		}
+	}
+	return []byte(out)
+}
+
+// SameOutput compares a logged or typed output with a replayed one: the
+// status must be equal, and the error code, version and size wherever
+// both say them (logs often leave them out).
+func (spec) SameOutput(given []byte, o provenance.Output) bool {
+	a, b := fieldsOf(string(given)), fieldsOf(string(o))
+	if a["status"] != b["status"] {
+		return false
+	}
+	for _, f := range []string{"code", "version", "size"} {
+		if a[f] != "" && b[f] != "" && a[f] != b[f] {
+			return false
+		}
+	}
+	return true
+}
+
+func fieldsOf(s string) map[string]string {
+	m := map[string]string{}
+	for i, f := range strings.Fields(s) {
+		switch k, v, ok := strings.Cut(f, "="); {
+		case i == 0:
+			m["status"] = f
+		case ok:
+			m[k] = v
+		default:
+			m["code"] = f
+		}
+	}
+	return m
+}
