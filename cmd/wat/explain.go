@@ -147,7 +147,24 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 		if err != nil {
 			return nil, err
 		}
+		var note string
+		if e.ClientRecord {
+			// A service's record of a call: explain the box's own line.
+			recv, match, err := receiverOf(ctx, store, e)
+			if err != nil {
+				return nil, err
+			}
+			if recv == nil {
+				return nil, fmt.Errorf("%s is %s's record of a call and no line of %s's own log matches it: %w",
+					e.Where(), e.Service, e.System, provenance.ErrNotExplainable)
+			}
+			note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
+			e = recv
+		}
 		x, err := spec.Explain(ctx, store, e)
+		if x != nil && note != "" {
+			x.Notes = append([]string{note}, x.Notes...)
+		}
 		if err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
 			return nil, fmt.Errorf("explain %s: %w", e.Where(), err)
 		}
@@ -177,6 +194,7 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 		r.line(target, "explain ", r.request(target))
 		r.line(target, "", r.note.Render("note: "+safe(why.Error())+"; shown is why its service sent it, by the fallback rule"))
 		r.sent(target)
+		printCut(r, target, tree, opt.depth)
 		return nil
 	}
 	if linkNote != "" {
@@ -195,12 +213,7 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 			r.line(target, "", "sent by its service:")
 			r.sent(target)
 		}
-		if tree.Truncated {
-			r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut at --depth %d", opt.depth)))
-		}
-		if tree.CutAtNodes {
-			r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut: at most %d requests are followed to their senders", provenance.MaxTreeNodes)))
-		}
+		printCut(r, target, tree, opt.depth)
 	}
 	if check != nil && !check.match {
 		return &exitError{code: exitMismatch, err: fmt.Errorf("%s: wat replays %s, but %s is %s",
@@ -302,3 +315,13 @@ func receiverOf(ctx context.Context, store *ingest.Store, e *formats.Event) (*fo
 
 // maxReceiverScan bounds the events of a key receiverOf reads.
 const maxReceiverScan = 100000
+
+// printCut says where the tree was cut.
+func printCut(r *renderer, target *formats.Event, tree *provenance.Tree, depth int) {
+	if tree.Truncated {
+		r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut at --depth %d", depth)))
+	}
+	if tree.CutAtNodes {
+		r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut: at most %d requests are followed to their senders", provenance.MaxTreeNodes)))
+	}
+}

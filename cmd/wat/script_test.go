@@ -35,6 +35,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zardoz, err := filepath.Glob("../../testdata/zardozbook/*.*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -56,6 +60,18 @@ func TestScripts(t *testing.T) {
 			}
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "s3", "access.log"), access, 0o644); err != nil {
 				return err
+			}
+			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "zardozbook"), 0o755); err != nil {
+				return err
+			}
+			for _, f := range zardoz {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "zardozbook", filepath.Base(f)), b, 0o644); err != nil {
+					return err
+				}
 			}
 			return os.WriteFile(filepath.Join(env.WorkDir, "testdata", "monitor.log"), capture, 0o644)
 		},
@@ -82,6 +98,24 @@ func TestFixturesAreGenerated(t *testing.T) {
 		}
 		if string(got) != string(want) {
 			t.Errorf("%s differs from what %s writes: run it again", f.log, f.gen)
+		}
+	}
+	// ZardozBook's generator writes a directory of logs.
+	dir := t.TempDir()
+	cmd := exec.Command("go", "run", "./testdata/zardozbook/generate.go", dir)
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("zardozbook: %v: %s", err, out)
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(logs) != 5 {
+		t.Fatalf("zardozbook wrote %d logs, want 5", len(logs))
+	}
+	for _, l := range logs {
+		got, _ := os.ReadFile(l)
+		want, err := os.ReadFile(filepath.Join("../../testdata/zardozbook", filepath.Base(l)))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("testdata/zardozbook/%s differs from what generate.go writes: run it again", filepath.Base(l))
 		}
 	}
 }

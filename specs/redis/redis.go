@@ -14,6 +14,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -614,6 +615,33 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "(nil)", "nil", "null":
 		return []provenance.Output{rNil, rNilArray}
+	}
+	if strings.HasPrefix(strings.TrimSpace(s), "[") {
+		// A JSON array, as a client's JSON log writes a multi-bulk reply.
+		var items []any
+		if err := json.Unmarshal([]byte(s), &items); err == nil {
+			elems := make([]string, len(items))
+			for i, it := range items {
+				switch v := it.(type) {
+				case string:
+					elems[i] = bulk([]byte(v))
+				case nil:
+					elems[i] = rNil
+				case float64:
+					if v == float64(int64(v)) {
+						elems[i] = integer(int64(v))
+					} else {
+						elems[i] = bulk([]byte(strconv.FormatFloat(v, 'f', -1, 64)))
+					}
+				default:
+					b, _ := json.Marshal(v)
+					elems[i] = bulk(b)
+				}
+			}
+			sorted := append([]string(nil), elems...)
+			sort.Strings(sorted)
+			return []provenance.Output{provenance.Output(array(elems)), provenance.Output(array(sorted))}
+		}
 	}
 	if u, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, `"`) {
 		s = u
