@@ -44,6 +44,10 @@ type Event struct {
 	// then in the box's trace once, as the box logged it, and this record
 	// only links it to the service's requests.
 	ClientRecord bool
+	// ReplyRecord marks a line that carries the reply of a request logged
+	// on an earlier line: paired by the request's id, or else by order on
+	// the same connection (Client). Its Reply is the reply.
+	ReplyRecord bool
 }
 
 // CallKey identifies a request by its content: the black box, the op and

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -343,7 +344,7 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config 
 				if r.ev.System == "" {
 					r.ev.System = f.System
 				}
-				if fn := refs[r.ev.System]; fn != nil && !r.ev.ClientRecord {
+				if fn := refs[r.ev.System]; fn != nil && !r.ev.ClientRecord && !r.ev.ReplyRecord {
 					r.refs = fn(&r.ev)
 				}
 			}
@@ -381,6 +382,11 @@ type writer struct {
 	evBuf    []any
 	evN      int
 	post     *pending
+	// Calls waiting for a reply logged on a later line, by request id and
+	// by connection (oldest first).
+	waitByID   map[string]int64
+	waitByConn map[string][]int64
+	waiting    int
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -388,7 +394,7 @@ type writer struct {
 const maxPending = 2 << 20
 
 func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
-	w := &writer{ctx: ctx, tx: tx, post: newPending()}
+	w := &writer{ctx: ctx, tx: tx, post: newPending(), waitByID: map[string]int64{}, waitByConn: map[string][]int64{}}
 	var err error
 	if w.evStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertEvents, evColsN, batchRows)); err != nil {
 		return nil, err
@@ -480,6 +486,7 @@ func (w *writer) event(r *row) error {
 	if r.ev.Parent != "" {
 		w.post.add(linkParent, "", []byte(r.ev.Parent), true, id)
 	}
+	w.pair(&r.ev, id)
 	// A call a service logged, to be found from the receiver's own log
 	// (a MONITOR line) by its content.
 	if r.ev.Service != "" {
@@ -548,4 +555,47 @@ func (w *writer) flush() error {
 		w.evBuf, w.evN = w.evBuf[:0], 0
 	}
 	return w.writePostings()
+}
+
+// maxWaiting bounds the calls kept waiting for a reply line.
+const maxWaiting = 1 << 20
+
+// pair links a reply record to the call it answers: the call with its
+// request id, or else the oldest call waiting on its connection. The link
+// is a posting from the call's event id to the reply's.
+func (w *writer) pair(e *formats.Event, id int64) {
+	if !e.ReplyRecord {
+		if e.Reply == nil && e.System != "" && (e.ReqID != "" || e.Client != "") && e.Service != "" {
+			if w.waiting >= maxWaiting {
+				clear(w.waitByID)
+				clear(w.waitByConn)
+				w.waiting = 0
+			}
+			if e.ReqID != "" {
+				w.waitByID[e.ReqID] = id
+			}
+			if e.Client != "" {
+				w.waitByConn[e.Client] = append(w.waitByConn[e.Client], id)
+			}
+			w.waiting++
+		}
+		return
+	}
+	call, ok := w.waitByID[e.ReqID]
+	if ok {
+		delete(w.waitByID, e.ReqID)
+		q := w.waitByConn[e.Client]
+		for i, c := range q {
+			if c == call {
+				w.waitByConn[e.Client] = append(q[:i:i], q[i+1:]...)
+				break
+			}
+		}
+	} else if q := w.waitByConn[e.Client]; e.ReqID == "" && e.Client != "" && len(q) > 0 {
+		call, ok = q[0], true
+		w.waitByConn[e.Client] = q[1:]
+	}
+	if ok {
+		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), true, id)
+	}
 }

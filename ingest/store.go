@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
@@ -50,6 +51,7 @@ type Store struct {
 	readOnly bool
 	parsers  map[string]formats.Parser
 	hasCalls *bool // whether any service's call records are stored
+	hasPairs *bool // whether any reply records are paired with calls
 	srcInfo  map[int64]srcInfo
 }
 
@@ -329,7 +331,12 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
 	e.Service, e.ReqID, e.Parent, e.Trace = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace
-	e.ClientRecord = fresh.ClientRecord
+	e.ClientRecord, e.ReplyRecord = fresh.ClientRecord, fresh.ReplyRecord
+	if e.Reply == nil && !e.ReplyRecord {
+		if err := s.pairedReply(ctx, e); err != nil {
+			return err
+		}
+	}
 	if e.System == "" {
 		e.System = f.System
 	}
@@ -526,6 +533,7 @@ const (
 	linkID     = "#id"
 	linkParent = "#parent"
 	linkCall   = "#call"
+	linkPair   = "#pair" // key: a call's event id; ids: the reply record
 )
 
 // callKey is the postings key of a logged call: a hash of its content
@@ -739,4 +747,31 @@ func (s *Store) Query(ctx context.Context, q string, each func(cols []string, va
 		}
 	}
 	return rows.Err()
+}
+
+// pairedReply fills a call's reply from the reply record paired with it
+// at ingest, if any.
+func (s *Store) pairedReply(ctx context.Context, e *formats.Event) error {
+	if s.hasPairs == nil {
+		var one int
+		err := s.db.QueryRowContext(ctx, sqlAnyPosting, linkPair).Scan(&one)
+		has := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		s.hasPairs = &has
+	}
+	if !*s.hasPairs {
+		return nil
+	}
+	ids, err := s.keyIDsAfter(ctx, linkPair, "", []byte(strconv.FormatInt(e.ID, 10)), 1, 0, 1)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	rs, err := s.eventsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	e.Reply = rs[0].Reply
+	return nil
 }

@@ -171,6 +171,7 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	}
 	ev.System = strings.ToLower(ev.System)
 	ev.ClientRecord = rule != nil && rule.Role == "client"
+	ev.ReplyRecord = rule != nil && rule.Role == "reply"
 	ev.Op = strings.ToUpper(ev.Op)
 	for _, f := range []struct {
 		name string

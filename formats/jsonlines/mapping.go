@@ -47,7 +47,9 @@ type Rule struct {
 	// fields.args.
 	ArgsFrom []Path `json:"args_from,omitempty"`
 	// Role "client" says the lines are a service's records of calls whose
-	// black box's own log is ingested too (see formats.Event.ClientRecord).
+	// black box's own log is ingested too (see formats.Event.ClientRecord);
+	// role "reply" that they carry the replies of calls logged on earlier
+	// lines (see formats.Event.ReplyRecord).
 	Role string `json:"role,omitempty"`
 	// Defaults are literal values for fields a line leaves empty
 	// ({"ns": "0"}: Redis calls that name no database).
@@ -143,8 +145,8 @@ func (m *Mapping) compile() error {
 				return fmt.Errorf("mapping: %s: unknown field %q (fields are %s)", name, f, strings.Join(fieldNames, ", "))
 			}
 		}
-		if r.Role != "" && r.Role != "client" {
-			return fmt.Errorf("mapping: %s: role %q: the only role is \"client\"", name, r.Role)
+		if r.Role != "" && r.Role != "client" && r.Role != "reply" {
+			return fmt.Errorf("mapping: %s: role %q: roles are \"client\" and \"reply\"", name, r.Role)
 		}
 		if r.System == "" && r.Fields["system"] == nil {
 			return fmt.Errorf("mapping: %s: says neither system nor fields.system", name)
