@@ -33,7 +33,10 @@ type Event struct {
 	Op     string // the operation, normalized ("SET", "GET")
 	Args   [][]byte
 	Reply  []byte // the logged reply; nil when the log has none
-	Raw    []byte // the line as it appeared in the log
+	Raw    []byte // the line as it appeared in the log (for a line holding several events, this event's part)
+	// Part numbers the events of a line that holds several (1, 2, ...);
+	// 0 when the line holds one.
+	Part int
 
 	// Service is the logging service that sent the request, when the log
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
@@ -69,7 +72,12 @@ func (e *Event) CallKey() []byte {
 func (e *Event) HasReply() bool { return e.Reply != nil }
 
 // Where returns "file:line".
-func (e *Event) Where() string { return fmt.Sprintf("%s:%d", e.Source, e.Line) }
+func (e *Event) Where() string {
+	if e.Part > 0 {
+		return fmt.Sprintf("%s:%d.%d", e.Source, e.Line, e.Part)
+	}
+	return fmt.Sprintf("%s:%d", e.Source, e.Line)
+}
 
 // A Result is what a parser made of one line.
 type Result int
@@ -94,6 +102,23 @@ const (
 // slice is only valid during the call; ev must not keep it.
 type Parser interface {
 	Parse(line []byte, ev *Event) (Result, error)
+}
+
+// A Dropper is a MultiParser that reports the parts of lines it read
+// that were not events (spans no mapping rule maps), so the ingest
+// summary can count them.
+type Dropper interface {
+	Dropped() (n int64, why string)
+}
+
+// A MultiParser reads lines that may hold several events (an OTLP JSON
+// export holds many spans). ParseMulti calls emit for each event of a
+// line, in order; each event's Raw must parse again, with Parse, into the
+// same event. It returns IsSkipped, IsUnmapped or an error like Parse
+// when the line holds no event.
+type MultiParser interface {
+	Parser
+	ParseMulti(line []byte, emit func(*Event)) (Result, error)
 }
 
 // A Format is a log format wat can ingest.

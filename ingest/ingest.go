@@ -61,6 +61,13 @@ type Summary struct {
 	// to no request; Unmaps lists the first few, with the reason.
 	Unmapped int64
 	Unmaps   []Reject
+	// Dropped counts parts of event lines that were not events (spans no
+	// rule maps), DroppedWhy says what they were.
+	Dropped    int64
+	DroppedWhy string
+	// eventLines counts the lines that held events (a line may hold
+	// several): eventLines + Rejected + Skipped = Lines.
+	eventLines int64
 	Elapsed  time.Duration
 	// Duplicate is set when the content was already stored and nothing
 	// was ingested.
@@ -163,10 +170,11 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	}
 	firstID := w.nextID
 
+	var drop droppedParts
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, in, f, config, opt.Refs, batches)
+		readErr <- readLines(ctx, in, f, config, opt.Refs, batches, &drop)
 		close(batches)
 	}()
 	for b := range batches {
@@ -180,6 +188,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if err := <-readErr; err != nil {
 		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
 	}
+	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
 	if err := w.flush(); err != nil {
 		return nil, fmt.Errorf("%s: store: %w", path, err)
 	}
@@ -210,9 +219,9 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		sum.Rejected, sum.Skipped, first, last, w.source); err != nil {
 		return nil, err
 	}
-	if sum.Events+sum.Rejected+sum.Skipped != sum.Lines {
-		return nil, fmt.Errorf("%s: internal error: %d events + %d rejected + %d skipped != %d lines",
-			path, sum.Events, sum.Rejected, sum.Skipped, sum.Lines)
+	if sum.eventLines+sum.Rejected+sum.Skipped != sum.Lines {
+		return nil, fmt.Errorf("%s: internal error: %d lines of events + %d rejected + %d skipped != %d lines",
+			path, sum.eventLines, sum.Rejected, sum.Skipped, sum.Lines)
 	}
 	if err := w.close(); err != nil {
 		return nil, err
@@ -266,6 +275,7 @@ type row struct {
 	line     int64
 	offset   int64
 	skip     bool
+	extra    bool   // a second or later event of a line that holds several
 	unmapped string // why a skipped line was not a request
 	reason   string // rejected when not empty
 	ev       formats.Event
@@ -273,7 +283,7 @@ type row struct {
 }
 
 // readLines reads, splits and parses lines, sending them in batches.
-func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row) error {
+func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row, dropped *droppedParts) error {
 	var p formats.Parser
 	if f != nil {
 		if len(config) > 0 && f.NewConfigured != nil {
@@ -326,6 +336,37 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config 
 			r.ev.Raw = append([]byte(nil), line[:256]...)
 		case p == nil:
 			r.reason = "no format" // unreachable: empty input has no lines
+		case isMulti(p):
+			var evs []formats.Event
+			res, perr := p.(formats.MultiParser).ParseMulti(line, func(e *formats.Event) { evs = append(evs, *e) })
+			switch {
+			case len(evs) > 0:
+				for i := range evs {
+					x := row{line: lineNo, offset: lineStart, ev: evs[i], extra: i > 0}
+					if x.ev.System == "" {
+						x.ev.System = f.System
+					}
+					if fn := refs[x.ev.System]; fn != nil && !x.ev.ClientRecord && !x.ev.ReplyRecord {
+						x.refs = fn(&x.ev)
+					}
+					if i < len(evs)-1 {
+						batch = append(batch, x)
+					} else {
+						r = x
+					}
+				}
+			case res == formats.IsUnmapped:
+				r.skip, r.unmapped = true, "unmapped"
+				if perr != nil {
+					r.unmapped = perr.Error()
+				}
+				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
+			case perr != nil:
+				r.reason = perr.Error()
+				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
+			default:
+				r.skip = true
+			}
 		default:
 			res, perr := p.Parse(line, &r.ev)
 			switch {
@@ -364,6 +405,11 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config 
 	}
 	if len(batch) > 0 {
 		out <- batch
+	}
+	if d, ok := p.(formats.Dropper); ok {
+		if n, why := d.Dropped(); n > 0 {
+			dropped.n, dropped.why = n, why
+		}
 	}
 	return nil
 }
@@ -424,7 +470,9 @@ func (w *writer) close() error {
 func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 	for i := range rows {
 		r := &rows[i]
-		sum.Lines++
+		if !r.extra {
+			sum.Lines++
+		}
 		switch {
 		case r.skip:
 			sum.Skipped++
@@ -444,6 +492,9 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 			}
 		default:
 			sum.Events++
+			if !r.extra {
+				sum.eventLines++
+			}
 			if err := w.event(r); err != nil {
 				return err
 			}
@@ -598,4 +649,15 @@ func (w *writer) pair(e *formats.Event, id int64) {
 	if ok {
 		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), true, id)
 	}
+}
+
+func isMulti(p formats.Parser) bool {
+	_, ok := p.(formats.MultiParser)
+	return ok
+}
+
+// droppedParts is what the reader reports of parts of lines dropped.
+type droppedParts struct {
+	n   int64
+	why string
 }

@@ -52,6 +52,7 @@ type Store struct {
 	parsers  map[string]formats.Parser
 	hasCalls *bool // whether any service's call records are stored
 	hasPairs *bool // whether any reply records are paired with calls
+	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
 }
 
@@ -93,7 +94,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
 		parsers: map[string]formats.Parser{},
-		srcInfo: map[int64]srcInfo{}}
+		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -234,32 +235,91 @@ func (s *Store) SourceByPath(ctx context.Context, path string) (*Source, error) 
 // EventAt returns the event logged at a source's line; when the line is
 // not an event it returns ErrNotFound and says what the line was.
 func (s *Store) EventAt(ctx context.Context, src *Source, line int) (*formats.Event, error) {
+	return s.EventAtPart(ctx, src, line, 0)
+}
+
+// ErrSeveral is returned by EventAtPart when a line holds several events
+// and no part was given.
+var ErrSeveral = errors.New("the line holds several events")
+
+// EventAtPart returns the part-th event of a line that holds several (an
+// OTLP export line holds many spans); part 0 asks for the line's only
+// event.
+func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*formats.Event, error) {
 	if line < 1 || int64(line) > src.Lines {
 		return nil, fmt.Errorf("%s:%d: %w: the file has %d lines", src.Path, line, ErrNotFound, src.Lines)
 	}
-	// A source's events have consecutive ids and increasing lines: search.
-	lo, hi := src.FirstEvent, src.LastEvent
-	for lo <= hi {
-		mid := (lo + hi) / 2
-		var l int
-		if err := s.db.QueryRowContext(ctx, sqlLineOf, mid).Scan(&l); err != nil {
-			return nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
-		}
-		switch {
-		case l == line:
-			return s.Event(ctx, mid)
-		case l < line:
-			lo = mid + 1
-		default:
-			hi = mid - 1
-		}
+	first, last, err := s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line)
+	if err != nil {
+		return nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
+	}
+	n := int(last - first + 1)
+	switch {
+	case n > 0 && part == 0 && n > 1:
+		return nil, fmt.Errorf("%s:%d: %w (%d): give %s:%d.K, K from 1 to %d", src.Path, line, ErrSeveral, n, src.Path, line, n)
+	case n > 0 && part == 0:
+		return s.Event(ctx, first)
+	case n > 0 && part <= n:
+		return s.Event(ctx, first+int64(part)-1)
+	case n > 0:
+		return nil, fmt.Errorf("%s:%d.%d: %w: the line holds %d events", src.Path, line, part, ErrNotFound, n)
 	}
 	var reason string
-	err := s.db.QueryRowContext(ctx, sqlRejectAt, src.ID, line).Scan(&reason)
+	err = s.db.QueryRowContext(ctx, sqlRejectAt, src.ID, line).Scan(&reason)
 	if err == nil {
 		return nil, fmt.Errorf("%s:%d: %w: the line was rejected at ingest: %s", src.Path, line, ErrNotFound, reason)
 	}
 	return nil, fmt.Errorf("%s:%d: %w: the line is not a request (a banner or blank line)", src.Path, line, ErrNotFound)
+}
+
+// lineRun returns the ids of the first and last events of a source's line
+// (last < first when it has none). A source's events have consecutive ids
+// and non-decreasing lines: two binary searches.
+func (s *Store) lineRun(ctx context.Context, source, lo, hi int64, line int) (int64, int64, error) {
+	key := [2]int64{source, int64(line)}
+	if r, ok := s.runs[key]; ok {
+		return r[0], r[1], nil
+	}
+	lineOf := func(id int64) (int, error) {
+		var l int
+		err := s.db.QueryRowContext(ctx, sqlLineOf, id).Scan(&l)
+		return l, err
+	}
+	// first id with line >= line
+	a, b := lo, hi+1
+	for a < b {
+		m := (a + b) / 2
+		l, err := lineOf(m)
+		if err != nil {
+			return 0, 0, err
+		}
+		if l < line {
+			a = m + 1
+		} else {
+			b = m
+		}
+	}
+	first := a
+	// first id with line > line
+	b = hi + 1
+	for a < b {
+		m := (a + b) / 2
+		l, err := lineOf(m)
+		if err != nil {
+			return 0, 0, err
+		}
+		if l <= line {
+			a = m + 1
+		} else {
+			b = m
+		}
+	}
+	last := a - 1
+	if len(s.runs) > 100000 {
+		clear(s.runs)
+	}
+	s.runs[key] = [2]int64{first, last}
+	return first, last, nil
 }
 
 // Event returns one event by id.
@@ -332,6 +392,15 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
 	e.Service, e.ReqID, e.Parent, e.Trace = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace
 	e.ClientRecord, e.ReplyRecord = fresh.ClientRecord, fresh.ReplyRecord
+	if _, multi := p.(formats.MultiParser); multi {
+		first, last, err := s.lineRun(ctx, source, si.first, si.last, e.Line)
+		if err != nil {
+			return err
+		}
+		if last > first {
+			e.Part = int(e.ID - first + 1)
+		}
+	}
 	if e.Reply == nil && !e.ReplyRecord {
 		if err := s.pairedReply(ctx, e); err != nil {
 			return err
@@ -367,6 +436,7 @@ func (s *Store) parser(format string, config []byte) (formats.Parser, *formats.F
 type srcInfo struct {
 	path, format string
 	config       []byte
+	first, last  int64
 }
 
 func (s *Store) sourceInfo(ctx context.Context, id int64) (srcInfo, error) {
@@ -374,7 +444,7 @@ func (s *Store) sourceInfo(ctx context.Context, id int64) (srcInfo, error) {
 		return v, nil
 	}
 	var v srcInfo
-	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&v.path, &v.format, &v.config); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&v.path, &v.format, &v.config, &v.first, &v.last); err != nil {
 		return v, fmt.Errorf("source %d: %w", id, err)
 	}
 	s.srcInfo[id] = v

@@ -21,7 +21,7 @@ import (
 
 // The formats and specs wat knows, listed explicitly.
 var (
-	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, jsonlines.Format}
+	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, jsonlines.OTLPFormat, jsonlines.Format}
 	allSpecs   = []provenance.Spec{redis.Spec, s3.Spec}
 )
 

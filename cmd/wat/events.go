@@ -23,7 +23,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "key", Usage: "only events touching `KEY` (read or written)"},
 			&cli.StringFlag{Name: "ns", Usage: "only events in namespace `NS` (the Redis database number)"},
-			&cli.StringFlag{Name: "system", Value: "redis", Usage: "the black box --key belongs to"},
+			&cli.StringFlag{Name: "system", Value: "redis", Usage: "only events of black box `SYSTEM` (with --key: the box the key belongs to)"},
 			&cli.StringFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET)"},
 			&cli.StringFlag{Name: "file", Usage: "only events from `FILE`"},
 			&cli.IntFlag{Name: "limit", Usage: "print at most `N` events (0: all)"},
@@ -38,7 +38,10 @@ Examples:
 				return err
 			}
 			defer store.Close()
-			f := ingest.Filter{System: c.String("system"), NS: c.String("ns"), Op: c.String("op")}
+			f := ingest.Filter{NS: c.String("ns"), Op: c.String("op")}
+			if c.IsSet("system") || c.IsSet("key") {
+				f.System = c.String("system")
+			}
 			if c.IsSet("key") {
 				f.Key = []byte(c.String("key"))
 			}

@@ -91,6 +91,14 @@ func resolveAt(ctx context.Context, store *ingest.Store, at string) (*formats.Ev
 	if i := strings.LastIndexByte(at, ':'); i >= 0 {
 		file, lineStr = at[:i], at[i+1:]
 	}
+	part := 0
+	if l, p, ok := strings.Cut(lineStr, "."); ok {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return nil, usageErr("--at takes FILE:LINE, FILE:LINE.K (the K-th event of a line that holds several) or LINE", "--at %q: bad event number", at)
+		}
+		lineStr, part = l, n
+	}
 	line, err := strconv.Atoi(lineStr)
 	if err != nil || line < 1 {
 		return nil, usageErr("--at takes FILE:LINE or LINE, e.g. --at monitor.log:42", "--at %q: no line number", at)
@@ -119,7 +127,11 @@ func resolveAt(ctx context.Context, store *ingest.Store, at string) (*formats.Ev
 		}
 		return nil, err
 	}
-	return store.EventAt(ctx, src, line)
+	e, err := store.EventAtPart(ctx, src, line, part)
+	if errors.Is(err, ingest.ErrSeveral) {
+		return nil, withHint(err, "an OTLP export line holds many spans; 'wat events --file "+src.Path+"' lists them with their numbers")
+	}
+	return e, err
 }
 
 func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt explainOptions) error {

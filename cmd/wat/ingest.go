@@ -154,6 +154,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	for _, r := range s.Rejects {
 		fmt.Fprintf(w, "%s:%d: rejected: %s\n", r.Path, r.Line, r.Reason)
 	}
+	if s.Dropped > 0 {
+		fmt.Fprintf(w, "%s: %d %s were not stored\n", s.Path, s.Dropped, s.DroppedWhy)
+	}
 	if s.Unmapped > 0 {
 		fmt.Fprintf(w, "%s: %d of the skipped lines are unmapped (JSON, but no request wat knows)\n", s.Path, s.Unmapped)
 		for _, r := range s.Unmaps {

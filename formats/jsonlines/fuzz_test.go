@@ -54,3 +54,21 @@ func FuzzMapping(f *testing.F) {
 		NewParser(m).Parse(line, &ev)
 	})
 }
+
+// FuzzOTLP checks that no export line crashes the OTLP reader and that
+// every event it emits parses again from its raw text.
+func FuzzOTLP(f *testing.F) {
+	for _, s := range OTLPFormat.Samples {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":2,"attributes":[{"key":"service.name","value":{"arrayValue":{"values":[{"intValue":"1"}]}}}]}]}]}]}`))
+	p := OTLPFormat.NewParser().(formats.MultiParser)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		p.ParseMulti(line, func(e *formats.Event) {
+			var again formats.Event
+			if r, err := p.Parse(e.Raw, &again); err != nil || r != formats.IsEvent || again.Op != e.Op {
+				t.Fatalf("emitted event does not parse again from %q: %v", e.Raw, err)
+			}
+		})
+	})
+}

@@ -159,6 +159,22 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	if ev.Op, err = str("op"); err != nil {
 		return 0, err
 	}
+	var cmdArgs [][]byte
+	if rule != nil && rule.Fields["command"] != nil {
+		c, err := str("command")
+		if err != nil {
+			return 0, err
+		}
+		if words := splitCommand(c); len(words) > 0 {
+			if ev.Op == "" {
+				ev.Op = words[0]
+			}
+			cmdArgs = [][]byte{}
+			for _, w := range words[1:] {
+				cmdArgs = append(cmdArgs, []byte(w))
+			}
+		}
+	}
 	if ev.Op == "" && rule != nil {
 		ev.Op = rule.Defaults["op"]
 	}
@@ -189,7 +205,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			return 0, err
 		}
 	}
-	if rule != nil && len(rule.ArgsFrom) > 0 {
+	if cmdArgs != nil {
+		ev.Args = cmdArgs
+	} else if rule != nil && len(rule.ArgsFrom) > 0 {
 		missing := make([]bool, len(rule.ArgsFrom))
 		for i, path := range rule.ArgsFrom {
 			v, t, _, err := jsonparser.Get(l, path...)
@@ -381,4 +399,35 @@ func replyBytes(v []byte, t jsonparser.ValueType) ([]byte, error) {
 		return []byte("nil"), nil
 	}
 	return append([]byte(nil), v...), nil
+}
+
+// splitCommand splits a command line into words at spaces; double quotes
+// group words, and a backslash in quotes escapes the next character.
+func splitCommand(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quoted && c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+		case c == '"':
+			quoted, in = !quoted, true
+		case !quoted && (c == ' ' || c == '\t'):
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
 }

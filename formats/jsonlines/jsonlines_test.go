@@ -164,3 +164,37 @@ func TestMappingErrors(t *testing.T) {
 		t.Errorf("rule b: %+v %v", ev, err)
 	}
 }
+
+func TestOTLP(t *testing.T) {
+	p := OTLPFormat.NewParser().(formats.MultiParser)
+	var evs []formats.Event
+	res, err := p.ParseMulti([]byte(OTLPFormat.Samples[0]), func(e *formats.Event) { evs = append(evs, *e) })
+	if err != nil || res != formats.IsEvent || len(evs) != 2 {
+		t.Fatalf("ParseMulti: %v %v, %d events", res, err, len(evs))
+	}
+	set, put := evs[0], evs[1]
+	if set.System != "redis" || set.Op != "SET" || len(set.Args) != 2 || string(set.Args[1]) != "alice" ||
+		set.ReqID != "eee19b7ec3c1b174" || set.Parent != "eee19b7ec3c1b173" || set.Service != "api" || set.Time != 1795535140000000000 {
+		t.Errorf("db span: %+v", set)
+	}
+	if put.System != "api" || put.Op != "PUT" || string(put.Args[0]) != "/users/42" || put.ReqID != "eee19b7ec3c1b173" {
+		t.Errorf("server span: %+v %q", put, put.Args)
+	}
+	// Each event's raw text parses again into the same event.
+	for _, e := range evs {
+		var again formats.Event
+		if r, err := p.Parse(e.Raw, &again); err != nil || r != formats.IsEvent || again.Op != e.Op || again.ReqID != e.ReqID ||
+			len(again.Args) != len(e.Args) || again.Time != e.Time {
+			t.Errorf("raw %s does not parse again: %+v %v", e.Raw, again, err)
+		}
+	}
+	if OTLPFormat.Sniff([][]byte{[]byte(OTLPFormat.Samples[0])}) <= Format.Sniff([][]byte{[]byte(OTLPFormat.Samples[0])}) {
+		t.Error("an OTLP export sniffs as plain JSON lines")
+	}
+	if _, err := p.ParseMulti([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","kind":1}]}]}]}`), func(*formats.Event) {}); err == nil {
+		t.Error("an export with no mapped span is not unmapped")
+	}
+	if got := splitCommand(`SET "a b" c\ d "x\"y"`); strings.Join(got, "|") != `SET|a b|c\|d|x"y` {
+		t.Errorf("splitCommand = %q", got)
+	}
+}

@@ -26,12 +26,15 @@ import (
 //	]}
 //
 // A path is a dotted string ("request.headers.host", "args.0" for an array
-// element) or, for keys that contain dots, an array of keys
-// (["attributes", "db.system"]). match compares the value at each path
+// element, "attributes.[db.system]" for a key that contains dots) or an
+// array of keys (["attributes", "db.system"]). match compares the value at each path
 // with a string, number or boolean; "*" only asks that the path exists.
 // system is a literal; fields.system reads it from the line instead.
 // args_from builds the arguments from several paths ("bucket", "key").
 // defaults gives literal values for fields a line leaves empty.
+// fields.command reads the op and the arguments from one command line
+// ("SET user:42 alice", double quotes group words), as OpenTelemetry's
+// db.statement holds them.
 type Mapping struct {
 	Rules []Rule `json:"rules"`
 }
@@ -64,7 +67,7 @@ type matcher struct {
 }
 
 // Field names a Rule's fields may set.
-var fieldNames = []string{"time", "service", "system", "ns", "client", "op", "args", "reply", "id", "parent", "trace"}
+var fieldNames = []string{"time", "service", "system", "ns", "client", "op", "args", "reply", "id", "parent", "trace", "command"}
 
 // A Path locates a value in a JSON object.
 type Path []string
@@ -89,7 +92,20 @@ func (p Path) MarshalJSON() ([]byte, error) { return json.Marshal([]string(p)) }
 
 func parsePath(s string) Path {
 	var p Path
-	for _, k := range strings.Split(s, ".") {
+	for len(s) > 0 {
+		var k string
+		if s[0] == '[' {
+			// [key.with.dots]: one key, taken literally.
+			end := strings.IndexByte(s, ']')
+			if end < 0 {
+				end = len(s)
+			}
+			k, s = s[1:end], s[min(end+1, len(s)):]
+			s = strings.TrimPrefix(s, ".")
+			p = append(p, k)
+			continue
+		}
+		k, s, _ = strings.Cut(s, ".")
 		if k != "" && strings.Trim(k, "0123456789") == "" {
 			k = "[" + k + "]" // jsonparser's array index
 		}
@@ -154,7 +170,7 @@ func (m *Mapping) compile() error {
 		if r.Fields["args"] != nil && len(r.ArgsFrom) > 0 {
 			return fmt.Errorf("mapping: %s: has both fields.args and args_from", name)
 		}
-		if r.Fields["op"] == nil && r.Defaults["op"] == "" {
+		if r.Fields["op"] == nil && r.Defaults["op"] == "" && r.Fields["command"] == nil {
 			return fmt.Errorf("mapping: %s: has no fields.op (or defaults.op)", name)
 		}
 		keys := make([]string, 0, len(r.Match))
