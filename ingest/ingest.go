@@ -68,7 +68,7 @@ type Summary struct {
 	// eventLines counts the lines that held events (a line may hold
 	// several): eventLines + Rejected + Skipped = Lines.
 	eventLines int64
-	Elapsed  time.Duration
+	Elapsed    time.Duration
 	// Duplicate is set when the content was already stored and nothing
 	// was ingested.
 	Duplicate   bool

@@ -50,8 +50,8 @@ type Store struct {
 	formats  []*formats.Format
 	readOnly bool
 	parsers  map[string]formats.Parser
-	hasCalls *bool // whether any service's call records are stored
-	hasPairs *bool // whether any reply records are paired with calls
+	hasCalls *bool                 // whether any service's call records are stored
+	hasPairs *bool                 // whether any reply records are paired with calls
 	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
 }
