@@ -42,6 +42,8 @@ const (
 	// bound, oldest first.
 	sqlBlocksAfter = `SELECT first, n, ids FROM postings
 		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND last > ? ORDER BY last`
+	// sqlNSBlocks reads the write blocks of every key of a namespace.
+	sqlNSBlocks = `SELECT first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = 1 AND first < ?`
 	// sqlWideBefore reads the events writing a whole namespace before a
 	// bound, newest first.
 	sqlWideBefore = `SELECT event FROM wide_refs

@@ -678,6 +678,61 @@ func (s *Store) linked(ctx context.Context, kind, id string) ([]*formats.Event, 
 	return s.eventsByID(ctx, ids)
 }
 
+var _ provenance.NamespaceHistory = (*Store)(nil)
+
+// maxNamespaceIDs bounds the write ids InNamespace gathers.
+const maxNamespaceIDs = 1 << 22
+
+// InNamespace implements provenance.NamespaceHistory: the writes to every
+// key of a namespace, merged from the keys' postings blocks.
+func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
+	rows, err := s.db.QueryContext(ctx, sqlNSBlocks, system, ns, before)
+	if err != nil {
+		return nil, err
+	}
+	var ids, blk []int64
+	for rows.Next() {
+		var first int64
+		var n int
+		var blob []byte
+		if err := rows.Scan(&first, &n, &blob); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("namespace %s of %s: %w", ns, system, err)
+		}
+		for _, id := range blk {
+			if id < before {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > maxNamespaceIDs {
+			rows.Close()
+			return nil, fmt.Errorf("namespace %s of %s has more than %d writes: %w", ns, system, maxNamespaceIDs, provenance.ErrTooLarge)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, wns := range []string{ns, formats.AllNS} {
+		more, err := s.wideBefore(ctx, system, wns, before, limit)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	slices.Reverse(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return s.eventsByID(ctx, ids)
+}
+
 // A Filter selects events for Events.
 type Filter struct {
 	System, NS string

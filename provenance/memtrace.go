@@ -33,3 +33,21 @@ func (m *MemHistory) Touching(_ context.Context, system, ns string, key []byte, 
 	}
 	return out, nil
 }
+
+// InNamespace implements NamespaceHistory.
+func (m *MemHistory) InNamespace(_ context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
+	var out []*formats.Event
+	for i := len(m.Events) - 1; i >= 0 && len(out) < limit; i-- {
+		e := m.Events[i]
+		if e.ID >= before || e.System != system {
+			continue
+		}
+		for _, r := range m.Refs(e) {
+			if r.Kind >= formats.KindWrite && (r.NS == ns || (r.NS == formats.AllNS && r.Key == nil)) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out, nil
+}

@@ -233,6 +233,16 @@ type History interface {
 	Touching(ctx context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error)
 }
 
+// A NamespaceHistory can also list the writes to every key of a
+// namespace (an S3 listing reads a whole bucket).
+type NamespaceHistory interface {
+	History
+	// InNamespace returns up to limit events of system that may change
+	// any key of namespace ns (or all of it), with ID < before, newest
+	// first; fewer than limit only when the history is exhausted.
+	InNamespace(ctx context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error)
+}
+
 // A Spec explains the requests of one black box.
 type Spec interface {
 	// System names the black box: "redis".

@@ -25,6 +25,7 @@ type request struct {
 	status  int
 	code    string // error code
 	want    string // the versionId the Request-URI asks for
+	prefix  string // the prefix a listing asks for
 }
 
 var ops = map[string]string{
@@ -58,7 +59,7 @@ func normalize(e *formats.Event) request {
 		if _, rest, ok := strings.Cut(uri, "?"); ok {
 			rest, _, _ = strings.Cut(rest, " ")
 			if q, err := url.ParseQuery(rest); err == nil {
-				r.want = q.Get("versionId")
+				r.want, r.prefix = q.Get("versionId"), q.Get("prefix")
 			}
 		}
 	}
@@ -268,8 +269,8 @@ func served(v version) provenance.Output {
 	return provenance.Output(out)
 }
 
-// list returns the keys a listing shows: those whose current version is
-// not a delete marker (listings are not explained yet).
+// list returns the keys a listing shows: those under its prefix whose
+// current version is not a delete marker.
 func list(st *state, r request) provenance.Output {
 	b := st.buckets[r.bucket]
 	if b != nil && b.deleted {
@@ -278,7 +279,7 @@ func list(st *state, r request) provenance.Output {
 	var keys []string
 	if b != nil {
 		for k, o := range b.objs {
-			if len(o.vs) > 0 && !o.vs[len(o.vs)-1].marker {
+			if len(o.vs) > 0 && !o.vs[len(o.vs)-1].marker && strings.HasPrefix(k, r.prefix) {
 				keys = append(keys, k)
 			}
 		}

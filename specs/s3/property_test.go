@@ -30,8 +30,11 @@ func randomEvent(r *rand.Rand, id int, read bool) *formats.Event {
 	var op, reply string
 	ver, size := versions[r.Intn(3)], sizes[r.Intn(3)]
 	if read {
-		op = []string{"REST.GET.OBJECT", "REST.HEAD.OBJECT", "REST.COPY.OBJECT_GET"}[r.Intn(3)]
+		op = []string{"REST.GET.OBJECT", "REST.HEAD.OBJECT", "REST.COPY.OBJECT_GET", "REST.GET.BUCKET"}[r.Intn(4)]
 		reply = "200"
+		if op == "REST.GET.BUCKET" {
+			uri = []string{fmt.Sprintf("GET /%s HTTP/1.1", b), fmt.Sprintf("GET /%s?prefix=k HTTP/1.1", b)}[r.Intn(2)]
+		}
 	} else {
 		op = []string{"REST.PUT.OBJECT", "REST.PUT.OBJECT", "REST.COPY.OBJECT", "REST.POST.UPLOAD", "REST.DELETE.OBJECT",
 			"REST.DELETE.OBJECT", "S3.EXPIRE.OBJECT", "S3.CREATE.DELETEMARKER", "REST.PUT.BUCKET", "REST.DELETE.BUCKET",

@@ -136,6 +136,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("%s is a %s request, not s3: %w", target.Where(), target.System, provenance.ErrNotExplainable)
 	}
 	t := normalize(target)
+	if t.op == "LIST" {
+		return s.explainList(ctx, h, target, t)
+	}
 	if !t.reads() {
 		return nil, fmt.Errorf("%s: wat explains S3 object reads (GET, HEAD, the source of a COPY), not %s: %w",
 			target.Where(), target.Op, provenance.ErrNotExplainable)
@@ -316,4 +319,64 @@ func fieldsOf(s string) map[string]string {
 		}
 	}
 	return m
+}
+
+// explainList explains a listing by the writes to the keys under its
+// prefix: the creations of the keys it shows and the deletions of those
+// that were there before.
+func (spec) explainList(ctx context.Context, h provenance.History, target *formats.Event, t request) (*provenance.Explanation, error) {
+	nh, ok := h.(provenance.NamespaceHistory)
+	if !ok {
+		return nil, fmt.Errorf("%s: this store cannot list a bucket's history: %w", target.Where(), provenance.ErrNotExplainable)
+	}
+	x := &provenance.Explanation{Target: target, Exact: true}
+	before, done, sawReset := target.ID, false, false
+	older := func(n int) ([]*formats.Event, error) {
+		var out []*formats.Event
+		for len(out) < n && !done {
+			evs, err := nh.InNamespace(ctx, "s3", t.bucket, before, n)
+			if err != nil {
+				return nil, err
+			}
+			if len(evs) < n {
+				done = true
+			}
+			if len(evs) > 0 {
+				before = evs[len(evs)-1].ID
+			}
+			for _, e := range evs {
+				r := normalize(e)
+				if r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET" || strings.HasPrefix(r.key, t.prefix) {
+					out = append(out, e)
+				}
+			}
+		}
+		return out, nil
+	}
+	reset := func(e *formats.Event) bool {
+		r := normalize(e)
+		if r.writes() && r.bucket == t.bucket && (r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET") {
+			sawReset = true
+			return true
+		}
+		return false
+	}
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older, Reset: reset})
+	x.Output = out
+	if errors.Is(err, provenance.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %v (listings of long bucket histories are not explained yet): %w", target.Where(), err, provenance.ErrNotExplainable)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fs, ok := provenance.Factorize(ws)
+	if !ok {
+		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	}
+	x.Factors = fs
+	x.Notes = append(x.Notes, "access logs do not record what a listing returned: the output shown is the replay's")
+	if done && !sawReset {
+		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the bucket was empty before it")
+	}
+	return x, nil
 }

@@ -65,4 +65,7 @@ func main() {
 	record(13, "backup", "REST.PUT.OBJECT", "notes.txt", "PUT /backup/notes.txt HTTP/1.1", 200, "", "", "10", "")
 	record(13, "backup", "REST.PUT.OBJECT", "notes.txt", "PUT /backup/notes.txt HTTP/1.1", 200, "", "", "11", "")
 	record(13, "backup", "REST.GET.OBJECT", "notes.txt", "GET /backup/notes.txt HTTP/1.1", 200, "", "11", "11", "")
+	// Listings: the access log does not record what they returned.
+	record(20, "backup", "REST.GET.BUCKET", "", "GET /backup?list-type=2&prefix=avatars%2F HTTP/1.1", 200, "", "412", "", "")
+	record(21, "photos", "REST.GET.BUCKET", "", "GET /photos?list-type=2 HTTP/1.1", 200, "", "298", "", "")
 }
