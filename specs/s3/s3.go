@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -145,22 +147,18 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	x := &provenance.Explanation{Target: target, Exact: true}
 	var seen []*formats.Event
-	before, done := target.ID, false
+	hist, err := timeOrdered(target, func(before int64, n int) ([]*formats.Event, error) {
+		return h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := false
 	sawReset := false
 	older := func(n int) ([]*formats.Event, error) {
-		if done {
-			return nil, nil
-		}
-		evs, err := h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, n)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) < n {
-			done = true
-		}
-		if len(evs) > 0 {
-			before = evs[len(evs)-1].ID
-		}
+		evs := hist[:min(n, len(hist))]
+		hist = hist[len(evs):]
+		done = len(hist) == 0
 		seen = append(seen, evs...)
 		return evs, nil
 	}
@@ -330,28 +328,25 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 		return nil, fmt.Errorf("%s: this store cannot list a bucket's history: %w", target.Where(), provenance.ErrNotExplainable)
 	}
 	x := &provenance.Explanation{Target: target, Exact: true}
-	before, done, sawReset := target.ID, false, false
-	older := func(n int) ([]*formats.Event, error) {
-		var out []*formats.Event
-		for len(out) < n && !done {
-			evs, err := nh.InNamespace(ctx, "s3", t.bucket, before, n)
-			if err != nil {
-				return nil, err
-			}
-			if len(evs) < n {
-				done = true
-			}
-			if len(evs) > 0 {
-				before = evs[len(evs)-1].ID
-			}
-			for _, e := range evs {
-				r := normalize(e)
-				if r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET" || strings.HasPrefix(r.key, t.prefix) {
-					out = append(out, e)
-				}
-			}
+	all, err := timeOrdered(target, func(before int64, n int) ([]*formats.Event, error) {
+		return nh.InNamespace(ctx, "s3", t.bucket, before, n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var hist []*formats.Event
+	for _, e := range all {
+		r := normalize(e)
+		if r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET" || strings.HasPrefix(r.key, t.prefix) {
+			hist = append(hist, e)
 		}
-		return out, nil
+	}
+	done, sawReset := false, false
+	older := func(n int) ([]*formats.Event, error) {
+		evs := hist[:min(n, len(hist))]
+		hist = hist[len(evs):]
+		done = len(hist) == 0
+		return evs, nil
 	}
 	reset := func(e *formats.Event) bool {
 		r := normalize(e)
@@ -379,4 +374,44 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the bucket was empty before it")
 	}
 	return x, nil
+}
+
+// maxHistory bounds the history of one key (or bucket) a read replays.
+const maxHistory = 1 << 20
+
+// timeOrdered returns the events that happened before the target, newest
+// first, in time order: access-log records are delivered late and out of
+// order, so a record ingested after the target may have happened before
+// it. Records of the same time keep the order they were ingested in.
+func timeOrdered(target *formats.Event, fetch func(before int64, n int) ([]*formats.Event, error)) ([]*formats.Event, error) {
+	var all []*formats.Event
+	before := int64(math.MaxInt64)
+	for {
+		evs, err := fetch(before, 4096)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, evs...)
+		if len(evs) < 4096 {
+			break
+		}
+		if len(all) > maxHistory {
+			return nil, fmt.Errorf("%s: more than %d requests to replay: %w", target.Where(), maxHistory, provenance.ErrTooLarge)
+		}
+		before = evs[len(evs)-1].ID
+	}
+	earlier := func(a, b *formats.Event) bool {
+		if a.Time != b.Time && a.Time != 0 && b.Time != 0 {
+			return a.Time < b.Time
+		}
+		return a.ID < b.ID
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.ID != target.ID && earlier(e, target) {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return earlier(out[j], out[i]) })
+	return out, nil
 }
