@@ -209,6 +209,17 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 			s.Received = append(s.Received, c)
 		}
 	}
+	if s.Request == nil && e.Service == "" && len(s.Received) > 0 {
+		// Records a black box logged of one operation in several requests
+		// (the parts of a multipart upload and its completion).
+		same := true
+		for _, c := range s.Received {
+			same = same && c.System == e.System
+		}
+		if same {
+			s.Part, s.Rule = true, "records of one operation, "+handler
+		}
+	}
 	return s, nil
 }
 

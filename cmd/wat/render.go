@@ -216,7 +216,7 @@ func (r *renderer) sent(e *formats.Event) {
 				r.body(spec, x, checkOutput(spec, x, c, nil), r.maxW, r.maxE)
 			}
 			delete(r.onPath, c.ID)
-		case r.tree.Unexplained[c.ID] != "":
+		case !s.Part && r.tree.Unexplained[c.ID] != "":
 			r.line(c, "", r.note.Render("not explained: "+safe(r.tree.Unexplained[c.ID])))
 		}
 		r.indent--

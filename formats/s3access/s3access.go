@@ -14,7 +14,8 @@
 // Args are the key (URL-decoded), the version id, the object size and the
 // bytes sent ("" for "-"), then the Request-URI. Its Reply is the HTTP
 // status, followed by the error code when there is one ("404 NoSuchKey").
-// ReqID is the request id; Client the remote IP.
+// ReqID is the request id; Client the remote IP. The parts of a
+// multipart upload and its completion have Parent "upload ID".
 package s3access
 
 import (
@@ -166,6 +167,15 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		reply = append(append(reply, ' '), code...)
 	}
 	ev.Reply = reply
+	// The parts of a multipart upload and its completion name the upload.
+	if op := ev.Op; op == "REST.PUT.PART" || op == "REST.POST.UPLOAD" || op == "REST.PUT.PART_COPY" {
+		if _, q, ok := bytes.Cut(uri, []byte("?")); ok {
+			q, _, _ = bytes.Cut(q, []byte(" "))
+			if v, err := url.ParseQuery(string(q)); err == nil && v.Get("uploadId") != "" {
+				ev.Parent = "upload " + v.Get("uploadId")
+			}
+		}
+	}
 	return formats.IsEvent, nil
 }
 

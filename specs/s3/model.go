@@ -204,14 +204,14 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			vs = without(vs, r.want)
 		case r.version != "": // versioned: a delete marker
 			vs = append(vs, version{id: r.version, marker: true})
-		default: // unversioned: the null version goes
-			vs = without(vs, "")
+		default:
+			vs = removeCurrent(vs)
 		}
 	case "EXPIRE":
 		if r.version != "" {
 			vs = append(vs, version{id: r.version, marker: true})
 		} else {
-			vs = without(vs, "")
+			vs = removeCurrent(vs)
 		}
 	case "MARKER":
 		vs = append(without(vs, r.version), version{id: r.version, marker: true})
@@ -219,6 +219,20 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	// A logged success shows the bucket existed, for this key at least.
 	b.objs[r.key] = object{vs: vs, revived: true}
 	return "OK"
+}
+
+// removeCurrent is a delete that names no version: in a bucket that was
+// never versioned the null version goes; when the key has versions with
+// ids, the bucket's versioning is suspended (an enabled bucket would have
+// logged a marker's id) and a null delete marker replaces the null
+// version. Either way the key reads as missing.
+func removeCurrent(vs []version) []version {
+	for _, v := range vs {
+		if v.id != "" {
+			return append(without(vs, ""), version{marker: true})
+		}
+	}
+	return without(vs, "")
 }
 
 func without(vs []version, id string) []version {

@@ -86,12 +86,10 @@ func isReset(target request, e *formats.Event) bool {
 		return false
 	}
 	switch r.op {
-	case "PUT", "COPY", "COMPLETE", "MARKER":
+	case "PUT", "COPY", "COMPLETE", "MARKER", "EXPIRE":
 		return true
 	case "DELETE":
-		return r.want == "" && r.version != "" // a delete marker
-	case "EXPIRE":
-		return r.version != ""
+		return r.want == "" // a delete marker, or the null version gone
 	}
 	return false
 }
@@ -123,13 +121,7 @@ func uncovers(t request, e *formats.Event) bool {
 	if !r.writes() || r.bucket != t.bucket || r.key != t.key {
 		return false
 	}
-	switch r.op {
-	case "DELETE":
-		return r.want != "" || r.version == ""
-	case "EXPIRE":
-		return r.version == ""
-	}
-	return false
+	return r.op == "DELETE" && r.want != ""
 }
 
 // Explain computes the wat-provenance of a read.

@@ -68,4 +68,11 @@ func main() {
 	// Listings: the access log does not record what they returned.
 	record(20, "backup", "REST.GET.BUCKET", "", "GET /backup?list-type=2&prefix=avatars%2F HTTP/1.1", 200, "", "412", "", "")
 	record(21, "photos", "REST.GET.BUCKET", "", "GET /photos?list-type=2 HTTP/1.1", 200, "", "298", "", "")
+	// A multipart upload: its completion is the write; the parts name the
+	// upload.
+	record(22, "photos", "REST.POST.UPLOADS", "big.mov", "POST /photos/big.mov?uploads HTTP/1.1", 200, "", "280", "", "")
+	record(23, "photos", "REST.PUT.PART", "big.mov", "PUT /photos/big.mov?partNumber=1&uploadId=VXBsb2FkMQ HTTP/1.1", 200, "", "", "5242880", "")
+	record(24, "photos", "REST.PUT.PART", "big.mov", "PUT /photos/big.mov?partNumber=2&uploadId=VXBsb2FkMQ HTTP/1.1", 200, "", "", "1048576", "")
+	record(25, "photos", "REST.POST.UPLOAD", "big.mov", "POST /photos/big.mov?uploadId=VXBsb2FkMQ HTTP/1.1", 200, "", "330", "6291456", "v5mp")
+	record(26, "photos", "REST.HEAD.OBJECT", "big.mov", "HEAD /photos/big.mov HTTP/1.1", 200, "", "", "6291456", "v5mp")
 }
