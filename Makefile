@@ -28,6 +28,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzMapping -fuzztime 30s ./formats/jsonlines
 	$(GO) test -run '^$$' -fuzz FuzzOTLP -fuzztime 30s ./formats/jsonlines
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/s3access
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/strace
 
 # Ingest the bundled real MONITOR capture and explain the stale read.
 demo: build

@@ -37,6 +37,9 @@ type Event struct {
 	// Part numbers the events of a line that holds several (1, 2, ...);
 	// 0 when the line holds one.
 	Part int
+	// Partial lists the Args the log cut short (strace -s): each holds
+	// only the start of the real value.
+	Partial []int
 
 	// Service is the logging service that sent the request, when the log
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
@@ -102,6 +105,12 @@ const (
 // slice is only valid during the call; ev must not keep it.
 type Parser interface {
 	Parse(line []byte, ev *Event) (Result, error)
+}
+
+// A PathParser is a Parser that takes facts from the name of the file it
+// reads (strace -ff writes one file per process, PREFIX.PID).
+type PathParser interface {
+	SetPath(path string)
 }
 
 // A Dropper is a MultiParser that reports the parts of lines it read

@@ -174,7 +174,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, in, f, config, opt.Refs, batches, &drop)
+		readErr <- readLines(ctx, path, in, f, config, opt.Refs, batches, &drop)
 		close(batches)
 	}()
 	for b := range batches {
@@ -283,7 +283,7 @@ type row struct {
 }
 
 // readLines reads, splits and parses lines, sending them in batches.
-func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row, dropped *droppedParts) error {
+func readLines(ctx context.Context, path string, in *bufio.Reader, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row, dropped *droppedParts) error {
 	var p formats.Parser
 	if f != nil {
 		if len(config) > 0 && f.NewConfigured != nil {
@@ -293,6 +293,9 @@ func readLines(ctx context.Context, in *bufio.Reader, f *formats.Format, config 
 			}
 		} else {
 			p = f.NewParser()
+		}
+		if pp, ok := p.(formats.PathParser); ok {
+			pp.SetPath(path)
 		}
 	}
 	batch := make([]row, 0, 1024)

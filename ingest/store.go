@@ -378,7 +378,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	src := si.path
 	e.Source = src
-	p, f, err := s.parser(si.format, si.config)
+	p, f, err := s.parser(si.format, si.config, si.path)
 	if err != nil {
 		return err
 	}
@@ -415,18 +415,20 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	return nil
 }
 
-func (s *Store) parser(format string, config []byte) (formats.Parser, *formats.Format, error) {
+func (s *Store) parser(format string, config []byte, path string) (formats.Parser, *formats.Format, error) {
 	f, err := formats.Lookup(format, s.formats)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store holds events in format %q, which this wat cannot read: %w", format, err)
 	}
 	key := format + "\x00" + string(config)
-	if p, ok := s.parsers[key]; ok {
-		return p, f, nil
+	p, ok := s.parsers[key]
+	if !ok {
+		if p, err = newParser(f, config); err != nil {
+			return nil, nil, fmt.Errorf("stored configuration of format %s: %w", format, err)
+		}
 	}
-	p, err := newParser(f, config)
-	if err != nil {
-		return nil, nil, fmt.Errorf("stored configuration of format %s: %w", format, err)
+	if pp, ok := p.(formats.PathParser); ok {
+		pp.SetPath(path)
 	}
 	s.parsers[key] = p
 	return p, f, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/formats/s3access"
+	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
@@ -21,7 +22,7 @@ import (
 
 // The formats and specs wat knows, listed explicitly.
 var (
-	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, jsonlines.OTLPFormat, jsonlines.Format}
+	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, strace.Format, jsonlines.OTLPFormat, jsonlines.Format}
 	allSpecs   = []provenance.Spec{redis.Spec, s3.Spec}
 )
 

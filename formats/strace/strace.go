@@ -1,0 +1,414 @@
+// Package strace reads strace output: one system call per line, with or
+// without -f pid prefixes, -t/-tt/-ttt/-r timestamps and -T durations,
+// -y/-yy fd decorations, -s truncated strings and -x/-xx hex strings.
+//
+// An event's Op is the syscall's name, Client the pid ("" without -f),
+// Args its arguments split at top-level commas: quoted strings decoded to
+// their bytes (C escapes, octal and \x escapes), everything else as
+// printed ("AT_FDCWD</tmp>", "O_RDONLY|O_CLOEXEC", "[3, 4]"). A string
+// strace cut short (-s) has its index in Partial. Reply is the return as
+// printed ("3</tmp/a.conf>", "-1 ENOENT (No such file or directory)",
+// "?"). A call strace split into "<unfinished ...>" and "<... resumed>"
+// lines is one event at the resumed line; the unfinished line is counted
+// as skipped. Signals are events with Op "SIGNAL", exits "EXIT" and
+// "KILLED". Unknown syscalls are kept like any other.
+package strace
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// Format is the strace output format.
+var Format = &formats.Format{
+	Name:      "strace",
+	System:    "posix",
+	Doc:       "strace output (-f, -ff, -t/-tt/-ttt/-r, -T, -y/-yy, -s, -x)",
+	URL:       "https://man7.org/linux/man-pages/man1/strace.1.html",
+	Sniff:     sniff,
+	NewParser: func() formats.Parser { return NewParser() },
+	Samples: []string{
+		`19729 21:00:52.593544 openat(AT_FDCWD</tmp/stc/w>, "app.conf", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</tmp/stc/w/app.conf> <0.000093>`,
+		`19729 21:00:52.594240 write(1</tmp/stc/w/app.conf>, "max_conn=100\n", 13) = 13 <0.000043>`,
+		`19730 21:00:52.609391 renameat2(AT_FDCWD</tmp/stc/w>, "app.conf.tmp", AT_FDCWD</tmp/stc/w>, "app.conf", RENAME_NOREPLACE) = -1 EEXIST (File exists) <0.000036>`,
+		`openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`,
+		`1795535324.237780 read(3, "\177ELF\2\1\1\0\0\0"..., 832) = 832`,
+		`12026 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=12027, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---`,
+		`12027 +++ exited with 7 +++`,
+		`close(3)                                = 0`,
+	},
+}
+
+// sniff returns 85 when most non-blank first lines are strace lines.
+func sniff(lines [][]byte) int {
+	p := NewParser()
+	var ev formats.Event
+	seen, good := 0, 0
+	for _, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		seen++
+		if r, err := p.Parse(bytes.TrimSuffix(l, []byte("\n")), &ev); err == nil && (r == formats.IsEvent || r == formats.IsSkipped) {
+			good++
+		}
+	}
+	if good > 0 && 2*good > seen {
+		return 85
+	}
+	return 0
+}
+
+type pendingCall struct {
+	line string // the unfinished line, without " <unfinished ...>"
+	name string
+}
+
+type parser struct {
+	pending map[string]pendingCall // by pid
+	rel     time.Duration          // -r: time so far
+	filePID string                 // from an -ff file name, PREFIX.PID
+}
+
+// SetPath takes the pid from an -ff file name (trace.12345): its lines
+// have no pid prefix.
+func (p *parser) SetPath(path string) {
+	p.filePID = ""
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		if s := path[i+1:]; s != "" && strings.Trim(s, "0123456789") == "" {
+			p.filePID = s
+		}
+	}
+}
+
+// NewParser returns a parser for one strace output file.
+func NewParser() formats.Parser { return &parser{pending: map[string]pendingCall{}} }
+
+const (
+	unfinished = " <unfinished ...>"
+	resumedPre = "<... "
+	resumedSuf = " resumed>"
+)
+
+func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
+	s := strings.TrimRight(string(line), "\r")
+	if strings.TrimSpace(s) == "" || strings.HasPrefix(s, "strace: ") {
+		return formats.IsSkipped, nil
+	}
+	// A stored event of a call strace split: the two lines joined.
+	if first, second, ok := strings.Cut(s, "\n"); ok {
+		q := &parser{pending: map[string]pendingCall{}, filePID: p.filePID}
+		var scratch formats.Event
+		if _, err := q.Parse([]byte(first), &scratch); err != nil {
+			return 0, err
+		}
+		r, err := q.Parse([]byte(second), ev)
+		if err == nil {
+			ev.Raw = append([]byte(nil), line...)
+		}
+		return r, err
+	}
+	pid, t, body, err := p.prefix(s)
+	if err != nil {
+		return 0, err
+	}
+	if pid == "" {
+		pid = p.filePID
+	}
+	*ev = formats.Event{System: "posix", Client: pid, Time: t, Raw: append([]byte(nil), line...)}
+	switch {
+	case strings.HasPrefix(body, "--- "):
+		if !strings.HasSuffix(body, " ---") {
+			return 0, formats.Errorf("a signal line must end with ---")
+		}
+		sig, info, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(body, "--- "), " ---"), " ")
+		ev.Op, ev.Args = "SIGNAL", [][]byte{[]byte(sig), []byte(info)}
+		return formats.IsEvent, nil
+	case strings.HasPrefix(body, "+++ "):
+		in := strings.TrimSuffix(strings.TrimPrefix(body, "+++ "), " +++")
+		switch {
+		case strings.HasPrefix(in, "exited with "):
+			ev.Op, ev.Args = "EXIT", [][]byte{[]byte(strings.TrimPrefix(in, "exited with "))}
+		case strings.HasPrefix(in, "killed by "):
+			ev.Op, ev.Args = "KILLED", [][]byte{[]byte(strings.TrimPrefix(in, "killed by "))}
+		default:
+			return 0, formats.Errorf("unknown process event %q", in)
+		}
+		delete(p.pending, pid)
+		return formats.IsEvent, nil
+	case strings.HasSuffix(body, unfinished):
+		name, _, ok := strings.Cut(body, "(")
+		if !ok || !isName(name) {
+			return 0, formats.Errorf("an unfinished call without a name")
+		}
+		p.pending[pid] = pendingCall{line: strings.TrimSuffix(s, unfinished), name: name}
+		return formats.IsSkipped, nil
+	case strings.HasPrefix(body, resumedPre):
+		name, rest, ok := strings.Cut(strings.TrimPrefix(body, resumedPre), resumedSuf)
+		if !ok {
+			return 0, formats.Errorf("a resumed call without %q", resumedSuf)
+		}
+		pc, ok := p.pending[pid]
+		if !ok || pc.name != name {
+			return 0, formats.Errorf("%s resumed, but no unfinished %s of pid %q came before", name, name, pid)
+		}
+		delete(p.pending, pid)
+		head, tail := strings.TrimRight(pc.line, " "), strings.TrimLeft(rest, " ")
+		joined := head + tail
+		if !strings.HasSuffix(head, "(") && !strings.HasSuffix(head, ",") && !strings.HasPrefix(tail, ")") && !strings.HasPrefix(tail, ",") {
+			joined = head + ", " + tail
+		} else if strings.HasSuffix(head, ",") {
+			joined = head + " " + tail
+		}
+		q := &parser{pending: map[string]pendingCall{}, filePID: p.filePID}
+		if _, err := q.Parse([]byte(joined), ev); err != nil {
+			return 0, err
+		}
+		ev.Raw = []byte(pc.line + unfinished + "\n" + s)
+		ev.Time = t // the resumed half is where the call's result is
+		return formats.IsEvent, nil
+	}
+	return call(body, ev)
+}
+
+// prefix splits the pid and the timestamp off a line.
+func (p *parser) prefix(s string) (pid string, t int64, body string, err error) {
+	rest := s
+	// -r: leading spaces, then seconds.micro.
+	if strings.HasPrefix(rest, " ") {
+		tr := strings.TrimLeft(rest, " ")
+		tok, after, _ := strings.Cut(tr, " ")
+		if d, ok := seconds(tok); ok {
+			p.rel += d
+			return "", int64(p.rel), strings.TrimLeft(after, " "), nil
+		}
+	}
+	tok, after, _ := strings.Cut(rest, " ")
+	if tok != "" && strings.Trim(tok, "0123456789") == "" && after != "" {
+		pid, rest = tok, strings.TrimLeft(after, " ")
+		tok, after, _ = strings.Cut(rest, " ")
+	}
+	switch {
+	case len(tok) >= 8 && tok[2] == ':' && tok[5] == ':': // -t, -tt
+		var h, m int
+		var sec float64
+		if _, err := fmt.Sscanf(tok[:8], "%d:%d:%d", &h, &m, new(int)); err != nil {
+			return "", 0, "", formats.Errorf("bad time %q", tok)
+		}
+		f, err := strconv.ParseFloat(tok[6:], 64)
+		if err != nil {
+			return "", 0, "", formats.Errorf("bad time %q", tok)
+		}
+		sec = f
+		ns := (int64(h)*3600+int64(m)*60)*1e9 + int64(sec*1e9+0.5)
+		return pid, ns, strings.TrimLeft(after, " "), nil
+	case strings.Contains(tok, ".") && strings.Trim(tok, "0123456789.") == "" && after != "": // -ttt
+		sec, frac, _ := strings.Cut(tok, ".")
+		n, err1 := strconv.ParseInt(sec, 10, 64)
+		f, err2 := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+		if err1 != nil || err2 != nil {
+			return "", 0, "", formats.Errorf("bad time %q", tok)
+		}
+		return pid, n*1e9 + f, strings.TrimLeft(after, " "), nil
+	}
+	return pid, 0, rest, nil
+}
+
+func seconds(tok string) (time.Duration, bool) {
+	if tok == "" || strings.Trim(tok, "0123456789.") != "" || !strings.Contains(tok, ".") {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(tok, 64)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(f*1e9 + 0.5), true
+}
+
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// call parses NAME(ARGS) = RET [<DUR>].
+func call(body string, ev *formats.Event) (formats.Result, error) {
+	name, rest, ok := strings.Cut(body, "(")
+	if !ok || !isName(name) {
+		return 0, formats.Errorf("not a system call: no NAME(")
+	}
+	args, after, err := splitArgs(rest)
+	if err != nil {
+		return 0, formats.Errorf("%s: %v", name, err)
+	}
+	after = strings.TrimLeft(after, " ")
+	if !strings.HasPrefix(after, "=") {
+		return 0, formats.Errorf("%s: no \" = \" after the arguments", name)
+	}
+	ret := strings.TrimSpace(strings.TrimPrefix(after, "="))
+	if i := strings.LastIndex(ret, " <"); i >= 0 && strings.HasSuffix(ret, ">") {
+		if _, ok := seconds(ret[i+2 : len(ret)-1]); ok {
+			ret = strings.TrimSpace(ret[:i])
+		}
+	}
+	if ret == "" {
+		return 0, formats.Errorf("%s: no return value", name)
+	}
+	ev.Op = name
+	for i, a := range args {
+		b, partial, isStr, err := Str(a)
+		if err != nil {
+			return 0, formats.Errorf("%s: argument %d: %v", name, i+1, err)
+		}
+		if isStr {
+			ev.Args = append(ev.Args, b)
+			if partial {
+				ev.Partial = append(ev.Partial, i)
+			}
+			continue
+		}
+		ev.Args = append(ev.Args, []byte(a))
+	}
+	ev.Reply = []byte(ret)
+	return formats.IsEvent, nil
+}
+
+// splitArgs splits "a, b, c) = ..." at top-level commas up to the closing
+// parenthesis, and returns what follows it.
+func splitArgs(s string) ([]string, string, error) {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"':
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' {
+					j++
+				}
+			}
+			if j >= len(s) {
+				return nil, "", fmt.Errorf("unterminated string")
+			}
+			i = j
+		case '/':
+			if strings.HasPrefix(s[i:], "/*") {
+				end := strings.Index(s[i:], "*/")
+				if end < 0 {
+					return nil, "", fmt.Errorf("unterminated comment")
+				}
+				i += end + 1
+			}
+		case '<':
+			// An fd decoration (-y, -yy): 3</etc/app.conf>, 4<TCP:[a->b]>.
+			if i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+				j := i + 1
+				for ; j < len(s); j++ {
+					if s[j] == '>' && (j+1 == len(s) || strings.ContainsRune(",) ]}", rune(s[j+1]))) {
+						break
+					}
+				}
+				i = j
+			}
+		case '(', '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ')':
+			if depth == 0 {
+				if a := strings.TrimSpace(s[start:i]); a != "" || len(out) > 0 {
+					out = append(out, a)
+				}
+				return out, s[i+1:], nil
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return nil, "", fmt.Errorf("no closing parenthesis")
+}
+
+// Str decodes an argument printed as a C string: its bytes, whether
+// strace cut it short ("..." after the quote), and whether it is a string
+// at all. C escapes (\n \t \r \v \f \a \b \" \\), octal (\0, \377) and hex
+// (\x1f) are decoded.
+func Str(a string) (b []byte, partial, isStr bool, err error) {
+	if !strings.HasPrefix(a, `"`) {
+		return nil, false, false, nil
+	}
+	rest := a[1:]
+	var out []byte
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case c == '"':
+			tail := rest[i+1:]
+			if tail != "" && tail != "..." {
+				return nil, false, false, nil // not one string ("a" "b", "x"...y)
+			}
+			return out, tail == "...", true, nil
+		case c != '\\':
+			out = append(out, c)
+		case i+1 >= len(rest):
+			return nil, false, true, fmt.Errorf("a backslash at the end of a string")
+		default:
+			i++
+			switch e := rest[i]; e {
+			case 'n':
+				out = append(out, '\n')
+			case 't':
+				out = append(out, '\t')
+			case 'r':
+				out = append(out, '\r')
+			case 'v':
+				out = append(out, '\v')
+			case 'f':
+				out = append(out, '\f')
+			case 'a':
+				out = append(out, '\a')
+			case 'b':
+				out = append(out, '\b')
+			case 'x':
+				if i+2 >= len(rest) {
+					return nil, false, true, fmt.Errorf("a short \\x escape")
+				}
+				v, err := strconv.ParseUint(rest[i+1:i+3], 16, 8)
+				if err != nil {
+					return nil, false, true, fmt.Errorf("bad \\x escape %q", rest[i+1:i+3])
+				}
+				out = append(out, byte(v))
+				i += 2
+			case '0', '1', '2', '3', '4', '5', '6', '7':
+				j := i
+				for j < len(rest) && j < i+3 && rest[j] >= '0' && rest[j] <= '7' {
+					j++
+				}
+				v, _ := strconv.ParseUint(rest[i:j], 8, 16)
+				if v > 255 {
+					return nil, false, true, fmt.Errorf("octal escape out of range")
+				}
+				out = append(out, byte(v))
+				i = j - 1
+			default:
+				out = append(out, e) // \" \\ and anything else as itself
+			}
+		}
+	}
+	return nil, false, true, fmt.Errorf("unterminated string")
+}

@@ -1,0 +1,180 @@
+package strace
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+)
+
+func parseOne(t *testing.T, line string) formats.Event {
+	t.Helper()
+	var ev formats.Event
+	r, err := NewParser().Parse([]byte(line), &ev)
+	if err != nil || r != formats.IsEvent {
+		t.Fatalf("%s: %v %v", line, r, err)
+	}
+	return ev
+}
+
+func TestSamples(t *testing.T) {
+	var lines [][]byte
+	for _, s := range Format.Samples {
+		parseOne(t, s)
+		lines = append(lines, []byte(s))
+	}
+	if Format.Sniff(lines) == 0 {
+		t.Error("samples do not sniff")
+	}
+	if Format.Sniff([][]byte{[]byte(`{"a":1}`), []byte(`1795535140.000001 [0 127.0.0.1:5000] "GET" "k"`)}) != 0 {
+		t.Error("other formats sniff as strace")
+	}
+}
+
+func TestCalls(t *testing.T) {
+	ev := parseOne(t, Format.Samples[0])
+	if ev.Client != "19729" || ev.Op != "openat" || len(ev.Args) != 4 || string(ev.Args[0]) != "AT_FDCWD</tmp/stc/w>" ||
+		string(ev.Args[1]) != "app.conf" || string(ev.Args[2]) != "O_WRONLY|O_CREAT|O_TRUNC" || string(ev.Reply) != "3</tmp/stc/w/app.conf>" ||
+		ev.Time != (21*3600+52)*1e9+593544000 {
+		t.Errorf("openat: %+v %q", ev, ev.Args)
+	}
+	ev = parseOne(t, `1795535324.237780 read(3, "\177ELF\2\1\1\0\0\0"..., 832) = 832`)
+	if string(ev.Args[1]) != "\x7fELF\x02\x01\x01\x00\x00\x00" || len(ev.Partial) != 1 || ev.Partial[0] != 1 || ev.Time != 1795535324237780000 {
+		t.Errorf("read: %q partial %v time %d", ev.Args, ev.Partial, ev.Time)
+	}
+	ev = parseOne(t, `write(1, "\x68\x69 \"q\" \\ \t\n", 9) = 9`)
+	if string(ev.Args[1]) != "hi \"q\" \\ \t\n" {
+		t.Errorf("hex and escapes: %q", ev.Args[1])
+	}
+	ev = parseOne(t, `19730 21:00:52.609391 renameat2(AT_FDCWD</tmp/stc/w>, "app.conf.tmp", AT_FDCWD</tmp/stc/w>, "app.conf", RENAME_NOREPLACE) = -1 EEXIST (File exists) <0.000036>`)
+	if string(ev.Reply) != "-1 EEXIST (File exists)" || len(ev.Args) != 5 {
+		t.Errorf("error return: %q %q", ev.Reply, ev.Args)
+	}
+	ev = parseOne(t, `connect(3<TCP:[127.0.0.1:5000->127.0.0.1:40000]>, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("1.2.3.4")}, 16) = 0`)
+	if len(ev.Args) != 3 || !strings.HasPrefix(string(ev.Args[1]), "{sa_family") {
+		t.Errorf("decorations and structs: %q", ev.Args)
+	}
+	ev = parseOne(t, `exit_group(0)                           = ?`)
+	if string(ev.Reply) != "?" {
+		t.Errorf("= ?: %q", ev.Reply)
+	}
+	ev = parseOne(t, `fcntl(3, F_GETFL)                       = 0x8002 (flags O_RDWR|O_LARGEFILE)`)
+	if string(ev.Reply) != "0x8002 (flags O_RDWR|O_LARGEFILE)" {
+		t.Errorf("decorated return: %q", ev.Reply)
+	}
+	ev = parseOne(t, `12027 +++ killed by SIGKILL (core dumped) +++`)
+	if ev.Op != "KILLED" || string(ev.Args[0]) != "SIGKILL (core dumped)" {
+		t.Errorf("killed: %+v", ev)
+	}
+	ev = parseOne(t, `     0.000123 getpid()                  = 42`)
+	if ev.Op != "getpid" || ev.Time != 123000 || len(ev.Args) != 0 {
+		t.Errorf("-r: %+v", ev)
+	}
+}
+
+func TestUnfinished(t *testing.T) {
+	p := NewParser()
+	var ev formats.Event
+	r, err := p.Parse([]byte(`11983 15:48:44.237780 read(3,  <unfinished ...>`), &ev)
+	if err != nil || r != formats.IsSkipped {
+		t.Fatalf("unfinished: %v %v", r, err)
+	}
+	if r, _ := p.Parse([]byte(`11984 15:48:44.237790 close(4) = 0`), &ev); r != formats.IsEvent {
+		t.Fatal("an interleaved call")
+	}
+	r, err = p.Parse([]byte(`11983 15:48:44.238000 <... read resumed>"hello from forked child\n", 100) = 24`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "read" || string(ev.Args[1]) != "hello from forked child\n" || string(ev.Reply) != "24" {
+		t.Fatalf("resumed: %v %v %+v %q", r, err, ev, ev.Args)
+	}
+	// The stored raw text (both lines) parses again on its own.
+	var again formats.Event
+	if r, err := NewParser().Parse(ev.Raw, &again); err != nil || r != formats.IsEvent || string(again.Args[1]) != string(ev.Args[1]) {
+		t.Errorf("raw %q does not parse again: %v", ev.Raw, err)
+	}
+	if _, err := NewParser().Parse([]byte(`5 <... read resumed>"x", 1) = 1`), &ev); err == nil {
+		t.Error("a resumed call with no unfinished half is not rejected")
+	}
+}
+
+func TestRejected(t *testing.T) {
+	for line, want := range map[string]string{
+		`open("/x", O_RDONLY`:     "no closing parenthesis",
+		`open("/x, O_RDONLY) = 3`: "unterminated string",
+		`open("/x", O_RDONLY)`:    `no " = "`,
+		`hello world`:             "not a system call",
+		`write(1, "\x4", 1) = 1`:  "bad \\x escape",
+		`12 +++ vanished +++`:     "unknown process event",
+	} {
+		var ev formats.Event
+		if _, err := NewParser().Parse([]byte(line), &ev); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", line, err, want)
+		}
+	}
+}
+
+// TestRealCapture parses the bundled real capture (testdata/capture.sh
+// regenerates it): every line is an event or a counted unfinished half,
+// and every event's raw text parses again into the same call.
+func TestRealCapture(t *testing.T) {
+	f, err := os.Open("testdata/trace.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := NewParser()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	n, events, skipped := 0, 0, 0
+	for sc.Scan() {
+		n++
+		var ev formats.Event
+		r, err := p.Parse(sc.Bytes(), &ev)
+		if err != nil {
+			t.Fatalf("line %d: %v: %s", n, err, sc.Text())
+		}
+		if r == formats.IsSkipped {
+			skipped++
+			continue
+		}
+		events++
+		var again formats.Event
+		if r, err := NewParser().Parse(ev.Raw, &again); err != nil || r != formats.IsEvent || again.Op != ev.Op ||
+			len(again.Args) != len(ev.Args) || !bytes.Equal(again.Reply, ev.Reply) {
+			t.Fatalf("line %d: raw does not parse again: %v", n, err)
+		}
+	}
+	if n < 500 || events < 400 {
+		t.Fatalf("%d lines, %d events: the capture is too small", n, events)
+	}
+	t.Logf("%d lines: %d events, %d skipped (unfinished halves)", n, events, skipped)
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range Format.Samples {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte("1 read(3,  <unfinished ...>\n1 <... read resumed>\"x\", 1) = 1"))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var ev formats.Event
+		r, err := NewParser().Parse(line, &ev)
+		if err == nil && r == formats.IsEvent && ev.Op == "" {
+			t.Fatalf("event without op: %q", line)
+		}
+	})
+}
+
+func TestPerProcessFiles(t *testing.T) {
+	p := NewParser()
+	p.(formats.PathParser).SetPath("/tmp/trace.12345")
+	var ev formats.Event
+	if _, err := p.Parse([]byte(`21:00:52.593544 close(3) = 0`), &ev); err != nil || ev.Client != "12345" {
+		t.Errorf("-ff pid: %q %v", ev.Client, err)
+	}
+	p.(formats.PathParser).SetPath("/tmp/trace.log")
+	if _, err := p.Parse([]byte(`close(3) = 0`), &ev); err != nil || ev.Client != "" {
+		t.Errorf("no pid: %q %v", ev.Client, err)
+	}
+}
