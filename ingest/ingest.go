@@ -118,6 +118,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	cr := &countingReader{r: r, h: sha256.New(), total: size, progress: opt.Progress}
 	br := bufio.NewReaderSize(cr, 1<<20)
 	var in *bufio.Reader = br
+	compressed := false
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -125,15 +126,21 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		}
 		defer zr.Close()
 		in = bufio.NewReaderSize(zr, 1<<20)
+		compressed = true
 	}
 	f := opt.Format
 	if f == nil {
-		head, _ := in.Peek(64 << 10)
+		head, _ := in.Peek(1 << 20)
 		lines := bytes.SplitN(head, []byte("\n"), 41)
 		if len(lines) > 40 {
 			lines = lines[:40]
+		} else if len(head) == 1<<20 && len(lines) > 1 {
+			lines = lines[:len(lines)-1] // the last one is cut off
 		}
 		var err error
+		if len(lines) == 1 && len(head) == 1<<20 {
+			return nil, fmt.Errorf("%s: the first line is longer than 1 MiB, too long to tell the format from: name it with --format", path)
+		}
 		if f, err = formats.Detect(lines, opt.Formats); err != nil {
 			if len(head) == 0 {
 				f = nil
@@ -174,7 +181,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, path, in, f, config, opt.Refs, batches, &drop)
+		readErr <- readLines(ctx, path, in, compressed, f, config, opt.Refs, batches, &drop)
 		close(batches)
 	}()
 	for b := range batches {
@@ -283,7 +290,7 @@ type row struct {
 }
 
 // readLines reads, splits and parses lines, sending them in batches.
-func readLines(ctx context.Context, path string, in *bufio.Reader, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row, dropped *droppedParts) error {
+func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bool, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row, dropped *droppedParts) error {
 	var p formats.Parser
 	if f != nil {
 		if len(config) > 0 && f.NewConfigured != nil {
@@ -315,7 +322,17 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, f *formats.Fo
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return err
+			if !compressed {
+				return err
+			}
+			// A damaged or cut gzip stream: keep everything before the
+			// damage, and report it as the line where it happened.
+			lineNo++
+			r := row{line: lineNo, offset: offset, reason: fmt.Sprintf(
+				"the gzip stream is damaged here (%v): the lines before it are kept, nothing after it can be read", err)}
+			r.ev.Raw = append(append([]byte(nil), long...), chunk...)
+			batch = append(batch, r)
+			break
 		}
 		if len(chunk) == 0 && !inLong {
 			break

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,49 @@ func TestIngestGzip(t *testing.T) {
 	}
 	if sum.Lines != 8 || sum.Events != 5 || sum.Format != "redis-monitor" {
 		t.Errorf("gzip ingest = %+v", sum)
+	}
+}
+
+// TestIngestDamagedGzip: everything before the damage is kept, and the
+// damage is a rejected line that says so.
+func TestIngestDamagedGzip(t *testing.T) {
+	s := MustOpenStore(t)
+	var log bytes.Buffer
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&log, "1795535140.%06d [0 127.0.0.1:5000] \"SET\" \"k%d\" \"%d\"\n", i, i%97, i)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(log.Bytes())
+	zw.Close()
+	cut := buf.Bytes()[:buf.Len()/2]
+	sum, err := s.Ingest(context.Background(), "cut.log.gz", bytes.NewReader(cut), 0, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Events < 100 || sum.Events >= 5000 || sum.Rejected != 1 || len(sum.Rejects) != 1 ||
+		!strings.Contains(sum.Rejects[0].Reason, "gzip stream is damaged") || sum.Rejects[0].Line != int(sum.Lines) {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+// TestIngestLongLines: a line over MaxLine is rejected without being held
+// whole; a first line too long to detect the format from asks for one.
+func TestIngestLongLines(t *testing.T) {
+	s := MustOpenStore(t)
+	long := "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"" + strings.Repeat("x", ingest.MaxLine+10) + "\"\n"
+	in := long + "1795535140.000002 [0 127.0.0.1:5000] \"GET\" \"k\"\n"
+	if _, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, opts()); err == nil ||
+		!strings.Contains(err.Error(), "name it with --format") {
+		t.Errorf("detection on a huge first line: %v", err)
+	}
+	o := opts()
+	o.Format = allFormats[0]
+	sum, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Lines != 2 || sum.Events != 1 || sum.Rejected != 1 || !strings.Contains(sum.Rejects[0].Reason, "longer than 16 MiB") {
+		t.Errorf("summary %+v", sum)
 	}
 }
