@@ -851,6 +851,22 @@ func (s *Store) Query(ctx context.Context, q string, each func(cols []string, va
 		return err
 	}
 	defer conn.ExecContext(context.Background(), "PRAGMA query_only = OFF")
+	// Only reading is authorized: no ATTACH (it would create files
+	// outside the store), no pragma that sets anything, no writes.
+	setAuth := func(f func(int, string, string, string) int) error {
+		return conn.Raw(func(dc any) error {
+			c, ok := dc.(*sqlite3.SQLiteConn)
+			if !ok {
+				return fmt.Errorf("sql: unexpected driver connection %T", dc)
+			}
+			c.RegisterAuthorizer(f)
+			return nil
+		})
+	}
+	if err := setAuth(readOnlyAuthorizer); err != nil {
+		return err
+	}
+	defer setAuth(nil)
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return err
@@ -901,4 +917,27 @@ func (s *Store) pairedReply(ctx context.Context, e *formats.Event) error {
 	}
 	e.Reply = rs[0].Reply
 	return nil
+}
+
+// sqliteRecursive is SQLITE_RECURSIVE, which the driver does not export.
+const sqliteRecursive = 33
+
+// readOnlyAuthorizer allows what a read-only query needs and denies the
+// rest: writes, ATTACH and DETACH, transactions, pragmas that set a
+// value, and loading extensions.
+func readOnlyAuthorizer(action int, arg1, arg2, _ string) int {
+	switch action {
+	case sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqliteRecursive:
+		return sqlite3.SQLITE_OK
+	case sqlite3.SQLITE_FUNCTION:
+		if strings.EqualFold(arg2, "load_extension") {
+			return sqlite3.SQLITE_DENY
+		}
+		return sqlite3.SQLITE_OK
+	case sqlite3.SQLITE_PRAGMA:
+		if arg2 == "" { // reading a pragma's value
+			return sqlite3.SQLITE_OK
+		}
+	}
+	return sqlite3.SQLITE_DENY
 }
