@@ -63,7 +63,9 @@ func isUsage(err error) bool {
 	return false
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+// oneLine makes an error one line of text that is safe to print: log
+// content inside it (a quoted argument, a rejected line) is escaped.
+func oneLine(s string) string { return safe(strings.ReplaceAll(s, "\n", " ")) }
 
 const exitCodesHelp = `EXIT CODES:
    0  ok

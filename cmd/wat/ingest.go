@@ -140,7 +140,7 @@ func unwrapPath(err error) error {
 
 func printSummary(w io.Writer, s *ingest.Summary) {
 	if s.Duplicate {
-		fmt.Fprintf(w, "%s: already stored (same content as %s); skipped (--force ingests it again)\n", s.Path, s.DuplicateOf)
+		fmt.Fprintf(w, "%s: already stored (same content as %s); skipped (--force ingests it again)\n", safe(s.Path), safe(s.DuplicateOf))
 		return
 	}
 	rate := float64(s.Lines) / s.Elapsed.Seconds()
@@ -148,23 +148,24 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	if format == "" {
 		format = "empty"
 	}
+	path := safe(s.Path)
 	fmt.Fprintf(w, "%s: %s, %d lines: %d events, %d rejected, %d skipped, in %s (%.0f lines/s, %.1f MB/s)\n",
-		s.Path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,
+		path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,
 		float64(s.Bytes)/1e6/s.Elapsed.Seconds())
 	for _, r := range s.Rejects {
-		fmt.Fprintf(w, "%s:%d: rejected: %s\n", r.Path, r.Line, r.Reason)
+		fmt.Fprintf(w, "%s:%d: rejected: %s\n", path, r.Line, safe(r.Reason))
 	}
 	if s.Dropped > 0 {
-		fmt.Fprintf(w, "%s: %d %s were not stored\n", s.Path, s.Dropped, s.DroppedWhy)
+		fmt.Fprintf(w, "%s: %d %s were not stored\n", path, s.Dropped, s.DroppedWhy)
 	}
 	if s.Unmapped > 0 {
-		fmt.Fprintf(w, "%s: %d of the skipped lines are unmapped (JSON, but no request wat knows)\n", s.Path, s.Unmapped)
+		fmt.Fprintf(w, "%s: %d of the skipped lines are unmapped (JSON, but no request wat knows)\n", path, s.Unmapped)
 		for _, r := range s.Unmaps {
-			fmt.Fprintf(w, "%s:%d: %s\n", r.Path, r.Line, r.Reason)
+			fmt.Fprintf(w, "%s:%d: %s\n", path, r.Line, safe(r.Reason))
 		}
 	}
 	if more := s.Rejected - int64(len(s.Rejects)); more > 0 {
-		fmt.Fprintf(w, "%s: ... and %d more rejected lines (wat sql \"SELECT * FROM reject_view WHERE file = '%s'\")\n", s.Path, more, strings.ReplaceAll(s.Path, "'", "''"))
+		fmt.Fprintf(w, "%s: ... and %d more rejected lines (wat sql \"SELECT * FROM reject_view WHERE file = '%s'\")\n", path, more, safe(strings.ReplaceAll(s.Path, "'", "''")))
 	}
 }
 

@@ -72,7 +72,7 @@ func (r *renderer) request(e *formats.Event) string {
 // namespace, the client connection, the logging service and its request
 // ids, the time.
 func metaOf(e *formats.Event) []string {
-	box := e.System
+	box := safe(e.System)
 	if e.NS != "" {
 		box += " " + safe(e.NS)
 	}
