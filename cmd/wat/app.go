@@ -16,6 +16,7 @@ import (
 	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/posix"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/s3"
 )
@@ -23,7 +24,7 @@ import (
 // The formats and specs wat knows, listed explicitly.
 var (
 	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, strace.Format, jsonlines.OTLPFormat, jsonlines.Format}
-	allSpecs   = []provenance.Spec{redis.Spec, s3.Spec}
+	allSpecs   = []provenance.Spec{redis.Spec, s3.Spec, posix.Spec}
 )
 
 // Exit codes.

@@ -39,6 +39,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	straceLog, err := os.ReadFile("../../formats/strace/testdata/trace.log")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -59,6 +63,9 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "s3", "access.log"), access, 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "trace.log"), straceLog, 0o644); err != nil {
 				return err
 			}
 			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "zardozbook"), 0o755); err != nil {

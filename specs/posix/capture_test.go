@@ -1,0 +1,65 @@
+package posix_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/posix"
+)
+
+// TestRealCaptureReads is ground truth from real programs: on the real
+// strace capture (formats/strace/testdata/capture.sh), every read of the
+// scratch directory's files replays to the bytes strace printed.
+func TestRealCaptureReads(t *testing.T) {
+	f, err := os.Open("../../formats/strace/testdata/trace.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := strace.NewParser()
+	var trace []*formats.Event
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		var ev formats.Event
+		if r, err := p.Parse(sc.Bytes(), &ev); err != nil || r != formats.IsEvent {
+			continue
+		}
+		ev.ID, ev.Line, ev.Source = int64(len(trace)+1), line, "trace.log"
+		trace = append(trace, &ev)
+	}
+	h := &provenance.MemHistory{Events: trace, Refs: posix.Spec.Refs}
+	same := posix.Spec.(interface {
+		LoggedOutput(*formats.Event) []byte
+		SameOutput([]byte, provenance.Output) bool
+	})
+	checked := 0
+	for _, e := range trace {
+		if e.Op != "read" || len(e.Args) == 0 || !strings.Contains(string(e.Args[0]), "</work/cfg/") {
+			continue
+		}
+		x, err := posix.Spec.Explain(context.Background(), h, e)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Where(), err)
+		}
+		if logged := same.LoggedOutput(e); !same.SameOutput(logged, x.Output) {
+			t.Errorf("%s: replayed %s, strace printed %s", e.Where(), x.Output, logged)
+		}
+		if strings.Contains(string(x.Output), `\?`) {
+			t.Errorf("%s: bytes the trace wrote are unknown: %s", e.Where(), x.Output)
+		}
+		checked++
+	}
+	if checked < 5 {
+		t.Fatalf("only %d reads checked", checked)
+	}
+	t.Logf("%d reads of the scratch files replayed to the bytes strace printed", checked)
+}

@@ -1,0 +1,537 @@
+package posix
+
+import (
+	"fmt"
+	"path"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+)
+
+// A file is an inode: its bytes, which of them are known (a file that
+// existed before the trace has unknown content), and whether bytes past
+// the known ones may exist.
+type file struct {
+	data    []byte
+	known   []bool
+	unknown bool // content past data is unknown (a file older than the trace)
+}
+
+// An ofd is an open file description: dup and fork share it.
+type ofd struct {
+	ino    int
+	off    int64
+	append bool
+}
+
+type fdEntry struct {
+	o       *ofd
+	cloexec bool
+}
+
+// A proc is a process: its fd table (shared by threads) and its working
+// directory as strace's AT_FDCWD decorations show it.
+type proc struct {
+	fds map[int]*fdEntry
+	cwd string
+}
+
+// name states of a path.
+const (
+	unknownName = iota // not seen yet: the trace tells
+	present
+	absent
+)
+
+type state struct {
+	files map[int]*file
+	names map[string]int // path -> inode; a negative inode means absent
+	procs map[string]*proc
+	next  int
+}
+
+// Model is the POSIX file-system model replayed over strace events.
+type Model struct{}
+
+var _ provenance.Model = Model{}
+
+// Init returns the empty state: no path known, no process known.
+func (Model) Init() provenance.State {
+	return &state{files: map[int]*file{}, names: map[string]int{}, procs: map[string]*proc{}, next: 1}
+}
+
+// Clone copies a state, keeping open file descriptions shared where they
+// were.
+func (Model) Clone(s provenance.State) provenance.State {
+	st := s.(*state)
+	c := &state{files: make(map[int]*file, len(st.files)), names: make(map[string]int, len(st.names)),
+		procs: make(map[string]*proc, len(st.procs)), next: st.next}
+	for i, f := range st.files {
+		c.files[i] = &file{data: append([]byte(nil), f.data...), known: append([]bool(nil), f.known...), unknown: f.unknown}
+	}
+	for n, i := range st.names {
+		c.names[n] = i
+	}
+	ofds := map[*ofd]*ofd{}
+	tables := map[uintptr]map[int]*fdEntry{}
+	for pid, p := range st.procs {
+		id := reflect.ValueOf(p.fds).Pointer() // threads share one table
+		t, ok := tables[id]
+		if !ok {
+			t = make(map[int]*fdEntry, len(p.fds))
+			for fd, en := range p.fds {
+				o, ok := ofds[en.o]
+				if !ok {
+					cp := *en.o
+					o = &cp
+					ofds[en.o] = o
+				}
+				t[fd] = &fdEntry{o: o, cloexec: en.cloexec}
+			}
+			tables[id] = t
+		}
+		c.procs[pid] = &proc{fds: t, cwd: p.cwd}
+	}
+	return c
+}
+
+// Fingerprint renders a state canonically (inodes by first name seen).
+func (Model) Fingerprint(s provenance.State) string {
+	st := s.(*state)
+	var b strings.Builder
+	var names []string
+	for n := range st.names {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%d;", n, st.names[n])
+	}
+	var inos []int
+	for i := range st.files {
+		inos = append(inos, i)
+	}
+	sort.Ints(inos)
+	for _, i := range inos {
+		f := st.files[i]
+		fmt.Fprintf(&b, "#%d%q%v%v;", i, f.data, f.known, f.unknown)
+	}
+	var pids []string
+	for p := range st.procs {
+		pids = append(pids, p)
+	}
+	sort.Strings(pids)
+	for _, p := range pids {
+		var fds []int
+		for fd := range st.procs[p].fds {
+			fds = append(fds, fd)
+		}
+		sort.Ints(fds)
+		fmt.Fprintf(&b, "p%s(%s):", p, st.procs[p].cwd)
+		for _, fd := range fds {
+			en := st.procs[p].fds[fd]
+			fmt.Fprintf(&b, "%d>%d@%d%v%v,", fd, en.o.ino, en.o.off, en.o.append, en.cloexec)
+		}
+	}
+	return b.String()
+}
+
+func (st *state) proc(pid string) *proc {
+	p := st.procs[pid]
+	if p == nil {
+		p = &proc{fds: map[int]*fdEntry{}}
+		st.procs[pid] = p
+	}
+	return p
+}
+
+// lookup returns a path's inode, learning from the logged result when the
+// trace has not said yet whether the path exists: a call on it that
+// succeeded shows it existed before the trace (content unknown).
+func (st *state) lookup(p string, loggedOK bool) (int, bool) {
+	i, ok := st.names[p]
+	if !ok {
+		if !loggedOK {
+			return 0, false
+		}
+		i = st.next
+		st.next++
+		st.files[i] = &file{unknown: true}
+		st.names[p] = i
+		return i, true
+	}
+	return i, i > 0
+}
+
+func (st *state) create(p string) int {
+	i := st.next
+	st.next++
+	st.files[i] = &file{}
+	st.names[p] = i
+	return i
+}
+
+// A call is a strace event read for the model.
+type call struct {
+	pid   string
+	op    string
+	args  []string // as printed (decorations kept), for flags and numbers
+	data  [][]byte // the decoded arguments
+	part  map[int]bool
+	ret   int64 // the numeric return, -1 on error
+	errno string
+	retFD int // fd in the return, when it is one
+}
+
+func parseCall(e *formats.Event) call {
+	c := call{pid: e.Client, op: e.Op, data: e.Args, part: map[int]bool{}}
+	for _, i := range e.Partial {
+		c.part[i] = true
+	}
+	for _, a := range e.Args {
+		c.args = append(c.args, string(a))
+	}
+	r := string(e.Reply)
+	num, rest, _ := strings.Cut(r, " ")
+	if i := strings.IndexByte(num, '<'); i >= 0 {
+		num = num[:i]
+	}
+	if n, err := strconv.ParseInt(num, 0, 64); err == nil {
+		c.ret = n
+	} else {
+		c.ret = -1
+	}
+	if c.ret < 0 {
+		c.errno, _, _ = strings.Cut(rest, " ")
+	}
+	c.retFD = int(c.ret)
+	return c
+}
+
+func (c call) ok() bool { return c.ret >= 0 }
+
+// fdOf reads an fd argument: "3", "3</etc/x>", "AT_FDCWD</tmp>" (-100).
+func fdOf(a string) (int, string) {
+	num, dec, _ := strings.Cut(a, "<")
+	dec = strings.TrimSuffix(strings.TrimSuffix(dec, ">"), " (deleted)")
+	if strings.HasPrefix(num, "AT_FDCWD") {
+		return -100, dec
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return -1, dec
+	}
+	return n, dec
+}
+
+// resolve makes a path argument absolute against a directory fd's
+// decoration; without one a relative path stays as printed.
+func resolve(dirfd, p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	if _, dir := fdOf(dirfd); dir != "" {
+		return path.Join(dir, p)
+	}
+	return p
+}
+
+func (c call) arg(i int) string {
+	if i < len(c.args) {
+		return c.args[i]
+	}
+	return ""
+}
+
+func (c call) num(i int) int64 {
+	n, _ := strconv.ParseInt(c.arg(i), 0, 64)
+	return n
+}
+
+func has(flags, f string) bool {
+	for _, x := range strings.Split(flags, "|") {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply replays one strace event.
+func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
+	st := s.(*state)
+	c := parseCall(e)
+	for _, a := range c.args {
+		if strings.HasPrefix(a, "AT_FDCWD<") {
+			_, dir := fdOf(a)
+			st.proc(c.pid).cwd = dir
+		}
+	}
+	rel := func(p string) string { // a path of a call that takes no dirfd
+		if !strings.HasPrefix(p, "/") {
+			if cwd := st.proc(c.pid).cwd; cwd != "" {
+				return path.Join(cwd, p)
+			}
+		}
+		return resolve("", p)
+	}
+	switch c.op {
+	case "chdir":
+		if c.ok() {
+			st.proc(c.pid).cwd = rel(string(c.data[0]))
+		}
+		return ""
+	case "open", "openat", "creat":
+		var p, flags string
+		switch c.op {
+		case "openat":
+			p, flags = resolve(c.arg(0), string(c.data[1])), c.arg(2)
+		case "open":
+			p, flags = rel(string(c.data[0])), c.arg(1)
+		default:
+			p, flags = rel(string(c.data[0])), "O_CREAT|O_WRONLY|O_TRUNC"
+		}
+		if has(flags, "O_DIRECTORY") || has(flags, "O_PATH") {
+			return provenance.Output(fmt.Sprint("open ", c.ok()))
+		}
+		// An unknown path opened with O_CREAT and O_EXCL or O_TRUNC is a
+		// new (or emptied) file; otherwise a successful open shows the
+		// file existed before the trace.
+		infer := c.ok() && !(has(flags, "O_CREAT") && (has(flags, "O_EXCL") || has(flags, "O_TRUNC")))
+		ino, ok := st.lookup(p, infer)
+		switch {
+		case !ok && has(flags, "O_CREAT"):
+			ino = st.create(p)
+		case !ok:
+			return "open -1 ENOENT"
+		case has(flags, "O_CREAT") && has(flags, "O_EXCL"):
+			return "open -1 EEXIST"
+		}
+		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
+			st.files[ino] = &file{}
+		}
+		if c.retFD >= 0 {
+			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
+		}
+		return "open 0"
+	case "read", "pread64":
+		fd, _ := fdOf(c.arg(0))
+		en := st.proc(c.pid).fds[fd]
+		if en == nil {
+			return "read -1 EBADF"
+		}
+		off := en.o.off
+		if c.op == "pread64" {
+			off = c.num(3)
+		}
+		out := readAt(st.files[en.o.ino], off, c.num(2), c.ret)
+		if c.op == "read" {
+			en.o.off += int64(len(out))
+		}
+		return provenance.Output("read " + render(out))
+	case "write", "pwrite64":
+		fd, _ := fdOf(c.arg(0))
+		en := st.proc(c.pid).fds[fd]
+		if en == nil || !c.ok() {
+			return ""
+		}
+		f := st.files[en.o.ino]
+		off := en.o.off
+		if en.o.append {
+			off = int64(len(f.data))
+		}
+		if c.op == "pwrite64" {
+			off = c.num(3)
+		}
+		n := c.ret
+		data := c.data[1]
+		writeAt(f, off, n, data)
+		if c.op == "write" {
+			en.o.off = off + n
+		}
+		return ""
+	case "lseek":
+		fd, _ := fdOf(c.arg(0))
+		if en := st.proc(c.pid).fds[fd]; en != nil && c.ok() {
+			en.o.off = c.ret
+		}
+		return ""
+	case "close":
+		fd, _ := fdOf(c.arg(0))
+		delete(st.proc(c.pid).fds, fd)
+		return ""
+	case "dup", "dup2", "dup3", "fcntl":
+		if c.op == "fcntl" && !strings.HasPrefix(c.arg(1), "F_DUPFD") {
+			return ""
+		}
+		fd, _ := fdOf(c.arg(0))
+		p := st.proc(c.pid)
+		en := p.fds[fd]
+		if en == nil || !c.ok() {
+			return ""
+		}
+		cloexec := (c.op == "dup3" && has(c.arg(2), "O_CLOEXEC")) || (c.op == "fcntl" && c.arg(1) == "F_DUPFD_CLOEXEC")
+		p.fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
+		return ""
+	case "ftruncate", "truncate":
+		var f *file
+		if c.op == "ftruncate" {
+			fd, _ := fdOf(c.arg(0))
+			if en := st.proc(c.pid).fds[fd]; en != nil {
+				f = st.files[en.o.ino]
+			}
+		} else if ino, ok := st.lookup(rel(string(c.data[0])), c.ok()); ok {
+			f = st.files[ino]
+		}
+		if f != nil && c.ok() {
+			truncate(f, c.num(1))
+		}
+		return ""
+	case "rename", "renameat", "renameat2":
+		var from, to string
+		flags := ""
+		if c.op == "rename" {
+			from, to = rel(string(c.data[0])), rel(string(c.data[1]))
+		} else {
+			from, to = resolve(c.arg(0), string(c.data[1])), resolve(c.arg(2), string(c.data[3]))
+			flags = c.arg(4)
+		}
+		ino, ok := st.lookup(from, c.ok())
+		if !ok {
+			return "rename -1 ENOENT"
+		}
+		if _, exists := st.lookup(to, false); exists && has(flags, "RENAME_NOREPLACE") {
+			return "rename -1 EEXIST"
+		}
+		st.names[to] = ino
+		st.names[from] = -1
+		return "rename 0"
+	case "unlink", "unlinkat":
+		var p string
+		if c.op == "unlink" {
+			p = rel(string(c.data[0]))
+		} else {
+			if has(c.arg(2), "AT_REMOVEDIR") {
+				return ""
+			}
+			p = resolve(c.arg(0), string(c.data[1]))
+		}
+		if _, ok := st.lookup(p, c.ok()); !ok {
+			return "unlink -1 ENOENT"
+		}
+		st.names[p] = -1
+		return "unlink 0"
+	case "clone", "clone3", "fork", "vfork":
+		if !c.ok() {
+			return ""
+		}
+		child := strconv.FormatInt(c.ret, 10)
+		parent := st.proc(c.pid)
+		if strings.Contains(c.arg(0), "CLONE_FILES") || strings.Contains(c.arg(1), "CLONE_FILES") {
+			st.procs[child] = &proc{fds: parent.fds, cwd: parent.cwd}
+			return ""
+		}
+		t := make(map[int]*fdEntry, len(parent.fds))
+		for fd, en := range parent.fds {
+			t[fd] = &fdEntry{o: en.o, cloexec: en.cloexec}
+		}
+		st.procs[child] = &proc{fds: t, cwd: parent.cwd}
+		return ""
+	case "execve":
+		if c.ok() {
+			p := st.proc(c.pid)
+			for fd, en := range p.fds {
+				if en.cloexec {
+					delete(p.fds, fd)
+				}
+			}
+		}
+		return ""
+	case "EXIT", "KILLED", "exit_group":
+		delete(st.procs, c.pid)
+		return ""
+	}
+	return ""
+}
+
+// A byte read: its value, or unknown.
+type rbyte struct {
+	b     byte
+	known bool
+}
+
+func readAt(f *file, off, count, logged int64) []rbyte {
+	if f == nil || off < 0 {
+		return nil
+	}
+	end := off + count
+	size := int64(len(f.data))
+	if f.unknown && logged >= 0 && off+logged > size {
+		size = off + logged // a file older than the trace: the log says how much there was
+	}
+	if end > size {
+		end = size
+	}
+	var out []rbyte
+	for i := off; i < end; i++ {
+		if i < int64(len(f.data)) && f.known[i] {
+			out = append(out, rbyte{f.data[i], true})
+		} else {
+			out = append(out, rbyte{})
+		}
+	}
+	return out
+}
+
+func writeAt(f *file, off, n int64, data []byte) {
+	for int64(len(f.data)) < off+n {
+		f.data = append(f.data, 0)
+		f.known = append(f.known, !f.unknown)
+	}
+	for i := int64(0); i < n; i++ {
+		if i < int64(len(data)) {
+			f.data[off+i], f.known[off+i] = data[i], true
+		} else {
+			f.known[off+i] = false // strace -s cut the data short
+		}
+	}
+}
+
+func truncate(f *file, n int64) {
+	if n < int64(len(f.data)) {
+		f.data, f.known = f.data[:n], f.known[:n]
+		f.unknown = false
+		return
+	}
+	for int64(len(f.data)) < n {
+		f.data = append(f.data, 0)
+		f.known = append(f.known, true)
+	}
+	f.unknown = false
+}
+
+// render writes bytes read as a quoted string, unknown bytes as "\?".
+func render(bs []rbyte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d ", len(bs))
+	b.WriteByte('"')
+	for _, x := range bs {
+		switch {
+		case !x.known:
+			b.WriteString(`\?`)
+		case x.b == '"' || x.b == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(x.b)
+		case x.b < 0x20 || x.b >= 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, x.b)
+		default:
+			b.WriteByte(x.b)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -1,0 +1,405 @@
+// Package posix is the wat-provenance spec of a POSIX file system as
+// strace shows it: which system calls produced the bytes a read returned,
+// or made an open fail.
+//
+// The model replays per-process fd tables (open, dup, dup2, dup3, fcntl
+// F_DUPFD, close, fork and clone sharing or copying them, execve closing
+// O_CLOEXEC fds), open file descriptions with offsets and O_APPEND, files
+// as inodes that survive rename and unlink, their bytes (write, pwrite64,
+// truncate, O_TRUNC) and names (rename, renameat2 with RENAME_NOREPLACE,
+// unlink). Paths are made absolute with strace's -y/-yy decorations. A
+// file that existed before the trace has unknown content: a read of it
+// shows those bytes as \?, and the trace's own results say whether a path
+// existed.
+//
+// A read's history is every call on the paths the file had (following
+// renames back), through any process; Solve then finds the minimal
+// witnesses exactly, as for the other specs.
+package posix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+)
+
+// Spec is the POSIX spec.
+var Spec provenance.Spec = spec{}
+
+type spec struct{}
+
+func (spec) System() string { return "posix" }
+
+func (spec) Doc() string {
+	return "POSIX files from strace: fd tables, offsets, O_APPEND/O_TRUNC, rename, unlink, fork/clone/execve (paths from -y/-yy)"
+}
+
+func (spec) Ops() []string {
+	return []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
+		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
+		"clone3", "fork", "vfork", "execve", "exit_group"}
+}
+
+func (spec) Model() provenance.Model { return Model{} }
+
+// procKey is the index key of a process's lifecycle events.
+func procKey(pid string) []byte { return []byte("proc:" + pid) }
+
+// fdKey is the index key of the calls on one fd number of one process:
+// in a subtrace that fd may be bound to another file, so they all matter.
+func fdKey(pid string, fd int) []byte { return []byte("fd:" + pid + ":" + strconv.Itoa(fd)) }
+
+// Refs indexes each call under the absolute paths it touches (from the
+// -y/-yy decorations and path arguments), and process events under the
+// process.
+func (spec) Refs(e *formats.Event) []formats.Ref {
+	c := parseCall(e)
+	var out []formats.Ref
+	ref := func(p string) formats.Ref {
+		if !strings.HasPrefix(p, "/") {
+			// A relative path of a call with no dirfd: the process's
+			// directory is not in the line. Index it by its base name;
+			// every absolute path is indexed by its base name too, so a
+			// file's history finds it.
+			return formats.Ref{Key: []byte("base:" + path.Base(p)), Kind: formats.KindWrite}
+		}
+		out = append(out, formats.Ref{Key: []byte("base:" + path.Base(p)), Kind: formats.KindWrite})
+		return formats.Ref{Key: []byte(p), Kind: formats.KindWrite}
+	}
+	fdRef := func(fd int) {
+		if fd >= 0 {
+			out = append(out, formats.Ref{Key: fdKey(c.pid, fd), Kind: formats.KindWrite})
+		}
+	}
+	addFD := func(a string) {
+		fd, p := fdOf(a)
+		if p != "" {
+			out = append(out, ref(p))
+		}
+		fdRef(fd)
+	}
+	if c.ok() {
+		switch c.op {
+		case "open", "openat", "creat", "dup", "dup2", "dup3", "fcntl":
+			fdRef(c.retFD)
+		}
+	}
+	str := func(i int) string {
+		if i < len(c.data) {
+			return string(c.data[i])
+		}
+		return ""
+	}
+	switch c.op {
+	case "openat":
+		out = append(out, ref(resolve(c.arg(0), str(1))))
+	case "open", "creat", "truncate", "unlink", "chdir":
+		out = append(out, ref(resolve("", str(0))))
+	case "unlinkat":
+		out = append(out, ref(resolve(c.arg(0), str(1))))
+	case "rename":
+		out = append(out, ref(resolve("", str(0))), ref(resolve("", str(1))))
+	case "renameat", "renameat2":
+		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
+	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl":
+		addFD(c.arg(0))
+	case "dup2", "dup3":
+		addFD(c.arg(0))
+		addFD(c.arg(1))
+	case "clone", "clone3", "fork", "vfork":
+		if c.ok() {
+			out = append(out, formats.Ref{Key: procKey(strconv.FormatInt(c.ret, 10)), Kind: formats.KindWrite})
+		}
+	case "execve", "EXIT", "KILLED", "exit_group":
+		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
+	default:
+		return nil
+	}
+	return out
+}
+
+// targetPaths returns the paths whose history decides a read or an open.
+func targetPaths(e *formats.Event) ([]string, error) {
+	c := parseCall(e)
+	switch c.op {
+	case "read", "pread64":
+		_, p := fdOf(c.arg(0))
+		if p == "" {
+			return nil, fmt.Errorf("%s: the read's fd has no path: capture with strace -y or -yy: %w", e.Where(), provenance.ErrNotExplainable)
+		}
+		return []string{p}, nil
+	case "open", "openat", "creat":
+		var refs []formats.Ref
+		for _, r := range (spec{}).Refs(e) {
+			refs = append(refs, r)
+		}
+		if len(refs) == 0 {
+			return nil, fmt.Errorf("%s: no path: %w", e.Where(), provenance.ErrNotExplainable)
+		}
+		return []string{string(refs[0].Key)}, nil
+	}
+	return nil, fmt.Errorf("%s: wat explains reads and opens, not %s: %w", e.Where(), e.Op, provenance.ErrNotExplainable)
+}
+
+// Explain computes the wat-provenance of a read or an open.
+func (s spec) Explain(ctx context.Context, h provenance.History, target *formats.Event) (*provenance.Explanation, error) {
+	if target.System != "posix" {
+		return nil, fmt.Errorf("%s is a %s request, not posix: %w", target.Where(), target.System, provenance.ErrNotExplainable)
+	}
+	paths, err := targetPaths(target)
+	if err != nil {
+		return nil, err
+	}
+	x := &provenance.Explanation{Target: target, Exact: true}
+	solve := func(hist []*formats.Event) ([][]*formats.Event, provenance.Output, error) {
+		pos := 0
+		older := func(n int) ([]*formats.Event, error) {
+			evs := hist[pos:min(pos+n, len(hist))]
+			pos += len(evs)
+			return evs, nil
+		}
+		return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older,
+			Reset: func(*formats.Event) bool { return false }})
+	}
+	// Exactly: every call that can decide the read in some subtrace,
+	// which includes every other file ever bound to the same fd numbers.
+	hist, err := history(ctx, h, target, paths, true)
+	if err != nil {
+		return nil, err
+	}
+	ws, out, err := solve(hist)
+	if errors.Is(err, provenance.ErrTooLarge) {
+		// Too many: take the fds as bound to the files strace shows, and
+		// say so.
+		if hist, err = history(ctx, h, target, paths, false); err != nil {
+			return nil, err
+		}
+		ws, out, err = solve(hist)
+		if err == nil {
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: an approximation that takes each fd to be bound to the file strace shows "+
+				"(subtraces in which an fd number would reach another file, or in which another process's reads, seeks and closes "+
+				"would matter, are not considered: too many to enumerate)")
+		}
+	}
+	x.Output = out
+	if errors.Is(err, provenance.ErrTooLarge) {
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is the whole history of the file's paths, a closed witness that may not be minimal", err))
+		ws = [][]*formats.Event{reverse(hist)}
+		m := Model{}
+		st := m.Init()
+		for _, e := range ws[0] {
+			m.Apply(st, e)
+		}
+		x.Output = m.Apply(st, target)
+	} else if err != nil {
+		return nil, err
+	}
+	fs, ok := provenance.Factorize(ws)
+	if !ok {
+		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	}
+	x.Factors = fs
+	if strings.Contains(string(x.Output), `\?`) {
+		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
+	}
+	x.Notes = append(x.Notes, "the explanation reaches the start of the trace: files it did not create existed before it, with unknown content")
+	return x, nil
+}
+
+func reverse(evs []*formats.Event) []*formats.Event {
+	out := make([]*formats.Event, len(evs))
+	for i, e := range evs {
+		out[len(evs)-1-i] = e
+	}
+	return out
+}
+
+// onlyMovesOwnFD are the calls that change nothing but the calling
+// process's own fd offset or binding; with fds taken as strace shows them,
+// another process's such calls cannot reach the target.
+var onlyMovesOwnFD = map[string]bool{"read": true, "pread64": true, "readv": true, "lseek": true, "close": true}
+
+// maxHistory bounds the calls a read's history may hold.
+const maxHistory = 1 << 16
+
+// history returns every call that can decide the target in some
+// subtrace, newest first: the calls on the target's paths and on its fd,
+// closed over the paths and fds those calls bind (an fd may be bound to
+// another file in a subtrace, and a file may have had other names), and
+// the process's own lifecycle, following an inherited fd to its parent.
+func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, fds bool) ([]*formats.Event, error) {
+	seen := map[int64]bool{}
+	var out []*formats.Event
+	type key struct {
+		k      string
+		before int64
+	}
+	var queue []key
+	tracked := map[string]bool{}
+	track := func(k string, before int64) {
+		if !tracked[k] {
+			tracked[k] = true
+			queue = append(queue, key{k, before})
+		}
+	}
+	if fds {
+		track("proc:"+target.Client, target.ID)
+	}
+	for _, p := range paths {
+		track(p, target.ID)
+		track("base:"+path.Base(p), target.ID)
+	}
+	if fds {
+		for _, r := range (spec{}).Refs(target) {
+			track(string(r.Key), target.ID)
+		}
+	}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		before := k.before
+		for {
+			evs, err := h.Touching(ctx, "posix", "", []byte(k.k), before, 4096)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range evs {
+				if !fds && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
+					continue // another process's reads, seeks and closes
+				}
+				if !seen[e.ID] {
+					seen[e.ID] = true
+					out = append(out, e)
+				}
+				for _, r := range (spec{}).Refs(e) {
+					k := string(r.Key)
+					switch {
+					case strings.HasPrefix(k, "proc:"):
+					case fds:
+						// Its whole history before the target: in a subtrace
+						// the later calls on it may reach the target's file.
+						track(k, target.ID)
+					case strings.HasPrefix(e.Op, "rename") && !strings.HasPrefix(k, "fd:"):
+						track(k, e.ID) // the name the file had before
+						if !strings.HasPrefix(k, "base:") {
+							track("base:"+path.Base(k), e.ID)
+						}
+					}
+				}
+				// A fork that made a tracked process: its fds came from
+				// the parent.
+				if c := parseCall(e); fds && (strings.HasPrefix(c.op, "clone") || strings.HasSuffix(c.op, "fork")) {
+					child := "fd:" + strconv.FormatInt(c.ret, 10) + ":"
+					for t := range tracked {
+						if strings.HasPrefix(t, child) {
+							track("fd:"+c.pid+":"+strings.TrimPrefix(t, child), target.ID)
+						}
+					}
+					track("proc:"+c.pid, target.ID)
+				}
+			}
+			if len(out) > maxHistory {
+				return nil, fmt.Errorf("%s: more than %d calls can decide it: %w", target.Where(), maxHistory, provenance.ErrNotExplainable)
+			}
+			if len(evs) < 4096 {
+				break
+			}
+			before = evs[len(evs)-1].ID
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	return out, nil
+}
+
+// ShowOutput renders an output as it is.
+func (spec) ShowOutput(o provenance.Output) string { return string(o) }
+
+// ParseOutput reads a typed output as it is.
+func (spec) ParseOutput(b []byte) []provenance.Output {
+	return []provenance.Output{provenance.Output(strings.TrimSpace(string(b)))}
+}
+
+// LoggedOutput renders what strace printed of a call's result in the
+// model's words.
+func (spec) LoggedOutput(e *formats.Event) []byte {
+	c := parseCall(e)
+	switch c.op {
+	case "read", "pread64":
+		if !c.ok() {
+			return []byte("read -1 " + c.errno)
+		}
+		var bs []rbyte
+		for _, b := range c.data[1] {
+			bs = append(bs, rbyte{b, true})
+		}
+		for int64(len(bs)) < c.ret {
+			bs = append(bs, rbyte{}) // cut short by -s
+		}
+		return []byte("read " + render(bs))
+	case "open", "openat", "creat":
+		if !c.ok() {
+			return []byte("open -1 " + c.errno)
+		}
+		return []byte("open 0")
+	}
+	return e.Reply
+}
+
+// SameOutput compares a logged result with a replayed one: lengths equal
+// and every byte both know equal.
+func (spec) SameOutput(given []byte, o provenance.Output) bool {
+	a, b := string(given), string(o)
+	if a == b {
+		return true
+	}
+	if !strings.HasPrefix(a, "read ") || !strings.HasPrefix(b, "read ") {
+		return false
+	}
+	na, qa, _ := strings.Cut(strings.TrimPrefix(a, "read "), " ")
+	nb, qb, _ := strings.Cut(strings.TrimPrefix(b, "read "), " ")
+	if na != nb {
+		return false
+	}
+	xa, xb := unrender(qa), unrender(qb)
+	if len(xa) != len(xb) {
+		return false
+	}
+	for i := range xa {
+		if xa[i].known && xb[i].known && xa[i].b != xb[i].b {
+			return false
+		}
+	}
+	return true
+}
+
+func unrender(q string) []rbyte {
+	q = strings.TrimSuffix(strings.TrimPrefix(q, `"`), `"`)
+	var out []rbyte
+	for i := 0; i < len(q); i++ {
+		if q[i] != '\\' || i+1 >= len(q) {
+			out = append(out, rbyte{q[i], true})
+			continue
+		}
+		i++
+		switch q[i] {
+		case '?':
+			out = append(out, rbyte{})
+		case 'x':
+			v, _ := strconv.ParseUint(q[i+1:min(i+3, len(q))], 16, 8)
+			out = append(out, rbyte{byte(v), true})
+			i += 2
+		default:
+			out = append(out, rbyte{q[i], true})
+		}
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package posix_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/posix"
+)
+
+// sim tracks names and fd paths while generating, so that the -yy
+// decorations of a random trace say what strace would have printed.
+type sim struct {
+	names map[string]string         // path -> inode name (for renames)
+	fds   map[string]map[int]string // pid -> fd -> inode
+	last  map[string]string         // inode -> the last path it had
+}
+
+func (s *sim) pathOf(pid string, fd int) string {
+	if ino, ok := s.fds[pid][fd]; ok {
+		for path, i := range s.names {
+			if i == ino {
+				return path
+			}
+		}
+		return s.last[ino] + " (deleted)"
+	}
+	return ""
+}
+
+// line draws one strace line and updates the simulation.
+func (s *sim) line(r *rand.Rand, read bool) string {
+	pid := []string{"1", "2"}[r.Intn(2)]
+	if s.fds[pid] == nil {
+		s.fds[pid] = map[int]string{}
+	}
+	fd := 3 + r.Intn(2)
+	name := []string{"a", "b"}[r.Intn(2)]
+	dec := func(fd int) string {
+		if p := s.pathOf(pid, fd); p != "" {
+			return fmt.Sprintf("%d<%s>", fd, p)
+		}
+		return fmt.Sprint(fd)
+	}
+	data := []string{"x", "y", "xy"}[r.Intn(3)]
+	if read {
+		if r.Intn(3) == 0 {
+			return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY) = %d</d/%s>`, pid, name, fd, name)
+		}
+		return fmt.Sprintf(`%s read(%s, "", 10) = 0`, pid, dec(fd))
+	}
+	switch r.Intn(10) {
+	case 0, 1:
+		flags := []string{"O_WRONLY|O_CREAT|O_TRUNC", "O_RDONLY", "O_WRONLY|O_APPEND", "O_RDWR|O_CREAT"}[r.Intn(4)]
+		if _, ok := s.names["/d/"+name]; !ok && r.Intn(2) == 0 && !contains(flags, "O_CREAT") {
+			return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", %s) = -1 ENOENT (No such file or directory)`, pid, name, flags)
+		}
+		if _, ok := s.names["/d/"+name]; !ok {
+			s.names["/d/"+name] = fmt.Sprintf("ino%d", r.Int())
+		}
+		s.fds[pid][fd] = s.names["/d/"+name]
+		s.last[s.names["/d/"+name]] = "/d/" + name
+		return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", %s) = %d</d/%s>`, pid, name, flags, fd, name)
+	case 2, 3:
+		return fmt.Sprintf(`%s write(%s, "%s", %d) = %d`, pid, dec(fd), data, len(data), len(data))
+	case 4:
+		return fmt.Sprintf(`%s read(%s, "", 1) = 1`, pid, dec(fd))
+	case 5:
+		l := fmt.Sprintf(`%s close(%s) = 0`, pid, dec(fd))
+		delete(s.fds[pid], fd)
+		return l
+	case 6:
+		other := 7 - fd
+		l := fmt.Sprintf(`%s dup2(%s, %s) = %d`, pid, dec(fd), dec(other), other)
+		if p, ok := s.fds[pid][fd]; ok {
+			s.fds[pid][other] = p
+			l += fmt.Sprintf("<%s>", s.pathOf(pid, other))
+		}
+		return l
+	case 7:
+		from, to := "/d/"+name, "/d/"+map[string]string{"a": "b", "b": "a"}[name]
+		if ino, ok := s.names[from]; ok {
+			s.names[to] = ino
+			s.last[ino] = to
+			delete(s.names, from)
+			return fmt.Sprintf(`%s renameat(AT_FDCWD</d>, "%s", AT_FDCWD</d>, "%s") = 0`, pid, from[3:], to[3:])
+		}
+		return fmt.Sprintf(`%s renameat(AT_FDCWD</d>, "%s", AT_FDCWD</d>, "%s") = -1 ENOENT (No such file or directory)`, pid, from[3:], to[3:])
+	case 8:
+		if _, ok := s.names["/d/"+name]; ok {
+			delete(s.names, "/d/"+name)
+			return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", 0) = 0`, pid, name)
+		}
+		return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", 0) = -1 ENOENT (No such file or directory)`, pid, name)
+	default:
+		return fmt.Sprintf(`%s lseek(%s, 0, SEEK_SET) = 0`, pid, dec(fd))
+	}
+}
+
+func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || fmt.Sprint(s) != "" && indexOf(s, sub) >= 0) }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func parse(t *testing.T, id int, line string) *formats.Event {
+	t.Helper()
+	var ev formats.Event
+	if _, err := strace.NewParser().Parse([]byte(line), &ev); err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	ev.ID, ev.Line, ev.Source, ev.System = int64(id), id, "gen", "posix"
+	return &ev
+}
+
+// TestSpecEqualsBruteForce: for thousands of random small traces of file
+// calls, the spec's witnesses must be exactly the definition's.
+func TestSpecEqualsBruteForce(t *testing.T) {
+	per := 3000
+	if testing.Short() {
+		per = 500
+	}
+	ctx := context.Background()
+	inexact, refused := 0, 0
+	for seed := 0; seed < per; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}}
+		n := r.Intn(10)
+		var trace []*formats.Event
+		var lines []string
+		for i := 1; i <= n; i++ {
+			l := s.line(r, false)
+			lines = append(lines, l)
+			trace = append(trace, parse(t, i, l))
+		}
+		tl := s.line(r, true)
+		lines = append(lines, tl+"   <- target")
+		target := parse(t, n+1, tl)
+		want, wantOut, err := provenance.BruteForce(posix.Spec.Model(), trace, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &provenance.MemHistory{Events: trace, Refs: posix.Spec.Refs}
+		x, err := posix.Spec.Explain(ctx, h, target)
+		if errors.Is(err, provenance.ErrNotExplainable) {
+			refused++ // a read on an fd strace shows no path for
+			continue
+		}
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		dump := fmt.Sprint(lines)
+		if x.Output != wantOut {
+			t.Fatalf("seed %d: output %q, want %q\n%s", seed, x.Output, wantOut, dump)
+		}
+		if !x.Exact {
+			inexact++
+			continue
+		}
+		if got := positions(x); !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d:\n%s\nspec = %v\nbrute force = %v", seed, joinLines(lines), got, want)
+		}
+	}
+	if inexact > 0 {
+		t.Errorf("%d of %d answers not exact", inexact, per)
+	}
+	t.Logf("%d traces, %d targets refused (no path for the fd)", per, refused)
+}
+
+func joinLines(ls []string) string {
+	out := ""
+	for i, l := range ls {
+		out += fmt.Sprintf("%d: %s\n", i, l)
+	}
+	return out
+}
+
+func positions(x *provenance.Explanation) [][]int {
+	ws, _ := x.Witnesses(1 << 16)
+	got := [][]int{}
+	for _, w := range ws {
+		p := []int{}
+		for _, e := range w {
+			p = append(p, int(e.ID-1))
+		}
+		got = append(got, p)
+	}
+	provenance.SortWitnesses(got)
+	return got
+}
