@@ -103,7 +103,9 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 	}
 }
 
-func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || fmt.Sprint(s) != "" && indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(s) >= len(sub) && (s == sub || fmt.Sprint(s) != "" && indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
