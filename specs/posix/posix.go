@@ -245,10 +245,16 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	var queue []key
 	tracked := map[string]bool{}
-	track := func(k string, before int64) {
+	var track func(k string, before int64)
+	track = func(k string, before int64) {
 		if !tracked[k] {
 			tracked[k] = true
 			queue = append(queue, key{k, before})
+			// An fd's process: its fork (the fd may be inherited) and execs.
+			if rest, ok := strings.CutPrefix(k, "fd:"); ok && fds {
+				pid, _, _ := strings.Cut(rest, ":")
+				track("proc:"+pid, target.ID)
+			}
 		}
 	}
 	if fds {

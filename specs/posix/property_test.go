@@ -50,10 +50,24 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 	}
 	data := []string{"x", "y", "xy"}[r.Intn(3)]
 	if read {
+		// Read through an fd that is open, when the process has one.
+		for _, f := range []int{fd, 7 - fd} {
+			if _, ok := s.fds[pid][f]; ok && r.Intn(4) > 0 {
+				return fmt.Sprintf(`%s read(%s, "", 10) = 0`, pid, dec(f))
+			}
+		}
 		if r.Intn(3) == 0 {
 			return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY) = %d</d/%s>`, pid, name, fd, name)
 		}
 		return fmt.Sprintf(`%s read(%s, "", 10) = 0`, pid, dec(fd))
+	}
+	if r.Intn(12) == 0 && pid == "1" {
+		// A fork: the child (pid 2) starts with a copy of the fd table.
+		s.fds["2"] = map[int]string{}
+		for f, ino := range s.fds["1"] {
+			s.fds["2"][f] = ino
+		}
+		return `1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 2`
 	}
 	switch r.Intn(10) {
 	case 0, 1:
@@ -129,7 +143,7 @@ func parse(t *testing.T, id int, line string) *formats.Event {
 // TestSpecEqualsBruteForce: for thousands of random small traces of file
 // calls, the spec's witnesses must be exactly the definition's.
 func TestSpecEqualsBruteForce(t *testing.T) {
-	per := 3000
+	per := 6000
 	if testing.Short() {
 		per = 500
 	}
