@@ -113,6 +113,14 @@ type PathParser interface {
 	SetPath(path string)
 }
 
+// An Annotator is a Parser that, reading a file in order, can add to an
+// event what earlier lines showed (strace without -y: the paths of fds).
+// Ingest calls Annotate on each event, in order, before indexing it; the
+// additions only index the event (a stored line is parsed again alone).
+type Annotator interface {
+	Annotate(ev *Event)
+}
+
 // A Dropper is a MultiParser that reports the parts of lines it read
 // that were not events (spans no mapping rule maps), so the ingest
 // summary can count them.

@@ -405,6 +405,9 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 				if r.ev.System == "" {
 					r.ev.System = f.System
 				}
+				if a, ok := p.(formats.Annotator); ok {
+					a.Annotate(&r.ev)
+				}
 				if fn := refs[r.ev.System]; fn != nil && !r.ev.ClientRecord && !r.ev.ReplyRecord {
 					r.refs = fn(&r.ev)
 				}

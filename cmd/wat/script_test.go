@@ -43,6 +43,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plainLog, err := os.ReadFile("../../formats/strace/testdata/plain.log")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -66,6 +70,9 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "trace.log"), straceLog, 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "plain.log"), plainLog, 0o644); err != nil {
 				return err
 			}
 			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "zardozbook"), 0o755); err != nil {

@@ -73,6 +73,11 @@ type parser struct {
 	pending map[string]pendingCall // by pid
 	rel     time.Duration          // -r: time so far
 	filePID string                 // from an -ff file name, PREFIX.PID
+	// What the file has shown so far of each process's fds and working
+	// directory, to decorate fds of captures made without -y like -y
+	// would (see decorate).
+	fds map[string]map[int]string
+	cwd map[string]string
 }
 
 // SetPath takes the pid from an -ff file name (trace.12345): its lines
@@ -87,7 +92,9 @@ func (p *parser) SetPath(path string) {
 }
 
 // NewParser returns a parser for one strace output file.
-func NewParser() formats.Parser { return &parser{pending: map[string]pendingCall{}} }
+func NewParser() formats.Parser {
+	return &parser{pending: map[string]pendingCall{}, fds: map[string]map[int]string{}, cwd: map[string]string{}}
+}
 
 const (
 	unfinished = " <unfinished ...>"
@@ -175,6 +182,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	}
 	return call(body, ev)
 }
+
+// Annotate implements formats.Annotator: see decorate.
+func (p *parser) Annotate(ev *formats.Event) { p.decorate(ev) }
 
 // prefix splits the pid and the timestamp off a line.
 func (p *parser) prefix(s string) (pid string, t int64, body string, err error) {
@@ -411,4 +421,123 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 		}
 	}
 	return nil, false, true, fmt.Errorf("unterminated string")
+}
+
+// decorate gives the fds (and AT_FDCWD) of a call from a capture made
+// without -y the paths -y would have shown, from what the file showed
+// before: opens, dups, closes, forks, chdirs and renames. It only changes
+// Args, which index the call; a stored line parsed again on its own is
+// not decorated, and the specs track fds themselves.
+func (p *parser) decorate(ev *formats.Event) {
+	if p.fds == nil {
+		return
+	}
+	pid := ev.Client
+	t := p.fds[pid]
+	if t == nil {
+		t = map[int]string{}
+		p.fds[pid] = t
+	}
+	arg := func(i int) string {
+		if i < len(ev.Args) {
+			return string(ev.Args[i])
+		}
+		return ""
+	}
+	fdArg := func(i int) {
+		a := arg(i)
+		if a == "" || strings.Contains(a, "<") {
+			return
+		}
+		if a == "AT_FDCWD" {
+			if c := p.cwd[pid]; c != "" {
+				ev.Args[i] = []byte("AT_FDCWD<" + c + ">")
+			}
+			return
+		}
+		if n, err := strconv.Atoi(a); err == nil {
+			if path, ok := t[n]; ok {
+				ev.Args[i] = []byte(a + "<" + path + ">")
+			}
+		}
+	}
+	dirOf := func(a string) string {
+		if _, d, ok := strings.Cut(a, "<"); ok {
+			return strings.TrimSuffix(d, ">")
+		}
+		if strings.HasPrefix(a, "AT_FDCWD") {
+			return p.cwd[pid]
+		}
+		return ""
+	}
+	abs := func(dir, path string) string {
+		if strings.HasPrefix(path, "/") || dir == "" {
+			return path
+		}
+		return strings.TrimSuffix(dir, "/") + "/" + strings.TrimPrefix(path, "./")
+	}
+	ret, err := strconv.Atoi(strings.SplitN(strings.SplitN(string(ev.Reply), " ", 2)[0], "<", 2)[0])
+	ok := err == nil && ret >= 0
+	switch ev.Op {
+	case "openat", "unlinkat", "newfstatat", "faccessat", "faccessat2", "readlinkat", "mkdirat":
+		fdArg(0)
+	case "renameat", "renameat2":
+		fdArg(0)
+		fdArg(2)
+	case "read", "write", "pread64", "pwrite64", "lseek", "close", "fstat", "ftruncate", "fcntl", "dup", "fsync", "readv", "writev", "getdents64":
+		fdArg(0)
+	case "dup2", "dup3":
+		fdArg(0)
+		fdArg(1)
+	}
+	fdNum := func(a string) int {
+		n, _ := strconv.Atoi(strings.SplitN(a, "<", 2)[0])
+		return n
+	}
+	switch ev.Op {
+	case "open", "creat":
+		if ok {
+			t[ret] = abs(p.cwd[pid], arg(0))
+		}
+	case "openat":
+		if ok {
+			t[ret] = abs(dirOf(arg(0)), arg(1))
+		}
+	case "dup", "dup2", "dup3", "fcntl":
+		if ok && (ev.Op != "fcntl" || strings.HasPrefix(arg(1), "F_DUPFD")) {
+			if path, known := t[fdNum(arg(0))]; known {
+				t[ret] = path
+			}
+		}
+	case "close":
+		delete(t, fdNum(arg(0)))
+	case "chdir":
+		if ok {
+			p.cwd[pid] = abs(p.cwd[pid], arg(0))
+		}
+	case "clone", "clone3", "fork", "vfork":
+		if ok {
+			child := strconv.Itoa(ret)
+			ct := make(map[int]string, len(t))
+			for k, v := range t {
+				ct[k] = v
+			}
+			p.fds[child] = ct
+			p.cwd[child] = p.cwd[pid]
+		}
+	case "rename", "renameat", "renameat2":
+		if ok {
+			from, to := abs(p.cwd[pid], arg(0)), abs(p.cwd[pid], arg(1))
+			if ev.Op != "rename" {
+				from, to = abs(dirOf(arg(0)), arg(1)), abs(dirOf(arg(2)), arg(3))
+			}
+			for _, tt := range p.fds {
+				for k, v := range tt {
+					if v == from {
+						tt[k] = to
+					}
+				}
+			}
+		}
+	}
 }

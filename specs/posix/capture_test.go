@@ -17,7 +17,16 @@ import (
 // strace capture (formats/strace/testdata/capture.sh), every read of the
 // scratch directory's files replays to the bytes strace printed.
 func TestRealCaptureReads(t *testing.T) {
-	f, err := os.Open("../../formats/strace/testdata/trace.log")
+	for _, name := range []string{"trace.log", "plain.log"} {
+		t.Run(name, func(t *testing.T) { checkCapture(t, "../../formats/strace/testdata/"+name) })
+	}
+}
+
+// checkCapture ingests a capture as wat ingest does (annotating fds with
+// the paths earlier lines showed) and checks every read of the scratch
+// files.
+func checkCapture(t *testing.T, file string) {
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +42,8 @@ func TestRealCaptureReads(t *testing.T) {
 		if r, err := p.Parse(sc.Bytes(), &ev); err != nil || r != formats.IsEvent {
 			continue
 		}
-		ev.ID, ev.Line, ev.Source = int64(len(trace)+1), line, "trace.log"
+		p.(formats.Annotator).Annotate(&ev)
+		ev.ID, ev.Line, ev.Source = int64(len(trace)+1), line, file
 		trace = append(trace, &ev)
 	}
 	h := &provenance.MemHistory{Events: trace, Refs: posix.Spec.Refs}

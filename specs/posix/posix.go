@@ -125,6 +125,42 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	return out
 }
 
+var errNoPath = errors.New("no path")
+
+// boundPaths finds the path a read's fd was opened on, for captures made
+// without -y: the newest call of the process that bound that fd number.
+func boundPaths(ctx context.Context, h provenance.History, target *formats.Event) ([]string, error) {
+	c := parseCall(target)
+	fd, _ := fdOf(c.arg(0))
+	for depth := 0; depth < 8; depth++ {
+		evs, err := h.Touching(ctx, "posix", "", fdKey(c.pid, fd), target.ID, 256)
+		if err != nil {
+			return nil, err
+		}
+		next := -1
+		for _, e := range evs {
+			b := parseCall(e)
+			if !b.ok() || b.retFD != fd || e.Client != c.pid {
+				continue
+			}
+			switch b.op {
+			case "open", "creat":
+				return []string{resolve("", string(b.data[0]))}, nil
+			case "openat":
+				return []string{resolve(b.arg(0), string(b.data[1]))}, nil
+			case "dup", "dup2", "dup3", "fcntl":
+				next, _ = fdOf(b.arg(0))
+			}
+			break
+		}
+		if next < 0 {
+			break
+		}
+		fd = next
+	}
+	return nil, fmt.Errorf("%s: no open of the read's fd is in the trace: %w", target.Where(), provenance.ErrNotExplainable)
+}
+
 // targetPaths returns the paths whose history decides a read or an open.
 func targetPaths(e *formats.Event) ([]string, error) {
 	c := parseCall(e)
@@ -132,7 +168,7 @@ func targetPaths(e *formats.Event) ([]string, error) {
 	case "read", "pread64":
 		_, p := fdOf(c.arg(0))
 		if p == "" {
-			return nil, fmt.Errorf("%s: the read's fd has no path: capture with strace -y or -yy: %w", e.Where(), provenance.ErrNotExplainable)
+			return nil, errNoPath
 		}
 		return []string{p}, nil
 	case "open", "openat", "creat":
@@ -154,6 +190,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("%s is a %s request, not posix: %w", target.Where(), target.System, provenance.ErrNotExplainable)
 	}
 	paths, err := targetPaths(target)
+	if errors.Is(err, errNoPath) {
+		paths, err = boundPaths(ctx, h, target)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +223,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		ws, out, err = solve(hist)
 		if err == nil {
 			x.Exact = false
-			x.Notes = append(x.Notes, "not exact: an approximation that takes each fd to be bound to the file strace shows "+
+			x.Notes = append(x.Notes, "not exact: an approximation that takes each fd to be bound to the file the trace shows it on "+
 				"(subtraces in which an fd number would reach another file, or in which another process's reads, seeks and closes "+
 				"would matter, are not considered: too many to enumerate)")
 		}

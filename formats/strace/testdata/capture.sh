@@ -4,6 +4,7 @@
 # writing a temporary file and renaming it into place (mv), reads it (cat),
 # appends to it, edits it in place (sed -i), copies it (cp), deletes a file
 # and tries to read it, and a Python reader, all in a scratch directory.
+# plain.log is the same run under `strace -f -tt -T -s 256` (no -yy).
 # Paths are rewritten to /work/cfg so the capture does not depend on where
 # it was made. Run from anywhere: formats/strace/testdata/capture.sh
 set -eu
@@ -29,4 +30,8 @@ SCRIPT
 chmod +x "$scratch/update.sh"
 strace -f -tt -T -yy -s 256 -o "$scratch/trace.log" "$scratch/update.sh" "$scratch/cfg"
 sed "s#$scratch#/work#g" "$scratch/trace.log" > "$here/trace.log"
-wc -l "$here/trace.log"
+# The same run without -yy: fds without paths, which wat tracks itself.
+rm -rf "$scratch/cfg" && mkdir "$scratch/cfg"
+strace -f -tt -T -s 256 -o "$scratch/plain.log" "$scratch/update.sh" "$scratch/cfg"
+sed "s#$scratch#/work#g" "$scratch/plain.log" > "$here/plain.log"
+wc -l "$here/trace.log" "$here/plain.log"
