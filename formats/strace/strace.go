@@ -486,9 +486,12 @@ func (p *parser) decorate(ev *formats.Event) {
 		fdArg(2)
 	case "read", "write", "pread64", "pwrite64", "lseek", "close", "fstat", "ftruncate", "fcntl", "dup", "fsync", "readv", "writev", "getdents64":
 		fdArg(0)
-	case "dup2", "dup3":
+	case "dup2", "dup3", "sendfile", "sendfile64":
 		fdArg(0)
 		fdArg(1)
+	case "copy_file_range":
+		fdArg(0)
+		fdArg(2)
 	}
 	fdNum := func(a string) int {
 		n, _ := strconv.Atoi(strings.SplitN(a, "<", 2)[0])

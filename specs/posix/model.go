@@ -354,6 +354,42 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			en.o.off = off + n
 		}
 		return ""
+	case "copy_file_range", "sendfile", "sendfile64":
+		// Bytes move between files with no data in the trace.
+		inArg, outArg, inOff := c.arg(0), c.arg(2), c.arg(1)
+		if c.op != "copy_file_range" {
+			inArg, outArg, inOff = c.arg(1), c.arg(0), c.arg(2)
+		}
+		p := st.proc(c.pid)
+		inFD, _ := fdOf(inArg)
+		outFD, _ := fdOf(outArg)
+		in, out := p.fds[inFD], p.fds[outFD]
+		if in == nil || out == nil || !c.ok() || c.ret == 0 {
+			return ""
+		}
+		off := in.o.off
+		explicit := inOff != "NULL" && inOff != ""
+		if explicit {
+			off = offsetArg(inOff)
+		}
+		bs := readAt(st.files[in.o.ino], off, c.ret, c.ret)
+		if !explicit {
+			in.o.off += int64(len(bs))
+		}
+		f := st.files[out.o.ino]
+		woff := out.o.off
+		if out.o.append {
+			woff = int64(len(f.data))
+		}
+		for int64(len(f.data)) < woff+int64(len(bs)) {
+			f.data = append(f.data, 0)
+			f.known = append(f.known, !f.unknown)
+		}
+		for i, x := range bs {
+			f.data[woff+int64(i)], f.known[woff+int64(i)] = x.b, x.known
+		}
+		out.o.off = woff + int64(len(bs))
+		return ""
 	case "lseek":
 		fd, _ := fdOf(c.arg(0))
 		if en := st.proc(c.pid).fds[fd]; en != nil && c.ok() {
@@ -534,4 +570,10 @@ func render(bs []rbyte) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// offsetArg reads an offset strace printed as [N] (a pointer) or N.
+func offsetArg(a string) int64 {
+	n, _ := strconv.ParseInt(strings.Trim(a, "[]"), 0, 64)
+	return n
 }

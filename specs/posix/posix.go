@@ -44,7 +44,7 @@ func (spec) Doc() string {
 func (spec) Ops() []string {
 	return []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
-		"clone3", "fork", "vfork", "execve", "exit_group"}
+		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir"}
 }
 
 func (spec) Model() provenance.Model { return Model{} }
@@ -110,9 +110,12 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl":
 		addFD(c.arg(0))
-	case "dup2", "dup3":
+	case "dup2", "dup3", "sendfile", "sendfile64":
 		addFD(c.arg(0))
 		addFD(c.arg(1))
+	case "copy_file_range":
+		addFD(c.arg(0))
+		addFD(c.arg(2))
 	case "clone", "clone3", "fork", "vfork":
 		if c.ok() {
 			out = append(out, formats.Ref{Key: procKey(strconv.FormatInt(c.ret, 10)), Kind: formats.KindWrite})

@@ -113,6 +113,9 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		}
 		return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", 0) = -1 ENOENT (No such file or directory)`, pid, name)
 	default:
+		if r.Intn(2) == 0 {
+			return fmt.Sprintf(`%s copy_file_range(%s, NULL, %s, NULL, 10, 0) = %d`, pid, dec(fd), dec(7-fd), r.Intn(3))
+		}
 		return fmt.Sprintf(`%s lseek(%s, 0, SEEK_SET) = 0`, pid, dec(fd))
 	}
 }
