@@ -484,7 +484,8 @@ func (p *parser) decorate(ev *formats.Event) {
 	case "renameat", "renameat2":
 		fdArg(0)
 		fdArg(2)
-	case "read", "write", "pread64", "pwrite64", "lseek", "close", "fstat", "ftruncate", "fcntl", "dup", "fsync", "readv", "writev", "getdents64":
+	case "read", "write", "pread64", "pwrite64", "lseek", "close", "fstat", "ftruncate", "fcntl", "dup", "fsync", "readv", "writev",
+		"preadv", "pwritev", "getdents64":
 		fdArg(0)
 	case "dup2", "dup3", "sendfile", "sendfile64":
 		fdArg(0)

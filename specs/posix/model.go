@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -318,22 +319,29 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
 		}
 		return "open 0"
-	case "read", "pread64":
+	case "read", "pread64", "readv", "preadv":
 		fd, _ := fdOf(c.arg(0))
 		en := st.proc(c.pid).fds[fd]
 		if en == nil {
 			return "read -1 EBADF"
 		}
 		off := en.o.off
-		if c.op == "pread64" {
+		count := c.num(2)
+		switch c.op {
+		case "pread64":
 			off = c.num(3)
+		case "readv", "preadv":
+			count = iovTotal(c.arg(1))
+			if c.op == "preadv" {
+				off = c.num(3)
+			}
 		}
-		out := readAt(st.files[en.o.ino], off, c.num(2), c.ret)
-		if c.op == "read" {
+		out := readAt(st.files[en.o.ino], off, count, c.ret)
+		if c.op == "read" || c.op == "readv" {
 			en.o.off += int64(len(out))
 		}
 		return provenance.Output("read " + render(out))
-	case "write", "pwrite64":
+	case "write", "pwrite64", "writev", "pwritev":
 		fd, _ := fdOf(c.arg(0))
 		en := st.proc(c.pid).fds[fd]
 		if en == nil || !c.ok() {
@@ -344,14 +352,54 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if en.o.append {
 			off = int64(len(f.data))
 		}
-		if c.op == "pwrite64" {
-			off = c.num(3)
-		}
 		n := c.ret
 		data := c.data[1]
+		switch c.op {
+		case "pwrite64":
+			off = c.num(3)
+		case "writev", "pwritev":
+			data = iovData(c.arg(1))
+			if c.op == "pwritev" {
+				off = c.num(3)
+			}
+		}
+		if c.part[1] || (c.op == "writev" || c.op == "pwritev") && int64(len(data)) < n {
+			data = data[:min(len(data), int(n))]
+		}
 		writeAt(f, off, n, data)
-		if c.op == "write" {
+		if c.op == "write" || c.op == "writev" {
 			en.o.off = off + n
+		}
+		return ""
+	case "pipe", "pipe2":
+		// Pipes are files with unknown content here: their fds bind and
+		// close like others, reads from them are unknown bytes.
+		fds := strings.Split(strings.Trim(c.arg(0), "[]"), ",")
+		if c.ok() && len(fds) == 2 {
+			ino := st.next
+			st.next++
+			st.files[ino] = &file{unknown: true}
+			for _, x := range fds {
+				n, _ := fdOf(strings.TrimSpace(x))
+				if n >= 0 {
+					st.proc(c.pid).fds[n] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")}
+				}
+			}
+		}
+		return ""
+	case "close_range":
+		if c.ok() {
+			first, last := c.num(0), c.num(1)
+			p := st.proc(c.pid)
+			for fd, en := range p.fds {
+				if int64(fd) >= first && (last < 0 || uint64(fd) <= uint64(last)) {
+					if has(c.arg(2), "CLOSE_RANGE_CLOEXEC") {
+						en.cloexec = true
+					} else {
+						delete(p.fds, fd)
+					}
+				}
+			}
 		}
 		return ""
 	case "copy_file_range", "sendfile", "sendfile64":
@@ -576,4 +624,47 @@ func render(bs []rbyte) string {
 func offsetArg(a string) int64 {
 	n, _ := strconv.ParseInt(strings.Trim(a, "[]"), 0, 64)
 	return n
+}
+
+// iovData concatenates the bytes of an iovec array strace printed:
+// [{iov_base="ab", iov_len=2}, {iov_base="c"..., iov_len=100}].
+func iovData(a string) []byte {
+	var out []byte
+	rest := a
+	for {
+		i := strings.Index(rest, "iov_base=")
+		if i < 0 {
+			return out
+		}
+		rest = rest[i+len("iov_base="):]
+		end := strings.Index(rest, ", iov_len=")
+		if end < 0 {
+			return out
+		}
+		b, _, isStr, err := strace.Str(rest[:end])
+		if isStr && err == nil {
+			out = append(out, b...)
+		}
+		rest = rest[end:]
+	}
+}
+
+// iovTotal sums the iov_len of an iovec array.
+func iovTotal(a string) int64 {
+	var n int64
+	rest := a
+	for {
+		i := strings.Index(rest, "iov_len=")
+		if i < 0 {
+			return n
+		}
+		rest = rest[i+len("iov_len="):]
+		j := 0
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		v, _ := strconv.ParseInt(rest[:j], 10, 64)
+		n += v
+		rest = rest[j:]
+	}
 }

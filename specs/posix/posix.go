@@ -44,7 +44,8 @@ func (spec) Doc() string {
 func (spec) Ops() []string {
 	return []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
-		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir"}
+		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
+		"writev", "pwritev", "pipe", "pipe2", "close_range"}
 }
 
 func (spec) Model() provenance.Model { return Model{} }
@@ -108,8 +109,15 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, ref(resolve("", str(0))), ref(resolve("", str(1))))
 	case "renameat", "renameat2":
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
-	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl":
+	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl",
+		"readv", "preadv", "writev", "pwritev":
 		addFD(c.arg(0))
+	case "pipe", "pipe2":
+		for _, x := range strings.Split(strings.Trim(c.arg(0), "[]"), ",") {
+			addFD(strings.TrimSpace(x))
+		}
+	case "close_range":
+		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
 	case "dup2", "dup3", "sendfile", "sendfile64":
 		addFD(c.arg(0))
 		addFD(c.arg(1))
@@ -168,7 +176,7 @@ func boundPaths(ctx context.Context, h provenance.History, target *formats.Event
 func targetPaths(e *formats.Event) ([]string, error) {
 	c := parseCall(e)
 	switch c.op {
-	case "read", "pread64":
+	case "read", "pread64", "readv", "preadv":
 		_, p := fdOf(c.arg(0))
 		if p == "" {
 			return nil, errNoPath
@@ -381,13 +389,20 @@ func (spec) ParseOutput(b []byte) []provenance.Output {
 func (spec) LoggedOutput(e *formats.Event) []byte {
 	c := parseCall(e)
 	switch c.op {
-	case "read", "pread64":
+	case "read", "pread64", "readv", "preadv":
 		if !c.ok() {
 			return []byte("read -1 " + c.errno)
 		}
+		data := c.data[1]
+		if strings.HasSuffix(c.op, "v") {
+			data = iovData(c.arg(1))
+		}
 		var bs []rbyte
-		for _, b := range c.data[1] {
+		for _, b := range data {
 			bs = append(bs, rbyte{b, true})
+		}
+		if int64(len(bs)) > c.ret {
+			bs = bs[:c.ret]
 		}
 		for int64(len(bs)) < c.ret {
 			bs = append(bs, rbyte{}) // cut short by -s
