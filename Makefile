@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzOTLP -fuzztime 30s ./formats/jsonlines
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/s3access
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/strace
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/zookeeper
 
 # Ingest the bundled real MONITOR capture and explain the stale read.
 demo: build

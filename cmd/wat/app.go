@@ -14,6 +14,7 @@ import (
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/formats/s3access"
 	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/formats/zookeeper"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
@@ -23,8 +24,9 @@ import (
 
 // The formats and specs wat knows, listed explicitly.
 var (
-	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, strace.Format, jsonlines.OTLPFormat, jsonlines.Format}
-	allSpecs   = []provenance.Spec{redis.Spec, s3.Spec, posix.Spec}
+	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, strace.Format, zookeeper.AuditFormat, zookeeper.TxnFormat,
+		jsonlines.OTLPFormat, jsonlines.Format}
+	allSpecs = []provenance.Spec{redis.Spec, s3.Spec, posix.Spec}
 )
 
 // Exit codes.

@@ -1,0 +1,110 @@
+package zookeeper
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+)
+
+func readAll(t *testing.T, f *formats.Format, file string) []formats.Event {
+	t.Helper()
+	fh, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	p := f.NewParser()
+	var out []formats.Event
+	sc := bufio.NewScanner(fh)
+	for n := 1; sc.Scan(); n++ {
+		var ev formats.Event
+		r, err := p.Parse(sc.Bytes(), &ev)
+		if err != nil {
+			t.Fatalf("%s:%d: %v: %q", file, n, err, sc.Text())
+		}
+		if r == formats.IsEvent {
+			var again formats.Event
+			if r2, err := f.NewParser().Parse(ev.Raw, &again); err != nil || r2 != formats.IsEvent || again.Op != ev.Op ||
+				len(again.Args) != len(ev.Args) {
+				t.Fatalf("%s:%d: raw %q does not parse again: %v", file, n, ev.Raw, err)
+			}
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// TestRealCaptures reads the real captures capture.sh makes.
+func TestRealCaptures(t *testing.T) {
+	au := readAll(t, AuditFormat, "testdata/audit.log")
+	if len(au) != 14 || au[1].Op != "create" || string(au[1].Args[0]) != "/app" || string(au[1].Args[1]) != "persistent" ||
+		!strings.HasPrefix(au[1].Client, "0x") || string(au[1].Reply) != "success" || au[1].Time == 0 {
+		t.Errorf("audit: %d events, %+v", len(au), au[1])
+	}
+	tx := readAll(t, TxnFormat, "testdata/txn.log")
+	ops := []string{}
+	for _, e := range tx {
+		ops = append(ops, e.Op)
+	}
+	if got := strings.Join(ops, " "); got != "createSession create create setData error create error error create create delete setData closeSession" {
+		t.Errorf("txn ops: %s", got)
+	}
+	c := tx[2]
+	if string(c.Args[0]) != "/app/config" || string(c.Args[1]) != "max_conn=100" || string(c.Args[2]) != "false" || string(c.Args[3]) != "1" {
+		t.Errorf("create: %q", c.Args)
+	}
+	if s := tx[3]; string(s.Args[0]) != "/app/config" || string(s.Args[1]) != "max_conn=300" || string(s.Args[2]) != "1" {
+		t.Errorf("setData: %q", s.Args)
+	}
+	if e := tx[4]; string(e.Reply) != "-110" {
+		t.Errorf("error: %q", e.Reply)
+	}
+	if d := tx[10]; string(d.Args[0]) != "/app/old" {
+		t.Errorf("delete: %q", d.Args)
+	}
+	if cs := tx[12]; len(cs.Args) != 1 || string(cs.Args[0]) != "/app/lock" {
+		t.Errorf("closeSession: %q", cs.Args)
+	}
+	if AuditFormat.Sniff([][]byte{[]byte(AuditFormat.Samples[0])}) == 0 || TxnFormat.Sniff([][]byte{[]byte(TxnFormat.Samples[1])}) == 0 {
+		t.Error("samples do not sniff")
+	}
+	if AuditFormat.Sniff([][]byte{[]byte(TxnFormat.Samples[1])}) != 0 || TxnFormat.Sniff([][]byte{[]byte(AuditFormat.Samples[0])}) != 0 {
+		t.Error("one format sniffs as the other")
+	}
+}
+
+func TestRejected(t *testing.T) {
+	for _, c := range []struct {
+		f          *formats.Format
+		line, want string
+	}{
+		{AuditFormat, "2026-11-24 21:21:15,125 INFO something happened", "no key=value"},
+		{AuditFormat, "x: session=1\tnot a field", "not key=value"},
+		{TxnFormat, "11/24/26, 9:21:15 PM UTC cxid 0x3", "no session"},
+		{TxnFormat, "yesterday session 0x1 cxid 0x2 zxid 0x3 create /a", "bad time"},
+		{TxnFormat, "],false,1", "no create before it"},
+	} {
+		var ev formats.Event
+		if _, err := c.f.NewParser().Parse([]byte(c.line), &ev); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %q: %v, want %q", c.f.Name, c.line, err, c.want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range append(AuditFormat.Samples, TxnFormat.Samples...) {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte("11/24/26, 9:21:15 PM UTC session 0x1 cxid 0x2 zxid 0x3 create /a,d,[31,s{'world,'anyone}\n],false,1"))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, fm := range []*formats.Format{AuditFormat, TxnFormat} {
+			var ev formats.Event
+			if r, err := fm.NewParser().Parse(line, &ev); err == nil && r == formats.IsEvent && ev.Op == "" {
+				t.Fatalf("%s: event without op: %q", fm.Name, line)
+			}
+		}
+	})
+}
