@@ -20,13 +20,14 @@ import (
 	"github.com/wat-project/wat/specs/posix"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/s3"
+	zkspec "github.com/wat-project/wat/specs/zookeeper"
 )
 
 // The formats and specs wat knows, listed explicitly.
 var (
 	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, strace.Format, zookeeper.AuditFormat, zookeeper.TxnFormat,
 		jsonlines.OTLPFormat, jsonlines.Format}
-	allSpecs = []provenance.Spec{redis.Spec, s3.Spec, posix.Spec}
+	allSpecs = []provenance.Spec{redis.Spec, s3.Spec, posix.Spec, zkspec.Spec}
 )
 
 // Exit codes.

@@ -47,6 +47,14 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zkAudit, err := os.ReadFile("../../formats/zookeeper/testdata/audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zkTxn, err := os.ReadFile("../../formats/zookeeper/testdata/txn.log")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update,
@@ -73,6 +81,12 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "plain.log"), plainLog, 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "zk-audit.log"), zkAudit, 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(env.WorkDir, "zk-txn.log"), zkTxn, 0o644); err != nil {
 				return err
 			}
 			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "zardozbook"), 0o755); err != nil {
