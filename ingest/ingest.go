@@ -132,14 +132,14 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if f == nil {
 		head, _ := in.Peek(1 << 20)
 		lines := bytes.SplitN(head, []byte("\n"), 41)
+		var err error
+		if len(lines) == 1 && len(head) == 1<<20 {
+			return nil, fmt.Errorf("%s: the first line is longer than 1 MiB, too long to tell the format from: name it with --format", path)
+		}
 		if len(lines) > 40 {
 			lines = lines[:40]
 		} else if len(head) == 1<<20 && len(lines) > 1 {
 			lines = lines[:len(lines)-1] // the last one is cut off
-		}
-		var err error
-		if len(lines) == 1 && len(head) == 1<<20 {
-			return nil, fmt.Errorf("%s: the first line is longer than 1 MiB, too long to tell the format from: name it with --format", path)
 		}
 		if f, err = formats.Detect(lines, opt.Formats); err != nil {
 			if len(head) == 0 {
@@ -314,9 +314,12 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if !inLong {
 				inLong, lineStart, long = true, offset, long[:0]
+				if cap(long) < MaxLine+1 {
+					long = make([]byte, 0, MaxLine+1) // once: a long line never grows it
+				}
 			}
-			if len(long) <= MaxLine {
-				long = append(long, chunk...)
+			if room := MaxLine + 1 - len(long); room > 0 { // enough to tell it is too long
+				long = append(long, chunk[:min(room, len(chunk))]...)
 			}
 			offset += int64(len(chunk))
 			continue
@@ -339,8 +342,8 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 		}
 		line := chunk
 		if inLong {
-			if len(long) <= MaxLine {
-				long = append(long, chunk...)
+			if room := MaxLine + 1 - len(long); room > 0 {
+				long = append(long, chunk[:min(room, len(chunk))]...)
 			}
 			line, inLong = long, false
 		} else {
