@@ -34,6 +34,9 @@ func registerFormats(fs []*formats.Format) {
 	fnMu.Unlock()
 	registerOnce.Do(func() {
 		sql.Register(driverName+"_ro", &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			if _, err := c.Exec(distrust, nil); err != nil {
+				return err
+			}
 			if err := setCache(c); err != nil {
 				return err
 			}
@@ -42,7 +45,7 @@ func registerFormats(fs []*formats.Format) {
 		// A new store gets 16 KiB pages (a quarter of the page writes of
 		// the default on bulk loads) before WAL mode fixes its size.
 		sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			if _, err := c.Exec("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL", nil); err != nil {
+			if _, err := c.Exec(distrust+"; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL", nil); err != nil {
 				return err
 			}
 			if err := setCache(c); err != nil {
@@ -52,6 +55,13 @@ func registerFormats(fs []*formats.Format) {
 		}})
 	})
 }
+
+// distrust is run first on every connection: with trusted_schema off, the
+// views and triggers a store file holds may call only SQLite's innocuous
+// functions (not wat_event, not load_extension), so a crafted store
+// cannot run code on wat's behalf; wat's own views are TEMP views (see
+// tempViews), which are trusted.
+const distrust = "PRAGMA trusted_schema = OFF"
 
 // cacheBytes is the page cache of a connection.
 const cacheBytes = 64 << 20

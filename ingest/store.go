@@ -17,10 +17,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -40,6 +42,10 @@ var ErrNotStore = errors.New("not a wat store")
 // ErrNewerStore is returned when a store was written by a newer wat.
 var ErrNewerStore = errors.New("store written by a newer wat")
 
+// ErrReadOnly is returned when a store must be written and this user may
+// not write it.
+var ErrReadOnly = errors.New("the store is read-only to this user")
+
 // ErrNotFound is returned when an event or source does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -49,6 +55,7 @@ type Store struct {
 	path     string
 	formats  []*formats.Format
 	readOnly bool
+	frozen   bool // opened immutable: read-only to this user, no WAL
 	parsers  map[string]formats.Parser
 	hasCalls *bool                 // whether any service's call records are stored
 	hasPairs *bool                 // whether any reply records are paired with calls
@@ -67,12 +74,20 @@ type Options struct {
 	Formats []*formats.Format
 }
 
-func dsn(path string, ro bool) string {
+func dsn(path string, ro bool) string { return dsnMode(path, ro, false) }
+
+// dsnMode is dsn, and with immutable the file is read as one that cannot
+// change: no locks and no shared-memory file, which a user who may not
+// write next to the store cannot create.
+func dsnMode(path string, ro, immutable bool) string {
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	if ro {
 		q.Set("mode", "ro")
+		if immutable {
+			q.Set("immutable", "1")
+		}
 	} else {
 		q.Set("_synchronous", "NORMAL")
 		q.Set("_txlock", "immediate")
@@ -95,12 +110,62 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	s := &Store{db: db, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
 		parsers: map[string]formats.Parser{},
 		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
-	if err := s.migrate(ctx); err != nil {
+	err = s.migrate(ctx)
+	if err != nil && opt.ReadOnly && cannotShare(err) {
+		// A store the user may read but not write beside (another
+		// user's, on read-only media): SQLite cannot create the WAL's
+		// shared-memory file. It is read as immutable, which is safe
+		// only when no WAL holds newer pages.
 		db.Close()
+		if fi, werr := os.Stat(path + "-wal"); werr == nil && fi.Size() > 0 {
+			return nil, fmt.Errorf("open store %s: read-only to this user, and its write-ahead log %s-wal is not yet merged: run any wat command on it as its owner, or copy the store with its -wal file", path, path)
+		}
+		if db, err = sql.Open(drv, dsnMode(path, true, true)); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(1)
+		s.db, s.frozen = db, true
+		err = s.migrate(ctx)
+	}
+	if err != nil {
+		db.Close()
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrReadonly {
+			return nil, fmt.Errorf("open store %s: %w (%v)", path, ErrReadOnly, err)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// cannotShare tells whether opening a store failed because SQLite may
+// not create or write its shared-memory or lock files.
+func cannotShare(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen || se.Code == sqlite3.ErrPerm)
+}
+
+// IsCorrupt tells whether err is SQLite finding the store damaged.
+func IsCorrupt(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt
+}
+
+// IsFull tells whether err is SQLite failing to grow the store: a full
+// disk (SQLITE_FULL) or a write refused for the file's size (EFBIG, a
+// file size limit).
+func IsFull(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code == sqlite3.ErrFull || (se.Code == sqlite3.ErrIoErr && (se.SystemErrno == syscall.EFBIG || se.SystemErrno == syscall.ENOSPC))
+}
+
+// Immutable tells whether the store was opened as a file that cannot
+// change, because this user may not create the files SQLite shares
+// between readers and writers; an ingest running meanwhile is not seen.
+func (s *Store) Immutable() bool { return s.frozen }
 
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
@@ -847,6 +912,9 @@ func (s *Store) Query(ctx context.Context, q string, each func(cols []string, va
 		return err
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, sqlTempViews); err != nil {
+		return fmt.Errorf("sql: views: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, "PRAGMA query_only = ON"); err != nil {
 		return err
 	}

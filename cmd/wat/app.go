@@ -141,6 +141,12 @@ func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {
 	if errors.Is(err, ingest.ErrNotStore) {
 		return nil, withHint(err, "--db names a file that is not a wat store; pick another path")
 	}
+	if errors.Is(err, ingest.ErrReadOnly) {
+		return nil, withHint(err, "point --db (or WAT_DB) at a store you may write, or run as its owner")
+	}
+	if err == nil && s.Immutable() {
+		fmt.Fprintf(c.App.ErrWriter, "wat: note: %s is read-only to you: read as a file that does not change (an ingest running meanwhile is not seen)\n", safe(path))
+	}
 	return s, err
 }
 

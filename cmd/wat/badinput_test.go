@@ -122,6 +122,26 @@ func TestBadStores(t *testing.T) {
 	db, _ = sql.Open("sqlite3", newer)
 	db.Exec("PRAGMA user_version = 99")
 	db.Close()
+	// A wat store whose pages after the first (the schema) are garbage.
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if _, _, code := wat(t, "--db", corrupt, "ingest", "../../testdata/monitor.log"); code != 0 {
+		t.Fatal("ingest")
+	}
+	b, _ := os.ReadFile(corrupt)
+	for i := 16384; i < len(b); i++ {
+		b[i] = byte(i * 7)
+	}
+	os.WriteFile(corrupt, b, 0o644)
+	for _, args := range [][]string{
+		{"events", "--key", "user:42:name"},
+		{"explain", "--at", "../../testdata/monitor.log:57"},
+		{"ingest", "../../testdata/s3/access.log"},
+	} {
+		_, stderr, code := wat(t, append([]string{"--db", corrupt}, args...)...)
+		if code != 1 || !strings.Contains(stderr, "malformed") || !strings.Contains(stderr, "hint: the store file is damaged") {
+			t.Errorf("corrupt store, %s: exit %d, %q", args[0], code, stderr)
+		}
+	}
 	for store, want := range map[string]string{
 		garbage: "not a wat store",
 		other:   "not a wat store",
@@ -131,5 +151,64 @@ func TestBadStores(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, want) {
 			t.Errorf("%s: exit %d, %q; want %q", filepath.Base(store), code, stderr, want)
 		}
+	}
+}
+
+// TestHostileStore opens a crafted store: a real wat store to which a
+// view and triggers were added that call wat's own SQL function and
+// load_extension. With trusted_schema off none of them runs, the ingest
+// that would fire a trigger fails without loading anything, and the
+// store's contents stay as they were.
+func TestHostileStore(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "crafted.db")
+	if _, _, code := wat(t, "--db", store, "ingest", "../../testdata/monitor.log"); code != 0 {
+		t.Fatal("ingest")
+	}
+	if out, _, code := wat(t, "--db", store, "sql", "PRAGMA trusted_schema"); code != 0 || !strings.Contains(out, "0") {
+		t.Fatalf("trusted_schema: %q (exit %d)", out, code)
+	}
+	db, err := sql.Open("sqlite3", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE VIEW evil_view AS SELECT wat_event('redis-monitor', NULL, raw, 'op') AS op FROM events`,
+		`CREATE TRIGGER evil_fn AFTER INSERT ON sources BEGIN SELECT wat_event('redis-monitor', NULL, x'00', 'op'); END`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	_, stderr, code := wat(t, "--db", store, "sql", "SELECT op FROM evil_view LIMIT 1")
+	if code == 0 || !strings.Contains(stderr, "unsafe use of wat_event") {
+		t.Errorf("view calling wat_event: exit %d, %q", code, stderr)
+	}
+	other := filepath.Join(dir, "other.log")
+	os.WriteFile(other, []byte("1700000000.000000 [0 127.0.0.1:5000] \"SET\" \"k\" \"v\"\n"), 0o644)
+	_, stderr, code = wat(t, "--db", store, "ingest", other)
+	if code == 0 || !strings.Contains(stderr, "unsafe use of wat_event") {
+		t.Errorf("trigger calling wat_event: exit %d, %q", code, stderr)
+	}
+	// load_extension: refused as unsafe in the schema, and absent from
+	// the Makefile's build.
+	db, _ = sql.Open("sqlite3", store)
+	db.Exec("DROP TRIGGER evil_fn")
+	db.Exec(`CREATE TRIGGER evil_ext AFTER INSERT ON rejects BEGIN SELECT load_extension('` + filepath.Join(dir, "evil.so") + `'); END`)
+	db.Close()
+	bad := filepath.Join(dir, "bad.log")
+	os.WriteFile(bad, []byte("1700000000.000000 [0 127.0.0.1:5000] \"SET\" \"k\" \"v\"\nnot a monitor line\n"), 0o644)
+	_, stderr, code = wat(t, "--db", store, "ingest", "--format", "redis-monitor", bad)
+	if code == 0 || !strings.Contains(stderr, "load_extension") {
+		t.Errorf("trigger calling load_extension: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "evil.so")); err == nil {
+		t.Error("evil.so exists")
+	}
+	out, _, _ := wat(t, "--db", store, "sql", "SELECT count(*) AS n FROM sources")
+	if strings.Fields(out)[len(strings.Fields(out))-1] != "1" {
+		t.Errorf("sources after refused ingests: %q", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wat-project/wat/ingest"
 	"io"
 	"os"
 	"os/signal"
@@ -37,6 +38,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		ee = &exitError{code: exitError1, err: err}
 		if isUsage(err) {
 			ee.code = exitUsage
+		}
+		if ingest.IsCorrupt(err) {
+			ee.hint = "the store file is damaged (sqlite3 FILE 'PRAGMA integrity_check' lists where); ingest the logs again into a new --db"
+		}
+		if ingest.IsFull(err) {
+			ee.hint = "the store's disk is full (or its file size limit reached): the file being ingested was not stored, files before it were; free space or point --db elsewhere, and run the ingest again"
 		}
 	}
 	if ee.err != nil {
