@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// monitorLog writes a MONITOR log of n SETs.
+func monitorLog(t *testing.T, path string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "1795535140.%06d [0 127.0.0.1:6000] \"SET\" \"key%d\" \"%d\"\n", i%1000000, i%50000, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// run runs cmd and returns its stderr and exit code.
+func run(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), errb.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+// TestDiskFull fills the store's disk during an ingest: the ingest fails
+// with a hint, the store passes the crash checks and still holds the
+// files before, and the same ingest completes once there is room. The
+// full disk is a file size limit (ulimit -f: writes fail with EFBIG)
+// and, where this test may mount one, a 3 MiB tmpfs (ENOSPC).
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.log")
+	monitorLog(t, big, 100000) // 6 MB of log: about 9 MB of store
+	check := func(t *testing.T, db string, stderr string, code int) {
+		if code != 1 || !strings.Contains(stderr, "big.log: commit:") || !strings.Contains(stderr, "hint: the store's disk is full") {
+			t.Fatalf("ingest on a full disk: exit %d, %q", code, stderr)
+		}
+		s := checkStore(t, context.Background(), db)
+		srcs, err := s.Sources(context.Background())
+		s.Close()
+		if err != nil || len(srcs) != 1 || srcs[0].Events != 56 {
+			t.Fatalf("sources after the failed ingest: %+v %v", srcs, err)
+		}
+	}
+	t.Run("file size limit", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "w.db")
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
+		}
+		exe := selfWat(t).Path
+		// ulimit -f counts 512-byte blocks in sh: 3 MB.
+		cmd := exec.Command("sh", "-c", `ulimit -f 6000 && exec "$0" "$@"`, exe, "--db", db, "ingest", big)
+		_, stderr, code := run(t, cmd)
+		check(t, db, stderr, code)
+		_, stderr, code = wat(t, "--db", db, "ingest", big)
+		if code != 0 || !strings.Contains(stderr, "100000 lines: 100000 events, 0 rejected, 0 skipped") {
+			t.Fatalf("ingest with room: exit %d, %q", code, stderr)
+		}
+	})
+	t.Run("tmpfs", func(t *testing.T) {
+		mnt := t.TempDir()
+		if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=3m"); err != nil {
+			t.Skipf("cannot mount a tmpfs here (%v): the file size limit case stands for it", err)
+		}
+		defer syscall.Unmount(mnt, 0)
+		db := filepath.Join(mnt, "w.db")
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
+		}
+		_, stderr, code := wat(t, "--db", db, "ingest", big)
+		if !strings.Contains(stderr, "database or disk is full") {
+			t.Errorf("ENOSPC reported as %q", stderr)
+		}
+		check(t, db, stderr, code)
+	})
+}
+
+// asOther returns a command running wat as a user who owns none of the
+// test's files: nobody (65534) when the test runs as root, which reads
+// and writes anything; otherwise this user, with the files' permissions
+// taken away by the caller.
+func asOther(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bin")
+	os.Mkdir(bin, 0o755)
+	self := filepath.Join(bin, "wat")
+	if _, err := os.Stat(self); err != nil {
+		in, err := os.Open(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.OpenFile(self, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+		out.Close()
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Dir = dir
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	return cmd
+}
+
+// TestPermissions: an input file the user may not read is an error that
+// names it; a store the user may read but not write is read (as a file
+// that does not change, since SQLite cannot create its shared-memory
+// file beside it) and an ingest into it is refused with a hint; a
+// read-only store whose write-ahead log holds unmerged pages is refused.
+func TestPermissions(t *testing.T) {
+	dir := t.TempDir()
+	// The test's temporary directories are 0700; the other user must
+	// reach into them, but not write.
+	for d := dir; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	logData, err := os.ReadFile("../../testdata/monitor.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "monitor.log")
+	os.WriteFile(log, logData, 0o644)
+	secret := filepath.Join(dir, "secret.log")
+	os.WriteFile(secret, logData, 0o644)
+	db := filepath.Join(dir, "w.db")
+	if _, stderr, code := wat(t, "--db", db, "ingest", log); code != 0 {
+		t.Fatal(stderr)
+	}
+	writable := filepath.Join(dir, "rw")
+	os.Mkdir(writable, 0o777)
+	os.Chmod(writable, 0o777)
+	if os.Geteuid() == 0 {
+		os.Chmod(secret, 0o600)
+	} else {
+		os.Chmod(secret, 0)
+		os.Chmod(db, 0o444)
+		defer os.Chmod(dir, 0o755)
+	}
+	os.Chmod(dir, 0o555)
+	defer os.Chmod(dir, 0o755)
+
+	_, stderr, code := run(t, asOther(t, writable, "--db", filepath.Join(writable, "n.db"), "ingest", secret))
+	if code != 1 || !strings.Contains(stderr, "open "+secret+": permission denied") {
+		t.Errorf("unreadable input: exit %d, %q", code, stderr)
+	}
+
+	out, stderr, code := run(t, asOther(t, writable, "--db", db, "explain", "--at", log+":57"))
+	if code != 0 || !strings.Contains(out, `witness 1: SET "user:42:name" "alice"`) || !strings.Contains(stderr, "read-only to you") {
+		t.Errorf("explain on a read-only store: exit %d, %q, %q", code, out, stderr)
+	}
+	out, _, code = run(t, asOther(t, writable, "--db", db, "sql", "SELECT count(*) AS n FROM event_view"))
+	if code != 0 || !strings.HasSuffix(out, "\n56\n") {
+		t.Errorf("sql on a read-only store: exit %d, %q", code, out)
+	}
+	_, stderr, code = run(t, asOther(t, writable, "--db", db, "ingest", "--force", log))
+	if code != 1 || !strings.Contains(stderr, "read-only to this user") || !strings.Contains(stderr, "hint: point --db") {
+		t.Errorf("ingest into a read-only store: exit %d, %q", code, stderr)
+	}
+
+	// A copy of a store taken while a writer had pages in its WAL.
+	os.Chmod(dir, 0o755)
+	walDB := filepath.Join(dir, "wal.db")
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(to, b, 0o644)
+	}
+	raw, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	raw.Exec("PRAGMA wal_autocheckpoint = 0")
+	if _, err := raw.Exec("CREATE TABLE probe(x)"); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(db, walDB)
+	copyFile(db+"-wal", walDB+"-wal")
+	if fi, err := os.Stat(walDB + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("no WAL copied: %v", err)
+	}
+	raw.Close()
+	if os.Geteuid() != 0 {
+		os.Chmod(walDB, 0o444)
+	}
+	os.Chmod(dir, 0o555)
+	_, stderr, code = run(t, asOther(t, writable, "--db", walDB, "events"))
+	if code != 1 || !strings.Contains(stderr, "write-ahead log") {
+		t.Errorf("read-only store with an unmerged WAL: exit %d, %q", code, stderr)
+	}
+}
