@@ -157,21 +157,22 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		}
 	}
 
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.beginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: begin: %w", path, err)
 	}
 	defer tx.Rollback()
-	w, err := newWriter(ctx, tx)
-	if err != nil {
+	if s.db.d == postgresDialect {
+		// Ingests run one at a time, as SQLite's write lock makes them:
+		// event ids are the trace order, taken from max(id).
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appID)); err != nil {
+			return nil, fmt.Errorf("%s: lock: %w", path, err)
+		}
+	}
+	w := newWriter(ctx, tx)
+	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano()).Scan(&w.source); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	defer w.close()
-	res, err := tx.ExecContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	w.source, _ = res.LastInsertId()
 	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {
 		return nil, err
 	}
@@ -229,9 +230,6 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if sum.eventLines+sum.Rejected+sum.Skipped != sum.Lines {
 		return nil, fmt.Errorf("%s: internal error: %d lines of events + %d rejected + %d skipped != %d lines",
 			path, sum.eventLines, sum.Rejected, sum.Skipped, sum.Lines)
-	}
-	if err := w.close(); err != nil {
-		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("%s: commit: %w", path, err)
@@ -440,20 +438,17 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 	return nil
 }
 
-// A writer inserts rows with prepared multi-row statements, and collects
-// the keys events touch into postings blocks.
+// A writer loads rows in bulk (see sqlTx.load), and collects the keys
+// events touch into postings blocks.
 type writer struct {
-	ctx      context.Context
-	tx       *sql.Tx
-	source   int64
-	nextID   int64
-	evStmt   *sql.Stmt
-	postStmt *sql.Stmt
-	wideStmt *sql.Stmt
-	rejStmt  *sql.Stmt
-	evBuf    []any
-	evN      int
-	post     *pending
+	ctx     context.Context
+	tx      *sqlTx
+	source  int64
+	nextID  int64
+	evBuf   []any
+	wideBuf []any
+	rejBuf  []any
+	post    *pending
 	// Calls waiting for a reply logged on a later line, by request id and
 	// by connection (oldest first).
 	waitByID   map[string]int64
@@ -465,32 +460,24 @@ type writer struct {
 // them as postings blocks: it bounds ingest memory whatever the log size.
 const maxPending = 2 << 20
 
-func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
-	w := &writer{ctx: ctx, tx: tx, post: newPending(), waitByID: map[string]int64{}, waitByConn: map[string][]int64{}}
-	var err error
-	if w.evStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertEvents, evColsN, batchRows)); err != nil {
-		return nil, err
-	}
-	if w.postStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertPostings, postColsN, batchRows)); err != nil {
-		return nil, err
-	}
-	if w.wideStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertWide, wideColsN, 1)); err != nil {
-		return nil, err
-	}
-	if w.rejStmt, err = tx.PrepareContext(ctx, multiInsert(sqlInsertReject, rejColsN, 1)); err != nil {
-		return nil, err
-	}
-	return w, nil
+// bufRows is how many rows of a table the writer holds before loading
+// them.
+const bufRows = 2000
+
+func newWriter(ctx context.Context, tx *sqlTx) *writer {
+	return &writer{ctx: ctx, tx: tx, post: newPending(), waitByID: map[string]int64{}, waitByConn: map[string][]int64{}}
 }
 
-func (w *writer) close() error {
-	for _, s := range []*sql.Stmt{w.evStmt, w.postStmt, w.wideStmt, w.rejStmt} {
-		if s != nil {
-			s.Close()
-		}
+// buffer appends a row to buf, and loads buf into tb when it is full.
+func (w *writer) buffer(tb *table, buf *[]any, vals ...any) error {
+	*buf = append(*buf, vals...)
+	if len(*buf) < bufRows*len(tb.cols) {
+		return nil
 	}
-	w.evStmt, w.postStmt, w.wideStmt, w.rejStmt = nil, nil, nil, nil
-	return nil
+	err := w.tx.load(w.ctx, tb, *buf)
+	clear(*buf)
+	*buf = (*buf)[:0]
+	return err
 }
 
 func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
@@ -513,7 +500,7 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 			if len(sum.Rejects) < maxRejects {
 				sum.Rejects = append(sum.Rejects, Reject{Path: sum.Path, Line: int(r.line), Reason: r.reason, Raw: r.ev.Raw})
 			}
-			if _, err := w.rejStmt.ExecContext(w.ctx, w.source, r.line, r.reason, r.ev.Raw); err != nil {
+			if err := w.buffer(rejectsTable, &w.rejBuf, w.source, r.line, r.reason, r.ev.Raw); err != nil {
 				return err
 			}
 		default:
@@ -535,13 +522,8 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 func (w *writer) event(r *row) error {
 	id := w.nextID
 	w.nextID++
-	w.evBuf = append(w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, r.ev.Raw)
-	w.evN++
-	if w.evN == batchRows {
-		if _, err := w.evStmt.ExecContext(w.ctx, w.evBuf...); err != nil {
-			return err
-		}
-		w.evBuf, w.evN = w.evBuf[:0], 0
+	if err := w.buffer(eventsTable, &w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, r.ev.Raw); err != nil {
+		return err
 	}
 	for i, ref := range r.refs {
 		if dupRef(r.refs[:i], ref) {
@@ -549,7 +531,7 @@ func (w *writer) event(r *row) error {
 		}
 		wr := strongest(r.refs, ref)
 		if ref.Key == nil {
-			if _, err := w.wideStmt.ExecContext(w.ctx, r.ev.System, ref.NS, wr, id); err != nil {
+			if err := w.buffer(wideTable, &w.wideBuf, r.ev.System, ref.NS, wr, id); err != nil {
 				return err
 			}
 			continue
@@ -575,22 +557,14 @@ func (w *writer) event(r *row) error {
 // writePostings writes the pending key touches as postings blocks.
 func (w *writer) writePostings() error {
 	bs := w.post.blocks()
-	args := make([]any, 0, postColsN*batchRows)
+	args := make([]any, 0, len(postingsTable.cols)*bufRows)
 	for len(bs) > 0 {
-		n := min(len(bs), batchRows)
+		n := min(len(bs), bufRows)
 		args = args[:0]
 		for _, b := range bs[:n] {
 			args = append(args, b.k.system, b.k.ns, b.k.key, b.w, b.last, b.first, b.n, b.ids)
 		}
-		stmt := w.postStmt
-		if n < batchRows {
-			var err error
-			if stmt, err = w.tx.PrepareContext(w.ctx, multiInsert(sqlInsertPostings, postColsN, n)); err != nil {
-				return err
-			}
-			defer stmt.Close()
-		}
-		if _, err := stmt.ExecContext(w.ctx, args...); err != nil {
+		if err := w.tx.load(w.ctx, postingsTable, args); err != nil {
 			return err
 		}
 		bs = bs[n:]
@@ -625,11 +599,14 @@ func strongest(all []formats.Ref, ref formats.Ref) int {
 
 // flush writes what is buffered.
 func (w *writer) flush() error {
-	if w.evN > 0 {
-		if _, err := w.tx.ExecContext(w.ctx, multiInsert(sqlInsertEvents, evColsN, w.evN), w.evBuf...); err != nil {
+	for _, b := range []struct {
+		tb  *table
+		buf *[]any
+	}{{eventsTable, &w.evBuf}, {wideTable, &w.wideBuf}, {rejectsTable, &w.rejBuf}} {
+		if err := w.tx.load(w.ctx, b.tb, *b.buf); err != nil {
 			return err
 		}
-		w.evBuf, w.evN = w.evBuf[:0], 0
+		*b.buf = (*b.buf)[:0]
 	}
 	return w.writePostings()
 }

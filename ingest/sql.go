@@ -6,17 +6,8 @@ import "strings"
 // dialect of these statements and of migrations/.
 
 const (
-	sqlInsertEvents   = "INSERT INTO events(id, source, line, offset, time, raw) VALUES "
-	evColsN           = 6
-	sqlInsertPostings = "INSERT INTO postings(system, ns, key, w, last, first, n, ids) VALUES "
-	postColsN         = 8
-	sqlInsertWide     = "INSERT INTO wide_refs(system, ns, w, event) VALUES "
-	wideColsN         = 4
-	sqlInsertReject   = "INSERT INTO rejects(source, line, reason, raw) VALUES "
-	rejColsN          = 4
-
 	sqlInsertSource = `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at)
-		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?)`
+		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?) RETURNING id`
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID     = "SELECT coalesce(max(id), 0) + 1 FROM events"
@@ -29,7 +20,7 @@ const (
 	sqlLineOf     = "SELECT line FROM events WHERE id = ?"
 	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
 
-	eventCols      = "e.id, e.source, e.line, e.offset, e.time, e.raw"
+	eventCols      = "e.id, e.source, e.line, e.\"offset\", e.time, e.raw"
 	sqlEventByID   = "SELECT " + eventCols + " FROM events e WHERE e.id = ?"
 	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.id > ? ORDER BY e.id LIMIT ?"
 	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
@@ -84,7 +75,7 @@ func inList(n int) string {
 // (trusted_schema is off), and a TEMP view is wat's, not the file's.
 const sqlTempViews = `
 CREATE TEMP VIEW IF NOT EXISTS event_view AS
-	SELECT e.id, s.path AS file, e.line, e.offset, e.time,
+	SELECT e.id, s.path AS file, e.line, e."offset", e.time,
 	       wat_event(s.format, s.config, e.raw, 'system') AS system,
 	       wat_event(s.format, s.config, e.raw, 'ns') AS ns,
 	       wat_event(s.format, s.config, e.raw, 'client') AS client,

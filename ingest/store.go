@@ -30,7 +30,7 @@ import (
 	"github.com/wat-project/wat/provenance"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // appID marks a SQLite file as a wat store (PRAGMA application_id).
@@ -51,7 +51,7 @@ var ErrNotFound = errors.New("not found")
 
 // A Store is an open trace store.
 type Store struct {
-	db       *sql.DB
+	db       *sqlDB
 	path     string
 	formats  []*formats.Format
 	readOnly bool
@@ -95,9 +95,20 @@ func dsnMode(path string, ro, immutable bool) string {
 	return "file:" + esc + "?" + q.Encode()
 }
 
-// Open opens (and, unless read-only, creates or migrates) the store at path.
+// IsPostgres tells whether a store location names a PostgreSQL database
+// (a postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgres(location string) bool {
+	return strings.HasPrefix(location, "postgres://") || strings.HasPrefix(location, "postgresql://")
+}
+
+// Open opens (and, unless read-only, creates or migrates) the store at
+// path: a SQLite file, or a PostgreSQL database named by a postgres://
+// URL.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	registerFormats(opt.Formats)
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opt)
+	}
 	drv := driverName
 	if opt.ReadOnly {
 		drv += "_ro"
@@ -107,7 +118,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
+	s := &Store{db: &sqlDB{db, sqliteDialect}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
 		parsers: map[string]formats.Parser{},
 		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
 	err = s.migrate(ctx)
@@ -124,7 +135,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 		db.SetMaxOpenConns(1)
-		s.db, s.frozen = db, true
+		s.db, s.frozen = &sqlDB{db, sqliteDialect}, true
 		err = s.migrate(ctx)
 	}
 	if err != nil {
@@ -185,7 +196,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return err
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
 	if err != nil {
 		return err
 	}
@@ -211,7 +222,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if s.readOnly {
 		return fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, len(files))
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.beginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -912,6 +923,9 @@ func (s *Store) Query(ctx context.Context, q string, each func(cols []string, va
 		return err
 	}
 	defer conn.Close()
+	if s.db.d == postgresDialect {
+		return queryPostgres(ctx, conn, q, each)
+	}
 	if _, err := conn.ExecContext(ctx, sqlTempViews); err != nil {
 		return fmt.Errorf("sql: views: %w", err)
 	}
@@ -935,29 +949,35 @@ func (s *Store) Query(ctx context.Context, q string, each func(cols []string, va
 		return err
 	}
 	defer setAuth(nil)
-	rows, err := conn.QueryContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
+	return eachRow(conn.QueryContext(ctx, q))(each)
+}
+
+// eachRow calls each for every row of a query's result.
+func eachRow(rows *sql.Rows, err error) func(each func(cols []string, vals []any) error) error {
+	return func(each func(cols []string, vals []any) error) error {
+		if err != nil {
 			return err
 		}
-		if err := each(cols, vals); err != nil {
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
 			return err
 		}
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			if err := each(cols, vals); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	}
-	return rows.Err()
 }
 
 // pairedReply fills a call's reply from the reply record paired with it

@@ -94,7 +94,8 @@ history is added back.
    wat explain --at monitor.log:4021 --output 17
    wat explain --at monitor.log:4021 --json | jq .
 
-The store is ./wat.db unless --db or WAT_DB says otherwise.
+The store is ./wat.db unless --store (or --db, WAT_STORE, WAT_DB) names another file, or a
+PostgreSQL database as a postgres:// URL.
 
 ` + exitCodesHelp,
 		Reader:          stdin,
@@ -103,7 +104,8 @@ The store is ./wat.db unless --db or WAT_DB says otherwise.
 		HideHelpCommand: true,
 		Version:         version,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Value: "wat.db", EnvVars: []string{"WAT_DB"}, Usage: "the trace store `FILE`"},
+			&cli.StringFlag{Name: "store", Aliases: []string{"db"}, Value: "wat.db", EnvVars: []string{"WAT_STORE", "WAT_DB"},
+				Usage: "the trace store: a SQLite `FILE`, or a PostgreSQL database named by a URL, postgres://USER@HOST/DB (add ?search_path=SCHEMA to keep several stores in one database)"},
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never"},
 		},
 		Commands: []*cli.Command{
@@ -128,11 +130,11 @@ The store is ./wat.db unless --db or WAT_DB says otherwise.
 
 var version = "0.1.0"
 
-// openStore opens the store named by --db. Read-only commands need an
-// existing store.
+// openStore opens the store named by --store (or --db). Read-only
+// commands need an existing store.
 func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {
-	path := c.String("db")
-	if readOnly {
+	path := c.String("store")
+	if readOnly && !ingest.IsPostgres(path) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, withHint(fmt.Errorf("no trace store at %s", path), "run 'wat ingest LOGFILE' first, or point --db (or WAT_DB) at your store")
 		}

@@ -1,0 +1,222 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// A dialect is what differs between the databases a store lives in. The
+// statements in sql.go are written once, in the SQL both accept
+// ("offset" quoted, RETURNING, no SQLite-only functions), with ?
+// placeholders that the PostgreSQL dialect numbers; what cannot be shared
+// — migrations, the schema marker, bulk loading, locking an ingest, the
+// read-only query — is here and in the migrations/ directory of each.
+type dialect struct {
+	name string // "sqlite" or "postgres"
+	// numbered placeholders ($1, $2, ...) instead of ?.
+	numbered bool
+	// binary: strings bound as parameters are sent as bytes (the
+	// PostgreSQL schema keeps log-derived index keys as bytea, which
+	// holds any bytes, where SQLite's TEXT would).
+	binary bool
+	texts  sync.Map // statement as written -> as sent
+}
+
+var (
+	sqliteDialect   = &dialect{name: "sqlite"}
+	postgresDialect = &dialect{name: "postgres", numbered: true, binary: true}
+)
+
+// sql returns q in the dialect.
+func (d *dialect) sql(q string) string {
+	if !d.numbered || !strings.Contains(q, "?") {
+		return q
+	}
+	if t, ok := d.texts.Load(q); ok {
+		return t.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	t := b.String()
+	if len(q) < 4096 { // keep the ad hoc IN lists out of the cache
+		d.texts.Store(q, t)
+	}
+	return t
+}
+
+// args converts parameters for the dialect.
+func (d *dialect) args(a []any) []any {
+	if !d.binary {
+		return a
+	}
+	for i, v := range a {
+		if s, ok := v.(string); ok {
+			a[i] = []byte(s)
+		}
+	}
+	return a
+}
+
+// sqlDB is a database handle that speaks its dialect: every statement
+// and its arguments are converted on the way.
+type sqlDB struct {
+	*sql.DB
+	d *dialect
+}
+
+func (b *sqlDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return b.DB.QueryContext(ctx, b.d.sql(q), b.d.args(args)...)
+}
+
+func (b *sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return b.DB.QueryRowContext(ctx, b.d.sql(q), b.d.args(args)...)
+}
+
+func (b *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return b.DB.ExecContext(ctx, b.d.sql(q), b.d.args(args)...)
+}
+
+// sqlTx is a transaction on one connection that speaks its dialect, and
+// can bulk-load rows into a table.
+type sqlTx struct {
+	*sql.Tx
+	conn  *sql.Conn
+	d     *dialect
+	stmts map[string]*sql.Stmt
+}
+
+// beginTx starts a transaction on a connection of its own.
+func (b *sqlDB) beginTx(ctx context.Context, opts *sql.TxOptions) (*sqlTx, error) {
+	conn, err := b.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &sqlTx{Tx: tx, conn: conn, d: b.d, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+func (t *sqlTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.d.sql(q), t.d.args(args)...)
+}
+
+func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.d.sql(q), t.d.args(args)...)
+}
+
+func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.d.sql(q), t.d.args(args)...)
+}
+
+// Commit commits and gives the connection back.
+func (t *sqlTx) Commit() error {
+	t.closeStmts()
+	err := t.Tx.Commit()
+	t.conn.Close()
+	return err
+}
+
+// Rollback rolls back (if not committed) and gives the connection back.
+func (t *sqlTx) Rollback() error {
+	t.closeStmts()
+	err := t.Tx.Rollback()
+	t.conn.Close()
+	return err
+}
+
+func (t *sqlTx) closeStmts() {
+	for k, s := range t.stmts {
+		s.Close()
+		delete(t.stmts, k)
+	}
+}
+
+// A table is one of the tables ingest loads in bulk.
+type table struct {
+	name string
+	cols []string
+}
+
+var (
+	eventsTable   = &table{"events", []string{"id", "source", "line", "offset", "time", "raw"}}
+	postingsTable = &table{"postings", []string{"system", "ns", "key", "w", "last", "first", "n", "ids"}}
+	wideTable     = &table{"wide_refs", []string{"system", "ns", "w", "event"}}
+	rejectsTable  = &table{"rejects", []string{"source", "line", "reason", "raw"}}
+)
+
+// load inserts rows into t: vals holds them one after another. SQLite
+// takes prepared multi-row INSERTs of up to batchRows rows; PostgreSQL
+// takes COPY (pgx's CopyFrom), on the transaction's connection.
+func (t *sqlTx) load(ctx context.Context, tb *table, vals []any) error {
+	nc := len(tb.cols)
+	if len(vals)%nc != 0 {
+		return fmt.Errorf("load %s: %d values for %d columns", tb.name, len(vals), nc)
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	if t.d == postgresDialect {
+		rows := make([][]any, 0, len(vals)/nc)
+		for i := 0; i < len(vals); i += nc {
+			rows = append(rows, t.d.args(vals[i:i+nc:i+nc]))
+		}
+		return t.conn.Raw(func(dc any) error {
+			c, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("load %s: unexpected driver connection %T", tb.name, dc)
+			}
+			n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromRows(rows))
+			if err == nil && n != int64(len(rows)) {
+				err = fmt.Errorf("copied %d rows of %d", n, len(rows))
+			}
+			if err != nil {
+				return fmt.Errorf("load %s: %w", tb.name, err)
+			}
+			return nil
+		})
+	}
+	prefix := "INSERT INTO " + tb.name + "(\"" + strings.Join(tb.cols, "\", \"") + "\") VALUES "
+	for len(vals) > 0 {
+		n := min(len(vals)/nc, batchRows)
+		q := multiInsert(prefix, nc, n)
+		if n < batchRows { // a remainder: not worth keeping prepared
+			if _, err := t.Tx.ExecContext(ctx, q, vals[:n*nc]...); err != nil {
+				return err
+			}
+			vals = vals[n*nc:]
+			continue
+		}
+		st, ok := t.stmts[q]
+		if !ok {
+			var err error
+			if st, err = t.Tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			t.stmts[q] = st
+		}
+		if _, err := st.ExecContext(ctx, vals[:n*nc]...); err != nil {
+			return err
+		}
+		vals = vals[n*nc:]
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+
+	"github.com/wat-project/wat/formats"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+)
+
+// Redact returns a store location fit to print: a PostgreSQL URL without
+// its password.
+func Redact(location string) string {
+	if !IsPostgres(location) {
+		return location
+	}
+	u, err := url.Parse(location)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// openPostgres opens (and, unless read-only, creates or migrates) a store
+// in a PostgreSQL database: its tables live in the connection's current
+// schema (the first of search_path that exists).
+func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	shown := Redact(dsn)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", shown, err)
+	}
+	// One connection, as on SQLite: an ingest's transaction and the
+	// lookups around it take turns.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: &sqlDB{db, postgresDialect}, path: shown, formats: opt.Formats, readOnly: opt.ReadOnly,
+		parsers: map[string]formats.Parser{},
+		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+	if err := s.migratePostgres(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", shown, err)
+	}
+	return s, nil
+}
+
+// pgMarker is the table that marks a schema as a wat store, and holds its
+// schema version (SQLite's application_id and user_version).
+const pgMarker = "wat_store"
+
+func (s *Store) migratePostgres(ctx context.Context) error {
+	files, err := fs.Glob(migrations, "migrations/postgres/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	version, err := s.pgVersion(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if version > len(files) {
+		return fmt.Errorf("%w (schema %d; this wat knows %d)", ErrNewerStore, version, len(files))
+	}
+	if version == len(files) {
+		return nil
+	}
+	if s.readOnly {
+		if version == 0 {
+			return fmt.Errorf("%w: no wat tables in this database's schema", ErrNotStore)
+		}
+		return fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, len(files))
+	}
+	tx, err := s.db.beginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Two wats opening a new store at once: one migrates, the other
+	// waits and then finds it done.
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appID)); err != nil {
+		return err
+	}
+	if version, err = s.pgVersion(ctx, tx); err != nil {
+		return err
+	}
+	if version == 0 {
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+pgMarker+" (app bigint NOT NULL, version bigint NOT NULL)"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+pgMarker+" VALUES (?, 0)", int64(appID)); err != nil {
+			return err
+		}
+	}
+	for i, f := range files[version:] {
+		b, err := migrations.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
+			return fmt.Errorf("migration %s: %w", f, err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE "+pgMarker+" SET version = ?", version+i+1); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// pgVersion returns the store's schema version: 0 for a schema with no
+// tables at all, ErrNotStore for one with tables but no wat marker.
+func (s *Store) pgVersion(ctx context.Context, q querier) (int, error) {
+	var schema sql.NullString
+	var marked bool
+	var tables int
+	if err := q.QueryRowContext(ctx, `SELECT current_schema(),
+		to_regclass(quote_ident(current_schema()) || '.`+pgMarker+`') IS NOT NULL,
+		(SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema())`).Scan(&schema, &marked, &tables); err != nil {
+		return 0, err
+	}
+	if !schema.Valid {
+		return 0, errors.New("no schema of search_path exists: create it, or drop search_path from the URL")
+	}
+	if !marked {
+		if tables > 0 {
+			return 0, fmt.Errorf("%w: schema %q holds other tables; give wat a database or schema (search_path=...) of its own", ErrNotStore, schema.String)
+		}
+		return 0, nil
+	}
+	var app int64
+	var version int
+	if err := q.QueryRowContext(ctx, "SELECT app, version FROM "+pgMarker).Scan(&app, &version); err != nil {
+		return 0, err
+	}
+	if app != appID {
+		return 0, ErrNotStore
+	}
+	return version, nil
+}
+
+// queryPostgres runs one statement in a read-only transaction, which
+// PostgreSQL refuses to let write; a snapshot is taken first, so that the
+// statement cannot be a SET TRANSACTION READ WRITE.
+func queryPostgres(ctx context.Context, conn *sql.Conn, q string, each func(cols []string, vals []any) error) error {
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT 1"); err != nil {
+		return err
+	}
+	return eachRow(tx.QueryContext(ctx, q))(each)
+}
