@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wat-project/wat/ingest/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/script")
@@ -55,15 +58,41 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every script runs on each backend against the same golden output:
+	// the PostgreSQL store must answer byte for byte as SQLite does.
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			storetest.Require(t, backend)
+			scripts(t, backend, capture, app, access, zardoz, straceLog, plainLog, zkAudit, zkTxn)
+		})
+	}
+}
+
+func scripts(t *testing.T, backend string, capture, app, access []byte, zardoz []string, straceLog, plainLog, zkAudit, zkTxn []byte) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
-		UpdateScripts: *update,
+		UpdateScripts: *update && backend == "sqlite",
+		// [postgres] marks what differs by backend: a store that is a
+		// file, and wat sql's parsed view columns (SQLite only).
+		Condition: func(cond string) (bool, error) {
+			if cond == "postgres" {
+				return backend == "postgres", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(env *testscript.Env) error {
 			// The bundled real capture, where the README's session finds it.
 			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata"), 0o755); err != nil {
 				return err
 			}
-			env.Setenv("WAT_DB", filepath.Join(env.WorkDir, "wat.db"))
+			store := filepath.Join(env.WorkDir, "wat.db")
+			if backend == "postgres" {
+				var err error
+				if store, err = storetest.Postgres(t); err != nil {
+					return err
+				}
+			}
+			env.Setenv("WAT_DB", store)
 			env.Setenv("NO_COLOR", "1")
 			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "multiservice"), 0o755); err != nil {
 				return err

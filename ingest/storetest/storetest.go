@@ -1,0 +1,90 @@
+// Package storetest gives tests a fresh, empty trace store on each backend
+// under test: a SQLite file always, and a schema of its own on the
+// PostgreSQL server that WAT_TEST_PG_DSN names, when it is set. A test
+// written with Each runs on both, so the two backends answer the same
+// suite. With WAT_REQUIRE_LIVE=1 (as in CI) a missing WAT_TEST_PG_DSN
+// fails the test rather than skipping its PostgreSQL half.
+package storetest
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+)
+
+// Backends are the names of the store backends.
+var Backends = []string{"sqlite", "postgres"}
+
+// Each runs f as a subtest per backend, with a fresh store location.
+func Each(t *testing.T, f func(t *testing.T, store string)) {
+	for _, b := range Backends {
+		t.Run(b, func(t *testing.T) { f(t, New(t, b)) })
+	}
+}
+
+// New returns the location of a fresh store on backend: a file in a
+// temporary directory, or a PostgreSQL URL whose search_path is a new
+// schema, dropped when the test ends. The PostgreSQL half skips (or, with
+// WAT_REQUIRE_LIVE=1, fails) when WAT_TEST_PG_DSN is not set.
+func New(t testing.TB, backend string) string {
+	t.Helper()
+	if backend == "sqlite" {
+		return filepath.Join(t.TempDir(), "wat.db")
+	}
+	Require(t, backend)
+	store, err := Postgres(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// Require skips the test (or fails it, with WAT_REQUIRE_LIVE=1) when
+// backend cannot run here.
+func Require(t testing.TB, backend string) {
+	t.Helper()
+	if backend != "postgres" || os.Getenv("WAT_TEST_PG_DSN") != "" {
+		return
+	}
+	if os.Getenv("WAT_REQUIRE_LIVE") == "1" {
+		t.Fatal("WAT_TEST_PG_DSN is not set: the PostgreSQL half of the suite cannot run (testdata/postgres.sh start DIR prints one)")
+	}
+	t.Skip("WAT_TEST_PG_DSN is not set: PostgreSQL half skipped")
+}
+
+// Postgres creates a schema on the server WAT_TEST_PG_DSN names and
+// returns a URL whose search_path is that schema; the schema is dropped
+// when tb ends. It may be called from any goroutine.
+func Postgres(tb testing.TB) (string, error) {
+	dsn := os.Getenv("WAT_TEST_PG_DSN")
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", err
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	schema := "wat_test_" + hex.EncodeToString(rnd[:])
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		db.Close()
+		return "", fmt.Errorf("WAT_TEST_PG_DSN: %w", err)
+	}
+	tb.Cleanup(func() {
+		db.Exec("DROP SCHEMA " + schema + " CASCADE")
+		db.Close()
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
