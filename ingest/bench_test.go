@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -13,7 +14,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Skip("set WAT_BENCH_LOG to a MONITOR log")
 	}
 	for i := 0; i < b.N; i++ {
-		s := MustOpenStore(b)
+		s := MustOpenStore(b, filepath.Join(b.TempDir(), "wat.db"))
 		f, err := os.Open(path)
 		if err != nil {
 			b.Fatal(err)

@@ -11,103 +11,106 @@ import (
 	"testing"
 
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/storetest"
 )
 
 // TestPostingsMatchNaiveIndex ingests random traces in two files (so a
 // key's history spans blocks and flushes) and checks every history lookup
 // against a scan of the trace.
 func TestPostingsMatchNaiveIndex(t *testing.T) {
-	r := rand.New(rand.NewSource(7))
-	s := MustOpenStore(t)
-	ctx := context.Background()
-	dir := t.TempDir()
-	type touch struct {
-		ns, key string
-		write   bool
-	}
-	var trace [][]touch // by event id - 1
-	ts := 1795535140000000
-	for f := 0; f < 2; f++ {
-		var b strings.Builder
-		for i := 0; i < 1500; i++ {
-			ts++
-			db := r.Intn(2)
-			k := fmt.Sprintf("k%d", r.Intn(3))
-			var line string
-			var tt []touch
-			switch r.Intn(5) {
-			case 0, 1:
-				line = fmt.Sprintf(`"SET" "%s" "v"`, k)
-				tt = []touch{{fmt.Sprint(db), k, true}}
-			case 2:
-				line = fmt.Sprintf(`"GET" "%s"`, k)
-				tt = []touch{{fmt.Sprint(db), k, false}}
-			case 3:
-				line = fmt.Sprintf(`"MSET" "%s" "1" "k9" "2"`, k)
-				tt = []touch{{fmt.Sprint(db), k, true}, {fmt.Sprint(db), "k9", true}}
-			case 4:
-				line = `"INCR" "k0"`
-				tt = []touch{{fmt.Sprint(db), "k0", true}}
+	storetest.Each(t, func(t *testing.T, store string) {
+		r := rand.New(rand.NewSource(7))
+		s := MustOpenStore(t, store)
+		ctx := context.Background()
+		dir := t.TempDir()
+		type touch struct {
+			ns, key string
+			write   bool
+		}
+		var trace [][]touch // by event id - 1
+		ts := 1795535140000000
+		for f := 0; f < 2; f++ {
+			var b strings.Builder
+			for i := 0; i < 1500; i++ {
+				ts++
+				db := r.Intn(2)
+				k := fmt.Sprintf("k%d", r.Intn(3))
+				var line string
+				var tt []touch
+				switch r.Intn(5) {
+				case 0, 1:
+					line = fmt.Sprintf(`"SET" "%s" "v"`, k)
+					tt = []touch{{fmt.Sprint(db), k, true}}
+				case 2:
+					line = fmt.Sprintf(`"GET" "%s"`, k)
+					tt = []touch{{fmt.Sprint(db), k, false}}
+				case 3:
+					line = fmt.Sprintf(`"MSET" "%s" "1" "k9" "2"`, k)
+					tt = []touch{{fmt.Sprint(db), k, true}, {fmt.Sprint(db), "k9", true}}
+				case 4:
+					line = `"INCR" "k0"`
+					tt = []touch{{fmt.Sprint(db), "k0", true}}
+				}
+				fmt.Fprintf(&b, "%d.%06d [%d 127.0.0.1:5000] %s\n", ts/1000000, ts%1000000, db, line)
+				trace = append(trace, tt)
 			}
-			fmt.Fprintf(&b, "%d.%06d [%d 127.0.0.1:5000] %s\n", ts/1000000, ts%1000000, db, line)
-			trace = append(trace, tt)
+			p := filepath.Join(dir, fmt.Sprintf("m%d.log", f))
+			if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fh, _ := os.Open(p)
+			if _, err := s.Ingest(ctx, p, fh, 0, opts()); err != nil {
+				t.Fatal(err)
+			}
+			fh.Close()
 		}
-		p := filepath.Join(dir, fmt.Sprintf("m%d.log", f))
-		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fh, _ := os.Open(p)
-		if _, err := s.Ingest(ctx, p, fh, 0, opts()); err != nil {
-			t.Fatal(err)
-		}
-		fh.Close()
-	}
-	for q := 0; q < 300; q++ {
-		ns, key := fmt.Sprint(r.Intn(2)), fmt.Sprintf("k%d", []int{0, 1, 2, 9}[r.Intn(4)])
-		before := int64(1 + r.Intn(len(trace)+1))
-		limit := 1 + r.Intn(700)
-		var want []int64
-		for id := before - 1; id >= 1 && len(want) < limit; id-- {
-			for _, tt := range trace[id-1] {
-				if tt.ns == ns && tt.key == key && tt.write {
-					want = append(want, id)
-					break
+		for q := 0; q < 300; q++ {
+			ns, key := fmt.Sprint(r.Intn(2)), fmt.Sprintf("k%d", []int{0, 1, 2, 9}[r.Intn(4)])
+			before := int64(1 + r.Intn(len(trace)+1))
+			limit := 1 + r.Intn(700)
+			var want []int64
+			for id := before - 1; id >= 1 && len(want) < limit; id-- {
+				for _, tt := range trace[id-1] {
+					if tt.ns == ns && tt.key == key && tt.write {
+						want = append(want, id)
+						break
+					}
 				}
 			}
-		}
-		evs, err := s.Touching(ctx, "redis", ns, []byte(key), before, limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []int64
-		for _, e := range evs {
-			got = append(got, e.ID)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("Touching(%s %s before %d limit %d) = %d ids, want %d", ns, key, before, limit, len(got), len(want))
-		}
-	}
-	// Events by key, in every namespace, reads included.
-	for _, key := range []string{"k0", "k9"} {
-		var want []int64
-		for i, tt := range trace {
-			for _, x := range tt {
-				if x.key == key {
-					want = append(want, int64(i+1))
-					break
-				}
+			evs, err := s.Touching(ctx, "redis", ns, []byte(key), before, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, e := range evs {
+				got = append(got, e.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("Touching(%s %s before %d limit %d) = %d ids, want %d", ns, key, before, limit, len(got), len(want))
 			}
 		}
-		evs, err := s.Events(ctx, ingest.Filter{System: "redis", Key: []byte(key)})
-		if err != nil {
-			t.Fatal(err)
+		// Events by key, in every namespace, reads included.
+		for _, key := range []string{"k0", "k9"} {
+			var want []int64
+			for i, tt := range trace {
+				for _, x := range tt {
+					if x.key == key {
+						want = append(want, int64(i+1))
+						break
+					}
+				}
+			}
+			evs, err := s.Events(ctx, ingest.Filter{System: "redis", Key: []byte(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, e := range evs {
+				got = append(got, e.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Events(key %s) = %d events, want %d", key, len(got), len(want))
+			}
 		}
-		var got []int64
-		for _, e := range evs {
-			got = append(got, e.ID)
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("Events(key %s) = %d events, want %d", key, len(got), len(want))
-		}
-	}
+	})
 }

@@ -14,14 +14,16 @@ import (
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/storetest"
 	"github.com/wat-project/wat/specs/redis"
 )
 
 var allFormats = []*formats.Format{redismonitor.Format}
 
-func MustOpenStore(tb testing.TB) *ingest.Store {
+// MustOpenStore opens a fresh store at a location from storetest.
+func MustOpenStore(tb testing.TB, store string) *ingest.Store {
 	tb.Helper()
-	s, err := ingest.Open(context.Background(), filepath.Join(tb.TempDir(), "wat.db"), ingest.Options{Formats: allFormats})
+	s, err := ingest.Open(context.Background(), store, ingest.Options{Formats: allFormats})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -43,88 +45,92 @@ not a monitor line
 1795535140.000005 [0 127.0.0.1:5001] "INCR" "k"`
 
 func TestIngestCountsEveryLine(t *testing.T) {
-	s := MustOpenStore(t)
-	ctx := context.Background()
-	sum, err := s.Ingest(ctx, "m.log", strings.NewReader(capture), 0, opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := [4]int64{sum.Lines, sum.Events, sum.Rejected, sum.Skipped}, [4]int64{8, 5, 1, 2}; got != want {
-		t.Fatalf("lines, events, rejected, skipped = %v, want %v", got, want)
-	}
-	if sum.Format != "redis-monitor" {
-		t.Errorf("Format = %q", sum.Format)
-	}
-	if len(sum.Rejects) != 1 || sum.Rejects[0].Line != 4 {
-		t.Errorf("Rejects = %+v, want line 4", sum.Rejects)
-	}
-	src, err := s.SourceByPath(ctx, "m.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := s.EventAt(ctx, src, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Op != "GET" || string(e.Args[0]) != "k" || e.Client != "127.0.0.1:5001" || e.Source != "m.log" {
-		t.Errorf("EventAt(5) = %+v", e)
-	}
-	if _, err := s.EventAt(ctx, src, 4); !errors.Is(err, ingest.ErrNotFound) || !strings.Contains(err.Error(), "rejected") {
-		t.Errorf("EventAt(4) error = %v, want a rejected line", err)
-	}
-	if _, err := s.EventAt(ctx, src, 99); !errors.Is(err, ingest.ErrNotFound) {
-		t.Errorf("EventAt(99) error = %v", err)
-	}
-	// The writes to k before the INCR: FLUSHALL (wide), MSET, SET; not the GET.
-	last, _ := s.EventAt(ctx, src, 8)
-	evs, err := s.Touching(ctx, "redis", "0", []byte("k"), last.ID, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ops []string
-	for _, e := range evs {
-		ops = append(ops, e.Op)
-	}
-	if got, want := strings.Join(ops, " "), "FLUSHALL MSET SET"; got != want {
-		t.Errorf("Touching = %s, want %s", got, want)
-	}
-	evs, _ = s.Touching(ctx, "redis", "0", []byte("k"), last.ID, 2)
-	if len(evs) != 2 || evs[0].Op != "FLUSHALL" || evs[1].Op != "MSET" {
-		t.Errorf("Touching limit 2 = %v", evs)
-	}
-}
-
-func TestIngestTwiceIsNoop(t *testing.T) {
-	s := MustOpenStore(t)
-	ctx := context.Background()
-	p := filepath.Join(t.TempDir(), "m.log")
-	os.WriteFile(p, []byte(capture), 0o644)
-	for i, want := range []bool{false, true} {
-		f, _ := os.Open(p)
-		st, _ := f.Stat()
-		sum, err := s.Ingest(ctx, p, f, st.Size(), opts())
-		f.Close()
+	storetest.Each(t, func(t *testing.T, store string) {
+		s := MustOpenStore(t, store)
+		ctx := context.Background()
+		sum, err := s.Ingest(ctx, "m.log", strings.NewReader(capture), 0, opts())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Duplicate != want {
-			t.Errorf("ingest %d: Duplicate = %v, want %v", i, sum.Duplicate, want)
+		if got, want := [4]int64{sum.Lines, sum.Events, sum.Rejected, sum.Skipped}, [4]int64{8, 5, 1, 2}; got != want {
+			t.Fatalf("lines, events, rejected, skipped = %v, want %v", got, want)
 		}
-	}
-	// stdin (not seekable): detected after reading, rolled back.
-	sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, opts())
-	if err != nil || !sum.Duplicate {
-		t.Errorf("stdin ingest = %+v, %v; want duplicate", sum, err)
-	}
-	srcs, _ := s.Sources(ctx)
-	if len(srcs) != 1 {
-		t.Errorf("%d sources, want 1", len(srcs))
-	}
-	o := opts()
-	o.Force = true
-	if sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, o); err != nil || sum.Duplicate || sum.Events != 5 {
-		t.Errorf("forced ingest = %+v, %v", sum, err)
-	}
+		if sum.Format != "redis-monitor" {
+			t.Errorf("Format = %q", sum.Format)
+		}
+		if len(sum.Rejects) != 1 || sum.Rejects[0].Line != 4 {
+			t.Errorf("Rejects = %+v, want line 4", sum.Rejects)
+		}
+		src, err := s.SourceByPath(ctx, "m.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := s.EventAt(ctx, src, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Op != "GET" || string(e.Args[0]) != "k" || e.Client != "127.0.0.1:5001" || e.Source != "m.log" {
+			t.Errorf("EventAt(5) = %+v", e)
+		}
+		if _, err := s.EventAt(ctx, src, 4); !errors.Is(err, ingest.ErrNotFound) || !strings.Contains(err.Error(), "rejected") {
+			t.Errorf("EventAt(4) error = %v, want a rejected line", err)
+		}
+		if _, err := s.EventAt(ctx, src, 99); !errors.Is(err, ingest.ErrNotFound) {
+			t.Errorf("EventAt(99) error = %v", err)
+		}
+		// The writes to k before the INCR: FLUSHALL (wide), MSET, SET; not the GET.
+		last, _ := s.EventAt(ctx, src, 8)
+		evs, err := s.Touching(ctx, "redis", "0", []byte("k"), last.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ops []string
+		for _, e := range evs {
+			ops = append(ops, e.Op)
+		}
+		if got, want := strings.Join(ops, " "), "FLUSHALL MSET SET"; got != want {
+			t.Errorf("Touching = %s, want %s", got, want)
+		}
+		evs, _ = s.Touching(ctx, "redis", "0", []byte("k"), last.ID, 2)
+		if len(evs) != 2 || evs[0].Op != "FLUSHALL" || evs[1].Op != "MSET" {
+			t.Errorf("Touching limit 2 = %v", evs)
+		}
+	})
+}
+
+func TestIngestTwiceIsNoop(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, store string) {
+		s := MustOpenStore(t, store)
+		ctx := context.Background()
+		p := filepath.Join(t.TempDir(), "m.log")
+		os.WriteFile(p, []byte(capture), 0o644)
+		for i, want := range []bool{false, true} {
+			f, _ := os.Open(p)
+			st, _ := f.Stat()
+			sum, err := s.Ingest(ctx, p, f, st.Size(), opts())
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Duplicate != want {
+				t.Errorf("ingest %d: Duplicate = %v, want %v", i, sum.Duplicate, want)
+			}
+		}
+		// stdin (not seekable): detected after reading, rolled back.
+		sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, opts())
+		if err != nil || !sum.Duplicate {
+			t.Errorf("stdin ingest = %+v, %v; want duplicate", sum, err)
+		}
+		srcs, _ := s.Sources(ctx)
+		if len(srcs) != 1 {
+			t.Errorf("%d sources, want 1", len(srcs))
+		}
+		o := opts()
+		o.Force = true
+		if sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, o); err != nil || sum.Duplicate || sum.Events != 5 {
+			t.Errorf("forced ingest = %+v, %v", sum, err)
+		}
+	})
 }
 
 func TestNotAStore(t *testing.T) {
@@ -137,60 +143,66 @@ func TestNotAStore(t *testing.T) {
 }
 
 func TestIngestGzip(t *testing.T) {
-	s := MustOpenStore(t)
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(capture))
-	zw.Close()
-	sum, err := s.Ingest(context.Background(), "m.log.gz", &buf, 0, opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Lines != 8 || sum.Events != 5 || sum.Format != "redis-monitor" {
-		t.Errorf("gzip ingest = %+v", sum)
-	}
+	storetest.Each(t, func(t *testing.T, store string) {
+		s := MustOpenStore(t, store)
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte(capture))
+		zw.Close()
+		sum, err := s.Ingest(context.Background(), "m.log.gz", &buf, 0, opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Lines != 8 || sum.Events != 5 || sum.Format != "redis-monitor" {
+			t.Errorf("gzip ingest = %+v", sum)
+		}
+	})
 }
 
 // TestIngestDamagedGzip: everything before the damage is kept, and the
 // damage is a rejected line that says so.
 func TestIngestDamagedGzip(t *testing.T) {
-	s := MustOpenStore(t)
-	var log bytes.Buffer
-	for i := 0; i < 5000; i++ {
-		fmt.Fprintf(&log, "1795535140.%06d [0 127.0.0.1:5000] \"SET\" \"k%d\" \"%d\"\n", i, i%97, i)
-	}
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(log.Bytes())
-	zw.Close()
-	cut := buf.Bytes()[:buf.Len()/2]
-	sum, err := s.Ingest(context.Background(), "cut.log.gz", bytes.NewReader(cut), 0, opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Events < 100 || sum.Events >= 5000 || sum.Rejected != 1 || len(sum.Rejects) != 1 ||
-		!strings.Contains(sum.Rejects[0].Reason, "gzip stream is damaged") || sum.Rejects[0].Line != int(sum.Lines) {
-		t.Errorf("summary %+v", sum)
-	}
+	storetest.Each(t, func(t *testing.T, store string) {
+		s := MustOpenStore(t, store)
+		var log bytes.Buffer
+		for i := 0; i < 5000; i++ {
+			fmt.Fprintf(&log, "1795535140.%06d [0 127.0.0.1:5000] \"SET\" \"k%d\" \"%d\"\n", i, i%97, i)
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(log.Bytes())
+		zw.Close()
+		cut := buf.Bytes()[:buf.Len()/2]
+		sum, err := s.Ingest(context.Background(), "cut.log.gz", bytes.NewReader(cut), 0, opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Events < 100 || sum.Events >= 5000 || sum.Rejected != 1 || len(sum.Rejects) != 1 ||
+			!strings.Contains(sum.Rejects[0].Reason, "gzip stream is damaged") || sum.Rejects[0].Line != int(sum.Lines) {
+			t.Errorf("summary %+v", sum)
+		}
+	})
 }
 
 // TestIngestLongLines: a line over MaxLine is rejected without being held
 // whole; a first line too long to detect the format from asks for one.
 func TestIngestLongLines(t *testing.T) {
-	s := MustOpenStore(t)
-	long := "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"" + strings.Repeat("x", ingest.MaxLine+10) + "\"\n"
-	in := long + "1795535140.000002 [0 127.0.0.1:5000] \"GET\" \"k\"\n"
-	if _, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, opts()); err == nil ||
-		!strings.Contains(err.Error(), "name it with --format") {
-		t.Errorf("detection on a huge first line: %v", err)
-	}
-	o := opts()
-	o.Format = allFormats[0]
-	sum, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Lines != 2 || sum.Events != 1 || sum.Rejected != 1 || !strings.Contains(sum.Rejects[0].Reason, "longer than 16 MiB") {
-		t.Errorf("summary %+v", sum)
-	}
+	storetest.Each(t, func(t *testing.T, store string) {
+		s := MustOpenStore(t, store)
+		long := "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"" + strings.Repeat("x", ingest.MaxLine+10) + "\"\n"
+		in := long + "1795535140.000002 [0 127.0.0.1:5000] \"GET\" \"k\"\n"
+		if _, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, opts()); err == nil ||
+			!strings.Contains(err.Error(), "name it with --format") {
+			t.Errorf("detection on a huge first line: %v", err)
+		}
+		o := opts()
+		o.Format = allFormats[0]
+		sum, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Lines != 2 || sum.Events != 1 || sum.Rejected != 1 || !strings.Contains(sum.Rejects[0].Reason, "longer than 16 MiB") {
+			t.Errorf("summary %+v", sum)
+		}
+	})
 }

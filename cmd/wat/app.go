@@ -141,6 +141,9 @@ func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {
 	}
 	s, err := ingest.Open(c.Context, path, ingest.Options{Formats: allFormats, ReadOnly: readOnly})
 	if errors.Is(err, ingest.ErrNotStore) {
+		if ingest.IsPostgres(path) {
+			return nil, withHint(err, "run 'wat ingest LOGFILE' into this database first, or name a schema of its own with ?search_path=SCHEMA")
+		}
 		return nil, withHint(err, "--db names a file that is not a wat store; pick another path")
 	}
 	if errors.Is(err, ingest.ErrReadOnly) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/storetest"
 )
 
 // selfWat runs this test binary as wat (testscript.Main turns it into
@@ -130,62 +131,71 @@ func checkStore(t *testing.T, ctx context.Context, db string) *ingest.Store {
 	return s
 }
 
-// TestConcurrency: explain and events keep working while an ingest runs
+// TestConcurrency (on each backend): explain and events keep working while an ingest runs
 // (WAL), and two ingests into one store at once both complete, one after
 // the other (a write lock and a busy timeout), with exact counts.
 func TestConcurrency(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "w.db")
-	if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
-		t.Fatal(stderr)
-	}
-	mk := func(name string, n int) string {
-		p := filepath.Join(dir, name)
-		f, _ := os.Create(p)
-		w := bufio.NewWriter(f)
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(w, "1795535140.%06d [0 127.0.0.1:6000] \"SET\" \"%s%d\" \"%d\"\n", i%1000000, name, i%7000, i)
+	storetest.Each(t, func(t *testing.T, db string) {
+		dir := t.TempDir()
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
 		}
-		w.Flush()
-		f.Close()
-		return p
-	}
-	a, b := mk("a.log", 200000), mk("b.log", 200000)
-	ca := selfWat(t, "--db", db, "ingest", "--quiet", a)
-	cb := selfWat(t, "--db", db, "ingest", "--quiet", b)
-	if err := ca.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 2)
-	go func() { done <- ca.Wait() }()
-	go func() { done <- cb.Wait() }()
-	reads := 0
-	for finished := 0; finished < 2; {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("a concurrent ingest failed: %v", err)
+		mk := func(name string, n int) string {
+			p := filepath.Join(dir, name)
+			f, _ := os.Create(p)
+			w := bufio.NewWriter(f)
+			for i := 0; i < n; i++ {
+				fmt.Fprintf(w, "1795535140.%06d [0 127.0.0.1:6000] \"SET\" \"%s%d\" \"%d\"\n", i%1000000, name, i%7000, i)
 			}
-			finished++
-		default:
-			out, stderr, code := wat(t, "--db", db, "explain", "--at", "../../testdata/monitor.log:57")
-			if code != 0 || !strings.Contains(out, `witness 1: SET "user:42:name" "alice"`) {
-				t.Fatalf("explain during an ingest: exit %d: %s%s", code, out, stderr)
-			}
-			if _, stderr, code := wat(t, "--db", db, "events", "--key", "user:42:name"); code != 0 {
-				t.Fatalf("events during an ingest: exit %d: %s", code, stderr)
-			}
-			reads++
+			w.Flush()
+			f.Close()
+			return p
 		}
-	}
-	s := checkStore(t, context.Background(), db)
-	defer s.Close()
-	srcs, _ := s.Sources(context.Background())
-	if len(srcs) != 3 || srcs[1].Events != 200000 || srcs[2].Events != 200000 {
-		t.Errorf("sources after two concurrent ingests: %d", len(srcs))
-	}
-	t.Logf("%d explain+events pairs answered during the two ingests", reads)
+		a, b := mk("a.log", 200000), mk("b.log", 200000)
+		ca := selfWat(t, "--db", db, "ingest", "--quiet", a)
+		cb := selfWat(t, "--db", db, "ingest", "--quiet", b)
+		if err := ca.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cb.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 2)
+		go func() { done <- ca.Wait() }()
+		go func() { done <- cb.Wait() }()
+		reads := 0
+		for finished := 0; finished < 2; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("a concurrent ingest failed: %v", err)
+				}
+				finished++
+			default:
+				out, stderr, code := wat(t, "--db", db, "explain", "--at", "../../testdata/monitor.log:57")
+				if code != 0 || !strings.Contains(out, `witness 1: SET "user:42:name" "alice"`) {
+					t.Fatalf("explain during an ingest: exit %d: %s%s", code, out, stderr)
+				}
+				if _, stderr, code := wat(t, "--db", db, "events", "--key", "user:42:name"); code != 0 {
+					t.Fatalf("events during an ingest: exit %d: %s", code, stderr)
+				}
+				reads++
+			}
+		}
+		var s *ingest.Store
+		if ingest.IsPostgres(db) {
+			var err error
+			if s, err = ingest.Open(context.Background(), db, ingest.Options{Formats: allFormats}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			s = checkStore(t, context.Background(), db)
+		}
+		defer s.Close()
+		srcs, _ := s.Sources(context.Background())
+		if len(srcs) != 3 || srcs[1].Events != 200000 || srcs[2].Events != 200000 {
+			t.Errorf("sources after two concurrent ingests: %d", len(srcs))
+		}
+		t.Logf("%d explain+events pairs answered during the two ingests", reads)
+	})
 }

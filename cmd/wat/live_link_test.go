@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/wat-project/wat/ingest/storetest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,7 +83,7 @@ func TestLiveHeuristicLinks(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	mon, appLog, mapping, db := filepath.Join(dir, "monitor.log"), filepath.Join(dir, "app.log"), filepath.Join(dir, "client.json"), filepath.Join(dir, "w.db")
+	mon, appLog, mapping := filepath.Join(dir, "monitor.log"), filepath.Join(dir, "app.log"), filepath.Join(dir, "client.json")
 	os.WriteFile(mon, capture.Bytes(), 0o644)
 	os.WriteFile(appLog, app.Bytes(), 0o644)
 	os.WriteFile(mapping, []byte(`{"rules": [
@@ -90,71 +91,74 @@ func TestLiveHeuristicLinks(t *testing.T) {
 		 "defaults": {"ns": "0"},
 		 "fields": {"op": "cmd", "args": "args", "reply": "reply", "client": "conn", "time": "ts", "service": "service", "id": "id", "parent": "parent_id"}},
 		{"name": "requests", "match": {"kind": "http.request"}, "fields": {"system": "service", "op": "method", "time": "ts", "service": "service", "id": "id"}, "args_from": ["path"]}]}`), 0o644)
-	if _, stderr, code := wat(t, "--db", db, "ingest", mon); code != 0 {
-		t.Fatalf("ingest monitor: %s", stderr)
-	}
-	if _, stderr, code := wat(t, "--db", db, "ingest", "--mapping", mapping, appLog); code != 0 {
-		t.Fatalf("ingest app: %s", stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(capture.String()), "\n")
-	getLine := 0
-	for i, l := range lines {
-		if strings.Contains(l, `"GET" "profile:u42"`) {
-			getLine = i + 1
+	// The same checks through each store backend.
+	storetest.Each(t, func(t *testing.T, db string) {
+		if _, stderr, code := wat(t, "--db", db, "ingest", mon); code != 0 {
+			t.Fatalf("ingest monitor: %s", stderr)
 		}
-	}
-	out, stderr, code := wat(t, "--db", db, "explain", "--json", "--at", mon+":"+itoa(getLine))
-	if code != 0 {
-		t.Fatalf("explain: %d %s", code, stderr)
-	}
-	var j struct {
-		Count     string
-		Witnesses []struct {
-			Events []struct {
-				Line   int
-				Client string
-				SentBy *struct {
-					Heuristic bool
-					Rule      string
-					Via       *struct {
-						Line   int
-						Client string
-					}
-					Witnesses []struct {
-						Events []struct {
-							ReqID string `json:"req_id"`
-						}
-					}
-				} `json:"sent_by"`
+		if _, stderr, code := wat(t, "--db", db, "ingest", "--mapping", mapping, appLog); code != 0 {
+			t.Fatalf("ingest app: %s", stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(capture.String()), "\n")
+		getLine := 0
+		for i, l := range lines {
+			if strings.Contains(l, `"GET" "profile:u42"`) {
+				getLine = i + 1
 			}
 		}
-	}
-	if err := json.Unmarshal([]byte(out), &j); err != nil {
-		t.Fatal(err)
-	}
-	if j.Count != "2" {
-		t.Fatalf("count %s, want 2 (two identical SETs): %s", j.Count, out)
-	}
-	want := map[string]string{conns[0].LocalAddr(): "h1", conns[1].LocalAddr(): "h3"}
-	for _, w := range j.Witnesses {
-		e := w.Events[0]
-		if e.SentBy == nil || !e.SentBy.Heuristic || e.SentBy.Via == nil {
-			t.Fatalf("witness at line %d has no heuristic sender: %s", e.Line, out)
+		out, stderr, code := wat(t, "--db", db, "explain", "--json", "--at", mon+":"+itoa(getLine))
+		if code != 0 {
+			t.Fatalf("explain: %d %s", code, stderr)
 		}
-		if e.SentBy.Via.Client != e.Client || len(e.SentBy.Witnesses[0].Events) == 0 ||
-			e.SentBy.Witnesses[0].Events[0].ReqID != want[e.Client] {
-			t.Errorf("witness at line %d (client %s) linked to %+v via %+v, want request %s", e.Line, e.Client, e.SentBy, e.SentBy.Via, want[e.Client])
+		var j struct {
+			Count     string
+			Witnesses []struct {
+				Events []struct {
+					Line   int
+					Client string
+					SentBy *struct {
+						Heuristic bool
+						Rule      string
+						Via       *struct {
+							Line   int
+							Client string
+						}
+						Witnesses []struct {
+							Events []struct {
+								ReqID string `json:"req_id"`
+							}
+						}
+					} `json:"sent_by"`
+				}
+			}
 		}
-		if !strings.Contains(e.SentBy.Rule, "same client address") {
-			t.Errorf("rule %q does not say the client address matched", e.SentBy.Rule)
+		if err := json.Unmarshal([]byte(out), &j); err != nil {
+			t.Fatal(err)
 		}
-	}
-	// The client's record of the read is explained through the capture.
-	appLines := strings.Split(strings.TrimSpace(app.String()), "\n")
-	out, _, code = wat(t, "--db", db, "explain", "--at", appLog+":"+itoa(len(appLines)))
-	if code != 0 || !strings.Contains(out, "HEURISTIC link") || !strings.Contains(out, "2 witnesses") {
-		t.Errorf("explain the client's record: code %d\n%s", code, out)
-	}
+		if j.Count != "2" {
+			t.Fatalf("count %s, want 2 (two identical SETs): %s", j.Count, out)
+		}
+		want := map[string]string{conns[0].LocalAddr(): "h1", conns[1].LocalAddr(): "h3"}
+		for _, w := range j.Witnesses {
+			e := w.Events[0]
+			if e.SentBy == nil || !e.SentBy.Heuristic || e.SentBy.Via == nil {
+				t.Fatalf("witness at line %d has no heuristic sender: %s", e.Line, out)
+			}
+			if e.SentBy.Via.Client != e.Client || len(e.SentBy.Witnesses[0].Events) == 0 ||
+				e.SentBy.Witnesses[0].Events[0].ReqID != want[e.Client] {
+				t.Errorf("witness at line %d (client %s) linked to %+v via %+v, want request %s", e.Line, e.Client, e.SentBy, e.SentBy.Via, want[e.Client])
+			}
+			if !strings.Contains(e.SentBy.Rule, "same client address") {
+				t.Errorf("rule %q does not say the client address matched", e.SentBy.Rule)
+			}
+		}
+		// The client's record of the read is explained through the capture.
+		appLines := strings.Split(strings.TrimSpace(app.String()), "\n")
+		out, _, code = wat(t, "--db", db, "explain", "--at", appLog+":"+itoa(len(appLines)))
+		if code != 0 || !strings.Contains(out, "HEURISTIC link") || !strings.Contains(out, "2 witnesses") {
+			t.Errorf("explain the client's record: code %d\n%s", code, out)
+		}
+	})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

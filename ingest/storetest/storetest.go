@@ -64,21 +64,13 @@ func Require(t testing.TB, backend string) {
 // when tb ends. It may be called from any goroutine.
 func Postgres(tb testing.TB) (string, error) {
 	dsn := os.Getenv("WAT_TEST_PG_DSN")
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return "", err
-	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	schema := "wat_test_" + hex.EncodeToString(rnd[:])
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		db.Close()
+	if err := exec(dsn, "CREATE SCHEMA "+schema); err != nil {
 		return "", fmt.Errorf("WAT_TEST_PG_DSN: %w", err)
 	}
-	tb.Cleanup(func() {
-		db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
+	tb.Cleanup(func() { exec(dsn, "DROP SCHEMA "+schema+" CASCADE") })
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", err
@@ -87,4 +79,15 @@ func Postgres(tb testing.TB) (string, error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// exec runs one statement on a connection of its own, closed after.
+func exec(dsn, q string) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(q)
+	return err
 }

@@ -14,14 +14,16 @@ import (
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/storetest"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
 
-// store ingests a capture into a real SQLite store and returns it with
+// store ingests a capture into a real store on backend (a SQLite file, or
+// a PostgreSQL schema) and returns it with
 // every stored event, in trace order.
-func store(t *testing.T, capture []byte) (*ingest.Store, []*formats.Event) {
+func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*formats.Event) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -30,7 +32,7 @@ func store(t *testing.T, capture []byte) (*ingest.Store, []*formats.Event) {
 		t.Fatal(err)
 	}
 	fs := []*formats.Format{redismonitor.Format}
-	s, err := ingest.Open(ctx, filepath.Join(dir, "wat.db"), ingest.Options{Formats: fs})
+	s, err := ingest.Open(ctx, storetest.New(t, backend), ingest.Options{Formats: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +141,17 @@ var notCompared = map[string]bool{"MULTI": true, "EXEC": true, "EVAL": true, "EV
 // the spec, through the SQLite store, explains every read with the real
 // reply as its output.
 func TestLiveReplies(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) { liveReplies(t, backend) })
+	}
+}
+
+func liveReplies(t *testing.T, backend string) {
+	storetest.Require(t, backend)
 	srv := redistest.Start(t)
 	cmds := redistest.Workload(7, 2500)
 	capture, replies := redistest.RunConcurrent(t, srv, cmds)
-	s, evs := store(t, capture)
+	s, evs := store(t, backend, capture)
 	real := pairReplies(t, evs, replies)
 
 	m := redis.Spec.Model()
@@ -218,6 +227,13 @@ func isRead(op string) bool { return readOps[op] }
 // exactly the brute-force definition's over the whole capture, and that
 // the replayed output is the real reply.
 func TestLiveWitnesses(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) { liveWitnesses(t, backend) })
+	}
+}
+
+func liveWitnesses(t *testing.T, backend string) {
+	storetest.Require(t, backend)
 	srv := redistest.Start(t)
 	admin, err := srv.Dial()
 	if err != nil {
@@ -233,7 +249,7 @@ func TestLiveWitnesses(t *testing.T) {
 		}
 		cmds := redistest.Workload(seed, 14)
 		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, capture)
+		s, evs := store(t, backend, capture)
 		real := pairReplies(t, evs, replies)
 		sessions++
 		for i, target := range evs {
@@ -288,6 +304,7 @@ func TestLiveWitnesses(t *testing.T) {
 				t.Errorf("seed %d %s: %s %q: spec %v, brute force %v\n%s", seed, target.Where(), target.Op, target.Args, got, want, capture)
 			}
 		}
+		s.Close() // now, not at the end: a PostgreSQL server allows 100 connections
 	}
 	if targets < 1000 {
 		t.Errorf("checked %d targets, want at least 1000", targets)

@@ -18,6 +18,7 @@ import (
 	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/formats/zookeeper"
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/storetest"
 	"github.com/wat-project/wat/provenance"
 	zk "github.com/wat-project/wat/specs/zookeeper"
 )
@@ -175,51 +176,56 @@ func TestLiveServer(t *testing.T) {
 
 	ctx := context.Background()
 	all := []*formats.Format{zookeeper.TxnFormat, zookeeper.AuditFormat, jsonlines.Format}
-	store, err := ingest.Open(ctx, filepath.Join(t.TempDir(), "w.db"), ingest.Options{Formats: all})
-	if err != nil {
-		t.Fatal(err)
+	// The same checks through each store backend.
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			store, err := ingest.Open(ctx, storetest.New(t, backend), ingest.Options{Formats: all})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			mapping, _ := jsonlines.ShippedMapping("zkclient")
+			m, _ := jsonlines.ParseMapping(mapping)
+			opt := ingest.IngestOptions{Formats: all, Refs: map[string]func(*formats.Event) []formats.Ref{"zookeeper": zk.Spec.Refs},
+				Config: map[string][]byte{"json-lines": m.Encode()}}
+			for name, b := range map[string][]byte{"txn.log": txn, "audit.log": audit} {
+				if _, err := store.Ingest(ctx, name, bytes.NewReader(b), 0, opt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := store.Ingest(ctx, "client.log", bytes.NewReader(client.Bytes()), 0, opt); err != nil {
+				t.Fatal(err)
+			}
+			src, err := store.SourceByPath(ctx, "client.log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := zk.Spec.(interface {
+				SameOutput([]byte, provenance.Output) bool
+			})
+			sc := bufio.NewScanner(bytes.NewReader(client.Bytes()))
+			n := 0
+			for line := 1; sc.Scan(); line++ {
+				e, err := store.EventAt(ctx, src, line)
+				if err != nil {
+					t.Fatal(err)
+				}
+				x, err := zk.Spec.Explain(ctx, store, e)
+				if err != nil {
+					t.Fatalf("%s: %v", e.Where(), err)
+				}
+				if !same.SameOutput(e.Reply, x.Output) {
+					t.Errorf("%s %q: replayed %s, the server returned %s", e.Where(), e.Args[0], x.Output, e.Reply)
+				}
+				if !x.Exact {
+					t.Errorf("%s: not exact: %v", e.Where(), x.Notes)
+				}
+				n++
+			}
+			if n != 5 {
+				t.Fatalf("%d reads checked, want 5", n)
+			}
+			t.Logf("%d reads: replayed outputs equal the server's replies", n)
+		})
 	}
-	defer store.Close()
-	mapping, _ := jsonlines.ShippedMapping("zkclient")
-	m, _ := jsonlines.ParseMapping(mapping)
-	opt := ingest.IngestOptions{Formats: all, Refs: map[string]func(*formats.Event) []formats.Ref{"zookeeper": zk.Spec.Refs},
-		Config: map[string][]byte{"json-lines": m.Encode()}}
-	for name, b := range map[string][]byte{"txn.log": txn, "audit.log": audit} {
-		if _, err := store.Ingest(ctx, name, bytes.NewReader(b), 0, opt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := store.Ingest(ctx, "client.log", bytes.NewReader(client.Bytes()), 0, opt); err != nil {
-		t.Fatal(err)
-	}
-	src, err := store.SourceByPath(ctx, "client.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	same := zk.Spec.(interface {
-		SameOutput([]byte, provenance.Output) bool
-	})
-	sc := bufio.NewScanner(bytes.NewReader(client.Bytes()))
-	n := 0
-	for line := 1; sc.Scan(); line++ {
-		e, err := store.EventAt(ctx, src, line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := zk.Spec.Explain(ctx, store, e)
-		if err != nil {
-			t.Fatalf("%s: %v", e.Where(), err)
-		}
-		if !same.SameOutput(e.Reply, x.Output) {
-			t.Errorf("%s %q: replayed %s, the server returned %s", e.Where(), e.Args[0], x.Output, e.Reply)
-		}
-		if !x.Exact {
-			t.Errorf("%s: not exact: %v", e.Where(), x.Notes)
-		}
-		n++
-	}
-	if n != 5 {
-		t.Fatalf("%d reads checked, want 5", n)
-	}
-	t.Logf("%d reads: replayed outputs equal the server's replies", n)
 }
