@@ -19,11 +19,16 @@ check:
 	$(GO) test -race ./formats/... ./provenance/...
 
 # Go benchmarks, then an end-to-end run on a generated MONITOR log
-# (BENCH_LINES lines; 10000000 for the full figure).
+# (BENCH_LINES lines; 10000000 for the full figure), into a SQLite store
+# and, when Debian's postgresql is installed, into a throwaway PostgreSQL
+# server on 127.0.0.1 (testdata/postgres.sh; stopped by its pid after).
 BENCH_LINES ?= 1000000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./formats/...
-	$(GO) run ./cmd/watbench -lines $(BENCH_LINES) -wat ./wat
+	@pgdir=$$(mktemp -d /tmp/wat-bench-pg.XXXXXX); chmod 755 $$pgdir; \
+	dsn=$$(testdata/postgres.sh start $$pgdir $${WAT_BENCH_PG_PORT:-25434}) || dsn=""; \
+	$(GO) run ./cmd/watbench -lines $(BENCH_LINES) -wat ./wat $${dsn:+-pg "$$dsn"}; rc=$$?; \
+	[ -z "$$dsn" ] || testdata/postgres.sh stop $$pgdir; rm -rf $$pgdir; exit $$rc
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./formats/redismonitor

@@ -7,7 +7,7 @@
 set -eu
 cmd=${1:?start|stop}
 dir=${2:?directory}
-port=${3:-55432}
+port=${3:-25432}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bindir" ] || { echo "postgres.sh: no /usr/lib/postgresql/*/bin: apt-get install postgresql" >&2; exit 1; }
 as=""

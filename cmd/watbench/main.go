@@ -4,9 +4,13 @@
 package main
 
 import (
+	"database/sql"
+	"net/url"
+
 	"bufio"
 	"flag"
 	"fmt"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -22,8 +26,9 @@ func main() {
 	dir := flag.String("dir", "bench", "work directory")
 	wat := flag.String("wat", "./wat", "the wat binary")
 	reads := flag.Int("reads", 200, "explain calls to time")
+	pg := flag.String("pg", "", "also measure a PostgreSQL store on this server (a postgres:// URL; the schema wat_bench is dropped and made anew)")
 	flag.Parse()
-	if err := run(*lines, *dir, *wat, *reads); err != nil {
+	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
 		os.Exit(1)
 	}
@@ -84,7 +89,7 @@ func generate(path string, n int) ([]int, error) {
 	return reads, w.Flush()
 }
 
-func run(n int, dir, wat string, nreads int) error {
+func run(n int, dir, wat string, nreads int, pg string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -100,19 +105,57 @@ func run(n int, dir, wat string, nreads int) error {
 	}
 	st, _ := os.Stat(log)
 	fmt.Printf("generated %d lines (%.1f MB) in %s\n", n+1, float64(st.Size())/1e6, time.Since(t0).Round(time.Millisecond))
+	fmt.Println("== SQLite")
+	size := func() int64 {
+		dbst, _ := os.Stat(db)
+		return dbst.Size()
+	}
+	if err := measure(n, log, st.Size(), reads, wat, db, size, nreads); err != nil {
+		return err
+	}
+	if pg == "" {
+		fmt.Println("== PostgreSQL: not measured (no -pg URL; make bench starts a server when postgresql is installed)")
+		return nil
+	}
+	fmt.Println("== PostgreSQL (the same log; peak RSS is wat's, not the server's)")
+	admin, err := sql.Open("pgx", pg)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("DROP SCHEMA IF EXISTS wat_bench CASCADE; CREATE SCHEMA wat_bench"); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	u, err := url.Parse(pg)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	q.Set("search_path", "wat_bench")
+	u.RawQuery = q.Encode()
+	size = func() int64 {
+		var b int64
+		admin.QueryRow(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'wat_bench' AND c.relkind = 'r'`).Scan(&b)
+		return b
+	}
+	return measure(n, log, st.Size(), reads, wat, u.String(), size, nreads)
+}
 
+// measure ingests log into store and times explain calls on it.
+func measure(n int, log string, logSize int64, reads []int, wat, db string, storeSize func() int64, nreads int) error {
 	cmd := exec.Command(wat, "--db", db, "ingest", "--quiet", log)
 	cmd.Stderr = os.Stderr
-	t0 = time.Now()
+	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	el := time.Since(t0)
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
-	dbst, _ := os.Stat(db)
+	sz := storeSize()
 	fmt.Printf("ingest: %.0f lines/s, %.1f MB/s, %s, peak RSS %d MB, store %.1f MB = %.2fx the log\n",
-		float64(n+1)/el.Seconds(), float64(st.Size())/1e6/el.Seconds(), el.Round(time.Millisecond),
-		rss/1024, float64(dbst.Size())/1e6, float64(dbst.Size())/float64(st.Size()))
+		float64(n+1)/el.Seconds(), float64(logSize)/1e6/el.Seconds(), el.Round(time.Millisecond),
+		rss/1024, float64(sz)/1e6, float64(sz)/float64(logSize))
 
 	r := rand.New(rand.NewSource(2))
 	byKind := map[string][]time.Duration{}
