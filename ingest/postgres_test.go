@@ -1,0 +1,70 @@
+package ingest_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/storetest"
+)
+
+func TestRedact(t *testing.T) {
+	got := ingest.Redact("postgres://wat:s3cret@db.internal:5432/traces?search_path=x")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "wat:xxxxx@db.internal") {
+		t.Errorf("Redact: %s", got)
+	}
+	if got := ingest.Redact("some/file.db"); got != "some/file.db" {
+		t.Errorf("Redact(file) = %s", got)
+	}
+}
+
+// TestPostgresMarker: a schema holding other tables is not a store, a
+// store marked with a newer schema version is refused, and an error
+// never shows the password.
+func TestPostgresMarker(t *testing.T) {
+	storetest.Require(t, "postgres")
+	ctx := context.Background()
+	foreign := storetest.New(t, "postgres")
+	raw, err := sql.Open("pgx", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("CREATE TABLE other (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Open(ctx, foreign, ingest.Options{}); !errors.Is(err, ingest.ErrNotStore) {
+		t.Errorf("schema with other tables: %v", err)
+	}
+
+	loc := storetest.New(t, "postgres")
+	s, err := ingest.Open(ctx, loc, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	st, err := sql.Open("pgx", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Exec("UPDATE wat_store SET version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Open(ctx, loc, ingest.Options{}); !errors.Is(err, ingest.ErrNewerStore) {
+		t.Errorf("newer schema: %v", err)
+	}
+
+	// A wrong password: the error names the server, not the password.
+	u, _ := url.Parse(loc)
+	u.User = url.UserPassword("wat", "hunter2")
+	u.Host = "127.0.0.1:1" // nothing listens there
+	_, err = ingest.Open(ctx, u.String(), ingest.Options{})
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "wat:xxxxx@127.0.0.1:1") {
+		t.Errorf("unreachable server: %v", err)
+	}
+}
