@@ -33,6 +33,9 @@ const (
 	// bound, oldest first.
 	sqlBlocksAfter = `SELECT first, n, ids FROM postings
 		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND last > ? ORDER BY last`
+	// sqlBlocksOfKeys reads the postings blocks of several keys of one
+	// kind; an IN list and an ORDER BY follow.
+	sqlBlocksOfKeys = `SELECT key, first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = ? AND key IN `
 	// sqlNSBlocks reads the write blocks of every key of a namespace.
 	sqlNSBlocks = `SELECT first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = 1 AND first < ?`
 	// sqlWideBefore reads the events writing a whole namespace before a

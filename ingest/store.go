@@ -756,6 +756,80 @@ func (s *Store) linked(ctx context.Context, kind, id string) ([]*formats.Event, 
 	return s.eventsByID(ctx, ids)
 }
 
+var _ provenance.BatchLinks = (*Store)(nil)
+
+// WithIDs implements provenance.BatchLinks: WithID of many ids at once.
+func (s *Store) WithIDs(ctx context.Context, ids []string) (map[string][]*formats.Event, error) {
+	return s.linkedMany(ctx, linkID, ids)
+}
+
+// WithParents implements provenance.BatchLinks: WithParent of many ids at
+// once.
+func (s *Store) WithParents(ctx context.Context, parents []string) (map[string][]*formats.Event, error) {
+	return s.linkedMany(ctx, linkParent, parents)
+}
+
+// linkedMany reads the postings of many link keys with one query (a
+// chunk of them, for very long lists) and their events with another.
+func (s *Store) linkedMany(ctx context.Context, kind string, keys []string) (map[string][]*formats.Event, error) {
+	idsOf := map[string][]int64{}
+	var all []int64
+	const chunk = 500
+	for i := 0; i < len(keys); i += chunk {
+		part := keys[i:min(i+chunk, len(keys))]
+		args := []any{kind, "", 1}
+		for _, k := range part {
+			args = append(args, []byte(k))
+		}
+		rows, err := s.db.QueryContext(ctx, sqlBlocksOfKeys+inList(len(part))+" ORDER BY key, last", args...)
+		if err != nil {
+			return nil, err
+		}
+		var blk []int64
+		for rows.Next() {
+			var key []byte
+			var first int64
+			var n int
+			var blob []byte
+			if err := rows.Scan(&key, &first, &n, &blob); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("key %s of %s: %w", formats.Quote(key), kind, err)
+			}
+			k := string(key)
+			for _, id := range blk {
+				if len(idsOf[k]) < maxLinked {
+					idsOf[k] = append(idsOf[k], id)
+					all = append(all, id)
+				}
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	evs, err := s.eventsByID(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*formats.Event, len(evs))
+	for _, e := range evs {
+		byID[e.ID] = e
+	}
+	out := make(map[string][]*formats.Event, len(idsOf))
+	for k, ids := range idsOf {
+		for _, id := range ids {
+			out[k] = append(out[k], byID[id])
+		}
+	}
+	return out, nil
+}
+
 var _ provenance.NamespaceHistory = (*Store)(nil)
 
 // maxNamespaceIDs bounds the write ids InNamespace gathers.

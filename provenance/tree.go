@@ -48,6 +48,79 @@ type Sending struct {
 	Heuristic bool
 }
 
+// BatchLinks is implemented by Links that look up many ids in one query.
+// BuildTree then asks once per round for the whole frontier of the tree
+// (the events one hop further from the target), instead of once per
+// event: a lookup is never recursive, and the recursion across black
+// boxes is the engine's, round by round (a distributed PostgreSQL runs a
+// recursive query only within one shard).
+type BatchLinks interface {
+	// WithIDs returns WithID of each id, by id.
+	WithIDs(ctx context.Context, ids []string) (map[string][]*formats.Event, error)
+	// WithParents returns WithParent of each id, by id.
+	WithParents(ctx context.Context, ids []string) (map[string][]*formats.Event, error)
+}
+
+// prefetched answers WithID and WithParent from one round's batched
+// lookups, and asks base for anything else.
+type prefetched struct {
+	base           Links
+	byID, byParent map[string][]*formats.Event
+}
+
+func (p *prefetched) WithID(ctx context.Context, id string) ([]*formats.Event, error) {
+	if evs, ok := p.byID[id]; ok {
+		return evs, nil
+	}
+	return p.base.WithID(ctx, id)
+}
+
+func (p *prefetched) WithParent(ctx context.Context, id string) ([]*formats.Event, error) {
+	if evs, ok := p.byParent[id]; ok {
+		return evs, nil
+	}
+	return p.base.WithParent(ctx, id)
+}
+
+// prefetch looks up, in one query per kind, the ids the sendings of a
+// round's events will ask for.
+func prefetch(ctx context.Context, links Links, events []*formats.Event) (Links, error) {
+	b, ok := links.(BatchLinks)
+	if !ok {
+		return links, nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range events {
+		for _, id := range []string{e.Parent, e.ReqID} {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return links, nil
+	}
+	byID, err := b.WithIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byParent, err := b.WithParents(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids { // looked up and found nothing
+		if _, ok := byID[id]; !ok {
+			byID[id] = nil
+		}
+		if _, ok := byParent[id]; !ok {
+			byParent[id] = nil
+		}
+	}
+	return &prefetched{base: links, byID: byID, byParent: byParent}, nil
+}
+
 // CallFinder is implemented by Links that can find a request as the
 // service that sent it logged it, by content (black box, op, arguments).
 type CallFinder interface {
@@ -97,69 +170,100 @@ func BuildTree(ctx context.Context, target *formats.Event, depth int, explain fu
 		depth  int
 		output bool // explain its output, not only why it was sent
 	}
-	queue := []item{{target, 0, true}}
+	// The tree is built round by round: every event of a round is one hop
+	// further from the target than those of the round before (the order
+	// of a first-in, first-out walk), and the ids the round's sendings
+	// need are looked up together first.
+	round := []item{{target, 0, true}}
 	outputDone, sentDone := map[int64]bool{}, map[int64]bool{}
 	expanded := 0
-	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
-		e := it.e
-		if expanded >= MaxTreeNodes {
-			t.CutAtNodes = true
-			break
-		}
-		if it.output && !outputDone[e.ID] {
-			outputDone[e.ID] = true
-			expanded++
-			x, err := explain(ctx, e)
-			switch {
-			case errors.Is(err, ErrNotExplainable):
-				t.Unexplained[e.ID] = err.Error()
-			case err != nil:
-				return nil, err
-			default:
-				t.Explained[e.ID] = x
-				if it.depth < depth {
-					for _, f := range x.Factors {
-						for _, alt := range f {
-							for _, w := range alt {
-								queue = append(queue, item{w, it.depth + 1, false})
+	for len(round) > 0 {
+		// children[i] are what round[i] adds to the next round, in the
+		// order the walk would have queued them.
+		children := make([][]item, len(round))
+		var toSend []int
+		cut := false
+		for i, it := range round {
+			if expanded >= MaxTreeNodes {
+				cut = true
+				break
+			}
+			e := it.e
+			if it.output && !outputDone[e.ID] {
+				outputDone[e.ID] = true
+				expanded++
+				x, err := explain(ctx, e)
+				switch {
+				case errors.Is(err, ErrNotExplainable):
+					t.Unexplained[e.ID] = err.Error()
+				case err != nil:
+					return nil, err
+				default:
+					t.Explained[e.ID] = x
+					if it.depth < depth {
+						for _, f := range x.Factors {
+							for _, alt := range f {
+								for _, w := range alt {
+									children[i] = append(children[i], item{w, it.depth + 1, false})
+								}
 							}
 						}
+					} else if len(x.Factors) > 0 {
+						t.Truncated = true
 					}
-				} else if len(x.Factors) > 0 {
-					t.Truncated = true
 				}
 			}
+			// Why it was sent: the target's own sending is part of the
+			// tree too (a response is explained by what its handler
+			// received).
+			if sentDone[e.ID] {
+				continue
+			}
+			sentDone[e.ID] = true
+			if expanded++; expanded > MaxTreeNodes {
+				cut = true
+				break
+			}
+			toSend = append(toSend, i)
 		}
-		// Why it was sent: the target's own sending is part of the tree
-		// too (a response is explained by what its handler received).
-		if sentDone[e.ID] {
-			continue
+		evs := make([]*formats.Event, len(toSend))
+		for j, i := range toSend {
+			evs[j] = round[i].e
 		}
-		sentDone[e.ID] = true
-		if expanded++; expanded > MaxTreeNodes {
-			t.CutAtNodes = true
-			break
-		}
-		s, err := sending(ctx, e, links)
+		rl, err := prefetch(ctx, links, evs)
 		if err != nil {
 			return nil, err
 		}
-		if s == nil {
-			continue
+		for _, i := range toSend {
+			it := round[i]
+			s, err := sending(ctx, it.e, rl)
+			if err != nil {
+				return nil, err
+			}
+			if s == nil {
+				continue
+			}
+			if it.depth >= depth {
+				t.Truncated = true
+				continue
+			}
+			t.Sent[it.e.ID] = s
+			if s.Request != nil {
+				children[i] = append(children[i], item{s.Request, it.depth + 1, false})
+			}
+			for _, r := range s.Received {
+				children[i] = append(children[i], item{r, it.depth + 1, true})
+			}
 		}
-		if it.depth >= depth {
-			t.Truncated = true
-			continue
+		if cut {
+			t.CutAtNodes = true
+			break
 		}
-		t.Sent[e.ID] = s
-		if s.Request != nil {
-			queue = append(queue, item{s.Request, it.depth + 1, false})
+		var next []item
+		for _, c := range children {
+			next = append(next, c...)
 		}
-		for _, r := range s.Received {
-			queue = append(queue, item{r, it.depth + 1, true})
-		}
+		round = next
 	}
 	return t, nil
 }
@@ -227,7 +331,11 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 // sender's record of the same call: same content, the nearest in time
 // within LinkWindow, and the same client address when both logs have it.
 func heuristic(ctx context.Context, e *formats.Event, links Links) (*Sending, error) {
-	f, ok := links.(CallFinder)
+	base := links
+	if p, ok := links.(*prefetched); ok {
+		base = p.base
+	}
+	f, ok := base.(CallFinder)
 	if !ok {
 		return nil, nil
 	}

@@ -3,6 +3,9 @@ package provenance_test
 import (
 	"context"
 	"fmt"
+	"math/rand"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
@@ -77,5 +80,162 @@ func TestTreeCycle(t *testing.T) {
 	tree, _ = provenance.BuildTree(context.Background(), b, 0, explain, links)
 	if len(tree.Sent) != 0 || !tree.Truncated {
 		t.Errorf("depth 0: %d sendings, truncated %v", len(tree.Sent), tree.Truncated)
+	}
+}
+
+// batchLinks is fakeLinks that also answers in batches, and counts the
+// lookups of each kind.
+type batchLinks struct {
+	fakeLinks
+	single, batch *int
+}
+
+func (b batchLinks) WithID(ctx context.Context, id string) ([]*formats.Event, error) {
+	*b.single++
+	return b.fakeLinks.WithID(ctx, id)
+}
+
+func (b batchLinks) WithParent(ctx context.Context, id string) ([]*formats.Event, error) {
+	*b.single++
+	return b.fakeLinks.WithParent(ctx, id)
+}
+
+func (b batchLinks) WithIDs(ctx context.Context, ids []string) (map[string][]*formats.Event, error) {
+	*b.batch++
+	out := map[string][]*formats.Event{}
+	for _, id := range ids {
+		if evs, _ := b.fakeLinks.WithID(ctx, id); len(evs) > 0 {
+			out[id] = evs
+		}
+	}
+	return out, nil
+}
+
+func (b batchLinks) WithParents(ctx context.Context, ids []string) (map[string][]*formats.Event, error) {
+	*b.batch++
+	out := map[string][]*formats.Event{}
+	for _, id := range ids {
+		if evs, _ := b.fakeLinks.WithParent(ctx, id); len(evs) > 0 {
+			out[id] = evs
+		}
+	}
+	return out, nil
+}
+
+// treeString prints a tree canonically.
+func treeString(t *provenance.Tree) string {
+	var b strings.Builder
+	ids := func(m map[int64]bool) []int64 {
+		var out []int64
+		for id := range m {
+			out = append(out, id)
+		}
+		slices.Sort(out)
+		return out
+	}
+	keys := map[int64]bool{}
+	for id := range t.Explained {
+		keys[id] = true
+	}
+	for id := range t.Unexplained {
+		keys[id] = true
+	}
+	for id := range t.Sent {
+		keys[id] = true
+	}
+	for _, id := range ids(keys) {
+		fmt.Fprintf(&b, "%d:", id)
+		if x := t.Explained[id]; x != nil {
+			fmt.Fprintf(&b, " explained %d factors;", len(x.Factors))
+		}
+		if u, ok := t.Unexplained[id]; ok {
+			fmt.Fprintf(&b, " unexplained %s;", u)
+		}
+		if s := t.Sent[id]; s != nil {
+			fmt.Fprintf(&b, " sent %q part=%v", s.Rule, s.Part)
+			if s.Request != nil {
+				fmt.Fprintf(&b, " request %d", s.Request.ID)
+			}
+			for _, r := range s.Received {
+				fmt.Fprintf(&b, " received %d", r.ID)
+			}
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "truncated %v cut %v\n", t.Truncated, t.CutAtNodes)
+	return b.String()
+}
+
+// TestTreeRoundsBatched builds random trees across services twice, with
+// links that answer one id at a time and with links that answer a round's
+// ids in one batch: the trees are the same, and the batched build asks
+// for no id of a round one at a time.
+func TestTreeRoundsBatched(t *testing.T) {
+	ctx := context.Background()
+	systems := []string{"api", "kv", "db"}
+	for seed := int64(0); seed < 2000; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		n := 5 + r.Intn(25)
+		var evs []*formats.Event
+		for i := 1; i <= n; i++ {
+			e := &formats.Event{ID: int64(i), Line: i, Source: "a.log", System: systems[r.Intn(3)], Op: "OP"}
+			if r.Intn(3) > 0 {
+				e.ReqID = fmt.Sprintf("r%d", r.Intn(6))
+			}
+			if r.Intn(2) > 0 {
+				e.Parent = fmt.Sprintf("r%d", r.Intn(6))
+			}
+			if e.System != "api" {
+				e.Service = "app"
+				if r.Intn(2) > 0 {
+					e.Reply = []byte("x")
+				}
+			}
+			evs = append(evs, e)
+		}
+		factors := map[int64][]provenance.Factor{}
+		for _, e := range evs {
+			var f []provenance.Factor
+			for k := 0; k < r.Intn(3); k++ {
+				var alt provenance.Factor
+				for a := 0; a < 1+r.Intn(2); a++ {
+					var w []*formats.Event
+					for _, c := range evs {
+						if c.ID < e.ID && c.System == e.System && r.Intn(3) == 0 {
+							w = append(w, c)
+						}
+					}
+					alt = append(alt, w)
+				}
+				f = append(f, alt)
+			}
+			factors[e.ID] = f
+		}
+		explain := func(_ context.Context, e *formats.Event) (*provenance.Explanation, error) {
+			if e.System == "api" {
+				return nil, fmt.Errorf("no spec for api: %w", provenance.ErrNotExplainable)
+			}
+			return &provenance.Explanation{Target: e, Exact: true, Factors: factors[e.ID]}, nil
+		}
+		target := evs[r.Intn(n)]
+		depth := r.Intn(5)
+		one, err := provenance.BuildTree(ctx, target, depth, explain, fakeLinks(evs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		single, batch := 0, 0
+		two, err := provenance.BuildTree(ctx, target, depth, explain, batchLinks{fakeLinks(evs), &single, &batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := treeString(one), treeString(two); a != b {
+			t.Fatalf("seed %d: one at a time:\n%s\nbatched:\n%s", seed, a, b)
+		}
+		if single > 0 {
+			t.Fatalf("seed %d: %d lookups of one id outside the batches", seed, single)
+		}
+		if batch > 2*(depth+1) {
+			t.Fatalf("seed %d: %d batched lookups for %d rounds", seed, batch, depth+1)
+		}
 	}
 }
