@@ -28,6 +28,10 @@ type FollowOptions struct {
 	Depth int
 	// Limit is the most later events of one key examined.
 	Limit int
+	// Budget is the most later events examined in all (each is
+	// explained); 0 means no bound. Without it a write to a busy key
+	// (a file descriptor in a long strace) fans out for minutes.
+	Budget int
 	// Written returns the keys an event may change (empty for a read).
 	Written func(*formats.Event) []formats.Ref
 	// Later returns the events touching a key after an id, oldest first,
@@ -51,7 +55,11 @@ func Follow(ctx context.Context, w *formats.Event, opt FollowOptions) ([]Effect,
 		depth int
 	}
 	queue := []item{{w, 0}}
+	examined := 0
 	for len(queue) > 0 {
+		if opt.Budget > 0 && examined >= opt.Budget {
+			return out, true, nil
+		}
 		it := queue[0]
 		queue = queue[1:]
 		if it.depth >= opt.Depth {
@@ -70,6 +78,10 @@ func Follow(ctx context.Context, w *formats.Event, opt FollowOptions) ([]Effect,
 				if seen[r.ID] {
 					continue
 				}
+				if opt.Budget > 0 && examined >= opt.Budget {
+					return out, true, nil
+				}
+				examined++
 				x, err := opt.Explain(ctx, r)
 				if errors.Is(err, ErrNotExplainable) {
 					continue

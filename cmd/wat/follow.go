@@ -33,6 +33,7 @@ JSON (one object per line):
 			&cli.StringFlag{Name: "at", Usage: "the write: `FILE:LINE`, or LINE", Required: true},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow at most `N` hops"},
 			&cli.IntFlag{Name: "limit", Value: 1000, Usage: "examine at most `N` later requests of each key"},
+			&cli.IntFlag{Name: "budget", Value: 500, Usage: "examine (explain) at most `N` later requests in all; 0: no bound"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
 		Action: func(c *cli.Context) error {
@@ -53,7 +54,7 @@ JSON (one object per line):
 					"give the line of a write ('wat explain' answers why a read returned what it did)")
 			}
 			effects, truncated, err := provenance.Follow(c.Context, w, provenance.FollowOptions{
-				Depth: c.Int("depth"), Limit: c.Int("limit"), Written: written,
+				Depth: c.Int("depth"), Limit: c.Int("limit"), Budget: c.Int("budget"), Written: written,
 				Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
 					return store.Events(ctx, ingest.Filter{System: system, NS: ref.NS, Key: ref.Key, After: after, Limit: limit})
 				},
@@ -123,7 +124,7 @@ func printEffects(c *cli.Context, w *formats.Event, effects []provenance.Effect,
 	}
 	r.indent = 0
 	if truncated {
-		r.line(w, "", r.note.Render("note: stopped at --depth or --limit; there may be more"))
+		r.line(w, "", r.note.Render("note: stopped at --depth, --limit or --budget; there may be more"))
 	}
 	return nil
 }
