@@ -146,6 +146,9 @@ func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {
 		}
 		return nil, withHint(err, "--db names a file that is not a wat store; pick another path")
 	}
+	if err != nil && ingest.IsPostgres(path) && !errors.Is(err, ingest.ErrNewerStore) {
+		return nil, withHint(err, "check the URL and that the server accepts connections; wat creates its tables in the URL's database, in the first schema of search_path")
+	}
 	if errors.Is(err, ingest.ErrReadOnly) {
 		return nil, withHint(err, "point --db (or WAT_DB) at a store you may write, or run as its owner")
 	}
