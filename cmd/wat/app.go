@@ -69,7 +69,9 @@ func isUsage(err error) bool {
 
 // oneLine makes an error one line of text that is safe to print: log
 // content inside it (a quoted argument, a rejected line) is escaped.
-func oneLine(s string) string { return safe(strings.ReplaceAll(s, "\n", " ")) }
+func oneLine(s string) string {
+	return safe(strings.NewReplacer(":\n\t", ": ", "\n\t", "; ", "\n", " ").Replace(s))
+}
 
 const exitCodesHelp = `EXIT CODES:
    0  ok
