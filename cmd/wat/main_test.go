@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/ingest/storetest"
+	"os"
 	"strings"
 	"testing"
 )
@@ -119,4 +120,20 @@ func TestErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStoreFromEnvironment: WAT_STORE names the store, before WAT_DB.
+func TestStoreFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("WAT_STORE", dir+"/store.db")
+	t.Setenv("WAT_DB", dir+"/db.db")
+	if _, stderr, code := wat(t, "ingest", "../../testdata/monitor.log"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := os.Stat(dir + "/store.db"); err != nil {
+		t.Errorf("WAT_STORE not used: %v", err)
+	}
+	if _, err := os.Stat(dir + "/db.db"); err == nil {
+		t.Error("WAT_DB used although WAT_STORE is set")
+	}
 }
