@@ -6,6 +6,7 @@ package main
 import (
 	"database/sql"
 	"net/url"
+	"strconv"
 
 	"bufio"
 	"flag"
@@ -17,7 +18,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -105,58 +105,123 @@ func run(n int, dir, wat string, nreads int, pg string) error {
 	}
 	st, _ := os.Stat(log)
 	fmt.Printf("generated %d lines (%.1f MB) in %s\n", n+1, float64(st.Size())/1e6, time.Since(t0).Round(time.Millisecond))
-	fmt.Println("== SQLite")
-	size := func() int64 {
+	type target struct {
+		name, store string
+		size        func() int64
+	}
+	targets := []target{{"SQLite", db, func() int64 {
 		dbst, _ := os.Stat(db)
 		return dbst.Size()
+	}}}
+	if pg != "" {
+		admin, err := sql.Open("pgx", pg)
+		if err != nil {
+			return err
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("DROP SCHEMA IF EXISTS wat_bench CASCADE; CREATE SCHEMA wat_bench"); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		u, err := url.Parse(pg)
+		if err != nil {
+			return err
+		}
+		q := u.Query()
+		q.Set("search_path", "wat_bench")
+		u.RawQuery = q.Encode()
+		targets = append(targets, target{"PostgreSQL", u.String(), func() int64 {
+			var b int64
+			admin.QueryRow(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+				JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'wat_bench' AND c.relkind = 'r'`).Scan(&b)
+			return b
+		}})
 	}
-	if err := measure(n, log, st.Size(), reads, wat, db, size, nreads); err != nil {
-		return err
+	// Both ingests first, then the explains: peak RSS is read from the
+	// child's own VmHWM, which an earlier large explain output held by
+	// this process cannot inflate.
+	for _, tg := range targets {
+		fmt.Printf("== %s ingest\n", tg.name)
+		if err := ingestOnce(n, log, st.Size(), wat, tg.store, tg.size); err != nil {
+			return fmt.Errorf("%s: %w", tg.name, err)
+		}
+	}
+	for _, tg := range targets {
+		fmt.Printf("== %s explain\n", tg.name)
+		if err := explains(log, reads, wat, tg.store, nreads); err != nil {
+			return fmt.Errorf("%s: %w", tg.name, err)
+		}
 	}
 	if pg == "" {
 		fmt.Println("== PostgreSQL: not measured (no -pg URL; make bench starts a server when postgresql is installed)")
-		return nil
+	} else {
+		fmt.Println("(PostgreSQL: peak RSS is wat's, not the server's)")
 	}
-	fmt.Println("== PostgreSQL (the same log; peak RSS is wat's, not the server's)")
-	admin, err := sql.Open("pgx", pg)
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("DROP SCHEMA IF EXISTS wat_bench CASCADE; CREATE SCHEMA wat_bench"); err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	u, err := url.Parse(pg)
-	if err != nil {
-		return err
-	}
-	q := u.Query()
-	q.Set("search_path", "wat_bench")
-	u.RawQuery = q.Encode()
-	size = func() int64 {
-		var b int64
-		admin.QueryRow(`SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
-			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'wat_bench' AND c.relkind = 'r'`).Scan(&b)
-		return b
-	}
-	return measure(n, log, st.Size(), reads, wat, u.String(), size, nreads)
+	return nil
 }
 
-// measure ingests log into store and times explain calls on it.
-func measure(n int, log string, logSize int64, reads []int, wat, db string, storeSize func() int64, nreads int) error {
+// ingestOnce ingests log into store and reports the rate, wat's peak RSS
+// and the store's size.
+func ingestOnce(n int, log string, logSize int64, wat, db string, storeSize func() int64) error {
 	cmd := exec.Command(wat, "--db", db, "ingest", "--quiet", log)
 	cmd.Stderr = os.Stderr
 	t0 := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	hwm := make(chan int64)
+	done := make(chan struct{})
+	go func() {
+		var peak int64
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		for {
+			if b, err := os.ReadFile(status); err == nil {
+				for _, l := range strings.Split(string(b), "\n") {
+					if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+						kb, _ := strconv.ParseInt(f[1], 10, 64)
+						peak = max(peak, kb)
+					}
+				}
+			}
+			select {
+			case <-done:
+				hwm <- peak
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	el := time.Since(t0)
+	close(done)
+	rss := <-hwm
+	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	el := time.Since(t0)
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 	sz := storeSize()
 	fmt.Printf("ingest: %.0f lines/s, %.1f MB/s, %s, peak RSS %d MB, store %.1f MB = %.2fx the log\n",
 		float64(n+1)/el.Seconds(), float64(logSize)/1e6/el.Seconds(), el.Round(time.Millisecond),
 		rss/1024, float64(sz)/1e6, float64(sz)/float64(logSize))
+	return nil
+}
 
+// exactScan watches an explain's NDJSON output go by for an inexact
+// answer, without keeping it (a hot key's answer is hundreds of MB).
+type exactScan struct {
+	tail    []byte
+	inexact bool
+}
+
+func (w *exactScan) Write(p []byte) (int, error) {
+	buf := append(w.tail, p...)
+	if strings.Contains(string(buf), `"exact":false`) {
+		w.inexact = true
+	}
+	w.tail = append(w.tail[:0], buf[max(0, len(buf)-16):]...)
+	return len(p), nil
+}
+
+// explains times explain calls on random reads.
+func explains(log string, reads []int, wat, db string, nreads int) error {
 	r := rand.New(rand.NewSource(2))
 	byKind := map[string][]time.Duration{}
 	inexact := 0
@@ -171,12 +236,15 @@ func measure(n int, log string, logSize int64, reads []int, wat, db string, stor
 			kind = "hot"
 		}
 		t0 := time.Now()
-		res, err := exec.Command(wat, "--db", db, "explain", "--json", "--at", fmt.Sprintf("%s:%d", log, line)).Output()
+		scan := &exactScan{}
+		cmd := exec.Command(wat, "--db", db, "explain", "--json", "--at", fmt.Sprintf("%s:%d", log, line))
+		cmd.Stdout = scan
+		err = cmd.Run()
 		d := time.Since(t0)
 		if err != nil {
 			return fmt.Errorf("explain line %d: %w", line, err)
 		}
-		if strings.Contains(string(res), `"exact":false`) {
+		if scan.inexact {
 			inexact++
 		}
 		byKind[kind] = append(byKind[kind], d)
