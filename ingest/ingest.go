@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -107,6 +108,9 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		opt.MaxRejects = 5
 	}
 	sum := &Summary{Path: path}
+	if s.db.d == postgresDialect && (!utf8.ValidString(path) || strings.ContainsRune(path, 0)) {
+		return nil, fmt.Errorf("%s: the file name is not UTF-8 text, which a PostgreSQL store keeps file names as: rename the file (or use a SQLite store)", formats.Quote([]byte(path)))
+	}
 	if !opt.Force {
 		if dup, err := s.preCheckDuplicate(ctx, r, size); err != nil {
 			return nil, err

@@ -68,3 +68,18 @@ func TestPostgresMarker(t *testing.T) {
 		t.Errorf("unreachable server: %v", err)
 	}
 }
+
+// TestPostgresFileName: a file name that is not UTF-8, which SQLite
+// keeps, is refused by name on PostgreSQL before anything is stored.
+func TestPostgresFileName(t *testing.T) {
+	storetest.Require(t, "postgres")
+	s := MustOpenStore(t, storetest.New(t, "postgres"))
+	_, err := s.Ingest(context.Background(), "bad\xffname.log", strings.NewReader(capture), 0, opts())
+	if err == nil || !strings.Contains(err.Error(), `"bad\xffname.log": the file name is not UTF-8`) {
+		t.Errorf("non-UTF-8 file name: %v", err)
+	}
+	srcs, err := s.Sources(context.Background())
+	if err != nil || len(srcs) != 0 {
+		t.Errorf("sources: %d, %v", len(srcs), err)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/wat-project/wat/ingest/storetest"
 )
 
 const mon = `1795535140.000001 [0 127.0.0.1:5000] "SET" "k" "v"` + "\n"
@@ -52,19 +54,37 @@ func TestBadInput(t *testing.T) {
 		{"a missing file", filepath.Join(dir, "nope.log"), nil, 1, []string{"open " + filepath.Join(dir, "nope.log") + ": no such file or directory"}},
 		{"strict: a rejected line is fatal", write("strict.log", []byte(mon+"not monitor\n"+mon)), []string{"--strict"}, 4,
 			[]string{"wat: error: 1 lines could not be read (--strict)"}},
+		{"a rejected line of NUL and invalid UTF-8 bytes", write("badrej.log", []byte(mon+"1795535140.000002 [0 127.0.0.1:5000] \"SET\x00\xff\n"+mon)), nil, 0,
+			[]string{"3 lines: 2 events, 1 rejected", `badrej.log:2: rejected: `}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			db := filepath.Join(t.TempDir(), "w.db")
-			args := append([]string{"--db", db, "ingest"}, c.args...)
-			_, stderr, code := wat(t, append(args, c.file)...)
-			if code != c.code {
-				t.Errorf("exit %d, want %d: %s", code, c.code, stderr)
-			}
-			for _, w := range c.stderr {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
+	// Both store backends: PostgreSQL's text columns refuse NUL and
+	// invalid UTF-8 that SQLite keeps.
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			storetest.Require(t, backend)
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					db := storetest.New(t, backend)
+					args := append([]string{"--db", db, "ingest"}, c.args...)
+					_, stderr, code := wat(t, append(args, c.file)...)
+					if code != c.code {
+						t.Errorf("exit %d, want %d: %s", code, c.code, stderr)
+					}
+					for _, w := range c.stderr {
+						if !strings.Contains(stderr, w) {
+							t.Errorf("stderr lacks %q:\n%s", w, stderr)
+						}
+					}
+					if code != 0 {
+						return
+					}
+					// What was stored reads back.
+					for _, cmd := range [][]string{{"events"}, {"sql", "SELECT file, line, reason FROM reject_view"}} {
+						if _, stderr, code := wat(t, append([]string{"--db", db}, cmd...)...); code != 0 {
+							t.Errorf("%s after the ingest: exit %d: %s", cmd[0], code, stderr)
+						}
+					}
+				})
 			}
 		})
 	}
