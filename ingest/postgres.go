@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/wat-project/wat/formats"
 
@@ -153,6 +154,9 @@ func (s *Store) pgVersion(ctx context.Context, q querier) (int, error) {
 // PostgreSQL refuses to let write; a snapshot is taken first, so that the
 // statement cannot be a SET TRANSACTION READ WRITE.
 func queryPostgres(ctx context.Context, conn *sql.Conn, q string, each func(cols []string, vals []any) error) error {
+	if !readingStatement(q) {
+		return fmt.Errorf("not a query: wat sql runs SELECT, WITH, VALUES, TABLE, SHOW and EXPLAIN (a read-only transaction refuses writes; COPY, DO and CALL could reach outside the store)")
+	}
 	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
@@ -162,4 +166,42 @@ func queryPostgres(ctx context.Context, conn *sql.Conn, q string, each func(cols
 		return err
 	}
 	return eachRow(tx.QueryContext(ctx, q))(each)
+}
+
+// readingStatement tells whether q starts as a statement that only reads
+// (after comments and parentheses). The read-only transaction stops
+// writes to the database; this stops what a read-only transaction still
+// allows and that reaches outside it: COPY ... TO PROGRAM or a file, DO
+// blocks, CALL. Functions with effects inside a SELECT are the role's to
+// grant: give wat sql a read-only role on a shared server.
+func readingStatement(q string) bool {
+	for {
+		q = strings.TrimLeft(q, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(q, "--"):
+			i := strings.IndexByte(q, '\n')
+			if i < 0 {
+				return false
+			}
+			q = q[i+1:]
+			continue
+		case strings.HasPrefix(q, "/*"):
+			i := strings.Index(q, "*/")
+			if i < 0 {
+				return false
+			}
+			q = q[i+2:]
+			continue
+		}
+		break
+	}
+	word := q
+	if i := strings.IndexFunc(q, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }); i >= 0 {
+		word = q[:i]
+	}
+	switch strings.ToUpper(word) {
+	case "SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN":
+		return true
+	}
+	return false
 }
