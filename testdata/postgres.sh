@@ -1,8 +1,9 @@
 #!/bin/sh
 # postgres.sh start DIR [PORT] — start a throwaway PostgreSQL cluster for
 # wat's tests and benchmarks: Debian's postgresql server, its own data
-# directory under DIR, listening on 127.0.0.1 only (and a socket in DIR);
-# prints the DSN. Run as root, the server runs as the postgres user.
+# directory under DIR (made the first time; started again after), on
+# 127.0.0.1 only (and a socket in DIR); prints the DSN. Run as root, the
+# server runs as the postgres user.
 # postgres.sh stop DIR — stop that server by its pid and wait for it.
 set -eu
 cmd=${1:?start|stop}
@@ -18,8 +19,10 @@ case $cmd in
 start)
 	mkdir -p "$dir"
 	[ -z "$as" ] || chown postgres "$dir"
-	$as "$bindir/initdb" -D "$dir/data" -U wat --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
-		{ cat "$dir/initdb.log" >&2; exit 1; }
+	if [ ! -f "$dir/data/PG_VERSION" ]; then # else: start the cluster made before
+		$as "$bindir/initdb" -D "$dir/data" -U wat --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
+			{ cat "$dir/initdb.log" >&2; exit 1; }
+	fi
 	$as "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir" start >/dev/null ||
 		{ cat "$dir/server.log" >&2; exit 1; }
