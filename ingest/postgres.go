@@ -36,6 +36,15 @@ func Redact(location string) string {
 // schema (the first of search_path that exists).
 func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	shown := Redact(dsn)
+	if opt.ReadOnly {
+		// Commands that only read run every transaction read-only.
+		if u, err := url.Parse(dsn); err == nil {
+			q := u.Query()
+			q.Set("default_transaction_read_only", "on")
+			u.RawQuery = q.Encode()
+			dsn = u.String()
+		}
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", shown, err)
