@@ -10,8 +10,19 @@ GO ?= go
 build:
 	$(GO) build -o wat ./cmd/wat
 
+# With Debian's postgresql installed and no WAT_TEST_PG_DSN given, the
+# suite's PostgreSQL half runs on a throwaway server (127.0.0.1, stopped
+# by its pid after).
 test:
-	$(GO) test ./...
+	@if [ -z "$$WAT_TEST_PG_DSN" ] && ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then \
+		pgdir=$$(mktemp -d /tmp/wat-test-pg.XXXXXX); chmod 755 $$pgdir; \
+		dsn=$$(testdata/postgres.sh start $$pgdir $${WAT_TEST_PG_PORT:-25433}) || { rm -rf $$pgdir; exit 1; }; \
+		echo "PostgreSQL for the suite: $$dsn"; \
+		WAT_TEST_PG_DSN=$$dsn $(GO) test ./...; rc=$$?; \
+		testdata/postgres.sh stop $$pgdir; rm -rf $$pgdir; exit $$rc; \
+	else \
+		$(GO) test ./...; \
+	fi
 
 check:
 	$(GO) vet ./...
