@@ -112,5 +112,36 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 				t.Errorf("Events(key %s) = %d events, want %d", key, len(got), len(want))
 			}
 		}
+		// Many keys at once answer as each alone: the same key with
+		// several bounds, keys of no namespace, keys never written.
+		for round := 0; round < 30; round++ {
+			var qs []ingest.KeyQuery
+			for q := 0; q < 1+r.Intn(12); q++ {
+				ns := []string{"0", "1", ""}[r.Intn(3)]
+				qs = append(qs, ingest.KeyQuery{System: "redis", NS: ns,
+					Key: []byte(fmt.Sprintf("k%d", []int{0, 1, 2, 9, 7}[r.Intn(5)])), After: int64(r.Intn(len(trace) + 1))})
+			}
+			limit := 1 + r.Intn(1200)
+			many, err := s.EventsOfKeys(ctx, qs, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range qs {
+				one, err := s.Events(ctx, ingest.Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var a, b []int64
+				for _, e := range one {
+					a = append(a, e.ID)
+				}
+				for _, e := range many[i] {
+					b = append(b, e.ID)
+				}
+				if !slices.Equal(a, b) {
+					t.Fatalf("EventsOfKeys %+v limit %d: %d events, Events: %d", q, limit, len(b), len(a))
+				}
+			}
+		}
 	})
 }

@@ -36,6 +36,9 @@ const (
 	// sqlBlocksOfKeys reads the postings blocks of several keys of one
 	// kind; an IN list and an ORDER BY follow.
 	sqlBlocksOfKeys = `SELECT key, first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = ? AND key IN `
+	// sqlBlocksOfMany reads the postings blocks of several keys, each
+	// above a bound; the OR of "(system, ns, key, last >)" groups follows.
+	sqlBlocksOfMany = `SELECT system, ns, key, first, n, ids FROM postings WHERE `
 	// sqlNSBlocks reads the write blocks of every key of a namespace.
 	sqlNSBlocks = `SELECT first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = 1 AND first < ?`
 	// sqlWideBefore reads the events writing a whole namespace before a

@@ -58,6 +58,13 @@ JSON (one object per line):
 				Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
 					return store.Events(ctx, ingest.Filter{System: system, NS: ref.NS, Key: ref.Key, After: after, Limit: limit})
 				},
+				LaterMany: func(ctx context.Context, qs []provenance.LaterQuery, limit int) ([][]*formats.Event, error) {
+					kqs := make([]ingest.KeyQuery, len(qs))
+					for i, q := range qs {
+						kqs[i] = ingest.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After}
+					}
+					return store.EventsOfKeys(ctx, kqs, limit)
+				},
 				Explain: func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
 					spec, err := specFor(e.System)
 					if err != nil {
