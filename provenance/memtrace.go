@@ -51,3 +51,31 @@ func (m *MemHistory) InNamespace(_ context.Context, system, ns string, before in
 	}
 	return out, nil
 }
+
+// Following implements Sequence.
+func (m *MemHistory) Following(_ context.Context, e *formats.Event, limit int) ([]*formats.Event, error) {
+	var out []*formats.Event
+	for _, x := range m.Events {
+		if x.ID > e.ID && x.Source == e.Source && len(out) < limit {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// Later implements Sequence.
+func (m *MemHistory) Later(_ context.Context, system, ns string, key []byte, after int64, limit int) ([]*formats.Event, error) {
+	var out []*formats.Event
+	for _, e := range m.Events {
+		if e.ID <= after || e.System != system || len(out) >= limit {
+			continue
+		}
+		for _, r := range m.Refs(e) {
+			if (r.NS == ns && (r.Key == nil || string(r.Key) == string(key))) || (r.NS == formats.AllNS && r.Key == nil) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out, nil
+}

@@ -268,3 +268,15 @@ type Spec interface {
 	// into outputs it may equal; the first is the most likely.
 	ParseOutput(s []byte) []Output
 }
+
+// A Sequence is a History that can also read the trace forwards: what a
+// request's line was followed by (a script's calls after it), and what
+// happened to a key later (the request that served a waiting client).
+type Sequence interface {
+	// Following returns up to limit events of e's source that come after
+	// it, in order; fewer only when the source ends.
+	Following(ctx context.Context, e *formats.Event, limit int) ([]*formats.Event, error)
+	// Later returns up to limit events of system in namespace ns that
+	// touch key (reading or writing it), with ID > after, oldest first.
+	Later(ctx context.Context, system, ns string, key []byte, after int64, limit int) ([]*formats.Event, error)
+}

@@ -31,7 +31,7 @@ var families = map[string]struct {
 // commands in the run, a start state of another type or with a deadline,
 // a possible overflow, fewer than two writes.
 func (Model) Forced(start provenance.State, stretch []*formats.Event, target *formats.Event, _ provenance.Output) ([]bool, bool) {
-	if len(stretch) < 2 || len(target.Args) == 0 {
+	if len(stretch) < 2 || len(target.Args) == 0 || len(start.(*State).blocked) > 0 {
 		return nil, false
 	}
 	fam := ""

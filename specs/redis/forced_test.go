@@ -25,17 +25,17 @@ func TestForcedContract(t *testing.T) {
 		r := rand.New(rand.NewSource(int64(seed)))
 		st := m.Init()
 		if r.Intn(3) > 0 {
-			m.Apply(st, event(r, 1, starts[r.Intn(len(starts))], 1795535140000000000))
+			m.Apply(st, event(r, family{}, 1, starts[r.Intn(len(starts))], 1795535140000000000))
 		}
 		run := runs[r.Intn(len(runs))]
 		n := 2 + r.Intn(40)
 		var stretch []*formats.Event
 		for i := 0; i < n; i++ {
-			e := event(r, i+2, run[r.Intn(len(run))], 1795535140000000000)
+			e := event(r, family{}, i+2, run[r.Intn(len(run))], 1795535140000000000)
 			e.NS, e.Args[0] = "0", []byte("k")
 			stretch = append(stretch, e)
 		}
-		target := event(r, n+2, reads[r.Intn(len(reads))], 1795535140000000000)
+		target := event(r, family{}, n+2, reads[r.Intn(len(reads))], 1795535140000000000)
 		target.NS, target.Args[0] = "0", []byte("k")
 		replay := func(skip int) string {
 			s := m.Clone(st)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -50,38 +49,6 @@ func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*form
 		t.Fatal(err)
 	}
 	return s, evs
-}
-
-// canonical puts a reply in the model's canonical form: unordered replies
-// (SMEMBERS, HGETALL) sorted.
-func canonical(t *testing.T, op string, resp []byte) string {
-	t.Helper()
-	switch op {
-	case "SMEMBERS":
-		v, _, err := redistest.Parse(resp)
-		if err != nil || v.Type != '*' {
-			return string(resp)
-		}
-		sort.Slice(v.Elems, func(i, j int) bool { return bytes.Compare(v.Elems[i].Str, v.Elems[j].Str) < 0 })
-		return string(v.Encode())
-	case "HGETALL":
-		v, _, err := redistest.Parse(resp)
-		if err != nil || v.Type != '*' {
-			return string(resp)
-		}
-		type pair struct{ name, f, v []byte }
-		var ps []pair
-		for i := 0; i+1 < len(v.Elems); i += 2 {
-			ps = append(ps, pair{v.Elems[i].Str, v.Elems[i].Encode(), v.Elems[i+1].Encode()})
-		}
-		sort.Slice(ps, func(i, j int) bool { return bytes.Compare(ps[i].name, ps[j].name) < 0 })
-		var el [][]byte
-		for _, p := range ps {
-			el = append(el, p.f, p.v)
-		}
-		return string(redistest.Array(el...))
-	}
-	return string(resp)
 }
 
 // pairReplies matches each stored event with the reply the server sent
@@ -157,7 +124,7 @@ func liveReplies(t *testing.T, backend string) {
 	m := redis.Spec.Model()
 	st := m.Init()
 	compared, bad := 0, 0
-	ops := map[string]bool{}
+	verdicts := map[redis.Verdict]int{}
 	for _, e := range evs {
 		out := m.Apply(st, e)
 		r, ok := real[e]
@@ -165,23 +132,19 @@ func liveReplies(t *testing.T, backend string) {
 			continue
 		}
 		compared++
-		ops[e.Op] = true
-		if want := canonical(t, e.Op, r); string(out) != want {
+		v := redis.CompareReply(e, out, r)
+		verdicts[v]++
+		if v == redis.Differs || v == redis.NotModelled {
 			bad++
 			if bad <= 10 {
-				t.Errorf("%s: %s %q: model replies %q, redis replied %q", e.Where(), e.Op, e.Args, out, want)
+				t.Errorf("%s: %s %q: model replies %q, redis replied %q (%s)", e.Where(), e.Op, e.Args, out, r, v)
 			}
 		}
 	}
 	if compared < 2000 {
 		t.Errorf("compared %d replies, want at least 2000", compared)
 	}
-	for _, op := range redis.Spec.Ops() {
-		if !ops[op] && op != "HMSET" {
-			t.Errorf("the workload never ran %s", op)
-		}
-	}
-	t.Logf("%d events, %d replies compared, %d mismatches", len(evs), compared, bad)
+	t.Logf("%d events, %d replies compared: %v", len(evs), compared, verdicts)
 
 	// Every read, explained through the store, has the real reply as its
 	// replayed output.
@@ -208,8 +171,10 @@ func liveReplies(t *testing.T, backend string) {
 			inexact++
 			inexactOps[e.Op]++
 		}
-		if want := canonical(t, e.Op, r); string(x.Output) != want {
-			t.Errorf("%s: %s: explained output %q, redis replied %q", e.Where(), e.Op, x.Output, want)
+		if v := redis.CompareReply(e, x.Output, r); v == redis.Differs {
+			t.Errorf("%s: %s: explained output %q, redis replied %q", e.Where(), e.Op, x.Output, r)
+		} else if x.Exact && v != redis.Agree {
+			t.Errorf("%s: %s: labelled exact, yet the reply %q is %s", e.Where(), e.Op, r, v)
 		}
 	}
 	t.Logf("%d reads explained through the store, %d not exact %v; slowest %s (%s)", explained, inexact, inexactOps, slowest, slowestAt)
@@ -273,8 +238,8 @@ func liveWitnesses(t *testing.T, backend string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := canonical(t, target.Op, r); string(wantOut) != got {
-				t.Errorf("seed %d %s: %s %q: model %q, redis %q", seed, target.Where(), target.Op, target.Args, wantOut, got)
+			if v := redis.CompareReply(target, wantOut, r); v != redis.Agree && v != redis.AgreeAsSet {
+				t.Errorf("seed %d %s: %s %q: model %q, redis %q", seed, target.Where(), target.Op, target.Args, wantOut, r)
 				continue
 			}
 			x, err := redis.Spec.Explain(ctx, s, target)
@@ -282,7 +247,7 @@ func liveWitnesses(t *testing.T, backend string) {
 				t.Fatalf("seed %d %s: %v", seed, target.Where(), err)
 			}
 			targets++
-			if !x.Exact {
+			if !x.Exact && fellBack(x) {
 				t.Errorf("seed %d %s: not exact: %v", seed, target.Where(), x.Notes)
 				continue
 			}

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"math"
 	"math/big"
 	"sort"
@@ -25,6 +24,7 @@ const (
 	rEmptyBulk = "$0\r\n\r\n"
 	rZero      = ":0\r\n"
 	rOne       = ":1\r\n"
+	rQueued    = "+QUEUED\r\n"
 
 	eWrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 	eNotInt    = "-ERR value is not an integer or out of range\r\n"
@@ -35,8 +35,22 @@ const (
 	eSame      = "-ERR source and destination objects are the same\r\n"
 	eDBRange   = "-ERR DB index is out of range\r\n"
 	ePositive  = "-ERR value is out of range, must be positive\r\n"
-	eUnknown   = "-ERR wat: command not modelled\r\n"
+	eTimeout   = "-ERR timeout is not a float or out of range\r\n"
+	eTimeNeg   = "-ERR timeout is negative\r\n"
 )
+
+// rBlocked is the output of a blocking command at the moment it blocks:
+// not a reply (no RESP value starts with a NUL byte); the reply comes when
+// a later request serves the client, and is then the command's output
+// (see [Explain]).
+const rBlocked = "\x00blocked\r\n"
+
+// rNotRun is the output of a command the model does not run.
+const rNotRun = "\x00not modelled\r\n"
+
+// rUnknown is the output of a command whose reply depends on what no log
+// holds (Command.Unknown).
+const rUnknown = "\x00unknown\r\n"
 
 func eArity(cmd string) string {
 	return "-ERR wrong number of arguments for '" + strings.ToLower(cmd) + "' command\r\n"
@@ -52,20 +66,45 @@ const (
 	tHash   = 'h'
 	tList   = 'l'
 	tSet    = 'z'
+	tZSet   = 'Z'
+	tStream = 'x'
 )
 
+// typeNames are the words TYPE replies with.
+var typeNames = map[byte]string{tString: "string", tHash: "hash", tList: "list", tSet: "set", tZSet: "zset", tStream: "stream"}
+
+// Encoding limits of redis.conf's defaults in 7.0: below them a hash or a
+// sorted set is a listpack (a hash keeps insertion order), and a set of
+// integers an intset (kept sorted); above them, or once a value is too
+// long, the key becomes a hash table for good, whose order the log does
+// not tell.
+const (
+	hashMaxListpackEntries = 128
+	hashMaxListpackValue   = 64
+	setMaxIntsetEntries    = 512
+	zsetMaxListpackEntries = 128
+	zsetMaxListpackValue   = 64
+)
+
+// A value is one key's value. Values are copied on write: a state's
+// Clone shares them, and the first change in a state copies the value
+// into that state (see run.mut).
 type value struct {
+	owner  *State // the state that may change the value in place
 	typ    byte
 	str    []byte
 	fields []string // hash fields in insertion order
 	hash   map[string][]byte
+	bigMap bool // a hash table (a hash or set past its compact encoding): order unknown
 	list   [][]byte
 	set    map[string]bool
+	zset   *zset
+	stream *stream
 	expire int64 // Unix ms deadline; 0 for none
 }
 
-func (v *value) clone() *value {
-	c := &value{typ: v.typ, str: v.str, expire: v.expire}
+func (v *value) copy(owner *State) *value {
+	c := &value{owner: owner, typ: v.typ, str: v.str, bigMap: v.bigMap, expire: v.expire}
 	if v.hash != nil {
 		c.fields = append([]string(nil), v.fields...)
 		c.hash = make(map[string][]byte, len(v.hash))
@@ -82,6 +121,12 @@ func (v *value) clone() *value {
 			c.set[k] = true
 		}
 	}
+	if v.zset != nil {
+		c.zset = v.zset.copy()
+	}
+	if v.stream != nil {
+		c.stream = v.stream.copy()
+	}
 	return c
 }
 
@@ -93,25 +138,105 @@ func (v *value) empty() bool {
 		return len(v.list) == 0
 	case tSet:
 		return len(v.set) == 0
+	case tZSet:
+		return v.zset.len() == 0
 	}
 	return false
 }
 
-// A db maps keys to values; values are never shared between states
-// (cloning copies them), so Apply can change them in place.
+// A db maps keys to values.
 type db map[string]*value
 
-// State is the model's state: Redis's databases.
+// State is the model's state: Redis's databases, the connections' own
+// state (transactions, watched keys, subscriptions, blocked commands) and
+// the script cache.
 type State struct {
-	dbs [Databases]db
+	dbs   [Databases]db
+	conns map[string]*conn // by MONITOR's client address
+	// scripts maps the SHA1 of each script body the server has cached
+	// (EVAL, SCRIPT LOAD) to the body.
+	scripts map[string]string
+	// blocked lists the clients waiting in blocking commands, in the
+	// order they blocked (Redis serves a key's clients first come, first
+	// served).
+	blocked []*block
+	// ready lists keys written while clients wait on them, in order,
+	// with when, until they are served.
+	ready []readyKey
+	// results holds the replies that blocked commands got later, by the
+	// event ID of the command.
+	results map[int64]string
+	// shared marks maps a Clone shares with its source (copied before
+	// the first change).
+	sharedScripts, sharedResults bool
 }
 
-// Model is Redis as a deterministic state machine, replaying the writes
-// of a MONITOR capture. Each event runs in the database its log line
-// names (so SELECT changes nothing here). Key expiry is replayed from the
-// events' timestamps: a key whose deadline has passed at an event's time
-// is gone. Replies are RESP2 bytes; unordered replies (HGETALL, SMEMBERS)
-// are sorted so that they compare as sets.
+// A dbKey is one key of one database.
+type dbKey struct {
+	db  int
+	key string
+}
+
+// A conn is one client connection's state.
+type conn struct {
+	owner   *State
+	multi   bool
+	queued  []string // replies of the commands run since MULTI
+	watched []watched
+	dirty   bool // a watched key was changed since WATCH
+	name    string
+	resp    int // 3 after HELLO 3
+	subs    map[string]bool
+	psubs   map[string]bool
+	// pending lists keys clients wait on that the transaction's commands
+	// wrote: Redis serves them when EXEC ends.
+	pending []dbKey
+}
+
+type watched struct {
+	k dbKey
+	// expires is the key's deadline when it was watched (0: none or no
+	// key): EXEC fails when it passes before EXEC.
+	expires int64
+}
+
+func (c *conn) copy(owner *State) *conn {
+	n := &conn{owner: owner, multi: c.multi, dirty: c.dirty, name: c.name, resp: c.resp}
+	n.queued = append([]string(nil), c.queued...)
+	n.watched = append([]watched(nil), c.watched...)
+	n.pending = append([]dbKey(nil), c.pending...)
+	if c.subs != nil {
+		n.subs = make(map[string]bool, len(c.subs))
+		for k := range c.subs {
+			n.subs[k] = true
+		}
+	}
+	if c.psubs != nil {
+		n.psubs = make(map[string]bool, len(c.psubs))
+		for k := range c.psubs {
+			n.psubs[k] = true
+		}
+	}
+	return n
+}
+
+// Model is Redis 7.0 as a deterministic state machine, replaying a
+// MONITOR capture.
+//
+// The trace is the server's execution order as MONITOR prints it: every
+// logged command is a request, executed where its line is. A command
+// queued in a transaction is logged, and runs, when EXEC runs it; a
+// script's redis.call is a request at its [lua] line. A request's output
+// is its reply: for a queued command, its element of EXEC's array; EXEC's
+// output collects them (or is nil when a watched key changed). Each
+// request runs in the database its line names, so SELECT changes nothing
+// here. Key expiry is replayed from the timestamps. A blocking command
+// that finds nothing waits: a later push serves it (first come, first
+// served, after the pushing command, EXEC or script finishes) and that
+// reply is its output; the log's clock times it out.
+//
+// Replies are RESP2 bytes. A reply whose order the history does not fix
+// (a hash table's) is sorted, so that it compares as a set.
 type Model struct{}
 
 var _ provenance.Model = Model{}
@@ -119,26 +244,39 @@ var _ provenance.Model = Model{}
 // Init returns empty databases.
 func (Model) Init() provenance.State { return &State{} }
 
-// Clone copies a state.
+// Clone copies a state; values and connections are shared until changed.
 func (Model) Clone(s provenance.State) provenance.State {
 	src := s.(*State)
-	c := &State{}
+	c := &State{scripts: src.scripts, results: src.results, sharedScripts: true, sharedResults: true}
 	for i, d := range src.dbs {
 		if d == nil {
 			continue
 		}
 		c.dbs[i] = make(db, len(d))
 		for k, v := range d {
-			c.dbs[i][k] = v.clone()
+			c.dbs[i][k] = v
 		}
+	}
+	if src.conns != nil {
+		c.conns = make(map[string]*conn, len(src.conns))
+		for k, v := range src.conns {
+			c.conns[k] = v
+		}
+	}
+	if len(src.blocked) > 0 {
+		c.blocked = append([]*block(nil), src.blocked...)
+	}
+	if len(src.ready) > 0 {
+		c.ready = append([]readyKey(nil), src.ready...)
 	}
 	return c
 }
 
 // Fingerprint renders a state canonically.
 func (Model) Fingerprint(s provenance.State) string {
+	st := s.(*State)
 	var b strings.Builder
-	for i, d := range s.(*State).dbs {
+	for i, d := range st.dbs {
 		keys := make([]string, 0, len(d))
 		for k := range d {
 			keys = append(keys, k)
@@ -151,6 +289,9 @@ func (Model) Fingerprint(s provenance.State) string {
 			b.WriteString(strconv.Quote(k))
 			b.WriteByte(v.typ)
 			b.WriteString(strconv.FormatInt(v.expire, 10))
+			if v.bigMap {
+				b.WriteByte('!')
+			}
 			b.WriteString(strconv.Quote(string(v.str)))
 			for _, f := range v.fields {
 				b.WriteString(strconv.Quote(f) + "=" + strconv.Quote(string(v.hash[f])))
@@ -161,8 +302,68 @@ func (Model) Fingerprint(s provenance.State) string {
 			for _, m := range sortedSet(v.set) {
 				b.WriteString(strconv.Quote(m))
 			}
+			if v.zset != nil {
+				v.zset.fingerprint(&b)
+			}
+			if v.stream != nil {
+				v.stream.fingerprint(&b)
+			}
 			b.WriteByte('\n')
 		}
+	}
+	names := make([]string, 0, len(st.conns))
+	for n := range st.conns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := st.conns[n]
+		b.WriteString("conn " + strconv.Quote(n))
+		if c.multi {
+			b.WriteString(" multi")
+		}
+		if c.dirty {
+			b.WriteString(" dirty")
+		}
+		b.WriteString(" " + strconv.Quote(c.name) + " " + strconv.Itoa(c.resp))
+		for _, q := range c.queued {
+			b.WriteString(" " + strconv.Quote(q))
+		}
+		for _, w := range c.watched {
+			b.WriteString(" w" + strconv.Itoa(w.k.db) + ":" + strconv.Quote(w.k.key) + ":" + strconv.FormatInt(w.expires, 10))
+		}
+		for _, s := range sortedSet(c.subs) {
+			b.WriteString(" s" + strconv.Quote(s))
+		}
+		for _, s := range sortedSet(c.psubs) {
+			b.WriteString(" p" + strconv.Quote(s))
+		}
+		for _, k := range c.pending {
+			b.WriteString(" r" + strconv.Itoa(k.db) + ":" + strconv.Quote(k.key))
+		}
+		b.WriteByte('\n')
+	}
+	shas := make([]string, 0, len(st.scripts))
+	for sha := range st.scripts {
+		shas = append(shas, sha)
+	}
+	sort.Strings(shas)
+	for _, sha := range shas {
+		b.WriteString("script " + sha + "\n")
+	}
+	for _, bl := range st.blocked {
+		b.WriteString("blocked " + strconv.FormatInt(bl.id, 10) + "\n")
+	}
+	for _, k := range st.ready {
+		b.WriteString("ready " + strconv.Itoa(k.k.db) + ":" + strconv.Quote(k.k.key) + " " + strconv.FormatInt(k.at, 10) + "\n")
+	}
+	ids := make([]int64, 0, len(st.results))
+	for id := range st.results {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		b.WriteString("result " + strconv.FormatInt(id, 10) + " " + strconv.Quote(st.results[id]) + "\n")
 	}
 	return b.String()
 }
@@ -179,10 +380,104 @@ func dbIndex(s string) (int, bool) {
 // run is one command's execution context.
 type run struct {
 	s    *State
-	d    int
-	now  int64 // ms
+	e    *formats.Event
+	cmd  *Command
+	d    int   // the database
+	now  int64 // Unix ms
 	op   string
-	args [][]byte
+	argv [][]byte // the call, the name first
+	// args are the arguments after the name, or after the subcommand for
+	// a subcommand's entry.
+	args   [][]byte
+	client string
+	// inScript is set for a command a script runs: it never blocks, and
+	// blocked clients are served when the script ends.
+	inScript bool
+	// queued is set for a command run in a transaction: it never blocks.
+	queued bool
+}
+
+// Apply runs one event and returns its output.
+func (Model) Apply(st provenance.State, e *formats.Event) provenance.Output {
+	return provenance.Output(apply(st.(*State), e))
+}
+
+func apply(s *State, e *formats.Event) string {
+	if e.Op == deliverOp {
+		return deliver(s, e)
+	}
+	d, ok := dbIndex(e.NS)
+	if !ok {
+		d = 0
+	}
+	lua := e.Client == "lua"
+	if !lua {
+		// What happened since the last request: a script ended (its
+		// writes serve waiting clients), timeouts passed.
+		s.serve()
+		s.timeouts(e.Time)
+	}
+	r := &run{s: s, e: e, d: d, now: e.Time / 1e6, op: e.Op, argv: argv(e), client: e.Client, inScript: lua}
+	out := r.dispatch()
+	if !lua {
+		if c := s.conns[e.Client]; c == nil || !c.multi {
+			s.serve()
+		}
+	}
+	return out
+}
+
+// dispatch finds the command's table entry, checks its arity, and runs
+// it, in a transaction when the client is in one.
+func (r *run) dispatch() string {
+	cmd := lookup(r.op, r.argv[1:])
+	if cmd == nil {
+		return unknownCommand(r.argv)
+	}
+	r.cmd = cmd
+	if cmd.container() {
+		if len(r.argv) < 2 {
+			return eArity(cmd.Name)
+		}
+		return "-ERR unknown subcommand '" + string(r.argv[1]) + "'. Try " + cmd.Name + " HELP.\r\n"
+	}
+	if !cmd.arityOK(len(r.argv)) {
+		return eArity(strings.ReplaceAll(cmd.Name, "|", " "))
+	}
+	r.args = r.argv[1:]
+	if strings.Contains(cmd.Name, "|") {
+		r.args = r.argv[2:]
+	}
+	c := r.s.conns[r.client]
+	if c != nil && c.multi && !r.inScript && !transactionControl[cmd.Name] {
+		r.queued = true
+		out := r.exec(cmd)
+		c = r.mutConn()
+		c.queued = append(c.queued, out)
+		return out
+	}
+	return r.exec(cmd)
+}
+
+func (r *run) exec(cmd *Command) string {
+	switch {
+	case cmd.Unknown != "":
+		return rUnknown
+	case cmd.Run == nil:
+		return rNotRun
+	}
+	return cmd.Run(r)
+}
+
+// unknownCommand is Redis's reply to a command it does not know.
+func unknownCommand(argv [][]byte) string {
+	var b strings.Builder
+	b.WriteString("-ERR unknown command '" + string(argv[0]) + "', with args beginning with: ")
+	for _, a := range argv[1:] {
+		b.WriteString("'" + string(a) + "' ")
+	}
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 func (r *run) db(i int) db {
@@ -192,7 +487,8 @@ func (r *run) db(i int) db {
 	return r.s.dbs[i]
 }
 
-// get returns a live key's value, dropping it when expired.
+// getIn returns a live key's value, dropping it when expired. The value
+// may be shared with other states: read it, or call mut to change it.
 func (r *run) getIn(i int, k []byte) *value {
 	d := r.s.dbs[i]
 	if d == nil {
@@ -208,35 +504,147 @@ func (r *run) getIn(i int, k []byte) *value {
 
 func (r *run) get(k []byte) *value { return r.getIn(r.d, k) }
 
-func (r *run) set(k []byte, v *value) { r.db(r.d)[string(k)] = v }
+// mut returns the key's value, owned by this state so that it may be
+// changed in place, and notes the key as changed.
+func (r *run) mut(k []byte, v *value) *value {
+	return r.mutIn(r.d, k, v)
+}
 
-func (r *run) del(k []byte) bool {
-	if r.get(k) == nil {
+func (r *run) mutIn(i int, k []byte, v *value) *value {
+	if v.owner != r.s {
+		v = v.copy(r.s)
+		r.db(i)[string(k)] = v
+	}
+	r.touch(i, k)
+	return v
+}
+
+// set stores a new value under a key (and notes the key as changed).
+func (r *run) set(k []byte, v *value) { r.setIn(r.d, k, v) }
+
+func (r *run) setIn(i int, k []byte, v *value) {
+	v.owner = r.s
+	r.db(i)[string(k)] = v
+	r.touch(i, k)
+}
+
+// del deletes a live key; it reports whether there was one.
+func (r *run) del(k []byte) bool { return r.delIn(r.d, k) }
+
+func (r *run) delIn(i int, k []byte) bool {
+	if r.getIn(i, k) == nil {
 		return false
 	}
-	delete(r.s.dbs[r.d], string(k))
+	delete(r.s.dbs[i], string(k))
+	r.touch(i, k)
 	return true
 }
 
-// Apply runs one event.
-func (Model) Apply(st provenance.State, e *formats.Event) provenance.Output {
-	d, ok := dbIndex(e.NS)
-	if !ok {
-		d = 0
+// touch notes a change to a key: the transactions watching it will fail
+// (Redis's signalModifiedKey), and clients blocked on it may be served.
+func (r *run) touch(i int, k []byte) {
+	for name, c := range r.s.conns {
+		if len(c.watched) == 0 || c.dirty {
+			continue
+		}
+		for _, w := range c.watched {
+			if w.k.db == i && w.k.key == string(k) {
+				c = r.mutConnOf(name)
+				c.dirty = true
+				break
+			}
+		}
 	}
-	r := &run{s: st.(*State), d: d, now: e.Time / 1e6, op: e.Op, args: e.Args}
-	return provenance.Output(r.exec())
+	if len(r.s.blocked) > 0 {
+		dk := dbKey{i, string(k)}
+		for _, bl := range r.s.blocked {
+			if bl.on(dk) {
+				r.markReady(dk)
+				break
+			}
+		}
+	}
+}
+
+// mutConn returns the running client's connection state, owned by this
+// state, creating it.
+func (r *run) mutConn() *conn { return r.mutConnOf(r.client) }
+
+func (r *run) mutConnOf(name string) *conn {
+	if r.s.conns == nil {
+		r.s.conns = map[string]*conn{}
+	}
+	c := r.s.conns[name]
+	switch {
+	case c == nil:
+		c = &conn{owner: r.s}
+		r.s.conns[name] = c
+	case c.owner != r.s:
+		c = c.copy(r.s)
+		r.s.conns[name] = c
+	}
+	return c
+}
+
+// setResult records the reply a blocked command got.
+func (s *State) setResult(id int64, reply string) {
+	if s.sharedResults || s.results == nil {
+		m := make(map[int64]string, len(s.results)+1)
+		for k, v := range s.results {
+			m[k] = v
+		}
+		s.results, s.sharedResults = m, false
+	}
+	s.results[id] = reply
+}
+
+// setScript caches a script body under its SHA1.
+func (s *State) setScript(sha, body string) {
+	if s.scripts[sha] == body {
+		return
+	}
+	if s.sharedScripts || s.scripts == nil {
+		m := make(map[string]string, len(s.scripts)+1)
+		for k, v := range s.scripts {
+			m[k] = v
+		}
+		s.scripts, s.sharedScripts = m, false
+	}
+	s.scripts[sha] = body
+}
+
+// markUnordered ends an output whose order Redis does not fix from the
+// history (a hash table's): the reply is sorted, so that it compares as
+// a set, and the explanation says the order is not known.
+const markUnordered = "\x00unordered"
+
+// unordered marks a sorted reply as one whose real order is not known.
+func unordered(resp string) string { return resp + markUnordered }
+
+// splitOutput returns an output's RESP bytes and whether their order is
+// the model's sort rather than Redis's.
+func splitOutput(o string) (string, bool) {
+	if strings.HasSuffix(o, markUnordered) {
+		return strings.TrimSuffix(o, markUnordered), true
+	}
+	return o, false
 }
 
 func bulk(b []byte) string {
 	return "$" + strconv.Itoa(len(b)) + "\r\n" + string(b) + "\r\n"
 }
 
+func bulkString(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
+
 func integer(n int64) string { return ":" + strconv.FormatInt(n, 10) + "\r\n" }
 
 func array(items []string) string {
 	return "*" + strconv.Itoa(len(items)) + "\r\n" + strings.Join(items, "")
 }
+
+func status(s string) string { return "+" + s + "\r\n" }
+
+func errReply(s string) string { return "-" + s + "\r\n" }
 
 func sortedSet(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
@@ -289,10 +697,10 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// parseFloat parses like Redis's string2ld (strtold): a decimal or
+// parseLongDouble parses like Redis's string2ld (strtold): a decimal or
 // "inf"; NaN, spaces and trailing bytes are rejected. The result has the
 // 64-bit mantissa of an x87 long double.
-func parseFloat(b []byte) (*big.Float, bool) {
+func parseLongDouble(b []byte) (*big.Float, bool) {
 	s := string(b)
 	if len(s) == 0 || len(s) > 5*1024 || strings.ContainsAny(s, "_ \t\n\r\v\f") {
 		return nil, false
@@ -312,9 +720,9 @@ func parseFloat(b []byte) (*big.Float, bool) {
 	return f, true
 }
 
-// formatFloat renders like Redis's ld2string in human mode: %.17Lf with
-// trailing zeros (and a trailing point) removed, "-0" as "0".
-func formatFloat(f *big.Float) string {
+// formatLongDouble renders like Redis's ld2string in human mode: %.17Lf
+// with trailing zeros (and a trailing point) removed, "-0" as "0".
+func formatLongDouble(f *big.Float) string {
 	s := f.Text('f', 17)
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(s, "0")
@@ -326,746 +734,85 @@ func formatFloat(f *big.Float) string {
 	return s
 }
 
-// exec runs the command and returns its reply.
-func (r *run) exec() string {
-	a := r.args
-	n := len(a)
-	arity := func(min int, exact bool) bool {
-		if exact {
-			return n == min
-		}
-		return n >= min
+// parseDouble parses a double as Redis's getDoubleFromObject (strtod): a
+// number or inf, never NaN, no spaces, nothing after it.
+func parseDouble(b []byte) (float64, bool) {
+	s := string(b)
+	if len(s) == 0 || strings.ContainsAny(s, " \t\n\r\v\f_") {
+		return 0, false
 	}
-	switch r.op {
-	// Strings.
-	case "GET":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil {
-			return rNil
-		}
-		if v.typ != tString {
-			return eWrongType
-		}
-		return bulk(v.str)
-	case "SET":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		return r.setCmd()
-	case "SETNX":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		if r.get(a[0]) != nil {
-			return rZero
-		}
-		r.set(a[0], &value{typ: tString, str: a[1]})
-		return rOne
-	case "SETEX", "PSETEX":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		t, ok := parseInt(a[1])
-		if !ok {
-			return eNotInt
-		}
-		ms, ok := r.deadline(t, r.op == "SETEX", false)
-		if !ok {
-			return eExpire(r.op)
-		}
-		r.set(a[0], &value{typ: tString, str: a[2], expire: ms})
-		return rOK
-	case "GETSET":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		old := r.get(a[0])
-		if old != nil && old.typ != tString {
-			return eWrongType
-		}
-		r.set(a[0], &value{typ: tString, str: a[1]})
-		if old == nil {
-			return rNil
-		}
-		return bulk(old.str)
-	case "GETDEL":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil {
-			return rNil
-		}
-		if v.typ != tString {
-			return eWrongType
-		}
-		r.del(a[0])
-		return bulk(v.str)
-	case "GETEX":
-		if !arity(1, false) {
-			return eArity(r.op)
-		}
-		return r.getex()
-	case "MSET", "MSETNX":
-		if n < 2 || n%2 != 0 {
-			return eArity(r.op)
-		}
-		if r.op == "MSETNX" {
-			for i := 0; i < n; i += 2 {
-				if r.get(a[i]) != nil {
-					return rZero
-				}
-			}
-		}
-		for i := 0; i < n; i += 2 {
-			r.set(a[i], &value{typ: tString, str: a[i+1]})
-		}
-		if r.op == "MSETNX" {
-			return rOne
-		}
-		return rOK
-	case "APPEND":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil {
-			r.set(a[0], &value{typ: tString, str: a[1]})
-			return integer(int64(len(a[1])))
-		}
-		if v.typ != tString {
-			return eWrongType
-		}
-		v.str = append(append([]byte(nil), v.str...), a[1]...)
-		return integer(int64(len(v.str)))
-	case "SETRANGE":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		off, ok := parseInt(a[1])
-		if !ok {
-			return eNotInt
-		}
-		if off < 0 {
-			return "-ERR offset is out of range\r\n"
-		}
-		if off+int64(len(a[2])) > 512*1024*1024 {
-			return "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
-		}
-		v := r.get(a[0])
-		if v == nil {
-			if len(a[2]) == 0 {
-				return rZero
-			}
-			v = &value{typ: tString}
-			r.set(a[0], v)
-		} else if v.typ != tString {
-			return eWrongType
-		} else if len(a[2]) == 0 {
-			return integer(int64(len(v.str)))
-		}
-		need := int(off) + len(a[2])
-		s := append([]byte(nil), v.str...)
-		if len(s) < need {
-			s = append(s, make([]byte, need-len(s))...)
-		}
-		copy(s[off:], a[2])
-		v.str = s
-		return integer(int64(len(s)))
-	case "INCR", "DECR":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		if r.op == "INCR" {
-			return r.incr(a[0], 1)
-		}
-		return r.incr(a[0], -1)
-	case "INCRBY", "DECRBY":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		d, ok := parseInt(a[1])
-		if !ok {
-			return eNotInt
-		}
-		if r.op == "DECRBY" {
-			if d == math.MinInt64 {
-				return "-ERR decrement would overflow\r\n"
-			}
-			d = -d
-		}
-		return r.incr(a[0], d)
-	case "INCRBYFLOAT":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		return r.incrFloat()
-	case "STRLEN":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil {
-			return rZero
-		}
-		if v.typ != tString {
-			return eWrongType
-		}
-		return integer(int64(len(v.str)))
-	case "GETRANGE":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		return r.getrange()
-	case "MGET":
-		if !arity(1, false) {
-			return eArity(r.op)
-		}
-		items := make([]string, n)
-		for i, k := range a {
-			v := r.get(k)
-			if v == nil || v.typ != tString {
-				items[i] = rNil
-			} else {
-				items[i] = bulk(v.str)
-			}
-		}
-		return array(items)
-
-	// Keys.
-	case "DEL", "UNLINK":
-		if !arity(1, false) {
-			return eArity(r.op)
-		}
-		var c int64
-		for _, k := range a {
-			if r.del(k) {
-				c++
-			}
-		}
-		return integer(c)
-	case "EXISTS":
-		if !arity(1, false) {
-			return eArity(r.op)
-		}
-		var c int64
-		for _, k := range a {
-			if r.get(k) != nil {
-				c++
-			}
-		}
-		return integer(c)
-	case "TYPE":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil {
-			return "+none\r\n"
-		}
-		return "+" + map[byte]string{tString: "string", tHash: "hash", tList: "list", tSet: "set"}[v.typ] + "\r\n"
-	case "RENAME", "RENAMENX":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		nx := r.op == "RENAMENX"
-		v := r.get(a[0])
-		if v == nil {
-			return eNoKey
-		}
-		if bytes.Equal(a[0], a[1]) {
-			if nx {
-				return rZero
-			}
-			return rOK
-		}
-		if r.get(a[1]) != nil {
-			if nx {
-				return rZero
-			}
-		}
-		delete(r.s.dbs[r.d], string(a[0]))
-		r.set(a[1], v)
-		if nx {
-			return rOne
-		}
-		return rOK
-	case "COPY":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		return r.copyCmd()
-	case "MOVE":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		t, ok := parseInt(a[1])
-		if !ok || t < math.MinInt32 || t > math.MaxInt32 {
-			return eNotInt
-		}
-		if t < 0 || t >= Databases {
-			return eDBRange
-		}
-		if int(t) == r.d {
-			return eSame
-		}
-		v := r.get(a[0])
-		if v == nil {
-			return rZero
-		}
-		if r.getIn(int(t), a[0]) != nil {
-			return rZero
-		}
-		delete(r.s.dbs[r.d], string(a[0]))
-		r.db(int(t))[string(a[0])] = v
-		return rOne
-	case "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		return r.expireCmd()
-	case "PERSIST":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil || v.expire == 0 {
-			return rZero
-		}
-		v.expire = 0
-		return rOne
-	case "FLUSHDB", "FLUSHALL":
-		if n > 1 || (n == 1 && !eqFold(a[0], "ASYNC") && !eqFold(a[0], "SYNC")) {
-			return eSyntax
-		}
-		if r.op == "FLUSHDB" {
-			r.s.dbs[r.d] = nil
-		} else {
-			r.s.dbs = [Databases]db{}
-		}
-		return rOK
-	case "SWAPDB":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		x, ok1 := parseInt(a[0])
-		if !ok1 || x < math.MinInt32 || x > math.MaxInt32 {
-			return "-ERR invalid first DB index\r\n"
-		}
-		y, ok2 := parseInt(a[1])
-		if !ok2 || y < math.MinInt32 || y > math.MaxInt32 {
-			return "-ERR invalid second DB index\r\n"
-		}
-		if x < 0 || x >= Databases || y < 0 || y >= Databases {
-			return eDBRange
-		}
-		r.s.dbs[x], r.s.dbs[y] = r.s.dbs[y], r.s.dbs[x]
-		return rOK
-	case "SELECT":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		t, ok := parseInt(a[0])
-		if !ok || t < math.MinInt32 || t > math.MaxInt32 {
-			return eNotInt
-		}
-		if t < 0 || t >= Databases {
-			return eDBRange
-		}
-		return rOK
-
-	// Hashes.
-	case "HSET", "HMSET":
-		if n < 3 || n%2 != 1 {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, true)
-		if errReply != "" {
-			return errReply
-		}
-		var added int64
-		for i := 1; i < n; i += 2 {
-			f := string(a[i])
-			if _, ok := v.hash[f]; !ok {
-				v.fields = append(v.fields, f)
-				added++
-			}
-			v.hash[f] = a[i+1]
-		}
-		if r.op == "HMSET" {
-			return rOK
-		}
-		return integer(added)
-	case "HSETNX":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, true)
-		if errReply != "" {
-			return errReply
-		}
-		if _, ok := v.hash[string(a[1])]; ok {
-			return rZero
-		}
-		v.fields = append(v.fields, string(a[1]))
-		v.hash[string(a[1])] = a[2]
-		return rOne
-	case "HGET":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rNil
-		}
-		if x, ok := v.hash[string(a[1])]; ok {
-			return bulk(x)
-		}
-		return rNil
-	case "HMGET":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, false)
-		if errReply != "" {
-			return errReply
-		}
-		items := make([]string, n-1)
-		for i, f := range a[1:] {
-			items[i] = rNil
-			if v != nil {
-				if x, ok := v.hash[string(f)]; ok {
-					items[i] = bulk(x)
-				}
-			}
-		}
-		return array(items)
-	case "HGETALL":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rEmpty
-		}
-		fs := append([]string(nil), v.fields...)
-		sort.Strings(fs)
-		var items []string
-		for _, f := range fs {
-			items = append(items, bulk([]byte(f)), bulk(v.hash[f]))
-		}
-		return array(items)
-	case "HDEL":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rZero
-		}
-		var c int64
-		for _, f := range a[1:] {
-			if _, ok := v.hash[string(f)]; ok {
-				delete(v.hash, string(f))
-				c++
-			}
-		}
-		if c > 0 {
-			kept := v.fields[:0:0]
-			for _, f := range v.fields {
-				if _, ok := v.hash[f]; ok {
-					kept = append(kept, f)
-				}
-			}
-			v.fields = kept
-		}
-		if v.empty() {
-			r.del(a[0])
-		}
-		return integer(c)
-	case "HINCRBY":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		d, ok := parseInt(a[2])
-		if !ok {
-			return eNotInt
-		}
-		v, errReply := r.container(a[0], tHash, true)
-		if errReply != "" {
-			return errReply
-		}
-		var cur int64
-		f := string(a[1])
-		if x, ok := v.hash[f]; ok {
-			cur, ok = parseInt(x)
-			if !ok {
-				r.dropIfEmpty(a[0], v)
-				return "-ERR hash value is not an integer\r\n"
-			}
-		}
-		if (d < 0 && cur < 0 && d < math.MinInt64-cur) || (d > 0 && cur > 0 && d > math.MaxInt64-cur) {
-			r.dropIfEmpty(a[0], v)
-			return eOverflow
-		}
-		if _, ok := v.hash[f]; !ok {
-			v.fields = append(v.fields, f)
-		}
-		v.hash[f] = []byte(strconv.FormatInt(cur+d, 10))
-		return integer(cur + d)
-	case "HLEN":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rZero
-		}
-		return integer(int64(len(v.hash)))
-	case "HEXISTS":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tHash, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rZero
-		}
-		if _, ok := v.hash[string(a[1])]; ok {
-			return rOne
-		}
-		return rZero
-
-	// Lists.
-	case "LPUSH", "RPUSH":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tList, true)
-		if errReply != "" {
-			return errReply
-		}
-		for _, x := range a[1:] {
-			if r.op == "LPUSH" {
-				v.list = append([][]byte{x}, v.list...)
-			} else {
-				v.list = append(v.list, x)
-			}
-		}
-		return integer(int64(len(v.list)))
-	case "LPOP", "RPOP":
-		if !arity(1, false) {
-			return eArity(r.op)
-		}
-		return r.pop()
-	case "LRANGE":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		start, ok1 := parseInt(a[1])
-		end, ok2 := parseInt(a[2])
-		if !ok1 || !ok2 {
-			return eNotInt
-		}
-		v, errReply := r.container(a[0], tList, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rEmpty
-		}
-		l := int64(len(v.list))
-		if start < 0 {
-			start += l
-		}
-		if end < 0 {
-			end += l
-		}
-		if start < 0 {
-			start = 0
-		}
-		if start > end || start >= l {
-			return rEmpty
-		}
-		if end >= l {
-			end = l - 1
-		}
-		var items []string
-		for _, x := range v.list[start : end+1] {
-			items = append(items, bulk(x))
-		}
-		return array(items)
-	case "LLEN":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tList, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rZero
-		}
-		return integer(int64(len(v.list)))
-	case "LINDEX":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tList, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rNil
-		}
-		i, ok := parseInt(a[1])
-		if !ok {
-			return eNotInt
-		}
-		if i < 0 {
-			i += int64(len(v.list))
-		}
-		if i < 0 || i >= int64(len(v.list)) {
-			return rNil
-		}
-		return bulk(v.list[i])
-	case "LSET":
-		if !arity(3, true) {
-			return eArity(r.op)
-		}
-		v := r.get(a[0])
-		if v == nil {
-			return eNoKey
-		}
-		if v.typ != tList {
-			return eWrongType
-		}
-		i, ok := parseInt(a[1])
-		if !ok {
-			return eNotInt
-		}
-		if i < 0 {
-			i += int64(len(v.list))
-		}
-		if i < 0 || i >= int64(len(v.list)) {
-			return "-ERR index out of range\r\n"
-		}
-		v.list = append([][]byte(nil), v.list...)
-		v.list[i] = a[2]
-		return rOK
-
-	// Sets.
-	case "SADD":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tSet, true)
-		if errReply != "" {
-			return errReply
-		}
-		var c int64
-		for _, m := range a[1:] {
-			if !v.set[string(m)] {
-				v.set[string(m)] = true
-				c++
-			}
-		}
-		return integer(c)
-	case "SREM":
-		if !arity(2, false) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tSet, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rZero
-		}
-		var c int64
-		for _, m := range a[1:] {
-			if v.set[string(m)] {
-				delete(v.set, string(m))
-				c++
-			}
-		}
-		if v.empty() {
-			r.del(a[0])
-		}
-		return integer(c)
-	case "SMEMBERS":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tSet, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rEmpty
-		}
-		var items []string
-		for _, m := range sortedSet(v.set) {
-			items = append(items, bulk([]byte(m)))
-		}
-		return array(items)
-	case "SISMEMBER":
-		if !arity(2, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tSet, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v != nil && v.set[string(a[1])] {
-			return rOne
-		}
-		return rZero
-	case "SCARD":
-		if !arity(1, true) {
-			return eArity(r.op)
-		}
-		v, errReply := r.container(a[0], tSet, false)
-		if errReply != "" {
-			return errReply
-		}
-		if v == nil {
-			return rZero
-		}
-		return integer(int64(len(v.set)))
+	l := strings.ToLower(strings.TrimLeft(s, "+-"))
+	if l == "inf" || l == "infinity" {
+		if strings.HasPrefix(s, "-") {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
 	}
-	if readOnly[r.op] {
-		return "+wat: not modelled (read-only)\r\n"
+	if strings.Contains(l, "n") || strings.HasPrefix(l, "0x") {
+		return 0, false
 	}
-	return eUnknown
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		// strtod accepts an overflowing number as ±HUGE_VAL, but Redis
+		// rejects it (errno ERANGE).
+		return 0, false
+	}
+	return f, true
 }
 
-// dropIfEmpty removes a container created for a command that then failed.
-func (r *run) dropIfEmpty(k []byte, v *value) {
-	if v.empty() {
-		r.del(k)
+// formatDouble renders a double as Redis 7.0's replies do (%.17g; inf
+// and -inf spelt so).
+func formatDouble(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
 	}
+	return cG17(f)
 }
 
-// container returns the key's value of type typ, creating an empty one
-// when create is set, or a WRONGTYPE reply.
+// cG17 is C's printf("%.17g", f).
+func cG17(f float64) string {
+	if f == 0 {
+		if math.Signbit(f) {
+			return "-0"
+		}
+		return "0"
+	}
+	exp := int(math.Floor(math.Log10(math.Abs(f))))
+	// %e with 16 digits after the point gives the true decimal exponent.
+	e := strconv.FormatFloat(f, 'e', 16, 64)
+	if i := strings.IndexByte(e, 'e'); i >= 0 {
+		exp, _ = strconv.Atoi(e[i+1:])
+	}
+	var s string
+	if exp < -4 || exp >= 17 {
+		mant, ex, _ := strings.Cut(e, "e")
+		if strings.Contains(mant, ".") {
+			mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
+		}
+		sign := ex[0]
+		digits := strings.TrimLeft(ex[1:], "0")
+		for len(digits) < 2 {
+			digits = "0" + digits
+		}
+		s = mant + "e" + string(sign) + digits
+	} else {
+		s = strconv.FormatFloat(f, 'f', 16-exp, 64)
+		if strings.Contains(s, ".") {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
+	}
+	return s
+}
+
+func eqFold(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
+
+// container returns the key's value of type typ, or a WRONGTYPE reply.
+// A missing key is nil, or with create a new empty value (stored, and
+// noted as changed). An existing value may be shared with other states:
+// call mut before changing it.
 func (r *run) container(k []byte, typ byte, create bool) (*value, string) {
 	v := r.get(k)
 	if v == nil {
@@ -1078,6 +825,10 @@ func (r *run) container(k []byte, typ byte, create bool) (*value, string) {
 			v.hash = map[string][]byte{}
 		case tSet:
 			v.set = map[string]bool{}
+		case tZSet:
+			v.zset = &zset{}
+		case tStream:
+			v.stream = &stream{}
 		}
 		r.set(k, v)
 		return v, ""
@@ -1088,7 +839,13 @@ func (r *run) container(k []byte, typ byte, create bool) (*value, string) {
 	return v, ""
 }
 
-func eqFold(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
+// dropIfEmpty removes a container that a command emptied (or created and
+// then failed to fill).
+func (r *run) dropIfEmpty(k []byte, v *value) {
+	if v.empty() {
+		r.del(k)
+	}
+}
 
 // deadline turns an expire argument into a Unix ms deadline; ok is false
 // for an invalid expire time (not positive, or overflowing).
@@ -1109,373 +866,4 @@ func (r *run) deadline(t int64, seconds, absolute bool) (int64, bool) {
 		t += r.now
 	}
 	return t, true
-}
-
-func (r *run) setCmd() string {
-	a := r.args
-	var nx, xx, get, keep bool
-	var unit string
-	var when []byte
-	for i := 2; i < len(a); i++ {
-		o := strings.ToUpper(string(a[i]))
-		switch {
-		case o == "NX" && !xx:
-			nx = true
-		case o == "XX" && !nx:
-			xx = true
-		case o == "GET":
-			get = true
-		case o == "KEEPTTL" && unit == "":
-			keep = true
-		case (o == "EX" || o == "PX" || o == "EXAT" || o == "PXAT") && (unit == "" || unit == o) && !keep && i+1 < len(a):
-			unit = o
-			when = a[i+1]
-			i++
-		default:
-			return eSyntax
-		}
-	}
-	var ms int64
-	if unit != "" {
-		t, ok := parseInt(when)
-		if !ok {
-			return eNotInt
-		}
-		ms, ok = r.deadline(t, unit == "EX" || unit == "EXAT", unit == "EXAT" || unit == "PXAT")
-		if !ok {
-			return eExpire("set")
-		}
-	}
-	old := r.get(a[0])
-	reply := rOK
-	if get {
-		if old != nil && old.typ != tString {
-			return eWrongType
-		}
-		reply = rNil
-		if old != nil {
-			reply = bulk(old.str)
-		}
-	}
-	if (nx && old != nil) || (xx && old == nil) {
-		if get {
-			return reply
-		}
-		return rNil
-	}
-	v := &value{typ: tString, str: a[1], expire: ms}
-	if keep && old != nil {
-		v.expire = old.expire
-	}
-	r.set(a[0], v)
-	return reply
-}
-
-func (r *run) getex() string {
-	a := r.args
-	var unit string
-	var when []byte
-	persist := false
-	for i := 1; i < len(a); i++ {
-		o := strings.ToUpper(string(a[i]))
-		switch {
-		case o == "PERSIST" && unit == "" && !persist:
-			persist = true
-		case (o == "EX" || o == "PX" || o == "EXAT" || o == "PXAT") && unit == "" && !persist && i+1 < len(a):
-			unit = o
-			when = a[i+1]
-			i++
-		default:
-			return eSyntax
-		}
-	}
-	var ms int64
-	if unit != "" {
-		t, ok := parseInt(when)
-		if !ok {
-			return eNotInt
-		}
-		ms, ok = r.deadline(t, unit == "EX" || unit == "EXAT", unit == "EXAT" || unit == "PXAT")
-		if !ok {
-			return eExpire("getex")
-		}
-	}
-	v := r.get(a[0])
-	if v == nil {
-		return rNil
-	}
-	if v.typ != tString {
-		return eWrongType
-	}
-	reply := bulk(v.str)
-	switch {
-	case unit != "" && ms <= r.now:
-		r.del(a[0])
-	case unit != "":
-		v.expire = ms
-	case persist:
-		v.expire = 0
-	}
-	return reply
-}
-
-func (r *run) incr(k []byte, d int64) string {
-	v := r.get(k)
-	var cur int64
-	if v != nil {
-		if v.typ != tString {
-			return eWrongType
-		}
-		var ok bool
-		if cur, ok = parseInt(v.str); !ok {
-			return eNotInt
-		}
-	}
-	if (d < 0 && cur < 0 && d < math.MinInt64-cur) || (d > 0 && cur > 0 && d > math.MaxInt64-cur) {
-		return eOverflow
-	}
-	s := []byte(strconv.FormatInt(cur+d, 10))
-	if v == nil {
-		r.set(k, &value{typ: tString, str: s})
-	} else {
-		v.str = s
-	}
-	return integer(cur + d)
-}
-
-func (r *run) incrFloat() string {
-	a := r.args
-	v := r.get(a[0])
-	cur := new(big.Float).SetPrec(64)
-	if v != nil {
-		if v.typ != tString {
-			return eWrongType
-		}
-		f, ok := parseFloat(v.str)
-		if !ok {
-			return eNotFloat
-		}
-		cur = f
-	}
-	d, ok := parseFloat(a[1])
-	if !ok {
-		return eNotFloat
-	}
-	if cur.IsInf() || d.IsInf() {
-		return "-ERR increment would produce NaN or Infinity\r\n"
-	}
-	sum := new(big.Float).SetPrec(64).SetMode(big.ToNearestEven).Add(cur, d)
-	if e := sum.MantExp(nil); e > 16384 {
-		return "-ERR increment would produce NaN or Infinity\r\n"
-	}
-	s := []byte(formatFloat(sum))
-	if v == nil {
-		r.set(a[0], &value{typ: tString, str: s})
-	} else {
-		v.str = s
-	}
-	return bulk(s)
-}
-
-func (r *run) getrange() string {
-	a := r.args
-	start, ok1 := parseInt(a[1])
-	end, ok2 := parseInt(a[2])
-	if !ok1 || !ok2 {
-		return eNotInt
-	}
-	v := r.get(a[0])
-	if v == nil {
-		return rEmptyBulk
-	}
-	if v.typ != tString {
-		return eWrongType
-	}
-	l := int64(len(v.str))
-	if start < 0 && end < 0 && start > end {
-		return rEmptyBulk
-	}
-	if start < 0 {
-		start += l
-	}
-	if end < 0 {
-		end += l
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= l {
-		end = l - 1
-	}
-	if start > end || l == 0 {
-		return rEmptyBulk
-	}
-	return bulk(v.str[start : end+1])
-}
-
-func (r *run) copyCmd() string {
-	a := r.args
-	dst := r.d
-	replace := false
-	for i := 2; i < len(a); i++ {
-		o := strings.ToUpper(string(a[i]))
-		switch {
-		case o == "REPLACE":
-			replace = true
-		case o == "DB" && i+1 < len(a):
-			t, ok := parseInt(a[i+1])
-			if !ok || t < math.MinInt32 || t > math.MaxInt32 {
-				return eNotInt
-			}
-			if t < 0 || t >= Databases {
-				return eDBRange
-			}
-			dst = int(t)
-			i++
-		default:
-			return eSyntax
-		}
-	}
-	if dst == r.d && bytes.Equal(a[0], a[1]) {
-		return eSame
-	}
-	v := r.get(a[0])
-	if v == nil {
-		return rZero
-	}
-	if r.getIn(dst, a[1]) != nil {
-		if !replace {
-			return rZero
-		}
-	}
-	r.db(dst)[string(a[1])] = v.clone()
-	return rOne
-}
-
-func (r *run) expireCmd() string {
-	a := r.args
-	var nx, xx, gt, lt bool
-	for _, o := range a[2:] {
-		switch strings.ToUpper(string(o)) {
-		case "NX":
-			nx = true
-		case "XX":
-			xx = true
-		case "GT":
-			gt = true
-		case "LT":
-			lt = true
-		default:
-			return "-ERR Unsupported option " + string(o) + "\r\n"
-		}
-	}
-	if nx && (xx || gt || lt) {
-		return "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"
-	}
-	if gt && lt {
-		return "-ERR GT and LT options at the same time are not compatible\r\n"
-	}
-	t, ok := parseInt(a[1])
-	if !ok {
-		return eNotInt
-	}
-	if r.op == "EXPIRE" || r.op == "EXPIREAT" {
-		if t > math.MaxInt64/1000 || t < math.MinInt64/1000 {
-			return eExpire(r.op)
-		}
-		t *= 1000
-	}
-	if r.op == "EXPIRE" || r.op == "PEXPIRE" {
-		if t > math.MaxInt64-r.now {
-			return eExpire(r.op)
-		}
-		t += r.now
-	}
-	v := r.get(a[0])
-	if v == nil {
-		return rZero
-	}
-	cur := v.expire
-	switch {
-	case nx && cur != 0, xx && cur == 0, gt && (cur == 0 || t <= cur), lt && cur != 0 && t >= cur:
-		return rZero
-	}
-	if t <= r.now {
-		r.del(a[0])
-		return rOne
-	}
-	v.expire = t
-	return rOne
-}
-
-func (r *run) pop() string {
-	a := r.args
-	if len(a) > 2 {
-		return eArity(r.op)
-	}
-	count := int64(-1)
-	if len(a) == 2 {
-		c, ok := parseInt(a[1])
-		if !ok || c < 0 {
-			return ePositive
-		}
-		count = c
-	}
-	v, errReply := r.container(a[0], tList, false)
-	if v == nil && errReply == "" {
-		if count >= 0 {
-			return rNilArray
-		}
-		return rNil
-	}
-	if errReply != "" {
-		return errReply
-	}
-	if count == 0 {
-		return rEmpty
-	}
-	take := func() []byte {
-		var x []byte
-		if r.op == "LPOP" {
-			x, v.list = v.list[0], v.list[1:]
-		} else {
-			x, v.list = v.list[len(v.list)-1], v.list[:len(v.list)-1]
-		}
-		return x
-	}
-	v.list = append([][]byte(nil), v.list...)
-	var reply string
-	if count < 0 {
-		reply = bulk(take())
-	} else {
-		var items []string
-		for i := int64(0); i < count && len(v.list) > 0; i++ {
-			items = append(items, bulk(take()))
-		}
-		reply = array(items)
-	}
-	if v.empty() {
-		r.del(a[0])
-	}
-	return reply
-}
-
-// readOnly lists commands that change no data (or no data the model
-// keeps): they may appear in a capture and are replayed as no-ops.
-var readOnly = map[string]bool{
-	"PING": true, "ECHO": true, "INFO": true, "TTL": true, "PTTL": true, "EXPIRETIME": true,
-	"PEXPIRETIME": true, "KEYS": true, "SCAN": true, "HSCAN": true, "SSCAN": true, "ZSCAN": true,
-	"DBSIZE": true, "CLIENT": true, "CONFIG": true, "AUTH": true, "HELLO": true, "MULTI": true,
-	"EXEC": true, "DISCARD": true, "WATCH": true, "UNWATCH": true, "EVAL": true, "EVALSHA": true,
-	"EVAL_RO": true, "EVALSHA_RO": true, "FCALL": true, "FCALL_RO": true, "SCRIPT": true,
-	"QUIT": true, "COMMAND": true, "TIME": true, "LASTSAVE": true, "MONITOR": true, "SLOWLOG": true,
-	"MEMORY": true, "OBJECT": true, "RANDOMKEY": true, "HKEYS": true, "HVALS": true, "HSTRLEN": true,
-	"SRANDMEMBER": true, "SMISMEMBER": true, "SINTER": true, "SUNION": true, "SDIFF": true,
-	"LPOS": true, "ZRANGE": true, "ZSCORE": true, "ZCARD": true, "XRANGE": true, "XLEN": true,
-	"PUBLISH": true, "SUBSCRIBE": true, "PSUBSCRIBE": true, "UNSUBSCRIBE": true, "READONLY": true,
-	"DUMP": true, "SUBSTR": true, "LATENCY": true, "ROLE": true, "SAVE": true, "BGSAVE": true,
-	"BGREWRITEAOF": true, "ACL": true, "RESET": true, "WAIT": true,
 }

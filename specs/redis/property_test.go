@@ -14,87 +14,118 @@ import (
 )
 
 // A family generates random commands over tiny domains: two keys, a few
-// values, two databases, so that values coincide as often as possible.
+// values, two databases, two clients, so that values coincide as often
+// as possible.
 type family struct {
 	name    string
 	writes  []string
 	targets []string
+	// words gives the family's own placeholders (a score "s", a member
+	// "m"), beside the shared k, v, n, f, d and c below.
+	words map[string][]string
+	// inexact, when set, says the family's answers may be labelled not
+	// exact for a reason other than the fallback (a hash table's order):
+	// the witnesses must still equal the definition's.
+	inexact bool
 }
 
 var (
-	keys = []string{"a", "b"}
-	vals = []string{"0", "1", "x", "", "10"}
+	keys    = []string{"a", "b"}
+	vals    = []string{"0", "1", "x", "", "10"}
+	clients = []string{"127.0.0.1:1", "127.0.0.1:2"}
 )
 
 var families = []family{
-	{"strings", []string{
+	{name: "strings", writes: []string{
 		"SET k v", "SET k v NX", "SET k v XX", "SET k v GET", "SET k v KEEPTTL", "SET k v EX 2", "SET k v PX 1500",
 		"SETNX k v", "GETSET k v", "GETDEL k", "APPEND k v", "SETRANGE k 1 v", "INCR k", "INCRBY k n", "DECR k",
 		"DECRBY k n", "INCRBYFLOAT k f", "DEL k", "SETEX k 2 v", "GETEX k EX 1", "GETEX k PERSIST", "MSET k v k v",
-	}, []string{"GET k", "STRLEN k", "GETRANGE k 0 0", "EXISTS k", "TYPE k", "INCR k", "APPEND k v", "SET k v GET", "SETNX k v", "GETDEL k"}},
-	{"counters", []string{"SET k n", "INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "DEL k", "INCRBYFLOAT k f"},
-		[]string{"GET k", "INCR k", "STRLEN k"}},
-	{"keys", []string{
+	}, targets: []string{"GET k", "STRLEN k", "GETRANGE k 0 0", "EXISTS k", "TYPE k", "INCR k", "APPEND k v", "SET k v GET", "SETNX k v", "GETDEL k"}},
+	{name: "counters", writes: []string{"SET k n", "INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "DEL k", "INCRBYFLOAT k f"},
+		targets: []string{"GET k", "INCR k", "STRLEN k"}},
+	{name: "keys", writes: []string{
 		"SET k v", "DEL k k", "UNLINK k", "RENAME k k", "RENAMENX k k", "COPY k k", "COPY k k DB d REPLACE", "MOVE k d",
 		"EXPIRE k 1", "PEXPIRE k 2500", "EXPIRE k 3 NX", "EXPIRE k 1 GT", "PERSIST k", "FLUSHDB", "FLUSHALL", "SWAPDB 0 1",
 		"MSET k v k v", "MSETNX k v k v", "APPEND k v",
-	}, []string{"GET k", "MGET k k", "EXISTS k k", "TYPE k", "RENAME k k", "MOVE k d", "DEL k"}},
-	{"hashes", []string{"HSET k f v", "HSET k f v f v", "HSETNX k f v", "HDEL k f", "HINCRBY k f n", "DEL k", "SET k v"},
-		[]string{"HGET k f", "HMGET k f f", "HGETALL k", "HLEN k", "HEXISTS k f", "HINCRBY k f n"}},
+	}, targets: []string{"GET k", "MGET k k", "EXISTS k k", "TYPE k", "RENAME k k", "MOVE k d", "DEL k", "TTL k", "EXPIRETIME k"}},
+	{name: "hashes", writes: []string{"HSET k f v", "HSET k f v f v", "HSETNX k f v", "HDEL k f", "HINCRBY k f n", "HINCRBYFLOAT k f f", "DEL k", "SET k v"},
+		targets: []string{"HGET k f", "HMGET k f f", "HGETALL k", "HKEYS k", "HVALS k", "HLEN k", "HEXISTS k f", "HINCRBY k f n", "HSTRLEN k f", "HSCAN k 0"}},
 	// Hash fields alone: the histories where HSET and HDEL cut a field's
 	// history (other families' writes, mixed in, turn that off).
-	{"hash fields", []string{"HSET k f v", "HSET k f v f v", "HDEL k f", "HDEL k f f", "HSETNX k f v", "HINCRBY k f n",
+	{name: "hash fields", writes: []string{"HSET k f v", "HSET k f v f v", "HDEL k f", "HDEL k f f", "HSETNX k f v", "HINCRBY k f n",
 		"DEL k", "PERSIST k", "FLUSHDB"},
-		[]string{"HGET k f", "HEXISTS k f", "HMGET k f f"}},
-	{"lists", []string{"LPUSH k v", "RPUSH k v v", "LPOP k", "RPOP k", "RPOP k 2", "LSET k 0 v", "DEL k", "SET k v"},
-		[]string{"LRANGE k 0 -1", "LLEN k", "LINDEX k 0", "LINDEX k -1", "LPOP k"}},
-	{"sets", []string{"SADD k v", "SADD k v v", "SREM k v", "DEL k", "SET k v", "RENAME k k"},
-		[]string{"SMEMBERS k", "SISMEMBER k v", "SCARD k", "SADD k v"}},
-}
-
-func fill(r *rand.Rand, tmpl string) [][]byte {
-	var out [][]byte
-	for _, w := range strings.Fields(tmpl)[1:] {
-		switch w {
-		case "k":
-			w = keys[r.Intn(len(keys))]
-		case "v":
-			w = vals[r.Intn(len(vals))]
-		case "n":
-			w = []string{"0", "1", "-1", "2"}[r.Intn(4)]
-		case "f":
-			if strings.HasPrefix(tmpl, "INCRBYFLOAT") {
-				w = []string{"0.5", "1", "-1.5", "1e1"}[r.Intn(4)]
-			} else {
-				w = []string{"f", "g"}[r.Intn(2)]
-			}
-		case "d":
-			w = []string{"0", "1"}[r.Intn(2)]
-		}
-		out = append(out, []byte(w))
-	}
-	return out
-}
-
-func event(r *rand.Rand, id int, tmpl string, t0 int64) *formats.Event {
-	return &formats.Event{
-		ID: int64(id), Source: "gen", Line: id, System: "redis",
-		NS:   []string{"0", "0", "1"}[r.Intn(3)],
-		Time: t0 + int64(id)*700e6, // 0.7 s apart: TTLs of 1-3 s expire inside a trace
-		Op:   strings.Fields(tmpl)[0], Args: fill(r, tmpl),
-	}
+		targets: []string{"HGET k f", "HEXISTS k f", "HMGET k f f"}},
+	{name: "lists", writes: []string{"LPUSH k v", "RPUSH k v v", "LPOP k", "RPOP k", "RPOP k 2", "LSET k 0 v", "DEL k", "SET k v",
+		"LPUSHX k v", "RPUSHX k v", "LINSERT k BEFORE v v", "LREM k 0 v", "LREM k -1 v", "LTRIM k 0 0", "LMOVE k k LEFT RIGHT", "RPOPLPUSH k k",
+		"LMPOP 2 k k LEFT COUNT 2"},
+		targets: []string{"LRANGE k 0 -1", "LLEN k", "LINDEX k 0", "LINDEX k -1", "LPOP k", "LPOS k v", "LPOS k v COUNT 0", "RPOPLPUSH k k"}},
+	{name: "sets", inexact: true, writes: []string{"SADD k v", "SADD k v v", "SREM k v", "DEL k", "SET k v", "RENAME k k", "SMOVE k k v",
+		"SUNIONSTORE k k k", "SINTERSTORE k k k", "SDIFFSTORE k k k"},
+		targets: []string{"SMEMBERS k", "SISMEMBER k v", "SMISMEMBER k v v", "SCARD k", "SADD k v", "SUNION k k", "SINTER k k", "SDIFF k k", "SINTERCARD 2 k k", "SSCAN k 0"}},
+	{name: "transactions", writes: []string{"MULTI c", "EXEC c", "DISCARD c", "WATCH c k", "UNWATCH c", "SET k v", "INCR k", "DEL k", "SADD k v", "GET k"},
+		targets: []string{"EXEC c", "GET k", "MULTI c", "DISCARD c"}},
+	{name: "blocking", writes: []string{"BLPOP c k k 1", "BLPOP c k 0", "BRPOP c k 2", "LPUSH k v", "RPUSH k v v", "BLMOVE c k k LEFT RIGHT 0",
+		"LPOP k", "DEL k", "MULTI c", "EXEC c", "BRPOPLPUSH c k k 1"},
+		targets: []string{"LRANGE k 0 -1", "LLEN k", "BLPOP c k 0", "BRPOP c k k 1"}},
 }
 
 // TestSpecEqualsBruteForce is the referee: for thousands of random traces
 // per family, the spec's witnesses must be exactly the definition's.
-func TestSpecEqualsBruteForce(t *testing.T) {
+func TestSpecEqualsBruteForce(t *testing.T) { runFamilies(t, families) }
+
+// word fills one placeholder of a template.
+func word(r *rand.Rand, fam family, tmpl, w string) string {
+	if ws, ok := fam.words[w]; ok {
+		return ws[r.Intn(len(ws))]
+	}
+	switch w {
+	case "k":
+		return keys[r.Intn(len(keys))]
+	case "v":
+		return vals[r.Intn(len(vals))]
+	case "n":
+		return []string{"0", "1", "-1", "2"}[r.Intn(4)]
+	case "f":
+		if strings.HasPrefix(tmpl, "INCRBYFLOAT") || strings.HasPrefix(tmpl, "HINCRBYFLOAT") && r.Intn(2) == 0 {
+			return []string{"0.5", "1", "-1.5", "1e1"}[r.Intn(4)]
+		}
+		return []string{"f", "g"}[r.Intn(2)]
+	case "d":
+		return []string{"0", "1"}[r.Intn(2)]
+	}
+	return w
+}
+
+// event makes a request of a template: its words filled in; "c" as the
+// first word after the command picks its client (else a random one).
+func event(r *rand.Rand, fam family, id int, tmpl string, t0 int64) *formats.Event {
+	ws := strings.Fields(tmpl)
+	e := &formats.Event{
+		ID: int64(id), Source: "gen", Line: id, System: "redis",
+		NS:     []string{"0", "0", "1"}[r.Intn(3)],
+		Time:   t0 + int64(id)*700e6, // 0.7 s apart: TTLs of 1-3 s expire inside a trace
+		Op:     ws[0],
+		Client: clients[r.Intn(len(clients))],
+	}
+	rest := ws[1:]
+	if len(rest) > 0 && rest[0] == "c" {
+		rest = rest[1:]
+	}
+	for _, w := range rest {
+		e.Args = append(e.Args, []byte(word(r, fam, tmpl, w)))
+	}
+	return e
+}
+
+// runFamilies checks each family on thousands of random traces.
+func runFamilies(t *testing.T, fams []family) {
 	per := 2000
 	if testing.Short() {
 		per = 300
 	}
 	ctx := context.Background()
 	const t0 = 1795535140000000000
-	for _, fam := range families {
+	for _, fam := range fams {
 		t.Run(fam.name, func(t *testing.T) {
 			inexact, reduced := 0, 0
 			for seed := 0; seed < per; seed++ {
@@ -103,18 +134,17 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 				var trace []*formats.Event
 				for i := 1; i <= n; i++ {
 					var tmpl string
+					other := fam
 					if r.Intn(8) == 0 {
-						other := families[r.Intn(len(families))]
-						tmpl = other.writes[r.Intn(len(other.writes))]
-					} else {
-						tmpl = fam.writes[r.Intn(len(fam.writes))]
+						other = families[r.Intn(len(families))]
 					}
-					trace = append(trace, event(r, i, tmpl, t0))
+					tmpl = other.writes[r.Intn(len(other.writes))]
+					trace = append(trace, event(r, other, i, tmpl, t0))
 				}
-				target := event(r, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
+				target := event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
 				check(t, ctx, trace, target, &inexact, &reduced)
 			}
-			if inexact > 0 {
+			if inexact > 0 && !fam.inexact {
 				t.Errorf("%d of %d answers were not exact", inexact, per)
 			}
 			t.Logf("%d of %d answers also exact with limit 1", reduced, per)
@@ -128,6 +158,10 @@ func check(t *testing.T, ctx context.Context, trace []*formats.Event, target *fo
 	want, wantOut, err := provenance.BruteForce(m, trace, target)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wantOut == "\x00blocked\r\n" {
+		// It waits: its reply comes later (TestWaitEqualsBruteForce).
+		return
 	}
 	h := &provenance.MemHistory{Events: trace, Refs: redis.Spec.Refs}
 	x, err := redis.Spec.Explain(ctx, h, target)
@@ -154,11 +188,26 @@ func check(t *testing.T, ctx context.Context, trace []*formats.Event, target *fo
 	}
 	if !x.Exact {
 		*inexact++
-		return
+		if fellBack(x) {
+			return
+		}
+		// Labelled for another reason (a reply in a hash table's order):
+		// the engine must still agree with the definition over the model.
 	}
 	if got := positionsOf(x); !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s\nspec = %v\nbrute force = %v", dump(trace, target), got, want)
 	}
+}
+
+// fellBack reports whether an explanation is the labelled fallback (one
+// closed witness, perhaps not minimal).
+func fellBack(x *provenance.Explanation) bool {
+	for _, n := range x.Notes {
+		if strings.Contains(n, "shown is one closed witness") {
+			return true
+		}
+	}
+	return false
 }
 
 // containsSome reports whether w holds every element of one of ws.
@@ -204,7 +253,7 @@ func positionsOf(x *provenance.Explanation) [][]int {
 func dump(trace []*formats.Event, target *formats.Event) string {
 	var b strings.Builder
 	for i, e := range append(append([]*formats.Event(nil), trace...), target) {
-		fmt.Fprintf(&b, "%d.%06d [%s 127.0.0.1:1] %q", e.Time/1e9, e.Time%1e9/1e3, e.NS, e.Op)
+		fmt.Fprintf(&b, "%d.%06d [%s %s] %q", e.Time/1e9, e.Time%1e9/1e3, e.NS, e.Client, e.Op)
 		for _, a := range e.Args {
 			fmt.Fprintf(&b, " %q", a)
 		}

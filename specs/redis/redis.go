@@ -1,10 +1,30 @@
-// Package redis is wat's spec for Redis: a replayable model of the
-// server (strings, keys, hashes, lists, sets, expiry, several databases)
-// and an exact wat-provenance engine over a MONITOR trace.
+// Package redis is wat's spec for Redis 7.0: a replayable model of the
+// server and an exact wat-provenance engine over a MONITOR trace.
+//
+// # The command table
+//
+// Every command redis-server 7.0 knows is one entry of a table (table.go;
+// files by data type): its arity, flags and key specifications as Redis
+// itself states them (checked against testdata/command-info.json, a real
+// server's COMMAND INFO), and how the model runs it. A command the model
+// does not run is in the table too, with its key positions known: it
+// taints every key it names, and any answer whose history holds it is
+// labelled not exact, naming it. `wat specs` prints the table.
+//
+// # The trace
+//
+// MONITOR prints the server's execution order, and that is the trace the
+// model replays (see [Model]): a command queued in MULTI runs where EXEC
+// ran it, a script's redis.call where its [lua] line is, and a blocking
+// command that waited gets its reply from the request that served it.
+//
+// # The engine
 //
 // A request's output depends on a few keys. The spec walks back through
-// the history of those keys only, following RENAME, COPY, MOVE, SWAPDB and
-// MSETNX to the keys they read, and hands that slice to provenance.Solve
+// the history of those keys only, following the commands that read one
+// key to write another (RENAME, SMOVE, LMOVE, SUNIONSTORE, ...) to the
+// keys they read, and the connection's own state where the output needs
+// it (EXEC's transaction, WATCH), and hands that slice to provenance.Solve
 // with the writes that reset every tracked key as cut points, so the work
 // grows with the writes since the last reset, not with the trace. When a
 // stretch between resets is too long to enumerate, the answer falls back
@@ -45,7 +65,7 @@ type spec struct{ opt Options }
 func (spec) System() string { return "redis" }
 
 func (spec) Doc() string {
-	return "Redis: strings, keys, hashes, lists, sets, expiry and databases, replayed from MONITOR"
+	return "Redis 7.0: every command in a table (strings, keys, hashes, lists, sets, sorted sets, streams, scripts, transactions, blocking pops, pub/sub), replayed from MONITOR"
 }
 
 func (spec) Model() provenance.Model { return Model{} }
@@ -53,213 +73,143 @@ func (spec) Model() provenance.Model { return Model{} }
 // Ops lists the commands the model replays.
 func (spec) Ops() []string {
 	var out []string
-	for op := range modelled {
-		out = append(out, op)
+	for _, c := range Commands() {
+		if c.modelled() {
+			out = append(out, strings.ReplaceAll(c.Name, "|", " "))
+		}
 	}
-	sort.Strings(out)
 	return out
-}
-
-var modelled = map[string]bool{}
-
-func init() {
-	for _, op := range strings.Fields(`GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MSET MSETNX APPEND
-		SETRANGE INCR INCRBY INCRBYFLOAT DECR DECRBY STRLEN GETRANGE MGET DEL UNLINK EXISTS TYPE RENAME
-		RENAMENX COPY MOVE EXPIRE PEXPIRE EXPIREAT PEXPIREAT PERSIST FLUSHDB FLUSHALL SWAPDB SELECT HSET
-		HMSET HSETNX HGET HMGET HGETALL HDEL HINCRBY HLEN HEXISTS LPUSH RPUSH LPOP RPOP LRANGE LLEN LINDEX
-		LSET SADD SREM SMEMBERS SISMEMBER SCARD`) {
-		modelled[op] = true
-	}
-}
-
-// reads are the modelled commands that change nothing.
-var reads = map[string]bool{
-	"GET": true, "STRLEN": true, "GETRANGE": true, "MGET": true, "EXISTS": true, "TYPE": true,
-	"HGET": true, "HMGET": true, "HGETALL": true, "HLEN": true, "HEXISTS": true, "LRANGE": true,
-	"LLEN": true, "LINDEX": true, "SMEMBERS": true, "SISMEMBER": true, "SCARD": true, "SELECT": true,
-}
-
-// ttlOps are the commands that can set a deadline.
-var ttlOps = map[string]bool{
-	"SET": true, "SETEX": true, "PSETEX": true, "GETEX": true, "EXPIRE": true, "PEXPIRE": true,
-	"EXPIREAT": true, "PEXPIREAT": true,
 }
 
 // Refs returns the keys an event touches and how, for the store's index.
 func (spec) Refs(e *formats.Event) []formats.Ref { return refs(e) }
 
-func ref(ns string, k []byte, kind int) formats.Ref { return formats.Ref{NS: ns, Key: k, Kind: kind} }
-
 func refs(e *formats.Event) []formats.Ref {
-	a, ns := e.Args, e.NS
-	all := func(kind int, keys [][]byte) []formats.Ref {
-		out := make([]formats.Ref, len(keys))
-		for i, k := range keys {
-			out[i] = ref(ns, k, kind)
+	if e.Op == deliverOp {
+		return nil
+	}
+	out := keyRefs(e)
+	if e.Client != "" && e.Client != "lua" {
+		// Any command of a client may be queued in its transaction, and
+		// EXEC's reply collects them.
+		out = append(out, formats.Ref{NS: clientNS, Key: []byte(e.Client), Kind: formats.KindWrite})
+	}
+	return out
+}
+
+// clientNS is the namespace of the index under which every command of a
+// connection is found, keyed by the client's address.
+const clientNS = "@client"
+
+// keyRefs returns the keys (and pseudo keys) a request touches.
+func keyRefs(e *formats.Event) []formats.Ref {
+	cmd := lookup(e.Op, e.Args)
+	if cmd == nil {
+		// Not a command Redis knows (MONITOR never shows one): any of its
+		// arguments may be a key it changes.
+		out := make([]formats.Ref, len(e.Args))
+		for i, a := range e.Args {
+			out[i] = formats.Ref{NS: e.NS, Key: a, Kind: formats.KindWrite}
 		}
 		return out
 	}
-	switch e.Op {
-	case "MGET", "EXISTS":
-		return all(formats.KindRead, a)
-	case "SET":
-		if len(a) < 2 {
-			return nil
-		}
-		if plainSet(a[2:]) {
-			return all(formats.KindReset, a[:1])
-		}
-		return all(formats.KindWrite, a[:1])
-	case "SETEX", "PSETEX":
-		if len(a) == 3 {
-			if t, ok := parseInt(a[1]); ok && t > 0 && t < 1<<40 {
-				return all(formats.KindReset, a[:1])
-			}
-		}
-		return all(formats.KindWrite, a[:1])
-	case "MSET", "MSETNX":
-		var keys [][]byte
-		for i := 0; i < len(a); i += 2 {
-			keys = append(keys, a[i])
-		}
-		if e.Op == "MSET" && len(a)%2 == 0 {
-			return all(formats.KindReset, keys)
-		}
-		return all(formats.KindWrite, keys)
-	case "DEL", "UNLINK":
-		return all(formats.KindReset, a)
-	case "RENAME", "RENAMENX":
-		if len(a) != 2 {
-			return nil
-		}
-		srcKind := formats.KindWrite
-		if e.Op == "RENAME" && string(a[0]) != string(a[1]) {
-			srcKind = formats.KindReset // gone afterwards, or never there
-		}
-		return []formats.Ref{ref(ns, a[0], srcKind), ref(ns, a[1], formats.KindWrite)}
-	case "COPY":
-		if len(a) < 2 {
-			return nil
-		}
-		return []formats.Ref{ref(ns, a[0], formats.KindRead), ref(copyDB(e), a[1], formats.KindWrite)}
-	case "MOVE":
-		if len(a) != 2 {
-			return nil
-		}
-		out := []formats.Ref{ref(ns, a[0], formats.KindWrite)}
-		if d, ok := dbIndex(string(a[1])); ok && strconv.Itoa(d) != ns {
-			out = append(out, ref(strconv.Itoa(d), a[0], formats.KindWrite))
-		}
-		return out
-	case "FLUSHDB":
-		return []formats.Ref{ref(ns, nil, flushKind(a))}
-	case "FLUSHALL":
-		return []formats.Ref{ref(formats.AllNS, nil, flushKind(a))}
-	case "SWAPDB":
-		if len(a) != 2 {
-			return nil
-		}
-		x, ok1 := dbIndex(string(a[0]))
-		y, ok2 := dbIndex(string(a[1]))
-		if !ok1 || !ok2 || x == y {
-			return nil
-		}
-		return []formats.Ref{ref(strconv.Itoa(x), nil, formats.KindWrite), ref(strconv.Itoa(y), nil, formats.KindWrite)}
-	case "SELECT":
-		return nil
+	if cmd.Refs != nil {
+		return cmd.Refs(e)
 	}
-	if len(a) == 0 || (readOnly[e.Op] && !modelled[e.Op]) {
-		// Commands without keys, and unmodelled reads whose first argument
-		// may not be a key (ECHO, CONFIG ...).
-		return nil
+	av := argv(e)
+	pos, ro, ok := cmd.keyPositions(av)
+	out := make([]formats.Ref, 0, len(pos)+1)
+	for i, p := range pos {
+		kind := formats.KindWrite
+		switch {
+		case ro[i]:
+			kind = formats.KindRead
+		case cmd.Resets != nil && cmd.Run != nil && cmd.Resets(av, p):
+			kind = formats.KindReset
+		}
+		out = append(out, formats.Ref{NS: e.NS, Key: av[p], Kind: kind})
 	}
-	if reads[e.Op] {
-		return all(formats.KindRead, a[:1])
-	}
-	return all(formats.KindWrite, a[:1])
-}
-
-// plainSet reports whether SET's options make it a reset: valid, and
-// without NX, XX, GET or KEEPTTL.
-func plainSet(opts [][]byte) bool {
-	unit := ""
-	for i := 0; i < len(opts); i++ {
-		o := strings.ToUpper(string(opts[i]))
-		switch o {
-		case "EX", "PX", "EXAT", "PXAT":
-			if (unit != "" && unit != o) || i+1 >= len(opts) {
-				return false
-			}
-			t, ok := parseInt(opts[i+1])
-			if !ok || t <= 0 || t > 1<<50 {
-				return false
-			}
-			unit = o
-			i++
-		default:
-			return false
+	if !ok && !cmd.modelled() {
+		for _, a := range e.Args {
+			out = append(out, formats.Ref{NS: e.NS, Key: a, Kind: formats.KindWrite})
 		}
 	}
-	return true
-}
-
-func flushKind(a [][]byte) int {
-	if len(a) == 0 || (len(a) == 1 && (eqFold(a[0], "ASYNC") || eqFold(a[0], "SYNC"))) {
-		return formats.KindReset
-	}
-	return formats.KindWrite
-}
-
-func copyDB(e *formats.Event) string {
-	for i := 2; i+1 < len(e.Args); i++ {
-		if eqFold(e.Args[i], "DB") {
-			if d, ok := dbIndex(string(e.Args[i+1])); ok {
-				return strconv.Itoa(d)
-			}
-		}
-	}
-	return e.NS
-}
-
-// A nsKey names one key of one database.
-type nsKey struct{ ns, key string }
-
-// outKeys returns the keys the target's output depends on; an empty list
-// means the output depends on nothing (SET's "OK").
-func outKeys(e *formats.Event) []nsKey {
-	switch e.Op {
-	case "SETEX", "PSETEX", "MSET", "FLUSHDB", "FLUSHALL", "SWAPDB", "SELECT":
-		return nil
-	case "SET":
-		if len(e.Args) >= 2 && plainSet(e.Args[2:]) {
-			return nil
-		}
-	}
-	var out []nsKey
-	for _, r := range refs(e) {
-		if r.Key != nil {
-			out = append(out, nsKey{r.NS, string(r.Key)})
+	if isBlockingCall(e.Op, e.Args) {
+		for _, r := range out {
+			out = append(out, formats.Ref{NS: blockNS(r.NS), Key: r.Key, Kind: formats.KindWrite})
 		}
 	}
 	return out
 }
+
+// blockNS is the namespace under which blocking commands are also indexed
+// by the keys they wait on: a key that never had a client waiting on it
+// needs no thought of one.
+func blockNS(ns string) string { return "@block" + ns }
+
+// pseudoNS reports whether a namespace is one of the index's own
+// (connections, scripts, channels, waiting clients), not a database.
+func pseudoNS(ns string) bool { return strings.HasPrefix(ns, "@") }
+
+// A nsKey names one key of one database (or of a pseudo namespace).
+type nsKey struct{ ns, key string }
+
+func (k nsKey) String() string {
+	if pseudoNS(k.ns) {
+		return k.ns + ":" + k.key
+	}
+	return formats.Quote([]byte(k.key)) + " (db " + k.ns + ")"
+}
+
+// constReply lists the commands whose reply depends on no earlier
+// request (given their arguments).
+func constReply(e *formats.Event) bool {
+	switch e.Op {
+	case "SETEX", "PSETEX", "MSET", "FLUSHDB", "FLUSHALL", "SWAPDB", "SELECT", "ECHO", "UNWATCH", "QUIT", "RESET":
+		return true
+	case "SET":
+		return len(e.Args) >= 2 && plainSet(e.Args[2:])
+	}
+	return false
+}
+
+// outKeys returns the keys the target's output depends on; an empty list
+// means the output depends on nothing (SET's "OK").
+func outKeys(e *formats.Event) []nsKey {
+	if constReply(e) {
+		return nil
+	}
+	var out []nsKey
+	seen := map[nsKey]bool{}
+	add := func(k nsKey) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, r := range keyRefs(e) {
+		if r.Key != nil && !strings.HasPrefix(r.NS, "@block") {
+			add(nsKey{r.NS, string(r.Key)})
+		}
+	}
+	if isBlockingCall(e.Op, e.Args) && e.Client != "lua" {
+		// In a transaction it does not wait.
+		add(nsKey{connNS, e.Client})
+	}
+	return out
+}
+
+// independentKeys are the commands that write several keys, none of
+// which depends on the others.
+var independentKeys = map[string]bool{"DEL": true, "UNLINK": true, "MSET": true}
 
 // pulls returns the keys whose state before e decides e's effect on k.
 func pulls(e *formats.Event, k nsKey) []nsKey {
 	a := e.Args
 	key := func(b []byte) nsKey { return nsKey{e.NS, string(b)} }
 	switch e.Op {
-	case "RENAME", "RENAMENX":
-		if len(a) == 2 && k == key(a[1]) {
-			return []nsKey{key(a[0])}
-		}
-		if len(a) == 2 && e.Op == "RENAMENX" && k == key(a[0]) {
-			return []nsKey{key(a[1])}
-		}
-	case "COPY":
-		if len(a) >= 2 {
-			return []nsKey{key(a[0])}
-		}
+	case deliverOp:
+		return nil
 	case "MOVE":
 		if len(a) == 2 {
 			d, ok := dbIndex(string(a[1]))
@@ -271,29 +221,46 @@ func pulls(e *formats.Event, k nsKey) []nsKey {
 			}
 			return []nsKey{key(a[0])}
 		}
+		return nil
 	case "SWAPDB":
 		for _, r := range refs(e) {
 			if r.NS != k.ns {
 				return []nsKey{{r.NS, k.key}}
 			}
 		}
-	case "MSETNX":
-		var out []nsKey
-		for i := 0; i < len(a); i += 2 {
-			if key(a[i]) != k {
-				out = append(out, key(a[i]))
-			}
-		}
-		return out
+		return nil
+	case "WATCH":
+		return nil // its keys matter up to the target: fromTarget
 	}
-	return nil
+	if k.ns == clientNS {
+		// A command EXEC may collect: its reply depends on its keys.
+		return outKeys(e)
+	}
+	if independentKeys[e.Op] {
+		return nil
+	}
+	var out []nsKey
+	for _, r := range keyRefs(e) {
+		if r.Key == nil || strings.HasPrefix(r.NS, "@block") {
+			continue
+		}
+		if x := (nsKey{r.NS, string(r.Key)}); x != k {
+			out = append(out, x)
+		}
+	}
+	if isBlockingCall(e.Op, e.Args) && e.Client != "lua" {
+		// Whether it waits depends on its client being in a transaction.
+		out = append(out, nsKey{connNS, e.Client})
+	}
+	return out
 }
 
 // kindFor returns what e does to key k: -1 when it does not touch it.
 func kindFor(e *formats.Event, k nsKey) int {
 	kind := -1
 	for _, r := range refs(e) {
-		if (r.NS == k.ns || r.NS == formats.AllNS) && (r.Key == nil || string(r.Key) == k.key) {
+		nsMatch := r.NS == k.ns || (r.NS == formats.AllNS && !pseudoNS(k.ns))
+		if nsMatch && (r.Key == nil || string(r.Key) == k.key) {
 			if r.Kind > kind {
 				kind = r.Kind
 			}
@@ -307,33 +274,84 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if target.System != "redis" {
 		return nil, fmt.Errorf("%s is a %s request, not redis: %w", target.Where(), target.System, provenance.ErrNotExplainable)
 	}
-	if !modelled[target.Op] {
-		return nil, fmt.Errorf("%s: %s is not a command wat models (see 'wat specs'): %w", target.Where(), target.Op, provenance.ErrNotExplainable)
+	cmd := lookup(target.Op, target.Args)
+	switch {
+	case cmd == nil:
+		return nil, fmt.Errorf("%s: %s is not a command Redis 7.0 knows: %w", target.Where(), target.Op, provenance.ErrNotExplainable)
+	case !cmd.modelled():
+		return nil, fmt.Errorf("%s: %s is not a command wat models (%s; see 'wat specs'): %w", target.Where(), strings.ReplaceAll(cmd.Name, "|", " "), cmd.Why, provenance.ErrNotExplainable)
 	}
+	w := &walk{ctx: ctx, h: h, spec: s, target: target}
+	x, err := w.explain(target, outKeys(target))
+	if err != nil {
+		return nil, err
+	}
+	if isBlockingCall(target.Op, target.Args) && provenance.Output(rBlocked) == x.Output {
+		return w.explainWait(target)
+	}
+	return x, nil
+}
+
+// A walk is one explanation's lookups.
+type walk struct {
+	ctx    context.Context
+	h      provenance.History
+	spec   spec
+	target *formats.Event
+	// extra are events that must be in the history though no tracked
+	// key holds them (EXEC's queued commands without keys).
+	extra []*formats.Event
+}
+
+// explain solves the target over the history of keys (and what they
+// pull in).
+func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explanation, error) {
 	x := &provenance.Explanation{Target: target, Exact: true}
-	keys := outKeys(target)
-	if len(keys) == 0 {
+	if target.Op == "EXEC" {
+		more, extra, err := w.transaction(target)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, more...)
+		w.extra = append(w.extra, extra...)
+	}
+	if len(keys) == 0 && len(w.extra) == 0 {
 		x.Output = Model{}.Apply(Model{}.Init(), target)
 		x.Notes = append(x.Notes, fmt.Sprintf("%s's reply does not depend on any earlier request", target.Op))
+		w.annotate(x, nil)
 		return x, nil
 	}
-	c := newCursor(ctx, h, target.ID, keys)
-	if fr, err := fieldResets(ctx, h, target, keys); err != nil {
-		return nil, err
-	} else if fr != nil {
-		c.fieldReset = fr
+	var c *cursor
+	var ws [][]*formats.Event
+	var out provenance.Output
+	var err error
+	for {
+		if c, err = w.newCursor(target.ID, keys); err != nil {
+			return nil, err
+		}
+		if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
+			return nil, err
+		} else if fr != nil {
+			c.fieldReset = fr
+		}
+		ws, out, err = provenance.Solve(provenance.Problem{
+			Model:  Model{},
+			Target: target,
+			Older:  c.older,
+			Reset:  c.isReset,
+			Limit:  w.spec.opt.Limit,
+		})
+		if !errors.Is(err, errRestart) {
+			break
+		}
+		// A waiting client reaches keys whose whole history up to the
+		// target matters: start again with them tracked from there.
+		keys = append(keys, c.restart...)
 	}
-	ws, out, err := provenance.Solve(provenance.Problem{
-		Model:  Model{},
-		Target: target,
-		Older:  c.older,
-		Reset:  c.isReset,
-		Limit:  s.opt.Limit,
-	})
 	x.Output = out
 	switch {
 	case errors.Is(err, provenance.ErrTooLarge):
-		fb, err2 := s.fallback(ctx, h, target, keys)
+		fb, err2 := w.fallback(target, keys)
 		if err2 != nil {
 			return nil, err2
 		}
@@ -349,20 +367,255 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
 	}
 	x.Factors = fs
-	s.annotate(x, c)
+	w.annotate(x, c)
 	return x, nil
 }
 
-// annotate adds the notes every answer needs: time, unmodelled commands,
-// and the start of the capture.
-func (spec) annotate(x *provenance.Explanation, c *cursor) {
+// transaction finds what EXEC's reply depends on beyond the keys its own
+// line names: its connection's state, the keys of the commands it ran
+// (logged between the client's MULTI and the EXEC), and those commands
+// themselves when they name no key.
+func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, error) {
+	keys := []nsKey{{connNS, exec.Client}, {clientNS, exec.Client}}
+	seq, ok := w.h.(provenance.Sequence)
+	if !ok {
+		return keys, nil, nil
+	}
+	conn, err := w.h.Touching(w.ctx, "redis", connNS, []byte(exec.Client), exec.ID, 64)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The transaction began at the first MULTI after the client's last
+	// EXEC, DISCARD, RESET or QUIT (a nested MULTI is an error).
+	var multi *formats.Event
+	for _, e := range conn {
+		if e.Op == "EXEC" || e.Op == "DISCARD" || e.Op == "RESET" || e.Op == "QUIT" {
+			break
+		}
+		if e.Op == "MULTI" {
+			multi = e
+		}
+	}
+	if multi == nil {
+		return keys, nil, nil
+	}
+	var extra []*formats.Event
+	after := multi
+	for scanned := 0; scanned < maxTransactionScan; {
+		evs, err := seq.Following(w.ctx, after, 1024)
+		if err != nil {
+			return nil, nil, err
+		}
+		done := len(evs) == 0
+		for _, e := range evs {
+			if e.ID >= exec.ID {
+				done = true
+				break
+			}
+			if e.Client == exec.Client {
+				// Every queued command's reply is an element of EXEC's:
+				// the command is in the history even if it only reads.
+				keys = append(keys, outKeys(e)...)
+				extra = append(extra, e)
+			}
+		}
+		scanned += len(evs)
+		if done {
+			break
+		}
+		after = evs[len(evs)-1]
+	}
+	return keys, extra, nil
+}
+
+// fromTarget returns the keys whose history matters to e's effect up to
+// the target, not only before e: a waiting client may be served by any
+// later write to the keys it waits on (or pushes to), and a transaction
+// fails on any later change to a key its client watches.
+func fromTarget(e *formats.Event, tracked map[nsKey]bool) []nsKey {
+	var out []nsKey
+	switch {
+	case isBlockingCall(e.Op, e.Args):
+		for _, r := range refs(e) {
+			if r.Key != nil && !pseudoNS(r.NS) {
+				out = append(out, nsKey{r.NS, string(r.Key)})
+			}
+		}
+	case e.Op == "WATCH" && tracked[nsKey{connNS, e.Client}]:
+		for _, a := range e.Args {
+			out = append(out, nsKey{e.NS, string(a)})
+		}
+	}
+	return out
+}
+
+// errRestart asks Explain to start the walk again with more keys.
+var errRestart = errors.New("restart with more keys")
+
+// maxTransactionScan bounds the events read between a MULTI and its EXEC.
+const maxTransactionScan = 1 << 16
+
+// explainWait explains the reply a blocking command got later: it finds
+// where the wait ended (the request that served it, or its timeout) and
+// explains the reply there.
+func (w *walk) explainWait(target *formats.Event) (*provenance.Explanation, error) {
+	keys := outKeys(target)
+	seq, ok := w.h.(provenance.Sequence)
+	if !ok {
+		return nil, fmt.Errorf("%s blocked; finding what served it needs the later history: %w", target.Where(), provenance.ErrNotExplainable)
+	}
+	// Candidates: the later events touching the keys it waits on, in
+	// order; the reply is known once one of them served it.
+	var later []*formats.Event
+	seen := map[int64]bool{}
+	for _, k := range keys {
+		evs, err := seq.Later(w.ctx, "redis", k.ns, []byte(k.key), target.ID, maxWaitCandidates)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				later = append(later, e)
+			}
+		}
+	}
+	sort.Slice(later, func(i, j int) bool { return later[i].ID < later[j].ID })
+	if len(later) > maxWaitCandidates {
+		later = later[:maxWaitCandidates]
+	}
+	timeout, _ := waitTimeout(target)
+	for _, at := range later {
+		if timeout > 0 && at.Time >= target.Time+timeout*1e6 {
+			break
+		}
+		d := deliverEvent(target, at)
+		x, err := w.waitWalk(target, d).explain(d, keys)
+		if err != nil {
+			return nil, err
+		}
+		if x.Output != provenance.Output(rBlocked) {
+			return w.waitAnswer(target, at, x), nil
+		}
+	}
+	if timeout > 0 {
+		// Nothing served it before its timeout.
+		at := &formats.Event{ID: target.ID, Time: target.Time + timeout*1e6}
+		for _, e := range later {
+			if e.Time < at.Time {
+				at.ID = e.ID
+			}
+		}
+		d := deliverEvent(target, at)
+		x, err := w.waitWalk(target, d).explain(d, keys)
+		if err != nil {
+			return nil, err
+		}
+		return w.waitAnswer(target, nil, x), nil
+	}
+	x := &provenance.Explanation{Target: target, Output: rBlocked, Exact: false}
+	x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s blocked, and no request in the capture (within %d later requests on its keys) served it", target.Op, maxWaitCandidates))
+	return x, nil
+}
+
+// waitWalk is the walk that explains the reply of blocking command e at
+// its delivery d: e itself is in the history (a history that holds only
+// earlier events, as in tests, is given it).
+func (w *walk) waitWalk(e, d *formats.Event) *walk {
+	return &walk{ctx: w.ctx, h: w.h, spec: w.spec, target: d, extra: []*formats.Event{e}}
+}
+
+// maxWaitCandidates bounds the later requests tried as the one that
+// served a blocked command.
+const maxWaitCandidates = 256
+
+// waitAnswer turns the explanation of a wait's end into the answer for
+// the blocking command.
+func (w *walk) waitAnswer(target, servedBy *formats.Event, x *provenance.Explanation) *provenance.Explanation {
+	x.Target = target
+	if servedBy != nil {
+		x.Notes = append([]string{fmt.Sprintf("%s blocked; it was served after %s (%s), whose reply this is", target.Op, servedBy.Where(), servedBy.Op)}, x.Notes...)
+	} else {
+		x.Notes = append([]string{fmt.Sprintf("%s blocked and timed out: nothing served it within its timeout", target.Op)}, x.Notes...)
+		x.TimeDependent = true
+	}
+	if x.Output == rUnknownEnd {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the client sent another command while the model had it waiting, so the wait ended in a way the log does not show")
+	}
+	x.Notes = append(x.Notes, "depends on time and on the client's connection: a waiting client that disconnected leaves no line, and a timeout is checked by the server's clock")
+	return x
+}
+
+// waitTimeout returns a blocking call's timeout in ms (0: forever).
+func waitTimeout(e *formats.Event) (int64, bool) {
+	var arg []byte
+	switch e.Op {
+	case "BLMPOP", "BZMPOP":
+		if len(e.Args) > 0 {
+			arg = e.Args[0]
+		}
+	case "XREAD", "XREADGROUP":
+		for i, a := range e.Args {
+			if eqFold(a, "BLOCK") && i+1 < len(e.Args) {
+				n, ok := parseInt(e.Args[i+1])
+				return n, ok && n >= 0
+			}
+		}
+		return 0, false
+	default:
+		if len(e.Args) > 0 {
+			arg = e.Args[len(e.Args)-1]
+		}
+	}
+	ms, errReply := parseTimeout(arg)
+	return ms, errReply == ""
+}
+
+// annotate adds the notes every answer needs: what the output depends on
+// that no log holds, time, unmodelled commands, and the start of the
+// capture.
+func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
+	target := x.Target
+	out := string(x.Output)
+	resp, unord := splitOutput(out)
+	cmd := lookup(target.Op, target.Args)
+	switch {
+	case out == rUnknown || (cmd != nil && cmd.Random != nil && cmd.Random(argv(target)) != ""):
+		why := ""
+		if cmd != nil {
+			why = cmd.Unknown
+			if cmd.Random != nil {
+				why = cmd.Random(argv(target))
+			}
+		}
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the reply depends on "+why+", which the log does not hold")
+	case unord:
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the reply lists a hash table (a hash, set or database past its compact encoding) in the server's own order, which the log does not show; wat compares it as a set")
+	case resp == rUnknownScan:
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the reply walks a hash table with a cursor, and the table's layout is not in the log")
+	case resp == rHelp:
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the text of HELP replies is not modelled")
+	}
+	if c == nil {
+		return
+	}
 	var unknown []string
 	for _, e := range c.emitted {
-		if ttlOps[e.Op] && setsTTL(e) {
+		if sets := setsTTL(e); sets {
 			x.TimeDependent = true
 		}
-		if !modelled[e.Op] && len(unknown) < 3 {
-			unknown = append(unknown, fmt.Sprintf("%s at %s", e.Op, e.Where()))
+		ec := lookup(e.Op, e.Args)
+		if (ec == nil || !ec.modelled()) && len(unknown) < 3 {
+			name := e.Op
+			if ec != nil {
+				name = strings.ReplaceAll(ec.Name, "|", " ")
+			}
+			unknown = append(unknown, fmt.Sprintf("%s at %s", name, e.Where()))
 		}
 	}
 	if x.TimeDependent {
@@ -372,19 +625,29 @@ func (spec) annotate(x *provenance.Explanation, c *cursor) {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the keys were changed by commands wat does not model ("+strings.Join(unknown, ", ")+"), replayed as if they changed nothing")
 	}
+	if len(c.blocky) > 0 {
+		x.Notes = append(x.Notes, "clients waited on these keys (blocking commands): the model serves them as Redis does, assuming each was still connected")
+	}
+	if len(c.scriptOnBlocky) > 0 {
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
+	}
 	if c.exhausted && !c.sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
 	}
 }
 
+// setsTTL reports whether an event can give a key a deadline.
 func setsTTL(e *formats.Event) bool {
-	if e.Op != "SET" && e.Op != "GETEX" {
+	switch e.Op {
+	case "SETEX", "PSETEX", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT":
 		return true
-	}
-	for _, a := range e.Args[1:] {
-		switch strings.ToUpper(string(a)) {
-		case "EX", "PX", "EXAT", "PXAT":
-			return true
+	case "SET", "GETEX":
+		for _, a := range e.Args[1:] {
+			switch strings.ToUpper(string(a)) {
+			case "EX", "PX", "EXAT", "PXAT":
+				return true
+			}
 		}
 	}
 	return false
@@ -401,11 +664,17 @@ const maxFallback = 1 << 20
 
 // fallback returns the last reset of every tracked key and every later
 // write: a closed witness, since everything before it is overwritten.
-func (spec) fallback(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (*fallback, error) {
-	c := newCursor(ctx, h, target.ID, keys)
+func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) {
+	c, err := w.newCursor(target.ID, keys)
+	if err != nil {
+		return nil, err
+	}
 	var evs []*formats.Event
 	for {
 		batch, err := c.older(4096)
+		if errors.Is(err, errRestart) {
+			return w.fallback(target, append(keys, c.restart...))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -439,8 +708,7 @@ func (spec) fallback(ctx context.Context, h provenance.History, target *formats.
 // A cursor merges the histories of the tracked keys, newest first,
 // adding the keys that cross-key commands read as it passes them.
 type cursor struct {
-	ctx       context.Context
-	h         provenance.History
+	w         *walk
 	srcs      []*source
 	keys      []nsKey
 	tracked   map[nsKey]bool
@@ -449,6 +717,17 @@ type cursor struct {
 	emitted   []*formats.Event
 	exhausted bool
 	sawReset  bool
+	// blocky holds the tracked keys clients once waited on: their
+	// history is never cut at a reset, since a waiting client outlives
+	// it.
+	blocky map[nsKey]bool
+	// scriptOnBlocky lists script calls ([lua] lines) that wrote a key
+	// clients waited on: Redis serves the clients when the script ends,
+	// and the key's history does not show where that was.
+	scriptOnBlocky []*formats.Event
+	// restart lists keys a waiting client reached that must be tracked
+	// from the target on; older fails with errRestart until they are.
+	restart []nsKey
 	// fieldReset, when set, also cuts the history at writes that set the
 	// hash fields the target reads (see fieldResets).
 	fieldReset func(*formats.Event) bool
@@ -459,23 +738,41 @@ type source struct {
 	before int64
 	buf    []*formats.Event
 	done   bool
+	fixed  bool // a list of events given up front, not a key's history
 }
 
-func newCursor(ctx context.Context, h provenance.History, before int64, keys []nsKey) *cursor {
-	c := &cursor{ctx: ctx, h: h, tracked: map[nsKey]bool{}, seen: map[int64]bool{}, at: map[*formats.Event]int{}}
+func (w *walk) newCursor(before int64, keys []nsKey) (*cursor, error) {
+	c := &cursor{w: w, tracked: map[nsKey]bool{}, seen: map[int64]bool{}, at: map[*formats.Event]int{}, blocky: map[nsKey]bool{}}
 	for _, k := range keys {
-		c.track(k, before)
+		if err := c.track(k, before); err != nil {
+			return nil, err
+		}
 	}
-	return c
+	if len(w.extra) > 0 {
+		buf := append([]*formats.Event(nil), w.extra...)
+		sort.Slice(buf, func(i, j int) bool { return buf[i].ID > buf[j].ID })
+		c.srcs = append(c.srcs, &source{buf: buf, done: true, fixed: true})
+	}
+	return c, nil
 }
 
-func (c *cursor) track(k nsKey, before int64) {
+func (c *cursor) track(k nsKey, before int64) error {
 	if c.tracked[k] {
-		return
+		return nil
 	}
 	c.tracked[k] = true
 	c.keys = append(c.keys, k)
 	c.srcs = append(c.srcs, &source{k: k, before: before})
+	if !pseudoNS(k.ns) {
+		evs, err := c.w.h.Touching(c.w.ctx, "redis", blockNS(k.ns), []byte(k.key), c.w.target.ID, 1)
+		if err != nil {
+			return err
+		}
+		if len(evs) > 0 {
+			c.blocky[k] = true
+		}
+	}
+	return nil
 }
 
 func (c *cursor) fill(s *source) error {
@@ -483,7 +780,7 @@ func (c *cursor) fill(s *source) error {
 		return nil
 	}
 	const batch = 256
-	evs, err := c.h.Touching(c.ctx, "redis", s.k.ns, []byte(s.k.key), s.before, batch)
+	evs, err := c.w.h.Touching(c.w.ctx, "redis", s.k.ns, []byte(s.k.key), s.before, batch)
 	if err != nil {
 		return err
 	}
@@ -521,10 +818,30 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 		}
 		c.seen[e.ID] = true
 		c.at[e] = len(c.keys)
+		for _, k := range fromTarget(e, c.tracked) {
+			if !c.tracked[k] {
+				c.restart = append(c.restart, k)
+			}
+		}
+		if len(c.restart) > 0 {
+			return nil, errRestart
+		}
 		for _, k := range c.keys {
-			if kindFor(e, k) >= formats.KindWrite {
-				for _, p := range pulls(e, k) {
-					c.track(p, e.ID)
+			if kindFor(e, k) < formats.KindWrite {
+				continue
+			}
+			ps := pulls(e, k)
+			if c.blocky[k] && e.Client != "lua" {
+				// Clients wait on k: when a write serves them depends on
+				// whether its client was in a transaction.
+				ps = append(ps, nsKey{connNS, e.Client})
+			}
+			if c.blocky[k] && e.Client == "lua" {
+				c.scriptOnBlocky = append(c.scriptOnBlocky, e)
+			}
+			for _, p := range ps {
+				if err := c.track(p, e.ID); err != nil {
+					return nil, err
 				}
 			}
 		}
@@ -540,12 +857,17 @@ func (c *cursor) isReset(e *formats.Event) bool {
 	if !ok {
 		return false
 	}
+	for _, s := range c.srcs {
+		if s.fixed && len(s.buf) > 0 {
+			return false // an event given up front is still ahead
+		}
+	}
 	if c.fieldReset != nil && n == 1 && c.fieldReset(e) {
 		c.sawReset = true
 		return true
 	}
 	for _, k := range c.keys[:n] {
-		if kindFor(e, k) != formats.KindReset {
+		if c.blocky[k] || kindFor(e, k) != formats.KindReset {
 			return false
 		}
 	}
@@ -553,12 +875,42 @@ func (c *cursor) isReset(e *formats.Event) bool {
 	return true
 }
 
-// ShowOutput renders a RESP2 reply on one line, close to redis-cli's
-// words: "alice" (quoted and escaped), (integer) 3, (nil), OK, (error) ...,
-// and arrays as [item, item].
+// ShowOutput renders a reply on one line, close to redis-cli's words:
+// "alice" (quoted and escaped), (integer) 3, (nil), OK, (error) ..., and
+// arrays as [item, item].
 func (spec) ShowOutput(o provenance.Output) string {
-	s, _ := showRESP(string(o))
+	switch string(o) {
+	case rBlocked:
+		return "(still blocked)"
+	case rUnknown:
+		return "(unknown)"
+	case rNotRun:
+		return "(not modelled)"
+	case rUnknownEnd:
+		return "(wait ended unseen)"
+	case rUnknownScan:
+		return "(scan of a hash table)"
+	case rHelp:
+		return "(help text)"
+	case rNotBlocked:
+		return "(not blocked)"
+	}
+	resp, unord := splitOutput(string(o))
+	s, _ := showRESP(resp)
+	if unord {
+		s += " (in some order)"
+	}
 	return s
+}
+
+// WireOutput returns the RESP2 bytes of an output, without wat's own
+// marks; "" for an output that is no reply.
+func WireOutput(o provenance.Output) string {
+	resp, _ := splitOutput(string(o))
+	if strings.HasPrefix(resp, "\x00") {
+		return ""
+	}
+	return resp
 }
 
 // showRESP renders one reply and returns the rest of the input.
@@ -657,6 +1009,98 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 	return out
 }
 
+// SameOutput compares a logged or typed reply with a replayed output: a
+// reply whose order the model does not know is compared as a set.
+func (s spec) SameOutput(given []byte, o provenance.Output) bool {
+	resp, unord := splitOutput(string(o))
+	for _, p := range s.ParseOutput(given) {
+		if string(p) == resp {
+			return true
+		}
+		if unord {
+			if a, err := canonicalSet(string(p)); err == nil && a == resp {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// canonicalSet sorts an array reply's elements (pairs, for a map-like
+// reply of even length whose replayed form is sorted by key).
+func canonicalSet(resp string) (string, error) {
+	items, rest, ok := splitArray(resp)
+	if !ok || rest != "" {
+		return "", errors.New("not an array")
+	}
+	// As the model sorts: by the elements' bytes.
+	sort.SliceStable(items, func(i, j int) bool { return bulkBody(items[i]) < bulkBody(items[j]) })
+	return array(items), nil
+}
+
+// splitArray splits a RESP2 array into its elements' encodings.
+func splitArray(s string) ([]string, string, bool) {
+	line, rest, ok := strings.Cut(s, "\r\n")
+	if !ok || len(line) == 0 || line[0] != '*' {
+		return nil, s, false
+	}
+	n, err := strconv.Atoi(line[1:])
+	if err != nil || n < 0 {
+		return nil, s, false
+	}
+	items := make([]string, n)
+	for i := range items {
+		var item string
+		item, rest, ok = splitOne(rest)
+		if !ok {
+			return nil, s, false
+		}
+		items[i] = item
+	}
+	return items, rest, true
+}
+
+// splitOne returns the encoding of the first RESP2 value of s and the rest.
+func splitOne(s string) (string, string, bool) {
+	line, rest, ok := strings.Cut(s, "\r\n")
+	if !ok || line == "" {
+		return "", s, false
+	}
+	head := line + "\r\n"
+	switch line[0] {
+	case '+', '-', ':':
+		return head, rest, true
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", s, false
+		}
+		if n < 0 {
+			return head, rest, true
+		}
+		if len(rest) < n+2 {
+			return "", s, false
+		}
+		return head + rest[:n+2], rest[n+2:], true
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", s, false
+		}
+		out := head
+		for i := 0; i < n; i++ {
+			var item string
+			item, rest, ok = splitOne(rest)
+			if !ok {
+				return "", s, false
+			}
+			out += item
+		}
+		return out, rest, true
+	}
+	return "", s, false
+}
+
 // hashSafeOps are the writes that can neither give a key another type than
 // hash nor an expiry: when a key's whole history before a read holds
 // only these, a write that sets (HSET) or removes (HDEL) the fields the
@@ -664,7 +1108,7 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 // every subtrace, so the history can be cut there. Without this, a field
 // rewritten many times with coincident values and no whole-key reset is
 // beyond the enumeration.
-var hashSafeOps = map[string]bool{"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HINCRBY": true,
+var hashSafeOps = map[string]bool{"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HINCRBY": true, "HINCRBYFLOAT": true,
 	"DEL": true, "UNLINK": true, "PERSIST": true, "FLUSHDB": true, "FLUSHALL": true}
 
 // maxFieldScan bounds the history fieldResets reads.

@@ -1,0 +1,608 @@
+package redis
+
+import (
+	"bytes"
+	"strings"
+)
+
+// The list commands.
+var listCommands = inGroup("list", []*Command{
+	{Name: "BLMOVE", Arity: 6, Flags: "write denyoom noscript blocking",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RW insert", Begin: Index(2), Find: Range(0, 1, 0)}},
+		Run:  blmove},
+	{Name: "BLMPOP", Arity: -5, Flags: "write blocking movablekeys",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(2), Find: KeyNum(0, 1, 1)}}, Run: lmpop},
+	{Name: "BLPOP", Arity: -3, Flags: "write noscript blocking",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(-2, 1, 0)}}, Run: blpop},
+	{Name: "BRPOP", Arity: -3, Flags: "write noscript blocking",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(-2, 1, 0)}}, Run: blpop},
+	{Name: "BRPOPLPUSH", Arity: 4, Flags: "write denyoom noscript blocking",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RW insert", Begin: Index(2), Find: Range(0, 1, 0)}},
+		Run:  blmove},
+	{Name: "LINDEX", Arity: 3, Flags: "readonly", Keys: key1("RO access"), Run: lindex},
+	{Name: "LINSERT", Arity: 5, Flags: "write denyoom", Keys: key1("RW insert"), Run: linsert},
+	{Name: "LLEN", Arity: 2, Flags: "readonly fast", Keys: key1("RO"), Run: llen},
+	{Name: "LMOVE", Arity: 5, Flags: "write denyoom",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RW insert", Begin: Index(2), Find: Range(0, 1, 0)}},
+		Run:  lmove},
+	{Name: "LMPOP", Arity: -4, Flags: "write movablekeys",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: KeyNum(0, 1, 1)}}, Run: lmpop},
+	{Name: "LPOP", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"), Run: pop},
+	{Name: "LPOS", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: lpos},
+	{Name: "LPUSH", Arity: -3, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: push},
+	{Name: "LPUSHX", Arity: -3, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: push},
+	{Name: "LRANGE", Arity: 4, Flags: "readonly", Keys: key1("RO access"), Run: lrange},
+	{Name: "LREM", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: lrem},
+	{Name: "LSET", Arity: 4, Flags: "write denyoom", Keys: key1("RW update"), Run: lset},
+	{Name: "LTRIM", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: ltrim},
+	{Name: "RPOP", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"), Run: pop},
+	{Name: "RPOPLPUSH", Arity: 3, Flags: "write denyoom",
+		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RW insert", Begin: Index(2), Find: Range(0, 1, 0)}},
+		Run:  lmove},
+	{Name: "RPUSH", Arity: -3, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: push},
+	{Name: "RPUSHX", Arity: -3, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: push},
+})
+
+// listValue returns a key's list, nil for a missing key, or WRONGTYPE.
+func (r *run) listValue(k []byte) (*value, string) { return r.container(k, tList, false) }
+
+func push(r *run) string {
+	a := r.args
+	v, e := r.listValue(a[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		if r.op == "LPUSHX" || r.op == "RPUSHX" {
+			return rZero
+		}
+		v, _ = r.container(a[0], tList, true)
+	}
+	v = r.mut(a[0], v)
+	left := r.op == "LPUSH" || r.op == "LPUSHX"
+	for _, x := range a[1:] {
+		if left {
+			v.list = append([][]byte{x}, v.list...)
+		} else {
+			v.list = append(v.list, x)
+		}
+	}
+	return integer(int64(len(v.list)))
+}
+
+// popFrom takes n elements from one end of a list the state owns,
+// deleting the key when it empties.
+func (r *run) popFrom(k []byte, v *value, left bool, n int) [][]byte {
+	if n > len(v.list) {
+		n = len(v.list)
+	}
+	var out [][]byte
+	if left {
+		out = append(out, v.list[:n]...)
+		v.list = append([][]byte(nil), v.list[n:]...)
+	} else {
+		for i := 0; i < n; i++ {
+			out = append(out, v.list[len(v.list)-1-i])
+		}
+		v.list = append([][]byte(nil), v.list[:len(v.list)-n]...)
+	}
+	r.dropIfEmpty(k, v)
+	return out
+}
+
+func bulks(xs [][]byte) string {
+	items := make([]string, len(xs))
+	for i, x := range xs {
+		items[i] = bulk(x)
+	}
+	return array(items)
+}
+
+func pop(r *run) string {
+	a := r.args
+	if len(a) > 2 {
+		return eArity(r.op)
+	}
+	count := int64(-1)
+	if len(a) == 2 {
+		c, ok := parseInt(a[1])
+		if !ok || c < 0 {
+			return ePositive
+		}
+		count = c
+	}
+	v, e := r.listValue(a[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		if count >= 0 {
+			return rNilArray
+		}
+		return rNil
+	}
+	if count == 0 {
+		return rEmpty
+	}
+	v = r.mut(a[0], v)
+	left := r.op == "LPOP"
+	if count < 0 {
+		return bulk(r.popFrom(a[0], v, left, 1)[0])
+	}
+	return bulks(r.popFrom(a[0], v, left, int(count)))
+}
+
+func lrange(r *run) string {
+	a := r.args
+	start, ok1 := parseInt(a[1])
+	end, ok2 := parseInt(a[2])
+	if !ok1 || !ok2 {
+		return eNotInt
+	}
+	v, e := r.listValue(a[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		return rEmpty
+	}
+	l := int64(len(v.list))
+	if start < 0 {
+		start += l
+	}
+	if end < 0 {
+		end += l
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start > end || start >= l {
+		return rEmpty
+	}
+	if end >= l {
+		end = l - 1
+	}
+	return bulks(v.list[start : end+1])
+}
+
+func llen(r *run) string {
+	v, e := r.listValue(r.args[0])
+	if e != "" || v == nil {
+		return orZero(e)
+	}
+	return integer(int64(len(v.list)))
+}
+
+func lindex(r *run) string {
+	v, e := r.listValue(r.args[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		return rNil
+	}
+	i, ok := parseInt(r.args[1])
+	if !ok {
+		return eNotInt
+	}
+	if i < 0 {
+		i += int64(len(v.list))
+	}
+	if i < 0 || i >= int64(len(v.list)) {
+		return rNil
+	}
+	return bulk(v.list[i])
+}
+
+func lset(r *run) string {
+	a := r.args
+	v, e := r.listValue(a[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		return eNoKey
+	}
+	i, ok := parseInt(a[1])
+	if !ok {
+		return eNotInt
+	}
+	if i < 0 {
+		i += int64(len(v.list))
+	}
+	if i < 0 || i >= int64(len(v.list)) {
+		return "-ERR index out of range\r\n"
+	}
+	v = r.mut(a[0], v)
+	v.list = append([][]byte(nil), v.list...)
+	v.list[i] = a[2]
+	return rOK
+}
+
+func linsert(r *run) string {
+	a := r.args
+	var after bool
+	switch {
+	case eqFold(a[1], "AFTER"):
+		after = true
+	case eqFold(a[1], "BEFORE"):
+	default:
+		return eSyntax
+	}
+	v, e := r.listValue(a[0])
+	if e != "" || v == nil {
+		return orZero(e)
+	}
+	for i, x := range v.list {
+		if bytes.Equal(x, a[2]) {
+			if after {
+				i++
+			}
+			v = r.mut(a[0], v)
+			l := make([][]byte, 0, len(v.list)+1)
+			l = append(append(append(l, v.list[:i]...), a[3]), v.list[i:]...)
+			v.list = l
+			return integer(int64(len(l)))
+		}
+	}
+	return integer(-1)
+}
+
+func lrem(r *run) string {
+	a := r.args
+	n, ok := parseInt(a[1])
+	if !ok {
+		return eNotInt
+	}
+	v, e := r.listValue(a[0])
+	if e != "" || v == nil {
+		return orZero(e)
+	}
+	fromTail := n < 0
+	if fromTail {
+		n = -n
+	}
+	keep := make([]bool, len(v.list))
+	var removed int64
+	for j := range v.list {
+		i := j
+		if fromTail {
+			i = len(v.list) - 1 - j
+		}
+		keep[i] = true
+		if (n == 0 || removed < n) && bytes.Equal(v.list[i], a[2]) {
+			keep[i] = false
+			removed++
+		}
+	}
+	if removed == 0 {
+		return rZero
+	}
+	v = r.mut(a[0], v)
+	var l [][]byte
+	for i, x := range v.list {
+		if keep[i] {
+			l = append(l, x)
+		}
+	}
+	v.list = l
+	r.dropIfEmpty(a[0], v)
+	return integer(removed)
+}
+
+func ltrim(r *run) string {
+	a := r.args
+	start, ok1 := parseInt(a[1])
+	end, ok2 := parseInt(a[2])
+	if !ok1 || !ok2 {
+		return eNotInt
+	}
+	v, e := r.listValue(a[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		return rOK
+	}
+	l := int64(len(v.list))
+	if start < 0 {
+		start += l
+	}
+	if end < 0 {
+		end += l
+	}
+	if start < 0 {
+		start = 0
+	}
+	v = r.mut(a[0], v)
+	if start > end || start >= l {
+		v.list = nil
+	} else {
+		if end >= l {
+			end = l - 1
+		}
+		v.list = append([][]byte(nil), v.list[start:end+1]...)
+	}
+	r.dropIfEmpty(a[0], v)
+	return rOK
+}
+
+func lpos(r *run) string {
+	a := r.args
+	rank, count, maxlen := int64(1), int64(-1), int64(0)
+	for j := 2; j < len(a); j++ {
+		o := strings.ToUpper(string(a[j]))
+		more := j+1 < len(a)
+		switch {
+		case o == "RANK" && more:
+			j++
+			n, ok := parseInt(a[j])
+			if !ok {
+				return eNotInt
+			}
+			if n == 0 {
+				return "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n"
+			}
+			rank = n
+		case o == "COUNT" && more:
+			j++
+			n, ok := parseInt(a[j])
+			if !ok {
+				return eNotInt
+			}
+			if n < 0 {
+				return "-ERR COUNT can't be negative\r\n"
+			}
+			count = n
+		case o == "MAXLEN" && more:
+			j++
+			n, ok := parseInt(a[j])
+			if !ok {
+				return eNotInt
+			}
+			if n < 0 {
+				return "-ERR MAXLEN can't be negative\r\n"
+			}
+			maxlen = n
+		default:
+			return eSyntax
+		}
+	}
+	fromTail := rank < 0
+	if fromTail {
+		rank = -rank
+	}
+	v, e := r.listValue(a[0])
+	if e != "" {
+		return e
+	}
+	if v == nil {
+		if count != -1 {
+			return rEmpty
+		}
+		return rNil
+	}
+	var found []string
+	matches := int64(0)
+	l := int64(len(v.list))
+	for idx := int64(0); idx < l && (maxlen == 0 || idx < maxlen); idx++ {
+		i := idx
+		if fromTail {
+			i = l - 1 - idx
+		}
+		if !bytes.Equal(v.list[i], a[1]) {
+			continue
+		}
+		matches++
+		if matches < rank {
+			continue
+		}
+		found = append(found, integer(i))
+		if count == -1 || (count != 0 && matches-rank+1 >= count) {
+			break
+		}
+	}
+	if count != -1 {
+		return array(found)
+	}
+	if len(found) == 0 {
+		return rNil
+	}
+	return found[0]
+}
+
+// whereArg reads LEFT or RIGHT.
+func whereArg(b []byte) (left bool, ok bool) {
+	switch {
+	case eqFold(b, "LEFT"):
+		return true, true
+	case eqFold(b, "RIGHT"):
+		return false, true
+	}
+	return false, false
+}
+
+// lmoveArgs returns LMOVE's, RPOPLPUSH's, BLMOVE's or BRPOPLPUSH's ends.
+func lmoveArgs(r *run) (from, to bool, errReply string) {
+	switch r.op {
+	case "RPOPLPUSH", "BRPOPLPUSH":
+		return false, true, ""
+	}
+	from, ok1 := whereArg(r.args[2])
+	to, ok2 := whereArg(r.args[3])
+	if !ok1 || !ok2 {
+		return false, false, eSyntax
+	}
+	return from, to, ""
+}
+
+func lmove(r *run) string {
+	from, to, e := lmoveArgs(r)
+	if e != "" {
+		return e
+	}
+	return r.moveElement(r.args[0], r.args[1], from, to)
+}
+
+// moveElement moves one element between lists; nil when the source is
+// missing.
+func (r *run) moveElement(src, dst []byte, from, to bool) string {
+	sv, e := r.listValue(src)
+	if e != "" {
+		return e
+	}
+	if sv == nil {
+		return rNil
+	}
+	if _, e := r.listValue(dst); e != "" {
+		return e
+	}
+	sv = r.mut(src, sv)
+	x := r.popFrom(src, sv, from, 1)[0]
+	dv, _ := r.container(dst, tList, true)
+	dv = r.mut(dst, dv)
+	if to {
+		dv.list = append([][]byte{x}, dv.list...)
+	} else {
+		dv.list = append(dv.list, x)
+	}
+	return bulk(x)
+}
+
+func blpop(r *run) string {
+	a := r.args
+	timeout, e := parseTimeout(a[len(a)-1])
+	if e != "" {
+		return e
+	}
+	keys := a[:len(a)-1]
+	left := r.op == "BLPOP"
+	for _, k := range keys {
+		v, e := r.listValue(k)
+		if e != "" {
+			return e
+		}
+		if v == nil {
+			continue
+		}
+		v = r.mut(k, v)
+		x := r.popFrom(k, v, left, 1)[0]
+		return array([]string{bulk(k), bulk(x)})
+	}
+	if !r.canBlock() {
+		return rNilArray
+	}
+	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
+		v := r.get(k)
+		if v == nil || v.typ != tList {
+			return "", false
+		}
+		v = r.mut(k, v)
+		x := r.popFrom(k, v, left, 1)[0]
+		return array([]string{bulk(k), bulk(x)}), true
+	})
+}
+
+func blmove(r *run) string {
+	from, to, e := lmoveArgs(r)
+	if e != "" {
+		return e
+	}
+	timeout, e := parseTimeout(r.args[len(r.args)-1])
+	if e != "" {
+		return e
+	}
+	src, dst := r.args[0], r.args[1]
+	v, e := r.listValue(src)
+	if e != "" {
+		return e
+	}
+	if v != nil {
+		return r.moveElement(src, dst, from, to)
+	}
+	if !r.canBlock() {
+		return rNil
+	}
+	dst = append([]byte(nil), dst...)
+	return r.blockClient([][]byte{src}, timeout, rNil, func(r *run, k []byte) (string, bool) {
+		v := r.get(k)
+		if v == nil || v.typ != tList {
+			return "", false
+		}
+		if dv := r.get(dst); dv != nil && dv.typ != tList {
+			return eWrongType, true
+		}
+		return r.moveElement(k, dst, from, to), true
+	})
+}
+
+// lmpop answers LMPOP and BLMPOP.
+func lmpop(r *run) string {
+	a := r.args
+	block := r.op == "BLMPOP"
+	var timeout int64
+	if block {
+		var e string
+		if timeout, e = parseTimeout(a[0]); e != "" {
+			return e
+		}
+		a = a[1:]
+	}
+	n, ok := parseInt(a[0])
+	if !ok {
+		return eNotInt
+	}
+	if n < 1 {
+		return "-ERR numkeys should be greater than 0\r\n"
+	}
+	if int64(len(a)) <= n+1 {
+		return eSyntax
+	}
+	keys := a[1 : n+1]
+	left, ok := whereArg(a[n+1])
+	if !ok {
+		return eSyntax
+	}
+	count := int64(-1)
+	for j := n + 2; j < int64(len(a)); j++ {
+		if count == -1 && eqFold(a[j], "COUNT") && j+1 < int64(len(a)) {
+			j++
+			c, ok := parseInt(a[j])
+			if !ok {
+				return eNotInt
+			}
+			if c < 1 {
+				return "-ERR count should be greater than 0\r\n"
+			}
+			count = c
+			continue
+		}
+		return eSyntax
+	}
+	if count == -1 {
+		count = 1
+	}
+	popKey := func(r *run, k []byte, v *value) string {
+		v = r.mut(k, v)
+		return array([]string{bulk(k), bulks(r.popFrom(k, v, left, int(count)))})
+	}
+	for _, k := range keys {
+		v, e := r.listValue(k)
+		if e != "" {
+			return e
+		}
+		if v != nil {
+			return popKey(r, k, v)
+		}
+	}
+	if !block || !r.canBlock() {
+		return rNilArray
+	}
+	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
+		v := r.get(k)
+		if v == nil || v.typ != tList {
+			return "", false
+		}
+		return popKey(r, k, v), true
+	})
+}

@@ -1,0 +1,124 @@
+package redis
+
+import (
+	"github.com/wat-project/wat/formats"
+)
+
+// The transaction commands. MONITOR logs MULTI when it runs, and each
+// queued command when EXEC runs it, right before the EXEC line; a
+// transaction that EXEC did not run (a watched key changed, or DISCARD)
+// shows no queued command. So the model runs a client's commands where
+// they are logged, collects their replies while the client is in MULTI,
+// and EXEC replies with them: nil when it has none and a watched key
+// changed since WATCH. A transaction whose command Redis rejected while
+// queueing (EXECABORT) looks like an empty one: MONITOR never shows the
+// rejected command.
+var transactionCommands = inGroup("transactions", []*Command{
+	{Name: "DISCARD", Arity: 1, Flags: "noscript loading stale fast allow_busy", Run: discard, Refs: connRefs},
+	{Name: "EXEC", Arity: 1, Flags: "noscript loading stale skip_slowlog", Run: exec, Refs: connRefs},
+	{Name: "MULTI", Arity: 1, Flags: "noscript loading stale fast allow_busy", Run: multi, Refs: connRefs},
+	{Name: "UNWATCH", Arity: 1, Flags: "noscript loading stale fast allow_busy", Run: unwatch, Refs: connRefs},
+	{Name: "WATCH", Arity: -2, Flags: "noscript loading stale fast allow_busy",
+		Keys: []KeySpec{{Flags: "RO", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: watch,
+		Refs: func(e *formats.Event) []formats.Ref {
+			out := connRefs(e)
+			for _, k := range e.Args {
+				out = append(out, formats.Ref{NS: e.NS, Key: k, Kind: formats.KindRead})
+			}
+			return out
+		}},
+})
+
+// transactionControl are the commands a client in MULTI runs at once
+// instead of queueing them.
+var transactionControl = map[string]bool{"EXEC": true, "DISCARD": true, "MULTI": true, "WATCH": true, "QUIT": true, "RESET": true}
+
+// connNS is the namespace of the index under which a connection's own
+// state changes are found, keyed by the client's address.
+const connNS = "@conn"
+
+// connRefs indexes a command that changes its connection's state.
+func connRefs(e *formats.Event) []formats.Ref {
+	if e.Client == "" || e.Client == "lua" {
+		return nil
+	}
+	return []formats.Ref{{NS: connNS, Key: []byte(e.Client), Kind: formats.KindWrite}}
+}
+
+func multi(r *run) string {
+	if c := r.s.conns[r.client]; c != nil && c.multi {
+		return "-ERR MULTI calls can not be nested\r\n"
+	}
+	c := r.mutConn()
+	c.multi, c.queued = true, nil
+	return rOK
+}
+
+// endTransaction leaves MULTI and forgets the watched keys.
+func (r *run) endTransaction() {
+	c := r.mutConn()
+	c.multi, c.queued, c.watched, c.dirty, c.pending = false, nil, nil, false, nil
+}
+
+func exec(r *run) string {
+	c := r.s.conns[r.client]
+	if c == nil || !c.multi {
+		return "-ERR EXEC without MULTI\r\n"
+	}
+	dirty := c.dirty
+	for _, w := range c.watched {
+		if w.expires != 0 && r.now > w.expires {
+			dirty = true
+		}
+	}
+	queued, pending := c.queued, c.pending
+	r.endTransaction()
+	// The clients waiting on keys the transaction wrote are served when
+	// EXEC ends.
+	for _, k := range pending {
+		r.s.markReady(k, r.e.Time)
+	}
+	if len(queued) == 0 && dirty {
+		return rNilArray
+	}
+	return array(queued)
+}
+
+func discard(r *run) string {
+	c := r.s.conns[r.client]
+	if c == nil || !c.multi {
+		return "-ERR DISCARD without MULTI\r\n"
+	}
+	r.endTransaction()
+	return rOK
+}
+
+func watch(r *run) string {
+	if c := r.s.conns[r.client]; c != nil && c.multi {
+		return "-ERR WATCH inside MULTI is not allowed\r\n"
+	}
+	c := r.mutConn()
+	for _, k := range r.args {
+		w := watched{k: dbKey{r.d, string(k)}}
+		dup := false
+		for _, x := range c.watched {
+			dup = dup || x.k == w.k
+		}
+		if dup {
+			continue
+		}
+		if v := r.get(k); v != nil {
+			w.expires = v.expire
+		}
+		c.watched = append(c.watched, w)
+	}
+	return rOK
+}
+
+func unwatch(r *run) string {
+	if c := r.s.conns[r.client]; c != nil && (len(c.watched) > 0 || c.dirty) {
+		c = r.mutConn()
+		c.watched, c.dirty = nil, false
+	}
+	return rOK
+}
