@@ -867,3 +867,13 @@ func (r *run) deadline(t int64, seconds, absolute bool) (int64, bool) {
 	}
 	return t, true
 }
+
+// call runs one command from inside a script (redis.call) in database d
+// and returns its reply: it never blocks and never queues, and clients
+// waiting on keys it writes are served when the script ends.
+func (s *State) call(e *formats.Event, d int, argv [][]byte) string {
+	sub := &formats.Event{ID: e.ID, Source: e.Source, Line: e.Line, Time: e.Time, System: e.System,
+		NS: strconv.Itoa(d), Client: "lua", Op: strings.ToUpper(string(argv[0])), Args: argv[1:]}
+	r := &run{s: s, e: sub, d: d, now: e.Time / 1e6, op: sub.Op, argv: argv, client: "lua", inScript: true}
+	return r.dispatch()
+}
