@@ -24,6 +24,8 @@ const (
 	sqlEventByID   = "SELECT " + eventCols + " FROM events e WHERE e.id = ?"
 	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.id > ? ORDER BY e.id LIMIT ?"
 	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
+	// sqlSourceOf finds the source of an event.
+	sqlSourceOf = "SELECT source FROM events WHERE id = ?"
 
 	// sqlBlocksBefore reads a key's postings blocks that hold ids below
 	// a bound, newest first.
@@ -55,6 +57,11 @@ const (
 	sqlAnyPosting = "SELECT 1 FROM postings WHERE system = ? LIMIT 1"
 
 	sqlRejects = "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
+	// sqlLostBefore lists the rejected lines of sources of the given
+	// formats before an event: earlier in its source, or in a source
+	// ingested before it; the IN list of formats follows.
+	sqlLostBefore = `SELECT s.path, r.line, r.raw FROM rejects r JOIN sources s ON s.id = r.source
+		WHERE (r.source < ? OR (r.source = ? AND r.line < ?)) AND s.format IN `
 )
 
 // multiInsert returns an INSERT of n rows of cols values each.

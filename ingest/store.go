@@ -954,6 +954,60 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 	return out, nil
 }
 
+// Following implements provenance.Sequence: the events of e's source
+// after it, in order, at most limit.
+func (s *Store) Following(ctx context.Context, e *formats.Event, limit int) ([]*formats.Event, error) {
+	var source int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&source); err != nil {
+		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
+	}
+	return s.queryEvents(ctx, sqlEventsOfSrc, source, e.ID, limit)
+}
+
+// Later implements provenance.Sequence: the events that touch a key (read
+// or write it) after an id, oldest first, at most limit.
+func (s *Store) Later(ctx context.Context, system, ns string, key []byte, after int64, limit int) ([]*formats.Event, error) {
+	return s.Events(ctx, Filter{System: system, NS: ns, Key: key, After: after, Limit: limit})
+}
+
+var _ provenance.Sequence = (*Store)(nil)
+
+// LostBefore implements provenance.LossHistory.
+func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event, limit int) ([]provenance.LostLine, error) {
+	var names []any
+	for _, f := range s.formats {
+		if f.System == system {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var source int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&source); err != nil {
+		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
+	}
+	args := append([]any{source, source, e.Line}, names...)
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, sqlLostBefore+inList(len(names))+" ORDER BY r.source, r.line LIMIT ?", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []provenance.LostLine
+	for rows.Next() {
+		var path string
+		var line int
+		var l provenance.LostLine
+		if err := rows.Scan(&path, &line, &l.Raw); err != nil {
+			return nil, err
+		}
+		l.Where = fmt.Sprintf("%s:%d", path, line)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // A KeyQuery asks for the events touching one key after an id.
 type KeyQuery struct {
 	System, NS string

@@ -280,3 +280,37 @@ type Sequence interface {
 	// touch key (reading or writing it), with ID > after, oldest first.
 	Later(ctx context.Context, system, ns string, key []byte, after int64, limit int) ([]*formats.Event, error)
 }
+
+// A LostLine is a line of a log that ingest could not read (rejected):
+// whatever request it held is missing from the trace.
+type LostLine struct {
+	Where string // file:line
+	Raw   []byte
+}
+
+// A LossHistory can also list the lines lost before an event, in the
+// logs of its system: a spec that cannot rule out that one of them
+// changed what it explains must not call its answer exact.
+type LossHistory interface {
+	// LostBefore returns up to limit lines of system's logs that were
+	// rejected before e (earlier in e's file, or in a file ingested
+	// before it).
+	LostBefore(ctx context.Context, system string, e *formats.Event, limit int) ([]LostLine, error)
+}
+
+// An OpDoc describes one operation of a black box for `wat specs`.
+type OpDoc struct {
+	Name  string // "ZADD", "CLIENT SETNAME"
+	Group string // "sorted-set"
+	// Status is "modelled", "unknown" (the model runs it, but its reply
+	// depends on what no log holds) or "not modelled".
+	Status string
+	Note   string // why not modelled, or what the reply depends on
+	Keys   string // where its keys are, in words
+}
+
+// A Documented spec lists every operation of its black box, modelled or
+// not: its command table.
+type Documented interface {
+	Table() []OpDoc
+}

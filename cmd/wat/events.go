@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/provenance"
 )
 
 func eventsCommand() *cli.Command {
@@ -101,17 +102,64 @@ Example:
 
 func specsCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "specs",
-		Usage: "list the black boxes wat explains, with the operations each models",
-		Description: `Prints one line per spec: the black box (the "system" of its events), what it
-models, and the operations it replays. A request to another operation is
-replayed as a no-op and its explanations are labelled not exact.
+		Name:      "specs",
+		Usage:     "list the black boxes wat explains, or one's table of operations",
+		ArgsUsage: "[SYSTEM]",
+		Description: `Without an argument, prints one line per spec: the black box (the "system" of
+its events), what it models, and the operations it replays.
 
-Example:
-   wat specs | grep -w INCRBYFLOAT`,
+With a system (wat specs redis), prints its table: one line per operation the
+black box knows, modelled or not, tab-separated:
+   NAME  GROUP  STATUS  NOTE  KEYS
+STATUS is "modelled"; "unknown" (replayed, but its reply depends on what no
+log holds, named in NOTE: its answers are never exact); or "not modelled" (NOTE
+says why): such a request is replayed as if it changed nothing, and every answer
+whose history holds it is labelled not exact, naming it. KEYS says which
+arguments are keys, as the black box itself declares them.
+
+Examples:
+   wat specs
+   wat specs redis | grep -w ZADD
+   wat specs redis | awk -F'\t' '$3 != "modelled"'
+   wat specs redis --json | jq -r 'select(.group == "stream") | .name'`,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {system, name, group, status, note, keys} per operation"}},
 		Action: func(c *cli.Context) error {
-			for _, s := range allSpecs {
-				fmt.Fprintf(c.App.Writer, "%s\t%s\t%s\n", s.System(), s.Doc(), strings.Join(s.Ops(), " "))
+			w := c.App.Writer
+			if c.NArg() == 0 {
+				for _, s := range allSpecs {
+					fmt.Fprintf(w, "%s\t%s\t%s\n", s.System(), s.Doc(), strings.Join(s.Ops(), " "))
+				}
+				return nil
+			}
+			if c.NArg() > 1 {
+				return usageErr("run 'wat specs' for the systems", "specs takes at most one system")
+			}
+			spec, err := specFor(c.Args().First())
+			if err != nil {
+				var names []string
+				for _, s := range allSpecs {
+					names = append(names, s.System())
+				}
+				return usageErr("the systems: "+strings.Join(names, ", "), "no spec for system %q", c.Args().First())
+			}
+			ops := []provenance.OpDoc(nil)
+			if d, ok := spec.(provenance.Documented); ok {
+				ops = d.Table()
+			} else {
+				for _, op := range spec.Ops() {
+					ops = append(ops, provenance.OpDoc{Name: op, Status: "modelled"})
+				}
+			}
+			enc := json.NewEncoder(w)
+			for _, d := range ops {
+				if c.Bool("json") {
+					if err := enc.Encode(map[string]string{"system": spec.System(), "name": d.Name, "group": d.Group,
+						"status": d.Status, "note": d.Note, "keys": d.Keys}); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", d.Name, d.Group, d.Status, d.Note, d.Keys)
 			}
 			return nil
 		},

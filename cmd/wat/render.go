@@ -386,7 +386,7 @@ type jsonTree struct {
 
 func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck) jsonExplanation {
 	j := jsonExplanation{
-		Target: toJSONEvent(x.Target), Output: spec.ShowOutput(x.Output), OutputRESP: string(x.Output),
+		Target: toJSONEvent(x.Target), Output: spec.ShowOutput(x.Output), OutputRESP: wireOutput(spec, x.Output),
 		Exact: x.Exact, TimeDependent: x.TimeDependent, Notes: x.Notes, Count: x.Count().String(),
 		Witnesses: []jsonWitness{}, Factors: [][][]jsonEvent{},
 	}
@@ -472,4 +472,15 @@ func (b *jsonTree) sending(s *provenance.Sending) jsonExplanation {
 		j.Factors = append(j.Factors, [][]jsonEvent{{toJSONEvent(c)}})
 	}
 	return j
+}
+
+// wireOutput is an output as the black box sends it, without a spec's own
+// marks (an order wat does not know, a reply no log holds).
+func wireOutput(spec provenance.Spec, o provenance.Output) string {
+	if w, ok := spec.(interface {
+		WireOutput(provenance.Output) string
+	}); ok {
+		return w.WireOutput(o)
+	}
+	return string(o)
 }

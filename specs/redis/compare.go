@@ -40,7 +40,7 @@ func CompareReply(e *formats.Event, out provenance.Output, real []byte) Verdict 
 	switch o {
 	case rNotRun:
 		return NotModelled
-	case rUnknown, rUnknownEnd, rUnknownScan, rHelp, rBlocked, rNotBlocked:
+	case rUnknown, rUnknownEnd, rUnknownScan, rHelp, rBlocked, rNotBlocked, rUnknownOrderUnsub:
 		return Labelled
 	}
 	if cmd := lookup(e.Op, e.Args); cmd != nil && cmd.Random != nil && cmd.Random(argv(e)) != "" {

@@ -35,8 +35,8 @@ var connectionCommands = inGroup("connection", []*Command{
 			return "the connection's id, which the server numbers as clients connect, and the server's version"
 		}},
 	{Name: "PING", Arity: -1, Flags: "fast", Run: ping, Refs: connRefs},
-	{Name: "QUIT", Arity: -1, Flags: "noscript loading stale fast no_auth allow_busy", Run: quit, Refs: connRefs},
-	{Name: "RESET", Arity: 1, Flags: "noscript loading stale fast no_auth allow_busy", Run: reset, Refs: connRefs},
+	{Name: "QUIT", Arity: -1, Flags: "noscript loading stale fast no_auth allow_busy", Run: quit, Refs: dropRefs},
+	{Name: "RESET", Arity: 1, Flags: "noscript loading stale fast no_auth allow_busy", Run: reset, Refs: dropRefs},
 	{Name: "SELECT", Arity: 2, Flags: "loading stale fast", Run: selectCmd,
 		Refs: func(*formats.Event) []formats.Ref { return nil }},
 })
@@ -145,4 +145,11 @@ func (r *run) dropConn() {
 		delete(r.s.conns, r.client)
 	}
 	r.s.unblock(r.client)
+}
+
+// dropRefs indexes QUIT and RESET: they end the connection's state,
+// its subscriptions included.
+func dropRefs(e *formats.Event) []formats.Ref {
+	return append(connRefs(e), formats.Ref{NS: channelNS, Kind: formats.KindWrite},
+		formats.Ref{NS: shardNS, Kind: formats.KindWrite}, formats.Ref{NS: patternNS, Key: []byte{}, Kind: formats.KindWrite})
 }

@@ -185,9 +185,10 @@ type conn struct {
 	watched []watched
 	dirty   bool // a watched key was changed since WATCH
 	name    string
-	resp    int // 3 after HELLO 3
-	subs    map[string]bool
-	psubs   map[string]bool
+	resp    int             // 3 after HELLO 3
+	subs    map[string]bool // channels
+	psubs   []string        // patterns, in the order subscribed
+	ssubs   map[string]bool // shard channels
 	// pending lists keys clients wait on that the transaction's commands
 	// wrote: Redis serves them when EXEC ends.
 	pending []dbKey
@@ -211,10 +212,11 @@ func (c *conn) copy(owner *State) *conn {
 			n.subs[k] = true
 		}
 	}
-	if c.psubs != nil {
-		n.psubs = make(map[string]bool, len(c.psubs))
-		for k := range c.psubs {
-			n.psubs[k] = true
+	n.psubs = append([]string(nil), c.psubs...)
+	if c.ssubs != nil {
+		n.ssubs = make(map[string]bool, len(c.ssubs))
+		for k := range c.ssubs {
+			n.ssubs[k] = true
 		}
 	}
 	return n
@@ -335,8 +337,11 @@ func (Model) Fingerprint(s provenance.State) string {
 		for _, s := range sortedSet(c.subs) {
 			b.WriteString(" s" + strconv.Quote(s))
 		}
-		for _, s := range sortedSet(c.psubs) {
+		for _, s := range c.psubs {
 			b.WriteString(" p" + strconv.Quote(s))
+		}
+		for _, s := range sortedSet(c.ssubs) {
+			b.WriteString(" S" + strconv.Quote(s))
 		}
 		for _, k := range c.pending {
 			b.WriteString(" r" + strconv.Itoa(k.db) + ":" + strconv.Quote(k.key))

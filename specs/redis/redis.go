@@ -315,6 +315,13 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explana
 		keys = append(keys, more...)
 		w.extra = append(w.extra, extra...)
 	}
+	if isScriptCall(target.Op) {
+		more, err := w.scriptKeys(target)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, more...)
+	}
 	if len(keys) == 0 && len(w.extra) == 0 {
 		x.Output = Model{}.Apply(Model{}.Init(), target)
 		x.Notes = append(x.Notes, fmt.Sprintf("%s's reply does not depend on any earlier request", target.Op))
@@ -368,7 +375,48 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explana
 	}
 	x.Factors = fs
 	w.annotate(x, c)
+	if target.Op != deliverOp {
+		if err := w.lossNotes(x, target, c.keys); err != nil {
+			return nil, err
+		}
+	}
 	return x, nil
+}
+
+// maxLost bounds the lost lines an explanation looks through.
+const maxLost = 1000
+
+// lossNotes labels an answer not exact when a line of the capture that
+// ingest rejected, before the target, could have named one of its keys:
+// the request it held, if any, is missing from the trace.
+func (w *walk) lossNotes(x *provenance.Explanation, target *formats.Event, keys []nsKey) error {
+	lh, ok := w.h.(provenance.LossHistory)
+	if !ok {
+		return nil
+	}
+	lost, err := lh.LostBefore(w.ctx, "redis", target, maxLost+1)
+	if err != nil || len(lost) == 0 {
+		return err
+	}
+	if len(lost) > maxLost {
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: more than %d lines of the capture were rejected before it (first %s); any may have changed its keys", maxLost, lost[0].Where))
+		return nil
+	}
+	for _, l := range lost {
+		for _, k := range keys {
+			if pseudoNS(k.ns) {
+				continue
+			}
+			q := formats.Quote([]byte(k.key))
+			if strings.Contains(string(l.Raw), q[:len(q)-1]) {
+				x.Exact = false
+				x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s, a line ingest rejected, may name %s: the request it held is not in the trace", l.Where, k))
+				return nil
+			}
+		}
+	}
+	return nil
 }
 
 // transaction finds what EXEC's reply depends on beyond the keys its own
@@ -447,6 +495,44 @@ func fromTarget(e *formats.Event, tracked map[nsKey]bool) []nsKey {
 		}
 	}
 	return out
+}
+
+// isScriptCall reports whether a command runs a script.
+func isScriptCall(op string) bool {
+	switch op {
+	case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO":
+		return true
+	}
+	return false
+}
+
+// scriptKeys returns the keys a script's calls touched: its [lua] lines,
+// which follow its own line. Its reply depends on their state before it.
+func (w *walk) scriptKeys(call *formats.Event) ([]nsKey, error) {
+	seq, ok := w.h.(provenance.Sequence)
+	if !ok {
+		return nil, nil
+	}
+	var keys []nsKey
+	after := call
+	for scanned := 0; scanned < maxTransactionScan; {
+		evs, err := seq.Following(w.ctx, after, 256)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if e.Client != "lua" {
+				return keys, nil
+			}
+			keys = append(keys, outKeys(e)...)
+		}
+		if len(evs) < 256 {
+			return keys, nil
+		}
+		scanned += len(evs)
+		after = evs[len(evs)-1]
+	}
+	return keys, nil
 }
 
 // errRestart asks Explain to start the walk again with more keys.
@@ -533,6 +619,10 @@ const maxWaitCandidates = 256
 // the blocking command.
 func (w *walk) waitAnswer(target, servedBy *formats.Event, x *provenance.Explanation) *provenance.Explanation {
 	x.Target = target
+	if err := w.lossNotes(x, target, outKeys(target)); err != nil {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: could not check for lost lines: "+err.Error())
+	}
 	if servedBy != nil {
 		x.Notes = append([]string{fmt.Sprintf("%s blocked; it was served after %s (%s), whose reply this is", target.Op, servedBy.Where(), servedBy.Op)}, x.Notes...)
 	} else {
@@ -600,6 +690,11 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 	case resp == rHelp:
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the text of HELP replies is not modelled")
+	case resp == rUnknownOrderUnsub:
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: UNSUBSCRIBE left several channels in the order of the connection's hash table, which the log does not show")
+	case target.Op == "PUBLISH" || target.Op == "SPUBLISH":
+		x.Notes = append(x.Notes, "counts the subscriptions the log shows: a client that disconnected without QUIT or RESET leaves no line and is still counted")
 	}
 	if c == nil {
 		return
@@ -892,6 +987,8 @@ func (spec) ShowOutput(o provenance.Output) string {
 		return "(scan of a hash table)"
 	case rHelp:
 		return "(help text)"
+	case rUnknownOrderUnsub:
+		return "(unsubscribed, in an unknown order)"
 	case rNotBlocked:
 		return "(not blocked)"
 	}
@@ -904,8 +1001,8 @@ func (spec) ShowOutput(o provenance.Output) string {
 }
 
 // WireOutput returns the RESP2 bytes of an output, without wat's own
-// marks; "" for an output that is no reply.
-func WireOutput(o provenance.Output) string {
+// marks; "" for an output that is no reply (unknown, still waiting).
+func (spec) WireOutput(o provenance.Output) string {
 	resp, _ := splitOutput(string(o))
 	if strings.HasPrefix(resp, "\x00") {
 		return ""

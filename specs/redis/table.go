@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 )
 
 // A Command is one entry of the command table: what Redis itself says of
@@ -101,6 +102,10 @@ func init() {
 			table[c.Name] = c
 			if parent, _, ok := strings.Cut(c.Name, "|"); ok {
 				subcommandsOf[parent] = append(subcommandsOf[parent], c.Name)
+				if containers[parent] == nil {
+					containers[parent] = &Command{Name: parent, Group: c.Group, Arity: -2,
+						Why: "a container: its subcommands are in the table"}
+				}
 			}
 		}
 	}
@@ -122,15 +127,24 @@ func Commands() []*Command {
 // it). For a container command with an unknown subcommand it returns the
 // container.
 func lookup(op string, args [][]byte) *Command {
-	c := table[op]
-	if c == nil || !c.container() || len(args) == 0 {
+	if c := table[op]; c != nil {
 		return c
 	}
-	if sub := table[op+"|"+strings.ToUpper(string(args[0]))]; sub != nil {
-		return sub
+	subs := subcommandsOf[op]
+	if len(subs) == 0 {
+		return nil
 	}
-	return c
+	if len(args) > 0 {
+		if sub := table[op+"|"+strings.ToUpper(string(args[0]))]; sub != nil {
+			return sub
+		}
+	}
+	return containers[op]
 }
+
+// containers holds an entry for each command that only holds subcommands
+// (CLIENT, CONFIG): a call that names no known subcommand finds it.
+var containers = map[string]*Command{}
 
 // argv returns a call's words as Redis numbers them: the name first.
 func argv(e *formats.Event) [][]byte {
@@ -215,3 +229,27 @@ func (c *Command) describeKeys() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// Table implements provenance.Documented: the command table, one entry
+// per command Redis 7.0 knows.
+func (spec) Table() []provenance.OpDoc {
+	var out []provenance.OpDoc
+	for _, c := range Commands() {
+		d := provenance.OpDoc{Name: strings.ReplaceAll(c.Name, "|", " "), Group: c.Group, Keys: c.describeKeys()}
+		switch {
+		case c.Unknown != "":
+			d.Status, d.Note = "unknown", "its reply depends on "+c.Unknown
+		case c.Run != nil:
+			d.Status = "modelled"
+			if c.Random != nil {
+				d.Note = "some calls' replies depend on what no log holds"
+			}
+		default:
+			d.Status, d.Note = "not modelled", c.Why
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+var _ provenance.Documented = spec{}
