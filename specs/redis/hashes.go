@@ -23,7 +23,7 @@ var hashCommands = inGroup("hash", []*Command{
 	{Name: "HMGET", Arity: -3, Flags: "readonly fast", Keys: key1("RO access"), Run: hmget},
 	{Name: "HMSET", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: hset},
 	{Name: "HRANDFIELD", Arity: -2, Flags: "readonly", Keys: key1("RO access"),
-		Why: "HRANDFIELD picks fields at random"},
+		Unknown: "a random pick (HRANDFIELD)"},
 	{Name: "HSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: hscan},
 	{Name: "HSET", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: hset},
 	{Name: "HSETNX", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: hsetnx},

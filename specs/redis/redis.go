@@ -151,11 +151,18 @@ func blockNS(ns string) string { return "@block" + ns }
 // (connections, scripts, channels, waiting clients), not a database.
 func pseudoNS(ns string) bool { return strings.HasPrefix(ns, "@") }
 
-// A nsKey names one key of one database (or of a pseudo namespace).
-type nsKey struct{ ns, key string }
+// A nsKey names one key of one database (or of a pseudo namespace), or
+// with whole set the whole database.
+type nsKey struct {
+	ns, key string
+	whole   bool
+}
 
 func (k nsKey) String() string {
-	if pseudoNS(k.ns) {
+	switch {
+	case k.whole:
+		return "database " + k.ns
+	case pseudoNS(k.ns):
 		return k.ns + ":" + k.key
 	}
 	return formats.Quote([]byte(k.key)) + " (db " + k.ns + ")"
@@ -187,14 +194,17 @@ func outKeys(e *formats.Event) []nsKey {
 			out = append(out, k)
 		}
 	}
+	if c := lookup(e.Op, e.Args); c != nil && c.Whole {
+		add(nsKey{ns: e.NS, whole: true})
+	}
 	for _, r := range keyRefs(e) {
 		if r.Key != nil && !strings.HasPrefix(r.NS, "@block") {
-			add(nsKey{r.NS, string(r.Key)})
+			add(nsKey{r.NS, string(r.Key), false})
 		}
 	}
 	if isBlockingCall(e.Op, e.Args) && e.Client != "lua" {
 		// In a transaction it does not wait.
-		add(nsKey{connNS, e.Client})
+		add(nsKey{ns: connNS, key: e.Client})
 	}
 	return out
 }
@@ -206,7 +216,7 @@ var independentKeys = map[string]bool{"DEL": true, "UNLINK": true, "MSET": true}
 // pulls returns the keys whose state before e decides e's effect on k.
 func pulls(e *formats.Event, k nsKey) []nsKey {
 	a := e.Args
-	key := func(b []byte) nsKey { return nsKey{e.NS, string(b)} }
+	key := func(b []byte) nsKey { return nsKey{ns: e.NS, key: string(b)} }
 	switch e.Op {
 	case deliverOp:
 		return nil
@@ -217,7 +227,7 @@ func pulls(e *formats.Event, k nsKey) []nsKey {
 				return nil
 			}
 			if k.ns == e.NS {
-				return []nsKey{{strconv.Itoa(d), k.key}}
+				return []nsKey{{ns: strconv.Itoa(d), key: string(a[0])}}
 			}
 			return []nsKey{key(a[0])}
 		}
@@ -225,7 +235,7 @@ func pulls(e *formats.Event, k nsKey) []nsKey {
 	case "SWAPDB":
 		for _, r := range refs(e) {
 			if r.NS != k.ns {
-				return []nsKey{{r.NS, k.key}}
+				return []nsKey{{ns: r.NS, key: k.key, whole: k.whole}}
 			}
 		}
 		return nil
@@ -244,26 +254,32 @@ func pulls(e *formats.Event, k nsKey) []nsKey {
 		if r.Key == nil || strings.HasPrefix(r.NS, "@block") {
 			continue
 		}
-		if x := (nsKey{r.NS, string(r.Key)}); x != k {
+		if x := (nsKey{ns: r.NS, key: string(r.Key)}); x != k {
 			out = append(out, x)
 		}
 	}
 	if isBlockingCall(e.Op, e.Args) && e.Client != "lua" {
 		// Whether it waits depends on its client being in a transaction.
-		out = append(out, nsKey{connNS, e.Client})
+		out = append(out, nsKey{ns: connNS, key: e.Client})
 	}
 	return out
 }
 
 // kindFor returns what e does to key k: -1 when it does not touch it.
+// For a whole database, a reset is one of the whole database (FLUSHDB).
 func kindFor(e *formats.Event, k nsKey) int {
 	kind := -1
 	for _, r := range refs(e) {
 		nsMatch := r.NS == k.ns || (r.NS == formats.AllNS && !pseudoNS(k.ns))
-		if nsMatch && (r.Key == nil || string(r.Key) == k.key) {
-			if r.Kind > kind {
-				kind = r.Kind
-			}
+		if !nsMatch || !(r.Key == nil || k.whole || string(r.Key) == k.key) {
+			continue
+		}
+		rk := r.Kind
+		if k.whole && r.Key != nil && rk == formats.KindReset {
+			rk = formats.KindWrite
+		}
+		if rk > kind {
+			kind = rk
 		}
 	}
 	return kind
@@ -404,19 +420,58 @@ func (w *walk) lossNotes(x *provenance.Explanation, target *formats.Event, keys 
 		return nil
 	}
 	for _, l := range lost {
-		for _, k := range keys {
-			if pseudoNS(k.ns) {
-				continue
-			}
-			q := formats.Quote([]byte(k.key))
-			if strings.Contains(string(l.Raw), q[:len(q)-1]) {
-				x.Exact = false
-				x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s, a line ingest rejected, may name %s: the request it held is not in the trace", l.Where, k))
-				return nil
-			}
+		if why := mayTouch(l.Raw, keys); why != "" {
+			x.Exact = false
+			x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s, a line ingest rejected, %s: the request it held is not in the trace", l.Where, why))
+			return nil
 		}
 	}
 	return nil
+}
+
+// mayTouch says how a rejected MONITOR line may have changed one of keys,
+// or "" when it cannot have: its command is legible and names none of
+// them (and is not one that changes every key, like FLUSHALL).
+func mayTouch(raw []byte, keys []nsKey) string {
+	line := string(raw)
+	op, ok := lostCommand(line)
+	if !ok {
+		return "cannot be read far enough to tell which command it was"
+	}
+	if c := lookup(op, nil); c == nil || !c.readOnly() && len(c.Keys) == 0 {
+		return "may be " + op + ", which changes more than the keys it names"
+	}
+	for _, k := range keys {
+		switch {
+		case k.whole:
+			return "may have changed database " + k.ns
+		case k.ns == connNS || k.ns == clientNS:
+			if strings.Contains(line, " "+k.key+"]") {
+				return "is a command of the same connection"
+			}
+		case pseudoNS(k.ns):
+		default:
+			q := formats.Quote([]byte(k.key))
+			if strings.Contains(line, q[:len(q)-1]) {
+				return "may name " + k.String()
+			}
+		}
+	}
+	return ""
+}
+
+// lostCommand reads the command name of a MONITOR line that did not
+// parse: the first quoted word after the "[db client]" part.
+func lostCommand(line string) (string, bool) {
+	_, rest, ok := strings.Cut(line, "] \"")
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, "\"")
+	if !ok || name == "" || strings.ContainsAny(name, "\\ ") {
+		return "", false
+	}
+	return strings.ToUpper(name), true
 }
 
 // transaction finds what EXEC's reply depends on beyond the keys its own
@@ -424,7 +479,7 @@ func (w *walk) lossNotes(x *provenance.Explanation, target *formats.Event, keys 
 // (logged between the client's MULTI and the EXEC), and those commands
 // themselves when they name no key.
 func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, error) {
-	keys := []nsKey{{connNS, exec.Client}, {clientNS, exec.Client}}
+	keys := []nsKey{{ns: connNS, key: exec.Client}, {ns: clientNS, key: exec.Client}}
 	seq, ok := w.h.(provenance.Sequence)
 	if !ok {
 		return keys, nil, nil
@@ -486,12 +541,12 @@ func fromTarget(e *formats.Event, tracked map[nsKey]bool) []nsKey {
 	case isBlockingCall(e.Op, e.Args):
 		for _, r := range refs(e) {
 			if r.Key != nil && !pseudoNS(r.NS) {
-				out = append(out, nsKey{r.NS, string(r.Key)})
+				out = append(out, nsKey{ns: r.NS, key: string(r.Key)})
 			}
 		}
-	case e.Op == "WATCH" && tracked[nsKey{connNS, e.Client}]:
+	case e.Op == "WATCH" && tracked[nsKey{ns: connNS, key: e.Client}]:
 		for _, a := range e.Args {
-			out = append(out, nsKey{e.NS, string(a)})
+			out = append(out, nsKey{ns: e.NS, key: string(a)})
 		}
 	}
 	return out
@@ -858,7 +913,7 @@ func (c *cursor) track(k nsKey, before int64) error {
 	c.tracked[k] = true
 	c.keys = append(c.keys, k)
 	c.srcs = append(c.srcs, &source{k: k, before: before})
-	if !pseudoNS(k.ns) {
+	if !pseudoNS(k.ns) && !k.whole {
 		evs, err := c.w.h.Touching(c.w.ctx, "redis", blockNS(k.ns), []byte(k.key), c.w.target.ID, 1)
 		if err != nil {
 			return err
@@ -875,7 +930,17 @@ func (c *cursor) fill(s *source) error {
 		return nil
 	}
 	const batch = 256
-	evs, err := c.w.h.Touching(c.w.ctx, "redis", s.k.ns, []byte(s.k.key), s.before, batch)
+	var evs []*formats.Event
+	var err error
+	if s.k.whole {
+		nh, ok := c.w.h.(provenance.NamespaceHistory)
+		if !ok {
+			return fmt.Errorf("the reply depends on every key of database %s, and this history cannot list them: %w", s.k.ns, provenance.ErrNotExplainable)
+		}
+		evs, err = nh.InNamespace(c.w.ctx, "redis", s.k.ns, s.before, batch)
+	} else {
+		evs, err = c.w.h.Touching(c.w.ctx, "redis", s.k.ns, []byte(s.k.key), s.before, batch)
+	}
 	if err != nil {
 		return err
 	}
@@ -929,7 +994,7 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 			if c.blocky[k] && e.Client != "lua" {
 				// Clients wait on k: when a write serves them depends on
 				// whether its client was in a transaction.
-				ps = append(ps, nsKey{connNS, e.Client})
+				ps = append(ps, nsKey{ns: connNS, key: e.Client})
 			}
 			if c.blocky[k] && e.Client == "lua" {
 				c.scriptOnBlocky = append(c.scriptOnBlocky, e)

@@ -64,7 +64,7 @@ var serverCommands = inGroup("server", []*Command{
 	{Name: "CONFIG|SET", Arity: -4, Flags: "admin noscript loading stale",
 		Why: whyAdmin},
 	{Name: "DBSIZE", Arity: 1, Flags: "readonly fast",
-		Run: dbsize},
+		Run: dbsize, Whole: true},
 	{Name: "DEBUG", Arity: -2, Flags: "admin noscript loading stale",
 		Why: whyAdmin},
 	{Name: "FAILOVER", Arity: -1, Flags: "admin noscript stale",

@@ -32,7 +32,7 @@ var setCommands = inGroup("set", []*Command{
 	{Name: "SPOP", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"),
 		Why: "SPOP removes members at random"},
 	{Name: "SRANDMEMBER", Arity: -2, Flags: "readonly", Keys: key1("RO access"),
-		Why: "SRANDMEMBER picks members at random"},
+		Unknown: "a random pick (SRANDMEMBER)"},
 	{Name: "SREM", Arity: -3, Flags: "write fast", Keys: key1("RW delete"), Run: srem},
 	{Name: "SSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: sscan},
 	{Name: "SUNION", Arity: -2, Flags: "readonly",

@@ -43,6 +43,9 @@ type Command struct {
 	// Refs, when set, replaces the refs the key specifications give (a
 	// command that reaches into another database, or all of them).
 	Refs func(e *formats.Event) []formats.Ref
+	// Whole marks a reply that depends on every key of the database
+	// (DBSIZE, KEYS): its history is the database's.
+	Whole bool
 	// Unknown, for a command that changes no data, says what its reply
 	// depends on that no log holds ("the server's clock"): its answers
 	// name it and are never exact.
