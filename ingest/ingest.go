@@ -36,6 +36,10 @@ type IngestOptions struct {
 	// Refs returns the keys an event touches, for the index, by system;
 	// systems without an entry are stored unindexed.
 	Refs map[string]func(*formats.Event) []formats.Ref
+	// Indexes, by system, make a fresh index function for each file,
+	// called on its events in order (provenance.Indexer); a system here
+	// is indexed by it rather than by Refs.
+	Indexes map[string]func() func(*formats.Event) []formats.Ref
 	// Config is the configuration of formats that take one (the merged
 	// JSON-lines mappings), keyed by format name; it is stored with the
 	// source.
@@ -186,7 +190,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, path, in, compressed, f, config, opt.Refs, batches, &drop)
+		readErr <- readLines(ctx, path, in, compressed, f, config, refsOf(opt), batches, &drop)
 		close(batches)
 	}()
 	for b := range batches {
@@ -289,6 +293,22 @@ type row struct {
 	reason   string // rejected when not empty
 	ev       formats.Event
 	refs     []formats.Ref
+}
+
+// refsOf returns the index functions for one file: Refs, and a fresh
+// function from each of Indexes.
+func refsOf(opt IngestOptions) map[string]func(*formats.Event) []formats.Ref {
+	if len(opt.Indexes) == 0 {
+		return opt.Refs
+	}
+	m := make(map[string]func(*formats.Event) []formats.Ref, len(opt.Refs)+len(opt.Indexes))
+	for sys, fn := range opt.Refs {
+		m[sys] = fn
+	}
+	for sys, mk := range opt.Indexes {
+		m[sys] = mk()
+	}
+	return m
 }
 
 // readLines reads, splits and parses lines, sending them in batches.

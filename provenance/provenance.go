@@ -314,3 +314,12 @@ type OpDoc struct {
 type Documented interface {
 	Table() []OpDoc
 }
+
+// An Indexer is a Spec whose index of a log depends on what came before
+// in the log (which clients had begun a transaction): ingest asks it for
+// a fresh index of each file and gives it the file's events in order.
+type Indexer interface {
+	// NewIndex returns a function that gives each event's refs, as Refs
+	// does, and may add refs that depend on the events before it.
+	NewIndex() func(*formats.Event) []formats.Ref
+}

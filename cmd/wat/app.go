@@ -179,6 +179,18 @@ func refsBySystem() map[string]func(*formats.Event) []formats.Ref {
 	return m
 }
 
+// indexesBySystem gives ingest the specs whose index of a file depends
+// on its earlier lines.
+func indexesBySystem() map[string]func() func(*formats.Event) []formats.Ref {
+	m := map[string]func() func(*formats.Event) []formats.Ref{}
+	for _, s := range allSpecs {
+		if ix, ok := s.(provenance.Indexer); ok {
+			m[s.System()] = ix.NewIndex
+		}
+	}
+	return m
+}
+
 // reorder moves a command's flags in front of its positional arguments,
 // so that flags work in any order (urfave/cli v2 stops parsing flags at
 // the first positional argument), and reads "--at line 4021" as

@@ -54,7 +54,7 @@ Examples:
 			if c.NArg() == 0 {
 				return usageErr("run 'wat ingest --help'", "ingest needs at least one file (or - for standard input)")
 			}
-			opt := ingest.IngestOptions{Formats: allFormats, Refs: refsBySystem(), Force: c.Bool("force")}
+			opt := ingest.IngestOptions{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: c.Bool("force")}
 			if name := c.String("format"); name != "" {
 				f, err := formats.Lookup(name, allFormats)
 				if err != nil {

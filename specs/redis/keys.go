@@ -109,8 +109,8 @@ func typeCmd(r *run) string {
 
 // renameResets: RENAME leaves its source missing whatever came before
 // (moved away, or never there).
-func renameResets(argv [][]byte, pos int) bool {
-	return pos == 1 && !bytes.Equal(argv[1], argv[2])
+func renameResets(args [][]byte, pos int) bool {
+	return pos == 1 && !bytes.Equal(args[0], args[1])
 }
 
 func rename(r *run) string {

@@ -67,11 +67,20 @@ var (
 )
 
 // has reports whether the spec's flags hold flag.
-func (k KeySpec) has(flag string) bool {
-	for _, f := range strings.Fields(k.Flags) {
-		if f == flag {
+func (k KeySpec) has(flag string) bool { return hasWord(k.Flags, flag) }
+
+// hasWord reports whether a space-separated list holds a word, without
+// allocating (it runs for every event ingested).
+func hasWord(list, w string) bool {
+	for list != "" {
+		i := strings.IndexByte(list, ' ')
+		if i < 0 {
+			return list == w
+		}
+		if list[:i] == w {
 			return true
 		}
+		list = list[i+1:]
 	}
 	return false
 }
@@ -79,14 +88,16 @@ func (k KeySpec) has(flag string) bool {
 // readOnly reports whether the keys the spec finds are only read.
 func (k KeySpec) readOnly() bool { return k.has("RO") }
 
-// positions returns the argument positions (the command name is 0) of
-// the keys the spec finds in argv, as Redis's getKeysUsingKeySpecs does;
-// ok is false when the spec cannot be evaluated (a keyword search
-// failing is not that: it finds no keys).
-func (k KeySpec) positions(argv [][]byte) (pos []int, ok bool) {
-	argc := len(argv)
+// appendPositions appends to dst the argument positions (the command
+// name is 0) of the keys the spec finds in a call whose arguments after
+// the name are args, as Redis's getKeysUsingKeySpecs does; ok is false
+// when the spec cannot be evaluated (a keyword search failing is not
+// that: it finds no keys).
+func (k KeySpec) appendPositions(dst []int, args [][]byte) (pos []int, ok bool) {
+	argc := len(args) + 1
+	at := func(i int) []byte { return args[i-1] }
 	if k.Begin.Unknown || k.Find.Unknown {
-		return nil, false
+		return dst, false
 	}
 	first := 0
 	if k.Begin.Keyword == "" {
@@ -100,7 +111,7 @@ func (k KeySpec) positions(argv [][]byte) (pos []int, ok bool) {
 			if i >= argc || i < 1 {
 				break
 			}
-			if strings.EqualFold(string(argv[i]), k.Begin.Keyword) {
+			if strings.EqualFold(string(at(i)), k.Begin.Keyword) {
 				first = i + 1
 				break
 			}
@@ -111,7 +122,7 @@ func (k KeySpec) positions(argv [][]byte) (pos []int, ok bool) {
 			}
 		}
 		if first == 0 {
-			return nil, true
+			return dst, true
 		}
 	}
 	var last, step int
@@ -127,27 +138,27 @@ func (k KeySpec) positions(argv [][]byte) (pos []int, ok bool) {
 		}
 	} else {
 		step = k.Find.KeyStep
-		if k.Find.KeyNumIdx >= argc || first+k.Find.KeyNumIdx >= argc {
-			return nil, false
+		if first+k.Find.KeyNumIdx >= argc || first+k.Find.KeyNumIdx < 1 {
+			return dst, false
 		}
-		n, good := parseInt(argv[first+k.Find.KeyNumIdx])
+		n, good := parseInt(at(first + k.Find.KeyNumIdx))
 		if !good || n < 0 || n > int64(argc) {
-			return nil, false
+			return dst, false
 		}
 		first += k.Find.FirstKey
 		last = first + int(n) - 1
 	}
-	if last >= argc || last < first || first >= argc {
+	if last >= argc || last < first || first >= argc || first < 1 {
 		if k.Find.KeyNum && last == first-1 {
-			return nil, true // zero keys
+			return dst, true // zero keys
 		}
-		return nil, false
+		return dst, false
 	}
 	if step <= 0 {
 		step = 1
 	}
 	for i := first; i <= last; i += step {
-		pos = append(pos, i)
+		dst = append(dst, i)
 	}
-	return pos, true
+	return dst, true
 }

@@ -37,7 +37,7 @@ func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*form
 	}
 	t.Cleanup(func() { s.Close() })
 	sum, err := s.Ingest(ctx, path, bytes.NewReader(capture), 0, ingest.IngestOptions{
-		Formats: fs, Refs: map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.Refs}})
+		Formats: fs, Indexes: map[string]func() func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex}})
 	if err != nil {
 		t.Fatal(err)
 	}

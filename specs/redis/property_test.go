@@ -164,7 +164,7 @@ func check(t *testing.T, ctx context.Context, trace []*formats.Event, target *fo
 		// It waits: its reply comes later (TestWaitEqualsBruteForce).
 		return
 	}
-	h := &provenance.MemHistory{Events: trace, Refs: redis.Spec.Refs}
+	h := &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}
 	x, err := redis.Spec.Explain(ctx, h, target)
 	if err != nil {
 		t.Fatalf("%s\nExplain: %v", dump(trace, target), err)

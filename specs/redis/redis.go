@@ -88,18 +88,50 @@ func refs(e *formats.Event) []formats.Ref {
 	if e.Op == deliverOp {
 		return nil
 	}
-	out := keyRefs(e)
-	if e.Client != "" && e.Client != "lua" {
-		// Any command of a client may be queued in its transaction, and
-		// EXEC's reply collects them.
-		out = append(out, formats.Ref{NS: clientNS, Key: []byte(e.Client), Kind: formats.KindWrite})
-	}
-	return out
+	return keyRefs(e)
 }
 
 // clientNS is the namespace of the index under which every command of a
-// connection is found, keyed by the client's address.
+// client that has begun a transaction is found, keyed by the client's
+// address: EXEC's reply collects the commands queued in its transaction,
+// and in a subtrace that drops an earlier EXEC any of them may be.
 const clientNS = "@client"
+
+// NewIndex implements provenance.Indexer: Refs, plus the client ref for
+// every command of a client once it has sent MULTI in this file.
+func (spec) NewIndex() func(*formats.Event) []formats.Ref {
+	multi := map[string]bool{}
+	return func(e *formats.Event) []formats.Ref {
+		out := keyRefs(e)
+		if e.Client == "" || e.Client == "lua" {
+			return out
+		}
+		if e.Op == "MULTI" {
+			multi[e.Client] = true
+		}
+		if multi[e.Client] {
+			out = append(out, formats.Ref{NS: clientNS, Key: []byte(e.Client), Kind: formats.KindWrite})
+		}
+		return out
+	}
+}
+
+// TraceRefs indexes a trace as ingest would (NewIndex over its events in
+// order) and returns the refs function a provenance.MemHistory over it
+// needs; events not in the trace get Refs.
+func TraceRefs(trace []*formats.Event) func(*formats.Event) []formats.Ref {
+	ix := Spec.(provenance.Indexer).NewIndex()
+	m := make(map[*formats.Event][]formats.Ref, len(trace))
+	for _, e := range trace {
+		m[e] = ix(e)
+	}
+	return func(e *formats.Event) []formats.Ref {
+		if r, ok := m[e]; ok {
+			return r
+		}
+		return refs(e)
+	}
+}
 
 // keyRefs returns the keys (and pseudo keys) a request touches.
 func keyRefs(e *formats.Event) []formats.Ref {
@@ -116,18 +148,26 @@ func keyRefs(e *formats.Event) []formats.Ref {
 	if cmd.Refs != nil {
 		return cmd.Refs(e)
 	}
-	av := argv(e)
-	pos, ro, ok := cmd.keyPositions(av)
-	out := make([]formats.Ref, 0, len(pos)+1)
-	for i, p := range pos {
-		kind := formats.KindWrite
-		switch {
-		case ro[i]:
-			kind = formats.KindRead
-		case cmd.Resets != nil && cmd.Run != nil && cmd.Resets(av, p):
-			kind = formats.KindReset
+	var buf [8]int
+	out := make([]formats.Ref, 0, 2)
+	ok := true
+	for _, k := range cmd.Keys {
+		if k.has("not_key") {
+			continue
 		}
-		out = append(out, formats.Ref{NS: e.NS, Key: av[p], Kind: kind})
+		pos, good := k.appendPositions(buf[:0], e.Args)
+		ok = ok && good
+		ro := k.readOnly()
+		for _, p := range pos {
+			kind := formats.KindWrite
+			switch {
+			case ro:
+				kind = formats.KindRead
+			case cmd.Resets != nil && cmd.Run != nil && cmd.Resets(e.Args, p):
+				kind = formats.KindReset
+			}
+			out = append(out, formats.Ref{NS: e.NS, Key: e.Args[p-1], Kind: kind})
+		}
 	}
 	if !ok && !cmd.modelled() {
 		for _, a := range e.Args {

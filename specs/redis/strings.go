@@ -29,12 +29,12 @@ var stringCommands = inGroup("string", []*Command{
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: mget},
 	{Name: "MSET", Arity: -3, Flags: "write denyoom",
 		Keys: []KeySpec{{Flags: "OW update", Begin: Index(1), Find: Range(-1, 2, 0)}}, Run: mset,
-		Resets: func(argv [][]byte, _ int) bool { return len(argv)%2 == 1 }},
+		Resets: func(args [][]byte, _ int) bool { return len(args)%2 == 0 }},
 	{Name: "MSETNX", Arity: -3, Flags: "write denyoom",
 		Keys: []KeySpec{{Flags: "OW insert", Begin: Index(1), Find: Range(-1, 2, 0)}}, Run: mset},
 	{Name: "PSETEX", Arity: 4, Flags: "write denyoom", Keys: key1("OW update"), Run: setex, Resets: setexResets},
 	{Name: "SET", Arity: -3, Flags: "write denyoom", Keys: key1("RW access update variable_flags"), Run: set,
-		Resets: func(argv [][]byte, _ int) bool { return plainSet(argv[3:]) }},
+		Resets: func(args [][]byte, _ int) bool { return plainSet(args[2:]) }},
 	{Name: "SETEX", Arity: 4, Flags: "write denyoom", Keys: key1("OW update"), Run: setex, Resets: setexResets},
 	{Name: "SETNX", Arity: 3, Flags: "write denyoom fast", Keys: key1("OW insert"), Run: setnx},
 	{Name: "SETRANGE", Arity: 4, Flags: "write denyoom", Keys: key1("RW update"), Run: setrange},
@@ -97,8 +97,8 @@ func setnx(r *run) string {
 	return rOne
 }
 
-func setexResets(argv [][]byte, _ int) bool {
-	t, ok := parseInt(argv[2])
+func setexResets(args [][]byte, _ int) bool {
+	t, ok := parseInt(args[1])
 	return ok && t > 0 && t < 1<<40
 }
 

@@ -36,10 +36,11 @@ type Command struct {
 	// Why says, for a command the model does not run, what it would
 	// need; a command that is not modelled taints every key it names.
 	Why string
-	// Resets reports whether a call leaves the key at argument pos in a
-	// state that does not depend on anything before it (SET without
+	// Resets reports whether a call with arguments args (the name not
+	// among them) leaves the key at argument position pos (the name is 0)
+	// in a state that does not depend on anything before it (SET without
 	// options, DEL): the engine cuts that key's history there.
-	Resets func(argv [][]byte, pos int) bool
+	Resets func(args [][]byte, pos int) bool
 	// Refs, when set, replaces the refs the key specifications give (a
 	// command that reaches into another database, or all of them).
 	Refs func(e *formats.Event) []formats.Ref
@@ -68,14 +69,7 @@ const whyCluster = "cluster commands are not modelled: wat models one standalone
 func (c *Command) modelled() bool { return c.Run != nil || c.Unknown != "" }
 
 // hasFlag reports whether the command has the COMMAND INFO flag f.
-func (c *Command) hasFlag(f string) bool {
-	for _, x := range strings.Fields(c.Flags) {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
+func (c *Command) hasFlag(f string) bool { return hasWord(c.Flags, f) }
 
 // readOnly reports whether the command changes no data.
 func (c *Command) readOnly() bool { return !c.hasFlag("write") }
@@ -163,34 +157,6 @@ func (c *Command) arityOK(n int) bool {
 		return n == c.Arity
 	}
 	return n >= -c.Arity
-}
-
-// keyPositions returns the positions of a call's keys by the key
-// specifications, with whether each is only read; ok is false when a
-// specification cannot be evaluated (then the keys are not known).
-func (c *Command) keyPositions(argv [][]byte) (pos []int, ro []bool, ok bool) {
-	ok = true
-	seen := map[int]int{}
-	for _, k := range c.Keys {
-		if k.has("not_key") {
-			continue
-		}
-		ps, good := k.positions(argv)
-		if !good {
-			ok = false
-			continue
-		}
-		for _, p := range ps {
-			if i, dup := seen[p]; dup {
-				ro[i] = ro[i] && k.readOnly()
-				continue
-			}
-			seen[p] = len(pos)
-			pos = append(pos, p)
-			ro = append(ro, k.readOnly())
-		}
-	}
-	return pos, ro, ok
 }
 
 // describeKeys says in words where a command's keys are, for `wat specs`.

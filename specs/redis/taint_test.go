@@ -121,7 +121,7 @@ func TestTaintNeverExactWhenWrong(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, err := redis.Spec.Explain(ctx, &provenance.MemHistory{Events: trace, Refs: redis.Spec.Refs}, target)
+		x, err := redis.Spec.Explain(ctx, &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}, target)
 		if err != nil {
 			t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
 		}
@@ -195,7 +195,7 @@ func TestLostLinesNeverExactWhenWrong(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := &lossy{MemHistory: provenance.MemHistory{Events: kept, Refs: redis.Spec.Refs}, lost: lost}
+		h := &lossy{MemHistory: provenance.MemHistory{Events: kept, Refs: redis.TraceRefs(kept)}, lost: lost}
 		x, err := redis.Spec.Explain(ctx, h, target)
 		if err != nil {
 			t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
