@@ -40,7 +40,7 @@ func CompareReply(e *formats.Event, out provenance.Output, real []byte) Verdict 
 	switch o {
 	case rNotRun:
 		return NotModelled
-	case rUnknown, rUnknownEnd, rUnknownScan, rHelp, rBlocked, rNotBlocked, rUnknownOrderUnsub:
+	case rUnknown, rUnknownEnd, rUnknownScan, rHelp, rBlocked, rNotBlocked, rUnknownOrderUnsub, rExecUnknown:
 		return Labelled
 	}
 	if cmd := lookup(e.Op, e.Args); cmd != nil && cmd.Random != nil && cmd.Random(argv(e)) != "" {
@@ -101,19 +101,25 @@ func bulkBody(item string) string {
 // maps, sets, doubles, booleans, nulls and big numbers turned into their
 // RESP2 forms, and the replies whose shape RESP3 changes (pairs with
 // scores, XREAD's map of streams) flattened as RESP2 has them.
+//
+// A reply of several values (SUBSCRIBE to several channels) is rewritten
+// value by value.
 func ToRESP2(e *formats.Event, reply []byte) (string, error) {
-	v, rest, err := parse3(string(reply))
-	if err != nil {
-		return "", err
+	rest := string(reply)
+	var out strings.Builder
+	for rest != "" {
+		v, more, err := parse3(rest)
+		if err != nil {
+			return "", err
+		}
+		if !v.resp3() {
+			out.WriteString(rest[:len(rest)-len(more)])
+		} else {
+			out.WriteString(reshape(e, v).resp2())
+		}
+		rest = more
 	}
-	if rest != "" {
-		return "", errors.New("trailing bytes after the reply")
-	}
-	if !v.resp3() {
-		return string(reply), nil
-	}
-	v = reshape(e, v)
-	return v.resp2(), nil
+	return out.String(), nil
 }
 
 // A value3 is a parsed RESP2 or RESP3 value.

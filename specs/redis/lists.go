@@ -524,7 +524,8 @@ func blmove(r *run) string {
 		return rNil
 	}
 	dst = append([]byte(nil), dst...)
-	return r.blockClient([][]byte{src}, timeout, rNil, func(r *run, k []byte) (string, bool) {
+	// Redis answers any list pop that timed out with a null array.
+	return r.blockClient([][]byte{src}, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
 		v := r.get(k)
 		if v == nil || v.typ != tList {
 			return "", false

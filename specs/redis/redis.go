@@ -40,6 +40,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
@@ -785,6 +786,9 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 	case resp == rHelp:
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the text of HELP replies is not modelled")
+	case resp == rExecUnknown:
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: a command of the transaction has a reply wat does not know (see its own line)")
 	case resp == rUnknownOrderUnsub:
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: UNSUBSCRIBE left several channels in the order of the connection's hash table, which the log does not show")
@@ -818,6 +822,10 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 	if len(c.blocky) > 0 {
 		x.Notes = append(x.Notes, "clients waited on these keys (blocking commands): the model serves them as Redis does, assuming each was still connected")
 	}
+	if e := nearTimeout(append(c.emitted, target)); e != nil {
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s at %s waited with a timeout that ran out within %v of a request on its keys; the server checks timeouts every %v or so, so which came first is not in the log", e.Op, e.Where(), timeoutSlack, timeoutSlack))
+	}
 	if len(c.scriptOnBlocky) > 0 {
 		x.Exact = false
 		x.Notes = append(x.Notes, fmt.Sprintf("not exact: a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
@@ -825,6 +833,38 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 	if c.exhausted && !c.sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
 	}
+}
+
+// timeoutSlack is how far apart a blocked client's timeout and a request
+// on its keys must be for the log to tell which came first: Redis checks
+// timeouts before it sleeps, and wakes at least every 100 ms (hz 10).
+const timeoutSlack = 150 * time.Millisecond
+
+// nearTimeout returns a blocking call among evs whose timeout falls
+// within timeoutSlack of another of evs that touches its keys.
+func nearTimeout(evs []*formats.Event) *formats.Event {
+	for _, b := range evs {
+		if !isBlockingCall(b.Op, b.Args) || b.Client == "lua" {
+			continue
+		}
+		ms, ok := waitTimeout(b)
+		if !ok || ms == 0 {
+			continue
+		}
+		deadline := b.Time + ms*1e6
+		keys := outKeys(b)
+		for _, e := range evs {
+			if e == b || e.Time < deadline-int64(5*time.Millisecond) || e.Time > deadline+int64(timeoutSlack) {
+				continue
+			}
+			for _, k := range keys {
+				if kindFor(e, k) >= formats.KindRead && !pseudoNS(k.ns) {
+					return b
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // setsTTL reports whether an event can give a key a deadline.
@@ -1031,10 +1071,12 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 				continue
 			}
 			ps := pulls(e, k)
-			if c.blocky[k] && e.Client != "lua" {
-				// Clients wait on k: when a write serves them depends on
-				// whether its client was in a transaction.
-				ps = append(ps, nsKey{ns: connNS, key: e.Client})
+			if cn := (nsKey{ns: connNS, key: e.Client}); c.blocky[k] && e.Client != "lua" && !c.tracked[cn] {
+				// Clients wait on k: a write in a transaction serves them
+				// when its EXEC ends, which may come after e; its client's
+				// connection matters up to the target.
+				c.restart = append(c.restart, cn)
+				return nil, errRestart
 			}
 			if c.blocky[k] && e.Client == "lua" {
 				c.scriptOnBlocky = append(c.scriptOnBlocky, e)
@@ -1094,6 +1136,8 @@ func (spec) ShowOutput(o provenance.Output) string {
 		return "(help text)"
 	case rUnknownOrderUnsub:
 		return "(unsubscribed, in an unknown order)"
+	case rExecUnknown:
+		return "(a transaction with a reply not known)"
 	case rNotBlocked:
 		return "(not blocked)"
 	}

@@ -1,6 +1,8 @@
 package redis
 
 import (
+	"strings"
+
 	"github.com/wat-project/wat/formats"
 )
 
@@ -81,8 +83,17 @@ func exec(r *run) string {
 	if len(queued) == 0 && dirty {
 		return rNilArray
 	}
+	for _, q := range queued {
+		if _, unord := splitOutput(q); unord || strings.HasPrefix(q, "\x00") {
+			return rExecUnknown
+		}
+	}
 	return array(queued)
 }
+
+// rExecUnknown is EXEC's output when a command of the transaction has a
+// reply the model does not know (or knows only as a set).
+const rExecUnknown = "\x00a queued reply is not known\r\n"
 
 func discard(r *run) string {
 	c := r.s.conns[r.client]
