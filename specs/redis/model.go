@@ -295,6 +295,10 @@ func (Model) Fingerprint(s provenance.State) string {
 				b.WriteByte('!')
 			}
 			b.WriteString(strconv.Quote(string(v.str)))
+			if t := tailOf(v.str); t != 0 {
+				// The byte Redis holds after an HLL string (hyperloglog.go).
+				b.WriteString("+" + strconv.Itoa(int(t)))
+			}
 			for _, f := range v.fields {
 				b.WriteString(strconv.Quote(f) + "=" + strconv.Quote(string(v.hash[f])))
 			}
