@@ -3,7 +3,6 @@ package redis
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -219,7 +218,7 @@ func isBlockingCall(op string, args [][]byte) bool {
 		return true
 	case "XREAD", "XREADGROUP":
 		for _, a := range args {
-			if strings.EqualFold(string(a), "BLOCK") {
+			if eqFold(a, "BLOCK") {
 				return true
 			}
 		}

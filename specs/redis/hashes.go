@@ -4,7 +4,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 )
 
 // The hash commands. A hash keeps its fields in insertion order while it
@@ -342,7 +341,7 @@ const rUnknownScan = "\x00scan of a hash table\r\n"
 // scanOptions reads SCAN's MATCH and COUNT options (TYPE is SCAN's own).
 func scanOptions(opts [][]byte) (pattern []byte, errReply string) {
 	for i := 0; i < len(opts); i++ {
-		o := strings.ToUpper(string(opts[i]))
+		o := optUpper(opts[i])
 		switch {
 		case o == "COUNT" && i+1 < len(opts):
 			n, ok := parseInt(opts[i+1])

@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -161,7 +160,7 @@ func copyCmd(r *run) string {
 	dst := r.d
 	replace := false
 	for i := 2; i < len(a); i++ {
-		o := strings.ToUpper(string(a[i]))
+		o := optUpper(a[i])
 		switch {
 		case o == "REPLACE":
 			replace = true
@@ -244,7 +243,7 @@ func expire(r *run) string {
 	a := r.args
 	var nx, xx, gt, lt bool
 	for _, o := range a[2:] {
-		switch strings.ToUpper(string(o)) {
+		switch optUpper(o) {
 		case "NX":
 			nx = true
 		case "XX":

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"bytes"
-	"strings"
 )
 
 // The list commands.
@@ -331,7 +330,7 @@ func lpos(r *run) string {
 	a := r.args
 	rank, count, maxlen := int64(1), int64(-1), int64(0)
 	for j := 2; j < len(a); j++ {
-		o := strings.ToUpper(string(a[j]))
+		o := optUpper(a[j])
 		more := j+1 < len(a)
 		switch {
 		case o == "RANK" && more:

@@ -816,7 +816,23 @@ func cG17(f float64) string {
 	return s
 }
 
-func eqFold(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
+// eqFold compares an argument with an option word as Redis's strcasecmp
+// does: ASCII case folding, up to the argument's first NUL byte.
+func eqFold(b []byte, s string) bool { return cEqual(b, s) }
+
+// optUpper is an option argument in upper case, as strcasecmp sees it
+// (ASCII only, up to the first NUL byte), for a switch over options.
+func optUpper(b []byte) string {
+	b = cString(b)
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
 
 // container returns the key's value of type typ, or a WRONGTYPE reply.
 // A missing key is nil, or with create a new empty value (stored, and
@@ -882,7 +898,7 @@ func (r *run) deadline(t int64, seconds, absolute bool) (int64, bool) {
 // waiting on keys it writes are served when the script ends.
 func (s *State) call(e *formats.Event, d int, argv [][]byte) string {
 	sub := &formats.Event{ID: e.ID, Source: e.Source, Line: e.Line, Time: e.Time, System: e.System,
-		NS: strconv.Itoa(d), Client: "lua", Op: strings.ToUpper(string(argv[0])), Args: argv[1:]}
+		NS: strconv.Itoa(d), Client: "lua", Op: optUpper(argv[0]), Args: argv[1:]}
 	r := &run{s: s, e: sub, d: d, now: e.Time / 1e6, op: sub.Op, argv: argv, client: "lua", inScript: true}
 	return r.dispatch()
 }

@@ -874,7 +874,7 @@ func setsTTL(e *formats.Event) bool {
 		return true
 	case "SET", "GETEX":
 		for _, a := range e.Args[1:] {
-			switch strings.ToUpper(string(a)) {
+			switch optUpper(a) {
 			case "EX", "PX", "EXAT", "PXAT":
 				return true
 			}

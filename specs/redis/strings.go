@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 )
 
 // The string commands.
@@ -357,7 +356,7 @@ func getrange(r *run) string {
 func plainSet(opts [][]byte) bool {
 	unit := ""
 	for i := 0; i < len(opts); i++ {
-		o := strings.ToUpper(string(opts[i]))
+		o := optUpper(opts[i])
 		switch o {
 		case "EX", "PX", "EXAT", "PXAT":
 			if (unit != "" && unit != o) || i+1 >= len(opts) {
@@ -382,7 +381,7 @@ func set(r *run) string {
 	var unit string
 	var when []byte
 	for i := 2; i < len(a); i++ {
-		o := strings.ToUpper(string(a[i]))
+		o := optUpper(a[i])
 		switch {
 		case o == "NX" && !xx:
 			nx = true
@@ -442,7 +441,7 @@ func getex(r *run) string {
 	var when []byte
 	persist := false
 	for i := 1; i < len(a); i++ {
-		o := strings.ToUpper(string(a[i]))
+		o := optUpper(a[i])
 		switch {
 		case o == "PERSIST" && unit == "" && !persist:
 			persist = true

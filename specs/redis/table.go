@@ -132,7 +132,7 @@ func lookup(op string, args [][]byte) *Command {
 		return nil
 	}
 	if len(args) > 0 {
-		if sub := table[op+"|"+strings.ToUpper(string(args[0]))]; sub != nil {
+		if sub := table[op+"|"+optUpper(args[0])]; sub != nil {
 			return sub
 		}
 	}
