@@ -656,9 +656,28 @@ func (w *walk) explainWait(target *formats.Event) (*provenance.Explanation, erro
 			return nil, err
 		}
 		for _, e := range evs {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				later = append(later, e)
+			// Only a write can serve it (a read does not make a key ready).
+			if seen[e.ID] || kindFor(e, k) < formats.KindWrite {
+				continue
+			}
+			seen[e.ID] = true
+			later = append(later, e)
+			if e.Client == "lua" || e.Client == "" {
+				continue
+			}
+			// A write in a transaction serves it when its EXEC ends.
+			conn, err := seq.Later(w.ctx, "redis", connNS, []byte(e.Client), e.ID, 8)
+			if err != nil {
+				return nil, err
+			}
+			for _, x := range conn {
+				if x.Op == "EXEC" || x.Op == "DISCARD" {
+					if !seen[x.ID] {
+						seen[x.ID] = true
+						later = append(later, x)
+					}
+					break
+				}
 			}
 		}
 	}
