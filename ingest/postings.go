@@ -64,7 +64,8 @@ func (p *pending) add(system, ns string, key []byte, w bool, id int64) {
 	if !ok {
 		i = len(p.keys)
 		p.index[string(p.buf)] = i
-		p.keys = append(p.keys, postingKey{system, ns, append([]byte(nil), key...)})
+		// Never nil, even for the empty key (Redis allows it): nil binds as NULL.
+		p.keys = append(p.keys, postingKey{system, ns, append([]byte{}, key...)})
 		p.ids = append(p.ids, [2][]int64{})
 	}
 	wi := 0

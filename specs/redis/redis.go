@@ -99,18 +99,22 @@ func refs(e *formats.Event) []formats.Ref {
 const clientNS = "@client"
 
 // NewIndex implements provenance.Indexer: Refs, plus the client ref for
-// every command of a client once it has sent MULTI in this file.
+// every command of a client once it has sent MULTI, a blocking command or
+// a subscription in this file: EXEC's reply may collect any command after
+// MULTI, and a later command of a client that waited or listened is what
+// shows it was still connected.
 func (spec) NewIndex() func(*formats.Event) []formats.Ref {
-	multi := map[string]bool{}
+	followed := map[string]bool{}
 	return func(e *formats.Event) []formats.Ref {
 		out := keyRefs(e)
 		if e.Client == "" || e.Client == "lua" {
 			return out
 		}
-		if e.Op == "MULTI" {
-			multi[e.Client] = true
+		switch {
+		case e.Op == "MULTI", e.Op == "SUBSCRIBE", e.Op == "PSUBSCRIBE", e.Op == "SSUBSCRIBE", isBlockingCall(e.Op, e.Args):
+			followed[e.Client] = true
 		}
-		if multi[e.Client] {
+		if followed[e.Client] {
 			out = append(out, formats.Ref{NS: clientNS, Key: []byte(e.Client), Kind: formats.KindWrite})
 		}
 		return out
@@ -845,6 +849,13 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 		x.Exact = false
 		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s at %s waited with a timeout that ran out within %v of a request on its keys; the server checks timeouts every %v or so, so which came first is not in the log", e.Op, e.Where(), timeoutSlack, timeoutSlack))
 	}
+	if why, err := w.unprovenClients(c, target); err != nil {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: could not check that the clients it counts on were connected: "+err.Error())
+	} else if why != "" {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: "+why)
+	}
 	if len(c.scriptOnBlocky) > 0 {
 		x.Exact = false
 		x.Notes = append(x.Notes, fmt.Sprintf("not exact: a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
@@ -884,6 +895,90 @@ func nearTimeout(evs []*formats.Event) *formats.Event {
 		}
 	}
 	return nil
+}
+
+// unprovenClients replays the history and says which client the answer
+// counts on being connected without the log showing it: a waiting client
+// the model served (Redis drops a client that disconnects, and the
+// element it would have taken stays), or a subscriber a PUBLISH counted
+// (a client that disconnected without QUIT counts no more). A client is
+// shown connected by any command it sent later.
+func (w *walk) unprovenClients(c *cursor, target *formats.Event) (string, error) {
+	publish := target.Op == "PUBLISH" || target.Op == "SPUBLISH"
+	var blocking []*formats.Event
+	for _, e := range c.emitted {
+		if isBlockingCall(e.Op, e.Args) && e.Client != "lua" {
+			blocking = append(blocking, e)
+		}
+	}
+	if target.Op == deliverOp {
+		// The waiting command itself: its reply counts on it.
+		if id, err := strconv.ParseInt(string(target.Args[0]), 10, 64); err == nil {
+			for _, e := range w.extra {
+				if e.ID == id {
+					blocking = append(blocking, e)
+				}
+			}
+		}
+	}
+	if !publish && len(blocking) == 0 {
+		return "", nil
+	}
+	m := Model{}
+	st := m.Init().(*State)
+	for i := len(c.emitted) - 1; i >= 0; i-- {
+		apply(st, c.emitted[i])
+	}
+	if target.Op == deliverOp {
+		apply(st, target)
+	}
+	seq, ok := w.h.(provenance.Sequence)
+	if !ok {
+		return "the history cannot be read forwards", nil
+	}
+	alive := func(client string, after int64) (bool, error) {
+		evs, err := seq.Later(w.ctx, "redis", clientNS, []byte(client), after, 1)
+		return len(evs) > 0, err
+	}
+	for _, b := range blocking {
+		r, done := st.results[b.ID]
+		if !done || r == "" || waitTimedOut(b, r) {
+			continue
+		}
+		ok, err := alive(b.Client, b.ID)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("the model served %s at %s with an element, but that client sent nothing afterwards: if it had disconnected, Redis did not serve it and the element stayed", b.Op, b.Where()), nil
+		}
+	}
+	if publish && len(target.Args) > 0 {
+		ch := target.Args[0]
+		for name, cn := range st.conns {
+			counted := cn.subs[string(ch)] || (target.Op == "SPUBLISH" && cn.ssubs[string(ch)])
+			for _, p := range cn.psubs {
+				counted = counted || target.Op == "PUBLISH" && globMatch([]byte(p), ch, false)
+			}
+			if !counted {
+				continue
+			}
+			ok, err := alive(name, target.ID)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				return fmt.Sprintf("it counts %s as a subscriber, but that client sent nothing afterwards: a client that disconnected without QUIT leaves no line", name), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// waitTimedOut reports whether a blocking call's reply is its timeout
+// reply (nothing taken).
+func waitTimedOut(e *formats.Event, reply string) bool {
+	return reply == rNilArray || reply == rNil || reply == rUnknownEnd
 }
 
 // setsTTL reports whether an event can give a key a deadline.
