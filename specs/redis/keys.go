@@ -129,6 +129,7 @@ func rename(r *run) string {
 		return rZero
 	}
 	r.del(a[0])
+	r.del(a[1]) // Redis deletes the destination, then adds it (dbAdd)
 	r.set(a[1], v.copy(r.s))
 	if nx {
 		return rOne
@@ -189,6 +190,7 @@ func copyCmd(r *run) string {
 		if !replace {
 			return rZero
 		}
+		r.delIn(dst, a[1]) // Redis deletes the destination, then adds it (dbAdd)
 	}
 	r.setIn(dst, a[1], v.copy(r.s))
 	return rOne

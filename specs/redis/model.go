@@ -192,6 +192,11 @@ type conn struct {
 	// pending lists keys clients wait on that the transaction's commands
 	// wrote: Redis serves them when EXEC ends.
 	pending []dbKey
+
+	// dirtyUnknown: a watched key may have been changed since WATCH (an
+	// approximate stream trim that may have removed entries): whether an
+	// empty EXEC ran is not known.
+	dirtyUnknown bool
 }
 
 type watched struct {
@@ -202,7 +207,7 @@ type watched struct {
 }
 
 func (c *conn) copy(owner *State) *conn {
-	n := &conn{owner: owner, multi: c.multi, dirty: c.dirty, name: c.name, resp: c.resp}
+	n := &conn{owner: owner, multi: c.multi, dirty: c.dirty, dirtyUnknown: c.dirtyUnknown, name: c.name, resp: c.resp}
 	n.queued = append([]string(nil), c.queued...)
 	n.watched = append([]watched(nil), c.watched...)
 	n.pending = append([]dbKey(nil), c.pending...)
@@ -330,6 +335,9 @@ func (Model) Fingerprint(s provenance.State) string {
 		}
 		if c.dirty {
 			b.WriteString(" dirty")
+		}
+		if c.dirtyUnknown {
+			b.WriteString(" dirty?")
 		}
 		b.WriteString(" " + strconv.Quote(c.name) + " " + strconv.Itoa(c.resp))
 		for _, q := range c.queued {
@@ -524,34 +532,46 @@ func (r *run) mutIn(i int, k []byte, v *value) *value {
 		v = v.copy(r.s)
 		r.db(i)[string(k)] = v
 	}
-	r.touch(i, k)
+	r.modified(i, k)
 	return v
 }
 
-// set stores a new value under a key (and notes the key as changed).
+// set stores a new value under a key and notes the key as changed.
 func (r *run) set(k []byte, v *value) { r.setIn(r.d, k, v) }
 
+// setIn stores a value as Redis's setKey does: a key it creates is ready
+// for the clients waiting on it (dbAdd), a key it overwrites is not,
+// unless the old value was a stream (dbOverwrite wakes stream consumers).
 func (r *run) setIn(i int, k []byte, v *value) {
+	old := r.getIn(i, k)
 	v.owner = r.s
 	r.db(i)[string(k)] = v
-	r.touch(i, k)
+	r.modified(i, k)
+	if (old == nil && (v.typ == tList || v.typ == tZSet || v.typ == tStream)) || (old != nil && old.typ == tStream) {
+		r.ready(i, k)
+	}
 }
 
 // del deletes a live key; it reports whether there was one.
 func (r *run) del(k []byte) bool { return r.delIn(r.d, k) }
 
 func (r *run) delIn(i int, k []byte) bool {
-	if r.getIn(i, k) == nil {
+	old := r.getIn(i, k)
+	if old == nil {
 		return false
 	}
 	delete(r.s.dbs[i], string(k))
-	r.touch(i, k)
+	r.modified(i, k)
+	if old.typ == tStream {
+		// Deleting a stream ends its consumers' waits (dbGenericDelete).
+		r.ready(i, k)
+	}
 	return true
 }
 
-// touch notes a change to a key: the transactions watching it will fail
-// (Redis's signalModifiedKey), and clients blocked on it may be served.
-func (r *run) touch(i int, k []byte) {
+// modified notes a change to a key: the transactions watching it will
+// fail (Redis's signalModifiedKey).
+func (r *run) modified(i int, k []byte) {
 	for name, c := range r.s.conns {
 		if len(c.watched) == 0 || c.dirty {
 			continue
@@ -564,13 +584,23 @@ func (r *run) touch(i int, k []byte) {
 			}
 		}
 	}
-	if len(r.s.blocked) > 0 {
-		dk := dbKey{i, string(k)}
-		for _, bl := range r.s.blocked {
-			if bl.on(dk) {
-				r.markReady(dk)
-				break
-			}
+}
+
+// ready notes a key as ready for the clients waiting on it (Redis's
+// signalKeyAsReady): they are tried after the command. Redis signals a
+// key when it is added (as a list, sorted set or stream), when a stream
+// is written (XADD), overwritten or deleted, and on SWAPDB; a change in
+// place to a list or sorted set wakes nobody (nobody waits on one that
+// exists).
+func (r *run) ready(i int, k []byte) {
+	if len(r.s.blocked) == 0 {
+		return
+	}
+	dk := dbKey{i, string(k)}
+	for _, bl := range r.s.blocked {
+		if bl.on(dk) {
+			r.markReady(dk)
+			return
 		}
 	}
 }

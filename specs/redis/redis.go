@@ -413,8 +413,11 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explana
 			break
 		}
 		// A waiting client reaches keys whose whole history up to the
-		// target matters: start again with them tracked from there.
-		keys = append(keys, c.restart...)
+		// target matters: walk the history once to gather all such keys,
+		// then start again with them tracked from there.
+		if keys, err = w.closeKeys(target.ID, append(keys, c.restart...)); err != nil {
+			return nil, err
+		}
 	}
 	x.Output = out
 	switch {
@@ -635,6 +638,36 @@ func (w *walk) scriptKeys(call *formats.Event) ([]nsKey, error) {
 	return keys, nil
 }
 
+// maxClosure bounds the walks that gather the keys waiting clients reach.
+const maxClosure = 8
+
+// closeKeys walks the history of keys (newest first, as far as it goes)
+// and adds every key a waiting client or a watched transaction reaches
+// that must be tracked from the target on, until no walk finds more.
+func (w *walk) closeKeys(before int64, keys []nsKey) ([]nsKey, error) {
+	for i := 0; i < maxClosure; i++ {
+		c, err := w.newCursor(before, keys)
+		if err != nil {
+			return nil, err
+		}
+		c.collect = true
+		for {
+			batch, err := c.older(4096)
+			if err != nil {
+				return nil, err
+			}
+			if len(batch) < 4096 || len(c.emitted) > maxFallback {
+				break
+			}
+		}
+		if len(c.restart) == 0 {
+			return keys, nil
+		}
+		keys = append(keys, c.restart...)
+	}
+	return keys, nil
+}
+
 // errRestart asks Explain to start the walk again with more keys.
 var errRestart = errors.New("restart with more keys")
 
@@ -797,6 +830,12 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 			if cmd.Random != nil {
 				why = cmd.Random(argv(target))
 			}
+			if why == "" && cmd.Group == "stream" {
+				why = streamUnknownWhy
+			}
+			if why == "" && cmd.Group == "sorted-set" {
+				why = whySkiplist
+			}
 		}
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the reply depends on "+why+", which the log does not hold")
@@ -821,12 +860,17 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 	if c == nil {
 		return
 	}
-	var unknown []string
+	var unknown, random []string
 	for _, e := range c.emitted {
 		if sets := setsTTL(e); sets {
 			x.TimeDependent = true
 		}
 		ec := lookup(e.Op, e.Args)
+		if ec != nil && ec.Random != nil && len(random) < 3 {
+			if why := ec.Random(argv(e)); why != "" {
+				random = append(random, fmt.Sprintf("%s at %s: %s", e.Op, e.Where(), why))
+			}
+		}
 		if (ec == nil || !ec.modelled()) && len(unknown) < 3 {
 			name := e.Op
 			if ec != nil {
@@ -841,6 +885,10 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 	if len(unknown) > 0 {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the keys were changed by commands wat does not model ("+strings.Join(unknown, ", ")+"), replayed as if they changed nothing")
+	}
+	if len(random) > 0 {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the keys were changed by requests whose effect depends on what the log does not hold ("+strings.Join(random, "; ")+")")
 	}
 	if len(c.blocky) > 0 {
 		x.Notes = append(x.Notes, "clients waited on these keys (blocking commands): the model serves them as Redis does, assuming each was still connected")
@@ -1017,7 +1065,16 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) 
 	for {
 		batch, err := c.older(4096)
 		if errors.Is(err, errRestart) {
-			return w.fallback(target, append(keys, c.restart...))
+			if keys, err = w.closeKeys(target.ID, append(keys, c.restart...)); err != nil {
+				return nil, err
+			}
+			c, err = w.newCursor(target.ID, keys)
+			if err != nil {
+				return nil, err
+			}
+			c.collect = true // what one more walk would find is left out
+			evs = evs[:0]
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -1052,12 +1109,15 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) 
 // A cursor merges the histories of the tracked keys, newest first,
 // adding the keys that cross-key commands read as it passes them.
 type cursor struct {
-	w         *walk
-	srcs      []*source
-	keys      []nsKey
-	tracked   map[nsKey]bool
-	seen      map[int64]bool
-	at        map[*formats.Event]int // how many keys were tracked when e was emitted
+	w       *walk
+	srcs    []*source
+	keys    []nsKey
+	tracked map[nsKey]bool
+	seen    map[int64]bool
+	at      map[*formats.Event]int // how many keys were tracked when e was emitted
+	// resetAll marks the events that reset every key tracked when they
+	// were emitted.
+	resetAll  map[*formats.Event]bool
 	emitted   []*formats.Event
 	exhausted bool
 	sawReset  bool
@@ -1070,8 +1130,10 @@ type cursor struct {
 	// and the key's history does not show where that was.
 	scriptOnBlocky []*formats.Event
 	// restart lists keys a waiting client reached that must be tracked
-	// from the target on; older fails with errRestart until they are.
+	// from the target on; older fails with errRestart until they are,
+	// unless collect is set: then it walks on and gathers them all.
 	restart []nsKey
+	collect bool
 	// fieldReset, when set, also cuts the history at writes that set the
 	// hash fields the target reads (see fieldResets).
 	fieldReset func(*formats.Event) bool
@@ -1086,7 +1148,8 @@ type source struct {
 }
 
 func (w *walk) newCursor(before int64, keys []nsKey) (*cursor, error) {
-	c := &cursor{w: w, tracked: map[nsKey]bool{}, seen: map[int64]bool{}, at: map[*formats.Event]int{}, blocky: map[nsKey]bool{}}
+	c := &cursor{w: w, tracked: map[nsKey]bool{}, seen: map[int64]bool{}, at: map[*formats.Event]int{}, blocky: map[nsKey]bool{},
+		resetAll: map[*formats.Event]bool{}}
 	for _, k := range keys {
 		if err := c.track(k, before); err != nil {
 			return nil, err
@@ -1173,15 +1236,19 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 		c.seen[e.ID] = true
 		c.at[e] = len(c.keys)
 		for _, k := range fromTarget(e, c.tracked) {
-			if !c.tracked[k] {
-				c.restart = append(c.restart, k)
-			}
+			c.needRestart(k)
 		}
-		if len(c.restart) > 0 {
+		if len(c.restart) > 0 && !c.collect {
 			return nil, errRestart
 		}
-		for _, k := range c.keys {
-			if kindFor(e, k) < formats.KindWrite {
+		kinds := c.kindsOf(e)
+		resets := 0
+		for _, tk := range kinds {
+			k := tk.k
+			if tk.kind == formats.KindReset && !c.blocky[k] {
+				resets++
+			}
+			if tk.kind < formats.KindWrite {
 				continue
 			}
 			ps := pulls(e, k)
@@ -1189,8 +1256,10 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 				// Clients wait on k: a write in a transaction serves them
 				// when its EXEC ends, which may come after e; its client's
 				// connection matters up to the target.
-				c.restart = append(c.restart, cn)
-				return nil, errRestart
+				c.needRestart(cn)
+				if !c.collect {
+					return nil, errRestart
+				}
 			}
 			if c.blocky[k] && e.Client == "lua" {
 				c.scriptOnBlocky = append(c.scriptOnBlocky, e)
@@ -1201,10 +1270,72 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 				}
 			}
 		}
+		if resets == c.at[e] {
+			c.resetAll[e] = true
+		}
 		c.emitted = append(c.emitted, e)
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// needRestart notes a key to track from the target on.
+func (c *cursor) needRestart(k nsKey) {
+	if c.tracked[k] {
+		return
+	}
+	for _, x := range c.restart {
+		if x == k {
+			return
+		}
+	}
+	c.restart = append(c.restart, k)
+}
+
+// A trackedKind is what an event does to one tracked key.
+type trackedKind struct {
+	k    nsKey
+	kind int
+}
+
+// kindsOf returns what e does to each tracked key it touches, from its
+// refs once (kindFor over every tracked key would be quadratic).
+func (c *cursor) kindsOf(e *formats.Event) []trackedKind {
+	kind := map[nsKey]int{}
+	note := func(k nsKey, kd int) {
+		if old, ok := kind[k]; !ok || kd > old {
+			kind[k] = kd
+		}
+	}
+	for _, r := range refs(e) {
+		if r.Key != nil && r.NS != formats.AllNS {
+			if k := (nsKey{ns: r.NS, key: string(r.Key)}); c.tracked[k] {
+				note(k, r.Kind)
+			}
+			if k := (nsKey{ns: r.NS, whole: true}); c.tracked[k] {
+				kd := r.Kind
+				if kd == formats.KindReset {
+					kd = formats.KindWrite // a key's reset is not the database's
+				}
+				note(k, kd)
+			}
+			continue
+		}
+		// A wide ref: every tracked key of its namespace (of every
+		// database, for FLUSHALL).
+		for _, k := range c.keys {
+			if r.NS == k.ns || (r.NS == formats.AllNS && !pseudoNS(k.ns)) {
+				note(k, r.Kind)
+			}
+		}
+	}
+	out := make([]trackedKind, 0, len(kind))
+	for _, k := range c.keys { // in tracking order, for a stable walk
+		if kd, ok := kind[k]; ok {
+			out = append(out, trackedKind{k, kd})
+		}
+	}
+	return out
 }
 
 // isReset reports whether e resets every key tracked when it was reached.
@@ -1222,13 +1353,11 @@ func (c *cursor) isReset(e *formats.Event) bool {
 		c.sawReset = true
 		return true
 	}
-	for _, k := range c.keys[:n] {
-		if c.blocky[k] || kindFor(e, k) != formats.KindReset {
-			return false
-		}
+	if c.resetAll[e] {
+		c.sawReset = true
+		return true
 	}
-	c.sawReset = true
-	return true
+	return false
 }
 
 // ShowOutput renders a reply on one line, close to redis-cli's words:

@@ -227,10 +227,19 @@ func swapdb(r *run) string {
 	// Watched keys that exist in either database change.
 	for _, i := range []int{int(x), int(y)} {
 		for k := range r.s.dbs[i] {
-			r.touch(int(x), []byte(k))
-			r.touch(int(y), []byte(k))
+			r.modified(int(x), []byte(k))
+			r.modified(int(y), []byte(k))
 		}
 	}
 	r.s.dbs[x], r.s.dbs[y] = r.s.dbs[y], r.s.dbs[x]
+	// Redis then looks for keys clients wait on in both databases
+	// (scanDatabaseForReadyKeys).
+	for _, i := range []int{int(x), int(y)} {
+		for k, v := range r.s.dbs[i] {
+			if v.typ == tList || v.typ == tZSet || v.typ == tStream {
+				r.ready(i, []byte(k))
+			}
+		}
+	}
 	return rOK
 }

@@ -60,6 +60,7 @@ func multi(r *run) string {
 func (r *run) endTransaction() {
 	c := r.mutConn()
 	c.multi, c.queued, c.watched, c.dirty, c.pending = false, nil, nil, false, nil
+	c.dirtyUnknown = false
 }
 
 func exec(r *run) string {
@@ -73,7 +74,7 @@ func exec(r *run) string {
 			dirty = true
 		}
 	}
-	queued, pending := c.queued, c.pending
+	queued, pending, dirtyUnknown := c.queued, c.pending, c.dirtyUnknown
 	r.endTransaction()
 	// The clients waiting on keys the transaction wrote are served when
 	// EXEC ends.
@@ -82,6 +83,10 @@ func exec(r *run) string {
 	}
 	if len(queued) == 0 && dirty {
 		return rNilArray
+	}
+	if len(queued) == 0 && dirtyUnknown {
+		// Nil or empty: MONITOR shows no queued command either way.
+		return rExecUnknown
 	}
 	for _, q := range queued {
 		if _, unord := splitOutput(q); unord || strings.HasPrefix(q, "\x00") {
@@ -129,7 +134,7 @@ func watch(r *run) string {
 func unwatch(r *run) string {
 	if c := r.s.conns[r.client]; c != nil && (len(c.watched) > 0 || c.dirty) {
 		c = r.mutConn()
-		c.watched, c.dirty = nil, false
+		c.watched, c.dirty, c.dirtyUnknown = nil, false, false
 	}
 	return rOK
 }
