@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 )
 
 // Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
@@ -224,4 +225,16 @@ func isBlockingCall(op string, args [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// Blocked reports whether an output is a blocking command's at the
+// moment it starts to wait (its reply comes later: WaitReply).
+func Blocked(o provenance.Output) bool { return string(o) == rBlocked }
+
+// WaitReply returns the reply blocking command e got in a replay whose
+// state s has reached log time t (Unix ns): what served it, or its
+// timeout reply; an output that Blocked reports while it still waits. It
+// serves what is ready and times out what has expired in s.
+func WaitReply(s provenance.State, e *formats.Event, t int64) provenance.Output {
+	return provenance.Output(deliver(s.(*State), deliverEvent(e, &formats.Event{ID: e.ID, Time: t})))
 }

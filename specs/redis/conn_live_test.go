@@ -243,10 +243,8 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table map[stri
 	}
 	// A command that waited got its reply later: ask the final state.
 	for _, e := range evs {
-		if outs[e] == "\x00blocked\r\n" {
-			d := &formats.Event{ID: e.ID, Time: evs[len(evs)-1].Time, System: "redis", NS: e.NS, Client: e.Client,
-				Op: "\x00DELIVER", Args: [][]byte{[]byte(strconv.FormatInt(e.ID, 10))}}
-			outs[e] = m.Apply(st, d)
+		if redis.Blocked(outs[e]) {
+			outs[e] = redis.WaitReply(st, e, evs[len(evs)-1].Time)
 		}
 	}
 	for _, e := range evs {
