@@ -366,8 +366,8 @@ type walk struct {
 
 // explain solves the target over the history of keys (and what they
 // pull in).
-func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explanation, error) {
-	x := &provenance.Explanation{Target: target, Exact: true}
+func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Explanation, err error) {
+	x = &provenance.Explanation{Target: target, Exact: true}
 	if target.Op == "EXEC" {
 		more, extra, err := w.transaction(target)
 		if err != nil {
@@ -376,13 +376,27 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explana
 		keys = append(keys, more...)
 		w.extra = append(w.extra, extra...)
 	}
+	ranLines := false
 	if isScriptCall(target.Op) {
-		more, err := w.scriptKeys(target)
+		more, ran, err := w.scriptKeys(target)
 		if err != nil {
 			return nil, err
 		}
 		keys = append(keys, more...)
+		ranLines = ran
 	}
+	defer func() {
+		if x == nil || !isScriptCall(target.Op) || x.Output != eNoScript {
+			return
+		}
+		if ranLines {
+			// The script ran: its body was cached before the capture.
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: the script ran ([lua] lines follow it) but its body is not in the capture (loaded before the capture began): its reply is not known; its writes are replayed from its [lua] lines")
+		} else {
+			x.Notes = append(x.Notes, "assumes the script was not cached before the capture began")
+		}
+	}()
 	if len(keys) == 0 && len(w.extra) == 0 {
 		x.Output = Model{}.Apply(Model{}.Init(), target)
 		x.Notes = append(x.Notes, fmt.Sprintf("%s's reply does not depend on any earlier request", target.Op))
@@ -392,7 +406,6 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (*provenance.Explana
 	var c *cursor
 	var ws [][]*formats.Event
 	var out provenance.Output
-	var err error
 	for {
 		if c, err = w.newCursor(target.ID, keys); err != nil {
 			return nil, err
@@ -611,31 +624,32 @@ func isScriptCall(op string) bool {
 
 // scriptKeys returns the keys a script's calls touched: its [lua] lines,
 // which follow its own line. Its reply depends on their state before it.
-func (w *walk) scriptKeys(call *formats.Event) ([]nsKey, error) {
+// It also reports whether any [lua] line follows (the script ran).
+func (w *walk) scriptKeys(call *formats.Event) (keys []nsKey, ran bool, err error) {
 	seq, ok := w.h.(provenance.Sequence)
 	if !ok {
-		return nil, nil
+		return nil, false, nil
 	}
-	var keys []nsKey
 	after := call
 	for scanned := 0; scanned < maxTransactionScan; {
 		evs, err := seq.Following(w.ctx, after, 256)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, e := range evs {
 			if e.Client != "lua" {
-				return keys, nil
+				return keys, ran, nil
 			}
+			ran = true
 			keys = append(keys, outKeys(e)...)
 		}
 		if len(evs) < 256 {
-			return keys, nil
+			return keys, ran, nil
 		}
 		scanned += len(evs)
 		after = evs[len(evs)-1]
 	}
-	return keys, nil
+	return keys, ran, nil
 }
 
 // maxClosure bounds the walks that gather the keys waiting clients reach.
