@@ -45,8 +45,11 @@ import (
 var updateQueues = flag.Bool("update-queues", false, "rewrite testdata/queues/ from the live job-queue workloads")
 
 // queueMinExact is, per library, the share of compared replies the model
-// must replay exactly (Agree). Raise it as the model grows.
-var queueMinExact = map[string]float64{"rq": 0, "celery": 0, "bullmq": 0}
+// must replay exactly (Agree); measured: RQ 99.0-99.1%, Celery 99.9-100%,
+// BullMQ 92.5-93.1% (its job hashes are hash tables, whose order scripts
+// return). The rest must be labelled; an exact label on a wrong reply
+// always fails.
+var queueMinExact = map[string]float64{"rq": 0.98, "celery": 0.99, "bullmq": 0.90}
 
 // queueExplainMax bounds the explains per capture and queueExplainBudget
 // their time; neither is a pass condition.
