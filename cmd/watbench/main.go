@@ -1,6 +1,9 @@
 // Command watbench generates a large Redis MONITOR log and measures wat on
 // it end to end: ingest rate, peak memory, store size, and explain latency
-// for random reads, hot keys included. 'make bench' runs it.
+// for random reads, hot keys included. It then does the same on the real
+// job-queue captures (RQ, Celery, BullMQ) committed under
+// specs/redis/testdata/queues, explaining random lines of every command.
+// 'make bench' runs it.
 package main
 
 import (
@@ -27,11 +30,78 @@ func main() {
 	wat := flag.String("wat", "./wat", "the wat binary")
 	reads := flag.Int("reads", 200, "explain calls to time")
 	pg := flag.String("pg", "", "also measure a PostgreSQL store on this server (a postgres:// URL; the schema wat_bench is dropped and made anew)")
+	captures := flag.String("captures", "specs/redis/testdata/queues", "a directory of real MONITOR captures (*.monitor.log.gz) to explain random lines of; empty: none")
+	capReads := flag.Int("capture-reads", 300, "explain calls to time on each real capture")
 	flag.Parse()
 	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
 		os.Exit(1)
 	}
+	if *captures != "" {
+		if err := realCaptures(*captures, *dir, *wat, *capReads); err != nil {
+			fmt.Fprintln(os.Stderr, "watbench:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// realCaptures ingests each real capture into a store of its own and
+// times whole-process explains of random lines of it, any command.
+func realCaptures(src, dir, wat string, nreads int) error {
+	paths, err := filepath.Glob(filepath.Join(src, "*.monitor.log.gz"))
+	if err != nil || len(paths) == 0 {
+		return fmt.Errorf("no captures in %s: %v", src, err)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".monitor.log.gz")
+		raw, err := exec.Command("gzip", "-dc", p).Output()
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		log := filepath.Join(dir, name+".monitor.log")
+		if err := os.WriteFile(log, raw, 0o644); err != nil {
+			return err
+		}
+		db := filepath.Join(dir, name+".db")
+		for _, f := range []string{db, db + "-wal", db + "-shm"} {
+			os.Remove(f)
+		}
+		fmt.Printf("== %s: a real capture (%s)\n", name, p)
+		n := strings.Count(string(raw), "\n")
+		if err := ingestOnce(n-1, log, int64(len(raw)), wat, db, func() int64 {
+			st, _ := os.Stat(db)
+			return st.Size()
+		}); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+		r := rand.New(rand.NewSource(3))
+		var ds []time.Duration
+		exact, inexact, refused := 0, 0, 0
+		for i := 0; i < nreads; i++ {
+			line := 2 + r.Intn(len(lines)-1) // line 1 is redis-cli's "OK"
+			t0 := time.Now()
+			scan := &exactScan{}
+			cmd := exec.Command(wat, "--db", db, "explain", "--json", "--at", fmt.Sprintf("%s:%d", log, line))
+			cmd.Stdout = scan
+			err := cmd.Run()
+			ds = append(ds, time.Since(t0))
+			switch {
+			case err != nil && !scan.sawJSON():
+				refused++ // a command wat does not model
+			case scan.inexact:
+				inexact++
+			default:
+				exact++
+			}
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		fmt.Printf("explain (whole process) random lines: n=%d p50 %s p99 %s max %s\n", len(ds),
+			ds[len(ds)/2].Round(time.Microsecond), ds[len(ds)*99/100].Round(time.Microsecond), ds[len(ds)-1].Round(time.Microsecond))
+		fmt.Printf("explain: %d exact, %d not exact, %d refused (not modelled)\n", exact, inexact, refused)
+	}
+	return nil
 }
 
 // generate writes a MONITOR log: mostly SET/GET on many keys, a few hot
@@ -209,9 +279,14 @@ func ingestOnce(n int, log string, logSize int64, wat, db string, storeSize func
 type exactScan struct {
 	tail    []byte
 	inexact bool
+	n       int
 }
 
+// sawJSON reports whether any answer was written.
+func (w *exactScan) sawJSON() bool { return w.n > 0 }
+
 func (w *exactScan) Write(p []byte) (int, error) {
+	w.n += len(p)
 	buf := append(w.tail, p...)
 	if strings.Contains(string(buf), `"exact":false`) {
 		w.inexact = true
