@@ -53,16 +53,53 @@ func CompareReply(e *formats.Event, out provenance.Output, real []byte) Verdict 
 	if resp == want {
 		return Agree
 	}
-	if unord {
-		if s, err := canonicalSet(want); err == nil && s == resp {
-			return AgreeAsSet
-		}
-		// A map-like reply (HGETALL) sorts its pairs, not its elements.
-		if s, err := canonicalPairs(want); err == nil && s == resp {
-			return AgreeAsSet
-		}
+	if unord && sameUnordered(resp, unorderedPaths(o), want) {
+		return AgreeAsSet
 	}
 	return Differs
+}
+
+// sameUnordered reports whether a RESP2 reply equals the model's resp
+// once each array at paths (sorted listings, see unorderedPaths) is
+// sorted as the model sorts it: by element, or, for a map-like listing
+// (HGETALL), by field with each value after its field.
+func sameUnordered(resp string, paths []string, reply string) bool {
+	at := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		at[p] = true
+	}
+	m, rest, err := parse3(resp)
+	if err != nil || rest != "" {
+		return false
+	}
+	r, rest, err := parse3(reply)
+	if err != nil || rest != "" {
+		return false
+	}
+	return matchUnordered(m, r, "", at)
+}
+
+func matchUnordered(m, r value3, path string, at map[string]bool) bool {
+	ms, rs := m.resp2(), r.resp2()
+	if ms == rs {
+		return true
+	}
+	if at[path] {
+		if s, err := canonicalSet(rs); err == nil && s == ms {
+			return true
+		}
+		s, err := canonicalPairs(rs)
+		return err == nil && s == ms
+	}
+	if m.typ != '*' || r.typ != '*' || m.null || r.null || len(m.elems) != len(r.elems) {
+		return false
+	}
+	for i := range m.elems {
+		if !matchUnordered(m.elems[i], r.elems[i], path+"/"+strconv.Itoa(i), at) {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalPairs sorts a flat array of field-value pairs by field.

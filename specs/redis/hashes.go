@@ -7,8 +7,8 @@ import (
 )
 
 // The hash commands. A hash keeps its fields in insertion order while it
-// is a listpack (at most 128 fields of at most 64 bytes each, with
-// redis.conf's defaults); past that it is a hash table for good, whose
+// is a listpack (at most 512 fields of at most 64 bytes each, with
+// Redis 7.0's defaults); past that it is a hash table for good, whose
 // order the log does not tell.
 var hashCommands = inGroup("hash", []*Command{
 	{Name: "HDEL", Arity: -3, Flags: "write fast", Keys: key1("RW delete"), Run: hdel},

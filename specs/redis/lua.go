@@ -262,6 +262,9 @@ type luaRun struct {
 	readOnly bool
 	// unknown says why the reply cannot be known ("" while it can).
 	unknown string
+	// listings are the paths in the reply of the hash tables' listings
+	// the script returned untouched (see toRESP).
+	listings []string
 	// raised is the error value the last of our functions raised, with
 	// where Redis's error handler would place it; nil once a pcall caught
 	// it.
@@ -339,11 +342,11 @@ func runScript(s *State, e *formats.Event, d int, sc *luaScript, keys, args [][]
 	default:
 		v := L.Get(-1)
 		L.Pop(1)
-		r, ok := vm.toRESP(v, 0)
+		r, ok := vm.toRESP(v, "", true)
 		if !ok || run.unknown != "" {
 			out.reply, out.why = rUnknown, run.unknown
 		} else {
-			out.reply = r
+			out.reply = unorderedAt(r, run.listings)
 		}
 	}
 	L.SetTop(0)
@@ -420,12 +423,19 @@ func luaSame(a, b lua.LValue) bool {
 
 // toRESP converts a script's return value to Redis's reply as
 // luaReplyToRedisReply does for a RESP2 client; ok is false when the
-// reply is not known (run.unknown says why).
-func (vm *luaVM) toRESP(v lua.LValue, depth int) (string, bool) {
+// reply is not known (run.unknown says why). path is where v is in the
+// reply ("/i/j..."); a hash table's listing the script returns untouched
+// is the model's, and its path is noted in run.listings, where the
+// listing may be (listings: in arrays, not in maps or sets).
+func (vm *luaVM) toRESP(v lua.LValue, path string, listings bool) (string, bool) {
 	run := vm.run
-	if depth > 200 {
+	if strings.Count(path, "/") > 200 {
 		run.uncertain("the script returned tables nested too deep")
 		return "", false
+	}
+	if l := vm.poisonListing(v); l != "" && listings {
+		run.listings = append(run.listings, path)
+		return l, true
 	}
 	if p := vm.poisonWhy(v); p != "" {
 		run.uncertain(p)
@@ -484,11 +494,11 @@ func (vm *luaVM) toRESP(v lua.LValue, depth int) (string, bool) {
 			}
 			items := make([]string, 0, 2*len(keys))
 			for _, k := range keys {
-				ks, ok := vm.toRESP(k, depth+1)
+				ks, ok := vm.toRESP(k, path+"/", false)
 				if !ok {
 					return "", false
 				}
-				vs, ok := vm.toRESP(m.RawGet(k), depth+1)
+				vs, ok := vm.toRESP(m.RawGet(k), path+"/", false)
 				if !ok {
 					return "", false
 				}
@@ -504,7 +514,7 @@ func (vm *luaVM) toRESP(v lua.LValue, depth int) (string, bool) {
 			}
 			items := make([]string, 0, len(keys))
 			for _, k := range keys {
-				ks, ok := vm.toRESP(k, depth+1)
+				ks, ok := vm.toRESP(k, path+"/", false)
 				if !ok {
 					return "", false
 				}
@@ -518,7 +528,7 @@ func (vm *luaVM) toRESP(v lua.LValue, depth int) (string, bool) {
 			if e == lua.LNil {
 				break
 			}
-			s, ok := vm.toRESP(e, depth+1)
+			s, ok := vm.toRESP(e, path+"/"+strconv.Itoa(j-1), listings)
 			if !ok {
 				return "", false
 			}
@@ -660,8 +670,13 @@ func (vm *luaVM) redisCall(L *lua.LState, raise bool) int {
 	if strings.HasPrefix(reply, "\x00") {
 		vm.abort(L, "the script ran "+name+", whose reply the model does not know")
 	}
-	if _, unord := splitOutput(reply); unord {
-		L.Push(vm.poison("the script read a reply in a hash table's order (" + name + ")"))
+	if resp, unord := splitOutput(reply); unord {
+		why := "the script read a reply in a hash table's order (" + name + ")"
+		if paths := unorderedPaths(reply); len(paths) == 1 && paths[0] == "" {
+			L.Push(vm.listingPoison(why, resp))
+		} else {
+			L.Push(vm.poison(why))
+		}
 		return 1
 	}
 	if cmd.Random != nil && !strings.HasPrefix(reply, "-") {

@@ -14,21 +14,48 @@ import (
 // to redis.call, returning it. What cannot tell it apart is allowed:
 // storing it in a variable or a table, passing it to a Lua function,
 // testing its truth (the real value is not nil or false: the model
-// poisons only replies that are not nil).
+// poisons only replies that are not nil). A hash table's listing may
+// also be returned as it is: the reply then holds the model's sorted
+// listing, marked as one whose order is not known.
 //
 // So that every use is seen, the rewritten chunk compares with the eq
 // helper and indexes with a computed key through the get helper
 // (lua_ast.go); the helpers and the library functions check their
 // arguments; the poison's metatable catches what the VM does with it.
 
-type luaPoison struct{ why string }
+type luaPoison struct {
+	why string
+	// listing, for the reply of a command that lists a hash table (an
+	// HGETALL of a big hash), is the model's sorted reply: the script may
+	// return the value untouched, and its reply then holds the listing
+	// at a place the reply's mark names, compared as a set.
+	listing string
+}
 
 // poison returns a new poison value.
 func (vm *luaVM) poison(why string) *lua.LUserData {
 	u := vm.L.NewUserData()
-	u.Value = luaPoison{why}
+	u.Value = luaPoison{why: why}
 	u.Metatable = vm.poisonMT
 	return u
+}
+
+// listingPoison returns a poison standing for a hash table's listing,
+// whose elements the model knows (sorted, in resp) but not their order.
+func (vm *luaVM) listingPoison(why, resp string) *lua.LUserData {
+	u := vm.poison(why)
+	u.Value = luaPoison{why: why, listing: resp}
+	return u
+}
+
+// poisonListing returns the listing a poison stands for, or "".
+func (vm *luaVM) poisonListing(v lua.LValue) string {
+	if u, ok := v.(*lua.LUserData); ok {
+		if p, ok := u.Value.(luaPoison); ok {
+			return p.listing
+		}
+	}
+	return ""
 }
 
 // poisonWhy returns why a value is not known, or "".

@@ -73,13 +73,14 @@ const (
 // typeNames are the words TYPE replies with.
 var typeNames = map[byte]string{tString: "string", tHash: "hash", tList: "list", tSet: "set", tZSet: "zset", tStream: "stream"}
 
-// Encoding limits of redis.conf's defaults in 7.0: below them a hash or a
-// sorted set is a listpack (a hash keeps insertion order), and a set of
-// integers an intset (kept sorted); above them, or once a value is too
-// long, the key becomes a hash table for good, whose order the log does
-// not tell.
+// Encoding limits, Redis 7.0's defaults (config.c; Debian's redis.conf
+// says the same; a MONITOR capture cannot show a CONFIG SET of them):
+// below them a hash or a sorted set is a listpack (a hash keeps insertion
+// order), and a set of integers an intset (kept sorted); above them, or
+// once a value is too long, the key becomes a hash table for good, whose
+// order the log does not tell.
 const (
-	hashMaxListpackEntries = 128
+	hashMaxListpackEntries = 512
 	hashMaxListpackValue   = 64
 	setMaxIntsetEntries    = 512
 	zsetMaxListpackEntries = 128
@@ -660,13 +661,46 @@ const markUnordered = "\x00unordered"
 // unordered marks a sorted reply as one whose real order is not known.
 func unordered(resp string) string { return resp + markUnordered }
 
-// splitOutput returns an output's RESP bytes and whether their order is
-// the model's sort rather than Redis's.
+// markUnorderedAt ends an output that holds such sorted listings inside
+// it (a script returning what HGETALL gave it, a transaction's reply):
+// it is followed by their paths, each "/i/j..." of element indexes.
+const markUnorderedAt = "\x00unordered-at"
+
+// unorderedAt marks the arrays at paths inside resp as sorted listings
+// whose real order is not known; a path "" is the whole reply.
+func unorderedAt(resp string, paths []string) string {
+	if len(paths) == 0 {
+		return resp
+	}
+	if len(paths) == 1 && paths[0] == "" {
+		return unordered(resp)
+	}
+	return resp + markUnorderedAt + " " + strings.Join(paths, " ")
+}
+
+// splitOutput returns an output's RESP bytes and whether the order of
+// some of them (see unorderedPaths) is the model's sort rather than
+// Redis's.
 func splitOutput(o string) (string, bool) {
 	if strings.HasSuffix(o, markUnordered) {
 		return strings.TrimSuffix(o, markUnordered), true
 	}
+	if i := strings.LastIndex(o, "\r\n"+markUnorderedAt+" "); i >= 0 {
+		return o[:i+2], true
+	}
 	return o, false
+}
+
+// unorderedPaths returns the paths of the sorted listings of an output:
+// [""] when it is one, nil when it holds none.
+func unorderedPaths(o string) []string {
+	if strings.HasSuffix(o, markUnordered) {
+		return []string{""}
+	}
+	if i := strings.LastIndex(o, "\r\n"+markUnorderedAt+" "); i >= 0 {
+		return strings.Fields(o[i+2+len(markUnorderedAt):])
+	}
+	return nil
 }
 
 func bulk(b []byte) string {

@@ -400,7 +400,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	if len(keys) == 0 && len(w.extra) == 0 {
 		x.Output = Model{}.Apply(Model{}.Init(), target)
 		x.Notes = append(x.Notes, fmt.Sprintf("%s's reply does not depend on any earlier request", target.Op))
-		w.annotate(x, nil)
+		w.annotate(x, nil, scriptWhy(target, x.Output, nil))
 		return x, nil
 	}
 	var c *cursor
@@ -451,7 +451,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
 	}
 	x.Factors = fs
-	w.annotate(x, c)
+	w.annotate(x, c, scriptWhy(target, x.Output, ws))
 	if target.Op != deliverOp {
 		if err := w.lossNotes(x, target, c.keys); err != nil {
 			return nil, err
@@ -828,17 +828,40 @@ func waitTimeout(e *formats.Event) (int64, bool) {
 	return ms, errReply == ""
 }
 
+// scriptWhy says why a script request's reply is unknown: it runs the
+// script again after the first witness (which gives the same output, by
+// definition) to learn what the model could not follow. "" for any other
+// request or output.
+func scriptWhy(target *formats.Event, out provenance.Output, ws [][]*formats.Event) string {
+	if string(out) != rUnknown || !isScriptCall(target.Op) {
+		return ""
+	}
+	st := Model{}.Init()
+	if len(ws) > 0 {
+		for _, e := range ws[0] {
+			Model{}.Apply(st, e)
+		}
+	}
+	_, _, why := EvalCalls(st, target)
+	return why
+}
+
 // annotate adds the notes every answer needs: what the output depends on
 // that no log holds, time, unmodelled commands, and the start of the
 // capture.
-func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
+func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	target := x.Target
 	out := string(x.Output)
 	resp, unord := splitOutput(out)
 	cmd := lookup(target.Op, target.Args)
 	switch {
+	case why != "":
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the script's reply is not known: "+why)
+	case out == rUnknown && isScriptCall(target.Op):
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the script's reply is not known")
 	case out == rUnknown || (cmd != nil && cmd.Random != nil && cmd.Random(argv(target)) != ""):
-		why := ""
 		if cmd != nil {
 			why = cmd.Unknown
 			if cmd.Random != nil {
@@ -852,7 +875,11 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 			}
 		}
 		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the reply depends on "+why+", which the log does not hold")
+		if why == "" {
+			x.Notes = append(x.Notes, "not exact: the model does not know the reply")
+		} else {
+			x.Notes = append(x.Notes, "not exact: the reply depends on "+why+", which the log does not hold")
+		}
 	case unord:
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the reply lists a hash table (a hash, set or database past its compact encoding) in the server's own order, which the log does not show; wat compares it as a set")
@@ -880,7 +907,9 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor) {
 			x.TimeDependent = true
 		}
 		ec := lookup(e.Op, e.Args)
-		if ec != nil && ec.Random != nil && len(random) < 3 {
+		// Only a write's effect can depend on what its reply depends on
+		// (XADD's clock-made id is stored; HELLO's connection id is not).
+		if ec != nil && ec.Random != nil && ec.hasFlag("write") && len(random) < 3 {
 			if why := ec.Random(argv(e)); why != "" {
 				random = append(random, fmt.Sprintf("%s at %s: %s", e.Op, e.Where(), why))
 			}
@@ -1517,13 +1546,8 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 func (s spec) SameOutput(given []byte, o provenance.Output) bool {
 	resp, unord := splitOutput(string(o))
 	for _, p := range s.ParseOutput(given) {
-		if string(p) == resp {
+		if string(p) == resp || unord && sameUnordered(resp, unorderedPaths(string(o)), string(p)) {
 			return true
-		}
-		if unord {
-			if a, err := canonicalSet(string(p)); err == nil && a == resp {
-				return true
-			}
 		}
 	}
 	return false

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/wat-project/wat/formats"
@@ -88,16 +89,24 @@ func exec(r *run) string {
 		// Nil or empty: MONITOR shows no queued command either way.
 		return rExecUnknown
 	}
-	for _, q := range queued {
-		if _, unord := splitOutput(q); unord || strings.HasPrefix(q, "\x00") {
+	// A queued reply listing a hash table keeps its mark, at its place.
+	items := make([]string, len(queued))
+	var paths []string
+	for k, q := range queued {
+		resp, _ := splitOutput(q)
+		if strings.HasPrefix(resp, "\x00") {
 			return rExecUnknown
 		}
+		items[k] = resp
+		for _, p := range unorderedPaths(q) {
+			paths = append(paths, "/"+strconv.Itoa(k)+p)
+		}
 	}
-	return array(queued)
+	return unorderedAt(array(items), paths)
 }
 
 // rExecUnknown is EXEC's output when a command of the transaction has a
-// reply the model does not know (or knows only as a set).
+// reply the model does not know.
 const rExecUnknown = "\x00a queued reply is not known\r\n"
 
 func discard(r *run) string {
