@@ -151,6 +151,7 @@ func liveReplies(t *testing.T, backend string) {
 	ctx := context.Background()
 	explained, inexact := 0, 0
 	inexactOps := map[string]int{}
+	whys := map[string]int{}
 	var slowest time.Duration
 	var slowestAt string
 	for _, e := range evs {
@@ -170,6 +171,7 @@ func liveReplies(t *testing.T, backend string) {
 		if !x.Exact {
 			inexact++
 			inexactOps[e.Op]++
+			whys[notExactReason(x.Notes)]++
 		}
 		if v := redis.CompareReply(e, x.Output, r); v == redis.Differs {
 			t.Errorf("%s: %s: explained output %q, redis replied %q", e.Where(), e.Op, x.Output, r)
@@ -177,7 +179,7 @@ func liveReplies(t *testing.T, backend string) {
 			t.Errorf("%s: %s: labelled exact, yet the reply %q is %s", e.Where(), e.Op, r, v)
 		}
 	}
-	t.Logf("%d reads explained through the store, %d not exact %v; slowest %s (%s)", explained, inexact, inexactOps, slowest, slowestAt)
+	t.Logf("%d reads explained through the store, %d not exact %v; slowest %s (%s); why not exact: %v", explained, inexact, inexactOps, slowest, slowestAt, whys)
 }
 
 var readOps = map[string]bool{"GET": true, "MGET": true, "STRLEN": true, "GETRANGE": true, "EXISTS": true,

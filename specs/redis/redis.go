@@ -1214,15 +1214,37 @@ func (c *cursor) track(k nsKey, before int64) error {
 	c.keys = append(c.keys, k)
 	c.srcs = append(c.srcs, &source{k: k, before: before})
 	if !pseudoNS(k.ns) && !k.whole {
-		evs, err := c.w.h.Touching(c.w.ctx, "redis", blockNS(k.ns), []byte(k.key), c.w.target.ID, 1)
+		waited, err := c.waitedOn(k)
 		if err != nil {
 			return err
 		}
-		if len(evs) > 0 {
-			c.blocky[k] = true
-		}
+		c.blocky[k] = waited
 	}
 	return nil
+}
+
+// waitedOn reports whether a client waited on k before the target: a
+// blocking call indexed under k in the block namespace. The history of
+// that namespace also holds the requests that touch every key (FLUSHALL,
+// SWAPDB), which are not waits.
+func (c *cursor) waitedOn(k nsKey) (bool, error) {
+	before := c.w.target.ID
+	for {
+		const batch = 16
+		evs, err := c.w.h.Touching(c.w.ctx, "redis", blockNS(k.ns), []byte(k.key), before, batch)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs {
+			if isBlockingCall(e.Op, e.Args) {
+				return true, nil
+			}
+		}
+		if len(evs) < batch {
+			return false, nil
+		}
+		before = evs[len(evs)-1].ID
+	}
 }
 
 func (c *cursor) fill(s *source) error {
