@@ -578,12 +578,7 @@ func pfadd(r *run) string {
 		return rZero
 	}
 	invalidateCache(s)
-	if v == nil {
-		r.set(a[0], &value{typ: tString, str: s})
-	} else {
-		v = r.mut(a[0], v)
-		v.str = s
-	}
+	r.putString(a[0], v, s)
 	return rOne
 }
 
@@ -678,11 +673,6 @@ func pfmerge(r *run) string {
 		}
 	}
 	invalidateCache(s)
-	if v == nil {
-		r.set(a[0], &value{typ: tString, str: s})
-	} else {
-		v = r.mut(a[0], v)
-		v.str = s
-	}
+	r.putString(a[0], v, s)
 	return rOK
 }
