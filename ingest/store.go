@@ -540,6 +540,13 @@ func (s *Store) Touching(ctx context.Context, system, ns string, key []byte, bef
 	if err != nil {
 		return nil, err
 	}
+	return s.newestWithWide(ctx, system, ns, ids, before, limit)
+}
+
+// newestWithWide adds to ids the writes to the whole namespace ns, and to
+// every namespace, before an id, and returns the newest limit events of
+// them all, newest first: what Touching and InNamespace answer.
+func (s *Store) newestWithWide(ctx context.Context, system, ns string, ids []int64, before int64, limit int) ([]*formats.Event, error) {
 	for _, wns := range []string{ns, formats.AllNS} {
 		more, err := s.wideBefore(ctx, system, wns, before, limit)
 		if err != nil {
@@ -869,20 +876,7 @@ func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, wns := range []string{ns, formats.AllNS} {
-		more, err := s.wideBefore(ctx, system, wns, before, limit)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, more...)
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	slices.Reverse(ids)
-	if len(ids) > limit {
-		ids = ids[:limit]
-	}
-	return s.eventsByID(ctx, ids)
+	return s.newestWithWide(ctx, system, ns, ids, before, limit)
 }
 
 // A Filter selects events for Events.
