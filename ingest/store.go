@@ -566,35 +566,34 @@ func (s *Store) newestWithWide(ctx context.Context, system, ns string, ids []int
 // keyIDsBefore returns the ids of the events that write (w = 1) or only
 // read (w = 0) a key before an id, newest first, at most limit.
 func (s *Store) keyIDsBefore(ctx context.Context, system, ns string, key []byte, w int, before int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, sqlBlocksBefore, system, ns, key, w, before)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out, blk []int64
-	for len(out) < limit && rows.Next() {
-		var first int64
-		var n int
-		var blob []byte
-		if err := rows.Scan(&first, &n, &blob); err != nil {
-			return nil, err
-		}
-		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
-			return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
-		}
+	return s.keyIDs(ctx, sqlBlocksBefore, system, ns, key, w, before, limit, func(out, blk []int64) []int64 {
 		for i := len(blk) - 1; i >= 0 && len(out) < limit; i-- {
 			if blk[i] < before {
 				out = append(out, blk[i])
 			}
 		}
-	}
-	return out, rows.Err()
+		return out
+	})
 }
 
 // keyIDsAfter returns the ids of the events that write (w = 1) or only
 // read (w = 0) a key after an id, oldest first, at most limit.
 func (s *Store) keyIDsAfter(ctx context.Context, system, ns string, key []byte, w int, after int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, sqlBlocksAfter, system, ns, key, w, after)
+	return s.keyIDs(ctx, sqlBlocksAfter, system, ns, key, w, after, limit, func(out, blk []int64) []int64 {
+		for _, id := range blk {
+			if id > after && len(out) < limit {
+				out = append(out, id)
+			}
+		}
+		return out
+	})
+}
+
+// keyIDs decodes, in the order query (sqlBlocksBefore or sqlBlocksAfter,
+// with bound its id) returns them, a key's postings blocks, each handed
+// to take to add its ids to out, until limit ids are out.
+func (s *Store) keyIDs(ctx context.Context, query, system, ns string, key []byte, w int, bound int64, limit int, take func(out, blk []int64) []int64) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, system, ns, key, w, bound)
 	if err != nil {
 		return nil, err
 	}
@@ -610,11 +609,7 @@ func (s *Store) keyIDsAfter(ctx context.Context, system, ns string, key []byte, 
 		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
 			return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
-		for _, id := range blk {
-			if id > after && len(out) < limit {
-				out = append(out, id)
-			}
-		}
+		out = take(out, blk)
 	}
 	return out, rows.Err()
 }
