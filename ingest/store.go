@@ -101,6 +101,16 @@ func IsPostgres(location string) bool {
 	return strings.HasPrefix(location, "postgres://") || strings.HasPrefix(location, "postgresql://")
 }
 
+// newStore makes a Store of an open database shown as path: one
+// connection, as an ingest's transaction and the lookups around it take
+// turns, and empty caches.
+func newStore(db *sql.DB, d *dialect, path string, opt Options) *Store {
+	db.SetMaxOpenConns(1)
+	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
+		parsers: map[string]formats.Parser{},
+		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+}
+
 // Open opens (and, unless read-only, creates or migrates) the store at
 // path: a SQLite file, or a PostgreSQL database named by a postgres://
 // URL.
@@ -117,10 +127,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
-	s := &Store{db: &sqlDB{db, sqliteDialect}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
-		parsers: map[string]formats.Parser{},
-		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+	s := newStore(db, sqliteDialect, path, opt)
 	err = s.migrate(ctx)
 	if err != nil && opt.ReadOnly && cannotShare(err) {
 		// A store the user may read but not write beside (another
