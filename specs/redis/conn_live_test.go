@@ -95,11 +95,7 @@ func replies(c *liveConn, args [][]byte, subs, psubs int) int {
 // records every reply and checks that the model replays each one.
 func TestLiveConnections(t *testing.T) {
 	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := srv.MustDial(t)
 	sessions := 24
 	if testing.Short() {
 		sessions = 8

@@ -302,11 +302,7 @@ func TestProxyMultiExec(t *testing.T) {
 func TestProxyPubSubRESP2(t *testing.T) {
 	srv := Start(t)
 	p := StartProxy(t, srv.Addr)
-	pub, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := srv.MustDial(t)
 	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"SUBSCRIBE", "a", "b", "a"}, []string{"PSUBSCRIBE", "p*"}, []string{"PING"}, []string{"GET", "x"})
 	for i := 0; i < 6; i++ {
@@ -361,11 +357,7 @@ func TestProxyPubSubRESP2(t *testing.T) {
 func TestProxyRESP3(t *testing.T) {
 	srv := Start(t)
 	p := StartProxy(t, srv.Addr)
-	pub, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := srv.MustDial(t)
 	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"HSET", "h", "f", "1"}, []string{"HELLO", "3"}, []string{"HGETALL", "h"}, []string{"SUBSCRIBE", "a", "b"},
 		[]string{"RPUSH", "l", "message", "a", "b"}, []string{"LRANGE", "l", "0", "-1"}, []string{"CLIENT", "TRACKING", "on"},
@@ -429,11 +421,7 @@ func TestProxyRESP3(t *testing.T) {
 func TestProxyBlockingReplyOffQuitInline(t *testing.T) {
 	srv := Start(t)
 	p := StartProxy(t, srv.Addr)
-	other, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := srv.MustDial(t)
 	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"BLPOP", "q1", "q2", "5"}, []string{"GET", "after"})
 	time.Sleep(100 * time.Millisecond)
