@@ -14,6 +14,7 @@
 package formats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -157,6 +158,22 @@ type Format struct {
 	NewConfigured func(config []byte) (Parser, error)
 	// Samples are real lines of the format; each must sniff and parse.
 	Samples []string
+}
+
+// CountLines is a Sniff's tally of the first lines of a file: seen is how
+// many are not blank, good how many of those ok accepts (given each
+// without its newline).
+func CountLines(lines [][]byte, ok func(line []byte) bool) (good, seen int) {
+	for _, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		seen++
+		if ok(bytes.TrimSuffix(l, []byte("\n"))) {
+			good++
+		}
+	}
+	return good, seen
 }
 
 // ErrUnknownFormat is returned by Detect when no format recognises a file.

@@ -18,7 +18,6 @@
 package zookeeper
 
 import (
-	"bytes"
 	"strings"
 	"time"
 
@@ -60,16 +59,10 @@ func sniffWith(newParser func() formats.Parser) func([][]byte) int {
 	return func(lines [][]byte) int {
 		p := newParser()
 		var ev formats.Event
-		seen, good := 0, 0
-		for _, l := range lines {
-			if len(bytes.TrimSpace(l)) == 0 {
-				continue
-			}
-			seen++
-			if r, err := p.Parse(bytes.TrimSuffix(l, []byte("\n")), &ev); err == nil && r == formats.IsEvent {
-				good++
-			}
-		}
+		good, seen := formats.CountLines(lines, func(l []byte) bool {
+			r, err := p.Parse(l, &ev)
+			return err == nil && r == formats.IsEvent
+		})
 		if good > 0 && 2*good >= seen {
 			return 90
 		}
