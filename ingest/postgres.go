@@ -102,17 +102,11 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 			return err
 		}
 	}
-	for i, f := range files[version:] {
-		b, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
-			return fmt.Errorf("migration %s: %w", f, err)
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE "+pgMarker+" SET version = ?", version+i+1); err != nil {
-			return err
-		}
+	if err := applyMigrations(ctx, tx, files, version, func(v int) error {
+		_, err := tx.ExecContext(ctx, "UPDATE "+pgMarker+" SET version = ?", v)
+		return err
+	}); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

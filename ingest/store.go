@@ -234,6 +234,21 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := applyMigrations(ctx, tx, files, version, func(v int) error {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+		return err
+	}); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", appID)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// applyMigrations runs in tx the migration files past the first version
+// ones, recording with setVersion the version each one reaches.
+func applyMigrations(ctx context.Context, tx *sqlTx, files []string, version int, setVersion func(v int) error) error {
 	for i, f := range files[version:] {
 		b, err := migrations.ReadFile(f)
 		if err != nil {
@@ -242,14 +257,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
 			return fmt.Errorf("migration %s: %w", f, err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+i+1)); err != nil {
+		if err := setVersion(version + i + 1); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", appID)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return nil
 }
 
 // A Source is one ingested file.
