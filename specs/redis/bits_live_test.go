@@ -2,8 +2,9 @@ package redis_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -626,13 +627,8 @@ func bitsShort(s string) string {
 }
 
 func bitsLogTable(t *testing.T, table map[string]map[redis.Verdict]int) {
-	ops := make([]string, 0, len(table))
-	for op := range table {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	var b strings.Builder
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(table)) {
 		fmt.Fprintf(&b, "\n  %-12s", op)
 		for v := redis.Agree; v <= redis.Differs; v++ {
 			if n := table[op][v]; n > 0 {

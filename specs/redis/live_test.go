@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,15 +123,25 @@ func pairCapture(t *testing.T, evs []*formats.Event, replies []redistest.Reply, 
 // sameCommand reports whether a reply answers an event's command: the
 // same name (in any case) and arguments.
 func sameCommand(e *formats.Event, r redistest.Reply) bool {
-	if !strings.EqualFold(string(r.Args[0]), e.Op) || len(r.Args)-1 != len(e.Args) {
-		return false
+	return strings.EqualFold(string(r.Args[0]), e.Op) && slices.EqualFunc(e.Args, r.Args[1:], bytes.Equal)
+}
+
+// replayCapture replays a capture's events on the model and returns
+// their outputs, in order. A command that waited got its reply later: its
+// output is the reply the final state gives it.
+func replayCapture(evs []*formats.Event) []provenance.Output {
+	m := redis.Model{}
+	st := m.Init()
+	outs := make([]provenance.Output, len(evs))
+	for i, e := range evs {
+		outs[i] = m.Apply(st, e)
 	}
-	for i, a := range e.Args {
-		if !bytes.Equal(a, r.Args[i+1]) {
-			return false
+	for i, e := range evs {
+		if redis.Blocked(outs[i]) {
+			outs[i] = redis.WaitReply(st, e, evs[len(evs)-1].Time)
 		}
 	}
-	return true
+	return outs
 }
 
 // notCompared are the commands whose replies the model does not produce.

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -426,13 +428,8 @@ func (c streamTally) add(op, verdict string) {
 }
 
 func (c streamTally) log(t *testing.T) {
-	ops := make([]string, 0, len(c))
-	for op := range c {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	var b strings.Builder
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(c)) {
 		vs := make([]string, 0, len(c[op]))
 		for v, n := range c[op] {
 			vs = append(vs, fmt.Sprintf("%s %d", v, n))
