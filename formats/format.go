@@ -160,6 +160,22 @@ type Format struct {
 	Samples []string
 }
 
+// ParseJoined parses a stored event whose log wrote it on two lines, kept
+// joined by a newline in line (first and second): q, a fresh parser,
+// reads the first line, then the second into ev, whose Raw is then the
+// whole of line.
+func ParseJoined(q Parser, line []byte, first, second string, ev *Event) (Result, error) {
+	var scratch Event
+	if _, err := q.Parse([]byte(first), &scratch); err != nil {
+		return 0, err
+	}
+	r, err := q.Parse([]byte(second), ev)
+	if err == nil {
+		ev.Raw = append([]byte(nil), line...)
+	}
+	return r, err
+}
+
 // CountLines is a Sniff's tally of the first lines of a file: seen is how
 // many are not blank, good how many of those ok accepts (given each
 // without its newline).

@@ -103,15 +103,7 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	// A stored event of a call strace split: the two lines joined.
 	if first, second, ok := strings.Cut(s, "\n"); ok {
 		q := &parser{pending: map[string]pendingCall{}, filePID: p.filePID}
-		var scratch formats.Event
-		if _, err := q.Parse([]byte(first), &scratch); err != nil {
-			return 0, err
-		}
-		r, err := q.Parse([]byte(second), ev)
-		if err == nil {
-			ev.Raw = append([]byte(nil), line...)
-		}
-		return r, err
+		return formats.ParseJoined(q, line, first, second, ev)
 	}
 	pid, t, body, err := p.prefix(s)
 	if err != nil {

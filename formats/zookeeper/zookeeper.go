@@ -137,16 +137,7 @@ const txnHeader = "ZooKeeper Transactional Log File"
 func (p *txn) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	s := strings.TrimRight(string(line), "\r")
 	if first, second, ok := strings.Cut(s, "\n"); ok { // a stored two-line record
-		q := &txn{}
-		var scratch formats.Event
-		if _, err := q.Parse([]byte(first), &scratch); err != nil {
-			return 0, err
-		}
-		r, err := q.Parse([]byte(second), ev)
-		if err == nil {
-			ev.Raw = append([]byte(nil), line...)
-		}
-		return r, err
+		return formats.ParseJoined(&txn{}, line, first, second, ev)
 	}
 	switch {
 	case strings.TrimSpace(s) == "", strings.HasPrefix(s, txnHeader), strings.HasPrefix(s, "EOF reached after"):
