@@ -14,6 +14,7 @@
 package formats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -157,6 +158,38 @@ type Format struct {
 	NewConfigured func(config []byte) (Parser, error)
 	// Samples are real lines of the format; each must sniff and parse.
 	Samples []string
+}
+
+// ParseJoined parses a stored event whose log wrote it on two lines, kept
+// joined by a newline in line (first and second): q, a fresh parser,
+// reads the first line, then the second into ev, whose Raw is then the
+// whole of line.
+func ParseJoined(q Parser, line []byte, first, second string, ev *Event) (Result, error) {
+	var scratch Event
+	if _, err := q.Parse([]byte(first), &scratch); err != nil {
+		return 0, err
+	}
+	r, err := q.Parse([]byte(second), ev)
+	if err == nil {
+		ev.Raw = append([]byte(nil), line...)
+	}
+	return r, err
+}
+
+// CountLines is a Sniff's tally of the first lines of a file: seen is how
+// many are not blank, good how many of those ok accepts (given each
+// without its newline).
+func CountLines(lines [][]byte, ok func(line []byte) bool) (good, seen int) {
+	for _, l := range lines {
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		seen++
+		if ok(bytes.TrimSuffix(l, []byte("\n"))) {
+			good++
+		}
+	}
+	return good, seen
 }
 
 // ErrUnknownFormat is returned by Detect when no format recognises a file.

@@ -295,6 +295,21 @@ type row struct {
 	refs     []formats.Ref
 }
 
+// unparsed records a line that the parser's result res and error perr
+// say maps to no event: unmapped (skipped, with the parser's reason when
+// it gives one), or else rejected with perr. The raw line is kept.
+func (r *row) unparsed(line []byte, res formats.Result, perr error) {
+	if res == formats.IsUnmapped {
+		r.skip, r.unmapped = true, "unmapped"
+		if perr != nil {
+			r.unmapped = perr.Error()
+		}
+	} else {
+		r.reason = perr.Error()
+	}
+	r.ev = formats.Event{Raw: append([]byte(nil), line...)}
+}
+
 // refsOf returns the index functions for one file: Refs, and a fresh
 // function from each of Indexes.
 func refsOf(opt IngestOptions) map[string]func(*formats.Event) []formats.Ref {
@@ -400,30 +415,16 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 						r = x
 					}
 				}
-			case res == formats.IsUnmapped:
-				r.skip, r.unmapped = true, "unmapped"
-				if perr != nil {
-					r.unmapped = perr.Error()
-				}
-				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
-			case perr != nil:
-				r.reason = perr.Error()
-				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
+			case res == formats.IsUnmapped || perr != nil:
+				r.unparsed(line, res, perr)
 			default:
 				r.skip = true
 			}
 		default:
 			res, perr := p.Parse(line, &r.ev)
 			switch {
-			case res == formats.IsUnmapped:
-				r.skip, r.unmapped = true, "unmapped"
-				if perr != nil {
-					r.unmapped = perr.Error()
-				}
-				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
-			case perr != nil:
-				r.reason = perr.Error()
-				r.ev = formats.Event{Raw: append([]byte(nil), line...)}
+			case res == formats.IsUnmapped || perr != nil:
+				r.unparsed(line, res, perr)
 			case res == formats.IsSkipped:
 				r.skip = true
 			default:

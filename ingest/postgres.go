@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/wat-project/wat/formats"
-
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
@@ -49,12 +47,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", shown, err)
 	}
-	// One connection, as on SQLite: an ingest's transaction and the
-	// lookups around it take turns.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: &sqlDB{db, postgresDialect}, path: shown, formats: opt.Formats, readOnly: opt.ReadOnly,
-		parsers: map[string]formats.Parser{},
-		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+	s := newStore(db, postgresDialect, shown, opt)
 	if err := s.migratePostgres(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", shown, err)
@@ -109,17 +102,11 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 			return err
 		}
 	}
-	for i, f := range files[version:] {
-		b, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
-			return fmt.Errorf("migration %s: %w", f, err)
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE "+pgMarker+" SET version = ?", version+i+1); err != nil {
-			return err
-		}
+	if err := applyMigrations(ctx, tx, files, version, func(v int) error {
+		_, err := tx.ExecContext(ctx, "UPDATE "+pgMarker+" SET version = ?", v)
+		return err
+	}); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

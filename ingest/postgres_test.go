@@ -22,6 +22,20 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+// execOn runs a statement on the PostgreSQL database at loc, past any
+// store.
+func execOn(t *testing.T, loc, stmt string) {
+	t.Helper()
+	db, err := sql.Open("pgx", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPostgresMarker: a schema holding other tables is not a store, a
 // store marked with a newer schema version is refused, and an error
 // never shows the password.
@@ -29,14 +43,7 @@ func TestPostgresMarker(t *testing.T) {
 	storetest.Require(t, "postgres")
 	ctx := context.Background()
 	foreign := storetest.New(t, "postgres")
-	raw, err := sql.Open("pgx", foreign)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec("CREATE TABLE other (x int)"); err != nil {
-		t.Fatal(err)
-	}
+	execOn(t, foreign, "CREATE TABLE other (x int)")
 	if _, err := ingest.Open(ctx, foreign, ingest.Options{}); !errors.Is(err, ingest.ErrNotStore) {
 		t.Errorf("schema with other tables: %v", err)
 	}
@@ -47,14 +54,7 @@ func TestPostgresMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	st, err := sql.Open("pgx", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Exec("UPDATE wat_store SET version = 99"); err != nil {
-		t.Fatal(err)
-	}
+	execOn(t, loc, "UPDATE wat_store SET version = 99")
 	if _, err := ingest.Open(ctx, loc, ingest.Options{}); !errors.Is(err, ingest.ErrNewerStore) {
 		t.Errorf("newer schema: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/ingest/storetest"
 )
@@ -81,10 +82,7 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []int64
-			for _, e := range evs {
-				got = append(got, e.ID)
-			}
+			got := ids(evs)
 			if !slices.Equal(got, want) {
 				t.Fatalf("Touching(%s %s before %d limit %d) = %d ids, want %d", ns, key, before, limit, len(got), len(want))
 			}
@@ -104,10 +102,7 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []int64
-			for _, e := range evs {
-				got = append(got, e.ID)
-			}
+			got := ids(evs)
 			if !slices.Equal(got, want) {
 				t.Errorf("Events(key %s) = %d events, want %d", key, len(got), len(want))
 			}
@@ -131,17 +126,20 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var a, b []int64
-				for _, e := range one {
-					a = append(a, e.ID)
-				}
-				for _, e := range many[i] {
-					b = append(b, e.ID)
-				}
+				a, b := ids(one), ids(many[i])
 				if !slices.Equal(a, b) {
 					t.Fatalf("EventsOfKeys %+v limit %d: %d events, Events: %d", q, limit, len(b), len(a))
 				}
 			}
 		}
 	})
+}
+
+// ids lists the events' ids, in order.
+func ids(evs []*formats.Event) []int64 {
+	var out []int64
+	for _, e := range evs {
+		out = append(out, e.ID)
+	}
+	return out
 }

@@ -101,6 +101,16 @@ func IsPostgres(location string) bool {
 	return strings.HasPrefix(location, "postgres://") || strings.HasPrefix(location, "postgresql://")
 }
 
+// newStore makes a Store of an open database shown as path: one
+// connection, as an ingest's transaction and the lookups around it take
+// turns, and empty caches.
+func newStore(db *sql.DB, d *dialect, path string, opt Options) *Store {
+	db.SetMaxOpenConns(1)
+	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
+		parsers: map[string]formats.Parser{},
+		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+}
+
 // Open opens (and, unless read-only, creates or migrates) the store at
 // path: a SQLite file, or a PostgreSQL database named by a postgres://
 // URL.
@@ -117,10 +127,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(1)
-	s := &Store{db: &sqlDB{db, sqliteDialect}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
-		parsers: map[string]formats.Parser{},
-		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+	s := newStore(db, sqliteDialect, path, opt)
 	err = s.migrate(ctx)
 	if err != nil && opt.ReadOnly && cannotShare(err) {
 		// A store the user may read but not write beside (another
@@ -227,6 +234,21 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := applyMigrations(ctx, tx, files, version, func(v int) error {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+		return err
+	}); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", appID)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// applyMigrations runs in tx the migration files past the first version
+// ones, recording with setVersion the version each one reaches.
+func applyMigrations(ctx context.Context, tx *sqlTx, files []string, version int, setVersion func(v int) error) error {
 	for i, f := range files[version:] {
 		b, err := migrations.ReadFile(f)
 		if err != nil {
@@ -235,14 +257,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
 			return fmt.Errorf("migration %s: %w", f, err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+i+1)); err != nil {
+		if err := setVersion(version + i + 1); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", appID)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return nil
 }
 
 // A Source is one ingested file.
@@ -540,6 +559,13 @@ func (s *Store) Touching(ctx context.Context, system, ns string, key []byte, bef
 	if err != nil {
 		return nil, err
 	}
+	return s.newestWithWide(ctx, system, ns, ids, before, limit)
+}
+
+// newestWithWide adds to ids the writes to the whole namespace ns, and to
+// every namespace, before an id, and returns the newest limit events of
+// them all, newest first: what Touching and InNamespace answer.
+func (s *Store) newestWithWide(ctx context.Context, system, ns string, ids []int64, before int64, limit int) ([]*formats.Event, error) {
 	for _, wns := range []string{ns, formats.AllNS} {
 		more, err := s.wideBefore(ctx, system, wns, before, limit)
 		if err != nil {
@@ -559,35 +585,34 @@ func (s *Store) Touching(ctx context.Context, system, ns string, key []byte, bef
 // keyIDsBefore returns the ids of the events that write (w = 1) or only
 // read (w = 0) a key before an id, newest first, at most limit.
 func (s *Store) keyIDsBefore(ctx context.Context, system, ns string, key []byte, w int, before int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, sqlBlocksBefore, system, ns, key, w, before)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out, blk []int64
-	for len(out) < limit && rows.Next() {
-		var first int64
-		var n int
-		var blob []byte
-		if err := rows.Scan(&first, &n, &blob); err != nil {
-			return nil, err
-		}
-		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
-			return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
-		}
+	return s.keyIDs(ctx, sqlBlocksBefore, system, ns, key, w, before, limit, func(out, blk []int64) []int64 {
 		for i := len(blk) - 1; i >= 0 && len(out) < limit; i-- {
 			if blk[i] < before {
 				out = append(out, blk[i])
 			}
 		}
-	}
-	return out, rows.Err()
+		return out
+	})
 }
 
 // keyIDsAfter returns the ids of the events that write (w = 1) or only
 // read (w = 0) a key after an id, oldest first, at most limit.
 func (s *Store) keyIDsAfter(ctx context.Context, system, ns string, key []byte, w int, after int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, sqlBlocksAfter, system, ns, key, w, after)
+	return s.keyIDs(ctx, sqlBlocksAfter, system, ns, key, w, after, limit, func(out, blk []int64) []int64 {
+		for _, id := range blk {
+			if id > after && len(out) < limit {
+				out = append(out, id)
+			}
+		}
+		return out
+	})
+}
+
+// keyIDs decodes, in the order query (sqlBlocksBefore or sqlBlocksAfter,
+// with bound its id) returns them, a key's postings blocks, each handed
+// to take to add its ids to out, until limit ids are out.
+func (s *Store) keyIDs(ctx context.Context, query, system, ns string, key []byte, w int, bound int64, limit int, take func(out, blk []int64) []int64) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, system, ns, key, w, bound)
 	if err != nil {
 		return nil, err
 	}
@@ -603,11 +628,7 @@ func (s *Store) keyIDsAfter(ctx context.Context, system, ns string, key []byte, 
 		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
 			return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
-		for _, id := range blk {
-			if id > after && len(out) < limit {
-				out = append(out, id)
-			}
-		}
+		out = take(out, blk)
 	}
 	return out, rows.Err()
 }
@@ -869,20 +890,7 @@ func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, wns := range []string{ns, formats.AllNS} {
-		more, err := s.wideBefore(ctx, system, wns, before, limit)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, more...)
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	slices.Reverse(ids)
-	if len(ids) > limit {
-		ids = ids[:limit]
-	}
-	return s.eventsByID(ctx, ids)
+	return s.newestWithWide(ctx, system, ns, ids, before, limit)
 }
 
 // A Filter selects events for Events.

@@ -51,6 +51,31 @@ func SortWitnesses(ws [][]int) {
 	})
 }
 
+// WitnessPositions puts witnesses (an explanation's or Solve's) in
+// BruteForce's form, to compare with it: each event by its position in
+// trace (found by ID; -1 when not there), the lists in SortWitnesses's
+// order.
+func WitnessPositions(ws [][]*formats.Event, trace []*formats.Event) [][]int {
+	pos := make(map[int64]int, len(trace))
+	for i, e := range trace {
+		pos[e.ID] = i
+	}
+	out := [][]int{}
+	for _, w := range ws {
+		p := []int{}
+		for _, e := range w {
+			i, ok := pos[e.ID]
+			if !ok {
+				i = -1
+			}
+			p = append(p, i)
+		}
+		out = append(out, p)
+	}
+	SortWitnesses(out)
+	return out
+}
+
 // closedMasks replays every subset of evs (a bit per event, in order) from
 // start and returns, for each subset, whether it and all its supersets end
 // in a state satisfying pred.

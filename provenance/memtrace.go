@@ -15,27 +15,21 @@ type MemHistory struct {
 
 // Touching implements History.
 func (m *MemHistory) Touching(_ context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
-	var out []*formats.Event
-	for i := len(m.Events) - 1; i >= 0 && len(out) < limit; i-- {
-		e := m.Events[i]
-		if e.ID >= before || e.System != system {
-			continue
-		}
-		for _, r := range m.Refs(e) {
-			if r.Kind < formats.KindWrite {
-				continue
-			}
-			if (r.NS == ns && (r.Key == nil || string(r.Key) == string(key))) || (r.NS == formats.AllNS && r.Key == nil) {
-				out = append(out, e)
-				break
-			}
-		}
-	}
-	return out, nil
+	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {
+		return (r.NS == ns && (r.Key == nil || string(r.Key) == string(key))) || (r.NS == formats.AllNS && r.Key == nil)
+	}), nil
 }
 
 // InNamespace implements NamespaceHistory.
 func (m *MemHistory) InNamespace(_ context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
+	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {
+		return r.NS == ns || (r.NS == formats.AllNS && r.Key == nil)
+	}), nil
+}
+
+// writesBefore returns the events of system before an id that write
+// something match accepts, newest first, at most limit.
+func (m *MemHistory) writesBefore(system string, before int64, limit int, match func(formats.Ref) bool) []*formats.Event {
 	var out []*formats.Event
 	for i := len(m.Events) - 1; i >= 0 && len(out) < limit; i-- {
 		e := m.Events[i]
@@ -43,13 +37,13 @@ func (m *MemHistory) InNamespace(_ context.Context, system, ns string, before in
 			continue
 		}
 		for _, r := range m.Refs(e) {
-			if r.Kind >= formats.KindWrite && (r.NS == ns || (r.NS == formats.AllNS && r.Key == nil)) {
+			if r.Kind >= formats.KindWrite && match(r) {
 				out = append(out, e)
 				break
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Following implements Sequence.

@@ -62,7 +62,7 @@ func TestSolveRandom(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := positions(ws); !reflect.DeepEqual(got, want) {
+			if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d, limit %d: trace %s: Solve = %v, BruteForce = %v", seed, limit, show(trace), got, want)
 			}
 		}

@@ -417,7 +417,7 @@ func TestVectors(t *testing.T) {
 				if out2 != out {
 					t.Errorf("Solve(%s) output = %s, want %s", name, out2, out)
 				}
-				if pos := positions(ws); !reflect.DeepEqual(pos, v.Wat) {
+				if pos := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(pos, v.Wat) {
 					t.Errorf("Solve(%s) = %v, want %v", name, pos, v.Wat)
 				}
 			}
@@ -467,19 +467,4 @@ func backwards(trace []*formats.Event) func(int) ([]*formats.Event, error) {
 		}
 		return out, nil
 	}
-}
-
-// positions turns witnesses (events with ID = position+1) into sorted
-// position lists.
-func positions(ws [][]*formats.Event) [][]int {
-	out := [][]int{}
-	for _, w := range ws {
-		p := []int{}
-		for _, e := range w {
-			p = append(p, int(e.ID-1))
-		}
-		out = append(out, p)
-	}
-	provenance.SortWitnesses(out)
-	return out
 }

@@ -128,15 +128,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 	} else if count.IsInt64() && count.Int64() <= int64(maxW) {
 		ws, _ := x.Witnesses(maxW)
 		for i, w := range ws {
-			label := fmt.Sprintf("witness %d: ", i+1)
-			for j, e := range w {
-				if j == maxE {
-					r.line(t, label, fmt.Sprintf("... and %d more requests (--max-events)", len(w)-maxE))
-					break
-				}
-				r.line(e, label, r.request(e))
-				r.sent(e)
-			}
+			r.requests(t, fmt.Sprintf("witness %d: ", i+1), w, maxE)
 		}
 	} else {
 		msg := "every witness holds one alternative of each group"
@@ -157,19 +149,25 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 					r.line(t, fmt.Sprintf("group %d: ", gi+1), fmt.Sprintf("... and %d more alternatives", len(f)-maxW))
 					break
 				}
-				for j, e := range alt {
-					if j == maxE {
-						r.line(t, label, fmt.Sprintf("... and %d more requests (--max-events)", len(alt)-maxE))
-						break
-					}
-					r.line(e, label, r.request(e))
-					r.sent(e)
-				}
+				r.requests(t, label, alt, maxE)
 			}
 		}
 	}
 	for _, n := range x.Notes {
 		r.line(t, "", r.note.Render("note: "+safe(n)))
+	}
+}
+
+// requests prints events under label, each with what it sent, the first
+// maxE of them: the rest are counted on a line of the target t.
+func (r *renderer) requests(t *formats.Event, label string, evs []*formats.Event, maxE int) {
+	for j, e := range evs {
+		if j == maxE {
+			r.line(t, label, fmt.Sprintf("... and %d more requests (--max-events)", len(evs)-maxE))
+			return
+		}
+		r.line(e, label, r.request(e))
+		r.sent(e)
 	}
 }
 

@@ -55,19 +55,14 @@ func newConfigured(config []byte) (formats.Parser, error) {
 
 // sniff returns 80 when most non-blank first lines are JSON objects.
 func sniff(lines [][]byte) int {
-	seen, good := 0, 0
-	for _, l := range lines {
+	good, seen := formats.CountLines(lines, func(l []byte) bool {
 		l = bytes.TrimSpace(l)
-		if len(l) == 0 {
-			continue
+		if l[0] != '{' || l[len(l)-1] != '}' {
+			return false
 		}
-		seen++
-		if l[0] == '{' && l[len(l)-1] == '}' {
-			if _, _, _, err := jsonparser.Get(l); err == nil {
-				good++
-			}
-		}
-	}
+		_, _, _, err := jsonparser.Get(l)
+		return err == nil
+	})
 	if good > 0 && 2*good > seen {
 		return 80
 	}

@@ -31,17 +31,10 @@ var OTLPFormat = &formats.Format{
 }
 
 func sniffOTLP(lines [][]byte) int {
-	seen, good := 0, 0
-	for _, l := range lines {
+	good, seen := formats.CountLines(lines, func(l []byte) bool {
 		l = bytes.TrimSpace(l)
-		if len(l) == 0 {
-			continue
-		}
-		seen++
-		if bytes.HasPrefix(l, []byte(`{"resourceSpans"`)) || bytes.HasPrefix(l, []byte(`{"service.name"`)) {
-			good++
-		}
-	}
+		return bytes.HasPrefix(l, []byte(`{"resourceSpans"`)) || bytes.HasPrefix(l, []byte(`{"service.name"`))
+	})
 	if good > 0 && 2*good > seen {
 		return 95
 	}

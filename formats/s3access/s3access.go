@@ -45,16 +45,10 @@ var Format = &formats.Format{
 func sniff(lines [][]byte) int {
 	p := &parser{}
 	var ev formats.Event
-	seen, good := 0, 0
-	for _, l := range lines {
-		if len(bytes.TrimSpace(l)) == 0 {
-			continue
-		}
-		seen++
-		if r, err := p.Parse(bytes.TrimSuffix(l, []byte("\n")), &ev); err == nil && r == formats.IsEvent {
-			good++
-		}
-	}
+	good, seen := formats.CountLines(lines, func(l []byte) bool {
+		r, err := p.Parse(l, &ev)
+		return err == nil && r == formats.IsEvent
+	})
 	if good > 0 && 2*good > seen {
 		return 90
 	}

@@ -15,7 +15,6 @@
 package strace
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,16 +47,10 @@ var Format = &formats.Format{
 func sniff(lines [][]byte) int {
 	p := NewParser()
 	var ev formats.Event
-	seen, good := 0, 0
-	for _, l := range lines {
-		if len(bytes.TrimSpace(l)) == 0 {
-			continue
-		}
-		seen++
-		if r, err := p.Parse(bytes.TrimSuffix(l, []byte("\n")), &ev); err == nil && (r == formats.IsEvent || r == formats.IsSkipped) {
-			good++
-		}
-	}
+	good, seen := formats.CountLines(lines, func(l []byte) bool {
+		r, err := p.Parse(l, &ev)
+		return err == nil && (r == formats.IsEvent || r == formats.IsSkipped)
+	})
 	if good > 0 && 2*good > seen {
 		return 85
 	}
@@ -110,15 +103,7 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	// A stored event of a call strace split: the two lines joined.
 	if first, second, ok := strings.Cut(s, "\n"); ok {
 		q := &parser{pending: map[string]pendingCall{}, filePID: p.filePID}
-		var scratch formats.Event
-		if _, err := q.Parse([]byte(first), &scratch); err != nil {
-			return 0, err
-		}
-		r, err := q.Parse([]byte(second), ev)
-		if err == nil {
-			ev.Raw = append([]byte(nil), line...)
-		}
-		return r, err
+		return formats.ParseJoined(q, line, first, second, ev)
 	}
 	pid, t, body, err := p.prefix(s)
 	if err != nil {

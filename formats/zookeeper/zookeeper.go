@@ -18,7 +18,6 @@
 package zookeeper
 
 import (
-	"bytes"
 	"strings"
 	"time"
 
@@ -60,16 +59,10 @@ func sniffWith(newParser func() formats.Parser) func([][]byte) int {
 	return func(lines [][]byte) int {
 		p := newParser()
 		var ev formats.Event
-		seen, good := 0, 0
-		for _, l := range lines {
-			if len(bytes.TrimSpace(l)) == 0 {
-				continue
-			}
-			seen++
-			if r, err := p.Parse(bytes.TrimSuffix(l, []byte("\n")), &ev); err == nil && r == formats.IsEvent {
-				good++
-			}
-		}
+		good, seen := formats.CountLines(lines, func(l []byte) bool {
+			r, err := p.Parse(l, &ev)
+			return err == nil && r == formats.IsEvent
+		})
 		if good > 0 && 2*good >= seen {
 			return 90
 		}
@@ -144,16 +137,7 @@ const txnHeader = "ZooKeeper Transactional Log File"
 func (p *txn) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	s := strings.TrimRight(string(line), "\r")
 	if first, second, ok := strings.Cut(s, "\n"); ok { // a stored two-line record
-		q := &txn{}
-		var scratch formats.Event
-		if _, err := q.Parse([]byte(first), &scratch); err != nil {
-			return 0, err
-		}
-		r, err := q.Parse([]byte(second), ev)
-		if err == nil {
-			ev.Raw = append([]byte(nil), line...)
-		}
-		return r, err
+		return formats.ParseJoined(&txn{}, line, first, second, ev)
 	}
 	switch {
 	case strings.TrimSpace(s) == "", strings.HasPrefix(s, txnHeader), strings.HasPrefix(s, "EOF reached after"):

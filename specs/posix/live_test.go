@@ -1,7 +1,6 @@
 package posix_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 )
@@ -72,33 +69,8 @@ func TestLivePrograms(t *testing.T) {
 	} else if string(out) != "x=a=1\nb=2\n" {
 		t.Fatalf("the program printed %q", out)
 	}
-	f, err := os.Open(trace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := strace.NewParser()
-	var evs []*formats.Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		var ev formats.Event
-		r, err := p.Parse(sc.Bytes(), &ev)
-		if err != nil {
-			t.Fatalf("line %d: %v: %s", line, err, sc.Text())
-		}
-		if r != formats.IsEvent {
-			continue
-		}
-		p.(formats.Annotator).Annotate(&ev)
-		ev.ID, ev.Line, ev.Source = int64(len(evs)+1), line, "trace.log"
-		evs = append(evs, &ev)
-	}
+	evs := readTrace(t, trace, "trace.log", true)
 	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
-	same := posix.Spec.(interface {
-		LoggedOutput(*formats.Event) []byte
-		SameOutput([]byte, provenance.Output) bool
-	})
 	checked := map[string]int{}
 	for _, e := range evs {
 		if (e.Op != "read" && e.Op != "readv") || len(e.Args) == 0 || !strings.Contains(string(e.Args[0]), "<"+work+"/") {

@@ -187,7 +187,8 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 			inexact++
 			continue
 		}
-		if got := positions(x); !reflect.DeepEqual(got, want) {
+		ws, _ := x.Witnesses(1 << 16)
+		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d:\n%s\nspec = %v\nbrute force = %v", seed, joinLines(lines), got, want)
 		}
 	}
@@ -203,18 +204,4 @@ func joinLines(ls []string) string {
 		out += fmt.Sprintf("%d: %s\n", i, l)
 	}
 	return out
-}
-
-func positions(x *provenance.Explanation) [][]int {
-	ws, _ := x.Witnesses(1 << 16)
-	got := [][]int{}
-	for _, w := range ws {
-		p := []int{}
-		for _, e := range w {
-			p = append(p, int(e.ID-1))
-		}
-		got = append(got, p)
-	}
-	provenance.SortWitnesses(got)
-	return got
 }

@@ -179,28 +179,27 @@ func bitRange(start, end int64, n int64, isBit bool) (from, to int64) {
 	if isBit {
 		total <<= 3
 	}
-	if start < 0 {
-		start += total
-	}
-	if end < 0 {
-		end += total
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= total {
-		end = total - 1
-	}
-	if start > end {
+	start, end, ok := stringRange(start, end, total)
+	switch {
+	case !ok:
 		return 1, 0
-	}
-	if isBit {
+	case isBit:
 		return start, end
 	}
 	return start << 3, end<<3 + 7
+}
+
+// bitUnit reads the unit that may end BITCOUNT's and BITPOS's range,
+// a[i] when a has it: BIT, or BYTE the default; ok is false for anything
+// else.
+func bitUnit(a [][]byte, i int) (isBit, ok bool) {
+	switch {
+	case i >= len(a) || cEqual(a[i], "byte"):
+		return false, true
+	case cEqual(a[i], "bit"):
+		return true, true
+	}
+	return false, false
 }
 
 func bitcount(r *run) string {
@@ -217,26 +216,16 @@ func bitcount(r *run) string {
 	switch len(a) {
 	case 1:
 	case 3, 4:
-		start, ok1 := parseInt(a[1])
-		if !ok1 {
-			return eNotInt
-		}
-		end, ok2 := parseInt(a[2])
-		if !ok2 {
+		start, end, ok := parseRange(a[1], a[2])
+		if !ok {
 			return eNotInt
 		}
 		if start < 0 && end < 0 && start > end {
 			return rZero
 		}
-		isBit := false
-		if len(a) == 4 {
-			switch {
-			case cEqual(a[3], "bit"):
-				isBit = true
-			case cEqual(a[3], "byte"):
-			default:
-				return eSyntax
-			}
+		isBit, ok := bitUnit(a, 3)
+		if !ok {
+			return eSyntax
 		}
 		from, to = bitRange(start, end, int64(len(s)), isBit)
 	default:
@@ -279,15 +268,9 @@ func bitpos(r *run) string {
 		if !ok {
 			return eNotInt
 		}
-		isBit := false
-		if len(a) == 5 {
-			switch {
-			case cEqual(a[4], "bit"):
-				isBit = true
-			case cEqual(a[4], "byte"):
-			default:
-				return eSyntax
-			}
+		isBit, ok := bitUnit(a, 4)
+		if !ok {
+			return eSyntax
 		}
 		end := n - 1
 		if len(a) >= 4 {
@@ -660,12 +643,7 @@ func bitfield(r *run) string {
 	switch {
 	case readOnly:
 	case changes > 0:
-		if v == nil {
-			r.set(a[0], &value{typ: tString, str: s})
-		} else {
-			v = r.mut(a[0], v)
-			v.str = s
-		}
+		r.putString(a[0], v, s)
 	case dirty:
 		// Created or grown, yet every write failed: Redis changed the
 		// value without signalling the key (WATCH does not see it).

@@ -1,17 +1,15 @@
 package redis_test
 
 import (
-	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -403,53 +401,14 @@ var bitsReads = map[string]bool{"GET": true, "GETBIT": true, "BITCOUNT": true, "
 // that a watched key aborted (its queued commands never reach MONITOR).
 func bitsPair(t *testing.T, evs []*formats.Event, replies []redistest.Reply) map[*formats.Event][]byte {
 	t.Helper()
-	queues := map[string][]redistest.Reply{}
-	for _, r := range replies {
-		queues[r.Client] = append(queues[r.Client], r)
-	}
-	out := map[*formats.Event][]byte{}
-	queued := map[string][]*formats.Event{}
-	inMulti := map[string]bool{}
-	for _, e := range evs {
-		if e.Client == "lua" {
-			continue
-		}
-		q := queues[e.Client]
-		if e.Op == "EXEC" && inMulti[e.Client] {
+	return pairCapture(t, evs, replies, true, func(e *formats.Event, q []redistest.Reply, inMulti bool) []redistest.Reply {
+		if e.Op == "EXEC" && inMulti {
 			for len(q) > 0 && !strings.EqualFold(string(q[0].Args[0]), "EXEC") {
 				q = q[1:]
 			}
 		}
-		if len(q) == 0 {
-			t.Fatalf("%s: no reply left for client %s", e.Where(), e.Client)
-		}
-		r := q[0]
-		queues[e.Client] = q[1:]
-		if !strings.EqualFold(string(r.Args[0]), e.Op) || !reflect.DeepEqual(r.Args[1:], e.Args) && !(len(r.Args) == 1 && len(e.Args) == 0) {
-			t.Fatalf("%s: event %s %q paired with command %q", e.Where(), e.Op, e.Args, r.Args)
-		}
-		switch {
-		case e.Op == "MULTI":
-			inMulti[e.Client] = true
-		case e.Op == "EXEC" && inMulti[e.Client]:
-			out[e] = r.RESP
-			v, _, err := redistest.Parse(r.RESP)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v.Type == '*' && !v.Null && len(v.Elems) == len(queued[e.Client]) {
-				for i, qe := range queued[e.Client] {
-					out[qe] = v.Elems[i].Encode()
-				}
-			}
-			inMulti[e.Client], queued[e.Client] = false, nil
-		case inMulti[e.Client]:
-			queued[e.Client] = append(queued[e.Client], e)
-		default:
-			out[e] = r.RESP
-		}
-	}
-	return out
+		return q
+	})
 }
 
 // A bitsTally counts a live test's verdicts per command, and what the
@@ -619,11 +578,7 @@ var bitsEdges = [][]string{
 // replays the captures with the model: no reply may differ.
 func TestBitsLiveReplies(t *testing.T) {
 	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := srv.MustDial(t)
 	ta := &bitsTally{table: map[string]map[redis.Verdict]int{}, seen: map[string]int{}}
 	var edges []redistest.Cmd
 	for _, c := range bitsEdges {
@@ -672,13 +627,8 @@ func bitsShort(s string) string {
 }
 
 func bitsLogTable(t *testing.T, table map[string]map[redis.Verdict]int) {
-	ops := make([]string, 0, len(table))
-	for op := range table {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	var b strings.Builder
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(table)) {
 		fmt.Fprintf(&b, "\n  %-12s", op)
 		for v := redis.Agree; v <= redis.Differs; v++ {
 			if n := table[op][v]; n > 0 {
@@ -695,13 +645,7 @@ func bitsLogTable(t *testing.T, table map[string]map[redis.Verdict]int) {
 // definition's.
 func TestBitsLiveWitnesses(t *testing.T) {
 	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx := context.Background()
-	m := redis.Spec.Model()
+	admin := srv.MustDial(t)
 	sessions, targets, skipped := 0, 0, 0
 	want := 120
 	if testing.Short() {
@@ -731,39 +675,8 @@ func TestBitsLiveWitnesses(t *testing.T) {
 				skipped++
 				continue
 			}
-			wantW, wantOut, err := provenance.BruteForce(m, trace, target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v := redis.CompareReply(target, wantOut, r); v != redis.Agree {
-				t.Errorf("seed %d %s: %s %q: model %q, redis %q", seed, target.Where(), target.Op, target.Args, wantOut, r)
-				continue
-			}
-			x, err := redis.Spec.Explain(ctx, s, target)
-			if err != nil {
-				t.Fatalf("seed %d %s: %v", seed, target.Where(), err)
-			}
-			targets++
-			if !x.Exact {
-				t.Errorf("seed %d %s: not exact: %v", seed, target.Where(), x.Notes)
-				continue
-			}
-			ws, _ := x.Witnesses(1 << 16)
-			got := [][]int{}
-			pos := map[int64]int{}
-			for j, e := range trace {
-				pos[e.ID] = j
-			}
-			for _, w := range ws {
-				p := []int{}
-				for _, e := range w {
-					p = append(p, pos[e.ID])
-				}
-				got = append(got, p)
-			}
-			provenance.SortWitnesses(got)
-			if !reflect.DeepEqual(got, wantW) {
-				t.Errorf("seed %d %s: %s %q: spec %v, brute force %v\n%s", seed, target.Where(), target.Op, target.Args, got, wantW, capture)
+			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, false) {
+				targets++
 			}
 		}
 		s.Close()

@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand"
 	"net"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,11 +96,7 @@ func replies(c *liveConn, args [][]byte, subs, psubs int) int {
 // records every reply and checks that the model replays each one.
 func TestLiveConnections(t *testing.T) {
 	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := srv.MustDial(t)
 	sessions := 24
 	if testing.Short() {
 		sessions = 8
@@ -112,13 +109,8 @@ func TestLiveConnections(t *testing.T) {
 		}
 		compared += liveSession(t, srv, int64(seed), table)
 	}
-	var ops []string
-	for op := range table {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	var b strings.Builder
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(table)) {
 		fmt.Fprintf(&b, "%-12s %v\n", op, table[op])
 	}
 	t.Logf("%d replies compared over %d sessions:\n%s", compared, sessions, b.String())
@@ -235,20 +227,10 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table map[stri
 		}
 	}
 	real := pairLive(t, conns, evs)
-	st = m.Init()
 	n := 0
-	outs := map[*formats.Event]provenance.Output{}
-	for _, e := range evs {
-		outs[e] = m.Apply(st, e)
-	}
-	// A command that waited got its reply later: ask the final state.
-	for _, e := range evs {
-		if redis.Blocked(outs[e]) {
-			outs[e] = redis.WaitReply(st, e, evs[len(evs)-1].Time)
-		}
-	}
-	for _, e := range evs {
-		out := outs[e]
+	outs := replayCapture(evs)
+	for i, e := range evs {
+		out := outs[i]
 		reply, ok := real[e]
 		if !ok {
 			continue
@@ -342,7 +324,7 @@ func pairLive(t *testing.T, conns []*liveConn, evs []*formats.Event) map[*format
 			// A command queued in a transaction EXEC did not run (DISCARD,
 			// or a watched key changed) has no line.
 			var e *formats.Event
-			if k < len(mine) && strings.EqualFold(mine[k].Op, string(s.args[0])) && sameArgs(mine[k].Args, s.args[1:]) {
+			if k < len(mine) && strings.EqualFold(mine[k].Op, string(s.args[0])) && slices.EqualFunc(mine[k].Args, s.args[1:], bytes.Equal) {
 				e = mine[k]
 				k++
 			}
@@ -385,18 +367,6 @@ func pairLive(t *testing.T, conns []*liveConn, evs []*formats.Event) map[*format
 		}
 	}
 	return out
-}
-
-func sameArgs(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func lineOf(evs []*formats.Event, k int) int {

@@ -309,21 +309,9 @@ func hincrbyfloat(r *run) string {
 // (after MATCH); a hash table's cursor walk is not the log's.
 func hscan(r *run) string {
 	v, e := r.hashValue(r.args[0])
-	if e != "" {
-		return e
-	}
-	pat, errReply := scanOptions(r.args[2:])
-	if errReply != "" {
-		return errReply
-	}
-	if _, ok := parseUnsignedCursor(r.args[1]); !ok {
-		return "-ERR invalid cursor\r\n"
-	}
-	if v == nil {
-		return array([]string{bulkString("0"), rEmpty})
-	}
-	if v.bigMap {
-		return rUnknownScan
+	pat, reply := r.scanListpack(v, e)
+	if reply != "" {
+		return reply
 	}
 	var items []string
 	for _, f := range v.fields {
@@ -337,6 +325,31 @@ func hscan(r *run) string {
 // rUnknownScan is the output of a SCAN-family call over a hash table: its
 // cursor walk depends on the table's layout, which the log does not show.
 const rUnknownScan = "\x00scan of a hash table\r\n"
+
+// scanListpack checks HSCAN's and SSCAN's key (its value v, or the error
+// e reading it), options and cursor in Redis's order. When the value is a
+// listpack, whose scan returns it whole with cursor 0, reply is "" and
+// pattern is MATCH's (nil: every element); otherwise reply is the answer:
+// an error, an empty scan of a missing key, or unknown for a hash table.
+func (r *run) scanListpack(v *value, e string) (pattern []byte, reply string) {
+	if e != "" {
+		return nil, e
+	}
+	pattern, reply = scanOptions(r.args[2:])
+	if reply != "" {
+		return nil, reply
+	}
+	if _, ok := parseUnsignedCursor(r.args[1]); !ok {
+		return nil, "-ERR invalid cursor\r\n"
+	}
+	switch {
+	case v == nil:
+		return nil, array([]string{bulkString("0"), rEmpty})
+	case v.bigMap:
+		return nil, rUnknownScan
+	}
+	return pattern, ""
+}
 
 // scanOptions reads SCAN's MATCH and COUNT options (TYPE is SCAN's own).
 func scanOptions(opts [][]byte) (pattern []byte, errReply string) {

@@ -578,30 +578,40 @@ func pfadd(r *run) string {
 		return rZero
 	}
 	invalidateCache(s)
-	if v == nil {
-		r.set(a[0], &value{typ: tString, str: s})
-	} else {
-		v = r.mut(a[0], v)
-		v.str = s
-	}
+	r.putString(a[0], v, s)
 	return rOne
+}
+
+// mergeHLLs merges the registers of the HyperLogLogs at keys (a missing
+// key counts as empty), as PFCOUNT of several keys and PFMERGE do, and
+// reports whether any of them is dense; errReply is the first key's
+// error (wrong type, corrupt).
+func (r *run) mergeHLLs(keys [][]byte) (max *[hllRegisters]uint8, dense bool, errReply string) {
+	max = new([hllRegisters]uint8)
+	for _, k := range keys {
+		v, e := r.hllValue(k)
+		if e != "" {
+			return nil, false, e
+		}
+		if v == nil {
+			continue
+		}
+		if hllEncoding(v.str) == hllDense {
+			dense = true
+		}
+		if !hllMerge(max, v.str) {
+			return nil, false, eCorruptHLL
+		}
+	}
+	return max, dense, ""
 }
 
 func pfcount(r *run) string {
 	a := r.args
 	if len(a) > 1 {
-		var max [hllRegisters]uint8
-		for _, k := range a {
-			v, e := r.hllValue(k)
-			if e != "" {
-				return e
-			}
-			if v == nil {
-				continue
-			}
-			if !hllMerge(&max, v.str) {
-				return eCorruptHLL
-			}
+		max, _, errReply := r.mergeHLLs(a)
+		if errReply != "" {
+			return errReply
 		}
 		var h [64]int
 		for _, x := range max {
@@ -635,22 +645,9 @@ func pfcount(r *run) string {
 
 func pfmerge(r *run) string {
 	a := r.args
-	var max [hllRegisters]uint8
-	dense := false
-	for _, k := range a {
-		v, e := r.hllValue(k)
-		if e != "" {
-			return e
-		}
-		if v == nil {
-			continue
-		}
-		if hllEncoding(v.str) == hllDense {
-			dense = true
-		}
-		if !hllMerge(&max, v.str) {
-			return eCorruptHLL
-		}
+	max, dense, errReply := r.mergeHLLs(a)
+	if errReply != "" {
+		return errReply
 	}
 	v := r.get(a[0])
 	var s []byte
@@ -678,11 +675,6 @@ func pfmerge(r *run) string {
 		}
 	}
 	invalidateCache(s)
-	if v == nil {
-		r.set(a[0], &value{typ: tString, str: s})
-	} else {
-		v = r.mut(a[0], v)
-		v.str = s
-	}
+	r.putString(a[0], v, s)
 	return rOK
 }

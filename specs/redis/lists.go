@@ -133,9 +133,8 @@ func pop(r *run) string {
 
 func lrange(r *run) string {
 	a := r.args
-	start, ok1 := parseInt(a[1])
-	end, ok2 := parseInt(a[2])
-	if !ok1 || !ok2 {
+	start, end, ok := parseRange(a[1], a[2])
+	if !ok {
 		return eNotInt
 	}
 	v, e := r.listValue(a[0])
@@ -145,23 +144,11 @@ func lrange(r *run) string {
 	if v == nil {
 		return rEmpty
 	}
-	l := int64(len(v.list))
-	if start < 0 {
-		start += l
-	}
-	if end < 0 {
-		end += l
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= l {
+	from, to, ok := listRange(start, end, int64(len(v.list)))
+	if !ok {
 		return rEmpty
 	}
-	if end >= l {
-		end = l - 1
-	}
-	return bulks(v.list[start : end+1])
+	return bulks(v.list[from : to+1])
 }
 
 func llen(r *run) string {
@@ -291,9 +278,8 @@ func lrem(r *run) string {
 
 func ltrim(r *run) string {
 	a := r.args
-	start, ok1 := parseInt(a[1])
-	end, ok2 := parseInt(a[2])
-	if !ok1 || !ok2 {
+	start, end, ok := parseRange(a[1], a[2])
+	if !ok {
 		return eNotInt
 	}
 	v, e := r.listValue(a[0])
@@ -303,24 +289,12 @@ func ltrim(r *run) string {
 	if v == nil {
 		return rOK
 	}
-	l := int64(len(v.list))
-	if start < 0 {
-		start += l
-	}
-	if end < 0 {
-		end += l
-	}
-	if start < 0 {
-		start = 0
-	}
+	from, to, ok := listRange(start, end, int64(len(v.list)))
 	v = r.mut(a[0], v)
-	if start > end || start >= l {
-		v.list = nil
+	if ok {
+		v.list = append([][]byte(nil), v.list[from:to+1]...)
 	} else {
-		if end >= l {
-			end = l - 1
-		}
-		v.list = append([][]byte(nil), v.list[start:end+1]...)
+		v.list = nil
 	}
 	r.dropIfEmpty(a[0], v)
 	return rOK

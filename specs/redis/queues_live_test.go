@@ -23,7 +23,6 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -549,20 +548,9 @@ func checkQueueCapture(t *testing.T, lib string, s *ingest.Store, evs []*formats
 		}
 		return rows[op]
 	}
-	m := redis.Model{}
-	st := m.Init()
 	verdict := make([]redis.Verdict, len(evs))
-	outs := make([]provenance.Output, len(evs))
+	outs := replayCapture(evs)
 	differs := map[string]int{}
-	for i, e := range evs {
-		outs[i] = m.Apply(st, e)
-	}
-	// A command that waited got its reply later: ask the final state.
-	for i, e := range evs {
-		if redis.Blocked(outs[i]) {
-			outs[i] = redis.WaitReply(st, e, evs[len(evs)-1].Time)
-		}
-	}
 	for i, e := range evs {
 		out := outs[i]
 		r := row(e.Op)

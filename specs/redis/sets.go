@@ -419,21 +419,9 @@ func sunionDiff(r *run) string {
 
 func sscan(r *run) string {
 	v, e := r.setValue(r.args[0])
-	if e != "" {
-		return e
-	}
-	pat, errReply := scanOptions(r.args[2:])
-	if errReply != "" {
-		return errReply
-	}
-	if _, ok := parseUnsignedCursor(r.args[1]); !ok {
-		return "-ERR invalid cursor\r\n"
-	}
-	if v == nil {
-		return array([]string{bulkString("0"), rEmpty})
-	}
-	if v.bigMap {
-		return rUnknownScan
+	pat, reply := r.scanListpack(v, e)
+	if reply != "" {
+		return reply
 	}
 	var ms []string
 	for _, m := range members(v) {

@@ -324,15 +324,22 @@ func (x *sread) rangeOf(start, end streamID, count int64, rev bool) []streamEntr
 	if end.less(start) {
 		return nil
 	}
+	// take adds entry i, unless count entries are already out.
+	take := func(i int) bool {
+		if count > 0 && int64(len(out)) >= count {
+			return false
+		}
+		if i < s.unsure {
+			x.hit = true
+		}
+		out = append(out, s.entries[i])
+		return true
+	}
 	if !rev {
 		for i := s.search(start); i < len(s.entries) && !end.less(s.entries[i].id); i++ {
-			if count > 0 && int64(len(out)) >= count {
+			if !take(i) {
 				break
 			}
-			if i < s.unsure {
-				x.hit = true
-			}
-			out = append(out, s.entries[i])
 		}
 		return out
 	}
@@ -341,13 +348,9 @@ func (x *sread) rangeOf(start, end streamID, count int64, rev bool) []streamEntr
 		j--
 	}
 	for ; j >= 0 && !s.entries[j].id.less(start); j-- {
-		if count > 0 && int64(len(out)) >= count {
+		if !take(j) {
 			break
 		}
-		if j < s.unsure {
-			x.hit = true
-		}
-		out = append(out, s.entries[j])
 	}
 	return out
 }

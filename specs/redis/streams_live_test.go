@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -407,59 +409,12 @@ func parseCapture(t *testing.T, capture []byte) []*formats.Event {
 // queued commands, whose QUEUED replies are skipped.
 func pairStreamReplies(t *testing.T, evs []*formats.Event, replies []redistest.Reply) map[*formats.Event][]byte {
 	t.Helper()
-	queues := map[string][]redistest.Reply{}
-	for _, r := range replies {
-		queues[r.Client] = append(queues[r.Client], r)
-	}
-	same := func(e *formats.Event, r redistest.Reply) bool {
-		if !strings.EqualFold(string(r.Args[0]), e.Op) || len(r.Args)-1 != len(e.Args) {
-			return false
-		}
-		for i, a := range e.Args {
-			if !bytes.Equal(a, r.Args[i+1]) {
-				return false
-			}
-		}
-		return true
-	}
-	out := map[*formats.Event][]byte{}
-	queued := map[string][]*formats.Event{}
-	inMulti := map[string]bool{}
-	for _, e := range evs {
-		if e.Client == "lua" {
-			continue
-		}
-		q := queues[e.Client]
-		for len(q) > 0 && !same(e, q[0]) && string(q[0].RESP) == "+QUEUED\r\n" {
+	return pairCapture(t, evs, replies, true, func(e *formats.Event, q []redistest.Reply, _ bool) []redistest.Reply {
+		for len(q) > 0 && !sameCommand(e, q[0]) && string(q[0].RESP) == "+QUEUED\r\n" {
 			q = q[1:]
 		}
-		if len(q) == 0 || !same(e, q[0]) {
-			t.Fatalf("%s: event %s %q has no reply", e.Where(), e.Op, e.Args)
-		}
-		r := q[0]
-		queues[e.Client] = q[1:]
-		switch {
-		case e.Op == "MULTI":
-			inMulti[e.Client] = true
-		case e.Op == "EXEC" && inMulti[e.Client]:
-			v, _, err := redistest.Parse(r.RESP)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v.Type == '*' && !v.Null && len(v.Elems) == len(queued[e.Client]) {
-				for i, qe := range queued[e.Client] {
-					out[qe] = v.Elems[i].Encode()
-				}
-			}
-			inMulti[e.Client], queued[e.Client] = false, nil
-			out[e] = r.RESP
-		case inMulti[e.Client]:
-			queued[e.Client] = append(queued[e.Client], e)
-		default:
-			out[e] = r.RESP
-		}
-	}
-	return out
+		return q
+	})
 }
 
 // A streamTally counts verdicts per command.
@@ -473,13 +428,8 @@ func (c streamTally) add(op, verdict string) {
 }
 
 func (c streamTally) log(t *testing.T) {
-	ops := make([]string, 0, len(c))
-	for op := range c {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	var b strings.Builder
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(c)) {
 		vs := make([]string, 0, len(c[op]))
 		for v, n := range c[op] {
 			vs = append(vs, fmt.Sprintf("%s %d", v, n))
@@ -636,11 +586,7 @@ func TestStreamsLiveReplies(t *testing.T) {
 	n, d := replayStreams(t, evs, pairStreamReplies(t, evs, replies), tally)
 	total, bad = total+n, bad+d
 
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := srv.MustDial(t)
 	sessions := 300
 	if testing.Short() {
 		sessions = 60
@@ -1109,11 +1055,7 @@ func cappedWorkload(seed int64, n int) []redistest.Cmd {
 // are labelled, and consumers reading new entries stay exact.
 func TestStreamsLiveCapped(t *testing.T) {
 	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := srv.MustDial(t)
 	tally := streamTally{}
 	total, bad := 0, 0
 	sessions, n := 4, 2500

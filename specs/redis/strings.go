@@ -227,6 +227,17 @@ func setrange(r *run) string {
 	return integer(int64(len(s)))
 }
 
+// putString stores s as string key k's value: a new key when v (k's
+// current value) is nil, else v's contents replaced, its expiry kept.
+func (r *run) putString(k []byte, v *value, s []byte) {
+	if v == nil {
+		r.set(k, &value{typ: tString, str: s})
+		return
+	}
+	v = r.mut(k, v)
+	v.str = s
+}
+
 func incrBy(r *run) string {
 	d, ok := parseInt(r.args[1])
 	if !ok {
@@ -257,12 +268,7 @@ func (r *run) incr(k []byte, d int64) string {
 		return eOverflow
 	}
 	s := []byte(strconv.FormatInt(cur+d, 10))
-	if v == nil {
-		r.set(k, &value{typ: tString, str: s})
-	} else {
-		v = r.mut(k, v)
-		v.str = s
-	}
+	r.putString(k, v, s)
 	return integer(cur + d)
 }
 
@@ -289,12 +295,7 @@ func incrByFloat(r *run) string {
 		return errReply
 	}
 	s := []byte(formatLongDouble(sum))
-	if v == nil {
-		r.set(a[0], &value{typ: tString, str: s})
-	} else {
-		v = r.mut(a[0], v)
-		v.str = s
-	}
+	r.putString(a[0], v, s)
 	return bulk(s)
 }
 
@@ -314,9 +315,8 @@ func addLongDouble(cur, d *big.Float) (*big.Float, string) {
 
 func getrange(r *run) string {
 	a := r.args
-	start, ok1 := parseInt(a[1])
-	end, ok2 := parseInt(a[2])
-	if !ok1 || !ok2 {
+	start, end, ok := parseRange(a[1], a[2])
+	if !ok {
 		return eNotInt
 	}
 	v, e := r.stringValue(a[0])
@@ -326,29 +326,14 @@ func getrange(r *run) string {
 	case v == nil:
 		return rEmptyBulk
 	}
-	l := int64(len(v.str))
 	if start < 0 && end < 0 && start > end {
 		return rEmptyBulk
 	}
-	if start < 0 {
-		start += l
-	}
-	if end < 0 {
-		end += l
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= l {
-		end = l - 1
-	}
-	if start > end || l == 0 {
+	from, to, ok := stringRange(start, end, int64(len(v.str)))
+	if !ok {
 		return rEmptyBulk
 	}
-	return bulk(v.str[start : end+1])
+	return bulk(v.str[from : to+1])
 }
 
 // plainSet reports whether SET's options make it a reset: valid, and
@@ -399,16 +384,9 @@ func set(r *run) string {
 			return eSyntax
 		}
 	}
-	var ms int64
-	if unit != "" {
-		t, ok := parseInt(when)
-		if !ok {
-			return eNotInt
-		}
-		ms, ok = r.deadline(t, unit == "EX" || unit == "EXAT", unit == "EXAT" || unit == "PXAT")
-		if !ok {
-			return eExpire("set")
-		}
+	ms, errReply := r.expiryOption(unit, when, "set")
+	if errReply != "" {
+		return errReply
 	}
 	old := r.get(a[0])
 	reply := rOK
@@ -435,6 +413,24 @@ func set(r *run) string {
 	return reply
 }
 
+// expiryOption turns SET's and GETEX's EX, PX, EXAT or PXAT option (unit,
+// "" when none, and its argument when) into an expiry time in
+// milliseconds (0 when none), or an error reply naming cmd.
+func (r *run) expiryOption(unit string, when []byte, cmd string) (ms int64, errReply string) {
+	if unit == "" {
+		return 0, ""
+	}
+	t, ok := parseInt(when)
+	if !ok {
+		return 0, eNotInt
+	}
+	ms, ok = r.deadline(t, unit == "EX" || unit == "EXAT", unit == "EXAT" || unit == "PXAT")
+	if !ok {
+		return 0, eExpire(cmd)
+	}
+	return ms, ""
+}
+
 func getex(r *run) string {
 	a := r.args
 	var unit string
@@ -453,16 +449,9 @@ func getex(r *run) string {
 			return eSyntax
 		}
 	}
-	var ms int64
-	if unit != "" {
-		t, ok := parseInt(when)
-		if !ok {
-			return eNotInt
-		}
-		ms, ok = r.deadline(t, unit == "EX" || unit == "EXAT", unit == "EXAT" || unit == "PXAT")
-		if !ok {
-			return eExpire("getex")
-		}
+	ms, errReply := r.expiryOption(unit, when, "getex")
+	if errReply != "" {
+		return errReply
 	}
 	v, e := r.stringValue(a[0])
 	switch {

@@ -82,7 +82,8 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 		if !x.Exact {
 			t.Fatalf("seed %d: not exact: %v", seed, x.Notes)
 		}
-		if got := positions(x); !reflect.DeepEqual(got, want) {
+		ws, _ := x.Witnesses(1 << 16)
+		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d:\n%s\nspec = %v\nbrute force = %v", seed, dump(trace, target), got, want)
 		}
 		if len(want) > 1 {
@@ -90,20 +91,6 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 		}
 	}
 	t.Logf("%d traces; %d answers with several witnesses", per, low)
-}
-
-func positions(x *provenance.Explanation) [][]int {
-	ws, _ := x.Witnesses(1 << 16)
-	got := [][]int{}
-	for _, w := range ws {
-		p := []int{}
-		for _, e := range w {
-			p = append(p, int(e.ID-1))
-		}
-		got = append(got, p)
-	}
-	provenance.SortWitnesses(got)
-	return got
 }
 
 func dump(trace []*formats.Event, target *formats.Event) string {
@@ -130,7 +117,8 @@ func TestLateRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Output != "200 size=7" || !reflect.DeepEqual(positions(x), [][]int{{1}}) {
-		t.Errorf("output %q, witnesses %v: want the late PUT (position 1) alone", x.Output, positions(x))
+	ws, _ := x.Witnesses(1 << 16)
+	if got := provenance.WitnessPositions(ws, h.Events); x.Output != "200 size=7" || !reflect.DeepEqual(got, [][]int{{1}}) {
+		t.Errorf("output %q, witnesses %v: want the late PUT (position 1) alone", x.Output, got)
 	}
 }

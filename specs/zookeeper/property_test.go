@@ -69,16 +69,7 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 			t.Fatalf("seed %d: output %q (exact %v), want %q", seed, x.Output, x.Exact, wantOut)
 		}
 		ws, _ := x.Witnesses(1 << 16)
-		got := [][]int{}
-		for _, w := range ws {
-			p := []int{}
-			for _, e := range w {
-				p = append(p, int(e.ID-1))
-			}
-			got = append(got, p)
-		}
-		provenance.SortWitnesses(got)
-		if !reflect.DeepEqual(got, want) {
+		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
 			var lines []string
 			for _, e := range append(trace, target) {
 				lines = append(lines, e.Op+" "+string(e.Client)+" "+fmtArgs(e.Args))

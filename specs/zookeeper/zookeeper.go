@@ -256,6 +256,15 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 	}
 	seen := map[int64]bool{}
 	var hist []*formats.Event
+	// add appends to hist the events not in it yet.
+	add := func(evs []*formats.Event) {
+		for _, e := range evs {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				hist = append(hist, e)
+			}
+		}
+	}
 	for k := range keys {
 		before := int64(math.MaxInt64) // the logs are separate files: order by time below
 		for {
@@ -263,12 +272,7 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 			if err != nil {
 				return nil, err
 			}
-			for _, e := range evs {
-				if !seen[e.ID] {
-					seen[e.ID] = true
-					hist = append(hist, e)
-				}
-			}
+			add(evs)
 			if len(evs) < 4096 {
 				break
 			}
@@ -286,12 +290,7 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 			if err != nil {
 				return nil, err
 			}
-			for _, e := range evs {
-				if !seen[e.ID] {
-					seen[e.ID] = true
-					hist = append(hist, e)
-				}
-			}
+			add(evs)
 		}
 	}
 	// The transaction log, the audit log and the clients' logs are

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,14 +151,22 @@ func waitRecorded(t *testing.T, p *Proxy, rc *rawClient, ok func(Recording) bool
 	}
 }
 
-func TestProxyPipelineAndMonitor(t *testing.T) {
+// startMonitored starts a server with a proxy in front of it, and
+// MONITOR's capture of the server into mon until stop.
+func startMonitored(t *testing.T) (p *Proxy, mon *bytes.Buffer, stop func() error) {
+	t.Helper()
 	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
-	var mon bytes.Buffer
-	stop, err := Monitor(srv.Addr, &mon)
+	p = StartProxy(t, srv.Addr)
+	mon = &bytes.Buffer{}
+	stop, err := Monitor(srv.Addr, mon)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, mon, stop
+}
+
+func TestProxyPipelineAndMonitor(t *testing.T) {
+	p, mon, stop := startMonitored(t)
 	rc := dialRaw(t, p.Addr)
 	var cmds [][]string
 	for i := 0; i < 200; i++ {
@@ -191,7 +200,7 @@ func TestProxyPipelineAndMonitor(t *testing.T) {
 		t.Fatalf("recorded %d commands, sent %d", len(r.Commands), len(cmds))
 	}
 	for i, x := range r.Commands {
-		if !equalArgs(x.Args, Args(cmds[i]...)) {
+		if !slices.EqualFunc(x.Args, Args(cmds[i]...), bytes.Equal) {
 			t.Errorf("command %d: recorded %q, sent %q", i, x.Args, cmds[i])
 		}
 		if len(x.Replies) != 1 || string(x.Replies[0]) != got[i] {
@@ -222,18 +231,6 @@ func TestProxyPipelineAndMonitor(t *testing.T) {
 			break
 		}
 	}
-}
-
-func equalArgs(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func TestProxyByteByByteAndLarge(t *testing.T) {
@@ -302,11 +299,7 @@ func TestProxyMultiExec(t *testing.T) {
 func TestProxyPubSubRESP2(t *testing.T) {
 	srv := Start(t)
 	p := StartProxy(t, srv.Addr)
-	pub, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := srv.MustDial(t)
 	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"SUBSCRIBE", "a", "b", "a"}, []string{"PSUBSCRIBE", "p*"}, []string{"PING"}, []string{"GET", "x"})
 	for i := 0; i < 6; i++ {
@@ -361,11 +354,7 @@ func TestProxyPubSubRESP2(t *testing.T) {
 func TestProxyRESP3(t *testing.T) {
 	srv := Start(t)
 	p := StartProxy(t, srv.Addr)
-	pub, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
+	pub := srv.MustDial(t)
 	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"HSET", "h", "f", "1"}, []string{"HELLO", "3"}, []string{"HGETALL", "h"}, []string{"SUBSCRIBE", "a", "b"},
 		[]string{"RPUSH", "l", "message", "a", "b"}, []string{"LRANGE", "l", "0", "-1"}, []string{"CLIENT", "TRACKING", "on"},
@@ -429,11 +418,7 @@ func TestProxyRESP3(t *testing.T) {
 func TestProxyBlockingReplyOffQuitInline(t *testing.T) {
 	srv := Start(t)
 	p := StartProxy(t, srv.Addr)
-	other, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := srv.MustDial(t)
 	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"BLPOP", "q1", "q2", "5"}, []string{"GET", "after"})
 	time.Sleep(100 * time.Millisecond)
@@ -572,7 +557,7 @@ func TestParseRESPIncremental(t *testing.T) {
 			}
 		}
 		args, _, n, need, err := parseCommand([]byte(c.in))
-		if err != nil || need != 0 || n != len(c.in) || !equalArgs(args, Args(c.args...)) {
+		if err != nil || need != 0 || n != len(c.in) || !slices.EqualFunc(args, Args(c.args...), bytes.Equal) {
 			t.Errorf("%q: %q n %d need %d err %v", c.in, args, n, need, err)
 		}
 	}
@@ -602,13 +587,7 @@ func parseCapture(t *testing.T, capture []byte) []*formats.Event {
 }
 
 func TestPair(t *testing.T) {
-	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
-	var mon bytes.Buffer
-	stop, err := Monitor(srv.Addr, &mon)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, mon, stop := startMonitored(t)
 	a := dialRaw(t, p.Addr)
 	b := dialRaw(t, p.Addr)
 	do := func(rc *rawClient, cmds ...[]string) {

@@ -58,6 +58,19 @@ type Server struct {
 // Dial opens a new client connection to the server.
 func (s *Server) Dial() (*Conn, error) { return Dial(s.Addr) }
 
+// MustDial opens a new client connection to the server for a test,
+// failing it when the server cannot be reached, and closes the
+// connection when the test ends.
+func (s *Server) MustDial(tb testing.TB) *Conn {
+	tb.Helper()
+	c, err := s.Dial()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
 // Output returns what redis-server has printed so far (its log).
 func (s *Server) Output() string { return s.out.String() }
 

@@ -66,11 +66,7 @@ func TestReadReplyAndParse(t *testing.T) {
 
 func TestRESPLive(t *testing.T) {
 	srv := Start(t)
-	c, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := srv.MustDial(t)
 	big := bytes.Repeat([]byte("0123456789\r\n"), 20000) // > bufio buffer
 	bin := []byte("\xff\x00\r\n\"\\")
 	steps := []struct {
@@ -259,11 +255,7 @@ func TestMonitorMatchesRedisCli(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := srv.MustDial(t)
 	for _, args := range [][]string{
 		{"SET", "esc:key with spaces", "it's \"q\" \\ \n\r\t\a\b"},
 		{"SET", "k\xff\x00", "h\u00e9llo \u2603"},
