@@ -317,7 +317,7 @@ func (vm *luaVM) errorFn(L *lua.LState) int {
 		}
 		if level > 0 {
 			if _, line, isLua := vm.caller(L, level); isLua {
-				s = "user_script:" + strconv.Itoa(line) + ": " + s
+				s = vm.chunkName() + ":" + strconv.Itoa(line) + ": " + s
 			}
 			v = lua.LString(s)
 		}
