@@ -550,8 +550,9 @@ func (vm *luaVM) toRESP(v lua.LValue, path string, listings bool) (string, bool)
 	return rNil, true
 }
 
-// EvalCalls runs a script request (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO) on
-// a copy of st and returns its reply with the commands the script ran,
+// EvalCalls runs a script request (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO,
+// FCALL, FCALL_RO) on a copy of st and returns its reply with the
+// commands the script (or function) ran,
 // each as MONITOR logs it after the request (client "lua", the script's
 // database): what the model expects the "[db lua]" lines after the
 // request's line to be. When the reply is unknown (the marker rUnknown),
@@ -564,11 +565,16 @@ func EvalCalls(st provenance.State, e *formats.Event) (reply provenance.Output, 
 	}
 	r := &run{s: s, e: e, d: d, now: e.Time / 1e6, op: e.Op, argv: argv(e), client: e.Client}
 	cmd := lookup(e.Op, e.Args)
-	if cmd == nil || cmd.Run == nil || !cmd.arityOK(len(r.argv)) || !strings.HasPrefix(cmd.Name, "EVAL") {
+	if cmd == nil || cmd.Run == nil || !cmd.arityOK(len(r.argv)) || !isScriptCall(cmd.Name) {
 		return provenance.Output(apply(s, e)), nil, ""
 	}
 	r.cmd, r.args = cmd, r.argv[1:]
-	out := evalRequest(r)
+	var out evalOutcome
+	if strings.HasPrefix(cmd.Name, "FCALL") {
+		out = fcallRequest(r)
+	} else {
+		out = evalRequest(r)
+	}
 	return provenance.Output(out.reply), out.calls, out.why
 }
 

@@ -386,6 +386,12 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		ranLines = ran
 	}
 	defer func() {
+		if x != nil && x.Output == eFunctionNotFound && ranLines && strings.HasPrefix(target.Op, "FCALL") {
+			// The log contradicts the model: the function ran.
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: the function ran ([lua] lines follow it) though the log shows no library holding it: its reply is not known; its writes are replayed from its [lua] lines")
+			return
+		}
 		if x == nil || !isScriptCall(target.Op) || x.Output != eNoScript {
 			return
 		}
@@ -506,6 +512,10 @@ func mayTouch(raw []byte, keys []nsKey) string {
 		switch {
 		case k.whole:
 			return "may have changed database " + k.ns
+		case k.ns == functionNS:
+			if op == "FUNCTION" {
+				return "may be a FUNCTION command, which changes the libraries"
+			}
 		case k.ns == connNS || k.ns == clientNS:
 			if strings.Contains(line, " "+k.key+"]") {
 				return "is a command of the same connection"
