@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 )
 
 // Redis functions (functions.c): FUNCTION LOAD [REPLACE] loads a library
@@ -26,11 +27,14 @@ import (
 // a function whose existence is unknown has an unknown reply; the
 // commands it ran are still the [lua] lines after it, and replay.
 //
-// In the trace index, every request that reads or changes the libraries
-// refers to one pseudo key, "@function" "libraries": FUNCTION LOAD and
-// DELETE write it, FUNCTION FLUSH resets it, FCALL reads it. (A library
-// replaced or deleted takes functions its request does not name, so no
-// finer key is right.)
+// In the trace index, functions and libraries are pseudo keys: an FCALL
+// reads its function ("@function", by lower-case name), a FUNCTION LOAD
+// writes its library ("@library", by name) and every function its code
+// registers (all of them, a wide ref, when the model cannot tell which),
+// DELETE writes its library, and FLUSH resets both namespaces. Replacing
+// or deleting a library also removes functions its request does not
+// name: the explanation of a call follows the library that defined its
+// function up to the call (fromTarget), where those requests are.
 var functionCommands = inGroup("scripting", []*Command{
 	{Name: "FCALL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
 		Keys: []KeySpec{{Flags: "RW access update", Begin: Index(2), Find: KeyNum(0, 1, 1)}},
@@ -62,11 +66,11 @@ const eFunctionNotFound = "-ERR Function not found\r\n"
 
 const whyRestore = "the libraries in FUNCTION RESTORE's payload (a FUNCTION DUMP, which the model does not decode)"
 
-// functionNS is the pseudo namespace of the libraries, with functionKey
-// its one key.
+// The pseudo namespaces of functions (keyed by lower-case name) and
+// libraries (keyed by name).
 const (
-	functionNS  = "@function"
-	functionKey = "libraries"
+	functionNS = "@function"
+	libraryNS  = "@library"
 )
 
 // A library is one library whose code the model knows.
@@ -299,16 +303,32 @@ func cutNUL(s string) string {
 	return s
 }
 
-// functionLoad is FUNCTION LOAD [REPLACE] code (functionLoadCommand,
+func functionLoad(r *run) string {
+	reply, _ := functionLoadWhy(r)
+	return reply
+}
+
+// Why a FUNCTION LOAD's or DELETE's reply is unknown.
+const (
+	whyMaybeLibrary  = "a library of that name may exist, loaded before the capture began (or by a FUNCTION LOAD whose outcome the model does not know)"
+	whyMaybeClash    = "a function of the library may exist in another library, loaded before the capture began (or by a FUNCTION LOAD whose outcome the model does not know)"
+	whyClashes       = "several of the library's functions exist in other libraries, and Redis names the first in its hash table's order"
+	whyCaseClash     = "the library registered functions whose names differ only in case, and Redis fails an assertion removing it"
+	whyEngineNUL     = "the engine's name holds a NUL byte, up to which Redis compares it with LUA: whether it finds the engine depends on its hash table"
+	whyLineBreakText = "the error quotes the shebang's words, which hold a line break that Redis sends as it is"
+)
+
+// functionLoadWhy is FUNCTION LOAD [REPLACE] code (functionLoadCommand,
 // functionsCreateWithLibraryCtx): the options, the metadata, the library
 // name, the engine, an existing library of the name, the code's load,
-// then clashes with other libraries' functions.
-func functionLoad(r *run) string {
+// then clashes with other libraries' functions. For an unknown reply,
+// why says what the model does not know.
+func functionLoadWhy(r *run) (reply, why string) {
 	a := r.args
 	replace := false
 	for _, opt := range a[:len(a)-1] {
 		if !eqFold(opt, "REPLACE") {
-			return errFmt("Unknown option given: " + string(cString(opt)))
+			return errFmt("Unknown option given: " + string(cString(opt))), ""
 		}
 		replace = true
 	}
@@ -324,7 +344,7 @@ func functionLoad(r *run) string {
 	case strings.Contains(md.engine, "\x00") && cEqual([]byte(md.engine), "lua"):
 		// Redis compares up to the NUL byte but hashes the whole
 		// name: it finds the engine only if the hashes share a bucket.
-		engineMaybe = true
+		engineMaybe, why = true, whyEngineNUL
 	case !cEqual([]byte(md.engine), "lua") || strings.Contains(md.engine, "\x00"):
 		return loadError("Engine '" + md.engine + "' not found")
 	}
@@ -335,18 +355,25 @@ func functionLoad(r *run) string {
 	}
 	if old != nil && old.clash {
 		// Redis unlinks the library it replaces before loading the new
-		// code, and unlinking this one fails an assertion.
-		r.s.mutFuncs().forget()
-		return rUnknown
+		// code, and unlinking this one fails an assertion (the server
+		// stops: nothing after it is in the same capture).
+		r.s.mutFuncs().unlink(old)
+		return rUnknown, whyCaseClash
 	}
 	// maybeFail: Redis may have failed the load before what follows
 	// (the library may exist, the engine may not be found).
 	maybeFail := engineMaybe || libSt == unknownName && !replace
+	if libSt == unknownName && !replace {
+		why = whyMaybeLibrary
+	}
 	ld := loadLibrary(md.body)
 	switch ld.outcome {
 	case loadFailed:
-		if ld.errText == "" || maybeFail {
-			return rUnknown
+		if ld.errText == "" {
+			return rUnknown, ld.why
+		}
+		if maybeFail {
+			return rUnknown, why
 		}
 		return loadError(ld.errText)
 	case loadLost:
@@ -364,7 +391,7 @@ func functionLoad(r *run) string {
 				delete(f.fns, n)
 			}
 		}
-		return rUnknown
+		return rUnknown, ld.why
 	}
 	// Clashes with the other libraries' functions: certain ones fail
 	// the load; possible ones make its outcome unknown.
@@ -378,12 +405,19 @@ func functionLoad(r *run) string {
 			possible++
 		}
 	}
-	switch {
-	case certain > 0:
+	if possible > 0 && why == "" {
+		why = whyMaybeClash
+	}
+	if certain > 0 {
 		// Redis names the first clash in its table's order, which is
 		// known when there is only one.
-		if certain > 1 || possible > 0 || maybeFail {
-			return rUnknown
+		switch {
+		case maybeFail:
+			return rUnknown, why
+		case certain > 1:
+			return rUnknown, whyClashes
+		case possible > 0:
+			return rUnknown, whyMaybeClash
 		}
 		for _, fn := range ld.funcs {
 			st, lib, _ := fs.fn(fn.name)
@@ -411,48 +445,73 @@ func functionLoad(r *run) string {
 		for _, fn := range l.funcs {
 			f.setFn(fn.name, fnStatus{unknown: true})
 		}
-		return rUnknown
+		return rUnknown, why
 	}
 	if old != nil {
 		f.unlink(old)
 	}
 	f.link(l)
-	return bulkString(md.name)
+	return bulkString(md.name), ""
 }
 
 // loadError is addReplyErrorSds's reply for a FUNCTION LOAD error: the
 // text as it is after "-ERR ", so a line break in it (from an escape in
 // the shebang) breaks the protocol: unknown.
-func loadError(text string) string {
+func loadError(text string) (string, string) {
 	if strings.ContainsAny(text, "\r\n") {
-		return rUnknown
+		return rUnknown, whyLineBreakText
 	}
 	if strings.HasPrefix(text, "ERR ") {
-		return errReply(text)
+		return errReply(text), ""
 	}
-	return errReply("ERR " + text)
+	return errReply("ERR " + text), ""
 }
 
-// functionDelete is FUNCTION DELETE library.
 func functionDelete(r *run) string {
+	reply, _ := functionDeleteWhy(r)
+	return reply
+}
+
+// functionDeleteWhy is FUNCTION DELETE library.
+func functionDeleteWhy(r *run) (reply, why string) {
 	name := string(r.args[0])
 	st, lib := r.s.funcs.lib(name)
 	switch st {
 	case absent:
-		return errReply("ERR Library not found")
+		return errReply("ERR Library not found"), ""
 	case unknownName:
 		// Whether it existed or not, it does not now; the functions it
 		// may have held stay unknown.
 		r.s.mutFuncs().setLib(name, libStatus{})
-		return rUnknown
+		return rUnknown, strings.Replace(whyMaybeLibrary, "a library of that name may exist", "the library may exist", 1)
 	}
-	f := r.s.mutFuncs()
+	r.s.mutFuncs().unlink(lib)
 	if lib.clash {
-		f.forget()
-		return rUnknown
+		// Redis fails an assertion unlinking it (the server stops).
+		return rUnknown, whyCaseClash
 	}
-	f.unlink(lib)
-	return rOK
+	return rOK, ""
+}
+
+// FunctionWhy replays a FUNCTION LOAD or DELETE request on a copy of st
+// and says why its reply is unknown ("" when it is known, or for any
+// other request).
+func FunctionWhy(st provenance.State, e *formats.Event) string {
+	cmd := lookup(e.Op, e.Args)
+	if cmd == nil || cmd.Name != "FUNCTION|LOAD" && cmd.Name != "FUNCTION|DELETE" || !cmd.arityOK(len(e.Args)+1) {
+		return ""
+	}
+	s := Model{}.Clone(st).(*State)
+	d, _ := dbIndex(e.NS)
+	r := &run{s: s, e: e, d: d, now: e.Time / 1e6, op: e.Op, argv: argv(e), client: e.Client, cmd: cmd}
+	r.args = r.argv[2:]
+	var why string
+	if cmd.Name == "FUNCTION|LOAD" {
+		_, why = functionLoadWhy(r)
+	} else {
+		_, why = functionDeleteWhy(r)
+	}
+	return why
 }
 
 // functionFlush is FUNCTION FLUSH [ASYNC|SYNC]: every library goes.
@@ -542,14 +601,18 @@ func fcallRequest(r *run) evalOutcome {
 	return runFunction(r.s, r.e, r.d, lib, idx, a[2:2+numkeys], a[2+numkeys:], ro)
 }
 
-// fcallRefs: an FCALL reads the libraries and the keys it declares (its
+// fcallRefs: an FCALL reads its function and the keys it declares (its
 // writes are the [lua] lines after it).
 func fcallRefs(e *formats.Event) []formats.Ref {
 	a := e.Args
 	if len(a) == 0 {
 		return nil
 	}
-	out := []formats.Ref{{NS: functionNS, Key: []byte(functionKey), Kind: formats.KindRead}}
+	var out []formats.Ref
+	name := cutNUL(string(a[0]))
+	if validFunctionName(name) {
+		out = append(out, formats.Ref{NS: functionNS, Key: []byte(strings.ToLower(name)), Kind: formats.KindRead})
+	}
 	if len(a) < 2 {
 		return out
 	}
@@ -563,20 +626,77 @@ func fcallRefs(e *formats.Event) []formats.Ref {
 	return out
 }
 
-// functionRefs: FUNCTION LOAD, DELETE and RESTORE change the libraries
-// (their outcome depends on them); FUNCTION FLUSH empties them.
+// functionRefs: FUNCTION LOAD writes its library and the functions its
+// code registers (every function when the model cannot tell which);
+// DELETE writes its library; FLUSH resets every library and function,
+// RESTORE may change any. A request Redis refuses before looking at the
+// libraries refers to nothing.
 func functionRefs(e *formats.Event) []formats.Ref {
 	if len(e.Args) == 0 {
 		return nil
 	}
-	write := []formats.Ref{{NS: functionNS, Key: []byte(functionKey), Kind: formats.KindWrite}}
+	a := e.Args[1:]
 	switch optUpper(e.Args[0]) {
-	case "LOAD", "DELETE", "RESTORE":
-		return write
-	case "FLUSH":
-		if len(e.Args) <= 2 && functionFlushOK(e.Args[1:]) {
-			return []formats.Ref{{NS: functionNS, Key: []byte(functionKey), Kind: formats.KindReset}}
+	case "LOAD":
+		return loadRefs(a)
+	case "DELETE":
+		if len(a) == 1 {
+			return []formats.Ref{{NS: libraryNS, Key: a[0], Kind: formats.KindWrite}}
 		}
+	case "FLUSH":
+		if len(a) <= 1 && functionFlushOK(a) {
+			return []formats.Ref{{NS: libraryNS, Kind: formats.KindReset}, {NS: functionNS, Kind: formats.KindReset}}
+		}
+	case "RESTORE":
+		return []formats.Ref{{NS: libraryNS, Kind: formats.KindWrite}, {NS: functionNS, Kind: formats.KindWrite}}
 	}
 	return nil
+}
+
+// loadRefs are a FUNCTION LOAD's refs (a: its arguments after LOAD).
+func loadRefs(a [][]byte) []formats.Ref {
+	if len(a) == 0 {
+		return nil
+	}
+	for _, opt := range a[:len(a)-1] {
+		if !eqFold(opt, "REPLACE") {
+			return nil
+		}
+	}
+	md, errText := parseLibraryMeta(string(a[len(a)-1]))
+	if errText != "" || !validFunctionName(md.name) || !cEqual([]byte(md.engine), "lua") {
+		return nil
+	}
+	out := []formats.Ref{{NS: libraryNS, Key: []byte(md.name), Kind: formats.KindWrite}}
+	ld := loadLibrary(md.body)
+	switch ld.outcome {
+	case loadLost:
+		out = append(out, formats.Ref{NS: functionNS, Kind: formats.KindWrite})
+	case loadOK:
+		for _, f := range ld.funcs {
+			out = append(out, formats.Ref{NS: functionNS, Key: []byte(strings.ToLower(f.name)), Kind: formats.KindWrite})
+		}
+	}
+	return out
+}
+
+// loadedLibrary returns, for a FUNCTION LOAD that may define one of the
+// tracked functions, its library's key: what happens to the library
+// after the load (DELETE, LOAD REPLACE) up to the target decides whether
+// the function still exists there.
+func loadedLibrary(e *formats.Event, tracked map[nsKey]bool) (nsKey, bool) {
+	if e.Op != "FUNCTION" || len(e.Args) == 0 || optUpper(e.Args[0]) != "LOAD" {
+		return nsKey{}, false
+	}
+	var lib nsKey
+	defines := false
+	for _, r := range loadRefs(e.Args[1:]) {
+		switch {
+		case r.NS == libraryNS:
+			lib = nsKey{ns: libraryNS, key: string(r.Key)}
+		case r.NS == functionNS && (r.Key == nil || tracked[nsKey{ns: functionNS, key: string(r.Key)}]):
+			defines = true
+		}
+	}
+	return lib, defines && lib.key != ""
 }

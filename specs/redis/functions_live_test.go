@@ -1,14 +1,19 @@
 package redis_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -256,11 +261,14 @@ var functionsOps = map[string]bool{"FCALL": true, "FCALL_RO": true, "FUNCTION": 
 // runFunctions runs cmds on the server, replays the capture with the
 // model and compares every function command's reply, and the commands
 // each function ran with the [lua] lines after it.
-func runFunctions(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats) {
+func runFunctions(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats, explain bool) {
 	t.Helper()
 	capture, replies := redistest.Run(t, srv, cmds)
-	_, evs := store(t, "sqlite", capture)
+	s, evs := store(t, "sqlite", capture)
 	real := pairReplies(t, evs, replies)
+	if explain {
+		defer explainFunctions(t, s, evs, real, st)
+	}
 	m := redis.Spec.Model()
 	state := m.Init()
 	for i, e := range evs {
@@ -270,6 +278,8 @@ func runFunctions(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st 
 		if isCall {
 			out, c, w := redis.EvalCalls(state, e)
 			predicted, calls, why = string(out), c, w
+		} else if e.Op == "FUNCTION" {
+			why = redis.FunctionWhy(state, e)
 		}
 		out := m.Apply(state, e)
 		if isCall && predicted != string(out) {
@@ -294,15 +304,15 @@ func runFunctions(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st 
 			continue
 		}
 		if v == redis.Labelled {
-			if isCall {
-				st.unknownWhy[why]++
-			} else {
+			if why == "" {
 				st.unknownWhy[name]++
+			} else {
+				st.unknownWhy[why]++
 			}
 			if testing.Verbose() {
 				t.Logf("labelled %s %.80q (%s): redis %.100q", e.Op, e.Args, why, r)
 			}
-			if isCall && why == "" {
+			if (isCall || name == "FUNCTION LOAD" || name == "FUNCTION DELETE") && why == "" {
 				t.Errorf("%s: %s %q: unknown reply without a reason", e.Where(), e.Op, e.Args)
 			}
 		}
@@ -494,7 +504,7 @@ func TestFunctionsLive(t *testing.T) {
 	cmds := cmdsOf(0, lines...)
 	r := rand.New(rand.NewPCG(uint64(liveSeed()), 17))
 	cmds = append(cmds, functionsWorkload(r, n)...)
-	runFunctions(t, srv, cmds, st)
+	runFunctions(t, srv, cmds, st, false)
 
 	// Libraries loaded before the capture began.
 	admin, err := srv.Dial()
@@ -514,9 +524,36 @@ func TestFunctionsLive(t *testing.T) {
 		[]string{"FCALL", "fail", "1", "n", "raise", "x"}, []string{"FUNCTION", "DELETE", "jobs"}, []string{"FCALL", "job_take", "0"},
 		[]string{"FUNCTION", "DELETE", "jobs"}, []string{"FUNCTION", "LOAD", liveLibraries["jobs"]}, []string{"FCALL", "job_take", "0"},
 		[]string{"FUNCTION", "LOAD", "#!lua name=x\nreturn 1"}, []string{"FUNCTION", "LOAD", "#!lua name=x\n"})
-	runFunctions(t, srv, append(cmds, functionsWorkload(r, n/4)...), st)
+	runFunctions(t, srv, append(cmds, functionsWorkload(r, n/4)...), st, false)
 	if st.verdicts["FCALL"][redis.Labelled] == before {
 		t.Errorf("no FCALL labelled in a capture that began with libraries loaded")
+	}
+	// Short sessions, each from empty libraries and databases (or with
+	// libraries loaded before the capture), whose every function request
+	// is explained through the store.
+	sessions := 60
+	if testing.Short() {
+		sessions = 15
+	}
+	for i := 0; i < sessions; i++ {
+		setup := [][]string{{"FLUSHALL"}, {"FUNCTION", "FLUSH"}}
+		var first [][]string
+		for _, l := range []string{"ratelimit", "jobs", "profile", "errors"} {
+			if i%3 == 0 {
+				setup = append(setup, []string{"FUNCTION", "LOAD", liveLibraries[l]})
+			} else if r.IntN(2) == 0 {
+				first = append(first, []string{"FUNCTION", "LOAD", liveLibraries[l]})
+			}
+		}
+		for _, c := range setup {
+			if _, err := admin.DoStrings(c...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%3 == 1 {
+			first = append([][]string{{"FUNCTION", "FLUSH"}}, first...)
+		}
+		runFunctions(t, srv, append(cmdsOf(0, first...), functionsWorkload(r, 30)...), st, true)
 	}
 	if st.compared < n/2 {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n/2)
@@ -529,4 +566,54 @@ func TestFunctionsLive(t *testing.T) {
 	}
 	sort.Strings(whys)
 	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	whys = whys[:0]
+	for w, c := range st.inexactWhy {
+		whys = append(whys, fmt.Sprintf("%6d %.200s", c, w))
+	}
+	sort.Strings(whys)
+	t.Logf("%d requests explained through the store, %d not exact:\n%s", st.explained, st.inexact, strings.Join(whys, "\n"))
+}
+
+var numbers = regexp.MustCompile(`[0-9]+`)
+
+// explainFunctions explains every function request of a capture through
+// the store: an answer labelled exact must have the real reply as its
+// output.
+func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, real map[*formats.Event][]byte, st *scriptingStats) {
+	t.Helper()
+	ctx := context.Background()
+	var slowest time.Duration
+	for _, e := range evs {
+		r, ok := real[e]
+		if !ok || !functionsOps[e.Op] {
+			continue
+		}
+		t0 := time.Now()
+		x, err := redis.Spec.Explain(ctx, s, e)
+		if err != nil {
+			if errors.Is(err, provenance.ErrNotExplainable) {
+				continue
+			}
+			t.Fatalf("%s: %v", e.Where(), err)
+		}
+		if d := time.Since(t0); d > slowest {
+			slowest = d
+		}
+		st.explained++
+		if !x.Exact {
+			st.inexact++
+			for _, n := range x.Notes {
+				if strings.HasPrefix(n, "not exact") {
+					st.inexactWhy[numbers.ReplaceAllString(n, "N")]++
+					break
+				}
+			}
+		}
+		if v := redis.CompareReply(e, x.Output, r); v == redis.Differs {
+			t.Errorf("%s: %s %.80q: explained output %q, redis replied %q", e.Where(), e.Op, e.Args, x.Output, r)
+		} else if x.Exact && v != redis.Agree {
+			t.Errorf("%s: %s %.80q: labelled exact, yet the reply %q is %s", e.Where(), e.Op, e.Args, r, v)
+		}
+	}
+	t.Logf("explained through the store: slowest %s", slowest)
 }

@@ -30,10 +30,14 @@ type scriptingStats struct {
 	unknownWhy    map[string]int
 	mismatchShown int
 	undeclared    int // scripts whose commands touched keys they did not declare
+	// explained counts the requests explained through the store, inexact
+	// those not exact, by their first "not exact" note.
+	explained, inexact int
+	inexactWhy         map[string]int
 }
 
 func newScriptingStats() *scriptingStats {
-	return &scriptingStats{verdicts: map[string]map[redis.Verdict]int{}, unknownWhy: map[string]int{}}
+	return &scriptingStats{verdicts: map[string]map[redis.Verdict]int{}, unknownWhy: map[string]int{}, inexactWhy: map[string]int{}}
 }
 
 func (s *scriptingStats) table() string {
