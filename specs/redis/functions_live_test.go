@@ -337,7 +337,12 @@ func runFunctions(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st 
 // loadLines are FUNCTION LOAD requests whose replies the model must
 // know: metadata errors, load-time errors, clashes, REPLACE.
 func loadLines() [][]string {
-	lib := func(body string) string { return "#!lua name=extra\n" + body }
+	n := 0
+	lib := func(body string) string {
+		// Each its own library (a second load of one name fails first).
+		n++
+		return "#!lua name=extra" + strconv.Itoa(n) + "\n" + body
+	}
 	var out [][]string
 	for _, code := range []string{
 		"return 1", "#!lua", "#!lua name=x", "#!lua name=x\n", "#!lua foo=bar name=x\nreturn 1", "#!lua name=x name=y\n",
@@ -360,6 +365,16 @@ func loadLines() [][]string {
 		lib("redis.register_function{function_name='a', callback=function() end, description={}}"),
 		lib("redis.register_function{'a', function() end}"), lib("redis.register_function{[true]=1}"),
 		lib("redis.register_function('x')"), lib("redis.register_function('x', function() end, {})"),
+		lib("redis.register_function{function_name=1.5, callback=1, flags='x', description={}, x=2}"),
+		lib("redis.register_function{callback=1, flags='x'}"), lib("redis.register_function{flags={'no-writes', 'bad'}, x=1, callback=2}"),
+		lib("redis.register_function{FUNCTION_NAME='e5', function_name='e6', callback=function() return 5 end}"),
+		lib("local t = {}\nt.function_name = 'a'\nt.callback = function() end\nt.x = 1\nt.flags = 2\nredis.register_function(t)"),
+		lib("local t = {x = 1, y = 2, z = 3, [1] = 4}\nredis.register_function(t)"), lib("redis.register_function{function_name='e7', callback=function() return 7 end, flags={}}"),
+		lib("redis.register_function{function_name='e8', callback=function() return 8 end, flags={'no-writes', nil, 'bad'}}"),
+		lib("redis.register_function{function_name='e9', Callback=function() return 9 end, DESCRIPTION='d', Flags={'ALLOW-OOM'}}"),
+		lib("redis.register_function('e10', redis.log)"), lib("redis.register_function('e11', function(k, a) return redis.register_function('z', function() end) end)"),
+		lib("local f = function(keys, args) return {#keys, #args} end\nredis.register_function('e12', f)\nredis.register_function('e13', f)"),
+		lib("redis.register_function('e14', function() return 1 end)\nredis.register_function('E14', function() return 2 end)"),
 		lib("redis.log(redis.LOG_NOTICE, 'loading')\nredis.register_function('e2', function() return redis.REDIS_VERSION end)"),
 		lib("redis.log()"), lib("local v = redis.REDIS_VERSION_NUM\nredis.register_function('e3', function() return v end)"),
 		lib("local r = redis.setresp"), lib("local p = pcall"), lib("local e = error"), lib("local g = _G"),
@@ -495,10 +510,10 @@ func TestFunctionsLive(t *testing.T) {
 		lines = append(lines, []string{"FUNCTION", "LOAD", liveLibraries[l]})
 	}
 	lines = append(lines, loadLines()...)
-	for _, name := range []string{"e1", "e2", "e3", "e4", "rl_fixed", "job_take"} {
-		lines = append(lines, []string{"FCALL", name, "0"})
+	for _, name := range []string{"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12", "e13", "e14", "E14", "rl_fixed", "job_take"} {
+		lines = append(lines, []string{"FCALL", name, "0"}, []string{"FCALL", name, "1", "k", "a"})
 	}
-	lines = append(lines, []string{"FUNCTION", "DELETE", "extra"}, []string{"FUNCTION", "DELETE", "extra"},
+	lines = append(lines, []string{"FUNCTION", "DELETE", "extra"}, []string{"FUNCTION", "DELETE", "extra1"}, []string{"FUNCTION", "DELETE", "extra1"},
 		[]string{"FUNCTION", "FLUSH", "sync", "x"}, []string{"FUNCTION", "LIST"}, []string{"FUNCTION", "STATS"},
 		[]string{"FUNCTION", "KILL"}, []string{"FUNCTION", "HELP"})
 	cmds := cmdsOf(0, lines...)
@@ -571,7 +586,7 @@ func TestFunctionsLive(t *testing.T) {
 		whys = append(whys, fmt.Sprintf("%6d %.200s", c, w))
 	}
 	sort.Strings(whys)
-	t.Logf("%d requests explained through the store, %d not exact:\n%s", st.explained, st.inexact, strings.Join(whys, "\n"))
+	t.Logf("%d requests explained through the store (slowest %s), %d not exact:\n%s", st.explained, st.slowest, st.inexact, strings.Join(whys, "\n"))
 }
 
 var numbers = regexp.MustCompile(`[0-9]+`)
@@ -582,7 +597,6 @@ var numbers = regexp.MustCompile(`[0-9]+`)
 func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, real map[*formats.Event][]byte, st *scriptingStats) {
 	t.Helper()
 	ctx := context.Background()
-	var slowest time.Duration
 	for _, e := range evs {
 		r, ok := real[e]
 		if !ok || !functionsOps[e.Op] {
@@ -596,8 +610,8 @@ func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, 
 			}
 			t.Fatalf("%s: %v", e.Where(), err)
 		}
-		if d := time.Since(t0); d > slowest {
-			slowest = d
+		if d := time.Since(t0); d > st.slowest {
+			st.slowest = d
 		}
 		st.explained++
 		if !x.Exact {
@@ -615,5 +629,4 @@ func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, 
 			t.Errorf("%s: %s %.80q: labelled exact, yet the reply %q is %s", e.Where(), e.Op, e.Args, r, v)
 		}
 	}
-	t.Logf("explained through the store: slowest %s", slowest)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/specs/redis"
@@ -34,6 +35,7 @@ type scriptingStats struct {
 	// those not exact, by their first "not exact" note.
 	explained, inexact int
 	inexactWhy         map[string]int
+	slowest            time.Duration
 }
 
 func newScriptingStats() *scriptingStats {
