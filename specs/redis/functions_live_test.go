@@ -506,6 +506,13 @@ func TestFunctionsLive(t *testing.T) {
 	}
 	var lines [][]string
 	lines = append(lines, []string{"FUNCTION", "FLUSH"}, []string{"FLUSHALL"})
+	for _, c := range functionModelCases {
+		// Called twice: a library that keeps state replies otherwise
+		// the second time.
+		lines = append(lines, []string{"FUNCTION", "FLUSH"}, []string{"FUNCTION", "LOAD", "#!lua name=lib\n" + c.lib},
+			[]string{"FCALL", c.fn, "1", "k", "a"}, []string{"FCALL", c.fn, "1", "k", "a"})
+	}
+	lines = append(lines, []string{"FUNCTION", "FLUSH"}, []string{"FLUSHALL"})
 	for _, l := range []string{"ratelimit", "jobs", "profile", "counter", "errors", "config", "memo"} {
 		lines = append(lines, []string{"FUNCTION", "LOAD", liveLibraries[l]})
 	}

@@ -170,3 +170,68 @@ func TestFunctionsEqualsBruteForce(t *testing.T) {
 	t.Logf("%d traces (%d function calls), %d targets with a known reply, %d whose witnesses hold a FUNCTION LOAD, %d answers also exact with limit 1",
 		per, calls, known, withLoad, reduced)
 }
+
+// functionModelCases are libraries (after their shebang) with what the
+// model replies to FCALL of their function f with key k and argument a;
+// the live test checks them against redis-server.
+var functionModelCases = []struct{ lib, fn, want string }{
+	{"redis.register_function('f', function(k, a) return {#k, #a, k[1], a[1]} end)", "f", "*4\r\n:1\r\n:1\r\n$1\r\nk\r\n$1\r\na\r\n"},
+	{"redis.register_function('f', function() error('boom') end)", "f", "-ERR user_function:2: boom script: f, on @user_function:2.\r\n"},
+	{"redis.register_function('f', function()\n  return redis.call('NOSUCH')\nend)", "f", "-ERR Unknown Redis command called from script script: f, on @user_function:3.\r\n"},
+	{"redis.register_function('f', function() return KEYS end)", "f", "-ERR user_function:2: Script attempted to access nonexistent global variable 'KEYS' script: f, on @user_function:2.\r\n"},
+	{"redis.register_function{function_name='f', callback=function(k) return redis.call('SET', k[1], 'v') end, flags={'no-writes'}}", "f",
+		"-ERR Write commands are not allowed from read-only scripts. script: f, on @user_function:2.\r\n"},
+	{"local r = redis\nredis.register_function('f', function() return r.call('GET', 'x') end)", "f",
+		"-ERR user_function:3: Script attempted to access nonexistent global variable 'call' script: f, on @user_function:3.\r\n"},
+	{"local reg = redis.register_function\nreg('f', function() reg('g', function() end) end)", "f",
+		"-ERR redis.register_function can only be called on FUNCTION LOAD command script: f, on @user_function:3.\r\n"},
+	// What the functions share between calls.
+	{"local n = 0\nredis.register_function('f', function() n = n + 1 return n end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() t[#t + 1] = 1 return #t end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() table.insert(t, 1) return #t end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() rawset(t, 1, 1) return #t end)", "f", unknown},
+	{"local t = {{}}\nredis.register_function('f', function() local u = t[1] u.x = 1 return 1 end)", "f", unknown},
+	{"local cache = {}\nredis.register_function('f', function() cache.x = 1 local cache = {} cache.y = 2 return 1 end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() local p = {} setmetatable(p, {__newindex = t}) p.x = 1 return 1 end)", "f", unknown},
+	{"local t = {}\nlocal function add(x) x[1] = 1 end\nredis.register_function('f', function() add(t) return 1 end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() local u = {} u = t u.x = 1 return 1 end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() for i = 1, 2 do local u = {} u[i] = i end local v = t return v.x end)", "f", "$-1\r\n"},
+	{"local t = {}\nredis.register_function('f', function() local g = _G return t.x end)", "f", unknown},
+	{"local t = {}\nredis.register_function('f', function() local ins = table['ins' .. 'ert'] ins(t, 1) return #t end)", "f", unknown},
+	// A table made at load time that no function reaches keeps nothing.
+	{"local t = {}\nt.x = 1\nredis.register_function('f', function() local g = _G return 1 end)", "f", ":1\r\n"},
+	{"local C = {a = 1, b = {2, 3}}\nredis.register_function('f', function() local out = {} out[1] = C.a table.insert(out, C.b[2]) return out end)", "f",
+		"*2\r\n:1\r\n:3\r\n"},
+	{"local function helper(x) x[1] = 1 return x end\nredis.register_function('f', function() return helper({}) end)", "f", "*1\r\n:1\r\n"},
+	{"redis.register_function('f', function() local n = 0 local function inc() n = n + 1 end inc() return n end)", "f", unknown},
+}
+
+const unknown = "\x00unknown\r\n"
+
+// TestFunctionsModel checks, on the model alone, replies the live tests
+// compare with redis-server, and which libraries the model must label as
+// keeping state between calls (Redis keeps a library's Lua state; the
+// model loads it afresh for every call).
+func TestFunctionsModel(t *testing.T) {
+	cases := functionModelCases
+	m := redis.Spec.Model()
+	for i, c := range cases {
+		st := m.Init()
+		ev := func(op string, args ...string) *formats.Event {
+			e := &formats.Event{ID: int64(i + 1), Source: "unit", Line: i + 1, System: "redis", NS: "0",
+				Time: 1795535140000000000, Client: "127.0.0.1:1", Op: op}
+			for _, a := range args {
+				e.Args = append(e.Args, []byte(a))
+			}
+			return e
+		}
+		m.Apply(st, ev("FUNCTION", "FLUSH"))
+		if got := string(m.Apply(st, ev("FUNCTION", "LOAD", "#!lua name=lib\n"+c.lib))); got != "$3\r\nlib\r\n" {
+			t.Errorf("FUNCTION LOAD %q: %q", c.lib, got)
+			continue
+		}
+		if got := string(m.Apply(st, ev("FCALL", c.fn, "1", "k", "a"))); got != c.want {
+			t.Errorf("%q: FCALL %s\n got %q\nwant %q", c.lib, c.fn, got, c.want)
+		}
+	}
+}

@@ -528,110 +528,196 @@ func luaAssignsUpvalue(protos []*lua.FunctionProto) bool {
 
 // luaMayWriteTables reports whether a function of a chunk (its own
 // top-level code runs only at load time) may change a table it did not
-// make: a field assignment whose table is not a local of the function
-// that only ever holds table constructors, or any way of reaching
-// rawset, setmetatable, table.insert, table.remove, table.sort or _G
-// other than calling them on such a local.
+// make: a field assignment (or table.insert, table.remove, table.sort,
+// rawset) whose table is not a local of the function that only ever
+// holds tables the function constructs, any other way of reaching those
+// functions or _G, or setmetatable (a metatable's __newindex may be a
+// table made at load time).
 func luaMayWriteTables(code string) bool {
 	chunk, err := parse.Parse(strings.NewReader(code), "user_function")
 	if err != nil {
 		return true
 	}
 	w := &luaWriteCheck{}
-	w.block(chunk, nil)
+	w.block(chunk)
 	return w.found
 }
 
-type luaWriteCheck struct{ found bool }
+// luaWriteCheck walks a chunk for luaMayWriteTables, resolving names to
+// the declarations of the function being walked.
+type luaWriteCheck struct {
+	found bool
+	fn    *luaFnScope // nil in the chunk's own code
+}
 
-// fresh lists, for the function being walked, its locals that only ever
-// hold tables it constructed; nil for the chunk's own code.
-type luaFresh map[string]bool
+// A luaFnScope is a function being walked: its block scopes, innermost
+// last, and the declarations whose tables it writes.
+type luaFnScope struct {
+	scopes []map[string]*luaDecl
+	writes []*luaDecl
+}
+
+// A luaDecl is one local declaration; fresh while every value assigned
+// to it is a table constructor.
+type luaDecl struct{ fresh bool }
+
+func (w *luaWriteCheck) push() {
+	if w.fn != nil {
+		w.fn.scopes = append(w.fn.scopes, map[string]*luaDecl{})
+	}
+}
+
+func (w *luaWriteCheck) pop() {
+	if w.fn != nil {
+		w.fn.scopes = w.fn.scopes[:len(w.fn.scopes)-1]
+	}
+}
+
+func (w *luaWriteCheck) declare(name string, fresh bool) {
+	if w.fn != nil {
+		w.fn.scopes[len(w.fn.scopes)-1][name] = &luaDecl{fresh: fresh}
+	}
+}
+
+// resolve finds the local of the function walked that a name means (nil
+// for an upvalue or a global).
+func (w *luaWriteCheck) resolve(name string) *luaDecl {
+	if w.fn == nil {
+		return nil
+	}
+	for i := len(w.fn.scopes) - 1; i >= 0; i-- {
+		if d := w.fn.scopes[i][name]; d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// target notes a write into the table an expression gives.
+func (w *luaWriteCheck) target(obj ast.Expr) {
+	if w.fn == nil {
+		// The chunk's own code runs once, at load time.
+		w.expr(obj)
+		return
+	}
+	if id, ok := obj.(*ast.IdentExpr); ok {
+		if d := w.resolve(id.Value); d != nil {
+			w.fn.writes = append(w.fn.writes, d)
+			return
+		}
+	}
+	w.found = true
+}
 
 func (w *luaWriteCheck) function(f *ast.FunctionExpr) {
-	fresh := luaFresh{}
-	decl := func(name string, fromCtor bool) {
-		if old, ok := fresh[name]; ok {
-			fromCtor = fromCtor && old
-		}
-		fresh[name] = fromCtor
-	}
+	outer := w.fn
+	w.fn = &luaFnScope{scopes: []map[string]*luaDecl{{}}}
 	for _, p := range f.ParList.Names {
-		decl(p, false)
+		w.declare(p, false)
 	}
-	if f.ParList.HasVargs {
-		decl("arg", false)
-	}
-	// Declarations and assignments of the function's own code (not of
-	// the functions it defines).
-	var scan func(ss []ast.Stmt)
-	scan = func(ss []ast.Stmt) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.LocalAssignStmt:
-				for i, n := range s.Names {
-					_, ctor := luaExprAt(s.Exprs, i).(*ast.TableExpr)
-					decl(n, ctor)
-				}
-			case *ast.NumberForStmt:
-				decl(s.Name, false)
-				scan(s.Stmts)
-			case *ast.GenericForStmt:
-				for _, n := range s.Names {
-					decl(n, false)
-				}
-				scan(s.Stmts)
-			case *ast.DoBlockStmt:
-				scan(s.Stmts)
-			case *ast.WhileStmt:
-				scan(s.Stmts)
-			case *ast.RepeatStmt:
-				scan(s.Stmts)
-			case *ast.IfStmt:
-				scan(s.Then)
-				scan(s.Else)
-			}
+	w.declare("self", false)
+	w.declare("arg", false)
+	w.block(f.Stmts)
+	for _, d := range w.fn.writes {
+		if !d.fresh {
+			w.found = true
 		}
 	}
-	scan(f.Stmts)
-	var reassign func(ss []ast.Stmt)
-	reassign = func(ss []ast.Stmt) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.AssignStmt:
-				for i, l := range s.Lhs {
-					if id, ok := l.(*ast.IdentExpr); ok {
-						if _, mine := fresh[id.Value]; mine {
-							if _, ctor := luaExprAt(s.Rhs, i).(*ast.TableExpr); !ctor {
-								fresh[id.Value] = false
-							}
-						}
+	w.fn = outer
+}
+
+func (w *luaWriteCheck) block(ss []ast.Stmt) {
+	w.push()
+	for _, s := range ss {
+		w.stmt(s)
+	}
+	w.pop()
+}
+
+func (w *luaWriteCheck) stmt(s ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		for i, l := range s.Lhs {
+			switch l := l.(type) {
+			case *ast.AttrGetExpr:
+				w.target(l.Object)
+				w.expr(l.Key)
+			case *ast.IdentExpr:
+				if d := w.resolve(l.Value); d != nil {
+					if _, ctor := luaExprAt(s.Rhs, i).(*ast.TableExpr); !ctor {
+						d.fresh = false
 					}
 				}
-			case *ast.FuncDefStmt:
-				if id, ok := s.Name.Func.(*ast.IdentExpr); ok && s.Name.Receiver == nil {
-					if _, mine := fresh[id.Value]; mine {
-						fresh[id.Value] = false
-					}
-				}
-			case *ast.NumberForStmt:
-				reassign(s.Stmts)
-			case *ast.GenericForStmt:
-				reassign(s.Stmts)
-			case *ast.DoBlockStmt:
-				reassign(s.Stmts)
-			case *ast.WhileStmt:
-				reassign(s.Stmts)
-			case *ast.RepeatStmt:
-				reassign(s.Stmts)
-			case *ast.IfStmt:
-				reassign(s.Then)
-				reassign(s.Else)
 			}
 		}
+		w.exprs(s.Rhs)
+	case *ast.LocalAssignStmt:
+		if len(s.Names) == 1 && len(s.Exprs) == 1 {
+			if f, ok := s.Exprs[0].(*ast.FunctionExpr); ok {
+				// local function f: f is in scope in its body.
+				w.declare(s.Names[0], false)
+				w.function(f)
+				return
+			}
+		}
+		w.exprs(s.Exprs)
+		for i, n := range s.Names {
+			_, ctor := luaExprAt(s.Exprs, i).(*ast.TableExpr)
+			w.declare(n, ctor)
+		}
+	case *ast.FuncCallStmt:
+		w.expr(s.Expr)
+	case *ast.DoBlockStmt:
+		w.block(s.Stmts)
+	case *ast.WhileStmt:
+		w.expr(s.Condition)
+		w.block(s.Stmts)
+	case *ast.RepeatStmt:
+		// The condition sees the body's locals.
+		w.push()
+		for _, x := range s.Stmts {
+			w.stmt(x)
+		}
+		w.expr(s.Condition)
+		w.pop()
+	case *ast.IfStmt:
+		w.expr(s.Condition)
+		w.block(s.Then)
+		w.block(s.Else)
+	case *ast.NumberForStmt:
+		w.exprs([]ast.Expr{s.Init, s.Limit, s.Step})
+		w.push()
+		w.declare(s.Name, false)
+		w.block(s.Stmts)
+		w.pop()
+	case *ast.GenericForStmt:
+		w.exprs(s.Exprs)
+		w.push()
+		for _, n := range s.Names {
+			w.declare(n, false)
+		}
+		w.block(s.Stmts)
+		w.pop()
+	case *ast.FuncDefStmt:
+		switch {
+		case s.Name.Receiver != nil:
+			w.target(s.Name.Receiver)
+		default:
+			switch f := s.Name.Func.(type) {
+			case *ast.AttrGetExpr:
+				w.target(f.Object)
+			case *ast.IdentExpr:
+				if d := w.resolve(f.Value); d != nil {
+					d.fresh = false
+				}
+			}
+		}
+		w.function(s.Func)
+	case *ast.ReturnStmt:
+		w.exprs(s.Exprs)
+	default:
+		// goto and labels do not compile (Lua 5.1 has none); break.
 	}
-	reassign(f.Stmts)
-	w.block(f.Stmts, fresh)
 }
 
 // luaExprAt is the expression assigned to the i-th name (nil past the
@@ -643,148 +729,80 @@ func luaExprAt(es []ast.Expr, i int) ast.Expr {
 	return nil
 }
 
-func (w *luaWriteCheck) block(ss []ast.Stmt, fresh luaFresh) {
-	for _, s := range ss {
-		w.stmt(s, fresh)
-	}
-}
-
-// target checks the table of a field assignment.
-func (w *luaWriteCheck) target(obj ast.Expr, fresh luaFresh) {
-	if fresh == nil {
-		w.expr(obj, fresh)
-		return
-	}
-	if id, ok := obj.(*ast.IdentExpr); ok && fresh[id.Value] {
-		return
-	}
-	w.found = true
-}
-
-func (w *luaWriteCheck) stmt(s ast.Stmt, fresh luaFresh) {
-	switch s := s.(type) {
-	case *ast.AssignStmt:
-		for _, l := range s.Lhs {
-			if a, ok := l.(*ast.AttrGetExpr); ok {
-				w.target(a.Object, fresh)
-				w.expr(a.Key, fresh)
-			}
-		}
-		w.exprs(s.Rhs, fresh)
-	case *ast.LocalAssignStmt:
-		w.exprs(s.Exprs, fresh)
-	case *ast.FuncCallStmt:
-		w.expr(s.Expr, fresh)
-	case *ast.DoBlockStmt:
-		w.block(s.Stmts, fresh)
-	case *ast.WhileStmt:
-		w.expr(s.Condition, fresh)
-		w.block(s.Stmts, fresh)
-	case *ast.RepeatStmt:
-		w.block(s.Stmts, fresh)
-		w.expr(s.Condition, fresh)
-	case *ast.IfStmt:
-		w.expr(s.Condition, fresh)
-		w.block(s.Then, fresh)
-		w.block(s.Else, fresh)
-	case *ast.NumberForStmt:
-		w.exprs([]ast.Expr{s.Init, s.Limit, s.Step}, fresh)
-		w.block(s.Stmts, fresh)
-	case *ast.GenericForStmt:
-		w.exprs(s.Exprs, fresh)
-		w.block(s.Stmts, fresh)
-	case *ast.FuncDefStmt:
-		switch {
-		case s.Name.Receiver != nil:
-			w.target(s.Name.Receiver, fresh)
-		default:
-			if a, ok := s.Name.Func.(*ast.AttrGetExpr); ok {
-				w.target(a.Object, fresh)
-			}
-		}
-		w.function(s.Func)
-	case *ast.ReturnStmt:
-		w.exprs(s.Exprs, fresh)
-	}
-}
-
-func (w *luaWriteCheck) exprs(es []ast.Expr, fresh luaFresh) {
+func (w *luaWriteCheck) exprs(es []ast.Expr) {
 	for _, e := range es {
-		w.expr(e, fresh)
+		w.expr(e)
 	}
 }
 
 // luaMutators are the table library's functions that change a table.
 var luaMutators = map[string]bool{"insert": true, "remove": true, "sort": true}
 
-func (w *luaWriteCheck) expr(e ast.Expr, fresh luaFresh) {
+// global reports whether an expression is the global name (not a local
+// of the function walked).
+func (w *luaWriteCheck) global(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.IdentExpr)
+	return ok && id.Value == name && w.resolve(name) == nil
+}
+
+func (w *luaWriteCheck) expr(e ast.Expr) {
 	if e == nil || w.found {
 		return
-	}
-	freshArg := func(args []ast.Expr) bool {
-		if len(args) == 0 {
-			return false
-		}
-		id, ok := args[0].(*ast.IdentExpr)
-		return ok && fresh[id.Value]
 	}
 	switch e := e.(type) {
 	case *ast.IdentExpr:
 		switch e.Value {
 		case "rawset", "setmetatable", "table", "_G":
-			if fresh != nil {
+			if w.fn != nil {
 				w.found = true
 			}
 		}
 	case *ast.AttrGetExpr:
-		if id, ok := e.Object.(*ast.IdentExpr); ok && id.Value == "table" {
+		if w.global(e.Object, "table") {
 			if k, ok := e.Key.(*ast.StringExpr); ok && !luaMutators[k.Value] {
-				return
+				return // table.concat, table.getn...
 			}
 		}
-		w.expr(e.Object, fresh)
-		w.expr(e.Key, fresh)
+		w.expr(e.Object)
+		w.expr(e.Key)
 	case *ast.FuncCallExpr:
-		switch f := e.Func.(type) {
-		case *ast.IdentExpr:
-			if (f.Value == "rawset" || f.Value == "setmetatable") && freshArg(e.Args) {
-				w.exprs(e.Args[1:], fresh)
-				return
-			}
-		case *ast.AttrGetExpr:
-			if id, ok := f.Object.(*ast.IdentExpr); ok && id.Value == "table" {
-				if k, ok := f.Key.(*ast.StringExpr); ok && luaMutators[k.Value] && freshArg(e.Args) {
-					w.exprs(e.Args[1:], fresh)
-					return
-				}
+		mutator := w.global(e.Func, "rawset")
+		if f, ok := e.Func.(*ast.AttrGetExpr); ok && w.global(f.Object, "table") {
+			if k, ok := f.Key.(*ast.StringExpr); ok && luaMutators[k.Value] {
+				mutator = true
 			}
 		}
-		w.expr(e.Func, fresh)
-		w.expr(e.Receiver, fresh)
-		w.exprs(e.Args, fresh)
+		if mutator && len(e.Args) > 0 {
+			w.target(e.Args[0])
+			w.exprs(e.Args[1:])
+			return
+		}
+		w.expr(e.Func)
+		w.expr(e.Receiver)
+		w.exprs(e.Args)
 	case *ast.TableExpr:
 		for _, f := range e.Fields {
-			w.expr(f.Key, fresh)
-			w.expr(f.Value, fresh)
+			w.expr(f.Key)
+			w.expr(f.Value)
 		}
 	case *ast.LogicalOpExpr:
-		w.expr(e.Lhs, fresh)
-		w.expr(e.Rhs, fresh)
+		w.expr(e.Lhs)
+		w.expr(e.Rhs)
 	case *ast.RelationalOpExpr:
-		w.expr(e.Lhs, fresh)
-		w.expr(e.Rhs, fresh)
+		w.expr(e.Lhs)
+		w.expr(e.Rhs)
 	case *ast.StringConcatOpExpr:
-		w.expr(e.Lhs, fresh)
-		w.expr(e.Rhs, fresh)
+		w.expr(e.Lhs)
+		w.expr(e.Rhs)
 	case *ast.ArithmeticOpExpr:
-		w.expr(e.Lhs, fresh)
-		w.expr(e.Rhs, fresh)
+		w.expr(e.Lhs)
+		w.expr(e.Rhs)
 	case *ast.UnaryMinusOpExpr:
-		w.expr(e.Expr, fresh)
+		w.expr(e.Expr)
 	case *ast.UnaryNotOpExpr:
-		w.expr(e.Expr, fresh)
+		w.expr(e.Expr)
 	case *ast.UnaryLenOpExpr:
-		w.expr(e.Expr, fresh)
+		w.expr(e.Expr)
 	case *ast.FunctionExpr:
 		w.function(e)
 	}
