@@ -57,7 +57,7 @@ var functionCommands = inGroup("scripting", []*Command{
 	{Name: "FUNCTION|LOAD", Arity: -3, Flags: "write denyoom noscript",
 		Run: functionLoad, Refs: functionRefs},
 	{Name: "FUNCTION|RESTORE", Arity: -3, Flags: "write denyoom noscript",
-		Run: functionRestore, Refs: functionRefs, Random: func([][]byte) string { return whyRestore }},
+		Run: functionRestore, Refs: functionRefs, Random: restoreRandom},
 	{Name: "FUNCTION|STATS", Arity: 2, Flags: "noscript allow_busy",
 		Unknown: "the libraries loaded before the capture began, and whether a function was running"},
 })
@@ -151,7 +151,7 @@ func (f *funcState) fn(name string) (int, *library, int) {
 	}
 	st, ok := f.fns[strings.ToLower(name)]
 	switch {
-	case st.lib != "":
+	case st.lib != "" && f.libs[st.lib].lib != nil:
 		return present, f.libs[st.lib].lib, st.idx
 	case st.unknown, !ok && !f.fnsClosed:
 		return unknownName, nil, 0
@@ -311,6 +311,7 @@ func functionLoad(r *run) string {
 // Why a FUNCTION LOAD's or DELETE's reply is unknown.
 const (
 	whyMaybeLibrary  = "a library of that name may exist, loaded before the capture began (or by a FUNCTION LOAD whose outcome the model does not know)"
+	whyMaybeDeleted  = "the library may exist, loaded before the capture began (or by a FUNCTION LOAD whose outcome the model does not know)"
 	whyMaybeClash    = "a function of the library may exist in another library, loaded before the capture began (or by a FUNCTION LOAD whose outcome the model does not know)"
 	whyClashes       = "several of the library's functions exist in other libraries, and Redis names the first in its hash table's order"
 	whyCaseClash     = "the library registered functions whose names differ only in case, and Redis fails an assertion removing it"
@@ -483,7 +484,7 @@ func functionDeleteWhy(r *run) (reply, why string) {
 		// Whether it existed or not, it does not now; the functions it
 		// may have held stay unknown.
 		r.s.mutFuncs().setLib(name, libStatus{})
-		return rUnknown, strings.Replace(whyMaybeLibrary, "a library of that name may exist", "the library may exist", 1)
+		return rUnknown, whyMaybeDeleted
 	}
 	r.s.mutFuncs().unlink(lib)
 	if lib.clash {
@@ -546,6 +547,15 @@ func functionRestore(r *run) string {
 	}
 	r.s.mutFuncs().forget()
 	return rUnknown
+}
+
+// restoreRandom: a FUNCTION RESTORE whose arguments Redis accepts loads
+// libraries the model does not know.
+func restoreRandom(argv [][]byte) string {
+	if len(argv) > 4 || len(argv) == 4 && !eqFold(argv[3], "APPEND") && !eqFold(argv[3], "REPLACE") && !eqFold(argv[3], "FLUSH") {
+		return ""
+	}
+	return whyRestore
 }
 
 func fcallCmd(r *run) string { return fcallRequest(r).reply }

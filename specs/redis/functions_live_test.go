@@ -575,6 +575,20 @@ func TestFunctionsLive(t *testing.T) {
 		if i%3 == 1 {
 			first = append([][]string{{"FUNCTION", "FLUSH"}}, first...)
 		}
+		if i%5 == 4 {
+			// A dump of the live libraries, restored in the capture: the
+			// model does not decode it.
+			raw, err := admin.DoStrings("FUNCTION", "DUMP")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dump, _, err := redistest.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first = append(first, []string{"FUNCTION", "RESTORE", string(dump.Str), "BOGUS"},
+				[]string{"FUNCTION", "RESTORE", string(dump.Str), "REPLACE"}, []string{"FUNCTION", "RESTORE", string(dump.Str), "REPLACE", "x"})
+		}
 		runFunctions(t, srv, append(cmdsOf(0, first...), functionsWorkload(r, 30)...), st, true)
 	}
 	if st.compared < n/2 {

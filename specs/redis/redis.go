@@ -66,7 +66,7 @@ type spec struct{ opt Options }
 func (spec) System() string { return "redis" }
 
 func (spec) Doc() string {
-	return "Redis 7.0: every command in a table (strings, keys, hashes, lists, sets, sorted sets, streams, scripts, transactions, blocking pops, pub/sub), replayed from MONITOR"
+	return "Redis 7.0: every command in a table (strings, keys, hashes, lists, sets, sorted sets, streams, scripts, functions, transactions, blocking pops, pub/sub), replayed from MONITOR"
 }
 
 func (spec) Model() provenance.Model { return Model{} }
