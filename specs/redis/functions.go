@@ -19,13 +19,17 @@ import (
 // every library loaded during the capture; it does not know those loaded
 // before it began. So the model's view of the libraries is partial: a
 // library or function name is known to exist (with its code), known not
-// to exist, or unknown. At the start of a capture every name is unknown;
-// FUNCTION FLUSH makes every name known; a FUNCTION LOAD that succeeds
-// shows its library and functions, one that fails changes nothing, and
-// one whose outcome depends on unknown names (a library of that name, a
-// function of that name elsewhere) leaves its names unknown. An FCALL of
-// a function whose existence is unknown has an unknown reply; the
-// commands it ran are still the [lua] lines after it, and replay.
+// to exist, or unknown. At the start of a capture every name is unknown,
+// and FUNCTION FLUSH makes every name known. A FUNCTION LOAD fails when a
+// library of its name exists (without REPLACE) or one of its functions
+// exists in another library; when either is unknown, so is its outcome,
+// and its names stay unknown. So before a capture's first FUNCTION FLUSH
+// no load's outcome is known, and neither is any FCALL's reply: the
+// model says so rather than assume that no library existed. (An FCALL's
+// commands are the [lua] lines after it, which replay all the same.) A
+// load the model cannot follow at all (code it cannot compile, a chunk
+// that stops on something it does not model) may have registered any
+// function: every function name becomes unknown but those known to exist.
 //
 // In the trace index, functions and libraries are pseudo keys: an FCALL
 // reads its function ("@function", by lower-case name), a FUNCTION LOAD
