@@ -651,3 +651,116 @@ func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, 
 		}
 	}
 }
+
+// randomLibrary makes a random library: a few top-level statements and
+// register_function calls in either form, with names that clash within
+// the library and across libraries, and random flags; one library in
+// three also has mistakes (statements that fail at load time, bad
+// arguments, unknown flags).
+func randomLibrary(r *rand.Rand) string {
+	bad := r.IntN(3) == 0
+	pick := func(good []string, wrong ...string) string {
+		if bad && len(wrong) > 0 && r.IntN(3) == 0 {
+			return wrong[r.IntN(len(wrong))]
+		}
+		return good[r.IntN(len(good))]
+	}
+	// One spelling of f1 per library: a library holding two names that
+	// differ only in case makes Redis fail an assertion when it is
+	// deleted or replaced.
+	f1 := []string{"'f1'", "'F1'"}[r.IntN(2)]
+	name := func() string { return pick([]string{f1, "'f2'", "'g'", f1}, "'bad-name'", "''", "1", "{}") }
+	fn := func() string {
+		return pick([]string{"function(k, a) return redis.call('GET', k[1]) end", "function(k, a) return redis.call('SET', k[1], a[1] or 'x') end",
+			"function() return 'const' end", "function(k, a) return {#k, #a} end", "function() error('e') end"}, "1", "'s'")
+	}
+	flags := func() string {
+		var fs []string
+		for _, f := range []string{"'no-writes'", "'allow-oom'", "'allow-stale'", "'no-cluster'", "'allow-cross-slot-keys'", "'NO-WRITES'"} {
+			if r.IntN(4) == 0 {
+				fs = append(fs, f)
+			}
+		}
+		if bad && r.IntN(3) == 0 {
+			fs = append(fs, []string{"'bogus'", "2"}[r.IntN(2)])
+		}
+		return "{" + strings.Join(fs, ", ") + "}"
+	}
+	var b strings.Builder
+	b.WriteString("#!lua name=" + []string{"L1", "L2", "L3"}[r.IntN(3)] + "\n")
+	for i := r.IntN(3); i > 0; i-- {
+		b.WriteString(pick([]string{"local x = 1", "local t = {a = 1, b = {2}}", "redis.log(redis.LOG_NOTICE, 'loading')", "local v = redis.REDIS_VERSION",
+			"local s = ('ab'):upper()", "local n = #{1, 2}", "local m = 2 ^ 3 .. 'x'"}, "local y = string.len('x')", "z = 1", "local c = redis.call") + "\n")
+	}
+	for i := 1 + r.IntN(3); i > 0; i-- {
+		switch r.IntN(4) {
+		case 0:
+			b.WriteString("redis.register_function(" + name() + ", " + fn() + ")\n")
+		case 1:
+			if bad {
+				b.WriteString([]string{"redis.register_function(" + name() + ")", "redis.register_function()",
+					"redis.register_function(" + name() + ", " + fn() + ", 1)"}[r.IntN(3)] + "\n")
+				break
+			}
+			b.WriteString("redis.register_function(" + name() + ", " + fn() + ")\n")
+		default:
+			fields := []string{pick([]string{"function_name", "FUNCTION_NAME", "Function_Name"}) + " = " + name(),
+				pick([]string{"callback", "CALLBACK"}) + " = " + fn()}
+			if bad && r.IntN(4) == 0 {
+				fields = fields[r.IntN(2):][:1]
+			}
+			if r.IntN(2) == 0 {
+				fields = append(fields, "flags = "+pick([]string{flags()}, "'no-writes'", "1"))
+			}
+			if r.IntN(3) == 0 {
+				fields = append(fields, "description = "+pick([]string{"'d'", "5"}, "{}"))
+			}
+			if bad && r.IntN(3) == 0 {
+				fields = append(fields, []string{"x = 1", "[1] = 2", "[true] = 3", "function_name = 'h'", "FUNCTION_NAME = 'h'"}[r.IntN(5)])
+			}
+			r.Shuffle(len(fields), func(i, j int) { fields[i], fields[j] = fields[j], fields[i] })
+			b.WriteString("redis.register_function{" + strings.Join(fields, ", ") + "}\n")
+		}
+	}
+	return b.String()
+}
+
+// TestFunctionsLiveRandomLibraries loads hundreds of random libraries
+// (after a flush, or over earlier ones, with and without REPLACE) into a
+// real server and calls their functions: every reply the model claims to
+// know must be Redis's.
+func TestFunctionsLiveRandomLibraries(t *testing.T) {
+	srv := redistest.Start(t)
+	st := newScriptingStats()
+	n := 1500
+	if testing.Short() {
+		n = 300
+	}
+	r := rand.New(rand.NewPCG(uint64(liveSeed()), 23))
+	lines := [][]string{{"FUNCTION", "FLUSH"}, {"FLUSHALL"}, {"SET", "k", "v"}}
+	for i := 0; i < n; i++ {
+		switch r.IntN(4) {
+		case 0:
+			lines = append(lines, []string{"FUNCTION", "FLUSH"})
+		case 1:
+			lines = append(lines, []string{"FUNCTION", "DELETE", []string{"L1", "L2", "L3"}[r.IntN(3)]})
+		}
+		load := []string{"FUNCTION", "LOAD"}
+		if r.IntN(2) == 0 {
+			load = append(load, "REPLACE")
+		}
+		lines = append(lines, append(load, randomLibrary(r)))
+		for j := r.IntN(4); j > 0; j-- {
+			op := []string{"FCALL", "FCALL", "FCALL_RO"}[r.IntN(3)]
+			lines = append(lines, []string{op, []string{"f1", "f2", "F1", "g", "h", "1"}[r.IntN(6)], "1", "k", "a"})
+		}
+	}
+	runFunctions(t, srv, cmdsOf(0, lines...), st, false)
+	t.Logf("%d random libraries, %d replies compared:\n%s", n, st.compared, st.table())
+	var whys []string
+	for w, c := range st.unknownWhy {
+		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
+	}
+	sort.Strings(whys)
+	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+}
