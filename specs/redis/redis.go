@@ -877,6 +877,9 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	case why != "" && !isScriptCall(target.Op):
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the reply is not known: "+why)
+	case why != "" && strings.HasPrefix(target.Op, "FCALL"):
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the function's reply is not known: "+why)
 	case why != "":
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the script's reply is not known: "+why)

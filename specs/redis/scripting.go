@@ -6,9 +6,10 @@ import (
 	"github.com/wat-project/wat/formats"
 )
 
-// The scripting commands (Redis functions are in functions.go). EVAL runs its script on a copy of the state to
-// know the reply (the script's own commands are the "[lua]" lines after
-// it, requests of their own; see lua.go) and caches the body, which
+// The scripting commands (Redis functions are in functions.go). EVAL
+// runs its script on a copy of the state to know the reply (the script's
+// own commands are the "[lua]" lines after it, requests of their own;
+// see lua.go) and caches the body, which
 // EVALSHA runs. The script cache is indexed under the pseudo namespace
 // "@script", by SHA1.
 var scriptingCommands = inGroup("scripting", []*Command{
