@@ -9,9 +9,8 @@ import (
 // The scripting commands (Redis functions are in functions.go). EVAL
 // runs its script on a copy of the state to know the reply (the script's
 // own commands are the "[lua]" lines after it, requests of their own;
-// see lua.go) and caches the body, which
-// EVALSHA runs. The script cache is indexed under the pseudo namespace
-// "@script", by SHA1.
+// see lua.go) and caches the body, which EVALSHA runs. The script cache
+// is indexed under the pseudo namespace "@script", by SHA1.
 var scriptingCommands = inGroup("scripting", []*Command{
 	{Name: "EVAL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
 		Keys: []KeySpec{{Flags: "RW access update", Begin: Index(2), Find: KeyNum(0, 1, 1)}},
