@@ -273,6 +273,10 @@ type luaRun struct {
 	raisedLine   int
 	// calls are the commands the script ran, as MONITOR shows them.
 	calls []*formats.Event
+	// name is what Redis's error replies call the script: its SHA1, or
+	// a function's name; chunk is the chunk's name in error positions
+	// ("user_script", or "user_function" for a library).
+	name, chunk string
 	// rand is the state of math.random, valid once seeded in this run.
 	seeded bool
 	rand   [3]uint32
@@ -315,7 +319,8 @@ func runScript(s *State, e *formats.Event, d int, sc *luaScript, keys, args [][]
 	defer putLuaVM(vm)
 	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
 	defer cancel()
-	run := &luaRun{vm: vm, script: sc, real: s, st: s, e: e, db: d, readOnly: ro || (!sc.compat && sc.noWrites), ctx: ctx}
+	run := &luaRun{vm: vm, script: sc, real: s, st: s, e: e, db: d, readOnly: ro || (!sc.compat && sc.noWrites), ctx: ctx,
+		name: sc.sha, chunk: "user_script"}
 	vm.run = run
 	defer func() { vm.run = nil }()
 	L := vm.L
@@ -326,7 +331,13 @@ func runScript(s *State, e *formats.Event, d int, sc *luaScript, keys, args [][]
 	fn := L.NewFunctionFromProto(sc.proto)
 	fn.Env = vm.gproxy
 	L.Push(fn)
-	err := L.PCall(0, 1, nil)
+	return vm.finish(L.PCall(0, 1, nil))
+}
+
+// finish turns the end of a run (the error of its protected call, or
+// its result on the stack) into the reply.
+func (vm *luaVM) finish(err error) evalOutcome {
+	run, L := vm.run, vm.L
 	out := evalOutcome{calls: run.calls}
 	switch {
 	case run.unknown != "":
@@ -403,7 +414,7 @@ func (vm *luaVM) errorReply(err error) string {
 		run.uncertain("the script raised a table without an 'err' string")
 		return ""
 	}
-	final := "-" + text + " script: " + run.script.sha + ", on " + run.raisedSource + ":" + strconv.Itoa(run.raisedLine) + "."
+	final := "-" + text + " script: " + run.name + ", on " + run.raisedSource + ":" + strconv.Itoa(run.raisedLine) + "."
 	if strings.ContainsAny(final, "\r\n") {
 		run.uncertain("the script's error message holds a line break, which Redis sends unescaped")
 		return ""
@@ -539,8 +550,9 @@ func (vm *luaVM) toRESP(v lua.LValue, path string, listings bool) (string, bool)
 	return rNil, true
 }
 
-// EvalCalls runs a script request (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO) on
-// a copy of st and returns its reply with the commands the script ran,
+// EvalCalls runs a script request (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO,
+// FCALL, FCALL_RO) on a copy of st and returns its reply with the
+// commands the script (or function) ran,
 // each as MONITOR logs it after the request (client "lua", the script's
 // database): what the model expects the "[db lua]" lines after the
 // request's line to be. When the reply is unknown (the marker rUnknown),
@@ -553,11 +565,16 @@ func EvalCalls(st provenance.State, e *formats.Event) (reply provenance.Output, 
 	}
 	r := &run{s: s, e: e, d: d, now: e.Time / 1e6, op: e.Op, argv: argv(e), client: e.Client}
 	cmd := lookup(e.Op, e.Args)
-	if cmd == nil || cmd.Run == nil || !cmd.arityOK(len(r.argv)) || !strings.HasPrefix(cmd.Name, "EVAL") {
+	if cmd == nil || cmd.Run == nil || !cmd.arityOK(len(r.argv)) || !isScriptCall(cmd.Name) {
 		return provenance.Output(apply(s, e)), nil, ""
 	}
 	r.cmd, r.args = cmd, r.argv[1:]
-	out := evalRequest(r)
+	var out evalOutcome
+	if strings.HasPrefix(cmd.Name, "FCALL") {
+		out = fcallRequest(r)
+	} else {
+		out = evalRequest(r)
+	}
 	return provenance.Output(out.reply), out.calls, out.why
 }
 
@@ -806,7 +823,7 @@ func (vm *luaVM) raise(L *lua.LState, v lua.LValue, pos bool) {
 	run := vm.run
 	source, line, isLua := vm.caller(L, 1)
 	if s, ok := v.(lua.LString); ok && pos && isLua {
-		v = lua.LString("user_script:" + strconv.Itoa(line) + ": " + string(s))
+		v = lua.LString(vm.chunkName() + ":" + strconv.Itoa(line) + ": " + string(s))
 	}
 	if run != nil {
 		run.raised, run.raisedSource, run.raisedLine = v, source, line
@@ -834,8 +851,8 @@ func (vm *luaVM) abort(L *lua.LState, why string) {
 
 // caller returns the function level levels above the running Go
 // function: its source and current line as Lua's debug info gives them
-// ("@user_script" and the line for the script, "=[C]" and -1 for a
-// library function).
+// ("@user_script", or "@user_function" for a library, and the line for
+// the script's code; "=[C]" and -1 for a library function).
 func (vm *luaVM) caller(L *lua.LState, level int) (source string, line int, isLua bool) {
 	dbg, ok := L.GetStack(level)
 	if !ok {
@@ -850,7 +867,16 @@ func (vm *luaVM) caller(L *lua.LState, level int) (source string, line int, isLu
 	if dbg.CurrentLine == luaLineUnknown && vm.run != nil {
 		vm.run.uncertain("an error at a call spread over lines, whose line Lua 5.1 counts differently")
 	}
-	return "@user_script", dbg.CurrentLine, true
+	return "@" + vm.chunkName(), dbg.CurrentLine, true
+}
+
+// chunkName is the name Lua gives the running chunk in error positions:
+// "user_script" for a script, "user_function" for a library.
+func (vm *luaVM) chunkName() string {
+	if vm.run != nil && vm.run.chunk != "" {
+		return vm.run.chunk
+	}
+	return "user_script"
 }
 
 // raiseStmt is raise for an error of a statement's own instruction (a

@@ -36,6 +36,12 @@ type luaVM struct {
 	stringMeta *lua.LTable
 	next       *lua.LFunction
 	ipairsAux  *lua.LFunction
+	// The Lua state of functions (lua_function.go): its globals, the
+	// load-time API, the environment a library's chunk runs in (whose
+	// metatable's __index is one or the other), and the registrations
+	// of the load under way.
+	fgenv, loadAPI, fenv, fenvMT *lua.LTable
+	loading                      *luaLoadCtx
 }
 
 var luaVMPool = sync.Pool{New: func() any { return newLuaVM() }}
@@ -44,6 +50,7 @@ func getLuaVM() *luaVM { return luaVMPool.Get().(*luaVM) }
 
 func putLuaVM(vm *luaVM) {
 	vm.run = nil
+	vm.loading = nil
 	luaVMPool.Put(vm)
 }
 
@@ -126,6 +133,7 @@ func newLuaVM() *luaVM {
 	for _, lib := range []string{"string", "table", "math", "bit", "struct", "cjson", "cmsgpack", "redis", "coroutine"} {
 		vm.guardLibrary(lib, vm.backing[g.RawGetString(lib).(*lua.LTable)])
 	}
+	vm.setupFunctionEnv(missing)
 	return vm
 }
 
@@ -317,7 +325,7 @@ func (vm *luaVM) errorFn(L *lua.LState) int {
 		}
 		if level > 0 {
 			if _, line, isLua := vm.caller(L, level); isLua {
-				s = "user_script:" + strconv.Itoa(line) + ": " + s
+				s = vm.chunkName() + ":" + strconv.Itoa(line) + ": " + s
 			}
 			v = lua.LString(s)
 		}

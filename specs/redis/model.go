@@ -149,8 +149,8 @@ func (v *value) empty() bool {
 type db map[string]*value
 
 // State is the model's state: Redis's databases, the connections' own
-// state (transactions, watched keys, subscriptions, blocked commands) and
-// the script cache.
+// state (transactions, watched keys, subscriptions, blocked commands), the
+// script cache and the libraries of functions.
 type State struct {
 	dbs   [Databases]db
 	conns map[string]*conn // by MONITOR's client address
@@ -167,9 +167,12 @@ type State struct {
 	// results holds the replies that blocked commands got later, by the
 	// event ID of the command.
 	results map[int64]string
+	// funcs is what the model knows of Redis's libraries of functions
+	// (functions.go); nil at the start of a capture (nothing known).
+	funcs *funcState
 	// shared marks maps a Clone shares with its source (copied before
 	// the first change).
-	sharedScripts, sharedResults bool
+	sharedScripts, sharedResults, sharedFuncs bool
 }
 
 // A dbKey is one key of one database.
@@ -255,7 +258,7 @@ func (Model) Init() provenance.State { return &State{} }
 // Clone copies a state; values and connections are shared until changed.
 func (Model) Clone(s provenance.State) provenance.State {
 	src := s.(*State)
-	c := &State{scripts: src.scripts, results: src.results, sharedScripts: true, sharedResults: true}
+	c := &State{scripts: src.scripts, results: src.results, funcs: src.funcs, sharedScripts: true, sharedResults: true, sharedFuncs: true}
 	for i, d := range src.dbs {
 		if d == nil {
 			continue
@@ -369,6 +372,7 @@ func (Model) Fingerprint(s provenance.State) string {
 	for _, sha := range shas {
 		b.WriteString("script " + sha + "\n")
 	}
+	st.funcs.fingerprint(&b)
 	for _, bl := range st.blocked {
 		b.WriteString("blocked " + strconv.FormatInt(bl.id, 10) + "\n")
 	}

@@ -66,7 +66,7 @@ type spec struct{ opt Options }
 func (spec) System() string { return "redis" }
 
 func (spec) Doc() string {
-	return "Redis 7.0: every command in a table (strings, keys, hashes, lists, sets, sorted sets, streams, scripts, transactions, blocking pops, pub/sub), replayed from MONITOR"
+	return "Redis 7.0: every command in a table (strings, keys, hashes, lists, sets, sorted sets, streams, scripts, functions, transactions, blocking pops, pub/sub), replayed from MONITOR"
 }
 
 func (spec) Model() provenance.Model { return Model{} }
@@ -386,6 +386,12 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		ranLines = ran
 	}
 	defer func() {
+		if x != nil && x.Output == eFunctionNotFound && ranLines && strings.HasPrefix(target.Op, "FCALL") {
+			// The log contradicts the model: the function ran.
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: the function ran ([lua] lines follow it) though the log shows no library holding it: its reply is not known; its writes are replayed from its [lua] lines")
+			return
+		}
 		if x == nil || !isScriptCall(target.Op) || x.Output != eNoScript {
 			return
 		}
@@ -506,6 +512,10 @@ func mayTouch(raw []byte, keys []nsKey) string {
 		switch {
 		case k.whole:
 			return "may have changed database " + k.ns
+		case k.ns == functionNS || k.ns == libraryNS:
+			if op == "FUNCTION" {
+				return "may be a FUNCTION command, which changes the libraries"
+			}
 		case k.ns == connNS || k.ns == clientNS:
 			if strings.Contains(line, " "+k.key+"]") {
 				return "is a command of the same connection"
@@ -594,8 +604,10 @@ func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, erro
 
 // fromTarget returns the keys whose history matters to e's effect up to
 // the target, not only before e: a waiting client may be served by any
-// later write to the keys it waits on (or pushes to), and a transaction
-// fails on any later change to a key its client watches.
+// later write to the keys it waits on (or pushes to), a transaction
+// fails on any later change to a key its client watches, and a function
+// a library's load defined goes when the library is later deleted or
+// replaced.
 func fromTarget(e *formats.Event, tracked map[nsKey]bool) []nsKey {
 	var out []nsKey
 	switch {
@@ -608,6 +620,10 @@ func fromTarget(e *formats.Event, tracked map[nsKey]bool) []nsKey {
 	case e.Op == "WATCH" && tracked[nsKey{ns: connNS, key: e.Client}]:
 		for _, a := range e.Args {
 			out = append(out, nsKey{ns: e.NS, key: string(a)})
+		}
+	case e.Op == "FUNCTION":
+		if lib, ok := loadedLibrary(e, tracked); ok {
+			out = append(out, lib)
 		}
 	}
 	return out
@@ -828,12 +844,12 @@ func waitTimeout(e *formats.Event) (int64, bool) {
 	return ms, errReply == ""
 }
 
-// scriptWhy says why a script request's reply is unknown: it runs the
-// script again after the first witness (which gives the same output, by
-// definition) to learn what the model could not follow. "" for any other
-// request or output.
+// scriptWhy says why a script request's (or a FUNCTION LOAD's or
+// DELETE's) reply is unknown: it runs the request again after the first
+// witness (which gives the same output, by definition) to learn what the
+// model could not follow. "" for any other request or output.
 func scriptWhy(target *formats.Event, out provenance.Output, ws [][]*formats.Event) string {
-	if string(out) != rUnknown || !isScriptCall(target.Op) {
+	if string(out) != rUnknown || !isScriptCall(target.Op) && target.Op != "FUNCTION" {
 		return ""
 	}
 	st := Model{}.Init()
@@ -841,6 +857,9 @@ func scriptWhy(target *formats.Event, out provenance.Output, ws [][]*formats.Eve
 		for _, e := range ws[0] {
 			Model{}.Apply(st, e)
 		}
+	}
+	if target.Op == "FUNCTION" {
+		return FunctionWhy(st, target)
 	}
 	_, _, why := EvalCalls(st, target)
 	return why
@@ -855,6 +874,12 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	resp, unord := splitOutput(out)
 	cmd := lookup(target.Op, target.Args)
 	switch {
+	case why != "" && !isScriptCall(target.Op):
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the reply is not known: "+why)
+	case why != "" && strings.HasPrefix(target.Op, "FCALL"):
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the function's reply is not known: "+why)
 	case why != "":
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the script's reply is not known: "+why)

@@ -6,11 +6,11 @@ import (
 	"github.com/wat-project/wat/formats"
 )
 
-// The scripting commands. EVAL runs its script on a copy of the state to
-// know the reply (the script's own commands are the "[lua]" lines after
-// it, requests of their own; see lua.go) and caches the body, which
-// EVALSHA runs. The script cache is indexed under the pseudo namespace
-// "@script", by SHA1.
+// The scripting commands (Redis functions are in functions.go). EVAL
+// runs its script on a copy of the state to know the reply (the script's
+// own commands are the "[lua]" lines after it, requests of their own;
+// see lua.go) and caches the body, which EVALSHA runs. The script cache
+// is indexed under the pseudo namespace "@script", by SHA1.
 var scriptingCommands = inGroup("scripting", []*Command{
 	{Name: "EVAL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
 		Keys: []KeySpec{{Flags: "RW access update", Begin: Index(2), Find: KeyNum(0, 1, 1)}},
@@ -24,30 +24,6 @@ var scriptingCommands = inGroup("scripting", []*Command{
 	{Name: "EVALSHA_RO", Arity: -3, Flags: "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(2), Find: KeyNum(0, 1, 1)}},
 		Run:  evalCmd, Refs: evalRefs},
-	{Name: "FCALL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{{Flags: "RW access update", Begin: Index(2), Find: KeyNum(0, 1, 1)}},
-		Why:  whyFunctions},
-	{Name: "FCALL_RO", Arity: -3, Flags: "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{{Flags: "RO access", Begin: Index(2), Find: KeyNum(0, 1, 1)}},
-		Why:  whyFunctions},
-	{Name: "FUNCTION|DELETE", Arity: 3, Flags: "write noscript",
-		Why: whyFunctions},
-	{Name: "FUNCTION|DUMP", Arity: 2, Flags: "noscript",
-		Why: whyFunctions},
-	{Name: "FUNCTION|FLUSH", Arity: -2, Flags: "write noscript",
-		Why: whyFunctions},
-	{Name: "FUNCTION|HELP", Arity: 2, Flags: "loading stale",
-		Run: help},
-	{Name: "FUNCTION|KILL", Arity: 2, Flags: "noscript allow_busy",
-		Why: whyFunctions},
-	{Name: "FUNCTION|LIST", Arity: -2, Flags: "noscript",
-		Why: whyFunctions},
-	{Name: "FUNCTION|LOAD", Arity: -3, Flags: "write denyoom noscript",
-		Why: whyFunctions},
-	{Name: "FUNCTION|RESTORE", Arity: -3, Flags: "write denyoom noscript",
-		Why: whyFunctions},
-	{Name: "FUNCTION|STATS", Arity: 2, Flags: "noscript allow_busy",
-		Why: whyFunctions},
 	{Name: "SCRIPT|DEBUG", Arity: 3, Flags: "noscript",
 		Why: "the Lua debugger (SCRIPT DEBUG) is not modelled"},
 	{Name: "SCRIPT|EXISTS", Arity: -3, Flags: "noscript",
@@ -61,8 +37,6 @@ var scriptingCommands = inGroup("scripting", []*Command{
 	{Name: "SCRIPT|LOAD", Arity: 3, Flags: "noscript stale",
 		Run: scriptLoad, Refs: scriptRefs},
 })
-
-const whyFunctions = "Redis functions (FUNCTION LOAD, FCALL) are not modelled yet"
 
 // scriptNS is the pseudo namespace of the script cache, keyed by SHA1.
 const scriptNS = "@script"

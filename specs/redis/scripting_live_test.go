@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/specs/redis"
@@ -30,10 +31,15 @@ type scriptingStats struct {
 	unknownWhy    map[string]int
 	mismatchShown int
 	undeclared    int // scripts whose commands touched keys they did not declare
+	// explained counts the requests explained through the store, inexact
+	// those not exact, by their first "not exact" note.
+	explained, inexact int
+	inexactWhy         map[string]int
+	slowest            time.Duration
 }
 
 func newScriptingStats() *scriptingStats {
-	return &scriptingStats{verdicts: map[string]map[redis.Verdict]int{}, unknownWhy: map[string]int{}}
+	return &scriptingStats{verdicts: map[string]map[redis.Verdict]int{}, unknownWhy: map[string]int{}, inexactWhy: map[string]int{}}
 }
 
 func (s *scriptingStats) table() string {

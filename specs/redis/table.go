@@ -86,7 +86,7 @@ var subcommandsOf = map[string][]string{}
 // groups lists the command groups in the order `wat specs` prints them.
 var groups = [][]*Command{
 	stringCommands, bitmapCommands, hyperloglogCommands, genericCommands, hashCommands, listCommands,
-	setCommands, sortedSetCommands, geoCommands, streamCommands, scriptingCommands, pubsubCommands,
+	setCommands, sortedSetCommands, geoCommands, streamCommands, scriptingCommands, functionCommands, pubsubCommands,
 	transactionCommands, connectionCommands, serverCommands, clusterCommands,
 }
 
