@@ -893,13 +893,7 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 			toks = append(toks, tok{line, src[i:j]})
 			i = j
 		default:
-			n := 1
-			for _, op := range []string{"...", "..", "==", "~=", "<=", ">="} {
-				if strings.HasPrefix(src[i:], op) {
-					n = len(op)
-					break
-				}
-			}
+			n := luaOpLen(src[i:])
 			toks = append(toks, tok{line, src[i : i+n]})
 			i += n
 		}
