@@ -191,13 +191,7 @@ func (vm *luaVM) equal(L *lua.LState, a, b lua.LValue) bool {
 			return false
 		}
 	}
-	L.Push(tm)
-	L.Push(a)
-	L.Push(b)
-	L.Call(2, 1)
-	r := lua.LVAsBool(L.Get(-1))
-	L.Pop(1)
-	return r
+	return luaCallBool(L, tm, a, b)
 }
 
 // getHelper is t[k] for a computed key: Lua 5.1's luaV_gettable.
@@ -228,10 +222,7 @@ func (vm *luaVM) getHelper(L *lua.LState) int {
 		}
 		if f, ok := tm.(*lua.LFunction); ok {
 			L.SetTop(0)
-			L.Push(f)
-			L.Push(t)
-			L.Push(k)
-			L.Call(2, 1)
+			luaCall(L, f, 1, t, k)
 			return 1
 		}
 		t = tm

@@ -480,11 +480,7 @@ func (vm *luaVM) setHelper(L *lua.LState) int {
 		}
 		if f, ok := tm.(*lua.LFunction); ok {
 			L.SetTop(0)
-			L.Push(f)
-			L.Push(t)
-			L.Push(k)
-			L.Push(v)
-			L.Call(3, 0)
+			luaCall(L, f, 0, t, k, v)
 			return 0
 		}
 		t = tm

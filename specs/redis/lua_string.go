@@ -861,12 +861,7 @@ func (vm *luaVM) addValue(L *lua.LState, ms *luaMatch, b *strings.Builder, s, e 
 		}
 		return
 	case *lua.LFunction:
-		caps := ms.captures(s, e, true)
-		L.Push(r)
-		for _, c := range caps {
-			L.Push(c)
-		}
-		L.Call(len(caps), 1)
+		luaCall(L, r, 1, ms.captures(s, e, true)...)
 		v = L.Get(-1)
 		L.Pop(1)
 	case *lua.LTable:

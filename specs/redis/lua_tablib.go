@@ -145,29 +145,18 @@ func luaItoa(i int) string { return luaNumber2String(float64(i)) }
 func (vm *luaVM) tabForeachi(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
 	n := vm.getn(L, t)
-	f, ok := L.Get(2).(*lua.LFunction)
-	if !ok {
-		vm.argError(L, 2, "function expected")
-	}
+	f := vm.checkFunction(L, 2)
 	for i := 1; i <= n; i++ {
-		L.Push(f)
-		L.Push(lua.LNumber(i))
-		L.Push(vm.rawGetInt(t, i))
-		L.Call(2, 1)
-		if r := L.Get(-1); r != lua.LNil {
+		if luaForeachCall(L, f, lua.LNumber(i), vm.rawGetInt(t, i)) {
 			return 1
 		}
-		L.Pop(1)
 	}
 	return 0
 }
 
 func (vm *luaVM) tabForeach(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
-	f, ok := L.Get(2).(*lua.LFunction)
-	if !ok {
-		vm.argError(L, 2, "function expected")
-	}
+	f := vm.checkFunction(L, 2)
 	k := lua.LValue(lua.LNil)
 	for {
 		nk, nv, ok := vm.nextKey(t, k)
@@ -177,29 +166,31 @@ func (vm *luaVM) tabForeach(L *lua.LState) int {
 		if nk == lua.LNil {
 			return 0
 		}
-		L.Push(f)
-		L.Push(nk)
-		L.Push(nv)
-		L.Call(2, 1)
-		if r := L.Get(-1); r != lua.LNil {
+		if luaForeachCall(L, f, nk, nv) {
 			return 1
 		}
-		L.Pop(1)
 		k = nk
 	}
+}
+
+// luaForeachCall calls the function of table.foreach or foreachi on an
+// entry; it reports whether the function returned a value other than
+// nil, which ends the walk as its result (left on the stack).
+func luaForeachCall(L *lua.LState, f *lua.LFunction, k, v lua.LValue) bool {
+	luaCall(L, f, 1, k, v)
+	if L.Get(-1) != lua.LNil {
+		return true
+	}
+	L.Pop(1)
+	return false
 }
 
 func (vm *luaVM) tabSort(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
 	n := vm.getn(L, t)
 	var cmp *lua.LFunction
-	switch f := L.Get(2).(type) {
-	case *lua.LFunction:
-		cmp = f
-	default:
-		if f != lua.LNil {
-			vm.argError(L, 2, "function expected")
-		}
+	if L.Get(2) != lua.LNil {
+		cmp = vm.checkFunction(L, 2)
 	}
 	if n > 1 {
 		vm.writable(L, t)
@@ -224,13 +215,7 @@ func (s *luaSorter) set(i int, v lua.LValue) { s.vm.tset(s.L, s.t, lua.LNumber(i
 func (s *luaSorter) less(a, b lua.LValue) bool {
 	L := s.L
 	if s.cmp != nil {
-		L.Push(s.cmp)
-		L.Push(a)
-		L.Push(b)
-		L.Call(2, 1)
-		r := lua.LVAsBool(L.Get(-1))
-		L.Pop(1)
-		return r
+		return luaCallBool(L, s.cmp, a, b)
 	}
 	return s.vm.lessThan(L, a, b)
 }
@@ -254,13 +239,7 @@ func (vm *luaVM) lessThan(L *lua.LState, a, b lua.LValue) bool {
 		tm1 := L.GetMetaField(a, "__lt")
 		tm2 := L.GetMetaField(b, "__lt")
 		if tm1 != lua.LNil && luaRawEqual(tm1, tm2) {
-			L.Push(tm1)
-			L.Push(a)
-			L.Push(b)
-			L.Call(2, 1)
-			r := lua.LVAsBool(L.Get(-1))
-			L.Pop(1)
-			return r
+			return luaCallBool(L, tm1, a, b)
 		}
 	}
 	// luaG_ordererror, raised while sort (a C function) runs: no

@@ -1,0 +1,37 @@
+package redis
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Helpers the library functions and the chunk's helpers share: calls
+// into Lua values, and argument checks lauxlib has and lua_vm.go does
+// not.
+
+// luaCall calls f with args as lua_call does, leaving its nret results
+// on the stack.
+func luaCall(L *lua.LState, f lua.LValue, nret int, args ...lua.LValue) {
+	L.Push(f)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(len(args), nret)
+}
+
+// luaCallBool calls f with args and returns the truth of its one result:
+// a comparator, or a comparison's metamethod.
+func luaCallBool(L *lua.LState, f lua.LValue, args ...lua.LValue) bool {
+	luaCall(L, f, 1, args...)
+	r := lua.LVAsBool(L.Get(-1))
+	L.Pop(1)
+	return r
+}
+
+// checkFunction is luaL_checktype(L, n, LUA_TFUNCTION).
+func (vm *luaVM) checkFunction(L *lua.LState, n int) *lua.LFunction {
+	f, ok := L.Get(n).(*lua.LFunction)
+	if !ok {
+		vm.argError(L, n, "function expected")
+	}
+	return f
+}
