@@ -215,10 +215,7 @@ func (vm *luaVM) getHelper(L *lua.LState) int {
 				return 1
 			}
 		} else {
-			tm = L.GetMetaField(t, "__index")
-			if tm == lua.LNil {
-				vm.raiseUnknown(L, "a Lua VM error, whose text names the variable", "attempt to index a "+luaTypeName(t)+" value")
-			}
+			tm = vm.indexMetamethod(L, t, "__index")
 		}
 		if f, ok := tm.(*lua.LFunction); ok {
 			L.SetTop(0)
@@ -229,4 +226,16 @@ func (vm *luaVM) getHelper(L *lua.LState) int {
 	}
 	vm.raise(L, lua.LString("loop in gettable"), true)
 	return 0
+}
+
+// indexMetamethod is the __index or __newindex metamethod (event) of a
+// value that is not a table, as luaV_gettable and luaV_settable read it:
+// a value without one cannot be indexed, Lua's error (whose text names
+// the variable, unknown to the model).
+func (vm *luaVM) indexMetamethod(L *lua.LState, v lua.LValue, event string) lua.LValue {
+	tm := L.GetMetaField(v, event)
+	if tm == lua.LNil {
+		vm.raiseUnknown(L, "a Lua VM error, whose text names the variable", "attempt to index a "+luaTypeName(v)+" value")
+	}
+	return tm
 }

@@ -473,10 +473,7 @@ func (vm *luaVM) setHelper(L *lua.LState) int {
 			// luaH_set made the key's node before the metamethod runs.
 			vm.libSet(tb, k, lua.LNil)
 		} else {
-			tm = L.GetMetaField(t, "__newindex")
-			if tm == lua.LNil {
-				vm.raiseUnknown(L, "a Lua VM error, whose text names the variable", "attempt to index a "+luaTypeName(t)+" value")
-			}
+			tm = vm.indexMetamethod(L, t, "__newindex")
 		}
 		if f, ok := tm.(*lua.LFunction); ok {
 			L.SetTop(0)
