@@ -36,6 +36,15 @@ type luaStructFmt struct {
 
 func (sf *luaStructFmt) more() bool { return sf.i < len(sf.f) }
 
+// order is the byte order the format's header sets for floats and
+// doubles ('<' little-endian, the native order, or '>').
+func (sf *luaStructFmt) order() binary.ByteOrder {
+	if sf.hdr.little {
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}
+
 func (sf *luaStructFmt) getnum(df int) int {
 	if sf.i >= len(sf.f) || !luaIsDigit(sf.f[sf.i]) {
 		return df
@@ -147,21 +156,13 @@ func (vm *luaVM) structPack(L *lua.LState) int {
 			f := float32(vm.checkNumber(L, arg))
 			arg++
 			buf := make([]byte, 4)
-			if sf.hdr.little {
-				binary.LittleEndian.PutUint32(buf, math.Float32bits(f))
-			} else {
-				binary.BigEndian.PutUint32(buf, math.Float32bits(f))
-			}
+			sf.order().PutUint32(buf, math.Float32bits(f))
 			b = append(b, buf...)
 		case 'd':
 			d := vm.checkNumber(L, arg)
 			arg++
 			buf := make([]byte, 8)
-			if sf.hdr.little {
-				binary.LittleEndian.PutUint64(buf, math.Float64bits(d))
-			} else {
-				binary.BigEndian.PutUint64(buf, math.Float64bits(d))
-			}
+			sf.order().PutUint64(buf, math.Float64bits(d))
 			b = append(b, buf...)
 		case 'c', 's':
 			s := vm.checkString(L, arg)
@@ -235,20 +236,10 @@ func (vm *luaVM) structUnpack(L *lua.LState) int {
 			}
 		case 'x':
 		case 'f':
-			var u uint32
-			if sf.hdr.little {
-				u = binary.LittleEndian.Uint32([]byte(data[p : p+4]))
-			} else {
-				u = binary.BigEndian.Uint32([]byte(data[p : p+4]))
-			}
+			u := sf.order().Uint32([]byte(data[p : p+4]))
 			out = append(out, lua.LNumber(float64(math.Float32frombits(u))))
 		case 'd':
-			var u uint64
-			if sf.hdr.little {
-				u = binary.LittleEndian.Uint64([]byte(data[p : p+8]))
-			} else {
-				u = binary.BigEndian.Uint64([]byte(data[p : p+8]))
-			}
+			u := sf.order().Uint64([]byte(data[p : p+8]))
 			out = append(out, lua.LNumber(math.Float64frombits(u)))
 		case 'c':
 			if size == 0 {
