@@ -342,9 +342,9 @@ func (sh *luaShape) layout() ([]lua.LValue, map[lua.LValue]int) {
 // getn is luaH_getn over the layout, with the table's current values.
 func (sh *luaShape) getn(t *lua.LTable) int {
 	present := func(i int) bool { return t.RawGetInt(i) != lua.LNil }
-	j := len(sh.arr)
-	if j > 0 && !present(j) {
-		i := 0
+	// border is the binary search between i (present, or 0) and j
+	// (absent) for an index present before an absent one.
+	border := func(i, j int) int {
 		for j-i > 1 {
 			m := (i + j) / 2
 			if !present(m) {
@@ -354,6 +354,10 @@ func (sh *luaShape) getn(t *lua.LTable) int {
 			}
 		}
 		return i
+	}
+	j := len(sh.arr)
+	if j > 0 && !present(j) {
+		return border(0, j)
 	}
 	if len(sh.nodes) == 0 {
 		return j
@@ -371,15 +375,7 @@ func (sh *luaShape) getn(t *lua.LTable) int {
 			return i - 1
 		}
 	}
-	for j-i > 1 {
-		m := (i + j) / 2
-		if !present(m) {
-			j = m
-		} else {
-			i = m
-		}
-	}
-	return i
+	return border(i, j)
 }
 
 // Every table of a run has its shape: the libraries' tables (a library
