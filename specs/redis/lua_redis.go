@@ -66,12 +66,19 @@ func (vm *luaVM) redisLog(L *lua.LState) int {
 	return 0
 }
 
-func (vm *luaVM) redisSetresp(L *lua.LState) int {
+// intArg reads the one argument of redis.setresp and redis.set_repl:
+// with another count Redis raises usage, else it reads the argument as a
+// C int with lua_tonumber (0 for what is not a number).
+func (vm *luaVM) intArg(L *lua.LState, usage string) int32 {
 	if L.GetTop() != 1 {
-		vm.raiseRedisError(L, "redis.setresp() requires one argument.")
+		vm.raiseRedisError(L, usage)
 	}
 	f, _ := luaToNumber(L.Get(1))
-	switch luaDoubleToInt32(f) {
+	return luaDoubleToInt32(f)
+}
+
+func (vm *luaVM) redisSetresp(L *lua.LState) int {
+	switch vm.intArg(L, "redis.setresp() requires one argument.") {
 	case 2:
 		return 0
 	case 3:
@@ -82,11 +89,7 @@ func (vm *luaVM) redisSetresp(L *lua.LState) int {
 }
 
 func (vm *luaVM) redisSetRepl(L *lua.LState) int {
-	if L.GetTop() != 1 {
-		vm.raiseRedisError(L, "redis.set_repl() requires two arguments.")
-	}
-	f, _ := luaToNumber(L.Get(1))
-	if luaDoubleToInt32(f)&^3 != 0 {
+	if vm.intArg(L, "redis.set_repl() requires two arguments.")&^3 != 0 {
 		vm.raiseRedisError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
 	}
 	return 0
