@@ -110,22 +110,30 @@ func (vm *luaVM) redisSha1hex(L *lua.LState) int {
 	return 1
 }
 
-func (vm *luaVM) redisStatusReply(L *lua.LState) int {
-	s, ok := L.Get(1).(lua.LString)
+// replyArg reads the one string argument of redis.status_reply and
+// redis.error_reply; without it (ok false) it pushes the error table
+// they return instead.
+func (vm *luaVM) replyArg(L *lua.LState) (s lua.LString, ok bool) {
+	s, ok = L.Get(1).(lua.LString)
 	if L.GetTop() != 1 || !ok {
 		L.Push(vm.errorTable("wrong number or type of arguments", false))
-		return 1
+		return "", false
 	}
-	t := vm.newLibTable()
-	vm.libSet(t, lua.LString("ok"), s)
-	L.Push(t)
+	return s, true
+}
+
+func (vm *luaVM) redisStatusReply(L *lua.LState) int {
+	if s, ok := vm.replyArg(L); ok {
+		t := vm.newLibTable()
+		vm.libSet(t, lua.LString("ok"), s)
+		L.Push(t)
+	}
 	return 1
 }
 
 func (vm *luaVM) redisErrorReply(L *lua.LState) int {
-	s, ok := L.Get(1).(lua.LString)
-	if L.GetTop() != 1 || !ok {
-		L.Push(vm.errorTable("wrong number or type of arguments", false))
+	s, ok := vm.replyArg(L)
+	if !ok {
 		return 1
 	}
 	e := luaCString(string(s))
