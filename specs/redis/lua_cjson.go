@@ -464,58 +464,48 @@ func (p *luaJSONParser) value(t luaJSONToken) lua.LValue {
 	case jtNull:
 		return vm.cjsonNull
 	case jtObjBegin:
-		p.descend()
-		tbl := vm.newLibTable()
-		t = p.next()
-		if t.typ == jtObjEnd {
-			p.depth--
-			return tbl
-		}
-		for {
+		return p.items(jtObjEnd, "object end", func(tbl *lua.LTable, t luaJSONToken, _ int) {
 			if t.typ != jtString {
 				p.throw("object key string", t)
 			}
 			key := lua.LString(t.str)
-			t = p.next()
-			if t.typ != jtColon {
+			if t = p.next(); t.typ != jtColon {
 				p.throw("colon", t)
 			}
-			v := p.value(p.next())
-			vm.libSet(tbl, key, v)
-			t = p.next()
-			if t.typ == jtObjEnd {
-				p.depth--
-				return tbl
-			}
-			if t.typ != jtComma {
-				p.throw("comma or object end", t)
-			}
-			t = p.next()
-		}
+			vm.libSet(tbl, key, p.value(p.next()))
+		})
 	case jtArrBegin:
-		p.descend()
-		tbl := vm.newLibTable()
-		t = p.next()
-		if t.typ == jtArrEnd {
-			p.depth--
-			return tbl
-		}
-		for i := 1; ; i++ {
-			v := p.value(t)
-			vm.libSet(tbl, lua.LNumber(i), v)
-			t = p.next()
-			if t.typ == jtArrEnd {
-				p.depth--
-				return tbl
-			}
-			if t.typ != jtComma {
-				p.throw("comma or array end", t)
-			}
-			t = p.next()
-		}
+		return p.items(jtArrEnd, "array end", func(tbl *lua.LTable, t luaJSONToken, i int) {
+			vm.libSet(tbl, lua.LNumber(i), p.value(t))
+		})
 	}
 	p.throw("value", t)
 	return nil
+}
+
+// items parses the items of an object or an array, after its opening
+// token, up to its closing token end (named closing in errors): item
+// reads item i, from its first token t, into the table.
+func (p *luaJSONParser) items(end luaJSONTok, closing string, item func(tbl *lua.LTable, t luaJSONToken, i int)) *lua.LTable {
+	p.descend()
+	tbl := p.vm.newLibTable()
+	t := p.next()
+	if t.typ == end {
+		p.depth--
+		return tbl
+	}
+	for i := 1; ; i++ {
+		item(tbl, t, i)
+		t = p.next()
+		if t.typ == end {
+			p.depth--
+			return tbl
+		}
+		if t.typ != jtComma {
+			p.throw("comma or "+closing, t)
+		}
+		t = p.next()
+	}
 }
 
 func (vm *luaVM) cjsonDecode(L *lua.LState) int {
