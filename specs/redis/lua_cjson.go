@@ -17,15 +17,14 @@ import (
 // unknown (and the model assumes no earlier script called one).
 
 func (vm *luaVM) cjsonLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	t.RawSetString("encode", L.NewFunction(vm.cjsonEncode))
-	t.RawSetString("decode", L.NewFunction(vm.cjsonDecode))
+	reg := map[string]lua.LGFunction{
+		"encode": vm.cjsonEncode, "decode": vm.cjsonDecode, "new": vm.unsupported("cjson.new is not modelled"),
+	}
 	for _, name := range []string{"encode_sparse_array", "encode_max_depth", "decode_max_depth", "encode_number_precision",
 		"encode_keep_buffer", "encode_invalid_numbers", "decode_invalid_numbers"} {
-		t.RawSetString(name, L.NewFunction(vm.unsupported("cjson."+name+" changes cjson's settings, which outlive the script in Redis")))
+		reg[name] = vm.unsupported("cjson." + name + " changes cjson's settings, which outlive the script in Redis")
 	}
-	t.RawSetString("new", L.NewFunction(vm.unsupported("cjson.new is not modelled")))
+	t := vm.libTable(reg)
 	t.RawSetString("null", vm.cjsonNull)
 	t.RawSetString("_NAME", lua.LString("cjson"))
 	t.RawSetString("_VERSION", lua.LString("2.1.0"))

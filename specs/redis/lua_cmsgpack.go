@@ -15,21 +15,21 @@ import (
 // next() order); nesting past 16 packs nil.
 
 func (vm *luaVM) cmsgpackLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	t.RawSetString("pack", L.NewFunction(vm.mpPack))
-	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int { return vm.mpUnpack(L, 0, 0) }))
-	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
-		off := vm.optInteger(L, 2, 0)
-		L.SetTop(1)
-		return vm.mpUnpack(L, 1, off)
-	}))
-	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
-		limit := vm.checkInteger(L, 2)
-		off := vm.optInteger(L, 3, 0)
-		L.SetTop(1)
-		return vm.mpUnpack(L, limit, off)
-	}))
+	t := vm.libTable(map[string]lua.LGFunction{
+		"pack":   vm.mpPack,
+		"unpack": func(L *lua.LState) int { return vm.mpUnpack(L, 0, 0) },
+		"unpack_one": func(L *lua.LState) int {
+			off := vm.optInteger(L, 2, 0)
+			L.SetTop(1)
+			return vm.mpUnpack(L, 1, off)
+		},
+		"unpack_limit": func(L *lua.LState) int {
+			limit := vm.checkInteger(L, 2)
+			off := vm.optInteger(L, 3, 0)
+			L.SetTop(1)
+			return vm.mpUnpack(L, limit, off)
+		},
+	})
 	t.RawSetString("_NAME", lua.LString("cmsgpack"))
 	t.RawSetString("_VERSION", lua.LString("lua-cmsgpack 0.4.0"))
 	t.RawSetString("_COPYRIGHT", lua.LString("Copyright (C) 2012, Salvatore Sanfilippo"))

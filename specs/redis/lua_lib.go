@@ -4,9 +4,20 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Helpers the library functions and the chunk's helpers share: calls
-// into Lua values, and argument checks lauxlib has and lua_vm.go does
-// not.
+// Helpers the libraries, their functions and the chunk's helpers share:
+// a library's table, calls into Lua values, and argument checks lauxlib
+// has and lua_vm.go does not.
+
+// libTable creates the table of a library with its functions. The order
+// they are set in does not matter: a walk of a library's table makes the
+// reply unknown (luaVM.nextKey).
+func (vm *luaVM) libTable(funcs map[string]lua.LGFunction) *lua.LTable {
+	t := vm.L.NewTable()
+	for name, f := range funcs {
+		t.RawSetString(name, vm.L.NewFunction(f))
+	}
+	return t
+}
 
 // luaCall calls f with args as lua_call does, leaving its nret results
 // on the stack.

@@ -8,9 +8,7 @@ import (
 // the replication and debugging calls have no effect on replies.
 
 func (vm *luaVM) redisLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	reg := map[string]lua.LGFunction{
+	t := vm.libTable(map[string]lua.LGFunction{
 		"call":          func(L *lua.LState) int { return vm.redisCall(L, true) },
 		"pcall":         func(L *lua.LState) int { return vm.redisCall(L, false) },
 		"log":           vm.redisLog,
@@ -29,10 +27,7 @@ func (vm *luaVM) redisLib() *lua.LTable {
 			L.Push(lua.LTrue)
 			return 1
 		},
-	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
+	})
 	nums := map[string]float64{
 		"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
 		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,

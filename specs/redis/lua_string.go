@@ -12,17 +12,12 @@ import (
 // C's printf for string.format.
 
 func (vm *luaVM) stringLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	reg := map[string]lua.LGFunction{
+	t := vm.libTable(map[string]lua.LGFunction{
 		"byte": vm.strByte, "char": vm.strChar, "find": vm.strFind, "format": vm.strFormat,
 		"gmatch": vm.strGmatch, "gsub": vm.strGsub, "len": vm.strLen, "lower": vm.strLower,
 		"match": vm.strMatch, "rep": vm.strRep, "reverse": vm.strReverse, "sub": vm.strSub,
 		"upper": vm.strUpper, "dump": vm.unsupported("string.dump writes Lua 5.1 bytecode"),
-	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
+	})
 	t.RawSetString("gfind", t.RawGetString("gmatch"))
 	return t
 }

@@ -13,12 +13,7 @@ import (
 // maximum alignment 8.
 
 func (vm *luaVM) structLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	t.RawSetString("pack", L.NewFunction(vm.structPack))
-	t.RawSetString("unpack", L.NewFunction(vm.structUnpack))
-	t.RawSetString("size", L.NewFunction(vm.structSize))
-	return t
+	return vm.libTable(map[string]lua.LGFunction{"pack": vm.structPack, "unpack": vm.structUnpack, "size": vm.structSize})
 }
 
 type luaStructHeader struct {

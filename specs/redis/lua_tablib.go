@@ -10,17 +10,11 @@ import (
 // them.
 
 func (vm *luaVM) tableLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	reg := map[string]lua.LGFunction{
+	return vm.libTable(map[string]lua.LGFunction{
 		"concat": vm.tabConcat, "foreach": vm.tabForeach, "foreachi": vm.tabForeachi,
 		"getn": vm.tabGetn, "maxn": vm.tabMaxn, "insert": vm.tabInsert, "remove": vm.tabRemove,
 		"setn": vm.tabSetn, "sort": vm.tabSort,
-	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
-	return t
+	})
 }
 
 // writable returns a table the library may change: a read-only one is
