@@ -38,6 +38,16 @@ func luaCallBool(L *lua.LState, f lua.LValue, args ...lua.LValue) bool {
 	return r
 }
 
+// printedStr is luaToStr for a value a library function reads as a
+// string: a number as Lua prints it, except NaN, whose sign glibc prints
+// ("nan" or "-nan") and the model does not know: it stops the run.
+func (vm *luaVM) printedStr(L *lua.LState, v lua.LValue) (string, bool) {
+	if f, isNum := v.(lua.LNumber); isNum && float64(f) != float64(f) {
+		vm.abort(L, "the script printed NaN, whose sign glibc prints")
+	}
+	return luaToStr(v)
+}
+
 // checkFunction is luaL_checktype(L, n, LUA_TFUNCTION).
 func (vm *luaVM) checkFunction(L *lua.LState, n int) *lua.LFunction {
 	f, ok := L.Get(n).(*lua.LFunction)

@@ -94,12 +94,9 @@ func (vm *luaVM) redisSha1hex(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		vm.raiseRedisError(L, "wrong number of arguments")
 	}
-	s, ok := luaToStr(L.Get(1))
+	s, ok := vm.printedStr(L, L.Get(1))
 	if !ok {
 		vm.abort(L, "redis.sha1hex of a value that is not a string")
-	}
-	if f, isNum := L.Get(1).(lua.LNumber); isNum && float64(f) != float64(f) {
-		vm.abort(L, "the script printed NaN, whose sign glibc prints")
 	}
 	L.Push(lua.LString(sha1hex(s)))
 	return 1

@@ -867,12 +867,9 @@ func (vm *luaVM) addValue(L *lua.LState, ms *luaMatch, b *strings.Builder, s, e 
 		b.WriteString(ms.src[s:e])
 		return
 	}
-	vs, ok := luaToStr(v)
+	vs, ok := vm.printedStr(L, v)
 	if !ok {
 		vm.raise(L, lua.LString("invalid replacement value (a "+luaTypeName(v)+")"), true)
-	}
-	if f, isNum := v.(lua.LNumber); isNum && float64(f) != float64(f) {
-		vm.abort(L, "the script printed NaN, whose sign glibc prints")
 	}
 	b.WriteString(vs)
 }

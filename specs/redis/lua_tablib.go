@@ -111,12 +111,9 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 	add := func(i int) {
 		v := vm.rawGetInt(t, i)
 		vm.checkPoison(L, v)
-		s, ok := luaToStr(v)
+		s, ok := vm.printedStr(L, v)
 		if !ok {
 			vm.raise(L, lua.LString("invalid value ("+luaTypeName(v)+") at index "+luaItoa(i)+" in table for 'concat'"), true)
-		}
-		if f, isNum := v.(lua.LNumber); isNum && float64(f) != float64(f) {
-			vm.abort(L, "the script printed NaN, whose sign glibc prints")
 		}
 		b = append(b, s...)
 		if len(b) > luaMaxString {
