@@ -77,9 +77,7 @@ func (vm *luaVM) jsonNumber(L *lua.LState, b *strings.Builder, v lua.LNumber) {
 
 func (vm *luaVM) jsonAppend(L *lua.LState, b *strings.Builder, v lua.LValue, depth int) {
 	vm.checkPoison(L, v)
-	if b.Len() > luaMaxString {
-		vm.abort(L, "cjson.encode builds a string larger than the model builds")
-	}
+	vm.checkBuilt(L, b.Len(), "cjson.encode")
 	switch x := v.(type) {
 	case lua.LString:
 		luaJSONString(b, string(x))

@@ -91,9 +91,7 @@ func luaMPInt(b []byte, n int64) []byte {
 
 func (vm *luaVM) mpEncode(L *lua.LState, b []byte, v lua.LValue, level int) []byte {
 	vm.checkPoison(L, v)
-	if len(b) > luaMaxString {
-		vm.abort(L, "cmsgpack.pack builds a string larger than the model builds")
-	}
+	vm.checkBuilt(L, len(b), "cmsgpack.pack")
 	t, isTable := v.(*lua.LTable)
 	if isTable && level == 16 {
 		return append(b, 0xc0)

@@ -26,6 +26,14 @@ func (vm *luaVM) stringLib() *lua.LTable {
 // but memory; the model gives up instead).
 const luaMaxString = 256 << 20
 
+// checkBuilt stops the run when the string a library function (name)
+// builds has grown to n bytes, past luaMaxString.
+func (vm *luaVM) checkBuilt(L *lua.LState, n int, name string) {
+	if n > luaMaxString {
+		vm.abort(L, name+" builds a string larger than the model builds")
+	}
+}
+
 func luaPosrelat(pos int64, n int) int64 {
 	if pos < 0 {
 		pos += int64(n) + 1
@@ -278,9 +286,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			vm.abort(L, "string.format with an invalid option, whose error Lua writes with the option's byte")
 		}
 		b.WriteString(luaCString(item))
-		if b.Len() > luaMaxString {
-			vm.abort(L, "string.format builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, b.Len(), "string.format")
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
@@ -813,9 +819,7 @@ func (vm *luaVM) strGsub(L *lua.LState) int {
 		default:
 			goto done
 		}
-		if b.Len() > luaMaxString {
-			vm.abort(L, "string.gsub builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, b.Len(), "string.gsub")
 		if anchor {
 			break
 		}

@@ -177,9 +177,7 @@ func (vm *luaVM) structPack(L *lua.LState) int {
 			sf.control(opt)
 		}
 		total += size
-		if len(b) > luaMaxString {
-			vm.abort(L, "struct.pack builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, len(b), "struct.pack")
 	}
 	L.Push(lua.LString(b))
 	return 1

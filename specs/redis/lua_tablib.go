@@ -116,9 +116,7 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 			vm.raise(L, lua.LString("invalid value ("+luaTypeName(v)+") at index "+luaItoa(i)+" in table for 'concat'"), true)
 		}
 		b = append(b, s...)
-		if len(b) > luaMaxString {
-			vm.abort(L, "table.concat builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, len(b), "table.concat")
 	}
 	for ; i < last; i++ {
 		add(i)
