@@ -441,6 +441,18 @@ func (vm *luaVM) tset(L *lua.LState, t *lua.LTable, k, v lua.LValue) {
 	vm.libSet(t, k, v)
 }
 
+// checkStmtKey raises Lua's error for a key no table may have (nil or
+// NaN), as checkKey does, but for a store of the script's own statement
+// (an assignment, a constructor's field): the error has its position.
+func (vm *luaVM) checkStmtKey(L *lua.LState, k lua.LValue) {
+	if k == lua.LNil {
+		vm.raiseStmt(L, lua.LString("table index is nil"), true)
+	}
+	if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
+		vm.raiseStmt(L, lua.LString("table index is NaN"), true)
+	}
+}
+
 // setHelper is the set helper the rewritten chunk calls for t[k] = v:
 // Lua 5.1's luaV_settable with Redis's read-only tables.
 func (vm *luaVM) setHelper(L *lua.LState) int {
@@ -452,12 +464,7 @@ func (vm *luaVM) setHelper(L *lua.LState) int {
 			if vm.isProtected(tb) {
 				vm.raiseStmt(L, lua.LString("Attempt to modify a readonly table"), true)
 			}
-			if k == lua.LNil {
-				vm.raiseStmt(L, lua.LString("table index is nil"), true)
-			}
-			if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
-				vm.raiseStmt(L, lua.LString("table index is NaN"), true)
-			}
+			vm.checkStmtKey(L, k)
 			old := tb.RawGet(k)
 			if mt, ok := tb.Metatable.(*lua.LTable); ok {
 				tm = mt.RawGetString("__newindex")
@@ -572,12 +579,7 @@ func (vm *luaVM) ctorFields(L *lua.LState, t *lua.LTable, c *luaCtor, arg int) i
 			k, v := L.Get(arg), L.Get(arg+1)
 			arg += 2
 			vm.checkPoison(L, k)
-			if k == lua.LNil {
-				vm.raiseStmt(L, lua.LString("table index is nil"), true)
-			}
-			if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
-				vm.raiseStmt(L, lua.LString("table index is NaN"), true)
-			}
+			vm.checkStmtKey(L, k)
 			vm.libSet(t, k, v)
 		case 'L':
 			c.pending = append(c.pending, L.Get(arg))
