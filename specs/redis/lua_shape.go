@@ -441,15 +441,24 @@ func (vm *luaVM) tset(L *lua.LState, t *lua.LTable, k, v lua.LValue) {
 	vm.libSet(t, k, v)
 }
 
-// checkStmtKey raises Lua's error for a key no table may have (nil or
-// NaN), as checkKey does, but for a store of the script's own statement
-// (an assignment, a constructor's field): the error has its position.
-func (vm *luaVM) checkStmtKey(L *lua.LState, k lua.LValue) {
+// luaKeyError is Lua's error for a key no table may have (nil or NaN),
+// or "" for another key.
+func luaKeyError(k lua.LValue) string {
 	if k == lua.LNil {
-		vm.raiseStmt(L, lua.LString("table index is nil"), true)
+		return "table index is nil"
 	}
 	if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
-		vm.raiseStmt(L, lua.LString("table index is NaN"), true)
+		return "table index is NaN"
+	}
+	return ""
+}
+
+// checkStmtKey raises luaKeyError for a store of the script's own
+// statement (an assignment, a constructor's field), with the statement's
+// position, where checkKey raises it for a library function's store.
+func (vm *luaVM) checkStmtKey(L *lua.LState, k lua.LValue) {
+	if msg := luaKeyError(k); msg != "" {
+		vm.raiseStmt(L, lua.LString(msg), true)
 	}
 }
 
