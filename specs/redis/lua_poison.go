@@ -48,25 +48,22 @@ func (vm *luaVM) listingPoison(why, resp string) *lua.LUserData {
 	return u
 }
 
-// poisonListing returns the listing a poison stands for, or "".
-func (vm *luaVM) poisonListing(v lua.LValue) string {
+// luaPoisonOf returns the poison a value is, or the zero luaPoison (no
+// reason, no listing) for a value the model knows.
+func luaPoisonOf(v lua.LValue) luaPoison {
 	if u, ok := v.(*lua.LUserData); ok {
 		if p, ok := u.Value.(luaPoison); ok {
-			return p.listing
+			return p
 		}
 	}
-	return ""
+	return luaPoison{}
 }
 
+// poisonListing returns the listing a poison stands for, or "".
+func (vm *luaVM) poisonListing(v lua.LValue) string { return luaPoisonOf(v).listing }
+
 // poisonWhy returns why a value is not known, or "".
-func (vm *luaVM) poisonWhy(v lua.LValue) string {
-	if u, ok := v.(*lua.LUserData); ok {
-		if p, ok := u.Value.(luaPoison); ok {
-			return p.why
-		}
-	}
-	return ""
-}
+func (vm *luaVM) poisonWhy(v lua.LValue) string { return luaPoisonOf(v).why }
 
 // checkPoison stops the run when v is not known.
 func (vm *luaVM) checkPoison(L *lua.LState, vs ...lua.LValue) {
