@@ -34,6 +34,21 @@ func (vm *luaVM) checkBuilt(L *lua.LState, n int, name string) {
 	}
 }
 
+// luaSubRange is the range of bytes from i to j (positions counted from
+// the end when negative) of a string of length n, as str_sub and
+// str_byte clamp it: from 1 at the least, to n at the most (empty when
+// the start is past the end).
+func luaSubRange(i, j int64, n int) (int64, int64) {
+	i, j = luaPosrelat(i, n), luaPosrelat(j, n)
+	if i < 1 {
+		i = 1
+	}
+	if j > int64(n) {
+		j = int64(n)
+	}
+	return i, j
+}
+
 func luaPosrelat(pos int64, n int) int64 {
 	if pos < 0 {
 		pos += int64(n) + 1
@@ -64,15 +79,7 @@ func (vm *luaVM) strLen(L *lua.LState) int {
 
 func (vm *luaVM) strSub(L *lua.LState) int {
 	s := vm.checkString(L, 1)
-	l := len(s)
-	start := luaPosrelat(vm.checkInteger(L, 2), l)
-	end := luaPosrelat(vm.optInteger(L, 3, -1), l)
-	if start < 1 {
-		start = 1
-	}
-	if end > int64(l) {
-		end = int64(l)
-	}
+	start, end := luaSubRange(vm.checkInteger(L, 2), vm.optInteger(L, 3, -1), len(s))
 	if start <= end {
 		L.Push(lua.LString(s[start-1 : end]))
 	} else {
@@ -129,15 +136,8 @@ func (vm *luaVM) strRep(L *lua.LState) int {
 
 func (vm *luaVM) strByte(L *lua.LState) int {
 	s := vm.checkString(L, 1)
-	l := len(s)
-	posi := luaPosrelat(vm.optInteger(L, 2, 1), l)
-	pose := luaPosrelat(vm.optInteger(L, 3, posi), l)
-	if posi <= 0 {
-		posi = 1
-	}
-	if pose > int64(l) {
-		pose = int64(l)
-	}
+	first := vm.optInteger(L, 2, 1)
+	posi, pose := luaSubRange(first, vm.optInteger(L, 3, first), len(s))
 	if posi > pose {
 		return 0
 	}
