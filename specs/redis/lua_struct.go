@@ -31,6 +31,14 @@ type luaStructFmt struct {
 
 func (sf *luaStructFmt) more() bool { return sf.i < len(sf.f) }
 
+// option reads the format's next option and its size (optsize), as
+// b_pack, b_unpack and b_size each begin with.
+func (sf *luaStructFmt) option() (opt byte, size int) {
+	opt = sf.f[sf.i]
+	sf.i++
+	return opt, sf.optsize(opt)
+}
+
 // order is the byte order the format's header sets for floats and
 // doubles ('<' little-endian, the native order, or '>').
 func (sf *luaStructFmt) order() binary.ByteOrder {
@@ -119,9 +127,7 @@ func (vm *luaVM) structPack(L *lua.LState) int {
 	var b []byte
 	total := 0
 	for sf.more() {
-		opt := sf.f[sf.i]
-		sf.i++
-		size := sf.optsize(opt)
+		opt, size := sf.option()
 		al := sf.toalign(total, opt, size)
 		total += al
 		b = append(b, make([]byte, al)...)
@@ -194,9 +200,7 @@ func (vm *luaVM) structUnpack(L *lua.LState) int {
 	p := int(pos - 1)
 	var out []lua.LValue
 	for sf.more() {
-		opt := sf.f[sf.i]
-		sf.i++
-		size := sf.optsize(opt)
+		opt, size := sf.option()
 		p += sf.toalign(p, opt, size)
 		if !(size <= ld && p <= ld-size) {
 			vm.argError(L, 2, "data string too short")
@@ -274,9 +278,7 @@ func (vm *luaVM) structSize(L *lua.LState) int {
 	sf := vm.newStructFmt(L)
 	p := 0
 	for sf.more() {
-		opt := sf.f[sf.i]
-		sf.i++
-		size := sf.optsize(opt)
+		opt, size := sf.option()
 		p += sf.toalign(p, opt, size)
 		if opt == 's' {
 			vm.argError(L, 1, "option 's' has no fixed size")
