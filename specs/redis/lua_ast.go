@@ -815,12 +815,7 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 		text string
 	}
 	var toks []tok
-	at := func(i int) byte {
-		if i < len(src) {
-			return src[i]
-		}
-		return 0
-	}
+	at := func(i int) byte { return luaByteAt(src, i) }
 	longSep := func(i int) int {
 		if at(i) != '[' {
 			return -1

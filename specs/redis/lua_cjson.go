@@ -217,12 +217,7 @@ type luaJSONParser struct {
 	depth int
 }
 
-func (p *luaJSONParser) at(i int) byte {
-	if i < len(p.data) {
-		return p.data[i]
-	}
-	return 0
-}
+func (p *luaJSONParser) at(i int) byte { return luaByteAt(p.data, i) }
 
 func luaJSONCharTok(c byte) luaJSONTok {
 	switch c {

@@ -27,6 +27,15 @@ func luaCString(s string) string {
 	return s
 }
 
+// luaByteAt is the byte at i of s as C reads a string that ends in a
+// NUL: s[i], or 0 from the end on.
+func luaByteAt(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
 // strtod parses the longest prefix of s that glibc's strtod accepts
 // (after leading white space: a sign, then a decimal or hexadecimal
 // number, "inf", "infinity" or "nan"); n is the number of bytes read,

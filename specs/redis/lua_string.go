@@ -190,12 +190,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			vm.argError(L, arg, "no value")
 		}
 		// scanformat
-		at := func(j int) byte {
-			if j < len(f) {
-				return f[j]
-			}
-			return 0
-		}
+		at := func(j int) byte { return luaByteAt(f, j) }
 		p := i
 		for at(p) != 0 && strings.IndexByte("-+ #0", at(p)) >= 0 {
 			p++
@@ -351,20 +346,10 @@ type luaMatch struct {
 	steps int
 }
 
-func (ms *luaMatch) p(i int) byte {
-	if i < len(ms.pat) {
-		return ms.pat[i]
-	}
-	return 0
-}
+func (ms *luaMatch) p(i int) byte { return luaByteAt(ms.pat, i) }
 
 // s returns the source byte at i, and the terminating NUL at its end.
-func (ms *luaMatch) s(i int) byte {
-	if i < len(ms.src) {
-		return ms.src[i]
-	}
-	return 0
-}
+func (ms *luaMatch) s(i int) byte { return luaByteAt(ms.src, i) }
 
 func (ms *luaMatch) fail(msg string) {
 	ms.vm.raise(ms.L, lua.LString(msg), true)

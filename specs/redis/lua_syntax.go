@@ -62,12 +62,7 @@ var luaKeywords = map[string]bool{"and": true, "break": true, "do": true, "else"
 func luaTokens(src string) ([]luaToken, error) {
 	var out []luaToken
 	line := 1
-	at := func(i int) byte {
-		if i < len(src) {
-			return src[i]
-		}
-		return 0
-	}
+	at := func(i int) byte { return luaByteAt(src, i) }
 	isNewline := func(c byte) bool { return c == '\n' || c == '\r' }
 	// newline skips a line break (\n, \r, \n\r or \r\n) at i.
 	newline := func(i int) int {
