@@ -5,8 +5,8 @@ import (
 )
 
 // Helpers the libraries, their functions and the chunk's helpers share:
-// a library's table, calls into Lua values, and argument checks lauxlib
-// has and lua_vm.go does not.
+// a library's table, calls into Lua values, and reads and checks of
+// arguments that lua_vm.go does not have.
 
 // libTable creates the table of a library with its functions. The order
 // they are set in does not matter: a walk of a library's table makes the

@@ -226,9 +226,9 @@ func (vm *luaVM) getHelper(L *lua.LState) int {
 }
 
 // indexMetamethod is the __index or __newindex metamethod (event) of a
-// value that is not a table, as luaV_gettable and luaV_settable read it:
-// a value without one cannot be indexed, Lua's error (whose text names
-// the variable, unknown to the model).
+// value that is not a table, as luaV_gettable and luaV_settable read it.
+// A value without one cannot be indexed: Lua's error names the variable,
+// which the model does not know, so the reply is unknown.
 func (vm *luaVM) indexMetamethod(L *lua.LState, v lua.LValue, event string) lua.LValue {
 	tm := L.GetMetaField(v, event)
 	if tm == lua.LNil {
