@@ -568,97 +568,116 @@ func luaMentions(f *ast.FunctionExpr, name string) bool {
 	return found
 }
 
-// luaWalk visits every expression of statements; visit returns false to
-// skip an expression's children.
+// luaWalk visits every expression of statements, the bodies of their
+// functions included; visit returns false to skip an expression's parts.
 func luaWalk(ss []ast.Stmt, visit func(ast.Expr) bool) {
-	var expr func(ast.Expr)
-	var stmts func([]ast.Stmt)
-	exprs := func(es []ast.Expr) {
-		for _, e := range es {
-			expr(e)
+	for _, s := range ss {
+		exprs, blocks := luaStmtParts(s)
+		for _, e := range exprs {
+			luaWalkExpr(e, visit)
+		}
+		for _, b := range blocks {
+			luaWalk(b, visit)
 		}
 	}
-	expr = func(e ast.Expr) {
-		if e == nil || !visit(e) {
-			return
+}
+
+// luaWalkExpr visits an expression and, while visit says so, its parts.
+func luaWalkExpr(e ast.Expr, visit func(ast.Expr) bool) {
+	if !visit(e) {
+		return
+	}
+	exprs, blocks := luaExprParts(e)
+	for _, x := range exprs {
+		luaWalkExpr(x, visit)
+	}
+	for _, b := range blocks {
+		luaWalk(b, visit)
+	}
+}
+
+// luaStmtParts returns the parts of a statement, for the walks over a
+// syntax tree: the expressions it evaluates (a function definition's
+// name and function among them) and the blocks of statements it holds
+// (an if's else block even when empty). A function's body is a part of
+// its FunctionExpr (luaExprParts). The slices may be the statement's own:
+// callers do not change them.
+func luaStmtParts(s ast.Stmt) (exprs []ast.Expr, blocks [][]ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		return append(append([]ast.Expr(nil), s.Lhs...), s.Rhs...), nil
+	case *ast.LocalAssignStmt:
+		return s.Exprs, nil
+	case *ast.FuncCallStmt:
+		return []ast.Expr{s.Expr}, nil
+	case *ast.DoBlockStmt:
+		return nil, [][]ast.Stmt{s.Stmts}
+	case *ast.WhileStmt:
+		return []ast.Expr{s.Condition}, [][]ast.Stmt{s.Stmts}
+	case *ast.RepeatStmt:
+		return []ast.Expr{s.Condition}, [][]ast.Stmt{s.Stmts}
+	case *ast.IfStmt:
+		return []ast.Expr{s.Condition}, [][]ast.Stmt{s.Then, s.Else}
+	case *ast.NumberForStmt:
+		return luaPresent(s.Init, s.Limit, s.Step), [][]ast.Stmt{s.Stmts}
+	case *ast.GenericForStmt:
+		return s.Exprs, [][]ast.Stmt{s.Stmts}
+	case *ast.FuncDefStmt:
+		if s.Name != nil {
+			return luaPresent(s.Name.Func, s.Name.Receiver, s.Func), nil
 		}
-		switch x := e.(type) {
-		case *ast.AttrGetExpr:
-			expr(x.Object)
-			expr(x.Key)
-		case *ast.TableExpr:
-			for _, f := range x.Fields {
-				expr(f.Key)
-				expr(f.Value)
-			}
-		case *ast.FuncCallExpr:
-			expr(x.Func)
-			expr(x.Receiver)
-			exprs(x.Args)
-		case *ast.LogicalOpExpr:
-			expr(x.Lhs)
-			expr(x.Rhs)
-		case *ast.RelationalOpExpr:
-			expr(x.Lhs)
-			expr(x.Rhs)
-		case *ast.StringConcatOpExpr:
-			expr(x.Lhs)
-			expr(x.Rhs)
-		case *ast.ArithmeticOpExpr:
-			expr(x.Lhs)
-			expr(x.Rhs)
-		case *ast.UnaryMinusOpExpr:
-			expr(x.Expr)
-		case *ast.UnaryNotOpExpr:
-			expr(x.Expr)
-		case *ast.UnaryLenOpExpr:
-			expr(x.Expr)
-		case *ast.FunctionExpr:
-			stmts(x.Stmts)
+		return []ast.Expr{s.Func}, nil
+	case *ast.ReturnStmt:
+		return s.Exprs, nil
+	}
+	return nil, nil
+}
+
+// luaExprParts returns the parts of an expression, as luaStmtParts does
+// for a statement: its operands (a constructor's keys and values, a
+// call's function or receiver and its arguments), and a function's body
+// as its one block.
+func luaExprParts(e ast.Expr) (exprs []ast.Expr, blocks [][]ast.Stmt) {
+	switch x := e.(type) {
+	case *ast.AttrGetExpr:
+		return []ast.Expr{x.Object, x.Key}, nil
+	case *ast.TableExpr:
+		for _, f := range x.Fields {
+			exprs = append(exprs, luaPresent(f.Key, f.Value)...)
+		}
+		return exprs, nil
+	case *ast.FuncCallExpr:
+		return append(luaPresent(x.Func, x.Receiver), x.Args...), nil
+	case *ast.LogicalOpExpr:
+		return []ast.Expr{x.Lhs, x.Rhs}, nil
+	case *ast.RelationalOpExpr:
+		return []ast.Expr{x.Lhs, x.Rhs}, nil
+	case *ast.StringConcatOpExpr:
+		return []ast.Expr{x.Lhs, x.Rhs}, nil
+	case *ast.ArithmeticOpExpr:
+		return []ast.Expr{x.Lhs, x.Rhs}, nil
+	case *ast.UnaryMinusOpExpr:
+		return []ast.Expr{x.Expr}, nil
+	case *ast.UnaryNotOpExpr:
+		return []ast.Expr{x.Expr}, nil
+	case *ast.UnaryLenOpExpr:
+		return []ast.Expr{x.Expr}, nil
+	case *ast.FunctionExpr:
+		return nil, [][]ast.Stmt{x.Stmts}
+	}
+	return nil, nil
+}
+
+// luaPresent returns the expressions that are there (an optional part,
+// such as a for loop's step, is nil when absent).
+func luaPresent(es ...ast.Expr) []ast.Expr {
+	var out []ast.Expr
+	for _, e := range es {
+		if e != nil {
+			out = append(out, e)
 		}
 	}
-	stmts = func(ss []ast.Stmt) {
-		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.AssignStmt:
-				exprs(s.Lhs)
-				exprs(s.Rhs)
-			case *ast.LocalAssignStmt:
-				exprs(s.Exprs)
-			case *ast.FuncCallStmt:
-				expr(s.Expr)
-			case *ast.DoBlockStmt:
-				stmts(s.Stmts)
-			case *ast.WhileStmt:
-				expr(s.Condition)
-				stmts(s.Stmts)
-			case *ast.RepeatStmt:
-				stmts(s.Stmts)
-				expr(s.Condition)
-			case *ast.IfStmt:
-				expr(s.Condition)
-				stmts(s.Then)
-				stmts(s.Else)
-			case *ast.NumberForStmt:
-				expr(s.Init)
-				expr(s.Limit)
-				expr(s.Step)
-				stmts(s.Stmts)
-			case *ast.GenericForStmt:
-				exprs(s.Exprs)
-				stmts(s.Stmts)
-			case *ast.FuncDefStmt:
-				if s.Name != nil {
-					expr(s.Name.Func)
-					expr(s.Name.Receiver)
-				}
-				expr(s.Func)
-			case *ast.ReturnStmt:
-				exprs(s.Exprs)
-			}
-		}
-	}
-	stmts(ss)
+	return out
 }
 
 // luaLimitCheck finds scripts near Lua 5.1's compiler limits, which
@@ -680,37 +699,31 @@ func luaLimitCheck(chunk []ast.Stmt) error {
 	})
 	locals := func(ss []ast.Stmt) (names map[string]bool, count int) {
 		names = map[string]bool{}
+		declare := func(ns ...string) {
+			for _, n := range ns {
+				names[n] = true
+				declared[n] = true
+			}
+		}
 		var stmts func([]ast.Stmt)
 		stmts = func(ss []ast.Stmt) {
 			for _, s := range ss {
 				switch s := s.(type) {
 				case *ast.LocalAssignStmt:
 					count += len(s.Names)
-					for _, n := range s.Names {
-						names[n] = true
-						declared[n] = true
-					}
-				case *ast.DoBlockStmt:
-					stmts(s.Stmts)
-				case *ast.WhileStmt:
-					stmts(s.Stmts)
-				case *ast.RepeatStmt:
-					stmts(s.Stmts)
-				case *ast.IfStmt:
-					stmts(s.Then)
-					stmts(s.Else)
+					declare(s.Names...)
 				case *ast.NumberForStmt:
 					count += 4
-					names[s.Name] = true
-					declared[s.Name] = true
-					stmts(s.Stmts)
+					declare(s.Name)
 				case *ast.GenericForStmt:
 					count += 3 + len(s.Names)
-					for _, n := range s.Names {
-						names[n] = true
-						declared[n] = true
-					}
-					stmts(s.Stmts)
+					declare(s.Names...)
+				}
+				// The blocks the statement holds, not the functions it
+				// defines.
+				_, blocks := luaStmtParts(s)
+				for _, b := range blocks {
+					stmts(b)
 				}
 			}
 		}
@@ -749,102 +762,36 @@ func luaLimitCheck(chunk []ast.Stmt) error {
 
 // luaDepth is the deepest nesting of statements and expressions.
 func luaDepth(ss []ast.Stmt) int {
-	max := 0
+	deepest := 0
 	var expr func(ast.Expr, int)
 	var stmts func([]ast.Stmt, int)
-	expr = func(e ast.Expr, d int) {
-		if e == nil {
-			return
+	parts := func(exprs []ast.Expr, blocks [][]ast.Stmt, d int) {
+		for _, e := range exprs {
+			expr(e, d)
 		}
-		if d > max {
-			max = d
-		}
-		switch x := e.(type) {
-		case *ast.AttrGetExpr:
-			expr(x.Object, d+1)
-			expr(x.Key, d+1)
-		case *ast.TableExpr:
-			for _, f := range x.Fields {
-				expr(f.Key, d+1)
-				expr(f.Value, d+1)
-			}
-		case *ast.FuncCallExpr:
-			expr(x.Func, d+1)
-			expr(x.Receiver, d+1)
-			for _, a := range x.Args {
-				expr(a, d+1)
-			}
-		case *ast.LogicalOpExpr:
-			expr(x.Lhs, d+1)
-			expr(x.Rhs, d+1)
-		case *ast.RelationalOpExpr:
-			expr(x.Lhs, d+1)
-			expr(x.Rhs, d+1)
-		case *ast.StringConcatOpExpr:
-			expr(x.Lhs, d+1)
-			expr(x.Rhs, d+1)
-		case *ast.ArithmeticOpExpr:
-			expr(x.Lhs, d+1)
-			expr(x.Rhs, d+1)
-		case *ast.UnaryMinusOpExpr:
-			expr(x.Expr, d+1)
-		case *ast.UnaryNotOpExpr:
-			expr(x.Expr, d+1)
-		case *ast.UnaryLenOpExpr:
-			expr(x.Expr, d+1)
-		case *ast.FunctionExpr:
-			stmts(x.Stmts, d+1)
+		for _, b := range blocks {
+			stmts(b, d)
 		}
 	}
+	expr = func(e ast.Expr, d int) {
+		deepest = max(deepest, d)
+		exprs, blocks := luaExprParts(e)
+		parts(exprs, blocks, d+1)
+	}
 	stmts = func(ss []ast.Stmt, d int) {
-		if d > max {
-			max = d
-		}
+		deepest = max(deepest, d)
 		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.AssignStmt:
-				for _, e := range append(append([]ast.Expr(nil), s.Lhs...), s.Rhs...) {
-					expr(e, d+1)
-				}
-			case *ast.LocalAssignStmt:
-				for _, e := range s.Exprs {
-					expr(e, d+1)
-				}
-			case *ast.FuncCallStmt:
-				expr(s.Expr, d+1)
-			case *ast.DoBlockStmt:
-				stmts(s.Stmts, d+1)
-			case *ast.WhileStmt:
-				expr(s.Condition, d+1)
-				stmts(s.Stmts, d+1)
-			case *ast.RepeatStmt:
-				stmts(s.Stmts, d+1)
-				expr(s.Condition, d+1)
-			case *ast.IfStmt:
-				expr(s.Condition, d+1)
-				stmts(s.Then, d+1)
-				stmts(s.Else, d+1)
-			case *ast.NumberForStmt:
-				expr(s.Init, d+1)
-				expr(s.Limit, d+1)
-				expr(s.Step, d+1)
-				stmts(s.Stmts, d+1)
-			case *ast.GenericForStmt:
-				for _, e := range s.Exprs {
-					expr(e, d+1)
-				}
-				stmts(s.Stmts, d+1)
-			case *ast.FuncDefStmt:
-				expr(s.Func, d+1)
-			case *ast.ReturnStmt:
-				for _, e := range s.Exprs {
-					expr(e, d+1)
-				}
+			exprs, blocks := luaStmtParts(s)
+			if f, ok := s.(*ast.FuncDefStmt); ok {
+				// Lua 5.1's parser reads a function's name (a.b.c:m)
+				// without nesting.
+				exprs = []ast.Expr{f.Func}
 			}
+			parts(exprs, blocks, d+1)
 		}
 	}
 	stmts(ss, 0)
-	return max
+	return deepest
 }
 
 // luaRiskyLines lists the lines of statements spread over several lines.
@@ -868,12 +815,7 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 		text string
 	}
 	var toks []tok
-	at := func(i int) byte {
-		if i < len(src) {
-			return src[i]
-		}
-		return 0
-	}
+	at := func(i int) byte { return luaByteAt(src, i) }
 	longSep := func(i int) int {
 		if at(i) != '[' {
 			return -1
@@ -946,13 +888,7 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 			toks = append(toks, tok{line, src[i:j]})
 			i = j
 		default:
-			n := 1
-			for _, op := range []string{"...", "..", "==", "~=", "<=", ">="} {
-				if strings.HasPrefix(src[i:], op) {
-					n = len(op)
-					break
-				}
-			}
+			n := luaOpLen(src[i:])
 			toks = append(toks, tok{line, src[i : i+n]})
 			i += n
 		}
@@ -989,9 +925,6 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 		max := start
 		var visit func(ast.Expr) bool
 		visit = func(e ast.Expr) bool {
-			if e == nil {
-				return false
-			}
 			if e.Line() > max && e.Line() < luaLineUnknown {
 				max = e.Line()
 			}
@@ -1015,47 +948,25 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 	}
 	stmts = func(ss []ast.Stmt) {
 		for _, s := range ss {
-			switch s := s.(type) {
-			case *ast.AssignStmt:
-				span(s.Line(), append(append([]ast.Expr(nil), s.Lhs...), s.Rhs...)...)
-			case *ast.LocalAssignStmt:
-				span(s.Line(), s.Exprs...)
-			case *ast.FuncCallStmt:
-				span(s.Line(), s.Expr)
-			case *ast.ReturnStmt:
-				span(s.Line(), s.Exprs...)
-			case *ast.DoBlockStmt:
-				stmts(s.Stmts)
-			case *ast.WhileStmt:
-				span(s.Line(), s.Condition)
-				stmts(s.Stmts)
-			case *ast.RepeatStmt:
-				stmts(s.Stmts)
-				span(s.Condition.Line(), s.Condition)
-			case *ast.IfStmt:
-				span(s.Line(), s.Condition)
-				stmts(s.Then)
-				stmts(s.Else)
-			case *ast.NumberForStmt:
-				span(s.Line(), s.Init, s.Limit, s.Step)
-				stmts(s.Stmts)
-			case *ast.GenericForStmt:
-				span(s.Line(), s.Exprs...)
-				stmts(s.Stmts)
-			case *ast.FuncDefStmt:
-				if s.Func.LastLine() > s.Line() {
-					risky[s.Line()] = true
-					risky[s.Func.LastLine()] = true
+			if f, ok := s.(*ast.FuncDefStmt); ok {
+				if f.Func.LastLine() > f.Line() {
+					risky[f.Line()] = true
+					risky[f.Func.LastLine()] = true
 				}
-				stmts(s.Func.Stmts)
+				stmts(f.Func.Stmts)
+				continue
+			}
+			exprs, blocks := luaStmtParts(s)
+			start := s.Line()
+			if r, ok := s.(*ast.RepeatStmt); ok {
+				start = r.Condition.Line() // after its block
+			}
+			span(start, exprs...)
+			for _, b := range blocks {
+				stmts(b)
 			}
 		}
 	}
 	stmts(chunk)
 	return risky
-}
-
-// luaWalkExpr visits an expression and, while visit says so, its parts.
-func luaWalkExpr(e ast.Expr, visit func(ast.Expr) bool) {
-	luaWalk([]ast.Stmt{&ast.ReturnStmt{Exprs: []ast.Expr{e}}}, visit)
 }

@@ -17,15 +17,14 @@ import (
 // unknown (and the model assumes no earlier script called one).
 
 func (vm *luaVM) cjsonLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	t.RawSetString("encode", L.NewFunction(vm.cjsonEncode))
-	t.RawSetString("decode", L.NewFunction(vm.cjsonDecode))
+	reg := map[string]lua.LGFunction{
+		"encode": vm.cjsonEncode, "decode": vm.cjsonDecode, "new": vm.unsupported("cjson.new is not modelled"),
+	}
 	for _, name := range []string{"encode_sparse_array", "encode_max_depth", "decode_max_depth", "encode_number_precision",
 		"encode_keep_buffer", "encode_invalid_numbers", "decode_invalid_numbers"} {
-		t.RawSetString(name, L.NewFunction(vm.unsupported("cjson."+name+" changes cjson's settings, which outlive the script in Redis")))
+		reg[name] = vm.unsupported("cjson." + name + " changes cjson's settings, which outlive the script in Redis")
 	}
-	t.RawSetString("new", L.NewFunction(vm.unsupported("cjson.new is not modelled")))
+	t := vm.libTable(reg)
 	t.RawSetString("null", vm.cjsonNull)
 	t.RawSetString("_NAME", lua.LString("cjson"))
 	t.RawSetString("_VERSION", lua.LString("2.1.0"))
@@ -78,9 +77,7 @@ func (vm *luaVM) jsonNumber(L *lua.LState, b *strings.Builder, v lua.LNumber) {
 
 func (vm *luaVM) jsonAppend(L *lua.LState, b *strings.Builder, v lua.LValue, depth int) {
 	vm.checkPoison(L, v)
-	if b.Len() > luaMaxString {
-		vm.abort(L, "cjson.encode builds a string larger than the model builds")
-	}
+	vm.checkBuilt(L, b.Len(), "cjson.encode")
 	switch x := v.(type) {
 	case lua.LString:
 		luaJSONString(b, string(x))
@@ -220,12 +217,7 @@ type luaJSONParser struct {
 	depth int
 }
 
-func (p *luaJSONParser) at(i int) byte {
-	if i < len(p.data) {
-		return p.data[i]
-	}
-	return 0
-}
+func (p *luaJSONParser) at(i int) byte { return luaByteAt(p.data, i) }
 
 func luaJSONCharTok(c byte) luaJSONTok {
 	switch c {
@@ -464,58 +456,48 @@ func (p *luaJSONParser) value(t luaJSONToken) lua.LValue {
 	case jtNull:
 		return vm.cjsonNull
 	case jtObjBegin:
-		p.descend()
-		tbl := vm.newLibTable()
-		t = p.next()
-		if t.typ == jtObjEnd {
-			p.depth--
-			return tbl
-		}
-		for {
+		return p.items(jtObjEnd, "object end", func(tbl *lua.LTable, t luaJSONToken, _ int) {
 			if t.typ != jtString {
 				p.throw("object key string", t)
 			}
 			key := lua.LString(t.str)
-			t = p.next()
-			if t.typ != jtColon {
+			if t = p.next(); t.typ != jtColon {
 				p.throw("colon", t)
 			}
-			v := p.value(p.next())
-			vm.libSet(tbl, key, v)
-			t = p.next()
-			if t.typ == jtObjEnd {
-				p.depth--
-				return tbl
-			}
-			if t.typ != jtComma {
-				p.throw("comma or object end", t)
-			}
-			t = p.next()
-		}
+			vm.libSet(tbl, key, p.value(p.next()))
+		})
 	case jtArrBegin:
-		p.descend()
-		tbl := vm.newLibTable()
-		t = p.next()
-		if t.typ == jtArrEnd {
-			p.depth--
-			return tbl
-		}
-		for i := 1; ; i++ {
-			v := p.value(t)
-			vm.libSet(tbl, lua.LNumber(i), v)
-			t = p.next()
-			if t.typ == jtArrEnd {
-				p.depth--
-				return tbl
-			}
-			if t.typ != jtComma {
-				p.throw("comma or array end", t)
-			}
-			t = p.next()
-		}
+		return p.items(jtArrEnd, "array end", func(tbl *lua.LTable, t luaJSONToken, i int) {
+			vm.libSet(tbl, lua.LNumber(i), p.value(t))
+		})
 	}
 	p.throw("value", t)
 	return nil
+}
+
+// items parses the items of an object or an array, after its opening
+// token, up to its closing token end (named closing in errors): item
+// reads item i, from its first token t, into the table.
+func (p *luaJSONParser) items(end luaJSONTok, closing string, item func(tbl *lua.LTable, t luaJSONToken, i int)) *lua.LTable {
+	p.descend()
+	tbl := p.vm.newLibTable()
+	t := p.next()
+	if t.typ == end {
+		p.depth--
+		return tbl
+	}
+	for i := 1; ; i++ {
+		item(tbl, t, i)
+		t = p.next()
+		if t.typ == end {
+			p.depth--
+			return tbl
+		}
+		if t.typ != jtComma {
+			p.throw("comma or "+closing, t)
+		}
+		t = p.next()
+	}
 }
 
 func (vm *luaVM) cjsonDecode(L *lua.LState) int {

@@ -15,21 +15,21 @@ import (
 // next() order); nesting past 16 packs nil.
 
 func (vm *luaVM) cmsgpackLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	t.RawSetString("pack", L.NewFunction(vm.mpPack))
-	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int { return vm.mpUnpack(L, 0, 0) }))
-	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
-		off := vm.optInteger(L, 2, 0)
-		L.SetTop(1)
-		return vm.mpUnpack(L, 1, off)
-	}))
-	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
-		limit := vm.checkInteger(L, 2)
-		off := vm.optInteger(L, 3, 0)
-		L.SetTop(1)
-		return vm.mpUnpack(L, limit, off)
-	}))
+	t := vm.libTable(map[string]lua.LGFunction{
+		"pack":   vm.mpPack,
+		"unpack": func(L *lua.LState) int { return vm.mpUnpack(L, 0, 0) },
+		"unpack_one": func(L *lua.LState) int {
+			off := vm.optInteger(L, 2, 0)
+			L.SetTop(1)
+			return vm.mpUnpack(L, 1, off)
+		},
+		"unpack_limit": func(L *lua.LState) int {
+			limit := vm.checkInteger(L, 2)
+			off := vm.optInteger(L, 3, 0)
+			L.SetTop(1)
+			return vm.mpUnpack(L, limit, off)
+		},
+	})
 	t.RawSetString("_NAME", lua.LString("cmsgpack"))
 	t.RawSetString("_VERSION", lua.LString("lua-cmsgpack 0.4.0"))
 	t.RawSetString("_COPYRIGHT", lua.LString("Copyright (C) 2012, Salvatore Sanfilippo"))
@@ -91,9 +91,7 @@ func luaMPInt(b []byte, n int64) []byte {
 
 func (vm *luaVM) mpEncode(L *lua.LState, b []byte, v lua.LValue, level int) []byte {
 	vm.checkPoison(L, v)
-	if len(b) > luaMaxString {
-		vm.abort(L, "cmsgpack.pack builds a string larger than the model builds")
-	}
+	vm.checkBuilt(L, len(b), "cmsgpack.pack")
 	t, isTable := v.(*lua.LTable)
 	if isTable && level == 16 {
 		return append(b, 0xc0)
@@ -189,6 +187,16 @@ func (c *luaMPCursor) need(n int) bool {
 	return true
 }
 
+// take moves past the next n bytes (mp_cur_need, then
+// mp_cur_consume), when the input holds them.
+func (c *luaMPCursor) take(n int) bool {
+	if !c.need(n) {
+		return false
+	}
+	c.p += n
+	return true
+}
+
 func (vm *luaVM) mpUnpack(L *lua.LState, limit, offset int64) int {
 	s := vm.checkString(L, 1)
 	if offset < 0 || limit < 0 {
@@ -247,61 +255,51 @@ func (vm *luaVM) mpDecode(L *lua.LState, c *luaMPCursor, depth int) lua.LValue {
 		return v
 	}
 	str := func(hdr, n int) lua.LValue {
-		if !c.need(hdr + n) {
+		if !c.take(hdr + n) {
 			return nil
 		}
-		v := lua.LString(s[p+hdr : p+hdr+n])
-		c.p += hdr + n
-		return v
+		return lua.LString(s[p+hdr : p+hdr+n])
 	}
 	switch b := s[p]; {
 	case b == 0xcc:
-		if !c.need(2) {
+		if !c.take(2) {
 			return nil
 		}
-		c.p += 2
 		return lua.LNumber(u(1, 1))
 	case b == 0xd0:
-		if !c.need(2) {
+		if !c.take(2) {
 			return nil
 		}
-		c.p += 2
 		return lua.LNumber(int8(u(1, 1)))
 	case b == 0xcd:
-		if !c.need(3) {
+		if !c.take(3) {
 			return nil
 		}
-		c.p += 3
 		return lua.LNumber(u(1, 2))
 	case b == 0xd1:
-		if !c.need(3) {
+		if !c.take(3) {
 			return nil
 		}
-		c.p += 3
 		return lua.LNumber(int16(u(1, 2)))
 	case b == 0xce:
-		if !c.need(5) {
+		if !c.take(5) {
 			return nil
 		}
-		c.p += 5
 		return lua.LNumber(u(1, 4))
 	case b == 0xd2:
-		if !c.need(5) {
+		if !c.take(5) {
 			return nil
 		}
-		c.p += 5
 		return lua.LNumber(int32(u(1, 4)))
 	case b == 0xcf:
-		if !c.need(9) {
+		if !c.take(9) {
 			return nil
 		}
-		c.p += 9
 		return lua.LNumber(float64(u(1, 8)))
 	case b == 0xd3:
-		if !c.need(9) {
+		if !c.take(9) {
 			return nil
 		}
-		c.p += 9
 		return lua.LNumber(float64(int64(u(1, 8))))
 	case b == 0xc0:
 		c.p++
@@ -313,16 +311,14 @@ func (vm *luaVM) mpDecode(L *lua.LState, c *luaMPCursor, depth int) lua.LValue {
 		c.p++
 		return lua.LFalse
 	case b == 0xca:
-		if !c.need(5) {
+		if !c.take(5) {
 			return nil
 		}
-		c.p += 5
 		return lua.LNumber(float64(math.Float32frombits(uint32(u(1, 4)))))
 	case b == 0xcb:
-		if !c.need(9) {
+		if !c.take(9) {
 			return nil
 		}
-		c.p += 9
 		return lua.LNumber(math.Float64frombits(u(1, 8)))
 	case b == 0xd9:
 		if !c.need(2) {
@@ -338,37 +334,26 @@ func (vm *luaVM) mpDecode(L *lua.LState, c *luaMPCursor, depth int) lua.LValue {
 		if !c.need(5) {
 			return nil
 		}
-		n := int(u(1, 4))
-		c.p += 5
-		p += 5
-		if !c.need(n) {
-			return nil
-		}
-		c.p += n
-		return lua.LString(s[p : p+n])
+		return str(5, int(u(1, 4)))
 	case b == 0xdc:
-		if !c.need(3) {
+		if !c.take(3) {
 			return nil
 		}
-		c.p += 3
 		return vm.mpDecodeArray(L, c, int(u(1, 2)), depth)
 	case b == 0xdd:
-		if !c.need(5) {
+		if !c.take(5) {
 			return nil
 		}
-		c.p += 5
 		return vm.mpDecodeArray(L, c, int(u(1, 4)), depth)
 	case b == 0xde:
-		if !c.need(3) {
+		if !c.take(3) {
 			return nil
 		}
-		c.p += 3
 		return vm.mpDecodeMap(L, c, int(u(1, 2)), depth)
 	case b == 0xdf:
-		if !c.need(5) {
+		if !c.take(5) {
 			return nil
 		}
-		c.p += 5
 		return vm.mpDecodeMap(L, c, int(u(1, 4)), depth)
 	case b&0x80 == 0:
 		c.p++

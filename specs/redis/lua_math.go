@@ -21,8 +21,6 @@ import (
 // makes the reply unknown, except where the result is exact.
 
 func (vm *luaVM) mathLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
 	one := func(f func(float64) float64) lua.LGFunction {
 		return func(L *lua.LState) int {
 			L.Push(lua.LNumber(f(vm.checkNumber(L, 1))))
@@ -56,9 +54,7 @@ func (vm *luaVM) mathLib() *lua.LTable {
 	for _, name := range []string{"exp", "log", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh"} {
 		reg[name] = inexact(name)
 	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
+	t := vm.libTable(reg)
 	t.RawSetString("pi", lua.LNumber(math.Pi))
 	t.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	return t
@@ -218,8 +214,6 @@ func luaExactPow(x float64, n int) (float64, bool) {
 // The bit library.
 
 func (vm *luaVM) bitLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
 	ret := func(L *lua.LState, b uint32) int {
 		L.Push(lua.LNumber(float64(int32(b))))
 		return 1
@@ -280,10 +274,7 @@ func (vm *luaVM) bitLib() *lua.LTable {
 			return 1
 		},
 	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
-	return t
+	return vm.libTable(reg)
 }
 
 // barg converts an argument to 32 bits as LuaBitOp does: the number plus

@@ -27,20 +27,21 @@ func luaCString(s string) string {
 	return s
 }
 
+// luaByteAt is the byte at i of s as C reads a string that ends in a
+// NUL: s[i], or 0 from the end on.
+func luaByteAt(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
 // strtod parses the longest prefix of s that glibc's strtod accepts
 // (after leading white space: a sign, then a decimal or hexadecimal
 // number, "inf", "infinity" or "nan"); n is the number of bytes read,
 // 0 when there is no number.
 func luaStrtod(s string) (f float64, n int) {
-	i := 0
-	for i < len(s) && luaIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
+	i, neg := luaNumberStart(s)
 	sign := func(v float64) float64 {
 		if neg {
 			return -v
@@ -87,18 +88,9 @@ func luaStrtod(s string) (f float64, n int) {
 		}
 		if digits > 0 {
 			exp := "0"
-			if j < len(s) && (s[j] == 'p' || s[j] == 'P') {
-				k := j + 1
-				if k < len(s) && (s[k] == '+' || s[k] == '-') {
-					k++
-				}
-				if k < len(s) && luaIsDigit(s[k]) {
-					for k < len(s) && luaIsDigit(s[k]) {
-						k++
-					}
-					exp = s[j+1 : k]
-					j = k
-				}
+			if k := luaExponentEnd(s, j, 'p'); k > j {
+				exp = s[j+1 : k]
+				j = k
 			}
 			m := mant.String()
 			if strings.HasPrefix(m, ".") {
@@ -130,18 +122,7 @@ func luaStrtod(s string) (f float64, n int) {
 		return 0, 0
 	}
 	mantEnd := j
-	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		if k < len(s) && luaIsDigit(s[k]) {
-			for k < len(s) && luaIsDigit(s[k]) {
-				k++
-			}
-			j = k
-		}
-	}
+	j = luaExponentEnd(s, j, 'e')
 	num := s[i:mantEnd]
 	if j > mantEnd {
 		num += "e" + luaClampExp(s[mantEnd+1:j])
@@ -151,6 +132,41 @@ func luaStrtod(s string) (f float64, n int) {
 		return 0, 0
 	}
 	return sign(v), j
+}
+
+// luaNumberStart skips what C's strtod and strtoul accept before a
+// number's digits: white space, then a sign. i is where the digits
+// start, neg whether the sign was '-'.
+func luaNumberStart(s string) (i int, neg bool) {
+	for i < len(s) && luaIsSpace(s[i]) {
+		i++
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	return i, neg
+}
+
+// luaExponentEnd returns the end of a number's exponent at s[j]: the
+// letter (letter is 'e' for a decimal number, 'p' for a hexadecimal one;
+// s may spell it in either case), a sign, and at least one digit.
+// Without those it returns j: the number has no exponent.
+func luaExponentEnd(s string, j int, letter byte) int {
+	if j >= len(s) || s[j]|0x20 != letter {
+		return j
+	}
+	k := j + 1
+	if k < len(s) && (s[k] == '+' || s[k] == '-') {
+		k++
+	}
+	if k >= len(s) || !luaIsDigit(s[k]) {
+		return j
+	}
+	for k < len(s) && luaIsDigit(s[k]) {
+		k++
+	}
+	return k
 }
 
 // clampExp bounds a decimal exponent so that ParseFloat sees a number it
@@ -184,15 +200,7 @@ func luaIsAlnum(c byte) bool  { return luaIsAlpha(c) || luaIsDigit(c) }
 // 36: leading space, a sign, "0x" for base 16; n is 0 when no digit was
 // read. A negative number wraps as C does; an overflow gives ULONG_MAX.
 func luaStrtoul(s string, base int) (v uint64, n int) {
-	i := 0
-	for i < len(s) && luaIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
+	i, neg := luaNumberStart(s)
 	if base == 16 && i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && luaDigitValue(s[i+2]) < 16 {
 		i += 2
 	}

@@ -48,25 +48,22 @@ func (vm *luaVM) listingPoison(why, resp string) *lua.LUserData {
 	return u
 }
 
-// poisonListing returns the listing a poison stands for, or "".
-func (vm *luaVM) poisonListing(v lua.LValue) string {
+// luaPoisonOf returns the poison a value is, or the zero luaPoison (no
+// reason, no listing) for a value the model knows.
+func luaPoisonOf(v lua.LValue) luaPoison {
 	if u, ok := v.(*lua.LUserData); ok {
 		if p, ok := u.Value.(luaPoison); ok {
-			return p.listing
+			return p
 		}
 	}
-	return ""
+	return luaPoison{}
 }
 
+// poisonListing returns the listing a poison stands for, or "".
+func (vm *luaVM) poisonListing(v lua.LValue) string { return luaPoisonOf(v).listing }
+
 // poisonWhy returns why a value is not known, or "".
-func (vm *luaVM) poisonWhy(v lua.LValue) string {
-	if u, ok := v.(*lua.LUserData); ok {
-		if p, ok := u.Value.(luaPoison); ok {
-			return p.why
-		}
-	}
-	return ""
-}
+func (vm *luaVM) poisonWhy(v lua.LValue) string { return luaPoisonOf(v).why }
 
 // checkPoison stops the run when v is not known.
 func (vm *luaVM) checkPoison(L *lua.LState, vs ...lua.LValue) {
@@ -191,13 +188,7 @@ func (vm *luaVM) equal(L *lua.LState, a, b lua.LValue) bool {
 			return false
 		}
 	}
-	L.Push(tm)
-	L.Push(a)
-	L.Push(b)
-	L.Call(2, 1)
-	r := lua.LVAsBool(L.Get(-1))
-	L.Pop(1)
-	return r
+	return luaCallBool(L, tm, a, b)
 }
 
 // getHelper is t[k] for a computed key: Lua 5.1's luaV_gettable.
@@ -221,21 +212,27 @@ func (vm *luaVM) getHelper(L *lua.LState) int {
 				return 1
 			}
 		} else {
-			tm = L.GetMetaField(t, "__index")
-			if tm == lua.LNil {
-				vm.raiseUnknown(L, "a Lua VM error, whose text names the variable", "attempt to index a "+luaTypeName(t)+" value")
-			}
+			tm = vm.indexMetamethod(L, t, "__index")
 		}
 		if f, ok := tm.(*lua.LFunction); ok {
 			L.SetTop(0)
-			L.Push(f)
-			L.Push(t)
-			L.Push(k)
-			L.Call(2, 1)
+			luaCall(L, f, 1, t, k)
 			return 1
 		}
 		t = tm
 	}
 	vm.raise(L, lua.LString("loop in gettable"), true)
 	return 0
+}
+
+// indexMetamethod is the __index or __newindex metamethod (event) of a
+// value that is not a table, as luaV_gettable and luaV_settable read it.
+// A value without one cannot be indexed: Lua's error names the variable,
+// which the model does not know, so the reply is unknown.
+func (vm *luaVM) indexMetamethod(L *lua.LState, v lua.LValue, event string) lua.LValue {
+	tm := L.GetMetaField(v, event)
+	if tm == lua.LNil {
+		vm.raiseUnknown(L, "a Lua VM error, whose text names the variable", "attempt to index a "+luaTypeName(v)+" value")
+	}
+	return tm
 }

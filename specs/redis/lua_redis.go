@@ -8,9 +8,7 @@ import (
 // the replication and debugging calls have no effect on replies.
 
 func (vm *luaVM) redisLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	reg := map[string]lua.LGFunction{
+	t := vm.libTable(map[string]lua.LGFunction{
 		"call":          func(L *lua.LState) int { return vm.redisCall(L, true) },
 		"pcall":         func(L *lua.LState) int { return vm.redisCall(L, false) },
 		"log":           vm.redisLog,
@@ -29,10 +27,7 @@ func (vm *luaVM) redisLib() *lua.LTable {
 			L.Push(lua.LTrue)
 			return 1
 		},
-	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
+	})
 	nums := map[string]float64{
 		"LOG_DEBUG": 0, "LOG_VERBOSE": 1, "LOG_NOTICE": 2, "LOG_WARNING": 3,
 		"REPL_NONE": 0, "REPL_AOF": 1, "REPL_SLAVE": 2, "REPL_REPLICA": 2, "REPL_ALL": 3,
@@ -66,12 +61,19 @@ func (vm *luaVM) redisLog(L *lua.LState) int {
 	return 0
 }
 
-func (vm *luaVM) redisSetresp(L *lua.LState) int {
+// intArg reads the one argument of redis.setresp and redis.set_repl:
+// with another count Redis raises usage, else it reads the argument as a
+// C int with lua_tonumber (0 for what is not a number).
+func (vm *luaVM) intArg(L *lua.LState, usage string) int32 {
 	if L.GetTop() != 1 {
-		vm.raiseRedisError(L, "redis.setresp() requires one argument.")
+		vm.raiseRedisError(L, usage)
 	}
 	f, _ := luaToNumber(L.Get(1))
-	switch luaDoubleToInt32(f) {
+	return luaDoubleToInt32(f)
+}
+
+func (vm *luaVM) redisSetresp(L *lua.LState) int {
+	switch vm.intArg(L, "redis.setresp() requires one argument.") {
 	case 2:
 		return 0
 	case 3:
@@ -82,11 +84,7 @@ func (vm *luaVM) redisSetresp(L *lua.LState) int {
 }
 
 func (vm *luaVM) redisSetRepl(L *lua.LState) int {
-	if L.GetTop() != 1 {
-		vm.raiseRedisError(L, "redis.set_repl() requires two arguments.")
-	}
-	f, _ := luaToNumber(L.Get(1))
-	if luaDoubleToInt32(f)&^3 != 0 {
+	if vm.intArg(L, "redis.set_repl() requires two arguments.")&^3 != 0 {
 		vm.raiseRedisError(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
 	}
 	return 0
@@ -96,33 +94,38 @@ func (vm *luaVM) redisSha1hex(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		vm.raiseRedisError(L, "wrong number of arguments")
 	}
-	s, ok := luaToStr(L.Get(1))
+	s, ok := vm.printedStr(L, L.Get(1))
 	if !ok {
 		vm.abort(L, "redis.sha1hex of a value that is not a string")
-	}
-	if f, isNum := L.Get(1).(lua.LNumber); isNum && float64(f) != float64(f) {
-		vm.abort(L, "the script printed NaN, whose sign glibc prints")
 	}
 	L.Push(lua.LString(sha1hex(s)))
 	return 1
 }
 
-func (vm *luaVM) redisStatusReply(L *lua.LState) int {
-	s, ok := L.Get(1).(lua.LString)
+// replyArg reads the one string argument of redis.status_reply and
+// redis.error_reply; without it (ok false) it pushes the error table
+// they return instead.
+func (vm *luaVM) replyArg(L *lua.LState) (s lua.LString, ok bool) {
+	s, ok = L.Get(1).(lua.LString)
 	if L.GetTop() != 1 || !ok {
 		L.Push(vm.errorTable("wrong number or type of arguments", false))
-		return 1
+		return "", false
 	}
-	t := vm.newLibTable()
-	vm.libSet(t, lua.LString("ok"), s)
-	L.Push(t)
+	return s, true
+}
+
+func (vm *luaVM) redisStatusReply(L *lua.LState) int {
+	if s, ok := vm.replyArg(L); ok {
+		t := vm.newLibTable()
+		vm.libSet(t, lua.LString("ok"), s)
+		L.Push(t)
+	}
 	return 1
 }
 
 func (vm *luaVM) redisErrorReply(L *lua.LState) int {
-	s, ok := L.Get(1).(lua.LString)
-	if L.GetTop() != 1 || !ok {
-		L.Push(vm.errorTable("wrong number or type of arguments", false))
+	s, ok := vm.replyArg(L)
+	if !ok {
 		return 1
 	}
 	e := luaCString(string(s))

@@ -342,9 +342,9 @@ func (sh *luaShape) layout() ([]lua.LValue, map[lua.LValue]int) {
 // getn is luaH_getn over the layout, with the table's current values.
 func (sh *luaShape) getn(t *lua.LTable) int {
 	present := func(i int) bool { return t.RawGetInt(i) != lua.LNil }
-	j := len(sh.arr)
-	if j > 0 && !present(j) {
-		i := 0
+	// border is the binary search between i (present, or 0) and j
+	// (absent) for an index present before an absent one.
+	border := func(i, j int) int {
 		for j-i > 1 {
 			m := (i + j) / 2
 			if !present(m) {
@@ -354,6 +354,10 @@ func (sh *luaShape) getn(t *lua.LTable) int {
 			}
 		}
 		return i
+	}
+	j := len(sh.arr)
+	if j > 0 && !present(j) {
+		return border(0, j)
 	}
 	if len(sh.nodes) == 0 {
 		return j
@@ -371,15 +375,7 @@ func (sh *luaShape) getn(t *lua.LTable) int {
 			return i - 1
 		}
 	}
-	for j-i > 1 {
-		m := (i + j) / 2
-		if !present(m) {
-			j = m
-		} else {
-			i = m
-		}
-	}
-	return i
+	return border(i, j)
 }
 
 // Every table of a run has its shape: the libraries' tables (a library
@@ -445,6 +441,27 @@ func (vm *luaVM) tset(L *lua.LState, t *lua.LTable, k, v lua.LValue) {
 	vm.libSet(t, k, v)
 }
 
+// luaKeyError is Lua's error for a key no table may have (nil or NaN),
+// or "" for another key.
+func luaKeyError(k lua.LValue) string {
+	if k == lua.LNil {
+		return "table index is nil"
+	}
+	if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
+		return "table index is NaN"
+	}
+	return ""
+}
+
+// checkStmtKey raises luaKeyError for a store of the script's own
+// statement (an assignment, a constructor's field), with the statement's
+// position, where checkKey raises it for a library function's store.
+func (vm *luaVM) checkStmtKey(L *lua.LState, k lua.LValue) {
+	if msg := luaKeyError(k); msg != "" {
+		vm.raiseStmt(L, lua.LString(msg), true)
+	}
+}
+
 // setHelper is the set helper the rewritten chunk calls for t[k] = v:
 // Lua 5.1's luaV_settable with Redis's read-only tables.
 func (vm *luaVM) setHelper(L *lua.LState) int {
@@ -456,12 +473,7 @@ func (vm *luaVM) setHelper(L *lua.LState) int {
 			if vm.isProtected(tb) {
 				vm.raiseStmt(L, lua.LString("Attempt to modify a readonly table"), true)
 			}
-			if k == lua.LNil {
-				vm.raiseStmt(L, lua.LString("table index is nil"), true)
-			}
-			if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
-				vm.raiseStmt(L, lua.LString("table index is NaN"), true)
-			}
+			vm.checkStmtKey(L, k)
 			old := tb.RawGet(k)
 			if mt, ok := tb.Metatable.(*lua.LTable); ok {
 				tm = mt.RawGetString("__newindex")
@@ -473,18 +485,11 @@ func (vm *luaVM) setHelper(L *lua.LState) int {
 			// luaH_set made the key's node before the metamethod runs.
 			vm.libSet(tb, k, lua.LNil)
 		} else {
-			tm = L.GetMetaField(t, "__newindex")
-			if tm == lua.LNil {
-				vm.raiseUnknown(L, "a Lua VM error, whose text names the variable", "attempt to index a "+luaTypeName(t)+" value")
-			}
+			tm = vm.indexMetamethod(L, t, "__newindex")
 		}
 		if f, ok := tm.(*lua.LFunction); ok {
 			L.SetTop(0)
-			L.Push(f)
-			L.Push(t)
-			L.Push(k)
-			L.Push(v)
-			L.Call(3, 0)
+			luaCall(L, f, 0, t, k, v)
 			return 0
 		}
 		t = tm
@@ -583,12 +588,7 @@ func (vm *luaVM) ctorFields(L *lua.LState, t *lua.LTable, c *luaCtor, arg int) i
 			k, v := L.Get(arg), L.Get(arg+1)
 			arg += 2
 			vm.checkPoison(L, k)
-			if k == lua.LNil {
-				vm.raiseStmt(L, lua.LString("table index is nil"), true)
-			}
-			if f, ok := k.(lua.LNumber); ok && float64(f) != float64(f) {
-				vm.raiseStmt(L, lua.LString("table index is NaN"), true)
-			}
+			vm.checkStmtKey(L, k)
 			vm.libSet(t, k, v)
 		case 'L':
 			c.pending = append(c.pending, L.Get(arg))

@@ -12,17 +12,12 @@ import (
 // C's printf for string.format.
 
 func (vm *luaVM) stringLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	reg := map[string]lua.LGFunction{
+	t := vm.libTable(map[string]lua.LGFunction{
 		"byte": vm.strByte, "char": vm.strChar, "find": vm.strFind, "format": vm.strFormat,
 		"gmatch": vm.strGmatch, "gsub": vm.strGsub, "len": vm.strLen, "lower": vm.strLower,
 		"match": vm.strMatch, "rep": vm.strRep, "reverse": vm.strReverse, "sub": vm.strSub,
 		"upper": vm.strUpper, "dump": vm.unsupported("string.dump writes Lua 5.1 bytecode"),
-	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
+	})
 	t.RawSetString("gfind", t.RawGetString("gmatch"))
 	return t
 }
@@ -30,6 +25,29 @@ func (vm *luaVM) stringLib() *lua.LTable {
 // luaMaxString bounds the strings a run may build (Redis has no bound
 // but memory; the model gives up instead).
 const luaMaxString = 256 << 20
+
+// checkBuilt stops the run when the string a library function (name)
+// builds has grown to n bytes, past luaMaxString.
+func (vm *luaVM) checkBuilt(L *lua.LState, n int, name string) {
+	if n > luaMaxString {
+		vm.abort(L, name+" builds a string larger than the model builds")
+	}
+}
+
+// luaSubRange is the range of bytes from i to j (positions counted from
+// the end when negative) of a string of length n, as str_sub and
+// str_byte clamp it: from 1 at the least, to n at the most (empty when
+// the start is past the end).
+func luaSubRange(i, j int64, n int) (int64, int64) {
+	i, j = luaPosrelat(i, n), luaPosrelat(j, n)
+	if i < 1 {
+		i = 1
+	}
+	if j > int64(n) {
+		j = int64(n)
+	}
+	return i, j
+}
 
 func luaPosrelat(pos int64, n int) int64 {
 	if pos < 0 {
@@ -61,15 +79,7 @@ func (vm *luaVM) strLen(L *lua.LState) int {
 
 func (vm *luaVM) strSub(L *lua.LState) int {
 	s := vm.checkString(L, 1)
-	l := len(s)
-	start := luaPosrelat(vm.checkInteger(L, 2), l)
-	end := luaPosrelat(vm.optInteger(L, 3, -1), l)
-	if start < 1 {
-		start = 1
-	}
-	if end > int64(l) {
-		end = int64(l)
-	}
+	start, end := luaSubRange(vm.checkInteger(L, 2), vm.optInteger(L, 3, -1), len(s))
 	if start <= end {
 		L.Push(lua.LString(s[start-1 : end]))
 	} else {
@@ -126,15 +136,8 @@ func (vm *luaVM) strRep(L *lua.LState) int {
 
 func (vm *luaVM) strByte(L *lua.LState) int {
 	s := vm.checkString(L, 1)
-	l := len(s)
-	posi := luaPosrelat(vm.optInteger(L, 2, 1), l)
-	pose := luaPosrelat(vm.optInteger(L, 3, posi), l)
-	if posi <= 0 {
-		posi = 1
-	}
-	if pose > int64(l) {
-		pose = int64(l)
-	}
+	first := vm.optInteger(L, 2, 1)
+	posi, pose := luaSubRange(first, vm.optInteger(L, 3, first), len(s))
 	if posi > pose {
 		return 0
 	}
@@ -187,12 +190,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			vm.argError(L, arg, "no value")
 		}
 		// scanformat
-		at := func(j int) byte {
-			if j < len(f) {
-				return f[j]
-			}
-			return 0
-		}
+		at := func(j int) byte { return luaByteAt(f, j) }
 		p := i
 		for at(p) != 0 && strings.IndexByte("-+ #0", at(p)) >= 0 {
 			p++
@@ -283,9 +281,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			vm.abort(L, "string.format with an invalid option, whose error Lua writes with the option's byte")
 		}
 		b.WriteString(luaCString(item))
-		if b.Len() > luaMaxString {
-			vm.abort(L, "string.format builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, b.Len(), "string.format")
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
@@ -350,20 +346,10 @@ type luaMatch struct {
 	steps int
 }
 
-func (ms *luaMatch) p(i int) byte {
-	if i < len(ms.pat) {
-		return ms.pat[i]
-	}
-	return 0
-}
+func (ms *luaMatch) p(i int) byte { return luaByteAt(ms.pat, i) }
 
 // s returns the source byte at i, and the terminating NUL at its end.
-func (ms *luaMatch) s(i int) byte {
-	if i < len(ms.src) {
-		return ms.src[i]
-	}
-	return 0
-}
+func (ms *luaMatch) s(i int) byte { return luaByteAt(ms.src, i) }
 
 func (ms *luaMatch) fail(msg string) {
 	ms.vm.raise(ms.L, lua.LString(msg), true)
@@ -818,9 +804,7 @@ func (vm *luaVM) strGsub(L *lua.LState) int {
 		default:
 			goto done
 		}
-		if b.Len() > luaMaxString {
-			vm.abort(L, "string.gsub builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, b.Len(), "string.gsub")
 		if anchor {
 			break
 		}
@@ -861,12 +845,7 @@ func (vm *luaVM) addValue(L *lua.LState, ms *luaMatch, b *strings.Builder, s, e 
 		}
 		return
 	case *lua.LFunction:
-		caps := ms.captures(s, e, true)
-		L.Push(r)
-		for _, c := range caps {
-			L.Push(c)
-		}
-		L.Call(len(caps), 1)
+		luaCall(L, r, 1, ms.captures(s, e, true)...)
 		v = L.Get(-1)
 		L.Pop(1)
 	case *lua.LTable:
@@ -877,12 +856,9 @@ func (vm *luaVM) addValue(L *lua.LState, ms *luaMatch, b *strings.Builder, s, e 
 		b.WriteString(ms.src[s:e])
 		return
 	}
-	vs, ok := luaToStr(v)
+	vs, ok := vm.printedStr(L, v)
 	if !ok {
 		vm.raise(L, lua.LString("invalid replacement value (a "+luaTypeName(v)+")"), true)
-	}
-	if f, isNum := v.(lua.LNumber); isNum && float64(f) != float64(f) {
-		vm.abort(L, "the script printed NaN, whose sign glibc prints")
 	}
 	b.WriteString(vs)
 }

@@ -13,12 +13,7 @@ import (
 // maximum alignment 8.
 
 func (vm *luaVM) structLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	t.RawSetString("pack", L.NewFunction(vm.structPack))
-	t.RawSetString("unpack", L.NewFunction(vm.structUnpack))
-	t.RawSetString("size", L.NewFunction(vm.structSize))
-	return t
+	return vm.libTable(map[string]lua.LGFunction{"pack": vm.structPack, "unpack": vm.structUnpack, "size": vm.structSize})
 }
 
 type luaStructHeader struct {
@@ -35,6 +30,23 @@ type luaStructFmt struct {
 }
 
 func (sf *luaStructFmt) more() bool { return sf.i < len(sf.f) }
+
+// option reads the format's next option and its size (optsize), as
+// b_pack, b_unpack and b_size each begin with.
+func (sf *luaStructFmt) option() (opt byte, size int) {
+	opt = sf.f[sf.i]
+	sf.i++
+	return opt, sf.optsize(opt)
+}
+
+// order is the byte order the format's header sets for floats and
+// doubles ('<' little-endian, the native order, or '>').
+func (sf *luaStructFmt) order() binary.ByteOrder {
+	if sf.hdr.little {
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}
 
 func (sf *luaStructFmt) getnum(df int) int {
 	if sf.i >= len(sf.f) || !luaIsDigit(sf.f[sf.i]) {
@@ -115,9 +127,7 @@ func (vm *luaVM) structPack(L *lua.LState) int {
 	var b []byte
 	total := 0
 	for sf.more() {
-		opt := sf.f[sf.i]
-		sf.i++
-		size := sf.optsize(opt)
+		opt, size := sf.option()
 		al := sf.toalign(total, opt, size)
 		total += al
 		b = append(b, make([]byte, al)...)
@@ -147,21 +157,13 @@ func (vm *luaVM) structPack(L *lua.LState) int {
 			f := float32(vm.checkNumber(L, arg))
 			arg++
 			buf := make([]byte, 4)
-			if sf.hdr.little {
-				binary.LittleEndian.PutUint32(buf, math.Float32bits(f))
-			} else {
-				binary.BigEndian.PutUint32(buf, math.Float32bits(f))
-			}
+			sf.order().PutUint32(buf, math.Float32bits(f))
 			b = append(b, buf...)
 		case 'd':
 			d := vm.checkNumber(L, arg)
 			arg++
 			buf := make([]byte, 8)
-			if sf.hdr.little {
-				binary.LittleEndian.PutUint64(buf, math.Float64bits(d))
-			} else {
-				binary.BigEndian.PutUint64(buf, math.Float64bits(d))
-			}
+			sf.order().PutUint64(buf, math.Float64bits(d))
 			b = append(b, buf...)
 		case 'c', 's':
 			s := vm.checkString(L, arg)
@@ -181,9 +183,7 @@ func (vm *luaVM) structPack(L *lua.LState) int {
 			sf.control(opt)
 		}
 		total += size
-		if len(b) > luaMaxString {
-			vm.abort(L, "struct.pack builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, len(b), "struct.pack")
 	}
 	L.Push(lua.LString(b))
 	return 1
@@ -200,9 +200,7 @@ func (vm *luaVM) structUnpack(L *lua.LState) int {
 	p := int(pos - 1)
 	var out []lua.LValue
 	for sf.more() {
-		opt := sf.f[sf.i]
-		sf.i++
-		size := sf.optsize(opt)
+		opt, size := sf.option()
 		p += sf.toalign(p, opt, size)
 		if !(size <= ld && p <= ld-size) {
 			vm.argError(L, 2, "data string too short")
@@ -235,20 +233,10 @@ func (vm *luaVM) structUnpack(L *lua.LState) int {
 			}
 		case 'x':
 		case 'f':
-			var u uint32
-			if sf.hdr.little {
-				u = binary.LittleEndian.Uint32([]byte(data[p : p+4]))
-			} else {
-				u = binary.BigEndian.Uint32([]byte(data[p : p+4]))
-			}
+			u := sf.order().Uint32([]byte(data[p : p+4]))
 			out = append(out, lua.LNumber(float64(math.Float32frombits(u))))
 		case 'd':
-			var u uint64
-			if sf.hdr.little {
-				u = binary.LittleEndian.Uint64([]byte(data[p : p+8]))
-			} else {
-				u = binary.BigEndian.Uint64([]byte(data[p : p+8]))
-			}
+			u := sf.order().Uint64([]byte(data[p : p+8]))
 			out = append(out, lua.LNumber(math.Float64frombits(u)))
 		case 'c':
 			if size == 0 {
@@ -290,9 +278,7 @@ func (vm *luaVM) structSize(L *lua.LState) int {
 	sf := vm.newStructFmt(L)
 	p := 0
 	for sf.more() {
-		opt := sf.f[sf.i]
-		sf.i++
-		size := sf.optsize(opt)
+		opt, size := sf.option()
 		p += sf.toalign(p, opt, size)
 		if opt == 's' {
 			vm.argError(L, 1, "option 's' has no fixed size")

@@ -62,12 +62,7 @@ var luaKeywords = map[string]bool{"and": true, "break": true, "do": true, "else"
 func luaTokens(src string) ([]luaToken, error) {
 	var out []luaToken
 	line := 1
-	at := func(i int) byte {
-		if i < len(src) {
-			return src[i]
-		}
-		return 0
-	}
+	at := func(i int) byte { return luaByteAt(src, i) }
 	isNewline := func(c byte) bool { return c == '\n' || c == '\r' }
 	// newline skips a line break (\n, \r, \n\r or \r\n) at i.
 	newline := func(i int) int {
@@ -219,19 +214,24 @@ func luaTokens(src string) ([]luaToken, error) {
 			}
 			i = j
 		default:
-			n := 1
-			for _, op := range []string{"...", "..", "==", "~=", "<=", ">="} {
-				if strings.HasPrefix(src[i:], op) {
-					n = len(op)
-					break
-				}
-			}
+			n := luaOpLen(src[i:])
 			out = append(out, luaToken{ltOp, src[i : i+n], line})
 			i += n
 		}
 	}
 	out = append(out, luaToken{ltEOS, "<eof>", line})
 	return out, nil
+}
+
+// luaOpLen is the length of the operator (or other symbol) that s starts
+// with: one of Lua's operators of several characters, else one byte.
+func luaOpLen(s string) int {
+	for _, op := range []string{"...", "..", "==", "~=", "<=", ">="} {
+		if strings.HasPrefix(s, op) {
+			return len(op)
+		}
+	}
+	return 1
 }
 
 type luaSyntaxFunc struct {

@@ -10,17 +10,11 @@ import (
 // them.
 
 func (vm *luaVM) tableLib() *lua.LTable {
-	L := vm.L
-	t := L.NewTable()
-	reg := map[string]lua.LGFunction{
+	return vm.libTable(map[string]lua.LGFunction{
 		"concat": vm.tabConcat, "foreach": vm.tabForeach, "foreachi": vm.tabForeachi,
 		"getn": vm.tabGetn, "maxn": vm.tabMaxn, "insert": vm.tabInsert, "remove": vm.tabRemove,
 		"setn": vm.tabSetn, "sort": vm.tabSort,
-	}
-	for name, f := range reg {
-		t.RawSetString(name, L.NewFunction(f))
-	}
-	return t
+	})
 }
 
 // writable returns a table the library may change: a read-only one is
@@ -117,17 +111,12 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 	add := func(i int) {
 		v := vm.rawGetInt(t, i)
 		vm.checkPoison(L, v)
-		s, ok := luaToStr(v)
+		s, ok := vm.printedStr(L, v)
 		if !ok {
 			vm.raise(L, lua.LString("invalid value ("+luaTypeName(v)+") at index "+luaItoa(i)+" in table for 'concat'"), true)
 		}
-		if f, isNum := v.(lua.LNumber); isNum && float64(f) != float64(f) {
-			vm.abort(L, "the script printed NaN, whose sign glibc prints")
-		}
 		b = append(b, s...)
-		if len(b) > luaMaxString {
-			vm.abort(L, "table.concat builds a string larger than the model builds")
-		}
+		vm.checkBuilt(L, len(b), "table.concat")
 	}
 	for ; i < last; i++ {
 		add(i)
@@ -145,29 +134,18 @@ func luaItoa(i int) string { return luaNumber2String(float64(i)) }
 func (vm *luaVM) tabForeachi(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
 	n := vm.getn(L, t)
-	f, ok := L.Get(2).(*lua.LFunction)
-	if !ok {
-		vm.argError(L, 2, "function expected")
-	}
+	f := vm.checkFunction(L, 2)
 	for i := 1; i <= n; i++ {
-		L.Push(f)
-		L.Push(lua.LNumber(i))
-		L.Push(vm.rawGetInt(t, i))
-		L.Call(2, 1)
-		if r := L.Get(-1); r != lua.LNil {
+		if luaForeachCall(L, f, lua.LNumber(i), vm.rawGetInt(t, i)) {
 			return 1
 		}
-		L.Pop(1)
 	}
 	return 0
 }
 
 func (vm *luaVM) tabForeach(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
-	f, ok := L.Get(2).(*lua.LFunction)
-	if !ok {
-		vm.argError(L, 2, "function expected")
-	}
+	f := vm.checkFunction(L, 2)
 	k := lua.LValue(lua.LNil)
 	for {
 		nk, nv, ok := vm.nextKey(t, k)
@@ -177,29 +155,31 @@ func (vm *luaVM) tabForeach(L *lua.LState) int {
 		if nk == lua.LNil {
 			return 0
 		}
-		L.Push(f)
-		L.Push(nk)
-		L.Push(nv)
-		L.Call(2, 1)
-		if r := L.Get(-1); r != lua.LNil {
+		if luaForeachCall(L, f, nk, nv) {
 			return 1
 		}
-		L.Pop(1)
 		k = nk
 	}
+}
+
+// luaForeachCall calls the function of table.foreach or foreachi on an
+// entry; it reports whether the function returned a value other than
+// nil, which ends the walk as its result (left on the stack).
+func luaForeachCall(L *lua.LState, f *lua.LFunction, k, v lua.LValue) bool {
+	luaCall(L, f, 1, k, v)
+	if L.Get(-1) != lua.LNil {
+		return true
+	}
+	L.Pop(1)
+	return false
 }
 
 func (vm *luaVM) tabSort(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
 	n := vm.getn(L, t)
 	var cmp *lua.LFunction
-	switch f := L.Get(2).(type) {
-	case *lua.LFunction:
-		cmp = f
-	default:
-		if f != lua.LNil {
-			vm.argError(L, 2, "function expected")
-		}
+	if L.Get(2) != lua.LNil {
+		cmp = vm.checkFunction(L, 2)
 	}
 	if n > 1 {
 		vm.writable(L, t)
@@ -224,13 +204,7 @@ func (s *luaSorter) set(i int, v lua.LValue) { s.vm.tset(s.L, s.t, lua.LNumber(i
 func (s *luaSorter) less(a, b lua.LValue) bool {
 	L := s.L
 	if s.cmp != nil {
-		L.Push(s.cmp)
-		L.Push(a)
-		L.Push(b)
-		L.Call(2, 1)
-		r := lua.LVAsBool(L.Get(-1))
-		L.Pop(1)
-		return r
+		return luaCallBool(L, s.cmp, a, b)
 	}
 	return s.vm.lessThan(L, a, b)
 }
@@ -254,13 +228,7 @@ func (vm *luaVM) lessThan(L *lua.LState, a, b lua.LValue) bool {
 		tm1 := L.GetMetaField(a, "__lt")
 		tm2 := L.GetMetaField(b, "__lt")
 		if tm1 != lua.LNil && luaRawEqual(tm1, tm2) {
-			L.Push(tm1)
-			L.Push(a)
-			L.Push(b)
-			L.Call(2, 1)
-			r := lua.LVAsBool(L.Get(-1))
-			L.Pop(1)
-			return r
+			return luaCallBool(L, tm1, a, b)
 		}
 	}
 	// luaG_ordererror, raised while sort (a C function) runs: no
