@@ -1243,7 +1243,9 @@ func (c *cursor) track(k nsKey, before int64) error {
 		if err != nil {
 			return err
 		}
-		c.blocky[k] = waited
+		if waited {
+			c.blocky[k] = true
+		}
 	}
 	return nil
 }
