@@ -307,6 +307,9 @@ type OpDoc struct {
 	Status string
 	Note   string // why not modelled, or what the reply depends on
 	Keys   string // where its keys are, in words
+	// Parts says which parts of its keys it touches (fields, members,
+	// entries), in words; "" when it touches them whole.
+	Parts string
 }
 
 // A Documented spec lists every operation of its black box, modelled or

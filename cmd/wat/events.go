@@ -110,19 +110,21 @@ its events), what it models, and the operations it replays.
 
 With a system (wat specs redis), prints its table: one line per operation the
 black box knows, modelled or not, tab-separated:
-   NAME  GROUP  STATUS  NOTE  KEYS
+   NAME  GROUP  STATUS  NOTE  KEYS  PARTS
 STATUS is "modelled"; "unknown" (replayed, but its reply depends on what no
 log holds, named in NOTE: its answers are never exact); or "not modelled" (NOTE
 says why): such a request is replayed as if it changed nothing, and every answer
 whose history holds it is labelled not exact, naming it. KEYS says which
-arguments are keys, as the black box itself declares them.
+arguments are keys, as the black box itself declares them. PARTS says which
+parts of its keys an operation touches (a hash's fields, a set's members, a
+stream's entries, a string's bits), and how; empty: the keys whole.
 
 Examples:
    wat specs
    wat specs redis | grep -w ZADD
    wat specs redis | awk -F'\t' '$3 != "modelled"'
    wat specs redis --json | jq -r 'select(.group == "stream") | .name'`,
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {system, name, group, status, note, keys} per operation"}},
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {system, name, group, status, note, keys, parts} per operation"}},
 		Action: func(c *cli.Context) error {
 			w := c.App.Writer
 			if c.NArg() == 0 {
@@ -154,12 +156,12 @@ Examples:
 			for _, d := range ops {
 				if c.Bool("json") {
 					if err := enc.Encode(map[string]string{"system": spec.System(), "name": d.Name, "group": d.Group,
-						"status": d.Status, "note": d.Note, "keys": d.Keys}); err != nil {
+						"status": d.Status, "note": d.Note, "keys": d.Keys, "parts": d.Parts}); err != nil {
 						return err
 					}
 					continue
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", d.Name, d.Group, d.Status, d.Note, d.Keys)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Group, d.Status, d.Note, d.Keys, d.Parts)
 			}
 			return nil
 		},

@@ -1,6 +1,10 @@
 package redis
 
-import "math"
+import (
+	"math"
+
+	"github.com/wat-project/wat/formats"
+)
 
 // The bitmap commands. A bitmap is a string: bit 0 is the most
 // significant bit of the first byte, and bits past the end read as 0.
@@ -25,10 +29,12 @@ var bitmapCommands = inGroup("bitmap", []*Command{
 		Run:  bitpos},
 	{Name: "GETBIT", Arity: 3, Flags: "readonly fast",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  getbit},
+		Run:  getbit,
+		Sub:  subBit(formats.KindRead)},
 	{Name: "SETBIT", Arity: 4, Flags: "write denyoom",
 		Keys: []KeySpec{{Flags: "RW access update", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  setbit},
+		Run:  setbit,
+		Sub:  subBit(formats.KindReset)},
 })
 
 // Error replies of bitops.c.

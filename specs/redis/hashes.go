@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/wat-project/wat/formats"
 )
 
 // The hash commands. A hash keeps its fields in insertion order while it
@@ -11,22 +13,32 @@ import (
 // Redis 7.0's defaults); past that it is a hash table for good, whose
 // order the log does not tell.
 var hashCommands = inGroup("hash", []*Command{
-	{Name: "HDEL", Arity: -3, Flags: "write fast", Keys: key1("RW delete"), Run: hdel},
-	{Name: "HEXISTS", Arity: 3, Flags: "readonly fast", Keys: key1("RO"), Run: hexists},
-	{Name: "HGET", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: hget},
+	{Name: "HDEL", Arity: -3, Flags: "write fast", Keys: key1("RW delete"), Run: hdel,
+		Sub: subsFrom("fields", 2, 1, formats.KindReset)},
+	{Name: "HEXISTS", Arity: 3, Flags: "readonly fast", Keys: key1("RO"), Run: hexists,
+		Sub: subAt("field", 2, formats.KindRead)},
+	{Name: "HGET", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: hget,
+		Sub: subAt("field", 2, formats.KindRead)},
 	{Name: "HGETALL", Arity: 2, Flags: "readonly", Keys: key1("RO access"), Run: hgetall},
-	{Name: "HINCRBY", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW access update"), Run: hincrby},
-	{Name: "HINCRBYFLOAT", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW access update"), Run: hincrbyfloat},
+	{Name: "HINCRBY", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW access update"), Run: hincrby,
+		Sub: subAt("field", 2, formats.KindWrite)},
+	{Name: "HINCRBYFLOAT", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW access update"), Run: hincrbyfloat,
+		Sub: subAt("field", 2, formats.KindWrite)},
 	{Name: "HKEYS", Arity: 2, Flags: "readonly", Keys: key1("RO access"), Run: hgetall},
 	{Name: "HLEN", Arity: 2, Flags: "readonly fast", Keys: key1("RO"), Run: hlen},
-	{Name: "HMGET", Arity: -3, Flags: "readonly fast", Keys: key1("RO access"), Run: hmget},
-	{Name: "HMSET", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: hset},
+	{Name: "HMGET", Arity: -3, Flags: "readonly fast", Keys: key1("RO access"), Run: hmget,
+		Sub: subsFrom("fields", 2, 1, formats.KindRead)},
+	{Name: "HMSET", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: hset,
+		Sub: subsFrom("fields", 2, 2, formats.KindReset)},
 	{Name: "HRANDFIELD", Arity: -2, Flags: "readonly", Keys: key1("RO access"),
 		Unknown: "a random pick (HRANDFIELD)"},
 	{Name: "HSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: hscan},
-	{Name: "HSET", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: hset},
-	{Name: "HSETNX", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: hsetnx},
-	{Name: "HSTRLEN", Arity: 3, Flags: "readonly fast", Keys: key1("RO"), Run: hstrlen},
+	{Name: "HSET", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: hset,
+		Sub: subsFrom("fields", 2, 2, formats.KindReset)},
+	{Name: "HSETNX", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: hsetnx,
+		Sub: subAt("field", 2, formats.KindWrite)},
+	{Name: "HSTRLEN", Arity: 3, Flags: "readonly fast", Keys: key1("RO"), Run: hstrlen,
+		Sub: subAt("field", 2, formats.KindRead)},
 	{Name: "HVALS", Arity: 2, Flags: "readonly", Keys: key1("RO access"), Run: hgetall},
 })
 

@@ -48,9 +48,9 @@ var families = []family{
 		targets: []string{"HGET k f", "HMGET k f f", "HGETALL k", "HKEYS k", "HVALS k", "HLEN k", "HEXISTS k f", "HINCRBY k f n", "HSTRLEN k f", "HSCAN k 0"}},
 	// Hash fields alone: the histories where HSET and HDEL cut a field's
 	// history (other families' writes, mixed in, turn that off).
-	{name: "hash fields", writes: []string{"HSET k f v", "HSET k f v f v", "HDEL k f", "HDEL k f f", "HSETNX k f v", "HINCRBY k f n",
+	{name: "hash fields", writes: []string{"HSET k f v", "HSET k f v f v", "HSET k f v f", "HDEL k f", "HDEL k f f", "HSETNX k f v", "HINCRBY k f n",
 		"DEL k", "PERSIST k", "FLUSHDB"},
-		targets: []string{"HGET k f", "HEXISTS k f", "HMGET k f f"}},
+		targets: []string{"HGET k f", "HEXISTS k f", "HMGET k f f", "HSTRLEN k f"}},
 	{name: "lists", writes: []string{"LPUSH k v", "RPUSH k v v", "LPOP k", "RPOP k", "RPOP k 2", "LSET k 0 v", "DEL k", "SET k v",
 		"LPUSHX k v", "RPUSHX k v", "LINSERT k BEFORE v v", "LREM k 0 v", "LREM k -1 v", "LTRIM k 0 0", "LMOVE k k LEFT RIGHT", "RPOPLPUSH k k",
 		"LMPOP 2 k k LEFT COUNT 2"},

@@ -1691,25 +1691,22 @@ var hashSafeOps = map[string]bool{"HSET": true, "HMSET": true, "HSETNX": true, "
 const maxFieldScan = 1 << 20
 
 // fieldResets returns, for a read of some fields of one hash (HGET,
-// HEXISTS, HMGET), the test of writes that set or remove all those
-// fields, when the key's history allows it; nil otherwise.
+// HEXISTS, HMGET, HSTRLEN: the table's Sub says which), the test of
+// writes that set or remove all those fields (Sub again), when the key's
+// history allows it; nil otherwise.
 func fieldResets(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (func(*formats.Event) bool, error) {
+	// The fields the target reads, as the table declares them; a
+	// target that touches the hash whole, or writes, is not cut so.
 	var fields []string
-	switch target.Op {
-	case "HGET", "HEXISTS":
-		if len(target.Args) != 2 {
-			return nil, nil
-		}
-		fields = []string{string(target.Args[1])}
-	case "HMGET":
-		if len(target.Args) < 2 {
-			return nil, nil
-		}
-		for _, f := range target.Args[1:] {
-			fields = append(fields, string(f))
-		}
-	default:
+	subs, ok := SubKeysOf(target)
+	if !ok || len(subs) == 0 || lookup(target.Op, target.Args).Group != "hash" {
 		return nil, nil
+	}
+	for _, sub := range subs {
+		if sub.Kind != formats.KindRead {
+			return nil, nil
+		}
+		fields = append(fields, string(sub.Sub))
 	}
 	if len(keys) != 1 {
 		return nil, nil
@@ -1739,21 +1736,14 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 		if e.NS != k.ns || len(e.Args) < 2 || string(e.Args[0]) != k.key {
 			return false
 		}
+		// The fields e sets or removes whatever they held (the table's
+		// declaration; none for a call Redis refuses).
 		set := map[string]bool{}
-		switch e.Op {
-		case "HSET", "HMSET":
-			if len(e.Args)%2 != 1 {
-				return false // wrong arity: an error, no change
+		subs, _ := SubKeysOf(e)
+		for _, sub := range subs {
+			if sub.Kind == formats.KindReset && sub.Arg == 1 {
+				set[string(sub.Sub)] = true
 			}
-			for i := 1; i < len(e.Args); i += 2 {
-				set[string(e.Args[i])] = true
-			}
-		case "HDEL":
-			for _, f := range e.Args[1:] {
-				set[string(f)] = true
-			}
-		default:
-			return false
 		}
 		for _, f := range fields {
 			if !set[f] {

@@ -3,13 +3,16 @@ package redis
 import (
 	"sort"
 	"strconv"
+
+	"github.com/wat-project/wat/formats"
 )
 
 // The set commands. A set of integers (at most 512, with redis.conf's
 // defaults) is an intset and lists its members in numeric order; any
 // other set is a hash table for good, whose order the log does not tell.
 var setCommands = inGroup("set", []*Command{
-	{Name: "SADD", Arity: -3, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: sadd},
+	{Name: "SADD", Arity: -3, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: sadd,
+		Sub: subsFrom("members", 2, 1, formats.KindReset)},
 	{Name: "SCARD", Arity: 2, Flags: "readonly fast", Keys: key1("RO"), Run: scard},
 	{Name: "SDIFF", Arity: -2, Flags: "readonly",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: sunionDiff},
@@ -23,17 +26,21 @@ var setCommands = inGroup("set", []*Command{
 	{Name: "SINTERSTORE", Arity: -3, Flags: "write denyoom",
 		Keys: []KeySpec{{Flags: "RW update", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RO access", Begin: Index(2), Find: Range(-1, 1, 0)}},
 		Run:  sinter},
-	{Name: "SISMEMBER", Arity: 3, Flags: "readonly fast", Keys: key1("RO"), Run: sismember},
+	{Name: "SISMEMBER", Arity: 3, Flags: "readonly fast", Keys: key1("RO"), Run: sismember,
+		Sub: subAt("member", 2, formats.KindRead)},
 	{Name: "SMEMBERS", Arity: 2, Flags: "readonly", Keys: key1("RO access"), Run: smembers},
-	{Name: "SMISMEMBER", Arity: -3, Flags: "readonly fast", Keys: key1("RO access"), Run: sismember},
+	{Name: "SMISMEMBER", Arity: -3, Flags: "readonly fast", Keys: key1("RO access"), Run: sismember,
+		Sub: subsFrom("members", 2, 1, formats.KindRead)},
 	{Name: "SMOVE", Arity: 4, Flags: "write fast",
 		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RW insert", Begin: Index(2), Find: Range(0, 1, 0)}},
-		Run:  smove},
+		Run:  smove,
+		Sub:  smoveSubs},
 	{Name: "SPOP", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"),
 		Why: "SPOP removes members at random"},
 	{Name: "SRANDMEMBER", Arity: -2, Flags: "readonly", Keys: key1("RO access"),
 		Unknown: "a random pick (SRANDMEMBER)"},
-	{Name: "SREM", Arity: -3, Flags: "write fast", Keys: key1("RW delete"), Run: srem},
+	{Name: "SREM", Arity: -3, Flags: "write fast", Keys: key1("RW delete"), Run: srem,
+		Sub: subsFrom("members", 2, 1, formats.KindReset)},
 	{Name: "SSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: sscan},
 	{Name: "SUNION", Arity: -2, Flags: "readonly",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: sunionDiff},

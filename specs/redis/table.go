@@ -55,6 +55,10 @@ type Command struct {
 	// that the log does not hold, or "" when this call depends on
 	// nothing of the kind.
 	Random func(argv [][]byte) string
+	// Sub declares the parts of its keys the command touches (fields,
+	// members, entry ids, bits); zero for a command that touches its keys
+	// whole.
+	Sub SubKeys
 }
 
 // whyAdmin is why the table does not model an admin command: MONITOR
@@ -204,7 +208,7 @@ func (c *Command) describeKeys() string {
 func (spec) Table() []provenance.OpDoc {
 	var out []provenance.OpDoc
 	for _, c := range Commands() {
-		d := provenance.OpDoc{Name: strings.ReplaceAll(c.Name, "|", " "), Group: c.Group, Keys: c.describeKeys()}
+		d := provenance.OpDoc{Name: strings.ReplaceAll(c.Name, "|", " "), Group: c.Group, Keys: c.describeKeys(), Parts: c.Sub.Doc}
 		switch {
 		case c.Unknown != "":
 			d.Status, d.Note = "unknown", "its reply depends on "+c.Unknown
