@@ -873,6 +873,9 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 			if why == "" && cmd.Group == "sorted-set" {
 				why = whySkiplist
 			}
+			if why == "" && cmd.Group == "geo" {
+				why = whyGeo
+			}
 		}
 		x.Exact = false
 		if why == "" {
