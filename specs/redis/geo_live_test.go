@@ -477,10 +477,10 @@ func (v liveVerdicts) table() string {
 	}
 	sort.Strings(ops)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-22s %6s %6s %9s %6s\n", "command", "agree", "as set", "labelled", "differ")
+	fmt.Fprintf(&b, "%-22s %6s %6s %9s %8s %6s\n", "command", "agree", "as set", "labelled", "not run", "differ")
 	for _, op := range ops {
 		x := v[op]
-		fmt.Fprintf(&b, "%-22s %6d %6d %9d %6d\n", op, x[redis.Agree], x[redis.AgreeAsSet], x[redis.Labelled], x[redis.Differs]+x[redis.NotModelled])
+		fmt.Fprintf(&b, "%-22s %6d %6d %9d %8d %6d\n", op, x[redis.Agree], x[redis.AgreeAsSet], x[redis.Labelled], x[redis.NotModelled], x[redis.Differs])
 	}
 	return b.String()
 }

@@ -258,11 +258,12 @@ var invFact = func() [30]dd {
 	return out
 }()
 
-// kernelSin and kernelCos are the Taylor series for |r| <= pi/4.
+// kernelSin and kernelCos are the Taylor series for |r| <= pi/4, summed
+// from the last term that still counts (below 2^-112 of the first).
 func kernelSin(r dd) dd {
 	r2 := r.mul(r)
-	sum := invFact[27]
-	for n := 25; n >= 1; n -= 2 {
+	sum := invFact[taylorTop(r2.hi, 1)]
+	for n := taylorTop(r2.hi, 1) - 2; n >= 1; n -= 2 {
 		sum = invFact[n].add(sum.mul(r2).neg())
 	}
 	return sum.mul(r)
@@ -270,11 +271,24 @@ func kernelSin(r dd) dd {
 
 func kernelCos(r dd) dd {
 	r2 := r.mul(r)
-	sum := invFact[28]
-	for n := 26; n >= 0; n -= 2 {
+	sum := invFact[taylorTop(r2.hi, 0)]
+	for n := taylorTop(r2.hi, 0) - 2; n >= 0; n -= 2 {
 		sum = invFact[n].add(sum.mul(r2).neg())
 	}
 	return sum
+}
+
+// taylorTop is the index of the last Taylor term to sum for r^2 = r2,
+// from first (1 for sin, 0 for cos): the first n whose term r^(n-first)/n!
+// is below 2^-112, at most 27 or 28.
+func taylorTop(r2 float64, first int) int {
+	t := 1.0
+	n := first
+	for n+2 <= 26+first && t > 0x1p-112 {
+		n += 2
+		t *= r2 / float64(n*(n-1))
+	}
+	return n
 }
 
 // reduce returns r and the quadrant q with x = r + q*pi/2, |r| <= pi/4
@@ -284,6 +298,9 @@ func kernelCos(r dd) dd {
 func reduce(x float64) (dd, int) {
 	if math.Abs(x) <= 8 {
 		k := math.Round(x * (2 / math.Pi))
+		if k == 0 {
+			return dd{x, 0}, 0
+		}
 		p := piHalf3()
 		r := dd{x, 0}.add(twoProd(k, p[0]).neg())
 		r = r.add(twoProd(k, p[1]).neg())
