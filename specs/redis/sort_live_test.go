@@ -360,3 +360,25 @@ func TestSortLive(t *testing.T) {
 	}
 	t.Log(b.String())
 }
+
+// storeWaits are clients waiting on a key that a SORT ... STORE or a geo
+// search's STORE creates (Redis's setKey wakes them when the key is new,
+// not when it overwrites one).
+var storeWaits = []waitScenario{
+	{"SORT STORE creates the list", []waitStep{{conn: 0, args: []string{"BLPOP", "k", "0"}, wait: true},
+		{conn: 1, args: []string{"RPUSH", "src", "3", "1", "2"}}, {conn: 1, args: []string{"SORT", "src", "STORE", "k"}}}},
+	{"SORT STORE over a string", []waitStep{{conn: 0, args: []string{"BLPOP", "k", "0"}, wait: true},
+		{conn: 1, args: []string{"SET", "k", "v"}}, {conn: 1, args: []string{"RPUSH", "src", "b", "a"}},
+		{conn: 1, args: []string{"SORT", "src", "ALPHA", "STORE", "k"}}, {conn: 1, args: []string{"DEL", "k"}}, {conn: 1, args: []string{"RPUSH", "k", "z"}}}},
+	{"GEORADIUS STORE creates the set", []waitStep{{conn: 0, args: []string{"BZPOPMIN", "k", "0"}, wait: true},
+		{conn: 1, args: []string{"GEOADD", "src", "1", "1", "a", "1.001", "1", "b"}}, {conn: 1, args: []string{"GEORADIUS", "src", "1", "1", "10", "km", "STORE", "k"}}}},
+	{"GEOSEARCHSTORE STOREDIST creates the set", []waitStep{{conn: 0, args: []string{"BZPOPMAX", "k", "0"}, wait: true},
+		{conn: 1, args: []string{"GEOADD", "src", "1", "1", "a", "1", "1.001", "b"}},
+		{conn: 1, args: []string{"GEOSEARCHSTORE", "k", "src", "FROMMEMBER", "a", "BYRADIUS", "10", "km", "STOREDIST"}}}},
+	{"an empty search deletes", []waitStep{{conn: 0, args: []string{"BZPOPMIN", "k", "0"}, wait: true},
+		{conn: 1, args: []string{"GEOADD", "src", "1", "1", "a"}}, {conn: 1, args: []string{"GEORADIUS", "src", "50", "50", "1", "km", "STORE", "k"}},
+		{conn: 1, args: []string{"GEORADIUSBYMEMBER", "src", "a", "1", "km", "STORE", "k"}}}},
+}
+
+// TestStoreLiveWaits runs the scenarios of storeWaits on a real server.
+func TestStoreLiveWaits(t *testing.T) { liveWaits(t, storeWaits) }
