@@ -51,7 +51,7 @@ var geoCommands = inGroup("geo", []*Command{
 })
 
 // whyGeo is what a geo reply the model gives as unknown depends on.
-const whyGeo = "the last bits of glibc's sin, cos and asin, which wat bounds but does not reproduce (a point on the edge of the search, a distance that rounds either way at the 4th decimal, two almost equal distances), or a sorted set whose contents are not known"
+const whyGeo = "the last bits of glibc's sin, cos and asin, which wat bounds but does not reproduce (a point on the edge of the search, a distance that rounds either way at the 4th decimal, two almost equal distances), a sorted set whose contents are not known, or (in GEOSEARCH's errors that quote it) how the client spelt the command, which only a MONITOR line shows"
 
 // Error replies of the geo commands.
 const (

@@ -39,16 +39,32 @@ func geoSearchCommand(flags int) func(*run) string {
 }
 
 // typedName is the command's name as the client spelled it (Redis puts
-// argv[0] in some errors): from the MONITOR line, or a script's call.
-func (r *run) typedName() string {
-	if !r.inScript && len(r.e.Raw) > 0 {
-		if _, rest, ok := strings.Cut(string(r.e.Raw), "] \""); ok {
-			if name, _, ok := strings.Cut(rest, "\""); ok && !strings.Contains(name, "\\") && strings.EqualFold(name, r.op) {
-				return name
-			}
+// argv[0] in some errors): from a MONITOR line (it starts with its
+// timestamp and quotes the name), or as a script passed it; ok is false
+// when the log does not show it (another format keeps only the name).
+func (r *run) typedName() (string, bool) {
+	if r.inScript {
+		return string(r.argv[0]), true
+	}
+	raw := string(r.e.Raw)
+	if raw == "" || !isDigit(raw[0]) {
+		return "", false
+	}
+	if _, rest, ok := strings.Cut(raw, "] \""); ok {
+		if name, _, ok := strings.Cut(rest, "\""); ok && !strings.Contains(name, "\\") && strings.EqualFold(name, r.op) {
+			return name, true
 		}
 	}
-	return string(r.argv[0])
+	return "", false
+}
+
+// quoteName ends an error with the command's spelling, or is unknown.
+func (r *run) quoteName(e string) string {
+	name, ok := r.typedName()
+	if !ok {
+		return rUnknown
+	}
+	return e + name + "\r\n"
 }
 
 // geoSearch is georadiusGeneric: the source's type first, then the
@@ -205,9 +221,9 @@ func (r *run) geoSearch(flags int) string {
 		}
 		return "-ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options\r\n"
 	case search && !fromMember && !fromLonLat:
-		return "-ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + r.typedName() + "\r\n"
+		return r.quoteName("-ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ")
 	case search && !byRadius && !byBox:
-		return "-ERR exactly one of BYRADIUS and BYBOX can be specified for " + r.typedName() + "\r\n"
+		return r.quoteName("-ERR exactly one of BYRADIUS and BYBOX can be specified for ")
 	case any && count == 0:
 		return "-ERR the ANY argument requires COUNT argument\r\n"
 	case v == nil && store != nil:
