@@ -92,6 +92,17 @@ func (r *run) geoSearch(flags int) string {
 		}
 		return rUnknown
 	}
+	// memberUnknown is set once a member of a set whose contents are
+	// lost was looked up: whether it was there (or Redis replied that it
+	// could not decode it) is not known, and so neither is which error a
+	// later one is.
+	memberUnknown := false
+	fail := func(e string) string {
+		if memberUnknown {
+			return rUnknown
+		}
+		return e
+	}
 	var sh geoShape
 	base := 0
 	switch {
@@ -111,22 +122,14 @@ func (r *run) geoSearch(flags int) string {
 			break // parse the options, then reply as for no key
 		}
 		if lost {
-			// Whether the member is there, and so whether a STORE
-			// happened, is not known.
-			for i := base; i+1 < len(argv); i++ {
-				if kw(argv[i], "store") || kw(argv[i], "storedist") {
-					r.storeZset(argv[i+1], lostValue().zset)
-				}
-			}
-			return rUnknown
-		}
-		x, y, ok := memberLonLat(v.zset, argv[2])
-		if !ok {
+			memberUnknown = true
+		} else if x, y, ok := memberLonLat(v.zset, argv[2]); ok {
+			sh.lon, sh.lat = x, y
+		} else {
 			return eGeoMember
 		}
-		sh.lon, sh.lat = x, y
 		if e := sh.radiusArgs(argv[3], argv[4]); e != "" {
-			return e
+			return fail(e)
 		}
 	default:
 		base = 2
@@ -161,10 +164,10 @@ func (r *run) geoSearch(flags int) string {
 		case kw(arg, "count") && i+1 < rem:
 			n, ok := parseInt(next(1))
 			if !ok {
-				return eNotInt
+				return fail(eNotInt)
 			}
 			if n <= 0 {
-				return "-ERR COUNT must be > 0\r\n"
+				return fail("-ERR COUNT must be > 0\r\n")
 			}
 			count = n
 			i++
@@ -177,13 +180,14 @@ func (r *run) geoSearch(flags int) string {
 		case kw(arg, "storedist") && search && flags&geoSearchStore != 0:
 			storedist = true
 		case kw(arg, "frommember") && i+1 < rem && search && !fromLonLat:
-			if v != nil {
-				if lost {
-					return unknown()
-				}
+			switch {
+			case v == nil:
+			case lost:
+				memberUnknown = true
+			default:
 				x, y, ok := memberLonLat(v.zset, next(1))
 				if !ok {
-					return eGeoMember
+					return fail(eGeoMember)
 				}
 				sh.lon, sh.lat = x, y
 			}
@@ -192,25 +196,25 @@ func (r *run) geoSearch(flags int) string {
 		case kw(arg, "fromlonlat") && i+2 < rem && search && !fromMember:
 			x, y, e := lonLatArgs(next(1), next(2))
 			if e != "" {
-				return e
+				return fail(e)
 			}
 			sh.lon, sh.lat = x, y
 			fromLonLat = true
 			i += 2
 		case kw(arg, "byradius") && i+2 < rem && search && !byBox:
 			if e := sh.radiusArgs(next(1), next(2)); e != "" {
-				return e
+				return fail(e)
 			}
 			byRadius = true
 			i += 2
 		case kw(arg, "bybox") && i+3 < rem && search && !byRadius:
 			if e := sh.boxArgs(next(1), next(2), next(3)); e != "" {
-				return e
+				return fail(e)
 			}
 			byBox = true
 			i += 3
 		default:
-			return eSyntax
+			return fail(eSyntax)
 		}
 	}
 	switch {
@@ -219,13 +223,13 @@ func (r *run) geoSearch(flags int) string {
 		if flags&geoSearchStore != 0 {
 			what = "GEOSEARCHSTORE"
 		}
-		return "-ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options\r\n"
+		return fail("-ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options\r\n")
 	case search && !fromMember && !fromLonLat:
-		return r.quoteName("-ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ")
+		return fail(r.quoteName("-ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for "))
 	case search && !byRadius && !byBox:
-		return r.quoteName("-ERR exactly one of BYRADIUS and BYBOX can be specified for ")
+		return fail(r.quoteName("-ERR exactly one of BYRADIUS and BYBOX can be specified for "))
 	case any && count == 0:
-		return "-ERR the ANY argument requires COUNT argument\r\n"
+		return fail("-ERR the ANY argument requires COUNT argument\r\n")
 	case v == nil && store != nil:
 		r.del(store)
 		return rZero
