@@ -794,3 +794,79 @@ func TestGeoDistanceBoundsLive(t *testing.T) {
 	}
 	t.Logf("%d distances checked against redis-server's bits, %d of them exact in the model; widest span %d doubles", checked, exact, widest)
 }
+
+// TestGeoSearchStressLive searches a set of thousands of points spread
+// over the globe (and clustered, and on its limits) with hundreds of
+// random shapes of every scale, where Redis's choice of boxes and its
+// approximations decide which points it finds: every reply must agree or
+// be labelled unknown.
+func TestGeoSearchStressLive(t *testing.T) {
+	srv := redistest.Start(t)
+	g := &geoGen{r: rand.New(rand.NewSource(9))}
+	g.newSites()
+	n, searches := 3000, 600
+	if testing.Short() {
+		n, searches = 600, 100
+	}
+	var cmds []redistest.Cmd
+	for i := 0; i < n; i += 100 {
+		args := []string{"GEOADD", "world"}
+		for j := i; j < i+100; j++ {
+			x, y := g.r.Float64()*360-180, g.r.Float64()*170.2-85.1
+			if j%3 == 0 {
+				x, y = g.point()
+			}
+			x, y = clamp(x, y)
+			args = append(args, g.coord(x), g.coord(y), fmt.Sprintf("p%d", j))
+		}
+		cmds = append(cmds, redistest.Cmd{Args: redistest.Args(args...)})
+	}
+	scales := []float64{1, 100, 1e4, 1e5, 5e5, 1e6, 3e6, 6e6, 1e7, 2e7}
+	for i := 0; i < searches; i++ {
+		x, y := g.r.Float64()*360-180, g.r.Float64()*170.2-85.1
+		if g.chance(2) {
+			x, y = g.point()
+		}
+		x, y = clamp(x, y)
+		r := scales[g.r.Intn(len(scales))] * (0.5 + g.r.Float64())
+		opts := []string{"WITHDIST"}
+		if g.chance(2) {
+			opts = append(opts, "ASC", "COUNT", strconv.Itoa(1+g.r.Intn(20)))
+		}
+		var args []string
+		switch g.r.Intn(3) {
+		case 0:
+			args = []string{"GEORADIUS", "world", g.coord(x), g.coord(y), strconv.FormatFloat(r, 'f', 3, 64), "m"}
+		case 1:
+			args = []string{"GEOSEARCH", "world", "FROMLONLAT", g.coord(x), g.coord(y), "BYBOX",
+				strconv.FormatFloat(r, 'f', 3, 64), strconv.FormatFloat(r*(0.2+g.r.Float64()*2), 'f', 3, 64), "m"}
+		default:
+			args = []string{"GEOSEARCH", "world", "FROMMEMBER", fmt.Sprintf("p%d", g.r.Intn(n)), "BYRADIUS", strconv.FormatFloat(r/1000, 'f', 6, 64), "km"}
+		}
+		cmds = append(cmds, redistest.Cmd{Args: redistest.Args(append(args, opts...)...)})
+	}
+	capture, replies := redistest.Run(t, srv, cmds)
+	_, evs := store(t, "sqlite", capture)
+	real := pairReplies(t, evs, replies)
+	m := redis.Spec.Model()
+	st := m.Init()
+	compared, labelled, found := 0, 0, 0
+	for _, e := range evs {
+		out := m.Apply(st, e)
+		if e.Op == "GEOADD" {
+			continue
+		}
+		compared++
+		switch v := redis.CompareReply(e, out, real[e]); v {
+		case redis.Agree:
+			if pv, _, err := redistest.Parse(real[e]); err == nil {
+				found += len(pv.Elems)
+			}
+		case redis.Labelled:
+			labelled++
+		default:
+			t.Errorf("%s %q: model %.300q, redis %.300q (%s)", e.Op, e.Args, out, real[e], v)
+		}
+	}
+	t.Logf("%d points, %d searches compared (%d points found in all), %d labelled unknown", n, compared, found, labelled)
+}

@@ -384,6 +384,18 @@ func geoDistance(lon1, lat1, lon2, lat2 float64) span {
 	return point(2.0 * earthRadius).mul(asinSpan(a.sqrt()))
 }
 
+// A distKey is what decides geohashGetDistance's result, bit for bit,
+// from a given first point: the absolute halves of the differences of
+// longitude and of latitude (in radians) and the second latitude. Two
+// points with the same key (the same place, or mirrors across the first
+// point's meridian) are at the same distance, whatever glibc's last
+// bits: its sin is odd, sin(-x) = -sin(x), and the rest squares it.
+type distKey [3]float64
+
+func geoDistKey(lon1, lat1, lon2, lat2 float64) distKey {
+	return distKey{math.Abs((degToRad(lon2) - degToRad(lon1)) / 2), math.Abs((degToRad(lat2) - degToRad(lat1)) / 2), degToRad(lat2)}
+}
+
 // fixed4 is fixedpoint_d2string(d, 4), how GEODIST and WITHDIST print a
 // distance: d times 10^4 rounded by llrint (to even on ties; -2^63 for
 // NaN, infinities and overflow), with 4 decimals.

@@ -28,10 +28,11 @@ import (
 // printed to 4 decimals, a point inside the radius) is known; one that is
 // not (a point on the radius to the last bits) is labelled unknown.
 
-// libmSteps is how many doubles on each side of the true value a glibc
-// result may be: 1 ULP of error, plus the rounding of the model's own
-// value, plus a power of two's smaller steps below it.
-const libmSteps = 3
+// libmSteps is how many doubles on each side of the model's value (the
+// true value rounded) a glibc result may be: glibc's error is below 1
+// ULP, so one step would do; two leave a margin (the tests measure at
+// most one).
+const libmSteps = 2
 
 // A span is the closed range of doubles that holds the value
 // redis-server's C code computed. A span whose ends are both NaN is

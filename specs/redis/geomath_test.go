@@ -274,4 +274,15 @@ func TestGlibcWithinSpans(t *testing.T) {
 		}
 		t.Logf("%s: %d arguments, %d correctly rounded, at most %d step(s) off", c.fn, len(c.xs), rounded, maxSteps)
 	}
+	// glibc's sin is odd to the bit (distKey relies on it).
+	neg := make([]float64, len(sins))
+	for i, x := range sins {
+		neg[i] = -x
+	}
+	pos, ngs := libm("sin", sins), libm("sin", neg)
+	for i := range sins {
+		if math.Float64bits(ngs[i]) != math.Float64bits(-pos[i]) {
+			t.Errorf("glibc sin(-%v) = %v, not -sin(%v) = %v", sins[i], ngs[i], sins[i], -pos[i])
+		}
+	}
 }

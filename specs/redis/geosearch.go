@@ -28,7 +28,8 @@ const (
 // A geoPoint is one point a search found, as Redis's geoPoint.
 type geoPoint struct {
 	lon, lat float64
-	dist     span // meters from the center
+	dist     span    // meters from the center
+	key      distKey // what decides dist's bits
 	score    float64
 	member   string
 }
@@ -371,7 +372,7 @@ func (s geoShape) scan(z *zset, limit int64) (pts []geoPoint, ok bool) {
 				return nil, false
 			}
 			if in {
-				pts = append(pts, geoPoint{lon: lon, lat: lat, dist: d, score: m.score, member: m.member})
+				pts = append(pts, geoPoint{lon: lon, lat: lat, dist: d, key: geoDistKey(s.lon, s.lat, lon, lat), score: m.score, member: m.member})
 			}
 			if full() {
 				break
@@ -381,12 +382,13 @@ func (s geoShape) scan(z *zset, limit int64) (pts []geoPoint, ok bool) {
 	return pts, true
 }
 
-// cmpDist is sort_gp_asc over what the model knows: 0 for points at the
-// same place (the same computation gives the same distance), otherwise
-// by the distances' spans; ok is false when the spans overlap.
+// cmpDist is sort_gp_asc over what the model knows: 0 for points whose
+// distances come from the same computation (the same place, or its
+// mirror across the center's meridian), otherwise by the distances'
+// spans; ok is false when the spans overlap.
 func cmpDist(a, b *geoPoint) (int, bool) {
 	switch {
-	case a.lon == b.lon && a.lat == b.lat:
+	case a.key == b.key:
 		return 0, true
 	case a.dist.any || b.dist.any || math.IsNaN(a.dist.lo) || math.IsNaN(b.dist.lo):
 		return 0, false
