@@ -255,22 +255,21 @@ func sortCmd(r *run) string {
 		}
 		ordered = true
 	}
+	// The output: each element, or per GET the element (#) or nothing
+	// (a pattern without '*', nil; an empty string in a stored list).
 	var out []string
-	nilAs := rNil
-	if o.store != nil {
-		nilAs = ""
-	}
+	var null []bool
 	for j := start; j <= end; j++ {
 		el := vec[j]
 		if len(o.gets) == 0 {
-			out = append(out, el)
+			out, null = append(out, el), append(null, false)
 			continue
 		}
 		for _, g := range o.gets {
 			if isHashPattern(g) {
-				out = append(out, el)
+				out, null = append(out, el), append(null, false)
 			} else {
-				out = append(out, nilAs)
+				out, null = append(out, ""), append(null, true)
 			}
 		}
 	}
@@ -294,7 +293,7 @@ func sortCmd(r *run) string {
 	}
 	items := make([]string, len(out))
 	for i, x := range out {
-		if x == rNil {
+		if null[i] {
 			items[i] = rNil
 		} else {
 			items[i] = bulkString(x)

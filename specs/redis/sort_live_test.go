@@ -28,7 +28,7 @@ var (
 	sortKeys  = []string{"l1", "l2", "s1", "s2", "z1", "z2", "l1", "s1", "z1"}
 	sortInts  = []string{"1", "2", "10", "-3", "0", "42", "9007199254740993", "-100"}
 	sortNums  = []string{"1.5", "-0.5", "1e3", " 2", "0x10", "inf", "-inf", "", "007", "-0", "2.0", "1e-300", "0x1p-1074"}
-	sortWords = []string{"a", "b", "B", "é", "a\x00b", "a\x00c", "ab", "a b", "Z"}
+	sortWords = []string{"a", "b", "B", "é", "a\x00b", "a\x00c", "ab", "a b", "Z", "$-1\r\n"}
 	sortBad   = []string{"abc", "1e400", "1e-310", "nan", "1 ", "1x"}
 	sortDsts  = []string{"d1", "d2", "l2", "str"}
 )
