@@ -302,18 +302,19 @@ func sortCmd(r *run) string {
 	if ordered {
 		return array(items)
 	}
-	return sortUnordered(items, max(len(o.gets), 1), end-start+1 == n)
+	keyed := len(o.gets) == 0 || isHashPattern(o.gets[0])
+	return sortUnordered(items, max(len(o.gets), 1), keyed, end-start+1 == n)
 }
 
 // sortUnordered is the reply listing a hash table in its own order: as a
-// set (sorted, marked so), each element's group of GET values kept
-// together when there are two of them; unknown when it is only part of
-// the table (LIMIT) or its groups are larger.
-func sortUnordered(items []string, per int, whole bool) string {
+// set (sorted, marked so), each element's group of two GET values kept
+// together when the element comes first in it (keyed); unknown when it
+// is only part of the table (LIMIT), or its groups cannot be matched so.
+func sortUnordered(items []string, per int, keyed, whole bool) string {
 	switch {
 	case len(items) == 0:
 		return rEmpty
-	case !whole || per > 2:
+	case !whole || per > 2 || per == 2 && !keyed:
 		return rUnknown
 	case per == 1:
 		sort.SliceStable(items, func(i, j int) bool { return bulkBody(items[i]) < bulkBody(items[j]) })

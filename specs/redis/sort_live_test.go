@@ -227,7 +227,7 @@ func sortEdges() []redistest.Cmd {
 		{"SET", "str", "v"}, {"SORT", "str"}, {"SORT", "str", "FOO"}, {"SORT", "l", "STORE", "str"}, {"TYPE", "str"},
 		{"SADD", "is", "5", "-2", "30", "1"}, {"SORT", "is", "BY", "nosort"}, {"SORT", "is", "BY", "nosort", "DESC", "LIMIT", "1", "2"}, {"SORT", "is", "ALPHA"},
 		{"SADD", "hs", "b", "a", "c"}, {"SORT", "hs", "ALPHA"}, {"SORT", "hs", "BY", "nosort"}, {"SORT", "hs", "BY", "nosort", "GET", "#", "GET", "x"},
-		{"SORT", "hs", "BY", "nosort", "LIMIT", "0", "1"}, {"SORT", "hs", "BY", "nosort", "STORE", "d"}, {"LRANGE", "d", "0", "-1"},
+		{"SORT", "hs", "BY", "nosort", "LIMIT", "0", "1"}, {"SORT", "hs", "BY", "nosort", "GET", "x", "GET", "#"}, {"SORT", "hs", "BY", "nosort", "STORE", "d"}, {"LRANGE", "d", "0", "-1"},
 		{"EVAL", "return redis.call('sort', 'hs', 'by', 'nosort')", "0"}, {"EVAL", "return redis.call('sort', 'is', 'by', 'nosort', 'desc')", "0"},
 		{"ZADD", "z", "3", "a", "1", "b", "2", "c"}, {"ZSCAN", "z", "0"}, {"SORT", "z", "BY", "nosort"}, {"SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "5"},
 		{"SORT", "z", "ALPHA", "DESC"}, {"ZSCAN", "z", "0"}, {"ZADD", "z", "-0", "nz"}, {"ZSCORE", "z", "nz"},
