@@ -260,6 +260,14 @@ func reshape(e *formats.Event, v value3) value3 {
 			pairs = append(pairs, value3{typ: '*', elems: []value3{v.elems[i], v.elems[i+1]}})
 		}
 		return value3{typ: '*', elems: pairs}
+	case op == "GEOPOS" && v.typ == '*':
+		// A missing member's null is RESP2's null array.
+		for i, x := range v.elems {
+			if x.typ == '_' {
+				v.elems[i] = value3{typ: '*', null: true}
+			}
+		}
+		return v
 	case op == "EXEC" && v.typ == '*':
 		// Each element is the reply of a queued command.
 		return v

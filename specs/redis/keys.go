@@ -61,10 +61,10 @@ var genericCommands = inGroup("generic", []*Command{
 		Unknown: "the layout of the database's hash table, which SCAN's cursor walks"},
 	{Name: "SORT", Arity: -2, Flags: "write denyoom movablekeys",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RO access", Begin: unknownBegin, Find: unknownFind}, {Flags: "OW update", Begin: unknownBegin, Find: unknownFind}},
-		Why:  "SORT is not modelled", Refs: sortRefs},
+		Run:  sortCmd, Refs: sortKeyRefs, Unmodelled: sortUnmodelled, Why: whySortPattern, Unsure: whySort, Random: sortRandom},
 	{Name: "SORT_RO", Arity: -2, Flags: "readonly movablekeys",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RO access", Begin: unknownBegin, Find: unknownFind}},
-		Why:  "SORT_RO is not modelled"},
+		Run:  sortCmd, Refs: sortKeyRefs, Unmodelled: sortUnmodelled, Why: whySortPattern, Unsure: whySort},
 	{Name: "TOUCH", Arity: -2, Flags: "readonly fast",
 		Keys: []KeySpec{{Flags: "RO", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: exists},
 	{Name: "TTL", Arity: 2, Flags: "readonly fast", Keys: key1("RO access"), Run: ttl},
@@ -344,21 +344,6 @@ func keysCmd(r *run) string {
 	}
 	// The database is a hash table: its order is not the log's.
 	return unordered(array(items))
-}
-
-// sortRefs: SORT's keys are its first argument and, after STORE, its
-// destination; its BY and GET patterns read keys the log does not name.
-func sortRefs(e *formats.Event) []formats.Ref {
-	if len(e.Args) == 0 {
-		return nil
-	}
-	out := []formats.Ref{{NS: e.NS, Key: e.Args[0], Kind: formats.KindRead}}
-	for i := 1; i+1 < len(e.Args); i++ {
-		if eqFold(e.Args[i], "STORE") {
-			out = append(out, formats.Ref{NS: e.NS, Key: e.Args[i+1], Kind: formats.KindWrite})
-		}
-	}
-	return out
 }
 
 func help(*run) string { return rHelp }

@@ -541,6 +541,19 @@ func (r *run) mutIn(i int, k []byte, v *value) *value {
 	return v
 }
 
+// own makes the key's value this state's own, to change in place,
+// without the signals run.mut sends: Redis tells WATCH and waiting
+// clients of a change only where a command says so (a stream's
+// signalModified and signalReady; SORT's change of a sorted set's
+// encoding tells nobody).
+func (r *run) own(k []byte, v *value) *value {
+	if v.owner != r.s {
+		v = v.copy(r.s)
+		r.db(r.d)[string(k)] = v
+	}
+	return v
+}
+
 // set stores a new value under a key and notes the key as changed.
 func (r *run) set(k []byte, v *value) { r.setIn(r.d, k, v) }
 

@@ -341,6 +341,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("%s: %s is not a command Redis 7.0 knows: %w", target.Where(), target.Op, provenance.ErrNotExplainable)
 	case !cmd.modelled():
 		return nil, fmt.Errorf("%s: %s is not a command wat models (%s; see 'wat specs'): %w", target.Where(), strings.ReplaceAll(cmd.Name, "|", " "), cmd.Why, provenance.ErrNotExplainable)
+	case cmd.Unmodelled != nil && cmd.Unmodelled(argv(target)) != "":
+		return nil, fmt.Errorf("%s: this %s is not modelled (%s; see 'wat specs'): %w", target.Where(), cmd.Name, cmd.Unmodelled(argv(target)), provenance.ErrNotExplainable)
 	}
 	w := &walk{ctx: ctx, h: h, spec: s, target: target}
 	x, err := w.explain(target, outKeys(target))
@@ -898,6 +900,9 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 			if why == "" && cmd.Group == "sorted-set" {
 				why = whySkiplist
 			}
+			if why == "" {
+				why = cmd.Unsure
+			}
 		}
 		x.Exact = false
 		if why == "" {
@@ -939,7 +944,10 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 				random = append(random, fmt.Sprintf("%s at %s: %s", e.Op, e.Where(), why))
 			}
 		}
-		if (ec == nil || !ec.modelled()) && len(unknown) < 3 {
+		// A call the model does not run after all changes keys only if
+		// it stores (SORT with a BY pattern and STORE).
+		partial := ec != nil && ec.Unmodelled != nil && storesResult(e) && ec.Unmodelled(argv(e)) != ""
+		if (ec == nil || !ec.modelled() || partial) && len(unknown) < 3 {
 			name := e.Op
 			if ec != nil {
 				name = strings.ReplaceAll(ec.Name, "|", " ")
@@ -957,6 +965,10 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	if len(random) > 0 {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the keys were changed by requests whose effect depends on what the log does not hold ("+strings.Join(random, "; ")+")")
+	}
+	if e := unsureStore(c.emitted); e != nil {
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s at %s stored a result the model does not know (its reply is unknown too)", e.Op, e.Where()))
 	}
 	if len(c.blocky) > 0 {
 		x.Notes = append(x.Notes, "clients waited on these keys (blocking commands): the model serves them as Redis does, assuming each was still connected")
@@ -1095,6 +1107,53 @@ func (w *walk) unprovenClients(c *cursor, target *formats.Event) (string, error)
 // reply (nothing taken).
 func waitTimedOut(e *formats.Event, reply string) bool {
 	return reply == rNilArray || reply == rNil || reply == rUnknownEnd
+}
+
+// storeOps are the commands that store a result computed from other
+// keys; where the model does not know their reply it does not know what
+// they stored either (a SORT that errno may have failed, a search whose
+// count is not known, a sorted set whose contents are not), and what it
+// replays for the destination may be wrong even in its type.
+var storeOps = map[string]bool{"SORT": true, "GEORADIUS": true, "GEORADIUSBYMEMBER": true, "GEOSEARCHSTORE": true,
+	"ZRANGESTORE": true, "ZUNIONSTORE": true, "ZINTERSTORE": true, "ZDIFFSTORE": true}
+
+// storesResult reports whether e is a store command that stores (SORT
+// and GEORADIUS only with STORE or STOREDIST).
+func storesResult(e *formats.Event) bool {
+	switch {
+	case !storeOps[e.Op]:
+		return false
+	case e.Op == "SORT" || strings.HasPrefix(e.Op, "GEORADIUS"):
+		for _, a := range e.Args {
+			if kw(a, "store") || kw(a, "storedist") {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// unsureStore replays a history (newest first, as a cursor emits it)
+// when it holds a store command, and returns the first whose reply the
+// model did not know.
+func unsureStore(emitted []*formats.Event) *formats.Event {
+	any := false
+	for _, e := range emitted {
+		any = any || storesResult(e)
+	}
+	if !any {
+		return nil
+	}
+	st := Model{}.Init().(*State)
+	for i := len(emitted) - 1; i >= 0; i-- {
+		e := emitted[i]
+		out := apply(st, e)
+		if (out == rUnknown || out == rNotRun) && storesResult(e) {
+			return e
+		}
+	}
+	return nil
 }
 
 // setsTTL reports whether an event can give a key a deadline.

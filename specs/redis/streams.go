@@ -368,21 +368,9 @@ func xreadgroupRefs(e *formats.Event) []formats.Ref {
 // WRONGTYPE.
 func (r *run) streamValue(k []byte) (*value, string) { return r.container(k, tStream, false) }
 
-// ownStream makes the key's value this state's own, to change in place,
-// without the signals run.mut sends: Redis tells WATCH and waiting
-// clients of a change only where a command says so (signalModified,
-// signalReady).
-func (r *run) ownStream(k []byte, v *value) *value {
-	if v.owner != r.s {
-		v = v.copy(r.s)
-		r.db(r.d)[string(k)] = v
-	}
-	return v
-}
-
 // ownGroup owns the key's stream and returns its group name.
 func (r *run) ownGroup(k []byte, v *value, name []byte) (*value, *streamGroup) {
-	v = r.ownStream(k, v)
+	v = r.own(k, v)
 	return v, v.stream.group(name)
 }
 
@@ -500,7 +488,7 @@ func xadd(r *run) string {
 	if total > 1<<30 {
 		return mask(lost, "-ERR Elements are too large to be stored\r\n")
 	}
-	v = r.ownStream(key, v)
+	v = r.own(key, v)
 	s = v.stream
 	s.entries = append(s.entries, streamEntry{id: id, fields: append([][]byte(nil), a[fieldPos:]...)})
 	s.added++
@@ -532,7 +520,7 @@ func xtrim(r *run) string {
 		return orZero(e)
 	}
 	lost := v.stream.lost
-	v = r.ownStream(key, v)
+	v = r.own(key, v)
 	n, known, some := v.stream.trim(&t)
 	switch {
 	case some && !lost:
@@ -637,7 +625,7 @@ func xdel(r *run) string {
 		if !ok {
 			continue
 		}
-		v = r.ownStream(key, v)
+		v = r.own(key, v)
 		s := v.stream
 		x.s = s
 		s.entries = append(s.entries[:i:i], s.entries[i+1:]...)
@@ -722,7 +710,7 @@ func xsetid(r *run) string {
 	lost := s.lost || !known
 	if !known {
 		// Whether it failed depends on what an approximate trim removed.
-		v = r.ownStream(key, v)
+		v = r.own(key, v)
 		v.stream.lost = true
 		s = v.stream
 	}
@@ -732,7 +720,7 @@ func xsetid(r *run) string {
 	case 2:
 		return mask(lost, "-ERR The entries_added specified in XSETID is smaller than the target stream length\r\n")
 	}
-	v = r.ownStream(key, v)
+	v = r.own(key, v)
 	s = v.stream
 	s.lastID = id
 	if added != -1 {
@@ -807,7 +795,7 @@ func xgroup(r *run) string {
 		if v.stream.group(name) != nil {
 			return mask(lost, "-BUSYGROUP Consumer Group name already exists\r\n")
 		}
-		v = r.ownStream(key, v)
+		v = r.own(key, v)
 		v.stream.addGroup(&streamGroup{name: string(name), lastID: id, entriesRead: entriesRead})
 		return mask(lost, rOK)
 	case "XGROUP|SETID":
@@ -830,7 +818,7 @@ func xgroup(r *run) string {
 		if v.stream.group(name) == nil {
 			return mask(lost, rZero)
 		}
-		v = r.ownStream(key, v)
+		v = r.own(key, v)
 		v.stream.removeGroup(string(name))
 		// Clients waiting in XREADGROUP on it get an error.
 		r.signalReady(key)

@@ -55,6 +55,15 @@ type Command struct {
 	// that the log does not hold, or "" when this call depends on
 	// nothing of the kind.
 	Random func(argv [][]byte) string
+	// Unsure, for a modelled command, says what the replies the model
+	// gives as unknown (only some calls', decided by the data) depend on.
+	Unsure string
+	// Unmodelled, for a modelled command, says why a call of it is not
+	// modelled after all (SORT with a BY pattern), or "" for a call the
+	// model runs; Why then says it for `wat specs`. Such a call's output
+	// is rNotRun, and Explain refuses it as it refuses an unmodelled
+	// command.
+	Unmodelled func(argv [][]byte) string
 	// Sub declares the parts of its keys the command touches (fields,
 	// members, entry ids, bits); zero for a command that touches its keys
 	// whole.
@@ -214,7 +223,10 @@ func (spec) Table() []provenance.OpDoc {
 			d.Status, d.Note = "unknown", "its reply depends on "+c.Unknown
 		case c.Run != nil:
 			d.Status = "modelled"
-			if c.Random != nil {
+			switch {
+			case c.Unmodelled != nil:
+				d.Note = "not modelled when " + c.Why
+			case c.Random != nil:
 				d.Note = "some calls' replies depend on what no log holds"
 			}
 		default:

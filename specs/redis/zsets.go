@@ -124,8 +124,9 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 // depends on: where a search of a skiplist ends when the members are not
 // in lexicographic order (different scores) depends on its nodes' random
 // levels, and once such a search changed a set (ZREMRANGEBYLEX) its
-// contents are not known.
-const whySkiplist = "the random levels of a sorted set's skiplist (a lexicographic range over members of different scores)"
+// contents are not known; nor are they once a geo search stored
+// distances whose last bits glibc decides (STOREDIST, see geomath.go).
+const whySkiplist = "the random levels of a sorted set's skiplist (a lexicographic range over members of different scores), or the last bits of distances a geo search stored (STOREDIST)"
 
 // Error replies of the sorted-set commands.
 const (

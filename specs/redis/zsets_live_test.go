@@ -755,10 +755,13 @@ type waitStep struct {
 // not) by later commands, as Redis 7.0 serves them: first come, first
 // served, after the command, EXEC or script; only a key's creation wakes
 // them (a ZUNIONSTORE over an existing key, or a ZADD to it, does not).
-var zsetWaits = []struct {
+// A waitScenario is a named list of steps.
+type waitScenario struct {
 	name  string
 	steps []waitStep
-}{
+}
+
+var zsetWaits = []waitScenario{
 	{"a push serves it", []waitStep{{conn: 0, args: []string{"BZPOPMIN", "k", "0"}, wait: true}, {conn: 1, args: []string{"ZADD", "k", "2", "b", "1", "a"}}}},
 	{"its second key", []waitStep{{conn: 0, args: []string{"BZPOPMAX", "k1", "k2", "0"}, wait: true}, {conn: 1, args: []string{"ZADD", "k2", "1", "x", "2", "y"}}}},
 	{"first come, first served", []waitStep{
@@ -817,7 +820,11 @@ var zsetWaits = []struct {
 // each blocking call (explained over the whole capture) is the reply the
 // server sent it (or labelled as not known), or that it still waits when
 // the server never replied; the other replies must be the model's.
-func TestZSetsLiveWaits(t *testing.T) {
+func TestZSetsLiveWaits(t *testing.T) { liveWaits(t, zsetWaits) }
+
+// liveWaits runs blocking scenarios against a real server, as
+// TestZSetsLiveWaits says.
+func liveWaits(t *testing.T, scenarios []waitScenario) {
 	srv := redistest.Start(t)
 	admin, err := srv.Dial()
 	if err != nil {
@@ -832,7 +839,7 @@ func TestZSetsLiveWaits(t *testing.T) {
 		}
 		return strings.Count(string(r), "flags=b ")
 	}
-	for _, sc := range zsetWaits {
+	for _, sc := range scenarios {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)
 		}
