@@ -2,7 +2,9 @@ package redis
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -65,9 +67,9 @@ var kindWords = map[int]string{formats.KindRead: "read", formats.KindReset: "set
 // argument 1. With step 2 an odd number of remaining arguments is
 // refused by Redis before it touches anything.
 func subsFrom(noun string, from, step int, kind int) SubKeys {
-	doc := fmt.Sprintf("%s from argument %d (%s)", noun, from, kindWords[kind])
+	doc := fmt.Sprintf("the %s from argument %d (%s)", noun, from, kindWords[kind])
 	if step > 1 {
-		doc = fmt.Sprintf("%s from argument %d, every %s argument (%s)", noun, from, map[int]string{2: "other", 3: "third"}[step], kindWords[kind])
+		doc = fmt.Sprintf("the %s from argument %d, every %s argument (%s)", noun, from, map[int]string{2: "other", 3: "third"}[step], kindWords[kind])
 	}
 	return SubKeys{Doc: doc, Of: func(args [][]byte) []SubRef {
 		if len(args) < from || (len(args)-from+1)%step != 0 {
@@ -84,7 +86,7 @@ func subsFrom(noun string, from, step int, kind int) SubKeys {
 // subAt declares the one part named at argument position pos, of the key
 // at argument 1.
 func subAt(noun string, pos int, kind int) SubKeys {
-	return SubKeys{Doc: fmt.Sprintf("%s at argument %d (%s)", noun, pos, kindWords[kind]),
+	return SubKeys{Doc: fmt.Sprintf("the %s at argument %d (%s)", noun, pos, kindWords[kind]),
 		Of: func(args [][]byte) []SubRef {
 			if len(args) < pos {
 				return nil
@@ -121,4 +123,74 @@ var smoveSubs = SubKeys{Doc: "the member at argument 3, in both keys (removed fr
 			from = formats.KindWrite // a move onto itself keeps the member where it was
 		}
 		return []SubRef{{Arg: 1, Sub: args[2], Kind: from}, {Arg: 2, Sub: args[2], Kind: formats.KindWrite}}
+	}}
+
+// geodistSubs: GEODIST key member1 member2 [unit] reads both members.
+var geodistSubs = SubKeys{Doc: "the members at arguments 2 and 3 (read)",
+	Of: func(args [][]byte) []SubRef {
+		if len(args) < 3 {
+			return nil
+		}
+		return []SubRef{{Arg: 1, Sub: args[1], Kind: formats.KindRead}, {Arg: 1, Sub: args[2], Kind: formats.KindRead}}
+	}}
+
+// zaddSubs: ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ... sets
+// its members' scores; with a condition or INCR the new score depends on
+// the old.
+var zaddSubs = optionedSubs("score", 2, map[string]bool{"NX": true, "XX": true, "GT": true, "LT": true, "INCR": true, "CH": false})
+
+// geoaddSubs: GEOADD key [NX|XX] [CH] longitude latitude member ...
+var geoaddSubs = optionedSubs("longitude latitude", 3, map[string]bool{"NX": true, "XX": true, "CH": false})
+
+// optionedSubs declares the members of ZADD and GEOADD: after the
+// options (case-insensitive; those marked true make the new value depend
+// on the old), groups of n arguments, each ending with a member. A
+// trailing partial group is refused by Redis before anything changes.
+func optionedSubs(what string, n int, opts map[string]bool) SubKeys {
+	doc := fmt.Sprintf("the member after each %s, following the options (set; changed with ", what)
+	var conds []string
+	for o, c := range opts {
+		if c {
+			conds = append(conds, o)
+		}
+	}
+	sort.Strings(conds)
+	doc += strings.Join(conds, ", ") + ")"
+	return SubKeys{Doc: doc, Of: func(args [][]byte) []SubRef {
+		kind := formats.KindReset
+		i := 1
+		for ; i < len(args); i++ {
+			cond, ok := opts[optUpper(args[i])]
+			if !ok {
+				break
+			}
+			if cond {
+				kind = formats.KindWrite
+			}
+		}
+		rest := args[i:]
+		if len(rest) == 0 || len(rest)%n != 0 {
+			return nil
+		}
+		out := make([]SubRef, 0, len(rest)/n)
+		for j := n - 1; j < len(rest); j += n {
+			out = append(out, SubRef{Arg: 1, Sub: rest[j], Kind: kind})
+		}
+		return out
+	}}
+}
+
+// xdelSubs: XDEL key id ... removes the entries of those ids (as
+// "ms-seq"; an id Redis refuses makes the call remove none).
+var xdelSubs = SubKeys{Doc: "the entries of the ids from argument 2 (removed)",
+	Of: func(args [][]byte) []SubRef {
+		ids, ok := parseIDs(args, 1)
+		if !ok {
+			return nil
+		}
+		out := make([]SubRef, len(ids))
+		for i, id := range ids {
+			out[i] = SubRef{Arg: 1, Sub: []byte(id.String()), Kind: formats.KindReset}
+		}
+		return out
 	}}

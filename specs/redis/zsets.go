@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/wat-project/wat/formats"
 )
 
 // The sorted-set commands. Members are ordered by score, then by their
@@ -24,7 +26,8 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 		Run:  bzpop},
 	{Name: "ZADD", Arity: -4, Flags: "write denyoom fast",
 		Keys: []KeySpec{{Flags: "RW update", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  zadd},
+		Run:  zadd,
+		Sub:  zaddSubs},
 	{Name: "ZCARD", Arity: 2, Flags: "readonly fast",
 		Keys: []KeySpec{{Flags: "RO", Begin: Index(1), Find: Range(0, 1, 0)}},
 		Run:  zcard},
@@ -39,7 +42,8 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 		Run:  zsetOp},
 	{Name: "ZINCRBY", Arity: 4, Flags: "write denyoom fast",
 		Keys: []KeySpec{{Flags: "RW access update", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  zadd},
+		Run:  zadd,
+		Sub:  subAt("member", 3, formats.KindWrite)},
 	{Name: "ZINTER", Arity: -3, Flags: "readonly movablekeys",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: KeyNum(0, 1, 1)}},
 		Run:  zsetOp},
@@ -57,7 +61,8 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 		Run:  zmpop},
 	{Name: "ZMSCORE", Arity: -3, Flags: "readonly fast",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  zscore},
+		Run:  zscore,
+		Sub:  subsFrom("members", 2, 1, formats.KindRead)},
 	{Name: "ZPOPMAX", Arity: -2, Flags: "write fast",
 		Keys: []KeySpec{{Flags: "RW access delete", Begin: Index(1), Find: Range(0, 1, 0)}},
 		Run:  zpop},
@@ -84,7 +89,8 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 		Run:  zrank},
 	{Name: "ZREM", Arity: -3, Flags: "write fast",
 		Keys: []KeySpec{{Flags: "RW delete", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  zrem},
+		Run:  zrem,
+		Sub:  subsFrom("members", 2, 1, formats.KindReset)},
 	{Name: "ZREMRANGEBYLEX", Arity: 4, Flags: "write",
 		Keys: []KeySpec{{Flags: "RW delete", Begin: Index(1), Find: Range(0, 1, 0)}},
 		Run:  zremrange},
@@ -111,7 +117,8 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 		Run:  zscan},
 	{Name: "ZSCORE", Arity: 3, Flags: "readonly fast",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  zscore},
+		Run:  zscore,
+		Sub:  subAt("member", 2, formats.KindRead)},
 	{Name: "ZUNION", Arity: -3, Flags: "readonly movablekeys",
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: KeyNum(0, 1, 1)}},
 		Run:  zsetOp},
