@@ -13,20 +13,15 @@ import (
 // may change them, and PFADD, PFCOUNT and PFMERGE parse them back as
 // hyperloglog.c does, corrupt ones included.
 var hyperloglogCommands = inGroup("hyperloglog", []*Command{
-	{Name: "PFADD", Arity: -2, Flags: "write denyoom fast",
-		Keys: []KeySpec{{Flags: "RW insert", Begin: Index(1), Find: Range(0, 1, 0)}},
-		Run:  pfadd},
-	{Name: "PFCOUNT", Arity: -2, Flags: "readonly",
-		Keys: []KeySpec{{Flags: "RW access", Begin: Index(1), Find: Range(-1, 1, 0)}},
-		Run:  pfcount},
-	{Name: "PFDEBUG", Arity: 3, Flags: "write denyoom admin",
-		Keys: []KeySpec{{Flags: "RW access", Begin: Index(2), Find: Range(0, 1, 0)}},
-		Why:  whyAdmin},
-	{Name: "PFMERGE", Arity: -2, Flags: "write denyoom",
-		Keys: []KeySpec{{Flags: "RW access insert", Begin: Index(1), Find: Range(0, 1, 0)}, {Flags: "RO access", Begin: Index(2), Find: Range(-1, 1, 0)}},
-		Run:  pfmerge},
-	{Name: "PFSELFTEST", Arity: 1, Flags: "admin",
+	{Name: "PFADD", Arity: -2, Flags: "write denyoom fast", Keys: key1("RW insert"), Run: pfadd},
+	{Name: "PFCOUNT", Arity: -2, Flags: "readonly", Keys: []KeySpec{keysFrom(1, "RW access")},
+		Run: pfcount},
+	{Name: "PFDEBUG", Arity: 3, Flags: "write denyoom admin", Keys: []KeySpec{keyAt(2, "RW access")},
 		Why: whyAdmin},
+	{Name: "PFMERGE", Arity: -2, Flags: "write denyoom",
+		Keys: []KeySpec{keyAt(1, "RW access insert"), keysFrom(2, "RO access")},
+		Run:  pfmerge},
+	{Name: "PFSELFTEST", Arity: 1, Flags: "admin", Why: whyAdmin},
 })
 
 // The representation's constants (hyperloglog.c).

@@ -162,3 +162,25 @@ func (k KeySpec) appendPositions(dst []int, args [][]byte) (pos []int, ok bool) 
 	}
 	return dst, true
 }
+
+// keyAt is the specification of the one key at argument i.
+func keyAt(i int, flags string) KeySpec {
+	return KeySpec{Flags: flags, Begin: Index(i), Find: Range(0, 1, 0)}
+}
+
+// keysFrom is the specification of the keys from argument i to the last.
+func keysFrom(i int, flags string) KeySpec {
+	return KeySpec{Flags: flags, Begin: Index(i), Find: Range(-1, 1, 0)}
+}
+
+// keysBeforeLast is the specification of the keys from argument i to the
+// one before the last (a blocking command's timeout comes last).
+func keysBeforeLast(i int, flags string) KeySpec {
+	return KeySpec{Flags: flags, Begin: Index(i), Find: Range(-2, 1, 0)}
+}
+
+// keysCounted is the specification of the keys counted by argument i and
+// following it (ZUNION's numkeys).
+func keysCounted(i int, flags string) KeySpec {
+	return KeySpec{Flags: flags, Begin: Index(i), Find: KeyNum(0, 1, 1)}
+}

@@ -27,12 +27,12 @@ var pubsubCommands = inGroup("pubsub", []*Command{
 	{Name: "PUBSUB|SHARDNUMSUB", Arity: -2, Flags: "pubsub loading stale", Run: pubsubNumsub, Refs: numsubRefs},
 	{Name: "PUNSUBSCRIBE", Arity: -1, Flags: "pubsub noscript loading stale", Run: punsubscribe, Refs: patternRefs},
 	{Name: "SPUBLISH", Arity: 3, Flags: "pubsub loading stale fast",
-		Keys: []KeySpec{{Flags: "not_key", Begin: Index(1), Find: Range(0, 1, 0)}}, Run: publish, Refs: publishRefs},
+		Keys: key1("not_key"), Run: publish, Refs: publishRefs},
 	{Name: "SSUBSCRIBE", Arity: -2, Flags: "pubsub noscript loading stale",
-		Keys: []KeySpec{{Flags: "not_key", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: subscribe, Refs: channelRefs},
+		Keys: []KeySpec{keysFrom(1, "not_key")}, Run: subscribe, Refs: channelRefs},
 	{Name: "SUBSCRIBE", Arity: -2, Flags: "pubsub noscript loading stale", Run: subscribe, Refs: channelRefs},
 	{Name: "SUNSUBSCRIBE", Arity: -1, Flags: "pubsub noscript loading stale",
-		Keys: []KeySpec{{Flags: "not_key", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: unsubscribe, Refs: channelRefs},
+		Keys: []KeySpec{keysFrom(1, "not_key")}, Run: unsubscribe, Refs: channelRefs},
 	{Name: "UNSUBSCRIBE", Arity: -1, Flags: "pubsub noscript loading stale", Run: unsubscribe, Refs: channelRefs},
 })
 

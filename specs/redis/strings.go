@@ -25,7 +25,7 @@ var stringCommands = inGroup("string", []*Command{
 		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(1, 1, 0)}},
 		Why:  "LCS (longest common subsequence) is not modelled"},
 	{Name: "MGET", Arity: -2, Flags: "readonly fast",
-		Keys: []KeySpec{{Flags: "RO access", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: mget},
+		Keys: []KeySpec{keysFrom(1, "RO access")}, Run: mget},
 	{Name: "MSET", Arity: -3, Flags: "write denyoom",
 		Keys: []KeySpec{{Flags: "OW update", Begin: Index(1), Find: Range(-1, 2, 0)}}, Run: mset,
 		Resets: func(args [][]byte, _ int) bool { return len(args)%2 == 0 }},

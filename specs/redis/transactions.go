@@ -22,7 +22,7 @@ var transactionCommands = inGroup("transactions", []*Command{
 	{Name: "MULTI", Arity: 1, Flags: "noscript loading stale fast allow_busy", Run: multi, Refs: connRefs},
 	{Name: "UNWATCH", Arity: 1, Flags: "noscript loading stale fast allow_busy", Run: unwatch, Refs: connRefs},
 	{Name: "WATCH", Arity: -2, Flags: "noscript loading stale fast allow_busy",
-		Keys: []KeySpec{{Flags: "RO", Begin: Index(1), Find: Range(-1, 1, 0)}}, Run: watch,
+		Keys: []KeySpec{keysFrom(1, "RO")}, Run: watch,
 		Refs: func(e *formats.Event) []formats.Ref {
 			out := connRefs(e)
 			for _, k := range e.Args {
