@@ -469,10 +469,7 @@ func zrange(r *run, store bool, kind int, fixedDir, rev bool) string {
 	switch kind {
 	case zByRank:
 		var ok bool
-		if start, ok = parseInt(lo); !ok {
-			return eNotInt
-		}
-		if end, ok = parseInt(hi); !ok {
+		if start, end, ok = parseRange(lo, hi); !ok {
 			return eNotInt
 		}
 	case zByScore:
@@ -575,20 +572,9 @@ func sameMembers(a, b []zmember) bool {
 // the end), as ZRANGE sanitizes them.
 func (z *zset) rankRange(start, end int64, rev bool) []zmember {
 	n := int64(len(z.sorted))
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= n {
+	start, end, ok := listRange(start, end, n)
+	if !ok {
 		return nil
-	}
-	if end >= n {
-		end = n - 1
 	}
 	out := make([]zmember, 0, end-start+1)
 	for i := start; i <= end; i++ {
@@ -609,13 +595,8 @@ func zremrange(r *run) string {
 	var lr lexRange
 	switch r.op {
 	case "ZREMRANGEBYRANK":
-		var ok1, ok2 bool
-		start, ok1 = parseInt(a[1])
-		if !ok1 {
-			return eNotInt
-		}
-		end, ok2 = parseInt(a[2])
-		if !ok2 {
+		var ok bool
+		if start, end, ok = parseRange(a[1], a[2]); !ok {
 			return eNotInt
 		}
 	case "ZREMRANGEBYSCORE":
@@ -641,22 +622,11 @@ func zremrange(r *run) string {
 	from, to := 0, 0
 	switch r.op {
 	case "ZREMRANGEBYRANK":
-		if start < 0 {
-			start += int64(n)
-		}
-		if end < 0 {
-			end += int64(n)
-		}
-		if start < 0 {
-			start = 0
-		}
-		if start > end || start >= int64(n) {
+		first, last, ok := listRange(start, end, int64(n))
+		if !ok {
 			return rZero
 		}
-		if end >= int64(n) {
-			end = int64(n) - 1
-		}
-		from, to = int(start), int(end)+1
+		from, to = int(first), int(last)+1
 	case "ZREMRANGEBYSCORE":
 		if from = z.scoreFirst(sr); from < 0 {
 			return rZero
