@@ -365,20 +365,8 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 		default:
 			i++
 			switch e := rest[i]; e {
-			case 'n':
-				out = append(out, '\n')
-			case 't':
-				out = append(out, '\t')
-			case 'r':
-				out = append(out, '\r')
-			case 'v':
-				out = append(out, '\v')
-			case 'f':
-				out = append(out, '\f')
-			case 'a':
-				out = append(out, '\a')
-			case 'b':
-				out = append(out, '\b')
+			case 'n', 't', 'r', 'v', 'f', 'a', 'b':
+				out = append(out, cEscapes[e])
 			case 'x':
 				if i+2 >= len(rest) {
 					return nil, false, true, fmt.Errorf("a short \\x escape")
@@ -407,6 +395,9 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 	}
 	return nil, false, true, fmt.Errorf("unterminated string")
 }
+
+// cEscapes maps the letter of each one-letter C escape to its byte.
+var cEscapes = map[byte]byte{'n': '\n', 't': '\t', 'r': '\r', 'v': '\v', 'f': '\f', 'a': '\a', 'b': '\b'}
 
 // decorate gives the fds (and AT_FDCWD) of a call from a capture made
 // without -y the paths -y would have shown, from what the file showed
