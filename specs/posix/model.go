@@ -2,9 +2,10 @@ package posix
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,36 +105,16 @@ func (Model) Clone(s provenance.State) provenance.State {
 func (Model) Fingerprint(s provenance.State) string {
 	st := s.(*state)
 	var b strings.Builder
-	var names []string
-	for n := range st.names {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(st.names)) {
 		fmt.Fprintf(&b, "%s=%d;", n, st.names[n])
 	}
-	var inos []int
-	for i := range st.files {
-		inos = append(inos, i)
-	}
-	sort.Ints(inos)
-	for _, i := range inos {
+	for _, i := range slices.Sorted(maps.Keys(st.files)) {
 		f := st.files[i]
 		fmt.Fprintf(&b, "#%d%q%v%v;", i, f.data, f.known, f.unknown)
 	}
-	var pids []string
-	for p := range st.procs {
-		pids = append(pids, p)
-	}
-	sort.Strings(pids)
-	for _, p := range pids {
-		var fds []int
-		for fd := range st.procs[p].fds {
-			fds = append(fds, fd)
-		}
-		sort.Ints(fds)
+	for _, p := range slices.Sorted(maps.Keys(st.procs)) {
 		fmt.Fprintf(&b, "p%s(%s):", p, st.procs[p].cwd)
-		for _, fd := range fds {
+		for _, fd := range slices.Sorted(maps.Keys(st.procs[p].fds)) {
 			en := st.procs[p].fds[fd]
 			fmt.Fprintf(&b, "%d>%d@%d%v%v,", fd, en.o.ino, en.o.off, en.o.append, en.cloexec)
 		}

@@ -2,7 +2,9 @@ package s3
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,21 +140,11 @@ func (Model) Clone(s provenance.State) provenance.State {
 // Fingerprint renders a state canonically.
 func (Model) Fingerprint(s provenance.State) string {
 	st := s.(*state)
-	var names []string
-	for n := range st.buckets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(st.buckets)) {
 		bk := st.buckets[n]
 		fmt.Fprintf(&b, "%q %v{", n, bk.deleted)
-		var keys []string
-		for k := range bk.objs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(bk.objs)) {
 			fmt.Fprintf(&b, "%q:%v ", k, bk.objs[k])
 		}
 		b.WriteString("}")

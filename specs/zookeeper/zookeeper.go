@@ -14,8 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,13 +75,8 @@ func (Model) Clone(s provenance.State) provenance.State {
 // Fingerprint renders a tree canonically.
 func (Model) Fingerprint(s provenance.State) string {
 	st := s.(*state)
-	var ps []string
-	for p := range st.nodes {
-		ps = append(ps, p)
-	}
-	sort.Strings(ps)
 	var b strings.Builder
-	for _, p := range ps {
+	for _, p := range slices.Sorted(maps.Keys(st.nodes)) {
 		n := st.nodes[p]
 		fmt.Fprintf(&b, "%s=%q/%d/%s;", p, n.data, n.version, n.ephemeral)
 	}
