@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 
@@ -267,6 +268,39 @@ type Spec interface {
 	// ParseOutput turns what a user typed (--output 17) or a logged reply
 	// into outputs it may equal; the first is the most likely.
 	ParseOutput(s []byte) []Output
+}
+
+// A SpecInfo is the part of a Spec that is data: a spec embeds it and
+// gets System, Doc, Ops and Model from its fields.
+type SpecInfo struct {
+	Name       string   // what System returns: "posix"
+	Summary    string   // what Doc returns
+	Operations []string // what Ops returns (a copy)
+	Replay     Model    // what Model returns
+}
+
+// System returns i.Name.
+func (i SpecInfo) System() string { return i.Name }
+
+// Doc returns i.Summary.
+func (i SpecInfo) Doc() string { return i.Summary }
+
+// Ops returns a copy of i.Operations.
+func (i SpecInfo) Ops() []string { return slices.Clone(i.Operations) }
+
+// Model returns i.Replay.
+func (i SpecInfo) Model() Model { return i.Replay }
+
+// PlainOutput is the output codec of a spec whose outputs are text that
+// people read as it is: a spec embeds it for ShowOutput and ParseOutput.
+type PlainOutput struct{}
+
+// ShowOutput renders an output as it is.
+func (PlainOutput) ShowOutput(o Output) string { return string(o) }
+
+// ParseOutput reads a typed output as it is, without surrounding space.
+func (PlainOutput) ParseOutput(s []byte) []Output {
+	return []Output{Output(strings.TrimSpace(string(s)))}
 }
 
 // A Sequence is a History that can also read the trace forwards: what a

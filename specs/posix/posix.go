@@ -31,24 +31,20 @@ import (
 )
 
 // Spec is the POSIX spec.
-var Spec provenance.Spec = spec{}
-
-type spec struct{}
-
-func (spec) System() string { return "posix" }
-
-func (spec) Doc() string {
-	return "POSIX files from strace: fd tables, offsets, O_APPEND/O_TRUNC, rename, unlink, fork/clone/execve (paths from -y/-yy)"
-}
-
-func (spec) Ops() []string {
-	return []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
+var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
+	Name:    "posix",
+	Summary: "POSIX files from strace: fd tables, offsets, O_APPEND/O_TRUNC, rename, unlink, fork/clone/execve (paths from -y/-yy)",
+	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
-		"writev", "pwritev", "pipe", "pipe2", "close_range"}
-}
+		"writev", "pwritev", "pipe", "pipe2", "close_range"},
+	Replay: Model{},
+}}
 
-func (spec) Model() provenance.Model { return Model{} }
+type spec struct {
+	provenance.SpecInfo
+	provenance.PlainOutput
+}
 
 // procKey is the index key of a process's lifecycle events.
 func procKey(pid string) []byte { return []byte("proc:" + pid) }
@@ -374,14 +370,6 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, nil
-}
-
-// ShowOutput renders an output as it is.
-func (spec) ShowOutput(o provenance.Output) string { return string(o) }
-
-// ParseOutput reads a typed output as it is.
-func (spec) ParseOutput(b []byte) []provenance.Output {
-	return []provenance.Output{provenance.Output(strings.TrimSpace(string(b)))}
 }
 
 // LoggedOutput renders what strace printed of a call's result in the

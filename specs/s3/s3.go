@@ -26,24 +26,20 @@ import (
 )
 
 // Spec is the S3 spec.
-var Spec provenance.Spec = spec{}
-
-type spec struct{}
-
-func (spec) System() string { return "s3" }
-
-func (spec) Doc() string {
-	return "Amazon S3: objects, versions, delete markers, copies, multipart completions, expirations (server access logs or mapped JSON calls)"
-}
-
-func (spec) Ops() []string {
-	return []string{"REST.PUT.OBJECT", "REST.COPY.OBJECT", "REST.COPY.OBJECT_GET", "REST.POST.UPLOAD", "REST.DELETE.OBJECT",
+var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
+	Name:    "s3",
+	Summary: "Amazon S3: objects, versions, delete markers, copies, multipart completions, expirations (server access logs or mapped JSON calls)",
+	Operations: []string{"REST.PUT.OBJECT", "REST.COPY.OBJECT", "REST.COPY.OBJECT_GET", "REST.POST.UPLOAD", "REST.DELETE.OBJECT",
 		"BATCH.DELETE.OBJECT", "S3.EXPIRE.OBJECT", "S3.CREATE.DELETEMARKER", "REST.GET.OBJECT", "REST.HEAD.OBJECT",
 		"REST.PUT.BUCKET", "REST.DELETE.BUCKET", "PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject",
-		"GetObject", "HeadObject"}
-}
+		"GetObject", "HeadObject"},
+	Replay: Model{},
+}}
 
-func (spec) Model() provenance.Model { return Model{} }
+type spec struct {
+	provenance.SpecInfo
+	provenance.PlainOutput
+}
 
 // Refs indexes object requests under (bucket, key) and bucket creation
 // and deletion under the whole bucket.
@@ -251,14 +247,6 @@ func fallback(ctx context.Context, h provenance.History, t request, target *form
 		evs[i], evs[j] = evs[j], evs[i]
 	}
 	return evs, out, nil
-}
-
-// ShowOutput renders an output as it is.
-func (spec) ShowOutput(o provenance.Output) string { return string(o) }
-
-// ParseOutput reads what a user typed ("404", "200 size=17").
-func (spec) ParseOutput(s []byte) []provenance.Output {
-	return []provenance.Output{provenance.Output(strings.TrimSpace(string(s)))}
 }
 
 // LoggedOutput returns what a read's log record says it served: the

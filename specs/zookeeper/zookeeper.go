@@ -27,21 +27,17 @@ import (
 )
 
 // Spec is the ZooKeeper spec.
-var Spec provenance.Spec = spec{}
+var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
+	Name:       "zookeeper",
+	Summary:    "ZooKeeper znodes: create, setData, delete, session close (transaction log); getData, exists, getChildren (client logs)",
+	Operations: []string{"create", "setData", "delete", "closeSession", "getData", "exists", "getChildren"},
+	Replay:     Model{},
+}}
 
-type spec struct{}
-
-func (spec) System() string { return "zookeeper" }
-
-func (spec) Doc() string {
-	return "ZooKeeper znodes: create, setData, delete, session close (transaction log); getData, exists, getChildren (client logs)"
+type spec struct {
+	provenance.SpecInfo
+	provenance.PlainOutput
 }
-
-func (spec) Ops() []string {
-	return []string{"create", "setData", "delete", "closeSession", "getData", "exists", "getChildren"}
-}
-
-func (spec) Model() provenance.Model { return Model{} }
 
 type znode struct {
 	data      string
@@ -353,14 +349,6 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 		x.Notes = append(x.Notes, "depends on the order within one second: the transaction log has one-second times, and writes of the read's second are taken in the order they were ingested")
 	}
 	return x, nil
-}
-
-// ShowOutput renders an output as it is.
-func (spec) ShowOutput(o provenance.Output) string { return string(o) }
-
-// ParseOutput reads a typed output as it is.
-func (spec) ParseOutput(b []byte) []provenance.Output {
-	return []provenance.Output{provenance.Output(strings.TrimSpace(string(b)))}
 }
 
 // SameOutput compares a logged reply with a replayed output: the data
