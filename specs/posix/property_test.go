@@ -1,16 +1,14 @@
 package posix_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math/rand"
-	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/strace"
-	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/posix"
 )
 
@@ -72,7 +70,7 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 	switch r.Intn(10) {
 	case 0, 1:
 		flags := []string{"O_WRONLY|O_CREAT|O_TRUNC", "O_RDONLY", "O_WRONLY|O_APPEND", "O_RDWR|O_CREAT"}[r.Intn(4)]
-		if _, ok := s.names["/d/"+name]; !ok && r.Intn(2) == 0 && !contains(flags, "O_CREAT") {
+		if _, ok := s.names["/d/"+name]; !ok && r.Intn(2) == 0 && !strings.Contains(flags, "O_CREAT") {
 			return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", %s) = -1 ENOENT (No such file or directory)`, pid, name, flags)
 		}
 		if _, ok := s.names["/d/"+name]; !ok {
@@ -120,88 +118,24 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 	}
 }
 
-func contains(s, sub string) bool {
-	return len(s) >= len(sub) && (s == sub || fmt.Sprint(s) != "" && indexOf(s, sub) >= 0)
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
 func parse(t *testing.T, id int, line string) *formats.Event {
 	t.Helper()
 	var ev formats.Event
 	if _, err := strace.NewParser().Parse([]byte(line), &ev); err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}
-	ev.ID, ev.Line, ev.Source, ev.System = int64(id), id, "gen", "posix"
+	ev.ID, ev.Line, ev.Source, ev.System, ev.Raw = int64(id), id, "gen", "posix", []byte(line)
 	return &ev
 }
 
 // TestSpecEqualsBruteForce: for thousands of random small traces of file
-// calls, the spec's witnesses must be exactly the definition's.
+// calls, the spec's witnesses must be exactly the definition's. A read on
+// an fd strace shows no path for may be refused.
 func TestSpecEqualsBruteForce(t *testing.T) {
-	per := 6000
-	if testing.Short() {
-		per = 500
-	}
-	ctx := context.Background()
-	inexact, refused := 0, 0
-	for seed := 0; seed < per; seed++ {
-		r := rand.New(rand.NewSource(int64(seed)))
+	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 6000, Refusable: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}}
-		n := r.Intn(10)
-		var trace []*formats.Event
-		var lines []string
-		for i := 1; i <= n; i++ {
-			l := s.line(r, false)
-			lines = append(lines, l)
-			trace = append(trace, parse(t, i, l))
-		}
-		tl := s.line(r, true)
-		lines = append(lines, tl+"   <- target")
-		target := parse(t, n+1, tl)
-		want, wantOut, err := provenance.BruteForce(posix.Spec.Model(), trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := &provenance.MemHistory{Events: trace, Refs: posix.Spec.Refs}
-		x, err := posix.Spec.Explain(ctx, h, target)
-		if errors.Is(err, provenance.ErrNotExplainable) {
-			refused++ // a read on an fd strace shows no path for
-			continue
-		}
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
-		dump := fmt.Sprint(lines)
-		if x.Output != wantOut {
-			t.Fatalf("seed %d: output %q, want %q\n%s", seed, x.Output, wantOut, dump)
-		}
-		if !x.Exact {
-			inexact++
-			continue
-		}
-		ws, _ := x.Witnesses(1 << 16)
-		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
-			t.Fatalf("seed %d:\n%s\nspec = %v\nbrute force = %v", seed, joinLines(lines), got, want)
-		}
-	}
-	if inexact > 0 {
-		t.Errorf("%d of %d answers not exact", inexact, per)
-	}
-	t.Logf("%d traces, %d targets refused (no path for the fd)", per, refused)
-}
-
-func joinLines(ls []string) string {
-	out := ""
-	for i, l := range ls {
-		out += fmt.Sprintf("%d: %s\n", i, l)
-	}
-	return out
+		return provenancetest.RandomTrace(r, 10, func(r *rand.Rand, id int, target bool) *formats.Event {
+			return parse(t, id, s.line(r, target))
+		})
+	}})
 }

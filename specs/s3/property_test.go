@@ -9,6 +9,7 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/s3"
 )
 
@@ -53,52 +54,9 @@ func randomEvent(r *rand.Rand, id int, read bool) *formats.Event {
 // TestSpecEqualsBruteForce: for thousands of random traces the spec's
 // witnesses must be exactly the definition's.
 func TestSpecEqualsBruteForce(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 500
-	}
-	ctx := context.Background()
-	low := 0
-	for seed := 0; seed < per; seed++ {
-		r := rand.New(rand.NewSource(int64(seed)))
-		n := r.Intn(12)
-		var trace []*formats.Event
-		for i := 1; i <= n; i++ {
-			trace = append(trace, randomEvent(r, i, false))
-		}
-		target := randomEvent(r, n+1, true)
-		want, wantOut, err := provenance.BruteForce(s3.Spec.Model(), trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := &provenance.MemHistory{Events: trace, Refs: s3.Spec.Refs}
-		x, err := s3.Spec.Explain(ctx, h, target)
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
-		if x.Output != wantOut {
-			t.Fatalf("seed %d: output %q, want %q\n%s", seed, x.Output, wantOut, dump(trace, target))
-		}
-		if !x.Exact {
-			t.Fatalf("seed %d: not exact: %v", seed, x.Notes)
-		}
-		ws, _ := x.Witnesses(1 << 16)
-		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
-			t.Fatalf("seed %d:\n%s\nspec = %v\nbrute force = %v", seed, dump(trace, target), got, want)
-		}
-		if len(want) > 1 {
-			low++
-		}
-	}
-	t.Logf("%d traces; %d answers with several witnesses", per, low)
-}
-
-func dump(trace []*formats.Event, target *formats.Event) string {
-	s := ""
-	for _, e := range append(append([]*formats.Event(nil), trace...), target) {
-		s += fmt.Sprintf("%d %s %s %q %s\n", e.ID, e.Op, e.NS, e.Args, e.Reply)
-	}
-	return s
+	provenancetest.Check(t, s3.Spec, provenancetest.Options{Seeds: 3000, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+		return provenancetest.RandomTrace(r, 12, randomEvent)
+	}})
 }
 
 // TestLateRecords: a record ingested after the read but logged with an

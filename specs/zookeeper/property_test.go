@@ -1,13 +1,11 @@
 package zookeeper_test
 
 import (
-	"context"
 	"math/rand"
-	"reflect"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/zookeeper"
 )
 
@@ -45,44 +43,7 @@ func randomEvent(r *rand.Rand, id int, read bool) *formats.Event {
 // TestSpecEqualsBruteForce: for thousands of random small traces the
 // spec's witnesses are exactly the definition's.
 func TestSpecEqualsBruteForce(t *testing.T) {
-	per := 4000
-	if testing.Short() {
-		per = 500
-	}
-	for seed := 0; seed < per; seed++ {
-		r := rand.New(rand.NewSource(int64(seed)))
-		n := r.Intn(11)
-		var trace []*formats.Event
-		for i := 1; i <= n; i++ {
-			trace = append(trace, randomEvent(r, i, false))
-		}
-		target := randomEvent(r, n+1, true)
-		want, wantOut, err := provenance.BruteForce(zookeeper.Spec.Model(), trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := zookeeper.Spec.Explain(context.Background(), &provenance.MemHistory{Events: trace, Refs: zookeeper.Spec.Refs}, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if x.Output != wantOut || !x.Exact {
-			t.Fatalf("seed %d: output %q (exact %v), want %q", seed, x.Output, x.Exact, wantOut)
-		}
-		ws, _ := x.Witnesses(1 << 16)
-		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) {
-			var lines []string
-			for _, e := range append(trace, target) {
-				lines = append(lines, e.Op+" "+string(e.Client)+" "+fmtArgs(e.Args))
-			}
-			t.Fatalf("seed %d:\n%v\nspec = %v\nbrute force = %v", seed, lines, got, want)
-		}
-	}
-}
-
-func fmtArgs(a [][]byte) string {
-	s := ""
-	for _, x := range a {
-		s += string(x) + ","
-	}
-	return s
+	provenancetest.Check(t, zookeeper.Spec, provenancetest.Options{Seeds: 4000, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+		return provenancetest.RandomTrace(r, 11, randomEvent)
+	}})
 }
