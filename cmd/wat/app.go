@@ -132,6 +132,23 @@ PostgreSQL database as a postgres:// URL.
 
 var version = "0.1.0"
 
+// readAction is the Action of a command that takes only flags and reads
+// the store: it refuses arguments, opens the store read-only and runs run
+// on it.
+func readAction(run func(c *cli.Context, store *ingest.Store) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usageErr("run 'wat "+c.Command.Name+" --help'", "unexpected arguments %q", c.Args().Slice())
+		}
+		store, err := openStore(c, true)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return run(c, store)
+	}
+}
+
 // openStore opens the store named by --store (or --db). Read-only
 // commands need an existing store.
 func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {

@@ -30,15 +30,7 @@ Examples:
 			&cli.IntFlag{Name: "limit", Usage: "print at most `N` events (0: all)"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("run 'wat events --help'", "unexpected arguments %q", c.Args().Slice())
-			}
-			store, err := openStore(c, true)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
 			f := ingest.Filter{NS: c.String("ns"), Op: c.String("op")}
 			if c.IsSet("system") || c.IsSet("key") {
 				f.System = c.String("system")
@@ -47,6 +39,7 @@ Examples:
 				f.Key = []byte(c.String("key"))
 			}
 			if name := c.String("file"); name != "" {
+				var err error
 				if f.Source, err = store.SourceByPath(c.Context, name); err != nil {
 					return err
 				}
@@ -78,7 +71,7 @@ Examples:
 					return nil
 				}
 			}
-		},
+		}),
 	}
 }
 

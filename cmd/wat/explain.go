@@ -53,15 +53,7 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("run 'wat explain --help'", "unexpected arguments %q", c.Args().Slice())
-			}
-			store, err := openStore(c, true)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
 			opt := explainOptions{
 				at: c.String("at"), json: c.Bool("json"), maxWitnesses: c.Int("max-witnesses"),
 				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"),
@@ -71,7 +63,7 @@ JSON (one object per line):
 				opt.output = &v
 			}
 			return runExplain(c.Context, store, c.App.Writer, opt)
-		},
+		}),
 	}
 }
 

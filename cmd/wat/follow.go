@@ -36,15 +36,7 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "budget", Value: 500, Usage: "examine (explain) at most `N` later requests in all; 0: no bound"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("run 'wat follow --help'", "unexpected arguments %q", c.Args().Slice())
-			}
-			store, err := openStore(c, true)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
 			w, err := resolveAt(c.Context, store, c.String("at"))
 			if err != nil {
 				return err
@@ -78,7 +70,7 @@ JSON (one object per line):
 				return err
 			}
 			return printEffects(c, w, effects, truncated)
-		},
+		}),
 	}
 }
 
