@@ -286,18 +286,23 @@ func scanSource(sc interface{ Scan(...any) error }) (*Source, error) {
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
-	rows, err := s.db.QueryContext(ctx, sqlSources)
+	return queryAll(ctx, s.db, sqlSources, nil, func(rows *sql.Rows) (*Source, error) { return scanSource(rows) })
+}
+
+// queryAll runs q and returns every row, in order, as scan reads it.
+func queryAll[T any](ctx context.Context, db *sqlDB, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*Source
+	var out []T
 	for rows.Next() {
-		src, err := scanSource(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, src)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -634,20 +639,10 @@ func (s *Store) keyIDs(ctx context.Context, query, system, ns string, key []byte
 }
 
 func (s *Store) wideBefore(ctx context.Context, system, ns string, before int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, sqlWideBefore, system, ns, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, before, limit}, func(rows *sql.Rows) (id int64, err error) {
+		err = rows.Scan(&id)
+		return id, err
+	})
 }
 
 // namespaces lists the namespaces of a system's indexed keys.
@@ -997,23 +992,14 @@ func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event,
 	}
 	args := append([]any{source, source, e.Line}, names...)
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, sqlLostBefore+inList(len(names))+" ORDER BY r.source, r.line LIMIT ?", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []provenance.LostLine
-	for rows.Next() {
+	return queryAll(ctx, s.db, sqlLostBefore+inList(len(names))+" ORDER BY r.source, r.line LIMIT ?", args, func(rows *sql.Rows) (provenance.LostLine, error) {
 		var path string
 		var line int
 		var l provenance.LostLine
-		if err := rows.Scan(&path, &line, &l.Raw); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&path, &line, &l.Raw)
 		l.Where = fmt.Sprintf("%s:%d", path, line)
-		out = append(out, l)
-	}
-	return out, rows.Err()
+		return l, err
+	})
 }
 
 // A KeyQuery asks for the events touching one key after an id.
@@ -1149,20 +1135,10 @@ func (s *Store) Rejects(ctx context.Context, src *Source, limit int) ([]Reject, 
 	}
 	q += " ORDER BY r.source, r.line LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Reject
-	for rows.Next() {
-		var r Reject
-		if err := rows.Scan(&r.Path, &r.Line, &r.Reason, &r.Raw); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, q, args, func(rows *sql.Rows) (r Reject, err error) {
+		err = rows.Scan(&r.Path, &r.Line, &r.Reason, &r.Raw)
+		return r, err
+	})
 }
 
 // Query runs one read-only SQL statement and calls each for every row,
