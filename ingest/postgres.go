@@ -173,23 +173,21 @@ func queryPostgres(ctx context.Context, conn *sql.Conn, q string, each func(cols
 func readingStatement(q string) bool {
 	for {
 		q = strings.TrimLeft(q, " \t\r\n(")
+		var end string // what ends the comment q starts with
 		switch {
 		case strings.HasPrefix(q, "--"):
-			i := strings.IndexByte(q, '\n')
-			if i < 0 {
-				return false
-			}
-			q = q[i+1:]
-			continue
+			end = "\n"
 		case strings.HasPrefix(q, "/*"):
-			i := strings.Index(q, "*/")
-			if i < 0 {
-				return false
-			}
-			q = q[i+2:]
-			continue
+			end = "*/"
 		}
-		break
+		if end == "" {
+			break
+		}
+		i := strings.Index(q, end)
+		if i < 0 {
+			return false
+		}
+		q = q[i+len(end):]
 	}
 	word := q
 	if i := strings.IndexFunc(q, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }); i >= 0 {

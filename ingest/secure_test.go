@@ -43,3 +43,28 @@ func toString(v any) string {
 	}
 	return ""
 }
+
+// TestReadingStatement: a statement reads when its first word, after
+// comments and parentheses, is one that only reads.
+func TestReadingStatement(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		want bool
+	}{
+		{"SELECT 1", true},
+		{"  (select 1)", true},
+		{"-- why\nWITH x AS (SELECT 1) TABLE x", true},
+		{"/* a */ /* b */ VALUES (1)", true},
+		{"--\n/**/ -- c\n  explain SELECT 1", true},
+		{"-- no end", false},
+		{"/* no end", false},
+		{"COPY (SELECT 1) TO PROGRAM 'x'", false},
+		{"/* SELECT */ DO $$ BEGIN END $$", false},
+		{"CALL p()", false},
+		{"", false},
+	} {
+		if got := readingStatement(tc.q); got != tc.want {
+			t.Errorf("readingStatement(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
