@@ -664,6 +664,20 @@ func (s *Store) namespaces(ctx context.Context, system string) ([]string, error)
 
 // eventsByID returns the events with the given ids, in that order.
 func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, error) {
+	byID, err := s.eventsMap(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*formats.Event, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// eventsMap returns the events with the given ids, by id. An id that is
+// indexed but not stored is an error wrapping ErrNotFound.
+func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.Event, error) {
 	byID := make(map[int64]*formats.Event, len(ids))
 	const chunk = 500
 	for i := 0; i < len(ids); i += chunk {
@@ -680,15 +694,12 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 			byID[e.ID] = e
 		}
 	}
-	out := make([]*formats.Event, 0, len(ids))
 	for _, id := range ids {
-		e, ok := byID[id]
-		if !ok {
+		if _, ok := byID[id]; !ok {
 			return nil, fmt.Errorf("event %d is indexed but not stored: %w", id, ErrNotFound)
 		}
-		out = append(out, e)
 	}
-	return out, nil
+	return byID, nil
 }
 
 // The postings of the logs' own request ids live under these systems,
@@ -829,13 +840,9 @@ func (s *Store) linkedMany(ctx context.Context, kind string, keys []string) (map
 			return nil, err
 		}
 	}
-	evs, err := s.eventsByID(ctx, all)
+	byID, err := s.eventsMap(ctx, all)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[int64]*formats.Event, len(evs))
-	for _, e := range evs {
-		byID[e.ID] = e
 	}
 	out := make(map[string][]*formats.Event, len(idsOf))
 	for k, ids := range idsOf {
@@ -1091,13 +1098,9 @@ func (s *Store) EventsOfKeys(ctx context.Context, qs []KeyQuery, limit int) ([][
 		}
 		all = append(all, ids[i]...)
 	}
-	evs, err := s.eventsByID(ctx, all)
+	byID, err := s.eventsMap(ctx, all)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[int64]*formats.Event, len(evs))
-	for _, e := range evs {
-		byID[e.ID] = e
 	}
 	for i, q := range qs {
 		if q.NS == "" || q.Key == nil {
