@@ -234,6 +234,25 @@ func (c call) num(i int) int64 {
 	return n
 }
 
+// positioned tells whether a read or write call takes its offset as an
+// argument (pread64, preadv, pwrite64, pwritev) and leaves the fd's alone.
+func (c call) positioned() bool {
+	return c.op == "pread64" || c.op == "preadv" || c.op == "pwrite64" || c.op == "pwritev"
+}
+
+// vectored tells whether a read or write call's buffers are an iovec
+// array (readv, preadv, writev, pwritev).
+func (c call) vectored() bool { return strings.HasSuffix(c.op, "v") }
+
+// offset returns where a read or write call starts: its offset argument
+// when positioned, else at (the fd's offset).
+func (c call) offset(at int64) int64 {
+	if c.positioned() {
+		return c.num(3)
+	}
+	return at
+}
+
 func has(flags, f string) bool {
 	for _, x := range strings.Split(flags, "|") {
 		if x == f {
@@ -306,19 +325,12 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if en == nil {
 			return "read -1 EBADF"
 		}
-		off := en.o.off
 		count := c.num(2)
-		switch c.op {
-		case "pread64":
-			off = c.num(3)
-		case "readv", "preadv":
+		if c.vectored() {
 			count = iovTotal(c.arg(1))
-			if c.op == "preadv" {
-				off = c.num(3)
-			}
 		}
-		out := readAt(st.files[en.o.ino], off, count, c.ret)
-		if c.op == "read" || c.op == "readv" {
+		out := readAt(st.files[en.o.ino], c.offset(en.o.off), count, c.ret)
+		if !c.positioned() {
 			en.o.off += int64(len(out))
 		}
 		return provenance.Output("read " + render(out))
@@ -333,22 +345,17 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if en.o.append {
 			off = int64(len(f.data))
 		}
+		off = c.offset(off)
 		n := c.ret
 		data := c.data[1]
-		switch c.op {
-		case "pwrite64":
-			off = c.num(3)
-		case "writev", "pwritev":
+		if c.vectored() {
 			data = iovData(c.arg(1))
-			if c.op == "pwritev" {
-				off = c.num(3)
-			}
 		}
-		if c.part[1] || (c.op == "writev" || c.op == "pwritev") && int64(len(data)) < n {
+		if c.part[1] || c.vectored() && int64(len(data)) < n {
 			data = data[:min(len(data), int(n))]
 		}
 		writeAt(f, off, n, data)
-		if c.op == "write" || c.op == "writev" {
+		if !c.positioned() {
 			en.o.off = off + n
 		}
 		return ""

@@ -382,7 +382,7 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 			return []byte("read -1 " + c.errno)
 		}
 		data := c.data[1]
-		if strings.HasSuffix(c.op, "v") {
+		if c.vectored() {
 			data = iovData(c.arg(1))
 		}
 		var bs []rbyte
