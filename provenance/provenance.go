@@ -95,6 +95,18 @@ func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	return out, x.Count().Cmp(big.NewInt(int64(len(out)))) == 0
 }
 
+// SetWitnesses stores ws in x, factored by Factorize. An empty list (a
+// spec's bug: the definition never yields one) is an internal error
+// naming the target.
+func (x *Explanation) SetWitnesses(ws [][]*formats.Event) error {
+	fs, ok := Factorize(ws)
+	if !ok {
+		return fmt.Errorf("internal error: no witness for %s", x.Target.Where())
+	}
+	x.Factors = fs
+	return nil
+}
+
 // Factorize builds factors from a flat list of witnesses: the events
 // every witness shares become a one-alternative factor, and the rest is
 // split into the finest groups whose choices combine freely (the list is

@@ -249,11 +249,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	} else if err != nil {
 		return nil, err
 	}
-	fs, ok := provenance.Factorize(ws)
-	if !ok {
-		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	if err := x.SetWitnesses(ws); err != nil {
+		return nil, err
 	}
-	x.Factors = fs
 	if strings.Contains(string(x.Output), `\?`) {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}

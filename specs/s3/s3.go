@@ -171,11 +171,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	case err != nil:
 		return nil, err
 	}
-	fs, ok := provenance.Factorize(ws)
-	if !ok {
-		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	if err := x.SetWitnesses(ws); err != nil {
+		return nil, err
 	}
-	x.Factors = fs
 	if done && !sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the key did not exist before it")
 	}
@@ -344,11 +342,9 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 	if err != nil {
 		return nil, err
 	}
-	fs, ok := provenance.Factorize(ws)
-	if !ok {
-		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	if err := x.SetWitnesses(ws); err != nil {
+		return nil, err
 	}
-	x.Factors = fs
 	x.Notes = append(x.Notes, "access logs do not record what a listing returned: the output shown is the replay's")
 	if done && !sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the bucket was empty before it")

@@ -331,19 +331,15 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 	if errors.Is(err, provenance.ErrTooLarge) {
 		x.Exact = false
 		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is the whole history of the znode and its ancestors, a closed witness that may not be minimal", err))
-		all := make([]*formats.Event, len(hist))
-		for i, e := range hist {
-			all[len(hist)-1-i] = e
-		}
+		all := slices.Clone(hist) // oldest first
+		slices.Reverse(all)
 		ws = [][]*formats.Event{all}
 	} else if err != nil {
 		return nil, err
 	}
-	fs, ok := provenance.Factorize(ws)
-	if !ok {
-		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
+	if err := x.SetWitnesses(ws); err != nil {
+		return nil, err
 	}
-	x.Factors = fs
 	x.Notes = append(x.Notes, "the explanation reaches the start of the transaction log: it assumes the tree held only / before it")
 	if tied {
 		x.Notes = append(x.Notes, "depends on the order within one second: the transaction log has one-second times, and writes of the read's second are taken in the order they were ingested")
