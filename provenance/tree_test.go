@@ -3,6 +3,7 @@ package provenance_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand"
 	"slices"
 	"strings"
@@ -102,48 +103,34 @@ func (b batchLinks) WithParent(ctx context.Context, id string) ([]*formats.Event
 
 func (b batchLinks) WithIDs(ctx context.Context, ids []string) (map[string][]*formats.Event, error) {
 	*b.batch++
-	out := map[string][]*formats.Event{}
-	for _, id := range ids {
-		if evs, _ := b.fakeLinks.WithID(ctx, id); len(evs) > 0 {
-			out[id] = evs
-		}
-	}
-	return out, nil
+	return eachID(ctx, ids, b.fakeLinks.WithID), nil
 }
 
 func (b batchLinks) WithParents(ctx context.Context, ids []string) (map[string][]*formats.Event, error) {
 	*b.batch++
+	return eachID(ctx, ids, b.fakeLinks.WithParent), nil
+}
+
+// eachID answers a batch of ids one at a time with one, leaving out the
+// ids with no events.
+func eachID(ctx context.Context, ids []string, one func(context.Context, string) ([]*formats.Event, error)) map[string][]*formats.Event {
 	out := map[string][]*formats.Event{}
 	for _, id := range ids {
-		if evs, _ := b.fakeLinks.WithParent(ctx, id); len(evs) > 0 {
+		if evs, _ := one(ctx, id); len(evs) > 0 {
 			out[id] = evs
 		}
 	}
-	return out, nil
+	return out
 }
 
 // treeString prints a tree canonically.
 func treeString(t *provenance.Tree) string {
 	var b strings.Builder
-	ids := func(m map[int64]bool) []int64 {
-		var out []int64
-		for id := range m {
-			out = append(out, id)
-		}
-		slices.Sort(out)
-		return out
-	}
-	keys := map[int64]bool{}
-	for id := range t.Explained {
-		keys[id] = true
-	}
-	for id := range t.Unexplained {
-		keys[id] = true
-	}
-	for id := range t.Sent {
-		keys[id] = true
-	}
-	for _, id := range ids(keys) {
+	ids := slices.Collect(maps.Keys(t.Explained))
+	ids = slices.AppendSeq(ids, maps.Keys(t.Unexplained))
+	ids = slices.AppendSeq(ids, maps.Keys(t.Sent))
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
 		fmt.Fprintf(&b, "%d:", id)
 		if x := t.Explained[id]; x != nil {
 			fmt.Fprintf(&b, " explained %d factors;", len(x.Factors))
