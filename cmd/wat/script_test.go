@@ -26,35 +26,7 @@ func TestMain(m *testing.M) {
 // README example and the golden witness trees. 'go test -update' rewrites
 // their expected outputs (review the diff before committing it).
 func TestScripts(t *testing.T) {
-	capture, err := os.ReadFile("../../testdata/monitor.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := os.ReadFile("../../testdata/multiservice/app.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	access, err := os.ReadFile("../../testdata/s3/access.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	zardoz, err := filepath.Glob("../../testdata/zardozbook/*.*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	straceLog, err := os.ReadFile("../../formats/strace/testdata/trace.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plainLog, err := os.ReadFile("../../formats/strace/testdata/plain.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	zkAudit, err := os.ReadFile("../../formats/zookeeper/testdata/audit.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	zkTxn, err := os.ReadFile("../../formats/zookeeper/testdata/txn.log")
+	files, err := scriptFixtures()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +35,43 @@ func TestScripts(t *testing.T) {
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
 			storetest.Require(t, backend)
-			scripts(t, backend, capture, app, access, zardoz, straceLog, plainLog, zkAudit, zkTxn)
+			scripts(t, backend, files)
 		})
 	}
 }
 
-func scripts(t *testing.T, backend string, capture, app, access []byte, zardoz []string, straceLog, plainLog, zkAudit, zkTxn []byte) {
+// scriptFixtures reads the repository's logs that every script finds in
+// its work directory, by their path there: the bundled real capture where
+// the README's session finds it, and the other formats' test logs.
+func scriptFixtures() (map[string][]byte, error) {
+	from := map[string]string{
+		"testdata/monitor.log":          "../../testdata/monitor.log",
+		"testdata/multiservice/app.log": "../../testdata/multiservice/app.log",
+		"testdata/s3/access.log":        "../../testdata/s3/access.log",
+		"trace.log":                     "../../formats/strace/testdata/trace.log",
+		"plain.log":                     "../../formats/strace/testdata/plain.log",
+		"zk-audit.log":                  "../../formats/zookeeper/testdata/audit.log",
+		"zk-txn.log":                    "../../formats/zookeeper/testdata/txn.log",
+	}
+	zardoz, err := filepath.Glob("../../testdata/zardozbook/*.*")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range zardoz {
+		from["testdata/zardozbook/"+filepath.Base(f)] = f
+	}
+	files := map[string][]byte{}
+	for dst, src := range from {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		files[dst] = b
+	}
+	return files, nil
+}
+
+func scripts(t *testing.T, backend string, files map[string][]byte) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *update && backend == "sqlite",
@@ -81,10 +84,6 @@ func scripts(t *testing.T, backend string, capture, app, access []byte, zardoz [
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(env *testscript.Env) error {
-			// The bundled real capture, where the README's session finds it.
-			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata"), 0o755); err != nil {
-				return err
-			}
 			store := filepath.Join(env.WorkDir, "wat.db")
 			if backend == "postgres" {
 				var err error
@@ -94,43 +93,16 @@ func scripts(t *testing.T, backend string, capture, app, access []byte, zardoz [
 			}
 			env.Setenv("WAT_DB", store)
 			env.Setenv("NO_COLOR", "1")
-			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "multiservice"), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "multiservice", "app.log"), app, 0o644); err != nil {
-				return err
-			}
-			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "s3"), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "s3", "access.log"), access, 0o644); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(env.WorkDir, "trace.log"), straceLog, 0o644); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(env.WorkDir, "plain.log"), plainLog, 0o644); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(env.WorkDir, "zk-audit.log"), zkAudit, 0o644); err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(env.WorkDir, "zk-txn.log"), zkTxn, 0o644); err != nil {
-				return err
-			}
-			if err := os.MkdirAll(filepath.Join(env.WorkDir, "testdata", "zardozbook"), 0o755); err != nil {
-				return err
-			}
-			for _, f := range zardoz {
-				b, err := os.ReadFile(f)
-				if err != nil {
+			for name, b := range files {
+				path := filepath.Join(env.WorkDir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					return err
 				}
-				if err := os.WriteFile(filepath.Join(env.WorkDir, "testdata", "zardozbook", filepath.Base(f)), b, 0o644); err != nil {
+				if err := os.WriteFile(path, b, 0o644); err != nil {
 					return err
 				}
 			}
-			return os.WriteFile(filepath.Join(env.WorkDir, "testdata", "monitor.log"), capture, 0o644)
+			return nil
 		},
 	})
 }
