@@ -8,6 +8,16 @@ import (
 	"github.com/wat-project/wat/formats"
 )
 
+// Replay runs trace, oldest first, on m's start state and returns the
+// output of target after it.
+func Replay(m Model, trace []*formats.Event, target *formats.Event) Output {
+	s := m.Init()
+	for _, e := range trace {
+		m.Apply(s, e)
+	}
+	return m.Apply(s, target)
+}
+
 // MaxBruteForce is the longest trace BruteForce accepts.
 const MaxBruteForce = 22
 
@@ -20,11 +30,7 @@ func BruteForce(m Model, trace []*formats.Event, target *formats.Event) ([][]int
 	if len(trace) > MaxBruteForce {
 		return nil, "", fmt.Errorf("brute force over %d events (at most %d): %w", len(trace), MaxBruteForce, ErrTooLarge)
 	}
-	s := m.Init()
-	for _, e := range trace {
-		m.Apply(s, e)
-	}
-	o := m.Apply(s, target)
+	o := Replay(m, trace, target)
 	pred := func(st State) bool { return m.Apply(m.Clone(st), target) == o }
 	closed := closedMasks(m, m.Init(), trace, pred)
 	var ws [][]int

@@ -240,12 +240,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		x.Exact = false
 		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is the whole history of the file's paths, a closed witness that may not be minimal", err))
 		ws = [][]*formats.Event{reverse(hist)}
-		m := Model{}
-		st := m.Init()
-		for _, e := range ws[0] {
-			m.Apply(st, e)
-		}
-		x.Output = m.Apply(st, target)
+		x.Output = provenance.Replay(Model{}, ws[0], target)
 	} else if err != nil {
 		return nil, err
 	}

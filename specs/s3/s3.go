@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -235,16 +236,8 @@ func fallback(ctx context.Context, h provenance.History, t request, target *form
 		}
 		before = batch[len(batch)-1].ID
 	}
-	m := Model{}
-	st := m.Init()
-	for i := len(evs) - 1; i >= 0; i-- {
-		m.Apply(st, evs[i])
-	}
-	out := m.Apply(st, target)
-	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-		evs[i], evs[j] = evs[j], evs[i]
-	}
-	return evs, out, nil
+	slices.Reverse(evs) // oldest first
+	return evs, provenance.Replay(Model{}, evs, target), nil
 }
 
 // LoggedOutput returns what a read's log record says it served: the
