@@ -17,23 +17,22 @@ import (
 type fakeLinks []*formats.Event
 
 func (l fakeLinks) WithID(_ context.Context, id string) ([]*formats.Event, error) {
-	var out []*formats.Event
-	for _, e := range l {
-		if e.ReqID == id {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return l.where(func(e *formats.Event) bool { return e.ReqID == id }), nil
 }
 
 func (l fakeLinks) WithParent(_ context.Context, id string) ([]*formats.Event, error) {
+	return l.where(func(e *formats.Event) bool { return e.Parent == id }), nil
+}
+
+// where returns the events keep accepts, in order.
+func (l fakeLinks) where(keep func(*formats.Event) bool) []*formats.Event {
 	var out []*formats.Event
 	for _, e := range l {
-		if e.Parent == id {
+		if keep(e) {
 			out = append(out, e)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // TestTreeCycle builds a tree whose explanations point back at the
