@@ -722,22 +722,27 @@ func callKey(e *formats.Event) []byte {
 	return append([]byte("#sha256:"), h[:]...)
 }
 
+// anyPosting tells whether any posting of kind is stored. One index seek
+// answers it, once: known keeps the answer, so that a store of MONITOR
+// captures only answers every lookup of links it has none of at once.
+func (s *Store) anyPosting(ctx context.Context, kind string, known **bool) (bool, error) {
+	if *known == nil {
+		var one int
+		err := s.db.QueryRowContext(ctx, sqlAnyPosting, kind).Scan(&one)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		has := err == nil
+		*known = &has
+	}
+	return **known, nil
+}
+
 // SameCall returns the calls logged by the services that sent them with
 // the same content as e (black box, op and arguments), in trace order.
 func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Event, error) {
-	if s.hasCalls == nil {
-		// One index seek tells whether any service's calls are stored:
-		// a store of MONITOR captures only answers every lookup at once.
-		var one int
-		err := s.db.QueryRowContext(ctx, sqlAnyPosting, linkCall).Scan(&one)
-		has := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-		s.hasCalls = &has
-	}
-	if !*s.hasCalls {
-		return nil, nil
+	if has, err := s.anyPosting(ctx, linkCall, &s.hasCalls); err != nil || !has {
+		return nil, err
 	}
 	ids, err := s.keyIDsAfter(ctx, linkCall, "", callKey(e), 1, 0, maxLinked)
 	if err != nil {
@@ -1213,17 +1218,8 @@ func eachRow(rows *sql.Rows, err error) func(each func(cols []string, vals []any
 // pairedReply fills a call's reply from the reply record paired with it
 // at ingest, if any.
 func (s *Store) pairedReply(ctx context.Context, e *formats.Event) error {
-	if s.hasPairs == nil {
-		var one int
-		err := s.db.QueryRowContext(ctx, sqlAnyPosting, linkPair).Scan(&one)
-		has := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		s.hasPairs = &has
-	}
-	if !*s.hasPairs {
-		return nil
+	if has, err := s.anyPosting(ctx, linkPair, &s.hasPairs); err != nil || !has {
+		return err
 	}
 	ids, err := s.keyIDsAfter(ctx, linkPair, "", []byte(strconv.FormatInt(e.ID, 10)), 1, 0, 1)
 	if err != nil || len(ids) == 0 {
