@@ -69,17 +69,11 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if version > len(files) {
-		return fmt.Errorf("%w (schema %d; this wat knows %d)", ErrNewerStore, version, len(files))
+	if s.readOnly && version == 0 {
+		return fmt.Errorf("%w: no wat tables in this database's schema", ErrNotStore)
 	}
-	if version == len(files) {
-		return nil
-	}
-	if s.readOnly {
-		if version == 0 {
-			return fmt.Errorf("%w: no wat tables in this database's schema", ErrNotStore)
-		}
-		return fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, len(files))
+	if migrate, err := s.needsMigrating(version, len(files)); !migrate {
+		return err
 	}
 	tx, err := s.db.beginTx(ctx, nil)
 	if err != nil {

@@ -220,14 +220,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("%w: empty file", ErrNotStore)
 		}
 	}
-	if version > len(files) {
-		return fmt.Errorf("%w (schema %d; this wat knows %d)", ErrNewerStore, version, len(files))
-	}
-	if version == len(files) {
-		return nil
-	}
-	if s.readOnly {
-		return fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, len(files))
+	if migrate, err := s.needsMigrating(version, len(files)); !migrate {
+		return err
 	}
 	tx, err := s.db.beginTx(ctx, nil)
 	if err != nil {
@@ -244,6 +238,21 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// needsMigrating compares a store's schema version with the n migrations
+// this wat has: it reports whether to run some, and an error when the
+// store is newer than this wat or, opened read-only, older.
+func (s *Store) needsMigrating(version, n int) (bool, error) {
+	switch {
+	case version > n:
+		return false, fmt.Errorf("%w (schema %d; this wat knows %d)", ErrNewerStore, version, n)
+	case version == n:
+		return false, nil
+	case s.readOnly:
+		return false, fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, n)
+	}
+	return true, nil
 }
 
 // applyMigrations runs in tx the migration files past the first version
