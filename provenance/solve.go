@@ -83,6 +83,26 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 	return ws, o, nil
 }
 
+// A Backwards is a history held in memory, newest first, handed out as
+// Problem.Older asks for it.
+type Backwards struct {
+	Events []*formats.Event // newest first
+	n      int              // how many Older has handed out
+}
+
+// Older returns the next up to n events, newest first.
+func (b *Backwards) Older(n int) ([]*formats.Event, error) {
+	evs := b.Events[b.n:min(b.n+n, len(b.Events))]
+	b.n += len(evs)
+	return evs, nil
+}
+
+// Seen returns the events Older has handed out, newest first.
+func (b *Backwards) Seen() []*formats.Event { return b.Events[:b.n] }
+
+// Done reports whether Older has handed out every event.
+func (b *Backwards) Done() bool { return b.n == len(b.Events) }
+
 type solver struct {
 	p     Problem
 	rev   []*formats.Event // newest first

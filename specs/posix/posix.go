@@ -205,13 +205,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	x := &provenance.Explanation{Target: target, Exact: true}
 	solve := func(hist []*formats.Event) ([][]*formats.Event, provenance.Output, error) {
-		pos := 0
-		older := func(n int) ([]*formats.Event, error) {
-			evs := hist[pos:min(pos+n, len(hist))]
-			pos += len(evs)
-			return evs, nil
-		}
-		return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older,
+		back := &provenance.Backwards{Events: hist}
+		return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
 			Reset: func(*formats.Event) bool { return false }})
 	}
 	// Exactly: every call that can decide the read in some subtrace,

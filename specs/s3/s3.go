@@ -135,31 +135,24 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			target.Where(), target.Op, provenance.ErrNotExplainable)
 	}
 	x := &provenance.Explanation{Target: target, Exact: true}
-	var seen []*formats.Event
 	hist, err := timeOrdered(target, func(before int64, n int) ([]*formats.Event, error) {
 		return h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, n)
 	})
 	if err != nil {
 		return nil, err
 	}
-	done := false
+	back := &provenance.Backwards{Events: hist}
 	sawReset := false
-	older := func(n int) ([]*formats.Event, error) {
-		evs := hist[:min(n, len(hist))]
-		hist = hist[len(evs):]
-		done = len(hist) == 0
-		seen = append(seen, evs...)
-		return evs, nil
-	}
 	reset := func(e *formats.Event) bool {
-		if decides(t, e, seen) {
+		if decides(t, e, back.Seen()) {
 			sawReset = true
 			return true
 		}
 		return false
 	}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older, Reset: reset})
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset})
 	x.Output = out
+	seen := back.Seen()
 	switch {
 	case errors.Is(err, provenance.ErrTooLarge):
 		fb, fout, err2 := fallback(ctx, h, t, target)
@@ -175,7 +168,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err := x.SetWitnesses(ws); err != nil {
 		return nil, err
 	}
-	if done && !sawReset {
+	if back.Done() && !sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the key did not exist before it")
 	}
 	if tie := sameSecond(target, seen); tie != "" {
@@ -312,13 +305,8 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 			hist = append(hist, e)
 		}
 	}
-	done, sawReset := false, false
-	older := func(n int) ([]*formats.Event, error) {
-		evs := hist[:min(n, len(hist))]
-		hist = hist[len(evs):]
-		done = len(hist) == 0
-		return evs, nil
-	}
+	back := &provenance.Backwards{Events: hist}
+	sawReset := false
 	reset := func(e *formats.Event) bool {
 		r := normalize(e)
 		if r.writes() && r.bucket == t.bucket && (r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET") {
@@ -327,7 +315,7 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 		}
 		return false
 	}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older, Reset: reset})
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset})
 	x.Output = out
 	if errors.Is(err, provenance.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %v (listings of long bucket histories are not explained yet): %w", target.Where(), err, provenance.ErrNotExplainable)
@@ -339,7 +327,7 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 		return nil, err
 	}
 	x.Notes = append(x.Notes, "access logs do not record what a listing returned: the output shown is the replay's")
-	if done && !sawReset {
+	if back.Done() && !sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the bucket was empty before it")
 	}
 	return x, nil

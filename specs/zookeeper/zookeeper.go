@@ -318,14 +318,9 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 		}
 		return hist[i].ID > hist[j].ID
 	})
-	pos := 0
-	older := func(n int) ([]*formats.Event, error) {
-		evs := hist[pos:min(pos+n, len(hist))]
-		pos += len(evs)
-		return evs, nil
-	}
 	x := &provenance.Explanation{Target: target, Exact: true}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: older,
+	back := &provenance.Backwards{Events: hist}
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
 		Reset: func(*formats.Event) bool { return false }})
 	x.Output = out
 	if errors.Is(err, provenance.ErrTooLarge) {
