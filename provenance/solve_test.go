@@ -80,3 +80,31 @@ func show(trace []*formats.Event) string {
 	}
 	return s
 }
+
+// TestBackwards: a history in memory is handed out in order, in batches
+// of at most the size asked for, and says what it has handed out.
+func TestBackwards(t *testing.T) {
+	var evs []*formats.Event
+	for i := 5; i >= 1; i-- {
+		evs = append(evs, &formats.Event{ID: int64(i)})
+	}
+	b := &provenance.Backwards{Events: evs}
+	ids := func(evs []*formats.Event) []int64 {
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for _, want := range [][]int64{{5, 4}, {3, 2}, {1}, nil} {
+		if b.Done() && want != nil {
+			t.Fatalf("Done() before %v was handed out", want)
+		}
+		if got, err := b.Older(2); err != nil || !reflect.DeepEqual(ids(got), want) {
+			t.Fatalf("Older(2) = %v, %v, want %v", ids(got), err, want)
+		}
+	}
+	if got := ids(b.Seen()); !b.Done() || !reflect.DeepEqual(got, []int64{5, 4, 3, 2, 1}) {
+		t.Errorf("Done() = %v, Seen() = %v, want true, [5 4 3 2 1]", b.Done(), got)
+	}
+}
