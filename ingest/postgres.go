@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -60,11 +58,10 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 const pgMarker = "wat_store"
 
 func (s *Store) migratePostgres(ctx context.Context) error {
-	files, err := fs.Glob(migrations, "migrations/postgres/*.sql")
+	files, err := migrationFiles("postgres")
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
 	version, err := s.pgVersion(ctx, s.db)
 	if err != nil {
 		return err
@@ -72,11 +69,8 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	if s.readOnly && version == 0 {
 		return fmt.Errorf("%w: no wat tables in this database's schema", ErrNotStore)
 	}
-	if migrate, err := s.needsMigrating(version, len(files)); !migrate {
-		return err
-	}
-	tx, err := s.db.beginTx(ctx, nil)
-	if err != nil {
+	tx, err := s.beginMigration(ctx, version, len(files))
+	if tx == nil {
 		return err
 	}
 	defer tx.Rollback()

@@ -203,11 +203,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return err
 	}
-	files, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
+	files, err := migrationFiles("sqlite")
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
 	if app != appID {
 		var n int
 		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
@@ -220,11 +219,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("%w: empty file", ErrNotStore)
 		}
 	}
-	if migrate, err := s.needsMigrating(version, len(files)); !migrate {
-		return err
-	}
-	tx, err := s.db.beginTx(ctx, nil)
-	if err != nil {
+	tx, err := s.beginMigration(ctx, version, len(files))
+	if tx == nil {
 		return err
 	}
 	defer tx.Rollback()
@@ -240,19 +236,28 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// needsMigrating compares a store's schema version with the n migrations
-// this wat has: it reports whether to run some, and an error when the
-// store is newer than this wat or, opened read-only, older.
-func (s *Store) needsMigrating(version, n int) (bool, error) {
+// migrationFiles lists the migrations of a dialect ("sqlite",
+// "postgres"), in the order they run.
+func migrationFiles(dialect string) ([]string, error) {
+	files, err := fs.Glob(migrations, "migrations/"+dialect+"/*.sql")
+	sort.Strings(files)
+	return files, err
+}
+
+// beginMigration compares a store's schema version with the n migrations
+// this wat has and, when some are due, begins the transaction that runs
+// them. The transaction is nil when there is nothing to do, or an error:
+// the store is newer than this wat or, opened read-only, older.
+func (s *Store) beginMigration(ctx context.Context, version, n int) (*sqlTx, error) {
 	switch {
 	case version > n:
-		return false, fmt.Errorf("%w (schema %d; this wat knows %d)", ErrNewerStore, version, n)
+		return nil, fmt.Errorf("%w (schema %d; this wat knows %d)", ErrNewerStore, version, n)
 	case version == n:
-		return false, nil
+		return nil, nil
 	case s.readOnly:
-		return false, fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, n)
+		return nil, fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, n)
 	}
-	return true, nil
+	return s.db.beginTx(ctx, nil)
 }
 
 // applyMigrations runs in tx the migration files past the first version
