@@ -127,7 +127,13 @@ func getReply(out, p string) string {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		if strings.HasPrefix(l, "cZxid = ") && i > 0 {
-			data := strings.TrimSpace(lines[i-1])
+			// The session's connection event is printed by another
+			// thread and may land between the data and its stat.
+			j := i - 1
+			for j > 0 && watcherLine(lines[j]) {
+				j--
+			}
+			data := strings.TrimSpace(lines[j])
 			if j := strings.LastIndex(data, "] "); j >= 0 && strings.Contains(data, "[zk:") {
 				data = data[j+2:]
 			}
@@ -139,6 +145,13 @@ func getReply(out, p string) string {
 		}
 	}
 	return "?"
+}
+
+// watcherLine reports whether zkCli printed l for a watch event rather
+// than for the command.
+func watcherLine(l string) bool {
+	l = strings.TrimSpace(l)
+	return l == "" || l == "WATCHER::" || strings.HasPrefix(l, "WatchedEvent ")
 }
 
 // TestLiveServer drives a real ZooKeeper (writes with zkCli, reads one
