@@ -3,14 +3,11 @@ package redis_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"math"
 	"math/rand"
 	"net"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -471,36 +468,7 @@ func geoEdges() []redistest.Cmd {
 			[]string{"GEORADIUS", "many", "1.2", "0.9", "1000", "km", "COUNT", c, "DESC"},
 			[]string{"GEOSEARCH", "many", "FROMMEMBER", "p07", "BYRADIUS", "1000", "km", "COUNT", c, "WITHDIST"})
 	}
-	var out []redistest.Cmd
-	for _, a := range c0 {
-		out = append(out, redistest.Cmd{Conn: 0, Args: redistest.Args(a...)})
-	}
-	return out
-}
-
-// liveVerdicts tallies replies by command.
-type liveVerdicts map[string]map[redis.Verdict]int
-
-func (v liveVerdicts) add(op string, x redis.Verdict) {
-	if v[op] == nil {
-		v[op] = map[redis.Verdict]int{}
-	}
-	v[op][x]++
-}
-
-func (v liveVerdicts) table() string {
-	ops := make([]string, 0, len(v))
-	for op := range v {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-22s %6s %6s %9s %8s %6s\n", "command", "agree", "as set", "labelled", "not run", "differ")
-	for _, op := range ops {
-		x := v[op]
-		fmt.Fprintf(&b, "%-22s %6d %6d %9d %8d %6d\n", op, x[redis.Agree], x[redis.AgreeAsSet], x[redis.Labelled], x[redis.NotModelled], x[redis.Differs])
-	}
-	return b.String()
+	return cmdsOf(0, c0...)
 }
 
 // TestGeoLive drives a real redis-server with thousands of random geo
@@ -512,116 +480,38 @@ func (v liveVerdicts) table() string {
 // store and requires the explanation's output to be the real reply,
 // exact only when the model knows it.
 func TestGeoLive(t *testing.T) {
-	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	seed := int64(11)
-	if env := os.Getenv("GEOSEED"); env != "" {
-		seed, _ = strconv.ParseInt(env, 10, 64)
-	}
-	g := &geoGen{r: rand.New(rand.NewSource(seed))}
-	sessions, per := 40, 150
-	if testing.Short() {
-		sessions = 8
-	}
-	verdicts := liveVerdicts{}
-	total, bad, explained, inexact, found, laterLabelled := 0, 0, 0, 0, 0, 0
-	notes := map[string]int{}
-	ctx := context.Background()
-	for i := 0; i < sessions; i++ {
-		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
-			t.Fatal(err)
-		}
-		cmds := g.session(per)
-		if i == 0 {
-			cmds = geoEdges()
-		}
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, "sqlite", capture)
-		replies, execs := dropAborted(replies)
-		real := pairReplies(t, evs, replies)
-		m := redis.Spec.Model()
-		st := m.Init()
-		for j, e := range evs {
-			out := m.Apply(st, e)
-			if e.Op == "EXEC" {
-				r := execs[e.Client][0]
-				execs[e.Client] = execs[e.Client][1:]
-				if (string(out) == "*-1\r\n") != (string(r) == "*-1\r\n") {
-					bad++
-					t.Errorf("session %d %s: EXEC: model replies %q, redis replied %q", i, e.Where(), out, r)
-				}
-				continue
-			}
-			r, ok := real[e]
-			if !ok || notCompared[e.Op] && e.Op != "EVAL" {
-				continue
-			}
-			total++
-			v := redis.CompareReply(e, out, r)
-			verdicts.add(e.Op, v)
-			if strings.HasPrefix(e.Op, "GEORADIUS") || strings.HasPrefix(e.Op, "GEOSEARCH") {
-				if pv, _, err := redistest.Parse(r); err == nil && len(pv.Elems) >= 2 || pv.Type == ':' && string(r) != ":0\r\n" && string(r) != ":1\r\n" {
-					found++
-				}
-			}
-			if v == redis.NotModelled {
-				bad++
-				t.Errorf("session %d %s: %s %q: not modelled", i, e.Where(), e.Op, e.Args)
-				continue
-			}
-			if v != redis.Differs && j >= 25 && j%6 != 0 {
-				continue
-			}
-			x, err := redis.Spec.Explain(ctx, s, e)
-			if err != nil {
-				t.Fatalf("session %d %s: %s %q: %v", i, e.Where(), e.Op, e.Args, err)
-			}
-			if v == redis.Differs {
-				// A replay may differ only where what it read is labelled
-				// (a store whose outcome the model did not know).
-				if x.Exact {
-					bad++
-					t.Errorf("session %d %s: %s %q: model replies %q, redis replied %q, labelled exact", i, e.Where(), e.Op, e.Args, out, r)
-				} else {
-					laterLabelled++
-				}
-				continue
-			}
-			explained++
-			if !x.Exact {
-				inexact++
-				for _, n := range x.Notes {
-					if strings.HasPrefix(n, "not exact") {
-						notes[digits.ReplaceAllString(n[:min(len(n), 100)], "N")]++
-					}
-				}
-			}
-			switch xv := redis.CompareReply(e, x.Output, r); {
-			case xv == redis.Differs:
-				bad++
-				t.Errorf("session %d %s: %s %q: explained output %q, redis replied %q", i, e.Where(), e.Op, e.Args, x.Output, r)
-			case x.Exact && xv != redis.Agree:
-				bad++
-				t.Errorf("session %d %s: %s %q: labelled exact, yet the reply %q is %s", i, e.Where(), e.Op, e.Args, r, xv)
+	g := &geoGen{r: rand.New(rand.NewSource(envSeed("GEOSEED", 11)))}
+	found := 0
+	lr := &liveRun{session: withEdges(g.session, 150, geoEdges), compareEval: true, minTotal: 5000}
+	lr.judge = func(c liveReply) {
+		if strings.HasPrefix(c.e.Op, "GEORADIUS") || strings.HasPrefix(c.e.Op, "GEOSEARCH") {
+			if pv, _, err := redistest.Parse(c.r); err == nil && len(pv.Elems) >= 2 || pv.Type == ':' && string(c.r) != ":0\r\n" && string(c.r) != ":1\r\n" {
+				found++
 			}
 		}
-		s.Close()
+		if c.v == redis.NotModelled {
+			lr.wrong(t, c, "not modelled")
+			return
+		}
+		if c.v != redis.Differs && c.j >= 25 && c.j%6 != 0 {
+			return
+		}
+		x := lr.explain(t, c)
+		if c.v == redis.Differs {
+			// A replay may differ only where what it read is labelled
+			// (a store whose outcome the model did not know).
+			if x.Exact {
+				lr.wrong(t, c, "model replies %q, redis replied %q, labelled exact", c.out, c.r)
+			} else {
+				lr.laterLabel++
+			}
+			return
+		}
+		lr.count(x)
+		lr.checkExplained(t, c, x)
 	}
-	if !testing.Short() && total < 5000 {
-		t.Errorf("compared %d replies, want at least 5000", total)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d sessions, %d replies compared (%d searches found 2 points or more), %d wrong, %d replays differing but labelled, %d explained through the store (%d not exact):\n",
-		sessions, total, found, bad, laterLabelled, explained, inexact)
-	b.WriteString(verdicts.table())
-	for n, c := range notes {
-		fmt.Fprintf(&b, "%6d %s\n", c, n)
-	}
-	t.Log(b.String())
+	lr.run(t, redistest.Start(t))
+	lr.log(t, fmt.Sprintf("; %d searches found 2 points or more", found))
 }
 
 // readRESP3 reads one RESP2 or RESP3 reply, raw.

@@ -168,14 +168,6 @@ func callList(evs []*formats.Event) string {
 	return b.String()
 }
 
-func cmdsOf(conn int, lines ...[]string) []redistest.Cmd {
-	var out []redistest.Cmd
-	for _, l := range lines {
-		out = append(out, redistest.Cmd{Conn: conn, Args: redistest.Args(l...)})
-	}
-	return out
-}
-
 // TestScriptingQueueCaptures replays the committed job-queue captures
 // (testdata/queues: RQ, Celery, BullMQ against redis-server 7.0.15) and
 // checks every script request's reply against the one its client got:
