@@ -468,15 +468,19 @@ func (lr *liveRun) log(t *testing.T, extra string) {
 	fmt.Fprintf(&b, "%d sessions, %d replies compared, %d wrong, %d replays differing but labelled, %d explained through the store (%d not exact)%s:\n",
 		lr.sessions, lr.total, lr.bad, lr.laterLabel, lr.explained, lr.inexact, extra)
 	b.WriteString(lr.verdicts.table())
-	ns := make([]string, 0, len(lr.notes))
-	for n := range lr.notes {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	for _, n := range ns {
-		fmt.Fprintf(&b, "%6d %s\n", lr.notes[n], n)
-	}
+	b.WriteString(countLines(lr.notes))
 	t.Log(b.String())
+}
+
+// countLines lists counts: a "count name" line for each name (cut at
+// 200 bytes), sorted.
+func countLines(counts map[string]int) string {
+	lines := make([]string, 0, len(counts))
+	for name, c := range counts {
+		lines = append(lines, fmt.Sprintf("%6d %.200s", c, name))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
 
 // withEdges makes the sessions of a liveRun: per random commands of

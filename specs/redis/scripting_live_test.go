@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -61,34 +62,58 @@ func (s *scriptingStats) table() string {
 	return b.String()
 }
 
-// runScripting runs cmds on the server, replays the capture with the
-// model, and compares every scripting command's reply, and the commands
-// each script ran with the [lua] lines after it.
-func runScripting(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats) {
+// A luaRunner runs one way of running Lua on a real server (scripts,
+// functions) and compares the model's replies with Redis's.
+type luaRunner struct {
+	runs     map[string]bool // the commands that run Lua ([lua] lines follow them)
+	compared map[string]bool // the commands whose replies are compared
+	admin    string          // the command managing the Lua (SCRIPT, FUNCTION), tallied by subcommand
+	// why, when not nil, says why the model does not know the reply of a
+	// command that runs no Lua.
+	why func(st provenance.State, e *formats.Event) string
+	// mustSayWhy are the commands (an admin one with its subcommand)
+	// whose labelled replies must say why.
+	mustSayWhy map[string]bool
+}
+
+// scripts runs EVAL and its kin, and compares SCRIPT's replies too.
+var scripts = luaRunner{runs: map[string]bool{"EVAL": true, "EVALSHA": true, "EVAL_RO": true, "EVALSHA_RO": true},
+	compared: scriptingOps, admin: "SCRIPT"}
+
+// run runs cmds on the server, replays the capture with the model, and
+// compares every compared command's reply, and the commands each Lua
+// run made with the [lua] lines after it. With explain, it also explains
+// every compared request through the store (explainFunctions).
+func (lr luaRunner) run(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats, explain bool) {
 	t.Helper()
 	capture, replies := redistest.Run(t, srv, cmds)
-	_, evs := store(t, "sqlite", capture)
+	s, evs := store(t, "sqlite", capture)
 	real := pairReplies(t, evs, replies)
+	if explain {
+		defer explainFunctions(t, s, evs, real, lr.compared, st)
+	}
 	m := redis.Spec.Model()
 	state := m.Init()
 	for i, e := range evs {
+		runsLua := e.Client != "lua" && lr.runs[e.Op]
 		var calls []*formats.Event
 		var predicted, why string
-		isScript := e.Client != "lua" && (e.Op == "EVAL" || e.Op == "EVALSHA" || e.Op == "EVAL_RO" || e.Op == "EVALSHA_RO")
-		if isScript {
+		if runsLua {
 			out, c, w := redis.EvalCalls(state, e)
 			predicted, calls, why = string(out), c, w
+		} else if lr.why != nil {
+			why = lr.why(state, e)
 		}
 		out := m.Apply(state, e)
-		if isScript && predicted != string(out) {
+		if runsLua && predicted != string(out) {
 			t.Errorf("%s: EvalCalls replied %q, Apply %q", e.Where(), predicted, out)
 		}
 		r, ok := real[e]
-		if !ok || !scriptingOps[e.Op] {
+		if !ok || !lr.compared[e.Op] {
 			continue
 		}
 		name := e.Op
-		if e.Op == "SCRIPT" && len(e.Args) > 0 {
+		if e.Op == lr.admin && len(e.Args) > 0 {
 			name += " " + strings.ToUpper(string(e.Args[0]))
 		}
 		v := redis.CompareReply(e, out, r)
@@ -98,32 +123,51 @@ func runScripting(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st 
 		st.verdicts[name][v]++
 		st.compared++
 		if v == redis.Differs || v == redis.NotModelled {
-			t.Errorf("%s: %s %q\nmodel: %q\nredis: %q", e.Where(), e.Op, e.Args, out, r)
+			t.Errorf("%s: %s %.300q\nmodel: %q\nredis: %q", e.Where(), e.Op, e.Args, out, r)
 			continue
 		}
-		if v == redis.Labelled && isScript {
-			st.unknownWhy[why]++
+		if v == redis.Labelled {
+			if why == "" {
+				st.unknownWhy[name]++
+			} else {
+				st.unknownWhy[why]++
+			}
 			if testing.Verbose() {
-				t.Logf("labelled %.60q (%s): redis %.80q", e.Args[0], why, r)
+				t.Logf("labelled %s %.80q (%s): redis %.100q", e.Op, e.Args, why, r)
+			}
+			if lr.mustSayWhy[name] && why == "" {
+				t.Errorf("%s: %s %q: unknown reply without a reason", e.Where(), e.Op, e.Args)
 			}
 		}
-		if !isScript || v != redis.Agree {
+		if !runsLua || v != redis.Agree {
 			continue
 		}
-		// The [lua] lines after the request.
-		var logged []*formats.Event
-		for _, x := range evs[i+1:] {
-			if x.Client != "lua" {
-				break
-			}
-			logged = append(logged, x)
-		}
+		logged := luaLinesAfter(evs, i)
 		st.callsChecked++
 		if !sameCalls(calls, logged) {
 			st.callMismatch++
 			t.Errorf("%s: %s %q: the model's run called\n%s\nthe log shows\n%s", e.Where(), e.Op, e.Args, callList(calls), callList(logged))
 		}
 	}
+}
+
+// luaLinesAfter returns the [lua] lines after evs[i]: the commands its
+// script or function ran.
+func luaLinesAfter(evs []*formats.Event, i int) []*formats.Event {
+	var logged []*formats.Event
+	for _, x := range evs[i+1:] {
+		if x.Client != "lua" {
+			break
+		}
+		logged = append(logged, x)
+	}
+	return logged
+}
+
+// logWhys logs how many replies were labelled for each reason.
+func (s *scriptingStats) logWhys(t *testing.T) {
+	t.Helper()
+	t.Logf("labelled, by reason:\n%s", countLines(s.unknownWhy))
 }
 
 // undeclared reports whether a script's commands touched a key (or a
@@ -190,7 +234,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 			m := redis.Spec.Model()
 			state := m.Init()
 			for i, e := range evs {
-				isScript := e.Client != "lua" && (e.Op == "EVAL" || e.Op == "EVALSHA" || e.Op == "EVAL_RO" || e.Op == "EVALSHA_RO")
+				isScript := e.Client != "lua" && scripts.runs[e.Op]
 				var calls []*formats.Event
 				var why string
 				if isScript {
@@ -215,13 +259,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 					if !isScript {
 						continue
 					}
-					var logged []*formats.Event
-					for _, x := range evs[i+1:] {
-						if x.Client != "lua" {
-							break
-						}
-						logged = append(logged, x)
-					}
+					logged := luaLinesAfter(evs, i)
 					st.callsChecked++
 					if undeclared(e, logged) {
 						st.undeclared++
@@ -236,12 +274,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 			}
 			t.Logf("%s: script replies per verdict:\n%s%d scripts' calls checked against their [lua] lines, %d mismatches; %d touched keys they did not declare",
 				lib, st.table(), st.callsChecked, st.callMismatch, st.undeclared)
-			var whys []string
-			for w, n := range st.unknownWhy {
-				whys = append(whys, fmt.Sprintf("%6d %s", n, w))
-			}
-			sort.Strings(whys)
-			t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+			st.logWhys(t)
 		})
 	}
 }
@@ -515,7 +548,7 @@ func TestScriptingLive(t *testing.T) {
 	}
 	lines = append(lines, []string{"SCRIPT", "FLUSH"}, []string{"EVALSHA", sha1Hex("return 0x1p4"), "0"},
 		[]string{"SCRIPT", "EXISTS", sha1Hex("return 0x1p4")})
-	runScripting(t, srv, cmdsOf(0, lines...), st)
+	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
 	t.Logf("corpus of %d scripts:\n%s", len(scriptCorpus), st.table())
 }
 
@@ -605,14 +638,9 @@ func TestScriptingLiveTables(t *testing.T) {
 	for i := 0; i < n; i++ {
 		lines = append(lines, []string{"EVAL", luaTableScript(r), "0"})
 	}
-	runScripting(t, srv, cmdsOf(0, lines...), st)
+	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
 	t.Logf("%d random tables:\n%s", n, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	st.logWhys(t)
 }
 
 // liveSeed is the seed of the random scripting tests: WAT_SCRIPTING_SEED
@@ -771,26 +799,21 @@ func TestScriptingLiveWorkload(t *testing.T) {
 		n, sessions = 600, 10
 	}
 	r := rand.New(rand.NewPCG(uint64(liveSeed()), 3))
-	runScripting(t, srv, scriptingWorkload(r, n), st)
+	scripts.run(t, srv, scriptingWorkload(r, n), st, false)
 	for i := 0; i < sessions; i++ {
 		for _, c := range []string{"FLUSHALL", "SCRIPT FLUSH"} {
 			if _, err := admin.DoStrings(strings.Fields(c)...); err != nil {
 				t.Fatal(err)
 			}
 		}
-		runScripting(t, srv, scriptingWorkload(r, 25), st)
+		scripts.run(t, srv, scriptingWorkload(r, 25), st, false)
 	}
 	if st.compared < n*2/3 {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n*2/3)
 	}
 	t.Logf("%d replies compared, %d scripts' commands checked against their [lua] lines (%d differ):\n%s",
 		st.compared, st.callsChecked, st.callMismatch, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	st.logWhys(t)
 }
 
 // lineScripts are scripts that fail at a place whose line Redis reports;
@@ -859,12 +882,7 @@ func TestScriptingLiveLines(t *testing.T) {
 		}
 		lines = append(lines, []string{"EVAL", b.String(), "3", "k", "n", "h"})
 	}
-	runScripting(t, srv, cmdsOf(0, lines...), st)
+	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
 	t.Logf("%d scripts spread over lines:\n%s", n, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	st.logWhys(t)
 }
