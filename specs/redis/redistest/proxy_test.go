@@ -83,6 +83,18 @@ func (rc *rawClient) readErr() (string, error) {
 	}
 }
 
+// expectAfter runs args on c, another client, and requires rc's next
+// value to be want (what the command sent rc).
+func (rc *rawClient) expectAfter(c *Conn, want string, args ...string) {
+	rc.t.Helper()
+	if _, err := c.DoStrings(args...); err != nil {
+		rc.t.Fatal(err)
+	}
+	if got := rc.read(); got != want {
+		rc.t.Errorf("after %q: %q, want %q", args, got, want)
+	}
+}
+
 // rec returns the proxy's recording of the connection whose peer is rc.
 func (rc *rawClient) rec(p *Proxy) (Recording, bool) {
 	for _, r := range p.Recordings() {
@@ -362,28 +374,13 @@ func TestProxyRESP3(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		rc.read()
 	}
-	if _, err := pub.DoStrings("PUBLISH", "a", "hello"); err != nil {
-		t.Fatal(err)
-	}
-	if m := rc.read(); m != ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n" {
-		t.Errorf("message %q", m)
-	}
-	if _, err := pub.DoStrings("SET", "t", "1"); err != nil {
-		t.Fatal(err)
-	}
-	if m := rc.read(); m != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nt\r\n" {
-		t.Errorf("invalidate %q", m)
-	}
+	rc.expectAfter(pub, ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n", "PUBLISH", "a", "hello")
+	rc.expectAfter(pub, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nt\r\n", "SET", "t", "1")
 	rc.send([]string{"UNSUBSCRIBE"}, []string{"HELLO", "2"}, []string{"ZSCORE", "z", "m"}, []string{"SUBSCRIBE", "c"})
 	for i := 0; i < 5; i++ {
 		rc.read()
 	}
-	if _, err := pub.DoStrings("PUBLISH", "c", "x"); err != nil {
-		t.Fatal(err)
-	}
-	if m := rc.read(); m != "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n" {
-		t.Errorf("message %q", m)
-	}
+	rc.expectAfter(pub, "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n", "PUBLISH", "c", "x")
 	rc.send([]string{"RESET"}, []string{"GET", "nokey"})
 	rc.read()
 	rc.read()
