@@ -2,9 +2,7 @@ package redis_test
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -415,7 +413,7 @@ func bitsPair(t *testing.T, evs []*formats.Event, replies []redistest.Reply) map
 // real replies show was covered: errors per command and code, HLL strings
 // read back (sparse, dense), aborted transactions.
 type bitsTally struct {
-	table         map[string]map[redis.Verdict]int
+	table         liveVerdicts
 	seen          map[string]int
 	compared, bad int
 }
@@ -459,10 +457,7 @@ func (ta *bitsTally) replay(t *testing.T, srv *redistest.Server, admin *redistes
 		ta.compared++
 		ta.cover(e, r)
 		v := redis.CompareReply(e, out, r)
-		if ta.table[e.Op] == nil {
-			ta.table[e.Op] = map[redis.Verdict]int{}
-		}
-		ta.table[e.Op][v]++
+		ta.table.add(e.Op, v)
 		if v == redis.Differs || v == redis.NotModelled {
 			ta.bad++
 			if ta.bad <= 10 {
@@ -579,7 +574,7 @@ var bitsEdges = [][]string{
 func TestBitsLiveReplies(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
-	ta := &bitsTally{table: map[string]map[redis.Verdict]int{}, seen: map[string]int{}}
+	ta := &bitsTally{table: liveVerdicts{}, seen: map[string]int{}}
 	var edges []redistest.Cmd
 	for _, c := range bitsEdges {
 		args := c
@@ -608,7 +603,7 @@ func TestBitsLiveReplies(t *testing.T) {
 	if ta.compared < 2000 {
 		t.Errorf("compared %d replies, want at least 2000", ta.compared)
 	}
-	bitsLogTable(t, ta.table)
+	t.Logf("verdicts per command:\n%s", ta.table.table())
 	t.Logf("%d replies compared, %d bad; covered: %v", ta.compared, ta.bad, ta.seen)
 	for _, k := range []string{"GET dense HLL", "GET sparse HLL", "EXEC aborted", "PFADD INVALIDOBJ", "PFADD WRONGTYPE",
 		"PFCOUNT INVALIDOBJ", "PFMERGE INVALIDOBJ", "BITFIELD ERR", "BITFIELD_RO ERR", "BITOP ERR", "BITOP WRONGTYPE",
@@ -624,19 +619,6 @@ func bitsShort(s string) string {
 		return s[:150] + fmt.Sprintf("...(%d bytes)...", len(s)) + s[len(s)-150:]
 	}
 	return s
-}
-
-func bitsLogTable(t *testing.T, table map[string]map[redis.Verdict]int) {
-	var b strings.Builder
-	for _, op := range slices.Sorted(maps.Keys(table)) {
-		fmt.Fprintf(&b, "\n  %-12s", op)
-		for v := redis.Agree; v <= redis.Differs; v++ {
-			if n := table[op][v]; n > 0 {
-				fmt.Fprintf(&b, " %s: %d", v, n)
-			}
-		}
-	}
-	t.Logf("verdicts per command:%s", b.String())
 }
 
 // TestBitsLiveWitnesses runs short sessions from an empty server and

@@ -527,7 +527,7 @@ func TestFunctionsLive(t *testing.T) {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n/2)
 	}
 	t.Logf("%d replies compared, %d calls' commands checked against their [lua] lines (%d differ):\n%s",
-		st.compared, st.callsChecked, st.callMismatch, st.table())
+		st.compared, st.callsChecked, st.callMismatch, st.verdicts.table())
 	st.logWhys(t)
 	t.Logf("%d requests explained through the store (slowest %s), %d not exact:\n%s", st.explained, st.slowest, st.inexact, countLines(st.inexactWhy))
 }
@@ -676,6 +676,6 @@ func TestFunctionsLiveRandomLibraries(t *testing.T) {
 		}
 	}
 	functions.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d random libraries, %d replies compared:\n%s", n, st.compared, st.table())
+	t.Logf("%d random libraries, %d replies compared:\n%s", n, st.compared, st.verdicts.table())
 	st.logWhys(t)
 }

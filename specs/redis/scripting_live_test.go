@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,7 +24,7 @@ var scriptingOps = map[string]bool{"EVAL": true, "EVALSHA": true, "EVAL_RO": tru
 // scriptingStats counts a live run's verdicts per command, and the
 // scripts whose commands the model's run did not match the [lua] lines.
 type scriptingStats struct {
-	verdicts      map[string]map[redis.Verdict]int
+	verdicts      liveVerdicts
 	compared      int
 	callsChecked  int
 	callMismatch  int
@@ -40,26 +39,7 @@ type scriptingStats struct {
 }
 
 func newScriptingStats() *scriptingStats {
-	return &scriptingStats{verdicts: map[string]map[redis.Verdict]int{}, unknownWhy: map[string]int{}, inexactWhy: map[string]int{}}
-}
-
-func (s *scriptingStats) table() string {
-	var names []string
-	for n := range s.verdicts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-12s", n)
-		for v := redis.Agree; v <= redis.Differs; v++ {
-			if c := s.verdicts[n][v]; c > 0 {
-				fmt.Fprintf(&b, " %s=%d", v, c)
-			}
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return &scriptingStats{verdicts: liveVerdicts{}, unknownWhy: map[string]int{}, inexactWhy: map[string]int{}}
 }
 
 // A luaRunner runs one way of running Lua on a real server (scripts,
@@ -117,10 +97,7 @@ func (lr luaRunner) run(t *testing.T, srv *redistest.Server, cmds []redistest.Cm
 			name += " " + strings.ToUpper(string(e.Args[0]))
 		}
 		v := redis.CompareReply(e, out, r)
-		if st.verdicts[name] == nil {
-			st.verdicts[name] = map[redis.Verdict]int{}
-		}
-		st.verdicts[name][v]++
+		st.verdicts.add(name, v)
 		st.compared++
 		if v == redis.Differs || v == redis.NotModelled {
 			t.Errorf("%s: %s %.300q\nmodel: %q\nredis: %q", e.Where(), e.Op, e.Args, out, r)
@@ -246,10 +223,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 					continue
 				}
 				v := redis.CompareReply(e, out, q.bytes)
-				if st.verdicts[e.Op] == nil {
-					st.verdicts[e.Op] = map[redis.Verdict]int{}
-				}
-				st.verdicts[e.Op][v]++
+				st.verdicts.add(e.Op, v)
 				switch v {
 				case redis.Differs, redis.NotModelled:
 					t.Errorf("line %d %s %.80q: model %.200q, client got %.200q", e.Line, e.Op, e.Args, out, q.bytes)
@@ -273,7 +247,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 				}
 			}
 			t.Logf("%s: script replies per verdict:\n%s%d scripts' calls checked against their [lua] lines, %d mismatches; %d touched keys they did not declare",
-				lib, st.table(), st.callsChecked, st.callMismatch, st.undeclared)
+				lib, st.verdicts.table(), st.callsChecked, st.callMismatch, st.undeclared)
 			st.logWhys(t)
 		})
 	}
@@ -549,7 +523,7 @@ func TestScriptingLive(t *testing.T) {
 	lines = append(lines, []string{"SCRIPT", "FLUSH"}, []string{"EVALSHA", sha1Hex("return 0x1p4"), "0"},
 		[]string{"SCRIPT", "EXISTS", sha1Hex("return 0x1p4")})
 	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("corpus of %d scripts:\n%s", len(scriptCorpus), st.table())
+	t.Logf("corpus of %d scripts:\n%s", len(scriptCorpus), st.verdicts.table())
 }
 
 // luaTableScript makes a random script that builds a table (constructors,
@@ -639,7 +613,7 @@ func TestScriptingLiveTables(t *testing.T) {
 		lines = append(lines, []string{"EVAL", luaTableScript(r), "0"})
 	}
 	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d random tables:\n%s", n, st.table())
+	t.Logf("%d random tables:\n%s", n, st.verdicts.table())
 	st.logWhys(t)
 }
 
@@ -812,7 +786,7 @@ func TestScriptingLiveWorkload(t *testing.T) {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n*2/3)
 	}
 	t.Logf("%d replies compared, %d scripts' commands checked against their [lua] lines (%d differ):\n%s",
-		st.compared, st.callsChecked, st.callMismatch, st.table())
+		st.compared, st.callsChecked, st.callMismatch, st.verdicts.table())
 	st.logWhys(t)
 }
 
@@ -883,6 +857,6 @@ func TestScriptingLiveLines(t *testing.T) {
 		lines = append(lines, []string{"EVAL", b.String(), "3", "k", "n", "h"})
 	}
 	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d scripts spread over lines:\n%s", n, st.table())
+	t.Logf("%d scripts spread over lines:\n%s", n, st.verdicts.table())
 	st.logWhys(t)
 }
