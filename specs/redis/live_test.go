@@ -155,14 +155,20 @@ var notCompared = map[string]bool{"MULTI": true, "EXEC": true, "EVAL": true, "EV
 // capture, and checks that the model replays every reply exactly and that
 // the spec, through the SQLite store, explains every read with the real
 // reply as its output.
-func TestLiveReplies(t *testing.T) {
+func TestLiveReplies(t *testing.T) { eachBackend(t, liveReplies) }
+
+// eachBackend runs f as a subtest for each store backend, skipped (or
+// failed) where the backend cannot run (storetest.Require).
+func eachBackend(t *testing.T, f func(t *testing.T, backend string)) {
 	for _, backend := range storetest.Backends {
-		t.Run(backend, func(t *testing.T) { liveReplies(t, backend) })
+		t.Run(backend, func(t *testing.T) {
+			storetest.Require(t, backend)
+			f(t, backend)
+		})
 	}
 }
 
 func liveReplies(t *testing.T, backend string) {
-	storetest.Require(t, backend)
 	srv := redistest.Start(t)
 	cmds := redistest.Workload(7, 2500)
 	capture, replies := redistest.RunConcurrent(t, srv, cmds)
@@ -274,14 +280,9 @@ func isRead(op string) bool { return readOps[op] }
 // session that the spec's witnesses, through the SQLite store, are
 // exactly the brute-force definition's over the whole capture, and that
 // the replayed output is the real reply.
-func TestLiveWitnesses(t *testing.T) {
-	for _, backend := range storetest.Backends {
-		t.Run(backend, func(t *testing.T) { liveWitnesses(t, backend) })
-	}
-}
+func TestLiveWitnesses(t *testing.T) { eachBackend(t, liveWitnesses) }
 
 func liveWitnesses(t *testing.T, backend string) {
-	storetest.Require(t, backend)
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
 	sessions, targets, skipped := 0, 0, 0
