@@ -626,45 +626,13 @@ func bitsShort(s string) string {
 // that the spec's witnesses through the store are the brute-force
 // definition's.
 func TestBitsLiveWitnesses(t *testing.T) {
-	srv := redistest.Start(t)
-	admin := srv.MustDial(t)
-	sessions, targets, skipped := 0, 0, 0
-	want := 120
+	sessions := 120
 	if testing.Short() {
-		want = 30
+		sessions = 30
 	}
-	for seed := uint64(1000); sessions < want; seed++ {
-		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
-			t.Fatal(err)
-		}
-		cmds := bitsWorkload(seed, 12, true)
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, "sqlite", capture)
-		real := pairReplies(t, evs, replies)
-		sessions++
-		for i, target := range evs {
-			r, ok := real[target]
-			if !ok {
-				continue
-			}
-			var trace []*formats.Event
-			for _, e := range evs[:i] {
-				if !bitsReads[e.Op] {
-					trace = append(trace, e)
-				}
-			}
-			if len(trace) > 14 {
-				skipped++
-				continue
-			}
-			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, false) {
-				targets++
-			}
-		}
-		s.Close()
-	}
-	if targets < 300 {
-		t.Errorf("checked %d targets, want at least 300", targets)
-	}
-	t.Logf("%d sessions, %d requests checked against brute force, %d skipped", sessions, targets, skipped)
+	checkWitnessSessions(t, witnessSessions{backend: "sqlite", sessions: sessions, firstSeed: 1000,
+		workload: func(seed int64) []redistest.Cmd { return bitsWorkload(uint64(seed), 12, true) },
+		target:   func(string) bool { return true },
+		write:    func(op string) bool { return !bitsReads[op] },
+		maxTrace: 14, minTargets: 300})
 }

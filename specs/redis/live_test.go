@@ -283,46 +283,70 @@ func isRead(op string) bool { return readOps[op] }
 func TestLiveWitnesses(t *testing.T) { eachBackend(t, liveWitnesses) }
 
 func liveWitnesses(t *testing.T, backend string) {
+	checkWitnessSessions(t, witnessSessions{backend: backend, sessions: 150, firstSeed: 100,
+		workload: func(seed int64) []redistest.Cmd { return redistest.Workload(seed, 14) },
+		target:   func(op string) bool { return !notCompared[op] },
+		// The referee sees the whole capture before the target, less
+		// the commands that cannot change data.
+		write:    func(op string) bool { return !isRead(op) && !notCompared[op] && op != "SELECT" },
+		maxTrace: 16, listings: true, minTargets: 1000})
+}
+
+// witnessSessions are short live sessions whose every request
+// checkWitnessSessions checks against the brute-force definition.
+type witnessSessions struct {
+	backend       string                           // the store's
+	sessions      int                              // how many
+	firstSeed     int64                            // the first session's seed, the next one's the next
+	workload      func(seed int64) []redistest.Cmd // a session's commands
+	target, write func(op string) bool             // the requests checked; those the definition sees before them
+	maxTrace      int                              // a request with more writes before it is passed over
+	listings      bool                             // as for checkLiveTarget
+	minTargets    int                              // the fewest requests checked
+}
+
+// checkWitnessSessions runs w's sessions on a real server, each from an
+// empty server, and checks every request of each session (that w.target
+// keeps, with a reply) with checkLiveTarget against the definition over
+// the writes before it.
+func checkWitnessSessions(t *testing.T, w witnessSessions) {
+	t.Helper()
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
 	sessions, targets, skipped := 0, 0, 0
-	for seed := int64(100); sessions < 150; seed++ {
+	for seed := w.firstSeed; sessions < w.sessions; seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)
 		}
-		cmds := redistest.Workload(seed, 14)
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, backend, capture)
+		capture, replies := redistest.Run(t, srv, w.workload(seed))
+		s, evs := store(t, w.backend, capture)
 		real := pairReplies(t, evs, replies)
 		sessions++
 		for i, target := range evs {
 			r, ok := real[target]
-			if !ok || notCompared[target.Op] {
+			if !ok || !w.target(target.Op) {
 				continue
 			}
-			// The referee sees the whole capture before the target, less
-			// the commands that cannot change data.
 			var trace []*formats.Event
 			for _, e := range evs[:i] {
-				if !isRead(e.Op) && !notCompared[e.Op] && e.Op != "SELECT" {
+				if w.write(e.Op) {
 					trace = append(trace, e)
 				}
 			}
-			if len(trace) > 16 {
+			if len(trace) > w.maxTrace {
 				skipped++
 				continue
 			}
-			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, true) {
+			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, w.listings) {
 				targets++
 			}
 		}
 		s.Close() // now, not at the end: a PostgreSQL server allows 100 connections
 	}
-	if targets < 1000 {
-		t.Errorf("checked %d targets, want at least 1000", targets)
+	if targets < w.minTargets {
+		t.Errorf("checked %d targets, want at least %d", targets, w.minTargets)
 	}
-	t.Logf("%d sessions, %d requests checked against brute force, %d skipped (history over 16 writes)", sessions, targets, skipped)
-
+	t.Logf("%d sessions, %d requests checked against brute force, %d skipped (history over %d writes)", sessions, targets, skipped, w.maxTrace)
 }
 
 // A liveRun compares the model with a real redis-server over sessions of
