@@ -198,15 +198,7 @@ func callList(evs []*formats.Event) string {
 func TestScriptingQueueCaptures(t *testing.T) {
 	for _, lib := range []string{"rq", "celery", "bullmq"} {
 		t.Run(lib, func(t *testing.T) {
-			cpath, rpath := queueCapturePaths(lib)
-			if _, err := os.Stat(cpath); err != nil {
-				t.Skipf("no capture: %v", err)
-			}
-			_, evs := store(t, "sqlite", readGzip(t, cpath))
-			replies := readQueueReplies(t, rpath)
-			if len(replies) != len(evs) {
-				t.Fatalf("%d MONITOR lines, %d reply records", len(evs), len(replies))
-			}
+			_, evs, replies := queueCapture(t, lib)
 			st := newScriptingStats()
 			m := redis.Spec.Model()
 			state := m.Init()
