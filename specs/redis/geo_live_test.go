@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand"
 	"net"
 	"strconv"
 	"strings"
@@ -24,9 +23,8 @@ import (
 // skiplists, on keys of other types, and on sorted sets holding scores
 // no GEOADD gives.
 type geoGen struct {
-	r     *rand.Rand
+	liveGen
 	sites [][2]float64
-	out   []redistest.Cmd
 }
 
 var (
@@ -37,14 +35,6 @@ var (
 	geoRadii   = []float64{0, 0.001, 0.5, 1, 10, 100, 1000, 1e4, 1e5, 1e6, 5e6, 2e7, 1e9}
 	geoBadNums = []string{"abc", "", " 1", "nan", "1e400", "1x", "0x"}
 )
-
-func (g *geoGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
-
-func (g *geoGen) chance(n int) bool { return g.r.Intn(n) == 0 }
-
-func (g *geoGen) emit(conn int, args ...string) {
-	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
-}
 
 // newSites picks the session's sites: edge places and random ones.
 func (g *geoGen) newSites() {
@@ -109,19 +99,9 @@ func (g *geoGen) lonLat() []string {
 	return []string{g.coord(x), g.coord(y)}
 }
 
-func (g *geoGen) member() string {
-	if g.chance(10) {
-		return fmt.Sprintf("m%03d", g.r.Intn(140))
-	}
-	return g.pick(geoMembers)
-}
+func (g *geoGen) member() string { return g.memberOf(geoMembers, 10) }
 
-func (g *geoGen) key() string {
-	if g.chance(8) {
-		return g.pick(geoOddKeys)
-	}
-	return g.pick(geoKeys)
-}
+func (g *geoGen) key() string { return g.mostly(geoKeys, geoOddKeys, 8) }
 
 // radius is a distance in some unit, now and then negative or bad.
 func (g *geoGen) radius() string {
@@ -187,12 +167,7 @@ func (g *geoGen) options(store, storedist bool) []string {
 	if g.chance(40) {
 		opts = append(opts, []string{g.pick([]string{"COUNT", "STORE", "BYBOX", "WITHSCORES"})})
 	}
-	g.r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
-	var out []string
-	for _, o := range opts {
-		out = append(out, o...)
-	}
-	return out
+	return g.inAnyOrder(opts)
 }
 
 // shape is GEOSEARCH's FROM and BY options, in either order, now and
@@ -220,12 +195,7 @@ func (g *geoGen) shape() []string {
 	case g.chance(30):
 		parts = append(parts, []string{"BYRADIUS", "1", "km"})
 	}
-	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
+	return g.inAnyOrder(parts)
 }
 
 // command returns one random geo (or helper) command.
@@ -480,7 +450,7 @@ func geoEdges() []redistest.Cmd {
 // store and requires the explanation's output to be the real reply,
 // exact only when the model knows it.
 func TestGeoLive(t *testing.T) {
-	g := &geoGen{r: rand.New(rand.NewSource(envSeed("GEOSEED", 11)))}
+	g := &geoGen{liveGen: newLiveGen(envSeed("GEOSEED", 11))}
 	found := 0
 	lr := &liveRun{session: withEdges(g.session, 150, geoEdges), compareEval: true, minTotal: 5000}
 	lr.judge = func(c liveReply) {
@@ -616,7 +586,7 @@ func TestGeoDistanceBoundsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	g := &geoGen{r: rand.New(rand.NewSource(5))}
+	g := &geoGen{liveGen: newLiveGen(5)}
 	rounds := 60
 	if testing.Short() {
 		rounds = 10
@@ -692,7 +662,7 @@ func TestGeoDistanceBoundsLive(t *testing.T) {
 // be labelled unknown.
 func TestGeoSearchStressLive(t *testing.T) {
 	srv := redistest.Start(t)
-	g := &geoGen{r: rand.New(rand.NewSource(9))}
+	g := &geoGen{liveGen: newLiveGen(9)}
 	g.newSites()
 	n, searches := 3000, 600
 	if testing.Short() {

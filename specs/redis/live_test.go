@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -528,6 +529,51 @@ func cmdsOf(conn int, lines ...[]string) []redistest.Cmd {
 		out = append(out, redistest.Cmd{Conn: conn, Args: redistest.Args(l...)})
 	}
 	return out
+}
+
+// A liveGen is what the random workloads of the live tests are made
+// with: a random source, and the commands made so far.
+type liveGen struct {
+	r   *rand.Rand
+	out []redistest.Cmd
+}
+
+// newLiveGen starts a liveGen from seed.
+func newLiveGen(seed int64) liveGen { return liveGen{r: rand.New(rand.NewSource(seed))} }
+
+func (g *liveGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
+
+func (g *liveGen) chance(n int) bool { return g.r.Intn(n) == 0 }
+
+func (g *liveGen) emit(conn int, args ...string) {
+	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
+}
+
+// inAnyOrder returns the groups of words in a random order, one after
+// another.
+func (g *liveGen) inAnyOrder(groups [][]string) []string {
+	g.r.Shuffle(len(groups), func(i, j int) { groups[i], groups[j] = groups[j], groups[i] })
+	var out []string
+	for _, w := range groups {
+		out = append(out, w...)
+	}
+	return out
+}
+
+// mostly picks one of usual, but one time in n one of odd.
+func (g *liveGen) mostly(usual, odd []string, n int) string {
+	if g.chance(n) {
+		return g.pick(odd)
+	}
+	return g.pick(usual)
+}
+
+// memberOf picks one of names, but one time in n one of m000 to m139.
+func (g *liveGen) memberOf(names []string, n int) string {
+	if g.chance(n) {
+		return fmt.Sprintf("m%03d", g.r.Intn(140))
+	}
+	return g.pick(names)
 }
 
 // envSeed is the seed that the environment variable name gives (to

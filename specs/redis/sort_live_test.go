@@ -3,7 +3,6 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,10 +17,7 @@ import (
 // values no strtod takes, with every option: ASC, DESC, ALPHA, LIMIT,
 // STORE, BY nosort (and other constants), GET # and constant GETs, and
 // the BY and GET patterns the model does not follow.
-type sortGen struct {
-	r   *rand.Rand
-	out []redistest.Cmd
-}
+type sortGen struct{ liveGen }
 
 var (
 	sortKeys  = []string{"l1", "l2", "s1", "s2", "z1", "z2", "l1", "s1", "z1"}
@@ -31,14 +27,6 @@ var (
 	sortBad   = []string{"abc", "1e400", "1e-310", "nan", "1 ", "1x"}
 	sortDsts  = []string{"d1", "d2", "l2", "str"}
 )
-
-func (g *sortGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
-
-func (g *sortGen) chance(n int) bool { return g.r.Intn(n) == 0 }
-
-func (g *sortGen) emit(conn int, args ...string) {
-	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
-}
 
 // element picks a value; kind says which pool the key mostly draws from.
 func (g *sortGen) element(kind int) string {
@@ -96,12 +84,7 @@ func (g *sortGen) sortArgs(ro bool) []string {
 	if g.chance(30) {
 		opts = append(opts, []string{g.pick([]string{"LIMIT", "BY", "GET", "STORE", "NOSORT"})})
 	}
-	g.r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
-	var out []string
-	for _, o := range opts {
-		out = append(out, o...)
-	}
-	return out
+	return g.inAnyOrder(opts)
 }
 
 // command returns one random command: a SORT, or a write or read of
@@ -250,7 +233,7 @@ func sortEdges() []redistest.Cmd {
 // must be labelled not exact when explained through the store; so must
 // every sampled explanation whose output is not the reply.
 func TestSortLive(t *testing.T) {
-	g := &sortGen{r: rand.New(rand.NewSource(envSeed("SORTSEED", 3)))}
+	g := &sortGen{newLiveGen(envSeed("SORTSEED", 3))}
 	notRun := 0
 	lr := &liveRun{session: withEdges(g.session, 120, sortEdges), compareEval: true, minTotal: 4000}
 	lr.judge = func(c liveReply) {

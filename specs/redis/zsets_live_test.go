@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand"
 	"net"
 	"strconv"
 	"strings"
@@ -23,10 +22,7 @@ import (
 // MONITOR sees them), WRONGTYPE keys, infinite and odd scores, and sets
 // past the listpack encoding (over 128 members, or a member over 64
 // bytes).
-type zsetGen struct {
-	r   *rand.Rand
-	out []redistest.Cmd
-}
+type zsetGen struct{ liveGen }
 
 var (
 	zsetKeys    = []string{"z1", "z2", "z3", "z1", "z2"}
@@ -49,32 +45,13 @@ var (
 	zsetBadInts   = []string{"abc", "1.5", "", "99999999999999999999"}
 )
 
-func (g *zsetGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
-
-func (g *zsetGen) chance(n int) bool { return g.r.Intn(n) == 0 }
-
 // key picks a key: mostly a sorted set, sometimes a big one or one of
 // another type.
-func (g *zsetGen) key() string {
-	if g.chance(8) {
-		return g.pick(zsetOddKeys)
-	}
-	return g.pick(zsetKeys)
-}
+func (g *zsetGen) key() string { return g.mostly(zsetKeys, zsetOddKeys, 8) }
 
-func (g *zsetGen) score() string {
-	if g.chance(15) {
-		return g.pick(zsetBadScores)
-	}
-	return g.pick(zsetScores)
-}
+func (g *zsetGen) score() string { return g.mostly(zsetScores, zsetBadScores, 15) }
 
-func (g *zsetGen) member() string {
-	if g.chance(12) {
-		return fmt.Sprintf("m%03d", g.r.Intn(140))
-	}
-	return g.pick(zsetMembers)
-}
+func (g *zsetGen) member() string { return g.memberOf(zsetMembers, 12) }
 
 // scoreRange returns min and max: mostly a range that can hold
 // something, sometimes any two bounds, or a bad one.
@@ -105,12 +82,7 @@ func (g *zsetGen) lexRange() (string, string) {
 	return g.pick(zsetLexMins), g.pick(zsetLexMaxes)
 }
 
-func (g *zsetGen) integer() string {
-	if g.chance(25) {
-		return g.pick(zsetBadInts)
-	}
-	return g.pick(zsetInts)
-}
+func (g *zsetGen) integer() string { return g.mostly(zsetInts, zsetBadInts, 25) }
 
 // kw spells an option in upper or, now and then, mixed case.
 func (g *zsetGen) kw(s string) string {
@@ -118,10 +90,6 @@ func (g *zsetGen) kw(s string) string {
 		return strings.ToLower(s[:1]) + s[1:]
 	}
 	return s
-}
-
-func (g *zsetGen) emit(conn int, args ...string) {
-	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
 }
 
 // bigAdd fills a key with more members than a listpack holds, with one
@@ -386,11 +354,7 @@ func (g *zsetGen) zrangeArgs(store bool) []string {
 	if g.chance(40) {
 		opts = append(opts, []string{g.pick([]string{"BYSCORE", "BYLEX", "REV", "LIMIT"})})
 	}
-	g.r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
-	for _, o := range opts {
-		args = append(args, o...)
-	}
-	return args
+	return append(args, g.inAnyOrder(opts)...)
 }
 
 // blocking returns a blocking pop that cannot wait: its first key was
@@ -529,7 +493,7 @@ func zsetEdges() []redistest.Cmd {
 	}
 	out := cmdsOf(0, c0...)
 	// A big set of one score, and one of mixed scores.
-	g := &zsetGen{r: rand.New(rand.NewSource(1))}
+	g := &zsetGen{newLiveGen(1)}
 	g.bigAdd(0, "big", 130, true)
 	g.bigAdd(0, "mixed", 130, false)
 	big := [][]string{
@@ -571,7 +535,7 @@ func zsetEdges() []redistest.Cmd {
 // model knows it.
 func TestZSetsLive(t *testing.T) {
 	// ZSEED=n runs another seed's sessions.
-	g := &zsetGen{r: rand.New(rand.NewSource(envSeed("ZSEED", 7)))}
+	g := &zsetGen{newLiveGen(envSeed("ZSEED", 7))}
 	lr := &liveRun{session: withEdges(g.session, 120, zsetEdges), countExec: true, minTotal: 4000}
 	lr.judge = func(c liveReply) {
 		if c.v == redis.Differs || c.v == redis.NotModelled {
