@@ -118,14 +118,7 @@ func TestTaintNeverExactWhenWrong(t *testing.T) {
 			trace = append(trace, event(r, fam, i, tmpl, t0))
 		}
 		target := event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
-		want, wantOut, err := provenance.BruteForce(truth{}, trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := redis.Spec.Explain(ctx, &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}, target)
-		if err != nil {
-			t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
-		}
+		want, wantOut, x := defineAndExplain(t, ctx, truth{}, trace, &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}, target)
 		if !x.Exact {
 			tainted++
 			continue
@@ -192,15 +185,8 @@ func TestLostLinesNeverExactWhenWrong(t *testing.T) {
 			}
 		}
 		target := event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
-		want, wantOut, err := provenance.BruteForce(redis.Model{}, trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
 		h := &lossy{MemHistory: provenance.MemHistory{Events: kept, Refs: redis.TraceRefs(kept)}, lost: lost}
-		x, err := redis.Spec.Explain(ctx, h, target)
-		if err != nil {
-			t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
-		}
+		want, wantOut, x := defineAndExplain(t, ctx, redis.Model{}, trace, h, target)
 		if !x.Exact {
 			labelled++
 			continue
@@ -228,6 +214,22 @@ func TestLostLinesNeverExactWhenWrong(t *testing.T) {
 	if labelled == 0 || exact == 0 {
 		t.Errorf("exact %d, labelled %d: the test no longer mixes both", exact, labelled)
 	}
+}
+
+// defineAndExplain returns the brute-force definition's witnesses and
+// output for target over trace on the model m, and the spec's
+// explanation of target through the history h.
+func defineAndExplain(t *testing.T, ctx context.Context, m provenance.Model, trace []*formats.Event, h provenance.History, target *formats.Event) ([][]int, provenance.Output, *provenance.Explanation) {
+	t.Helper()
+	want, wantOut, err := provenance.BruteForce(m, trace, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := redis.Spec.Explain(ctx, h, target)
+	if err != nil {
+		t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
+	}
+	return want, wantOut, x
 }
 
 func lines(evs []*formats.Event) []int {
