@@ -97,6 +97,16 @@ func (g *bitsGen) unit(args []string) []string {
 	return args
 }
 
+// span appends a start and an end index and maybe a unit (BITCOUNT's and
+// BITPOS's range), and one time in 20 an argument too many.
+func (g *bitsGen) span(args []string) []string {
+	args = g.unit(append(args, g.index(), g.index()))
+	if g.r.IntN(20) == 0 {
+		args = append(args, "extra")
+	}
+	return args
+}
+
 func (g *bitsGen) bitfieldType() string {
 	if g.r.IntN(15) == 0 {
 		return g.pick([]string{"u64", "i65", "i0", "x8", "u", "i08", "U8", "", "u8\x00z", "i-1"})
@@ -298,10 +308,7 @@ func (g *bitsGen) bitmap(conn int) {
 		case 1:
 			args = append(args, g.index())
 		default:
-			args = g.unit(append(args, g.index(), g.index()))
-			if g.r.IntN(20) == 0 {
-				args = append(args, "extra")
-			}
+			args = g.span(args)
 		}
 		g.emit(conn, args...)
 	case x < 19:
@@ -313,10 +320,7 @@ func (g *bitsGen) bitmap(conn int) {
 		case 2:
 			args = append(args, g.index(), g.index())
 		default:
-			args = g.unit(append(args, g.index(), g.index()))
-			if g.r.IntN(20) == 0 {
-				args = append(args, "extra")
-			}
+			args = g.span(args)
 		}
 		g.emit(conn, args...)
 	case x < 23:
