@@ -630,10 +630,7 @@ func bitsShort(s string) string {
 // that the spec's witnesses through the store are the brute-force
 // definition's.
 func TestBitsLiveWitnesses(t *testing.T) {
-	sessions := 120
-	if testing.Short() {
-		sessions = 30
-	}
+	sessions := scaled(120, 30)
 	checkWitnessSessions(t, witnessSessions{backend: "sqlite", sessions: sessions, firstSeed: 1000,
 		workload: func(seed int64) []redistest.Cmd { return bitsWorkload(uint64(seed), 12, true) },
 		target:   func(string) bool { return true },

@@ -97,10 +97,7 @@ func replies(c *liveConn, args [][]byte, subs, psubs int) int {
 func TestLiveConnections(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
-	sessions := 24
-	if testing.Short() {
-		sessions = 8
-	}
+	sessions := scaled(24, 8)
 	table := map[string]map[redis.Verdict]int{}
 	compared := 0
 	for seed := 0; seed < sessions; seed++ {

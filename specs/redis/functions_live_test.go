@@ -432,10 +432,7 @@ func functionsWorkload(r *rand.Rand, n int) []redistest.Cmd {
 func TestFunctionsLive(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	n := 3000
-	if testing.Short() {
-		n = 800
-	}
+	n := scaled(3000, 800)
 	var lines [][]string
 	lines = append(lines, []string{"FUNCTION", "FLUSH"}, []string{"FLUSHALL"})
 	for _, c := range functionModelCases {
@@ -485,10 +482,7 @@ func TestFunctionsLive(t *testing.T) {
 	// Short sessions, each from empty libraries and databases (or with
 	// libraries loaded before the capture), whose every function request
 	// is explained through the store.
-	sessions := 60
-	if testing.Short() {
-		sessions = 15
-	}
+	sessions := scaled(60, 15)
 	for i := 0; i < sessions; i++ {
 		setup := [][]string{{"FLUSHALL"}, {"FUNCTION", "FLUSH"}}
 		var first [][]string
@@ -652,10 +646,7 @@ func randomLibrary(r *rand.Rand) string {
 func TestFunctionsLiveRandomLibraries(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	n := 1500
-	if testing.Short() {
-		n = 300
-	}
+	n := scaled(1500, 300)
 	r := rand.New(rand.NewPCG(uint64(liveSeed()), 23))
 	lines := [][]string{{"FUNCTION", "FLUSH"}, {"FLUSHALL"}, {"SET", "k", "v"}}
 	for i := 0; i < n; i++ {

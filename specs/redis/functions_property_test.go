@@ -104,10 +104,7 @@ func functionEvent(r *rand.Rand, id int, ns string, target bool) *formats.Event 
 // TestFunctionsEqualsBruteForce checks the spec's witnesses against
 // provenance.BruteForce on thousands of random traces of the family.
 func TestFunctionsEqualsBruteForce(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 400
-	}
+	per := scaled(3000, 400)
 	ctx := context.Background()
 	m := redis.Spec.Model()
 	inexact, reduced, calls, known, withLoad := 0, 0, 0, 0, 0

@@ -587,10 +587,7 @@ func TestGeoDistanceBoundsLive(t *testing.T) {
 	}
 	defer c.Close()
 	g := &geoGen{liveGen: newLiveGen(5)}
-	rounds := 60
-	if testing.Short() {
-		rounds = 10
-	}
+	rounds := scaled(60, 10)
 	checked, exact, widest := 0, 0, 0
 	for round := 0; round < rounds; round++ {
 		g.newSites()
@@ -664,10 +661,7 @@ func TestGeoSearchStressLive(t *testing.T) {
 	srv := redistest.Start(t)
 	g := &geoGen{liveGen: newLiveGen(9)}
 	g.newSites()
-	n, searches := 3000, 600
-	if testing.Short() {
-		n, searches = 600, 100
-	}
+	n, searches := scaled(3000, 600), scaled(600, 100)
 	var cmds []redistest.Cmd
 	for i := 0; i < n; i += 100 {
 		args := []string{"GEOADD", "world"}

@@ -385,10 +385,7 @@ type liveReply struct {
 func (lr *liveRun) run(t *testing.T, srv *redistest.Server) {
 	t.Helper()
 	lr.verdicts, lr.notes = liveVerdicts{}, map[string]int{}
-	lr.sessions = 40
-	if testing.Short() {
-		lr.sessions = 8
-	}
+	lr.sessions = scaled(40, 8)
 	admin := srv.MustDial(t)
 	for i := 0; i < lr.sessions; i++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {

@@ -595,10 +595,7 @@ return {table.concat(out, ' '), #t, tostring(ok1) .. ':' .. tostring(j), tostrin
 func TestScriptingLiveTables(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	n := 3000
-	if testing.Short() {
-		n = 500
-	}
+	n := scaled(3000, 500)
 	r := rand.New(rand.NewPCG(uint64(liveSeed()), 11))
 	var lines [][]string
 	for i := 0; i < n; i++ {
@@ -760,10 +757,7 @@ func TestScriptingLiveWorkload(t *testing.T) {
 	}
 	defer admin.Close()
 	st := newScriptingStats()
-	n, sessions := 3000, 40
-	if testing.Short() {
-		n, sessions = 600, 10
-	}
+	n, sessions := scaled(3000, 600), scaled(40, 10)
 	r := rand.New(rand.NewPCG(uint64(liveSeed()), 3))
 	scripts.run(t, srv, scriptingWorkload(r, n), st, false)
 	for i := 0; i < sessions; i++ {
@@ -820,10 +814,7 @@ func TestScriptingLiveLines(t *testing.T) {
 	st := newScriptingStats()
 	r := rand.New(rand.NewPCG(uint64(liveSeed()), 5))
 	lines := [][]string{{"SET", "k", "v"}, {"HSET", "h", "f", "1"}}
-	n := 1500
-	if testing.Short() {
-		n = 300
-	}
+	n := scaled(1500, 300)
 	for i := 0; i < n; i++ {
 		toks := strings.Fields(lineScripts[r.IntN(len(lineScripts))])
 		var b strings.Builder

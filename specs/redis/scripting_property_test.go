@@ -90,10 +90,7 @@ func scriptEvent(r *rand.Rand, id int, ns string, target bool) *formats.Event {
 // TestScriptingEqualsBruteForce checks the spec's witnesses against
 // provenance.BruteForce on thousands of random script traces.
 func TestScriptingEqualsBruteForce(t *testing.T) {
-	per := 2000
-	if testing.Short() {
-		per = 300
-	}
+	per := scaled(2000, 300)
 	ctx := context.Background()
 	m := redis.Spec.Model()
 	inexact, reduced, scripts := 0, 0, 0

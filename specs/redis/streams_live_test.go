@@ -574,20 +574,14 @@ func TestStreamsLiveReplies(t *testing.T) {
 	tally := streamTally{}
 	total, bad := 0, 0
 
-	long := 6000
-	if testing.Short() {
-		long = 1500
-	}
+	long := scaled(6000, 1500)
 	capture, replies := redistest.Run(t, srv, streamWorkload(1, long, true, true))
 	evs := parseCapture(t, capture)
 	n, d := replayStreams(t, evs, pairStreamReplies(t, evs, replies), tally)
 	total, bad = total+n, bad+d
 
 	admin := srv.MustDial(t)
-	sessions := 300
-	if testing.Short() {
-		sessions = 60
-	}
+	sessions := scaled(300, 60)
 	for seed := int64(100); seed < int64(100+sessions); seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)
@@ -690,10 +684,7 @@ func ambiguousTimeout(e *formats.Event, evs []*formats.Event) bool {
 // ended) is the server's.
 func TestStreamsLiveBlocking(t *testing.T) {
 	srv := redistest.Start(t)
-	rounds := 80
-	if testing.Short() {
-		rounds = 20
-	}
+	rounds := scaled(80, 20)
 	tally := streamTally{}
 	checked := 0
 	for seed := int64(1); seed <= int64(rounds); seed++ {
@@ -1055,10 +1046,7 @@ func TestStreamsLiveCapped(t *testing.T) {
 	admin := srv.MustDial(t)
 	tally := streamTally{}
 	total, bad := 0, 0
-	sessions, n := 4, 2500
-	if testing.Short() {
-		sessions, n = 2, 1000
-	}
+	sessions, n := scaled(4, 2), scaled(2500, 1000)
 	for seed := int64(1); seed <= int64(sessions); seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)

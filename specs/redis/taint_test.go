@@ -97,10 +97,7 @@ var unmodelled = []string{"SPOP k", "RESTORE k 0 v", "SORT k BY w_* STORE k"}
 // random traces: wherever the spec calls an answer exact, it must be the
 // answer of a server that runs them (truth), witnesses and all.
 func TestTaintNeverExactWhenWrong(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 500
-	}
+	per := scaled(3000, 500)
 	fams := []family{families[0], families[5], families[6]} // strings, lists, sets
 	ctx := context.Background()
 	const t0 = 1795535140000000000
@@ -163,10 +160,7 @@ func (l *lossy) LostBefore(_ context.Context, _ string, e *formats.Event, limit 
 // if ingest had rejected them: an answer the spec still calls exact must
 // be the answer over the whole trace.
 func TestLostLinesNeverExactWhenWrong(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 500
-	}
+	per := scaled(3000, 500)
 	ctx := context.Background()
 	const t0 = 1795535140000000000
 	exact, labelled := 0, 0
