@@ -330,17 +330,7 @@ func (g *geoGen) session(n int) []redistest.Cmd {
 			g.transaction(conn)
 		case x == 1:
 			// A geo command from a script.
-			cmd := g.command()
-			var b strings.Builder
-			b.WriteString("return redis.pcall(")
-			for i, a := range cmd {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(strconv.Quote(a))
-			}
-			b.WriteString(")")
-			g.emit(conn, "EVAL", b.String(), "0")
+			g.emit(conn, pcallScript(g.command())...)
 		default:
 			g.emit(conn, g.command()...)
 		}

@@ -573,6 +573,17 @@ func (g *liveGen) memberOf(names []string, n int) string {
 	return g.pick(names)
 }
 
+// pcallScript is an EVAL of a script that runs cmd with redis.pcall and
+// returns its reply (cmd's words quoted as Go quotes them, which Lua
+// reads alike for the workloads' words).
+func pcallScript(cmd []string) []string {
+	quoted := make([]string, len(cmd))
+	for i, a := range cmd {
+		quoted[i] = strconv.Quote(a)
+	}
+	return []string{"EVAL", "return redis.pcall(" + strings.Join(quoted, ", ") + ")", "0"}
+}
+
 // envSeed is the seed that the environment variable name gives (to
 // explore other sessions), else def.
 func envSeed(name string, def int64) int64 {

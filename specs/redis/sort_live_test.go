@@ -146,17 +146,7 @@ func (g *sortGen) command() []string {
 
 // script is a SORT run by a script.
 func (g *sortGen) script() []string {
-	cmd := append([]string{"SORT", g.pick(sortKeys)}, g.sortArgs(false)...)
-	var b strings.Builder
-	b.WriteString("return redis.pcall(")
-	for i, a := range cmd {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Quote(a))
-	}
-	b.WriteString(")")
-	return []string{"EVAL", b.String(), "0"}
+	return pcallScript(append([]string{"SORT", g.pick(sortKeys)}, g.sortArgs(false)...))
 }
 
 func (g *sortGen) session(n int) []redistest.Cmd {
