@@ -453,7 +453,7 @@ func TestFunctionsLive(t *testing.T) {
 		[]string{"FUNCTION", "FLUSH", "sync", "x"}, []string{"FUNCTION", "LIST"}, []string{"FUNCTION", "STATS"},
 		[]string{"FUNCTION", "KILL"}, []string{"FUNCTION", "HELP"})
 	cmds := cmdsOf(0, lines...)
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 17))
+	r := liveRand(17)
 	cmds = append(cmds, functionsWorkload(r, n)...)
 	functions.run(t, srv, cmds, st, false)
 
@@ -647,7 +647,7 @@ func TestFunctionsLiveRandomLibraries(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
 	n := scaled(1500, 300)
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 23))
+	r := liveRand(23)
 	lines := [][]string{{"FUNCTION", "FLUSH"}, {"FLUSHALL"}, {"SET", "k", "v"}}
 	for i := 0; i < n; i++ {
 		switch r.IntN(4) {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -596,7 +595,7 @@ func TestScriptingLiveTables(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
 	n := scaled(3000, 500)
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 11))
+	r := liveRand(11)
 	var lines [][]string
 	for i := 0; i < n; i++ {
 		lines = append(lines, []string{"EVAL", luaTableScript(r), "0"})
@@ -606,14 +605,11 @@ func TestScriptingLiveTables(t *testing.T) {
 	st.logWhys(t)
 }
 
-// liveSeed is the seed of the random scripting tests: WAT_SCRIPTING_SEED
-// when set (to explore), else a fixed one.
-func liveSeed() int64 {
-	if s := os.Getenv("WAT_SCRIPTING_SEED"); s != "" {
-		n, _ := strconv.ParseInt(s, 10, 64)
-		return n
-	}
-	return 7
+// liveRand is the random source of stream of the random scripting and
+// functions tests, seeded with WAT_SCRIPTING_SEED when set (to explore),
+// else a fixed seed.
+func liveRand(stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(envSeed("WAT_SCRIPTING_SEED", 7)), stream))
 }
 
 // liveScripts are the scripts of the random workload: small programs over
@@ -758,7 +754,7 @@ func TestScriptingLiveWorkload(t *testing.T) {
 	defer admin.Close()
 	st := newScriptingStats()
 	n, sessions := scaled(3000, 600), scaled(40, 10)
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 3))
+	r := liveRand(3)
 	scripts.run(t, srv, scriptingWorkload(r, n), st, false)
 	for i := 0; i < sessions; i++ {
 		for _, c := range []string{"FLUSHALL", "SCRIPT FLUSH"} {
@@ -812,7 +808,7 @@ var lineScripts = []string{
 func TestScriptingLiveLines(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 5))
+	r := liveRand(5)
 	lines := [][]string{{"SET", "k", "v"}, {"HSET", "h", "f", "1"}}
 	n := scaled(1500, 300)
 	for i := 0; i < n; i++ {
