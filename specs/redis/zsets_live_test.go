@@ -53,6 +53,17 @@ func (g *zsetGen) score() string { return g.mostly(zsetScores, zsetBadScores, 15
 
 func (g *zsetGen) member() string { return g.memberOf(zsetMembers, 12) }
 
+// rangeBy starts op (or its ZREV form) on k with a range that bounds
+// gives, max first for ZREV.
+func (g *zsetGen) rangeBy(k, op string, bounds func() (string, string)) []string {
+	op = g.pick([]string{op, "ZREV" + op[1:]})
+	lo, hi := bounds()
+	if strings.HasPrefix(op, "ZREV") {
+		lo, hi = hi, lo
+	}
+	return []string{op, k, lo, hi}
+}
+
 // scoreRange returns min and max: mostly a range that can hold
 // something, sometimes any two bounds, or a bad one.
 func (g *zsetGen) scoreRange() (string, string) {
@@ -180,12 +191,7 @@ func (g *zsetGen) command() []string {
 	case 13, 14, 15:
 		return append([]string{"ZRANGE", k}, g.zrangeArgs(false)...)
 	case 16:
-		op := g.pick([]string{"ZRANGEBYSCORE", "ZREVRANGEBYSCORE"})
-		lo, hi := g.scoreRange()
-		if op == "ZREVRANGEBYSCORE" {
-			lo, hi = hi, lo
-		}
-		args := []string{op, k, lo, hi}
+		args := g.rangeBy(k, "ZRANGEBYSCORE", g.scoreRange)
 		if g.chance(2) {
 			args = append(args, g.kw("WITHSCORES"))
 		}
@@ -197,12 +203,7 @@ func (g *zsetGen) command() []string {
 		}
 		return args
 	case 17:
-		op := g.pick([]string{"ZRANGEBYLEX", "ZREVRANGEBYLEX"})
-		lo, hi := g.lexRange()
-		if op == "ZREVRANGEBYLEX" {
-			lo, hi = hi, lo
-		}
-		args := []string{op, k, lo, hi}
+		args := g.rangeBy(k, "ZRANGEBYLEX", g.lexRange)
 		if g.chance(2) {
 			args = append(args, g.limit()...)
 		}
