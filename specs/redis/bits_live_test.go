@@ -2,9 +2,7 @@ package redis_test
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,6 +93,16 @@ func (g *bitsGen) unit(args []string) []string {
 		return append(args, g.pick([]string{"BYTE", "byte"}))
 	case 5:
 		return append(args, g.pick([]string{"BITS", "x", "bit\x00x"}))
+	}
+	return args
+}
+
+// span appends a start and an end index and maybe a unit (BITCOUNT's and
+// BITPOS's range), and one time in 20 an argument too many.
+func (g *bitsGen) span(args []string) []string {
+	args = g.unit(append(args, g.index(), g.index()))
+	if g.r.IntN(20) == 0 {
+		args = append(args, "extra")
 	}
 	return args
 }
@@ -300,10 +308,7 @@ func (g *bitsGen) bitmap(conn int) {
 		case 1:
 			args = append(args, g.index())
 		default:
-			args = g.unit(append(args, g.index(), g.index()))
-			if g.r.IntN(20) == 0 {
-				args = append(args, "extra")
-			}
+			args = g.span(args)
 		}
 		g.emit(conn, args...)
 	case x < 19:
@@ -315,10 +320,7 @@ func (g *bitsGen) bitmap(conn int) {
 		case 2:
 			args = append(args, g.index(), g.index())
 		default:
-			args = g.unit(append(args, g.index(), g.index()))
-			if g.r.IntN(20) == 0 {
-				args = append(args, "extra")
-			}
+			args = g.span(args)
 		}
 		g.emit(conn, args...)
 	case x < 23:
@@ -415,7 +417,7 @@ func bitsPair(t *testing.T, evs []*formats.Event, replies []redistest.Reply) map
 // real replies show was covered: errors per command and code, HLL strings
 // read back (sparse, dense), aborted transactions.
 type bitsTally struct {
-	table         map[string]map[redis.Verdict]int
+	table         liveVerdicts
 	seen          map[string]int
 	compared, bad int
 }
@@ -459,10 +461,7 @@ func (ta *bitsTally) replay(t *testing.T, srv *redistest.Server, admin *redistes
 		ta.compared++
 		ta.cover(e, r)
 		v := redis.CompareReply(e, out, r)
-		if ta.table[e.Op] == nil {
-			ta.table[e.Op] = map[redis.Verdict]int{}
-		}
-		ta.table[e.Op][v]++
+		ta.table.add(e.Op, v)
 		if v == redis.Differs || v == redis.NotModelled {
 			ta.bad++
 			if ta.bad <= 10 {
@@ -579,7 +578,7 @@ var bitsEdges = [][]string{
 func TestBitsLiveReplies(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
-	ta := &bitsTally{table: map[string]map[redis.Verdict]int{}, seen: map[string]int{}}
+	ta := &bitsTally{table: liveVerdicts{}, seen: map[string]int{}}
 	var edges []redistest.Cmd
 	for _, c := range bitsEdges {
 		args := c
@@ -608,7 +607,7 @@ func TestBitsLiveReplies(t *testing.T) {
 	if ta.compared < 2000 {
 		t.Errorf("compared %d replies, want at least 2000", ta.compared)
 	}
-	bitsLogTable(t, ta.table)
+	t.Logf("verdicts per command:\n%s", ta.table.table())
 	t.Logf("%d replies compared, %d bad; covered: %v", ta.compared, ta.bad, ta.seen)
 	for _, k := range []string{"GET dense HLL", "GET sparse HLL", "EXEC aborted", "PFADD INVALIDOBJ", "PFADD WRONGTYPE",
 		"PFCOUNT INVALIDOBJ", "PFMERGE INVALIDOBJ", "BITFIELD ERR", "BITFIELD_RO ERR", "BITOP ERR", "BITOP WRONGTYPE",
@@ -626,63 +625,15 @@ func bitsShort(s string) string {
 	return s
 }
 
-func bitsLogTable(t *testing.T, table map[string]map[redis.Verdict]int) {
-	var b strings.Builder
-	for _, op := range slices.Sorted(maps.Keys(table)) {
-		fmt.Fprintf(&b, "\n  %-12s", op)
-		for v := redis.Agree; v <= redis.Differs; v++ {
-			if n := table[op][v]; n > 0 {
-				fmt.Fprintf(&b, " %s: %d", v, n)
-			}
-		}
-	}
-	t.Logf("verdicts per command:%s", b.String())
-}
-
 // TestBitsLiveWitnesses runs short sessions from an empty server and
 // checks, for every request, that the replay gives the real reply and
 // that the spec's witnesses through the store are the brute-force
 // definition's.
 func TestBitsLiveWitnesses(t *testing.T) {
-	srv := redistest.Start(t)
-	admin := srv.MustDial(t)
-	sessions, targets, skipped := 0, 0, 0
-	want := 120
-	if testing.Short() {
-		want = 30
-	}
-	for seed := uint64(1000); sessions < want; seed++ {
-		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
-			t.Fatal(err)
-		}
-		cmds := bitsWorkload(seed, 12, true)
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, "sqlite", capture)
-		real := pairReplies(t, evs, replies)
-		sessions++
-		for i, target := range evs {
-			r, ok := real[target]
-			if !ok {
-				continue
-			}
-			var trace []*formats.Event
-			for _, e := range evs[:i] {
-				if !bitsReads[e.Op] {
-					trace = append(trace, e)
-				}
-			}
-			if len(trace) > 14 {
-				skipped++
-				continue
-			}
-			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, false) {
-				targets++
-			}
-		}
-		s.Close()
-	}
-	if targets < 300 {
-		t.Errorf("checked %d targets, want at least 300", targets)
-	}
-	t.Logf("%d sessions, %d requests checked against brute force, %d skipped", sessions, targets, skipped)
+	sessions := scaled(120, 30)
+	checkWitnessSessions(t, witnessSessions{backend: "sqlite", sessions: sessions, firstSeed: 1000,
+		workload: func(seed int64) []redistest.Cmd { return bitsWorkload(uint64(seed), 12, true) },
+		target:   func(string) bool { return true },
+		write:    func(op string) bool { return !bitsReads[op] },
+		maxTrace: 14, minTargets: 300})
 }

@@ -3,8 +3,6 @@ package redis_test
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"maps"
 	"math/rand"
 	"net"
 	"slices"
@@ -97,11 +95,8 @@ func replies(c *liveConn, args [][]byte, subs, psubs int) int {
 func TestLiveConnections(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
-	sessions := 24
-	if testing.Short() {
-		sessions = 8
-	}
-	table := map[string]map[redis.Verdict]int{}
+	sessions := scaled(24, 8)
+	table := liveVerdicts{}
 	compared := 0
 	for seed := 0; seed < sessions; seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
@@ -109,17 +104,13 @@ func TestLiveConnections(t *testing.T) {
 		}
 		compared += liveSession(t, srv, int64(seed), table)
 	}
-	var b strings.Builder
-	for _, op := range slices.Sorted(maps.Keys(table)) {
-		fmt.Fprintf(&b, "%-12s %v\n", op, table[op])
-	}
-	t.Logf("%d replies compared over %d sessions:\n%s", compared, sessions, b.String())
+	t.Logf("%d replies compared over %d sessions:\n%s", compared, sessions, table.table())
 	if compared < sessions*60 {
 		t.Errorf("compared %d replies, want at least %d", compared, sessions*60)
 	}
 }
 
-func liveSession(t *testing.T, srv *redistest.Server, seed int64, table map[string]map[redis.Verdict]int) int {
+func liveSession(t *testing.T, srv *redistest.Server, seed int64, table liveVerdicts) int {
 	r := rand.New(rand.NewSource(seed))
 	var capture bytes.Buffer
 	stop, err := redistest.Monitor(srv.Addr, &capture)
@@ -236,10 +227,7 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table map[stri
 			continue
 		}
 		v := redis.CompareReply(e, out, reply)
-		if table[e.Op] == nil {
-			table[e.Op] = map[redis.Verdict]int{}
-		}
-		table[e.Op][v]++
+		table.add(e.Op, v)
 		n++
 		if v == redis.Differs || v == redis.NotModelled {
 			t.Errorf("seed %d line %d: %s %q: model %q, redis %q\n%s", seed, e.Line, e.Op, e.Args, out, reply, capture.String())

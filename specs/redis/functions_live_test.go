@@ -3,10 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -258,81 +255,16 @@ end)
 // compare.
 var functionsOps = map[string]bool{"FCALL": true, "FCALL_RO": true, "FUNCTION": true}
 
-// runFunctions runs cmds on the server, replays the capture with the
-// model and compares every function command's reply, and the commands
-// each function ran with the [lua] lines after it.
-func runFunctions(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats, explain bool) {
-	t.Helper()
-	capture, replies := redistest.Run(t, srv, cmds)
-	s, evs := store(t, "sqlite", capture)
-	real := pairReplies(t, evs, replies)
-	if explain {
-		defer explainFunctions(t, s, evs, real, st)
-	}
-	m := redis.Spec.Model()
-	state := m.Init()
-	for i, e := range evs {
-		isCall := e.Client != "lua" && (e.Op == "FCALL" || e.Op == "FCALL_RO")
-		var calls []*formats.Event
-		var predicted, why string
-		if isCall {
-			out, c, w := redis.EvalCalls(state, e)
-			predicted, calls, why = string(out), c, w
-		} else if e.Op == "FUNCTION" {
-			why = redis.FunctionWhy(state, e)
+// functions runs FCALL and FCALL_RO, and compares FUNCTION's replies
+// too: a labelled reply of a call, a load or a deletion must say why.
+var functions = luaRunner{runs: map[string]bool{"FCALL": true, "FCALL_RO": true}, compared: functionsOps, admin: "FUNCTION",
+	why: func(st provenance.State, e *formats.Event) string {
+		if e.Op == "FUNCTION" {
+			return redis.FunctionWhy(st, e)
 		}
-		out := m.Apply(state, e)
-		if isCall && predicted != string(out) {
-			t.Errorf("%s: EvalCalls replied %q, Apply %q", e.Where(), predicted, out)
-		}
-		r, ok := real[e]
-		if !ok || !functionsOps[e.Op] {
-			continue
-		}
-		name := e.Op
-		if e.Op == "FUNCTION" && len(e.Args) > 0 {
-			name += " " + strings.ToUpper(string(e.Args[0]))
-		}
-		v := redis.CompareReply(e, out, r)
-		if st.verdicts[name] == nil {
-			st.verdicts[name] = map[redis.Verdict]int{}
-		}
-		st.verdicts[name][v]++
-		st.compared++
-		if v == redis.Differs || v == redis.NotModelled {
-			t.Errorf("%s: %s %.300q\nmodel: %q\nredis: %q", e.Where(), e.Op, e.Args, out, r)
-			continue
-		}
-		if v == redis.Labelled {
-			if why == "" {
-				st.unknownWhy[name]++
-			} else {
-				st.unknownWhy[why]++
-			}
-			if testing.Verbose() {
-				t.Logf("labelled %s %.80q (%s): redis %.100q", e.Op, e.Args, why, r)
-			}
-			if (isCall || name == "FUNCTION LOAD" || name == "FUNCTION DELETE") && why == "" {
-				t.Errorf("%s: %s %q: unknown reply without a reason", e.Where(), e.Op, e.Args)
-			}
-		}
-		if !isCall || v != redis.Agree {
-			continue
-		}
-		var logged []*formats.Event
-		for _, x := range evs[i+1:] {
-			if x.Client != "lua" {
-				break
-			}
-			logged = append(logged, x)
-		}
-		st.callsChecked++
-		if !sameCalls(calls, logged) {
-			st.callMismatch++
-			t.Errorf("%s: %s %q: the model's run called\n%s\nthe log shows\n%s", e.Where(), e.Op, e.Args, callList(calls), callList(logged))
-		}
-	}
-}
+		return ""
+	},
+	mustSayWhy: map[string]bool{"FCALL": true, "FCALL_RO": true, "FUNCTION LOAD": true, "FUNCTION DELETE": true}}
 
 // loadLines are FUNCTION LOAD requests whose replies the model must
 // know: metadata errors, load-time errors, clashes, REPLACE.
@@ -500,10 +432,7 @@ func functionsWorkload(r *rand.Rand, n int) []redistest.Cmd {
 func TestFunctionsLive(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	n := 3000
-	if testing.Short() {
-		n = 800
-	}
+	n := scaled(3000, 800)
 	var lines [][]string
 	lines = append(lines, []string{"FUNCTION", "FLUSH"}, []string{"FLUSHALL"})
 	for _, c := range functionModelCases {
@@ -524,9 +453,9 @@ func TestFunctionsLive(t *testing.T) {
 		[]string{"FUNCTION", "FLUSH", "sync", "x"}, []string{"FUNCTION", "LIST"}, []string{"FUNCTION", "STATS"},
 		[]string{"FUNCTION", "KILL"}, []string{"FUNCTION", "HELP"})
 	cmds := cmdsOf(0, lines...)
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 17))
+	r := liveRand(17)
 	cmds = append(cmds, functionsWorkload(r, n)...)
-	runFunctions(t, srv, cmds, st, false)
+	functions.run(t, srv, cmds, st, false)
 
 	// Libraries loaded before the capture began.
 	admin, err := srv.Dial()
@@ -546,17 +475,14 @@ func TestFunctionsLive(t *testing.T) {
 		[]string{"FCALL", "fail", "1", "n", "raise", "x"}, []string{"FUNCTION", "DELETE", "jobs"}, []string{"FCALL", "job_take", "0"},
 		[]string{"FUNCTION", "DELETE", "jobs"}, []string{"FUNCTION", "LOAD", liveLibraries["jobs"]}, []string{"FCALL", "job_take", "0"},
 		[]string{"FUNCTION", "LOAD", "#!lua name=x\nreturn 1"}, []string{"FUNCTION", "LOAD", "#!lua name=x\n"})
-	runFunctions(t, srv, append(cmds, functionsWorkload(r, n/4)...), st, false)
+	functions.run(t, srv, append(cmds, functionsWorkload(r, n/4)...), st, false)
 	if st.verdicts["FCALL"][redis.Labelled] == before {
 		t.Errorf("no FCALL labelled in a capture that began with libraries loaded")
 	}
 	// Short sessions, each from empty libraries and databases (or with
 	// libraries loaded before the capture), whose every function request
 	// is explained through the store.
-	sessions := 60
-	if testing.Short() {
-		sessions = 15
-	}
+	sessions := scaled(60, 15)
 	for i := 0; i < sessions; i++ {
 		setup := [][]string{{"FLUSHALL"}, {"FUNCTION", "FLUSH"}}
 		var first [][]string
@@ -589,38 +515,26 @@ func TestFunctionsLive(t *testing.T) {
 			first = append(first, []string{"FUNCTION", "RESTORE", string(dump.Str), "BOGUS"},
 				[]string{"FUNCTION", "RESTORE", string(dump.Str), "REPLACE"}, []string{"FUNCTION", "RESTORE", string(dump.Str), "REPLACE", "x"})
 		}
-		runFunctions(t, srv, append(cmdsOf(0, first...), functionsWorkload(r, 30)...), st, true)
+		functions.run(t, srv, append(cmdsOf(0, first...), functionsWorkload(r, 30)...), st, true)
 	}
 	if st.compared < n/2 {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n/2)
 	}
 	t.Logf("%d replies compared, %d calls' commands checked against their [lua] lines (%d differ):\n%s",
-		st.compared, st.callsChecked, st.callMismatch, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
-	whys = whys[:0]
-	for w, c := range st.inexactWhy {
-		whys = append(whys, fmt.Sprintf("%6d %.200s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("%d requests explained through the store (slowest %s), %d not exact:\n%s", st.explained, st.slowest, st.inexact, strings.Join(whys, "\n"))
+		st.compared, st.callsChecked, st.callMismatch, st.verdicts.table())
+	st.logWhys(t)
+	t.Logf("%d requests explained through the store (slowest %s), %d not exact:\n%s", st.explained, st.slowest, st.inexact, countLines(st.inexactWhy))
 }
 
-var numbers = regexp.MustCompile(`[0-9]+`)
-
-// explainFunctions explains every function request of a capture through
-// the store: an answer labelled exact must have the real reply as its
-// output.
-func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, real map[*formats.Event][]byte, st *scriptingStats) {
+// explainFunctions explains every request of a capture whose command
+// is compared through the store: an answer labelled exact must have the
+// real reply as its output.
+func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, real map[*formats.Event][]byte, compared map[string]bool, st *scriptingStats) {
 	t.Helper()
 	ctx := context.Background()
 	for _, e := range evs {
 		r, ok := real[e]
-		if !ok || !functionsOps[e.Op] {
+		if !ok || !compared[e.Op] {
 			continue
 		}
 		t0 := time.Now()
@@ -639,7 +553,7 @@ func explainFunctions(t *testing.T, s provenance.History, evs []*formats.Event, 
 			st.inexact++
 			for _, n := range x.Notes {
 				if strings.HasPrefix(n, "not exact") {
-					st.inexactWhy[numbers.ReplaceAllString(n, "N")]++
+					st.inexactWhy[digits.ReplaceAllString(n, "N")]++
 					break
 				}
 			}
@@ -732,11 +646,8 @@ func randomLibrary(r *rand.Rand) string {
 func TestFunctionsLiveRandomLibraries(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	n := 1500
-	if testing.Short() {
-		n = 300
-	}
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 23))
+	n := scaled(1500, 300)
+	r := liveRand(23)
 	lines := [][]string{{"FUNCTION", "FLUSH"}, {"FLUSHALL"}, {"SET", "k", "v"}}
 	for i := 0; i < n; i++ {
 		switch r.IntN(4) {
@@ -755,12 +666,7 @@ func TestFunctionsLiveRandomLibraries(t *testing.T) {
 			lines = append(lines, []string{op, []string{"f1", "f2", "F1", "g", "h", "1"}[r.IntN(6)], "1", "k", "a"})
 		}
 	}
-	runFunctions(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d random libraries, %d replies compared:\n%s", n, st.compared, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	functions.run(t, srv, cmdsOf(0, lines...), st, false)
+	t.Logf("%d random libraries, %d replies compared:\n%s", n, st.compared, st.verdicts.table())
+	st.logWhys(t)
 }

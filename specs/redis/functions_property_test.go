@@ -104,10 +104,7 @@ func functionEvent(r *rand.Rand, id int, ns string, target bool) *formats.Event 
 // TestFunctionsEqualsBruteForce checks the spec's witnesses against
 // provenance.BruteForce on thousands of random traces of the family.
 func TestFunctionsEqualsBruteForce(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 400
-	}
+	per := scaled(3000, 400)
 	ctx := context.Background()
 	m := redis.Spec.Model()
 	inexact, reduced, calls, known, withLoad := 0, 0, 0, 0, 0
@@ -127,19 +124,11 @@ func TestFunctionsEqualsBruteForce(t *testing.T) {
 			case len(trace) > 0 && len(trace) < 3 && trace[0].Op == "FUNCTION" && r.Intn(2) == 0:
 				e.Op, e.Args = "FUNCTION", [][]byte{[]byte("LOAD"), []byte(familyLibraries[r.Intn(5)])}
 			}
-			var ran []*formats.Event
-			if strings.HasPrefix(e.Op, "FCALL") {
-				_, ran, _ = redis.EvalCalls(st, e)
+			lua := strings.HasPrefix(e.Op, "FCALL")
+			if lua {
 				calls++
 			}
-			m.Apply(st, e)
-			trace = append(trace, e)
-			for i, c := range ran {
-				c.ID, c.Line = int64(len(trace)+1), len(trace)+1
-				c.Time = e.Time + int64(i+1)*1000
-				m.Apply(st, c)
-				trace = append(trace, c)
-			}
+			trace = appendRun(m, st, trace, e, lua)
 		}
 		target := functionEvent(r, len(trace)+1, []string{"0", "0", "1"}[r.Intn(3)], true)
 		if loaded := loadedNames(trace); strings.HasPrefix(target.Op, "FCALL") && len(loaded) > 0 && r.Intn(3) > 0 {

@@ -3,14 +3,10 @@ package redis_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"math"
-	"math/rand"
 	"net"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,9 +23,8 @@ import (
 // skiplists, on keys of other types, and on sorted sets holding scores
 // no GEOADD gives.
 type geoGen struct {
-	r     *rand.Rand
+	liveGen
 	sites [][2]float64
-	out   []redistest.Cmd
 }
 
 var (
@@ -40,14 +35,6 @@ var (
 	geoRadii   = []float64{0, 0.001, 0.5, 1, 10, 100, 1000, 1e4, 1e5, 1e6, 5e6, 2e7, 1e9}
 	geoBadNums = []string{"abc", "", " 1", "nan", "1e400", "1x", "0x"}
 )
-
-func (g *geoGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
-
-func (g *geoGen) chance(n int) bool { return g.r.Intn(n) == 0 }
-
-func (g *geoGen) emit(conn int, args ...string) {
-	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
-}
 
 // newSites picks the session's sites: edge places and random ones.
 func (g *geoGen) newSites() {
@@ -112,19 +99,9 @@ func (g *geoGen) lonLat() []string {
 	return []string{g.coord(x), g.coord(y)}
 }
 
-func (g *geoGen) member() string {
-	if g.chance(10) {
-		return fmt.Sprintf("m%03d", g.r.Intn(140))
-	}
-	return g.pick(geoMembers)
-}
+func (g *geoGen) member() string { return g.memberOf(geoMembers, 10) }
 
-func (g *geoGen) key() string {
-	if g.chance(8) {
-		return g.pick(geoOddKeys)
-	}
-	return g.pick(geoKeys)
-}
+func (g *geoGen) key() string { return g.mostly(geoKeys, geoOddKeys, 8) }
 
 // radius is a distance in some unit, now and then negative or bad.
 func (g *geoGen) radius() string {
@@ -190,12 +167,7 @@ func (g *geoGen) options(store, storedist bool) []string {
 	if g.chance(40) {
 		opts = append(opts, []string{g.pick([]string{"COUNT", "STORE", "BYBOX", "WITHSCORES"})})
 	}
-	g.r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
-	var out []string
-	for _, o := range opts {
-		out = append(out, o...)
-	}
-	return out
+	return g.inAnyOrder(opts)
 }
 
 // shape is GEOSEARCH's FROM and BY options, in either order, now and
@@ -223,12 +195,7 @@ func (g *geoGen) shape() []string {
 	case g.chance(30):
 		parts = append(parts, []string{"BYRADIUS", "1", "km"})
 	}
-	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
+	return g.inAnyOrder(parts)
 }
 
 // command returns one random geo (or helper) command.
@@ -363,17 +330,7 @@ func (g *geoGen) session(n int) []redistest.Cmd {
 			g.transaction(conn)
 		case x == 1:
 			// A geo command from a script.
-			cmd := g.command()
-			var b strings.Builder
-			b.WriteString("return redis.pcall(")
-			for i, a := range cmd {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(strconv.Quote(a))
-			}
-			b.WriteString(")")
-			g.emit(conn, "EVAL", b.String(), "0")
+			g.emit(conn, pcallScript(g.command())...)
 		default:
 			g.emit(conn, g.command()...)
 		}
@@ -471,36 +428,7 @@ func geoEdges() []redistest.Cmd {
 			[]string{"GEORADIUS", "many", "1.2", "0.9", "1000", "km", "COUNT", c, "DESC"},
 			[]string{"GEOSEARCH", "many", "FROMMEMBER", "p07", "BYRADIUS", "1000", "km", "COUNT", c, "WITHDIST"})
 	}
-	var out []redistest.Cmd
-	for _, a := range c0 {
-		out = append(out, redistest.Cmd{Conn: 0, Args: redistest.Args(a...)})
-	}
-	return out
-}
-
-// liveVerdicts tallies replies by command.
-type liveVerdicts map[string]map[redis.Verdict]int
-
-func (v liveVerdicts) add(op string, x redis.Verdict) {
-	if v[op] == nil {
-		v[op] = map[redis.Verdict]int{}
-	}
-	v[op][x]++
-}
-
-func (v liveVerdicts) table() string {
-	ops := make([]string, 0, len(v))
-	for op := range v {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-22s %6s %6s %9s %8s %6s\n", "command", "agree", "as set", "labelled", "not run", "differ")
-	for _, op := range ops {
-		x := v[op]
-		fmt.Fprintf(&b, "%-22s %6d %6d %9d %8d %6d\n", op, x[redis.Agree], x[redis.AgreeAsSet], x[redis.Labelled], x[redis.NotModelled], x[redis.Differs])
-	}
-	return b.String()
+	return cmdsOf(0, c0...)
 }
 
 // TestGeoLive drives a real redis-server with thousands of random geo
@@ -512,116 +440,38 @@ func (v liveVerdicts) table() string {
 // store and requires the explanation's output to be the real reply,
 // exact only when the model knows it.
 func TestGeoLive(t *testing.T) {
-	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	seed := int64(11)
-	if env := os.Getenv("GEOSEED"); env != "" {
-		seed, _ = strconv.ParseInt(env, 10, 64)
-	}
-	g := &geoGen{r: rand.New(rand.NewSource(seed))}
-	sessions, per := 40, 150
-	if testing.Short() {
-		sessions = 8
-	}
-	verdicts := liveVerdicts{}
-	total, bad, explained, inexact, found, laterLabelled := 0, 0, 0, 0, 0, 0
-	notes := map[string]int{}
-	ctx := context.Background()
-	for i := 0; i < sessions; i++ {
-		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
-			t.Fatal(err)
-		}
-		cmds := g.session(per)
-		if i == 0 {
-			cmds = geoEdges()
-		}
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, "sqlite", capture)
-		replies, execs := dropAborted(replies)
-		real := pairReplies(t, evs, replies)
-		m := redis.Spec.Model()
-		st := m.Init()
-		for j, e := range evs {
-			out := m.Apply(st, e)
-			if e.Op == "EXEC" {
-				r := execs[e.Client][0]
-				execs[e.Client] = execs[e.Client][1:]
-				if (string(out) == "*-1\r\n") != (string(r) == "*-1\r\n") {
-					bad++
-					t.Errorf("session %d %s: EXEC: model replies %q, redis replied %q", i, e.Where(), out, r)
-				}
-				continue
-			}
-			r, ok := real[e]
-			if !ok || notCompared[e.Op] && e.Op != "EVAL" {
-				continue
-			}
-			total++
-			v := redis.CompareReply(e, out, r)
-			verdicts.add(e.Op, v)
-			if strings.HasPrefix(e.Op, "GEORADIUS") || strings.HasPrefix(e.Op, "GEOSEARCH") {
-				if pv, _, err := redistest.Parse(r); err == nil && len(pv.Elems) >= 2 || pv.Type == ':' && string(r) != ":0\r\n" && string(r) != ":1\r\n" {
-					found++
-				}
-			}
-			if v == redis.NotModelled {
-				bad++
-				t.Errorf("session %d %s: %s %q: not modelled", i, e.Where(), e.Op, e.Args)
-				continue
-			}
-			if v != redis.Differs && j >= 25 && j%6 != 0 {
-				continue
-			}
-			x, err := redis.Spec.Explain(ctx, s, e)
-			if err != nil {
-				t.Fatalf("session %d %s: %s %q: %v", i, e.Where(), e.Op, e.Args, err)
-			}
-			if v == redis.Differs {
-				// A replay may differ only where what it read is labelled
-				// (a store whose outcome the model did not know).
-				if x.Exact {
-					bad++
-					t.Errorf("session %d %s: %s %q: model replies %q, redis replied %q, labelled exact", i, e.Where(), e.Op, e.Args, out, r)
-				} else {
-					laterLabelled++
-				}
-				continue
-			}
-			explained++
-			if !x.Exact {
-				inexact++
-				for _, n := range x.Notes {
-					if strings.HasPrefix(n, "not exact") {
-						notes[digits.ReplaceAllString(n[:min(len(n), 100)], "N")]++
-					}
-				}
-			}
-			switch xv := redis.CompareReply(e, x.Output, r); {
-			case xv == redis.Differs:
-				bad++
-				t.Errorf("session %d %s: %s %q: explained output %q, redis replied %q", i, e.Where(), e.Op, e.Args, x.Output, r)
-			case x.Exact && xv != redis.Agree:
-				bad++
-				t.Errorf("session %d %s: %s %q: labelled exact, yet the reply %q is %s", i, e.Where(), e.Op, e.Args, r, xv)
+	g := &geoGen{liveGen: newLiveGen(envSeed("GEOSEED", 11))}
+	found := 0
+	lr := &liveRun{session: withEdges(g.session, 150, geoEdges), compareEval: true, minTotal: 5000}
+	lr.judge = func(c liveReply) {
+		if strings.HasPrefix(c.e.Op, "GEORADIUS") || strings.HasPrefix(c.e.Op, "GEOSEARCH") {
+			if pv, _, err := redistest.Parse(c.r); err == nil && len(pv.Elems) >= 2 || pv.Type == ':' && string(c.r) != ":0\r\n" && string(c.r) != ":1\r\n" {
+				found++
 			}
 		}
-		s.Close()
+		if c.v == redis.NotModelled {
+			lr.wrong(t, c, "not modelled")
+			return
+		}
+		if c.v != redis.Differs && c.j >= 25 && c.j%6 != 0 {
+			return
+		}
+		x := lr.explain(t, c)
+		if c.v == redis.Differs {
+			// A replay may differ only where what it read is labelled
+			// (a store whose outcome the model did not know).
+			if x.Exact {
+				lr.wrong(t, c, "model replies %q, redis replied %q, labelled exact", c.out, c.r)
+			} else {
+				lr.laterLabel++
+			}
+			return
+		}
+		lr.count(x)
+		lr.checkExplained(t, c, x)
 	}
-	if !testing.Short() && total < 5000 {
-		t.Errorf("compared %d replies, want at least 5000", total)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d sessions, %d replies compared (%d searches found 2 points or more), %d wrong, %d replays differing but labelled, %d explained through the store (%d not exact):\n",
-		sessions, total, found, bad, laterLabelled, explained, inexact)
-	b.WriteString(verdicts.table())
-	for n, c := range notes {
-		fmt.Fprintf(&b, "%6d %s\n", c, n)
-	}
-	t.Log(b.String())
+	lr.run(t, redistest.Start(t))
+	lr.log(t, fmt.Sprintf("; %d searches found 2 points or more", found))
 }
 
 // readRESP3 reads one RESP2 or RESP3 reply, raw.
@@ -726,11 +576,8 @@ func TestGeoDistanceBoundsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	g := &geoGen{r: rand.New(rand.NewSource(5))}
-	rounds := 60
-	if testing.Short() {
-		rounds = 10
-	}
+	g := &geoGen{liveGen: newLiveGen(5)}
+	rounds := scaled(60, 10)
 	checked, exact, widest := 0, 0, 0
 	for round := 0; round < rounds; round++ {
 		g.newSites()
@@ -802,12 +649,9 @@ func TestGeoDistanceBoundsLive(t *testing.T) {
 // be labelled unknown.
 func TestGeoSearchStressLive(t *testing.T) {
 	srv := redistest.Start(t)
-	g := &geoGen{r: rand.New(rand.NewSource(9))}
+	g := &geoGen{liveGen: newLiveGen(9)}
 	g.newSites()
-	n, searches := 3000, 600
-	if testing.Short() {
-		n, searches = 600, 100
-	}
+	n, searches := scaled(3000, 600), scaled(600, 100)
 	var cmds []redistest.Cmd
 	for i := 0; i < n; i += 100 {
 		args := []string{"GEOADD", "world"}

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,14 +156,20 @@ var notCompared = map[string]bool{"MULTI": true, "EXEC": true, "EVAL": true, "EV
 // capture, and checks that the model replays every reply exactly and that
 // the spec, through the SQLite store, explains every read with the real
 // reply as its output.
-func TestLiveReplies(t *testing.T) {
+func TestLiveReplies(t *testing.T) { eachBackend(t, liveReplies) }
+
+// eachBackend runs f as a subtest for each store backend, skipped (or
+// failed) where the backend cannot run (storetest.Require).
+func eachBackend(t *testing.T, f func(t *testing.T, backend string)) {
 	for _, backend := range storetest.Backends {
-		t.Run(backend, func(t *testing.T) { liveReplies(t, backend) })
+		t.Run(backend, func(t *testing.T) {
+			storetest.Require(t, backend)
+			f(t, backend)
+		})
 	}
 }
 
 func liveReplies(t *testing.T, backend string) {
-	storetest.Require(t, backend)
 	srv := redistest.Start(t)
 	cmds := redistest.Workload(7, 2500)
 	capture, replies := redistest.RunConcurrent(t, srv, cmds)
@@ -271,52 +281,373 @@ func isRead(op string) bool { return readOps[op] }
 // session that the spec's witnesses, through the SQLite store, are
 // exactly the brute-force definition's over the whole capture, and that
 // the replayed output is the real reply.
-func TestLiveWitnesses(t *testing.T) {
-	for _, backend := range storetest.Backends {
-		t.Run(backend, func(t *testing.T) { liveWitnesses(t, backend) })
-	}
-}
+func TestLiveWitnesses(t *testing.T) { eachBackend(t, liveWitnesses) }
 
 func liveWitnesses(t *testing.T, backend string) {
-	storetest.Require(t, backend)
+	checkWitnessSessions(t, witnessSessions{backend: backend, sessions: 150, firstSeed: 100,
+		workload: func(seed int64) []redistest.Cmd { return redistest.Workload(seed, 14) },
+		target:   func(op string) bool { return !notCompared[op] },
+		// The referee sees the whole capture before the target, less
+		// the commands that cannot change data.
+		write:    func(op string) bool { return !isRead(op) && !notCompared[op] && op != "SELECT" },
+		maxTrace: 16, listings: true, minTargets: 1000})
+}
+
+// witnessSessions are short live sessions whose every request
+// checkWitnessSessions checks against the brute-force definition.
+type witnessSessions struct {
+	backend       string                           // the store's
+	sessions      int                              // how many
+	firstSeed     int64                            // the first session's seed, the next one's the next
+	workload      func(seed int64) []redistest.Cmd // a session's commands
+	target, write func(op string) bool             // the requests checked; those the definition sees before them
+	maxTrace      int                              // a request with more writes before it is passed over
+	listings      bool                             // as for checkLiveTarget
+	minTargets    int                              // the fewest requests checked
+}
+
+// checkWitnessSessions runs w's sessions on a real server, each from an
+// empty server, and checks every request of each session (that w.target
+// keeps, with a reply) with checkLiveTarget against the definition over
+// the writes before it.
+func checkWitnessSessions(t *testing.T, w witnessSessions) {
+	t.Helper()
 	srv := redistest.Start(t)
 	admin := srv.MustDial(t)
 	sessions, targets, skipped := 0, 0, 0
-	for seed := int64(100); sessions < 150; seed++ {
+	for seed := w.firstSeed; sessions < w.sessions; seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)
 		}
-		cmds := redistest.Workload(seed, 14)
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, backend, capture)
+		capture, replies := redistest.Run(t, srv, w.workload(seed))
+		s, evs := store(t, w.backend, capture)
 		real := pairReplies(t, evs, replies)
 		sessions++
 		for i, target := range evs {
 			r, ok := real[target]
-			if !ok || notCompared[target.Op] {
+			if !ok || !w.target(target.Op) {
 				continue
 			}
-			// The referee sees the whole capture before the target, less
-			// the commands that cannot change data.
 			var trace []*formats.Event
 			for _, e := range evs[:i] {
-				if !isRead(e.Op) && !notCompared[e.Op] && e.Op != "SELECT" {
+				if w.write(e.Op) {
 					trace = append(trace, e)
 				}
 			}
-			if len(trace) > 16 {
+			if len(trace) > w.maxTrace {
 				skipped++
 				continue
 			}
-			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, true) {
+			if checkLiveTarget(t, s, fmt.Sprintf("seed %d", seed), capture, trace, target, r, w.listings) {
 				targets++
 			}
 		}
 		s.Close() // now, not at the end: a PostgreSQL server allows 100 connections
 	}
-	if targets < 1000 {
-		t.Errorf("checked %d targets, want at least 1000", targets)
+	if targets < w.minTargets {
+		t.Errorf("checked %d targets, want at least %d", targets, w.minTargets)
 	}
-	t.Logf("%d sessions, %d requests checked against brute force, %d skipped (history over 16 writes)", sessions, targets, skipped)
+	t.Logf("%d sessions, %d requests checked against brute force, %d skipped (history over %d writes)", sessions, targets, skipped, w.maxTrace)
+}
 
+// A liveRun compares the model with a real redis-server over sessions of
+// commands, each from an empty server (FLUSHALL before it): it replays
+// each session's MONITOR capture with the model, checks that every EXEC
+// ran or aborted as Redis's did, and hands every other compared reply to
+// judge. It tallies what it compared and explained, and in the end
+// requires at least minTotal compared replies (unless -short).
+type liveRun struct {
+	session     func(i int) []redistest.Cmd // session i's commands
+	compareEval bool                        // EVAL's replies are compared too (notCompared passes them over)
+	countExec   bool                        // each EXEC counts as a compared reply
+	minTotal    int
+	judge       func(c liveReply)
+
+	verdicts                       liveVerdicts
+	sessions, total, bad           int
+	explained, inexact, laterLabel int            // explanations through the store; not exact; replays differing but labelled
+	notes                          map[string]int // the "not exact" notes, digits spelled N
+}
+
+// A liveReply is a compared reply: the j-th event e of session i, the
+// model's output out for it, Redis's reply r and their verdict v; s is
+// the session's store.
+type liveReply struct {
+	i, j int
+	e    *formats.Event
+	out  provenance.Output
+	r    []byte
+	v    redis.Verdict
+	s    *ingest.Store
+}
+
+// run runs lr's sessions on srv: 40 of them, 8 with -short.
+func (lr *liveRun) run(t *testing.T, srv *redistest.Server) {
+	t.Helper()
+	lr.verdicts, lr.notes = liveVerdicts{}, map[string]int{}
+	lr.sessions = scaled(40, 8)
+	admin := srv.MustDial(t)
+	for i := 0; i < lr.sessions; i++ {
+		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
+			t.Fatal(err)
+		}
+		capture, replies := redistest.Run(t, srv, lr.session(i))
+		s, evs := store(t, "sqlite", capture)
+		replies, execs := dropAborted(replies)
+		real := pairReplies(t, evs, replies)
+		m := redis.Spec.Model()
+		st := m.Init()
+		for j, e := range evs {
+			out := m.Apply(st, e)
+			if e.Op == "EXEC" {
+				// Whether a transaction ran: a WATCHed key changed or not.
+				r := execs[e.Client][0]
+				execs[e.Client] = execs[e.Client][1:]
+				v := redis.Agree
+				if (string(out) == "*-1\r\n") != (string(r) == "*-1\r\n") {
+					v = redis.Differs
+					lr.fail(t, "session %d %s: EXEC: model replies %q, redis replied %q", i, e.Where(), out, r)
+				}
+				if lr.countExec {
+					lr.total++
+					lr.verdicts.add(e.Op, v)
+				}
+				continue
+			}
+			r, ok := real[e]
+			if !ok || notCompared[e.Op] && !(lr.compareEval && e.Op == "EVAL") {
+				continue
+			}
+			lr.total++
+			v := redis.CompareReply(e, out, r)
+			lr.verdicts.add(e.Op, v)
+			lr.judge(liveReply{i: i, j: j, e: e, out: out, r: r, v: v, s: s})
+		}
+		s.Close()
+	}
+	if !testing.Short() && lr.total < lr.minTotal {
+		t.Errorf("compared %d replies, want at least %d", lr.total, lr.minTotal)
+	}
+}
+
+// fail counts a wrong reply and reports it (the first 20 of them).
+func (lr *liveRun) fail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	lr.bad++
+	if lr.bad <= 20 {
+		t.Errorf(format, args...)
+	}
+}
+
+// wrong fails c, naming its session, place and command before what
+// format says.
+func (lr *liveRun) wrong(t *testing.T, c liveReply, format string, args ...any) {
+	t.Helper()
+	lr.fail(t, "session %d %s: %s %q: "+format, append([]any{c.i, c.e.Where(), c.e.Op, c.e.Args}, args...)...)
+}
+
+// explain explains c through its session's store.
+func (lr *liveRun) explain(t *testing.T, c liveReply) *provenance.Explanation {
+	t.Helper()
+	x, err := redis.Spec.Explain(context.Background(), c.s, c.e)
+	if err != nil {
+		t.Fatalf("session %d %s: %s %q: %v", c.i, c.e.Where(), c.e.Op, c.e.Args, err)
+	}
+	return x
+}
+
+// count tallies an explanation, and when it is not exact its "not
+// exact" notes.
+func (lr *liveRun) count(x *provenance.Explanation) {
+	lr.explained++
+	if x.Exact {
+		return
+	}
+	lr.inexact++
+	for _, n := range x.Notes {
+		if strings.HasPrefix(n, "not exact") {
+			lr.notes[digits.ReplaceAllString(n[:min(len(n), 100)], "N")]++
+		}
+	}
+}
+
+// checkExplained requires x, c's explanation, to have Redis's reply as
+// its output, and to be exact only when it agrees exactly.
+func (lr *liveRun) checkExplained(t *testing.T, c liveReply, x *provenance.Explanation) {
+	t.Helper()
+	switch xv := redis.CompareReply(c.e, x.Output, c.r); {
+	case xv == redis.Differs:
+		lr.wrong(t, c, "explained output %q, redis replied %q", x.Output, c.r)
+	case x.Exact && xv != redis.Agree:
+		lr.wrong(t, c, "labelled exact, yet the reply %q is %s", c.r, xv)
+	}
+}
+
+// log logs the tally, with extra after the counts, the verdicts by
+// command and the "not exact" notes.
+func (lr *liveRun) log(t *testing.T, extra string) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d sessions, %d replies compared, %d wrong, %d replays differing but labelled, %d explained through the store (%d not exact)%s:\n",
+		lr.sessions, lr.total, lr.bad, lr.laterLabel, lr.explained, lr.inexact, extra)
+	b.WriteString(lr.verdicts.table())
+	b.WriteString(countLines(lr.notes))
+	t.Log(b.String())
+}
+
+// countLines lists counts: a "count name" line for each name (cut at
+// 200 bytes), sorted.
+func countLines(counts map[string]int) string {
+	lines := make([]string, 0, len(counts))
+	for name, c := range counts {
+		lines = append(lines, fmt.Sprintf("%6d %.200s", c, name))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// withEdges makes the sessions of a liveRun: per random commands of
+// gen each, but for the first, edges (chosen cases). gen makes the first
+// session's commands too, so that the later ones are the seed's.
+func withEdges(gen func(n int) []redistest.Cmd, per int, edges func() []redistest.Cmd) func(i int) []redistest.Cmd {
+	return func(i int) []redistest.Cmd {
+		cmds := gen(per)
+		if i == 0 {
+			cmds = edges()
+		}
+		return cmds
+	}
+}
+
+// cmdsOf makes commands of lines, all on connection conn.
+func cmdsOf(conn int, lines ...[]string) []redistest.Cmd {
+	var out []redistest.Cmd
+	for _, l := range lines {
+		out = append(out, redistest.Cmd{Conn: conn, Args: redistest.Args(l...)})
+	}
+	return out
+}
+
+// A liveGen is what the random workloads of the live tests are made
+// with: a random source, and the commands made so far.
+type liveGen struct {
+	r   *rand.Rand
+	out []redistest.Cmd
+}
+
+// newLiveGen starts a liveGen from seed.
+func newLiveGen(seed int64) liveGen { return liveGen{r: rand.New(rand.NewSource(seed))} }
+
+func (g *liveGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
+
+func (g *liveGen) chance(n int) bool { return g.r.Intn(n) == 0 }
+
+func (g *liveGen) emit(conn int, args ...string) {
+	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
+}
+
+// inAnyOrder returns the groups of words in a random order, one after
+// another.
+func (g *liveGen) inAnyOrder(groups [][]string) []string {
+	g.r.Shuffle(len(groups), func(i, j int) { groups[i], groups[j] = groups[j], groups[i] })
+	var out []string
+	for _, w := range groups {
+		out = append(out, w...)
+	}
+	return out
+}
+
+// mostly picks one of usual, but one time in n one of odd.
+func (g *liveGen) mostly(usual, odd []string, n int) string {
+	if g.chance(n) {
+		return g.pick(odd)
+	}
+	return g.pick(usual)
+}
+
+// memberOf picks one of names, but one time in n one of m000 to m139.
+func (g *liveGen) memberOf(names []string, n int) string {
+	if g.chance(n) {
+		return fmt.Sprintf("m%03d", g.r.Intn(140))
+	}
+	return g.pick(names)
+}
+
+// pcallScript is an EVAL of a script that runs cmd with redis.pcall and
+// returns its reply (cmd's words quoted as Go quotes them, which Lua
+// reads alike for the workloads' words).
+func pcallScript(cmd []string) []string {
+	quoted := make([]string, len(cmd))
+	for i, a := range cmd {
+		quoted[i] = strconv.Quote(a)
+	}
+	return []string{"EVAL", "return redis.pcall(" + strings.Join(quoted, ", ") + ")", "0"}
+}
+
+// envSeed is the seed that the environment variable name gives (to
+// explore other sessions), else def.
+func envSeed(name string, def int64) int64 {
+	if env := os.Getenv(name); env != "" {
+		seed, _ := strconv.ParseInt(env, 10, 64)
+		return seed
+	}
+	return def
+}
+
+// dropAborted removes the replies of the commands queued in a
+// transaction that EXEC aborted (a WATCHed key changed): they never ran,
+// so MONITOR does not show them. It also returns each client's EXEC
+// replies in order.
+func dropAborted(replies []redistest.Reply) ([]redistest.Reply, map[string][][]byte) {
+	var kept []redistest.Reply
+	execs := map[string][][]byte{}
+	queued := map[string][]redistest.Reply{}
+	inMulti := map[string]bool{}
+	for _, r := range replies {
+		op := strings.ToUpper(string(r.Args[0]))
+		switch {
+		case op == "MULTI":
+			inMulti[r.Client] = true
+			kept = append(kept, r)
+		case op == "EXEC" && inMulti[r.Client]:
+			if string(r.RESP) != "*-1\r\n" {
+				kept = append(kept, queued[r.Client]...)
+			}
+			kept = append(kept, r)
+			execs[r.Client] = append(execs[r.Client], r.RESP)
+			inMulti[r.Client], queued[r.Client] = false, nil
+		case inMulti[r.Client]:
+			queued[r.Client] = append(queued[r.Client], r)
+		default:
+			kept = append(kept, r)
+		}
+	}
+	return kept, execs
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// liveVerdicts tallies replies by command.
+type liveVerdicts map[string]map[redis.Verdict]int
+
+func (v liveVerdicts) add(op string, x redis.Verdict) {
+	if v[op] == nil {
+		v[op] = map[redis.Verdict]int{}
+	}
+	v[op][x]++
+}
+
+func (v liveVerdicts) table() string {
+	ops := make([]string, 0, len(v))
+	for op := range v {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-22s %6s %6s %9s %8s %6s\n", "command", "agree", "as set", "labelled", "not run", "differ")
+	for _, op := range ops {
+		x := v[op]
+		fmt.Fprintf(&b, "%-22s %6d %6d %9d %8d %6d\n", op, x[redis.Agree], x[redis.AgreeAsSet], x[redis.Labelled], x[redis.NotModelled], x[redis.Differs])
+	}
+	return b.String()
 }

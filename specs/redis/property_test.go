@@ -118,12 +118,17 @@ func event(r *rand.Rand, fam family, id int, tmpl string, t0 int64) *formats.Eve
 	return e
 }
 
+// scaled is full, or short with -short: how much a test does.
+func scaled(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
 // runFamilies checks each family on thousands of random traces.
 func runFamilies(t *testing.T, fams []family) {
-	per := 2000
-	if testing.Short() {
-		per = 300
-	}
+	per := scaled(2000, 300)
 	ctx := context.Background()
 	const t0 = 1795535140000000000
 	for _, fam := range fams {

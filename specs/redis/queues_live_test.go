@@ -881,6 +881,28 @@ func readQueueReplies(t *testing.T, path string) []queueReply {
 	return out
 }
 
+// queueCapture stores the committed capture of a job-queue workload
+// (testdata/queues) and reads its reply records, one for each line: it
+// skips the test when there is no capture.
+func queueCapture(t *testing.T, name string) (*ingest.Store, []*formats.Event, []queueReply) {
+	t.Helper()
+	cpath, rpath := queueCapturePaths(name)
+	if _, err := os.Stat(cpath); err != nil {
+		t.Skipf("no capture: %v (run TestQueuesLive with -update-queues)", err)
+	}
+	s, evs := store(t, "sqlite", readGzip(t, cpath))
+	replies := readQueueReplies(t, rpath)
+	if len(replies) != len(evs) {
+		t.Fatalf("%d MONITOR lines, %d reply records", len(evs), len(replies))
+	}
+	for i, e := range evs {
+		if q := replies[i]; q.Line != e.Line || q.Op != e.Op || q.Client != e.Client {
+			t.Fatalf("line %d %s %s: reply record for line %d %s %s", e.Line, e.Client, e.Op, q.Line, q.Client, q.Op)
+		}
+	}
+	return s, evs, replies
+}
+
 // TestQueueCaptures replays the committed job-queue captures
 // (testdata/queues, written by TestQueuesLive -update-queues): every line
 // has its reply record, and an explanation labelled exact replays the
@@ -888,20 +910,7 @@ func readQueueReplies(t *testing.T, path string) []queueReply {
 func TestQueueCaptures(t *testing.T) {
 	for _, wl := range queueWorkloads {
 		t.Run(wl.name, func(t *testing.T) {
-			cpath, rpath := queueCapturePaths(wl.name)
-			if _, err := os.Stat(cpath); err != nil {
-				t.Skipf("no capture: %v (run TestQueuesLive with -update-queues)", err)
-			}
-			s, evs := store(t, "sqlite", readGzip(t, cpath))
-			replies := readQueueReplies(t, rpath)
-			if len(replies) != len(evs) {
-				t.Fatalf("%d MONITOR lines, %d reply records", len(evs), len(replies))
-			}
-			for i, e := range evs {
-				if q := replies[i]; q.Line != e.Line || q.Op != e.Op || q.Client != e.Client {
-					t.Fatalf("line %d %s %s: reply record for line %d %s %s", e.Line, e.Client, e.Op, q.Line, q.Client, q.Op)
-				}
-			}
+			s, evs, replies := queueCapture(t, wl.name)
 			max, budget := 500, 3*time.Second
 			if testing.Short() {
 				max, budget = 100, time.Second

@@ -5,14 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -24,7 +23,7 @@ var scriptingOps = map[string]bool{"EVAL": true, "EVALSHA": true, "EVAL_RO": tru
 // scriptingStats counts a live run's verdicts per command, and the
 // scripts whose commands the model's run did not match the [lua] lines.
 type scriptingStats struct {
-	verdicts      map[string]map[redis.Verdict]int
+	verdicts      liveVerdicts
 	compared      int
 	callsChecked  int
 	callMismatch  int
@@ -39,91 +38,112 @@ type scriptingStats struct {
 }
 
 func newScriptingStats() *scriptingStats {
-	return &scriptingStats{verdicts: map[string]map[redis.Verdict]int{}, unknownWhy: map[string]int{}, inexactWhy: map[string]int{}}
+	return &scriptingStats{verdicts: liveVerdicts{}, unknownWhy: map[string]int{}, inexactWhy: map[string]int{}}
 }
 
-func (s *scriptingStats) table() string {
-	var names []string
-	for n := range s.verdicts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-12s", n)
-		for v := redis.Agree; v <= redis.Differs; v++ {
-			if c := s.verdicts[n][v]; c > 0 {
-				fmt.Fprintf(&b, " %s=%d", v, c)
-			}
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
+// A luaRunner runs one way of running Lua on a real server (scripts,
+// functions) and compares the model's replies with Redis's.
+type luaRunner struct {
+	runs     map[string]bool // the commands that run Lua ([lua] lines follow them)
+	compared map[string]bool // the commands whose replies are compared
+	admin    string          // the command managing the Lua (SCRIPT, FUNCTION), tallied by subcommand
+	// why, when not nil, says why the model does not know the reply of a
+	// command that runs no Lua.
+	why func(st provenance.State, e *formats.Event) string
+	// mustSayWhy are the commands (an admin one with its subcommand)
+	// whose labelled replies must say why.
+	mustSayWhy map[string]bool
 }
 
-// runScripting runs cmds on the server, replays the capture with the
-// model, and compares every scripting command's reply, and the commands
-// each script ran with the [lua] lines after it.
-func runScripting(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats) {
+// scripts runs EVAL and its kin, and compares SCRIPT's replies too.
+var scripts = luaRunner{runs: map[string]bool{"EVAL": true, "EVALSHA": true, "EVAL_RO": true, "EVALSHA_RO": true},
+	compared: scriptingOps, admin: "SCRIPT"}
+
+// run runs cmds on the server, replays the capture with the model, and
+// compares every compared command's reply, and the commands each Lua
+// run made with the [lua] lines after it. With explain, it also explains
+// every compared request through the store (explainFunctions).
+func (lr luaRunner) run(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats, explain bool) {
 	t.Helper()
 	capture, replies := redistest.Run(t, srv, cmds)
-	_, evs := store(t, "sqlite", capture)
+	s, evs := store(t, "sqlite", capture)
 	real := pairReplies(t, evs, replies)
+	if explain {
+		defer explainFunctions(t, s, evs, real, lr.compared, st)
+	}
 	m := redis.Spec.Model()
 	state := m.Init()
 	for i, e := range evs {
+		runsLua := e.Client != "lua" && lr.runs[e.Op]
 		var calls []*formats.Event
 		var predicted, why string
-		isScript := e.Client != "lua" && (e.Op == "EVAL" || e.Op == "EVALSHA" || e.Op == "EVAL_RO" || e.Op == "EVALSHA_RO")
-		if isScript {
+		if runsLua {
 			out, c, w := redis.EvalCalls(state, e)
 			predicted, calls, why = string(out), c, w
+		} else if lr.why != nil {
+			why = lr.why(state, e)
 		}
 		out := m.Apply(state, e)
-		if isScript && predicted != string(out) {
+		if runsLua && predicted != string(out) {
 			t.Errorf("%s: EvalCalls replied %q, Apply %q", e.Where(), predicted, out)
 		}
 		r, ok := real[e]
-		if !ok || !scriptingOps[e.Op] {
+		if !ok || !lr.compared[e.Op] {
 			continue
 		}
 		name := e.Op
-		if e.Op == "SCRIPT" && len(e.Args) > 0 {
+		if e.Op == lr.admin && len(e.Args) > 0 {
 			name += " " + strings.ToUpper(string(e.Args[0]))
 		}
 		v := redis.CompareReply(e, out, r)
-		if st.verdicts[name] == nil {
-			st.verdicts[name] = map[redis.Verdict]int{}
-		}
-		st.verdicts[name][v]++
+		st.verdicts.add(name, v)
 		st.compared++
 		if v == redis.Differs || v == redis.NotModelled {
-			t.Errorf("%s: %s %q\nmodel: %q\nredis: %q", e.Where(), e.Op, e.Args, out, r)
+			t.Errorf("%s: %s %.300q\nmodel: %q\nredis: %q", e.Where(), e.Op, e.Args, out, r)
 			continue
 		}
-		if v == redis.Labelled && isScript {
-			st.unknownWhy[why]++
+		if v == redis.Labelled {
+			if why == "" {
+				st.unknownWhy[name]++
+			} else {
+				st.unknownWhy[why]++
+			}
 			if testing.Verbose() {
-				t.Logf("labelled %.60q (%s): redis %.80q", e.Args[0], why, r)
+				t.Logf("labelled %s %.80q (%s): redis %.100q", e.Op, e.Args, why, r)
+			}
+			if lr.mustSayWhy[name] && why == "" {
+				t.Errorf("%s: %s %q: unknown reply without a reason", e.Where(), e.Op, e.Args)
 			}
 		}
-		if !isScript || v != redis.Agree {
+		if !runsLua || v != redis.Agree {
 			continue
 		}
-		// The [lua] lines after the request.
-		var logged []*formats.Event
-		for _, x := range evs[i+1:] {
-			if x.Client != "lua" {
-				break
-			}
-			logged = append(logged, x)
-		}
+		logged := luaLinesAfter(evs, i)
 		st.callsChecked++
 		if !sameCalls(calls, logged) {
 			st.callMismatch++
 			t.Errorf("%s: %s %q: the model's run called\n%s\nthe log shows\n%s", e.Where(), e.Op, e.Args, callList(calls), callList(logged))
 		}
 	}
+}
+
+// luaLinesAfter returns the [lua] lines after evs[i]: the commands its
+// script or function ran.
+func luaLinesAfter(evs []*formats.Event, i int) []*formats.Event {
+	var logged []*formats.Event
+	for _, x := range evs[i+1:] {
+		if x.Client != "lua" {
+			break
+		}
+		logged = append(logged, x)
+	}
+	return logged
+}
+
+// logWhys logs how many replies were labelled for each reason.
+func (s *scriptingStats) logWhys(t *testing.T) {
+	t.Helper()
+	t.Logf("labelled, by reason:\n%s", countLines(s.unknownWhy))
 }
 
 // undeclared reports whether a script's commands touched a key (or a
@@ -168,14 +188,6 @@ func callList(evs []*formats.Event) string {
 	return b.String()
 }
 
-func cmdsOf(conn int, lines ...[]string) []redistest.Cmd {
-	var out []redistest.Cmd
-	for _, l := range lines {
-		out = append(out, redistest.Cmd{Conn: conn, Args: redistest.Args(l...)})
-	}
-	return out
-}
-
 // TestScriptingQueueCaptures replays the committed job-queue captures
 // (testdata/queues: RQ, Celery, BullMQ against redis-server 7.0.15) and
 // checks every script request's reply against the one its client got:
@@ -185,20 +197,12 @@ func cmdsOf(conn int, lines ...[]string) []redistest.Cmd {
 func TestScriptingQueueCaptures(t *testing.T) {
 	for _, lib := range []string{"rq", "celery", "bullmq"} {
 		t.Run(lib, func(t *testing.T) {
-			cpath, rpath := queueCapturePaths(lib)
-			if _, err := os.Stat(cpath); err != nil {
-				t.Skipf("no capture: %v", err)
-			}
-			_, evs := store(t, "sqlite", readGzip(t, cpath))
-			replies := readQueueReplies(t, rpath)
-			if len(replies) != len(evs) {
-				t.Fatalf("%d MONITOR lines, %d reply records", len(evs), len(replies))
-			}
+			_, evs, replies := queueCapture(t, lib)
 			st := newScriptingStats()
 			m := redis.Spec.Model()
 			state := m.Init()
 			for i, e := range evs {
-				isScript := e.Client != "lua" && (e.Op == "EVAL" || e.Op == "EVALSHA" || e.Op == "EVAL_RO" || e.Op == "EVALSHA_RO")
+				isScript := e.Client != "lua" && scripts.runs[e.Op]
 				var calls []*formats.Event
 				var why string
 				if isScript {
@@ -210,10 +214,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 					continue
 				}
 				v := redis.CompareReply(e, out, q.bytes)
-				if st.verdicts[e.Op] == nil {
-					st.verdicts[e.Op] = map[redis.Verdict]int{}
-				}
-				st.verdicts[e.Op][v]++
+				st.verdicts.add(e.Op, v)
 				switch v {
 				case redis.Differs, redis.NotModelled:
 					t.Errorf("line %d %s %.80q: model %.200q, client got %.200q", e.Line, e.Op, e.Args, out, q.bytes)
@@ -223,13 +224,7 @@ func TestScriptingQueueCaptures(t *testing.T) {
 					if !isScript {
 						continue
 					}
-					var logged []*formats.Event
-					for _, x := range evs[i+1:] {
-						if x.Client != "lua" {
-							break
-						}
-						logged = append(logged, x)
-					}
+					logged := luaLinesAfter(evs, i)
 					st.callsChecked++
 					if undeclared(e, logged) {
 						st.undeclared++
@@ -243,13 +238,8 @@ func TestScriptingQueueCaptures(t *testing.T) {
 				}
 			}
 			t.Logf("%s: script replies per verdict:\n%s%d scripts' calls checked against their [lua] lines, %d mismatches; %d touched keys they did not declare",
-				lib, st.table(), st.callsChecked, st.callMismatch, st.undeclared)
-			var whys []string
-			for w, n := range st.unknownWhy {
-				whys = append(whys, fmt.Sprintf("%6d %s", n, w))
-			}
-			sort.Strings(whys)
-			t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+				lib, st.verdicts.table(), st.callsChecked, st.callMismatch, st.undeclared)
+			st.logWhys(t)
 		})
 	}
 }
@@ -523,8 +513,8 @@ func TestScriptingLive(t *testing.T) {
 	}
 	lines = append(lines, []string{"SCRIPT", "FLUSH"}, []string{"EVALSHA", sha1Hex("return 0x1p4"), "0"},
 		[]string{"SCRIPT", "EXISTS", sha1Hex("return 0x1p4")})
-	runScripting(t, srv, cmdsOf(0, lines...), st)
-	t.Logf("corpus of %d scripts:\n%s", len(scriptCorpus), st.table())
+	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
+	t.Logf("corpus of %d scripts:\n%s", len(scriptCorpus), st.verdicts.table())
 }
 
 // luaTableScript makes a random script that builds a table (constructors,
@@ -604,33 +594,22 @@ return {table.concat(out, ' '), #t, tostring(ok1) .. ':' .. tostring(j), tostrin
 func TestScriptingLiveTables(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	n := 3000
-	if testing.Short() {
-		n = 500
-	}
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 11))
+	n := scaled(3000, 500)
+	r := liveRand(11)
 	var lines [][]string
 	for i := 0; i < n; i++ {
 		lines = append(lines, []string{"EVAL", luaTableScript(r), "0"})
 	}
-	runScripting(t, srv, cmdsOf(0, lines...), st)
-	t.Logf("%d random tables:\n%s", n, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
+	t.Logf("%d random tables:\n%s", n, st.verdicts.table())
+	st.logWhys(t)
 }
 
-// liveSeed is the seed of the random scripting tests: WAT_SCRIPTING_SEED
-// when set (to explore), else a fixed one.
-func liveSeed() int64 {
-	if s := os.Getenv("WAT_SCRIPTING_SEED"); s != "" {
-		n, _ := strconv.ParseInt(s, 10, 64)
-		return n
-	}
-	return 7
+// liveRand is the random source of stream of the random scripting and
+// functions tests, seeded with WAT_SCRIPTING_SEED when set (to explore),
+// else a fixed seed.
+func liveRand(stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(envSeed("WAT_SCRIPTING_SEED", 7)), stream))
 }
 
 // liveScripts are the scripts of the random workload: small programs over
@@ -774,31 +753,23 @@ func TestScriptingLiveWorkload(t *testing.T) {
 	}
 	defer admin.Close()
 	st := newScriptingStats()
-	n, sessions := 3000, 40
-	if testing.Short() {
-		n, sessions = 600, 10
-	}
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 3))
-	runScripting(t, srv, scriptingWorkload(r, n), st)
+	n, sessions := scaled(3000, 600), scaled(40, 10)
+	r := liveRand(3)
+	scripts.run(t, srv, scriptingWorkload(r, n), st, false)
 	for i := 0; i < sessions; i++ {
 		for _, c := range []string{"FLUSHALL", "SCRIPT FLUSH"} {
 			if _, err := admin.DoStrings(strings.Fields(c)...); err != nil {
 				t.Fatal(err)
 			}
 		}
-		runScripting(t, srv, scriptingWorkload(r, 25), st)
+		scripts.run(t, srv, scriptingWorkload(r, 25), st, false)
 	}
 	if st.compared < n*2/3 {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n*2/3)
 	}
 	t.Logf("%d replies compared, %d scripts' commands checked against their [lua] lines (%d differ):\n%s",
-		st.compared, st.callsChecked, st.callMismatch, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+		st.compared, st.callsChecked, st.callMismatch, st.verdicts.table())
+	st.logWhys(t)
 }
 
 // lineScripts are scripts that fail at a place whose line Redis reports;
@@ -837,12 +808,9 @@ var lineScripts = []string{
 func TestScriptingLiveLines(t *testing.T) {
 	srv := redistest.Start(t)
 	st := newScriptingStats()
-	r := rand.New(rand.NewPCG(uint64(liveSeed()), 5))
+	r := liveRand(5)
 	lines := [][]string{{"SET", "k", "v"}, {"HSET", "h", "f", "1"}}
-	n := 1500
-	if testing.Short() {
-		n = 300
-	}
+	n := scaled(1500, 300)
 	for i := 0; i < n; i++ {
 		toks := strings.Fields(lineScripts[r.IntN(len(lineScripts))])
 		var b strings.Builder
@@ -867,12 +835,7 @@ func TestScriptingLiveLines(t *testing.T) {
 		}
 		lines = append(lines, []string{"EVAL", b.String(), "3", "k", "n", "h"})
 	}
-	runScripting(t, srv, cmdsOf(0, lines...), st)
-	t.Logf("%d scripts spread over lines:\n%s", n, st.table())
-	var whys []string
-	for w, c := range st.unknownWhy {
-		whys = append(whys, fmt.Sprintf("%6d %s", c, w))
-	}
-	sort.Strings(whys)
-	t.Logf("labelled, by reason:\n%s", strings.Join(whys, "\n"))
+	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
+	t.Logf("%d scripts spread over lines:\n%s", n, st.verdicts.table())
+	st.logWhys(t)
 }

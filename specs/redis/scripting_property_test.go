@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -89,10 +90,7 @@ func scriptEvent(r *rand.Rand, id int, ns string, target bool) *formats.Event {
 // TestScriptingEqualsBruteForce checks the spec's witnesses against
 // provenance.BruteForce on thousands of random script traces.
 func TestScriptingEqualsBruteForce(t *testing.T) {
-	per := 2000
-	if testing.Short() {
-		per = 300
-	}
+	per := scaled(2000, 300)
 	ctx := context.Background()
 	m := redis.Spec.Model()
 	inexact, reduced, scripts := 0, 0, 0
@@ -104,19 +102,11 @@ func TestScriptingEqualsBruteForce(t *testing.T) {
 		for len(trace) < n {
 			ns := []string{"0", "0", "1"}[r.Intn(3)]
 			e := scriptEvent(r, len(trace)+1, ns, false)
-			var calls []*formats.Event
-			if strings.HasPrefix(e.Op, "EVAL") {
-				_, calls, _ = redis.EvalCalls(st, e)
+			lua := strings.HasPrefix(e.Op, "EVAL")
+			if lua {
 				scripts++
 			}
-			m.Apply(st, e)
-			trace = append(trace, e)
-			for i, c := range calls {
-				c.ID, c.Line = int64(len(trace)+1), len(trace)+1
-				c.Time = e.Time + int64(i+1)*1000
-				m.Apply(st, c)
-				trace = append(trace, c)
-			}
+			trace = appendRun(m, st, trace, e, lua)
 		}
 		target := scriptEvent(r, len(trace)+1, []string{"0", "0", "1"}[r.Intn(3)], true)
 		check(t, ctx, trace, target, &inexact, &reduced)
@@ -125,6 +115,25 @@ func TestScriptingEqualsBruteForce(t *testing.T) {
 		t.Errorf("%d of %d answers fell back to one closed witness", inexact, per)
 	}
 	t.Logf("%d traces (%d script requests), %d answers also exact with limit 1", per, scripts, reduced)
+}
+
+// appendRun applies e to st and appends it to trace; with lua (e runs a
+// script or a function), it then appends the commands the model's run of
+// e called, as the [lua] lines after it, each applied in turn.
+func appendRun(m provenance.Model, st provenance.State, trace []*formats.Event, e *formats.Event, lua bool) []*formats.Event {
+	var calls []*formats.Event
+	if lua {
+		_, calls, _ = redis.EvalCalls(st, e)
+	}
+	m.Apply(st, e)
+	trace = append(trace, e)
+	for i, c := range calls {
+		c.ID, c.Line = int64(len(trace)+1), len(trace)+1
+		c.Time = e.Time + int64(i+1)*1000
+		m.Apply(st, c)
+		trace = append(trace, c)
+	}
+	return trace
 }
 
 // TestScriptingModel checks replies of the conversions and libraries on

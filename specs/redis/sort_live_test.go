@@ -3,8 +3,6 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"math/rand"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,10 +17,7 @@ import (
 // values no strtod takes, with every option: ASC, DESC, ALPHA, LIMIT,
 // STORE, BY nosort (and other constants), GET # and constant GETs, and
 // the BY and GET patterns the model does not follow.
-type sortGen struct {
-	r   *rand.Rand
-	out []redistest.Cmd
-}
+type sortGen struct{ liveGen }
 
 var (
 	sortKeys  = []string{"l1", "l2", "s1", "s2", "z1", "z2", "l1", "s1", "z1"}
@@ -32,14 +27,6 @@ var (
 	sortBad   = []string{"abc", "1e400", "1e-310", "nan", "1 ", "1x"}
 	sortDsts  = []string{"d1", "d2", "l2", "str"}
 )
-
-func (g *sortGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
-
-func (g *sortGen) chance(n int) bool { return g.r.Intn(n) == 0 }
-
-func (g *sortGen) emit(conn int, args ...string) {
-	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
-}
 
 // element picks a value; kind says which pool the key mostly draws from.
 func (g *sortGen) element(kind int) string {
@@ -97,12 +84,7 @@ func (g *sortGen) sortArgs(ro bool) []string {
 	if g.chance(30) {
 		opts = append(opts, []string{g.pick([]string{"LIMIT", "BY", "GET", "STORE", "NOSORT"})})
 	}
-	g.r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
-	var out []string
-	for _, o := range opts {
-		out = append(out, o...)
-	}
-	return out
+	return g.inAnyOrder(opts)
 }
 
 // command returns one random command: a SORT, or a write or read of
@@ -164,17 +146,7 @@ func (g *sortGen) command() []string {
 
 // script is a SORT run by a script.
 func (g *sortGen) script() []string {
-	cmd := append([]string{"SORT", g.pick(sortKeys)}, g.sortArgs(false)...)
-	var b strings.Builder
-	b.WriteString("return redis.pcall(")
-	for i, a := range cmd {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Quote(a))
-	}
-	b.WriteString(")")
-	return []string{"EVAL", b.String(), "0"}
+	return pcallScript(append([]string{"SORT", g.pick(sortKeys)}, g.sortArgs(false)...))
 }
 
 func (g *sortGen) session(n int) []redistest.Cmd {
@@ -239,11 +211,7 @@ func sortEdges() []redistest.Cmd {
 		{"RPUSH", "sub", "0x1p-1074", "4.9406564584124654e-324"}, {"SORT", "sub"}, {"SORT", "l"},
 		{"MULTI"}, {"ZADD", "e", "1e400", "x"}, {"SORT", "l"}, {"SORT", "f"}, {"SORT", "f", "STORE", "d"}, {"EXEC"}, {"LRANGE", "d", "0", "-1"},
 	}
-	var out []redistest.Cmd
-	for _, a := range c0 {
-		out = append(out, redistest.Cmd{Conn: 0, Args: redistest.Args(a...)})
-	}
-	return out
+	return cmdsOf(0, c0...)
 }
 
 // TestSortLive drives a real redis-server with thousands of random SORT
@@ -255,110 +223,38 @@ func sortEdges() []redistest.Cmd {
 // must be labelled not exact when explained through the store; so must
 // every sampled explanation whose output is not the reply.
 func TestSortLive(t *testing.T) {
-	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	seed := int64(3)
-	if env := os.Getenv("SORTSEED"); env != "" {
-		seed, _ = strconv.ParseInt(env, 10, 64)
-	}
-	g := &sortGen{r: rand.New(rand.NewSource(seed))}
-	sessions, per := 40, 120
-	if testing.Short() {
-		sessions = 8
-	}
-	verdicts := liveVerdicts{}
-	total, bad, explained, inexact, notRun, laterLabelled := 0, 0, 0, 0, 0, 0
-	notes := map[string]int{}
-	ctx := context.Background()
-	for i := 0; i < sessions; i++ {
-		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
-			t.Fatal(err)
+	g := &sortGen{newLiveGen(envSeed("SORTSEED", 3))}
+	notRun := 0
+	lr := &liveRun{session: withEdges(g.session, 120, sortEdges), compareEval: true, minTotal: 4000}
+	lr.judge = func(c liveReply) {
+		sample := c.j < 40 || c.j%4 == 0
+		switch {
+		case c.v == redis.NotModelled && (c.e.Op == "SORT" || c.e.Op == "SORT_RO"):
+			notRun++
+			if _, err := redis.Spec.Explain(context.Background(), c.s, c.e); err == nil {
+				lr.wrong(t, c, "not modelled, yet it was explained")
+			}
+			return
+		case c.v == redis.Differs || c.v == redis.NotModelled:
+			sample = true
 		}
-		cmds := g.session(per)
-		if i == 0 {
-			cmds = sortEdges()
+		if !sample {
+			return
 		}
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, "sqlite", capture)
-		replies, execs := dropAborted(replies)
-		real := pairReplies(t, evs, replies)
-		m := redis.Spec.Model()
-		st := m.Init()
-		for j, e := range evs {
-			out := m.Apply(st, e)
-			if e.Op == "EXEC" {
-				r := execs[e.Client][0]
-				execs[e.Client] = execs[e.Client][1:]
-				if (string(out) == "*-1\r\n") != (string(r) == "*-1\r\n") {
-					bad++
-					t.Errorf("session %d %s: EXEC: model replies %q, redis replied %q", i, e.Where(), out, r)
-				}
-				continue
-			}
-			r, ok := real[e]
-			if !ok || notCompared[e.Op] && e.Op != "EVAL" {
-				continue
-			}
-			total++
-			v := redis.CompareReply(e, out, r)
-			verdicts.add(e.Op, v)
-			sample := j < 40 || j%4 == 0
-			switch {
-			case v == redis.NotModelled && (e.Op == "SORT" || e.Op == "SORT_RO"):
-				notRun++
-				if _, err := redis.Spec.Explain(ctx, s, e); err == nil {
-					bad++
-					t.Errorf("session %d %s: %s %q is not modelled, yet it was explained", i, e.Where(), e.Op, e.Args)
-				}
-				continue
-			case v == redis.Differs || v == redis.NotModelled:
-				sample = true
-			}
-			if !sample {
-				continue
-			}
-			x, err := redis.Spec.Explain(ctx, s, e)
-			if err != nil {
-				t.Fatalf("session %d %s: %s %q: %v", i, e.Where(), e.Op, e.Args, err)
-			}
-			explained++
-			if !x.Exact {
-				inexact++
-				for _, n := range x.Notes {
-					if strings.HasPrefix(n, "not exact") {
-						notes[digits.ReplaceAllString(n[:min(len(n), 100)], "N")]++
-					}
-				}
-			}
-			xv := redis.CompareReply(e, x.Output, r)
-			switch {
-			case (v == redis.Differs || xv == redis.Differs) && !x.Exact:
-				laterLabelled++
-			case v == redis.Differs || xv == redis.Differs:
-				bad++
-				t.Errorf("session %d %s: %s %q: model replies %q, explained %q (exact), redis replied %q", i, e.Where(), e.Op, e.Args, out, x.Output, r)
-			case x.Exact && xv != redis.Agree:
-				bad++
-				t.Errorf("session %d %s: %s %q: labelled exact, yet the reply %q is %s", i, e.Where(), e.Op, e.Args, r, xv)
-			}
+		x := lr.explain(t, c)
+		lr.count(x)
+		xv := redis.CompareReply(c.e, x.Output, c.r)
+		switch {
+		case (c.v == redis.Differs || xv == redis.Differs) && !x.Exact:
+			lr.laterLabel++
+		case c.v == redis.Differs:
+			lr.wrong(t, c, "model replies %q, explained %q (exact), redis replied %q", c.out, x.Output, c.r)
+		default:
+			lr.checkExplained(t, c, x)
 		}
-		s.Close()
 	}
-	if !testing.Short() && total < 4000 {
-		t.Errorf("compared %d replies, want at least 4000", total)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d sessions, %d replies compared, %d wrong, %d not modelled (patterns), %d replays differing but labelled, %d explained through the store (%d not exact):\n",
-		sessions, total, bad, notRun, laterLabelled, explained, inexact)
-	b.WriteString(verdicts.table())
-	for n, c := range notes {
-		fmt.Fprintf(&b, "%6d %s\n", c, n)
-	}
-	t.Log(b.String())
+	lr.run(t, redistest.Start(t))
+	lr.log(t, fmt.Sprintf("; %d not modelled (patterns)", notRun))
 }
 
 // storeWaits are clients waiting on a key that a SORT ... STORE or a geo

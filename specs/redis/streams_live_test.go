@@ -187,16 +187,7 @@ func (g *streamGen) one() []string {
 			// A bad timeout fails before anything waits.
 			args = append(args, "BLOCK", g.pick([]string{"-1", "x", "1.5"}))
 		}
-		args = append(args, "STREAMS")
-		ks := []string{k}
-		if g.r.Intn(3) == 0 {
-			ks = append(ks, g.key())
-		}
-		args = append(args, ks...)
-		for range ks {
-			args = append(args, g.pick(append(sgIDs, "$", "$", ">")))
-		}
-		return args
+		return g.streams(args, k, 3, append(sgIDs, "$", "$", ">"))
 	case n < 65:
 		return g.xgroup(k)
 	case n < 75:
@@ -207,16 +198,7 @@ func (g *streamGen) one() []string {
 		if g.r.Intn(5) == 0 {
 			args = append(args, "NOACK")
 		}
-		args = append(args, "STREAMS")
-		ks := []string{k}
-		if g.r.Intn(4) == 0 {
-			ks = append(ks, g.key())
-		}
-		args = append(args, ks...)
-		for range ks {
-			args = append(args, g.pick([]string{">", ">", ">", "0", "0-0", "1-1", "$", "x"}))
-		}
-		return args
+		return g.streams(args, k, 4, []string{">", ">", ">", "0", "0-0", "1-1", "$", "x"})
 	case n < 79:
 		return append(c("XACK", k, g.pick(sgGroups)), g.ids(3)...)
 	case n < 85:
@@ -315,6 +297,21 @@ func (g *streamGen) one() []string {
 		return c("XCLAIM", k, g.pick(sgGroups), "c", "0", "1-1", odd)
 	}
 	return c(g.pick([]string{"TYPE", "EXISTS"}), k)
+}
+
+// streams ends an XREAD or XREADGROUP: STREAMS, k and, one time in
+// odds, another key, then an id of ids for each.
+func (g *streamGen) streams(args []string, k string, odds int, ids []string) []string {
+	args = append(args, "STREAMS")
+	ks := []string{k}
+	if g.r.Intn(odds) == 0 {
+		ks = append(ks, g.key())
+	}
+	args = append(args, ks...)
+	for range ks {
+		args = append(args, g.pick(ids))
+	}
+	return args
 }
 
 func (g *streamGen) xgroup(k string) []string {
@@ -577,20 +574,14 @@ func TestStreamsLiveReplies(t *testing.T) {
 	tally := streamTally{}
 	total, bad := 0, 0
 
-	long := 6000
-	if testing.Short() {
-		long = 1500
-	}
+	long := scaled(6000, 1500)
 	capture, replies := redistest.Run(t, srv, streamWorkload(1, long, true, true))
 	evs := parseCapture(t, capture)
 	n, d := replayStreams(t, evs, pairStreamReplies(t, evs, replies), tally)
 	total, bad = total+n, bad+d
 
 	admin := srv.MustDial(t)
-	sessions := 300
-	if testing.Short() {
-		sessions = 60
-	}
+	sessions := scaled(300, 60)
 	for seed := int64(100); seed < int64(100+sessions); seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)
@@ -693,10 +684,7 @@ func ambiguousTimeout(e *formats.Event, evs []*formats.Event) bool {
 // ended) is the server's.
 func TestStreamsLiveBlocking(t *testing.T) {
 	srv := redistest.Start(t)
-	rounds := 80
-	if testing.Short() {
-		rounds = 20
-	}
+	rounds := scaled(80, 20)
 	tally := streamTally{}
 	checked := 0
 	for seed := int64(1); seed <= int64(rounds); seed++ {
@@ -1058,10 +1046,7 @@ func TestStreamsLiveCapped(t *testing.T) {
 	admin := srv.MustDial(t)
 	tally := streamTally{}
 	total, bad := 0, 0
-	sessions, n := 4, 2500
-	if testing.Short() {
-		sessions, n = 2, 1000
-	}
+	sessions, n := scaled(4, 2), scaled(2500, 1000)
 	for seed := int64(1); seed <= int64(sessions); seed++ {
 		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
 			t.Fatal(err)

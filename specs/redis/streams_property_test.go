@@ -84,10 +84,7 @@ func TestStreamsEqualBruteForce(t *testing.T) { runFamilies(t, streamFamilies) }
 // short traces of runFamilies, spread over two databases, seldom build a
 // group with pending entries.
 func TestStreamsLongEqualBruteForce(t *testing.T) {
-	per := 600
-	if testing.Short() {
-		per = 100
-	}
+	per := scaled(600, 100)
 	ctx := context.Background()
 	const t0 = 1795535140000000000
 	for _, fam := range streamFamilies {

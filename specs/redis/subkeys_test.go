@@ -64,10 +64,7 @@ var partGroups = []partGroup{
 // it held (when the call succeeds). Whether the key exists is the key's
 // own, not a part: states that differ in it are not compared.
 func TestSubKeysDeclared(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 500
-	}
+	per := scaled(3000, 500)
 	m := redis.Model{}
 	apply := func(st provenance.State, evs ...*formats.Event) provenance.State {
 		st = m.Clone(st)

@@ -97,10 +97,7 @@ var unmodelled = []string{"SPOP k", "RESTORE k 0 v", "SORT k BY w_* STORE k"}
 // random traces: wherever the spec calls an answer exact, it must be the
 // answer of a server that runs them (truth), witnesses and all.
 func TestTaintNeverExactWhenWrong(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 500
-	}
+	per := scaled(3000, 500)
 	fams := []family{families[0], families[5], families[6]} // strings, lists, sets
 	ctx := context.Background()
 	const t0 = 1795535140000000000
@@ -118,14 +115,7 @@ func TestTaintNeverExactWhenWrong(t *testing.T) {
 			trace = append(trace, event(r, fam, i, tmpl, t0))
 		}
 		target := event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
-		want, wantOut, err := provenance.BruteForce(truth{}, trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := redis.Spec.Explain(ctx, &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}, target)
-		if err != nil {
-			t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
-		}
+		want, wantOut, x := defineAndExplain(t, ctx, truth{}, trace, &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}, target)
 		if !x.Exact {
 			tainted++
 			continue
@@ -170,10 +160,7 @@ func (l *lossy) LostBefore(_ context.Context, _ string, e *formats.Event, limit 
 // if ingest had rejected them: an answer the spec still calls exact must
 // be the answer over the whole trace.
 func TestLostLinesNeverExactWhenWrong(t *testing.T) {
-	per := 3000
-	if testing.Short() {
-		per = 500
-	}
+	per := scaled(3000, 500)
 	ctx := context.Background()
 	const t0 = 1795535140000000000
 	exact, labelled := 0, 0
@@ -192,15 +179,8 @@ func TestLostLinesNeverExactWhenWrong(t *testing.T) {
 			}
 		}
 		target := event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
-		want, wantOut, err := provenance.BruteForce(redis.Model{}, trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
 		h := &lossy{MemHistory: provenance.MemHistory{Events: kept, Refs: redis.TraceRefs(kept)}, lost: lost}
-		x, err := redis.Spec.Explain(ctx, h, target)
-		if err != nil {
-			t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
-		}
+		want, wantOut, x := defineAndExplain(t, ctx, redis.Model{}, trace, h, target)
 		if !x.Exact {
 			labelled++
 			continue
@@ -228,6 +208,22 @@ func TestLostLinesNeverExactWhenWrong(t *testing.T) {
 	if labelled == 0 || exact == 0 {
 		t.Errorf("exact %d, labelled %d: the test no longer mixes both", exact, labelled)
 	}
+}
+
+// defineAndExplain returns the brute-force definition's witnesses and
+// output for target over trace on the model m, and the spec's
+// explanation of target through the history h.
+func defineAndExplain(t *testing.T, ctx context.Context, m provenance.Model, trace []*formats.Event, h provenance.History, target *formats.Event) ([][]int, provenance.Output, *provenance.Explanation) {
+	t.Helper()
+	want, wantOut, err := provenance.BruteForce(m, trace, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := redis.Spec.Explain(ctx, h, target)
+	if err != nil {
+		t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
+	}
+	return want, wantOut, x
 }
 
 func lines(evs []*formats.Event) []int {

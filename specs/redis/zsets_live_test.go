@@ -5,11 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand"
 	"net"
-	"os"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,10 +22,7 @@ import (
 // MONITOR sees them), WRONGTYPE keys, infinite and odd scores, and sets
 // past the listpack encoding (over 128 members, or a member over 64
 // bytes).
-type zsetGen struct {
-	r   *rand.Rand
-	out []redistest.Cmd
-}
+type zsetGen struct{ liveGen }
 
 var (
 	zsetKeys    = []string{"z1", "z2", "z3", "z1", "z2"}
@@ -52,31 +45,23 @@ var (
 	zsetBadInts   = []string{"abc", "1.5", "", "99999999999999999999"}
 )
 
-func (g *zsetGen) pick(xs []string) string { return xs[g.r.Intn(len(xs))] }
-
-func (g *zsetGen) chance(n int) bool { return g.r.Intn(n) == 0 }
-
 // key picks a key: mostly a sorted set, sometimes a big one or one of
 // another type.
-func (g *zsetGen) key() string {
-	if g.chance(8) {
-		return g.pick(zsetOddKeys)
-	}
-	return g.pick(zsetKeys)
-}
+func (g *zsetGen) key() string { return g.mostly(zsetKeys, zsetOddKeys, 8) }
 
-func (g *zsetGen) score() string {
-	if g.chance(15) {
-		return g.pick(zsetBadScores)
-	}
-	return g.pick(zsetScores)
-}
+func (g *zsetGen) score() string { return g.mostly(zsetScores, zsetBadScores, 15) }
 
-func (g *zsetGen) member() string {
-	if g.chance(12) {
-		return fmt.Sprintf("m%03d", g.r.Intn(140))
+func (g *zsetGen) member() string { return g.memberOf(zsetMembers, 12) }
+
+// rangeBy starts op (or its ZREV form) on k with a range that bounds
+// gives, max first for ZREV.
+func (g *zsetGen) rangeBy(k, op string, bounds func() (string, string)) []string {
+	op = g.pick([]string{op, "ZREV" + op[1:]})
+	lo, hi := bounds()
+	if strings.HasPrefix(op, "ZREV") {
+		lo, hi = hi, lo
 	}
-	return g.pick(zsetMembers)
+	return []string{op, k, lo, hi}
 }
 
 // scoreRange returns min and max: mostly a range that can hold
@@ -108,12 +93,7 @@ func (g *zsetGen) lexRange() (string, string) {
 	return g.pick(zsetLexMins), g.pick(zsetLexMaxes)
 }
 
-func (g *zsetGen) integer() string {
-	if g.chance(25) {
-		return g.pick(zsetBadInts)
-	}
-	return g.pick(zsetInts)
-}
+func (g *zsetGen) integer() string { return g.mostly(zsetInts, zsetBadInts, 25) }
 
 // kw spells an option in upper or, now and then, mixed case.
 func (g *zsetGen) kw(s string) string {
@@ -121,10 +101,6 @@ func (g *zsetGen) kw(s string) string {
 		return strings.ToLower(s[:1]) + s[1:]
 	}
 	return s
-}
-
-func (g *zsetGen) emit(conn int, args ...string) {
-	g.out = append(g.out, redistest.Cmd{Conn: conn, Args: redistest.Args(args...)})
 }
 
 // bigAdd fills a key with more members than a listpack holds, with one
@@ -215,12 +191,7 @@ func (g *zsetGen) command() []string {
 	case 13, 14, 15:
 		return append([]string{"ZRANGE", k}, g.zrangeArgs(false)...)
 	case 16:
-		op := g.pick([]string{"ZRANGEBYSCORE", "ZREVRANGEBYSCORE"})
-		lo, hi := g.scoreRange()
-		if op == "ZREVRANGEBYSCORE" {
-			lo, hi = hi, lo
-		}
-		args := []string{op, k, lo, hi}
+		args := g.rangeBy(k, "ZRANGEBYSCORE", g.scoreRange)
 		if g.chance(2) {
 			args = append(args, g.kw("WITHSCORES"))
 		}
@@ -232,12 +203,7 @@ func (g *zsetGen) command() []string {
 		}
 		return args
 	case 17:
-		op := g.pick([]string{"ZRANGEBYLEX", "ZREVRANGEBYLEX"})
-		lo, hi := g.lexRange()
-		if op == "ZREVRANGEBYLEX" {
-			lo, hi = hi, lo
-		}
-		args := []string{op, k, lo, hi}
+		args := g.rangeBy(k, "ZRANGEBYLEX", g.lexRange)
 		if g.chance(2) {
 			args = append(args, g.limit()...)
 		}
@@ -389,11 +355,7 @@ func (g *zsetGen) zrangeArgs(store bool) []string {
 	if g.chance(40) {
 		opts = append(opts, []string{g.pick([]string{"BYSCORE", "BYLEX", "REV", "LIMIT"})})
 	}
-	g.r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
-	for _, o := range opts {
-		args = append(args, o...)
-	}
-	return args
+	return append(args, g.inAnyOrder(opts)...)
 }
 
 // blocking returns a blocking pop that cannot wait: its first key was
@@ -530,12 +492,9 @@ func zsetEdges() []redistest.Cmd {
 		{"ZADD", "iz", "1", "10", "1", "9", "1", "-1", "1", "b"}, {"ZRANGE", "iz", "0", "-1"}, {"ZRANK", "iz", "9"}, {"ZRANGEBYLEX", "iz", "[1", "[9"},
 		{"MULTI"}, {"BZMPOP", "0", "2", "missing", "iz", "MIN", "COUNT", "5"}, {"BZPOPMAX", "missing", "0"}, {"EXEC"},
 	}
-	var out []redistest.Cmd
-	for _, a := range c0 {
-		out = append(out, redistest.Cmd{Conn: 0, Args: redistest.Args(a...)})
-	}
+	out := cmdsOf(0, c0...)
 	// A big set of one score, and one of mixed scores.
-	g := &zsetGen{r: rand.New(rand.NewSource(1))}
+	g := &zsetGen{newLiveGen(1)}
 	g.bigAdd(0, "big", 130, true)
 	g.bigAdd(0, "mixed", 130, false)
 	big := [][]string{
@@ -567,39 +526,6 @@ func zsetEdges() []redistest.Cmd {
 	return out
 }
 
-// dropAborted removes the replies of the commands queued in a
-// transaction that EXEC aborted (a WATCHed key changed): they never ran,
-// so MONITOR does not show them. It also returns each client's EXEC
-// replies in order.
-func dropAborted(replies []redistest.Reply) ([]redistest.Reply, map[string][][]byte) {
-	var kept []redistest.Reply
-	execs := map[string][][]byte{}
-	queued := map[string][]redistest.Reply{}
-	inMulti := map[string]bool{}
-	for _, r := range replies {
-		op := strings.ToUpper(string(r.Args[0]))
-		switch {
-		case op == "MULTI":
-			inMulti[r.Client] = true
-			kept = append(kept, r)
-		case op == "EXEC" && inMulti[r.Client]:
-			if string(r.RESP) != "*-1\r\n" {
-				kept = append(kept, queued[r.Client]...)
-			}
-			kept = append(kept, r)
-			execs[r.Client] = append(execs[r.Client], r.RESP)
-			inMulti[r.Client], queued[r.Client] = false, nil
-		case inMulti[r.Client]:
-			queued[r.Client] = append(queued[r.Client], r)
-		default:
-			kept = append(kept, r)
-		}
-	}
-	return kept, execs
-}
-
-var digits = regexp.MustCompile(`[0-9]+`)
-
 // TestZSetsLive drives a real redis-server with thousands of random
 // sorted-set commands in FLUSHALL-separated sessions, replays each
 // session's MONITOR capture with the model and requires every reply to
@@ -609,136 +535,32 @@ var digits = regexp.MustCompile(`[0-9]+`)
 // the explanation's output to be the real reply, and exact only when the
 // model knows it.
 func TestZSetsLive(t *testing.T) {
-	srv := redistest.Start(t)
-	admin, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx := context.Background()
 	// ZSEED=n runs another seed's sessions.
-	seed := int64(7)
-	if env := os.Getenv("ZSEED"); env != "" {
-		seed, _ = strconv.ParseInt(env, 10, 64)
-	}
-	g := &zsetGen{r: rand.New(rand.NewSource(seed))}
-	sessions, per := 40, 120
-	if testing.Short() {
-		sessions = 8
-	}
-	verdicts := map[string]map[redis.Verdict]int{}
-	total, bad, explained, inexact := 0, 0, 0, 0
-	notes := map[string]int{}
-	for i := 0; i < sessions; i++ {
-		if _, err := admin.DoStrings("FLUSHALL"); err != nil {
-			t.Fatal(err)
+	g := &zsetGen{newLiveGen(envSeed("ZSEED", 7))}
+	lr := &liveRun{session: withEdges(g.session, 120, zsetEdges), countExec: true, minTotal: 4000}
+	lr.judge = func(c liveReply) {
+		if c.v == redis.Differs || c.v == redis.NotModelled {
+			lr.wrong(t, c, "model replies %q, redis replied %q (%s)", c.out, c.r, c.v)
+			return
 		}
-		cmds := g.session(per)
-		if i == 0 {
-			cmds = zsetEdges()
+		if string(c.out) == "\x00blocked\r\n" {
+			// It waits; what ends the wait is later in the log
+			// (the store gives no later history to explain it).
+			return
 		}
-		capture, replies := redistest.Run(t, srv, cmds)
-		s, evs := store(t, "sqlite", capture)
-		replies, execs := dropAborted(replies)
-		real := pairReplies(t, evs, replies)
-		m := redis.Spec.Model()
-		st := m.Init()
-		for j, e := range evs {
-			out := m.Apply(st, e)
-			if e.Op == "EXEC" {
-				// Whether a transaction ran: a WATCHed key changed or not.
-				r := execs[e.Client][0]
-				execs[e.Client] = execs[e.Client][1:]
-				total++
-				v := redis.Agree
-				if (string(out) == "*-1\r\n") != (string(r) == "*-1\r\n") {
-					v = redis.Differs
-					bad++
-					t.Errorf("session %d %s: EXEC: model replies %q, redis replied %q", i, e.Where(), out, r)
-				}
-				if verdicts[e.Op] == nil {
-					verdicts[e.Op] = map[redis.Verdict]int{}
-				}
-				verdicts[e.Op][v]++
-				continue
-			}
-			r, ok := real[e]
-			if !ok || notCompared[e.Op] {
-				continue
-			}
-			total++
-			v := redis.CompareReply(e, out, r)
-			if verdicts[e.Op] == nil {
-				verdicts[e.Op] = map[redis.Verdict]int{}
-			}
-			verdicts[e.Op][v]++
-			if v == redis.Differs || v == redis.NotModelled {
-				bad++
-				if bad <= 15 {
-					t.Errorf("session %d %s: %s %q: model replies %q, redis replied %q (%s)", i, e.Where(), e.Op, e.Args, out, r, v)
-				}
-				continue
-			}
-			if string(out) == "\x00blocked\r\n" {
-				// It waits; what ends the wait is later in the log
-				// (the store gives no later history to explain it).
-				continue
-			}
-			if j >= 50 && j%4 != 0 {
-				// Long histories mostly fall back to one closed
-				// witness, slowly: a sample of them is enough.
-				continue
-			}
-			// The explanation, through the store, has the real reply as
-			// its output, and is exact only when it is that reply.
-			x, err := redis.Spec.Explain(ctx, s, e)
-			if err != nil {
-				t.Fatalf("session %d %s: %s %q: %v", i, e.Where(), e.Op, e.Args, err)
-			}
-			explained++
-			if !x.Exact {
-				inexact++
-				for _, n := range x.Notes {
-					if strings.HasPrefix(n, "not exact") {
-						notes[digits.ReplaceAllString(n[:min(len(n), 100)], "N")]++
-					}
-				}
-			}
-			switch xv := redis.CompareReply(e, x.Output, r); {
-			case xv == redis.Differs:
-				bad++
-				t.Errorf("session %d %s: %s %q: explained output %q, redis replied %q", i, e.Where(), e.Op, e.Args, x.Output, r)
-			case x.Exact && xv != redis.Agree:
-				bad++
-				t.Errorf("session %d %s: %s %q: labelled exact, yet the reply %q is %s", i, e.Where(), e.Op, e.Args, r, xv)
-			}
+		if c.j >= 50 && c.j%4 != 0 {
+			// Long histories mostly fall back to one closed
+			// witness, slowly: a sample of them is enough.
+			return
 		}
-		s.Close()
+		// The explanation, through the store, has the real reply as
+		// its output, and is exact only when it is that reply.
+		x := lr.explain(t, c)
+		lr.count(x)
+		lr.checkExplained(t, c, x)
 	}
-	if !testing.Short() && total < 4000 {
-		t.Errorf("compared %d replies, want at least 4000", total)
-	}
-	ops := make([]string, 0, len(verdicts))
-	for op := range verdicts {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d sessions, %d replies compared, %d explained through the store (%d not exact):\n", sessions, total, explained, inexact)
-	fmt.Fprintf(&b, "%-18s %6s %6s %9s %6s\n", "command", "agree", "as set", "labelled", "differ")
-	for _, op := range ops {
-		v := verdicts[op]
-		fmt.Fprintf(&b, "%-18s %6d %6d %9d %6d\n", op, v[redis.Agree], v[redis.AgreeAsSet], v[redis.Labelled], v[redis.Differs]+v[redis.NotModelled])
-	}
-	ns := make([]string, 0, len(notes))
-	for n := range notes {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	for _, n := range ns {
-		fmt.Fprintf(&b, "%6d %s\n", notes[n], n)
-	}
-	t.Log(b.String())
+	lr.run(t, redistest.Start(t))
+	lr.log(t, "")
 }
 
 // A waitStep is one command of a blocking scenario, sent on connection

@@ -262,21 +262,9 @@ const proxyBuf = 64 << 10
 
 func (pc *proxyConn) clientToServer(wg *sync.WaitGroup) {
 	defer wg.Done()
-	buf := make([]byte, proxyBuf)
-	for {
-		n, err := pc.client.Read(buf)
-		if n > 0 {
-			// Record first, forward after: the reply cannot come before
-			// the command is in the queue.
-			pc.feedClient(buf[:n], time.Now())
-			if _, werr := pc.server.Write(buf[:n]); werr != nil {
-				break
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
+	// Record first, forward after: the reply cannot come before the
+	// command is in the queue.
+	pump(pc.client, pc.server, pc.feedClient)
 	// The client is done sending (or gone): pass its FIN on, as if it
 	// had been connected to the server itself.
 	if tc, ok := pc.server.(*net.TCPConn); ok {
@@ -288,24 +276,30 @@ func (pc *proxyConn) clientToServer(wg *sync.WaitGroup) {
 
 func (pc *proxyConn) serverToClient(wg *sync.WaitGroup) {
 	defer wg.Done()
-	buf := make([]byte, proxyBuf)
-	for {
-		n, err := pc.server.Read(buf)
-		if n > 0 {
-			pc.feedServer(buf[:n], time.Now())
-			if _, werr := pc.client.Write(buf[:n]); werr != nil {
-				break
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
+	pump(pc.server, pc.client, pc.feedServer)
 	pc.client.Close()
 	pc.server.Close()
 	pc.mu.Lock()
 	pc.rec.Closed = time.Now()
 	pc.mu.Unlock()
+}
+
+// pump copies from to to until either fails, handing every chunk to
+// record (with the time it was read) before it forwards it.
+func pump(from, to net.Conn, record func([]byte, time.Time)) {
+	buf := make([]byte, proxyBuf)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			record(buf[:n], time.Now())
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (pc *proxyConn) fail(err error) {

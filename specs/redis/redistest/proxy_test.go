@@ -21,6 +21,15 @@ type rawClient struct {
 	got int // bytes read in all
 }
 
+// startProxied starts a server, a proxy to it, and a raw client of the
+// proxy.
+func startProxied(t *testing.T) (*Server, *Proxy, *rawClient) {
+	t.Helper()
+	srv := Start(t)
+	p := StartProxy(t, srv.Addr)
+	return srv, p, dialRaw(t, p.Addr)
+}
+
 func dialRaw(t *testing.T, addr string) *rawClient {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, Timeout)
@@ -80,6 +89,26 @@ func (rc *rawClient) readErr() (string, error) {
 		if err != nil {
 			return "", err
 		}
+	}
+}
+
+// skip reads n values and drops them.
+func (rc *rawClient) skip(n int) {
+	rc.t.Helper()
+	for i := 0; i < n; i++ {
+		rc.read()
+	}
+}
+
+// expectAfter runs args on c, another client, and requires rc's next
+// value to be want (what the command sent rc).
+func (rc *rawClient) expectAfter(c *Conn, want string, args ...string) {
+	rc.t.Helper()
+	if _, err := c.DoStrings(args...); err != nil {
+		rc.t.Fatal(err)
+	}
+	if got := rc.read(); got != want {
+		rc.t.Errorf("after %q: %q, want %q", args, got, want)
 	}
 }
 
@@ -234,9 +263,7 @@ func TestProxyPipelineAndMonitor(t *testing.T) {
 }
 
 func TestProxyByteByByteAndLarge(t *testing.T) {
-	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
-	rc := dialRaw(t, p.Addr)
+	_, p, rc := startProxied(t)
 	big := strings.Repeat("0123456789\r\n", 100000)
 	var b []byte
 	b = append(b, EncodeCommand(Args("SET", "a\r\nb", "x\x00y")...)...)
@@ -245,13 +272,9 @@ func TestProxyByteByByteAndLarge(t *testing.T) {
 	for _, c := range b {
 		rc.write([]byte{c})
 	}
-	for i := 0; i < 3; i++ {
-		rc.read()
-	}
+	rc.skip(3)
 	rc.send([]string{"SET", "big", big}, []string{"GET", "big"}, []string{"STRLEN", "big"})
-	for i := 0; i < 3; i++ {
-		rc.read()
-	}
+	rc.skip(3)
 	r := waitRecorded(t, p, rc, func(r Recording) bool { return len(r.Commands) == 6 && r.Commands[5].Answered() })
 	want := []string{"+OK\r\n", "$3\r\nx\x00y\r\n", "*2\r\n$3\r\nx\x00y\r\n$-1\r\n", "+OK\r\n",
 		"$" + fmt.Sprint(len(big)) + "\r\n" + big + "\r\n", ":1200000\r\n"}
@@ -270,18 +293,14 @@ func TestProxyByteByByteAndLarge(t *testing.T) {
 }
 
 func TestProxyMultiExec(t *testing.T) {
-	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
-	rc := dialRaw(t, p.Addr)
+	_, p, rc := startProxied(t)
 	cmds := [][]string{
 		{"MULTI"}, {"SET", "k", "1"}, {"INCR", "k"}, {"NOSUCH"}, {"EXEC"}, // EXECABORT
 		{"WATCH", "w"}, {"MULTI"}, {"SET", "k", "1"}, {"INCR", "k"}, {"LPOP", "k"}, {"EXEC"},
 		{"MULTI"}, {"GET", "k"}, {"DISCARD"},
 	}
 	rc.send(cmds...)
-	for range cmds {
-		rc.read()
-	}
+	rc.skip(len(cmds))
 	r := waitRecorded(t, p, rc, func(r Recording) bool { return len(r.Commands) == len(cmds) && r.Commands[len(cmds)-1].Answered() })
 	want := []string{"+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
 		"-EXECABORT Transaction discarded because of previous errors.\r\n",
@@ -297,14 +316,10 @@ func TestProxyMultiExec(t *testing.T) {
 }
 
 func TestProxyPubSubRESP2(t *testing.T) {
-	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
+	srv, p, rc := startProxied(t)
 	pub := srv.MustDial(t)
-	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"SUBSCRIBE", "a", "b", "a"}, []string{"PSUBSCRIBE", "p*"}, []string{"PING"}, []string{"GET", "x"})
-	for i := 0; i < 6; i++ {
-		rc.read()
-	}
+	rc.skip(6)
 	if _, err := pub.DoStrings("PUBLISH", "a", "hello"); err != nil {
 		t.Fatal(err)
 	}
@@ -319,9 +334,7 @@ func TestProxyPubSubRESP2(t *testing.T) {
 	}
 	rc.send([]string{"UNSUBSCRIBE"}, []string{"PUNSUBSCRIBE"}, []string{"UNSUBSCRIBE"}, []string{"SUNSUBSCRIBE", "s"},
 		[]string{"RPUSH", "l", "message", "a", "b"}, []string{"LRANGE", "l", "0", "-1"})
-	for i := 0; i < 7; i++ {
-		rc.read()
-	}
+	rc.skip(7)
 	r := waitRecorded(t, p, rc, func(r Recording) bool { return len(r.Commands) == 10 && r.Commands[9].Answered() })
 	counts := []int{3, 1, 1, 1, 2, 1, 1, 1, 1, 1}
 	if len(r.Commands) != len(counts) {
@@ -352,38 +365,17 @@ func TestProxyPubSubRESP2(t *testing.T) {
 }
 
 func TestProxyRESP3(t *testing.T) {
-	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
+	srv, p, rc := startProxied(t)
 	pub := srv.MustDial(t)
-	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"HSET", "h", "f", "1"}, []string{"HELLO", "3"}, []string{"HGETALL", "h"}, []string{"SUBSCRIBE", "a", "b"},
 		[]string{"RPUSH", "l", "message", "a", "b"}, []string{"LRANGE", "l", "0", "-1"}, []string{"CLIENT", "TRACKING", "on"},
 		[]string{"GET", "t"}, []string{"ZADD", "z", "1.5", "m"}, []string{"ZSCORE", "z", "m"}, []string{"GET", "nokey"})
-	for i := 0; i < 12; i++ {
-		rc.read()
-	}
-	if _, err := pub.DoStrings("PUBLISH", "a", "hello"); err != nil {
-		t.Fatal(err)
-	}
-	if m := rc.read(); m != ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n" {
-		t.Errorf("message %q", m)
-	}
-	if _, err := pub.DoStrings("SET", "t", "1"); err != nil {
-		t.Fatal(err)
-	}
-	if m := rc.read(); m != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nt\r\n" {
-		t.Errorf("invalidate %q", m)
-	}
+	rc.skip(12)
+	rc.expectAfter(pub, ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhello\r\n", "PUBLISH", "a", "hello")
+	rc.expectAfter(pub, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nt\r\n", "SET", "t", "1")
 	rc.send([]string{"UNSUBSCRIBE"}, []string{"HELLO", "2"}, []string{"ZSCORE", "z", "m"}, []string{"SUBSCRIBE", "c"})
-	for i := 0; i < 5; i++ {
-		rc.read()
-	}
-	if _, err := pub.DoStrings("PUBLISH", "c", "x"); err != nil {
-		t.Fatal(err)
-	}
-	if m := rc.read(); m != "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n" {
-		t.Errorf("message %q", m)
-	}
+	rc.skip(5)
+	rc.expectAfter(pub, "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n", "PUBLISH", "c", "x")
 	rc.send([]string{"RESET"}, []string{"GET", "nokey"})
 	rc.read()
 	rc.read()
@@ -416,10 +408,8 @@ func TestProxyRESP3(t *testing.T) {
 }
 
 func TestProxyBlockingReplyOffQuitInline(t *testing.T) {
-	srv := Start(t)
-	p := StartProxy(t, srv.Addr)
+	srv, p, rc := startProxied(t)
 	other := srv.MustDial(t)
-	rc := dialRaw(t, p.Addr)
 	rc.send([]string{"BLPOP", "q1", "q2", "5"}, []string{"GET", "after"})
 	time.Sleep(100 * time.Millisecond)
 	if _, err := other.DoStrings("RPUSH", "q2", "job"); err != nil {
@@ -432,13 +422,9 @@ func TestProxyBlockingReplyOffQuitInline(t *testing.T) {
 	rc.send([]string{"CLIENT", "REPLY", "SKIP"}, []string{"SET", "a", "1"}, []string{"GET", "a"},
 		[]string{"CLIENT", "REPLY", "OFF"}, []string{"SET", "b", "2"}, []string{"NOSUCH"}, []string{"CLIENT", "REPLY", "ON"},
 		[]string{"GET", "b"})
-	for i := 0; i < 3; i++ {
-		rc.read()
-	}
+	rc.skip(3)
 	rc.write([]byte("PING\r\nSET \"a b\" 'c d'\r\n\r\n  \nGET \"a\\x20b\"\r\n"))
-	for i := 0; i < 3; i++ {
-		rc.read()
-	}
+	rc.skip(3)
 	rc.send([]string{"QUIT"})
 	rc.read()
 	if _, err := rc.readErr(); err == nil {
@@ -592,9 +578,7 @@ func TestPair(t *testing.T) {
 	b := dialRaw(t, p.Addr)
 	do := func(rc *rawClient, cmds ...[]string) {
 		rc.send(cmds...)
-		for range cmds {
-			rc.read()
-		}
+		rc.skip(len(cmds))
 	}
 	do(a, []string{"SET", "k", "1"}, []string{"NOSUCH", "k"}, []string{"GET"}, []string{"GET", "k"}, []string{"AUTH", "secret"},
 		[]string{"CONFIG", "GET", "maxmemory"}, []string{"HELLO", "3"}, []string{"GET", "k"})
