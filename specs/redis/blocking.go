@@ -219,7 +219,7 @@ func isBlockingCall(op string, args [][]byte) bool {
 		return true
 	case "XREAD", "XREADGROUP":
 		for _, a := range args {
-			if eqFold(a, "BLOCK") {
+			if cEqual(a, "BLOCK") {
 				return true
 			}
 		}

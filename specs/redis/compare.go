@@ -227,7 +227,7 @@ func reshape(e *formats.Event, v value3) value3 {
 	op := e.Op
 	withScores := false
 	for _, a := range e.Args {
-		if eqFold(a, "WITHSCORES") || eqFold(a, "WITHVALUES") {
+		if cEqual(a, "WITHSCORES") || cEqual(a, "WITHVALUES") {
 			withScores = true
 		}
 	}

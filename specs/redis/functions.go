@@ -328,7 +328,7 @@ func functionLoadWhy(r *run) (reply, why string) {
 	a := r.args
 	replace := false
 	for _, opt := range a[:len(a)-1] {
-		if !eqFold(opt, "REPLACE") {
+		if !cEqual(opt, "REPLACE") {
 			return errFmt("Unknown option given: " + string(cString(opt))), ""
 		}
 		replace = true
@@ -529,7 +529,7 @@ func functionFlush(r *run) string {
 }
 
 func functionFlushOK(a [][]byte) bool {
-	return len(a) == 0 || len(a) == 1 && (eqFold(a[0], "SYNC") || eqFold(a[0], "ASYNC"))
+	return len(a) == 0 || len(a) == 1 && (cEqual(a[0], "SYNC") || cEqual(a[0], "ASYNC"))
 }
 
 // functionRestore is FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]:
@@ -541,7 +541,7 @@ func functionRestore(r *run) string {
 	}
 	if len(r.args) == 2 {
 		p := r.args[1]
-		if !eqFold(p, "APPEND") && !eqFold(p, "REPLACE") && !eqFold(p, "FLUSH") {
+		if !cEqual(p, "APPEND") && !cEqual(p, "REPLACE") && !cEqual(p, "FLUSH") {
 			return errReply("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
 		}
 	}
@@ -552,7 +552,7 @@ func functionRestore(r *run) string {
 // restoreRandom: a FUNCTION RESTORE whose arguments Redis accepts loads
 // libraries the model does not know.
 func restoreRandom(argv [][]byte) string {
-	if len(argv) > 4 || len(argv) == 4 && !eqFold(argv[3], "APPEND") && !eqFold(argv[3], "REPLACE") && !eqFold(argv[3], "FLUSH") {
+	if len(argv) > 4 || len(argv) == 4 && !cEqual(argv[3], "APPEND") && !cEqual(argv[3], "REPLACE") && !cEqual(argv[3], "FLUSH") {
 		return ""
 	}
 	return whyRestore
@@ -669,7 +669,7 @@ func loadRefs(a [][]byte) []formats.Ref {
 		return nil
 	}
 	for _, opt := range a[:len(a)-1] {
-		if !eqFold(opt, "REPLACE") {
+		if !cEqual(opt, "REPLACE") {
 			return nil
 		}
 	}

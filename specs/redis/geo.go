@@ -75,7 +75,7 @@ func geoStoreRefs(from int) func(e *formats.Event) []formats.Ref {
 		}
 		out := []formats.Ref{{NS: e.NS, Key: e.Args[0], Kind: formats.KindRead}}
 		for i := from; i+1 < len(e.Args); i++ {
-			if kw(e.Args[i], "store") || kw(e.Args[i], "storedist") {
+			if cEqual(e.Args[i], "store") || cEqual(e.Args[i], "storedist") {
 				out = append(out, formats.Ref{NS: e.NS, Key: e.Args[i+1], Kind: formats.KindWrite})
 			}
 		}
@@ -114,13 +114,13 @@ func lonLatArgs(lon, lat []byte) (x, y float64, e string) {
 // geoUnit is extractUnitOrReply: meters per unit.
 func geoUnit(b []byte) (float64, bool) {
 	switch {
-	case kw(b, "m"):
+	case cEqual(b, "m"):
 		return 1, true
-	case kw(b, "km"):
+	case cEqual(b, "km"):
 		return 1000, true
-	case kw(b, "ft"):
+	case cEqual(b, "ft"):
 		return 0.3048, true
-	case kw(b, "mi"):
+	case cEqual(b, "mi"):
 		return 1609.34, true
 	}
 	return 0, false
@@ -136,11 +136,11 @@ func geoadd(r *run) string {
 options:
 	for ; i < len(a); i++ {
 		switch {
-		case kw(a[i], "nx"):
+		case cEqual(a[i], "nx"):
 			nx = true
-		case kw(a[i], "xx"):
+		case cEqual(a[i], "xx"):
 			xx = true
-		case kw(a[i], "ch"):
+		case cEqual(a[i], "ch"):
 		default:
 			break options
 		}

@@ -131,7 +131,7 @@ func rename(r *run) string {
 // copyDB returns the database COPY writes to.
 func copyDB(e *formats.Event) string {
 	for i := 2; i+1 < len(e.Args); i++ {
-		if eqFold(e.Args[i], "DB") {
+		if cEqual(e.Args[i], "DB") {
 			if d, ok := dbIndex(string(e.Args[i+1])); ok {
 				return strconv.Itoa(d)
 			}

@@ -208,9 +208,9 @@ func linsert(r *run) string {
 	a := r.args
 	var after bool
 	switch {
-	case eqFold(a[1], "AFTER"):
+	case cEqual(a[1], "AFTER"):
 		after = true
-	case eqFold(a[1], "BEFORE"):
+	case cEqual(a[1], "BEFORE"):
 	default:
 		return eSyntax
 	}
@@ -386,9 +386,9 @@ func lpos(r *run) string {
 // whereArg reads LEFT or RIGHT.
 func whereArg(b []byte) (left bool, ok bool) {
 	switch {
-	case eqFold(b, "LEFT"):
+	case cEqual(b, "LEFT"):
 		return true, true
-	case eqFold(b, "RIGHT"):
+	case cEqual(b, "RIGHT"):
 		return false, true
 	}
 	return false, false
@@ -538,7 +538,7 @@ func lmpop(r *run) string {
 	}
 	count := int64(-1)
 	for j := n + 2; j < int64(len(a)); j++ {
-		if count == -1 && eqFold(a[j], "COUNT") && j+1 < int64(len(a)) {
+		if count == -1 && cEqual(a[j], "COUNT") && j+1 < int64(len(a)) {
 			j++
 			c, ok := parseInt(a[j])
 			if !ok {

@@ -897,10 +897,6 @@ func cG17(f float64) string {
 	return s
 }
 
-// eqFold compares an argument with an option word as Redis's strcasecmp
-// does: ASCII case folding, up to the argument's first NUL byte.
-func eqFold(b []byte, s string) bool { return cEqual(b, s) }
-
 // optUpper is an option argument in upper case, as strcasecmp sees it
 // (ASCII only, up to the first NUL byte), for a switch over options.
 func optUpper(b []byte) string {

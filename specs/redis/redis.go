@@ -831,7 +831,7 @@ func waitTimeout(e *formats.Event) (int64, bool) {
 		}
 	case "XREAD", "XREADGROUP":
 		for i, a := range e.Args {
-			if eqFold(a, "BLOCK") && i+1 < len(e.Args) {
+			if cEqual(a, "BLOCK") && i+1 < len(e.Args) {
 				n, ok := parseInt(e.Args[i+1])
 				return n, ok && n >= 0
 			}
@@ -1125,7 +1125,7 @@ func storesResult(e *formats.Event) bool {
 		return false
 	case e.Op == "SORT" || strings.HasPrefix(e.Op, "GEORADIUS"):
 		for _, a := range e.Args {
-			if kw(a, "store") || kw(a, "storedist") {
+			if cEqual(a, "store") || cEqual(a, "storedist") {
 				return true
 			}
 		}

@@ -144,7 +144,7 @@ func scriptFlush(r *run) string {
 }
 
 func scriptFlushOK(a [][]byte) bool {
-	return len(a) == 0 || len(a) == 1 && (eqFold(a[0], "SYNC") || eqFold(a[0], "ASYNC"))
+	return len(a) == 0 || len(a) == 1 && (cEqual(a[0], "SYNC") || cEqual(a[0], "ASYNC"))
 }
 
 // evalRefs: a script request reads the keys it declares (its writes are

@@ -248,7 +248,7 @@ func sinter(r *run) string {
 		rest := keys[n+1:]
 		keys = keys[1 : n+1]
 		for j := 0; j < len(rest); j++ {
-			if eqFold(rest[j], "LIMIT") && j+1 < len(rest) {
+			if cEqual(rest[j], "LIMIT") && j+1 < len(rest) {
 				j++
 				l, ok := parseInt(rest[j])
 				if !ok {

@@ -206,24 +206,6 @@ func hasPrefixFold(b []byte, s string) bool {
 	return true
 }
 
-// cStr is what a C function sees of an argument: its bytes up to the
-// first NUL.
-func cStr(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
-}
-
-// kw reports whether an argument is the keyword s (lower case) to C's
-// strcasecmp: ASCII letters in any case, and nothing after a NUL counts.
-func kw(b []byte, s string) bool {
-	c := cStr(b)
-	return len(c) == len(s) && hasPrefixFold(c, s)
-}
-
 // cStrtod parses the start of s as glibc's strtod does: leading spaces,
 // a sign, then a decimal or hexadecimal number, "inf", "infinity" or
 // "nan" (with an optional "(chars)"). It returns the value, the bytes
@@ -352,7 +334,7 @@ func parseScoreBound(b []byte) (f float64, ex bool, ok bool) {
 	if len(b) > 0 && b[0] == '(' {
 		ex, b = true, b[1:]
 	}
-	c := cStr(b)
+	c := cString(b)
 	f, n, _ := cStrtod(c)
 	if n != len(c) || math.IsNaN(f) {
 		return 0, false, false

@@ -173,17 +173,17 @@ func zadd(r *run) string {
 options:
 	for ; i < len(a); i++ {
 		switch {
-		case kw(a[i], "nx"):
+		case cEqual(a[i], "nx"):
 			nx = true
-		case kw(a[i], "xx"):
+		case cEqual(a[i], "xx"):
 			xx = true
-		case kw(a[i], "ch"):
+		case cEqual(a[i], "ch"):
 			ch = true
-		case kw(a[i], "incr"):
+		case cEqual(a[i], "incr"):
 			incr = true
-		case kw(a[i], "gt"):
+		case cEqual(a[i], "gt"):
 			gt = true
-		case kw(a[i], "lt"):
+		case cEqual(a[i], "lt"):
 			lt = true
 		default:
 			break options
@@ -427,9 +427,9 @@ func zrange(r *run, store bool, kind int, fixedDir, rev bool) string {
 	for j := src + 3; j < len(a); j++ {
 		left := len(a) - j - 1
 		switch {
-		case !store && kw(a[j], "withscores"):
+		case !store && cEqual(a[j], "withscores"):
 			withScores = true
-		case kw(a[j], "limit") && left >= 2:
+		case cEqual(a[j], "limit") && left >= 2:
 			o, ok := parseInt(a[j+1])
 			if !ok {
 				return eNotInt
@@ -440,11 +440,11 @@ func zrange(r *run, store bool, kind int, fixedDir, rev bool) string {
 			}
 			offset, limit = o, l
 			j += 2
-		case !fixedDir && kw(a[j], "rev"):
+		case !fixedDir && cEqual(a[j], "rev"):
 			fixedDir, rev = true, true
-		case kind == zAuto && kw(a[j], "bylex"):
+		case kind == zAuto && cEqual(a[j], "bylex"):
 			kind = zByLex
-		case kind == zAuto && kw(a[j], "byscore"):
+		case kind == zAuto && cEqual(a[j], "byscore"):
 			kind = zByScore
 		default:
 			return eSyntax
@@ -806,7 +806,7 @@ func zsetOp(r *run) string {
 	for j := int(n) + 1; j < len(a); {
 		remaining := int64(len(a) - j)
 		switch {
-		case !diff && !card && remaining >= n+1 && kw(a[j], "weights"):
+		case !diff && !card && remaining >= n+1 && cEqual(a[j], "weights"):
 			j++
 			for i := range srcs {
 				w, ok := parseScore(a[j])
@@ -816,22 +816,22 @@ func zsetOp(r *run) string {
 				srcs[i].weight = w
 				j++
 			}
-		case !diff && !card && remaining >= 2 && kw(a[j], "aggregate"):
+		case !diff && !card && remaining >= 2 && cEqual(a[j], "aggregate"):
 			switch {
-			case kw(a[j+1], "sum"):
+			case cEqual(a[j+1], "sum"):
 				agg = aggSum
-			case kw(a[j+1], "min"):
+			case cEqual(a[j+1], "min"):
 				agg = aggMin
-			case kw(a[j+1], "max"):
+			case cEqual(a[j+1], "max"):
 				agg = aggMax
 			default:
 				return eSyntax
 			}
 			j += 2
-		case !store && !card && kw(a[j], "withscores"):
+		case !store && !card && cEqual(a[j], "withscores"):
 			withScores = true
 			j++
-		case card && remaining >= 2 && kw(a[j], "limit"):
+		case card && remaining >= 2 && cEqual(a[j], "limit"):
 			l, ok := parseInt(a[j+1])
 			if !ok || l < 0 {
 				return "-ERR LIMIT can't be negative\r\n"
@@ -1044,15 +1044,15 @@ func zmpop(r *run) string {
 	keys := a[1 : n+1]
 	var max bool
 	switch {
-	case kw(a[n+1], "min"):
-	case kw(a[n+1], "max"):
+	case cEqual(a[n+1], "min"):
+	case cEqual(a[n+1], "max"):
 		max = true
 	default:
 		return eSyntax
 	}
 	count := int64(-1)
 	for j := int(n) + 2; j < len(a); j++ {
-		if count == -1 && kw(a[j], "count") && j+1 < len(a) {
+		if count == -1 && cEqual(a[j], "count") && j+1 < len(a) {
 			j++
 			c, ok := parseInt(a[j])
 			if !ok || c < 1 {
@@ -1107,7 +1107,7 @@ func zscan(r *run) string {
 	for i := 0; i < len(opts); i++ {
 		more := len(opts) - i
 		switch {
-		case kw(opts[i], "count") && more >= 2:
+		case cEqual(opts[i], "count") && more >= 2:
 			c, ok := parseInt(opts[i+1])
 			if !ok {
 				return eNotInt
@@ -1116,7 +1116,7 @@ func zscan(r *run) string {
 				return eSyntax
 			}
 			i++
-		case kw(opts[i], "match") && more >= 2:
+		case cEqual(opts[i], "match") && more >= 2:
 			pat = opts[i+1]
 			if len(pat) == 1 && pat[0] == '*' {
 				pat = nil
@@ -1145,7 +1145,7 @@ func zscan(r *run) string {
 // cursor: strtoul's number (a sign allowed, nothing at all allowed) up to
 // the end or a NUL byte, no leading space, no overflow.
 func scanCursorOK(b []byte) bool {
-	c := cStr(b)
+	c := cString(b)
 	if len(c) == 0 {
 		return true
 	}
