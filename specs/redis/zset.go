@@ -438,41 +438,34 @@ func (r lexRange) empty() bool {
 // along its nodes' random levels, and when the members are not in
 // lexicographic order (different scores) it may end at any of several
 // places, all returned.
-func (z *zset) lexFirsts(r lexRange) []int {
+func (z *zset) lexFirsts(r lexRange) []int { return z.lexEnds(r, false) }
+
+// lexLasts is lexFirsts for the last member in a lex range.
+func (z *zset) lexLasts(r lexRange) []int { return z.lexEnds(r, true) }
+
+// lexEnds is lexFirsts, or with last lexLasts: the search walks in from
+// the range's near end (its minimum, or with last its maximum), and a
+// member it stops at is an answer when it is within the far end.
+func (z *zset) lexEnds(r lexRange, last bool) []int {
 	n := len(z.sorted)
 	if r.empty() || n == 0 || !r.gteMin(z.sorted[n-1].member) || !r.lteMax(z.sorted[0].member) {
 		return []int{-1}
 	}
+	near, far := r.gteMin, r.lteMax
+	if last {
+		near, far = r.lteMax, r.gteMin
+	}
 	var out []int
-	for p := 0; p < n; p++ {
-		if !r.gteMin(z.sorted[p].member) || p > 0 && r.gteMin(z.sorted[p-1].member) {
+	for i := 0; i < n; i++ {
+		p, before := i, i-1
+		if last {
+			p, before = n-1-i, n-i
+		}
+		if !near(z.sorted[p].member) || i > 0 && near(z.sorted[before].member) {
 			continue
 		}
 		at := p
-		if !r.lteMax(z.sorted[p].member) {
-			at = -1
-		}
-		out = appendNew(out, at)
-		if !z.skiplist {
-			break
-		}
-	}
-	return out
-}
-
-// lexLasts is lexFirsts for the last member in a lex range.
-func (z *zset) lexLasts(r lexRange) []int {
-	n := len(z.sorted)
-	if r.empty() || n == 0 || !r.gteMin(z.sorted[n-1].member) || !r.lteMax(z.sorted[0].member) {
-		return []int{-1}
-	}
-	var out []int
-	for q := n - 1; q >= 0; q-- {
-		if !r.lteMax(z.sorted[q].member) || q < n-1 && r.lteMax(z.sorted[q+1].member) {
-			continue
-		}
-		at := q
-		if !r.gteMin(z.sorted[q].member) {
+		if !far(z.sorted[p].member) {
 			at = -1
 		}
 		out = appendNew(out, at)
