@@ -417,36 +417,20 @@ func luaIsUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func luaIsCntrl(c byte) bool { return c < 32 || c == 127 }
 func luaIsPunct(c byte) bool { return c > 32 && c < 127 && !luaIsAlnum(c) }
 
+// luaClasses are the character classes of Lua patterns (%a, %d...), by
+// their lower-case letter; the upper-case letter is the complement.
+var luaClasses = map[byte]func(byte) bool{
+	'a': luaIsAlpha, 'c': luaIsCntrl, 'd': luaIsDigit, 'l': luaIsLower, 'p': luaIsPunct,
+	's': luaIsSpace, 'u': luaIsUpper, 'w': luaIsAlnum, 'x': luaIsXDigit,
+	'z': func(c byte) bool { return c == 0 },
+}
+
 func luaMatchClass(c, cl byte) bool {
-	var res bool
-	switch cl | 0x20 {
-	case 'a':
-		res = luaIsAlpha(c)
-	case 'c':
-		res = luaIsCntrl(c)
-	case 'd':
-		res = luaIsDigit(c)
-	case 'l':
-		res = luaIsLower(c)
-	case 'p':
-		res = luaIsPunct(c)
-	case 's':
-		res = luaIsSpace(c)
-	case 'u':
-		res = luaIsUpper(c)
-	case 'w':
-		res = luaIsAlnum(c)
-	case 'x':
-		res = luaIsXDigit(c)
-	case 'z':
-		res = c == 0
-	default:
+	in, ok := luaClasses[cl|0x20]
+	if !ok {
 		return cl == c
 	}
-	if luaIsLower(cl) {
-		return res
-	}
-	return !res
+	return in(c) == luaIsLower(cl)
 }
 
 func (ms *luaMatch) matchBracketClass(c byte, p, ec int) bool {
