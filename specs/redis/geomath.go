@@ -336,7 +336,18 @@ func reduceBig(x float64) (dd, int) {
 // ddSin is sin(x) to about 100 bits.
 func ddSin(x float64) dd {
 	r, q := reduce(x)
-	switch q {
+	return quadrantSin(r, q)
+}
+
+// ddCos is cos(x) to about 100 bits: the sine a quadrant on.
+func ddCos(x float64) dd {
+	r, q := reduce(x)
+	return quadrantSin(r, q+1)
+}
+
+// quadrantSin is sin(r + q*pi/2) for a reduced argument r.
+func quadrantSin(r dd, q int) dd {
+	switch q % 4 {
 	case 0:
 		return kernelSin(r)
 	case 1:
@@ -345,20 +356,6 @@ func ddSin(x float64) dd {
 		return kernelSin(r).neg()
 	}
 	return kernelCos(r).neg()
-}
-
-// ddCos is cos(x) to about 100 bits.
-func ddCos(x float64) dd {
-	r, q := reduce(x)
-	switch q {
-	case 0:
-		return kernelCos(r)
-	case 1:
-		return kernelSin(r).neg()
-	case 2:
-		return kernelCos(r).neg()
-	}
-	return kernelSin(r)
 }
 
 // ddAsin is asin(s) for 0 <= s <= 1, to about 100 bits: a Newton step
