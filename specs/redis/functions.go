@@ -40,12 +40,8 @@ import (
 // name: the explanation of a call follows the library that defined its
 // function up to the call (fromTarget), where those requests are.
 var functionCommands = inGroup("scripting", []*Command{
-	{Name: "FCALL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RW access update")},
-		Run:  fcallCmd, Refs: fcallRefs},
-	{Name: "FCALL_RO", Arity: -3, Flags: "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RO access")},
-		Run:  fcallCmd, Refs: fcallRefs},
+	scriptCall("FCALL", false, fcallCmd, fcallRefs),
+	scriptCall("FCALL_RO", true, fcallCmd, fcallRefs),
 	{Name: "FUNCTION|DELETE", Arity: 3, Flags: "write noscript", Run: functionDelete, Refs: functionRefs},
 	{Name: "FUNCTION|DUMP", Arity: 2, Flags: "noscript",
 		Unknown: "the libraries' serialized form (RDB encoding and checksum), which the model does not produce, and libraries loaded before the capture began"},

@@ -52,15 +52,9 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 	{Name: "ZPOPMAX", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"), Run: zpop},
 	{Name: "ZPOPMIN", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"), Run: zpop},
 	{Name: "ZRANDMEMBER", Arity: -2, Flags: "readonly", Keys: key1("RO access"), Unknown: "a random pick (ZRANDMEMBER)"},
-	{Name: "ZRANGE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zAuto, false, false) }},
-	{Name: "ZRANGEBYLEX", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByLex, true, false) }},
-	{Name: "ZRANGEBYSCORE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByScore, true, false) }},
+	zrangeCommand("ZRANGE", zAuto, false, false),
+	zrangeCommand("ZRANGEBYLEX", zByLex, true, false),
+	zrangeCommand("ZRANGEBYSCORE", zByScore, true, false),
 	{Name: "ZRANGESTORE", Arity: -5, Flags: "write denyoom", Keys: []KeySpec{keyAt(1, "OW update"), keyAt(2, "RO access")},
 		Run: func(r *run) string { return zrange(r, true, zAuto, false, false) }},
 	{Name: "ZRANK", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: zrank},
@@ -71,15 +65,9 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 	{Name: "ZREMRANGEBYLEX", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: zremrange},
 	{Name: "ZREMRANGEBYRANK", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: zremrange},
 	{Name: "ZREMRANGEBYSCORE", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: zremrange},
-	{Name: "ZREVRANGE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByRank, true, true) }},
-	{Name: "ZREVRANGEBYLEX", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByLex, true, true) }},
-	{Name: "ZREVRANGEBYSCORE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByScore, true, true) }},
+	zrangeCommand("ZREVRANGE", zByRank, true, true),
+	zrangeCommand("ZREVRANGEBYLEX", zByLex, true, true),
+	zrangeCommand("ZREVRANGEBYSCORE", zByScore, true, true),
 	{Name: "ZREVRANK", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: zrank},
 	{Name: "ZSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: zscan},
 	{Name: "ZSCORE", Arity: 3, Flags: "readonly fast",
@@ -402,6 +390,14 @@ func zlexcount(r *run) string {
 		return rUnknown
 	}
 	return integer(int64(counts[0]))
+}
+
+// zrangeCommand is the table entry of a read-only ZRANGE form: zrange
+// with the range kind, and with fixedDir the direction (rev) the name
+// fixes.
+func zrangeCommand(name string, kind int, fixedDir, rev bool) *Command {
+	return &Command{Name: name, Arity: -4, Flags: "readonly", Keys: key1("RO access"),
+		Run: func(r *run) string { return zrange(r, false, kind, fixedDir, rev) }}
 }
 
 // Range kinds of ZRANGE and its relatives.
