@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -215,12 +214,7 @@ func (f *funcState) fingerprint(b *strings.Builder) {
 		return
 	}
 	b.WriteString("functions " + strconv.FormatBool(f.libsClosed) + " " + strconv.FormatBool(f.fnsClosed) + "\n")
-	names := make([]string, 0, len(f.libs))
-	for n := range f.libs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(f.libs) {
 		st := f.libs[n]
 		switch {
 		case st.lib != nil:
@@ -231,12 +225,7 @@ func (f *funcState) fingerprint(b *strings.Builder) {
 			b.WriteString("lib- " + strconv.Quote(n) + "\n")
 		}
 	}
-	names = names[:0]
-	for n := range f.fns {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(f.fns) {
 		st := f.fns[n]
 		switch {
 		case st.lib != "":

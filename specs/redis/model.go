@@ -288,12 +288,7 @@ func (Model) Fingerprint(s provenance.State) string {
 	st := s.(*State)
 	var b strings.Builder
 	for i, d := range st.dbs {
-		keys := make([]string, 0, len(d))
-		for k := range d {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(d) {
 			v := d[k]
 			b.WriteString(strconv.Itoa(i))
 			b.WriteByte(0)
@@ -314,7 +309,7 @@ func (Model) Fingerprint(s provenance.State) string {
 			for _, x := range v.list {
 				b.WriteString(strconv.Quote(string(x)))
 			}
-			for _, m := range sortedSet(v.set) {
+			for _, m := range sortedKeys(v.set) {
 				b.WriteString(strconv.Quote(m))
 			}
 			if v.zset != nil {
@@ -326,12 +321,7 @@ func (Model) Fingerprint(s provenance.State) string {
 			b.WriteByte('\n')
 		}
 	}
-	names := make([]string, 0, len(st.conns))
-	for n := range st.conns {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(st.conns) {
 		c := st.conns[n]
 		b.WriteString("conn " + strconv.Quote(n))
 		if c.multi {
@@ -350,13 +340,13 @@ func (Model) Fingerprint(s provenance.State) string {
 		for _, w := range c.watched {
 			b.WriteString(" w" + strconv.Itoa(w.k.db) + ":" + strconv.Quote(w.k.key) + ":" + strconv.FormatInt(w.expires, 10))
 		}
-		for _, s := range sortedSet(c.subs) {
+		for _, s := range sortedKeys(c.subs) {
 			b.WriteString(" s" + strconv.Quote(s))
 		}
 		for _, s := range c.psubs {
 			b.WriteString(" p" + strconv.Quote(s))
 		}
-		for _, s := range sortedSet(c.ssubs) {
+		for _, s := range sortedKeys(c.ssubs) {
 			b.WriteString(" S" + strconv.Quote(s))
 		}
 		for _, k := range c.pending {
@@ -364,12 +354,7 @@ func (Model) Fingerprint(s provenance.State) string {
 		}
 		b.WriteByte('\n')
 	}
-	shas := make([]string, 0, len(st.scripts))
-	for sha := range st.scripts {
-		shas = append(shas, sha)
-	}
-	sort.Strings(shas)
-	for _, sha := range shas {
+	for _, sha := range sortedKeys(st.scripts) {
 		b.WriteString("script " + sha + "\n")
 	}
 	st.funcs.fingerprint(&b)
@@ -736,7 +721,9 @@ func status(s string) string { return "+" + s + "\r\n" }
 
 func errReply(s string) string { return "-" + s + "\r\n" }
 
-func sortedSet(m map[string]bool) []string {
+// sortedKeys returns a map's keys in order: a canonical rendering of it,
+// or a reply that lists a hash table sorted.
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -252,7 +252,7 @@ func pubsubChannels(r *run) string {
 			}
 		}
 	}
-	names := sortedSet(active)
+	names := sortedKeys(active)
 	items := make([]string, len(names))
 	for i, ch := range names {
 		items[i] = bulkString(ch)

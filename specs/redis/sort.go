@@ -394,7 +394,7 @@ func sortVector(v *value, o sortOpts, start, end *int64) (vec []string, ordered 
 		sort.Strings(vec)
 		return vec, false
 	}
-	vec = sortedSet(v.set)
+	vec = sortedKeys(v.set)
 	if v.bigMap {
 		return vec, false
 	}
