@@ -427,21 +427,9 @@ func unsignedOverflow(value uint64, incr int64, bits uint, ow int) (int, uint64)
 	wrap := func() uint64 { return (value + uint64(incr)) &^ (math.MaxUint64 << bits) }
 	switch {
 	case value > max || (incr > 0 && incr > maxIncr):
-		switch ow {
-		case owWrap:
-			return 1, wrap()
-		case owSat:
-			return 1, max
-		}
-		return 1, 0
+		return overflowed(1, ow, wrap, max)
 	case incr < 0 && incr < minIncr:
-		switch ow {
-		case owWrap:
-			return -1, wrap()
-		case owSat:
-			return -1, 0
-		}
-		return -1, 0
+		return overflowed(-1, ow, wrap, 0)
 	}
 	return 0, 0
 }
@@ -470,23 +458,24 @@ func signedOverflow(value, incr int64, bits uint, ow int) (int, int64) {
 	}
 	switch {
 	case value > max || (bits != 64 && incr > maxIncr) || (value >= 0 && incr > 0 && incr > maxIncr):
-		switch ow {
-		case owWrap:
-			return 1, wrap()
-		case owSat:
-			return 1, max
-		}
-		return 1, 0
+		return overflowed(1, ow, wrap, max)
 	case value < min || (bits != 64 && incr < minIncr) || (value < 0 && incr < 0 && incr < minIncr):
-		switch ow {
-		case owWrap:
-			return -1, wrap()
-		case owSat:
-			return -1, min
-		}
-		return -1, 0
+		return overflowed(-1, ow, wrap, min)
 	}
 	return 0, 0
+}
+
+// overflowed is a BITFIELD overflow's outcome: its direction dir (1 over,
+// -1 under) and the value to store as policy ow says: the wrapped value
+// for WRAP, the limit passed for SAT, nothing (0) for FAIL.
+func overflowed[T int64 | uint64](dir, ow int, wrap func() T, limit T) (int, T) {
+	switch ow {
+	case owWrap:
+		return dir, wrap()
+	case owSat:
+		return dir, limit
+	}
+	return dir, 0
 }
 
 func bitfield(r *run) string {
