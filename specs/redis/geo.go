@@ -131,21 +131,8 @@ func geoUnit(b []byte) (float64, bool) {
 // ZADD with the points' scores.
 func geoadd(r *run) string {
 	a := r.args
-	var nx, xx bool
-	i := 1
-options:
-	for ; i < len(a); i++ {
-		switch {
-		case cEqual(a[i], "nx"):
-			nx = true
-		case cEqual(a[i], "xx"):
-			xx = true
-		case cEqual(a[i], "ch"):
-		default:
-			break options
-		}
-	}
-	if (len(a)-i)%3 != 0 || nx && xx {
+	flags, i := leadingFlags(a, 1, "nx", "xx", "ch")
+	if (len(a)-i)%3 != 0 || flags["nx"] && flags["xx"] {
 		return eSyntax
 	}
 	zargs := append([][]byte(nil), a[:i]...)

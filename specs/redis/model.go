@@ -3,6 +3,7 @@ package redis
 import (
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -896,6 +897,22 @@ func optUpper(b []byte) string {
 		out[i] = c
 	}
 	return string(out)
+}
+
+// leadingFlags reads the flag options (NX, XX, CH...) that a command's
+// arguments start with at a[i]: each argument that is one of names, in
+// any case as strcasecmp sees it, is set in flags, and the first that is
+// not ends them, at next (len(a) when all are).
+func leadingFlags(a [][]byte, i int, names ...string) (flags map[string]bool, next int) {
+	flags = map[string]bool{}
+	for ; i < len(a); i++ {
+		j := slices.IndexFunc(names, func(n string) bool { return cEqual(a[i], n) })
+		if j < 0 {
+			break
+		}
+		flags[names[j]] = true
+	}
+	return flags, i
 }
 
 // container returns the key's value of type typ, or a WRONGTYPE reply.

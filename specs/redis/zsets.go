@@ -155,28 +155,9 @@ func lostValue() *value {
 func zadd(r *run) string {
 	a := r.args
 	key := a[0]
-	incr := r.op == "ZINCRBY"
-	var nx, xx, gt, lt, ch bool
-	i := 1
-options:
-	for ; i < len(a); i++ {
-		switch {
-		case cEqual(a[i], "nx"):
-			nx = true
-		case cEqual(a[i], "xx"):
-			xx = true
-		case cEqual(a[i], "ch"):
-			ch = true
-		case cEqual(a[i], "incr"):
-			incr = true
-		case cEqual(a[i], "gt"):
-			gt = true
-		case cEqual(a[i], "lt"):
-			lt = true
-		default:
-			break options
-		}
-	}
+	flags, i := leadingFlags(a, 1, "nx", "xx", "ch", "incr", "gt", "lt")
+	nx, xx, gt, lt, ch := flags["nx"], flags["xx"], flags["gt"], flags["lt"], flags["ch"]
+	incr := r.op == "ZINCRBY" || flags["incr"]
 	pairs := len(a) - i
 	if pairs%2 != 0 || pairs == 0 {
 		return eSyntax
