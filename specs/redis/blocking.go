@@ -93,6 +93,34 @@ func (r *run) blockClient(keys [][]byte, timeout int64, onTimeout string, serve 
 	return rBlocked
 }
 
+// popFirst ends every pop over several keys (BLPOP, BRPOP, LMPOP, BLMPOP,
+// BZPOPMIN, BZPOPMAX, ZMPOP, BZMPOP): the first of keys that holds a
+// value of type typ is popped with pop (a WRONGTYPE key before it is the
+// reply); with none, the reply is a null array, unless block and the
+// client may block, which then waits up to timeout for a key pop can
+// serve (a sorted set that is empty and not lost cannot).
+func (r *run) popFirst(keys [][]byte, typ byte, block bool, timeout int64, pop func(r *run, k []byte, v *value) string) string {
+	for _, k := range keys {
+		v, e := r.container(k, typ, false)
+		if e != "" {
+			return e
+		}
+		if v != nil {
+			return pop(r, k, v)
+		}
+	}
+	if !block || !r.canBlock() {
+		return rNilArray
+	}
+	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
+		v := r.get(k)
+		if v == nil || v.typ != typ || typ == tZSet && v.zset.len() == 0 && !v.zset.lost {
+			return "", false
+		}
+		return pop(r, k, v), true
+	})
+}
+
 // canBlock reports whether the running command may block: not in a
 // transaction or a script, where a blocking command that finds nothing
 // returns at once.

@@ -447,31 +447,10 @@ func blpop(r *run) string {
 	if e != "" {
 		return e
 	}
-	keys := a[:len(a)-1]
 	left := r.op == "BLPOP"
-	for _, k := range keys {
-		v, e := r.listValue(k)
-		if e != "" {
-			return e
-		}
-		if v == nil {
-			continue
-		}
+	return r.popFirst(a[:len(a)-1], tList, true, timeout, func(r *run, k []byte, v *value) string {
 		v = r.mut(k, v)
-		x := r.popFrom(k, v, left, 1)[0]
-		return array([]string{bulk(k), bulk(x)})
-	}
-	if !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
-		v := r.get(k)
-		if v == nil || v.typ != tList {
-			return "", false
-		}
-		v = r.mut(k, v)
-		x := r.popFrom(k, v, left, 1)[0]
-		return array([]string{bulk(k), bulk(x)}), true
+		return array([]string{bulk(k), bulk(r.popFrom(k, v, left, 1)[0])})
 	})
 }
 
@@ -555,27 +534,8 @@ func lmpop(r *run) string {
 	if count == -1 {
 		count = 1
 	}
-	popKey := func(r *run, k []byte, v *value) string {
+	return r.popFirst(keys, tList, block, timeout, func(r *run, k []byte, v *value) string {
 		v = r.mut(k, v)
 		return array([]string{bulk(k), bulks(r.popFrom(k, v, left, int(count)))})
-	}
-	for _, k := range keys {
-		v, e := r.listValue(k)
-		if e != "" {
-			return e
-		}
-		if v != nil {
-			return popKey(r, k, v)
-		}
-	}
-	if !block || !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
-		v := r.get(k)
-		if v == nil || v.typ != tList {
-			return "", false
-		}
-		return popKey(r, k, v), true
 	})
 }

@@ -967,39 +967,16 @@ func (r *run) zpopKeyed(k []byte, v *value, max bool, count int64, nested bool) 
 	return array([]string{bulk(k), array(pairs)})
 }
 
-// zpopWaiting is how a blocked BZPOPMIN, BZPOPMAX or BZMPOP is served from
-// a key that became ready.
-func zpopWaiting(max bool, count int64, nested bool) func(r *run, k []byte) (string, bool) {
-	return func(r *run, k []byte) (string, bool) {
-		v := r.get(k)
-		if v == nil || v.typ != tZSet || v.zset.len() == 0 && !v.zset.lost {
-			return "", false
-		}
-		return r.zpopKeyed(k, v, max, count, nested), true
-	}
-}
-
 func bzpop(r *run) string {
 	a := r.args
 	timeout, e := parseTimeout(a[len(a)-1])
 	if e != "" {
 		return e
 	}
-	keys := a[:len(a)-1]
 	max := r.op == "BZPOPMAX"
-	for _, k := range keys {
-		v, e := r.container(k, tZSet, false)
-		if e != "" {
-			return e
-		}
-		if v != nil {
-			return r.zpopKeyed(k, v, max, 1, false)
-		}
-	}
-	if !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, zpopWaiting(max, 1, false))
+	return r.popFirst(a[:len(a)-1], tZSet, true, timeout, func(r *run, k []byte, v *value) string {
+		return r.zpopKeyed(k, v, max, 1, false)
+	})
 }
 
 // zmpop answers ZMPOP and BZMPOP, as zmpopGenericCommand: BZMPOP's
@@ -1050,19 +1027,9 @@ func zmpop(r *run) string {
 			return e
 		}
 	}
-	for _, k := range keys {
-		v, e := r.container(k, tZSet, false)
-		if e != "" {
-			return e
-		}
-		if v != nil {
-			return r.zpopKeyed(k, v, max, count, true)
-		}
-	}
-	if !block || !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, zpopWaiting(max, count, true))
+	return r.popFirst(keys, tZSet, block, timeout, func(r *run, k []byte, v *value) string {
+		return r.zpopKeyed(k, v, max, count, true)
+	})
 }
 
 // zscan answers ZSCAN: a listpack is returned whole with cursor 0 (after
