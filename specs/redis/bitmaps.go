@@ -119,12 +119,9 @@ func getbit(r *run) string {
 	if !ok {
 		return eBitOffset
 	}
-	v, e := r.stringValue(r.args[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, r.args[0], rZero)
+	if e != "" {
 		return e
-	case v == nil:
-		return rZero
 	}
 	return integer(int64(bitAt(v.str, off)))
 }
@@ -198,12 +195,9 @@ func bitUnit(a [][]byte, i int) (isBit, ok bool) {
 
 func bitcount(r *run) string {
 	a := r.args
-	v, e := r.stringValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, a[0], rZero)
+	if e != "" {
 		return e
-	case v == nil:
-		return rZero
 	}
 	s := v.str
 	from, to := int64(0), int64(len(s))*8-1

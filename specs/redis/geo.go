@@ -219,12 +219,9 @@ func geodist(r *run) string {
 	case len(a) > 4:
 		return eSyntax
 	}
-	v, e := r.zsetValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.zsetValue, a[0], rNil)
+	if e != "" {
 		return e
-	case v == nil:
-		return rNil
 	}
 	lon1, lat1, ok1 := memberLonLat(v.zset, a[1])
 	lon2, lat2, ok2 := memberLonLat(v.zset, a[2])

@@ -136,12 +136,9 @@ func lrange(r *run) string {
 	if !ok {
 		return eNotInt
 	}
-	v, e := r.listValue(a[0])
+	v, e := r.existing(r.listValue, a[0], rEmpty)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rEmpty
 	}
 	from, to, ok := listRange(start, end, int64(len(v.list)))
 	if !ok {
@@ -151,51 +148,56 @@ func lrange(r *run) string {
 }
 
 func llen(r *run) string {
-	v, e := r.listValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.listValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	return integer(int64(len(v.list)))
 }
 
 func lindex(r *run) string {
-	v, e := r.listValue(r.args[0])
+	v, e := r.existing(r.listValue, r.args[0], rNil)
 	if e != "" {
 		return e
 	}
-	if v == nil {
-		return rNil
-	}
-	i, ok := parseInt(r.args[1])
-	if !ok {
+	i, ok := listIndex(v.list, r.args[1])
+	switch {
+	case !ok:
 		return eNotInt
-	}
-	if i < 0 {
-		i += int64(len(v.list))
-	}
-	if i < 0 || i >= int64(len(v.list)) {
+	case i < 0:
 		return rNil
 	}
 	return bulk(v.list[i])
 }
 
+// listIndex parses LINDEX's and LSET's index into list l, a negative one
+// counting from the tail: -1 when it falls outside l; ok is false when b
+// is not an integer.
+func listIndex(l [][]byte, b []byte) (i int64, ok bool) {
+	i, ok = parseInt(b)
+	if !ok {
+		return 0, false
+	}
+	if i < 0 {
+		i += int64(len(l))
+	}
+	if i < 0 || i >= int64(len(l)) {
+		return -1, true
+	}
+	return i, true
+}
+
 func lset(r *run) string {
 	a := r.args
-	v, e := r.listValue(a[0])
+	v, e := r.existing(r.listValue, a[0], eNoKey)
 	if e != "" {
 		return e
 	}
-	if v == nil {
-		return eNoKey
-	}
-	i, ok := parseInt(a[1])
-	if !ok {
+	i, ok := listIndex(v.list, a[1])
+	switch {
+	case !ok:
 		return eNotInt
-	}
-	if i < 0 {
-		i += int64(len(v.list))
-	}
-	if i < 0 || i >= int64(len(v.list)) {
+	case i < 0:
 		return "-ERR index out of range\r\n"
 	}
 	v = r.mut(a[0], v)
@@ -214,9 +216,9 @@ func linsert(r *run) string {
 	default:
 		return eSyntax
 	}
-	v, e := r.listValue(a[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.listValue, a[0], rZero)
+	if e != "" {
+		return e
 	}
 	for i, x := range v.list {
 		if bytes.Equal(x, a[2]) {
@@ -239,9 +241,9 @@ func lrem(r *run) string {
 	if !ok {
 		return eNotInt
 	}
-	v, e := r.listValue(a[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.listValue, a[0], rZero)
+	if e != "" {
+		return e
 	}
 	fromTail := n < 0
 	if fromTail {
@@ -281,12 +283,9 @@ func ltrim(r *run) string {
 	if !ok {
 		return eNotInt
 	}
-	v, e := r.listValue(a[0])
+	v, e := r.existing(r.listValue, a[0], rOK)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rOK
 	}
 	from, to, ok := listRange(start, end, int64(len(v.list)))
 	v = r.mut(a[0], v)
@@ -419,12 +418,9 @@ func lmove(r *run) string {
 // moveElement moves one element between lists; nil when the source is
 // missing.
 func (r *run) moveElement(src, dst []byte, from, to bool) string {
-	sv, e := r.listValue(src)
+	sv, e := r.existing(r.listValue, src, rNil)
 	if e != "" {
 		return e
-	}
-	if sv == nil {
-		return rNil
 	}
 	if _, e := r.listValue(dst); e != "" {
 		return e

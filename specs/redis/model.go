@@ -945,6 +945,18 @@ func (r *run) container(k []byte, typ byte, create bool) (*value, string) {
 	return v, ""
 }
 
+// existing looks key k up with a typed lookup (listValue, hashValue...)
+// for a command that stops at a missing key, whose reply is then
+// missing. Otherwise it is the lookup's own answer: the value, or a reply
+// to give instead (WRONGTYPE).
+func (r *run) existing(lookup func(k []byte) (*value, string), k []byte, missing string) (*value, string) {
+	v, e := lookup(k)
+	if e == "" && v == nil {
+		return nil, missing
+	}
+	return v, e
+}
+
 // dropIfEmpty removes a container that a command emptied (or created and
 // then failed to fill).
 func (r *run) dropIfEmpty(k []byte, v *value) {

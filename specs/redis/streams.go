@@ -460,9 +460,9 @@ func xtrim(r *run) string {
 		return e
 	}
 	key := r.argv[1]
-	v, e := r.streamValue(key)
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.streamValue, key, rZero)
+	if e != "" {
+		return e
 	}
 	lost := v.stream.lost
 	v = r.own(key, v)
@@ -477,9 +477,9 @@ func xtrim(r *run) string {
 }
 
 func xlen(r *run) string {
-	v, e := r.streamValue(r.argv[1])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.streamValue, r.argv[1], rZero)
+	if e != "" {
+		return e
 	}
 	x := &sread{s: v.stream}
 	n := x.length()
@@ -524,12 +524,9 @@ func xrange(r *run) string {
 		count = max(n, 0)
 		j++
 	}
-	v, e := r.streamValue(a[1])
+	v, e := r.existing(r.streamValue, a[1], rEmpty)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rEmpty
 	}
 	if count == 0 {
 		return rNilArray
@@ -554,9 +551,9 @@ func parseIDs(a [][]byte, i int) ([]streamID, bool) {
 
 func xdel(r *run) string {
 	key := r.argv[1]
-	v, e := r.streamValue(key)
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.streamValue, key, rZero)
+	if e != "" {
+		return e
 	}
 	ids, ok := parseIDs(r.argv, 2)
 	if !ok {
@@ -633,12 +630,9 @@ func xsetid(r *run) string {
 		}
 	}
 	key := a[1]
-	v, e := r.streamValue(key)
+	v, e := r.existing(r.streamValue, key, eNoKey)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return eNoKey
 	}
 	s := v.stream
 	outcome, known := s.inWorlds(func(w streamWorld) int64 {
@@ -1560,12 +1554,9 @@ func keyBytes(names []string) [][]byte {
 }
 
 func xinfoGroups(r *run) string {
-	v, e := r.streamValue(r.argv[2])
+	v, e := r.existing(r.streamValue, r.argv[2], eNoKey)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return eNoKey
 	}
 	s := v.stream
 	if len(s.groups) == 0 {
@@ -1599,12 +1590,9 @@ func xinfoGroups(r *run) string {
 
 func xinfoConsumers(r *run) string {
 	a := r.argv
-	v, e := r.streamValue(a[2])
+	v, e := r.existing(r.streamValue, a[2], eNoKey)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return eNoKey
 	}
 	g := v.stream.group(a[3])
 	if g == nil {

@@ -240,12 +240,12 @@ func zadd(r *run) string {
 
 func zrem(r *run) string {
 	a := r.args
-	v, e := r.zsetValue(a[0])
+	v, e := r.existing(r.zsetValue, a[0], rZero)
 	switch {
 	case e == rUnknown:
 		return r.lostWrite(a[0], v)
-	case e != "" || v == nil:
-		return orZero(e)
+	case e != "":
+		return e
 	}
 	var deleted int64
 	for _, m := range a[1:] {
@@ -266,9 +266,9 @@ func zrem(r *run) string {
 }
 
 func zcard(r *run) string {
-	v, e := r.zsetValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.zsetValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	return integer(int64(v.zset.len()))
 }
@@ -300,12 +300,9 @@ func zscore(r *run) string {
 
 // zrank answers ZRANK and ZREVRANK.
 func zrank(r *run) string {
-	v, e := r.zsetValue(r.args[0])
+	v, e := r.existing(r.zsetValue, r.args[0], rNil)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rNil
 	}
 	i, ok := v.zset.rank(string(r.args[1]))
 	if !ok {
@@ -322,9 +319,9 @@ func zcount(r *run) string {
 	if !ok {
 		return eZRange
 	}
-	v, e := r.zsetValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.zsetValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	first := v.zset.scoreFirst(sr)
 	if first < 0 {
@@ -338,9 +335,9 @@ func zlexcount(r *run) string {
 	if !ok {
 		return eZLexRange
 	}
-	v, e := r.zsetValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.zsetValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	z := v.zset
 	n := len(z.sorted)
@@ -587,12 +584,12 @@ func zremrange(r *run) string {
 			return eZLexRange
 		}
 	}
-	v, e := r.zsetValue(a[0])
+	v, e := r.existing(r.zsetValue, a[0], rZero)
 	switch {
 	case e == rUnknown:
 		return r.lostWrite(a[0], v)
-	case e != "" || v == nil:
-		return orZero(e)
+	case e != "":
+		return e
 	}
 	z := v.zset
 	n := len(z.sorted)
