@@ -121,6 +121,36 @@ func (r *run) popFirst(keys [][]byte, typ byte, block bool, timeout int64, pop f
 	})
 }
 
+// eCountNotPositive is the reply to a COUNT of LMPOP or ZMPOP below 1.
+const eCountNotPositive = "-ERR count should be greater than 0\r\n"
+
+// mpopCount reads what follows the keys and the side of LMPOP, BLMPOP,
+// ZMPOP and BZMPOP: an optional COUNT, once. It returns the count (1
+// without one), or the reply to give instead: notInt for a count that is
+// not an integer.
+func mpopCount(opts [][]byte, notInt string) (int64, string) {
+	count := int64(-1)
+	for j := 0; j < len(opts); j++ {
+		if count == -1 && cEqual(opts[j], "count") && j+1 < len(opts) {
+			j++
+			c, ok := parseInt(opts[j])
+			if !ok {
+				return 0, notInt
+			}
+			if c < 1 {
+				return 0, eCountNotPositive
+			}
+			count = c
+			continue
+		}
+		return 0, eSyntax
+	}
+	if count == -1 {
+		count = 1
+	}
+	return count, ""
+}
+
 // canBlock reports whether the running command may block: not in a
 // transaction or a script, where a blocking command that finds nothing
 // returns at once.

@@ -511,24 +511,9 @@ func lmpop(r *run) string {
 	if !ok {
 		return eSyntax
 	}
-	count := int64(-1)
-	for j := n + 2; j < int64(len(a)); j++ {
-		if count == -1 && cEqual(a[j], "COUNT") && j+1 < int64(len(a)) {
-			j++
-			c, ok := parseInt(a[j])
-			if !ok {
-				return eNotInt
-			}
-			if c < 1 {
-				return "-ERR count should be greater than 0\r\n"
-			}
-			count = c
-			continue
-		}
-		return eSyntax
-	}
-	if count == -1 {
-		count = 1
+	count, e := mpopCount(a[n+2:], eNotInt)
+	if e != "" {
+		return e
 	}
 	return r.popFirst(keys, tList, block, timeout, func(r *run, k []byte, v *value) string {
 		v = r.mut(k, v)

@@ -1001,21 +1001,9 @@ func zmpop(r *run) string {
 	default:
 		return eSyntax
 	}
-	count := int64(-1)
-	for j := int(n) + 2; j < len(a); j++ {
-		if count == -1 && cEqual(a[j], "count") && j+1 < len(a) {
-			j++
-			c, ok := parseInt(a[j])
-			if !ok || c < 1 {
-				return "-ERR count should be greater than 0\r\n"
-			}
-			count = c
-			continue
-		}
-		return eSyntax
-	}
-	if count == -1 {
-		count = 1
+	count, e := mpopCount(a[n+2:], eCountNotPositive)
+	if e != "" {
+		return e
 	}
 	var timeout int64
 	if block {
