@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -109,20 +110,12 @@ func (v *value) copy(owner *State) *value {
 	c := &value{owner: owner, typ: v.typ, str: v.str, bigMap: v.bigMap, expire: v.expire}
 	if v.hash != nil {
 		c.fields = append([]string(nil), v.fields...)
-		c.hash = make(map[string][]byte, len(v.hash))
-		for k, x := range v.hash {
-			c.hash[k] = x
-		}
+		c.hash = maps.Clone(v.hash)
 	}
 	if v.list != nil {
 		c.list = append([][]byte(nil), v.list...)
 	}
-	if v.set != nil {
-		c.set = make(map[string]bool, len(v.set))
-		for k := range v.set {
-			c.set[k] = true
-		}
-	}
+	c.set = maps.Clone(v.set)
 	if v.zset != nil {
 		c.zset = v.zset.copy()
 	}
@@ -216,19 +209,9 @@ func (c *conn) copy(owner *State) *conn {
 	n.queued = append([]string(nil), c.queued...)
 	n.watched = append([]watched(nil), c.watched...)
 	n.pending = append([]dbKey(nil), c.pending...)
-	if c.subs != nil {
-		n.subs = make(map[string]bool, len(c.subs))
-		for k := range c.subs {
-			n.subs[k] = true
-		}
-	}
+	n.subs = maps.Clone(c.subs)
 	n.psubs = append([]string(nil), c.psubs...)
-	if c.ssubs != nil {
-		n.ssubs = make(map[string]bool, len(c.ssubs))
-		for k := range c.ssubs {
-			n.ssubs[k] = true
-		}
-	}
+	n.ssubs = maps.Clone(c.ssubs)
 	return n
 }
 
@@ -629,14 +612,19 @@ func (r *run) mutConnOf(name string) *conn {
 	return c
 }
 
+// ownMap is a state's own copy of a map it shared with others (or a new
+// map for nil), for it to write.
+func ownMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return maps.Clone(m)
+}
+
 // setResult records the reply a blocked command got.
 func (s *State) setResult(id int64, reply string) {
 	if s.sharedResults || s.results == nil {
-		m := make(map[int64]string, len(s.results)+1)
-		for k, v := range s.results {
-			m[k] = v
-		}
-		s.results, s.sharedResults = m, false
+		s.results, s.sharedResults = ownMap(s.results), false
 	}
 	s.results[id] = reply
 }
@@ -647,11 +635,7 @@ func (s *State) setScript(sha, body string) {
 		return
 	}
 	if s.sharedScripts || s.scripts == nil {
-		m := make(map[string]string, len(s.scripts)+1)
-		for k, v := range s.scripts {
-			m[k] = v
-		}
-		s.scripts, s.sharedScripts = m, false
+		s.scripts, s.sharedScripts = ownMap(s.scripts), false
 	}
 	s.scripts[sha] = body
 }
