@@ -96,18 +96,25 @@ func bulks(xs [][]byte) string {
 	return array(items)
 }
 
+// popCount reads the count of LPOP, RPOP, ZPOPMIN and ZPOPMAX, the
+// optional argument after the key: def without one; ok is false for one
+// that is not a non-negative integer.
+func popCount(a [][]byte, def int64) (count int64, ok bool) {
+	if len(a) < 2 {
+		return def, true
+	}
+	count, ok = parseInt(a[1])
+	return count, ok && count >= 0
+}
+
 func pop(r *run) string {
 	a := r.args
 	if len(a) > 2 {
 		return eArity(r.op)
 	}
-	count := int64(-1)
-	if len(a) == 2 {
-		c, ok := parseInt(a[1])
-		if !ok || c < 0 {
-			return ePositive
-		}
-		count = c
+	count, ok := popCount(a, -1)
+	if !ok {
+		return ePositive
 	}
 	v, e := r.listValue(a[0])
 	if e != "" {

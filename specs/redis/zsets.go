@@ -925,13 +925,9 @@ func zpop(r *run) string {
 	if len(a) > 2 {
 		return eSyntax
 	}
-	count := int64(1)
-	if len(a) == 2 {
-		c, ok := parseInt(a[1])
-		if !ok || c < 0 {
-			return ePositive
-		}
-		count = c
+	count, ok := popCount(a, 1)
+	if !ok {
+		return ePositive
 	}
 	v, e := r.zsetValue(a[0])
 	switch {
