@@ -40,15 +40,16 @@ const (
 // whose byte is at or past it is refused.
 const protoMaxBulkLen = 512 * 1024 * 1024
 
-// cString is an argument as C's string functions see it: up to its first
-// NUL byte (strcasecmp and strlen stop there).
-func cString(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
+// cString is a string (an argument, a Lua string) as C's string
+// functions see it: up to its first NUL byte (strcasecmp, strlen and
+// lua_pushstring stop there).
+func cString[S ~string | ~[]byte](s S) S {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i]
 		}
 	}
-	return b
+	return s
 }
 
 // cEqual is strcasecmp(arg, word) == 0: an ASCII case-insensitive

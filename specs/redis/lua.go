@@ -400,20 +400,16 @@ func (vm *luaVM) errorReply(err error) string {
 		}
 		msg = lua.LString("ERR " + s)
 	}
-	var text string
 	if p := vm.poisonWhy(msg); p != "" {
 		run.uncertain(p)
 		return ""
 	}
-	switch m := msg.(type) {
-	case lua.LString:
-		text = luaCString(string(m))
-	case lua.LNumber:
-		text = luaNumber2String(float64(m))
-	default:
+	text, ok := luaToStr(msg)
+	if !ok {
 		run.uncertain("the script raised a table without an 'err' string")
 		return ""
 	}
+	text = cString(text)
 	final := "-" + text + " script: " + run.name + ", on " + run.raisedSource + ":" + strconv.Itoa(run.raisedLine) + "."
 	if strings.ContainsAny(final, "\r\n") {
 		run.uncertain("the script's error message holds a line break, which Redis sends unescaped")
@@ -470,13 +466,13 @@ func (vm *luaVM) toRESP(v lua.LValue, path string, listings bool) (string, bool)
 			}
 		}
 		if e, ok := x.RawGetString("err").(lua.LString); ok {
-			s := "-" + luaCString(string(e))
+			s := "-" + cString(string(e))
 			s = strings.Trim(s, "\r\n")
 			s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 			return s + "\r\n", true
 		}
 		if o, ok := x.RawGetString("ok").(lua.LString); ok {
-			s := strings.NewReplacer("\r", " ", "\n", " ").Replace(luaCString(string(o)))
+			s := strings.NewReplacer("\r", " ", "\n", " ").Replace(cString(string(o)))
 			return status(s), true
 		}
 		if d, ok := x.RawGetString("double").(lua.LNumber); ok {
@@ -734,7 +730,7 @@ func (vm *luaVM) callError(L *lua.LState, raise bool, msg string) int {
 // message"} from "-CODE message" (or "message", code ERR), with the
 // ignore_error_stats_update field for errors of redis.call.
 func (vm *luaVM) errorTable(buf string, ignoreStats bool) *lua.LTable {
-	buf = luaCString(buf)
+	buf = cString(buf)
 	var code, msg string
 	if strings.HasPrefix(buf, "-") {
 		if sp := strings.IndexByte(buf, ' '); sp < 0 {

@@ -272,7 +272,7 @@ func (p *luaJSONParser) isInvalidNumber() bool {
 
 func (p *luaJSONParser) numberToken(t *luaJSONToken) {
 	t.typ = jtNumber
-	f, n := luaStrtod(luaCString(p.data[p.ptr:]))
+	f, n := luaStrtod(cString(p.data[p.ptr:]))
 	if n == 0 {
 		p.setError(t, "invalid number")
 		return

@@ -456,9 +456,9 @@ func (vm *luaVM) loadErrorText(ae *lua.ApiError) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		msg = luaCString(s)
+		msg = cString(s)
 	case lua.LString:
-		msg = "ERR " + luaCString(string(o))
+		msg = "ERR " + cString(string(o))
 	default:
 		return "", false
 	}

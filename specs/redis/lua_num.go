@@ -18,15 +18,6 @@ func luaIsSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// cString returns s up to its first NUL byte: what a C function sees of a
-// Lua string.
-func luaCString(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // luaByteAt is the byte at i of s as C reads a string that ends in a
 // NUL: s[i], or 0 from the end on.
 func luaByteAt(s string, i int) byte {
@@ -245,7 +236,7 @@ func luaDigitValue(c byte) int {
 // strtod, then (at an 'x') strtoul in base 16, then only white space may
 // follow. The string is read as C reads it: up to a NUL byte.
 func luaStr2Number(s string) (float64, bool) {
-	s = luaCString(s)
+	s = cString(s)
 	f, n := luaStrtod(s)
 	if n == 0 {
 		return 0, false

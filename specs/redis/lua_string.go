@@ -272,7 +272,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 				b.WriteString(s)
 				continue
 			}
-			s = luaCString(s)
+			s = cString(s)
 			if prec >= 0 && len(s) > prec {
 				s = s[:prec]
 			}
@@ -280,7 +280,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 		default:
 			vm.abort(L, "string.format with an invalid option, whose error Lua writes with the option's byte")
 		}
-		b.WriteString(luaCString(item))
+		b.WriteString(cString(item))
 		vm.checkBuilt(L, b.Len(), "string.format")
 	}
 	L.Push(lua.LString(b.String()))
@@ -672,7 +672,7 @@ func (ms *luaMatch) captures(s, e int, whole bool) []lua.LValue {
 }
 
 func (vm *luaVM) newMatch(L *lua.LState, src, pat string) *luaMatch {
-	return &luaMatch{vm: vm, L: L, src: src, pat: luaCString(pat)}
+	return &luaMatch{vm: vm, L: L, src: src, pat: cString(pat)}
 }
 
 func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
@@ -684,7 +684,7 @@ func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
 	} else if init > int64(len(s)) {
 		init = int64(len(s))
 	}
-	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(luaCString(p), "^$*+?.([%-")) {
+	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(cString(p), "^$*+?.([%-")) {
 		if i := strings.Index(s[init:], p); i >= 0 {
 			L.Push(lua.LNumber(int(init) + i + 1))
 			L.Push(lua.LNumber(int(init) + i + len(p)))

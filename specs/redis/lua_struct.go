@@ -118,7 +118,7 @@ func (sf *luaStructFmt) control(opt byte) {
 }
 
 func (vm *luaVM) newStructFmt(L *lua.LState) *luaStructFmt {
-	return &luaStructFmt{vm: vm, L: L, f: luaCString(vm.checkString(L, 1)), hdr: luaStructHeader{little: true, align: 1}}
+	return &luaStructFmt{vm: vm, L: L, f: cString(vm.checkString(L, 1)), hdr: luaStructHeader{little: true, align: 1}}
 }
 
 func (vm *luaVM) structPack(L *lua.LState) int {

@@ -159,17 +159,11 @@ func (vm *luaVM) readonlyWrite(L *lua.LState) int {
 
 // missingGlobal is the read of a global that does not exist.
 func (vm *luaVM) missingGlobal(L *lua.LState) int {
-	name := L.Get(2)
-	var s string
-	switch k := name.(type) {
-	case lua.LString:
-		s = luaCString(string(k))
-	case lua.LNumber:
-		s = luaNumber2String(float64(k))
-	default:
+	s, ok := luaToStr(L.Get(2))
+	if !ok {
 		vm.raiseUnknown(L, "the script indexed the globals with a value that is not a string", "Second argument to luaProtectedTableError must be a string or number")
 	}
-	vm.raiseStmt(L, lua.LString("Script attempted to access nonexistent global variable '"+s+"'"), true)
+	vm.raiseStmt(L, lua.LString("Script attempted to access nonexistent global variable '"+cString(s)+"'"), true)
 	return 0
 }
 
@@ -298,7 +292,7 @@ func (vm *luaVM) assert(L *lua.LState) int {
 	v := vm.checkAny(L, 1)
 	if !lua.LVAsBool(v) {
 		msg := vm.optString(L, 2, "assertion failed!")
-		vm.raise(L, lua.LString(luaCString(msg)), true)
+		vm.raise(L, lua.LString(cString(msg)), true)
 	}
 	return L.GetTop()
 }
@@ -594,7 +588,7 @@ func (vm *luaVM) tonumber(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	s := luaCString(vm.checkString(L, 1))
+	s := cString(vm.checkString(L, 1))
 	if base < 2 || base > 36 {
 		vm.argError(L, 2, "base out of range")
 	}
