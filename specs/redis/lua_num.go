@@ -60,30 +60,14 @@ func luaStrtod(s string) (f float64, n int) {
 		return sign(math.NaN()), j
 	}
 	if len(rest) >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X') {
-		j := i + 2
-		var mant strings.Builder
-		digits := 0
-		for j < len(s) && luaIsXDigit(s[j]) {
-			mant.WriteByte(s[j])
-			j++
-			digits++
-		}
-		if j < len(s) && s[j] == '.' {
-			mant.WriteByte('.')
-			j++
-			for j < len(s) && luaIsXDigit(s[j]) {
-				mant.WriteByte(s[j])
-				j++
-				digits++
-			}
-		}
+		j, digits, _ := scanMantissa(s, i+2, luaIsXDigit)
 		if digits > 0 {
+			m := s[i+2 : j]
 			exp := "0"
-			if k := luaExponentEnd(s, j, 'p'); k > j {
+			if k := exponentEnd(s, j, 'p'); k > j {
 				exp = s[j+1 : k]
 				j = k
 			}
-			m := mant.String()
 			if strings.HasPrefix(m, ".") {
 				m = "0" + m
 			}
@@ -96,24 +80,12 @@ func luaStrtod(s string) (f float64, n int) {
 		// "0x" with no digit: the number is the 0.
 		return sign(0), i + 1
 	}
-	j := i
-	digits := 0
-	for j < len(s) && luaIsDigit(s[j]) {
-		j++
-		digits++
-	}
-	if j < len(s) && s[j] == '.' {
-		j++
-		for j < len(s) && luaIsDigit(s[j]) {
-			j++
-			digits++
-		}
-	}
+	j, digits, _ := scanMantissa(s, i, luaIsDigit)
 	if digits == 0 {
 		return 0, 0
 	}
 	mantEnd := j
-	j = luaExponentEnd(s, j, 'e')
+	j = exponentEnd(s, j, 'e')
 	num := s[i:mantEnd]
 	if j > mantEnd {
 		num += "e" + luaClampExp(s[mantEnd+1:j])
@@ -137,27 +109,6 @@ func luaNumberStart(s string) (i int, neg bool) {
 		i++
 	}
 	return i, neg
-}
-
-// luaExponentEnd returns the end of a number's exponent at s[j]: the
-// letter (letter is 'e' for a decimal number, 'p' for a hexadecimal one;
-// s may spell it in either case), a sign, and at least one digit.
-// Without those it returns j: the number has no exponent.
-func luaExponentEnd(s string, j int, letter byte) int {
-	if j >= len(s) || s[j]|0x20 != letter {
-		return j
-	}
-	k := j + 1
-	if k < len(s) && (s[k] == '+' || s[k] == '-') {
-		k++
-	}
-	if k >= len(s) || !luaIsDigit(s[k]) {
-		return j
-	}
-	for k < len(s) && luaIsDigit(s[k]) {
-		k++
-	}
-	return k
 }
 
 // clampExp bounds a decimal exponent so that ParseFloat sees a number it

@@ -244,66 +244,66 @@ func cStrtod(s []byte) (f float64, n int, erange bool) {
 		return math.NaN(), j, false
 	}
 	if len(rest) >= 2 && rest[0] == '0' && rest[1]|0x20 == 'x' {
-		j, digits, nonzero := i+2, 0, false
-		for ; j < len(s) && isHexDigit(s[j]); j++ {
-			digits++
-			nonzero = nonzero || s[j] != '0'
-		}
-		if j < len(s) && s[j] == '.' {
-			for j++; j < len(s) && isHexDigit(s[j]); j++ {
-				digits++
-				nonzero = nonzero || s[j] != '0'
-			}
-		}
+		j, digits, nonzero := scanMantissa(s, i+2, isHexDigit)
 		if digits == 0 {
 			// "0x" with no hex digit after it: strtod reads the "0".
 			return math.Copysign(0, sign), i + 1, false
 		}
 		mant := string(s[start:j])
 		exp := "p0"
-		if j < len(s) && s[j]|0x20 == 'p' {
-			k := j + 1
-			if k < len(s) && (s[k] == '+' || s[k] == '-') {
-				k++
-			}
-			if k < len(s) && isDigit(s[k]) {
-				for k < len(s) && isDigit(s[k]) {
-					k++
-				}
-				exp, j = string(s[j:k]), k
-			}
+		if k := exponentEnd(s, j, 'p'); k > j {
+			exp, j = string(s[j:k]), k
 		}
 		f, _ = strconv.ParseFloat(mant+exp, 64)
 		return f, j, math.IsInf(f, 0) || f == 0 && nonzero
 	}
-	j, digits, nonzero := i, 0, false
-	for ; j < len(s) && isDigit(s[j]); j++ {
-		digits++
-		nonzero = nonzero || s[j] != '0'
-	}
-	if j < len(s) && s[j] == '.' {
-		for j++; j < len(s) && isDigit(s[j]); j++ {
-			digits++
-			nonzero = nonzero || s[j] != '0'
-		}
-	}
+	j, digits, nonzero := scanMantissa(s, i, isDigit)
 	if digits == 0 {
 		return 0, 0, false
 	}
-	if j < len(s) && s[j]|0x20 == 'e' {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		if k < len(s) && isDigit(s[k]) {
-			for k < len(s) && isDigit(s[k]) {
-				k++
-			}
-			j = k
-		}
-	}
+	j = exponentEnd(s, j, 'e')
 	f, _ = strconv.ParseFloat(string(s[start:j]), 64)
 	return f, j, math.IsInf(f, 0) || f == 0 && nonzero
+}
+
+// scanMantissa reads a number's mantissa from s[j] as strtod does: digits
+// (those isDigit accepts), then a point and more digits. It returns where
+// the mantissa ends, how many digits it has and whether one is not 0.
+func scanMantissa[S ~string | ~[]byte](s S, j int, isDigit func(byte) bool) (end, digits int, nonzero bool) {
+	point := false
+	for ; j < len(s); j++ {
+		switch {
+		case isDigit(s[j]):
+			digits++
+			nonzero = nonzero || s[j] != '0'
+		case s[j] == '.' && !point:
+			point = true
+		default:
+			return j, digits, nonzero
+		}
+	}
+	return j, digits, nonzero
+}
+
+// exponentEnd returns the end of a number's exponent at s[j]: the letter
+// (letter is 'e' for a decimal number, 'p' for a hexadecimal one; s may
+// spell it in either case), a sign, and at least one digit. Without
+// those it returns j: the number has no exponent.
+func exponentEnd[S ~string | ~[]byte](s S, j int, letter byte) int {
+	if j >= len(s) || s[j]|0x20 != letter {
+		return j
+	}
+	k := j + 1
+	if k < len(s) && (s[k] == '+' || s[k] == '-') {
+		k++
+	}
+	if k >= len(s) || !isDigit(s[k]) {
+		return j
+	}
+	for k < len(s) && isDigit(s[k]) {
+		k++
+	}
+	return k
 }
 
 // parseScore reads a score, an increment or a weight as Redis's
