@@ -299,6 +299,23 @@ func (run *luaRun) uncertain(why string) {
 // and its reply unknown).
 const luaTimeout = time.Second
 
+// beginRun readies a pooled VM to run a chunk for run: run gets the VM
+// and a context that ends after luaTimeout, and becomes the VM's running
+// chunk. end (deferred) undoes that and returns the VM to the pool.
+func beginRun(run *luaRun) (end func()) {
+	vm := getLuaVM()
+	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
+	run.vm, run.ctx = vm, ctx
+	vm.run = run
+	vm.L.SetContext(ctx)
+	return func() {
+		vm.L.RemoveContext()
+		vm.run = nil
+		cancel()
+		putLuaVM(vm)
+	}
+}
+
 // evalOutcome is a script run's reply and the commands it ran.
 type evalOutcome struct {
 	reply string
@@ -315,17 +332,11 @@ func runScript(s *State, e *formats.Event, d int, sc *luaScript, keys, args [][]
 	if sc.caveat != "" {
 		return evalOutcome{reply: rUnknown, why: sc.caveat}
 	}
-	vm := getLuaVM()
-	defer putLuaVM(vm)
-	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
-	defer cancel()
-	run := &luaRun{vm: vm, script: sc, real: s, st: s, e: e, db: d, readOnly: ro || (!sc.compat && sc.noWrites), ctx: ctx,
+	run := &luaRun{script: sc, real: s, st: s, e: e, db: d, readOnly: ro || (!sc.compat && sc.noWrites),
 		name: sc.sha, chunk: "user_script"}
-	vm.run = run
-	defer func() { vm.run = nil }()
-	L := vm.L
-	L.SetContext(ctx)
-	defer L.RemoveContext()
+	end := beginRun(run)
+	defer end()
+	vm, L := run.vm, run.vm.L
 	vm.genv.RawSetString("KEYS", vm.stringArray(keys))
 	vm.genv.RawSetString("ARGV", vm.stringArray(args))
 	fn := L.NewFunctionFromProto(sc.proto)
