@@ -231,6 +231,15 @@ func (vm *luaVM) optInt(L *lua.LState, n int, def int) int {
 	return vm.checkInt(L, n)
 }
 
+// optLen is luaL_optint(L, n, luaL_getn(L, t)): argument n, or when it is
+// absent the length of table t (only then computed).
+func (vm *luaVM) optLen(L *lua.LState, n int, t *lua.LTable) int {
+	if L.Get(n) == lua.LNil {
+		return vm.getn(L, t)
+	}
+	return vm.checkInt(L, n)
+}
+
 // toStr is lua_tolstring: a string, or a number printed as Lua prints it.
 func luaToStr(v lua.LValue) (string, bool) {
 	switch x := v.(type) {
@@ -660,12 +669,7 @@ func (vm *luaVM) typeFn(L *lua.LState) int {
 func (vm *luaVM) unpack(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
 	i := vm.optInt(L, 2, 1)
-	var e int
-	if L.Get(3) == lua.LNil {
-		e = vm.getn(L, t)
-	} else {
-		e = vm.checkInt(L, 3)
-	}
+	e := vm.optLen(L, 3, t)
 	if i > e {
 		return 0
 	}
