@@ -98,21 +98,19 @@ func (vm *luaVM) strReverse(L *lua.LState) int {
 	return 1
 }
 
-func (vm *luaVM) strLower(L *lua.LState) int {
-	s := []byte(vm.checkString(L, 1))
-	for i, c := range s {
-		if c >= 'A' && c <= 'Z' {
-			s[i] = c + 32
-		}
-	}
-	L.Push(lua.LString(s))
-	return 1
-}
+func (vm *luaVM) strLower(L *lua.LState) int { return vm.strCase(L, true) }
 
-func (vm *luaVM) strUpper(L *lua.LState) int {
+func (vm *luaVM) strUpper(L *lua.LState) int { return vm.strCase(L, false) }
+
+// strCase is string.lower (lower) or string.upper: only ASCII letters
+// change, as with C's tolower and toupper in the C locale.
+func (vm *luaVM) strCase(L *lua.LState, lower bool) int {
 	s := []byte(vm.checkString(L, 1))
 	for i, c := range s {
-		if c >= 'a' && c <= 'z' {
+		switch {
+		case lower && luaIsUpper(c):
+			s[i] = c + 32
+		case !lower && luaIsLower(c):
 			s[i] = c - 32
 		}
 	}
