@@ -261,19 +261,17 @@ var invFact = func() [30]dd {
 
 // kernelSin and kernelCos are the Taylor series for |r| <= pi/4, summed
 // from the last term that still counts (below 2^-112 of the first).
-func kernelSin(r dd) dd {
-	r2 := r.mul(r)
-	sum := invFact[taylorTop(r2.hi, 1)]
-	for n := taylorTop(r2.hi, 1) - 2; n >= 1; n -= 2 {
-		sum = invFact[n].add(sum.mul(r2).neg())
-	}
-	return sum.mul(r)
-}
+func kernelSin(r dd) dd { return taylorSum(r.mul(r), 1).mul(r) }
 
-func kernelCos(r dd) dd {
-	r2 := r.mul(r)
-	sum := invFact[taylorTop(r2.hi, 0)]
-	for n := taylorTop(r2.hi, 0) - 2; n >= 0; n -= 2 {
+func kernelCos(r dd) dd { return taylorSum(r.mul(r), 0) }
+
+// taylorSum sums the alternating series 1/first! - r2/(first+2)! + ...
+// (first is 1 for the sine's terms over r, 0 for the cosine's), from the
+// last term that counts back to the first, in Horner form.
+func taylorSum(r2 dd, first int) dd {
+	top := taylorTop(r2.hi, first)
+	sum := invFact[top]
+	for n := top - 2; n >= first; n -= 2 {
 		sum = invFact[n].add(sum.mul(r2).neg())
 	}
 	return sum
