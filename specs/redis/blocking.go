@@ -121,6 +121,17 @@ func (r *run) popFirst(keys [][]byte, typ byte, block bool, timeout int64, pop f
 	})
 }
 
+// bpopFirst is popFirst for BLPOP, BRPOP, BZPOPMIN and BZPOPMAX, whose
+// arguments are the keys, then the timeout.
+func (r *run) bpopFirst(typ byte, pop func(r *run, k []byte, v *value) string) string {
+	a := r.args
+	timeout, e := parseTimeout(a[len(a)-1])
+	if e != "" {
+		return e
+	}
+	return r.popFirst(a[:len(a)-1], typ, true, timeout, pop)
+}
+
 // eCountNotPositive is the reply to a COUNT of LMPOP or ZMPOP below 1.
 const eCountNotPositive = "-ERR count should be greater than 0\r\n"
 

@@ -445,13 +445,8 @@ func (r *run) moveElement(src, dst []byte, from, to bool) string {
 }
 
 func blpop(r *run) string {
-	a := r.args
-	timeout, e := parseTimeout(a[len(a)-1])
-	if e != "" {
-		return e
-	}
 	left := r.op == "BLPOP"
-	return r.popFirst(a[:len(a)-1], tList, true, timeout, func(r *run, k []byte, v *value) string {
+	return r.bpopFirst(tList, func(r *run, k []byte, v *value) string {
 		v = r.mut(k, v)
 		return array([]string{bulk(k), bulk(r.popFrom(k, v, left, 1)[0])})
 	})

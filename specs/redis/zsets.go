@@ -961,13 +961,8 @@ func (r *run) zpopKeyed(k []byte, v *value, max bool, count int64, nested bool) 
 }
 
 func bzpop(r *run) string {
-	a := r.args
-	timeout, e := parseTimeout(a[len(a)-1])
-	if e != "" {
-		return e
-	}
 	max := r.op == "BZPOPMAX"
-	return r.popFirst(a[:len(a)-1], tZSet, true, timeout, func(r *run, k []byte, v *value) string {
+	return r.bpopFirst(tZSet, func(r *run, k []byte, v *value) string {
 		return r.zpopKeyed(k, v, max, 1, false)
 	})
 }
