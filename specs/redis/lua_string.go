@@ -197,26 +197,19 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			vm.raise(L, lua.LString("invalid format (repeated flags)"), true)
 		}
 		flags := f[i:p]
-		width, prec := 0, -1
-		if luaIsDigit(at(p)) {
-			width = int(at(p) - '0')
-			p++
+		// upTo2Digits reads a width or a precision: at most two digits.
+		upTo2Digits := func() int {
+			n := 0
+			for k := 0; k < 2 && luaIsDigit(at(p)); k++ {
+				n = n*10 + int(at(p)-'0')
+				p++
+			}
+			return n
 		}
-		if luaIsDigit(at(p)) {
-			width = width*10 + int(at(p)-'0')
-			p++
-		}
+		width, prec := upTo2Digits(), -1
 		if at(p) == '.' {
 			p++
-			prec = 0
-			if luaIsDigit(at(p)) {
-				prec = int(at(p) - '0')
-				p++
-			}
-			if luaIsDigit(at(p)) {
-				prec = prec*10 + int(at(p)-'0')
-				p++
-			}
+			prec = upTo2Digits()
 		}
 		if luaIsDigit(at(p)) {
 			vm.raise(L, lua.LString("invalid format (width or precision too long)"), true)
