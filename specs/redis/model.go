@@ -308,15 +308,7 @@ func (Model) Fingerprint(s provenance.State) string {
 	for _, n := range sortedKeys(st.conns) {
 		c := st.conns[n]
 		b.WriteString("conn " + strconv.Quote(n))
-		if c.multi {
-			b.WriteString(" multi")
-		}
-		if c.dirty {
-			b.WriteString(" dirty")
-		}
-		if c.dirtyUnknown {
-			b.WriteString(" dirty?")
-		}
+		writeMarks(&b, mark{c.multi, " multi"}, mark{c.dirty, " dirty"}, mark{c.dirtyUnknown, " dirty?"})
 		b.WriteString(" " + strconv.Quote(c.name) + " " + strconv.Itoa(c.resp))
 		for _, q := range c.queued {
 			b.WriteString(" " + strconv.Quote(q))
@@ -705,6 +697,21 @@ func array(items []string) string {
 func status(s string) string { return "+" + s + "\r\n" }
 
 func errReply(s string) string { return "-" + s + "\r\n" }
+
+// A mark is a flag as a fingerprint shows it: its text when it is set.
+type mark struct {
+	set  bool
+	text string
+}
+
+// writeMarks writes the text of each mark that is set, in order.
+func writeMarks(b *strings.Builder, ms ...mark) {
+	for _, m := range ms {
+		if m.set {
+			b.WriteString(m.text)
+		}
+	}
+}
 
 // sortedKeys returns a map's keys in order: a canonical rendering of it,
 // or a reply that lists a hash table sorted.

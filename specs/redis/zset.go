@@ -163,12 +163,7 @@ func rangeZset(ms []zmember, byRank bool) *zset {
 }
 
 func (z *zset) fingerprint(b *strings.Builder) {
-	if z.skiplist {
-		b.WriteString("skiplist;")
-	}
-	if z.lost {
-		b.WriteString("lost;")
-	}
+	writeMarks(b, mark{z.skiplist, "skiplist;"}, mark{z.lost, "lost;"})
 	for _, m := range z.sorted {
 		b.WriteString(strconv.Quote(m.member) + "=" + strconv.FormatFloat(m.score, 'g', -1, 64) + ";")
 		if math.Signbit(m.score) && m.score == 0 {
