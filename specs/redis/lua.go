@@ -162,7 +162,7 @@ func luaParseShebang(line string) (errText string, noWrites bool) {
 func luaSplitArgs(line string) (out []string, ok bool) {
 	i := 0
 	for {
-		for i < len(line) && luaIsSpace(line[i]) {
+		for i < len(line) && cSpace(line[i]) {
 			i++
 		}
 		if i >= len(line) {
@@ -178,7 +178,7 @@ func luaSplitArgs(line string) (out []string, ok bool) {
 				}
 				c := line[i]
 				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && luaIsXDigit(line[i+2]) && luaIsXDigit(line[i+3]):
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
 					cur.WriteByte(byte(luaDigitValue(line[i+2])*16 + luaDigitValue(line[i+3])))
 					i += 3
 				case c == '\\' && i+1 < len(line):
@@ -198,7 +198,7 @@ func luaSplitArgs(line string) (out []string, ok bool) {
 						cur.WriteByte(line[i])
 					}
 				case c == '"':
-					if i+1 < len(line) && !luaIsSpace(line[i+1]) {
+					if i+1 < len(line) && !cSpace(line[i+1]) {
 						return nil, false
 					}
 					done = true
@@ -215,7 +215,7 @@ func luaSplitArgs(line string) (out []string, ok bool) {
 					i++
 					cur.WriteByte('\'')
 				case c == '\'':
-					if i+1 < len(line) && !luaIsSpace(line[i+1]) {
+					if i+1 < len(line) && !cSpace(line[i+1]) {
 						return nil, false
 					}
 					done = true

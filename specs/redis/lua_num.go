@@ -13,11 +13,6 @@ import (
 // where gopher-lua's own differ (it prints 1e15 as "1000000000000000"
 // and reads "010" as octal).
 
-// luaIsSpace is C's isspace in the "C" locale.
-func luaIsSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
 // luaByteAt is the byte at i of s as C reads a string that ends in a
 // NUL: s[i], or 0 from the end on.
 func luaByteAt(s string, i int) byte {
@@ -60,7 +55,7 @@ func luaStrtod(s string) (f float64, n int) {
 		return sign(math.NaN()), j
 	}
 	if len(rest) >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X') {
-		j, digits, _ := scanMantissa(s, i+2, luaIsXDigit)
+		j, digits, _ := scanMantissa(s, i+2, isHexDigit)
 		if digits > 0 {
 			m := s[i+2 : j]
 			exp := "0"
@@ -80,7 +75,7 @@ func luaStrtod(s string) (f float64, n int) {
 		// "0x" with no digit: the number is the 0.
 		return sign(0), i + 1
 	}
-	j, digits, _ := scanMantissa(s, i, luaIsDigit)
+	j, digits, _ := scanMantissa(s, i, isDigit)
 	if digits == 0 {
 		return 0, 0
 	}
@@ -101,7 +96,7 @@ func luaStrtod(s string) (f float64, n int) {
 // number's digits: white space, then a sign. i is where the digits
 // start, neg whether the sign was '-'.
 func luaNumberStart(s string) (i int, neg bool) {
-	for i < len(s) && luaIsSpace(s[i]) {
+	for i < len(s) && cSpace(s[i]) {
 		i++
 	}
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
@@ -133,10 +128,8 @@ func luaIsRange(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-func luaIsDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func luaIsXDigit(c byte) bool { return luaIsDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-func luaIsAlpha(c byte) bool  { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func luaIsAlnum(c byte) bool  { return luaIsAlpha(c) || luaIsDigit(c) }
+func luaIsAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func luaIsAlnum(c byte) bool { return luaIsAlpha(c) || isDigit(c) }
 
 // strtoul parses like C's luaStrtoul(s, &end, base) for a base from 2 to
 // 36: leading space, a sign, "0x" for base 16; n is 0 when no digit was
@@ -173,7 +166,7 @@ func luaStrtoul(s string, base int) (v uint64, n int) {
 
 func luaDigitValue(c byte) int {
 	switch {
-	case luaIsDigit(c):
+	case isDigit(c):
 		return int(c - '0')
 	case c >= 'a' && c <= 'z':
 		return int(c-'a') + 10
@@ -199,7 +192,7 @@ func luaStr2Number(s string) (float64, bool) {
 			n = 0
 		}
 	}
-	for n < len(s) && luaIsSpace(s[n]) {
+	for n < len(s) && cSpace(s[n]) {
 		n++
 	}
 	return f, n == len(s)

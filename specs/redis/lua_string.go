@@ -200,7 +200,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 		// upTo2Digits reads a width or a precision: at most two digits.
 		upTo2Digits := func() int {
 			n := 0
-			for k := 0; k < 2 && luaIsDigit(at(p)); k++ {
+			for k := 0; k < 2 && isDigit(at(p)); k++ {
 				n = n*10 + int(at(p)-'0')
 				p++
 			}
@@ -211,7 +211,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			p++
 			prec = upTo2Digits()
 		}
-		if luaIsDigit(at(p)) {
+		if isDigit(at(p)) {
 			vm.raise(L, lua.LString("invalid format (width or precision too long)"), true)
 		}
 		conv := at(p)
@@ -411,8 +411,8 @@ func luaIsPunct(c byte) bool { return c > 32 && c < 127 && !luaIsAlnum(c) }
 // luaClasses are the character classes of Lua patterns (%a, %d...), by
 // their lower-case letter; the upper-case letter is the complement.
 var luaClasses = map[byte]func(byte) bool{
-	'a': luaIsAlpha, 'c': luaIsCntrl, 'd': luaIsDigit, 'l': luaIsLower, 'p': luaIsPunct,
-	's': luaIsSpace, 'u': luaIsUpper, 'w': luaIsAlnum, 'x': luaIsXDigit,
+	'a': luaIsAlpha, 'c': luaIsCntrl, 'd': isDigit, 'l': luaIsLower, 'p': luaIsPunct,
+	's': cSpace, 'u': luaIsUpper, 'w': luaIsAlnum, 'x': isHexDigit,
 	'z': func(c byte) bool { return c == 0 },
 }
 
@@ -589,7 +589,7 @@ func (ms *luaMatch) match(s, p int) int {
 				p = ep
 				continue
 			default:
-				if luaIsDigit(ms.p(p + 1)) {
+				if isDigit(ms.p(p + 1)) {
 					s = ms.matchCapture(s, ms.p(p+1))
 					if s < 0 {
 						return -1
@@ -808,7 +808,7 @@ func (vm *luaVM) addValue(L *lua.LState, ms *luaMatch, b *strings.Builder, s, e 
 				c = news[i]
 			}
 			switch {
-			case !luaIsDigit(c):
+			case !isDigit(c):
 				b.WriteByte(c)
 			case c == '0':
 				b.WriteString(ms.src[s:e])

@@ -49,11 +49,11 @@ func (sf *luaStructFmt) order() binary.ByteOrder {
 }
 
 func (sf *luaStructFmt) getnum(df int) int {
-	if sf.i >= len(sf.f) || !luaIsDigit(sf.f[sf.i]) {
+	if sf.i >= len(sf.f) || !isDigit(sf.f[sf.i]) {
 		return df
 	}
 	a := 0
-	for sf.i < len(sf.f) && luaIsDigit(sf.f[sf.i]) {
+	for sf.i < len(sf.f) && isDigit(sf.f[sf.i]) {
 		d := int(sf.f[sf.i] - '0')
 		if a > math.MaxInt32/10 || a*10 > math.MaxInt32-d {
 			sf.vm.raise(sf.L, lua.LString("integral size overflow"), true)

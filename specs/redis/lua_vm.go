@@ -603,7 +603,7 @@ func (vm *luaVM) tonumber(L *lua.LState) int {
 	}
 	u, n := luaStrtoul(s, base)
 	if n > 0 {
-		for n < len(s) && luaIsSpace(s[n]) {
+		for n < len(s) && cSpace(s[n]) {
 			n++
 		}
 		if n == len(s) {

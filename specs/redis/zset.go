@@ -262,13 +262,13 @@ func cStrtod(s []byte) (f float64, n int, erange bool) {
 }
 
 // scanMantissa reads a number's mantissa from s[j] as strtod does: digits
-// (those isDigit accepts), then a point and more digits. It returns where
+// (those digit accepts), then a point and more digits. It returns where
 // the mantissa ends, how many digits it has and whether one is not 0.
-func scanMantissa[S ~string | ~[]byte](s S, j int, isDigit func(byte) bool) (end, digits int, nonzero bool) {
+func scanMantissa[S ~string | ~[]byte](s S, j int, digit func(byte) bool) (end, digits int, nonzero bool) {
 	point := false
 	for ; j < len(s); j++ {
 		switch {
-		case isDigit(s[j]):
+		case digit(s[j]):
 			digits++
 			nonzero = nonzero || s[j] != '0'
 		case s[j] == '.' && !point:
