@@ -138,20 +138,31 @@ func pop(r *run) string {
 }
 
 func lrange(r *run) string {
-	a := r.args
-	start, end, ok := parseRange(a[1], a[2])
-	if !ok {
-		return eNotInt
-	}
-	v, e := r.existing(r.listValue, a[0], rEmpty)
+	v, from, to, e := r.listSpan(rEmpty)
 	if e != "" {
 		return e
 	}
-	from, to, ok := listRange(start, end, int64(len(v.list)))
-	if !ok {
-		return rEmpty
-	}
 	return bulks(v.list[from : to+1])
+}
+
+// listSpan reads the arguments of LRANGE and LTRIM: the list at the key
+// and the span of it START and STOP cover, clamped by listRange (from 0
+// to -1 when it is empty), or the reply to give instead (missing for a
+// missing key).
+func (r *run) listSpan(missing string) (v *value, from, to int64, e string) {
+	a := r.args
+	start, end, ok := parseRange(a[1], a[2])
+	if !ok {
+		return nil, 0, 0, eNotInt
+	}
+	v, e = r.existing(r.listValue, a[0], missing)
+	if e != "" {
+		return nil, 0, 0, e
+	}
+	if from, to, ok = listRange(start, end, int64(len(v.list))); !ok {
+		return v, 0, -1, ""
+	}
+	return v, from, to, ""
 }
 
 func llen(r *run) string {
@@ -285,23 +296,14 @@ func lrem(r *run) string {
 }
 
 func ltrim(r *run) string {
-	a := r.args
-	start, end, ok := parseRange(a[1], a[2])
-	if !ok {
-		return eNotInt
-	}
-	v, e := r.existing(r.listValue, a[0], rOK)
+	v, from, to, e := r.listSpan(rOK)
 	if e != "" {
 		return e
 	}
-	from, to, ok := listRange(start, end, int64(len(v.list)))
-	v = r.mut(a[0], v)
-	if ok {
-		v.list = append([][]byte(nil), v.list[from:to+1]...)
-	} else {
-		v.list = nil
-	}
-	r.dropIfEmpty(a[0], v)
+	k := r.args[0]
+	v = r.mut(k, v)
+	v.list = append([][]byte(nil), v.list[from:to+1]...)
+	r.dropIfEmpty(k, v)
 	return rOK
 }
 
