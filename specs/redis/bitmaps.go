@@ -40,15 +40,16 @@ const (
 // whose byte is at or past it is refused.
 const protoMaxBulkLen = 512 * 1024 * 1024
 
-// cString is an argument as C's string functions see it: up to its first
-// NUL byte (strcasecmp and strlen stop there).
-func cString(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
+// cString is a string (an argument, a Lua string) as C's string
+// functions see it: up to its first NUL byte (strcasecmp, strlen and
+// lua_pushstring stop there).
+func cString[S ~string | ~[]byte](s S) S {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i]
 		}
 	}
-	return b
+	return s
 }
 
 // cEqual is strcasecmp(arg, word) == 0: an ASCII case-insensitive
@@ -119,12 +120,9 @@ func getbit(r *run) string {
 	if !ok {
 		return eBitOffset
 	}
-	v, e := r.stringValue(r.args[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, r.args[0], rZero)
+	if e != "" {
 		return e
-	case v == nil:
-		return rZero
 	}
 	return integer(int64(bitAt(v.str, off)))
 }
@@ -198,12 +196,9 @@ func bitUnit(a [][]byte, i int) (isBit, ok bool) {
 
 func bitcount(r *run) string {
 	a := r.args
-	v, e := r.stringValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, a[0], rZero)
+	if e != "" {
 		return e
-	case v == nil:
-		return rZero
 	}
 	s := v.str
 	from, to := int64(0), int64(len(s))*8-1
@@ -427,21 +422,9 @@ func unsignedOverflow(value uint64, incr int64, bits uint, ow int) (int, uint64)
 	wrap := func() uint64 { return (value + uint64(incr)) &^ (math.MaxUint64 << bits) }
 	switch {
 	case value > max || (incr > 0 && incr > maxIncr):
-		switch ow {
-		case owWrap:
-			return 1, wrap()
-		case owSat:
-			return 1, max
-		}
-		return 1, 0
+		return overflowed(1, ow, wrap, max)
 	case incr < 0 && incr < minIncr:
-		switch ow {
-		case owWrap:
-			return -1, wrap()
-		case owSat:
-			return -1, 0
-		}
-		return -1, 0
+		return overflowed(-1, ow, wrap, 0)
 	}
 	return 0, 0
 }
@@ -470,23 +453,24 @@ func signedOverflow(value, incr int64, bits uint, ow int) (int, int64) {
 	}
 	switch {
 	case value > max || (bits != 64 && incr > maxIncr) || (value >= 0 && incr > 0 && incr > maxIncr):
-		switch ow {
-		case owWrap:
-			return 1, wrap()
-		case owSat:
-			return 1, max
-		}
-		return 1, 0
+		return overflowed(1, ow, wrap, max)
 	case value < min || (bits != 64 && incr < minIncr) || (value < 0 && incr < 0 && incr < minIncr):
-		switch ow {
-		case owWrap:
-			return -1, wrap()
-		case owSat:
-			return -1, min
-		}
-		return -1, 0
+		return overflowed(-1, ow, wrap, min)
 	}
 	return 0, 0
+}
+
+// overflowed is a BITFIELD overflow's outcome: its direction dir (1 over,
+// -1 under) and the value to store as policy ow says: the wrapped value
+// for WRAP, the limit passed for SAT, nothing (0) for FAIL.
+func overflowed[T int64 | uint64](dir, ow int, wrap func() T, limit T) (int, T) {
+	switch ow {
+	case owWrap:
+		return dir, wrap()
+	case owSat:
+		return dir, limit
+	}
+	return dir, 0
 }
 
 func bitfield(r *run) string {

@@ -93,6 +93,75 @@ func (r *run) blockClient(keys [][]byte, timeout int64, onTimeout string, serve 
 	return rBlocked
 }
 
+// popFirst ends every pop over several keys (BLPOP, BRPOP, LMPOP, BLMPOP,
+// BZPOPMIN, BZPOPMAX, ZMPOP, BZMPOP): the first of keys that holds a
+// value of type typ is popped with pop (a WRONGTYPE key before it is the
+// reply); with none, the reply is a null array, unless block and the
+// client may block, which then waits up to timeout for a key pop can
+// serve (a sorted set that is empty and not lost cannot).
+func (r *run) popFirst(keys [][]byte, typ byte, block bool, timeout int64, pop func(r *run, k []byte, v *value) string) string {
+	for _, k := range keys {
+		v, e := r.container(k, typ, false)
+		if e != "" {
+			return e
+		}
+		if v != nil {
+			return pop(r, k, v)
+		}
+	}
+	if !block || !r.canBlock() {
+		return rNilArray
+	}
+	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
+		v := r.get(k)
+		if v == nil || v.typ != typ || typ == tZSet && v.zset.len() == 0 && !v.zset.lost {
+			return "", false
+		}
+		return pop(r, k, v), true
+	})
+}
+
+// bpopFirst is popFirst for BLPOP, BRPOP, BZPOPMIN and BZPOPMAX, whose
+// arguments are the keys, then the timeout.
+func (r *run) bpopFirst(typ byte, pop func(r *run, k []byte, v *value) string) string {
+	a := r.args
+	timeout, e := parseTimeout(a[len(a)-1])
+	if e != "" {
+		return e
+	}
+	return r.popFirst(a[:len(a)-1], typ, true, timeout, pop)
+}
+
+// eCountNotPositive is the reply to a COUNT of LMPOP or ZMPOP below 1.
+const eCountNotPositive = "-ERR count should be greater than 0\r\n"
+
+// mpopCount reads what follows the keys and the side of LMPOP, BLMPOP,
+// ZMPOP and BZMPOP: an optional COUNT, once. It returns the count (1
+// without one), or the reply to give instead: notInt for a count that is
+// not an integer.
+func mpopCount(opts [][]byte, notInt string) (int64, string) {
+	count := int64(-1)
+	for j := 0; j < len(opts); j++ {
+		if count == -1 && cEqual(opts[j], "count") && j+1 < len(opts) {
+			j++
+			c, ok := parseInt(opts[j])
+			if !ok {
+				return 0, notInt
+			}
+			if c < 1 {
+				return 0, eCountNotPositive
+			}
+			count = c
+			continue
+		}
+		return 0, eSyntax
+	}
+	if count == -1 {
+		count = 1
+	}
+	return count, ""
+}
+
 // canBlock reports whether the running command may block: not in a
 // transaction or a script, where a blocking command that finds nothing
 // returns at once.
@@ -219,7 +288,7 @@ func isBlockingCall(op string, args [][]byte) bool {
 		return true
 	case "XREAD", "XREADGROUP":
 		for _, a := range args {
-			if eqFold(a, "BLOCK") {
+			if cEqual(a, "BLOCK") {
 				return true
 			}
 		}

@@ -227,7 +227,7 @@ func reshape(e *formats.Event, v value3) value3 {
 	op := e.Op
 	withScores := false
 	for _, a := range e.Args {
-		if eqFold(a, "WITHSCORES") || eqFold(a, "WITHVALUES") {
+		if cEqual(a, "WITHSCORES") || cEqual(a, "WITHVALUES") {
 			withScores = true
 		}
 	}
@@ -299,7 +299,8 @@ func parse3(s string) (value3, string, error) {
 	case '_':
 		v.null = true
 		return v, rest, nil
-	case '$', '!', '=':
+	case '$', '!', '=', '*', '~', '>', '%', '|':
+		// A length follows: of a string, or of an aggregate.
 		n, err := strconv.Atoi(line[1:])
 		if err != nil {
 			return v, s, err
@@ -308,21 +309,14 @@ func parse3(s string) (value3, string, error) {
 			v.null = true
 			return v, rest, nil
 		}
-		if len(rest) < n+2 {
-			return v, s, errors.New("truncated bulk string")
-		}
-		v.str, rest = rest[:n], rest[n+2:]
-		if v.typ == '=' && len(v.str) >= 4 {
-			v.str = v.str[4:] // "txt:" and the like
-		}
-		return v, rest, nil
-	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(line[1:])
-		if err != nil {
-			return v, s, err
-		}
-		if n < 0 {
-			v.null = true
+		if strings.IndexByte("$!=", v.typ) >= 0 {
+			if len(rest) < n+2 {
+				return v, s, errors.New("truncated bulk string")
+			}
+			v.str, rest = rest[:n], rest[n+2:]
+			if v.typ == '=' && len(v.str) >= 4 {
+				v.str = v.str[4:] // "txt:" and the like
+			}
 			return v, rest, nil
 		}
 		if v.typ == '%' || v.typ == '|' {

@@ -108,9 +108,9 @@ func hello(r *run) string {
 	for j := 1; j < len(a); j++ {
 		more := len(a) - j - 1
 		switch {
-		case eqFold(a[j], "AUTH") && more >= 2:
+		case cEqual(a[j], "AUTH") && more >= 2:
 			j += 2
-		case eqFold(a[j], "SETNAME") && more >= 1:
+		case cEqual(a[j], "SETNAME") && more >= 1:
 			j++
 			name = a[j]
 		default:

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -40,12 +39,8 @@ import (
 // name: the explanation of a call follows the library that defined its
 // function up to the call (fromTarget), where those requests are.
 var functionCommands = inGroup("scripting", []*Command{
-	{Name: "FCALL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RW access update")},
-		Run:  fcallCmd, Refs: fcallRefs},
-	{Name: "FCALL_RO", Arity: -3, Flags: "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RO access")},
-		Run:  fcallCmd, Refs: fcallRefs},
+	scriptCall("FCALL", false, fcallCmd, fcallRefs),
+	scriptCall("FCALL_RO", true, fcallCmd, fcallRefs),
 	{Name: "FUNCTION|DELETE", Arity: 3, Flags: "write noscript", Run: functionDelete, Refs: functionRefs},
 	{Name: "FUNCTION|DUMP", Arity: 2, Flags: "noscript",
 		Unknown: "the libraries' serialized form (RDB encoding and checksum), which the model does not produce, and libraries loaded before the capture began"},
@@ -219,12 +214,7 @@ func (f *funcState) fingerprint(b *strings.Builder) {
 		return
 	}
 	b.WriteString("functions " + strconv.FormatBool(f.libsClosed) + " " + strconv.FormatBool(f.fnsClosed) + "\n")
-	names := make([]string, 0, len(f.libs))
-	for n := range f.libs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(f.libs) {
 		st := f.libs[n]
 		switch {
 		case st.lib != nil:
@@ -235,12 +225,7 @@ func (f *funcState) fingerprint(b *strings.Builder) {
 			b.WriteString("lib- " + strconv.Quote(n) + "\n")
 		}
 	}
-	names = names[:0]
-	for n := range f.fns {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(f.fns) {
 		st := f.fns[n]
 		switch {
 		case st.lib != "":
@@ -328,7 +313,7 @@ func functionLoadWhy(r *run) (reply, why string) {
 	a := r.args
 	replace := false
 	for _, opt := range a[:len(a)-1] {
-		if !eqFold(opt, "REPLACE") {
+		if !cEqual(opt, "REPLACE") {
 			return errFmt("Unknown option given: " + string(cString(opt))), ""
 		}
 		replace = true
@@ -529,7 +514,7 @@ func functionFlush(r *run) string {
 }
 
 func functionFlushOK(a [][]byte) bool {
-	return len(a) == 0 || len(a) == 1 && (eqFold(a[0], "SYNC") || eqFold(a[0], "ASYNC"))
+	return len(a) == 0 || len(a) == 1 && (cEqual(a[0], "SYNC") || cEqual(a[0], "ASYNC"))
 }
 
 // functionRestore is FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]:
@@ -541,7 +526,7 @@ func functionRestore(r *run) string {
 	}
 	if len(r.args) == 2 {
 		p := r.args[1]
-		if !eqFold(p, "APPEND") && !eqFold(p, "REPLACE") && !eqFold(p, "FLUSH") {
+		if !cEqual(p, "APPEND") && !cEqual(p, "REPLACE") && !cEqual(p, "FLUSH") {
 			return errReply("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
 		}
 	}
@@ -552,7 +537,7 @@ func functionRestore(r *run) string {
 // restoreRandom: a FUNCTION RESTORE whose arguments Redis accepts loads
 // libraries the model does not know.
 func restoreRandom(argv [][]byte) string {
-	if len(argv) > 4 || len(argv) == 4 && !eqFold(argv[3], "APPEND") && !eqFold(argv[3], "REPLACE") && !eqFold(argv[3], "FLUSH") {
+	if len(argv) > 4 || len(argv) == 4 && !cEqual(argv[3], "APPEND") && !cEqual(argv[3], "REPLACE") && !cEqual(argv[3], "FLUSH") {
 		return ""
 	}
 	return whyRestore
@@ -669,7 +654,7 @@ func loadRefs(a [][]byte) []formats.Ref {
 		return nil
 	}
 	for _, opt := range a[:len(a)-1] {
-		if !eqFold(opt, "REPLACE") {
+		if !cEqual(opt, "REPLACE") {
 			return nil
 		}
 	}

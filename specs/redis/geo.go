@@ -75,7 +75,7 @@ func geoStoreRefs(from int) func(e *formats.Event) []formats.Ref {
 		}
 		out := []formats.Ref{{NS: e.NS, Key: e.Args[0], Kind: formats.KindRead}}
 		for i := from; i+1 < len(e.Args); i++ {
-			if kw(e.Args[i], "store") || kw(e.Args[i], "storedist") {
+			if cEqual(e.Args[i], "store") || cEqual(e.Args[i], "storedist") {
 				out = append(out, formats.Ref{NS: e.NS, Key: e.Args[i+1], Kind: formats.KindWrite})
 			}
 		}
@@ -114,13 +114,13 @@ func lonLatArgs(lon, lat []byte) (x, y float64, e string) {
 // geoUnit is extractUnitOrReply: meters per unit.
 func geoUnit(b []byte) (float64, bool) {
 	switch {
-	case kw(b, "m"):
+	case cEqual(b, "m"):
 		return 1, true
-	case kw(b, "km"):
+	case cEqual(b, "km"):
 		return 1000, true
-	case kw(b, "ft"):
+	case cEqual(b, "ft"):
 		return 0.3048, true
-	case kw(b, "mi"):
+	case cEqual(b, "mi"):
 		return 1609.34, true
 	}
 	return 0, false
@@ -131,21 +131,8 @@ func geoUnit(b []byte) (float64, bool) {
 // ZADD with the points' scores.
 func geoadd(r *run) string {
 	a := r.args
-	var nx, xx bool
-	i := 1
-options:
-	for ; i < len(a); i++ {
-		switch {
-		case kw(a[i], "nx"):
-			nx = true
-		case kw(a[i], "xx"):
-			xx = true
-		case kw(a[i], "ch"):
-		default:
-			break options
-		}
-	}
-	if (len(a)-i)%3 != 0 || nx && xx {
+	flags, i := leadingFlags(a, 1, "nx", "xx", "ch")
+	if (len(a)-i)%3 != 0 || flags["nx"] && flags["xx"] {
 		return eSyntax
 	}
 	zargs := append([][]byte(nil), a[:i]...)
@@ -232,12 +219,9 @@ func geodist(r *run) string {
 	case len(a) > 4:
 		return eSyntax
 	}
-	v, e := r.zsetValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.zsetValue, a[0], rNil)
+	if e != "" {
 		return e
-	case v == nil:
-		return rNil
 	}
 	lon1, lat1, ok1 := memberLonLat(v.zset, a[1])
 	lon2, lat2, ok2 := memberLonLat(v.zset, a[2])

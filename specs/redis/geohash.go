@@ -170,39 +170,29 @@ func geohashString(score float64) string {
 
 // moveX and moveY are geohash_move_x and geohash_move_y: the next box east
 // (d > 0) or west, north or south, wrapping around.
-func (h geoHash) moveX(d int) geoHash {
-	if d == 0 {
-		return h
-	}
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - uint(h.step)*2)
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= 0xaaaaaaaaaaaaaaaa >> (64 - uint(h.step)*2)
-	h.bits = x | y
-	return h
-}
+func (h geoHash) moveX(d int) geoHash { return h.move(d, 0xaaaaaaaaaaaaaaaa) }
 
-func (h geoHash) moveY(d int) geoHash {
+func (h geoHash) moveY(d int) geoHash { return h.move(d, 0x5555555555555555) }
+
+// move steps the coordinate whose interleaved bits are mask (the odd bits
+// for longitude, the even ones for latitude) by one box in d's direction:
+// the other coordinate's bits are set to carry a +1 (or borrow a -1)
+// across them, then cleared.
+func (h geoHash) move(d int, mask uint64) geoHash {
 	if d == 0 {
 		return h
 	}
-	x := h.bits & 0xaaaaaaaaaaaaaaaa
-	y := h.bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.step)*2)
+	shift := 64 - uint(h.step)*2
+	own, other := h.bits&mask, h.bits&^mask
+	zz := ^mask >> shift
 	if d > 0 {
-		y += zz + 1
+		own += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		own |= zz
+		own -= zz + 1
 	}
-	y &= 0x5555555555555555 >> (64 - uint(h.step)*2)
-	h.bits = x | y
+	own &= mask >> shift
+	h.bits = own | other
 	return h
 }
 

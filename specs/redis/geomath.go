@@ -261,19 +261,17 @@ var invFact = func() [30]dd {
 
 // kernelSin and kernelCos are the Taylor series for |r| <= pi/4, summed
 // from the last term that still counts (below 2^-112 of the first).
-func kernelSin(r dd) dd {
-	r2 := r.mul(r)
-	sum := invFact[taylorTop(r2.hi, 1)]
-	for n := taylorTop(r2.hi, 1) - 2; n >= 1; n -= 2 {
-		sum = invFact[n].add(sum.mul(r2).neg())
-	}
-	return sum.mul(r)
-}
+func kernelSin(r dd) dd { return taylorSum(r.mul(r), 1).mul(r) }
 
-func kernelCos(r dd) dd {
-	r2 := r.mul(r)
-	sum := invFact[taylorTop(r2.hi, 0)]
-	for n := taylorTop(r2.hi, 0) - 2; n >= 0; n -= 2 {
+func kernelCos(r dd) dd { return taylorSum(r.mul(r), 0) }
+
+// taylorSum sums the alternating series 1/first! - r2/(first+2)! + ...
+// (first is 1 for the sine's terms over r, 0 for the cosine's), from the
+// last term that counts back to the first, in Horner form.
+func taylorSum(r2 dd, first int) dd {
+	top := taylorTop(r2.hi, first)
+	sum := invFact[top]
+	for n := top - 2; n >= first; n -= 2 {
 		sum = invFact[n].add(sum.mul(r2).neg())
 	}
 	return sum
@@ -336,7 +334,18 @@ func reduceBig(x float64) (dd, int) {
 // ddSin is sin(x) to about 100 bits.
 func ddSin(x float64) dd {
 	r, q := reduce(x)
-	switch q {
+	return quadrantSin(r, q)
+}
+
+// ddCos is cos(x) to about 100 bits: the sine a quadrant on.
+func ddCos(x float64) dd {
+	r, q := reduce(x)
+	return quadrantSin(r, q+1)
+}
+
+// quadrantSin is sin(r + q*pi/2) for a reduced argument r.
+func quadrantSin(r dd, q int) dd {
+	switch q % 4 {
 	case 0:
 		return kernelSin(r)
 	case 1:
@@ -345,20 +354,6 @@ func ddSin(x float64) dd {
 		return kernelSin(r).neg()
 	}
 	return kernelCos(r).neg()
-}
-
-// ddCos is cos(x) to about 100 bits.
-func ddCos(x float64) dd {
-	r, q := reduce(x)
-	switch q {
-	case 0:
-		return kernelCos(r)
-	case 1:
-		return kernelSin(r).neg()
-	case 2:
-		return kernelCos(r).neg()
-	}
-	return kernelSin(r)
 }
 
 // ddAsin is asin(s) for 0 <= s <= 1, to about 100 bits: a Newton step

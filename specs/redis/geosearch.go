@@ -150,19 +150,19 @@ func (r *run) geoSearch(flags int) string {
 		arg := argv[base+i]
 		next := func(k int) []byte { return argv[base+i+k] }
 		switch {
-		case kw(arg, "withdist"):
+		case cEqual(arg, "withdist"):
 			withDist = true
-		case kw(arg, "withhash"):
+		case cEqual(arg, "withhash"):
 			withHash = true
-		case kw(arg, "withcoord"):
+		case cEqual(arg, "withcoord"):
 			withCoord = true
-		case kw(arg, "any"):
+		case cEqual(arg, "any"):
 			any = true
-		case kw(arg, "asc"):
+		case cEqual(arg, "asc"):
 			order = geoAsc
-		case kw(arg, "desc"):
+		case cEqual(arg, "desc"):
 			order = geoDesc
-		case kw(arg, "count") && i+1 < rem:
+		case cEqual(arg, "count") && i+1 < rem:
 			n, ok := parseInt(next(1))
 			if !ok {
 				return fail(eNotInt)
@@ -172,15 +172,15 @@ func (r *run) geoSearch(flags int) string {
 			}
 			count = n
 			i++
-		case kw(arg, "store") && i+1 < rem && canStore:
+		case cEqual(arg, "store") && i+1 < rem && canStore:
 			store, storedist = next(1), false
 			i++
-		case kw(arg, "storedist") && i+1 < rem && canStore:
+		case cEqual(arg, "storedist") && i+1 < rem && canStore:
 			store, storedist = next(1), true
 			i++
-		case kw(arg, "storedist") && search && flags&geoSearchStore != 0:
+		case cEqual(arg, "storedist") && search && flags&geoSearchStore != 0:
 			storedist = true
-		case kw(arg, "frommember") && i+1 < rem && search && !fromLonLat:
+		case cEqual(arg, "frommember") && i+1 < rem && search && !fromLonLat:
 			switch {
 			case v == nil:
 			case lost:
@@ -194,7 +194,7 @@ func (r *run) geoSearch(flags int) string {
 			}
 			fromMember = true
 			i++
-		case kw(arg, "fromlonlat") && i+2 < rem && search && !fromMember:
+		case cEqual(arg, "fromlonlat") && i+2 < rem && search && !fromMember:
 			x, y, e := lonLatArgs(next(1), next(2))
 			if e != "" {
 				return fail(e)
@@ -202,13 +202,13 @@ func (r *run) geoSearch(flags int) string {
 			sh.lon, sh.lat = x, y
 			fromLonLat = true
 			i += 2
-		case kw(arg, "byradius") && i+2 < rem && search && !byBox:
+		case cEqual(arg, "byradius") && i+2 < rem && search && !byBox:
 			if e := sh.radiusArgs(next(1), next(2)); e != "" {
 				return fail(e)
 			}
 			byRadius = true
 			i += 2
-		case kw(arg, "bybox") && i+3 < rem && search && !byRadius:
+		case cEqual(arg, "bybox") && i+3 < rem && search && !byRadius:
 			if e := sh.boxArgs(next(1), next(2), next(3)); e != "" {
 				return fail(e)
 			}

@@ -171,38 +171,27 @@ func hexists(r *run) string {
 }
 
 func hlen(r *run) string {
-	v, e := r.hashValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.hashValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	return integer(int64(len(v.hash)))
 }
 
 func hstrlen(r *run) string {
-	v, e := r.hashValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
-	}
-	return integer(int64(len(v.hash[string(r.args[1])])))
-}
-
-// orZero is an error reply, or 0 when there is none.
-func orZero(e string) string {
+	v, e := r.existing(r.hashValue, r.args[0], rZero)
 	if e != "" {
 		return e
 	}
-	return rZero
+	return integer(int64(len(v.hash[string(r.args[1])])))
 }
 
 // hgetall answers HGETALL, HKEYS and HVALS: in insertion order for a
 // listpack; sorted, and marked as of unknown order, for a hash table.
 func hgetall(r *run) string {
-	v, e := r.hashValue(r.args[0])
+	v, e := r.existing(r.hashValue, r.args[0], rEmpty)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rEmpty
 	}
 	fs := v.fields
 	if v.bigMap {
@@ -231,9 +220,9 @@ func hgetall(r *run) string {
 
 func hdel(r *run) string {
 	a := r.args
-	v, e := r.hashValue(a[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.hashValue, a[0], rZero)
+	if e != "" {
+		return e
 	}
 	var c int64
 	for _, f := range a[1:] {

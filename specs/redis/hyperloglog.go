@@ -614,12 +614,9 @@ func pfcount(r *run) string {
 		}
 		return integer(int64(hllCount(&h)))
 	}
-	v, e := r.hllValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.hllValue, a[0], rZero)
+	if e != "" {
 		return e
-	case v == nil:
-		return rZero
 	}
 	s := v.str
 	if s[15]&0x80 == 0 {

@@ -131,7 +131,7 @@ func rename(r *run) string {
 // copyDB returns the database COPY writes to.
 func copyDB(e *formats.Event) string {
 	for i := 2; i+1 < len(e.Args); i++ {
-		if eqFold(e.Args[i], "DB") {
+		if cEqual(e.Args[i], "DB") {
 			if d, ok := dbIndex(string(e.Args[i+1])); ok {
 				return strconv.Itoa(d)
 			}
@@ -234,21 +234,11 @@ func persist(r *run) string {
 
 func expire(r *run) string {
 	a := r.args
-	var nx, xx, gt, lt bool
-	for _, o := range a[2:] {
-		switch optUpper(o) {
-		case "NX":
-			nx = true
-		case "XX":
-			xx = true
-		case "GT":
-			gt = true
-		case "LT":
-			lt = true
-		default:
-			return "-ERR Unsupported option " + string(o) + "\r\n"
-		}
+	flags, i := leadingFlags(a, 2, "nx", "xx", "gt", "lt")
+	if i < len(a) {
+		return "-ERR Unsupported option " + string(a[i]) + "\r\n"
 	}
+	nx, xx, gt, lt := flags["nx"], flags["xx"], flags["gt"], flags["lt"]
 	if nx && (xx || gt || lt) {
 		return "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"
 	}

@@ -111,7 +111,7 @@ func (k KeySpec) appendPositions(dst []int, args [][]byte) (pos []int, ok bool) 
 			if i >= argc || i < 1 {
 				break
 			}
-			if eqFold(at(i), k.Begin.Keyword) {
+			if cEqual(at(i), k.Begin.Keyword) {
 				first = i + 1
 				break
 			}

@@ -96,18 +96,25 @@ func bulks(xs [][]byte) string {
 	return array(items)
 }
 
+// popCount reads the count of LPOP, RPOP, ZPOPMIN and ZPOPMAX, the
+// optional argument after the key: def without one; ok is false for one
+// that is not a non-negative integer.
+func popCount(a [][]byte, def int64) (count int64, ok bool) {
+	if len(a) < 2 {
+		return def, true
+	}
+	count, ok = parseInt(a[1])
+	return count, ok && count >= 0
+}
+
 func pop(r *run) string {
 	a := r.args
 	if len(a) > 2 {
 		return eArity(r.op)
 	}
-	count := int64(-1)
-	if len(a) == 2 {
-		c, ok := parseInt(a[1])
-		if !ok || c < 0 {
-			return ePositive
-		}
-		count = c
+	count, ok := popCount(a, -1)
+	if !ok {
+		return ePositive
 	}
 	v, e := r.listValue(a[0])
 	if e != "" {
@@ -131,71 +138,84 @@ func pop(r *run) string {
 }
 
 func lrange(r *run) string {
-	a := r.args
-	start, end, ok := parseRange(a[1], a[2])
-	if !ok {
-		return eNotInt
-	}
-	v, e := r.listValue(a[0])
+	v, from, to, e := r.listSpan(rEmpty)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rEmpty
-	}
-	from, to, ok := listRange(start, end, int64(len(v.list)))
-	if !ok {
-		return rEmpty
 	}
 	return bulks(v.list[from : to+1])
 }
 
+// listSpan reads the arguments of LRANGE and LTRIM: the list at the key
+// and the span of it START and STOP cover, clamped by listRange (from 0
+// to -1 when it is empty), or the reply to give instead (missing for a
+// missing key).
+func (r *run) listSpan(missing string) (v *value, from, to int64, e string) {
+	a := r.args
+	start, end, ok := parseRange(a[1], a[2])
+	if !ok {
+		return nil, 0, 0, eNotInt
+	}
+	v, e = r.existing(r.listValue, a[0], missing)
+	if e != "" {
+		return nil, 0, 0, e
+	}
+	if from, to, ok = listRange(start, end, int64(len(v.list))); !ok {
+		return v, 0, -1, ""
+	}
+	return v, from, to, ""
+}
+
 func llen(r *run) string {
-	v, e := r.listValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.listValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	return integer(int64(len(v.list)))
 }
 
 func lindex(r *run) string {
-	v, e := r.listValue(r.args[0])
+	v, e := r.existing(r.listValue, r.args[0], rNil)
 	if e != "" {
 		return e
 	}
-	if v == nil {
-		return rNil
-	}
-	i, ok := parseInt(r.args[1])
-	if !ok {
+	i, ok := listIndex(v.list, r.args[1])
+	switch {
+	case !ok:
 		return eNotInt
-	}
-	if i < 0 {
-		i += int64(len(v.list))
-	}
-	if i < 0 || i >= int64(len(v.list)) {
+	case i < 0:
 		return rNil
 	}
 	return bulk(v.list[i])
 }
 
+// listIndex parses LINDEX's and LSET's index into list l, a negative one
+// counting from the tail: -1 when it falls outside l; ok is false when b
+// is not an integer.
+func listIndex(l [][]byte, b []byte) (i int64, ok bool) {
+	i, ok = parseInt(b)
+	if !ok {
+		return 0, false
+	}
+	if i < 0 {
+		i += int64(len(l))
+	}
+	if i < 0 || i >= int64(len(l)) {
+		return -1, true
+	}
+	return i, true
+}
+
 func lset(r *run) string {
 	a := r.args
-	v, e := r.listValue(a[0])
+	v, e := r.existing(r.listValue, a[0], eNoKey)
 	if e != "" {
 		return e
 	}
-	if v == nil {
-		return eNoKey
-	}
-	i, ok := parseInt(a[1])
-	if !ok {
+	i, ok := listIndex(v.list, a[1])
+	switch {
+	case !ok:
 		return eNotInt
-	}
-	if i < 0 {
-		i += int64(len(v.list))
-	}
-	if i < 0 || i >= int64(len(v.list)) {
+	case i < 0:
 		return "-ERR index out of range\r\n"
 	}
 	v = r.mut(a[0], v)
@@ -208,15 +228,15 @@ func linsert(r *run) string {
 	a := r.args
 	var after bool
 	switch {
-	case eqFold(a[1], "AFTER"):
+	case cEqual(a[1], "AFTER"):
 		after = true
-	case eqFold(a[1], "BEFORE"):
+	case cEqual(a[1], "BEFORE"):
 	default:
 		return eSyntax
 	}
-	v, e := r.listValue(a[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.listValue, a[0], rZero)
+	if e != "" {
+		return e
 	}
 	for i, x := range v.list {
 		if bytes.Equal(x, a[2]) {
@@ -239,9 +259,9 @@ func lrem(r *run) string {
 	if !ok {
 		return eNotInt
 	}
-	v, e := r.listValue(a[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.listValue, a[0], rZero)
+	if e != "" {
+		return e
 	}
 	fromTail := n < 0
 	if fromTail {
@@ -276,26 +296,14 @@ func lrem(r *run) string {
 }
 
 func ltrim(r *run) string {
-	a := r.args
-	start, end, ok := parseRange(a[1], a[2])
-	if !ok {
-		return eNotInt
-	}
-	v, e := r.listValue(a[0])
+	v, from, to, e := r.listSpan(rOK)
 	if e != "" {
 		return e
 	}
-	if v == nil {
-		return rOK
-	}
-	from, to, ok := listRange(start, end, int64(len(v.list)))
-	v = r.mut(a[0], v)
-	if ok {
-		v.list = append([][]byte(nil), v.list[from:to+1]...)
-	} else {
-		v.list = nil
-	}
-	r.dropIfEmpty(a[0], v)
+	k := r.args[0]
+	v = r.mut(k, v)
+	v.list = append([][]byte(nil), v.list[from:to+1]...)
+	r.dropIfEmpty(k, v)
 	return rOK
 }
 
@@ -386,9 +394,9 @@ func lpos(r *run) string {
 // whereArg reads LEFT or RIGHT.
 func whereArg(b []byte) (left bool, ok bool) {
 	switch {
-	case eqFold(b, "LEFT"):
+	case cEqual(b, "LEFT"):
 		return true, true
-	case eqFold(b, "RIGHT"):
+	case cEqual(b, "RIGHT"):
 		return false, true
 	}
 	return false, false
@@ -419,12 +427,9 @@ func lmove(r *run) string {
 // moveElement moves one element between lists; nil when the source is
 // missing.
 func (r *run) moveElement(src, dst []byte, from, to bool) string {
-	sv, e := r.listValue(src)
+	sv, e := r.existing(r.listValue, src, rNil)
 	if e != "" {
 		return e
-	}
-	if sv == nil {
-		return rNil
 	}
 	if _, e := r.listValue(dst); e != "" {
 		return e
@@ -442,36 +447,10 @@ func (r *run) moveElement(src, dst []byte, from, to bool) string {
 }
 
 func blpop(r *run) string {
-	a := r.args
-	timeout, e := parseTimeout(a[len(a)-1])
-	if e != "" {
-		return e
-	}
-	keys := a[:len(a)-1]
 	left := r.op == "BLPOP"
-	for _, k := range keys {
-		v, e := r.listValue(k)
-		if e != "" {
-			return e
-		}
-		if v == nil {
-			continue
-		}
+	return r.bpopFirst(tList, func(r *run, k []byte, v *value) string {
 		v = r.mut(k, v)
-		x := r.popFrom(k, v, left, 1)[0]
-		return array([]string{bulk(k), bulk(x)})
-	}
-	if !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
-		v := r.get(k)
-		if v == nil || v.typ != tList {
-			return "", false
-		}
-		v = r.mut(k, v)
-		x := r.popFrom(k, v, left, 1)[0]
-		return array([]string{bulk(k), bulk(x)}), true
+		return array([]string{bulk(k), bulk(r.popFrom(k, v, left, 1)[0])})
 	})
 }
 
@@ -536,46 +515,12 @@ func lmpop(r *run) string {
 	if !ok {
 		return eSyntax
 	}
-	count := int64(-1)
-	for j := n + 2; j < int64(len(a)); j++ {
-		if count == -1 && eqFold(a[j], "COUNT") && j+1 < int64(len(a)) {
-			j++
-			c, ok := parseInt(a[j])
-			if !ok {
-				return eNotInt
-			}
-			if c < 1 {
-				return "-ERR count should be greater than 0\r\n"
-			}
-			count = c
-			continue
-		}
-		return eSyntax
+	count, e := mpopCount(a[n+2:], eNotInt)
+	if e != "" {
+		return e
 	}
-	if count == -1 {
-		count = 1
-	}
-	popKey := func(r *run, k []byte, v *value) string {
+	return r.popFirst(keys, tList, block, timeout, func(r *run, k []byte, v *value) string {
 		v = r.mut(k, v)
 		return array([]string{bulk(k), bulks(r.popFrom(k, v, left, int(count)))})
-	}
-	for _, k := range keys {
-		v, e := r.listValue(k)
-		if e != "" {
-			return e
-		}
-		if v != nil {
-			return popKey(r, k, v)
-		}
-	}
-	if !block || !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, func(r *run, k []byte) (string, bool) {
-		v := r.get(k)
-		if v == nil || v.typ != tList {
-			return "", false
-		}
-		return popKey(r, k, v), true
 	})
 }

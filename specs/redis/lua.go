@@ -162,7 +162,7 @@ func luaParseShebang(line string) (errText string, noWrites bool) {
 func luaSplitArgs(line string) (out []string, ok bool) {
 	i := 0
 	for {
-		for i < len(line) && luaIsSpace(line[i]) {
+		for i < len(line) && cSpace(line[i]) {
 			i++
 		}
 		if i >= len(line) {
@@ -178,7 +178,7 @@ func luaSplitArgs(line string) (out []string, ok bool) {
 				}
 				c := line[i]
 				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && luaIsXDigit(line[i+2]) && luaIsXDigit(line[i+3]):
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
 					cur.WriteByte(byte(luaDigitValue(line[i+2])*16 + luaDigitValue(line[i+3])))
 					i += 3
 				case c == '\\' && i+1 < len(line):
@@ -198,7 +198,7 @@ func luaSplitArgs(line string) (out []string, ok bool) {
 						cur.WriteByte(line[i])
 					}
 				case c == '"':
-					if i+1 < len(line) && !luaIsSpace(line[i+1]) {
+					if i+1 < len(line) && !cSpace(line[i+1]) {
 						return nil, false
 					}
 					done = true
@@ -215,7 +215,7 @@ func luaSplitArgs(line string) (out []string, ok bool) {
 					i++
 					cur.WriteByte('\'')
 				case c == '\'':
-					if i+1 < len(line) && !luaIsSpace(line[i+1]) {
+					if i+1 < len(line) && !cSpace(line[i+1]) {
 						return nil, false
 					}
 					done = true
@@ -299,6 +299,23 @@ func (run *luaRun) uncertain(why string) {
 // and its reply unknown).
 const luaTimeout = time.Second
 
+// beginRun readies a pooled VM to run a chunk for run: run gets the VM
+// and a context that ends after luaTimeout, and becomes the VM's running
+// chunk. end (deferred) undoes that and returns the VM to the pool.
+func beginRun(run *luaRun) (end func()) {
+	vm := getLuaVM()
+	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
+	run.vm, run.ctx = vm, ctx
+	vm.run = run
+	vm.L.SetContext(ctx)
+	return func() {
+		vm.L.RemoveContext()
+		vm.run = nil
+		cancel()
+		putLuaVM(vm)
+	}
+}
+
 // evalOutcome is a script run's reply and the commands it ran.
 type evalOutcome struct {
 	reply string
@@ -315,17 +332,11 @@ func runScript(s *State, e *formats.Event, d int, sc *luaScript, keys, args [][]
 	if sc.caveat != "" {
 		return evalOutcome{reply: rUnknown, why: sc.caveat}
 	}
-	vm := getLuaVM()
-	defer putLuaVM(vm)
-	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
-	defer cancel()
-	run := &luaRun{vm: vm, script: sc, real: s, st: s, e: e, db: d, readOnly: ro || (!sc.compat && sc.noWrites), ctx: ctx,
+	run := &luaRun{script: sc, real: s, st: s, e: e, db: d, readOnly: ro || (!sc.compat && sc.noWrites),
 		name: sc.sha, chunk: "user_script"}
-	vm.run = run
-	defer func() { vm.run = nil }()
-	L := vm.L
-	L.SetContext(ctx)
-	defer L.RemoveContext()
+	end := beginRun(run)
+	defer end()
+	vm, L := run.vm, run.vm.L
 	vm.genv.RawSetString("KEYS", vm.stringArray(keys))
 	vm.genv.RawSetString("ARGV", vm.stringArray(args))
 	fn := L.NewFunctionFromProto(sc.proto)
@@ -400,20 +411,16 @@ func (vm *luaVM) errorReply(err error) string {
 		}
 		msg = lua.LString("ERR " + s)
 	}
-	var text string
 	if p := vm.poisonWhy(msg); p != "" {
 		run.uncertain(p)
 		return ""
 	}
-	switch m := msg.(type) {
-	case lua.LString:
-		text = luaCString(string(m))
-	case lua.LNumber:
-		text = luaNumber2String(float64(m))
-	default:
+	text, ok := luaToStr(msg)
+	if !ok {
 		run.uncertain("the script raised a table without an 'err' string")
 		return ""
 	}
+	text = cString(text)
 	final := "-" + text + " script: " + run.name + ", on " + run.raisedSource + ":" + strconv.Itoa(run.raisedLine) + "."
 	if strings.ContainsAny(final, "\r\n") {
 		run.uncertain("the script's error message holds a line break, which Redis sends unescaped")
@@ -470,13 +477,13 @@ func (vm *luaVM) toRESP(v lua.LValue, path string, listings bool) (string, bool)
 			}
 		}
 		if e, ok := x.RawGetString("err").(lua.LString); ok {
-			s := "-" + luaCString(string(e))
+			s := "-" + cString(string(e))
 			s = strings.Trim(s, "\r\n")
 			s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 			return s + "\r\n", true
 		}
 		if o, ok := x.RawGetString("ok").(lua.LString); ok {
-			s := strings.NewReplacer("\r", " ", "\n", " ").Replace(luaCString(string(o)))
+			s := strings.NewReplacer("\r", " ", "\n", " ").Replace(cString(string(o)))
 			return status(s), true
 		}
 		if d, ok := x.RawGetString("double").(lua.LNumber); ok {
@@ -734,7 +741,7 @@ func (vm *luaVM) callError(L *lua.LState, raise bool, msg string) int {
 // message"} from "-CODE message" (or "message", code ERR), with the
 // ignore_error_stats_update field for errors of redis.call.
 func (vm *luaVM) errorTable(buf string, ignoreStats bool) *lua.LTable {
-	buf = luaCString(buf)
+	buf = cString(buf)
 	var code, msg string
 	if strings.HasPrefix(buf, "-") {
 		if sp := strings.IndexByte(buf, ' '); sp < 0 {

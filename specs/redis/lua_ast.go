@@ -882,7 +882,7 @@ func luaRiskyLines(src string, chunk []ast.Stmt) map[int]bool {
 			}
 		case c == '_' || luaIsAlnum(c):
 			j := i
-			for j < len(src) && (src[j] == '_' || luaIsAlnum(src[j]) || src[j] == '.' && luaIsDigit(src[i])) {
+			for j < len(src) && (src[j] == '_' || luaIsAlnum(src[j]) || src[j] == '.' && isDigit(src[i])) {
 				j++
 			}
 			toks = append(toks, tok{line, src[i:j]})

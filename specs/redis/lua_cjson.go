@@ -240,7 +240,7 @@ func luaJSONCharTok(c byte) luaJSONTok {
 	case 'f', 'i', 'I', 'n', 'N', 't', '"', '+', '-':
 		return jtUnknown
 	}
-	if luaIsDigit(c) {
+	if isDigit(c) {
 		return jtUnknown
 	}
 	return jtError
@@ -262,7 +262,7 @@ func (p *luaJSONParser) isInvalidNumber() bool {
 	}
 	if p.at(i) == '0' {
 		c2 := p.at(i + 1)
-		return c2|0x20 == 'x' || luaIsDigit(c2)
+		return c2|0x20 == 'x' || isDigit(c2)
 	} else if p.at(i) <= '9' {
 		return false
 	}
@@ -272,7 +272,7 @@ func (p *luaJSONParser) isInvalidNumber() bool {
 
 func (p *luaJSONParser) numberToken(t *luaJSONToken) {
 	t.typ = jtNumber
-	f, n := luaStrtod(luaCString(p.data[p.ptr:]))
+	f, n := luaStrtod(cString(p.data[p.ptr:]))
 	if n == 0 {
 		p.setError(t, "invalid number")
 		return
@@ -335,7 +335,7 @@ func (p *luaJSONParser) hex4(i int) int {
 	for k := 0; k < 4; k++ {
 		c := p.at(i + k)
 		d := luaDigitValue(c)
-		if !luaIsXDigit(c) || d > 15 {
+		if !isHexDigit(c) || d > 15 {
 			return -1
 		}
 		v = v<<4 | d
@@ -410,7 +410,7 @@ func (p *luaJSONParser) next() luaJSONToken {
 	switch {
 	case ch == '"':
 		p.stringToken(&t)
-	case ch == '-' || luaIsDigit(ch):
+	case ch == '-' || isDigit(ch):
 		p.numberToken(&t)
 	case strings.HasPrefix(rest, "true"):
 		t.typ, t.b = jtBoolean, true

@@ -261,46 +261,19 @@ func (vm *luaVM) mpDecode(L *lua.LState, c *luaMPCursor, depth int) lua.LValue {
 		return lua.LString(s[p+hdr : p+hdr+n])
 	}
 	switch b := s[p]; {
-	case b == 0xcc:
-		if !c.take(2) {
+	case 0xcc <= b && b <= 0xd3:
+		// uint8 to uint64 (0xcc to 0xcf), int8 to int64 (0xd0 to 0xd3):
+		// 1 << (b&3) bytes, big-endian; a signed one sign-extended.
+		n := 1 << (b & 3)
+		if !c.take(1 + n) {
 			return nil
 		}
-		return lua.LNumber(u(1, 1))
-	case b == 0xd0:
-		if !c.take(2) {
-			return nil
+		x := u(1, n)
+		if b >= 0xd0 {
+			shift := 64 - 8*n
+			return lua.LNumber(float64(int64(x<<shift) >> shift))
 		}
-		return lua.LNumber(int8(u(1, 1)))
-	case b == 0xcd:
-		if !c.take(3) {
-			return nil
-		}
-		return lua.LNumber(u(1, 2))
-	case b == 0xd1:
-		if !c.take(3) {
-			return nil
-		}
-		return lua.LNumber(int16(u(1, 2)))
-	case b == 0xce:
-		if !c.take(5) {
-			return nil
-		}
-		return lua.LNumber(u(1, 4))
-	case b == 0xd2:
-		if !c.take(5) {
-			return nil
-		}
-		return lua.LNumber(int32(u(1, 4)))
-	case b == 0xcf:
-		if !c.take(9) {
-			return nil
-		}
-		return lua.LNumber(float64(u(1, 8)))
-	case b == 0xd3:
-		if !c.take(9) {
-			return nil
-		}
-		return lua.LNumber(float64(int64(u(1, 8))))
+		return lua.LNumber(float64(x))
 	case b == 0xc0:
 		c.p++
 		return lua.LNil
@@ -320,41 +293,23 @@ func (vm *luaVM) mpDecode(L *lua.LState, c *luaMPCursor, depth int) lua.LValue {
 			return nil
 		}
 		return lua.LNumber(math.Float64frombits(u(1, 8)))
-	case b == 0xd9:
-		if !c.need(2) {
+	case 0xd9 <= b && b <= 0xdb:
+		// str8, str16, str32: a 1, 2 or 4 byte length, then the bytes.
+		n := 1 << (b - 0xd9)
+		if !c.need(1 + n) {
 			return nil
 		}
-		return str(2, int(u(1, 1)))
-	case b == 0xda:
-		if !c.need(3) {
+		return str(1+n, int(u(1, n)))
+	case 0xdc <= b && b <= 0xdf:
+		// array16, array32, map16, map32: a 2 or 4 byte count.
+		n := 2 << (b & 1)
+		if !c.take(1 + n) {
 			return nil
 		}
-		return str(3, int(u(1, 2)))
-	case b == 0xdb:
-		if !c.need(5) {
-			return nil
+		if b <= 0xdd {
+			return vm.mpDecodeArray(L, c, int(u(1, n)), depth)
 		}
-		return str(5, int(u(1, 4)))
-	case b == 0xdc:
-		if !c.take(3) {
-			return nil
-		}
-		return vm.mpDecodeArray(L, c, int(u(1, 2)), depth)
-	case b == 0xdd:
-		if !c.take(5) {
-			return nil
-		}
-		return vm.mpDecodeArray(L, c, int(u(1, 4)), depth)
-	case b == 0xde:
-		if !c.take(3) {
-			return nil
-		}
-		return vm.mpDecodeMap(L, c, int(u(1, 2)), depth)
-	case b == 0xdf:
-		if !c.take(5) {
-			return nil
-		}
-		return vm.mpDecodeMap(L, c, int(u(1, 4)), depth)
+		return vm.mpDecodeMap(L, c, int(u(1, n)), depth)
 	case b&0x80 == 0:
 		c.p++
 		return lua.LNumber(b)

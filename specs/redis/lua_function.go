@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"time"
@@ -394,17 +393,12 @@ func loadLibraryUncached(code string) *libLoad {
 	case sc.caveat != "":
 		return &libLoad{outcome: loadLost, why: sc.caveat}
 	}
-	vm := getLuaVM()
-	defer putLuaVM(vm)
-	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
-	defer cancel()
-	run := &luaRun{vm: vm, script: sc, real: &State{}, readOnly: true, ctx: ctx, chunk: "user_function",
+	run := &luaRun{script: sc, real: &State{}, readOnly: true, chunk: "user_function",
 		e: &formats.Event{System: "redis", NS: "0"}}
 	run.st = run.real
-	vm.run = run
-	defer func() { vm.run = nil }()
-	vm.L.SetContext(ctx)
-	defer vm.L.RemoveContext()
+	end := beginRun(run)
+	defer end()
+	vm, ctx := run.vm, run.ctx
 	start := time.Now()
 	regs, err := vm.loadPhase(sc)
 	took := time.Since(start)
@@ -456,9 +450,9 @@ func (vm *luaVM) loadErrorText(ae *lua.ApiError) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		msg = luaCString(s)
+		msg = cString(s)
 	case lua.LString:
-		msg = "ERR " + luaCString(string(o))
+		msg = "ERR " + cString(string(o))
 	default:
 		return "", false
 	}
@@ -485,17 +479,11 @@ func runFunction(s *State, e *formats.Event, d int, lib *library, fi int, keys, 
 		return evalOutcome{reply: rUnknown, why: "the function is one of Redis's own C functions (registered as it is), whose errors Redis reports without a position"}
 	}
 	sc := compileLibrary(lib.body)
-	vm := getLuaVM()
-	defer putLuaVM(vm)
-	ctx, cancel := context.WithTimeout(context.Background(), luaTimeout)
-	defer cancel()
-	run := &luaRun{vm: vm, script: sc, real: s, st: s, e: e, db: d, readOnly: ro || noWrites, ctx: ctx,
+	run := &luaRun{script: sc, real: s, st: s, e: e, db: d, readOnly: ro || noWrites,
 		name: f.name, chunk: "user_function"}
-	vm.run = run
-	defer func() { vm.run = nil }()
-	L := vm.L
-	L.SetContext(ctx)
-	defer L.RemoveContext()
+	end := beginRun(run)
+	defer end()
+	vm, L := run.vm, run.vm.L
 	regs, err := vm.loadPhase(sc)
 	if err != nil || run.unknown != "" || len(regs) != len(lib.funcs) || regs[fi].name != f.name {
 		return evalOutcome{reply: rUnknown, why: "the library's chunk ran differently when loaded again"}

@@ -326,30 +326,10 @@ func (w *luaWriteCheck) expr(e ast.Expr) {
 		w.expr(e.Func)
 		w.expr(e.Receiver)
 		w.exprs(e.Args)
-	case *ast.TableExpr:
-		for _, f := range e.Fields {
-			w.expr(f.Key)
-			w.expr(f.Value)
-		}
-	case *ast.LogicalOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.RelationalOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.StringConcatOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.ArithmeticOpExpr:
-		w.expr(e.Lhs)
-		w.expr(e.Rhs)
-	case *ast.UnaryMinusOpExpr:
-		w.expr(e.Expr)
-	case *ast.UnaryNotOpExpr:
-		w.expr(e.Expr)
-	case *ast.UnaryLenOpExpr:
-		w.expr(e.Expr)
 	case *ast.FunctionExpr:
 		w.function(e)
+	default:
+		operands, _ := luaExprParts(e)
+		w.exprs(operands)
 	}
 }

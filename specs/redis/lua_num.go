@@ -13,20 +13,6 @@ import (
 // where gopher-lua's own differ (it prints 1e15 as "1000000000000000"
 // and reads "010" as octal).
 
-// luaIsSpace is C's isspace in the "C" locale.
-func luaIsSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
-// cString returns s up to its first NUL byte: what a C function sees of a
-// Lua string.
-func luaCString(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // luaByteAt is the byte at i of s as C reads a string that ends in a
 // NUL: s[i], or 0 from the end on.
 func luaByteAt(s string, i int) byte {
@@ -69,30 +55,14 @@ func luaStrtod(s string) (f float64, n int) {
 		return sign(math.NaN()), j
 	}
 	if len(rest) >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X') {
-		j := i + 2
-		var mant strings.Builder
-		digits := 0
-		for j < len(s) && luaIsXDigit(s[j]) {
-			mant.WriteByte(s[j])
-			j++
-			digits++
-		}
-		if j < len(s) && s[j] == '.' {
-			mant.WriteByte('.')
-			j++
-			for j < len(s) && luaIsXDigit(s[j]) {
-				mant.WriteByte(s[j])
-				j++
-				digits++
-			}
-		}
+		j, digits, _ := scanMantissa(s, i+2, isHexDigit)
 		if digits > 0 {
+			m := s[i+2 : j]
 			exp := "0"
-			if k := luaExponentEnd(s, j, 'p'); k > j {
+			if k := exponentEnd(s, j, 'p'); k > j {
 				exp = s[j+1 : k]
 				j = k
 			}
-			m := mant.String()
 			if strings.HasPrefix(m, ".") {
 				m = "0" + m
 			}
@@ -105,24 +75,12 @@ func luaStrtod(s string) (f float64, n int) {
 		// "0x" with no digit: the number is the 0.
 		return sign(0), i + 1
 	}
-	j := i
-	digits := 0
-	for j < len(s) && luaIsDigit(s[j]) {
-		j++
-		digits++
-	}
-	if j < len(s) && s[j] == '.' {
-		j++
-		for j < len(s) && luaIsDigit(s[j]) {
-			j++
-			digits++
-		}
-	}
+	j, digits, _ := scanMantissa(s, i, isDigit)
 	if digits == 0 {
 		return 0, 0
 	}
 	mantEnd := j
-	j = luaExponentEnd(s, j, 'e')
+	j = exponentEnd(s, j, 'e')
 	num := s[i:mantEnd]
 	if j > mantEnd {
 		num += "e" + luaClampExp(s[mantEnd+1:j])
@@ -138,7 +96,7 @@ func luaStrtod(s string) (f float64, n int) {
 // number's digits: white space, then a sign. i is where the digits
 // start, neg whether the sign was '-'.
 func luaNumberStart(s string) (i int, neg bool) {
-	for i < len(s) && luaIsSpace(s[i]) {
+	for i < len(s) && cSpace(s[i]) {
 		i++
 	}
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
@@ -146,27 +104,6 @@ func luaNumberStart(s string) (i int, neg bool) {
 		i++
 	}
 	return i, neg
-}
-
-// luaExponentEnd returns the end of a number's exponent at s[j]: the
-// letter (letter is 'e' for a decimal number, 'p' for a hexadecimal one;
-// s may spell it in either case), a sign, and at least one digit.
-// Without those it returns j: the number has no exponent.
-func luaExponentEnd(s string, j int, letter byte) int {
-	if j >= len(s) || s[j]|0x20 != letter {
-		return j
-	}
-	k := j + 1
-	if k < len(s) && (s[k] == '+' || s[k] == '-') {
-		k++
-	}
-	if k >= len(s) || !luaIsDigit(s[k]) {
-		return j
-	}
-	for k < len(s) && luaIsDigit(s[k]) {
-		k++
-	}
-	return k
 }
 
 // clampExp bounds a decimal exponent so that ParseFloat sees a number it
@@ -191,10 +128,8 @@ func luaIsRange(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-func luaIsDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func luaIsXDigit(c byte) bool { return luaIsDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-func luaIsAlpha(c byte) bool  { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func luaIsAlnum(c byte) bool  { return luaIsAlpha(c) || luaIsDigit(c) }
+func luaIsAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func luaIsAlnum(c byte) bool { return luaIsAlpha(c) || isDigit(c) }
 
 // strtoul parses like C's luaStrtoul(s, &end, base) for a base from 2 to
 // 36: leading space, a sign, "0x" for base 16; n is 0 when no digit was
@@ -231,7 +166,7 @@ func luaStrtoul(s string, base int) (v uint64, n int) {
 
 func luaDigitValue(c byte) int {
 	switch {
-	case luaIsDigit(c):
+	case isDigit(c):
 		return int(c - '0')
 	case c >= 'a' && c <= 'z':
 		return int(c-'a') + 10
@@ -245,7 +180,7 @@ func luaDigitValue(c byte) int {
 // strtod, then (at an 'x') strtoul in base 16, then only white space may
 // follow. The string is read as C reads it: up to a NUL byte.
 func luaStr2Number(s string) (float64, bool) {
-	s = luaCString(s)
+	s = cString(s)
 	f, n := luaStrtod(s)
 	if n == 0 {
 		return 0, false
@@ -257,7 +192,7 @@ func luaStr2Number(s string) (float64, bool) {
 			n = 0
 		}
 	}
-	for n < len(s) && luaIsSpace(s[n]) {
+	for n < len(s) && cSpace(s[n]) {
 		n++
 	}
 	return f, n == len(s)

@@ -128,7 +128,7 @@ func (vm *luaVM) redisErrorReply(L *lua.LState) int {
 	if !ok {
 		return 1
 	}
-	e := luaCString(string(s))
+	e := cString(string(s))
 	if len(e) == 0 || e[0] != '-' {
 		e = "-" + e
 	}

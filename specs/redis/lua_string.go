@@ -98,21 +98,19 @@ func (vm *luaVM) strReverse(L *lua.LState) int {
 	return 1
 }
 
-func (vm *luaVM) strLower(L *lua.LState) int {
-	s := []byte(vm.checkString(L, 1))
-	for i, c := range s {
-		if c >= 'A' && c <= 'Z' {
-			s[i] = c + 32
-		}
-	}
-	L.Push(lua.LString(s))
-	return 1
-}
+func (vm *luaVM) strLower(L *lua.LState) int { return vm.strCase(L, true) }
 
-func (vm *luaVM) strUpper(L *lua.LState) int {
+func (vm *luaVM) strUpper(L *lua.LState) int { return vm.strCase(L, false) }
+
+// strCase is string.lower (lower) or string.upper: only ASCII letters
+// change, as with C's tolower and toupper in the C locale.
+func (vm *luaVM) strCase(L *lua.LState, lower bool) int {
 	s := []byte(vm.checkString(L, 1))
 	for i, c := range s {
-		if c >= 'a' && c <= 'z' {
+		switch {
+		case lower && luaIsUpper(c):
+			s[i] = c + 32
+		case !lower && luaIsLower(c):
 			s[i] = c - 32
 		}
 	}
@@ -199,28 +197,21 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 			vm.raise(L, lua.LString("invalid format (repeated flags)"), true)
 		}
 		flags := f[i:p]
-		width, prec := 0, -1
-		if luaIsDigit(at(p)) {
-			width = int(at(p) - '0')
-			p++
+		// upTo2Digits reads a width or a precision: at most two digits.
+		upTo2Digits := func() int {
+			n := 0
+			for k := 0; k < 2 && isDigit(at(p)); k++ {
+				n = n*10 + int(at(p)-'0')
+				p++
+			}
+			return n
 		}
-		if luaIsDigit(at(p)) {
-			width = width*10 + int(at(p)-'0')
-			p++
-		}
+		width, prec := upTo2Digits(), -1
 		if at(p) == '.' {
 			p++
-			prec = 0
-			if luaIsDigit(at(p)) {
-				prec = int(at(p) - '0')
-				p++
-			}
-			if luaIsDigit(at(p)) {
-				prec = prec*10 + int(at(p)-'0')
-				p++
-			}
+			prec = upTo2Digits()
 		}
-		if luaIsDigit(at(p)) {
+		if isDigit(at(p)) {
 			vm.raise(L, lua.LString("invalid format (width or precision too long)"), true)
 		}
 		conv := at(p)
@@ -272,7 +263,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 				b.WriteString(s)
 				continue
 			}
-			s = luaCString(s)
+			s = cString(s)
 			if prec >= 0 && len(s) > prec {
 				s = s[:prec]
 			}
@@ -280,7 +271,7 @@ func (vm *luaVM) strFormat(L *lua.LState) int {
 		default:
 			vm.abort(L, "string.format with an invalid option, whose error Lua writes with the option's byte")
 		}
-		b.WriteString(luaCString(item))
+		b.WriteString(cString(item))
 		vm.checkBuilt(L, b.Len(), "string.format")
 	}
 	L.Push(lua.LString(b.String()))
@@ -417,36 +408,20 @@ func luaIsUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func luaIsCntrl(c byte) bool { return c < 32 || c == 127 }
 func luaIsPunct(c byte) bool { return c > 32 && c < 127 && !luaIsAlnum(c) }
 
+// luaClasses are the character classes of Lua patterns (%a, %d...), by
+// their lower-case letter; the upper-case letter is the complement.
+var luaClasses = map[byte]func(byte) bool{
+	'a': luaIsAlpha, 'c': luaIsCntrl, 'd': isDigit, 'l': luaIsLower, 'p': luaIsPunct,
+	's': cSpace, 'u': luaIsUpper, 'w': luaIsAlnum, 'x': isHexDigit,
+	'z': func(c byte) bool { return c == 0 },
+}
+
 func luaMatchClass(c, cl byte) bool {
-	var res bool
-	switch cl | 0x20 {
-	case 'a':
-		res = luaIsAlpha(c)
-	case 'c':
-		res = luaIsCntrl(c)
-	case 'd':
-		res = luaIsDigit(c)
-	case 'l':
-		res = luaIsLower(c)
-	case 'p':
-		res = luaIsPunct(c)
-	case 's':
-		res = luaIsSpace(c)
-	case 'u':
-		res = luaIsUpper(c)
-	case 'w':
-		res = luaIsAlnum(c)
-	case 'x':
-		res = luaIsXDigit(c)
-	case 'z':
-		res = c == 0
-	default:
+	in, ok := luaClasses[cl|0x20]
+	if !ok {
 		return cl == c
 	}
-	if luaIsLower(cl) {
-		return res
-	}
-	return !res
+	return in(c) == luaIsLower(cl)
 }
 
 func (ms *luaMatch) matchBracketClass(c byte, p, ec int) bool {
@@ -614,7 +589,7 @@ func (ms *luaMatch) match(s, p int) int {
 				p = ep
 				continue
 			default:
-				if luaIsDigit(ms.p(p + 1)) {
+				if isDigit(ms.p(p + 1)) {
 					s = ms.matchCapture(s, ms.p(p+1))
 					if s < 0 {
 						return -1
@@ -688,7 +663,7 @@ func (ms *luaMatch) captures(s, e int, whole bool) []lua.LValue {
 }
 
 func (vm *luaVM) newMatch(L *lua.LState, src, pat string) *luaMatch {
-	return &luaMatch{vm: vm, L: L, src: src, pat: luaCString(pat)}
+	return &luaMatch{vm: vm, L: L, src: src, pat: cString(pat)}
 }
 
 func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
@@ -700,7 +675,7 @@ func (vm *luaVM) strFindAux(L *lua.LState, find bool) int {
 	} else if init > int64(len(s)) {
 		init = int64(len(s))
 	}
-	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(luaCString(p), "^$*+?.([%-")) {
+	if find && (lua.LVAsBool(L.Get(4)) || !strings.ContainsAny(cString(p), "^$*+?.([%-")) {
 		if i := strings.Index(s[init:], p); i >= 0 {
 			L.Push(lua.LNumber(int(init) + i + 1))
 			L.Push(lua.LNumber(int(init) + i + len(p)))
@@ -833,7 +808,7 @@ func (vm *luaVM) addValue(L *lua.LState, ms *luaMatch, b *strings.Builder, s, e 
 				c = news[i]
 			}
 			switch {
-			case !luaIsDigit(c):
+			case !isDigit(c):
 				b.WriteByte(c)
 			case c == '0':
 				b.WriteString(ms.src[s:e])

@@ -49,11 +49,11 @@ func (sf *luaStructFmt) order() binary.ByteOrder {
 }
 
 func (sf *luaStructFmt) getnum(df int) int {
-	if sf.i >= len(sf.f) || !luaIsDigit(sf.f[sf.i]) {
+	if sf.i >= len(sf.f) || !isDigit(sf.f[sf.i]) {
 		return df
 	}
 	a := 0
-	for sf.i < len(sf.f) && luaIsDigit(sf.f[sf.i]) {
+	for sf.i < len(sf.f) && isDigit(sf.f[sf.i]) {
 		d := int(sf.f[sf.i] - '0')
 		if a > math.MaxInt32/10 || a*10 > math.MaxInt32-d {
 			sf.vm.raise(sf.L, lua.LString("integral size overflow"), true)
@@ -118,7 +118,7 @@ func (sf *luaStructFmt) control(opt byte) {
 }
 
 func (vm *luaVM) newStructFmt(L *lua.LState) *luaStructFmt {
-	return &luaStructFmt{vm: vm, L: L, f: luaCString(vm.checkString(L, 1)), hdr: luaStructHeader{little: true, align: 1}}
+	return &luaStructFmt{vm: vm, L: L, f: cString(vm.checkString(L, 1)), hdr: luaStructHeader{little: true, align: 1}}
 }
 
 func (vm *luaVM) structPack(L *lua.LState) int {

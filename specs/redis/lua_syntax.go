@@ -167,9 +167,9 @@ func luaTokens(src string) ([]luaToken, error) {
 				switch e := src[i]; {
 				case isNewline(e):
 					i = newline(i)
-				case luaIsDigit(e):
+				case isDigit(e):
 					v := 0
-					for k := 0; k < 3 && luaIsDigit(at(i)); k++ {
+					for k := 0; k < 3 && isDigit(at(i)); k++ {
 						v = v*10 + int(at(i)-'0')
 						i++
 					}
@@ -181,10 +181,10 @@ func luaTokens(src string) ([]luaToken, error) {
 				}
 			}
 			out = append(out, luaToken{ltString, "", start})
-		case luaIsDigit(c) || c == '.' && luaIsDigit(at(i+1)):
+		case isDigit(c) || c == '.' && isDigit(at(i+1)):
 			// read_numeral
 			j := i
-			for luaIsDigit(at(j)) || at(j) == '.' {
+			for isDigit(at(j)) || at(j) == '.' {
 				j++
 			}
 			if at(j) == 'e' || at(j) == 'E' {

@@ -101,12 +101,7 @@ func (vm *luaVM) tabConcat(L *lua.LState) int {
 	sep := vm.optString(L, 2, "")
 	t := vm.checkTable(L, 1)
 	i := vm.optInt(L, 3, 1)
-	var last int
-	if L.Get(4) == lua.LNil {
-		last = vm.getn(L, t)
-	} else {
-		last = vm.checkInt(L, 4)
-	}
+	last := vm.optLen(L, 4, t)
 	var b []byte
 	add := func(i int) {
 		v := vm.rawGetInt(t, i)

@@ -159,17 +159,11 @@ func (vm *luaVM) readonlyWrite(L *lua.LState) int {
 
 // missingGlobal is the read of a global that does not exist.
 func (vm *luaVM) missingGlobal(L *lua.LState) int {
-	name := L.Get(2)
-	var s string
-	switch k := name.(type) {
-	case lua.LString:
-		s = luaCString(string(k))
-	case lua.LNumber:
-		s = luaNumber2String(float64(k))
-	default:
+	s, ok := luaToStr(L.Get(2))
+	if !ok {
 		vm.raiseUnknown(L, "the script indexed the globals with a value that is not a string", "Second argument to luaProtectedTableError must be a string or number")
 	}
-	vm.raiseStmt(L, lua.LString("Script attempted to access nonexistent global variable '"+s+"'"), true)
+	vm.raiseStmt(L, lua.LString("Script attempted to access nonexistent global variable '"+cString(s)+"'"), true)
 	return 0
 }
 
@@ -237,6 +231,15 @@ func (vm *luaVM) optInt(L *lua.LState, n int, def int) int {
 	return vm.checkInt(L, n)
 }
 
+// optLen is luaL_optint(L, n, luaL_getn(L, t)): argument n, or when it is
+// absent the length of table t (only then computed).
+func (vm *luaVM) optLen(L *lua.LState, n int, t *lua.LTable) int {
+	if L.Get(n) == lua.LNil {
+		return vm.getn(L, t)
+	}
+	return vm.checkInt(L, n)
+}
+
 // toStr is lua_tolstring: a string, or a number printed as Lua prints it.
 func luaToStr(v lua.LValue) (string, bool) {
 	switch x := v.(type) {
@@ -298,7 +301,7 @@ func (vm *luaVM) assert(L *lua.LState) int {
 	v := vm.checkAny(L, 1)
 	if !lua.LVAsBool(v) {
 		msg := vm.optString(L, 2, "assertion failed!")
-		vm.raise(L, lua.LString(luaCString(msg)), true)
+		vm.raise(L, lua.LString(cString(msg)), true)
 	}
 	return L.GetTop()
 }
@@ -594,13 +597,13 @@ func (vm *luaVM) tonumber(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	s := luaCString(vm.checkString(L, 1))
+	s := cString(vm.checkString(L, 1))
 	if base < 2 || base > 36 {
 		vm.argError(L, 2, "base out of range")
 	}
 	u, n := luaStrtoul(s, base)
 	if n > 0 {
-		for n < len(s) && luaIsSpace(s[n]) {
+		for n < len(s) && cSpace(s[n]) {
 			n++
 		}
 		if n == len(s) {
@@ -666,12 +669,7 @@ func (vm *luaVM) typeFn(L *lua.LState) int {
 func (vm *luaVM) unpack(L *lua.LState) int {
 	t := vm.checkTable(L, 1)
 	i := vm.optInt(L, 2, 1)
-	var e int
-	if L.Get(3) == lua.LNil {
-		e = vm.getn(L, t)
-	} else {
-		e = vm.checkInt(L, 3)
-	}
+	e := vm.optLen(L, 3, t)
 	if i > e {
 		return 0
 	}

@@ -1,8 +1,10 @@
 package redis
 
 import (
+	"maps"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,20 +110,12 @@ func (v *value) copy(owner *State) *value {
 	c := &value{owner: owner, typ: v.typ, str: v.str, bigMap: v.bigMap, expire: v.expire}
 	if v.hash != nil {
 		c.fields = append([]string(nil), v.fields...)
-		c.hash = make(map[string][]byte, len(v.hash))
-		for k, x := range v.hash {
-			c.hash[k] = x
-		}
+		c.hash = maps.Clone(v.hash)
 	}
 	if v.list != nil {
 		c.list = append([][]byte(nil), v.list...)
 	}
-	if v.set != nil {
-		c.set = make(map[string]bool, len(v.set))
-		for k := range v.set {
-			c.set[k] = true
-		}
-	}
+	c.set = maps.Clone(v.set)
 	if v.zset != nil {
 		c.zset = v.zset.copy()
 	}
@@ -215,19 +209,9 @@ func (c *conn) copy(owner *State) *conn {
 	n.queued = append([]string(nil), c.queued...)
 	n.watched = append([]watched(nil), c.watched...)
 	n.pending = append([]dbKey(nil), c.pending...)
-	if c.subs != nil {
-		n.subs = make(map[string]bool, len(c.subs))
-		for k := range c.subs {
-			n.subs[k] = true
-		}
-	}
+	n.subs = maps.Clone(c.subs)
 	n.psubs = append([]string(nil), c.psubs...)
-	if c.ssubs != nil {
-		n.ssubs = make(map[string]bool, len(c.ssubs))
-		for k := range c.ssubs {
-			n.ssubs[k] = true
-		}
-	}
+	n.ssubs = maps.Clone(c.ssubs)
 	return n
 }
 
@@ -288,12 +272,7 @@ func (Model) Fingerprint(s provenance.State) string {
 	st := s.(*State)
 	var b strings.Builder
 	for i, d := range st.dbs {
-		keys := make([]string, 0, len(d))
-		for k := range d {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(d) {
 			v := d[k]
 			b.WriteString(strconv.Itoa(i))
 			b.WriteByte(0)
@@ -314,7 +293,7 @@ func (Model) Fingerprint(s provenance.State) string {
 			for _, x := range v.list {
 				b.WriteString(strconv.Quote(string(x)))
 			}
-			for _, m := range sortedSet(v.set) {
+			for _, m := range sortedKeys(v.set) {
 				b.WriteString(strconv.Quote(m))
 			}
 			if v.zset != nil {
@@ -326,23 +305,10 @@ func (Model) Fingerprint(s provenance.State) string {
 			b.WriteByte('\n')
 		}
 	}
-	names := make([]string, 0, len(st.conns))
-	for n := range st.conns {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(st.conns) {
 		c := st.conns[n]
 		b.WriteString("conn " + strconv.Quote(n))
-		if c.multi {
-			b.WriteString(" multi")
-		}
-		if c.dirty {
-			b.WriteString(" dirty")
-		}
-		if c.dirtyUnknown {
-			b.WriteString(" dirty?")
-		}
+		writeMarks(&b, mark{c.multi, " multi"}, mark{c.dirty, " dirty"}, mark{c.dirtyUnknown, " dirty?"})
 		b.WriteString(" " + strconv.Quote(c.name) + " " + strconv.Itoa(c.resp))
 		for _, q := range c.queued {
 			b.WriteString(" " + strconv.Quote(q))
@@ -350,13 +316,13 @@ func (Model) Fingerprint(s provenance.State) string {
 		for _, w := range c.watched {
 			b.WriteString(" w" + strconv.Itoa(w.k.db) + ":" + strconv.Quote(w.k.key) + ":" + strconv.FormatInt(w.expires, 10))
 		}
-		for _, s := range sortedSet(c.subs) {
+		for _, s := range sortedKeys(c.subs) {
 			b.WriteString(" s" + strconv.Quote(s))
 		}
 		for _, s := range c.psubs {
 			b.WriteString(" p" + strconv.Quote(s))
 		}
-		for _, s := range sortedSet(c.ssubs) {
+		for _, s := range sortedKeys(c.ssubs) {
 			b.WriteString(" S" + strconv.Quote(s))
 		}
 		for _, k := range c.pending {
@@ -364,12 +330,7 @@ func (Model) Fingerprint(s provenance.State) string {
 		}
 		b.WriteByte('\n')
 	}
-	shas := make([]string, 0, len(st.scripts))
-	for sha := range st.scripts {
-		shas = append(shas, sha)
-	}
-	sort.Strings(shas)
-	for _, sha := range shas {
+	for _, sha := range sortedKeys(st.scripts) {
 		b.WriteString("script " + sha + "\n")
 	}
 	st.funcs.fingerprint(&b)
@@ -643,14 +604,19 @@ func (r *run) mutConnOf(name string) *conn {
 	return c
 }
 
+// ownMap is a state's own copy of a map it shared with others (or a new
+// map for nil), for it to write.
+func ownMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return maps.Clone(m)
+}
+
 // setResult records the reply a blocked command got.
 func (s *State) setResult(id int64, reply string) {
 	if s.sharedResults || s.results == nil {
-		m := make(map[int64]string, len(s.results)+1)
-		for k, v := range s.results {
-			m[k] = v
-		}
-		s.results, s.sharedResults = m, false
+		s.results, s.sharedResults = ownMap(s.results), false
 	}
 	s.results[id] = reply
 }
@@ -661,11 +627,7 @@ func (s *State) setScript(sha, body string) {
 		return
 	}
 	if s.sharedScripts || s.scripts == nil {
-		m := make(map[string]string, len(s.scripts)+1)
-		for k, v := range s.scripts {
-			m[k] = v
-		}
-		s.scripts, s.sharedScripts = m, false
+		s.scripts, s.sharedScripts = ownMap(s.scripts), false
 	}
 	s.scripts[sha] = body
 }
@@ -736,7 +698,24 @@ func status(s string) string { return "+" + s + "\r\n" }
 
 func errReply(s string) string { return "-" + s + "\r\n" }
 
-func sortedSet(m map[string]bool) []string {
+// A mark is a flag as a fingerprint shows it: its text when it is set.
+type mark struct {
+	set  bool
+	text string
+}
+
+// writeMarks writes the text of each mark that is set, in order.
+func writeMarks(b *strings.Builder, ms ...mark) {
+	for _, m := range ms {
+		if m.set {
+			b.WriteString(m.text)
+		}
+	}
+}
+
+// sortedKeys returns a map's keys in order: a canonical rendering of it,
+// or a reply that lists a hash table sorted.
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -897,10 +876,6 @@ func cG17(f float64) string {
 	return s
 }
 
-// eqFold compares an argument with an option word as Redis's strcasecmp
-// does: ASCII case folding, up to the argument's first NUL byte.
-func eqFold(b []byte, s string) bool { return cEqual(b, s) }
-
 // optUpper is an option argument in upper case, as strcasecmp sees it
 // (ASCII only, up to the first NUL byte), for a switch over options.
 func optUpper(b []byte) string {
@@ -913,6 +888,22 @@ func optUpper(b []byte) string {
 		out[i] = c
 	}
 	return string(out)
+}
+
+// leadingFlags reads the flag options (NX, XX, CH...) that a command's
+// arguments start with at a[i]: each argument that is one of names, in
+// any case as strcasecmp sees it, is set in flags, and the first that is
+// not ends them, at next (len(a) when all are).
+func leadingFlags(a [][]byte, i int, names ...string) (flags map[string]bool, next int) {
+	flags = map[string]bool{}
+	for ; i < len(a); i++ {
+		j := slices.IndexFunc(names, func(n string) bool { return cEqual(a[i], n) })
+		if j < 0 {
+			break
+		}
+		flags[names[j]] = true
+	}
+	return flags, i
 }
 
 // container returns the key's value of type typ, or a WRONGTYPE reply.
@@ -943,6 +934,18 @@ func (r *run) container(k []byte, typ byte, create bool) (*value, string) {
 		return nil, eWrongType
 	}
 	return v, ""
+}
+
+// existing looks key k up with a typed lookup (listValue, hashValue...)
+// for a command that stops at a missing key, whose reply is then
+// missing. Otherwise it is the lookup's own answer: the value, or a reply
+// to give instead (WRONGTYPE).
+func (r *run) existing(lookup func(k []byte) (*value, string), k []byte, missing string) (*value, string) {
+	v, e := lookup(k)
+	if e == "" && v == nil {
+		return nil, missing
+	}
+	return v, e
 }
 
 // dropIfEmpty removes a container that a command emptied (or created and

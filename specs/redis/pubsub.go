@@ -79,7 +79,7 @@ func publishRefs(e *formats.Event) []formats.Ref {
 
 func numsubRefs(e *formats.Event) []formats.Ref {
 	ns := channelNS
-	if e.Op == "PUBSUB" && len(e.Args) > 0 && eqFold(e.Args[0], "SHARDNUMSUB") {
+	if e.Op == "PUBSUB" && len(e.Args) > 0 && cEqual(e.Args[0], "SHARDNUMSUB") {
 		ns = shardNS
 	}
 	var out []formats.Ref
@@ -239,7 +239,7 @@ func pubsubChannels(r *run) string {
 	if len(r.args) > 1 {
 		return "-ERR Unknown subcommand or wrong number of arguments for '" + string(r.argv[1]) + "'. Try PUBSUB HELP.\r\n"
 	}
-	shard := eqFold(r.argv[1], "SHARDCHANNELS")
+	shard := cEqual(r.argv[1], "SHARDCHANNELS")
 	active := map[string]bool{}
 	for _, c := range r.s.conns {
 		set := c.subs
@@ -252,7 +252,7 @@ func pubsubChannels(r *run) string {
 			}
 		}
 	}
-	names := sortedSet(active)
+	names := sortedKeys(active)
 	items := make([]string, len(names))
 	for i, ch := range names {
 		items[i] = bulkString(ch)
@@ -261,7 +261,7 @@ func pubsubChannels(r *run) string {
 }
 
 func pubsubNumsub(r *run) string {
-	shard := eqFold(r.argv[1], "SHARDNUMSUB")
+	shard := cEqual(r.argv[1], "SHARDNUMSUB")
 	var items []string
 	for _, ch := range r.args {
 		var n int64

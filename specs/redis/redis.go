@@ -390,8 +390,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	defer func() {
 		if x != nil && x.Output == eFunctionNotFound && ranLines && strings.HasPrefix(target.Op, "FCALL") {
 			// The log contradicts the model: the function ran.
-			x.Exact = false
-			x.Notes = append(x.Notes, "not exact: the function ran ([lua] lines follow it) though the log shows no library holding it: its reply is not known; its writes are replayed from its [lua] lines")
+			notExact(x, "the function ran ([lua] lines follow it) though the log shows no library holding it: its reply is not known; its writes are replayed from its [lua] lines")
 			return
 		}
 		if x == nil || !isScriptCall(target.Op) || x.Output != eNoScript {
@@ -399,8 +398,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		}
 		if ranLines {
 			// The script ran: its body was cached before the capture.
-			x.Exact = false
-			x.Notes = append(x.Notes, "not exact: the script ran ([lua] lines follow it) but its body is not in the capture (loaded before the capture began): its reply is not known; its writes are replayed from its [lua] lines")
+			notExact(x, "the script ran ([lua] lines follow it) but its body is not in the capture (loaded before the capture began): its reply is not known; its writes are replayed from its [lua] lines")
 		} else {
 			x.Notes = append(x.Notes, "assumes the script was not cached before the capture began")
 		}
@@ -447,8 +445,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		if err2 != nil {
 			return nil, err2
 		}
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is one closed witness (the last reset of the key and every later write), which may not be minimal", err))
+		notExact(x, fmt.Sprintf("%v; shown is one closed witness (the last reset of the key and every later write), which may not be minimal", err))
 		ws, x.Output = [][]*formats.Event{fb.events}, fb.out
 		c = fb.cursor
 	case err != nil:
@@ -484,14 +481,12 @@ func (w *walk) lossNotes(x *provenance.Explanation, target *formats.Event, keys 
 		return err
 	}
 	if len(lost) > maxLost {
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: more than %d lines of the capture were rejected before it (first %s); any may have changed its keys", maxLost, lost[0].Where))
+		notExact(x, fmt.Sprintf("more than %d lines of the capture were rejected before it (first %s); any may have changed its keys", maxLost, lost[0].Where))
 		return nil
 	}
 	for _, l := range lost {
 		if why := mayTouch(l.Raw, keys); why != "" {
-			x.Exact = false
-			x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s, a line ingest rejected, %s: the request it held is not in the trace", l.Where, why))
+			notExact(x, fmt.Sprintf("%s, a line ingest rejected, %s: the request it held is not in the trace", l.Where, why))
 			return nil
 		}
 	}
@@ -804,8 +799,7 @@ const maxWaitCandidates = 256
 func (w *walk) waitAnswer(target, servedBy *formats.Event, x *provenance.Explanation) *provenance.Explanation {
 	x.Target = target
 	if err := w.lossNotes(x, target, outKeys(target)); err != nil {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: could not check for lost lines: "+err.Error())
+		notExact(x, "could not check for lost lines: "+err.Error())
 	}
 	if servedBy != nil {
 		x.Notes = append([]string{fmt.Sprintf("%s blocked; it was served after %s (%s), whose reply this is", target.Op, servedBy.Where(), servedBy.Op)}, x.Notes...)
@@ -814,8 +808,7 @@ func (w *walk) waitAnswer(target, servedBy *formats.Event, x *provenance.Explana
 		x.TimeDependent = true
 	}
 	if x.Output == rUnknownEnd {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the client sent another command while the model had it waiting, so the wait ended in a way the log does not show")
+		notExact(x, "the client sent another command while the model had it waiting, so the wait ended in a way the log does not show")
 	}
 	x.Notes = append(x.Notes, "depends on time and on the client's connection: a waiting client that disconnected leaves no line, and a timeout is checked by the server's clock")
 	return x
@@ -831,7 +824,7 @@ func waitTimeout(e *formats.Event) (int64, bool) {
 		}
 	case "XREAD", "XREADGROUP":
 		for i, a := range e.Args {
-			if eqFold(a, "BLOCK") && i+1 < len(e.Args) {
+			if cEqual(a, "BLOCK") && i+1 < len(e.Args) {
 				n, ok := parseInt(e.Args[i+1])
 				return n, ok && n >= 0
 			}
@@ -867,6 +860,12 @@ func scriptWhy(target *formats.Event, out provenance.Output, ws [][]*formats.Eve
 	return why
 }
 
+// notExact marks an explanation as not exact, with a note saying why.
+func notExact(x *provenance.Explanation, why string) {
+	x.Exact = false
+	x.Notes = append(x.Notes, "not exact: "+why)
+}
+
 // annotate adds the notes every answer needs: what the output depends on
 // that no log holds, time, unmodelled commands, and the start of the
 // capture.
@@ -877,17 +876,13 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	cmd := lookup(target.Op, target.Args)
 	switch {
 	case why != "" && !isScriptCall(target.Op):
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the reply is not known: "+why)
+		notExact(x, "the reply is not known: "+why)
 	case why != "" && strings.HasPrefix(target.Op, "FCALL"):
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the function's reply is not known: "+why)
+		notExact(x, "the function's reply is not known: "+why)
 	case why != "":
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the script's reply is not known: "+why)
+		notExact(x, "the script's reply is not known: "+why)
 	case out == rUnknown && isScriptCall(target.Op):
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the script's reply is not known")
+		notExact(x, "the script's reply is not known")
 	case out == rUnknown || (cmd != nil && cmd.Random != nil && cmd.Random(argv(target)) != ""):
 		if cmd != nil {
 			why = cmd.Unknown
@@ -904,27 +899,21 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 				why = cmd.Unsure
 			}
 		}
-		x.Exact = false
 		if why == "" {
-			x.Notes = append(x.Notes, "not exact: the model does not know the reply")
+			notExact(x, "the model does not know the reply")
 		} else {
-			x.Notes = append(x.Notes, "not exact: the reply depends on "+why+", which the log does not hold")
+			notExact(x, "the reply depends on "+why+", which the log does not hold")
 		}
 	case unord:
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the reply lists a hash table (a hash, set or database past its compact encoding) in the server's own order, which the log does not show; wat compares it as a set")
+		notExact(x, "the reply lists a hash table (a hash, set or database past its compact encoding) in the server's own order, which the log does not show; wat compares it as a set")
 	case resp == rUnknownScan:
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the reply walks a hash table with a cursor, and the table's layout is not in the log")
+		notExact(x, "the reply walks a hash table with a cursor, and the table's layout is not in the log")
 	case resp == rHelp:
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the text of HELP replies is not modelled")
+		notExact(x, "the text of HELP replies is not modelled")
 	case resp == rExecUnknown:
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: a command of the transaction has a reply wat does not know (see its own line)")
+		notExact(x, "a command of the transaction has a reply wat does not know (see its own line)")
 	case resp == rUnknownOrderUnsub:
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: UNSUBSCRIBE left several channels in the order of the connection's hash table, which the log does not show")
+		notExact(x, "UNSUBSCRIBE left several channels in the order of the connection's hash table, which the log does not show")
 	case target.Op == "PUBLISH" || target.Op == "SPUBLISH":
 		x.Notes = append(x.Notes, "counts the subscriptions the log shows: a client that disconnected without QUIT or RESET leaves no line and is still counted")
 	}
@@ -959,34 +948,27 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 		x.Notes = append(x.Notes, "depends on time: key expiry is replayed from the log's timestamps, not from a logged request")
 	}
 	if len(unknown) > 0 {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the keys were changed by commands wat does not model ("+strings.Join(unknown, ", ")+"), replayed as if they changed nothing")
+		notExact(x, "the keys were changed by commands wat does not model ("+strings.Join(unknown, ", ")+"), replayed as if they changed nothing")
 	}
 	if len(random) > 0 {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the keys were changed by requests whose effect depends on what the log does not hold ("+strings.Join(random, "; ")+")")
+		notExact(x, "the keys were changed by requests whose effect depends on what the log does not hold ("+strings.Join(random, "; ")+")")
 	}
 	if e := unsureStore(c.emitted); e != nil {
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s at %s stored a result the model does not know (its reply is unknown too)", e.Op, e.Where()))
+		notExact(x, fmt.Sprintf("%s at %s stored a result the model does not know (its reply is unknown too)", e.Op, e.Where()))
 	}
 	if len(c.blocky) > 0 {
 		x.Notes = append(x.Notes, "clients waited on these keys (blocking commands): the model serves them as Redis does, assuming each was still connected")
 	}
 	if e := nearTimeout(append(c.emitted, target)); e != nil {
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s at %s waited with a timeout that ran out within %v of a request on its keys; the server checks timeouts every %v or so, so which came first is not in the log", e.Op, e.Where(), timeoutSlack, timeoutSlack))
+		notExact(x, fmt.Sprintf("%s at %s waited with a timeout that ran out within %v of a request on its keys; the server checks timeouts every %v or so, so which came first is not in the log", e.Op, e.Where(), timeoutSlack, timeoutSlack))
 	}
 	if why, err := w.unprovenClients(c, target); err != nil {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: could not check that the clients it counts on were connected: "+err.Error())
+		notExact(x, "could not check that the clients it counts on were connected: "+err.Error())
 	} else if why != "" {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: "+why)
+		notExact(x, ""+why)
 	}
 	if len(c.scriptOnBlocky) > 0 {
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
+		notExact(x, fmt.Sprintf("a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
 	}
 	if c.exhausted && !c.sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
@@ -1125,7 +1107,7 @@ func storesResult(e *formats.Event) bool {
 		return false
 	case e.Op == "SORT" || strings.HasPrefix(e.Op, "GEORADIUS"):
 		for _, a := range e.Args {
-			if kw(a, "store") || kw(a, "storedist") {
+			if cEqual(a, "store") || cEqual(a, "storedist") {
 				return true
 			}
 		}

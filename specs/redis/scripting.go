@@ -12,18 +12,10 @@ import (
 // see lua.go) and caches the body, which EVALSHA runs. The script cache
 // is indexed under the pseudo namespace "@script", by SHA1.
 var scriptingCommands = inGroup("scripting", []*Command{
-	{Name: "EVAL", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RW access update")},
-		Run:  evalCmd, Refs: evalRefs},
-	{Name: "EVAL_RO", Arity: -3, Flags: "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RO access")},
-		Run:  evalCmd, Refs: evalRefs},
-	{Name: "EVALSHA", Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RW access update")},
-		Run:  evalCmd, Refs: evalRefs},
-	{Name: "EVALSHA_RO", Arity: -3, Flags: "readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
-		Keys: []KeySpec{keysCounted(2, "RO access")},
-		Run:  evalCmd, Refs: evalRefs},
+	scriptCall("EVAL", false, evalCmd, evalRefs),
+	scriptCall("EVAL_RO", true, evalCmd, evalRefs),
+	scriptCall("EVALSHA", false, evalCmd, evalRefs),
+	scriptCall("EVALSHA_RO", true, evalCmd, evalRefs),
 	{Name: "SCRIPT|DEBUG", Arity: 3, Flags: "noscript", Why: "the Lua debugger (SCRIPT DEBUG) is not modelled"},
 	{Name: "SCRIPT|EXISTS", Arity: -3, Flags: "noscript", Run: scriptExists, Refs: scriptRefs},
 	{Name: "SCRIPT|FLUSH", Arity: -2, Flags: "noscript", Run: scriptFlush, Refs: scriptRefs},
@@ -32,6 +24,19 @@ var scriptingCommands = inGroup("scripting", []*Command{
 		Unknown: "whether a script was running (busy) when it arrived"},
 	{Name: "SCRIPT|LOAD", Arity: 3, Flags: "noscript stale", Run: scriptLoad, Refs: scriptRefs},
 })
+
+// scriptCall is the table entry of a command that runs a script or a
+// function (EVAL, EVALSHA, FCALL, and their _RO forms): a count of keys
+// after the script, then the keys, which a read-only form only reads.
+func scriptCall(name string, readOnly bool, run func(*run) string, refs func(*formats.Event) []formats.Ref) *Command {
+	c := &Command{Name: name, Arity: -3, Flags: "noscript stale skip_monitor no_mandatory_keys movablekeys",
+		Keys: []KeySpec{keysCounted(2, "RW access update")}, Run: run, Refs: refs}
+	if readOnly {
+		c.Flags = "readonly " + c.Flags
+		c.Keys = []KeySpec{keysCounted(2, "RO access")}
+	}
+	return c
+}
 
 // scriptNS is the pseudo namespace of the script cache, keyed by SHA1.
 const scriptNS = "@script"
@@ -144,7 +149,7 @@ func scriptFlush(r *run) string {
 }
 
 func scriptFlushOK(a [][]byte) bool {
-	return len(a) == 0 || len(a) == 1 && (eqFold(a[0], "SYNC") || eqFold(a[0], "ASYNC"))
+	return len(a) == 0 || len(a) == 1 && (cEqual(a[0], "SYNC") || cEqual(a[0], "ASYNC"))
 }
 
 // evalRefs: a script request reads the keys it declares (its writes are

@@ -96,7 +96,7 @@ func dbsize(r *run) string {
 // flushKind is what FLUSHDB and FLUSHALL do to every key: a reset, unless
 // their arguments make them an error.
 func flushKind(a [][]byte) int {
-	if len(a) == 0 || (len(a) == 1 && (eqFold(a[0], "ASYNC") || eqFold(a[0], "SYNC"))) {
+	if len(a) == 0 || (len(a) == 1 && (cEqual(a[0], "ASYNC") || cEqual(a[0], "SYNC"))) {
 		return formats.KindReset
 	}
 	return formats.KindWrite
@@ -112,7 +112,7 @@ func flushRefs(e *formats.Event) []formats.Ref {
 
 func flush(r *run) string {
 	a := r.args
-	if len(a) > 1 || (len(a) == 1 && !eqFold(a[0], "ASYNC") && !eqFold(a[0], "SYNC")) {
+	if len(a) > 1 || (len(a) == 1 && !cEqual(a[0], "ASYNC") && !cEqual(a[0], "SYNC")) {
 		return eSyntax
 	}
 	dbs := []int{r.d}

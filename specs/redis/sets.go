@@ -103,9 +103,9 @@ func sadd(r *run) string {
 
 func srem(r *run) string {
 	a := r.args
-	v, e := r.setValue(a[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.setValue, a[0], rZero)
+	if e != "" {
+		return e
 	}
 	var c int64
 	for _, m := range a[1:] {
@@ -124,9 +124,9 @@ func srem(r *run) string {
 }
 
 func scard(r *run) string {
-	v, e := r.setValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.setValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	return integer(int64(len(v.set)))
 }
@@ -181,12 +181,9 @@ func members(v *value) []string {
 }
 
 func smembers(r *run) string {
-	v, e := r.setValue(r.args[0])
+	v, e := r.existing(r.setValue, r.args[0], rEmpty)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rEmpty
 	}
 	return setReply(members(v), !v.bigMap)
 }
@@ -248,7 +245,7 @@ func sinter(r *run) string {
 		rest := keys[n+1:]
 		keys = keys[1 : n+1]
 		for j := 0; j < len(rest); j++ {
-			if eqFold(rest[j], "LIMIT") && j+1 < len(rest) {
+			if cEqual(rest[j], "LIMIT") && j+1 < len(rest) {
 				j++
 				l, ok := parseInt(rest[j])
 				if !ok {

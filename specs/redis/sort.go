@@ -56,10 +56,10 @@ type sortOpts struct {
 }
 
 // hasStar reports whether a pattern holds '*' (as strchr sees it).
-func hasStar(p []byte) bool { return bytes.IndexByte(cStr(p), '*') >= 0 }
+func hasStar(p []byte) bool { return bytes.IndexByte(cString(p), '*') >= 0 }
 
 // isHashPattern reports whether a GET pattern is "#" (the element).
-func isHashPattern(p []byte) bool { c := cStr(p); return len(c) == 1 && c[0] == '#' }
+func isHashPattern(p []byte) bool { c := cString(p); return len(c) == 1 && c[0] == '#' }
 
 // parseSort reads SORT's options in order; e is the error reply.
 func parseSort(argv [][]byte, readonly bool) (o sortOpts, e string) {
@@ -68,13 +68,13 @@ func parseSort(argv [][]byte, readonly bool) (o sortOpts, e string) {
 		left := len(argv) - j - 1
 		a := argv[j]
 		switch {
-		case kw(a, "asc"):
+		case cEqual(a, "asc"):
 			o.desc = false
-		case kw(a, "desc"):
+		case cEqual(a, "desc"):
 			o.desc = true
-		case kw(a, "alpha"):
+		case cEqual(a, "alpha"):
 			o.alpha = true
-		case kw(a, "limit") && left >= 2:
+		case cEqual(a, "limit") && left >= 2:
 			s, ok := parseInt(argv[j+1])
 			if !ok {
 				return o, eNotInt
@@ -85,16 +85,16 @@ func parseSort(argv [][]byte, readonly bool) (o sortOpts, e string) {
 			}
 			o.start, o.count = s, c
 			j += 2
-		case !readonly && kw(a, "store") && left >= 1:
+		case !readonly && cEqual(a, "store") && left >= 1:
 			o.store = argv[j+1]
 			j++
-		case kw(a, "by") && left >= 1:
+		case cEqual(a, "by") && left >= 1:
 			o.by = argv[j+1]
 			if !hasStar(o.by) {
 				o.dontsort = true
 			}
 			j++
-		case kw(a, "get") && left >= 1:
+		case cEqual(a, "get") && left >= 1:
 			o.gets = append(o.gets, argv[j+1])
 			j++
 		default:
@@ -153,7 +153,7 @@ func sortKeyRefs(e *formats.Event) []formats.Ref {
 	out := []formats.Ref{{NS: e.NS, Key: e.Args[0], Kind: formats.KindWrite}}
 	if e.Op == "SORT" {
 		for i := 1; i+1 < len(e.Args); i++ {
-			if kw(e.Args[i], "store") {
+			if cEqual(e.Args[i], "store") {
 				out = append(out, formats.Ref{NS: e.NS, Key: e.Args[i+1], Kind: formats.KindWrite})
 			}
 		}
@@ -166,7 +166,7 @@ func sortKeyRefs(e *formats.Event) []formats.Ref {
 // fails whatever errno was: trailing bytes, NaN, an overflow, an
 // underflow to zero, or an inexact subnormal result (glibc sets ERANGE).
 func sortNumber(b []byte) (f float64, fails bool) {
-	c := cStr(b)
+	c := cString(b)
 	f, n, erange := cStrtod(c)
 	switch {
 	case n != len(c) || math.IsNaN(f) || erange:
@@ -196,7 +196,7 @@ func inexactDecimal(s []byte, f float64) bool {
 }
 
 // cCompare is strcoll in the C locale: the bytes up to the first NUL.
-func cCompare(a, b string) int { return bytes.Compare(cStr([]byte(a)), cStr([]byte(b))) }
+func cCompare(a, b string) int { return bytes.Compare(cString([]byte(a)), cString([]byte(b))) }
 
 // sortCmd is sortCommandGeneric.
 func sortCmd(r *run) string {
@@ -394,7 +394,7 @@ func sortVector(v *value, o sortOpts, start, end *int64) (vec []string, ordered 
 		sort.Strings(vec)
 		return vec, false
 	}
-	vec = sortedSet(v.set)
+	vec = sortedKeys(v.set)
 	if v.bigMap {
 		return vec, false
 	}

@@ -139,12 +139,7 @@ func (s *stream) copy() *stream {
 func (s *stream) fingerprint(b *strings.Builder) {
 	b.WriteString("last " + s.lastID.String() + " maxdel " + s.maxDeleted.String() +
 		" added " + strconv.FormatUint(s.added, 10) + " unsure " + strconv.Itoa(s.unsure))
-	if s.maxDelUnknown {
-		b.WriteString(" maxdel?")
-	}
-	if s.lost {
-		b.WriteString(" lost")
-	}
+	writeMarks(b, mark{s.maxDelUnknown, " maxdel?"}, mark{s.lost, " lost"})
 	b.WriteByte(';')
 	for _, e := range s.entries {
 		b.WriteString(e.id.String())
@@ -155,15 +150,7 @@ func (s *stream) fingerprint(b *strings.Builder) {
 	}
 	for _, g := range s.groups {
 		b.WriteString("group " + strconv.Quote(g.name) + " " + g.lastID.String() + " " + strconv.FormatInt(g.entriesRead, 10))
-		if g.readUnknown {
-			b.WriteString(" read?")
-		}
-		if g.lost {
-			b.WriteString(" lost")
-		}
-		if g.pelLost {
-			b.WriteString(" pel?")
-		}
+		writeMarks(b, mark{g.readUnknown, " read?"}, mark{g.lost, " lost"}, mark{g.pelLost, " pel?"})
 		for _, n := range g.pel {
 			b.WriteString(" p" + n.id.String() + "," + strconv.Quote(n.consumer) + "," +
 				strconv.FormatInt(n.delivered, 10) + "," + strconv.FormatUint(n.count, 10))

@@ -90,34 +90,7 @@ const (
 
 // cstr is an argument as Redis's C code sees it when it reads it as a
 // C string: up to its first NUL byte.
-func cstr(b []byte) string {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return string(b[:i])
-	}
-	return string(b)
-}
-
-// optIs is strcasecmp(arg, s) == 0: ASCII letters fold, the argument
-// ends at a NUL byte.
-func optIs(b []byte, s string) bool {
-	c := cstr(b)
-	if len(c) != len(s) {
-		return false
-	}
-	for i := 0; i < len(c); i++ {
-		x, y := c[i], s[i]
-		if 'a' <= x && x <= 'z' {
-			x -= 'a' - 'A'
-		}
-		if 'a' <= y && y <= 'z' {
-			y -= 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
+func cstr(b []byte) string { return string(cString(b)) }
 
 // errFmt is addReplyErrorFormat's reply for a message: "\r" and "\n"
 // trimmed from its ends and turned into spaces inside, "-ERR " in front
@@ -231,7 +204,7 @@ loop:
 		switch {
 		case xadd && len(opt) > 0 && opt[0] == '*' && (len(opt) == 1 || opt[1] == 0):
 			break loop
-		case (optIs(opt, "MAXLEN") || optIs(opt, "MINID")) && more > 0:
+		case (cEqual(opt, "MAXLEN") || cEqual(opt, "MINID")) && more > 0:
 			if t.strategy != trimNone {
 				return t, 0, "-ERR syntax error, MAXLEN and MINID options at the same time are not compatible\r\n"
 			}
@@ -240,7 +213,7 @@ loop:
 				t.approx = next == "~"
 				i++
 			}
-			if optIs(opt, "MAXLEN") {
+			if cEqual(opt, "MAXLEN") {
 				n, ok := parseInt(a[i+1])
 				if !ok {
 					return t, 0, eNotInt
@@ -257,7 +230,7 @@ loop:
 				t.minID, t.strategy = id, trimMinID
 			}
 			i++
-		case optIs(opt, "LIMIT") && more > 0:
+		case cEqual(opt, "LIMIT") && more > 0:
 			n, ok := parseInt(a[i+1])
 			if !ok {
 				return t, 0, eNotInt
@@ -267,7 +240,7 @@ loop:
 			}
 			t.limit, t.limitGiven = n, true
 			i++
-		case xadd && optIs(opt, "NOMKSTREAM"):
+		case xadd && cEqual(opt, "NOMKSTREAM"):
 			t.noMkStream = true
 		case xadd:
 			id, seqGiven, ok := parseStreamID(opt, 0, true, true)
@@ -487,9 +460,9 @@ func xtrim(r *run) string {
 		return e
 	}
 	key := r.argv[1]
-	v, e := r.streamValue(key)
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.streamValue, key, rZero)
+	if e != "" {
+		return e
 	}
 	lost := v.stream.lost
 	v = r.own(key, v)
@@ -504,9 +477,9 @@ func xtrim(r *run) string {
 }
 
 func xlen(r *run) string {
-	v, e := r.streamValue(r.argv[1])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.streamValue, r.argv[1], rZero)
+	if e != "" {
+		return e
 	}
 	x := &sread{s: v.stream}
 	n := x.length()
@@ -541,7 +514,7 @@ func xrange(r *run) string {
 	}
 	count := int64(-1)
 	for j := 4; j < len(a); j++ {
-		if !optIs(a[j], "COUNT") || j+1 >= len(a) {
+		if !cEqual(a[j], "COUNT") || j+1 >= len(a) {
 			return eSyntax
 		}
 		n, ok := parseInt(a[j+1])
@@ -551,12 +524,9 @@ func xrange(r *run) string {
 		count = max(n, 0)
 		j++
 	}
-	v, e := r.streamValue(a[1])
+	v, e := r.existing(r.streamValue, a[1], rEmpty)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rEmpty
 	}
 	if count == 0 {
 		return rNilArray
@@ -581,9 +551,9 @@ func parseIDs(a [][]byte, i int) ([]streamID, bool) {
 
 func xdel(r *run) string {
 	key := r.argv[1]
-	v, e := r.streamValue(key)
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.streamValue, key, rZero)
+	if e != "" {
+		return e
 	}
 	ids, ok := parseIDs(r.argv, 2)
 	if !ok {
@@ -637,7 +607,7 @@ func xsetid(r *run) string {
 	for i := 3; i < len(a); i += 2 {
 		more := len(a) - 1 - i
 		switch {
-		case optIs(a[i], "ENTRIESADDED") && more > 0:
+		case cEqual(a[i], "ENTRIESADDED") && more > 0:
 			n, ok := parseInt(a[i+1])
 			if !ok {
 				return eNotInt
@@ -646,7 +616,7 @@ func xsetid(r *run) string {
 				return "-ERR entries_added must be positive\r\n"
 			}
 			added = n
-		case optIs(a[i], "MAXDELETEDID") && more > 0:
+		case cEqual(a[i], "MAXDELETEDID") && more > 0:
 			m, _, ok := parseStreamID(a[i+1], 0, true, false)
 			if !ok {
 				return eInvalidID
@@ -660,12 +630,9 @@ func xsetid(r *run) string {
 		}
 	}
 	key := a[1]
-	v, e := r.streamValue(key)
+	v, e := r.existing(r.streamValue, key, eNoKey)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return eNoKey
 	}
 	s := v.stream
 	outcome, known := s.inWorlds(func(w streamWorld) int64 {
@@ -713,10 +680,10 @@ func xgroup(r *run) string {
 	entriesRead := int64(-1)
 	for i := 5; i < len(a); {
 		switch {
-		case create && optIs(a[i], "MKSTREAM"):
+		case create && cEqual(a[i], "MKSTREAM"):
 			mkstream = true
 			i++
-		case (create || setid) && optIs(a[i], "ENTRIESREAD") && i+1 < len(a):
+		case (create || setid) && cEqual(a[i], "ENTRIESREAD") && i+1 < len(a):
 			n, ok := parseInt(a[i+1])
 			if !ok {
 				return eNotInt
@@ -882,7 +849,7 @@ func xpending(r *run) string {
 	hasConsumer := false
 	if argc >= 6 {
 		si := 3
-		if optIs(a[3], "IDLE") {
+		if cEqual(a[3], "IDLE") {
 			n, ok := parseInt(a[4])
 			if !ok {
 				return eNotInt
@@ -993,32 +960,32 @@ func xclaim(r *run) string {
 		more := len(a) - 1 - j
 		opt := a[j]
 		switch {
-		case optIs(opt, "FORCE"):
+		case cEqual(opt, "FORCE"):
 			force = true
-		case optIs(opt, "JUSTID"):
+		case cEqual(opt, "JUSTID"):
 			justID = true
-		case optIs(opt, "IDLE") && more > 0:
+		case cEqual(opt, "IDLE") && more > 0:
 			j++
 			n, ok := parseInt(a[j])
 			if !ok {
 				return "-ERR Invalid IDLE option argument for XCLAIM\r\n"
 			}
 			delivery = now - n
-		case optIs(opt, "TIME") && more > 0:
+		case cEqual(opt, "TIME") && more > 0:
 			j++
 			n, ok := parseInt(a[j])
 			if !ok {
 				return "-ERR Invalid TIME option argument for XCLAIM\r\n"
 			}
 			delivery = n
-		case optIs(opt, "RETRYCOUNT") && more > 0:
+		case cEqual(opt, "RETRYCOUNT") && more > 0:
 			j++
 			n, ok := parseInt(a[j])
 			if !ok {
 				return "-ERR Invalid RETRYCOUNT option argument for XCLAIM\r\n"
 			}
 			retry = n
-		case optIs(opt, "LASTID") && more > 0:
+		case cEqual(opt, "LASTID") && more > 0:
 			j++
 			id, _, ok := parseStreamID(a[j], 0, true, false)
 			if !ok {
@@ -1128,14 +1095,14 @@ func xautoclaim(r *run) string {
 	justID := false
 	for j := 6; j < len(a); j++ {
 		switch {
-		case optIs(a[j], "COUNT") && j+1 < len(a):
+		case cEqual(a[j], "COUNT") && j+1 < len(a):
 			n, ok := parseInt(a[j+1])
 			if !ok || n < 1 || n > math.MaxInt64/16 {
 				return "-ERR COUNT must be > 0\r\n"
 			}
 			count = n
 			j++
-		case optIs(a[j], "JUSTID"):
+		case cEqual(a[j], "JUSTID"):
 			justID = true
 		default:
 			return eSyntax
@@ -1237,7 +1204,7 @@ loop:
 		more := len(a) - i - 1
 		o := a[i]
 		switch {
-		case optIs(o, "BLOCK") && more > 0:
+		case cEqual(o, "BLOCK") && more > 0:
 			if r.inScript {
 				return scriptBlockError(r)
 			}
@@ -1250,14 +1217,14 @@ loop:
 				return eTimeNeg
 			}
 			timeout = n
-		case optIs(o, "COUNT") && more > 0:
+		case cEqual(o, "COUNT") && more > 0:
 			i++
 			n, ok := parseInt(a[i])
 			if !ok {
 				return eNotInt
 			}
 			count = max(n, 0)
-		case optIs(o, "STREAMS") && more > 0:
+		case cEqual(o, "STREAMS") && more > 0:
 			streamsArg = i + 1
 			n := len(a) - streamsArg
 			if n%2 != 0 {
@@ -1265,13 +1232,13 @@ loop:
 			}
 			nstreams = n / 2
 			break loop
-		case optIs(o, "GROUP") && more >= 2:
+		case cEqual(o, "GROUP") && more >= 2:
 			if !grp {
 				return "-ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.\r\n"
 			}
 			gname, cname = a[i+1], a[i+2]
 			i += 2
-		case optIs(o, "NOACK"):
+		case cEqual(o, "NOACK"):
 			if !grp {
 				return "-ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.\r\n"
 			}
@@ -1587,12 +1554,9 @@ func keyBytes(names []string) [][]byte {
 }
 
 func xinfoGroups(r *run) string {
-	v, e := r.streamValue(r.argv[2])
+	v, e := r.existing(r.streamValue, r.argv[2], eNoKey)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return eNoKey
 	}
 	s := v.stream
 	if len(s.groups) == 0 {
@@ -1626,12 +1590,9 @@ func xinfoGroups(r *run) string {
 
 func xinfoConsumers(r *run) string {
 	a := r.argv
-	v, e := r.streamValue(a[2])
+	v, e := r.existing(r.streamValue, a[2], eNoKey)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return eNoKey
 	}
 	g := v.stream.group(a[3])
 	if g == nil {

@@ -66,23 +66,17 @@ func (r *run) stringValue(k []byte) (*value, string) {
 }
 
 func get(r *run) string {
-	v, e := r.stringValue(r.args[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, r.args[0], rNil)
+	if e != "" {
 		return e
-	case v == nil:
-		return rNil
 	}
 	return bulk(v.str)
 }
 
 func strlen(r *run) string {
-	v, e := r.stringValue(r.args[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, r.args[0], rZero)
+	if e != "" {
 		return e
-	case v == nil:
-		return rZero
 	}
 	return integer(int64(len(v.str)))
 }
@@ -129,12 +123,9 @@ func getset(r *run) string {
 }
 
 func getdel(r *run) string {
-	v, e := r.stringValue(r.args[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, r.args[0], rNil)
+	if e != "" {
 		return e
-	case v == nil:
-		return rNil
 	}
 	r.del(r.args[0])
 	return bulk(v.str)
@@ -319,12 +310,9 @@ func getrange(r *run) string {
 	if !ok {
 		return eNotInt
 	}
-	v, e := r.stringValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, a[0], rEmptyBulk)
+	if e != "" {
 		return e
-	case v == nil:
-		return rEmptyBulk
 	}
 	if start < 0 && end < 0 && start > end {
 		return rEmptyBulk
@@ -453,12 +441,9 @@ func getex(r *run) string {
 	if errReply != "" {
 		return errReply
 	}
-	v, e := r.stringValue(a[0])
-	switch {
-	case e != "":
+	v, e := r.existing(r.stringValue, a[0], rNil)
+	if e != "" {
 		return e
-	case v == nil:
-		return rNil
 	}
 	reply := bulk(v.str)
 	switch {

@@ -163,12 +163,7 @@ func rangeZset(ms []zmember, byRank bool) *zset {
 }
 
 func (z *zset) fingerprint(b *strings.Builder) {
-	if z.skiplist {
-		b.WriteString("skiplist;")
-	}
-	if z.lost {
-		b.WriteString("lost;")
-	}
+	writeMarks(b, mark{z.skiplist, "skiplist;"}, mark{z.lost, "lost;"})
 	for _, m := range z.sorted {
 		b.WriteString(strconv.Quote(m.member) + "=" + strconv.FormatFloat(m.score, 'g', -1, 64) + ";")
 		if math.Signbit(m.score) && m.score == 0 {
@@ -204,24 +199,6 @@ func hasPrefixFold(b []byte, s string) bool {
 		}
 	}
 	return true
-}
-
-// cStr is what a C function sees of an argument: its bytes up to the
-// first NUL.
-func cStr(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
-}
-
-// kw reports whether an argument is the keyword s (lower case) to C's
-// strcasecmp: ASCII letters in any case, and nothing after a NUL counts.
-func kw(b []byte, s string) bool {
-	c := cStr(b)
-	return len(c) == len(s) && hasPrefixFold(c, s)
 }
 
 // cStrtod parses the start of s as glibc's strtod does: leading spaces,
@@ -262,66 +239,66 @@ func cStrtod(s []byte) (f float64, n int, erange bool) {
 		return math.NaN(), j, false
 	}
 	if len(rest) >= 2 && rest[0] == '0' && rest[1]|0x20 == 'x' {
-		j, digits, nonzero := i+2, 0, false
-		for ; j < len(s) && isHexDigit(s[j]); j++ {
-			digits++
-			nonzero = nonzero || s[j] != '0'
-		}
-		if j < len(s) && s[j] == '.' {
-			for j++; j < len(s) && isHexDigit(s[j]); j++ {
-				digits++
-				nonzero = nonzero || s[j] != '0'
-			}
-		}
+		j, digits, nonzero := scanMantissa(s, i+2, isHexDigit)
 		if digits == 0 {
 			// "0x" with no hex digit after it: strtod reads the "0".
 			return math.Copysign(0, sign), i + 1, false
 		}
 		mant := string(s[start:j])
 		exp := "p0"
-		if j < len(s) && s[j]|0x20 == 'p' {
-			k := j + 1
-			if k < len(s) && (s[k] == '+' || s[k] == '-') {
-				k++
-			}
-			if k < len(s) && isDigit(s[k]) {
-				for k < len(s) && isDigit(s[k]) {
-					k++
-				}
-				exp, j = string(s[j:k]), k
-			}
+		if k := exponentEnd(s, j, 'p'); k > j {
+			exp, j = string(s[j:k]), k
 		}
 		f, _ = strconv.ParseFloat(mant+exp, 64)
 		return f, j, math.IsInf(f, 0) || f == 0 && nonzero
 	}
-	j, digits, nonzero := i, 0, false
-	for ; j < len(s) && isDigit(s[j]); j++ {
-		digits++
-		nonzero = nonzero || s[j] != '0'
-	}
-	if j < len(s) && s[j] == '.' {
-		for j++; j < len(s) && isDigit(s[j]); j++ {
-			digits++
-			nonzero = nonzero || s[j] != '0'
-		}
-	}
+	j, digits, nonzero := scanMantissa(s, i, isDigit)
 	if digits == 0 {
 		return 0, 0, false
 	}
-	if j < len(s) && s[j]|0x20 == 'e' {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		if k < len(s) && isDigit(s[k]) {
-			for k < len(s) && isDigit(s[k]) {
-				k++
-			}
-			j = k
-		}
-	}
+	j = exponentEnd(s, j, 'e')
 	f, _ = strconv.ParseFloat(string(s[start:j]), 64)
 	return f, j, math.IsInf(f, 0) || f == 0 && nonzero
+}
+
+// scanMantissa reads a number's mantissa from s[j] as strtod does: digits
+// (those digit accepts), then a point and more digits. It returns where
+// the mantissa ends, how many digits it has and whether one is not 0.
+func scanMantissa[S ~string | ~[]byte](s S, j int, digit func(byte) bool) (end, digits int, nonzero bool) {
+	point := false
+	for ; j < len(s); j++ {
+		switch {
+		case digit(s[j]):
+			digits++
+			nonzero = nonzero || s[j] != '0'
+		case s[j] == '.' && !point:
+			point = true
+		default:
+			return j, digits, nonzero
+		}
+	}
+	return j, digits, nonzero
+}
+
+// exponentEnd returns the end of a number's exponent at s[j]: the letter
+// (letter is 'e' for a decimal number, 'p' for a hexadecimal one; s may
+// spell it in either case), a sign, and at least one digit. Without
+// those it returns j: the number has no exponent.
+func exponentEnd[S ~string | ~[]byte](s S, j int, letter byte) int {
+	if j >= len(s) || s[j]|0x20 != letter {
+		return j
+	}
+	k := j + 1
+	if k < len(s) && (s[k] == '+' || s[k] == '-') {
+		k++
+	}
+	if k >= len(s) || !isDigit(s[k]) {
+		return j
+	}
+	for k < len(s) && isDigit(s[k]) {
+		k++
+	}
+	return k
 }
 
 // parseScore reads a score, an increment or a weight as Redis's
@@ -352,7 +329,7 @@ func parseScoreBound(b []byte) (f float64, ex bool, ok bool) {
 	if len(b) > 0 && b[0] == '(' {
 		ex, b = true, b[1:]
 	}
-	c := cStr(b)
+	c := cString(b)
 	f, n, _ := cStrtod(c)
 	if n != len(c) || math.IsNaN(f) {
 		return 0, false, false
@@ -456,41 +433,34 @@ func (r lexRange) empty() bool {
 // along its nodes' random levels, and when the members are not in
 // lexicographic order (different scores) it may end at any of several
 // places, all returned.
-func (z *zset) lexFirsts(r lexRange) []int {
+func (z *zset) lexFirsts(r lexRange) []int { return z.lexEnds(r, false) }
+
+// lexLasts is lexFirsts for the last member in a lex range.
+func (z *zset) lexLasts(r lexRange) []int { return z.lexEnds(r, true) }
+
+// lexEnds is lexFirsts, or with last lexLasts: the search walks in from
+// the range's near end (its minimum, or with last its maximum), and a
+// member it stops at is an answer when it is within the far end.
+func (z *zset) lexEnds(r lexRange, last bool) []int {
 	n := len(z.sorted)
 	if r.empty() || n == 0 || !r.gteMin(z.sorted[n-1].member) || !r.lteMax(z.sorted[0].member) {
 		return []int{-1}
 	}
+	near, far := r.gteMin, r.lteMax
+	if last {
+		near, far = r.lteMax, r.gteMin
+	}
 	var out []int
-	for p := 0; p < n; p++ {
-		if !r.gteMin(z.sorted[p].member) || p > 0 && r.gteMin(z.sorted[p-1].member) {
+	for i := 0; i < n; i++ {
+		p, before := i, i-1
+		if last {
+			p, before = n-1-i, n-i
+		}
+		if !near(z.sorted[p].member) || i > 0 && near(z.sorted[before].member) {
 			continue
 		}
 		at := p
-		if !r.lteMax(z.sorted[p].member) {
-			at = -1
-		}
-		out = appendNew(out, at)
-		if !z.skiplist {
-			break
-		}
-	}
-	return out
-}
-
-// lexLasts is lexFirsts for the last member in a lex range.
-func (z *zset) lexLasts(r lexRange) []int {
-	n := len(z.sorted)
-	if r.empty() || n == 0 || !r.gteMin(z.sorted[n-1].member) || !r.lteMax(z.sorted[0].member) {
-		return []int{-1}
-	}
-	var out []int
-	for q := n - 1; q >= 0; q-- {
-		if !r.lteMax(z.sorted[q].member) || q < n-1 && r.lteMax(z.sorted[q+1].member) {
-			continue
-		}
-		at := q
-		if !r.gteMin(z.sorted[q].member) {
+		if !far(z.sorted[p].member) {
 			at = -1
 		}
 		out = appendNew(out, at)

@@ -52,15 +52,9 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 	{Name: "ZPOPMAX", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"), Run: zpop},
 	{Name: "ZPOPMIN", Arity: -2, Flags: "write fast", Keys: key1("RW access delete"), Run: zpop},
 	{Name: "ZRANDMEMBER", Arity: -2, Flags: "readonly", Keys: key1("RO access"), Unknown: "a random pick (ZRANDMEMBER)"},
-	{Name: "ZRANGE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zAuto, false, false) }},
-	{Name: "ZRANGEBYLEX", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByLex, true, false) }},
-	{Name: "ZRANGEBYSCORE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByScore, true, false) }},
+	zrangeCommand("ZRANGE", zAuto, false, false),
+	zrangeCommand("ZRANGEBYLEX", zByLex, true, false),
+	zrangeCommand("ZRANGEBYSCORE", zByScore, true, false),
 	{Name: "ZRANGESTORE", Arity: -5, Flags: "write denyoom", Keys: []KeySpec{keyAt(1, "OW update"), keyAt(2, "RO access")},
 		Run: func(r *run) string { return zrange(r, true, zAuto, false, false) }},
 	{Name: "ZRANK", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: zrank},
@@ -71,15 +65,9 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 	{Name: "ZREMRANGEBYLEX", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: zremrange},
 	{Name: "ZREMRANGEBYRANK", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: zremrange},
 	{Name: "ZREMRANGEBYSCORE", Arity: 4, Flags: "write", Keys: key1("RW delete"), Run: zremrange},
-	{Name: "ZREVRANGE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByRank, true, true) }},
-	{Name: "ZREVRANGEBYLEX", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByLex, true, true) }},
-	{Name: "ZREVRANGEBYSCORE", Arity: -4, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  func(r *run) string { return zrange(r, false, zByScore, true, true) }},
+	zrangeCommand("ZREVRANGE", zByRank, true, true),
+	zrangeCommand("ZREVRANGEBYLEX", zByLex, true, true),
+	zrangeCommand("ZREVRANGEBYSCORE", zByScore, true, true),
 	{Name: "ZREVRANK", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: zrank},
 	{Name: "ZSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: zscan},
 	{Name: "ZSCORE", Arity: 3, Flags: "readonly fast",
@@ -167,28 +155,9 @@ func lostValue() *value {
 func zadd(r *run) string {
 	a := r.args
 	key := a[0]
-	incr := r.op == "ZINCRBY"
-	var nx, xx, gt, lt, ch bool
-	i := 1
-options:
-	for ; i < len(a); i++ {
-		switch {
-		case kw(a[i], "nx"):
-			nx = true
-		case kw(a[i], "xx"):
-			xx = true
-		case kw(a[i], "ch"):
-			ch = true
-		case kw(a[i], "incr"):
-			incr = true
-		case kw(a[i], "gt"):
-			gt = true
-		case kw(a[i], "lt"):
-			lt = true
-		default:
-			break options
-		}
-	}
+	flags, i := leadingFlags(a, 1, "nx", "xx", "ch", "incr", "gt", "lt")
+	nx, xx, gt, lt, ch := flags["nx"], flags["xx"], flags["gt"], flags["lt"], flags["ch"]
+	incr := r.op == "ZINCRBY" || flags["incr"]
 	pairs := len(a) - i
 	if pairs%2 != 0 || pairs == 0 {
 		return eSyntax
@@ -271,12 +240,12 @@ options:
 
 func zrem(r *run) string {
 	a := r.args
-	v, e := r.zsetValue(a[0])
+	v, e := r.existing(r.zsetValue, a[0], rZero)
 	switch {
 	case e == rUnknown:
 		return r.lostWrite(a[0], v)
-	case e != "" || v == nil:
-		return orZero(e)
+	case e != "":
+		return e
 	}
 	var deleted int64
 	for _, m := range a[1:] {
@@ -297,9 +266,9 @@ func zrem(r *run) string {
 }
 
 func zcard(r *run) string {
-	v, e := r.zsetValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.zsetValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	return integer(int64(v.zset.len()))
 }
@@ -331,12 +300,9 @@ func zscore(r *run) string {
 
 // zrank answers ZRANK and ZREVRANK.
 func zrank(r *run) string {
-	v, e := r.zsetValue(r.args[0])
+	v, e := r.existing(r.zsetValue, r.args[0], rNil)
 	if e != "" {
 		return e
-	}
-	if v == nil {
-		return rNil
 	}
 	i, ok := v.zset.rank(string(r.args[1]))
 	if !ok {
@@ -353,9 +319,9 @@ func zcount(r *run) string {
 	if !ok {
 		return eZRange
 	}
-	v, e := r.zsetValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.zsetValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	first := v.zset.scoreFirst(sr)
 	if first < 0 {
@@ -369,9 +335,9 @@ func zlexcount(r *run) string {
 	if !ok {
 		return eZLexRange
 	}
-	v, e := r.zsetValue(r.args[0])
-	if e != "" || v == nil {
-		return orZero(e)
+	v, e := r.existing(r.zsetValue, r.args[0], rZero)
+	if e != "" {
+		return e
 	}
 	z := v.zset
 	n := len(z.sorted)
@@ -404,6 +370,14 @@ func zlexcount(r *run) string {
 	return integer(int64(counts[0]))
 }
 
+// zrangeCommand is the table entry of a read-only ZRANGE form: zrange
+// with the range kind, and with fixedDir the direction (rev) the name
+// fixes.
+func zrangeCommand(name string, kind int, fixedDir, rev bool) *Command {
+	return &Command{Name: name, Arity: -4, Flags: "readonly", Keys: key1("RO access"),
+		Run: func(r *run) string { return zrange(r, false, kind, fixedDir, rev) }}
+}
+
 // Range kinds of ZRANGE and its relatives.
 const (
 	zAuto = iota
@@ -427,9 +401,9 @@ func zrange(r *run, store bool, kind int, fixedDir, rev bool) string {
 	for j := src + 3; j < len(a); j++ {
 		left := len(a) - j - 1
 		switch {
-		case !store && kw(a[j], "withscores"):
+		case !store && cEqual(a[j], "withscores"):
 			withScores = true
-		case kw(a[j], "limit") && left >= 2:
+		case cEqual(a[j], "limit") && left >= 2:
 			o, ok := parseInt(a[j+1])
 			if !ok {
 				return eNotInt
@@ -440,11 +414,11 @@ func zrange(r *run, store bool, kind int, fixedDir, rev bool) string {
 			}
 			offset, limit = o, l
 			j += 2
-		case !fixedDir && kw(a[j], "rev"):
+		case !fixedDir && cEqual(a[j], "rev"):
 			fixedDir, rev = true, true
-		case kind == zAuto && kw(a[j], "bylex"):
+		case kind == zAuto && cEqual(a[j], "bylex"):
 			kind = zByLex
-		case kind == zAuto && kw(a[j], "byscore"):
+		case kind == zAuto && cEqual(a[j], "byscore"):
 			kind = zByScore
 		default:
 			return eSyntax
@@ -610,12 +584,12 @@ func zremrange(r *run) string {
 			return eZLexRange
 		}
 	}
-	v, e := r.zsetValue(a[0])
+	v, e := r.existing(r.zsetValue, a[0], rZero)
 	switch {
 	case e == rUnknown:
 		return r.lostWrite(a[0], v)
-	case e != "" || v == nil:
-		return orZero(e)
+	case e != "":
+		return e
 	}
 	z := v.zset
 	n := len(z.sorted)
@@ -806,7 +780,7 @@ func zsetOp(r *run) string {
 	for j := int(n) + 1; j < len(a); {
 		remaining := int64(len(a) - j)
 		switch {
-		case !diff && !card && remaining >= n+1 && kw(a[j], "weights"):
+		case !diff && !card && remaining >= n+1 && cEqual(a[j], "weights"):
 			j++
 			for i := range srcs {
 				w, ok := parseScore(a[j])
@@ -816,22 +790,22 @@ func zsetOp(r *run) string {
 				srcs[i].weight = w
 				j++
 			}
-		case !diff && !card && remaining >= 2 && kw(a[j], "aggregate"):
+		case !diff && !card && remaining >= 2 && cEqual(a[j], "aggregate"):
 			switch {
-			case kw(a[j+1], "sum"):
+			case cEqual(a[j+1], "sum"):
 				agg = aggSum
-			case kw(a[j+1], "min"):
+			case cEqual(a[j+1], "min"):
 				agg = aggMin
-			case kw(a[j+1], "max"):
+			case cEqual(a[j+1], "max"):
 				agg = aggMax
 			default:
 				return eSyntax
 			}
 			j += 2
-		case !store && !card && kw(a[j], "withscores"):
+		case !store && !card && cEqual(a[j], "withscores"):
 			withScores = true
 			j++
-		case card && remaining >= 2 && kw(a[j], "limit"):
+		case card && remaining >= 2 && cEqual(a[j], "limit"):
 			l, ok := parseInt(a[j+1])
 			if !ok || l < 0 {
 				return "-ERR LIMIT can't be negative\r\n"
@@ -951,13 +925,9 @@ func zpop(r *run) string {
 	if len(a) > 2 {
 		return eSyntax
 	}
-	count := int64(1)
-	if len(a) == 2 {
-		c, ok := parseInt(a[1])
-		if !ok || c < 0 {
-			return ePositive
-		}
-		count = c
+	count, ok := popCount(a, 1)
+	if !ok {
+		return ePositive
 	}
 	v, e := r.zsetValue(a[0])
 	switch {
@@ -990,39 +960,11 @@ func (r *run) zpopKeyed(k []byte, v *value, max bool, count int64, nested bool) 
 	return array([]string{bulk(k), array(pairs)})
 }
 
-// zpopWaiting is how a blocked BZPOPMIN, BZPOPMAX or BZMPOP is served from
-// a key that became ready.
-func zpopWaiting(max bool, count int64, nested bool) func(r *run, k []byte) (string, bool) {
-	return func(r *run, k []byte) (string, bool) {
-		v := r.get(k)
-		if v == nil || v.typ != tZSet || v.zset.len() == 0 && !v.zset.lost {
-			return "", false
-		}
-		return r.zpopKeyed(k, v, max, count, nested), true
-	}
-}
-
 func bzpop(r *run) string {
-	a := r.args
-	timeout, e := parseTimeout(a[len(a)-1])
-	if e != "" {
-		return e
-	}
-	keys := a[:len(a)-1]
 	max := r.op == "BZPOPMAX"
-	for _, k := range keys {
-		v, e := r.container(k, tZSet, false)
-		if e != "" {
-			return e
-		}
-		if v != nil {
-			return r.zpopKeyed(k, v, max, 1, false)
-		}
-	}
-	if !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, zpopWaiting(max, 1, false))
+	return r.bpopFirst(tZSet, func(r *run, k []byte, v *value) string {
+		return r.zpopKeyed(k, v, max, 1, false)
+	})
 }
 
 // zmpop answers ZMPOP and BZMPOP, as zmpopGenericCommand: BZMPOP's
@@ -1044,27 +986,15 @@ func zmpop(r *run) string {
 	keys := a[1 : n+1]
 	var max bool
 	switch {
-	case kw(a[n+1], "min"):
-	case kw(a[n+1], "max"):
+	case cEqual(a[n+1], "min"):
+	case cEqual(a[n+1], "max"):
 		max = true
 	default:
 		return eSyntax
 	}
-	count := int64(-1)
-	for j := int(n) + 2; j < len(a); j++ {
-		if count == -1 && kw(a[j], "count") && j+1 < len(a) {
-			j++
-			c, ok := parseInt(a[j])
-			if !ok || c < 1 {
-				return "-ERR count should be greater than 0\r\n"
-			}
-			count = c
-			continue
-		}
-		return eSyntax
-	}
-	if count == -1 {
-		count = 1
+	count, e := mpopCount(a[n+2:], eCountNotPositive)
+	if e != "" {
+		return e
 	}
 	var timeout int64
 	if block {
@@ -1073,19 +1003,9 @@ func zmpop(r *run) string {
 			return e
 		}
 	}
-	for _, k := range keys {
-		v, e := r.container(k, tZSet, false)
-		if e != "" {
-			return e
-		}
-		if v != nil {
-			return r.zpopKeyed(k, v, max, count, true)
-		}
-	}
-	if !block || !r.canBlock() {
-		return rNilArray
-	}
-	return r.blockClient(keys, timeout, rNilArray, zpopWaiting(max, count, true))
+	return r.popFirst(keys, tZSet, block, timeout, func(r *run, k []byte, v *value) string {
+		return r.zpopKeyed(k, v, max, count, true)
+	})
 }
 
 // zscan answers ZSCAN: a listpack is returned whole with cursor 0 (after
@@ -1107,7 +1027,7 @@ func zscan(r *run) string {
 	for i := 0; i < len(opts); i++ {
 		more := len(opts) - i
 		switch {
-		case kw(opts[i], "count") && more >= 2:
+		case cEqual(opts[i], "count") && more >= 2:
 			c, ok := parseInt(opts[i+1])
 			if !ok {
 				return eNotInt
@@ -1116,7 +1036,7 @@ func zscan(r *run) string {
 				return eSyntax
 			}
 			i++
-		case kw(opts[i], "match") && more >= 2:
+		case cEqual(opts[i], "match") && more >= 2:
 			pat = opts[i+1]
 			if len(pat) == 1 && pat[0] == '*' {
 				pat = nil
@@ -1145,7 +1065,7 @@ func zscan(r *run) string {
 // cursor: strtoul's number (a sign allowed, nothing at all allowed) up to
 // the end or a NUL byte, no leading space, no overflow.
 func scanCursorOK(b []byte) bool {
-	c := cStr(b)
+	c := cString(b)
 	if len(c) == 0 {
 		return true
 	}
