@@ -210,10 +210,15 @@ func hgetall(r *run) string {
 		}
 	}
 	if v.bigMap {
-		if r.op == "HVALS" {
-			sort.Strings(items)
+		per := 1
+		switch r.op {
+		case "HVALS":
+			// By the values' bytes, as a listing is compared.
+			sort.SliceStable(items, func(i, j int) bool { return bulkBody(items[i]) < bulkBody(items[j]) })
+		case "HGETALL":
+			per = 2
 		}
-		return unordered(array(items))
+		return listing(items, per)
 	}
 	return array(items)
 }

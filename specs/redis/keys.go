@@ -324,7 +324,7 @@ func keysCmd(r *run) string {
 		items[i] = bulkString(k)
 	}
 	// The database is a hash table: its order is not the log's.
-	return unordered(array(items))
+	return listing(items, 1)
 }
 
 func help(*run) string { return rHelp }

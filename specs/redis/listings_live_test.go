@@ -115,3 +115,61 @@ func TestListingsInsideReplies(t *testing.T) {
 		t.Errorf("replayed %d kinds of request, want 11: %v", len(outs), outs)
 	}
 }
+
+// TestOneEntryListings: a hash table of one entry has one order, so its
+// listing (HGETALL and HVALS of a hash past its listpack encoding,
+// SMEMBERS of a set of strings, KEYS, SORT of such a set) replays byte for byte against a real redis-server and its
+// explanation is exact, while the same listings of two entries are
+// compared as sets and labelled.
+func TestOneEntryListings(t *testing.T) {
+	srv := redistest.Start(t)
+	long := strings.Repeat("v", 100) // past hash-max-listpack-value
+	b := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i, x := range s {
+			out[i] = []byte(x)
+		}
+		return out
+	}
+	listings := func(n, pattern string) []redistest.Cmd {
+		return []redistest.Cmd{
+			{Args: b("HGETALL", "h"+n)}, {Args: b("HVALS", "h"+n)}, {Args: b("HKEYS", "h"+n)},
+			{Args: b("SMEMBERS", "s"+n)}, {Args: b("KEYS", pattern)},
+			{Args: b("SORT", "s"+n, "ALPHA", "BY", "nosort")},
+		}
+	}
+	cmds := []redistest.Cmd{{Args: b("FLUSHALL")}, {Args: b("HSET", "h1", "f", long)}, {Args: b("SADD", "s1", "alpha")}}
+	cmds = append(cmds, listings("1", "h1")...)
+	cmds = append(cmds, redistest.Cmd{Args: b("HSET", "h2", "f", long, "g", "w")}, redistest.Cmd{Args: b("SADD", "s2", "alpha", "beta", "gamma")})
+	cmds = append(cmds, listings("2", "?2")...)
+	capture, replies := redistest.Run(t, srv, cmds)
+	s, evs := store(t, "sqlite", capture)
+	defer s.Close()
+	real := pairReplies(t, evs, replies)
+	m := redis.Model{}
+	st := m.Init()
+	checked := 0
+	for _, e := range evs {
+		out := m.Apply(st, e)
+		r, ok := real[e]
+		if !ok || e.Op == "FLUSHALL" || e.Op == "HSET" || e.Op == "SADD" {
+			continue
+		}
+		one := strings.HasSuffix(string(e.Args[0]), "1")
+		v := redis.CompareReply(e, out, r)
+		x, err := redis.Spec.Explain(context.Background(), s, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case one && (v != redis.Agree || !x.Exact):
+			t.Errorf("%s %s %s: %s, exact %v %q: want agree and exact (one entry)", e.Where(), e.Op, e.Args[0], v, x.Exact, x.Notes)
+		case !one && (v != redis.Agree && v != redis.AgreeAsSet || x.Exact):
+			t.Errorf("%s %s %s: %s, exact %v: want agree (as a set) and not exact", e.Where(), e.Op, e.Args[0], v, x.Exact)
+		}
+		checked++
+	}
+	if checked != 12 {
+		t.Errorf("checked %d listings, want 12", checked)
+	}
+}

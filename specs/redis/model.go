@@ -640,6 +640,17 @@ const markUnordered = "\x00unordered"
 // unordered marks a sorted reply as one whose real order is not known.
 func unordered(resp string) string { return resp + markUnordered }
 
+// listing is the reply that lists a hash table's entries, per items an
+// entry (a field and its value: two), sorted as the model sorts them:
+// marked unordered, since the table's own order is not in the log,
+// unless it holds at most one entry, whose order is the only one.
+func listing(items []string, per int) string {
+	if len(items) <= per {
+		return array(items)
+	}
+	return unordered(array(items))
+}
+
 // markUnorderedAt ends an output that holds such sorted listings inside
 // it (a script returning what HGETALL gave it, a transaction's reply):
 // it is followed by their paths, each "/i/j..." of element indexes.

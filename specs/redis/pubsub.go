@@ -257,7 +257,7 @@ func pubsubChannels(r *run) string {
 	for i, ch := range names {
 		items[i] = bulkString(ch)
 	}
-	return unordered(array(items))
+	return listing(items, 1)
 }
 
 func pubsubNumsub(r *run) string {

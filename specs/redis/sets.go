@@ -169,7 +169,7 @@ func setReply(members []string, intset bool) string {
 	if intset {
 		return array(items)
 	}
-	return unordered(array(items))
+	return listing(items, 1)
 }
 
 func members(v *value) []string {

@@ -314,11 +314,13 @@ func sortUnordered(items []string, per int, keyed, whole bool) string {
 	switch {
 	case len(items) == 0:
 		return rEmpty
+	case whole && len(items) == per:
+		return array(items) // one element: its order is the only one
 	case !whole || per > 2 || per == 2 && !keyed:
 		return rUnknown
 	case per == 1:
 		sort.SliceStable(items, func(i, j int) bool { return bulkBody(items[i]) < bulkBody(items[j]) })
-		return unordered(array(items))
+		return listing(items, 1)
 	}
 	pairs := make([][2]string, len(items)/2)
 	for i := range pairs {
@@ -328,7 +330,7 @@ func sortUnordered(items []string, per int, keyed, whole bool) string {
 	for i, p := range pairs {
 		items[2*i], items[2*i+1] = p[0], p[1]
 	}
-	return unordered(array(items))
+	return listing(items, 2)
 }
 
 // sortLen is the number of elements SORT loads.
