@@ -34,13 +34,7 @@ func TestListingsInsideReplies(t *testing.T) {
 			sadd = append(sadd, []byte(fmt.Sprintf("member%03d", i)))
 		}
 	}
-	b := func(s ...string) [][]byte {
-		out := make([][]byte, len(s))
-		for i, x := range s {
-			out[i] = []byte(x)
-		}
-		return out
-	}
+	b := redistest.Args
 	passThrough := `return {redis.call('HGETALL', KEYS[1]), 'x', {redis.call('SMEMBERS', KEYS[2]), redis.call('HLEN', KEYS[1])}}`
 	lookInside := `local t = redis.call('HGETALL', KEYS[1]); return t[1]`
 	cmds := []redistest.Cmd{
@@ -124,13 +118,7 @@ func TestListingsInsideReplies(t *testing.T) {
 func TestOneEntryListings(t *testing.T) {
 	srv := redistest.Start(t)
 	long := strings.Repeat("v", 100) // past hash-max-listpack-value
-	b := func(s ...string) [][]byte {
-		out := make([][]byte, len(s))
-		for i, x := range s {
-			out[i] = []byte(x)
-		}
-		return out
-	}
+	b := redistest.Args
 	listings := func(n, pattern string) []redistest.Cmd {
 		return []redistest.Cmd{
 			{Args: b("HGETALL", "h"+n)}, {Args: b("HVALS", "h"+n)}, {Args: b("HKEYS", "h"+n)},
