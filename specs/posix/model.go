@@ -618,41 +618,50 @@ func offsetArg(a string) int64 {
 // [{iov_base="ab", iov_len=2}, {iov_base="c"..., iov_len=100}].
 func iovData(a string) []byte {
 	var out []byte
-	rest := a
-	for {
-		i := strings.Index(rest, "iov_base=")
-		if i < 0 {
-			return out
-		}
-		rest = rest[i+len("iov_base="):]
+	eachField(a, "iov_base=", func(rest string) (int, bool) {
 		end := strings.Index(rest, ", iov_len=")
 		if end < 0 {
-			return out
+			return 0, false
 		}
 		b, _, isStr, err := strace.Str(rest[:end])
 		if isStr && err == nil {
 			out = append(out, b...)
 		}
-		rest = rest[end:]
-	}
+		return end, true
+	})
+	return out
 }
 
 // iovTotal sums the iov_len of an iovec array.
 func iovTotal(a string) int64 {
 	var n int64
-	rest := a
-	for {
-		i := strings.Index(rest, "iov_len=")
-		if i < 0 {
-			return n
-		}
-		rest = rest[i+len("iov_len="):]
+	eachField(a, "iov_len=", func(rest string) (int, bool) {
 		j := 0
 		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
 			j++
 		}
 		v, _ := strconv.ParseInt(rest[:j], 10, 64)
 		n += v
-		rest = rest[j:]
+		return j, true
+	})
+	return n
+}
+
+// eachField walks the fields named by name (as "iov_len=") of an array
+// strace printed, in order: read gets the text after each name and
+// returns how much of it the field's value took, or false to stop.
+func eachField(a, name string, read func(rest string) (int, bool)) {
+	rest := a
+	for {
+		i := strings.Index(rest, name)
+		if i < 0 {
+			return
+		}
+		rest = rest[i+len(name):]
+		n, ok := read(rest)
+		if !ok {
+			return
+		}
+		rest = rest[n:]
 	}
 }

@@ -112,11 +112,7 @@ func TestLiveConnections(t *testing.T) {
 
 func liveSession(t *testing.T, srv *redistest.Server, seed int64, table liveVerdicts) int {
 	r := rand.New(rand.NewSource(seed))
-	var capture bytes.Buffer
-	stop, err := redistest.Monitor(srv.Addr, &capture)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop := monitor(t, srv.Addr)
 	conns := []*liveConn{dialLive(t, srv.Addr), dialLive(t, srv.Addr), dialLive(t, srv.Addr)}
 	m := redis.Model{}
 	st := m.Init()
@@ -195,9 +191,7 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table liveVerd
 		}
 	}
 	time.Sleep(50 * time.Millisecond)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	capture := string(stop())
 	for _, c := range conns {
 		c.nc.Close()
 		<-c.done
@@ -206,7 +200,7 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table liveVerd
 	// caused it (per client, in order) and that command's reply.
 	p := redismonitor.Format.NewParser()
 	var evs []*formats.Event
-	for i, line := range strings.Split(strings.TrimSuffix(capture.String(), "\n"), "\n") {
+	for i, line := range strings.Split(strings.TrimSuffix(capture, "\n"), "\n") {
 		e := &formats.Event{Source: "live", Line: i + 1}
 		res, err := p.Parse([]byte(line), e)
 		if err != nil {
@@ -230,7 +224,7 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table liveVerd
 		table.add(e.Op, v)
 		n++
 		if v == redis.Differs || v == redis.NotModelled {
-			t.Errorf("seed %d line %d: %s %q: model %q, redis %q\n%s", seed, e.Line, e.Op, e.Args, out, reply, capture.String())
+			t.Errorf("seed %d line %d: %s %q: model %q, redis %q\n%s", seed, e.Line, e.Op, e.Args, out, reply, capture)
 			return n
 		}
 	}
@@ -247,7 +241,7 @@ func liveSession(t *testing.T, srv *redistest.Server, seed int64, table liveVerd
 			t.Fatalf("seed %d line %d: %v", seed, e.Line, err)
 		}
 		if v := redis.CompareReply(e, x.Output, reply); v != redis.Agree && x.Exact {
-			t.Errorf("seed %d line %d: %s: explained as exact with output %q, redis replied %q (%v)\n%s", seed, e.Line, e.Op, x.Output, reply, x.Notes, capture.String())
+			t.Errorf("seed %d line %d: %s: explained as exact with output %q, redis replied %q (%v)\n%s", seed, e.Line, e.Op, x.Output, reply, x.Notes, capture)
 		}
 	}
 	return n

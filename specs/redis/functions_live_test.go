@@ -520,9 +520,8 @@ func TestFunctionsLive(t *testing.T) {
 	if st.compared < n/2 {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n/2)
 	}
-	t.Logf("%d replies compared, %d calls' commands checked against their [lua] lines (%d differ):\n%s",
-		st.compared, st.callsChecked, st.callMismatch, st.verdicts.table())
-	st.logWhys(t)
+	st.logVerdicts(t, "%d replies compared, %d calls' commands checked against their [lua] lines (%d differ)",
+		st.compared, st.callsChecked, st.callMismatch)
 	t.Logf("%d requests explained through the store (slowest %s), %d not exact:\n%s", st.explained, st.slowest, st.inexact, countLines(st.inexactWhy))
 }
 
@@ -644,12 +643,10 @@ func randomLibrary(r *rand.Rand) string {
 // real server and calls their functions: every reply the model claims to
 // know must be Redis's.
 func TestFunctionsLiveRandomLibraries(t *testing.T) {
-	srv := redistest.Start(t)
-	st := newScriptingStats()
 	n := scaled(1500, 300)
-	r := liveRand(23)
-	lines := [][]string{{"FUNCTION", "FLUSH"}, {"FLUSHALL"}, {"SET", "k", "v"}}
-	for i := 0; i < n; i++ {
+	setup := [][]string{{"FUNCTION", "FLUSH"}, {"FLUSHALL"}, {"SET", "k", "v"}}
+	st := functions.runRandom(t, 23, n, setup, func(r *rand.Rand) [][]string {
+		var lines [][]string
 		switch r.IntN(4) {
 		case 0:
 			lines = append(lines, []string{"FUNCTION", "FLUSH"})
@@ -665,8 +662,7 @@ func TestFunctionsLiveRandomLibraries(t *testing.T) {
 			op := []string{"FCALL", "FCALL", "FCALL_RO"}[r.IntN(3)]
 			lines = append(lines, []string{op, []string{"f1", "f2", "F1", "g", "h", "1"}[r.IntN(6)], "1", "k", "a"})
 		}
-	}
-	functions.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d random libraries, %d replies compared:\n%s", n, st.compared, st.verdicts.table())
-	st.logWhys(t)
+		return lines
+	})
+	st.logVerdicts(t, "%d random libraries, %d replies compared", n, st.compared)
 }

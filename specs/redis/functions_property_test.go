@@ -111,11 +111,8 @@ func TestFunctionsEqualsBruteForce(t *testing.T) {
 	for seed := 0; seed < per; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
 		n := r.Intn(11)
-		st := m.Init()
-		var trace []*formats.Event
-		for len(trace) < n {
-			ns := []string{"0", "0", "1"}[r.Intn(3)]
-			e := functionEvent(r, len(trace)+1, ns, false)
+		st, trace, runs := luaTrace(m, r, n, "FCALL", func(trace []*formats.Event, id int, ns string) *formats.Event {
+			e := functionEvent(r, id, ns, false)
 			switch {
 			case len(trace) == 0 && r.Intn(2) == 0:
 				// Captures often begin with a flush (every name known)
@@ -124,13 +121,10 @@ func TestFunctionsEqualsBruteForce(t *testing.T) {
 			case len(trace) > 0 && len(trace) < 3 && trace[0].Op == "FUNCTION" && r.Intn(2) == 0:
 				e.Op, e.Args = "FUNCTION", [][]byte{[]byte("LOAD"), []byte(familyLibraries[r.Intn(5)])}
 			}
-			lua := strings.HasPrefix(e.Op, "FCALL")
-			if lua {
-				calls++
-			}
-			trace = appendRun(m, st, trace, e, lua)
-		}
-		target := functionEvent(r, len(trace)+1, []string{"0", "0", "1"}[r.Intn(3)], true)
+			return e
+		})
+		calls += runs
+		target := functionEvent(r, len(trace)+1, randomNS(r), true)
 		if loaded := loadedNames(trace); strings.HasPrefix(target.Op, "FCALL") && len(loaded) > 0 && r.Intn(3) > 0 {
 			// Mostly call a function the trace loaded.
 			target.Args[0] = []byte(loaded[r.Intn(len(loaded))])

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -514,11 +513,7 @@ func readRESP3(r *bufio.Reader) ([]byte, error) {
 // against the model's RESP2 replies, as a recording proxy would see them.
 func TestGeoResp3Live(t *testing.T) {
 	srv := redistest.Start(t)
-	var capture bytes.Buffer
-	stop, err := redistest.Monitor(srv.Addr, &capture)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop := monitor(t, srv.Addr)
 	c, err := net.Dial("tcp", srv.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -543,10 +538,7 @@ func TestGeoResp3Live(t *testing.T) {
 		}
 		replies[strings.Join(a, " ")] = r
 	}
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	_, evs := store(t, "sqlite", capture.Bytes())
+	_, evs := store(t, "sqlite", stop())
 	m := redis.Spec.Model()
 	st := m.Init()
 	for _, e := range evs {

@@ -25,6 +25,33 @@ import (
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
 
+// monitor starts capturing the MONITOR feed of the server at addr,
+// failing t if it cannot, and stops it when the test ends if it still
+// runs. The function it returns stops the capture, failing t if that
+// fails, and returns what it captured.
+func monitor(t *testing.T, addr string) (stop func() []byte) {
+	t.Helper()
+	var capture bytes.Buffer
+	stopMonitor, err := redistest.Monitor(addr, &capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = stopMonitor()
+		}
+	})
+	return func() []byte {
+		t.Helper()
+		stopped = true
+		if err := stopMonitor(); err != nil {
+			t.Fatal(err)
+		}
+		return capture.Bytes()
+	}
+}
+
 // store ingests a capture into a real store on backend (a SQLite file, or
 // a PostgreSQL schema) and returns it with
 // every stored event, in trace order.

@@ -361,31 +361,18 @@ func queueLive(t *testing.T, wl queueWorkload) {
 	dir := clientsDir(t)
 	wl.require(t, dir)
 	srv := redistest.Start(t)
-	var capture bytes.Buffer
-	stopMonitor, err := redistest.Monitor(srv.Addr, &capture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	monitorStopped := false
-	t.Cleanup(func() {
-		if !monitorStopped {
-			_ = stopMonitor()
-		}
-	})
+	stopMonitor := monitor(t, srv.Addr)
 	proxy := redistest.StartProxy(t, srv.Addr)
 	w := &workloadRun{t: t, proxy: proxy, dir: dir, logs: t.TempDir()}
 	t0 := time.Now()
 	wl.run(t, w)
 	took := time.Since(t0)
-	monitorStopped = true
-	if err := stopMonitor(); err != nil {
-		t.Fatal(err)
-	}
+	capture := stopMonitor()
 	if err := proxy.Close(); err != nil {
 		t.Fatal(err)
 	}
 	recs := proxy.Recordings()
-	s, evs := store(t, "sqlite", capture.Bytes())
+	s, evs := store(t, "sqlite", capture)
 	pr := redistest.Pair(evs, recs)
 
 	cmds, pushes, conns := 0, 0, len(recs)
@@ -416,7 +403,7 @@ func queueLive(t *testing.T, wl queueWorkload) {
 	}
 	checkQueueCapture(t, wl.name, s, evs, replies, queueExplainMax, queueExplainBudget)
 	if *updateQueues {
-		writeQueueCapture(t, wl.name, capture.Bytes(), replies)
+		writeQueueCapture(t, wl.name, capture, replies)
 	}
 }
 
@@ -934,11 +921,7 @@ const ghostsHandled = true
 // be labelled exact unless they replay the real reply.
 func TestQueueGhostBlockedClient(t *testing.T) {
 	srv := redistest.Start(t)
-	var capture bytes.Buffer
-	stop, err := redistest.Monitor(srv.Addr, &capture)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop := monitor(t, srv.Addr)
 	proxy := redistest.StartProxy(t, srv.Addr)
 	dial := func() *redistest.Conn {
 		c, err := redistest.Dial(proxy.Addr)
@@ -996,13 +979,11 @@ func TestQueueGhostBlockedClient(t *testing.T) {
 	do(producer, "LLEN", "queue")
 	do(producer, "LRANGE", "queue", "0", "-1")
 	do(producer, "LLEN", "other")
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	capture := stop()
 	if err := proxy.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, evs := store(t, "sqlite", capture.Bytes())
+	s, evs := store(t, "sqlite", capture)
 	pr := redistest.Pair(evs, proxy.Recordings())
 	for _, u := range pr.Unexplained(evs) {
 		t.Error(u)

@@ -146,6 +146,30 @@ func (s *scriptingStats) logWhys(t *testing.T) {
 	t.Logf("labelled, by reason:\n%s", countLines(s.unknownWhy))
 }
 
+// runRandom runs, on a fresh real server with lr, the setup lines and
+// then n rounds of lines, each drawn by round from the random stream
+// stream (liveRand), and returns the run's stats.
+func (lr luaRunner) runRandom(t *testing.T, stream uint64, n int, setup [][]string, round func(r *rand.Rand) [][]string) *scriptingStats {
+	t.Helper()
+	srv := redistest.Start(t)
+	st := newScriptingStats()
+	r := liveRand(stream)
+	lines := setup
+	for i := 0; i < n; i++ {
+		lines = append(lines, round(r)...)
+	}
+	lr.run(t, srv, cmdsOf(0, lines...), st, false)
+	return st
+}
+
+// logVerdicts logs a heading (format and args), the verdicts per
+// command under it, and how many replies were labelled for each reason.
+func (s *scriptingStats) logVerdicts(t *testing.T, format string, args ...any) {
+	t.Helper()
+	t.Logf(format+":\n%s", append(args, s.verdicts.table())...)
+	s.logWhys(t)
+}
+
 // undeclared reports whether a script's commands touched a key (or a
 // database) its request did not declare.
 func undeclared(e *formats.Event, calls []*formats.Event) bool {
@@ -592,17 +616,11 @@ return {table.concat(out, ' '), #t, tostring(ok1) .. ':' .. tostring(j), tostrin
 // thousands of random tables: the order pairs() walks them, their length,
 // cjson.encode and cmsgpack.pack must be Redis's.
 func TestScriptingLiveTables(t *testing.T) {
-	srv := redistest.Start(t)
-	st := newScriptingStats()
 	n := scaled(3000, 500)
-	r := liveRand(11)
-	var lines [][]string
-	for i := 0; i < n; i++ {
-		lines = append(lines, []string{"EVAL", luaTableScript(r), "0"})
-	}
-	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d random tables:\n%s", n, st.verdicts.table())
-	st.logWhys(t)
+	st := scripts.runRandom(t, 11, n, nil, func(r *rand.Rand) [][]string {
+		return [][]string{{"EVAL", luaTableScript(r), "0"}}
+	})
+	st.logVerdicts(t, "%d random tables", n)
 }
 
 // liveRand is the random source of stream of the random scripting and
@@ -767,9 +785,8 @@ func TestScriptingLiveWorkload(t *testing.T) {
 	if st.compared < n*2/3 {
 		t.Errorf("compared %d replies, want at least %d", st.compared, n*2/3)
 	}
-	t.Logf("%d replies compared, %d scripts' commands checked against their [lua] lines (%d differ):\n%s",
-		st.compared, st.callsChecked, st.callMismatch, st.verdicts.table())
-	st.logWhys(t)
+	st.logVerdicts(t, "%d replies compared, %d scripts' commands checked against their [lua] lines (%d differ)",
+		st.compared, st.callsChecked, st.callMismatch)
 }
 
 // lineScripts are scripts that fail at a place whose line Redis reports;
@@ -806,12 +823,9 @@ var lineScripts = []string{
 // TestScriptingLiveLines runs lineScripts with their tokens spread over
 // lines at random: every error's line must be Redis's, or labelled.
 func TestScriptingLiveLines(t *testing.T) {
-	srv := redistest.Start(t)
-	st := newScriptingStats()
-	r := liveRand(5)
-	lines := [][]string{{"SET", "k", "v"}, {"HSET", "h", "f", "1"}}
+	setup := [][]string{{"SET", "k", "v"}, {"HSET", "h", "f", "1"}}
 	n := scaled(1500, 300)
-	for i := 0; i < n; i++ {
+	st := scripts.runRandom(t, 5, n, setup, func(r *rand.Rand) [][]string {
 		toks := strings.Fields(lineScripts[r.IntN(len(lineScripts))])
 		var b strings.Builder
 		for j, tok := range toks {
@@ -833,9 +847,7 @@ func TestScriptingLiveLines(t *testing.T) {
 			}
 			b.WriteString(tok)
 		}
-		lines = append(lines, []string{"EVAL", b.String(), "3", "k", "n", "h"})
-	}
-	scripts.run(t, srv, cmdsOf(0, lines...), st, false)
-	t.Logf("%d scripts spread over lines:\n%s", n, st.verdicts.table())
-	st.logWhys(t)
+		return [][]string{{"EVAL", b.String(), "3", "k", "n", "h"}}
+	})
+	st.logVerdicts(t, "%d scripts spread over lines", n)
 }

@@ -97,18 +97,11 @@ func TestScriptingEqualsBruteForce(t *testing.T) {
 	for seed := 0; seed < per; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
 		n := r.Intn(9)
-		st := m.Init()
-		var trace []*formats.Event
-		for len(trace) < n {
-			ns := []string{"0", "0", "1"}[r.Intn(3)]
-			e := scriptEvent(r, len(trace)+1, ns, false)
-			lua := strings.HasPrefix(e.Op, "EVAL")
-			if lua {
-				scripts++
-			}
-			trace = appendRun(m, st, trace, e, lua)
-		}
-		target := scriptEvent(r, len(trace)+1, []string{"0", "0", "1"}[r.Intn(3)], true)
+		_, trace, runs := luaTrace(m, r, n, "EVAL", func(trace []*formats.Event, id int, ns string) *formats.Event {
+			return scriptEvent(r, id, ns, false)
+		})
+		scripts += runs
+		target := scriptEvent(r, len(trace)+1, randomNS(r), true)
 		check(t, ctx, trace, target, &inexact, &reduced)
 	}
 	if inexact > 0 {
@@ -117,23 +110,40 @@ func TestScriptingEqualsBruteForce(t *testing.T) {
 	t.Logf("%d traces (%d script requests), %d answers also exact with limit 1", per, scripts, reduced)
 }
 
-// appendRun applies e to st and appends it to trace; with lua (e runs a
-// script or a function), it then appends the commands the model's run of
-// e called, as the [lua] lines after it, each applied in turn.
-func appendRun(m provenance.Model, st provenance.State, trace []*formats.Event, e *formats.Event, lua bool) []*formats.Event {
-	var calls []*formats.Event
-	if lua {
-		_, calls, _ = redis.EvalCalls(st, e)
+// randomNS draws a random database of a trace: mostly "0", else "1".
+func randomNS(r *rand.Rand) string {
+	return []string{"0", "0", "1"}[r.Intn(3)]
+}
+
+// luaTrace draws a random trace of n requests, each made by next from
+// its ID and a random database (randomNS), given the trace so far, and
+// applies them in turn to a fresh state of m. A request that runs Lua
+// (its command begins with lua) is followed by the commands the model's
+// run of it called, as the [lua] lines after it, each applied in turn.
+// It returns the state after the trace, the trace, and how many of its
+// requests ran Lua.
+func luaTrace(m provenance.Model, r *rand.Rand, n int, lua string, next func(trace []*formats.Event, id int, ns string) *formats.Event) (provenance.State, []*formats.Event, int) {
+	st := m.Init()
+	var trace []*formats.Event
+	runs := 0
+	for len(trace) < n {
+		ns := randomNS(r)
+		e := next(trace, len(trace)+1, ns)
+		var calls []*formats.Event
+		if strings.HasPrefix(e.Op, lua) {
+			runs++
+			_, calls, _ = redis.EvalCalls(st, e)
+		}
+		m.Apply(st, e)
+		trace = append(trace, e)
+		for i, c := range calls {
+			c.ID, c.Line = int64(len(trace)+1), len(trace)+1
+			c.Time = e.Time + int64(i+1)*1000
+			m.Apply(st, c)
+			trace = append(trace, c)
+		}
 	}
-	m.Apply(st, e)
-	trace = append(trace, e)
-	for i, c := range calls {
-		c.ID, c.Line = int64(len(trace)+1), len(trace)+1
-		c.Time = e.Time + int64(i+1)*1000
-		m.Apply(st, c)
-		trace = append(trace, c)
-	}
-	return trace
+	return st, trace, runs
 }
 
 // TestScriptingModel checks replies of the conversions and libraries on

@@ -709,11 +709,7 @@ func blockingRound(t *testing.T, srv *redistest.Server, seed int64, tally stream
 	for i := range conns {
 		conns[i] = dialStream(t, srv.Addr)
 	}
-	var buf bytes.Buffer
-	stop, err := redistest.Monitor(srv.Addr, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stop := monitor(t, srv.Addr)
 	g := &streamGen{r: r}
 	type sent struct {
 		conn  int
@@ -834,15 +830,13 @@ func blockingRound(t *testing.T, srv *redistest.Server, seed int64, tally stream
 		}
 		s.reply = conns[s.conn].read(t)
 	}
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	capture := stop()
 	for _, s := range stillWaiting {
 		// Still blocked (on a key no XADD reached): close it.
 		conns[s.conn].c.Close()
 	}
 	// Replay.
-	evs := parseCapture(t, buf.Bytes())
+	evs := parseCapture(t, capture)
 	addrs := map[string]int{}
 	for i, c := range conns {
 		addrs[c.c.LocalAddr().String()] = i
@@ -893,7 +887,7 @@ func blockingRound(t *testing.T, srv *redistest.Server, seed int64, tally stream
 			v := redis.CompareReply(e, provenance.Output(out), s.reply).String()
 			tally.add(opName(e), v)
 			if v == "differs" || v == "not modelled" {
-				t.Errorf("seed %d: %s %q: model %q, redis %q\n%s", seed, e.Op, e.Args, out, s.reply, buf.Bytes())
+				t.Errorf("seed %d: %s %q: model %q, redis %q\n%s", seed, e.Op, e.Args, out, s.reply, capture)
 			}
 		}
 	}
@@ -906,7 +900,7 @@ func blockingRound(t *testing.T, srv *redistest.Server, seed int64, tally stream
 		out := string(m.Apply(m.Clone(st), d))
 		if s.reply == nil {
 			if out != "\x00blocked\r\n" {
-				t.Errorf("seed %d: %s %q still waits, model replied %q\n%s", seed, e.Op, e.Args, out, buf.Bytes())
+				t.Errorf("seed %d: %s %q still waits, model replied %q\n%s", seed, e.Op, e.Args, out, capture)
 			}
 			tally.add(opName(e)+" (wait)", "still waiting")
 			continue
@@ -928,7 +922,7 @@ func blockingRound(t *testing.T, srv *redistest.Server, seed int64, tally stream
 		}
 		tally.add(opName(e)+" (wait, "+kind+")", v)
 		if v == "differs" || v == "not modelled" {
-			t.Errorf("seed %d: waiting %s %q: model %q, redis %q\n%s", seed, e.Op, e.Args, out, s.reply, buf.Bytes())
+			t.Errorf("seed %d: waiting %s %q: model %q, redis %q\n%s", seed, e.Op, e.Args, out, s.reply, capture)
 		}
 	}
 	return checked

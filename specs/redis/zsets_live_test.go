@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -675,11 +674,7 @@ func liveWaits(t *testing.T, scenarios []waitScenario) {
 			defer c.Close()
 			conns[i], readers[i] = c, bufio.NewReader(c)
 		}
-		var capture bytes.Buffer
-		stop, err := redistest.Monitor(srv.Addr, &capture)
-		if err != nil {
-			t.Fatal(err)
-		}
+		stop := monitor(t, srv.Addr)
 		// The replies, per connection in order; a waiting call's reply is
 		// read at the end.
 		replies := map[string][][]byte{}
@@ -718,10 +713,7 @@ func liveWaits(t *testing.T, scenarios []waitScenario) {
 				got[conns[i].LocalAddr().String()] = r
 			}
 		}
-		if err := stop(); err != nil {
-			t.Fatal(err)
-		}
-		_, evs := store(t, "sqlite", capture.Bytes())
+		_, evs := store(t, "sqlite", stop())
 		h := &provenance.MemHistory{Events: evs, Refs: redis.Spec.Refs}
 		m := redis.Spec.Model()
 		st := m.Init()
