@@ -964,27 +964,22 @@ func xclaim(r *run) string {
 			force = true
 		case cEqual(opt, "JUSTID"):
 			justID = true
-		case cEqual(opt, "IDLE") && more > 0:
+		case (cEqual(opt, "IDLE") || cEqual(opt, "TIME") || cEqual(opt, "RETRYCOUNT")) && more > 0:
+			// The three integer options read their argument alike.
+			name := optUpper(opt)
 			j++
 			n, ok := parseInt(a[j])
 			if !ok {
-				return "-ERR Invalid IDLE option argument for XCLAIM\r\n"
+				return "-ERR Invalid " + name + " option argument for XCLAIM\r\n"
 			}
-			delivery = now - n
-		case cEqual(opt, "TIME") && more > 0:
-			j++
-			n, ok := parseInt(a[j])
-			if !ok {
-				return "-ERR Invalid TIME option argument for XCLAIM\r\n"
+			switch name {
+			case "IDLE":
+				delivery = now - n
+			case "TIME":
+				delivery = n
+			default:
+				retry = n
 			}
-			delivery = n
-		case cEqual(opt, "RETRYCOUNT") && more > 0:
-			j++
-			n, ok := parseInt(a[j])
-			if !ok {
-				return "-ERR Invalid RETRYCOUNT option argument for XCLAIM\r\n"
-			}
-			retry = n
 		case cEqual(opt, "LASTID") && more > 0:
 			j++
 			id, _, ok := parseStreamID(a[j], 0, true, false)
