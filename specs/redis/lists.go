@@ -166,11 +166,7 @@ func (r *run) listSpan(missing string) (v *value, from, to int64, e string) {
 }
 
 func llen(r *run) string {
-	v, e := r.existing(r.listValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.list)))
+	return r.sizeOf(r.listValue, func(v *value) int { return len(v.list) })
 }
 
 func lindex(r *run) string {

@@ -959,6 +959,17 @@ func (r *run) existing(lookup func(k []byte) (*value, string), k []byte, missing
 	return v, e
 }
 
+// sizeOf answers a command that counts something in the value at its key
+// (HLEN, HSTRLEN, LLEN, SCARD, STRLEN, ZCARD): size of the value that
+// lookup finds, or 0 for a missing key.
+func (r *run) sizeOf(lookup func(k []byte) (*value, string), size func(v *value) int) string {
+	v, e := r.existing(lookup, r.args[0], rZero)
+	if e != "" {
+		return e
+	}
+	return integer(int64(size(v)))
+}
+
 // dropIfEmpty removes a container that a command emptied (or created and
 // then failed to fill).
 func (r *run) dropIfEmpty(k []byte, v *value) {

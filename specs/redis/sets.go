@@ -124,11 +124,7 @@ func srem(r *run) string {
 }
 
 func scard(r *run) string {
-	v, e := r.existing(r.setValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.set)))
+	return r.sizeOf(r.setValue, func(v *value) int { return len(v.set) })
 }
 
 func sismember(r *run) string {

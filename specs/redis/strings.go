@@ -74,11 +74,7 @@ func get(r *run) string {
 }
 
 func strlen(r *run) string {
-	v, e := r.existing(r.stringValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.str)))
+	return r.sizeOf(r.stringValue, func(v *value) int { return len(v.str) })
 }
 
 func setnx(r *run) string {

@@ -266,11 +266,7 @@ func zrem(r *run) string {
 }
 
 func zcard(r *run) string {
-	v, e := r.existing(r.zsetValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(v.zset.len()))
+	return r.sizeOf(r.zsetValue, func(v *value) int { return v.zset.len() })
 }
 
 // zscore answers ZSCORE and ZMSCORE.
