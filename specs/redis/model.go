@@ -970,6 +970,21 @@ func (r *run) sizeOf(lookup func(k []byte) (*value, string), size func(v *value)
 	return integer(int64(size(v)))
 }
 
+// perMember answers a command that asks one thing of each member named
+// after its key (SISMEMBER and SMISMEMBER, ZSCORE and ZMSCORE): reply's
+// answer for the one member when the command is single, else an array of
+// them all.
+func (r *run) perMember(single string, reply func(m []byte) string) string {
+	var items []string
+	for _, m := range r.args[1:] {
+		items = append(items, reply(m))
+	}
+	if r.op == single {
+		return items[0]
+	}
+	return array(items)
+}
+
 // dropIfEmpty removes a container that a command emptied (or created and
 // then failed to fill).
 func (r *run) dropIfEmpty(k []byte, v *value) {

@@ -132,18 +132,12 @@ func sismember(r *run) string {
 	if e != "" {
 		return e
 	}
-	var items []string
-	for _, m := range r.args[1:] {
+	return r.perMember("SISMEMBER", func(m []byte) string {
 		if v != nil && v.set[string(m)] {
-			items = append(items, rOne)
-		} else {
-			items = append(items, rZero)
+			return rOne
 		}
-	}
-	if r.op == "SISMEMBER" {
-		return items[0]
-	}
-	return array(items)
+		return rZero
+	})
 }
 
 // setReply lists members as Redis iterates a set: numeric order for an
