@@ -171,19 +171,11 @@ func hexists(r *run) string {
 }
 
 func hlen(r *run) string {
-	v, e := r.existing(r.hashValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.hash)))
+	return r.sizeOf(r.hashValue, func(v *value) int { return len(v.hash) })
 }
 
 func hstrlen(r *run) string {
-	v, e := r.existing(r.hashValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.hash[string(r.args[1])])))
+	return r.sizeOf(r.hashValue, func(v *value) int { return len(v.hash[string(r.args[1])]) })
 }
 
 // hgetall answers HGETALL, HKEYS and HVALS: in insertion order for a

@@ -166,11 +166,7 @@ func (r *run) listSpan(missing string) (v *value, from, to int64, e string) {
 }
 
 func llen(r *run) string {
-	v, e := r.existing(r.listValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.list)))
+	return r.sizeOf(r.listValue, func(v *value) int { return len(v.list) })
 }
 
 func lindex(r *run) string {
@@ -314,36 +310,27 @@ func lpos(r *run) string {
 		o := optUpper(a[j])
 		more := j+1 < len(a)
 		switch {
-		case o == "RANK" && more:
+		case (o == "RANK" || o == "COUNT" || o == "MAXLEN") && more:
+			// The three options read an integer alike: RANK's may be
+			// negative but not zero, COUNT's and MAXLEN's not negative.
 			j++
 			n, ok := parseInt(a[j])
-			if !ok {
+			switch {
+			case !ok:
 				return eNotInt
-			}
-			if n == 0 {
+			case o == "RANK" && n == 0:
 				return "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n"
+			case o != "RANK" && n < 0:
+				return "-ERR " + o + " can't be negative\r\n"
 			}
-			rank = n
-		case o == "COUNT" && more:
-			j++
-			n, ok := parseInt(a[j])
-			if !ok {
-				return eNotInt
+			switch o {
+			case "RANK":
+				rank = n
+			case "COUNT":
+				count = n
+			default:
+				maxlen = n
 			}
-			if n < 0 {
-				return "-ERR COUNT can't be negative\r\n"
-			}
-			count = n
-		case o == "MAXLEN" && more:
-			j++
-			n, ok := parseInt(a[j])
-			if !ok {
-				return eNotInt
-			}
-			if n < 0 {
-				return "-ERR MAXLEN can't be negative\r\n"
-			}
-			maxlen = n
 		default:
 			return eSyntax
 		}

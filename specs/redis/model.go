@@ -959,6 +959,32 @@ func (r *run) existing(lookup func(k []byte) (*value, string), k []byte, missing
 	return v, e
 }
 
+// sizeOf answers a command that counts something in the value at its key
+// (HLEN, HSTRLEN, LLEN, SCARD, STRLEN, ZCARD): size of the value that
+// lookup finds, or 0 for a missing key.
+func (r *run) sizeOf(lookup func(k []byte) (*value, string), size func(v *value) int) string {
+	v, e := r.existing(lookup, r.args[0], rZero)
+	if e != "" {
+		return e
+	}
+	return integer(int64(size(v)))
+}
+
+// perMember answers a command that asks one thing of each member named
+// after its key (SISMEMBER and SMISMEMBER, ZSCORE and ZMSCORE): reply's
+// answer for the one member when the command is single, else an array of
+// them all.
+func (r *run) perMember(single string, reply func(m []byte) string) string {
+	var items []string
+	for _, m := range r.args[1:] {
+		items = append(items, reply(m))
+	}
+	if r.op == single {
+		return items[0]
+	}
+	return array(items)
+}
+
 // dropIfEmpty removes a container that a command emptied (or created and
 // then failed to fill).
 func (r *run) dropIfEmpty(k []byte, v *value) {

@@ -124,11 +124,7 @@ func srem(r *run) string {
 }
 
 func scard(r *run) string {
-	v, e := r.existing(r.setValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.set)))
+	return r.sizeOf(r.setValue, func(v *value) int { return len(v.set) })
 }
 
 func sismember(r *run) string {
@@ -136,18 +132,12 @@ func sismember(r *run) string {
 	if e != "" {
 		return e
 	}
-	var items []string
-	for _, m := range r.args[1:] {
+	return r.perMember("SISMEMBER", func(m []byte) string {
 		if v != nil && v.set[string(m)] {
-			items = append(items, rOne)
-		} else {
-			items = append(items, rZero)
+			return rOne
 		}
-	}
-	if r.op == "SISMEMBER" {
-		return items[0]
-	}
-	return array(items)
+		return rZero
+	})
 }
 
 // setReply lists members as Redis iterates a set: numeric order for an

@@ -214,12 +214,9 @@ loop:
 				i++
 			}
 			if cEqual(opt, "MAXLEN") {
-				n, ok := parseInt(a[i+1])
-				if !ok {
-					return t, 0, eNotInt
-				}
-				if n < 0 {
-					return t, 0, "-ERR The MAXLEN argument must be >= 0.\r\n"
+				n, e := trimCount(a[i+1], "MAXLEN")
+				if e != "" {
+					return t, 0, e
 				}
 				t.maxLen, t.strategy = n, trimMaxLen
 			} else {
@@ -231,12 +228,9 @@ loop:
 			}
 			i++
 		case cEqual(opt, "LIMIT") && more > 0:
-			n, ok := parseInt(a[i+1])
-			if !ok {
-				return t, 0, eNotInt
-			}
-			if n < 0 {
-				return t, 0, "-ERR The LIMIT argument must be >= 0.\r\n"
+			n, e := trimCount(a[i+1], "LIMIT")
+			if e != "" {
+				return t, 0, e
 			}
 			t.limit, t.limitGiven = n, true
 			i++
@@ -263,6 +257,19 @@ loop:
 		return t, 0, "-ERR syntax error, LIMIT cannot be used without the special ~ option\r\n"
 	}
 	return t, i, ""
+}
+
+// trimCount reads the argument b of XADD's and XTRIM's MAXLEN or LIMIT
+// option (name): an integer of at least 0, or an error reply.
+func trimCount(b []byte, name string) (n int64, errReply string) {
+	n, ok := parseInt(b)
+	if !ok {
+		return 0, eNotInt
+	}
+	if n < 0 {
+		return 0, "-ERR The " + name + " argument must be >= 0.\r\n"
+	}
+	return n, ""
 }
 
 // xaddClock is XADD's Random: a call with the id "*" takes the server's
@@ -964,27 +971,22 @@ func xclaim(r *run) string {
 			force = true
 		case cEqual(opt, "JUSTID"):
 			justID = true
-		case cEqual(opt, "IDLE") && more > 0:
+		case (cEqual(opt, "IDLE") || cEqual(opt, "TIME") || cEqual(opt, "RETRYCOUNT")) && more > 0:
+			// The three integer options read their argument alike.
+			name := optUpper(opt)
 			j++
 			n, ok := parseInt(a[j])
 			if !ok {
-				return "-ERR Invalid IDLE option argument for XCLAIM\r\n"
+				return "-ERR Invalid " + name + " option argument for XCLAIM\r\n"
 			}
-			delivery = now - n
-		case cEqual(opt, "TIME") && more > 0:
-			j++
-			n, ok := parseInt(a[j])
-			if !ok {
-				return "-ERR Invalid TIME option argument for XCLAIM\r\n"
+			switch name {
+			case "IDLE":
+				delivery = now - n
+			case "TIME":
+				delivery = n
+			default:
+				retry = n
 			}
-			delivery = n
-		case cEqual(opt, "RETRYCOUNT") && more > 0:
-			j++
-			n, ok := parseInt(a[j])
-			if !ok {
-				return "-ERR Invalid RETRYCOUNT option argument for XCLAIM\r\n"
-			}
-			retry = n
 		case cEqual(opt, "LASTID") && more > 0:
 			j++
 			id, _, ok := parseStreamID(a[j], 0, true, false)

@@ -74,11 +74,7 @@ func get(r *run) string {
 }
 
 func strlen(r *run) string {
-	v, e := r.existing(r.stringValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(len(v.str)))
+	return r.sizeOf(r.stringValue, func(v *value) int { return len(v.str) })
 }
 
 func setnx(r *run) string {
@@ -364,7 +360,7 @@ func set(r *run) string {
 			getOld = true
 		case o == "KEEPTTL" && unit == "":
 			keep = true
-		case (o == "EX" || o == "PX" || o == "EXAT" || o == "PXAT") && (unit == "" || unit == o) && !keep && i+1 < len(a):
+		case isExpiryUnit(o) && (unit == "" || unit == o) && !keep && i+1 < len(a):
 			unit = o
 			when = a[i+1]
 			i++
@@ -401,6 +397,12 @@ func set(r *run) string {
 	return reply
 }
 
+// isExpiryUnit tells whether SET's or GETEX's option o (upper case) is
+// one of the expiry options that take a time: EX, PX, EXAT or PXAT.
+func isExpiryUnit(o string) bool {
+	return o == "EX" || o == "PX" || o == "EXAT" || o == "PXAT"
+}
+
 // expiryOption turns SET's and GETEX's EX, PX, EXAT or PXAT option (unit,
 // "" when none, and its argument when) into an expiry time in
 // milliseconds (0 when none), or an error reply naming cmd.
@@ -429,7 +431,7 @@ func getex(r *run) string {
 		switch {
 		case o == "PERSIST" && unit == "" && !persist:
 			persist = true
-		case (o == "EX" || o == "PX" || o == "EXAT" || o == "PXAT") && unit == "" && !persist && i+1 < len(a):
+		case isExpiryUnit(o) && unit == "" && !persist && i+1 < len(a):
 			unit = o
 			when = a[i+1]
 			i++

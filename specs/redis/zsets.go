@@ -266,11 +266,7 @@ func zrem(r *run) string {
 }
 
 func zcard(r *run) string {
-	v, e := r.existing(r.zsetValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	return integer(int64(v.zset.len()))
+	return r.sizeOf(r.zsetValue, func(v *value) int { return v.zset.len() })
 }
 
 // zscore answers ZSCORE and ZMSCORE.
@@ -279,23 +275,16 @@ func zscore(r *run) string {
 	if e != "" {
 		return e
 	}
-	var items []string
-	for _, m := range r.args[1:] {
+	return r.perMember("ZSCORE", func(m []byte) string {
 		if v == nil {
-			items = append(items, rNil)
-			continue
+			return rNil
 		}
 		s, ok := v.zset.score[string(m)]
 		if !ok {
-			items = append(items, rNil)
-			continue
+			return rNil
 		}
-		items = append(items, scoreReply(s))
-	}
-	if r.op == "ZSCORE" {
-		return items[0]
-	}
-	return array(items)
+		return scoreReply(s)
+	})
 }
 
 // zrank answers ZRANK and ZREVRANK.
