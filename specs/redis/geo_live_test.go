@@ -681,9 +681,7 @@ func TestGeoSearchStressLive(t *testing.T) {
 		}
 		cmds = append(cmds, redistest.Cmd{Args: redistest.Args(append(args, opts...)...)})
 	}
-	capture, replies := redistest.Run(t, srv, cmds)
-	_, evs := store(t, "sqlite", capture)
-	real := pairReplies(t, evs, replies)
+	_, evs, real := runStored(t, srv, cmds)
 	m := redis.Spec.Model()
 	st := m.Init()
 	compared, labelled, found := 0, 0, 0

@@ -47,7 +47,6 @@ func TestListingsInsideReplies(t *testing.T) {
 	}
 	capture, replies := redistest.Run(t, srv, cmds)
 	s, evs := store(t, "sqlite", capture)
-	defer s.Close()
 	real := pairReplies(t, evs, replies)
 	m := redis.Model{}
 	st := m.Init()
@@ -130,10 +129,7 @@ func TestOneEntryListings(t *testing.T) {
 	cmds = append(cmds, listings("1", "h1")...)
 	cmds = append(cmds, redistest.Cmd{Args: b("HSET", "h2", "f", long, "g", "w")}, redistest.Cmd{Args: b("SADD", "s2", "alpha", "beta", "gamma")})
 	cmds = append(cmds, listings("2", "?2")...)
-	capture, replies := redistest.Run(t, srv, cmds)
-	s, evs := store(t, "sqlite", capture)
-	defer s.Close()
-	real := pairReplies(t, evs, replies)
+	s, evs, real := runStored(t, srv, cmds)
 	m := redis.Model{}
 	st := m.Init()
 	checked := 0

@@ -84,6 +84,15 @@ func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*form
 	return s, evs
 }
 
+// runStored runs cmds on srv and returns the capture's SQLite store, its
+// events and the reply the server sent each of them (pairReplies).
+func runStored(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd) (*ingest.Store, []*formats.Event, map[*formats.Event][]byte) {
+	t.Helper()
+	capture, replies := redistest.Run(t, srv, cmds)
+	s, evs := store(t, "sqlite", capture)
+	return s, evs, pairReplies(t, evs, replies)
+}
+
 // pairReplies matches each stored event with the reply the server sent
 // for it: per client in order, with MULTI's queued commands given their
 // share of EXEC's array. Lua lines have no reply of their own.

@@ -65,9 +65,7 @@ var scripts = luaRunner{runs: map[string]bool{"EVAL": true, "EVALSHA": true, "EV
 // every compared request through the store (explainFunctions).
 func (lr luaRunner) run(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd, st *scriptingStats, explain bool) {
 	t.Helper()
-	capture, replies := redistest.Run(t, srv, cmds)
-	s, evs := store(t, "sqlite", capture)
-	real := pairReplies(t, evs, replies)
+	s, evs, real := runStored(t, srv, cmds)
 	if explain {
 		defer explainFunctions(t, s, evs, real, lr.compared, st)
 	}
