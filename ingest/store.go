@@ -917,8 +917,8 @@ func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64
 // A Filter selects events for Events.
 type Filter struct {
 	System, NS string
-	Key        []byte // nil: any
-	Op         string // "": any
+	Key        []byte   // nil: any
+	Ops        []string // nil: any; else any of them (case-insensitive)
 	Source     *Source
 	After      int64 // id
 	Limit      int
@@ -973,7 +973,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 			if f.Limit > 0 && len(out) == f.Limit {
 				break
 			}
-			if (f.Key == nil && f.NS != "" && e.NS != f.NS) || (f.Op != "" && !strings.EqualFold(e.Op, f.Op)) ||
+			if (f.Key == nil && f.NS != "" && e.NS != f.NS) || (f.Ops != nil && !slices.ContainsFunc(f.Ops, func(op string) bool { return strings.EqualFold(e.Op, op) })) ||
 				(f.Source != nil && e.Source != f.Source.Path) || (f.System != "" && e.System != f.System) {
 				continue
 			}

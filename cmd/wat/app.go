@@ -33,10 +33,11 @@ var (
 // Exit codes.
 const (
 	exitOK       = 0
-	exitError1   = 1 // any error
-	exitUsage    = 2 // bad flags or arguments
-	exitMismatch = 3 // the replayed output differs from --output or the logged reply
-	exitRejected = 4 // ingest --strict found lines it could not read
+	exitError1   = 1   // any error
+	exitUsage    = 2   // bad flags or arguments
+	exitMismatch = 3   // the replayed output differs from --output or the logged reply
+	exitRejected = 4   // ingest --strict found lines it could not read
+	exitSignal   = 130 // interrupted (Ctrl-C) or terminated
 )
 
 // An exitError carries an exit code and a hint to Main.
@@ -79,11 +80,12 @@ const exitCodesHelp = `EXIT CODES:
    2  usage: unknown flag, missing argument
    3  explain: the output wat replays differs from --output or the logged reply
    4  ingest --strict: some lines could not be read
+ 130  interrupted (Ctrl-C) or terminated: an ingest keeps the files it finished
 `
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help"}
-	return &cli.App{
+	app := &cli.App{
 		Name:  "wat",
 		Usage: "explain a value in your logs by the earlier requests that really caused it",
 		Description: `wat reads the request logs you already have (Redis MONITOR output today) into a
@@ -120,14 +122,89 @@ PostgreSQL database as a postgres:// URL.
 			sqlCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // Main prints and exits
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErr("run 'wat "+c.Command.Name+" --help'", "%v", err)
-		},
+		OnUsageError:   onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(c.App.ErrWriter, "wat: error: no command %q\nwat: hint: run 'wat --help' for the commands\n", name)
 			cli.OsExiter(exitUsage)
 		},
+		Before: func(c *cli.Context) error {
+			switch v := c.String("color"); v {
+			case "auto", "always", "never":
+				return nil
+			default:
+				return usageErr("run 'wat --help'", "--color %q: want auto, always or never", v)
+			}
+		},
 	}
+	// A command's usage error is one line on stderr, never its help on
+	// stdout (urfave/cli prints the help unless the command handles it).
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return app
+}
+
+// onUsageError turns a flag parsing error into a usage error with the
+// command's help as its hint and, for a flag that does not exist, the
+// closest one that does.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	name, flags := "wat", c.App.Flags
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		name, flags = "wat "+c.Command.Name, append(c.Command.Flags, c.App.Flags...)
+	}
+	hint := "run '" + name + " --help'"
+	if bad, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+		bad = strings.TrimLeft(bad, "-")
+		err = fmt.Errorf("unknown flag --%s", bad)
+		if near := nearestFlag(bad, flags); near != "" {
+			hint = "did you mean --" + near + "? (" + hint + ")"
+		}
+	}
+	return usageErr(hint, "%v", err)
+}
+
+// nearestFlag returns the name among flags closest to bad: one that bad
+// begins, or within two edits of it; "" when none is.
+func nearestFlag(bad string, flags []cli.Flag) string {
+	best, bestD := "", 3
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			d := editDistance(bad, n)
+			if len(bad) >= 2 && strings.HasPrefix(n, bad) {
+				d = 0 // a flag cut short
+			}
+			if d < bestD {
+				best, bestD = n, d
+			}
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, counting a
+// swap of two neighbouring letters as one edit.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 var version = "0.1.0"

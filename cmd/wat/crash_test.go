@@ -39,23 +39,8 @@ func selfWat(t *testing.T, args ...string) *exec.Cmd {
 // to the end with exact counts, and another is a no-op.
 func TestKillAndReingest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db string) {
-		dir := t.TempDir()
-		logPath := filepath.Join(dir, "big.log")
-		f, err := os.Create(logPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := bufio.NewWriter(f)
 		lines := 30000
-		for i := 0; i < lines; i++ {
-			if i%997 == 0 {
-				fmt.Fprintln(w, "garbage line")
-				continue
-			}
-			fmt.Fprintf(w, "1795535140.%06d [0 127.0.0.1:%d] \"SET\" \"k%d\" \"%d\"\n", i%1000000, 5000+i%50, i%5000, i)
-		}
-		w.Flush()
-		f.Close()
+		logPath := bigLog(t, lines)
 		r := rand.New(rand.NewSource(1))
 		ctx := context.Background()
 		kills := 0
@@ -93,6 +78,30 @@ func TestKillAndReingest(t *testing.T) {
 		}
 		t.Logf("%d kills at random points; %d complete sources after them", kills, len(srcs))
 	})
+}
+
+// bigLog writes a MONITOR log of n lines of SETs on 50 clients, every
+// 997th line garbage (a rejected line), and returns its path.
+func bigLog(t *testing.T, n int) string {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "big.log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	for i := 0; i < n; i++ {
+		if i%997 == 0 {
+			fmt.Fprintln(w, "garbage line")
+			continue
+		}
+		fmt.Fprintf(w, "1795535140.%06d [0 127.0.0.1:%d] \"SET\" \"k%d\" \"%d\"\n", i%1000000, 5000+i%50, i%5000, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return logPath
 }
 
 // checkStore opens a store after a crash and checks it is whole.

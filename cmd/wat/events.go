@@ -25,13 +25,13 @@ Examples:
 			&cli.StringFlag{Name: "key", Usage: "only events touching `KEY` (read or written)"},
 			&cli.StringFlag{Name: "ns", Usage: "only events in namespace `NS` (the Redis database number)"},
 			&cli.StringFlag{Name: "system", Value: "redis", Usage: "only events of black box `SYSTEM` (with --key: the box the key belongs to)"},
-			&cli.StringFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET)"},
+			&cli.StringSliceFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET; repeat it or separate with commas for several)"},
 			&cli.StringFlag{Name: "file", Usage: "only events from `FILE`"},
 			&cli.IntFlag{Name: "limit", Usage: "print at most `N` events (0: all)"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
 		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
-			f := ingest.Filter{NS: c.String("ns"), Op: c.String("op")}
+			f := ingest.Filter{NS: c.String("ns"), Ops: c.StringSlice("op")}
 			if c.IsSet("system") || c.IsSet("key") {
 				f.System = c.String("system")
 			}

@@ -33,6 +33,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return exitOK
 	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// The signal's context ended the work: the usual exit code of a
+		// program stopped by Ctrl-C, and no "context canceled".
+		fmt.Fprintln(stderr, "wat: interrupted")
+		return exitSignal
+	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
 		ee = &exitError{code: exitError1, err: err}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wat-project/wat/ingest/storetest"
+)
+
+// TestUsageErrors: a mistyped flag, value or command is one error and
+// one hint on stderr (the closest flag when there is one), exit 2, and
+// nothing on stdout, so that '| jq' sees no help text.
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args        []string
+		error, hint string
+	}{
+		{[]string{"explain", "--outptu", "17", "--at", "x:1"}, "unknown flag --outptu", "did you mean --output? (run 'wat explain --help')"},
+		{[]string{"--stroe", "x.db", "events"}, "unknown flag --stroe", "did you mean --store? (run 'wat --help')"},
+		{[]string{"events", "--lmit", "3"}, "unknown flag --lmit", "did you mean --limit? (run 'wat events --help')"},
+		{[]string{"events", "--js"}, "unknown flag --js", "did you mean --json? (run 'wat events --help')"},
+		{[]string{"follow", "--zzzzzz"}, "unknown flag --zzzzzz", "run 'wat follow --help'"},
+		{[]string{"events", "--limit", "many"}, `invalid value "many" for flag -limit: parse error`, "run 'wat events --help'"},
+		{[]string{"--color", "bogus", "specs"}, `--color "bogus": want auto, always or never`, "run 'wat --help'"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := wat(t, c.args...)
+		want := "wat: error: " + c.error + "\nwat: hint: " + c.hint + "\n"
+		if code != exitUsage || stdout != "" || stderr != want {
+			t.Errorf("wat %q: exit %d, stdout %d bytes, stderr %q; want exit 2, no stdout, %q", c.args, code, len(stdout), stderr, want)
+		}
+	}
+}
+
+// TestRepeatedOp: 'wat events --op' takes several operations, repeated
+// or separated by commas, and lists the events of any of them.
+func TestRepeatedOp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db string) {
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
+		}
+		count := func(args ...string) map[string]int {
+			out, stderr, code := wat(t, append([]string{"--db", db, "events"}, args...)...)
+			if code != 0 {
+				t.Fatalf("events %q: %s", args, stderr)
+			}
+			ops := map[string]int{}
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				if f := strings.Fields(l); len(f) > 1 {
+					ops[f[1]]++
+				}
+			}
+			return ops
+		}
+		get, set := count("--op", "GET")["GET"], count("--op", "set")["SET"]
+		if get == 0 || set == 0 {
+			t.Fatalf("the sample log has %d GETs and %d SETs", get, set)
+		}
+		for _, args := range [][]string{{"--op", "GET", "--op", "SET"}, {"--op", "get,SET"}} {
+			if got := count(args...); len(got) != 2 || got["GET"] != get || got["SET"] != set {
+				t.Errorf("events %q: %v, want %d GET and %d SET", args, got, get, set)
+			}
+		}
+	})
+}
+
+// TestInterrupt: Ctrl-C (SIGINT) during an ingest exits 130 saying it
+// was interrupted, and leaves the store as it was before the file it
+// was reading: whole, without a half-loaded source; the ingest then
+// completes with exact counts.
+func TestInterrupt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db string) {
+		logPath := bigLog(t, 600000)
+		ctx := context.Background()
+		interrupted := 0
+		for _, wait := range []time.Duration{100 * time.Millisecond, 300 * time.Millisecond} {
+			cmd := selfWat(t, "--db", db, "ingest", "--force", logPath)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(wait)
+			cmd.Process.Signal(syscall.SIGINT)
+			cmd.Wait()
+			code := cmd.ProcessState.ExitCode()
+			if code == exitSignal {
+				interrupted++
+			}
+			if code == 0 {
+				t.Logf("after %v the ingest had finished", wait)
+			} else if code != exitSignal || !strings.Contains(stderr.String(), "wat: interrupted") || strings.Contains(stderr.String(), "context canceled") {
+				t.Errorf("interrupted after %v: exit %d, stderr %q; want 130 and 'wat: interrupted'", wait, code, stderr.String())
+			}
+			checkStore(t, ctx, db).Close()
+		}
+		if interrupted == 0 {
+			t.Fatal("no ingest was interrupted: the log is too small for this machine")
+		}
+		if out, err := selfWat(t, "--db", db, "ingest", "--force", logPath).CombinedOutput(); err != nil {
+			t.Fatalf("ingest after the interrupts: %v: %s", err, out)
+		}
+		checkStore(t, ctx, db).Close()
+	})
+}
