@@ -167,10 +167,14 @@ func sqlCommand() *cli.Command {
 		Usage:     "run one read-only SQL query over the store",
 		ArgsUsage: "'SELECT ...'",
 		Description: `Runs one SQL statement on the store, read-only, and prints the rows
-tab-separated (or NDJSON with --json). The documented schema: the views
-event_view (id, file, line, offset, time, system, ns, client, op, reply, raw),
-ref_view (system, ns, key, w, reset, event), reject_view (file, line, reason,
-raw), and the table sources. Times are Unix nanoseconds.
+tab-separated (or NDJSON with --json). The documented schema:
+   event_view (id, file, line, offset, time, system, ns, client, op, args,
+      reply, service, req_id, parent_id, trace_id, raw)
+   reject_view (file, line, reason, raw)
+   sources (id, path, format, size, hash, lines, events, rejected, skipped,
+      ingested_at)
+Times are Unix nanoseconds. On PostgreSQL, event_view has the stored
+columns only (id, file, line, offset, time, raw).
 
 Examples:
    wat sql 'SELECT op, count(*) FROM event_view GROUP BY op ORDER BY 2 DESC'

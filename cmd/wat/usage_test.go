@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,5 +106,46 @@ func TestInterrupt(t *testing.T) {
 			t.Fatalf("ingest after the interrupts: %v: %s", err, out)
 		}
 		checkStore(t, ctx, db).Close()
+	})
+}
+
+// TestSQLHelpSchema: every view and table 'wat sql --help' documents
+// exists with the columns it lists (on PostgreSQL, event_view's stored
+// columns, as the help says).
+func TestSQLHelpSchema(t *testing.T) {
+	help, _, code := wat(t, "sql", "--help")
+	if code != 0 {
+		t.Fatalf("sql --help: exit %d", code)
+	}
+	_, doc, ok := strings.Cut(help, "The documented schema:")
+	doc, _, _ = strings.Cut(doc, "Times are")
+	if !ok {
+		t.Fatalf("sql --help documents no schema:\n%s", help)
+	}
+	tables := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(\w+) \(([^)]*)\)`).FindAllStringSubmatch(doc, -1) {
+		tables[m[1]] = strings.Fields(strings.ReplaceAll(m[2], ",", " "))
+	}
+	if len(tables) != 3 {
+		t.Fatalf("sql --help documents %d tables, want 3: %v", len(tables), tables)
+	}
+	storetest.Each(t, func(t *testing.T, db string) {
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
+		}
+		for name, cols := range tables {
+			if name == "event_view" && strings.HasPrefix(db, "postgres") {
+				cols = []string{"id", "file", "line", `"offset"`, "time", "raw"}
+			}
+			for i, c := range cols {
+				if c == "offset" {
+					cols[i] = `"offset"`
+				}
+			}
+			q := "SELECT " + strings.Join(cols, ", ") + " FROM " + name + " LIMIT 1"
+			if _, stderr, code := wat(t, "--db", db, "sql", q); code != 0 {
+				t.Errorf("%s: %s", q, stderr)
+			}
+		}
 	})
 }
