@@ -205,6 +205,13 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
 	}
 	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
+	if sum.Lines > 0 && sum.Rejected == sum.Lines {
+		first := ""
+		if len(sum.Rejects) > 0 {
+			first = fmt.Sprintf(" (line %d: %s)", sum.Rejects[0].Line, sum.Rejects[0].Reason)
+		}
+		return nil, fmt.Errorf("%s: %w as %s, %d of %d%s: nothing of it is stored", path, ErrAllRejected, sum.Format, sum.Rejected, sum.Lines, first)
+	}
 	if err := w.flush(); err != nil {
 		return nil, fmt.Errorf("%s: store: %w", path, err)
 	}

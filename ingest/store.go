@@ -49,6 +49,10 @@ var ErrReadOnly = errors.New("the store is read-only to this user")
 // ErrNotFound is returned when an event or source does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrAllRejected is the error of an ingest whose every line was
+// rejected: most likely the wrong format, so nothing of it is stored.
+var ErrAllRejected = errors.New("every line was rejected")
+
 // A Store is an open trace store.
 type Store struct {
 	db       *sqlDB

@@ -48,6 +48,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if ingest.IsCorrupt(err) {
 			ee.hint = "the store file is damaged (sqlite3 FILE 'PRAGMA integrity_check' lists where); ingest the logs again into a new --db"
 		}
+		if errors.Is(err, ingest.ErrAllRejected) {
+			ee.hint = "is it in that format? 'wat formats' lists the formats; without --format wat detects it"
+		}
 		if ingest.IsFull(err) {
 			ee.hint = "the store's disk is full (or its file size limit reached): the file being ingested was not stored, files before it were; free space or point --db elsewhere, and run the ingest again"
 		}
