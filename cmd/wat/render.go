@@ -93,7 +93,18 @@ func showTime(ns int64) string {
 	if ns == 0 {
 		return "no time"
 	}
-	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000Z")
+	return timeText(ns, "2006-01-02T15:04:05.000000Z")
+}
+
+// timeText formats a time in the layout, or, for a time within the
+// epoch's first day, as the time of day alone: such a time comes from a
+// log that prints no date (strace -t, -tt), and 1970-01-01 is not when
+// it happened.
+func timeText(ns int64, layout string) string {
+	if ns > 0 && ns < int64(24*time.Hour) {
+		return time.Unix(0, ns).UTC().Format("15:04:05.000000")
+	}
+	return time.Unix(0, ns).UTC().Format(layout)
 }
 
 func (r *renderer) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck, maxW, maxE int) {
@@ -309,7 +320,7 @@ func toJSONEvent(e *formats.Event) jsonEvent {
 		j.Reply = &r
 	}
 	if e.Time != 0 {
-		j.Time = time.Unix(0, e.Time).UTC().Format(time.RFC3339Nano)
+		j.Time = timeText(e.Time, time.RFC3339Nano)
 	}
 	exact := true
 	for _, a := range e.Args {
