@@ -127,13 +127,17 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	br := bufio.NewReaderSize(cr, 1<<20)
 	var in *bufio.Reader = br
 	compressed := false
+	// The content's hash is of the decompressed bytes, so that a capture
+	// stored plain is the same capture gzipped.
+	contentHash := cr.h
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", path, err)
 		}
 		defer zr.Close()
-		in = bufio.NewReaderSize(zr, 1<<20)
+		contentHash = sha256.New()
+		in = bufio.NewReaderSize(io.TeeReader(zr, contentHash), 1<<20)
 		compressed = true
 	}
 	f := opt.Format
@@ -215,12 +219,19 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if err := w.flush(); err != nil {
 		return nil, fmt.Errorf("%s: store: %w", path, err)
 	}
-	// Drain the rest of the raw input so the hash covers the whole file.
+	// Drain the rest of the input so the hash covers the whole file. A
+	// damaged gzip stream (its damage a rejected line) is known by its
+	// raw bytes.
+	if compressed {
+		if _, err := io.Copy(io.Discard, in); err != nil {
+			contentHash = cr.h
+		}
+	}
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	sum.Bytes = cr.n
-	digest := hex.EncodeToString(cr.h.Sum(nil))
+	digest := hex.EncodeToString(contentHash.Sum(nil))
 	if !opt.Force {
 		var prev string
 		err := tx.QueryRowContext(ctx, sqlOtherByHash, digest, w.source).Scan(&prev)

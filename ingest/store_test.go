@@ -159,6 +159,42 @@ func TestIngestGzip(t *testing.T) {
 	})
 }
 
+// TestIngestGzipSameAsPlain: a capture is the same whether gzipped or
+// not: ingested one way and then the other, the second is already stored.
+func TestIngestGzipSameAsPlain(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(capture))
+	zw.Close()
+	plain := []byte(capture)
+	for _, order := range [][2][]byte{{gz.Bytes(), plain}, {plain, gz.Bytes()}} {
+		storetest.Each(t, func(t *testing.T, store string) {
+			s := MustOpenStore(t, store)
+			ctx := context.Background()
+			for i, want := range []bool{false, true} {
+				dir := t.TempDir()
+				p := filepath.Join(dir, "m.log")
+				os.WriteFile(p, order[i], 0o644)
+				f, _ := os.Open(p)
+				st, _ := f.Stat()
+				sum, err := s.Ingest(ctx, p, f, st.Size(), opts())
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sum.Duplicate != want {
+					t.Errorf("ingest %d (gzip first: %v): Duplicate = %v, want %v", i, order[0][0] == 0x1f, sum.Duplicate, want)
+				}
+			}
+			// Another capture is not the same.
+			other := strings.Replace(capture, "SET", "DEL", 1)
+			if sum, err := s.Ingest(ctx, "other.log", strings.NewReader(other), 0, opts()); err != nil || sum.Duplicate {
+				t.Errorf("a different capture: %+v, %v", sum, err)
+			}
+		})
+	}
+}
+
 // TestIngestDamagedGzip: everything before the damage is kept, and the
 // damage is a rejected line that says so.
 func TestIngestDamagedGzip(t *testing.T) {

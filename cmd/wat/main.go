@@ -33,9 +33,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return exitOK
 	}
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		// The signal's context ended the work: the usual exit code of a
-		// program stopped by Ctrl-C, and no "context canceled".
+	if ctx.Err() != nil {
+		// A signal ended the work, whatever error that made on its way
+		// out ("context canceled", a statement closed under it): the
+		// usual exit code of a program stopped by Ctrl-C.
 		fmt.Fprintln(stderr, "wat: interrupted")
 		return exitSignal
 	}
