@@ -11,6 +11,18 @@ const (
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID     = "SELECT coalesce(max(id), 0) + 1 FROM events"
+
+	// sqlEventTime reads one event's time (a source's span ends).
+	sqlEventTime = "SELECT time FROM events WHERE id = ?"
+	// sqlRemoveSource deletes a source and all it stored, each statement
+	// taking the source's first and last event ids or its id: postings
+	// blocks are written by one ingest, so a block lies inside one
+	// source's id range.
+	sqlRemovePostings = "DELETE FROM postings WHERE first >= ? AND last <= ?"
+	sqlRemoveWideRefs = "DELETE FROM wide_refs WHERE event >= ? AND event <= ?"
+	sqlRemoveEvents   = "DELETE FROM events WHERE id >= ? AND id <= ?"
+	sqlRemoveRejects  = "DELETE FROM rejects WHERE source = ?"
+	sqlRemoveSource   = "DELETE FROM sources WHERE id = ?"
 	sqlSourceByHash    = "SELECT path FROM sources WHERE hash = ?"
 	sqlOtherByHash     = "SELECT path FROM sources WHERE hash = ? AND id <> ?"
 	sqlCountSourceSize = "SELECT count(*) FROM sources WHERE size = ?"

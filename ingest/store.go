@@ -325,6 +325,57 @@ func queryAll[T any](ctx context.Context, db *sqlDB, q string, args []any, scan 
 	return out, rows.Err()
 }
 
+// SourceSpan returns the times of a source's first and last events
+// (0, 0 when it has none): its span, when its lines are in time order.
+func (s *Store) SourceSpan(ctx context.Context, src *Source) (first, last int64, err error) {
+	if src.FirstEvent > src.LastEvent {
+		return 0, 0, nil
+	}
+	if err := s.db.QueryRowContext(ctx, sqlEventTime, src.FirstEvent).Scan(&first); err != nil {
+		return 0, 0, fmt.Errorf("span of %s: %w", src.Path, err)
+	}
+	if err := s.db.QueryRowContext(ctx, sqlEventTime, src.LastEvent).Scan(&last); err != nil {
+		return 0, 0, fmt.Errorf("span of %s: %w", src.Path, err)
+	}
+	return first, last, nil
+}
+
+// RemoveSource deletes a source and everything ingested from it (its
+// events, their postings and wide references, its rejected lines) in one
+// transaction: the store is as if the file had never been ingested.
+func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
+	tx, err := s.db.beginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", src.Path, err)
+	}
+	defer tx.Rollback()
+	if s.db.d == postgresDialect {
+		// One writer at a time, as ingests are.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appID)); err != nil {
+			return fmt.Errorf("remove %s: lock: %w", src.Path, err)
+		}
+	}
+	steps := []struct {
+		q    string
+		args []any
+	}{
+		{sqlRemovePostings, []any{src.FirstEvent, src.LastEvent}},
+		{sqlRemoveWideRefs, []any{src.FirstEvent, src.LastEvent}},
+		{sqlRemoveEvents, []any{src.FirstEvent, src.LastEvent}},
+		{sqlRemoveRejects, []any{src.ID}},
+		{sqlRemoveSource, []any{src.ID}},
+	}
+	for _, st := range steps {
+		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
+			return fmt.Errorf("remove %s: %w", src.Path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("remove %s: commit: %w", src.Path, err)
+	}
+	return nil
+}
+
 // SourceByPath returns the source ingested under path, trying the path as
 // given, then a unique source whose path ends in /path.
 func (s *Store) SourceByPath(ctx context.Context, path string) (*Source, error) {

@@ -120,6 +120,8 @@ PostgreSQL database as a postgres:// URL.
 			formatsCommand(),
 			specsCommand(),
 			sqlCommand(),
+			sourcesCommand(),
+			rmCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // Main prints and exits
 		OnUsageError:   onUsageError,

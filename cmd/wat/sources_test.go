@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/ingest/storetest"
+)
+
+// TestSourcesAndRm: 'wat sources' lists what was ingested; 'wat rm'
+// leaves the store as if the removed file had never been ingested: the
+// other file's events, explanations and index rows are those of a store
+// that only ever held it; a path stored twice must be named by --id.
+func TestSourcesAndRm(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			both, only := storetest.New(t, backend), storetest.New(t, backend)
+			dir := t.TempDir()
+			a := filepath.Join(dir, "a.log")
+			b := filepath.Join(dir, "b.log")
+			writeFile(t, a, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"k\"\nnot monitor output\n1795535140.000003 [0 127.0.0.1:5000] \"RPUSH\" \"q\" \"x\"\n")
+			writeFile(t, b, "1795535141.000001 [0 127.0.0.1:5001] \"SET\" \"k\" \"5\"\n1795535141.000002 [0 127.0.0.1:5001] \"INCR\" \"k\"\n1795535141.000003 [0 127.0.0.1:5001] \"GET\" \"k\"\n1795535141.000004 [0 127.0.0.1:5001] \"FLUSHALL\"\n1795535141.000005 [0 127.0.0.1:5001] \"GET\" \"k\"\n")
+			must := func(db string, args ...string) string {
+				t.Helper()
+				out, stderr, code := wat(t, append([]string{"--db", db}, args...)...)
+				if code != 0 {
+					t.Fatalf("wat %q: exit %d: %s", args, code, stderr)
+				}
+				return out
+			}
+			must(both, "ingest", "--quiet", a, b)
+			must(both, "ingest", "--quiet", "--force", a)
+			must(only, "ingest", "--quiet", b)
+			list := must(both, "sources")
+			if got := strings.Count(list, "\n"); got != 4 || !strings.HasPrefix(list, "ID\tPATH\tFORMAT\tLINES\tEVENTS\tREJECTED\tSKIPPED\tFIRST\tLAST\n") ||
+				!strings.Contains(list, "\tredis-monitor\t4\t3\t1\t0\t") {
+				t.Fatalf("sources:\n%s", list)
+			}
+			if _, stderr, code := wat(t, "--db", both, "rm", a); code != 1 || !strings.Contains(stderr, "2 stored files have the path") {
+				t.Errorf("rm of a path stored twice: exit %d, %s", code, stderr)
+			}
+			must(both, "rm", "--id", "1")
+			must(both, "rm", a)
+			if list := must(both, "sources"); strings.Count(list, "\n") != 2 || !strings.Contains(list, "b.log") {
+				t.Errorf("sources after rm:\n%s", list)
+			}
+			for _, args := range [][]string{
+				{"events"},
+				{"explain", "--at", b + ":3"},
+				{"explain", "--at", b + ":5"},
+				{"events", "--key", "k"},
+				{"sql", "SELECT count(*), sum(n) FROM postings"},
+				{"sql", "SELECT count(*) FROM wide_refs"},
+				{"sql", "SELECT count(*) FROM rejects"},
+			} {
+				if got, want := must(both, args...), must(only, args...); got != want {
+					t.Errorf("%q after rm:\n%s\nin a store that only held b.log:\n%s", args, got, want)
+				}
+			}
+			if _, stderr, code := wat(t, "--db", both, "rm", "--id", "9"); code != 1 || !strings.Contains(stderr, "no stored file has id 9") {
+				t.Errorf("rm --id 9: exit %d, %s", code, stderr)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
