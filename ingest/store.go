@@ -18,11 +18,13 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -1082,6 +1084,137 @@ func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event,
 		return l, err
 	})
 }
+
+// OrderDoubt implements provenance.OrderHistory. The trace is in ingest
+// order: it is the real order before e only when no other file of e's
+// format ingested before e's file has events after that file's first,
+// and none ingested after it has events before e. Files without times
+// cannot be told apart and raise no doubt.
+func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error) {
+	var id int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&id); err != nil {
+		return "", fmt.Errorf("source of event %d: %w", e.ID, err)
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return "", err
+	}
+	var own *Source
+	for _, src := range srcs {
+		if src.ID == id {
+			own = src
+		}
+	}
+	if own == nil {
+		return "", fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
+	}
+	ownFirst, _, err := s.SourceSpan(ctx, own)
+	if err != nil || ownFirst == 0 || e.Time == 0 {
+		return "", err
+	}
+	for _, src := range srcs {
+		if src == own || src.Format != own.Format {
+			continue
+		}
+		if src.ID < own.ID && LogName(src.Path) != LogName(own.Path) {
+			return fmt.Sprintf("the trace before it holds %s besides %s, whose names say they may be two servers' logs: their requests are mixed in one trace", src.Path, own.Path), nil
+		}
+		first, last, err := s.SourceSpan(ctx, src)
+		if err != nil || first == 0 {
+			if err != nil {
+				return "", err
+			}
+			continue
+		}
+		switch {
+		case src.ID < own.ID && last > ownFirst:
+			return fmt.Sprintf("%s, ingested before %s, has requests up to %s, after %s begins (%s): the trace puts them all before it", src.Path, own.Path, showNS(last), own.Path, showNS(ownFirst)), nil
+		case src.ID > own.ID && first < e.Time:
+			return fmt.Sprintf("%s, ingested after %s, begins at %s, before this request (%s): its earlier requests are not in the trace before it", src.Path, own.Path, showNS(first), showNS(e.Time)), nil
+		}
+	}
+	return "", nil
+}
+
+// LogName is the name of the log a file is part of: its path without
+// the suffixes that rotation and compression add (".1", ".2.gz",
+// "-20261124", ".gz"), so that mon.log.1 and mon.log are one log and
+// cache-a.log and cache-b.log two.
+func LogName(path string) string {
+	p := filepath.Clean(path)
+	for {
+		q := strings.TrimSuffix(p, ".gz")
+		if i := strings.LastIndexAny(q, ".-"); i > 0 && i < len(q)-1 && isDigits(q[i+1:]) && (q[i] == '.' || len(q)-i-1 == 8) {
+			q = q[:i]
+		}
+		if q == p {
+			return p
+		}
+		p = q
+	}
+}
+
+// RotationOrder orders paths so that the files of one log (one LogName)
+// come oldest first, where the first of them stood: mon.log.2.gz,
+// mon.log.1, then mon.log; dated files (mon.log-20261123) by date,
+// before the current one. Other paths keep their places.
+func RotationOrder(paths []string) []string {
+	age := func(p string) (n int, date string) {
+		q := strings.TrimSuffix(filepath.Clean(p), ".gz")
+		i := strings.LastIndexAny(q, ".-")
+		switch {
+		case i <= 0 || !isDigits(q[i+1:]):
+			return 0, ""
+		case q[i] == '-' && len(q)-i-1 == 8:
+			return 0, q[i+1:]
+		case q[i] == '.':
+			n, _ := strconv.Atoi(q[i+1:])
+			return n, ""
+		}
+		return 0, ""
+	}
+	older := func(a, b string) bool { // a is older than b
+		na, da := age(a)
+		nb, db := age(b)
+		if na != nb {
+			return na > nb
+		}
+		if (da == "") != (db == "") {
+			return da != ""
+		}
+		return da < db
+	}
+	groups := map[string][]string{}
+	var order []string
+	for _, p := range paths {
+		n := LogName(p)
+		if _, ok := groups[n]; !ok {
+			order = append(order, n)
+		}
+		groups[n] = append(groups[n], p)
+	}
+	out := make([]string, 0, len(paths))
+	for _, n := range order {
+		g := groups[n]
+		sort.SliceStable(g, func(i, j int) bool { return older(g[i], g[j]) })
+		out = append(out, g...)
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// showNS is a time for a note.
+func showNS(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000Z") }
+
+var _ provenance.OrderHistory = (*Store)(nil)
 
 // A KeyQuery asks for the events touching one key after an id.
 type KeyQuery struct {

@@ -344,6 +344,16 @@ type LossHistory interface {
 	LostBefore(ctx context.Context, system string, e *formats.Event, limit int) ([]LostLine, error)
 }
 
+// An OrderHistory can also say when the trace's order before an event
+// may not be the order things happened in: the trace is in ingest order,
+// one file after another, which is the real order only when the files of
+// one log were ingested oldest first and do not overlap in time.
+type OrderHistory interface {
+	// OrderDoubt returns why the trace of e's log before e may not be in
+	// the order the server ran it, or "" when nothing says so.
+	OrderDoubt(ctx context.Context, e *formats.Event) (string, error)
+}
+
 // An OpDoc describes one operation of a black box for `wat specs`.
 type OpDoc struct {
 	Name  string // "ZADD", "CLIENT SETNAME"

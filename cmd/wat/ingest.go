@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,8 +28,13 @@ and stores every line: as an event, as a rejected line with the reason, or as a
 counted non-event (redis-cli's leading OK, blank lines). The format is detected
 from the first lines unless --format names it ('wat formats' lists them).
 
-A file whose content is already stored is skipped (same SHA-256) unless --force.
-Each file is one transaction: an interrupted ingest stores nothing of that file.
+A file whose content is already stored is skipped (same SHA-256 of its content,
+decompressed) unless --force. Each file is one transaction: an interrupted
+ingest stores nothing of that file. The history is in ingest order, so the
+rotated files of one log (mon.log.2.gz, mon.log.1, mon.log) are ingested oldest
+first whatever order they are named in; an answer whose history holds files
+ingested out of time order, or files of two logs of one format (maybe two
+servers), says it is not exact.
 A summary per file goes to standard error, with the first rejected lines as
 file:line: reason.
 
@@ -77,7 +83,13 @@ Examples:
 				size int64
 			}
 			var ins []input
-			for _, name := range c.Args().Slice() {
+			// The trace is in ingest order: a log's rotated files go
+			// oldest first, as 'mon.log*' does not list them.
+			names := ingest.RotationOrder(c.Args().Slice())
+			if !slices.Equal(names, c.Args().Slice()) && !c.Bool("quiet") {
+				fmt.Fprintf(c.App.ErrWriter, "wat: note: rotated files oldest first: %s\n", safe(strings.Join(names, " ")))
+			}
+			for _, name := range names {
 				if name == "-" {
 					ins = append(ins, input{"-", c.App.Reader, 0})
 					continue

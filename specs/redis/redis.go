@@ -462,6 +462,15 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 	}
+	if oh, ok := w.h.(provenance.OrderHistory); ok {
+		why, err := oh.OrderDoubt(w.ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			notExact(x, why+"; if the files are one server's log, ingest them oldest first (wat rm, then ingest again); if they are two servers', into stores of their own")
+		}
+	}
 	return x, nil
 }
 
