@@ -10,7 +10,7 @@ const (
 		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?) RETURNING id`
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
-	sqlNextEventID     = "SELECT coalesce(max(id), 0) + 1 FROM events"
+	sqlNextEventID = "SELECT coalesce(max(id), 0) + 1 FROM events"
 
 	// sqlEventTime reads one event's time (a source's span ends).
 	sqlEventTime = "SELECT time FROM events WHERE id = ?"
@@ -18,11 +18,11 @@ const (
 	// taking the source's first and last event ids or its id: postings
 	// blocks are written by one ingest, so a block lies inside one
 	// source's id range.
-	sqlRemovePostings = "DELETE FROM postings WHERE first >= ? AND last <= ?"
-	sqlRemoveWideRefs = "DELETE FROM wide_refs WHERE event >= ? AND event <= ?"
-	sqlRemoveEvents   = "DELETE FROM events WHERE id >= ? AND id <= ?"
-	sqlRemoveRejects  = "DELETE FROM rejects WHERE source = ?"
-	sqlRemoveSource   = "DELETE FROM sources WHERE id = ?"
+	sqlRemovePostings  = "DELETE FROM postings WHERE first >= ? AND last <= ?"
+	sqlRemoveWideRefs  = "DELETE FROM wide_refs WHERE event >= ? AND event <= ?"
+	sqlRemoveEvents    = "DELETE FROM events WHERE id >= ? AND id <= ?"
+	sqlRemoveRejects   = "DELETE FROM rejects WHERE source = ?"
+	sqlRemoveSource    = "DELETE FROM sources WHERE id = ?"
 	sqlSourceByHash    = "SELECT path FROM sources WHERE hash = ?"
 	sqlOtherByHash     = "SELECT path FROM sources WHERE hash = ? AND id <> ?"
 	sqlCountSourceSize = "SELECT count(*) FROM sources WHERE size = ?"
