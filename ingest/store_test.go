@@ -106,14 +106,7 @@ func TestIngestTwiceIsNoop(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "m.log")
 		os.WriteFile(p, []byte(capture), 0o644)
 		for i, want := range []bool{false, true} {
-			f, _ := os.Open(p)
-			st, _ := f.Stat()
-			sum, err := s.Ingest(ctx, p, f, st.Size(), opts())
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sum.Duplicate != want {
+			if sum := ingestFile(t, s, p); sum.Duplicate != want {
 				t.Errorf("ingest %d: Duplicate = %v, want %v", i, sum.Duplicate, want)
 			}
 		}
@@ -132,6 +125,23 @@ func TestIngestTwiceIsNoop(t *testing.T) {
 			t.Errorf("forced ingest = %+v, %v", sum, err)
 		}
 	})
+}
+
+// ingestFile ingests the file at p as wat ingest does (a seekable file
+// of known size) and returns the summary.
+func ingestFile(t *testing.T, s *ingest.Store, p string) *ingest.Summary {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	sum, err := s.Ingest(context.Background(), p, f, st.Size(), opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }
 
 func TestNotAStore(t *testing.T) {
@@ -176,14 +186,7 @@ func TestIngestGzipSameAsPlain(t *testing.T) {
 				dir := t.TempDir()
 				p := filepath.Join(dir, "m.log")
 				os.WriteFile(p, order[i], 0o644)
-				f, _ := os.Open(p)
-				st, _ := f.Stat()
-				sum, err := s.Ingest(ctx, p, f, st.Size(), opts())
-				f.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if sum.Duplicate != want {
+				if sum := ingestFile(t, s, p); sum.Duplicate != want {
 					t.Errorf("ingest %d (gzip first: %v): Duplicate = %v, want %v", i, order[0][0] == 0x1f, sum.Duplicate, want)
 				}
 			}
