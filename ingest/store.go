@@ -976,6 +976,10 @@ type Filter struct {
 	System, NS string
 	Key        []byte   // nil: any
 	Ops        []string // nil: any; else any of them (case-insensitive)
+	// Since and Until bound the events' times (Unix nanoseconds,
+	// inclusive); 0: no bound. An event without a time is outside any
+	// bound.
+	Since, Until int64
 	Source     *Source
 	After      int64 // id
 	Limit      int
@@ -1031,7 +1035,8 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 				break
 			}
 			if (f.Key == nil && f.NS != "" && e.NS != f.NS) || (f.Ops != nil && !slices.ContainsFunc(f.Ops, func(op string) bool { return strings.EqualFold(e.Op, op) })) ||
-				(f.Source != nil && e.Source != f.Source.Path) || (f.System != "" && e.System != f.System) {
+				(f.Source != nil && e.Source != f.Source.Path) || (f.System != "" && e.System != f.System) ||
+				(f.Since != 0 && (e.Time == 0 || e.Time < f.Since)) || (f.Until != 0 && (e.Time == 0 || e.Time > f.Until)) {
 				continue
 			}
 			out = append(out, e)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,6 +28,8 @@ Examples:
 			&cli.StringFlag{Name: "system", Value: "redis", Usage: "only events of black box `SYSTEM` (with --key: the box the key belongs to)"},
 			&cli.StringSliceFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET; repeat it or separate with commas for several)"},
 			&cli.StringFlag{Name: "file", Usage: "only events from `FILE`"},
+			&cli.StringFlag{Name: "since", Usage: "only events at or after `TIME` (RFC 3339, 2026-11-24T15:00:00Z; without a zone, UTC)"},
+			&cli.StringFlag{Name: "until", Usage: "only events at or before `TIME` (as --since)"},
 			&cli.IntFlag{Name: "limit", Usage: "print at most `N` events (0: all)"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
@@ -38,8 +41,14 @@ Examples:
 			if c.IsSet("key") {
 				f.Key = []byte(c.String("key"))
 			}
+			var err error
+			if f.Since, err = timeFlag(c, "since"); err != nil {
+				return err
+			}
+			if f.Until, err = timeFlag(c, "until"); err != nil {
+				return err
+			}
 			if name := c.String("file"); name != "" {
-				var err error
 				if f.Source, err = store.SourceByPath(c.Context, name); err != nil {
 					return err
 				}
@@ -228,4 +237,18 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// timeFlag reads a time flag as Unix nanoseconds: 0 when it is not set.
+func timeFlag(c *cli.Context, name string) (int64, error) {
+	v := c.String(name)
+	if v == "" {
+		return 0, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UnixNano(), nil
+		}
+	}
+	return 0, usageErr("run 'wat events --help'", "--%s %q: want a time like 2026-11-24T15:00:00Z", name, v)
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,6 +148,48 @@ func TestSQLHelpSchema(t *testing.T) {
 			if _, stderr, code := wat(t, "--db", db, "sql", q); code != 0 {
 				t.Errorf("%s: %s", q, stderr)
 			}
+		}
+	})
+}
+
+// TestEventsTimeBounds: events --since and --until keep the events whose
+// times lie within them, bounds included, as the full listing shows them.
+func TestEventsTimeBounds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db string) {
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
+		}
+		times := func(args ...string) []int64 {
+			out, stderr, code := wat(t, append([]string{"--db", db, "events", "--json"}, args...)...)
+			if code != 0 {
+				t.Fatalf("events %q: %s", args, stderr)
+			}
+			var ts []int64
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				var e struct {
+					TimeNS int64 `json:"time_ns"`
+				}
+				if err := json.Unmarshal([]byte(l), &e); err != nil {
+					t.Fatal(err)
+				}
+				ts = append(ts, e.TimeNS)
+			}
+			return ts
+		}
+		all := times()
+		if len(all) < 20 {
+			t.Fatalf("%d events", len(all))
+		}
+		since, until := all[5], all[len(all)-6]
+		var want []int64
+		for _, ts := range all {
+			if ts >= since && ts <= until {
+				want = append(want, ts)
+			}
+		}
+		f := func(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+		if got := times("--since", f(since), "--until", f(until)); !slices.Equal(got, want) {
+			t.Errorf("--since %s --until %s: %d events, want %d", f(since), f(until), len(got), len(want))
 		}
 	})
 }
