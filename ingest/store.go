@@ -1122,7 +1122,7 @@ func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error
 			continue
 		}
 		if src.ID < own.ID && LogName(src.Path) != LogName(own.Path) {
-			return fmt.Sprintf("the trace before it holds %s besides %s, whose names say they may be two servers' logs: their requests are mixed in one trace", src.Path, own.Path), nil
+			return fmt.Sprintf("the trace before it holds %s besides %s, two logs (maybe two servers', maybe two clients' whose requests interleaved) that the trace puts one after the other", src.Path, own.Path), nil
 		}
 		first, last, err := s.SourceSpan(ctx, src)
 		if err != nil || first == 0 {

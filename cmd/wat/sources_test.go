@@ -98,7 +98,7 @@ func TestOrderStories(t *testing.T) {
 		{"two servers", [][]string{{"cache-a.monitor.log.1", "cache-b.monitor.log", "cache-a.monitor.log"}}, "into stores of their own"},
 		{"rotated, newest first", [][]string{{"cache-a.monitor.log"}, {"cache-a.monitor.log.1"}}, "ingested after"},
 		{"rotated, oldest first", [][]string{{"cache-a.monitor.log.1"}, {"cache-a.monitor.log"}}, ""},
-		{"two servers, one after the other", [][]string{{"cache-a.monitor.log.1"}, {"cache-b.monitor.log"}, {"cache-a.monitor.log"}}, "may be two servers' logs"},
+		{"two servers, one after the other", [][]string{{"cache-a.monitor.log.1"}, {"cache-b.monitor.log"}, {"cache-a.monitor.log"}}, "maybe two servers'"},
 		{"rotated, named newest first in one ingest", [][]string{{"cache-a.monitor.log", "cache-a.monitor.log.1"}}, ""},
 	}
 	for _, st := range stories {
