@@ -980,9 +980,9 @@ type Filter struct {
 	// inclusive); 0: no bound. An event without a time is outside any
 	// bound.
 	Since, Until int64
-	Source     *Source
-	After      int64 // id
-	Limit      int
+	Source       *Source
+	After        int64 // id
+	Limit        int
 }
 
 // Events lists events matching f in trace order, at most f.Limit (0: all)
