@@ -14,6 +14,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -46,9 +47,10 @@ type IngestOptions struct {
 	Config map[string][]byte
 	// Force ingests a file again even when the same content is stored.
 	Force bool
-	// Progress, when set, is called as input is read with the bytes read
-	// so far and the total (0 when unknown).
-	Progress func(read, total int64)
+	// Progress, when set, is called as input is read (about once a MiB,
+	// from another goroutine) with the bytes read so far, the total (0
+	// when unknown) and the lines stored so far; and once at the end.
+	Progress func(read, total, lines int64)
 	// MaxRejects is how many rejected lines the summary lists; default 5.
 	MaxRejects int
 }
@@ -123,7 +125,11 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			return sum, nil
 		}
 	}
-	cr := &countingReader{r: r, h: sha256.New(), total: size, progress: opt.Progress}
+	var linesDone atomic.Int64
+	cr := &countingReader{r: r, h: sha256.New(), total: size}
+	if opt.Progress != nil {
+		cr.progress = func(read, total int64) { opt.Progress(read, total, linesDone.Load()) }
+	}
 	br := bufio.NewReaderSize(cr, 1<<20)
 	var in *bufio.Reader = br
 	compressed := false
@@ -198,7 +204,9 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		close(batches)
 	}()
 	for b := range batches {
-		if err := w.write(b, sum, opt.MaxRejects); err != nil {
+		err := w.write(b, sum, opt.MaxRejects)
+		linesDone.Store(sum.Lines)
+		if err != nil {
 			for range batches { // let the reader finish
 			}
 			<-readErr
@@ -261,7 +269,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: commit: %w", path, err)
 	}
 	if opt.Progress != nil {
-		opt.Progress(cr.n, size)
+		opt.Progress(cr.n, size, sum.Lines)
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil

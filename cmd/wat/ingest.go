@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -119,13 +120,12 @@ Examples:
 			var rejected int64
 			for _, in := range ins {
 				o := opt
+				done := func() {}
 				if tty {
-					o.Progress = progress(stderr, in.name, time.Now())
+					o.Progress, done = progress(stderr, in.name)
 				}
 				sum, err := store.Ingest(c.Context, in.name, in.r, in.size, o)
-				if tty {
-					fmt.Fprint(stderr, "\r\033[K")
-				}
+				done()
 				if err != nil {
 					return err
 				}
@@ -186,19 +186,35 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progress draws a one-line progress report on a terminal.
-func progress(w io.Writer, name string, start time.Time) func(read, total int64) {
-	return func(read, total int64) {
-		el := time.Since(start).Seconds()
-		mbs := float64(read) / 1e6 / el
-		if total > 0 {
-			pct := float64(read) * 100 / float64(total)
-			eta := time.Duration((float64(total-read) / (float64(read) / el)) * float64(time.Second)).Round(time.Second)
-			fmt.Fprintf(w, "\r\033[K%s: %5.1f%%  %.0f/%.0f MB  %.1f MB/s  %s left", name, pct, float64(read)/1e6, float64(total)/1e6, mbs, eta)
-			return
+// progress shows a file's ingest on a terminal: a bar of the bytes read
+// (a spinner when the size is unknown, as for standard input), the lines
+// stored so far, the rate and the time left, redrawn at most ten times a
+// second; done clears it.
+func progress(w io.Writer, name string) (update func(read, total, lines int64), done func()) {
+	var bar *progressbar.ProgressBar
+	update = func(read, total, lines int64) {
+		desc := fmt.Sprintf("%s: %d lines", safe(name), lines)
+		if bar == nil {
+			max := total
+			if max <= 0 {
+				max = -1
+			}
+			bar = progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionShowBytes(true),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetDescription(desc))
 		}
-		fmt.Fprintf(w, "\r\033[K%s: %.0f MB  %.1f MB/s", name, float64(read)/1e6, mbs)
+		// Each redraws at most ten times a second: the line count shown
+		// may be one update (a MiB) behind the bytes.
+		bar.Set64(read)
+		bar.Describe(desc)
 	}
+	done = func() {
+		if bar != nil {
+			bar.Clear()
+		}
+	}
+	return update, done
 }
 
 // loadMappings reads the --mapping files (or shipped mappings by name),

@@ -193,3 +193,25 @@ func TestEventsTimeBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestProgress: the ingest progress shows the file, the lines stored,
+// the bytes read of the total, the rate and the time left, and is cleared
+// when done.
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	update, done := progress(&buf, "big.log")
+	update(3<<20, 12<<20, 41000)
+	out := buf.String()
+	for _, want := range []string{"big.log: 41000 lines", "25%", "3.1/13 MB"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress shows %q, want %q in it", out, want)
+		}
+	}
+	time.Sleep(150 * time.Millisecond) // past the redraw throttle
+	update(12<<20, 12<<20, 160000)
+	done()
+	end := buf.String()[len(out):]
+	if last := strings.TrimRight(end, "\r"); !strings.HasSuffix(end, "\r") || strings.TrimSpace(last[strings.LastIndex(last, "\r")+1:]) != "" {
+		t.Errorf("after the last update and done: %q, want the line cleared", end)
+	}
+}
