@@ -64,6 +64,8 @@ const (
 	// index: repeated, it lists them with one index seek each.
 	sqlNextNS  = "SELECT ns FROM postings WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
 	sqlFirstNS = "SELECT ns FROM postings WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
+	// sqlKeysOfNS lists the keys of a system's namespace (for a glob).
+	sqlKeysOfNS = "SELECT DISTINCT key FROM postings WHERE system = ? AND ns = ?"
 
 	// sqlAnyPosting tells whether a system has any postings.
 	sqlAnyPosting = "SELECT 1 FROM postings WHERE system = ? LIMIT 1"

@@ -717,6 +717,36 @@ func (s *Store) wideBefore(ctx context.Context, system, ns string, before int64,
 }
 
 // namespaces lists the namespaces of a system's indexed keys.
+// KeysMatching lists the keys of system (in namespace ns, or in all when
+// ns is "") for which match is true, each once.
+func (s *Store) KeysMatching(ctx context.Context, system, ns string, match func(key []byte) bool) ([][]byte, error) {
+	nss := []string{ns}
+	if ns == "" {
+		var err error
+		if nss, err = s.namespaces(ctx, system); err != nil {
+			return nil, err
+		}
+	}
+	seen := map[string]bool{}
+	var out [][]byte
+	for _, ns := range nss {
+		keys, err := queryAll(ctx, s.db, sqlKeysOfNS, []any{system, ns}, func(rows *sql.Rows) ([]byte, error) {
+			var k []byte
+			return k, rows.Scan(&k)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if !seen[string(k)] && match(k) {
+				seen[string(k)] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (s *Store) namespaces(ctx context.Context, system string) ([]string, error) {
 	var out []string
 	ns, q := "", sqlFirstNS
@@ -975,6 +1005,8 @@ func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64
 type Filter struct {
 	System, NS string
 	Key        []byte   // nil: any
+	Keys       [][]byte // with Key: events touching any of them
+	Writes     bool     // with Key or Keys: only events that write them
 	Ops        []string // nil: any; else any of them (case-insensitive)
 	// Since and Until bound the events' times (Unix nanoseconds,
 	// inclusive); 0: no bound. An event without a time is outside any
@@ -996,24 +1028,34 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 		var evs []*formats.Event
 		var err error
 		switch {
-		case f.Key != nil:
+		case f.Key != nil || f.Keys != nil:
 			nss := []string{f.NS}
 			if f.NS == "" {
 				if nss, err = s.namespaces(ctx, f.System); err != nil {
 					return nil, err
 				}
 			}
+			keys := f.Keys
+			if f.Key != nil {
+				keys = append(keys, f.Key)
+			}
 			var ids []int64
 			for _, ns := range nss {
-				for w := 0; w < 2; w++ {
-					more, err := s.keyIDsAfter(ctx, f.System, ns, f.Key, w, after, page)
-					if err != nil {
-						return nil, err
+				for _, key := range keys {
+					for w := 0; w < 2; w++ {
+						if f.Writes && w == 0 {
+							continue
+						}
+						more, err := s.keyIDsAfter(ctx, f.System, ns, key, w, after, page)
+						if err != nil {
+							return nil, err
+						}
+						ids = append(ids, more...)
 					}
-					ids = append(ids, more...)
 				}
 			}
 			slices.Sort(ids)
+			ids = slices.Compact(ids) // an event may touch several of the keys
 			if len(ids) > page {
 				ids = ids[:page]
 			}
@@ -1034,7 +1076,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 			if f.Limit > 0 && len(out) == f.Limit {
 				break
 			}
-			if (f.Key == nil && f.NS != "" && e.NS != f.NS) || (f.Ops != nil && !slices.ContainsFunc(f.Ops, func(op string) bool { return strings.EqualFold(e.Op, op) })) ||
+			if (f.Key == nil && f.Keys == nil && f.NS != "" && e.NS != f.NS) || (f.Ops != nil && !slices.ContainsFunc(f.Ops, func(op string) bool { return strings.EqualFold(e.Op, op) })) ||
 				(f.Source != nil && e.Source != f.Source.Path) || (f.System != "" && e.System != f.System) ||
 				(f.Since != 0 && (e.Time == 0 || e.Time < f.Since)) || (f.Until != 0 && (e.Time == 0 || e.Time > f.Until)) {
 				continue

@@ -3,13 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/redis"
 )
 
 func eventsCommand() *cli.Command {
@@ -23,7 +26,8 @@ Examples:
    wat events --key user:42:name
    wat events --op SET --file monitor.log --json | jq -r .args[0]`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "key", Usage: "only events touching `KEY` (read or written)"},
+			&cli.StringFlag{Name: "key", Usage: "only events touching `KEY` (read or written); a glob (* ? [...], \\ escapes, as Redis's KEYS) names every stored key it matches"},
+			&cli.BoolFlag{Name: "writes", Usage: "only events that may change what they touch (with --key: that key)"},
 			&cli.StringFlag{Name: "ns", Usage: "only events in namespace `NS` (the Redis database number)"},
 			&cli.StringFlag{Name: "system", Value: "redis", Usage: "only events of black box `SYSTEM` (with --key: the box the key belongs to)"},
 			&cli.StringSliceFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET; repeat it or separate with commas for several)"},
@@ -40,6 +44,25 @@ Examples:
 			}
 			if c.IsSet("key") {
 				f.Key = []byte(c.String("key"))
+				if strings.ContainsAny(c.String("key"), "*?[\\") {
+					keys, err := store.KeysMatching(c.Context, f.System, f.NS, func(k []byte) bool { return redis.GlobMatch(f.Key, k) })
+					if err != nil || len(keys) == 0 {
+						return err // no key matches: no event
+					}
+					f.Key, f.Keys = nil, keys
+				}
+				f.Writes = c.Bool("writes")
+			}
+			refs := refsBySystem()
+			writes := func(e *formats.Event) bool {
+				if f.Writes || !c.Bool("writes") {
+					return true
+				}
+				fn := refs[e.System]
+				if fn == nil {
+					return false
+				}
+				return slices.ContainsFunc(fn(e), func(r formats.Ref) bool { return r.Kind != formats.KindRead })
 			}
 			var err error
 			if f.Since, err = timeFlag(c, "since"); err != nil {
@@ -63,6 +86,10 @@ Examples:
 					return err
 				}
 				for _, e := range evs {
+					f.After = e.ID
+					if !writes(e) {
+						continue
+					}
 					if limit > 0 && printed == limit {
 						return nil
 					}
@@ -74,7 +101,6 @@ Examples:
 					} else {
 						r.line(e, "", r.request(e))
 					}
-					f.After = e.ID
 				}
 				if len(evs) < f.Limit {
 					return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -214,4 +215,54 @@ func TestProgress(t *testing.T) {
 	if last := strings.TrimRight(end, "\r"); !strings.HasSuffix(end, "\r") || strings.TrimSpace(last[strings.LastIndex(last, "\r")+1:]) != "" {
 		t.Errorf("after the last update and done: %q, want the line cleared", end)
 	}
+}
+
+// TestEventsKeyGlobAndWrites: --key with a glob lists the events of every
+// stored key it matches, each once, as the keys' own listings do together;
+// --writes keeps the events that may change what they touch (with --key,
+// that key).
+func TestEventsKeyGlobAndWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db string) {
+		if _, stderr, code := wat(t, "--db", db, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal(stderr)
+		}
+		lines := func(args ...string) []string {
+			out, stderr, code := wat(t, append([]string{"--db", db, "events"}, args...)...)
+			if code != 0 {
+				t.Fatalf("events %q: %s", args, stderr)
+			}
+			return strings.Split(strings.TrimSpace(out), "\n")
+		}
+		var want []string
+		for _, k := range []string{"user:42", "user:42:name", "user:42:seen"} {
+			want = append(want, lines("--key", k)...)
+		}
+		slices.SortFunc(want, func(a, b string) int { return lineNo(a) - lineNo(b) })
+		want = slices.Compact(want)
+		if got := lines("--key", "user:42*"); !slices.Equal(got, want) {
+			t.Errorf("--key user:42*:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if got := lines("--key", "no:such:*"); len(got) != 1 || got[0] != "" {
+			t.Errorf("a glob matching no key: %q", got)
+		}
+		for _, args := range [][]string{{"--writes", "--key", "user:42:name"}, {"--writes"}} {
+			got := lines(args...)
+			all := lines(args[1:]...)
+			if len(got) == 0 || len(got) >= len(all) {
+				t.Errorf("%q: %d of %d events", args, len(got), len(all))
+			}
+			for _, l := range got {
+				if strings.Contains(l, ": GET ") || strings.Contains(l, ": TTL ") {
+					t.Errorf("%q lists a read: %s", args, l)
+				}
+			}
+		}
+	})
+}
+
+// lineNo reads the line number of a "file:line: ..." line.
+func lineNo(l string) int {
+	f := strings.SplitN(l, ":", 3)
+	n, _ := strconv.Atoi(f[1])
+	return n
 }

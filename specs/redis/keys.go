@@ -333,6 +333,10 @@ func help(*run) string { return rHelp }
 // not reproduce.
 const rHelp = "\x00help text\r\n"
 
+// GlobMatch reports whether s matches pattern as Redis's KEYS matches a
+// key: * ? [...] [^...] ranges and \ escapes.
+func GlobMatch(pattern, s []byte) bool { return globMatch(pattern, s, false) }
+
 // globMatch is Redis's stringmatchlen: * ? [...] [^...] ranges and \
 // escapes, optionally case-insensitive.
 func globMatch(pat, s []byte, nocase bool) bool {
