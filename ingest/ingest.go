@@ -47,6 +47,9 @@ type IngestOptions struct {
 	Config map[string][]byte
 	// Force ingests a file again even when the same content is stored.
 	Force bool
+	// Instance names the instance of its system the file belongs to (one
+	// Redis server, one machine); "" is the file's LogName.
+	Instance string
 	// Progress, when set, is called as input is read (about once a MiB,
 	// from another goroutine) with the bytes read so far, the total (0
 	// when unknown) and the lines stored so far; and once at the end.
@@ -188,7 +191,11 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		}
 	}
 	w := newWriter(ctx, tx)
-	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano()).Scan(&w.source); err != nil {
+	instance := opt.Instance
+	if instance == "" {
+		instance = LogName(path)
+	}
+	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano(), instance).Scan(&w.source); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {

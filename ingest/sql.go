@@ -6,8 +6,8 @@ import "strings"
 // dialect of these statements and of migrations/.
 
 const (
-	sqlInsertSource = `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at)
-		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?) RETURNING id`
+	sqlInsertSource = `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance)
+		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?, ?) RETURNING id`
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID = "SELECT coalesce(max(id), 0) + 1 FROM events"

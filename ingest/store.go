@@ -293,14 +293,20 @@ type Source struct {
 	Rejected, Skipped     int64
 	FirstEvent, LastEvent int64
 	IngestedAt            int64
+	// Instance is the instance of its system the file belongs to: one
+	// server's files are one instance (see IngestOptions.Instance).
+	Instance string
 }
 
-const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at"
+const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, coalesce(instance, '')"
 
 func scanSource(sc interface{ Scan(...any) error }) (*Source, error) {
 	var src Source
 	err := sc.Scan(&src.ID, &src.Path, &src.Format, &src.Hash, &src.Size, &src.Lines, &src.Events,
-		&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt)
+		&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &src.Instance)
+	if src.Instance == "" {
+		src.Instance = LogName(src.Path) // a store made before instances
+	}
 	return &src, err
 }
 
@@ -1133,10 +1139,11 @@ func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event,
 }
 
 // OrderDoubt implements provenance.OrderHistory. The trace is in ingest
-// order: it is the real order before e only when no other file of e's
-// format ingested before e's file has events after that file's first,
+// order: it is the real order before e only when no file of e's format
+// and another instance was ingested before e's file, and, of e's own
+// instance, none ingested before it has events after that file's first
 // and none ingested after it has events before e. Files without times
-// cannot be told apart and raise no doubt.
+// cannot be ordered and raise no doubt of order.
 func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error) {
 	var id int64
 	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&id); err != nil {
@@ -1156,15 +1163,22 @@ func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error
 		return "", fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
 	}
 	ownFirst, _, err := s.SourceSpan(ctx, own)
-	if err != nil || ownFirst == 0 || e.Time == 0 {
+	if err != nil {
 		return "", err
 	}
+	timed := ownFirst != 0 && e.Time != 0
 	for _, src := range srcs {
 		if src == own || src.Format != own.Format {
 			continue
 		}
-		if src.ID < own.ID && LogName(src.Path) != LogName(own.Path) {
-			return fmt.Sprintf("the trace before it holds %s besides %s, two logs (maybe two servers', maybe two clients' whose requests interleaved) that the trace puts one after the other", src.Path, own.Path), nil
+		if src.Instance != own.Instance {
+			if src.ID < own.ID {
+				return fmt.Sprintf("the trace before it holds %s (instance %s) besides %s (instance %s): wat does not yet replay instances apart, so another server's requests, or another client's that interleaved, are in its trace, one file after the other", src.Path, src.Instance, own.Path, own.Instance), nil
+			}
+			continue // another instance's later file is not in its trace
+		}
+		if !timed {
+			continue
 		}
 		first, last, err := s.SourceSpan(ctx, src)
 		if err != nil || first == 0 {

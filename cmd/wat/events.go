@@ -206,8 +206,8 @@ tab-separated (or NDJSON with --json). The documented schema:
    event_view (id, file, line, offset, time, system, ns, client, op, args,
       reply, service, req_id, parent_id, trace_id, raw)
    reject_view (file, line, reason, raw)
-   sources (id, path, format, size, hash, lines, events, rejected, skipped,
-      ingested_at)
+   sources (id, path, instance, format, size, hash, lines, events, rejected,
+      skipped, ingested_at)
 Times are Unix nanoseconds. On PostgreSQL, event_view has the stored
 columns only (id, file, line, offset, time, raw).
 

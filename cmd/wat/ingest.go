@@ -53,6 +53,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "the log `FORMAT` (default: detected)"},
 			&cli.BoolFlag{Name: "force", Usage: "ingest again files whose content is already stored"},
+			&cli.StringFlag{Name: "instance", Usage: "the files are of instance `NAME` of their system (one Redis server, one machine); default: each file's name without rotation suffixes (mon.log.1 and mon.log are mon.log)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 4) when any line cannot be read"},
 			&cli.StringSliceFlag{Name: "mapping", Usage: "JSON-lines mapping `FILE` or shipped name (repeatable)"},
@@ -61,7 +62,8 @@ Examples:
 			if c.NArg() == 0 {
 				return usageErr("run 'wat ingest --help'", "ingest needs at least one file (or - for standard input)")
 			}
-			opt := ingest.IngestOptions{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: c.Bool("force")}
+			opt := ingest.IngestOptions{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: c.Bool("force"),
+				Instance: c.String("instance")}
 			if name := c.String("format"); name != "" {
 				f, err := formats.Lookup(name, allFormats)
 				if err != nil {

@@ -14,14 +14,15 @@ func sourcesCommand() *cli.Command {
 		Name:  "sources",
 		Usage: "list the ingested files",
 		Description: `Prints one line per ingested file, in ingest order, tab-separated under a
-header: ID, PATH (as ingested), FORMAT, LINES, EVENTS, REJECTED, SKIPPED, and
-FIRST and LAST, the times of its first and last events (or -). With --json,
-one object per file.
+header: ID, PATH (as ingested), INSTANCE (the server or machine it is of: see
+wat ingest --instance), FORMAT, LINES, EVENTS, REJECTED, SKIPPED, and FIRST and
+LAST, the times of its first and last events (or -). With --json, one object
+per file.
 
 Examples:
    wat sources
    wat sources --json | jq -r 'select(.rejected > 0) | .path'`,
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {id, path, format, hash, lines, events, rejected, skipped, first, last} per file"}},
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {id, path, instance, format, hash, lines, events, rejected, skipped, first, last} per file"}},
 		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
 			srcs, err := store.Sources(c.Context)
 			if err != nil {
@@ -30,7 +31,7 @@ Examples:
 			w := c.App.Writer
 			enc := json.NewEncoder(w)
 			if !c.Bool("json") {
-				fmt.Fprintln(w, "ID\tPATH\tFORMAT\tLINES\tEVENTS\tREJECTED\tSKIPPED\tFIRST\tLAST")
+				fmt.Fprintln(w, "ID\tPATH\tINSTANCE\tFORMAT\tLINES\tEVENTS\tREJECTED\tSKIPPED\tFIRST\tLAST")
 			}
 			for _, src := range srcs {
 				first, last, err := store.SourceSpan(c.Context, src)
@@ -38,7 +39,7 @@ Examples:
 					return err
 				}
 				if c.Bool("json") {
-					j := map[string]any{"id": src.ID, "path": src.Path, "format": src.Format, "hash": src.Hash,
+					j := map[string]any{"id": src.ID, "path": src.Path, "instance": src.Instance, "format": src.Format, "hash": src.Hash,
 						"lines": src.Lines, "events": src.Events, "rejected": src.Rejected, "skipped": src.Skipped}
 					if first != 0 {
 						j["first"], j["last"] = timeText(first, "2006-01-02T15:04:05.000000Z"), timeText(last, "2006-01-02T15:04:05.000000Z")
@@ -52,7 +53,7 @@ Examples:
 				if first != 0 {
 					span = showTime(first) + "\t" + showTime(last)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", src.ID, safe(src.Path), src.Format,
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", src.ID, safe(src.Path), safe(src.Instance), src.Format,
 					src.Lines, src.Events, src.Rejected, src.Skipped, span)
 			}
 			return nil

@@ -468,7 +468,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 		if why != "" {
-			notExact(x, why+"; if the files are one server's log, ingest them oldest first (wat rm, then ingest again); if they are two servers', into stores of their own")
+			notExact(x, why+"; one server's files go oldest first, under one --instance (wat rm, then ingest again); two servers' files into stores of their own")
 		}
 	}
 	return x, nil
