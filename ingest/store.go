@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -67,6 +68,7 @@ type Store struct {
 	hasPairs *bool                 // whether any reply records are paired with calls
 	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
+	spans    sync.Map // source id -> [2]int64: a committed source's span never changes
 }
 
 var _ provenance.History = (*Store)(nil)
@@ -339,6 +341,15 @@ func (s *Store) SourceSpan(ctx context.Context, src *Source) (first, last int64,
 	if src.FirstEvent > src.LastEvent {
 		return 0, 0, nil
 	}
+	if v, ok := s.spans.Load(src.ID); ok {
+		span := v.([2]int64)
+		return span[0], span[1], nil
+	}
+	defer func() {
+		if err == nil {
+			s.spans.Store(src.ID, [2]int64{first, last})
+		}
+	}()
 	if err := s.db.QueryRowContext(ctx, sqlEventTime, src.FirstEvent).Scan(&first); err != nil {
 		return 0, 0, fmt.Errorf("span of %s: %w", src.Path, err)
 	}
