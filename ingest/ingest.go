@@ -83,6 +83,9 @@ type Summary struct {
 	// was ingested.
 	Duplicate   bool
 	DuplicateOf string
+	// Replaced is the earlier ingest of the same path that this one
+	// replaced: the file had grown since, and began with all of it.
+	Replaced *Source
 }
 
 // countingReader hashes and counts what passes through it.
@@ -127,6 +130,10 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			sum.Duplicate, sum.DuplicateOf = true, dup
 			return sum, nil
 		}
+	}
+	replace, err := s.grownFrom(ctx, path, r, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var linesDone atomic.Int64
 	cr := &countingReader{r: r, h: sha256.New(), total: size}
@@ -259,6 +266,12 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		if !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
+	}
+	if replace != nil {
+		if err := removeSourceTx(ctx, tx, replace); err != nil {
+			return nil, fmt.Errorf("%s: replace: %w", path, err)
+		}
+		sum.Replaced = replace
 	}
 	var first, last any
 	if w.nextID > firstID {

@@ -13,8 +13,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -374,6 +376,17 @@ func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
 			return fmt.Errorf("remove %s: lock: %w", src.Path, err)
 		}
 	}
+	if err := removeSourceTx(ctx, tx, src); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("remove %s: commit: %w", src.Path, err)
+	}
+	return nil
+}
+
+// removeSourceTx deletes, in tx, a source and all it stored.
+func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
 	steps := []struct {
 		q    string
 		args []any
@@ -389,10 +402,45 @@ func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
 			return fmt.Errorf("remove %s: %w", src.Path, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("remove %s: commit: %w", src.Path, err)
-	}
 	return nil
+}
+
+// grownFrom returns the stored source of the same path whose content the
+// file r begins with: the log grew since it was ingested, and ingesting
+// it again replaces that source rather than storing its lines twice. Nil
+// when there is none, or r cannot be read twice (standard input) or is
+// compressed.
+func (s *Store) grownFrom(ctx context.Context, path string, r io.Reader, size int64) (*Source, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok || path == "-" || size <= 0 {
+		return nil, nil
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(srcs) - 1; i >= 0; i-- {
+		src := srcs[i]
+		if src.Path != path || src.Size <= 0 || src.Size >= size {
+			continue
+		}
+		h := sha256.New()
+		var magic [2]byte
+		n, _ := io.ReadFull(rs, magic[:])
+		h.Write(magic[:n])
+		if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+			_, err = rs.Seek(0, io.SeekStart)
+			return nil, err // compressed: its stored hash is of other bytes
+		}
+		_, err := io.CopyN(h, rs, src.Size-int64(n))
+		if _, serr := rs.Seek(0, io.SeekStart); serr != nil {
+			return nil, serr
+		}
+		if err == nil && hex.EncodeToString(h.Sum(nil)) == src.Hash {
+			return src, nil
+		}
+	}
+	return nil, nil
 }
 
 // SourceByPath returns the source ingested under path, trying the path as

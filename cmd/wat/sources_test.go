@@ -137,3 +137,40 @@ func TestOrderStories(t *testing.T) {
 		})
 	}
 }
+
+// TestGrownFile: a capture ingested, then grown and ingested again,
+// replaces its earlier ingest (one source, each line once), so a counter
+// replays once, not twice; a file of the same path whose beginning
+// changed is not taken for a grown one.
+func TestGrownFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db string) {
+		p := filepath.Join(t.TempDir(), "mon.log")
+		head := "1795535140.000001 [0 127.0.0.1:5000] \"INCR\" \"c\"\n1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"c\"\n"
+		writeFile(t, p, head)
+		if _, stderr, code := wat(t, "--db", db, "ingest", p); code != 0 {
+			t.Fatal(stderr)
+		}
+		writeFile(t, p, head+"1795535140.000003 [0 127.0.0.1:5000] \"INCR\" \"c\"\n1795535140.000004 [0 127.0.0.1:5000] \"GET\" \"c\"\n")
+		_, stderr, code := wat(t, "--db", db, "ingest", p)
+		if code != 0 || !strings.Contains(stderr, "it grew since it was ingested (2 lines then): the earlier ingest is replaced") {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		out, _, _ := wat(t, "--db", db, "sources")
+		if strings.Count(out, "\n") != 2 || !strings.Contains(out, "\t4\t4\t0\t0\t") {
+			t.Errorf("sources after the grown file:\n%s", out)
+		}
+		out, stderr, code = wat(t, "--db", db, "explain", "--at", p+":4")
+		if code != 0 || !strings.Contains(out, `output "3" (replayed)`) {
+			t.Errorf("GET after three INCRs: exit %d\n%s%s", code, out, stderr)
+		}
+		// Rewritten from its start: not grown, both kept (and the order
+		// check labels answers over both).
+		writeFile(t, p, "1795535141.000001 [0 127.0.0.1:5000] \"SET\" \"c\" \"9\"\n"+head+"1795535141.000002 [0 127.0.0.1:5000] \"GET\" \"c\"\n")
+		if _, stderr, code := wat(t, "--db", db, "ingest", p); code != 0 || strings.Contains(stderr, "grew") {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if out, _, _ := wat(t, "--db", db, "sources"); strings.Count(out, "\n") != 3 {
+			t.Errorf("sources after a rewritten file:\n%s", out)
+		}
+	})
+}
