@@ -131,7 +131,11 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			return sum, nil
 		}
 	}
-	replace, err := s.grownFrom(ctx, path, r, size)
+	instance := opt.Instance
+	if instance == "" {
+		instance = LogName(path)
+	}
+	replace, err := s.grownFrom(ctx, path, instance, r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -198,10 +202,6 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		}
 	}
 	w := newWriter(ctx, tx)
-	instance := opt.Instance
-	if instance == "" {
-		instance = LogName(path)
-	}
 	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano(), instance).Scan(&w.source); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -405,12 +405,12 @@ func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
 	return nil
 }
 
-// grownFrom returns the stored source of the same path whose content the
-// file r begins with: the log grew since it was ingested, and ingesting
-// it again replaces that source rather than storing its lines twice. Nil
-// when there is none, or r cannot be read twice (standard input) or is
-// compressed.
-func (s *Store) grownFrom(ctx context.Context, path string, r io.Reader, size int64) (*Source, error) {
+// grownFrom returns the stored source of the instance whose whole
+// content the file r begins with: the log grew since it was ingested
+// (mon.log again, or rotated to mon.log.1), and ingesting it replaces
+// that source rather than storing its lines twice. Nil when there is
+// none, or r cannot be read twice (standard input) or is compressed.
+func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (*Source, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok || path == "-" || size <= 0 {
 		return nil, nil
@@ -421,7 +421,7 @@ func (s *Store) grownFrom(ctx context.Context, path string, r io.Reader, size in
 	}
 	for i := len(srcs) - 1; i >= 0; i-- {
 		src := srcs[i]
-		if src.Path != path || src.Size <= 0 || src.Size >= size {
+		if src.Instance != instance || src.Path == "-" || src.Size <= 0 || src.Size >= size {
 			continue
 		}
 		h := sha256.New()

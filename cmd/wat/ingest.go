@@ -164,7 +164,7 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	}
 	path := safe(s.Path)
 	if s.Replaced != nil {
-		fmt.Fprintf(w, "%s: it grew since it was ingested (%d lines then): the earlier ingest is replaced\n", path, s.Replaced.Lines)
+		fmt.Fprintf(w, "%s: it begins with all of %s as ingested (%d lines: the log grew since), which it replaces\n", path, safe(s.Replaced.Path), s.Replaced.Lines)
 	}
 	fmt.Fprintf(w, "%s: %s, %d lines: %d events, %d rejected, %d skipped, in %s (%.0f lines/s, %.1f MB/s)\n",
 		path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,
