@@ -189,18 +189,11 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		}
 	}
 
-	tx, err := s.db.beginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: begin: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer tx.Rollback()
-	if s.db.d == postgresDialect {
-		// Ingests run one at a time, as SQLite's write lock makes them:
-		// event ids are the trace order, taken from max(id).
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appID)); err != nil {
-			return nil, fmt.Errorf("%s: lock: %w", path, err)
-		}
-	}
 	w := newWriter(ctx, tx)
 	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano(), instance).Scan(&w.source); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

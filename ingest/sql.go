@@ -14,6 +14,8 @@ const (
 
 	// sqlEventTime reads one event's time (a source's span ends).
 	sqlEventTime = "SELECT time FROM events WHERE id = ?"
+	// sqlEventAt reads where one event's line is in its file, and the line.
+	sqlEventAt = `SELECT "offset", raw FROM events WHERE id = ?`
 	// sqlRemoveSource deletes a source and all it stored, each statement
 	// taking the source's first and last event ids or its id: postings
 	// blocks are written by one ingest, so a block lies inside one

@@ -9,6 +9,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -365,17 +366,11 @@ func (s *Store) SourceSpan(ctx context.Context, src *Source) (first, last int64,
 // events, their postings and wide references, its rejected lines) in one
 // transaction: the store is as if the file had never been ingested.
 func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
-	tx, err := s.db.beginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", src.Path, err)
 	}
 	defer tx.Rollback()
-	if s.db.d == postgresDialect {
-		// One writer at a time, as ingests are.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appID)); err != nil {
-			return fmt.Errorf("remove %s: lock: %w", src.Path, err)
-		}
-	}
 	if err := removeSourceTx(ctx, tx, src); err != nil {
 		return err
 	}
@@ -383,6 +378,24 @@ func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
 		return fmt.Errorf("remove %s: commit: %w", src.Path, err)
 	}
 	return nil
+}
+
+// beginWrite begins a transaction that changes the trace (an ingest, a
+// removal). Writers run one at a time: SQLite's write lock makes them,
+// and on PostgreSQL an advisory lock, since event ids are the trace
+// order, taken from max(id).
+func (s *Store) beginWrite(ctx context.Context) (*sqlTx, error) {
+	tx, err := s.db.beginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if s.db.d == postgresDialect {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appID)); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+	}
+	return tx, nil
 }
 
 // removeSourceTx deletes, in tx, a source and all it stored.
@@ -409,7 +422,8 @@ func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
 // content the file r begins with: the log grew since it was ingested
 // (mon.log again, or rotated to mon.log.1), and ingesting it replaces
 // that source rather than storing its lines twice. Nil when there is
-// none, or r cannot be read twice (standard input) or is compressed.
+// none, or r cannot be read twice (standard input) or is compressed (a
+// compressed source's offsets and hash are of its decompressed bytes).
 func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (*Source, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok || path == "-" || size <= 0 {
@@ -421,7 +435,25 @@ func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reade
 	}
 	for i := len(srcs) - 1; i >= 0; i-- {
 		src := srcs[i]
-		if src.Instance != instance || src.Path == "-" || src.Size <= 0 || src.Size >= size {
+		if src.Instance != instance || src.Path == "-" || src.Size <= 0 || src.Size >= size || src.FirstEvent > src.LastEvent {
+			continue
+		}
+		// Its first event's line where it stood, before hashing as much
+		// of the file as it held.
+		var at int64
+		var raw []byte
+		if err := s.db.QueryRowContext(ctx, sqlEventAt, src.FirstEvent).Scan(&at, &raw); err != nil {
+			return nil, err
+		}
+		line := make([]byte, len(raw))
+		_, err := rs.Seek(at, io.SeekStart)
+		if err == nil {
+			_, err = io.ReadFull(rs, line)
+		}
+		if _, serr := rs.Seek(0, io.SeekStart); serr != nil {
+			return nil, serr
+		}
+		if err != nil || !bytes.Equal(line, raw) {
 			continue
 		}
 		h := sha256.New()
@@ -432,7 +464,7 @@ func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reade
 			_, err = rs.Seek(0, io.SeekStart)
 			return nil, err // compressed: its stored hash is of other bytes
 		}
-		_, err := io.CopyN(h, rs, src.Size-int64(n))
+		_, err = io.CopyN(h, rs, src.Size-int64(n))
 		if _, serr := rs.Seek(0, io.SeekStart); serr != nil {
 			return nil, serr
 		}
@@ -781,7 +813,6 @@ func (s *Store) wideBefore(ctx context.Context, system, ns string, before int64,
 	})
 }
 
-// namespaces lists the namespaces of a system's indexed keys.
 // KeysMatching lists the keys of system (in namespace ns, or in all when
 // ns is "") for which match is true, each once.
 func (s *Store) KeysMatching(ctx context.Context, system, ns string, match func(key []byte) bool) ([][]byte, error) {
@@ -812,6 +843,7 @@ func (s *Store) KeysMatching(ctx context.Context, system, ns string, match func(
 	return out, nil
 }
 
+// namespaces lists the namespaces of a system's indexed keys.
 func (s *Store) namespaces(ctx context.Context, system string) ([]string, error) {
 	var out []string
 	ns, q := "", sqlFirstNS
@@ -1263,10 +1295,7 @@ func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error
 func LogName(path string) string {
 	p := filepath.Clean(path)
 	for {
-		q := strings.TrimSuffix(p, ".gz")
-		if i := strings.LastIndexAny(q, ".-"); i > 0 && i < len(q)-1 && isDigits(q[i+1:]) && (q[i] == '.' || len(q)-i-1 == 8) {
-			q = q[:i]
-		}
+		q, _, _ := rotation(p)
 		if q == p {
 			return p
 		}
@@ -1274,28 +1303,32 @@ func LogName(path string) string {
 	}
 }
 
+// rotation splits from a path a ".gz" and one suffix that rotation adds:
+// ".N" (n, the higher the older) or "-YYYYMMDD" (date).
+func rotation(p string) (base string, n int, date string) {
+	base = strings.TrimSuffix(p, ".gz")
+	i := strings.LastIndexAny(base, ".-")
+	if i <= 0 || !isDigits(base[i+1:]) {
+		return base, 0, ""
+	}
+	switch {
+	case base[i] == '.':
+		n, _ = strconv.Atoi(base[i+1:])
+		return base[:i], n, ""
+	case len(base)-i-1 == 8:
+		return base[:i], 0, base[i+1:]
+	}
+	return base, 0, ""
+}
+
 // RotationOrder orders paths so that the files of one log (one LogName)
 // come oldest first, where the first of them stood: mon.log.2.gz,
 // mon.log.1, then mon.log; dated files (mon.log-20261123) by date,
 // before the current one. Other paths keep their places.
 func RotationOrder(paths []string) []string {
-	age := func(p string) (n int, date string) {
-		q := strings.TrimSuffix(filepath.Clean(p), ".gz")
-		i := strings.LastIndexAny(q, ".-")
-		switch {
-		case i <= 0 || !isDigits(q[i+1:]):
-			return 0, ""
-		case q[i] == '-' && len(q)-i-1 == 8:
-			return 0, q[i+1:]
-		case q[i] == '.':
-			n, _ := strconv.Atoi(q[i+1:])
-			return n, ""
-		}
-		return 0, ""
-	}
 	older := func(a, b string) bool { // a is older than b
-		na, da := age(a)
-		nb, db := age(b)
+		_, na, da := rotation(filepath.Clean(a))
+		_, nb, db := rotation(filepath.Clean(b))
 		if na != nb {
 			return na > nb
 		}

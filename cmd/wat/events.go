@@ -53,16 +53,14 @@ Examples:
 				}
 				f.Writes = c.Bool("writes")
 			}
-			refs := refsBySystem()
-			writes := func(e *formats.Event) bool {
-				if f.Writes || !c.Bool("writes") {
-					return true
+			// Without --key, --writes asks each event's spec what it writes.
+			writes := func(*formats.Event) bool { return true }
+			if c.Bool("writes") && !f.Writes {
+				refs := refsBySystem()
+				writes = func(e *formats.Event) bool {
+					fn := refs[e.System]
+					return fn != nil && slices.ContainsFunc(fn(e), func(r formats.Ref) bool { return r.Kind != formats.KindRead })
 				}
-				fn := refs[e.System]
-				if fn == nil {
-					return false
-				}
-				return slices.ContainsFunc(fn(e), func(r formats.Ref) bool { return r.Kind != formats.KindRead })
 			}
 			var err error
 			if f.Since, err = timeFlag(c, "since"); err != nil {

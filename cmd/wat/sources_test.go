@@ -63,6 +63,9 @@ func TestSourcesAndRm(t *testing.T) {
 			if _, stderr, code := wat(t, "--db", both, "rm", "--id", "9"); code != 1 || !strings.Contains(stderr, "no stored file has id 9") {
 				t.Errorf("rm --id 9: exit %d, %s", code, stderr)
 			}
+			if _, stderr, code := wat(t, "--db", both, "rm", "never.log"); code != 1 || !strings.Contains(stderr, `file "never.log" was never ingested`) {
+				t.Errorf("rm never.log: exit %d, %s", code, stderr)
+			}
 		})
 	}
 }

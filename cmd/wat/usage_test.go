@@ -30,6 +30,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"follow", "--zzzzzz"}, "unknown flag --zzzzzz", "run 'wat follow --help'"},
 		{[]string{"events", "--limit", "many"}, `invalid value "many" for flag -limit: parse error`, "run 'wat events --help'"},
 		{[]string{"--color", "bogus", "specs"}, `--color "bogus": want auto, always or never`, "run 'wat --help'"},
+		{[]string{"rm"}, "rm needs a file or --id", "run 'wat sources' for the stored files"},
 	}
 	for _, c := range cases {
 		stdout, stderr, code := wat(t, c.args...)
@@ -187,6 +188,9 @@ func TestEventsTimeBounds(t *testing.T) {
 			if ts >= since && ts <= until {
 				want = append(want, ts)
 			}
+		}
+		if _, stderr, code := wat(t, "--db", db, "events", "--since", "yesterday"); code != exitUsage || !strings.Contains(stderr, `wat: error: --since "yesterday": want a time like 2026-11-24T15:00:00Z`) {
+			t.Errorf("--since yesterday: exit %d, %q", code, stderr)
 		}
 		f := func(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
 		if got := times("--since", f(since), "--until", f(until)); !slices.Equal(got, want) {
