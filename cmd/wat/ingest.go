@@ -30,8 +30,10 @@ counted non-event (redis-cli's leading OK, blank lines). The format is detected
 from the first lines unless --format names it ('wat formats' lists them).
 
 A file whose content is already stored is skipped (same SHA-256 of its content,
-decompressed) unless --force. Each file is one transaction: an interrupted
-ingest stores nothing of that file. The history is in ingest order, so the
+decompressed) unless --force; a file that begins with all an earlier ingest of
+its instance held (mon.log grown since, or rotated to mon.log.1) replaces that
+ingest. Each file is one transaction: an interrupted ingest stores nothing of
+that file. The history is in ingest order, so the
 rotated files of one log (mon.log.2.gz, mon.log.1, mon.log) are ingested oldest
 first whatever order they are named in; an answer whose history holds files
 ingested out of time order, or files of two logs of one format (maybe two
