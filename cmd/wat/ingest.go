@@ -33,13 +33,11 @@ A file whose content is already stored is skipped (same SHA-256 of its content,
 decompressed) unless --force; a file that begins with all an earlier ingest of
 its instance held (mon.log grown since, or rotated to mon.log.1) replaces that
 ingest. Each file is one transaction: an interrupted ingest stores nothing of
-that file. The history is in ingest order, so the
-rotated files of one log (mon.log.2.gz, mon.log.1, mon.log) are ingested oldest
-first whatever order they are named in; an answer whose history holds files
-ingested out of time order, or files of two logs of one format (maybe two
-servers), says it is not exact.
-A summary per file goes to standard error, with the first rejected lines as
-file:line: reason.
+that file. The history is in ingest order, so the rotated files of one log
+(mon.log.2.gz, mon.log.1, mon.log) are ingested oldest first whatever order
+they are named in; an answer whose history holds files of its instance
+ingested out of time order, or another instance's file (maybe another server:
+see --instance), says it is not exact.
 
 JSON-lines logs: a line is a request to a black box when a --mapping rule maps
 it, or when it names a system and an op in the canonical vocabulary (see the
