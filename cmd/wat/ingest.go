@@ -38,6 +38,8 @@ that file. The history is in ingest order, so the rotated files of one log
 they are named in; an answer whose history holds files of its instance
 ingested out of time order, or another instance's file (maybe another server:
 see --instance), says it is not exact.
+A summary per file goes to standard error, with the first rejected lines as
+file:line: reason.
 
 JSON-lines logs: a line is a request to a black box when a --mapping rule maps
 it, or when it names a system and an op in the canonical vocabulary (see the
