@@ -158,6 +158,13 @@ type Format struct {
 	NewConfigured func(config []byte) (Parser, error)
 	// Samples are real lines of the format; each must sniff and parse.
 	Samples []string
+	// Separate says that each capture of this format is its own instance
+	// of the system unless named otherwise (one server's MONITOR, one
+	// machine's strace): files that differ only by rotation or
+	// per-process suffixes are one. The logs of other formats (an S3
+	// account's access logs, a ZooKeeper ensemble's transaction and audit
+	// logs, a service's records) join the history of any instance.
+	Separate bool
 }
 
 // ParseJoined parses a stored event whose log wrote it on two lines, kept

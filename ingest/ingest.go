@@ -48,7 +48,7 @@ type IngestOptions struct {
 	// Force ingests a file again even when the same content is stored.
 	Force bool
 	// Instance names the instance of its system the file belongs to (one
-	// Redis server, one machine); "" is the file's LogName.
+	// Redis server, one machine); "" is its DefaultInstance.
 	Instance string
 	// Progress, when set, is called as input is read (about once a MiB,
 	// from another goroutine) with the bytes read so far, the total (0
@@ -86,6 +86,9 @@ type Summary struct {
 	// Replaced is the earlier ingest of the same path that this one
 	// replaced: the file had grown since, and began with all of it.
 	Replaced *Source
+	// Moved are the files of its instance, ingested before, that begin
+	// after it ends: the history puts them after it.
+	Moved []*Source
 }
 
 // countingReader hashes and counts what passes through it.
@@ -131,11 +134,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			return sum, nil
 		}
 	}
-	instance := opt.Instance
-	if instance == "" {
-		instance = LogName(path)
-	}
-	replace, err := s.grownFrom(ctx, path, instance, r, size)
+	replace, err := s.grownFrom(ctx, path, opt.Instance, r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -180,6 +179,13 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 				return nil, fmt.Errorf("%s: %w (wat reads %s; name one with --format)", path, err, formatNames(opt.Formats))
 			}
 		}
+	}
+	instance := opt.Instance
+	if instance == "" {
+		instance = DefaultInstance(f, path)
+	}
+	if replace != nil && (replace.Instance != instance || f == nil || replace.Format != f.Name) {
+		replace = nil // another log's: both are kept
 	}
 	var config []byte
 	if f != nil {
@@ -270,6 +276,9 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if w.nextID > firstID {
 		first, last = firstID, w.nextID-1
 	}
+	if sum.Moved, err = s.moveLater(ctx, tx, w, instance, sum.Format, w.tmin, w.tmax, opt); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if _, err := tx.ExecContext(ctx, sqlFinishSource, cr.n, digest, sum.Lines, sum.Events,
 		sum.Rejected, sum.Skipped, first, last, w.source); err != nil {
 		return nil, err
@@ -281,6 +290,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("%s: commit: %w", path, err)
 	}
+	s.sourcesChanged()
 	if opt.Progress != nil {
 		opt.Progress(cr.n, size, sum.Lines)
 	}
@@ -518,6 +528,9 @@ type writer struct {
 	waitByID   map[string]int64
 	waitByConn map[string][]int64
 	waiting    int
+	// tmin and tmax are the earliest and latest times of the events
+	// written; 0 when none has a time.
+	tmin, tmax int64
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -586,6 +599,12 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 func (w *writer) event(r *row) error {
 	id := w.nextID
 	w.nextID++
+	if t := r.ev.Time; t != 0 {
+		if w.tmin == 0 || t < w.tmin {
+			w.tmin = t
+		}
+		w.tmax = max(w.tmax, t)
+	}
 	if err := w.buffer(eventsTable, &w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, r.ev.Raw); err != nil {
 		return err
 	}

@@ -99,10 +99,6 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	return tx.Commit()
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
 // pgVersion returns the store's schema version: 0 for a schema with no
 // tables at all, ErrNotStore for one with tables but no wat marker.
 func (s *Store) pgVersion(ctx context.Context, q querier) (int, error) {

@@ -40,6 +40,8 @@ const (
 	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
 	// sqlSourceOf finds the source of an event.
 	sqlSourceOf = "SELECT source FROM events WHERE id = ?"
+	// sqlSourceFirst finds the source of an event and its first event.
+	sqlSourceFirst = "SELECT s.id, s.first_event FROM events e JOIN sources s ON s.id = e.source WHERE e.id = ?"
 
 	// sqlBlocksBefore reads a key's postings blocks that hold ids below
 	// a bound, newest first.
@@ -66,6 +68,9 @@ const (
 	// index: repeated, it lists them with one index seek each.
 	sqlNextNS  = "SELECT ns FROM postings WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
 	sqlFirstNS = "SELECT ns FROM postings WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
+	// sqlNextSystem finds the next system of the postings index that is
+	// not a link kind (those begin with '#').
+	sqlNextSystem = "SELECT system FROM postings WHERE system > ? ORDER BY system LIMIT 1"
 	// sqlKeysOfNS lists the keys of a system's namespace (for a glob).
 	sqlKeysOfNS = "SELECT DISTINCT key FROM postings WHERE system = ? AND ns = ?"
 
@@ -75,9 +80,10 @@ const (
 	sqlRejects = "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
 	// sqlLostBefore lists the rejected lines of sources of the given
 	// formats before an event: earlier in its source, or in a source
-	// ingested before it; the IN list of formats follows.
+	// whose events the trace puts before it (or that has none); the IN
+	// list of formats follows.
 	sqlLostBefore = `SELECT s.path, r.line, r.raw FROM rejects r JOIN sources s ON s.id = r.source
-		WHERE (r.source < ? OR (r.source = ? AND r.line < ?)) AND s.format IN `
+		WHERE (coalesce(s.first_event, 0) < ? OR (r.source = ? AND r.line < ?)) AND s.format IN `
 )
 
 // multiInsert returns an INSERT of n rows of cols values each.

@@ -72,6 +72,8 @@ type Store struct {
 	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
 	spans    sync.Map // source id -> [2]int64: a committed source's span never changes
+	scopesMu sync.Mutex
+	scopes   map[int64]*Scoped // by source id; cleared when the sources change
 }
 
 var _ provenance.History = (*Store)(nil)
@@ -119,7 +121,7 @@ func newStore(db *sql.DB, d *dialect, path string, opt Options) *Store {
 	db.SetMaxOpenConns(1)
 	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
 		parsers: map[string]formats.Parser{},
-		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}}
+		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}, scopes: map[int64]*Scoped{}}
 }
 
 // Open opens (and, unless read-only, creates or migrates) the store at
@@ -299,29 +301,51 @@ type Source struct {
 	FirstEvent, LastEvent int64
 	IngestedAt            int64
 	// Instance is the instance of its system the file belongs to: one
-	// server's files are one instance (see IngestOptions.Instance).
+	// server's files are one instance (see IngestOptions.Instance). ""
+	// is none: the file joins the history of every instance.
 	Instance string
 }
 
-const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, coalesce(instance, '')"
-
-func scanSource(sc interface{ Scan(...any) error }) (*Source, error) {
-	var src Source
-	err := sc.Scan(&src.ID, &src.Path, &src.Format, &src.Hash, &src.Size, &src.Lines, &src.Events,
-		&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &src.Instance)
-	if src.Instance == "" {
-		src.Instance = LogName(src.Path) // a store made before instances
-	}
-	return &src, err
-}
+const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance"
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
-	return queryAll(ctx, s.db, sqlSources, nil, func(rows *sql.Rows) (*Source, error) { return scanSource(rows) })
+	return s.sources(ctx, s.db)
+}
+
+// sources is Sources read through db or a transaction.
+func (s *Store) sources(ctx context.Context, db querier) ([]*Source, error) {
+	return queryAll(ctx, db, sqlSources, nil, func(rows *sql.Rows) (*Source, error) {
+		var src Source
+		var instance sql.NullString
+		err := rows.Scan(&src.ID, &src.Path, &src.Format, &src.Hash, &src.Size, &src.Lines, &src.Events,
+			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance)
+		src.Instance = instance.String
+		if !instance.Valid { // a store made before instances
+			src.Instance = DefaultInstance(s.format(src.Format), src.Path)
+		}
+		return &src, err
+	})
+}
+
+// format returns the format named name among the store's, or nil.
+func (s *Store) format(name string) *formats.Format {
+	for _, f := range s.formats {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// A querier is the store's database or a transaction of it.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // queryAll runs q and returns every row, in order, as scan reads it.
-func queryAll[T any](ctx context.Context, db *sqlDB, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+func queryAll[T any](ctx context.Context, db querier, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -377,6 +401,7 @@ func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("remove %s: commit: %w", src.Path, err)
 	}
+	s.sourcesChanged()
 	return nil
 }
 
@@ -418,12 +443,13 @@ func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
 	return nil
 }
 
-// grownFrom returns the stored source of the instance whose whole
-// content the file r begins with: the log grew since it was ingested
-// (mon.log again, or rotated to mon.log.1), and ingesting it replaces
-// that source rather than storing its lines twice. Nil when there is
-// none, or r cannot be read twice (standard input) or is compressed (a
-// compressed source's offsets and hash are of its decompressed bytes).
+// grownFrom returns the stored source of the named instance (or, with
+// none named, of the same LogName) whose whole content the file r begins
+// with: the log grew since it was ingested (mon.log again, or rotated to
+// mon.log.1), and ingesting it replaces that source rather than storing
+// its lines twice. Nil when there is none, or r cannot be read twice
+// (standard input) or is compressed (a compressed source's offsets and
+// hash are of its decompressed bytes).
 func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (*Source, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok || path == "-" || size <= 0 {
@@ -435,7 +461,7 @@ func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reade
 	}
 	for i := len(srcs) - 1; i >= 0; i-- {
 		src := srcs[i]
-		if src.Instance != instance || src.Path == "-" || src.Size <= 0 || src.Size >= size || src.FirstEvent > src.LastEvent {
+		if (instance != "" && src.Instance != instance) || (instance == "" && LogName(src.Path) != LogName(path)) || src.Path == "-" || src.Size <= 0 || src.Size >= size || src.FirstEvent > src.LastEvent {
 			continue
 		}
 		// Its first event's line where it stood, before hashing as much
@@ -725,22 +751,27 @@ func (s *Store) sourceInfo(ctx context.Context, id int64) (srcInfo, error) {
 // its whole namespace, and to every namespace) before an event, newest
 // first, from the key's postings blocks and the namespace index.
 func (s *Store) Touching(ctx context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
+	return s.touching(ctx, nil, system, ns, key, before, limit)
+}
+
+// touching is Touching of the events in in.
+func (s *Store) touching(ctx context.Context, in *idSet, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
 	if key == nil {
 		key = []byte{}
 	}
-	ids, err := s.keyIDsBefore(ctx, system, ns, key, 1, before, limit)
+	ids, err := s.keyIDsBefore(ctx, in, system, ns, key, 1, before, limit)
 	if err != nil {
 		return nil, err
 	}
-	return s.newestWithWide(ctx, system, ns, ids, before, limit)
+	return s.newestWithWide(ctx, in, system, ns, ids, before, limit)
 }
 
 // newestWithWide adds to ids the writes to the whole namespace ns, and to
 // every namespace, before an id, and returns the newest limit events of
 // them all, newest first: what Touching and InNamespace answer.
-func (s *Store) newestWithWide(ctx context.Context, system, ns string, ids []int64, before int64, limit int) ([]*formats.Event, error) {
+func (s *Store) newestWithWide(ctx context.Context, in *idSet, system, ns string, ids []int64, before int64, limit int) ([]*formats.Event, error) {
 	for _, wns := range []string{ns, formats.AllNS} {
-		more, err := s.wideBefore(ctx, system, wns, before, limit)
+		more, err := s.wideBefore(ctx, in, system, wns, before, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -755,12 +786,12 @@ func (s *Store) newestWithWide(ctx context.Context, system, ns string, ids []int
 	return s.eventsByID(ctx, ids)
 }
 
-// keyIDsBefore returns the ids of the events that write (w = 1) or only
-// read (w = 0) a key before an id, newest first, at most limit.
-func (s *Store) keyIDsBefore(ctx context.Context, system, ns string, key []byte, w int, before int64, limit int) ([]int64, error) {
+// keyIDsBefore returns the ids in in of the events that write (w = 1) or
+// only read (w = 0) a key before an id, newest first, at most limit.
+func (s *Store) keyIDsBefore(ctx context.Context, in *idSet, system, ns string, key []byte, w int, before int64, limit int) ([]int64, error) {
 	return s.keyIDs(ctx, sqlBlocksBefore, system, ns, key, w, before, limit, func(out, blk []int64) []int64 {
 		for i := len(blk) - 1; i >= 0 && len(out) < limit; i-- {
-			if blk[i] < before {
+			if blk[i] < before && in.has(blk[i]) {
 				out = append(out, blk[i])
 			}
 		}
@@ -768,12 +799,12 @@ func (s *Store) keyIDsBefore(ctx context.Context, system, ns string, key []byte,
 	})
 }
 
-// keyIDsAfter returns the ids of the events that write (w = 1) or only
-// read (w = 0) a key after an id, oldest first, at most limit.
-func (s *Store) keyIDsAfter(ctx context.Context, system, ns string, key []byte, w int, after int64, limit int) ([]int64, error) {
+// keyIDsAfter returns the ids in in of the events that write (w = 1) or
+// only read (w = 0) a key after an id, oldest first, at most limit.
+func (s *Store) keyIDsAfter(ctx context.Context, in *idSet, system, ns string, key []byte, w int, after int64, limit int) ([]int64, error) {
 	return s.keyIDs(ctx, sqlBlocksAfter, system, ns, key, w, after, limit, func(out, blk []int64) []int64 {
 		for _, id := range blk {
-			if id > after && len(out) < limit {
+			if id > after && len(out) < limit && in.has(id) {
 				out = append(out, id)
 			}
 		}
@@ -806,27 +837,42 @@ func (s *Store) keyIDs(ctx context.Context, query, system, ns string, key []byte
 	return out, rows.Err()
 }
 
-func (s *Store) wideBefore(ctx context.Context, system, ns string, before int64, limit int) ([]int64, error) {
-	return queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, before, limit}, func(rows *sql.Rows) (id int64, err error) {
-		err = rows.Scan(&id)
-		return id, err
-	})
-}
-
-// KeysMatching lists the keys of system (in namespace ns, or in all when
-// ns is "") for which match is true, each once.
-func (s *Store) KeysMatching(ctx context.Context, system, ns string, match func(key []byte) bool) ([][]byte, error) {
-	nss := []string{ns}
-	if ns == "" {
-		var err error
-		if nss, err = s.namespaces(ctx, system); err != nil {
+// wideBefore returns the ids in in of the events that write the whole
+// namespace ns before an id, newest first, at most limit.
+func (s *Store) wideBefore(ctx context.Context, in *idSet, system, ns string, before int64, limit int) ([]int64, error) {
+	var out []int64
+	for {
+		ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, before, limit}, func(rows *sql.Rows) (id int64, err error) {
+			err = rows.Scan(&id)
+			return id, err
+		})
+		if err != nil {
 			return nil, err
 		}
+		for _, id := range ids {
+			if in.has(id) && len(out) < limit {
+				out = append(out, id)
+			}
+		}
+		if len(ids) < limit || len(out) == limit {
+			return out, nil
+		}
+		before = ids[len(ids)-1]
+	}
+}
+
+// KeysMatching lists the keys of system (of every system when it is "")
+// in namespace ns (in all when ns is "") for which match is true, each
+// once.
+func (s *Store) KeysMatching(ctx context.Context, system, ns string, match func(key []byte) bool) ([][]byte, error) {
+	pairs, err := s.systemNamespaces(ctx, system, ns)
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var out [][]byte
-	for _, ns := range nss {
-		keys, err := queryAll(ctx, s.db, sqlKeysOfNS, []any{system, ns}, func(rows *sql.Rows) ([]byte, error) {
+	for _, p := range pairs {
+		keys, err := queryAll(ctx, s.db, sqlKeysOfNS, []any{p[0], p[1]}, func(rows *sql.Rows) ([]byte, error) {
 			var k []byte
 			return k, rows.Scan(&k)
 		})
@@ -841,6 +887,50 @@ func (s *Store) KeysMatching(ctx context.Context, system, ns string, match func(
 		}
 	}
 	return out, nil
+}
+
+// systemNamespaces lists the (system, namespace) pairs of the index
+// that a filter names: "" for either is all of them.
+func (s *Store) systemNamespaces(ctx context.Context, system, ns string) ([][2]string, error) {
+	systems := []string{system}
+	if system == "" {
+		var err error
+		if systems, err = s.systems(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out [][2]string
+	for _, sys := range systems {
+		nss := []string{ns}
+		if ns == "" {
+			var err error
+			if nss, err = s.namespaces(ctx, sys); err != nil {
+				return nil, err
+			}
+		}
+		for _, n := range nss {
+			out = append(out, [2]string{sys, n})
+		}
+	}
+	return out, nil
+}
+
+// systems lists the black boxes whose keys are indexed.
+func (s *Store) systems(ctx context.Context) ([]string, error) {
+	var out []string
+	sys := ""
+	for {
+		err := s.db.QueryRowContext(ctx, sqlNextSystem, sys).Scan(&sys)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(sys, "#") { // the logs' own ids
+			out = append(out, sys)
+		}
+	}
 }
 
 // namespaces lists the namespaces of a system's indexed keys.
@@ -942,7 +1032,7 @@ func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Even
 	if has, err := s.anyPosting(ctx, linkCall, &s.hasCalls); err != nil || !has {
 		return nil, err
 	}
-	ids, err := s.keyIDsAfter(ctx, linkCall, "", callKey(e), 1, 0, maxLinked)
+	ids, err := s.keyIDsAfter(ctx, nil, linkCall, "", callKey(e), 1, 0, maxLinked)
 	if err != nil {
 		return nil, err
 	}
@@ -979,7 +1069,7 @@ func (s *Store) linked(ctx context.Context, kind, id string) ([]*formats.Event, 
 	if id == "" {
 		return nil, nil
 	}
-	ids, err := s.keyIDsAfter(ctx, kind, "", []byte(id), 1, 0, maxLinked)
+	ids, err := s.keyIDsAfter(ctx, nil, kind, "", []byte(id), 1, 0, maxLinked)
 	if err != nil {
 		return nil, err
 	}
@@ -1064,6 +1154,11 @@ const maxNamespaceIDs = 1 << 22
 // InNamespace implements provenance.NamespaceHistory: the writes to every
 // key of a namespace, merged from the keys' postings blocks.
 func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
+	return s.inNamespace(ctx, nil, system, ns, before, limit)
+}
+
+// inNamespace is InNamespace of the events in in.
+func (s *Store) inNamespace(ctx context.Context, in *idSet, system, ns string, before int64, limit int) ([]*formats.Event, error) {
 	rows, err := s.db.QueryContext(ctx, sqlNSBlocks, system, ns, before)
 	if err != nil {
 		return nil, err
@@ -1082,7 +1177,7 @@ func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64
 			return nil, fmt.Errorf("namespace %s of %s: %w", ns, system, err)
 		}
 		for _, id := range blk {
-			if id < before {
+			if id < before && in.has(id) {
 				ids = append(ids, id)
 			}
 		}
@@ -1095,7 +1190,7 @@ func (s *Store) InNamespace(ctx context.Context, system, ns string, before int64
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return s.newestWithWide(ctx, system, ns, ids, before, limit)
+	return s.newestWithWide(ctx, in, system, ns, ids, before, limit)
 }
 
 // A Filter selects events for Events.
@@ -1110,8 +1205,12 @@ type Filter struct {
 	// bound.
 	Since, Until int64
 	Source       *Source
-	After        int64 // id
-	Limit        int
+	// Instance, when set, keeps the events of the files of that
+	// instance (see IngestOptions.Instance).
+	Instance string
+	After    int64 // id
+	Limit    int
+	in       *idSet // the events kept; nil: all
 }
 
 // Events lists events matching f in trace order, at most f.Limit (0: all)
@@ -1119,16 +1218,26 @@ type Filter struct {
 // postings; the other conditions are checked on the parsed events.
 func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) {
 	const page = 1000
+	if f.Instance != "" {
+		srcs, err := s.Sources(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(srcs, func(src *Source) bool { return src.Instance == f.Instance }) {
+			return nil, fmt.Errorf("instance %s: no file of it is ingested: %w", formats.Quote([]byte(f.Instance)), ErrNotFound)
+		}
+		f.in = instanceSet(srcs, f.Instance, false) // nil: every file is of it
+	}
 	var out []*formats.Event
+	var pairs [][2]string // with a key: the system and namespace pairs to look in
 	after := f.After
 	for f.Limit == 0 || len(out) < f.Limit {
 		var evs []*formats.Event
 		var err error
 		switch {
 		case f.Key != nil || f.Keys != nil:
-			nss := []string{f.NS}
-			if f.NS == "" {
-				if nss, err = s.namespaces(ctx, f.System); err != nil {
+			if pairs == nil {
+				if pairs, err = s.systemNamespaces(ctx, f.System, f.NS); err != nil {
 					return nil, err
 				}
 			}
@@ -1137,13 +1246,13 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 				keys = append(keys, f.Key)
 			}
 			var ids []int64
-			for _, ns := range nss {
+			for _, p := range pairs {
 				for _, key := range keys {
 					for w := 0; w < 2; w++ {
 						if f.Writes && w == 0 {
 							continue
 						}
-						more, err := s.keyIDsAfter(ctx, f.System, ns, key, w, after, page)
+						more, err := s.keyIDsAfter(ctx, f.in, p[0], p[1], key, w, after, page)
 						if err != nil {
 							return nil, err
 						}
@@ -1175,7 +1284,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 			}
 			if (f.Key == nil && f.Keys == nil && f.NS != "" && e.NS != f.NS) || (f.Ops != nil && !slices.ContainsFunc(f.Ops, func(op string) bool { return strings.EqualFold(e.Op, op) })) ||
 				(f.Source != nil && e.Source != f.Source.Path) || (f.System != "" && e.System != f.System) ||
-				(f.Since != 0 && (e.Time == 0 || e.Time < f.Since)) || (f.Until != 0 && (e.Time == 0 || e.Time > f.Until)) {
+				(f.Since != 0 && (e.Time == 0 || e.Time < f.Since)) || (f.Until != 0 && (e.Time == 0 || e.Time > f.Until)) || !f.in.has(e.ID) {
 				continue
 			}
 			out = append(out, e)
@@ -1204,6 +1313,11 @@ var _ provenance.Sequence = (*Store)(nil)
 
 // LostBefore implements provenance.LossHistory.
 func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event, limit int) ([]provenance.LostLine, error) {
+	return s.lostBefore(ctx, nil, system, e, limit)
+}
+
+// lostBefore is LostBefore in the sources of in.
+func (s *Store) lostBefore(ctx context.Context, in *idSet, system string, e *formats.Event, limit int) ([]provenance.LostLine, error) {
 	var names []any
 	for _, f := range s.formats {
 		if f.System == system {
@@ -1213,13 +1327,18 @@ func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event,
 	if len(names) == 0 {
 		return nil, nil
 	}
-	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&source); err != nil {
+	var source, first int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceFirst, e.ID).Scan(&source, &first); err != nil {
 		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
 	}
-	args := append([]any{source, source, e.Line}, names...)
+	args := append([]any{first, source, e.Line}, names...)
+	q := sqlLostBefore + inList(len(names))
+	if in != nil {
+		q += " AND r.source IN " + inList(len(in.sources))
+		args = append(args, in.sources...)
+	}
 	args = append(args, limit)
-	return queryAll(ctx, s.db, sqlLostBefore+inList(len(names))+" ORDER BY r.source, r.line LIMIT ?", args, func(rows *sql.Rows) (provenance.LostLine, error) {
+	return queryAll(ctx, s.db, q+" ORDER BY coalesce(s.first_event, 0), r.line LIMIT ?", args, func(rows *sql.Rows) (provenance.LostLine, error) {
 		var path string
 		var line int
 		var l provenance.LostLine
@@ -1229,13 +1348,19 @@ func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event,
 	})
 }
 
-// OrderDoubt implements provenance.OrderHistory. The trace is in ingest
-// order: it is the real order before e only when no file of e's format
-// and another instance was ingested before e's file, and, of e's own
-// instance, none ingested before it has events after that file's first
-// and none ingested after it has events before e. Files without times
-// cannot be ordered and raise no doubt of order.
+// OrderDoubt implements provenance.OrderHistory. The trace holds each
+// file's requests as one run, the files of an instance in time order
+// when their clocks do not overlap: it is the real order before e only
+// when, of the files of e's format in its history, none before e's file
+// has events after that file's first and none after it has events before
+// e.
+// Files without times cannot be ordered and raise no doubt of order.
 func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error) {
+	return s.orderDoubt(ctx, nil, e)
+}
+
+// orderDoubt is OrderDoubt of the history made of the sources of in.
+func (s *Store) orderDoubt(ctx context.Context, in *idSet, e *formats.Event) (string, error) {
 	var id int64
 	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&id); err != nil {
 		return "", fmt.Errorf("source of event %d: %w", e.ID, err)
@@ -1254,21 +1379,11 @@ func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error
 		return "", fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
 	}
 	ownFirst, _, err := s.SourceSpan(ctx, own)
-	if err != nil {
+	if err != nil || ownFirst == 0 || e.Time == 0 {
 		return "", err
 	}
-	timed := ownFirst != 0 && e.Time != 0
 	for _, src := range srcs {
-		if src == own || src.Format != own.Format {
-			continue
-		}
-		if src.Instance != own.Instance {
-			if src.ID < own.ID {
-				return fmt.Sprintf("the trace before it holds %s (instance %s) besides %s (instance %s): wat does not yet replay instances apart, so another server's requests, or another client's that interleaved, are in its trace, one file after the other", src.Path, src.Instance, own.Path, own.Instance), nil
-			}
-			continue // another instance's later file is not in its trace
-		}
-		if !timed {
+		if src == own || src.Format != own.Format || (in != nil && !slices.Contains(in.sources, any(src.ID))) {
 			continue
 		}
 		first, last, err := s.SourceSpan(ctx, src)
@@ -1279,13 +1394,24 @@ func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error
 			continue
 		}
 		switch {
-		case src.ID < own.ID && last > ownFirst:
-			return fmt.Sprintf("%s, ingested before %s, has requests up to %s, after %s begins (%s): the trace puts them all before it", src.Path, own.Path, showNS(last), own.Path, showNS(ownFirst)), nil
-		case src.ID > own.ID && first < e.Time:
-			return fmt.Sprintf("%s, ingested after %s, begins at %s, before this request (%s): its earlier requests are not in the trace before it", src.Path, own.Path, showNS(first), showNS(e.Time)), nil
+		case src.FirstEvent < own.FirstEvent && last > ownFirst:
+			return fmt.Sprintf("%s, whose requests the trace puts before %s's, has requests up to %s, after %s begins (%s): their clocks overlap, and wat does not merge files by time", src.Path, own.Path, showNS(last), own.Path, showNS(ownFirst)), nil
+		case src.FirstEvent > own.FirstEvent && first < e.Time:
+			return fmt.Sprintf("%s, whose requests the trace puts after %s's, begins at %s, before this request (%s): their clocks overlap, and wat does not merge files by time, so its earlier requests are not in the trace before it", src.Path, own.Path, showNS(first), showNS(e.Time)), nil
 		}
 	}
 	return "", nil
+}
+
+// DefaultInstance is the instance a file of format f belongs to when
+// none is named: its LogName for a format whose captures are kept apart
+// (formats.Format.Separate), else "": the file joins the history of every
+// instance of its system.
+func DefaultInstance(f *formats.Format, path string) string {
+	if f != nil && f.Separate {
+		return LogName(path)
+	}
+	return ""
 }
 
 // LogName is the name of the log a file is part of: its path without
@@ -1374,6 +1500,8 @@ type KeyQuery struct {
 	System, NS string
 	Key        []byte
 	After      int64
+	// Within, when set, keeps the events of one instance's history.
+	Within *Scoped
 }
 
 // EventsOfKeys answers, for each query, what Events answers for the
@@ -1387,7 +1515,7 @@ func (s *Store) EventsOfKeys(ctx context.Context, qs []KeyQuery, limit int) ([][
 	var keyed []int
 	for i, q := range qs {
 		if q.NS == "" || q.Key == nil {
-			evs, err := s.Events(ctx, Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit})
+			evs, err := s.Events(ctx, Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit, in: q.Within.set()})
 			if err != nil {
 				return nil, err
 			}
@@ -1434,8 +1562,9 @@ func (s *Store) EventsOfKeys(ctx context.Context, qs []KeyQuery, limit int) ([][
 				return nil, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 			}
 			for _, j := range byKey[system+"\x00"+ns+"\x00"+string(key)] {
+				in := qs[j].Within.set()
 				for _, id := range blk {
-					if id > qs[j].After {
+					if id > qs[j].After && in.has(id) {
 						ids[j] = append(ids[j], id)
 					}
 				}
@@ -1469,7 +1598,7 @@ func (s *Store) EventsOfKeys(ctx context.Context, qs []KeyQuery, limit int) ([][
 		for _, id := range ids[i] {
 			e := byID[id]
 			if e.System != q.System { // as Events checks; it pages past such events
-				if out[i], err = s.Events(ctx, Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit}); err != nil {
+				if out[i], err = s.Events(ctx, Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit, in: q.Within.set()}); err != nil {
 					return nil, err
 				}
 				break
@@ -1576,7 +1705,7 @@ func (s *Store) pairedReply(ctx context.Context, e *formats.Event) error {
 	if has, err := s.anyPosting(ctx, linkPair, &s.hasPairs); err != nil || !has {
 		return err
 	}
-	ids, err := s.keyIDsAfter(ctx, linkPair, "", []byte(strconv.FormatInt(e.ID, 10)), 1, 0, 1)
+	ids, err := s.keyIDsAfter(ctx, nil, linkPair, "", []byte(strconv.FormatInt(e.ID, 10)), 1, 0, 1)
 	if err != nil || len(ids) == 0 {
 		return err
 	}

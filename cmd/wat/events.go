@@ -29,7 +29,8 @@ Examples:
 			&cli.StringFlag{Name: "key", Usage: "only events touching `KEY` (read or written); a glob (* ? [...], \\ escapes, as Redis's KEYS) names every stored key it matches"},
 			&cli.BoolFlag{Name: "writes", Usage: "only events that may change what they touch (with --key: that key)"},
 			&cli.StringFlag{Name: "ns", Usage: "only events in namespace `NS` (the Redis database number)"},
-			&cli.StringFlag{Name: "system", Value: "redis", Usage: "only events of black box `SYSTEM` (with --key: the box the key belongs to)"},
+			&cli.StringFlag{Name: "system", Usage: "only events of black box `SYSTEM` (redis, posix, s3, zookeeper; default: every one)"},
+			&cli.StringFlag{Name: "instance", Usage: "only events from the files of instance `NAME` (as 'wat sources' shows it)"},
 			&cli.StringSliceFlag{Name: "op", Usage: "only events of operation `OP` (e.g. SET; repeat it or separate with commas for several)"},
 			&cli.StringFlag{Name: "file", Usage: "only events from `FILE`"},
 			&cli.StringFlag{Name: "since", Usage: "only events at or after `TIME` (RFC 3339, 2026-11-24T15:00:00Z; without a zone, UTC)"},
@@ -38,10 +39,7 @@ Examples:
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
 		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
-			f := ingest.Filter{NS: c.String("ns"), Ops: c.StringSlice("op")}
-			if c.IsSet("system") || c.IsSet("key") {
-				f.System = c.String("system")
-			}
+			f := ingest.Filter{System: c.String("system"), NS: c.String("ns"), Ops: c.StringSlice("op"), Instance: c.String("instance")}
 			if c.IsSet("key") {
 				f.Key = []byte(c.String("key"))
 				if strings.ContainsAny(c.String("key"), "*?[\\") {

@@ -165,7 +165,11 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 			note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
 			e = recv
 		}
-		x, err := spec.Explain(ctx, store, e)
+		h, err := store.Scope(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		x, err := spec.Explain(ctx, h, e)
 		if x != nil && note != "" {
 			x.Notes = append([]string{note}, x.Notes...)
 		}

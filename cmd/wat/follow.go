@@ -47,13 +47,23 @@ JSON (one object per line):
 			}
 			effects, truncated, err := provenance.Follow(c.Context, w, provenance.FollowOptions{
 				Depth: c.Int("depth"), Limit: c.Int("limit"), Budget: c.Int("budget"), Written: written,
+				// What a request changed is seen by the later requests of
+				// its own instance only.
 				Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
-					return store.Events(ctx, ingest.Filter{System: system, NS: ref.NS, Key: ref.Key, After: after, Limit: limit})
+					sc, err := store.ScopeOf(ctx, after)
+					if err != nil {
+						return nil, err
+					}
+					return sc.Later(ctx, system, ref.NS, ref.Key, after, limit)
 				},
 				LaterMany: func(ctx context.Context, qs []provenance.LaterQuery, limit int) ([][]*formats.Event, error) {
 					kqs := make([]ingest.KeyQuery, len(qs))
 					for i, q := range qs {
-						kqs[i] = ingest.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After}
+						sc, err := store.ScopeOf(ctx, q.After)
+						if err != nil {
+							return nil, err
+						}
+						kqs[i] = ingest.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After, Within: sc}
 					}
 					return store.EventsOfKeys(ctx, kqs, limit)
 				},
@@ -62,7 +72,11 @@ JSON (one object per line):
 					if err != nil {
 						return nil, err
 					}
-					return spec.Explain(ctx, store, e)
+					h, err := store.Scope(ctx, e)
+					if err != nil {
+						return nil, err
+					}
+					return spec.Explain(ctx, h, e)
 				},
 				Links: store,
 			})

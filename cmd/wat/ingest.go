@@ -31,13 +31,20 @@ from the first lines unless --format names it ('wat formats' lists them).
 
 A file whose content is already stored is skipped (same SHA-256 of its content,
 decompressed) unless --force; a file that begins with all an earlier ingest of
-its instance held (mon.log grown since, or rotated to mon.log.1) replaces that
+its log held (mon.log grown since, or rotated to mon.log.1) replaces that
 ingest. Each file is one transaction: an interrupted ingest stores nothing of
-that file. The history is in ingest order, so the rotated files of one log
-(mon.log.2.gz, mon.log.1, mon.log) are ingested oldest first whatever order
-they are named in; an answer whose history holds files of its instance
-ingested out of time order, or another instance's file (maybe another server:
-see --instance), says it is not exact.
+that file.
+
+Each file belongs to an instance of its system (one Redis server, one machine),
+and a request is explained from its own instance's history only. A MONITOR or
+strace capture is by default its own instance, named by its path without
+rotation suffixes (mon.log.2.gz, mon.log.1 and mon.log are mon.log); --instance
+names it (files of other names from one server). Other formats' files join
+every instance. Within an instance the files go in time order: the rotated
+files named in one ingest are taken oldest first, and a file whose requests all
+come before those of files of its instance ingested earlier is put before them.
+Files of one instance whose clocks overlap are not merged: an answer over both
+says it is not exact.
 A summary per file goes to standard error, with the first rejected lines as
 file:line: reason.
 
@@ -55,7 +62,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "the log `FORMAT` (default: detected)"},
 			&cli.BoolFlag{Name: "force", Usage: "ingest again files whose content is already stored"},
-			&cli.StringFlag{Name: "instance", Usage: "the files are of instance `NAME` of their system (one Redis server, one machine); default: each file's name without rotation suffixes (mon.log.1 and mon.log are mon.log)"},
+			&cli.StringFlag{Name: "instance", Usage: "the files are of instance `NAME` of their system (one Redis server, one machine); default: a MONITOR or strace file's name without rotation suffixes (mon.log.1 and mon.log are mon.log), none for other formats"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 4) when any line cannot be read"},
 			&cli.StringSliceFlag{Name: "mapping", Usage: "JSON-lines mapping `FILE` or shipped name (repeatable)"},
@@ -167,6 +174,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	path := safe(s.Path)
 	if s.Replaced != nil {
 		fmt.Fprintf(w, "%s: it begins with all of %s as ingested (%d lines: the log grew since), which it replaces\n", path, safe(s.Replaced.Path), s.Replaced.Lines)
+	}
+	for _, m := range s.Moved {
+		fmt.Fprintf(w, "%s: its requests are earlier than those of %s, ingested before it (same instance): the history now puts that file after it\n", path, safe(m.Path))
 	}
 	fmt.Fprintf(w, "%s: %s, %d lines: %d events, %d rejected, %d skipped, in %s (%.0f lines/s, %.1f MB/s)\n",
 		path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,

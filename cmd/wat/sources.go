@@ -14,8 +14,8 @@ func sourcesCommand() *cli.Command {
 		Name:  "sources",
 		Usage: "list the ingested files",
 		Description: `Prints one line per ingested file, in ingest order, tab-separated under a
-header: ID, PATH (as ingested), INSTANCE (the server or machine it is of: see
-wat ingest --instance), FORMAT, LINES, EVENTS, REJECTED, SKIPPED, and FIRST and
+header: ID, PATH (as ingested), INSTANCE (the server or machine it is of, * for
+a file that joins every instance: see wat ingest --help), FORMAT, LINES, EVENTS, REJECTED, SKIPPED, and FIRST and
 LAST, the times of its first and last events (or -). With --json, one object
 per file.
 
@@ -53,7 +53,7 @@ Examples:
 				if first != 0 {
 					span = showTime(first) + "\t" + showTime(last)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", src.ID, safe(src.Path), safe(src.Instance), src.Format,
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", src.ID, safe(src.Path), instanceText(src.Instance), src.Format,
 					src.Lines, src.Events, src.Rejected, src.Skipped, span)
 			}
 			return nil
@@ -128,4 +128,12 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// instanceText shows an instance; * is none: the file joins every one.
+func instanceText(instance string) string {
+	if instance == "" {
+		return "*"
+	}
+	return safe(instance)
 }

@@ -21,7 +21,7 @@ func TestSourcesAndRm(t *testing.T) {
 			dir := t.TempDir()
 			a := filepath.Join(dir, "a.log")
 			b := filepath.Join(dir, "b.log")
-			writeFile(t, a, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"k\"\nnot monitor output\n1795535140.000003 [0 127.0.0.1:5000] \"RPUSH\" \"q\" \"x\"\n")
+			writeFile(t, a, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"k\"\n1795535140.000002 [0 127.0.0.1:5000] \"SET\" \"other\" \"x\n1795535140.000003 [0 127.0.0.1:5000] \"RPUSH\" \"q\" \"x\"\n")
 			writeFile(t, b, "1795535141.000001 [0 127.0.0.1:5001] \"SET\" \"k\" \"5\"\n1795535141.000002 [0 127.0.0.1:5001] \"INCR\" \"k\"\n1795535141.000003 [0 127.0.0.1:5001] \"GET\" \"k\"\n1795535141.000004 [0 127.0.0.1:5001] \"FLUSHALL\"\n1795535141.000005 [0 127.0.0.1:5001] \"GET\" \"k\"\n")
 			must := func(db string, args ...string) string {
 				t.Helper()
@@ -78,12 +78,13 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // TestOrderStories: the stories of users who ingest several files of one
-// store's history. A GET on server A after B's SET to the same key, with
-// B's capture ingested between A's two files, and a rotated capture
-// ingested newest first, are explained not exact, saying why; A's rotated
-// files ingested oldest first, named newest first in one ingest (which
-// takes them oldest first), or with B's file after them, replay A alone,
-// exactly; two files of other names declared one instance are one log.
+// store's history. A GET on server A after B's SET to the same key is
+// explained by A's requests alone (each capture is its own instance),
+// whatever the order the files were ingested in; A's rotated files replay
+// in time order whatever order they were ingested in (a file ingested
+// after later files of its instance goes before them); two files of one
+// instance whose clocks overlap are explained not exact, saying why; two
+// files of other names are two instances unless declared one.
 func TestOrderStories(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
@@ -92,6 +93,11 @@ func TestOrderStories(t *testing.T) {
 		"cache-a.monitor.log":   "1795535140.000003 [0 127.0.0.1:5000] \"GET\" \"k\"\n",
 		"morning.log":           "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n",
 		"evening.log":           "1795535140.000003 [0 127.0.0.1:5000] \"GET\" \"k\"\n",
+		"c.log.2":               "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n",
+		"c.log.1":               "1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"k\"\n",
+		"c.log":                 "1795535140.000003 [0 127.0.0.1:5000] \"GET\" \"k\"\n",
+		"overlap-1.log":         "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n1795535140.000003 [0 127.0.0.1:5000] \"GET\" \"k\"\n",
+		"overlap-2.log":         "1795535140.000002 [0 127.0.0.1:5001] \"SET\" \"k\" \"2\"\n",
 	}
 	for name, content := range files {
 		writeFile(t, filepath.Join(dir, name), content)
@@ -101,43 +107,54 @@ func TestOrderStories(t *testing.T) {
 		name   string
 		ingest [][]string // one ingest command each; "--instance=X" passes the flag
 		target string
+		output string // the replayed output, when exact
 		note   string // "" when exact
 	}{
-		{"two servers, B between A's files", [][]string{{"cache-a.monitor.log.1"}, {"cache-b.monitor.log"}, {"cache-a.monitor.log"}}, "cache-a.monitor.log", "another server's requests"},
-		{"two servers in one ingest", [][]string{{"cache-a.monitor.log.1", "cache-b.monitor.log", "cache-a.monitor.log"}}, "cache-a.monitor.log", ""},
-		{"rotated, newest first", [][]string{{"cache-a.monitor.log"}, {"cache-a.monitor.log.1"}}, "cache-a.monitor.log", "ingested after"},
-		{"rotated, oldest first", [][]string{{"cache-a.monitor.log.1"}, {"cache-a.monitor.log"}}, "cache-a.monitor.log", ""},
-		{"rotated, named newest first in one ingest", [][]string{{"cache-a.monitor.log", "cache-a.monitor.log.1"}}, "cache-a.monitor.log", ""},
-		{"two names, no instance given", [][]string{{"morning.log"}, {"evening.log"}}, "evening.log", "instance"},
-		{"two names, one instance", [][]string{{"--instance=cache-a", "morning.log"}, {"--instance=cache-a", "evening.log"}}, "evening.log", ""},
+		{"two servers, B between A's files", [][]string{{"cache-a.monitor.log.1"}, {"cache-b.monitor.log"}, {"cache-a.monitor.log"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"two servers in one ingest", [][]string{{"cache-a.monitor.log.1", "cache-b.monitor.log", "cache-a.monitor.log"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"two servers, B last", [][]string{{"cache-a.monitor.log.1"}, {"cache-a.monitor.log"}, {"cache-b.monitor.log"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"two servers, B first", [][]string{{"cache-b.monitor.log"}, {"cache-a.monitor.log.1"}, {"cache-a.monitor.log"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"rotated, newest first", [][]string{{"cache-a.monitor.log"}, {"cache-a.monitor.log.1"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"three rotated, newest first", [][]string{{"c.log"}, {"c.log.1"}, {"c.log.2"}}, "c.log", `"2"`, ""},
+		{"three rotated, middle last", [][]string{{"c.log.2"}, {"c.log"}, {"c.log.1"}}, "c.log", `"2"`, ""},
+		{"one instance, clocks overlap", [][]string{{"--instance=o", "overlap-1.log"}, {"--instance=o", "overlap-2.log"}}, "overlap-1.log", "", "clocks overlap"},
+		{"rotated, oldest first", [][]string{{"cache-a.monitor.log.1"}, {"cache-a.monitor.log"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"rotated, named newest first in one ingest", [][]string{{"cache-a.monitor.log", "cache-a.monitor.log.1"}}, "cache-a.monitor.log", `"1"`, ""},
+		{"two names, no instance given", [][]string{{"morning.log"}, {"evening.log"}}, "evening.log", "(nil)", ""},
+		{"two names, one instance", [][]string{{"--instance=cache-a", "morning.log"}, {"--instance=cache-a", "evening.log"}}, "evening.log", `"1"`, ""},
 	}
 	for _, st := range stories {
 		t.Run(st.name, func(t *testing.T) {
-			db := storetest.New(t, "sqlite")
-			for _, cmd := range st.ingest {
-				args := []string{"--db", db, "ingest", "--quiet"}
-				for _, f := range cmd {
-					if strings.HasPrefix(f, "--") {
-						args = append(args, f)
-					} else {
-						args = append(args, at(f))
+			storetest.Each(t, func(t *testing.T, db string) {
+				for _, cmd := range st.ingest {
+					args := []string{"--db", db, "ingest", "--quiet"}
+					for _, f := range cmd {
+						if strings.HasPrefix(f, "--") {
+							args = append(args, f)
+						} else {
+							args = append(args, at(f))
+						}
+					}
+					if _, stderr, code := wat(t, args...); code != 0 {
+						t.Fatal(stderr)
 					}
 				}
-				if _, stderr, code := wat(t, args...); code != 0 {
+				line := ":1"
+				if strings.HasPrefix(st.target, "overlap") {
+					line = ":2"
+				}
+				out, stderr, code := wat(t, "--db", db, "explain", "--at", at(st.target)+line)
+				if code != 0 {
 					t.Fatal(stderr)
 				}
-			}
-			out, stderr, code := wat(t, "--db", db, "explain", "--at", at(st.target)+":1")
-			if code != 0 {
-				t.Fatal(stderr)
-			}
-			exact := !strings.Contains(out, "NOT exact")
-			switch {
-			case st.note == "" && (!exact || !strings.Contains(out, `output "1"`)):
-				t.Errorf("want exact, replaying A's \"1\":\n%s", out)
-			case st.note != "" && (exact || !strings.Contains(out, st.note)):
-				t.Errorf("want not exact, saying %q:\n%s", st.note, out)
-			}
+				exact := !strings.Contains(out, "NOT exact")
+				switch {
+				case st.note == "" && (!exact || !strings.Contains(out, "output "+st.output+" (replayed)")):
+					t.Errorf("want exact, replaying %s:\n%s", st.output, out)
+				case st.note != "" && (exact || !strings.Contains(out, st.note)):
+					t.Errorf("want not exact, saying %q:\n%s", st.note, out)
+				}
+			})
 		})
 	}
 }
@@ -202,6 +219,97 @@ func TestRotatedAfterIngest(t *testing.T) {
 		out, stderr, code := wat(t, "--db", db, "explain", "--at", filepath.Join(dir, "mon.log")+":2")
 		if code != 0 || !strings.Contains(out, `output "4" (replayed)`) || strings.Contains(out, "NOT exact") {
 			t.Errorf("GET after four INCRs: exit %d\n%s%s", code, out, stderr)
+		}
+	})
+}
+
+// TestInstancesApart: with two servers' captures in one store, 'wat
+// follow' of a SET on A reaches A's later GET, never B's; 'wat events
+// --instance' lists one server's lines; --key without --system finds the
+// key in every system.
+func TestInstancesApart(t *testing.T) {
+	dir := t.TempDir()
+	a1, b, a := filepath.Join(dir, "cache-a.monitor.log.1"), filepath.Join(dir, "cache-b.monitor.log"), filepath.Join(dir, "cache-a.monitor.log")
+	writeFile(t, a1, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n")
+	writeFile(t, b, "1795535140.000002 [0 127.0.0.1:6000] \"GET\" \"k\"\n")
+	writeFile(t, a, "1795535140.000003 [0 127.0.0.1:5000] \"GET\" \"k\"\n")
+	db := storetest.New(t, "sqlite")
+	for _, f := range []string{a1, b, a} {
+		if _, stderr, code := wat(t, "--db", db, "ingest", "--quiet", f); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	out, stderr, code := wat(t, "--db", db, "follow", "--at", a1+":1")
+	if code != 0 || !strings.Contains(out, a+":1:") || strings.Contains(out, b+":1:") {
+		t.Errorf("follow of A's SET: exit %d %s\n%s", code, stderr, out)
+	}
+	out, stderr, code = wat(t, "--db", db, "events", "--instance", b)
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, b+":1:") {
+		t.Errorf("events --instance B: exit %d %s\n%s", code, stderr, out)
+	}
+	out, _, _ = wat(t, "--db", db, "events", "--instance", a)
+	if strings.Count(out, "\n") != 2 || strings.Contains(out, b) {
+		t.Errorf("events --instance A:\n%s", out)
+	}
+	if _, stderr, code := wat(t, "--db", db, "events", "--instance", "nope"); code != 1 || !strings.Contains(stderr, "no file of it is ingested") {
+		t.Errorf("events --instance nope: exit %d, %s", code, stderr)
+	}
+	if out, _, _ := wat(t, "--db", db, "events", "--key", "k"); strings.Count(out, "\n") != 3 {
+		t.Errorf("events --key k (every system):\n%s", out)
+	}
+}
+
+// TestMovedSameAsInOrder: rotated files ingested newest first, each on its
+// own, leave the store as ingesting them oldest first does: the same
+// events in the same order, the same index, the same answers; and wat rm
+// of a moved file still removes all of it.
+func TestMovedSameAsInOrder(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i, body := range []string{
+		"1795535140.000003 [0 127.0.0.1:5000] \"GET\" \"k\"\n1795535140.000004 [0 127.0.0.1:5000] \"FLUSHDB\"\n1795535140.000005 [0 127.0.0.1:5000] \"GET\" \"k\"\n",
+		"1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"k\"\n1795535140.000002 [0 127.0.0.1:5000] \"SET\" \"other\" \"x\n1795535140.000002 [0 127.0.0.1:5000] \"SADD\" \"s\" \"a\"\n",
+		"1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n",
+	} {
+		p := filepath.Join(dir, "mon.log")
+		if i > 0 {
+			p += fmt.Sprintf(".%d", i)
+		}
+		writeFile(t, p, body)
+		paths = append(paths, p)
+	}
+	storetest.Each(t, func(t *testing.T, moved string) {
+		inOrder := storetest.New(t, strings.TrimSuffix(filepath.Base(t.Name()), "#01"))
+		must := func(db string, args ...string) string {
+			t.Helper()
+			out, stderr, code := wat(t, append([]string{"--db", db}, args...)...)
+			if code != 0 {
+				t.Fatalf("wat %q: exit %d: %s", args, code, stderr)
+			}
+			return out
+		}
+		for _, p := range paths {
+			must(moved, "ingest", "--quiet", p)
+		}
+		must(inOrder, "ingest", "--quiet", paths[2], paths[1], paths[0])
+		for _, args := range [][]string{
+			{"events"},
+			{"explain", "--at", paths[0] + ":1"},
+			{"explain", "--at", paths[0] + ":3"},
+			{"follow", "--at", paths[2] + ":1"},
+			{"sql", "SELECT count(*), sum(n) FROM postings"},
+			{"sql", "SELECT count(*) FROM wide_refs"},
+		} {
+			if got, want := must(moved, args...), must(inOrder, args...); got != want {
+				t.Errorf("%q, ingested newest first:\n%s\noldest first:\n%s", args, got, want)
+			}
+		}
+		if out := must(moved, "explain", "--at", paths[0]+":1"); !strings.Contains(out, `output "2"`) || strings.Contains(out, "NOT exact") {
+			t.Errorf("GET after SET, INCR:\n%s", out)
+		}
+		must(moved, "rm", paths[1])
+		if out := must(moved, "sql", "SELECT count(*) FROM events"); !strings.Contains(out, "\n4") {
+			t.Errorf("events after rm of the middle file: %s", out)
 		}
 	})
 }

@@ -48,6 +48,7 @@ var Format = &formats.Format{
 	URL:       "https://redis.io/docs/latest/commands/monitor/",
 	Sniff:     sniff,
 	NewParser: func() formats.Parser { return newParser() },
+	Separate:  true,
 	Samples: []string{
 		`1795540667.975183 [0 127.0.0.1:59784] "SET" "user:42:name" "alice"`,
 		`1795540667.981389 [0 127.0.0.1:59784] "eval" "return redis.call('SET', KEYS[1], ARGV[1])" "1" "kl" "vl"`,

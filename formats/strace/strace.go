@@ -31,6 +31,7 @@ var Format = &formats.Format{
 	URL:       "https://man7.org/linux/man-pages/man1/strace.1.html",
 	Sniff:     sniff,
 	NewParser: func() formats.Parser { return NewParser() },
+	Separate:  true,
 	Samples: []string{
 		`19729 21:00:52.593544 openat(AT_FDCWD</tmp/stc/w>, "app.conf", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</tmp/stc/w/app.conf> <0.000093>`,
 		`19729 21:00:52.594240 write(1</tmp/stc/w/app.conf>, "max_conn=100\n", 13) = 13 <0.000043>`,

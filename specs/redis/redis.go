@@ -468,7 +468,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 		if why != "" {
-			notExact(x, why+"; one server's files go oldest first, under one --instance (wat rm, then ingest again); two servers' files into stores of their own")
+			notExact(x, why)
 		}
 	}
 	return x, nil
