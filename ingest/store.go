@@ -1475,10 +1475,32 @@ func RotationOrder(paths []string) []string {
 	out := make([]string, 0, len(paths))
 	for _, n := range order {
 		g := groups[n]
-		sort.SliceStable(g, func(i, j int) bool { return older(g[i], g[j]) })
+		if perProcess(g) {
+			sort.SliceStable(g, func(i, j int) bool {
+				_, a, _ := rotation(filepath.Clean(g[i]))
+				_, b, _ := rotation(filepath.Clean(g[j]))
+				return a < b
+			})
+		} else {
+			sort.SliceStable(g, func(i, j int) bool { return older(g[i], g[j]) })
+		}
 		out = append(out, g...)
 	}
 	return out
+}
+
+// perProcess tells whether the numbered files of a log are per-process
+// files (strace -ff's trace.4211, trace.4230) rather than rotated ones:
+// there is no unnumbered file, and no number is 0 or 1 (where rotation
+// starts, and no process id is). They go in process id order, which is
+// the order the processes began in, until the ids wrap.
+func perProcess(g []string) bool {
+	for _, p := range g {
+		if _, n, date := rotation(filepath.Clean(p)); n <= 1 || date != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func isDigits(s string) bool {
@@ -1491,7 +1513,12 @@ func isDigits(s string) bool {
 }
 
 // showNS is a time for a note.
-func showNS(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000Z") }
+func showNS(ns int64) string {
+	if ns < int64(24*time.Hour) { // a time of day, without its date (strace -t)
+		return time.Unix(0, ns).UTC().Format("15:04:05.000000")
+	}
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000Z")
+}
 
 var _ provenance.OrderHistory = (*Store)(nil)
 

@@ -260,8 +260,10 @@ func TestLogName(t *testing.T) {
 }
 
 func TestRotationOrder(t *testing.T) {
-	in := []string{"a.log", "b.log", "a.log.1", "a.log.2.gz", "a.log.10.gz", "-", "b.log-20261124", "b.log-20261123.gz"}
-	want := []string{"a.log.10.gz", "a.log.2.gz", "a.log.1", "a.log", "b.log-20261123.gz", "b.log-20261124", "b.log", "-"}
+	in := []string{"a.log", "b.log", "a.log.1", "a.log.2.gz", "a.log.10.gz", "-", "b.log-20261124", "b.log-20261123.gz",
+		"tr.10530", "tr.9999", "tr.10528", "c.log.1", "c.log.2"}
+	want := []string{"a.log.10.gz", "a.log.2.gz", "a.log.1", "a.log", "b.log-20261123.gz", "b.log-20261124", "b.log", "-",
+		"tr.9999", "tr.10528", "tr.10530", "c.log.2", "c.log.1"}
 	if got := ingest.RotationOrder(in); !slices.Equal(got, want) {
 		t.Errorf("RotationOrder(%q) = %q, want %q", in, got, want)
 	}

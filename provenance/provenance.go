@@ -354,6 +354,23 @@ type OrderHistory interface {
 	OrderDoubt(ctx context.Context, e *formats.Event) (string, error)
 }
 
+// DoubtOrder labels x not exact when h, an OrderHistory, doubts the
+// order of the trace before x's target: for a spec whose history is in
+// trace order (rather than ordered by the events' times).
+func DoubtOrder(ctx context.Context, h History, x *Explanation) error {
+	oh, ok := h.(OrderHistory)
+	if !ok {
+		return nil
+	}
+	why, err := oh.OrderDoubt(ctx, x.Target)
+	if err != nil || why == "" {
+		return err
+	}
+	x.Exact = false
+	x.Notes = append(x.Notes, "not exact: "+why)
+	return nil
+}
+
 // An OpDoc describes one operation of a black box for `wat specs`.
 type OpDoc struct {
 	Name  string // "ZADD", "CLIENT SETNAME"

@@ -95,11 +95,12 @@ Examples:
 				size int64
 			}
 			var ins []input
-			// The trace is in ingest order: a log's rotated files go
-			// oldest first, as 'mon.log*' does not list them.
+			// A log's files go oldest first, as 'mon.log*' does not
+			// list them: rotated ones highest number first, strace
+			// -ff's per-process ones by process id.
 			names := ingest.RotationOrder(c.Args().Slice())
 			if !slices.Equal(names, c.Args().Slice()) && !c.Bool("quiet") {
-				fmt.Fprintf(c.App.ErrWriter, "wat: note: rotated files oldest first: %s\n", safe(strings.Join(names, " ")))
+				fmt.Fprintf(c.App.ErrWriter, "wat: note: the files of one log go oldest first: %s\n", safe(strings.Join(names, " ")))
 			}
 			for _, name := range names {
 				if name == "-" {

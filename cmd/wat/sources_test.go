@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -310,6 +311,84 @@ func TestMovedSameAsInOrder(t *testing.T) {
 		must(moved, "rm", paths[1])
 		if out := must(moved, "sql", "SELECT count(*) FROM events"); !strings.Contains(out, "\n4") {
 			t.Errorf("events after rm of the middle file: %s", out)
+		}
+	})
+}
+
+// TestStraceFFHonest: strace -ff writes a file per process, whose clocks
+// overlap; wat does not merge them by time, so every answer about a read
+// of the file the processes share is either exact and replays the bytes
+// strace printed, or says it is not exact (and why, when it is the
+// order). Real programs: sh writes the file, two cats read it.
+func TestStraceFFHonest(t *testing.T) {
+	if _, err := exec.LookPath("strace"); err != nil {
+		if os.Getenv("WAT_REQUIRE_LIVE") != "" {
+			t.Fatal("strace is not installed and WAT_REQUIRE_LIVE is set")
+		}
+		t.Skip("strace is not installed")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("strace", "-ff", "-tt", "-y", "-s", "64", "-o", filepath.Join(dir, "tr"),
+		"sh", "-c", "echo hi > f; cat f; echo more >> f; cat f")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("strace: %v: %s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "tr.*"))
+	if len(files) < 3 {
+		t.Fatalf("strace -ff wrote %d files", len(files))
+	}
+	db := storetest.New(t, "sqlite")
+	if _, stderr, code := wat(t, append([]string{"--db", db, "ingest", "--quiet"}, files...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	shared := filepath.Join(dir, "f") + ">"
+	reads := 0
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		for i, line := range strings.Split(string(data), "\n") {
+			if !strings.Contains(line, " read(") || !strings.Contains(line, shared) || strings.HasSuffix(line, "= 0") {
+				continue
+			}
+			reads++
+			out, stderr, code := wat(t, "--db", db, "explain", "--at", fmt.Sprintf("%s:%d", file, i+1))
+			switch {
+			case code != 0 && code != exitMismatch:
+				t.Errorf("%s:%d: exit %d: %s", file, i+1, code, stderr)
+			case strings.Contains(out, "NOT exact"):
+				if !strings.Contains(out, "overlap") && !strings.Contains(out, "approximation") {
+					t.Errorf("%s:%d: not exact, but not for the order:\n%s", file, i+1, out)
+				}
+			case code != 0 || strings.Contains(out, `\?`):
+				t.Errorf("%s:%d: labelled exact, yet does not replay what strace printed:\n%s%s", file, i+1, out, stderr)
+			}
+		}
+	}
+	if reads < 2 {
+		t.Fatalf("%d reads of %s found in %q", reads, shared, files)
+	}
+}
+
+// TestStraceOverlapLabelled: two per-process strace files of one machine
+// whose clocks overlap (the writer's file ingested after the reader's):
+// the read is not replayed from a trace that puts the write after it
+// without saying so.
+func TestStraceOverlapLabelled(t *testing.T) {
+	dir := t.TempDir()
+	writer, reader := filepath.Join(dir, "tr.100"), filepath.Join(dir, "tr.101")
+	writeFile(t, writer, "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n"+
+		"12:00:00.000003 write(3</d/f>, \"hi\", 2) = 2\n")
+	writeFile(t, reader, "12:00:00.000002 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n"+
+		"12:00:00.000004 read(3</d/f>, \"hi\", 10) = 2\n")
+	storetest.Each(t, func(t *testing.T, db string) {
+		for _, f := range []string{reader, writer} {
+			if _, stderr, code := wat(t, "--db", db, "ingest", "--quiet", f); code != 0 {
+				t.Fatal(stderr)
+			}
+		}
+		out, stderr, _ := wat(t, "--db", db, "explain", "--at", reader+":2")
+		if !strings.Contains(out, "NOT exact") || !strings.Contains(out, "clocks overlap") {
+			t.Errorf("read of a file the trace writes after it, from overlapping files:\n%s%s", out, stderr)
 		}
 	})
 }

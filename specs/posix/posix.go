@@ -246,6 +246,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
 	x.Notes = append(x.Notes, "the explanation reaches the start of the trace: files it did not create existed before it, with unknown content")
+	if err := provenance.DoubtOrder(ctx, h, x); err != nil {
+		return nil, err
+	}
 	return x, nil
 }
 

@@ -462,14 +462,8 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 	}
-	if oh, ok := w.h.(provenance.OrderHistory); ok {
-		why, err := oh.OrderDoubt(w.ctx, target)
-		if err != nil {
-			return nil, err
-		}
-		if why != "" {
-			notExact(x, why)
-		}
+	if err := provenance.DoubtOrder(w.ctx, w.h, x); err != nil {
+		return nil, err
 	}
 	return x, nil
 }
