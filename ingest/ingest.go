@@ -89,6 +89,12 @@ type Summary struct {
 	// Moved are the files of its instance, ingested before, that begin
 	// after it ends: the history puts them after it.
 	Moved []*Source
+	// Shared counts the events the file begins with that were stored
+	// already, as lines SharedFrom to SharedTo of SharedWith (a capture
+	// cut into two files that share lines): they are skipped.
+	Shared               int64
+	SharedWith           *Source
+	SharedFrom, SharedTo int64
 }
 
 // countingReader hashes and counts what passes through it.
@@ -194,6 +200,13 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			config = opt.Config[f.Name]
 		}
 	}
+	var shared *sharedRun
+	if !opt.Force {
+		head, _ := in.Peek(1 << 20)
+		if shared, err = s.sharedTail(ctx, f, config, path, instance, head, replace); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
@@ -201,6 +214,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	}
 	defer tx.Rollback()
 	w := newWriter(ctx, tx)
+	w.shared = shared
 	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano(), instance).Scan(&w.source); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -230,6 +244,9 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
 	}
 	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
+	if n := shared.matched(); n > 0 {
+		sum.Shared, sum.SharedWith, sum.SharedFrom, sum.SharedTo = int64(n), shared.src, shared.lines[0], shared.lines[n-1]
+	}
 	if sum.Lines > 0 && sum.Rejected == sum.Lines {
 		first := ""
 		if len(sum.Rejects) > 0 {
@@ -531,6 +548,8 @@ type writer struct {
 	// tmin and tmax are the earliest and latest times of the events
 	// written; 0 when none has a time.
 	tmin, tmax int64
+	// shared are the stored events the file may begin with (skipped).
+	shared *sharedRun
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -580,6 +599,8 @@ func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
 			if err := w.buffer(rejectsTable, &w.rejBuf, w.source, r.line, r.reason, r.ev.Raw); err != nil {
 				return err
 			}
+		case w.shared.matches(r.ev.Raw):
+			sum.Skipped++ // stored already, from another file
 		default:
 			sum.Events++
 			if !r.extra {

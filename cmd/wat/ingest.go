@@ -32,7 +32,9 @@ from the first lines unless --format names it ('wat formats' lists them).
 A file whose content is already stored is skipped (same SHA-256 of its content,
 decompressed) unless --force; a file that begins with all an earlier ingest of
 its log held (mon.log grown since, or rotated to mon.log.1) replaces that
-ingest. Each file is one transaction: an interrupted ingest stores nothing of
+ingest. A file that begins with the last lines of an earlier file of its
+instance (a capture cut into two files that share lines) stores those lines
+once. Each file is one transaction: an interrupted ingest stores nothing of
 that file.
 
 Each file belongs to an instance of its system (one Redis server, one machine),
@@ -175,6 +177,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	path := safe(s.Path)
 	if s.Replaced != nil {
 		fmt.Fprintf(w, "%s: it begins with all of %s as ingested (%d lines: the log grew since), which it replaces\n", path, safe(s.Replaced.Path), s.Replaced.Lines)
+	}
+	if s.Shared > 0 {
+		fmt.Fprintf(w, "%s: its first %d events are lines %d-%d of %s, stored already: skipped, so that they count once\n", path, s.Shared, s.SharedFrom, s.SharedTo, safe(s.SharedWith.Path))
 	}
 	for _, m := range s.Moved {
 		fmt.Fprintf(w, "%s: its requests are earlier than those of %s, ingested before it (same instance): the history now puts that file after it\n", path, safe(m.Path))

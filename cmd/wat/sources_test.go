@@ -392,3 +392,43 @@ func TestStraceOverlapLabelled(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedLines: a capture cut into two files that share lines (the
+// second begins with the first's last two) counts each request once: a
+// counter incremented in the shared lines replays as in the whole
+// capture, and the summary says which lines were skipped. A file that only
+// begins the same way, then differs, keeps its differing lines.
+func TestSharedLines(t *testing.T) {
+	dir := t.TempDir()
+	l := func(us int, cmd string) string {
+		return fmt.Sprintf("1795535140.%06d [0 127.0.0.1:5000] %s\n", us, cmd)
+	}
+	part1 := filepath.Join(dir, "cut-1.log")
+	part2 := filepath.Join(dir, "cut-2.log")
+	writeFile(t, part1, l(1, `"SET" "n" "0"`)+l(2, `"INCR" "n"`)+l(3, `"INCR" "n"`))
+	writeFile(t, part2, l(2, `"INCR" "n"`)+l(3, `"INCR" "n"`)+l(4, `"INCR" "n"`)+l(5, `"GET" "n"`))
+	storetest.Each(t, func(t *testing.T, db string) {
+		_, stderr, code := wat(t, "--db", db, "ingest", "--instance", "cache", part1, part2)
+		if code != 0 || !strings.Contains(stderr, "cut-2.log: its first 2 events are lines 2-3 of") {
+			t.Fatalf("ingest: exit %d\n%s", code, stderr)
+		}
+		out, _, _ := wat(t, "--db", db, "explain", "--at", part2+":4")
+		if !strings.Contains(out, `output "3" (replayed)`) || strings.Contains(out, "NOT exact") {
+			t.Errorf("GET after SET and three INCRs, two of them in both files:\n%s", out)
+		}
+		if out, _, _ := wat(t, "--db", db, "sql", "SELECT count(*) FROM events"); !strings.Contains(out, "\n5") {
+			t.Errorf("events stored: %s", out)
+		}
+	})
+	// Same beginning, then different: not a shared run past the first
+	// difference.
+	diverge := filepath.Join(dir, "diverge.log")
+	writeFile(t, diverge, l(2, `"INCR" "n"`)+l(3, `"INCR" "other"`)+l(4, `"INCR" "n"`))
+	db := storetest.New(t, "sqlite")
+	if _, stderr, code := wat(t, "--db", db, "ingest", "--instance", "cache", part1, diverge); code != 0 || !strings.Contains(stderr, "its first 1 events are lines 2-2") {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	if out, _, _ := wat(t, "--db", db, "sql", "SELECT count(*) FROM events"); !strings.Contains(out, "\n5") {
+		t.Errorf("events stored (3 + 2 of diverge.log): %s", out)
+	}
+}
