@@ -218,6 +218,32 @@ func Detect(lines [][]byte, fs []*Format) (*Format, error) {
 	return best, nil
 }
 
+// DetectHeadLines is how many of a file's first lines DetectHead reads.
+const DetectHeadLines = 40
+
+// ErrLongFirstLine is returned by DetectHead when a file's first line is
+// longer than the head it is given.
+var ErrLongFirstLine = errors.New("the first line is too long to tell the format from")
+
+// DetectHead is Detect of the first lines of head, the beginning of a
+// file, or all of it when whole is set (else a line cut off at its end
+// is left out). An empty head has no format: nil, and no error.
+func DetectHead(head []byte, whole bool, fs []*Format) (*Format, error) {
+	if len(head) == 0 {
+		return nil, nil
+	}
+	lines := bytes.SplitN(head, []byte("\n"), DetectHeadLines+1)
+	switch {
+	case len(lines) == 1 && !whole:
+		return nil, ErrLongFirstLine
+	case len(lines) > DetectHeadLines:
+		lines = lines[:DetectHeadLines]
+	case !whole:
+		lines = lines[:len(lines)-1] // the last one is cut off
+	}
+	return Detect(lines, fs)
+}
+
 // Lookup returns the format with the given name.
 func Lookup(name string, fs []*Format) (*Format, error) {
 	for _, f := range fs {

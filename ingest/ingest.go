@@ -168,27 +168,18 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 	f := opt.Format
 	if f == nil {
 		head, _ := in.Peek(1 << 20)
-		lines := bytes.SplitN(head, []byte("\n"), 41)
 		var err error
-		if len(lines) == 1 && len(head) == 1<<20 {
+		f, err = formats.DetectHead(head, len(head) < 1<<20, opt.Formats)
+		switch {
+		case errors.Is(err, formats.ErrLongFirstLine):
 			return nil, fmt.Errorf("%s: the first line is longer than 1 MiB, too long to tell the format from: name it with --format", path)
-		}
-		if len(lines) > 40 {
-			lines = lines[:40]
-		} else if len(head) == 1<<20 && len(lines) > 1 {
-			lines = lines[:len(lines)-1] // the last one is cut off
-		}
-		if f, err = formats.Detect(lines, opt.Formats); err != nil {
-			if len(head) == 0 {
-				f = nil
-			} else {
-				return nil, fmt.Errorf("%s: %w (wat reads %s; name one with --format)", path, err, formatNames(opt.Formats))
-			}
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w (wat reads %s; name one with --format)", path, err, formatNames(opt.Formats))
 		}
 	}
 	instance := opt.Instance
 	if instance == "" {
-		instance = DefaultInstance(f, path)
+		instance = formats.DefaultInstance(f, path)
 	}
 	if replace != nil && (replace.Instance != instance || f == nil || replace.Format != f.Name) {
 		replace = nil // another log's: both are kept

@@ -100,7 +100,7 @@ Examples:
 			// A log's files go oldest first, as 'mon.log*' does not
 			// list them: rotated ones highest number first, strace
 			// -ff's per-process ones by process id.
-			names := ingest.RotationOrder(c.Args().Slice())
+			names := formats.RotationOrder(c.Args().Slice())
 			if !slices.Equal(names, c.Args().Slice()) && !c.Bool("quiet") {
 				fmt.Fprintf(c.App.ErrWriter, "wat: note: the files of one log go oldest first: %s\n", safe(strings.Join(names, " ")))
 			}
