@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/wat-project/wat/ingest"
 )
 
 // BenchmarkIngest loads WAT_BENCH_LOG (a MONITOR log) into a fresh store.
@@ -19,7 +21,7 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.Ingest(context.Background(), path, f, 0, opts()); err != nil {
+		if _, err := ingest.Ingest(context.Background(), s, path, f, 0, opts()); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()

@@ -1,3 +1,6 @@
+// Package ingest reads log files into a trace store: each line becomes
+// an event, a rejected line (with the reason) or a counted skipped line,
+// in one transaction per file (see store.Load).
 package ingest
 
 import (
@@ -6,30 +9,29 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/ingest/store"
 )
 
 // MaxLine is the longest line ingest reads; a longer one is rejected
 // (and skipped without being held in memory).
 const MaxLine = 16 << 20
 
-// batchRows is how many rows one multi-row INSERT carries.
-const batchRows = 100
+// ErrAllRejected is the error of an ingest whose every line was
+// rejected: most likely the wrong format, so nothing of it is stored.
+var ErrAllRejected = errors.New("every line was rejected")
 
-// IngestOptions configure one ingest.
-type IngestOptions struct {
+// Options configure one ingest.
+type Options struct {
 	// Format is the log's format; nil detects it from the first lines
 	// among Formats.
 	Format  *formats.Format
@@ -66,11 +68,11 @@ type Summary struct {
 	Events       int64
 	Rejected     int64
 	Skipped      int64
-	Rejects      []Reject // the first few
+	Rejects      []store.Reject // the first few
 	// Unmapped counts the skipped lines that were well formed but mapped
 	// to no request; Unmaps lists the first few, with the reason.
 	Unmapped int64
-	Unmaps   []Reject
+	Unmaps   []store.Reject
 	// Dropped counts parts of event lines that were not events (spans no
 	// rule maps), DroppedWhy says what they were.
 	Dropped    int64
@@ -85,15 +87,15 @@ type Summary struct {
 	DuplicateOf string
 	// Replaced is the earlier ingest of the same path that this one
 	// replaced: the file had grown since, and began with all of it.
-	Replaced *Source
+	Replaced *store.Source
 	// Moved are the files of its instance, ingested before, that begin
 	// after it ends: the history puts them after it.
-	Moved []*Source
+	Moved []*store.Source
 	// Shared counts the events the file begins with that were stored
 	// already, as lines SharedFrom to SharedTo of SharedWith (a capture
 	// cut into two files that share lines): they are skipped.
 	Shared               int64
-	SharedWith           *Source
+	SharedWith           *store.Source
 	SharedFrom, SharedTo int64
 }
 
@@ -123,24 +125,21 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // counted skipped line) or, on error, nothing does. size is the file's
 // size (0 when unknown, as for stdin). A file whose content is already
 // stored is not ingested again unless opt.Force is set.
-func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64, opt IngestOptions) (*Summary, error) {
+func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size int64, opt Options) (*Summary, error) {
 	start := time.Now()
 	if opt.MaxRejects == 0 {
 		opt.MaxRejects = 5
 	}
 	sum := &Summary{Path: path}
-	if s.db.d == postgresDialect && (!utf8.ValidString(path) || strings.ContainsRune(path, 0)) {
-		return nil, fmt.Errorf("%s: the file name is not UTF-8 text, which a PostgreSQL store keeps file names as: rename the file (or use a SQLite store)", formats.Quote([]byte(path)))
-	}
 	if !opt.Force {
-		if dup, err := s.preCheckDuplicate(ctx, r, size); err != nil {
+		if dup, err := s.StoredAs(ctx, r, size); err != nil {
 			return nil, err
 		} else if dup != "" {
 			sum.Duplicate, sum.DuplicateOf = true, dup
 			return sum, nil
 		}
 	}
-	replace, err := s.grownFrom(ctx, path, opt.Instance, r, size)
+	replace, err := s.GrownFrom(ctx, path, opt.Instance, r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -191,28 +190,21 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 			config = opt.Config[f.Name]
 		}
 	}
-	var shared *sharedRun
+	var shared *store.SharedRun
 	if !opt.Force {
 		head, _ := in.Peek(1 << 20)
-		if shared, err = s.sharedTail(ctx, f, config, path, instance, head, replace); err != nil {
+		if shared, err = s.SharedTail(ctx, f, config, path, instance, head, replace); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
+	load, err := s.BeginLoad(ctx, path, sum.Format, config, instance)
+	if errors.Is(err, store.ErrFileName) {
+		return nil, err // it names the file
+	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	defer tx.Rollback()
-	w := newWriter(ctx, tx)
-	w.shared = shared
-	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, sum.Format, config, time.Now().UnixNano(), instance).Scan(&w.source); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {
-		return nil, err
-	}
-	firstID := w.nextID
+	defer load.Rollback()
 
 	var drop droppedParts
 	batches := make(chan []row, 4)
@@ -222,7 +214,7 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		close(batches)
 	}()
 	for b := range batches {
-		err := w.write(b, sum, opt.MaxRejects)
+		err := sum.store(load, shared, b, opt.MaxRejects)
 		linesDone.Store(sum.Lines)
 		if err != nil {
 			for range batches { // let the reader finish
@@ -235,8 +227,8 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
 	}
 	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
-	if n := shared.matched(); n > 0 {
-		sum.Shared, sum.SharedWith, sum.SharedFrom, sum.SharedTo = int64(n), shared.src, shared.lines[0], shared.lines[n-1]
+	if n := shared.Matched(); n > 0 {
+		sum.Shared, sum.SharedWith, sum.SharedFrom, sum.SharedTo = int64(n), shared.Source, shared.Lines[0], shared.Lines[n-1]
 	}
 	if sum.Lines > 0 && sum.Rejected == sum.Lines {
 		first := ""
@@ -245,8 +237,9 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		}
 		return nil, fmt.Errorf("%s: %w as %s, %d of %d%s: nothing of it is stored", path, ErrAllRejected, sum.Format, sum.Rejected, sum.Lines, first)
 	}
-	if err := w.flush(); err != nil {
-		return nil, fmt.Errorf("%s: store: %w", path, err)
+	if sum.eventLines+sum.Rejected+sum.Skipped != sum.Lines {
+		return nil, fmt.Errorf("%s: internal error: %d lines of events + %d rejected + %d skipped != %d lines",
+			path, sum.eventLines, sum.Rejected, sum.Skipped, sum.Lines)
 	}
 	// Drain the rest of the input so the hash covers the whole file. A
 	// damaged gzip stream (its damage a rejected line) is known by its
@@ -260,45 +253,20 @@ func (s *Store) Ingest(ctx context.Context, path string, r io.Reader, size int64
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	sum.Bytes = cr.n
-	digest := hex.EncodeToString(contentHash.Sum(nil))
-	if !opt.Force {
-		var prev string
-		err := tx.QueryRowContext(ctx, sqlOtherByHash, digest, w.source).Scan(&prev)
-		if err == nil {
-			sum.Duplicate, sum.DuplicateOf = true, prev
-			sum.Lines, sum.Events, sum.Rejected, sum.Skipped, sum.Rejects = 0, 0, 0, 0, nil
-			sum.Unmapped, sum.Unmaps = 0, nil
-			return sum, nil // rolled back
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-	}
-	if replace != nil {
-		if err := removeSourceTx(ctx, tx, replace); err != nil {
-			return nil, fmt.Errorf("%s: replace: %w", path, err)
-		}
-		sum.Replaced = replace
-	}
-	var first, last any
-	if w.nextID > firstID {
-		first, last = firstID, w.nextID-1
-	}
-	if sum.Moved, err = s.moveLater(ctx, tx, w, instance, sum.Format, w.tmin, w.tmax, opt); err != nil {
+	c, err := load.Commit(ctx, store.Finish{Size: cr.n, Hash: hex.EncodeToString(contentHash.Sum(nil)),
+		Lines: sum.Lines, Events: sum.Events, Rejected: sum.Rejected, Skipped: sum.Skipped,
+		Force: opt.Force, Replace: replace, Index: func() map[string]func(*formats.Event) []formats.Ref { return refsOf(opt) }})
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := tx.ExecContext(ctx, sqlFinishSource, cr.n, digest, sum.Lines, sum.Events,
-		sum.Rejected, sum.Skipped, first, last, w.source); err != nil {
-		return nil, err
+	if c.DuplicateOf != "" {
+		*sum = Summary{Path: path, Format: sum.Format, Bytes: sum.Bytes, Duplicate: true, DuplicateOf: c.DuplicateOf}
+		return sum, nil
 	}
-	if sum.eventLines+sum.Rejected+sum.Skipped != sum.Lines {
-		return nil, fmt.Errorf("%s: internal error: %d lines of events + %d rejected + %d skipped != %d lines",
-			path, sum.eventLines, sum.Rejected, sum.Skipped, sum.Lines)
+	sum.Moved = c.Moved
+	if replace != nil {
+		sum.Replaced = replace
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("%s: commit: %w", path, err)
-	}
-	s.sourcesChanged()
 	if opt.Progress != nil {
 		opt.Progress(cr.n, size, sum.Lines)
 	}
@@ -314,30 +282,44 @@ func formatNames(fs []*formats.Format) string {
 	return strings.Join(n, ", ")
 }
 
-// preCheckDuplicate hashes a seekable file whose size matches a stored
-// source, and returns that source's path when the content is the same.
-func (s *Store) preCheckDuplicate(ctx context.Context, r io.Reader, size int64) (string, error) {
-	rs, ok := r.(io.ReadSeeker)
-	if !ok || size <= 0 {
-		return "", nil
+// store counts a batch of rows into the summary and stores them: events,
+// but those of the shared run the file begins with, and rejected lines.
+func (sum *Summary) store(load *store.Load, shared *store.SharedRun, rows []row, maxRejects int) error {
+	for i := range rows {
+		r := &rows[i]
+		if !r.extra {
+			sum.Lines++
+		}
+		switch {
+		case r.skip:
+			sum.Skipped++
+			if r.unmapped != "" {
+				sum.Unmapped++
+				if len(sum.Unmaps) < maxRejects {
+					sum.Unmaps = append(sum.Unmaps, store.Reject{Path: sum.Path, Line: int(r.line), Reason: r.unmapped, Raw: r.ev.Raw})
+				}
+			}
+		case r.reason != "":
+			sum.Rejected++
+			if len(sum.Rejects) < maxRejects {
+				sum.Rejects = append(sum.Rejects, store.Reject{Path: sum.Path, Line: int(r.line), Reason: r.reason, Raw: r.ev.Raw})
+			}
+			if err := load.Reject(r.line, r.reason, r.ev.Raw); err != nil {
+				return err
+			}
+		case shared.Matches(r.ev.Raw):
+			sum.Skipped++ // stored already, from another file
+		default:
+			sum.Events++
+			if !r.extra {
+				sum.eventLines++
+			}
+			if err := load.Event(r.line, r.offset, &r.ev, r.refs); err != nil {
+				return err
+			}
+		}
 	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, sqlCountSourceSize, size).Scan(&n); err != nil || n == 0 {
-		return "", err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, rs); err != nil {
-		return "", err
-	}
-	if _, err := rs.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	var prev string
-	err := s.db.QueryRowContext(ctx, sqlSourceByHash, hex.EncodeToString(h.Sum(nil))).Scan(&prev)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return prev, err
+	return nil
 }
 
 // A row is what one line became.
@@ -369,7 +351,7 @@ func (r *row) unparsed(line []byte, res formats.Result, perr error) {
 
 // refsOf returns the index functions for one file: Refs, and a fresh
 // function from each of Indexes.
-func refsOf(opt IngestOptions) map[string]func(*formats.Event) []formats.Ref {
+func refsOf(opt Options) map[string]func(*formats.Event) []formats.Ref {
 	if len(opt.Indexes) == 0 {
 		return opt.Refs
 	}
@@ -518,235 +500,6 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 		}
 	}
 	return nil
-}
-
-// A writer loads rows in bulk (see sqlTx.load), and collects the keys
-// events touch into postings blocks.
-type writer struct {
-	ctx     context.Context
-	tx      *sqlTx
-	source  int64
-	nextID  int64
-	evBuf   []any
-	wideBuf []any
-	rejBuf  []any
-	post    *pending
-	// Calls waiting for a reply logged on a later line, by request id and
-	// by connection (oldest first).
-	waitByID   map[string]int64
-	waitByConn map[string][]int64
-	waiting    int
-	// tmin and tmax are the earliest and latest times of the events
-	// written; 0 when none has a time.
-	tmin, tmax int64
-	// shared are the stored events the file may begin with (skipped).
-	shared *sharedRun
-}
-
-// maxPending is how many key touches the writer holds before it writes
-// them as postings blocks: it bounds ingest memory whatever the log size.
-const maxPending = 2 << 20
-
-// bufRows is how many rows of a table the writer holds before loading
-// them.
-const bufRows = 2000
-
-func newWriter(ctx context.Context, tx *sqlTx) *writer {
-	return &writer{ctx: ctx, tx: tx, post: newPending(), waitByID: map[string]int64{}, waitByConn: map[string][]int64{}}
-}
-
-// buffer appends a row to buf, and loads buf into tb when it is full.
-func (w *writer) buffer(tb *table, buf *[]any, vals ...any) error {
-	*buf = append(*buf, vals...)
-	if len(*buf) < bufRows*len(tb.cols) {
-		return nil
-	}
-	err := w.tx.load(w.ctx, tb, *buf)
-	clear(*buf)
-	*buf = (*buf)[:0]
-	return err
-}
-
-func (w *writer) write(rows []row, sum *Summary, maxRejects int) error {
-	for i := range rows {
-		r := &rows[i]
-		if !r.extra {
-			sum.Lines++
-		}
-		switch {
-		case r.skip:
-			sum.Skipped++
-			if r.unmapped != "" {
-				sum.Unmapped++
-				if len(sum.Unmaps) < maxRejects {
-					sum.Unmaps = append(sum.Unmaps, Reject{Path: sum.Path, Line: int(r.line), Reason: r.unmapped, Raw: r.ev.Raw})
-				}
-			}
-		case r.reason != "":
-			sum.Rejected++
-			if len(sum.Rejects) < maxRejects {
-				sum.Rejects = append(sum.Rejects, Reject{Path: sum.Path, Line: int(r.line), Reason: r.reason, Raw: r.ev.Raw})
-			}
-			if err := w.buffer(rejectsTable, &w.rejBuf, w.source, r.line, r.reason, r.ev.Raw); err != nil {
-				return err
-			}
-		case w.shared.matches(r.ev.Raw):
-			sum.Skipped++ // stored already, from another file
-		default:
-			sum.Events++
-			if !r.extra {
-				sum.eventLines++
-			}
-			if err := w.event(r); err != nil {
-				return err
-			}
-		}
-	}
-	if w.post.n >= maxPending {
-		return w.writePostings()
-	}
-	return nil
-}
-
-func (w *writer) event(r *row) error {
-	id := w.nextID
-	w.nextID++
-	if t := r.ev.Time; t != 0 {
-		if w.tmin == 0 || t < w.tmin {
-			w.tmin = t
-		}
-		w.tmax = max(w.tmax, t)
-	}
-	if err := w.buffer(eventsTable, &w.evBuf, id, w.source, r.line, r.offset, r.ev.Time, r.ev.Raw); err != nil {
-		return err
-	}
-	for i, ref := range r.refs {
-		if dupRef(r.refs[:i], ref) {
-			continue
-		}
-		wr := strongest(r.refs, ref)
-		if ref.Key == nil {
-			if err := w.buffer(wideTable, &w.wideBuf, r.ev.System, ref.NS, wr, id); err != nil {
-				return err
-			}
-			continue
-		}
-		w.post.add(r.ev.System, ref.NS, ref.Key, wr == 1, id)
-	}
-	// The log's own ids, to link a request to the one that caused it.
-	if r.ev.ReqID != "" {
-		w.post.add(linkID, "", []byte(r.ev.ReqID), true, id)
-	}
-	if r.ev.Parent != "" {
-		w.post.add(linkParent, "", []byte(r.ev.Parent), true, id)
-	}
-	w.pair(&r.ev, id)
-	// A call a service logged, to be found from the receiver's own log
-	// (a MONITOR line) by its content.
-	if r.ev.Service != "" {
-		w.post.add(linkCall, "", callKey(&r.ev), true, id)
-	}
-	return nil
-}
-
-// writePostings writes the pending key touches as postings blocks.
-func (w *writer) writePostings() error {
-	bs := w.post.blocks()
-	args := make([]any, 0, len(postingsTable.cols)*bufRows)
-	for len(bs) > 0 {
-		n := min(len(bs), bufRows)
-		args = args[:0]
-		for _, b := range bs[:n] {
-			args = append(args, b.k.system, b.k.ns, b.k.key, b.w, b.last, b.first, b.n, b.ids)
-		}
-		if err := w.tx.load(w.ctx, postingsTable, args); err != nil {
-			return err
-		}
-		bs = bs[n:]
-	}
-	return nil
-}
-
-func sameRef(a, b formats.Ref) bool {
-	return a.NS == b.NS && (a.Key == nil) == (b.Key == nil) && bytes.Equal(a.Key, b.Key)
-}
-
-// dupRef reports whether ref's key was listed already.
-func dupRef(before []formats.Ref, ref formats.Ref) bool {
-	for _, b := range before {
-		if sameRef(b, ref) {
-			return true
-		}
-	}
-	return false
-}
-
-// strongest returns the w column for a key listed several times: written
-// if any listing writes it.
-func strongest(all []formats.Ref, ref formats.Ref) int {
-	for _, a := range all {
-		if sameRef(a, ref) && a.Kind >= formats.KindWrite {
-			return 1
-		}
-	}
-	return 0
-}
-
-// flush writes what is buffered.
-func (w *writer) flush() error {
-	for _, b := range []struct {
-		tb  *table
-		buf *[]any
-	}{{eventsTable, &w.evBuf}, {wideTable, &w.wideBuf}, {rejectsTable, &w.rejBuf}} {
-		if err := w.tx.load(w.ctx, b.tb, *b.buf); err != nil {
-			return err
-		}
-		*b.buf = (*b.buf)[:0]
-	}
-	return w.writePostings()
-}
-
-// maxWaiting bounds the calls kept waiting for a reply line.
-const maxWaiting = 1 << 20
-
-// pair links a reply record to the call it answers: the call with its
-// request id, or else the oldest call waiting on its connection. The link
-// is a posting from the call's event id to the reply's.
-func (w *writer) pair(e *formats.Event, id int64) {
-	if !e.ReplyRecord {
-		if e.Reply == nil && e.System != "" && (e.ReqID != "" || e.Client != "") && e.Service != "" {
-			if w.waiting >= maxWaiting {
-				clear(w.waitByID)
-				clear(w.waitByConn)
-				w.waiting = 0
-			}
-			if e.ReqID != "" {
-				w.waitByID[e.ReqID] = id
-			}
-			if e.Client != "" {
-				w.waitByConn[e.Client] = append(w.waitByConn[e.Client], id)
-			}
-			w.waiting++
-		}
-		return
-	}
-	call, ok := w.waitByID[e.ReqID]
-	if ok {
-		delete(w.waitByID, e.ReqID)
-		q := w.waitByConn[e.Client]
-		for i, c := range q {
-			if c == call {
-				w.waitByConn[e.Client] = append(q[:i:i], q[i+1:]...)
-				break
-			}
-		}
-	} else if q := w.waitByConn[e.Client]; e.ReqID == "" && e.Client != "" && len(q) > 0 {
-		call, ok = q[0], true
-		w.waitByConn[e.Client] = q[1:]
-	}
-	if ok {
-		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), true, id)
-	}
 }
 
 func isMulti(p formats.Parser) bool {

@@ -15,7 +15,7 @@ import (
 	"github.com/wat-project/wat/formats/s3access"
 	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/formats/zookeeper"
-	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 	"github.com/wat-project/wat/specs/redis"
@@ -214,40 +214,40 @@ var version = "0.1.0"
 // readAction is the Action of a command that takes only flags and reads
 // the store: it refuses arguments, opens the store read-only and runs run
 // on it.
-func readAction(run func(c *cli.Context, store *ingest.Store) error) cli.ActionFunc {
+func readAction(run func(c *cli.Context, st *store.Store) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return usageErr("run 'wat "+c.Command.Name+" --help'", "unexpected arguments %q", c.Args().Slice())
 		}
-		store, err := openStore(c, true)
+		st, err := openStore(c, true)
 		if err != nil {
 			return err
 		}
-		defer store.Close()
-		return run(c, store)
+		defer st.Close()
+		return run(c, st)
 	}
 }
 
 // openStore opens the store named by --store (or --db). Read-only
 // commands need an existing store.
-func openStore(c *cli.Context, readOnly bool) (*ingest.Store, error) {
+func openStore(c *cli.Context, readOnly bool) (*store.Store, error) {
 	path := c.String("store")
-	if readOnly && !ingest.IsPostgres(path) {
+	if readOnly && !store.IsPostgres(path) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, withHint(fmt.Errorf("no trace store at %s", path), "run 'wat ingest LOGFILE' first, or point --db (or WAT_DB) at your store")
 		}
 	}
-	s, err := ingest.Open(c.Context, path, ingest.Options{Formats: allFormats, ReadOnly: readOnly})
-	if errors.Is(err, ingest.ErrNotStore) {
-		if ingest.IsPostgres(path) {
+	s, err := store.Open(c.Context, path, store.Options{Formats: allFormats, ReadOnly: readOnly})
+	if errors.Is(err, store.ErrNotStore) {
+		if store.IsPostgres(path) {
 			return nil, withHint(err, "run 'wat ingest LOGFILE' into this database first, or name a schema of its own with ?search_path=SCHEMA")
 		}
 		return nil, withHint(err, "--db names a file that is not a wat store; pick another path")
 	}
-	if err != nil && ingest.IsPostgres(path) && !errors.Is(err, ingest.ErrNewerStore) {
+	if err != nil && store.IsPostgres(path) && !errors.Is(err, store.ErrNewerStore) {
 		return nil, withHint(err, "check the URL and that the server accepts connections; wat creates its tables in the URL's database, in the first schema of search_path")
 	}
-	if errors.Is(err, ingest.ErrReadOnly) {
+	if errors.Is(err, store.ErrReadOnly) {
 		return nil, withHint(err, "point --db (or WAT_DB) at a store you may write, or run as its owner")
 	}
 	if err == nil && s.Immutable() {

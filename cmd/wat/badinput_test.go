@@ -12,7 +12,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 const mon = `1795535140.000001 [0 127.0.0.1:5000] "SET" "k" "v"` + "\n"
@@ -162,14 +162,14 @@ func TestBadStores(t *testing.T) {
 			t.Errorf("corrupt store, %s: exit %d, %q", args[0], code, stderr)
 		}
 	}
-	for store, want := range map[string]string{
+	for st, want := range map[string]string{
 		garbage: "not a wat store",
 		other:   "not a wat store",
 		newer:   "store written by a newer wat (schema 99",
 	} {
-		_, stderr, code := wat(t, "--db", store, "events")
+		_, stderr, code := wat(t, "--db", st, "events")
 		if code == 0 || !strings.Contains(stderr, want) {
-			t.Errorf("%s: exit %d, %q; want %q", filepath.Base(store), code, stderr, want)
+			t.Errorf("%s: exit %d, %q; want %q", filepath.Base(st), code, stderr, want)
 		}
 	}
 }
@@ -181,14 +181,14 @@ func TestBadStores(t *testing.T) {
 // store's contents stay as they were.
 func TestHostileStore(t *testing.T) {
 	dir := t.TempDir()
-	store := filepath.Join(dir, "crafted.db")
-	if _, _, code := wat(t, "--db", store, "ingest", "../../testdata/monitor.log"); code != 0 {
+	st := filepath.Join(dir, "crafted.db")
+	if _, _, code := wat(t, "--db", st, "ingest", "../../testdata/monitor.log"); code != 0 {
 		t.Fatal("ingest")
 	}
-	if out, _, code := wat(t, "--db", store, "sql", "PRAGMA trusted_schema"); code != 0 || !strings.Contains(out, "0") {
+	if out, _, code := wat(t, "--db", st, "sql", "PRAGMA trusted_schema"); code != 0 || !strings.Contains(out, "0") {
 		t.Fatalf("trusted_schema: %q (exit %d)", out, code)
 	}
-	db, err := sql.Open("sqlite3", store)
+	db, err := sql.Open("sqlite3", st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,32 +202,32 @@ func TestHostileStore(t *testing.T) {
 	}
 	db.Close()
 
-	_, stderr, code := wat(t, "--db", store, "sql", "SELECT op FROM evil_view LIMIT 1")
+	_, stderr, code := wat(t, "--db", st, "sql", "SELECT op FROM evil_view LIMIT 1")
 	if code == 0 || !strings.Contains(stderr, "unsafe use of wat_event") {
 		t.Errorf("view calling wat_event: exit %d, %q", code, stderr)
 	}
 	other := filepath.Join(dir, "other.log")
 	os.WriteFile(other, []byte("1700000000.000000 [0 127.0.0.1:5000] \"SET\" \"k\" \"v\"\n"), 0o644)
-	_, stderr, code = wat(t, "--db", store, "ingest", other)
+	_, stderr, code = wat(t, "--db", st, "ingest", other)
 	if code == 0 || !strings.Contains(stderr, "unsafe use of wat_event") {
 		t.Errorf("trigger calling wat_event: exit %d, %q", code, stderr)
 	}
 	// load_extension: refused as unsafe in the schema, and absent from
 	// the Makefile's build.
-	db, _ = sql.Open("sqlite3", store)
+	db, _ = sql.Open("sqlite3", st)
 	db.Exec("DROP TRIGGER evil_fn")
 	db.Exec(`CREATE TRIGGER evil_ext AFTER INSERT ON rejects BEGIN SELECT load_extension('` + filepath.Join(dir, "evil.so") + `'); END`)
 	db.Close()
 	bad := filepath.Join(dir, "bad.log")
 	os.WriteFile(bad, []byte("1700000000.000000 [0 127.0.0.1:5000] \"SET\" \"k\" \"v\"\nnot a monitor line\n"), 0o644)
-	_, stderr, code = wat(t, "--db", store, "ingest", "--format", "redis-monitor", bad)
+	_, stderr, code = wat(t, "--db", st, "ingest", "--format", "redis-monitor", bad)
 	if code == 0 || !strings.Contains(stderr, "load_extension") {
 		t.Errorf("trigger calling load_extension: exit %d, %q", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "evil.so")); err == nil {
 		t.Error("evil.so exists")
 	}
-	out, _, _ := wat(t, "--db", store, "sql", "SELECT count(*) AS n FROM sources")
+	out, _, _ := wat(t, "--db", st, "sql", "SELECT count(*) AS n FROM sources")
 	if strings.Fields(out)[len(strings.Fields(out))-1] != "1" {
 		t.Errorf("sources after refused ingests: %q", out)
 	}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // TestConformance ingests every bundled log into a SQLite store and a
@@ -38,8 +38,8 @@ func TestConformance(t *testing.T) {
 		t.Run(set.name, func(t *testing.T) {
 			sq, pg := storetest.New(t, "sqlite"), storetest.New(t, "postgres")
 			for _, args := range set.ingests {
-				for _, store := range []string{sq, pg} {
-					if _, stderr, code := wat(t, append([]string{"--store", store, "ingest", "--quiet"}, args...)...); code != 0 {
+				for _, st := range []string{sq, pg} {
+					if _, stderr, code := wat(t, append([]string{"--store", st, "ingest", "--quiet"}, args...)...); code != 0 {
 						t.Fatalf("ingest %v: %s", args, stderr)
 					}
 				}

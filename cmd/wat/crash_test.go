@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // selfWat runs this test binary as wat (testscript.Main turns it into
@@ -45,7 +45,7 @@ func TestKillAndReingest(t *testing.T) {
 		ctx := context.Background()
 		kills := 0
 		n, span := 50, 120
-		if ingest.IsPostgres(db) {
+		if store.IsPostgres(db) {
 			n, span = 20, 400 // each kill waits for the server to notice; a slower load
 		}
 		for i := 0; i < n; i++ {
@@ -105,10 +105,10 @@ func bigLog(t *testing.T, n int) string {
 }
 
 // checkStore opens a store after a crash and checks it is whole.
-func checkStore(t *testing.T, ctx context.Context, db string) *ingest.Store {
+func checkStore(t *testing.T, ctx context.Context, db string) *store.Store {
 	t.Helper()
 	driver := "sqlite3"
-	if ingest.IsPostgres(db) {
+	if store.IsPostgres(db) {
 		driver = "pgx" // whose transactions are its own integrity check
 	}
 	raw, err := sql.Open(driver, db)
@@ -123,7 +123,7 @@ func checkStore(t *testing.T, ctx context.Context, db string) *ingest.Store {
 	}
 	// Opened first: a kill before the schema existed leaves an empty
 	// file, which the open migrates.
-	s, err := ingest.Open(ctx, db, ingest.Options{Formats: allFormats})
+	s, err := store.Open(ctx, db, store.Options{Formats: allFormats})
 	if err != nil {
 		t.Fatalf("open after a crash: %v", err)
 	}
@@ -204,10 +204,10 @@ func TestConcurrency(t *testing.T) {
 				reads++
 			}
 		}
-		var s *ingest.Store
-		if ingest.IsPostgres(db) {
+		var s *store.Store
+		if store.IsPostgres(db) {
 			var err error
-			if s, err = ingest.Open(context.Background(), db, ingest.Options{Formats: allFormats}); err != nil {
+			if s, err = store.Open(context.Background(), db, store.Options{Formats: allFormats}); err != nil {
 				t.Fatal(err)
 			}
 		} else {

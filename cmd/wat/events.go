@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 )
@@ -38,12 +38,12 @@ Examples:
 			&cli.IntFlag{Name: "limit", Usage: "print at most `N` events (0: all)"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
-		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
-			f := ingest.Filter{System: c.String("system"), NS: c.String("ns"), Ops: c.StringSlice("op"), Instance: c.String("instance")}
+		Action: readAction(func(c *cli.Context, st *store.Store) error {
+			f := store.Filter{System: c.String("system"), NS: c.String("ns"), Ops: c.StringSlice("op"), Instance: c.String("instance")}
 			if c.IsSet("key") {
 				f.Key = []byte(c.String("key"))
 				if strings.ContainsAny(c.String("key"), "*?[\\") {
-					keys, err := store.KeysMatching(c.Context, f.System, f.NS, func(k []byte) bool { return redis.GlobMatch(f.Key, k) })
+					keys, err := st.KeysMatching(c.Context, f.System, f.NS, func(k []byte) bool { return redis.GlobMatch(f.Key, k) })
 					if err != nil || len(keys) == 0 {
 						return err // no key matches: no event
 					}
@@ -68,7 +68,7 @@ Examples:
 				return err
 			}
 			if name := c.String("file"); name != "" {
-				if f.Source, err = store.SourceByPath(c.Context, name); err != nil {
+				if f.Source, err = st.SourceByPath(c.Context, name); err != nil {
 					return err
 				}
 			}
@@ -77,7 +77,7 @@ Examples:
 			limit, printed := c.Int("limit"), 0
 			for {
 				f.Limit = 1000
-				evs, err := store.Events(c.Context, f)
+				evs, err := st.Events(c.Context, f)
 				if err != nil {
 					return err
 				}
@@ -215,15 +215,15 @@ Examples:
 			if c.NArg() != 1 {
 				return usageErr("quote the query: wat sql 'SELECT ...'", "sql takes exactly one query")
 			}
-			store, err := openStore(c, true)
+			st, err := openStore(c, true)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer st.Close()
 			w := c.App.Writer
 			enc := json.NewEncoder(w)
 			header := false
-			err = store.Query(c.Context, c.Args().First(), func(cols []string, vals []any) error {
+			err = st.Query(c.Context, c.Args().First(), func(cols []string, vals []any) error {
 				if c.Bool("json") {
 					obj := map[string]any{}
 					for i, col := range cols {

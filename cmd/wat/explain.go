@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -53,7 +53,7 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
 		},
-		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
+		Action: readAction(func(c *cli.Context, st *store.Store) error {
 			opt := explainOptions{
 				at: c.String("at"), json: c.Bool("json"), maxWitnesses: c.Int("max-witnesses"),
 				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"),
@@ -62,7 +62,7 @@ JSON (one object per line):
 				v := c.String("output")
 				opt.output = &v
 			}
-			return runExplain(c.Context, store, c.App.Writer, opt)
+			return runExplain(c.Context, st, c.App.Writer, opt)
 		}),
 	}
 }
@@ -78,7 +78,7 @@ type explainOptions struct {
 }
 
 // resolveAt finds the event --at names.
-func resolveAt(ctx context.Context, store *ingest.Store, at string) (*formats.Event, error) {
+func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event, error) {
 	file, lineStr := "", at
 	if i := strings.LastIndexByte(at, ':'); i >= 0 {
 		file, lineStr = at[:i], at[i+1:]
@@ -95,9 +95,9 @@ func resolveAt(ctx context.Context, store *ingest.Store, at string) (*formats.Ev
 	if err != nil || line < 1 {
 		return nil, usageErr("--at takes FILE:LINE or LINE, e.g. --at monitor.log:42", "--at %q: no line number", at)
 	}
-	var src *ingest.Source
+	var src *store.Source
 	if file == "" {
-		srcs, err := store.Sources(ctx)
+		srcs, err := st.Sources(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -113,27 +113,27 @@ func resolveAt(ctx context.Context, store *ingest.Store, at string) (*formats.Ev
 			}
 			return nil, usageErr("give FILE:LINE, FILE one of: "+strings.Join(names, ", "), "--at %d: %d files are ingested", line, len(srcs))
 		}
-	} else if src, err = store.SourceByPath(ctx, file); err != nil {
-		if errors.Is(err, ingest.ErrNotFound) {
+	} else if src, err = st.SourceByPath(ctx, file); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, withHint(err, "run 'wat ingest "+file+"' first, or 'wat sql \"SELECT path FROM sources\"' for the files the store holds")
 		}
 		return nil, err
 	}
-	e, err := store.EventAtPart(ctx, src, line, part)
-	if errors.Is(err, ingest.ErrSeveral) {
+	e, err := st.EventAtPart(ctx, src, line, part)
+	if errors.Is(err, store.ErrSeveral) {
 		return nil, withHint(err, "an OTLP export line holds many spans; 'wat events --file "+src.Path+"' lists them with their numbers")
 	}
 	return e, err
 }
 
-func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt explainOptions) error {
-	target, err := resolveAt(ctx, store, opt.at)
+func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOptions) error {
+	target, err := resolveAt(ctx, st, opt.at)
 	if err != nil {
 		return err
 	}
 	var linkNote string
 	if target.ClientRecord {
-		recv, match, err := receiverOf(ctx, store, target)
+		recv, match, err := receiverOf(ctx, st, target)
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 		var note string
 		if e.ClientRecord {
 			// A service's record of a call: explain the box's own line.
-			recv, match, err := receiverOf(ctx, store, e)
+			recv, match, err := receiverOf(ctx, st, e)
 			if err != nil {
 				return nil, err
 			}
@@ -165,7 +165,7 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 			note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
 			e = recv
 		}
-		h, err := store.Scope(ctx, e)
+		h, err := st.Scope(ctx, e)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +178,7 @@ func runExplain(ctx context.Context, store *ingest.Store, w io.Writer, opt expla
 		}
 		return x, err
 	}
-	tree, err := provenance.BuildTree(ctx, target, opt.depth, explain, store)
+	tree, err := provenance.BuildTree(ctx, target, opt.depth, explain, st)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ type sameOutputer interface {
 // receiverOf finds the black box's own record of a call a service logged
 // (the MONITOR line of a logged Redis call): among the events touching the
 // call's first key, the same call by content, client address and time.
-func receiverOf(ctx context.Context, store *ingest.Store, e *formats.Event) (*formats.Event, string, error) {
+func receiverOf(ctx context.Context, st *store.Store, e *formats.Event) (*formats.Event, string, error) {
 	spec, err := specFor(e.System)
 	if err != nil {
 		return nil, "", nil
@@ -298,9 +298,9 @@ func receiverOf(ctx context.Context, store *ingest.Store, e *formats.Event) (*fo
 			continue
 		}
 		var cands []*formats.Event
-		f := ingest.Filter{System: e.System, NS: ref.NS, Key: ref.Key, Limit: 1000}
+		f := store.Filter{System: e.System, NS: ref.NS, Key: ref.Key, Limit: 1000}
 		for scanned := 0; scanned < maxReceiverScan; {
-			evs, err := store.Events(ctx, f)
+			evs, err := st.Events(ctx, f)
 			if err != nil {
 				return nil, "", err
 			}

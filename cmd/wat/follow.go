@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -36,8 +36,8 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "budget", Value: 500, Usage: "examine (explain) at most `N` later requests in all; 0: no bound"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
-		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
-			w, err := resolveAt(c.Context, store, c.String("at"))
+		Action: readAction(func(c *cli.Context, st *store.Store) error {
+			w, err := resolveAt(c.Context, st, c.String("at"))
 			if err != nil {
 				return err
 			}
@@ -50,35 +50,35 @@ JSON (one object per line):
 				// What a request changed is seen by the later requests of
 				// its own instance only.
 				Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
-					sc, err := store.ScopeOf(ctx, after)
+					sc, err := st.ScopeOf(ctx, after)
 					if err != nil {
 						return nil, err
 					}
 					return sc.Later(ctx, system, ref.NS, ref.Key, after, limit)
 				},
 				LaterMany: func(ctx context.Context, qs []provenance.LaterQuery, limit int) ([][]*formats.Event, error) {
-					kqs := make([]ingest.KeyQuery, len(qs))
+					kqs := make([]store.KeyQuery, len(qs))
 					for i, q := range qs {
-						sc, err := store.ScopeOf(ctx, q.After)
+						sc, err := st.ScopeOf(ctx, q.After)
 						if err != nil {
 							return nil, err
 						}
-						kqs[i] = ingest.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After, Within: sc}
+						kqs[i] = store.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After, Within: sc}
 					}
-					return store.EventsOfKeys(ctx, kqs, limit)
+					return st.EventsOfKeys(ctx, kqs, limit)
 				},
 				Explain: func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
 					spec, err := specFor(e.System)
 					if err != nil {
 						return nil, err
 					}
-					h, err := store.Scope(ctx, e)
+					h, err := st.Scope(ctx, e)
 					if err != nil {
 						return nil, err
 					}
 					return spec.Explain(ctx, h, e)
 				},
-				Links: store,
+				Links: st,
 			})
 			if err != nil {
 				return err

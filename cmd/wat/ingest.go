@@ -73,7 +73,7 @@ Examples:
 			if c.NArg() == 0 {
 				return usageErr("run 'wat ingest --help'", "ingest needs at least one file (or - for standard input)")
 			}
-			opt := ingest.IngestOptions{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: c.Bool("force"),
+			opt := ingest.Options{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: c.Bool("force"),
 				Instance: c.String("instance")}
 			if name := c.String("format"); name != "" {
 				f, err := formats.Lookup(name, allFormats)
@@ -123,11 +123,11 @@ Examples:
 				}
 				ins = append(ins, input{name, f, st.Size()})
 			}
-			store, err := openStore(c, false)
+			st, err := openStore(c, false)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer st.Close()
 			stderr := c.App.ErrWriter
 			quiet := c.Bool("quiet")
 			tty := isTerminal(stderr) && !quiet
@@ -138,7 +138,7 @@ Examples:
 				if tty {
 					o.Progress, done = progress(stderr, in.name)
 				}
-				sum, err := store.Ingest(c.Context, in.name, in.r, in.size, o)
+				sum, err := ingest.Ingest(c.Context, st, in.name, in.r, in.size, o)
 				done()
 				if err != nil {
 					return err

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 	"os"
 	"path/filepath"
 	"strconv"

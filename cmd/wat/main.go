@@ -11,11 +11,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wat-project/wat/ingest"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 )
 
 func main() {
@@ -46,13 +48,13 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if isUsage(err) {
 			ee.code = exitUsage
 		}
-		if ingest.IsCorrupt(err) {
+		if store.IsCorrupt(err) {
 			ee.hint = "the store file is damaged (sqlite3 FILE 'PRAGMA integrity_check' lists where); ingest the logs again into a new --db"
 		}
 		if errors.Is(err, ingest.ErrAllRejected) {
 			ee.hint = "is it in that format? 'wat formats' lists the formats; without --format wat detects it"
 		}
-		if ingest.IsFull(err) {
+		if store.IsFull(err) {
 			ee.hint = "the store's disk is full (or its file size limit reached): the file being ingested was not stored, files before it were; free space or point --db elsewhere, and run the ingest again"
 		}
 	}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // wat runs the CLI in-process and returns stdout, stderr and the exit code.
@@ -101,7 +102,7 @@ func TestErrors(t *testing.T) {
 		}{
 			{[]string{"--db", db, "ingest", "no-such.log"}, 1, "wat: error: open no-such.log: no such file or directory"},
 			{[]string{"--db", db, "ingest"}, 2, "ingest needs at least one file"},
-			{[]string{"--db", db, "explain", "--at", "x:1"}, 1, map[bool]string{false: "no trace store at", true: "not a wat store: no wat tables"}[ingest.IsPostgres(db)]},
+			{[]string{"--db", db, "explain", "--at", "x:1"}, 1, map[bool]string{false: "no trace store at", true: "not a wat store: no wat tables"}[store.IsPostgres(db)]},
 			{[]string{"--db", db, "explain", "--bogus"}, 2, "wat: error:"},
 			{[]string{"--db", db, "ingest", "--format", "nope", "x"}, 2, "unknown log format"},
 			{[]string{"--db", db, "ingest", "."}, 2, "is a directory"},

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // TestPostgresServerDies stops a PostgreSQL server of its own (started

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // TestREADMEExamples runs every example of README.md, a line "$ COMMAND"
@@ -40,7 +40,7 @@ func TestREADMEExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Each(t, func(t *testing.T, store string) {
+	storetest.Each(t, func(t *testing.T, st string) {
 		dir := t.TempDir()
 		for name, b := range files {
 			path := filepath.Join(dir, filepath.FromSlash(name))
@@ -54,12 +54,12 @@ func TestREADMEExamples(t *testing.T) {
 		backend := filepath.Base(t.Name())
 		for _, b := range blocks {
 			if strings.HasPrefix(b[0].cmd, "wat ingest ") {
-				store = storetest.New(t, backend)
+				st = storetest.New(t, backend)
 			}
 			for _, ex := range b {
 				cmd := exec.Command("sh", "-c", ex.cmd+" 2>&1")
 				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "WAT_STORE="+store, "NO_COLOR=1", "WAT_MAPPINGS="+filepath.Join(dir, "no-mappings"))
+				cmd.Env = append(os.Environ(), "WAT_STORE="+st, "NO_COLOR=1", "WAT_MAPPINGS="+filepath.Join(dir, "no-mappings"))
 				out, _ := cmd.Output() // a failing example shows its error
 				if !linesMatch(normalizeTimes(ex.want), normalizeTimes(strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"))) {
 					t.Errorf("README.md:%d: $ %s\nshows:\n%s\nbut prints:\n%s", ex.line, ex.cmd, strings.Join(ex.want, "\n"), out)

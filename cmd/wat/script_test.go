@@ -10,7 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/script")
@@ -83,14 +83,14 @@ func scripts(t *testing.T, backend string, files map[string][]byte) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(env *testscript.Env) error {
-			store := filepath.Join(env.WorkDir, "wat.db")
+			st := filepath.Join(env.WorkDir, "wat.db")
 			if backend == "postgres" {
 				var err error
-				if store, err = storetest.Postgres(t); err != nil {
+				if st, err = storetest.Postgres(t); err != nil {
 					return err
 				}
 			}
-			env.Setenv("WAT_DB", store)
+			env.Setenv("WAT_DB", st)
 			env.Setenv("NO_COLOR", "1")
 			for name, b := range files {
 				path := filepath.Join(env.WorkDir, filepath.FromSlash(name))

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/urfave/cli/v2"
-	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 )
 
 func sourcesCommand() *cli.Command {
@@ -23,8 +23,8 @@ Examples:
    wat sources
    wat sources --json | jq -r 'select(.rejected > 0) | .path'`,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {id, path, instance, format, hash, lines, events, rejected, skipped, first, last} per file"}},
-		Action: readAction(func(c *cli.Context, store *ingest.Store) error {
-			srcs, err := store.Sources(c.Context)
+		Action: readAction(func(c *cli.Context, st *store.Store) error {
+			srcs, err := st.Sources(c.Context)
 			if err != nil {
 				return err
 			}
@@ -34,7 +34,7 @@ Examples:
 				fmt.Fprintln(w, "ID\tPATH\tINSTANCE\tFORMAT\tLINES\tEVENTS\tREJECTED\tSKIPPED\tFIRST\tLAST")
 			}
 			for _, src := range srcs {
-				first, last, err := store.SourceSpan(c.Context, src)
+				first, last, err := st.SourceSpan(c.Context, src)
 				if err != nil {
 					return err
 				}
@@ -81,16 +81,16 @@ Examples:
 			if c.NArg() == 0 && len(ids) == 0 {
 				return usageErr("run 'wat sources' for the stored files", "rm needs a file or --id")
 			}
-			store, err := openStore(c, false)
+			st, err := openStore(c, false)
 			if err != nil {
 				return err
 			}
-			defer store.Close()
-			srcs, err := store.Sources(c.Context)
+			defer st.Close()
+			srcs, err := st.Sources(c.Context)
 			if err != nil {
 				return err
 			}
-			var remove []*ingest.Source
+			var remove []*store.Source
 			for _, id := range ids {
 				i := -1
 				for j, src := range srcs {
@@ -113,14 +113,14 @@ Examples:
 				if len(same) > 1 {
 					return withHint(fmt.Errorf("%d stored files have the path %s (ids %v)", len(same), safe(name), same), "name one with --id")
 				}
-				src, err := store.SourceByPath(c.Context, name)
+				src, err := st.SourceByPath(c.Context, name)
 				if err != nil {
 					return withHint(err, "run 'wat sources' for the stored files")
 				}
 				remove = append(remove, src)
 			}
 			for _, src := range remove {
-				if err := store.RemoveSource(c.Context, src); err != nil {
+				if err := st.RemoveSource(c.Context, src); err != nil {
 					return err
 				}
 				fmt.Fprintf(c.App.ErrWriter, "removed %s (id %d): %d events, %d rejected lines\n", safe(src.Path), src.ID, src.Events, src.Rejected)

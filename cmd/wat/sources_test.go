@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // TestSourcesAndRm: 'wat sources' lists what was ingested; 'wat rm'

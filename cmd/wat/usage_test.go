@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // TestUsageErrors: a mistyped flag, value or command is one error and

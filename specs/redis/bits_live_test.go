@@ -448,7 +448,7 @@ func (ta *bitsTally) replay(t *testing.T, srv *redistest.Server, admin *redistes
 		t.Fatal(err)
 	}
 	capture, replies := redistest.Run(t, srv, cmds)
-	_, evs := store(t, "sqlite", capture)
+	_, evs := ingestCapture(t, "sqlite", capture)
 	real := bitsPair(t, evs, replies)
 	m := redis.Spec.Model()
 	st := m.Init()

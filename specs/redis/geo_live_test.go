@@ -538,7 +538,7 @@ func TestGeoResp3Live(t *testing.T) {
 		}
 		replies[strings.Join(a, " ")] = r
 	}
-	_, evs := store(t, "sqlite", stop())
+	_, evs := ingestCapture(t, "sqlite", stop())
 	m := redis.Spec.Model()
 	st := m.Init()
 	for _, e := range evs {

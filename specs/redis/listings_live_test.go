@@ -46,7 +46,7 @@ func TestListingsInsideReplies(t *testing.T) {
 		{Args: mid}, {Args: b("HKEYS", "mid")},
 	}
 	capture, replies := redistest.Run(t, srv, cmds)
-	s, evs := store(t, "sqlite", capture)
+	s, evs := ingestCapture(t, "sqlite", capture)
 	real := pairReplies(t, evs, replies)
 	m := redis.Model{}
 	st := m.Init()

@@ -19,7 +19,8 @@ import (
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
@@ -52,10 +53,10 @@ func monitor(t *testing.T, addr string) (stop func() []byte) {
 	}
 }
 
-// store ingests a capture into a real store on backend (a SQLite file, or
+// ingestCapture ingests a capture into a real store on backend (a SQLite file, or
 // a PostgreSQL schema) and returns it with
 // every stored event, in trace order.
-func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*formats.Event) {
+func ingestCapture(t *testing.T, backend string, capture []byte) (*store.Store, []*formats.Event) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -64,12 +65,12 @@ func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*form
 		t.Fatal(err)
 	}
 	fs := []*formats.Format{redismonitor.Format}
-	s, err := ingest.Open(ctx, storetest.New(t, backend), ingest.Options{Formats: fs})
+	s, err := store.Open(ctx, storetest.New(t, backend), store.Options{Formats: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	sum, err := s.Ingest(ctx, path, bytes.NewReader(capture), 0, ingest.IngestOptions{
+	sum, err := ingest.Ingest(ctx, s, path, bytes.NewReader(capture), 0, ingest.Options{
 		Formats: fs, Indexes: map[string]func() func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex}})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*form
 	if sum.Rejected > 0 {
 		t.Fatalf("%d rejected lines in a real capture: %+v", sum.Rejected, sum.Rejects)
 	}
-	evs, err := s.Events(ctx, ingest.Filter{})
+	evs, err := s.Events(ctx, store.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +87,10 @@ func store(t *testing.T, backend string, capture []byte) (*ingest.Store, []*form
 
 // runStored runs cmds on srv and returns the capture's SQLite store, its
 // events and the reply the server sent each of them (pairReplies).
-func runStored(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd) (*ingest.Store, []*formats.Event, map[*formats.Event][]byte) {
+func runStored(t *testing.T, srv *redistest.Server, cmds []redistest.Cmd) (*store.Store, []*formats.Event, map[*formats.Event][]byte) {
 	t.Helper()
 	capture, replies := redistest.Run(t, srv, cmds)
-	s, evs := store(t, "sqlite", capture)
+	s, evs := ingestCapture(t, "sqlite", capture)
 	return s, evs, pairReplies(t, evs, replies)
 }
 
@@ -209,7 +210,7 @@ func liveReplies(t *testing.T, backend string) {
 	srv := redistest.Start(t)
 	cmds := redistest.Workload(7, 2500)
 	capture, replies := redistest.RunConcurrent(t, srv, cmds)
-	s, evs := store(t, backend, capture)
+	s, evs := ingestCapture(t, backend, capture)
 	real := pairReplies(t, evs, replies)
 
 	m := redis.Spec.Model()
@@ -281,7 +282,7 @@ func liveReplies(t *testing.T, backend string) {
 // exact for its order (but not be the fallback). It reports whether the
 // spec was asked; its errors name the session (label) and show its
 // capture.
-func checkLiveTarget(t *testing.T, s *ingest.Store, label string, capture []byte, trace []*formats.Event, target *formats.Event, r []byte, listings bool) bool {
+func checkLiveTarget(t *testing.T, s *store.Store, label string, capture []byte, trace []*formats.Event, target *formats.Event, r []byte, listings bool) bool {
 	t.Helper()
 	want, wantOut, err := provenance.BruteForce(redis.Spec.Model(), trace, target)
 	if err != nil {
@@ -356,7 +357,7 @@ func checkWitnessSessions(t *testing.T, w witnessSessions) {
 			t.Fatal(err)
 		}
 		capture, replies := redistest.Run(t, srv, w.workload(seed))
-		s, evs := store(t, w.backend, capture)
+		s, evs := ingestCapture(t, w.backend, capture)
 		real := pairReplies(t, evs, replies)
 		sessions++
 		for i, target := range evs {
@@ -414,7 +415,7 @@ type liveReply struct {
 	out  provenance.Output
 	r    []byte
 	v    redis.Verdict
-	s    *ingest.Store
+	s    *store.Store
 }
 
 // run runs lr's sessions on srv: 40 of them, 8 with -short.
@@ -428,7 +429,7 @@ func (lr *liveRun) run(t *testing.T, srv *redistest.Server) {
 			t.Fatal(err)
 		}
 		capture, replies := redistest.Run(t, srv, lr.session(i))
-		s, evs := store(t, "sqlite", capture)
+		s, evs := ingestCapture(t, "sqlite", capture)
 		replies, execs := dropAborted(replies)
 		real := pairReplies(t, evs, replies)
 		m := redis.Spec.Model()

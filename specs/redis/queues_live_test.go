@@ -22,7 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -372,7 +372,7 @@ func queueLive(t *testing.T, wl queueWorkload) {
 		t.Fatal(err)
 	}
 	recs := proxy.Recordings()
-	s, evs := store(t, "sqlite", capture)
+	s, evs := ingestCapture(t, "sqlite", capture)
 	pr := redistest.Pair(evs, recs)
 
 	cmds, pushes, conns := 0, 0, len(recs)
@@ -526,7 +526,7 @@ type queueRow struct {
 // capture; the commands take turns, none may use more than a quarter of
 // budget, and all stop at explainMax lines or budget. Not the lines of
 // commands the model does not run (Explain refuses them).
-func checkQueueCapture(t *testing.T, lib string, s *ingest.Store, evs []*formats.Event, replies []queueReply, explainMax int, budget time.Duration) {
+func checkQueueCapture(t *testing.T, lib string, s *store.Store, evs []*formats.Event, replies []queueReply, explainMax int, budget time.Duration) {
 	t.Helper()
 	rows := map[string]*queueRow{}
 	row := func(op string) *queueRow {
@@ -871,13 +871,13 @@ func readQueueReplies(t *testing.T, path string) []queueReply {
 // queueCapture stores the committed capture of a job-queue workload
 // (testdata/queues) and reads its reply records, one for each line: it
 // skips the test when there is no capture.
-func queueCapture(t *testing.T, name string) (*ingest.Store, []*formats.Event, []queueReply) {
+func queueCapture(t *testing.T, name string) (*store.Store, []*formats.Event, []queueReply) {
 	t.Helper()
 	cpath, rpath := queueCapturePaths(name)
 	if _, err := os.Stat(cpath); err != nil {
 		t.Skipf("no capture: %v (run TestQueuesLive with -update-queues)", err)
 	}
-	s, evs := store(t, "sqlite", readGzip(t, cpath))
+	s, evs := ingestCapture(t, "sqlite", readGzip(t, cpath))
 	replies := readQueueReplies(t, rpath)
 	if len(replies) != len(evs) {
 		t.Fatalf("%d MONITOR lines, %d reply records", len(evs), len(replies))
@@ -983,7 +983,7 @@ func TestQueueGhostBlockedClient(t *testing.T) {
 	if err := proxy.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, evs := store(t, "sqlite", capture)
+	s, evs := ingestCapture(t, "sqlite", capture)
 	pr := redistest.Pair(evs, proxy.Recordings())
 	for _, u := range pr.Unexplained(evs) {
 		t.Error(u)

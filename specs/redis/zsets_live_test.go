@@ -713,7 +713,7 @@ func liveWaits(t *testing.T, scenarios []waitScenario) {
 				got[conns[i].LocalAddr().String()] = r
 			}
 		}
-		_, evs := store(t, "sqlite", stop())
+		_, evs := ingestCapture(t, "sqlite", stop())
 		h := &provenance.MemHistory{Events: evs, Refs: redis.Spec.Refs}
 		m := redis.Spec.Model()
 		st := m.Init()

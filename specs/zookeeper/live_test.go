@@ -18,7 +18,8 @@ import (
 	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/formats/zookeeper"
 	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
 	"github.com/wat-project/wat/provenance"
 	zk "github.com/wat-project/wat/specs/zookeeper"
 )
@@ -192,24 +193,24 @@ func TestLiveServer(t *testing.T) {
 	// The same checks through each store backend.
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
-			store, err := ingest.Open(ctx, storetest.New(t, backend), ingest.Options{Formats: all})
+			st, err := store.Open(ctx, storetest.New(t, backend), store.Options{Formats: all})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer store.Close()
+			defer st.Close()
 			mapping, _ := jsonlines.ShippedMapping("zkclient")
 			m, _ := jsonlines.ParseMapping(mapping)
-			opt := ingest.IngestOptions{Formats: all, Refs: map[string]func(*formats.Event) []formats.Ref{"zookeeper": zk.Spec.Refs},
+			opt := ingest.Options{Formats: all, Refs: map[string]func(*formats.Event) []formats.Ref{"zookeeper": zk.Spec.Refs},
 				Config: map[string][]byte{"json-lines": m.Encode()}}
 			for name, b := range map[string][]byte{"txn.log": txn, "audit.log": audit} {
-				if _, err := store.Ingest(ctx, name, bytes.NewReader(b), 0, opt); err != nil {
+				if _, err := ingest.Ingest(ctx, st, name, bytes.NewReader(b), 0, opt); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := store.Ingest(ctx, "client.log", bytes.NewReader(client.Bytes()), 0, opt); err != nil {
+			if _, err := ingest.Ingest(ctx, st, "client.log", bytes.NewReader(client.Bytes()), 0, opt); err != nil {
 				t.Fatal(err)
 			}
-			src, err := store.SourceByPath(ctx, "client.log")
+			src, err := st.SourceByPath(ctx, "client.log")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,11 +220,11 @@ func TestLiveServer(t *testing.T) {
 			sc := bufio.NewScanner(bytes.NewReader(client.Bytes()))
 			n := 0
 			for line := 1; sc.Scan(); line++ {
-				e, err := store.EventAt(ctx, src, line)
+				e, err := st.EventAt(ctx, src, line)
 				if err != nil {
 					t.Fatal(err)
 				}
-				x, err := zk.Spec.Explain(ctx, store, e)
+				x, err := zk.Spec.Explain(ctx, st, e)
 				if err != nil {
 					t.Fatalf("%s: %v", e.Where(), err)
 				}

@@ -6,7 +6,7 @@
 // one event) from indexes, so an explanation never scans the trace. All SQL
 // is in this package, most of it in sql.go, so a second backend needs a
 // second dialect, not a second copy of the logic.
-package ingest
+package store
 
 import (
 	"bytes"
@@ -53,10 +53,6 @@ var ErrReadOnly = errors.New("the store is read-only to this user")
 
 // ErrNotFound is returned when an event or source does not exist.
 var ErrNotFound = errors.New("not found")
-
-// ErrAllRejected is the error of an ingest whose every line was
-// rejected: most likely the wrong format, so nothing of it is stored.
-var ErrAllRejected = errors.New("every line was rejected")
 
 // A Store is an open trace store.
 type Store struct {
@@ -442,14 +438,14 @@ func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
 	return nil
 }
 
-// grownFrom returns the stored source of the named instance (or, with
+// GrownFrom returns the stored source of the named instance (or, with
 // none named, of the same LogName) whose whole content the file r begins
 // with: the log grew since it was ingested (mon.log again, or rotated to
 // mon.log.1), and ingesting it replaces that source rather than storing
 // its lines twice. Nil when there is none, or r cannot be read twice
 // (standard input) or is compressed (a compressed source's offsets and
 // hash are of its decompressed bytes).
-func (s *Store) grownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (*Source, error) {
+func (s *Store) GrownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (*Source, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok || path == "-" || size <= 0 {
 		return nil, nil
@@ -1655,4 +1651,31 @@ func readOnlyAuthorizer(action int, arg1, arg2, _ string) int {
 		}
 	}
 	return sqlite3.SQLITE_DENY
+}
+
+// StoredAs hashes a seekable file whose size matches a stored source,
+// and returns that source's path when the content is the same; "" when
+// none is (or r cannot be read twice).
+func (s *Store) StoredAs(ctx context.Context, r io.Reader, size int64) (string, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok || size <= 0 {
+		return "", nil
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, sqlCountSourceSize, size).Scan(&n); err != nil || n == 0 {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, rs); err != nil {
+		return "", err
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	var prev string
+	err := s.db.QueryRowContext(ctx, sqlSourceByHash, hex.EncodeToString(h.Sum(nil))).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return prev, err
 }

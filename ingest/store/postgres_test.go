@@ -1,23 +1,25 @@
-package ingest_test
+package store_test
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 func TestRedact(t *testing.T) {
-	got := ingest.Redact("postgres://wat:s3cret@db.internal:5432/traces?search_path=x")
+	got := store.Redact("postgres://wat:s3cret@db.internal:5432/traces?search_path=x")
 	if strings.Contains(got, "s3cret") || !strings.Contains(got, "wat:xxxxx@db.internal") {
 		t.Errorf("Redact: %s", got)
 	}
-	if got := ingest.Redact("some/file.db"); got != "some/file.db" {
+	if got := store.Redact("some/file.db"); got != "some/file.db" {
 		t.Errorf("Redact(file) = %s", got)
 	}
 }
@@ -44,18 +46,18 @@ func TestPostgresMarker(t *testing.T) {
 	ctx := context.Background()
 	foreign := storetest.New(t, "postgres")
 	execOn(t, foreign, "CREATE TABLE other (x int)")
-	if _, err := ingest.Open(ctx, foreign, ingest.Options{}); !errors.Is(err, ingest.ErrNotStore) {
+	if _, err := store.Open(ctx, foreign, store.Options{}); !errors.Is(err, store.ErrNotStore) {
 		t.Errorf("schema with other tables: %v", err)
 	}
 
 	loc := storetest.New(t, "postgres")
-	s, err := ingest.Open(ctx, loc, ingest.Options{})
+	s, err := store.Open(ctx, loc, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	execOn(t, loc, "UPDATE wat_store SET version = 99")
-	if _, err := ingest.Open(ctx, loc, ingest.Options{}); !errors.Is(err, ingest.ErrNewerStore) {
+	if _, err := store.Open(ctx, loc, store.Options{}); !errors.Is(err, store.ErrNewerStore) {
 		t.Errorf("newer schema: %v", err)
 	}
 
@@ -63,7 +65,7 @@ func TestPostgresMarker(t *testing.T) {
 	u, _ := url.Parse(loc)
 	u.User = url.UserPassword("wat", "hunter2")
 	u.Host = "127.0.0.1:1" // nothing listens there
-	_, err = ingest.Open(ctx, u.String(), ingest.Options{})
+	_, err = store.Open(ctx, u.String(), store.Options{})
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "wat:xxxxx@127.0.0.1:1") {
 		t.Errorf("unreachable server: %v", err)
 	}
@@ -71,15 +73,12 @@ func TestPostgresMarker(t *testing.T) {
 
 // TestPostgresFileName: a file name that is not UTF-8, which SQLite
 // keeps, is refused by name on PostgreSQL before anything is stored.
-func TestPostgresFileName(t *testing.T) {
-	storetest.Require(t, "postgres")
-	s := MustOpenStore(t, storetest.New(t, "postgres"))
-	_, err := s.Ingest(context.Background(), "bad\xffname.log", strings.NewReader(capture), 0, opts())
-	if err == nil || !strings.Contains(err.Error(), `"bad\xffname.log": the file name is not UTF-8`) {
-		t.Errorf("non-UTF-8 file name: %v", err)
-	}
-	srcs, err := s.Sources(context.Background())
-	if err != nil || len(srcs) != 0 {
-		t.Errorf("sources: %d, %v", len(srcs), err)
+
+func TestNotAStore(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.db")
+	os.WriteFile(p, []byte("hello, this is not sqlite at all, not even close........................................................"), 0o644)
+	_, err := store.Open(context.Background(), p, store.Options{})
+	if !errors.Is(err, store.ErrNotStore) {
+		t.Errorf("Open = %v, want ErrNotStore", err)
 	}
 }

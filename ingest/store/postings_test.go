@@ -1,4 +1,4 @@
-package ingest_test
+package store_test
 
 import (
 	"context"
@@ -11,17 +11,20 @@ import (
 	"testing"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
+	"github.com/wat-project/wat/specs/redis"
 )
 
 // TestPostingsMatchNaiveIndex ingests random traces in two files (so a
 // key's history spans blocks and flushes) and checks every history lookup
 // against a scan of the trace.
 func TestPostingsMatchNaiveIndex(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, store string) {
+	storetest.Each(t, func(t *testing.T, st string) {
 		r := rand.New(rand.NewSource(7))
-		s := MustOpenStore(t, store)
+		s := storetest.Open(t, st, redismonitor.Format)
 		ctx := context.Background()
 		dir := t.TempDir()
 		type touch struct {
@@ -60,7 +63,7 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			fh, _ := os.Open(p)
-			if _, err := s.Ingest(ctx, p, fh, 0, opts()); err != nil {
+			if _, err := ingest.Ingest(ctx, s, p, fh, 0, ingest.Options{Formats: []*formats.Format{redismonitor.Format}, Refs: map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.Refs}}); err != nil {
 				t.Fatal(err)
 			}
 			fh.Close()
@@ -98,7 +101,7 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 					}
 				}
 			}
-			evs, err := s.Events(ctx, ingest.Filter{System: "redis", Key: []byte(key)})
+			evs, err := s.Events(ctx, store.Filter{System: "redis", Key: []byte(key)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,10 +113,10 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 		// Many keys at once answer as each alone: the same key with
 		// several bounds, keys of no namespace, keys never written.
 		for round := 0; round < 30; round++ {
-			var qs []ingest.KeyQuery
+			var qs []store.KeyQuery
 			for q := 0; q < 1+r.Intn(12); q++ {
 				ns := []string{"0", "1", ""}[r.Intn(3)]
-				qs = append(qs, ingest.KeyQuery{System: "redis", NS: ns,
+				qs = append(qs, store.KeyQuery{System: "redis", NS: ns,
 					Key: []byte(fmt.Sprintf("k%d", []int{0, 1, 2, 9, 7}[r.Intn(5)])), After: int64(r.Intn(len(trace) + 1))})
 			}
 			limit := 1 + r.Intn(1200)
@@ -122,7 +125,7 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, q := range qs {
-				one, err := s.Events(ctx, ingest.Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit})
+				one, err := s.Events(ctx, store.Filter{System: q.System, NS: q.NS, Key: q.Key, After: q.After, Limit: limit})
 				if err != nil {
 					t.Fatal(err)
 				}

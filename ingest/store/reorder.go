@@ -1,4 +1,4 @@
-package ingest
+package store
 
 import (
 	"cmp"
@@ -35,7 +35,10 @@ func movable(p formats.Parser) bool {
 // begin after it ends, in their order, and returns them. A file whose
 // times overlap the new one's stays where it is (an answer over both
 // says the order is in doubt).
-func (s *Store) moveLater(ctx context.Context, tx *sqlTx, w *writer, instance, format string, first, last int64, opt IngestOptions) ([]*Source, error) {
+func (s *Store) moveLater(ctx context.Context, tx *sqlTx, w *writer, instance, format string, first, last int64, index func() map[string]func(*formats.Event) []formats.Ref) ([]*Source, error) {
+	if index == nil {
+		return nil, nil // the index cannot be made again
+	}
 	if first == 0 {
 		return nil, nil // no times: no order to keep
 	}
@@ -56,7 +59,7 @@ func (s *Store) moveLater(ctx context.Context, tx *sqlTx, w *writer, instance, f
 		if begins <= last {
 			continue
 		}
-		if ok, err := s.moveSource(ctx, tx, w, src, opt); err != nil {
+		if ok, err := s.moveSource(ctx, tx, w, src, index()); err != nil {
 			return nil, fmt.Errorf("move %s after it: %w", src.Path, err)
 		} else if ok {
 			moved = append(moved, src)
@@ -68,7 +71,7 @@ func (s *Store) moveLater(ctx context.Context, tx *sqlTx, w *writer, instance, f
 // moveSource stores src's events again with ids from w.nextID on, indexed
 // as ingest indexes them, and removes their old rows; false when its
 // format cannot be moved (see movable).
-func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Source, opt IngestOptions) (bool, error) {
+func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Source, refs map[string]func(*formats.Event) []formats.Ref) (bool, error) {
 	var config []byte
 	if err := tx.QueryRowContext(ctx, "SELECT config FROM sources WHERE id = ?", src.ID).Scan(&config); err != nil {
 		return false, err
@@ -89,7 +92,6 @@ func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Sourc
 	}
 	mw := newWriter(ctx, tx)
 	mw.source, mw.nextID = src.ID, w.nextID
-	refs := refsOf(opt)
 	firstID := mw.nextID
 	for after := src.FirstEvent - 1; ; {
 		rows, err := tx.QueryContext(ctx, "SELECT id, line, \"offset\", time, raw FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000", after, src.LastEvent)
@@ -104,7 +106,8 @@ func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Sourc
 			break
 		}
 		for i := range batch {
-			if err := mw.event(&batch[i]); err != nil {
+			m := &batch[i]
+			if err := mw.event(m.line, m.offset, &m.ev, m.refs); err != nil {
 				return false, err
 			}
 		}
@@ -124,13 +127,20 @@ func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Sourc
 	return true, nil
 }
 
+// A movedEvent is an event of a moved file, to be stored again.
+type movedEvent struct {
+	line, offset int64
+	ev           formats.Event
+	refs         []formats.Ref
+}
+
 // scanMoved reads a page of a moved source's events as ingest made them:
 // each raw line parsed again, with the index refs of its system.
-func scanMoved(rows *sql.Rows, p formats.Parser, f *formats.Format, refs map[string]func(*formats.Event) []formats.Ref, after *int64) ([]row, error) {
+func scanMoved(rows *sql.Rows, p formats.Parser, f *formats.Format, refs map[string]func(*formats.Event) []formats.Ref, after *int64) ([]movedEvent, error) {
 	defer rows.Close()
-	var batch []row
+	var batch []movedEvent
 	for rows.Next() {
-		var r row
+		var r movedEvent
 		var raw []byte
 		if err := rows.Scan(after, &r.line, &r.offset, &r.ev.Time, &raw); err != nil {
 			return nil, err

@@ -7,6 +7,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -17,7 +18,22 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/ingest/store"
 )
+
+// Open opens the store at location (from New) that holds logs of the
+// formats fs, closed when the test ends.
+func Open(tb testing.TB, location string, fs ...*formats.Format) *store.Store {
+	tb.Helper()
+	s, err := store.Open(context.Background(), location, store.Options{Formats: fs})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
 
 // Backends are the names of the store backends.
 var Backends = []string{"sqlite", "postgres"}

@@ -14,25 +14,20 @@ import (
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
 	"github.com/wat-project/wat/ingest"
-	"github.com/wat-project/wat/ingest/storetest"
+	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/ingest/store/storetest"
 	"github.com/wat-project/wat/specs/redis"
 )
 
 var allFormats = []*formats.Format{redismonitor.Format}
 
 // MustOpenStore opens a fresh store at a location from storetest.
-func MustOpenStore(tb testing.TB, store string) *ingest.Store {
-	tb.Helper()
-	s, err := ingest.Open(context.Background(), store, ingest.Options{Formats: allFormats})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+func MustOpenStore(tb testing.TB, location string) *store.Store {
+	return storetest.Open(tb, location, allFormats...)
 }
 
-func opts() ingest.IngestOptions {
-	return ingest.IngestOptions{Formats: allFormats, Refs: map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.Refs}}
+func opts() ingest.Options {
+	return ingest.Options{Formats: allFormats, Refs: map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.Refs}}
 }
 
 const capture = `OK
@@ -45,10 +40,10 @@ not a monitor line
 1795535140.000005 [0 127.0.0.1:5001] "INCR" "k"`
 
 func TestIngestCountsEveryLine(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, store string) {
-		s := MustOpenStore(t, store)
+	storetest.Each(t, func(t *testing.T, st string) {
+		s := MustOpenStore(t, st)
 		ctx := context.Background()
-		sum, err := s.Ingest(ctx, "m.log", strings.NewReader(capture), 0, opts())
+		sum, err := ingest.Ingest(ctx, s, "m.log", strings.NewReader(capture), 0, opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,10 +67,10 @@ func TestIngestCountsEveryLine(t *testing.T) {
 		if e.Op != "GET" || string(e.Args[0]) != "k" || e.Client != "127.0.0.1:5001" || e.Source != "m.log" {
 			t.Errorf("EventAt(5) = %+v", e)
 		}
-		if _, err := s.EventAt(ctx, src, 4); !errors.Is(err, ingest.ErrNotFound) || !strings.Contains(err.Error(), "rejected") {
+		if _, err := s.EventAt(ctx, src, 4); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "rejected") {
 			t.Errorf("EventAt(4) error = %v, want a rejected line", err)
 		}
-		if _, err := s.EventAt(ctx, src, 99); !errors.Is(err, ingest.ErrNotFound) {
+		if _, err := s.EventAt(ctx, src, 99); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("EventAt(99) error = %v", err)
 		}
 		// The writes to k before the INCR: FLUSHALL (wide), MSET, SET; not the GET.
@@ -99,8 +94,8 @@ func TestIngestCountsEveryLine(t *testing.T) {
 }
 
 func TestIngestTwiceIsNoop(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, store string) {
-		s := MustOpenStore(t, store)
+	storetest.Each(t, func(t *testing.T, st string) {
+		s := MustOpenStore(t, st)
 		ctx := context.Background()
 		p := filepath.Join(t.TempDir(), "m.log")
 		os.WriteFile(p, []byte(capture), 0o644)
@@ -110,7 +105,7 @@ func TestIngestTwiceIsNoop(t *testing.T) {
 			}
 		}
 		// stdin (not seekable): detected after reading, rolled back.
-		sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, opts())
+		sum, err := ingest.Ingest(ctx, s, "-", strings.NewReader(capture), 0, opts())
 		if err != nil || !sum.Duplicate {
 			t.Errorf("stdin ingest = %+v, %v; want duplicate", sum, err)
 		}
@@ -120,7 +115,7 @@ func TestIngestTwiceIsNoop(t *testing.T) {
 		}
 		o := opts()
 		o.Force = true
-		if sum, err := s.Ingest(ctx, "-", strings.NewReader(capture), 0, o); err != nil || sum.Duplicate || sum.Events != 5 {
+		if sum, err := ingest.Ingest(ctx, s, "-", strings.NewReader(capture), 0, o); err != nil || sum.Duplicate || sum.Events != 5 {
 			t.Errorf("forced ingest = %+v, %v", sum, err)
 		}
 	})
@@ -128,7 +123,7 @@ func TestIngestTwiceIsNoop(t *testing.T) {
 
 // ingestFile ingests the file at p as wat ingest does (a seekable file
 // of known size) and returns the summary.
-func ingestFile(t *testing.T, s *ingest.Store, p string) *ingest.Summary {
+func ingestFile(t *testing.T, s *store.Store, p string) *ingest.Summary {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
@@ -136,30 +131,21 @@ func ingestFile(t *testing.T, s *ingest.Store, p string) *ingest.Summary {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	sum, err := s.Ingest(context.Background(), p, f, st.Size(), opts())
+	sum, err := ingest.Ingest(context.Background(), s, p, f, st.Size(), opts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return sum
 }
 
-func TestNotAStore(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "x.db")
-	os.WriteFile(p, []byte("hello, this is not sqlite at all, not even close........................................................"), 0o644)
-	_, err := ingest.Open(context.Background(), p, ingest.Options{})
-	if !errors.Is(err, ingest.ErrNotStore) {
-		t.Errorf("Open = %v, want ErrNotStore", err)
-	}
-}
-
 func TestIngestGzip(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, store string) {
-		s := MustOpenStore(t, store)
+	storetest.Each(t, func(t *testing.T, st string) {
+		s := MustOpenStore(t, st)
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
 		zw.Write([]byte(capture))
 		zw.Close()
-		sum, err := s.Ingest(context.Background(), "m.log.gz", &buf, 0, opts())
+		sum, err := ingest.Ingest(context.Background(), s, "m.log.gz", &buf, 0, opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,8 +164,8 @@ func TestIngestGzipSameAsPlain(t *testing.T) {
 	zw.Close()
 	plain := []byte(capture)
 	for _, order := range [][2][]byte{{gz.Bytes(), plain}, {plain, gz.Bytes()}} {
-		storetest.Each(t, func(t *testing.T, store string) {
-			s := MustOpenStore(t, store)
+		storetest.Each(t, func(t *testing.T, st string) {
+			s := MustOpenStore(t, st)
 			ctx := context.Background()
 			for i, want := range []bool{false, true} {
 				dir := t.TempDir()
@@ -191,7 +177,7 @@ func TestIngestGzipSameAsPlain(t *testing.T) {
 			}
 			// Another capture is not the same.
 			other := strings.Replace(capture, "SET", "DEL", 1)
-			if sum, err := s.Ingest(ctx, "other.log", strings.NewReader(other), 0, opts()); err != nil || sum.Duplicate {
+			if sum, err := ingest.Ingest(ctx, s, "other.log", strings.NewReader(other), 0, opts()); err != nil || sum.Duplicate {
 				t.Errorf("a different capture: %+v, %v", sum, err)
 			}
 		})
@@ -201,8 +187,8 @@ func TestIngestGzipSameAsPlain(t *testing.T) {
 // TestIngestDamagedGzip: everything before the damage is kept, and the
 // damage is a rejected line that says so.
 func TestIngestDamagedGzip(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, store string) {
-		s := MustOpenStore(t, store)
+	storetest.Each(t, func(t *testing.T, st string) {
+		s := MustOpenStore(t, st)
 		var log bytes.Buffer
 		for i := 0; i < 5000; i++ {
 			fmt.Fprintf(&log, "1795535140.%06d [0 127.0.0.1:5000] \"SET\" \"k%d\" \"%d\"\n", i, i%97, i)
@@ -212,7 +198,7 @@ func TestIngestDamagedGzip(t *testing.T) {
 		zw.Write(log.Bytes())
 		zw.Close()
 		cut := buf.Bytes()[:buf.Len()/2]
-		sum, err := s.Ingest(context.Background(), "cut.log.gz", bytes.NewReader(cut), 0, opts())
+		sum, err := ingest.Ingest(context.Background(), s, "cut.log.gz", bytes.NewReader(cut), 0, opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,17 +212,17 @@ func TestIngestDamagedGzip(t *testing.T) {
 // TestIngestLongLines: a line over MaxLine is rejected without being held
 // whole; a first line too long to detect the format from asks for one.
 func TestIngestLongLines(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, store string) {
-		s := MustOpenStore(t, store)
+	storetest.Each(t, func(t *testing.T, st string) {
+		s := MustOpenStore(t, st)
 		long := "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"" + strings.Repeat("x", ingest.MaxLine+10) + "\"\n"
 		in := long + "1795535140.000002 [0 127.0.0.1:5000] \"GET\" \"k\"\n"
-		if _, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, opts()); err == nil ||
+		if _, err := ingest.Ingest(context.Background(), s, "long.log", strings.NewReader(in), 0, opts()); err == nil ||
 			!strings.Contains(err.Error(), "name it with --format") {
 			t.Errorf("detection on a huge first line: %v", err)
 		}
 		o := opts()
 		o.Format = allFormats[0]
-		sum, err := s.Ingest(context.Background(), "long.log", strings.NewReader(in), 0, o)
+		sum, err := ingest.Ingest(context.Background(), s, "long.log", strings.NewReader(in), 0, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,4 +230,17 @@ func TestIngestLongLines(t *testing.T) {
 			t.Errorf("summary %+v", sum)
 		}
 	})
+}
+
+func TestPostgresFileName(t *testing.T) {
+	storetest.Require(t, "postgres")
+	s := MustOpenStore(t, storetest.New(t, "postgres"))
+	_, err := ingest.Ingest(context.Background(), s, "bad\xffname.log", strings.NewReader(capture), 0, opts())
+	if err == nil || !strings.Contains(err.Error(), `"bad\xffname.log": the file name is not UTF-8`) {
+		t.Errorf("non-UTF-8 file name: %v", err)
+	}
+	srcs, err := s.Sources(context.Background())
+	if err != nil || len(srcs) != 0 {
+		t.Errorf("sources: %d, %v", len(srcs), err)
+	}
 }

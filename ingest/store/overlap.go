@@ -1,4 +1,4 @@
-package ingest
+package store
 
 import (
 	"bytes"
@@ -22,19 +22,20 @@ import (
 // over both files then say their clocks overlap).
 const maxShared = 64 << 20
 
-// A sharedRun is the stored events a new file may begin with.
-type sharedRun struct {
-	src   *Source
-	lines []int64 // their lines in src
-	raws  [][]byte
-	at    int // how many of them the new file has matched
+// A SharedRun is the stored events a new file may begin with.
+type SharedRun struct {
+	// Source is the file they were stored from, Lines their lines in it.
+	Source *Source
+	Lines  []int64
+	raws   [][]byte
+	at     int // how many of them the new file has matched
 }
 
-// sharedTail finds the stored events a new file of format f and an
+// SharedTail finds the stored events a new file of format f and an
 // instance begins with, from head, its first lines: the events of an
 // earlier file of the instance (not the one it replaces) from the one
 // equal to the new file's first event on. Nil when there are none.
-func (s *Store) sharedTail(ctx context.Context, f *formats.Format, config []byte, path, instance string, head []byte, replace *Source) (*sharedRun, error) {
+func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte, path, instance string, head []byte, replace *Source) (*SharedRun, error) {
 	if f == nil {
 		return nil, nil
 	}
@@ -85,7 +86,7 @@ func (s *Store) sharedTail(ctx context.Context, f *formats.Format, config []byte
 
 // runFrom returns src's events from the one whose raw line is first (at
 // time t) to its end; nil when there is none, or they are too many.
-func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte) (*sharedRun, error) {
+func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte) (*SharedRun, error) {
 	// The first event at or after t: a source's times only grow, for
 	// the formats looked at here (see OrderDoubt otherwise).
 	var probeErr error
@@ -105,7 +106,7 @@ func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte)
 		return nil, err
 	}
 	defer rows.Close()
-	run := &sharedRun{src: src}
+	run := &SharedRun{Source: src}
 	size := 0
 	for rows.Next() {
 		var line, at int64
@@ -124,7 +125,7 @@ func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte)
 		if size += len(raw); size > maxShared {
 			return nil, nil
 		}
-		run.lines, run.raws = append(run.lines, line), append(run.raws, raw)
+		run.Lines, run.raws = append(run.Lines, line), append(run.raws, raw)
 	}
 	if len(run.raws) == 0 {
 		return nil, rows.Err()
@@ -132,9 +133,9 @@ func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte)
 	return run, rows.Err()
 }
 
-// matches tells whether an event of the new file is the next stored one
-// expected; once one is not, none after it is.
-func (r *sharedRun) matches(raw []byte) bool {
+// Matches tells whether an event of the new file (its raw line) is the
+// next stored one expected; once one is not, none after it is.
+func (r *SharedRun) Matches(raw []byte) bool {
 	if r == nil || r.at < 0 || r.at >= len(r.raws) {
 		return false
 	}
@@ -146,8 +147,8 @@ func (r *sharedRun) matches(raw []byte) bool {
 	return true
 }
 
-// matched is how many events of the new file were stored already.
-func (r *sharedRun) matched() int {
+// Matched is how many events of the new file were stored already.
+func (r *SharedRun) Matched() int {
 	if r == nil {
 		return 0
 	}

@@ -1,0 +1,340 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// ErrFileName is the error of BeginLoad for a file name a PostgreSQL
+// store cannot keep.
+var ErrFileName = errors.New("the file name is not UTF-8 text, which a PostgreSQL store keeps file names as: rename the file (or use a SQLite store)")
+
+// batchRows is how many rows one multi-row INSERT carries.
+const batchRows = 100
+
+// A Load stores one file: its events and rejected lines, written in bulk
+// in one transaction, which Commit ends. Until then the store is as
+// before it began; Rollback (or an error) leaves it so.
+type Load struct {
+	s        *Store
+	tx       *sqlTx
+	w        *writer
+	path     string
+	format   string
+	instance string
+	firstID  int64
+}
+
+// BeginLoad begins storing the file at path, read as format (its
+// configuration config, stored with it), of an instance ("": it joins
+// every instance). Loads run one at a time: a second waits for the first.
+func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byte, instance string) (*Load, error) {
+	if s.db.d == postgresDialect && (!utf8.ValidString(path) || strings.ContainsRune(path, 0)) {
+		return nil, fmt.Errorf("%s: %w", formats.Quote([]byte(path)), ErrFileName)
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: format, instance: instance}
+	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance).Scan(&l.w.source); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&l.w.nextID); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	l.firstID = l.w.nextID
+	return l, nil
+}
+
+// Event stores an event of the file's line line, which begins at byte
+// offset (of the decompressed file), indexed under refs (the keys it
+// touches: see provenance.Spec's Refs). Events go in trace order.
+func (l *Load) Event(line, offset int64, ev *formats.Event, refs []formats.Ref) error {
+	if err := l.w.event(line, offset, ev, refs); err != nil {
+		return err
+	}
+	if l.w.post.n >= maxPending {
+		return l.w.writePostings()
+	}
+	return nil
+}
+
+// Reject stores a line that could not be read, with the reason.
+func (l *Load) Reject(line int64, reason string, raw []byte) error {
+	return l.w.buffer(rejectsTable, &l.w.rejBuf, l.w.source, line, reason, raw)
+}
+
+// Rollback abandons the load: nothing of the file is stored.
+func (l *Load) Rollback() { l.tx.Rollback() }
+
+// A Finish is what Commit records of the file, and how it ends the load.
+type Finish struct {
+	Size     int64  // bytes read from the file (compressed, if it was)
+	Hash     string // hex SHA-256 of its content, decompressed
+	Lines    int64
+	Events   int64
+	Rejected int64
+	Skipped  int64
+	// Force stores the file even when a stored one has the same hash.
+	Force bool
+	// Replace is a stored source the file replaces (it grew: see
+	// GrownFrom), removed in the same transaction.
+	Replace *Source
+	// Index returns a fresh index function per system, for the stored
+	// files Commit moves after this one (see MovedLater): the Refs of
+	// Event, computed again.
+	Index func() map[string]func(*formats.Event) []formats.Ref
+}
+
+// A Committed says what Commit did besides storing the file.
+type Committed struct {
+	// DuplicateOf is the path of a stored file with the same content:
+	// then nothing was stored.
+	DuplicateOf string
+	// Moved are the stored files of its instance and format that begin
+	// after it ends: the history now puts them after it.
+	Moved []*Source
+}
+
+// Commit ends the load: it writes what is buffered and, unless the same
+// content is stored already (and f.Force is not set), removes f.Replace,
+// moves the files of its instance that begin after it ends, and commits.
+func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
+	defer l.tx.Rollback()
+	w, tx := l.w, l.tx
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	c := &Committed{}
+	if !f.Force {
+		err := tx.QueryRowContext(ctx, sqlOtherByHash, f.Hash, w.source).Scan(&c.DuplicateOf)
+		if err == nil {
+			return c, nil // rolled back
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	if f.Replace != nil {
+		if err := removeSourceTx(ctx, tx, f.Replace); err != nil {
+			return nil, fmt.Errorf("replace: %w", err)
+		}
+	}
+	var first, last any
+	if w.nextID > l.firstID {
+		first, last = l.firstID, w.nextID-1
+	}
+	var err error
+	if c.Moved, err = l.s.moveLater(ctx, tx, w, l.instance, l.format, w.tmin, w.tmax, f.Index); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, sqlFinishSource, f.Size, f.Hash, f.Lines, f.Events,
+		f.Rejected, f.Skipped, first, last, w.source); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	l.s.sourcesChanged()
+	return c, nil
+}
+
+// A writer loads rows in bulk (see sqlTx.load), and collects the keys
+// events touch into postings blocks.
+type writer struct {
+	ctx     context.Context
+	tx      *sqlTx
+	source  int64
+	nextID  int64
+	evBuf   []any
+	wideBuf []any
+	rejBuf  []any
+	post    *pending
+	// Calls waiting for a reply logged on a later line, by request id and
+	// by connection (oldest first).
+	waitByID   map[string]int64
+	waitByConn map[string][]int64
+	waiting    int
+	// tmin and tmax are the earliest and latest times of the events
+	// written; 0 when none has a time.
+	tmin, tmax int64
+}
+
+// maxPending is how many key touches the writer holds before it writes
+// them as postings blocks: it bounds ingest memory whatever the log size.
+const maxPending = 2 << 20
+
+// bufRows is how many rows of a table the writer holds before loading
+// them.
+const bufRows = 2000
+
+func newWriter(ctx context.Context, tx *sqlTx) *writer {
+	return &writer{ctx: ctx, tx: tx, post: newPending(), waitByID: map[string]int64{}, waitByConn: map[string][]int64{}}
+}
+
+// buffer appends a row to buf, and loads buf into tb when it is full.
+func (w *writer) buffer(tb *table, buf *[]any, vals ...any) error {
+	*buf = append(*buf, vals...)
+	if len(*buf) < bufRows*len(tb.cols) {
+		return nil
+	}
+	err := w.tx.load(w.ctx, tb, *buf)
+	clear(*buf)
+	*buf = (*buf)[:0]
+	return err
+}
+
+// event stores an event of line line (at byte offset in its file),
+// indexed under refs.
+func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref) error {
+	id := w.nextID
+	w.nextID++
+	if t := ev.Time; t != 0 {
+		if w.tmin == 0 || t < w.tmin {
+			w.tmin = t
+		}
+		w.tmax = max(w.tmax, t)
+	}
+	if err := w.buffer(eventsTable, &w.evBuf, id, w.source, line, offset, ev.Time, ev.Raw); err != nil {
+		return err
+	}
+	for i, ref := range refs {
+		if dupRef(refs[:i], ref) {
+			continue
+		}
+		wr := strongest(refs, ref)
+		if ref.Key == nil {
+			if err := w.buffer(wideTable, &w.wideBuf, ev.System, ref.NS, wr, id); err != nil {
+				return err
+			}
+			continue
+		}
+		w.post.add(ev.System, ref.NS, ref.Key, wr == 1, id)
+	}
+	// The log's own ids, to link a request to the one that caused it.
+	if ev.ReqID != "" {
+		w.post.add(linkID, "", []byte(ev.ReqID), true, id)
+	}
+	if ev.Parent != "" {
+		w.post.add(linkParent, "", []byte(ev.Parent), true, id)
+	}
+	w.pair(ev, id)
+	// A call a service logged, to be found from the receiver's own log
+	// (a MONITOR line) by its content.
+	if ev.Service != "" {
+		w.post.add(linkCall, "", callKey(ev), true, id)
+	}
+	return nil
+}
+
+// writePostings writes the pending key touches as postings blocks.
+func (w *writer) writePostings() error {
+	bs := w.post.blocks()
+	args := make([]any, 0, len(postingsTable.cols)*bufRows)
+	for len(bs) > 0 {
+		n := min(len(bs), bufRows)
+		args = args[:0]
+		for _, b := range bs[:n] {
+			args = append(args, b.k.system, b.k.ns, b.k.key, b.w, b.last, b.first, b.n, b.ids)
+		}
+		if err := w.tx.load(w.ctx, postingsTable, args); err != nil {
+			return err
+		}
+		bs = bs[n:]
+	}
+	return nil
+}
+
+func sameRef(a, b formats.Ref) bool {
+	return a.NS == b.NS && (a.Key == nil) == (b.Key == nil) && bytes.Equal(a.Key, b.Key)
+}
+
+// dupRef reports whether ref's key was listed already.
+func dupRef(before []formats.Ref, ref formats.Ref) bool {
+	for _, b := range before {
+		if sameRef(b, ref) {
+			return true
+		}
+	}
+	return false
+}
+
+// strongest returns the w column for a key listed several times: written
+// if any listing writes it.
+func strongest(all []formats.Ref, ref formats.Ref) int {
+	for _, a := range all {
+		if sameRef(a, ref) && a.Kind >= formats.KindWrite {
+			return 1
+		}
+	}
+	return 0
+}
+
+// flush writes what is buffered.
+func (w *writer) flush() error {
+	for _, b := range []struct {
+		tb  *table
+		buf *[]any
+	}{{eventsTable, &w.evBuf}, {wideTable, &w.wideBuf}, {rejectsTable, &w.rejBuf}} {
+		if err := w.tx.load(w.ctx, b.tb, *b.buf); err != nil {
+			return err
+		}
+		*b.buf = (*b.buf)[:0]
+	}
+	return w.writePostings()
+}
+
+// maxWaiting bounds the calls kept waiting for a reply line.
+const maxWaiting = 1 << 20
+
+// pair links a reply record to the call it answers: the call with its
+// request id, or else the oldest call waiting on its connection. The link
+// is a posting from the call's event id to the reply's.
+func (w *writer) pair(e *formats.Event, id int64) {
+	if !e.ReplyRecord {
+		if e.Reply == nil && e.System != "" && (e.ReqID != "" || e.Client != "") && e.Service != "" {
+			if w.waiting >= maxWaiting {
+				clear(w.waitByID)
+				clear(w.waitByConn)
+				w.waiting = 0
+			}
+			if e.ReqID != "" {
+				w.waitByID[e.ReqID] = id
+			}
+			if e.Client != "" {
+				w.waitByConn[e.Client] = append(w.waitByConn[e.Client], id)
+			}
+			w.waiting++
+		}
+		return
+	}
+	call, ok := w.waitByID[e.ReqID]
+	if ok {
+		delete(w.waitByID, e.ReqID)
+		q := w.waitByConn[e.Client]
+		for i, c := range q {
+			if c == call {
+				w.waitByConn[e.Client] = append(q[:i:i], q[i+1:]...)
+				break
+			}
+		}
+	} else if q := w.waitByConn[e.Client]; e.ReqID == "" && e.Client != "" && len(q) > 0 {
+		call, ok = q[0], true
+		w.waitByConn[e.Client] = q[1:]
+	}
+	if ok {
+		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), true, id)
+	}
+}
