@@ -286,43 +286,14 @@ type sameOutputer interface {
 }
 
 // receiverOf finds the black box's own record of a call a service logged
-// (the MONITOR line of a logged Redis call): among the events touching the
-// call's first key, the same call by content, client address and time.
+// (see store.ReceiverOf), with the keys the call's spec says it touches.
 func receiverOf(ctx context.Context, st *store.Store, e *formats.Event) (*formats.Event, string, error) {
 	spec, err := specFor(e.System)
 	if err != nil {
 		return nil, "", nil
 	}
-	for _, ref := range spec.Refs(e) {
-		if ref.Key == nil {
-			continue
-		}
-		var cands []*formats.Event
-		f := store.Filter{System: e.System, NS: ref.NS, Key: ref.Key, Limit: 1000}
-		for scanned := 0; scanned < maxReceiverScan; {
-			evs, err := st.Events(ctx, f)
-			if err != nil {
-				return nil, "", err
-			}
-			for _, c := range evs {
-				if !c.ClientRecord {
-					cands = append(cands, c)
-				}
-			}
-			scanned += len(evs)
-			if len(evs) < f.Limit {
-				break
-			}
-			f.After = evs[len(evs)-1].ID
-		}
-		best, match := provenance.Nearest(e, cands)
-		return best, match, nil
-	}
-	return nil, "", nil
+	return st.ReceiverOf(ctx, e, spec.Refs(e))
 }
-
-// maxReceiverScan bounds the events of a key receiverOf reads.
-const maxReceiverScan = 100000
 
 // printCut says where the tree was cut.
 func printCut(r *renderer, target *formats.Event, tree *provenance.Tree, depth int) {

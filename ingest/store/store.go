@@ -1,11 +1,14 @@
-// Package ingest owns wat's trace store: one SQLite file holding every
-// ingested request, the keys each one touches, and every line that could
-// not be read.
+// Package store is wat's trace store: a SQLite file (or a PostgreSQL
+// schema) holding every ingested request, the keys each one touches, and
+// every line that could not be read, by source file and instance.
 //
 // The store answers the lookups specs make (the history of one key before
-// one event) from indexes, so an explanation never scans the trace. All SQL
-// is in this package, most of it in sql.go, so a second backend needs a
-// second dialect, not a second copy of the logic.
+// one event, within one instance: scope.go) from indexes, so an
+// explanation never scans the trace. Files are stored by loads
+// (load.go), which keep each instance's files in time order (reorder.go)
+// and store a line shared by two files once (overlap.go). All SQL is in
+// this package, most of it in sql.go, so a second backend needs a second
+// dialect, not a second copy of the logic.
 package store
 
 import (
@@ -23,7 +26,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -985,162 +987,6 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.
 	return byID, nil
 }
 
-// The postings of the logs' own request ids live under these systems,
-// with an empty namespace: ids are global across services.
-const (
-	linkID     = "#id"
-	linkParent = "#parent"
-	linkCall   = "#call"
-	linkPair   = "#pair" // key: a call's event id; ids: the reply record
-)
-
-// callKey is the postings key of a logged call: a hash of its content
-// when that is long (index keys stay small; lookups compare the content).
-func callKey(e *formats.Event) []byte {
-	k := e.CallKey()
-	if len(k) <= 64 {
-		return k
-	}
-	h := sha256.Sum256(k)
-	return append([]byte("#sha256:"), h[:]...)
-}
-
-// anyPosting tells whether any posting of kind is stored. One index seek
-// answers it, once: known keeps the answer, so that a store of MONITOR
-// captures only answers every lookup of links it has none of at once.
-func (s *Store) anyPosting(ctx context.Context, kind string, known **bool) (bool, error) {
-	if *known == nil {
-		var one int
-		err := s.db.QueryRowContext(ctx, sqlAnyPosting, kind).Scan(&one)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return false, err
-		}
-		has := err == nil
-		*known = &has
-	}
-	return **known, nil
-}
-
-// SameCall returns the calls logged by the services that sent them with
-// the same content as e (black box, op and arguments), in trace order.
-func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Event, error) {
-	if has, err := s.anyPosting(ctx, linkCall, &s.hasCalls); err != nil || !has {
-		return nil, err
-	}
-	ids, err := s.keyIDsAfter(ctx, nil, linkCall, "", callKey(e), 1, 0, maxLinked)
-	if err != nil {
-		return nil, err
-	}
-	evs, err := s.eventsByID(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	want := e.CallKey()
-	out := evs[:0]
-	for _, c := range evs {
-		if string(c.CallKey()) == string(want) {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-// maxLinked bounds the events one id lookup returns.
-const maxLinked = 10000
-
-// WithID returns the events that carry a request id (a request and its
-// response share it), in trace order.
-func (s *Store) WithID(ctx context.Context, id string) ([]*formats.Event, error) {
-	return s.linked(ctx, linkID, id)
-}
-
-// WithParent returns the events caused by the request with an id (their
-// parent id), in trace order.
-func (s *Store) WithParent(ctx context.Context, parent string) ([]*formats.Event, error) {
-	return s.linked(ctx, linkParent, parent)
-}
-
-func (s *Store) linked(ctx context.Context, kind, id string) ([]*formats.Event, error) {
-	if id == "" {
-		return nil, nil
-	}
-	ids, err := s.keyIDsAfter(ctx, nil, kind, "", []byte(id), 1, 0, maxLinked)
-	if err != nil {
-		return nil, err
-	}
-	return s.eventsByID(ctx, ids)
-}
-
-var _ provenance.BatchLinks = (*Store)(nil)
-
-// WithIDs implements provenance.BatchLinks: WithID of many ids at once.
-func (s *Store) WithIDs(ctx context.Context, ids []string) (map[string][]*formats.Event, error) {
-	return s.linkedMany(ctx, linkID, ids)
-}
-
-// WithParents implements provenance.BatchLinks: WithParent of many ids at
-// once.
-func (s *Store) WithParents(ctx context.Context, parents []string) (map[string][]*formats.Event, error) {
-	return s.linkedMany(ctx, linkParent, parents)
-}
-
-// linkedMany reads the postings of many link keys with one query (a
-// chunk of them, for very long lists) and their events with another.
-func (s *Store) linkedMany(ctx context.Context, kind string, keys []string) (map[string][]*formats.Event, error) {
-	idsOf := map[string][]int64{}
-	var all []int64
-	const chunk = 500
-	for i := 0; i < len(keys); i += chunk {
-		part := keys[i:min(i+chunk, len(keys))]
-		args := []any{kind, "", 1}
-		for _, k := range part {
-			args = append(args, []byte(k))
-		}
-		rows, err := s.db.QueryContext(ctx, sqlBlocksOfKeys+inList(len(part))+" ORDER BY key, last", args...)
-		if err != nil {
-			return nil, err
-		}
-		var blk []int64
-		for rows.Next() {
-			var key []byte
-			var first int64
-			var n int
-			var blob []byte
-			if err := rows.Scan(&key, &first, &n, &blob); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("key %s of %s: %w", formats.Quote(key), kind, err)
-			}
-			k := string(key)
-			for _, id := range blk {
-				if len(idsOf[k]) < maxLinked {
-					idsOf[k] = append(idsOf[k], id)
-					all = append(all, id)
-				}
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	byID, err := s.eventsMap(ctx, all)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]*formats.Event, len(idsOf))
-	for k, ids := range idsOf {
-		for _, id := range ids {
-			out[k] = append(out[k], byID[id])
-		}
-	}
-	return out, nil
-}
-
 var _ provenance.NamespaceHistory = (*Store)(nil)
 
 // maxNamespaceIDs bounds the write ids InNamespace gathers.
@@ -1610,24 +1456,6 @@ func eachRow(rows *sql.Rows, err error) func(each func(cols []string, vals []any
 		}
 		return rows.Err()
 	}
-}
-
-// pairedReply fills a call's reply from the reply record paired with it
-// at ingest, if any.
-func (s *Store) pairedReply(ctx context.Context, e *formats.Event) error {
-	if has, err := s.anyPosting(ctx, linkPair, &s.hasPairs); err != nil || !has {
-		return err
-	}
-	ids, err := s.keyIDsAfter(ctx, nil, linkPair, "", []byte(strconv.FormatInt(e.ID, 10)), 1, 0, 1)
-	if err != nil || len(ids) == 0 {
-		return err
-	}
-	rs, err := s.eventsByID(ctx, ids)
-	if err != nil {
-		return err
-	}
-	e.Reply = rs[0].Reply
-	return nil
 }
 
 // sqliteRecursive is SQLITE_RECURSIVE, which the driver does not export.
