@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -219,7 +220,7 @@ func readAction(run func(c *cli.Context, st *store.Store) error) cli.ActionFunc 
 		if c.NArg() > 0 {
 			return usageErr("run 'wat "+c.Command.Name+" --help'", "unexpected arguments %q", c.Args().Slice())
 		}
-		st, err := openStore(c, true)
+		st, err := openStore(c.Context, envOf(c), true)
 		if err != nil {
 			return err
 		}
@@ -228,16 +229,30 @@ func readAction(run func(c *cli.Context, st *store.Store) error) cli.ActionFunc 
 	}
 }
 
+// An env is what every command runs with: its standard streams and the
+// global flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	store          string // --store (or --db)
+	color          string
+}
+
+// envOf reads a command's env from its context.
+func envOf(c *cli.Context) env {
+	return env{stdin: c.App.Reader, stdout: c.App.Writer, stderr: c.App.ErrWriter, store: c.String("store"), color: c.String("color")}
+}
+
 // openStore opens the store named by --store (or --db). Read-only
 // commands need an existing store.
-func openStore(c *cli.Context, readOnly bool) (*store.Store, error) {
-	path := c.String("store")
+func openStore(ctx context.Context, e env, readOnly bool) (*store.Store, error) {
+	path := e.store
 	if readOnly && !store.IsPostgres(path) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, withHint(fmt.Errorf("no trace store at %s", path), "run 'wat ingest LOGFILE' first, or point --db (or WAT_DB) at your store")
 		}
 	}
-	s, err := store.Open(c.Context, path, store.Options{Formats: allFormats, ReadOnly: readOnly})
+	s, err := store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly})
 	if errors.Is(err, store.ErrNotStore) {
 		if store.IsPostgres(path) {
 			return nil, withHint(err, "run 'wat ingest LOGFILE' into this database first, or name a schema of its own with ?search_path=SCHEMA")
@@ -251,7 +266,7 @@ func openStore(c *cli.Context, readOnly bool) (*store.Store, error) {
 		return nil, withHint(err, "point --db (or WAT_DB) at a store you may write, or run as its owner")
 	}
 	if err == nil && s.Immutable() {
-		fmt.Fprintf(c.App.ErrWriter, "wat: note: %s is read-only to you: read as a file that does not change (an ingest running meanwhile is not seen)\n", safe(path))
+		fmt.Fprintf(e.stderr, "wat: note: %s is read-only to you: read as a file that does not change (an ingest running meanwhile is not seen)\n", safe(path))
 	}
 	return s, err
 }

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/ingest/store"
-	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -39,225 +39,92 @@ Examples:
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
 		Action: readAction(func(c *cli.Context, st *store.Store) error {
-			f := store.Filter{System: c.String("system"), NS: c.String("ns"), Ops: c.StringSlice("op"), Instance: c.String("instance")}
-			if c.IsSet("key") {
-				f.Key = []byte(c.String("key"))
-				if strings.ContainsAny(c.String("key"), "*?[\\") {
-					keys, err := st.KeysMatching(c.Context, f.System, f.NS, func(k []byte) bool { return redis.GlobMatch(f.Key, k) })
-					if err != nil || len(keys) == 0 {
-						return err // no key matches: no event
-					}
-					f.Key, f.Keys = nil, keys
-				}
-				f.Writes = c.Bool("writes")
-			}
-			// Without --key, --writes asks each event's spec what it writes.
-			writes := func(*formats.Event) bool { return true }
-			if c.Bool("writes") && !f.Writes {
-				refs := refsBySystem()
-				writes = func(e *formats.Event) bool {
-					fn := refs[e.System]
-					return fn != nil && slices.ContainsFunc(fn(e), func(r formats.Ref) bool { return r.Kind != formats.KindRead })
-				}
-			}
+			opt := eventsOptions{key: c.String("key"), keySet: c.IsSet("key"), writes: c.Bool("writes"), ns: c.String("ns"), system: c.String("system"),
+				instance: c.String("instance"), ops: c.StringSlice("op"), file: c.String("file"), limit: c.Int("limit"),
+				json: c.Bool("json"), color: c.String("color")}
 			var err error
-			if f.Since, err = timeFlag(c, "since"); err != nil {
+			if opt.since, err = timeFlag(c, "since"); err != nil {
 				return err
 			}
-			if f.Until, err = timeFlag(c, "until"); err != nil {
+			if opt.until, err = timeFlag(c, "until"); err != nil {
 				return err
 			}
-			if name := c.String("file"); name != "" {
-				if f.Source, err = st.SourceByPath(c.Context, name); err != nil {
-					return err
-				}
-			}
-			r := newRenderer(c.App.Writer, c.String("color"))
-			enc := json.NewEncoder(c.App.Writer)
-			limit, printed := c.Int("limit"), 0
-			for {
-				f.Limit = 1000
-				evs, err := st.Events(c.Context, f)
-				if err != nil {
-					return err
-				}
-				for _, e := range evs {
-					f.After = e.ID
-					if !writes(e) {
-						continue
-					}
-					if limit > 0 && printed == limit {
-						return nil
-					}
-					printed++
-					if c.Bool("json") {
-						if err := enc.Encode(toJSONEvent(e)); err != nil {
-							return err
-						}
-					} else {
-						r.line(e, "", r.request(e))
-					}
-				}
-				if len(evs) < f.Limit {
-					return nil
-				}
-			}
+			return runEvents(c.Context, st, c.App.Writer, opt)
 		}),
 	}
 }
 
-func formatsCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "formats",
-		Usage: "list the log formats wat reads",
-		Description: `Prints one line per format: its name (for 'wat ingest --format'), what
-produces it, and its reference. Formats are detected from a file's first lines.
-
-Example:
-   wat formats | cut -f1`,
-		Action: func(c *cli.Context) error {
-			for _, f := range allFormats {
-				fmt.Fprintf(c.App.Writer, "%s\t%s (%s)\n", f.Name, f.Doc, f.URL)
-			}
-			return nil
-		},
-	}
+// eventsOptions are wat events' flags.
+type eventsOptions struct {
+	key                        string
+	keySet                     bool // --key was given (an empty key is a key)
+	writes                     bool
+	ns, system, instance, file string
+	ops                        []string
+	since, until               int64 // Unix nanoseconds; 0: no bound
+	limit                      int
+	json                       bool
+	color                      string
 }
 
-func specsCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "specs",
-		Usage:     "list the black boxes wat explains, or one's table of operations",
-		ArgsUsage: "[SYSTEM]",
-		Description: `Without an argument, prints one line per spec: the black box (the "system" of
-its events), what it models, and the operations it replays.
-
-With a system (wat specs redis), prints its table: one line per operation the
-black box knows, modelled or not, tab-separated:
-   NAME  GROUP  STATUS  NOTE  KEYS  PARTS
-STATUS is "modelled"; "unknown" (replayed, but its reply depends on what no
-log holds, named in NOTE: its answers are never exact); or "not modelled" (NOTE
-says why): such a request is replayed as if it changed nothing, and every answer
-whose history holds it is labelled not exact, naming it. KEYS says which
-arguments are keys, as the black box itself declares them. PARTS says which
-parts of its keys an operation touches (a hash's fields, a set's members, a
-stream's entries, a string's bits), and how; empty: the keys whole.
-
-Examples:
-   wat specs
-   wat specs redis | grep -w ZADD
-   wat specs redis | awk -F'\t' '$3 != "modelled"'
-   wat specs redis --json | jq -r 'select(.group == "stream") | .name'`,
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON: {system, name, group, status, note, keys, parts} per operation"}},
-		Action: func(c *cli.Context) error {
-			w := c.App.Writer
-			if c.NArg() == 0 {
-				for _, s := range allSpecs {
-					fmt.Fprintf(w, "%s\t%s\t%s\n", s.System(), s.Doc(), strings.Join(s.Ops(), " "))
-				}
+// runEvents prints the stored events opt selects, in trace order.
+func runEvents(ctx context.Context, st *store.Store, out io.Writer, opt eventsOptions) error {
+	f := store.Filter{System: opt.system, NS: opt.ns, Ops: opt.ops, Instance: opt.instance, Since: opt.since, Until: opt.until}
+	if opt.keySet {
+		f.Key = []byte(opt.key)
+		if strings.ContainsAny(opt.key, "*?[\\") {
+			keys, err := st.KeysMatching(ctx, f.System, f.NS, func(k []byte) bool { return redis.GlobMatch(f.Key, k) })
+			if err != nil || len(keys) == 0 {
+				return err // no key matches: no event
+			}
+			f.Key, f.Keys = nil, keys
+		}
+		f.Writes = opt.writes
+	}
+	// Without --key, --writes asks each event's spec what it writes.
+	writes := func(*formats.Event) bool { return true }
+	if opt.writes && !f.Writes {
+		refs := refsBySystem()
+		writes = func(e *formats.Event) bool {
+			fn := refs[e.System]
+			return fn != nil && slices.ContainsFunc(fn(e), func(r formats.Ref) bool { return r.Kind != formats.KindRead })
+		}
+	}
+	if opt.file != "" {
+		var err error
+		if f.Source, err = st.SourceByPath(ctx, opt.file); err != nil {
+			return err
+		}
+	}
+	r := newRenderer(out, opt.color)
+	enc := json.NewEncoder(out)
+	printed := 0
+	for {
+		f.Limit = 1000
+		evs, err := st.Events(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			f.After = e.ID
+			if !writes(e) {
+				continue
+			}
+			if opt.limit > 0 && printed == opt.limit {
 				return nil
 			}
-			if c.NArg() > 1 {
-				return usageErr("run 'wat specs' for the systems", "specs takes at most one system")
-			}
-			spec, err := specFor(c.Args().First())
-			if err != nil {
-				var names []string
-				for _, s := range allSpecs {
-					names = append(names, s.System())
+			printed++
+			if opt.json {
+				if err := enc.Encode(toJSONEvent(e)); err != nil {
+					return err
 				}
-				return usageErr("the systems: "+strings.Join(names, ", "), "no spec for system %q", c.Args().First())
-			}
-			ops := []provenance.OpDoc(nil)
-			if d, ok := spec.(provenance.Documented); ok {
-				ops = d.Table()
 			} else {
-				for _, op := range spec.Ops() {
-					ops = append(ops, provenance.OpDoc{Name: op, Status: "modelled"})
-				}
+				r.line(e, "", r.request(e))
 			}
-			enc := json.NewEncoder(w)
-			for _, d := range ops {
-				if c.Bool("json") {
-					if err := enc.Encode(map[string]string{"system": spec.System(), "name": d.Name, "group": d.Group,
-						"status": d.Status, "note": d.Note, "keys": d.Keys, "parts": d.Parts}); err != nil {
-						return err
-					}
-					continue
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Group, d.Status, d.Note, d.Keys, d.Parts)
-			}
+		}
+		if len(evs) < f.Limit {
 			return nil
-		},
-	}
-}
-
-func sqlCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "sql",
-		Usage:     "run one read-only SQL query over the store",
-		ArgsUsage: "'SELECT ...'",
-		Description: `Runs one SQL statement on the store, read-only, and prints the rows
-tab-separated (or NDJSON with --json). The documented schema:
-   event_view (id, file, line, offset, time, system, ns, client, op, args,
-      reply, service, req_id, parent_id, trace_id, raw)
-   reject_view (file, line, reason, raw)
-   sources (id, path, instance, format, size, hash, lines, events, rejected,
-      skipped, ingested_at)
-Times are Unix nanoseconds. On PostgreSQL, event_view has the stored
-columns only (id, file, line, offset, time, raw).
-
-Examples:
-   wat sql 'SELECT op, count(*) FROM event_view GROUP BY op ORDER BY 2 DESC'
-   wat sql 'SELECT * FROM reject_view LIMIT 10'`,
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON, one object per row"}},
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageErr("quote the query: wat sql 'SELECT ...'", "sql takes exactly one query")
-			}
-			st, err := openStore(c, true)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			w := c.App.Writer
-			enc := json.NewEncoder(w)
-			header := false
-			err = st.Query(c.Context, c.Args().First(), func(cols []string, vals []any) error {
-				if c.Bool("json") {
-					obj := map[string]any{}
-					for i, col := range cols {
-						if b, ok := vals[i].([]byte); ok {
-							vals[i], _ = textOf(b)
-						}
-						obj[col] = vals[i]
-					}
-					return enc.Encode(obj)
-				}
-				if !header {
-					fmt.Fprintln(w, strings.Join(cols, "\t"))
-					header = true
-				}
-				cells := make([]string, len(vals))
-				for i, v := range vals {
-					switch v := v.(type) {
-					case nil:
-						cells[i] = "NULL"
-					case []byte:
-						cells[i] = safe(string(v))
-					default:
-						cells[i] = safe(fmt.Sprint(v))
-					}
-					cells[i] = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(cells[i])
-				}
-				_, err := fmt.Fprintln(w, strings.Join(cells, "\t"))
-				return err
-			})
-			if err != nil {
-				return withHint(fmt.Errorf("sql: %w", err), "the store is read-only here; 'wat sql --help' lists the views")
-			}
-			return nil
-		},
+		}
 	}
 }
 

@@ -146,39 +146,7 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 			target.Where(), target.Service, recv.System, match)
 		target = recv
 	}
-	explain := func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
-		spec, err := specFor(e.System)
-		if err != nil {
-			return nil, err
-		}
-		var note string
-		if e.ClientRecord {
-			// A service's record of a call: explain the box's own line.
-			recv, match, err := receiverOf(ctx, st, e)
-			if err != nil {
-				return nil, err
-			}
-			if recv == nil {
-				return nil, fmt.Errorf("%s is %s's record of a call and no line of %s's own log matches it: %w",
-					e.Where(), e.Service, e.System, provenance.ErrNotExplainable)
-			}
-			note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
-			e = recv
-		}
-		h, err := st.Scope(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		x, err := spec.Explain(ctx, h, e)
-		if x != nil && note != "" {
-			x.Notes = append([]string{note}, x.Notes...)
-		}
-		if err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
-			return nil, fmt.Errorf("explain %s: %w", e.Where(), err)
-		}
-		return x, err
-	}
-	tree, err := provenance.BuildTree(ctx, target, opt.depth, explain, st)
+	tree, err := provenance.BuildTree(ctx, target, opt.depth, explainer(st), st)
 	if err != nil {
 		return err
 	}
@@ -302,5 +270,43 @@ func printCut(r *renderer, target *formats.Event, tree *provenance.Tree, depth i
 	}
 	if tree.CutAtNodes {
 		r.line(target, "", r.note.Render(fmt.Sprintf("note: the tree is cut: at most %d requests are followed to their senders", provenance.MaxTreeNodes)))
+	}
+}
+
+// explainer returns how a request stored in st is explained: by its
+// spec, over its own instance's history; a service's record of a call
+// through the black box's own line of it.
+func explainer(st *store.Store) func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
+	return func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
+		spec, err := specFor(e.System)
+		if err != nil {
+			return nil, err
+		}
+		var note string
+		if e.ClientRecord {
+			// A service's record of a call: explain the box's own line.
+			recv, match, err := receiverOf(ctx, st, e)
+			if err != nil {
+				return nil, err
+			}
+			if recv == nil {
+				return nil, fmt.Errorf("%s is %s's record of a call and no line of %s's own log matches it: %w",
+					e.Where(), e.Service, e.System, provenance.ErrNotExplainable)
+			}
+			note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
+			e = recv
+		}
+		h, err := st.Scope(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		x, err := spec.Explain(ctx, h, e)
+		if x != nil && note != "" {
+			x.Notes = append([]string{note}, x.Notes...)
+		}
+		if err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
+			return nil, fmt.Errorf("explain %s: %w", e.Where(), err)
+		}
+		return x, err
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -37,55 +38,59 @@ JSON (one object per line):
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 		},
 		Action: readAction(func(c *cli.Context, st *store.Store) error {
-			w, err := resolveAt(c.Context, st, c.String("at"))
-			if err != nil {
-				return err
-			}
-			if len(written(w)) == 0 {
-				return withHint(fmt.Errorf("%s: %s changes no key wat can follow", w.Where(), w.Op),
-					"give the line of a write ('wat explain' answers why a read returned what it did)")
-			}
-			effects, truncated, err := provenance.Follow(c.Context, w, provenance.FollowOptions{
-				Depth: c.Int("depth"), Limit: c.Int("limit"), Budget: c.Int("budget"), Written: written,
-				// What a request changed is seen by the later requests of
-				// its own instance only.
-				Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
-					sc, err := st.ScopeOf(ctx, after)
-					if err != nil {
-						return nil, err
-					}
-					return sc.Later(ctx, system, ref.NS, ref.Key, after, limit)
-				},
-				LaterMany: func(ctx context.Context, qs []provenance.LaterQuery, limit int) ([][]*formats.Event, error) {
-					kqs := make([]store.KeyQuery, len(qs))
-					for i, q := range qs {
-						sc, err := st.ScopeOf(ctx, q.After)
-						if err != nil {
-							return nil, err
-						}
-						kqs[i] = store.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After, Within: sc}
-					}
-					return st.EventsOfKeys(ctx, kqs, limit)
-				},
-				Explain: func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
-					spec, err := specFor(e.System)
-					if err != nil {
-						return nil, err
-					}
-					h, err := st.Scope(ctx, e)
-					if err != nil {
-						return nil, err
-					}
-					return spec.Explain(ctx, h, e)
-				},
-				Links: st,
-			})
-			if err != nil {
-				return err
-			}
-			return printEffects(c, w, effects, truncated)
+			return runFollow(c.Context, st, c.App.Writer, followOptions{at: c.String("at"), depth: c.Int("depth"),
+				limit: c.Int("limit"), budget: c.Int("budget"), json: c.Bool("json"), color: c.String("color")})
 		}),
 	}
+}
+
+// followOptions are wat follow's flags.
+type followOptions struct {
+	at                   string
+	depth, limit, budget int
+	json                 bool
+	color                string
+}
+
+// runFollow prints the later requests the write at opt.at explains.
+func runFollow(ctx context.Context, st *store.Store, out io.Writer, opt followOptions) error {
+	w, err := resolveAt(ctx, st, opt.at)
+	if err != nil {
+		return err
+	}
+	if len(written(w)) == 0 {
+		return withHint(fmt.Errorf("%s: %s changes no key wat can follow", w.Where(), w.Op),
+			"give the line of a write ('wat explain' answers why a read returned what it did)")
+	}
+	effects, truncated, err := provenance.Follow(ctx, w, provenance.FollowOptions{
+		Depth: opt.depth, Limit: opt.limit, Budget: opt.budget, Written: written,
+		// What a request changed is seen by the later requests of its own
+		// instance only.
+		Later: func(ctx context.Context, system string, ref formats.Ref, after int64, limit int) ([]*formats.Event, error) {
+			sc, err := st.ScopeOf(ctx, after)
+			if err != nil {
+				return nil, err
+			}
+			return sc.Later(ctx, system, ref.NS, ref.Key, after, limit)
+		},
+		LaterMany: func(ctx context.Context, qs []provenance.LaterQuery, limit int) ([][]*formats.Event, error) {
+			kqs := make([]store.KeyQuery, len(qs))
+			for i, q := range qs {
+				sc, err := st.ScopeOf(ctx, q.After)
+				if err != nil {
+					return nil, err
+				}
+				kqs[i] = store.KeyQuery{System: q.System, NS: q.Ref.NS, Key: q.Ref.Key, After: q.After, Within: sc}
+			}
+			return st.EventsOfKeys(ctx, kqs, limit)
+		},
+		Explain: explainer(st),
+		Links:   st,
+	})
+	if err != nil {
+		return err
+	}
+	return printEffects(out, opt, w, effects, truncated)
 }
 
 // written returns the keys an event may change, by its spec.
@@ -110,9 +115,9 @@ type jsonEffect struct {
 	Depth   int       `json:"depth"`
 }
 
-func printEffects(c *cli.Context, w *formats.Event, effects []provenance.Effect, truncated bool) error {
-	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
+func printEffects(out io.Writer, opt followOptions, w *formats.Event, effects []provenance.Effect, truncated bool) error {
+	if opt.json {
+		enc := json.NewEncoder(out)
 		for _, e := range effects {
 			if err := enc.Encode(jsonEffect{toJSONEvent(e.Event), toJSONEvent(e.Because), e.Rule, e.Depth}); err != nil {
 				return err
@@ -120,7 +125,7 @@ func printEffects(c *cli.Context, w *formats.Event, effects []provenance.Effect,
 		}
 		return nil
 	}
-	r := newRenderer(c.App.Writer, c.String("color"))
+	r := newRenderer(out, opt.color)
 	r.line(w, "follow ", r.request(w))
 	r.line(w, "", fmt.Sprintf("%d later requests explained by it", len(effects)))
 	for _, e := range effects {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -73,88 +74,104 @@ Examples:
 			if c.NArg() == 0 {
 				return usageErr("run 'wat ingest --help'", "ingest needs at least one file (or - for standard input)")
 			}
-			opt := ingest.Options{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: c.Bool("force"),
-				Instance: c.String("instance")}
-			if name := c.String("format"); name != "" {
-				f, err := formats.Lookup(name, allFormats)
-				if err != nil {
-					return usageErr("run 'wat formats' for the names", "%v", err)
-				}
-				opt.Format = f
-			}
-			config, err := loadMappings(c.StringSlice("mapping"))
-			if err != nil {
-				return err
-			}
-			if config != nil {
-				opt.Config = map[string][]byte{jsonlines.Format.Name: config}
-			}
-			// Open every file first: a typo in the last name should not
-			// cost the time of ingesting the others.
-			type input struct {
-				name string
-				r    io.Reader
-				size int64
-			}
-			var ins []input
-			// A log's files go oldest first, as 'mon.log*' does not
-			// list them: rotated ones highest number first, strace
-			// -ff's per-process ones by process id.
-			names := formats.RotationOrder(c.Args().Slice())
-			if !slices.Equal(names, c.Args().Slice()) && !c.Bool("quiet") {
-				fmt.Fprintf(c.App.ErrWriter, "wat: note: the files of one log go oldest first: %s\n", safe(strings.Join(names, " ")))
-			}
-			for _, name := range names {
-				if name == "-" {
-					ins = append(ins, input{"-", c.App.Reader, 0})
-					continue
-				}
-				f, err := os.Open(name)
-				if err != nil {
-					return fmt.Errorf("open %s: %w", name, unwrapPath(err))
-				}
-				defer f.Close()
-				st, err := f.Stat()
-				if err != nil {
-					return err
-				}
-				if st.IsDir() {
-					return usageErr("name the log files inside it", "%s is a directory", name)
-				}
-				ins = append(ins, input{name, f, st.Size()})
-			}
-			st, err := openStore(c, false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			stderr := c.App.ErrWriter
-			quiet := c.Bool("quiet")
-			tty := isTerminal(stderr) && !quiet
-			var rejected int64
-			for _, in := range ins {
-				o := opt
-				done := func() {}
-				if tty {
-					o.Progress, done = progress(stderr, in.name)
-				}
-				sum, err := ingest.Ingest(c.Context, st, in.name, in.r, in.size, o)
-				done()
-				if err != nil {
-					return err
-				}
-				rejected += sum.Rejected
-				if !quiet {
-					printSummary(stderr, sum)
-				}
-			}
-			if rejected > 0 && c.Bool("strict") {
-				return &exitError{code: exitRejected, err: fmt.Errorf("%d lines could not be read (--strict)", rejected),
-					hint: "list them with: wat sql 'SELECT * FROM reject_view'"}
-			}
-			return nil
+			return runIngest(c.Context, envOf(c), ingestOptions{files: c.Args().Slice(), format: c.String("format"),
+				force: c.Bool("force"), instance: c.String("instance"), quiet: c.Bool("quiet"), strict: c.Bool("strict"),
+				mappings: c.StringSlice("mapping")})
 		},
 	}
+}
+
+// ingestOptions are wat ingest's arguments and flags.
+type ingestOptions struct {
+	files         []string
+	format        string
+	force         bool
+	instance      string
+	quiet, strict bool
+	mappings      []string
+}
+
+// runIngest ingests the files, each in its own transaction, with a
+// summary (or a progress bar on a terminal) on standard error.
+func runIngest(ctx context.Context, e env, opt ingestOptions) error {
+	iopt := ingest.Options{Formats: allFormats, Refs: refsBySystem(), Indexes: indexesBySystem(), Force: opt.force,
+		Instance: opt.instance}
+	if opt.format != "" {
+		f, err := formats.Lookup(opt.format, allFormats)
+		if err != nil {
+			return usageErr("run 'wat formats' for the names", "%v", err)
+		}
+		iopt.Format = f
+	}
+	config, err := loadMappings(opt.mappings)
+	if err != nil {
+		return err
+	}
+	if config != nil {
+		iopt.Config = map[string][]byte{jsonlines.Format.Name: config}
+	}
+	// Open every file first: a typo in the last name should not cost the
+	// time of ingesting the others.
+	type input struct {
+		name string
+		r    io.Reader
+		size int64
+	}
+	var ins []input
+	// A log's files go oldest first, as 'mon.log*' does not list them:
+	// rotated ones highest number first, strace -ff's per-process ones by
+	// process id.
+	names := formats.RotationOrder(opt.files)
+	if !slices.Equal(names, opt.files) && !opt.quiet {
+		fmt.Fprintf(e.stderr, "wat: note: the files of one log go oldest first: %s\n", safe(strings.Join(names, " ")))
+	}
+	for _, name := range names {
+		if name == "-" {
+			ins = append(ins, input{"-", e.stdin, 0})
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", name, unwrapPath(err))
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return usageErr("name the log files inside it", "%s is a directory", name)
+		}
+		ins = append(ins, input{name, f, fi.Size()})
+	}
+	st, err := openStore(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tty := isTerminal(e.stderr) && !opt.quiet
+	var rejected int64
+	for _, in := range ins {
+		o := iopt
+		done := func() {}
+		if tty {
+			o.Progress, done = progress(e.stderr, in.name)
+		}
+		sum, err := ingest.Ingest(ctx, st, in.name, in.r, in.size, o)
+		done()
+		if err != nil {
+			return err
+		}
+		rejected += sum.Rejected
+		if !opt.quiet {
+			printSummary(e.stderr, sum)
+		}
+	}
+	if rejected > 0 && opt.strict {
+		return &exitError{code: exitRejected, err: fmt.Errorf("%d lines could not be read (--strict)", rejected),
+			hint: "list them with: wat sql 'SELECT * FROM reject_view'"}
+	}
+	return nil
 }
 
 func unwrapPath(err error) error {
