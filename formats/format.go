@@ -139,6 +139,16 @@ type MultiParser interface {
 	ParseMulti(line []byte, emit func(*Event)) (Result, error)
 }
 
+// ParsesAlone tells whether each line p reads, parsed on its own, gives
+// the event (and so the index) a parse of the whole file gives: not so
+// for an Annotator, which completes an event from the lines before it,
+// nor a MultiParser, which makes several events of one line.
+func ParsesAlone(p Parser) bool {
+	_, annotates := p.(Annotator)
+	_, multi := p.(MultiParser)
+	return !annotates && !multi
+}
+
 // A Format is a log format wat can ingest.
 type Format struct {
 	Name string // "redis-monitor"

@@ -91,6 +91,12 @@ type Summary struct {
 	// Moved are the files of its instance, ingested before, that begin
 	// after it ends: the history puts them after it.
 	Moved []*store.Source
+	// Continued is the earlier ingest of the file that this one went on
+	// from (the file grew since, and it was the newest stored): only the
+	// Read lines after its lines were read. The counts are of the whole
+	// file.
+	Continued *store.Source
+	Read      int64
 	// Shared counts the events the file begins with that were stored
 	// already, as lines SharedFrom to SharedTo of SharedWith (a capture
 	// cut into two files that share lines): they are skipped.
@@ -139,7 +145,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 			return sum, nil
 		}
 	}
-	replace, err := s.GrownFrom(ctx, path, opt.Instance, r, size)
+	replace, wholeLines, err := s.GrownFrom(ctx, path, opt.Instance, r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -197,8 +203,29 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-
-	load, err := s.BeginLoad(ctx, path, sum.Format, config, instance)
+	refs := refsOf(opt)
+	// A file that grew since it was stored, the newest of the store, is
+	// continued: only its new lines are read (the lines before them just
+	// counted), the index functions having seen the stored ones first.
+	var skip int64
+	var load *store.Load
+	if replace != nil && wholeLines && !compressed && continuable(f, config) {
+		newest, err := s.IsNewest(ctx, replace)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if newest {
+			if err := warmIndexes(ctx, s, replace, refs, opt.Indexes); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			sum.Continued, skip, replace, shared = replace, replace.Size, nil, nil
+		}
+	}
+	if sum.Continued != nil {
+		load, err = s.BeginAppend(ctx, sum.Continued, path)
+	} else {
+		load, err = s.BeginLoad(ctx, path, sum.Format, config, instance)
+	}
 	if errors.Is(err, store.ErrFileName) {
 		return nil, err // it names the file
 	} else if err != nil {
@@ -210,7 +237,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, path, in, compressed, f, config, refsOf(opt), batches, &drop)
+		readErr <- readLines(ctx, path, in, compressed, f, config, refs, skip, batches, &drop)
 		close(batches)
 	}()
 	for b := range batches {
@@ -227,6 +254,11 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
 	}
 	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
+	if c := sum.Continued; c != nil {
+		sum.Read = sum.Lines
+		sum.Lines, sum.Events, sum.Rejected, sum.Skipped = sum.Lines+c.Lines, sum.Events+c.Events, sum.Rejected+c.Rejected, sum.Skipped+c.Skipped
+		sum.eventLines += c.Lines - c.Rejected - c.Skipped
+	}
 	if n := shared.Matched(); n > 0 {
 		sum.Shared, sum.SharedWith, sum.SharedFrom, sum.SharedTo = int64(n), shared.Source, shared.Lines[0], shared.Lines[n-1]
 	}
@@ -322,6 +354,49 @@ func (sum *Summary) store(load *store.Load, shared *store.SharedRun, rows []row,
 	return nil
 }
 
+// continuable tells whether a file of format f can be continued where
+// an earlier ingest of it stopped: its lines parse alone.
+func continuable(f *formats.Format, config []byte) bool {
+	if f == nil {
+		return false
+	}
+	var p formats.Parser
+	if len(config) > 0 && f.NewConfigured != nil {
+		var err error
+		if p, err = f.NewConfigured(config); err != nil {
+			return false
+		}
+	} else {
+		p = f.NewParser()
+	}
+	return formats.ParsesAlone(p)
+}
+
+// warmIndexes gives the index functions of refs whose system indexes by
+// what came before (indexes) the stored events of src, in order, so that
+// they index the lines that continue it as a whole-file ingest would.
+func warmIndexes(ctx context.Context, s *store.Store, src *store.Source, refs map[string]func(*formats.Event) []formats.Ref, indexes map[string]func() func(*formats.Event) []formats.Ref) error {
+	if len(indexes) == 0 {
+		return nil
+	}
+	f := store.Filter{Source: src, Limit: 10000}
+	for {
+		evs, err := s.Events(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if fn := refs[e.System]; fn != nil && indexes[e.System] != nil && !e.ClientRecord && !e.ReplyRecord {
+				fn(e)
+			}
+		}
+		if len(evs) < f.Limit {
+			return nil
+		}
+		f.After = evs[len(evs)-1].ID
+	}
+}
+
 // A row is what one line became.
 type row struct {
 	line     int64
@@ -366,7 +441,7 @@ func refsOf(opt Options) map[string]func(*formats.Event) []formats.Ref {
 }
 
 // readLines reads, splits and parses lines, sending them in batches.
-func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bool, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, out chan<- []row, dropped *droppedParts) error {
+func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bool, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, skip int64, out chan<- []row, dropped *droppedParts) error {
 	var p formats.Parser
 	if f != nil {
 		if len(config) > 0 && f.NewConfigured != nil {
@@ -428,6 +503,12 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 		offset += int64(len(chunk))
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		lineNo++
+		if lineStart < skip { // stored already: counted, not read
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			continue
+		}
 		r := row{line: lineNo, offset: lineStart}
 		switch {
 		case len(line) > MaxLine:

@@ -32,8 +32,9 @@ from the first lines unless --format names it ('wat formats' lists them).
 
 A file whose content is already stored is skipped (same SHA-256 of its content,
 decompressed) unless --force; a file that begins with all an earlier ingest of
-its log held (mon.log grown since, or rotated to mon.log.1) replaces that
-ingest. A file that begins with the last lines of an earlier file of its
+its log held (mon.log grown since, or rotated to mon.log.1) goes on from it
+when it is the newest file stored (only the new lines are read), and replaces
+it otherwise. A file that begins with the last lines of an earlier file of its
 instance (a capture cut into two files that share lines) stores those lines
 once. Each file is one transaction: an interrupted ingest stores nothing of
 that file.
@@ -192,6 +193,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 		format = "empty"
 	}
 	path := safe(s.Path)
+	if c := s.Continued; c != nil {
+		fmt.Fprintf(w, "%s: it goes on from its earlier ingest (%d lines, as %s): only the %d lines after them were read\n", path, c.Lines, safe(c.Path), s.Read)
+	}
 	if s.Replaced != nil {
 		fmt.Fprintf(w, "%s: it begins with all of %s as ingested (%d lines: the log grew since), which it replaces\n", path, safe(s.Replaced.Path), s.Replaced.Lines)
 	}

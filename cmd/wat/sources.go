@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/urfave/cli/v2"
+
 	"github.com/wat-project/wat/ingest/store"
 )
 

@@ -174,7 +174,7 @@ func TestGrownFile(t *testing.T) {
 		}
 		writeFile(t, p, head+"1795535140.000003 [0 127.0.0.1:5000] \"INCR\" \"c\"\n1795535140.000004 [0 127.0.0.1:5000] \"GET\" \"c\"\n")
 		_, stderr, code := wat(t, "--db", db, "ingest", p)
-		if code != 0 || !strings.Contains(stderr, "it begins with all of "+p+" as ingested (2 lines: the log grew since), which it replaces") {
+		if code != 0 || !strings.Contains(stderr, "it goes on from its earlier ingest (2 lines, as "+p+"): only the 2 lines after them were read") {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		out, _, _ := wat(t, "--db", db, "sources")
@@ -214,7 +214,7 @@ func TestRotatedAfterIngest(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "mon.log.1"), incr(1)+incr(2)+incr(3))
 		writeFile(t, filepath.Join(dir, "mon.log"), incr(4)+"1795535140.000005 [0 127.0.0.1:5000] \"GET\" \"c\"\n")
 		_, stderr, code := wat(t, "--db", db, "ingest", filepath.Join(dir, "mon.log"), filepath.Join(dir, "mon.log.1"))
-		if code != 0 || !strings.Contains(stderr, "mon.log.1: it begins with all of "+filepath.Join(dir, "mon.log")) {
+		if code != 0 || !strings.Contains(stderr, "mon.log.1: it goes on from its earlier ingest (2 lines, as "+filepath.Join(dir, "mon.log")) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		out, stderr, code := wat(t, "--db", db, "explain", "--at", filepath.Join(dir, "mon.log")+":2")
@@ -431,4 +431,69 @@ func TestSharedLines(t *testing.T) {
 	if out, _, _ := wat(t, "--db", db, "sql", "SELECT count(*) FROM events"); !strings.Contains(out, "\n5") {
 		t.Errorf("events stored (3 + 2 of diverge.log): %s", out)
 	}
+}
+
+// TestContinuedSameAsWhole: a capture ingested, grown and ingested again
+// goes on from where the first ingest stopped, and leaves the store as
+// one ingest of the whole file does: the same events, index and answers,
+// a transaction begun before the first ingest's end included (the index
+// of its queued commands depends on the MULTI before them). When a file
+// was stored after it, the grown file replaces the earlier ingest
+// instead, with the same answers.
+func TestContinuedSameAsWhole(t *testing.T) {
+	l := func(us int, client, cmd string) string {
+		return fmt.Sprintf("1795535140.%06d [0 127.0.0.1:%s] %s\n", us, client, cmd)
+	}
+	head := l(1, "5000", `"SET" "c" "1"`) + l(2, "5001", `"MULTI"`) + l(3, "5000", `"INCR" "c"`)
+	tail := l(4, "5001", `"INCR" "c"`) + l(4, "5001", `"EXEC"`) + l(5, "5000", `"GET" "c"`) + "not monitor output\n"
+	storetest.Each(t, func(t *testing.T, grown string) {
+		backend := filepath.Base(t.Name())
+		whole, replaced := storetest.New(t, backend), storetest.New(t, backend)
+		dir := t.TempDir()
+		p, other := filepath.Join(dir, "mon.log"), filepath.Join(dir, "other.log")
+		writeFile(t, other, l(9, "6000", `"SET" "x" "1"`))
+		must := func(db string, args ...string) string {
+			t.Helper()
+			out, stderr, code := wat(t, append([]string{"--db", db}, args...)...)
+			if code != 0 {
+				t.Fatalf("wat %q: exit %d: %s", args, code, stderr)
+			}
+			return out + stderr
+		}
+		writeFile(t, p, head)
+		must(grown, "ingest", p)
+		must(replaced, "ingest", p)
+		must(replaced, "ingest", other)
+		writeFile(t, p, head+tail)
+		if out := must(grown, "ingest", p); !strings.Contains(out, "only the 4 lines after them were read") {
+			t.Errorf("ingest of the grown file:\n%s", out)
+		}
+		if out := must(replaced, "ingest", p); !strings.Contains(out, "which it replaces") {
+			t.Errorf("ingest of the grown file, another stored after it:\n%s", out)
+		}
+		must(whole, "ingest", p)
+		for _, args := range [][]string{
+			{"events"},
+			{"sql", "SELECT sum(n) FROM postings"}, // the blocks differ: the ids are the same
+			{"sql", "SELECT lines, events, rejected, skipped FROM sources"},
+			{"sql", "SELECT line, reason FROM rejects"},
+		} {
+			if got, want := must(grown, args...), must(whole, args...); got != want {
+				t.Errorf("%q, continued:\n%s\none ingest:\n%s", args, got, want)
+			}
+		}
+		for i := 1; i <= 6; i++ {
+			at := fmt.Sprintf("%s:%d", p, i)
+			want := must(whole, "explain", "--at", at)
+			if got := must(grown, "explain", "--at", at); got != want {
+				t.Errorf("explain %s, continued:\n%s\none ingest:\n%s", at, got, want)
+			}
+			if got := must(replaced, "explain", "--at", at); got != want {
+				t.Errorf("explain %s, replaced:\n%s\none ingest:\n%s", at, got, want)
+			}
+		}
+		if out := must(grown, "explain", "--at", p+":5"); !strings.Contains(out, "output [(integer) 3]") || strings.Contains(out, "NOT exact") {
+			t.Errorf("EXEC of the transaction across the two ingests:\n%s", out)
+		}
+	})
 }

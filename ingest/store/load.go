@@ -32,6 +32,7 @@ type Load struct {
 	format   string
 	instance string
 	firstID  int64
+	appendTo *Source // the stored file this load continues, if any
 }
 
 // BeginLoad begins storing the file at path, read as format (its
@@ -55,6 +56,50 @@ func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byt
 		return nil, err
 	}
 	l.firstID = l.w.nextID
+	return l, nil
+}
+
+// ErrNotNewest is the error of BeginAppend when files were stored after
+// the one to continue: its events would not be one run of ids.
+var ErrNotNewest = errors.New("files were stored after it")
+
+// IsNewest tells whether src's events are the last of the trace (nothing
+// was stored after it), so that a load can continue it (BeginAppend).
+func (s *Store) IsNewest(ctx context.Context, src *Source) (bool, error) {
+	var next int64
+	if err := s.db.QueryRowContext(ctx, sqlNextEventID).Scan(&next); err != nil {
+		return false, err
+	}
+	return src.FirstEvent <= src.LastEvent && src.LastEvent == next-1, nil
+}
+
+// BeginAppend begins storing the lines a file has after those of src,
+// the newest stored file, which it began with (it grew: see GrownFrom),
+// as more of src, now named path. The caller gives line numbers and
+// offsets that go on from src's, and Commit's counts of the whole file.
+func (s *Store) BeginAppend(ctx context.Context, src *Source, path string) (*Load, error) {
+	if s.db.d == postgresDialect && (!utf8.ValidString(path) || strings.ContainsRune(path, 0)) {
+		return nil, fmt.Errorf("%s: %w", formats.Quote([]byte(path)), ErrFileName)
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: src.Format, instance: src.Instance, appendTo: src}
+	l.w.source = src.ID
+	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&l.w.nextID); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if src.FirstEvent > src.LastEvent || src.LastEvent != l.w.nextID-1 {
+		tx.Rollback()
+		return nil, fmt.Errorf("continue %s: %w", src.Path, ErrNotNewest)
+	}
+	if _, err := tx.ExecContext(ctx, sqlRenameSource, path, src.ID); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	l.firstID = src.FirstEvent
 	return l, nil
 }
 
@@ -90,7 +135,8 @@ type Finish struct {
 	// Force stores the file even when a stored one has the same hash.
 	Force bool
 	// Replace is a stored source the file replaces (it grew: see
-	// GrownFrom), removed in the same transaction.
+	// GrownFrom), removed in the same transaction. Counts and Hash are of
+	// the whole file, also when the load continues a stored one.
 	Replace *Source
 	// Index returns a fresh index function per system, for the stored
 	// files Commit moves after this one (see MovedLater): the Refs of

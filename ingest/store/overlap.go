@@ -40,7 +40,7 @@ func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte
 		return nil, nil
 	}
 	p, err := newParser(f, config)
-	if err != nil || !movable(p) {
+	if err != nil || !formats.ParsesAlone(p) {
 		return nil, nil // a bad mapping is reported by the ingest itself
 	}
 	if pp, ok := p.(formats.PathParser); ok {

@@ -20,16 +20,6 @@ import (
 // sqlMoveSource gives a moved source its new run of ids.
 const sqlMoveSource = "UPDATE sources SET first_event = ?, last_event = ? WHERE id = ?"
 
-// movable tells whether a format's stored lines, each parsed again on its
-// own, give the events (and so the index) ingest made of them: not so
-// for a parser that completes an event from the lines before it (strace
-// without -y) or makes several events of one line.
-func movable(p formats.Parser) bool {
-	_, annotates := p.(formats.Annotator)
-	_, multi := p.(formats.MultiParser)
-	return !annotates && !multi
-}
-
 // moveLater moves after the file just written by w (whose events span the
 // times [first, last]) the stored files of its instance and format that
 // begin after it ends, in their order, and returns them. A file whose
@@ -70,7 +60,7 @@ func (s *Store) moveLater(ctx context.Context, tx *sqlTx, w *writer, instance, f
 
 // moveSource stores src's events again with ids from w.nextID on, indexed
 // as ingest indexes them, and removes their old rows; false when its
-// format cannot be moved (see movable).
+// format's lines do not parse alone (formats.ParsesAlone).
 func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Source, refs map[string]func(*formats.Event) []formats.Ref) (bool, error) {
 	var config []byte
 	if err := tx.QueryRowContext(ctx, "SELECT config FROM sources WHERE id = ?", src.ID).Scan(&config); err != nil {
@@ -87,7 +77,7 @@ func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Sourc
 	if pp, ok := p.(formats.PathParser); ok {
 		pp.SetPath(src.Path)
 	}
-	if !movable(p) {
+	if !formats.ParsesAlone(p) {
 		return false, nil
 	}
 	mw := newWriter(ctx, tx)

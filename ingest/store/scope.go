@@ -88,6 +88,7 @@ func (s *Store) sourcesChanged() {
 	s.scopesMu.Unlock()
 	clear(s.srcInfo)
 	clear(s.runs)
+	s.spans.Clear() // a continued source's span grew
 }
 
 // instanceSet returns the events of the sources of an instance, and with

@@ -11,6 +11,8 @@ const (
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID = "SELECT coalesce(max(id), 0) + 1 FROM events"
+	// sqlRenameSource gives a continued source the path it grew under.
+	sqlRenameSource = "UPDATE sources SET path = ? WHERE id = ?"
 
 	// sqlEventTime reads one event's time (a source's span ends).
 	sqlEventTime = "SELECT time FROM events WHERE id = ?"

@@ -68,7 +68,7 @@ type Store struct {
 	hasPairs *bool                 // whether any reply records are paired with calls
 	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
-	spans    sync.Map // source id -> [2]int64: a committed source's span never changes
+	spans    sync.Map // source id -> [2]int64, until the sources change
 	scopesMu sync.Mutex
 	scopes   map[int64]*Scoped // by source id; cleared when the sources change
 }
@@ -446,15 +446,17 @@ func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
 // mon.log.1), and ingesting it replaces that source rather than storing
 // its lines twice. Nil when there is none, or r cannot be read twice
 // (standard input) or is compressed (a compressed source's offsets and
-// hash are of its decompressed bytes).
-func (s *Store) GrownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (*Source, error) {
+// hash are of its decompressed bytes). wholeLines tells whether the
+// stored content ended at a line's end (so the file's later lines are all
+// new).
+func (s *Store) GrownFrom(ctx context.Context, path, instance string, r io.Reader, size int64) (grown *Source, wholeLines bool, err error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok || path == "-" || size <= 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	srcs, err := s.Sources(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for i := len(srcs) - 1; i >= 0; i-- {
 		src := srcs[i]
@@ -466,15 +468,15 @@ func (s *Store) GrownFrom(ctx context.Context, path, instance string, r io.Reade
 		var at int64
 		var raw []byte
 		if err := s.db.QueryRowContext(ctx, sqlEventAt, src.FirstEvent).Scan(&at, &raw); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		line := make([]byte, len(raw))
-		_, err := rs.Seek(at, io.SeekStart)
+		_, err = rs.Seek(at, io.SeekStart)
 		if err == nil {
 			_, err = io.ReadFull(rs, line)
 		}
 		if _, serr := rs.Seek(0, io.SeekStart); serr != nil {
-			return nil, serr
+			return nil, false, serr
 		}
 		if err != nil || !bytes.Equal(line, raw) {
 			continue
@@ -485,17 +487,27 @@ func (s *Store) GrownFrom(ctx context.Context, path, instance string, r io.Reade
 		h.Write(magic[:n])
 		if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 			_, err = rs.Seek(0, io.SeekStart)
-			return nil, err // compressed: its stored hash is of other bytes
+			return nil, false, err // compressed: its stored hash is of other bytes
 		}
 		_, err = io.CopyN(h, rs, src.Size-int64(n))
 		if _, serr := rs.Seek(0, io.SeekStart); serr != nil {
-			return nil, serr
+			return nil, false, serr
 		}
 		if err == nil && hex.EncodeToString(h.Sum(nil)) == src.Hash {
-			return src, nil
+			// Whether it ended at a line's end: else its last line went
+			// on in the file.
+			var last [1]byte
+			if _, err := rs.Seek(src.Size-1, io.SeekStart); err != nil {
+				return nil, false, err
+			}
+			_, err := io.ReadFull(rs, last[:])
+			if _, serr := rs.Seek(0, io.SeekStart); serr != nil {
+				return nil, false, serr
+			}
+			return src, err == nil && last[0] == '\n', nil
 		}
 	}
-	return nil, nil
+	return nil, false, nil
 }
 
 // SourceByPath returns the source ingested under path, trying the path as
