@@ -37,6 +37,14 @@ func LogName(path string) string {
 	}
 }
 
+// RotationNumber is the number rotation gave a file of a log (mon.log.3,
+// mon.log.3.gz: 3); 0 for the current file (mon.log), and ok false for a
+// dated file, whose number is not known.
+func RotationNumber(path string) (n int, ok bool) {
+	_, n, date := rotation(filepath.Clean(path))
+	return n, date == ""
+}
+
 // rotation splits from a path a ".gz" and one suffix that rotation adds:
 // ".N" (n, the higher the older) or "-YYYYMMDD" (date).
 func rotation(p string) (base string, n int, date string) {

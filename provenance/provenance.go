@@ -354,20 +354,43 @@ type OrderHistory interface {
 	OrderDoubt(ctx context.Context, e *formats.Event) (string, error)
 }
 
+// A GapHistory can also say where the trace before an event has gaps
+// between the files of its log: a rotated file missing (mon.log.3 between
+// mon.log.4 and mon.log.2), or a stretch with no request at all, much
+// longer than the files' own pauses.
+type GapHistory interface {
+	// Gaps returns the files missing before e, and the quiet stretches.
+	Gaps(ctx context.Context, e *formats.Event) (missing, quiet []string, err error)
+}
+
 // DoubtOrder labels x not exact when h, an OrderHistory, doubts the
-// order of the trace before x's target: for a spec whose history is in
-// trace order (rather than ordered by the events' times).
+// order of the trace before x's target, or, a GapHistory, knows a file of
+// its log is missing; a quiet stretch is noted. For a spec whose history
+// is in trace order (rather than ordered by the events' times).
 func DoubtOrder(ctx context.Context, h History, x *Explanation) error {
-	oh, ok := h.(OrderHistory)
-	if !ok {
-		return nil
+	if oh, ok := h.(OrderHistory); ok {
+		why, err := oh.OrderDoubt(ctx, x.Target)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: "+why)
+		}
 	}
-	why, err := oh.OrderDoubt(ctx, x.Target)
-	if err != nil || why == "" {
-		return err
+	if gh, ok := h.(GapHistory); ok {
+		missing, quiet, err := gh.Gaps(ctx, x.Target)
+		if err != nil {
+			return err
+		}
+		for _, m := range missing {
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: "+m)
+		}
+		for _, q := range quiet {
+			x.Notes = append(x.Notes, q)
+		}
 	}
-	x.Exact = false
-	x.Notes = append(x.Notes, "not exact: "+why)
 	return nil
 }
 

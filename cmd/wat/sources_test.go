@@ -497,3 +497,32 @@ func TestContinuedSameAsWhole(t *testing.T) {
 		}
 	})
 }
+
+// TestGaps: an answer whose history skips a rotated file (mon.log.3,
+// then mon.log.1) says it is not exact, naming the missing number; one
+// whose history has two hours with no request between two files says so
+// in a note.
+func TestGaps(t *testing.T) {
+	dir := t.TempDir()
+	l := func(sec, us int, cmd string) string {
+		return fmt.Sprintf("%d.%06d [0 127.0.0.1:5000] %s\n", 1795535140+sec, us, cmd)
+	}
+	writeFile(t, filepath.Join(dir, "mon.log.3"), l(0, 1, `"SET" "k" "1"`)+l(0, 2, `"SET" "j" "1"`))
+	writeFile(t, filepath.Join(dir, "mon.log.1"), l(0, 3, `"INCR" "k"`))
+	writeFile(t, filepath.Join(dir, "mon.log"), l(0, 4, `"GET" "k"`)+l(7200, 5, `"GET" "j"`))
+	writeFile(t, filepath.Join(dir, "quiet.log.1"), l(0, 1, `"SET" "k" "1"`)+l(0, 2, `"SET" "k" "2"`))
+	writeFile(t, filepath.Join(dir, "quiet.log"), l(7200, 3, `"GET" "k"`))
+	db := storetest.New(t, "sqlite")
+	if _, stderr, code := wat(t, "--db", db, "ingest", filepath.Join(dir, "mon.log.3"), filepath.Join(dir, "mon.log.1"), filepath.Join(dir, "mon.log"),
+		filepath.Join(dir, "quiet.log.1"), filepath.Join(dir, "quiet.log")); code != 0 {
+		t.Fatal(stderr)
+	}
+	out, _, _ := wat(t, "--db", db, "explain", "--at", filepath.Join(dir, "mon.log")+":1")
+	if !strings.Contains(out, "NOT exact") || !strings.Contains(out, "(number 2) is not ingested") {
+		t.Errorf("a history that skips mon.log.2:\n%s", out)
+	}
+	out, _, _ = wat(t, "--db", db, "explain", "--at", filepath.Join(dir, "quiet.log")+":1")
+	if strings.Contains(out, "NOT exact") || !strings.Contains(out, "note: no request is logged for 2h0m0s between") {
+		t.Errorf("a history with two quiet hours between files:\n%s", out)
+	}
+}

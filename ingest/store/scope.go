@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
@@ -44,6 +45,7 @@ var (
 	_ provenance.NamespaceHistory = (*Scoped)(nil)
 	_ provenance.LossHistory      = (*Scoped)(nil)
 	_ provenance.OrderHistory     = (*Scoped)(nil)
+	_ provenance.GapHistory       = (*Scoped)(nil)
 	_ provenance.Sequence         = (*Scoped)(nil)
 )
 
@@ -143,4 +145,81 @@ func (sc *Scoped) LostBefore(ctx context.Context, system string, e *formats.Even
 // OrderDoubt implements provenance.OrderHistory within the instance.
 func (sc *Scoped) OrderDoubt(ctx context.Context, e *formats.Event) (string, error) {
 	return sc.orderDoubt(ctx, sc.in, e)
+}
+
+// Gaps implements provenance.GapHistory over every file (see gaps).
+func (s *Store) Gaps(ctx context.Context, e *formats.Event) (missing, quiet []string, err error) {
+	return s.gaps(ctx, nil, e)
+}
+
+// Gaps implements provenance.GapHistory within the instance.
+func (sc *Scoped) Gaps(ctx context.Context, e *formats.Event) (missing, quiet []string, err error) {
+	return sc.gaps(ctx, sc.in, e)
+}
+
+// quietGap is the shortest stretch without requests between two files of
+// a log that Gaps notes; it must also be ten times the files' own mean
+// pause between requests.
+const quietGap = time.Minute
+
+// gaps finds, among the files of e's format in the history (the sources
+// of in) up to e's own, in trace order, consecutive files of one log
+// whose rotation numbers skip one (a rotated file was not ingested), and
+// consecutive files with a long stretch between them with no request.
+func (s *Store) gaps(ctx context.Context, in *idSet, e *formats.Event) (missing, quiet []string, err error) {
+	var id int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&id); err != nil {
+		return nil, nil, fmt.Errorf("source of event %d: %w", e.ID, err)
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := slices.IndexFunc(srcs, func(src *Source) bool { return src.ID == id })
+	if own < 0 {
+		return nil, nil, fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
+	}
+	var hist []*Source
+	for _, src := range srcs {
+		if src.Format == srcs[own].Format && src.FirstEvent <= src.LastEvent && src.FirstEvent <= srcs[own].FirstEvent &&
+			(in == nil || slices.Contains(in.sources, any(src.ID))) {
+			hist = append(hist, src)
+		}
+	}
+	slices.SortFunc(hist, func(a, b *Source) int { return cmp.Compare(a.FirstEvent, b.FirstEvent) })
+	for i := 1; i < len(hist); i++ {
+		a, b := hist[i-1], hist[i]
+		if formats.LogName(a.Path) == formats.LogName(b.Path) {
+			na, oka := formats.RotationNumber(a.Path)
+			nb, okb := formats.RotationNumber(b.Path)
+			if oka && okb && na > nb+1 {
+				missing = append(missing, fmt.Sprintf("the trace goes from %s to %s: the rotated file between them (number %d) is not ingested, and its requests are not in the history", a.Path, b.Path, na-1))
+			}
+		}
+		af, al, err := s.SourceSpan(ctx, a)
+		if err != nil {
+			return nil, nil, err
+		}
+		bf, bl, err := s.SourceSpan(ctx, b)
+		if err != nil {
+			return nil, nil, err
+		}
+		if af == 0 || bf == 0 || bf <= al {
+			continue
+		}
+		pause := max(meanPause(af, al, a.Events), meanPause(bf, bl, b.Events))
+		if gap := time.Duration(bf - al); gap >= quietGap && gap >= 10*pause {
+			quiet = append(quiet, fmt.Sprintf("no request is logged for %s between %s (ends %s) and %s (begins %s): if the capture stopped then, the requests of that time are not in the history",
+				gap.Round(time.Second), a.Path, showNS(al), b.Path, showNS(bf)))
+		}
+	}
+	return missing, quiet, nil
+}
+
+// meanPause is the mean time between the requests of a file.
+func meanPause(first, last, events int64) time.Duration {
+	if events < 2 {
+		return 0
+	}
+	return time.Duration((last - first) / (events - 1))
 }
