@@ -46,6 +46,10 @@ type Event struct {
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
 	// request, the request that caused it, and its trace.
 	Service, ReqID, Parent, Trace string
+	// Instance is the instance of the black box the request went to, when
+	// a service's log says (a server's address): the name of the instance
+	// its own log was ingested as (wat ingest --instance).
+	Instance string
 	// ClientRecord marks a service's own record of a call it sent to a
 	// black box whose log (a MONITOR capture) is ingested too: the call is
 	// then in the box's trace once, as the box logged it, and this record

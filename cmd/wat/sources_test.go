@@ -526,3 +526,34 @@ func TestGaps(t *testing.T) {
 		t.Errorf("a history with two quiet hours between files:\n%s", out)
 	}
 }
+
+// TestCallJoinsItsInstance: a service's record of a call that names the
+// server it went to (an "instance" field) is explained through that
+// server's own log line, not through another server's identical call
+// that is nearer in time; one naming an instance no file is of says so.
+func TestCallJoinsItsInstance(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.monitor.log"), filepath.Join(dir, "b.monitor.log")
+	writeFile(t, a, "1795535140.000100 [0 10.0.0.5:4000] \"SET\" \"k\" \"1\"\n")
+	writeFile(t, b, "1795535140.000300 [0 10.0.0.5:4000] \"SET\" \"k\" \"1\"\n")
+	app, mapping := filepath.Join(dir, "app.log"), filepath.Join(dir, "client.json")
+	writeFile(t, app, `{"kind":"redis.call","ts":1795535140.0001,"cmd":"SET","args":["k","1"],"conn":"10.0.0.5:4000","server":"cache-b"}`+"\n"+
+		`{"kind":"redis.call","ts":1795535140.0001,"cmd":"SET","args":["k","1"],"conn":"10.0.0.5:4000","server":"cache-c"}`+"\n")
+	writeFile(t, mapping, `{"rules": [{"name": "calls", "match": {"kind": "redis.call"}, "system": "redis", "role": "client", "defaults": {"ns": "0"},
+		"fields": {"op": "cmd", "args": "args", "client": "conn", "time": "ts", "instance": "server"}}]}`)
+	storetest.Each(t, func(t *testing.T, db string) {
+		for _, args := range [][]string{{"--instance", "cache-a", a}, {"--instance", "cache-b", b}, {"--mapping", mapping, app}} {
+			if _, stderr, code := wat(t, append([]string{"--db", db, "ingest", "--quiet"}, args...)...); code != 0 {
+				t.Fatal(stderr)
+			}
+		}
+		out, stderr, code := wat(t, "--db", db, "explain", "--at", app+":1")
+		if code != 0 || !strings.Contains(out, "explained is the line of redis's own log that matches it") || !strings.Contains(out, b+":1: explain SET") {
+			t.Errorf("the call to cache-b: exit %d\n%s%s", code, out, stderr)
+		}
+		out, stderr, _ = wat(t, "--db", db, "explain", "--at", app+":2")
+		if !strings.Contains(out, `its log names instance "cache-c", which no ingested file is`) {
+			t.Errorf("the call to cache-c:\n%s%s", out, stderr)
+		}
+	})
+}

@@ -187,7 +187,7 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"service", &ev.Service}, {"ns", &ev.NS}, {"client", &ev.Client}, {"id", &ev.ReqID}, {"parent", &ev.Parent}, {"trace", &ev.Trace}} {
+	}{{"service", &ev.Service}, {"ns", &ev.NS}, {"client", &ev.Client}, {"id", &ev.ReqID}, {"parent", &ev.Parent}, {"trace", &ev.Trace}, {"instance", &ev.Instance}} {
 		if *f.dst, err = str(f.name); err != nil {
 			return 0, err
 		}

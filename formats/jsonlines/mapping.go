@@ -67,7 +67,7 @@ type matcher struct {
 }
 
 // Field names a Rule's fields may set.
-var fieldNames = []string{"time", "service", "system", "ns", "client", "op", "args", "reply", "id", "parent", "trace", "command"}
+var fieldNames = []string{"time", "service", "system", "ns", "client", "op", "args", "reply", "id", "parent", "trace", "instance", "command"}
 
 // A Path locates a value in a JSON object.
 type Path []string
@@ -223,6 +223,8 @@ var Canonical = map[string][]Path{
 	"id":      paths("id", "request_id", "req_id", "requestId", "span_id", "spanId"),
 	"parent":  paths("parent_id", "parent", "parentId", "parent_span_id", "parentSpanId"),
 	"trace":   paths("trace_id", "traceId", "trace"),
+	// The black box's instance, as a service names it: its address.
+	"instance": paths("instance", "server.address", "db.instance"),
 }
 
 // paths makes literal single-key paths: "db.system" is one key here.

@@ -196,9 +196,27 @@ const maxReceiverScan = 100000
 // ReceiverOf finds the black box's own record of a call a service logged
 // (the MONITOR line of a logged Redis call): among the events touching
 // the first of refs (the call's keys) that are not a service's records,
-// the same call by content, client address and time (provenance.Nearest,
+// of the instance the record names (when a stored file is of it), the
+// same call by content, client address and time (provenance.Nearest,
 // whose match says how it was chosen). Nil when there is none.
 func (s *Store) ReceiverOf(ctx context.Context, e *formats.Event, refs []formats.Ref) (*formats.Event, string, error) {
+	var of map[string]string // source path -> instance, when e names one
+	why := ""
+	if e.Instance != "" {
+		srcs, err := s.Sources(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		of = map[string]string{}
+		known := false
+		for _, src := range srcs {
+			of[src.Path] = src.Instance
+			known = known || src.Instance == e.Instance
+		}
+		if !known {
+			of, why = nil, fmt.Sprintf("; its log names instance %s, which no ingested file is (see wat ingest --instance), so every instance's lines were candidates", formats.Quote([]byte(e.Instance)))
+		}
+	}
 	for _, ref := range refs {
 		if ref.Key == nil {
 			continue
@@ -211,7 +229,7 @@ func (s *Store) ReceiverOf(ctx context.Context, e *formats.Event, refs []formats
 				return nil, "", err
 			}
 			for _, c := range evs {
-				if !c.ClientRecord {
+				if !c.ClientRecord && (of == nil || of[c.Source] == e.Instance) {
 					cands = append(cands, c)
 				}
 			}
@@ -222,6 +240,9 @@ func (s *Store) ReceiverOf(ctx context.Context, e *formats.Event, refs []formats
 			f.After = evs[len(evs)-1].ID
 		}
 		best, match := provenance.Nearest(e, cands)
+		if best != nil {
+			match += why
+		}
 		return best, match, nil
 	}
 	return nil, "", nil

@@ -693,7 +693,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 		return fmt.Errorf("%s:%d: stored line no longer parses: %w", src, e.Line, err)
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
-	e.Service, e.ReqID, e.Parent, e.Trace = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace
+	e.Service, e.ReqID, e.Parent, e.Trace, e.Instance = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace, fresh.Instance
 	e.ClientRecord, e.ReplyRecord = fresh.ClientRecord, fresh.ReplyRecord
 	if _, multi := p.(formats.MultiParser); multi {
 		first, last, err := s.lineRun(ctx, source, si.first, si.last, e.Line)
