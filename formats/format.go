@@ -143,6 +143,24 @@ type MultiParser interface {
 	ParseMulti(line []byte, emit func(*Event)) (Result, error)
 }
 
+// Parser returns a parser of the format for the file at path, with a
+// configuration (none when empty or the format takes none).
+func (f *Format) Parser(config []byte, path string) (Parser, error) {
+	p := Parser(nil)
+	if len(config) > 0 && f.NewConfigured != nil {
+		var err error
+		if p, err = f.NewConfigured(config); err != nil {
+			return nil, err
+		}
+	} else {
+		p = f.NewParser()
+	}
+	if pp, ok := p.(PathParser); ok {
+		pp.SetPath(path)
+	}
+	return p, nil
+}
+
 // ParsesAlone tells whether each line p reads, parsed on its own, gives
 // the event (and so the index) a parse of the whole file gives: not so
 // for an Annotator, which completes an event from the lines before it,

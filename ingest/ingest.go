@@ -360,16 +360,8 @@ func continuable(f *formats.Format, config []byte) bool {
 	if f == nil {
 		return false
 	}
-	var p formats.Parser
-	if len(config) > 0 && f.NewConfigured != nil {
-		var err error
-		if p, err = f.NewConfigured(config); err != nil {
-			return false
-		}
-	} else {
-		p = f.NewParser()
-	}
-	return formats.ParsesAlone(p)
+	p, err := f.Parser(config, "")
+	return err == nil && formats.ParsesAlone(p)
 }
 
 // warmIndexes gives the index functions of refs whose system indexes by
@@ -444,16 +436,9 @@ func refsOf(opt Options) map[string]func(*formats.Event) []formats.Ref {
 func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bool, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, skip int64, out chan<- []row, dropped *droppedParts) error {
 	var p formats.Parser
 	if f != nil {
-		if len(config) > 0 && f.NewConfigured != nil {
-			var err error
-			if p, err = f.NewConfigured(config); err != nil {
-				return err
-			}
-		} else {
-			p = f.NewParser()
-		}
-		if pp, ok := p.(formats.PathParser); ok {
-			pp.SetPath(path)
+		var err error
+		if p, err = f.Parser(config, path); err != nil {
+			return err
 		}
 	}
 	batch := make([]row, 0, 1024)

@@ -24,14 +24,7 @@ func TestSourcesAndRm(t *testing.T) {
 			b := filepath.Join(dir, "b.log")
 			writeFile(t, a, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n1795535140.000002 [0 127.0.0.1:5000] \"INCR\" \"k\"\n1795535140.000002 [0 127.0.0.1:5000] \"SET\" \"other\" \"x\n1795535140.000003 [0 127.0.0.1:5000] \"RPUSH\" \"q\" \"x\"\n")
 			writeFile(t, b, "1795535141.000001 [0 127.0.0.1:5001] \"SET\" \"k\" \"5\"\n1795535141.000002 [0 127.0.0.1:5001] \"INCR\" \"k\"\n1795535141.000003 [0 127.0.0.1:5001] \"GET\" \"k\"\n1795535141.000004 [0 127.0.0.1:5001] \"FLUSHALL\"\n1795535141.000005 [0 127.0.0.1:5001] \"GET\" \"k\"\n")
-			must := func(db string, args ...string) string {
-				t.Helper()
-				out, stderr, code := wat(t, append([]string{"--db", db}, args...)...)
-				if code != 0 {
-					t.Fatalf("wat %q: exit %d: %s", args, code, stderr)
-				}
-				return out
-			}
+			must := func(db string, args ...string) string { t.Helper(); out, _ := mustWat(t, db, args...); return out }
 			must(both, "ingest", "--quiet", a, b)
 			must(both, "ingest", "--quiet", "--force", a)
 			must(only, "ingest", "--quiet", b)
@@ -69,6 +62,17 @@ func TestSourcesAndRm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustWat runs wat on the store db and returns what it printed, failing
+// the test when it exits other than 0.
+func mustWat(t *testing.T, db string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	out, errOut, code := wat(t, append([]string{"--db", db}, args...)...)
+	if code != 0 {
+		t.Fatalf("wat %q: exit %d: %s", args, code, errOut)
+	}
+	return out, errOut
 }
 
 func writeFile(t *testing.T, path, content string) {
@@ -281,14 +285,7 @@ func TestMovedSameAsInOrder(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, moved string) {
 		inOrder := storetest.New(t, strings.TrimSuffix(filepath.Base(t.Name()), "#01"))
-		must := func(db string, args ...string) string {
-			t.Helper()
-			out, stderr, code := wat(t, append([]string{"--db", db}, args...)...)
-			if code != 0 {
-				t.Fatalf("wat %q: exit %d: %s", args, code, stderr)
-			}
-			return out
-		}
+		must := func(db string, args ...string) string { t.Helper(); out, _ := mustWat(t, db, args...); return out }
 		for _, p := range paths {
 			must(moved, "ingest", "--quiet", p)
 		}
@@ -454,10 +451,7 @@ func TestContinuedSameAsWhole(t *testing.T) {
 		writeFile(t, other, l(9, "6000", `"SET" "x" "1"`))
 		must := func(db string, args ...string) string {
 			t.Helper()
-			out, stderr, code := wat(t, append([]string{"--db", db}, args...)...)
-			if code != 0 {
-				t.Fatalf("wat %q: exit %d: %s", args, code, stderr)
-			}
+			out, stderr := mustWat(t, db, args...)
 			return out + stderr
 		}
 		writeFile(t, p, head)

@@ -39,12 +39,9 @@ func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte
 	if f == nil {
 		return nil, nil
 	}
-	p, err := newParser(f, config)
+	p, err := f.Parser(config, path)
 	if err != nil || !formats.ParsesAlone(p) {
 		return nil, nil // a bad mapping is reported by the ingest itself
-	}
-	if pp, ok := p.(formats.PathParser); ok {
-		pp.SetPath(path)
 	}
 	var first []byte
 	var ev formats.Event

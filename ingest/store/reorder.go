@@ -70,12 +70,9 @@ func (s *Store) moveSource(ctx context.Context, tx *sqlTx, w *writer, src *Sourc
 	if err != nil {
 		return false, err
 	}
-	p, err := newParser(f, config)
+	p, err := f.Parser(config, src.Path)
 	if err != nil {
 		return false, err
-	}
-	if pp, ok := p.(formats.PathParser); ok {
-		pp.SetPath(src.Path)
 	}
 	if !formats.ParsesAlone(p) {
 		return false, nil

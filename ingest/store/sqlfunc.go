@@ -116,7 +116,7 @@ func watEvent(format string, cfg any, raw []byte, field string) any {
 	p, ok := fnParsers[key]
 	if !ok {
 		var err error
-		if p, err = newParser(f, config); err != nil {
+		if p, err = f.Parser(config, ""); err != nil {
 			return nil
 		}
 		fnParsers[key] = p
@@ -158,13 +158,4 @@ func watEvent(format string, cfg any, raw []byte, field string) any {
 		return e.Trace
 	}
 	return nil
-}
-
-// newParser returns a parser of format f with a configuration (none when
-// empty).
-func newParser(f *formats.Format, config []byte) (formats.Parser, error) {
-	if len(config) == 0 || f.NewConfigured == nil {
-		return f.NewParser(), nil
-	}
-	return f.NewConfigured(config)
 }

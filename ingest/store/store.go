@@ -726,7 +726,7 @@ func (s *Store) parser(format string, config []byte, path string) (formats.Parse
 	key := format + "\x00" + string(config)
 	p, ok := s.parsers[key]
 	if !ok {
-		if p, err = newParser(f, config); err != nil {
+		if p, err = f.Parser(config, path); err != nil {
 			return nil, nil, fmt.Errorf("stored configuration of format %s: %w", format, err)
 		}
 	}
