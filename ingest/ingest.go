@@ -49,6 +49,9 @@ type Options struct {
 	Config map[string][]byte
 	// Force ingests a file again even when the same content is stored.
 	Force bool
+	// DeferOrder leaves the files of the instance in the order stored;
+	// the caller puts them in time order after a batch (store.Order).
+	DeferOrder bool
 	// Instance names the instance of its system the file belongs to (one
 	// Redis server, one machine); "" is its DefaultInstance.
 	Instance string
@@ -63,7 +66,8 @@ type Options struct {
 // A Summary says what one ingest did.
 type Summary struct {
 	Path, Format string
-	Bytes        int64 // read from the file
+	Instance     string // of its system; "" joins every instance
+	Bytes        int64  // read from the file
 	Lines        int64
 	Events       int64
 	Rejected     int64
@@ -88,9 +92,10 @@ type Summary struct {
 	// Replaced is the earlier ingest of the same path that this one
 	// replaced: the file had grown since, and began with all of it.
 	Replaced *store.Source
-	// Moved are the files of its instance, ingested before, that begin
-	// after it ends: the history puts them after it.
-	Moved []*store.Source
+	// Placed are the runs of files of its instance stored again to keep
+	// the trace in time order: merged by time (clocks that overlap), or
+	// moved after it.
+	Placed []store.Placed
 	// Continued is the earlier ingest of the file that this one went on
 	// from (the file grew since, and it was the newest stored): only the
 	// Read lines after its lines were read. The counts are of the whole
@@ -186,6 +191,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	if instance == "" {
 		instance = formats.DefaultInstance(f, path)
 	}
+	sum.Instance = instance
 	if replace != nil && (replace.Instance != instance || f == nil || replace.Format != f.Name) {
 		replace = nil // another log's: both are kept
 	}
@@ -203,7 +209,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	refs := refsOf(opt)
+	refs := opt.NewIndex()
 	// A file that grew since it was stored, the newest of the store, is
 	// continued: only its new lines are read (the lines before them just
 	// counted), the index functions having seen the stored ones first.
@@ -287,7 +293,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	sum.Bytes = cr.n
 	c, err := load.Commit(ctx, store.Finish{Size: cr.n, Hash: hex.EncodeToString(contentHash.Sum(nil)),
 		Lines: sum.Lines, Events: sum.Events, Rejected: sum.Rejected, Skipped: sum.Skipped,
-		Force: opt.Force, Replace: replace, Index: func() map[string]func(*formats.Event) []formats.Ref { return refsOf(opt) }})
+		Force: opt.Force, Replace: replace, DeferOrder: opt.DeferOrder})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -295,7 +301,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		*sum = Summary{Path: path, Format: sum.Format, Bytes: sum.Bytes, Duplicate: true, DuplicateOf: c.DuplicateOf}
 		return sum, nil
 	}
-	sum.Moved = c.Moved
+	sum.Placed = c.Placed
 	if replace != nil {
 		sum.Replaced = replace
 	}
@@ -416,9 +422,9 @@ func (r *row) unparsed(line []byte, res formats.Result, perr error) {
 	r.ev = formats.Event{Raw: append([]byte(nil), line...)}
 }
 
-// refsOf returns the index functions for one file: Refs, and a fresh
-// function from each of Indexes.
-func refsOf(opt Options) map[string]func(*formats.Event) []formats.Ref {
+// NewIndex returns the index functions for one file: Refs, and a fresh
+// function from each of Indexes (for store.Options.Index too).
+func (opt Options) NewIndex() map[string]func(*formats.Event) []formats.Ref {
 	if len(opt.Indexes) == 0 {
 		return opt.Refs
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/wat-project/wat/formats/s3access"
 	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/formats/zookeeper"
+	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
@@ -252,7 +253,8 @@ func openStore(ctx context.Context, e env, readOnly bool) (*store.Store, error) 
 			return nil, withHint(fmt.Errorf("no trace store at %s", path), "run 'wat ingest LOGFILE' first, or point --db (or WAT_DB) at your store")
 		}
 	}
-	s, err := store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly})
+	s, err := store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly,
+		Index: ingest.Options{Refs: refsBySystem(), Indexes: indexesBySystem()}.NewIndex})
 	if errors.Is(err, store.ErrNotStore) {
 		if store.IsPostgres(path) {
 			return nil, withHint(err, "run 'wat ingest LOGFILE' into this database first, or name a schema of its own with ?search_path=SCHEMA")

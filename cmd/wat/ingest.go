@@ -18,6 +18,7 @@ import (
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 )
 
 func ingestCommand() *cli.Command {
@@ -46,9 +47,11 @@ rotation suffixes (mon.log.2.gz, mon.log.1 and mon.log are mon.log); --instance
 names it (files of other names from one server). Other formats' files join
 every instance. Within an instance the files go in time order: the rotated
 files named in one ingest are taken oldest first, and a file whose requests all
-come before those of files of its instance ingested earlier is put before them.
-Files of one instance whose clocks overlap are not merged: an answer over both
-says it is not exact.
+come before those of files of its instance ingested earlier is put before them,
+and files of one instance whose clocks overlap (strace -ff's per-process files)
+are merged by time: stored interleaved by their timestamps, each file's own
+order kept. Several files named in one ingest are put in order once, after all
+of them are stored.
 A summary per file goes to standard error, with the first rejected lines as
 file:line: reason.
 
@@ -152,6 +155,10 @@ func runIngest(ctx context.Context, e env, opt ingestOptions) error {
 	defer st.Close()
 	tty := isTerminal(e.stderr) && !opt.quiet
 	var rejected int64
+	// Several files are put in time order once, after them all.
+	iopt.DeferOrder = len(ins) > 1
+	type log struct{ instance, format string }
+	var logs []log
 	for _, in := range ins {
 		o := iopt
 		done := func() {}
@@ -167,6 +174,21 @@ func runIngest(ctx context.Context, e env, opt ingestOptions) error {
 		if !opt.quiet {
 			printSummary(e.stderr, sum)
 		}
+		if l := (log{sum.Instance, sum.Format}); !sum.Duplicate && !slices.Contains(logs, l) {
+			logs = append(logs, l)
+		}
+	}
+	for _, l := range logs {
+		if !iopt.DeferOrder {
+			break
+		}
+		placed, err := st.Order(ctx, l.instance, l.format)
+		if err != nil {
+			return err
+		}
+		if !opt.quiet {
+			printPlaced(e.stderr, placed)
+		}
 	}
 	if rejected > 0 && opt.strict {
 		return &exitError{code: exitRejected, err: fmt.Errorf("%d lines could not be read (--strict)", rejected),
@@ -180,6 +202,22 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// printPlaced says which files were stored again to keep their
+// instance's trace in time order.
+func printPlaced(w io.Writer, placed []store.Placed) {
+	for _, g := range placed {
+		var names []string
+		for _, src := range g {
+			names = append(names, safe(src.Path))
+		}
+		if len(g) > 1 {
+			fmt.Fprintf(w, "wat: note: %s are of one instance and their clocks overlap: merged by time\n", strings.Join(names, ", "))
+		} else {
+			fmt.Fprintf(w, "wat: note: %s goes after the files of its instance whose requests are earlier: stored again after them\n", names[0])
+		}
+	}
 }
 
 func printSummary(w io.Writer, s *ingest.Summary) {
@@ -202,9 +240,7 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	if s.Shared > 0 {
 		fmt.Fprintf(w, "%s: its first %d events are lines %d-%d of %s, stored already: skipped, so that they count once\n", path, s.Shared, s.SharedFrom, s.SharedTo, safe(s.SharedWith.Path))
 	}
-	for _, m := range s.Moved {
-		fmt.Fprintf(w, "%s: its requests are earlier than those of %s, ingested before it (same instance): the history now puts that file after it\n", path, safe(m.Path))
-	}
+	printPlaced(w, s.Placed)
 	fmt.Fprintf(w, "%s: %s, %d lines: %d events, %d rejected, %d skipped, in %s (%.0f lines/s, %.1f MB/s)\n",
 		path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,
 		float64(s.Bytes)/1e6/s.Elapsed.Seconds())

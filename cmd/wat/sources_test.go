@@ -88,8 +88,8 @@ func writeFile(t *testing.T, path, content string) {
 // whatever the order the files were ingested in; A's rotated files replay
 // in time order whatever order they were ingested in (a file ingested
 // after later files of its instance goes before them); two files of one
-// instance whose clocks overlap are explained not exact, saying why; two
-// files of other names are two instances unless declared one.
+// instance whose clocks overlap are merged by time; two files of other
+// names are two instances unless declared one.
 func TestOrderStories(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
@@ -122,7 +122,7 @@ func TestOrderStories(t *testing.T) {
 		{"rotated, newest first", [][]string{{"cache-a.monitor.log"}, {"cache-a.monitor.log.1"}}, "cache-a.monitor.log", `"1"`, ""},
 		{"three rotated, newest first", [][]string{{"c.log"}, {"c.log.1"}, {"c.log.2"}}, "c.log", `"2"`, ""},
 		{"three rotated, middle last", [][]string{{"c.log.2"}, {"c.log"}, {"c.log.1"}}, "c.log", `"2"`, ""},
-		{"one instance, clocks overlap", [][]string{{"--instance=o", "overlap-1.log"}, {"--instance=o", "overlap-2.log"}}, "overlap-1.log", "", "clocks overlap"},
+		{"one instance, clocks overlap", [][]string{{"--instance=o", "overlap-1.log"}, {"--instance=o", "overlap-2.log"}}, "overlap-1.log", `"2"`, ""},
 		{"rotated, oldest first", [][]string{{"cache-a.monitor.log.1"}, {"cache-a.monitor.log"}}, "cache-a.monitor.log", `"1"`, ""},
 		{"rotated, named newest first in one ingest", [][]string{{"cache-a.monitor.log", "cache-a.monitor.log.1"}}, "cache-a.monitor.log", `"1"`, ""},
 		{"two names, no instance given", [][]string{{"morning.log"}, {"evening.log"}}, "evening.log", "(nil)", ""},
@@ -312,12 +312,12 @@ func TestMovedSameAsInOrder(t *testing.T) {
 	})
 }
 
-// TestStraceFFHonest: strace -ff writes a file per process, whose clocks
-// overlap; wat does not merge them by time, so every answer about a read
-// of the file the processes share is either exact and replays the bytes
-// strace printed, or says it is not exact (and why, when it is the
-// order). Real programs: sh writes the file, two cats read it.
-func TestStraceFFHonest(t *testing.T) {
+// TestStraceFFMerged: strace -ff writes a file per process, whose clocks
+// overlap; wat merges them by time, so every read of the file the
+// processes share replays the bytes strace printed (another process
+// wrote them), and says the files were merged. Real programs: sh writes
+// the file, two cats read it.
+func TestStraceFFMerged(t *testing.T) {
 	if _, err := exec.LookPath("strace"); err != nil {
 		if os.Getenv("WAT_REQUIRE_LIVE") != "" {
 			t.Fatal("strace is not installed and WAT_REQUIRE_LIVE is set")
@@ -349,15 +349,8 @@ func TestStraceFFHonest(t *testing.T) {
 			}
 			reads++
 			out, stderr, code := wat(t, "--db", db, "explain", "--at", fmt.Sprintf("%s:%d", file, i+1))
-			switch {
-			case code != 0 && code != exitMismatch:
-				t.Errorf("%s:%d: exit %d: %s", file, i+1, code, stderr)
-			case strings.Contains(out, "NOT exact"):
-				if !strings.Contains(out, "overlap") && !strings.Contains(out, "approximation") {
-					t.Errorf("%s:%d: not exact, but not for the order:\n%s", file, i+1, out)
-				}
-			case code != 0 || strings.Contains(out, `\?`):
-				t.Errorf("%s:%d: labelled exact, yet does not replay what strace printed:\n%s%s", file, i+1, out, stderr)
+			if code != 0 || !strings.Contains(out, "matches the logged reply") || strings.Contains(out, `\?`) || !strings.Contains(out, "note: the history merges") {
+				t.Errorf("%s:%d: exit %d, does not replay what strace printed from the merged files:\n%s%s", file, i+1, code, out, stderr)
 			}
 		}
 	}
@@ -366,11 +359,11 @@ func TestStraceFFHonest(t *testing.T) {
 	}
 }
 
-// TestStraceOverlapLabelled: two per-process strace files of one machine
-// whose clocks overlap (the writer's file ingested after the reader's):
-// the read is not replayed from a trace that puts the write after it
-// without saying so.
-func TestStraceOverlapLabelled(t *testing.T) {
+// TestStraceOverlapMerged: two per-process strace files of one machine
+// whose clocks overlap (the writer's file ingested after the reader's)
+// are merged by time: the read replays the bytes the other process wrote
+// before it, exactly, and the answer says the files were merged.
+func TestStraceOverlapMerged(t *testing.T) {
 	dir := t.TempDir()
 	writer, reader := filepath.Join(dir, "tr.100"), filepath.Join(dir, "tr.101")
 	writeFile(t, writer, "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n"+
@@ -379,13 +372,11 @@ func TestStraceOverlapLabelled(t *testing.T) {
 		"12:00:00.000004 read(3</d/f>, \"hi\", 10) = 2\n")
 	storetest.Each(t, func(t *testing.T, db string) {
 		for _, f := range []string{reader, writer} {
-			if _, stderr, code := wat(t, "--db", db, "ingest", "--quiet", f); code != 0 {
-				t.Fatal(stderr)
-			}
+			mustWat(t, db, "ingest", "--quiet", f)
 		}
-		out, stderr, _ := wat(t, "--db", db, "explain", "--at", reader+":2")
-		if !strings.Contains(out, "NOT exact") || !strings.Contains(out, "clocks overlap") {
-			t.Errorf("read of a file the trace writes after it, from overlapping files:\n%s%s", out, stderr)
+		out, _ := mustWat(t, db, "explain", "--at", reader+":2")
+		if !strings.Contains(out, `output read 2 "hi" (replayed)`) || strings.Contains(out, "NOT exact") || !strings.Contains(out, "note: the history merges") {
+			t.Errorf("read of a file another process wrote, from overlapping files:\n%s", out)
 		}
 	})
 }
@@ -550,4 +541,72 @@ func TestCallJoinsItsInstance(t *testing.T) {
 			t.Errorf("the call to cache-c:\n%s%s", out, stderr)
 		}
 	})
+}
+
+// TestMergedByTime: two captures of one server whose clocks overlap are
+// merged by time, ingested one by one or together: a counter two clients
+// incremented in turn replays in the order the server ran them; the
+// events list in time order; removing one leaves the store as if only
+// the other had been ingested, and ingesting it again merges them again.
+func TestMergedByTime(t *testing.T) {
+	dir := t.TempDir()
+	l := func(us int, client, cmd string) string {
+		return fmt.Sprintf("1795535140.%06d [0 127.0.0.1:%s] %s\n", us, client, cmd)
+	}
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	writeFile(t, a, l(1, "5000", `"SET" "k" "1"`)+l(3, "5000", `"INCR" "k"`)+"\n"+l(5, "5000", `"GET" "k"`))
+	writeFile(t, b, l(2, "5001", `"INCR" "k"`)+l(4, "5001", `"INCR" "k"`))
+	storetest.Each(t, func(t *testing.T, db string) {
+		together, only := storetest.New(t, filepath.Base(t.Name())), storetest.New(t, filepath.Base(t.Name()))
+		mustWat(t, db, "ingest", "--instance", "s", a)
+		_, stderr := mustWat(t, db, "ingest", "--instance", "s", b)
+		if !strings.Contains(stderr, "are of one instance and their clocks overlap: merged by time") {
+			t.Errorf("ingest of the overlapping file:\n%s", stderr)
+		}
+		_, stderr = mustWat(t, together, "ingest", "--instance", "s", a, b)
+		if !strings.Contains(stderr, "merged by time") {
+			t.Errorf("ingest of both:\n%s", stderr)
+		}
+		for _, store := range []string{db, together} {
+			out, _ := mustWat(t, store, "explain", "--at", a+":4")
+			if !strings.Contains(out, `output "4" (replayed)`) || strings.Contains(out, "NOT exact") {
+				t.Errorf("GET after SET and three INCRs from two files:\n%s", out)
+			}
+			out, _ = mustWat(t, store, "events")
+			if want := []string{a + ":1:", b + ":1:", a + ":2:", b + ":2:", a + ":4:"}; !linesBegin(out, want) {
+				t.Errorf("events not in time order:\n%s", out)
+			}
+			out, _ = mustWat(t, store, "explain", "--at", b+":2")
+			if !strings.Contains(out, "(integer) 4") {
+				t.Errorf("the second INCR of b.log:\n%s", out)
+			}
+		}
+		mustWat(t, db, "rm", b)
+		mustWat(t, only, "ingest", "--instance", "s", a)
+		for _, args := range [][]string{{"events"}, {"explain", "--at", a + ":4"}, {"sql", "SELECT sum(n) FROM postings"}, {"sql", "SELECT count(*) FROM rejects"}} {
+			got, _ := mustWat(t, db, args...)
+			want, _ := mustWat(t, only, args...)
+			if got != want {
+				t.Errorf("%q after rm of the merged file:\n%s\nin a store of a.log alone:\n%s", args, got, want)
+			}
+		}
+		mustWat(t, db, "ingest", "--instance", "s", b)
+		if out, _ := mustWat(t, db, "explain", "--at", a+":4"); !strings.Contains(out, `output "4" (replayed)`) {
+			t.Errorf("GET after b.log is ingested again:\n%s", out)
+		}
+	})
+}
+
+// linesBegin tells whether the lines of out begin with want, in order.
+func linesBegin(out string, want []string) bool {
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(want) {
+		return false
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			return false
+		}
+	}
+	return true
 }

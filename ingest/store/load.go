@@ -64,13 +64,18 @@ func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byt
 var ErrNotNewest = errors.New("files were stored after it")
 
 // IsNewest tells whether src's events are the last of the trace (nothing
-// was stored after it), so that a load can continue it (BeginAppend).
+// was stored after it) and a run of their own (not merged by time with
+// another file's), so that a load can continue it (BeginAppend).
 func (s *Store) IsNewest(ctx context.Context, src *Source) (bool, error) {
 	var next int64
 	if err := s.db.QueryRowContext(ctx, sqlNextEventID).Scan(&next); err != nil {
 		return false, err
 	}
-	return src.FirstEvent <= src.LastEvent && src.LastEvent == next-1, nil
+	if src.FirstEvent > src.LastEvent || src.LastEvent != next-1 {
+		return false, nil
+	}
+	merged, err := s.mergedWith(ctx, src)
+	return len(merged) == 0, err
 }
 
 // BeginAppend begins storing the lines a file has after those of src,
@@ -138,10 +143,10 @@ type Finish struct {
 	// GrownFrom), removed in the same transaction. Counts and Hash are of
 	// the whole file, also when the load continues a stored one.
 	Replace *Source
-	// Index returns a fresh index function per system, for the stored
-	// files Commit moves after this one (see MovedLater): the Refs of
-	// Event, computed again.
-	Index func() map[string]func(*formats.Event) []formats.Ref
+	// DeferOrder leaves the files of its instance as they are: the
+	// caller puts them in time order later (Store.Order), once for many
+	// files, rather than once for each.
+	DeferOrder bool
 }
 
 // A Committed says what Commit did besides storing the file.
@@ -149,14 +154,15 @@ type Committed struct {
 	// DuplicateOf is the path of a stored file with the same content:
 	// then nothing was stored.
 	DuplicateOf string
-	// Moved are the stored files of its instance and format that begin
-	// after it ends: the history now puts them after it.
-	Moved []*Source
+	// Placed are the runs of files of its instance and format stored
+	// again to keep the trace in time order (see Store.Order).
+	Placed []Placed
 }
 
 // Commit ends the load: it writes what is buffered and, unless the same
 // content is stored already (and f.Force is not set), removes f.Replace,
-// moves the files of its instance that begin after it ends, and commits.
+// puts the files of its instance in time order (unless f.DeferOrder),
+// and commits.
 func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 	defer l.tx.Rollback()
 	w, tx := l.w, l.tx
@@ -174,7 +180,7 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 		}
 	}
 	if f.Replace != nil {
-		if err := removeSourceTx(ctx, tx, f.Replace); err != nil {
+		if err := l.s.removeSourceTx(ctx, tx, w, f.Replace); err != nil {
 			return nil, fmt.Errorf("replace: %w", err)
 		}
 	}
@@ -182,13 +188,15 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 	if w.nextID > l.firstID {
 		first, last = l.firstID, w.nextID-1
 	}
-	var err error
-	if c.Moved, err = l.s.moveLater(ctx, tx, w, l.instance, l.format, w.tmin, w.tmax, f.Index); err != nil {
-		return nil, err
-	}
 	if _, err := tx.ExecContext(ctx, sqlFinishSource, f.Size, f.Hash, f.Lines, f.Events,
 		f.Rejected, f.Skipped, first, last, w.source); err != nil {
 		return nil, err
+	}
+	if !f.DeferOrder {
+		var err error
+		if c.Placed, err = l.s.order(ctx, tx, w, l.instance, l.format); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -208,11 +216,7 @@ type writer struct {
 	wideBuf []any
 	rejBuf  []any
 	post    *pending
-	// Calls waiting for a reply logged on a later line, by request id and
-	// by connection (oldest first).
-	waitByID   map[string]int64
-	waitByConn map[string][]int64
-	waiting    int
+	pairs   *pairing // of the file whose events it is writing
 	// tmin and tmax are the earliest and latest times of the events
 	// written; 0 when none has a time.
 	tmin, tmax int64
@@ -227,7 +231,7 @@ const maxPending = 2 << 20
 const bufRows = 2000
 
 func newWriter(ctx context.Context, tx *sqlTx) *writer {
-	return &writer{ctx: ctx, tx: tx, post: newPending(), waitByID: map[string]int64{}, waitByConn: map[string][]int64{}}
+	return &writer{ctx: ctx, tx: tx, post: newPending(), pairs: newPairing()}
 }
 
 // buffer appends a row to buf, and loads buf into tb when it is full.
@@ -345,40 +349,53 @@ func (w *writer) flush() error {
 // maxWaiting bounds the calls kept waiting for a reply line.
 const maxWaiting = 1 << 20
 
+// A pairing is a file's calls waiting for a reply logged on a later
+// line, by request id and by connection (oldest first).
+type pairing struct {
+	byID    map[string]int64
+	byConn  map[string][]int64
+	waiting int
+}
+
+func newPairing() *pairing {
+	return &pairing{byID: map[string]int64{}, byConn: map[string][]int64{}}
+}
+
 // pair links a reply record to the call it answers: the call with its
 // request id, or else the oldest call waiting on its connection. The link
 // is a posting from the call's event id to the reply's.
 func (w *writer) pair(e *formats.Event, id int64) {
+	p := w.pairs
 	if !e.ReplyRecord {
 		if e.Reply == nil && e.System != "" && (e.ReqID != "" || e.Client != "") && e.Service != "" {
-			if w.waiting >= maxWaiting {
-				clear(w.waitByID)
-				clear(w.waitByConn)
-				w.waiting = 0
+			if p.waiting >= maxWaiting {
+				clear(p.byID)
+				clear(p.byConn)
+				p.waiting = 0
 			}
 			if e.ReqID != "" {
-				w.waitByID[e.ReqID] = id
+				p.byID[e.ReqID] = id
 			}
 			if e.Client != "" {
-				w.waitByConn[e.Client] = append(w.waitByConn[e.Client], id)
+				p.byConn[e.Client] = append(p.byConn[e.Client], id)
 			}
-			w.waiting++
+			p.waiting++
 		}
 		return
 	}
-	call, ok := w.waitByID[e.ReqID]
+	call, ok := p.byID[e.ReqID]
 	if ok {
-		delete(w.waitByID, e.ReqID)
-		q := w.waitByConn[e.Client]
+		delete(p.byID, e.ReqID)
+		q := p.byConn[e.Client]
 		for i, c := range q {
 			if c == call {
-				w.waitByConn[e.Client] = append(q[:i:i], q[i+1:]...)
+				p.byConn[e.Client] = append(q[:i:i], q[i+1:]...)
 				break
 			}
 		}
-	} else if q := w.waitByConn[e.Client]; e.ReqID == "" && e.Client != "" && len(q) > 0 {
+	} else if q := p.byConn[e.Client]; e.ReqID == "" && e.Client != "" && len(q) > 0 {
 		call, ok = q[0], true
-		w.waitByConn[e.Client] = q[1:]
+		p.byConn[e.Client] = q[1:]
 	}
 	if ok {
 		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), true, id)

@@ -98,7 +98,7 @@ func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte)
 	if probeErr != nil {
 		return nil, fmt.Errorf("shared lines of %s: %w", src.Path, probeErr)
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT line, time, raw FROM events WHERE id >= ? AND id <= ? ORDER BY id", src.FirstEvent+int64(n), src.LastEvent)
+	rows, err := s.db.QueryContext(ctx, "SELECT line, time, raw FROM events WHERE id >= ? AND id <= ? AND source = ? ORDER BY id", src.FirstEvent+int64(n), src.LastEvent, src.ID)
 	if err != nil {
 		return nil, err
 	}

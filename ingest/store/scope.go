@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/wat-project/wat/formats"
@@ -110,6 +111,16 @@ func instanceSet(srcs []*Source, instance string, shared bool) *idSet {
 		return nil
 	}
 	slices.SortFunc(in.ranges, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	// The runs of files merged by time overlap: join them, as has needs.
+	joined := in.ranges[:0]
+	for _, r := range in.ranges {
+		if n := len(joined); n > 0 && r[0] <= joined[n-1][1] {
+			joined[n-1][1] = max(joined[n-1][1], r[1])
+			continue
+		}
+		joined = append(joined, r)
+	}
+	in.ranges = joined
 	return in
 }
 
@@ -163,7 +174,7 @@ func (sc *Scoped) Gaps(ctx context.Context, e *formats.Event) (missing, quiet []
 const quietGap = time.Minute
 
 // gaps finds, among the files of e's format in the history (the sources
-// of in) up to e's own, in trace order, consecutive files of one log
+// of in) up to e's own (and those merged with it), in trace order, consecutive files of one log
 // whose rotation numbers skip one (a rotated file was not ingested), and
 // consecutive files with a long stretch between them with no request.
 func (s *Store) gaps(ctx context.Context, in *idSet, e *formats.Event) (missing, quiet []string, err error) {
@@ -181,12 +192,21 @@ func (s *Store) gaps(ctx context.Context, in *idSet, e *formats.Event) (missing,
 	}
 	var hist []*Source
 	for _, src := range srcs {
-		if src.Format == srcs[own].Format && src.FirstEvent <= src.LastEvent && src.FirstEvent <= srcs[own].FirstEvent &&
+		if src.Format == srcs[own].Format && src.FirstEvent <= src.LastEvent && src.FirstEvent <= srcs[own].LastEvent &&
 			(in == nil || slices.Contains(in.sources, any(src.ID))) {
 			hist = append(hist, src)
 		}
 	}
 	slices.SortFunc(hist, func(a, b *Source) int { return cmp.Compare(a.FirstEvent, b.FirstEvent) })
+	for _, g := range groupsOf(hist) {
+		if len(g) > 1 {
+			var names []string
+			for _, o := range g {
+				names = append(names, o.Path)
+			}
+			quiet = append(quiet, fmt.Sprintf("the history merges %s by their clocks (files of one instance whose times overlap): requests logged at the same microsecond in two of them are in ingest order", strings.Join(names, ", ")))
+		}
+	}
 	for i := 1; i < len(hist); i++ {
 		a, b := hist[i-1], hist[i]
 		if formats.LogName(a.Path) == formats.LogName(b.Path) {

@@ -42,6 +42,9 @@ const (
 	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
 	// sqlSourceOf finds the source of an event.
 	sqlSourceOf = "SELECT source FROM events WHERE id = ?"
+	// sqlLineInRun finds the events of one line of a source merged by
+	// time with others, within its run of ids.
+	sqlLineInRun = "SELECT min(id), max(id) FROM events WHERE id >= ? AND id <= ? AND source = ? AND line = ?"
 	// sqlSourceFirst finds the source of an event and its first event.
 	sqlSourceFirst = "SELECT s.id, s.first_event FROM events e JOIN sources s ON s.id = e.source WHERE e.id = ?"
 

@@ -61,6 +61,7 @@ type Store struct {
 	db       *sqlDB
 	path     string
 	formats  []*formats.Format
+	index    func() map[string]func(*formats.Event) []formats.Ref
 	readOnly bool
 	frozen   bool // opened immutable: read-only to this user, no WAL
 	parsers  map[string]formats.Parser
@@ -82,6 +83,12 @@ type Options struct {
 	// Formats are the formats the store may hold: the store re-parses an
 	// event's raw line with its source's format to get its arguments.
 	Formats []*formats.Format
+	// Index returns fresh index functions, by system, for one file: the
+	// refs Load.Event is given, computed again when the store stores a
+	// file's events again (to keep an instance's files in time order, or
+	// to remove a file merged by time with others). Without it, files
+	// stay where they were stored.
+	Index func() map[string]func(*formats.Event) []formats.Ref
 }
 
 func dsn(path string, ro bool) string { return dsnMode(path, ro, false) }
@@ -116,7 +123,7 @@ func IsPostgres(location string) bool {
 // turns, and empty caches.
 func newStore(db *sql.DB, d *dialect, path string, opt Options) *Store {
 	db.SetMaxOpenConns(1)
-	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, readOnly: opt.ReadOnly,
+	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, index: opt.Index, readOnly: opt.ReadOnly,
 		parsers: map[string]formats.Parser{},
 		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}, scopes: map[int64]*Scoped{}}
 }
@@ -392,7 +399,11 @@ func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
 		return fmt.Errorf("remove %s: %w", src.Path, err)
 	}
 	defer tx.Rollback()
-	if err := removeSourceTx(ctx, tx, src); err != nil {
+	w := newWriter(ctx, tx)
+	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {
+		return err
+	}
+	if err := s.removeSourceTx(ctx, tx, w, src); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -420,8 +431,46 @@ func (s *Store) beginWrite(ctx context.Context) (*sqlTx, error) {
 	return tx, nil
 }
 
-// removeSourceTx deletes, in tx, a source and all it stored.
-func removeSourceTx(ctx context.Context, tx *sqlTx, src *Source) error {
+// removeSourceTx deletes, in tx, a source and all it stored. A source
+// merged by time with others has its events among theirs: they are
+// stored again without it (with w).
+func (s *Store) removeSourceTx(ctx context.Context, tx *sqlTx, w *writer, src *Source) error {
+	srcs, err := s.sources(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, g := range groupsOf(srcs) {
+		if len(g) < 2 || !slices.ContainsFunc(g, func(o *Source) bool { return o.ID == src.ID }) {
+			continue
+		}
+		if s.index == nil {
+			return fmt.Errorf("remove %s: it is merged by time with %s, and this store was opened without index functions to store them again", src.Path, g[0].Path)
+		}
+		var keep []*Source
+		var drop *Source
+		for _, o := range g {
+			if o.ID == src.ID {
+				drop = o
+			} else {
+				keep = append(keep, o)
+			}
+		}
+		if err := s.resequence(ctx, tx, w, keep, []*Source{drop}); err != nil {
+			return fmt.Errorf("remove %s: %w", src.Path, err)
+		}
+		for _, q := range []string{sqlRemoveRejects, sqlRemoveSource} {
+			if _, err := tx.ExecContext(ctx, q, src.ID); err != nil {
+				return fmt.Errorf("remove %s: %w", src.Path, err)
+			}
+		}
+		return nil
+	}
+	return removeRun(ctx, tx, src)
+}
+
+// removeRun deletes, in tx, a source whose events are a run of their own,
+// and all it stored.
+func removeRun(ctx context.Context, tx *sqlTx, src *Source) error {
 	steps := []struct {
 		q    string
 		args []any
@@ -552,7 +601,22 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 	if line < 1 || int64(line) > src.Lines {
 		return nil, fmt.Errorf("%s:%d: %w: the file has %d lines", src.Path, line, ErrNotFound, src.Lines)
 	}
-	first, last, err := s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line)
+	merged, err := s.mergedWith(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	var first, last int64
+	if len(merged) > 0 {
+		// Its events are among others': read them from its run.
+		var lo, hi sql.NullInt64
+		err = s.db.QueryRowContext(ctx, sqlLineInRun, src.FirstEvent, src.LastEvent, src.ID, line).Scan(&lo, &hi)
+		first, last = lo.Int64, hi.Int64
+		if !lo.Valid {
+			first, last = 1, 0
+		}
+	} else {
+		first, last, err = s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
 	}
@@ -573,6 +637,21 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 		return nil, fmt.Errorf("%s:%d: %w: the line was rejected at ingest: %s", src.Path, line, ErrNotFound, reason)
 	}
 	return nil, fmt.Errorf("%s:%d: %w: the line is not a request (a banner or blank line)", src.Path, line, ErrNotFound)
+}
+
+// mergedWith returns the sources merged by time with src (their events
+// share a run of ids).
+func (s *Store) mergedWith(ctx context.Context, src *Source) ([]*Source, error) {
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groupsOf(srcs) {
+		if slices.ContainsFunc(g, func(o *Source) bool { return o.ID == src.ID }) {
+			return slices.DeleteFunc(g, func(o *Source) bool { return o.ID == src.ID }), nil
+		}
+	}
+	return nil, nil
 }
 
 // lineRun returns the ids of the first and last events of a source's line
@@ -1236,7 +1315,8 @@ func (s *Store) orderDoubt(ctx context.Context, in *idSet, e *formats.Event) (st
 		return "", err
 	}
 	for _, src := range srcs {
-		if src == own || src.Format != own.Format || (in != nil && !slices.Contains(in.sources, any(src.ID))) {
+		if src == own || src.Format != own.Format || (in != nil && !slices.Contains(in.sources, any(src.ID))) ||
+			(src.FirstEvent <= own.LastEvent && own.FirstEvent <= src.LastEvent) { // merged by time with it
 			continue
 		}
 		first, last, err := s.SourceSpan(ctx, src)
@@ -1248,9 +1328,9 @@ func (s *Store) orderDoubt(ctx context.Context, in *idSet, e *formats.Event) (st
 		}
 		switch {
 		case src.FirstEvent < own.FirstEvent && last > ownFirst:
-			return fmt.Sprintf("%s, whose requests the trace puts before %s's, has requests up to %s, after %s begins (%s): their clocks overlap, and wat does not merge files by time", src.Path, own.Path, showNS(last), own.Path, showNS(ownFirst)), nil
+			return fmt.Sprintf("%s, whose requests the trace puts before %s's, has requests up to %s, after %s begins (%s): their clocks overlap, and their lines could not be merged by time (see wat ingest --help)", src.Path, own.Path, showNS(last), own.Path, showNS(ownFirst)), nil
 		case src.FirstEvent > own.FirstEvent && first < e.Time:
-			return fmt.Sprintf("%s, whose requests the trace puts after %s's, begins at %s, before this request (%s): their clocks overlap, and wat does not merge files by time, so its earlier requests are not in the trace before it", src.Path, own.Path, showNS(first), showNS(e.Time)), nil
+			return fmt.Sprintf("%s, whose requests the trace puts after %s's, begins at %s, before this request (%s): their clocks overlap, and their lines could not be merged by time (see wat ingest --help), so its earlier requests are not in the trace before it", src.Path, own.Path, showNS(first), showNS(e.Time)), nil
 		}
 	}
 	return "", nil
