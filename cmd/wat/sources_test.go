@@ -610,3 +610,18 @@ func linesBegin(out string, want []string) bool {
 	}
 	return true
 }
+
+// TestUntimedFilesDoubted: per-process strace files without times cannot
+// be put in order: an answer over two of them says it is not exact.
+func TestUntimedFilesDoubted(t *testing.T) {
+	dir := t.TempDir()
+	writer, reader := filepath.Join(dir, "tr.100"), filepath.Join(dir, "tr.101")
+	writeFile(t, writer, "openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\nwrite(3</d/f>, \"hi\", 2) = 2\n")
+	writeFile(t, reader, "openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\nread(3</d/f>, \"hi\", 10) = 2\n")
+	db := storetest.New(t, "sqlite")
+	mustWat(t, db, "ingest", "--quiet", writer, reader)
+	out, _ := mustWat(t, db, "explain", "--at", reader+":2")
+	if !strings.Contains(out, "NOT exact") || !strings.Contains(out, "have no times") {
+		t.Errorf("a read over two untimed files:\n%s", out)
+	}
+}

@@ -1285,8 +1285,8 @@ func (s *Store) lostBefore(ctx context.Context, in *idSet, system string, e *for
 // when their clocks do not overlap: it is the real order before e only
 // when, of the files of e's format in its history, none before e's file
 // has events after that file's first and none after it has events before
-// e.
-// Files without times cannot be ordered and raise no doubt of order.
+// e. Files without times cannot be ordered: two of them in a history
+// raise a doubt.
 func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error) {
 	return s.orderDoubt(ctx, nil, e)
 }
@@ -1311,8 +1311,19 @@ func (s *Store) orderDoubt(ctx context.Context, in *idSet, e *formats.Event) (st
 		return "", fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
 	}
 	ownFirst, _, err := s.SourceSpan(ctx, own)
-	if err != nil || ownFirst == 0 || e.Time == 0 {
+	if err != nil {
 		return "", err
+	}
+	if ownFirst == 0 || e.Time == 0 {
+		// No times: another file of the log before it in the trace may
+		// have run after it, or interleaved with it.
+		for _, src := range srcs {
+			if src != own && src.Format == own.Format && src.FirstEvent <= src.LastEvent && src.FirstEvent < own.FirstEvent &&
+				(in == nil || slices.Contains(in.sources, any(src.ID))) {
+				return fmt.Sprintf("%s and %s, files of its history, have no times: the trace puts them in ingest order, which may not be the order their requests ran in (strace: -tt or -ttt gives times)", src.Path, own.Path), nil
+			}
+		}
+		return "", nil
 	}
 	for _, src := range srcs {
 		if src == own || src.Format != own.Format || (in != nil && !slices.Contains(in.sources, any(src.ID))) ||
