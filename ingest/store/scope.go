@@ -67,20 +67,33 @@ func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
 	if sc, ok := s.scopes[source]; ok {
 		return sc, nil
 	}
-	srcs, err := s.Sources(ctx)
+	own, srcs, err := s.sourceOf(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(srcs, func(src *Source) bool { return src.ID == source })
-	if i < 0 {
-		return nil, fmt.Errorf("source %d of event %d: %w", source, id, ErrNotFound)
-	}
-	sc := &Scoped{Store: s, Instance: srcs[i].Instance}
+	sc := &Scoped{Store: s, Instance: own.Instance}
 	if sc.Instance != "" {
 		sc.in = instanceSet(srcs, sc.Instance, true)
 	}
 	s.scopes[source] = sc
 	return sc, nil
+}
+
+// sourceOf returns the source of the event with an id, and every source.
+func (s *Store) sourceOf(ctx context.Context, id int64) (*Source, []*Source, error) {
+	var source int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, id).Scan(&source); err != nil {
+		return nil, nil, fmt.Errorf("source of event %d: %w", id, err)
+	}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	i := slices.IndexFunc(srcs, func(src *Source) bool { return src.ID == source })
+	if i < 0 {
+		return nil, nil, fmt.Errorf("source %d of event %d: %w", source, id, ErrNotFound)
+	}
+	return srcs[i], srcs, nil
 }
 
 // sourcesChanged forgets what was derived from the list of sources and
@@ -178,21 +191,13 @@ const quietGap = time.Minute
 // whose rotation numbers skip one (a rotated file was not ingested), and
 // consecutive files with a long stretch between them with no request.
 func (s *Store) gaps(ctx context.Context, in *idSet, e *formats.Event) (missing, quiet []string, err error) {
-	var id int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&id); err != nil {
-		return nil, nil, fmt.Errorf("source of event %d: %w", e.ID, err)
-	}
-	srcs, err := s.Sources(ctx)
+	own, srcs, err := s.sourceOf(ctx, e.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	own := slices.IndexFunc(srcs, func(src *Source) bool { return src.ID == id })
-	if own < 0 {
-		return nil, nil, fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
-	}
 	var hist []*Source
 	for _, src := range srcs {
-		if src.Format == srcs[own].Format && src.FirstEvent <= src.LastEvent && src.FirstEvent <= srcs[own].LastEvent &&
+		if src.Format == own.Format && src.FirstEvent <= src.LastEvent && src.FirstEvent <= own.LastEvent &&
 			(in == nil || slices.Contains(in.sources, any(src.ID))) {
 			hist = append(hist, src)
 		}

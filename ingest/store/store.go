@@ -1293,22 +1293,9 @@ func (s *Store) OrderDoubt(ctx context.Context, e *formats.Event) (string, error
 
 // orderDoubt is OrderDoubt of the history made of the sources of in.
 func (s *Store) orderDoubt(ctx context.Context, in *idSet, e *formats.Event) (string, error) {
-	var id int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&id); err != nil {
-		return "", fmt.Errorf("source of event %d: %w", e.ID, err)
-	}
-	srcs, err := s.Sources(ctx)
+	own, srcs, err := s.sourceOf(ctx, e.ID)
 	if err != nil {
 		return "", err
-	}
-	var own *Source
-	for _, src := range srcs {
-		if src.ID == id {
-			own = src
-		}
-	}
-	if own == nil {
-		return "", fmt.Errorf("source %d of event %d: %w", id, e.ID, ErrNotFound)
 	}
 	ownFirst, _, err := s.SourceSpan(ctx, own)
 	if err != nil {
