@@ -43,7 +43,7 @@ JSON (one object per line):
     "time_dependent": false, "notes": [], "count": "1", "complete": true,
     "witnesses": [{"events": [EVENT, ...]}], "factors": [[[EVENT, ...], ...], ...]}
    EVENT: {"file", "line", "id", "time", "time_ns", "system", "ns", "client",
-           "op", "args", "raw"} (see the README for the byte encoding).
+           "op", "args", "instance", "raw"} (see the README for the byte encoding).
 `,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "at", Usage: "the request to explain: `FILE:LINE`, or LINE", Required: true},

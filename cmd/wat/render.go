@@ -289,6 +289,7 @@ type jsonEvent struct {
 	ReqID       string           `json:"req_id,omitempty"`
 	ParentID    string           `json:"parent_id,omitempty"`
 	TraceID     string           `json:"trace_id,omitempty"`
+	Instance    string           `json:"instance,omitempty"`
 	Raw         string           `json:"raw"`
 }
 
@@ -314,7 +315,8 @@ func textOf(b []byte) (string, bool) {
 
 func toJSONEvent(e *formats.Event) jsonEvent {
 	j := jsonEvent{File: e.Source, Line: e.Line, ID: e.ID, TimeNS: e.Time, System: e.System, NS: e.NS,
-		Client: e.Client, Op: e.Op, Args: []string{}, Service: e.Service, ReqID: e.ReqID, ParentID: e.Parent, TraceID: e.Trace}
+		Client: e.Client, Op: e.Op, Args: []string{}, Service: e.Service, ReqID: e.ReqID, ParentID: e.Parent, TraceID: e.Trace,
+		Instance: e.Instance}
 	if e.Reply != nil {
 		r, _ := textOf(e.Reply)
 		j.Reply = &r

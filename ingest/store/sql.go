@@ -32,7 +32,7 @@ const (
 	sqlCountSourceSize = "SELECT count(*) FROM sources WHERE size = ?"
 
 	sqlSources    = "SELECT " + sourceCols + " FROM sources ORDER BY id"
-	sqlSourceInfo = "SELECT path, format, config, coalesce(first_event, 0), coalesce(last_event, -1) FROM sources WHERE id = ?"
+	sqlSourceInfo = "SELECT path, format, config, coalesce(first_event, 0), coalesce(last_event, -1), instance FROM sources WHERE id = ?"
 	sqlLineOf     = "SELECT line FROM events WHERE id = ?"
 	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
 

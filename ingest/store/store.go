@@ -773,6 +773,9 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
 	e.Service, e.ReqID, e.Parent, e.Trace, e.Instance = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace, fresh.Instance
+	if e.Instance == "" && !e.ClientRecord {
+		e.Instance = si.instance // the instance whose log it is
+	}
 	e.ClientRecord, e.ReplyRecord = fresh.ClientRecord, fresh.ReplyRecord
 	if _, multi := p.(formats.MultiParser); multi {
 		first, last, err := s.lineRun(ctx, source, si.first, si.last, e.Line)
@@ -821,6 +824,7 @@ type srcInfo struct {
 	path, format string
 	config       []byte
 	first, last  int64
+	instance     string
 }
 
 func (s *Store) sourceInfo(ctx context.Context, id int64) (srcInfo, error) {
@@ -828,8 +832,13 @@ func (s *Store) sourceInfo(ctx context.Context, id int64) (srcInfo, error) {
 		return v, nil
 	}
 	var v srcInfo
-	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&v.path, &v.format, &v.config, &v.first, &v.last); err != nil {
+	var instance sql.NullString
+	if err := s.db.QueryRowContext(ctx, sqlSourceInfo, id).Scan(&v.path, &v.format, &v.config, &v.first, &v.last, &instance); err != nil {
 		return v, fmt.Errorf("source %d: %w", id, err)
+	}
+	v.instance = instance.String
+	if !instance.Valid { // a store made before instances
+		v.instance = formats.DefaultInstance(s.format(v.format), v.path)
 	}
 	s.srcInfo[id] = v
 	return v, nil
