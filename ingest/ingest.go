@@ -108,6 +108,15 @@ type Summary struct {
 	Shared               int64
 	SharedWith           *store.Source
 	SharedFrom, SharedTo int64
+	// SharedEnd counts the events the file ends with that a stored file
+	// of its instance begins with, as its lines SharedEndFrom to
+	// SharedEndTo (the later part of a cut capture stored first): they
+	// are skipped.
+	SharedEnd                  int64
+	SharedEndWith              *store.Source
+	SharedEndFrom, SharedEndTo int64
+	// held are the last rows, kept from the load until the end.
+	held holdback
 }
 
 // countingReader hashes and counts what passes through it.
@@ -238,6 +247,11 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer load.Rollback()
+	if f == nil || opt.Force {
+		sum.held.off = true // nothing to read, or stored again on purpose
+	} else if p, err := f.Parser(config, path); err != nil || isMulti(p) {
+		sum.held.off = true // several events to a line
+	}
 
 	var drop droppedParts
 	batches := make(chan []row, 4)
@@ -258,6 +272,9 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	}
 	if err := <-readErr; err != nil {
 		return nil, fmt.Errorf("%s: line %d: %w", path, sum.Lines+1, err)
+	}
+	if err := sum.end(ctx, load); err != nil {
+		return nil, fmt.Errorf("%s: store: %w", path, err)
 	}
 	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
 	if c := sum.Continued; c != nil {
@@ -342,7 +359,7 @@ func (sum *Summary) store(load *store.Load, shared *store.SharedRun, rows []row,
 			if len(sum.Rejects) < maxRejects {
 				sum.Rejects = append(sum.Rejects, store.Reject{Path: sum.Path, Line: int(r.line), Reason: r.reason, Raw: r.ev.Raw})
 			}
-			if err := load.Reject(r.line, r.reason, r.ev.Raw); err != nil {
+			if err := sum.held.push(load, r); err != nil {
 				return err
 			}
 		case shared.Matches(r.ev.Raw):
@@ -352,12 +369,121 @@ func (sum *Summary) store(load *store.Load, shared *store.SharedRun, rows []row,
 			if !r.extra {
 				sum.eventLines++
 			}
-			if err := load.Event(r.line, r.offset, &r.ev, r.refs); err != nil {
+			if err := sum.held.push(load, r); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// Holding back is bounded: a shared run longer than this is not looked
+// for (answers over both files then say they were merged by time, and
+// count the shared requests twice: see the closing check in end).
+const (
+	maxHeldRows  = 10000
+	maxHeldBytes = 16 << 20
+)
+
+// A holdback keeps a file's last event and rejected rows from the load
+// until the file ends, so that those a stored file of its instance
+// begins with can be skipped: a capture cut into two files that share
+// lines, the later file stored first.
+type holdback struct {
+	rows  []row
+	bytes int
+	off   bool // rows go straight to the load
+}
+
+// push holds r back, writing the rows held longest when there are too
+// many.
+func (h *holdback) push(load *store.Load, r *row) error {
+	if h.off {
+		return write(load, r)
+	}
+	h.rows = append(h.rows, *r)
+	h.bytes += len(r.ev.Raw)
+	for len(h.rows) > maxHeldRows || h.bytes > maxHeldBytes {
+		if err := write(load, &h.rows[0]); err != nil {
+			return err
+		}
+		h.bytes -= len(h.rows[0].ev.Raw)
+		h.rows[0] = row{}
+		h.rows = h.rows[1:]
+	}
+	return nil
+}
+
+// write stores a row: an event, or a rejected line.
+func write(load *store.Load, r *row) error {
+	if r.reason != "" {
+		return load.Reject(r.line, r.reason, r.ev.Raw)
+	}
+	return load.Event(r.line, r.offset, &r.ev, r.refs)
+}
+
+// end skips the held rows from the first event that a stored file of the
+// instance begins with (the longest such run that ends the file), and
+// writes the others.
+func (sum *Summary) end(ctx context.Context, load *store.Load) error {
+	h := &sum.held
+	var evs []int // the held event rows
+	for i := range h.rows {
+		if h.rows[i].reason == "" {
+			evs = append(evs, i)
+		}
+	}
+	keep := len(h.rows)
+	if len(evs) > 0 {
+		heads, err := load.Heads(ctx, h.rows[evs[0]].ev.Time, h.rows[evs[len(evs)-1]].ev.Time, len(evs))
+		if err != nil {
+			return err
+		}
+		best := 0
+		for _, hd := range heads {
+			for k := min(len(hd.Raws), len(evs)); k > best; k-- {
+				if sameRaws(h.rows, evs[len(evs)-k:], hd.Raws[:k]) {
+					best = k
+					sum.SharedEnd, sum.SharedEndWith = int64(k), hd.Source
+					sum.SharedEndFrom, sum.SharedEndTo = hd.Lines[0], hd.Lines[k-1]
+					break
+				}
+			}
+		}
+		if best > 0 {
+			keep = evs[len(evs)-best]
+		}
+	}
+	for i := range h.rows {
+		r := &h.rows[i]
+		if i < keep {
+			if err := write(load, r); err != nil {
+				return err
+			}
+			continue
+		}
+		sum.Skipped++ // stored already, from another file
+		if r.reason != "" {
+			sum.Rejected--
+		} else {
+			sum.Events--
+			if !r.extra {
+				sum.eventLines--
+			}
+		}
+	}
+	h.rows = nil
+	return nil
+}
+
+// sameRaws tells whether the rows at idx have the raw lines raws.
+func sameRaws(rows []row, idx []int, raws [][]byte) bool {
+	for j, i := range idx {
+		if !bytes.Equal(rows[i].ev.Raw, raws[j]) {
+			return false
+		}
+	}
+	return true
 }
 
 // continuable tells whether a file of format f can be continued where

@@ -240,6 +240,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	if s.Shared > 0 {
 		fmt.Fprintf(w, "%s: its first %d events are lines %d-%d of %s, stored already: skipped, so that they count once\n", path, s.Shared, s.SharedFrom, s.SharedTo, safe(s.SharedWith.Path))
 	}
+	if s.SharedEnd > 0 {
+		fmt.Fprintf(w, "%s: its last %d events are lines %d-%d of %s, stored already: skipped, so that they count once\n", path, s.SharedEnd, s.SharedEndFrom, s.SharedEndTo, safe(s.SharedEndWith.Path))
+	}
 	printPlaced(w, s.Placed)
 	fmt.Fprintf(w, "%s: %s, %d lines: %d events, %d rejected, %d skipped, in %s (%.0f lines/s, %.1f MB/s)\n",
 		path, format, s.Lines, s.Events, s.Rejected, s.Skipped, s.Elapsed.Round(time.Millisecond), rate,

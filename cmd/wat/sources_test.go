@@ -408,6 +408,19 @@ func TestSharedLines(t *testing.T) {
 			t.Errorf("events stored: %s", out)
 		}
 	})
+	// The later part stored first: the earlier part's last lines are
+	// the ones skipped.
+	storetest.Each(t, func(t *testing.T, db string) {
+		mustWat(t, db, "ingest", "--instance", "cache", part2)
+		_, stderr := mustWat(t, db, "ingest", "--instance", "cache", part1)
+		if !strings.Contains(stderr, "cut-1.log: its last 2 events are lines 1-2 of") {
+			t.Errorf("ingest of the earlier part after the later:\n%s", stderr)
+		}
+		out, _ := mustWat(t, db, "explain", "--at", part2+":4")
+		if !strings.Contains(out, `output "3" (replayed)`) || strings.Contains(out, "NOT exact") {
+			t.Errorf("GET, the parts stored later one first:\n%s", out)
+		}
+	})
 	// Same beginning, then different: not a shared run past the first
 	// difference.
 	diverge := filepath.Join(dir, "diverge.log")

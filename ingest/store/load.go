@@ -126,6 +126,57 @@ func (l *Load) Reject(line int64, reason string, raw []byte) error {
 	return l.w.buffer(rejectsTable, &l.w.rejBuf, l.w.source, line, reason, raw)
 }
 
+// A Head is the first events of a stored file: their lines and raw
+// lines.
+type Head struct {
+	Source *Source
+	Lines  []int64
+	Raws   [][]byte
+}
+
+// Heads returns the first n events of each stored file of the load's
+// instance and format whose first event's time is between from and to
+// (the file being loaded ends with them, maybe).
+func (l *Load) Heads(ctx context.Context, from, to int64, n int) ([]Head, error) {
+	srcs, err := l.s.sources(ctx, l.tx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Head
+	for _, src := range srcs {
+		if src.ID == l.w.source || src.Instance != l.instance || src.Format != l.format || src.FirstEvent > src.LastEvent {
+			continue
+		}
+		var t int64
+		if err := l.tx.QueryRowContext(ctx, sqlEventTime, src.FirstEvent).Scan(&t); err != nil {
+			return nil, err
+		}
+		if t < from || t > to {
+			continue
+		}
+		h := Head{Source: src}
+		rows, err := l.tx.QueryContext(ctx, "SELECT line, raw FROM events WHERE id >= ? AND id <= ? AND source = ? ORDER BY id LIMIT ?", src.FirstEvent, src.LastEvent, src.ID, n)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var line int64
+			var raw []byte
+			if err := rows.Scan(&line, &raw); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			h.Lines, h.Raws = append(h.Lines, line), append(h.Raws, raw)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
 // Rollback abandons the load: nothing of the file is stored.
 func (l *Load) Rollback() { l.tx.Rollback() }
 
