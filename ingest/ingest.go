@@ -89,9 +89,9 @@ type Summary struct {
 	// was ingested.
 	Duplicate   bool
 	DuplicateOf string
-	// Replaced is the earlier ingest of the same path that this one
-	// replaced: the file had grown since, and began with all of it.
-	Replaced *store.Source
+	// Replaced are the earlier ingests this one replaced, and why: the
+	// file grew since, changed, or is read another way.
+	Replaced []Replaced
 	// Placed are the runs of files of its instance stored again to keep
 	// the trace in time order: merged by time (clocks that overlap), or
 	// moved after it.
@@ -117,6 +117,9 @@ type Summary struct {
 	SharedEndFrom, SharedEndTo int64
 	// held are the last rows, kept from the load until the end.
 	held holdback
+	// stdinSuffix is what tells this standard input from the first one
+	// ("#2"): its instance is the first one's.
+	stdinSuffix string
 }
 
 // countingReader hashes and counts what passes through it.
@@ -152,12 +155,24 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	}
 	sum := &Summary{Path: path}
 	if !opt.Force {
-		if dup, err := s.StoredAs(ctx, r, size); err != nil {
+		same, err := s.StoredAs(ctx, r, size)
+		if err != nil {
 			return nil, err
-		} else if dup != "" {
-			sum.Duplicate, sum.DuplicateOf = true, dup
-			return sum, nil
 		}
+		for _, o := range same {
+			if opt.reading(o.Format).Same(o.Reading) {
+				sum.Duplicate, sum.DuplicateOf = true, o.Path
+				return sum, nil
+			}
+		}
+	}
+	if path == "-" {
+		// Standard input, again: a name of its own, for --at.
+		name, err := stdinName(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		path, sum.Path, sum.stdinSuffix = name, name, strings.TrimPrefix(name, "-")
 	}
 	replace, wholeLines, err := s.GrownFrom(ctx, path, opt.Instance, r, size)
 	if err != nil {
@@ -198,7 +213,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	}
 	instance := opt.Instance
 	if instance == "" {
-		instance = formats.DefaultInstance(f, path)
+		instance = formats.DefaultInstance(f, strings.TrimSuffix(path, sum.stdinSuffix))
 	}
 	sum.Instance = instance
 	if replace != nil && (replace.Instance != instance || f == nil || replace.Format != f.Name) {
@@ -214,7 +229,11 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	var shared *store.SharedRun
 	if !opt.Force {
 		head, _ := in.Peek(1 << 20)
-		if shared, err = s.SharedTail(ctx, f, config, path, instance, head, replace); err != nil {
+		var except []*store.Source
+		if replace != nil {
+			except = append(except, replace)
+		}
+		if shared, err = s.SharedTail(ctx, f, config, path, instance, head, except); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -234,6 +253,24 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			sum.Continued, skip, replace, shared = replace, replace.Size, nil, nil
+		}
+	}
+	var replaces []*store.Source
+	if replace != nil {
+		replaces = append(replaces, replace)
+		sum.Replaced = append(sum.Replaced, Replaced{replace, "grew"})
+	}
+	if !opt.Force && path != "-" && !strings.HasPrefix(path, "-#") {
+		// The same path, other content: the file changed since.
+		srcs, err := s.Sources(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range srcs {
+			if o.Path == path && (replace == nil || o.ID != replace.ID) && (sum.Continued == nil || o.ID != sum.Continued.ID) {
+				replaces = append(replaces, o)
+				sum.Replaced = append(sum.Replaced, Replaced{o, "changed"})
+			}
 		}
 	}
 	if sum.Continued != nil {
@@ -308,9 +345,10 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	sum.Bytes = cr.n
-	c, err := load.Commit(ctx, store.Finish{Size: cr.n, Hash: hex.EncodeToString(contentHash.Sum(nil)),
+	digest := hex.EncodeToString(contentHash.Sum(nil))
+	c, err := load.Commit(ctx, store.Finish{Size: cr.n, Hash: digest,
 		Lines: sum.Lines, Events: sum.Events, Rejected: sum.Rejected, Skipped: sum.Skipped,
-		Force: opt.Force, Replace: replace, DeferOrder: opt.DeferOrder})
+		Force: opt.Force, Replace: replaces, DeferOrder: opt.DeferOrder, InstanceNamed: opt.Instance != ""})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -319,8 +357,13 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		return sum, nil
 	}
 	sum.Placed = c.Placed
-	if replace != nil {
-		sum.Replaced = replace
+	for i, r := range sum.Replaced {
+		if r.Why == "changed" && r.Hash == digest {
+			sum.Replaced[i].Why = "read another way" // the same path and content
+		}
+	}
+	for _, o := range c.Reread {
+		sum.Replaced = append(sum.Replaced, Replaced{o, "read another way"})
 	}
 	if opt.Progress != nil {
 		opt.Progress(cr.n, size, sum.Lines)
@@ -519,6 +562,41 @@ func warmIndexes(ctx context.Context, s *store.Store, src *store.Source, refs ma
 		}
 		f.After = evs[len(evs)-1].ID
 	}
+}
+
+// A Replaced is an earlier ingest an ingest replaced, and why: the file
+// "grew" since (and began with all of it), "changed", or is "read
+// another way" (the same content, another format, mapping or instance).
+type Replaced struct {
+	*store.Source
+	Why string
+}
+
+// reading is how opt reads a file of a stored format (or opt.Format).
+func (opt Options) reading(format string) store.Reading {
+	if opt.Format != nil {
+		format = opt.Format.Name
+	}
+	return store.Reading{Format: format, Config: opt.Config[format], Instance: opt.Instance}
+}
+
+// stdinName is the name of a standard input ingested: "-", and "-#2",
+// "-#3"... for later ones.
+func stdinName(ctx context.Context, s *store.Store) (string, error) {
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return "", err
+	}
+	n := 0
+	for _, o := range srcs {
+		if o.Path == "-" || strings.HasPrefix(o.Path, "-#") {
+			n++
+		}
+	}
+	if n == 0 {
+		return "-", nil
+	}
+	return fmt.Sprintf("-#%d", n+1), nil
 }
 
 // A row is what one line became.

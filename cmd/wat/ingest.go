@@ -31,14 +31,17 @@ and stores every line: as an event, as a rejected line with the reason, or as a
 counted non-event (redis-cli's leading OK, blank lines). The format is detected
 from the first lines unless --format names it ('wat formats' lists them).
 
-A file whose content is already stored is skipped (same SHA-256 of its content,
-decompressed) unless --force; a file that begins with all an earlier ingest of
-its log held (mon.log grown since, or rotated to mon.log.1) goes on from it
-when it is the newest file stored (only the new lines are read), and replaces
-it otherwise. A file that begins with the last lines of an earlier file of its
-instance (a capture cut into two files that share lines) stores those lines
-once. Each file is one transaction: an interrupted ingest stores nothing of
-that file.
+A file whose content is already stored (same SHA-256 of its content,
+decompressed, whatever its name) and read the same way is skipped; read another
+way (another --format, --mapping or --instance) it replaces the earlier ingest.
+A file that begins with all an earlier ingest of its log held (mon.log grown
+since, or rotated to mon.log.1) goes on from it when it is the newest file
+stored (only the new lines are read), and replaces it otherwise; a path ingested
+again with other content replaces its earlier ingest. A file that begins or
+ends with lines an earlier file of its instance ends or begins with (a capture
+cut into files that share lines) stores those lines once. --force stores a file
+as a new one in every case. Standard input ingested again is named -#2, -#3...
+Each file is one transaction: an interrupted ingest stores nothing of that file.
 
 Each file belongs to an instance of its system (one Redis server, one machine),
 and a request is explained from its own instance's history only. A MONITOR or
@@ -68,7 +71,7 @@ Examples:
    wat ingest --mapping calls app.log`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "the log `FORMAT` (default: detected)"},
-			&cli.BoolFlag{Name: "force", Usage: "ingest again files whose content is already stored"},
+			&cli.BoolFlag{Name: "force", Usage: "store each file as a new one: even when its content is stored already, or it has a stored file's path"},
 			&cli.StringFlag{Name: "instance", Usage: "the files are of instance `NAME` of their system (one Redis server, one machine); default: a MONITOR or strace file's name without rotation suffixes (mon.log.1 and mon.log are mon.log), none for other formats"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 4) when any line cannot be read"},
@@ -234,8 +237,15 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	if c := s.Continued; c != nil {
 		fmt.Fprintf(w, "%s: it goes on from its earlier ingest (%d lines, as %s): only the %d lines after them were read\n", path, c.Lines, safe(c.Path), s.Read)
 	}
-	if s.Replaced != nil {
-		fmt.Fprintf(w, "%s: it begins with all of %s as ingested (%d lines: the log grew since), which it replaces\n", path, safe(s.Replaced.Path), s.Replaced.Lines)
+	for _, r := range s.Replaced {
+		switch r.Why {
+		case "grew":
+			fmt.Fprintf(w, "%s: it begins with all of %s as ingested (%d lines: the log grew since), which it replaces\n", path, safe(r.Path), r.Lines)
+		case "changed":
+			fmt.Fprintf(w, "%s: it replaces its earlier ingest (%d lines), whose content it no longer has (--force keeps both)\n", path, r.Lines)
+		default:
+			fmt.Fprintf(w, "%s: the same content as %s, read another way (format, mapping or instance): it replaces that ingest\n", path, safe(r.Path))
+		}
 	}
 	if s.Shared > 0 {
 		fmt.Fprintf(w, "%s: its first %d events are lines %d-%d of %s, stored already: skipped, so that they count once\n", path, s.Shared, s.SharedFrom, s.SharedTo, safe(s.SharedWith.Path))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -189,14 +191,17 @@ func TestGrownFile(t *testing.T) {
 		if code != 0 || !strings.Contains(out, `output "3" (replayed)`) {
 			t.Errorf("GET after three INCRs: exit %d\n%s%s", code, out, stderr)
 		}
-		// Rewritten from its start: not grown, both kept (and the order
-		// check labels answers over both).
+		// Rewritten from its start: not grown, but changed: it replaces
+		// the earlier ingest (--force keeps both).
 		writeFile(t, p, "1795535141.000001 [0 127.0.0.1:5000] \"SET\" \"c\" \"9\"\n"+head+"1795535141.000002 [0 127.0.0.1:5000] \"GET\" \"c\"\n")
-		if _, stderr, code := wat(t, "--db", db, "ingest", p); code != 0 || strings.Contains(stderr, "grew") {
+		if _, stderr, code := wat(t, "--db", db, "ingest", p); code != 0 || !strings.Contains(stderr, "it replaces its earlier ingest (4 lines), whose content it no longer has") {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		if out, _, _ := wat(t, "--db", db, "sources"); strings.Count(out, "\n") != 3 {
+		if out, _, _ := wat(t, "--db", db, "sources"); strings.Count(out, "\n") != 2 || !strings.Contains(out, "\t4\t4\t0\t0\t2026-11-24T15:45:41") {
 			t.Errorf("sources after a rewritten file:\n%s", out)
+		}
+		if out, _, _ := wat(t, "--db", db, "explain", "--at", p+":4"); !strings.Contains(out, `output "11" (replayed)`) {
+			t.Errorf("GET of the rewritten file:\n%s", out)
 		}
 	})
 }
@@ -636,5 +641,54 @@ func TestUntimedFilesDoubted(t *testing.T) {
 	out, _ := mustWat(t, db, "explain", "--at", reader+":2")
 	if !strings.Contains(out, "NOT exact") || !strings.Contains(out, "have no times") {
 		t.Errorf("a read over two untimed files:\n%s", out)
+	}
+}
+
+// TestReadAgain: the same file ingested again another way (another
+// mapping, another instance) replaces its earlier reading rather than
+// being skipped or stored twice; standard input ingested twice is two
+// files, "-" and "-#2", each found by --at.
+func TestReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	app, mapping := filepath.Join(dir, "app.log"), filepath.Join(dir, "m.json")
+	writeFile(t, app, `{"kind":"redis.call","ts":1795535140.1,"cmd":"SET","args":["k","1"]}`+"\n"+`{"kind":"redis.call","ts":1795535140.2,"cmd":"GET","args":["k"]}`+"\n")
+	writeFile(t, mapping, `{"rules": [{"name": "calls", "match": {"kind": "redis.call"}, "system": "redis", "defaults": {"ns": "0"},
+		"fields": {"op": "cmd", "args": "args", "time": "ts"}}]}`)
+	mon := filepath.Join(dir, "mon.log")
+	writeFile(t, mon, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n")
+	storetest.Each(t, func(t *testing.T, db string) {
+		// No mapping: nothing of it is a request; with one, its calls are.
+		if _, _, code := wat(t, "--db", db, "ingest", app); code != 0 {
+			t.Fatal("ingest without a mapping")
+		}
+		_, stderr := mustWat(t, db, "ingest", "--mapping", mapping, app)
+		if !strings.Contains(stderr, "read another way (format, mapping or instance): it replaces that ingest") {
+			t.Errorf("ingest with a mapping:\n%s", stderr)
+		}
+		if out, _ := mustWat(t, db, "sources"); strings.Count(out, "\n") != 2 || !strings.Contains(out, "\t2\t2\t0\t0\t") {
+			t.Errorf("sources:\n%s", out)
+		}
+		// The same again: skipped.
+		if _, stderr := mustWat(t, db, "ingest", "--mapping", mapping, app); !strings.Contains(stderr, "already stored") {
+			t.Errorf("the same reading again:\n%s", stderr)
+		}
+		// Another instance named: read another way.
+		mustWat(t, db, "ingest", mon)
+		if _, stderr := mustWat(t, db, "ingest", "--instance", "cache-a", mon); !strings.Contains(stderr, "it replaces that ingest") {
+			t.Errorf("the same capture, another instance:\n%s", stderr)
+		}
+		if out, _ := mustWat(t, db, "sources"); !strings.Contains(out, "\tcache-a\t") || strings.Count(out, "\n") != 3 {
+			t.Errorf("sources after naming the instance:\n%s", out)
+		}
+	})
+	db := storetest.New(t, "sqlite")
+	for i, body := range []string{"1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n", "1795535141.000001 [0 127.0.0.1:5000] \"GET\" \"k\"\n"} {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), []string{"wat", "--db", db, "ingest", "--format", "redis-monitor", "-"}, strings.NewReader(body), &out, &errb); code != 0 {
+			t.Fatalf("stdin ingest %d: %s", i, errb.String())
+		}
+	}
+	if out, _ := mustWat(t, db, "explain", "--at", "-#2:1"); !strings.Contains(out, `output "1" (replayed)`) {
+		t.Errorf("explain of the second standard input:\n%s", out)
 	}
 }

@@ -3,9 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +33,7 @@ type Load struct {
 	instance string
 	firstID  int64
 	appendTo *Source // the stored file this load continues, if any
+	reading  Reading
 }
 
 // BeginLoad begins storing the file at path, read as format (its
@@ -46,7 +47,8 @@ func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byt
 	if err != nil {
 		return nil, err
 	}
-	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: format, instance: instance}
+	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: format, instance: instance,
+		reading: Reading{Format: format, Config: config}}
 	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance).Scan(&l.w.source); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -90,8 +92,13 @@ func (s *Store) BeginAppend(ctx context.Context, src *Source, path string) (*Loa
 	if err != nil {
 		return nil, err
 	}
-	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: src.Format, instance: src.Instance, appendTo: src}
+	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: src.Format, instance: src.Instance, appendTo: src,
+		reading: Reading{Format: src.Format}}
 	l.w.source = src.ID
+	if err := tx.QueryRowContext(ctx, "SELECT config FROM sources WHERE id = ?", src.ID).Scan(&l.reading.Config); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
 	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&l.w.nextID); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -190,10 +197,15 @@ type Finish struct {
 	Skipped  int64
 	// Force stores the file even when a stored one has the same hash.
 	Force bool
-	// Replace is a stored source the file replaces (it grew: see
-	// GrownFrom), removed in the same transaction. Counts and Hash are of
-	// the whole file, also when the load continues a stored one.
-	Replace *Source
+	// Replace are stored sources the file replaces (it grew since, or
+	// changed: see GrownFrom), removed in the same transaction. Counts
+	// and Hash are of the whole file, also when the load continues a
+	// stored one.
+	Replace []*Source
+	// InstanceNamed says the load's instance was named (wat ingest
+	// --instance): the same content stored under another instance is
+	// then read another way, and replaced.
+	InstanceNamed bool
 	// DeferOrder leaves the files of its instance as they are: the
 	// caller puts them in time order later (Store.Order), once for many
 	// files, rather than once for each.
@@ -202,9 +214,13 @@ type Finish struct {
 
 // A Committed says what Commit did besides storing the file.
 type Committed struct {
-	// DuplicateOf is the path of a stored file with the same content:
-	// then nothing was stored.
+	// DuplicateOf is the path of a stored file with the same content,
+	// read the same way: then nothing was stored.
 	DuplicateOf string
+	// Reread are the stored files with the same content read another way
+	// (another format, mapping or instance): the new reading replaced
+	// them.
+	Reread []*Source
 	// Placed are the runs of files of its instance and format stored
 	// again to keep the trace in time order (see Store.Order).
 	Placed []Placed
@@ -222,16 +238,28 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 	}
 	c := &Committed{}
 	if !f.Force {
-		err := tx.QueryRowContext(ctx, sqlOtherByHash, f.Hash, w.source).Scan(&c.DuplicateOf)
-		if err == nil {
-			return c, nil // rolled back
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		same, err := l.s.withHash(ctx, tx, f.Hash, w.source)
+		if err != nil {
 			return nil, err
 		}
+		if f.InstanceNamed {
+			l.reading.Instance = l.instance
+		}
+		for _, o := range same {
+			if l.reading.Same(o.Reading) {
+				c.DuplicateOf = o.Path
+				return c, nil // rolled back
+			}
+		}
+		for _, o := range same {
+			if !slices.ContainsFunc(f.Replace, func(r *Source) bool { return r.ID == o.ID }) {
+				f.Replace = append(f.Replace, o.Source)
+				c.Reread = append(c.Reread, o.Source)
+			}
+		}
 	}
-	if f.Replace != nil {
-		if err := l.s.removeSourceTx(ctx, tx, w, f.Replace); err != nil {
+	for _, r := range f.Replace {
+		if err := l.s.removeSourceTx(ctx, tx, w, r); err != nil {
 			return nil, fmt.Errorf("replace: %w", err)
 		}
 	}

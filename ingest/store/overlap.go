@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/wat-project/wat/formats"
@@ -33,9 +34,9 @@ type SharedRun struct {
 
 // SharedTail finds the stored events a new file of format f and an
 // instance begins with, from head, its first lines: the events of an
-// earlier file of the instance (not the one it replaces) from the one
+// earlier file of the instance (not one of except, which it replaces) from the one
 // equal to the new file's first event on. Nil when there are none.
-func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte, path, instance string, head []byte, replace *Source) (*SharedRun, error) {
+func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte, path, instance string, head []byte, except []*Source) (*SharedRun, error) {
 	if f == nil {
 		return nil, nil
 	}
@@ -63,7 +64,7 @@ func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte
 	}
 	for i := len(srcs) - 1; i >= 0; i-- {
 		src := srcs[i]
-		if src.Instance != instance || src.Format != f.Name || src.FirstEvent > src.LastEvent || (replace != nil && src.ID == replace.ID) {
+		if src.Instance != instance || src.Format != f.Name || src.FirstEvent > src.LastEvent || slices.ContainsFunc(except, func(o *Source) bool { return o.ID == src.ID }) {
 			continue
 		}
 		from, last, err := s.SourceSpan(ctx, src)

@@ -27,8 +27,7 @@ const (
 	sqlRemoveEvents    = "DELETE FROM events WHERE id >= ? AND id <= ?"
 	sqlRemoveRejects   = "DELETE FROM rejects WHERE source = ?"
 	sqlRemoveSource    = "DELETE FROM sources WHERE id = ?"
-	sqlSourceByHash    = "SELECT path FROM sources WHERE hash = ?"
-	sqlOtherByHash     = "SELECT path FROM sources WHERE hash = ? AND id <> ?"
+	sqlSourcesByHash   = "SELECT id, config FROM sources WHERE hash = ? AND id <> ? ORDER BY id"
 	sqlCountSourceSize = "SELECT count(*) FROM sources WHERE size = ?"
 
 	sqlSources    = "SELECT " + sourceCols + " FROM sources ORDER BY id"

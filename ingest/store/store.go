@@ -465,6 +465,10 @@ func (s *Store) removeSourceTx(ctx context.Context, tx *sqlTx, w *writer, src *S
 		}
 		return nil
 	}
+	// Its ids as stored now (another removal may have moved them).
+	if i := slices.IndexFunc(srcs, func(o *Source) bool { return o.ID == src.ID }); i >= 0 {
+		src = srcs[i]
+	}
 	return removeRun(ctx, tx, src)
 }
 
@@ -1580,29 +1584,75 @@ func readOnlyAuthorizer(action int, arg1, arg2, _ string) int {
 	return sqlite3.SQLITE_DENY
 }
 
+// A Reading is how a file's lines were read: its format, the format's
+// configuration (a JSON-lines mapping) and the instance it was given.
+// The same content read again the same way is a duplicate; read another
+// way, it replaces the earlier reading.
+type Reading struct {
+	Format   string
+	Config   []byte
+	Instance string
+}
+
+// Same tells whether o reads a file as r does; r's empty Instance (none
+// named) is any instance.
+func (r Reading) Same(o Reading) bool {
+	return r.Format == o.Format && bytes.Equal(r.Config, o.Config) && (r.Instance == "" || r.Instance == o.Instance)
+}
+
+// A Stored is a stored file and the reading it was stored with.
+type Stored struct {
+	*Source
+	Reading Reading
+}
+
 // StoredAs hashes a seekable file whose size matches a stored source,
-// and returns that source's path when the content is the same; "" when
-// none is (or r cannot be read twice).
-func (s *Store) StoredAs(ctx context.Context, r io.Reader, size int64) (string, error) {
+// and returns the stored files with the same content; none when r cannot
+// be read twice.
+func (s *Store) StoredAs(ctx context.Context, r io.Reader, size int64) ([]Stored, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok || size <= 0 {
-		return "", nil
+		return nil, nil
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, sqlCountSourceSize, size).Scan(&n); err != nil || n == 0 {
-		return "", err
+		return nil, err
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, rs); err != nil {
-		return "", err
+		return nil, err
 	}
 	if _, err := rs.Seek(0, io.SeekStart); err != nil {
-		return "", err
+		return nil, err
 	}
-	var prev string
-	err := s.db.QueryRowContext(ctx, sqlSourceByHash, hex.EncodeToString(h.Sum(nil))).Scan(&prev)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+	return s.withHash(ctx, s.db, hex.EncodeToString(h.Sum(nil)), 0)
+}
+
+// withHash returns the stored files whose content has a hash, but the
+// source except.
+func (s *Store) withHash(ctx context.Context, db querier, hash string, except int64) ([]Stored, error) {
+	type idConfig struct {
+		id     int64
+		config []byte
 	}
-	return prev, err
+	ids, err := queryAll(ctx, db, sqlSourcesByHash, []any{hash, except}, func(rows *sql.Rows) (idConfig, error) {
+		var x idConfig
+		return x, rows.Scan(&x.id, &x.config)
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	srcs, err := s.sources(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var out []Stored
+	for _, x := range ids {
+		for _, src := range srcs {
+			if src.ID == x.id {
+				out = append(out, Stored{src, Reading{Format: src.Format, Config: x.config, Instance: src.Instance}})
+			}
+		}
+	}
+	return out, nil
 }
