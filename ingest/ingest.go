@@ -179,26 +179,12 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var linesDone atomic.Int64
-	cr := &countingReader{r: r, h: sha256.New(), total: size}
-	if opt.Progress != nil {
-		cr.progress = func(read, total int64) { opt.Progress(read, total, linesDone.Load()) }
+	src, err := openInput(r, size, opt.Progress, &linesDone)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	br := bufio.NewReaderSize(cr, 1<<20)
-	var in *bufio.Reader = br
-	compressed := false
-	// The content's hash is of the decompressed bytes, so that a capture
-	// stored plain is the same capture gzipped.
-	contentHash := cr.h
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", path, err)
-		}
-		defer zr.Close()
-		contentHash = sha256.New()
-		in = bufio.NewReaderSize(io.TeeReader(zr, contentHash), 1<<20)
-		compressed = true
-	}
+	defer src.close()
+	in, compressed := src.in, src.compressed
 	f := opt.Format
 	if f == nil {
 		head, _ := in.Peek(1 << 20)
@@ -226,69 +212,14 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 			config = opt.Config[f.Name]
 		}
 	}
-	var shared *store.SharedRun
-	if !opt.Force {
-		head, _ := in.Peek(1 << 20)
-		var except []*store.Source
-		if replace != nil {
-			except = append(except, replace)
-		}
-		if shared, err = s.SharedTail(ctx, f, config, path, instance, head, except); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
 	refs := opt.NewIndex()
-	// A file that grew since it was stored, the newest of the store, is
-	// continued: only its new lines are read (the lines before them just
-	// counted), the index functions having seen the stored ones first.
-	var skip int64
-	var load *store.Load
-	if replace != nil && wholeLines && !compressed && continuable(f, config) {
-		newest, err := s.IsNewest(ctx, replace)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if newest {
-			if err := warmIndexes(ctx, s, replace, refs, opt.Indexes); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			sum.Continued, skip, replace, shared = replace, replace.Size, nil, nil
-		}
-	}
-	var replaces []*store.Source
-	if replace != nil {
-		replaces = append(replaces, replace)
-		sum.Replaced = append(sum.Replaced, Replaced{replace, "grew"})
-	}
-	if !opt.Force && path != "-" && !strings.HasPrefix(path, "-#") {
-		// The same path, other content: the file changed since.
-		srcs, err := s.Sources(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range srcs {
-			if o.Path == path && (replace == nil || o.ID != replace.ID) && (sum.Continued == nil || o.ID != sum.Continued.ID) {
-				replaces = append(replaces, o)
-				sum.Replaced = append(sum.Replaced, Replaced{o, "changed"})
-			}
-		}
-	}
-	if sum.Continued != nil {
-		load, err = s.BeginAppend(ctx, sum.Continued, path)
-	} else {
-		load, err = s.BeginLoad(ctx, path, sum.Format, config, instance)
-	}
+	load, shared, skip, replaces, err := sum.begin(ctx, s, opt, f, config, instance, in, replace, wholeLines && !compressed, refs)
 	if errors.Is(err, store.ErrFileName) {
 		return nil, err // it names the file
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer load.Rollback()
-	if f == nil || opt.Force {
-		sum.held.off = true // nothing to read, or stored again on purpose
-	} else if p, err := f.Parser(config, path); err != nil || isMulti(p) {
-		sum.held.off = true // several events to a line
-	}
 
 	var drop droppedParts
 	batches := make(chan []row, 4)
@@ -322,31 +253,15 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	if n := shared.Matched(); n > 0 {
 		sum.Shared, sum.SharedWith, sum.SharedFrom, sum.SharedTo = int64(n), shared.Source, shared.Lines[0], shared.Lines[n-1]
 	}
-	if sum.Lines > 0 && sum.Rejected == sum.Lines {
-		first := ""
-		if len(sum.Rejects) > 0 {
-			first = fmt.Sprintf(" (line %d: %s)", sum.Rejects[0].Line, sum.Rejects[0].Reason)
-		}
-		return nil, fmt.Errorf("%s: %w as %s, %d of %d%s: nothing of it is stored", path, ErrAllRejected, sum.Format, sum.Rejected, sum.Lines, first)
-	}
-	if sum.eventLines+sum.Rejected+sum.Skipped != sum.Lines {
-		return nil, fmt.Errorf("%s: internal error: %d lines of events + %d rejected + %d skipped != %d lines",
-			path, sum.eventLines, sum.Rejected, sum.Skipped, sum.Lines)
-	}
-	// Drain the rest of the input so the hash covers the whole file. A
-	// damaged gzip stream (its damage a rejected line) is known by its
-	// raw bytes.
-	if compressed {
-		if _, err := io.Copy(io.Discard, in); err != nil {
-			contentHash = cr.h
-		}
-	}
-	if _, err := io.Copy(io.Discard, br); err != nil {
+	if err := sum.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	sum.Bytes = cr.n
-	digest := hex.EncodeToString(contentHash.Sum(nil))
-	c, err := load.Commit(ctx, store.Finish{Size: cr.n, Hash: digest,
+	digest, err := src.digest()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sum.Bytes = src.cr.n
+	c, err := load.Commit(ctx, store.Finish{Size: src.cr.n, Hash: digest,
 		Lines: sum.Lines, Events: sum.Events, Rejected: sum.Rejected, Skipped: sum.Skipped,
 		Force: opt.Force, Replace: replaces, DeferOrder: opt.DeferOrder, InstanceNamed: opt.Instance != ""})
 	if err != nil {
@@ -366,7 +281,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		sum.Replaced = append(sum.Replaced, Replaced{o, "read another way"})
 	}
 	if opt.Progress != nil {
-		opt.Progress(cr.n, size, sum.Lines)
+		opt.Progress(src.cr.n, size, sum.Lines)
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, nil
@@ -378,6 +293,145 @@ func formatNames(fs []*formats.Format) string {
 		n = append(n, f.Name)
 	}
 	return strings.Join(n, ", ")
+}
+
+// An input is a file being read: its bytes counted and hashed as they
+// pass, decompressed when it is gzip (detected by its first bytes).
+type input struct {
+	cr         *countingReader
+	br, in     *bufio.Reader // the file's bytes; its content
+	compressed bool
+	content    hash.Hash // of the decompressed bytes
+	zr         *gzip.Reader
+}
+
+// openInput reads r (size bytes, 0 when unknown), reporting progress with
+// the lines stored so far.
+func openInput(r io.Reader, size int64, progress func(read, total, lines int64), lines *atomic.Int64) (*input, error) {
+	src := &input{cr: &countingReader{r: r, h: sha256.New(), total: size}}
+	if progress != nil {
+		src.cr.progress = func(read, total int64) { progress(read, total, lines.Load()) }
+	}
+	src.br = bufio.NewReaderSize(src.cr, 1<<20)
+	src.in = src.br
+	// The content's hash is of the decompressed bytes, so that a capture
+	// stored plain is the same capture gzipped.
+	src.content = src.cr.h
+	if magic, _ := src.br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		var err error
+		if src.zr, err = gzip.NewReader(src.br); err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		src.content = sha256.New()
+		src.in = bufio.NewReaderSize(io.TeeReader(src.zr, src.content), 1<<20)
+		src.compressed = true
+	}
+	return src, nil
+}
+
+func (src *input) close() {
+	if src.zr != nil {
+		src.zr.Close()
+	}
+}
+
+// digest reads the rest of the input so the hash covers the whole file,
+// and returns the content's hash. A damaged gzip stream (its damage a
+// rejected line) is known by its raw bytes.
+func (src *input) digest() (string, error) {
+	if src.compressed {
+		if _, err := io.Copy(io.Discard, src.in); err != nil {
+			src.content = src.cr.h
+		}
+	}
+	if _, err := io.Copy(io.Discard, src.br); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(src.content.Sum(nil)), nil
+}
+
+// begin decides how the file is stored, and begins the load: continuing
+// grown (a stored file it began with, the newest stored; whole tells it
+// ended at a line's end and the input is not compressed) when it can,
+// else as a new file replacing grown and any stored file of its path;
+// with the shared run of a stored file it begins with. It returns the
+// load, the shared run, the bytes to skip (a continued file's) and the
+// files replaced.
+func (sum *Summary) begin(ctx context.Context, s *store.Store, opt Options, f *formats.Format, config []byte, instance string, in *bufio.Reader, grown *store.Source, whole bool, refs map[string]func(*formats.Event) []formats.Ref) (load *store.Load, shared *store.SharedRun, skip int64, replaces []*store.Source, err error) {
+	path := sum.Path
+	if !opt.Force {
+		head, _ := in.Peek(1 << 20)
+		var except []*store.Source
+		if grown != nil {
+			except = append(except, grown)
+		}
+		if shared, err = s.SharedTail(ctx, f, config, path, instance, head, except); err != nil {
+			return nil, nil, 0, nil, err
+		}
+	}
+	// A file that grew since it was stored, the newest of the store, is
+	// continued: only its new lines are read (the lines before them just
+	// counted), the index functions having seen the stored ones first.
+	if grown != nil && whole && continuable(f, config) {
+		newest, err := s.IsNewest(ctx, grown)
+		if err != nil {
+			return nil, nil, 0, nil, err
+		}
+		if newest {
+			if err := warmIndexes(ctx, s, grown, refs, opt.Indexes); err != nil {
+				return nil, nil, 0, nil, err
+			}
+			sum.Continued, skip, grown, shared = grown, grown.Size, nil, nil
+		}
+	}
+	if grown != nil {
+		replaces = append(replaces, grown)
+		sum.Replaced = append(sum.Replaced, Replaced{grown, "grew"})
+	}
+	if !opt.Force && path != "-" && !strings.HasPrefix(path, "-#") {
+		// The same path, other content: the file changed since.
+		srcs, err := s.Sources(ctx)
+		if err != nil {
+			return nil, nil, 0, nil, err
+		}
+		for _, o := range srcs {
+			if o.Path == path && (grown == nil || o.ID != grown.ID) && (sum.Continued == nil || o.ID != sum.Continued.ID) {
+				replaces = append(replaces, o)
+				sum.Replaced = append(sum.Replaced, Replaced{o, "changed"})
+			}
+		}
+	}
+	if sum.Continued != nil {
+		load, err = s.BeginAppend(ctx, sum.Continued, path)
+	} else {
+		load, err = s.BeginLoad(ctx, path, sum.Format, config, instance)
+	}
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	if f == nil || opt.Force {
+		sum.held.off = true // nothing to read, or stored again on purpose
+	} else if p, err := f.Parser(config, path); err != nil || isMulti(p) {
+		sum.held.off = true // several events to a line
+	}
+	return load, shared, skip, replaces, nil
+}
+
+// check fails an ingest whose every line was rejected, and one whose
+// counts do not add up.
+func (sum *Summary) check() error {
+	if sum.Lines > 0 && sum.Rejected == sum.Lines {
+		first := ""
+		if len(sum.Rejects) > 0 {
+			first = fmt.Sprintf(" (line %d: %s)", sum.Rejects[0].Line, sum.Rejects[0].Reason)
+		}
+		return fmt.Errorf("%w as %s, %d of %d%s: nothing of it is stored", ErrAllRejected, sum.Format, sum.Rejected, sum.Lines, first)
+	}
+	if sum.eventLines+sum.Rejected+sum.Skipped != sum.Lines {
+		return fmt.Errorf("internal error: %d lines of events + %d rejected + %d skipped != %d lines",
+			sum.eventLines, sum.Rejected, sum.Skipped, sum.Lines)
+	}
+	return nil
 }
 
 // store counts a batch of rows into the summary and stores them: events,
