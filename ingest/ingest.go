@@ -485,9 +485,12 @@ const (
 // A holdback keeps a file's last event and rejected rows from the load
 // until the file ends, so that those a stored file of its instance
 // begins with can be skipped: a capture cut into two files that share
-// lines, the later file stored first.
+// lines, the later file stored first. It is a ring of the rows (which
+// stay in their batches), oldest first from start.
 type holdback struct {
-	rows  []row
+	ring  []*row
+	start int
+	n     int
 	bytes int
 	off   bool // rows go straight to the load
 }
@@ -498,17 +501,32 @@ func (h *holdback) push(load *store.Load, r *row) error {
 	if h.off {
 		return write(load, r)
 	}
-	h.rows = append(h.rows, *r)
-	h.bytes += len(r.ev.Raw)
-	for len(h.rows) > maxHeldRows || h.bytes > maxHeldBytes {
-		if err := write(load, &h.rows[0]); err != nil {
+	if h.ring == nil {
+		h.ring = make([]*row, maxHeldRows)
+	}
+	for h.n > 0 && (h.n == len(h.ring) || h.bytes+len(r.ev.Raw) > maxHeldBytes) {
+		old := h.ring[h.start]
+		if err := write(load, old); err != nil {
 			return err
 		}
-		h.bytes -= len(h.rows[0].ev.Raw)
-		h.rows[0] = row{}
-		h.rows = h.rows[1:]
+		h.bytes -= len(old.ev.Raw)
+		h.ring[h.start] = nil
+		h.start = (h.start + 1) % len(h.ring)
+		h.n--
 	}
+	h.ring[(h.start+h.n)%len(h.ring)] = r
+	h.n++
+	h.bytes += len(r.ev.Raw)
 	return nil
+}
+
+// held returns the rows held, oldest first.
+func (h *holdback) held() []*row {
+	out := make([]*row, h.n)
+	for i := range out {
+		out[i] = h.ring[(h.start+i)%len(h.ring)]
+	}
+	return out
 }
 
 // write stores a row: an event, or a rejected line.
@@ -523,23 +541,23 @@ func write(load *store.Load, r *row) error {
 // instance begins with (the longest such run that ends the file), and
 // writes the others.
 func (sum *Summary) end(ctx context.Context, load *store.Load) error {
-	h := &sum.held
+	rows := sum.held.held()
 	var evs []int // the held event rows
-	for i := range h.rows {
-		if h.rows[i].reason == "" {
+	for i, r := range rows {
+		if r.reason == "" {
 			evs = append(evs, i)
 		}
 	}
-	keep := len(h.rows)
+	keep := len(rows)
 	if len(evs) > 0 {
-		heads, err := load.Heads(ctx, h.rows[evs[0]].ev.Time, h.rows[evs[len(evs)-1]].ev.Time, len(evs))
+		heads, err := load.Heads(ctx, rows[evs[0]].ev.Time, rows[evs[len(evs)-1]].ev.Time, len(evs))
 		if err != nil {
 			return err
 		}
 		best := 0
 		for _, hd := range heads {
 			for k := min(len(hd.Raws), len(evs)); k > best; k-- {
-				if sameRaws(h.rows, evs[len(evs)-k:], hd.Raws[:k]) {
+				if sameRaws(rows, evs[len(evs)-k:], hd.Raws[:k]) {
 					best = k
 					sum.SharedEnd, sum.SharedEndWith = int64(k), hd.Source
 					sum.SharedEndFrom, sum.SharedEndTo = hd.Lines[0], hd.Lines[k-1]
@@ -551,8 +569,7 @@ func (sum *Summary) end(ctx context.Context, load *store.Load) error {
 			keep = evs[len(evs)-best]
 		}
 	}
-	for i := range h.rows {
-		r := &h.rows[i]
+	for i, r := range rows {
 		if i < keep {
 			if err := write(load, r); err != nil {
 				return err
@@ -569,12 +586,12 @@ func (sum *Summary) end(ctx context.Context, load *store.Load) error {
 			}
 		}
 	}
-	h.rows = nil
+	sum.held = holdback{off: sum.held.off}
 	return nil
 }
 
 // sameRaws tells whether the rows at idx have the raw lines raws.
-func sameRaws(rows []row, idx []int, raws [][]byte) bool {
+func sameRaws(rows []*row, idx []int, raws [][]byte) bool {
 	for j, i := range idx {
 		if !bytes.Equal(rows[i].ev.Raw, raws[j]) {
 			return false
