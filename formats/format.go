@@ -188,6 +188,11 @@ type Format struct {
 	// mapping), returns a parser using one. The configuration is stored
 	// with each source, so stored lines parse again the same way.
 	NewConfigured func(config []byte) (Parser, error)
+	// Configure, for a format that takes a configuration, chooses one
+	// from a file's first lines when none is given (a shipped JSON-lines
+	// mapping whose rules map them): the configuration and its name, or
+	// nil.
+	Configure func(head [][]byte) (config []byte, name string)
 	// Samples are real lines of the format; each must sniff and parse.
 	Samples []string
 	// Separate says that each capture of this format is its own instance

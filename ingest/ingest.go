@@ -66,6 +66,7 @@ type Options struct {
 // A Summary says what one ingest did.
 type Summary struct {
 	Path, Format string
+	Mapping      string // the shipped configuration chosen for the file, if any
 	Instance     string // of its system; "" joins every instance
 	Bytes        int64  // read from the file
 	Lines        int64
@@ -210,6 +211,12 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		sum.Format = f.Name
 		if f.NewConfigured != nil {
 			config = opt.Config[f.Name]
+		}
+		if config == nil && f.Configure != nil {
+			// None given: a shipped one, when one reads the file.
+			head, _ := in.Peek(1 << 20)
+			lines := bytes.SplitN(head, []byte("\n"), formats.DetectHeadLines+1)
+			config, sum.Mapping = f.Configure(lines[:min(len(lines)-1, formats.DetectHeadLines)])
 		}
 	}
 	refs := opt.NewIndex()

@@ -1,9 +1,13 @@
 package provenance
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/wat-project/wat/formats"
@@ -304,6 +308,12 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 			break
 		}
 	}
+	if s.Request == nil && len(reqs) > 0 && reqs[0].ID != e.ID {
+		// Its record was written when the request completed, after the
+		// calls made within it (access logs, spans, slog middleware).
+		s.Request = reqs[0]
+		s.Rule += ", whose record follows (written when it completed)"
+	}
 	calls, err := links.WithParent(ctx, handler)
 	if err != nil {
 		return nil, fmt.Errorf("calls within %s: %w", handler, err)
@@ -343,7 +353,7 @@ func heuristic(ctx context.Context, e *formats.Event, links Links) (*Sending, er
 	if err != nil {
 		return nil, err
 	}
-	best, match := Nearest(e, cands)
+	best, match := Nearest(e, cands, nil)
 	if best == nil {
 		return nil, nil
 	}
@@ -359,17 +369,22 @@ func heuristic(ctx context.Context, e *formats.Event, links Links) (*Sending, er
 	return s, nil
 }
 
-// Nearest returns the candidate that is the same call as e by the
-// heuristic wat uses where logs share no ids: the same content (black
-// box, op, arguments), the same client address when both logs have one,
-// and the nearest in time within LinkWindow. It also says what matched.
-func Nearest(e *formats.Event, cands []*formats.Event) (*formats.Event, string) {
-	var best *formats.Event
-	var bestGap time.Duration
-	n := 0
-	want := string(e.CallKey())
+// Nearest returns, among cands, the receiver's own line of the call the
+// sender's record e logged: the same content (sameCall), the same client
+// address when both logs have it, within LinkWindow of e's time. Of
+// several, the first of the eight nearest in time for which prefer holds
+// (its replay gives the reply e logged), else the nearest; match says
+// how it was chosen.
+func Nearest(e *formats.Event, cands []*formats.Event, prefer func(c *formats.Event) bool) (*formats.Event, string) {
+	type cand struct {
+		c   *formats.Event
+		gap time.Duration
+		b64 bool
+	}
+	var ok []cand
 	for _, c := range cands {
-		if c.ID == e.ID || string(c.CallKey()) != want || (c.Client != "" && e.Client != "" && c.Client != e.Client) {
+		same, b64 := sameCall(e, c)
+		if c.ID == e.ID || !same || (c.Client != "" && e.Client != "" && c.Client != e.Client) {
 			continue
 		}
 		gap := LinkWindow
@@ -379,25 +394,68 @@ func Nearest(e *formats.Event, cands []*formats.Event) (*formats.Event, string) 
 				continue
 			}
 		}
-		n++
-		if best == nil || gap < bestGap {
-			best, bestGap = c, gap
-		}
+		ok = append(ok, cand{c, gap, b64})
 	}
-	if best == nil {
+	if len(ok) == 0 {
 		return nil, ""
 	}
-	match := "same command and arguments"
-	if best.Time != 0 && e.Time != 0 {
-		match += fmt.Sprintf(", %s apart", bestGap)
+	sort.SliceStable(ok, func(i, j int) bool { return ok[i].gap < ok[j].gap })
+	pick, by := 0, ""
+	if prefer != nil && len(ok) > 1 {
+		for i := range ok[:min(8, len(ok))] {
+			if prefer(ok[i].c) {
+				pick, by = i, ", the one whose replay gives the reply it logged"
+				break
+			}
+		}
+		if by == "" {
+			by = ", the nearest: none of the nearest gives the reply it logged"
+		}
 	}
-	if best.Client != "" && best.Client == e.Client {
+	best := ok[pick]
+	match := "same command and arguments"
+	if best.b64 {
+		match += " (some logged in base64, as log/slog writes bytes)"
+	}
+	if best.c.Time != 0 && e.Time != 0 {
+		match += fmt.Sprintf(", %s apart", best.gap)
+	}
+	if best.c.Client != "" && best.c.Client == e.Client {
 		match += ", same client address"
 	}
-	if n > 1 {
-		match += fmt.Sprintf(", nearest of %d candidates", n)
+	if len(ok) > 1 {
+		match += fmt.Sprintf(", of %d candidates%s", len(ok), by)
+		if by == "" {
+			match += ", the nearest"
+		}
 	}
-	return best, match
+	return best.c, match
+}
+
+// sameCall tells whether e and c are the same call, one a sender's record
+// of the other: the same black box, op and arguments, an argument also
+// matching when one of them logged it base64-encoded (log/slog writes
+// []byte values so), which b64 says.
+func sameCall(e, c *formats.Event) (same, b64 bool) {
+	if e.System != c.System || !strings.EqualFold(e.Op, c.Op) || len(e.Args) != len(c.Args) {
+		return false, false
+	}
+	for i, a := range e.Args {
+		if bytes.Equal(a, c.Args[i]) {
+			continue
+		}
+		if !decodesTo(a, c.Args[i]) && !decodesTo(c.Args[i], a) {
+			return false, false
+		}
+		b64 = true
+	}
+	return true, b64
+}
+
+// decodesTo tells whether enc is the base64 encoding of b.
+func decodesTo(enc, b []byte) bool {
+	d, err := base64.StdEncoding.DecodeString(string(enc))
+	return err == nil && bytes.Equal(d, b)
 }
 
 // part links a record to the earlier records of the same request to the

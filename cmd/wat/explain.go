@@ -132,6 +132,7 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 		return err
 	}
 	var linkNote string
+	logged := target // the record whose logged reply the replay is checked against
 	if target.ClientRecord {
 		recv, match, err := receiverOf(ctx, st, target)
 		if err != nil {
@@ -146,7 +147,11 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 			target.Where(), target.Service, recv.System, match)
 		target = recv
 	}
-	tree, err := provenance.BuildTree(ctx, target, opt.depth, explainer(st), st)
+	var links provenance.Links = st
+	if logged != target {
+		links = knownCall{st, target, logged} // the link just made, whatever the index finds
+	}
+	tree, err := provenance.BuildTree(ctx, target, opt.depth, explainer(st), links)
 	if err != nil {
 		return err
 	}
@@ -177,7 +182,10 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 		x.Notes = append([]string{linkNote}, x.Notes...)
 	}
 	spec, _ := specFor(target.System)
-	check := checkOutput(spec, x, target, opt.output)
+	if !logged.HasReply() {
+		logged = target
+	}
+	check := checkOutput(spec, x, logged, opt.output)
 	if opt.json {
 		if err := writeJSON(w, spec, x, check, tree); err != nil {
 			return err
@@ -255,12 +263,25 @@ type sameOutputer interface {
 
 // receiverOf finds the black box's own record of a call a service logged
 // (see store.ReceiverOf), with the keys the call's spec says it touches.
+// Of identical calls, the one whose replay gives the reply the service
+// logged is the one it sent.
 func receiverOf(ctx context.Context, st *store.Store, e *formats.Event) (*formats.Event, string, error) {
 	spec, err := specFor(e.System)
 	if err != nil {
 		return nil, "", nil
 	}
-	return st.ReceiverOf(ctx, e, spec.Refs(e))
+	var prefer func(c *formats.Event) bool
+	if so, ok := spec.(sameOutputer); ok && e.HasReply() {
+		prefer = func(c *formats.Event) bool {
+			h, err := st.Scope(ctx, c)
+			if err != nil {
+				return false
+			}
+			x, err := spec.Explain(ctx, h, c)
+			return err == nil && so.SameOutput(e.Reply, x.Output)
+		}
+	}
+	return st.ReceiverOf(ctx, e, spec.Refs(e), prefer)
 }
 
 // printCut says where the tree was cut.
@@ -309,4 +330,20 @@ func explainer(st *store.Store) func(ctx context.Context, e *formats.Event) (*pr
 		}
 		return x, err
 	}
+}
+
+// knownCall is the store's links, with the sender's record of one call
+// known: the record an explanation began from, which the index of calls
+// by content may not find (arguments logged in base64).
+type knownCall struct {
+	*store.Store
+	recv, record *formats.Event
+}
+
+// SameCall implements provenance.CallFinder.
+func (k knownCall) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Event, error) {
+	if e.ID == k.recv.ID {
+		return []*formats.Event{k.record}, nil
+	}
+	return k.Store.SameCall(ctx, e)
 }

@@ -234,6 +234,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 		format = "empty"
 	}
 	path := safe(s.Path)
+	if s.Mapping != "" {
+		fmt.Fprintf(w, "%s: no --mapping given: read with the shipped mapping %s, whose rules map its lines (wat ingest --mapping %s names it)\n", path, s.Mapping, s.Mapping)
+	}
 	if c := s.Continued; c != nil {
 		fmt.Fprintf(w, "%s: it goes on from its earlier ingest (%d lines, as %s): only the %d lines after them were read\n", path, c.Lines, safe(c.Path), s.Read)
 	}

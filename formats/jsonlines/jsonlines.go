@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,11 +36,44 @@ var Format = &formats.Format{
 	Sniff:         sniff,
 	NewParser:     func() formats.Parser { return NewParser(nil) },
 	NewConfigured: newConfigured,
+	Configure:     configure,
 	Samples: []string{
 		`{"ts":"2026-11-24T15:49:28.905Z","service":"api","system":"redis","op":"SET","args":["user:42:name","alice"],"reply":"OK","id":"r1","parent_id":"h1"}`,
 		`{"time":1795535140.5,"system":"redis","cmd":"get","args":["k"],"reply":null}`,
 		`{"@timestamp":"2026-11-24T15:49:28Z","system":"redis","op":"INCRBY","args":["n",5],"reply":5}`,
 	},
+}
+
+// autoMappings are the shipped mappings tried on a file ingested with
+// none: the logs real libraries write.
+var autoMappings = []string{"slog"}
+
+// configure chooses, for a file ingested with no mapping, the shipped
+// mapping whose rules map the most of its first lines, when it maps more
+// of them than the canonical vocabulary alone does.
+func configure(head [][]byte) ([]byte, string) {
+	count := func(p formats.Parser) int {
+		n := 0
+		for _, l := range head {
+			var ev formats.Event
+			if res, err := p.Parse(l, &ev); err == nil && res == formats.IsEvent {
+				n++
+			}
+		}
+		return n
+	}
+	best, bestName, most := []byte(nil), "", count(NewParser(nil))
+	for _, name := range autoMappings {
+		b, _ := ShippedMapping(name)
+		m, err := ParseMapping(b)
+		if err != nil {
+			continue // a shipped mapping is tested to parse
+		}
+		if n := count(NewParser(m)); n > most {
+			best, bestName, most = b, name, n
+		}
+	}
+	return best, bestName
 }
 
 func newConfigured(config []byte) (formats.Parser, error) {
@@ -123,6 +157,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			}
 		}
 		for _, path := range Canonical[field] {
+			if rule != nil && rule.uses(path) {
+				continue // the rule reads it as another field (a request id as the parent)
+			}
 			if v, t, _, err := jsonparser.Get(l, path...); err == nil && t != jsonparser.Null {
 				return v, t
 			} else if err == nil && field == "reply" {
@@ -229,9 +266,25 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			return 0, err
 		}
 	}
+	if rule != nil && rule.ArgsLeadOp && len(ev.Args) > 0 && strings.EqualFold(string(ev.Args[0]), ev.Op) {
+		ev.Args = ev.Args[1:]
+	}
 	if v, t := get("reply"); t != jsonparser.NotExist {
 		if ev.Reply, err = replyBytes(v, t); err != nil {
 			return 0, err
+		}
+	}
+	if rule != nil && rule.Fields["error"] != nil {
+		msg, err := str("error")
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case msg == "":
+		case slices.Contains(rule.NilErrors, msg):
+			ev.Reply = []byte("nil")
+		default:
+			ev.Reply = []byte("-" + strings.ReplaceAll(msg, "\r\n", " ") + "\r\n") // an error reply
 		}
 	}
 	return formats.IsEvent, nil
@@ -259,6 +312,16 @@ func truncate(b []byte) string {
 		return string(b[:20]) + "..."
 	}
 	return string(b)
+}
+
+// uses tells whether one of the rule's fields reads path.
+func (r *Rule) uses(path Path) bool {
+	for _, p := range r.Fields {
+		if slices.Equal(*p, path) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Rule) matches(l []byte) bool {

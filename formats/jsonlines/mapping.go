@@ -34,7 +34,9 @@ import (
 // defaults gives literal values for fields a line leaves empty.
 // fields.command reads the op and the arguments from one command line
 // ("SET user:42 alice", double quotes group words), as OpenTelemetry's
-// db.statement holds them.
+// db.statement holds them. fields.error reads an error the client
+// library logged instead of a reply (see Rule.NilErrors);
+// args_lead_op drops a leading command name from the arguments.
 type Mapping struct {
 	Rules []Rule `json:"rules"`
 }
@@ -57,6 +59,13 @@ type Rule struct {
 	// Defaults are literal values for fields a line leaves empty
 	// ({"ns": "0"}: Redis calls that name no database).
 	Defaults map[string]string `json:"defaults,omitempty"`
+	// ArgsLeadOp says the arguments begin with the command's name, as
+	// go-redis's Cmd.Args() does ("get", "user:6"): it is dropped.
+	ArgsLeadOp bool `json:"args_lead_op,omitempty"`
+	// NilErrors are the texts of fields.error that a client library
+	// reports a nil reply with ("redis: nil"): the reply is nil. Any
+	// other error text is an error reply.
+	NilErrors []string `json:"nil_errors,omitempty"`
 
 	match []matcher
 }
@@ -67,7 +76,7 @@ type matcher struct {
 }
 
 // Field names a Rule's fields may set.
-var fieldNames = []string{"time", "service", "system", "ns", "client", "op", "args", "reply", "id", "parent", "trace", "instance", "command"}
+var fieldNames = []string{"time", "service", "system", "ns", "client", "op", "args", "reply", "error", "id", "parent", "trace", "instance", "command"}
 
 // A Path locates a value in a JSON object.
 type Path []string

@@ -198,8 +198,9 @@ const maxReceiverScan = 100000
 // the first of refs (the call's keys) that are not a service's records,
 // of the instance the record names (when a stored file is of it), the
 // same call by content, client address and time (provenance.Nearest,
-// whose match says how it was chosen). Nil when there is none.
-func (s *Store) ReceiverOf(ctx context.Context, e *formats.Event, refs []formats.Ref) (*formats.Event, string, error) {
+// whose match says how it was chosen: of several, the first for which
+// prefer holds). Nil when there is none.
+func (s *Store) ReceiverOf(ctx context.Context, e *formats.Event, refs []formats.Ref, prefer func(c *formats.Event) bool) (*formats.Event, string, error) {
 	var of map[string]string // source path -> instance, when e names one
 	why := ""
 	if e.Instance != "" {
@@ -239,7 +240,7 @@ func (s *Store) ReceiverOf(ctx context.Context, e *formats.Event, refs []formats
 			}
 			f.After = evs[len(evs)-1].ID
 		}
-		best, match := provenance.Nearest(e, cands)
+		best, match := provenance.Nearest(e, cands, prefer)
 		if best != nil {
 			match += why
 		}

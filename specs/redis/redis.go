@@ -1592,6 +1592,10 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "(nil)", "nil", "null":
 		return []provenance.Output{rNil, rNilArray}
+	case "true": // a client library's boolean: EXPIRE's 1, SET's OK
+		return []provenance.Output{":1\r\n", rOK}
+	case "false":
+		return []provenance.Output{":0\r\n", rNil}
 	}
 	if strings.HasPrefix(strings.TrimSpace(s), "[") {
 		// A JSON array, as a client's JSON log writes a multi-bulk reply.
@@ -1622,6 +1626,9 @@ func (spec) ParseOutput(in []byte) []provenance.Output {
 	}
 	if u, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, `"`) {
 		s = u
+		if !strings.ContainsAny(s, "\r\n") {
+			out = append(out, provenance.Output("+"+s+"\r\n")) // a status reply, as a client library gives it
+		}
 	}
 	out = append(out, provenance.Output(bulk([]byte(s))))
 	if n, ok := parseInt([]byte(strings.TrimPrefix(s, "(integer) "))); ok {
