@@ -14,6 +14,7 @@ package jsonlines
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -46,7 +47,7 @@ var Format = &formats.Format{
 
 // autoMappings are the shipped mappings tried on a file ingested with
 // none: the logs real libraries write.
-var autoMappings = []string{"slog"}
+var autoMappings = []string{"slog", "structlog"}
 
 // configure chooses, for a file ingested with no mapping, the shipped
 // mapping whose rules map the most of its first lines, when it maps more
@@ -269,7 +270,17 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	if rule != nil && rule.ArgsLeadOp && len(ev.Args) > 0 && strings.EqualFold(string(ev.Args[0]), ev.Op) {
 		ev.Args = ev.Args[1:]
 	}
+	if rule != nil && rule.PythonBytes {
+		for i, a := range ev.Args {
+			if b, ok := pyBytes(string(a)); ok {
+				ev.Args[i] = b
+			}
+		}
+	}
 	if v, t := get("reply"); t != jsonparser.NotExist {
+		if rule != nil && rule.PythonBytes {
+			v = pyBytesValue(v, t)
+		}
 		if ev.Reply, err = replyBytes(v, t); err != nil {
 			return 0, err
 		}
@@ -404,6 +415,81 @@ func parseTime(v []byte, t jsonparser.ValueType) (int64, error) {
 // parseArgs reads an array of arguments (strings as their bytes, numbers
 // and booleans as their text, objects and arrays as their JSON), or one
 // string holding a whole command line split at spaces.
+// pyBytes reads Python's repr of a bytes value (b'al\xc3\xa9', b"it's"),
+// as a JSON renderer that falls back to repr writes bytes.
+func pyBytes(s string) ([]byte, bool) {
+	if len(s) < 3 || s[0] != 'b' || (s[1] != '\'' && s[1] != '"') || s[len(s)-1] != s[1] {
+		return nil, false
+	}
+	body := s[2 : len(s)-1]
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '\\' {
+			if c == s[1] {
+				return nil, false // an unescaped quote: not one repr
+			}
+			out = append(out, c)
+			continue
+		}
+		if i++; i >= len(body) {
+			return nil, false
+		}
+		switch e := body[i]; e {
+		case '\\', '\'', '"':
+			out = append(out, e)
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'x':
+			if i+2 >= len(body) {
+				return nil, false
+			}
+			v, err := strconv.ParseUint(body[i+1:i+3], 16, 8)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, byte(v))
+			i += 2
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// pyBytesValue is a reply value with the Python bytes reprs in it (a
+// string, or an array's strings) read as the bytes they stand for.
+func pyBytesValue(v []byte, t jsonparser.ValueType) []byte {
+	switch t {
+	case jsonparser.String:
+		s, err := jsonparser.ParseString(v)
+		if b, ok := pyBytes(s); err == nil && ok {
+			q, _ := json.Marshal(string(b))
+			return q[1 : len(q)-1]
+		}
+	case jsonparser.Array:
+		var items []any
+		if json.Unmarshal(v, &items) != nil {
+			return v
+		}
+		for i, it := range items {
+			if s, ok := it.(string); ok {
+				if b, ok := pyBytes(s); ok {
+					items[i] = string(b)
+				}
+			}
+		}
+		if out, err := json.Marshal(items); err == nil {
+			return out
+		}
+	}
+	return v
+}
+
 func parseArgs(v []byte, t jsonparser.ValueType) ([][]byte, error) {
 	switch t {
 	case jsonparser.String:

@@ -198,3 +198,32 @@ func TestOTLP(t *testing.T) {
 		t.Errorf("splitCommand = %q", got)
 	}
 }
+
+// TestPythonBytes: a rule with python_bytes reads Python's repr of bytes
+// (as structlog's JSON renderer writes redis-py's values) in arguments
+// and replies, and leaves other strings as they are.
+func TestPythonBytes(t *testing.T) {
+	m, err := ParseMapping([]byte(`{"rules": [{"match": {"command": "*"}, "system": "redis", "python_bytes": true,
+		"fields": {"op": "command", "args": "args", "reply": "reply"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewParser(m)
+	var ev formats.Event
+	line := `{"command": "SET", "args": ["k", "b'al\\xc3\\xa9 \\'q\\' \"x\"'", "b\"it's\"", "bare", "b'unclosed"], "reply": ["b'jobs'", "plain", 3]}`
+	if _, err := p.Parse([]byte(line), &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"k", "alé 'q' \"x\"", "it's", "bare", "b'unclosed"}
+	if len(ev.Args) != len(want) {
+		t.Fatalf("args %q", ev.Args)
+	}
+	for i, w := range want {
+		if string(ev.Args[i]) != w {
+			t.Errorf("arg %d = %q, want %q", i, ev.Args[i], w)
+		}
+	}
+	if string(ev.Reply) != `["jobs","plain",3]` {
+		t.Errorf("reply = %s", ev.Reply)
+	}
+}

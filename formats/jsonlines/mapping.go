@@ -66,6 +66,10 @@ type Rule struct {
 	// reports a nil reply with ("redis: nil"): the reply is nil. Any
 	// other error text is an error reply.
 	NilErrors []string `json:"nil_errors,omitempty"`
+	// PythonBytes says that string values of the arguments and the reply
+	// written as Python's repr of bytes (b'alice', as structlog's JSON
+	// renderer writes redis-py's bytes) stand for those bytes.
+	PythonBytes bool `json:"python_bytes,omitempty"`
 
 	match []matcher
 }
