@@ -204,6 +204,29 @@ func TestPyStructlogService(t *testing.T) {
 	})
 }
 
+// TestNodePinoService runs the same service written the way Node services
+// are (express, ioredis and pino-http, from npm:
+// testdata/services/nodepino/package-lock.json), whose request records
+// nest the request (its id a number) and whose Buffer arguments pino
+// writes as JSON.stringify does; see serviceStory.
+func TestNodePinoService(t *testing.T) {
+	dir := "../../testdata/services/nodepino"
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+		install := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		install.Dir = dir
+		if out, err := install.CombinedOutput(); err != nil {
+			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
+				t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+			}
+			t.Skipf("npm ci in %s: %v", dir, err)
+		}
+	}
+	serviceStory(t, "pino", func(redisAddr, logPath string) *exec.Cmd {
+		_, port, _ := strings.Cut(redisAddr, ":")
+		return exec.Command("node", filepath.Join(dir, "app.js"), port, logPath)
+	})
+}
+
 // serviceStory runs a service (start makes its command, given the Redis
 // server's address and the log to write; it prints the address it serves
 // on and stops when its standard input closes) against a real
@@ -270,6 +293,11 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 		Cmd, Command, Method string
 		RequestID            string `json:"request_id"`
 		Args                 []any
+		Req                  struct { // pino-http's
+			ID     any
+			Method string
+		}
+		Res any
 	}
 	recs := make([]record, len(lines))
 	requests := map[string]int{} // request id -> its record's line
@@ -278,7 +306,10 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 		r := &recs[i]
 		json.Unmarshal([]byte(l), r)
 		r.Cmd = strings.ToLower(r.Cmd + r.Command)
-		if r.Method != "" {
+		if r.Req.ID != nil {
+			r.RequestID = fmt.Sprint(r.Req.ID)
+		}
+		if r.Method != "" || r.Res != nil {
 			requests[r.RequestID] = i + 1
 		}
 		if r.Cmd == "get" && fmt.Sprint(r.Args[len(r.Args)-1]) == "user:1" {

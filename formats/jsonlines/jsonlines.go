@@ -47,7 +47,7 @@ var Format = &formats.Format{
 
 // autoMappings are the shipped mappings tried on a file ingested with
 // none: the logs real libraries write.
-var autoMappings = []string{"slog", "structlog"}
+var autoMappings = []string{"pino", "slog", "structlog"}
 
 // configure chooses, for a file ingested with no mapping, the shipped
 // mapping whose rules map the most of its first lines, when it maps more
@@ -277,6 +277,13 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			}
 		}
 	}
+	if rule != nil && rule.NodeBuffers {
+		for i, a := range ev.Args {
+			if b, ok := nodeBuffer(a); ok {
+				ev.Args[i] = b
+			}
+		}
+	}
 	if v, t := get("reply"); t != jsonparser.NotExist {
 		if rule != nil && rule.PythonBytes {
 			v = pyBytesValue(v, t)
@@ -457,6 +464,26 @@ func pyBytes(s string) ([]byte, bool) {
 		default:
 			return nil, false
 		}
+	}
+	return out, true
+}
+
+// nodeBuffer reads a Node.js Buffer as JSON.stringify writes it
+// ({"type":"Buffer","data":[97,108]}).
+func nodeBuffer(v []byte) ([]byte, bool) {
+	var b struct {
+		Type string `json:"type"`
+		Data []int  `json:"data"`
+	}
+	if len(v) == 0 || v[0] != '{' || json.Unmarshal(v, &b) != nil || b.Type != "Buffer" {
+		return nil, false
+	}
+	out := make([]byte, len(b.Data))
+	for i, d := range b.Data {
+		if d < 0 || d > 255 {
+			return nil, false
+		}
+		out[i] = byte(d)
 	}
 	return out, true
 }

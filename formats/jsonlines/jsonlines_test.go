@@ -227,3 +227,20 @@ func TestPythonBytes(t *testing.T) {
 		t.Errorf("reply = %s", ev.Reply)
 	}
 }
+
+// TestNodeBuffers: a rule with node_buffers reads an argument pino wrote
+// as JSON.stringify writes a Buffer as its bytes.
+func TestNodeBuffers(t *testing.T) {
+	m, err := ParseMapping([]byte(`{"rules": [{"match": {"cmd": "*"}, "system": "redis", "node_buffers": true,
+		"fields": {"op": "cmd", "args": "args"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev formats.Event
+	if _, err := NewParser(m).Parse([]byte(`{"cmd":"set","args":["k",{"type":"Buffer","data":[97,0,255]},{"type":"Other"}]}`), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Args) != 3 || string(ev.Args[1]) != "a\x00\xff" || string(ev.Args[2]) != `{"type":"Other"}` {
+		t.Errorf("args = %q", ev.Args)
+	}
+}

@@ -70,6 +70,10 @@ type Rule struct {
 	// written as Python's repr of bytes (b'alice', as structlog's JSON
 	// renderer writes redis-py's bytes) stand for those bytes.
 	PythonBytes bool `json:"python_bytes,omitempty"`
+	// NodeBuffers says that arguments written as JSON.stringify writes a
+	// Node.js Buffer ({"type":"Buffer","data":[...]}, as pino writes
+	// ioredis's Buffer arguments) stand for those bytes.
+	NodeBuffers bool `json:"node_buffers,omitempty"`
 
 	match []matcher
 }
