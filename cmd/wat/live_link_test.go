@@ -172,6 +172,24 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // are (net/http, github.com/redis/go-redis/v9 with a logging hook,
 // log/slog's JSON handler: testdata/services/goslog); see serviceStory.
 func TestGoSlogService(t *testing.T) {
+	bin := buildGoService(t)
+	serviceStory(t, "slog", func(redisAddr, logPath string) *exec.Cmd {
+		return exec.Command(bin, "-redis", redisAddr, "-log", logPath)
+	})
+}
+
+// TestGoZapService runs it logging with go.uber.org/zap's production
+// logger instead; see serviceStory.
+func TestGoZapService(t *testing.T) {
+	bin := buildGoService(t)
+	serviceStory(t, "zap", func(redisAddr, logPath string) *exec.Cmd {
+		return exec.Command(bin, "-zap", "-redis", redisAddr, "-log", logPath)
+	})
+}
+
+// buildGoService builds testdata/services/goslog.
+func buildGoService(t *testing.T) string {
+	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatal("go is not on PATH")
 	}
@@ -182,9 +200,7 @@ func TestGoSlogService(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the service: %v\n%s", err, out)
 	}
-	serviceStory(t, "slog", func(redisAddr, logPath string) *exec.Cmd {
-		return exec.Command(bin, "-redis", redisAddr, "-log", logPath)
-	})
+	return bin
 }
 
 // TestPyStructlogService runs the same service written the way Python

@@ -1,5 +1,6 @@
 // Command goslog is a small HTTP service, written the way Go services are:
-// net/http, github.com/redis/go-redis/v9 and log/slog's JSON handler. It
+// net/http, github.com/redis/go-redis/v9 and log/slog's JSON handler, or
+// with -zap go.uber.org/zap's production logger. It
 // keeps users in an in-memory "database" and caches them in Redis on
 // read; updating a user invalidates the cache under a misspelt key (the
 // planted bug: later reads serve the old name). It rate-limits each
@@ -10,7 +11,7 @@
 // the error), and each HTTP request when it completes, with a request
 // id that its Redis commands carry too.
 //
-// Usage: goslog -listen 127.0.0.1:PORT -redis 127.0.0.1:PORT -log app.log
+// Usage: goslog [-zap] -listen 127.0.0.1:PORT -redis 127.0.0.1:PORT -log app.log
 package main
 
 import (
@@ -29,12 +30,23 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 )
 
 type ctxKey struct{}
 
+// A logger is slog's or zap's: a message and key-value pairs.
+type logger interface {
+	Info(msg string, kv ...any)
+}
+
+// zapLog logs through zap's sugared logger.
+type zapLog struct{ *zap.SugaredLogger }
+
+func (z zapLog) Info(msg string, kv ...any) { z.Infow(msg, kv...) }
+
 // logHook logs every command go-redis runs, when it completes.
-type logHook struct{ log *slog.Logger }
+type logHook struct{ log logger }
 
 func (logHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
@@ -49,7 +61,7 @@ func (h logHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		} else {
 			attrs = append(attrs, "reply", reply(cmd))
 		}
-		h.log.InfoContext(ctx, "redis command", attrs...)
+		h.log.Info("redis command", attrs...)
 		return err
 	}
 }
@@ -77,7 +89,7 @@ func reply(cmd redis.Cmder) any {
 
 type service struct {
 	rdb *redis.Client
-	log *slog.Logger
+	log logger
 	mu  sync.Mutex
 	db  map[string]string // user id -> name
 }
@@ -93,7 +105,7 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := newID()
 	ctx := context.WithValue(r.Context(), ctxKey{}, rid)
 	status := s.handle(ctx, w, r)
-	s.log.InfoContext(ctx, "request", "request_id", rid, "method", r.Method, "path", r.URL.Path,
+	s.log.Info("request", "request_id", rid, "method", r.Method, "path", r.URL.Path,
 		"status", status, "remote_addr", r.RemoteAddr, "duration_ms", time.Since(start).Milliseconds())
 }
 
@@ -159,6 +171,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to serve HTTP on")
 	addr := flag.String("redis", "127.0.0.1:6379", "Redis server")
 	logPath := flag.String("log", "app.log", "log file")
+	useZap := flag.Bool("zap", false, "log with zap's production logger, not log/slog")
 	flag.Parse()
 	f, err := os.Create(*logPath)
 	if err != nil {
@@ -166,7 +179,19 @@ func main() {
 		os.Exit(1)
 	}
 	defer f.Close()
-	log := slog.New(slog.NewJSONHandler(f, nil))
+	var log logger = slog.New(slog.NewJSONHandler(f, nil))
+	if *useZap {
+		cfg := zap.NewProductionConfig()
+		cfg.OutputPaths = []string{*logPath}
+		cfg.Sampling = nil // every record
+		z, err := cfg.Build()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer z.Sync()
+		log = zapLog{z.Sugar()}
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2, DisableIdentity: true})
 	rdb.AddHook(logHook{log})
 	s := &service{rdb: rdb, log: log, db: map[string]string{"1": "alice", "2": "bob", "3": "carol"}}
