@@ -428,42 +428,16 @@ func pyBytes(s string) ([]byte, bool) {
 	if len(s) < 3 || s[0] != 'b' || (s[1] != '\'' && s[1] != '"') || s[len(s)-1] != s[1] {
 		return nil, false
 	}
-	body := s[2 : len(s)-1]
+	// Its escapes are Go's (\\, \', \n, \xhh...), and every other
+	// character is printable ASCII.
+	body, quote := s[2:len(s)-1], s[1]
 	out := make([]byte, 0, len(body))
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c != '\\' {
-			if c == s[1] {
-				return nil, false // an unescaped quote: not one repr
-			}
-			out = append(out, c)
-			continue
-		}
-		if i++; i >= len(body) {
+	for len(body) > 0 {
+		v, multibyte, tail, err := strconv.UnquoteChar(body, quote)
+		if err != nil || multibyte || v > 0xff {
 			return nil, false
 		}
-		switch e := body[i]; e {
-		case '\\', '\'', '"':
-			out = append(out, e)
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'x':
-			if i+2 >= len(body) {
-				return nil, false
-			}
-			v, err := strconv.ParseUint(body[i+1:i+3], 16, 8)
-			if err != nil {
-				return nil, false
-			}
-			out = append(out, byte(v))
-			i += 2
-		default:
-			return nil, false
-		}
+		out, body = append(out, byte(v)), tail
 	}
 	return out, true
 }
