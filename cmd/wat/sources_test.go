@@ -853,3 +853,18 @@ func readCapture(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestBlockedLastExplained: a blocking pop that timed out, the last line
+// of its capture, is explained (its reply is asked at the end of its wait,
+// after every stored event; the order check once looked that up as an
+// event and failed).
+func TestBlockedLastExplained(t *testing.T) {
+	mon := filepath.Join(t.TempDir(), "mon.log")
+	writeFile(t, mon, "1795535140.000001 [0 127.0.0.1:5000] \"SET\" \"k\" \"1\"\n1795535140.000002 [0 127.0.0.1:5001] \"BRPOP\" \"jobs\" \"1\"\n")
+	storetest.Each(t, func(t *testing.T, db string) {
+		mustWat(t, db, "ingest", "--quiet", mon)
+		if out, _ := mustWat(t, db, "explain", "--at", mon+":2"); !strings.Contains(out, "timed out") {
+			t.Errorf("the timed-out BRPOP:\n%s", out)
+		}
+	})
+}

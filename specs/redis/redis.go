@@ -462,9 +462,20 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 	}
-	if err := provenance.DoubtOrder(w.ctx, w.h, x); err != nil {
+	// The order is doubted of the history before the request; a blocked
+	// command's reply, asked at the end of its wait, by a synthetic event
+	// whose id need not be stored, is the blocked command's.
+	asked := x
+	if target.Op == deliverOp {
+		orig := *target
+		orig.ID, _ = strconv.ParseInt(string(target.Args[0]), 10, 64)
+		y := *x
+		y.Target, asked = &orig, &y
+	}
+	if err := provenance.DoubtOrder(w.ctx, w.h, asked); err != nil {
 		return nil, err
 	}
+	x.Exact, x.Notes = asked.Exact, asked.Notes
 	return x, nil
 }
 
