@@ -372,7 +372,7 @@ func heuristic(ctx context.Context, e *formats.Event, links Links) (*Sending, er
 // Nearest returns, among cands, the receiver's own line of the call the
 // sender's record e logged: the same content (sameCall), the same client
 // address when both logs have it, within LinkWindow of e's time. Of
-// several, the first of the eight nearest in time for which prefer holds
+// several, the first of the maxPreferred nearest in time for which prefer holds
 // (its replay gives the reply e logged), else the nearest; match says
 // how it was chosen.
 func Nearest(e *formats.Event, cands []*formats.Event, prefer func(c *formats.Event) bool) (*formats.Event, string) {
@@ -402,7 +402,7 @@ func Nearest(e *formats.Event, cands []*formats.Event, prefer func(c *formats.Ev
 	sort.SliceStable(ok, func(i, j int) bool { return ok[i].gap < ok[j].gap })
 	pick, by := 0, ""
 	if prefer != nil && len(ok) > 1 {
-		for i := range ok[:min(8, len(ok))] {
+		for i := range ok[:min(maxPreferred, len(ok))] {
 			if prefer(ok[i].c) {
 				pick, by = i, ", the one whose replay gives the reply it logged"
 				break
@@ -431,6 +431,9 @@ func Nearest(e *formats.Event, cands []*formats.Event, prefer func(c *formats.Ev
 	}
 	return best.c, match
 }
+
+// maxPreferred bounds the candidates Nearest asks prefer about.
+const maxPreferred = 64
 
 // sameCall tells whether e and c are the same call, one a sender's record
 // of the other: the same black box, op and arguments, an argument also

@@ -271,14 +271,18 @@ func receiverOf(ctx context.Context, st *store.Store, e *formats.Event) (*format
 		return nil, "", nil
 	}
 	var prefer func(c *formats.Event) bool
-	if so, ok := spec.(sameOutputer); ok && e.HasReply() {
+	if e.HasReply() {
 		prefer = func(c *formats.Event) bool {
 			h, err := st.Scope(ctx, c)
 			if err != nil {
 				return false
 			}
 			x, err := spec.Explain(ctx, h, c)
-			return err == nil && so.SameOutput(e.Reply, x.Output)
+			if err != nil {
+				return false
+			}
+			check := checkOutput(spec, x, e, nil) // as the explanation will check it
+			return check != nil && check.match
 		}
 	}
 	return st.ReceiverOf(ctx, e, spec.Refs(e), prefer)
