@@ -233,6 +233,12 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			*f.dst = rule.Defaults[f.name]
 		}
 	}
+	if rule == nil && ev.Parent == "" && ev.ReqID != "" && ev.Service != "" && !strings.EqualFold(ev.System, ev.Service) && requestScoped(l) {
+		// A call to another black box that carries the id of the request
+		// it was made in (request_id, req_id): that is its parent, not
+		// its own id (which every call of the request would share).
+		ev.Parent, ev.ReqID = ev.ReqID, ""
+	}
 	if v, t := get("time"); t != jsonparser.NotExist && t != jsonparser.Null {
 		if ev.Time, err = parseTime(v, t); err != nil {
 			return 0, err
@@ -330,6 +336,22 @@ func truncate(b []byte) string {
 		return string(b[:20]) + "..."
 	}
 	return string(b)
+}
+
+// requestScoped tells whether a line's id is one of the canonical names
+// of a request's id (request_id, req_id, requestId) rather than a record's
+// own (id, span_id).
+func requestScoped(l []byte) bool {
+	for _, path := range Canonical["id"] {
+		if _, _, _, err := jsonparser.Get(l, path...); err == nil {
+			switch path[0] {
+			case "request_id", "req_id", "requestId":
+				return true
+			}
+			return false // the first canonical name present is the one read
+		}
+	}
+	return false
 }
 
 // uses tells whether one of the rule's fields reads path.

@@ -244,3 +244,28 @@ func TestNodeBuffers(t *testing.T) {
 		t.Errorf("args = %q", ev.Args)
 	}
 }
+
+// TestRequestIDIsParent: with no mapping, a call to another black box
+// that carries its request's id (request_id) has that id as its parent,
+// not as its own id (every call of the request would share it); the
+// service's own request record keeps it as its id, and an "id" field is
+// a record's own.
+func TestRequestIDIsParent(t *testing.T) {
+	p := NewParser(nil)
+	for _, c := range []struct {
+		line, id, parent string
+	}{
+		{`{"service":"api","system":"redis","op":"GET","args":["k"],"request_id":"r1"}`, "", "r1"},
+		{`{"service":"api","system":"api","op":"GET","args":["/users/1"],"request_id":"r1"}`, "r1", ""},
+		{`{"service":"api","system":"redis","op":"GET","args":["k"],"id":"c7","parent_id":"r1"}`, "c7", "r1"},
+		{`{"service":"api","system":"redis","op":"GET","args":["k"],"id":"c7","request_id":"r1"}`, "c7", ""},
+	} {
+		var ev formats.Event
+		if _, err := p.Parse([]byte(c.line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.ReqID != c.id || ev.Parent != c.parent {
+			t.Errorf("%s: id %q parent %q, want %q %q", c.line, ev.ReqID, ev.Parent, c.id, c.parent)
+		}
+	}
+}
