@@ -262,23 +262,30 @@ const DetectHeadLines = 40
 // longer than the head it is given.
 var ErrLongFirstLine = errors.New("the first line is too long to tell the format from")
 
-// DetectHead is Detect of the first lines of head, the beginning of a
-// file, or all of it when whole is set (else a line cut off at its end
-// is left out). An empty head has no format: nil, and no error.
+// HeadLines returns the first lines of head (at most DetectHeadLines),
+// the beginning of a file, or all of it when whole is set (else a line
+// cut off at its end is left out).
+func HeadLines(head []byte, whole bool) [][]byte {
+	lines := bytes.SplitN(head, []byte("\n"), DetectHeadLines+1)
+	switch {
+	case len(lines) > DetectHeadLines:
+		return lines[:DetectHeadLines]
+	case !whole:
+		return lines[:len(lines)-1] // the last one is cut off
+	}
+	return lines
+}
+
+// DetectHead is Detect of HeadLines(head, whole). An empty head has no
+// format: nil, and no error.
 func DetectHead(head []byte, whole bool, fs []*Format) (*Format, error) {
 	if len(head) == 0 {
 		return nil, nil
 	}
-	lines := bytes.SplitN(head, []byte("\n"), DetectHeadLines+1)
-	switch {
-	case len(lines) == 1 && !whole:
+	if !whole && bytes.IndexByte(head, '\n') < 0 {
 		return nil, ErrLongFirstLine
-	case len(lines) > DetectHeadLines:
-		lines = lines[:DetectHeadLines]
-	case !whole:
-		lines = lines[:len(lines)-1] // the last one is cut off
 	}
-	return Detect(lines, fs)
+	return Detect(HeadLines(head, whole), fs)
 }
 
 // Lookup returns the format with the given name.

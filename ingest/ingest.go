@@ -215,8 +215,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 		if config == nil && f.Configure != nil {
 			// None given: a shipped one, when one reads the file.
 			head, _ := in.Peek(1 << 20)
-			lines := bytes.SplitN(head, []byte("\n"), formats.DetectHeadLines+1)
-			config, sum.Mapping = f.Configure(lines[:min(len(lines)-1, formats.DetectHeadLines)])
+			config, sum.Mapping = f.Configure(formats.HeadLines(head, len(head) < 1<<20))
 		}
 	}
 	refs := opt.NewIndex()
@@ -366,6 +365,12 @@ func (src *input) digest() (string, error) {
 // files replaced.
 func (sum *Summary) begin(ctx context.Context, s *store.Store, opt Options, f *formats.Format, config []byte, instance string, in *bufio.Reader, grown *store.Source, whole bool, refs map[string]func(*formats.Event) []formats.Ref) (load *store.Load, shared *store.SharedRun, skip int64, replaces []*store.Source, err error) {
 	path := sum.Path
+	var probe formats.Parser // to ask how the format's lines parse
+	if f != nil {
+		if probe, err = f.Parser(config, path); err != nil {
+			return nil, nil, 0, nil, err
+		}
+	}
 	if !opt.Force {
 		head, _ := in.Peek(1 << 20)
 		var except []*store.Source
@@ -379,7 +384,7 @@ func (sum *Summary) begin(ctx context.Context, s *store.Store, opt Options, f *f
 	// A file that grew since it was stored, the newest of the store, is
 	// continued: only its new lines are read (the lines before them just
 	// counted), the index functions having seen the stored ones first.
-	if grown != nil && whole && continuable(f, config) {
+	if grown != nil && whole && formats.ParsesAlone(probe) {
 		newest, err := s.IsNewest(ctx, grown)
 		if err != nil {
 			return nil, nil, 0, nil, err
@@ -416,11 +421,9 @@ func (sum *Summary) begin(ctx context.Context, s *store.Store, opt Options, f *f
 	if err != nil {
 		return nil, nil, 0, nil, err
 	}
-	if f == nil || opt.Force {
-		sum.held.off = true // nothing to read, or stored again on purpose
-	} else if p, err := f.Parser(config, path); err != nil || isMulti(p) {
-		sum.held.off = true // several events to a line
-	}
+	// Rows are held back unless there is nothing to read, the file is
+	// stored again on purpose, or a line holds several events.
+	sum.held.off = f == nil || opt.Force || isMulti(probe)
 	return load, shared, skip, replaces, nil
 }
 
@@ -605,16 +608,6 @@ func sameRaws(rows []*row, idx []int, raws [][]byte) bool {
 		}
 	}
 	return true
-}
-
-// continuable tells whether a file of format f can be continued where
-// an earlier ingest of it stopped: its lines parse alone.
-func continuable(f *formats.Format, config []byte) bool {
-	if f == nil {
-		return false
-	}
-	p, err := f.Parser(config, "")
-	return err == nil && formats.ParsesAlone(p)
 }
 
 // warmIndexes gives the index functions of refs whose system indexes by

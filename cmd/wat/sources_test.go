@@ -868,3 +868,33 @@ func TestBlockedLastExplained(t *testing.T) {
 		}
 	})
 }
+
+// TestGrownMergedFile: a file merged by time with another of its
+// instance, grown and ingested again, replaces its earlier ingest and is
+// merged with the other again: the GET between the other file's SET and
+// its own later lines replays the other's value.
+func TestGrownMergedFile(t *testing.T) {
+	dir := t.TempDir()
+	l := func(us int, cmd string) string {
+		return fmt.Sprintf("1795535140.%06d [0 127.0.0.1:5000] %s\n", us, cmd)
+	}
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	head := l(1, `"SET" "k" "1"`) + l(3, `"GET" "k"`)
+	writeFile(t, a, head)
+	writeFile(t, b, l(2, `"SET" "k" "2"`)+l(4, `"SET" "k" "3"`))
+	storetest.Each(t, func(t *testing.T, db string) {
+		mustWat(t, db, "ingest", "--quiet", "--instance", "s", a, b)
+		writeFile(t, a, head+l(5, `"GET" "k"`))
+		mustWat(t, db, "ingest", "--quiet", "--instance", "s", a)
+		for line, want := range map[int]string{2: `"2"`, 3: `"3"`} {
+			out, _ := mustWat(t, db, "explain", "--at", fmt.Sprintf("%s:%d", a, line))
+			if !strings.Contains(out, "output "+want+" (replayed)") || strings.Contains(out, "NOT exact") {
+				t.Errorf("a.log:%d after a.log grew:\n%s", line, out)
+			}
+		}
+		out, _ := mustWat(t, db, "events")
+		if !linesBegin(out, []string{a + ":1:", b + ":1:", a + ":2:", b + ":2:", a + ":3:"}) {
+			t.Errorf("events not in time order:\n%s", out)
+		}
+	})
+}

@@ -236,6 +236,11 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
+	// Its run of ids, before a removal below stores other files again.
+	var first, last any
+	if w.nextID > l.firstID {
+		first, last = l.firstID, w.nextID-1
+	}
 	c := &Committed{}
 	if !f.Force {
 		same, err := l.s.withHash(ctx, tx, f.Hash, w.source)
@@ -262,10 +267,6 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 		if err := l.s.removeSourceTx(ctx, tx, w, r); err != nil {
 			return nil, fmt.Errorf("replace: %w", err)
 		}
-	}
-	var first, last any
-	if w.nextID > l.firstID {
-		first, last = l.firstID, w.nextID-1
 	}
 	if _, err := tx.ExecContext(ctx, sqlFinishSource, f.Size, f.Hash, f.Lines, f.Events,
 		f.Rejected, f.Skipped, first, last, w.source); err != nil {

@@ -46,7 +46,7 @@ func (s *Store) SharedTail(ctx context.Context, f *formats.Format, config []byte
 	}
 	var first []byte
 	var ev formats.Event
-	for _, line := range bytes.SplitN(head, []byte("\n"), 41)[:min(40, bytes.Count(head, []byte("\n")))] {
+	for _, line := range formats.HeadLines(head, false) {
 		if res, err := p.Parse(line, &ev); err == nil && res == formats.IsEvent {
 			first = line
 			if len(ev.Raw) > 0 {

@@ -25,7 +25,7 @@ import (
 //
 // A group of merged files shares one run of ids; any other file's events
 // are one run of their own. Files whose runs overlap are merged (see
-// Store.merged).
+// groupsOf).
 
 // sqlMoveSource gives a stored-again source its ids.
 const sqlMoveSource = "UPDATE sources SET first_event = ?, last_event = ? WHERE id = ?"
@@ -98,9 +98,11 @@ func (s *Store) order(ctx context.Context, tx *sqlTx, w *writer, instance, forma
 	from := len(want)
 	var prevEnd int64
 	for i, g := range want {
+		// In place: stored as one group of exactly its files (one run of
+		// ids), after the group before it.
+		inPlace := slices.ContainsFunc(have, func(h []*Source) bool { return len(h) == len(g) && containsAll(h, g) })
 		run := runsOf(g)
-		same := len(run) == 1 && slices.ContainsFunc(have, func(h []*Source) bool { return len(h) == len(g) && h[0].FirstEvent <= run[0][0] && containsAll(h, g) })
-		if !same || run[0][0] < prevEnd {
+		if !inPlace || run[0][0] < prevEnd {
 			from = i
 			break
 		}
@@ -305,16 +307,12 @@ func (s *Store) resequence(ctx context.Context, tx *sqlTx, w *writer, keep, drop
 // ones joined.
 func runsOf(srcs []*Source) [][2]int64 {
 	var out [][2]int64
-	for _, g := range groupsOf(srcs) {
+	for _, g := range groupsOf(srcs) { // groups of files with events
 		run := [2]int64{g[0].FirstEvent, g[0].LastEvent}
-		for _, o := range g {
-			if o.FirstEvent <= o.LastEvent {
-				run[0], run[1] = min(run[0], o.FirstEvent), max(run[1], o.LastEvent)
-			}
+		for _, o := range g[1:] {
+			run[0], run[1] = min(run[0], o.FirstEvent), max(run[1], o.LastEvent)
 		}
-		if run[0] <= run[1] {
-			out = append(out, run)
-		}
+		out = append(out, run)
 	}
 	return out
 }

@@ -67,9 +67,9 @@ func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
 	if sc, ok := s.scopes[source]; ok {
 		return sc, nil
 	}
-	own, srcs, err := s.sourceOf(ctx, id)
+	own, srcs, err := s.source(ctx, source)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("event %d: %w", id, err)
 	}
 	sc := &Scoped{Store: s, Instance: own.Instance}
 	if sc.Instance != "" {
@@ -85,13 +85,22 @@ func (s *Store) sourceOf(ctx context.Context, id int64) (*Source, []*Source, err
 	if err := s.db.QueryRowContext(ctx, sqlSourceOf, id).Scan(&source); err != nil {
 		return nil, nil, fmt.Errorf("source of event %d: %w", id, err)
 	}
+	own, srcs, err := s.source(ctx, source)
+	if err != nil {
+		return nil, nil, fmt.Errorf("event %d: %w", id, err)
+	}
+	return own, srcs, nil
+}
+
+// source returns the source with an id, and every source.
+func (s *Store) source(ctx context.Context, id int64) (*Source, []*Source, error) {
 	srcs, err := s.Sources(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	i := slices.IndexFunc(srcs, func(src *Source) bool { return src.ID == source })
+	i := slices.IndexFunc(srcs, func(src *Source) bool { return src.ID == id })
 	if i < 0 {
-		return nil, nil, fmt.Errorf("source %d of event %d: %w", source, id, ErrNotFound)
+		return nil, nil, fmt.Errorf("source %d: %w", id, ErrNotFound)
 	}
 	return srcs[i], srcs, nil
 }
@@ -111,29 +120,18 @@ func (s *Store) sourcesChanged() {
 // shared those of the sources of none; nil when that is every source.
 func instanceSet(srcs []*Source, instance string, shared bool) *idSet {
 	in := &idSet{}
+	var kept []*Source
 	for _, src := range srcs {
 		if src.Instance != instance && (!shared || src.Instance != "") {
 			continue
 		}
 		in.sources = append(in.sources, src.ID)
-		if src.FirstEvent <= src.LastEvent {
-			in.ranges = append(in.ranges, [2]int64{src.FirstEvent, src.LastEvent})
-		}
+		kept = append(kept, src)
 	}
 	if len(in.sources) == len(srcs) {
 		return nil
 	}
-	slices.SortFunc(in.ranges, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
-	// The runs of files merged by time overlap: join them, as has needs.
-	joined := in.ranges[:0]
-	for _, r := range in.ranges {
-		if n := len(joined); n > 0 && r[0] <= joined[n-1][1] {
-			joined[n-1][1] = max(joined[n-1][1], r[1])
-			continue
-		}
-		joined = append(joined, r)
-	}
-	in.ranges = joined
+	in.ranges = runsOf(kept) // merged files' runs joined, as has needs
 	return in
 }
 
