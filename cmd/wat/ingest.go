@@ -63,7 +63,10 @@ it, or when it names a system and an op in the canonical vocabulary (see the
 README). Other JSON lines are counted as unmapped, with the first few reasons.
 --mapping takes a file, or the name of a mapping wat ships (` + "`" + `calls` + "`" + `: kind
 redis.call / s3.call lines); every *.json in $WAT_MAPPINGS (default
-~/.config/wat/mappings) is read after them.
+~/.config/wat/mappings) is read after them. With none, a shipped mapping for
+logs as libraries write them (slog, zap, structlog, pino: Redis commands a
+client logged, and the HTTP requests logged when they complete) is used when
+its rules map the file's first lines; the summary names it.
 
 Examples:
    wat ingest monitor.log

@@ -253,7 +253,7 @@ func (s *Store) resequence(ctx context.Context, tx *sqlTx, w *writer, keep, drop
 	for i, m := range ms {
 		m.rank = i
 		if err := m.fill(ctx, tx); err != nil {
-			return fmt.Errorf("%s: %w", m.src.Path, err)
+			return err
 		}
 		if len(m.page) > 0 {
 			heap.Push(h, m)
@@ -273,7 +273,7 @@ func (s *Store) resequence(ctx context.Context, tx *sqlTx, w *writer, keep, drop
 		next.last = id
 		next.page = next.page[1:]
 		if err := next.fill(ctx, tx); err != nil {
-			return fmt.Errorf("%s: %w", next.src.Path, err)
+			return err
 		}
 		if len(next.page) == 0 {
 			heap.Pop(h)
@@ -325,7 +325,7 @@ func (m *member) fill(ctx context.Context, tx *sqlTx) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, line, "offset", time, raw FROM events
 		WHERE id > ? AND id <= ? AND source = ? ORDER BY id LIMIT 1000`, m.after, m.src.LastEvent, m.src.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", m.src.Path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -336,7 +336,7 @@ func (m *member) fill(ctx context.Context, tx *sqlTx) error {
 		}
 		t := r.ev.Time
 		if res, err := m.p.Parse(raw, &r.ev); err != nil || res != formats.IsEvent {
-			return fmt.Errorf("line %d no longer parses as an event (%v)", r.line, err)
+			return fmt.Errorf("%s:%d: the stored line no longer parses as an event (%v)", m.src.Path, r.line, err)
 		}
 		r.ev.Raw, r.ev.Time = raw, t
 		if r.ev.System == "" {
