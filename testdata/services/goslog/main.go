@@ -11,7 +11,15 @@
 // the error), and each HTTP request when it completes, with a request
 // id that its Redis commands carry too.
 //
-// Usage: goslog [-zap] -listen 127.0.0.1:PORT -redis 127.0.0.1:PORT -log app.log
+// With -otel it logs nothing but traces them instead, the way Go
+// services are traced: otelhttp's server spans and redisotel's client
+// spans, exported as the OpenTelemetry SDK's stdouttrace exporter writes
+// them (-otel stdout), or sent by the SDK's OTLP/HTTP exporter to a
+// receiver that writes each export as the Collector's file exporter
+// does, one OTLP JSON export per line, encoded by the Collector's own
+// pdata library (-otel otlp).
+//
+// Usage: goslog [-zap | -otel stdout|otlp] -listen 127.0.0.1:PORT -redis 127.0.0.1:PORT -log app.log
 package main
 
 import (
@@ -21,6 +29,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,7 +38,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.uber.org/zap"
 )
 
@@ -172,7 +190,12 @@ func main() {
 	addr := flag.String("redis", "127.0.0.1:6379", "Redis server")
 	logPath := flag.String("log", "app.log", "log file")
 	useZap := flag.Bool("zap", false, "log with zap's production logger, not log/slog")
+	otel := flag.String("otel", "", "trace with OpenTelemetry instead of logging: stdout (stdouttrace) or otlp (OTLP JSON lines)")
 	flag.Parse()
+	if *otel != "" {
+		traced(*otel, *listen, *addr, *logPath)
+		return
+	}
 	f, err := os.Create(*logPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -195,20 +218,104 @@ func main() {
 	rdb := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2, DisableIdentity: true})
 	rdb.AddHook(logHook{log})
 	s := &service{rdb: rdb, log: log, db: map[string]string{"1": "alice", "2": "bob", "3": "carol"}}
+	serve(s, s, *listen)
+}
+
+// serve runs s's worker and serves h on listen until a line (or the end)
+// on standard input.
+func serve(s *service, h http.Handler, listen string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.worker(ctx)
-	ln, err := net.Listen("tcp", *listen)
+	done := make(chan struct{})
+	go func() { s.worker(ctx); close(done) }()
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	fmt.Println(ln.Addr().String()) // the test reads where to send requests
-	srv := &http.Server{Handler: s}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
-	// Stop on a line on standard input (or its end).
 	buf := make([]byte, 1)
 	os.Stdin.Read(buf)
 	cancel()
+	<-done
 	srv.Shutdown(context.Background())
+}
+
+// nopLog logs nothing: a traced service's record is its spans.
+type nopLog struct{}
+
+func (nopLog) Info(string, ...any) {}
+
+// traced runs the service traced with OpenTelemetry, its spans written
+// to logPath as exporter ("stdout" or "otlp") writes them.
+func traced(exporter, listen, addr, logPath string) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	var exp sdktrace.SpanExporter
+	switch exporter {
+	case "stdout":
+		exp, err = stdouttrace.New(stdouttrace.WithWriter(f))
+	case "otlp":
+		endpoint := fileReceiver(f)
+		exp, err = otlptracehttp.New(context.Background(), otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
+	default:
+		err = fmt.Errorf("-otel %q: stdout or otlp", exporter)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", "goslog"))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	if err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tp)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	s := &service{rdb: rdb, log: nopLog{}, db: map[string]string{"1": "alice", "2": "bob", "3": "carol"}}
+	serve(s, otelhttp.NewHandler(s, "users", otelhttp.WithTracerProvider(tp)), listen)
+	if err := tp.Shutdown(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// fileReceiver serves OTLP/HTTP trace exports on a port of 127.0.0.1 and
+// writes each to f as one line of OTLP JSON, as the Collector's file
+// exporter does; it returns the address to export to.
+func fileReceiver(f *os.File) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var mu sync.Mutex
+	var enc ptrace.JSONMarshaler
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		req := ptraceotlp.NewExportRequest()
+		if err == nil {
+			err = req.UnmarshalProto(body)
+		}
+		var line []byte
+		if err == nil {
+			line, err = enc.MarshalTraces(req.Traces())
+		}
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		mu.Lock()
+		f.Write(append(line, '\n'))
+		mu.Unlock()
+		resp, _ := ptraceotlp.NewExportResponse().MarshalProto()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(resp)
+	}))
+	return ln.Addr().String()
 }
