@@ -41,6 +41,10 @@ type Event struct {
 	// Partial lists the Args the log cut short (strace -s): each holds
 	// only the start of the real value.
 	Partial []int
+	// Doubt says why the logged arguments may not be the ones sent, when
+	// a service's log may have changed them: DoubtJoined or DoubtBase64.
+	// The specs say whether that leaves an answer in doubt.
+	Doubt string
 
 	// Service is the logging service that sent the request, when the log
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
@@ -60,6 +64,19 @@ type Event struct {
 	// the same connection (Client). Its Reply is the reply.
 	ReplyRecord bool
 }
+
+// The doubts a log's arguments may carry (Event.Doubt).
+const (
+	// DoubtJoined: the arguments were read from one text that joins them
+	// with spaces, unquoted (OpenTelemetry's db.statement as client
+	// libraries write it), so an argument holding a space reads as
+	// several; go-redis writes one with a byte outside printable ASCII
+	// as hex.
+	DoubtJoined = "joined"
+	// DoubtBase64: an argument reads as base64 of text, and the library
+	// writes byte slices so (log/slog): it may stand for that text.
+	DoubtBase64 = "base64"
+)
 
 // CallKey identifies a request by its content: the black box, the op and
 // the arguments. The same request logged by its sender and by its

@@ -624,7 +624,7 @@ func warmIndexes(ctx context.Context, s *store.Store, src *store.Source, refs ma
 			return err
 		}
 		for _, e := range evs {
-			if fn := refs[e.System]; fn != nil && indexes[e.System] != nil && !e.ClientRecord && !e.ReplyRecord {
+			if fn := refs[e.System]; fn != nil && indexes[e.System] != nil && !e.ReplyRecord {
 				fn(e)
 			}
 		}
@@ -792,7 +792,7 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 					if x.ev.System == "" {
 						x.ev.System = f.System
 					}
-					if fn := refs[x.ev.System]; fn != nil && !x.ev.ClientRecord && !x.ev.ReplyRecord {
+					if fn := refs[x.ev.System]; fn != nil && !x.ev.ReplyRecord {
 						x.refs = fn(&x.ev)
 					}
 					if i < len(evs)-1 {
@@ -820,7 +820,7 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 				if a, ok := p.(formats.Annotator); ok {
 					a.Annotate(&r.ev)
 				}
-				if fn := refs[r.ev.System]; fn != nil && !r.ev.ClientRecord && !r.ev.ReplyRecord {
+				if fn := refs[r.ev.System]; fn != nil && !r.ev.ReplyRecord {
 					r.refs = fn(&r.ev)
 				}
 			}

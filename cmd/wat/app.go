@@ -28,7 +28,7 @@ import (
 // The formats and specs wat knows, listed explicitly.
 var (
 	allFormats = []*formats.Format{redismonitor.Format, s3access.Format, strace.Format, zookeeper.AuditFormat, zookeeper.TxnFormat,
-		jsonlines.OTLPFormat, jsonlines.Format}
+		jsonlines.OTLPFormat, jsonlines.StdoutTraceFormat, jsonlines.Format}
 	allSpecs = []provenance.Spec{redis.Spec, s3.Spec, posix.Spec, zkspec.Spec}
 )
 

@@ -138,14 +138,11 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 		if err != nil {
 			return err
 		}
-		if recv == nil {
-			return withHint(fmt.Errorf("%s is %s's record of a call it sent to %s, and no line of %s's own log matches it",
-				target.Where(), target.Service, target.System, target.System),
-				"ingest the black box's log (a MONITOR capture) taken at the same time, or map these calls without \"role\": \"client\"")
-		}
-		linkNote = fmt.Sprintf("%s is %s's record of this call; explained is the line of %s's own log that matches it (HEURISTIC link: %s)",
-			target.Where(), target.Service, recv.System, match)
-		target = recv
+		if recv != nil {
+			linkNote = fmt.Sprintf("%s is %s's record of this call; explained is the line of %s's own log that matches it (HEURISTIC link: %s)",
+				target.Where(), target.Service, recv.System, match)
+			target = recv
+		} // else the service's records of its calls stand in for the box's log (see explainer)
 	}
 	var links provenance.Links = st
 	if logged != target {
@@ -315,11 +312,14 @@ func explainer(st *store.Store) func(ctx context.Context, e *formats.Event) (*pr
 				return nil, err
 			}
 			if recv == nil {
-				return nil, fmt.Errorf("%s is %s's record of a call and no line of %s's own log matches it: %w",
-					e.Where(), e.Service, e.System, provenance.ErrNotExplainable)
+				// The service's records of its calls stand in for the
+				// box's own log (store.Source.StandsIn).
+				note = fmt.Sprintf("no line of %s's own log is this call: replayed from %s's records of the calls it sent to %s, which hold no request another client sent",
+					e.System, e.Service, e.System)
+			} else {
+				note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
+				e = recv
 			}
-			note = fmt.Sprintf("explained through %s, %s's own record of this call (HEURISTIC link: %s)", recv.Where(), recv.System, match)
-			e = recv
 		}
 		h, err := st.Scope(ctx, e)
 		if err != nil {

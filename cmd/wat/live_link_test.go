@@ -243,16 +243,14 @@ func TestNodePinoService(t *testing.T) {
 	})
 }
 
-// serviceStory runs a service (start makes its command, given the Redis
+// driveService runs a service (start makes its command, given the Redis
 // server's address and the log to write; it prints the address it serves
 // on and stops when its standard input closes) against a real
-// redis-server with MONITOR, drives it, and ingests its log with no
-// mapping. Every Redis command it logged is read (the shipped mapping
-// is chosen by itself), linked to the server's own line of it, replayed
-// to the reply it logged, and tied to the request it was made in,
-// although that request's record is written after it; the planted stale
-// cache is explained by the SET that filled it.
-func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath string) *exec.Cmd) {
+// redis-server with MONITOR, and drives it: reads of users, two updates,
+// and a read the planted stale cache serves. It returns the service's
+// log and the server's MONITOR capture.
+func driveService(t *testing.T, start func(redisAddr, logPath string) *exec.Cmd) (appLog, monLog string) {
+	t.Helper()
 	srv := redistest.Start(t)
 	dir := t.TempDir()
 	var mon bytes.Buffer
@@ -260,7 +258,7 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 	if err != nil {
 		t.Fatal(err)
 	}
-	appLog := filepath.Join(dir, "app.log")
+	appLog = filepath.Join(dir, "app.log")
 	svc := start(srv.Addr, appLog)
 	stdin, _ := svc.StdinPipe()
 	stdout, _ := svc.StdoutPipe()
@@ -302,8 +300,21 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 	if err := stopMon(); err != nil {
 		t.Fatal(err)
 	}
-	monLog := filepath.Join(dir, "mon.log")
+	monLog = filepath.Join(dir, "mon.log")
 	writeFile(t, monLog, mon.String())
+	return appLog, monLog
+}
+
+// serviceStory runs a service (see driveService) and ingests its log
+// with no mapping. Every Redis command it logged is read (the shipped
+// mapping is chosen by itself), linked to the server's own line of it,
+// replayed to the reply it logged, and tied to the request it was made
+// in, although that request's record is written after it; the planted
+// stale cache is explained by the SET that filled it. With the service's
+// log alone, its records of its calls stand in for the server's log: no
+// replay that differs from the logged reply is labelled exact.
+func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath string) *exec.Cmd) {
+	appLog, monLog := driveService(t, start)
 	lines := strings.Split(strings.TrimSpace(readCapture(t, appLog)), "\n")
 	type record struct {
 		Cmd, Command, Method string
@@ -372,6 +383,133 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 		out, _ := mustWat(t, db, "explain", "--at", fmt.Sprintf("%s:%d", appLog, lastGet))
 		if !strings.Contains(out, `output "alice" (replayed); matches the logged reply`) || !strings.Contains(out, `witness 1: SET "user:1" "alice"`) {
 			t.Errorf("the stale read:\n%s", out)
+		}
+	})
+
+	// The service's log alone: its records stand in for the server's.
+	db := filepath.Join(t.TempDir(), "alone.db")
+	mustWat(t, db, "ingest", appLog)
+	right, labelled := 0, 0
+	for i, r := range recs {
+		if r.Cmd == "" || r.Cmd == "hello" || strings.Contains(lines[i], "context canceled") {
+			continue
+		}
+		at := fmt.Sprintf("%s:%d", appLog, i+1)
+		out, stderr, code := wat(t, "--db", db, "explain", "--json", "--depth", "0", "--at", at)
+		var x struct {
+			Matches *bool `json:"matches"`
+			Exact   bool  `json:"exact"`
+		}
+		if err := json.Unmarshal([]byte(out), &x); err != nil || (code != 0 && code != 3) || x.Matches == nil { // 3: the replay differs
+			t.Errorf("%s alone: exit %d: %v\n%s%s", at, code, err, out, stderr)
+			continue
+		}
+		switch {
+		case !x.Exact:
+			labelled++
+		case *x.Matches:
+			right++
+		default:
+			t.Errorf("%s alone: %s: a replay that differs from the logged reply is labelled exact:\n%s", at, lines[i], out)
+		}
+	}
+	t.Logf("%s, its log alone: %d logged replies replayed right and exact, %d labelled not exact", mapping, right, labelled)
+}
+
+// TestGoOTelService runs the Go service traced with OpenTelemetry
+// (otelhttp's server spans, redisotel's client spans) and exported as
+// the SDK's stdouttrace writes spans, and as OTLP JSON lines, the
+// Collector's file exporter's form; see tracedStory.
+func TestGoOTelService(t *testing.T) {
+	bin := buildGoService(t)
+	for _, c := range []struct{ exporter, format string }{{"stdout", "otel-stdouttrace"}, {"otlp", "otlp-json"}} {
+		t.Run(c.exporter, func(t *testing.T) {
+			tracedStory(t, c.format, func(redisAddr, logPath string) *exec.Cmd {
+				return exec.Command(bin, "-otel", c.exporter, "-redis", redisAddr, "-log", logPath)
+			})
+		})
+	}
+}
+
+// tracedStory runs a traced service (see driveService) and ingests its
+// spans with no mapping. Spans record no replies: every Redis call span
+// is checked to be linked to the server's own line of it and tied to the
+// server span of the request it was made in (exported after it); the
+// planted stale cache is explained by the SET that filled it. With the
+// spans alone, the stale read is explained from them, labelled not exact
+// because db.statement joins the SET's arguments with spaces.
+func tracedStory(t *testing.T, format string, start func(redisAddr, logPath string) *exec.Cmd) {
+	appLog, monLog := driveService(t, start)
+	type event struct {
+		File, Op, System, Service string
+		Line, Part                int
+		Args                      []string
+		ReqID                     string `json:"req_id"`
+		Parent                    string `json:"parent_id"`
+	}
+	where := func(e event) string {
+		if e.Part > 0 {
+			return fmt.Sprintf("%s:%d.%d", e.File, e.Line, e.Part)
+		}
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	storetest.Each(t, func(t *testing.T, db string) {
+		_, stderr := mustWat(t, db, "ingest", appLog, monLog)
+		if !strings.Contains(stderr, "app.log: "+format) {
+			t.Fatalf("ingest of the service's spans, no mapping:\n%s", stderr)
+		}
+		out, _ := mustWat(t, db, "events", "--json", "--file", appLog)
+		var evs []event
+		requests := map[string]string{} // span id -> where the server span is
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var e event
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, e)
+			if e.System == "goslog" {
+				requests[e.ReqID] = where(e)
+			}
+		}
+		calls, linked, tied, lastGet := 0, 0, 0, ""
+		for _, e := range evs {
+			if e.System != "redis" || e.Op == "HELLO" {
+				continue // the handshake is sent within the call that dialed
+			}
+			calls++
+			at := where(e)
+			if e.Op == "GET" && e.Args[0] == "user:1" {
+				lastGet = at
+			}
+			text, stderr, code := wat(t, "--db", db, "explain", "--depth", "1", "--at", at)
+			if code != 0 || !strings.Contains(text, "is goslog's record of this call; explained is the line of redis's own log that matches it") {
+				t.Errorf("%s: %s %q: not linked to the server's line:\n%s%s", at, e.Op, e.Args, text, stderr)
+				continue
+			}
+			linked++
+			if req, ok := requests[e.Parent]; ok {
+				if !strings.Contains(text, req+":   sent within") {
+					t.Errorf("%s: not tied to its request at %s:\n%s", at, req, text)
+					continue
+				}
+				tied++
+			}
+		}
+		if calls < 30 || linked != calls || tied < 25 {
+			t.Errorf("%d calls: %d linked to the server's lines, %d tied to their requests", calls, linked, tied)
+		}
+		t.Logf("%s: %d calls, %d linked to the server's lines, %d tied to their requests", format, calls, linked, tied)
+		out, _ = mustWat(t, db, "explain", "--at", lastGet)
+		if !strings.Contains(out, `output "alice" (replayed)`) || !strings.Contains(out, `witness 1: SET "user:1" "alice"`) || !strings.Contains(out, "(exact)") {
+			t.Errorf("the stale read %s:\n%s", lastGet, out)
+		}
+		if strings.HasSuffix(db, ".db") { // once, on SQLite
+			alone := filepath.Join(t.TempDir(), "alone.db")
+			mustWat(t, alone, "ingest", appLog)
+			out, _ = mustWat(t, alone, "explain", "--at", lastGet)
+			if !strings.Contains(out, `output "alice" (replayed)`) || !strings.Contains(out, "(NOT exact)") || !strings.Contains(out, "may not be the ones sent") {
+				t.Errorf("the stale read %s from the spans alone:\n%s", lastGet, out)
+			}
 		}
 	})
 }

@@ -269,6 +269,7 @@ func isBidi(r rune) bool {
 type jsonEvent struct {
 	File       string   `json:"file"`
 	Line       int      `json:"line"`
+	Part       int      `json:"part,omitempty"` // of a line that holds several events (an OTLP export): 1, 2, ...
 	ID         int64    `json:"id"`
 	Time       string   `json:"time"`
 	TimeNS     int64    `json:"time_ns"`
@@ -314,7 +315,7 @@ func textOf(b []byte) (string, bool) {
 }
 
 func toJSONEvent(e *formats.Event) jsonEvent {
-	j := jsonEvent{File: e.Source, Line: e.Line, ID: e.ID, TimeNS: e.Time, System: e.System, NS: e.NS,
+	j := jsonEvent{File: e.Source, Line: e.Line, Part: e.Part, ID: e.ID, TimeNS: e.Time, System: e.System, NS: e.NS,
 		Client: e.Client, Op: e.Op, Args: []string{}, Service: e.Service, ReqID: e.ReqID, ParentID: e.Parent, TraceID: e.Trace,
 		Instance: e.Instance}
 	if e.Reply != nil {

@@ -14,6 +14,7 @@ package jsonlines
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/buger/jsonparser"
 
@@ -198,7 +201,11 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		if err != nil {
 			return 0, err
 		}
-		if words := splitCommand(c); len(words) > 0 {
+		words := splitCommand(c)
+		if rule.JoinedArgs {
+			words = strings.Fields(c)
+		}
+		if len(words) > 0 {
 			if ev.Op == "" {
 				ev.Op = words[0]
 			}
@@ -246,6 +253,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	}
 	if cmdArgs != nil {
 		ev.Args = cmdArgs
+		if rule.JoinedArgs {
+			ev.Doubt = formats.DoubtJoined
+		}
 	} else if rule != nil && len(rule.ArgsFrom) > 0 {
 		missing := make([]bool, len(rule.ArgsFrom))
 		for i, path := range rule.ArgsFrom {
@@ -275,6 +285,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	}
 	if rule != nil && rule.ArgsLeadOp && len(ev.Args) > 0 && strings.EqualFold(string(ev.Args[0]), ev.Op) {
 		ev.Args = ev.Args[1:]
+	}
+	if rule != nil && rule.Base64Args && base64Strings(get("args")) {
+		ev.Doubt = formats.DoubtBase64
 	}
 	if rule != nil && rule.PythonBytes {
 		for i, a := range ev.Args {
@@ -462,6 +475,39 @@ func pyBytes(s string) ([]byte, bool) {
 		out, body = append(out, byte(v)), tail
 	}
 	return out, true
+}
+
+// base64Strings tells whether an array of arguments holds a string
+// that is base64 of text (numbers, written as such, are not strings).
+func base64Strings(v []byte, t jsonparser.ValueType) bool {
+	if t != jsonparser.Array {
+		return false
+	}
+	found := false
+	jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) {
+		if s, err := jsonparser.ParseString(a); at == jsonparser.String && err == nil && base64Text([]byte(s)) {
+			found = true
+		}
+	})
+	return found
+}
+
+// base64Text tells whether a is standard base64 (padded) of printable
+// UTF-8 text.
+func base64Text(a []byte) bool {
+	if len(a) < 4 || len(a)%4 != 0 {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(string(a))
+	if err != nil || !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // nodeBuffer reads a Node.js Buffer as JSON.stringify writes it

@@ -74,6 +74,15 @@ type Rule struct {
 	// Node.js Buffer ({"type":"Buffer","data":[...]}, as pino writes
 	// ioredis's Buffer arguments) stand for those bytes.
 	NodeBuffers bool `json:"node_buffers,omitempty"`
+	// JoinedArgs says that fields.command joins the arguments with
+	// spaces, unquoted, as OpenTelemetry instrumentations write
+	// db.statement: it is split at spaces, and the event's arguments are
+	// in doubt (formats.DoubtJoined).
+	JoinedArgs bool `json:"joined_args,omitempty"`
+	// Base64Args says the library writes byte-slice arguments as base64
+	// (log/slog's JSON handler): a string argument that is base64 of
+	// text leaves the event's arguments in doubt (formats.DoubtBase64).
+	Base64Args bool `json:"base64_args,omitempty"`
 
 	match []matcher
 }

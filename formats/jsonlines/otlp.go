@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -11,23 +14,111 @@ import (
 // OTLPFormat reads OpenTelemetry traces as the collector's file exporter
 // writes them: one OTLP JSON export per line ({"resourceSpans": [...]}),
 // each holding many spans. Every span becomes a flat JSON record, its own
-// event, read with the shipped "otel" mapping: database client spans
-// (db.system, db.statement) are requests to that black box, server spans
-// requests to the service itself, HTTP client spans requests to
-// peer.service; span and parent span ids link them.
+// event, read with the shipped "otel" mapping (after a --mapping's rules,
+// when one is given): database client spans (db.system, db.statement)
+// are requests to that black box, server spans requests to the service
+// itself, HTTP client spans requests to peer.service; span and parent
+// span ids link them.
 //
 // A flat record holds the span's fields, its attributes as a plain object,
 // and the resource's attributes ("service.name" at the top); it is the
-// event's raw text, and parses again on its own.
+// event's raw text, and parses again on its own. Attributes of the
+// current semantic conventions are also given their older names
+// (semconvAliases), so one mapping reads spans of either.
 var OTLPFormat = &formats.Format{
-	Name:      "otlp-json",
-	Doc:       "OpenTelemetry traces from the collector's file exporter (OTLP JSON, one export per line)",
-	URL:       "https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding",
-	Sniff:     sniffOTLP,
-	NewParser: func() formats.Parser { return newOTLPParser() },
+	Name:          "otlp-json",
+	Doc:           "OpenTelemetry traces from the collector's file exporter (OTLP JSON, one export per line)",
+	URL:           "https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding",
+	Sniff:         sniffOTLP,
+	NewParser:     func() formats.Parser { return newOTLPParser(nil) },
+	NewConfigured: func(config []byte) (formats.Parser, error) { return configuredOTel(config, newOTLPParser) },
 	Samples: []string{
 		`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"scope":{"name":"redis"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":"eee19b7ec3c1b173","name":"SET","kind":3,"startTimeUnixNano":"1795535140000000000","endTimeUnixNano":"1795535140000100000","attributes":[{"key":"db.system","value":{"stringValue":"redis"}},{"key":"db.statement","value":{"stringValue":"SET user:42 alice"}}]},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b173","name":"PUT /users/42","kind":2,"startTimeUnixNano":"1795535139999000000","attributes":[{"key":"http.method","value":{"stringValue":"PUT"}},{"key":"http.target","value":{"stringValue":"/users/42"}}]}]}]}]}`,
 	},
+}
+
+// StdoutTraceFormat reads OpenTelemetry spans as the Go SDK's stdouttrace
+// exporter writes them: one JSON object per span and line, its fields
+// named as the SDK's SpanStub ("Name", "SpanContext", "Parent",
+// "Attributes" as a list of {"Key", "Value": {"Type", "Value"}}). Each
+// span is flattened as OTLP JSON's are, and read with the same mapping.
+var StdoutTraceFormat = &formats.Format{
+	Name:          "otel-stdouttrace",
+	Doc:           "OpenTelemetry spans from the Go SDK's stdouttrace exporter (one span per line)",
+	URL:           "https://pkg.go.dev/go.opentelemetry.io/otel/exporters/stdout/stdouttrace",
+	Sniff:         sniffStdoutTrace,
+	NewParser:     func() formats.Parser { return newStdoutTraceParser(nil) },
+	NewConfigured: func(config []byte) (formats.Parser, error) { return configuredOTel(config, newStdoutTraceParser) },
+	Samples: []string{
+		`{"Name":"get","SpanContext":{"TraceID":"4eb43d6319b6af8b9d0ad66d0376312e","SpanID":"74e2f1316affc49c","TraceFlags":"01","TraceState":"","Remote":false},"Parent":{"TraceID":"4eb43d6319b6af8b9d0ad66d0376312e","SpanID":"0bf19f7747c06370","TraceFlags":"01","TraceState":"","Remote":false},"SpanKind":3,"StartTime":"2026-12-01T14:31:22.044501095Z","EndTime":"2026-12-01T14:31:22.044580511Z","Attributes":[{"Key":"server.address","Value":{"Type":"STRING","Value":"127.0.0.1"}},{"Key":"server.port","Value":{"Type":"INT64","Value":26399}},{"Key":"db.system","Value":{"Type":"STRING","Value":"redis"}},{"Key":"db.statement","Value":{"Type":"STRING","Value":"get user:1"}}],"Events":null,"Links":null,"Status":{"Code":"Unset","Description":""},"DroppedAttributes":0,"DroppedEvents":0,"DroppedLinks":0,"ChildSpanCount":0,"Resource":[{"Key":"service.name","Value":{"Type":"STRING","Value":"goslog"}}],"InstrumentationScope":{"Name":"github.com/redis/go-redis/extra/redisotel","Version":"semver:9.23.0","SchemaURL":"","Attributes":null},"InstrumentationLibrary":{"Name":"github.com/redis/go-redis/extra/redisotel","Version":"semver:9.23.0","SchemaURL":"","Attributes":null}}`,
+	},
+}
+
+// otelMapping is the shipped otel mapping after a user's rules (config),
+// when there are any.
+func otelMapping(config []byte) (*Mapping, error) {
+	b, _ := ShippedMapping("otel")
+	m, err := ParseMapping(b)
+	if err != nil {
+		panic("jsonlines: the shipped otel mapping does not parse: " + err.Error())
+	}
+	if len(config) == 0 {
+		return m, nil
+	}
+	user, err := ParseMapping(config)
+	if err != nil {
+		return nil, err
+	}
+	user.Merge(m)
+	return user, nil
+}
+
+func configuredOTel[P formats.Parser](config []byte, make func(*Mapping) P) (formats.Parser, error) {
+	m, err := otelMapping(config)
+	if err != nil {
+		return nil, err
+	}
+	return make(m), nil
+}
+
+// semconvAliases gives attributes of OpenTelemetry's current semantic
+// conventions the older names the otel mapping reads (current, older),
+// when a span carries only the current one.
+var semconvAliases = [][2]string{
+	{"db.system.name", "db.system"},
+	{"db.query.text", "db.statement"},
+	{"db.operation.name", "db.operation"},
+	{"db.namespace", "db.name"},
+	{"http.request.method", "http.method"},
+	{"url.full", "http.url"},
+	{"http.response.status_code", "http.status_code"},
+}
+
+// flatAttrs completes a span's attributes with the older names of
+// current ones (semconvAliases), and http.target from url.path and
+// url.query.
+func flatAttrs(a map[string]any) map[string]any {
+	for _, al := range semconvAliases {
+		if v, ok := a[al[0]]; ok {
+			if _, old := a[al[1]]; !old {
+				a[al[1]] = v
+			}
+		}
+	}
+	if ns, ok := a["db.namespace"]; ok && a["db.system"] == "redis" {
+		if _, old := a["db.redis.database_index"]; !old {
+			a["db.redis.database_index"] = ns // Redis's database number
+		}
+	}
+	if p, ok := a["url.path"].(string); ok {
+		if _, old := a["http.target"]; !old {
+			if q, ok := a["url.query"].(string); ok && q != "" {
+				p += "?" + q
+			}
+			a["http.target"] = p
+		}
+	}
+	return a
 }
 
 func sniffOTLP(lines [][]byte) int {
@@ -51,11 +142,10 @@ func (p *otlpParser) Dropped() (int64, string) {
 	return p.dropped, "spans the otel mapping does not map (internal spans, HTTP client spans without peer.service)"
 }
 
-func newOTLPParser() *otlpParser {
-	b, _ := ShippedMapping("otel")
-	m, err := ParseMapping(b)
-	if err != nil {
-		panic("jsonlines: the shipped otel mapping does not parse: " + err.Error())
+// newOTLPParser reads OTLP JSON with m (nil: the shipped otel mapping).
+func newOTLPParser(m *Mapping) *otlpParser {
+	if m == nil {
+		m, _ = otelMapping(nil)
 	}
 	return &otlpParser{flat: NewParser(m)}
 }
@@ -179,7 +269,7 @@ func (p *otlpParser) ParseMulti(line []byte, emit func(*formats.Event)) (formats
 						if err := json.Unmarshal(v, &kvs); err != nil {
 							return 0, formats.Errorf("span %d: attributes: %v", spans, err)
 						}
-						flat["attributes"] = attrs(kvs)
+						flat["attributes"] = flatAttrs(attrs(kvs))
 						continue
 					}
 					flat[k] = v
@@ -209,4 +299,105 @@ func (p *otlpParser) ParseMulti(line []byte, emit func(*formats.Event)) (formats
 		return formats.IsUnmapped, fmt.Errorf("%d spans, none a request wat knows: %w", spans, lastErr)
 	}
 	return formats.IsEvent, nil
+}
+
+func sniffStdoutTrace(lines [][]byte) int {
+	good, seen := formats.CountLines(lines, func(l []byte) bool {
+		l = bytes.TrimSpace(l)
+		return bytes.HasPrefix(l, []byte(`{"Name":`)) && bytes.Contains(l, []byte(`"SpanContext":`))
+	})
+	if good > 0 && 2*good > seen {
+		return 95
+	}
+	return 0
+}
+
+// stdoutTraceParser reads stdouttrace's spans, one per line: each is
+// flattened (see OTLPFormat) and read with the mapping; the event's raw
+// text is the line as written.
+type stdoutTraceParser struct{ flat formats.Parser }
+
+func newStdoutTraceParser(m *Mapping) *stdoutTraceParser {
+	if m == nil {
+		m, _ = otelMapping(nil)
+	}
+	return &stdoutTraceParser{flat: NewParser(m)}
+}
+
+// The SpanStub fields of stdouttrace's JSON that the flat record keeps.
+type stdoutSpan struct {
+	Name        string
+	SpanContext struct{ TraceID, SpanID string }
+	Parent      struct{ TraceID, SpanID string }
+	SpanKind    int
+	StartTime   time.Time
+	EndTime     time.Time
+	Attributes  []stdoutKV
+	Status      struct{ Code, Description string }
+	Resource    []stdoutKV
+	// InstrumentationScope names the library that made the span.
+	InstrumentationScope struct{ Name, Version string }
+}
+
+type stdoutKV struct {
+	Key   string
+	Value struct {
+		Type  string
+		Value any
+	}
+}
+
+func stdoutAttrs(kvs []stdoutKV) map[string]any {
+	m := make(map[string]any, len(kvs))
+	for _, kv := range kvs {
+		m[kv.Key] = kv.Value.Value
+	}
+	return m
+}
+
+// statusCodes are OTLP's numbers of stdouttrace's status names.
+var statusCodes = map[string]int{"Unset": 0, "Ok": 1, "Error": 2}
+
+func (p *stdoutTraceParser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
+	l := bytes.TrimSpace(line)
+	if len(l) == 0 {
+		return formats.IsSkipped, nil
+	}
+	var sp stdoutSpan
+	dec := json.NewDecoder(bytes.NewReader(l))
+	dec.UseNumber()
+	if err := dec.Decode(&sp); err != nil {
+		return 0, formats.Errorf("not a stdouttrace span: %v", err)
+	}
+	if sp.SpanContext.SpanID == "" {
+		return 0, formats.Errorf("not a stdouttrace span: no SpanContext.SpanID")
+	}
+	res := stdoutAttrs(sp.Resource)
+	flat := map[string]any{
+		"resource": res, "name": sp.Name, "kind": sp.SpanKind,
+		"traceId": sp.SpanContext.TraceID, "spanId": sp.SpanContext.SpanID,
+		"startTimeUnixNano": strconv.FormatInt(sp.StartTime.UnixNano(), 10),
+		"endTimeUnixNano":   strconv.FormatInt(sp.EndTime.UnixNano(), 10),
+		"attributes":        flatAttrs(stdoutAttrs(sp.Attributes)),
+		"status":            map[string]any{"code": statusCodes[sp.Status.Code], "message": sp.Status.Description},
+		"scope":             map[string]any{"name": sp.InstrumentationScope.Name, "version": sp.InstrumentationScope.Version},
+	}
+	if strings.Trim(sp.Parent.SpanID, "0") != "" {
+		flat["parentSpanId"] = sp.Parent.SpanID
+	}
+	if name, ok := res["service.name"]; ok {
+		flat["service.name"] = name
+	}
+	raw, err := json.Marshal(flat)
+	if err != nil {
+		return 0, formats.Errorf("%v", err)
+	}
+	r, err := p.flat.Parse(raw, ev)
+	switch {
+	case err == nil && r == formats.IsEvent:
+		ev.Raw = append([]byte(nil), line...)
+	case r == formats.IsUnmapped:
+		err = fmt.Errorf("%w: span %q (kind %d) is not a request the mapping maps (a client span names db.statement, or http.method and peer.service; a server span is kind 2)", ErrUnmapped, sp.Name, sp.SpanKind)
+	}
+	return r, err
 }

@@ -272,6 +272,19 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 		f.Rejected, f.Skipped, first, last, w.source); err != nil {
 		return nil, err
 	}
+	if l.appendTo != nil {
+		for _, sys := range strings.Fields(l.appendTo.StandsIn) {
+			if !slices.Contains(w.standsIn, sys) {
+				w.standsIn = append(w.standsIn, sys)
+			}
+		}
+	}
+	if len(w.standsIn) > 0 {
+		slices.Sort(w.standsIn)
+		if _, err := tx.ExecContext(ctx, sqlStandsIn, strings.Join(w.standsIn, " "), w.source); err != nil {
+			return nil, err
+		}
+	}
 	if !f.DeferOrder {
 		var err error
 		if c.Placed, err = l.s.order(ctx, tx, w, l.instance, l.format); err != nil {
@@ -300,6 +313,9 @@ type writer struct {
 	// tmin and tmax are the earliest and latest times of the events
 	// written; 0 when none has a time.
 	tmin, tmax int64
+	// standsIn are the systems of the client records written (see
+	// Source.StandsIn).
+	standsIn []string
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -331,6 +347,9 @@ func (w *writer) buffer(tb *table, buf *[]any, vals ...any) error {
 func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref) error {
 	id := w.nextID
 	w.nextID++
+	if ev.ClientRecord && !slices.Contains(w.standsIn, ev.System) {
+		w.standsIn = append(w.standsIn, ev.System)
+	}
 	if t := ev.Time; t != 0 {
 		if w.tmin == 0 || t < w.tmin {
 			w.tmin = t

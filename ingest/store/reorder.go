@@ -345,7 +345,7 @@ func (m *member) fill(ctx context.Context, tx *sqlTx) error {
 		if a, ok := m.p.(formats.Annotator); ok {
 			a.Annotate(&r.ev)
 		}
-		if fn := m.refs[r.ev.System]; fn != nil && !r.ev.ClientRecord && !r.ev.ReplyRecord {
+		if fn := m.refs[r.ev.System]; fn != nil && !r.ev.ReplyRecord {
 			r.refs = fn(&r.ev)
 		}
 		m.page = append(m.page, r)

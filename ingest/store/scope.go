@@ -72,8 +72,13 @@ func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
 		return nil, fmt.Errorf("event %d: %w", id, err)
 	}
 	sc := &Scoped{Store: s, Instance: own.Instance}
-	if sc.Instance != "" {
+	switch {
+	case sc.Instance != "":
 		sc.in = instanceSet(srcs, sc.Instance, true)
+	case own.StandsIn != "":
+		// A service's records of its calls: they are the history, with
+		// every file that joins every instance, never a box's own log.
+		sc.in = instanceSet(srcs, "", true)
 	}
 	s.scopes[source] = sc
 	return sc, nil
@@ -118,11 +123,13 @@ func (s *Store) sourcesChanged() {
 
 // instanceSet returns the events of the sources of an instance, and with
 // shared those of the sources of none; nil when that is every source.
+// A box's own log's history leaves out the files of service's records of
+// calls (Source.StandsIn): the box logged those calls itself.
 func instanceSet(srcs []*Source, instance string, shared bool) *idSet {
 	in := &idSet{}
 	var kept []*Source
 	for _, src := range srcs {
-		if src.Instance != instance && (!shared || src.Instance != "") {
+		if src.Instance != instance && (!shared || src.Instance != "") || instance != "" && src.StandsIn != "" {
 			continue
 		}
 		in.sources = append(in.sources, src.ID)

@@ -11,6 +11,7 @@ const (
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID = "SELECT coalesce(max(id), 0) + 1 FROM events"
+	sqlStandsIn    = "UPDATE sources SET stands_in = ? WHERE id = ?"
 	// sqlRenameSource gives a continued source the path it grew under.
 	sqlRenameSource = "UPDATE sources SET path = ? WHERE id = ?"
 

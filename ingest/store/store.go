@@ -308,9 +308,15 @@ type Source struct {
 	// server's files are one instance (see IngestOptions.Instance). ""
 	// is none: the file joins the history of every instance.
 	Instance string
+	// StandsIn names the black boxes (systems, space-separated) that the
+	// file holds a service's records of calls to (formats.Event's
+	// ClientRecord). Those records stand in for a box's own log: they are
+	// the history of requests explained from them, and are left out of
+	// the history of a box's own log (see Store.ScopeOf).
+	StandsIn string
 }
 
-const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance"
+const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance, stands_in"
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
@@ -323,7 +329,7 @@ func (s *Store) sources(ctx context.Context, db querier) ([]*Source, error) {
 		var src Source
 		var instance sql.NullString
 		err := rows.Scan(&src.ID, &src.Path, &src.Format, &src.Hash, &src.Size, &src.Lines, &src.Events,
-			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance)
+			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance, &src.StandsIn)
 		src.Instance = instance.String
 		if !instance.Valid { // a store made before instances
 			src.Instance = formats.DefaultInstance(s.format(src.Format), src.Path)
@@ -777,6 +783,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
 	e.Service, e.ReqID, e.Parent, e.Trace, e.Instance = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace, fresh.Instance
+	e.Partial, e.Doubt = fresh.Partial, fresh.Doubt
 	if e.Instance == "" && !e.ClientRecord {
 		e.Instance = si.instance // the instance whose log it is
 	}

@@ -33,7 +33,9 @@
 package redis
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -931,8 +933,23 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	case target.Op == "PUBLISH" || target.Op == "SPUBLISH":
 		x.Notes = append(x.Notes, "counts the subscriptions the log shows: a client that disconnected without QUIT or RESET leaves no line and is still counted")
 	}
+	if why := argsDoubt(target); why != "" {
+		notExact(x, fmt.Sprintf("%s at %s: %s", target.Op, target.Where(), why))
+	}
 	if c == nil {
 		return
+	}
+	if why := w.recordsDoubt(c, target); why != "" {
+		notExact(x, why)
+	}
+	var doubts []string
+	for _, e := range c.emitted {
+		if why := argsDoubt(e); why != "" && len(doubts) < 3 {
+			doubts = append(doubts, fmt.Sprintf("%s at %s: %s", e.Op, e.Where(), why))
+		}
+	}
+	if len(doubts) > 0 {
+		notExact(x, "the keys were changed by requests whose logged arguments may not be the ones sent ("+strings.Join(doubts, "; ")+")")
 	}
 	var unknown, random []string
 	for _, e := range c.emitted {
@@ -1814,4 +1831,97 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 		}
 		return true
 	}, nil
+}
+
+// argsDoubt says why e's logged arguments may not be the ones sent
+// (formats.Event.Doubt), or "" when the command rules that out: a call
+// read from arguments joined by spaces that has the fewest words its
+// command takes cannot have had an argument with a space (it would
+// have had too few), unless an argument may be hex that go-redis wrote
+// for bytes, or a value an instrumentation hid or cut.
+func argsDoubt(e *formats.Event) string {
+	switch e.Doubt {
+	case "":
+		return ""
+	case formats.DoubtBase64:
+		return "an argument reads as base64 of text, and the library that logged it writes byte slices so (as log/slog and zap do): the bytes sent may be that text"
+	case formats.DoubtJoined:
+		for _, a := range e.Args {
+			switch {
+			case string(a) == "?" || bytes.HasSuffix(a, []byte("...")):
+				return fmt.Sprintf("its arguments were read from a statement in which %s may be a value the instrumentation hid or cut", formats.Quote(a))
+			case maybeHex(a):
+				return fmt.Sprintf("its arguments were read from a statement in which %s may be hex that go-redis writes for bytes outside printable ASCII", formats.Quote(a))
+			}
+		}
+		c := lookup(e.Op, e.Args)
+		if n := len(e.Args) + 1; c == nil || (c.Arity != n && -c.Arity != n) {
+			return "its arguments were read from a statement that joins them with spaces, unquoted, and a call of this many words may have had an argument holding a space"
+		}
+		return ""
+	}
+	return "its logged arguments are in doubt: " + e.Doubt
+}
+
+// maybeHex tells whether a may be hex of bytes that are not all
+// printable ASCII (go-redis's rediscmd writes such an argument so).
+func maybeHex(a []byte) bool {
+	if len(a) < 2 || len(a)%2 != 0 {
+		return false
+	}
+	b := make([]byte, len(a)/2)
+	if _, err := hex.Decode(b, a); err != nil {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return true
+		}
+	}
+	return false
+}
+
+// recordsDoubt replays a history that holds a service's records of its
+// calls (formats.Event.ClientRecord: they stand in for the server's own
+// log) in the order they were logged, with the target, and says why the
+// answer is in doubt when a record's logged reply is not what the replay
+// gives it, or when a record's time (a span's start) is before that of
+// a record logged before it: a service logs each call when it completes,
+// so calls of concurrent requests, and a blocking call (logged when it
+// returned), may have run in another order than logged.
+func (w *walk) recordsDoubt(c *cursor, target *formats.Event) string {
+	records := target.ClientRecord
+	for _, e := range c.emitted {
+		records = records || e.ClientRecord
+	}
+	if !records {
+		return ""
+	}
+	st := Model{}.Init().(*State)
+	var prev *formats.Event // the last record with a time
+	for i := len(c.emitted) - 1; i >= -1; i-- { // emitted is newest first
+		e := target
+		if i >= 0 {
+			e = c.emitted[i]
+		}
+		if e.ClientRecord && e.Time != 0 {
+			if prev != nil && e.Time < prev.Time {
+				return fmt.Sprintf("%s at %s began at %s, before %s at %s (%s), which its service logged first: "+
+					"a service logs each call when it completes (a span when it ends), so the order the calls ran in is not the log's",
+					e.Op, e.Where(), time.Unix(0, e.Time).UTC().Format("15:04:05.000000"), prev.Op, prev.Where(), time.Unix(0, prev.Time).UTC().Format("15:04:05.000000"))
+			}
+			prev = e
+		}
+		out := apply(st, e)
+		switch out {
+		case rBlocked, rNotBlocked, rUnknown, rUnknownEnd, rUnknownScan, rHelp, rExecUnknown, rUnknownOrderUnsub, rNotRun:
+			continue // labelled on its own
+		}
+		if e.ClientRecord && e.HasReply() && e.Op != deliverOp && !w.spec.SameOutput(e.Reply, provenance.Output(out)) {
+			return fmt.Sprintf("%s at %s logged the reply %s, but the service's records of its calls, replayed in the order it logged them, give %s: "+
+				"a service logs each call when it completes, so calls of concurrent requests (and a blocking call, logged when it returned) may have run in another order; or calls are missing, or the records do not show the values sent",
+				e.Op, e.Where(), formats.Quote(e.Reply), w.spec.ShowOutput(provenance.Output(out)))
+		}
+	}
+	return ""
 }
