@@ -240,6 +240,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			*f.dst = rule.Defaults[f.name]
 		}
 	}
+	if rule == nil && ev.NS == "" {
+		ev.NS = canonicalNS[ev.System]
+	}
 	if rule == nil && ev.Parent == "" && ev.ReqID != "" && ev.Service != "" && !strings.EqualFold(ev.System, ev.Service) && requestScoped(l) {
 		// A call to another black box that carries the id of the request
 		// it was made in (request_id, req_id): that is its parent, not
@@ -281,6 +284,9 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	} else if v, t := get("args"); t != jsonparser.NotExist && t != jsonparser.Null {
 		if ev.Args, err = parseArgs(v, t); err != nil {
 			return 0, err
+		}
+		if t == jsonparser.String {
+			ev.Doubt = formats.DoubtJoined // one text: split at spaces
 		}
 	}
 	if rule != nil && rule.ArgsLeadOp && len(ev.Args) > 0 && strings.EqualFold(string(ev.Args[0]), ev.Op) {

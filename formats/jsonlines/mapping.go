@@ -253,6 +253,10 @@ var Canonical = map[string][]Path{
 	"instance": paths("instance", "server.address", "db.instance"),
 }
 
+// canonicalNS is the namespace of a request the canonical vocabulary
+// reads with none, by system: Redis's default database.
+var canonicalNS = map[string]string{"redis": "0"}
+
 // paths makes literal single-key paths: "db.system" is one key here.
 func paths(names ...string) []Path {
 	out := make([]Path, len(names))

@@ -110,6 +110,11 @@ func TestArgDoubts(t *testing.T) {
 			t.Errorf("%s: doubt %q, want %q (%v)", c.line, ev.Doubt, c.doubt, err)
 		}
 	}
+	// Arguments given as one string are split at spaces, in doubt; a Redis
+	// call that names no database is in the default one.
+	if ev, _, err := parse(t, NewParser(nil), `{"system":"redis","op":"SET","args":"k"}`); err != nil || ev.Doubt != formats.DoubtJoined || ev.NS != "0" {
+		t.Errorf("args as a string: %+v %v", ev, err)
+	}
 	if ev, _, _ := parse(t, p, `{"stmt":"set k \"a b\""}`); len(ev.Args) != 3 || string(ev.Args[1]) != `"a` {
 		t.Errorf("a joined statement is split at spaces, quotes and all: %q", ev.Args)
 	}

@@ -25,6 +25,7 @@ func TestArgsDoubt(t *testing.T) {
 		{formats.DoubtJoined, "SET k ?", "hid or cut"},
 		{formats.DoubtJoined, "SET k abc...", "hid or cut"},
 		{formats.DoubtJoined, "NOSUCHCMD k", "argument holding a space"},
+		{formats.DoubtJoined, "SET k", "may not hold them all"},
 		{formats.DoubtBase64, "GET user:1", "base64"},
 		{"", "SET user:1 alice ex 60", ""},
 	} {
@@ -36,6 +37,41 @@ func TestArgsDoubt(t *testing.T) {
 		got := argsDoubt(e)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("%s %s: %q, want %q", c.doubt, c.call, got, c.want)
+		}
+	}
+}
+
+// TestWrongArity: a call with a number of arguments its command does not
+// take (a service's log can hold one; MONITOR never does) is indexed
+// under no key and replayed as the server's refusal, for every command.
+func TestWrongArity(t *testing.T) {
+	for name, c := range table {
+		if strings.Contains(name, "|") {
+			continue // subcommands: their container is looked up
+		}
+		n := c.Arity
+		if n < 0 {
+			n = -n
+		}
+		for words := 1; words < n; words++ {
+			e := &formats.Event{ID: 1, System: "redis", NS: "0", Op: name}
+			for i := 1; i < words; i++ {
+				e.Args = append(e.Args, []byte("k"))
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s with %d words: %v", name, words, r)
+					}
+				}()
+				if refs := keyRefs(e); len(refs) != 0 && c.Arity != 0 {
+					t.Errorf("%s with %d words: refs %v", name, words, refs)
+				}
+				out := Model{}.Apply(Model{}.Init(), e)
+				if !strings.Contains(string(out), "wrong number of arguments") && !strings.HasPrefix(string(out), "-") {
+					t.Errorf("%s with %d words: replayed %q", name, words, out)
+				}
+			}()
 		}
 	}
 }

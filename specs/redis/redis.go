@@ -152,6 +152,11 @@ func keyRefs(e *formats.Event) []formats.Ref {
 		}
 		return out
 	}
+	if !cmd.arityOK(len(e.Args) + 1) {
+		// The server refuses it (wrong number of arguments): it touches
+		// nothing. Only a service's log shows such a call.
+		return nil
+	}
 	if cmd.Refs != nil {
 		return cmd.Refs(e)
 	}
@@ -1854,8 +1859,11 @@ func argsDoubt(e *formats.Event) string {
 				return fmt.Sprintf("its arguments were read from a statement in which %s may be hex that go-redis writes for bytes outside printable ASCII", formats.Quote(a))
 			}
 		}
-		c := lookup(e.Op, e.Args)
-		if n := len(e.Args) + 1; c == nil || (c.Arity != n && -c.Arity != n) {
+		c, n := lookup(e.Op, e.Args), len(e.Args)+1
+		switch {
+		case c != nil && n < max(c.Arity, -c.Arity): // too few words
+			return "its arguments were read from one text, and as read the server would refuse the call (wrong number of arguments): the log may not hold them all"
+		case c == nil || (c.Arity != n && -c.Arity != n):
 			return "its arguments were read from a statement that joins them with spaces, unquoted, and a call of this many words may have had an argument holding a space"
 		}
 		return ""
