@@ -97,6 +97,10 @@ func (r request) reads() bool { return r.op == "GET" || r.op == "HEAD" || r.op =
 type version struct {
 	id, size string
 	marker   bool
+	// by is where the version was written when its id is null: its
+	// bytes are not logged, and are never taken to equal another
+	// write's, whatever their sizes.
+	by string
 }
 
 // An object is a key's versions, oldest first. revived says a write
@@ -189,7 +193,11 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	switch r.op {
 	case "PUT", "COPY", "COMPLETE":
 		vs = without(vs, r.version)
-		vs = append(vs, version{id: r.version, size: r.size})
+		v := version{id: r.version, size: r.size}
+		if v.id == "" {
+			v.by = e.Where()
+		}
+		vs = append(vs, v)
 	case "DELETE":
 		switch {
 		case r.want != "": // permanent delete of one version
@@ -271,6 +279,9 @@ func served(v version) provenance.Output {
 	}
 	if v.size != "" {
 		out += " size=" + v.size
+	}
+	if v.by != "" {
+		out += " written=" + v.by
 	}
 	return provenance.Output(out)
 }

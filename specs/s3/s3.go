@@ -3,13 +3,14 @@
 // versions, delete markers, copies, multipart completions, lifecycle
 // expirations.
 //
-// Logs carry no object contents, so a version is its id and size. A GET
-// or HEAD is explained by the write that made the version it served (PUT,
-// COPY, upload completion) or, for a 404, by what removed it (DELETE,
-// delete marker, expiration, bucket deletion); {ε} when the key never
-// existed. Coincidences are real here too: two PUTs of the same size to
-// an unversioned key are two witnesses of a GET that served that size,
-// because the log cannot tell them apart.
+// Logs carry no object contents, so a version is its id and size, and a
+// null version (an unversioned bucket's) also the write that made it: the
+// bytes of two writes are never taken to be equal, whatever their sizes,
+// so a GET is explained by the write whose bytes it served, not by an
+// earlier one of the same size. A GET or HEAD is explained by the write
+// that made the version it served (PUT, COPY, upload completion) or, for
+// a 404, by what removed it (DELETE, delete marker, expiration, bucket
+// deletion); {ε} when the key never existed.
 package s3
 
 import (
