@@ -1906,7 +1906,7 @@ func (w *walk) recordsDoubt(c *cursor, target *formats.Event) string {
 		return ""
 	}
 	st := Model{}.Init().(*State)
-	var prev *formats.Event // the last record with a time
+	var prev *formats.Event                     // the last record with a time
 	for i := len(c.emitted) - 1; i >= -1; i-- { // emitted is newest first
 		e := target
 		if i >= 0 {
