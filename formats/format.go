@@ -150,6 +150,19 @@ type Dropper interface {
 	Dropped() (n int64, why string)
 }
 
+// A RuleCounter is a Parser whose configuration has rules (a JSON-lines
+// mapping's): it reports how many events each rule made, so the ingest
+// summary can say which rules took the lines.
+type RuleCounter interface {
+	RuleCounts() []RuleCount
+}
+
+// A RuleCount is the events one rule of a configuration made.
+type RuleCount struct {
+	Rule   string
+	Events int64
+}
+
 // A MultiParser reads lines that may hold several events (an OTLP JSON
 // export holds many spans). ParseMulti calls emit for each event of a
 // line, in order; each event's Raw must parse again, with Parse, into the

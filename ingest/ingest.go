@@ -82,6 +82,8 @@ type Summary struct {
 	// rule maps), DroppedWhy says what they were.
 	Dropped    int64
 	DroppedWhy string
+	// Rules are the events each rule of the file's mapping made.
+	Rules []formats.RuleCount
 	// eventLines counts the lines that held events (a line may hold
 	// several): eventLines + Rejected + Skipped = Lines.
 	eventLines int64
@@ -250,7 +252,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	if err := sum.end(ctx, load); err != nil {
 		return nil, fmt.Errorf("%s: store: %w", path, err)
 	}
-	sum.Dropped, sum.DroppedWhy = drop.n, drop.why
+	sum.Dropped, sum.DroppedWhy, sum.Rules = drop.n, drop.why, drop.rules
 	if c := sum.Continued; c != nil {
 		sum.Read = sum.Lines
 		sum.Lines, sum.Events, sum.Rejected, sum.Skipped = sum.Lines+c.Lines, sum.Events+c.Events, sum.Rejected+c.Rejected, sum.Skipped+c.Skipped
@@ -846,6 +848,9 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 			dropped.n, dropped.why = n, why
 		}
 	}
+	if rc, ok := p.(formats.RuleCounter); ok {
+		dropped.rules = rc.RuleCounts()
+	}
 	return nil
 }
 
@@ -854,8 +859,10 @@ func isMulti(p formats.Parser) bool {
 	return ok
 }
 
-// droppedParts is what the reader reports of parts of lines dropped.
+// droppedParts is what the reader reports when it is done: parts of
+// lines dropped, and the events each rule of the configuration made.
 type droppedParts struct {
-	n   int64
-	why string
+	n     int64
+	why   string
+	rules []formats.RuleCount
 }

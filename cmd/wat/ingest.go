@@ -266,6 +266,9 @@ func printSummary(w io.Writer, s *ingest.Summary) {
 	for _, r := range s.Rejects {
 		fmt.Fprintf(w, "%s:%d: rejected: %s\n", path, r.Line, safe(r.Reason))
 	}
+	for _, r := range s.Rules {
+		fmt.Fprintf(w, "%s: %d events by the rule %q\n", path, r.Events, r.Rule)
+	}
 	if s.Dropped > 0 {
 		fmt.Fprintf(w, "%s: %d %s were not stored\n", path, s.Dropped, s.DroppedWhy)
 	}

@@ -455,7 +455,7 @@ func tracedStory(t *testing.T, format string, start func(redisAddr, logPath stri
 	}
 	storetest.Each(t, func(t *testing.T, db string) {
 		_, stderr := mustWat(t, db, "ingest", appLog, monLog)
-		if !strings.Contains(stderr, "app.log: "+format) {
+		if !strings.Contains(stderr, "app.log: "+format) || !strings.Contains(stderr, `events by the rule "database client spans`) {
 			t.Fatalf("ingest of the service's spans, no mapping:\n%s", stderr)
 		}
 		out, _ := mustWat(t, db, "events", "--json", "--file", appLog)

@@ -109,6 +109,34 @@ func sniff(lines [][]byte) int {
 
 type parser struct {
 	m *Mapping
+	// counts are the events each rule made, the canonical vocabulary's
+	// last (see RuleCounts).
+	counts []int64
+}
+
+// RuleCounts implements formats.RuleCounter: the events each rule of
+// the mapping made, in the mapping's order, then those the canonical
+// vocabulary read; rules that made none are left out. None without a
+// mapping.
+func (p *parser) RuleCounts() []formats.RuleCount {
+	if p.m == nil {
+		return nil
+	}
+	var out []formats.RuleCount
+	for i, n := range p.counts {
+		if n == 0 {
+			continue
+		}
+		name := "the canonical vocabulary"
+		if i < len(p.m.Rules) {
+			name = p.m.Rules[i].Name
+			if name == "" {
+				name = fmt.Sprintf("rule %d", i+1)
+			}
+		}
+		out = append(out, formats.RuleCount{Rule: name, Events: n})
+	}
+	return out
 }
 
 // NewParser returns a parser applying m's rules (nil: none) before the
@@ -133,14 +161,31 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 	}
 	*ev = formats.Event{Raw: append([]byte(nil), line...)}
 	var rule *Rule
+	ruleIndex := -1 // the canonical vocabulary
 	if p.m != nil {
 		for i := range p.m.Rules {
 			if p.m.Rules[i].matches(l) {
-				rule = &p.m.Rules[i]
+				rule, ruleIndex = &p.m.Rules[i], i
 				break
 			}
 		}
 	}
+	res, err := p.parse(l, line, ev, rule)
+	if res == formats.IsEvent && err == nil && p.m != nil {
+		if p.counts == nil {
+			p.counts = make([]int64, len(p.m.Rules)+1)
+		}
+		if ruleIndex < 0 {
+			ruleIndex = len(p.m.Rules)
+		}
+		p.counts[ruleIndex]++
+	}
+	return res, err
+}
+
+// parse reads the trimmed line l (line as given) with rule (nil: the
+// canonical vocabulary alone).
+func (p *parser) parse(l, line []byte, ev *formats.Event, rule *Rule) (formats.Result, error) {
 	get := func(field string) ([]byte, jsonparser.ValueType) {
 		if rule != nil {
 			if path := rule.Fields[field]; path != nil {

@@ -401,3 +401,13 @@ func (p *stdoutTraceParser) Parse(line []byte, ev *formats.Event) (formats.Resul
 	}
 	return r, err
 }
+
+// RuleCounts implements formats.RuleCounter: the spans each rule mapped.
+func (p *otlpParser) RuleCounts() []formats.RuleCount {
+	return p.flat.(formats.RuleCounter).RuleCounts()
+}
+
+// RuleCounts implements formats.RuleCounter: the spans each rule mapped.
+func (p *stdoutTraceParser) RuleCounts() []formats.RuleCount {
+	return p.flat.(formats.RuleCounter).RuleCounts()
+}
