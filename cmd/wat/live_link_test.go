@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,6 +289,23 @@ func driveService(t *testing.T, start func(redisAddr, logPath string) *exec.Cmd)
 			do("GET", "/users/"+id)
 		}
 	}
+	// Concurrent requests: their calls to the same keys (the rate
+	// limiter's counter) may be logged in another order than they ran.
+	var wg sync.WaitGroup
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 6; i++ {
+				req, _ := http.NewRequest("GET", base+"/users/"+strconv.Itoa(1+(g+i)%3), nil)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	do("PUT", "/users/1?name=alicia")
 	do("PUT", "/users/2?name=bruno")
 	if got := do("GET", "/users/1"); got != "alice" {
