@@ -64,9 +64,15 @@ README). Other JSON lines are counted as unmapped, with the first few reasons.
 --mapping takes a file, or the name of a mapping wat ships (` + "`" + `calls` + "`" + `: kind
 redis.call / s3.call lines); every *.json in $WAT_MAPPINGS (default
 ~/.config/wat/mappings) is read after them. With none, a shipped mapping for
-logs as libraries write them (slog, zap, structlog, pino: Redis commands a
-client logged, and the HTTP requests logged when they complete) is used when
-its rules map the file's first lines; the summary names it.
+logs as libraries write them (slog, zap, structlog, Python's logging with
+python-json-logger, pino: Redis commands a client logged, and the HTTP
+requests logged when they complete) is used when its rules map the file's
+first lines; the summary names it, and how many events each rule made.
+OpenTelemetry spans (OTLP JSON from the Collector's file exporter, the Go
+SDK's stdouttrace) are read with the shipped otel mapping, after any
+--mapping's rules. A service's records of its calls are linked to the
+black box's own log when it is ingested too (a MONITOR capture), and
+stand in for it when it is not.
 
 Examples:
    wat ingest monitor.log

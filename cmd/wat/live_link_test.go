@@ -221,6 +221,22 @@ func TestPyStructlogService(t *testing.T) {
 	})
 }
 
+// TestPyLoggingService runs the Python service logging through the
+// standard logging module and python-json-logger's JsonFormatter
+// (Debian's python3-pythonjsonlogger); see serviceStory.
+func TestPyLoggingService(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import redis, structlog, pythonjsonlogger").Run(); err != nil {
+		if os.Getenv("WAT_REQUIRE_LIVE") != "" {
+			t.Fatal("Debian's python3-redis, python3-structlog and python3-pythonjsonlogger are not installed and WAT_REQUIRE_LIVE is set")
+		}
+		t.Skip("python3-redis, python3-structlog or python3-pythonjsonlogger is not installed")
+	}
+	serviceStory(t, "pylogging", func(redisAddr, logPath string) *exec.Cmd {
+		_, port, _ := strings.Cut(redisAddr, ":")
+		return exec.Command("/usr/bin/python3", "../../testdata/services/pystructlog/app.py", port, logPath, "--stdlib")
+	})
+}
+
 // TestNodePinoService runs the same service written the way Node services
 // are (express, ioredis and pino-http, from npm:
 // testdata/services/nodepino/package-lock.json), whose request records
@@ -337,7 +353,7 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 	type record struct {
 		Cmd, Command, Method string
 		RequestID            string `json:"request_id"`
-		Args                 []any
+		Args, Arguments      []any
 		Req                  struct { // pino-http's
 			ID     any
 			Method string
@@ -351,6 +367,9 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 		r := &recs[i]
 		json.Unmarshal([]byte(l), r)
 		r.Cmd = strings.ToLower(r.Cmd + r.Command)
+		if r.Args == nil {
+			r.Args = r.Arguments // python-json-logger's: a record cannot have "args"
+		}
 		if r.Req.ID != nil {
 			r.RequestID = fmt.Sprint(r.Req.ID)
 		}

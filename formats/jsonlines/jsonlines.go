@@ -50,7 +50,7 @@ var Format = &formats.Format{
 
 // autoMappings are the shipped mappings tried on a file ingested with
 // none: the logs real libraries write.
-var autoMappings = []string{"pino", "zap", "slog", "structlog"}
+var autoMappings = []string{"pino", "zap", "slog", "structlog", "pylogging"}
 
 // configure chooses, for a file ingested with no mapping, the shipped
 // mapping whose rules map the most of its first lines, when it maps more

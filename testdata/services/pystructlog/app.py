@@ -8,10 +8,14 @@ worker thread.
 It logs, through structlog: each Redis command when it completes (its
 arguments and reply as redis-py gives them: bytes values, which the JSON
 renderer writes as Python's repr), and each HTTP request when it
-completes, with a request id its Redis commands carry too.
+completes, with a request id its Redis commands carry too. With --stdlib
+it logs the same through the standard logging module and
+python-json-logger's JsonFormatter (which writes bytes as their repr too;
+a record's extra fields cannot be named "args", so the arguments are
+"arguments").
 
-Usage: python3 app.py REDIS_PORT LOG_FILE   (prints the address it serves on;
-stops when standard input closes)
+Usage: python3 app.py REDIS_PORT LOG_FILE [--stdlib]   (prints the address it
+serves on; stops when standard input closes)
 """
 import contextvars
 import http.server
@@ -20,17 +24,34 @@ import sys
 import threading
 import time
 
+import logging
+
 import redis
 import structlog
 
 request_id = contextvars.ContextVar("request_id", default="worker")
 
 
+class StdlibLog:
+    """Logs as structlog's logger is called, through the logging module."""
+
+    def __init__(self, logger):
+        self.logger = logger
+
+    def info(self, event, **kw):
+        if "args" in kw:
+            kw["arguments"] = kw.pop("args")
+        self.logger.info(event, extra=kw)
+
+
+log_factory = structlog.get_logger
+
+
 class LoggedRedis(redis.Redis):
     """redis.Redis that logs every command it executes."""
 
     def execute_command(self, *args, **options):
-        log = structlog.get_logger()
+        log = log_factory()
         try:
             reply = super().execute_command(*args, **options)
         except redis.RedisError as e:
@@ -56,7 +77,7 @@ def make_handler(r):
             self.send_response(status)
             self.end_headers()
             self.wfile.write(body.encode() + b"\n")
-            structlog.get_logger().info("request", method=method, path=self.path.split("?")[0], status=status,
+            log_factory().info("request", method=method, path=self.path.split("?")[0], status=status,
                                         request_id=rid, remote_addr="%s:%d" % self.client_address)
 
         def serve(self, method):
@@ -105,13 +126,23 @@ def worker(r, stop):
 
 
 def main():
+    global log_factory
     port, log_file = int(sys.argv[1]), sys.argv[2]
     out = open(log_file, "w")
-    structlog.configure(
-        processors=[structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True),
-                    structlog.processors.JSONRenderer()],
-        logger_factory=structlog.WriteLoggerFactory(file=out))
+    if sys.argv[3:] == ["--stdlib"]:
+        from pythonjsonlogger import jsonlogger
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(jsonlogger.JsonFormatter("%(levelname)s %(message)s", timestamp=True))
+        logger = logging.getLogger("app")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        log_factory = lambda: StdlibLog(logger)
+    else:
+        structlog.configure(
+            processors=[structlog.processors.add_log_level,
+                        structlog.processors.TimeStamper(fmt="iso", utc=True),
+                        structlog.processors.JSONRenderer()],
+            logger_factory=structlog.WriteLoggerFactory(file=out))
     r = LoggedRedis(host="127.0.0.1", port=port)
     stop = threading.Event()
     w = threading.Thread(target=worker, args=(r, stop))
