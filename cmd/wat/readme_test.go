@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/wat-project/wat/formats/jsonlines"
 	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
@@ -107,7 +108,7 @@ func readmeFiles() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name, from := range map[string]string{"app.log": "jsonlines.txtar", "client.log": "zookeeper.txtar"} {
+	for name, from := range map[string]string{"app.log": "jsonlines.txtar", "client.log": "zookeeper.txtar", "shop.log": "mapping.txtar", "shop.json": "mapping.txtar"} {
 		a, err := txtar.ParseFile(filepath.Join("testdata/script", from))
 		if err != nil {
 			return nil, err
@@ -153,4 +154,29 @@ func linesMatch(want, got []string) bool {
 		return false
 	}
 	return len(got) > 0 && got[0] == want[0] && linesMatch(want[1:], got[1:])
+}
+
+// TestREADMEMappingKeys: the README's table of a mapping rule's keys
+// names every key a rule takes and every field it reads.
+func TestREADMEMappingKeys(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "Every key of a rule")
+	_, table, _ = strings.Cut(table, "\n\n") // the sentence that begins it
+	table, _, _ = strings.Cut(table, "\n\n")
+	keys, fields := jsonlines.RuleKeys()
+	for _, k := range keys {
+		if !strings.Contains(table, "| `"+k+"` |") {
+			t.Errorf("the README's table of rule keys does not document %q", k)
+		}
+	}
+	_, row, _ := strings.Cut(table, "| `fields` |")
+	row, _, _ = strings.Cut(row, "\n")
+	for _, f := range fields {
+		if !strings.Contains(row, "`"+f+"`") {
+			t.Errorf("the README's table of rule keys does not document the field %q", f)
+		}
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -90,6 +92,18 @@ type Rule struct {
 type matcher struct {
 	path Path
 	want []byte // the value's text (a string's unescaped bytes); nil: exists
+}
+
+// RuleKeys returns the keys a mapping rule takes (its JSON names) and
+// the fields it may read, for documentation and its tests.
+func RuleKeys() (keys, fields []string) {
+	t := reflect.TypeFor[Rule]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys, slices.Clone(fieldNames)
 }
 
 // Field names a Rule's fields may set.
