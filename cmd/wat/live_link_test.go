@@ -209,15 +209,23 @@ func buildGoService(t *testing.T) string {
 // writes redis-py's bytes as their repr: testdata/services/pystructlog,
 // with Debian's python3-redis and python3-structlog); see serviceStory.
 func TestPyStructlogService(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import redis, structlog").Run(); err != nil {
+	pythonService(t, "structlog", "redis, structlog", "python3-redis and python3-structlog")
+}
+
+// pythonService runs testdata/services/pystructlog/app.py (with extra
+// arguments) in a serviceStory, if Debian's Python has the modules its
+// packages install (as .ci/run does); see serviceStory.
+func pythonService(t *testing.T, mapping, modules, packages string, extra ...string) {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import "+modules).Run(); err != nil {
 		if os.Getenv("WAT_REQUIRE_LIVE") != "" {
-			t.Fatal("Debian's python3-redis and python3-structlog are not installed and WAT_REQUIRE_LIVE is set")
+			t.Fatalf("Debian's %s are not all installed and WAT_REQUIRE_LIVE is set", packages)
 		}
-		t.Skip("python3-redis or python3-structlog is not installed")
+		t.Skipf("%s are not all installed", packages)
 	}
-	serviceStory(t, "structlog", func(redisAddr, logPath string) *exec.Cmd {
+	serviceStory(t, mapping, func(redisAddr, logPath string) *exec.Cmd {
 		_, port, _ := strings.Cut(redisAddr, ":")
-		return exec.Command("/usr/bin/python3", "../../testdata/services/pystructlog/app.py", port, logPath)
+		return exec.Command("/usr/bin/python3", append([]string{"../../testdata/services/pystructlog/app.py", port, logPath}, extra...)...)
 	})
 }
 
@@ -225,16 +233,7 @@ func TestPyStructlogService(t *testing.T) {
 // standard logging module and python-json-logger's JsonFormatter
 // (Debian's python3-pythonjsonlogger); see serviceStory.
 func TestPyLoggingService(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import redis, structlog, pythonjsonlogger").Run(); err != nil {
-		if os.Getenv("WAT_REQUIRE_LIVE") != "" {
-			t.Fatal("Debian's python3-redis, python3-structlog and python3-pythonjsonlogger are not installed and WAT_REQUIRE_LIVE is set")
-		}
-		t.Skip("python3-redis, python3-structlog or python3-pythonjsonlogger is not installed")
-	}
-	serviceStory(t, "pylogging", func(redisAddr, logPath string) *exec.Cmd {
-		_, port, _ := strings.Cut(redisAddr, ":")
-		return exec.Command("/usr/bin/python3", "../../testdata/services/pystructlog/app.py", port, logPath, "--stdlib")
-	})
+	pythonService(t, "pylogging", "redis, structlog, pythonjsonlogger", "python3-redis, python3-structlog and python3-pythonjsonlogger", "--stdlib")
 }
 
 // TestNodePinoService runs the same service written the way Node services
@@ -388,19 +387,13 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 		}
 		checked, tied := 0, 0
 		for i, r := range recs {
-			if r.Cmd == "" || r.Cmd == "hello" || strings.Contains(lines[i], "context canceled") {
-				// The handshake's reply is logged as the library prints it;
-				// a command the service canceled as it stopped may never
-				// have reached the server.
+			at := fmt.Sprintf("%s:%d", appLog, i+1)
+			x, ok := explainCall(t, db, at, lines[i], r.Cmd)
+			if !ok {
 				continue
 			}
-			at := fmt.Sprintf("%s:%d", appLog, i+1)
-			out, stderr, code := wat(t, "--db", db, "explain", "--json", "--depth", "0", "--at", at)
-			var x struct {
-				Matches *bool `json:"matches"`
-			}
-			if err := json.Unmarshal([]byte(out), &x); err != nil || code != 0 || x.Matches == nil || !*x.Matches {
-				t.Errorf("%s: %s: exit %d, the replay does not match the logged reply:\n%s%s", at, lines[i], code, out, stderr)
+			if x.Matches == nil || !*x.Matches || x.code != 0 {
+				t.Errorf("%s: %s: exit %d, the replay does not match the logged reply:\n%s", at, lines[i], x.code, x.out)
 				continue
 			}
 			checked++
@@ -428,29 +421,47 @@ func serviceStory(t *testing.T, mapping string, start func(redisAddr, logPath st
 	mustWat(t, db, "ingest", appLog)
 	right, labelled := 0, 0
 	for i, r := range recs {
-		if r.Cmd == "" || r.Cmd == "hello" || strings.Contains(lines[i], "context canceled") {
-			continue
-		}
 		at := fmt.Sprintf("%s:%d", appLog, i+1)
-		out, stderr, code := wat(t, "--db", db, "explain", "--json", "--depth", "0", "--at", at)
-		var x struct {
-			Matches *bool `json:"matches"`
-			Exact   bool  `json:"exact"`
-		}
-		if err := json.Unmarshal([]byte(out), &x); err != nil || (code != 0 && code != 3) || x.Matches == nil { // 3: the replay differs
-			t.Errorf("%s alone: exit %d: %v\n%s%s", at, code, err, out, stderr)
-			continue
-		}
+		x, ok := explainCall(t, db, at, lines[i], r.Cmd)
 		switch {
+		case !ok:
+		case x.Matches == nil || (x.code != 0 && x.code != 3): // 3: the replay differs
+			t.Errorf("%s alone: exit %d:\n%s", at, x.code, x.out)
 		case !x.Exact:
 			labelled++
 		case *x.Matches:
 			right++
 		default:
-			t.Errorf("%s alone: %s: a replay that differs from the logged reply is labelled exact:\n%s", at, lines[i], out)
+			t.Errorf("%s alone: %s: a replay that differs from the logged reply is labelled exact:\n%s", at, lines[i], x.out)
 		}
 	}
 	t.Logf("%s, its log alone: %d logged replies replayed right and exact, %d labelled not exact", mapping, right, labelled)
+}
+
+// A callAnswer is wat explain --json's answer about a logged call.
+type callAnswer struct {
+	Matches *bool  `json:"matches"`
+	Exact   bool   `json:"exact"`
+	code    int    // wat's exit status
+	out     string // what it printed
+}
+
+// explainCall explains the call a service logged at line at (its text
+// line, its command cmd, lowercase), unless it is not one whose reply
+// can be checked: no command, the handshake (whose reply is logged as
+// the library prints it), or a command the service canceled as it
+// stopped (it may never have reached the server).
+func explainCall(t *testing.T, db, at, line, cmd string) (callAnswer, bool) {
+	t.Helper()
+	if cmd == "" || cmd == "hello" || strings.Contains(line, "context canceled") {
+		return callAnswer{}, false
+	}
+	out, stderr, code := wat(t, "--db", db, "explain", "--json", "--depth", "0", "--at", at)
+	x := callAnswer{code: code, out: out + stderr}
+	if err := json.Unmarshal([]byte(out), &x); err != nil {
+		x.Matches = nil
+	}
+	return x, true
 }
 
 // TestGoOTelService runs the Go service traced with OpenTelemetry

@@ -25,33 +25,34 @@ import (
 // event's raw text, and parses again on its own. Attributes of the
 // current semantic conventions are also given their older names
 // (semconvAliases), so one mapping reads spans of either.
-var OTLPFormat = &formats.Format{
-	Name:          "otlp-json",
-	Doc:           "OpenTelemetry traces from the collector's file exporter (OTLP JSON, one export per line)",
-	URL:           "https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding",
-	Sniff:         sniffOTLP,
-	NewParser:     func() formats.Parser { return newOTLPParser(nil) },
-	NewConfigured: func(config []byte) (formats.Parser, error) { return configuredOTel(config, newOTLPParser) },
-	Samples: []string{
-		`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"scope":{"name":"redis"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":"eee19b7ec3c1b173","name":"SET","kind":3,"startTimeUnixNano":"1795535140000000000","endTimeUnixNano":"1795535140000100000","attributes":[{"key":"db.system","value":{"stringValue":"redis"}},{"key":"db.statement","value":{"stringValue":"SET user:42 alice"}}]},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b173","name":"PUT /users/42","kind":2,"startTimeUnixNano":"1795535139999000000","attributes":[{"key":"http.method","value":{"stringValue":"PUT"}},{"key":"http.target","value":{"stringValue":"/users/42"}}]}]}]}]}`,
-	},
-}
+var OTLPFormat = otelFormat("otlp-json", "OpenTelemetry traces from the collector's file exporter (OTLP JSON, one export per line)",
+	"https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding", sniffOTLP, newOTLPParser,
+	`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},"scopeSpans":[{"scope":{"name":"redis"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":"eee19b7ec3c1b173","name":"SET","kind":3,"startTimeUnixNano":"1795535140000000000","endTimeUnixNano":"1795535140000100000","attributes":[{"key":"db.system","value":{"stringValue":"redis"}},{"key":"db.statement","value":{"stringValue":"SET user:42 alice"}}]},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b173","name":"PUT /users/42","kind":2,"startTimeUnixNano":"1795535139999000000","attributes":[{"key":"http.method","value":{"stringValue":"PUT"}},{"key":"http.target","value":{"stringValue":"/users/42"}}]}]}]}]}`)
 
 // StdoutTraceFormat reads OpenTelemetry spans as the Go SDK's stdouttrace
 // exporter writes them: one JSON object per span and line, its fields
 // named as the SDK's SpanStub ("Name", "SpanContext", "Parent",
 // "Attributes" as a list of {"Key", "Value": {"Type", "Value"}}). Each
 // span is flattened as OTLP JSON's are, and read with the same mapping.
-var StdoutTraceFormat = &formats.Format{
-	Name:          "otel-stdouttrace",
-	Doc:           "OpenTelemetry spans from the Go SDK's stdouttrace exporter (one span per line)",
-	URL:           "https://pkg.go.dev/go.opentelemetry.io/otel/exporters/stdout/stdouttrace",
-	Sniff:         sniffStdoutTrace,
-	NewParser:     func() formats.Parser { return newStdoutTraceParser(nil) },
-	NewConfigured: func(config []byte) (formats.Parser, error) { return configuredOTel(config, newStdoutTraceParser) },
-	Samples: []string{
-		`{"Name":"get","SpanContext":{"TraceID":"4eb43d6319b6af8b9d0ad66d0376312e","SpanID":"74e2f1316affc49c","TraceFlags":"01","TraceState":"","Remote":false},"Parent":{"TraceID":"4eb43d6319b6af8b9d0ad66d0376312e","SpanID":"0bf19f7747c06370","TraceFlags":"01","TraceState":"","Remote":false},"SpanKind":3,"StartTime":"2026-12-01T14:31:22.044501095Z","EndTime":"2026-12-01T14:31:22.044580511Z","Attributes":[{"Key":"server.address","Value":{"Type":"STRING","Value":"127.0.0.1"}},{"Key":"server.port","Value":{"Type":"INT64","Value":26399}},{"Key":"db.system","Value":{"Type":"STRING","Value":"redis"}},{"Key":"db.statement","Value":{"Type":"STRING","Value":"get user:1"}}],"Events":null,"Links":null,"Status":{"Code":"Unset","Description":""},"DroppedAttributes":0,"DroppedEvents":0,"DroppedLinks":0,"ChildSpanCount":0,"Resource":[{"Key":"service.name","Value":{"Type":"STRING","Value":"goslog"}}],"InstrumentationScope":{"Name":"github.com/redis/go-redis/extra/redisotel","Version":"semver:9.23.0","SchemaURL":"","Attributes":null},"InstrumentationLibrary":{"Name":"github.com/redis/go-redis/extra/redisotel","Version":"semver:9.23.0","SchemaURL":"","Attributes":null}}`,
-	},
+var StdoutTraceFormat = otelFormat("otel-stdouttrace", "OpenTelemetry spans from the Go SDK's stdouttrace exporter (one span per line)",
+	"https://pkg.go.dev/go.opentelemetry.io/otel/exporters/stdout/stdouttrace", sniffStdoutTrace, newStdoutTraceParser,
+	`{"Name":"get","SpanContext":{"TraceID":"4eb43d6319b6af8b9d0ad66d0376312e","SpanID":"74e2f1316affc49c","TraceFlags":"01","TraceState":"","Remote":false},"Parent":{"TraceID":"4eb43d6319b6af8b9d0ad66d0376312e","SpanID":"0bf19f7747c06370","TraceFlags":"01","TraceState":"","Remote":false},"SpanKind":3,"StartTime":"2026-12-01T14:31:22.044501095Z","EndTime":"2026-12-01T14:31:22.044580511Z","Attributes":[{"Key":"server.address","Value":{"Type":"STRING","Value":"127.0.0.1"}},{"Key":"server.port","Value":{"Type":"INT64","Value":26399}},{"Key":"db.system","Value":{"Type":"STRING","Value":"redis"}},{"Key":"db.statement","Value":{"Type":"STRING","Value":"get user:1"}}],"Events":null,"Links":null,"Status":{"Code":"Unset","Description":""},"DroppedAttributes":0,"DroppedEvents":0,"DroppedLinks":0,"ChildSpanCount":0,"Resource":[{"Key":"service.name","Value":{"Type":"STRING","Value":"goslog"}}],"InstrumentationScope":{"Name":"github.com/redis/go-redis/extra/redisotel","Version":"semver:9.23.0","SchemaURL":"","Attributes":null},"InstrumentationLibrary":{"Name":"github.com/redis/go-redis/extra/redisotel","Version":"semver:9.23.0","SchemaURL":"","Attributes":null}}`)
+
+// otelFormat is a format of OpenTelemetry spans, read by the parser
+// newParser makes with the shipped otel mapping after a --mapping's
+// rules.
+func otelFormat[P formats.Parser](name, doc, url string, sniff func([][]byte) int, newParser func(*Mapping) P, sample string) *formats.Format {
+	return &formats.Format{
+		Name: name, Doc: doc, URL: url, Sniff: sniff, Samples: []string{sample},
+		NewParser: func() formats.Parser { return newParser(nil) },
+		NewConfigured: func(config []byte) (formats.Parser, error) {
+			m, err := otelMapping(config)
+			if err != nil {
+				return nil, err
+			}
+			return newParser(m), nil
+		},
+	}
 }
 
 // otelMapping is the shipped otel mapping after a user's rules (config),
@@ -71,14 +72,6 @@ func otelMapping(config []byte) (*Mapping, error) {
 	}
 	user.Merge(m)
 	return user, nil
-}
-
-func configuredOTel[P formats.Parser](config []byte, make func(*Mapping) P) (formats.Parser, error) {
-	m, err := otelMapping(config)
-	if err != nil {
-		return nil, err
-	}
-	return make(m), nil
 }
 
 // semconvAliases gives attributes of OpenTelemetry's current semantic

@@ -113,19 +113,9 @@ func inList(n int) string {
 // sqlTempViews creates the views `wat sql` offers as TEMP views of its
 // connection: they call wat_event, which the store's own schema may not
 // (trusted_schema is off), and a TEMP view is wat's, not the file's.
-const sqlTempViews = `
+var sqlTempViews = `
 CREATE TEMP VIEW IF NOT EXISTS event_view AS
-	SELECT e.id, s.path AS file, e.line, e."offset", e.time,
-	       wat_event(s.format, s.config, e.raw, 'system') AS system,
-	       wat_event(s.format, s.config, e.raw, 'ns') AS ns,
-	       wat_event(s.format, s.config, e.raw, 'client') AS client,
-	       wat_event(s.format, s.config, e.raw, 'op') AS op,
-	       wat_event(s.format, s.config, e.raw, 'args') AS args,
-	       wat_event(s.format, s.config, e.raw, 'reply') AS reply,
-	       wat_event(s.format, s.config, e.raw, 'service') AS service,
-	       wat_event(s.format, s.config, e.raw, 'id') AS req_id,
-	       wat_event(s.format, s.config, e.raw, 'parent') AS parent_id,
-	       wat_event(s.format, s.config, e.raw, 'trace') AS trace_id,
+	SELECT e.id, s.path AS file, e.line, e."offset", e.time,` + eventViewColumns() + `
 	       e.raw
 	FROM main.events e JOIN main.sources s ON s.id = e.source;
 CREATE TEMP VIEW IF NOT EXISTS reject_view AS

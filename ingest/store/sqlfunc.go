@@ -125,37 +125,53 @@ func watEvent(format string, cfg any, raw []byte, field string) any {
 	if res, err := p.Parse(raw, &e); err != nil || res != formats.IsEvent {
 		return nil
 	}
-	switch field {
-	case "system":
+	for _, vf := range eventViewFields {
+		if vf.field == field {
+			return vf.get(f, &e)
+		}
+	}
+	return nil
+}
+
+// eventViewFields are the fields wat_event reads from a raw line, in the
+// order event_view shows them, each under its column's name.
+var eventViewFields = []struct {
+	field, column string
+	get           func(f *formats.Format, e *formats.Event) any
+}{
+	{"system", "system", func(f *formats.Format, e *formats.Event) any {
 		if e.System == "" {
 			return f.System
 		}
 		return e.System
-	case "ns":
-		return e.NS
-	case "client":
-		return e.Client
-	case "op":
-		return e.Op
-	case "args":
+	}},
+	{"ns", "ns", func(_ *formats.Format, e *formats.Event) any { return e.NS }},
+	{"client", "client", func(_ *formats.Format, e *formats.Event) any { return e.Client }},
+	{"op", "op", func(_ *formats.Format, e *formats.Event) any { return e.Op }},
+	{"args", "args", func(_ *formats.Format, e *formats.Event) any {
 		q := make([]string, len(e.Args))
 		for i, a := range e.Args {
 			q[i] = formats.Quote(a)
 		}
 		return strings.Join(q, " ")
-	case "reply":
+	}},
+	{"reply", "reply", func(_ *formats.Format, e *formats.Event) any {
 		if e.Reply == nil {
 			return nil
 		}
 		return append([]byte(nil), e.Reply...)
-	case "service":
-		return e.Service
-	case "id":
-		return e.ReqID
-	case "parent":
-		return e.Parent
-	case "trace":
-		return e.Trace
+	}},
+	{"service", "service", func(_ *formats.Format, e *formats.Event) any { return e.Service }},
+	{"id", "req_id", func(_ *formats.Format, e *formats.Event) any { return e.ReqID }},
+	{"parent", "parent_id", func(_ *formats.Format, e *formats.Event) any { return e.Parent }},
+	{"trace", "trace_id", func(_ *formats.Format, e *formats.Event) any { return e.Trace }},
+}
+
+// eventViewColumns is event_view's columns that wat_event reads.
+func eventViewColumns() string {
+	var b strings.Builder
+	for _, vf := range eventViewFields {
+		fmt.Fprintf(&b, "\n\t       wat_event(s.format, s.config, e.raw, '%s') AS %s,", vf.field, vf.column)
 	}
-	return nil
+	return b.String()
 }

@@ -1913,6 +1913,9 @@ func (w *walk) recordsDoubt(c *cursor, target *formats.Event) string {
 			e = c.emitted[i]
 		}
 		if e.ClientRecord && e.Time != 0 {
+			if prev != nil && e.Time == prev.Time {
+				return fmt.Sprintf("%s at %s and %s at %s were logged with the same time, so the log's clock does not tell which ran first", prev.Op, prev.Where(), e.Op, e.Where())
+			}
 			if prev != nil && e.Time < prev.Time {
 				return fmt.Sprintf("%s at %s began at %s, before %s at %s (%s), which its service logged first: "+
 					"a service logs each call when it completes (a span when it ends), so the order the calls ran in is not the log's",
