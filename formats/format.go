@@ -15,10 +15,14 @@ package formats
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // An Event is one request to a black box, normalized from any log format.
@@ -45,6 +49,8 @@ type Event struct {
 	// a service's log may have changed them: DoubtJoined or DoubtBase64.
 	// The specs say whether that leaves an answer in doubt.
 	Doubt string
+	// DoubtArgs are the indexes of the Args in doubt, for DoubtBase64.
+	DoubtArgs []int
 
 	// Service is the logging service that sent the request, when the log
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
@@ -76,6 +82,10 @@ const (
 	// DoubtBase64: an argument reads as base64 of text, and the library
 	// writes byte slices so (log/slog): it may stand for that text.
 	DoubtBase64 = "base64"
+	// DoubtStructured: an argument was logged as a JSON object or array,
+	// which the client library turned into arguments the log does not
+	// show.
+	DoubtStructured = "structured"
 )
 
 // CallKey identifies a request by its content: the black box, the op and
@@ -91,6 +101,48 @@ func (e *Event) CallKey() []byte {
 		b = append(b, a...)
 	}
 	return b
+}
+
+// DecodedCallKey is the CallKey of the request as it was sent if each
+// argument in doubt (DoubtArgs) that reads as base64 of text stood for
+// that text, for an event whose arguments are in doubt so
+// (DoubtBase64); nil otherwise.
+// The receiver's own log of the call has that key.
+func (e *Event) DecodedCallKey() []byte {
+	if e.Doubt != DoubtBase64 {
+		return nil
+	}
+	d := *e
+	d.Args = slices.Clone(e.Args)
+	changed := false
+	for _, i := range e.DoubtArgs {
+		if b, ok := Base64Text(e.Args[i]); ok && i < len(e.Args) {
+			d.Args[i], changed = b, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return d.CallKey()
+}
+
+// Base64Text decodes a when it is standard base64 (padded) of printable
+// UTF-8 text, as a library that writes byte slices so (log/slog) may
+// have written text.
+func Base64Text(a []byte) ([]byte, bool) {
+	if len(a) < 4 || len(a)%4 != 0 {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(string(a))
+	if err != nil || !utf8.Valid(b) {
+		return nil, false
+	}
+	for _, r := range string(b) {
+		if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			return nil, false
+		}
+	}
+	return b, true
 }
 
 // HasReply reports whether the log recorded the request's reply.

@@ -319,7 +319,9 @@ func sending(ctx context.Context, e *formats.Event, links Links) (*Sending, erro
 		return nil, fmt.Errorf("calls within %s: %w", handler, err)
 	}
 	for _, c := range calls {
-		if c.ID < e.ID && c.HasReply() {
+		// A call the service logged returned to it, whether or not the
+		// record shows the reply (a span does not).
+		if c.ID < e.ID && (c.HasReply() || c.ClientRecord) {
 			s.Received = append(s.Received, c)
 		}
 	}

@@ -14,7 +14,6 @@ package jsonlines
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,8 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/buger/jsonparser"
 
@@ -327,18 +324,29 @@ func (p *parser) parse(l, line []byte, ev *formats.Event, rule *Rule) (formats.R
 			ev.Args = ev.Args[:len(ev.Args)-1]
 		}
 	} else if v, t := get("args"); t != jsonparser.NotExist && t != jsonparser.Null {
-		if ev.Args, err = parseArgs(v, t); err != nil {
+		var structured bool
+		if ev.Args, structured, err = parseArgs(v, t, rule); err != nil {
 			return 0, err
 		}
-		if t == jsonparser.String {
+		switch {
+		case t == jsonparser.String:
 			ev.Doubt = formats.DoubtJoined // one text: split at spaces
+		case structured:
+			ev.Doubt = formats.DoubtStructured
 		}
 	}
 	if rule != nil && rule.ArgsLeadOp && len(ev.Args) > 0 && strings.EqualFold(string(ev.Args[0]), ev.Op) {
 		ev.Args = ev.Args[1:]
 	}
-	if rule != nil && rule.Base64Args && base64Strings(get("args")) {
-		ev.Doubt = formats.DoubtBase64
+	if rule != nil && rule.Base64Args {
+		v, t := get("args")
+		lead := 0
+		if len(ev.Args) < argCount(v, t) {
+			lead = 1 // args_lead_op dropped the command's name
+		}
+		if ev.DoubtArgs = base64Strings(v, t, lead); ev.DoubtArgs != nil {
+			ev.Doubt = formats.DoubtBase64
+		}
 	}
 	if rule != nil && rule.PythonBytes {
 		for i, a := range ev.Args {
@@ -528,37 +536,33 @@ func pyBytes(s string) ([]byte, bool) {
 	return out, true
 }
 
-// base64Strings tells whether an array of arguments holds a string
-// that is base64 of text (numbers, written as such, are not strings).
-func base64Strings(v []byte, t jsonparser.ValueType) bool {
+// base64Strings returns the indexes (less lead) of the strings of an
+// array of arguments that are base64 of text (numbers, written as such,
+// are not strings).
+func base64Strings(v []byte, t jsonparser.ValueType, lead int) []int {
 	if t != jsonparser.Array {
-		return false
+		return nil
 	}
-	found := false
+	var out []int
+	i := -lead
 	jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) {
-		if s, err := jsonparser.ParseString(a); at == jsonparser.String && err == nil && base64Text([]byte(s)) {
-			found = true
+		if s, err := jsonparser.ParseString(a); at == jsonparser.String && err == nil && i >= 0 {
+			if _, text := formats.Base64Text([]byte(s)); text {
+				out = append(out, i)
+			}
 		}
+		i++
 	})
-	return found
+	return out
 }
 
-// base64Text tells whether a is standard base64 (padded) of printable
-// UTF-8 text.
-func base64Text(a []byte) bool {
-	if len(a) < 4 || len(a)%4 != 0 {
-		return false
+// argCount is the length of an array of arguments (0 for another value).
+func argCount(v []byte, t jsonparser.ValueType) int {
+	n := 0
+	if t == jsonparser.Array {
+		jsonparser.ArrayEach(v, func([]byte, jsonparser.ValueType, int, error) { n++ })
 	}
-	b, err := base64.StdEncoding.DecodeString(string(a))
-	if err != nil || !utf8.Valid(b) {
-		return false
-	}
-	for _, r := range string(b) {
-		if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
-			return false
-		}
-	}
-	return true
+	return n
 }
 
 // nodeBuffer reads a Node.js Buffer as JSON.stringify writes it
@@ -610,42 +614,65 @@ func pyBytesValue(v []byte, t jsonparser.ValueType) []byte {
 	return v
 }
 
-func parseArgs(v []byte, t jsonparser.ValueType) ([][]byte, error) {
+func parseArgs(v []byte, t jsonparser.ValueType, r *Rule) (args [][]byte, structured bool, err error) {
 	switch t {
 	case jsonparser.String:
 		s, err := jsonparser.ParseString(v)
 		if err != nil {
-			return nil, formats.Errorf("args: %v", err)
+			return nil, false, formats.Errorf("args: %v", err)
 		}
 		var out [][]byte
 		for _, f := range strings.Fields(s) {
 			out = append(out, []byte(f))
 		}
-		return out, nil
+		return out, false, nil
 	case jsonparser.Array:
 	default:
-		return nil, formats.Errorf("args: want an array, found %s", t)
+		return nil, false, formats.Errorf("args: want an array, found %s", t)
 	}
 	var out [][]byte
 	var perr error
-	_, err := jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) {
-		switch at {
-		case jsonparser.String:
+	var add func(a []byte, at jsonparser.ValueType, top bool)
+	add = func(a []byte, at jsonparser.ValueType, top bool) {
+		switch {
+		case at == jsonparser.String:
 			s, err := jsonparser.ParseString(a)
 			if err != nil && perr == nil {
 				perr = formats.Errorf("args: %v", err)
 			}
 			out = append(out, []byte(s))
-		case jsonparser.Null:
+		case at == jsonparser.Null:
 			out = append(out, []byte{})
-		default:
+		case at != jsonparser.Object && at != jsonparser.Array:
 			out = append(out, append([]byte(nil), a...))
+		case r != nil && r.NodeBuffers && isNodeBuffer(a):
+			b, _ := nodeBuffer(a)
+			out = append(out, b)
+		case top && r != nil && r.FlattenArgs && at == jsonparser.Array:
+			jsonparser.ArrayEach(a, func(x []byte, xt jsonparser.ValueType, _ int, _ error) { add(x, xt, false) })
+		case top && r != nil && r.FlattenArgs && at == jsonparser.Object:
+			jsonparser.ObjectEach(a, func(k, x []byte, xt jsonparser.ValueType, _ int) error {
+				add(k, jsonparser.String, false)
+				add(x, xt, false)
+				return nil
+			})
+		default:
+			// What the library sent for it is not in the log.
+			out, structured = append(out, append([]byte(nil), a...)), true
 		}
-	})
-	if err != nil {
-		return nil, formats.Errorf("args: %v", err)
 	}
-	return out, perr
+	_, err = jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) { add(a, at, true) })
+	if err != nil {
+		return nil, false, formats.Errorf("args: %v", err)
+	}
+	return out, structured, perr
+}
+
+// isNodeBuffer tells whether a JSON value is a Node.js Buffer as
+// JSON.stringify writes it.
+func isNodeBuffer(a []byte) bool {
+	_, ok := nodeBuffer(a)
+	return ok
 }
 
 // replyBytes renders a logged reply as the text the specs' ParseOutput

@@ -76,6 +76,12 @@ type Rule struct {
 	// Node.js Buffer ({"type":"Buffer","data":[...]}, as pino writes
 	// ioredis's Buffer arguments) stand for those bytes.
 	NodeBuffers bool `json:"node_buffers,omitempty"`
+	// FlattenArgs says that an argument logged as a JSON array stands for
+	// its elements, and one logged as an object for its keys and values
+	// in order, as ioredis sends them (an object given to HSET or MSET).
+	// Without it such an argument leaves the event in doubt
+	// (formats.DoubtStructured).
+	FlattenArgs bool `json:"flatten_args,omitempty"`
 	// JoinedArgs says that fields.command joins the arguments with
 	// spaces, unquoted, as OpenTelemetry instrumentations write
 	// db.statement: it is split at spaces, and the event's arguments are

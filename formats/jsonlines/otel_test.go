@@ -2,6 +2,7 @@ package jsonlines
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,6 +115,19 @@ func TestArgDoubts(t *testing.T) {
 	// call that names no database is in the default one.
 	if ev, _, err := parse(t, NewParser(nil), `{"system":"redis","op":"SET","args":"k"}`); err != nil || ev.Doubt != formats.DoubtJoined || ev.NS != "0" {
 		t.Errorf("args as a string: %+v %v", ev, err)
+	}
+	// An argument logged as an object or array: in doubt, unless the rule
+	// flattens it as ioredis sends it.
+	if ev, _, err := parse(t, NewParser(nil), `{"system":"redis","op":"HSET","args":["users",{"1":"alice","2":"bob"}]}`); err != nil || ev.Doubt != formats.DoubtStructured {
+		t.Errorf("an object argument: %+v %v", ev, err)
+	}
+	flat, err := ParseMapping([]byte(`{"rules": [{"match": {"cmd": "*"}, "system": "redis", "flatten_args": true, "node_buffers": true, "fields": {"op": "cmd", "args": "args"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _, err := parse(t, NewParser(flat), `{"cmd":"hset","args":["users",{"1":"alice","2":{"type":"Buffer","data":[98]}},["x",2]]}`)
+	if got := fmt.Sprintf("%q", ev.Args); err != nil || ev.Doubt != "" || got != `["users" "1" "alice" "2" "b" "x" "2"]` {
+		t.Errorf("flattened: %s %q %v", got, ev.Doubt, err)
 	}
 	if ev, _, _ := parse(t, p, `{"stmt":"set k \"a b\""}`); len(ev.Args) != 3 || string(ev.Args[1]) != `"a` {
 		t.Errorf("a joined statement is split at spaces, quotes and all: %q", ev.Args)

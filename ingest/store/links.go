@@ -25,10 +25,10 @@ const (
 	linkPair   = "#pair" // key: a call's event id; ids: the reply record
 )
 
-// callKey is the postings key of a logged call: a hash of its content
-// when that is long (index keys stay small; lookups compare the content).
-func callKey(e *formats.Event) []byte {
-	k := e.CallKey()
+// callKeyOf is the postings key of a logged call's content (a CallKey):
+// a hash of it when it is long (index keys stay small; lookups compare
+// the content).
+func callKeyOf(k []byte) []byte {
 	if len(k) <= 64 {
 		return k
 	}
@@ -58,7 +58,8 @@ func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Even
 	if has, err := s.anyPosting(ctx, linkCall, &s.hasCalls); err != nil || !has {
 		return nil, err
 	}
-	ids, err := s.keyIDsAfter(ctx, nil, linkCall, "", callKey(e), 1, 0, maxLinked)
+	want := e.CallKey()
+	ids, err := s.keyIDsAfter(ctx, nil, linkCall, "", callKeyOf(want), 1, 0, maxLinked)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +67,9 @@ func (s *Store) SameCall(ctx context.Context, e *formats.Event) ([]*formats.Even
 	if err != nil {
 		return nil, err
 	}
-	want := e.CallKey()
 	out := evs[:0]
 	for _, c := range evs {
-		if string(c.CallKey()) == string(want) {
+		if string(c.CallKey()) == string(want) || string(c.DecodedCallKey()) == string(want) {
 			out = append(out, c)
 		}
 	}

@@ -383,7 +383,10 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 	// A call a service logged, to be found from the receiver's own log
 	// (a MONITOR line) by its content.
 	if ev.Service != "" {
-		w.post.add(linkCall, "", callKey(ev), true, id)
+		w.post.add(linkCall, "", callKeyOf(ev.CallKey()), true, id)
+		if k := ev.DecodedCallKey(); k != nil { // as the receiver logged it
+			w.post.add(linkCall, "", callKeyOf(k), true, id)
+		}
 	}
 	return nil
 }

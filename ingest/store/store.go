@@ -783,7 +783,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	e.System, e.NS, e.Client, e.Op, e.Args = fresh.System, fresh.NS, fresh.Client, fresh.Op, fresh.Args
 	e.Service, e.ReqID, e.Parent, e.Trace, e.Instance = fresh.Service, fresh.ReqID, fresh.Parent, fresh.Trace, fresh.Instance
-	e.Partial, e.Doubt = fresh.Partial, fresh.Doubt
+	e.Partial, e.Doubt, e.DoubtArgs = fresh.Partial, fresh.Doubt, fresh.DoubtArgs
 	if e.Instance == "" && !e.ClientRecord {
 		e.Instance = si.instance // the instance whose log it is
 	}

@@ -27,6 +27,7 @@ func TestArgsDoubt(t *testing.T) {
 		{formats.DoubtJoined, "NOSUCHCMD k", "argument holding a space"},
 		{formats.DoubtJoined, "SET k", "may not hold them all"},
 		{formats.DoubtBase64, "GET user:1", "base64"},
+		{formats.DoubtStructured, "HSET users {}", "JSON object or array"},
 		{"", "SET user:1 alice ex 60", ""},
 	} {
 		w := strings.Fields(c.call)

@@ -1850,6 +1850,8 @@ func argsDoubt(e *formats.Event) string {
 		return ""
 	case formats.DoubtBase64:
 		return "an argument reads as base64 of text, and the library that logged it writes byte slices so (as log/slog and zap do): the bytes sent may be that text"
+	case formats.DoubtStructured:
+		return "an argument was logged as a JSON object or array, and the arguments the client library sent for it are not in the log"
 	case formats.DoubtJoined:
 		for _, a := range e.Args {
 			switch {
