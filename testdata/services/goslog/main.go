@@ -1,8 +1,9 @@
 // Command goslog is a small HTTP service, written the way Go services are:
 // net/http, github.com/redis/go-redis/v9 and log/slog's JSON handler, or
 // with -zap go.uber.org/zap's production logger. It
-// keeps users in an in-memory "database" and caches them in Redis on
-// read; updating a user invalidates the cache under a misspelt key (the
+// keeps users in a "database" (the Redis hash users, filled when it
+// starts) and caches them in Redis on read (user:ID); updating a user
+// invalidates the cache under a misspelt key (the
 // planted bug: later reads serve the old name). It rate-limits each
 // client, and queues a job per update for a worker goroutine.
 //
@@ -108,8 +109,12 @@ func reply(cmd redis.Cmder) any {
 type service struct {
 	rdb *redis.Client
 	log logger
-	mu  sync.Mutex
-	db  map[string]string // user id -> name
+}
+
+// newService fills the users database and returns the service.
+func newService(rdb *redis.Client, log logger) *service {
+	rdb.HSet(context.Background(), "users", "1", "alice", "2", "bob", "3", "carol")
+	return &service{rdb: rdb, log: log}
 }
 
 func newID() string {
@@ -147,10 +152,8 @@ func (s *service) handle(ctx context.Context, w http.ResponseWriter, r *http.Req
 	case http.MethodGet:
 		name, err := s.rdb.Get(ctx, "user:"+id).Result()
 		if errors.Is(err, redis.Nil) {
-			s.mu.Lock()
-			name = s.db[id]
-			s.mu.Unlock()
-			if name == "" {
+			name, err = s.rdb.HGet(ctx, "users", id).Result()
+			if errors.Is(err, redis.Nil) {
 				http.Error(w, "no such user", 404)
 				return 404
 			}
@@ -163,9 +166,7 @@ func (s *service) handle(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return 200
 	case http.MethodPut:
 		name := r.URL.Query().Get("name")
-		s.mu.Lock()
-		s.db[id] = name
-		s.mu.Unlock()
+		s.rdb.HSet(ctx, "users", id, name)
 		s.rdb.Del(ctx, "users:"+id) // the planted bug: the cache key is user:ID
 		s.rdb.LPush(ctx, "jobs", "reindex:"+id)
 		fmt.Fprintln(w, "ok")
@@ -217,7 +218,7 @@ func main() {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: *addr, Protocol: 2, DisableIdentity: true})
 	rdb.AddHook(logHook{log})
-	s := &service{rdb: rdb, log: log, db: map[string]string{"1": "alice", "2": "bob", "3": "carol"}}
+	s := newService(rdb, log)
 	serve(s, s, *listen)
 }
 
@@ -277,7 +278,7 @@ func traced(exporter, listen, addr, logPath string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	s := &service{rdb: rdb, log: nopLog{}, db: map[string]string{"1": "alice", "2": "bob", "3": "carol"}}
+	s := newService(rdb, nopLog{})
 	serve(s, otelhttp.NewHandler(s, "users", otelhttp.WithTracerProvider(tp)), listen)
 	if err := tp.Shutdown(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,6 +1,6 @@
 // A small HTTP service written the way Node services are: express,
-// ioredis and pino-http. It keeps users in an in-memory "database" and
-// caches them in Redis on read; updating a user invalidates the cache
+// ioredis and pino-http. It keeps users in a "database" (the Redis hash
+// users, filled when it starts) and caches them in Redis on read (user:ID); updating a user invalidates the cache
 // under a misspelt key (the planted bug: later reads serve the old
 // name). It rate-limits each client, and queues a job per update for a
 // worker connection.
@@ -44,7 +44,6 @@ function logged(client, log) {
 }
 
 const redis = new Redis({ port: Number(port), host: '127.0.0.1', lazyConnect: false });
-const db = { 1: 'alice', 2: 'bob', 3: 'carol' };
 const app = express();
 app.use(pinoHttp({ logger }));
 
@@ -62,8 +61,8 @@ app.get('/users/:id', async (req, res) => {
   const r = req.r;
   let name = await r.get(`user:${req.params.id}`);
   if (name === null) {
-    name = db[req.params.id];
-    if (!name) return res.status(404).send('no such user\n');
+    name = await r.hget('users', req.params.id);
+    if (name === null) return res.status(404).send('no such user\n');
     await r.set(`user:${req.params.id}`, Buffer.from(name), 'EX', 3600);
   }
   res.send(name + '\n');
@@ -71,7 +70,7 @@ app.get('/users/:id', async (req, res) => {
 
 app.put('/users/:id', async (req, res) => {
   const r = req.r;
-  db[req.params.id] = req.query.name;
+  await r.hset('users', req.params.id, req.query.name);
   await r.del(`users:${req.params.id}`); // the planted bug: the cache key is user:ID
   await r.lpush('jobs', `reindex:${req.params.id}`);
   res.send('ok\n');
@@ -87,7 +86,8 @@ let stopping = false;
   }
 })();
 
-const server = app.listen(0, '127.0.0.1', () => {
+const server = app.listen(0, '127.0.0.1', async () => {
+  await logged(redis, logger).hset('users', { 1: 'alice', 2: 'bob', 3: 'carol' });
   const a = server.address();
   process.stdout.write(`${a.address}:${a.port}\n`);
 });

@@ -1,6 +1,7 @@
 """A small HTTP service written the way Python services are: http.server,
-redis-py and structlog's JSON renderer. It keeps users in an in-memory
-"database" and caches them in Redis on read; updating a user invalidates
+redis-py and structlog's JSON renderer. It keeps users in a "database"
+(the Redis hash users, filled when it starts) and caches them in Redis on
+read (user:ID); updating a user invalidates
 the cache under a misspelt key (the planted bug: later reads serve the old
 name). It rate-limits each client, and queues a job per update for a
 worker thread.
@@ -61,8 +62,6 @@ class LoggedRedis(redis.Redis):
         return reply
 
 
-db = {"1": "alice", "2": "bob", "3": "carol"}
-db_lock = threading.Lock()
 
 
 def make_handler(r):
@@ -93,17 +92,15 @@ def make_handler(r):
             if method == "GET":
                 name = r.get("user:" + uid)
                 if name is None:
-                    with db_lock:
-                        name = db.get(uid)
+                    name = r.hget("users", uid)
                     if name is None:
                         return 404, "no such user"
-                    r.set("user:" + uid, name.encode(), ex=3600)
-                    return 200, name
+                    r.set("user:" + uid, name, ex=3600)
+                    return 200, name.decode()
                 return 200, name.decode()
             if method == "PUT":
                 name = query.removeprefix("name=")
-                with db_lock:
-                    db[uid] = name
+                r.hset("users", uid, name)
                 r.delete("users:" + uid)  # the planted bug: the cache key is user:ID
                 r.lpush("jobs", "reindex:" + uid)
                 return 200, "ok"
@@ -144,6 +141,7 @@ def main():
                         structlog.processors.JSONRenderer()],
             logger_factory=structlog.WriteLoggerFactory(file=out))
     r = LoggedRedis(host="127.0.0.1", port=port)
+    r.hset("users", mapping={"1": "alice", "2": "bob", "3": "carol"})
     stop = threading.Event()
     w = threading.Thread(target=worker, args=(r, stop))
     w.start()
