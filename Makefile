@@ -36,6 +36,7 @@ check:
 BENCH_LINES ?= 1000000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./formats/...
+	$(GO) test -run '^$$' -bench QueueReplay ./specs/redis
 	@pgdir=$$(mktemp -d /tmp/wat-bench-pg.XXXXXX); chmod 755 $$pgdir; \
 	dsn=$$(testdata/postgres.sh start $$pgdir $${WAT_BENCH_PG_PORT:-25434}) || dsn=""; \
 	$(GO) run ./cmd/watbench -lines $(BENCH_LINES) -wat ./wat $${dsn:+-pg "$$dsn"}; rc=$$?; \

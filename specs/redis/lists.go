@@ -60,12 +60,29 @@ func push(r *run) string {
 	left := r.op == "LPUSH" || r.op == "LPUSHX"
 	for _, x := range a[1:] {
 		if left {
-			v.list = append([][]byte{x}, v.list...)
+			v.pushFront(x)
 		} else {
 			v.list = append(v.list, x)
 		}
 	}
 	return integer(int64(len(v.list)))
+}
+
+// pushFront puts x at the head of a list the state owns, in amortized
+// constant time: the list's backing array keeps room before its head
+// (lbuf, lfront), grown as append grows room after its tail. A list
+// that another operation replaced is moved to a new array first.
+func (v *value) pushFront(x []byte) {
+	n := len(v.list)
+	if v.lfront == 0 || n == 0 || v.lfront >= len(v.lbuf) || &v.lbuf[v.lfront] != &v.list[0] {
+		room := max(n, 8)
+		v.lbuf = make([][]byte, room+n+n/2+1) // its whole capacity
+		copy(v.lbuf[room:], v.list)
+		v.lfront = room
+	}
+	v.lfront--
+	v.lbuf[v.lfront] = x
+	v.list = v.lbuf[v.lfront : v.lfront+n+1]
 }
 
 // popFrom takes n elements from one end of a list the state owns,
@@ -75,14 +92,19 @@ func (r *run) popFrom(k []byte, v *value, left bool, n int) [][]byte {
 		n = len(v.list)
 	}
 	var out [][]byte
+	// The state owns the list's backing array (value.copy makes a new
+	// one): it is cut in place, in constant time.
 	if left {
 		out = append(out, v.list[:n]...)
-		v.list = append([][]byte(nil), v.list[n:]...)
+		if n > 0 && v.lfront < len(v.lbuf) && &v.lbuf[v.lfront] == &v.list[0] {
+			v.lfront += n // the head's room grows
+		}
+		v.list = v.list[n:]
 	} else {
 		for i := 0; i < n; i++ {
 			out = append(out, v.list[len(v.list)-1-i])
 		}
-		v.list = append([][]byte(nil), v.list[:len(v.list)-n]...)
+		v.list = v.list[:len(v.list)-n]
 	}
 	r.dropIfEmpty(k, v)
 	return out
@@ -426,7 +448,7 @@ func (r *run) moveElement(src, dst []byte, from, to bool) string {
 	dv, _ := r.container(dst, tList, true)
 	dv = r.mut(dst, dv)
 	if to {
-		dv.list = append([][]byte{x}, dv.list...)
+		dv.pushFront(x)
 	} else {
 		dv.list = append(dv.list, x)
 	}

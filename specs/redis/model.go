@@ -100,6 +100,10 @@ type value struct {
 	hash   map[string][]byte
 	bigMap bool // a hash table (a hash or set past its compact encoding): order unknown
 	list   [][]byte
+	// lbuf is list's backing array with room before it, when a push at
+	// the head made it so: list is lbuf[lfront:] (see pushFront).
+	lbuf   [][]byte
+	lfront int
 	set    map[string]bool
 	zset   *zset
 	stream *stream
