@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -37,6 +38,29 @@ type Model interface {
 // ErrTooLarge is returned when an exact answer would need more work than
 // allowed: a stretch of history between resets longer than the limit.
 var ErrTooLarge = errors.New("history too large to explain exactly")
+
+// ErrOutOfTime is returned (wrapping ErrTooLarge, so a spec answers as
+// it does when the search is too large: with a closed witness, labelled
+// not exact) when a search runs past the deadline its context carries
+// (WithSearchDeadline).
+var ErrOutOfTime = fmt.Errorf("the search ran out of time (wat explain --timeout): %w", ErrTooLarge)
+
+type searchDeadlineKey struct{}
+
+// WithSearchDeadline returns ctx carrying a deadline for the searches of
+// exact answers: past it, Solve gives up with ErrOutOfTime. It comes
+// before ctx's own deadline, so that the closed witness a spec answers
+// with then is found in the time left.
+func WithSearchDeadline(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, searchDeadlineKey{}, t)
+}
+
+// SearchDeadline returns the deadline WithSearchDeadline gave ctx; zero
+// when none.
+func SearchDeadline(ctx context.Context) time.Time {
+	t, _ := ctx.Value(searchDeadlineKey{}).(time.Time)
+	return t
+}
 
 // ErrNotExplainable is returned for a target a spec cannot explain.
 var ErrNotExplainable = errors.New("not explainable")

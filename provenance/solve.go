@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -28,6 +29,9 @@ type Problem struct {
 	// enumerations together; default 1<<18, plus four replays of the
 	// history read.
 	Budget int
+	// Deadline, when not zero, bounds the time: past it Solve returns
+	// ErrOutOfTime (see SearchDeadline).
+	Deadline time.Time
 }
 
 // Solve computes the wat-provenance of p.Target exactly, walking back only
@@ -63,6 +67,11 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 			return nil, "", err
 		}
 		p.Model.Apply(st, e)
+		if i%4096 == 0 {
+			if err := s.inTime(); err != nil {
+				return nil, "", err
+			}
+		}
 	}
 	o := p.Model.Apply(st, p.Target)
 	s.out = o
@@ -155,6 +164,11 @@ func (s *solver) findReset(from int) (int, error) {
 		}
 		if r-from >= MaxStretch {
 			return 0, fmt.Errorf("more than %d writes between resets: %w", MaxStretch, ErrTooLarge)
+		}
+		if r%4096 == 4095 {
+			if err := s.inTime(); err != nil {
+				return 0, err
+			}
 		}
 	}
 }
@@ -347,6 +361,14 @@ func (s *solver) spend(n int) error {
 	s.spent += n
 	if limit := s.p.Budget + 4*len(s.rev); s.spent > limit {
 		return fmt.Errorf("the search needs more than %d replayed requests: %w", limit, ErrTooLarge)
+	}
+	return s.inTime()
+}
+
+// inTime returns ErrOutOfTime past the problem's deadline.
+func (s *solver) inTime() error {
+	if !s.p.Deadline.IsZero() && time.Now().After(s.p.Deadline) {
+		return ErrOutOfTime
 	}
 	return nil
 }

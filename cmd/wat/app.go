@@ -39,6 +39,7 @@ const (
 	exitUsage    = 2   // bad flags or arguments
 	exitMismatch = 3   // the replayed output differs from --output or the logged reply
 	exitRejected = 4   // ingest --strict found lines it could not read
+	exitTimeout  = 5   // explain ran out of --timeout: no answer, or a closed witness not exact
 	exitSignal   = 130 // interrupted (Ctrl-C) or terminated
 )
 
@@ -82,6 +83,7 @@ const exitCodesHelp = `EXIT CODES:
    2  usage: unknown flag, missing argument
    3  explain: the output wat replays differs from --output or the logged reply
    4  ingest --strict: some lines could not be read
+   5  explain: it ran out of --timeout (no answer, or a closed witness in place of the exact search)
  130  interrupted (Ctrl-C) or terminated: an ingest keeps the files it finished
 `
 

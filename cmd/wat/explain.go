@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -52,11 +53,12 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
 			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "answer within `D` (0: no limit): past 70% of it an exact search gives up and the answer is a closed witness, labelled not exact; exit code 5 says either happened"},
 		},
 		Action: readAction(func(c *cli.Context, st *store.Store) error {
 			opt := explainOptions{
 				at: c.String("at"), json: c.Bool("json"), maxWitnesses: c.Int("max-witnesses"),
-				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"),
+				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"), timeout: c.Duration("timeout"),
 			}
 			if c.IsSet("output") {
 				v := c.String("output")
@@ -75,6 +77,7 @@ type explainOptions struct {
 	maxWitnesses int
 	maxEvents    int
 	color        string
+	timeout      time.Duration
 }
 
 // resolveAt finds the event --at names.
@@ -127,6 +130,22 @@ func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event,
 }
 
 func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOptions) error {
+	if opt.timeout <= 0 {
+		return explainAt(ctx, st, w, opt)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.timeout)
+	defer cancel()
+	ctx = provenance.WithSearchDeadline(ctx, time.Now().Add(opt.timeout*7/10))
+	err := explainAt(ctx, st, w, opt)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) { // whatever the store made of it
+		return &exitError{code: exitTimeout, err: fmt.Errorf("--at %s: no answer within --timeout %v", opt.at, opt.timeout),
+			hint: "a longer --timeout, or a smaller --depth (fewer requests followed), answers it"}
+	}
+	return err
+}
+
+// explainAt explains the request --at names (see runExplain).
+func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOptions) error {
 	target, err := resolveAt(ctx, st, opt.at)
 	if err != nil {
 		return err
@@ -201,7 +220,24 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 			target.Where(), spec.ShowOutput(x.Output), check.what, check.shown),
 			hint: "the log may be incomplete (writes before the capture began, or by other means), or wat's model of the command may be wrong"}
 	}
+	if outOfTime(tree) {
+		return &exitError{code: exitTimeout, err: fmt.Errorf("%s: an exact search ran out of --timeout %v: answered with a closed witness, not exact", target.Where(), opt.timeout),
+			hint: "a longer --timeout may find the exact answer"}
+	}
 	return nil
+}
+
+// outOfTime tells whether an explanation of the tree gave up its exact
+// search for want of time (provenance.ErrOutOfTime, in its notes).
+func outOfTime(tree *provenance.Tree) bool {
+	for _, x := range tree.Explained {
+		for _, n := range x.Notes {
+			if strings.Contains(n, provenance.ErrOutOfTime.Error()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func newTreeRenderer(w io.Writer, opt explainOptions, tree *provenance.Tree) *renderer {

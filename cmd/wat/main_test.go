@@ -56,6 +56,11 @@ func TestREADMESession(t *testing.T) {
 			!strings.Contains(stderr, `wat: error: ../../testdata/monitor.log:56: wat replays "15", but --output is "16"`) {
 			t.Errorf("mismatch: code %d\n%s%s", code, out, stderr)
 		}
+		// No answer within --timeout exits 5.
+		if _, stderr, code = wat(t, "--db", db, "explain", "--at", "56", "--timeout", "1ns"); code != exitTimeout ||
+			!strings.Contains(stderr, "no answer within --timeout 1ns") {
+			t.Errorf("timeout: code %d\n%s", code, stderr)
+		}
 		// JSON contract.
 		out, _, code = wat(t, "--db", db, "explain", "--json", "--at", "56")
 		var j struct {

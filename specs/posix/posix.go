@@ -207,7 +207,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	solve := func(hist []*formats.Event) ([][]*formats.Event, provenance.Output, error) {
 		back := &provenance.Backwards{Events: hist}
 		return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
-			Reset: func(*formats.Event) bool { return false }})
+			Reset: func(*formats.Event) bool { return false }, Deadline: provenance.SearchDeadline(ctx)})
 	}
 	// Exactly: every call that can decide the read in some subtrace,
 	// which includes every other file ever bound to the same fd numbers.

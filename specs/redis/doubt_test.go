@@ -1,10 +1,13 @@
 package redis
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 )
 
 // TestArgsDoubt: a call read from arguments joined by spaces is in doubt
@@ -74,5 +77,28 @@ func TestWrongArity(t *testing.T) {
 				}
 			}()
 		}
+	}
+}
+
+// TestOutOfTime: past the search deadline its context carries, an
+// explanation answers with a closed witness, labelled not exact, saying
+// it ran out of time.
+func TestOutOfTime(t *testing.T) {
+	var evs []*formats.Event
+	for i := 1; i <= 40; i++ {
+		evs = append(evs, &formats.Event{ID: int64(i), System: "redis", NS: "0", Op: "INCR", Args: [][]byte{[]byte("n")}})
+	}
+	get := &formats.Event{ID: 41, System: "redis", NS: "0", Op: "GET", Args: [][]byte{[]byte("n")}}
+	h := &provenance.MemHistory{Events: append(evs, get), Refs: Spec.Refs}
+	ctx := provenance.WithSearchDeadline(context.Background(), time.Now().Add(-time.Second))
+	x, err := Spec.Explain(ctx, h, get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Exact || string(x.Output) != "$2\r\n40\r\n" || !strings.Contains(strings.Join(x.Notes, "\n"), provenance.ErrOutOfTime.Error()) {
+		t.Errorf("exact %v, output %q, notes %q", x.Exact, x.Output, x.Notes)
+	}
+	if x, err := Spec.Explain(context.Background(), h, get); err != nil || !x.Exact {
+		t.Errorf("with time: exact %v, %v", x != nil && x.Exact, err)
 	}
 }

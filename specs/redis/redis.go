@@ -429,11 +429,12 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			c.fieldReset = fr
 		}
 		ws, out, err = provenance.Solve(provenance.Problem{
-			Model:  Model{},
-			Target: target,
-			Older:  c.older,
-			Reset:  c.isReset,
-			Limit:  w.spec.opt.Limit,
+			Model:    Model{},
+			Target:   target,
+			Older:    c.older,
+			Reset:    c.isReset,
+			Limit:    w.spec.opt.Limit,
+			Deadline: provenance.SearchDeadline(w.ctx),
 		})
 		if !errors.Is(err, errRestart) {
 			break

@@ -151,7 +151,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		}
 		return false
 	}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset})
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset,
+		Deadline: provenance.SearchDeadline(ctx)})
 	x.Output = out
 	seen := back.Seen()
 	switch {
@@ -316,7 +317,8 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 		}
 		return false
 	}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset})
+	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset,
+		Deadline: provenance.SearchDeadline(ctx)})
 	x.Output = out
 	if errors.Is(err, provenance.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %v (listings of long bucket histories are not explained yet): %w", target.Where(), err, provenance.ErrNotExplainable)

@@ -321,7 +321,7 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 	x := &provenance.Explanation{Target: target, Exact: true}
 	back := &provenance.Backwards{Events: hist}
 	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
-		Reset: func(*formats.Event) bool { return false }})
+		Reset: func(*formats.Event) bool { return false }, Deadline: provenance.SearchDeadline(ctx)})
 	x.Output = out
 	if errors.Is(err, provenance.ErrTooLarge) {
 		x.Exact = false
