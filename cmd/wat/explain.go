@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -53,12 +54,16 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
 			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
+			&cli.BoolFlag{Name: "all", Usage: "list every witness and every request of each (text: no --max-witnesses or --max-events; --json: no cut at 1000 events)"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "answer within `D` (0: no limit): past 70% of it an exact search gives up and the answer is a closed witness, labelled not exact; exit code 5 says either happened"},
 		},
 		Action: readAction(func(c *cli.Context, st *store.Store) error {
 			opt := explainOptions{
 				at: c.String("at"), json: c.Bool("json"), maxWitnesses: c.Int("max-witnesses"),
-				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"), timeout: c.Duration("timeout"),
+				maxEvents: c.Int("max-events"), color: c.String("color"), depth: c.Int("depth"), timeout: c.Duration("timeout"), all: c.Bool("all"),
+			}
+			if opt.all {
+				opt.maxWitnesses, opt.maxEvents = math.MaxInt, math.MaxInt
 			}
 			if c.IsSet("output") {
 				v := c.String("output")
@@ -78,6 +83,7 @@ type explainOptions struct {
 	maxEvents    int
 	color        string
 	timeout      time.Duration
+	all          bool
 }
 
 // resolveAt finds the event --at names.
@@ -180,7 +186,7 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 		// No spec for the target's black box (an application server's
 		// response): show why its service sent it.
 		if opt.json {
-			b := &jsonTree{tree: tree, path: map[int64]bool{}}
+			b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents}
 			j := b.sending(tree.Sent[target.ID])
 			j.Target = b.event(target, false)
 			j.Target.SentBy = nil
@@ -203,7 +209,7 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 	}
 	check := checkOutput(spec, x, logged, opt.output)
 	if opt.json {
-		if err := writeJSON(w, spec, x, check, tree); err != nil {
+		if err := writeJSON(w, spec, x, check, tree, opt.all); err != nil {
 			return err
 		}
 	} else {

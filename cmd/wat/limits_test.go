@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -225,5 +226,42 @@ func TestPermissions(t *testing.T) {
 	_, stderr, code = run(t, asOther(t, writable, "--db", walDB, "events"))
 	if code != 1 || !strings.Contains(stderr, "write-ahead log") {
 		t.Errorf("read-only store with an unmerged WAL: exit %d, %q", code, stderr)
+	}
+}
+
+// TestAnswerSize: an answer with more requests than a default answer
+// lists (a hot queue's whole history) is cut in --json, and says where;
+// --all lists every one.
+func TestAnswerSize(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 1100; i++ {
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"LPUSH\" \"q\" \"job\"\n", i)
+	}
+	b.WriteString("1795535141.000000 [0 127.0.0.1:5000] \"RPOP\" \"q\"\n")
+	log := filepath.Join(dir, "mon.log")
+	writeFile(t, log, b.String())
+	db := filepath.Join(dir, "wat.db")
+	mustWat(t, db, "ingest", log)
+	var x struct {
+		Complete  bool
+		Cut       string
+		Count     string
+		Witnesses []struct{ Events []json.RawMessage }
+	}
+	out, _ := mustWat(t, db, "explain", "--json", "--depth", "0", "--at", log+":1101")
+	if err := json.Unmarshal([]byte(out), &x); err != nil {
+		t.Fatal(err)
+	}
+	if x.Complete || !strings.Contains(x.Cut, "list 1000 of their 2200 events") || len(x.Witnesses) != 1 || len(x.Witnesses[0].Events) != 1000 || x.Count != "1" {
+		t.Errorf("default: complete %v, cut %q, count %s, %d witnesses", x.Complete, x.Cut, x.Count, len(x.Witnesses))
+	}
+	x.Cut = ""
+	out, _ = mustWat(t, db, "explain", "--json", "--all", "--depth", "0", "--at", log+":1101")
+	if err := json.Unmarshal([]byte(out), &x); err != nil {
+		t.Fatal(err)
+	}
+	if x.Cut != "" || len(x.Witnesses[0].Events) != 1100 {
+		t.Errorf("--all: cut %q, %d events", x.Cut, len(x.Witnesses[0].Events))
 	}
 }

@@ -357,6 +357,8 @@ type jsonExplanation struct {
 	Complete      bool            `json:"complete"`
 	Witnesses     []jsonWitness   `json:"witnesses"`
 	Factors       [][][]jsonEvent `json:"factors"`
+	// Cut says how the witnesses and factors were cut, when they were.
+	Cut string `json:"cut,omitempty"`
 	// Rule names the rule that linked a sent request to its sender; Via
 	// is the sender's record of it when the link is heuristic.
 	Rule string `json:"rule,omitempty"`
@@ -370,8 +372,11 @@ type jsonExplanation struct {
 // always complete.
 const maxJSONWitnesses = 1000
 
-func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree) error {
-	b := &jsonTree{tree: tree, path: map[int64]bool{}}
+func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool) error {
+	b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents}
+	if all {
+		b.left = -1
+	}
 	b.path[x.Target.ID] = true
 	j := b.explanation(spec, x, check)
 	if tree != nil {
@@ -394,6 +399,26 @@ func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, che
 type jsonTree struct {
 	tree *provenance.Tree
 	path map[int64]bool // events being expanded: no cycles
+	// left is how many more events the witnesses and factors may list
+	// (-1: all; see maxJSONEvents).
+	left int
+}
+
+// maxJSONEvents bounds the events an answer's witnesses and factors list
+// in JSON unless --all is given, so that a default answer stays under
+// about 1 MB; an answer cut so says where ("cut").
+const maxJSONEvents = 1000
+
+// take tells whether one more event may be listed, and counts it.
+func (b *jsonTree) take() bool {
+	switch {
+	case b.left < 0:
+		return true
+	case b.left == 0:
+		return false
+	}
+	b.left--
+	return true
 }
 
 func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck) jsonExplanation {
@@ -410,10 +435,15 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 	ws, complete := x.Witnesses(maxJSONWitnesses)
 	j.Complete = complete
+	listed, total := 0, 0
 	for _, wit := range ws {
 		jw := jsonWitness{Events: []jsonEvent{}}
 		for _, e := range wit {
-			jw.Events = append(jw.Events, b.event(e, false))
+			total++
+			if b.take() {
+				jw.Events = append(jw.Events, b.event(e, false))
+				listed++
+			}
 		}
 		j.Witnesses = append(j.Witnesses, jw)
 	}
@@ -422,11 +452,19 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		for _, alt := range f {
 			ja := []jsonEvent{}
 			for _, e := range alt {
-				ja = append(ja, toJSONEvent(e))
+				total++
+				if b.take() {
+					ja = append(ja, toJSONEvent(e))
+					listed++
+				}
 			}
 			jf = append(jf, ja)
 		}
 		j.Factors = append(j.Factors, jf)
+	}
+	if listed < total {
+		j.Complete = false
+		j.Cut = fmt.Sprintf("the witnesses and factors list %d of their %d events, in order (at most %d in an answer; --all lists every one)", listed, total, maxJSONEvents)
 	}
 	return j
 }
