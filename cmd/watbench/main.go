@@ -32,10 +32,18 @@ func main() {
 	pg := flag.String("pg", "", "also measure a PostgreSQL store on this server (a postgres:// URL; the schema wat_bench is dropped and made anew)")
 	captures := flag.String("captures", "specs/redis/testdata/queues", "a directory of real MONITOR captures (*.monitor.log.gz) to explain random lines of; empty: none")
 	capReads := flag.Int("capture-reads", 300, "explain calls to time on each real capture")
+	mixLines := flag.Int("mix-lines", 100000, "lines of the generated log of every data type (0: none)")
+	perCmd := flag.Int("mix-reads", 8, "explain calls to time per command of that log")
 	flag.Parse()
 	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
 		os.Exit(1)
+	}
+	if *mixLines > 0 {
+		if err := perCommand(*mixLines, *dir, *wat, *perCmd); err != nil {
+			fmt.Fprintln(os.Stderr, "watbench:", err)
+			os.Exit(1)
+		}
 	}
 	if *captures != "" {
 		if err := realCaptures(*captures, *dir, *wat, *capReads); err != nil {
@@ -335,5 +343,100 @@ func explains(log string, reads []int, wat, db string, nreads int) error {
 			ds[len(ds)/2].Round(time.Microsecond), ds[len(ds)*99/100].Round(time.Microsecond), ds[len(ds)-1].Round(time.Microsecond))
 	}
 	fmt.Printf("explain: %d of %d answers not exact\n", inexact, nreads)
+	return nil
+}
+
+// mixCommands are the commands of the generated log of every data type,
+// on a few hot keys each, as a MONITOR line's arguments: {k} is the
+// key's number (one of three; for SET and GET one of 1000), {n} a
+// member's or field's (one of 1000: they recur).
+var mixCommands = []struct{ name, format string }{
+	{"SET", `"SET" "k:{k}" "v{n}"`},
+	{"GET", `"GET" "k:{k}"`},
+	{"INCR", `"INCR" "counter:{k}"`},
+	{"LPUSH", `"LPUSH" "queue:{k}" "job{n}"`},
+	{"RPOP", `"RPOP" "queue:{k}"`},
+	{"SADD", `"SADD" "set:{k}" "m{n}"`},
+	{"SISMEMBER", `"SISMEMBER" "set:{k}" "m{n}"`},
+	{"HSET", `"HSET" "hash:{k}" "f{n}" "v"`},
+	{"HGET", `"HGET" "hash:{k}" "f{n}"`},
+	{"ZADD", `"ZADD" "zset:{k}" "{n}" "m{n}"`},
+	{"ZSCORE", `"ZSCORE" "zset:{k}" "m{n}"`},
+	{"XADD", `"XADD" "stream:{k}" "*" "f" "v{n}"`},
+	{"XLEN", `"XLEN" "stream:{k}"`},
+}
+
+// perCommand generates a log of every data type on hot keys (n lines),
+// ingests it, and explains perCmd random lines of each command with the
+// default --timeout: per command, how many were answered, how many
+// exactly, whole-process latency and the largest --json answer.
+func perCommand(n int, dir, wat string, perCmd int) error {
+	log := filepath.Join(dir, "mix.monitor.log")
+	db := filepath.Join(dir, "mix.db")
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		os.Remove(f)
+	}
+	f, err := os.Create(log)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewSource(4))
+	fmt.Fprintln(w, "OK")
+	lines := map[string][]int{}
+	ts := int64(1795535140000000)
+	for i := 2; i <= n+1; i++ {
+		ts += int64(1 + r.Intn(20))
+		c := mixCommands[r.Intn(len(mixCommands))]
+		// A few hot keys of each kind; members and fields from a small
+		// range, so that they recur.
+		k := r.Intn(3)
+		if c.name == "SET" || c.name == "GET" {
+			k = r.Intn(1000)
+		}
+		line := strings.NewReplacer("{k}", strconv.Itoa(k), "{n}", strconv.Itoa(r.Intn(1000))).Replace(c.format)
+		fmt.Fprintf(w, "%d.%06d [0 10.0.0.%d:%d] %s\n", ts/1e6, ts%1e6, 10+r.Intn(4), 40000+r.Intn(400), line)
+		lines[c.name] = append(lines[c.name], i)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	f.Close()
+	st, _ := os.Stat(log)
+	fmt.Printf("== every data type: a generated log of %d lines (%.1f MB), hot keys of each kind\n", n+1, float64(st.Size())/1e6)
+	if err := ingestOnce(n, log, st.Size(), wat, db, func() int64 {
+		s, _ := os.Stat(db)
+		return s.Size()
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("%-10s %7s %8s %6s %10s %10s %10s %12s\n", "command", "sampled", "answered", "exact", "p50", "p99", "max", "max output")
+	for _, c := range mixCommands {
+		ls := lines[c.name]
+		var ds []time.Duration
+		answered, exact, biggest := 0, 0, 0
+		for i := 0; i < perCmd && len(ls) > 0; i++ {
+			line := ls[r.Intn(len(ls))]
+			scan := &exactScan{}
+			cmd := exec.Command(wat, "--db", db, "explain", "--json", "--at", fmt.Sprintf("%s:%d", log, line))
+			cmd.Stdout = scan
+			t0 := time.Now()
+			cmd.Run() // exit 3 or 5 still answer; a refusal prints nothing
+			ds = append(ds, time.Since(t0))
+			if scan.sawJSON() {
+				answered++
+				if !scan.inexact {
+					exact++
+				}
+			}
+			biggest = max(biggest, scan.n)
+		}
+		if len(ds) == 0 {
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		fmt.Printf("%-10s %7d %8d %6d %10s %10s %10s %10.1fKB\n", c.name, len(ds), answered, exact,
+			ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), float64(biggest)/1e3)
+	}
 	return nil
 }
