@@ -419,11 +419,18 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	var c *cursor
 	var ws [][]*formats.Event
 	var out provenance.Output
+	skip, partReset, err := memberSlice(w.ctx, w.h, target, keys)
+	if err != nil {
+		return nil, err
+	}
 	for {
 		if c, err = w.newCursor(target.ID, keys); err != nil {
 			return nil, err
 		}
-		if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
+		c.skip = skip
+		if partReset != nil {
+			c.fieldReset = partReset
+		} else if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
 			return nil, err
 		} else if fr != nil {
 			c.fieldReset = fr
@@ -1283,6 +1290,9 @@ type cursor struct {
 	// fieldReset, when set, also cuts the history at writes that set the
 	// hash fields the target reads (see fieldResets).
 	fieldReset func(*formats.Event) bool
+	// skip, when set, leaves out the events that touch only parts of the
+	// target's key its output does not depend on (see memberSlice).
+	skip func(*formats.Event) bool
 }
 
 type source struct {
@@ -1404,6 +1414,9 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 			continue
 		}
 		c.seen[e.ID] = true
+		if c.skip != nil && c.skip(e) {
+			continue
+		}
 		c.at[e] = len(c.keys)
 		for _, k := range fromTarget(e, c.tracked) {
 			c.needRestart(k)
@@ -1837,6 +1850,119 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 		}
 		return true
 	}, nil
+}
+
+// sliceSafeOps are, per data type, the calls whose effect on each part
+// of a key (a member, a field) does not depend on the key's other parts,
+// with the deletions of the whole key and the calls that only read it.
+// A key whose history up to a request holds no other call has parts
+// that are independent: a request whose output depends only on some of
+// them (sliceTargets) is explained from the calls that touch those parts
+// and the key's deletions. Expiry is not among them: whether EXPIRE sets
+// a deadline depends on whether the key exists, which any part decides;
+// nor are calls that pick parts at random (SPOP) or whose effect depends
+// on other keys (SMOVE, the *STORE calls).
+var sliceSafeOps = map[string]map[string]bool{
+	"set": {"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true, "SMEMBERS": true, "SCARD": true,
+		"SSCAN": true, "DEL": true, "UNLINK": true, "FLUSHDB": true, "FLUSHALL": true},
+	"hash": {"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HINCRBY": true, "HINCRBYFLOAT": true,
+		"HGET": true, "HMGET": true, "HEXISTS": true, "HSTRLEN": true, "HGETALL": true, "HKEYS": true, "HVALS": true,
+		"HLEN": true, "HSCAN": true, "DEL": true, "UNLINK": true, "FLUSHDB": true, "FLUSHALL": true},
+	"sorted-set": {"ZADD": true, "ZINCRBY": true, "ZREM": true, "ZSCORE": true, "ZMSCORE": true, "ZCARD": true,
+		"ZRANGE": true, "ZRANK": true, "ZREVRANK": true, "ZCOUNT": true, "ZSCAN": true, "DEL": true, "UNLINK": true,
+		"FLUSHDB": true, "FLUSHALL": true},
+}
+
+// sliceTargets are the calls whose output depends only on the parts of
+// their key they name (and on the key's type, which a history of
+// sliceSafeOps keeps one).
+var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true,
+	"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HGET": true, "HMGET": true, "HEXISTS": true,
+	"HSTRLEN": true, "HINCRBY": true, "HINCRBYFLOAT": true,
+	"ZADD": true, "ZINCRBY": true, "ZREM": true, "ZSCORE": true, "ZMSCORE": true}
+
+// memberSlice returns, for a target in sliceTargets on one key whose
+// history before it holds only that type's sliceSafeOps, the test of
+// the events that touch only other parts of the key (skip: leaving them
+// out changes no subtrace's output, so the witnesses are those of the
+// rest), and the test of those that set or remove every part the target
+// names whatever they held (reset: the target's output does not depend
+// on what came before them). nil otherwise.
+func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, err error) {
+	cmd := lookup(target.Op, target.Args)
+	if !sliceTargets[target.Op] || cmd == nil || len(keys) != 1 {
+		return nil, nil, nil
+	}
+	safe := sliceSafeOps[cmd.Group]
+	subs, ok := SubKeysOf(target)
+	if !ok || len(subs) == 0 {
+		return nil, nil, nil
+	}
+	parts := map[string]bool{}
+	for _, sub := range subs {
+		if sub.Arg != 1 {
+			return nil, nil, nil
+		}
+		parts[string(sub.Sub)] = true
+	}
+	k := keys[0]
+	before, scanned := target.ID, 0
+	for {
+		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range evs {
+			if !safe[e.Op] || e.Client == "lua" {
+				return nil, nil, nil
+			}
+		}
+		scanned += len(evs)
+		if len(evs) < 4096 {
+			break
+		}
+		if scanned > maxFieldScan {
+			return nil, nil, nil
+		}
+		before = evs[len(evs)-1].ID
+	}
+	onKey := func(e *formats.Event) bool {
+		return e.NS == k.ns && len(e.Args) > 0 && string(e.Args[0]) == k.key
+	}
+	skip = func(e *formats.Event) bool {
+		if !onKey(e) {
+			return false
+		}
+		subs, ok := SubKeysOf(e)
+		if !ok {
+			return false // the key whole
+		}
+		for _, sub := range subs {
+			if sub.Arg != 1 || parts[string(sub.Sub)] {
+				return false
+			}
+		}
+		return true
+	}
+	reset = func(e *formats.Event) bool {
+		if !onKey(e) {
+			return false
+		}
+		set := map[string]bool{}
+		subs, _ := SubKeysOf(e)
+		for _, sub := range subs {
+			if sub.Kind == formats.KindReset && sub.Arg == 1 {
+				set[string(sub.Sub)] = true
+			}
+		}
+		for p := range parts {
+			if !set[p] {
+				return false
+			}
+		}
+		return true
+	}
+	return skip, reset, nil
 }
 
 // argsDoubt says why e's logged arguments may not be the ones sent
