@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -171,15 +172,73 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 
 // requests prints events under label, each with what it sent, the first
 // maxE of them: the rest are counted on a line of the target t.
+//
+// When there are more than maxE, identical requests (the same black box,
+// namespace, op and arguments) are summed up on one line each, at the
+// first of them: "2,588 × INCR "n" from 400 clients, lines 34-99998".
 func (r *renderer) requests(t *formats.Event, label string, evs []*formats.Event, maxE int) {
-	for j, e := range evs {
+	if len(evs) <= maxE {
+		for _, e := range evs {
+			r.line(e, label, r.request(e))
+			r.sent(e)
+		}
+		return
+	}
+	runs := runsOf(evs)
+	for j, run := range runs {
 		if j == maxE {
-			r.line(t, label, fmt.Sprintf("... and %d more requests (--max-events)", len(evs)-maxE))
+			rest := 0
+			for _, more := range runs[j:] {
+				rest += len(more)
+			}
+			r.line(t, label, fmt.Sprintf("... and %d more requests in %d more lines like these (--max-events; --all lists every one)", rest, len(runs)-j))
 			return
 		}
-		r.line(e, label, r.request(e))
-		r.sent(e)
+		e := run[0]
+		if len(run) == 1 {
+			r.line(e, label, r.request(e))
+			r.sent(e)
+			continue
+		}
+		clients := map[string]bool{}
+		files := map[string]bool{}
+		for _, x := range run {
+			clients[x.Client] = true
+			files[x.Source] = true
+		}
+		where := fmt.Sprintf("lines %d-%d", e.Line, run[len(run)-1].Line)
+		if len(files) > 1 {
+			where = fmt.Sprintf("lines of %d files, to %s", len(files), run[len(run)-1].Where())
+		}
+		r.line(e, label, fmt.Sprintf("%s × %s from %d clients, %s", commas(len(run)), r.request(e), len(clients), where))
 	}
+}
+
+// runsOf groups identical requests (black box, namespace, op and
+// arguments), in the order each first appears.
+func runsOf(evs []*formats.Event) [][]*formats.Event {
+	at := map[string]int{}
+	var runs [][]*formats.Event
+	for _, e := range evs {
+		k := e.NS + "\x00" + string(e.CallKey())
+		i, ok := at[k]
+		if !ok {
+			i = len(runs)
+			at[k] = i
+			runs = append(runs, nil)
+		}
+		runs[i] = append(runs[i], e)
+	}
+	return runs
+}
+
+// commas writes n with thousands separated: 499,811.
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // sent prints, indented below a request, why its service sent it: the

@@ -427,7 +427,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		if c, err = w.newCursor(target.ID, keys); err != nil {
 			return nil, err
 		}
-		c.skip = skip
+		c.skip, c.typeAssumed = skip, skip != nil
 		if partReset != nil {
 			c.fieldReset = partReset
 		} else if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
@@ -1014,7 +1014,7 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	if len(c.scriptOnBlocky) > 0 {
 		notExact(x, fmt.Sprintf("a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
 	}
-	if c.exhausted && !c.sawReset {
+	if c.exhausted && !c.sawReset || c.typeAssumed && !c.sawKeyReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
 	}
 }
@@ -1293,6 +1293,10 @@ type cursor struct {
 	// skip, when set, leaves out the events that touch only parts of the
 	// target's key its output does not depend on (see memberSlice).
 	skip func(*formats.Event) bool
+	// typeAssumed says the answer may rest on the key's type before the
+	// capture: a call that set the target's parts may cut its history
+	// (memberSlice) where nothing set the key whole (sawKeyReset).
+	typeAssumed, sawKeyReset bool
 }
 
 type source struct {
@@ -1537,7 +1541,7 @@ func (c *cursor) isReset(e *formats.Event) bool {
 		return true
 	}
 	if c.resetAll[e] {
-		c.sawReset = true
+		c.sawReset, c.sawKeyReset = true, true
 		return true
 	}
 	return false
@@ -1887,7 +1891,7 @@ var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true
 // out changes no subtrace's output, so the witnesses are those of the
 // rest), and the test of those that set or remove every part the target
 // names whatever they held (reset: the target's output does not depend
-// on what came before them). nil otherwise.
+// on what came before them, but for the key's type). nil otherwise.
 func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, err error) {
 	cmd := lookup(target.Op, target.Args)
 	if !sliceTargets[target.Op] || cmd == nil || len(keys) != 1 {
