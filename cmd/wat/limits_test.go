@@ -264,4 +264,9 @@ func TestAnswerSize(t *testing.T) {
 	if x.Cut != "" || len(x.Witnesses[0].Events) != 1100 {
 		t.Errorf("--all: cut %q, %d events", x.Cut, len(x.Witnesses[0].Events))
 	}
+	// In text, the identical requests are summed up on one line.
+	out, _ = mustWat(t, db, "explain", "--depth", "0", "--at", log+":1101")
+	if !strings.Contains(out, `mon.log:1: witness 1: 1,100 × LPUSH "q" "job"`) || !strings.Contains(out, "from 1 client, lines 1-1100") {
+		t.Errorf("text:\n%s", out)
+	}
 }

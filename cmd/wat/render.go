@@ -210,7 +210,11 @@ func (r *renderer) requests(t *formats.Event, label string, evs []*formats.Event
 		if len(files) > 1 {
 			where = fmt.Sprintf("lines of %d files, to %s", len(files), run[len(run)-1].Where())
 		}
-		r.line(e, label, fmt.Sprintf("%s × %s from %d clients, %s", commas(len(run)), r.request(e), len(clients), where))
+		from := fmt.Sprintf("%d clients", len(clients))
+		if len(clients) == 1 {
+			from = "1 client"
+		}
+		r.line(e, label, fmt.Sprintf("%s × %s from %s, %s", commas(len(run)), r.request(e), from, where))
 	}
 }
 
