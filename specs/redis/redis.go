@@ -39,6 +39,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,7 +160,7 @@ func keyRefs(e *formats.Event) []formats.Ref {
 		return nil
 	}
 	if cmd.Refs != nil {
-		return cmd.Refs(e)
+		return append(cmd.Refs(e), sliceRefs(e, cmd)...)
 	}
 	var buf [8]int
 	out := make([]formats.Ref, 0, 2)
@@ -190,6 +192,52 @@ func keyRefs(e *formats.Event) []formats.Ref {
 		for _, r := range out {
 			out = append(out, formats.Ref{NS: blockNS(r.NS), Key: r.Key, Kind: formats.KindWrite})
 		}
+	}
+	return append(out, sliceRefs(e, cmd)...)
+}
+
+// The namespaces under which the index keeps what memberSlice reads
+// without reading a key's whole history: a part's calls (partNS, under
+// the key and the part), the deletions of a key (delNS), and the writes
+// of a family's sliceSafeOps (famNS).
+func partNS(ns string) string       { return "@part" + ns }
+func delNS(ns string) string        { return "@del" + ns }
+func famNS(group, ns string) string { return "@" + group + ns }
+
+// sliceNS tells whether a namespace is one of sliceRefs'.
+func sliceNS(ns string) bool {
+	for _, p := range []string{"@part", "@del", "@set", "@hash"} {
+		if strings.HasPrefix(ns, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// sliceRefs are the index entries memberSlice reads of a call: each part
+// of a key a set, hash or sorted-set call names; a deletion of keys; the
+// key of a write among its family's sliceSafeOps.
+func sliceRefs(e *formats.Event, cmd *Command) []formats.Ref {
+	var out []formats.Ref
+	switch {
+	case e.Op == "DEL" || e.Op == "UNLINK":
+		for _, k := range e.Args {
+			out = append(out, formats.Ref{NS: delNS(e.NS), Key: k, Kind: formats.KindReset})
+		}
+		return out
+	case sliceSafeOps[cmd.Group] == nil || cmd.Sub.Of == nil || len(e.Args) == 0:
+		return nil
+	}
+	for _, sub := range cmd.Sub.Of(e.Args) {
+		if sub.Arg > len(e.Args) {
+			continue
+		}
+		key := make([]byte, 0, len(e.Args[sub.Arg-1])+1+len(sub.Sub))
+		key = append(append(append(key, e.Args[sub.Arg-1]...), 0), sub.Sub...)
+		out = append(out, formats.Ref{NS: partNS(e.NS), Key: key, Kind: sub.Kind})
+	}
+	if sliceSafeOps[cmd.Group][e.Op] && cmd.hasFlag("write") {
+		out = append(out, formats.Ref{NS: famNS(cmd.Group, e.NS), Key: e.Args[0], Kind: formats.KindWrite})
 	}
 	return out
 }
@@ -250,7 +298,7 @@ func outKeys(e *formats.Event) []nsKey {
 		add(nsKey{ns: e.NS, whole: true})
 	}
 	for _, r := range keyRefs(e) {
-		if r.Key != nil && !strings.HasPrefix(r.NS, "@block") {
+		if r.Key != nil && !strings.HasPrefix(r.NS, "@block") && !sliceNS(r.NS) {
 			add(nsKey{r.NS, string(r.Key), false})
 		}
 	}
@@ -419,7 +467,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	var c *cursor
 	var ws [][]*formats.Event
 	var out provenance.Output
-	skip, partReset, err := memberSlice(w.ctx, w.h, target, keys)
+	skip, partReset, via, err := memberSlice(w.ctx, w.h, target, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -428,6 +476,9 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 		c.skip, c.typeAssumed = skip, skip != nil
+		if via != nil {
+			c.narrow(keys[0], via, target.ID)
+		}
 		if partReset != nil {
 			c.fieldReset = partReset
 		} else if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
@@ -1865,16 +1916,15 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 // and the key's deletions. Expiry is not among them: whether EXPIRE sets
 // a deadline depends on whether the key exists, which any part decides;
 // nor are calls that pick parts at random (SPOP) or whose effect depends
-// on other keys (SMOVE, the *STORE calls).
+// on other keys (SMOVE, the *STORE calls). Sorted sets are not: whether
+// a score of -0 is kept depends on the key's encoding, which its other
+// members decide (a listpack stores it as 0).
 var sliceSafeOps = map[string]map[string]bool{
 	"set": {"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true, "SMEMBERS": true, "SCARD": true,
 		"SSCAN": true, "DEL": true, "UNLINK": true, "FLUSHDB": true, "FLUSHALL": true},
 	"hash": {"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HINCRBY": true, "HINCRBYFLOAT": true,
 		"HGET": true, "HMGET": true, "HEXISTS": true, "HSTRLEN": true, "HGETALL": true, "HKEYS": true, "HVALS": true,
 		"HLEN": true, "HSCAN": true, "DEL": true, "UNLINK": true, "FLUSHDB": true, "FLUSHALL": true},
-	"sorted-set": {"ZADD": true, "ZINCRBY": true, "ZREM": true, "ZSCORE": true, "ZMSCORE": true, "ZCARD": true,
-		"ZRANGE": true, "ZRANK": true, "ZREVRANK": true, "ZCOUNT": true, "ZSCAN": true, "DEL": true, "UNLINK": true,
-		"FLUSHDB": true, "FLUSHALL": true},
 }
 
 // sliceTargets are the calls whose output depends only on the parts of
@@ -1882,8 +1932,30 @@ var sliceSafeOps = map[string]map[string]bool{
 // sliceSafeOps keeps one).
 var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true,
 	"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HGET": true, "HMGET": true, "HEXISTS": true,
-	"HSTRLEN": true, "HINCRBY": true, "HINCRBYFLOAT": true,
-	"ZADD": true, "ZINCRBY": true, "ZREM": true, "ZSCORE": true, "ZMSCORE": true}
+	"HSTRLEN": true, "HINCRBY": true, "HINCRBYFLOAT": true}
+
+// wideProbe is a key no request names in practice: its history is the
+// writes of its whole database, which memberSlice reads with a key's
+// parts. (Were it a real key, its own writes would be read too, and
+// would turn the slicing off unless they were flushes.)
+const wideProbe = "\x00wat:the whole database"
+
+// maxWideScan bounds the writes of a whole database memberSlice reads.
+const maxWideScan = 4096
+
+// narrow reads the history of tracked key k through the index entries
+// via (its parts' and its deletions', see sliceRefs) instead of all of k.
+func (c *cursor) narrow(k nsKey, via []nsKey, before int64) {
+	for i, s := range c.srcs {
+		if s.k == k && !s.fixed {
+			c.srcs = append(c.srcs[:i], c.srcs[i+1:]...)
+			break
+		}
+	}
+	for _, v := range via {
+		c.srcs = append(c.srcs, &source{k: v, before: before})
+	}
+}
 
 // memberSlice returns, for a target in sliceTargets on one key whose
 // history before it holds only that type's sliceSafeOps, the test of
@@ -1891,34 +1963,70 @@ var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true
 // out changes no subtrace's output, so the witnesses are those of the
 // rest), and the test of those that set or remove every part the target
 // names whatever they held (reset: the target's output does not depend
-// on what came before them, but for the key's type). nil otherwise.
-func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, err error) {
+// on what came before them, but for the key's type). When the history
+// can count a key's writes, the check reads no event, and via names the
+// index entries that hold the history that matters (sliceRefs). nil
+// otherwise.
+func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, via []nsKey, err error) {
 	cmd := lookup(target.Op, target.Args)
 	if !sliceTargets[target.Op] || cmd == nil || len(keys) != 1 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	safe := sliceSafeOps[cmd.Group]
 	subs, ok := SubKeysOf(target)
 	if !ok || len(subs) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	parts := map[string]bool{}
 	for _, sub := range subs {
 		if sub.Arg != 1 {
-			return nil, nil, nil
+			return nil, nil, nil, nil
 		}
 		parts[string(sub.Sub)] = true
 	}
 	k := keys[0]
+	if wc, ok := h.(provenance.WriteCounter); ok {
+		// Every write of the key is one of its family's safe calls or a
+		// deletion: counted under the key and under their own entries.
+		var n [3]int
+		for i, ns := range []string{k.ns, famNS(cmd.Group, k.ns), delNS(k.ns)} {
+			if n[i], err = wc.CountWrites(ctx, "redis", ns, []byte(k.key), target.ID); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if n[0] != n[1]+n[2] {
+			return nil, nil, nil, nil
+		}
+		// The writes of the whole database (or of every one) must be
+		// flushes: SWAPDB brings another database's key.
+		wide, err := h.Touching(ctx, "redis", k.ns, []byte(wideProbe), target.ID, maxWideScan+1)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if len(wide) > maxWideScan {
+			return nil, nil, nil, nil
+		}
+		for _, e := range wide {
+			if e.Op != "FLUSHDB" && e.Op != "FLUSHALL" {
+				return nil, nil, nil, nil
+			}
+		}
+		via = append(via, nsKey{ns: k.ns, key: wideProbe}, nsKey{ns: delNS(k.ns), key: k.key})
+		for _, p := range slices.Sorted(maps.Keys(parts)) {
+			via = append(via, nsKey{ns: partNS(k.ns), key: k.key + "\x00" + p})
+		}
+		skip, reset = partTests(k, parts)
+		return skip, reset, via, nil
+	}
 	before, scanned := target.ID, 0
 	for {
 		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, e := range evs {
 			if !safe[e.Op] || e.Client == "lua" {
-				return nil, nil, nil
+				return nil, nil, nil, nil
 			}
 		}
 		scanned += len(evs)
@@ -1926,10 +2034,17 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 			break
 		}
 		if scanned > maxFieldScan {
-			return nil, nil, nil
+			return nil, nil, nil, nil
 		}
 		before = evs[len(evs)-1].ID
 	}
+	skip, reset = partTests(k, parts)
+	return skip, reset, nil, nil
+}
+
+// partTests are memberSlice's tests of the calls on key k, for a target
+// that names parts.
+func partTests(k nsKey, parts map[string]bool) (skip, reset func(*formats.Event) bool) {
 	onKey := func(e *formats.Event) bool {
 		return e.NS == k.ns && len(e.Args) > 0 && string(e.Args[0]) == k.key
 	}
@@ -1952,6 +2067,9 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 		if !onKey(e) {
 			return false
 		}
+		if r := (Model{}).Apply(Model{}.Init(), e); len(r) > 0 && r[0] == '-' {
+			return false // refused whatever the state (a value not a number): it set nothing
+		}
 		set := map[string]bool{}
 		subs, _ := SubKeysOf(e)
 		for _, sub := range subs {
@@ -1966,7 +2084,7 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 		}
 		return true
 	}
-	return skip, reset, nil
+	return skip, reset
 }
 
 // argsDoubt says why e's logged arguments may not be the ones sent
