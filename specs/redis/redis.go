@@ -1889,22 +1889,27 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 		if e.NS != k.ns || len(e.Args) < 2 || string(e.Args[0]) != k.key {
 			return false
 		}
-		// The fields e sets or removes whatever they held (the table's
-		// declaration; none for a call Redis refuses).
-		set := map[string]bool{}
-		subs, _ := SubKeysOf(e)
-		for _, sub := range subs {
-			if sub.Kind == formats.KindReset && sub.Arg == 1 {
-				set[string(sub.Sub)] = true
-			}
-		}
-		for _, f := range fields {
-			if !set[f] {
-				return false
-			}
-		}
-		return true
+		return setsAll(e, fields)
 	}, nil
+}
+
+// setsAll tells whether e sets or removes every one of parts of its first
+// key, whatever they held (the table's declaration; none for a call Redis
+// refuses).
+func setsAll(e *formats.Event, parts []string) bool {
+	set := map[string]bool{}
+	subs, _ := SubKeysOf(e)
+	for _, sub := range subs {
+		if sub.Kind == formats.KindReset && sub.Arg == 1 {
+			set[string(sub.Sub)] = true
+		}
+	}
+	for _, p := range parts {
+		if !set[p] {
+			return false
+		}
+	}
+	return true
 }
 
 // sliceSafeOps are, per data type, the calls whose effect on each part
@@ -2045,6 +2050,7 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 // partTests are memberSlice's tests of the calls on key k, for a target
 // that names parts.
 func partTests(k nsKey, parts map[string]bool) (skip, reset func(*formats.Event) bool) {
+	names := slices.Collect(maps.Keys(parts))
 	onKey := func(e *formats.Event) bool {
 		return e.NS == k.ns && len(e.Args) > 0 && string(e.Args[0]) == k.key
 	}
@@ -2070,19 +2076,7 @@ func partTests(k nsKey, parts map[string]bool) (skip, reset func(*formats.Event)
 		if r := (Model{}).Apply(Model{}.Init(), e); len(r) > 0 && r[0] == '-' {
 			return false // refused whatever the state (a value not a number): it set nothing
 		}
-		set := map[string]bool{}
-		subs, _ := SubKeysOf(e)
-		for _, sub := range subs {
-			if sub.Kind == formats.KindReset && sub.Arg == 1 {
-				set[string(sub.Sub)] = true
-			}
-		}
-		for p := range parts {
-			if !set[p] {
-				return false
-			}
-		}
-		return true
+		return setsAll(e, names)
 	}
 	return skip, reset
 }

@@ -142,17 +142,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	back := &provenance.Backwards{Events: hist}
-	sawReset := false
-	reset := func(e *formats.Event) bool {
-		if decides(t, e, back.Seen()) {
-			sawReset = true
-			return true
-		}
-		return false
-	}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset,
-		Deadline: provenance.SearchDeadline(ctx)})
+	back, sawReset := &provenance.Backwards{Events: hist}, false
+	ws, out, err := solve(ctx, target, back, &sawReset, func(e *formats.Event) bool { return decides(t, e, back.Seen()) })
 	x.Output = out
 	seen := back.Seen()
 	switch {
@@ -307,18 +298,11 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 			hist = append(hist, e)
 		}
 	}
-	back := &provenance.Backwards{Events: hist}
-	sawReset := false
-	reset := func(e *formats.Event) bool {
+	back, sawReset := &provenance.Backwards{Events: hist}, false
+	ws, out, err := solve(ctx, target, back, &sawReset, func(e *formats.Event) bool {
 		r := normalize(e)
-		if r.writes() && r.bucket == t.bucket && (r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET") {
-			sawReset = true
-			return true
-		}
-		return false
-	}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset,
-		Deadline: provenance.SearchDeadline(ctx)})
+		return r.writes() && r.bucket == t.bucket && (r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET")
+	})
 	x.Output = out
 	if errors.Is(err, provenance.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %v (listings of long bucket histories are not explained yet): %w", target.Where(), err, provenance.ErrNotExplainable)
@@ -374,4 +358,19 @@ func timeOrdered(target *formats.Event, fetch func(before int64, n int) ([]*form
 	}
 	sort.SliceStable(out, func(i, j int) bool { return earlier(out[j], out[i]) })
 	return out, nil
+}
+
+// solve explains target with the S3 model over the history back hands
+// out, cutting it at the events isReset holds of; sawReset is set when it
+// cut there.
+func solve(ctx context.Context, target *formats.Event, back *provenance.Backwards, sawReset *bool, isReset func(*formats.Event) bool) ([][]*formats.Event, provenance.Output, error) {
+	reset := func(e *formats.Event) bool {
+		if isReset(e) {
+			*sawReset = true
+			return true
+		}
+		return false
+	}
+	return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset,
+		Deadline: provenance.SearchDeadline(ctx)})
 }
