@@ -20,23 +20,6 @@ func (m *MemHistory) Touching(_ context.Context, system, ns string, key []byte, 
 	}), nil
 }
 
-// CountWrites implements WriteCounter.
-func (m *MemHistory) CountWrites(_ context.Context, system, ns string, key []byte, before int64) (int, error) {
-	n := 0
-	for _, e := range m.Events {
-		if e.ID >= before || e.System != system {
-			continue
-		}
-		for _, r := range m.Refs(e) {
-			if r.Kind >= formats.KindWrite && r.NS == ns && r.Key != nil && string(r.Key) == string(key) {
-				n++
-				break
-			}
-		}
-	}
-	return n, nil
-}
-
 // InNamespace implements NamespaceHistory.
 func (m *MemHistory) InNamespace(_ context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
 	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {

@@ -280,15 +280,6 @@ type NamespaceHistory interface {
 	InNamespace(ctx context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error)
 }
 
-// A WriteCounter is a History that can count the writes indexed under a
-// key (not those to its whole namespace) before an id without reading
-// them: a spec asks it whether a key's history is made of some calls
-// only, by counting those under a key of its own index entries.
-type WriteCounter interface {
-	History
-	CountWrites(ctx context.Context, system, ns string, key []byte, before int64) (int, error)
-}
-
 // A Spec explains the requests of one black box.
 type Spec interface {
 	// System names the black box: "redis".

@@ -48,7 +48,6 @@ var (
 	_ provenance.OrderHistory     = (*Scoped)(nil)
 	_ provenance.GapHistory       = (*Scoped)(nil)
 	_ provenance.Sequence         = (*Scoped)(nil)
-	_ provenance.WriteCounter     = (*Scoped)(nil)
 )
 
 // Scope returns the store as the history of e's instance.
@@ -160,11 +159,6 @@ func (sc *Scoped) Touching(ctx context.Context, system, ns string, key []byte, b
 // instance.
 func (sc *Scoped) InNamespace(ctx context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
 	return sc.inNamespace(ctx, sc.in, system, ns, before, limit)
-}
-
-// CountWrites implements provenance.WriteCounter within the instance.
-func (sc *Scoped) CountWrites(ctx context.Context, system, ns string, key []byte, before int64) (int, error) {
-	return sc.countWrites(ctx, sc.in, system, ns, key, before)
 }
 
 // Later implements provenance.Sequence within the instance.

@@ -874,26 +874,6 @@ func (s *Store) touching(ctx context.Context, in *idSet, system, ns string, key 
 	return s.newestWithWide(ctx, in, system, ns, ids, before, limit)
 }
 
-// CountWrites implements provenance.WriteCounter.
-func (s *Store) CountWrites(ctx context.Context, system, ns string, key []byte, before int64) (int, error) {
-	return s.countWrites(ctx, nil, system, ns, key, before)
-}
-
-// countWrites is CountWrites of the events in in: their ids in the key's
-// write postings are decoded, not the events read.
-func (s *Store) countWrites(ctx context.Context, in *idSet, system, ns string, key []byte, before int64) (int, error) {
-	n := 0
-	_, err := s.keyIDs(ctx, sqlBlocksBefore, system, ns, key, 1, before, 1, func(out, blk []int64) []int64 {
-		for _, id := range blk {
-			if id < before && in.has(id) {
-				n++
-			}
-		}
-		return out // never full: every block is read
-	})
-	return n, err
-}
-
 // newestWithWide adds to ids the writes to the whole namespace ns, and to
 // every namespace, before an id, and returns the newest limit events of
 // them all, newest first: what Touching and InNamespace answer.

@@ -160,7 +160,7 @@ func keyRefs(e *formats.Event) []formats.Ref {
 		return nil
 	}
 	if cmd.Refs != nil {
-		return append(cmd.Refs(e), sliceRefs(e, cmd)...)
+		return cmd.Refs(e)
 	}
 	var buf [8]int
 	out := make([]formats.Ref, 0, 2)
@@ -192,52 +192,6 @@ func keyRefs(e *formats.Event) []formats.Ref {
 		for _, r := range out {
 			out = append(out, formats.Ref{NS: blockNS(r.NS), Key: r.Key, Kind: formats.KindWrite})
 		}
-	}
-	return append(out, sliceRefs(e, cmd)...)
-}
-
-// The namespaces under which the index keeps what memberSlice reads
-// without reading a key's whole history: a part's calls (partNS, under
-// the key and the part), the deletions of a key (delNS), and the writes
-// of a family's sliceSafeOps (famNS).
-func partNS(ns string) string       { return "@part" + ns }
-func delNS(ns string) string        { return "@del" + ns }
-func famNS(group, ns string) string { return "@" + group + ns }
-
-// sliceNS tells whether a namespace is one of sliceRefs'.
-func sliceNS(ns string) bool {
-	for _, p := range []string{"@part", "@del", "@set", "@hash"} {
-		if strings.HasPrefix(ns, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// sliceRefs are the index entries memberSlice reads of a call: each part
-// of a key a set, hash or sorted-set call names; a deletion of keys; the
-// key of a write among its family's sliceSafeOps.
-func sliceRefs(e *formats.Event, cmd *Command) []formats.Ref {
-	var out []formats.Ref
-	switch {
-	case e.Op == "DEL" || e.Op == "UNLINK":
-		for _, k := range e.Args {
-			out = append(out, formats.Ref{NS: delNS(e.NS), Key: k, Kind: formats.KindReset})
-		}
-		return out
-	case sliceSafeOps[cmd.Group] == nil || cmd.Sub.Of == nil || len(e.Args) == 0:
-		return nil
-	}
-	for _, sub := range cmd.Sub.Of(e.Args) {
-		if sub.Arg > len(e.Args) {
-			continue
-		}
-		key := make([]byte, 0, len(e.Args[sub.Arg-1])+1+len(sub.Sub))
-		key = append(append(append(key, e.Args[sub.Arg-1]...), 0), sub.Sub...)
-		out = append(out, formats.Ref{NS: partNS(e.NS), Key: key, Kind: sub.Kind})
-	}
-	if sliceSafeOps[cmd.Group][e.Op] && cmd.hasFlag("write") {
-		out = append(out, formats.Ref{NS: famNS(cmd.Group, e.NS), Key: e.Args[0], Kind: formats.KindWrite})
 	}
 	return out
 }
@@ -298,7 +252,7 @@ func outKeys(e *formats.Event) []nsKey {
 		add(nsKey{ns: e.NS, whole: true})
 	}
 	for _, r := range keyRefs(e) {
-		if r.Key != nil && !strings.HasPrefix(r.NS, "@block") && !sliceNS(r.NS) {
+		if r.Key != nil && !strings.HasPrefix(r.NS, "@block") {
 			add(nsKey{r.NS, string(r.Key), false})
 		}
 	}
@@ -467,7 +421,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	var c *cursor
 	var ws [][]*formats.Event
 	var out provenance.Output
-	skip, partReset, via, err := memberSlice(w.ctx, w.h, target, keys)
+	skip, partReset, err := memberSlice(w.ctx, w.h, target, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -476,9 +430,6 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 		c.skip, c.typeAssumed = skip, skip != nil
-		if via != nil {
-			c.narrow(keys[0], via, target.ID)
-		}
 		if partReset != nil {
 			c.fieldReset = partReset
 		} else if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
@@ -1939,99 +1890,42 @@ var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true
 	"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HGET": true, "HMGET": true, "HEXISTS": true,
 	"HSTRLEN": true, "HINCRBY": true, "HINCRBYFLOAT": true}
 
-// wideProbe is a key no request names in practice: its history is the
-// writes of its whole database, which memberSlice reads with a key's
-// parts. (Were it a real key, its own writes would be read too, and
-// would turn the slicing off unless they were flushes.)
-const wideProbe = "\x00wat:the whole database"
-
-// maxWideScan bounds the writes of a whole database memberSlice reads.
-const maxWideScan = 4096
-
-// narrow reads the history of tracked key k through the index entries
-// via (its parts' and its deletions', see sliceRefs) instead of all of k.
-func (c *cursor) narrow(k nsKey, via []nsKey, before int64) {
-	for i, s := range c.srcs {
-		if s.k == k && !s.fixed {
-			c.srcs = append(c.srcs[:i], c.srcs[i+1:]...)
-			break
-		}
-	}
-	for _, v := range via {
-		c.srcs = append(c.srcs, &source{k: v, before: before})
-	}
-}
-
 // memberSlice returns, for a target in sliceTargets on one key whose
 // history before it holds only that type's sliceSafeOps, the test of
 // the events that touch only other parts of the key (skip: leaving them
 // out changes no subtrace's output, so the witnesses are those of the
 // rest), and the test of those that set or remove every part the target
 // names whatever they held (reset: the target's output does not depend
-// on what came before them, but for the key's type). When the history
-// can count a key's writes, the check reads no event, and via names the
-// index entries that hold the history that matters (sliceRefs). nil
-// otherwise.
-func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, via []nsKey, err error) {
+// on what came before them, but for the key's type). nil otherwise. It
+// reads the key's whole history (writes of its database included) to
+// check it.
+func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, err error) {
 	cmd := lookup(target.Op, target.Args)
 	if !sliceTargets[target.Op] || cmd == nil || len(keys) != 1 {
-		return nil, nil, nil, nil
+		return nil, nil, nil
 	}
 	safe := sliceSafeOps[cmd.Group]
 	subs, ok := SubKeysOf(target)
 	if !ok || len(subs) == 0 {
-		return nil, nil, nil, nil
+		return nil, nil, nil
 	}
 	parts := map[string]bool{}
 	for _, sub := range subs {
 		if sub.Arg != 1 {
-			return nil, nil, nil, nil
+			return nil, nil, nil
 		}
 		parts[string(sub.Sub)] = true
 	}
 	k := keys[0]
-	if wc, ok := h.(provenance.WriteCounter); ok {
-		// Every write of the key is one of its family's safe calls or a
-		// deletion: counted under the key and under their own entries.
-		var n [3]int
-		for i, ns := range []string{k.ns, famNS(cmd.Group, k.ns), delNS(k.ns)} {
-			if n[i], err = wc.CountWrites(ctx, "redis", ns, []byte(k.key), target.ID); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		if n[0] != n[1]+n[2] {
-			return nil, nil, nil, nil
-		}
-		// The writes of the whole database (or of every one) must be
-		// flushes: SWAPDB brings another database's key.
-		wide, err := h.Touching(ctx, "redis", k.ns, []byte(wideProbe), target.ID, maxWideScan+1)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if len(wide) > maxWideScan {
-			return nil, nil, nil, nil
-		}
-		for _, e := range wide {
-			if e.Op != "FLUSHDB" && e.Op != "FLUSHALL" {
-				return nil, nil, nil, nil
-			}
-		}
-		via = append(via, nsKey{ns: k.ns, key: wideProbe}, nsKey{ns: delNS(k.ns), key: k.key})
-		for _, p := range slices.Sorted(maps.Keys(parts)) {
-			via = append(via, nsKey{ns: partNS(k.ns), key: k.key + "\x00" + p})
-		}
-		skip, reset = partTests(k, parts)
-		return skip, reset, via, nil
-	}
 	before, scanned := target.ID, 0
 	for {
 		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		for _, e := range evs {
 			if !safe[e.Op] || e.Client == "lua" {
-				return nil, nil, nil, nil
+				return nil, nil, nil
 			}
 		}
 		scanned += len(evs)
@@ -2039,12 +1933,12 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 			break
 		}
 		if scanned > maxFieldScan {
-			return nil, nil, nil, nil
+			return nil, nil, nil
 		}
 		before = evs[len(evs)-1].ID
 	}
 	skip, reset = partTests(k, parts)
-	return skip, reset, nil, nil
+	return skip, reset, nil
 }
 
 // partTests are memberSlice's tests of the calls on key k, for a target
