@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -1872,15 +1873,19 @@ func setsAll(e *formats.Event, parts []string) bool {
 // and the key's deletions. Expiry is not among them: whether EXPIRE sets
 // a deadline depends on whether the key exists, which any part decides;
 // nor are calls that pick parts at random (SPOP) or whose effect depends
-// on other keys (SMOVE, the *STORE calls). Sorted sets are not: whether
-// a score of -0 is kept depends on the key's encoding, which its other
-// members decide (a listpack stores it as 0).
+// on other keys (SMOVE, the *STORE calls). A sorted set's history must
+// also hold no score of -0 (negZeroArg): whether it is kept depends on
+// the key's encoding, which its other members decide (a listpack stores
+// it as 0).
 var sliceSafeOps = map[string]map[string]bool{
 	"set": {"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true, "SMEMBERS": true, "SCARD": true,
 		"SSCAN": true, "DEL": true, "UNLINK": true, "FLUSHDB": true, "FLUSHALL": true},
 	"hash": {"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HINCRBY": true, "HINCRBYFLOAT": true,
 		"HGET": true, "HMGET": true, "HEXISTS": true, "HSTRLEN": true, "HGETALL": true, "HKEYS": true, "HVALS": true,
 		"HLEN": true, "HSCAN": true, "DEL": true, "UNLINK": true, "FLUSHDB": true, "FLUSHALL": true},
+	"sorted-set": {"ZADD": true, "ZINCRBY": true, "ZREM": true, "ZSCORE": true, "ZMSCORE": true, "ZCARD": true,
+		"ZRANGE": true, "ZRANK": true, "ZREVRANK": true, "ZCOUNT": true, "ZSCAN": true, "DEL": true, "UNLINK": true,
+		"FLUSHDB": true, "FLUSHALL": true},
 }
 
 // sliceTargets are the calls whose output depends only on the parts of
@@ -1888,7 +1893,8 @@ var sliceSafeOps = map[string]map[string]bool{
 // sliceSafeOps keeps one).
 var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true,
 	"HSET": true, "HMSET": true, "HSETNX": true, "HDEL": true, "HGET": true, "HMGET": true, "HEXISTS": true,
-	"HSTRLEN": true, "HINCRBY": true, "HINCRBYFLOAT": true}
+	"HSTRLEN": true, "HINCRBY": true, "HINCRBYFLOAT": true,
+	"ZADD": true, "ZINCRBY": true, "ZREM": true, "ZSCORE": true, "ZMSCORE": true}
 
 // memberSlice returns, for a target in sliceTargets on one key whose
 // history before it holds only that type's sliceSafeOps, the test of
@@ -1924,7 +1930,7 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 			return nil, nil, err
 		}
 		for _, e := range evs {
-			if !safe[e.Op] || e.Client == "lua" {
+			if !safe[e.Op] || e.Client == "lua" || cmd.Group == "sorted-set" && negZeroArg(e) {
 				return nil, nil, nil
 			}
 		}
@@ -1937,8 +1943,22 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 		}
 		before = evs[len(evs)-1].ID
 	}
+	if cmd.Group == "sorted-set" && negZeroArg(target) {
+		return nil, nil, nil
+	}
 	skip, reset = partTests(k, parts)
 	return skip, reset, nil
+}
+
+// negZeroArg tells whether an argument of e after its key reads as the
+// number -0: every score of -0 a sorted set holds comes from one.
+func negZeroArg(e *formats.Event) bool {
+	for _, a := range e.Args[min(1, len(e.Args)):] {
+		if f, err := strconv.ParseFloat(string(a), 64); err == nil && f == 0 && math.Signbit(f) {
+			return true
+		}
+	}
+	return false
 }
 
 // partTests are memberSlice's tests of the calls on key k, for a target
