@@ -1817,25 +1817,8 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 		return nil, nil
 	}
 	k := keys[0]
-	before, scanned := target.ID, 0
-	for {
-		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range evs {
-			if !hashSafeOps[e.Op] {
-				return nil, nil
-			}
-		}
-		scanned += len(evs)
-		if len(evs) < 4096 {
-			break
-		}
-		if scanned > maxFieldScan {
-			return nil, nil
-		}
-		before = evs[len(evs)-1].ID
+	if ok, err := historyAll(ctx, h, k, target.ID, func(e *formats.Event) bool { return hashSafeOps[e.Op] }); !ok || err != nil {
+		return nil, err
 	}
 	return func(e *formats.Event) bool {
 		if e.NS != k.ns || len(e.Args) < 2 || string(e.Args[0]) != k.key {
@@ -1922,32 +1905,43 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 		}
 		parts[string(sub.Sub)] = true
 	}
-	k := keys[0]
-	before, scanned := target.ID, 0
-	for {
-		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, e := range evs {
-			if !safe[e.Op] || e.Client == "lua" || cmd.Group == "sorted-set" && negZeroArg(e) {
-				return nil, nil, nil
-			}
-		}
-		scanned += len(evs)
-		if len(evs) < 4096 {
-			break
-		}
-		if scanned > maxFieldScan {
-			return nil, nil, nil
-		}
-		before = evs[len(evs)-1].ID
-	}
 	if cmd.Group == "sorted-set" && negZeroArg(target) {
 		return nil, nil, nil
 	}
+	k := keys[0]
+	ok, err = historyAll(ctx, h, k, target.ID, func(e *formats.Event) bool {
+		return safe[e.Op] && e.Client != "lua" && !(cmd.Group == "sorted-set" && negZeroArg(e))
+	})
+	if !ok || err != nil {
+		return nil, nil, err
+	}
 	skip, reset = partTests(k, parts)
 	return skip, reset, nil
+}
+
+// historyAll tells whether every write of key k before an id (those of
+// its whole database too, as Touching gives them) is one that ok holds
+// of; false also when there are more than maxFieldScan to read.
+func historyAll(ctx context.Context, h provenance.History, k nsKey, before int64, ok func(*formats.Event) bool) (bool, error) {
+	for scanned := 0; ; {
+		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs {
+			if !ok(e) {
+				return false, nil
+			}
+		}
+		scanned += len(evs)
+		switch {
+		case len(evs) < 4096:
+			return true, nil
+		case scanned > maxFieldScan:
+			return false, nil
+		}
+		before = evs[len(evs)-1].ID
+	}
 }
 
 // negZeroArg tells whether an argument of e after its key reads as the
