@@ -325,7 +325,7 @@ func (p *parser) parse(l, line []byte, ev *formats.Event, rule *Rule) (formats.R
 		}
 	} else if v, t := get("args"); t != jsonparser.NotExist && t != jsonparser.Null {
 		var structured bool
-		if ev.Args, structured, err = parseArgs(v, t, rule); err != nil {
+		if ev.Args, structured, ev.DoubtArgs, err = parseArgs(v, t, rule); err != nil {
 			return 0, err
 		}
 		switch {
@@ -337,16 +337,16 @@ func (p *parser) parse(l, line []byte, ev *formats.Event, rule *Rule) (formats.R
 	}
 	if rule != nil && rule.ArgsLeadOp && len(ev.Args) > 0 && strings.EqualFold(string(ev.Args[0]), ev.Op) {
 		ev.Args = ev.Args[1:]
+		var kept []int
+		for _, i := range ev.DoubtArgs {
+			if i > 0 {
+				kept = append(kept, i-1)
+			}
+		}
+		ev.DoubtArgs = kept
 	}
-	if rule != nil && rule.Base64Args {
-		v, t := get("args")
-		lead := 0
-		if len(ev.Args) < argCount(v, t) {
-			lead = 1 // args_lead_op dropped the command's name
-		}
-		if ev.DoubtArgs = base64Strings(v, t, lead); ev.DoubtArgs != nil {
-			ev.Doubt = formats.DoubtBase64
-		}
+	if len(ev.DoubtArgs) > 0 {
+		ev.Doubt = formats.DoubtBase64
 	}
 	if rule != nil && rule.PythonBytes {
 		for i, a := range ev.Args {
@@ -513,9 +513,6 @@ func parseTime(v []byte, t jsonparser.ValueType) (int64, error) {
 	return 0, formats.Errorf("time: want a string or number, found %s", t)
 }
 
-// parseArgs reads an array of arguments (strings as their bytes, numbers
-// and booleans as their text, objects and arrays as their JSON), or one
-// string holding a whole command line split at spaces.
 // pyBytes reads Python's repr of a bytes value (b'al\xc3\xa9', b"it's"),
 // as a JSON renderer that falls back to repr writes bytes.
 func pyBytes(s string) ([]byte, bool) {
@@ -534,35 +531,6 @@ func pyBytes(s string) ([]byte, bool) {
 		out, body = append(out, byte(v)), tail
 	}
 	return out, true
-}
-
-// base64Strings returns the indexes (less lead) of the strings of an
-// array of arguments that are base64 of text (numbers, written as such,
-// are not strings).
-func base64Strings(v []byte, t jsonparser.ValueType, lead int) []int {
-	if t != jsonparser.Array {
-		return nil
-	}
-	var out []int
-	i := -lead
-	jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) {
-		if s, err := jsonparser.ParseString(a); at == jsonparser.String && err == nil && i >= 0 {
-			if _, text := formats.Base64Text([]byte(s)); text {
-				out = append(out, i)
-			}
-		}
-		i++
-	})
-	return out
-}
-
-// argCount is the length of an array of arguments (0 for another value).
-func argCount(v []byte, t jsonparser.ValueType) int {
-	n := 0
-	if t == jsonparser.Array {
-		jsonparser.ArrayEach(v, func([]byte, jsonparser.ValueType, int, error) { n++ })
-	}
-	return n
 }
 
 // nodeBuffer reads a Node.js Buffer as JSON.stringify writes it
@@ -614,21 +582,29 @@ func pyBytesValue(v []byte, t jsonparser.ValueType) []byte {
 	return v
 }
 
-func parseArgs(v []byte, t jsonparser.ValueType, r *Rule) (args [][]byte, structured bool, err error) {
+// parseArgs reads an array of arguments (strings as their bytes, numbers
+// and booleans as their text, Node.js Buffers as their bytes and, with
+// r's flatten_args, arrays as their elements and objects as their keys
+// and values; other objects and arrays as their JSON, which leaves the
+// call structured), or one string holding a whole command line split at
+// spaces. With r's base64_args, b64 are the indexes of the arguments written as
+// JSON strings that are base64 of text (numbers, written as such, are
+// not strings).
+func parseArgs(v []byte, t jsonparser.ValueType, r *Rule) (args [][]byte, structured bool, b64 []int, err error) {
 	switch t {
 	case jsonparser.String:
 		s, err := jsonparser.ParseString(v)
 		if err != nil {
-			return nil, false, formats.Errorf("args: %v", err)
+			return nil, false, nil, formats.Errorf("args: %v", err)
 		}
 		var out [][]byte
 		for _, f := range strings.Fields(s) {
 			out = append(out, []byte(f))
 		}
-		return out, false, nil
+		return out, false, nil, nil
 	case jsonparser.Array:
 	default:
-		return nil, false, formats.Errorf("args: want an array, found %s", t)
+		return nil, false, nil, formats.Errorf("args: want an array, found %s", t)
 	}
 	var out [][]byte
 	var perr error
@@ -639,6 +615,9 @@ func parseArgs(v []byte, t jsonparser.ValueType, r *Rule) (args [][]byte, struct
 			s, err := jsonparser.ParseString(a)
 			if err != nil && perr == nil {
 				perr = formats.Errorf("args: %v", err)
+			}
+			if _, text := formats.Base64Text([]byte(s)); text && top && r != nil && r.Base64Args {
+				b64 = append(b64, len(out))
 			}
 			out = append(out, []byte(s))
 		case at == jsonparser.Null:
@@ -663,9 +642,9 @@ func parseArgs(v []byte, t jsonparser.ValueType, r *Rule) (args [][]byte, struct
 	}
 	_, err = jsonparser.ArrayEach(v, func(a []byte, at jsonparser.ValueType, _ int, _ error) { add(a, at, true) })
 	if err != nil {
-		return nil, false, formats.Errorf("args: %v", err)
+		return nil, false, nil, formats.Errorf("args: %v", err)
 	}
-	return out, structured, perr
+	return out, structured, b64, perr
 }
 
 // isNodeBuffer tells whether a JSON value is a Node.js Buffer as
