@@ -65,6 +65,9 @@ JSON (one object per line):
 			if opt.all {
 				opt.maxWitnesses, opt.maxEvents = math.MaxInt, math.MaxInt
 			}
+			if opt.timeout < 0 {
+				return usageErr("give a duration such as 30s, or 0 for no limit", "--timeout %v: a time limit cannot be negative", opt.timeout)
+			}
 			if c.IsSet("output") {
 				v := c.String("output")
 				opt.output = &v
