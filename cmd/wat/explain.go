@@ -160,9 +160,10 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 		return err
 	}
 	var linkNote string
+	rc := newReceivers(st)
 	logged := target // the record whose logged reply the replay is checked against
 	if target.ClientRecord {
-		recv, match, err := receiverOf(ctx, st, target)
+		recv, match, err := rc.of(ctx, target)
 		if err != nil {
 			return err
 		}
@@ -176,7 +177,7 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 	if logged != target {
 		links = knownCall{st, target, logged} // the link just made, whatever the index finds
 	}
-	tree, err := provenance.BuildTree(ctx, target, opt.depth, explainer(st), links)
+	tree, err := provenance.BuildTree(ctx, target, opt.depth, explainer(st, rc), links)
 	if err != nil {
 		return err
 	}
@@ -303,6 +304,35 @@ type sameOutputer interface {
 	SameOutput(given []byte, o provenance.Output) bool
 }
 
+// receivers are the lines of a black box's own log that service records
+// of calls were linked to (receiverOf), each looked up once in a command:
+// the record explained and the tree built from it ask for the same one.
+type receivers struct {
+	st *store.Store
+	m  map[int64]receiverLink
+}
+
+type receiverLink struct {
+	recv  *formats.Event
+	match string
+}
+
+func newReceivers(st *store.Store) *receivers {
+	return &receivers{st: st, m: map[int64]receiverLink{}}
+}
+
+// of returns receiverOf(e), looked up once.
+func (rc *receivers) of(ctx context.Context, e *formats.Event) (*formats.Event, string, error) {
+	if l, ok := rc.m[e.ID]; ok {
+		return l.recv, l.match, nil
+	}
+	recv, match, err := receiverOf(ctx, rc.st, e)
+	if err == nil {
+		rc.m[e.ID] = receiverLink{recv, match}
+	}
+	return recv, match, err
+}
+
 // receiverOf finds the black box's own record of a call a service logged
 // (see store.ReceiverOf), with the keys the call's spec says it touches.
 // Of identical calls, the one whose replay gives the reply the service
@@ -343,7 +373,7 @@ func printCut(r *renderer, target *formats.Event, tree *provenance.Tree, depth i
 // explainer returns how a request stored in st is explained: by its
 // spec, over its own instance's history; a service's record of a call
 // through the black box's own line of it.
-func explainer(st *store.Store) func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
+func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
 	return func(ctx context.Context, e *formats.Event) (*provenance.Explanation, error) {
 		spec, err := specFor(e.System)
 		if err != nil {
@@ -352,7 +382,7 @@ func explainer(st *store.Store) func(ctx context.Context, e *formats.Event) (*pr
 		var note string
 		if e.ClientRecord {
 			// A service's record of a call: explain the box's own line.
-			recv, match, err := receiverOf(ctx, st, e)
+			recv, match, err := rc.of(ctx, e)
 			if err != nil {
 				return nil, err
 			}

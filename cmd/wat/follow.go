@@ -84,7 +84,7 @@ func runFollow(ctx context.Context, st *store.Store, out io.Writer, opt followOp
 			}
 			return st.EventsOfKeys(ctx, kqs, limit)
 		},
-		Explain: explainer(st),
+		Explain: explainer(st, newReceivers(st)),
 		Links:   st,
 	})
 	if err != nil {
