@@ -229,11 +229,11 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	}
 	defer load.Rollback()
 
-	var drop droppedParts
+	var report readerReport
 	batches := make(chan []row, 4)
 	readErr := make(chan error, 1)
 	go func() {
-		readErr <- readLines(ctx, path, in, compressed, f, config, refs, skip, batches, &drop)
+		readErr <- readLines(ctx, path, in, compressed, f, config, refs, skip, batches, &report)
 		close(batches)
 	}()
 	for b := range batches {
@@ -252,7 +252,7 @@ func Ingest(ctx context.Context, s *store.Store, path string, r io.Reader, size 
 	if err := sum.end(ctx, load); err != nil {
 		return nil, fmt.Errorf("%s: store: %w", path, err)
 	}
-	sum.Dropped, sum.DroppedWhy, sum.Rules = drop.n, drop.why, drop.rules
+	sum.Dropped, sum.DroppedWhy, sum.Rules = report.n, report.why, report.rules
 	if c := sum.Continued; c != nil {
 		sum.Read = sum.Lines
 		sum.Lines, sum.Events, sum.Rejected, sum.Skipped = sum.Lines+c.Lines, sum.Events+c.Events, sum.Rejected+c.Rejected, sum.Skipped+c.Skipped
@@ -716,7 +716,7 @@ func (opt Options) NewIndex() map[string]func(*formats.Event) []formats.Ref {
 }
 
 // readLines reads, splits and parses lines, sending them in batches.
-func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bool, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, skip int64, out chan<- []row, dropped *droppedParts) error {
+func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bool, f *formats.Format, config []byte, refs map[string]func(*formats.Event) []formats.Ref, skip int64, out chan<- []row, report *readerReport) error {
 	var p formats.Parser
 	if f != nil {
 		var err error
@@ -845,11 +845,11 @@ func readLines(ctx context.Context, path string, in *bufio.Reader, compressed bo
 	}
 	if d, ok := p.(formats.Dropper); ok {
 		if n, why := d.Dropped(); n > 0 {
-			dropped.n, dropped.why = n, why
+			report.n, report.why = n, why
 		}
 	}
 	if rc, ok := p.(formats.RuleCounter); ok {
-		dropped.rules = rc.RuleCounts()
+		report.rules = rc.RuleCounts()
 	}
 	return nil
 }
@@ -859,9 +859,9 @@ func isMulti(p formats.Parser) bool {
 	return ok
 }
 
-// droppedParts is what the reader reports when it is done: parts of
+// A readerReport is what the reader reports when it is done: parts of
 // lines dropped, and the events each rule of the configuration made.
-type droppedParts struct {
+type readerReport struct {
 	n     int64
 	why   string
 	rules []formats.RuleCount
