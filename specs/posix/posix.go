@@ -203,11 +203,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	x := &provenance.Explanation{Target: target, Exact: true}
-	solve := func(hist []*formats.Event) ([][]*formats.Event, provenance.Output, error) {
+	walk := func(hist []*formats.Event) provenance.Walk {
 		back := &provenance.Backwards{Events: hist}
-		return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
-			Reset: func(*formats.Event) bool { return false }, Deadline: provenance.SearchDeadline(ctx)})
+		return provenance.Walk{Problem: provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
+			Reset: func(*formats.Event) bool { return false }}}
 	}
 	// Exactly: every call that can decide the read in some subtrace,
 	// which includes every other file ever bound to the same fd numbers.
@@ -215,31 +214,25 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	ws, out, err := solve(hist)
+	x, err := provenance.Explain(ctx, walk(hist))
 	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
-		// say so.
+		// say so; when even that is too large, the whole history.
 		if hist, err = history(ctx, h, target, paths, false); err != nil {
 			return nil, err
 		}
-		ws, out, err = solve(hist)
-		if err == nil {
+		w := walk(hist)
+		w.Fallback = func() ([]*formats.Event, string, error) {
+			return provenance.Reversed(hist), "the whole history of the file's paths", nil
+		}
+		if x, err = provenance.Explain(ctx, w); err == nil && !provenance.FellBack(x) {
 			x.Exact = false
 			x.Notes = append(x.Notes, "not exact: an approximation that takes each fd to be bound to the file the trace shows it on "+
 				"(subtraces in which an fd number would reach another file, or in which another process's reads, seeks and closes "+
 				"would matter, are not considered: too many to enumerate)")
 		}
 	}
-	x.Output = out
-	if errors.Is(err, provenance.ErrTooLarge) {
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is the whole history of the file's paths, a closed witness that may not be minimal", err))
-		ws = [][]*formats.Event{reverse(hist)}
-		x.Output = provenance.Replay(Model{}, ws[0], target)
-	} else if err != nil {
-		return nil, err
-	}
-	if err := x.SetWitnesses(ws); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if strings.Contains(string(x.Output), `\?`) {
@@ -250,14 +243,6 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	return x, nil
-}
-
-func reverse(evs []*formats.Event) []*formats.Event {
-	out := make([]*formats.Event, len(evs))
-	for i, e := range evs {
-		out[len(evs)-1-i] = e
-	}
-	return out
 }
 
 // onlyMovesOwnFD are the calls that change nothing but the calling

@@ -420,8 +420,6 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		return x, nil
 	}
 	var c *cursor
-	var ws [][]*formats.Event
-	var out provenance.Output
 	skip, partReset, err := memberSlice(w.ctx, w.h, target, keys)
 	if err != nil {
 		return nil, err
@@ -438,13 +436,16 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		} else if fr != nil {
 			c.fieldReset = fr
 		}
-		ws, out, err = provenance.Solve(provenance.Problem{
-			Model:    Model{},
-			Target:   target,
-			Older:    c.older,
-			Reset:    c.isReset,
-			Limit:    w.spec.opt.Limit,
-			Deadline: provenance.SearchDeadline(w.ctx),
+		x, err = provenance.Explain(w.ctx, provenance.Walk{
+			Problem: provenance.Problem{Model: Model{}, Target: target, Older: c.older, Reset: c.isReset, Limit: w.spec.opt.Limit},
+			Fallback: func() ([]*formats.Event, string, error) {
+				fb, err := w.fallback(target, keys)
+				if err != nil {
+					return nil, "", err
+				}
+				c = fb.cursor
+				return fb.events, "the last reset of the key and every later write", nil
+			},
 		})
 		if !errors.Is(err, errRestart) {
 			break
@@ -456,24 +457,10 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 			return nil, err
 		}
 	}
-	x.Output = out
-	switch {
-	case errors.Is(err, provenance.ErrTooLarge):
-		fb, err2 := w.fallback(target, keys)
-		if err2 != nil {
-			return nil, err2
-		}
-		notExact(x, fmt.Sprintf("%v; shown is one closed witness (the last reset of the key and every later write), which may not be minimal", err))
-		ws, x.Output = [][]*formats.Event{fb.events}, fb.out
-		c = fb.cursor
-	case err != nil:
+	if err != nil {
 		return nil, err
 	}
-	fs, ok := provenance.Factorize(ws)
-	if !ok {
-		return nil, fmt.Errorf("internal error: no witness for %s", target.Where())
-	}
-	x.Factors = fs
+	ws, _ := x.Witnesses(1) // one is enough to replay the state a script ran in
 	w.annotate(x, c, scriptWhy(target, x.Output, ws))
 	if target.Op != deliverOp {
 		if err := w.lossNotes(x, target, c.keys); err != nil {
@@ -1203,7 +1190,6 @@ func setsTTL(e *formats.Event) bool {
 
 type fallback struct {
 	events []*formats.Event
-	out    provenance.Output
 	cursor *cursor
 }
 
@@ -1250,16 +1236,7 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) 
 			return nil, fmt.Errorf("%s: more than %d writes since the last reset of its keys", target.Where(), maxFallback)
 		}
 	}
-	m := Model{}
-	st := m.Init()
-	for i := len(evs) - 1; i >= 0; i-- {
-		m.Apply(st, evs[i])
-	}
-	out := m.Apply(st, target)
-	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-		evs[i], evs[j] = evs[j], evs[i]
-	}
-	return &fallback{events: evs, out: out, cursor: c}, nil
+	return &fallback{events: provenance.Reversed(evs), cursor: c}, nil
 }
 
 // A cursor merges the histories of the tracked keys, newest first,

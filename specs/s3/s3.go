@@ -135,7 +135,6 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("%s: wat explains S3 object reads (GET, HEAD, the source of a COPY), not %s: %w",
 			target.Where(), target.Op, provenance.ErrNotExplainable)
 	}
-	x := &provenance.Explanation{Target: target, Exact: true}
 	hist, err := timeOrdered(target, func(before int64, n int) ([]*formats.Event, error) {
 		return h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, n)
 	})
@@ -143,23 +142,20 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	back, sawReset := &provenance.Backwards{Events: hist}, false
-	ws, out, err := solve(ctx, target, back, &sawReset, func(e *formats.Event) bool { return decides(t, e, back.Seen()) })
-	x.Output = out
-	seen := back.Seen()
-	switch {
-	case errors.Is(err, provenance.ErrTooLarge):
-		fb, fout, err2 := fallback(ctx, h, t, target)
-		if err2 != nil {
-			return nil, err2
-		}
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is one closed witness (the last write that decides the read and every later one), which may not be minimal", err))
-		ws, x.Output, seen = [][]*formats.Event{fb}, fout, fb
-	case err != nil:
+	var fb []*formats.Event
+	x, err := provenance.Explain(ctx, provenance.Walk{
+		Problem: problem(target, back, &sawReset, func(e *formats.Event) bool { return decides(t, e, back.Seen()) }),
+		Fallback: func() (w []*formats.Event, _ string, err error) {
+			fb, err = fallback(ctx, h, t, target)
+			return fb, "the last write that decides the read and every later one", err
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := x.SetWitnesses(ws); err != nil {
-		return nil, err
+	seen := back.Seen()
+	if fb != nil {
+		seen = fb
 	}
 	if back.Done() && !sawReset {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the log: it assumes the key did not exist before it")
@@ -198,13 +194,13 @@ const maxFallback = 1 << 20
 
 // fallback returns the last write that decides the read and every later
 // write: a closed witness.
-func fallback(ctx context.Context, h provenance.History, t request, target *formats.Event) ([]*formats.Event, provenance.Output, error) {
+func fallback(ctx context.Context, h provenance.History, t request, target *formats.Event) ([]*formats.Event, error) {
 	var evs []*formats.Event
 	before := target.ID
 	for {
 		batch, err := h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, 4096)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		stop := false
 		for _, e := range batch {
@@ -218,12 +214,12 @@ func fallback(ctx context.Context, h provenance.History, t request, target *form
 			break
 		}
 		if len(evs) > maxFallback {
-			return nil, "", fmt.Errorf("%s: more than %d writes since the last one that decides it", target.Where(), maxFallback)
+			return nil, fmt.Errorf("%s: more than %d writes since the last one that decides it", target.Where(), maxFallback)
 		}
 		before = batch[len(batch)-1].ID
 	}
 	slices.Reverse(evs) // oldest first
-	return evs, provenance.Replay(Model{}, evs, target), nil
+	return evs, nil
 }
 
 // LoggedOutput returns what a read's log record says it served: the
@@ -284,7 +280,6 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 	if !ok {
 		return nil, fmt.Errorf("%s: this store cannot list a bucket's history: %w", target.Where(), provenance.ErrNotExplainable)
 	}
-	x := &provenance.Explanation{Target: target, Exact: true}
 	all, err := timeOrdered(target, func(before int64, n int) ([]*formats.Event, error) {
 		return nh.InNamespace(ctx, "s3", t.bucket, before, n)
 	})
@@ -299,18 +294,14 @@ func (spec) explainList(ctx context.Context, h provenance.History, target *forma
 		}
 	}
 	back, sawReset := &provenance.Backwards{Events: hist}, false
-	ws, out, err := solve(ctx, target, back, &sawReset, func(e *formats.Event) bool {
+	x, err := provenance.Explain(ctx, provenance.Walk{Problem: problem(target, back, &sawReset, func(e *formats.Event) bool {
 		r := normalize(e)
 		return r.writes() && r.bucket == t.bucket && (r.op == "CREATEBUCKET" || r.op == "DELETEBUCKET")
-	})
-	x.Output = out
+	})})
 	if errors.Is(err, provenance.ErrTooLarge) {
 		return nil, fmt.Errorf("%s: %v (listings of long bucket histories are not explained yet): %w", target.Where(), err, provenance.ErrNotExplainable)
 	}
 	if err != nil {
-		return nil, err
-	}
-	if err := x.SetWitnesses(ws); err != nil {
 		return nil, err
 	}
 	x.Notes = append(x.Notes, "access logs do not record what a listing returned: the output shown is the replay's")
@@ -360,10 +351,10 @@ func timeOrdered(target *formats.Event, fetch func(before int64, n int) ([]*form
 	return out, nil
 }
 
-// solve explains target with the S3 model over the history back hands
+// problem explains target with the S3 model over the history back hands
 // out, cutting it at the events isReset holds of; sawReset is set when it
 // cut there.
-func solve(ctx context.Context, target *formats.Event, back *provenance.Backwards, sawReset *bool, isReset func(*formats.Event) bool) ([][]*formats.Event, provenance.Output, error) {
+func problem(target *formats.Event, back *provenance.Backwards, sawReset *bool, isReset func(*formats.Event) bool) provenance.Problem {
 	reset := func(e *formats.Event) bool {
 		if isReset(e) {
 			*sawReset = true
@@ -371,6 +362,5 @@ func solve(ctx context.Context, target *formats.Event, back *provenance.Backward
 		}
 		return false
 	}
-	return provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset,
-		Deadline: provenance.SearchDeadline(ctx)})
+	return provenance.Problem{Model: Model{}, Target: target, Older: back.Older, Reset: reset}
 }

@@ -12,7 +12,6 @@ package zookeeper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -318,21 +317,15 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 		}
 		return hist[i].ID > hist[j].ID
 	})
-	x := &provenance.Explanation{Target: target, Exact: true}
 	back := &provenance.Backwards{Events: hist}
-	ws, out, err := provenance.Solve(provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
-		Reset: func(*formats.Event) bool { return false }, Deadline: provenance.SearchDeadline(ctx)})
-	x.Output = out
-	if errors.Is(err, provenance.ErrTooLarge) {
-		x.Exact = false
-		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is the whole history of the znode and its ancestors, a closed witness that may not be minimal", err))
-		all := slices.Clone(hist) // oldest first
-		slices.Reverse(all)
-		ws = [][]*formats.Event{all}
-	} else if err != nil {
-		return nil, err
-	}
-	if err := x.SetWitnesses(ws); err != nil {
+	x, err := provenance.Explain(ctx, provenance.Walk{
+		Problem: provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
+			Reset: func(*formats.Event) bool { return false }},
+		Fallback: func() ([]*formats.Event, string, error) {
+			return provenance.Reversed(hist), "the whole history of the znode and its ancestors", nil
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
 	x.Notes = append(x.Notes, "the explanation reaches the start of the transaction log: it assumes the tree held only / before it")

@@ -1,0 +1,80 @@
+package provenance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// A Walk is one explanation as a spec sets it up: the problem (which
+// history, which events reset the target's state) and what to answer
+// when the exact search is too large. Explain runs it the same way for
+// every spec.
+type Walk struct {
+	Problem
+	// Fallback returns one closed witness (oldest first), found without
+	// a search, and says in a few words what it is ("the last write of
+	// the key and every later one"). Explain calls it when Solve returns
+	// ErrTooLarge (or runs out of time); nil makes Explain return that
+	// error instead.
+	Fallback func() (witness []*formats.Event, what string, err error)
+}
+
+// Explain computes the wat-provenance of w.Target: Solve over w's
+// problem, with the deadline ctx carries (WithSearchDeadline). When the
+// search is too large it answers with w.Fallback's witness, the output
+// replayed over it, labelled not exact with the reason. Notes about what
+// the answer assumes (the start of the log, time) are the spec's to add.
+func Explain(ctx context.Context, w Walk) (*Explanation, error) {
+	if w.Deadline.IsZero() {
+		w.Deadline = SearchDeadline(ctx)
+	}
+	x := &Explanation{Target: w.Target, Exact: true}
+	ws, out, err := Solve(w.Problem)
+	if errors.Is(err, ErrTooLarge) && w.Fallback != nil {
+		fb, what, ferr := w.Fallback()
+		if ferr != nil {
+			return nil, ferr
+		}
+		x.Exact = false
+		x.Notes = append(x.Notes, FallbackNote(err, what))
+		ws, out = [][]*formats.Event{fb}, Replay(w.Model, fb, w.Target)
+	} else if err != nil {
+		return nil, err
+	}
+	x.Output = out
+	if err := x.SetWitnesses(ws); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// FallbackNote is the note of an answer that is one closed witness in
+// place of the exact search, which failed with err.
+func FallbackNote(err error, what string) string {
+	return fmt.Sprintf("not exact: %v; shown is one closed witness (%s), which may not be minimal", err, what)
+}
+
+// FellBack reports whether x is the labelled fallback of Explain: one
+// closed witness, perhaps not minimal.
+func FellBack(x *Explanation) bool {
+	for _, n := range x.Notes {
+		if strings.Contains(n, "; shown is one closed witness (") {
+			return true
+		}
+	}
+	return false
+}
+
+// Reversed returns a reversed copy of evs: a history read newest first,
+// as a witness lists it, oldest first.
+func Reversed(evs []*formats.Event) []*formats.Event {
+	out := make([]*formats.Event, len(evs))
+	for i, e := range evs {
+		out[len(evs)-1-i] = e
+	}
+	return out
+}
