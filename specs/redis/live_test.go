@@ -296,7 +296,7 @@ func checkLiveTarget(t *testing.T, s *store.Store, label string, capture []byte,
 	if err != nil {
 		t.Fatalf("%s %s: %v", label, target.Where(), err)
 	}
-	if !x.Exact && (!listings || fellBack(x)) {
+	if !x.Exact && (!listings || provenance.FellBack(x)) {
 		t.Errorf("%s %s: not exact: %v", label, target.Where(), x.Notes)
 		return true
 	}

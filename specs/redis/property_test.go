@@ -1,15 +1,14 @@
 package redis_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -147,108 +146,42 @@ func scaled(full, short int) int {
 
 // runFamilies checks each family on thousands of random traces.
 func runFamilies(t *testing.T, fams []family) {
-	per := scaled(2000, 300)
-	ctx := context.Background()
 	const t0 = 1795535140000000000
 	for _, fam := range fams {
 		t.Run(fam.name, func(t *testing.T) {
-			inexact, reduced := 0, 0
-			for seed := 0; seed < per; seed++ {
-				r := rand.New(rand.NewSource(int64(seed)))
+			provenancetest.Check(t, redis.Spec, refereed(scaled(2000, 300), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 				n := r.Intn(11)
 				var trace []*formats.Event
 				for i := 1; i <= n; i++ {
-					var tmpl string
 					other := fam
 					if r.Intn(8) == 0 {
 						other = families[r.Intn(len(families))]
 					}
-					tmpl = other.writes[r.Intn(len(other.writes))]
-					trace = append(trace, event(r, other, i, tmpl, t0))
+					trace = append(trace, event(r, other, i, other.writes[r.Intn(len(other.writes))], t0))
 				}
-				target := event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
-				check(t, ctx, trace, target, &inexact, &reduced)
-			}
-			if inexact > 0 {
-				t.Errorf("%d of %d answers fell back to one closed witness", inexact, per)
-			}
-			t.Logf("%d of %d answers also exact with limit 1", reduced, per)
+				return trace, event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
+			}))
 		})
 	}
 }
 
-func check(t *testing.T, ctx context.Context, trace []*formats.Event, target *formats.Event, inexact, reduced *int) {
-	t.Helper()
-	m := redis.Spec.Model()
-	want, wantOut, err := provenance.BruteForce(m, trace, target)
-	if err != nil {
-		t.Fatal(err)
+// refereed is how every brute-force test of the Redis spec checks it:
+// over the index ingest builds (TraceRefs), leaving a command that waits
+// to TestWaitEqualsBruteForce, allowing a reply in a hash table's order
+// (labelled), and with a limit so low that long stretches go through the
+// forced-event reduction (or, when that is not enough, the labelled
+// fallback).
+func refereed(seeds int, trace func(r *rand.Rand) ([]*formats.Event, *formats.Event)) provenancetest.Options {
+	return provenancetest.Options{
+		Seeds: seeds,
+		Trace: trace,
+		History: func(trace []*formats.Event) provenance.History {
+			return &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}
+		},
+		Skip:     func(o provenance.Output) bool { return o == "\x00blocked\r\n" },
+		Labelled: true,
+		Variants: []provenance.Spec{lowLimit},
 	}
-	if wantOut == "\x00blocked\r\n" {
-		// It waits: its reply comes later (TestWaitEqualsBruteForce).
-		return
-	}
-	h := &provenance.MemHistory{Events: trace, Refs: redis.TraceRefs(trace)}
-	x, err := redis.Spec.Explain(ctx, h, target)
-	if err != nil {
-		t.Fatalf("%s\nExplain: %v", dump(trace, target), err)
-	}
-	// The same answer with a limit so low that long stretches go through
-	// the forced-event reduction (or, when that is not enough, the
-	// labelled fallback).
-	if y, err := lowLimit.Explain(ctx, h, target); err != nil {
-		t.Fatalf("%s\nExplain (limit 1): %v", dump(trace, target), err)
-	} else if !fellBack(y) {
-		*reduced++
-		if !reflect.DeepEqual(positionsOf(y), positionsOf(x)) && !fellBack(x) {
-			t.Fatalf("%s\nlimit 1: %v, limit 16: %v", dump(trace, target), positionsOf(y), positionsOf(x))
-		}
-	} else if fb := positionsOf(y); len(fb) != 1 || !containsSome(fb[0], want) {
-		// The fallback must still be one closed witness: closed subtraces
-		// are closed upwards, so it holds some minimal one.
-		t.Fatalf("%s\nfallback %v is not closed (minimal closed witnesses: %v)", dump(trace, target), fb, want)
-	}
-	if x.Output != wantOut {
-		t.Fatalf("%s\noutput = %q, want %q", dump(trace, target), x.Output, wantOut)
-	}
-	if fellBack(x) {
-		*inexact++
-		return
-	}
-	// An answer labelled not exact for another reason (a reply in a hash
-	// table's order) must still agree with the definition over the model.
-	if got := positionsOf(x); !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s\nspec = %v\nbrute force = %v", dump(trace, target), got, want)
-	}
-}
-
-// fellBack reports whether an explanation is the labelled fallback (one
-// closed witness, perhaps not minimal).
-func fellBack(x *provenance.Explanation) bool {
-	for _, n := range x.Notes {
-		if strings.Contains(n, "shown is one closed witness") {
-			return true
-		}
-	}
-	return false
-}
-
-// containsSome reports whether w holds every element of one of ws.
-func containsSome(w []int, ws [][]int) bool {
-	in := map[int]bool{}
-	for _, p := range w {
-		in[p] = true
-	}
-	for _, c := range ws {
-		all := true
-		for _, p := range c {
-			all = all && in[p]
-		}
-		if all {
-			return true
-		}
-	}
-	return false
 }
 
 var lowLimit = redis.New(redis.Options{Limit: 1})
