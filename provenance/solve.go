@@ -183,6 +183,19 @@ type Forcer interface {
 	Forced(start State, stretch []*formats.Event, target *formats.Event, out Output) ([]bool, bool)
 }
 
+// A Closer is a Model that can tell, for a whole history replayed from
+// Init, without replaying it once per event, which events every closed
+// witness must hold and that those alone are closed: then they are the
+// one minimal witness, however long the history.
+type Closer interface {
+	// Closed is asked about a history (oldest first) with no reset,
+	// replayed from Init and followed by target, whose output is out. It
+	// returns the marks of the events every closed subset holds and true
+	// when the marked events alone are closed (every superset of them
+	// gives out); false when it cannot tell cheaply.
+	Closed(history []*formats.Event, target *formats.Event, out Output) ([]bool, bool)
+}
+
 // ForcedLimit is the longest stretch whose forced events are found by
 // replaying it once per event.
 const ForcedLimit = 512
@@ -247,6 +260,19 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 		stretch = append(stretch, s.rev[i])
 	}
 	m := s.p.Model
+	if c, ok := m.(Closer); ok && depth == 0 && !hasReset && len(stretch) > s.p.Limit {
+		// The whole history from Init: every closed subset holds the
+		// forced events, so when they are closed they are the answer.
+		if marks, ok := c.Closed(stretch, s.p.Target, s.out); ok {
+			var w []int
+			for i := len(stretch) - 1; i >= 0; i-- {
+				if marks[i] {
+					w = append(w, end-1-i)
+				}
+			}
+			return [][]int{w}, nil
+		}
+	}
 	start := m.Init()
 	if hasReset {
 		m.Apply(start, s.rev[r])

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
@@ -124,4 +125,182 @@ func absInt(n int64) uint64 {
 		return uint64(-n)
 	}
 	return uint64(n)
+}
+
+var _ provenance.Closer = Model{}
+
+// Closed implements provenance.Closer for lists used as queues
+// (closedQueue) and streams that only grow (closedStream).
+func (Model) Closed(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+	if len(target.Args) == 0 {
+		return nil, false
+	}
+	key := string(target.Args[0])
+	for _, e := range history {
+		if e.NS != target.NS || len(e.Args) == 0 || string(e.Args[0]) != key {
+			return nil, false
+		}
+	}
+	switch target.Op {
+	case "RPOP", "LPOP":
+		return closedQueue(history, target, out)
+	case "XADD", "XLEN":
+		return closedStream(history, target, out)
+	}
+	return nil, false
+}
+
+// closedQueue answers for a list used as a queue: a history of
+// single-element pushes at one end (LPUSH, or RPUSH) and pops without a
+// count at the other (RPOP, or LPOP) of one key, whose target is one
+// more such pop, taking an element whose value differs from those of the
+// pushes just before and after it.
+//
+// In a queue, the element a pop takes is decided by how many pops before
+// it took one (a pop of an empty list takes none). Let v be the target's
+// element. Leaving out a push older than v changes what the target takes
+// unless a later pop emptied the list before it (the pop that took the
+// last element then finds it empty, and the count is even again);
+// leaving out a pop that took an element changes it unless a later pop
+// found the list empty (it now takes one); a pop of an empty list and a
+// push after v change nothing. Those marks are the forced events F.
+//
+// F is closed when every superset S takes v: adding a push before v
+// moves v back by one and lets at most one more pop take an element,
+// and adding a pop lets at most one more pop take an element, so the
+// number of elements taken before the target, less v's place, is
+// smallest with every push added and largest with every pop added. When
+// both of those supersets take v, all do; and whenever the target takes
+// v it replies v's value. Leaving one event out moves what it takes by
+// one push at most, so an event that moves it changes the reply when
+// v's neighbours hold other values.
+func closedQueue(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+	pushOp := "LPUSH"
+	if target.Op == "LPOP" {
+		pushOp = "RPUSH"
+	}
+	if len(target.Args) != 1 {
+		return nil, false
+	}
+	for _, e := range history {
+		switch {
+		case e.Op == pushOp && len(e.Args) == 2:
+		case e.Op == target.Op && len(e.Args) == 1:
+		default:
+			return nil, false
+		}
+	}
+	// takes replays the events keep holds (nil: all) and returns the
+	// index of the push whose element the target takes, or -1.
+	takes := func(keep func(i int) bool) int {
+		var queue []int
+		for i, e := range history {
+			switch {
+			case keep != nil && !keep(i):
+			case e.Op == pushOp:
+				queue = append(queue, i)
+			case len(queue) > 0:
+				queue = queue[1:]
+			}
+		}
+		if len(queue) == 0 {
+			return -1
+		}
+		return queue[0]
+	}
+	v := takes(nil)
+	if v < 0 || out != provenance.Output(bulk(history[v].Args[1])) {
+		return nil, false
+	}
+	prev, next := -1, -1
+	for i, e := range history {
+		switch {
+		case e.Op != pushOp:
+		case i < v:
+			prev = i
+		case i > v && next < 0:
+			next = i
+		}
+	}
+	for _, n := range []int{prev, next} {
+		if n >= 0 && string(history[n].Args[1]) == string(history[v].Args[1]) {
+			return nil, false
+		}
+	}
+	// lastEmptied: the last pop that took the list's last element;
+	// lastMissed: the last pop that found it empty.
+	lastEmptied, lastMissed, n := -1, -1, 0
+	took := make([]bool, len(history))
+	for i, e := range history {
+		switch {
+		case e.Op == pushOp:
+			n++
+		case n > 0:
+			n--
+			took[i] = true
+			if n == 0 {
+				lastEmptied = i
+			}
+		default:
+			lastMissed = i
+		}
+	}
+	forced := make([]bool, len(history))
+	for i, e := range history {
+		switch {
+		case e.Op == pushOp:
+			forced[i] = i == v || i < v && i > lastEmptied
+		default:
+			forced[i] = took[i] && i > lastMissed
+		}
+	}
+	isPop := func(i int) bool { return history[i].Op != pushOp }
+	if takes(func(i int) bool { return forced[i] || !isPop(i) }) != v ||
+		takes(func(i int) bool { return forced[i] || isPop(i) }) != v {
+		return nil, false
+	}
+	return forced, true
+}
+
+// closedStream answers for a stream that only grows: a history of XADDs
+// of one key without trimming or NOMKSTREAM. XLEN, when every XADD takes
+// the id "*" (each adds an entry in every subtrace), counts them all: all
+// are forced, and all of them are closed. An XADD with the id "*" whose
+// time is later than every id the history can have made replies its own
+// time: nothing before it changes that, and the empty witness is closed.
+func closedStream(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+	plain := func(e *formats.Event) (trimArgs, bool) {
+		a := argv(e)
+		t, idpos, bad := parseAddTrim(a, true)
+		n := len(a) - idpos - 1
+		return t, bad == "" && t.strategy == trimNone && !t.noMkStream && n >= 2 && n%2 == 0
+	}
+	var most uint64 // the largest id time an XADD of the history can make
+	for _, e := range history {
+		t, ok := plain(e)
+		if e.Op != "XADD" || !ok || target.Op == "XLEN" && t.idGiven {
+			return nil, false
+		}
+		ms := uint64(max(e.Time/1e6, 0))
+		if t.idGiven {
+			ms = t.id.ms
+		}
+		most = max(most, ms)
+	}
+	marks := make([]bool, len(history))
+	if target.Op == "XLEN" {
+		if len(target.Args) != 1 || out != provenance.Output(":"+strconv.Itoa(len(history))+"\r\n") {
+			return nil, false
+		}
+		for i := range marks {
+			marks[i] = true
+		}
+		return marks, true
+	}
+	t, ok := plain(target)
+	now := target.Time / 1e6
+	if !ok || t.idGiven || now <= 0 || uint64(now) <= most || out != provenance.Output(idReply(streamID{uint64(now), 0})) {
+		return nil, false
+	}
+	return marks, true
 }

@@ -2,9 +2,11 @@ package redis_test
 
 import (
 	"math/rand"
+	"reflect"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -60,5 +62,69 @@ func TestForcedContract(t *testing.T) {
 	}
 	if answered < 500 {
 		t.Errorf("Forced answered only %d of 3000 runs", answered)
+	}
+}
+
+// TestClosedContract checks Model.Closed against the definition on random
+// queue histories of up to 15 requests: where it answers, its marks must
+// be exactly the one minimal closed witness BruteForce finds.
+func TestClosedContract(t *testing.T) {
+	m := redis.Model{}
+	words := map[string][]string{"j": {"j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8", "j9", "j1", "j2"},
+		"i": {"*", "*", "*", "1-1", "9999999999999-1"}}
+	shapes := []struct{ writes, targets []string }{
+		{[]string{"LPUSH k j", "RPOP k"}, []string{"RPOP k", "LPOP k"}},
+		{[]string{"LPUSH k j", "LPUSH k j", "RPOP k"}, []string{"RPOP k"}},
+		{[]string{"LPUSH k j", "RPOP k", "RPOP k"}, []string{"RPOP k"}},
+		{[]string{"RPUSH k j", "LPOP k"}, []string{"LPOP k", "RPOP k 1"}},
+		{[]string{"LPUSH k j", "RPOP k", "RPUSH k j"}, []string{"RPOP k"}},
+		{[]string{"XADD k * f j"}, []string{"XLEN k", "XADD k * f v"}},
+		{[]string{"XADD k i f j", "XADD k * f j", "XADD k MAXLEN 1 * f j"}, []string{"XLEN k", "XADD k * f v", "XADD k NOMKSTREAM * f v", "XADD k 5-* f v"}},
+	}
+	seeds := scaled(4000, 800)
+	answered, several := 0, 0
+	byOp := map[string]int{}
+	for seed := 0; seed < seeds; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		shape := shapes[r.Intn(len(shapes))]
+		fam := family{words: words}
+		n := 2 + r.Intn(12)
+		var trace []*formats.Event
+		for i := 1; i <= n; i++ {
+			e := event(r, fam, i, shape.writes[r.Intn(len(shape.writes))], 1795535140000000000)
+			e.NS, e.Args[0] = "0", []byte("k")
+			trace = append(trace, e)
+		}
+		target := event(r, fam, n+1, shape.targets[r.Intn(len(shape.targets))], 1795535140000000000)
+		target.NS, target.Args[0] = "0", []byte("k")
+		want, out, err := provenance.BruteForce(m, trace, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) > 1 {
+			several++
+		}
+		marks, ok := m.Closed(trace, target, out)
+		if !ok {
+			continue
+		}
+		answered++
+		byOp[target.Op]++
+		got := []int{}
+		for i, f := range marks {
+			if f {
+				got = append(got, i)
+			}
+		}
+		if len(want) != 1 || !reflect.DeepEqual(got, want[0]) {
+			t.Fatalf("seed %d: Closed says %v is the one minimal witness; brute force finds %v\n%s", seed, got, want, dump(trace, target))
+		}
+	}
+	t.Logf("Closed answered %d of %d histories (%d had several witnesses); by target: %v", answered, seeds, several, byOp)
+	if byOp["RPOP"] == 0 || byOp["LPOP"] == 0 || byOp["XLEN"] == 0 || byOp["XADD"] == 0 {
+		t.Errorf("Closed never answered for some target: %v", byOp)
+	}
+	if answered < seeds/4 {
+		t.Errorf("Closed answered only %d of %d histories", answered, seeds)
 	}
 }

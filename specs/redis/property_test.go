@@ -54,6 +54,12 @@ var families = []family{
 		"LPUSHX k v", "RPUSHX k v", "LINSERT k BEFORE v v", "LREM k 0 v", "LREM k -1 v", "LTRIM k 0 0", "LMOVE k k LEFT RIGHT", "RPOPLPUSH k k",
 		"LMPOP 2 k k LEFT COUNT 2"},
 		targets: []string{"LRANGE k 0 -1", "LLEN k", "LINDEX k 0", "LINDEX k -1", "LPOP k", "LPOS k v", "LPOS k v COUNT 0", "RPOPLPUSH k k"}},
+	// Lists used as queues: pushes at one end, pops at the other, jobs
+	// mostly distinct (the histories Model.Closed answers for at once,
+	// which the limit-1 variant reaches).
+	{name: "queues", words: map[string][]string{"j": {"j1", "j2", "j3", "j4", "j5", "j6", "j7", "j1"}},
+		writes:  []string{"LPUSH k j", "LPUSH k j", "RPOP k", "RPOP k", "RPUSH k j", "LPOP k", "LPUSH k j j", "RPOP k 2"},
+		targets: []string{"RPOP k", "RPOP k", "LPOP k"}},
 	{name: "sets", writes: []string{"SADD k v", "SADD k v v", "SREM k v", "DEL k", "SET k v", "RENAME k k", "SMOVE k k v",
 		"SUNIONSTORE k k k", "SINTERSTORE k k k", "SDIFFSTORE k k k"},
 		targets: []string{"SMEMBERS k", "SISMEMBER k v", "SMISMEMBER k v v", "SCARD k", "SADD k v", "SUNION k k", "SINTER k k", "SDIFF k k", "SINTERCARD 2 k k", "SSCAN k 0"}},
