@@ -34,12 +34,14 @@ check:
 # and, when Debian's postgresql is installed, into a throwaway PostgreSQL
 # server on 127.0.0.1 (testdata/postgres.sh; stopped by its pid after).
 BENCH_LINES ?= 1000000
+# The per-command table's generated logs of every data type (lines each).
+BENCH_MIX ?= 100000,10000000
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./formats/...
 	$(GO) test -run '^$$' -bench QueueReplay ./specs/redis
 	@pgdir=$$(mktemp -d /tmp/wat-bench-pg.XXXXXX); chmod 755 $$pgdir; \
 	dsn=$$(testdata/postgres.sh start $$pgdir $${WAT_BENCH_PG_PORT:-25434}) || dsn=""; \
-	$(GO) run ./cmd/watbench -lines $(BENCH_LINES) -wat ./wat $${dsn:+-pg "$$dsn"}; rc=$$?; \
+	$(GO) run ./cmd/watbench -lines $(BENCH_LINES) -mix-lines $(BENCH_MIX) -wat ./wat $${dsn:+-pg "$$dsn"}; rc=$$?; \
 	[ -z "$$dsn" ] || testdata/postgres.sh stop $$pgdir; rm -rf $$pgdir; exit $$rc
 
 fuzz:

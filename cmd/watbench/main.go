@@ -14,7 +14,6 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 func main() {
@@ -32,15 +33,21 @@ func main() {
 	pg := flag.String("pg", "", "also measure a PostgreSQL store on this server (a postgres:// URL; the schema wat_bench is dropped and made anew)")
 	captures := flag.String("captures", "specs/redis/testdata/queues", "a directory of real MONITOR captures (*.monitor.log.gz) to explain random lines of; empty: none")
 	capReads := flag.Int("capture-reads", 300, "explain calls to time on each real capture")
-	mixLines := flag.Int("mix-lines", 100000, "lines of the generated log of every data type (0: none)")
+	mixLines := flag.String("mix-lines", "100000", "lines of the generated logs of every data type, comma-separated (each its own store; empty: none)")
 	perCmd := flag.Int("mix-reads", 8, "explain calls to time per command of that log")
 	flag.Parse()
 	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
 		os.Exit(1)
 	}
-	if *mixLines > 0 {
-		if err := perCommand(*mixLines, *dir, *wat, *perCmd); err != nil {
+	for _, f := range strings.FieldsFunc(*mixLines, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(f)
+		if err == nil && n > 0 {
+			err = perCommand(n, *dir, *wat, *perCmd)
+		} else if err == nil {
+			err = fmt.Errorf("-mix-lines: %q is not a positive number of lines", f)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "watbench:", err)
 			os.Exit(1)
 		}
