@@ -374,6 +374,16 @@ type walk struct {
 	// extra are events that must be in the history though no tracked
 	// key holds them (EXEC's queued commands without keys).
 	extra []*formats.Event
+	// read holds the whole history of a key before an id, newest first,
+	// when historyAll read all of it: the cursor then walks it again
+	// from memory, not from the store.
+	read map[keyBefore][]*formats.Event
+}
+
+// A keyBefore is a key's history before an id.
+type keyBefore struct {
+	k      nsKey
+	before int64
 }
 
 // explain solves the target over the history of keys (and what they
@@ -420,7 +430,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		return x, nil
 	}
 	var c *cursor
-	skip, partReset, err := memberSlice(w.ctx, w.h, target, keys)
+	skip, partReset, err := w.memberSlice(target, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +441,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		c.skip, c.typeAssumed = skip, skip != nil
 		if partReset != nil {
 			c.fieldReset = partReset
-		} else if fr, err := fieldResets(w.ctx, w.h, target, keys); err != nil {
+		} else if fr, err := w.fieldResets(target, keys); err != nil {
 			return nil, err
 		} else if fr != nil {
 			c.fieldReset = fr
@@ -1307,6 +1317,7 @@ type source struct {
 	buf    []*formats.Event
 	done   bool
 	fixed  bool // a list of events given up front, not a key's history
+	batch  int  // how many events the next read asks for: 256, doubling to 4096
 }
 
 func (w *walk) newCursor(before int64, keys []nsKey) (*cursor, error) {
@@ -1331,7 +1342,11 @@ func (c *cursor) track(k nsKey, before int64) error {
 	}
 	c.tracked[k] = true
 	c.keys = append(c.keys, k)
-	c.srcs = append(c.srcs, &source{k: k, before: before})
+	src := &source{k: k, before: before}
+	if evs, ok := c.w.read[keyBefore{k, before}]; ok {
+		src.buf, src.done = evs, true
+	}
+	c.srcs = append(c.srcs, src)
 	if !pseudoNS(k.ns) && !k.whole {
 		waited, err := c.waitedOn(k)
 		if err != nil {
@@ -1372,7 +1387,9 @@ func (c *cursor) fill(s *source) error {
 	if len(s.buf) > 0 || s.done {
 		return nil
 	}
-	const batch = 256
+	// Most histories are short; a long one is read in growing batches.
+	batch := max(s.batch, 256)
+	s.batch = min(2*batch, 4096)
 	var evs []*formats.Event
 	var err error
 	if s.k.whole {
@@ -1798,7 +1815,7 @@ const maxFieldScan = 1 << 20
 // HEXISTS, HMGET, HSTRLEN: the table's Sub says which), the test of
 // writes that set or remove all those fields (Sub again), when the key's
 // history allows it; nil otherwise.
-func fieldResets(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (func(*formats.Event) bool, error) {
+func (w *walk) fieldResets(target *formats.Event, keys []nsKey) (func(*formats.Event) bool, error) {
 	// The fields the target reads, as the table declares them; a
 	// target that touches the hash whole, or writes, is not cut so.
 	var fields []string
@@ -1816,7 +1833,7 @@ func fieldResets(ctx context.Context, h provenance.History, target *formats.Even
 		return nil, nil
 	}
 	k := keys[0]
-	if ok, err := historyAll(ctx, h, k, target.ID, func(e *formats.Event) bool { return hashSafeOps[e.Op] }); !ok || err != nil {
+	if ok, err := w.historyAll(k, target.ID, func(e *formats.Event) bool { return hashSafeOps[e.Op] }); !ok || err != nil {
 		return nil, err
 	}
 	return func(e *formats.Event) bool {
@@ -1887,7 +1904,7 @@ var sliceTargets = map[string]bool{"SADD": true, "SREM": true, "SISMEMBER": true
 // on what came before them, but for the key's type). nil otherwise. It
 // reads the key's whole history (writes of its database included) to
 // check it.
-func memberSlice(ctx context.Context, h provenance.History, target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, err error) {
+func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool, err error) {
 	cmd := lookup(target.Op, target.Args)
 	if !sliceTargets[target.Op] || cmd == nil || len(keys) != 1 {
 		return nil, nil, nil
@@ -1908,7 +1925,7 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 		return nil, nil, nil
 	}
 	k := keys[0]
-	ok, err = historyAll(ctx, h, k, target.ID, func(e *formats.Event) bool {
+	ok, err = w.historyAll(k, target.ID, func(e *formats.Event) bool {
 		return safe[e.Op] && e.Client != "lua" && !(cmd.Group == "sorted-set" && negZeroArg(e))
 	})
 	if !ok || err != nil {
@@ -1921,9 +1938,11 @@ func memberSlice(ctx context.Context, h provenance.History, target *formats.Even
 // historyAll tells whether every write of key k before an id (those of
 // its whole database too, as Touching gives them) is one that ok holds
 // of; false also when there are more than maxFieldScan to read.
-func historyAll(ctx context.Context, h provenance.History, k nsKey, before int64, ok func(*formats.Event) bool) (bool, error) {
-	for scanned := 0; ; {
-		evs, err := h.Touching(ctx, "redis", k.ns, []byte(k.key), before, 4096)
+func (w *walk) historyAll(k nsKey, before int64, ok func(*formats.Event) bool) (bool, error) {
+	kb := keyBefore{k, before}
+	var all []*formats.Event
+	for {
+		evs, err := w.h.Touching(w.ctx, "redis", k.ns, []byte(k.key), before, 4096)
 		if err != nil {
 			return false, err
 		}
@@ -1932,11 +1951,15 @@ func historyAll(ctx context.Context, h provenance.History, k nsKey, before int64
 				return false, nil
 			}
 		}
-		scanned += len(evs)
+		all = append(all, evs...)
 		switch {
 		case len(evs) < 4096:
+			if w.read == nil {
+				w.read = map[keyBefore][]*formats.Event{}
+			}
+			w.read[kb] = all
 			return true, nil
-		case scanned > maxFieldScan:
+		case len(all) > maxFieldScan:
 			return false, nil
 		}
 		before = evs[len(evs)-1].ID
