@@ -144,6 +144,8 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 	switch target.Op {
 	case "RPOP", "LPOP":
 		return closedQueue(history, target, out)
+	case "LPUSH", "RPUSH", "LLEN":
+		return closedLength(history, target, out)
 	case "XADD", "XLEN":
 		return closedStream(history, target, out)
 	}
@@ -257,6 +259,84 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	isPop := func(i int) bool { return history[i].Op != pushOp }
 	if takes(func(i int) bool { return forced[i] || !isPop(i) }) != v ||
 		takes(func(i int) bool { return forced[i] || isPop(i) }) != v {
+		return nil, false
+	}
+	return forced, true
+}
+
+// closedLength answers for a list's length (LLEN, or the reply of a push)
+// over a history of single-element pushes and pops without a count, at
+// either end: the length does not depend on which end.
+//
+// Leaving out a push changes the length unless a later pop emptied the
+// list (it now finds it empty); leaving out a pop that took an element
+// changes it unless a later pop found the list empty (it now takes one);
+// a pop of an empty list changes nothing. Adding a push to any subtrace
+// adds one element or nothing, and adding a pop removes one or nothing,
+// so the length is largest with every push added and smallest with every
+// pop added: when both give the same length, every superset of the
+// forced events does.
+func closedLength(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+	isPush := func(e *formats.Event) bool { return e.Op == "LPUSH" || e.Op == "RPUSH" }
+	for _, e := range history {
+		switch {
+		case isPush(e) && len(e.Args) == 2:
+		case (e.Op == "LPOP" || e.Op == "RPOP") && len(e.Args) == 1:
+		default:
+			return nil, false
+		}
+	}
+	if isPush(target) && len(target.Args) < 2 || target.Op == "LLEN" && len(target.Args) != 1 {
+		return nil, false
+	}
+	// length replays the events keep holds (nil: all).
+	length := func(keep func(i int) bool) int {
+		n := 0
+		for i, e := range history {
+			switch {
+			case keep != nil && !keep(i):
+			case isPush(e):
+				n++
+			case n > 0:
+				n--
+			}
+		}
+		return n
+	}
+	n := length(nil)
+	want := n
+	if isPush(target) {
+		want += len(target.Args) - 1
+	}
+	if out != provenance.Output(":"+strconv.Itoa(want)+"\r\n") {
+		return nil, false
+	}
+	lastEmptied, lastMissed, c := -1, -1, 0
+	took := make([]bool, len(history))
+	for i, e := range history {
+		switch {
+		case isPush(e):
+			c++
+		case c > 0:
+			c--
+			took[i] = true
+			if c == 0 {
+				lastEmptied = i
+			}
+		default:
+			lastMissed = i
+		}
+	}
+	forced := make([]bool, len(history))
+	for i, e := range history {
+		if isPush(e) {
+			forced[i] = i > lastEmptied
+		} else {
+			forced[i] = took[i] && i > lastMissed
+		}
+	}
+	if length(func(i int) bool { return forced[i] || isPush(history[i]) }) != n ||
+		length(func(i int) bool { return forced[i] || !isPush(history[i]) }) != n {
 		return nil, false
 	}
 	return forced, true

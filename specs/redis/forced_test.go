@@ -78,6 +78,8 @@ func TestClosedContract(t *testing.T) {
 		{[]string{"LPUSH k j", "RPOP k", "RPOP k"}, []string{"RPOP k"}},
 		{[]string{"RPUSH k j", "LPOP k"}, []string{"LPOP k", "RPOP k 1"}},
 		{[]string{"LPUSH k j", "RPOP k", "RPUSH k j"}, []string{"RPOP k"}},
+		{[]string{"LPUSH k j", "RPOP k", "RPUSH k j", "LPOP k"}, []string{"LLEN k", "LPUSH k v", "RPUSH k v v"}},
+		{[]string{"LPUSH k j", "RPOP k", "RPOP k"}, []string{"LLEN k", "LPUSH k v"}},
 		{[]string{"XADD k * f j"}, []string{"XLEN k", "XADD k * f v"}},
 		{[]string{"XADD k i f j", "XADD k * f j", "XADD k MAXLEN 1 * f j"}, []string{"XLEN k", "XADD k * f v", "XADD k NOMKSTREAM * f v", "XADD k 5-* f v"}},
 	}
@@ -121,7 +123,7 @@ func TestClosedContract(t *testing.T) {
 		}
 	}
 	t.Logf("Closed answered %d of %d histories (%d had several witnesses); by target: %v", answered, seeds, several, byOp)
-	if byOp["RPOP"] == 0 || byOp["LPOP"] == 0 || byOp["XLEN"] == 0 || byOp["XADD"] == 0 {
+	if byOp["RPOP"] == 0 || byOp["LPOP"] == 0 || byOp["LLEN"] == 0 || byOp["LPUSH"] == 0 || byOp["RPUSH"] == 0 || byOp["XLEN"] == 0 || byOp["XADD"] == 0 {
 		t.Errorf("Closed never answered for some target: %v", byOp)
 	}
 	if answered < seeds/4 {
