@@ -138,13 +138,9 @@ func Follow(ctx context.Context, w *formats.Event, opt FollowOptions) ([]Effect,
 
 // holds reports whether any witness of x holds e.
 func holds(x *Explanation, e *formats.Event) bool {
-	for _, f := range x.Factors {
-		for _, alt := range f {
-			for _, a := range alt {
-				if a.ID == e.ID {
-					return true
-				}
-			}
+	for _, a := range x.Mentioned() {
+		if a.ID == e.ID {
+			return true
 		}
 	}
 	return false

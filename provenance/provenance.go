@@ -85,6 +85,9 @@ type Explanation struct {
 	TimeDependent bool
 	Notes         []string
 	Factors       []Factor
+	// Choices are factors too, given by a rule: a witness also holds one
+	// way of making each choice.
+	Choices []Choice
 }
 
 // Count returns the number of witnesses.
@@ -93,14 +96,44 @@ func (x *Explanation) Count() *big.Int {
 	for _, f := range x.Factors {
 		n.Mul(n, big.NewInt(int64(len(f))))
 	}
+	for i := range x.Choices {
+		n.Mul(n, x.Choices[i].Count())
+	}
 	return n
+}
+
+// Mentioned returns every event some witness holds, each once.
+func (x *Explanation) Mentioned() []*formats.Event {
+	var out []*formats.Event
+	seen := map[*formats.Event]bool{}
+	add := func(evs []*formats.Event) {
+		for _, e := range evs {
+			if !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
+	}
+	for _, f := range x.Factors {
+		for _, alt := range f {
+			add(alt)
+		}
+	}
+	for _, c := range x.Choices {
+		add(c.Events)
+	}
+	return out
 }
 
 // Witnesses expands the factors into at most limit witnesses, each sorted
 // by event ID. It reports whether the list is complete.
 func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	out := [][]*formats.Event{nil}
-	for _, f := range x.Factors {
+	factors := x.Factors
+	for i := range x.Choices {
+		factors = append(slices.Clip(factors), Factor(x.Choices[i].Expand(limit)))
+	}
+	for _, f := range factors {
 		var next [][]*formats.Event
 		for _, w := range out {
 			for _, alt := range f {

@@ -48,6 +48,25 @@ type Problem struct {
 // witnesses in canonical order) and the output; ErrTooLarge when a stretch
 // is longer than p.Limit or the budget runs out.
 func Solve(p Problem) ([][]*formats.Event, Output, error) {
+	ws, choices, out, err := solveAll(p)
+	if err != nil || len(choices) == 0 {
+		return ws, out, err
+	}
+	x := &Explanation{Target: p.Target, Choices: choices}
+	if err := x.SetWitnesses(ws); err != nil {
+		return nil, out, err
+	}
+	all, complete := x.Witnesses(1 << 16)
+	if !complete {
+		return nil, out, fmt.Errorf("%v witnesses, more than a list holds: %w", x.Count(), ErrTooLarge)
+	}
+	return all, out, nil
+}
+
+// solveAll is Solve, with the witnesses too many to list (a Closer's
+// choices) kept as Choices: each witness holds one of the lists and one
+// way of making each choice.
+func solveAll(p Problem) ([][]*formats.Event, []Choice, Output, error) {
 	if p.Limit == 0 {
 		p.Limit = 16
 	}
@@ -58,18 +77,18 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 	// The output: replay the stretch after the last reset (or everything).
 	r, err := s.findReset(0)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	st := p.Model.Init()
 	for i := r; i >= 0; i-- {
 		e, _, err := s.at(i)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		p.Model.Apply(st, e)
 		if i%4096 == 0 {
 			if err := s.inTime(); err != nil {
-				return nil, "", err
+				return nil, nil, "", err
 			}
 		}
 	}
@@ -78,10 +97,10 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 	goal := func(st State) bool { return p.Model.Apply(p.Model.Clone(st), p.Target) == o }
 	sets, err := s.solve(0, goal, 0)
 	if err != nil {
-		return nil, o, err
+		return nil, nil, o, err
 	}
 	if len(sets) == 0 {
-		return nil, o, fmt.Errorf("internal error: no witness for %s", p.Target.Where())
+		return nil, nil, o, fmt.Errorf("internal error: no witness for %s", p.Target.Where())
 	}
 	ws := make([][]*formats.Event, len(sets))
 	for i, set := range sets {
@@ -89,7 +108,7 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 			ws[i] = append(ws[i], s.rev[set[j]])
 		}
 	}
-	return ws, o, nil
+	return ws, s.choices, o, nil
 }
 
 // A Backwards is a history held in memory, newest first, handed out as
@@ -119,6 +138,9 @@ type solver struct {
 	chunk int
 	spent int
 	out   Output // the target's output
+	// choices are the Choices every witness makes besides the events
+	// solve returns (a Closer's answer).
+	choices []Choice
 }
 
 // at returns the event r places back (0 is the newest).
@@ -184,16 +206,28 @@ type Forcer interface {
 }
 
 // A Closer is a Model that can tell, for a whole history replayed from
-// Init, without replaying it once per event, which events every closed
-// witness must hold and that those alone are closed: then they are the
-// one minimal witness, however long the history.
+// Init, without replaying it once per event, what its minimal closed
+// witnesses are however many they are: the events every one of them
+// holds, and a choice among the rest made by a rule.
 type Closer interface {
 	// Closed is asked about a history (oldest first) with no reset,
 	// replayed from Init and followed by target, whose output is out. It
-	// returns the marks of the events every closed subset holds and true
-	// when the marked events alone are closed (every superset of them
-	// gives out); false when it cannot tell cheaply.
-	Closed(history []*formats.Event, target *formats.Event, out Output) ([]bool, bool)
+	// returns the minimal closed witnesses, or false when it cannot tell
+	// cheaply.
+	Closed(history []*formats.Event, target *formats.Event, out Output) (Closure, bool)
+}
+
+// A Closure is the minimal closed witnesses of a history, by the events'
+// places in it: each holds every event Fixed marks and, when Choose is
+// not empty, exactly K of the events at the places Choose lists (in
+// order), at most Caps[i] of those at Choose[:i+1] (nil Caps: no cap but
+// K).
+type Closure struct {
+	Fixed  []bool
+	Choose []int
+	K      int
+	Caps   []int
+	Rule   string // the caps in words (Choice.Rule)
 }
 
 // ForcedLimit is the longest stretch whose forced events are found by
@@ -261,14 +295,21 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 	}
 	m := s.p.Model
 	if c, ok := m.(Closer); ok && depth == 0 && !hasReset && len(stretch) > s.p.Limit {
-		// The whole history from Init: every closed subset holds the
-		// forced events, so when they are closed they are the answer.
-		if marks, ok := c.Closed(stretch, s.p.Target, s.out); ok {
+		// The whole history from Init, which the model can answer for
+		// at once.
+		if cl, ok := c.Closed(stretch, s.p.Target, s.out); ok {
 			var w []int
 			for i := len(stretch) - 1; i >= 0; i-- {
-				if marks[i] {
+				if cl.Fixed[i] {
 					w = append(w, end-1-i)
 				}
+			}
+			if len(cl.Choose) > 0 {
+				ch := Choice{K: cl.K, Caps: cl.Caps, Rule: cl.Rule}
+				for _, i := range cl.Choose {
+					ch.Events = append(ch.Events, stretch[i])
+				}
+				s.choices = append(s.choices, ch)
 			}
 			return [][]int{w}, nil
 		}

@@ -205,14 +205,10 @@ func BuildTree(ctx context.Context, target *formats.Event, depth int, explain fu
 				default:
 					t.Explained[e.ID] = x
 					if it.depth < depth {
-						for _, f := range x.Factors {
-							for _, alt := range f {
-								for _, w := range alt {
-									children[i] = append(children[i], item{w, it.depth + 1, false})
-								}
-							}
+						for _, w := range x.Mentioned() {
+							children[i] = append(children[i], item{w, it.depth + 1, false})
 						}
-					} else if len(x.Factors) > 0 {
+					} else if len(x.Factors) > 0 || len(x.Choices) > 0 {
 						t.Truncated = true
 					}
 				}

@@ -33,7 +33,7 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 		w.Deadline = SearchDeadline(ctx)
 	}
 	x := &Explanation{Target: w.Target, Exact: true}
-	ws, out, err := Solve(w.Problem)
+	ws, choices, out, err := solveAll(w.Problem)
 	if errors.Is(err, ErrTooLarge) && w.Fallback != nil {
 		fb, what, ferr := w.Fallback()
 		if ferr != nil {
@@ -46,6 +46,19 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 		return nil, err
 	}
 	x.Output = out
+	for _, c := range choices {
+		if err := c.check(); err != nil {
+			return nil, err
+		}
+		// The events every way of choosing holds are every witness's.
+		always, rest := c.split()
+		for i := range ws {
+			ws[i] = append(ws[i], always...)
+		}
+		if rest.K > 0 {
+			x.Choices = append(x.Choices, rest)
+		}
+	}
 	if err := x.SetWitnesses(ws); err != nil {
 		return nil, err
 	}

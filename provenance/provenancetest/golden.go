@@ -94,8 +94,8 @@ func Golden(t *testing.T, spec provenance.Spec, dir string, logs map[string]*for
 
 // Render writes an answer as the golden archives hold it: the output,
 // whether it is exact, the number of witnesses and each witness as the
-// file:line of its requests (at most 32 witnesses), and the notes; or
-// the error.
+// file:line of its requests (at most 32 witnesses), the choices that
+// stand for the witnesses too many to list, and the notes; or the error.
 func Render(spec provenance.Spec, x *provenance.Explanation, err error) string {
 	var b strings.Builder
 	if err != nil {
@@ -118,6 +118,16 @@ func Render(spec provenance.Spec, x *provenance.Explanation, err error) string {
 		}
 		for _, e := range w {
 			fmt.Fprintf(&b, " %s", e.Where())
+		}
+		b.WriteString("\n")
+	}
+	for _, c := range x.Choices {
+		fmt.Fprintf(&b, "choice: %d of", c.K)
+		for _, e := range c.Events {
+			fmt.Fprintf(&b, " %s", e.Where())
+		}
+		if c.Caps != nil {
+			fmt.Fprintf(&b, "; at most %v of the first 1, 2, ...", c.Caps)
 		}
 		b.WriteString("\n")
 	}

@@ -131,14 +131,14 @@ var _ provenance.Closer = Model{}
 
 // Closed implements provenance.Closer for lists used as queues
 // (closedQueue) and streams that only grow (closedStream).
-func (Model) Closed(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+func (Model) Closed(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
 	if len(target.Args) == 0 {
-		return nil, false
+		return provenance.Closure{}, false
 	}
 	key := string(target.Args[0])
 	for _, e := range history {
 		if e.NS != target.NS || len(e.Args) == 0 || string(e.Args[0]) != key {
-			return nil, false
+			return provenance.Closure{}, false
 		}
 	}
 	switch target.Op {
@@ -147,9 +147,39 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 	case "LPUSH", "RPUSH", "LLEN":
 		return closedLength(history, target, out)
 	case "XADD", "XLEN":
-		return closedStream(history, target, out)
+		marks, ok := closedStream(history, target, out)
+		return provenance.Closure{Fixed: marks}, ok
 	}
-	return nil, false
+	return provenance.Closure{}, false
+}
+
+// guards is the Closure of a queue's history whose witnesses hold the
+// events fixed marks and, of its pops, any k such that no more of them
+// come before a point than the pushes counts marks before it: each pop
+// chosen takes one of those pushes' elements in every superset. It
+// declines a choice that would take too long to count. (provenance.Explain
+// moves the pops every way of choosing holds to the fixed events.)
+func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bool, k int) (provenance.Closure, bool) {
+	cl := provenance.Closure{Fixed: fixed, K: k,
+		Rule: "no more of them before a request than there are pushes before it, so that each takes an element pushed before it"}
+	if k == 0 {
+		return cl, true
+	}
+	pushes := 0
+	for i := range history {
+		switch {
+		case counts(i):
+			pushes++
+		case isPop(i) && pushes > 0:
+			cl.Choose = append(cl.Choose, i)
+			cl.Caps = append(cl.Caps, min(pushes, k))
+		}
+	}
+	ch := provenance.Choice{Events: make([]*formats.Event, len(cl.Choose)), K: k, Caps: cl.Caps}
+	if k > len(cl.Choose) || ch.Work() > provenance.MaxChoiceWork {
+		return provenance.Closure{}, false
+	}
+	return cl, true
 }
 
 // closedQueue answers for a list used as a queue: a history of
@@ -176,20 +206,20 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 // v it replies v's value. Leaving one event out moves what it takes by
 // one push at most, so an event that moves it changes the reply when
 // v's neighbours hold other values.
-func closedQueue(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+func closedQueue(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
 	pushOp := "LPUSH"
 	if target.Op == "LPOP" {
 		pushOp = "RPUSH"
 	}
 	if len(target.Args) != 1 {
-		return nil, false
+		return provenance.Closure{}, false
 	}
 	for _, e := range history {
 		switch {
 		case e.Op == pushOp && len(e.Args) == 2:
 		case e.Op == target.Op && len(e.Args) == 1:
 		default:
-			return nil, false
+			return provenance.Closure{}, false
 		}
 	}
 	// takes replays the events keep holds (nil: all) and returns the
@@ -212,7 +242,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	v := takes(nil)
 	if v < 0 || out != provenance.Output(bulk(history[v].Args[1])) {
-		return nil, false
+		return provenance.Closure{}, false
 	}
 	prev, next := -1, -1
 	for i, e := range history {
@@ -226,7 +256,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	for _, n := range []int{prev, next} {
 		if n >= 0 && string(history[n].Args[1]) == string(history[v].Args[1]) {
-			return nil, false
+			return provenance.Closure{}, false
 		}
 	}
 	// lastEmptied: the last pop that took the list's last element;
@@ -257,11 +287,45 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 		}
 	}
 	isPop := func(i int) bool { return history[i].Op != pushOp }
-	if takes(func(i int) bool { return forced[i] || !isPop(i) }) != v ||
-		takes(func(i int) bool { return forced[i] || isPop(i) }) != v {
-		return nil, false
+	if takes(func(i int) bool { return forced[i] || !isPop(i) }) == v &&
+		takes(func(i int) bool { return forced[i] || isPop(i) }) == v {
+		return provenance.Closure{Fixed: forced}, true
 	}
-	return forced, true
+	// Several minimal witnesses. When no other push has v's value, a
+	// subtrace replies it exactly when it takes v, and a witness W is
+	// closed exactly when both extremes take v: with every pop added, v
+	// must not be taken before the target, which asks for every push
+	// since the queue was last empty before v (and no push after it can
+	// help); with every push added, every push before v must be taken,
+	// which asks for one pop of W after each of them: any pops, as long
+	// as no more of them come before a point than those pushes before it.
+	for i, e := range history {
+		if e.Op == pushOp && i != v && string(e.Args[1]) == string(history[v].Args[1]) {
+			return provenance.Closure{}, false
+		}
+	}
+	empty, n := -1, 0 // the last event before v after which the queue was empty
+	for i, e := range history[:v] {
+		switch {
+		case e.Op == pushOp:
+			n++
+		case n > 0:
+			n--
+		}
+		if n == 0 {
+			empty = i
+		}
+	}
+	fixed := make([]bool, len(history))
+	before := 0
+	for i, e := range history[:v] {
+		if e.Op == pushOp {
+			fixed[i] = i > empty
+			before++
+		}
+	}
+	fixed[v] = true
+	return guards(history, fixed, isPop, func(i int) bool { return i < v && !isPop(i) }, before)
 }
 
 // closedLength answers for a list's length (LLEN, or the reply of a push)
@@ -276,18 +340,18 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 // so the length is largest with every push added and smallest with every
 // pop added: when both give the same length, every superset of the
 // forced events does.
-func closedLength(history []*formats.Event, target *formats.Event, out provenance.Output) ([]bool, bool) {
+func closedLength(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
 	isPush := func(e *formats.Event) bool { return e.Op == "LPUSH" || e.Op == "RPUSH" }
 	for _, e := range history {
 		switch {
 		case isPush(e) && len(e.Args) == 2:
 		case (e.Op == "LPOP" || e.Op == "RPOP") && len(e.Args) == 1:
 		default:
-			return nil, false
+			return provenance.Closure{}, false
 		}
 	}
 	if isPush(target) && len(target.Args) < 2 || target.Op == "LLEN" && len(target.Args) != 1 {
-		return nil, false
+		return provenance.Closure{}, false
 	}
 	// length replays the events keep holds (nil: all).
 	length := func(keep func(i int) bool) int {
@@ -309,7 +373,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 		want += len(target.Args) - 1
 	}
 	if out != provenance.Output(":"+strconv.Itoa(want)+"\r\n") {
-		return nil, false
+		return provenance.Closure{}, false
 	}
 	lastEmptied, lastMissed, c := -1, -1, 0
 	took := make([]bool, len(history))
@@ -335,11 +399,35 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 			forced[i] = took[i] && i > lastMissed
 		}
 	}
-	if length(func(i int) bool { return forced[i] || isPush(history[i]) }) != n ||
-		length(func(i int) bool { return forced[i] || !isPush(history[i]) }) != n {
-		return nil, false
+	if length(func(i int) bool { return forced[i] || isPush(history[i]) }) == n &&
+		length(func(i int) bool { return forced[i] || !isPush(history[i]) }) == n {
+		return provenance.Closure{Fixed: forced}, true
 	}
-	return forced, true
+	// Several minimal witnesses. A witness W is closed exactly when both
+	// extremes have the length: with every pop added, W must hold every
+	// push since the list was last empty (no earlier one can survive);
+	// with every push added, W must hold one pop for each push beyond the
+	// length: any pops, as long as no more of them come before a point
+	// than pushes before it.
+	empty, c, pushes := -1, 0, 0
+	for i, e := range history {
+		switch {
+		case isPush(e):
+			c++
+			pushes++
+		case c > 0:
+			c--
+		}
+		if c == 0 {
+			empty = i
+		}
+	}
+	fixed := make([]bool, len(history))
+	for i, e := range history {
+		fixed[i] = isPush(e) && i > empty
+	}
+	isPop := func(i int) bool { return !isPush(history[i]) }
+	return guards(history, fixed, isPop, func(i int) bool { return isPush(history[i]) }, pushes-n)
 }
 
 // closedStream answers for a stream that only grows: a history of XADDs

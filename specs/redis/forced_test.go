@@ -66,8 +66,10 @@ func TestForcedContract(t *testing.T) {
 }
 
 // TestClosedContract checks Model.Closed against the definition on random
-// queue histories of up to 15 requests: where it answers, its marks must
-// be exactly the one minimal closed witness BruteForce finds.
+// queue and stream histories of up to 13 requests: where it answers, the
+// witnesses its Closure stands for (the fixed events and each way of
+// making its choice) must be exactly the minimal closed witnesses
+// BruteForce finds, and their count exact.
 func TestClosedContract(t *testing.T) {
 	m := redis.Model{}
 	words := map[string][]string{"j": {"j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8", "j9", "j1", "j2"},
@@ -84,7 +86,7 @@ func TestClosedContract(t *testing.T) {
 		{[]string{"XADD k i f j", "XADD k * f j", "XADD k MAXLEN 1 * f j"}, []string{"XLEN k", "XADD k * f v", "XADD k NOMKSTREAM * f v", "XADD k 5-* f v"}},
 	}
 	seeds := scaled(4000, 800)
-	answered, several := 0, 0
+	answered, several, chosen := 0, 0, 0
 	byOp := map[string]int{}
 	for seed := 0; seed < seeds; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
@@ -106,23 +108,39 @@ func TestClosedContract(t *testing.T) {
 		if len(want) > 1 {
 			several++
 		}
-		marks, ok := m.Closed(trace, target, out)
+		cl, ok := m.Closed(trace, target, out)
 		if !ok {
 			continue
 		}
 		answered++
 		byOp[target.Op]++
-		got := []int{}
-		for i, f := range marks {
+		x := &provenance.Explanation{Target: target}
+		var fixed []*formats.Event
+		for i, f := range cl.Fixed {
 			if f {
-				got = append(got, i)
+				fixed = append(fixed, trace[i])
 			}
 		}
-		if len(want) != 1 || !reflect.DeepEqual(got, want[0]) {
-			t.Fatalf("seed %d: Closed says %v is the one minimal witness; brute force finds %v\n%s", seed, got, want, dump(trace, target))
+		if len(cl.Choose) > 0 {
+			chosen++
+			ch := provenance.Choice{K: cl.K, Caps: cl.Caps}
+			for _, i := range cl.Choose {
+				ch.Events = append(ch.Events, trace[i])
+			}
+			x.Choices = []provenance.Choice{ch}
+		}
+		if err := x.SetWitnesses([][]*formats.Event{fixed}); err != nil {
+			t.Fatal(err)
+		}
+		ws, _ := x.Witnesses(1 << 16)
+		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) || x.Count().Int64() != int64(len(want)) {
+			t.Fatalf("seed %d: Closed says %v (%v witnesses); brute force finds %v\n%s", seed, got, x.Count(), want, dump(trace, target))
 		}
 	}
-	t.Logf("Closed answered %d of %d histories (%d had several witnesses); by target: %v", answered, seeds, several, byOp)
+	t.Logf("Closed answered %d of %d histories (%d had several witnesses; %d answers were a choice); by target: %v", answered, seeds, several, chosen, byOp)
+	if chosen == 0 {
+		t.Errorf("Closed never answered with a choice")
+	}
 	if byOp["RPOP"] == 0 || byOp["LPOP"] == 0 || byOp["LLEN"] == 0 || byOp["LPUSH"] == 0 || byOp["RPUSH"] == 0 || byOp["XLEN"] == 0 || byOp["XADD"] == 0 {
 		t.Errorf("Closed never answered for some target: %v", byOp)
 	}

@@ -1,0 +1,174 @@
+package provenance
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// A Choice is an OR-group of an explanation given by a rule instead of a
+// list, for when its alternatives are too many to list (which pops of a
+// queue guard its pushes: any K of thousands): a witness holds exactly K
+// of Events (in trace order), and at most Caps[i] of Events[:i+1].
+// Caps is nondecreasing and ends at K; nil means no cap but K.
+type Choice struct {
+	Events []*formats.Event
+	K      int
+	Caps   []int
+	// Rule says the caps in words, for people ("no more of them before
+	// a point than pushes before it").
+	Rule string
+}
+
+// cap returns how many of Events[:i+1] a witness may hold.
+func (c *Choice) cap(i int) int {
+	if c.Caps == nil {
+		return c.K
+	}
+	return c.Caps[i]
+}
+
+// MaxChoiceWork bounds the steps a Choice's count takes (events times
+// the number of holdings its caps leave open): a spec that would make a
+// larger one declines it.
+const MaxChoiceWork = 1 << 22
+
+// Work returns the steps Count takes.
+func (c *Choice) Work() int {
+	w := 0
+	for i := range c.Events {
+		lo, hi := c.bounds(i)
+		if hi >= lo {
+			w += hi - lo + 1
+		}
+	}
+	return w
+}
+
+// bounds returns the fewest and most of Events[:i+1] a witness can hold.
+func (c *Choice) bounds(i int) (lo, hi int) {
+	return max(0, c.K-(len(c.Events)-i-1)), min(i+1, c.cap(i), c.K)
+}
+
+// Count returns how many ways there are to choose.
+func (c *Choice) Count() *big.Int {
+	// ways[h] is the number of ways to hold h of the events seen so far,
+	// nonzero only for h in [plo, phi].
+	ways := make([]*big.Int, c.K+2)
+	for h := range ways {
+		ways[h] = new(big.Int)
+	}
+	ways[0].SetInt64(1)
+	plo, phi := 0, 0
+	for i := range c.Events {
+		lo, hi := c.bounds(i)
+		nlo, nhi := max(lo, plo), min(hi, phi+1)
+		if nlo > nhi {
+			return new(big.Int)
+		}
+		for h := nhi; h >= nlo; h-- {
+			if h > phi {
+				ways[h].SetInt64(0)
+			}
+			if h-1 >= plo {
+				ways[h].Add(ways[h], ways[h-1])
+			}
+		}
+		for h := plo; h < nlo; h++ {
+			ways[h].SetInt64(0)
+		}
+		for h := nhi + 1; h <= phi; h++ {
+			ways[h].SetInt64(0)
+		}
+		plo, phi = nlo, nhi
+	}
+	if c.K < plo || c.K > phi {
+		return new(big.Int)
+	}
+	return ways[c.K]
+}
+
+// Expand lists the first limit ways to choose, in order of the events'
+// places (the earliest events first).
+func (c *Choice) Expand(limit int) [][]*formats.Event {
+	var out [][]*formats.Event
+	var held []*formats.Event
+	var walk func(i int)
+	walk = func(i int) {
+		if len(out) >= limit {
+			return
+		}
+		if i == len(c.Events) {
+			if len(held) == c.K {
+				out = append(out, append([]*formats.Event(nil), held...))
+			}
+			return
+		}
+		lo, hi := c.bounds(i)
+		if h := len(held) + 1; h >= lo && h <= hi {
+			held = append(held, c.Events[i])
+			walk(i + 1)
+			held = held[:len(held)-1]
+		}
+		if h := len(held); h >= lo && h <= hi {
+			walk(i + 1)
+		}
+	}
+	walk(0)
+	return out
+}
+
+// check reports a Choice that breaks its own rules.
+func (c *Choice) check() error {
+	if c.Caps != nil && len(c.Caps) != len(c.Events) {
+		return fmt.Errorf("internal error: a choice of %d events with %d caps", len(c.Events), len(c.Caps))
+	}
+	if c.K < 0 || c.K > len(c.Events) {
+		return fmt.Errorf("internal error: a choice of %d of %d events", c.K, len(c.Events))
+	}
+	return nil
+}
+
+// split returns the events every way of making c holds, and c without
+// them and without the events no way holds: what is left to choose.
+func (c Choice) split() (always []*formats.Event, rest Choice) {
+	for {
+		n := len(c.Events)
+		keep := make([]bool, n)
+		var caps []int
+		k, taken := c.K, 0
+		changed := false
+		for i := 0; i < n; i++ {
+			plo, phi := 0, 0
+			if i > 0 {
+				plo, phi = c.bounds(i - 1)
+			}
+			lo, hi := c.bounds(i)
+			switch {
+			case phi < lo: // skipping it leaves too few to choose
+				always = append(always, c.Events[i])
+				taken++
+				k--
+				changed = true
+			case plo+1 > hi: // taking it breaks a cap
+				changed = true
+			default:
+				keep[i] = true
+				if c.Caps != nil {
+					caps = append(caps, c.Caps[i]-taken)
+				}
+			}
+		}
+		if !changed {
+			return always, c
+		}
+		next := Choice{K: k, Caps: caps, Rule: c.Rule}
+		for i, e := range c.Events {
+			if keep[i] {
+				next.Events = append(next.Events, e)
+			}
+		}
+		c = next
+	}
+}

@@ -1,0 +1,112 @@
+package provenance
+
+import (
+	"math/bits"
+	"math/rand"
+	"slices"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// TestChoice checks a Choice's Count and Expand against every subset of
+// its events, on random caps.
+func TestChoice(t *testing.T) {
+	for seed := 0; seed < 3000; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		n := r.Intn(12)
+		c := Choice{K: r.Intn(n + 1)}
+		for i := 0; i < n; i++ {
+			c.Events = append(c.Events, &formats.Event{ID: int64(i + 1)})
+		}
+		if r.Intn(4) > 0 {
+			cp := 0
+			for i := 0; i < n; i++ {
+				cp += r.Intn(2)
+				c.Caps = append(c.Caps, cp)
+			}
+		}
+		// Every subset of K events within the caps, in the order Expand
+		// lists them (the earliest events first).
+		var want [][]int64
+		for mask := 0; mask < 1<<n; mask++ {
+			if bits.OnesCount(uint(mask)) != c.K {
+				continue
+			}
+			ok, held := true, 0
+			for i := 0; i < n; i++ {
+				if mask&(1<<i) != 0 {
+					held++
+				}
+				if held > c.cap(i) {
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+			var w []int64
+			for i := 0; i < n; i++ {
+				if mask&(1<<i) != 0 {
+					w = append(w, int64(i+1))
+				}
+			}
+			want = append(want, w)
+		}
+		if got := c.Count(); got.Int64() != int64(len(want)) {
+			t.Fatalf("seed %d: %d of %d events, caps %v: Count %v, want %d", seed, c.K, n, c.Caps, got, len(want))
+		}
+		got := c.Expand(1 << 12)
+		if len(got) != len(want) {
+			t.Fatalf("seed %d: Expand gave %d ways, want %d", seed, len(got), len(want))
+		}
+		seen := map[string]bool{}
+		for _, w := range got {
+			key := ""
+			for _, e := range w {
+				key += string(rune('a' + e.ID))
+			}
+			seen[key] = true
+		}
+		for _, w := range want {
+			key := ""
+			for _, id := range w {
+				key += string(rune('a' + id))
+			}
+			if !seen[key] {
+				t.Fatalf("seed %d: Expand misses %v", seed, w)
+			}
+		}
+		// split keeps the same ways, the events it takes out added to each.
+		always, rest := c.split()
+		if len(want) > 0 {
+			var split []string
+			for _, w := range rest.Expand(1 << 12) {
+				split = append(split, ids(append(append([]*formats.Event(nil), always...), w...)))
+			}
+			var whole []string
+			for _, w := range got {
+				whole = append(whole, ids(w))
+			}
+			slices.Sort(split)
+			slices.Sort(whole)
+			if !slices.Equal(split, whole) {
+				t.Fatalf("seed %d: %d of %d, caps %v: split into %d always and %d of %v (caps %v): %v, want %v", seed, c.K, n, c.Caps, len(always), rest.K, len(rest.Events), rest.Caps, split, whole)
+			}
+		}
+		if lim := len(want) / 2; lim > 0 && len(c.Expand(lim)) != lim {
+			t.Fatalf("seed %d: Expand(%d) did not stop at the limit", seed, lim)
+		}
+	}
+}
+
+// ids names a way of choosing by its events' ids, in order.
+func ids(w []*formats.Event) string {
+	s := slices.Clone(w)
+	slices.SortFunc(s, func(a, b *formats.Event) int { return int(a.ID - b.ID) })
+	out := ""
+	for _, e := range s {
+		out += string(rune('a' + e.ID))
+	}
+	return out
+}
