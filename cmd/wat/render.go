@@ -143,14 +143,24 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 			r.requests(t, fmt.Sprintf("witness %d: ", i+1), w, maxE)
 		}
 	} else {
-		msg := "every witness holds one alternative of each group"
+		var holds []string
 		for _, f := range x.Factors {
 			if len(f) == 1 {
-				msg = "every witness holds the requests marked 'all', and one alternative of each group"
+				holds = append(holds, "the requests marked 'all'")
 				break
 			}
 		}
-		r.line(t, "", msg)
+		if len(x.Factors) > len(holds) {
+			holds = append(holds, "one alternative of each group")
+		}
+		for i, c := range x.Choices {
+			holds = append(holds, fmt.Sprintf("%d of the %d requests marked 'choice %d'", c.K, len(c.Events), i+1))
+		}
+		msg := "every witness holds " + strings.Join(holds[:len(holds)-1], ", ")
+		if len(holds) > 1 {
+			msg += " and "
+		}
+		r.line(t, "", msg+holds[len(holds)-1])
 		for gi, f := range x.Factors {
 			for ai, alt := range f {
 				label := "all: "
@@ -164,10 +174,46 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 				r.requests(t, label, alt, maxE)
 			}
 		}
+		for i, c := range x.Choices {
+			rule := ""
+			if c.Rule != "" {
+				rule = ": " + c.Rule
+			}
+			r.line(t, "", fmt.Sprintf("choice %d: any %d of these %d requests (%v ways)%s", i+1, c.K, len(c.Events), c.Count(), rule))
+			if steps := capSteps(c, 8); steps != "" {
+				r.line(t, "", fmt.Sprintf("choice %d: %s", i+1, steps))
+			}
+			r.requests(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
+		}
 	}
 	for _, n := range x.Notes {
 		r.line(t, "", r.note.Render("note: "+safe(n)))
 	}
+}
+
+// capSteps says a choice's caps where they change (the first most of them):
+// "at most 1 of them up to line 3, 3 up to line 8".
+func capSteps(c provenance.Choice, most int) string {
+	var steps []string
+	for i, n := range c.Caps {
+		if n >= c.K || i+1 < len(c.Caps) && c.Caps[i+1] == n {
+			continue
+		}
+		if len(steps) == most {
+			steps = append(steps, "...")
+			break
+		}
+		where := fmt.Sprintf("line %d", c.Events[i].Line)
+		if c.Events[i].Source != c.Events[0].Source {
+			where = c.Events[i].Where()
+		}
+		if len(steps) == 0 {
+			steps = append(steps, fmt.Sprintf("at most %d of them up to %s", n, where))
+		} else {
+			steps = append(steps, fmt.Sprintf("%d up to %s", n, where))
+		}
+	}
+	return strings.Join(steps, ", ")
 }
 
 // requests prints events under label, each with what it sent, the first
@@ -420,6 +466,10 @@ type jsonExplanation struct {
 	Complete      bool            `json:"complete"`
 	Witnesses     []jsonWitness   `json:"witnesses"`
 	Factors       [][][]jsonEvent `json:"factors"`
+	// Choices are factors given by a rule (provenance.Choice): a witness
+	// holds every event of one alternative of each factor and K of the
+	// events of each choice.
+	Choices []jsonChoice `json:"choices,omitempty"`
 	// Cut says how the witnesses and factors were cut, when they were.
 	Cut string `json:"cut,omitempty"`
 	// Rule names the rule that linked a sent request to its sender; Via
@@ -431,8 +481,19 @@ type jsonExplanation struct {
 	Via       *jsonEvent `json:"via,omitempty"`
 }
 
+// A jsonChoice is a provenance.Choice: K of Of, at most Caps[i] of
+// Of[:i+1].
+type jsonChoice struct {
+	K     int         `json:"k"`
+	Of    []jsonEvent `json:"of"`
+	Caps  []int       `json:"caps,omitempty"`
+	Count string      `json:"count"`
+	Rule  string      `json:"rule,omitempty"`
+}
+
 // maxJSONWitnesses bounds the expanded witness list in JSON; factors are
-// always complete.
+// always complete. An answer with a choice lists one witness: its
+// choices say the rest.
 const maxJSONWitnesses = 1000
 
 func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool) error {
@@ -496,7 +557,11 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	if check != nil {
 		j.Given, j.Matches = &check.raw, &check.match
 	}
-	ws, complete := x.Witnesses(maxJSONWitnesses)
+	limit := maxJSONWitnesses
+	if len(x.Choices) > 0 {
+		limit = 1
+	}
+	ws, complete := x.Witnesses(limit)
 	j.Complete = complete
 	listed, total := 0, 0
 	for _, wit := range ws {
@@ -525,9 +590,23 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		}
 		j.Factors = append(j.Factors, jf)
 	}
+	for _, c := range x.Choices {
+		jc := jsonChoice{K: c.K, Caps: c.Caps, Count: c.Count().String(), Rule: c.Rule, Of: []jsonEvent{}}
+		for _, e := range c.Events {
+			total++
+			if b.take() {
+				jc.Of = append(jc.Of, toJSONEvent(e))
+				listed++
+			}
+		}
+		if len(jc.Of) < len(c.Events) {
+			jc.Caps = jc.Caps[:len(jc.Of)]
+		}
+		j.Choices = append(j.Choices, jc)
+	}
 	if listed < total {
 		j.Complete = false
-		j.Cut = fmt.Sprintf("the witnesses and factors list %d of their %d events, in order (at most %d in an answer; --all lists every one)", listed, total, maxJSONEvents)
+		j.Cut = fmt.Sprintf("the witnesses, factors and choices list %d of their %d events, in order (at most %d in an answer; --all lists every one)", listed, total, maxJSONEvents)
 	}
 	return j
 }
