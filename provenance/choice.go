@@ -19,6 +19,16 @@ type Choice struct {
 	// Rule says the caps in words, for people ("no more of them before
 	// a point than pushes before it").
 	Rule string
+
+	count *big.Int // Count's answer, once counted (see counted)
+}
+
+// counted returns c with its count computed once, so that its copies
+// do not count again.
+func (c Choice) counted() Choice {
+	c.count = nil
+	c.count = c.Count()
+	return c
 }
 
 // cap returns how many of Events[:i+1] a witness may hold.
@@ -53,6 +63,9 @@ func (c *Choice) bounds(i int) (lo, hi int) {
 
 // Count returns how many ways there are to choose.
 func (c *Choice) Count() *big.Int {
+	if c.count != nil {
+		return new(big.Int).Set(c.count)
+	}
 	// ways[h] is the number of ways to hold h of the events seen so far,
 	// nonzero only for h in [plo, phi].
 	ways := make([]*big.Int, c.K+2)
@@ -130,45 +143,31 @@ func (c *Choice) check() error {
 	return nil
 }
 
-// split returns the events every way of making c holds, and c without
-// them and without the events no way holds: what is left to choose.
+// split returns events every way of making c holds, and c without them
+// and without events no way holds: what is left to choose. It judges
+// each event by the bounds of c (one pass): an event whose absence
+// leaves too few to choose, or whose presence breaks a cap.
 func (c Choice) split() (always []*formats.Event, rest Choice) {
-	for {
-		n := len(c.Events)
-		keep := make([]bool, n)
-		var caps []int
-		k, taken := c.K, 0
-		changed := false
-		for i := 0; i < n; i++ {
-			plo, phi := 0, 0
-			if i > 0 {
-				plo, phi = c.bounds(i - 1)
-			}
-			lo, hi := c.bounds(i)
-			switch {
-			case phi < lo: // skipping it leaves too few to choose
-				always = append(always, c.Events[i])
-				taken++
-				k--
-				changed = true
-			case plo+1 > hi: // taking it breaks a cap
-				changed = true
-			default:
-				keep[i] = true
-				if c.Caps != nil {
-					caps = append(caps, c.Caps[i]-taken)
-				}
+	rest = Choice{K: c.K, Rule: c.Rule}
+	taken := 0
+	for i, e := range c.Events {
+		plo, phi := 0, 0
+		if i > 0 {
+			plo, phi = c.bounds(i - 1)
+		}
+		lo, hi := c.bounds(i)
+		switch {
+		case phi < lo:
+			always = append(always, e)
+			taken++
+			rest.K--
+		case plo+1 > hi:
+		default:
+			rest.Events = append(rest.Events, e)
+			if c.Caps != nil {
+				rest.Caps = append(rest.Caps, c.Caps[i]-taken)
 			}
 		}
-		if !changed {
-			return always, c
-		}
-		next := Choice{K: k, Caps: caps, Rule: c.Rule}
-		for i, e := range c.Events {
-			if keep[i] {
-				next.Events = append(next.Events, e)
-			}
-		}
-		c = next
 	}
+	return always, rest
 }

@@ -56,7 +56,7 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 			ws[i] = append(ws[i], always...)
 		}
 		if rest.K > 0 {
-			x.Choices = append(x.Choices, rest)
+			x.Choices = append(x.Choices, rest.counted())
 		}
 	}
 	if err := x.SetWitnesses(ws); err != nil {
