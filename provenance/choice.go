@@ -61,6 +61,29 @@ func (c *Choice) bounds(i int) (lo, hi int) {
 	return max(0, c.K-(len(c.Events)-i-1)), min(i+1, c.cap(i), c.K)
 }
 
+// valid returns, for each event, the interval of how many of the events
+// up to it a way of choosing holds: the holdings reachable from the
+// start within the caps, and from which K can still be reached. Every
+// holding inside is on some way; lo > hi when there is no way at all.
+func (c *Choice) valid() (lo, hi []int) {
+	n := len(c.Events)
+	lo, hi = make([]int, n), make([]int, n)
+	// Backwards: the holdings from which K can be reached.
+	a, b := c.K, c.K
+	for i := n - 1; i >= 0; i-- {
+		lo[i], hi[i] = a, min(b, c.cap(i), i+1)
+		a, b = max(a-1, 0), hi[i]
+	}
+	// Forwards: the holdings reachable from none.
+	rhi := 0
+	for i := 0; i < n; i++ {
+		rhi = min(rhi+1, c.cap(i), c.K)
+		hi[i] = min(hi[i], rhi)
+		rhi = hi[i]
+	}
+	return lo, hi
+}
+
 // Count returns how many ways there are to choose.
 func (c *Choice) Count() *big.Int {
 	if c.count != nil {
@@ -107,6 +130,7 @@ func (c *Choice) Count() *big.Int {
 func (c *Choice) Expand(limit int) [][]*formats.Event {
 	var out [][]*formats.Event
 	var held []*formats.Event
+	lo, hi := c.valid()
 	var walk func(i int)
 	walk = func(i int) {
 		if len(out) >= limit {
@@ -118,7 +142,7 @@ func (c *Choice) Expand(limit int) [][]*formats.Event {
 			}
 			return
 		}
-		lo, hi := c.bounds(i)
+		lo, hi := lo[i], hi[i]
 		if h := len(held) + 1; h >= lo && h <= hi {
 			held = append(held, c.Events[i])
 			walk(i + 1)
@@ -143,25 +167,23 @@ func (c *Choice) check() error {
 	return nil
 }
 
-// split returns events every way of making c holds, and c without them
-// and without events no way holds: what is left to choose. It judges
-// each event by the bounds of c (one pass): an event whose absence
-// leaves too few to choose, or whose presence breaks a cap.
+// split returns the events every way of making c holds, and c without
+// them and without the events no way holds: what is left to choose.
 func (c Choice) split() (always []*formats.Event, rest Choice) {
 	rest = Choice{K: c.K, Rule: c.Rule}
+	lo, hi := c.valid()
 	taken := 0
 	for i, e := range c.Events {
 		plo, phi := 0, 0
 		if i > 0 {
-			plo, phi = c.bounds(i - 1)
+			plo, phi = lo[i-1], hi[i-1]
 		}
-		lo, hi := c.bounds(i)
 		switch {
-		case phi < lo:
+		case max(plo, lo[i]) > min(phi, hi[i]): // no way skips it
 			always = append(always, e)
 			taken++
 			rest.K--
-		case plo+1 > hi:
+		case max(plo+1, lo[i]) > min(phi+1, hi[i]): // no way takes it
 		default:
 			rest.Events = append(rest.Events, e)
 			if c.Caps != nil {
