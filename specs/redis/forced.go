@@ -259,31 +259,14 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			return provenance.Closure{}, false
 		}
 	}
-	// lastEmptied: the last pop that took the list's last element;
-	// lastMissed: the last pop that found it empty.
-	lastEmptied, lastMissed, n := -1, -1, 0
-	took := make([]bool, len(history))
-	for i, e := range history {
-		switch {
-		case e.Op == pushOp:
-			n++
-		case n > 0:
-			n--
-			took[i] = true
-			if n == 0 {
-				lastEmptied = i
-			}
-		default:
-			lastMissed = i
-		}
-	}
+	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
 	forced := make([]bool, len(history))
 	for i, e := range history {
 		switch {
 		case e.Op == pushOp:
-			forced[i] = i == v || i < v && i > lastEmptied
+			forced[i] = i == v || i < v && i > q.lastEmptied
 		default:
-			forced[i] = took[i] && i > lastMissed
+			forced[i] = q.took[i] && i > q.lastMissed
 		}
 	}
 	isPop := func(i int) bool { return history[i].Op != pushOp }
@@ -304,23 +287,12 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			return provenance.Closure{}, false
 		}
 	}
-	empty, n := -1, 0 // the last event before v after which the queue was empty
-	for i, e := range history[:v] {
-		switch {
-		case e.Op == pushOp:
-			n++
-		case n > 0:
-			n--
-		}
-		if n == 0 {
-			empty = i
-		}
-	}
 	fixed := make([]bool, len(history))
 	before := 0
 	for i, e := range history[:v] {
 		if e.Op == pushOp {
-			fixed[i] = i > empty
+			// The queue is not empty from v's push to the target.
+			fixed[i] = i > q.lastEmpty()
 			before++
 		}
 	}
@@ -375,28 +347,13 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	if out != provenance.Output(":"+strconv.Itoa(want)+"\r\n") {
 		return provenance.Closure{}, false
 	}
-	lastEmptied, lastMissed, c := -1, -1, 0
-	took := make([]bool, len(history))
-	for i, e := range history {
-		switch {
-		case isPush(e):
-			c++
-		case c > 0:
-			c--
-			took[i] = true
-			if c == 0 {
-				lastEmptied = i
-			}
-		default:
-			lastMissed = i
-		}
-	}
+	q := replayQueue(history, isPush)
 	forced := make([]bool, len(history))
 	for i, e := range history {
 		if isPush(e) {
-			forced[i] = i > lastEmptied
+			forced[i] = i > q.lastEmptied
 		} else {
-			forced[i] = took[i] && i > lastMissed
+			forced[i] = q.took[i] && i > q.lastMissed
 		}
 	}
 	if length(func(i int) bool { return forced[i] || isPush(history[i]) }) == n &&
@@ -409,26 +366,50 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	// with every push added, W must hold one pop for each push beyond the
 	// length: any pops, as long as no more of them come before a point
 	// than pushes before it.
-	empty, c, pushes := -1, 0, 0
-	for i, e := range history {
-		switch {
-		case isPush(e):
-			c++
-			pushes++
-		case c > 0:
-			c--
-		}
-		if c == 0 {
-			empty = i
-		}
-	}
 	fixed := make([]bool, len(history))
+	pushes := 0
 	for i, e := range history {
-		fixed[i] = isPush(e) && i > empty
+		if isPush(e) {
+			fixed[i] = i > q.lastEmpty()
+			pushes++
+		}
 	}
 	isPop := func(i int) bool { return !isPush(history[i]) }
 	return guards(history, fixed, isPop, func(i int) bool { return isPush(history[i]) }, pushes-n)
 }
+
+// A queueReplay is what replaying a history of single-element pushes and
+// pops without a count shows of the list's length.
+type queueReplay struct {
+	took        []bool // the pops that took an element
+	lastEmptied int    // the last pop that took the last element, or -1
+	lastMissed  int    // the last pop that found the list empty, or -1
+}
+
+func replayQueue(history []*formats.Event, isPush func(*formats.Event) bool) queueReplay {
+	q := queueReplay{took: make([]bool, len(history)), lastEmptied: -1, lastMissed: -1}
+	n := 0
+	for i, e := range history {
+		switch {
+		case isPush(e):
+			n++
+		case n > 0:
+			n--
+			q.took[i] = true
+			if n == 0 {
+				q.lastEmptied = i
+			}
+		default:
+			q.lastMissed = i
+		}
+	}
+	return q
+}
+
+// lastEmpty is the last event after which the list was empty (a pop
+// that emptied it or found it so), or -1: the pushes after it are what
+// the list holds at the end.
+func (q queueReplay) lastEmpty() int { return max(q.lastEmptied, q.lastMissed) }
 
 // closedStream answers for a stream that only grows: a history of XADDs
 // of one key without trimming or NOMKSTREAM. XLEN, when every XADD takes
