@@ -1278,6 +1278,10 @@ type cursor struct {
 	srcs    []*source
 	keys    []nsKey
 	tracked map[nsKey]bool
+	// fromTop holds the tracked keys whose history is walked from where
+	// the cursor began (the others from a write that pulled them in).
+	fromTop map[nsKey]bool
+	top     int64 // where the cursor began: the id its histories are before
 	seen    map[int64]bool
 	at      map[*formats.Event]int // how many keys were tracked when e was emitted
 	// resetAll marks the events that reset every key tracked when they
@@ -1321,7 +1325,7 @@ type source struct {
 }
 
 func (w *walk) newCursor(before int64, keys []nsKey) (*cursor, error) {
-	c := &cursor{w: w, tracked: map[nsKey]bool{}, seen: map[int64]bool{}, at: map[*formats.Event]int{}, blocky: map[nsKey]bool{},
+	c := &cursor{w: w, tracked: map[nsKey]bool{}, fromTop: map[nsKey]bool{}, top: before, seen: map[int64]bool{}, at: map[*formats.Event]int{}, blocky: map[nsKey]bool{},
 		resetAll: map[*formats.Event]bool{}}
 	for _, k := range keys {
 		if err := c.track(k, before); err != nil {
@@ -1341,6 +1345,7 @@ func (c *cursor) track(k nsKey, before int64) error {
 		return nil
 	}
 	c.tracked[k] = true
+	c.fromTop[k] = before == c.top
 	c.keys = append(c.keys, k)
 	src := &source{k: k, before: before}
 	if evs, ok := c.w.read[keyBefore{k, before}]; ok {
@@ -1485,10 +1490,10 @@ func (c *cursor) older(n int) ([]*formats.Event, error) {
 	return out, nil
 }
 
-// needRestart notes a key to track from the target on.
+// needRestart notes a key to track from the target on, unless it is.
 func (c *cursor) needRestart(k nsKey) {
-	if c.tracked[k] {
-		return
+	if c.fromTop[k] {
+		return // a key pulled in by a write is tracked only from there
 	}
 	for _, x := range c.restart {
 		if x == k {
