@@ -3,6 +3,7 @@ package provenance
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -138,8 +139,16 @@ func Follow(ctx context.Context, w *formats.Event, opt FollowOptions) ([]Effect,
 
 // holds reports whether any witness of x holds e.
 func holds(x *Explanation, e *formats.Event) bool {
-	for _, a := range x.Mentioned() {
-		if a.ID == e.ID {
+	has := func(evs []*formats.Event) bool {
+		return slices.ContainsFunc(evs, func(a *formats.Event) bool { return a.ID == e.ID })
+	}
+	for _, f := range x.Factors {
+		if slices.ContainsFunc(f, has) {
+			return true
+		}
+	}
+	for _, c := range x.Choices {
+		if has(c.Events) {
 			return true
 		}
 	}

@@ -434,11 +434,17 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	if err != nil {
 		return nil, err
 	}
+	typeAssumed := skip != nil
+	if skip == nil {
+		if skip, err = w.channelSlice(target); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		if c, err = w.newCursor(target.ID, keys); err != nil {
 			return nil, err
 		}
-		c.skip, c.typeAssumed = skip, skip != nil
+		c.skip, c.typeAssumed = skip, typeAssumed
 		if partReset != nil {
 			c.fieldReset = partReset
 		} else if fr, err := w.fieldResets(target, keys); err != nil {
@@ -1938,6 +1944,64 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 	}
 	skip, reset = partTests(k, parts)
 	return skip, reset, nil
+}
+
+// pubsubSafeOps are the commands a subscriber's connection may hold for
+// channelSlice: none of them is refused or queued for what else the
+// client is subscribed to.
+var pubsubSafeOps = map[string]bool{"SUBSCRIBE": true, "UNSUBSCRIBE": true, "PSUBSCRIBE": true, "PUNSUBSCRIBE": true,
+	"SSUBSCRIBE": true, "SUNSUBSCRIBE": true, "PING": true, "QUIT": true, "RESET": true}
+
+// channelSlice returns, for a PUBLISH, the test of the calls that change
+// no subscription it counts: another client's (un)subscriptions that
+// name only other channels, shard channels, or patterns that do not
+// match its channel, and its PINGs. Leaving them out changes no
+// subtrace's output, when every connection that ever (un)subscribed to
+// the channel or a pattern holds only pubsubSafeOps before the target
+// (then a client's other subscriptions cannot get its later commands
+// refused or queued). nil otherwise. (The publisher's own calls are
+// never left out: whether it is subscribed decides its reply.)
+func (w *walk) channelSlice(target *formats.Event) (func(*formats.Event) bool, error) {
+	if target.Op != "PUBLISH" || len(target.Args) != 2 {
+		return nil, nil
+	}
+	ch := target.Args[0]
+	clients := map[string]bool{}
+	for _, k := range []nsKey{{ns: channelNS, key: string(ch)}, {ns: patternNS, key: ""}} {
+		ok, err := w.historyAll(k, target.ID, func(e *formats.Event) bool {
+			clients[e.Client] = true
+			return true
+		})
+		if !ok || err != nil {
+			return nil, err
+		}
+	}
+	for cl := range clients {
+		if cl == target.Client {
+			continue
+		}
+		ok, err := w.historyAll(nsKey{ns: connNS, key: cl}, target.ID, func(e *formats.Event) bool { return pubsubSafeOps[e.Op] })
+		if !ok || err != nil {
+			return nil, err
+		}
+	}
+	names := func(e *formats.Event, match func(a []byte) bool) bool {
+		return slices.ContainsFunc(e.Args, match)
+	}
+	return func(e *formats.Event) bool {
+		if e.Client == target.Client || !clients[e.Client] {
+			return false
+		}
+		switch e.Op {
+		case "PING", "SSUBSCRIBE", "SUNSUBSCRIBE":
+			return true
+		case "SUBSCRIBE", "UNSUBSCRIBE":
+			return len(e.Args) > 0 && !names(e, func(a []byte) bool { return bytes.Equal(a, ch) })
+		case "PSUBSCRIBE", "PUNSUBSCRIBE":
+			return len(e.Args) > 0 && !names(e, func(p []byte) bool { return globMatch(p, ch, false) })
+		}
+		return false
+	}, nil
 }
 
 // historyAll tells whether every write of key k before an id (those of
