@@ -72,7 +72,7 @@ var families = []family{
 		targets: []string{"SADD k m", "SADD k m m", "SREM k m", "SISMEMBER k m", "SMISMEMBER k m m"}},
 	{name: "hash members", words: map[string][]string{"m": {"a", "b", "c"}, "n": {"1", "x", "-1"}},
 		writes: []string{"HSET k m v", "HSET k m v m v", "HSETNX k m v", "HDEL k m", "HDEL k m m", "HINCRBY k m n",
-			"HINCRBYFLOAT k m f", "DEL k", "HGET k m", "HLEN k"},
+			"HINCRBYFLOAT k m f", "DEL k", "HGET k m", "HLEN k", "EXPIRE k 100", "EXPIRE k 2", "PEXPIRE k 900 GT"},
 		targets: []string{"HSET k m v", "HSET k m v m v", "HSETNX k m v", "HDEL k m", "HGET k m", "HMGET k m m", "HEXISTS k m",
 			"HSTRLEN k m", "HINCRBY k m n"}},
 	// Sorted sets are not sliced (a score of -0 is kept or not by the

@@ -374,6 +374,9 @@ type walk struct {
 	// extra are events that must be in the history though no tracked
 	// key holds them (EXEC's queued commands without keys).
 	extra []*formats.Event
+	// lateTTL says a slice left out EXPIREs that end after the target
+	// (lateExpiry): the answer rests on the log's clock.
+	lateTTL bool
 	// read holds the whole history of a key before an id, newest first,
 	// when historyAll read all of it: the cursor then walks it again
 	// from memory, not from the store.
@@ -1016,6 +1019,7 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 			unknown = append(unknown, fmt.Sprintf("%s at %s", name, e.Where()))
 		}
 	}
+	x.TimeDependent = x.TimeDependent || w.lateTTL
 	if x.TimeDependent {
 		x.Notes = append(x.Notes, "depends on time: key expiry is replayed from the log's timestamps, not from a logged request")
 	}
@@ -1936,14 +1940,48 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 		return nil, nil, nil
 	}
 	k := keys[0]
+	late := false
 	ok, err = w.historyAll(k, target.ID, func(e *formats.Event) bool {
+		if lateExpiry(e, target) {
+			late = true
+			return true
+		}
 		return safe[e.Op] && e.Client != "lua" && !(cmd.Group == "sorted-set" && negZeroArg(e))
 	})
 	if !ok || err != nil {
 		return nil, nil, err
 	}
-	skip, reset = partTests(k, parts)
-	return skip, reset, nil
+	w.lateTTL = late
+	other, reset := partTests(k, parts)
+	return func(e *formats.Event) bool { return other(e) || lateExpiry(e, target) }, reset, nil
+}
+
+// lateExpiry reports whether e gives its key a time to live that ends
+// after the target's time (by the log's clock): then no subtrace has the
+// key expire before the target, and e changes nothing a target that does
+// not read the time to live sees.
+func lateExpiry(e, target *formats.Event) bool {
+	var unit int64 // milliseconds an argument's unit is
+	switch e.Op {
+	case "EXPIRE", "EXPIREAT":
+		unit = 1000
+	case "PEXPIRE", "PEXPIREAT":
+		unit = 1
+	default:
+		return false
+	}
+	if len(e.Args) < 2 {
+		return false
+	}
+	n, ok := parseInt(e.Args[1])
+	if !ok || n < 0 || n > math.MaxInt64/4000 {
+		return false
+	}
+	at := n * unit
+	if e.Op == "EXPIRE" || e.Op == "PEXPIRE" {
+		at += e.Time / 1e6
+	}
+	return at > target.Time/1e6
 }
 
 // pubsubSafeOps are the commands a subscriber's connection may hold for
