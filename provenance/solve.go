@@ -228,6 +228,9 @@ type Closure struct {
 	K      int
 	Caps   []int
 	Rule   string // the caps in words (Choice.Rule)
+	// OneOf lists more groups, each of the places of which a witness
+	// holds exactly one (a Choice of one, with no caps).
+	OneOf [][]int
 }
 
 // ForcedLimit is the longest stretch whose forced events are found by
@@ -307,6 +310,13 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 			if len(cl.Choose) > 0 {
 				ch := Choice{K: cl.K, Caps: cl.Caps, Rule: cl.Rule}
 				for _, i := range cl.Choose {
+					ch.Events = append(ch.Events, stretch[i])
+				}
+				s.choices = append(s.choices, ch)
+			}
+			for _, g := range cl.OneOf {
+				ch := Choice{K: 1}
+				for _, i := range g {
 					ch.Events = append(ch.Events, stretch[i])
 				}
 				s.choices = append(s.choices, ch)

@@ -46,6 +46,7 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 		return nil, err
 	}
 	x.Output = out
+	var ones []Factor
 	for _, c := range choices {
 		if err := c.check(); err != nil {
 			return nil, err
@@ -55,13 +56,23 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 		for i := range ws {
 			ws[i] = append(ws[i], always...)
 		}
-		if rest.K > 0 {
+		switch {
+		case rest.K == 0:
+		case rest.K == 1 && rest.Caps == nil:
+			// One of a few: a factor like any other.
+			var f Factor
+			for _, e := range rest.Events {
+				f = append(f, []*formats.Event{e})
+			}
+			ones = append(ones, f)
+		default:
 			x.Choices = append(x.Choices, rest.counted())
 		}
 	}
 	if err := x.SetWitnesses(ws); err != nil {
 		return nil, err
 	}
+	x.Factors = append(x.Factors, ones...)
 	return x, nil
 }
 

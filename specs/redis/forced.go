@@ -2,7 +2,9 @@ package redis
 
 import (
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
@@ -134,6 +136,9 @@ var _ provenance.Closer = Model{}
 func (Model) Closed(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
 	if len(target.Args) == 0 {
 		return provenance.Closure{}, false
+	}
+	if target.Op == "UNSUBSCRIBE" || target.Op == "PUNSUBSCRIBE" {
+		return closedUnsubscribe(history, target, out)
 	}
 	key := string(target.Args[0])
 	for _, e := range history {
@@ -376,6 +381,83 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	}
 	isPop := func(i int) bool { return !isPush(history[i]) }
 	return guards(history, fixed, isPop, func(i int) bool { return isPush(history[i]) }, pushes-n)
+}
+
+// closedUnsubscribe answers for the reply of an UNSUBSCRIBE or
+// PUNSUBSCRIBE of one channel or pattern: how many channels and patterns
+// its client is still subscribed to. Each name (other than the one it
+// drops) counts when the client's last call on it subscribed; a witness
+// must keep every name as it is in every superset, so it holds, for a
+// name that counts, one SUBSCRIBE after its last UNSUBSCRIBE, and for one
+// that does not, one UNSUBSCRIBE after its last SUBSCRIBE: any one of
+// them, name by name. It declines when the client's calls are not all
+// (un)subscriptions of one name each and PINGs (an UNSUBSCRIBE of all, a
+// RESET or a transaction ties names together), or another client's are
+// not pub/sub calls (which cannot change this client's).
+func closedUnsubscribe(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
+	if len(target.Args) != 1 {
+		return provenance.Closure{}, false
+	}
+	type name struct {
+		pattern bool
+		s       string
+	}
+	dropped := name{target.Op == "PUNSUBSCRIBE", string(target.Args[0])}
+	calls := map[name][]int{} // the client's calls on each name, in order
+	var order []name
+	for i, e := range history {
+		if e.Client != target.Client {
+			if !pubsubSafeOps[e.Op] {
+				return provenance.Closure{}, false // say, a call that could close the client's connection
+			}
+			continue // another client's subscriptions are not counted
+		}
+		switch e.Op {
+		case "PING", "SSUBSCRIBE", "SUNSUBSCRIBE": // shard channels are counted apart
+		case "SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE":
+			if len(e.Args) != 1 {
+				return provenance.Closure{}, false
+			}
+			n := name{e.Op[0] == 'P', string(e.Args[0])}
+			if calls[n] == nil {
+				order = append(order, n)
+			}
+			calls[n] = append(calls[n], i)
+		default:
+			return provenance.Closure{}, false
+		}
+	}
+	cl := provenance.Closure{Fixed: make([]bool, len(history))}
+	count := 0
+	for _, n := range order {
+		if n == dropped {
+			continue
+		}
+		is := calls[n]
+		subscribes := func(i int) bool {
+			return strings.HasSuffix(history[i].Op, "SUBSCRIBE") && !strings.Contains(history[i].Op, "UNSUB")
+		}
+		last := is[len(is)-1]
+		var group []int
+		for j := len(is) - 1; j >= 0 && subscribes(is[j]) == subscribes(last); j-- {
+			group = append(group, is[j])
+		}
+		if subscribes(last) {
+			count++
+		} else if len(group) == len(is) {
+			continue // never subscribed: nothing to keep
+		}
+		slices.Reverse(group)
+		cl.OneOf = append(cl.OneOf, group)
+	}
+	kind := "unsubscribe"
+	if dropped.pattern {
+		kind = "punsubscribe"
+	}
+	if out != provenance.Output(pubsubReply(kind, target.Args[0], int64(count))) {
+		return provenance.Closure{}, false
+	}
+	return cl, true
 }
 
 // A queueReplay is what replaying a history of single-element pushes and

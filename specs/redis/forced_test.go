@@ -148,3 +148,69 @@ func TestClosedContract(t *testing.T) {
 		t.Errorf("Closed answered only %d of %d histories", answered, seeds)
 	}
 }
+
+// TestClosedUnsubscribe checks Model.Closed's answers for UNSUBSCRIBE and
+// PUNSUBSCRIBE of one name against the definition on random histories
+// of two clients' subscriptions.
+func TestClosedUnsubscribe(t *testing.T) {
+	m := redis.Model{}
+	fam := family{words: map[string][]string{"h": {"a", "b", "c"}, "p": {"a*", "*", "b"}}}
+	writes := []string{"SUBSCRIBE c h", "SUBSCRIBE c h", "UNSUBSCRIBE c h", "PSUBSCRIBE c p", "PUNSUBSCRIBE c p", "PING c",
+		"SSUBSCRIBE c h", "SUBSCRIBE c h h", "UNSUBSCRIBE c", "GET h"}
+	targets := []string{"UNSUBSCRIBE c h", "PUNSUBSCRIBE c p", "UNSUBSCRIBE c h h"}
+	seeds := scaled(3000, 600)
+	answered, several := 0, 0
+	for seed := 0; seed < seeds; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		n := 2 + r.Intn(12)
+		var trace []*formats.Event
+		for i := 1; i <= n; i++ {
+			w := writes[r.Intn(len(writes))]
+			if r.Intn(4) > 0 {
+				w = writes[r.Intn(6)] // mostly calls Closed answers for
+			}
+			e := event(r, fam, i, w, 1795535140000000000)
+			e.NS = "0"
+			trace = append(trace, e)
+		}
+		target := event(r, fam, n+1, targets[r.Intn(len(targets))], 1795535140000000000)
+		target.NS = "0"
+		want, out, err := provenance.BruteForce(m, trace, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, ok := m.Closed(trace, target, out)
+		if !ok {
+			continue
+		}
+		answered++
+		if len(want) > 1 {
+			several++
+		}
+		x := &provenance.Explanation{Target: target}
+		var fixed []*formats.Event
+		for i, f := range cl.Fixed {
+			if f {
+				fixed = append(fixed, trace[i])
+			}
+		}
+		for _, g := range cl.OneOf {
+			ch := provenance.Choice{K: 1}
+			for _, i := range g {
+				ch.Events = append(ch.Events, trace[i])
+			}
+			x.Choices = append(x.Choices, ch)
+		}
+		if err := x.SetWitnesses([][]*formats.Event{fixed}); err != nil {
+			t.Fatal(err)
+		}
+		ws, _ := x.Witnesses(1 << 16)
+		if got := provenance.WitnessPositions(ws, trace); !reflect.DeepEqual(got, want) || x.Count().Int64() != int64(len(want)) {
+			t.Fatalf("seed %d: Closed says %v (%v witnesses); brute force finds %v\n%s", seed, got, x.Count(), want, dump(trace, target))
+		}
+	}
+	t.Logf("Closed answered %d of %d histories (%d with several witnesses)", answered, seeds, several)
+	if answered < seeds/10 || several == 0 {
+		t.Errorf("Closed answered %d of %d histories, %d with several witnesses", answered, seeds, several)
+	}
+}
