@@ -102,3 +102,30 @@ func Reversed(evs []*formats.Event) []*formats.Event {
 	}
 	return out
 }
+
+// BackToReset reads a history newest first from older, 4096 events at a
+// time, down to the first event reset holds of (given the events newer
+// than it, newest first), and returns them oldest first: the last reset
+// and every later event, a closed witness when reset is. It returns
+// older's error as it is, and an error past max events.
+func BackToReset(older func(n int) ([]*formats.Event, error), reset func(e *formats.Event, newer []*formats.Event) bool, max int) ([]*formats.Event, error) {
+	var evs []*formats.Event
+	for {
+		batch, err := older(4096)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range batch {
+			evs = append(evs, e)
+			if reset(e, evs[:len(evs)-1]) {
+				return Reversed(evs), nil
+			}
+		}
+		if len(batch) < 4096 {
+			return Reversed(evs), nil
+		}
+		if len(evs) > max {
+			return nil, fmt.Errorf("more than %d events since the last reset", max)
+		}
+	}
+}

@@ -139,3 +139,10 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 		})
 	}})
 }
+
+// TestGolden explains the last call of each strace log in
+// testdata/explain/*.txtar and compares the answer with the archive's
+// want file (go test -update rewrites them).
+func TestGolden(t *testing.T) {
+	provenancetest.Golden(t, posix.Spec, "testdata/explain", map[string]*formats.Format{"trace": strace.Format}, provenancetest.Options{})
+}

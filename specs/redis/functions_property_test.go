@@ -8,7 +8,6 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
-	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -106,7 +105,7 @@ func functionEvent(r *rand.Rand, id int, ns string, target bool) *formats.Event 
 func TestFunctionsEqualsBruteForce(t *testing.T) {
 	m := redis.Spec.Model()
 	draws, calls, known, withLoad := 0, 0, 0, 0
-	provenancetest.Check(t, redis.Spec, refereed(scaled(3000, 400), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+	referee(t, scaled(3000, 400), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 		n := r.Intn(11)
 		st, trace, runs := luaTrace(m, r, n, "FCALL", func(trace []*formats.Event, id int, ns string) *formats.Event {
 			e := functionEvent(r, id, ns, false)
@@ -144,7 +143,7 @@ func TestFunctionsEqualsBruteForce(t *testing.T) {
 			}
 		}
 		return trace, target
-	}))
+	})
 	t.Logf("%d traces (%d function calls), %d targets with a known reply, %d whose witnesses hold a FUNCTION LOAD",
 		draws, calls, known, withLoad)
 }

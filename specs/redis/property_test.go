@@ -155,7 +155,7 @@ func runFamilies(t *testing.T, fams []family) {
 	const t0 = 1795535140000000000
 	for _, fam := range fams {
 		t.Run(fam.name, func(t *testing.T) {
-			provenancetest.Check(t, redis.Spec, refereed(scaled(2000, 300), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+			referee(t, scaled(2000, 300), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 				n := r.Intn(11)
 				var trace []*formats.Event
 				for i := 1; i <= n; i++ {
@@ -166,9 +166,16 @@ func runFamilies(t *testing.T, fams []family) {
 					trace = append(trace, event(r, other, i, other.writes[r.Intn(len(other.writes))], t0))
 				}
 				return trace, event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
-			}))
+			})
 		})
 	}
+}
+
+// referee checks the Redis spec against the brute force on seeds traces
+// that draw makes, as refereed says.
+func referee(t *testing.T, seeds int, draw func(r *rand.Rand) ([]*formats.Event, *formats.Event)) {
+	t.Helper()
+	provenancetest.Check(t, redis.Spec, refereed(seeds, draw))
 }
 
 // refereed is how every brute-force test of the Redis spec checks it:

@@ -1245,40 +1245,23 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) 
 	if err != nil {
 		return nil, err
 	}
-	var evs []*formats.Event
 	for {
-		batch, err := c.older(4096)
+		evs, err := provenance.BackToReset(c.older, func(e *formats.Event, _ []*formats.Event) bool { return c.isReset(e) }, maxFallback)
 		if errors.Is(err, errRestart) {
 			if keys, err = w.closeKeys(target.ID, append(keys, c.restart...)); err != nil {
 				return nil, err
 			}
-			c, err = w.newCursor(target.ID, keys)
-			if err != nil {
+			if c, err = w.newCursor(target.ID, keys); err != nil {
 				return nil, err
 			}
 			c.collect = true // what one more walk would find is left out
-			evs = evs[:0]
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", target.Where(), err)
 		}
-		stop := false
-		for _, e := range batch {
-			evs = append(evs, e)
-			if c.isReset(e) {
-				stop = true
-				break
-			}
-		}
-		if stop || len(batch) < 4096 {
-			break
-		}
-		if len(evs) > maxFallback {
-			return nil, fmt.Errorf("%s: more than %d writes since the last reset of its keys", target.Where(), maxFallback)
-		}
+		return &fallback{events: evs, cursor: c}, nil
 	}
-	return &fallback{events: provenance.Reversed(evs), cursor: c}, nil
 }
 
 // A cursor merges the histories of the tracked keys, newest first,

@@ -8,7 +8,6 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
-	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -92,7 +91,7 @@ func scriptEvent(r *rand.Rand, id int, ns string, target bool) *formats.Event {
 func TestScriptingEqualsBruteForce(t *testing.T) {
 	m := redis.Spec.Model()
 	draws, scripts := 0, 0
-	provenancetest.Check(t, redis.Spec, refereed(scaled(2000, 300), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+	referee(t, scaled(2000, 300), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 		n := r.Intn(9)
 		_, trace, runs := luaTrace(m, r, n, "EVAL", func(trace []*formats.Event, id int, ns string) *formats.Event {
 			return scriptEvent(r, id, ns, false)
@@ -100,7 +99,7 @@ func TestScriptingEqualsBruteForce(t *testing.T) {
 		draws++
 		scripts += runs
 		return trace, scriptEvent(r, len(trace)+1, randomNS(r), true)
-	}))
+	})
 	t.Logf("%d traces (%d script requests)", draws, scripts)
 }
 

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -195,30 +194,18 @@ const maxFallback = 1 << 20
 // fallback returns the last write that decides the read and every later
 // write: a closed witness.
 func fallback(ctx context.Context, h provenance.History, t request, target *formats.Event) ([]*formats.Event, error) {
-	var evs []*formats.Event
 	before := target.ID
-	for {
-		batch, err := h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, 4096)
-		if err != nil {
-			return nil, err
+	older := func(n int) ([]*formats.Event, error) {
+		batch, err := h.Touching(ctx, "s3", t.bucket, []byte(t.key), before, n)
+		if len(batch) > 0 {
+			before = batch[len(batch)-1].ID
 		}
-		stop := false
-		for _, e := range batch {
-			evs = append(evs, e)
-			if decides(t, e, evs[:len(evs)-1]) {
-				stop = true
-				break
-			}
-		}
-		if stop || len(batch) < 4096 {
-			break
-		}
-		if len(evs) > maxFallback {
-			return nil, fmt.Errorf("%s: more than %d writes since the last one that decides it", target.Where(), maxFallback)
-		}
-		before = batch[len(batch)-1].ID
+		return batch, err
 	}
-	slices.Reverse(evs) // oldest first
+	evs, err := provenance.BackToReset(older, func(e *formats.Event, newer []*formats.Event) bool { return decides(t, e, newer) }, maxFallback)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", target.Where(), err)
+	}
 	return evs, nil
 }
 
