@@ -458,7 +458,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		x, err = provenance.Explain(w.ctx, provenance.Walk{
 			Problem: provenance.Problem{Model: Model{}, Target: target, Older: c.older, Reset: c.isReset, Limit: w.spec.opt.Limit},
 			Fallback: func() ([]*formats.Event, string, error) {
-				fb, err := w.fallback(target, keys)
+				fb, err := w.fallback(target, keys, c)
 				if err != nil {
 					return nil, "", err
 				}
@@ -1240,14 +1240,29 @@ const maxFallback = 1 << 20
 
 // fallback returns the last reset of every tracked key and every later
 // write: a closed witness, since everything before it is overwritten.
-func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) {
-	c, err := w.newCursor(target.ID, keys)
-	if err != nil {
-		return nil, err
+func (w *walk) fallback(target *formats.Event, keys []nsKey, c *cursor) (*fallback, error) {
+	// What the search read is where the walk back begins: it read newest
+	// first, usually as far as the last reset, so it is not read again.
+	// (With events given up front, whether an event resets depended on
+	// how far the walk had come: then the walk is made again.)
+	var seen []*formats.Event
+	if len(w.extra) == 0 {
+		for _, e := range c.emitted {
+			seen = append(seen, e)
+			if c.isReset(e) {
+				return &fallback{events: provenance.Reversed(seen), cursor: c}, nil
+			}
+		}
+	} else {
+		var err error
+		if c, err = w.newCursor(target.ID, keys); err != nil {
+			return nil, err
+		}
 	}
 	for {
 		evs, err := provenance.BackToReset(c.older, func(e *formats.Event, _ []*formats.Event) bool { return c.isReset(e) }, maxFallback)
 		if errors.Is(err, errRestart) {
+			var err error
 			if keys, err = w.closeKeys(target.ID, append(keys, c.restart...)); err != nil {
 				return nil, err
 			}
@@ -1255,12 +1270,13 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey) (*fallback, error) 
 				return nil, err
 			}
 			c.collect = true // what one more walk would find is left out
+			seen = nil
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", target.Where(), err)
 		}
-		return &fallback{events: evs, cursor: c}, nil
+		return &fallback{events: append(evs, provenance.Reversed(seen)...), cursor: c}, nil
 	}
 }
 
