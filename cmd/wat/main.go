@@ -33,6 +33,13 @@ func main() {
 	}
 	code := Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	// WAT_MEMPROFILE=FILE writes a heap profile of the run's allocations.
+	if path := os.Getenv("WAT_MEMPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if code != exitOK {
 		pprof.StopCPUProfile()
 		os.Exit(code)
