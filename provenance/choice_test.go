@@ -62,18 +62,14 @@ func TestChoice(t *testing.T) {
 		}
 		seen := map[string]bool{}
 		for _, w := range got {
-			key := ""
-			for _, e := range w {
-				key += string(rune('a' + e.ID))
-			}
-			seen[key] = true
+			seen[ids(w)] = true
 		}
 		for _, w := range want {
-			key := ""
+			var evs []*formats.Event
 			for _, id := range w {
-				key += string(rune('a' + id))
+				evs = append(evs, c.Events[id-1])
 			}
-			if !seen[key] {
+			if !seen[ids(evs)] {
 				t.Fatalf("seed %d: Expand misses %v", seed, w)
 			}
 		}

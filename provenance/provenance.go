@@ -88,6 +88,9 @@ type Explanation struct {
 	// Choices are factors too, given by a rule: a witness also holds one
 	// way of making each choice.
 	Choices []Choice
+	// FellBack says the answer is one closed witness found without the
+	// exact search (Walk.Fallback), perhaps not minimal; Notes say why.
+	FellBack bool
 }
 
 // Count returns the number of witnesses.

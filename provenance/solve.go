@@ -307,19 +307,18 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 					w = append(w, end-1-i)
 				}
 			}
-			if len(cl.Choose) > 0 {
-				ch := Choice{K: cl.K, Caps: cl.Caps, Rule: cl.Rule}
-				for _, i := range cl.Choose {
-					ch.Events = append(ch.Events, stretch[i])
+			at := func(places []int) []*formats.Event {
+				evs := make([]*formats.Event, len(places))
+				for j, i := range places {
+					evs[j] = stretch[i]
 				}
-				s.choices = append(s.choices, ch)
+				return evs
+			}
+			if len(cl.Choose) > 0 {
+				s.choices = append(s.choices, Choice{Events: at(cl.Choose), K: cl.K, Caps: cl.Caps, Rule: cl.Rule})
 			}
 			for _, g := range cl.OneOf {
-				ch := Choice{K: 1}
-				for _, i := range g {
-					ch.Events = append(ch.Events, stretch[i])
-				}
-				s.choices = append(s.choices, ch)
+				s.choices = append(s.choices, Choice{Events: at(g), K: 1})
 			}
 			return [][]int{w}, nil
 		}

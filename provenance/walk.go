@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -39,8 +38,8 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 		if ferr != nil {
 			return nil, ferr
 		}
-		x.Exact = false
-		x.Notes = append(x.Notes, FallbackNote(err, what))
+		x.Exact, x.FellBack = false, true
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %v; shown is one closed witness (%s), which may not be minimal", err, what))
 		ws, out = [][]*formats.Event{fb}, Replay(w.Model, fb, w.Target)
 	} else if err != nil {
 		return nil, err
@@ -74,23 +73,6 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 	}
 	x.Factors = append(x.Factors, ones...)
 	return x, nil
-}
-
-// FallbackNote is the note of an answer that is one closed witness in
-// place of the exact search, which failed with err.
-func FallbackNote(err error, what string) string {
-	return fmt.Sprintf("not exact: %v; shown is one closed witness (%s), which may not be minimal", err, what)
-}
-
-// FellBack reports whether x is the labelled fallback of Explain: one
-// closed witness, perhaps not minimal.
-func FellBack(x *Explanation) bool {
-	for _, n := range x.Notes {
-		if strings.Contains(n, "; shown is one closed witness (") {
-			return true
-		}
-	}
-	return false
 }
 
 // Reversed returns a reversed copy of evs: a history read newest first,

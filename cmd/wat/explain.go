@@ -33,7 +33,9 @@ then the log is incomplete (writes before the capture began) or the model is wro
 
 When witnesses multiply (every value written twice doubles them), they are
 printed factored: the requests every witness holds, then groups of which a
-witness takes one alternative each. The count is always printed.
+witness takes one alternative each. When they are too many even for that (which
+of a queue's pops guard its pushes), a choice says "any K of these N requests",
+with the rule they keep. The count is always printed, exactly.
 
 Examples:
    wat explain --at monitor.log:4021 --output 17
@@ -43,7 +45,8 @@ Examples:
 JSON (one object per line):
    {"target": EVENT, "output": "17", "output_resp": "$2\r\n17\r\n", "exact": true,
     "time_dependent": false, "notes": [], "count": "1", "complete": true,
-    "witnesses": [{"events": [EVENT, ...]}], "factors": [[[EVENT, ...], ...], ...]}
+    "witnesses": [{"events": [EVENT, ...]}], "factors": [[[EVENT, ...], ...], ...],
+    "choices": [{"k": 4, "of": [EVENT, ...], "caps": [...], "count": "23", "rule": "..."}]}
    EVENT: {"file", "line", "id", "time", "time_ns", "system", "ns", "client",
            "op", "args", "instance", "raw"} (see the README for the byte encoding).
 `,

@@ -270,3 +270,57 @@ func TestAnswerSize(t *testing.T) {
 		t.Errorf("text:\n%s", out)
 	}
 }
+
+// TestChoiceAnswerSize: a choice with more requests than a default
+// answer lists (a polled queue's length: which of 1,400 pops guard 700
+// pushes) is cut in --json with its caps cut alike, and --all lists it
+// whole.
+func TestChoiceAnswerSize(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 700; i++ {
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"LPUSH\" \"q\" \"job%d\"\n", 3*i, i)
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5001] \"RPOP\" \"q\"\n", 3*i+1)
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5001] \"RPOP\" \"q\"\n", 3*i+2)
+	}
+	b.WriteString("1795535141.000000 [0 127.0.0.1:5002] \"LLEN\" \"q\"\n")
+	log := filepath.Join(dir, "mon.log")
+	writeFile(t, log, b.String())
+	db := filepath.Join(dir, "wat.db")
+	mustWat(t, db, "ingest", log)
+	type answer struct {
+		Exact    bool
+		Complete bool
+		Cut      string
+		Count    string
+		Choices  []struct {
+			K    int
+			Of   []json.RawMessage
+			Caps []int
+		}
+	}
+	at := log + ":2101"
+	for _, all := range []bool{false, true} {
+		args := []string{"explain", "--json", "--depth", "0", "--at", at}
+		if all {
+			args = append(args, "--all")
+		}
+		out, _ := mustWat(t, db, args...)
+		var x answer
+		if err := json.Unmarshal([]byte(out), &x); err != nil {
+			t.Fatal(err)
+		}
+		if !x.Exact || len(x.Choices) != 1 || len(x.Count) < 100 {
+			t.Fatalf("--all %v: exact %v, count %s, %d choices", all, x.Exact, x.Count, len(x.Choices))
+		}
+		c := x.Choices[0]
+		switch {
+		case len(c.Caps) != len(c.Of):
+			t.Errorf("--all %v: %d caps for %d events", all, len(c.Caps), len(c.Of))
+		case !all && (x.Complete || !strings.Contains(x.Cut, "choices list 1000 of their")):
+			t.Errorf("default: complete %v, cut %q", x.Complete, x.Cut)
+		case all && (x.Cut != "" || len(c.Of) < c.K || len(c.Of) > 1400):
+			t.Errorf("--all: cut %q, %d of %d events", x.Cut, c.K, len(c.Of))
+		}
+	}
+}

@@ -65,11 +65,7 @@ func Golden(t *testing.T, spec provenance.Spec, dir string, logs map[string]*for
 				t.Fatalf("%s: the logs hold no request to explain", file)
 			}
 			target, hist := evs[len(evs)-1], evs[:len(evs)-1]
-			var h provenance.History = &provenance.MemHistory{Events: hist, Refs: spec.Refs}
-			if opt.History != nil {
-				h = opt.History(hist)
-			}
-			x, err := spec.Explain(context.Background(), h, target)
+			x, err := spec.Explain(context.Background(), opt.historyOf(spec)(hist), target)
 			got := Render(spec, x, err)
 			if *update {
 				if want < 0 {
@@ -146,10 +142,10 @@ func ParseLog(f *formats.Format, name string, data []byte) ([]*formats.Event, er
 		pp.SetPath(name)
 	}
 	var evs []*formats.Event
+	if len(data) == 0 {
+		return nil, nil
+	}
 	for i, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
-		if len(data) == 0 {
-			break
-		}
 		e := &formats.Event{}
 		r, err := p.Parse(line, e)
 		if err != nil {

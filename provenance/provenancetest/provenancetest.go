@@ -43,9 +43,20 @@ type Options struct {
 	Labelled bool
 	// Variants are the spec built with other settings (a limit so low
 	// that long stretches take the forced-event path): each must give
-	// the same witnesses, or fall back (provenance.FellBack) to one
+	// the same witnesses, or fall back (Explanation.FellBack) to one
 	// closed witness, which must hold a minimal one.
 	Variants []provenance.Spec
+}
+
+// historyOf returns opt.History, or else a function making a MemHistory
+// indexed by spec's Refs.
+func (opt Options) historyOf(spec provenance.Spec) func(trace []*formats.Event) provenance.History {
+	if opt.History != nil {
+		return opt.History
+	}
+	return func(trace []*formats.Event) provenance.History {
+		return &provenance.MemHistory{Events: trace, Refs: spec.Refs}
+	}
 }
 
 // Check runs spec on opt.Seeds random traces. Over the history of each
@@ -59,11 +70,7 @@ func Check(t *testing.T, spec provenance.Spec, opt Options) {
 	if testing.Short() {
 		seeds = min(seeds, ShortSeeds)
 	}
-	if opt.History == nil {
-		opt.History = func(trace []*formats.Event) provenance.History {
-			return &provenance.MemHistory{Events: trace, Refs: spec.Refs}
-		}
-	}
+	opt.History = opt.historyOf(spec)
 	ctx := context.Background()
 	several, refused, skipped, agreed := 0, 0, 0, 0
 	for seed := 0; seed < seeds; seed++ {
@@ -92,7 +99,7 @@ func Check(t *testing.T, spec provenance.Spec, opt Options) {
 		if x.Output != wantOut {
 			fail("output %q, want %q", x.Output, wantOut)
 		}
-		if provenance.FellBack(x) {
+		if x.FellBack {
 			fail("fell back to one closed witness: %v", x.Notes)
 		}
 		if !x.Exact && !opt.Labelled {
@@ -110,7 +117,7 @@ func Check(t *testing.T, spec provenance.Spec, opt Options) {
 			switch {
 			case err != nil:
 				fail("Explain (variant): %v", err)
-			case provenance.FellBack(y):
+			case y.FellBack:
 				if fb := Positions(y, trace); len(fb) != 1 || !holdsOne(fb[0], want) {
 					// Closed subtraces are closed upwards: the fallback,
 					// closed, holds a minimal closed witness.

@@ -225,7 +225,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		w.Fallback = func() ([]*formats.Event, string, error) {
 			return provenance.Reversed(hist), "the whole history of the file's paths", nil
 		}
-		if x, err = provenance.Explain(ctx, w); err == nil && !provenance.FellBack(x) {
+		if x, err = provenance.Explain(ctx, w); err == nil && !x.FellBack {
 			x.Exact = false
 			x.Notes = append(x.Notes, "not exact: an approximation that takes each fd to be bound to the file the trace shows it on "+
 				"(subtraces in which an fd number would reach another file, or in which another process's reads, seeks and closes "+

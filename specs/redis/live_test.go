@@ -296,7 +296,7 @@ func checkLiveTarget(t *testing.T, s *store.Store, label string, capture []byte,
 	if err != nil {
 		t.Fatalf("%s %s: %v", label, target.Where(), err)
 	}
-	if !x.Exact && (!listings || provenance.FellBack(x)) {
+	if !x.Exact && (!listings || x.FellBack) {
 		t.Errorf("%s %s: not exact: %v", label, target.Where(), x.Notes)
 		return true
 	}

@@ -378,15 +378,26 @@ type walk struct {
 	// (lateExpiry): the answer rests on the log's clock.
 	lateTTL bool
 	// read holds the whole history of a key before an id, newest first,
-	// when historyAll read all of it: the cursor then walks it again
-	// from memory, not from the store.
-	read map[keyBefore][]*formats.Event
+	// when historyAll read all of it: the cursor then walks it (or the
+	// part before an earlier id) again from memory, not from the store.
+	read map[nsKey]keyHistory
 }
 
-// A keyBefore is a key's history before an id.
-type keyBefore struct {
-	k      nsKey
+// A keyHistory is a key's history before an id, newest first.
+type keyHistory struct {
 	before int64
+	evs    []*formats.Event
+}
+
+// readBefore returns k's history before an id from what historyAll read,
+// if it read that far.
+func (w *walk) readBefore(k nsKey, before int64) ([]*formats.Event, bool) {
+	r, ok := w.read[k]
+	if !ok || before > r.before {
+		return nil, false
+	}
+	i := sort.Search(len(r.evs), func(i int) bool { return r.evs[i].ID < before })
+	return r.evs[i:], true
 }
 
 // explain solves the target over the history of keys (and what they
@@ -1246,6 +1257,7 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey, c *cursor) (*fallba
 	// (With events given up front, whether an event resets depended on
 	// how far the walk had come: then the walk is made again.)
 	var seen []*formats.Event
+	var err error
 	if len(w.extra) == 0 {
 		for _, e := range c.emitted {
 			seen = append(seen, e)
@@ -1253,16 +1265,13 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey, c *cursor) (*fallba
 				return &fallback{events: provenance.Reversed(seen), cursor: c}, nil
 			}
 		}
-	} else {
-		var err error
-		if c, err = w.newCursor(target.ID, keys); err != nil {
-			return nil, err
-		}
+	} else if c, err = w.newCursor(target.ID, keys); err != nil {
+		return nil, err
 	}
 	for {
-		evs, err := provenance.BackToReset(c.older, func(e *formats.Event, _ []*formats.Event) bool { return c.isReset(e) }, maxFallback)
-		if errors.Is(err, errRestart) {
-			var err error
+		evs, rerr := provenance.BackToReset(c.older, func(e *formats.Event, _ []*formats.Event) bool { return c.isReset(e) }, maxFallback)
+		switch {
+		case errors.Is(rerr, errRestart):
 			if keys, err = w.closeKeys(target.ID, append(keys, c.restart...)); err != nil {
 				return nil, err
 			}
@@ -1271,12 +1280,11 @@ func (w *walk) fallback(target *formats.Event, keys []nsKey, c *cursor) (*fallba
 			}
 			c.collect = true // what one more walk would find is left out
 			seen = nil
-			continue
+		case rerr != nil:
+			return nil, fmt.Errorf("%s: %w", target.Where(), rerr)
+		default:
+			return &fallback{events: append(evs, provenance.Reversed(seen)...), cursor: c}, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", target.Where(), err)
-		}
-		return &fallback{events: append(evs, provenance.Reversed(seen)...), cursor: c}, nil
 	}
 }
 
@@ -1357,7 +1365,7 @@ func (c *cursor) track(k nsKey, before int64) error {
 	c.fromTop[k] = before == c.top
 	c.keys = append(c.keys, k)
 	src := &source{k: k, before: before}
-	if evs, ok := c.w.read[keyBefore{k, before}]; ok {
+	if evs, ok := c.w.readBefore(k, before); ok {
 		src.buf, src.done = evs, true
 	}
 	c.srcs = append(c.srcs, src)
@@ -2045,7 +2053,7 @@ func (w *walk) channelSlice(target *formats.Event) (func(*formats.Event) bool, e
 // its whole database too, as Touching gives them) is one that ok holds
 // of; false also when there are more than maxFieldScan to read.
 func (w *walk) historyAll(k nsKey, before int64, ok func(*formats.Event) bool) (bool, error) {
-	kb := keyBefore{k, before}
+	from := before
 	var all []*formats.Event
 	for {
 		evs, err := w.h.Touching(w.ctx, "redis", k.ns, []byte(k.key), before, 4096)
@@ -2061,9 +2069,9 @@ func (w *walk) historyAll(k nsKey, before int64, ok func(*formats.Event) bool) (
 		switch {
 		case len(evs) < 4096:
 			if w.read == nil {
-				w.read = map[keyBefore][]*formats.Event{}
+				w.read = map[nsKey]keyHistory{}
 			}
-			w.read[kb] = all
+			w.read[k] = keyHistory{from, all}
 			return true, nil
 		case len(all) > maxFieldScan:
 			return false, nil
