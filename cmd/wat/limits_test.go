@@ -233,16 +233,12 @@ func TestPermissions(t *testing.T) {
 // lists (a hot queue's whole history) is cut in --json, and says where;
 // --all lists every one.
 func TestAnswerSize(t *testing.T) {
-	dir := t.TempDir()
 	var b strings.Builder
 	for i := 0; i < 1100; i++ {
 		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"LPUSH\" \"q\" \"job\"\n", i)
 	}
 	b.WriteString("1795535141.000000 [0 127.0.0.1:5000] \"RPOP\" \"q\"\n")
-	log := filepath.Join(dir, "mon.log")
-	writeFile(t, log, b.String())
-	db := filepath.Join(dir, "wat.db")
-	mustWat(t, db, "ingest", log)
+	log, db := ingested(t, b.String())
 	var x struct {
 		Complete  bool
 		Cut       string
@@ -276,7 +272,6 @@ func TestAnswerSize(t *testing.T) {
 // pushes) is cut in --json with its caps cut alike, and --all lists it
 // whole.
 func TestChoiceAnswerSize(t *testing.T) {
-	dir := t.TempDir()
 	var b strings.Builder
 	for i := 0; i < 700; i++ {
 		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"LPUSH\" \"q\" \"job%d\"\n", 3*i, i)
@@ -284,10 +279,7 @@ func TestChoiceAnswerSize(t *testing.T) {
 		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5001] \"RPOP\" \"q\"\n", 3*i+2)
 	}
 	b.WriteString("1795535141.000000 [0 127.0.0.1:5002] \"LLEN\" \"q\"\n")
-	log := filepath.Join(dir, "mon.log")
-	writeFile(t, log, b.String())
-	db := filepath.Join(dir, "wat.db")
-	mustWat(t, db, "ingest", log)
+	log, db := ingested(t, b.String())
 	type answer struct {
 		Exact    bool
 		Complete bool
@@ -323,4 +315,15 @@ func TestChoiceAnswerSize(t *testing.T) {
 			t.Errorf("--all: cut %q, %d of %d events", x.Cut, c.K, len(c.Of))
 		}
 	}
+}
+
+// ingested writes a MONITOR log and ingests it into a store of its own,
+// both in a temporary directory.
+func ingested(t *testing.T, text string) (log, db string) {
+	t.Helper()
+	dir := t.TempDir()
+	log, db = filepath.Join(dir, "mon.log"), filepath.Join(dir, "wat.db")
+	writeFile(t, log, text)
+	mustWat(t, db, "ingest", log)
+	return log, db
 }
