@@ -2,7 +2,9 @@ package zookeeper
 
 import (
 	"bufio"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func readAll(t *testing.T, f *formats.Format, file string) []formats.Event {
 // TestRealCaptures reads the real captures capture.sh makes.
 func TestRealCaptures(t *testing.T) {
 	au := readAll(t, AuditFormat, "testdata/audit.log")
-	if len(au) != 14 || au[1].Op != "create" || string(au[1].Args[0]) != "/app" || string(au[1].Args[1]) != "persistent" ||
+	if len(au) != 30 || au[1].Op != "create" || string(au[1].Args[0]) != "/app" || string(au[1].Args[1]) != "persistent" ||
 		!strings.HasPrefix(au[1].Client, "0x") || string(au[1].Reply) != "success" || au[1].Time == 0 {
 		t.Errorf("audit: %d events, %+v", len(au), au[1])
 	}
@@ -49,8 +51,30 @@ func TestRealCaptures(t *testing.T) {
 	for _, e := range tx {
 		ops = append(ops, e.Op)
 	}
-	if got := strings.Join(ops, " "); got != "createSession create create setData error create error error create create delete setData closeSession" {
+	want := "createSession create create setData error create error error create create delete setData closeSession " +
+		"createSession create create delete create setData multi multi create error setACL error create create closeSession"
+	if got := strings.Join(ops, " "); got != want {
 		t.Errorf("txn ops: %s", got)
+	}
+	for i, e := range tx {
+		if !strings.HasPrefix(e.NS, "0x") || e.NS != "0x"+strconv.FormatInt(int64(i+1), 16) {
+			t.Errorf("txn %d: zxid %q", i, e.NS)
+		}
+	}
+	// The failed multi: its create and setData as they would have been,
+	// then the failing check and the delete after it as error records
+	// whose codes were printed as U+FFFD.
+	if got := fmt.Sprintf("%q", tx[19].Args); got != `["create" "/q/m1" "one\ntwo" "false" "3" "31:world:anyone" "setData" "/q" "m" "2" "error" "?" "error" "?"]` {
+		t.Errorf("failed multi: %s", got)
+	}
+	if got := fmt.Sprintf("%q", tx[20].Args); got != `["create" "/q/m2" "x" "false" "3" "31:world:anyone" "delete" "/q/x-0000000001"]` {
+		t.Errorf("multi: %s", got)
+	}
+	if got := fmt.Sprintf("%q", tx[21].Args); got != `["/sec" "s" "false" "3" "31:digest:alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="]` {
+		t.Errorf("create with an ACL: %s", got)
+	}
+	if got := fmt.Sprintf("%q", tx[23].Args); got != `["/sec" "1:world:anyone" "1"]` {
+		t.Errorf("setACL: %s", got)
 	}
 	c := tx[2]
 	if string(c.Args[0]) != "/app/config" || string(c.Args[1]) != "max_conn=100" || string(c.Args[2]) != "false" || string(c.Args[3]) != "1" {
@@ -86,6 +110,9 @@ func TestRejected(t *testing.T) {
 		{TxnFormat, "11/24/26, 9:21:15 PM UTC cxid 0x3", "no session"},
 		{TxnFormat, "yesterday session 0x1 cxid 0x2 zxid 0x3 create /a", "bad time"},
 		{TxnFormat, "],false,1", "no create before it"},
+		{TxnFormat, "11/24/26, 9:21:15 PM UTC session 0x1 cxid 0x2 zxid 0x3 multi create:\x00\x00\x00\uFFFD/a", "printed as U+FFFD"},
+		{TxnFormat, "11/24/26, 9:21:15 PM UTC session 0x1 cxid 0x2 zxid 0x3 multi reconfig:\x00", "not read"},
+		{TxnFormat, "11/24/26, 9:21:15 PM UTC session 0x1 cxid 0x2 zxid three delete '/a", "bad zxid"},
 	} {
 		var ev formats.Event
 		if _, err := c.f.NewParser().Parse([]byte(c.line), &ev); err == nil || !strings.Contains(err.Error(), c.want) {

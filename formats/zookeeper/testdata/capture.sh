@@ -4,8 +4,10 @@
 # classpath so it logs at all) started on 127.0.0.1 on a free port with
 # audit logging on, driven by zkCli (creates, a config update, a failed
 # create, an ephemeral node, a failed delete, a bad-version setData, a
-# sequential node, a delete), stopped by its pid; txn.log is what
-# TxnLogToolkit prints of its transaction log.
+# sequential node, a delete), then by kazoo (kazoo_session.py: multis,
+# ACLs, sequential and ephemeral nodes; python3-kazoo for /usr/bin/python3),
+# stopped by its pid; txn.log is what TxnLogToolkit prints of its
+# transaction log.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -55,6 +57,7 @@ set /app/config "max_conn=300"
 get /app/config
 quit
 CLI
+/usr/bin/python3 "$here/kazoo_session.py" "127.0.0.1:$port"
 sleep 0.5
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 cp "$work/logs/audit.log" "$here/audit.log"
