@@ -38,9 +38,15 @@ type Model struct{}
 
 var _ provenance.Model = Model{}
 
-// Init returns a tree holding only "/", open to everyone.
+// Init returns the tree a new server starts with: "/" and ZooKeeper's
+// own /zookeeper, /zookeeper/quota and /zookeeper/config (read-only).
 func (Model) Init() provenance.State {
-	return &state{nodes: map[string]*znode{"/": {acl: openACL}}, auth: map[string][]string{}}
+	return &state{nodes: map[string]*znode{
+		"/":                 {acl: openACL, children: 1},
+		"/zookeeper":        {acl: openACL, children: 2},
+		"/zookeeper/quota":  {acl: openACL},
+		"/zookeeper/config": {acl: "1:world:anyone"},
+	}, auth: map[string][]string{}}
 }
 
 const openACL = "31:world:anyone"
@@ -409,8 +415,10 @@ func txnMulti(a []string) (rs []*request, failed bool) {
 			rs = append(rs, &request{op: "delete", path: at(a, i+1), version: -1})
 			i += 2
 		case "check":
+			// The log keeps the version after the check, as
+			// checkAndIncVersion gives it: one more than expected.
 			v, _ := strconv.Atoi(at(a, i+2))
-			rs = append(rs, &request{op: "check", path: at(a, i+1), version: v})
+			rs = append(rs, &request{op: "check", path: at(a, i+1), version: v - 1})
 			i += 3
 		case "error":
 			failed = true

@@ -188,16 +188,31 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 			queue = append(queue, k)
 		}
 	}
+	// A znode's own changes and its ancestors' decide whether it exists;
+	// the children of a node matter to its Stat and listing, to whether
+	// it can be deleted (NotEmpty) and to the name of a sequential child
+	// (its count of children created), so they are read for the target's
+	// node, for a create's parent, and for what the history deletes or
+	// creates sequentially.
 	withAncestors := func(p string) {
 		for q := p; q != ""; q = parent(q) {
 			want(q)
-			want("children:" + q)
+			if seqName(q) {
+				// A sequential create under its parent may make it.
+				want("children:" + parent(q))
+			}
 		}
+	}
+	creates := false
+	switch strings.ToLower(target.Op) {
+	case "create", "create2", "multi", "transaction", "createcontainer", "createttl":
+		creates = true
 	}
 	for _, p := range paths(target) {
 		withAncestors(p)
-		if kindOf(target) == kindClient {
-			withAncestors(parent(p)) // a sequential create names its prefix
+		want("children:" + p)
+		if creates {
+			want("children:" + parent(p))
 		}
 	}
 	want("auth:" + target.Client)
@@ -220,17 +235,17 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 				seen[e.ID] = true
 				hist = append(hist, e)
 				// What decides whether it does what it did: its session's
-				// auths, the children of what it deletes; an ephemeral
-				// create, its session's close; a multi, all it touches.
+				// auths; the children of what it deletes, the parent's
+				// count of a sequential child; an ephemeral create, its
+				// session's close; a multi, all it touches.
 				want("auth:" + e.Client)
-				for _, p := range paths(e) {
-					want("children:" + p)
-					if e.Op == "multi" {
+				for _, d := range decides(e) {
+					want(d)
+				}
+				if e.Op == "multi" {
+					for _, p := range paths(e) {
 						withAncestors(p)
 					}
-				}
-				if kindOf(e) == kindTxn && strings.HasPrefix(e.Op, "create") && arg(e, 2) == "true" {
-					want("session:" + e.Client)
 				}
 			}
 			if len(hist) > maxHistory {
@@ -294,8 +309,56 @@ func (spec) Explain(ctx context.Context, h provenance.History, target *formats.E
 			notExact(fmt.Sprintf("a line of the logs before it could not be read (%s)", lost[0].Where))
 		}
 	}
-	x.Notes = append(x.Notes, "the explanation reaches the start of the transaction log: it assumes the tree held only / before it")
+	x.Notes = append(x.Notes, "the explanation reaches the start of the transaction log: it assumes the tree held only / and /zookeeper before it")
 	return x, nil
+}
+
+// seqName reports whether a znode's name ends in ten digits, as the
+// name of a sequential node does.
+func seqName(p string) bool {
+	name := p[strings.LastIndexByte(p, '/')+1:]
+	if len(name) < 10 {
+		return false
+	}
+	for _, c := range name[len(name)-10:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// decides returns the keys whose history decides what a transaction
+// log's change does besides its own znode's: the children of a node it
+// deletes, the children of the parent of a sequential create, the
+// session of an ephemeral create (its close).
+func decides(e *formats.Event) []string {
+	if kindOf(e) != kindTxn {
+		return nil
+	}
+	a := strs(e.Args)
+	var rs []*request
+	switch e.Op {
+	case "multi":
+		rs, _ = txnMulti(a)
+	case "create", "create2", "createContainer", "createTTL":
+		rs = []*request{txnCreate(e.Op, a)}
+	case "delete", "deleteContainer":
+		rs = []*request{{op: "delete", path: at(a, 0)}}
+	}
+	var out []string
+	for _, r := range rs {
+		switch {
+		case r.op == "delete":
+			out = append(out, "children:"+r.path)
+		case r.op == "create" && r.seq:
+			out = append(out, "children:"+parent(r.path))
+		}
+		if r.op == "create" && r.eph {
+			out = append(out, "session:"+e.Client)
+		}
+	}
+	return out
 }
 
 // place keeps the history before target and says how it is ordered: by
