@@ -10,7 +10,11 @@
 // printed ("3</tmp/a.conf>", "-1 ENOENT (No such file or directory)",
 // "?"). A call strace split into "<unfinished ...>" and "<... resumed>"
 // lines is one event at the resumed line; the unfinished line is counted
-// as skipped. Signals are events with Op "SIGNAL", exits "EXIT" and
+// as skipped, except for calls that create a process (clone, clone3,
+// fork, vfork): the new process's calls often come between the halves,
+// so the first half is an event too, with Reply Unfinished. An fd of an
+// unlinked file is decorated 3</tmp/x (deleted)> or (strace 6)
+// 3</tmp/x>(deleted). Signals are events with Op "SIGNAL", exits "EXIT" and
 // "KILLED". Unknown syscalls are kept like any other.
 package strace
 
@@ -90,6 +94,16 @@ func NewParser() formats.Parser {
 	return &parser{pending: map[string]pendingCall{}, fds: map[string]map[int]string{}, cwd: map[string]string{}}
 }
 
+// Unfinished is the Reply of the event at the first line of a call that
+// creates a process (clone, clone3, fork, vfork) when strace split it:
+// the call has started; its event at the resumed line has the result.
+const Unfinished = "<unfinished ...>"
+
+// Creates tells whether a system call creates a process or thread.
+func Creates(name string) bool {
+	return name == "clone" || name == "clone3" || name == "fork" || name == "vfork"
+}
+
 const (
 	unfinished = " <unfinished ...>"
 	resumedPre = "<... "
@@ -135,12 +149,24 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		delete(p.pending, pid)
 		return formats.IsEvent, nil
 	case strings.HasSuffix(body, unfinished):
-		name, _, ok := strings.Cut(body, "(")
+		name, args, ok := strings.Cut(body, "(")
 		if !ok || !isName(name) {
 			return 0, formats.Errorf("an unfinished call without a name")
 		}
 		p.pending[pid] = pendingCall{line: strings.TrimSuffix(s, unfinished), name: name}
-		return formats.IsSkipped, nil
+		if !Creates(name) {
+			return formats.IsSkipped, nil
+		}
+		// A new process's calls may come before its creator's call
+		// resumes: the call's start is an event of its own, so a model
+		// knows whose child the process is.
+		ev.Op, ev.Reply = name, []byte(Unfinished)
+		for _, a := range strings.Split(strings.TrimSuffix(args, unfinished), ", ") {
+			if a = strings.TrimSpace(a); a != "" {
+				ev.Args = append(ev.Args, []byte(a))
+			}
+		}
+		return formats.IsEvent, nil
 	case strings.HasPrefix(body, resumedPre):
 		name, rest, ok := strings.Cut(strings.TrimPrefix(body, resumedPre), resumedSuf)
 		if !ok {
@@ -312,7 +338,11 @@ func splitArgs(s string) ([]string, string, error) {
 			if i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
 				j := i + 1
 				for ; j < len(s); j++ {
-					if s[j] == '>' && (j+1 == len(s) || strings.ContainsRune(",) ]}", rune(s[j+1]))) {
+					if s[j] == '>' && strings.HasPrefix(s[j+1:], deleted) {
+						j += len(deleted) // strace 6: 3</tmp/x>(deleted)
+					}
+					if s[j] == '>' && (j+1 == len(s) || strings.ContainsRune(",) ]}", rune(s[j+1]))) ||
+						s[j] == ')' && strings.HasSuffix(s[:j+1], deleted) {
 						break
 					}
 				}
@@ -339,6 +369,14 @@ func splitArgs(s string) ([]string, string, error) {
 	}
 	return nil, "", fmt.Errorf("no closing parenthesis")
 }
+
+// Guessed begins the decoration Annotate gives an fd of a capture made
+// without -y ("3<?/etc/app.conf>"): the path earlier lines showed, which
+// the kernel did not print.
+const Guessed = "?"
+
+// deleted follows the path of an unlinked file's fd (strace 6).
+const deleted = "(deleted)"
 
 // Str decodes an argument printed as a C string: its bytes, whether
 // strace cut it short ("..." after the quote), and whether it is a string
@@ -402,9 +440,10 @@ var cEscapes = map[byte]byte{'n': '\n', 't': '\t', 'r': '\r', 'v': '\v', 'f': '\
 
 // decorate gives the fds (and AT_FDCWD) of a call from a capture made
 // without -y the paths -y would have shown, from what the file showed
-// before: opens, dups, closes, forks, chdirs and renames. It only changes
-// Args, which index the call; a stored line parsed again on its own is
-// not decorated, and the specs track fds themselves.
+// before: opens, dups, closes, forks, chdirs and renames, marked as
+// guessed ("3<?/etc/x>", see Guessed). It only changes Args, which index
+// the call; a stored line parsed again on its own is not decorated, and
+// the specs track fds themselves.
 func (p *parser) decorate(ev *formats.Event) {
 	if p.fds == nil {
 		return
@@ -434,7 +473,7 @@ func (p *parser) decorate(ev *formats.Event) {
 		}
 		if n, err := strconv.Atoi(a); err == nil {
 			if path, ok := t[n]; ok {
-				ev.Args[i] = []byte(a + "<" + path + ">")
+				ev.Args[i] = []byte(a + "<" + Guessed + path + ">")
 			}
 		}
 	}

@@ -99,6 +99,43 @@ func TestUnfinished(t *testing.T) {
 	}
 }
 
+// TestUnfinishedClone: a clone's first half is an event (its child's
+// calls come before the second), and the second half is the call.
+func TestUnfinishedClone(t *testing.T) {
+	p := NewParser()
+	var ev formats.Event
+	r, err := p.Parse([]byte(`1491  19:24:49.656636 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD <unfinished ...>`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "clone" || string(ev.Reply) != Unfinished || ev.Client != "1491" ||
+		len(ev.Args) != 2 || string(ev.Args[1]) != "flags=CLONE_CHILD_CLEARTID|SIGCHLD" {
+		t.Fatalf("first half: %v %v %+v %q", r, err, ev, ev.Args)
+	}
+	if r, _ := p.Parse([]byte(`1492  19:24:49.656861 dup2(3, 0) = 0`), &ev); r != formats.IsEvent || ev.Client != "1492" {
+		t.Fatal("the child's call")
+	}
+	r, err = p.Parse([]byte(`1491  19:24:49.656883 <... clone resumed>, child_tidptr=0x7ff711e96a10) = 1492 <0.000241>`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "clone" || string(ev.Reply) != "1492" || len(ev.Args) != 3 {
+		t.Fatalf("second half: %v %v %+v %q", r, err, ev, ev.Args)
+	}
+	var again formats.Event
+	if r, err := NewParser().Parse(ev.Raw, &again); err != nil || r != formats.IsEvent || string(again.Reply) != "1492" {
+		t.Errorf("raw %q does not parse again: %v %+v", ev.Raw, err, again)
+	}
+}
+
+// TestDeleted: strace 6 prints an unlinked file's fd as 3</x>(deleted).
+func TestDeleted(t *testing.T) {
+	for _, line := range []string{
+		`3923  19:31:24.842930 fcntl(3</tmp/#9978090>(deleted), F_GETFL) = 0x418002 (flags O_RDWR|O_LARGEFILE|O_TMPFILE) <0.000043>`,
+		`3945  19:31:25.034542 close(5</tmp/w/wal.db-shm>(deleted)) = 0 <0.000017>`,
+		`3945  19:31:25.034542 read(5</tmp/w/a (deleted)>, "x", 1) = 1`,
+	} {
+		ev := parseOne(t, line)
+		if !strings.Contains(string(ev.Args[0]), "deleted") {
+			t.Errorf("%s: args %q", line, ev.Args)
+		}
+	}
+}
+
 func TestRejected(t *testing.T) {
 	for line, want := range map[string]string{
 		`open("/x", O_RDONLY`:     "no closing parenthesis",

@@ -21,6 +21,7 @@ type file struct {
 	data    []byte
 	known   []bool
 	unknown bool // content past data is unknown (a file older than the trace)
+	pipe    bool // reads take the bytes written first
 }
 
 // An ofd is an open file description: dup and fork share it.
@@ -52,7 +53,16 @@ const (
 type state struct {
 	files map[int]*file
 	names map[string]int // path -> inode; a negative inode means absent
+	last  map[int]string // inode -> the name it had last (an unlinked file's, strace shows)
 	procs map[string]*proc
+	// pending holds the processes inside a call that creates a process
+	// (strace printed its first half), and whether it shares the fd
+	// table (CLONE_FILES): the new process may act before the call
+	// returns, with a copy of its creator's fds or the same table.
+	pending map[string]bool
+	// early holds the processes made from a pending call, which its end
+	// must not make again.
+	early map[string]bool
 	next  int
 }
 
@@ -63,17 +73,17 @@ var _ provenance.Model = Model{}
 
 // Init returns the empty state: no path known, no process known.
 func (Model) Init() provenance.State {
-	return &state{files: map[int]*file{}, names: map[string]int{}, procs: map[string]*proc{}, next: 1}
+	return &state{files: map[int]*file{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1}
 }
 
 // Clone copies a state, keeping open file descriptions shared where they
 // were.
 func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
-	c := &state{files: make(map[int]*file, len(st.files)), names: make(map[string]int, len(st.names)),
-		procs: make(map[string]*proc, len(st.procs)), next: st.next}
+	c := &state{files: make(map[int]*file, len(st.files)), names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
+		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next}
 	for i, f := range st.files {
-		c.files[i] = &file{data: append([]byte(nil), f.data...), known: append([]bool(nil), f.known...), unknown: f.unknown}
+		c.files[i] = &file{data: append([]byte(nil), f.data...), known: append([]bool(nil), f.known...), unknown: f.unknown, pipe: f.pipe}
 	}
 	for n, i := range st.names {
 		c.names[n] = i
@@ -110,7 +120,13 @@ func (Model) Fingerprint(s provenance.State) string {
 	}
 	for _, i := range slices.Sorted(maps.Keys(st.files)) {
 		f := st.files[i]
-		fmt.Fprintf(&b, "#%d%q%v%v;", i, f.data, f.known, f.unknown)
+		fmt.Fprintf(&b, "#%d%q%v%v%v%q;", i, f.data, f.known, f.unknown, f.pipe, st.last[i])
+	}
+	for _, p := range slices.Sorted(maps.Keys(st.pending)) {
+		fmt.Fprintf(&b, "creating:%s%v;", p, st.pending[p])
+	}
+	for _, p := range slices.Sorted(maps.Keys(st.early)) {
+		fmt.Fprintf(&b, "early:%s;", p)
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.procs)) {
 		fmt.Fprintf(&b, "p%s(%s):", p, st.procs[p].cwd)
@@ -143,7 +159,7 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 		i = st.next
 		st.next++
 		st.files[i] = &file{unknown: true}
-		st.names[p] = i
+		st.name(p, i)
 		return i, true
 	}
 	return i, i > 0
@@ -153,8 +169,14 @@ func (st *state) create(p string) int {
 	i := st.next
 	st.next++
 	st.files[i] = &file{}
-	st.names[p] = i
+	st.name(p, i)
 	return i
+}
+
+// name makes p name inode ino.
+func (st *state) name(p string, ino int) {
+	st.names[p] = ino
+	st.last[ino] = p
 }
 
 // A call is a strace event read for the model.
@@ -167,6 +189,21 @@ type call struct {
 	ret   int64 // the numeric return, -1 on error
 	errno string
 	retFD int // fd in the return, when it is one
+	// retPath is the path -y showed on a returned fd (the kernel's).
+	retPath string
+	// unfinished is the first half of a call that creates a process,
+	// printed before the new process's calls (see strace.Unfinished).
+	unfinished bool
+}
+
+// sharesFiles tells whether a clone shares its fd table (CLONE_FILES).
+func (c call) sharesFiles() bool {
+	for _, a := range c.args {
+		if strings.Contains(a, "CLONE_FILES") {
+			return true
+		}
+	}
+	return false
 }
 
 func parseCall(e *formats.Event) call {
@@ -178,6 +215,7 @@ func parseCall(e *formats.Event) call {
 		c.args = append(c.args, string(a))
 	}
 	r := string(e.Reply)
+	c.unfinished = r == strace.Unfinished && strace.Creates(e.Op)
 	num, rest, _ := strings.Cut(r, " ")
 	if i := strings.IndexByte(num, '<'); i >= 0 {
 		num = num[:i]
@@ -191,15 +229,29 @@ func parseCall(e *formats.Event) call {
 		c.errno, _, _ = strings.Cut(rest, " ")
 	}
 	c.retFD = int(c.ret)
+	if _, p := fdOf(num0(r)); strings.HasPrefix(p, "/") && c.ok() && !strings.Contains(r, "(deleted)") {
+		c.retPath = path.Clean(p)
+	}
 	return c
 }
 
 func (c call) ok() bool { return c.ret >= 0 }
 
+// num0 is the first word of a return as printed, with its decoration
+// ("3</a b>" is one word).
+func num0(r string) string {
+	if i := strings.Index(r, ">"); i >= 0 && strings.Contains(r[:i], "<") {
+		return r[:i+1]
+	}
+	w, _, _ := strings.Cut(r, " ")
+	return w
+}
+
 // fdOf reads an fd argument: "3", "3</etc/x>", "AT_FDCWD</tmp>" (-100).
 func fdOf(a string) (int, string) {
 	num, dec, _ := strings.Cut(a, "<")
-	dec = strings.TrimSuffix(strings.TrimSuffix(dec, ">"), " (deleted)")
+	dec = strings.TrimPrefix(dec, strace.Guessed)
+	dec = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(dec, "(deleted)"), ">"), " (deleted)")
 	if strings.HasPrefix(num, "AT_FDCWD") {
 		return -100, dec
 	}
@@ -266,6 +318,19 @@ func has(flags, f string) bool {
 func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
 	c := parseCall(e)
+	if c.unfinished {
+		st.pending[c.pid] = c.sharesFiles()
+		return ""
+	}
+	if _, known := st.procs[c.pid]; !known && len(st.pending) == 1 {
+		// A process seen before the call that made it returned: the
+		// one process inside such a call made it.
+		for parent, shared := range st.pending {
+			st.fork(parent, c.pid, shared)
+			delete(st.pending, parent)
+			st.early[c.pid] = true
+		}
+	}
 	for _, a := range c.args {
 		if strings.HasPrefix(a, "AT_FDCWD<") {
 			_, dir := fdOf(a)
@@ -296,6 +361,20 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		default:
 			p, flags = rel(string(c.data[0])), "O_CREAT|O_WRONLY|O_TRUNC"
 		}
+		if c.retPath != "" {
+			p = c.retPath // the kernel's name for it, symlinks resolved
+		}
+		if has(flags, "O_TMPFILE") {
+			// A new file with no name, in the directory p.
+			if c.retFD >= 0 {
+				ino := st.next
+				st.next++
+				st.files[ino] = &file{}
+				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
+				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
+			}
+			return provenance.Output(fmt.Sprint("open ", c.ok()))
+		}
 		if has(flags, "O_DIRECTORY") || has(flags, "O_PATH") {
 			return provenance.Output(fmt.Sprint("open ", c.ok()))
 		}
@@ -320,8 +399,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		return "open 0"
 	case "read", "pread64", "readv", "preadv":
-		fd, _ := fdOf(c.arg(0))
-		en := st.proc(c.pid).fds[fd]
+		en := st.bound(c.pid, c.arg(0))
 		if en == nil {
 			return "read -1 EBADF"
 		}
@@ -329,48 +407,46 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if c.vectored() {
 			count = iovTotal(c.arg(1))
 		}
-		out := readAt(st.files[en.o.ino], c.offset(en.o.off), count, c.ret)
-		if !c.positioned() {
-			en.o.off += int64(len(out))
+		at := ""
+		if c.positioned() {
+			at = c.arg(3)
 		}
-		return provenance.Output("read " + render(out))
+		return provenance.Output("read " + render(st.take(en, at, count, c.ret)))
 	case "write", "pwrite64", "writev", "pwritev":
-		fd, _ := fdOf(c.arg(0))
-		en := st.proc(c.pid).fds[fd]
+		en := st.bound(c.pid, c.arg(0))
 		if en == nil || !c.ok() {
 			return ""
 		}
-		f := st.files[en.o.ino]
-		off := en.o.off
-		if en.o.append {
-			off = int64(len(f.data))
-		}
-		off = c.offset(off)
-		n := c.ret
 		data := c.data[1]
 		if c.vectored() {
 			data = iovData(c.arg(1))
 		}
-		if c.part[1] || c.vectored() && int64(len(data)) < n {
-			data = data[:min(len(data), int(n))]
+		bs := make([]rbyte, c.ret)
+		for i := range bs {
+			if i < len(data) && !(c.part[1] && i >= len(data)) {
+				bs[i] = rbyte{data[i], true} // past the data: cut short by -s
+			}
 		}
-		writeAt(f, off, n, data)
-		if !c.positioned() {
-			en.o.off = off + n
+		at := ""
+		if c.positioned() {
+			at = c.arg(3)
 		}
+		st.put(en, at, bs)
 		return ""
 	case "pipe", "pipe2":
-		// Pipes are files with unknown content here: their fds bind and
-		// close like others, reads from them are unknown bytes.
+		// A pipe is a file whose reads take the bytes written first.
 		fds := strings.Split(strings.Trim(c.arg(0), "[]"), ",")
 		if c.ok() && len(fds) == 2 {
 			ino := st.next
 			st.next++
-			st.files[ino] = &file{unknown: true}
+			st.files[ino] = &file{pipe: true}
 			for _, x := range fds {
-				n, _ := fdOf(strings.TrimSpace(x))
+				n, name := fdOf(strings.TrimSpace(x))
 				if n >= 0 {
 					st.proc(c.pid).fds[n] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")}
+				}
+				if name != "" {
+					st.name(name, ino)
 				}
 			}
 		}
@@ -390,70 +466,49 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			}
 		}
 		return ""
-	case "copy_file_range", "sendfile", "sendfile64":
-		// Bytes move between files with no data in the trace.
-		inArg, outArg, inOff := c.arg(0), c.arg(2), c.arg(1)
-		if c.op != "copy_file_range" {
-			inArg, outArg, inOff = c.arg(1), c.arg(0), c.arg(2)
+	case "copy_file_range", "splice", "sendfile", "sendfile64":
+		// Bytes move from one fd to another with no data in the trace.
+		in, inOff, out, outOff := c.arg(0), c.arg(1), c.arg(2), c.arg(3)
+		if strings.HasPrefix(c.op, "sendfile") {
+			in, inOff, out, outOff = c.arg(1), c.arg(2), c.arg(0), ""
 		}
-		p := st.proc(c.pid)
-		inFD, _ := fdOf(inArg)
-		outFD, _ := fdOf(outArg)
-		in, out := p.fds[inFD], p.fds[outFD]
-		if in == nil || out == nil || !c.ok() || c.ret == 0 {
+		src, dst := st.bound(c.pid, in), st.bound(c.pid, out)
+		if src == nil || dst == nil || !c.ok() || c.ret == 0 {
 			return ""
 		}
-		off := in.o.off
-		explicit := inOff != "NULL" && inOff != ""
-		if explicit {
-			off = offsetArg(inOff)
-		}
-		bs := readAt(st.files[in.o.ino], off, c.ret, c.ret)
-		if !explicit {
-			in.o.off += int64(len(bs))
-		}
-		f := st.files[out.o.ino]
-		woff := out.o.off
-		if out.o.append {
-			woff = int64(len(f.data))
-		}
-		for int64(len(f.data)) < woff+int64(len(bs)) {
-			f.data = append(f.data, 0)
-			f.known = append(f.known, !f.unknown)
-		}
-		for i, x := range bs {
-			f.data[woff+int64(i)], f.known[woff+int64(i)] = x.b, x.known
-		}
-		out.o.off = woff + int64(len(bs))
+		st.put(dst, outOff, st.take(src, inOff, c.ret, c.ret))
 		return ""
 	case "lseek":
-		fd, _ := fdOf(c.arg(0))
-		if en := st.proc(c.pid).fds[fd]; en != nil && c.ok() {
+		if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
 			en.o.off = c.ret
 		}
 		return ""
 	case "close":
-		fd, _ := fdOf(c.arg(0))
-		delete(st.proc(c.pid).fds, fd)
+		if fd, _ := fdOf(c.arg(0)); st.bound(c.pid, c.arg(0)) != nil {
+			delete(st.proc(c.pid).fds, fd)
+		}
 		return ""
 	case "dup", "dup2", "dup3", "fcntl":
+		if c.op == "fcntl" && c.arg(1) == "F_SETFD" {
+			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
+				en.cloexec = has(c.arg(2), "FD_CLOEXEC")
+			}
+			return ""
+		}
 		if c.op == "fcntl" && !strings.HasPrefix(c.arg(1), "F_DUPFD") {
 			return ""
 		}
-		fd, _ := fdOf(c.arg(0))
-		p := st.proc(c.pid)
-		en := p.fds[fd]
+		en := st.bound(c.pid, c.arg(0))
 		if en == nil || !c.ok() {
 			return ""
 		}
 		cloexec := (c.op == "dup3" && has(c.arg(2), "O_CLOEXEC")) || (c.op == "fcntl" && c.arg(1) == "F_DUPFD_CLOEXEC")
-		p.fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
+		st.proc(c.pid).fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
 		return ""
 	case "ftruncate", "truncate":
 		var f *file
 		if c.op == "ftruncate" {
-			fd, _ := fdOf(c.arg(0))
-			if en := st.proc(c.pid).fds[fd]; en != nil {
+			if en := st.bound(c.pid, c.arg(0)); en != nil {
 				f = st.files[en.o.ino]
 			}
 		} else if ino, ok := st.lookup(rel(string(c.data[0])), c.ok()); ok {
@@ -479,8 +534,8 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if _, exists := st.lookup(to, false); exists && has(flags, "RENAME_NOREPLACE") {
 			return "rename -1 EEXIST"
 		}
-		st.names[to] = ino
 		st.names[from] = -1
+		st.name(to, ino)
 		return "rename 0"
 	case "unlink", "unlinkat":
 		var p string
@@ -498,20 +553,15 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		st.names[p] = -1
 		return "unlink 0"
 	case "clone", "clone3", "fork", "vfork":
+		delete(st.pending, c.pid)
 		if !c.ok() {
 			return ""
 		}
 		child := strconv.FormatInt(c.ret, 10)
-		parent := st.proc(c.pid)
-		if strings.Contains(c.arg(0), "CLONE_FILES") || strings.Contains(c.arg(1), "CLONE_FILES") {
-			st.procs[child] = &proc{fds: parent.fds, cwd: parent.cwd}
-			return ""
+		if !st.early[child] {
+			st.fork(c.pid, child, c.sharesFiles())
 		}
-		t := make(map[int]*fdEntry, len(parent.fds))
-		for fd, en := range parent.fds {
-			t[fd] = &fdEntry{o: en.o, cloexec: en.cloexec}
-		}
-		st.procs[child] = &proc{fds: t, cwd: parent.cwd}
+		delete(st.early, child)
 		return ""
 	case "execve":
 		if c.ok() {
@@ -528,6 +578,144 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		return ""
 	}
 	return ""
+}
+
+// bound returns the fd a call's argument names, or nil when the process
+// has no such fd. An fd strace decorated with a path (-y) must refer to
+// the file of that name: in a subtrace where the number reaches another
+// file, the call is not the one the trace shows, and does nothing (a
+// read answers EBADF). So which file a number reaches is decided by the
+// trace, not by the calls that chose the number.
+func (st *state) bound(pid, a string) *fdEntry {
+	fd, name := fdOf(a)
+	en := st.proc(pid).fds[fd]
+	switch {
+	case en == nil || name == "" || strings.Contains(a, "<"+strace.Guessed):
+		return en // no path, or one ingest guessed (see strace.Guessed)
+	case strings.Contains(a, "(deleted)"):
+		// An unlinked file: no name may reach it, and the name it had
+		// last is the one strace shows.
+		if st.named(en.o.ino) || st.last[en.o.ino] != name {
+			return nil
+		}
+		return en
+	case !strings.HasPrefix(name, "/") && !strings.HasPrefix(name, "pipe:"):
+		return nil // a socket, a device: nothing the model keeps
+	}
+	if ino, ok := st.names[name]; ok && ino == en.o.ino {
+		return en
+	}
+	return nil
+}
+
+// named tells whether some path names an inode.
+func (st *state) named(ino int) bool {
+	for _, i := range st.names {
+		if i == ino {
+			return true
+		}
+	}
+	return false
+}
+
+// take reads up to count bytes through an fd, at an offset argument
+// ("[N]", "N") when at is one, else at the fd's offset, which it moves;
+// from a pipe, the first bytes written, which it removes. logged is the
+// count the trace shows: a file older than the trace has at least that
+// many bytes there, whose values the trace does not know.
+func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
+	f := st.files[en.o.ino]
+	if f.pipe {
+		n := min(int(count), len(f.data))
+		if logged >= 0 {
+			n = min(n, int(logged))
+		}
+		out := make([]rbyte, n)
+		for i := range out {
+			out[i] = rbyte{f.data[i], f.known[i]}
+		}
+		f.data, f.known = f.data[n:], f.known[n:]
+		return out
+	}
+	off, explicit := offsetAt(at)
+	if !explicit {
+		off = en.o.off
+	}
+	if off < 0 {
+		// An offset the trace does not decide: the bytes are unknown.
+		return make([]rbyte, max(logged, 0))
+	}
+	out := readAt(f, off, count, logged)
+	if !explicit {
+		en.o.off += int64(len(out))
+	}
+	return out
+}
+
+// put writes bytes through an fd: at an offset argument when at is one,
+// at the end with O_APPEND, else at the fd's offset, which it moves; to a
+// pipe, after the bytes it holds.
+func (st *state) put(en *fdEntry, at string, bs []rbyte) {
+	f := st.files[en.o.ino]
+	if f.pipe {
+		for _, b := range bs {
+			f.data, f.known = append(f.data, b.b), append(f.known, b.known)
+		}
+		return
+	}
+	off, explicit := offsetAt(at)
+	switch {
+	case explicit:
+	case en.o.append && f.unknown:
+		// The end of a file older than the trace is unknown: the bytes
+		// go past the known ones, where, the trace does not say.
+		en.o.off = -1
+		return
+	case en.o.append:
+		off = int64(len(f.data))
+	default:
+		off = en.o.off
+	}
+	if off < 0 {
+		// Written where the trace does not say: any byte may be these.
+		for i := range f.known {
+			f.known[i] = false
+		}
+		f.unknown = true
+		return
+	}
+	writeAt(f, off, bs)
+	if !explicit {
+		en.o.off = off + int64(len(bs))
+	}
+}
+
+// offsetAt reads an offset argument: "[N]" (a pointer strace showed),
+// "[N => M]", or N. "NULL" and "" are none.
+func offsetAt(a string) (int64, bool) {
+	a = strings.TrimSpace(a)
+	if a == "" || a == "NULL" {
+		return 0, false
+	}
+	a = strings.TrimPrefix(a, "[")
+	a, _, _ = strings.Cut(a, " ")
+	n, err := strconv.ParseInt(strings.TrimSuffix(a, "]"), 0, 64)
+	return n, err == nil
+}
+
+// fork makes child a process with parent's fds: the same table when
+// shared (CLONE_FILES), else a copy sharing the open file descriptions.
+func (st *state) fork(parent, child string, shared bool) {
+	p := st.proc(parent)
+	if shared {
+		st.procs[child] = &proc{fds: p.fds, cwd: p.cwd}
+		return
+	}
+	t := make(map[int]*fdEntry, len(p.fds))
+	for fd, en := range p.fds {
+		t[fd] = &fdEntry{o: en.o, cloexec: en.cloexec}
+	}
+	st.procs[child] = &proc{fds: t, cwd: p.cwd}
 }
 
 // A byte read: its value, or unknown.
@@ -559,17 +747,13 @@ func readAt(f *file, off, count, logged int64) []rbyte {
 	return out
 }
 
-func writeAt(f *file, off, n int64, data []byte) {
-	for int64(len(f.data)) < off+n {
+func writeAt(f *file, off int64, bs []rbyte) {
+	for int64(len(f.data)) < off+int64(len(bs)) {
 		f.data = append(f.data, 0)
 		f.known = append(f.known, !f.unknown)
 	}
-	for i := int64(0); i < n; i++ {
-		if i < int64(len(data)) {
-			f.data[off+i], f.known[off+i] = data[i], true
-		} else {
-			f.known[off+i] = false // strace -s cut the data short
-		}
+	for i, b := range bs {
+		f.data[off+int64(i)], f.known[off+int64(i)] = b.b, b.known
 	}
 }
 
@@ -606,12 +790,6 @@ func render(bs []rbyte) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// offsetArg reads an offset strace printed as [N] (a pointer) or N.
-func offsetArg(a string) int64 {
-	n, _ := strconv.ParseInt(strings.Trim(a, "[]"), 0, 64)
-	return n
 }
 
 // iovData concatenates the bytes of an iovec array strace printed:

@@ -21,12 +21,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -37,7 +39,7 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
-		"writev", "pwritev", "pipe", "pipe2", "close_range"},
+		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice"},
 	Replay: Model{},
 }}
 
@@ -94,6 +96,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		}
 		return ""
 	}
+	if _, p := fdOf(num0(string(e.Reply))); strings.HasPrefix(p, "/") && isOpen(c.op) {
+		out = append(out, ref(p)) // the kernel's name, an O_TMPFILE's too
+	}
 	switch c.op {
 	case "openat":
 		out = append(out, ref(resolve(c.arg(0), str(1))))
@@ -117,12 +122,18 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	case "dup2", "dup3", "sendfile", "sendfile64":
 		addFD(c.arg(0))
 		addFD(c.arg(1))
-	case "copy_file_range":
+	case "copy_file_range", "splice":
 		addFD(c.arg(0))
 		addFD(c.arg(2))
 	case "clone", "clone3", "fork", "vfork":
-		if c.ok() {
-			out = append(out, formats.Ref{Key: procKey(strconv.FormatInt(c.ret, 10)), Kind: formats.KindWrite})
+		switch {
+		case c.unfinished:
+			out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
+		case c.ok():
+			// The child's, and the parent's: the call's first half is
+			// there, which this one ends.
+			out = append(out, formats.Ref{Key: procKey(strconv.FormatInt(c.ret, 10)), Kind: formats.KindWrite},
+				formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
 		}
 	case "execve", "EXIT", "KILLED", "exit_group":
 		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
@@ -179,17 +190,22 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		}
 		return []string{p}, nil
 	case "open", "openat", "creat":
-		var refs []formats.Ref
-		for _, r := range (spec{}).Refs(e) {
-			refs = append(refs, r)
-		}
-		if len(refs) == 0 {
+		if len(c.data) == 0 || c.op == "openat" && len(c.data) < 2 {
 			return nil, fmt.Errorf("%s: no path: %w", e.Where(), provenance.ErrNotExplainable)
 		}
-		return []string{string(refs[0].Key)}, nil
+		p := resolve("", string(c.data[0]))
+		if c.op == "openat" {
+			p = resolve(c.arg(0), string(c.data[1]))
+		}
+		if c.retPath != "" && c.retPath != p {
+			return []string{c.retPath, p}, nil
+		}
+		return []string{p}, nil
 	}
 	return nil, fmt.Errorf("%s: wat explains reads and opens, not %s: %w", e.Where(), e.Op, provenance.ErrNotExplainable)
 }
+
+func isOpen(op string) bool { return op == "open" || op == "openat" || op == "creat" }
 
 // Explain computes the wat-provenance of a read or an open.
 func (s spec) Explain(ctx context.Context, h provenance.History, target *formats.Event) (*provenance.Explanation, error) {
@@ -208,17 +224,28 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return provenance.Walk{Problem: provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
 			Reset: func(*formats.Event) bool { return false }}}
 	}
-	// Exactly: every call that can decide the read in some subtrace,
-	// which includes every other file ever bound to the same fd numbers.
-	hist, err := history(ctx, h, target, paths, true)
+	// Exactly: every call that can decide the read in some subtrace;
+	// with a bare fd number, that includes every other file ever bound
+	// to the same numbers.
+	sc := byName
+	if a := parseCall(target).arg(0); !isOpen(target.Op) && (!strings.Contains(a, "<") || strings.Contains(a, "<"+strace.Guessed)) {
+		sc = everyFD
+	}
+	hist, err := history(ctx, h, target, paths, sc)
 	if err != nil {
 		return nil, err
 	}
-	x, err := provenance.Explain(ctx, walk(hist))
-	if errors.Is(err, provenance.ErrTooLarge) {
+	w := walk(hist)
+	if sc == byName {
+		w.Fallback = func() ([]*formats.Event, string, error) {
+			return provenance.Reversed(hist), "every call on the file's names and by the processes that made them", nil
+		}
+	}
+	x, err := provenance.Explain(ctx, w)
+	if errors.Is(err, provenance.ErrTooLarge) && sc == everyFD {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
-		if hist, err = history(ctx, h, target, paths, false); err != nil {
+		if hist, err = history(ctx, h, target, paths, approx); err != nil {
 			return nil, err
 		}
 		w := walk(hist)
@@ -253,12 +280,29 @@ var onlyMovesOwnFD = map[string]bool{"read": true, "pread64": true, "readv": tru
 // maxHistory bounds the calls a read's history may hold.
 const maxHistory = 1 << 16
 
+// A scope says which calls can decide a target.
+type scope int
+
+const (
+	// everyFD: the target's fd is a bare number. In a subtrace it may
+	// reach any file that number was ever bound to, so every call on
+	// those files and numbers can decide it.
+	everyFD scope = iota
+	// byName: the target's fd carries strace's -y path, which the model
+	// holds it to (see state.bound). The calls on the file's names
+	// decide it, with the lifecycles (fork, exec) of the processes
+	// that made them, the earlier names of renamed files and the
+	// sources of copies.
+	byName
+	// approx: the fallback of everyFD: fds taken as bound to the files
+	// the trace shows, and other processes' reads, seeks and closes
+	// left out. Not exact.
+	approx
+)
+
 // history returns every call that can decide the target in some
-// subtrace, newest first: the calls on the target's paths and on its fd,
-// closed over the paths and fds those calls bind (an fd may be bound to
-// another file in a subtrace, and a file may have had other names), and
-// the process's own lifecycle, following an inherited fd to its parent.
-func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, fds bool) ([]*formats.Event, error) {
+// subtrace within scope, newest first.
+func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, sc scope) ([]*formats.Event, error) {
 	seen := map[int64]bool{}
 	var out []*formats.Event
 	type key struct {
@@ -267,26 +311,44 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	var queue []key
 	tracked := map[string]bool{}
+	parents := map[string]string{} // a process's creator, once found
 	var track func(k string, before int64)
 	track = func(k string, before int64) {
 		if !tracked[k] {
 			tracked[k] = true
 			queue = append(queue, key{k, before})
 			// An fd's process: its fork (the fd may be inherited) and execs.
-			if rest, ok := strings.CutPrefix(k, "fd:"); ok && fds {
-				pid, _, _ := strings.Cut(rest, ":")
+			if rest, ok := strings.CutPrefix(k, "fd:"); ok && sc == everyFD {
+				pid, fd, _ := strings.Cut(rest, ":")
 				track("proc:"+pid, target.ID)
+				if parent, ok := parents[pid]; ok {
+					track("fd:"+parent+":"+fd, target.ID)
+				}
 			}
 		}
 	}
-	if fds {
+	// adopt notes that parent made child: the child's fds may be the
+	// parent's.
+	adopt := func(child, parent string) {
+		if _, ok := parents[child]; ok {
+			return
+		}
+		parents[child] = parent
+		for t := range tracked {
+			if fd, ok := strings.CutPrefix(t, "fd:"+child+":"); ok {
+				track("fd:"+parent+":"+fd, target.ID)
+			}
+		}
+		track("proc:"+parent, target.ID)
+	}
+	if sc != approx {
 		track("proc:"+target.Client, target.ID)
 	}
 	for _, p := range paths {
 		track(p, target.ID)
 		track("base:"+path.Base(p), target.ID)
 	}
-	if fds {
+	if sc == everyFD {
 		for _, r := range (spec{}).Refs(target) {
 			track(string(r.Key), target.ID)
 		}
@@ -295,29 +357,47 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		k := queue[0]
 		queue = queue[1:]
 		before := k.before
+		if pid, ok := strings.CutPrefix(k.k, "proc:"); ok && sc != approx {
+			// A process whose creating call returns after the target
+			// (strace printed the process's calls between its halves).
+			later, err := h.Touching(ctx, "posix", "", []byte(k.k), math.MaxInt64, 16)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range later {
+				if c := parseCall(e); e.ID > target.ID && strace.Creates(c.op) && c.ok() && strconv.FormatInt(c.ret, 10) == pid {
+					adopt(pid, c.pid)
+				}
+			}
+		}
 		for {
 			evs, err := h.Touching(ctx, "posix", "", []byte(k.k), before, 4096)
 			if err != nil {
 				return nil, err
 			}
 			for _, e := range evs {
-				if !fds && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
+				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
 					continue // another process's reads, seeks and closes
 				}
 				if !seen[e.ID] {
 					seen[e.ID] = true
 					out = append(out, e)
 				}
+				if sc == byName {
+					track("proc:"+e.Client, target.ID)
+				}
+				copies := e.Op == "copy_file_range" || e.Op == "splice" || strings.HasPrefix(e.Op, "sendfile")
 				for _, r := range (spec{}).Refs(e) {
 					k := string(r.Key)
 					switch {
 					case strings.HasPrefix(k, "proc:"):
-					case fds:
+					case sc == everyFD:
 						// Its whole history before the target: in a subtrace
 						// the later calls on it may reach the target's file.
 						track(k, target.ID)
-					case strings.HasPrefix(e.Op, "rename") && !strings.HasPrefix(k, "fd:"):
-						track(k, e.ID) // the name the file had before
+					case strings.HasPrefix(k, "fd:"):
+					case strings.HasPrefix(e.Op, "rename") || sc == byName && copies:
+						track(k, e.ID) // the name the file had before; a copy's source
 						if !strings.HasPrefix(k, "base:") {
 							track("base:"+path.Base(k), e.ID)
 						}
@@ -325,14 +405,8 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				// A fork that made a tracked process: its fds came from
 				// the parent.
-				if c := parseCall(e); fds && (strings.HasPrefix(c.op, "clone") || strings.HasSuffix(c.op, "fork")) {
-					child := "fd:" + strconv.FormatInt(c.ret, 10) + ":"
-					for t := range tracked {
-						if strings.HasPrefix(t, child) {
-							track("fd:"+c.pid+":"+strings.TrimPrefix(t, child), target.ID)
-						}
-					}
-					track("proc:"+c.pid, target.ID)
+				if c := parseCall(e); sc != approx && strace.Creates(c.op) && c.ok() {
+					adopt(strconv.FormatInt(c.ret, 10), c.pid)
 				}
 			}
 			if len(out) > maxHistory {

@@ -47,6 +47,13 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		return fmt.Sprint(fd)
 	}
 	data := []string{"x", "y", "xy"}[r.Intn(3)]
+	// A call on an fd that is not open fails, as the kernel's does.
+	ret := func(fd int, ok string) string {
+		if _, open := s.fds[pid][fd]; open {
+			return ok
+		}
+		return "-1 EBADF (Bad file descriptor)"
+	}
 	if read {
 		// Read through an fd that is open, when the process has one.
 		for _, f := range []int{fd, 7 - fd} {
@@ -57,7 +64,7 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		if r.Intn(3) == 0 {
 			return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY) = %d</d/%s>`, pid, name, fd, name)
 		}
-		return fmt.Sprintf(`%s read(%s, "", 10) = 0`, pid, dec(fd))
+		return fmt.Sprintf(`%s read(%s, "", 10) = %s`, pid, dec(fd), ret(fd, "0"))
 	}
 	if r.Intn(12) == 0 && pid == "1" {
 		// A fork: the child (pid 2) starts with a copy of the fd table.
@@ -67,7 +74,18 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		}
 		return `1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 2`
 	}
-	switch r.Intn(10) {
+	op := r.Intn(10)
+	if op <= 1 {
+		// An open returns a free fd, as the kernel's does.
+		if _, used := s.fds[pid][fd]; used {
+			if _, used := s.fds[pid][7-fd]; used {
+				op = 5 // none free: close one
+			} else {
+				fd = 7 - fd
+			}
+		}
+	}
+	switch op {
 	case 0, 1:
 		flags := []string{"O_WRONLY|O_CREAT|O_TRUNC", "O_RDONLY", "O_WRONLY|O_APPEND", "O_RDWR|O_CREAT"}[r.Intn(4)]
 		if _, ok := s.names["/d/"+name]; !ok && r.Intn(2) == 0 && !strings.Contains(flags, "O_CREAT") {
@@ -80,21 +98,21 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		s.last[s.names["/d/"+name]] = "/d/" + name
 		return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", %s) = %d</d/%s>`, pid, name, flags, fd, name)
 	case 2, 3:
-		return fmt.Sprintf(`%s write(%s, "%s", %d) = %d`, pid, dec(fd), data, len(data), len(data))
+		return fmt.Sprintf(`%s write(%s, "%s", %d) = %s`, pid, dec(fd), data, len(data), ret(fd, fmt.Sprint(len(data))))
 	case 4:
-		return fmt.Sprintf(`%s read(%s, "", 1) = 1`, pid, dec(fd))
+		return fmt.Sprintf(`%s read(%s, "", 1) = %s`, pid, dec(fd), ret(fd, "1"))
 	case 5:
-		l := fmt.Sprintf(`%s close(%s) = 0`, pid, dec(fd))
+		l := fmt.Sprintf(`%s close(%s) = %s`, pid, dec(fd), ret(fd, "0"))
 		delete(s.fds[pid], fd)
 		return l
 	case 6:
 		other := 7 - fd
-		l := fmt.Sprintf(`%s dup2(%s, %s) = %d`, pid, dec(fd), dec(other), other)
-		if p, ok := s.fds[pid][fd]; ok {
-			s.fds[pid][other] = p
-			l += fmt.Sprintf("<%s>", s.pathOf(pid, other))
+		if _, ok := s.fds[pid][fd]; !ok {
+			return fmt.Sprintf(`%s dup2(%s, %s) = -1 EBADF (Bad file descriptor)`, pid, dec(fd), dec(other))
 		}
-		return l
+		l := fmt.Sprintf(`%s dup2(%s, %s) = %d`, pid, dec(fd), dec(other), other)
+		s.fds[pid][other] = s.fds[pid][fd]
+		return l + fmt.Sprintf("<%s>", s.pathOf(pid, other))
 	case 7:
 		from, to := "/d/"+name, "/d/"+map[string]string{"a": "b", "b": "a"}[name]
 		if ino, ok := s.names[from]; ok {
@@ -112,9 +130,9 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", 0) = -1 ENOENT (No such file or directory)`, pid, name)
 	default:
 		if r.Intn(2) == 0 {
-			return fmt.Sprintf(`%s copy_file_range(%s, NULL, %s, NULL, 10, 0) = %d`, pid, dec(fd), dec(7-fd), r.Intn(3))
+			return fmt.Sprintf(`%s copy_file_range(%s, NULL, %s, NULL, 10, 0) = %s`, pid, dec(fd), dec(7-fd), ret(fd, ret(7-fd, fmt.Sprint(r.Intn(3)))))
 		}
-		return fmt.Sprintf(`%s lseek(%s, 0, SEEK_SET) = 0`, pid, dec(fd))
+		return fmt.Sprintf(`%s lseek(%s, 0, SEEK_SET) = %s`, pid, dec(fd), ret(fd, "0"))
 	}
 }
 

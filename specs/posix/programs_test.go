@@ -1,0 +1,628 @@
+package posix_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/posix"
+)
+
+// TestPrograms is ground truth from ordinary programs (sed -i, cp, mv,
+// cat, head, dd, install, ed, git, sqlite3, tar with gzip, rsync,
+// logrotate, a Python program with fork, sendfile, copy_file_range and
+// splice), run under strace -f -yy by testdata/programs/programs.sh.
+// Every read whose bytes the trace decides (by an oracle of the test's
+// own, a byte-range replay that knows each byte's last writer) must be
+// replayed by wat to the bytes strace printed, and every last writer of
+// those bytes must be in wat's witnesses. It fails rather than skips
+// when WAT_REQUIRE_LIVE is set and a program is missing.
+func TestPrograms(t *testing.T) {
+	for _, bin := range []string{"strace", "sed", "ed", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "/usr/bin/python3"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
+				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)
+			}
+			t.Skipf("%s not installed", bin)
+		}
+	}
+	out := t.TempDir()
+	if b, err := exec.Command("sh", "testdata/programs/programs.sh", out).CombinedOutput(); err != nil {
+		t.Fatalf("programs.sh: %v\n%s", err, b)
+	}
+	traces, _ := filepath.Glob(filepath.Join(out, "*.strace"))
+	if len(traces) < 9 {
+		t.Fatalf("programs.sh made %d traces", len(traces))
+	}
+	var all tally
+	for _, file := range traces {
+		name := strings.TrimSuffix(filepath.Base(file), ".strace")
+		t.Run(name, func(t *testing.T) {
+			evs := readTrace(t, file, name+".strace", true)
+			got := checkProgram(t, evs)
+			t.Logf("%s: %s", name, got)
+			all.add(got)
+		})
+	}
+	t.Logf("all programs: %s", all)
+}
+
+// tally counts the outcomes of a program's reads.
+type tally struct {
+	knowable, agree, unknown, differs, refused, missing, oracleWrong int
+	sizes                                                            []int
+}
+
+func (a *tally) add(b tally) {
+	a.knowable += b.knowable
+	a.agree += b.agree
+	a.unknown += b.unknown
+	a.differs += b.differs
+	a.refused += b.refused
+	a.missing += b.missing
+	a.oracleWrong += b.oracleWrong
+	a.sizes = append(a.sizes, b.sizes...)
+}
+
+func (a tally) String() string {
+	med := 0
+	if len(a.sizes) > 0 {
+		s := slices.Clone(a.sizes)
+		sort.Ints(s)
+		med = s[len(s)/2]
+	}
+	return fmt.Sprintf("%d knowable reads: %d agree, %d shown unknown, %d differ, %d refused; %d without a last writer in the witnesses; median witness %d events; %d reads the oracle got wrong",
+		a.knowable, a.agree, a.unknown, a.differs, a.refused, a.missing, med, a.oracleWrong)
+}
+
+// checkProgram replays a trace with the oracle and explains with wat
+// every read whose bytes the oracle knows.
+func checkProgram(t *testing.T, evs []*formats.Event) tally {
+	t.Helper()
+	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+	o := newOracle(evs)
+	var got tally
+	for i, e := range evs {
+		r := o.apply(i, e)
+		if r == nil {
+			continue
+		}
+		if r.kernel != nil && !r.sameAs(r.kernel) {
+			got.oracleWrong++
+			t.Logf("%s: the oracle replays %q, strace printed %q", e.Where(), r.bytes(), r.kernel)
+			continue
+		}
+		got.knowable++
+		x, err := posix.Spec.Explain(context.Background(), h, e)
+		if err != nil {
+			got.refused++
+			t.Errorf("%s %s: %v", e.Where(), e.Op, err)
+			continue
+		}
+		logged := same.LoggedOutput(e)
+		switch {
+		case string(logged) == string(x.Output):
+			got.agree++
+		case same.SameOutput(logged, x.Output) && strings.Contains(string(x.Output), `\?`):
+			got.unknown++
+			t.Errorf("%s %s: bytes the trace wrote shown unknown: %.200s", e.Where(), e.Op, x.Output)
+			continue
+		default:
+			got.differs++
+			t.Errorf("%s %s (exact %v): replayed %.200s, strace printed %.200s", e.Where(), e.Op, x.Exact, x.Output, logged)
+			continue
+		}
+		in := map[int64]bool{}
+		for _, m := range x.Mentioned() {
+			in[m.ID] = true
+		}
+		for _, id := range r.writers() {
+			if !in[id] {
+				got.missing++
+				t.Errorf("%s %s: the last writer %s is in no witness", e.Where(), e.Op, evs[id-1].Where())
+				break
+			}
+		}
+		ws, _ := x.Witnesses(1)
+		if len(ws) > 0 {
+			got.sizes = append(got.sizes, len(ws[0]))
+		}
+	}
+	return got
+}
+
+// The oracle: the test's own byte-range replay of a -yy trace. Files are
+// named by the paths strace's decorations show; each byte remembers the
+// calls that decided it (its last writer, and the copy that moved it).
+
+type cell struct {
+	b     byte
+	known bool
+	by    []int64
+}
+
+type ofile struct {
+	cells []cell
+	pipe  bool
+	old   bool // it existed before the trace: bytes past cells are unknown
+}
+
+type odesc struct {
+	f      *ofile
+	off    int64
+	append bool
+}
+
+type ofd struct {
+	d       *odesc
+	cloexec bool
+}
+
+type otable map[int]*ofd
+
+type oracle struct {
+	evs   []*formats.Event
+	names map[string]*ofile
+	pipes map[string]*ofile
+	procs map[string]otable
+	cwd   map[string]string // by pid, from AT_FDCWD decorations and chdir
+}
+
+func newOracle(evs []*formats.Event) *oracle {
+	return &oracle{evs: evs, names: map[string]*ofile{}, pipes: map[string]*ofile{}, procs: map[string]otable{}, cwd: map[string]string{}}
+}
+
+// A read the oracle knows: its bytes, and what strace printed of them
+// (nil when cut short by -s).
+type oread struct {
+	cells  []cell
+	kernel []byte
+}
+
+func (r *oread) bytes() []byte {
+	var b []byte
+	for _, c := range r.cells {
+		b = append(b, c.b)
+	}
+	return b
+}
+
+func (r *oread) sameAs(k []byte) bool { return string(r.bytes()) == string(k) }
+
+func (r *oread) writers() []int64 {
+	var out []int64
+	for _, c := range r.cells {
+		for _, id := range c.by {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// table returns a process's fds; a process first seen before the clone
+// that made it returns (strace prints the clone resumed later) gets its
+// parent's table from that clone, found ahead in the trace.
+func (o *oracle) table(pid string, at int) otable {
+	if t, ok := o.procs[pid]; ok {
+		return t
+	}
+	t := otable{}
+	for _, e := range o.evs[at:] {
+		if isClone(e.Op) && e.Client != pid && (strings.HasPrefix(string(e.Reply), pid+" ") || string(e.Reply) == pid) {
+			t = o.fork(o.table(e.Client, at), e)
+			break
+		}
+	}
+	o.procs[pid] = t
+	return t
+}
+
+func isClone(op string) bool {
+	return op == "clone" || op == "clone3" || op == "fork" || op == "vfork"
+}
+
+func (o *oracle) fork(parent otable, e *formats.Event) otable {
+	if strings.Contains(string(joinArgs(e)), "CLONE_FILES") {
+		return parent
+	}
+	t := otable{}
+	for fd, x := range parent {
+		t[fd] = &ofd{d: x.d, cloexec: x.cloexec}
+	}
+	return t
+}
+
+func joinArgs(e *formats.Event) []byte {
+	var b []byte
+	for _, a := range e.Args {
+		b = append(append(b, a...), ',')
+	}
+	return b
+}
+
+// decoration splits "3</a/b>" into 3 and "/a/b".
+func decoration(a string) (int, string) {
+	num, dec, _ := strings.Cut(a, "<")
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		n = -1
+	}
+	return n, strings.TrimSuffix(dec, ">")
+}
+
+func ret(e *formats.Event) (int64, string) {
+	r := string(e.Reply)
+	num, _, _ := strings.Cut(r, " ")
+	n, dec := decoration(num)
+	if n < 0 {
+		v, err := strconv.ParseInt(num, 0, 64)
+		if err != nil {
+			return -1, ""
+		}
+		return v, dec
+	}
+	return int64(n), dec
+}
+
+func (o *oracle) desc(t otable, a []byte) *odesc {
+	fd, _ := decoration(string(a))
+	if x := t[fd]; x != nil {
+		return x.d
+	}
+	return nil
+}
+
+// apply replays one event; for a read whose every byte the oracle knows
+// it returns them.
+func (o *oracle) apply(i int, e *formats.Event) *oread {
+	t := o.table(e.Client, i)
+	n, rdec := ret(e)
+	arg := func(k int) []byte {
+		if k < len(e.Args) {
+			return e.Args[k]
+		}
+		return nil
+	}
+	for _, a := range e.Args {
+		if d, ok := strings.CutPrefix(string(a), "AT_FDCWD<"); ok {
+			o.cwd[e.Client] = strings.TrimSuffix(d, ">")
+		}
+	}
+	rel := func(p []byte) string {
+		if strings.HasPrefix(string(p), "/") {
+			return filepath.Clean(string(p))
+		}
+		return filepath.Join(o.cwd[e.Client], string(p))
+	}
+	switch e.Op {
+	case "chdir":
+		if n == 0 {
+			o.cwd[e.Client] = rel(arg(0))
+		}
+	case "link", "linkat":
+		from, to := rel(arg(0)), rel(arg(1))
+		if e.Op == "linkat" {
+			from, to = atPath(arg(0), arg(1)), atPath(arg(2), arg(3))
+		}
+		if f := o.names[from]; n == 0 && f != nil {
+			o.names[to] = f
+		}
+	case "open", "openat", "creat":
+		if n < 0 || rdec == "" {
+			return nil
+		}
+		flags := string(arg(2))
+		if e.Op == "open" {
+			flags = string(arg(1))
+		}
+		trunc := (strings.Contains(flags, "O_TRUNC") && !strings.Contains(flags, "O_RDONLY")) || e.Op == "creat"
+		creat := strings.Contains(flags, "O_CREAT") || e.Op == "creat"
+		if strings.Contains(flags, "O_TMPFILE") {
+			t[int(n)] = &ofd{d: &odesc{f: &ofile{}}, cloexec: strings.Contains(flags, "O_CLOEXEC")}
+			return nil
+		}
+		f := o.names[rdec]
+		switch {
+		case f == nil && creat && (trunc || strings.Contains(flags, "O_EXCL")):
+			f = &ofile{}
+		case f == nil:
+			f = &ofile{old: true} // it may have existed before the trace
+		case trunc:
+			f.cells, f.old = nil, false
+		}
+		o.names[rdec] = f
+		t[int(n)] = &ofd{d: &odesc{f: f, append: strings.Contains(flags, "O_APPEND")}, cloexec: strings.Contains(flags, "O_CLOEXEC")}
+	case "pipe", "pipe2":
+		if n < 0 {
+			return nil
+		}
+		p := &ofile{pipe: true}
+		for _, x := range strings.Split(strings.Trim(string(arg(0)), "[]"), ",") {
+			fd, _ := decoration(strings.TrimSpace(x))
+			t[fd] = &ofd{d: &odesc{f: p}, cloexec: strings.Contains(string(arg(1)), "O_CLOEXEC")}
+		}
+	case "dup", "dup2", "dup3", "fcntl":
+		if n < 0 || e.Op == "fcntl" && !strings.HasPrefix(string(arg(1)), "F_DUPFD") {
+			if e.Op == "fcntl" && n >= 0 && string(arg(1)) == "F_SETFD" {
+				if x := t[fdNum(arg(0))]; x != nil {
+					x.cloexec = strings.Contains(string(arg(2)), "FD_CLOEXEC")
+				}
+			}
+			return nil
+		}
+		if d := o.desc(t, arg(0)); d != nil {
+			t[int(n)] = &ofd{d: d, cloexec: strings.Contains(string(joinArgs(e)), "CLOEXEC")}
+		}
+	case "close":
+		delete(t, fdNum(arg(0)))
+	case "close_range":
+		if n == 0 {
+			lo, _ := strconv.Atoi(string(arg(0)))
+			hi, _ := strconv.ParseUint(string(arg(1)), 0, 32)
+			for fd, x := range t {
+				if fd >= lo && uint64(fd) <= hi {
+					if strings.Contains(string(arg(2)), "CLOEXEC") {
+						x.cloexec = true
+					} else {
+						delete(t, fd)
+					}
+				}
+			}
+		}
+	case "execve":
+		if n == 0 {
+			for fd, x := range t {
+				if x.cloexec {
+					delete(t, fd)
+				}
+			}
+		}
+	case "clone", "clone3", "fork", "vfork":
+		if n > 0 {
+			child := strconv.FormatInt(n, 10)
+			if _, ok := o.procs[child]; !ok {
+				o.procs[child] = o.fork(t, e)
+			}
+			if _, ok := o.cwd[child]; !ok {
+				o.cwd[child] = o.cwd[e.Client]
+			}
+		}
+	case "lseek":
+		if d := o.desc(t, arg(0)); d != nil && n >= 0 {
+			d.off = n
+		}
+	case "ftruncate", "truncate":
+		var f *ofile
+		if e.Op == "ftruncate" {
+			if d := o.desc(t, arg(0)); d != nil {
+				f = d.f
+			}
+		} else {
+			f = o.names[rel(arg(0))]
+		}
+		if f != nil && n == 0 {
+			size, _ := strconv.ParseInt(string(arg(1)), 0, 64)
+			o.resize(f, size, int64(e.ID))
+		}
+	case "rename", "renameat", "renameat2":
+		if n != 0 {
+			return nil
+		}
+		from, to := rel(arg(0)), rel(arg(1))
+		if e.Op != "rename" {
+			from, to = atPath(arg(0), arg(1)), atPath(arg(2), arg(3))
+		}
+		if f := o.names[from]; f != nil {
+			o.names[to] = f
+			delete(o.names, from)
+		} else {
+			delete(o.names, to)
+		}
+	case "unlink", "unlinkat":
+		if n == 0 {
+			p := rel(arg(0))
+			if e.Op == "unlinkat" {
+				p = atPath(arg(0), arg(1))
+			}
+			delete(o.names, p)
+		}
+	case "write", "pwrite64", "writev", "pwritev":
+		d := o.desc(t, arg(0))
+		if d == nil || n <= 0 {
+			return nil
+		}
+		data := arg(1)
+		cut := slices.Contains(e.Partial, 1)
+		if strings.HasSuffix(e.Op, "v") {
+			data, cut = iov(arg(1))
+		}
+		cells := make([]cell, n)
+		for k := range cells {
+			if k < len(data) && !(cut && k >= len(data)) {
+				cells[k] = cell{b: data[k], known: true, by: []int64{e.ID}}
+			}
+		}
+		o.put(d, e.Op, arg(3), cells, e.ID)
+	case "read", "pread64", "readv", "preadv":
+		d := o.desc(t, arg(0))
+		if d == nil || n < 0 {
+			return nil
+		}
+		cells := o.take(d, e.Op, arg(3), n)
+		r := &oread{cells: cells}
+		data := arg(1)
+		cut := slices.Contains(e.Partial, 1)
+		if strings.HasSuffix(e.Op, "v") {
+			data, cut = iov(arg(1))
+		}
+		if !cut {
+			r.kernel = data[:min(len(data), int(n))]
+		}
+		for _, c := range cells {
+			if !c.known {
+				return nil
+			}
+		}
+		if int64(len(cells)) != n {
+			return nil
+		}
+		return r
+	case "copy_file_range", "sendfile", "sendfile64", "splice":
+		in, inOff, out, outOff := arg(0), arg(1), arg(2), arg(3)
+		if strings.HasPrefix(e.Op, "sendfile") {
+			in, inOff, out, outOff = arg(1), arg(2), arg(0), []byte("NULL")
+		}
+		src, dst := o.desc(t, in), o.desc(t, out)
+		if src == nil || dst == nil || n <= 0 {
+			return nil
+		}
+		cells := o.take(src, "pread64", inOff, n)
+		for k := range cells {
+			cells[k].by = append(slices.Clip(cells[k].by), e.ID)
+		}
+		o.put(dst, "pwrite64", outOff, cells, e.ID)
+	}
+	return nil
+}
+
+func fdNum(a []byte) int {
+	n, _ := decoration(string(a))
+	return n
+}
+
+// atPath is the path of a *at call's dirfd and name.
+func atPath(dirfd, name []byte) string {
+	if strings.HasPrefix(string(name), "/") {
+		return filepath.Clean(string(name))
+	}
+	_, dir := decoration(strings.Replace(string(dirfd), "AT_FDCWD", "-100", 1))
+	return filepath.Join(dir, string(name))
+}
+
+// iov is the bytes of an iovec array, and whether -s cut them.
+func iov(a []byte) ([]byte, bool) {
+	var out []byte
+	cut := false
+	rest := string(a)
+	for {
+		i := strings.Index(rest, "iov_base=")
+		if i < 0 {
+			return out, cut
+		}
+		rest = rest[i+len("iov_base="):]
+		end := strings.Index(rest, ", iov_len=")
+		if end < 0 {
+			return out, true
+		}
+		b, partial, isStr, err := strace.Str(rest[:end])
+		if !isStr || err != nil {
+			return out, true
+		}
+		out = append(out, b...)
+		cut = cut || partial
+		rest = rest[end:]
+	}
+}
+
+// position is where a call reads or writes: its offset argument
+// ("[N]", "N") when it has one, else the description's offset.
+func position(d *odesc, op string, off []byte) (int64, bool) {
+	a := strings.TrimSpace(string(off))
+	if op != "pread64" && op != "preadv" && op != "pwrite64" && op != "pwritev" || a == "NULL" || a == "" {
+		return d.off, false
+	}
+	a = strings.TrimPrefix(a, "[")
+	a, _, _ = strings.Cut(a, " ")
+	a = strings.TrimSuffix(a, "]")
+	v, _ := strconv.ParseInt(a, 0, 64)
+	return v, true
+}
+
+// put writes cells at a call's position (the end for O_APPEND and
+// pipes); a gap it leaves is zeros written by the call.
+func (o *oracle) put(d *odesc, op string, offArg []byte, cells []cell, id int64) {
+	f := d.f
+	off, explicit := position(d, op, offArg)
+	if f.pipe || d.append && !explicit {
+		off = int64(len(f.cells))
+		if f.old {
+			// The end of a file older than the trace is unknown: so
+			// are the offsets of what is appended, and this fd's.
+			d.off = -1
+			return
+		}
+	}
+	if off < 0 {
+		for k := range f.cells {
+			f.cells[k] = cell{}
+		}
+		f.old = true
+		return
+	}
+	for int64(len(f.cells)) < off {
+		f.cells = append(f.cells, cell{known: !f.old, by: []int64{id}})
+	}
+	for k, c := range cells {
+		if at := off + int64(k); at < int64(len(f.cells)) {
+			f.cells[at] = c
+		} else {
+			f.cells = append(f.cells, c)
+		}
+	}
+	if !explicit && !f.pipe {
+		d.off = off + int64(len(cells))
+	}
+}
+
+// take returns the n cells a call read (unknown ones where the file
+// is older than the trace), consuming them from a pipe.
+func (o *oracle) take(d *odesc, op string, offArg []byte, n int64) []cell {
+	f := d.f
+	if f.pipe {
+		k := min(int(n), len(f.cells))
+		got := slices.Clone(f.cells[:k])
+		f.cells = f.cells[k:]
+		return got
+	}
+	off, explicit := position(d, op, offArg)
+	if off < 0 {
+		return make([]cell, n)
+	}
+	var got []cell
+	for at := off; at < off+n; at++ {
+		if at < int64(len(f.cells)) {
+			got = append(got, f.cells[at])
+		} else if f.old {
+			got = append(got, cell{})
+		}
+	}
+	if !explicit {
+		d.off = off + int64(len(got))
+	}
+	return got
+}
+
+// resize truncates or extends a file with zeros the call wrote.
+func (o *oracle) resize(f *ofile, size, id int64) {
+	if size <= int64(len(f.cells)) {
+		f.cells = f.cells[:size]
+		f.old = false
+		return
+	}
+	for int64(len(f.cells)) < size {
+		f.cells = append(f.cells, cell{known: !f.old, by: []int64{id}})
+	}
+	f.old = false
+}

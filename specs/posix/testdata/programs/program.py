@@ -1,0 +1,72 @@
+# program.py: what a Python service does with its files, for programs.sh.
+import os
+
+# State saved the safe way: a temp file, then rename over the old one.
+for n in (1, 2):
+    with open("state.json.tmp", "w") as f:
+        f.write('{"n": %d}\n' % n)
+    os.rename("state.json.tmp", "state.json")
+print(open("state.json").read(), end="")
+
+# A log that may be older than the program: where its lines go, the
+# trace does not say.
+fd = os.open("old.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+os.write(fd, b"appended\n")
+os.close(fd)
+print(open("old.log").read(), end="")
+
+# Two processes appending to one log through one O_APPEND fd.
+fd = os.open("app.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+pid = os.fork()
+if pid == 0:
+    for i in range(3):
+        os.write(fd, b"child %d\n" % i)
+    os._exit(0)
+os.waitpid(pid, 0)
+for i in range(2):
+    os.write(fd, b"parent %d\n" % i)
+os.close(fd)
+print(open("app.log").read(), end="")
+
+# A shared offset: the child writes through an fd it inherited, then
+# the parent goes on where the child stopped.
+fd = os.open("shared.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"parent first\n")
+pid = os.fork()
+if pid == 0:
+    os.write(fd, b"child next\n")
+    os._exit(0)
+os.waitpid(pid, 0)
+os.write(fd, b"parent last\n")
+os.close(fd)
+print(open("shared.txt").read(), end="")
+
+# sendfile, copy_file_range and splice through a pipe.
+def copy(how, src, dst):
+    i = os.open(src, os.O_RDONLY)
+    o = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    if how == "sendfile":
+        os.sendfile(o, i, None, 1 << 16)
+    elif how == "copy_file_range":
+        os.copy_file_range(i, o, 1 << 16)
+    else:
+        r, w = os.pipe()
+        n = os.splice(i, w, 1 << 16)
+        os.splice(r, o, n)
+        os.close(r)
+        os.close(w)
+    os.close(i)
+    os.close(o)
+    with open(dst) as f:
+        print(f.read(), end="")
+
+copy("sendfile", "app.log", "sent.log")
+copy("copy_file_range", "shared.txt", "copied.txt")
+copy("splice", "state.json", "spliced.json")
+
+# Read back part of a file at an offset, and through a dup'd stdin.
+fd = os.open("app.log", os.O_RDONLY)
+print(os.pread(fd, 6, 8))
+os.dup2(fd, 0)
+os.lseek(0, 0, os.SEEK_SET)
+print(os.read(0, 5))

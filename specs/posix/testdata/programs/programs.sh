@@ -1,0 +1,47 @@
+#!/bin/sh
+# programs.sh OUTDIR [STRACE-FLAGS...] runs ordinary programs under strace,
+# each in a scratch directory of its own, and writes each one's trace to
+# OUTDIR/NAME.strace (default flags: -f -yy -s 65536 -tt -T). The programs
+# are the ones a postmortem meets: sed -i, cp, mv, cat, head, dd, install,
+# ed, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
+# logrotate, and a Python program (temp file then rename, two processes
+# appending, a forked child writing through an inherited fd, sendfile,
+# splice, copy_file_range). specs/posix/programs_test.go runs it and checks
+# every read against its own byte-range replay.
+set -eu
+out=$1
+shift
+[ $# -gt 0 ] || set -- -f -yy -s 65536 -tt -T
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d /tmp/wat-programs.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# strace's flags go between the name and the command: run NAME CMD FLAGS...
+run() {
+	name=$1 cmd=$2
+	shift 2
+	mkdir -p "$work/$name"
+	if ! (cd "$work/$name" && strace "$@" -o "$out/$name.strace" sh -c "$cmd" >"$out/$name.stdout" 2>"$out/$name.stderr"); then
+		echo "programs.sh: $name failed:" >&2
+		cat "$out/$name.stderr" >&2
+		exit 1
+	fi
+}
+
+run sed 'printf "a=1\nb=2\n" > conf && sed -i s/1/3/ conf && cat conf && head -n1 conf' "$@"
+run coreutils 'printf "hello\nworld\n" > a && cp a b && mv b c && cat c && cat < c && head -c 7 c &&
+dd if=c of=d bs=4 2>/dev/null && cat d && install -m 644 d e && cat e && cp --reflink=never e f && cat f' "$@"
+run ed 'printf "one\ntwo\n" > f && printf "2s/two/TWO/\nw\nq\n" | ed -s f && cat f' "$@"
+run git 'git init -q r && cd r && printf "x\n" > f && git add f &&
+git -c user.name=a -c user.email=a@b commit -qm first && printf "y\n" >> f &&
+git -c user.name=a -c user.email=a@b commit -qam second && git show HEAD~1:f && git log --format=%s' "$@"
+run sqlite 'sqlite3 db "create table t(x); insert into t values(1),(2);" && sqlite3 db "update t set x=3 where x=1; select * from t;" &&
+sqlite3 wal.db "pragma journal_mode=wal; create table t(x); insert into t values(7);" && sqlite3 wal.db "select * from t;"' "$@"
+run tar 'mkdir d && printf "aaa\n" > d/a && printf "bbb\n" > d/b && tar czf t.tgz d && mkdir x &&
+tar xzf t.tgz -C x && cat x/d/a x/d/b' "$@"
+run rsync 'printf "r1\nr2\n" > a && rsync a b && cat b' "$@"
+run logrotate 'printf "l1\nl2\n" > app.log && printf "%s {\n rotate 2\n copytruncate\n}\n" "$PWD/app.log" > rot.conf &&
+logrotate -f -s state rot.conf && cat app.log.1 && printf "l3\n" >> app.log && cat app.log' "$@"
+run python "/usr/bin/python3 '$here/program.py'" "$@"
