@@ -51,7 +51,10 @@ const (
 )
 
 type state struct {
+	// files may be shared with clones: mutable returns one this state
+	// may change, copying it first when it is not its own.
 	files map[int]*file
+	own   map[int]bool
 	names map[string]int // path -> inode; a negative inode means absent
 	last  map[int]string // inode -> the name it had last (an unlinked file's, strace shows)
 	procs map[string]*proc
@@ -73,18 +76,16 @@ var _ provenance.Model = Model{}
 
 // Init returns the empty state: no path known, no process known.
 func (Model) Init() provenance.State {
-	return &state{files: map[int]*file{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1}
+	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1}
 }
 
 // Clone copies a state, keeping open file descriptions shared where they
 // were.
 func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
-	c := &state{files: make(map[int]*file, len(st.files)), names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
+	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
 		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next}
-	for i, f := range st.files {
-		c.files[i] = &file{data: append([]byte(nil), f.data...), known: append([]bool(nil), f.known...), unknown: f.unknown, pipe: f.pipe}
-	}
+	clear(st.own) // its files are shared now
 	for n, i := range st.names {
 		c.names[n] = i
 	}
@@ -111,31 +112,95 @@ func (Model) Clone(s provenance.State) provenance.State {
 	return c
 }
 
-// Fingerprint renders a state canonically (inodes by first name seen).
+// Fingerprint renders a state canonically: names, inodes with their
+// bytes (which are known as runs), processes with their fds, open file
+// descriptions numbered in order of first use (so sharing shows).
 func (Model) Fingerprint(s provenance.State) string {
 	st := s.(*state)
-	var b strings.Builder
+	b := make([]byte, 0, 256)
+	num := func(n int64) { b = strconv.AppendInt(b, n, 10) }
 	for _, n := range slices.Sorted(maps.Keys(st.names)) {
-		fmt.Fprintf(&b, "%s=%d;", n, st.names[n])
+		b = append(append(b, n...), '=')
+		num(int64(st.names[n]))
+		b = append(b, ';')
 	}
 	for _, i := range slices.Sorted(maps.Keys(st.files)) {
 		f := st.files[i]
-		fmt.Fprintf(&b, "#%d%q%v%v%v%q;", i, f.data, f.known, f.unknown, f.pipe, st.last[i])
+		b = append(b, '#')
+		num(int64(i))
+		b = append(b, ':')
+		num(int64(len(f.data)))
+		b = append(append(b, ':'), f.data...)
+		for j := 0; j < len(f.known); { // runs of known, unknown
+			k := j
+			for k < len(f.known) && f.known[k] == f.known[j] {
+				k++
+			}
+			if f.known[j] {
+				b = append(b, '+')
+			} else {
+				b = append(b, '-')
+			}
+			num(int64(k - j))
+			j = k
+		}
+		if f.unknown {
+			b = append(b, 'u')
+		}
+		if f.pipe {
+			b = append(b, 'p')
+		}
+		b = append(append(append(b, '/'), st.last[i]...), ';')
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.pending)) {
-		fmt.Fprintf(&b, "creating:%s%v;", p, st.pending[p])
+		b = append(append(b, "creating:"...), p...)
+		if st.pending[p] {
+			b = append(b, '+')
+		}
+		b = append(b, ';')
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.early)) {
-		fmt.Fprintf(&b, "early:%s;", p)
+		b = append(append(append(b, "early:"...), p...), ';')
 	}
+	ofds := map[*ofd]int{}
+	tables := map[uintptr]int{}
 	for _, p := range slices.Sorted(maps.Keys(st.procs)) {
-		fmt.Fprintf(&b, "p%s(%s):", p, st.procs[p].cwd)
-		for _, fd := range slices.Sorted(maps.Keys(st.procs[p].fds)) {
-			en := st.procs[p].fds[fd]
-			fmt.Fprintf(&b, "%d>%d@%d%v%v,", fd, en.o.ino, en.o.off, en.o.append, en.cloexec)
+		pr := st.procs[p]
+		b = append(append(append(append(b, 'p'), p...), '('), pr.cwd...)
+		b = append(b, ')')
+		id := reflect.ValueOf(pr.fds).Pointer()
+		if t, ok := tables[id]; ok { // a thread: the same table
+			b = append(b, '=')
+			num(int64(t))
+			continue
+		}
+		tables[id] = len(tables)
+		for _, fd := range slices.Sorted(maps.Keys(pr.fds)) {
+			en := pr.fds[fd]
+			o, ok := ofds[en.o]
+			if !ok {
+				o = len(ofds)
+				ofds[en.o] = o
+			}
+			num(int64(fd))
+			b = append(b, '>')
+			num(int64(o))
+			if !ok {
+				b = append(b, '>')
+				num(int64(en.o.ino))
+				b = append(b, '@')
+				num(en.o.off)
+				if en.o.append {
+					b = append(b, 'a')
+				}
+			}
+			if en.cloexec {
+				b = append(b, 'x')
+			}
+			b = append(b, ',')
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 func (st *state) proc(pid string) *proc {
@@ -156,9 +221,7 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 		if !loggedOK {
 			return 0, false
 		}
-		i = st.next
-		st.next++
-		st.files[i] = &file{unknown: true}
+		i = st.newFile(&file{unknown: true})
 		st.name(p, i)
 		return i, true
 	}
@@ -166,11 +229,30 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 }
 
 func (st *state) create(p string) int {
-	i := st.next
-	st.next++
-	st.files[i] = &file{}
+	i := st.newFile(&file{})
 	st.name(p, i)
 	return i
+}
+
+// newFile adds a file this state owns and returns its inode.
+func (st *state) newFile(f *file) int {
+	i := st.next
+	st.next++
+	st.files[i] = f
+	st.own[i] = true
+	return i
+}
+
+// mutable returns inode ino's file for changing: the state's own copy.
+func (st *state) mutable(ino int) *file {
+	f := st.files[ino]
+	if f == nil || st.own[ino] {
+		return f
+	}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe}
+	st.files[ino] = c
+	st.own[ino] = true
+	return c
 }
 
 // name makes p name inode ino.
@@ -367,9 +449,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if has(flags, "O_TMPFILE") {
 			// A new file with no name, in the directory p.
 			if c.retFD >= 0 {
-				ino := st.next
-				st.next++
-				st.files[ino] = &file{}
+				ino := st.newFile(&file{})
 				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
 				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
 			}
@@ -392,7 +472,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return "open -1 EEXIST"
 		}
 		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
-			st.files[ino] = &file{}
+			st.files[ino], st.own[ino] = &file{}, true
 		}
 		if c.retFD >= 0 {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
@@ -437,9 +517,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		// A pipe is a file whose reads take the bytes written first.
 		fds := strings.Split(strings.Trim(c.arg(0), "[]"), ",")
 		if c.ok() && len(fds) == 2 {
-			ino := st.next
-			st.next++
-			st.files[ino] = &file{pipe: true}
+			ino := st.newFile(&file{pipe: true})
 			for _, x := range fds {
 				n, name := fdOf(strings.TrimSpace(x))
 				if n >= 0 {
@@ -508,11 +586,11 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	case "ftruncate", "truncate":
 		var f *file
 		if c.op == "ftruncate" {
-			if en := st.bound(c.pid, c.arg(0)); en != nil {
-				f = st.files[en.o.ino]
+			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
+				f = st.mutable(en.o.ino)
 			}
-		} else if ino, ok := st.lookup(rel(string(c.data[0])), c.ok()); ok {
-			f = st.files[ino]
+		} else if ino, ok := st.lookup(rel(string(c.data[0])), c.ok()); ok && c.ok() {
+			f = st.mutable(ino)
 		}
 		if f != nil && c.ok() {
 			truncate(f, c.num(1))
@@ -626,6 +704,7 @@ func (st *state) named(ino int) bool {
 func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 	f := st.files[en.o.ino]
 	if f.pipe {
+		f = st.mutable(en.o.ino)
 		n := min(int(count), len(f.data))
 		if logged >= 0 {
 			n = min(n, int(logged))
@@ -656,7 +735,7 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 // at the end with O_APPEND, else at the fd's offset, which it moves; to a
 // pipe, after the bytes it holds.
 func (st *state) put(en *fdEntry, at string, bs []rbyte) {
-	f := st.files[en.o.ino]
+	f := st.mutable(en.o.ino)
 	if f.pipe {
 		for _, b := range bs {
 			f.data, f.known = append(f.data, b.b), append(f.known, b.known)
@@ -772,24 +851,23 @@ func truncate(f *file, n int64) {
 
 // render writes bytes read as a quoted string, unknown bytes as "\?".
 func render(bs []rbyte) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d ", len(bs))
-	b.WriteByte('"')
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(bs)+16)
+	b = strconv.AppendInt(b, int64(len(bs)), 10)
+	b = append(b, ' ', '"')
 	for _, x := range bs {
 		switch {
 		case !x.known:
-			b.WriteString(`\?`)
+			b = append(b, '\\', '?')
 		case x.b == '"' || x.b == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(x.b)
+			b = append(b, '\\', x.b)
 		case x.b < 0x20 || x.b >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, x.b)
+			b = append(b, '\\', 'x', hex[x.b>>4], hex[x.b&15])
 		default:
-			b.WriteByte(x.b)
+			b = append(b, x.b)
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	return string(append(b, '"'))
 }
 
 // iovData concatenates the bytes of an iovec array strace printed:

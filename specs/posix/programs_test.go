@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/strace"
@@ -26,7 +27,8 @@ import (
 // own, a byte-range replay that knows each byte's last writer) must be
 // replayed by wat to the bytes strace printed, and every last writer of
 // those bytes must be in wat's witnesses. It fails rather than skips
-// when WAT_REQUIRE_LIVE is set and a program is missing.
+// when WAT_REQUIRE_LIVE is set and a program is missing. With
+// WAT_PROGRAMS_OUT=DIR the traces are kept in DIR.
 func TestPrograms(t *testing.T) {
 	for _, bin := range []string{"strace", "sed", "ed", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "/usr/bin/python3"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -37,6 +39,9 @@ func TestPrograms(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
+	if dir := os.Getenv("WAT_PROGRAMS_OUT"); dir != "" {
+		out = dir // kept, to look at the traces
+	}
 	if b, err := exec.Command("sh", "testdata/programs/programs.sh", out).CombinedOutput(); err != nil {
 		t.Fatalf("programs.sh: %v\n%s", err, b)
 	}
@@ -61,6 +66,7 @@ func TestPrograms(t *testing.T) {
 type tally struct {
 	knowable, agree, unknown, differs, refused, missing, oracleWrong int
 	sizes                                                            []int
+	took                                                             []time.Duration
 }
 
 func (a *tally) add(b tally) {
@@ -72,6 +78,7 @@ func (a *tally) add(b tally) {
 	a.missing += b.missing
 	a.oracleWrong += b.oracleWrong
 	a.sizes = append(a.sizes, b.sizes...)
+	a.took = append(a.took, b.took...)
 }
 
 func (a tally) String() string {
@@ -81,8 +88,16 @@ func (a tally) String() string {
 		sort.Ints(s)
 		med = s[len(s)/2]
 	}
-	return fmt.Sprintf("%d knowable reads: %d agree, %d shown unknown, %d differ, %d refused; %d without a last writer in the witnesses; median witness %d events; %d reads the oracle got wrong",
-		a.knowable, a.agree, a.unknown, a.differs, a.refused, a.missing, med, a.oracleWrong)
+	took := slices.Clone(a.took)
+	slices.Sort(took)
+	p := func(q float64) time.Duration {
+		if len(took) == 0 {
+			return 0
+		}
+		return took[int(q*float64(len(took)-1))].Round(time.Millisecond)
+	}
+	return fmt.Sprintf("%d knowable reads: %d agree, %d shown unknown, %d differ, %d refused; %d without a last writer in the witnesses; median witness %d events; %d reads the oracle got wrong; explain p50 %v p99 %v max %v",
+		a.knowable, a.agree, a.unknown, a.differs, a.refused, a.missing, med, a.oracleWrong, p(0.5), p(0.99), p(1))
 }
 
 // checkProgram replays a trace with the oracle and explains with wat
@@ -103,7 +118,12 @@ func checkProgram(t *testing.T, evs []*formats.Event) tally {
 			continue
 		}
 		got.knowable++
+		start := time.Now()
 		x, err := posix.Spec.Explain(context.Background(), h, e)
+		got.took = append(got.took, time.Since(start))
+		if d := time.Since(start); d > 500*time.Millisecond && testing.Verbose() {
+			t.Logf("%s %s: %v to explain", e.Where(), e.Op, d.Round(time.Millisecond))
+		}
 		if err != nil {
 			got.refused++
 			t.Errorf("%s %s: %v", e.Where(), e.Op, err)
