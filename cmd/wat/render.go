@@ -118,9 +118,12 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 	t := x.Target
 	out := "output " + spec.ShowOutput(x.Output) + " (replayed)"
 	if check != nil {
-		if check.match {
+		switch {
+		case check.match:
 			out += "; matches " + check.what
-		} else {
+		case check.unknown:
+			out += "; " + check.what + " " + safe(check.shown) + " agrees where wat knows the output; the rest it cannot know"
+		default:
 			out += "; " + r.bad.Render("DIFFERS from "+check.what+" "+safe(check.shown))
 		}
 	}
@@ -459,6 +462,7 @@ type jsonExplanation struct {
 	OutputRESP    string          `json:"output_resp"`
 	Given         *string         `json:"given,omitempty"`
 	Matches       *bool           `json:"matches,omitempty"`
+	Unknown       bool            `json:"output_unknown,omitempty"` // parts of the output wat cannot know
 	Exact         bool            `json:"exact"`
 	TimeDependent bool            `json:"time_dependent"`
 	Notes         []string        `json:"notes"`
@@ -555,7 +559,7 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		j.Notes = []string{}
 	}
 	if check != nil {
-		j.Given, j.Matches = &check.raw, &check.match
+		j.Given, j.Matches, j.Unknown = &check.raw, &check.match, check.unknown
 	}
 	limit := maxJSONWitnesses
 	if len(x.Choices) > 0 {

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,14 +236,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	w := walk(hist)
-	if sc == byName {
-		w.Fallback = func() ([]*formats.Event, string, error) {
-			return provenance.Reversed(hist), "every call on the file's names and by the processes that made them", nil
-		}
-	}
-	x, err := provenance.Explain(ctx, w)
-	if errors.Is(err, provenance.ErrTooLarge) && sc == everyFD {
+	x, err := provenance.Explain(ctx, walk(hist))
+	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
 		if hist, err = history(ctx, h, target, paths, approx); err != nil {
@@ -250,13 +245,13 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		}
 		w := walk(hist)
 		w.Fallback = func() ([]*formats.Event, string, error) {
-			return provenance.Reversed(hist), "the whole history of the file's paths", nil
+			return provenance.Reversed(hist), "every call on the file's names and the calls that made the processes", nil
 		}
 		if x, err = provenance.Explain(ctx, w); err == nil && !x.FellBack {
 			x.Exact = false
 			x.Notes = append(x.Notes, "not exact: an approximation that takes each fd to be bound to the file the trace shows it on "+
-				"(subtraces in which an fd number would reach another file, or in which another process's reads, seeks and closes "+
-				"would matter, are not considered: too many to enumerate)")
+				"(subtraces in which an fd number would reach another file, in which an exec would close an fd, or in which another "+
+				"process's reads, seeks and closes would matter, are not considered: too many to enumerate)")
 		}
 	}
 	if err != nil {
@@ -264,6 +259,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	if strings.Contains(string(x.Output), `\?`) {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
+	}
+	if x.Exact && olderContent(hist, target) {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
+			"the answer takes those bytes to differ from any the trace wrote or read, and they might not")
 	}
 	x.Notes = append(x.Notes, "the explanation reaches the start of the trace: files it did not create existed before it, with unknown content")
 	if err := provenance.DoubtOrder(ctx, h, x); err != nil {
@@ -294,9 +294,10 @@ const (
 	// that made them, the earlier names of renamed files and the
 	// sources of copies.
 	byName
-	// approx: the fallback of everyFD: fds taken as bound to the files
-	// the trace shows, and other processes' reads, seeks and closes
-	// left out. Not exact.
+	// approx: the fallback when those are too many: fds taken as bound
+	// to the files the trace shows; of the processes' lifecycles only
+	// the calls that made them (their fds are their parents'); other
+	// processes' reads, seeks and closes left out. Not exact.
 	approx
 )
 
@@ -341,9 +342,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		}
 		track("proc:"+parent, target.ID)
 	}
-	if sc != approx {
-		track("proc:"+target.Client, target.ID)
-	}
+	track("proc:"+target.Client, target.ID)
 	for _, p := range paths {
 		track(p, target.ID)
 		track("base:"+path.Base(p), target.ID)
@@ -357,7 +356,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		k := queue[0]
 		queue = queue[1:]
 		before := k.before
-		if pid, ok := strings.CutPrefix(k.k, "proc:"); ok && sc != approx {
+		if pid, ok := strings.CutPrefix(k.k, "proc:"); ok {
 			// A process whose creating call returns after the target
 			// (strace printed the process's calls between its halves).
 			later, err := h.Touching(ctx, "posix", "", []byte(k.k), math.MaxInt64, 16)
@@ -379,11 +378,14 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
 					continue // another process's reads, seeks and closes
 				}
+				if sc == approx && strings.HasPrefix(k.k, "proc:") && !strace.Creates(e.Op) {
+					continue // an exec, an exit
+				}
 				if !seen[e.ID] {
 					seen[e.ID] = true
 					out = append(out, e)
 				}
-				if sc == byName {
+				if sc != everyFD {
 					track("proc:"+e.Client, target.ID)
 				}
 				copies := e.Op == "copy_file_range" || e.Op == "splice" || strings.HasPrefix(e.Op, "sendfile")
@@ -396,7 +398,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 						// the later calls on it may reach the target's file.
 						track(k, target.ID)
 					case strings.HasPrefix(k, "fd:"):
-					case strings.HasPrefix(e.Op, "rename") || sc == byName && copies:
+					case strings.HasPrefix(e.Op, "rename") || copies:
 						track(k, e.ID) // the name the file had before; a copy's source
 						if !strings.HasPrefix(k, "base:") {
 							track("base:"+path.Base(k), e.ID)
@@ -405,7 +407,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				// A fork that made a tracked process: its fds came from
 				// the parent.
-				if c := parseCall(e); sc != approx && strace.Creates(c.op) && c.ok() {
+				if c := parseCall(e); strace.Creates(c.op) && c.ok() {
 					adopt(strconv.FormatInt(c.ret, 10), c.pid)
 				}
 			}
@@ -420,6 +422,33 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, nil
+}
+
+// olderContent tells whether the file a read reaches existed before the
+// trace and was not emptied since: its unknown bytes might equal bytes
+// the trace wrote, and then fewer calls would give the same output.
+func olderContent(hist []*formats.Event, target *formats.Event) bool {
+	c := parseCall(target)
+	if !strings.HasPrefix(c.op, "read") && !strings.HasPrefix(c.op, "pread") {
+		return false
+	}
+	m := Model{}
+	st := m.Init().(*state)
+	for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
+		m.Apply(st, hist[i])
+	}
+	en := st.bound(c.pid, c.arg(0))
+	if en == nil {
+		return false
+	}
+	f := st.files[en.o.ino]
+	return f.unknown || slices.Contains(f.known, false)
+}
+
+// UnknownOutput tells whether a replayed output holds bytes wat cannot
+// know (\?): a file's content from before the trace.
+func (spec) UnknownOutput(o provenance.Output) bool {
+	return strings.Contains(string(o), `\?`)
 }
 
 // LoggedOutput renders what strace printed of a call's result in the

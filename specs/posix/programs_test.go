@@ -64,14 +64,15 @@ func TestPrograms(t *testing.T) {
 
 // tally counts the outcomes of a program's reads.
 type tally struct {
-	knowable, agree, unknown, differs, refused, missing, oracleWrong int
-	sizes                                                            []int
-	took                                                             []time.Duration
+	knowable, agree, exact, unknown, differs, refused, missing, oracleWrong int
+	sizes                                                                   []int
+	took                                                                    []time.Duration
 }
 
 func (a *tally) add(b tally) {
 	a.knowable += b.knowable
 	a.agree += b.agree
+	a.exact += b.exact
 	a.unknown += b.unknown
 	a.differs += b.differs
 	a.refused += b.refused
@@ -96,8 +97,8 @@ func (a tally) String() string {
 		}
 		return took[int(q*float64(len(took)-1))].Round(time.Millisecond)
 	}
-	return fmt.Sprintf("%d knowable reads: %d agree, %d shown unknown, %d differ, %d refused; %d without a last writer in the witnesses; median witness %d events; %d reads the oracle got wrong; explain p50 %v p99 %v max %v",
-		a.knowable, a.agree, a.unknown, a.differs, a.refused, a.missing, med, a.oracleWrong, p(0.5), p(0.99), p(1))
+	return fmt.Sprintf("%d knowable reads: %d agree (%d labelled exact), %d shown unknown, %d differ, %d refused; %d without a last writer in the witnesses; median witness %d events; %d reads the oracle got wrong; explain p50 %v p99 %v max %v",
+		a.knowable, a.agree, a.exact, a.unknown, a.differs, a.refused, a.missing, med, a.oracleWrong, p(0.5), p(0.99), p(1))
 }
 
 // checkProgram replays a trace with the oracle and explains with wat
@@ -133,6 +134,9 @@ func checkProgram(t *testing.T, evs []*formats.Event) tally {
 		switch {
 		case string(logged) == string(x.Output):
 			got.agree++
+			if x.Exact {
+				got.exact++
+			}
 		case same.SameOutput(logged, x.Output) && strings.Contains(string(x.Output), `\?`):
 			got.unknown++
 			t.Errorf("%s %s: bytes the trace wrote shown unknown: %.200s", e.Where(), e.Op, x.Output)

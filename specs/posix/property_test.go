@@ -150,7 +150,10 @@ func parse(t *testing.T, id int, line string) *formats.Event {
 // calls, the spec's witnesses must be exactly the definition's. A read on
 // an fd strace shows no path for may be refused.
 func TestSpecEqualsBruteForce(t *testing.T) {
-	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 6000, Refusable: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+	// Labelled: a read of a file older than the trace is labelled not
+	// exact (its unknown bytes might equal written ones), witnesses
+	// still the definition's over the model.
+	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 6000, Refusable: true, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}}
 		return provenancetest.RandomTrace(r, 10, func(r *rand.Rand, id int, target bool) *formats.Event {
 			return parse(t, id, s.line(r, target))

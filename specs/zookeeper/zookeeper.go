@@ -478,7 +478,27 @@ func (spec) SameOutput(given []byte, o provenance.Output) bool {
 	if json.Unmarshal([]byte(g), &a) != nil || json.Unmarshal([]byte(out), &b) != nil {
 		return false
 	}
-	return reflect.DeepEqual(sortChildren(a), sortChildren(b))
+	return within(sortChildren(a), sortChildren(b))
+}
+
+// within tells whether a logged reply agrees with a replayed one on the
+// fields it has: a client log may keep a Stat's version and leave out
+// its zxids.
+func within(given, replayed any) bool {
+	g, ok := given.(map[string]any)
+	if !ok {
+		return reflect.DeepEqual(given, replayed)
+	}
+	r, ok := replayed.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range g {
+		if x, has := r[k]; !has || !within(v, x) {
+			return false
+		}
+	}
+	return true
 }
 
 func sortChildren(v any) any {
