@@ -15,9 +15,11 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
+	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/ingest/store/storetest"
+	"github.com/wat-project/wat/specs/posix"
 	"github.com/wat-project/wat/specs/redis"
 )
 
@@ -374,4 +376,28 @@ func ids(evs []*formats.Event) []int64 {
 		out = append(out, e.ID)
 	}
 	return out
+}
+
+// TestStoredEventKeepsPartial: a string strace cut short (-s) is marked
+// Partial in the parsed event, and the mark survives the store: the
+// POSIX model reads it to know which written bytes it does not know.
+func TestStoredEventKeepsPartial(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st string) {
+		s := storetest.Open(t, st, strace.Format)
+		ctx := context.Background()
+		log := "1 write(3</tmp/a>, \"abc\"..., 100) = 100\n1 write(3</tmp/a>, \"abc\", 3) = 3\n"
+		o := ingest.Options{Formats: []*formats.Format{strace.Format}, Refs: map[string]func(*formats.Event) []formats.Ref{"posix": posix.Spec.Refs}}
+		if _, err := ingest.Ingest(ctx, s, "t.log", strings.NewReader(log), 0, o); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[int64][]int{1: {1}, 2: nil} {
+			e, err := s.Event(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(e.Partial, want) {
+				t.Errorf("event %d: Partial %v, want %v", id, e.Partial, want)
+			}
+		}
+	})
 }
