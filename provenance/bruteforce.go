@@ -86,12 +86,25 @@ func WitnessPositions(ws [][]*formats.Event, trace []*formats.Event) [][]int {
 // start and returns, for each subset, whether it and all its supersets end
 // in a state satisfying pred.
 func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bool) []bool {
+	return closedMasksStop(m, start, evs, pred, nil)
+}
+
+// closedMasksStop is closedMasks that asks stop (when not nil) every
+// 1024 subsets whether to give up, and then returns nil.
+func closedMasksStop(m Model, start State, evs []*formats.Event, pred func(State) bool, stop func() bool) []bool {
 	n := len(evs)
 	ok := make([]bool, 1<<n)
+	leaves, stopped := 0, false
 	var walk func(i int, st State, mask int)
 	walk = func(i int, st State, mask int) {
+		if stopped {
+			return
+		}
 		if i == n {
 			ok[mask] = pred(st)
+			if leaves++; stop != nil && leaves%1024 == 0 && stop() {
+				stopped = true
+			}
 			return
 		}
 		with := m.Clone(st)
@@ -100,6 +113,9 @@ func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bo
 		walk(i+1, st, mask)
 	}
 	walk(0, m.Clone(start), 0)
+	if stopped {
+		return nil
+	}
 	closeUp(ok, n)
 	return ok
 }
@@ -124,9 +140,9 @@ func closeUp(ok []bool, n int) {
 // closedMasksFixed is closedMasks over the events not marked fixed (a bit
 // per such event, in order); fixed events are applied in every subset.
 // With fixed nil it is closedMasks.
-func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, pred func(State) bool) []bool {
+func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool) []bool {
 	if fixed == nil {
-		return closedMasks(m, start, evs, pred)
+		return closedMasksStop(m, start, evs, pred, stop)
 	}
 	n := 0
 	for _, f := range fixed {
@@ -135,14 +151,21 @@ func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, 
 		}
 	}
 	ok := make([]bool, 1<<n)
+	leaves, stopped := 0, false
 	var walk func(i, bit int, st State, mask int)
 	walk = func(i, bit int, st State, mask int) {
+		if stopped {
+			return
+		}
 		for i < len(evs) && fixed[i] {
 			m.Apply(st, evs[i])
 			i++
 		}
 		if i == len(evs) {
 			ok[mask] = pred(st)
+			if leaves++; stop != nil && leaves%1024 == 0 && stop() {
+				stopped = true
+			}
 			return
 		}
 		with := m.Clone(st)
@@ -151,6 +174,9 @@ func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, 
 		walk(i+1, bit+1, st, mask)
 	}
 	walk(0, 0, m.Clone(start), 0)
+	if stopped {
+		return nil
+	}
 	closeUp(ok, n)
 	return ok
 }

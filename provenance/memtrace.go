@@ -11,6 +11,19 @@ import (
 type MemHistory struct {
 	Events []*formats.Event // in trace order, IDs increasing
 	Refs   func(*formats.Event) []formats.Ref
+
+	refs [][]formats.Ref // Refs of each event, made on first use
+}
+
+// refsOf returns the refs of event i, computing every event's once.
+func (m *MemHistory) refsOf(i int) []formats.Ref {
+	if len(m.refs) != len(m.Events) {
+		m.refs = make([][]formats.Ref, len(m.Events))
+		for j, e := range m.Events {
+			m.refs[j] = m.Refs(e)
+		}
+	}
+	return m.refs[i]
 }
 
 // Touching implements History.
@@ -36,7 +49,7 @@ func (m *MemHistory) writesBefore(system string, before int64, limit int, match 
 		if e.ID >= before || e.System != system {
 			continue
 		}
-		for _, r := range m.Refs(e) {
+		for _, r := range m.refsOf(i) {
 			if r.Kind >= formats.KindWrite && match(r) {
 				out = append(out, e)
 				break
@@ -60,11 +73,11 @@ func (m *MemHistory) Following(_ context.Context, e *formats.Event, limit int) (
 // Later implements Sequence.
 func (m *MemHistory) Later(_ context.Context, system, ns string, key []byte, after int64, limit int) ([]*formats.Event, error) {
 	var out []*formats.Event
-	for _, e := range m.Events {
+	for i, e := range m.Events {
 		if e.ID <= after || e.System != system || len(out) >= limit {
 			continue
 		}
-		for _, r := range m.Refs(e) {
+		for _, r := range m.refsOf(i) {
 			if (r.NS == ns && (r.Key == nil || string(r.Key) == string(key))) || (r.NS == formats.AllNS && r.Key == nil) {
 				out = append(out, e)
 				break

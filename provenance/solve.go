@@ -271,6 +271,11 @@ func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) 
 	}
 	marks := make([]bool, n)
 	for i := range stretch {
+		if i%32 == 31 {
+			if err := s.inTime(); err != nil {
+				return nil, err
+			}
+		}
 		marks[i] = !goal(replay(i))
 	}
 	return marks, nil
@@ -368,8 +373,12 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 		}
 		return out
 	}
-	closedFrom := func(st State) []bool { return closedMasksFixed(m, st, stretch, fixed, goal) }
+	late := func() bool { return s.inTime() != nil }
+	closedFrom := func(st State) []bool { return closedMasksFixed(m, st, stretch, fixed, goal, late) }
 	closed := closedFrom(start)
+	if closed == nil {
+		return nil, ErrOutOfTime
+	}
 	if !hasReset {
 		// The beginning of the history: the stretch starts from Init.
 		var out [][]int
@@ -397,6 +406,9 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 		return nil, err
 	}
 	possible := closedFrom(actual)
+	if possible == nil {
+		return nil, ErrOutOfTime
+	}
 	memo[m.Fingerprint(actual)] = possible
 	for mask, ok := range closed {
 		if !ok || !possible[mask] {
@@ -412,6 +424,10 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 					return false
 				}
 				c = closedFrom(st)
+				if c == nil {
+					failed = ErrOutOfTime
+					return false
+				}
 				memo[fp] = c
 			}
 			return c[x]

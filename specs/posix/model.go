@@ -278,6 +278,17 @@ type call struct {
 	unfinished bool
 }
 
+// takesFD tells whether a call's first argument is the fd whose file
+// decides its output.
+func (c call) takesFD() bool {
+	switch c.op {
+	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat",
+		"copy_file_range", "splice", "sendfile", "sendfile64":
+		return true
+	}
+	return byFD(c)
+}
+
 // sharesFiles tells whether a clone shares its fd table (CLONE_FILES).
 func (c call) sharesFiles() bool {
 	for _, a := range c.args {
@@ -494,8 +505,11 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		return provenance.Output("read " + render(st.take(en, at, count, c.ret)))
 	case "write", "pwrite64", "writev", "pwritev":
 		en := st.bound(c.pid, c.arg(0))
-		if en == nil || !c.ok() {
-			return ""
+		switch {
+		case en == nil:
+			return "write -1 EBADF"
+		case !c.ok():
+			return failed("write", c) // ENOSPC, EPIPE: not modelled
 		}
 		data := c.data[1]
 		if c.vectored() {
@@ -512,7 +526,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			at = c.arg(3)
 		}
 		st.put(en, at, bs)
-		return ""
+		return provenance.Output("write " + strconv.FormatInt(c.ret, 10))
 	case "pipe", "pipe2":
 		// A pipe is a file whose reads take the bytes written first.
 		fds := strings.Split(strings.Trim(c.arg(0), "[]"), ",")
@@ -551,21 +565,36 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			in, inOff, out, outOff = c.arg(1), c.arg(2), c.arg(0), ""
 		}
 		src, dst := st.bound(c.pid, in), st.bound(c.pid, out)
-		if src == nil || dst == nil || !c.ok() || c.ret == 0 {
-			return ""
+		switch {
+		case src == nil || dst == nil:
+			return "copy -1 EBADF"
+		case !c.ok():
+			return failed("copy", c)
 		}
-		st.put(dst, outOff, st.take(src, inOff, c.ret, c.ret))
-		return ""
+		// The count asked for: the trace's result bounds it (a pipe, a
+		// file older than the trace, may have held more).
+		bs := st.take(src, inOff, c.ret, c.ret)
+		st.put(dst, outOff, bs)
+		return provenance.Output("copy " + render(bs))
 	case "lseek":
-		if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
-			en.o.off = c.ret
+		en := st.bound(c.pid, c.arg(0))
+		if en == nil {
+			return "lseek -1 EBADF"
 		}
-		return ""
+		out := st.seek(en, c.num(1), c.arg(2))
+		if c.ok() {
+			en.o.off = c.ret // what the trace shows, known or not
+		}
+		return provenance.Output(out)
 	case "close":
-		if fd, _ := fdOf(c.arg(0)); st.bound(c.pid, c.arg(0)) != nil {
-			delete(st.proc(c.pid).fds, fd)
+		fd, _ := fdOf(c.arg(0))
+		if st.bound(c.pid, c.arg(0)) == nil {
+			return "close -1 EBADF"
 		}
-		return ""
+		delete(st.proc(c.pid).fds, fd)
+		return "close 0"
+	case "fstat", "newfstatat", "stat", "lstat", "statx":
+		return provenance.Output(st.stat(c, rel))
 	case "dup", "dup2", "dup3", "fcntl":
 		if c.op == "fcntl" && c.arg(1) == "F_SETFD" {
 			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
@@ -615,6 +644,37 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		st.names[from] = -1
 		st.name(to, ino)
 		return "rename 0"
+	case "link", "linkat":
+		var from, to string
+		if c.op == "link" {
+			from, to = rel(string(c.data[0])), rel(string(c.data[1]))
+		} else {
+			from, to = resolve(c.arg(0), string(c.data[1])), resolve(c.arg(2), string(c.data[3]))
+		}
+		ino, ok := st.lookup(from, c.ok())
+		if !ok {
+			return "link -1 ENOENT"
+		}
+		if _, exists := st.lookup(to, false); exists {
+			return "link -1 EEXIST"
+		}
+		st.names[to] = ino // a second name: the file's last is still its first
+		return "link 0"
+	case "symlink", "symlinkat":
+		// A name whose file holds the target path (lstat's size).
+		to := rel(string(c.data[len(c.data)-1]))
+		if c.op == "symlinkat" {
+			to = resolve(c.arg(1), string(c.data[2]))
+		}
+		if _, exists := st.lookup(to, false); exists || !c.ok() {
+			return "symlink -1 EEXIST"
+		}
+		st.create(to)
+		f := st.mutable(st.names[to])
+		for _, b := range c.data[0] {
+			f.data, f.known = append(f.data, b), append(f.known, true)
+		}
+		return "symlink 0"
 	case "unlink", "unlinkat":
 		var p string
 		if c.op == "unlink" {
@@ -658,32 +718,170 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	return ""
 }
 
+// failed is the output of a call the trace shows failing for a reason
+// the model does not keep (ENOSPC, EPIPE): the errno as printed.
+func failed(what string, c call) provenance.Output {
+	return provenance.Output(what + " -1 " + c.errno)
+}
+
+// seek returns an lseek's output: the offset it moves the fd to, "?"
+// when that depends on bytes or an offset the trace does not know.
+func (st *state) seek(en *fdEntry, delta int64, whence string) string {
+	f := st.files[en.o.ino]
+	var at int64
+	switch whence {
+	case "SEEK_SET":
+		at = delta
+	case "SEEK_CUR":
+		if en.o.off < 0 {
+			return "lseek ?"
+		}
+		at = en.o.off + delta
+	case "SEEK_END":
+		if f.unknown {
+			return "lseek ?"
+		}
+		at = int64(len(f.data)) + delta
+	default: // SEEK_DATA, SEEK_HOLE
+		return "lseek ?"
+	}
+	if f.pipe {
+		return "lseek -1 ESPIPE"
+	}
+	if at < 0 {
+		return "lseek -1 EINVAL"
+	}
+	return "lseek " + strconv.FormatInt(at, 10)
+}
+
+// stat returns the output of a stat call: the file's size ("?" for a
+// file older than the trace whose size the trace has not shown), or
+// ENOENT. A size the trace shows of such a file is learned: its bytes
+// past it do not exist.
+func (st *state) stat(c call, rel func(string) string) string {
+	var ino int
+	switch {
+	case byFD(c):
+		en := st.bound(c.pid, c.arg(0))
+		if en == nil {
+			return "stat -1 EBADF"
+		}
+		ino = en.o.ino
+	default:
+		// By name: a name the trace has not decided is not learned from
+		// (a stat changes nothing), its output is unknown.
+		var p string
+		switch c.op {
+		case "stat", "lstat":
+			p = rel(string(c.data[0]))
+		default:
+			p = resolve(c.arg(0), string(c.data[1]))
+		}
+		i, seen := st.names[p]
+		switch {
+		case !seen:
+			return "stat ?"
+		case i < 0:
+			return "stat -1 ENOENT"
+		}
+		ino = i
+	}
+	f := st.files[ino]
+	if f.pipe {
+		return "stat pipe"
+	}
+	if f.unknown && c.ok() && byFD(c) {
+		if size, ok := statSize(c); ok && size >= int64(len(f.data)) {
+			f = st.mutable(ino)
+			for int64(len(f.data)) < size {
+				f.data, f.known = append(f.data, 0), append(f.known, false)
+			}
+			f.unknown = false
+		}
+	}
+	if f.unknown {
+		return "stat size=?"
+	}
+	return "stat size=" + strconv.Itoa(len(f.data))
+}
+
+// byFD tells whether a stat call names its file by an fd (fstat,
+// AT_EMPTY_PATH).
+func byFD(c call) bool {
+	switch c.op {
+	case "fstat":
+		return true
+	case "newfstatat":
+		return len(c.data) > 1 && len(c.data[1]) == 0 && strings.Contains(c.arg(len(c.args)-1), "AT_EMPTY_PATH")
+	case "statx":
+		return strings.Contains(c.arg(2), "AT_EMPTY_PATH")
+	}
+	return false
+}
+
+// statSize reads st_size (statx: stx_size) from a stat struct strace
+// printed.
+func statSize(c call) (int64, bool) {
+	for _, a := range c.args {
+		for _, name := range []string{"st_size=", "stx_size="} {
+			if i := strings.Index(a, name); i >= 0 {
+				rest := a[i+len(name):]
+				j := 0
+				for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+					j++
+				}
+				n, err := strconv.ParseInt(rest[:j], 10, 64)
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
 // bound returns the fd a call's argument names, or nil when the process
-// has no such fd. An fd strace decorated with a path (-y) must refer to
-// the file of that name: in a subtrace where the number reaches another
-// file, the call is not the one the trace shows, and does nothing (a
-// read answers EBADF). So which file a number reaches is decided by the
-// trace, not by the calls that chose the number.
+// has no such fd. An fd strace decorated (-y) is open on the file it
+// names, whatever the model thinks: when the model has it bound to
+// another file, or not at all (the process opened it before the trace,
+// or the subtrace lacks its open), it is bound anew to that file with an
+// unknown offset. So which file a number reaches is the trace's, not
+// decided by the calls that chose the number, and a socket's or a
+// device's fd is a pipe of unknown content.
 func (st *state) bound(pid, a string) *fdEntry {
 	fd, name := fdOf(a)
-	en := st.proc(pid).fds[fd]
-	switch {
-	case en == nil || name == "" || strings.Contains(a, "<"+strace.Guessed):
+	p := st.proc(pid)
+	en := p.fds[fd]
+	if name == "" || fd < 0 || strings.Contains(a, "<"+strace.Guessed) {
 		return en // no path, or one ingest guessed (see strace.Guessed)
-	case strings.Contains(a, "(deleted)"):
-		// An unlinked file: no name may reach it, and the name it had
-		// last is the one strace shows.
-		if st.named(en.o.ino) || st.last[en.o.ino] != name {
-			return nil
+	}
+	deleted := strings.Contains(a, "(deleted)")
+	isPath := strings.HasPrefix(name, "/")
+	if en != nil {
+		switch ino := en.o.ino; {
+		case deleted && !st.named(ino) && st.last[ino] == name:
+			return en
+		case !deleted && (isPath || strings.HasPrefix(name, "pipe:")) && st.names[name] == ino && ino > 0:
+			return en
+		case !deleted && !isPath && !strings.HasPrefix(name, "pipe:") && st.files[ino].unknown && st.last[ino] == name:
+			return en // a socket's, a device's
 		}
-		return en
-	case !strings.HasPrefix(name, "/") && !strings.HasPrefix(name, "pipe:"):
-		return nil // a socket, a device: nothing the model keeps
 	}
-	if ino, ok := st.names[name]; ok && ino == en.o.ino {
-		return en
+	var ino int
+	switch i := st.names[name]; {
+	case deleted:
+		ino = st.newFile(&file{unknown: true})
+		st.last[ino] = name // no name reaches it
+	case i > 0 && (isPath || strings.HasPrefix(name, "pipe:")):
+		ino = i
+	case isPath:
+		ino = st.newFile(&file{unknown: true})
+		st.name(name, ino)
+	default: // a pipe, a socket, a device
+		ino = st.newFile(&file{unknown: true, pipe: true})
+		st.name(name, ino)
 	}
-	return nil
+	en = &fdEntry{o: &ofd{ino: ino, off: -1}}
+	p.fds[fd] = en
+	return en
 }
 
 // named tells whether some path names an inode.
@@ -703,6 +901,9 @@ func (st *state) named(ino int) bool {
 // many bytes there, whose values the trace does not know.
 func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 	f := st.files[en.o.ino]
+	if f.pipe && f.unknown {
+		return make([]rbyte, max(logged, 0)) // a pipe older than the trace
+	}
 	if f.pipe {
 		f = st.mutable(en.o.ino)
 		n := min(int(count), len(f.data))
@@ -736,6 +937,9 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 // pipe, after the bytes it holds.
 func (st *state) put(en *fdEntry, at string, bs []rbyte) {
 	f := st.mutable(en.o.ino)
+	if f.pipe && f.unknown {
+		return
+	}
 	if f.pipe {
 		for _, b := range bs {
 			f.data, f.known = append(f.data, b.b), append(f.known, b.known)

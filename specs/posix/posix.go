@@ -40,7 +40,8 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
-		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice"},
+		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "fstat", "newfstatat", "stat", "lstat", "statx",
+		"link", "linkat", "symlink", "symlinkat"},
 	Replay: Model{},
 }}
 
@@ -107,13 +108,36 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, ref(resolve("", str(0))))
 	case "unlinkat":
 		out = append(out, ref(resolve(c.arg(0), str(1))))
-	case "rename":
+	case "rename", "link":
 		out = append(out, ref(resolve("", str(0))), ref(resolve("", str(1))))
+	case "symlink":
+		out = append(out, ref(resolve("", str(1))))
+	case "symlinkat":
+		out = append(out, ref(resolve(c.arg(1), str(2))))
+	case "linkat":
+		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "renameat", "renameat2":
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl",
-		"readv", "preadv", "writev", "pwritev":
+		"readv", "preadv", "writev", "pwritev", "fstat":
 		addFD(c.arg(0))
+	case "newfstatat", "statx", "stat", "lstat":
+		if byFD(c) {
+			addFD(c.arg(0)) // it learns the file's size
+			break
+		}
+		// By name: it changes nothing, so it is in no other call's
+		// history, and its own is the name's.
+		p := resolve("", str(0))
+		if c.op != "stat" && c.op != "lstat" {
+			p = resolve(c.arg(0), str(1))
+		}
+		r := ref(p)
+		r.Kind = formats.KindRead
+		out = append(out, r)
+		for i := range out {
+			out[i].Kind = formats.KindRead
+		}
 	case "pipe", "pipe2":
 		for _, x := range strings.Split(strings.Trim(c.arg(0), "[]"), ",") {
 			addFD(strings.TrimSpace(x))
@@ -146,6 +170,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 
 var errNoPath = errors.New("no path")
 
+// errUnbound: no call in the trace bound a bare fd.
+var errUnbound = errors.New("no open of the fd is in the trace")
+
 // boundPaths finds the path a read's fd was opened on, for captures made
 // without -y: the newest call of the process that bound that fd number.
 func boundPaths(ctx context.Context, h provenance.History, target *formats.Event) ([]string, error) {
@@ -177,19 +204,60 @@ func boundPaths(ctx context.Context, h provenance.History, target *formats.Event
 		}
 		fd = next
 	}
-	return nil, fmt.Errorf("%s: no open of the read's fd is in the trace: %w", target.Where(), provenance.ErrNotExplainable)
+	return nil, errUnbound
 }
 
-// targetPaths returns the paths whose history decides a read or an open.
+// targetPaths returns the paths whose history decides a call's output.
 func targetPaths(e *formats.Event) ([]string, error) {
 	c := parseCall(e)
-	switch c.op {
-	case "read", "pread64", "readv", "preadv":
-		_, p := fdOf(c.arg(0))
-		if p == "" {
+	fdPaths := func(args ...int) ([]string, error) {
+		var out []string
+		for _, i := range args {
+			if _, p := fdOf(c.arg(i)); p != "" {
+				out = append(out, p)
+			}
+		}
+		if len(out) < len(args) {
 			return nil, errNoPath
 		}
-		return []string{p}, nil
+		return out, nil
+	}
+	switch c.op {
+	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat":
+		if strings.HasPrefix(c.op, "write") || strings.HasPrefix(c.op, "pwrite") {
+			if !c.ok() && c.errno != "EBADF" {
+				return nil, fmt.Errorf("%s: wat does not model why a write fails with %s: %w", e.Where(), c.errno, provenance.ErrNotExplainable)
+			}
+		}
+		return fdPaths(0)
+	case "copy_file_range", "splice":
+		if !c.ok() && c.errno != "EBADF" {
+			return nil, fmt.Errorf("%s: wat does not model why a copy fails with %s: %w", e.Where(), c.errno, provenance.ErrNotExplainable)
+		}
+		return fdPaths(0, 2)
+	case "sendfile", "sendfile64":
+		if !c.ok() && c.errno != "EBADF" {
+			return nil, fmt.Errorf("%s: wat does not model why a copy fails with %s: %w", e.Where(), c.errno, provenance.ErrNotExplainable)
+		}
+		return fdPaths(0, 1)
+	case "newfstatat", "statx", "stat", "lstat":
+		if byFD(c) {
+			return fdPaths(0)
+		}
+		if c.op == "stat" || c.op == "lstat" {
+			return []string{resolve("", string(c.data[0]))}, nil
+		}
+		return []string{resolve(c.arg(0), string(c.data[1]))}, nil
+	case "rename", "unlink":
+		var out []string
+		for _, d := range c.data {
+			out = append(out, resolve("", string(d)))
+		}
+		return out, nil
+	case "renameat", "renameat2":
+		return []string{resolve(c.arg(0), string(c.data[1])), resolve(c.arg(2), string(c.data[3]))}, nil
+	case "unlinkat":
+		return []string{resolve(c.arg(0), string(c.data[1]))}, nil
 	case "open", "openat", "creat":
 		if len(c.data) == 0 || c.op == "openat" && len(c.data) < 2 {
 			return nil, fmt.Errorf("%s: no path: %w", e.Where(), provenance.ErrNotExplainable)
@@ -203,7 +271,8 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		}
 		return []string{p}, nil
 	}
-	return nil, fmt.Errorf("%s: wat explains reads and opens, not %s: %w", e.Where(), e.Op, provenance.ErrNotExplainable)
+	return nil, fmt.Errorf("%s: wat explains reads, writes, copies, opens, lseek, close, stat, rename and unlink, not %s: %w",
+		e.Where(), e.Op, provenance.ErrNotExplainable)
 }
 
 func isOpen(op string) bool { return op == "open" || op == "openat" || op == "creat" }
@@ -215,7 +284,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	paths, err := targetPaths(target)
 	if errors.Is(err, errNoPath) {
-		paths, err = boundPaths(ctx, h, target)
+		// A bare fd: the file the process last bound it to, if any; with
+		// none, the history of the fd numbers alone (see everyFD).
+		if paths, err = boundPaths(ctx, h, target); errors.Is(err, errUnbound) {
+			paths, err = nil, nil
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -229,7 +302,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	// with a bare fd number, that includes every other file ever bound
 	// to the same numbers.
 	sc := byName
-	if a := parseCall(target).arg(0); !isOpen(target.Op) && (!strings.Contains(a, "<") || strings.Contains(a, "<"+strace.Guessed)) {
+	if c := parseCall(target); c.takesFD() && (!strings.Contains(c.arg(0), "<") || strings.Contains(c.arg(0), "<"+strace.Guessed)) {
 		sc = everyFD
 	}
 	hist, err := history(ctx, h, target, paths, sc)
@@ -276,6 +349,18 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // process's own fd offset or binding; with fds taken as strace shows them,
 // another process's such calls cannot reach the target.
 var onlyMovesOwnFD = map[string]bool{"read": true, "pread64": true, "readv": true, "lseek": true, "close": true}
+
+// namesAbsolutely tells whether a call names a file of base name base by
+// an absolute path (then its absolute key finds it), not by a relative
+// one (which only the base name indexes).
+func namesAbsolutely(e *formats.Event, base string) bool {
+	for _, r := range (spec{}).Refs(e) {
+		if k := string(r.Key); strings.HasPrefix(k, "/") && path.Base(k) == base {
+			return true
+		}
+	}
+	return false
+}
 
 // maxHistory bounds the calls a read's history may hold.
 const maxHistory = 1 << 16
@@ -343,9 +428,13 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		track("proc:"+parent, target.ID)
 	}
 	track("proc:"+target.Client, target.ID)
+	// named: base names known only as parts of absolute paths, for which
+	// a call naming another absolute path of that base is another file's.
+	named := map[string]bool{}
 	for _, p := range paths {
 		track(p, target.ID)
 		track("base:"+path.Base(p), target.ID)
+		named[path.Base(p)] = strings.HasPrefix(p, "/")
 	}
 	if sc == everyFD {
 		for _, r := range (spec{}).Refs(target) {
@@ -381,6 +470,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if sc == approx && strings.HasPrefix(k.k, "proc:") && !strace.Creates(e.Op) {
 					continue // an exec, an exit
 				}
+				if base, ok := strings.CutPrefix(k.k, "base:"); ok && sc != everyFD && named[base] && namesAbsolutely(e, base) {
+					continue // another file of that name: found by its path if it matters
+				}
 				if !seen[e.ID] {
 					seen[e.ID] = true
 					out = append(out, e)
@@ -398,10 +490,15 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 						// the later calls on it may reach the target's file.
 						track(k, target.ID)
 					case strings.HasPrefix(k, "fd:"):
-					case strings.HasPrefix(e.Op, "rename") || copies:
+					case strings.HasPrefix(e.Op, "rename") || strings.HasPrefix(e.Op, "link") || copies:
 						track(k, e.ID) // the name the file had before; a copy's source
-						if !strings.HasPrefix(k, "base:") {
+						if b, rel := strings.CutPrefix(k, "base:"); rel {
+							named[b] = false // a relative name: any file of that base may be it
+						} else {
 							track("base:"+path.Base(k), e.ID)
+							if _, seen := named[path.Base(k)]; !seen {
+								named[path.Base(k)] = true
+							}
 						}
 					}
 				}
@@ -429,7 +526,13 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 // the trace wrote, and then fewer calls would give the same output.
 func olderContent(hist []*formats.Event, target *formats.Event) bool {
 	c := parseCall(target)
-	if !strings.HasPrefix(c.op, "read") && !strings.HasPrefix(c.op, "pread") {
+	from := c.arg(0) // the fd whose bytes the output holds
+	switch {
+	case strings.HasPrefix(c.op, "read") || strings.HasPrefix(c.op, "pread"):
+	case c.op == "copy_file_range" || c.op == "splice":
+	case strings.HasPrefix(c.op, "sendfile"):
+		from = c.arg(1)
+	default:
 		return false
 	}
 	m := Model{}
@@ -437,7 +540,7 @@ func olderContent(hist []*formats.Event, target *formats.Event) bool {
 	for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
 		m.Apply(st, hist[i])
 	}
-	en := st.bound(c.pid, c.arg(0))
+	en := st.bound(c.pid, from)
 	if en == nil {
 		return false
 	}
@@ -448,17 +551,18 @@ func olderContent(hist []*formats.Event, target *formats.Event) bool {
 // UnknownOutput tells whether a replayed output holds bytes wat cannot
 // know (\?): a file's content from before the trace.
 func (spec) UnknownOutput(o provenance.Output) bool {
-	return strings.Contains(string(o), `\?`)
+	return strings.Contains(string(o), `\?`) || strings.HasSuffix(string(o), "?")
 }
 
 // LoggedOutput renders what strace printed of a call's result in the
 // model's words.
 func (spec) LoggedOutput(e *formats.Event) []byte {
 	c := parseCall(e)
+	fail := func(what string) []byte { return []byte(what + " -1 " + c.errno) }
 	switch c.op {
 	case "read", "pread64", "readv", "preadv":
 		if !c.ok() {
-			return []byte("read -1 " + c.errno)
+			return fail("read")
 		}
 		data := c.data[1]
 		if c.vectored() {
@@ -477,19 +581,50 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 		return []byte("read " + render(bs))
 	case "open", "openat", "creat":
 		if !c.ok() {
-			return []byte("open -1 " + c.errno)
+			return fail("open")
 		}
 		return []byte("open 0")
+	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "sendfile", "sendfile64", "lseek", "close":
+		what := map[string]string{"pwrite64": "write", "writev": "write", "pwritev": "write", "copy_file_range": "copy",
+			"splice": "copy", "sendfile": "copy", "sendfile64": "copy"}[c.op]
+		if what == "" {
+			what = c.op
+		}
+		if !c.ok() {
+			return fail(what)
+		}
+		return []byte(what + " " + strconv.FormatInt(c.ret, 10)) // a copy's bytes are not printed
+	case "fstat", "newfstatat", "stat", "lstat", "statx":
+		if !c.ok() {
+			return fail("stat")
+		}
+		if n, ok := statSize(c); ok {
+			return []byte("stat size=" + strconv.FormatInt(n, 10))
+		}
+	case "rename", "renameat", "renameat2", "unlink", "unlinkat":
+		what := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(c.op, "2"), "at"), "at")
+		if !c.ok() {
+			return fail(what)
+		}
+		return []byte(what + " 0")
 	}
 	return e.Reply
 }
 
-// SameOutput compares a logged result with a replayed one: lengths equal
-// and every byte both know equal.
+// SameOutput compares a logged result with a replayed one: equal, or
+// equal where the replay knows the bytes (\?) and values (?); a copy's
+// log shows its count only.
 func (spec) SameOutput(given []byte, o provenance.Output) bool {
 	a, b := string(given), string(o)
 	if a == b {
 		return true
+	}
+	if n, ok := strings.CutPrefix(a, "copy "); ok && strings.HasPrefix(b, "copy ") {
+		m, _, _ := strings.Cut(strings.TrimPrefix(b, "copy "), " ")
+		return n == m
+	}
+	if head, ok := strings.CutSuffix(b, "?"); ok && !strings.HasSuffix(head, `\`) {
+		return strings.HasPrefix(a, head) // "stat ?": a size or an error
 	}
 	if !strings.HasPrefix(a, "read ") || !strings.HasPrefix(b, "read ") {
 		return false
