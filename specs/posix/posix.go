@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/strace"
@@ -36,7 +37,7 @@ import (
 // Spec is the POSIX spec.
 var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Name:    "posix",
-	Summary: "POSIX files from strace: fd tables, offsets, O_APPEND/O_TRUNC, rename, unlink, fork/clone/execve (paths from -y/-yy)",
+	Summary: "POSIX files from strace: fd tables, offsets, pipes, copies, rename, link, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, rename, unlink",
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
@@ -309,7 +310,13 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	x, err := provenance.Explain(ctx, walk(hist))
+	// The exact search gets half the time: the approximation needs some.
+	first := walk(hist)
+	first.Budget = searchBudget
+	if d := provenance.SearchDeadline(ctx); !d.IsZero() {
+		first.Deadline = time.Now().Add(time.Until(d) / 2)
+	}
+	x, err := provenance.Explain(ctx, first)
 	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
@@ -350,6 +357,19 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // another process's such calls cannot reach the target.
 var onlyMovesOwnFD = map[string]bool{"read": true, "pread64": true, "readv": true, "lseek": true, "close": true}
 
+// approxSkips tells whether the approximation leaves a call out: stats,
+// which only learn the size of a file older than the trace, and fcntl
+// calls that set close-on-exec, which only execs (left out) act on.
+func approxSkips(e *formats.Event) bool {
+	switch e.Op {
+	case "fstat", "newfstatat", "statx", "stat", "lstat":
+		return true
+	case "fcntl":
+		return !strings.HasPrefix(parseCall(e).arg(1), "F_DUPFD")
+	}
+	return false
+}
+
 // namesAbsolutely tells whether a call names a file of base name base by
 // an absolute path (then its absolute key finds it), not by a relative
 // one (which only the base name indexes).
@@ -361,6 +381,12 @@ func namesAbsolutely(e *formats.Event, base string) bool {
 	}
 	return false
 }
+
+// searchBudget bounds the calls the exact search replays (a file's bytes
+// make a replay dear): past it the answer is the labelled approximation
+// (whose search has the default budget), the same on every machine,
+// rather than whatever --timeout allowed.
+const searchBudget = 1 << 15
 
 // maxHistory bounds the calls a read's history may hold.
 const maxHistory = 1 << 16
@@ -382,7 +408,8 @@ const (
 	// approx: the fallback when those are too many: fds taken as bound
 	// to the files the trace shows; of the processes' lifecycles only
 	// the calls that made them (their fds are their parents'); other
-	// processes' reads, seeks and closes left out. Not exact.
+	// processes' reads, seeks and closes, stats and close-on-exec flags
+	// left out. Not exact.
 	approx
 )
 
@@ -469,6 +496,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				if sc == approx && strings.HasPrefix(k.k, "proc:") && !strace.Creates(e.Op) {
 					continue // an exec, an exit
+				}
+				if sc == approx && e != target && approxSkips(e) {
+					continue // a stat learning a size, an fd's close-on-exec flag (execs are left out)
 				}
 				if base, ok := strings.CutPrefix(k.k, "base:"); ok && sc != everyFD && named[base] && namesAbsolutely(e, base) {
 					continue // another file of that name: found by its path if it matters
