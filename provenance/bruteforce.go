@@ -86,38 +86,7 @@ func WitnessPositions(ws [][]*formats.Event, trace []*formats.Event) [][]int {
 // start and returns, for each subset, whether it and all its supersets end
 // in a state satisfying pred.
 func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bool) []bool {
-	return closedMasksStop(m, start, evs, pred, nil)
-}
-
-// closedMasksStop is closedMasks that asks stop (when not nil) every
-// 1024 subsets whether to give up, and then returns nil.
-func closedMasksStop(m Model, start State, evs []*formats.Event, pred func(State) bool, stop func() bool) []bool {
-	n := len(evs)
-	ok := make([]bool, 1<<n)
-	leaves, stopped := 0, false
-	var walk func(i int, st State, mask int)
-	walk = func(i int, st State, mask int) {
-		if stopped {
-			return
-		}
-		if i == n {
-			ok[mask] = pred(st)
-			if leaves++; stop != nil && leaves%1024 == 0 && stop() {
-				stopped = true
-			}
-			return
-		}
-		with := m.Clone(st)
-		m.Apply(with, evs[i])
-		walk(i+1, with, mask|1<<i)
-		walk(i+1, st, mask)
-	}
-	walk(0, m.Clone(start), 0)
-	if stopped {
-		return nil
-	}
-	closeUp(ok, n)
-	return ok
+	return closedMasksFixed(m, start, evs, nil, pred, nil)
 }
 
 // closeUp turns "is a witness" into "is closed": a subset is closed when
@@ -139,10 +108,11 @@ func closeUp(ok []bool, n int) {
 
 // closedMasksFixed is closedMasks over the events not marked fixed (a bit
 // per such event, in order); fixed events are applied in every subset.
-// With fixed nil it is closedMasks.
+// With fixed nil it is closedMasks. It asks stop (when not nil) every
+// 1024 subsets whether to give up, and then returns nil.
 func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool) []bool {
 	if fixed == nil {
-		return closedMasksStop(m, start, evs, pred, stop)
+		fixed = make([]bool, len(evs))
 	}
 	n := 0
 	for _, f := range fixed {

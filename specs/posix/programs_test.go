@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,7 +98,7 @@ func (a tally) String() string {
 	med := 0
 	if len(a.sizes) > 0 {
 		s := slices.Clone(a.sizes)
-		sort.Ints(s)
+		slices.Sort(s)
 		med = s[len(s)/2]
 	}
 	took := slices.Clone(a.took)
