@@ -367,6 +367,14 @@ func resolve(dirfd, p string) string {
 	return p
 }
 
+// str is the decoded argument i, "" when the call has none.
+func (c call) str(i int) string {
+	if i < len(c.data) {
+		return string(c.data[i])
+	}
+	return ""
+}
+
 func (c call) arg(i int) string {
 	if i < len(c.args) {
 		return c.args[i]
@@ -441,18 +449,18 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	switch c.op {
 	case "chdir":
 		if c.ok() {
-			st.proc(c.pid).cwd = rel(string(c.data[0]))
+			st.proc(c.pid).cwd = rel(c.str(0))
 		}
 		return ""
 	case "open", "openat", "creat":
 		var p, flags string
 		switch c.op {
 		case "openat":
-			p, flags = resolve(c.arg(0), string(c.data[1])), c.arg(2)
+			p, flags = resolve(c.arg(0), c.str(1)), c.arg(2)
 		case "open":
-			p, flags = rel(string(c.data[0])), c.arg(1)
+			p, flags = rel(c.str(0)), c.arg(1)
 		default:
-			p, flags = rel(string(c.data[0])), "O_CREAT|O_WRONLY|O_TRUNC"
+			p, flags = rel(c.str(0)), "O_CREAT|O_WRONLY|O_TRUNC"
 		}
 		if c.retPath != "" {
 			p = c.retPath // the kernel's name for it, symlinks resolved
@@ -511,7 +519,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case !c.ok():
 			return failed("write", c) // ENOSPC, EPIPE: not modelled
 		}
-		data := c.data[1]
+		data := []byte(c.str(1))
 		if c.vectored() {
 			data = iovData(c.arg(1))
 		}
@@ -618,7 +626,7 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
 				f = st.mutable(en.o.ino)
 			}
-		} else if ino, ok := st.lookup(rel(string(c.data[0])), c.ok()); ok && c.ok() {
+		} else if ino, ok := st.lookup(rel(c.str(0)), c.ok()); ok && c.ok() {
 			f = st.mutable(ino)
 		}
 		if f != nil && c.ok() {
@@ -629,9 +637,9 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		var from, to string
 		flags := ""
 		if c.op == "rename" {
-			from, to = rel(string(c.data[0])), rel(string(c.data[1]))
+			from, to = rel(c.str(0)), rel(c.str(1))
 		} else {
-			from, to = resolve(c.arg(0), string(c.data[1])), resolve(c.arg(2), string(c.data[3]))
+			from, to = resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))
 			flags = c.arg(4)
 		}
 		ino, ok := st.lookup(from, c.ok())
@@ -647,9 +655,9 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	case "link", "linkat":
 		var from, to string
 		if c.op == "link" {
-			from, to = rel(string(c.data[0])), rel(string(c.data[1]))
+			from, to = rel(c.str(0)), rel(c.str(1))
 		} else {
-			from, to = resolve(c.arg(0), string(c.data[1])), resolve(c.arg(2), string(c.data[3]))
+			from, to = resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))
 		}
 		ino, ok := st.lookup(from, c.ok())
 		if !ok {
@@ -662,28 +670,28 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		return "link 0"
 	case "symlink", "symlinkat":
 		// A name whose file holds the target path (lstat's size).
-		to := rel(string(c.data[len(c.data)-1]))
+		to := rel(c.str(len(c.data) - 1))
 		if c.op == "symlinkat" {
-			to = resolve(c.arg(1), string(c.data[2]))
+			to = resolve(c.arg(1), c.str(2))
 		}
 		if _, exists := st.lookup(to, false); exists || !c.ok() {
 			return "symlink -1 EEXIST"
 		}
 		st.create(to)
 		f := st.mutable(st.names[to])
-		for _, b := range c.data[0] {
+		for _, b := range []byte(c.str(0)) {
 			f.data, f.known = append(f.data, b), append(f.known, true)
 		}
 		return "symlink 0"
 	case "unlink", "unlinkat":
 		var p string
 		if c.op == "unlink" {
-			p = rel(string(c.data[0]))
+			p = rel(c.str(0))
 		} else {
 			if has(c.arg(2), "AT_REMOVEDIR") {
 				return ""
 			}
-			p = resolve(c.arg(0), string(c.data[1]))
+			p = resolve(c.arg(0), c.str(1))
 		}
 		if _, ok := st.lookup(p, c.ok()); !ok {
 			return "unlink -1 ENOENT"
@@ -716,6 +724,17 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		return ""
 	}
 	return ""
+}
+
+// failsUnmodelled tells whether a write or a copy failed for a reason
+// the model does not keep (anything but EBADF): its output is taken from
+// the trace (see failed), and it is not explained.
+func (c call) failsUnmodelled() bool {
+	switch c.op {
+	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "sendfile", "sendfile64":
+		return !c.ok() && c.errno != "EBADF"
+	}
+	return false
 }
 
 // failed is the output of a call the trace shows failing for a reason
@@ -773,9 +792,9 @@ func (st *state) stat(c call, rel func(string) string) string {
 		var p string
 		switch c.op {
 		case "stat", "lstat":
-			p = rel(string(c.data[0]))
+			p = rel(c.str(0))
 		default:
-			p = resolve(c.arg(0), string(c.data[1]))
+			p = resolve(c.arg(0), c.str(1))
 		}
 		i, seen := st.names[p]
 		switch {
@@ -812,7 +831,7 @@ func byFD(c call) bool {
 	case "fstat":
 		return true
 	case "newfstatat":
-		return len(c.data) > 1 && len(c.data[1]) == 0 && strings.Contains(c.arg(len(c.args)-1), "AT_EMPTY_PATH")
+		return len(c.data) > 1 && c.str(1) == "" && strings.Contains(c.arg(len(c.args)-1), "AT_EMPTY_PATH")
 	case "statx":
 		return strings.Contains(c.arg(2), "AT_EMPTY_PATH")
 	}

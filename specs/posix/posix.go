@@ -133,9 +133,7 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		if c.op != "stat" && c.op != "lstat" {
 			p = resolve(c.arg(0), str(1))
 		}
-		r := ref(p)
-		r.Kind = formats.KindRead
-		out = append(out, r)
+		out = append(out, ref(p))
 		for i := range out {
 			out[i].Kind = formats.KindRead
 		}
@@ -223,32 +221,24 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		}
 		return out, nil
 	}
+	if c.failsUnmodelled() {
+		return nil, fmt.Errorf("%s: wat does not model why %s fails with %s: %w", e.Where(), c.op, c.errno, provenance.ErrNotExplainable)
+	}
 	switch c.op {
 	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat":
-		if strings.HasPrefix(c.op, "write") || strings.HasPrefix(c.op, "pwrite") {
-			if !c.ok() && c.errno != "EBADF" {
-				return nil, fmt.Errorf("%s: wat does not model why a write fails with %s: %w", e.Where(), c.errno, provenance.ErrNotExplainable)
-			}
-		}
 		return fdPaths(0)
 	case "copy_file_range", "splice":
-		if !c.ok() && c.errno != "EBADF" {
-			return nil, fmt.Errorf("%s: wat does not model why a copy fails with %s: %w", e.Where(), c.errno, provenance.ErrNotExplainable)
-		}
 		return fdPaths(0, 2)
 	case "sendfile", "sendfile64":
-		if !c.ok() && c.errno != "EBADF" {
-			return nil, fmt.Errorf("%s: wat does not model why a copy fails with %s: %w", e.Where(), c.errno, provenance.ErrNotExplainable)
-		}
 		return fdPaths(0, 1)
 	case "newfstatat", "statx", "stat", "lstat":
 		if byFD(c) {
 			return fdPaths(0)
 		}
 		if c.op == "stat" || c.op == "lstat" {
-			return []string{resolve("", string(c.data[0]))}, nil
+			return []string{resolve("", c.str(0))}, nil
 		}
-		return []string{resolve(c.arg(0), string(c.data[1]))}, nil
+		return []string{resolve(c.arg(0), c.str(1))}, nil
 	case "rename", "unlink":
 		var out []string
 		for _, d := range c.data {
@@ -256,16 +246,16 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		}
 		return out, nil
 	case "renameat", "renameat2":
-		return []string{resolve(c.arg(0), string(c.data[1])), resolve(c.arg(2), string(c.data[3]))}, nil
+		return []string{resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))}, nil
 	case "unlinkat":
-		return []string{resolve(c.arg(0), string(c.data[1]))}, nil
+		return []string{resolve(c.arg(0), c.str(1))}, nil
 	case "open", "openat", "creat":
 		if len(c.data) == 0 || c.op == "openat" && len(c.data) < 2 {
 			return nil, fmt.Errorf("%s: no path: %w", e.Where(), provenance.ErrNotExplainable)
 		}
-		p := resolve("", string(c.data[0]))
+		p := resolve("", c.str(0))
 		if c.op == "openat" {
-			p = resolve(c.arg(0), string(c.data[1]))
+			p = resolve(c.arg(0), c.str(1))
 		}
 		if c.retPath != "" && c.retPath != p {
 			return []string{c.retPath, p}, nil
@@ -594,7 +584,7 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 		if !c.ok() {
 			return fail("read")
 		}
-		data := c.data[1]
+		data := []byte(c.str(1))
 		if c.vectored() {
 			data = iovData(c.arg(1))
 		}

@@ -1,6 +1,8 @@
 package posix_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/posix"
 )
@@ -188,4 +191,28 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 // want file (go test -update rewrites them).
 func TestGolden(t *testing.T) {
 	provenancetest.Golden(t, posix.Spec, "testdata/explain", map[string]*formats.Format{"trace": strace.Format}, provenancetest.Options{})
+}
+
+// TestRefusals: calls wat does not explain are refused with their
+// file:line and the reason; a malformed call does not crash it.
+func TestRefusals(t *testing.T) {
+	for line, want := range map[string]string{
+		`1 write(3</d/a>, "x", 1) = -1 ENOSPC (No space left on device)`:                               "gen:1: wat does not model why write fails with ENOSPC",
+		`1 copy_file_range(3</d/a>, NULL, 4</d/b>, NULL, 9, 0) = -1 EXDEV (Invalid cross-device link)`: "gen:1: wat does not model why copy_file_range fails with EXDEV",
+		`1 getdents64(3</d>, 0x5599, 32768) = 48`:                                                      "gen:1: wat explains reads, writes, copies",
+	} {
+		e := parse(t, 1, line)
+		h := &provenance.MemHistory{Events: []*formats.Event{e}, Refs: posix.Spec.Refs}
+		_, err := posix.Spec.Explain(context.Background(), h, e)
+		if !errors.Is(err, provenance.ErrNotExplainable) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", line, err, want)
+		}
+	}
+	for _, line := range []string{`1 unlink() = 0`, `1 stat() = 0`, `1 symlink() = 0`, `1 rename("a") = 0`, `1 newfstatat() = 0`} {
+		e := parse(t, 1, line)
+		h := &provenance.MemHistory{Events: []*formats.Event{e}, Refs: posix.Spec.Refs}
+		if _, err := posix.Spec.Explain(context.Background(), h, e); err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
 }
