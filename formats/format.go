@@ -410,7 +410,20 @@ type Ref struct {
 	// Kind says what the event does to the key: KindRead, KindWrite or
 	// KindReset.
 	Kind int
+	// Class, for a write, is not 0 when the event changes only the parts
+	// of Key that Parts names (a set's members, a hash's fields), and
+	// only in a way that does not depend on the key's other parts: the
+	// spec's small number (1 to MaxClass) for such writes of one kind of
+	// value. The store then indexes the write under each part as well,
+	// so a spec can read one part's history without the key's (see
+	// provenance.PartHistory).
+	Class int
+	// Parts are the parts of Key a write of a Class changes.
+	Parts [][]byte
 }
+
+// MaxClass is the largest Ref.Class.
+const MaxClass = 7
 
 // AllNS is the namespace of a Ref that touches every namespace.
 const AllNS = "*"

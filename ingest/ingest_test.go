@@ -19,6 +19,7 @@ import (
 	"github.com/wat-project/wat/ingest"
 	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/ingest/store/storetest"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 	"github.com/wat-project/wat/specs/redis"
 )
@@ -398,6 +399,135 @@ func TestStoredEventKeepsPartial(t *testing.T) {
 			if !slices.Equal(e.Partial, want) {
 				t.Errorf("event %d: Partial %v, want %v", id, e.Partial, want)
 			}
+		}
+	})
+}
+
+// TestPartPostingsMatchMemHistory: the store's lists of a key's writes
+// by class and of each part's writes (provenance.PartHistory) answer as
+// the in-memory history over the same refs does, on both backends, for
+// keys whose writes mix classes, whole-key writes, several parts at once
+// and namespace-wide writes, across blocks and files.
+func TestPartPostingsMatchMemHistory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st string) {
+		r := rand.New(rand.NewSource(11))
+		s := MustOpenStore(t, st)
+		ctx := context.Background()
+		dir := t.TempDir()
+		members := []string{"a", "b", "c", "1"}
+		pick := func() string { return members[r.Intn(len(members))] }
+		ts := 1795535140000000
+		for f := 0; f < 2; f++ {
+			var b strings.Builder
+			for i := 0; i < 1400; i++ {
+				ts++
+				k := fmt.Sprintf("k%d", r.Intn(3))
+				var line string
+				switch r.Intn(12) {
+				case 0, 1, 2:
+					line = fmt.Sprintf(`"SADD" "%s" "%s"`, k, pick())
+				case 3:
+					line = fmt.Sprintf(`"SADD" "%s" "%s" "%s"`, k, pick(), pick())
+				case 4:
+					line = fmt.Sprintf(`"SREM" "%s" "%s"`, k, pick())
+				case 5:
+					line = fmt.Sprintf(`"HSET" "%s" "%s" "v"`, k, pick())
+				case 6:
+					line = fmt.Sprintf(`"ZADD" "%s" "1" "%s"`, k, pick())
+				case 7:
+					line = fmt.Sprintf(`"ZADD" "%s" "-0" "%s"`, k, pick()) // never a part write
+				case 8:
+					line = fmt.Sprintf(`"SMEMBERS" "%s"`, k)
+				case 9:
+					line = fmt.Sprintf(`"DEL" "%s"`, k)
+				case 10:
+					line = fmt.Sprintf(`"EXPIRE" "%s" "100"`, k)
+				case 11:
+					line = `"FLUSHDB"`
+					if r.Intn(8) != 0 {
+						line = fmt.Sprintf(`"SPOP" "%s"`, k)
+					}
+				}
+				fmt.Fprintf(&b, "%d.%06d [0 127.0.0.1:5000] %s\n", ts/1000000, ts%1000000, line)
+			}
+			p := filepath.Join(dir, fmt.Sprintf("m%d.log", f))
+			if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fh, _ := os.Open(p)
+			if _, err := ingest.Ingest(ctx, s, p, fh, 0, opts()); err != nil {
+				t.Fatal(err)
+			}
+			fh.Close()
+		}
+		if ok, err := s.PartsIndexed(ctx); err != nil || !ok {
+			t.Fatalf("PartsIndexed = %v, %v after an ingest", ok, err)
+		}
+		all, err := s.Events(ctx, store.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem := &provenance.MemHistory{Events: all, Refs: redis.Spec.Refs}
+		classed := 0
+		for _, e := range all {
+			for _, ref := range redis.Spec.Refs(e) {
+				if ref.Class > 0 {
+					classed++
+				}
+			}
+		}
+		if classed < len(all)/3 {
+			t.Fatalf("only %d of %d events are part writes: the test tests little", classed, len(all))
+		}
+		for q := 0; q < 300; q++ {
+			key := []byte(fmt.Sprintf("k%d", r.Intn(4)))
+			before := int64(1 + r.Intn(len(all)+1))
+			limit := 1 + r.Intn(900)
+			class := 1 + r.Intn(3)
+			parts := [][]byte{[]byte(pick())}
+			if r.Intn(2) == 0 {
+				parts = append(parts, []byte(pick()))
+			}
+			type lookup struct {
+				name string
+				f    func(provenance.PartHistory) ([]*formats.Event, error)
+			}
+			for _, l := range []lookup{
+				{"Touching", func(h provenance.PartHistory) ([]*formats.Event, error) {
+					return h.Touching(ctx, "redis", "0", key, before, limit)
+				}},
+				{"WholeTouching", func(h provenance.PartHistory) ([]*formats.Event, error) {
+					return h.WholeTouching(ctx, "redis", "0", key, before, limit)
+				}},
+				{"PartTouching", func(h provenance.PartHistory) ([]*formats.Event, error) {
+					return h.PartTouching(ctx, "redis", "0", key, class, parts, before, limit)
+				}},
+			} {
+				want, err := l.f(mem)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := l.f(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(ids(got), ids(want)) {
+					t.Fatalf("%s(%s class %d parts %q before %d limit %d) = %v, want %v", l.name, key, class, parts, before, limit, ids(got), ids(want))
+				}
+			}
+			want, _ := mem.Classes(ctx, "redis", "0", key, before)
+			got, err := s.Classes(ctx, "redis", "0", key, before)
+			if err != nil || got != want {
+				t.Fatalf("Classes(%s before %d) = %b, %v; want %b", key, before, got, err, want)
+			}
+		}
+		// The parts' lists are no keys of their own.
+		keys, err := s.KeysMatching(ctx, "redis", "0", func([]byte) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 3 {
+			t.Errorf("KeysMatching lists %q, want the three keys", keys)
 		}
 	})
 }

@@ -33,6 +33,48 @@ func (m *MemHistory) Touching(_ context.Context, system, ns string, key []byte, 
 	}), nil
 }
 
+// PartsIndexed implements PartHistory: Refs gives every class.
+func (m *MemHistory) PartsIndexed(context.Context) (bool, error) { return true, nil }
+
+// WholeTouching implements PartHistory.
+func (m *MemHistory) WholeTouching(_ context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
+	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {
+		if r.NS == ns && r.Key != nil && string(r.Key) == string(key) {
+			return r.Class == 0
+		}
+		return (r.NS == ns || r.NS == formats.AllNS) && r.Key == nil
+	}), nil
+}
+
+// PartTouching implements PartHistory.
+func (m *MemHistory) PartTouching(_ context.Context, system, ns string, key []byte, class int, parts [][]byte, before int64, limit int) ([]*formats.Event, error) {
+	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {
+		if r.NS != ns || r.Key == nil || string(r.Key) != string(key) || r.Class != class {
+			return false
+		}
+		for _, p := range r.Parts {
+			for _, q := range parts {
+				if string(p) == string(q) {
+					return true
+				}
+			}
+		}
+		return false
+	}), nil
+}
+
+// Classes implements PartHistory.
+func (m *MemHistory) Classes(_ context.Context, system, ns string, key []byte, before int64) (uint64, error) {
+	var set uint64
+	m.writesBefore(system, before, len(m.Events), func(r formats.Ref) bool {
+		if r.NS == ns && r.Key != nil && string(r.Key) == string(key) && r.Class > 0 {
+			set |= 1 << r.Class
+		}
+		return false
+	})
+	return set, nil
+}
+
 // InNamespace implements NamespaceHistory.
 func (m *MemHistory) InNamespace(_ context.Context, system, ns string, before int64, limit int) ([]*formats.Event, error) {
 	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {

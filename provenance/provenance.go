@@ -306,6 +306,27 @@ type History interface {
 	Touching(ctx context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error)
 }
 
+// A PartHistory can also list a key's writes by how they change it (see
+// formats.Ref's Class and Parts): a spec whose target's output depends
+// only on some parts of a key (a set's members, a hash's fields) reads
+// the writes to those parts and the key's other writes, not those of
+// every part.
+type PartHistory interface {
+	History
+	// PartsIndexed reports whether the history holds every write's
+	// class and parts: a store made by an older wat does not.
+	PartsIndexed(ctx context.Context) (bool, error)
+	// WholeTouching is Touching without the writes of any class.
+	WholeTouching(ctx context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error)
+	// PartTouching returns up to limit writes of class to key that
+	// change any of parts, with ID < before, newest first; fewer than
+	// limit only when the history is exhausted.
+	PartTouching(ctx context.Context, system, ns string, key []byte, class int, parts [][]byte, before int64, limit int) ([]*formats.Event, error)
+	// Classes returns the classes of the writes to key with ID <
+	// before, as a set of bits (bit c for class c).
+	Classes(ctx context.Context, system, ns string, key []byte, before int64) (uint64, error)
+}
+
 // A NamespaceHistory can also list the writes to every key of a
 // namespace (an S3 listing reads a whole bucket).
 type NamespaceHistory interface {

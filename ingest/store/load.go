@@ -49,7 +49,7 @@ func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byt
 	}
 	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: format, instance: instance,
 		reading: Reading{Format: format, Config: config}}
-	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance).Scan(&l.w.source); err != nil {
+	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance, partsVersion).Scan(&l.w.source); err != nil {
 		tx.Rollback()
 		return nil, err
 	}
@@ -370,22 +370,31 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 			}
 			continue
 		}
-		w.post.add(ev.System, ref.NS, ref.Key, wr == 1, id)
+		if c := classOf(refs, ref); wr == 1 && c > 0 {
+			w.post.add(ev.System, ref.NS, ref.Key, 1+c, id)
+			for j, part := range ref.Parts {
+				if j == 0 || !slices.ContainsFunc(ref.Parts[:j], func(p []byte) bool { return bytes.Equal(p, part) }) {
+					w.post.addPart(ev.System, ref.NS, ref.Key, part, -c, id)
+				}
+			}
+			continue
+		}
+		w.post.add(ev.System, ref.NS, ref.Key, wr, id)
 	}
 	// The log's own ids, to link a request to the one that caused it.
 	if ev.ReqID != "" {
-		w.post.add(linkID, "", []byte(ev.ReqID), true, id)
+		w.post.add(linkID, "", []byte(ev.ReqID), 1, id)
 	}
 	if ev.Parent != "" {
-		w.post.add(linkParent, "", []byte(ev.Parent), true, id)
+		w.post.add(linkParent, "", []byte(ev.Parent), 1, id)
 	}
 	w.pair(ev, id)
 	// A call a service logged, to be found from the receiver's own log
 	// (a MONITOR line) by its content.
 	if ev.Service != "" {
-		w.post.add(linkCall, "", callKeyOf(ev.CallKey()), true, id)
+		w.post.add(linkCall, "", callKeyOf(ev.CallKey()), 1, id)
 		if k := ev.DecodedCallKey(); k != nil { // as the receiver logged it
-			w.post.add(linkCall, "", callKeyOf(k), true, id)
+			w.post.add(linkCall, "", callKeyOf(k), 1, id)
 		}
 	}
 	return nil
@@ -432,6 +441,25 @@ func strongest(all []formats.Ref, ref formats.Ref) int {
 		}
 	}
 	return 0
+}
+
+// classOf returns the Class of a key listed in refs: that of its only
+// listing, when that is a write of a class within formats.MaxClass; 0
+// otherwise (the write may change the key whole).
+func classOf(all []formats.Ref, ref formats.Ref) int {
+	if ref.Class == 0 {
+		return 0
+	}
+	n := 0
+	for _, a := range all {
+		if sameRef(a, ref) {
+			n++
+		}
+	}
+	if n != 1 || ref.Kind < formats.KindWrite || ref.Class < 1 || ref.Class > formats.MaxClass {
+		return 0
+	}
+	return ref.Class
 }
 
 // flush writes what is buffered.
@@ -500,6 +528,6 @@ func (w *writer) pair(e *formats.Event, id int64) {
 		p.byConn[e.Client] = q[1:]
 	}
 	if ok {
-		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), true, id)
+		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), 1, id)
 	}
 }

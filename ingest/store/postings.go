@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"sort"
@@ -45,35 +46,86 @@ type postingKey struct {
 	key        []byte
 }
 
-// pending collects the event ids of each key during an ingest, to be
+// A key's lists: its reads (w 0), its writes (w 1), its writes confined
+// to parts of class c (w 1+c) and, under partKey, one part's writes of
+// class c (w -c).
+type lists struct {
+	rw    [2][]int64 // w 0 and 1
+	other []wList    // any other w: rare
+}
+
+// A wList is a list of ids with its w.
+type wList struct {
+	w   int
+	ids []int64
+}
+
+// pending collects the event ids of each list during an ingest, to be
 // written as blocks; memory is bounded by flushing when it grows.
 type pending struct {
-	index map[string]int // system \x00 ns \x00 key -> lists
+	index map[string]int // system \x00 ns \x00 key -> keys, lists
 	keys  []postingKey
-	ids   [][2][]int64 // per key: read-only ids, write ids
-	n     int          // ids held
+	lists []lists
+	n     int // ids held
 	buf   []byte
 }
 
 func newPending() *pending { return &pending{index: map[string]int{}} }
 
-// add records that event id touches a key, writing it when w.
-func (p *pending) add(system, ns string, key []byte, w bool, id int64) {
-	p.buf = append(append(append(append(append(p.buf[:0], system...), 0), ns...), 0), key...)
+// add records that event id is in list w of a key.
+func (p *pending) add(system, ns string, key []byte, w int, id int64) {
+	p.buf = append(p.head(system, ns), key...)
+	p.put(system, ns, w, id)
+}
+
+// addPart records that event id is in list w (negative) of a part of a
+// key: under partKey(key, part).
+func (p *pending) addPart(system, ns string, key, part []byte, w int, id int64) {
+	p.buf = append(appendPartKey(p.head(system, ns), key), part...)
+	p.put(system, ns, w, id)
+}
+
+// head begins p.buf with a key's system and namespace.
+func (p *pending) head(system, ns string) []byte {
+	return append(append(append(append(p.buf[:0], system...), 0), ns...), 0)
+}
+
+// put adds id to list w of the key p.buf names (head, then the key).
+func (p *pending) put(system, ns string, w int, id int64) {
 	i, ok := p.index[string(p.buf)]
 	if !ok {
 		i = len(p.keys)
 		p.index[string(p.buf)] = i
 		// Never nil, even for the empty key (Redis allows it): nil binds as NULL.
-		p.keys = append(p.keys, postingKey{system, ns, append([]byte{}, key...)})
-		p.ids = append(p.ids, [2][]int64{})
+		key := append([]byte{}, p.buf[len(system)+len(ns)+2:]...)
+		p.keys = append(p.keys, postingKey{system, ns, key})
+		p.lists = append(p.lists, lists{})
 	}
-	wi := 0
-	if w {
-		wi = 1
-	}
-	p.ids[i][wi] = append(p.ids[i][wi], id)
+	l := &p.lists[i]
 	p.n++
+	if w == 0 || w == 1 {
+		l.rw[w] = append(l.rw[w], id)
+		return
+	}
+	for j := range l.other {
+		if l.other[j].w == w {
+			l.other[j].ids = append(l.other[j].ids, id)
+			return
+		}
+	}
+	l.other = append(l.other, wList{w, []int64{id}})
+}
+
+// partKey is the key under which the writes to one part of a key are
+// listed (with a negative w, so no key's own lists are among them): the
+// key's length as a uvarint, the key, the part.
+func partKey(key, part []byte) []byte {
+	return append(appendPartKey(make([]byte, 0, 2+len(key)+len(part)), key), part...)
+}
+
+// appendPartKey appends the prefix partKey gives every part of key.
+func appendPartKey(dst, key []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(key))), key...)
 }
 
 // A block is one postings row.
@@ -102,21 +154,24 @@ func (p *pending) blocks() []block {
 		if x.ns != y.ns {
 			return x.ns < y.ns
 		}
-		return string(x.key) < string(y.key)
+		return bytes.Compare(x.key, y.key) < 0
 	})
 	var out []block
 	for _, i := range order {
-		for w := 0; w < 2; w++ {
-			ids := p.ids[i][w]
+		l := p.lists[i]
+		all := append([]wList{{0, l.rw[0]}, {1, l.rw[1]}}, l.other...)
+		sort.Slice(all, func(a, b int) bool { return all[a].w < all[b].w })
+		for _, wl := range all {
+			ids := wl.ids
 			for len(ids) > 0 {
 				n := min(len(ids), blockIDs)
-				out = append(out, block{k: p.keys[i], w: w, first: ids[0], last: ids[n-1], n: n,
+				out = append(out, block{k: p.keys[i], w: wl.w, first: ids[0], last: ids[n-1], n: n,
 					ids: encodeIDs([]byte{}, ids[:n])})
 				ids = ids[n:]
 			}
 		}
 	}
 	clear(p.index)
-	p.keys, p.ids, p.n = p.keys[:0], p.ids[:0], 0
+	p.keys, p.lists, p.n = p.keys[:0], p.lists[:0], 0
 	return out
 }

@@ -6,8 +6,8 @@ import "strings"
 // dialect of these statements and of migrations/.
 
 const (
-	sqlInsertSource = `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance)
-		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?, ?) RETURNING id`
+	sqlInsertSource = `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
+		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?, ?, ?) RETURNING id`
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
 	sqlNextEventID = "SELECT coalesce(max(id), 0) + 1 FROM events"
@@ -56,6 +56,10 @@ const (
 	// bound, oldest first.
 	sqlBlocksAfter = `SELECT first, n, ids FROM postings
 		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND last > ? ORDER BY last`
+	// sqlNextList finds the next list of a key after list w that has a
+	// block beginning before an id (see postingKey).
+	sqlNextList = `SELECT w FROM postings
+		WHERE system = ? AND ns = ? AND key = ? AND w > ? AND first < ? ORDER BY w LIMIT 1`
 	// sqlBlocksOfKeys reads the postings blocks of several keys of one
 	// kind; an IN list and an ORDER BY follow.
 	sqlBlocksOfKeys = `SELECT key, first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = ? AND key IN `
@@ -63,7 +67,7 @@ const (
 	// above a bound; the OR of "(system, ns, key, last >)" groups follows.
 	sqlBlocksOfMany = `SELECT system, ns, key, first, n, ids FROM postings WHERE `
 	// sqlNSBlocks reads the write blocks of every key of a namespace.
-	sqlNSBlocks = `SELECT first, n, ids FROM postings WHERE system = ? AND ns = ? AND w = 1 AND first < ?`
+	sqlNSBlocks = `SELECT first, n, ids FROM postings WHERE system = ? AND ns = ? AND w >= 1 AND first < ?`
 	// sqlWideBefore reads the events writing a whole namespace before a
 	// bound, newest first.
 	sqlWideBefore = `SELECT event FROM wide_refs
@@ -77,7 +81,7 @@ const (
 	// not a link kind (those begin with '#').
 	sqlNextSystem = "SELECT system FROM postings WHERE system > ? ORDER BY system LIMIT 1"
 	// sqlKeysOfNS lists the keys of a system's namespace (for a glob).
-	sqlKeysOfNS = "SELECT DISTINCT key FROM postings WHERE system = ? AND ns = ?"
+	sqlKeysOfNS = "SELECT DISTINCT key FROM postings WHERE system = ? AND ns = ? AND w >= 0"
 
 	// sqlAnyPosting tells whether a system has any postings.
 	sqlAnyPosting = "SELECT 1 FROM postings WHERE system = ? LIMIT 1"

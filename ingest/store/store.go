@@ -314,9 +314,12 @@ type Source struct {
 	// the history of requests explained from them, and are left out of
 	// the history of a box's own log (see Store.ScopeOf).
 	StandsIn string
+	// Parts is the version of the part index its events were indexed
+	// with (see partsVersion); 0 for a file ingested before there was one.
+	Parts int
 }
 
-const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance, stands_in"
+const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance, stands_in, parts"
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
@@ -329,7 +332,7 @@ func (s *Store) sources(ctx context.Context, db querier) ([]*Source, error) {
 		var src Source
 		var instance sql.NullString
 		err := rows.Scan(&src.ID, &src.Path, &src.Format, &src.Hash, &src.Size, &src.Lines, &src.Events,
-			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance, &src.StandsIn)
+			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance, &src.StandsIn, &src.Parts)
 		src.Instance = instance.String
 		if !instance.Valid { // a store made before instances
 			src.Instance = formats.DefaultInstance(s.format(src.Format), src.Path)
@@ -867,7 +870,7 @@ func (s *Store) touching(ctx context.Context, in *idSet, system, ns string, key 
 	if key == nil {
 		key = []byte{}
 	}
-	ids, err := s.keyIDsBefore(ctx, in, system, ns, key, 1, before, limit)
+	ids, err := s.writeIDs(ctx, in, system, ns, key, before, limit, true)
 	if err != nil {
 		return nil, err
 	}
@@ -894,8 +897,8 @@ func (s *Store) newestWithWide(ctx context.Context, in *idSet, system, ns string
 	return s.eventsByID(ctx, ids)
 }
 
-// keyIDsBefore returns the ids in in of the events that write (w = 1) or
-// only read (w = 0) a key before an id, newest first, at most limit.
+// keyIDsBefore returns the ids in in of the events in list w of a key
+// (see postingKey) before an id, newest first, at most limit.
 func (s *Store) keyIDsBefore(ctx context.Context, in *idSet, system, ns string, key []byte, w int, before int64, limit int) ([]int64, error) {
 	return s.keyIDs(ctx, sqlBlocksBefore, system, ns, key, w, before, limit, func(out, blk []int64) []int64 {
 		for i := len(blk) - 1; i >= 0 && len(out) < limit; i-- {
@@ -907,8 +910,8 @@ func (s *Store) keyIDsBefore(ctx context.Context, in *idSet, system, ns string, 
 	})
 }
 
-// keyIDsAfter returns the ids in in of the events that write (w = 1) or
-// only read (w = 0) a key after an id, oldest first, at most limit.
+// keyIDsAfter returns the ids in in of the events in list w of a key
+// after an id, oldest first, at most limit.
 func (s *Store) keyIDsAfter(ctx context.Context, in *idSet, system, ns string, key []byte, w int, after int64, limit int) ([]int64, error) {
 	return s.keyIDs(ctx, sqlBlocksAfter, system, ns, key, w, after, limit, func(out, blk []int64) []int64 {
 		for _, id := range blk {
@@ -1205,6 +1208,9 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 							continue
 						}
 						more, err := s.keyIDsAfter(ctx, f.in, p[0], p[1], key, w, after, page)
+						if w == 1 {
+							more, err = s.writeIDs(ctx, f.in, p[0], p[1], key, after, page, false)
+						}
 						if err != nil {
 							return nil, err
 						}
@@ -1409,7 +1415,7 @@ func (s *Store) EventsOfKeys(ctx context.Context, qs []KeyQuery, limit int) ([][
 			for _, j := range byKey[q.System+"\x00"+q.NS+"\x00"+string(q.Key)] {
 				after = min(after, qs[j].After)
 			}
-			where = append(where, "(system = ? AND ns = ? AND key = ? AND last > ?)")
+			where = append(where, "(system = ? AND ns = ? AND key = ? AND w >= 0 AND last > ?)")
 			args = append(args, q.System, q.NS, q.Key, after)
 		}
 		rows, err := s.db.QueryContext(ctx, sqlBlocksOfMany+strings.Join(where, " OR "), args...)

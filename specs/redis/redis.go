@@ -194,7 +194,39 @@ func keyRefs(e *formats.Event) []formats.Ref {
 			out = append(out, formats.Ref{NS: blockNS(r.NS), Key: r.Key, Kind: formats.KindWrite})
 		}
 	}
+	classify(e, cmd.Group, out)
 	return out
+}
+
+// partClasses are the formats.Ref classes of the data types whose
+// parts memberSlice can slice by.
+var partClasses = map[string]int{"set": 1, "hash": 2, "sorted-set": 3}
+
+// classify gives the ref of a write its class and parts when the call
+// changes only the parts of its one key it names, each whatever the
+// key's other parts hold: a call of its type's sliceSafeOps that
+// declares its parts (SubKeys), all of that key, not from a script, and
+// for a sorted set with no score of -0 (see sliceSafeOps). memberSlice
+// then reads the writes to its target's parts and the key's other
+// writes, not those of every part.
+func classify(e *formats.Event, group string, out []formats.Ref) {
+	c := partClasses[group]
+	if c == 0 || len(out) != 1 || out[0].Kind < formats.KindWrite || !sliceSafeOps[group][e.Op] || e.Client == "lua" ||
+		group == "sorted-set" && negZeroArg(e) {
+		return
+	}
+	subs, ok := SubKeysOf(e)
+	if !ok {
+		return
+	}
+	parts := make([][]byte, 0, len(subs))
+	for _, sub := range subs {
+		if sub.Arg != 1 {
+			return
+		}
+		parts = append(parts, sub.Sub)
+	}
+	out[0].Class, out[0].Parts = c, parts
 }
 
 // blockNS is the namespace under which blocking commands are also indexed
@@ -381,6 +413,10 @@ type walk struct {
 	// when historyAll read all of it: the cursor then walks it (or the
 	// part before an earlier id) again from memory, not from the store.
 	read map[nsKey]keyHistory
+	// sliced holds, as read does, the history of a key that partHistory
+	// read: only a cursor that skips the writes to other parts of the
+	// key (memberSlice) may walk it.
+	sliced map[nsKey]keyHistory
 }
 
 // A keyHistory is a key's history before an id, newest first.
@@ -391,8 +427,11 @@ type keyHistory struct {
 
 // readBefore returns k's history before an id from what historyAll read,
 // if it read that far.
-func (w *walk) readBefore(k nsKey, before int64) ([]*formats.Event, bool) {
+func (w *walk) readBefore(k nsKey, before int64, skipping bool) ([]*formats.Event, bool) {
 	r, ok := w.read[k]
+	if s, sliced := w.sliced[k]; sliced && skipping {
+		r, ok = s, true
+	}
 	if !ok || before > r.before {
 		return nil, false
 	}
@@ -455,10 +494,10 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 		}
 	}
 	for {
-		if c, err = w.newCursor(target.ID, keys); err != nil {
+		if c, err = w.skippingCursor(target.ID, keys, skip); err != nil {
 			return nil, err
 		}
-		c.skip, c.typeAssumed = skip, typeAssumed
+		c.typeAssumed = typeAssumed
 		if partReset != nil {
 			c.fieldReset = partReset
 		} else if fr, err := w.fieldResets(target, keys); err != nil {
@@ -1342,8 +1381,14 @@ type source struct {
 }
 
 func (w *walk) newCursor(before int64, keys []nsKey) (*cursor, error) {
+	return w.skippingCursor(before, keys, nil)
+}
+
+// skippingCursor is newCursor with the cursor's skip set (see
+// memberSlice): it may walk what partHistory read.
+func (w *walk) skippingCursor(before int64, keys []nsKey, skip func(*formats.Event) bool) (*cursor, error) {
 	c := &cursor{w: w, tracked: map[nsKey]bool{}, fromTop: map[nsKey]bool{}, top: before, seen: map[int64]bool{}, at: map[*formats.Event]int{}, blocky: map[nsKey]bool{},
-		resetAll: map[*formats.Event]bool{}}
+		resetAll: map[*formats.Event]bool{}, skip: skip}
 	for _, k := range keys {
 		if err := c.track(k, before); err != nil {
 			return nil, err
@@ -1365,7 +1410,7 @@ func (c *cursor) track(k nsKey, before int64) error {
 	c.fromTop[k] = before == c.top
 	c.keys = append(c.keys, k)
 	src := &source{k: k, before: before}
-	if evs, ok := c.w.readBefore(k, before); ok {
+	if evs, ok := c.w.readBefore(k, before, c.skip != nil); ok {
 		src.buf, src.done = evs, true
 	}
 	c.srcs = append(c.srcs, src)
@@ -1948,13 +1993,17 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 	}
 	k := keys[0]
 	late := false
-	ok, err = w.historyAll(k, target.ID, func(e *formats.Event) bool {
+	safeOne := func(e *formats.Event) bool {
 		if lateExpiry(e, target) {
 			late = true
 			return true
 		}
 		return safe[e.Op] && e.Client != "lua" && !(cmd.Group == "sorted-set" && negZeroArg(e))
-	})
+	}
+	handled, ok, err := w.partHistory(k, target.ID, partClasses[cmd.Group], slices.Collect(maps.Keys(parts)), safeOne)
+	if !handled && err == nil {
+		ok, err = w.historyAll(k, target.ID, safeOne)
+	}
 	if !ok || err != nil {
 		return nil, nil, err
 	}
@@ -2075,6 +2124,82 @@ func (w *walk) historyAll(k nsKey, before int64, ok func(*formats.Event) bool) (
 			return true, nil
 		case len(all) > maxFieldScan:
 			return false, nil
+		}
+		before = evs[len(evs)-1].ID
+	}
+}
+
+// partHistory is historyAll's check for memberSlice, from the lists a
+// provenance.PartHistory keeps: when the key's writes before an id hold
+// no class but class (the target's type's, see classify), and every
+// other write is ok (the writes of class are, by classify), it records
+// the writes to parts and the key's other writes as the key's sliced
+// history, for a cursor that skips the writes to other parts. handled
+// is false when the history cannot list parts: then historyAll must
+// read every write.
+func (w *walk) partHistory(k nsKey, before int64, class int, parts []string, ok func(*formats.Event) bool) (handled, good bool, err error) {
+	ph, can := w.h.(provenance.PartHistory)
+	if !can || class == 0 {
+		return false, false, nil
+	}
+	if idx, err := ph.PartsIndexed(w.ctx); err != nil || !idx {
+		return false, false, err
+	}
+	key := []byte(k.key)
+	classes, err := ph.Classes(w.ctx, "redis", k.ns, key, before)
+	if err != nil {
+		return true, false, err
+	}
+	if classes&^(1<<class) != 0 {
+		return true, false, nil
+	}
+	var evs []*formats.Event
+	whole, err := readAllBefore(before, func(b int64, n int) ([]*formats.Event, error) {
+		return ph.WholeTouching(w.ctx, "redis", k.ns, key, b, n)
+	})
+	if err != nil || whole == nil {
+		return true, false, err
+	}
+	for _, e := range whole {
+		if !ok(e) {
+			return true, false, nil
+		}
+	}
+	bs := make([][]byte, len(parts))
+	for i, p := range parts {
+		bs[i] = []byte(p)
+	}
+	part, err := readAllBefore(before, func(b int64, n int) ([]*formats.Event, error) {
+		return ph.PartTouching(w.ctx, "redis", k.ns, key, class, bs, b, n)
+	})
+	if err != nil || part == nil {
+		return true, false, err
+	}
+	evs = append(append(evs, whole...), part...)
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID > evs[j].ID })
+	evs = slices.CompactFunc(evs, func(a, b *formats.Event) bool { return a.ID == b.ID })
+	if w.sliced == nil {
+		w.sliced = map[nsKey]keyHistory{}
+	}
+	w.sliced[k] = keyHistory{before, evs}
+	return true, true, nil
+}
+
+// readAllBefore reads a whole history newest first, in pages, from a
+// lookup like Touching; nil when it holds more than maxFieldScan events.
+func readAllBefore(before int64, page func(before int64, limit int) ([]*formats.Event, error)) ([]*formats.Event, error) {
+	all := []*formats.Event{}
+	for {
+		evs, err := page(before, 4096)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, evs...)
+		switch {
+		case len(evs) < 4096:
+			return all, nil
+		case len(all) > maxFieldScan:
+			return nil, nil
 		}
 		before = evs[len(evs)-1].ID
 	}
