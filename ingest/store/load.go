@@ -371,10 +371,11 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 			continue
 		}
 		if c := classOf(refs, ref); wr == 1 && c > 0 {
-			w.post.add(ev.System, ref.NS, ref.Key, 1+c, id)
+			l := w.post.entry(ev.System, ref.NS, ref.Key)
+			w.post.addTo(l, 1+c, id)
 			for j, part := range ref.Parts {
 				if j == 0 || !slices.ContainsFunc(ref.Parts[:j], func(p []byte) bool { return bytes.Equal(p, part) }) {
-					w.post.addPart(ev.System, ref.NS, ref.Key, part, -c, id)
+					w.post.addPart(l, part, -c, id)
 				}
 			}
 			continue

@@ -2,9 +2,12 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
-	"sort"
+	"hash/maphash"
+	"slices"
+	"strings"
 )
 
 // blockIDs is the most event ids one postings row holds: a lookup that
@@ -47,8 +50,7 @@ type postingKey struct {
 }
 
 // A key's lists: its reads (w 0), its writes (w 1), its writes confined
-// to parts of class c (w 1+c) and, under partKey, one part's writes of
-// class c (w -c).
+// to parts of class c (w 1+c). (The lists of its parts are partLists.)
 type lists struct {
 	rw    [2][]int64 // w 0 and 1
 	other []wList    // any other w: rare
@@ -60,49 +62,69 @@ type wList struct {
 	ids []int64
 }
 
+// A partList is the list of one part's writes of a class (w -class),
+// listed under partKey(its key, part).
+type partList struct {
+	key  int32 // the key's index in pending.keys
+	w    int
+	part []byte
+	ids  []int64
+}
+
 // pending collects the event ids of each list during an ingest, to be
-// written as blocks; memory is bounded by flushing when it grows.
+// written as blocks; memory is bounded by flushing when it grows. Its
+// indexes are keyed by hash, each entry the first of a chain (next) of
+// the keys or parts with that hash: cheaper than string keys, since
+// every event looks up at least one.
 type pending struct {
-	index map[string]int // system \x00 ns \x00 key -> keys, lists
+	seed  maphash.Seed
+	index map[uint64]int32 // hash of system, ns, key -> keys, lists
+	next  []int32          // per key: the next with its hash, or -1
 	keys  []postingKey
 	lists []lists
+	parts map[uint64]int32 // hash of key, w, part -> partLists
+	pnext []int32
+	plist []partList
 	n     int // ids held
 	buf   []byte
 }
 
-func newPending() *pending { return &pending{index: map[string]int{}} }
+func newPending() *pending {
+	return &pending{seed: maphash.MakeSeed(), index: map[uint64]int32{}, parts: map[uint64]int32{}}
+}
 
 // add records that event id is in list w of a key.
 func (p *pending) add(system, ns string, key []byte, w int, id int64) {
-	p.buf = append(p.head(system, ns), key...)
-	p.put(system, ns, w, id)
+	p.addTo(p.entry(system, ns, key), w, id)
 }
 
-// addPart records that event id is in list w (negative) of a part of a
-// key: under partKey(key, part).
-func (p *pending) addPart(system, ns string, key, part []byte, w int, id int64) {
-	p.buf = append(appendPartKey(p.head(system, ns), key), part...)
-	p.put(system, ns, w, id)
-}
-
-// head begins p.buf with a key's system and namespace.
-func (p *pending) head(system, ns string) []byte {
-	return append(append(append(append(p.buf[:0], system...), 0), ns...), 0)
-}
-
-// put adds id to list w of the key p.buf names (head, then the key).
-func (p *pending) put(system, ns string, w int, id int64) {
-	i, ok := p.index[string(p.buf)]
-	if !ok {
-		i = len(p.keys)
-		p.index[string(p.buf)] = i
-		// Never nil, even for the empty key (Redis allows it): nil binds as NULL.
-		key := append([]byte{}, p.buf[len(system)+len(ns)+2:]...)
-		p.keys = append(p.keys, postingKey{system, ns, key})
-		p.lists = append(p.lists, lists{})
+// entry returns the index of a key's lists.
+func (p *pending) entry(system, ns string, key []byte) int32 {
+	p.buf = append(append(append(append(append(p.buf[:0], system...), 0), ns...), 0), key...)
+	h := maphash.Bytes(p.seed, p.buf)
+	head, ok := p.index[h]
+	if ok {
+		for i := head; i >= 0; i = p.next[i] {
+			if k := &p.keys[i]; k.system == system && k.ns == ns && bytes.Equal(k.key, key) {
+				return i
+			}
+		}
+	} else {
+		head = -1
 	}
-	l := &p.lists[i]
+	i := int32(len(p.keys))
+	p.index[h] = i
+	p.next = append(p.next, head)
+	// Never nil, even for the empty key (Redis allows it): nil binds as NULL.
+	p.keys = append(p.keys, postingKey{system, ns, append([]byte{}, key...)})
+	p.lists = append(p.lists, lists{})
+	return i
+}
+
+// addTo records that event id is in list w of key i.
+func (p *pending) addTo(i int32, w int, id int64) {
 	p.n++
+	l := &p.lists[i]
 	if w == 0 || w == 1 {
 		l.rw[w] = append(l.rw[w], id)
 		return
@@ -114,6 +136,27 @@ func (p *pending) put(system, ns string, w int, id int64) {
 		}
 	}
 	l.other = append(l.other, wList{w, []int64{id}})
+}
+
+// addPart records that event id is in list w (negative) of a part of
+// key i: under partKey(key, part).
+func (p *pending) addPart(i int32, part []byte, w int, id int64) {
+	p.n++
+	h := maphash.Bytes(p.seed, part) ^ (uint64(i)<<8|uint64(byte(w)))*0x9E3779B97F4A7C15
+	head, ok := p.parts[h]
+	if ok {
+		for j := head; j >= 0; j = p.pnext[j] {
+			if pl := &p.plist[j]; pl.key == i && pl.w == w && bytes.Equal(pl.part, part) {
+				pl.ids = append(pl.ids, id)
+				return
+			}
+		}
+	} else {
+		head = -1
+	}
+	p.parts[h] = int32(len(p.plist))
+	p.pnext = append(p.pnext, head)
+	p.plist = append(p.plist, partList{key: i, w: w, part: append([]byte{}, part...), ids: []int64{id}})
 }
 
 // partKey is the key under which the writes to one part of a key are
@@ -142,36 +185,33 @@ type block struct {
 // (so the insert appends to the index instead of seeking around it), and
 // empties p.
 func (p *pending) blocks() []block {
-	order := make([]int, len(p.keys))
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool {
-		x, y := p.keys[order[a]], p.keys[order[b]]
-		if x.system != y.system {
-			return x.system < y.system
-		}
-		if x.ns != y.ns {
-			return x.ns < y.ns
-		}
-		return bytes.Compare(x.key, y.key) < 0
-	})
 	var out []block
-	for _, i := range order {
-		l := p.lists[i]
-		all := append([]wList{{0, l.rw[0]}, {1, l.rw[1]}}, l.other...)
-		sort.Slice(all, func(a, b int) bool { return all[a].w < all[b].w })
-		for _, wl := range all {
-			ids := wl.ids
-			for len(ids) > 0 {
-				n := min(len(ids), blockIDs)
-				out = append(out, block{k: p.keys[i], w: wl.w, first: ids[0], last: ids[n-1], n: n,
-					ids: encodeIDs([]byte{}, ids[:n])})
-				ids = ids[n:]
-			}
+	cut := func(k postingKey, w int, ids []int64) {
+		for len(ids) > 0 {
+			n := min(len(ids), blockIDs)
+			out = append(out, block{k: k, w: w, first: ids[0], last: ids[n-1], n: n, ids: encodeIDs([]byte{}, ids[:n])})
+			ids = ids[n:]
 		}
 	}
+	for i, k := range p.keys {
+		l := &p.lists[i]
+		cut(k, 0, l.rw[0])
+		cut(k, 1, l.rw[1])
+		for _, wl := range l.other {
+			cut(k, wl.w, wl.ids)
+		}
+	}
+	for _, pl := range p.plist {
+		k := p.keys[pl.key]
+		cut(postingKey{k.system, k.ns, partKey(k.key, pl.part)}, pl.w, pl.ids)
+	}
+	slices.SortStableFunc(out, func(x, y block) int {
+		return cmp.Or(strings.Compare(x.k.system, y.k.system), strings.Compare(x.k.ns, y.k.ns),
+			bytes.Compare(x.k.key, y.k.key), cmp.Compare(x.w, y.w))
+	})
 	clear(p.index)
-	p.keys, p.lists, p.n = p.keys[:0], p.lists[:0], 0
+	clear(p.parts)
+	p.keys, p.lists, p.next, p.n = p.keys[:0], p.lists[:0], p.next[:0], 0
+	p.plist, p.pnext = p.plist[:0], p.pnext[:0]
 	return out
 }
