@@ -185,7 +185,10 @@ func (l *Load) Heads(ctx context.Context, from, to int64, n int) ([]Head, error)
 }
 
 // Rollback abandons the load: nothing of the file is stored.
-func (l *Load) Rollback() { l.tx.Rollback() }
+func (l *Load) Rollback() {
+	l.w.post.stop()
+	l.tx.Rollback()
+}
 
 // A Finish is what Commit records of the file, and how it ends the load.
 type Finish struct {
@@ -232,6 +235,7 @@ type Committed struct {
 // and commits.
 func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 	defer l.tx.Rollback()
+	defer l.w.post.stop()
 	w, tx := l.w, l.tx
 	if err := w.flush(); err != nil {
 		return nil, err
@@ -308,7 +312,7 @@ type writer struct {
 	evBuf   []any
 	wideBuf []any
 	rejBuf  []any
-	post    *pending
+	post    *poster
 	pairs   *pairing // of the file whose events it is writing
 	// tmin and tmax are the earliest and latest times of the events
 	// written; 0 when none has a time.
@@ -327,7 +331,7 @@ const maxPending = 2 << 20
 const bufRows = 2000
 
 func newWriter(ctx context.Context, tx *sqlTx) *writer {
-	return &writer{ctx: ctx, tx: tx, post: newPending(), pairs: newPairing()}
+	return &writer{ctx: ctx, tx: tx, post: newPoster(), pairs: newPairing()}
 }
 
 // buffer appends a row to buf, and loads buf into tb when it is full.
@@ -371,13 +375,7 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 			continue
 		}
 		if c := classOf(refs, ref); wr == 1 && c > 0 {
-			l := w.post.entry(ev.System, ref.NS, ref.Key)
-			w.post.addTo(l, 1+c, id)
-			for j, part := range ref.Parts {
-				if j == 0 || !slices.ContainsFunc(ref.Parts[:j], func(p []byte) bool { return bytes.Equal(p, part) }) {
-					w.post.addPart(l, part, -c, id)
-				}
-			}
+			w.post.addClass(ev.System, ref.NS, ref.Key, c, ref.Parts, id)
 			continue
 		}
 		w.post.add(ev.System, ref.NS, ref.Key, wr, id)

@@ -215,3 +215,97 @@ func (p *pending) blocks() []block {
 	p.plist, p.pnext = p.plist[:0], p.pnext[:0]
 	return out
 }
+
+// A poster builds the pending postings on a goroutine of its own: the
+// writer only queues each touch, so building the lists (a hash lookup or
+// two per touch) runs beside its SQLite work instead of in its way. The
+// goroutine lives from the first touch queued to the next blocks or
+// stop.
+type poster struct {
+	p       *pending
+	queue   []touch
+	in      chan []touch
+	done    chan struct{}
+	running bool
+	n       int // touches since the last blocks
+}
+
+// A touch is one event's entry in a key's list w; for a write of class
+// c (w 1+c), also in each of its parts' lists.
+type touch struct {
+	system, ns string
+	key        []byte
+	w          int
+	parts      [][]byte
+	id         int64
+}
+
+// touchBatch is how many touches the writer queues before handing them
+// over.
+const touchBatch = 1024
+
+func newPoster() *poster { return &poster{p: newPending()} }
+
+// add queues that event id is in list w of a key.
+func (ps *poster) add(system, ns string, key []byte, w int, id int64) {
+	ps.push(touch{system: system, ns: ns, key: key, w: w, id: id})
+}
+
+// addClass queues a write of class c to key, and to each of its parts.
+func (ps *poster) addClass(system, ns string, key []byte, c int, parts [][]byte, id int64) {
+	ps.push(touch{system: system, ns: ns, key: key, w: 1 + c, parts: parts, id: id})
+}
+
+func (ps *poster) push(t touch) {
+	ps.n += 1 + len(t.parts)
+	ps.queue = append(ps.queue, t)
+	if len(ps.queue) < touchBatch {
+		return
+	}
+	if !ps.running {
+		ps.running = true
+		ps.in, ps.done = make(chan []touch, 4), make(chan struct{})
+		go ps.run()
+	}
+	ps.in <- ps.queue
+	ps.queue = make([]touch, 0, touchBatch)
+}
+
+// run builds the lists of the touches handed over, in order.
+func (ps *poster) run() {
+	defer close(ps.done)
+	for batch := range ps.in {
+		ps.apply(batch)
+	}
+}
+
+func (ps *poster) apply(batch []touch) {
+	p := ps.p
+	for _, t := range batch {
+		i := p.entry(t.system, t.ns, t.key)
+		p.addTo(i, t.w, t.id)
+		for j, part := range t.parts {
+			if j == 0 || !slices.ContainsFunc(t.parts[:j], func(q []byte) bool { return bytes.Equal(q, part) }) {
+				p.addPart(i, part, 1-t.w, t.id)
+			}
+		}
+	}
+}
+
+// stop waits for the goroutine to build every list handed over, and
+// ends it.
+func (ps *poster) stop() {
+	if ps.running {
+		close(ps.in)
+		<-ps.done
+		ps.running = false
+	}
+}
+
+// blocks builds what is queued and returns pending.blocks.
+func (ps *poster) blocks() []block {
+	ps.stop()
+	ps.apply(ps.queue)
+	ps.queue, ps.n = ps.queue[:0], 0
+	return ps.p.blocks()
+}

@@ -130,6 +130,7 @@ func (s *Store) Order(ctx context.Context, instance, format string) ([]Placed, e
 	}
 	defer tx.Rollback()
 	w := newWriter(ctx, tx)
+	defer w.post.stop()
 	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {
 		return nil, err
 	}

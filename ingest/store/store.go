@@ -409,6 +409,7 @@ func (s *Store) RemoveSource(ctx context.Context, src *Source) error {
 	}
 	defer tx.Rollback()
 	w := newWriter(ctx, tx)
+	defer w.post.stop()
 	if err := tx.QueryRowContext(ctx, sqlNextEventID).Scan(&w.nextID); err != nil {
 		return err
 	}
