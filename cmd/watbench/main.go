@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ func main() {
 	capReads := flag.Int("capture-reads", 300, "explain calls to time on each real capture")
 	mixLines := flag.String("mix-lines", "100000", "lines of the generated logs of every data type, comma-separated (each its own store; empty: none)")
 	perCmd := flag.Int("mix-reads", 8, "explain calls to time per command of that log")
+	programs := flag.String("programs", "specs/posix/testdata/programs/programs.sh", "a script that runs ordinary programs under strace into the directory it is given (empty: none)")
+	progReads := flag.Int("program-reads", 30, "reads and copies to explain in each program's trace")
 	flag.Parse()
 	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
@@ -58,6 +61,94 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if *programs != "" {
+		if err := programTraces(*programs, *dir, *wat, *progReads); err != nil {
+			fmt.Fprintln(os.Stderr, "watbench:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// readCall matches a strace line of a call that reads or copies bytes
+// and returned some: the question a user asks of a trace ("why did cat
+// print this?").
+var readCall = regexp.MustCompile(`^\d+ +[0-9:.]+ (read|pread64|readv|preadv|copy_file_range|sendfile|sendfile64|splice)\(.*\) = [1-9]`)
+
+// programTraces runs ordinary programs under strace (script, with the
+// directory to write NAME.strace files to), ingests each trace into a
+// store of its own and times whole-process explains of random reads and
+// copies of it, with the default --timeout.
+func programTraces(script, dir, wat string, nreads int) error {
+	if _, err := exec.LookPath("strace"); err != nil {
+		fmt.Println("== programs under strace: not measured (strace is not installed)")
+		return nil
+	}
+	out := filepath.Join(dir, "programs")
+	os.RemoveAll(out)
+	if b, err := exec.Command("sh", script, out).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", script, err, b)
+	}
+	traces, _ := filepath.Glob(filepath.Join(out, "*.strace"))
+	sort.Strings(traces)
+	fmt.Printf("== programs under strace (%s): %d reads and copies of each trace, whole process\n", script, nreads)
+	fmt.Printf("%-10s %6s %8s %6s %6s %7s %10s %10s %10s\n", "program", "lines", "ingest", "reads", "exact", "refused", "p50", "p99", "max")
+	var all []time.Duration
+	allExact, allN := 0, 0
+	for _, tr := range traces {
+		name := strings.TrimSuffix(filepath.Base(tr), ".strace")
+		raw, err := os.ReadFile(tr)
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+		db := filepath.Join(out, name+".db")
+		t0 := time.Now()
+		if b, err := exec.Command(wat, "--db", db, "ingest", "--quiet", tr).CombinedOutput(); err != nil {
+			return fmt.Errorf("ingest %s: %v\n%s", tr, err, b)
+		}
+		rate := float64(len(lines)) / time.Since(t0).Seconds()
+		var reads []int
+		for i, l := range lines {
+			if readCall.MatchString(l) {
+				reads = append(reads, i+1)
+			}
+		}
+		r := rand.New(rand.NewSource(5))
+		r.Shuffle(len(reads), func(i, j int) { reads[i], reads[j] = reads[j], reads[i] })
+		reads = reads[:min(nreads, len(reads))]
+		var ds []time.Duration
+		exact, refused := 0, 0
+		for _, line := range reads {
+			scan := &exactScan{}
+			cmd := exec.Command(wat, "--db", db, "explain", "--json", "--at", fmt.Sprintf("%s:%d", tr, line))
+			cmd.Stdout = scan
+			t0 := time.Now()
+			err := cmd.Run()
+			ds = append(ds, time.Since(t0))
+			switch {
+			case err != nil && !scan.sawJSON():
+				refused++
+			case !scan.inexact:
+				exact++
+			}
+		}
+		all = append(all, ds...)
+		allExact, allN = allExact+exact, allN+len(ds)
+		if len(ds) == 0 {
+			fmt.Printf("%-10s %6d %7.0fk %6d\n", name, len(lines), rate/1e3, 0)
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		fmt.Printf("%-10s %6d %7.0fk %6d %6d %7d %10s %10s %10s\n", name, len(lines), rate/1e3, len(ds), exact, refused,
+			ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond))
+	}
+	if len(all) > 0 {
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		fmt.Printf("%-10s %6s %8s %6d %6d %7s %10s %10s %10s\n", "all", "", "", allN, allExact, "",
+			all[len(all)/2].Round(time.Millisecond), all[len(all)*99/100].Round(time.Millisecond), all[len(all)-1].Round(time.Millisecond))
+	}
+	fmt.Println("(ingest: lines/s of the whole process, small traces: start-up dominates)")
+	return nil
 }
 
 // realCaptures ingests each real capture into a store of its own and
