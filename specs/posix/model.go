@@ -812,9 +812,10 @@ func (st *state) stat(c call, rel func(string) string) string {
 	if f.unknown && c.ok() && byFD(c) {
 		if size, ok := statSize(c); ok && size >= int64(len(f.data)) {
 			f = st.mutable(ino)
-			for int64(len(f.data)) < size {
-				f.data, f.known = append(f.data, 0), append(f.known, false)
-			}
+			old, n := len(f.data), int(size)-len(f.data) // unknown bytes, appended at once
+			f.data, f.known = slices.Grow(f.data, n)[:size], slices.Grow(f.known, n)[:size]
+			clear(f.data[old:])
+			clear(f.known[old:])
 			f.unknown = false
 		}
 	}
