@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/strace"
@@ -812,10 +813,15 @@ func (st *state) stat(c call, rel func(string) string) string {
 	if f.unknown && c.ok() && byFD(c) {
 		if size, ok := statSize(c); ok && size >= int64(len(f.data)) {
 			f = st.mutable(ino)
-			old, n := len(f.data), int(size)-len(f.data) // unknown bytes, appended at once
-			f.data, f.known = slices.Grow(f.data, n)[:size], slices.Grow(f.known, n)[:size]
-			clear(f.data[old:])
-			clear(f.known[old:])
+			if len(f.data) == 0 {
+				// All unknown (a library read through mmap): shared, so a
+				// replay does not make megabytes of them; a change copies
+				// it first (mutable).
+				f.data, f.known = unknownBytes(int(size))
+				delete(st.own, ino)
+			} else {
+				extend(f, size, false)
+			}
 			f.unknown = false
 		}
 	}
@@ -1051,10 +1057,7 @@ func readAt(f *file, off, count, logged int64) []rbyte {
 }
 
 func writeAt(f *file, off int64, bs []rbyte) {
-	for int64(len(f.data)) < off+int64(len(bs)) {
-		f.data = append(f.data, 0)
-		f.known = append(f.known, !f.unknown)
-	}
+	extend(f, off+int64(len(bs)), !f.unknown)
 	for i, b := range bs {
 		f.data[off+int64(i)], f.known[off+int64(i)] = b.b, b.known
 	}
@@ -1066,11 +1069,42 @@ func truncate(f *file, n int64) {
 		f.unknown = false
 		return
 	}
-	for int64(len(f.data)) < n {
-		f.data = append(f.data, 0)
-		f.known = append(f.known, true)
-	}
+	extend(f, n, true)
 	f.unknown = false
+}
+
+// extend makes f size bytes long if it is shorter, with zero bytes that
+// are known or not.
+func extend(f *file, size int64, known bool) {
+	old := int64(len(f.data))
+	if size <= old {
+		return
+	}
+	n := int(size - old)
+	f.data, f.known = slices.Grow(f.data, n)[:size], slices.Grow(f.known, n)[:size]
+	clear(f.data[old:])
+	for i := old; i < size; i++ {
+		f.known[i] = known
+	}
+}
+
+// unknownSlab backs unknownBytes; it is never written.
+var unknownSlab struct {
+	sync.Mutex
+	data  []byte
+	known []bool
+}
+
+// unknownBytes returns n zero bytes, none known, shared by every caller:
+// full slices (an append copies them), which no one may write.
+func unknownBytes(n int) ([]byte, []bool) {
+	u := &unknownSlab
+	u.Lock()
+	defer u.Unlock()
+	if len(u.data) < n {
+		u.data, u.known = make([]byte, n), make([]bool, n)
+	}
+	return u.data[:n:n], u.known[:n:n]
 }
 
 // render writes bytes read as a quoted string, unknown bytes as "\?".
