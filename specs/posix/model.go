@@ -1045,7 +1045,7 @@ func readAt(f *file, off, count, logged int64) []rbyte {
 	if end > size {
 		end = size
 	}
-	var out []rbyte
+	out := make([]rbyte, 0, max(0, end-off))
 	for i := off; i < end; i++ {
 		if i < int64(len(f.data)) && f.known[i] {
 			out = append(out, rbyte{f.data[i], true})
@@ -1110,7 +1110,7 @@ func unknownBytes(n int) ([]byte, []bool) {
 // render writes bytes read as a quoted string, unknown bytes as "\?".
 func render(bs []rbyte) string {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(bs)+16)
+	b := make([]byte, 0, 4*len(bs)+24) // a byte takes at most four
 	b = strconv.AppendInt(b, int64(len(bs)), 10)
 	b = append(b, ' ', '"')
 	for _, x := range bs {
