@@ -68,6 +68,10 @@ type state struct {
 	// must not make again.
 	early map[string]bool
 	next  int
+	// learned holds the names a call's logged result showed to exist
+	// when the replay did not know them (lookup): a file from before the
+	// trace, as far as this replay can tell.
+	learned map[string]bool
 }
 
 // Model is the POSIX file-system model replayed over strace events.
@@ -77,7 +81,8 @@ var _ provenance.Model = Model{}
 
 // Init returns the empty state: no path known, no process known.
 func (Model) Init() provenance.State {
-	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1}
+	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
+		learned: map[string]bool{}}
 }
 
 // Clone copies a state, keeping open file descriptions shared where they
@@ -85,7 +90,8 @@ func (Model) Init() provenance.State {
 func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
-		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next}
+		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next,
+		learned: maps.Clone(st.learned)}
 	clear(st.own) // its files are shared now
 	for n, i := range st.names {
 		c.names[n] = i
@@ -224,6 +230,7 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 		}
 		i = st.newFile(&file{unknown: true})
 		st.name(p, i)
+		st.learned[p] = true
 		return i, true
 	}
 	return i, i > 0

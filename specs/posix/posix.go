@@ -18,9 +18,11 @@
 package posix
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -330,6 +332,12 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if strings.Contains(string(x.Output), `\?`) {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
+	if p := learnedInstead(x, hist, target); x.Exact && p != "" {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: a witness takes "+p+" to have existed before the trace, as the call's logged result "+
+			"allows, though earlier calls of the trace named it: whether it existed before them is not known, and if it did not, "+
+			"the calls that made it belong in the witnesses")
+	}
 	if x.Exact && olderContent(hist, target) {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
@@ -539,6 +547,40 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, nil
+}
+
+// learnedInstead returns a name that a witness's replay took to exist
+// before the trace from a logged result (state.learned) though a call of
+// the history before the target named it already: whether such a witness
+// is one depends on whether the file existed before the trace, which the
+// log does not show (an O_CREAT open may have made it or found it). ""
+// when there is none, or x is not exact anyway. A name no earlier call
+// touched is the trace's own evidence that the file existed before it:
+// that is no assumption.
+func learnedInstead(x *provenance.Explanation, hist []*formats.Event, target *formats.Event) string {
+	if !x.Exact {
+		return ""
+	}
+	m := Model{}
+	full := m.Init().(*state)
+	for _, e := range provenance.Reversed(hist) {
+		m.Apply(full, e)
+	}
+	ws, _ := x.Witnesses(64)
+	for _, w := range ws {
+		w = slices.Clone(w)
+		slices.SortFunc(w, func(a, b *formats.Event) int { return cmp.Compare(a.ID, b.ID) })
+		st := m.Init().(*state)
+		for _, e := range append(w, target) {
+			m.Apply(st, e)
+		}
+		for _, p := range slices.Sorted(maps.Keys(st.learned)) {
+			if _, named := full.names[p]; named {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // olderContent tells whether the file a read reaches existed before the

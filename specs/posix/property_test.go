@@ -247,3 +247,39 @@ func TestLearnedSizesShareNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnedNameLabelled: an unlink of a file the trace made (an O_CREAT
+// open, which may have made it or found it) has the witness ε only if the
+// file existed before the trace, which the log does not show: the answer
+// says so. An unlink of a name no earlier call touched is the trace's own
+// evidence that the file existed before it: ε, exact.
+func TestLearnedNameLabelled(t *testing.T) {
+	for _, c := range []struct {
+		lines []string
+		exact bool
+	}{
+		{[]string{
+			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
+			`1 close(3</d/j>) = 0`,
+			`1 unlink("/d/j") = 0`,
+		}, false},
+		{[]string{
+			`1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`,
+			`1 unlink("/d/j") = 0`,
+		}, true},
+	} {
+		var evs []*formats.Event
+		for i, l := range c.lines {
+			evs = append(evs, parse(t, i+1, l))
+		}
+		h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+		target := evs[len(evs)-1]
+		x, err := posix.Spec.Explain(context.Background(), h, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "/d/j to have existed before the trace") {
+			t.Errorf("%s after %d calls: exact %v, want %v; notes %q", c.lines[len(c.lines)-1], len(c.lines)-1, x.Exact, c.exact, x.Notes)
+		}
+	}
+}
