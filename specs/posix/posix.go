@@ -549,36 +549,43 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	return out, nil
 }
 
-// learnedInstead returns a name that a witness's replay took to exist
-// before the trace from a logged result (state.learned) though a call of
-// the history before the target named it already: whether such a witness
-// is one depends on whether the file existed before the trace, which the
-// log does not show (an O_CREAT open may have made it or found it). ""
-// when there is none, or x is not exact anyway. A name no earlier call
-// touched is the trace's own evidence that the file existed before it:
-// that is no assumption.
+// learnedInstead returns a name that a witness's replay took, at some
+// call, to exist before the trace from that call's logged result
+// (state.learned), where the whole history's replay knew the name from
+// an earlier call: whether such a witness is one depends on whether the
+// file existed before the trace, which the log does not show (an O_CREAT
+// open may have made it or found it). "" when there is none, or x is
+// not exact anyway. A name no earlier call touched is the trace's own
+// evidence that the file existed before it: that is no assumption.
 func learnedInstead(x *provenance.Explanation, hist []*formats.Event, target *formats.Event) string {
 	if !x.Exact {
 		return ""
 	}
 	m := Model{}
-	full := m.Init().(*state)
-	for _, e := range provenance.Reversed(hist) {
-		m.Apply(full, e)
-	}
+	learnedAt := map[int64][]string{} // by the call whose result taught it
 	ws, _ := x.Witnesses(64)
 	for _, w := range ws {
 		w = slices.Clone(w)
 		slices.SortFunc(w, func(a, b *formats.Event) int { return cmp.Compare(a.ID, b.ID) })
 		st := m.Init().(*state)
 		for _, e := range append(w, target) {
+			seen := maps.Clone(st.learned)
 			m.Apply(st, e)
+			for p := range st.learned {
+				if !seen[p] && !slices.Contains(learnedAt[e.ID], p) {
+					learnedAt[e.ID] = append(learnedAt[e.ID], p)
+				}
+			}
 		}
-		for _, p := range slices.Sorted(maps.Keys(st.learned)) {
+	}
+	full := m.Init().(*state)
+	for _, e := range append(provenance.Reversed(hist), target) {
+		for _, p := range learnedAt[e.ID] {
 			if _, named := full.names[p]; named {
 				return p
 			}
 		}
+		m.Apply(full, e)
 	}
 	return ""
 }

@@ -255,18 +255,25 @@ func TestLearnedSizesShareNothing(t *testing.T) {
 // evidence that the file existed before it: ε, exact.
 func TestLearnedNameLabelled(t *testing.T) {
 	for _, c := range []struct {
-		lines []string
-		exact bool
+		lines   []string
+		exact   bool
+		witness int // calls in the one witness
 	}{
 		{[]string{
 			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
 			`1 close(3</d/j>) = 0`,
 			`1 unlink("/d/j") = 0`,
-		}, false},
+		}, false, 0},
 		{[]string{
 			`1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`,
 			`1 unlink("/d/j") = 0`,
-		}, true},
+		}, true, 0},
+		// The witness holds the open that learned the name, as the
+		// whole history does: no other assumption.
+		{[]string{
+			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
+			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT|O_EXCL, 0644) = -1 EEXIST (File exists)`,
+		}, true, 1},
 	} {
 		var evs []*formats.Event
 		for i, l := range c.lines {
@@ -278,8 +285,10 @@ func TestLearnedNameLabelled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "/d/j to have existed before the trace") {
-			t.Errorf("%s after %d calls: exact %v, want %v; notes %q", c.lines[len(c.lines)-1], len(c.lines)-1, x.Exact, c.exact, x.Notes)
+		ws, _ := x.Witnesses(4)
+		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "/d/j to have existed before the trace") ||
+			len(ws) != 1 || len(ws[0]) != c.witness {
+			t.Errorf("%s after %d calls: exact %v, want %v; witnesses %d; notes %q", c.lines[len(c.lines)-1], len(c.lines)-1, x.Exact, c.exact, len(ws), x.Notes)
 		}
 	}
 }
