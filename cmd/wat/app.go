@@ -255,8 +255,21 @@ func openStore(ctx context.Context, e env, readOnly bool) (*store.Store, error) 
 			return nil, withHint(fmt.Errorf("no trace store at %s", path), "run 'wat ingest LOGFILE' first, or point --db (or WAT_DB) at your store")
 		}
 	}
-	s, err := store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly,
-		Index: ingest.Options{Refs: refsBySystem(), Indexes: indexesBySystem()}.NewIndex})
+	open := func(readOnly bool) (*store.Store, error) {
+		return store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly,
+			Index: ingest.Options{Refs: refsBySystem(), Indexes: indexesBySystem()}.NewIndex})
+	}
+	s, err := open(readOnly)
+	if readOnly && errors.Is(err, store.ErrOlderStore) {
+		// Made by an older wat: migrate it once, with write access,
+		// then read it as asked.
+		if rw, werr := open(false); werr == nil {
+			rw.Close()
+			s, err = open(true)
+		} else {
+			return nil, withHint(err, "whoever may write the store can migrate it by running this wat's 'wat ingest' on any file already in it (a file stored already is not stored again)")
+		}
+	}
 	if errors.Is(err, store.ErrNotStore) {
 		if store.IsPostgres(path) {
 			return nil, withHint(err, "run 'wat ingest LOGFILE' into this database first, or name a schema of its own with ?search_path=SCHEMA")

@@ -232,3 +232,39 @@ func TestHostileStore(t *testing.T) {
 		t.Errorf("sources after refused ingests: %q", out)
 	}
 }
+
+// TestOlderStore: a store made by an older wat (here: schema 5, before
+// the part index) is migrated on first use, by a read-only command too
+// when the store may be written, and answers as a new one does; its
+// files, ingested before the index, are marked so (sources.parts 0).
+func TestOlderStore(t *testing.T) {
+	dir := t.TempDir()
+	fresh, older := filepath.Join(dir, "fresh.db"), filepath.Join(dir, "older.db")
+	for _, p := range []string{fresh, older} {
+		if _, _, code := wat(t, "--db", p, "ingest", "../../testdata/monitor.log"); code != 0 {
+			t.Fatal("ingest")
+		}
+	}
+	db, err := sql.Open("sqlite3", older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"ALTER TABLE sources DROP COLUMN parts", "PRAGMA user_version = 5"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	want, _, code := wat(t, "--db", fresh, "explain", "--at", "../../testdata/monitor.log:57")
+	if code != 0 {
+		t.Fatalf("explain on a new store: exit %d", code)
+	}
+	got, stderr, code := wat(t, "--db", older, "explain", "--at", "../../testdata/monitor.log:57")
+	if code != 0 || got != want {
+		t.Fatalf("explain on an older store: exit %d, %s\n%s\nwant\n%s", code, stderr, got, want)
+	}
+	out, _, _ := wat(t, "--db", older, "sql", "SELECT parts FROM sources")
+	if !strings.Contains(out, "0") {
+		t.Errorf("an older store's file has parts %q, want 0", out)
+	}
+}

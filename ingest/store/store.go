@@ -53,6 +53,10 @@ var ErrNewerStore = errors.New("store written by a newer wat")
 // not write it.
 var ErrReadOnly = errors.New("the store is read-only to this user")
 
+// ErrOlderStore is returned when a store opened read-only was made by an
+// older wat: its schema must be migrated by an open that may write.
+var ErrOlderStore = errors.New("store made by an older wat")
+
 // ErrNotFound is returned when an event or source does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -272,7 +276,7 @@ func (s *Store) beginMigration(ctx context.Context, version, n int) (*sqlTx, err
 	case version == n:
 		return nil, nil
 	case s.readOnly:
-		return nil, fmt.Errorf("store schema %d needs migrating to %d: run any wat command without read-only access first", version, n)
+		return nil, fmt.Errorf("%w: schema %d needs migrating to %d, which a read-only open does not do", ErrOlderStore, version, n)
 	}
 	return s.db.beginTx(ctx, nil)
 }

@@ -417,7 +417,14 @@ type walk struct {
 	// read: only a cursor that skips the writes to other parts of the
 	// key (memberSlice) may walk it.
 	sliced map[nsKey]keyHistory
+	// unindexed counts the writes memberSlice read because the store
+	// has no part index (a file ingested by an older wat).
+	unindexed int
 }
+
+// unindexedNote is how many writes memberSlice reads without the part
+// index before the answer says to ingest again.
+const unindexedNote = 10000
 
 // A keyHistory is a key's history before an id, newest first.
 type keyHistory struct {
@@ -1068,6 +1075,10 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 			}
 			unknown = append(unknown, fmt.Sprintf("%s at %s", name, e.Where()))
 		}
+	}
+	if w.unindexed > unindexedNote {
+		x.Notes = append(x.Notes, fmt.Sprintf("the store holds files ingested by a wat older than its part index, so this answer read "+
+			"all %d writes of the key to check the calls on its members or fields: for faster answers, remove those files (wat rm) and ingest them again", w.unindexed))
 	}
 	x.TimeDependent = x.TimeDependent || w.lateTTL
 	if x.TimeDependent {
@@ -2003,6 +2014,9 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 	handled, ok, err := w.partHistory(k, target.ID, partClasses[cmd.Group], slices.Collect(maps.Keys(parts)), safeOne)
 	if !handled && err == nil {
 		ok, err = w.historyAll(k, target.ID, safeOne)
+		if _, can := w.h.(provenance.PartHistory); can && partClasses[cmd.Group] != 0 {
+			w.unindexed = len(w.read[k].evs)
+		}
 	}
 	if !ok || err != nil {
 		return nil, nil, err
