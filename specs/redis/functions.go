@@ -255,7 +255,7 @@ func parseLibraryMeta(code string) (md libraryMeta, errText string) {
 	if end < 0 || code[end] == 0 {
 		return md, "Invalid library metadata"
 	}
-	parts, ok := luaSplitArgs(code[:end])
+	parts, ok := SplitArgs(code[:end])
 	if !ok || len(parts) == 0 {
 		return md, "Invalid library metadata"
 	}

@@ -126,7 +126,7 @@ func compileScript(body string) *luaScript {
 // does; it returns Redis's error, or whether the script declared
 // no-writes.
 func luaParseShebang(line string) (errText string, noWrites bool) {
-	parts, ok := luaSplitArgs(line)
+	parts, ok := SplitArgs(line)
 	if !ok || len(parts) == 0 {
 		return "Invalid engine in script shebang", false
 	}
@@ -154,12 +154,12 @@ func luaParseShebang(line string) (errText string, noWrites bool) {
 	return "", noWrites
 }
 
-// splitArgs splits a line into words as Redis's sdssplitargs: words
-// separated by white space, "double quoted" words with \n \r \t \b \a \\
-// \" and \xHH escapes, 'single quoted' words with \'; a closing quote
-// must be followed by white space or the end. ok is false for unbalanced
-// quotes.
-func luaSplitArgs(line string) (out []string, ok bool) {
+// SplitArgs splits a line into words as Redis's sdssplitargs does (an
+// inline command, a script's shebang line): words separated by white
+// space, "double quoted" words with \n \r \t \b \a \\ \" and \xHH
+// escapes, 'single quoted' words with \'; a closing quote must be
+// followed by white space or the end. ok is false for unbalanced quotes.
+func SplitArgs(line string) (out []string, ok bool) {
 	i := 0
 	for {
 		for i < len(line) && cSpace(line[i]) {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wat-project/wat/specs/redis"
 )
 
 // A Proxy is a recording RESP proxy for live tests: real client programs
@@ -735,89 +737,15 @@ func parseCommand(b []byte) (args [][]byte, inline bool, n, need int, err error)
 }
 
 // splitArgs splits an inline command's line into arguments as Redis's
-// sdssplitargs does: blanks separate them; "..." takes \\ \" \n \r \t \b
-// \a and \xHH escapes, '...' takes \'; a closing quote must be followed
-// by a blank or the end.
+// sdssplitargs does (redis.SplitArgs).
 func splitArgs(line []byte) ([][]byte, error) {
-	var args [][]byte
-	isSpace := func(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f' }
-	isHex := func(c byte) bool { return strings.IndexByte("0123456789abcdefABCDEF", c) >= 0 }
-	p := 0
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if p >= len(line) {
-			return args, nil
-		}
-		cur := []byte{}
-		inq, insq, done := false, false, false
-		for !done {
-			if inq {
-				switch {
-				case p >= len(line):
-					return nil, errors.New("unbalanced quotes in request")
-				case line[p] == '\\' && p+3 < len(line) && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
-					v, _ := strconv.ParseUint(string(line[p+2:p+4]), 16, 8)
-					cur = append(cur, byte(v))
-					p += 3
-				case line[p] == '\\' && p+1 < len(line):
-					p++
-					c := line[p]
-					switch c {
-					case 'n':
-						c = '\n'
-					case 'r':
-						c = '\r'
-					case 't':
-						c = '\t'
-					case 'b':
-						c = '\b'
-					case 'a':
-						c = '\a'
-					}
-					cur = append(cur, c)
-				case line[p] == '"':
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, errors.New("unbalanced quotes in request")
-					}
-					done = true
-				default:
-					cur = append(cur, line[p])
-				}
-			} else if insq {
-				switch {
-				case p >= len(line):
-					return nil, errors.New("unbalanced quotes in request")
-				case line[p] == '\\' && p+1 < len(line) && line[p+1] == '\'':
-					p++
-					cur = append(cur, '\'')
-				case line[p] == '\'':
-					if p+1 < len(line) && !isSpace(line[p+1]) {
-						return nil, errors.New("unbalanced quotes in request")
-					}
-					done = true
-				default:
-					cur = append(cur, line[p])
-				}
-			} else {
-				switch {
-				case p >= len(line):
-					done = true
-				case isSpace(line[p]):
-					done = true
-				case line[p] == '"':
-					inq = true
-				case line[p] == '\'':
-					insq = true
-				default:
-					cur = append(cur, line[p])
-				}
-			}
-			if p < len(line) {
-				p++
-			}
-		}
-		args = append(args, cur)
+	words, ok := redis.SplitArgs(string(line))
+	if !ok {
+		return nil, errors.New("unbalanced quotes in request")
 	}
+	var args [][]byte // nil for a blank line, which Redis skips
+	for _, w := range words {
+		args = append(args, []byte(w))
+	}
+	return args, nil
 }
