@@ -531,3 +531,56 @@ func TestPartPostingsMatchMemHistory(t *testing.T) {
 		}
 	})
 }
+
+// TestPostingsAcrossListFlushes: a log of more distinct keys than the
+// writer holds lists of at once (store's maxLists, 65,536) is written in
+// several flushes, and every key's history, a hot key's across all of
+// them, is whole.
+func TestPostingsAcrossListFlushes(t *testing.T) {
+	s := MustOpenStore(t, storetest.New(t, "sqlite"))
+	ctx := context.Background()
+	var b strings.Builder
+	hot := 0
+	const n = 150000
+	for i := 0; i < n; i++ {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "%d.%06d [0 127.0.0.1:5000] \"SADD\" \"hot\" \"m%d\"\n", 1795535140+i/1000000, i%1000000, i%7)
+			hot++
+			continue
+		}
+		fmt.Fprintf(&b, "%d.%06d [0 127.0.0.1:5000] \"SET\" \"k%d\" \"v\"\n", 1795535140+i/1000000, i%1000000, i)
+	}
+	p := filepath.Join(t.TempDir(), "many.log")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fh, _ := os.Open(p)
+	defer fh.Close()
+	if _, err := ingest.Ingest(ctx, s, p, fh, 0, opts()); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Touching(ctx, "redis", "0", []byte("hot"), n+1, n)
+	if err != nil || len(evs) != hot {
+		t.Fatalf("hot key: %d writes (%v), want %d", len(evs), err, hot)
+	}
+	part, err := s.PartTouching(ctx, "redis", "0", []byte("hot"), 1, [][]byte{[]byte("m3")}, n+1, n)
+	if err != nil || len(part) != (hot+6)/7 {
+		t.Fatalf("hot key's member m3: %d writes (%v), want %d", len(part), err, (hot+6)/7)
+	}
+	// Each flush ends the hot key's class list with a block of fewer
+	// than 512 ids: more than one such block shows it was written in
+	// several flushes.
+	partial := 0
+	if err := s.Query(ctx, "SELECT count(*) FROM postings WHERE w = 2 AND n < 512", func(_ []string, vals []any) error {
+		partial = int(vals[0].(int64))
+		return nil
+	}); err != nil || partial < 2 {
+		t.Fatalf("the hot key's class list has %d short blocks (%v): written in one flush", partial, err)
+	}
+	for _, i := range []int{1, 65537, 149999} {
+		evs, err := s.Touching(ctx, "redis", "0", []byte(fmt.Sprintf("k%d", i)), n+1, 10)
+		if err != nil || len(evs) != 1 || evs[0].ID != int64(i+1) {
+			t.Fatalf("k%d: %v (%v), want event %d", i, ids(evs), err, i+1)
+		}
+	}
+}

@@ -112,11 +112,12 @@ type ingestOptions struct {
 // summary (or a progress bar on a terminal) on standard error.
 func runIngest(ctx context.Context, e env, opt ingestOptions) error {
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		// Ingest's index maps are large and live long, and every line
-		// allocates: collecting half as often is faster (5% on the
-		// generated 10M-line log), and the soft limit keeps the heap
-		// from growing three times what is live (SQLite's 64 MB cache
-		// is besides).
+		// Ingest's index maps live long, and every line allocates:
+		// collecting half as often is faster (5% on the generated
+		// 10M-line log), and the soft limit keeps the heap from
+		// growing three times what is live (SQLite's 64 MB cache is
+		// besides). The store bounds what is live (maxLists), so the
+		// limit does not make the collector run all the time.
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(150 << 20))
 	}

