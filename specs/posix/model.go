@@ -687,9 +687,8 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		st.create(to)
 		f := st.mutable(st.names[to])
-		for _, b := range []byte(c.str(0)) {
-			f.data, f.known = append(f.data, b), append(f.known, true)
-		}
+		extend(f, int64(len(c.str(0))), true)
+		copy(f.data, c.str(0))
 		return "symlink 0"
 	case "unlink", "unlinkat":
 		var p string
@@ -974,9 +973,7 @@ func (st *state) put(en *fdEntry, at string, bs []rbyte) {
 		return
 	}
 	if f.pipe {
-		for _, b := range bs {
-			f.data, f.known = append(f.data, b.b), append(f.known, b.known)
-		}
+		writeAt(f, int64(len(f.data)), bs) // after the bytes it holds
 		return
 	}
 	off, explicit := offsetAt(at)

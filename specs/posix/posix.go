@@ -671,7 +671,7 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 			return []byte("stat size=" + strconv.FormatInt(n, 10))
 		}
 	case "rename", "renameat", "renameat2", "unlink", "unlinkat":
-		what := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(c.op, "2"), "at"), "at")
+		what := strings.TrimSuffix(strings.TrimSuffix(c.op, "2"), "at")
 		if !c.ok() {
 			return fail(what)
 		}
