@@ -38,6 +38,7 @@ func main() {
 	perCmd := flag.Int("mix-reads", 8, "explain calls to time per command of that log")
 	programs := flag.String("programs", "specs/posix/testdata/programs/programs.sh", "a script that runs ordinary programs under strace into the directory it is given (empty: none)")
 	progReads := flag.Int("program-reads", 30, "reads and copies to explain in each program's trace")
+	distinct := flag.Int("distinct-lines", 3000000, "lines of a generated MONITOR log whose every SET names a key of its own, to ingest (0: none)")
 	flag.Parse()
 	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
@@ -61,12 +62,50 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if *distinct > 0 {
+		if err := distinctKeys(*distinct, *dir, *wat); err != nil {
+			fmt.Fprintln(os.Stderr, "watbench:", err)
+			os.Exit(1)
+		}
+	}
 	if *programs != "" {
 		if err := programTraces(*programs, *dir, *wat, *progReads); err != nil {
 			fmt.Fprintln(os.Stderr, "watbench:", err)
 			os.Exit(1)
 		}
 	}
+}
+
+// distinctKeys generates a MONITOR log of n SETs, each of a key of its
+// own (the worst case for the index's memory: a list per key), and
+// reports its ingest.
+func distinctKeys(n int, dir, wat string) error {
+	log := filepath.Join(dir, "distinct.monitor.log")
+	db := filepath.Join(dir, "distinct.db")
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		os.Remove(f)
+	}
+	f, err := os.Create(log)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "OK")
+	ts := int64(1795535140000000)
+	for i := 0; i < n; i++ {
+		ts += 10
+		fmt.Fprintf(w, "%d.%06d [0 10.0.0.1:%d] \"SET\" \"key:%d\" \"v%d\"\n", ts/1e6, ts%1e6, 40000+i%10, i, i%100)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	f.Close()
+	st, _ := os.Stat(log)
+	fmt.Printf("== distinct keys: a generated log of %d lines (%.1f MB), every SET a key of its own\n", n+1, float64(st.Size())/1e6)
+	return ingestOnce(n, log, st.Size(), wat, db, func() int64 {
+		s, _ := os.Stat(db)
+		return s.Size()
+	})
 }
 
 // readCall matches a strace line of a call that reads or copies bytes
