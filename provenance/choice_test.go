@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"math/big"
 	"math/bits"
 	"math/rand"
 	"slices"
@@ -56,6 +57,9 @@ func TestChoice(t *testing.T) {
 		if got := c.Count(); got.Int64() != int64(len(want)) {
 			t.Fatalf("seed %d: %d of %d events, caps %v: Count %v, want %d", seed, c.K, n, c.Caps, got, len(want))
 		}
+		if got, exact := c.Counted(); !exact || got.Int64() != int64(len(want)) {
+			t.Fatalf("seed %d: %d of %d events, caps %v: Counted %v (exact %v), want %d", seed, c.K, n, c.Caps, got, exact, len(want))
+		}
 		got := c.Expand(1 << 12)
 		if len(got) != len(want) {
 			t.Fatalf("seed %d: Expand gave %d ways, want %d", seed, len(got), len(want))
@@ -105,4 +109,48 @@ func ids(w []*formats.Event) string {
 		out += string(rune('a' + e.ID))
 	}
 	return out
+}
+
+// TestChoiceTooManyToCount checks that a choice whose ways take more
+// than MaxChoiceWork steps to count is given a bound that holds, and
+// that one whose events are mostly held by every way is counted
+// exactly however many events it has (Counted counts what is left once
+// those are set aside).
+func TestChoiceTooManyToCount(t *testing.T) {
+	events := func(n int) []*formats.Event {
+		evs := make([]*formats.Event, n)
+		for i := range evs {
+			evs[i] = &formats.Event{ID: int64(i + 1)}
+		}
+		return evs
+	}
+	// Any 3500 of 7000, at most half of those up to each point, plus one.
+	c := Choice{Events: events(7000), K: 3500}
+	for i := range c.Events {
+		c.Caps = append(c.Caps, min(i/2+1, c.K))
+	}
+	bound, exact := c.Counted()
+	if exact {
+		t.Fatalf("counted %d steps exactly", c.work())
+	}
+	count := c.Count()
+	if count.Sign() <= 0 || bound.Cmp(count) < 0 || bound.Cmp(new(big.Int).Binomial(7000, 3500)) != 0 {
+		t.Fatalf("bound %v for a count of %v", bound, count)
+	}
+	// A queue's pops: 200,000, at most 30 of the first 60 held (so
+	// exactly 30 of those), every later one held by every way.
+	c = Choice{Events: events(200000), K: 200000 - 30}
+	for i := range c.Events {
+		c.Caps = append(c.Caps, min(i+1, 30))
+		if i >= 60 {
+			c.Caps[i] = c.K
+		}
+	}
+	if c.work() <= MaxChoiceWork {
+		t.Fatalf("a choice of %d steps as it is", c.work())
+	}
+	want, _ := new(big.Int).SetString("118264581564861424", 10) // C(60, 30)
+	if n, exact := c.Counted(); !exact || n.Cmp(want) != 0 {
+		t.Fatalf("Counted %v (exact %v), want C(60, 30) = %v", n, exact, want)
+	}
 }

@@ -93,14 +93,34 @@ type Explanation struct {
 	FellBack bool
 }
 
-// Count returns the number of witnesses.
+// Count returns the number of witnesses, however long counting a
+// choice's ways takes (see Counted).
 func (x *Explanation) Count() *big.Int {
+	n := x.factorCount()
+	for i := range x.Choices {
+		n.Mul(n, x.Choices[i].Count())
+	}
+	return n
+}
+
+// Counted returns the number of witnesses and true, or, when a choice
+// has too many ways to count quickly (Choice.Counted), a bound on it and
+// false: there are at most that many.
+func (x *Explanation) Counted() (*big.Int, bool) {
+	n, exact := x.factorCount(), true
+	for i := range x.Choices {
+		c, ok := x.Choices[i].Counted()
+		n.Mul(n, c)
+		exact = exact && ok
+	}
+	return n, exact
+}
+
+// factorCount returns the product of the factors' sizes.
+func (x *Explanation) factorCount() *big.Int {
 	n := big.NewInt(1)
 	for _, f := range x.Factors {
 		n.Mul(n, big.NewInt(int64(len(f))))
-	}
-	for i := range x.Choices {
-		n.Mul(n, x.Choices[i].Count())
 	}
 	return n
 }
@@ -133,14 +153,20 @@ func (x *Explanation) Mentioned() []*formats.Event {
 func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	out := [][]*formats.Event{nil}
 	factors := x.Factors
+	complete := true
 	for i := range x.Choices {
-		factors = append(slices.Clip(factors), Factor(x.Choices[i].Expand(limit)))
+		ways := x.Choices[i].Expand(limit + 1)
+		if len(ways) > limit {
+			ways, complete = ways[:limit], false
+		}
+		factors = append(slices.Clip(factors), Factor(ways))
 	}
 	for _, f := range factors {
 		var next [][]*formats.Event
 		for _, w := range out {
 			for _, alt := range f {
 				if len(next) >= limit {
+					complete = false
 					break
 				}
 				c := append(append([]*formats.Event(nil), w...), alt...)
@@ -152,7 +178,7 @@ func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	for _, w := range out {
 		sort.Slice(w, func(i, j int) bool { return w[i].ID < w[j].ID })
 	}
-	return out, x.Count().Cmp(big.NewInt(int64(len(out)))) == 0
+	return out, complete
 }
 
 // SetWitnesses stores ws in x, factored by Factorize. An empty list (a

@@ -58,7 +58,7 @@ func Solve(p Problem) ([][]*formats.Event, Output, error) {
 	}
 	all, complete := x.Witnesses(1 << 16)
 	if !complete {
-		return nil, out, fmt.Errorf("%v witnesses, more than a list holds: %w", x.Count(), ErrTooLarge)
+		return nil, out, fmt.Errorf("more than %d witnesses, more than a list holds: %w", len(all), ErrTooLarge)
 	}
 	return all, out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -128,7 +129,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 		}
 	}
 	r.line(t, "", out)
-	count := x.Count()
+	count, counted := x.Counted()
 	exact := "exact"
 	if !x.Exact {
 		exact = r.bad.Render("NOT exact")
@@ -137,10 +138,13 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 	if count.IsInt64() && count.Int64() == 1 {
 		plural = ""
 	}
-	r.line(t, "", fmt.Sprintf("%s witness%s (%s)", count, plural, exact))
+	if !counted {
+		exact += ", too many to count quickly"
+	}
+	r.line(t, "", fmt.Sprintf("%s witness%s (%s)", countText(count, counted), plural, exact))
 	if len(x.Factors) == 0 {
 		r.line(t, "witness 1: ", "ε — no earlier request mattered")
-	} else if count.IsInt64() && count.Int64() <= int64(maxW) {
+	} else if counted && count.IsInt64() && count.Int64() <= int64(maxW) {
 		ws, _ := x.Witnesses(maxW)
 		for i, w := range ws {
 			r.requests(t, fmt.Sprintf("witness %d: ", i+1), w, maxE)
@@ -182,7 +186,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 			if c.Rule != "" {
 				rule = ": " + c.Rule
 			}
-			r.line(t, "", fmt.Sprintf("choice %d: any %d of these %d requests (%v ways)%s", i+1, c.K, len(c.Events), c.Count(), rule))
+			r.line(t, "", fmt.Sprintf("choice %d: any %d of these %d requests (%s ways)%s", i+1, c.K, len(c.Events), countText(c.Counted()), rule))
 			if steps := capSteps(c, 8); steps != "" {
 				r.line(t, "", fmt.Sprintf("choice %d: %s", i+1, steps))
 			}
@@ -457,19 +461,23 @@ type jsonWitness struct {
 }
 
 type jsonExplanation struct {
-	Target        jsonEvent       `json:"target"`
-	Output        string          `json:"output"`
-	OutputRESP    string          `json:"output_resp"`
-	Given         *string         `json:"given,omitempty"`
-	Matches       *bool           `json:"matches,omitempty"`
-	Unknown       bool            `json:"output_unknown,omitempty"` // parts of the output wat cannot know
-	Exact         bool            `json:"exact"`
-	TimeDependent bool            `json:"time_dependent"`
-	Notes         []string        `json:"notes"`
-	Count         string          `json:"count"`
-	Complete      bool            `json:"complete"`
-	Witnesses     []jsonWitness   `json:"witnesses"`
-	Factors       [][][]jsonEvent `json:"factors"`
+	Target        jsonEvent `json:"target"`
+	Output        string    `json:"output"`
+	OutputRESP    string    `json:"output_resp"`
+	Given         *string   `json:"given,omitempty"`
+	Matches       *bool     `json:"matches,omitempty"`
+	Unknown       bool      `json:"output_unknown,omitempty"` // parts of the output wat cannot know
+	Exact         bool      `json:"exact"`
+	TimeDependent bool      `json:"time_dependent"`
+	Notes         []string  `json:"notes"`
+	// Count is the number of witnesses, a decimal string; CountAtMost
+	// is a bound in its place when a choice has too many ways to count
+	// quickly (provenance.Choice.Counted).
+	Count       string          `json:"count,omitempty"`
+	CountAtMost string          `json:"count_at_most,omitempty"`
+	Complete    bool            `json:"complete"`
+	Witnesses   []jsonWitness   `json:"witnesses"`
+	Factors     [][][]jsonEvent `json:"factors"`
 	// Choices are factors given by a rule (provenance.Choice): a witness
 	// holds every event of one alternative of each factor and K of the
 	// events of each choice.
@@ -488,11 +496,36 @@ type jsonExplanation struct {
 // A jsonChoice is a provenance.Choice: K of Of, at most Caps[i] of
 // Of[:i+1].
 type jsonChoice struct {
-	K     int         `json:"k"`
-	Of    []jsonEvent `json:"of"`
-	Caps  []int       `json:"caps,omitempty"`
-	Count string      `json:"count"`
-	Rule  string      `json:"rule,omitempty"`
+	K           int         `json:"k"`
+	Of          []jsonEvent `json:"of"`
+	Caps        []int       `json:"caps,omitempty"`
+	Count       string      `json:"count,omitempty"`
+	CountAtMost string      `json:"count_at_most,omitempty"`
+	Rule        string      `json:"rule,omitempty"`
+}
+
+// jsonCount returns a count for JSON: the number, or a bound on it when
+// it is not exact.
+func jsonCount(n *big.Int, exact bool) (count, atMost string) {
+	if exact {
+		return n.String(), ""
+	}
+	return "", n.String()
+}
+
+// countText writes a count for people: short ones in full, one of more
+// than 20 digits by its first ones and its size ("3.855…×10^2300", the
+// whole number is in --json), and a bound (not exact) as the power of
+// ten above it.
+func countText(n *big.Int, exact bool) string {
+	d := n.String()
+	switch {
+	case !exact:
+		return fmt.Sprintf("fewer than 10^%d", len(d))
+	case len(d) <= 20:
+		return d
+	}
+	return fmt.Sprintf("%s.%s…×10^%d", d[:1], d[1:4], len(d)-1)
 }
 
 // maxJSONWitnesses bounds the expanded witness list in JSON; factors are
@@ -552,9 +585,10 @@ func (b *jsonTree) take() bool {
 func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck) jsonExplanation {
 	j := jsonExplanation{
 		Target: toJSONEvent(x.Target), Output: spec.ShowOutput(x.Output), OutputRESP: wireOutput(spec, x.Output),
-		Exact: x.Exact, TimeDependent: x.TimeDependent, Notes: x.Notes, Count: x.Count().String(),
+		Exact: x.Exact, TimeDependent: x.TimeDependent, Notes: x.Notes,
 		Witnesses: []jsonWitness{}, Factors: [][][]jsonEvent{},
 	}
+	j.Count, j.CountAtMost = jsonCount(x.Counted())
 	if j.Notes == nil {
 		j.Notes = []string{}
 	}
@@ -595,7 +629,8 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		j.Factors = append(j.Factors, jf)
 	}
 	for _, c := range x.Choices {
-		jc := jsonChoice{K: c.K, Caps: c.Caps, Count: c.Count().String(), Rule: c.Rule, Of: []jsonEvent{}}
+		jc := jsonChoice{K: c.K, Caps: c.Caps, Rule: c.Rule, Of: []jsonEvent{}}
+		jc.Count, jc.CountAtMost = jsonCount(c.Counted())
 		for _, e := range c.Events {
 			total++
 			if b.take() {

@@ -161,8 +161,8 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 // guards is the Closure of a queue's history whose witnesses hold the
 // events fixed marks and, of its pops, any k such that no more of them
 // come before a point than the pushes counts marks before it: each pop
-// chosen takes one of those pushes' elements in every superset. It
-// declines a choice that would take too long to count. (provenance.Explain
+// chosen takes one of those pushes' elements in every superset.
+// (provenance.Explain
 // moves the pops every way of choosing holds to the fixed events.)
 func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bool, k int) (provenance.Closure, bool) {
 	cl := provenance.Closure{Fixed: fixed, K: k,
@@ -180,8 +180,7 @@ func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bo
 			cl.Caps = append(cl.Caps, min(pushes, k))
 		}
 	}
-	ch := provenance.Choice{Events: make([]*formats.Event, len(cl.Choose)), K: k, Caps: cl.Caps}
-	if k > len(cl.Choose) || ch.Work() > provenance.MaxChoiceWork {
+	if k > len(cl.Choose) {
 		return provenance.Closure{}, false
 	}
 	return cl, true
