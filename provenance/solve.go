@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -96,6 +97,9 @@ func solveAll(p Problem) ([][]*formats.Event, []Choice, Output, error) {
 	s.out = o
 	goal := func(st State) bool { return p.Model.Apply(p.Model.Clone(st), p.Target) == o }
 	sets, err := s.solve(0, goal, 0)
+	if errors.Is(err, ErrTooLarge) && s.declined != "" {
+		err = fmt.Errorf("%w; the rule that answers such histories at once does not apply: %s", err, s.declined)
+	}
 	if err != nil {
 		return nil, nil, o, err
 	}
@@ -141,6 +145,8 @@ type solver struct {
 	// choices are the Choices every witness makes besides the events
 	// solve returns (a Closer's answer).
 	choices []Choice
+	// declined is why a Closer's rule did not apply, if it said.
+	declined string
 }
 
 // at returns the event r places back (0 is the newest).
@@ -231,6 +237,10 @@ type Closure struct {
 	// OneOf lists more groups, each of the places of which a witness
 	// holds exactly one (a Choice of one, with no caps).
 	OneOf [][]int
+	// Declined says, when Closed returns false for a history its rule
+	// was made for, why it does not apply, for the note of an answer
+	// that then falls back ("the job's value was pushed 96 times").
+	Declined string
 }
 
 // ForcedLimit is the longest stretch whose forced events are found by
@@ -305,7 +315,11 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 	if c, ok := m.(Closer); ok && depth == 0 && !hasReset && len(stretch) > s.p.Limit {
 		// The whole history from Init, which the model can answer for
 		// at once.
-		if cl, ok := c.Closed(stretch, s.p.Target, s.out); ok {
+		cl, ok := c.Closed(stretch, s.p.Target, s.out)
+		if !ok {
+			s.declined = cl.Declined
+		}
+		if ok {
 			var w []int
 			for i := len(stretch) - 1; i >= 0; i-- {
 				if cl.Fixed[i] {

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -143,7 +144,7 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 	key := string(target.Args[0])
 	for _, e := range history {
 		if e.NS != target.NS || len(e.Args) == 0 || string(e.Args[0]) != key {
-			return provenance.Closure{}, false
+			return provenance.Closure{Declined: "the history holds " + e.Where() + ", a " + e.Op + " of more than the key"}, false
 		}
 	}
 	switch target.Op {
@@ -223,7 +224,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 		case e.Op == pushOp && len(e.Args) == 2:
 		case e.Op == target.Op && len(e.Args) == 1:
 		default:
-			return provenance.Closure{}, false
+			return notQueue(e, pushOp+" of one element or "+target.Op+" without a count")
 		}
 	}
 	// takes replays the events keep holds (nil: all) and returns the
@@ -260,7 +261,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	for _, n := range []int{prev, next} {
 		if n >= 0 && string(history[n].Args[1]) == string(history[v].Args[1]) {
-			return provenance.Closure{}, false
+			return repeated(history, v, pushOp)
 		}
 	}
 	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
@@ -288,7 +289,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	// as no more of them come before a point than those pushes before it.
 	for i, e := range history {
 		if e.Op == pushOp && i != v && string(e.Args[1]) == string(history[v].Args[1]) {
-			return provenance.Closure{}, false
+			return repeated(history, v, pushOp)
 		}
 	}
 	fixed := make([]bool, len(history))
@@ -302,6 +303,26 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	fixed[v] = true
 	return guards(history, fixed, isPop, func(i int) bool { return i < v && !isPop(i) }, before)
+}
+
+// notQueue declines a list's history that holds e, which is not a queue's
+// (the rule is for histories of nothing but what): the labelled answer
+// says so.
+func notQueue(e *formats.Event, what string) (provenance.Closure, bool) {
+	return provenance.Closure{Declined: fmt.Sprintf("the key's history holds %s at %s, not a %s", e.Op, e.Where(), what)}, false
+}
+
+// repeated declines a pop whose element's value was pushed more than
+// once: the labelled answer says how often.
+func repeated(history []*formats.Event, v int, pushOp string) (provenance.Closure, bool) {
+	n := 0
+	for _, e := range history {
+		if e.Op == pushOp && string(e.Args[1]) == string(history[v].Args[1]) {
+			n++
+		}
+	}
+	return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, was pushed %d times, and which of those pushes a pop takes is not modelled at once",
+		strconv.Quote(string(history[v].Args[1])), n)}, false
 }
 
 // closedLength answers for a list's length (LLEN, or the reply of a push)
@@ -323,7 +344,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 		case isPush(e) && len(e.Args) == 2:
 		case (e.Op == "LPOP" || e.Op == "RPOP") && len(e.Args) == 1:
 		default:
-			return provenance.Closure{}, false
+			return notQueue(e, "push of one element or pop without a count")
 		}
 	}
 	if isPush(target) && len(target.Args) < 2 || target.Op == "LLEN" && len(target.Args) != 1 {

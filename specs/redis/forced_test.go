@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
@@ -299,4 +300,15 @@ func TestQueueLengthAtScale(t *testing.T) {
 		}
 	}
 	t.Logf("%d events held of %d; %d-digit count, counted exactly: %v", len(held), n, len(count.String()), counted)
+
+	// A pop of the same queue takes a value pushed hundreds of times: the
+	// rule does not apply, and the labelled answer says why.
+	pop := add("RPOP")
+	h = &provenance.MemHistory{Events: append(append([]*formats.Event(nil), trace...), pop), Refs: redis.TraceRefs(trace)}
+	if x, err = redis.Spec.Explain(context.Background(), h, pop); err != nil {
+		t.Fatal(err)
+	}
+	if x.Exact || !strings.Contains(strings.Join(x.Notes, "\n"), "was pushed") {
+		t.Fatalf("a pop of a repeated value: exact %v, notes %q", x.Exact, x.Notes)
+	}
 }
