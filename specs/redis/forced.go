@@ -190,8 +190,9 @@ func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bo
 // closedQueue answers for a list used as a queue: a history of
 // single-element pushes at one end (LPUSH, or RPUSH) and pops without a
 // count at the other (RPOP, or LPOP) of one key, whose target is one
-// more such pop, taking an element whose value differs from those of the
-// pushes just before and after it.
+// more such pop, taking an element whose value differs from that of the
+// push just after it. Other pushes may have its value, even the ones
+// just before it (see below).
 //
 // In a queue, the element a pop takes is decided by how many pops before
 // it took one (a pop of an empty list takes none). Let v be the target's
@@ -210,7 +211,8 @@ func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bo
 // both of those supersets take v, all do; and whenever the target takes
 // v it replies v's value. Leaving one event out moves what it takes by
 // one push at most, so an event that moves it changes the reply when
-// v's neighbours hold other values.
+// v's neighbours hold other values (when the push before v has v's
+// value, the general answer below is given instead).
 func closedQueue(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
 	pushOp := "LPUSH"
 	if target.Op == "LPOP" {
@@ -249,6 +251,8 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	if v < 0 || out != provenance.Output(bulk(history[v].Args[1])) {
 		return provenance.Closure{}, false
 	}
+	// The pushes just before and after v, and a, the first push of the
+	// run of pushes with v's value that ends at v.
 	prev, next := -1, -1
 	for i, e := range history {
 		switch {
@@ -259,50 +263,65 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			next = i
 		}
 	}
-	for _, n := range []int{prev, next} {
-		if n >= 0 && string(history[n].Args[1]) == string(history[v].Args[1]) {
-			return repeated(history, v, pushOp)
+	val := string(history[v].Args[1])
+	if next >= 0 && string(history[next].Args[1]) == val {
+		return repeated(history, v, pushOp)
+	}
+	a := v
+	for i := prev; i >= 0; i-- {
+		if e := history[i]; e.Op == pushOp {
+			if string(e.Args[1]) != val {
+				break
+			}
+			a = i
 		}
 	}
 	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
-	forced := make([]bool, len(history))
-	for i, e := range history {
-		switch {
-		case e.Op == pushOp:
-			forced[i] = i == v || i < v && i > q.lastEmptied
-		default:
-			forced[i] = q.took[i] && i > q.lastMissed
-		}
-	}
 	isPop := func(i int) bool { return history[i].Op != pushOp }
-	if takes(func(i int) bool { return forced[i] || !isPop(i) }) == v &&
-		takes(func(i int) bool { return forced[i] || isPop(i) }) == v {
-		return provenance.Closure{Fixed: forced}, true
-	}
-	// Several minimal witnesses. When no other push has v's value, a
-	// subtrace replies it exactly when it takes v, and a witness W is
-	// closed exactly when both extremes take v: with every pop added, v
-	// must not be taken before the target, which asks for every push
-	// since the queue was last empty before v (and no push after it can
-	// help); with every push added, every push before v must be taken,
-	// which asks for one pop of W after each of them: any pops, as long
-	// as no more of them come before a point than those pushes before it.
-	for i, e := range history {
-		if e.Op == pushOp && i != v && string(e.Args[1]) == string(history[v].Args[1]) {
-			return repeated(history, v, pushOp)
+	if a == v {
+		forced := make([]bool, len(history))
+		for i, e := range history {
+			switch {
+			case e.Op == pushOp:
+				forced[i] = i == v || i < v && i > q.lastEmptied
+			default:
+				forced[i] = q.took[i] && i > q.lastMissed
+			}
+		}
+		if takes(func(i int) bool { return forced[i] || !isPop(i) }) == v &&
+			takes(func(i int) bool { return forced[i] || isPop(i) }) == v {
+			return provenance.Closure{Fixed: forced}, true
 		}
 	}
+	// Several minimal witnesses. Over the supersets S of a subtrace W,
+	// the push the target takes moves back (or stays) as pushes are
+	// added and forward as pops are, one push at a time, so the pushes
+	// it takes are every push between the one it takes with every push
+	// added (S+) and the one it takes with every pop added (S-). W is
+	// closed exactly when those are all of v's value: the run of such
+	// pushes from a to v (the push after v has another value). With
+	// every pop added, the target takes v or a later push, so it must
+	// take v: W must hold every push since the queue was last empty
+	// before v, and v (no push after it can help). With every push
+	// added, it takes the push after as many pops of W as took an
+	// element, so W must hold, for each push before a, one pop that
+	// takes an element: any pops, as long as no more of them come before
+	// a point than pushes before it. Other pushes of v's value, apart
+	// from the run, change nothing: they are never taken by a superset
+	// of a closed W.
 	fixed := make([]bool, len(history))
 	before := 0
 	for i, e := range history[:v] {
 		if e.Op == pushOp {
 			// The queue is not empty from v's push to the target.
 			fixed[i] = i > q.lastEmpty()
-			before++
+			if i < a {
+				before++
+			}
 		}
 	}
 	fixed[v] = true
-	return guards(history, fixed, isPop, func(i int) bool { return i < v && !isPop(i) }, before)
+	return guards(history, fixed, isPop, func(i int) bool { return i < a && !isPop(i) }, before)
 }
 
 // notQueue declines a list's history that holds e, which is not a queue's
@@ -312,8 +331,8 @@ func notQueue(e *formats.Event, what string) (provenance.Closure, bool) {
 	return provenance.Closure{Declined: fmt.Sprintf("the key's history holds %s at %s, not a %s", e.Op, e.Where(), what)}, false
 }
 
-// repeated declines a pop whose element's value was pushed more than
-// once: the labelled answer says how often.
+// repeated declines a pop whose element's value the next push repeats:
+// the labelled answer says so.
 func repeated(history []*formats.Event, v int, pushOp string) (provenance.Closure, bool) {
 	n := 0
 	for _, e := range history {
@@ -321,8 +340,8 @@ func repeated(history []*formats.Event, v int, pushOp string) (provenance.Closur
 			n++
 		}
 	}
-	return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, was pushed %d times, and which of those pushes a pop takes is not modelled at once",
-		strconv.Quote(string(history[v].Args[1])), n)}, false
+	return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, was pushed %d times, the next time just after: "+
+		"a subtrace may take either push, and such witnesses are not one rule's", strconv.Quote(string(history[v].Args[1])), n)}, false
 }
 
 // closedLength answers for a list's length (LLEN, or the reply of a push)
