@@ -63,7 +63,13 @@ func (c *Choice) Counted() (*big.Int, bool) {
 	if rest.work() <= MaxChoiceWork {
 		return rest.ways(), true
 	}
-	return new(big.Int).Binomial(int64(len(rest.Events)), int64(rest.K)), false
+	// Any K of them, when no cap is below what the events up to it
+	// could hold anyway.
+	free := true
+	for i := range rest.Caps {
+		free = free && rest.Caps[i] >= min(i+1, rest.K)
+	}
+	return new(big.Int).Binomial(int64(len(rest.Events)), int64(rest.K)), free
 }
 
 // none reports whether there is no way to choose at all.

@@ -137,6 +137,15 @@ func TestChoiceTooManyToCount(t *testing.T) {
 	if count.Sign() <= 0 || bound.Cmp(count) < 0 || bound.Cmp(new(big.Int).Binomial(7000, 3500)) != 0 {
 		t.Fatalf("bound %v for a count of %v", bound, count)
 	}
+	// Any 50,001 of 100,000, with caps that never bind: C(100000, 50001),
+	// counted at once.
+	c = Choice{Events: events(100000), K: 50001}
+	for i := range c.Events {
+		c.Caps = append(c.Caps, min(i+1, c.K))
+	}
+	if n, exact := c.Counted(); !exact || n.Cmp(new(big.Int).Binomial(100000, 50001)) != 0 {
+		t.Fatalf("any 50,001 of 100,000: Counted exact %v", exact)
+	}
 	// A queue's pops: 200,000, at most 30 of the first 60 held (so
 	// exactly 30 of those), every later one held by every way.
 	c = Choice{Events: events(200000), K: 200000 - 30}

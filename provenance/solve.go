@@ -237,10 +237,19 @@ type Closure struct {
 	// OneOf lists more groups, each of the places of which a witness
 	// holds exactly one (a Choice of one, with no caps).
 	OneOf [][]int
+	// More lists more choices, each made besides the first.
+	More []Pick
 	// Declined says, when Closed returns false for a history its rule
 	// was made for, why it does not apply, for the note of an answer
 	// that then falls back ("the job's value was pushed 96 times").
 	Declined string
+}
+
+// A Pick is one more choice of a Closure: exactly K of the events at the
+// places Choose lists, any K (no caps).
+type Pick struct {
+	Choose []int
+	K      int
 }
 
 // ForcedLimit is the longest stretch whose forced events are found by
@@ -338,6 +347,9 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 			}
 			for _, g := range cl.OneOf {
 				s.choices = append(s.choices, Choice{Events: at(g), K: 1})
+			}
+			for _, p := range cl.More {
+				s.choices = append(s.choices, Choice{Events: at(p.Choose), K: p.K})
 			}
 			return [][]int{w}, nil
 		}

@@ -230,14 +230,14 @@ func TestPermissions(t *testing.T) {
 }
 
 // TestAnswerSize: an answer with more requests than a default answer
-// lists (a hot queue's whole history) is cut in --json, and says where;
+// lists (a hot counter's whole history) is cut in --json, and says where;
 // --all lists every one.
 func TestAnswerSize(t *testing.T) {
 	var b strings.Builder
 	for i := 0; i < 1100; i++ {
-		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"LPUSH\" \"q\" \"job\"\n", i)
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"INCR\" \"n\"\n", i)
 	}
-	b.WriteString("1795535141.000000 [0 127.0.0.1:5000] \"RPOP\" \"q\"\n")
+	b.WriteString("1795535141.000000 [0 127.0.0.1:5000] \"GET\" \"n\"\n")
 	log, db := ingested(t, b.String())
 	var x struct {
 		Complete  bool
@@ -262,7 +262,7 @@ func TestAnswerSize(t *testing.T) {
 	}
 	// In text, the identical requests are summed up on one line.
 	out, _ = mustWat(t, db, "explain", "--depth", "0", "--at", log+":1101")
-	if !strings.Contains(out, `mon.log:1: witness 1: 1,100 × LPUSH "q" "job"`) || !strings.Contains(out, "from 1 client, lines 1-1100") {
+	if !strings.Contains(out, `mon.log:1: witness 1: 1,100 × INCR "n"`) || !strings.Contains(out, "from 1 client, lines 1-1100") {
 		t.Errorf("text:\n%s", out)
 	}
 }

@@ -142,7 +142,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 		exact += ", too many to count quickly"
 	}
 	r.line(t, "", fmt.Sprintf("%s witness%s (%s)", countText(count, counted), plural, exact))
-	if len(x.Factors) == 0 {
+	if len(x.Factors) == 0 && len(x.Choices) == 0 {
 		r.line(t, "witness 1: ", "ε — no earlier request mattered")
 	} else if counted && count.IsInt64() && count.Int64() <= int64(maxW) {
 		ws, _ := x.Witnesses(maxW)

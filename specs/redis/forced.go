@@ -264,10 +264,15 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 		}
 	}
 	val := string(history[v].Args[1])
-	if next >= 0 && string(history[next].Args[1]) == val {
-		return repeated(history, v, pushOp)
+	a, b := v, v // the run of pushes of v's value around v
+	for i := next; i >= 0 && i < len(history); i++ {
+		if e := history[i]; e.Op == pushOp {
+			if string(e.Args[1]) != val {
+				break
+			}
+			b = i
+		}
 	}
-	a := v
 	for i := prev; i >= 0; i-- {
 		if e := history[i]; e.Op == pushOp {
 			if string(e.Args[1]) != val {
@@ -278,6 +283,9 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
 	isPop := func(i int) bool { return history[i].Op != pushOp }
+	if b > v {
+		return closedRun(history, pushOp, a, b)
+	}
 	if a == v {
 		forced := make([]bool, len(history))
 		for i, e := range history {
@@ -322,6 +330,83 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	fixed[v] = true
 	return guards(history, fixed, isPop, func(i int) bool { return i < a && !isPop(i) }, before)
+}
+
+// closedRun answers for a queue's pop (see closedQueue) whose element is
+// one of a run of pushes of its value that goes on after it: the pushes
+// a to b. A subtrace W is closed exactly when, with every push added, the
+// target takes a push from a on, and with every pop added, a push up to
+// b. The first asks W for one pop that takes an element for each push
+// before a (guards). The second asks it for enough pushes up to b that
+// the queue is not empty at the target with every pop added (a push
+// after b cannot help). Let P(w) be the number of pops after a push w.
+// A set of pushes X, latest first w_1, ..., w_j, leaves the queue not
+// empty exactly when some w_i has P(w_i) < i (the i pushes from it on
+// outlast the pops); it is minimal exactly when that holds only for the
+// last, with P(w_j) = j-1. So the minimal sets of a size j are the sets
+// of j pushes with P at most j-1, at most p of them with P at most p
+// for each p < j-1. When minimal sets of several sizes exist, it
+// declines (the witnesses are then a union of choices, which an
+// explanation does not hold).
+func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Closure, bool) {
+	pops := make([]int, len(history)+1) // pops[i]: pops from i on
+	for i := len(history) - 1; i >= 0; i-- {
+		pops[i] = pops[i+1]
+		if history[i].Op != pushOp {
+			pops[i]++
+		}
+	}
+	var cand []int // the pushes up to b
+	for i := 0; i <= b; i++ {
+		if history[i].Op == pushOp {
+			cand = append(cand, i)
+		}
+	}
+	maxP := pops[cand[0]]
+	n := make([]int, maxP+1) // pushes by P
+	for _, i := range cand {
+		n[pops[i]]++
+	}
+	// g is the most pushes with P at most p a set can hold within the
+	// caps; sizes j with g(j-2) + n(j-1) >= j have minimal sets.
+	var sizes []int
+	g := 0 // g(j-2)
+	for j := 1; j <= maxP+1; j++ {
+		if g+n[j-1] >= j {
+			sizes = append(sizes, j)
+		}
+		if j-1 <= maxP {
+			g = min(g+n[j-1], j-1)
+		}
+	}
+	if len(sizes) != 1 {
+		return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, is the next push's too, and the pushes that keep the queue from being empty "+
+			"can be as few as %d or as many as %d: the witnesses are not one rule's", strconv.Quote(string(history[a].Args[1])), sizes[0], sizes[len(sizes)-1])}, false
+	}
+	// With one size j, the caps hold for any j of the pushes with P at
+	// most j-1: were there more than p < j-1 pushes with P at most p, the
+	// least such p would make p+1 a size too. So the minimal sets are any
+	// j of those pushes.
+	j := sizes[0]
+	pick := provenance.Pick{K: j}
+	for _, i := range cand {
+		if pops[i] <= j-1 {
+			pick.Choose = append(pick.Choose, i)
+		}
+	}
+	before := 0
+	for _, i := range cand {
+		if i < a {
+			before++
+		}
+	}
+	cl, ok := guards(history, make([]bool, len(history)), func(i int) bool { return history[i].Op != pushOp },
+		func(i int) bool { return i < a && history[i].Op == pushOp }, before)
+	if !ok {
+		return cl, false
+	}
+	cl.More = append(cl.More, pick)
+	return cl, true
 }
 
 // notQueue declines a list's history that holds e, which is not a queue's
