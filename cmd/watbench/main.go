@@ -40,57 +40,84 @@ func main() {
 	progReads := flag.Int("program-reads", 30, "reads and copies to explain in each program's trace")
 	distinct := flag.Int("distinct-lines", 3000000, "lines of a generated MONITOR log whose every SET names a key of its own, to ingest (0: none)")
 	flag.Parse()
-	if err := run(*lines, *dir, *wat, *reads, *pg); err != nil {
+	o := options{lines: *lines, dir: *dir, wat: *wat, reads: *reads, pg: *pg, mixLines: *mixLines, perCmd: *perCmd,
+		captures: *captures, capReads: *capReads, distinct: *distinct, programs: *programs, progReads: *progReads}
+	if err := benchAll(o); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
 		os.Exit(1)
 	}
-	for _, f := range strings.FieldsFunc(*mixLines, func(r rune) bool { return r == ',' }) {
+}
+
+// options are the flags: which sections to run, and how much of each.
+type options struct {
+	lines, reads        int
+	dir, wat, pg        string
+	mixLines            string
+	perCmd, capReads    int
+	captures, programs  string
+	distinct, progReads int
+}
+
+// benchAll runs every section the flags ask for, in order, and stops at
+// the first that fails.
+func benchAll(o options) error {
+	if err := run(o.lines, o.dir, o.wat, o.reads, o.pg); err != nil {
+		return err
+	}
+	for _, f := range strings.FieldsFunc(o.mixLines, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(f)
-		if err == nil && n > 0 {
-			err = perCommand(n, *dir, *wat, *perCmd)
-		} else if err == nil {
-			err = fmt.Errorf("-mix-lines: %q is not a positive number of lines", f)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-mix-lines: %q is not a positive number of lines", f)
 		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "watbench:", err)
-			os.Exit(1)
+		if err := perCommand(n, o.dir, o.wat, o.perCmd); err != nil {
+			return err
 		}
 	}
-	if *captures != "" {
-		if err := realCaptures(*captures, *dir, *wat, *capReads); err != nil {
-			fmt.Fprintln(os.Stderr, "watbench:", err)
-			os.Exit(1)
+	if o.captures != "" {
+		if err := realCaptures(o.captures, o.dir, o.wat, o.capReads); err != nil {
+			return err
 		}
 	}
-	if *distinct > 0 {
-		if err := distinctKeys(*distinct, *dir, *wat); err != nil {
-			fmt.Fprintln(os.Stderr, "watbench:", err)
-			os.Exit(1)
+	if o.distinct > 0 {
+		if err := distinctKeys(o.distinct, o.dir, o.wat); err != nil {
+			return err
 		}
 	}
-	if *programs != "" {
-		if err := programTraces(*programs, *dir, *wat, *progReads); err != nil {
-			fmt.Fprintln(os.Stderr, "watbench:", err)
-			os.Exit(1)
-		}
+	if o.programs != "" {
+		return programTraces(o.programs, o.dir, o.wat, o.progReads)
 	}
+	return nil
+}
+
+// removeStore removes a SQLite store and its WAL files, if they exist.
+func removeStore(db string) {
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		os.Remove(f)
+	}
+}
+
+// newLog removes the store NAME.db in dir and creates the log
+// NAME.monitor.log there, buffered, with redis-cli's first line "OK"
+// written: the caller writes the rest, flushes w and closes f.
+func newLog(dir, name string) (log, db string, f *os.File, w *bufio.Writer, err error) {
+	log, db = filepath.Join(dir, name+".monitor.log"), filepath.Join(dir, name+".db")
+	removeStore(db)
+	if f, err = os.Create(log); err != nil {
+		return "", "", nil, nil, err
+	}
+	w = bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "OK")
+	return log, db, f, w, nil
 }
 
 // distinctKeys generates a MONITOR log of n SETs, each of a key of its
 // own (the worst case for the index's memory: a list per key), and
 // reports its ingest.
 func distinctKeys(n int, dir, wat string) error {
-	log := filepath.Join(dir, "distinct.monitor.log")
-	db := filepath.Join(dir, "distinct.db")
-	for _, f := range []string{db, db + "-wal", db + "-shm"} {
-		os.Remove(f)
-	}
-	f, err := os.Create(log)
+	log, db, f, w, err := newLog(dir, "distinct")
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintln(w, "OK")
 	ts := int64(1795535140000000)
 	for i := 0; i < n; i++ {
 		ts += 10
@@ -209,9 +236,7 @@ func realCaptures(src, dir, wat string, nreads int) error {
 			return err
 		}
 		db := filepath.Join(dir, name+".db")
-		for _, f := range []string{db, db + "-wal", db + "-shm"} {
-			os.Remove(f)
-		}
+		removeStore(db)
 		fmt.Printf("== %s: a real capture (%s)\n", name, p)
 		n := strings.Count(string(raw), "\n")
 		if err := ingestOnce(n-1, log, int64(len(raw)), wat, db, func() int64 {
@@ -508,18 +533,11 @@ var mixCommands = []struct{ name, format string }{
 // default --timeout: per command, how many were answered, how many
 // exactly, whole-process latency and the largest --json answer.
 func perCommand(n int, dir, wat string, perCmd int) error {
-	log := filepath.Join(dir, "mix.monitor.log")
-	db := filepath.Join(dir, "mix.db")
-	for _, f := range []string{db, db + "-wal", db + "-shm"} {
-		os.Remove(f)
-	}
-	f, err := os.Create(log)
+	log, db, f, w, err := newLog(dir, "mix")
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	r := rand.New(rand.NewSource(4))
-	fmt.Fprintln(w, "OK")
 	lines := map[string][]int{}
 	ts := int64(1795535140000000)
 	for i := 2; i <= n+1; i++ {

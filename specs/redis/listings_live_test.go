@@ -100,7 +100,7 @@ func TestListingsInsideReplies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if x.Exact || !strings.Contains(strings.Join(x.Notes, "\n"), "hash table") {
+		if x.Exact || !hasNote(x, "hash table") {
 			t.Errorf("%s %s: exact %v, notes %q: want not exact, naming the hash table's order", e.Where(), key, x.Exact, x.Notes)
 		}
 	}

@@ -230,6 +230,11 @@ func positionsOf(x *provenance.Explanation) [][]int {
 	return got
 }
 
+// hasNote reports whether a note of x says what.
+func hasNote(x *provenance.Explanation, what string) bool {
+	return strings.Contains(strings.Join(x.Notes, "\n"), what)
+}
+
 // dump prints a trace as MONITOR lines, ready to paste into testdata.
 func dump(trace []*formats.Event, target *formats.Event) string {
 	var b strings.Builder
