@@ -138,13 +138,21 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 	if len(target.Args) == 0 {
 		return provenance.Closure{}, false
 	}
-	if target.Op == "UNSUBSCRIBE" || target.Op == "PUNSUBSCRIBE" {
+	switch target.Op {
+	case "UNSUBSCRIBE", "PUNSUBSCRIBE":
 		return closedUnsubscribe(history, target, out)
+	case "RPOP", "LPOP", "LPUSH", "RPUSH", "LLEN", "XADD", "XLEN":
+	default:
+		return provenance.Closure{}, false // no rule: nothing to decline
+	}
+	if kept, places := withoutInert(history, out); len(kept) < len(history) {
+		cl, ok := Model{}.Closed(kept, target, out)
+		return spread(cl, places, len(history)), ok
 	}
 	key := string(target.Args[0])
 	for _, e := range history {
 		if e.NS != target.NS || len(e.Args) == 0 || string(e.Args[0]) != key {
-			return provenance.Closure{Declined: "the history holds " + e.Where() + ", a " + e.Op + " of more than the key"}, false
+			return provenance.Closure{Declined: "the history holds " + e.Op + " at " + e.Where() + ", which is not a call on this key alone"}, false
 		}
 	}
 	switch target.Op {
@@ -157,6 +165,54 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 		return provenance.Closure{Fixed: marks}, ok
 	}
 	return provenance.Closure{}, false
+}
+
+// withoutInert returns history without the calls that touch only the
+// state of their client's connection in a way no output of the rules of
+// Closed can show (PING, which changes nothing, and HELLO, which sets
+// the protocol and the name), when out is a bulk string or an integer,
+// which both protocols write alike; and the places of those it keeps.
+// Such calls are in no witness and change no superset's output.
+func withoutInert(history []*formats.Event, out provenance.Output) ([]*formats.Event, []int) {
+	if len(out) == 0 || out[0] != ':' && (out[0] != '$' || strings.HasPrefix(string(out), "$-1")) {
+		return history, nil
+	}
+	var kept []*formats.Event
+	var places []int
+	for i, e := range history {
+		if e.Op == "PING" || e.Op == "HELLO" {
+			continue
+		}
+		kept = append(kept, e)
+		places = append(places, i)
+	}
+	return kept, places
+}
+
+// spread returns cl, a Closure of the events of a history of n at
+// places, as one of the whole history: the events left out are in no
+// witness.
+func spread(cl provenance.Closure, places []int, n int) provenance.Closure {
+	move := func(ps []int) []int {
+		out := make([]int, len(ps))
+		for i, p := range ps {
+			out[i] = places[p]
+		}
+		return out
+	}
+	fixed := make([]bool, n)
+	for i, f := range cl.Fixed {
+		fixed[places[i]] = f
+	}
+	cl.Fixed = fixed
+	cl.Choose = move(cl.Choose)
+	for i := range cl.OneOf {
+		cl.OneOf[i] = move(cl.OneOf[i])
+	}
+	for i := range cl.More {
+		cl.More[i].Choose = move(cl.More[i].Choose)
+	}
+	return cl
 }
 
 // guards is the Closure of a queue's history whose witnesses hold the
