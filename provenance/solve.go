@@ -324,11 +324,9 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 	if c, ok := m.(Closer); ok && depth == 0 && !hasReset && len(stretch) > s.p.Limit {
 		// The whole history from Init, which the model can answer for
 		// at once.
-		cl, ok := c.Closed(stretch, s.p.Target, s.out)
-		if !ok {
+		if cl, ok := c.Closed(stretch, s.p.Target, s.out); !ok {
 			s.declined = cl.Declined
-		}
-		if ok {
+		} else {
 			var w []int
 			for i := len(stretch) - 1; i >= 0; i-- {
 				if cl.Fixed[i] {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -326,4 +327,31 @@ func ingested(t *testing.T, text string) (log, db string) {
 	writeFile(t, log, text)
 	mustWat(t, db, "ingest", log)
 	return log, db
+}
+
+// TestCountText: a count of witnesses is written in full up to 20
+// digits, by its first digits and size past that (--json keeps every
+// digit), and a bound, when counting would take too long, as the power
+// of ten above it, in text, and as count_at_most in place of count in
+// JSON.
+func TestCountText(t *testing.T) {
+	big1 := new(big.Int).Binomial(100000, 50001)
+	for _, c := range []struct {
+		n     *big.Int
+		exact bool
+		text  string
+	}{
+		{big.NewInt(3003), true, "3003"},
+		{new(big.Int).Exp(big.NewInt(10), big.NewInt(19), nil), true, "10000000000000000000"},
+		{big1, true, "2.520…×10^30100"},
+		{big1, false, "fewer than 10^30101"},
+	} {
+		if got := countText(c.n, c.exact); got != c.text {
+			t.Errorf("countText(%d digits, %v) = %q, want %q", len(c.n.String()), c.exact, got, c.text)
+		}
+		count, atMost := jsonCount(c.n, c.exact)
+		if c.exact && (count != c.n.String() || atMost != "") || !c.exact && (count != "" || atMost != c.n.String()) {
+			t.Errorf("jsonCount(%d digits, %v): count %d digits, count_at_most %d digits", len(c.n.String()), c.exact, len(count), len(atMost))
+		}
+	}
 }

@@ -219,8 +219,8 @@ func spread(cl provenance.Closure, places []int, n int) provenance.Closure {
 // events fixed marks and, of its pops, any k such that no more of them
 // come before a point than the pushes counts marks before it: each pop
 // chosen takes one of those pushes' elements in every superset.
-// (provenance.Explain
-// moves the pops every way of choosing holds to the fixed events.)
+// (provenance.Explain moves the pops every way of choosing holds to the
+// fixed events.)
 func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bool, k int) (provenance.Closure, bool) {
 	cl := provenance.Closure{Fixed: fixed, K: k,
 		Rule: "no more of them before a request than there are pushes before it, so that each takes an element pushed before it"}
@@ -337,11 +337,11 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			a = i
 		}
 	}
-	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
-	isPop := func(i int) bool { return history[i].Op != pushOp }
 	if b > v {
 		return closedRun(history, pushOp, a, b)
 	}
+	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
+	isPop := func(i int) bool { return history[i].Op != pushOp }
 	if a == v {
 		forced := make([]bool, len(history))
 		for i, e := range history {
@@ -431,11 +431,14 @@ func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Cl
 		if g+n[j-1] >= j {
 			sizes = append(sizes, j)
 		}
-		if j-1 <= maxP {
-			g = min(g+n[j-1], j-1)
-		}
+		g = min(g+n[j-1], j-1)
 	}
-	if len(sizes) != 1 {
+	if len(sizes) == 0 {
+		// The pushes up to b, with every pop, leave the element the
+		// target takes: some size always has minimal sets.
+		return provenance.Closure{}, false
+	}
+	if len(sizes) > 1 {
 		return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, is the next push's too, and the pushes that keep the queue from being empty "+
 			"can be as few as %d or as many as %d: the witnesses are not one rule's", strconv.Quote(string(history[a].Args[1])), sizes[0], sizes[len(sizes)-1])}, false
 	}
@@ -470,19 +473,6 @@ func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Cl
 // says so.
 func notQueue(e *formats.Event, what string) (provenance.Closure, bool) {
 	return provenance.Closure{Declined: fmt.Sprintf("the key's history holds %s at %s, not a %s", e.Op, e.Where(), what)}, false
-}
-
-// repeated declines a pop whose element's value the next push repeats:
-// the labelled answer says so.
-func repeated(history []*formats.Event, v int, pushOp string) (provenance.Closure, bool) {
-	n := 0
-	for _, e := range history {
-		if e.Op == pushOp && string(e.Args[1]) == string(history[v].Args[1]) {
-			n++
-		}
-	}
-	return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, was pushed %d times, the next time just after: "+
-		"a subtrace may take either push, and such witnesses are not one rule's", strconv.Quote(string(history[v].Args[1])), n)}, false
 }
 
 // closedLength answers for a list's length (LLEN, or the reply of a push)
