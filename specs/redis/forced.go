@@ -142,6 +142,7 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 	case "UNSUBSCRIBE", "PUNSUBSCRIBE":
 		return closedUnsubscribe(history, target, out)
 	case "RPOP", "LPOP", "LPUSH", "RPUSH", "LLEN", "XADD", "XLEN":
+	case "EXISTS", "DEL", "UNLINK", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT":
 	default:
 		return provenance.Closure{}, false // no rule: nothing to decline
 	}
@@ -164,7 +165,149 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 		marks, ok := closedStream(history, target, out)
 		return provenance.Closure{Fixed: marks}, ok
 	}
-	return provenance.Closure{}, false
+	return closedExists(history, target, out)
+}
+
+// existsTargets are the calls whose reply, with these numbers of
+// arguments, tells only whether their one key exists: EXPIRE without
+// NX, XX, GT or LT sets the time to live of any key that does.
+var existsTargets = map[string]int{"EXISTS": 1, "DEL": 1, "UNLINK": 1, "EXPIRE": 2, "PEXPIRE": 2, "EXPIREAT": 2, "PEXPIREAT": 2}
+
+// partOps are the calls that make parts of a key exist (creators: a
+// key made by one exists until its last part is gone) or remove them
+// (HDEL, SREM), by the key's type. Each of them leaves a part it names
+// as set or removed whatever the key held (a key of another type is
+// refused and stays as it was), and none deletes the key otherwise than
+// by removing its last part: no waiting client takes a hash's field or a
+// set's member.
+var partOps = map[string]struct {
+	typ    string
+	remove bool
+}{
+	"HSET": {"hash", false}, "HMSET": {"hash", false}, "HSETNX": {"hash", false}, "HINCRBY": {"hash", false},
+	"HINCRBYFLOAT": {"hash", false}, "HDEL": {"hash", true}, "SADD": {"set", false}, "SREM": {"set", true},
+}
+
+// existenceOnly tells whether e, a call on a key whose existence a
+// target in existsTargets asks, is one closedExists knows: one of
+// partOps, a deletion of the key alone, or a call that never deletes it
+// (an expiry that ends after the target, lateExpiry; PERSIST); and not a
+// script's (whose calls its script decides).
+func existenceOnly(e, target *formats.Event) bool {
+	if _, ok := partOps[e.Op]; ok {
+		return e.Client != "lua" && len(e.Args) >= 2
+	}
+	switch {
+	case e.Client == "lua" || len(e.Args) == 0:
+		return false
+	case e.Op == "DEL" || e.Op == "UNLINK" || e.Op == "PERSIST":
+		return len(e.Args) == 1
+	}
+	return lateExpiry(e, target) && len(e.Args) == 2
+}
+
+// closedExists answers for a target in existsTargets whose key's history
+// holds only calls existenceOnly knows, on one type of key, each creator
+// of which makes the key exist from nothing with no time to live. In a
+// subtrace the key exists at the target exactly when it holds a creator
+// after its last deletion of the key, one of whose parts no later call
+// removes. When the whole history has such creators ("lasting" ones),
+// the minimal closed witnesses are those creators, one by one: a
+// subtrace with one has the key; one with none, to which every deletion
+// and removal is added, has not. When it has none and nothing removes a
+// part, they are the deletions after the last creator, one by one (none
+// when nothing made the key). It declines otherwise.
+func closedExists(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
+	if n, ok := existsTargets[target.Op]; !ok || len(target.Args) != n {
+		return provenance.Closure{}, false
+	}
+	m := Model{}
+	typ := ""
+	lastMade, lastGone, removals := -1, -1, 0
+	for i, e := range history {
+		if !existenceOnly(e, target) {
+			return provenance.Closure{Declined: "the history holds " + e.Op + " at " + e.Where() + ", which may change whether the key exists otherwise than by its parts or its deletion"}, false
+		}
+		op, ok := partOps[e.Op]
+		switch {
+		case ok && typ != "" && op.typ != typ:
+			return provenance.Closure{Declined: "the history writes the key as a " + typ + " and a " + op.typ}, false
+		case ok && op.remove:
+			typ = op.typ
+			removals++
+		case ok:
+			typ = op.typ
+			st := m.Init()
+			m.Apply(st, e)
+			d, _ := dbIndex(e.NS)
+			if v := st.(*State).dbs[d][string(e.Args[0])]; v == nil || v.expire != 0 {
+				return provenance.Closure{Declined: e.Op + " at " + e.Where() + " makes no key from nothing"}, false
+			}
+			lastMade = i
+		case e.Op == "DEL" || e.Op == "UNLINK":
+			lastGone = i
+		}
+	}
+	// The creators after the last deletion that some part outlasts,
+	// newest first: a part is removed after a creator when a later call
+	// removes it.
+	var lasting []int
+	removed := map[string]bool{}
+	for i := len(history) - 1; i > lastGone; i-- {
+		e := history[i]
+		op, ok := partOps[e.Op]
+		if !ok {
+			continue
+		}
+		subs, _ := SubKeysOf(e)
+		outlasts := false
+		for _, sub := range subs {
+			if sub.Arg != 1 {
+				continue
+			}
+			if op.remove {
+				removed[string(sub.Sub)] = true
+			} else if !removed[string(sub.Sub)] {
+				outlasts = true
+			}
+		}
+		if !op.remove && outlasts {
+			lasting = append(lasting, i)
+		}
+	}
+	slices.Reverse(lasting)
+	exists := len(lasting) > 0
+	var group []int
+	switch {
+	case exists:
+		group = lasting
+	case removals > 0:
+		return provenance.Closure{Declined: "a part of the key was removed, and the key does not exist at the target"}, false
+	default:
+		for i := lastMade + 1; i <= lastGone; i++ {
+			if e := history[i]; e.Op == "DEL" || e.Op == "UNLINK" {
+				group = append(group, i)
+			}
+		}
+	}
+	// The target's reply with the key and without it.
+	st := m.Init()
+	if exists {
+		m.Apply(st, history[lasting[0]])
+	}
+	if m.Apply(st, target) != out {
+		return provenance.Closure{}, false
+	}
+	cl := provenance.Closure{Fixed: make([]bool, len(history))}
+	switch {
+	case lastMade < 0 || len(group) == 0:
+		// Never made: nothing to keep.
+	case len(group) == 1:
+		cl.Fixed[group[0]] = true
+	default:
+		cl.OneOf = [][]int{group}
+	}
+	return cl, true
 }
 
 // withoutInert returns history without the calls that touch only the

@@ -83,8 +83,22 @@ var families = []family{
 		writes: []string{"ZADD k s m", "ZADD k s m s m", "ZADD k NX s m", "ZADD k XX CH s m", "ZADD k GT s m", "ZINCRBY k s m",
 			"ZREM k m", "ZREM k m m", "DEL k", "ZCARD k"},
 		targets: []string{"ZADD k s m", "ZADD k CH s m s m", "ZADD k INCR s m", "ZINCRBY k s m", "ZREM k m", "ZSCORE k m", "ZMSCORE k m m"}},
-	{name: "transactions", writes: []string{"MULTI c", "EXEC c", "DISCARD c", "WATCH c k", "UNWATCH c", "SET k v", "INCR k", "DEL k", "SADD k v", "GET k"},
-		targets: []string{"EXEC c", "GET k", "MULTI c", "DISCARD c"}},
+	// QUIT, RESET and calls Redis refuses for their arguments ("EXEC c
+	// x") among the transactions: the calls that do and do not set the
+	// MULTI flag whatever it was (multiFlagResets).
+	// Keys that calls only make exist, whose existence the targets ask
+	// (closedExists), with the calls that turn the rule off mixed in: an
+	// expiry before the target, deletions, a creator of another type, a
+	// refused HSET, a write by a script.
+	{name: "existence", words: map[string][]string{"m": {"a", "b"}},
+		writes: []string{"HSET k m v", "HSET k m v", "HSET k m v", "SADD k m", "SADD k m", "HMSET k m v", "PERSIST k", "EXPIRE k 100",
+			"PEXPIREAT k 99999999999999", "EXPIRE k 100", "EXPIRE k 1", "EXPIRE k 1",
+			"HSET k m", "HDEL k m", "HDEL k m m", "SREM k m", "HINCRBY k m 1", "HINCRBY k m x", "HSETNX k m v", "DEL k", "ZADD k 1 m",
+			"HSET lua k m v", "EXPIRE k 100 NX"},
+		targets: []string{"EXISTS k", "EXPIRE k 100", "PEXPIRE k 5", "EXPIREAT k 1", "DEL k", "UNLINK k", "EXISTS k k"}},
+	{name: "transactions", writes: []string{"MULTI c", "EXEC c", "DISCARD c", "WATCH c k", "UNWATCH c", "SET k v", "INCR k", "DEL k", "SADD k v", "GET k",
+		"QUIT c", "RESET c", "PING c", "EXEC c x", "MULTI c x", "DISCARD c x", "SUBSCRIBE c k"},
+		targets: []string{"EXEC c", "GET k", "MULTI c", "DISCARD c", "MULTI c", "DISCARD c"}},
 	{name: "pubsub", words: map[string][]string{"h": {"a", "b"}, "p": {"a*", "*", "b", "[ab]"}},
 		writes: []string{"SUBSCRIBE c h", "SUBSCRIBE c h h", "UNSUBSCRIBE c h", "UNSUBSCRIBE c", "PSUBSCRIBE c p", "PUNSUBSCRIBE c p",
 			"PUNSUBSCRIBE c", "QUIT c", "RESET c", "SSUBSCRIBE c h", "SUNSUBSCRIBE c h"},
@@ -123,7 +137,8 @@ func word(r *rand.Rand, fam family, tmpl, w string) string {
 }
 
 // event makes a request of a template: its words filled in; "c" as the
-// first word after the command picks its client (else a random one).
+// first word after the command picks its client (else a random one),
+// "lua" makes it a script's call.
 func event(r *rand.Rand, fam family, id int, tmpl string, t0 int64) *formats.Event {
 	ws := strings.Fields(tmpl)
 	e := &formats.Event{
@@ -134,8 +149,11 @@ func event(r *rand.Rand, fam family, id int, tmpl string, t0 int64) *formats.Eve
 		Client: clients[r.Intn(len(clients))],
 	}
 	rest := ws[1:]
-	if len(rest) > 0 && rest[0] == "c" {
+	switch {
+	case len(rest) > 0 && rest[0] == "c":
 		rest = rest[1:]
+	case len(rest) > 0 && rest[0] == "lua":
+		e.Client, rest = "lua", rest[1:] // a script's call
 	}
 	for _, w := range rest {
 		e.Args = append(e.Args, []byte(word(r, fam, tmpl, w)))

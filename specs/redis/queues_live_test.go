@@ -1070,3 +1070,131 @@ func TestQueueGhostBlockedClient(t *testing.T) {
 		t.Log(msg)
 	}
 }
+
+// TestQueueCaptureMulti checks the answers for MULTI and DISCARD on the
+// committed captures of Celery and RQ, whose connections run thousands of
+// transactions (multiFlagSlice), against the definition on the real
+// trace (checkCaptureWitnesses); the superset most likely to break a
+// witness adds every earlier MULTI of the client.
+func TestQueueCaptureMulti(t *testing.T) {
+	for _, name := range []string{"celery", "rq"} {
+		t.Run(name, func(t *testing.T) {
+			checkCaptureWitnesses(t, name, 1, func(e *formats.Event) bool { return e.Op == "MULTI" || e.Op == "DISCARD" },
+				func(e, o *formats.Event) bool { return o.Client == e.Client && o.Op == "MULTI" })
+		})
+	}
+}
+
+// TestQueueCaptureExistence checks the answers for EXPIRE, EXISTS and DEL
+// of one key on the committed captures of RQ and Celery, whose job and
+// worker hashes are written hundreds of times (closedExists), against the
+// definition on the real trace (checkCaptureWitnesses); the superset
+// most likely to break a witness adds every deletion of the key and
+// removal of a part of it.
+func TestQueueCaptureExistence(t *testing.T) {
+	asks := func(e *formats.Event) bool {
+		switch e.Op {
+		case "EXISTS", "DEL", "UNLINK":
+			return len(e.Args) == 1
+		case "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT":
+			return len(e.Args) == 2
+		}
+		return false
+	}
+	// The shares of exact answers measured when the rule was written: RQ
+	// 2,552 of 2,772 (1,154 without it); Celery 38 of 45 (the others wait
+	// on timeouts that race with requests, labelled).
+	for _, c := range []struct {
+		name string
+		min  float64
+	}{{"rq", 0.9}, {"celery", 0.8}} {
+		t.Run(c.name, func(t *testing.T) {
+			checkCaptureWitnesses(t, c.name, c.min, asks, func(e, o *formats.Event) bool {
+				switch o.Op {
+				case "DEL", "UNLINK", "HDEL", "SREM":
+					return o.NS == e.NS && len(o.Args) > 0 && bytes.Equal(o.Args[0], e.Args[0])
+				}
+				return false
+			})
+		})
+	}
+}
+
+// checkCaptureWitnesses explains every line of a committed job-queue
+// capture that asks selects and the client got a reply for, and checks
+// each exact answer against the definition on the real trace: it
+// replays the reply the client got; it has witnesses; the first of them,
+// replayed with the target, gives the reply, and so does it with every
+// earlier event adversary picks added (a superset most likely to break
+// it); and, for a witness of one event, those events without it give
+// another reply (it is minimal). At least the share given of the answers
+// must be exact.
+func checkCaptureWitnesses(t *testing.T, name string, share float64, asks func(*formats.Event) bool, adversary func(e, o *formats.Event) bool) {
+	t.Helper()
+	s, evs, replies := queueCapture(t, name)
+	ctx := context.Background()
+	replay := func(sub []*formats.Event, target *formats.Event) string {
+		m := redis.Model{}
+		st := m.Init()
+		for _, e := range sub {
+			m.Apply(st, e)
+		}
+		return string(m.Apply(st, target))
+	}
+	asked, exact, checked := 0, 0, 0
+	for i, e := range evs {
+		if !asks(e) || !replies[i].replied() {
+			continue
+		}
+		asked++
+		x, err := redis.Spec.Explain(ctx, s, e)
+		if err != nil {
+			t.Fatalf("line %d %s: %v", e.Line, e.Op, err)
+		}
+		if !x.Exact {
+			if asked-exact <= 3 {
+				t.Logf("line %d %s %q: not exact: %s", e.Line, e.Op, e.Args, notExactReason(x.Notes))
+			}
+			continue
+		}
+		exact++
+		if v := redis.CompareReply(e, x.Output, replies[i].bytes); v != redis.Agree {
+			t.Fatalf("line %d %s: labelled exact, replays %q, the client got %q", e.Line, e.Op, x.Output, replies[i].bytes)
+		}
+		ws, _ := x.Witnesses(1)
+		if len(ws) == 0 {
+			t.Fatalf("line %d %s: no witness", e.Line, e.Op)
+		}
+		w := ws[0]
+		in := map[int64]bool{}
+		for _, we := range w {
+			in[we.ID] = true
+		}
+		var others, super []*formats.Event
+		for _, o := range evs[:i] {
+			picked := adversary(e, o) && !in[o.ID]
+			if picked {
+				others = append(others, o)
+			}
+			if picked || in[o.ID] {
+				super = append(super, o)
+			}
+		}
+		if got := replay(w, e); got != string(x.Output) {
+			t.Fatalf("line %d %s: the witness replays %q, not %q", e.Line, e.Op, got, x.Output)
+		}
+		if got := replay(super, e); got != string(x.Output) {
+			t.Fatalf("line %d %s: the witness with %d more events replays %q, not %q: not closed", e.Line, e.Op, len(others), got, x.Output)
+		}
+		if len(w) == 1 {
+			if got := replay(others, e); got == string(x.Output) && len(others) > 0 {
+				t.Fatalf("line %d %s: without its witness, the added events still replay %q: the witness is not minimal", e.Line, e.Op, got)
+			}
+		}
+		checked++
+	}
+	t.Logf("%s: %d lines asked with replies, %d exact, %d witnesses checked", name, asked, exact, checked)
+	if asked == 0 || float64(exact) < share*float64(asked) {
+		t.Errorf("%s: %d of %d answers exact, fewer than %.0f%%", name, exact, asked, 100*share)
+	}
+}

@@ -496,15 +496,22 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	}
 	typeAssumed := skip != nil
 	if skip == nil {
+		skip, partReset = multiFlagSlice(target, keys)
+	}
+	if skip == nil {
 		if skip, err = w.channelSlice(target); err != nil {
 			return nil, err
 		}
+	}
+	uncut, err := w.existenceHistory(target, keys)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		if c, err = w.skippingCursor(target.ID, keys, skip); err != nil {
 			return nil, err
 		}
-		c.typeAssumed = typeAssumed
+		c.typeAssumed, c.uncut = typeAssumed, uncut
 		if partReset != nil {
 			c.fieldReset = partReset
 		} else if fr, err := w.fieldResets(target, keys); err != nil {
@@ -1371,11 +1378,16 @@ type cursor struct {
 	restart []nsKey
 	collect bool
 	// fieldReset, when set, also cuts the history at writes that set the
-	// hash fields the target reads (see fieldResets).
+	// hash fields the target reads (see fieldResets), or its client's
+	// MULTI flag (see multiFlagSlice).
 	fieldReset func(*formats.Event) bool
 	// skip, when set, leaves out the events that touch only parts of the
 	// target's key its output does not depend on (see memberSlice).
 	skip func(*formats.Event) bool
+	// uncut says the history is not cut at resets: the deletions of a
+	// key whose existence the target asks are part of closedExists's
+	// rule (see existenceHistory).
+	uncut bool
 	// typeAssumed says the answer may rest on the key's type before the
 	// capture: a call that set the target's parts may cut its history
 	// (memberSlice) where nothing set the key whole (sawKeyReset).
@@ -1625,7 +1637,7 @@ func (c *cursor) kindsOf(e *formats.Event) []trackedKind {
 // isReset reports whether e resets every key tracked when it was reached.
 func (c *cursor) isReset(e *formats.Event) bool {
 	n, ok := c.at[e]
-	if !ok {
+	if !ok || c.uncut {
 		return false
 	}
 	for _, s := range c.srcs {
@@ -2024,6 +2036,22 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 	w.lateTTL = late
 	other, reset := partTests(k, parts)
 	return func(e *formats.Event) bool { return other(e) || lateExpiry(e, target) }, reset, nil
+}
+
+// existenceHistory reports whether the target asks whether its one key
+// exists and the key's whole history before it holds only calls on it
+// alone that closedExists knows (existenceOnly): then the history is
+// walked to its beginning, not cut at deletions, for the rule to answer
+// from Init at once.
+func (w *walk) existenceHistory(target *formats.Event, keys []nsKey) (bool, error) {
+	n, ok := existsTargets[target.Op]
+	if !ok || len(target.Args) != n || len(keys) != 1 || keys[0].whole || pseudoNS(keys[0].ns) {
+		return false, nil
+	}
+	k := keys[0]
+	return w.historyAll(k, target.ID, func(e *formats.Event) bool {
+		return e.NS == k.ns && existenceOnly(e, target) && string(e.Args[0]) == k.key
+	})
 }
 
 // lateExpiry reports whether e gives its key a time to live that ends

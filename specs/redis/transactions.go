@@ -147,3 +147,32 @@ func unwatch(r *run) string {
 	}
 	return rOK
 }
+
+// multiFlagReaders are the commands whose reply depends on nothing but
+// whether their client is in MULTI: a nested MULTI is refused, and so is
+// a DISCARD outside one.
+var multiFlagReaders = map[string]bool{"MULTI": true, "DISCARD": true}
+
+// multiFlagSetters are the commands that leave their client in MULTI or
+// out of it whatever it was before: MULTI sets it (a nested one is
+// refused and leaves it set), EXEC and DISCARD clear it (outside a
+// transaction they are refused, and it stays clear), QUIT and RESET drop
+// the connection's state. Nothing else changes it.
+var multiFlagSetters = map[string]bool{"MULTI": true, "EXEC": true, "DISCARD": true, "QUIT": true, "RESET": true}
+
+// multiFlagSlice returns, for a target whose reply reads only its
+// client's MULTI flag and whose only key is that connection, the test of
+// the calls that leave the flag as it was in every state (skip: all but
+// its own client's multiFlagSetters), and of those that set it whatever
+// it was (reset: the setters; one Redis refuses for its number of
+// arguments is in no history, keyRefs). The witnesses are then the last
+// setter before the target, or none: without this a connection that ran
+// many transactions, or watched keys, is beyond the enumeration.
+func multiFlagSlice(target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool) {
+	conn := nsKey{ns: connNS, key: target.Client}
+	if !multiFlagReaders[target.Op] || target.Client == "" || target.Client == "lua" || len(keys) != 1 || keys[0] != conn {
+		return nil, nil
+	}
+	reset = func(e *formats.Event) bool { return e.Client == target.Client && multiFlagSetters[e.Op] }
+	return func(e *formats.Event) bool { return !reset(e) }, reset
+}
