@@ -420,6 +420,9 @@ type walk struct {
 	// unindexed counts the writes memberSlice read because the store
 	// has no part index (a file ingested by an older wat).
 	unindexed int
+	// cursor is the last walk explain made, for execProduct to see
+	// which keys it tracked.
+	cursor *cursor
 }
 
 // unindexedNote is how many writes memberSlice reads without the part
@@ -451,6 +454,9 @@ func (w *walk) readBefore(k nsKey, before int64, skipping bool) ([]*formats.Even
 func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Explanation, err error) {
 	x = &provenance.Explanation{Target: target, Exact: true}
 	if target.Op == "EXEC" {
+		if x, err := w.execProduct(target); x != nil || err != nil {
+			return x, err
+		}
 		more, extra, err := w.transaction(target)
 		if err != nil {
 			return nil, err
@@ -543,6 +549,7 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	if err != nil {
 		return nil, err
 	}
+	w.cursor = c
 	ws, _ := x.Witnesses(1) // one is enough to replay the state a script ran in
 	w.annotate(x, c, scriptWhy(target, x.Output, ws))
 	if target.Op != deliverOp {
@@ -650,9 +657,23 @@ func lostCommand(line string) (string, bool) {
 // themselves when they name no key.
 func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, error) {
 	keys := []nsKey{{ns: connNS, key: exec.Client}, {ns: clientNS, key: exec.Client}}
+	_, extra, err := w.transactionOf(exec)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range extra {
+		keys = append(keys, outKeys(e)...)
+	}
+	return keys, extra, nil
+}
+
+// transactionOf returns the MULTI that began an EXEC's transaction and
+// the commands its client sent between them (nil when there is none, or
+// the history cannot list them).
+func (w *walk) transactionOf(exec *formats.Event) (*formats.Event, []*formats.Event, error) {
 	seq, ok := w.h.(provenance.Sequence)
 	if !ok {
-		return keys, nil, nil
+		return nil, nil, nil
 	}
 	conn, err := w.h.Touching(w.ctx, "redis", connNS, []byte(exec.Client), exec.ID, 64)
 	if err != nil {
@@ -670,7 +691,7 @@ func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, erro
 		}
 	}
 	if multi == nil {
-		return keys, nil, nil
+		return nil, nil, nil
 	}
 	var extra []*formats.Event
 	after := multi
@@ -688,7 +709,6 @@ func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, erro
 			if e.Client == exec.Client {
 				// Every queued command's reply is an element of EXEC's:
 				// the command is in the history even if it only reads.
-				keys = append(keys, outKeys(e)...)
 				extra = append(extra, e)
 			}
 		}
@@ -698,7 +718,7 @@ func (w *walk) transaction(exec *formats.Event) ([]nsKey, []*formats.Event, erro
 		}
 		after = evs[len(evs)-1]
 	}
-	return keys, extra, nil
+	return multi, extra, nil
 }
 
 // fromTarget returns the keys whose history matters to e's effect up to
