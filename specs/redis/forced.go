@@ -141,6 +141,8 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 	switch target.Op {
 	case "UNSUBSCRIBE", "PUNSUBSCRIBE":
 		return closedUnsubscribe(history, target, out)
+	case "HSET", "HSETNX", "HEXISTS", "HDEL", "SADD", "SREM", "SISMEMBER", "SMISMEMBER":
+		return closedPart(history, target, out)
 	case "RPOP", "LPOP", "LPUSH", "RPUSH", "LLEN", "XADD", "XLEN":
 	case "EXISTS", "DEL", "UNLINK", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT":
 	default:
@@ -847,4 +849,119 @@ func closedStream(history []*formats.Event, target *formats.Event, out provenanc
 		return nil, false
 	}
 	return marks, true
+}
+
+// onePart returns the one part of its key a target names, when its reply
+// tells only whether that part exists (partExistenceTargets), and its
+// key's type.
+func onePart(target *formats.Event) (part, typ string, ok bool) {
+	cmd := lookup(target.Op, target.Args)
+	if cmd == nil || !partExistenceTargets[target.Op] {
+		return "", "", false
+	}
+	subs, _ := SubKeysOf(target)
+	for _, sub := range subs {
+		if sub.Arg != 1 || part != "" && string(sub.Sub) != part {
+			return "", "", false
+		}
+		part = string(sub.Sub)
+	}
+	return part, cmd.Group, part != ""
+}
+
+// partExistenceTargets are the calls whose reply, for one field of a hash
+// or member of a set, tells only whether it exists (a count of one, or
+// an array of one such answer).
+var partExistenceTargets = map[string]bool{"HSET": true, "HSETNX": true, "HEXISTS": true, "HDEL": true,
+	"SADD": true, "SREM": true, "SISMEMBER": true, "SMISMEMBER": true}
+
+// closedPart answers for a target that asks whether one part p of its key
+// exists (onePart), over a history of its key's type's partOps, deletions
+// of the key (DEL, UNLINK) and of its database (FLUSHDB, FLUSHALL), none a
+// script's: p exists in a subtrace exactly when the last of the calls
+// that set p (each makes it exist whatever it held: checked by replaying
+// it from nothing), remove it or delete the key is one that sets it. So
+// the minimal closed witnesses are, when p exists, the calls that set it
+// after the last that removed it, one by one; when it does not and was
+// set, the calls that removed it after the last that set it; when it was
+// never set, none. Calls on the key's other parts change neither.
+func closedPart(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
+	p, typ, ok := onePart(target)
+	if !ok {
+		return provenance.Closure{}, false
+	}
+	key := string(target.Args[0])
+	m := Model{}
+	absent := m.Apply(m.Init(), target)
+	var present provenance.Output
+	const (
+		other = iota
+		sets
+		removes
+	)
+	kinds := make([]int, len(history))
+	lastSet, lastGone := -1, -1
+	for i, e := range history {
+		if e.Client == "lua" {
+			return provenance.Closure{Declined: "a script wrote the key at " + e.Where()}, false
+		}
+		op, isPart := partOps[e.Op]
+		switch {
+		case e.Op == "FLUSHALL" || e.Op == "FLUSHDB" && e.NS == target.NS:
+			kinds[i] = removes
+		case (e.Op == "DEL" || e.Op == "UNLINK") && e.NS == target.NS:
+			if slices.ContainsFunc(e.Args, func(a []byte) bool { return string(a) == key }) {
+				kinds[i] = removes
+			}
+		case isPart && op.typ == typ && e.NS == target.NS && len(e.Args) > 0 && string(e.Args[0]) == key:
+			subs, _ := SubKeysOf(e)
+			if !slices.ContainsFunc(subs, func(s SubRef) bool { return s.Arg == 1 && string(s.Sub) == p }) {
+				continue // another part
+			}
+			if op.remove {
+				kinds[i] = removes
+				break
+			}
+			st := m.Init()
+			m.Apply(st, e)
+			made := m.Apply(st, target)
+			if made == absent || present != "" && made != present {
+				return provenance.Closure{Declined: e.Op + " at " + e.Where() + " does not make " + formats.Quote([]byte(p)) + " exist from nothing"}, false
+			}
+			present, kinds[i] = made, sets
+		default:
+			return provenance.Closure{Declined: "the history holds " + e.Op + " at " + e.Where() + ", which is not a call on " + formats.Quote([]byte(p)) + " or a deletion of the key"}, false
+		}
+		switch kinds[i] {
+		case sets:
+			lastSet = i
+		case removes:
+			lastGone = i
+		}
+	}
+	exists := lastSet > lastGone
+	if exists && out != present || !exists && out != absent {
+		return provenance.Closure{}, false
+	}
+	var group []int
+	if lastSet >= 0 {
+		want := sets
+		if !exists {
+			want = removes
+		}
+		for i := min(lastSet, lastGone) + 1; i < len(history); i++ {
+			if kinds[i] == want {
+				group = append(group, i)
+			}
+		}
+	}
+	cl := provenance.Closure{Fixed: make([]bool, len(history))}
+	switch len(group) {
+	case 0:
+	case 1:
+		cl.Fixed[group[0]] = true
+	default:
+		cl.OneOf = [][]int{group}
+	}
+	return cl, true
 }

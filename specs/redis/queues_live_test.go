@@ -1163,14 +1163,50 @@ func TestQueueCaptureExistence(t *testing.T) {
 	}
 }
 
+// TestQueueCaptureParts checks the answers for HSET, HSETNX, HDEL,
+// HEXISTS, SADD, SREM, SISMEMBER and SMISMEMBER of one field or member
+// (closedPart) on the committed captures of RQ and Celery, whose worker
+// and job hashes set the same fields hundreds of times, against the
+// definition on the real trace (checkCaptureWitnesses); the superset most
+// likely to break a witness adds every earlier call that removes a part
+// of the key or deletes it.
+func TestQueueCaptureParts(t *testing.T) {
+	asks := func(e *formats.Event) bool {
+		switch e.Op {
+		case "HSET", "HSETNX":
+			return len(e.Args) == 3
+		case "HDEL", "HEXISTS", "SADD", "SREM", "SISMEMBER", "SMISMEMBER":
+			return len(e.Args) == 2
+		}
+		return false
+	}
+	// The shares of exact answers among the 600 asked, measured when the
+	// rule was written: RQ 600 (551 before it), Celery 600 (600 before).
+	for _, c := range []struct {
+		name  string
+		share float64
+	}{{"rq", 0.97}, {"celery", 0.97}} {
+		t.Run(c.name, func(t *testing.T) {
+			checkCaptureWitnesses(t, c.name, c.share, 600, asks, func(_ []*formats.Event, e, o *formats.Event) bool {
+				switch o.Op {
+				case "DEL", "UNLINK", "HDEL", "SREM", "FLUSHDB", "FLUSHALL":
+					return o.NS == e.NS && (len(o.Args) == 0 || bytes.Equal(o.Args[0], e.Args[0]))
+				}
+				return false
+			})
+		})
+	}
+}
+
 // checkCaptureWitnesses explains every line of a committed job-queue
 // capture that asks selects and the client got a reply for, and checks
 // each exact answer against the definition on the real trace: it
 // replays the reply the client got; it has witnesses; the first of them,
 // replayed with the target, gives the reply, and so does it with every
 // earlier event adversary picks added (a superset most likely to break
-// it); and, for a witness of one event, those events without it give
-// another reply (it is minimal). It asks at most most lines (0: all),
+// it); and, for a witness of one event, those events, or the whole
+// history before the target, without it give another reply (it is
+// minimal). It asks at most most lines (0: all),
 // spread over the capture; at least the share given of the answers must
 // be exact.
 func checkCaptureWitnesses(t *testing.T, name string, share float64, most int, asks func(*formats.Event) bool, adversary func(evs []*formats.Event, e, o *formats.Event) bool) {
@@ -1243,8 +1279,17 @@ func checkCaptureWitnesses(t *testing.T, name string, share float64, most int, a
 			t.Fatalf("line %d %s: the witness with %d more events replays %q, not %q: not closed", e.Line, e.Op, len(others), got, x.Output)
 		}
 		if len(w) == 1 {
-			if got := replay(others, e); got == string(x.Output) && len(others) > 0 {
-				t.Fatalf("line %d %s: without its witness, the added events still replay %q: the witness is not minimal", e.Line, e.Op, got)
+			// The empty set is not closed: the added events, or the whole
+			// history before the target, without the witness's one event,
+			// replay another reply.
+			var rest []*formats.Event
+			for _, o := range evs[:i] {
+				if !in[o.ID] {
+					rest = append(rest, o)
+				}
+			}
+			if replay(others, e) == string(x.Output) && replay(rest, e) == string(x.Output) {
+				t.Fatalf("line %d %s: without its witness, neither the added events nor the rest of the history replay another reply than %q: the witness may not be minimal", e.Line, e.Op, x.Output)
 			}
 		}
 		checked++

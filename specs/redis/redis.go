@@ -513,6 +513,12 @@ func (w *walk) explain(target *formats.Event, keys []nsKey) (x *provenance.Expla
 	if err != nil {
 		return nil, err
 	}
+	if _, _, one := onePart(target); one && typeAssumed {
+		// The history is the part's and the key's deletions
+		// (memberSlice): not cut where the part is set, so that
+		// closedPart answers from Init at once.
+		uncut = true
+	}
 	for {
 		if c, err = w.skippingCursor(target.ID, keys, skip); err != nil {
 			return nil, err
