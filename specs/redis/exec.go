@@ -27,9 +27,10 @@ import (
 // the client in MULTI before M, so the queue is Q's replies, and a queued
 // command's reply depends only on the events of its own keys' history.
 // (A watched key does not matter: MONITOR shows queued commands only when
-// EXEC ran them, so the model replies with them whatever was watched.) When no witness of one part holds an event of another's
-// history, the minimal witnesses are the unions of one minimal witness
-// of each part: the factors of the parts side by side.
+// EXEC ran them, so the model replies with them whatever was watched.)
+// When no witness of one part holds an event of another's history, the
+// minimal witnesses are the unions of one minimal witness of each part:
+// the factors of the parts side by side.
 
 // execProduct explains an EXEC as that product, or returns nil when the
 // transaction is not one it can (then the whole history is searched).

@@ -193,14 +193,15 @@ var partOps = map[string]struct {
 // existenceOnly tells whether e, a call on a key whose existence a
 // target in existsTargets asks, is one closedExists knows: one of
 // partOps, a deletion of the key alone, or a call that never deletes it
-// (an expiry that ends after the target, lateExpiry; PERSIST); and not a
-// script's (whose calls its script decides).
+// (an expiry that ends after the target, lateExpiry; PERSIST). A
+// script's call (a [lua] line) counts like any other: the model replays
+// it as a request of its own.
 func existenceOnly(e, target *formats.Event) bool {
 	if _, ok := partOps[e.Op]; ok {
-		return e.Client != "lua" && len(e.Args) >= 2
+		return len(e.Args) >= 2
 	}
 	switch {
-	case e.Client == "lua" || len(e.Args) == 0:
+	case len(e.Args) == 0:
 		return false
 	case e.Op == "DEL" || e.Op == "UNLINK" || e.Op == "PERSIST":
 		return len(e.Args) == 1
@@ -877,8 +878,7 @@ var partExistenceTargets = map[string]bool{"HSET": true, "HSETNX": true, "HEXIST
 
 // closedPart answers for a target that asks whether one part p of its key
 // exists (onePart), over a history of its key's type's partOps, deletions
-// of the key (DEL, UNLINK) and of its database (FLUSHDB, FLUSHALL), none a
-// script's: p exists in a subtrace exactly when the last of the calls
+// of the key (DEL, UNLINK) and of its database (FLUSHDB, FLUSHALL): p exists in a subtrace exactly when the last of the calls
 // that set p (each makes it exist whatever it held: checked by replaying
 // it from nothing), remove it or delete the key is one that sets it. So
 // the minimal closed witnesses are, when p exists, the calls that set it
@@ -902,9 +902,6 @@ func closedPart(history []*formats.Event, target *formats.Event, out provenance.
 	kinds := make([]int, len(history))
 	lastSet, lastGone := -1, -1
 	for i, e := range history {
-		if e.Client == "lua" {
-			return provenance.Closure{Declined: "a script wrote the key at " + e.Where()}, false
-		}
 		op, isPart := partOps[e.Op]
 		switch {
 		case e.Op == "FLUSHALL" || e.Op == "FLUSHDB" && e.NS == target.NS:

@@ -69,11 +69,11 @@ var families = []family{
 	// (memberSlice; SPOP, EXPIRE, SMOVE and SWAPDB, and other families'
 	// writes mixed in, turn that off).
 	{name: "set members", words: map[string][]string{"m": {"a", "b", "c"}},
-		writes:  []string{"SADD k m", "SADD k m m", "SREM k m", "SREM k m m", "DEL k", "SISMEMBER k m", "SCARD k", "UNLINK k", "FLUSHDB", "SPOP k", "EXPIRE k 1", "SMOVE k k m", "SWAPDB 0 1"},
+		writes:  []string{"SADD k m", "SADD k m m", "SREM k m", "SREM k m m", "SADD lua k m", "SREM lua k m", "DEL k", "SISMEMBER k m", "SCARD k", "UNLINK k", "FLUSHDB", "SPOP k", "EXPIRE k 1", "SMOVE k k m", "SWAPDB 0 1"},
 		targets: []string{"SADD k m", "SADD k m m", "SREM k m", "SISMEMBER k m", "SMISMEMBER k m m"}},
 	{name: "hash members", words: map[string][]string{"m": {"a", "b", "c"}, "n": {"1", "x", "-1"}},
 		writes: []string{"HSET k m v", "HSET k m v m v", "HSETNX k m v", "HDEL k m", "HDEL k m m", "HINCRBY k m n",
-			"HINCRBYFLOAT k m f", "DEL k", "HGET k m", "HLEN k", "EXPIRE k 100", "EXPIRE k 2", "PEXPIRE k 900 GT"},
+			"HINCRBYFLOAT k m f", "HSET lua k m v", "HDEL lua k m", "DEL k", "HGET k m", "HLEN k", "EXPIRE k 100", "EXPIRE k 2", "PEXPIRE k 900 GT"},
 		targets: []string{"HSET k m v", "HSET k m v m v", "HSETNX k m v", "HDEL k m", "HGET k m", "HMGET k m m", "HEXISTS k m",
 			"HSTRLEN k m", "HINCRBY k m n"}},
 	// Sorted sets are not sliced (a score of -0 is kept or not by the
@@ -81,7 +81,7 @@ var families = []family{
 	// skiplist.
 	{name: "zset members", words: map[string][]string{"m": {"a", "b", strings.Repeat("L", 65)}, "s": {"1", "-0", "1e400", "-1"}},
 		writes: []string{"ZADD k s m", "ZADD k s m s m", "ZADD k NX s m", "ZADD k XX CH s m", "ZADD k GT s m", "ZINCRBY k s m",
-			"ZREM k m", "ZREM k m m", "DEL k", "ZCARD k"},
+			"ZREM k m", "ZREM k m m", "ZADD lua k s m", "DEL k", "ZCARD k"},
 		targets: []string{"ZADD k s m", "ZADD k CH s m s m", "ZADD k INCR s m", "ZINCRBY k s m", "ZREM k m", "ZSCORE k m", "ZMSCORE k m m"}},
 	// QUIT, RESET and calls Redis refuses for their arguments ("EXEC c
 	// x") among the transactions: the calls that do and do not set the
@@ -89,7 +89,7 @@ var families = []family{
 	// Keys that calls only make exist, whose existence the targets ask
 	// (closedExists), with the calls that turn the rule off mixed in: an
 	// expiry before the target, deletions, a creator of another type, a
-	// refused HSET, a write by a script.
+	// refused HSET; and a write by a script, which counts like any other.
 	{name: "existence", words: map[string][]string{"m": {"a", "b"}},
 		writes: []string{"HSET k m v", "HSET k m v", "HSET k m v", "SADD k m", "SADD k m", "HMSET k m v", "PERSIST k", "EXPIRE k 100",
 			"PEXPIREAT k 99999999999999", "EXPIRE k 100", "EXPIRE k 1", "EXPIRE k 1",

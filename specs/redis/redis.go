@@ -205,13 +205,14 @@ var partClasses = map[string]int{"set": 1, "hash": 2, "sorted-set": 3}
 // classify gives the ref of a write its class and parts when the call
 // changes only the parts of its one key it names, each whatever the
 // key's other parts hold: a call of its type's sliceSafeOps that
-// declares its parts (SubKeys), all of that key, not from a script, and
-// for a sorted set with no score of -0 (see sliceSafeOps). memberSlice
+// declares its parts (SubKeys), all of that key, and for a sorted set
+// with no score of -0 (see sliceSafeOps); a script's call (a [lua] line)
+// too, which the model replays as a request of its own. memberSlice
 // then reads the writes to its target's parts and the key's other
 // writes, not those of every part.
 func classify(e *formats.Event, group string, out []formats.Ref) {
 	c := partClasses[group]
-	if c == 0 || len(out) != 1 || out[0].Kind < formats.KindWrite || !sliceSafeOps[group][e.Op] || e.Client == "lua" ||
+	if c == 0 || len(out) != 1 || out[0].Kind < formats.KindWrite || !sliceSafeOps[group][e.Op] ||
 		group == "sorted-set" && negZeroArg(e) {
 		return
 	}
@@ -2047,7 +2048,7 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 			late = true
 			return true
 		}
-		return safe[e.Op] && e.Client != "lua" && !(cmd.Group == "sorted-set" && negZeroArg(e))
+		return safe[e.Op] && !(cmd.Group == "sorted-set" && negZeroArg(e))
 	}
 	handled, ok, err := w.partHistory(k, target.ID, partClasses[cmd.Group], slices.Collect(maps.Keys(parts)), safeOne)
 	if !handled && err == nil {

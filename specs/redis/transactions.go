@@ -165,9 +165,11 @@ var multiFlagSetters = map[string]bool{"MULTI": true, "EXEC": true, "DISCARD": t
 // the calls that leave the flag as it was in every state (skip: all but
 // its own client's multiFlagSetters), and of those that set it whatever
 // it was (reset: the setters; one Redis refuses for its number of
-// arguments is in no history, keyRefs). The witnesses are then the last
-// setter before the target, or none: without this a connection that ran
-// many transactions, or watched keys, is beyond the enumeration.
+// arguments is in no history, keyRefs). The witnesses are then the
+// client's last MULTI when nothing cleared the flag after it, or else any
+// one of the calls that cleared it after its last MULTI (none when there
+// is no MULTI): without this a connection that ran many transactions, or
+// watched keys, is beyond the enumeration.
 func multiFlagSlice(target *formats.Event, keys []nsKey) (skip, reset func(*formats.Event) bool) {
 	conn := nsKey{ns: connNS, key: target.Client}
 	if !multiFlagReaders[target.Op] || target.Client == "" || target.Client == "lua" || len(keys) != 1 || keys[0] != conn {
