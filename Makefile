@@ -18,10 +18,10 @@ test:
 		pgdir=$$(mktemp -d /tmp/wat-test-pg.XXXXXX); chmod 755 $$pgdir; \
 		dsn=$$(testdata/postgres.sh start $$pgdir $${WAT_TEST_PG_PORT:-25433}) || { rm -rf $$pgdir; exit 1; }; \
 		echo "PostgreSQL for the suite: $$dsn"; \
-		WAT_TEST_PG_DSN=$$dsn $(GO) test ./...; rc=$$?; \
+		WAT_TEST_PG_DSN=$$dsn $(GO) test -timeout 30m ./...; rc=$$?; \
 		testdata/postgres.sh stop $$pgdir; rm -rf $$pgdir; exit $$rc; \
 	else \
-		$(GO) test ./...; \
+		$(GO) test -timeout 30m ./...; \
 	fi
 
 check:

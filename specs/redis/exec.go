@@ -10,10 +10,10 @@ import (
 )
 
 // An EXEC's reply is its transaction's replies. When the transaction
-// began cleanly and its commands touch keys no other of them touches,
-// each reply depends on its own keys' history only, and the witnesses are
-// a product: the MULTI, the queued commands, what kept the client out of
-// a transaction before the MULTI, and a witness of each queued reply.
+// began cleanly, each reply depends on its own keys' history only, and
+// the witnesses are made of the MULTI, the queued commands, what kept
+// the client out of a transaction before the MULTI, and a witness of
+// each queued reply.
 //
 // Why, for a subtrace W: let M be the MULTI, Q the queued commands, M' the
 // client's MULTI before M and S its EXEC, DISCARD, QUIT and RESET between
@@ -28,9 +28,11 @@ import (
 // command's reply depends only on the events of its own keys' history.
 // (A watched key does not matter: MONITOR shows queued commands only when
 // EXEC ran them, so the model replies with them whatever was watched.)
-// When no witness of one part holds an event of another's history, the
-// minimal witnesses are the unions of one minimal witness of each part:
-// the factors of the parts side by side.
+// So the minimal witnesses are the minimal sets among the unions of one
+// minimal witness of each part with the frame's. When no witness of one
+// part holds an event of another's history, every such union is
+// minimal: the factors of the parts side by side; otherwise they are
+// listed one by one (unionWitnesses).
 
 // execProduct explains an EXEC as that product, or returns nil when the
 // transaction is not one it can (then the whole history is searched).
@@ -124,33 +126,43 @@ func (w *walk) execProduct(exec *formats.Event) (*provenance.Explanation, error)
 		return false
 	}
 	frame := append(append([]*formats.Event{multi}, setters...), queued...)
+	disjoint := true
 	for i, x := range parts {
 		for j := range parts {
 			for _, e := range x.Mentioned() {
-				if j != i && touches(e, tracked[j]) {
-					return nil, nil
-				}
+				disjoint = disjoint && (j == i || !touches(e, tracked[j]))
 			}
 		}
 		for _, e := range frame {
-			if e != queued[i] && touches(e, tracked[i]) {
-				return nil, nil
-			}
+			disjoint = disjoint && (e == queued[i] || !touches(e, tracked[i]))
 		}
 	}
 	x := &provenance.Explanation{Target: exec, Exact: true}
-	x.Factors = append(x.Factors, provenance.Factor{append([]*formats.Event{multi}, queued...)})
+	framing := []provenance.Factor{{append([]*formats.Event{multi}, queued...)}}
 	if before != nil {
 		var alts [][]*formats.Event
 		for k := len(setters) - 1; k >= 0; k-- {
 			alts = append(alts, []*formats.Event{setters[k]})
 		}
-		x.Factors = append(x.Factors, alts)
+		framing = append(framing, alts)
+	}
+	if disjoint {
+		x.Factors = framing
+		for _, p := range parts {
+			x.Factors = append(x.Factors, p.Factors...)
+			x.Choices = append(x.Choices, p.Choices...)
+		}
+	} else {
+		ws, ok := unionWitnesses(framing, parts)
+		if !ok {
+			return nil, nil
+		}
+		if err := x.SetWitnesses(ws); err != nil {
+			return nil, err
+		}
 	}
 	seen := map[string]bool{}
 	for i, p := range parts {
-		x.Factors = append(x.Factors, p.Factors...)
-		x.Choices = append(x.Choices, p.Choices...)
 		x.TimeDependent = x.TimeDependent || p.TimeDependent
 		for _, n := range p.Notes {
 			if strings.Contains(n, queued[i].Op) {
@@ -184,6 +196,73 @@ func (w *walk) execProduct(exec *formats.Event) (*provenance.Explanation, error)
 		return nil, err
 	}
 	return x, nil
+}
+
+// maxUnion bounds the witnesses unionWitnesses lists one by one.
+const maxUnion = 1 << 12
+
+// unionWitnesses returns the minimal sets among the unions of one
+// alternative of each framing factor and one witness of each part, for
+// parts whose histories share events (then a union of minimal ones may
+// hold another: an RQ heartbeat's EXPIRE and HSET of one hash are both
+// answered by the HSET that sets the field), or false when there are
+// more than maxUnion of them to list, or a part holds a choice.
+func unionWitnesses(framing []provenance.Factor, parts []*provenance.Explanation) ([][]*formats.Event, bool) {
+	combos := [][]*formats.Event{nil}
+	grow := func(alts [][]*formats.Event) bool {
+		if len(combos)*len(alts) > maxUnion {
+			return false
+		}
+		var next [][]*formats.Event
+		for _, c := range combos {
+			for _, a := range alts {
+				next = append(next, append(slices.Clip(c), a...))
+			}
+		}
+		combos = next
+		return true
+	}
+	for _, f := range framing {
+		if !grow(f) {
+			return nil, false
+		}
+	}
+	for _, p := range parts {
+		ws, complete := p.Witnesses(maxUnion + 1)
+		if !complete || len(p.Choices) > 0 || !grow(ws) {
+			return nil, false
+		}
+	}
+	// One event for each ID (the parts read their histories apart), each
+	// set sorted by ID, and only the sets that hold no other.
+	one := map[int64]*formats.Event{}
+	for i, c := range combos {
+		for k, e := range c {
+			if o, ok := one[e.ID]; ok {
+				c[k] = o
+			} else {
+				one[e.ID] = e
+			}
+		}
+		slices.SortFunc(c, func(a, b *formats.Event) int { return int(a.ID - b.ID) })
+		combos[i] = slices.CompactFunc(c, func(a, b *formats.Event) bool { return a.ID == b.ID })
+	}
+	slices.SortStableFunc(combos, func(a, b []*formats.Event) int { return len(a) - len(b) })
+	var out [][]*formats.Event
+	holds := func(big, small []*formats.Event) bool {
+		for _, e := range small {
+			if _, ok := slices.BinarySearchFunc(big, e.ID, func(x *formats.Event, id int64) int { return int(x.ID - id) }); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for _, c := range combos {
+		if !slices.ContainsFunc(out, func(o []*formats.Event) bool { return holds(c, o) }) {
+			out = append(out, c)
+		}
+	}
+	return out, true
 }
 
 // plainQueued tells whether a queued command's reply depends only on its

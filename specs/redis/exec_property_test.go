@@ -20,7 +20,7 @@ func TestExecEqualsBruteForce(t *testing.T) {
 	cmds := []string{"SET k v", "GET k", "INCR k", "DEL k", "SADD k v", "SCARD k", "HSET k f v", "HGET k f", "PUBLISH h v", "EXISTS k",
 		"DEL k k", "MSET k v k v"}
 	fam := family{name: "exec", words: map[string][]string{"k": {"a", "b", "c"}, "v": {"1", "2"}, "h": {"ch"}}}
-	referee(t, scaled(700, 120), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+	referee(t, scaled(400, 100), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 		var trace []*formats.Event
 		add := func(client, tmpl string) {
 			e := event(r, fam, len(trace)+1, tmpl, t0)

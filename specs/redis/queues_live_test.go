@@ -1092,14 +1092,15 @@ func TestQueueCaptureMulti(t *testing.T) {
 // a witness adds every earlier command of the client and every earlier
 // call that names a key or channel its transaction names.
 func TestQueueCaptureExec(t *testing.T) {
-	// The shares of exact answers among the 100 asked, measured when the
-	// product was written: Celery 72 (1 before it; the others queue
-	// LLENs of lists clients wait on); RQ 9 (7 before; most of its
-	// transactions follow a WATCH).
+	// The shares of exact answers among the 40 asked, measured when the
+	// product was written: Celery 30 (the others queue LLENs of lists
+	// clients wait on; 72 of 100 when 100 were asked, 1 before the
+	// product); RQ 12 (9 before its parts could share keys: a heartbeat's
+	// EXPIRE and HSET of one hash; 7 of 100 before the product).
 	for _, c := range []struct {
 		name  string
 		share float64
-	}{{"celery", 0.6}, {"rq", 0.05}} {
+	}{{"celery", 0.6}, {"rq", 0.2}} {
 		t.Run(c.name, func(t *testing.T) {
 			names := map[int64]map[string]bool{} // by EXEC: what its transaction names
 			adversary := func(evs []*formats.Event, e, o *formats.Event) bool {
@@ -1123,7 +1124,7 @@ func TestQueueCaptureExec(t *testing.T) {
 				}
 				return slices.ContainsFunc(o.Args, func(a []byte) bool { return names[e.ID][string(a)] })
 			}
-			checkCaptureWitnesses(t, c.name, c.share, 100, func(e *formats.Event) bool { return e.Op == "EXEC" }, adversary)
+			checkCaptureWitnesses(t, c.name, c.share, 40, func(e *formats.Event) bool { return e.Op == "EXEC" }, adversary)
 		})
 	}
 }
@@ -1182,14 +1183,15 @@ func TestQueueCaptureParts(t *testing.T) {
 		return false
 	}
 	// The shares of exact answers, measured when the rule was written: RQ
-	// 600 of 600 (551 before it), Celery 600 of 600; BullMQ, whose calls
-	// are its scripts' [lua] lines, 131 of 200 (79 before a script's call
+	// 584 of 600 (551 before it, asking no sorted-set calls), Celery 600
+	// of 600; BullMQ, whose calls are its scripts' [lua] lines, 61 of 100
+	// (131 of 200 when 200 were asked; 79 of 200 before a script's call
 	// was sliced like any other).
 	for _, c := range []struct {
 		name  string
 		share float64
 		most  int
-	}{{"rq", 0.95, 600}, {"celery", 0.97, 600}, {"bullmq", 0.6, 200}} {
+	}{{"rq", 0.95, 600}, {"celery", 0.97, 600}, {"bullmq", 0.6, 100}} {
 		t.Run(c.name, func(t *testing.T) {
 			checkCaptureWitnesses(t, c.name, c.share, c.most, asks, func(_ []*formats.Event, e, o *formats.Event) bool {
 				switch o.Op {
