@@ -182,12 +182,16 @@ var existsTargets = map[string]int{"EXISTS": 1, "DEL": 1, "UNLINK": 1, "EXPIRE":
 // refused and stays as it was), and none deletes the key otherwise than
 // by removing its last part: no waiting client takes a hash's field or a
 // set's member.
-var partOps = map[string]struct {
-	typ    string
-	remove bool
-}{
+var partOps = map[string]partOp{
 	"HSET": {"hash", false}, "HMSET": {"hash", false}, "HSETNX": {"hash", false}, "HINCRBY": {"hash", false},
 	"HINCRBYFLOAT": {"hash", false}, "HDEL": {"hash", true}, "SADD": {"set", false}, "SREM": {"set", true},
+}
+
+// A partOp is what a call of partOps does: the type of key it writes,
+// and whether it removes the parts it names.
+type partOp struct {
+	typ    string
+	remove bool
 }
 
 // existenceOnly tells whether e, a call on a key whose existence a
@@ -205,13 +209,21 @@ func existenceOnly(e, target *formats.Event) bool {
 		return false
 	case e.Op == "DEL" || e.Op == "UNLINK" || e.Op == "PERSIST":
 		return len(e.Args) == 1
+	case e.Op == "XADD" || e.Op == "XDEL" || e.Op == "XTRIM":
+		return true
 	}
 	return lateExpiry(e, target) && len(e.Args) == 2
 }
 
+// streamOps are the stream calls closedExists knows: XADD makes the key
+// exist (once it has, whatever its id), and a stream stays when XDEL or
+// XTRIM empties it.
+var streamOps = map[string]bool{"XADD": true, "XDEL": true, "XTRIM": true}
+
 // closedExists answers for a target in existsTargets whose key's history
 // holds only calls existenceOnly knows, on one type of key, each creator
-// of which makes the key exist from nothing with no time to live. In a
+// of which makes the key exist from nothing with no time to live (an
+// XADD creates a stream, which stays when XDEL or XTRIM empties it). In a
 // subtrace the key exists at the target exactly when it holds a creator
 // after its last deletion of the key, one of whose parts no later call
 // removes. When the whole history has such creators ("lasting" ones),
@@ -232,9 +244,14 @@ func closedExists(history []*formats.Event, target *formats.Event, out provenanc
 			return provenance.Closure{Declined: "the history holds " + e.Op + " at " + e.Where() + ", which may change whether the key exists otherwise than by its parts or its deletion"}, false
 		}
 		op, ok := partOps[e.Op]
+		if streamOps[e.Op] {
+			op, ok = partOp{typ: "stream"}, true
+		}
 		switch {
 		case ok && typ != "" && op.typ != typ:
 			return provenance.Closure{Declined: "the history writes the key as a " + typ + " and a " + op.typ}, false
+		case ok && e.Op != "XADD" && op.typ == "stream":
+			typ = op.typ // XDEL, XTRIM: the stream stays
 		case ok && op.remove:
 			typ = op.typ
 			removals++
@@ -258,6 +275,10 @@ func closedExists(history []*formats.Event, target *formats.Event, out provenanc
 	removed := map[string]bool{}
 	for i := len(history) - 1; i > lastGone; i-- {
 		e := history[i]
+		if e.Op == "XADD" {
+			lasting = append(lasting, i) // nothing but a deletion undoes it
+			continue
+		}
 		op, ok := partOps[e.Op]
 		if !ok {
 			continue

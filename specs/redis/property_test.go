@@ -96,6 +96,12 @@ var families = []family{
 			"HSET k m", "HDEL k m", "HDEL k m m", "SREM k m", "HINCRBY k m 1", "HINCRBY k m x", "HSETNX k m v", "DEL k", "ZADD k 1 m",
 			"HSET lua k m v", "EXPIRE k 100 NX"},
 		targets: []string{"EXISTS k", "EXPIRE k 100", "PEXPIRE k 5", "EXPIREAT k 1", "DEL k", "UNLINK k", "EXISTS k k"}},
+	// Streams whose existence is asked: XADD makes one whatever its id,
+	// and XDEL or XTRIM leave it when they empty it.
+	{name: "stream existence", words: map[string][]string{"i": {"*", "*", "1-1", "0-1"}, "m": {"0", "1", "NOMKSTREAM"}},
+		writes: []string{"XADD k i f v", "XADD k MAXLEN m i f v", "XADD k m i f v", "XDEL k 1-1", "XTRIM k MAXLEN 0", "DEL k", "EXPIRE k 100",
+			"EXPIRE k 1", "SADD k v"},
+		targets: []string{"EXISTS k", "EXPIRE k 100", "DEL k"}},
 	{name: "transactions", writes: []string{"MULTI c", "EXEC c", "DISCARD c", "WATCH c k", "UNWATCH c", "SET k v", "INCR k", "DEL k", "SADD k v", "GET k",
 		"QUIT c", "RESET c", "PING c", "EXEC c x", "MULTI c x", "DISCARD c x", "SUBSCRIBE c k"},
 		targets: []string{"EXEC c", "GET k", "MULTI c", "DISCARD c", "MULTI c", "DISCARD c"}},

@@ -1086,7 +1086,10 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 		notExact(x, "the keys were changed by requests whose logged arguments may not be the ones sent ("+strings.Join(doubts, "; ")+")")
 	}
 	var unknown, random []string
-	idsUnread := countsEntries(target, c.emitted)
+	// A count of entries (countsEntries), or whether the key exists,
+	// does not read the ids XADD made from the server's clock.
+	n, asksExists := existsTargets[target.Op]
+	idsUnread := countsEntries(target, c.emitted) || asksExists && len(target.Args) == n
 	for _, e := range c.emitted {
 		if sets := setsTTL(e); sets {
 			x.TimeDependent = true
