@@ -116,11 +116,9 @@ func (w *walk) execProduct(exec *formats.Event) (*provenance.Explanation, error)
 	// No event of one part's witnesses, nor the MULTI, S or a queued
 	// command, touches another part's keys.
 	touches := func(e *formats.Event, keys map[nsKey]bool) bool {
-		for _, r := range refs(e) {
-			for k := range keys {
-				if r.NS == formats.AllNS || r.NS == k.ns && (r.Key == nil || k.whole || string(r.Key) == k.key) {
-					return true
-				}
+		for k := range keys {
+			if kindFor(e, k) >= 0 {
+				return true
 			}
 		}
 		return false
@@ -299,10 +297,5 @@ func replayed(evs []*formats.Event, target *formats.Event) provenance.Output {
 	evs = slices.Clone(evs)
 	slices.SortFunc(evs, func(a, b *formats.Event) int { return int(a.ID - b.ID) })
 	evs = slices.CompactFunc(evs, func(a, b *formats.Event) bool { return a.ID == b.ID })
-	m := Model{}
-	st := m.Init()
-	for _, e := range evs {
-		m.Apply(st, e)
-	}
-	return m.Apply(st, target)
+	return provenance.Replay(Model{}, evs, target)
 }

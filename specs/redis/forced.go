@@ -175,14 +175,23 @@ func (Model) Closed(history []*formats.Event, target *formats.Event, out provena
 // NX, XX, GT or LT sets the time to live of any key that does.
 var existsTargets = map[string]int{"EXISTS": 1, "DEL": 1, "UNLINK": 1, "EXPIRE": 2, "PEXPIRE": 2, "EXPIREAT": 2, "PEXPIREAT": 2}
 
+// asksExistence tells whether target's reply tells only whether its one
+// key exists (existsTargets).
+func asksExistence(target *formats.Event) bool {
+	n, ok := existsTargets[target.Op]
+	return ok && len(target.Args) == n
+}
+
 // partOps are the calls that make parts of a key exist (creators: a
 // key made by one exists until its last part is gone) or remove them
 // (HDEL, SREM), by the key's type. Each of them leaves a part it names
 // as set or removed whatever the key held (a key of another type is
 // refused and stays as it was), and none deletes the key otherwise than
 // by removing its last part: no waiting client takes a hash's field or a
-// set's member.
+// set's member. A stream is made by XADD, whatever id it takes, and
+// stays when XDEL or XTRIM empties it: they neither make nor remove.
 var partOps = map[string]partOp{
+	"XADD": {"stream", false}, "XDEL": {"stream", false}, "XTRIM": {"stream", false},
 	"HSET": {"hash", false}, "HMSET": {"hash", false}, "HSETNX": {"hash", false}, "HINCRBY": {"hash", false},
 	"HINCRBYFLOAT": {"hash", false}, "HDEL": {"hash", true}, "SADD": {"set", false}, "SREM": {"set", true},
 }
@@ -209,16 +218,9 @@ func existenceOnly(e, target *formats.Event) bool {
 		return false
 	case e.Op == "DEL" || e.Op == "UNLINK" || e.Op == "PERSIST":
 		return len(e.Args) == 1
-	case e.Op == "XADD" || e.Op == "XDEL" || e.Op == "XTRIM":
-		return true
 	}
 	return lateExpiry(e, target) && len(e.Args) == 2
 }
-
-// streamOps are the stream calls closedExists knows: XADD makes the key
-// exist (once it has, whatever its id), and a stream stays when XDEL or
-// XTRIM empties it.
-var streamOps = map[string]bool{"XADD": true, "XDEL": true, "XTRIM": true}
 
 // closedExists answers for a target in existsTargets whose key's history
 // holds only calls existenceOnly knows, on one type of key, each creator
@@ -233,7 +235,7 @@ var streamOps = map[string]bool{"XADD": true, "XDEL": true, "XTRIM": true}
 // part, they are the deletions after the last creator, one by one (none
 // when nothing made the key). It declines otherwise.
 func closedExists(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
-	if n, ok := existsTargets[target.Op]; !ok || len(target.Args) != n {
+	if !asksExistence(target) {
 		return provenance.Closure{}, false
 	}
 	m := Model{}
@@ -244,9 +246,6 @@ func closedExists(history []*formats.Event, target *formats.Event, out provenanc
 			return provenance.Closure{Declined: "the history holds " + e.Op + " at " + e.Where() + ", which may change whether the key exists otherwise than by its parts or its deletion"}, false
 		}
 		op, ok := partOps[e.Op]
-		if streamOps[e.Op] {
-			op, ok = partOp{typ: "stream"}, true
-		}
 		switch {
 		case ok && typ != "" && op.typ != typ:
 			return provenance.Closure{Declined: "the history writes the key as a " + typ + " and a " + op.typ}, false
@@ -280,8 +279,8 @@ func closedExists(history []*formats.Event, target *formats.Event, out provenanc
 			continue
 		}
 		op, ok := partOps[e.Op]
-		if !ok {
-			continue
+		if !ok || op.typ == "stream" {
+			continue // XDEL, XTRIM: neither make nor remove
 		}
 		subs, _ := SubKeysOf(e)
 		outlasts := false
@@ -314,24 +313,33 @@ func closedExists(history []*formats.Event, target *formats.Event, out provenanc
 			}
 		}
 	}
-	// The target's reply with the key and without it.
-	st := m.Init()
+	// The target's reply with the key (one lasting creator) or without.
+	var with []*formats.Event
 	if exists {
-		m.Apply(st, history[lasting[0]])
+		with = history[lasting[0] : lasting[0]+1]
 	}
-	if m.Apply(st, target) != out {
+	if provenance.Replay(m, with, target) != out {
 		return provenance.Closure{}, false
 	}
-	cl := provenance.Closure{Fixed: make([]bool, len(history))}
-	switch {
-	case lastMade < 0 || len(group) == 0:
-		// Never made: nothing to keep.
-	case len(group) == 1:
+	if lastMade < 0 {
+		group = nil // never made: nothing to keep
+	}
+	return oneByOne(len(history), group), true
+}
+
+// oneByOne is the Closure, over a history of n events, whose minimal
+// witnesses are the events at the places of group, one by one (none
+// when group is empty).
+func oneByOne(n int, group []int) provenance.Closure {
+	cl := provenance.Closure{Fixed: make([]bool, n)}
+	switch len(group) {
+	case 0:
+	case 1:
 		cl.Fixed[group[0]] = true
 	default:
 		cl.OneOf = [][]int{group}
 	}
-	return cl, true
+	return cl
 }
 
 // withoutInert returns history without the calls that touch only the
@@ -913,7 +921,7 @@ func closedPart(history []*formats.Event, target *formats.Event, out provenance.
 	}
 	key := string(target.Args[0])
 	m := Model{}
-	absent := m.Apply(m.Init(), target)
+	absent := provenance.Replay(m, nil, target)
 	var present provenance.Output
 	const (
 		other = iota
@@ -940,9 +948,7 @@ func closedPart(history []*formats.Event, target *formats.Event, out provenance.
 				kinds[i] = removes
 				break
 			}
-			st := m.Init()
-			m.Apply(st, e)
-			made := m.Apply(st, target)
+			made := provenance.Replay(m, []*formats.Event{e}, target)
 			if made == absent || present != "" && made != present {
 				return provenance.Closure{Declined: e.Op + " at " + e.Where() + " does not make " + formats.Quote([]byte(p)) + " exist from nothing"}, false
 			}
@@ -973,13 +979,5 @@ func closedPart(history []*formats.Event, target *formats.Event, out provenance.
 			}
 		}
 	}
-	cl := provenance.Closure{Fixed: make([]bool, len(history))}
-	switch len(group) {
-	case 0:
-	case 1:
-		cl.Fixed[group[0]] = true
-	default:
-		cl.OneOf = [][]int{group}
-	}
-	return cl, true
+	return oneByOne(len(history), group), true
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/ingest/store"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/redis"
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
@@ -1225,12 +1226,7 @@ func checkCaptureWitnesses(t *testing.T, name string, share float64, most int, a
 	s, evs, replies := queueCapture(t, name)
 	ctx := context.Background()
 	replay := func(sub []*formats.Event, target *formats.Event) string {
-		m := redis.Model{}
-		st := m.Init()
-		for _, e := range sub {
-			m.Apply(st, e)
-		}
-		return string(m.Apply(st, target))
+		return string(provenance.Replay(redis.Model{}, sub, target))
 	}
 	var pick []int
 	for i, e := range evs {

@@ -1088,8 +1088,7 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 	var unknown, random []string
 	// A count of entries (countsEntries), or whether the key exists,
 	// does not read the ids XADD made from the server's clock.
-	n, asksExists := existsTargets[target.Op]
-	idsUnread := countsEntries(target, c.emitted) || asksExists && len(target.Args) == n
+	idsUnread := countsEntries(target, c.emitted) || asksExistence(target)
 	for _, e := range c.emitted {
 		if sets := setsTTL(e); sets {
 			x.TimeDependent = true
@@ -2074,8 +2073,7 @@ func (w *walk) memberSlice(target *formats.Event, keys []nsKey) (skip, reset fun
 // walked to its beginning, not cut at deletions, for the rule to answer
 // from Init at once.
 func (w *walk) existenceHistory(target *formats.Event, keys []nsKey) (bool, error) {
-	n, ok := existsTargets[target.Op]
-	if !ok || len(target.Args) != n || len(keys) != 1 || keys[0].whole || pseudoNS(keys[0].ns) {
+	if !asksExistence(target) || len(keys) != 1 || keys[0].whole || pseudoNS(keys[0].ns) {
 		return false, nil
 	}
 	k := keys[0]
