@@ -36,6 +36,9 @@ func (m *MemHistory) Touching(_ context.Context, system, ns string, key []byte, 
 // PartsIndexed implements PartHistory: Refs gives every class.
 func (m *MemHistory) PartsIndexed(context.Context) (bool, error) { return true, nil }
 
+// IndexedSince implements IndexedHistory: Refs is this version's.
+func (m *MemHistory) IndexedSince(context.Context, int) (bool, error) { return true, nil }
+
 // WholeTouching implements PartHistory.
 func (m *MemHistory) WholeTouching(_ context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error) {
 	return m.writesBefore(system, before, limit, func(r formats.Ref) bool {

@@ -332,6 +332,23 @@ type History interface {
 	Touching(ctx context.Context, system, ns string, key []byte, before int64, limit int) ([]*formats.Event, error)
 }
 
+// IndexVersion is the version of the index the specs' Refs make, which
+// an ingest keeps with each file it reads. A spec that looks up keys a
+// version added asks an IndexedHistory whether every file has them.
+//   - 1: writes' classes and parts (formats.Ref's Class and Parts).
+//   - 2: posix indexes mkdir, rmdir and access, and every call that makes
+//     or removes a name under one key.
+const IndexVersion = 2
+
+// An IndexedHistory says which version of the specs' Refs indexed its
+// events.
+type IndexedHistory interface {
+	History
+	// IndexedSince reports whether every event was indexed by version v
+	// (see IndexVersion) or a later one.
+	IndexedSince(ctx context.Context, v int) (bool, error)
+}
+
 // A PartHistory can also list a key's writes by how they change it (see
 // formats.Ref's Class and Parts): a spec whose target's output depends
 // only on some parts of a key (a set's members, a hash's fields) reads

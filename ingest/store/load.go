@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 )
 
 // ErrFileName is the error of BeginLoad for a file name a PostgreSQL
@@ -49,7 +50,7 @@ func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byt
 	}
 	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: format, instance: instance,
 		reading: Reading{Format: format, Config: config}}
-	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance, partsVersion).Scan(&l.w.source); err != nil {
+	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance, provenance.IndexVersion).Scan(&l.w.source); err != nil {
 		tx.Rollback()
 		return nil, err
 	}

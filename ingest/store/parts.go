@@ -10,26 +10,28 @@ import (
 	"github.com/wat-project/wat/provenance"
 )
 
-// partsVersion is the version of the part index (formats.Ref's Class and
-// Parts) an ingest writes, kept with each source: a source ingested
-// before has 0, and a store with such a source does not answer from
-// parts. Raise it when a spec gives classes to more writes.
-const partsVersion = 1
-
 var (
-	_ provenance.PartHistory = (*Store)(nil)
-	_ provenance.PartHistory = (*Scoped)(nil)
+	_ provenance.PartHistory    = (*Store)(nil)
+	_ provenance.PartHistory    = (*Scoped)(nil)
+	_ provenance.IndexedHistory = (*Store)(nil)
+	_ provenance.IndexedHistory = (*Scoped)(nil)
 )
 
 // PartsIndexed implements provenance.PartHistory: every source was
-// ingested with the current part index.
-func (s *Store) PartsIndexed(ctx context.Context) (bool, error) {
+// ingested with the part index (version 1 of provenance.IndexVersion).
+func (s *Store) PartsIndexed(ctx context.Context) (bool, error) { return s.IndexedSince(ctx, 1) }
+
+// IndexedSince implements provenance.IndexedHistory: every source was
+// ingested with version v of the index or a later one. A source keeps
+// the version it was ingested with (Source.Parts); 0 for a file
+// ingested before there was one.
+func (s *Store) IndexedSince(ctx context.Context, v int) (bool, error) {
 	srcs, err := s.Sources(ctx)
 	if err != nil {
 		return false, err
 	}
 	for _, src := range srcs {
-		if src.Parts < partsVersion {
+		if src.Parts < v {
 			return false, nil
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/wat-project/wat/provenance"
 )
 
 // TestPartsIndexedOnlyWhenEverySourceIs: a file ingested before the part
@@ -30,8 +32,17 @@ func TestPartsIndexedOnlyWhenEverySourceIs(t *testing.T) {
 		}
 	}
 	check(true) // no source at all
-	add("new.log", partsVersion)
+	add("new.log", provenance.IndexVersion)
 	check(true)
+	if ok, err := s.IndexedSince(ctx, provenance.IndexVersion); err != nil || !ok {
+		t.Fatalf("IndexedSince(%d) = %v, %v with every source indexed by it", provenance.IndexVersion, ok, err)
+	}
+	// A file of version 1 has the parts; not what version 2 added.
+	add("v1.log", 1)
+	check(true)
+	if ok, err := s.IndexedSince(ctx, 2); err != nil || ok {
+		t.Fatalf("IndexedSince(2) = %v, %v with a source of version 1", ok, err)
+	}
 	add("old.log", 0)
 	check(false)
 }

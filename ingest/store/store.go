@@ -318,8 +318,9 @@ type Source struct {
 	// the history of requests explained from them, and are left out of
 	// the history of a box's own log (see Store.ScopeOf).
 	StandsIn string
-	// Parts is the version of the part index its events were indexed
-	// with (see partsVersion); 0 for a file ingested before there was one.
+	// Parts is the version of the index its events were indexed with
+	// (see provenance.IndexVersion); 0 for a file ingested before there
+	// was one.
 	Parts int
 }
 
