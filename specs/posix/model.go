@@ -23,6 +23,11 @@ type file struct {
 	known   []bool
 	unknown bool // content past data is unknown (a file older than the trace)
 	pipe    bool // reads take the bytes written first
+	// dir: a directory. Its entries are the names under it; one the
+	// trace made (mkdir) has no others, so a name under it that the
+	// trace has not made does not exist. One older than the trace
+	// (unknown) may hold any.
+	dir bool
 }
 
 // An ofd is an open file description: dup and fork share it.
@@ -157,6 +162,9 @@ func (Model) Fingerprint(s provenance.State) string {
 		if f.pipe {
 			b = append(b, 'p')
 		}
+		if f.dir {
+			b = append(b, 'd')
+		}
 		b = append(append(append(b, '/'), st.last[i]...), ';')
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.pending)) {
@@ -225,8 +233,8 @@ func (st *state) proc(pid string) *proc {
 func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 	i, ok := st.names[p]
 	if !ok {
-		if !loggedOK {
-			return 0, false
+		if pd := st.parent(p); !loggedOK || pd == madeDir || pd == noParent || pd == notDir {
+			return 0, false // a directory the trace made holds only the names it made
 		}
 		i = st.newFile(&file{unknown: true})
 		st.name(p, i)
@@ -240,6 +248,77 @@ func (st *state) create(p string) int {
 	i := st.newFile(&file{})
 	st.name(p, i)
 	return i
+}
+
+// What a path's parent is, as far as the replay knows.
+const (
+	unknownParent = iota // not decided by the trace (or a relative path's cwd)
+	madeDir              // a directory the trace made: its names are the trace's
+	olderDir             // a directory older than the trace (or not known to be one)
+	noParent             // absent
+	notDir               // a file that is not a directory
+)
+
+// parent tells what the directory a path is in is.
+func (st *state) parent(p string) int {
+	d := path.Dir(p)
+	if d == p || d == "." {
+		return unknownParent
+	}
+	i, ok := st.names[d]
+	switch {
+	case !ok:
+		return unknownParent
+	case i < 0:
+		return noParent
+	}
+	switch f := st.files[i]; {
+	case f.dir && !f.unknown:
+		return madeDir
+	case f.dir || f.unknown:
+		return olderDir
+	}
+	return notDir
+}
+
+// parentFails returns the error call c, which makes p, gets from p's
+// directory (ENOENT, ENOTDIR), "" when it may make p. Of a directory the
+// trace has not decided, the call's logged error says.
+func (st *state) parentFails(p string, c call) string {
+	switch st.parent(p) {
+	case noParent:
+		return "ENOENT"
+	case notDir:
+		return "ENOTDIR"
+	case unknownParent:
+		if c.errno == "ENOENT" || c.errno == "ENOTDIR" {
+			return c.errno
+		}
+	}
+	return ""
+}
+
+// children tells whether a directory holds a name the replay knows.
+func (st *state) children(dir string) bool {
+	for n, i := range st.names {
+		if i > 0 && len(n) > len(dir) && n[len(dir)] == '/' && strings.HasPrefix(n, dir) && !strings.Contains(n[len(dir)+1:], "/") {
+			return true
+		}
+	}
+	return false
+}
+
+// move renames a directory's names with it.
+func (st *state) move(from, to string) {
+	for n, i := range st.names {
+		if rest, ok := strings.CutPrefix(n, from+"/"); ok {
+			delete(st.names, n)
+			st.names[to+"/"+rest] = i
+			if i > 0 && st.last[i] == n {
+				st.last[i] = to + "/" + rest
+			}
+		}
+	}
 }
 
 // newFile adds a file this state owns and returns its inode.
@@ -257,10 +336,42 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir}
 	st.files[ino] = c
 	st.own[ino] = true
 	return c
+}
+
+// isDir tells whether inode ino is a directory; for a file older than
+// the trace that no call has shown to be one or not, logged says (the
+// call's logged result shows it is one: EISDIR; or may be: success).
+func (st *state) isDir(ino int, logged bool) bool {
+	f := st.files[ino]
+	if f.dir || !f.unknown {
+		return f.dir
+	}
+	return logged
+}
+
+// rmdir removes an empty directory.
+func (st *state) rmdir(p string, c call) provenance.Output {
+	if c.failsUnmodelled() {
+		return failed("rmdir", c)
+	}
+	ino, ok := st.lookup(p, c.ok() || c.errno == "ENOTEMPTY" || c.errno == "ENOTDIR")
+	f := st.files[ino]
+	switch {
+	case !ok:
+		return "rmdir -1 ENOENT"
+	case !st.isDir(ino, c.errno != "ENOTDIR"):
+		return "rmdir -1 ENOTDIR"
+	case st.children(p):
+		return "rmdir -1 ENOTEMPTY"
+	case f.unknown && c.errno == "ENOTEMPTY":
+		return "rmdir -1 ENOTEMPTY" // older than the trace, with names it does not show
+	}
+	st.names[p] = -1
+	return "rmdir 0"
 }
 
 // name makes p name inode ino.
@@ -482,8 +593,26 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			}
 			return provenance.Output(fmt.Sprint("open ", c.ok()))
 		}
-		if has(flags, "O_DIRECTORY") || has(flags, "O_PATH") {
+		if has(flags, "O_PATH") {
 			return provenance.Output(fmt.Sprint("open ", c.ok()))
+		}
+		if has(flags, "O_DIRECTORY") {
+			// A directory's: it must exist and be one.
+			ino, ok := st.lookup(p, c.ok() || c.errno == "ENOTDIR")
+			switch {
+			case !ok:
+				return "open -1 ENOENT"
+			case !st.isDir(ino, c.errno != "ENOTDIR"):
+				return "open -1 ENOTDIR"
+			}
+			if f := st.files[ino]; !f.dir {
+				f = st.mutable(ino)
+				f.dir = true // an open with O_DIRECTORY shows it is one
+			}
+			if c.retFD >= 0 {
+				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
+			}
+			return "open 0"
 		}
 		// An unknown path opened with O_CREAT and O_EXCL or O_TRUNC is a
 		// new (or emptied) file; otherwise a successful open shows the
@@ -491,12 +620,16 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		infer := c.ok() && !(has(flags, "O_CREAT") && (has(flags, "O_EXCL") || has(flags, "O_TRUNC")))
 		ino, ok := st.lookup(p, infer)
 		switch {
+		case !ok && has(flags, "O_CREAT") && st.parentFails(p, c) != "":
+			return provenance.Output("open -1 " + st.parentFails(p, c))
 		case !ok && has(flags, "O_CREAT"):
 			ino = st.create(p)
 		case !ok:
 			return "open -1 ENOENT"
 		case has(flags, "O_CREAT") && has(flags, "O_EXCL"):
 			return "open -1 EEXIST"
+		case (has(flags, "O_WRONLY") || has(flags, "O_RDWR")) && st.isDir(ino, c.errno == "EISDIR"):
+			return "open -1 EISDIR"
 		}
 		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
 			st.files[ino], st.own[ino] = &file{}, true
@@ -654,11 +787,15 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if !ok {
 			return "rename -1 ENOENT"
 		}
+		if e := st.parentFails(to, c); e != "" {
+			return provenance.Output("rename -1 " + e)
+		}
 		if _, exists := st.lookup(to, false); exists && has(flags, "RENAME_NOREPLACE") {
 			return "rename -1 EEXIST"
 		}
 		st.names[from] = -1
 		st.name(to, ino)
+		st.move(from, to) // a directory's names go with it
 		return "rename 0"
 	case "link", "linkat":
 		var from, to string
@@ -670,6 +807,9 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		ino, ok := st.lookup(from, c.ok())
 		if !ok {
 			return "link -1 ENOENT"
+		}
+		if e := st.parentFails(to, c); e != "" {
+			return provenance.Output("link -1 " + e)
 		}
 		if _, exists := st.lookup(to, false); exists {
 			return "link -1 EEXIST"
@@ -696,15 +836,58 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			p = rel(c.str(0))
 		} else {
 			if has(c.arg(2), "AT_REMOVEDIR") {
-				return ""
+				return st.rmdir(resolve(c.arg(0), c.str(1)), c)
 			}
 			p = resolve(c.arg(0), c.str(1))
 		}
-		if _, ok := st.lookup(p, c.ok()); !ok {
+		ino, ok := st.lookup(p, c.ok() || c.errno == "EISDIR")
+		switch {
+		case !ok:
 			return "unlink -1 ENOENT"
+		case st.isDir(ino, c.errno == "EISDIR"):
+			return "unlink -1 EISDIR"
 		}
 		st.names[p] = -1
 		return "unlink 0"
+	case "rmdir":
+		return st.rmdir(rel(c.str(0)), c)
+	case "mkdir", "mkdirat":
+		if c.failsUnmodelled() {
+			return failed("mkdir", c)
+		}
+		p := rel(c.str(0))
+		if c.op == "mkdirat" {
+			p = resolve(c.arg(0), c.str(1))
+		}
+		i, seen := st.names[p]
+		pd := st.parent(p)
+		switch {
+		case i > 0:
+			return "mkdir -1 EEXIST"
+		case !seen && (pd == unknownParent || pd == olderDir) && c.errno == "EEXIST":
+			st.lookup(p, true) // there before the trace, as the log shows
+			return "mkdir -1 EEXIST"
+		case st.parentFails(p, c) != "":
+			return provenance.Output("mkdir -1 " + st.parentFails(p, c))
+		}
+		st.files[st.create(p)].dir = true
+		return "mkdir 0"
+	case "access", "faccessat", "faccessat2":
+		// A name's existence; permissions (EACCES) are not modelled.
+		if c.failsUnmodelled() {
+			return failed("access", c)
+		}
+		p := rel(c.str(0))
+		if c.op != "access" {
+			p = resolve(c.arg(0), c.str(1))
+		}
+		switch i, seen := st.names[p]; {
+		case i > 0:
+			return "access 0"
+		case i < 0 || !seen && st.parent(p) != unknownParent && st.parent(p) != olderDir:
+			return "access -1 ENOENT"
+		}
+		return "access ?" // not decided by the trace: an access changes nothing, and learns nothing
 	case "clone", "clone3", "fork", "vfork":
 		delete(st.pending, c.pid)
 		if !c.ok() {
@@ -737,9 +920,20 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 // the model does not keep (anything but EBADF): its output is taken from
 // the trace (see failed), and it is not explained.
 func (c call) failsUnmodelled() bool {
+	if c.ok() {
+		return false
+	}
 	switch c.op {
 	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "sendfile", "sendfile64":
-		return !c.ok() && c.errno != "EBADF"
+		return c.errno != "EBADF"
+	case "mkdir", "mkdirat":
+		return c.errno != "EEXIST" && c.errno != "ENOENT" && c.errno != "ENOTDIR"
+	case "rmdir":
+		return c.errno != "ENOENT" && c.errno != "ENOTDIR" && c.errno != "ENOTEMPTY"
+	case "unlinkat":
+		return has(c.arg(2), "AT_REMOVEDIR") && c.errno != "ENOENT" && c.errno != "ENOTDIR" && c.errno != "ENOTEMPTY"
+	case "access", "faccessat", "faccessat2":
+		return c.errno != "ENOENT" // EACCES, ENOTDIR: permissions and types are not modelled
 	}
 	return false
 }
@@ -805,8 +999,10 @@ func (st *state) stat(c call, rel func(string) string) string {
 		}
 		i, seen := st.names[p]
 		switch {
-		case !seen:
+		case !seen && (st.parent(p) == unknownParent || st.parent(p) == olderDir):
 			return "stat ?"
+		case !seen:
+			return "stat -1 ENOENT"
 		case i < 0:
 			return "stat -1 ENOENT"
 		}
@@ -815,6 +1011,9 @@ func (st *state) stat(c call, rel func(string) string) string {
 	f := st.files[ino]
 	if f.pipe {
 		return "stat pipe"
+	}
+	if f.dir {
+		return "stat size=?" // a directory's size is the file system's
 	}
 	if f.unknown && c.ok() && byFD(c) {
 		if size, ok := statSize(c); ok && size >= int64(len(f.data)) {
@@ -907,6 +1106,7 @@ func (st *state) bound(pid, a string) *fdEntry {
 	case isPath:
 		ino = st.newFile(&file{unknown: true})
 		st.name(name, ino)
+		st.learned[name] = true // as an open's logged success would (lookup)
 	default: // a pipe, a socket, a device
 		ino = st.newFile(&file{unknown: true, pipe: true})
 		st.name(name, ino)

@@ -39,12 +39,12 @@ import (
 // Spec is the POSIX spec.
 var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Name:    "posix",
-	Summary: "POSIX files from strace: fd tables, offsets, pipes, copies, rename, link, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, rename, unlink",
+	Summary: "POSIX files from strace: fd tables, offsets, pipes, copies, directories, rename, link, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir",
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
 		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "fstat", "newfstatat", "stat", "lstat", "statx",
-		"link", "linkat", "symlink", "symlinkat"},
+		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2"},
 	Replay: Model{},
 }}
 
@@ -107,8 +107,20 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	switch c.op {
 	case "openat":
 		out = append(out, ref(resolve(c.arg(0), str(1))))
-	case "open", "creat", "truncate", "unlink", "chdir":
+	case "open", "creat", "truncate", "unlink", "chdir", "mkdir", "rmdir":
 		out = append(out, ref(resolve("", str(0))))
+	case "mkdirat":
+		out = append(out, ref(resolve(c.arg(0), str(1))))
+	case "access", "faccessat", "faccessat2":
+		// It changes nothing (see stat by name below).
+		p := resolve("", str(0))
+		if c.op != "access" {
+			p = resolve(c.arg(0), str(1))
+		}
+		out = append(out, ref(p))
+		for i := range out {
+			out[i].Kind = formats.KindRead
+		}
 	case "unlinkat":
 		out = append(out, ref(resolve(c.arg(0), str(1))))
 	case "rename", "link":
@@ -166,7 +178,21 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	default:
 		return nil
 	}
+	if changesNames(e) {
+		// Every call that may make or remove a name, wherever: what an
+		// rmdir finds in its directory (see history).
+		out = append(out, formats.Ref{Key: []byte(namesKey), Kind: formats.KindWrite})
+	}
 	return out
+}
+
+// namesKey is the index key of every call that may make or remove a name.
+const namesKey = "names:"
+
+// removesDir tells whether a call is an rmdir (unlinkat AT_REMOVEDIR
+// too): its output depends on every name in the directory.
+func removesDir(c call) bool {
+	return c.op == "rmdir" || c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR")
 }
 
 var errNoPath = errors.New("no path")
@@ -249,8 +275,10 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		return out, nil
 	case "renameat", "renameat2":
 		return []string{resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))}, nil
-	case "unlinkat":
+	case "unlinkat", "mkdirat", "faccessat", "faccessat2":
 		return []string{resolve(c.arg(0), c.str(1))}, nil
+	case "mkdir", "rmdir", "access":
+		return []string{resolve("", c.str(0))}, nil
 	case "open", "openat", "creat":
 		if len(c.data) == 0 || c.op == "openat" && len(c.data) < 2 {
 			return nil, fmt.Errorf("%s: no path: %w", e.Where(), provenance.ErrNotExplainable)
@@ -264,7 +292,7 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		}
 		return []string{p}, nil
 	}
-	return nil, fmt.Errorf("%s: wat explains reads, writes, copies, opens, lseek, close, stat, rename and unlink, not %s: %w",
+	return nil, fmt.Errorf("%s: wat explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir and rmdir, not %s: %w",
 		e.Where(), e.Op, provenance.ErrNotExplainable)
 }
 
@@ -332,6 +360,15 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if strings.Contains(string(x.Output), `\?`) {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
+	if ih, ok := h.(provenance.IndexedHistory); ok && x.Exact {
+		if ok, err := ih.IndexedSince(ctx, 2); err != nil {
+			return nil, err
+		} else if !ok {
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: some files of this store were ingested by an older wat, which did not index "+
+				"mkdir, rmdir and access: the calls that made or removed directories may be missing (ingest those files again)")
+		}
+	}
 	if p := learnedInstead(x, hist, target); x.Exact && p != "" {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: a witness takes "+p+" to have existed before the trace, as the call's logged result "+
@@ -342,6 +379,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
 			"the answer takes those bytes to differ from any the trace wrote or read, and they might not")
+	}
+	if p := unresolved(paths, hist, target); x.Exact && p != "" {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the call names "+p+" relative to a working directory the calls before it do not show: "+
+			"the calls that named the same file by another name (its absolute path) are not connected to it")
 	}
 	x.Notes = append(x.Notes, "the explanation reaches the start of the trace: files it did not create existed before it, with unknown content")
 	if err := provenance.DoubtOrder(ctx, h, x); err != nil {
@@ -427,8 +469,16 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	var queue []key
 	tracked := map[string]bool{}
 	parents := map[string]string{} // a process's creator, once found
+	// ancestorOnly: the keys of a tracked path's directories, whose calls
+	// matter only when they make or remove a name (see changesNames).
+	ancestorOnly := map[string]bool{}
 	var track func(k string, before int64)
 	track = func(k string, before int64) {
+		if tracked[k] && ancestorOnly[k] {
+			delete(ancestorOnly, k) // wanted whole now: again, unfiltered
+			queue = append(queue, key{k, before})
+			return
+		}
 		if !tracked[k] {
 			tracked[k] = true
 			queue = append(queue, key{k, before})
@@ -460,10 +510,38 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	// named: base names known only as parts of absolute paths, for which
 	// a call naming another absolute path of that base is another file's.
 	named := map[string]bool{}
+	// trackDirs tracks the directories p is in: whether a call may make
+	// or find p depends on them (a directory the trace made holds only
+	// the names it made).
+	trackDirs := func(p string, before int64) {
+		for d := path.Dir(p); d != "/" && d != "."; d = path.Dir(d) {
+			keys := []string{"base:" + path.Base(d)}
+			if strings.HasPrefix(d, "/") {
+				keys = append(keys, d) // a relative one is indexed by its base name only
+			}
+			for _, k := range keys {
+				if !tracked[k] {
+					ancestorOnly[k] = true
+					track(k, before)
+				}
+			}
+			if _, seen := named[path.Base(d)]; !seen {
+				named[path.Base(d)] = strings.HasPrefix(d, "/")
+			}
+		}
+	}
 	for _, p := range paths {
 		track(p, target.ID)
 		track("base:"+path.Base(p), target.ID)
 		named[path.Base(p)] = strings.HasPrefix(p, "/")
+	}
+	for _, p := range paths {
+		trackDirs(p, target.ID)
+	}
+	if removesDir(parseCall(target)) {
+		// Whether the directory is empty: every name made or removed in
+		// it, under any of its names, by relative names too.
+		track(namesKey, target.ID)
 	}
 	if sc == everyFD {
 		for _, r := range (spec{}).Refs(target) {
@@ -493,6 +571,22 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				return nil, err
 			}
 			for _, e := range evs {
+				if ancestorOnly[k.k] && !changesNames(e) {
+					continue // a directory's open or chdir: the names in it are the same
+				}
+				if ancestorOnly[k.k] && strings.HasPrefix(e.Op, "rename") {
+					// A directory renamed: the paths in it had other names before.
+					if from, to := renamed(e); to != "" {
+						for _, p := range paths {
+							if rest, ok := strings.CutPrefix(p, to+"/"); ok {
+								old := from + "/" + rest
+								track(old, e.ID)
+								track("base:"+path.Base(old), e.ID)
+								trackDirs(old, e.ID)
+							}
+						}
+					}
+				}
 				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
 					continue // another process's reads, seeks and closes
 				}
@@ -516,7 +610,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				for _, r := range (spec{}).Refs(e) {
 					k := string(r.Key)
 					switch {
-					case strings.HasPrefix(k, "proc:"):
+					case strings.HasPrefix(k, "proc:") || k == namesKey:
 					case sc == everyFD:
 						// Its whole history before the target: in a subtrace
 						// the later calls on it may reach the target's file.
@@ -527,6 +621,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 						if b, rel := strings.CutPrefix(k, "base:"); rel {
 							named[b] = false // a relative name: any file of that base may be it
 						} else {
+							trackDirs(k, e.ID)
 							track("base:"+path.Base(k), e.ID)
 							if _, seen := named[path.Base(k)]; !seen {
 								named[path.Base(k)] = true
@@ -551,6 +646,31 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, nil
+}
+
+// changesNames tells whether a call makes or removes a name: a
+// directory's such calls decide what a path in it is.
+func changesNames(e *formats.Event) bool {
+	switch e.Op {
+	case "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "creat":
+		return true
+	case "open", "openat":
+		return slices.ContainsFunc(e.Args, func(a []byte) bool { return has(string(a), "O_CREAT") })
+	}
+	return false
+}
+
+// renamed returns the paths a rename moved a file from and to ("" when
+// it names no path).
+func renamed(e *formats.Event) (from, to string) {
+	c := parseCall(e)
+	switch c.op {
+	case "rename":
+		return resolve("", c.str(0)), resolve("", c.str(1))
+	case "renameat", "renameat2":
+		return resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))
+	}
+	return "", ""
 }
 
 // learnedInstead returns a name that a witness's replay took, at some
@@ -621,6 +741,26 @@ func olderContent(hist []*formats.Event, target *formats.Event) bool {
 	return f.unknown || slices.Contains(f.known, false)
 }
 
+// unresolved returns a relative path of the target's that the replay of
+// its history cannot make absolute (no call of the process before it
+// shows its working directory), "" when there is none.
+func unresolved(paths []string, hist []*formats.Event, target *formats.Event) string {
+	i := slices.IndexFunc(paths, func(p string) bool { return !strings.HasPrefix(p, "/") })
+	if i < 0 {
+		return ""
+	}
+	m := Model{}
+	st := m.Init().(*state)
+	for j := len(hist) - 1; j >= 0; j-- { // hist is newest first
+		m.Apply(st, hist[j])
+	}
+	m.Apply(st, target) // its own AT_FDCWD decoration, if it has one
+	if p := st.procs[target.Client]; p != nil && p.cwd != "" {
+		return ""
+	}
+	return paths[i]
+}
+
 // UnknownOutput tells whether a replayed output holds bytes wat cannot
 // know (\?): a file's content from before the trace.
 func (spec) UnknownOutput(o provenance.Output) bool {
@@ -674,8 +814,15 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 		if n, ok := statSize(c); ok {
 			return []byte("stat size=" + strconv.FormatInt(n, 10))
 		}
-	case "rename", "renameat", "renameat2", "unlink", "unlinkat":
-		what := strings.TrimSuffix(strings.TrimSuffix(c.op, "2"), "at")
+	case "rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2":
+		what := map[string]string{"renameat": "rename", "renameat2": "rename", "unlinkat": "unlink", "mkdirat": "mkdir",
+			"faccessat": "access", "faccessat2": "access"}[c.op]
+		switch {
+		case c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR"):
+			what = "rmdir"
+		case what == "":
+			what = c.op
+		}
 		if !c.ok() {
 			return fail(what)
 		}

@@ -210,7 +210,8 @@ func (a *tally) sampled(op string) bool {
 // otherOutput are the calls whose output is not bytes the oracle
 // knows: each one's output must agree with the trace's.
 var otherOutput = map[string]bool{"write": true, "pwrite64": true, "writev": true, "lseek": true, "close": true,
-	"fstat": true, "newfstatat": true, "rename": true, "renameat": true, "renameat2": true, "unlink": true, "unlinkat": true}
+	"fstat": true, "newfstatat": true, "rename": true, "renameat": true, "renameat2": true, "unlink": true, "unlinkat": true,
+	"mkdir": true, "mkdirat": true, "rmdir": true, "access": true, "faccessat": true, "faccessat2": true}
 
 // checkOther explains a call whose output is a count, an offset, a size
 // or a result: it must agree with what strace printed, or say that wat
