@@ -3,6 +3,7 @@
 # each in a scratch directory of its own, and writes each one's trace to
 # OUTDIR/NAME.strace (default flags: -f -yy -s 65536 -tt -T). The programs
 # are the ones a postmortem meets: sed -i, cp, mv, cat, head, dd, install,
+# mkdir, rm, rmdir (of a full directory, then an empty one),
 # ed, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
@@ -32,7 +33,8 @@ run() {
 
 run sed 'printf "a=1\nb=2\n" > conf && sed -i s/1/3/ conf && cat conf && head -n1 conf' "$@"
 run coreutils 'printf "hello\nworld\n" > a && cp a b && mv b c && cat c && cat < c && head -c 7 c &&
-dd if=c of=d bs=4 2>/dev/null && cat d && install -m 644 d e && cat e && cp --reflink=never e f && cat f' "$@"
+dd if=c of=d bs=4 2>/dev/null && cat d && install -m 644 d e && cat e && cp --reflink=never e f && cat f &&
+mkdir g && cp a g/h && { rmdir g 2>/dev/null || true; } && rm g/h && rmdir g && ls' "$@"
 run ed 'printf "one\ntwo\n" > f && printf "2s/two/TWO/\nw\nq\n" | ed -s f && cat f' "$@"
 run git 'git init -q r && cd r && printf "x\n" > f && git add f &&
 git -c user.name=a -c user.email=a@b commit -qm first && printf "y\n" >> f &&
