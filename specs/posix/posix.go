@@ -705,6 +705,9 @@ func learnedInstead(x *provenance.Explanation, hist []*formats.Event, target *fo
 	full := m.Init().(*state)
 	for _, e := range append(provenance.Reversed(hist), target) {
 		for _, p := range learnedAt[e.ID] {
+			if pr := full.procs[e.Client]; !strings.HasPrefix(p, "/") && pr != nil && pr.cwd != "" {
+				p = path.Join(pr.cwd, p) // a name the witness could not make absolute, the whole history can
+			}
 			if _, named := full.names[p]; named {
 				return p
 			}

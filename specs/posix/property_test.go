@@ -433,6 +433,12 @@ func TestLearnedNameLabelled(t *testing.T) {
 			`1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`,
 			`1 unlink("/d/j") = 0`,
 		}, true, 0},
+		// By a relative name: the witness ε cannot make it absolute (no
+		// call shows the working directory), the whole history can.
+		{[]string{
+			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
+			`1 unlink("j") = 0`,
+		}, false, 0},
 		// The witness holds the open that learned the name, as the
 		// whole history does: no other assumption.
 		{[]string{
