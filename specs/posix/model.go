@@ -35,6 +35,9 @@ type ofd struct {
 	ino    int
 	off    int64
 	append bool
+	// listed: the names a directory held when getdents64 read them all
+	// through this description (off is then past them).
+	listed string
 }
 
 type fdEntry struct {
@@ -80,7 +83,14 @@ type state struct {
 }
 
 // Model is the POSIX file-system model replayed over strace events.
-type Model struct{}
+type Model struct {
+	// dirs holds the working directory of calls on relative paths, by
+	// event ID, as the whole trace shows it: a fact of the trace, which
+	// a call has in any subtrace (see workingDirs). Without it the replay
+	// takes a process's directory from the AT_FDCWD decorations of its
+	// calls it has replayed.
+	dirs map[int64]string
+}
 
 var _ provenance.Model = Model{}
 
@@ -208,6 +218,9 @@ func (Model) Fingerprint(s provenance.State) string {
 				if en.o.append {
 					b = append(b, 'a')
 				}
+				if en.o.listed != "" {
+					b = append(append(append(b, '['), en.o.listed...), ']')
+				}
 			}
 			if en.cloexec {
 				b = append(b, 'x')
@@ -296,6 +309,56 @@ func (st *state) parentFails(p string, c call) string {
 		}
 	}
 	return ""
+}
+
+// getdents returns a getdents64's output: how many entries it read and
+// their bytes, "?" when the replay does not know them (a directory older
+// than the trace; more than fit in the buffer, whose order is the file
+// system's; names made or removed since an earlier call read them all).
+func (st *state) getdents(c call) string {
+	if c.failsUnmodelled() {
+		return string(failed("getdents", c))
+	}
+	en := st.bound(c.pid, c.arg(0))
+	switch {
+	case en == nil:
+		return "getdents -1 EBADF"
+	case !st.isDir(en.o.ino, c.errno != "ENOTDIR"):
+		return "getdents -1 ENOTDIR"
+	case st.files[en.o.ino].unknown || en.o.off < 0:
+		return "getdents ?"
+	}
+	ino := en.o.ino
+	var names []string
+	d := st.last[ino]
+	if st.names[d] != ino {
+		return "getdents ?" // a removed directory's: the file system's
+	}
+	{
+		for n, i := range st.names {
+			if rest, ok := strings.CutPrefix(n, d+"/"); ok && i > 0 && !strings.Contains(rest, "/") {
+				names = append(names, rest)
+			}
+		}
+	}
+	slices.Sort(names)
+	listed := strings.Join(append([]string{".", ".."}, names...), "/")
+	if en.o.off > 0 {
+		if listed != en.o.listed {
+			return "getdents ?" // whether a name made since shows is unspecified
+		}
+		return "getdents 0 entries 0"
+	}
+	size := 0
+	for _, n := range append([]string{".", ".."}, names...) {
+		size += (19 + len(n) + 1 + 7) &^ 7 // struct linux_dirent64, 8-byte aligned
+	}
+	if int64(size) > c.num(2) {
+		en.o.off = -1
+		return "getdents ?"
+	}
+	en.o.off, en.o.listed = 1, listed
+	return fmt.Sprintf("getdents %d entries %d", len(names)+2, size)
 }
 
 // children tells whether a directory holds a name the replay knows.
@@ -402,7 +465,7 @@ type call struct {
 func (c call) takesFD() bool {
 	switch c.op {
 	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat",
-		"copy_file_range", "splice", "sendfile", "sendfile64":
+		"copy_file_range", "splice", "sendfile", "sendfile64", "getdents64", "getdents":
 		return true
 	}
 	return byFD(c)
@@ -535,7 +598,7 @@ func has(flags, f string) bool {
 }
 
 // Apply replays one strace event.
-func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
+func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
 	c := parseCall(e)
 	if c.unfinished {
@@ -559,6 +622,9 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	}
 	rel := func(p string) string { // a path of a call that takes no dirfd
 		if !strings.HasPrefix(p, "/") {
+			if d, ok := m.dirs[e.ID]; ok {
+				return resolve("AT_FDCWD<"+d+">", p) // the trace's, whatever this subtrace holds
+			}
 			if cwd := st.proc(c.pid).cwd; cwd != "" {
 				return path.Join(cwd, p)
 			}
@@ -742,6 +808,8 @@ func (Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		delete(st.proc(c.pid).fds, fd)
 		return "close 0"
+	case "getdents64", "getdents":
+		return provenance.Output(st.getdents(c))
 	case "fstat", "newfstatat", "stat", "lstat", "statx":
 		return provenance.Output(st.stat(c, rel))
 	case "dup", "dup2", "dup3", "fcntl":
@@ -934,6 +1002,8 @@ func (c call) failsUnmodelled() bool {
 		return has(c.arg(2), "AT_REMOVEDIR") && c.errno != "ENOENT" && c.errno != "ENOTDIR" && c.errno != "ENOTEMPTY"
 	case "access", "faccessat", "faccessat2":
 		return c.errno != "ENOENT" // EACCES, ENOTDIR: permissions and types are not modelled
+	case "getdents64", "getdents":
+		return c.errno != "EBADF" && c.errno != "ENOTDIR"
 	}
 	return false
 }

@@ -39,12 +39,12 @@ import (
 // Spec is the POSIX spec.
 var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Name:    "posix",
-	Summary: "POSIX files from strace: fd tables, offsets, pipes, copies, directories, rename, link, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir",
+	Summary: "POSIX files from strace: fd tables, offsets, pipes, copies, directories, rename, link, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir, getdents64",
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
 		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "fstat", "newfstatat", "stat", "lstat", "statx",
-		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2"},
+		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64"},
 	Replay: Model{},
 }}
 
@@ -134,7 +134,7 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	case "renameat", "renameat2":
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl",
-		"readv", "preadv", "writev", "pwritev", "fstat":
+		"readv", "preadv", "writev", "pwritev", "fstat", "getdents64", "getdents":
 		addFD(c.arg(0))
 	case "newfstatat", "statx", "stat", "lstat":
 		if byFD(c) {
@@ -175,8 +175,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		}
 	case "execve", "EXIT", "KILLED", "exit_group":
 		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
-	default:
-		return nil
+	}
+	if showsDir(c) {
+		out = append(out, formats.Ref{Key: cwdKey(c.pid), Kind: formats.KindWrite})
 	}
 	if changesNames(e) {
 		// Every call that may make or remove a name, wherever: what an
@@ -186,13 +187,100 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	return out
 }
 
+// cwdKey is the index key of a process's calls that show its working
+// directory (an AT_FDCWD decoration) or change it (chdir, fchdir).
+func cwdKey(pid string) []byte { return []byte("cwd:" + pid) }
+
+// showsDir tells whether a call shows or changes its process's working
+// directory (see cwdKey).
+func showsDir(c call) bool {
+	if c.op == "chdir" || c.op == "fchdir" {
+		return true
+	}
+	return slices.ContainsFunc(c.args, func(a string) bool { return strings.HasPrefix(a, "AT_FDCWD<") })
+}
+
+// relativeOps are the calls whose paths are relative to the working
+// directory (they take no dirfd).
+var relativeOps = map[string]bool{"open": true, "creat": true, "mkdir": true, "rmdir": true, "unlink": true, "rename": true,
+	"link": true, "symlink": true, "access": true, "stat": true, "lstat": true, "truncate": true, "chdir": true}
+
+// cwdAt returns the working directory process pid had at the call with
+// ID before: the newest of its calls before that shows it (an AT_FDCWD
+// decoration) or changes it (chdir, fchdir); with none, its creator's
+// when it made the process. "" when the trace does not show it.
+func cwdAt(ctx context.Context, h provenance.History, pid string, before int64, depth int) (string, error) {
+	if depth > 16 {
+		return "", nil
+	}
+	evs, err := h.Touching(ctx, "posix", "", cwdKey(pid), before, 1)
+	if err != nil || len(evs) == 0 {
+		if err != nil {
+			return "", err
+		}
+		// None: a new process starts in its creator's directory.
+		made, err := h.Touching(ctx, "posix", "", procKey(pid), math.MaxInt64, 64)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range made {
+			if c := parseCall(e); strace.Creates(c.op) && c.ok() && strconv.FormatInt(c.ret, 10) == pid && e.Client != pid {
+				return cwdAt(ctx, h, e.Client, e.ID, depth+1)
+			}
+		}
+		return "", nil
+	}
+	e := evs[0]
+	c := parseCall(e)
+	switch {
+	case (c.op == "chdir" || c.op == "fchdir") && !c.ok():
+		return cwdAt(ctx, h, pid, e.ID, depth+1) // it changed nothing
+	case c.op == "chdir" && strings.HasPrefix(c.str(0), "/"):
+		return path.Clean(c.str(0)), nil
+	case c.op == "chdir":
+		base, err := cwdAt(ctx, h, pid, e.ID, depth+1)
+		if base == "" || err != nil {
+			return "", err
+		}
+		return path.Join(base, c.str(0)), nil
+	case c.op == "fchdir":
+		if _, d := fdOf(c.arg(0)); strings.HasPrefix(d, "/") && !strings.Contains(c.arg(0), "<"+strace.Guessed) {
+			return d, nil
+		}
+		return "", nil
+	}
+	for _, a := range c.args {
+		if strings.HasPrefix(a, "AT_FDCWD<") {
+			_, d := fdOf(a)
+			return d, nil
+		}
+	}
+	return "", nil // a decoration ingest guessed (no -y), which the stored line does not hold
+}
+
+// workingDirs fills dirs with the working directory of each call on a
+// relative path among evs (see Model.dirs), where the trace shows it.
+func workingDirs(ctx context.Context, h provenance.History, evs []*formats.Event, dirs map[int64]string) error {
+	for _, e := range evs {
+		if _, done := dirs[e.ID]; done || !relativeOps[e.Op] {
+			continue
+		}
+		d, err := cwdAt(ctx, h, e.Client, e.ID, 0)
+		if err != nil {
+			return err
+		}
+		dirs[e.ID] = d
+	}
+	return nil
+}
+
 // namesKey is the index key of every call that may make or remove a name.
 const namesKey = "names:"
 
-// removesDir tells whether a call is an rmdir (unlinkat AT_REMOVEDIR
-// too): its output depends on every name in the directory.
-func removesDir(c call) bool {
-	return c.op == "rmdir" || c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR")
+// readsNames tells whether a call's output depends on every name in a
+// directory: an rmdir (unlinkat AT_REMOVEDIR too), a getdents64.
+func readsNames(c call) bool {
+	return c.op == "rmdir" || c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR") || c.op == "getdents64" || c.op == "getdents"
 }
 
 var errNoPath = errors.New("no path")
@@ -253,7 +341,7 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		return nil, fmt.Errorf("%s: wat does not model why %s fails with %s: %w", e.Where(), c.op, c.errno, provenance.ErrNotExplainable)
 	}
 	switch c.op {
-	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat":
+	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat", "getdents64", "getdents":
 		return fdPaths(0)
 	case "copy_file_range", "splice":
 		return fdPaths(0, 2)
@@ -292,7 +380,7 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		}
 		return []string{p}, nil
 	}
-	return nil, fmt.Errorf("%s: wat explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir and rmdir, not %s: %w",
+	return nil, fmt.Errorf("%s: wat explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir and getdents64, not %s: %w",
 		e.Where(), e.Op, provenance.ErrNotExplainable)
 }
 
@@ -314,10 +402,23 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	walk := func(hist []*formats.Event) provenance.Walk {
+	// Relative paths: in the directory the trace shows the process in.
+	m := Model{dirs: map[int64]string{}}
+	if err := workingDirs(ctx, h, []*formats.Event{target}, m.dirs); err != nil {
+		return nil, err
+	}
+	for i, p := range paths {
+		if d := m.dirs[target.ID]; d != "" && !strings.HasPrefix(p, "/") {
+			paths[i] = path.Join(d, p)
+		}
+	}
+	walk := func(hist []*formats.Event) (provenance.Walk, error) {
+		if err := workingDirs(ctx, h, hist, m.dirs); err != nil {
+			return provenance.Walk{}, err
+		}
 		back := &provenance.Backwards{Events: hist}
-		return provenance.Walk{Problem: provenance.Problem{Model: Model{}, Target: target, Older: back.Older,
-			Reset: func(*formats.Event) bool { return false }}}
+		return provenance.Walk{Problem: provenance.Problem{Model: m, Target: target, Older: back.Older,
+			Reset: func(*formats.Event) bool { return false }}}, nil
 	}
 	// Exactly: every call that can decide the read in some subtrace;
 	// with a bare fd number, that includes every other file ever bound
@@ -331,7 +432,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// The exact search gets half the time: the approximation needs some.
-	first := walk(hist)
+	first, err := walk(hist)
+	if err != nil {
+		return nil, err
+	}
 	first.Budget = searchBudget
 	if d := provenance.SearchDeadline(ctx); !d.IsZero() {
 		first.Deadline = time.Now().Add(time.Until(d) / 2)
@@ -343,7 +447,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		if hist, err = history(ctx, h, target, paths, approx); err != nil {
 			return nil, err
 		}
-		w := walk(hist)
+		w, err := walk(hist)
+		if err != nil {
+			return nil, err
+		}
 		w.Fallback = func() ([]*formats.Event, string, error) {
 			return provenance.Reversed(hist), "every call on the file's names and the calls that made the processes", nil
 		}
@@ -369,18 +476,18 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 				"mkdir, rmdir and access: the calls that made or removed directories may be missing (ingest those files again)")
 		}
 	}
-	if p := learnedInstead(x, hist, target); x.Exact && p != "" {
+	if p := learnedInstead(m, x, hist, target); x.Exact && p != "" {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: a witness takes "+p+" to have existed before the trace, as the call's logged result "+
 			"allows, though earlier calls of the trace named it: whether it existed before them is not known, and if it did not, "+
 			"the calls that made it belong in the witnesses")
 	}
-	if x.Exact && olderContent(hist, target) {
+	if x.Exact && olderContent(m, hist, target) {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
 			"the answer takes those bytes to differ from any the trace wrote or read, and they might not")
 	}
-	if p := unresolved(paths, hist, target); x.Exact && p != "" {
+	if p := unresolved(m, paths, hist, target); x.Exact && p != "" {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the call names "+p+" relative to a working directory the calls before it do not show: "+
 			"the calls that named the same file by another name (its absolute path) are not connected to it")
@@ -538,10 +645,32 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	for _, p := range paths {
 		trackDirs(p, target.ID)
 	}
-	if removesDir(parseCall(target)) {
-		// Whether the directory is empty: every name made or removed in
-		// it, under any of its names, by relative names too.
-		track(namesKey, target.ID)
+	// listed: the names of the directories whose names decide the target,
+	// with the names it had before a rename: the target's directory, and
+	// that of every rmdir in the history (whether it removed it depends
+	// on them); nil when there is none.
+	var listed map[string]bool
+	listDirs := func(dirs []string) {
+		grew := false
+		for _, d := range dirs {
+			if listed == nil {
+				listed = map[string]bool{}
+			}
+			grew = grew || !listed[d]
+			listed[d] = true
+		}
+		switch {
+		case !grew:
+		case tracked[namesKey]:
+			queue = append(queue, key{namesKey, target.ID}) // again, for the new directory's
+		default:
+			track(namesKey, target.ID)
+		}
+	}
+	if readsNames(parseCall(target)) {
+		// Every name made or removed in it, under any of its names, by
+		// relative names too: the calls that make or remove names.
+		listDirs(paths)
 	}
 	if sc == everyFD {
 		for _, r := range (spec{}).Refs(target) {
@@ -571,13 +700,19 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				return nil, err
 			}
 			for _, e := range evs {
-				if ancestorOnly[k.k] && !changesNames(e) {
-					continue // a directory's open or chdir: the names in it are the same
+				if k.k == namesKey && !mayName(e, listed) {
+					continue // a name in another directory
+				}
+				if ancestorOnly[k.k] && (e.Op == "chdir" || e.Op == "fchdir") {
+					continue // the directory's names are the same (and the calls' directories, Model.dirs)
 				}
 				if ancestorOnly[k.k] && strings.HasPrefix(e.Op, "rename") {
 					// A directory renamed: the paths in it had other names before.
 					if from, to := renamed(e); to != "" {
 						for _, p := range paths {
+							if p == to && listed != nil {
+								listed[from] = true // the directory whose names the target reads
+							}
 							if rest, ok := strings.CutPrefix(p, to+"/"); ok {
 								old := from + "/" + rest
 								track(old, e.ID)
@@ -610,7 +745,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				for _, r := range (spec{}).Refs(e) {
 					k := string(r.Key)
 					switch {
-					case strings.HasPrefix(k, "proc:") || k == namesKey:
+					case strings.HasPrefix(k, "proc:") || strings.HasPrefix(k, "cwd:") || k == namesKey:
 					case sc == everyFD:
 						// Its whole history before the target: in a subtrace
 						// the later calls on it may reach the target's file.
@@ -631,8 +766,14 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				// A fork that made a tracked process: its fds came from
 				// the parent.
-				if c := parseCall(e); strace.Creates(c.op) && c.ok() {
+				c := parseCall(e)
+				if strace.Creates(c.op) && c.ok() {
 					adopt(strconv.FormatInt(c.ret, 10), c.pid)
+				}
+				if readsNames(c) {
+					if dirs, err := targetPaths(e); err == nil {
+						listDirs(dirs)
+					}
 				}
 			}
 			if len(out) > maxHistory {
@@ -660,6 +801,60 @@ func changesNames(e *formats.Event) bool {
 	return false
 }
 
+// mayName tells whether a call that makes or removes names may make or
+// remove one in a directory of the given names (newest first: a
+// directory renamed to one of them adds its earlier name). A relative
+// name may be in any directory its parent's base name fits, and a bare
+// one in any.
+func mayName(e *formats.Event, dirs map[string]bool) bool {
+	if from, to := renamed(e); dirs[to] {
+		dirs[from] = true
+		return true
+	}
+	for _, p := range namedPaths(parseCall(e)) {
+		d := path.Dir(p)
+		switch {
+		case strings.HasPrefix(p, "/"):
+			if dirs[d] {
+				return true
+			}
+		case d == ".":
+			return true
+		default:
+			for n := range dirs {
+				if path.Base(n) == path.Base(d) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// namedPaths returns the paths a call that makes or removes names names,
+// absolute where its dirfd's decoration makes them so.
+func namedPaths(c call) []string {
+	var out []string
+	if c.retPath != "" {
+		out = append(out, c.retPath)
+	}
+	switch c.op {
+	case "mkdir", "rmdir", "unlink", "creat", "open":
+		out = append(out, resolve("", c.str(0)))
+	case "mkdirat", "unlinkat", "openat":
+		out = append(out, resolve(c.arg(0), c.str(1)))
+	case "rename", "link":
+		out = append(out, resolve("", c.str(0)), resolve("", c.str(1)))
+	case "renameat", "renameat2", "linkat":
+		out = append(out, resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3)))
+	case "symlink":
+		out = append(out, resolve("", c.str(1)))
+	case "symlinkat":
+		out = append(out, resolve(c.arg(1), c.str(2)))
+	}
+	return out
+}
+
 // renamed returns the paths a rename moved a file from and to ("" when
 // it names no path).
 func renamed(e *formats.Event) (from, to string) {
@@ -681,11 +876,10 @@ func renamed(e *formats.Event) (from, to string) {
 // open may have made it or found it). "" when there is none, or x is
 // not exact anyway. A name no earlier call touched is the trace's own
 // evidence that the file existed before it: that is no assumption.
-func learnedInstead(x *provenance.Explanation, hist []*formats.Event, target *formats.Event) string {
+func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, target *formats.Event) string {
 	if !x.Exact {
 		return ""
 	}
-	m := Model{}
 	learnedAt := map[int64][]string{} // by the call whose result taught it
 	ws, _ := x.Witnesses(64)
 	for _, w := range ws {
@@ -720,7 +914,7 @@ func learnedInstead(x *provenance.Explanation, hist []*formats.Event, target *fo
 // olderContent tells whether the file a read reaches existed before the
 // trace and was not emptied since: its unknown bytes might equal bytes
 // the trace wrote, and then fewer calls would give the same output.
-func olderContent(hist []*formats.Event, target *formats.Event) bool {
+func olderContent(m Model, hist []*formats.Event, target *formats.Event) bool {
 	c := parseCall(target)
 	from := c.arg(0) // the fd whose bytes the output holds
 	switch {
@@ -731,7 +925,6 @@ func olderContent(hist []*formats.Event, target *formats.Event) bool {
 	default:
 		return false
 	}
-	m := Model{}
 	st := m.Init().(*state)
 	for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
 		m.Apply(st, hist[i])
@@ -747,12 +940,11 @@ func olderContent(hist []*formats.Event, target *formats.Event) bool {
 // unresolved returns a relative path of the target's that the replay of
 // its history cannot make absolute (no call of the process before it
 // shows its working directory), "" when there is none.
-func unresolved(paths []string, hist []*formats.Event, target *formats.Event) string {
+func unresolved(m Model, paths []string, hist []*formats.Event, target *formats.Event) string {
 	i := slices.IndexFunc(paths, func(p string) bool { return !strings.HasPrefix(p, "/") })
 	if i < 0 {
 		return ""
 	}
-	m := Model{}
 	st := m.Init().(*state)
 	for j := len(hist) - 1; j >= 0; j-- { // hist is newest first
 		m.Apply(st, hist[j])
@@ -810,6 +1002,11 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 			return fail(what)
 		}
 		return []byte(what + " " + strconv.FormatInt(c.ret, 10)) // a copy's bytes are not printed
+	case "getdents64", "getdents":
+		if !c.ok() {
+			return fail("getdents")
+		}
+		return []byte(fmt.Sprintf("getdents %d entries %d", entries(c.arg(1)), c.ret))
 	case "fstat", "newfstatat", "stat", "lstat", "statx":
 		if !c.ok() {
 			return fail("stat")
@@ -832,6 +1029,17 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 		return []byte(what + " 0")
 	}
 	return e.Reply
+}
+
+// entries reads how many entries a getdents64's buffer holds as strace
+// printed it: "0x55d0 /* 4 entries */", or with -v the array itself.
+func entries(a string) int {
+	if i := strings.Index(a, "/* "); i >= 0 {
+		n, _, _ := strings.Cut(a[i+3:], " ")
+		v, _ := strconv.Atoi(n)
+		return v
+	}
+	return strings.Count(a, "d_name=")
 }
 
 // SameOutput compares a logged result with a replayed one: equal, or

@@ -28,6 +28,33 @@ type sim struct {
 	// calls make, remove, rename and ask about.
 	dirs bool
 	gone map[string]bool // names a call removed: no longer older than the trace
+	// listing: a process's fd 5, open on a directory (O_DIRECTORY).
+	listing map[string]*listing
+}
+
+// A listing is an fd open on a directory: whether getdents64 has read
+// its names (and which), and whether it is stale (its directory removed
+// or renamed: the sim makes no more calls on it).
+type listing struct {
+	path, read string
+	stale      bool
+}
+
+// entries returns the names in a directory, as getdents64 reads them,
+// and their size.
+func (s *sim) entries(dir string) (string, int, int) {
+	names := []string{".", ".."}
+	for n := range s.names {
+		if rest, ok := strings.CutPrefix(n, dir+"/"); ok && !strings.Contains(rest, "/") {
+			names = append(names, rest)
+		}
+	}
+	slices.Sort(names)
+	size := 0
+	for _, n := range names {
+		size += (19 + len(n) + 1 + 7) &^ 7
+	}
+	return strings.Join(names, "/"), len(names), size
 }
 
 // absent tells whether a path the sim has no file of is known not to
@@ -51,7 +78,12 @@ func (s *sim) pathOf(pid string, fd int) string {
 }
 
 func (s *sim) clone() *sim {
-	c := &sim{names: maps.Clone(s.names), fds: map[string]map[int]string{}, last: maps.Clone(s.last), dirs: s.dirs, gone: maps.Clone(s.gone)}
+	c := &sim{names: maps.Clone(s.names), fds: map[string]map[int]string{}, last: maps.Clone(s.last), dirs: s.dirs, gone: maps.Clone(s.gone),
+		listing: map[string]*listing{}}
+	for pid, l := range s.listing {
+		cp := *l
+		c.listing[pid] = &cp
+	}
 	for pid, t := range s.fds {
 		c.fds[pid] = maps.Clone(t)
 	}
@@ -62,11 +94,40 @@ func (s *sim) clone() *sim {
 // unlinkat AT_REMOVEDIR), an unlink of it, a rename of it to the other,
 // an access, an O_DIRECTORY open; each with the result the kernel gives.
 func (s *sim) dirCall(r *rand.Rand, pid string) string {
-	d := []string{"s", "t"}[r.Intn(2)]
+	d := []string{"s", "t", "t"}[r.Intn(3)] // t is never older than the trace
 	p, other := "/d/"+d, "/d/"+map[string]string{"s": "t", "t": "s"}[d]
 	_, exists := s.names[p]
 	_, full := s.names[p+"/a"]
-	switch r.Intn(6) {
+	// A listing's directory removed or renamed: no more calls on it.
+	stale := func(dir string) {
+		for _, l := range s.listing {
+			if l.path == dir {
+				l.stale = true
+			}
+		}
+	}
+	if l := s.listing[pid]; l != nil && !l.stale && r.Intn(3) > 0 {
+		// getdents64 on the process's directory fd, or an lseek back.
+		names, n, size := s.entries(l.path)
+		switch {
+		case l.read == "":
+			l.read = names
+			return fmt.Sprintf(`%s getdents64(5<%s>, 0x5599 /* %d entries */, 32768) = %d`, pid, l.path, n, size)
+		case l.read == names && r.Intn(3) > 0:
+			return fmt.Sprintf(`%s getdents64(5<%s>, 0x5599 /* 0 entries */, 32768) = 0`, pid, l.path)
+		case l.read != names:
+			// A name made or removed since: whether it shows is the file
+			// system's (the model says it does not know).
+			return fmt.Sprintf(`%s getdents64(5<%s>, 0x5599 /* 1 entries */, 32768) = 24`, pid, l.path)
+		}
+		l.read = ""
+		return fmt.Sprintf(`%s lseek(5<%s>, 0, SEEK_SET) = 0`, pid, l.path)
+	}
+	op := r.Intn(9)
+	if op == 8 {
+		op = 3 // renames twice as often: a renamed directory's names
+	}
+	switch op { // 5 to 7: an O_DIRECTORY open (below)
 	case 0:
 		if exists {
 			return fmt.Sprintf(`%s mkdir("%s", 0777) = -1 EEXIST (File exists)`, pid, p)
@@ -77,10 +138,11 @@ func (s *sim) dirCall(r *rand.Rand, pid string) string {
 		switch {
 		case !exists:
 			return fmt.Sprintf(`%s rmdir("%s") = -1 ENOENT (No such file or directory)`, pid, p)
-		case full:
+		case full || s.names[p+"/x"] != "":
 			return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", AT_REMOVEDIR) = -1 ENOTEMPTY (Directory not empty)`, pid, d)
 		}
 		delete(s.names, p)
+		stale(p)
 		return fmt.Sprintf(`%s rmdir("%s") = 0`, pid, p)
 	case 2:
 		if exists {
@@ -98,12 +160,23 @@ func (s *sim) dirCall(r *rand.Rand, pid string) string {
 			}
 			s.names[other] = s.names[p]
 			delete(s.names, p)
+			stale(p)
 			return fmt.Sprintf(`%s renameat(AT_FDCWD</d>, "%s", AT_FDCWD</d>, "%s") = 0`, pid, d, path.Base(other))
 		}
 		if !exists {
 			return fmt.Sprintf(`%s rename("%s", "%s") = -1 ENOENT (No such file or directory)`, pid, p, other)
 		}
 	case 4:
+		if x := p + "/x"; exists && r.Intn(2) == 0 {
+			// A directory in it: made, or removed when it is there.
+			if _, ok := s.names[x]; ok {
+				delete(s.names, x)
+				stale(x)
+				return fmt.Sprintf(`%s rmdir("%s") = 0`, pid, x)
+			}
+			s.names[x] = fmt.Sprintf("dir%d", r.Int())
+			return fmt.Sprintf(`%s mkdirat(AT_FDCWD</d>, "%s/x", 0777) = 0`, pid, d)
+		}
 		n := []string{d, d + "/a", "a"}[r.Intn(3)]
 		if _, ok := s.names["/d/"+n]; ok {
 			return fmt.Sprintf(`%s faccessat2(AT_FDCWD</d>, "%s", F_OK, AT_EACCESS) = 0`, pid, n)
@@ -112,8 +185,11 @@ func (s *sim) dirCall(r *rand.Rand, pid string) string {
 	}
 	n := []string{d, "a"}[r.Intn(2)]
 	switch _, ok := s.names["/d/"+n]; {
-	case ok && n == d:
+	case ok && n == d && s.listing[pid] == nil:
+		s.listing[pid] = &listing{path: "/d/" + n}
 		return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 5</d/%s>`, pid, n, n)
+	case ok && n == d:
+		return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 6</d/%s>`, pid, n, n)
 	case ok:
 		return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = -1 ENOTDIR (Not a directory)`, pid, n)
 	}
@@ -129,10 +205,13 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 	fd := 3 + r.Intn(2)
 	name := []string{"a", "b"}[r.Intn(2)]
 	if s.dirs {
-		if !read && r.Intn(3) == 0 {
+		if l := s.listing[pid]; !read && (r.Intn(3) == 0 || l != nil && !l.stale && r.Intn(2) == 0) {
 			return s.dirCall(r, pid)
 		}
-		name = []string{"a", "b", "s/a", "t/a"}[r.Intn(4)]
+		name = []string{"a", "b", "s/a", "t/a", "t/a"}[r.Intn(5)]
+		if l := s.listing[pid]; l != nil && r.Intn(2) == 0 {
+			name = path.Base(l.path) + "/a" // a file in the directory it lists
+		}
 	}
 	dec := func(fd int) string {
 		if p := s.pathOf(pid, fd); p != "" {
@@ -286,7 +365,8 @@ func TestSpecEqualsBruteForce(t *testing.T) {
 // third of the traces, with a file in it in another third.
 func TestDirectoriesEqualBruteForce(t *testing.T) {
 	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 6000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
-		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}, dirs: true, gone: map[string]bool{}}
+		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}, dirs: true, gone: map[string]bool{},
+			listing: map[string]*listing{}}
 		switch r.Intn(3) {
 		case 1:
 			s.names["/d/s"] = "older"
@@ -364,7 +444,7 @@ func TestRefusals(t *testing.T) {
 	for line, want := range map[string]string{
 		`1 write(3</d/a>, "x", 1) = -1 ENOSPC (No space left on device)`:                               "gen:1: wat does not model why write fails with ENOSPC",
 		`1 copy_file_range(3</d/a>, NULL, 4</d/b>, NULL, 9, 0) = -1 EXDEV (Invalid cross-device link)`: "gen:1: wat does not model why copy_file_range fails with EXDEV",
-		`1 getdents64(3</d>, 0x5599, 32768) = 48`:                                                      "gen:1: wat explains reads, writes, copies",
+		`1 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 3</d/a>, 0) = 0x7f0000000000`:                      "gen:1: wat explains reads, writes, copies",
 	} {
 		e := parse(t, 1, line)
 		h := &provenance.MemHistory{Events: []*formats.Event{e}, Refs: posix.Spec.Refs}
@@ -511,6 +591,83 @@ func TestOlderIndexLabelled(t *testing.T) {
 		}
 		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "ingested by an older wat") {
 			t.Errorf("%T: exact %v, want %v; notes %q", c.h, x.Exact, c.exact, x.Notes)
+		}
+	}
+}
+
+// TestDirectoryListings: fixed traces the random ones reach too seldom,
+// each checked against brute force: a listing read again after a name
+// was made in the directory (whether the new name shows is the file
+// system's: the output is unknown), and a listing of a renamed directory
+// (the names it got under its earlier name are its).
+func TestDirectoryListings(t *testing.T) {
+	for _, c := range []struct {
+		lines []string
+		want  string // the target's replayed output
+	}{
+		{[]string{
+			`1 mkdir("/d/t", 0777) = 0`,
+			`1 openat(AT_FDCWD</d>, "t", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 5</d/t>`,
+			`1 getdents64(5</d/t>, 0x5599 /* 2 entries */, 32768) = 48`,
+			`1 openat(AT_FDCWD</d>, "t/a", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</d/t/a>`,
+			`1 getdents64(5</d/t>, 0x5599 /* 1 entries */, 32768) = 24`,
+		}, "getdents ?"},
+		{[]string{
+			`1 mkdir("/d/s", 0777) = 0`,
+			`1 openat(AT_FDCWD</d>, "s/ab", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</d/s/ab>`,
+			`1 renameat(AT_FDCWD</d>, "s", AT_FDCWD</d>, "t") = 0`,
+			`1 openat(AT_FDCWD</d>, "t", O_RDONLY|O_CLOEXEC|O_DIRECTORY) = 5</d/t>`,
+			`1 getdents64(5</d/t>, 0x5599 /* 3 entries */, 32768) = 72`,
+		}, "getdents 3 entries 72"},
+	} {
+		var evs []*formats.Event
+		for i, l := range c.lines {
+			evs = append(evs, parse(t, i+1, l))
+		}
+		trace, target := evs[:len(evs)-1], evs[len(evs)-1]
+		if out := provenance.Replay(posix.Model{}, trace, target); string(out) != c.want {
+			t.Errorf("%s: replayed %q, want %q", target.Raw, out, c.want)
+		}
+		provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 1, Labelled: true, Trace: func(*rand.Rand) ([]*formats.Event, *formats.Event) {
+			return trace, target
+		}})
+	}
+}
+
+// TestWorkingDirectories: a call on a relative path is in the directory
+// the trace shows its process in (an AT_FDCWD decoration of an earlier
+// call, a chdir, its creator's at a fork), in every subtrace: an rmdir
+// of "g" finds the file another process made as /w/g/h (ENOTEMPTY, as
+// the kernel said), a chdir moves one process and not the child it made
+// before. The rmdirs' witness ε takes /w/g to have been there before the
+// trace, which made it: labelled.
+func TestWorkingDirectories(t *testing.T) {
+	lines := []string{
+		`1 openat(AT_FDCWD</w>, "/etc/x", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+		`1 mkdir("g", 0777) = 0`,
+		`1 clone(child_stack=NULL, flags=SIGCHLD) = 2`,
+		`2 open("/w/g/h", O_WRONLY|O_CREAT|O_EXCL, 0644) = 3</w/g/h>`,
+		`1 rmdir("g") = -1 ENOTEMPTY (Directory not empty)`,
+		`1 chdir("/v") = 0`,
+		`1 mkdir("g", 0777) = 0`,
+		`2 rmdir("g") = -1 ENOTEMPTY (Directory not empty)`,
+	}
+	var evs []*formats.Event
+	for i, l := range lines {
+		evs = append(evs, parse(t, i+1, l))
+	}
+	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+	for _, c := range []struct {
+		target int
+		exact  bool
+	}{{4, false}, {6, true}, {7, false}} {
+		x, err := posix.Spec.Explain(context.Background(), h, evs[c.target])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !same.SameOutput(same.LoggedOutput(evs[c.target]), x.Output) || x.Exact != c.exact ||
+			!c.exact && !strings.Contains(strings.Join(x.Notes, " "), "/w/g to have existed") {
+			t.Errorf("%s: output %q, exact %v, want %v; notes %q", lines[c.target], x.Output, x.Exact, c.exact, x.Notes)
 		}
 	}
 }
