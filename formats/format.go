@@ -71,6 +71,16 @@ type Event struct {
 	ReplyRecord bool
 }
 
+// ReplyUnfinished is the Reply of an event that is the first half of a
+// call a log split over two lines (strace's "<unfinished ...>"): the
+// call has started, and the event at its second half has the result.
+const ReplyUnfinished = "<unfinished ...>"
+
+// GuessedPath begins the path of a decoration a parser gave an argument
+// from what earlier lines showed ("3<?/etc/app.conf>"), which the log
+// did not print.
+const GuessedPath = "?"
+
 // The doubts a log's arguments may carry (Event.Doubt).
 const (
 	// DoubtJoined: the arguments were read from one text that joins them

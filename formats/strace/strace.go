@@ -6,7 +6,10 @@
 // Args its arguments split at top-level commas: quoted strings decoded to
 // their bytes (C escapes, octal and \x escapes), everything else as
 // printed ("AT_FDCWD</tmp>", "O_RDONLY|O_CLOEXEC", "[3, 4]"). A string
-// strace cut short (-s) has its index in Partial. Reply is the return as
+// strace cut short (-s) has its index in Partial. A vectored read or
+// write (readv, writev, preadv, pwritev) has the arguments of its plain
+// form: its buffers' bytes as one, the sum of their lengths as the
+// count (see flatten). Reply is the return as
 // printed ("3</tmp/a.conf>", "-1 ENOENT (No such file or directory)",
 // "?"). A call strace split into "<unfinished ...>" and "<... resumed>"
 // lines is one event at the resumed line; the unfinished line is counted
@@ -97,7 +100,7 @@ func NewParser() formats.Parser {
 // Unfinished is the Reply of the event at the first line of a call that
 // creates a process (clone, clone3, fork, vfork) when strace split it:
 // the call has started; its event at the resumed line has the result.
-const Unfinished = "<unfinished ...>"
+const Unfinished = formats.ReplyUnfinished
 
 // Creates tells whether a system call creates a process or thread.
 func Creates(name string) bool {
@@ -288,7 +291,13 @@ func call(body string, ev *formats.Event) (formats.Result, error) {
 	if ret == "" {
 		return 0, formats.Errorf("%s: no return value", name)
 	}
-	ev.Op = name
+	ev.Op, ev.Reply = name, []byte(ret)
+	if vectored(name) && len(args) >= 3 {
+		if err := flatten(args, ret, ev); err != nil {
+			return 0, formats.Errorf("%s: %v", name, err)
+		}
+		return formats.IsEvent, nil
+	}
 	for i, a := range args {
 		b, partial, isStr, err := Str(a)
 		if err != nil {
@@ -305,6 +314,71 @@ func call(body string, ev *formats.Event) (formats.Result, error) {
 	}
 	ev.Reply = []byte(ret)
 	return formats.IsEvent, nil
+}
+
+// vectored tells whether a call reads or writes through an iovec array.
+func vectored(name string) bool {
+	switch name {
+	case "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2":
+		return true
+	}
+	return false
+}
+
+// flatten hands a vectored call on as its plain form would be (read,
+// write, pread64, pwrite64): the buffers' bytes as one argument, up to
+// the first one strace cut short or did not print (then the argument is
+// in Partial), and the sum of their lengths in place of the count of
+// buffers; the other arguments (the fd, the offset, the flags) as
+// printed. A count strace left out of an abbreviated array ("...") is
+// taken to be at least the return.
+func flatten(args []string, ret string, ev *formats.Event) error {
+	var data []byte
+	var total int64
+	cut := false
+	arr := strings.TrimSpace(args[1])
+	items, _, err := splitArgs(strings.TrimSuffix(strings.TrimPrefix(arr, "["), "]") + ")")
+	if err != nil || !strings.HasPrefix(arr, "[") || !strings.HasSuffix(arr, "]") {
+		// Not an array strace printed (an address): nothing known.
+		items, cut = nil, true
+	}
+	for _, it := range items {
+		it = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(it), "{"), "}")
+		if it == "..." || it == "" {
+			cut = true
+			continue
+		}
+		base, l, ok := strings.Cut(it, ", iov_len=")
+		base = strings.TrimPrefix(base, "iov_base=")
+		n, err := strconv.ParseInt(strings.TrimSpace(l), 10, 64)
+		if !ok || err != nil {
+			return fmt.Errorf("an iovec without iov_len: %q", it)
+		}
+		total += n
+		b, partial, isStr, err := Str(base)
+		if err != nil {
+			return fmt.Errorf("iov_base: %v", err)
+		}
+		if !cut {
+			if !isStr {
+				cut = true
+			} else {
+				data = append(data, b...)
+				cut = partial
+			}
+		}
+	}
+	if r, err := strconv.ParseInt(strings.Fields(ret + " x")[0], 10, 64); err == nil && total < r {
+		total = r
+	}
+	ev.Args = [][]byte{[]byte(args[0]), data, []byte(strconv.FormatInt(total, 10))}
+	for _, a := range args[3:] {
+		ev.Args = append(ev.Args, []byte(a))
+	}
+	if cut {
+		ev.Partial = []int{1}
+	}
+	return nil
 }
 
 // splitArgs splits "a, b, c) = ..." at top-level commas up to the closing
@@ -373,7 +447,7 @@ func splitArgs(s string) ([]string, string, error) {
 // Guessed begins the decoration Annotate gives an fd of a capture made
 // without -y ("3<?/etc/app.conf>"): the path earlier lines showed, which
 // the kernel did not print.
-const Guessed = "?"
+const Guessed = formats.GuessedPath
 
 // deleted follows the path of an unlinked file's fd (strace 6).
 const deleted = "(deleted)"

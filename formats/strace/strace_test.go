@@ -75,6 +75,34 @@ func TestCalls(t *testing.T) {
 	}
 }
 
+// TestVectored: readv, writev, preadv and pwritev have the arguments of
+// read, write, pread64 and pwrite64: the buffers' bytes (up to the first
+// one strace cut short or did not print), their total length, then the
+// rest as printed.
+func TestVectored(t *testing.T) {
+	for _, c := range []struct {
+		line, data, count string
+		rest              []string
+		cut               bool
+	}{
+		{`writev(3</d/a>, [{iov_base="ab", iov_len=2}, {iov_base="c\n", iov_len=2}], 2) = 4`, "abc\n", "4", nil, false},
+		{`pwritev(3</d/a>, [{iov_base="ab"..., iov_len=9}, {iov_base="z", iov_len=1}], 2, 100) = 10`, "ab", "10", []string{"100"}, true},
+		{`readv(3, [{iov_base="xy", iov_len=8}, {iov_base="", iov_len=8}], 2) = 2`, "xy", "16", nil, false},
+		{`preadv2(3, [{iov_base=0x7ffd, iov_len=8}], 1, 0, RWF_NOWAIT) = -1 EAGAIN (Resource temporarily unavailable)`, "", "8", []string{"0", "RWF_NOWAIT"}, true},
+		{`writev(3, [{iov_base="a", iov_len=1}, ...], 1024) = 5000`, "a", "5000", nil, true},
+	} {
+		ev := parseOne(t, c.line)
+		want := append([]string{strings.SplitN(strings.SplitN(c.line, "(", 2)[1], ",", 2)[0], c.data, c.count}, c.rest...)
+		var got []string
+		for _, a := range ev.Args {
+			got = append(got, string(a))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") || (len(ev.Partial) == 1) != c.cut || !strings.HasSuffix(c.line, " = "+string(ev.Reply)) {
+			t.Errorf("%s: args %q partial %v reply %q, want %q cut %v", c.line, got, ev.Partial, ev.Reply, want, c.cut)
+		}
+	}
+}
+
 func TestUnfinished(t *testing.T) {
 	p := NewParser()
 	var ev formats.Event

@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -456,9 +455,12 @@ type call struct {
 	// retPath is the path -y showed on a returned fd (the kernel's).
 	retPath string
 	// unfinished is the first half of a call that creates a process,
-	// printed before the new process's calls (see strace.Unfinished).
+	// printed before the new process's calls (see formats.ReplyUnfinished).
 	unfinished bool
 }
+
+// creates tells whether a system call creates a process or thread.
+func creates(op string) bool { return op == "clone" || op == "clone3" || op == "fork" || op == "vfork" }
 
 // takesFD tells whether a call's first argument is the fd whose file
 // decides its output.
@@ -490,7 +492,7 @@ func parseCall(e *formats.Event) call {
 		c.args = append(c.args, string(a))
 	}
 	r := string(e.Reply)
-	c.unfinished = r == strace.Unfinished && strace.Creates(e.Op)
+	c.unfinished = r == formats.ReplyUnfinished && creates(e.Op)
 	num, rest, _ := strings.Cut(r, " ")
 	if i := strings.IndexByte(num, '<'); i >= 0 {
 		num = num[:i]
@@ -525,7 +527,7 @@ func num0(r string) string {
 // fdOf reads an fd argument: "3", "3</etc/x>", "AT_FDCWD</tmp>" (-100).
 func fdOf(a string) (int, string) {
 	num, dec, _ := strings.Cut(a, "<")
-	dec = strings.TrimPrefix(dec, strace.Guessed)
+	dec = strings.TrimPrefix(dec, formats.GuessedPath)
 	dec = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(dec, "(deleted)"), ">"), " (deleted)")
 	if strings.HasPrefix(num, "AT_FDCWD") {
 		return -100, dec
@@ -574,10 +576,6 @@ func (c call) num(i int) int64 {
 func (c call) positioned() bool {
 	return c.op == "pread64" || c.op == "preadv" || c.op == "pwrite64" || c.op == "pwritev"
 }
-
-// vectored tells whether a read or write call's buffers are an iovec
-// array (readv, preadv, writev, pwritev).
-func (c call) vectored() bool { return strings.HasSuffix(c.op, "v") }
 
 // offset returns where a read or write call starts: its offset argument
 // when positioned, else at (the fd's offset).
@@ -709,10 +707,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if en == nil {
 			return "read -1 EBADF"
 		}
-		count := c.num(2)
-		if c.vectored() {
-			count = iovTotal(c.arg(1))
-		}
+		count := c.num(2) // a vectored read's too: the parser sums its buffers
 		at := ""
 		if c.positioned() {
 			at = c.arg(3)
@@ -726,10 +721,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case !c.ok():
 			return failed("write", c) // ENOSPC, EPIPE: not modelled
 		}
-		data := []byte(c.str(1))
-		if c.vectored() {
-			data = iovData(c.arg(1))
-		}
+		data := []byte(c.str(1)) // a vectored write's buffers, joined by the parser
 		bs := make([]rbyte, c.ret)
 		for i := range bs {
 			if i < len(data) && !(c.part[1] && i >= len(data)) {
@@ -1151,8 +1143,8 @@ func (st *state) bound(pid, a string) *fdEntry {
 	fd, name := fdOf(a)
 	p := st.proc(pid)
 	en := p.fds[fd]
-	if name == "" || fd < 0 || strings.Contains(a, "<"+strace.Guessed) {
-		return en // no path, or one ingest guessed (see strace.Guessed)
+	if name == "" || fd < 0 || strings.Contains(a, "<"+formats.GuessedPath) {
+		return en // no path, or one ingest guessed (see formats.GuessedPath)
 	}
 	deleted := strings.Contains(a, "(deleted)")
 	isPath := strings.HasPrefix(name, "/")
@@ -1400,56 +1392,4 @@ func render(bs []rbyte) string {
 		}
 	}
 	return string(append(b, '"'))
-}
-
-// iovData concatenates the bytes of an iovec array strace printed:
-// [{iov_base="ab", iov_len=2}, {iov_base="c"..., iov_len=100}].
-func iovData(a string) []byte {
-	var out []byte
-	eachField(a, "iov_base=", func(rest string) (int, bool) {
-		end := strings.Index(rest, ", iov_len=")
-		if end < 0 {
-			return 0, false
-		}
-		b, _, isStr, err := strace.Str(rest[:end])
-		if isStr && err == nil {
-			out = append(out, b...)
-		}
-		return end, true
-	})
-	return out
-}
-
-// iovTotal sums the iov_len of an iovec array.
-func iovTotal(a string) int64 {
-	var n int64
-	eachField(a, "iov_len=", func(rest string) (int, bool) {
-		j := 0
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			j++
-		}
-		v, _ := strconv.ParseInt(rest[:j], 10, 64)
-		n += v
-		return j, true
-	})
-	return n
-}
-
-// eachField walks the fields named by name (as "iov_len=") of an array
-// strace printed, in order: read gets the text after each name and
-// returns how much of it the field's value took, or false to stop.
-func eachField(a, name string, read func(rest string) (int, bool)) {
-	rest := a
-	for {
-		i := strings.Index(rest, name)
-		if i < 0 {
-			return
-		}
-		rest = rest[i+len(name):]
-		n, ok := read(rest)
-		if !ok {
-			return
-		}
-		rest = rest[n:]
-	}
 }

@@ -32,7 +32,6 @@ import (
 	"time"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -224,7 +223,7 @@ func cwdAt(ctx context.Context, h provenance.History, pid string, before int64, 
 			return "", err
 		}
 		for _, e := range made {
-			if c := parseCall(e); strace.Creates(c.op) && c.ok() && strconv.FormatInt(c.ret, 10) == pid && e.Client != pid {
+			if c := parseCall(e); creates(c.op) && c.ok() && strconv.FormatInt(c.ret, 10) == pid && e.Client != pid {
 				return cwdAt(ctx, h, e.Client, e.ID, depth+1)
 			}
 		}
@@ -244,7 +243,7 @@ func cwdAt(ctx context.Context, h provenance.History, pid string, before int64, 
 		}
 		return path.Join(base, c.str(0)), nil
 	case c.op == "fchdir":
-		if _, d := fdOf(c.arg(0)); strings.HasPrefix(d, "/") && !strings.Contains(c.arg(0), "<"+strace.Guessed) {
+		if _, d := fdOf(c.arg(0)); strings.HasPrefix(d, "/") && !strings.Contains(c.arg(0), "<"+formats.GuessedPath) {
 			return d, nil
 		}
 		return "", nil
@@ -424,7 +423,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	// with a bare fd number, that includes every other file ever bound
 	// to the same numbers.
 	sc := byName
-	if c := parseCall(target); c.takesFD() && (!strings.Contains(c.arg(0), "<") || strings.Contains(c.arg(0), "<"+strace.Guessed)) {
+	if c := parseCall(target); c.takesFD() && (!strings.Contains(c.arg(0), "<") || strings.Contains(c.arg(0), "<"+formats.GuessedPath)) {
 		sc = everyFD
 	}
 	hist, err := history(ctx, h, target, paths, sc)
@@ -689,7 +688,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				return nil, err
 			}
 			for _, e := range later {
-				if c := parseCall(e); e.ID > target.ID && strace.Creates(c.op) && c.ok() && strconv.FormatInt(c.ret, 10) == pid {
+				if c := parseCall(e); e.ID > target.ID && creates(c.op) && c.ok() && strconv.FormatInt(c.ret, 10) == pid {
 					adopt(pid, c.pid)
 				}
 			}
@@ -725,7 +724,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
 					continue // another process's reads, seeks and closes
 				}
-				if sc == approx && strings.HasPrefix(k.k, "proc:") && !strace.Creates(e.Op) {
+				if sc == approx && strings.HasPrefix(k.k, "proc:") && !creates(e.Op) {
 					continue // an exec, an exit
 				}
 				if sc == approx && e != target && approxSkips(e) {
@@ -767,7 +766,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				// A fork that made a tracked process: its fds came from
 				// the parent.
 				c := parseCall(e)
-				if strace.Creates(c.op) && c.ok() {
+				if creates(c.op) && c.ok() {
 					adopt(strconv.FormatInt(c.ret, 10), c.pid)
 				}
 				if readsNames(c) {
@@ -973,9 +972,6 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 			return fail("read")
 		}
 		data := []byte(c.str(1))
-		if c.vectored() {
-			data = iovData(c.arg(1))
-		}
 		var bs []rbyte
 		for _, b := range data {
 			bs = append(bs, rbyte{b, true})

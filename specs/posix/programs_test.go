@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/formats/strace"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 )
@@ -560,9 +559,6 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 		}
 		data := arg(1)
 		cut := slices.Contains(e.Partial, 1)
-		if strings.HasSuffix(e.Op, "v") {
-			data, cut = iov(arg(1))
-		}
 		cells := make([]cell, n)
 		for k := range cells {
 			if k < len(data) && !(cut && k >= len(data)) {
@@ -579,9 +575,6 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 		r := &oread{cells: cells}
 		data := arg(1)
 		cut := slices.Contains(e.Partial, 1)
-		if strings.HasSuffix(e.Op, "v") {
-			data, cut = iov(arg(1))
-		}
 		if !cut {
 			r.kernel = data[:min(len(data), int(n))]
 		}
@@ -633,31 +626,6 @@ func atPath(dirfd, name []byte) string {
 	}
 	_, dir := decoration(strings.Replace(string(dirfd), "AT_FDCWD", "-100", 1))
 	return filepath.Join(dir, string(name))
-}
-
-// iov is the bytes of an iovec array, and whether -s cut them.
-func iov(a []byte) ([]byte, bool) {
-	var out []byte
-	cut := false
-	rest := string(a)
-	for {
-		i := strings.Index(rest, "iov_base=")
-		if i < 0 {
-			return out, cut
-		}
-		rest = rest[i+len("iov_base="):]
-		end := strings.Index(rest, ", iov_len=")
-		if end < 0 {
-			return out, true
-		}
-		b, partial, isStr, err := strace.Str(rest[:end])
-		if !isStr || err != nil {
-			return out, true
-		}
-		out = append(out, b...)
-		cut = cut || partial
-		rest = rest[end:]
-	}
 }
 
 // position is where a call reads or writes: its offset argument
