@@ -27,6 +27,9 @@ type file struct {
 	// trace has not made does not exist. One older than the trace
 	// (unknown) may hold any.
 	dir bool
+	// slab: data and known are the shared unknown bytes (unknownBytes):
+	// none is known, and none may be written.
+	slab bool
 }
 
 // An ofd is an open file description: dup and fork share it.
@@ -721,13 +724,10 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case !c.ok():
 			return failed("write", c) // ENOSPC, EPIPE: not modelled
 		}
-		data := []byte(c.str(1)) // a vectored write's buffers, joined by the parser
-		bs := make([]rbyte, c.ret)
-		for i := range bs {
-			if i < len(data) && !(c.part[1] && i >= len(data)) {
-				bs[i] = rbyte{data[i], true} // past the data: cut short by -s
-			}
-		}
+		// A vectored write's buffers, joined by the parser; past the data,
+		// bytes -s cut.
+		data := []byte(c.str(1))
+		bs := chunk{data: data[:min(int64(len(data)), c.ret)], n: c.ret}
 		at := ""
 		if c.positioned() {
 			at = c.arg(3)
@@ -1085,6 +1085,7 @@ func (st *state) stat(c call, rel func(string) string) string {
 				// replay does not make megabytes of them; a change copies
 				// it first (mutable).
 				f.data, f.known = unknownBytes(int(size))
+				f.slab = true
 				delete(st.own, ino)
 			} else {
 				extend(f, size, false)
@@ -1193,10 +1194,10 @@ func (st *state) named(ino int) bool {
 // from a pipe, the first bytes written, which it removes. logged is the
 // count the trace shows: a file older than the trace has at least that
 // many bytes there, whose values the trace does not know.
-func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
+func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 	f := st.files[en.o.ino]
 	if f.pipe && f.unknown {
-		return make([]rbyte, max(logged, 0)) // a pipe older than the trace
+		return chunk{n: max(logged, 0)} // a pipe older than the trace
 	}
 	if f.pipe {
 		f = st.mutable(en.o.ino)
@@ -1204,10 +1205,7 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 		if logged >= 0 {
 			n = min(n, int(logged))
 		}
-		out := make([]rbyte, n)
-		for i := range out {
-			out[i] = rbyte{f.data[i], f.known[i]}
-		}
+		out := chunk{data: f.data[:n], known: f.known[:n], n: int64(n)}
 		f.data, f.known = f.data[n:], f.known[n:]
 		return out
 	}
@@ -1217,11 +1215,11 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 	}
 	if off < 0 {
 		// An offset the trace does not decide: the bytes are unknown.
-		return make([]rbyte, max(logged, 0))
+		return chunk{n: max(logged, 0)}
 	}
 	out := readAt(f, off, count, logged)
 	if !explicit {
-		en.o.off += int64(len(out))
+		en.o.off += out.n
 	}
 	return out
 }
@@ -1229,7 +1227,7 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) []rbyte {
 // put writes bytes through an fd: at an offset argument when at is one,
 // at the end with O_APPEND, else at the fd's offset, which it moves; to a
 // pipe, after the bytes it holds.
-func (st *state) put(en *fdEntry, at string, bs []rbyte) {
+func (st *state) put(en *fdEntry, at string, bs chunk) {
 	f := st.mutable(en.o.ino)
 	if f.pipe && f.unknown {
 		return
@@ -1261,7 +1259,7 @@ func (st *state) put(en *fdEntry, at string, bs []rbyte) {
 	}
 	writeAt(f, off, bs)
 	if !explicit {
-		en.o.off = off + int64(len(bs))
+		en.o.off = off + bs.n
 	}
 }
 
@@ -1293,39 +1291,59 @@ func (st *state) fork(parent, child string, shared bool) {
 	st.procs[child] = &proc{fds: t, cwd: p.cwd}
 }
 
-// A byte read: its value, or unknown.
+// A byte: its value, or unknown (a read's, as unrender gives it).
 type rbyte struct {
 	b     byte
 	known bool
 }
 
-func readAt(f *file, off, count, logged int64) []rbyte {
+// A chunk is bytes read or written: of its n bytes, the first len(data)
+// are known where known says (every one, when known is nil), the rest
+// unknown. data and known may be a file's own, not copied: a chunk is
+// used before the next call changes that file.
+type chunk struct {
+	data  []byte
+	known []bool
+	n     int64
+}
+
+// knownAt tells whether byte i of a chunk is known.
+func (c chunk) knownAt(i int) bool { return i < len(c.data) && (c.known == nil || c.known[i]) }
+
+func readAt(f *file, off, count, logged int64) chunk {
 	if f == nil || off < 0 {
-		return nil
+		return chunk{}
 	}
 	end := off + count
 	size := int64(len(f.data))
 	if f.unknown && logged >= 0 && off+logged > size {
 		size = off + logged // a file older than the trace: the log says how much there was
 	}
-	if end > size {
-		end = size
+	end = min(end, size)
+	if end <= off {
+		return chunk{}
 	}
-	out := make([]rbyte, 0, max(0, end-off))
-	for i := off; i < end; i++ {
-		if i < int64(len(f.data)) && f.known[i] {
-			out = append(out, rbyte{f.data[i], true})
-		} else {
-			out = append(out, rbyte{})
-		}
+	have := min(end, int64(len(f.data))) // past them, unknown
+	if have <= off || f.slab {
+		return chunk{n: end - off}
 	}
-	return out
+	return chunk{data: f.data[off:have], known: f.known[off:have], n: end - off}
 }
 
-func writeAt(f *file, off int64, bs []rbyte) {
-	extend(f, off+int64(len(bs)), !f.unknown)
-	for i, b := range bs {
-		f.data[off+int64(i)], f.known[off+int64(i)] = b.b, b.known
+// writeAt writes a chunk at off (copy's semantics, so a chunk of the
+// file's own bytes may overlap where it goes).
+func writeAt(f *file, off int64, c chunk) {
+	extend(f, off+c.n, !f.unknown)
+	copy(f.data[off:], c.data)
+	if c.known != nil {
+		copy(f.known[off:], c.known)
+	} else {
+		for i := range c.data {
+			f.known[off+int64(i)] = true
+		}
+	}
+	for i := off + int64(len(c.data)); i < off+c.n; i++ {
+		f.known[i] = false
 	}
 }
 
@@ -1373,22 +1391,43 @@ func unknownBytes(n int) ([]byte, []bool) {
 	return u.data[:n:n], u.known[:n:n]
 }
 
-// render writes bytes read as a quoted string, unknown bytes as "\?".
-func render(bs []rbyte) string {
+// render writes bytes read as a quoted string, unknown bytes as "\?"
+// and a run of more than 8 of them as "\?{N}" (a library's megabytes
+// would otherwise be as many of them in every replay and every answer).
+func render(c chunk) string {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 0, 4*len(bs)+24) // a byte takes at most four
-	b = strconv.AppendInt(b, int64(len(bs)), 10)
+	b := make([]byte, 0, 24+4*len(c.data)) // a byte takes at most four
+	b = strconv.AppendInt(b, c.n, 10)
 	b = append(b, ' ', '"')
-	for _, x := range bs {
-		switch {
-		case !x.known:
-			b = append(b, '\\', '?')
-		case x.b == '"' || x.b == '\\':
-			b = append(b, '\\', x.b)
-		case x.b < 0x20 || x.b >= 0x7f:
-			b = append(b, '\\', 'x', hex[x.b>>4], hex[x.b&15])
+	for i := 0; int64(i) < c.n; i++ {
+		if !c.knownAt(i) {
+			j := i
+			for int64(j) < c.n && !c.knownAt(j) {
+				if j >= len(c.data) {
+					j = int(c.n) // the rest: unknown
+					break
+				}
+				j++
+			}
+			if j-i > 8 {
+				b = append(b, '\\', '?', '{')
+				b = strconv.AppendInt(b, int64(j-i), 10)
+				b = append(b, '}')
+			} else {
+				for range j - i {
+					b = append(b, '\\', '?')
+				}
+			}
+			i = j - 1
+			continue
+		}
+		switch x := c.data[i]; {
+		case x == '"' || x == '\\':
+			b = append(b, '\\', x)
+		case x < 0x20 || x >= 0x7f || x == '{' && i > 0 && !c.knownAt(i-1): // "\?{" begins a run
+			b = append(b, '\\', 'x', hex[x>>4], hex[x&15])
 		default:
-			b = append(b, x.b)
+			b = append(b, x)
 		}
 	}
 	return string(append(b, '"'))

@@ -971,18 +971,8 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 		if !c.ok() {
 			return fail("read")
 		}
-		data := []byte(c.str(1))
-		var bs []rbyte
-		for _, b := range data {
-			bs = append(bs, rbyte{b, true})
-		}
-		if int64(len(bs)) > c.ret {
-			bs = bs[:c.ret]
-		}
-		for int64(len(bs)) < c.ret {
-			bs = append(bs, rbyte{}) // cut short by -s
-		}
-		return []byte("read " + render(bs))
+		data := []byte(c.str(1)) // past it, bytes -s cut
+		return []byte("read " + render(chunk{data: data[:min(int64(len(data)), c.ret)], n: c.ret}))
 	case "open", "openat", "creat":
 		if !c.ok() {
 			return fail("open")
@@ -1084,7 +1074,16 @@ func unrender(q string) []rbyte {
 		i++
 		switch q[i] {
 		case '?':
-			out = append(out, rbyte{})
+			n := 1
+			if rest, ok := strings.CutPrefix(q[i+1:], "{"); ok { // a run: \?{N}
+				if num, _, ok := strings.Cut(rest, "}"); ok {
+					if v, err := strconv.Atoi(num); err == nil {
+						n = v
+						i += len(num) + 2
+					}
+				}
+			}
+			out = append(out, make([]rbyte, n)...)
 		case 'x':
 			v, _ := strconv.ParseUint(q[i+1:min(i+3, len(q))], 16, 8)
 			out = append(out, rbyte{byte(v), true})
