@@ -80,7 +80,8 @@ type state struct {
 	next  int
 	// learned holds the names a call's logged result showed to exist
 	// when the replay did not know them (lookup): a file from before the
-	// trace, as far as this replay can tell.
+	// trace, as far as this replay can tell. False when the call may have
+	// made it (an O_CREAT open without O_EXCL or O_TRUNC).
 	learned map[string]bool
 }
 
@@ -685,7 +686,11 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		// new (or emptied) file; otherwise a successful open shows the
 		// file existed before the trace.
 		infer := c.ok() && !(has(flags, "O_CREAT") && (has(flags, "O_EXCL") || has(flags, "O_TRUNC")))
+		_, known := st.names[p]
 		ino, ok := st.lookup(p, infer)
+		if !known && ok && has(flags, "O_CREAT") {
+			st.learned[p] = false // there before the trace, or made by this open
+		}
 		switch {
 		case !ok && has(flags, "O_CREAT") && st.parentFails(p, c) != "":
 			return provenance.Output("open -1 " + st.parentFails(p, c))

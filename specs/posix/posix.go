@@ -889,7 +889,7 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 			seen := maps.Clone(st.learned)
 			m.Apply(st, e)
 			for p := range st.learned {
-				if !seen[p] && !slices.Contains(learnedAt[e.ID], p) {
+				if _, was := seen[p]; !was && !slices.Contains(learnedAt[e.ID], p) {
 					learnedAt[e.ID] = append(learnedAt[e.ID], p)
 				}
 			}
@@ -901,8 +901,8 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 			if pr := full.procs[e.Client]; !strings.HasPrefix(p, "/") && pr != nil && pr.cwd != "" {
 				p = path.Join(pr.cwd, p) // a name the witness could not make absolute, the whole history can
 			}
-			if _, named := full.names[p]; named {
-				return p
+			if _, named := full.names[p]; named && !full.learned[p] {
+				return p // the whole history made it (or may have): not known to be there before
 			}
 		}
 		m.Apply(full, e)

@@ -513,6 +513,13 @@ func TestLearnedNameLabelled(t *testing.T) {
 			`1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`,
 			`1 unlink("/d/j") = 0`,
 		}, true, 0},
+		// Named before only by a call that showed it was there (an open
+		// to read it): the whole history takes it to be older than the
+		// trace too, so ε assumes nothing the trace does not.
+		{[]string{
+			`1 openat(AT_FDCWD</d>, "j", O_RDONLY) = 3</d/j>`,
+			`1 unlink("/d/j") = 0`,
+		}, true, 0},
 		// By a relative name: the witness ε cannot make it absolute (no
 		// call shows the working directory), the whole history can.
 		{[]string{
