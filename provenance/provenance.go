@@ -336,8 +336,9 @@ type History interface {
 // an ingest keeps with each file it reads. A spec that looks up keys a
 // version added asks an IndexedHistory whether every file has them.
 //   - 1: writes' classes and parts (formats.Ref's Class and Parts).
-//   - 2: posix indexes mkdir, rmdir and access, and every call that makes
-//     or removes a name under one key.
+//   - 2: posix indexes mkdir, rmdir, access and getdents64, every call
+//     that makes or removes a name under one key, and each process's
+//     calls that show or change its working directory.
 const IndexVersion = 2
 
 // An IndexedHistory says which version of the specs' Refs indexed its

@@ -472,13 +472,14 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		} else if !ok {
 			x.Exact = false
 			x.Notes = append(x.Notes, "not exact: some files of this store were ingested by an older wat, which did not index "+
-				"mkdir, rmdir and access: the calls that made or removed directories may be missing (ingest those files again)")
+				"mkdir, rmdir, access, getdents64 and working directories: the calls that made or removed directories, or showed a "+
+				"process's directory, may be missing (ingest those files again)")
 		}
 	}
 	if p := learnedInstead(m, x, hist, target); x.Exact && p != "" {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: a witness takes "+p+" to have existed before the trace, as the call's logged result "+
-			"allows, though earlier calls of the trace named it: whether it existed before them is not known, and if it did not, "+
+			"allows, though earlier calls of the trace made it, or may have: whether it existed before them is not known, and if it did not, "+
 			"the calls that made it belong in the witnesses")
 	}
 	if x.Exact && olderContent(m, hist, target) {
@@ -575,8 +576,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	var queue []key
 	tracked := map[string]bool{}
 	parents := map[string]string{} // a process's creator, once found
-	// ancestorOnly: the keys of a tracked path's directories, whose calls
-	// matter only when they make or remove a name (see changesNames).
+	// ancestorOnly: the keys of a tracked path's directories, tracked
+	// for whether they exist and what names they hold: their chdirs are
+	// left out (Model.dirs gives every call its directory).
 	ancestorOnly := map[string]bool{}
 	var track func(k string, before int64)
 	track = func(k string, before int64) {
