@@ -78,6 +78,8 @@ type state struct {
 	// must not make again.
 	early map[string]bool
 	next  int
+	// okCall: the logged result of the call being replayed is a success.
+	okCall bool
 	// learned holds the names a call's logged result showed to exist
 	// when the replay did not know them (lookup): a file from before the
 	// trace, as far as this replay can tell. False when the call may have
@@ -237,7 +239,9 @@ func (Model) Fingerprint(s provenance.State) string {
 func (st *state) proc(pid string) *proc {
 	p := st.procs[pid]
 	if p == nil {
-		p = &proc{fds: map[int]*fdEntry{}}
+		// Its directory, until a call shows it: one of its own (a
+		// relative name in it is no other process's, but its children's).
+		p = &proc{fds: map[int]*fdEntry{}, cwd: "?" + pid}
 		st.procs[pid] = p
 	}
 	return p
@@ -603,6 +607,7 @@ func has(flags, f string) bool {
 func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
 	c := parseCall(e)
+	st.okCall = c.ok()
 	if c.unfinished {
 		st.pending[c.pid] = c.sharesFiles()
 		return ""
@@ -623,15 +628,28 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 	}
 	rel := func(p string) string { // a path of a call that takes no dirfd
-		if !strings.HasPrefix(p, "/") {
-			if d, ok := m.dirs[e.ID]; ok {
-				return resolve("AT_FDCWD<"+d+">", p) // the trace's, whatever this subtrace holds
-			}
-			if cwd := st.proc(c.pid).cwd; cwd != "" {
-				return path.Join(cwd, p)
-			}
+		switch {
+		case strings.HasPrefix(p, "/"):
+			return path.Clean(p)
+		case m.dirs[e.ID] != "":
+			return path.Join(m.dirs[e.ID], p) // the trace's, whatever this subtrace holds
 		}
-		return resolve("", p)
+		return path.Join(st.proc(c.pid).cwd, p)
+	}
+	at := func(dirfd, p string) string { // a path of an *at call
+		fd, dir := fdOf(dirfd)
+		switch {
+		case strings.HasPrefix(p, "/"):
+			return path.Clean(p)
+		case dir != "":
+			return path.Join(dir, p)
+		case fd == -100:
+			return rel(p) // AT_FDCWD without -y
+		}
+		if en := st.proc(c.pid).fds[fd]; en != nil && st.files[en.o.ino].dir && st.last[en.o.ino] != "" {
+			return path.Join(st.last[en.o.ino], p)
+		}
+		return path.Join("?"+c.pid+":"+dirfd, p) // a directory the replay does not know
 	}
 	switch c.op {
 	case "chdir":
@@ -643,7 +661,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		var p, flags string
 		switch c.op {
 		case "openat":
-			p, flags = resolve(c.arg(0), c.str(1)), c.arg(2)
+			p, flags = at(c.arg(0), c.str(1)), c.arg(2)
 		case "open":
 			p, flags = rel(c.str(0)), c.arg(1)
 		default:
@@ -659,10 +677,21 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
 				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
 			}
-			return provenance.Output(fmt.Sprint("open ", c.ok()))
+			if !c.ok() {
+				return failed("open", c) // the directory's: not modelled
+			}
+			return "open 0"
 		}
 		if has(flags, "O_PATH") {
-			return provenance.Output(fmt.Sprint("open ", c.ok()))
+			// A path's fd, for *at calls and fstat: it opens nothing for
+			// reading or writing, and makes or empties nothing.
+			keep := []string{"O_RDONLY", "O_PATH"}
+			for _, f := range []string{"O_DIRECTORY", "O_CLOEXEC"} {
+				if has(flags, f) {
+					keep = append(keep, f)
+				}
+			}
+			flags = strings.Join(keep, "|")
 		}
 		if has(flags, "O_DIRECTORY") {
 			// A directory's: it must exist and be one.
@@ -808,7 +837,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	case "getdents64", "getdents":
 		return provenance.Output(st.getdents(c))
 	case "fstat", "newfstatat", "stat", "lstat", "statx":
-		return provenance.Output(st.stat(c, rel))
+		return provenance.Output(st.stat(c, rel, at))
 	case "dup", "dup2", "dup3", "fcntl":
 		if c.op == "fcntl" && c.arg(1) == "F_SETFD" {
 			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
@@ -845,7 +874,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if c.op == "rename" {
 			from, to = rel(c.str(0)), rel(c.str(1))
 		} else {
-			from, to = resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))
+			from, to = at(c.arg(0), c.str(1)), at(c.arg(2), c.str(3))
 			flags = c.arg(4)
 		}
 		ino, ok := st.lookup(from, c.ok())
@@ -867,7 +896,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if c.op == "link" {
 			from, to = rel(c.str(0)), rel(c.str(1))
 		} else {
-			from, to = resolve(c.arg(0), c.str(1)), resolve(c.arg(2), c.str(3))
+			from, to = at(c.arg(0), c.str(1)), at(c.arg(2), c.str(3))
 		}
 		ino, ok := st.lookup(from, c.ok())
 		if !ok {
@@ -885,7 +914,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		// A name whose file holds the target path (lstat's size).
 		to := rel(c.str(len(c.data) - 1))
 		if c.op == "symlinkat" {
-			to = resolve(c.arg(1), c.str(2))
+			to = at(c.arg(1), c.str(2))
 		}
 		if _, exists := st.lookup(to, false); exists || !c.ok() {
 			return "symlink -1 EEXIST"
@@ -901,9 +930,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			p = rel(c.str(0))
 		} else {
 			if has(c.arg(2), "AT_REMOVEDIR") {
-				return st.rmdir(resolve(c.arg(0), c.str(1)), c)
+				return st.rmdir(at(c.arg(0), c.str(1)), c)
 			}
-			p = resolve(c.arg(0), c.str(1))
+			p = at(c.arg(0), c.str(1))
 		}
 		ino, ok := st.lookup(p, c.ok() || c.errno == "EISDIR")
 		switch {
@@ -922,7 +951,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		p := rel(c.str(0))
 		if c.op == "mkdirat" {
-			p = resolve(c.arg(0), c.str(1))
+			p = at(c.arg(0), c.str(1))
 		}
 		i, seen := st.names[p]
 		pd := st.parent(p)
@@ -944,7 +973,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		p := rel(c.str(0))
 		if c.op != "access" {
-			p = resolve(c.arg(0), c.str(1))
+			p = at(c.arg(0), c.str(1))
 		}
 		switch i, seen := st.names[p]; {
 		case i > 0:
@@ -1045,7 +1074,7 @@ func (st *state) seek(en *fdEntry, delta int64, whence string) string {
 // file older than the trace whose size the trace has not shown), or
 // ENOENT. A size the trace shows of such a file is learned: its bytes
 // past it do not exist.
-func (st *state) stat(c call, rel func(string) string) string {
+func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) string) string {
 	var ino int
 	switch {
 	case byFD(c):
@@ -1062,7 +1091,7 @@ func (st *state) stat(c call, rel func(string) string) string {
 		case "stat", "lstat":
 			p = rel(c.str(0))
 		default:
-			p = resolve(c.arg(0), c.str(1))
+			p = at(c.arg(0), c.str(1))
 		}
 		i, seen := st.names[p]
 		switch {
@@ -1079,11 +1108,16 @@ func (st *state) stat(c call, rel func(string) string) string {
 	if f.pipe {
 		return "stat pipe"
 	}
+	if f.unknown && !f.dir && c.ok() && byFD(c) && statType(c) == "S_IFDIR" {
+		f = st.mutable(ino)
+		f.dir = true // older than the trace, with names it does not show
+	}
 	if f.dir {
 		return "stat size=?" // a directory's size is the file system's
 	}
-	if f.unknown && c.ok() && byFD(c) {
-		if size, ok := statSize(c); ok && size >= int64(len(f.data)) {
+	if f.unknown && c.ok() && byFD(c) && statType(c) == "S_IFREG" && !pseudo(st.last[ino]) {
+		// A size of 0 is not learned: /proc's files say so, and hold bytes.
+		if size, ok := statSize(c); ok && size > 0 && size >= int64(len(f.data)) {
 			f = st.mutable(ino)
 			if len(f.data) == 0 {
 				// All unknown (a library read through mmap): shared, so a
@@ -1118,6 +1152,26 @@ func byFD(c call) bool {
 	return false
 }
 
+// pseudo tells whether a path is in a file system whose stat sizes are
+// not the bytes a read returns (/proc, /sys, /dev).
+func pseudo(p string) bool {
+	return strings.HasPrefix(p, "/proc/") || strings.HasPrefix(p, "/sys/") || strings.HasPrefix(p, "/dev/")
+}
+
+// statType reads the file type (S_IFREG, S_IFDIR, ...) from a stat
+// struct strace printed, "" when it shows none.
+func statType(c call) string {
+	for _, a := range c.args {
+		for _, name := range []string{"st_mode=", "stx_mode="} {
+			if i := strings.Index(a, name); i >= 0 {
+				t, _, _ := strings.Cut(a[i+len(name):], "|")
+				return t
+			}
+		}
+	}
+	return ""
+}
+
 // statSize reads st_size (statx: stx_size) from a stat struct strace
 // printed.
 func statSize(c call) (int64, bool) {
@@ -1150,7 +1204,15 @@ func (st *state) bound(pid, a string) *fdEntry {
 	p := st.proc(pid)
 	en := p.fds[fd]
 	if name == "" || fd < 0 || strings.Contains(a, "<"+formats.GuessedPath) {
-		return en // no path, or one ingest guessed (see formats.GuessedPath)
+		// No path, or one ingest guessed (see formats.GuessedPath).
+		if en == nil && fd >= 0 && st.okCall {
+			// An fd no call of the replay opened, which the call used
+			// with success: open before the trace (a shell's stdout), on
+			// a file the trace does not show, at an unknown offset.
+			en = &fdEntry{o: &ofd{ino: st.newFile(&file{unknown: true}), off: -1}}
+			p.fds[fd] = en
+		}
+		return en
 	}
 	deleted := strings.Contains(a, "(deleted)")
 	isPath := strings.HasPrefix(name, "/")

@@ -951,7 +951,7 @@ func unresolved(m Model, paths []string, hist []*formats.Event, target *formats.
 		m.Apply(st, hist[j])
 	}
 	m.Apply(st, target) // its own AT_FDCWD decoration, if it has one
-	if p := st.procs[target.Client]; p != nil && p.cwd != "" {
+	if p := st.procs[target.Client]; p != nil && !strings.HasPrefix(p.cwd, "?") {
 		return ""
 	}
 	return paths[i]
@@ -999,9 +999,22 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 		if !c.ok() {
 			return fail("stat")
 		}
+		switch statType(c) {
+		case "S_IFIFO", "S_IFSOCK":
+			return []byte("stat pipe")
+		case "S_IFDIR":
+			return []byte("stat size=?") // a directory's: the file system's
+		}
 		if n, ok := statSize(c); ok {
 			return []byte("stat size=" + strconv.FormatInt(n, 10))
 		}
+		return []byte("stat ?") // a size strace did not print (a device's)
+	case "link", "linkat", "symlink", "symlinkat":
+		what := strings.TrimSuffix(c.op, "at")
+		if !c.ok() {
+			return fail(what)
+		}
+		return []byte(what + " 0")
 	case "rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2":
 		what := map[string]string{"renameat": "rename", "renameat2": "rename", "unlinkat": "unlink", "mkdirat": "mkdir",
 			"faccessat": "access", "faccessat2": "access"}[c.op]
@@ -1042,8 +1055,11 @@ func (spec) SameOutput(given []byte, o provenance.Output) bool {
 		m, _, _ := strings.Cut(strings.TrimPrefix(b, "copy "), " ")
 		return n == m
 	}
-	if head, ok := strings.CutSuffix(b, "?"); ok && !strings.HasSuffix(head, `\`) {
-		return strings.HasPrefix(a, head) // "stat ?": a size or an error
+	if head, ok := strings.CutSuffix(b, "?"); ok && !strings.HasSuffix(head, `\`) && strings.HasPrefix(a, head) {
+		return true // "stat ?": a size or an error
+	}
+	if head, ok := strings.CutSuffix(a, "?"); ok && !strings.HasSuffix(head, `\`) && strings.HasPrefix(b, head) {
+		return true // what the log did not print (a device's size)
 	}
 	if !strings.HasPrefix(a, "read ") || !strings.HasPrefix(b, "read ") {
 		return false
