@@ -292,15 +292,26 @@ func checkOutput(spec provenance.Spec, x *provenance.Explanation, target *format
 		if u, ok := spec.(unknownOutputer); ok && c.match && u.UnknownOutput(x.Output) {
 			c.match, c.unknown = false, true
 		}
-		return &c
-	}
-	for _, o := range spec.ParseOutput(raw) {
-		if o == x.Output {
-			c.match = true
+	} else {
+		for _, o := range spec.ParseOutput(raw) {
+			if o == x.Output {
+				c.match = true
+			}
 		}
+	}
+	if given == nil && !c.match && !c.unknown && x.Exact {
+		// The replay is not what the log shows: whatever the witnesses,
+		// they are the model's, which this trace proves wrong here.
+		x.Exact = false
+		x.Notes = append(x.Notes, replayDiffers)
 	}
 	return &c
 }
+
+// replayDiffers is the note of an answer whose replayed output is not
+// the logged reply.
+const replayDiffers = "not exact: the replay does not give the logged reply, so the model is wrong about this trace " +
+	"(or the log is incomplete): the witnesses are the model's"
 
 // A loggedOutputer says what a log record shows of a request's output
 // beyond its reply field (S3: the version and size served).
