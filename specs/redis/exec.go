@@ -40,10 +40,7 @@ func (w *walk) execProduct(exec *formats.Event) (*provenance.Explanation, error)
 	if exec.Client == "" || exec.Client == "lua" || len(exec.Args) != 0 {
 		return nil, nil
 	}
-	if _, ok := w.h.(provenance.Sequence); !ok {
-		return nil, nil
-	}
-	multi, queued, err := w.transactionOf(exec)
+	multi, queued, err := w.transactionOf(exec) // none when the history cannot list the client's calls
 	if err != nil || multi == nil || len(queued) == 0 {
 		return nil, err
 	}
@@ -51,7 +48,7 @@ func (w *walk) execProduct(exec *formats.Event) (*provenance.Explanation, error)
 	// and with its MULTI before (M').
 	var setters []*formats.Event
 	var before *formats.Event
-	for b := multi.ID; before == nil; {
+	for b := multi.ID; ; {
 		evs, err := w.h.Touching(w.ctx, "redis", connNS, []byte(exec.Client), b, 256)
 		if err != nil {
 			return nil, err
