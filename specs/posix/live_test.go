@@ -69,7 +69,7 @@ func TestLivePrograms(t *testing.T) {
 	} else if string(out) != "x=a=1\nb=2\n" {
 		t.Fatalf("the program printed %q", out)
 	}
-	evs := readTrace(t, trace, "trace.log", true)
+	evs := readTrace(t, trace, "trace.log", true, true)
 	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
 	checked := map[string]int{}
 	for _, e := range evs {

@@ -30,14 +30,7 @@ import (
 // when WAT_REQUIRE_LIVE is set and a program is missing. With
 // WAT_PROGRAMS_OUT=DIR the traces are kept in DIR.
 func TestPrograms(t *testing.T) {
-	for _, bin := range []string{"strace", "sed", "ed", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "/usr/bin/python3"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
-				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)
-			}
-			t.Skipf("%s not installed", bin)
-		}
-	}
+	needPrograms(t)
 	out := t.TempDir()
 	if dir := os.Getenv("WAT_PROGRAMS_OUT"); dir != "" {
 		out = dir // kept, to look at the traces
@@ -53,7 +46,7 @@ func TestPrograms(t *testing.T) {
 	for _, file := range traces {
 		name := strings.TrimSuffix(filepath.Base(file), ".strace")
 		t.Run(name, func(t *testing.T) {
-			evs := readTrace(t, file, name+".strace", true)
+			evs := readTrace(t, file, name+".strace", true, true)
 			got := checkProgram(t, evs)
 			t.Logf("%s: %s", name, got)
 			all.add(got)
@@ -720,6 +713,20 @@ func (o *oracle) resize(f *ofile, size, id int64) {
 	f.old = false
 }
 
+// needPrograms skips a test when a program programs.sh runs is not
+// installed, or fails it when WAT_REQUIRE_LIVE is set.
+func needPrograms(t *testing.T) {
+	t.Helper()
+	for _, bin := range []string{"strace", "sed", "ed", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "/usr/bin/python3"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
+				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)
+			}
+			t.Skipf("%s not installed", bin)
+		}
+	}
+}
+
 // TestProgramReplies checks the model reply by reply on real programs:
 // every call's output the replay of the whole trace gives (a read's
 // bytes, an open's, a write's, a stat's, an rmdir's, a getdents64's...)
@@ -732,14 +739,7 @@ func (o *oracle) resize(f *ofile, size, id int64) {
 // two files to the replay: a few replies may differ there (wat explain
 // then says so, and labels the answer not exact), at most 1 in 200.
 func TestProgramReplies(t *testing.T) {
-	for _, bin := range []string{"strace", "sed", "ed", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "/usr/bin/python3"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
-				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)
-			}
-			t.Skipf("%s not installed", bin)
-		}
-	}
+	needPrograms(t)
 	for _, flags := range [][]string{nil, {"-f", "-tt", "-s", "65536"}} {
 		out := t.TempDir()
 		if b, err := exec.Command("sh", append([]string{"testdata/programs/programs.sh", out}, flags...)...).CombinedOutput(); err != nil {
@@ -749,7 +749,7 @@ func TestProgramReplies(t *testing.T) {
 		total := map[string]*[3]int{} // by op: agree, unknown, differ
 		replies, differ := 0, 0
 		for _, file := range traces {
-			evs := readLines(t, file)
+			evs := readTrace(t, file, filepath.Base(file), true, false)
 			m := posix.Model{}
 			st := m.Init()
 			for _, e := range evs {
@@ -791,22 +791,32 @@ func TestProgramReplies(t *testing.T) {
 	}
 }
 
-// readLines reads a trace's lines one by one, each on its own, as the
-// store reads a stored line back: no path guessed from earlier lines.
-func readLines(t *testing.T, path string) []*formats.Event {
+// readTrace parses the strace log at path: its events, numbered from 1,
+// from source. With strict, a line that does not parse fails the test;
+// otherwise it is passed over. With annotate, fds get the paths earlier
+// lines showed, as wat ingest's index sees them; without, each line is
+// read as the store reads a stored line back (no path guessed).
+func readTrace(t *testing.T, path, source string, strict, annotate bool) []*formats.Event {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := strace.NewParser() // for the calls strace split over two lines
+	p := strace.NewParser() // one for the file: a call strace split is joined
 	var evs []*formats.Event
 	for i, l := range strings.Split(string(b), "\n") {
 		var ev formats.Event
-		if r, err := p.Parse([]byte(l), &ev); err != nil || r != formats.IsEvent {
+		r, err := p.Parse([]byte(l), &ev)
+		if err != nil && strict {
+			t.Fatalf("line %d: %v: %s", i+1, err, l)
+		}
+		if err != nil || r != formats.IsEvent {
 			continue
 		}
-		ev.ID, ev.Line, ev.Source = int64(len(evs)+1), i+1, filepath.Base(path)
+		if annotate {
+			p.(formats.Annotator).Annotate(&ev)
+		}
+		ev.ID, ev.Line, ev.Source = int64(len(evs)+1), i+1, source
 		evs = append(evs, &ev)
 	}
 	return evs

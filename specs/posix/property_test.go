@@ -78,16 +78,16 @@ func (s *sim) pathOf(pid string, fd int) string {
 }
 
 func (s *sim) clone() *sim {
-	c := &sim{names: maps.Clone(s.names), fds: map[string]map[int]string{}, last: maps.Clone(s.last), dirs: s.dirs, gone: maps.Clone(s.gone),
-		listing: map[string]*listing{}}
-	for pid, l := range s.listing {
-		cp := *l
-		c.listing[pid] = &cp
-	}
+	c := *s
+	c.names, c.last, c.gone = maps.Clone(s.names), maps.Clone(s.last), maps.Clone(s.gone)
+	c.fds, c.listing = map[string]map[int]string{}, map[string]*listing{}
 	for pid, t := range s.fds {
 		c.fds[pid] = maps.Clone(t)
 	}
-	return c
+	for pid, l := range s.listing {
+		c.listing[pid] = &listing{path: l.path, read: l.read, stale: l.stale}
+	}
+	return &c
 }
 
 // dirCall draws a call on the directory /d/s or /d/t: mkdir, rmdir (or
@@ -344,6 +344,17 @@ func parse(t *testing.T, id int, line string) *formats.Event {
 	return &ev
 }
 
+// traceOf parses strace lines into a trace (IDs and lines from 1) and its
+// history.
+func traceOf(t *testing.T, lines []string) ([]*formats.Event, *provenance.MemHistory) {
+	t.Helper()
+	var evs []*formats.Event
+	for i, l := range lines {
+		evs = append(evs, parse(t, i+1, l))
+	}
+	return evs, &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+}
+
 // TestSpecEqualsBruteForce: for thousands of random small traces of file
 // calls, the spec's witnesses must be exactly the definition's, for the
 // output of every kind of call it explains.
@@ -402,11 +413,7 @@ func TestMadeDirectoryHoldsOnlyItsNames(t *testing.T) {
 		`1 access("/d/s/b", F_OK) = -1 ENOENT (No such file or directory)`,
 		`1 openat(AT_FDCWD</d>, "s/a", O_RDONLY) = 4</d/s/a>`,
 	}
-	var evs []*formats.Event
-	for i, l := range lines {
-		evs = append(evs, parse(t, i+1, l))
-	}
-	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+	evs, h := traceOf(t, lines)
 	for _, c := range []struct {
 		target int
 		want   string // the one witness's lines
@@ -474,11 +481,7 @@ func TestLearnedSizesShareNothing(t *testing.T) {
 		`1 pread64(4</d/b>, "abcdefgh", 8, 0) = 8`,
 		`1 pread64(3</d/a>, "xyzdefgh", 8, 0) = 8`,
 	}
-	var evs []*formats.Event
-	for i, l := range lines {
-		evs = append(evs, parse(t, i+1, l))
-	}
-	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+	evs, h := traceOf(t, lines)
 	for _, c := range []struct {
 		target int
 		shows  bool
@@ -499,45 +502,26 @@ func TestLearnedSizesShareNothing(t *testing.T) {
 // says so. An unlink of a name no earlier call touched is the trace's own
 // evidence that the file existed before it: ε, exact.
 func TestLearnedNameLabelled(t *testing.T) {
+	const made, twice, other = `1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`, `1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT|O_EXCL, 0644) = -1 EEXIST (File exists)`, `1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`
 	for _, c := range []struct {
 		lines   []string
 		exact   bool
 		witness int // calls in the one witness
 	}{
-		{[]string{
-			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
-			`1 close(3</d/j>) = 0`,
-			`1 unlink("/d/j") = 0`,
-		}, false, 0},
-		{[]string{
-			`1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`,
-			`1 unlink("/d/j") = 0`,
-		}, true, 0},
+		{[]string{made, `1 close(3</d/j>) = 0`, `1 unlink("/d/j") = 0`}, false, 0},
+		{[]string{other, `1 unlink("/d/j") = 0`}, true, 0},
 		// Named before only by a call that showed it was there (an open
 		// to read it): the whole history takes it to be older than the
 		// trace too, so ε assumes nothing the trace does not.
-		{[]string{
-			`1 openat(AT_FDCWD</d>, "j", O_RDONLY) = 3</d/j>`,
-			`1 unlink("/d/j") = 0`,
-		}, true, 0},
+		{[]string{`1 openat(AT_FDCWD</d>, "j", O_RDONLY) = 3</d/j>`, `1 unlink("/d/j") = 0`}, true, 0},
 		// By a relative name: the witness ε cannot make it absolute (no
 		// call shows the working directory), the whole history can.
-		{[]string{
-			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
-			`1 unlink("j") = 0`,
-		}, false, 0},
+		{[]string{made, `1 unlink("j") = 0`}, false, 0},
 		// The witness holds the open that learned the name, as the
 		// whole history does: no other assumption.
-		{[]string{
-			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`,
-			`1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT|O_EXCL, 0644) = -1 EEXIST (File exists)`,
-		}, true, 1},
+		{[]string{made, twice}, true, 1},
 	} {
-		var evs []*formats.Event
-		for i, l := range c.lines {
-			evs = append(evs, parse(t, i+1, l))
-		}
-		h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+		evs, h := traceOf(t, c.lines)
 		target := evs[len(evs)-1]
 		x, err := posix.Spec.Explain(context.Background(), h, target)
 		if err != nil {
@@ -564,11 +548,7 @@ func TestDecorationLearnedLabelled(t *testing.T) {
 		`1 close(3</d/s/j>) = 0`,
 		`1 openat(AT_FDCWD</d>, "s/j", O_RDONLY) = 3</d/s/j>`,
 	}
-	var evs []*formats.Event
-	for i, l := range lines {
-		evs = append(evs, parse(t, i+1, l))
-	}
-	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+	evs, h := traceOf(t, lines)
 	x, err := posix.Spec.Explain(context.Background(), h, evs[3])
 	if err != nil {
 		t.Fatal(err)
@@ -627,10 +607,7 @@ func TestDirectoryListings(t *testing.T) {
 			`1 getdents64(5</d/t>, 0x5599 /* 3 entries */, 32768) = 72`,
 		}, "getdents 3 entries 72"},
 	} {
-		var evs []*formats.Event
-		for i, l := range c.lines {
-			evs = append(evs, parse(t, i+1, l))
-		}
+		evs, _ := traceOf(t, c.lines)
 		trace, target := evs[:len(evs)-1], evs[len(evs)-1]
 		if out := provenance.Replay(posix.Model{}, trace, target); string(out) != c.want {
 			t.Errorf("%s: replayed %q, want %q", target.Raw, out, c.want)
@@ -659,11 +636,7 @@ func TestWorkingDirectories(t *testing.T) {
 		`1 mkdir("g", 0777) = 0`,
 		`2 rmdir("g") = -1 ENOTEMPTY (Directory not empty)`,
 	}
-	var evs []*formats.Event
-	for i, l := range lines {
-		evs = append(evs, parse(t, i+1, l))
-	}
-	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
+	evs, h := traceOf(t, lines)
 	for _, c := range []struct {
 		target int
 		exact  bool
@@ -700,10 +673,7 @@ func TestCapturesWithoutY(t *testing.T) {
 		`1 close(1) = 0`,
 		`1 close(1) = -1 EBADF (Bad file descriptor)`,
 	}
-	var evs []*formats.Event
-	for i, l := range lines {
-		evs = append(evs, parse(t, i+1, l))
-	}
+	evs, _ := traceOf(t, lines)
 	for i, e := range evs {
 		out := provenance.Replay(posix.Model{}, evs[:i], e)
 		logged := same.LoggedOutput(e)
