@@ -655,7 +655,9 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 	if err == nil {
 		return nil, fmt.Errorf("%s:%d: %w: the line was rejected at ingest: %s", src.Path, line, ErrNotFound, reason)
 	}
-	return nil, fmt.Errorf("%s:%d: %w: the line is not a request (a banner or blank line), or another file of its instance holds it too and it is stored once, from there (the ingest summary said which lines)", src.Path, line, ErrNotFound)
+	return nil, fmt.Errorf("%s:%d: %w: the line is not a request (a banner or blank line), or the first half of a call the log split in two "+
+		"(strace's <unfinished ...>: the call is at the line that resumes it), or another file of its instance holds it too and it is "+
+		"stored once, from there (the ingest summary said which lines)", src.Path, line, ErrNotFound)
 }
 
 // mergedWith returns the sources merged by time with src (their events
