@@ -657,6 +657,11 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.proc(c.pid).cwd = rel(c.str(0))
 		}
 		return ""
+	case "getcwd":
+		if d := c.str(0); c.ok() && strings.HasPrefix(d, "/") {
+			st.proc(c.pid).cwd = path.Clean(d) // as an AT_FDCWD decoration shows it
+		}
+		return ""
 	case "open", "openat", "creat":
 		var p, flags string
 		switch c.op {

@@ -43,7 +43,7 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
 		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "fstat", "newfstatat", "stat", "lstat", "statx",
-		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64"},
+		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
 	Replay: Model{},
 }}
 
@@ -187,13 +187,14 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 }
 
 // cwdKey is the index key of a process's calls that show its working
-// directory (an AT_FDCWD decoration) or change it (chdir, fchdir).
+// directory (an AT_FDCWD decoration, getcwd) or change it (chdir,
+// fchdir).
 func cwdKey(pid string) []byte { return []byte("cwd:" + pid) }
 
 // showsDir tells whether a call shows or changes its process's working
 // directory (see cwdKey).
 func showsDir(c call) bool {
-	if c.op == "chdir" || c.op == "fchdir" {
+	if c.op == "chdir" || c.op == "fchdir" || c.op == "getcwd" && c.ok() {
 		return true
 	}
 	return slices.ContainsFunc(c.args, func(a string) bool { return strings.HasPrefix(a, "AT_FDCWD<") })
@@ -247,6 +248,8 @@ func cwdAt(ctx context.Context, h provenance.History, pid string, before int64, 
 			return d, nil
 		}
 		return "", nil
+	case c.op == "getcwd" && strings.HasPrefix(c.str(0), "/"):
+		return path.Clean(c.str(0)), nil // what the kernel answered (the one call that shows it without -y)
 	}
 	for _, a := range c.args {
 		if strings.HasPrefix(a, "AT_FDCWD<") {

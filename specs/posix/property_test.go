@@ -657,7 +657,8 @@ func TestWorkingDirectories(t *testing.T) {
 // one of its own, which its children share (two processes' "x" are not
 // one name unless one made the other); a directory an open without
 // O_DIRECTORY found is one when fstat says so; an fd no call opened that
-// a call used with success was open before the trace.
+// a call used with success was open before the trace; getcwd's answer
+// is the process's directory.
 func TestCapturesWithoutY(t *testing.T) {
 	lines := []string{
 		`1 mkdir("x", 0777) = 0`,
@@ -672,13 +673,25 @@ func TestCapturesWithoutY(t *testing.T) {
 		`1 write(1, "hi\n", 3) = 3`,
 		`1 close(1) = 0`,
 		`1 close(1) = -1 EBADF (Bad file descriptor)`,
+		`1 mkdir("/w/g", 0777) = 0`,
+		`1 open("/w/g/f", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 6`,
+		`4 getcwd("/w", 4096) = 3`,
+		`4 access("g/f", F_OK) = 0`,
 	}
-	evs, _ := traceOf(t, lines)
+	evs, h := traceOf(t, lines)
 	for i, e := range evs {
 		out := provenance.Replay(posix.Model{}, evs[:i], e)
 		logged := same.LoggedOutput(e)
 		if out != "" && (!same.SameOutput(logged, out) || unknownOutput(out) && !strings.HasSuffix(string(logged), "?")) {
 			t.Errorf("%s: replayed %q, the kernel said %q", lines[i], out, logged)
 		}
+	}
+	// Explained, the access's directory is getcwd's (an indexed lookup).
+	x, err := posix.Spec.Explain(context.Background(), h, evs[len(evs)-1])
+	if err != nil {
+		t.Fatalf("%s explained: %v; want access 0", lines[len(lines)-1], err)
+	}
+	if string(x.Output) != "access 0" {
+		t.Errorf("%s explained: output %q, want access 0", lines[len(lines)-1], x.Output)
 	}
 }
