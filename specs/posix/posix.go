@@ -490,6 +490,13 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
 			"the answer takes those bytes to differ from any the trace wrote or read, and they might not")
 	}
+	if c := parseCall(target); x.Exact && !c.takesFD() && strings.HasPrefix(string(x.Output), "stat size=") && bareFDs(hist) {
+		// A size by name: the writes that made it may be through fds
+		// the trace does not name, which no name's history finds.
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: the trace shows fds without their files (strace without -y), so writes through them, "+
+			"which may have changed this file's size, are not in its history")
+	}
 	if p := unresolved(m, paths, hist, target); x.Exact && p != "" {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the call names "+p+" relative to a working directory the calls before it do not show: "+
@@ -939,6 +946,23 @@ func olderContent(m Model, hist []*formats.Event, target *formats.Event) bool {
 	}
 	f := st.files[en.o.ino]
 	return f.unknown || slices.Contains(f.known, false)
+}
+
+// bareFDs tells whether a history shows a call on an fd without the
+// file strace names with -y.
+func bareFDs(hist []*formats.Event) bool {
+	for _, e := range hist {
+		c := parseCall(e)
+		if isOpen(c.op) && c.ok() && !strings.Contains(string(e.Reply), "<") {
+			return true // an open's fd, returned without its file
+		}
+		if c.takesFD() || c.op == "dup2" || c.op == "dup3" || c.op == "dup" {
+			if fd, name := fdOf(c.arg(0)); fd >= 0 && name == "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unresolved returns a relative path of the target's that the replay of

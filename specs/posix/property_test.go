@@ -695,3 +695,23 @@ func TestCapturesWithoutY(t *testing.T) {
 		t.Errorf("%s explained: output %q, want access 0", lines[len(lines)-1], x.Output)
 	}
 }
+
+// TestSizeWithoutY: without -y, a stat by name cannot see the writes
+// through fds (they name no file): its size answer is labelled, not a
+// witness of the open alone called exact.
+func TestSizeWithoutY(t *testing.T) {
+	lines := []string{
+		`1 creat("/d/f", 0644) = 3`,
+		`1 write(3, "abc", 3) = 3`,
+		`1 ftruncate(3, 0) = 0`,
+		`1 stat("/d/f", {st_mode=S_IFREG|0644, st_size=0, ...}) = 0`,
+	}
+	evs, h := traceOf(t, lines)
+	x, err := posix.Spec.Explain(context.Background(), h, evs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Exact || !strings.Contains(strings.Join(x.Notes, " "), "strace without -y") {
+		t.Errorf("exact %v, notes %q: want labelled", x.Exact, x.Notes)
+	}
+}
