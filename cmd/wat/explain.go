@@ -272,6 +272,10 @@ type outputCheck struct {
 	unknown bool
 }
 
+// checkOutput compares x's replayed output with given (--output) or, with
+// none, the target's logged reply. A replay that differs from the logged
+// reply takes x's exact label away (see replayDiffers), so it runs before
+// x is rendered.
 func checkOutput(spec provenance.Spec, x *provenance.Explanation, target *formats.Event, given *string) *outputCheck {
 	var raw []byte
 	var c outputCheck

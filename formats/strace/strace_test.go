@@ -166,12 +166,14 @@ func TestDeleted(t *testing.T) {
 
 func TestRejected(t *testing.T) {
 	for line, want := range map[string]string{
-		`open("/x", O_RDONLY`:     "no closing parenthesis",
-		`open("/x, O_RDONLY) = 3`: "unterminated string",
-		`open("/x", O_RDONLY)`:    `no " = "`,
-		`hello world`:             "not a system call",
-		`write(1, "\x4", 1) = 1`:  "bad \\x escape",
-		`12 +++ vanished +++`:     "unknown process event",
+		`open("/x", O_RDONLY`:                            "no closing parenthesis",
+		`open("/x, O_RDONLY) = 3`:                        "unterminated string",
+		`open("/x", O_RDONLY)`:                           `no " = "`,
+		`hello world`:                                    "not a system call",
+		`write(1, "\x4", 1) = 1`:                         "bad \\x escape",
+		`12 +++ vanished +++`:                            "unknown process event",
+		`writev(3, [{iov_base="a"}], 1) = 1`:             "writev: an iovec without iov_len",
+		`readv(3, [{iov_base="\x4", iov_len=1}], 1) = 1`: "readv: iov_base: bad \\x escape",
 	} {
 		var ev formats.Event
 		if _, err := NewParser().Parse([]byte(line), &ev); err == nil || !strings.Contains(err.Error(), want) {

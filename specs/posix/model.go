@@ -1166,34 +1166,29 @@ func pseudo(p string) bool {
 // statType reads the file type (S_IFREG, S_IFDIR, ...) from a stat
 // struct strace printed, "" when it shows none.
 func statType(c call) string {
-	for _, a := range c.args {
-		for _, name := range []string{"st_mode=", "stx_mode="} {
-			if i := strings.Index(a, name); i >= 0 {
-				t, _, _ := strings.Cut(a[i+len(name):], "|")
-				return t
-			}
-		}
-	}
-	return ""
+	t, _, _ := strings.Cut(statField(c, "st_mode=", "stx_mode="), "|")
+	return t
 }
 
 // statSize reads st_size (statx: stx_size) from a stat struct strace
 // printed.
 func statSize(c call) (int64, bool) {
+	v := statField(c, "st_size=", "stx_size=")
+	n, err := strconv.ParseInt(v[:len(v)-len(strings.TrimLeft(v, "0123456789"))], 10, 64)
+	return n, err == nil
+}
+
+// statField returns what follows the first of names (stat's, then
+// statx's) in a call's printed arguments, "" when none is there.
+func statField(c call, names ...string) string {
 	for _, a := range c.args {
-		for _, name := range []string{"st_size=", "stx_size="} {
+		for _, name := range names {
 			if i := strings.Index(a, name); i >= 0 {
-				rest := a[i+len(name):]
-				j := 0
-				for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-					j++
-				}
-				n, err := strconv.ParseInt(rest[:j], 10, 64)
-				return n, err == nil
+				return a[i+len(name):]
 			}
 		}
 	}
-	return 0, false
+	return ""
 }
 
 // bound returns the fd a call's argument names, or nil when the process

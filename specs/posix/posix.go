@@ -485,7 +485,18 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			"allows, though earlier calls of the trace made it, or may have: whether it existed before them is not known, and if it did not, "+
 			"the calls that made it belong in the witnesses")
 	}
-	if x.Exact && olderContent(m, hist, target) {
+	// The checks below read the whole history's replay: made once.
+	var whole *state
+	replayed := func() *state {
+		if whole == nil {
+			whole = m.Init().(*state)
+			for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
+				m.Apply(whole, hist[i])
+			}
+		}
+		return whole
+	}
+	if x.Exact && olderContent(replayed, target) {
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
 			"the answer takes those bytes to differ from any the trace wrote or read, and they might not")
@@ -497,10 +508,12 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		x.Notes = append(x.Notes, "not exact: the trace shows fds without their files (strace without -y), so writes through them, "+
 			"which may have changed this file's size, are not in its history")
 	}
-	if p := unresolved(m, paths, hist, target); x.Exact && p != "" {
-		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the call names "+p+" relative to a working directory the calls before it do not show: "+
-			"the calls that named the same file by another name (its absolute path) are not connected to it")
+	if x.Exact {
+		if p := unresolved(replayed, paths, target); p != "" {
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: the call names "+p+" relative to a working directory the calls before it do not show: "+
+				"the calls that named the same file by another name (its absolute path) are not connected to it")
+		}
 	}
 	x.Notes = append(x.Notes, "the explanation reaches the start of the trace: files it did not create existed before it, with unknown content")
 	if err := provenance.DoubtOrder(ctx, h, x); err != nil {
@@ -925,7 +938,7 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 // olderContent tells whether the file a read reaches existed before the
 // trace and was not emptied since: its unknown bytes might equal bytes
 // the trace wrote, and then fewer calls would give the same output.
-func olderContent(m Model, hist []*formats.Event, target *formats.Event) bool {
+func olderContent(replayed func() *state, target *formats.Event) bool {
 	c := parseCall(target)
 	from := c.arg(0) // the fd whose bytes the output holds
 	switch {
@@ -936,10 +949,7 @@ func olderContent(m Model, hist []*formats.Event, target *formats.Event) bool {
 	default:
 		return false
 	}
-	st := m.Init().(*state)
-	for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
-		m.Apply(st, hist[i])
-	}
+	st := replayed()
 	en := st.bound(c.pid, from)
 	if en == nil {
 		return false
@@ -968,17 +978,14 @@ func bareFDs(hist []*formats.Event) bool {
 // unresolved returns a relative path of the target's that the replay of
 // its history cannot make absolute (no call of the process before it
 // shows its working directory), "" when there is none.
-func unresolved(m Model, paths []string, hist []*formats.Event, target *formats.Event) string {
+func unresolved(replayed func() *state, paths []string, target *formats.Event) string {
 	i := slices.IndexFunc(paths, func(p string) bool { return !strings.HasPrefix(p, "/") })
 	if i < 0 {
 		return ""
 	}
-	st := m.Init().(*state)
-	for j := len(hist) - 1; j >= 0; j-- { // hist is newest first
-		m.Apply(st, hist[j])
-	}
-	m.Apply(st, target) // its own AT_FDCWD decoration, if it has one
-	if p := st.procs[target.Client]; p != nil && !strings.HasPrefix(p.cwd, "?") {
+	// A call on a relative path takes no dirfd: the replay before it
+	// has its process's directory, if any call showed it.
+	if p := replayed().procs[target.Client]; p != nil && !strings.HasPrefix(p.cwd, "?") {
 		return ""
 	}
 	return paths[i]
