@@ -117,6 +117,7 @@ PostgreSQL database as a postgres:// URL.
 			&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never"},
 		},
 		Commands: []*cli.Command{
+			initCommand(),
 			ingestCommand(),
 			explainCommand(),
 			followCommand(),
@@ -239,6 +240,7 @@ type env struct {
 	stdout, stderr io.Writer
 	store          string // --store (or --db)
 	color          string
+	reader         string // wat sql --reader
 }
 
 // envOf reads a command's env from its context.
@@ -256,7 +258,7 @@ func openStore(ctx context.Context, e env, readOnly bool) (*store.Store, error) 
 		}
 	}
 	open := func(readOnly bool) (*store.Store, error) {
-		return store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly,
+		return store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly, Reader: e.reader,
 			Index: ingest.Options{Refs: refsBySystem(), Indexes: indexesBySystem()}.NewIndex})
 	}
 	s, err := open(readOnly)

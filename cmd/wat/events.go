@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -252,15 +253,30 @@ tab-separated (or NDJSON with --json). The documented schema:
 Times are Unix nanoseconds. On PostgreSQL, event_view has the stored
 columns only (id, file, line, offset, time, raw).
 
+On SQLite the statement runs with writes, ATTACH and PRAGMAs that set
+anything refused. On PostgreSQL it runs as a role that may only read the
+store's schema (USAGE on it, SELECT on its tables), never as the role in
+--store: wat creates that role (wat_read_...) with the store when the
+store's role may create roles, and --reader names one otherwise. So a
+function that reads the server's files, or on Citus runs commands on the
+workers, fails by privilege.
+
 Examples:
    wat sql 'SELECT op, count(*) FROM event_view GROUP BY op ORDER BY 2 DESC'
    wat sql 'SELECT * FROM reject_view LIMIT 10'`,
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON, one object per row"}},
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print NDJSON, one object per row"},
+			&cli.StringFlag{Name: "reader", EnvVars: []string{"WAT_SQL_READER"},
+				Usage: "PostgreSQL: run the query as the role of this postgres:// `URL`, one that may only read the store (not a superuser), instead of the reader role wat made"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErr("quote the query: wat sql 'SELECT ...'", "sql takes exactly one query")
 			}
-			st, err := openStore(c.Context, envOf(c), true)
+			e := envOf(c)
+			e.reader = c.String("reader")
+			if e.reader != "" && !store.IsPostgres(e.reader) {
+				return usageErr("give a postgres:// URL", "--reader %q is not a PostgreSQL URL", store.Redact(e.reader))
+			}
+			st, err := openStore(c.Context, e, true)
 			if err != nil {
 				return err
 			}
@@ -304,8 +320,11 @@ func runSQL(ctx context.Context, st *store.Store, w io.Writer, query string, asJ
 		_, err := fmt.Fprintln(w, strings.Join(cells, "\t"))
 		return err
 	})
-	if err != nil {
-		return withHint(fmt.Errorf("sql: %w", err), "the store is read-only here; 'wat sql --help' lists the views")
+	switch {
+	case errors.Is(err, store.ErrNoReader):
+		return withHint(fmt.Errorf("sql: %w", err), "the store's role may not create roles: create one that may only read its schema (GRANT USAGE ON SCHEMA, GRANT SELECT ON ALL TABLES IN SCHEMA) and name it with --reader URL (see README, PostgreSQL and Citus)")
+	case err != nil:
+		return withHint(fmt.Errorf("sql: %w", err), "wat sql only reads, as a role that may read the store and nothing else; 'wat sql --help' lists the views")
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 		return nil, fmt.Errorf("open store %s: %w", shown, err)
 	}
 	s := newStore(db, postgresDialect, shown, opt)
+	s.url = dsn
 	if err := s.migratePostgres(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", shown, err)
@@ -96,6 +97,9 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := ensureReader(ctx, tx); err != nil {
+		return fmt.Errorf("the role wat sql reads as: %w", err)
+	}
 	return tx.Commit()
 }
 
@@ -128,24 +132,6 @@ func (s *Store) pgVersion(ctx context.Context, q querier) (int, error) {
 		return 0, ErrNotStore
 	}
 	return version, nil
-}
-
-// queryPostgres runs one statement in a read-only transaction, which
-// PostgreSQL refuses to let write; a snapshot is taken first, so that the
-// statement cannot be a SET TRANSACTION READ WRITE.
-func queryPostgres(ctx context.Context, conn *sql.Conn, q string, each func(cols []string, vals []any) error) error {
-	if !readingStatement(q) {
-		return fmt.Errorf("not a query: wat sql runs SELECT, WITH, VALUES, TABLE, SHOW and EXPLAIN (a read-only transaction refuses writes; COPY, DO and CALL could reach outside the store)")
-	}
-	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SELECT 1"); err != nil {
-		return err
-	}
-	return eachRow(tx.QueryContext(ctx, q))(each)
 }
 
 // readingStatement tells whether q starts as a statement that only reads

@@ -64,6 +64,8 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	db       *sqlDB
 	path     string
+	url      string // PostgreSQL: the URL as given, password included
+	reader   string // PostgreSQL: Options.Reader
 	formats  []*formats.Format
 	index    func() map[string]func(*formats.Event) []formats.Ref
 	readOnly bool
@@ -93,6 +95,10 @@ type Options struct {
 	// to remove a file merged by time with others). Without it, files
 	// stay where they were stored.
 	Index func() map[string]func(*formats.Event) []formats.Ref
+	// Reader is, on PostgreSQL, the URL of a role that may only read the
+	// store, for Query to run as instead of the reader role wat made
+	// (see ensureReader); it must not be a superuser.
+	Reader string
 }
 
 func dsn(path string, ro bool) string { return dsnMode(path, ro, false) }
@@ -127,7 +133,7 @@ func IsPostgres(location string) bool {
 // turns, and empty caches.
 func newStore(db *sql.DB, d *dialect, path string, opt Options) *Store {
 	db.SetMaxOpenConns(1)
-	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, index: opt.Index, readOnly: opt.ReadOnly,
+	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, index: opt.Index, readOnly: opt.ReadOnly, reader: opt.Reader,
 		parsers: map[string]formats.Parser{},
 		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}, scopes: map[int64]*Scoped{}}
 }
@@ -289,8 +295,17 @@ func applyMigrations(ctx context.Context, tx *sqlTx, files []string, version int
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, string(b)); err != nil {
+		stmts, err := splitStatements(string(b))
+		if err == nil && len(stmts) == 0 {
+			err = errNoStatement
+		}
+		if err != nil {
 			return fmt.Errorf("migration %s: %w", f, err)
+		}
+		for _, q := range stmts {
+			if err := tx.execOne(ctx, q); err != nil {
+				return fmt.Errorf("migration %s: %w", f, err)
+			}
 		}
 		if err := setVersion(version + i + 1); err != nil {
 			return err
@@ -1520,14 +1535,14 @@ func (s *Store) Rejects(ctx context.Context, src *Source, limit int) ([]Reject, 
 // with the column names. Writes are refused (PRAGMA query_only, and a
 // read-only connection when the store was opened read-only).
 func (s *Store) Query(ctx context.Context, q string, each func(cols []string, vals []any) error) error {
+	if s.db.d == postgresDialect {
+		return s.queryPostgres(ctx, q, each)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if s.db.d == postgresDialect {
-		return queryPostgres(ctx, conn, q, each)
-	}
 	if _, err := conn.ExecContext(ctx, sqlTempViews); err != nil {
 		return fmt.Errorf("sql: views: %w", err)
 	}

@@ -86,7 +86,7 @@ func Postgres(tb testing.TB) (string, error) {
 	if err := exec(dsn, "CREATE SCHEMA "+schema); err != nil {
 		return "", fmt.Errorf("WAT_TEST_PG_DSN: %w", err)
 	}
-	tb.Cleanup(func() { exec(dsn, "DROP SCHEMA "+schema+" CASCADE") })
+	tb.Cleanup(func() { drop(dsn, schema) })
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", err
@@ -106,4 +106,20 @@ func exec(dsn, q string) error {
 	defer db.Close()
 	_, err = db.Exec(q)
 	return err
+}
+
+// drop drops a test's schema and the role wat sql read it as, if wat
+// made one.
+func drop(dsn, schema string) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	var role string
+	db.QueryRow("SELECT role FROM " + schema + ".wat_reader").Scan(&role)
+	db.Exec("DROP SCHEMA " + schema + " CASCADE")
+	if role != "" {
+		db.Exec(`DROP ROLE IF EXISTS "` + role + `"`)
+	}
 }
