@@ -258,7 +258,11 @@ func openStore(ctx context.Context, e env, readOnly bool) (*store.Store, error) 
 		}
 	}
 	open := func(readOnly bool) (*store.Store, error) {
-		return store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly, Reader: e.reader,
+		var trace io.Writer
+		if f := os.Getenv("WAT_TRACE_SQL"); f != "" {
+			trace = appendFile(f)
+		}
+		return store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly, Reader: e.reader, TraceSQL: trace,
 			Index: ingest.Options{Refs: refsBySystem(), Indexes: indexesBySystem()}.NewIndex})
 	}
 	s, err := open(readOnly)
@@ -401,4 +405,20 @@ func reorder(app *cli.App, args []string) []string {
 		out = append(out, pos...)
 	}
 	return out
+}
+
+// An appendFile is a file each Write appends to (opened and closed each
+// time): WAT_TRACE_SQL's, written a statement at a time.
+type appendFile string
+
+func (f appendFile) Write(b []byte) (int, error) {
+	w, err := os.OpenFile(string(f), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(b)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
 }

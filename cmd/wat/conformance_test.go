@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/wat-project/wat/ingest/store/storetest"
@@ -34,12 +35,25 @@ func TestConformance(t *testing.T) {
 		{"zookeeper", [][]string{{"../../formats/zookeeper/testdata/txn.log", "../../formats/zookeeper/testdata/audit.log"}},
 			[]string{"../../formats/zookeeper/testdata/txn.log", "../../formats/zookeeper/testdata/audit.log"}, false},
 	}
+	// The statements the PostgreSQL store is sent, by command, for
+	// checkRouted.
+	traces := t.TempDir()
+	onPG := func(command string) func() {
+		os.Setenv("WAT_TRACE_SQL", filepath.Join(traces, command+".sql"))
+		return func() { os.Unsetenv("WAT_TRACE_SQL") }
+	}
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
 			sq, pg := storetest.New(t, "sqlite"), storetest.New(t, "postgres")
 			for _, args := range set.ingests {
 				for _, st := range []string{sq, pg} {
-					if _, stderr, code := wat(t, append([]string{"--store", st, "ingest", "--quiet"}, args...)...); code != 0 {
+					done := func() {}
+					if st == pg {
+						done = onPG("ingest")
+					}
+					_, stderr, code := wat(t, append([]string{"--store", st, "ingest", "--quiet"}, args...)...)
+					done()
+					if code != 0 {
 						t.Fatalf("ingest %v: %s", args, stderr)
 					}
 				}
@@ -47,7 +61,9 @@ func TestConformance(t *testing.T) {
 			same := func(args ...string) {
 				t.Helper()
 				o1, e1, c1 := wat(t, append([]string{"--store", sq}, args...)...)
+				done := onPG(args[0])
 				o2, e2, c2 := wat(t, append([]string{"--store", pg}, args...)...)
+				done()
 				if o1 != o2 || e1 != e2 || c1 != c2 {
 					t.Errorf("wat %v differs:\nsqlite (exit %d):\n%s%s\npostgres (exit %d):\n%s%s", args, c1, o1, e1, c2, o2, e2)
 				}
@@ -76,5 +92,8 @@ func TestConformance(t *testing.T) {
 			same("events", "--json")
 			t.Logf("%d lines asked on both backends", asked)
 		})
+	}
+	for _, command := range []string{"ingest", "explain", "follow"} {
+		checkRouted(t, command, filepath.Join(traces, command+".sql"))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,18 +79,39 @@ func (d *dialect) args(a []any) []any {
 // and its arguments are converted on the way.
 type sqlDB struct {
 	*sql.DB
-	d *dialect
+	d     *dialect
+	trace *sqlTrace // Options.TraceSQL
+}
+
+// A sqlTrace writes every statement a store sends, as sent, a line each
+// (newlines and tabs folded to spaces; COPY as "COPY table (cols)").
+type sqlTrace struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// sent records a statement; nil records nothing.
+func (t *sqlTrace) sent(q string) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintln(t.w, strings.Join(strings.Fields(q), " "))
 }
 
 func (b *sqlDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	b.trace.sent(b.d.sql(q))
 	return b.DB.QueryContext(ctx, b.d.sql(q), b.d.args(args)...)
 }
 
 func (b *sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	b.trace.sent(b.d.sql(q))
 	return b.DB.QueryRowContext(ctx, b.d.sql(q), b.d.args(args)...)
 }
 
 func (b *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	b.trace.sent(b.d.sql(q))
 	return b.DB.ExecContext(ctx, b.d.sql(q), b.d.args(args)...)
 }
 
@@ -99,6 +122,7 @@ type sqlTx struct {
 	conn  *sql.Conn
 	d     *dialect
 	stmts map[string]*sql.Stmt
+	trace *sqlTrace
 }
 
 // beginTx starts a transaction on a connection of its own.
@@ -112,18 +136,21 @@ func (b *sqlDB) beginTx(ctx context.Context, opts *sql.TxOptions) (*sqlTx, error
 		conn.Close()
 		return nil, err
 	}
-	return &sqlTx{Tx: tx, conn: conn, d: b.d, stmts: map[string]*sql.Stmt{}}, nil
+	return &sqlTx{Tx: tx, conn: conn, d: b.d, stmts: map[string]*sql.Stmt{}, trace: b.trace}, nil
 }
 
 func (t *sqlTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	t.trace.sent(t.d.sql(q))
 	return t.Tx.QueryRowContext(ctx, t.d.sql(q), t.d.args(args)...)
 }
 
 func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	t.trace.sent(t.d.sql(q))
 	return t.Tx.QueryContext(ctx, t.d.sql(q), t.d.args(args)...)
 }
 
 func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	t.trace.sent(t.d.sql(q))
 	return t.Tx.ExecContext(ctx, t.d.sql(q), t.d.args(args)...)
 }
 
@@ -175,16 +202,26 @@ func (t *sqlTx) load(ctx context.Context, tb *table, vals []any) error {
 		return nil
 	}
 	if t.d == postgresDialect {
+		cols := tb.cols
 		rows := make([][]any, 0, len(vals)/nc)
 		for i := 0; i < len(vals); i += nc {
 			rows = append(rows, t.d.args(vals[i:i+nc:i+nc]))
 		}
+		if tb == eventsTable {
+			// PostgreSQL keeps an event's bucket (bucketOf) as a column
+			// of its own, which Citus distributes by; SQLite computes it.
+			cols = append(slices.Clone(cols), "bucket")
+			for i, r := range rows {
+				rows[i] = append(r, bucketOf(r[0].(int64)))
+			}
+		}
+		t.trace.sent("COPY " + tb.name + " (" + strings.Join(cols, ", ") + ")")
 		return t.conn.Raw(func(dc any) error {
 			c, ok := dc.(*stdlib.Conn)
 			if !ok {
 				return fmt.Errorf("load %s: unexpected driver connection %T", tb.name, dc)
 			}
-			n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{tb.name}, tb.cols, pgx.CopyFromRows(rows))
+			n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{tb.name}, cols, pgx.CopyFromRows(rows))
 			if err == nil && n != int64(len(rows)) {
 				err = fmt.Errorf("copied %d rows of %d", n, len(rows))
 			}

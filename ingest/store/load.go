@@ -156,14 +156,14 @@ func (l *Load) Heads(ctx context.Context, from, to int64, n int) ([]Head, error)
 			continue
 		}
 		var t int64
-		if err := l.tx.QueryRowContext(ctx, sqlEventTime, src.FirstEvent).Scan(&t); err != nil {
+		if err := l.tx.QueryRowContext(ctx, sqlEventTime, byID(src.FirstEvent)...).Scan(&t); err != nil {
 			return nil, err
 		}
 		if t < from || t > to {
 			continue
 		}
 		h := Head{Source: src}
-		rows, err := l.tx.QueryContext(ctx, "SELECT line, raw FROM events WHERE id >= ? AND id <= ? AND source = ? ORDER BY id LIMIT ?", src.FirstEvent, src.LastEvent, src.ID, n)
+		rows, err := l.tx.QueryContext(ctx, sqlStoredLines, append(idRange(src.FirstEvent, src.LastEvent), src.ID, n)...)
 		if err != nil {
 			return nil, err
 		}
@@ -321,6 +321,8 @@ type writer struct {
 	// standsIn are the systems of the client records written (see
 	// Source.StandsIn).
 	standsIn []string
+	// systems are those it listed in the systems table.
+	systems map[string]bool
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -408,6 +410,18 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 // writePostings writes the pending key touches as postings blocks.
 func (w *writer) writePostings() error {
 	bs := w.post.blocks()
+	for _, b := range bs {
+		if w.systems[b.k.system] {
+			continue
+		}
+		if _, err := w.tx.ExecContext(w.ctx, sqlAddSystem, b.k.system); err != nil {
+			return err
+		}
+		if w.systems == nil {
+			w.systems = map[string]bool{}
+		}
+		w.systems[b.k.system] = true
+	}
 	args := make([]any, 0, len(postingsTable.cols)*bufRows)
 	for len(bs) > 0 {
 		n := min(len(bs), bufRows)

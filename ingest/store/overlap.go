@@ -90,7 +90,7 @@ func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte)
 	var probeErr error
 	n := sort.Search(int(src.LastEvent-src.FirstEvent+1), func(i int) bool {
 		var at int64
-		if err := s.db.QueryRowContext(ctx, sqlEventTime, src.FirstEvent+int64(i)).Scan(&at); err != nil {
+		if err := s.db.QueryRowContext(ctx, sqlEventTime, byID(src.FirstEvent+int64(i))...).Scan(&at); err != nil {
 			probeErr = err
 			return true
 		}
@@ -99,7 +99,7 @@ func (s *Store) runFrom(ctx context.Context, src *Source, t int64, first []byte)
 	if probeErr != nil {
 		return nil, fmt.Errorf("shared lines of %s: %w", src.Path, probeErr)
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT line, time, raw FROM events WHERE id >= ? AND id <= ? AND source = ? ORDER BY id", src.FirstEvent+int64(n), src.LastEvent, src.ID)
+	rows, err := s.db.QueryContext(ctx, sqlStoredTimes, append(idRange(src.FirstEvent+int64(n), src.LastEvent), src.ID)...)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func execOn(t *testing.T, loc, stmt string) {
 func TestPostgresMarker(t *testing.T) {
 	storetest.Require(t, "postgres")
 	ctx := context.Background()
-	foreign := storetest.New(t, "postgres")
+	foreign := storetest.EmptyPostgres(t)
 	execOn(t, foreign, "CREATE TABLE other (x int)")
 	if _, err := store.Open(ctx, foreign, store.Options{}); !errors.Is(err, store.ErrNotStore) {
 		t.Errorf("schema with other tables: %v", err)
@@ -152,7 +152,7 @@ func TestSQLRunsAsReader(t *testing.T) {
 func TestSQLNeedsReader(t *testing.T) {
 	storetest.Require(t, "postgres")
 	ctx := context.Background()
-	loc := storetest.New(t, "postgres")
+	loc := storetest.EmptyPostgres(t)
 	u, _ := url.Parse(loc)
 	schema := u.Query().Get("search_path")
 	owner := "wat_owner_" + schema

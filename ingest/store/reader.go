@@ -65,7 +65,8 @@ func ensureReader(ctx context.Context, tx *sqlTx) error {
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO wat_reader(role, password) VALUES (?, ?)", role, password)
+	tx.trace.sent(migrationMark + "INSERT INTO wat_reader(role, password) VALUES (...)")
+	_, err := tx.Tx.ExecContext(ctx, tx.d.sql("INSERT INTO wat_reader(role, password) VALUES (?, ?)"), role, password)
 	return err
 }
 
@@ -84,9 +85,14 @@ func (s *Store) readerURL(ctx context.Context) (string, error) {
 	q := u.Query()
 	if s.reader == "" {
 		var role, password, schema string
-		err := s.db.QueryRowContext(ctx, "SELECT role, password, current_schema() FROM wat_reader").Scan(&role, &password, &schema)
+		err := s.db.QueryRowContext(ctx, "SELECT role, password FROM wat_reader").Scan(&role, &password)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", ErrNoReader
+		}
+		if err == nil {
+			// A statement of its own: on Citus a query of a table runs
+			// on a worker, whose current_schema() is not the store's.
+			err = s.db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema)
 		}
 		if err != nil {
 			return "", fmt.Errorf("reader role: %w", err)

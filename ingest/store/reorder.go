@@ -63,10 +63,10 @@ func (s *Store) order(ctx context.Context, tx *sqlTx, w *writer, instance, forma
 			continue
 		}
 		t := timed{src: o}
-		if err := tx.QueryRowContext(ctx, sqlEventTime, o.FirstEvent).Scan(&t.first); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlEventTime, byID(o.FirstEvent)...).Scan(&t.first); err != nil {
 			return nil, err
 		}
-		if err := tx.QueryRowContext(ctx, sqlEventTime, o.LastEvent).Scan(&t.last); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlEventTime, byID(o.LastEvent)...).Scan(&t.last); err != nil {
 			return nil, err
 		}
 		if t.first == 0 || t.last == 0 {
@@ -286,10 +286,13 @@ func (s *Store) resequence(ctx context.Context, tx *sqlTx, w *writer, keep, drop
 		return err
 	}
 	for _, run := range runsOf(append(slices.Clone(keep), drop...)) {
-		for _, q := range []string{sqlRemovePostings, sqlRemoveWideRefs, sqlRemoveEvents} {
+		for _, q := range []string{sqlRemovePostings, sqlRemoveWideRefs} {
 			if _, err := tx.ExecContext(ctx, q, run[0], run[1]); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.ExecContext(ctx, sqlRemoveEvents, idRange(run[0], run[1])...); err != nil {
+			return err
 		}
 	}
 	for _, m := range ms {
@@ -323,8 +326,7 @@ func (m *member) fill(ctx context.Context, tx *sqlTx) error {
 	if len(m.page) > 0 || m.done {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, line, "offset", time, raw FROM events
-		WHERE id > ? AND id <= ? AND source = ? ORDER BY id LIMIT 1000`, m.after, m.src.LastEvent, m.src.ID)
+	rows, err := tx.QueryContext(ctx, sqlMovedEvents, append(idRange(m.after, m.src.LastEvent), m.src.ID)...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.src.Path, err)
 	}

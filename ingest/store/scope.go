@@ -59,7 +59,7 @@ func (s *Store) Scope(ctx context.Context, e *formats.Event) (*Scoped, error) {
 // with an id.
 func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
 	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, id).Scan(&source); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(id)...).Scan(&source); err != nil {
 		return nil, fmt.Errorf("source of event %d: %w", id, err)
 	}
 	s.scopesMu.Lock()
@@ -87,7 +87,7 @@ func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
 // sourceOf returns the source of the event with an id, and every source.
 func (s *Store) sourceOf(ctx context.Context, id int64) (*Source, []*Source, error) {
 	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, id).Scan(&source); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(id)...).Scan(&source); err != nil {
 		return nil, nil, fmt.Errorf("source of event %d: %w", id, err)
 	}
 	own, srcs, err := s.source(ctx, source)

@@ -10,22 +10,29 @@ const (
 		VALUES (?, ?, ?, 0, '', 0, 0, 0, 0, ?, ?, ?) RETURNING id`
 	sqlFinishSource = `UPDATE sources SET size = ?, hash = ?, lines = ?, events = ?, rejected = ?,
 		skipped = ?, first_event = ?, last_event = ? WHERE id = ?`
-	sqlNextEventID = "SELECT coalesce(max(id), 0) + 1 FROM events"
+	// sqlNextEventID: a source's events are ids first_event..last_event,
+	// set in the transaction that stores them; on Citus, max over the
+	// events table would ask every shard.
+	sqlNextEventID = "SELECT coalesce(max(last_event), 0) + 1 FROM sources"
 	sqlStandsIn    = "UPDATE sources SET stands_in = ? WHERE id = ?"
 	// sqlRenameSource gives a continued source the path it grew under.
 	sqlRenameSource = "UPDATE sources SET path = ? WHERE id = ?"
 
+	// Every statement of events names the bucket of the ids it reads
+	// (bucket, then id: see bucketOf), the column events are distributed
+	// by on Citus; a range of ids, the range of their buckets too.
+
 	// sqlEventTime reads one event's time (a source's span ends).
-	sqlEventTime = "SELECT time FROM events WHERE id = ?"
+	sqlEventTime = "SELECT time FROM events WHERE bucket = ? AND id = ?"
 	// sqlEventAt reads where one event's line is in its file, and the line.
-	sqlEventAt = `SELECT "offset", raw FROM events WHERE id = ?`
+	sqlEventAt = `SELECT "offset", raw FROM events WHERE bucket = ? AND id = ?`
 	// sqlRemoveSource deletes a source and all it stored, each statement
 	// taking the source's first and last event ids or its id: postings
 	// blocks are written by one ingest, so a block lies inside one
 	// source's id range.
 	sqlRemovePostings  = "DELETE FROM postings WHERE first >= ? AND last <= ?"
 	sqlRemoveWideRefs  = "DELETE FROM wide_refs WHERE event >= ? AND event <= ?"
-	sqlRemoveEvents    = "DELETE FROM events WHERE id >= ? AND id <= ?"
+	sqlRemoveEvents    = "DELETE FROM events WHERE bucket >= ? AND bucket <= ? AND id >= ? AND id <= ?"
 	sqlRemoveRejects   = "DELETE FROM rejects WHERE source = ?"
 	sqlRemoveSource    = "DELETE FROM sources WHERE id = ?"
 	sqlSourcesByHash   = "SELECT id, config FROM sources WHERE hash = ? AND id <> ? ORDER BY id"
@@ -33,20 +40,31 @@ const (
 
 	sqlSources    = "SELECT " + sourceCols + " FROM sources ORDER BY id"
 	sqlSourceInfo = "SELECT path, format, config, coalesce(first_event, 0), coalesce(last_event, -1), instance FROM sources WHERE id = ?"
-	sqlLineOf     = "SELECT line FROM events WHERE id = ?"
+	sqlLineOf     = "SELECT line FROM events WHERE bucket = ? AND id = ?"
 	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
 
 	eventCols      = "e.id, e.source, e.line, e.\"offset\", e.time, e.raw"
-	sqlEventByID   = "SELECT " + eventCols + " FROM events e WHERE e.id = ?"
-	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.id > ? ORDER BY e.id LIMIT ?"
-	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
+	sqlEventByID = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id = ?"
+	// sqlEventsIn reads events of one bucket by id; an IN list follows.
+	sqlEventsIn = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id IN "
+	// sqlEventsAfter and sqlEventsOfSrc read a bucket's events after an
+	// id, in order (of one source).
+	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id > ? ORDER BY e.id LIMIT ?"
+	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
+	// sqlStoredLines reads a source's stored lines from an id.
+	sqlStoredLines = "SELECT line, raw FROM events WHERE bucket >= ? AND bucket <= ? AND id >= ? AND id <= ? AND source = ? ORDER BY id LIMIT ?"
+	// sqlStoredTimes reads a source's stored lines and times from an id.
+	sqlStoredTimes = "SELECT line, time, raw FROM events WHERE bucket >= ? AND bucket <= ? AND id >= ? AND id <= ? AND source = ? ORDER BY id"
+	// sqlMovedEvents reads a page of a source's events to store again.
+	sqlMovedEvents = `SELECT id, line, "offset", time, raw FROM events
+		WHERE bucket >= ? AND bucket <= ? AND id > ? AND id <= ? AND source = ? ORDER BY id LIMIT 1000`
 	// sqlSourceOf finds the source of an event.
-	sqlSourceOf = "SELECT source FROM events WHERE id = ?"
+	sqlSourceOf = "SELECT source FROM events WHERE bucket = ? AND id = ?"
 	// sqlLineInRun finds the events of one line of a source merged by
 	// time with others, within its run of ids.
-	sqlLineInRun = "SELECT min(id), max(id) FROM events WHERE id >= ? AND id <= ? AND source = ? AND line = ?"
+	sqlLineInRun = "SELECT min(id), max(id) FROM events WHERE bucket >= ? AND bucket <= ? AND id >= ? AND id <= ? AND source = ? AND line = ?"
 	// sqlSourceFirst finds the source of an event and its first event.
-	sqlSourceFirst = "SELECT s.id, s.first_event FROM events e JOIN sources s ON s.id = e.source WHERE e.id = ?"
+	sqlSourceFirst = "SELECT s.id, s.first_event FROM events e JOIN sources s ON s.id = e.source WHERE e.bucket = ? AND e.id = ?"
 
 	// sqlBlocksBefore reads a key's postings blocks that hold ids below
 	// a bound, newest first.
@@ -77,22 +95,21 @@ const (
 	// index: repeated, it lists them with one index seek each.
 	sqlNextNS  = "SELECT ns FROM postings WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
 	sqlFirstNS = "SELECT ns FROM postings WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
-	// sqlNextSystem finds the next system of the postings index that is
-	// not a link kind (those begin with '#').
-	sqlNextSystem = "SELECT system FROM postings WHERE system > ? ORDER BY system LIMIT 1"
+	// sqlNextSystem finds the next system the postings index may hold
+	// (see sqlAnyPosting).
+	sqlNextSystem = "SELECT system FROM systems WHERE system > ? ORDER BY system LIMIT 1"
 	// sqlKeysOfNS lists the keys of a system's namespace (for a glob).
 	sqlKeysOfNS = "SELECT DISTINCT key FROM postings WHERE system = ? AND ns = ? AND w >= 0"
 
-	// sqlAnyPosting tells whether a system has any postings.
-	sqlAnyPosting = "SELECT 1 FROM postings WHERE system = ? LIMIT 1"
+	// sqlAnyPosting tells whether a system may have postings (one ingest
+	// wrote some; see migration systems).
+	sqlAnyPosting = "SELECT 1 FROM systems WHERE system = ?"
+	// sqlAddSystem lists a system whose postings an ingest writes.
+	sqlAddSystem = "INSERT INTO systems(system) VALUES (?) ON CONFLICT DO NOTHING"
 
 	sqlRejects = "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
-	// sqlLostBefore lists the rejected lines of sources of the given
-	// formats before an event: earlier in its source, or in a source
-	// whose events the trace puts before it (or that has none); the IN
-	// list of formats follows.
-	sqlLostBefore = `SELECT s.path, r.line, r.raw FROM rejects r JOIN sources s ON s.id = r.source
-		WHERE (coalesce(s.first_event, 0) < ? OR (r.source = ? AND r.line < ?)) AND s.format IN `
+	// sqlLostOf lists a source's rejected lines before a line.
+	sqlLostOf = "SELECT line, raw FROM rejects WHERE source = ? AND line < ? ORDER BY line LIMIT ?"
 )
 
 // multiInsert returns an INSERT of n rows of cols values each.
@@ -125,3 +142,18 @@ CREATE TEMP VIEW IF NOT EXISTS event_view AS
 CREATE TEMP VIEW IF NOT EXISTS reject_view AS
 	SELECT s.path AS file, r.line, r.reason, r.raw
 	FROM main.rejects r JOIN main.sources s ON s.id = r.source;`
+
+// bucketBits: the events of 65,536 consecutive ids share a bucket.
+const bucketBits = 16
+
+// bucketOf returns the bucket of an event id: a bucket's events are one
+// shard's on Citus (README, "PostgreSQL and Citus"), so that a batch of
+// ids read bucket by bucket asks one shard a statement.
+func bucketOf(id int64) int64 { return id >> bucketBits }
+
+// byID returns the arguments that name one event: its bucket and id.
+func byID(id int64) []any { return []any{bucketOf(id), id} }
+
+// idRange returns the arguments that name the ids lo..hi: their buckets'
+// range, then theirs.
+func idRange(lo, hi int64) []any { return []any{bucketOf(lo), bucketOf(max(lo, hi)), lo, hi} }

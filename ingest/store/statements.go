@@ -95,6 +95,7 @@ func stripComments(s string) string {
 // through the extended query protocol, which takes one statement only:
 // a file that holds a string of several fails here as it would on Citus.
 func (t *sqlTx) execOne(ctx context.Context, q string) error {
+	t.trace.sent(migrationMark + q)
 	if t.d != postgresDialect {
 		_, err := t.Tx.ExecContext(ctx, q)
 		return err
@@ -107,6 +108,10 @@ func (t *sqlTx) execOne(ctx context.Context, q string) error {
 		return c.Conn().PgConn().ExecParams(ctx, q, nil, nil, nil, nil).Read().Err
 	})
 }
+
+// migrationMark begins a traced statement (Options.TraceSQL) that sets a
+// store's schema up: run once per store, not per request.
+const migrationMark = "migration: "
 
 // errNoStatement is a migration file without a statement.
 var errNoStatement = errors.New("no statement")

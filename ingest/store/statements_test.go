@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"reflect"
@@ -119,4 +120,52 @@ func openPGForTest(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestSearchLine checks searchLine against a linear scan on files whose
+// lines advance with ids, skip, repeat (a line of several events) and
+// jump, and counts its probes on a file of one event a line.
+func TestSearchLine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 2000; trial++ {
+		n := 1 + rng.IntN(300)
+		lo := int64(1 + rng.IntN(1000))
+		lines := make([]int, n)
+		l := 1 + rng.IntN(5)
+		for i := range lines {
+			lines[i] = l
+			switch rng.IntN(10) {
+			case 0: // several events on a line
+			case 1:
+				l += 2 + rng.IntN(50) // skipped lines
+			default:
+				l++
+			}
+		}
+		lineOf := func(id int64) (int, error) {
+			if id < lo || id >= lo+int64(n) {
+				t.Fatalf("probe %d outside %d..%d", id, lo, lo+int64(n)-1)
+			}
+			return lines[id-lo], nil
+		}
+		for _, want := range []int{lines[0] - 1, lines[0], lines[rng.IntN(n)], lines[rng.IntN(n)] + 1, lines[n-1], lines[n-1] + 1} {
+			from := lo + int64(rng.IntN(n))
+			if lines[from-lo] >= want {
+				from = lo
+			}
+			got, err := searchLine(from, lo+int64(n)-1, want, lineOf)
+			wantID := from
+			for wantID < lo+int64(n) && lines[wantID-lo] < want {
+				wantID++
+			}
+			if err != nil || got != wantID {
+				t.Fatalf("lines %v from %d: searchLine(%d) = %d, want %d", lines, from, want, got, wantID)
+			}
+		}
+	}
+	probes := 0
+	lineOf := func(id int64) (int, error) { probes++; return int(id - 100), nil } // one event a line, after a banner
+	if got, _ := searchLine(101, 1_000_100, 777_777, lineOf); got != 777_877 || probes > 4 {
+		t.Errorf("one event a line: %d in %d probes", got, probes)
+	}
 }

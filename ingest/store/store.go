@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -99,6 +100,10 @@ type Options struct {
 	// store, for Query to run as instead of the reader role wat made
 	// (see ensureReader); it must not be a superuser.
 	Reader string
+	// TraceSQL, when not nil, is written every statement the store
+	// sends, a line each (WAT_TRACE_SQL): for whoever checks what a
+	// distributed database is asked.
+	TraceSQL io.Writer
 }
 
 func dsn(path string, ro bool) string { return dsnMode(path, ro, false) }
@@ -133,7 +138,11 @@ func IsPostgres(location string) bool {
 // turns, and empty caches.
 func newStore(db *sql.DB, d *dialect, path string, opt Options) *Store {
 	db.SetMaxOpenConns(1)
-	return &Store{db: &sqlDB{db, d}, path: path, formats: opt.Formats, index: opt.Index, readOnly: opt.ReadOnly, reader: opt.Reader,
+	var trace *sqlTrace
+	if opt.TraceSQL != nil {
+		trace = &sqlTrace{w: opt.TraceSQL}
+	}
+	return &Store{db: &sqlDB{db, d, trace}, path: path, formats: opt.Formats, index: opt.Index, readOnly: opt.ReadOnly, reader: opt.Reader,
 		parsers: map[string]formats.Parser{},
 		srcInfo: map[int64]srcInfo{}, runs: map[[2]int64][2]int64{}, scopes: map[int64]*Scoped{}}
 }
@@ -169,7 +178,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 		db.SetMaxOpenConns(1)
-		s.db, s.frozen = &sqlDB{db, sqliteDialect}, true
+		s.db, s.frozen = &sqlDB{db, sqliteDialect, s.db.trace}, true
 		err = s.migrate(ctx)
 	}
 	if err != nil {
@@ -410,10 +419,10 @@ func (s *Store) SourceSpan(ctx context.Context, src *Source) (first, last int64,
 			s.spans.Store(src.ID, [2]int64{first, last})
 		}
 	}()
-	if err := s.db.QueryRowContext(ctx, sqlEventTime, src.FirstEvent).Scan(&first); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlEventTime, byID(src.FirstEvent)...).Scan(&first); err != nil {
 		return 0, 0, fmt.Errorf("span of %s: %w", src.Path, err)
 	}
-	if err := s.db.QueryRowContext(ctx, sqlEventTime, src.LastEvent).Scan(&last); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlEventTime, byID(src.LastEvent)...).Scan(&last); err != nil {
 		return 0, 0, fmt.Errorf("span of %s: %w", src.Path, err)
 	}
 	return first, last, nil
@@ -511,7 +520,7 @@ func removeRun(ctx context.Context, tx *sqlTx, src *Source) error {
 	}{
 		{sqlRemovePostings, []any{src.FirstEvent, src.LastEvent}},
 		{sqlRemoveWideRefs, []any{src.FirstEvent, src.LastEvent}},
-		{sqlRemoveEvents, []any{src.FirstEvent, src.LastEvent}},
+		{sqlRemoveEvents, idRange(src.FirstEvent, src.LastEvent)},
 		{sqlRemoveRejects, []any{src.ID}},
 		{sqlRemoveSource, []any{src.ID}},
 	}
@@ -550,7 +559,7 @@ func (s *Store) GrownFrom(ctx context.Context, path, instance string, r io.Reade
 		// of the file as it held.
 		var at int64
 		var raw []byte
-		if err := s.db.QueryRowContext(ctx, sqlEventAt, src.FirstEvent).Scan(&at, &raw); err != nil {
+		if err := s.db.QueryRowContext(ctx, sqlEventAt, byID(src.FirstEvent)...).Scan(&at, &raw); err != nil {
 			return nil, false, err
 		}
 		line := make([]byte, len(raw))
@@ -643,7 +652,7 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 	if len(merged) > 0 {
 		// Its events are among others': read them from its run.
 		var lo, hi sql.NullInt64
-		err = s.db.QueryRowContext(ctx, sqlLineInRun, src.FirstEvent, src.LastEvent, src.ID, line).Scan(&lo, &hi)
+		err = s.db.QueryRowContext(ctx, sqlLineInRun, append(idRange(src.FirstEvent, src.LastEvent), src.ID, line)...).Scan(&lo, &hi)
 		first, last = lo.Int64, hi.Int64
 		if !lo.Valid {
 			first, last = 1, 0
@@ -692,47 +701,32 @@ func (s *Store) mergedWith(ctx context.Context, src *Source) ([]*Source, error) 
 
 // lineRun returns the ids of the first and last events of a source's line
 // (last < first when it has none). A source's events have consecutive ids
-// and non-decreasing lines: two binary searches.
+// and non-decreasing lines: two searches (searchLine), each lookup of a
+// line one indexed read of one event (on Citus, of one shard).
 func (s *Store) lineRun(ctx context.Context, source, lo, hi int64, line int) (int64, int64, error) {
 	key := [2]int64{source, int64(line)}
 	if r, ok := s.runs[key]; ok {
 		return r[0], r[1], nil
 	}
+	seen := map[int64]int{}
 	lineOf := func(id int64) (int, error) {
+		if l, ok := seen[id]; ok {
+			return l, nil
+		}
 		var l int
-		err := s.db.QueryRowContext(ctx, sqlLineOf, id).Scan(&l)
+		err := s.db.QueryRowContext(ctx, sqlLineOf, byID(id)...).Scan(&l)
+		seen[id] = l
 		return l, err
 	}
-	// first id with line >= line
-	a, b := lo, hi+1
-	for a < b {
-		m := (a + b) / 2
-		l, err := lineOf(m)
-		if err != nil {
-			return 0, 0, err
-		}
-		if l < line {
-			a = m + 1
-		} else {
-			b = m
-		}
+	first, err := searchLine(lo, hi, line, lineOf)
+	if err != nil {
+		return 0, 0, err
 	}
-	first := a
-	// first id with line > line
-	b = hi + 1
-	for a < b {
-		m := (a + b) / 2
-		l, err := lineOf(m)
-		if err != nil {
-			return 0, 0, err
-		}
-		if l <= line {
-			a = m + 1
-		} else {
-			b = m
-		}
+	after, err := searchLine(first, hi, line+1, lineOf)
+	if err != nil {
+		return 0, 0, err
 	}
-	last := a - 1
+	last := after - 1
 	if len(s.runs) > 100000 {
 		clear(s.runs)
 	}
@@ -742,7 +736,7 @@ func (s *Store) lineRun(ctx context.Context, source, lo, hi int64, line int) (in
 
 // Event returns one event by id.
 func (s *Store) Event(ctx context.Context, id int64) (*formats.Event, error) {
-	evs, err := s.queryEvents(ctx, sqlEventByID, id)
+	evs, err := s.queryEvents(ctx, sqlEventByID, byID(id)...)
 	if err != nil {
 		return nil, err
 	}
@@ -1101,14 +1095,18 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 // indexed but not stored is an error wrapping ErrNotFound.
 func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.Event, error) {
 	byID := make(map[int64]*formats.Event, len(ids))
+	// One statement per bucket (and at most chunk ids): on Citus, each
+	// asks the one shard that holds them.
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
 	const chunk = 500
-	for i := 0; i < len(ids); i += chunk {
-		part := ids[i:min(i+chunk, len(ids))]
-		args := make([]any, len(part))
-		for j, id := range part {
-			args[j] = id
+	for i := 0; i < len(sorted); {
+		b := bucketOf(sorted[i])
+		args := []any{b}
+		for ; i < len(sorted) && bucketOf(sorted[i]) == b && len(args) <= chunk; i++ {
+			args = append(args, sorted[i])
 		}
-		evs, err := s.queryEvents(ctx, "SELECT "+eventCols+" FROM events e WHERE e.id IN "+inList(len(part)), args...)
+		evs, err := s.queryEvents(ctx, sqlEventsIn+inList(len(args)-1), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -1248,9 +1246,9 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 			}
 			evs, err = s.eventsByID(ctx, ids)
 		case f.Source != nil:
-			evs, err = s.queryEvents(ctx, sqlEventsOfSrc, f.Source.ID, after, page)
+			evs, err = s.eventsAfter(ctx, f.Source.ID, after, page)
 		default:
-			evs, err = s.queryEvents(ctx, sqlEventsAfter, after, page)
+			evs, err = s.eventsAfter(ctx, 0, after, page)
 		}
 		if err != nil {
 			return nil, err
@@ -1278,10 +1276,46 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 // after it, in order, at most limit.
 func (s *Store) Following(ctx context.Context, e *formats.Event, limit int) ([]*formats.Event, error) {
 	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, e.ID).Scan(&source); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(e.ID)...).Scan(&source); err != nil {
 		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
 	}
-	return s.queryEvents(ctx, sqlEventsOfSrc, source, e.ID, limit)
+	return s.eventsAfter(ctx, source, e.ID, limit)
+}
+
+// eventsAfter returns up to limit events after an id, in order: of one
+// source, or of all when source is 0. It reads them bucket by bucket
+// (on Citus, a shard a statement), up to the last event stored.
+func (s *Store) eventsAfter(ctx context.Context, source, after int64, limit int) ([]*formats.Event, error) {
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	from, last := after+1, int64(-1)
+	for _, src := range srcs {
+		if source == 0 || src.ID == source {
+			last = max(last, src.LastEvent)
+			if source != 0 {
+				from = max(from, src.FirstEvent)
+			}
+		}
+	}
+	var out []*formats.Event
+	for b := bucketOf(from); b <= bucketOf(last) && len(out) < limit; b++ {
+		var evs []*formats.Event
+		if source == 0 {
+			evs, err = s.queryEvents(ctx, sqlEventsAfter, b, after, limit-len(out))
+		} else {
+			evs, err = s.queryEvents(ctx, sqlEventsOfSrc, b, source, after, limit-len(out))
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+		if len(evs) > 0 {
+			after = evs[len(evs)-1].ID
+		}
+	}
+	return out, nil
 }
 
 // Later implements provenance.Sequence: the events that touch a key (read
@@ -1297,36 +1331,60 @@ func (s *Store) LostBefore(ctx context.Context, system string, e *formats.Event,
 	return s.lostBefore(ctx, nil, system, e, limit)
 }
 
-// lostBefore is LostBefore in the sources of in.
+// lostBefore is LostBefore in the sources of in: the rejected lines of
+// sources of the system's formats before e, earlier in e's source or in
+// a source whose events the trace puts before it (or that has none),
+// ordered by where the trace puts their source, then by line. The
+// sources come from the sources table; each one's lines from a lookup
+// by source (on Citus, of one shard of rejects).
 func (s *Store) lostBefore(ctx context.Context, in *idSet, system string, e *formats.Event, limit int) ([]provenance.LostLine, error) {
-	var names []any
+	names := map[string]bool{}
 	for _, f := range s.formats {
 		if f.System == system {
-			names = append(names, f.Name)
+			names[f.Name] = true
 		}
 	}
 	if len(names) == 0 {
 		return nil, nil
 	}
 	var source, first int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceFirst, e.ID).Scan(&source, &first); err != nil {
+	if err := s.db.QueryRowContext(ctx, sqlSourceFirst, byID(e.ID)...).Scan(&source, &first); err != nil {
 		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
 	}
-	args := append([]any{first, source, e.Line}, names...)
-	q := sqlLostBefore + inList(len(names))
-	if in != nil {
-		q += " AND r.source IN " + inList(len(in.sources))
-		args = append(args, in.sources...)
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
 	}
-	args = append(args, limit)
-	return queryAll(ctx, s.db, q+" ORDER BY coalesce(s.first_event, 0), r.line LIMIT ?", args, func(rows *sql.Rows) (provenance.LostLine, error) {
-		var path string
-		var line int
-		var l provenance.LostLine
-		err := rows.Scan(&path, &line, &l.Raw)
-		l.Where = fmt.Sprintf("%s:%d", path, line)
-		return l, err
-	})
+	var from []*Source
+	for _, src := range srcs {
+		if src.Rejected > 0 && names[src.Format] && (src.FirstEvent < first || src.ID == source) &&
+			(in == nil || slices.Contains(in.sources, any(src.ID))) {
+			from = append(from, src)
+		}
+	}
+	sort.SliceStable(from, func(i, j int) bool { return from[i].FirstEvent < from[j].FirstEvent })
+	var lost []provenance.LostLine
+	for _, src := range from {
+		if len(lost) >= limit {
+			break
+		}
+		before := int64(math.MaxInt64)
+		if src.ID == source {
+			before = int64(e.Line)
+		}
+		ls, err := queryAll(ctx, s.db, sqlLostOf, []any{src.ID, before, limit - len(lost)}, func(rows *sql.Rows) (provenance.LostLine, error) {
+			var line int
+			var l provenance.LostLine
+			err := rows.Scan(&line, &l.Raw)
+			l.Where = fmt.Sprintf("%s:%d", src.Path, line)
+			return l, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		lost = append(lost, ls...)
+	}
+	return lost, nil
 }
 
 // OrderDoubt implements provenance.OrderHistory. The trace holds each
@@ -1691,4 +1749,47 @@ func (s *Store) withHash(ctx context.Context, db querier, hash string, except in
 		}
 	}
 	return out, nil
+}
+
+// searchLine returns the first id in lo..hi whose line is at least want
+// (hi+1 when none is), reading lines with lineOf, which is called with
+// ids in lo..hi only. Lines advance with ids in most logs (one event a
+// line), so it guesses the id by interpolating between the lines known
+// on either side (after hi, guessed as if lines advanced with ids); when a guess does not halve the range, the next probe
+// does, so it never takes more than about twice a binary search's
+// probes. A line and its id usually take two or three.
+func searchLine(lo, hi int64, want int, lineOf func(int64) (int, error)) (int64, error) {
+	if lo > hi {
+		return lo, nil
+	}
+	l, err := lineOf(lo)
+	if err != nil || l >= want {
+		return lo, err
+	}
+	// line(a-1) = la < want; line(b) = lb, guessed for b = hi+1 as if
+	// lines advanced with ids from lo.
+	a, b := lo+1, hi+1
+	la := int64(l)
+	lb := max(la+(b-lo), int64(want))
+	halve := false
+	for a < b {
+		m := a + (b-a)/2
+		if !halve && lb > la {
+			// line(a-1) = la < want <= lb = line(b): interpolate.
+			m = a - 1 + (int64(want)-la)*(b-a+1)/(lb-la)
+			m = max(a, min(b-1, m))
+		}
+		l, err := lineOf(m)
+		if err != nil {
+			return 0, err
+		}
+		width := b - a
+		if l < want {
+			a, la = m+1, int64(l)
+		} else {
+			b, lb = m, int64(l)
+		}
+		halve = !halve && 2*(b-a) > width
+	}
+	return a, nil
 }

@@ -79,11 +79,32 @@ func Require(t testing.TB, backend string) {
 // returns a URL whose search_path is that schema; the schema is dropped
 // when tb ends. It may be called from any goroutine.
 func Postgres(tb testing.TB) (string, error) {
+	return postgres(tb, os.Getenv("WAT_TEST_PG_LAYOUT"))
+}
+
+// EmptyPostgres is Postgres for a test that needs a schema with no store
+// in it, whatever WAT_TEST_PG_LAYOUT says (a hash layout makes the store
+// in advance, to distribute its tables).
+func EmptyPostgres(tb testing.TB) string {
+	tb.Helper()
+	Require(tb, "postgres")
+	loc, err := postgres(tb, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return loc
+}
+
+func postgres(tb testing.TB, layout string) (string, error) {
 	dsn := os.Getenv("WAT_TEST_PG_DSN")
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	schema := "wat_test_" + hex.EncodeToString(rnd[:])
-	if err := exec(dsn, "CREATE SCHEMA "+schema); err != nil {
+	create := "CREATE SCHEMA " + schema
+	if layout == "schema" {
+		create = "SET citus.enable_schema_based_sharding TO on; " + create
+	}
+	if err := exec(dsn, create); err != nil {
 		return "", fmt.Errorf("WAT_TEST_PG_DSN: %w", err)
 	}
 	tb.Cleanup(func() { drop(dsn, schema) })
@@ -94,7 +115,45 @@ func Postgres(tb testing.TB) (string, error) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
+	if layout == "hash" {
+		if err := distribute(u.String()); err != nil {
+			return "", fmt.Errorf("WAT_TEST_PG_LAYOUT=hash: %w", err)
+		}
+	}
 	return u.String(), nil
+}
+
+// distribute creates an empty store at loc (as wat init does) and
+// distributes its tables on Citus as store.Distribution says (README,
+// "PostgreSQL and Citus"), for running the suite by hand on a cluster
+// (WAT_TEST_PG_LAYOUT=hash; =schema makes each test's schema a
+// distributed schema instead). CI's PostgreSQL has no Citus.
+func distribute(loc string) error {
+	s, err := store.Open(context.Background(), loc, store.Options{})
+	if err != nil {
+		return err
+	}
+	s.Close()
+	db, err := sql.Open("pgx", loc)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for table, col := range store.Distribution {
+		q := fmt.Sprintf("SELECT create_reference_table('%s')", table)
+		if col != "" {
+			q = fmt.Sprintf("SELECT create_distributed_table('%s', '%s')", table, col)
+		}
+		if _, err := db.Exec(q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		// The rows the new store holds (its marker, its reader) stay
+		// on the coordinator as well, unseen, until truncated.
+		if _, err := db.Exec(fmt.Sprintf("SELECT truncate_local_data_after_distributing_table('%s')", table)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exec runs one statement on a connection of its own, closed after.

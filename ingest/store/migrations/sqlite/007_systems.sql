@@ -1,0 +1,12 @@
+-- Schema version 7: the systems (and link kinds) the postings index
+-- holds, so that "has this store any calls logged by services?" is one
+-- lookup of a small table, not a scan of the index (on Citus, of every
+-- shard). Ingest adds a system when it first writes postings of it; a
+-- system whose files were all removed may stay listed, which only costs
+-- a lookup that finds nothing.
+
+CREATE TABLE systems (
+	system TEXT NOT NULL PRIMARY KEY
+) WITHOUT ROWID;
+
+INSERT INTO systems SELECT DISTINCT system FROM postings;
