@@ -43,7 +43,7 @@ const (
 	sqlLineOf     = "SELECT line FROM events WHERE bucket = ? AND id = ?"
 	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
 
-	eventCols      = "e.id, e.source, e.line, e.\"offset\", e.time, e.raw"
+	eventCols    = "e.id, e.source, e.line, e.\"offset\", e.time, e.raw"
 	sqlEventByID = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id = ?"
 	// sqlEventsIn reads events of one bucket by id; an IN list follows.
 	sqlEventsIn = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id IN "
