@@ -7,23 +7,24 @@
 package main
 
 import (
-	"database/sql"
-	"net/url"
-	"strconv"
-
 	"bufio"
+	"database/sql"
 	"flag"
 	"fmt"
 	"math/rand"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/wat-project/wat/ingest/store"
 )
 
 func main() {
@@ -32,6 +33,7 @@ func main() {
 	wat := flag.String("wat", "./wat", "the wat binary")
 	reads := flag.Int("reads", 200, "explain calls to time")
 	pg := flag.String("pg", "", "also measure a PostgreSQL store on this server (a postgres:// URL; the schema wat_bench is dropped and made anew)")
+	citus := flag.String("citus", "", "also measure stores on a Citus coordinator (a postgres:// URL), in both layouts of the README: schemas wat_bench_hash and wat_bench_schema are dropped and made anew")
 	captures := flag.String("captures", "specs/redis/testdata/queues", "a directory of real MONITOR captures (*.monitor.log.gz) to explain random lines of; empty: none")
 	capReads := flag.Int("capture-reads", 300, "explain calls to time on each real capture")
 	mixLines := flag.String("mix-lines", "100000", "lines of the generated logs of every data type, comma-separated (each its own store; empty: none)")
@@ -40,7 +42,7 @@ func main() {
 	progReads := flag.Int("program-reads", 30, "reads and copies to explain in each program's trace")
 	distinct := flag.Int("distinct-lines", 3000000, "lines of a generated MONITOR log whose every SET names a key of its own, to ingest (0: none)")
 	flag.Parse()
-	o := options{lines: *lines, dir: *dir, wat: *wat, reads: *reads, pg: *pg, mixLines: *mixLines, perCmd: *perCmd,
+	o := options{lines: *lines, dir: *dir, wat: *wat, reads: *reads, pg: *pg, citus: *citus, mixLines: *mixLines, perCmd: *perCmd,
 		captures: *captures, capReads: *capReads, distinct: *distinct, programs: *programs, progReads: *progReads}
 	if err := benchAll(o); err != nil {
 		fmt.Fprintln(os.Stderr, "watbench:", err)
@@ -51,7 +53,7 @@ func main() {
 // options are the flags: which sections to run, and how much of each.
 type options struct {
 	lines, reads        int
-	dir, wat, pg        string
+	dir, wat, pg, citus string
 	mixLines            string
 	perCmd, capReads    int
 	captures, programs  string
@@ -61,7 +63,7 @@ type options struct {
 // benchAll runs every section the flags ask for, in order, and stops at
 // the first that fails.
 func benchAll(o options) error {
-	if err := run(o.lines, o.dir, o.wat, o.reads, o.pg); err != nil {
+	if err := run(o.lines, o.dir, o.wat, o.reads, o.pg, o.citus); err != nil {
 		return err
 	}
 	for _, f := range strings.FieldsFunc(o.mixLines, func(r rune) bool { return r == ',' }) {
@@ -329,7 +331,7 @@ func generate(path string, n int) ([]int, error) {
 	return reads, w.Flush()
 }
 
-func run(n int, dir, wat string, nreads int, pg string) error {
+func run(n int, dir, wat string, nreads int, pg, citus string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -353,6 +355,16 @@ func run(n int, dir, wat string, nreads int, pg string) error {
 		dbst, _ := os.Stat(db)
 		return dbst.Size()
 	}}}
+	if citus != "" {
+		for _, layout := range []string{"hash", "schema"} {
+			tg, err := citusTarget(citus, layout, wat)
+			if err != nil {
+				return fmt.Errorf("citus (%s): %w", layout, err)
+			}
+			defer tg.admin.Close()
+			targets = append(targets, target{"Citus (" + layout + ")", tg.store, tg.size})
+		}
+	}
 	if pg != "" {
 		admin, err := sql.Open("pgx", pg)
 		if err != nil {
@@ -397,6 +409,65 @@ func run(n int, dir, wat string, nreads int, pg string) error {
 		fmt.Println("(PostgreSQL: peak RSS is wat's, not the server's)")
 	}
 	return nil
+}
+
+// A citusStore is a store on a Citus cluster made for the bench.
+type citusStore struct {
+	admin *sql.DB
+	store string
+	size  func() int64
+}
+
+// citusTarget makes an empty store in the schema wat_bench_LAYOUT of
+// the Citus coordinator at dsn, laid out as the README says: "hash"
+// creates it with wat init and distributes its tables by
+// store.Distribution; "schema" makes the schema a distributed schema
+// (schema-based sharding) before wat creates its tables.
+func citusTarget(dsn, layout, wat string) (*citusStore, error) {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	schema := "wat_bench_" + layout
+	create := "CREATE SCHEMA " + schema
+	if layout == "schema" {
+		create = "SET citus.enable_schema_based_sharding TO on; " + create
+	}
+	if _, err := admin.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE; " + create); err != nil {
+		admin.Close()
+		return nil, err
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		admin.Close()
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	if layout == "hash" {
+		if out, err := exec.Command(wat, "--db", u.String(), "init").CombinedOutput(); err != nil {
+			admin.Close()
+			return nil, fmt.Errorf("wat init: %v: %s", err, out)
+		}
+		for table, col := range store.Distribution {
+			q := fmt.Sprintf("SELECT create_reference_table('%s.%s')", schema, table)
+			if col != "" {
+				q = fmt.Sprintf("SELECT create_distributed_table('%s.%s', '%s')", schema, table, col)
+			}
+			if _, err := admin.Exec(q); err != nil {
+				admin.Close()
+				return nil, fmt.Errorf("%s: %w", q, err)
+			}
+			admin.Exec(fmt.Sprintf("SELECT truncate_local_data_after_distributing_table('%s.%s')", schema, table))
+		}
+	}
+	return &citusStore{admin, u.String(), func() int64 {
+		var b int64
+		admin.QueryRow(`SELECT coalesce(sum(citus_total_relation_size(table_name)), 0) FROM citus_tables
+			WHERE table_name::text LIKE $1`, schema+".%").Scan(&b)
+		return b
+	}}, nil
 }
 
 // ingestOnce ingests log into store and reports the rate, wat's peak RSS

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -115,7 +116,17 @@ func TestSQLRunsAsReader(t *testing.T) {
 	}
 	schema := otherSchema.Query().Get("search_path")
 	owner := otherSchema.User.Username()
-	for _, q := range []string{
+	var citus bool
+	if err := storeDB(t, other).QueryRow("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").Scan(&citus); err != nil {
+		t.Fatal(err)
+	}
+	var onWorkers []string
+	if citus {
+		// Run by hand on a Citus cluster (README): a command run on the
+		// workers is the reader's, who may not create a table.
+		onWorkers = []string{"SELECT run_command_on_workers('CREATE TABLE public.pwned (x int)')"}
+	}
+	for _, q := range append(onWorkers, 
 		"SELECT pg_read_file('PG_VERSION')",
 		"SELECT pg_ls_dir('.')",
 		"SELECT set_config('role', '" + owner + "', false)",
@@ -125,9 +136,24 @@ func TestSQLRunsAsReader(t *testing.T) {
 		"SELECT * FROM " + schema + ".secret",
 		"SELECT query_to_xml('CREATE TABLE pwned (x int)', true, true, '')",
 		"SELECT query_to_xml('INSERT INTO " + schema + ".secret VALUES (''x'')', true, true, '')",
-	} {
-		if rows, err := query(q); err == nil {
+	) {
+		rows, err := query(q)
+		if err == nil && strings.HasPrefix(q, "SELECT run_command_on_workers") {
+			// It reports each worker's error as a row.
+			if !strings.Contains(fmt.Sprint(rows), "permission denied") {
+				t.Errorf("%s: %v", q, rows)
+			}
+			continue
+		}
+		if err == nil {
 			t.Errorf("%s: ran (%v), want refused", q, rows)
+		}
+	}
+	if citus {
+		var made string
+		q := "SELECT string_agg(result, ',') FROM run_command_on_workers('SELECT count(*) FROM pg_tables WHERE tablename = ''pwned''')"
+		if err := storeDB(t, other).QueryRow(q).Scan(&made); err != nil || strings.Trim(made, "0,") != "" {
+			t.Errorf("tables pwned on the workers: %q %v", made, err)
 		}
 	}
 	db, err := sql.Open("pgx", other)
@@ -194,4 +220,15 @@ func TestSQLNeedsReader(t *testing.T) {
 	if err := q(super); err == nil || !strings.Contains(err.Error(), "superuser") {
 		t.Errorf("a superuser as reader: %v", err)
 	}
+}
+
+// storeDB opens the database at loc for a test's own statements.
+func storeDB(t *testing.T, loc string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
