@@ -126,16 +126,16 @@ func TestSQLRunsAsReader(t *testing.T) {
 		// workers is the reader's, who may not create a table.
 		onWorkers = []string{"SELECT run_command_on_workers('CREATE TABLE public.pwned (x int)')"}
 	}
-	for _, q := range append(onWorkers, 
+	for _, q := range append(onWorkers,
 		"SELECT pg_read_file('PG_VERSION')",
 		"SELECT pg_ls_dir('.')",
-		"SELECT set_config('role', '" + owner + "', false)",
-		"SELECT set_config('session_authorization', '" + owner + "', false)",
+		"SELECT set_config('role', '"+owner+"', false)",
+		"SELECT set_config('session_authorization', '"+owner+"', false)",
 		"SELECT query_to_xml('SELECT pg_read_file(''PG_VERSION'')', true, true, '')",
 		"SELECT * FROM wat_reader",
-		"SELECT * FROM " + schema + ".secret",
+		"SELECT * FROM "+schema+".secret",
 		"SELECT query_to_xml('CREATE TABLE pwned (x int)', true, true, '')",
-		"SELECT query_to_xml('INSERT INTO " + schema + ".secret VALUES (''x'')', true, true, '')",
+		"SELECT query_to_xml('INSERT INTO "+schema+".secret VALUES (''x'')', true, true, '')",
 	) {
 		rows, err := query(q)
 		if err == nil && strings.HasPrefix(q, "SELECT run_command_on_workers") {
