@@ -95,15 +95,11 @@ Examples:
 
 // runRm removes the files named by path or by id, one transaction each.
 func runRm(ctx context.Context, e env, names []string, ids []int64) error {
-	st, err := openStore(ctx, e, false)
+	st, srcs, err := openWithSources(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	srcs, err := st.Sources(ctx)
-	if err != nil {
-		return err
-	}
 	var remove []*store.Source
 	for _, id := range ids {
 		i := -1
@@ -148,4 +144,80 @@ func instanceText(instance string) string {
 		return "*"
 	}
 	return safe(instance)
+}
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create an empty trace store (or migrate an older one)",
+		Description: `Creates the store that --store names, with its tables and no files, so that
+its tables can be set up before the first ingest: on Citus, distributed (see
+README, "PostgreSQL and Citus"). On a store that exists it migrates an older
+schema and changes nothing else. 'wat ingest' creates the store too; init is
+for when the tables must exist first.
+
+On PostgreSQL it also creates the role 'wat sql' runs as (one that may only
+read the store), when the URL's role may create roles, and prints its name.
+
+Examples:
+   wat init
+   wat --store 'postgres://wat@db.internal/traces?search_path=incident_4711' init`,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("run 'wat init --help'", "init takes no arguments")
+			}
+			return runInit(c.Context, envOf(c))
+		},
+	}
+}
+
+// runInit creates or migrates the store and says what it holds.
+func runInit(ctx context.Context, e env) error {
+	st, srcs, err := openWithSources(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	where := safe(store.Redact(e.store))
+	if len(srcs) == 0 {
+		fmt.Fprintf(e.stdout, "%s: an empty trace store\n", where)
+	} else {
+		fmt.Fprintf(e.stdout, "%s: a trace store of %s (run 'wat sources')\n", where, files(len(srcs)))
+	}
+	if !store.IsPostgres(e.store) {
+		return nil
+	}
+	role, err := st.ReaderRole(ctx)
+	if err != nil {
+		return err
+	}
+	if role == "" {
+		fmt.Fprintf(e.stdout, "%s: wat sql has no role to read as (this URL's role may not create roles): give it one with wat sql --reader URL\n", where)
+	} else {
+		fmt.Fprintf(e.stdout, "%s: wat sql reads as role %s\n", where, role)
+	}
+	return nil
+}
+
+// files says n files in words.
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
+}
+
+// openWithSources opens the store to write (creating or migrating it)
+// and lists its files.
+func openWithSources(ctx context.Context, e env) (*store.Store, []*store.Source, error) {
+	st, err := openStore(ctx, e, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs, err := st.Sources(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, srcs, nil
 }

@@ -39,34 +39,27 @@ import (
 )
 
 // AuditFormat is the ZooKeeper audit log.
-var AuditFormat = &formats.Format{
-	Name:      "zookeeper-audit",
-	System:    "zookeeper",
-	Doc:       "ZooKeeper audit log (audit.enable=true, 3.6+)",
-	URL:       "https://zookeeper.apache.org/doc/r3.8.0/zookeeperAuditLogs.html",
-	Sniff:     sniffWith(func() formats.Parser { return &audit{} }),
-	NewParser: func() formats.Parser { return &audit{} },
-	Samples: []string{
-		"2026-11-24 21:21:15,125 INFO audit.Slf4jAuditLogger: session=0x100010c6fa10000\tuser=127.0.0.1\tip=127.0.0.1\toperation=create\tznode=/app\tznode_type=persistent\tresult=success",
-		"2026-11-24 21:21:15,140 ERROR audit.Slf4jAuditLogger: session=0x100010c6fa10000\tuser=127.0.0.1\tip=127.0.0.1\toperation=setData\tznode=/app/config\tresult=failure",
-		"2026-11-24 21:21:14,829 INFO audit.Slf4jAuditLogger: user=root\toperation=serverStart\tresult=success",
-	},
-}
+var AuditFormat = zkFormat("zookeeper-audit", "ZooKeeper audit log (audit.enable=true, 3.6+)", "https://zookeeper.apache.org/doc/r3.8.0/zookeeperAuditLogs.html",
+	func() formats.Parser { return &audit{} },
+	"2026-11-24 21:21:15,125 INFO audit.Slf4jAuditLogger: session=0x100010c6fa10000\tuser=127.0.0.1\tip=127.0.0.1\toperation=create\tznode=/app\tznode_type=persistent\tresult=success",
+	"2026-11-24 21:21:15,140 ERROR audit.Slf4jAuditLogger: session=0x100010c6fa10000\tuser=127.0.0.1\tip=127.0.0.1\toperation=setData\tznode=/app/config\tresult=failure",
+	"2026-11-24 21:21:14,829 INFO audit.Slf4jAuditLogger: user=root\toperation=serverStart\tresult=success",
+)
 
 // TxnFormat is the text TxnLogToolkit prints of a transaction log.
-var TxnFormat = &formats.Format{
-	Name:      "zookeeper-txnlog",
-	System:    "zookeeper",
-	Doc:       "ZooKeeper transaction log as TxnLogToolkit prints it",
-	URL:       "https://zookeeper.apache.org/doc/r3.8.0/zookeeperTools.html",
-	Sniff:     sniffWith(func() formats.Parser { return &txn{} }),
-	NewParser: func() formats.Parser { return &txn{} },
-	Samples: []string{
-		"ZooKeeper Transactional Log File with dbid 0 txnlog format version 2",
-		"11/24/26, 9:21:15 PM UTC session 0x100010c6fa10000 cxid 0x3 zxid 0x4 setData /app/config,max_conn=300,1",
-		"11/24/26, 9:21:15 PM UTC session 0x100010c6fa10000 cxid 0x5 zxid 0x5 error -110",
-		"11/24/26, 9:21:15 PM UTC session 0x100010c6fa10000 cxid 0xb zxid 0xb delete '/app/old",
-	},
+var TxnFormat = zkFormat("zookeeper-txnlog", "ZooKeeper transaction log as TxnLogToolkit prints it", "https://zookeeper.apache.org/doc/r3.8.0/zookeeperTools.html",
+	func() formats.Parser { return &txn{} },
+	"ZooKeeper Transactional Log File with dbid 0 txnlog format version 2",
+	"11/24/26, 9:21:15 PM UTC session 0x100010c6fa10000 cxid 0x3 zxid 0x4 setData /app/config,max_conn=300,1",
+	"11/24/26, 9:21:15 PM UTC session 0x100010c6fa10000 cxid 0x5 zxid 0x5 error -110",
+	"11/24/26, 9:21:15 PM UTC session 0x100010c6fa10000 cxid 0xb zxid 0xb delete '/app/old",
+)
+
+// zkFormat is a format of ZooKeeper's logs: sniffed by trying its
+// parser on the first lines.
+func zkFormat(name, doc, url string, newParser func() formats.Parser, samples ...string) *formats.Format {
+	return &formats.Format{Name: name, System: "zookeeper", Doc: doc, URL: url,
+		Sniff: sniffWith(newParser), NewParser: newParser, Samples: samples}
 }
 
 func sniffWith(newParser func() formats.Parser) func([][]byte) int {

@@ -311,35 +311,47 @@ func (pc *proxyConn) fail(err error) {
 }
 
 func (pc *proxyConn) feedClient(b []byte, t time.Time) {
+	pc.feed("client", &pc.cbuf, &pc.cneed, b, func(rest []byte) (int, int, error) {
+		args, inline, n, need, err := parseCommand(rest)
+		if err == nil && need == 0 && args != nil {
+			pc.addCommand(args, inline, t)
+		}
+		return n, need, err
+	})
+}
+
+// feed appends b, bytes one side sent, to that side's buffer and, once
+// it holds as much as the parser last said it needs, hands take the
+// buffer from each whole message on: take parses one and files it, and
+// says its length, or how many bytes a whole one needs (then the rest
+// waits for more), or the error that ends the recording. need counts
+// from the start of what is left, which becomes the buffer's start.
+func (pc *proxyConn) feed(side string, buf *[]byte, need *int, b []byte, take func(rest []byte) (n, need int, err error)) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.rec.Err != "" {
 		return
 	}
-	pc.cbuf = append(pc.cbuf, b...)
-	if len(pc.cbuf) < pc.cneed {
+	*buf = append(*buf, b...)
+	if len(*buf) < *need {
 		return
 	}
-	pc.cneed = 0
+	*need = 0
 	off := 0
-	for off < len(pc.cbuf) {
-		args, inline, n, need, err := parseCommand(pc.cbuf[off:])
+	for off < len(*buf) {
+		n, more, err := take((*buf)[off:])
 		if err != nil {
-			pc.fail(fmt.Errorf("client: %v", err))
-			pc.cbuf = nil
+			pc.fail(fmt.Errorf("%s: %v", side, err))
+			*buf = nil
 			return
 		}
-		if need > 0 {
-			pc.cneed = need
+		if more > 0 {
+			*need = more
 			break
 		}
 		off += n
-		if args != nil {
-			pc.addCommand(args, inline, t)
-		}
 	}
-	// need counts from the start of what is left, now the buffer's start.
-	pc.cbuf = append(pc.cbuf[:0], pc.cbuf[off:]...)
+	*buf = append((*buf)[:0], (*buf)[off:]...)
 }
 
 // addCommand records a command the client sent (args alias the buffer).
@@ -379,32 +391,13 @@ func (pc *proxyConn) addCommand(args [][]byte, inline bool, t time.Time) {
 }
 
 func (pc *proxyConn) feedServer(b []byte, t time.Time) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.rec.Err != "" {
-		return
-	}
-	pc.sbuf = append(pc.sbuf, b...)
-	if len(pc.sbuf) < pc.sneed {
-		return
-	}
-	pc.sneed = 0
-	off := 0
-	for off < len(pc.sbuf) {
-		v, n, need, err := parseRESP(pc.sbuf[off:], 0)
-		if err != nil {
-			pc.fail(fmt.Errorf("server: %v", err))
-			pc.sbuf = nil
-			return
+	pc.feed("server", &pc.sbuf, &pc.sneed, b, func(rest []byte) (int, int, error) {
+		v, n, need, err := parseRESP(rest, 0)
+		if err == nil && need == 0 {
+			pc.onValue(append([]byte{}, rest[:n]...), v, t)
 		}
-		if need > 0 {
-			pc.sneed = need
-			break
-		}
-		pc.onValue(append([]byte{}, pc.sbuf[off:off+n]...), v, t)
-		off += n
-	}
-	pc.sbuf = append(pc.sbuf[:0], pc.sbuf[off:]...)
+		return n, need, err
+	})
 }
 
 // subscribeKinds are the first elements of (un)subscribe confirmations.
