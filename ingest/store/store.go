@@ -76,7 +76,9 @@ type Store struct {
 	hasPairs *bool                 // whether any reply records are paired with calls
 	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
-	spans    sync.Map // source id -> [2]int64, until the sources change
+	srcMu    sync.Mutex
+	srcList  []*Source // a read-only store's sources, once read
+	spans    sync.Map  // source id -> [2]int64, until the sources change
 	scopesMu sync.Mutex
 	scopes   map[int64]*Scoped // by source id; cleared when the sources change
 }
@@ -352,7 +354,22 @@ const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipp
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
-	return s.sources(ctx, s.db)
+	if !s.readOnly {
+		return s.sources(ctx, s.db)
+	}
+	// A command that only reads asks for the list many times (an
+	// explanation, five): read it once, as the other per-source caches
+	// are (an ingest running meanwhile is not seen).
+	s.srcMu.Lock()
+	defer s.srcMu.Unlock()
+	if s.srcList == nil {
+		srcs, err := s.sources(ctx, s.db)
+		if err != nil {
+			return nil, err
+		}
+		s.srcList = srcs
+	}
+	return slices.Clone(s.srcList), nil
 }
 
 // sources is Sources read through db or a transaction.
