@@ -11,7 +11,7 @@ var Distribution = map[string]string{
 	"wat_store":  "",
 	"wat_reader": "",
 	"sources":    "",
-	"systems":    "",
+	"namespaces": "",
 	"wide_refs":  "", // namespace-wide events (FLUSHALL): few, looked up by namespace
 	"postings":   "key",
 	"events":     "bucket", // 65,536 consecutive ids (bucketOf)

@@ -321,8 +321,9 @@ type writer struct {
 	// standsIn are the systems of the client records written (see
 	// Source.StandsIn).
 	standsIn []string
-	// systems are those it listed in the systems table.
-	systems map[string]bool
+	// namespaces are the (system, ns) pairs it listed in the namespaces
+	// table.
+	namespaces map[[2]string]bool
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -411,16 +412,17 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 func (w *writer) writePostings() error {
 	bs := w.post.blocks()
 	for _, b := range bs {
-		if w.systems[b.k.system] {
+		sn := [2]string{b.k.system, b.k.ns}
+		if w.namespaces[sn] {
 			continue
 		}
-		if _, err := w.tx.ExecContext(w.ctx, sqlAddSystem, b.k.system); err != nil {
+		if _, err := w.tx.ExecContext(w.ctx, sqlAddNS, sn[0], sn[1]); err != nil {
 			return err
 		}
-		if w.systems == nil {
-			w.systems = map[string]bool{}
+		if w.namespaces == nil {
+			w.namespaces = map[[2]string]bool{}
 		}
-		w.systems[b.k.system] = true
+		w.namespaces[sn] = true
 	}
 	args := make([]any, 0, len(postingsTable.cols)*bufRows)
 	for len(bs) > 0 {

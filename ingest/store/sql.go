@@ -91,21 +91,22 @@ const (
 	sqlWideBefore = `SELECT event FROM wide_refs
 		WHERE system = ? AND ns = ? AND w = 1 AND event < ? ORDER BY event DESC LIMIT ?`
 
-	// sqlNextNS finds the next namespace of a system in the postings
+	// sqlNextNS finds the next namespace of a system the postings index
+	// may hold (see sqlAnyPosting)
 	// index: repeated, it lists them with one index seek each.
-	sqlNextNS  = "SELECT ns FROM postings WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
-	sqlFirstNS = "SELECT ns FROM postings WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
+	sqlNextNS  = "SELECT ns FROM namespaces WHERE system = ? AND ns > ? ORDER BY system, ns LIMIT 1"
+	sqlFirstNS = "SELECT ns FROM namespaces WHERE system = ? AND ns >= ? ORDER BY system, ns LIMIT 1"
 	// sqlNextSystem finds the next system the postings index may hold
 	// (see sqlAnyPosting).
-	sqlNextSystem = "SELECT system FROM systems WHERE system > ? ORDER BY system LIMIT 1"
+	sqlNextSystem = "SELECT system FROM namespaces WHERE system > ? ORDER BY system LIMIT 1"
 	// sqlKeysOfNS lists the keys of a system's namespace (for a glob).
 	sqlKeysOfNS = "SELECT DISTINCT key FROM postings WHERE system = ? AND ns = ? AND w >= 0"
 
-	// sqlAnyPosting tells whether a system may have postings (one ingest
-	// wrote some; see migration systems).
-	sqlAnyPosting = "SELECT 1 FROM systems WHERE system = ?"
-	// sqlAddSystem lists a system whose postings an ingest writes.
-	sqlAddSystem = "INSERT INTO systems(system) VALUES (?) ON CONFLICT DO NOTHING"
+	// sqlAnyPosting tells whether a system may have postings (an ingest
+	// wrote some; see migration namespaces).
+	sqlAnyPosting = "SELECT 1 FROM namespaces WHERE system = ? LIMIT 1"
+	// sqlAddNS lists a namespace whose postings an ingest writes.
+	sqlAddNS = "INSERT INTO namespaces(system, ns) VALUES (?, ?) ON CONFLICT DO NOTHING"
 
 	sqlRejects = "SELECT s.path, r.line, r.reason, r.raw FROM rejects r JOIN sources s ON s.id = r.source"
 	// sqlLostOf lists a source's rejected lines before a line.
