@@ -25,7 +25,6 @@ var multiShard = map[string]string{
 	// depends on every key of it, on every shard.
 	`SELECT first, n, ids FROM postings WHERE system = $1 AND ns = $2 AND w >= 1 AND first < $3`: "every key of a namespace, by the request's nature",
 	`SELECT DISTINCT key FROM postings WHERE system = $1 AND ns = $2 AND w >= 0`:                 "the keys of a namespace (a glob), by the request's nature",
-	`SELECT ns FROM postings WHERE system = $1 AND ns >`:                                         "the namespaces of a system (a glob), by the request's nature",
 	// Ranges of ids, over their buckets' range.
 	`SELECT min(id), max(id) FROM events WHERE bucket >= $1 AND bucket <= $2 AND id >= $3 AND id <= $4 AND source = $5 AND line = $6`: "--at on a file merged by time with others: its line's run of ids",
 	`SELECT line, raw FROM events WHERE bucket >= $1 AND bucket <= $2 AND id >= $3 AND id <= $4 AND source = $5 ORDER BY id LIMIT`:    "ingest continuing a file: its stored last lines, a range of ids",
