@@ -100,6 +100,9 @@ func TestREADMESession(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db string) {
+		if store.IsPostgres(db) {
+			db = storetest.EmptyPostgres(t) // no store yet, whatever the layout
+		}
 		cases := []struct {
 			args []string
 			code int
