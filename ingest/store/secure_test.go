@@ -232,3 +232,52 @@ func TestSearchLine(t *testing.T) {
 		t.Errorf("one event a line: %d in %d probes", got, probes)
 	}
 }
+
+// TestLineRun checks lineRun (one read around a guess, else the
+// searches) against a scan, on a source whose ids cross a bucket's end
+// and whose lines skip and repeat, from guesses near and far.
+func TestLineRun(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	lo := int64(1)<<bucketBits - 150
+	hi := lo + 300
+	lines := map[int64]int{}
+	l := 2
+	for id := lo; id <= hi; id++ {
+		lines[id] = l
+		switch rng.IntN(8) {
+		case 0: // several events on a line
+		case 1:
+			l += 2 + rng.IntN(40)
+		default:
+			l++
+		}
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO events(id, source, line, "offset", time, raw) VALUES (?, 1, ?, 0, 0, '')`, id, lines[id]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for line := 1; line <= l+1; line++ {
+		first := hi + 1
+		for id := hi; id >= lo; id-- {
+			if lines[id] >= line {
+				first = id
+			}
+		}
+		last := first - 1
+		for id := first; id <= hi && lines[id] == line; id++ {
+			last = id
+		}
+		for _, near := range []int64{lo + int64(line) - 2, lo + rng.Int64N(hi-lo+1), lo - 100, hi + 100, first} {
+			clear(s.runs)
+			f, g, err := s.lineRun(ctx, 1, lo, hi, line, near)
+			if err != nil || f != first || (g != last && last >= first) || (last < first && g >= f) {
+				t.Fatalf("line %d near %d: %d..%d %v, want %d..%d", line, near, f, g, err, first, last)
+			}
+		}
+	}
+}

@@ -41,7 +41,9 @@ const (
 	sqlSources    = "SELECT " + sourceCols + " FROM sources ORDER BY id"
 	sqlSourceInfo = "SELECT path, format, config, coalesce(first_event, 0), coalesce(last_event, -1), instance FROM sources WHERE id = ?"
 	sqlLineOf     = "SELECT line FROM events WHERE bucket = ? AND id = ?"
-	sqlRejectAt   = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
+	// sqlLinesNear reads the lines of a bucket's events from id to id.
+	sqlLinesNear = "SELECT id, line FROM events WHERE bucket = ? AND id >= ? AND id <= ? ORDER BY id"
+	sqlRejectAt  = "SELECT reason FROM rejects WHERE source = ? AND line = ?"
 
 	eventCols    = "e.id, e.source, e.line, e.\"offset\", e.time, e.raw"
 	sqlEventByID = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id = ?"

@@ -675,7 +675,10 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 			first, last = 1, 0
 		}
 	} else {
-		first, last, err = s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line)
+		// Where the line's events are if lines and events advance
+		// together.
+		near := src.FirstEvent + int64(line-1)*(src.LastEvent-src.FirstEvent+1)/max(src.Lines, 1)
+		first, last, err = s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line, near)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
@@ -717,15 +720,25 @@ func (s *Store) mergedWith(ctx context.Context, src *Source) ([]*Source, error) 
 }
 
 // lineRun returns the ids of the first and last events of a source's line
-// (last < first when it has none). A source's events have consecutive ids
-// and non-decreasing lines: two searches (searchLine), each lookup of a
-// line one indexed read of one event (on Citus, of one shard).
-func (s *Store) lineRun(ctx context.Context, source, lo, hi int64, line int) (int64, int64, error) {
+// (last < first when it has none). A source's events are the ids lo..hi
+// and their lines do not decrease. One read of the events around near (a
+// guess) usually settles it (lineNear); else two searches (searchLine),
+// each lookup one indexed read of one event. Each statement names one
+// bucket: on Citus, one shard.
+func (s *Store) lineRun(ctx context.Context, source, lo, hi int64, line int, near int64) (int64, int64, error) {
 	key := [2]int64{source, int64(line)}
 	if r, ok := s.runs[key]; ok {
 		return r[0], r[1], nil
 	}
 	seen := map[int64]int{}
+	first, last, ok, err := s.lineNear(ctx, lo, hi, line, near, seen)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ok {
+		s.keepRun(key, first, last)
+		return first, last, nil
+	}
 	lineOf := func(id int64) (int, error) {
 		if l, ok := seen[id]; ok {
 			return l, nil
@@ -735,20 +748,66 @@ func (s *Store) lineRun(ctx context.Context, source, lo, hi int64, line int) (in
 		seen[id] = l
 		return l, err
 	}
-	first, err := searchLine(lo, hi, line, lineOf)
-	if err != nil {
+	if first, err = searchLine(lo, hi, line, lineOf); err != nil {
 		return 0, 0, err
 	}
 	after, err := searchLine(first, hi, line+1, lineOf)
 	if err != nil {
 		return 0, 0, err
 	}
-	last := after - 1
+	last = after - 1
+	s.keepRun(key, first, last)
+	return first, last, nil
+}
+
+// keepRun remembers a line's run of ids (lineRun), at most 100,000.
+func (s *Store) keepRun(key [2]int64, first, last int64) {
 	if len(s.runs) > 100000 {
 		clear(s.runs)
 	}
 	s.runs[key] = [2]int64{first, last}
-	return first, last, nil
+}
+
+// lineWindow is how many events either side of its guess lineNear reads.
+const lineWindow = 32
+
+// lineNear reads the lines of the events lo..hi within lineWindow of
+// near, in near's bucket (one statement), into seen, and says whether
+// they settle line's run of ids: a line below it in the window, or the
+// window starts at lo; a line above it, or the window ends at hi.
+func (s *Store) lineNear(ctx context.Context, lo, hi int64, line int, near int64, seen map[int64]int) (first, last int64, ok bool, err error) {
+	b := bucketOf(near)
+	a := max(lo, near-lineWindow, b<<bucketBits)
+	z := min(hi, near+lineWindow, (b+1)<<bucketBits-1)
+	if a > z {
+		return 0, 0, false, nil
+	}
+	type idLine struct {
+		id   int64
+		line int
+	}
+	rows, err := queryAll(ctx, s.db, sqlLinesNear, []any{b, a, z}, func(rows *sql.Rows) (idLine, error) {
+		var r idLine
+		err := rows.Scan(&r.id, &r.line)
+		return r, err
+	})
+	if err != nil || int64(len(rows)) != z-a+1 { // not the source's run of ids: search
+		return 0, 0, false, err
+	}
+	ge, gt := z+1, z+1 // the first ids with a line at least, and above, line
+	for _, r := range rows {
+		seen[r.id] = r.line
+		if r.line >= line && ge > z {
+			ge = r.id
+		}
+		if r.line > line && gt > z {
+			gt = r.id
+		}
+	}
+	if (ge > a || a == lo) && (gt <= z || z == hi) {
+		return ge, gt - 1, true, nil
+	}
+	return 0, 0, false, nil
 }
 
 // Event returns one event by id.
@@ -826,7 +885,7 @@ func (s *Store) fill(ctx context.Context, e *formats.Event, source int64) error 
 	}
 	e.ClientRecord, e.ReplyRecord = fresh.ClientRecord, fresh.ReplyRecord
 	if _, multi := p.(formats.MultiParser); multi {
-		first, last, err := s.lineRun(ctx, source, si.first, si.last, e.Line)
+		first, last, err := s.lineRun(ctx, source, si.first, si.last, e.Line, e.ID)
 		if err != nil {
 			return err
 		}
