@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -158,21 +159,30 @@ for when the tables must exist first.
 
 On PostgreSQL it also creates the role 'wat sql' runs as (one that may only
 read the store), when the URL's role may create roles, and prints its name.
+With --distribute, on a Citus coordinator, it then distributes the tables as
+the README's hash layout says (reference tables for the small ones, the rest
+by their distribution columns) and truncates the rows Citus leaves behind;
+tables already distributed are left as they are.
 
 Examples:
    wat init
-   wat --store 'postgres://wat@db.internal/traces?search_path=incident_4711' init`,
+   wat --store 'postgres://wat@db.internal/traces?search_path=incident_4711' init
+   wat --store 'postgres://wat@citus-coordinator/traces?search_path=incident_4711' init --distribute`,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "distribute", Usage: "on Citus: distribute the store's tables (README, \"PostgreSQL and Citus\")"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErr("run 'wat init --help'", "init takes no arguments")
 			}
-			return runInit(c.Context, envOf(c))
+			return runInit(c.Context, envOf(c), c.Bool("distribute"))
 		},
 	}
 }
 
 // runInit creates or migrates the store and says what it holds.
-func runInit(ctx context.Context, e env) error {
+func runInit(ctx context.Context, e env, distribute bool) error {
+	if distribute && !store.IsPostgres(e.store) {
+		return usageErr("--distribute is for a PostgreSQL store on a Citus coordinator", "a SQLite store is one file: there is nothing to distribute")
+	}
 	st, srcs, err := openWithSources(ctx, e)
 	if err != nil {
 		return err
@@ -196,6 +206,16 @@ func runInit(ctx context.Context, e env) error {
 	} else {
 		fmt.Fprintf(e.stdout, "%s: wat sql reads as role %s\n", where, role)
 	}
+	if !distribute {
+		return nil
+	}
+	if err := st.Distribute(ctx); err != nil {
+		if errors.Is(err, store.ErrNotCitus) {
+			return withHint(err, "--distribute needs a Citus coordinator; on plain PostgreSQL leave it out")
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: tables distributed (README, \"PostgreSQL and Citus\")\n", where)
 	return nil
 }
 

@@ -23,8 +23,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/wat-project/wat/ingest/store"
 )
 
 func main() {
@@ -420,8 +418,7 @@ type citusStore struct {
 
 // citusTarget makes an empty store in the schema wat_bench_LAYOUT of
 // the Citus coordinator at dsn, laid out as the README says: "hash"
-// creates it with wat init and distributes its tables by
-// store.Distribution; "schema" makes the schema a distributed schema
+// creates it with wat init --distribute; "schema" makes the schema a distributed schema
 // (schema-based sharding) before wat creates its tables.
 func citusTarget(dsn, layout, wat string) (*citusStore, error) {
 	admin, err := sql.Open("pgx", dsn)
@@ -446,20 +443,9 @@ func citusTarget(dsn, layout, wat string) (*citusStore, error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	if layout == "hash" {
-		if out, err := exec.Command(wat, "--db", u.String(), "init").CombinedOutput(); err != nil {
+		if out, err := exec.Command(wat, "--db", u.String(), "init", "--distribute").CombinedOutput(); err != nil {
 			admin.Close()
-			return nil, fmt.Errorf("wat init: %v: %s", err, out)
-		}
-		for table, col := range store.Distribution {
-			q := fmt.Sprintf("SELECT create_reference_table('%s.%s')", schema, table)
-			if col != "" {
-				q = fmt.Sprintf("SELECT create_distributed_table('%s.%s', '%s')", schema, table, col)
-			}
-			if _, err := admin.Exec(q); err != nil {
-				admin.Close()
-				return nil, fmt.Errorf("%s: %w", q, err)
-			}
-			admin.Exec(fmt.Sprintf("SELECT truncate_local_data_after_distributing_table('%s.%s')", schema, table))
+			return nil, fmt.Errorf("wat init --distribute: %v: %s", err, out)
 		}
 	}
 	return &citusStore{admin, u.String(), func() int64 {

@@ -1,5 +1,12 @@
 package store
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+)
+
 // Distribution is the layout of a PostgreSQL store on a hash-distributed
 // Citus cluster, as the README ("PostgreSQL and Citus") gives it: each
 // table's distribution column, or "" for a reference table (a copy on
@@ -16,4 +23,51 @@ var Distribution = map[string]string{
 	"postings":   "key",
 	"events":     "bucket", // 65,536 consecutive ids (bucketOf)
 	"rejects":    "source",
+}
+
+// ErrNotCitus is Distribute on a database without the Citus extension.
+var ErrNotCitus = errors.New("not a Citus database (no citus extension)")
+
+// Distribute lays the store's tables out on a Citus cluster as
+// Distribution says (README, "PostgreSQL and Citus": the hash layout),
+// each call in a transaction of its own, and truncates the rows Citus
+// leaves behind on the coordinator. It distributes tables that are not
+// yet distributed and leaves the others, so that it can be run again.
+func (s *Store) Distribute(ctx context.Context) error {
+	if s.db.d != postgresDialect {
+		return errors.New("a SQLite store is one file: there is nothing to distribute")
+	}
+	var citus bool
+	if err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").Scan(&citus); err != nil {
+		return err
+	}
+	if !citus {
+		return ErrNotCitus
+	}
+	tables := make([]string, 0, len(Distribution))
+	for t := range Distribution {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	for _, t := range tables {
+		// The names are Distribution's, not input: written into the
+		// statements (a parameter would be sent as bytes, not a name).
+		var done bool
+		if err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = to_regclass(quote_ident(current_schema()) || '.%s'))", t)).Scan(&done); err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		q := fmt.Sprintf("SELECT create_reference_table('%s')", t)
+		if col := Distribution[t]; col != "" {
+			q = fmt.Sprintf("SELECT create_distributed_table('%s', '%s')", t, col)
+		}
+		for _, q := range []string{q, fmt.Sprintf("SELECT truncate_local_data_after_distributing_table('%s')", t)} {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("distribute %s: %w", t, err)
+			}
+		}
+	}
+	return nil
 }

@@ -133,27 +133,8 @@ func distribute(loc string) error {
 	if err != nil {
 		return err
 	}
-	s.Close()
-	db, err := sql.Open("pgx", loc)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	for table, col := range store.Distribution {
-		q := fmt.Sprintf("SELECT create_reference_table('%s')", table)
-		if col != "" {
-			q = fmt.Sprintf("SELECT create_distributed_table('%s', '%s')", table, col)
-		}
-		if _, err := db.Exec(q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-		// The rows the new store holds (its marker, its reader) stay
-		// on the coordinator as well, unseen, until truncated.
-		if _, err := db.Exec(fmt.Sprintf("SELECT truncate_local_data_after_distributing_table('%s')", table)); err != nil {
-			return err
-		}
-	}
-	return nil
+	defer s.Close()
+	return s.Distribute(context.Background())
 }
 
 // exec runs one statement on a connection of its own, closed after.
