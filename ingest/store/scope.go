@@ -58,9 +58,9 @@ func (s *Store) Scope(ctx context.Context, e *formats.Event) (*Scoped, error) {
 // ScopeOf returns the store as the history of the instance of the event
 // with an id.
 func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
-	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(id)...).Scan(&source); err != nil {
-		return nil, fmt.Errorf("source of event %d: %w", id, err)
+	source, err := s.sourceID(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	s.scopesMu.Lock()
 	defer s.scopesMu.Unlock()
@@ -86,15 +86,44 @@ func (s *Store) ScopeOf(ctx context.Context, id int64) (*Scoped, error) {
 
 // sourceOf returns the source of the event with an id, and every source.
 func (s *Store) sourceOf(ctx context.Context, id int64) (*Source, []*Source, error) {
-	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(id)...).Scan(&source); err != nil {
-		return nil, nil, fmt.Errorf("source of event %d: %w", id, err)
+	source, err := s.sourceID(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	own, srcs, err := s.source(ctx, source)
 	if err != nil {
 		return nil, nil, fmt.Errorf("event %d: %w", id, err)
 	}
 	return own, srcs, nil
+}
+
+// sourceID returns the id of the source of the event with an id. A
+// read-only store answers from its list of files when one file's ids
+// (first_event..last_event) hold it: the event is that file's, since
+// files merged by time, whose events interleave, each span the other's
+// events among theirs. Else it is one lookup.
+func (s *Store) sourceID(ctx context.Context, id int64) (int64, error) {
+	if s.readOnly {
+		srcs, err := s.Sources(ctx)
+		if err != nil {
+			return 0, err
+		}
+		var hit int64
+		n := 0
+		for _, src := range srcs {
+			if src.FirstEvent <= id && id <= src.LastEvent {
+				hit, n = src.ID, n+1
+			}
+		}
+		if n == 1 {
+			return hit, nil
+		}
+	}
+	var source int64
+	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(id)...).Scan(&source); err != nil {
+		return 0, fmt.Errorf("source of event %d: %w", id, err)
+	}
+	return source, nil
 }
 
 // source returns the source with an id, and every source.

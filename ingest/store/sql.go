@@ -65,8 +65,6 @@ const (
 	// sqlLineInRun finds the events of one line of a source merged by
 	// time with others, within its run of ids.
 	sqlLineInRun = "SELECT min(id), max(id) FROM events WHERE bucket >= ? AND bucket <= ? AND id >= ? AND id <= ? AND source = ? AND line = ?"
-	// sqlSourceFirst finds the source of an event and its first event.
-	sqlSourceFirst = "SELECT s.id, s.first_event FROM events e JOIN sources s ON s.id = e.source WHERE e.bucket = ? AND e.id = ?"
 
 	// sqlBlocksBefore reads a key's postings blocks that hold ids below
 	// a bound, newest first.

@@ -1351,9 +1351,9 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 // Following implements provenance.Sequence: the events of e's source
 // after it, in order, at most limit.
 func (s *Store) Following(ctx context.Context, e *formats.Event, limit int) ([]*formats.Event, error) {
-	var source int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceOf, byID(e.ID)...).Scan(&source); err != nil {
-		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
+	source, err := s.sourceID(ctx, e.ID)
+	if err != nil {
+		return nil, err
 	}
 	return s.eventsAfter(ctx, source, e.ID, limit)
 }
@@ -1423,13 +1423,19 @@ func (s *Store) lostBefore(ctx context.Context, in *idSet, system string, e *for
 	if len(names) == 0 {
 		return nil, nil
 	}
-	var source, first int64
-	if err := s.db.QueryRowContext(ctx, sqlSourceFirst, byID(e.ID)...).Scan(&source, &first); err != nil {
-		return nil, fmt.Errorf("source of event %d: %w", e.ID, err)
+	source, err := s.sourceID(ctx, e.ID)
+	if err != nil {
+		return nil, err
 	}
 	srcs, err := s.Sources(ctx)
 	if err != nil {
 		return nil, err
+	}
+	first := int64(0)
+	for _, src := range srcs {
+		if src.ID == source {
+			first = src.FirstEvent
+		}
 	}
 	var from []*Source
 	for _, src := range srcs {
