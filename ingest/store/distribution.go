@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -52,12 +53,24 @@ func (s *Store) Distribute(ctx context.Context) error {
 	for _, t := range tables {
 		// The names are Distribution's, not input: written into the
 		// statements (a parameter would be sent as bytes, not a name).
-		var done bool
-		if err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = to_regclass(quote_ident(current_schema()) || '.%s'))", t)).Scan(&done); err != nil {
+		var kind, col string
+		err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT CASE WHEN partmethod = 'h' THEN 'distributed' WHEN repmodel = 't' THEN 'reference' ELSE 'single-shard' END,
+			coalesce(column_to_column_name(logicalrelid, partkey), '')
+			FROM pg_dist_partition WHERE logicalrelid = to_regclass(quote_ident(current_schema()) || '.%s')`, t)).Scan(&kind, &col)
+		switch {
+		case err == nil && kind == "reference" && Distribution[t] == "",
+			err == nil && kind == "distributed" && col == Distribution[t]:
+			continue // done before
+		case err == nil && kind == "single-shard":
+			return fmt.Errorf("table %s is in a distributed schema (schema-based sharding), which places the store's tables on one node already: leave out --distribute", t)
+		case err == nil:
+			want := "a reference table"
+			if Distribution[t] != "" {
+				want = "distributed by " + Distribution[t]
+			}
+			return fmt.Errorf("table %s is a %s table (distribution column %s), where the layout wants it %s: SELECT undistribute_table('%s'), then run this again", t, kind, col, want, t)
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
-		}
-		if done {
-			continue
 		}
 		q := fmt.Sprintf("SELECT create_reference_table('%s')", t)
 		if col := Distribution[t]; col != "" {
