@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/wat-project/wat/provenance"
@@ -14,11 +13,7 @@ import (
 // listed as whole writes and under no part.
 func TestPartsIndexedOnlyWhenEverySourceIs(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	add := func(path string, parts int) {
 		if _, err := s.db.ExecContext(ctx, `INSERT INTO sources(path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
 			VALUES (?, 'redis-monitor', NULL, 0, '', 0, 0, 0, 0, 0, '', ?)`, path, parts); err != nil {

@@ -20,13 +20,9 @@ import (
 // -tags=sqlite_omit_load_extension), and that a store connection
 // distrusts its schema.
 func TestNoExtensionLoading(t *testing.T) {
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	var opts []string
-	err = s.Query(context.Background(), "PRAGMA compile_options", func(_ []string, vals []any) error {
+	err := s.Query(context.Background(), "PRAGMA compile_options", func(_ []string, vals []any) error {
 		opts = append(opts, toString(vals[0]))
 		return nil
 	})
@@ -238,11 +234,7 @@ func TestSearchLine(t *testing.T) {
 // and whose lines skip and repeat, from guesses near and far.
 func TestLineRun(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	lo := int64(1)<<bucketBits - 150
 	hi := lo + 300
@@ -280,4 +272,16 @@ func TestLineRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openTemp opens a new SQLite store in the test's temporary directory,
+// closed when the test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
