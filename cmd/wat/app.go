@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -258,12 +259,20 @@ func openStore(ctx context.Context, e env, readOnly bool) (*store.Store, error) 
 		}
 	}
 	open := func(readOnly bool) (*store.Store, error) {
-		var trace io.Writer
+		var trace io.WriteCloser // flushed and closed with the store
 		if f := os.Getenv("WAT_TRACE_SQL"); f != "" {
-			trace = appendFile(f)
+			w, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+			if err != nil {
+				return nil, fmt.Errorf("WAT_TRACE_SQL: %w", err)
+			}
+			trace = flushCloser{bufio.NewWriter(w), w}
 		}
-		return store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly, Reader: e.reader, TraceSQL: trace,
+		s, err := store.Open(ctx, path, store.Options{Formats: allFormats, ReadOnly: readOnly, Reader: e.reader, TraceSQL: trace,
 			Index: ingest.Options{Refs: refsBySystem(), Indexes: indexesBySystem()}.NewIndex})
+		if err != nil && trace != nil {
+			trace.Close()
+		}
+		return s, err
 	}
 	s, err := open(readOnly)
 	if readOnly && errors.Is(err, store.ErrOlderStore) {
@@ -407,18 +416,16 @@ func reorder(app *cli.App, args []string) []string {
 	return out
 }
 
-// An appendFile is a file each Write appends to (opened and closed each
-// time): WAT_TRACE_SQL's, written a statement at a time.
-type appendFile string
+// A flushCloser is a buffered file that Close flushes, then closes.
+type flushCloser struct {
+	*bufio.Writer
+	f *os.File
+}
 
-func (f appendFile) Write(b []byte) (int, error) {
-	w, err := os.OpenFile(string(f), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return 0, err
-	}
-	n, err := w.Write(b)
-	if cerr := w.Close(); err == nil {
+func (w flushCloser) Close() error {
+	err := w.Flush()
+	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
-	return n, err
+	return err
 }

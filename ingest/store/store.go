@@ -104,7 +104,8 @@ type Options struct {
 	Reader string
 	// TraceSQL, when not nil, is written every statement the store
 	// sends, a line each (WAT_TRACE_SQL): for whoever checks what a
-	// distributed database is asked.
+	// distributed database is asked. Close closes it when it is an
+	// io.Closer.
 	TraceSQL io.Writer
 }
 
@@ -224,7 +225,17 @@ func IsFull(err error) bool {
 func (s *Store) Immutable() bool { return s.frozen }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if t := s.db.trace; t != nil {
+		if c, ok := t.w.(io.Closer); ok {
+			if cerr := c.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	return err
+}
 
 // Path returns the store's file name.
 func (s *Store) Path() string { return s.path }
