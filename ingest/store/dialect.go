@@ -101,18 +101,21 @@ func (t *sqlTrace) sent(q string) {
 }
 
 func (b *sqlDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	b.trace.sent(b.d.sql(q))
-	return b.DB.QueryContext(ctx, b.d.sql(q), b.d.args(args)...)
+	q = b.d.sql(q)
+	b.trace.sent(q)
+	return b.DB.QueryContext(ctx, q, b.d.args(args)...)
 }
 
 func (b *sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	b.trace.sent(b.d.sql(q))
-	return b.DB.QueryRowContext(ctx, b.d.sql(q), b.d.args(args)...)
+	q = b.d.sql(q)
+	b.trace.sent(q)
+	return b.DB.QueryRowContext(ctx, q, b.d.args(args)...)
 }
 
 func (b *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	b.trace.sent(b.d.sql(q))
-	return b.DB.ExecContext(ctx, b.d.sql(q), b.d.args(args)...)
+	q = b.d.sql(q)
+	b.trace.sent(q)
+	return b.DB.ExecContext(ctx, q, b.d.args(args)...)
 }
 
 // sqlTx is a transaction on one connection that speaks its dialect, and
@@ -140,18 +143,21 @@ func (b *sqlDB) beginTx(ctx context.Context, opts *sql.TxOptions) (*sqlTx, error
 }
 
 func (t *sqlTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	t.trace.sent(t.d.sql(q))
-	return t.Tx.QueryRowContext(ctx, t.d.sql(q), t.d.args(args)...)
+	q = t.d.sql(q)
+	t.trace.sent(q)
+	return t.Tx.QueryRowContext(ctx, q, t.d.args(args)...)
 }
 
 func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	t.trace.sent(t.d.sql(q))
-	return t.Tx.QueryContext(ctx, t.d.sql(q), t.d.args(args)...)
+	q = t.d.sql(q)
+	t.trace.sent(q)
+	return t.Tx.QueryContext(ctx, q, t.d.args(args)...)
 }
 
 func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.trace.sent(t.d.sql(q))
-	return t.Tx.ExecContext(ctx, t.d.sql(q), t.d.args(args)...)
+	q = t.d.sql(q)
+	t.trace.sent(q)
+	return t.Tx.ExecContext(ctx, q, t.d.args(args)...)
 }
 
 // Commit commits and gives the connection back.
