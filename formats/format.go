@@ -51,6 +51,10 @@ type Event struct {
 	Doubt string
 	// DoubtArgs are the indexes of the Args in doubt, for DoubtBase64.
 	DoubtArgs []int
+	// Stub marks an event a store made from its index without reading
+	// its line (provenance.RunHistory): only ID, System, NS, Op and Args
+	// are set; Fill reads the rest when it is shown.
+	Stub bool
 
 	// Service is the logging service that sent the request, when the log
 	// says ("api"); ReqID, Parent and Trace are the log's own ids for the
@@ -430,6 +434,13 @@ type Ref struct {
 	Class int
 	// Parts are the parts of Key a write of a Class changes.
 	Parts [][]byte
+	// Shape, when not 0, says what a write does to Key: two writes of
+	// one key with the same Shape are the same request (namespace, op
+	// and arguments) and change the key alike whatever else the store
+	// holds. The store keeps the shapes beside the key's list, so that a
+	// spec can read a hot key's history as runs of like writes without
+	// reading each (provenance.RunHistory). 0 says nothing.
+	Shape uint64
 }
 
 // MaxClass is the largest Ref.Class.

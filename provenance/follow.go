@@ -152,6 +152,11 @@ func holds(x *Explanation, e *formats.Event) bool {
 			return true
 		}
 	}
+	for _, r := range x.Held {
+		if r.Holds(e.ID) {
+			return true
+		}
+	}
 	return false
 }
 

@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -127,6 +128,63 @@ func (m *MemHistory) Later(_ context.Context, system, ns string, key []byte, aft
 				out = append(out, e)
 				break
 			}
+		}
+	}
+	return out, nil
+}
+
+// Runs implements RunHistory as a store does: false when a write of the
+// key has no shape or a class (the store keeps no shapes for those).
+func (m *MemHistory) Runs(_ context.Context, system, ns string, key []byte, before int64) ([]ShapeRun, bool, error) {
+	var out []ShapeRun
+	for i, e := range m.Events {
+		if e.ID >= before || e.System != system {
+			continue
+		}
+		shape, hit, named := uint64(0), false, 0
+		for _, r := range m.refsOf(i) {
+			switch {
+			case r.NS == ns && r.Key != nil && string(r.Key) == string(key):
+				named++
+				if r.Kind >= formats.KindWrite {
+					if r.Class > 0 {
+						return nil, false, nil
+					}
+					hit, shape = true, r.Shape
+				}
+			case r.Kind >= formats.KindWrite && r.Key == nil && (r.NS == ns || r.NS == formats.AllNS):
+				hit = true
+			}
+		}
+		if !hit {
+			continue
+		}
+		if named > 1 {
+			shape = 0
+		}
+		if named > 0 && shape == 0 {
+			return nil, false, nil
+		}
+		if n := len(out); n > 0 && out[n-1].Shape == shape {
+			out[n-1].IDs = append(out[n-1].IDs, e.ID)
+		} else {
+			out = append(out, ShapeRun{Shape: shape, IDs: []int64{e.ID}})
+		}
+	}
+	return out, true, nil
+}
+
+// ByID implements RunHistory.
+func (m *MemHistory) ByID(_ context.Context, ids []int64) ([]*formats.Event, error) {
+	out := make([]*formats.Event, len(ids))
+	for i, id := range ids {
+		for _, e := range m.Events {
+			if e.ID == id {
+				out[i] = e
+			}
+		}
+		if out[i] == nil {
+			return nil, fmt.Errorf("no event %d", id)
 		}
 	}
 	return out, nil

@@ -91,6 +91,12 @@ type Explanation struct {
 	// FellBack says the answer is one closed witness found without the
 	// exact search (Walk.Fallback), perhaps not minimal; Notes say why.
 	FellBack bool
+	// Held are runs of events every witness holds besides the factors'
+	// and choices' (a hot key's like writes, read from the index without
+	// reading each): part of every witness, so they leave the count as
+	// it is. Witnesses gives them as stubs; Mentioned leaves them out (a
+	// caller that follows each event to its sender reads them whole).
+	Held []Run
 }
 
 // Count returns the number of witnesses, however long counting a
@@ -125,7 +131,8 @@ func (x *Explanation) factorCount() *big.Int {
 	return n
 }
 
-// Mentioned returns every event some witness holds, each once.
+// Mentioned returns every event some witness holds, each once, but for
+// the held runs' (Held).
 func (x *Explanation) Mentioned() []*formats.Event {
 	var out []*formats.Event
 	seen := map[*formats.Event]bool{}
@@ -153,6 +160,9 @@ func (x *Explanation) Mentioned() []*formats.Event {
 func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	out := [][]*formats.Event{nil}
 	factors := x.Factors
+	if len(x.Held) > 0 {
+		factors = append(slices.Clip(factors), Factor{x.HeldStubs()})
+	}
 	complete := true
 	for i := range x.Choices {
 		ways := x.Choices[i].Expand(limit + 1)

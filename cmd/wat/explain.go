@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -215,12 +216,17 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 		logged = target
 	}
 	check := checkOutput(spec, x, logged, opt.output)
+	held, err := readHeld(ctx, st, tree, opt)
+	if err != nil {
+		return err
+	}
 	if opt.json {
-		if err := writeJSON(w, spec, x, check, tree, opt.all); err != nil {
+		if err := writeJSON(w, spec, x, check, tree, opt.all, held); err != nil {
 			return err
 		}
 	} else {
 		r := newTreeRenderer(w, opt, tree)
+		r.held = held
 		r.explanation(spec, x, check, opt.maxWitnesses, opt.maxEvents)
 		if tree.Sent[target.ID] != nil {
 			r.line(target, "", "sent by its service:")
@@ -438,8 +444,75 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 		if err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
 			return nil, fmt.Errorf("explain %s: %w", e.Where(), err)
 		}
+		if err == nil && len(x.Held) > 0 {
+			// The tree follows every event to its sender: with links
+			// stored, the held runs' events are read whole.
+			if has, lerr := st.HasLinks(ctx); lerr != nil {
+				return nil, lerr
+			} else if has {
+				evs, lerr := heldEvents(ctx, st, x, -1)
+				if lerr != nil {
+					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
+				}
+				x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), nil
+			}
+		}
 		return x, err
 	}
+}
+
+// readHeld reads the events of the tree's held runs that an answer
+// shows: with --all, every one (each run then becomes a factor); else
+// the last of each run (the text's summary line) and, for --json, the
+// first maxJSONEvents of the target's.
+func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt explainOptions) (map[int64]*formats.Event, error) {
+	held := map[int64]*formats.Event{}
+	for _, x := range tree.Explained {
+		if len(x.Held) == 0 {
+			continue
+		}
+		if opt.all {
+			evs, err := heldEvents(ctx, st, x, -1)
+			if err != nil {
+				return nil, err
+			}
+			x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), nil
+			continue
+		}
+		var ids []int64
+		for _, r := range x.Held {
+			ids = append(ids, r.IDs[len(r.IDs)-1])
+		}
+		evs, err := st.ByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if opt.json && x == tree.Explained[tree.Target.ID] {
+			first, err := heldEvents(ctx, st, x, maxJSONEvents)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, first...)
+		}
+		for _, e := range evs {
+			held[e.ID] = e
+		}
+	}
+	return held, nil
+}
+
+// heldEvents reads whole, in id order, the first n events of x's held
+// runs (all when n < 0).
+func heldEvents(ctx context.Context, st *store.Store, x *provenance.Explanation, n int) ([]*formats.Event, error) {
+	var ids []int64
+	for _, r := range x.Held {
+		ids = append(ids, r.IDs...)
+	}
+	slices.Sort(ids)
+	if n >= 0 && len(ids) > n {
+		ids = ids[:n]
+	}
+	return st.ByID(ctx, ids)
 }
 
 // knownCall is the store's links, with the sender's record of one call

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,8 @@ type renderer struct {
 	onPath map[int64]bool
 	maxW   int
 	maxE   int
+	// held are the events of held runs read whole (readHeld), by id.
+	held map[int64]*formats.Event
 }
 
 func newRenderer(w io.Writer, color string) *renderer {
@@ -142,22 +146,32 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 		exact += ", too many to count quickly"
 	}
 	r.line(t, "", fmt.Sprintf("%s witness%s (%s)", countText(count, counted), plural, exact))
-	if len(x.Factors) == 0 && len(x.Choices) == 0 {
+	held := x.Held
+	if len(held) > 0 {
+		y := *x
+		y.Held, x = nil, &y
+	}
+	if len(x.Factors) == 0 && len(x.Choices) == 0 && len(held) == 0 {
 		r.line(t, "witness 1: ", "ε — no earlier request mattered")
 	} else if counted && count.IsInt64() && count.Int64() <= int64(maxW) {
 		ws, _ := x.Witnesses(maxW)
 		for i, w := range ws {
-			r.requests(t, fmt.Sprintf("witness %d: ", i+1), w, maxE)
+			label := fmt.Sprintf("witness %d: ", i+1)
+			if len(w) > 0 || len(held) == 0 {
+				r.requests(t, label, w, maxE)
+			}
+			r.runs(t, label, held)
 		}
 	} else {
 		var holds []string
+		all, groups := len(held) > 0, false
 		for _, f := range x.Factors {
-			if len(f) == 1 {
-				holds = append(holds, "the requests marked 'all'")
-				break
-			}
+			all, groups = all || len(f) == 1, groups || len(f) > 1
 		}
-		if len(x.Factors) > len(holds) {
+		if all {
+			holds = append(holds, "the requests marked 'all'")
+		}
+		if groups {
 			holds = append(holds, "one alternative of each group")
 		}
 		for i, c := range x.Choices {
@@ -181,6 +195,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 				r.requests(t, label, alt, maxE)
 			}
 		}
+		r.runs(t, "all: ", held)
 		for i, c := range x.Choices {
 			rule := ""
 			if c.Rule != "" {
@@ -268,6 +283,30 @@ func (r *renderer) requests(t *formats.Event, label string, evs []*formats.Event
 			from = "1 client"
 		}
 		r.line(e, label, fmt.Sprintf("%s × %s from %s, %s", commas(len(run)), r.request(e), from, where))
+	}
+}
+
+// runs prints held runs, one line each: a run's events are one request
+// read from the index, so its line says how many, from which line to
+// which, without the clients (--all lists every one).
+func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
+	for _, run := range held {
+		e, n := run.Like, len(run.IDs)
+		if n == 1 {
+			r.line(e, label, r.request(e))
+			r.sent(e)
+			continue
+		}
+		last := r.held[run.IDs[n-1]]
+		where := fmt.Sprintf("to event %d", run.IDs[n-1])
+		switch {
+		case last == nil:
+		case last.Source == e.Source:
+			where = fmt.Sprintf("lines %d-%d", e.Line, last.Line)
+		default:
+			where = "to " + last.Where()
+		}
+		r.line(e, label, fmt.Sprintf("%s × %s, %s (a run read from the index; --all lists every one)", commas(n), r.request(e), where))
 	}
 }
 
@@ -533,8 +572,8 @@ func countText(n *big.Int, exact bool) string {
 // choices say the rest.
 const maxJSONWitnesses = 1000
 
-func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool) error {
-	b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents}
+func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool, held map[int64]*formats.Event) error {
+	b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents, held: held}
 	if all {
 		b.left = -1
 	}
@@ -563,6 +602,8 @@ type jsonTree struct {
 	// left is how many more events the witnesses and factors may list
 	// (-1: all; see maxJSONEvents).
 	left int
+	// held are the events of held runs read whole (readHeld), by id.
+	held map[int64]*formats.Event
 }
 
 // maxJSONEvents bounds the events an answer's witnesses and factors list
@@ -599,6 +640,27 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	if len(x.Choices) > 0 {
 		limit = 1
 	}
+	// Held runs are listed as one more factor, each witness holding it,
+	// as far as their events were read (readHeld); the rest are counted.
+	var heldIDs []int64
+	for _, r := range x.Held {
+		heldIDs = append(heldIDs, r.IDs...)
+	}
+	slices.Sort(heldIDs)
+	if len(x.Held) > 0 {
+		y := *x
+		y.Held, x = nil, &y
+	}
+	heldJSON := func() []jsonEvent {
+		out := []jsonEvent{}
+		for _, id := range heldIDs {
+			e := b.held[id]
+			if e != nil && b.take() {
+				out = append(out, toJSONEvent(e))
+			}
+		}
+		return out
+	}
 	ws, complete := x.Witnesses(limit)
 	j.Complete = complete
 	listed, total := 0, 0
@@ -610,6 +672,12 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 				jw.Events = append(jw.Events, b.event(e, false))
 				listed++
 			}
+		}
+		if len(heldIDs) > 0 {
+			evs := heldJSON()
+			jw.Events = append(jw.Events, evs...)
+			total, listed = total+len(heldIDs), listed+len(evs)
+			slices.SortFunc(jw.Events, func(a, c jsonEvent) int { return cmp.Compare(a.ID, c.ID) })
 		}
 		j.Witnesses = append(j.Witnesses, jw)
 	}
@@ -627,6 +695,11 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 			jf = append(jf, ja)
 		}
 		j.Factors = append(j.Factors, jf)
+	}
+	if len(heldIDs) > 0 {
+		evs := heldJSON()
+		j.Factors = append(j.Factors, [][]jsonEvent{evs})
+		total, listed = total+len(heldIDs), listed+len(evs)
 	}
 	for _, c := range x.Choices {
 		jc := jsonChoice{K: c.K, Caps: c.Caps, Rule: c.Rule, Of: []jsonEvent{}}

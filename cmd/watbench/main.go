@@ -583,6 +583,7 @@ var mixCommands = []struct{ name, format string }{
 	{"ZSCORE", `"ZSCORE" "zset:{k}" "m{n}"`},
 	{"XADD", `"XADD" "stream:{k}" "*" "f" "v{n}"`},
 	{"XLEN", `"XLEN" "stream:{k}"`},
+	{"GET ctr", `"GET" "counter:{k}"`},
 }
 
 // perCommand generates a log of every data type on hot keys (n lines),
@@ -603,7 +604,7 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 		// A few hot keys of each kind; members and fields from a small
 		// range, so that they recur.
 		k := r.Intn(3)
-		if c.name == "SET" || c.name == "GET" {
+		if c.name == "SET" || c.name == "GET" { // not "GET ctr": a counter's
 			k = r.Intn(1000)
 		}
 		line := strings.NewReplacer("{k}", strconv.Itoa(k), "{n}", strconv.Itoa(r.Intn(1000))).Replace(c.format)

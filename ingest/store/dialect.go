@@ -191,7 +191,7 @@ type table struct {
 
 var (
 	eventsTable   = &table{"events", []string{"id", "source", "line", "offset", "time", "raw"}}
-	postingsTable = &table{"postings", []string{"system", "ns", "key", "w", "last", "first", "n", "ids"}}
+	postingsTable = &table{"postings", []string{"system", "ns", "key", "w", "last", "first", "n", "ids", "shapes"}}
 	wideTable     = &table{"wide_refs", []string{"system", "ns", "w", "event"}}
 	rejectsTable  = &table{"rejects", []string{"source", "line", "reason", "raw"}}
 )

@@ -387,22 +387,26 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 			w.post.addClass(ev.System, ref.NS, ref.Key, c, ref.Parts, id)
 			continue
 		}
-		w.post.add(ev.System, ref.NS, ref.Key, wr, id)
+		shape := uint64(0)
+		if wr == 1 && shapeOK(refs, ref) {
+			shape = ref.Shape
+		}
+		w.post.add(ev.System, ref.NS, ref.Key, wr, id, shape)
 	}
 	// The log's own ids, to link a request to the one that caused it.
 	if ev.ReqID != "" {
-		w.post.add(linkID, "", []byte(ev.ReqID), 1, id)
+		w.post.add(linkID, "", []byte(ev.ReqID), 1, id, 0)
 	}
 	if ev.Parent != "" {
-		w.post.add(linkParent, "", []byte(ev.Parent), 1, id)
+		w.post.add(linkParent, "", []byte(ev.Parent), 1, id, 0)
 	}
 	w.pair(ev, id)
 	// A call a service logged, to be found from the receiver's own log
 	// (a MONITOR line) by its content.
 	if ev.Service != "" {
-		w.post.add(linkCall, "", callKeyOf(ev.CallKey()), 1, id)
+		w.post.add(linkCall, "", callKeyOf(ev.CallKey()), 1, id, 0)
 		if k := ev.DecodedCallKey(); k != nil { // as the receiver logged it
-			w.post.add(linkCall, "", callKeyOf(k), 1, id)
+			w.post.add(linkCall, "", callKeyOf(k), 1, id, 0)
 		}
 	}
 	return nil
@@ -429,7 +433,7 @@ func (w *writer) writePostings() error {
 		n := min(len(bs), bufRows)
 		args = args[:0]
 		for _, b := range bs[:n] {
-			args = append(args, b.k.system, b.k.ns, b.k.key, b.w, b.last, b.first, b.n, b.ids)
+			args = append(args, b.k.system, b.k.ns, b.k.key, b.w, b.last, b.first, b.n, b.ids, b.shapes)
 		}
 		if err := w.tx.load(w.ctx, postingsTable, args); err != nil {
 			return err
@@ -441,6 +445,18 @@ func (w *writer) writePostings() error {
 
 func sameRef(a, b formats.Ref) bool {
 	return a.NS == b.NS && (a.Key == nil) == (b.Key == nil) && bytes.Equal(a.Key, b.Key)
+}
+
+// shapeOK tells whether a write's shape may be kept: the event names the
+// key once (a second ref of it could say something else).
+func shapeOK(refs []formats.Ref, ref formats.Ref) bool {
+	n := 0
+	for _, r := range refs {
+		if sameRef(r, ref) {
+			n++
+		}
+	}
+	return n == 1
 }
 
 // dupRef reports whether ref's key was listed already.
@@ -549,6 +565,6 @@ func (w *writer) pair(e *formats.Event, id int64) {
 		p.byConn[e.Client] = q[1:]
 	}
 	if ok {
-		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), 1, id)
+		w.post.add(linkPair, "", []byte(strconv.FormatInt(call, 10)), 1, id, 0)
 	}
 }

@@ -44,6 +44,80 @@ func decodeIDs(dst []int64, first int64, n int, blob []byte) ([]int64, error) {
 	return dst, nil
 }
 
+// A block keeps the shapes of its writes when they are few: at most
+// maxShapes distinct ones in at most maxShapeRuns runs. A block of writes
+// that vary more is stored without them, as is one with a write that has
+// none, so that the shapes cost little where they do not help.
+const (
+	maxShapes    = 16
+	maxShapeRuns = 128
+)
+
+// encodeShapes returns a block's shapes: the number of distinct shapes,
+// each as 8 bytes (little-endian), then each run as a uvarint of its
+// length times 16 plus its shape's index. It returns nil when a shape is
+// 0 or they are too many (maxShapes, maxShapeRuns).
+func encodeShapes(shapes []uint64) []byte {
+	var dict []uint64
+	var runs []byte
+	nruns := 0
+	for i := 0; i < len(shapes); {
+		j := i + 1
+		for j < len(shapes) && shapes[j] == shapes[i] {
+			j++
+		}
+		if shapes[i] == 0 || nruns == maxShapeRuns {
+			return nil
+		}
+		k := slices.Index(dict, shapes[i])
+		if k < 0 {
+			if len(dict) == maxShapes {
+				return nil
+			}
+			k = len(dict)
+			dict = append(dict, shapes[i])
+		}
+		nruns++
+		runs = binary.AppendUvarint(runs, uint64(j-i)*maxShapes+uint64(k))
+		i = j
+	}
+	out := make([]byte, 0, 1+8*len(dict)+len(runs))
+	out = append(out, byte(len(dict)))
+	for _, d := range dict {
+		out = binary.LittleEndian.AppendUint64(out, d)
+	}
+	return append(out, runs...)
+}
+
+// decodeShapes appends the shapes of a block of n ids, one per id, to
+// dst.
+func decodeShapes(dst []uint64, n int, blob []byte) ([]uint64, error) {
+	if len(blob) == 0 || int(blob[0]) > maxShapes || len(blob) < 1+8*int(blob[0]) {
+		return dst, errBadBlock
+	}
+	dict := make([]uint64, blob[0])
+	for i := range dict {
+		dict[i] = binary.LittleEndian.Uint64(blob[1+8*i:])
+	}
+	blob = blob[1+8*len(dict):]
+	start := len(dst)
+	for len(blob) > 0 {
+		v, k := binary.Uvarint(blob)
+		c, d := v/maxShapes, int(v%maxShapes)
+		if k <= 0 || c == 0 || d >= len(dict) || c > uint64(n-(len(dst)-start)) {
+			return dst, errBadBlock
+		}
+		blob = blob[k:]
+		for ; c > 0; c-- {
+			dst = append(dst, dict[d])
+		}
+	}
+	if len(dst)-start != n {
+		return dst, errBadBlock
+	}
+	return dst, nil
+}
+
 // A postingKey is one key of one namespace of one system.
 type postingKey struct {
 	system, ns string
@@ -55,6 +129,9 @@ type postingKey struct {
 type lists struct {
 	rw    [2][]int64 // w 0 and 1
 	other []wList    // any other w: rare
+	// shapes are the shapes of the writes of rw[1], one each (0: none),
+	// or nil while every one is 0.
+	shapes []uint64
 }
 
 // A wList is a list of ids with its w.
@@ -94,9 +171,10 @@ func newPending() *pending {
 	return &pending{seed: maphash.MakeSeed(), index: map[uint64]int32{}, parts: map[uint64]int32{}}
 }
 
-// add records that event id is in list w of a key.
-func (p *pending) add(system, ns string, key []byte, w int, id int64) {
-	p.addTo(p.entry(system, ns, key), w, id)
+// add records that event id is in list w of a key, with its shape (a
+// write's; 0 for none).
+func (p *pending) add(system, ns string, key []byte, w int, id int64, shape uint64) {
+	p.addTo(p.entry(system, ns, key), w, id, shape)
 }
 
 // entry returns the index of a key's lists.
@@ -122,10 +200,16 @@ func (p *pending) entry(system, ns string, key []byte) int32 {
 	return i
 }
 
-// addTo records that event id is in list w of key i.
-func (p *pending) addTo(i int32, w int, id int64) {
+// addTo records that event id is in list w of key i, with its shape.
+func (p *pending) addTo(i int32, w int, id int64, shape uint64) {
 	p.n++
 	l := &p.lists[i]
+	if w == 1 && (shape != 0 || l.shapes != nil) {
+		if l.shapes == nil {
+			l.shapes = make([]uint64, len(l.rw[1]), len(l.rw[1])+1)
+		}
+		l.shapes = append(l.shapes, shape)
+	}
 	if w == 0 || w == 1 {
 		l.rw[w] = append(l.rw[w], id)
 		return
@@ -180,6 +264,9 @@ type block struct {
 	last  int64
 	n     int
 	ids   []byte
+	// shapes are the runs of the writes' shapes (encodeShapes); nil when
+	// not every write has one, or for a list of reads or parts.
+	shapes []byte
 }
 
 // blocks returns every pending list cut into blocks, in primary-key order
@@ -187,24 +274,29 @@ type block struct {
 // empties p.
 func (p *pending) blocks() []block {
 	var out []block
-	cut := func(k postingKey, w int, ids []int64) {
+	cut := func(k postingKey, w int, ids []int64, shapes []uint64) {
 		for len(ids) > 0 {
 			n := min(len(ids), blockIDs)
-			out = append(out, block{k: k, w: w, first: ids[0], last: ids[n-1], n: n, ids: encodeIDs([]byte{}, ids[:n])})
+			b := block{k: k, w: w, first: ids[0], last: ids[n-1], n: n, ids: encodeIDs([]byte{}, ids[:n])}
+			if shapes != nil {
+				b.shapes = encodeShapes(shapes[:n])
+				shapes = shapes[n:]
+			}
+			out = append(out, b)
 			ids = ids[n:]
 		}
 	}
 	for i, k := range p.keys {
 		l := &p.lists[i]
-		cut(k, 0, l.rw[0])
-		cut(k, 1, l.rw[1])
+		cut(k, 0, l.rw[0], nil)
+		cut(k, 1, l.rw[1], l.shapes)
 		for _, wl := range l.other {
-			cut(k, wl.w, wl.ids)
+			cut(k, wl.w, wl.ids, nil)
 		}
 	}
 	for _, pl := range p.plist {
 		k := p.keys[pl.key]
-		cut(postingKey{k.system, k.ns, partKey(k.key, pl.part)}, pl.w, pl.ids)
+		cut(postingKey{k.system, k.ns, partKey(k.key, pl.part)}, pl.w, pl.ids, nil)
 	}
 	slices.SortStableFunc(out, func(x, y block) int {
 		return cmp.Or(strings.Compare(x.k.system, y.k.system), strings.Compare(x.k.ns, y.k.ns),
@@ -242,6 +334,7 @@ type touch struct {
 	w          int
 	parts      [][]byte
 	id         int64
+	shape      uint64
 }
 
 // touchBatch is how many touches the writer queues before handing them
@@ -250,9 +343,10 @@ const touchBatch = 1024
 
 func newPoster() *poster { return &poster{p: newPending()} }
 
-// add queues that event id is in list w of a key.
-func (ps *poster) add(system, ns string, key []byte, w int, id int64) {
-	ps.push(touch{system: system, ns: ns, key: key, w: w, id: id})
+// add queues that event id is in list w of a key, with its shape (see
+// formats.Ref's Shape; 0 for none).
+func (ps *poster) add(system, ns string, key []byte, w int, id int64, shape uint64) {
+	ps.push(touch{system: system, ns: ns, key: key, w: w, id: id, shape: shape})
 }
 
 // addClass queues a write of class c to key, and to each of its parts.
@@ -287,7 +381,7 @@ func (ps *poster) apply(batch []touch) {
 	p := ps.p
 	for _, t := range batch {
 		i := p.entry(t.system, t.ns, t.key)
-		p.addTo(i, t.w, t.id)
+		p.addTo(i, t.w, t.id, t.shape)
 		for j, part := range t.parts {
 			if j == 0 || !slices.ContainsFunc(t.parts[:j], func(q []byte) bool { return bytes.Equal(q, part) }) {
 				p.addPart(i, part, 1-t.w, t.id)

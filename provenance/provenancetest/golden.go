@@ -66,6 +66,9 @@ func Golden(t *testing.T, spec provenance.Spec, dir string, logs map[string]*for
 			}
 			target, hist := evs[len(evs)-1], evs[:len(evs)-1]
 			x, err := spec.Explain(context.Background(), opt.historyOf(spec)(hist), target)
+			if err == nil {
+				readHeld(x, evs)
+			}
 			got := Render(spec, x, err)
 			if *update {
 				if want < 0 {
@@ -86,6 +89,21 @@ func Golden(t *testing.T, spec provenance.Spec, dir string, logs map[string]*for
 			}
 		})
 	}
+}
+
+// readHeld reads x's held runs from the trace, as a store reads them
+// whole: one more factor of one alternative, so that the answer shows
+// their lines; a note says they were held.
+func readHeld(x *provenance.Explanation, trace []*formats.Event) {
+	if len(x.Held) == 0 {
+		return
+	}
+	var alt []*formats.Event
+	for _, e := range x.HeldStubs() {
+		alt = append(alt, trace[e.ID-1])
+	}
+	x.Notes = append(x.Notes, fmt.Sprintf("(golden: %d runs held, %d requests, read from the trace)", len(x.Held), len(alt)))
+	x.Factors, x.Held = append(x.Factors, provenance.Factor{alt}), nil
 }
 
 // Render writes an answer as the golden archives hold it: the output,

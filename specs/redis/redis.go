@@ -115,6 +115,7 @@ func (spec) NewIndex() func(*formats.Event) []formats.Ref {
 		if e.Client == "" || e.Client == "lua" {
 			return out
 		}
+		withShapes(e, out, followed[e.Client] || e.Op == "MULTI")
 		switch {
 		case e.Op == "MULTI", e.Op == "SUBSCRIBE", e.Op == "PSUBSCRIBE", e.Op == "SSUBSCRIBE", isBlockingCall(e.Op, e.Args):
 			followed[e.Client] = true
@@ -388,6 +389,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("%s: this %s is not modelled (%s; see 'wat specs'): %w", target.Where(), cmd.Name, cmd.Unmodelled(argv(target)), provenance.ErrNotExplainable)
 	}
 	w := &walk{ctx: ctx, h: h, spec: s, target: target}
+	if x, err := w.counterAnswer(); x != nil || err != nil {
+		return x, err
+	}
 	x, err := w.explain(target, outKeys(target))
 	if err != nil {
 		return nil, err

@@ -1,0 +1,77 @@
+package provenance
+
+import (
+	"context"
+	"sort"
+
+	"github.com/wat-project/wat/formats"
+)
+
+// A ShapeRun is a stretch of a key's writes with one shape (formats.Ref's
+// Shape): the same request over and over, when Shape is not 0.
+type ShapeRun struct {
+	Shape uint64 // 0: the writes' shapes are not known; each may differ
+	IDs   []int64
+}
+
+// A RunHistory can also read a key's history as runs of like writes
+// from its index alone, without reading each write: what makes a hot
+// key's answer cost its runs, not its requests.
+type RunHistory interface {
+	History
+	// Runs returns the writes Touching would return for key before an
+	// id (the key's, its namespace's and every namespace's), oldest first,
+	// as runs of one shape, and true; false when the index does not hold
+	// every write's shape (a store made by an older wat, or writes that
+	// vary too much).
+	Runs(ctx context.Context, system, ns string, key []byte, before int64) ([]ShapeRun, bool, error)
+	// ByID returns the events with the given ids, in that order.
+	ByID(ctx context.Context, ids []int64) ([]*formats.Event, error)
+}
+
+// A Run is events every witness holds, kept compactly: the request Like
+// (its op and arguments, as its first event sent it) at each of IDs,
+// increasing. A spec answers with runs when the events are too many to
+// read (a hot counter's 500,000 INCRs); Stub gives one as a
+// formats.Event, and a store's Fill reads it whole.
+type Run struct {
+	Like *formats.Event
+	IDs  []int64
+}
+
+// Stub returns the run's event with the i-th id, as a stub
+// (formats.Event.Stub): its system, namespace, op and arguments.
+func (r Run) Stub(i int) *formats.Event {
+	if r.IDs[i] == r.Like.ID && !r.Like.Stub {
+		return r.Like
+	}
+	return &formats.Event{ID: r.IDs[i], System: r.Like.System, NS: r.Like.NS, Op: r.Like.Op, Args: r.Like.Args, Stub: true}
+}
+
+// Holds tells whether the run holds the event with an id.
+func (r Run) Holds(id int64) bool {
+	i := sort.Search(len(r.IDs), func(i int) bool { return r.IDs[i] >= id })
+	return i < len(r.IDs) && r.IDs[i] == id
+}
+
+// heldCount returns how many events x's runs hold.
+func (x *Explanation) heldCount() int {
+	n := 0
+	for _, r := range x.Held {
+		n += len(r.IDs)
+	}
+	return n
+}
+
+// HeldStubs returns the events of x's runs as stubs, in id order: as
+// many as the runs hold, so only for an answer small enough to list.
+func (x *Explanation) HeldStubs() []*formats.Event {
+	out := make([]*formats.Event, 0, x.heldCount())
+	for _, r := range x.Held {
+		for i := range r.IDs {
+			out = append(out, r.Stub(i))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

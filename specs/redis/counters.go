@@ -1,0 +1,316 @@
+package redis
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+)
+
+// A hot counter's answer from its runs of like writes: an INCR's reply
+// is the key's last SET or DEL and the sum of the increments since, so
+// its witness is that reset (when it matters) and every increment that
+// is not 0. A store's index keeps each such write's shape (Ref.Shape),
+// so the answer reads the key's runs (provenance.RunHistory) and one
+// request of each, not its 500,000 INCRs.
+
+// shaped are the commands whose writes get a shape: those the counter
+// rule understands, each with the one argument count it takes.
+var shaped = map[string]int{"INCR": 1, "DECR": 1, "INCRBY": 2, "DECRBY": 2, "SET": 2, "DEL": 1}
+
+// shapeOf returns the shape of e's write to its one key (its namespace,
+// op and arguments, hashed), or 0 when e gets none: a command the rule
+// does not know, one whose arguments the log may have changed, a call
+// of a script or of a client in a transaction (inTx).
+func shapeOf(e *formats.Event, inTx bool) uint64 {
+	n, ok := shaped[e.Op]
+	if !ok || n != len(e.Args) || inTx || !plainCall(e) {
+		return 0
+	}
+	h := fnv.New64a()
+	var l [binary.MaxVarintLen64]byte
+	for _, b := range append([][]byte{[]byte(e.NS), []byte(e.Op)}, e.Args...) {
+		h.Write(l[:binary.PutUvarint(l[:], uint64(len(b)))])
+		h.Write(b)
+	}
+	return h.Sum64() | 1
+}
+
+// plainCall tells whether e is a client's own call, logged as sent: not
+// a script's, not one whose arguments the log may have changed or cut,
+// not a service's record of a call or of a reply.
+func plainCall(e *formats.Event) bool {
+	return e.Client != "" && e.Client != "lua" && e.Doubt == "" && len(e.Partial) == 0 && !e.ClientRecord && !e.ReplyRecord
+}
+
+// withShapes gives the refs of e's one key e's shape.
+func withShapes(e *formats.Event, out []formats.Ref, inTx bool) {
+	if len(out) != 1 || out[0].Key == nil || out[0].Kind < formats.KindWrite || out[0].Class != 0 {
+		return
+	}
+	out[0].Shape = shapeOf(e, inTx)
+}
+
+// A counterStep is what one shape does to a counter: adds d, or sets it
+// (set: to v; del: deletes it, which INCR reads as 0).
+type counterStep struct {
+	d        int64
+	set, del bool
+	v        int64
+}
+
+// canonical parses an integer written as Redis writes it, and only so.
+func canonical(b []byte) (int64, bool) {
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	return v, err == nil && strconv.FormatInt(v, 10) == string(b)
+}
+
+// stepOf returns what e does to the counter, and false for a write the
+// rule does not understand (a SET of a value INCR would not read back
+// as written, a DECRBY of the smallest integer).
+func stepOf(e *formats.Event) (counterStep, bool) {
+	switch e.Op {
+	case "INCR":
+		return counterStep{d: 1}, len(e.Args) == 1
+	case "DECR":
+		return counterStep{d: -1}, len(e.Args) == 1
+	case "INCRBY", "DECRBY":
+		if len(e.Args) != 2 {
+			return counterStep{}, false
+		}
+		d, ok := canonical(e.Args[1])
+		if !ok || d == math.MinInt64 {
+			return counterStep{}, false
+		}
+		if e.Op == "DECRBY" {
+			d = -d
+		}
+		return counterStep{d: d}, true
+	case "SET":
+		v, ok := canonical(e.Args[1])
+		return counterStep{set: true, v: v}, ok && len(e.Args) == 2
+	case "DEL":
+		return counterStep{del: true}, len(e.Args) == 1
+	}
+	return counterStep{}, false
+}
+
+// counterAnswer answers an INCR, DECR, INCRBY, DECRBY or GET from its
+// key's runs, or returns nil when the rule does not apply (the walk
+// answers): a history that is not only those writes since the last SET
+// or DEL of an integer, a store without shapes, a sum that could
+// overflow, a GET of a key only INCRBY 0 made.
+func (w *walk) counterAnswer() (*provenance.Explanation, error) {
+	t := w.target
+	rh, ok := w.h.(provenance.RunHistory)
+	isGet := t.Op == "GET" && len(t.Args) == 1
+	if !ok || !isGet && t.Op != "INCR" && t.Op != "DECR" && t.Op != "INCRBY" && t.Op != "DECRBY" {
+		return nil, nil
+	}
+	step, ok := stepOf(t)
+	if !ok && !isGet || !plainCall(t) || argsDoubt(t) != "" {
+		return nil, nil
+	}
+	key := t.Args[0]
+	// Not a call queued in a transaction, nor of a client that waits:
+	// the index lists every call of such a client under its address
+	// (NewIndex), from its MULTI on.
+	if followed, err := w.h.Touching(w.ctx, "redis", clientNS, []byte(t.Client), t.ID, 1); err != nil || len(followed) > 0 {
+		return nil, err
+	}
+	// Nor is a client waiting on the key (a blocking call on it).
+	if waited, err := w.h.Touching(w.ctx, "redis", blockNS(t.NS), key, t.ID, 1); err != nil || len(waited) > 0 {
+		return nil, err
+	}
+	runs, ok, err := rh.Runs(w.ctx, "redis", t.NS, key, t.ID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	steps := map[uint64]counterStep{}
+	likes := map[uint64]*formats.Event{}
+	stepAt := func(r provenance.ShapeRun) (counterStep, bool, error) {
+		if s, ok := steps[r.Shape]; ok {
+			return s, true, nil
+		}
+		if r.Shape == 0 {
+			return counterStep{}, false, nil
+		}
+		evs, err := rh.ByID(w.ctx, r.IDs[:1])
+		if err != nil {
+			return counterStep{}, false, err
+		}
+		e := evs[0]
+		s, ok := stepOf(e)
+		// The index's shape must be this request's: a hash that two
+		// requests share is not trusted.
+		if !ok || shapeOf(e, false) != r.Shape || e.NS != t.NS || string(e.Args[0]) != string(key) {
+			return counterStep{}, false, nil
+		}
+		steps[r.Shape], likes[r.Shape] = s, e
+		return s, true, nil
+	}
+	x := &provenance.Explanation{Target: t, Exact: true}
+	var held []provenance.ShapeRun // newest first
+	var sum, bound, zeros int64
+	bound = abs64(step.d)
+	reset := -1
+	for i := len(runs) - 1; i >= 0 && reset < 0; i-- {
+		s, ok, err := stepAt(runs[i])
+		if err != nil || !ok {
+			return nil, err
+		}
+		switch {
+		case s.set || s.del:
+			reset = i
+		case s.d != 0:
+			n := int64(len(runs[i].IDs))
+			if abs64(s.d) > (math.MaxInt64/2-bound)/n {
+				return nil, nil // might overflow: the walk replays it
+			}
+			bound += abs64(s.d) * n
+			sum += s.d * n
+			held = append(held, runs[i])
+		default:
+			zeros += int64(len(runs[i].IDs)) // INCRBY 0: makes the key if it is missing
+		}
+	}
+	// The writes since the reset (or the start) make the key exist
+	// whatever it held, so an INCR reads no key as 0; a GET reads it as
+	// no key when there are none.
+	since := len(held) > 0 || zeros > 0
+	var base int64
+	exists := since
+	if isGet && len(held) == 0 && zeros > 0 && (reset < 0 || !steps[runs[reset].Shape].set) {
+		return nil, nil // any of the INCRBY 0s makes the key: a choice, the walk's
+	}
+	if reset >= 0 {
+		r := runs[reset]
+		s := steps[r.Shape]
+		base, exists = s.v, exists || s.set
+		if abs64(base) > math.MaxInt64/2-bound {
+			return nil, nil
+		}
+		// The reset is in every witness when the requests before it,
+		// all replayed, leave another value: a witness without it holds
+		// a subtrace of them, and adding all the others must not change
+		// the value. When they leave the same value, a witness may take
+		// some of them in its place: the walk answers that. With none
+		// before it, a reset that leaves 0 (or no key) does not matter.
+		if len(r.IDs) > 1 {
+			return nil, nil // the same reset before it: either will do
+		}
+		before, had, ok, err := w.counterValue(runs[:reset], stepAt)
+		if err != nil || !ok {
+			return nil, err
+		}
+		same := before == base
+		if isGet && !since {
+			same = same && had == s.set // no key and "0" differ to GET
+		}
+		if same && reset > 0 {
+			return nil, nil
+		}
+		needed := !same
+		if needed {
+			evs, err := rh.ByID(w.ctx, r.IDs[len(r.IDs)-1:])
+			if err != nil {
+				return nil, err
+			}
+			x.Factors = append(x.Factors, provenance.Factor{evs})
+		}
+	} else {
+		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
+	}
+	// Oldest first, as the runs came.
+	x.Held = heldRuns(held, likes)
+	// Each run shown from its first request.
+	var firsts []int64
+	for _, r := range x.Held {
+		if r.Like.ID != r.IDs[0] {
+			firsts = append(firsts, r.IDs[0])
+		}
+	}
+	if len(firsts) > 0 {
+		evs, err := rh.ByID(w.ctx, firsts)
+		if err != nil {
+			return nil, err
+		}
+		for i, j := 0, 0; i < len(x.Held); i++ {
+			if r := &x.Held[i]; r.Like.ID != r.IDs[0] {
+				r.Like, j = evs[j], j+1
+			}
+		}
+	}
+	// The reply, by the model: the counter's value before the target,
+	// then the target.
+	st := Model{}.Init()
+	if exists {
+		Model{}.Apply(st, &formats.Event{System: "redis", NS: t.NS, Op: "SET", Args: [][]byte{key, []byte(strconv.FormatInt(base+sum, 10))}})
+	}
+	x.Output = Model{}.Apply(st, t)
+	w.annotate(x, nil, "")
+	if err := w.lossNotes(x, t, []nsKey{{ns: t.NS, key: string(key)}}); err != nil {
+		return nil, err
+	}
+	if err := provenance.DoubtOrder(w.ctx, w.h, x); err != nil {
+		return nil, err
+	}
+	counterAnswers.Add(1)
+	return x, nil
+}
+
+// counterAnswers counts the rule's answers, for tests.
+var counterAnswers atomic.Int64
+
+// counterValue replays runs from the start of the capture: the
+// counter's value after them (0 for no key) and whether the key exists,
+// and false when a run is not one the rule understands or the value
+// could overflow.
+func (w *walk) counterValue(runs []provenance.ShapeRun, stepAt func(provenance.ShapeRun) (counterStep, bool, error)) (v int64, exists, ok bool, err error) {
+	for _, r := range runs {
+		s, ok, err := stepAt(r)
+		if err != nil || !ok {
+			return 0, false, false, err
+		}
+		switch n := int64(len(r.IDs)); {
+		case s.set || s.del:
+			v, exists = s.v, s.set
+		default:
+			if s.d != 0 && abs64(s.d) > (math.MaxInt64/2-abs64(v))/n {
+				return 0, false, false, nil
+			}
+			v, exists = v+s.d*n, true
+		}
+	}
+	return v, exists, true, nil
+}
+
+// heldRuns gathers runs (newest first) by shape: one provenance.Run of
+// each request, its ids in order, the runs in the order of their first
+// ids.
+func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event) []provenance.Run {
+	var out []provenance.Run
+	at := map[uint64]int{}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		k, ok := at[r.Shape]
+		if !ok {
+			k = len(out)
+			at[r.Shape] = k
+			out = append(out, provenance.Run{Like: likes[r.Shape]})
+		}
+		out[k].IDs = append(out[k].IDs, r.IDs...)
+	}
+	return out
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -1,0 +1,117 @@
+package redis_test
+
+import (
+	"context"
+	"math/rand"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/provenance/provenancetest"
+	"github.com/wat-project/wat/specs/redis"
+)
+
+// hotCounters are counters written by the commands the counter rule
+// answers from runs, with resets of equal and other values, a few other
+// families' writes, transactions and scripts' calls mixed in: the rule
+// must agree with the brute force whenever it answers.
+var hotCounters = family{name: "hot counters", words: map[string][]string{"n": {"0", "1", "-1", "2", "007", "-0"}},
+	writes: []string{"INCR k", "INCR k", "INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "SET k n", "DEL k",
+		"INCR lua k", "MULTI c", "EXEC c", "EXPIRE k 1", "GET k"},
+	targets: []string{"INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "INCR c k", "GET k", "GET k"}}
+
+// TestCounterRuleEqualsBruteForce runs the hot counters through the
+// referee, over traces of one key in one database (so that the runs are
+// long), and checks that the rule answered a good share of them.
+func TestCounterRuleEqualsBruteForce(t *testing.T) {
+	const t0 = 1795535140000000000
+	before := redis.CounterAnswers.Load()
+	seeds := scaled(4000, 600)
+	// Without refereed's low-limit variant: with a limit of 1 the walk
+	// answers an INCRBY whose reply is an error whatever came before (a
+	// non-integer delta, as Redis reads "007") with a witness of earlier
+	// writes, labelled exact. That is the walk's, not this rule's (it
+	// declines such a target); noted in issue 15.
+	opt := refereed(seeds, func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+		n := r.Intn(12)
+		var trace []*formats.Event
+		one := func(e *formats.Event) *formats.Event {
+			e.NS = "0"
+			if len(e.Args) > 0 && e.Op != "MULTI" && e.Op != "EXEC" {
+				e.Args[0] = []byte("a")
+			}
+			return e
+		}
+		for i := 1; i <= n; i++ {
+			fam := hotCounters
+			if r.Intn(10) == 0 {
+				fam = families[r.Intn(len(families))]
+				trace = append(trace, event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0))
+				continue
+			}
+			trace = append(trace, one(event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0)))
+		}
+		return trace, one(event(r, hotCounters, n+1, hotCounters.targets[r.Intn(len(hotCounters.targets))], t0))
+	})
+	opt.Variants = nil
+	provenancetest.Check(t, redis.Spec, opt)
+	answered := redis.CounterAnswers.Load() - before
+	t.Logf("the counter rule answered %d of %d targets", answered, seeds)
+	if answered < int64(seeds)/5 {
+		t.Errorf("the counter rule answered %d of %d targets: the test does not reach it", answered, seeds)
+	}
+}
+
+// TestCounterRuleAtScale explains the last of 200,000 INCRs of one key
+// after a SET: one witness, the SET and every INCR, held as one run, and
+// the reply the model gives.
+func TestCounterRuleAtScale(t *testing.T) {
+	var trace []*formats.Event
+	add := func(op string, args ...string) *formats.Event {
+		e := &formats.Event{ID: int64(len(trace) + 1), Source: "gen", Line: len(trace) + 1, System: "redis", NS: "0", Client: "10.0.0.1:1", Op: op}
+		for _, a := range args {
+			e.Args = append(e.Args, []byte(a))
+		}
+		trace = append(trace, e)
+		return e
+	}
+	add("INCR", "c")
+	set := add("SET", "c", "100")
+	for i := 0; i < 200000; i++ {
+		add("INCR", "c")
+	}
+	add("INCRBY", "c", "0")
+	for i := 0; i < 30; i++ {
+		add("INCRBY", "c", "2")
+		add("INCR", "c")
+	}
+	target := add("INCR", "c")
+	h := &provenance.MemHistory{Events: trace[:len(trace)-1], Refs: redis.TraceRefs(trace)}
+	before := redis.CounterAnswers.Load()
+	x, err := redis.Spec.Explain(context.Background(), h, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redis.CounterAnswers.Load() != before+1 {
+		t.Fatal("the counter rule did not answer")
+	}
+	if x.Output != ":200191\r\n" || !x.Exact || x.Count().Int64() != 1 {
+		t.Fatalf("output %q exact %v count %v", x.Output, x.Exact, x.Count())
+	}
+	if len(x.Factors) != 1 || len(x.Factors[0]) != 1 || len(x.Factors[0][0]) != 1 || x.Factors[0][0][0] != set {
+		t.Fatalf("factors %v: want the SET alone", x.Factors)
+	}
+	// Two requests, each held as one run from its first: the INCRs and
+	// the INCRBY 2s (INCRBY 0 is in no witness).
+	if len(x.Held) != 2 || len(x.Held[0].IDs) != 200030 || x.Held[0].IDs[0] != 3 || x.Held[0].Like != trace[2] ||
+		len(x.Held[1].IDs) != 30 || x.Held[1].Like != trace[200003] {
+		t.Fatalf("held %d runs", len(x.Held))
+	}
+	for _, r := range x.Held {
+		for i, id := range r.IDs {
+			if e := trace[id-1]; r.Stub(i).Op != e.Op || string(r.Stub(i).Args[1%len(e.Args)]) != string(e.Args[1%len(e.Args)]) {
+				t.Fatalf("event %d held as %s", id, r.Stub(i).Op)
+			}
+		}
+	}
+}
