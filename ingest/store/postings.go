@@ -45,28 +45,26 @@ func decodeIDs(dst []int64, first int64, n int, blob []byte) ([]int64, error) {
 }
 
 // A block keeps the shapes of its writes when they are few: at most
-// maxShapes distinct ones in at most maxShapeRuns runs. A block of writes
-// that vary more is stored without them, as is one with a write that has
-// none, so that the shapes cost little where they do not help.
-const (
-	maxShapes    = 16
-	maxShapeRuns = 128
-)
+// maxShapes distinct ones (a counter's INCRs, INCRBY 5s, SETs and DELs).
+// A block of writes that vary more is stored without them, as is one
+// with a write that has none, so that the shapes cost little where they
+// do not help: a run costs a byte or two, so at most about as much as
+// the ids.
+const maxShapes = 16
 
 // encodeShapes returns a block's shapes: the number of distinct shapes,
 // each as 8 bytes (little-endian), then each run as a uvarint of its
 // length times 16 plus its shape's index. It returns nil when a shape is
-// 0 or they are too many (maxShapes, maxShapeRuns).
+// 0 or there are more than maxShapes.
 func encodeShapes(shapes []uint64) []byte {
 	var dict []uint64
 	var runs []byte
-	nruns := 0
 	for i := 0; i < len(shapes); {
 		j := i + 1
 		for j < len(shapes) && shapes[j] == shapes[i] {
 			j++
 		}
-		if shapes[i] == 0 || nruns == maxShapeRuns {
+		if shapes[i] == 0 {
 			return nil
 		}
 		k := slices.Index(dict, shapes[i])
@@ -77,7 +75,6 @@ func encodeShapes(shapes []uint64) []byte {
 			k = len(dict)
 			dict = append(dict, shapes[i])
 		}
-		nruns++
 		runs = binary.AppendUvarint(runs, uint64(j-i)*maxShapes+uint64(k))
 		i = j
 	}

@@ -25,10 +25,10 @@ var shaped = map[string]int{"INCR": 1, "DECR": 1, "INCRBY": 2, "DECRBY": 2, "SET
 // shapeOf returns the shape of e's write to its one key (its namespace,
 // op and arguments, hashed), or 0 when e gets none: a command the rule
 // does not know, one whose arguments the log may have changed, a call
-// of a script or of a client in a transaction (inTx).
-func shapeOf(e *formats.Event, inTx bool) uint64 {
+// of a script or of a client that waited or listened (listened).
+func shapeOf(e *formats.Event, listened bool) uint64 {
 	n, ok := shaped[e.Op]
-	if !ok || n != len(e.Args) || inTx || !plainCall(e) {
+	if !ok || n != len(e.Args) || listened || !plainCall(e) {
 		return 0
 	}
 	h := fnv.New64a()
@@ -48,11 +48,11 @@ func plainCall(e *formats.Event) bool {
 }
 
 // withShapes gives the refs of e's one key e's shape.
-func withShapes(e *formats.Event, out []formats.Ref, inTx bool) {
+func withShapes(e *formats.Event, out []formats.Ref, listened bool) {
 	if len(out) != 1 || out[0].Key == nil || out[0].Kind < formats.KindWrite || out[0].Class != 0 {
 		return
 	}
-	out[0].Shape = shapeOf(e, inTx)
+	out[0].Shape = shapeOf(e, listened)
 }
 
 // A counterStep is what one shape does to a counter: adds d, or sets it
@@ -116,10 +116,10 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		return nil, nil
 	}
 	key := t.Args[0]
-	// Not a call queued in a transaction, nor of a client that waits:
-	// the index lists every call of such a client under its address
-	// (NewIndex), from its MULTI on.
-	if followed, err := w.h.Touching(w.ctx, "redis", clientNS, []byte(t.Client), t.ID, 1); err != nil || len(followed) > 0 {
+	// Not a call of a client that waited or listened before (NewIndex
+	// lists those calls under its address). A call in a transaction
+	// runs, and MONITOR shows it, when EXEC runs: it is like any other.
+	if listened, err := w.h.Touching(w.ctx, "redis", listenNS, []byte(t.Client), t.ID, 1); err != nil || len(listened) > 0 {
 		return nil, err
 	}
 	// Nor is a client waiting on the key (a blocking call on it).

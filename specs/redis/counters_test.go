@@ -17,7 +17,7 @@ import (
 // must agree with the brute force whenever it answers.
 var hotCounters = family{name: "hot counters", words: map[string][]string{"n": {"0", "1", "-1", "2", "007", "-0"}},
 	writes: []string{"INCR k", "INCR k", "INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "SET k n", "DEL k",
-		"INCR lua k", "MULTI c", "EXEC c", "EXPIRE k 1", "GET k"},
+		"INCR lua k", "MULTI c", "EXEC c", "DISCARD c", "INCR c k", "EXPIRE k 1", "GET k", "SUBSCRIBE c k", "BLPOP c k 1"},
 	targets: []string{"INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "INCR c k", "GET k", "GET k"}}
 
 // TestCounterRuleEqualsBruteForce runs the hot counters through the

@@ -61,7 +61,7 @@ const (
 )
 
 // queueSizes is how many jobs each workload's producer sends.
-var queueSizes = map[string]int{"rq": 240, "celery": 240, "bullmq": 240, "tokens": 400}
+var queueSizes = map[string]int{"rq": 240, "celery": 240, "bullmq": 240, "tokens": 400, "counters": 800}
 
 // A queueWorkload is one library's workload.
 type queueWorkload struct {
@@ -77,6 +77,7 @@ var queueWorkloads = []queueWorkload{
 	{"celery", requireCelery, runCelery},
 	{"bullmq", requireBullMQ, runBullMQ},
 	{"tokens", requireRedisPy, runTokens},
+	{"counters", requireRedisPy, runCounters},
 }
 
 // systemPython is Debian's Python, the one python3-rq and python3-celery
@@ -318,6 +319,16 @@ func runTokens(t *testing.T, w *workloadRun) {
 	w.note("workload: %s", lastLine(prod.output()))
 }
 
+// runCounters: redis-py keeping counters from four clients at once
+// (testdata/clients/counters_workload.py): hot counters, resets, a rate
+// limiter's expiring windows, transactions and a script's increments.
+// Its counters are the counter rule's (counterAnswer).
+func runCounters(t *testing.T, w *workloadRun) {
+	prod := w.start("counters", pythonEnv(w), systemPython, "counters_workload.py", "redis://"+w.proxy.Addr+"/0", fmt.Sprint(queueSizes["counters"]))
+	prod.wait(t, 3*time.Minute)
+	w.note("workload: %s", lastLine(prod.output()))
+}
+
 // runCelery: a prefork Celery worker (2 processes) on two queues; a
 // producer sends tasks and reads their results; the worker is stopped
 // with SIGTERM (warm shutdown).
@@ -418,8 +429,11 @@ func queueLive(t *testing.T, wl queueWorkload) {
 		}
 	}
 	checkQueueCapture(t, wl.name, s, evs, replies, queueExplainMax, queueExplainBudget)
-	if wl.name == "tokens" {
+	switch wl.name {
+	case "tokens":
 		checkTokenWitnesses(t, s, evs)
+	case "counters":
+		checkCounterWitnesses(t, s, evs, replies)
 	}
 	if *updateQueues {
 		writeQueueCapture(t, wl.name, capture, replies)

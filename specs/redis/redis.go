@@ -108,17 +108,23 @@ const clientNS = "@client"
 // a subscription in this file: EXEC's reply may collect any command after
 // MULTI, and a later command of a client that waited or listened is what
 // shows it was still connected.
+//
+// A client's writes get shapes (withShapes) until it waits or listens in
+// this file; those calls are also indexed under its address in listenNS.
 func (spec) NewIndex() func(*formats.Event) []formats.Ref {
-	followed := map[string]bool{}
+	followed, listened := map[string]bool{}, map[string]bool{}
 	return func(e *formats.Event) []formats.Ref {
 		out := keyRefs(e)
 		if e.Client == "" || e.Client == "lua" {
 			return out
 		}
-		withShapes(e, out, followed[e.Client] || e.Op == "MULTI")
+		withShapes(e, out, listened[e.Client])
 		switch {
-		case e.Op == "MULTI", e.Op == "SUBSCRIBE", e.Op == "PSUBSCRIBE", e.Op == "SSUBSCRIBE", isBlockingCall(e.Op, e.Args):
+		case e.Op == "MULTI":
 			followed[e.Client] = true
+		case e.Op == "SUBSCRIBE", e.Op == "PSUBSCRIBE", e.Op == "SSUBSCRIBE", isBlockingCall(e.Op, e.Args):
+			followed[e.Client], listened[e.Client] = true, true
+			out = append(out, formats.Ref{NS: listenNS, Key: []byte(e.Client), Kind: formats.KindWrite})
 		}
 		if followed[e.Client] {
 			out = append(out, formats.Ref{NS: clientNS, Key: []byte(e.Client), Kind: formats.KindWrite})
@@ -126,6 +132,11 @@ func (spec) NewIndex() func(*formats.Event) []formats.Ref {
 		return out
 	}
 }
+
+// listenNS is the namespace of the index under which a client's blocking
+// calls and subscriptions are found, keyed by its address: the counter
+// rule leaves the calls of such a client to the search.
+const listenNS = "@listen"
 
 // TraceRefs indexes a trace as ingest would (NewIndex over its events in
 // order) and returns the refs function a provenance.MemHistory over it
