@@ -70,13 +70,28 @@ func (Model) Forced(start provenance.State, stretch []*formats.Event, target *fo
 	marks := make([]bool, len(stretch))
 	switch fam {
 	case "counter":
+		// The target's own increment counts in the bound: a value it
+		// would overflow is an error whatever the value was.
 		var total uint64
+		switch target.Op {
+		case "INCRBY", "DECRBY":
+			n, ok := parseInt(target.Args[len(target.Args)-1])
+			if len(target.Args) != 2 || !ok || n == math.MinInt64 {
+				return nil, false // a reply that does not read the value
+			}
+			total = absInt(n)
+		case "INCR", "DECR":
+			if len(target.Args) != 1 {
+				return nil, false
+			}
+			total = 1
+		}
 		if v != nil {
 			n, ok := parseInt(v.str)
 			if v.typ != tString || !ok {
 				return nil, false
 			}
-			total = absInt(n)
+			total += absInt(n)
 		}
 		for i, e := range stretch {
 			var n int64 = 1
