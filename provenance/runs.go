@@ -54,6 +54,31 @@ func (r Run) Holds(id int64) bool {
 	return i < len(r.IDs) && r.IDs[i] == id
 }
 
+// HeldIDs returns the first n ids of x's held runs (all when n < 0), in
+// order, merging the runs without sorting them all.
+func (x *Explanation) HeldIDs(n int) []int64 {
+	total := x.heldCount()
+	if n < 0 || n > total {
+		n = total
+	}
+	out := make([]int64, 0, n)
+	at := make([]int, len(x.Held))
+	for len(out) < n {
+		best := -1
+		for k, r := range x.Held {
+			if at[k] < len(r.IDs) && (best < 0 || r.IDs[at[k]] < x.Held[best].IDs[at[best]]) {
+				best = k
+			}
+		}
+		out = append(out, x.Held[best].IDs[at[best]])
+		at[best]++
+	}
+	return out
+}
+
+// HeldCount returns how many events x's held runs hold.
+func (x *Explanation) HeldCount() int { return x.heldCount() }
+
 // heldCount returns how many events x's runs hold.
 func (x *Explanation) heldCount() int {
 	n := 0

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -504,15 +503,7 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 // heldEvents reads whole, in id order, the first n events of x's held
 // runs (all when n < 0).
 func heldEvents(ctx context.Context, st *store.Store, x *provenance.Explanation, n int) ([]*formats.Event, error) {
-	var ids []int64
-	for _, r := range x.Held {
-		ids = append(ids, r.IDs...)
-	}
-	slices.Sort(ids)
-	if n >= 0 && len(ids) > n {
-		ids = ids[:n]
-	}
-	return st.ByID(ctx, ids)
+	return st.ByID(ctx, x.HeldIDs(n))
 }
 
 // knownCall is the store's links, with the sender's record of one call

@@ -642,12 +642,10 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 	// Held runs are listed as one more factor, each witness holding it,
 	// as far as their events were read (readHeld); the rest are counted.
+	held := x.HeldCount()
 	var heldIDs []int64
-	for _, r := range x.Held {
-		heldIDs = append(heldIDs, r.IDs...)
-	}
-	slices.Sort(heldIDs)
-	if len(x.Held) > 0 {
+	if held > 0 {
+		heldIDs = x.HeldIDs(len(b.held))
 		y := *x
 		y.Held, x = nil, &y
 	}
@@ -673,10 +671,10 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 				listed++
 			}
 		}
-		if len(heldIDs) > 0 {
+		if held > 0 {
 			evs := heldJSON()
 			jw.Events = append(jw.Events, evs...)
-			total, listed = total+len(heldIDs), listed+len(evs)
+			total, listed = total+held, listed+len(evs)
 			slices.SortFunc(jw.Events, func(a, c jsonEvent) int { return cmp.Compare(a.ID, c.ID) })
 		}
 		j.Witnesses = append(j.Witnesses, jw)
@@ -696,10 +694,10 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		}
 		j.Factors = append(j.Factors, jf)
 	}
-	if len(heldIDs) > 0 {
+	if held > 0 {
 		evs := heldJSON()
 		j.Factors = append(j.Factors, [][]jsonEvent{evs})
-		total, listed = total+len(heldIDs), listed+len(evs)
+		total, listed = total+held, listed+len(evs)
 	}
 	for _, c := range x.Choices {
 		jc := jsonChoice{K: c.K, Caps: c.Caps, Rule: c.Rule, Of: []jsonEvent{}}

@@ -48,23 +48,35 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 		return nil, false, err
 	}
 	defer rows.Close()
-	var ids, blk []int64
-	var shapes []uint64
+	// The blocks first, so that the lists are made once at their size.
+	type runBlock struct {
+		first    int64
+		n        int
+		blob, sh []byte
+	}
+	var blocks []runBlock
+	total := 0
 	for rows.Next() {
-		var first int64
-		var n int
-		var blob, sh []byte
-		if err := rows.Scan(&first, &n, &blob, &sh); err != nil {
+		var b runBlock
+		if err := rows.Scan(&b.first, &b.n, &b.blob, &b.sh); err != nil {
 			return nil, false, err
 		}
-		if sh == nil {
+		if b.sh == nil {
 			return nil, false, nil
 		}
-		if blk, err = decodeIDs(blk[:0], first, n, blob); err != nil {
+		blocks, total = append(blocks, b), total+b.n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	ids, shapes := make([]int64, 0, total), make([]uint64, 0, total)
+	var blk []int64
+	for _, b := range blocks {
+		if blk, err = decodeIDs(blk[:0], b.first, b.n, b.blob); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
 		at := len(shapes)
-		if shapes, err = decodeShapes(shapes, n, sh); err != nil {
+		if shapes, err = decodeShapes(shapes, b.n, b.sh); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
 		}
 		// Keep the ids before the bound that are in in.
@@ -77,9 +89,6 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 			}
 		}
 		shapes = shapes[:j]
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
 	}
 	for _, wns := range []string{ns, formats.AllNS} {
 		wide, err := s.wideBefore(ctx, in, system, wns, before, math.MaxInt32)
