@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/big"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -348,7 +347,7 @@ func (Model) Fingerprint(s provenance.State) string {
 	for id := range st.results {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	slices.Sort(ids)
 	for _, id := range ids {
 		b.WriteString("result " + strconv.FormatInt(id, 10) + " " + strconv.Quote(st.results[id]) + "\n")
 	}
@@ -735,7 +734,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -301,6 +300,6 @@ func list(st *state, r request) provenance.Output {
 			}
 		}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return provenance.Output("200 [" + strings.Join(keys, " ") + "]")
 }
