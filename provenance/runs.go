@@ -34,18 +34,29 @@ type RunHistory interface {
 // increasing. A spec answers with runs when the events are too many to
 // read (a hot counter's 500,000 INCRs); Stub gives one as a
 // formats.Event, and a store's Fill reads it whole.
+//
+// When Alike is not "", the events are not one request but requests that
+// are alike in what the answer reads (pushes of one element each, with
+// other values), as Alike says: Like is the first of them, and a stub of
+// another has only its op and key.
 type Run struct {
-	Like *formats.Event
-	IDs  []int64
+	Like  *formats.Event
+	IDs   []int64
+	Alike string
 }
 
 // Stub returns the run's event with the i-th id, as a stub
-// (formats.Event.Stub): its system, namespace, op and arguments.
+// (formats.Event.Stub): its system, namespace, op and arguments (only
+// the key of a run of alike requests).
 func (r Run) Stub(i int) *formats.Event {
 	if r.IDs[i] == r.Like.ID && !r.Like.Stub {
 		return r.Like
 	}
-	return &formats.Event{ID: r.IDs[i], System: r.Like.System, NS: r.Like.NS, Op: r.Like.Op, Args: r.Like.Args, Stub: true}
+	args := r.Like.Args
+	if r.Alike != "" {
+		args = args[:1]
+	}
+	return &formats.Event{ID: r.IDs[i], System: r.Like.System, NS: r.Like.NS, Op: r.Like.Op, Args: args, Stub: true}
 }
 
 // Holds tells whether the run holds the event with an id.

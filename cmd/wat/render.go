@@ -306,6 +306,10 @@ func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
 		default:
 			where = "to " + last.Where()
 		}
+		if run.Alike != "" {
+			r.line(e, label, fmt.Sprintf("%s requests like %s (%s), %s (a run read from the index; --all lists every one)", commas(n), r.request(e), run.Alike, where))
+			continue
+		}
 		r.line(e, label, fmt.Sprintf("%s × %s, %s (a run read from the index; --all lists every one)", commas(n), r.request(e), where))
 	}
 }

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"strconv"
@@ -22,22 +23,44 @@ import (
 // rule understands, each with the one argument count it takes.
 var shaped = map[string]int{"INCR": 1, "DECR": 1, "INCRBY": 2, "DECRBY": 2, "SET": 2, "DEL": 1}
 
-// shapeOf returns the shape of e's write to its one key (its namespace,
-// op and arguments, hashed), or 0 when e gets none: a command the rule
-// does not know, one whose arguments the log may have changed, a call
-// of a script or of a client that waited or listened (listened).
+// shapeOf returns the shape of e's write to its one key, or 0 when e gets
+// none: a command the rule does not know, one whose arguments the log
+// may have changed, a call of a script or of a client that waited or
+// listened (listened). A counter's write's shape is its request (its
+// namespace, op and arguments, hashed); a push's or a plain XADD's is
+// only what a length reads of it (lengthStep: its family and how many
+// elements it adds), so that a list or stream used as a log is runs of
+// alike writes whatever their values.
 func shapeOf(e *formats.Event, listened bool) uint64 {
-	n, ok := shaped[e.Op]
-	if !ok || n != len(e.Args) || listened || !plainCall(e) {
+	if listened || !plainCall(e) {
+		return 0
+	}
+	parts := append([][]byte{[]byte(e.NS), []byte(e.Op)}, e.Args...)
+	if fam, d, ok := lengthStep(e); ok {
+		parts = [][]byte{[]byte("\x00alike"), []byte(e.NS), []byte(fam), e.Args[0], []byte(strconv.FormatInt(d, 10))}
+	} else if n, ok := shaped[e.Op]; !ok || n != len(e.Args) {
 		return 0
 	}
 	h := fnv.New64a()
 	var l [binary.MaxVarintLen64]byte
-	for _, b := range append([][]byte{[]byte(e.NS), []byte(e.Op)}, e.Args...) {
+	for _, b := range parts {
 		h.Write(l[:binary.PutUvarint(l[:], uint64(len(b)))])
 		h.Write(b)
 	}
 	return h.Sum64() | 1
+}
+
+// lengthStep returns what a push or a plain XADD (a new id, no options)
+// does to its key's length: its family ("list" or "stream") and how many
+// elements it adds.
+func lengthStep(e *formats.Event) (fam string, d int64, ok bool) {
+	switch n := len(e.Args); {
+	case (e.Op == "LPUSH" || e.Op == "RPUSH") && n >= 2:
+		return "list", int64(n - 1), true
+	case e.Op == "XADD" && n >= 4 && n%2 == 0 && string(e.Args[1]) == "*":
+		return "stream", 1, true
+	}
+	return "", 0, false
 }
 
 // plainCall tells whether e is a client's own call, logged as sent: not
@@ -55,12 +78,15 @@ func withShapes(e *formats.Event, out []formats.Ref, listened bool) {
 	out[0].Shape = shapeOf(e, listened)
 }
 
-// A counterStep is what one shape does to a counter: adds d, or sets it
-// (set: to v; del: deletes it, which INCR reads as 0).
+// A counterStep is what one shape does to a counter or a length: adds d,
+// or sets it (set: to v; del: deletes the key, which INCR and a length
+// read as 0). fam is the family of values it belongs to ("counter",
+// "list", "stream"; "" for DEL, which belongs to all).
 type counterStep struct {
 	d        int64
 	set, del bool
 	v        int64
+	fam      string
 }
 
 // canonical parses an integer written as Redis writes it, and only so.
@@ -73,11 +99,14 @@ func canonical(b []byte) (int64, bool) {
 // rule does not understand (a SET of a value INCR would not read back
 // as written, a DECRBY of the smallest integer).
 func stepOf(e *formats.Event) (counterStep, bool) {
+	if fam, d, ok := lengthStep(e); ok {
+		return counterStep{d: d, fam: fam}, true
+	}
 	switch e.Op {
 	case "INCR":
-		return counterStep{d: 1}, len(e.Args) == 1
+		return counterStep{d: 1, fam: "counter"}, len(e.Args) == 1
 	case "DECR":
-		return counterStep{d: -1}, len(e.Args) == 1
+		return counterStep{d: -1, fam: "counter"}, len(e.Args) == 1
 	case "INCRBY", "DECRBY":
 		if len(e.Args) != 2 {
 			return counterStep{}, false
@@ -89,30 +118,39 @@ func stepOf(e *formats.Event) (counterStep, bool) {
 		if e.Op == "DECRBY" {
 			d = -d
 		}
-		return counterStep{d: d}, true
+		return counterStep{d: d, fam: "counter"}, true
 	case "SET":
 		v, ok := canonical(e.Args[1])
-		return counterStep{set: true, v: v}, ok && len(e.Args) == 2
+		return counterStep{set: true, v: v, fam: "counter"}, ok && len(e.Args) == 2
 	case "DEL":
 		return counterStep{del: true}, len(e.Args) == 1
+	case "LLEN":
+		return counterStep{fam: "list"}, len(e.Args) == 1
+	case "XLEN":
+		return counterStep{fam: "stream"}, len(e.Args) == 1
 	}
 	return counterStep{}, false
 }
 
 // counterAnswer answers an INCR, DECR, INCRBY, DECRBY or GET from its
-// key's runs, or returns nil when the rule does not apply (the walk
-// answers): a history that is not only those writes since the last SET
-// or DEL of an integer, a store without shapes, a sum that could
-// overflow, a GET of a key only INCRBY 0 made.
+// key's runs, and so a length (LLEN, XLEN, a push's reply) of a list or
+// stream that is only pushed to or added to: or returns nil when the
+// rule does not apply (the walk answers): a history that is not only
+// those writes since the last SET or DEL of an integer (or the last DEL),
+// a store without shapes, a sum that could overflow, a GET of a key only
+// INCRBY 0 made.
 func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 	t := w.target
 	rh, ok := w.h.(provenance.RunHistory)
 	isGet := t.Op == "GET" && len(t.Args) == 1
-	if !ok || !isGet && t.Op != "INCR" && t.Op != "DECR" && t.Op != "INCRBY" && t.Op != "DECRBY" {
+	if !ok || !isGet && !counterTargets[t.Op] {
 		return nil, nil
 	}
 	step, ok := stepOf(t)
-	if !ok && !isGet || !plainCall(t) || argsDoubt(t) != "" {
+	if isGet {
+		step.fam = "counter"
+	}
+	if !ok && !isGet || !plainCall(t) || argsDoubt(t) != "" || step.set || step.del {
 		return nil, nil
 	}
 	key := t.Args[0]
@@ -146,8 +184,9 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		e := evs[0]
 		s, ok := stepOf(e)
 		// The index's shape must be this request's: a hash that two
-		// requests share is not trusted.
-		if !ok || shapeOf(e, false) != r.Shape || e.NS != t.NS || string(e.Args[0]) != string(key) {
+		// requests share is not trusted. And a write of another family
+		// (a push to a counter) is the walk's.
+		if !ok || shapeOf(e, false) != r.Shape || e.NS != t.NS || string(e.Args[0]) != string(key) || s.fam != step.fam && !s.del {
 			return counterStep{}, false, nil
 		}
 		steps[r.Shape], likes[r.Shape] = s, e
@@ -226,7 +265,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
 	}
 	// Oldest first, as the runs came.
-	x.Held = heldRuns(held, likes)
+	x.Held = heldRuns(held, likes, step.fam)
 	// Each run shown from its first request.
 	var firsts []int64
 	for _, r := range x.Held {
@@ -246,12 +285,16 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		}
 	}
 	// The reply, by the model: the counter's value before the target,
-	// then the target.
-	st := Model{}.Init()
-	if exists {
-		Model{}.Apply(st, &formats.Event{System: "redis", NS: t.NS, Op: "SET", Args: [][]byte{key, []byte(strconv.FormatInt(base+sum, 10))}})
+	// then the target. A length is the integer.
+	if step.fam != "counter" {
+		x.Output = provenance.Output(":" + strconv.FormatInt(base+sum+step.d, 10) + "\r\n")
+	} else {
+		st := Model{}.Init()
+		if exists {
+			Model{}.Apply(st, &formats.Event{System: "redis", NS: t.NS, Op: "SET", Args: [][]byte{key, []byte(strconv.FormatInt(base+sum, 10))}})
+		}
+		x.Output = Model{}.Apply(st, t)
 	}
-	x.Output = Model{}.Apply(st, t)
 	w.annotate(x, nil, "")
 	if err := w.lossNotes(x, t, []nsKey{{ns: t.NS, key: string(key)}}); err != nil {
 		return nil, err
@@ -262,6 +305,10 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 	counterAnswers.Add(1)
 	return x, nil
 }
+
+// counterTargets are the requests the counter rule explains, besides GET.
+var counterTargets = map[string]bool{"INCR": true, "DECR": true, "INCRBY": true, "DECRBY": true,
+	"LLEN": true, "XLEN": true, "LPUSH": true, "RPUSH": true}
 
 // counterAnswers counts the rule's answers, for tests.
 var counterAnswers atomic.Int64
@@ -290,9 +337,9 @@ func (w *walk) counterValue(runs []provenance.ShapeRun, stepAt func(provenance.S
 }
 
 // heldRuns gathers runs (newest first) by shape: one provenance.Run of
-// each request, its ids in order, the runs in the order of their first
-// ids.
-func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event) []provenance.Run {
+// each request (of each kind of push, for a list or stream: fam), its
+// ids in order, the runs in the order of their first ids.
+func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event, fam string) []provenance.Run {
 	var out []provenance.Run
 	at := map[uint64]int{}
 	for i := len(runs) - 1; i >= 0; i-- {
@@ -301,7 +348,11 @@ func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event) []pro
 		if !ok {
 			k = len(out)
 			at[r.Shape] = k
-			out = append(out, provenance.Run{Like: likes[r.Shape]})
+			run := provenance.Run{Like: likes[r.Shape]}
+			if _, d, ok := lengthStep(run.Like); ok && fam != "counter" {
+				run.Alike = fmt.Sprintf("each adds %d element(s), whatever its values", d)
+			}
+			out = append(out, run)
 		}
 		out[k].IDs = append(out[k].IDs, r.IDs...)
 	}

@@ -56,6 +56,52 @@ func TestCounterRuleEqualsBruteForce(t *testing.T) {
 	}
 }
 
+// logLists and logStreams are lists and streams used as logs (pushed
+// to, added to, deleted now and then), with pops, trims, other types'
+// writes and waiting clients mixed in: the rule answers their lengths.
+var (
+	logLists = family{name: "log lists", words: map[string][]string{"j": {"j1", "j2", "j3"}},
+		writes: []string{"LPUSH k j", "LPUSH k j", "RPUSH k j j", "LPUSH k j j j", "DEL k", "RPOP k", "LTRIM k 0 0",
+			"SET k v", "INCR k", "LPUSH lua k j", "MULTI c", "EXEC c", "BLPOP c k 1", "EXPIRE k 1"},
+		targets: []string{"LLEN k", "LPUSH k j", "RPUSH k j j", "LLEN k"}}
+	logStreams = family{name: "log streams", words: map[string][]string{"j": {"j1", "j2"}},
+		writes: []string{"XADD k * f j", "XADD k * f j", "XADD k * f j g j", "DEL k", "XDEL k 1-1", "XTRIM k MAXLEN 1",
+			"XADD k 5-1 f j", "XADD k MAXLEN 2 * f j", "SET k v", "LPUSH k j"},
+		targets: []string{"XLEN k", "XLEN k"}}
+)
+
+// TestLengthRuleEqualsBruteForce runs lists and streams used as logs
+// through the referee, as TestCounterRuleEqualsBruteForce does counters.
+func TestLengthRuleEqualsBruteForce(t *testing.T) {
+	for _, fam := range []family{logLists, logStreams} {
+		t.Run(fam.name, func(t *testing.T) {
+			const t0 = 1795535140000000000
+			before := redis.CounterAnswers.Load()
+			seeds := scaled(3000, 500)
+			referee(t, seeds, func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+				n := r.Intn(12)
+				var trace []*formats.Event
+				one := func(e *formats.Event) *formats.Event {
+					e.NS = "0"
+					if len(e.Args) > 0 && e.Op != "MULTI" && e.Op != "EXEC" {
+						e.Args[0] = []byte("a")
+					}
+					return e
+				}
+				for i := 1; i <= n; i++ {
+					trace = append(trace, one(event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0)))
+				}
+				return trace, one(event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0))
+			})
+			answered := redis.CounterAnswers.Load() - before
+			t.Logf("the rule answered %d of %d targets", answered, seeds)
+			if answered < int64(seeds)/10 {
+				t.Errorf("the rule answered %d of %d targets: the test does not reach it", answered, seeds)
+			}
+		})
+	}
+}
+
 // TestCounterRuleAtScale explains the last of 200,000 INCRs of one key
 // after a SET: one witness, the SET and every INCR, held as one run, and
 // the reply the model gives.
