@@ -435,11 +435,12 @@ type Ref struct {
 	// Parts are the parts of Key a write of a Class changes.
 	Parts [][]byte
 	// Shape, when not 0, says what a write does to Key: two writes of
-	// one key with the same Shape are the same request (namespace, op
-	// and arguments) and change the key alike whatever else the store
-	// holds. The store keeps the shapes beside the key's list, so that a
-	// spec can read a hot key's history as runs of like writes without
-	// reading each (provenance.RunHistory). 0 says nothing.
+	// one key with the same Shape change it alike for the spec's rules
+	// whatever else the store holds (the same request, or requests alike
+	// in what the rules read of them, as the spec defines). The store
+	// keeps the shapes beside the key's list, so that a spec can read a
+	// hot key's history as runs of like writes without reading each
+	// (provenance.RunHistory). 0 says nothing.
 	Shape uint64
 }
 
