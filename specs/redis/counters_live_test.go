@@ -12,7 +12,8 @@ import (
 )
 
 // checkCounterWitnesses explains the counters workload's INCR, DECR,
-// INCRBY, DECRBY and GET lines through the store, and checks each answer
+// INCRBY, DECRBY and GET lines, and its logs' XLEN, LLEN and LPUSH,
+// through the store, and checks each answer
 // the counter rule gave against the real capture: it is exact, its
 // output is the reply the client got, and (every fifth) its one witness
 // is closed (replayed alone, with every other request before the target
@@ -31,7 +32,7 @@ func checkCounterWitnesses(t *testing.T, s *store.Store, evs []*formats.Event, r
 	expired := map[string]bool{} // the keys an EXPIRE named so far
 	for i, e := range evs {
 		switch e.Op {
-		case "INCR", "DECR", "INCRBY", "DECRBY", "GET":
+		case "INCR", "DECR", "INCRBY", "DECRBY", "GET", "XLEN", "LLEN", "LPUSH":
 		case "EXPIRE":
 			expired[string(e.Args[0])] = true
 			continue
@@ -107,6 +108,11 @@ func checkCounterWitnesses(t *testing.T, s *store.Store, evs []*formats.Event, r
 		total += n
 	}
 	t.Logf("counters: the counter rule answered %d of %d counter calls %v (asked %v); %d witnesses checked closed and minimal", total, asked, answered, askedKey, checked)
+	for _, k := range []string{"audit", "activity", "views:home", "stock:42"} {
+		if answered[k] == 0 {
+			t.Errorf("counters: the rule answered no call of %s", k)
+		}
+	}
 	if total*2 < asked || checked == 0 {
 		t.Errorf("counters: the rule answered %d of %d", total, asked)
 	}

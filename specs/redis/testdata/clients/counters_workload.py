@@ -3,7 +3,8 @@ queue test: page views counted by four clients at once, stock taken and
 restocked, credits moved and a balance deleted now and then, a fixed
 window rate limiter (INCR then EXPIRE), counts bumped inside
 transactions (a MULTI/EXEC pipeline) and by a Lua script, and reads of
-every counter.
+every counter; and logs: an audit stream (XADD with a new id) and an
+activity list (LPUSH, deleted now and then), with their lengths read.
 
 Usage: counters_workload.py REDIS_URL N
 """
@@ -47,6 +48,16 @@ def visitor(seed):
             p.execute()
         elif k < 0.71:
             bump(keys=["views:lua"], args=[2])
+        elif k < 0.75:
+            r.xadd("audit", {"user": str(rnd.randrange(50)), "action": rnd.choice(["login", "view", "buy"])})
+        elif k < 0.76:
+            r.xlen("audit")
+        elif k < 0.79:
+            n = r.lpush("activity", *["a%d" % rnd.randrange(9) for _ in range(rnd.choice([1, 1, 2]))])
+            if n > 200:
+                r.delete("activity")
+        elif k < 0.80:
+            r.llen("activity")
         else:
             r.get(rnd.choice(["views:home", "views:about", "stock:42", "credits:7", "views:lua"]))
 
