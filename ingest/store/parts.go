@@ -310,11 +310,22 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 // service's request ids, parents, records of its calls, paired replies):
 // without them no request was sent by another.
 func (s *Store) HasLinks(ctx context.Context) (bool, error) {
-	for _, kind := range []string{linkID, linkParent, linkCall, linkPair} {
-		var known *bool
-		if has, err := s.anyPosting(ctx, kind, &known); err != nil || has {
-			return has, err
+	// A command that only reads asks once (as Sources); one that
+	// ingests asks again.
+	if s.hasLinks == nil || !s.readOnly {
+		for _, kind := range []string{linkID, linkParent, linkCall, linkPair} {
+			var known *bool
+			has, err := s.anyPosting(ctx, kind, &known)
+			if err != nil {
+				return false, err
+			}
+			if has {
+				s.hasLinks = known
+				return true, nil
+			}
 		}
+		no := false
+		s.hasLinks = &no
 	}
-	return false, nil
+	return *s.hasLinks, nil
 }

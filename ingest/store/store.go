@@ -74,6 +74,7 @@ type Store struct {
 	parsers  map[string]formats.Parser
 	hasCalls *bool                 // whether any service's call records are stored
 	hasPairs *bool                 // whether any reply records are paired with calls
+	hasLinks *bool                 // whether any links between requests are stored (HasLinks)
 	runs     map[[2]int64][2]int64 // (source, line): first and last event ids
 	srcInfo  map[int64]srcInfo
 	srcMu    sync.Mutex

@@ -49,7 +49,8 @@ func TestCounterRuleEqualsBruteForce(t *testing.T) {
 		return trace, one(event(r, hotCounters, n+1, hotCounters.targets[r.Intn(len(hotCounters.targets))], t0))
 	})
 	provenancetest.Check(t, redis.Spec, opt)
-	answered := redis.CounterAnswers.Load() - before
+	// Each target is explained by the spec and by its low-limit variant.
+	answered := (redis.CounterAnswers.Load() - before) / 2
 	t.Logf("the counter rule answered %d of %d targets", answered, seeds)
 	if answered < int64(seeds)/5 {
 		t.Errorf("the counter rule answered %d of %d targets: the test does not reach it", answered, seeds)
@@ -93,7 +94,7 @@ func TestLengthRuleEqualsBruteForce(t *testing.T) {
 				}
 				return trace, one(event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0))
 			})
-			answered := redis.CounterAnswers.Load() - before
+			answered := (redis.CounterAnswers.Load() - before) / 2 // by the spec and its variant
 			t.Logf("the rule answered %d of %d targets", answered, seeds)
 			if answered < int64(seeds)/10 {
 				t.Errorf("the rule answered %d of %d targets: the test does not reach it", answered, seeds)
