@@ -20,33 +20,24 @@ var hotCounters = family{name: "hot counters", words: map[string][]string{"n": {
 		"INCR lua k", "MULTI c", "EXEC c", "DISCARD c", "INCR c k", "EXPIRE k 1", "GET k", "SUBSCRIBE c k", "BLPOP c k 1"},
 	targets: []string{"INCR k", "DECR k", "INCRBY k n", "DECRBY k n", "INCR c k", "GET k", "GET k"}}
 
+// one puts a request on one key of one database ("a" in 0), so that a
+// random trace's runs are long.
+func one(e *formats.Event) *formats.Event {
+	e.NS = "0"
+	if len(e.Args) > 0 && e.Op != "MULTI" && e.Op != "EXEC" {
+		e.Args[0] = []byte("a")
+	}
+	return e
+}
+
 // TestCounterRuleEqualsBruteForce runs the hot counters through the
 // referee, over traces of one key in one database (so that the runs are
 // long), and checks that the rule answered a good share of them.
 func TestCounterRuleEqualsBruteForce(t *testing.T) {
-	const t0 = 1795535140000000000
 	before := redis.CounterAnswers.Load()
 	seeds := scaled(4000, 600)
 	opt := refereed(seeds, func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
-		n := r.Intn(12)
-		var trace []*formats.Event
-		one := func(e *formats.Event) *formats.Event {
-			e.NS = "0"
-			if len(e.Args) > 0 && e.Op != "MULTI" && e.Op != "EXEC" {
-				e.Args[0] = []byte("a")
-			}
-			return e
-		}
-		for i := 1; i <= n; i++ {
-			fam := hotCounters
-			if r.Intn(10) == 0 {
-				fam = families[r.Intn(len(families))]
-				trace = append(trace, event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0))
-				continue
-			}
-			trace = append(trace, one(event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0)))
-		}
-		return trace, one(event(r, hotCounters, n+1, hotCounters.targets[r.Intn(len(hotCounters.targets))], t0))
+		return drawTrace(r, hotCounters, r.Intn(12), 10, one)
 	})
 	provenancetest.Check(t, redis.Spec, opt)
 	// Each target is explained by the spec and by its low-limit variant.
@@ -76,23 +67,10 @@ var (
 func TestLengthRuleEqualsBruteForce(t *testing.T) {
 	for _, fam := range []family{logLists, logStreams} {
 		t.Run(fam.name, func(t *testing.T) {
-			const t0 = 1795535140000000000
 			before := redis.CounterAnswers.Load()
 			seeds := scaled(3000, 500)
 			referee(t, seeds, func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
-				n := r.Intn(12)
-				var trace []*formats.Event
-				one := func(e *formats.Event) *formats.Event {
-					e.NS = "0"
-					if len(e.Args) > 0 && e.Op != "MULTI" && e.Op != "EXEC" {
-						e.Args[0] = []byte("a")
-					}
-					return e
-				}
-				for i := 1; i <= n; i++ {
-					trace = append(trace, one(event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0)))
-				}
-				return trace, one(event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0))
+				return drawTrace(r, fam, r.Intn(12), 0, one)
 			})
 			answered := (redis.CounterAnswers.Load() - before) / 2 // by the spec and its variant
 			t.Logf("the rule answered %d of %d targets", answered, seeds)

@@ -177,23 +177,30 @@ func scaled(full, short int) int {
 
 // runFamilies checks each family on thousands of random traces.
 func runFamilies(t *testing.T, fams []family) {
-	const t0 = 1795535140000000000
 	for _, fam := range fams {
 		t.Run(fam.name, func(t *testing.T) {
 			referee(t, scaled(2000, 300), func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
-				n := r.Intn(11)
-				var trace []*formats.Event
-				for i := 1; i <= n; i++ {
-					other := fam
-					if r.Intn(8) == 0 {
-						other = families[r.Intn(len(families))]
-					}
-					trace = append(trace, event(r, other, i, other.writes[r.Intn(len(other.writes))], t0))
-				}
-				return trace, event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0)
+				return drawTrace(r, fam, r.Intn(11), 8, func(e *formats.Event) *formats.Event { return e })
 			})
 		})
 	}
+}
+
+// drawTrace draws n requests of fam, one in every mixed of them (none
+// when mixed is 0) of another family instead, and a target of fam; on
+// changes fam's requests and the target.
+func drawTrace(r *rand.Rand, fam family, n, mixed int, on func(*formats.Event) *formats.Event) ([]*formats.Event, *formats.Event) {
+	const t0 = 1795535140000000000
+	var trace []*formats.Event
+	for i := 1; i <= n; i++ {
+		if mixed > 0 && r.Intn(mixed) == 0 {
+			other := families[r.Intn(len(families))]
+			trace = append(trace, event(r, other, i, other.writes[r.Intn(len(other.writes))], t0))
+			continue
+		}
+		trace = append(trace, on(event(r, fam, i, fam.writes[r.Intn(len(fam.writes))], t0)))
+	}
+	return trace, on(event(r, fam, n+1, fam.targets[r.Intn(len(fam.targets))], t0))
 }
 
 // referee checks the Redis spec against the brute force on seeds traces
