@@ -1,9 +1,7 @@
 package redis
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -35,19 +33,51 @@ func shapeOf(e *formats.Event, listened bool) uint64 {
 	if listened || !plainCall(e) {
 		return 0
 	}
-	parts := append([][]byte{[]byte(e.NS), []byte(e.Op)}, e.Args...)
+	h := fnvOffset
 	if fam, d, ok := lengthStep(e); ok {
-		parts = [][]byte{[]byte("\x00alike"), []byte(e.NS), []byte(fam), e.Args[0], []byte(strconv.FormatInt(d, 10))}
-	} else if n, ok := shaped[e.Op]; !ok || n != len(e.Args) {
+		h = fnvAdd(h, "\x00alike")
+		h = fnvAdd(h, e.NS)
+		h = fnvAdd(h, fam)
+		h = fnvAdd(h, string(e.Args[0]))
+		return fnvAdd(h, strconv.FormatInt(d, 10)) | 1
+	}
+	// A SET gets one only when a counter's rule can read it: of an
+	// integer as Redis writes one (most SETs store other values).
+	if n, ok := shaped[e.Op]; !ok || n != len(e.Args) || e.Op == "SET" && !isCanonical(e.Args[1]) {
 		return 0
 	}
-	h := fnv.New64a()
-	var l [binary.MaxVarintLen64]byte
-	for _, b := range parts {
-		h.Write(l[:binary.PutUvarint(l[:], uint64(len(b)))])
-		h.Write(b)
+	h = fnvAdd(h, e.NS)
+	h = fnvAdd(h, e.Op)
+	for _, a := range e.Args {
+		h = fnvAdd(h, string(a))
 	}
-	return h.Sum64() | 1
+	return h | 1
+}
+
+// FNV-1a, 64 bits, over length-prefixed strings (no allocation: ingest
+// hashes every counter's write).
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime         = 1099511628211
+)
+
+// fnvAdd hashes s's length (as 8 bytes) and bytes into h.
+func fnvAdd(h uint64, s string) uint64 {
+	n := uint64(len(s))
+	for i := 0; i < 8; i++ {
+		h = (h ^ (n & 0xff)) * fnvPrime
+		n >>= 8
+	}
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// isCanonical tells whether b is an integer as Redis writes one.
+func isCanonical(b []byte) bool {
+	_, ok := canonical(b)
+	return ok
 }
 
 // lengthStep returns what a push or a plain XADD (a new id, no options)
