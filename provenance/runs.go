@@ -68,7 +68,7 @@ func (r Run) Holds(id int64) bool {
 // HeldIDs returns the first n ids of x's held runs (all when n < 0), in
 // order, merging the runs without sorting them all.
 func (x *Explanation) HeldIDs(n int) []int64 {
-	total := x.heldCount()
+	total := x.HeldCount()
 	if n < 0 || n > total {
 		n = total
 	}
@@ -88,10 +88,7 @@ func (x *Explanation) HeldIDs(n int) []int64 {
 }
 
 // HeldCount returns how many events x's held runs hold.
-func (x *Explanation) HeldCount() int { return x.heldCount() }
-
-// heldCount returns how many events x's runs hold.
-func (x *Explanation) heldCount() int {
+func (x *Explanation) HeldCount() int {
 	n := 0
 	for _, r := range x.Held {
 		n += len(r.IDs)
@@ -102,7 +99,7 @@ func (x *Explanation) heldCount() int {
 // HeldStubs returns the events of x's runs as stubs, in id order: as
 // many as the runs hold, so only for an answer small enough to list.
 func (x *Explanation) HeldStubs() []*formats.Event {
-	out := make([]*formats.Event, 0, x.heldCount())
+	out := make([]*formats.Event, 0, x.HeldCount())
 	for _, r := range x.Held {
 		for i := range r.IDs {
 			out = append(out, r.Stub(i))

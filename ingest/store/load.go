@@ -388,7 +388,7 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 			continue
 		}
 		shape := uint64(0)
-		if wr == 1 && shapeOK(refs, ref) {
+		if wr == 1 && ref.Shape != 0 && shapeOK(refs, ref) {
 			shape = ref.Shape
 		}
 		w.post.add(ev.System, ref.NS, ref.Key, wr, id, shape)

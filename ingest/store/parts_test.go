@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/wat-project/wat/provenance"
@@ -40,4 +41,37 @@ func TestPartsIndexedOnlyWhenEverySourceIs(t *testing.T) {
 	}
 	add("old.log", 0)
 	check(false)
+}
+
+// TestShapesRoundTrip: a block's shapes decode to what was encoded; a
+// block with a write without a shape, or more distinct shapes than a
+// block keeps, has none; a damaged blob is an error, never shapes.
+func TestShapesRoundTrip(t *testing.T) {
+	var in []uint64
+	for i := 0; i < 512; i++ {
+		in = append(in, uint64(1+i%3+(i/200)*7)) // 9 shapes, 512 runs
+	}
+	blob := encodeShapes(in)
+	out, err := decodeShapes(nil, len(in), blob)
+	if err != nil || !slices.Equal(out, in) {
+		t.Fatalf("round trip: %v, %d shapes", err, len(out))
+	}
+	if encodeShapes([]uint64{5, 0, 5}) != nil {
+		t.Error("a block with a shapeless write kept shapes")
+	}
+	var many []uint64
+	for i := 1; i <= maxShapes+1; i++ {
+		many = append(many, uint64(i))
+	}
+	if encodeShapes(many) != nil || encodeShapes(many[:maxShapes]) == nil {
+		t.Errorf("more than %d distinct shapes kept, or %d not", maxShapes, maxShapes)
+	}
+	for _, bad := range [][]byte{nil, {1}, blob[:len(blob)-1], append(slices.Clone(blob), 0x10)} {
+		if _, err := decodeShapes(nil, len(in), bad); err == nil {
+			t.Errorf("damaged blob % x decoded", bad[:min(len(bad), 12)])
+		}
+	}
+	if _, err := decodeShapes(nil, len(in)+1, blob); err == nil {
+		t.Error("a blob of fewer shapes than ids decoded")
+	}
 }
