@@ -131,13 +131,19 @@ func TestIngestTwiceIsNoop(t *testing.T) {
 // of known size) and returns the summary.
 func ingestFile(t *testing.T, s *store.Store, p string) *ingest.Summary {
 	t.Helper()
+	return ingestWith(t, s, p, opts())
+}
+
+// ingestWith is ingestFile with options o.
+func ingestWith(t *testing.T, s *store.Store, p string, o ingest.Options) *ingest.Summary {
+	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	sum, err := ingest.Ingest(context.Background(), s, p, f, st.Size(), opts())
+	sum, err := ingest.Ingest(context.Background(), s, p, f, st.Size(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,3 +699,129 @@ func TestRunsMatchMemHistory(t *testing.T) {
 
 // k100 is true for one call in a hundred.
 func k100(r *rand.Rand) bool { return r.Intn(100) == 0 }
+
+// TestTimeOrdered checks what the store knows of its times going forward
+// (Source.Backwards, Scoped.TimeOrdered) against the events' own times
+// (MemHistory's): a file whose times go forward, the same file grown by
+// a line whose time goes back, and files of one instance ingested out of
+// order (moved) or overlapping (merged), which the store puts in time
+// order.
+func TestTimeOrdered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, loc string) {
+		ctx := context.Background()
+		// As wat opens it: with the index, which the store needs to keep
+		// a server's files in time order.
+		index := func() map[string]func(*formats.Event) []formats.Ref {
+			return map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex()}
+		}
+		s, err := store.Open(ctx, loc, store.Options{Formats: allFormats, Index: index})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		dir := t.TempDir()
+		write := func(name string, secs ...int) string {
+			var b strings.Builder
+			for i, sec := range secs {
+				fmt.Fprintf(&b, "%d.%06d [0 127.0.0.1:5000] \"INCR\" \"k\"\n", 1795535140+sec, i)
+			}
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		ingestAs := func(p, instance string) {
+			t.Helper()
+			o := opts()
+			o.Instance = instance
+			o.Indexes = map[string]func() func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex}
+			ingestWith(t, s, p, o)
+		}
+		// ordered returns what the store says of the times before each
+		// event, and what the events' times say.
+		ordered := func(src *store.Source) (got, want []bool) {
+			t.Helper()
+			sc, err := s.ScopeOf(ctx, src.FirstEvent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The events of the instance's files up to src's last.
+			srcs, err := s.Sources(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, o := range srcs {
+				for id := o.FirstEvent; o.Instance == src.Instance && id <= min(o.LastEvent, src.LastEvent); id++ {
+					ids = append(ids, id)
+				}
+			}
+			slices.Sort(ids)
+			mine, err := s.ByID(ctx, slices.Compact(ids))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := &provenance.MemHistory{Events: mine}
+			for _, e := range mine {
+				g, err := sc.TimeOrdered(ctx, e.ID+1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, _ := mem.TimeOrdered(ctx, e.ID+1)
+				got, want = append(got, g), append(want, w)
+			}
+			return got, want
+		}
+		source := func(path string) *store.Source {
+			t.Helper()
+			srcs, err := s.Sources(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, src := range srcs {
+				if src.Path == path {
+					return src
+				}
+			}
+			t.Fatalf("%s not stored", path)
+			return nil
+		}
+		all := func(bs []bool, v bool) bool { return !slices.Contains(bs, !v) }
+
+		a := write("a.log", 0, 0, 1, 2)
+		ingestAs(a, "a")
+		if src := source(a); src.Backwards != 0 {
+			t.Errorf("a.log: %d events back in time, want 0", src.Backwards)
+		} else if got, want := ordered(src); !all(got, true) || !all(want, true) {
+			t.Errorf("a.log: ordered %v, its times %v", got, want)
+		}
+		// Grown by a line a second back, and one after: the file is
+		// continued, and its times no longer go forward.
+		write("a.log", 0, 0, 1, 2, 1, 3)
+		ingestAs(a, "a")
+		if src := source(a); src.Backwards != 1 {
+			t.Errorf("a.log grown: %d events back in time, want 1", src.Backwards)
+		} else if got, want := ordered(src); !all(got, false) || want[len(want)-1] {
+			t.Errorf("a.log grown: ordered %v, its times %v", got, want)
+		}
+		// Three files of one server: the second begins before the
+		// first (the store moves it first), the third overlaps the
+		// second (merged with it by time).
+		c1 := write("c1.log", 10, 11, 12)
+		c2 := write("c2.log", 5, 6, 7)
+		c3 := write("c3.log", 6, 7, 8)
+		for _, p := range []string{c1, c2, c3} {
+			ingestAs(p, "c")
+		}
+		for _, p := range []string{c1, c2, c3} {
+			src := source(p)
+			if src.Backwards != 0 {
+				t.Errorf("%s: %d events back in time, want 0", p, src.Backwards)
+			}
+			if got, want := ordered(src); !reflect.DeepEqual(got, want) || !all(got, true) {
+				t.Errorf("%s: ordered %v, its times %v", p, got, want)
+			}
+		}
+	})
+}

@@ -189,3 +189,18 @@ func (m *MemHistory) ByID(_ context.Context, ids []int64) ([]*formats.Event, err
 	}
 	return out, nil
 }
+
+// TimeOrdered implements TimeOrderedHistory.
+func (m *MemHistory) TimeOrdered(_ context.Context, before int64) (bool, error) {
+	var last int64
+	for _, e := range m.Events {
+		if e.ID >= before {
+			break
+		}
+		if e.Time == 0 || e.Time < last {
+			return false, nil
+		}
+		last = e.Time
+	}
+	return true, nil
+}

@@ -489,6 +489,17 @@ type OrderHistory interface {
 	OrderDoubt(ctx context.Context, e *formats.Event) (string, error)
 }
 
+// A TimeOrderedHistory can also tell whether the times of its events
+// before one only go forward in trace order: a rule that reads the
+// server's clock from the events' times (XADD's automatic ids) can then
+// find the events of one moment at the end of a key's history without
+// reading all of it.
+type TimeOrderedHistory interface {
+	// TimeOrdered reports whether every event before the one with id
+	// before has a time, no earlier than any event's before it.
+	TimeOrdered(ctx context.Context, before int64) (bool, error)
+}
+
 // A GapHistory can also say where the trace before an event has gaps
 // between the files of its log: a rotated file missing (mon.log.3 between
 // mon.log.4 and mon.log.2), or a stretch with no request at all, much

@@ -112,6 +112,12 @@ func (s *Store) BeginAppend(ctx context.Context, src *Source, path string) (*Loa
 		tx.Rollback()
 		return nil, err
 	}
+	// The file's times go on from its last event's.
+	l.w.backwards = src.Backwards
+	if err := tx.QueryRowContext(ctx, sqlEventTime, byID(src.LastEvent)...).Scan(&l.w.tmax); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
 	l.firstID = src.FirstEvent
 	return l, nil
 }
@@ -277,6 +283,13 @@ func (l *Load) Commit(ctx context.Context, f Finish) (*Committed, error) {
 		f.Rejected, f.Skipped, first, last, w.source); err != nil {
 		return nil, err
 	}
+	var backwards any // NULL: not known
+	if w.backwards >= 0 {
+		backwards = w.backwards
+	}
+	if _, err := tx.ExecContext(ctx, sqlBackwards, backwards, w.source); err != nil {
+		return nil, err
+	}
 	if l.appendTo != nil {
 		for _, sys := range strings.Fields(l.appendTo.StandsIn) {
 			if !slices.Contains(w.standsIn, sys) {
@@ -318,6 +331,9 @@ type writer struct {
 	// tmin and tmax are the earliest and latest times of the events
 	// written; 0 when none has a time.
 	tmin, tmax int64
+	// backwards counts the events with no time or one earlier than
+	// tmax (Source.Backwards); -1: not known.
+	backwards int64
 	// standsIn are the systems of the client records written (see
 	// Source.StandsIn).
 	standsIn []string
@@ -367,7 +383,12 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 		if w.tmin == 0 || t < w.tmin {
 			w.tmin = t
 		}
+		if t < w.tmax && w.backwards >= 0 {
+			w.backwards++
+		}
 		w.tmax = max(w.tmax, t)
+	} else if w.backwards >= 0 {
+		w.backwards++
 	}
 	if err := w.buffer(eventsTable, &w.evBuf, id, w.source, line, offset, ev.Time, ev.Raw); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -43,11 +44,12 @@ type Scoped struct {
 }
 
 var (
-	_ provenance.NamespaceHistory = (*Scoped)(nil)
-	_ provenance.LossHistory      = (*Scoped)(nil)
-	_ provenance.OrderHistory     = (*Scoped)(nil)
-	_ provenance.GapHistory       = (*Scoped)(nil)
-	_ provenance.Sequence         = (*Scoped)(nil)
+	_ provenance.NamespaceHistory   = (*Scoped)(nil)
+	_ provenance.LossHistory        = (*Scoped)(nil)
+	_ provenance.OrderHistory       = (*Scoped)(nil)
+	_ provenance.GapHistory         = (*Scoped)(nil)
+	_ provenance.Sequence           = (*Scoped)(nil)
+	_ provenance.TimeOrderedHistory = (*Scoped)(nil)
 )
 
 // Scope returns the store as the history of e's instance.
@@ -281,4 +283,55 @@ func meanPause(first, last, events int64) time.Duration {
 		return 0
 	}
 	return time.Duration((last - first) / (events - 1))
+}
+
+// TimeOrdered implements provenance.TimeOrderedHistory: it tells whether
+// the times of the events sc sees before the event with an id only go
+// forward in trace order. Every file among them must have a time on
+// each event, none earlier than one before it in the file
+// (Source.Backwards is 0: not known for a file an older wat ingested),
+// and the files must follow one another in time: each run of files
+// (files merged by time, whose ids interleave, are one run) begins no
+// earlier than the latest time of the runs before it.
+func (sc *Scoped) TimeOrdered(ctx context.Context, before int64) (bool, error) {
+	srcs, err := sc.Sources(ctx)
+	if err != nil {
+		return false, err
+	}
+	var in []*Source
+	for _, src := range srcs {
+		if src.FirstEvent > src.LastEvent || src.FirstEvent >= before || sc.in != nil && !slices.Contains(sc.in.sources, any(src.ID)) {
+			continue
+		}
+		if src.Backwards != 0 {
+			return false, nil
+		}
+		in = append(in, src)
+	}
+	slices.SortFunc(in, func(a, b *Source) int { return cmp.Compare(a.FirstEvent, b.FirstEvent) })
+	var latest int64
+	for i := 0; i < len(in); {
+		j, last := i, in[i].LastEvent
+		for j < len(in) && in[j].FirstEvent <= last {
+			last = max(last, in[j].LastEvent)
+			j++
+		}
+		first, end := int64(math.MaxInt64), int64(0)
+		for _, src := range in[i:j] {
+			var a, b int64
+			if err := sc.db.QueryRowContext(ctx, sqlEventTime, byID(src.FirstEvent)...).Scan(&a); err != nil {
+				return false, err
+			}
+			if err := sc.db.QueryRowContext(ctx, sqlEventTime, byID(src.LastEvent)...).Scan(&b); err != nil {
+				return false, err
+			}
+			first, end = min(first, a), max(end, b)
+		}
+		if first < latest {
+			return false, nil
+		}
+		latest = max(latest, end)
+		i = j
+	}
+	return true, nil
 }

@@ -15,6 +15,7 @@ const (
 	// events table would ask every shard.
 	sqlNextEventID = "SELECT coalesce(max(last_event), 0) + 1 FROM sources"
 	sqlStandsIn    = "UPDATE sources SET stands_in = ? WHERE id = ?"
+	sqlBackwards   = "UPDATE sources SET backwards = ? WHERE id = ?"
 	// sqlRenameSource gives a continued source the path it grew under.
 	sqlRenameSource = "UPDATE sources SET path = ? WHERE id = ?"
 

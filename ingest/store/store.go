@@ -360,9 +360,13 @@ type Source struct {
 	// (see provenance.IndexVersion); 0 for a file ingested before there
 	// was one.
 	Parts int
+	// Backwards counts its events with no time, or a time earlier than
+	// one before them in the file; -1 when not known (a file ingested by
+	// an older wat). See Scoped.TimeOrdered.
+	Backwards int64
 }
 
-const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance, stands_in, parts"
+const sourceCols = "id, path, format, hash, size, lines, events, rejected, skipped, coalesce(first_event, 0), coalesce(last_event, -1), ingested_at, instance, stands_in, parts, coalesce(backwards, -1)"
 
 // Sources lists the ingested files in ingest order.
 func (s *Store) Sources(ctx context.Context) ([]*Source, error) {
@@ -390,7 +394,7 @@ func (s *Store) sources(ctx context.Context, db querier) ([]*Source, error) {
 		var src Source
 		var instance sql.NullString
 		err := rows.Scan(&src.ID, &src.Path, &src.Format, &src.Hash, &src.Size, &src.Lines, &src.Events,
-			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance, &src.StandsIn, &src.Parts)
+			&src.Rejected, &src.Skipped, &src.FirstEvent, &src.LastEvent, &src.IngestedAt, &instance, &src.StandsIn, &src.Parts, &src.Backwards)
 		src.Instance = instance.String
 		if !instance.Valid { // a store made before instances
 			src.Instance = formats.DefaultInstance(s.format(src.Format), src.Path)
