@@ -221,6 +221,18 @@ func (c *Choice) check() error {
 	return nil
 }
 
+// Settle returns the events every way of making c holds, and c without
+// them and without the events no way holds, counted: what is left to
+// choose, as Explain keeps it. A rule that makes its Explanation itself
+// (from a store's runs, not a Walk) settles its choices so.
+func (c Choice) Settle() (always []*formats.Event, rest Choice, err error) {
+	if err := c.check(); err != nil {
+		return nil, Choice{}, err
+	}
+	always, rest = c.split()
+	return always, rest.counted(), nil
+}
+
 // split returns the events every way of making c holds, and c without
 // them and without the events no way holds: what is left to choose.
 func (c Choice) split() (always []*formats.Event, rest Choice) {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -443,17 +445,23 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 		if err != nil && !errors.Is(err, provenance.ErrNotExplainable) {
 			return nil, fmt.Errorf("explain %s: %w", e.Where(), err)
 		}
-		if err == nil && len(x.Held) > 0 {
+		if err == nil && (len(x.Held) > 0 || hasStubs(x)) {
 			// The tree follows every event to its sender: with links
-			// stored, the held runs' events are read whole.
+			// stored, the held runs' events and the choices' stubs are
+			// read whole.
 			if has, lerr := st.HasLinks(ctx); lerr != nil {
 				return nil, lerr
 			} else if has {
-				evs, lerr := heldEvents(ctx, st, x, -1)
-				if lerr != nil {
+				if len(x.Held) > 0 {
+					evs, lerr := heldEvents(ctx, st, x, -1)
+					if lerr != nil {
+						return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
+					}
+					x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), nil
+				}
+				if lerr := readChoices(ctx, st, x, explainOptions{all: true}, nil); lerr != nil {
 					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
 				}
-				x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), nil
 			}
 		}
 		return x, err
@@ -461,16 +469,21 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 }
 
 // readHeld reads the events of the tree's held runs that an answer
-// shows: with --all, every one (each run then becomes a factor); else
+// shows: with --all, or when they are no more than --max-events, every
+// one (the runs then become a factor, listed like any other); else
 // the last of each run (the text's summary line) and, for --json, the
 // first maxJSONEvents of the target's.
 func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt explainOptions) (map[int64]*formats.Event, error) {
 	held := map[int64]*formats.Event{}
 	for _, x := range tree.Explained {
+		if err := readChoices(ctx, st, x, opt, held); err != nil {
+			return nil, err
+		}
 		if len(x.Held) == 0 {
 			continue
 		}
-		if opt.all {
+		if opt.all || x.HeldCount() <= opt.maxEvents {
+			// Few enough to list: as the requests they are.
 			evs, err := heldEvents(ctx, st, x, -1)
 			if err != nil {
 				return nil, err
@@ -481,6 +494,9 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 		var ids []int64
 		for _, r := range x.Held {
 			ids = append(ids, r.IDs[len(r.IDs)-1])
+		}
+		if len(ids) == 0 {
+			continue
 		}
 		evs, err := st.ByID(ctx, ids)
 		if err != nil {
@@ -498,6 +514,88 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 		}
 	}
 	return held, nil
+}
+
+// readChoices reads the stubs among the events of x's choices (a rule
+// of runs gives its choices so: formats.Event.Stub) that an answer
+// shows. With --all, or when the text lists every event, it puts each
+// in its place; for --json, the first maxJSONEvents and those of the
+// first way of choosing, which the first witness lists; for the text's
+// summary, it reads into held the first and last event of each group of
+// alike stubs and those where the caps change (render's choiceRuns).
+func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, held map[int64]*formats.Event) error {
+	for ci := range x.Choices {
+		c := &x.Choices[ci]
+		if !slices.ContainsFunc(c.Events, func(e *formats.Event) bool { return e.Stub }) {
+			continue
+		}
+		var places []int // filled in place
+		var summary []int64
+		switch {
+		case opt.all || !opt.json && len(c.Events) <= opt.maxEvents:
+			for i := range c.Events {
+				places = append(places, i)
+			}
+		case opt.json:
+			for i := range min(len(c.Events), maxJSONEvents) {
+				places = append(places, i)
+			}
+			if ways := c.Expand(1); len(ways) > 0 {
+				for _, e := range ways[0] {
+					i, _ := slices.BinarySearchFunc(c.Events, e.ID, func(a *formats.Event, id int64) int { return cmp.Compare(a.ID, id) })
+					places = append(places, i)
+				}
+			}
+		default:
+			for _, g := range stubGroups(c.Events) {
+				summary = append(summary, g[0].ID, g[len(g)-1].ID)
+			}
+			for _, i := range capChanges(*c, 9) {
+				summary = append(summary, c.Events[i].ID)
+			}
+		}
+		var ids []int64
+		for _, i := range places {
+			if c.Events[i].Stub {
+				ids = append(ids, c.Events[i].ID)
+			}
+		}
+		slices.Sort(ids)
+		evs, err := st.ByID(ctx, slices.Compact(ids))
+		if err != nil {
+			return err
+		}
+		whole := map[int64]*formats.Event{}
+		for _, e := range evs {
+			whole[e.ID] = e
+		}
+		for _, i := range places {
+			if e := whole[c.Events[i].ID]; e != nil {
+				c.Events[i] = e
+			}
+		}
+		if len(summary) == 0 {
+			continue
+		}
+		slices.Sort(summary)
+		if evs, err = st.ByID(ctx, slices.Compact(summary)); err != nil {
+			return err
+		}
+		for _, e := range evs {
+			held[e.ID] = e
+		}
+	}
+	return nil
+}
+
+// hasStubs tells whether a choice of x holds stubs.
+func hasStubs(x *provenance.Explanation) bool {
+	for _, c := range x.Choices {
+		if slices.ContainsFunc(c.Events, func(e *formats.Event) bool { return e.Stub }) {
+			return true
+		}
+	}
+	return false
 }
 
 // heldEvents reads whole, in id order, the first n events of x's held

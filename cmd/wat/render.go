@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
@@ -202,10 +203,14 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 				rule = ": " + c.Rule
 			}
 			r.line(t, "", fmt.Sprintf("choice %d: any %d of these %d requests (%s ways)%s", i+1, c.K, len(c.Events), countText(c.Counted()), rule))
-			if steps := capSteps(c, 8); steps != "" {
+			if steps := r.capSteps(c, 8); steps != "" {
 				r.line(t, "", fmt.Sprintf("choice %d: %s", i+1, steps))
 			}
-			r.requests(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
+			if slices.ContainsFunc(c.Events, func(e *formats.Event) bool { return e.Stub }) {
+				r.choiceRuns(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
+			} else {
+				r.requests(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
+			}
 		}
 	}
 	for _, n := range x.Notes {
@@ -215,19 +220,23 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 
 // capSteps says a choice's caps where they change (the first most of them):
 // "at most 1 of them up to line 3, 3 up to line 8".
-func capSteps(c provenance.Choice, most int) string {
-	var steps []string
-	for i, n := range c.Caps {
-		if n >= c.K || i+1 < len(c.Caps) && c.Caps[i+1] == n {
-			continue
+func (r *renderer) capSteps(c provenance.Choice, most int) string {
+	whole := func(e *formats.Event) *formats.Event {
+		if w := r.held[e.ID]; e.Stub && w != nil {
+			return w
 		}
-		if len(steps) == most {
+		return e
+	}
+	var steps []string
+	for k, i := range capChanges(c, most+1) {
+		if k == most {
 			steps = append(steps, "...")
 			break
 		}
-		where := fmt.Sprintf("line %d", c.Events[i].Line)
-		if c.Events[i].Source != c.Events[0].Source {
-			where = c.Events[i].Where()
+		e, n := whole(c.Events[i]), c.Caps[i]
+		where := fmt.Sprintf("line %d", e.Line)
+		if e.Source != whole(c.Events[0]).Source {
+			where = e.Where()
 		}
 		if len(steps) == 0 {
 			steps = append(steps, fmt.Sprintf("at most %d of them up to %s", n, where))
@@ -236,6 +245,61 @@ func capSteps(c provenance.Choice, most int) string {
 		}
 	}
 	return strings.Join(steps, ", ")
+}
+
+// capChanges returns the places of a choice's events where its caps
+// change (the last of each step below K), the first most of them.
+func capChanges(c provenance.Choice, most int) []int {
+	var out []int
+	for i, n := range c.Caps {
+		if n >= c.K || i+1 < len(c.Caps) && c.Caps[i+1] == n {
+			continue
+		}
+		if len(out) == most {
+			break
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// stubGroups groups the stubs among a choice's events (a rule of runs
+// gives its choices so) by what a stub keeps of its request, in the
+// order each first appears.
+func stubGroups(evs []*formats.Event) [][]*formats.Event {
+	var stubs []*formats.Event
+	for _, e := range evs {
+		if e.Stub {
+			stubs = append(stubs, e)
+		}
+	}
+	return runsOf(stubs)
+}
+
+// choiceRuns prints a choice whose events are mostly stubs: those read
+// whole as requests, and each group of alike stubs as a run, from its
+// first event to its last (readChoices read them).
+func (r *renderer) choiceRuns(t *formats.Event, label string, evs []*formats.Event, maxE int) {
+	var whole []*formats.Event
+	for _, e := range evs {
+		if !e.Stub {
+			whole = append(whole, e)
+		}
+	}
+	r.requests(t, label, whole, maxE)
+	for _, g := range stubGroups(evs) {
+		run := provenance.Run{Like: g[0]}
+		if e := r.held[g[0].ID]; e != nil {
+			run.Like = e
+		}
+		for _, e := range g {
+			run.IDs = append(run.IDs, e.ID)
+		}
+		if !slices.EqualFunc(run.Like.Args, g[0].Args, bytes.Equal) {
+			run.Alike = "alike in what the answer reads, whatever their other arguments"
+		}
+		r.runs(t, label, []provenance.Run{run})
+	}
 }
 
 // requests prints events under label, each with what it sent, the first

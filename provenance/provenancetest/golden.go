@@ -93,8 +93,20 @@ func Golden(t *testing.T, spec provenance.Spec, dir string, logs map[string]*for
 
 // readHeld reads x's held runs from the trace, as a store reads them
 // whole: one more factor of one alternative, so that the answer shows
-// their lines; a note says they were held.
+// their lines; and the stubs among its choices' events. A note says
+// they were held.
 func readHeld(x *provenance.Explanation, trace []*formats.Event) {
+	stubs := 0
+	for _, c := range x.Choices {
+		for i, e := range c.Events {
+			if e.Stub {
+				c.Events[i], stubs = trace[e.ID-1], stubs+1
+			}
+		}
+	}
+	if stubs > 0 {
+		x.Notes = append(x.Notes, fmt.Sprintf("(golden: %d requests of choices held as stubs, read from the trace)", stubs))
+	}
 	if len(x.Held) == 0 {
 		return
 	}

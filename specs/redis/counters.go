@@ -17,18 +17,19 @@ import (
 // so the answer reads the key's runs (provenance.RunHistory) and one
 // request of each, not its 500,000 INCRs.
 
-// shaped are the commands whose writes get a shape: those the counter
-// rule understands, each with the one argument count it takes.
-var shaped = map[string]int{"INCR": 1, "DECR": 1, "INCRBY": 2, "DECRBY": 2, "SET": 2, "DEL": 1}
+// shaped are the commands whose writes get a shape: those the rules of
+// runs understand (the counter rule's, and a queue's pops: queueAnswer),
+// each with the one argument count it takes.
+var shaped = map[string]int{"INCR": 1, "DECR": 1, "INCRBY": 2, "DECRBY": 2, "SET": 2, "DEL": 1, "LPOP": 1, "RPOP": 1}
 
 // shapeOf returns the shape of e's write to its one key, or 0 when e gets
 // none: a command the rule does not know, one whose arguments the log
 // may have changed, a call of a script or of a client that waited or
 // listened (listened). A counter's write's shape is its request (its
 // namespace, op and arguments, hashed); a push's or a plain XADD's is
-// only what a length reads of it (lengthStep: its family and how many
-// elements it adds), so that a list or stream used as a log is runs of
-// alike writes whatever their values.
+// only what a length or a queue reads of it (its op, and lengthStep: its
+// family and how many elements it adds), so that a list or stream used
+// as a log is runs of alike writes whatever their values.
 func shapeOf(e *formats.Event, listened bool) uint64 {
 	if listened || !plainCall(e) {
 		return 0
@@ -38,6 +39,7 @@ func shapeOf(e *formats.Event, listened bool) uint64 {
 		h = fnvAdd(h, "\x00alike")
 		h = fnvAdd(h, e.NS)
 		h = fnvAdd(h, fam)
+		h = fnvAdd(h, e.Op)
 		h = fnvAdd(h, string(e.Args[0]))
 		return fnvAdd(h, strconv.FormatInt(d, 10)) | 1
 	}
@@ -184,17 +186,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		return nil, nil
 	}
 	key := t.Args[0]
-	// Not a call of a client that waited or listened before (NewIndex
-	// lists those calls under its address). A call in a transaction
-	// runs, and MONITOR shows it, when EXEC runs: it is like any other.
-	if listened, err := w.h.Touching(w.ctx, "redis", listenNS, []byte(t.Client), t.ID, 1); err != nil || len(listened) > 0 {
-		return nil, err
-	}
-	// Nor is a client waiting on the key (a blocking call on it).
-	if waited, err := w.h.Touching(w.ctx, "redis", blockNS(t.NS), key, t.ID, 1); err != nil || len(waited) > 0 {
-		return nil, err
-	}
-	runs, ok, err := rh.Runs(w.ctx, "redis", t.NS, key, t.ID)
+	runs, ok, err := w.keyRuns(rh)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -325,15 +317,43 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		}
 		x.Output = Model{}.Apply(st, t)
 	}
+	return w.runsAnswered(x, &counterAnswers)
+}
+
+// runsAnswered ends an answer of a rule of runs: the notes any answer of
+// its target gets (annotate), those of lines lost before it that may
+// have changed its key, and those of its log's order; and it counts the
+// answer in n.
+func (w *walk) runsAnswered(x *provenance.Explanation, n *atomic.Int64) (*provenance.Explanation, error) {
+	t := w.target
 	w.annotate(x, nil, "")
-	if err := w.lossNotes(x, t, []nsKey{{ns: t.NS, key: string(key)}}); err != nil {
+	if err := w.lossNotes(x, t, []nsKey{{ns: t.NS, key: string(t.Args[0])}}); err != nil {
 		return nil, err
 	}
 	if err := provenance.DoubtOrder(w.ctx, w.h, x); err != nil {
 		return nil, err
 	}
-	counterAnswers.Add(1)
+	n.Add(1)
 	return x, nil
+}
+
+// keyRuns returns the runs of the target's key (its first argument),
+// and false when a rule of runs may not read them: the target is a call
+// of a client that waited or listened before (NewIndex lists those calls
+// under its address), or a client waits on the key (a blocking call on
+// it, which takes what is pushed), or the index does not hold every
+// write's shape. A call in a transaction runs, and MONITOR shows it,
+// when EXEC runs: it is like any other.
+func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, error) {
+	t := w.target
+	key := t.Args[0]
+	if listened, err := w.h.Touching(w.ctx, "redis", listenNS, []byte(t.Client), t.ID, 1); err != nil || len(listened) > 0 {
+		return nil, false, err
+	}
+	if waited, err := w.h.Touching(w.ctx, "redis", blockNS(t.NS), key, t.ID, 1); err != nil || len(waited) > 0 {
+		return nil, false, err
+	}
+	return rh.Runs(w.ctx, "redis", t.NS, key, t.ID)
 }
 
 // counterTargets are the requests the counter rule explains, besides GET.

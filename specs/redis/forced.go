@@ -475,24 +475,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			return notQueue(e, pushOp+" of one element or "+target.Op+" without a count")
 		}
 	}
-	// takes replays the events keep holds (nil: all) and returns the
-	// index of the push whose element the target takes, or -1.
-	takes := func(keep func(i int) bool) int {
-		var queue []int
-		for i, e := range history {
-			switch {
-			case keep != nil && !keep(i):
-			case e.Op == pushOp:
-				queue = append(queue, i)
-			case len(queue) > 0:
-				queue = queue[1:]
-			}
-		}
-		if len(queue) == 0 {
-			return -1
-		}
-		return queue[0]
-	}
+	takes := func(keep func(i int) bool) int { return queueTaken(history, pushOp, keep) }
 	v := takes(nil)
 	if v < 0 || out != provenance.Output(bulk(history[v].Args[1])) {
 		return provenance.Closure{}, false
@@ -576,6 +559,27 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	}
 	fixed[v] = true
 	return guards(history, fixed, isPop, func(i int) bool { return i < a && !isPop(i) }, before)
+}
+
+// queueTaken replays the events keep holds (nil: all) of a queue's
+// history, pushes (pushOp) at one end and pops at the other, and returns
+// the place of the push whose element one more pop takes, or -1 when the
+// queue is then empty.
+func queueTaken(history []*formats.Event, pushOp string, keep func(i int) bool) int {
+	var queue []int
+	for i, e := range history {
+		switch {
+		case keep != nil && !keep(i):
+		case e.Op == pushOp:
+			queue = append(queue, i)
+		case len(queue) > 0:
+			queue = queue[1:]
+		}
+	}
+	if len(queue) == 0 {
+		return -1
+	}
+	return queue[0]
 }
 
 // closedRun answers for a queue's pop (see closedQueue) whose element is

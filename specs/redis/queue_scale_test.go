@@ -81,6 +81,9 @@ func checkQueueWitness(t *testing.T, r *rand.Rand, trace []*formats.Event, targe
 			in[e.ID] = true
 		}
 	}
+	for _, id := range x.HeldIDs(-1) {
+		in[id] = true
+	}
 	m := redis.Model{}
 	// replay returns the output and, for a pop, the place of the push
 	// whose element it takes (-1: none).

@@ -403,6 +403,12 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if x, err := w.counterAnswer(); x != nil || err != nil {
 		return x, err
 	}
+	if x, err := w.queueAnswer(); x != nil || err != nil {
+		return x, err
+	}
+	if x, err := w.streamAnswer(); x != nil || err != nil {
+		return x, err
+	}
 	x, err := w.explain(target, outKeys(target))
 	if err != nil {
 		return nil, err

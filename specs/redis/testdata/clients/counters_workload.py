@@ -4,7 +4,10 @@ restocked, credits moved and a balance deleted now and then, a fixed
 window rate limiter (INCR then EXPIRE), counts bumped inside
 transactions (a MULTI/EXEC pipeline) and by a Lua script, and reads of
 every counter; and logs: an audit stream (XADD with a new id) and an
-activity list (LPUSH, deleted now and then), with their lengths read.
+activity list (LPUSH, deleted now and then), with their lengths read;
+and a work queue polled without blocking (LPUSH of one job, RPOP by
+every client, LLEN), whose jobs come from a few names so that equal
+ones meet.
 
 Usage: counters_workload.py REDIS_URL N
 """
@@ -58,6 +61,12 @@ def visitor(seed):
                 r.delete("activity")
         elif k < 0.80:
             r.llen("activity")
+        elif k < 0.86:
+            r.lpush("jobs", "job:%d" % rnd.randrange(12))
+        elif k < 0.91:
+            r.rpop("jobs")
+        elif k < 0.92:
+            r.llen("jobs")
         else:
             r.get(rnd.choice(["views:home", "views:about", "stock:42", "credits:7", "views:lua"]))
 
