@@ -132,13 +132,15 @@ func (x *Explanation) factorCount() *big.Int {
 }
 
 // Mentioned returns every event some witness holds, each once, but for
-// the held runs' (Held).
+// the held runs' (Held) and the stubs (formats.Event.Stub) of choices
+// held so: events not read whole, which a caller that follows them reads
+// first.
 func (x *Explanation) Mentioned() []*formats.Event {
 	var out []*formats.Event
 	seen := map[*formats.Event]bool{}
 	add := func(evs []*formats.Event) {
 		for _, e := range evs {
-			if !seen[e] {
+			if !seen[e] && !e.Stub {
 				seen[e] = true
 				out = append(out, e)
 			}

@@ -249,8 +249,9 @@ func TestOlderStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to schema 5: without what migrations 006 to 009 add.
-	for _, q := range []string{"ALTER TABLE sources DROP COLUMN parts", "DROP TABLE namespaces", "ALTER TABLE events DROP COLUMN bucket", "ALTER TABLE postings DROP COLUMN shapes", "PRAGMA user_version = 5"} {
+	// Back to schema 5: without what migrations 006 to 010 add.
+	for _, q := range []string{"ALTER TABLE sources DROP COLUMN parts", "DROP TABLE namespaces", "ALTER TABLE events DROP COLUMN bucket", "ALTER TABLE postings DROP COLUMN shapes",
+		"ALTER TABLE sources DROP COLUMN backwards", "PRAGMA user_version = 5"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(q, err)
 		}

@@ -39,6 +39,11 @@ witness takes one alternative each. When they are too many even for that (which
 of a queue's pops guard its pushes), a choice says "any K of these N requests",
 with the rule they keep. The count is always printed, exactly.
 
+A hot key's answer (a counter's, a queue's, a log's) is read from the index:
+its requests every witness holds are printed a run a line ("238,463 × INCR
+..., lines 26-9999904"), and so are a choice's, when they are more than
+--max-events; --all reads and lists every one.
+
 Examples:
    wat explain --at monitor.log:4021 --output 17
    wat explain --at 4021
@@ -57,7 +62,7 @@ JSON (one object per line):
 			&cli.StringFlag{Name: "output", Usage: "the `VALUE` the request returned, checked against the replay"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
-			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group"},
+			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group (runs read from the index: as runs when more)"},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
 			&cli.BoolFlag{Name: "all", Usage: "list every witness and every request of each (text: no --max-witnesses or --max-events; --json: no cut at 1000 events)"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "answer within `D` (0: no limit): past 70% of it an exact search gives up and the answer is a closed witness, labelled not exact; exit code 5 says either happened"},
@@ -541,7 +546,7 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 				places = append(places, i)
 			}
 			if ways := c.Expand(1); len(ways) > 0 {
-				for _, e := range ways[0] {
+				for _, e := range ways[0][:min(len(ways[0]), maxJSONEvents)] {
 					i, _ := slices.BinarySearchFunc(c.Events, e.ID, func(a *formats.Event, id int64) int { return cmp.Compare(a.ID, id) })
 					places = append(places, i)
 				}

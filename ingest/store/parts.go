@@ -294,7 +294,16 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 		k++
 	}
 	ids, shapes = ids[:k], shapes[:k]
+	n := 0 // the runs, counted to make the list once (a queue has a run every few writes)
+	for i := range shapes {
+		if i == 0 || shapes[i] != shapes[i-1] {
+			n++
+		}
+	}
 	var out []provenance.ShapeRun
+	if n > 0 {
+		out = make([]provenance.ShapeRun, 0, n)
+	}
 	for i := 0; i < len(ids); {
 		j := i + 1
 		for j < len(ids) && shapes[j] == shapes[i] {

@@ -344,16 +344,32 @@ func (w *walk) runsAnswered(x *provenance.Explanation, n *atomic.Int64) (*proven
 // it, which takes what is pushed), or the index does not hold every
 // write's shape. A call in a transaction runs, and MONITOR shows it,
 // when EXEC runs: it is like any other.
+// The walk reads them once, for all the rules that ask.
 func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, error) {
+	if w.runs != nil {
+		return w.runs.runs, w.runs.ok, nil
+	}
 	t := w.target
 	key := t.Args[0]
+	w.runs = &keyRuns{}
 	if listened, err := w.h.Touching(w.ctx, "redis", listenNS, []byte(t.Client), t.ID, 1); err != nil || len(listened) > 0 {
 		return nil, false, err
 	}
 	if waited, err := w.h.Touching(w.ctx, "redis", blockNS(t.NS), key, t.ID, 1); err != nil || len(waited) > 0 {
 		return nil, false, err
 	}
-	return rh.Runs(w.ctx, "redis", t.NS, key, t.ID)
+	runs, ok, err := rh.Runs(w.ctx, "redis", t.NS, key, t.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	w.runs.runs, w.runs.ok = runs, ok
+	return runs, ok, nil
+}
+
+// keyRuns is what walk.keyRuns read.
+type keyRuns struct {
+	runs []provenance.ShapeRun
+	ok   bool
 }
 
 // counterTargets are the requests the counter rule explains, besides GET.

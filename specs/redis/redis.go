@@ -424,6 +424,7 @@ type walk struct {
 	ctx    context.Context
 	h      provenance.History
 	spec   spec
+	runs   *keyRuns // the target's key's runs, once read (keyRuns)
 	target *formats.Event
 	// extra are events that must be in the history though no tracked
 	// key holds them (EXEC's queued commands without keys).
