@@ -599,7 +599,9 @@ func TestPostingsAcrossListFlushes(t *testing.T) {
 
 // TestRunsMatchMemHistory ingests a log of counters (long runs of INCRs
 // across blocks, resets, a FLUSHDB, a client in a transaction, a key with
-// an EXPIRE, a key whose writes vary too much for a block's shapes) and
+// an EXPIRE, a key whose writes vary too much for a block's shapes), a
+// queue (pushes of several values at both ends, pops) and a stream (XADD
+// with new ids) and
 // checks that the store's runs of each key, before several ids, are
 // MemHistory's over the same events, or that the store says it has none
 // where it keeps none.
@@ -612,7 +614,15 @@ func TestRunsMatchMemHistory(t *testing.T) {
 		const n = 6000
 		for i := 0; i < n; i++ {
 			line := ""
-			switch k := r.Intn(100); {
+			switch k := r.Intn(120); {
+			case k >= 100 && k < 108:
+				line = fmt.Sprintf(`"LPUSH" "queue" "job%d"`, r.Intn(9))
+			case k >= 100 && k < 113:
+				line = `"RPOP" "queue"`
+			case k >= 100 && k < 115:
+				line = `"RPUSH" "queue" "urgent"`
+			case k >= 100:
+				line = fmt.Sprintf(`"XADD" "log" "*" "f" "v%d"`, r.Intn(9))
 			case k < 50:
 				line = `"INCR" "hot"`
 			case k < 55:
@@ -661,7 +671,7 @@ func TestRunsMatchMemHistory(t *testing.T) {
 		}
 		mem := &provenance.MemHistory{Events: evs, Refs: redis.TraceRefs(evs)}
 		checked := 0
-		for _, key := range []string{"hot", "warm", "varied", "calm"} {
+		for _, key := range []string{"hot", "warm", "varied", "calm", "queue", "log"} {
 			for _, before := range []int64{1, 700, 3001, n + 1} {
 				got, ok, err := s.Runs(ctx, "redis", "0", []byte(key), before)
 				if err != nil {
@@ -691,7 +701,7 @@ func TestRunsMatchMemHistory(t *testing.T) {
 			}
 		}
 		t.Logf("%d lists compared", checked)
-		if checked < 6 {
+		if checked < 14 { // the queue's and the log's too
 			t.Errorf("only %d lists compared", checked)
 		}
 	})
