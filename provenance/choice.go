@@ -182,6 +182,14 @@ func (c *Choice) ways() *big.Int {
 // Expand lists the first limit ways to choose, in order of the events'
 // places (the earliest events first).
 func (c *Choice) Expand(limit int) [][]*formats.Event {
+	if limit == 1 {
+		// The first way, without recursion: a hot queue's choice holds
+		// 170,000 pops.
+		if w, ok := c.first(); ok {
+			return [][]*formats.Event{w}
+		}
+		return nil
+	}
 	var out [][]*formats.Event
 	var held []*formats.Event
 	lo, hi := c.valid()
@@ -208,6 +216,24 @@ func (c *Choice) Expand(limit int) [][]*formats.Event {
 	}
 	walk(0)
 	return out
+}
+
+// first returns the first way to choose, as Expand's walk finds it (it
+// takes each event when some way does, given what it took before), and
+// false when there is none. A holding within valid's bounds is on some
+// way, so taking or else skipping each event never leads nowhere.
+func (c *Choice) first() ([]*formats.Event, bool) {
+	lo, hi := c.valid()
+	held := []*formats.Event{}
+	for i, e := range c.Events {
+		switch h := len(held); {
+		case h+1 >= lo[i] && h+1 <= hi[i]:
+			held = append(held, e)
+		case h < lo[i] || h > hi[i]:
+			return nil, false
+		}
+	}
+	return held, len(held) == c.K
 }
 
 // check reports a Choice that breaks its own rules.

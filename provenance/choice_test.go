@@ -64,6 +64,10 @@ func TestChoice(t *testing.T) {
 		if len(got) != len(want) {
 			t.Fatalf("seed %d: Expand gave %d ways, want %d", seed, len(got), len(want))
 		}
+		// Expand(1), found without the walk, is the walk's first way.
+		if first := c.Expand(1); len(got) == 0 && len(first) != 0 || len(got) > 0 && (len(first) != 1 || ids(first[0]) != ids(got[0])) {
+			t.Fatalf("seed %d: Expand(1) gave %v, the walk's first way is %v", seed, first, got[:min(1, len(got))])
+		}
 		seen := map[string]bool{}
 		for _, w := range got {
 			seen[ids(w)] = true
