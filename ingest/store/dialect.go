@@ -100,22 +100,27 @@ func (t *sqlTrace) sent(q string) {
 	fmt.Fprintln(t.w, strings.Join(strings.Fields(q), " "))
 }
 
+// rewrite puts a statement and its arguments in the dialect, and
+// traces the statement (WAT_TRACE_SQL).
+func (d *dialect) rewrite(t *sqlTrace, q string, args []any) (string, []any) {
+	q = d.sql(q)
+	t.sent(q)
+	return q, d.args(args)
+}
+
 func (b *sqlDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	q = b.d.sql(q)
-	b.trace.sent(q)
-	return b.DB.QueryContext(ctx, q, b.d.args(args)...)
+	q, args = b.d.rewrite(b.trace, q, args)
+	return b.DB.QueryContext(ctx, q, args...)
 }
 
 func (b *sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	q = b.d.sql(q)
-	b.trace.sent(q)
-	return b.DB.QueryRowContext(ctx, q, b.d.args(args)...)
+	q, args = b.d.rewrite(b.trace, q, args)
+	return b.DB.QueryRowContext(ctx, q, args...)
 }
 
 func (b *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	q = b.d.sql(q)
-	b.trace.sent(q)
-	return b.DB.ExecContext(ctx, q, b.d.args(args)...)
+	q, args = b.d.rewrite(b.trace, q, args)
+	return b.DB.ExecContext(ctx, q, args...)
 }
 
 // sqlTx is a transaction on one connection that speaks its dialect, and
@@ -143,21 +148,18 @@ func (b *sqlDB) beginTx(ctx context.Context, opts *sql.TxOptions) (*sqlTx, error
 }
 
 func (t *sqlTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	q = t.d.sql(q)
-	t.trace.sent(q)
-	return t.Tx.QueryRowContext(ctx, q, t.d.args(args)...)
+	q, args = t.d.rewrite(t.trace, q, args)
+	return t.Tx.QueryRowContext(ctx, q, args...)
 }
 
 func (t *sqlTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	q = t.d.sql(q)
-	t.trace.sent(q)
-	return t.Tx.QueryContext(ctx, q, t.d.args(args)...)
+	q, args = t.d.rewrite(t.trace, q, args)
+	return t.Tx.QueryContext(ctx, q, args...)
 }
 
 func (t *sqlTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	q = t.d.sql(q)
-	t.trace.sent(q)
-	return t.Tx.ExecContext(ctx, q, t.d.args(args)...)
+	q, args = t.d.rewrite(t.trace, q, args)
+	return t.Tx.ExecContext(ctx, q, args...)
 }
 
 // Commit commits and gives the connection back.
