@@ -180,60 +180,55 @@ func (c *Choice) ways() *big.Int {
 }
 
 // Expand lists the first limit ways to choose, in order of the events'
-// places (the earliest events first).
+// places (the earliest events first): a walk that takes each event when
+// some way does, given what it took before, and on reaching the end
+// backs up to the last event it took that a way may skip, and skips it.
+// It walks without recursion: a hot queue's choice holds 170,000 pops.
 func (c *Choice) Expand(limit int) [][]*formats.Event {
-	if limit == 1 {
-		// The first way, without recursion: a hot queue's choice holds
-		// 170,000 pops.
-		if w, ok := c.first(); ok {
-			return [][]*formats.Event{w}
-		}
-		return nil
-	}
 	var out [][]*formats.Event
-	var held []*formats.Event
 	lo, hi := c.valid()
-	var walk func(i int)
-	walk = func(i int) {
-		if len(out) >= limit {
-			return
-		}
-		if i == len(c.Events) {
-			if len(held) == c.K {
-				out = append(out, append([]*formats.Event(nil), held...))
+	n := len(c.Events)
+	took := make([]bool, 0, n) // the way being walked, up to i
+	h := 0                     // how many of them it takes
+	for len(out) < limit {
+		i := len(took)
+		for ; i < n; i++ {
+			switch {
+			case h+1 >= lo[i] && h+1 <= hi[i]:
+				took, h = append(took, true), h+1
+			case h >= lo[i] && h <= hi[i]:
+				took = append(took, false)
+			default:
+				i = n + 1 // no way goes on from here
 			}
-			return
 		}
-		lo, hi := lo[i], hi[i]
-		if h := len(held) + 1; h >= lo && h <= hi {
-			held = append(held, c.Events[i])
-			walk(i + 1)
-			held = held[:len(held)-1]
+		if i == n && h == c.K {
+			way := make([]*formats.Event, 0, h)
+			for k, t := range took {
+				if t {
+					way = append(way, c.Events[k])
+				}
+			}
+			out = append(out, way)
 		}
-		if h := len(held); h >= lo && h <= hi {
-			walk(i + 1)
+		// Back up to the last event taken that a way may skip.
+		for {
+			j := len(took) - 1
+			if j < 0 {
+				return out
+			}
+			t := took[j]
+			took = took[:j]
+			if t {
+				h--
+				if h >= lo[j] && h <= hi[j] {
+					took = append(took, false)
+					break
+				}
+			}
 		}
 	}
-	walk(0)
 	return out
-}
-
-// first returns the first way to choose, as Expand's walk finds it (it
-// takes each event when some way does, given what it took before), and
-// false when there is none. A holding within valid's bounds is on some
-// way, so taking or else skipping each event never leads nowhere.
-func (c *Choice) first() ([]*formats.Event, bool) {
-	lo, hi := c.valid()
-	held := []*formats.Event{}
-	for i, e := range c.Events {
-		switch h := len(held); {
-		case h+1 >= lo[i] && h+1 <= hi[i]:
-			held = append(held, e)
-		case h < lo[i] || h > hi[i]:
-			return nil, false
-		}
-	}
-	return held, len(held) == c.K
 }
 
 // check reports a Choice that breaks its own rules.

@@ -64,9 +64,14 @@ func TestChoice(t *testing.T) {
 		if len(got) != len(want) {
 			t.Fatalf("seed %d: Expand gave %d ways, want %d", seed, len(got), len(want))
 		}
-		// Expand(1), found without the walk, is the walk's first way.
+		// Expand(1) is the first way of them all, in the same order.
 		if first := c.Expand(1); len(got) == 0 && len(first) != 0 || len(got) > 0 && (len(first) != 1 || ids(first[0]) != ids(got[0])) {
-			t.Fatalf("seed %d: Expand(1) gave %v, the walk's first way is %v", seed, first, got[:min(1, len(got))])
+			t.Fatalf("seed %d: Expand(1) gave %v, the first of all is %v", seed, first, got[:min(1, len(got))])
+		}
+		for k := 1; k < len(got); k++ {
+			if !earlier(got[k-1], got[k]) {
+				t.Fatalf("seed %d: Expand's ways %v and %v out of order", seed, got[k-1], got[k])
+			}
 		}
 		seen := map[string]bool{}
 		for _, w := range got {
@@ -166,4 +171,15 @@ func TestChoiceTooManyToCount(t *testing.T) {
 	if n, exact := c.Counted(); !exact || n.Cmp(want) != 0 {
 		t.Fatalf("Counted %v (exact %v), want C(60, 30) = %v", n, exact, want)
 	}
+}
+
+// earlier tells whether way a comes before way b in Expand's order: at
+// the first event where they differ, a takes it.
+func earlier(a, b []*formats.Event) bool {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return a[i].ID < b[i].ID
+		}
+	}
+	return false
 }
