@@ -102,6 +102,18 @@ const (
 	DoubtStructured = "structured"
 )
 
+// StubAt returns a stub (see Stub) of the request e at another id: one
+// of a run of e's request that a store's index holds. keyOnly keeps only
+// its first argument, its key, for a run of requests alike but for their
+// other arguments.
+func (e *Event) StubAt(id int64, keyOnly bool) Event {
+	args := e.Args
+	if keyOnly && len(args) > 1 {
+		args = args[:1]
+	}
+	return Event{ID: id, System: e.System, NS: e.NS, Op: e.Op, Args: args, Stub: true}
+}
+
 // CallKey identifies a request by its content: the black box, the op and
 // the arguments. The same request logged by its sender and by its
 // receiver has the same CallKey.

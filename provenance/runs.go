@@ -52,11 +52,8 @@ func (r Run) Stub(i int) *formats.Event {
 	if r.IDs[i] == r.Like.ID && !r.Like.Stub {
 		return r.Like
 	}
-	args := r.Like.Args
-	if r.Alike != "" {
-		args = args[:1]
-	}
-	return &formats.Event{ID: r.IDs[i], System: r.Like.System, NS: r.Like.NS, Op: r.Like.Op, Args: args, Stub: true}
+	s := r.Like.StubAt(r.IDs[i], r.Alike != "")
+	return &s
 }
 
 // Holds tells whether the run holds the event with an id.

@@ -531,7 +531,7 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, held map[int64]*formats.Event) error {
 	for ci := range x.Choices {
 		c := &x.Choices[ci]
-		if !slices.ContainsFunc(c.Events, func(e *formats.Event) bool { return e.Stub }) {
+		if !stubbed(c.Events) {
 			continue
 		}
 		var places []int // filled in place
@@ -593,10 +593,15 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 	return nil
 }
 
+// stubbed tells whether evs hold stubs (formats.Event.Stub).
+func stubbed(evs []*formats.Event) bool {
+	return slices.ContainsFunc(evs, func(e *formats.Event) bool { return e.Stub })
+}
+
 // hasStubs tells whether a choice of x holds stubs.
 func hasStubs(x *provenance.Explanation) bool {
 	for _, c := range x.Choices {
-		if slices.ContainsFunc(c.Events, func(e *formats.Event) bool { return e.Stub }) {
+		if stubbed(c.Events) {
 			return true
 		}
 	}

@@ -206,7 +206,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 			if steps := r.capSteps(c, 8); steps != "" {
 				r.line(t, "", fmt.Sprintf("choice %d: %s", i+1, steps))
 			}
-			if slices.ContainsFunc(c.Events, func(e *formats.Event) bool { return e.Stub }) {
+			if stubbed(c.Events) {
 				r.choiceRuns(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
 			} else {
 				r.requests(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)

@@ -290,9 +290,9 @@ func meanPause(first, last, events int64) time.Duration {
 // forward in trace order. Every file among them must have a time on
 // each event, none earlier than one before it in the file
 // (Source.Backwards is 0: not known for a file an older wat ingested),
-// and the files must follow one another in time: each run of files
-// (files merged by time, whose ids interleave, are one run) begins no
-// earlier than the latest time of the runs before it.
+// and the files must follow one another in time: each group of files
+// (groupsOf: files merged by time, whose ids interleave, are one)
+// begins no earlier than the latest time of the groups before it.
 func (sc *Scoped) TimeOrdered(ctx context.Context, before int64) (bool, error) {
 	srcs, err := sc.Sources(ctx)
 	if err != nil {
@@ -308,21 +308,12 @@ func (sc *Scoped) TimeOrdered(ctx context.Context, before int64) (bool, error) {
 		}
 		in = append(in, src)
 	}
-	slices.SortFunc(in, func(a, b *Source) int { return cmp.Compare(a.FirstEvent, b.FirstEvent) })
 	var latest int64
-	for i := 0; i < len(in); {
-		j, last := i, in[i].LastEvent
-		for j < len(in) && in[j].FirstEvent <= last {
-			last = max(last, in[j].LastEvent)
-			j++
-		}
+	for _, g := range groupsOf(in) {
 		first, end := int64(math.MaxInt64), int64(0)
-		for _, src := range in[i:j] {
-			var a, b int64
-			if err := sc.db.QueryRowContext(ctx, sqlEventTime, byID(src.FirstEvent)...).Scan(&a); err != nil {
-				return false, err
-			}
-			if err := sc.db.QueryRowContext(ctx, sqlEventTime, byID(src.LastEvent)...).Scan(&b); err != nil {
+		for _, src := range g {
+			a, b, err := sc.SourceSpan(ctx, src)
+			if err != nil {
 				return false, err
 			}
 			first, end = min(first, a), max(end, b)
@@ -331,7 +322,6 @@ func (sc *Scoped) TimeOrdered(ctx context.Context, before int64) (bool, error) {
 			return false, nil
 		}
 		latest = max(latest, end)
-		i = j
 	}
 	return true, nil
 }

@@ -196,19 +196,13 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		if s, ok := steps[r.Shape]; ok {
 			return s, true, nil
 		}
-		if r.Shape == 0 {
-			return counterStep{}, false, nil
-		}
-		evs, err := rh.ByID(w.ctx, r.IDs[:1])
-		if err != nil {
+		e, err := w.likeOf(rh, r)
+		if err != nil || e == nil {
 			return counterStep{}, false, err
 		}
-		e := evs[0]
+		// A write of another family (a push to a counter) is the walk's.
 		s, ok := stepOf(e)
-		// The index's shape must be this request's: a hash that two
-		// requests share is not trusted. And a write of another family
-		// (a push to a counter) is the walk's.
-		if !ok || shapeOf(e, false) != r.Shape || e.NS != t.NS || string(e.Args[0]) != string(key) || s.fam != step.fam && !s.del {
+		if !ok || s.fam != step.fam && !s.del {
 			return counterStep{}, false, nil
 		}
 		steps[r.Shape], likes[r.Shape] = s, e
@@ -284,7 +278,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 			x.Factors = append(x.Factors, provenance.Factor{evs})
 		}
 	} else {
-		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
+		x.Notes = append(x.Notes, noteCaptureStart)
 	}
 	// Oldest first, as the runs came.
 	x.Held = heldRuns(held, likes, step.fam)
@@ -366,6 +360,33 @@ func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, e
 	return runs, ok, nil
 }
 
+// likeOf reads the first request of a run of the target's key and
+// returns it, or nil when it is not the run's shape's (a hash that two
+// requests share is not trusted), or the run has no shape.
+func (w *walk) likeOf(rh provenance.RunHistory, r provenance.ShapeRun) (*formats.Event, error) {
+	if r.Shape == 0 {
+		return nil, nil
+	}
+	evs, err := rh.ByID(w.ctx, r.IDs[:1])
+	if err != nil {
+		return nil, err
+	}
+	e, t := evs[0], w.target
+	if shapeOf(e, false) != r.Shape || e.NS != t.NS || len(e.Args) == 0 || string(e.Args[0]) != string(t.Args[0]) {
+		return nil, nil
+	}
+	return e, nil
+}
+
+// alikePushes says what a run of alike pushes (or XADDs) shares: how
+// many elements each adds.
+func alikePushes(d int64) string {
+	if d == 1 {
+		return "each adds 1 element, whatever its values"
+	}
+	return fmt.Sprintf("each adds %d elements, whatever their values", d)
+}
+
 // keyRuns is what walk.keyRuns read.
 type keyRuns struct {
 	runs []provenance.ShapeRun
@@ -416,7 +437,7 @@ func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event, fam s
 			at[r.Shape] = k
 			run := provenance.Run{Like: likes[r.Shape]}
 			if _, d, ok := lengthStep(run.Like); ok && fam != "counter" {
-				run.Alike = fmt.Sprintf("each adds %d element(s), whatever its values", d)
+				run.Alike = alikePushes(d)
 			}
 			out = append(out, run)
 		}

@@ -55,8 +55,7 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	// One request of each shape, read and checked against its shape: a
-	// hash two requests share is not trusted.
+	// One request of each shape, read and checked against its shape.
 	likes := map[uint64]*formats.Event{}
 	n := 0
 	for _, r := range runs {
@@ -64,16 +63,9 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 		if _, ok := likes[r.Shape]; ok {
 			continue
 		}
-		if r.Shape == 0 {
-			return nil, nil
-		}
-		evs, err := rh.ByID(w.ctx, r.IDs[:1])
-		if err != nil {
+		e, err := w.likeOf(rh, r)
+		if err != nil || e == nil {
 			return nil, err
-		}
-		e := evs[0]
-		if shapeOf(e, false) != r.Shape || e.NS != t.NS || string(e.Args[0]) != string(t.Args[0]) {
-			return nil, nil
 		}
 		switch {
 		case (e.Op == "LPUSH" || e.Op == "RPUSH") && len(e.Args) == 2:
@@ -246,11 +238,8 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 			e := q.hist[i]
 			if !q.shown[i] {
 				e = q.likeAt(i)
-				args := e.Args
-				if e.Op == "LPUSH" || e.Op == "RPUSH" {
-					args = args[:1] // its value is another's
-				}
-				slab = append(slab, formats.Event{ID: q.ids[i], System: e.System, NS: e.NS, Op: e.Op, Args: args, Stub: true})
+				push := e.Op == "LPUSH" || e.Op == "RPUSH" // its value is another's
+				slab = append(slab, e.StubAt(q.ids[i], push))
 				e = &slab[len(slab)-1]
 			}
 			evs[j] = e
@@ -317,7 +306,7 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 				byLike[like] = k
 				r := provenance.Run{Like: like}
 				if r.Like.Op == "LPUSH" || r.Like.Op == "RPUSH" {
-					r.Alike = "each adds 1 element, whatever its value"
+					r.Alike = alikePushes(1)
 				}
 				x.Held = append(x.Held, r)
 			}
@@ -341,6 +330,6 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 		return nil, err
 	}
 	x.Factors = append(x.Factors, ones...)
-	x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
+	x.Notes = append(x.Notes, noteCaptureStart)
 	return x, nil
 }

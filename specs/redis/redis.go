@@ -419,6 +419,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	return x, nil
 }
 
+// noteCaptureStart is the note of an answer whose history goes back to
+// the first line of the capture.
+const noteCaptureStart = "the explanation reaches the start of the capture: it assumes the keys did not exist before it"
+
 // A walk is one explanation's lookups.
 type walk struct {
 	ctx    context.Context
@@ -1166,7 +1170,7 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 		notExact(x, fmt.Sprintf("a script wrote a key clients waited on (%s): Redis serves them when the script ends, which the key's history does not show", c.scriptOnBlocky[0].Where()))
 	}
 	if c.exhausted && !c.sawReset || c.typeAssumed && !c.sawKeyReset {
-		x.Notes = append(x.Notes, "the explanation reaches the start of the capture: it assumes the keys did not exist before it")
+		x.Notes = append(x.Notes, noteCaptureStart)
 	}
 }
 

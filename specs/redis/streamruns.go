@@ -48,58 +48,40 @@ func (w *walk) streamAnswer() (*provenance.Explanation, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
+	var ids []int64 // the history, oldest first
 	for _, r := range runs {
 		if r.Shape != shape {
 			return nil, nil
+		}
+		ids = append(ids, r.IDs...)
+	}
+	if len(runs) > 0 {
+		if e, err := w.likeOf(rh, runs[0]); err != nil || e == nil {
+			return nil, err
 		}
 	}
 	if ok, err := oh.TimeOrdered(w.ctx, t.ID); err != nil || !ok {
 		return nil, err
 	}
-	// The XADDs of the target's millisecond, newest first: the times go
-	// forward, so they end the history.
+	// The XADDs of the target's millisecond, read newest first, 64 at a
+	// time: the times go forward, so they end the history.
 	ms := t.Time / 1e6
 	var same []*formats.Event
-	ids := make([]int64, 0, 64)
-	r, i := len(runs)-1, 0 // the next id back: runs[r].IDs[i-1]
-	if r >= 0 {
-		i = len(runs[r].IDs)
-	}
-	checked := false
-	for done := false; !done && r >= 0; {
-		ids = ids[:0]
-		for len(ids) < 64 && r >= 0 {
-			if i == 0 {
-				if r--; r >= 0 {
-					i = len(runs[r].IDs)
-				}
-				continue
-			}
-			i--
-			ids = append(ids, runs[r].IDs[i])
-		}
-		if len(ids) == 0 {
-			break
-		}
-		evs, err := rh.ByID(w.ctx, ids)
+	done := false // an XADD before the millisecond was read
+	for end := len(ids); end > 0 && !done; end -= 64 {
+		evs, err := rh.ByID(w.ctx, ids[max(0, end-64):end])
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range evs {
-			// The index's shape must be this request's: a hash that two
-			// requests share is not trusted.
-			if !checked && (shapeOf(e, false) != shape || e.NS != t.NS || string(e.Args[0]) != string(t.Args[0])) {
-				return nil, nil
-			}
-			checked = true
-			if m := e.Time / 1e6; m > ms {
+		for k := len(evs) - 1; k >= 0 && !done; k-- {
+			m := evs[k].Time / 1e6
+			if m > ms {
 				return nil, nil // cannot be, in time order
-			} else if m < ms {
-				done = true
-				break
 			}
-			if same = append(same, e); len(same) > maxQueueReads {
-				return nil, nil
+			if done = m < ms; !done {
+				if same = append(same, evs[k]); len(same) > maxQueueReads {
+					return nil, nil
+				}
 			}
 		}
 	}
@@ -113,6 +95,6 @@ func (w *walk) streamAnswer() (*provenance.Explanation, error) {
 		return nil, err
 	}
 	x.Notes = append(x.Notes, "the witness takes the server's clock to be the log's times: the XADDs at the request's millisecond before it decide its sequence number",
-		"the explanation reaches the start of the capture: it assumes the keys did not exist before it")
+		noteCaptureStart)
 	return x, nil
 }
