@@ -257,7 +257,10 @@ func (c Choice) Settle() (always []*formats.Event, rest Choice, err error) {
 // split returns the events every way of making c holds, and c without
 // them and without the events no way holds: what is left to choose.
 func (c Choice) split() (always []*formats.Event, rest Choice) {
-	rest = Choice{K: c.K, Rule: c.Rule}
+	rest = Choice{K: c.K, Rule: c.Rule, Events: make([]*formats.Event, 0, len(c.Events))}
+	if c.Caps != nil {
+		rest.Caps = make([]int, 0, len(c.Caps))
+	}
 	lo, hi := c.valid()
 	taken := 0
 	for i, e := range c.Events {

@@ -305,7 +305,7 @@ func (r *renderer) choiceRuns(t *formats.Event, label string, evs []*formats.Eve
 	}
 	r.requests(t, label, whole, maxE)
 	for _, g := range stubGroups(evs) {
-		run := provenance.Run{Like: g[0]}
+		run := provenance.Run{Like: g[0], IDs: make([]int64, 0, len(g))}
 		if e := r.held[g[0].ID]; e != nil {
 			run.Like = e
 		}

@@ -566,20 +566,23 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 // the place of the push whose element one more pop takes, or -1 when the
 // queue is then empty.
 func queueTaken(history []*formats.Event, pushOp string, keep func(i int) bool) int {
-	var queue []int
+	// The queue's places, its head at head: popping moves the head, so
+	// that the slice is never copied as it grows.
+	queue := make([]int, 0, len(history))
+	head := 0
 	for i, e := range history {
 		switch {
 		case keep != nil && !keep(i):
 		case e.Op == pushOp:
 			queue = append(queue, i)
-		case len(queue) > 0:
-			queue = queue[1:]
+		case head < len(queue):
+			head++
 		}
 	}
-	if len(queue) == 0 {
+	if head == len(queue) {
 		return -1
 	}
-	return queue[0]
+	return queue[head]
 }
 
 // closedRun answers for a queue's pop (see closedQueue) whose element is
