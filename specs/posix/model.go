@@ -1,6 +1,7 @@
 package posix
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"path"
@@ -30,6 +31,14 @@ type file struct {
 	// slab: data and known are the shared unknown bytes (unknownBytes):
 	// none is known, and none may be written.
 	slab bool
+	// crossed holds, for a pipe, the processes since whose last call
+	// another process has read it (crossedRead) or written it
+	// (crossedWrite): a call of theirs that strace split (see
+	// state.split) may have taken effect before that use or after, which
+	// the trace does not say.
+	crossed map[string]uint8
+	// raced: such a call came, so the pipe's content is unknown.
+	raced bool
 }
 
 // An ofd is an open file description: dup and fork share it.
@@ -85,6 +94,15 @@ type state struct {
 	// trace, as far as this replay can tell. False when the call may have
 	// made it (an O_CREAT open without O_EXCL or O_TRUNC).
 	learned map[string]bool
+	// pid is the process of the call being replayed, and split tells
+	// whether strace split that call ("<unfinished ...>", then "<...
+	// resumed>" lines later): it ran from the first line to the second,
+	// while the calls between them ran, and the replay places it at the
+	// second.
+	pid   string
+	split bool
+	// crossing holds the pipes whose crossed sets are not empty.
+	crossing map[int]bool
 }
 
 // Model is the POSIX file-system model replayed over strace events.
@@ -102,7 +120,7 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}}
+		learned: map[string]bool{}, crossing: map[int]bool{}}
 }
 
 // Clone copies a state, keeping open file descriptions shared where they
@@ -111,7 +129,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
 		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next,
-		learned: maps.Clone(st.learned)}
+		learned: maps.Clone(st.learned), crossing: maps.Clone(st.crossing)}
 	clear(st.own) // its files are shared now
 	for n, i := range st.names {
 		c.names[n] = i
@@ -179,6 +197,12 @@ func (Model) Fingerprint(s provenance.State) string {
 		}
 		if f.dir {
 			b = append(b, 'd')
+		}
+		if f.raced {
+			b = append(b, 'r')
+		}
+		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
+			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
 		}
 		b = append(append(append(b, '/'), st.last[i]...), ';')
 	}
@@ -406,7 +430,7 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced}
 	st.files[ino] = c
 	st.own[ino] = true
 	return c
@@ -608,6 +632,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
 	c := parseCall(e)
 	st.okCall = c.ok()
+	st.pid, st.split = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0
+	defer st.uncross(c.pid)
 	if c.unfinished {
 		st.pending[c.pid] = c.sharesFiles()
 		return ""
@@ -1267,7 +1293,10 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		return chunk{n: max(logged, 0)} // a pipe older than the trace
 	}
 	if f.pipe {
-		f = st.mutable(en.o.ino)
+		f = st.cross(en.o.ino, crossedRead)
+		if f.unknown {
+			return chunk{n: max(logged, 0)}
+		}
 		n := min(int(count), len(f.data))
 		if logged >= 0 {
 			n = min(n, int(logged))
@@ -1300,7 +1329,9 @@ func (st *state) put(en *fdEntry, at string, bs chunk) {
 		return
 	}
 	if f.pipe {
-		writeAt(f, int64(len(f.data)), bs) // after the bytes it holds
+		if f = st.cross(en.o.ino, crossedWrite); !f.unknown {
+			writeAt(f, int64(len(f.data)), bs) // after the bytes it holds
+		}
 		return
 	}
 	off, explicit := offsetAt(at)
@@ -1327,6 +1358,56 @@ func (st *state) put(en *fdEntry, at string, bs chunk) {
 	writeAt(f, off, bs)
 	if !explicit {
 		en.o.off = off + bs.n
+	}
+}
+
+// The uses of a pipe by other processes that file.crossed records.
+const (
+	crossedRead uint8 = 1 << iota
+	crossedWrite
+)
+
+// cross records a use (crossedRead or crossedWrite) of pipe ino by the
+// call being replayed, and returns the pipe to change. When strace split
+// the call, the other processes' uses of the pipe since the call's
+// process last made one came while it was in flight, perhaps before it
+// took effect, perhaps after: the trace does not say. A read takes the
+// first bytes the pipe holds, so writes crossing it change nothing of
+// what it takes (the logged count bounds it), but another read crossing
+// it may have taken those bytes; a write's bytes may have gone before
+// or after those another write put, and before or after another read
+// took its bytes. In those cases which bytes each took or where each put
+// them is unknown, and from then on what the pipe holds (as a pipe
+// older than the trace).
+func (st *state) cross(ino int, use uint8) *file {
+	f := st.mutable(ino)
+	seen := f.crossed[st.pid]
+	if st.split && (use == crossedWrite && seen != 0 || seen&crossedRead != 0) {
+		f.data, f.known, f.unknown, f.raced = nil, nil, true, true
+	}
+	for p := range st.procs {
+		if p != st.pid {
+			if f.crossed == nil {
+				f.crossed = map[string]uint8{}
+			}
+			f.crossed[p] |= use
+			st.crossing[ino] = true
+		}
+	}
+	return f
+}
+
+// uncross ends pid's call: no other process's use of a pipe has come
+// since it.
+func (st *state) uncross(pid string) {
+	for ino := range st.crossing {
+		if f := st.files[ino]; f != nil && f.crossed[pid] != 0 {
+			f = st.mutable(ino)
+			delete(f.crossed, pid)
+			if len(f.crossed) == 0 {
+				delete(st.crossing, ino)
+			}
+		}
 	}
 }
 

@@ -466,7 +466,26 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	if strings.Contains(string(x.Output), `\?`) {
+	// The checks below read the whole history's replay: made once.
+	var whole *state
+	replayed := func() *state {
+		if whole == nil {
+			whole = m.Init().(*state)
+			for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
+				m.Apply(whole, hist[i])
+			}
+		}
+		return whole
+	}
+	raced := false
+	if f := sourceFile(replayed, target); f != nil && f.raced {
+		raced = true
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: strace split a call on this pipe (\"<unfinished ...>\", then \"<... resumed>\") while another "+
+			"process used it, so the trace does not say which of the two came first: the bytes each took or put, and what the pipe "+
+			"holds from then on, are unknown (shown as \\?)")
+	}
+	if strings.Contains(string(x.Output), `\?`) && !raced {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
 	if ih, ok := h.(provenance.IndexedHistory); ok && x.Exact {
@@ -484,17 +503,6 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		x.Notes = append(x.Notes, "not exact: a witness takes "+p+" to have existed before the trace, as the call's logged result "+
 			"allows, though earlier calls of the trace made it, or may have: whether it existed before them is not known, and if it did not, "+
 			"the calls that made it belong in the witnesses")
-	}
-	// The checks below read the whole history's replay: made once.
-	var whole *state
-	replayed := func() *state {
-		if whole == nil {
-			whole = m.Init().(*state)
-			for i := len(hist) - 1; i >= 0; i-- { // hist is newest first
-				m.Apply(whole, hist[i])
-			}
-		}
-		return whole
 	}
 	if x.Exact && olderContent(replayed, target) {
 		x.Exact = false
@@ -939,6 +947,14 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 // trace and was not emptied since: its unknown bytes might equal bytes
 // the trace wrote, and then fewer calls would give the same output.
 func olderContent(replayed func() *state, target *formats.Event) bool {
+	f := sourceFile(replayed, target)
+	return f != nil && (f.unknown || slices.Contains(f.known, false))
+}
+
+// sourceFile returns the file, in the replay of the history before
+// target, whose bytes target's output holds: nil for a call whose output
+// holds none.
+func sourceFile(replayed func() *state, target *formats.Event) *file {
 	c := parseCall(target)
 	from := c.arg(0) // the fd whose bytes the output holds
 	switch {
@@ -947,15 +963,14 @@ func olderContent(replayed func() *state, target *formats.Event) bool {
 	case strings.HasPrefix(c.op, "sendfile"):
 		from = c.arg(1)
 	default:
-		return false
+		return nil
 	}
 	st := replayed()
 	en := st.bound(c.pid, from)
 	if en == nil {
-		return false
+		return nil
 	}
-	f := st.files[en.o.ino]
-	return f.unknown || slices.Contains(f.known, false)
+	return st.files[en.o.ino]
 }
 
 // bareFDs tells whether a history shows a call on an fd without the
@@ -979,7 +994,7 @@ func bareFDs(hist []*formats.Event) bool {
 // its history cannot make absolute (no call of the process before it
 // shows its working directory), "" when there is none.
 func unresolved(replayed func() *state, paths []string, target *formats.Event) string {
-	i := slices.IndexFunc(paths, func(p string) bool { return !strings.HasPrefix(p, "/") })
+	i := slices.IndexFunc(paths, func(p string) bool { return !strings.HasPrefix(p, "/") && !objectName(p) })
 	if i < 0 {
 		return ""
 	}
@@ -989,6 +1004,13 @@ func unresolved(replayed func() *state, paths []string, target *formats.Event) s
 		return ""
 	}
 	return paths[i]
+}
+
+// objectName tells whether a name strace's -y shows for an fd is a
+// kernel object's (pipe:[7], socket:[9], anon_inode:[eventfd]), not a
+// path.
+func objectName(p string) bool {
+	return strings.HasPrefix(p, "pipe:[") || strings.HasPrefix(p, "socket:[") || strings.HasPrefix(p, "anon_inode:")
 }
 
 // UnknownOutput tells whether a replayed output holds bytes wat cannot

@@ -747,9 +747,10 @@ func TestProgramReplies(t *testing.T) {
 		}
 		traces, _ := filepath.Glob(filepath.Join(out, "*.strace"))
 		total := map[string]*[3]int{} // by op: agree, unknown, differ
-		replies, differ := 0, 0
+		replies, differ, inFlight := 0, 0, 0
 		for _, file := range traces {
 			evs := readTrace(t, file, filepath.Base(file), true, false)
+			overlaps := splitOverlaps(t, file)
 			m := posix.Model{}
 			st := m.Init()
 			for _, e := range evs {
@@ -764,6 +765,17 @@ func TestProgramReplies(t *testing.T) {
 				}
 				replies++
 				switch logged := same.LoggedOutput(e); {
+				case !same.SameOutput(logged, o) && overlaps[e.Line]:
+					// Another process's call was in flight (strace split
+					// it) while this one ran, or this one was while
+					// another ran: the trace does not say which took
+					// effect first, and the replay takes the order of the
+					// resumed lines. wat explain labels such an answer
+					// not exact, as it does any replay that differs from
+					// the logged reply (checkOutput).
+					n[1]++
+					inFlight++
+					t.Logf("%v %s:%d %s: order undetermined (a split call overlaps it): replayed %.80s, strace printed %.80s", flags, filepath.Base(file), e.Line, e.Op, o, logged)
 				case !same.SameOutput(logged, o):
 					n[2]++
 					differ++
@@ -784,11 +796,71 @@ func TestProgramReplies(t *testing.T) {
 		for _, op := range slices.Sorted(maps.Keys(total)) {
 			parts = append(parts, fmt.Sprintf("%s %d/%d/%d", op, total[op][0], total[op][1], total[op][2]))
 		}
-		t.Logf("strace %v: %d replies, %d differ; by call (agree/unknown/differ): %s", flags, replies, differ, strings.Join(parts, ", "))
+		if inFlight*100 > replies {
+			t.Errorf("strace %v: %d of %d replies differ where a split call overlaps them: more than the odd one a loaded machine makes", flags, inFlight, replies)
+		}
+		t.Logf("strace %v: %d replies, %d differ, %d more differ where a split call overlaps them; by call (agree/unknown/differ): %s", flags, replies, differ, inFlight, strings.Join(parts, ", "))
 		if replies < 1000 || differ*200 > replies {
 			t.Errorf("strace %v: %d replies, %d differ", flags, replies, differ)
 		}
 	}
+}
+
+// splitOverlaps returns the lines of the strace log at path (written with
+// -f, with or without -t/-tt) whose call's order against another
+// process's is not in the trace: a call of one process that comes while
+// another process's call is in flight (between its "<unfinished ...>" and
+// "<... resumed>" lines), and the resumed line of a call in whose flight
+// another process's call came. Calls that neither read nor change files
+// (waiting for a child, a signal mask, making a process) cross nothing.
+func splitOverlaps(t *testing.T, path string) map[int]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inert := map[string]bool{"wait4": true, "waitid": true, "vfork": true, "fork": true, "clone": true, "clone3": true,
+		"rt_sigprocmask": true, "rt_sigsuspend": true, "rt_sigaction": true, "nanosleep": true, "clock_nanosleep": true, "futex": true}
+	open := map[string]bool{}    // processes with a call in flight
+	crossed := map[string]bool{} // those whose call another's crossed
+	out := map[int]bool{}
+	for i, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 1 && f[0] == "[pid" {
+			f = append([]string{strings.TrimSuffix(f[1], "]")}, f[2:]...)
+		}
+		if len(f) > 1 && strings.ContainsAny(f[1][:1], "0123456789") {
+			f = append(f[:1], f[2:]...) // a time
+		}
+		if len(f) < 2 {
+			continue
+		}
+		pid, body := f[0], strings.Join(f[1:], " ")
+		name, _, _ := strings.Cut(body, "(")
+		resumed := strings.HasPrefix(body, "<... ")
+		if resumed {
+			name = strings.TrimSuffix(strings.Fields(strings.TrimPrefix(body, "<... "))[0], " resumed>")
+		}
+		if inert[name] || strings.HasPrefix(body, "---") || strings.HasPrefix(body, "+++") {
+			continue
+		}
+		for q := range open {
+			if q != pid {
+				out[i+1] = true
+				crossed[q] = true
+			}
+		}
+		switch {
+		case strings.HasSuffix(body, "<unfinished ...>"):
+			open[pid], crossed[pid] = true, len(open) > 0
+		case resumed:
+			if crossed[pid] {
+				out[i+1] = true
+			}
+			delete(open, pid)
+		}
+	}
+	return out
 }
 
 // readTrace parses the strace log at path: its events, numbered from 1,
