@@ -10,10 +10,15 @@ import (
 // A Choice is an OR-group of an explanation given by a rule instead of a
 // list, for when its alternatives are too many to list (which pops of a
 // queue guard its pushes: any K of thousands): a witness holds exactly K
-// of Events (in trace order), and at most Caps[i] of Events[:i+1].
+// of its events (in trace order), and at most Caps[i] of the first i+1.
 // Caps is nondecreasing and ends at K; nil means no cap but K.
+//
+// The events are Events, or, when Stubs is not nil, Stubs's: a rule of
+// runs chooses among 170,000 pops of one request, which as events would
+// take 60 MB. Len, ID and Event read either.
 type Choice struct {
 	Events []*formats.Event
+	Stubs  *Stubs
 	K      int
 	Caps   []int
 	// Rule says the caps in words, for people ("no more of them before
@@ -22,6 +27,82 @@ type Choice struct {
 
 	count *big.Int // Counted's answer, once counted (see counted)
 	exact bool     // whether count is the exact number
+}
+
+// Stubs are events held compactly, each a stub (formats.Event.Stub) of
+// one of a few requests: the i-th has id IDs[i] and is a stub of
+// Likes[Of[i]], of its key alone when KeyOnly[Of[i]] (a push whose value
+// the answer does not read); or that request itself, when it is not a
+// stub and has the id.
+type Stubs struct {
+	IDs     []int64
+	Of      []int32
+	Likes   []*formats.Event
+	KeyOnly []bool
+}
+
+// Len returns how many events c chooses from.
+func (c *Choice) Len() int {
+	if c.Stubs != nil {
+		return len(c.Stubs.IDs)
+	}
+	return len(c.Events)
+}
+
+// ID returns the id of c's i-th event.
+func (c *Choice) ID(i int) int64 {
+	if c.Stubs != nil {
+		return c.Stubs.IDs[i]
+	}
+	return c.Events[i].ID
+}
+
+// Event returns c's i-th event: a new stub when c holds Stubs.
+func (c *Choice) Event(i int) *formats.Event {
+	if s := c.Stubs; s != nil {
+		like := s.Likes[s.Of[i]]
+		if like.ID == s.IDs[i] && !like.Stub {
+			return like
+		}
+		e := like.StubAt(s.IDs[i], s.KeyOnly[s.Of[i]])
+		return &e
+	}
+	return c.Events[i]
+}
+
+// events returns c's events at places, stubs made in one slab.
+func (c *Choice) events(places []int) []*formats.Event {
+	out := make([]*formats.Event, len(places))
+	if s := c.Stubs; s != nil {
+		slab := make([]formats.Event, len(places))
+		for j, i := range places {
+			like := s.Likes[s.Of[i]]
+			if like.ID == s.IDs[i] && !like.Stub {
+				out[j] = like
+				continue
+			}
+			slab[j] = like.StubAt(s.IDs[i], s.KeyOnly[s.Of[i]])
+			out[j] = &slab[j]
+		}
+		return out
+	}
+	for j, i := range places {
+		out[j] = c.Events[i]
+	}
+	return out
+}
+
+// only returns c's events at places (increasing) as a Choice of the
+// same form, with no K, caps or rule.
+func (c *Choice) only(places []int) Choice {
+	if s := c.Stubs; s != nil {
+		r := &Stubs{IDs: make([]int64, len(places)), Of: make([]int32, len(places)), Likes: s.Likes, KeyOnly: s.KeyOnly}
+		for j, i := range places {
+			r.IDs[j], r.Of[j] = s.IDs[i], s.Of[i]
+		}
+		return Choice{Stubs: r}
+	}
+	return Choice{Events: c.events(places)}
 }
 
 // counted returns c with its count computed once, so that its copies
@@ -69,7 +150,7 @@ func (c *Choice) Counted() (*big.Int, bool) {
 	for i := range rest.Caps {
 		free = free && rest.Caps[i] >= min(i+1, rest.K)
 	}
-	return new(big.Int).Binomial(int64(len(rest.Events)), int64(rest.K)), free
+	return new(big.Int).Binomial(int64(rest.Len()), int64(rest.K)), free
 }
 
 // none reports whether there is no way to choose at all.
@@ -89,7 +170,7 @@ func (c *Choice) none() bool {
 // work returns the steps c's counting loop takes, as it is.
 func (c *Choice) work() int {
 	w := 0
-	for i := range c.Events {
+	for i := range c.Len() {
 		lo, hi := c.bounds(i)
 		if hi >= lo {
 			w += hi - lo + 1
@@ -100,7 +181,7 @@ func (c *Choice) work() int {
 
 // bounds returns the fewest and most of Events[:i+1] a witness can hold.
 func (c *Choice) bounds(i int) (lo, hi int) {
-	return max(0, c.K-(len(c.Events)-i-1)), min(i+1, c.cap(i), c.K)
+	return max(0, c.K-(c.Len()-i-1)), min(i+1, c.cap(i), c.K)
 }
 
 // valid returns, for each event, the interval of how many of the events
@@ -108,7 +189,7 @@ func (c *Choice) bounds(i int) (lo, hi int) {
 // start within the caps, and from which K can still be reached. Every
 // holding inside is on some way; lo > hi when there is no way at all.
 func (c *Choice) valid() (lo, hi []int) {
-	n := len(c.Events)
+	n := c.Len()
 	lo, hi = make([]int, n), make([]int, n)
 	// Backwards: the holdings from which K can be reached.
 	a, b := c.K, c.K
@@ -151,7 +232,7 @@ func (c *Choice) ways() *big.Int {
 	}
 	ways[0].SetInt64(1)
 	plo, phi := 0, 0
-	for i := range c.Events {
+	for i := range c.Len() {
 		lo, hi := c.bounds(i)
 		nlo, nhi := max(lo, plo), min(hi, phi+1)
 		if nlo > nhi {
@@ -180,14 +261,25 @@ func (c *Choice) ways() *big.Int {
 }
 
 // Expand lists the first limit ways to choose, in order of the events'
-// places (the earliest events first): a walk that takes each event when
-// some way does, given what it took before, and on reaching the end
-// backs up to the last event it took that a way may skip, and skips it.
-// It walks without recursion: a hot queue's choice holds 170,000 pops.
+// places (the earliest events first), as events (ExpandPlaces).
 func (c *Choice) Expand(limit int) [][]*formats.Event {
 	var out [][]*formats.Event
+	for _, way := range c.ExpandPlaces(limit) {
+		out = append(out, c.events(way))
+	}
+	return out
+}
+
+// ExpandPlaces lists the first limit ways to choose, as the places of
+// their events, in order (the earliest events first): a walk that takes
+// each event when some way does, given what it took before, and on
+// reaching the end backs up to the last event it took that a way may
+// skip, and skips it. It walks without recursion: a hot queue's choice
+// holds 170,000 pops.
+func (c *Choice) ExpandPlaces(limit int) [][]int {
+	var out [][]int
 	lo, hi := c.valid()
-	n := len(c.Events)
+	n := c.Len()
 	took := make([]bool, 0, n) // the way being walked, up to i
 	h := 0                     // how many of them it takes
 	for len(out) < limit {
@@ -203,10 +295,10 @@ func (c *Choice) Expand(limit int) [][]*formats.Event {
 			}
 		}
 		if i == n && h == c.K {
-			way := make([]*formats.Event, 0, h)
+			way := make([]int, 0, h)
 			for k, t := range took {
 				if t {
-					way = append(way, c.Events[k])
+					way = append(way, k)
 				}
 			}
 			out = append(out, way)
@@ -233,20 +325,24 @@ func (c *Choice) Expand(limit int) [][]*formats.Event {
 
 // check reports a Choice that breaks its own rules.
 func (c *Choice) check() error {
-	if c.Caps != nil && len(c.Caps) != len(c.Events) {
-		return fmt.Errorf("internal error: a choice of %d events with %d caps", len(c.Events), len(c.Caps))
+	if c.Stubs != nil && (c.Events != nil || len(c.Stubs.Of) != len(c.Stubs.IDs)) {
+		return fmt.Errorf("internal error: a choice of %d events and %d stubs of %d requests", len(c.Events), len(c.Stubs.IDs), len(c.Stubs.Of))
 	}
-	if c.K < 0 || c.K > len(c.Events) {
-		return fmt.Errorf("internal error: a choice of %d of %d events", c.K, len(c.Events))
+	if c.Caps != nil && len(c.Caps) != c.Len() {
+		return fmt.Errorf("internal error: a choice of %d events with %d caps", c.Len(), len(c.Caps))
+	}
+	if c.K < 0 || c.K > c.Len() {
+		return fmt.Errorf("internal error: a choice of %d of %d events", c.K, c.Len())
 	}
 	return nil
 }
 
-// Settle returns the events every way of making c holds, and c without
-// them and without the events no way holds, counted: what is left to
-// choose, as Explain keeps it. A rule that makes its Explanation itself
-// (from a store's runs, not a Walk) settles its choices so.
-func (c Choice) Settle() (always []*formats.Event, rest Choice, err error) {
+// Settle returns the places of the events every way of making c holds,
+// and c without them and without the events no way holds, counted: what
+// is left to choose, as Explain keeps it. A rule that makes its
+// Explanation itself (from a store's runs, not a Walk) settles its
+// choices so.
+func (c Choice) Settle() (always []int, rest Choice, err error) {
 	if err := c.check(); err != nil {
 		return nil, Choice{}, err
 	}
@@ -254,32 +350,37 @@ func (c Choice) Settle() (always []*formats.Event, rest Choice, err error) {
 	return always, rest.counted(), nil
 }
 
-// split returns the events every way of making c holds, and c without
-// them and without the events no way holds: what is left to choose.
-func (c Choice) split() (always []*formats.Event, rest Choice) {
-	rest = Choice{K: c.K, Rule: c.Rule, Events: make([]*formats.Event, 0, len(c.Events))}
+// split returns the places of the events every way of making c holds,
+// and c without them and without the events no way holds: what is left
+// to choose.
+func (c Choice) split() (always []int, rest Choice) {
+	var left []int
+	var caps []int
 	if c.Caps != nil {
-		rest.Caps = make([]int, 0, len(c.Caps))
+		caps = make([]int, 0, len(c.Caps))
 	}
+	k := c.K
 	lo, hi := c.valid()
 	taken := 0
-	for i, e := range c.Events {
+	for i := range c.Len() {
 		plo, phi := 0, 0
 		if i > 0 {
 			plo, phi = lo[i-1], hi[i-1]
 		}
 		switch {
 		case max(plo, lo[i]) > min(phi, hi[i]): // no way skips it
-			always = append(always, e)
+			always = append(always, i)
 			taken++
-			rest.K--
+			k--
 		case max(plo+1, lo[i]) > min(phi+1, hi[i]): // no way takes it
 		default:
-			rest.Events = append(rest.Events, e)
+			left = append(left, i)
 			if c.Caps != nil {
-				rest.Caps = append(rest.Caps, c.Caps[i]-taken)
+				caps = append(caps, c.Caps[i]-taken)
 			}
 		}
 	}
+	rest = c.only(left)
+	rest.K, rest.Caps, rest.Rule = k, caps, c.Rule
 	return always, rest
 }

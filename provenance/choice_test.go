@@ -11,14 +11,26 @@ import (
 )
 
 // TestChoice checks a Choice's Count and Expand against every subset of
-// its events, on random caps.
+// its events, on random caps; every other seed holds them as Stubs.
 func TestChoice(t *testing.T) {
 	for seed := 0; seed < 3000; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
 		n := r.Intn(12)
 		c := Choice{K: r.Intn(n + 1)}
+		likes := []*formats.Event{{Op: "RPOP", Args: [][]byte{[]byte("q")}}, {Op: "LPUSH", Args: [][]byte{[]byte("q"), []byte("v")}}}
 		for i := 0; i < n; i++ {
-			c.Events = append(c.Events, &formats.Event{ID: int64(i + 1)})
+			if seed%2 == 0 {
+				c.Events = append(c.Events, &formats.Event{ID: int64(i + 1)})
+				continue
+			}
+			if c.Stubs == nil {
+				c.Stubs = &Stubs{Likes: likes, KeyOnly: []bool{false, true}}
+			}
+			c.Stubs.IDs = append(c.Stubs.IDs, int64(i+1))
+			c.Stubs.Of = append(c.Stubs.Of, int32(r.Intn(2)))
+		}
+		if err := c.check(); err != nil {
+			t.Fatal(err)
 		}
 		if r.Intn(4) > 0 {
 			cp := 0
@@ -80,14 +92,18 @@ func TestChoice(t *testing.T) {
 		for _, w := range want {
 			var evs []*formats.Event
 			for _, id := range w {
-				evs = append(evs, c.Events[id-1])
+				evs = append(evs, c.Event(int(id-1)))
 			}
 			if !seen[ids(evs)] {
 				t.Fatalf("seed %d: Expand misses %v", seed, w)
 			}
 		}
 		// split keeps the same ways, the events it takes out added to each.
-		always, rest := c.split()
+		places, rest := c.split()
+		always := c.events(places)
+		if (rest.Stubs != nil) != (c.Stubs != nil) {
+			t.Fatalf("seed %d: split changed the choice's form", seed)
+		}
 		if len(want) > 0 {
 			var split []string
 			for _, w := range rest.Expand(1 << 12) {
@@ -100,7 +116,7 @@ func TestChoice(t *testing.T) {
 			slices.Sort(split)
 			slices.Sort(whole)
 			if !slices.Equal(split, whole) {
-				t.Fatalf("seed %d: %d of %d, caps %v: split into %d always and %d of %v (caps %v): %v, want %v", seed, c.K, n, c.Caps, len(always), rest.K, len(rest.Events), rest.Caps, split, whole)
+				t.Fatalf("seed %d: %d of %d, caps %v: split into %d always and %d of %v (caps %v): %v, want %v", seed, c.K, n, c.Caps, len(always), rest.K, rest.Len(), rest.Caps, split, whole)
 			}
 		}
 		if lim := len(want) / 2; lim > 0 && len(c.Expand(lim)) != lim {
@@ -177,7 +193,7 @@ func TestChoiceTooManyToCount(t *testing.T) {
 // the first event where they differ, a takes it.
 func earlier(a, b []*formats.Event) bool {
 	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
+		if a[i].ID != b[i].ID {
 			return a[i].ID < b[i].ID
 		}
 	}

@@ -160,18 +160,38 @@ func (x *Explanation) Mentioned() []*formats.Event {
 // Witnesses expands the factors into at most limit witnesses, each sorted
 // by event ID. It reports whether the list is complete.
 func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
+	ws, _, complete := x.WitnessesCut(limit, -1)
+	return ws, complete
+}
+
+// WitnessesCut is Witnesses with each way of making a choice cut to its
+// first most events (none cut when most < 0), so that listing the first
+// events of a witness that holds 170,000 pops makes no more of them; it
+// also returns how many events the cut leaves out of each witness.
+func (x *Explanation) WitnessesCut(limit, most int) ([][]*formats.Event, int, bool) {
 	out := [][]*formats.Event{nil}
 	factors := x.Factors
 	if len(x.Held) > 0 {
 		factors = append(slices.Clip(factors), Factor{x.HeldStubs()})
 	}
-	complete := true
+	complete, left := true, 0
 	for i := range x.Choices {
-		ways := x.Choices[i].Expand(limit + 1)
+		c := &x.Choices[i]
+		ways := c.ExpandPlaces(limit + 1)
 		if len(ways) > limit {
 			ways, complete = ways[:limit], false
 		}
-		factors = append(slices.Clip(factors), Factor(ways))
+		if most >= 0 && c.K > most {
+			left += c.K - most
+		}
+		var f Factor
+		for _, way := range ways {
+			if most >= 0 && len(way) > most {
+				way = way[:most]
+			}
+			f = append(f, c.events(way))
+		}
+		factors = append(slices.Clip(factors), f)
 	}
 	for _, f := range factors {
 		var next [][]*formats.Event
@@ -190,7 +210,7 @@ func (x *Explanation) Witnesses(limit int) ([][]*formats.Event, bool) {
 	for _, w := range out {
 		sort.Slice(w, func(i, j int) bool { return w[i].ID < w[j].ID })
 	}
-	return out, complete
+	return out, left, complete
 }
 
 // SetWitnesses stores ws in x, factored by Factorize. An empty list (a

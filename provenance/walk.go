@@ -51,7 +51,8 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 			return nil, err
 		}
 		// The events every way of choosing holds are every witness's.
-		always, rest := c.split()
+		places, rest := c.split()
+		always := c.events(places)
 		for i := range ws {
 			ws[i] = append(ws[i], always...)
 		}
@@ -60,8 +61,8 @@ func Explain(ctx context.Context, w Walk) (*Explanation, error) {
 		case rest.K == 1 && rest.Caps == nil:
 			// One of a few: a factor like any other.
 			var f Factor
-			for _, e := range rest.Events {
-				f = append(f, []*formats.Event{e})
+			for i := range rest.Len() {
+				f = append(f, []*formats.Event{rest.Event(i)})
 			}
 			ones = append(ones, f)
 		default:

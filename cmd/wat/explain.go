@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -522,72 +521,76 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 }
 
 // readChoices reads the stubs among the events of x's choices (a rule
-// of runs gives its choices so: formats.Event.Stub) that an answer
-// shows. With --all, or when the text lists every event, it puts each
-// in its place; for --json, the first maxJSONEvents and those of the
-// first way of choosing, which the first witness lists; for the text's
-// summary, it reads into held the first and last event of each group of
-// alike stubs and those where the caps change (render's choiceRuns).
+// of runs gives its choices so: provenance.Stubs, or formats.Event.Stub)
+// that an answer shows. With --all, or when the text lists every event,
+// it reads each, and the choice holds them whole; for --json, the first
+// maxJSONEvents and those of the first way of choosing, which the first
+// witness lists; for the text's summary, the first and last event of
+// each group of alike stubs and those where the caps change (render's
+// choiceRuns). A choice of Stubs that is not read whole gets those it
+// shows into held; one of events gets them in their places.
 func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, held map[int64]*formats.Event) error {
 	for ci := range x.Choices {
 		c := &x.Choices[ci]
-		if !stubbed(c.Events) {
+		if c.Stubs == nil && !stubbed(c.Events) {
 			continue
 		}
-		var places []int // filled in place
-		var summary []int64
+		var places []int
+		every := opt.all || !opt.json && c.Len() <= opt.maxEvents
 		switch {
-		case opt.all || !opt.json && len(c.Events) <= opt.maxEvents:
-			for i := range c.Events {
+		case every:
+			for i := range c.Len() {
 				places = append(places, i)
 			}
 		case opt.json:
-			for i := range min(len(c.Events), maxJSONEvents) {
+			for i := range min(c.Len(), maxJSONEvents) {
 				places = append(places, i)
 			}
-			if ways := c.Expand(1); len(ways) > 0 {
-				for _, e := range ways[0][:min(len(ways[0]), maxJSONEvents)] {
-					i, _ := slices.BinarySearchFunc(c.Events, e.ID, func(a *formats.Event, id int64) int { return cmp.Compare(a.ID, id) })
-					places = append(places, i)
-				}
+			if ways := c.ExpandPlaces(1); len(ways) > 0 {
+				places = append(places, ways[0][:min(len(ways[0]), maxJSONEvents)]...)
 			}
 		default:
-			for _, g := range stubGroups(c.Events) {
-				summary = append(summary, g[0].ID, g[len(g)-1].ID)
+			for _, g := range stubGroups(c) {
+				places = append(places, g[0], g[len(g)-1])
 			}
-			for _, i := range capChanges(*c, 9) {
-				summary = append(summary, c.Events[i].ID)
-			}
+			places = append(places, capChanges(*c, 9)...)
 		}
+		slices.Sort(places)
+		places = slices.Compact(places)
 		var ids []int64
 		for _, i := range places {
-			if c.Events[i].Stub {
-				ids = append(ids, c.Events[i].ID)
+			if e := c.Event(i); e.Stub {
+				ids = append(ids, e.ID)
 			}
 		}
-		slices.Sort(ids)
-		evs, err := st.ByID(ctx, slices.Compact(ids))
+		evs, err := st.ByID(ctx, ids)
 		if err != nil {
 			return err
 		}
-		whole := map[int64]*formats.Event{}
+		whole := make(map[int64]*formats.Event, len(evs))
 		for _, e := range evs {
 			whole[e.ID] = e
 		}
-		for _, i := range places {
-			if e := whole[c.Events[i].ID]; e != nil {
-				c.Events[i] = e
+		switch {
+		case every || c.Stubs == nil:
+			// Every event in its place (--all: a choice of Stubs
+			// becomes one of events).
+			if c.Stubs != nil {
+				evs := make([]*formats.Event, c.Len())
+				for i := range evs {
+					evs[i] = c.Event(i)
+				}
+				c.Events, c.Stubs = evs, nil
 			}
-		}
-		if len(summary) == 0 {
-			continue
-		}
-		slices.Sort(summary)
-		if evs, err = st.ByID(ctx, slices.Compact(summary)); err != nil {
-			return err
-		}
-		for _, e := range evs {
-			held[e.ID] = e
+			for _, i := range places {
+				if e := whole[c.Events[i].ID]; e != nil {
+					c.Events[i] = e
+				}
+			}
+		default:
+			for id, e := range whole {
+				held[id] = e
+			}
 		}
 	}
 	return nil
@@ -601,7 +604,7 @@ func stubbed(evs []*formats.Event) bool {
 // hasStubs tells whether a choice of x holds stubs.
 func hasStubs(x *provenance.Explanation) bool {
 	for _, c := range x.Choices {
-		if stubbed(c.Events) {
+		if c.Stubs != nil || stubbed(c.Events) {
 			return true
 		}
 	}

@@ -176,7 +176,7 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 			holds = append(holds, "one alternative of each group")
 		}
 		for i, c := range x.Choices {
-			holds = append(holds, fmt.Sprintf("%d of the %d requests marked 'choice %d'", c.K, len(c.Events), i+1))
+			holds = append(holds, fmt.Sprintf("%d of the %d requests marked 'choice %d'", c.K, c.Len(), i+1))
 		}
 		msg := "every witness holds " + strings.Join(holds[:len(holds)-1], ", ")
 		if len(holds) > 1 {
@@ -202,12 +202,12 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 			if c.Rule != "" {
 				rule = ": " + c.Rule
 			}
-			r.line(t, "", fmt.Sprintf("choice %d: any %d of these %d requests (%s ways)%s", i+1, c.K, len(c.Events), countText(c.Counted()), rule))
+			r.line(t, "", fmt.Sprintf("choice %d: any %d of these %d requests (%s ways)%s", i+1, c.K, c.Len(), countText(c.Counted()), rule))
 			if steps := r.capSteps(c, 8); steps != "" {
 				r.line(t, "", fmt.Sprintf("choice %d: %s", i+1, steps))
 			}
-			if stubbed(c.Events) {
-				r.choiceRuns(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
+			if c.Stubs != nil || stubbed(c.Events) {
+				r.choiceRuns(t, fmt.Sprintf("choice %d: ", i+1), &c, maxE)
 			} else {
 				r.requests(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
 			}
@@ -233,9 +233,9 @@ func (r *renderer) capSteps(c provenance.Choice, most int) string {
 			steps = append(steps, "...")
 			break
 		}
-		e, n := whole(c.Events[i]), c.Caps[i]
+		e, n := whole(c.Event(i)), c.Caps[i]
 		where := fmt.Sprintf("line %d", e.Line)
-		if e.Source != whole(c.Events[0]).Source {
+		if e.Source != whole(c.Event(0)).Source {
 			where = e.Where()
 		}
 		if len(steps) == 0 {
@@ -263,15 +263,43 @@ func capChanges(c provenance.Choice, most int) []int {
 	return out
 }
 
-// stubGroups groups the stubs among a choice's events (a rule of runs
-// gives its choices so) by what a stub keeps of its request, in the
-// order each first appears.
-func stubGroups(evs []*formats.Event) [][]*formats.Event {
-	var groups [][]*formats.Event
+// stubGroups groups the places of the stubs among a choice's events (a
+// rule of runs gives its choices so) by what a stub keeps of its
+// request, in the order each first appears.
+func stubGroups(c *provenance.Choice) [][]int {
+	var groups [][]int
 	at := map[string]int{}
+	group := func(e *formats.Event) int {
+		k := e.NS + "\x00" + string(e.CallKey())
+		g, ok := at[k]
+		if !ok {
+			g = len(groups)
+			at[k] = g
+			groups = append(groups, nil)
+		}
+		return g
+	}
+	if s := c.Stubs; s != nil {
+		// Each request's stubs are one group: looked up once.
+		byLike := make([]int, len(s.Likes))
+		for k := range byLike {
+			byLike[k] = -1
+		}
+		for i, id := range s.IDs {
+			k := s.Of[i]
+			if like := s.Likes[k]; like.ID == id && !like.Stub {
+				continue // the request itself, whole
+			}
+			if byLike[k] < 0 {
+				byLike[k] = group(c.Event(i))
+			}
+			groups[byLike[k]] = append(groups[byLike[k]], i)
+		}
+		return groups
+	}
 	var last *formats.Event
 	g := -1
-	for _, e := range evs {
+	for i, e := range c.Events {
 		if !e.Stub {
 			continue
 		}
@@ -279,15 +307,9 @@ func stubGroups(evs []*formats.Event) [][]*formats.Event {
 		// change of request is looked up (runsOf's key, for each of
 		// 170,000 pops, took longer than the rest of the answer).
 		if last == nil || e.NS != last.NS || e.System != last.System || e.Op != last.Op || !slices.EqualFunc(e.Args, last.Args, bytes.Equal) {
-			k := e.NS + "\x00" + string(e.CallKey())
-			var ok bool
-			if g, ok = at[k]; !ok {
-				g = len(groups)
-				at[k] = g
-				groups = append(groups, nil)
-			}
+			g = group(e)
 		}
-		groups[g] = append(groups[g], e)
+		groups[g] = append(groups[g], i)
 		last = e
 	}
 	return groups
@@ -296,23 +318,32 @@ func stubGroups(evs []*formats.Event) [][]*formats.Event {
 // choiceRuns prints a choice whose events are mostly stubs: those read
 // whole as requests, and each group of alike stubs as a run, from its
 // first event to its last (readChoices read them).
-func (r *renderer) choiceRuns(t *formats.Event, label string, evs []*formats.Event, maxE int) {
+func (r *renderer) choiceRuns(t *formats.Event, label string, c *provenance.Choice, maxE int) {
 	var whole []*formats.Event
-	for _, e := range evs {
-		if !e.Stub {
-			whole = append(whole, e)
+	if s := c.Stubs; s != nil {
+		for i, id := range s.IDs {
+			if like := s.Likes[s.Of[i]]; like.ID == id && !like.Stub {
+				whole = append(whole, like)
+			}
+		}
+	} else {
+		for _, e := range c.Events {
+			if !e.Stub {
+				whole = append(whole, e)
+			}
 		}
 	}
 	r.requests(t, label, whole, maxE)
-	for _, g := range stubGroups(evs) {
-		run := provenance.Run{Like: g[0], IDs: make([]int64, 0, len(g))}
-		if e := r.held[g[0].ID]; e != nil {
+	for _, g := range stubGroups(c) {
+		first := c.Event(g[0])
+		run := provenance.Run{Like: first, IDs: make([]int64, 0, len(g))}
+		if e := r.held[first.ID]; e != nil {
 			run.Like = e
 		}
-		for _, e := range g {
-			run.IDs = append(run.IDs, e.ID)
+		for _, i := range g {
+			run.IDs = append(run.IDs, c.ID(i))
 		}
-		if !slices.EqualFunc(run.Like.Args, g[0].Args, bytes.Equal) {
+		if !slices.EqualFunc(run.Like.Args, first.Args, bytes.Equal) {
 			run.Alike = "alike in what the answer reads, whatever their other arguments"
 		}
 		r.runs(t, label, []provenance.Run{run})
@@ -744,15 +775,18 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		}
 		return out
 	}
-	ws, complete := x.Witnesses(limit)
+	// A witness lists at most its first maxJSONEvents (b.left): a
+	// choice's way is cut there, and the rest counted.
+	ws, cut, complete := x.WitnessesCut(limit, b.left)
 	j.Complete = complete
 	listed, total := 0, 0
 	for _, wit := range ws {
 		jw := jsonWitness{Events: []jsonEvent{}}
+		total += cut
 		for _, e := range wit {
 			total++
 			if b.take() {
-				jw.Events = append(jw.Events, b.event(e, false))
+				jw.Events = append(jw.Events, b.event(b.whole(e), false))
 				listed++
 			}
 		}
@@ -787,14 +821,16 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	for _, c := range x.Choices {
 		jc := jsonChoice{K: c.K, Caps: c.Caps, Rule: c.Rule, Of: []jsonEvent{}}
 		jc.Count, jc.CountAtMost = jsonCount(c.Counted())
-		for _, e := range c.Events {
+		for i := range c.Len() {
 			total++
-			if b.take() {
-				jc.Of = append(jc.Of, toJSONEvent(e))
-				listed++
+			if !b.take() {
+				total += c.Len() - i - 1
+				break
 			}
+			jc.Of = append(jc.Of, toJSONEvent(b.whole(c.Event(i))))
+			listed++
 		}
-		if len(jc.Of) < len(c.Events) {
+		if len(jc.Of) < c.Len() {
 			jc.Caps = jc.Caps[:len(jc.Of)]
 		}
 		j.Choices = append(j.Choices, jc)
@@ -804,6 +840,15 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		j.Cut = fmt.Sprintf("the witnesses, factors and choices list %d of their %d events, in order (at most %d in an answer; --all lists every one)", listed, total, maxJSONEvents)
 	}
 	return j
+}
+
+// whole returns e, or the event it is a stub of when that was read
+// (readHeld, readChoices).
+func (b *jsonTree) whole(e *formats.Event) *formats.Event {
+	if w := b.held[e.ID]; e.Stub && w != nil {
+		return w
+	}
+	return e
 }
 
 // event renders an event with what the tree knows of it: why it was sent

@@ -97,7 +97,15 @@ func Golden(t *testing.T, spec provenance.Spec, dir string, logs map[string]*for
 // they were held.
 func readHeld(x *provenance.Explanation, trace []*formats.Event) {
 	stubs := 0
-	for _, c := range x.Choices {
+	for ci := range x.Choices {
+		c := &x.Choices[ci]
+		if c.Stubs != nil {
+			evs := make([]*formats.Event, c.Len())
+			for i := range evs {
+				evs[i] = c.Event(i)
+			}
+			c.Events, c.Stubs = evs, nil
+		}
 		for i, e := range c.Events {
 			if e.Stub {
 				c.Events[i], stubs = trace[e.ID-1], stubs+1
@@ -149,8 +157,8 @@ func Render(spec provenance.Spec, x *provenance.Explanation, err error) string {
 	}
 	for _, c := range x.Choices {
 		fmt.Fprintf(&b, "choice: %d of", c.K)
-		for _, e := range c.Events {
-			fmt.Fprintf(&b, " %s", e.Where())
+		for i := range c.Len() {
+			fmt.Fprintf(&b, " %s", c.Event(i).Where())
 		}
 		if c.Caps != nil {
 			fmt.Fprintf(&b, "; at most %v of the first 1, 2, ...", c.Caps)

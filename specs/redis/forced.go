@@ -417,6 +417,14 @@ func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bo
 	if k == 0 {
 		return cl, true
 	}
+	// Sized once: a hot queue's choice holds 200,000 pops.
+	n := 0
+	for i := range history {
+		if isPop(i) {
+			n++
+		}
+	}
+	cl.Choose, cl.Caps = make([]int, 0, n), make([]int, 0, n)
 	pushes := 0
 	for i := range history {
 		switch {
@@ -686,9 +694,11 @@ func notQueue(e *formats.Event, what string) (provenance.Closure, bool) {
 // forced events does.
 func closedLength(history []*formats.Event, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
 	isPush := func(e *formats.Event) bool { return e.Op == "LPUSH" || e.Op == "RPUSH" }
-	for _, e := range history {
+	pushed := make([]bool, len(history)) // isPush, once for each
+	for i, e := range history {
+		pushed[i] = isPush(e)
 		switch {
-		case isPush(e) && len(e.Args) == 2:
+		case pushed[i] && len(e.Args) == 2:
 		case (e.Op == "LPOP" || e.Op == "RPOP") && len(e.Args) == 1:
 		default:
 			return notQueue(e, "push of one element or pop without a count")
@@ -700,10 +710,10 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	// length replays the events keep holds (nil: all).
 	length := func(keep func(i int) bool) int {
 		n := 0
-		for i, e := range history {
+		for i, p := range pushed {
 			switch {
 			case keep != nil && !keep(i):
-			case isPush(e):
+			case p:
 				n++
 			case n > 0:
 				n--
@@ -721,15 +731,15 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	}
 	q := replayQueue(history, isPush)
 	forced := make([]bool, len(history))
-	for i, e := range history {
-		if isPush(e) {
+	for i := range history {
+		if pushed[i] {
 			forced[i] = i > q.lastEmptied
 		} else {
 			forced[i] = q.took[i] && i > q.lastMissed
 		}
 	}
-	if length(func(i int) bool { return forced[i] || isPush(history[i]) }) == n &&
-		length(func(i int) bool { return forced[i] || !isPush(history[i]) }) == n {
+	if length(func(i int) bool { return forced[i] || pushed[i] }) == n &&
+		length(func(i int) bool { return forced[i] || !pushed[i] }) == n {
 		return provenance.Closure{Fixed: forced}, true
 	}
 	// Several minimal witnesses. A witness W is closed exactly when both
@@ -740,14 +750,14 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	// than pushes before it.
 	fixed := make([]bool, len(history))
 	pushes := 0
-	for i, e := range history {
-		if isPush(e) {
+	for i, p := range pushed {
+		if p {
 			fixed[i] = i > q.lastEmpty()
 			pushes++
 		}
 	}
-	isPop := func(i int) bool { return !isPush(history[i]) }
-	return guards(history, fixed, isPop, func(i int) bool { return isPush(history[i]) }, pushes-n)
+	isPop := func(i int) bool { return !pushed[i] }
+	return guards(history, fixed, isPop, func(i int) bool { return pushed[i] }, pushes-n)
 }
 
 // closedUnsubscribe answers for the reply of an UNSUBSCRIBE or

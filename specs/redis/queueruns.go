@@ -224,38 +224,52 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 	x := &provenance.Explanation{Target: w.target, Exact: true, Output: out}
 	every := make([]bool, len(q.hist))
 	copy(every, cl.Fixed)
-	size := len(cl.Choose)
-	for _, g := range cl.OneOf {
-		size += len(g)
-	}
-	for _, p := range cl.More {
-		size += len(p.Choose)
-	}
-	slab := make([]formats.Event, 0, size)
-	at := func(places []int) []*formats.Event {
-		evs := make([]*formats.Event, len(places))
+	// A choice's events as stubs of their requests (Stubs), but for
+	// those whose values the answer reads, which it holds whole. A
+	// shape's request is held as a stub of itself, so that its own event
+	// is a stub like the others of its run.
+	stubs := map[*formats.Event]*formats.Event{}
+	at := func(places []int) provenance.Choice {
+		s := &provenance.Stubs{IDs: make([]int64, len(places)), Of: make([]int32, len(places))}
+		likes := map[*formats.Event]int32{}
 		for j, i := range places {
 			e := q.hist[i]
+			keyOnly := false
 			if !q.shown[i] {
-				e = q.likeAt(i)
-				push := e.Op == "LPUSH" || e.Op == "RPUSH" // its value is another's
-				slab = append(slab, e.StubAt(q.ids[i], push))
-				e = &slab[len(slab)-1]
+				like := q.likeAt(i)
+				keyOnly = like.Op == "LPUSH" || like.Op == "RPUSH" // its value is another's
+				if e = stubs[like]; e == nil {
+					st := like.StubAt(like.ID, false)
+					e = &st
+					stubs[like] = e
+				}
 			}
-			evs[j] = e
+			k, ok := likes[e]
+			if !ok {
+				k = int32(len(s.Likes))
+				likes[e] = k
+				s.Likes, s.KeyOnly = append(s.Likes, e), append(s.KeyOnly, keyOnly)
+			}
+			s.IDs[j], s.Of[j] = q.ids[i], k
 		}
-		return evs
+		return provenance.Choice{Stubs: s}
 	}
 	place := func(id int64) int { return sort.Search(len(q.ids), func(i int) bool { return q.ids[i] >= id }) }
 	var choices []provenance.Choice
 	if len(cl.Choose) > 0 {
-		choices = append(choices, provenance.Choice{Events: at(cl.Choose), K: cl.K, Caps: cl.Caps, Rule: cl.Rule})
+		c := at(cl.Choose)
+		c.K, c.Caps, c.Rule = cl.K, cl.Caps, cl.Rule
+		choices = append(choices, c)
 	}
 	for _, g := range cl.OneOf {
-		choices = append(choices, provenance.Choice{Events: at(g), K: 1})
+		c := at(g)
+		c.K = 1
+		choices = append(choices, c)
 	}
 	for _, p := range cl.More {
-		choices = append(choices, provenance.Choice{Events: at(p.Choose), K: p.K})
+		c := at(p.Choose)
+		c.K = p.K
+		choices = append(choices, c)
 	}
 	var ones []provenance.Factor
 	for _, c := range choices {
@@ -263,16 +277,16 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range always {
-			every[place(e.ID)] = true
+		for _, i := range always {
+			every[place(c.ID(i))] = true
 		}
 		switch {
 		case rest.K == 0:
-		case rest.K == 1 && rest.Caps == nil && len(rest.Events) <= maxQueueReads:
+		case rest.K == 1 && rest.Caps == nil && rest.Len() <= maxQueueReads:
 			// One of a few: a factor like any other, read whole.
 			var places []int
-			for _, e := range rest.Events {
-				places = append(places, place(e.ID))
+			for i := range rest.Len() {
+				places = append(places, place(rest.ID(i)))
 			}
 			if err := q.read(w, rh, places); err != nil {
 				return nil, err
