@@ -171,9 +171,12 @@ func (q *queueRuns) readValueRun(w *walk, rh provenance.RunHistory, v int, pushO
 	q.shown[v] = true
 	val := string(q.hist[v].Args[1])
 	for _, step := range []int{-1, 1} {
-		for j := at + step; j >= 0 && j < len(pushes); {
+		// Batches of 1, 4, 16 and then 64 pushes: most runs of one value
+		// end at the next push.
+		size := 1
+		for j := at + step; j >= 0 && j < len(pushes); size = min(size*4, 64) {
 			var batch []int
-			for ; j >= 0 && j < len(pushes) && len(batch) < 64; j += step {
+			for ; j >= 0 && j < len(pushes) && len(batch) < size; j += step {
 				batch = append(batch, pushes[j])
 			}
 			if len(q.like)+len(batch) > maxQueueReads {
