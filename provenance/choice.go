@@ -354,7 +354,7 @@ func (c Choice) Settle() (always []int, rest Choice, err error) {
 // and c without them and without the events no way holds: what is left
 // to choose.
 func (c Choice) split() (always []int, rest Choice) {
-	var left []int
+	left := make([]int, 0, c.Len())
 	var caps []int
 	if c.Caps != nil {
 		caps = make([]int, 0, len(c.Caps))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -480,8 +481,28 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt explainOptions) (map[int64]*formats.Event, error) {
 	held := map[int64]*formats.Event{}
 	for _, x := range tree.Explained {
-		if err := readChoices(ctx, st, x, opt, held); err != nil {
-			return nil, err
+		target := x == tree.Explained[tree.Target.ID]
+		// A target whose first witness alone fills --json's list: only
+		// its first events are listed (jsonTree.take), so only those are
+		// read, not each choice's and run's first too.
+		firstOnly := false
+		if opt.json && !opt.all && target {
+			ids, full := firstListed(x, maxJSONEvents)
+			if full {
+				evs, err := st.ByID(ctx, ids)
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range evs {
+					held[e.ID] = e
+				}
+				firstOnly = true
+			}
+		}
+		if !firstOnly {
+			if err := readChoices(ctx, st, x, opt, held); err != nil {
+				return nil, err
+			}
 		}
 		if len(x.Held) == 0 {
 			continue
@@ -506,7 +527,7 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 		if err != nil {
 			return nil, err
 		}
-		if opt.json && x == tree.Explained[tree.Target.ID] {
+		if opt.json && target && !firstOnly {
 			first, err := heldEvents(ctx, st, x, maxJSONEvents)
 			if err != nil {
 				return nil, err
@@ -518,6 +539,54 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 		}
 	}
 	return held, nil
+}
+
+// firstListed returns the ids of the events not read whole (of held
+// runs, and stubs of choices) among the first n events, by id, of x's
+// first witness as --json lists it: the events of each factor's first
+// alternative, the held runs', and each choice's first way's; and
+// whether that witness holds at least n events.
+func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
+	size := x.HeldCount()
+	type cand struct {
+		id   int64
+		stub bool
+	}
+	var all []cand
+	for _, f := range x.Factors {
+		if len(f) == 0 {
+			return nil, false
+		}
+		size += len(f[0])
+		for _, e := range f[0] {
+			all = append(all, cand{e.ID, e.Stub})
+		}
+	}
+	for _, id := range x.HeldIDs(n) {
+		all = append(all, cand{id, true})
+	}
+	for i := range x.Choices {
+		c := &x.Choices[i]
+		ways := c.ExpandPlaces(1)
+		if len(ways) == 0 {
+			return nil, false
+		}
+		size += len(ways[0])
+		for _, p := range ways[0][:min(len(ways[0]), n)] {
+			all = append(all, cand{c.ID(p), c.Event(p).Stub})
+		}
+	}
+	if size < n {
+		return nil, false
+	}
+	slices.SortFunc(all, func(a, b cand) int { return cmp.Compare(a.id, b.id) })
+	var ids []int64
+	for _, c := range all[:min(len(all), n)] {
+		if c.stub {
+			ids = append(ids, c.id)
+		}
+	}
+	return ids, true
 }
 
 // readChoices reads the stubs among the events of x's choices (a rule

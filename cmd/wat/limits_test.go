@@ -324,6 +324,58 @@ func TestChoiceAnswerSize(t *testing.T) {
 	}
 }
 
+// TestBigWitnessJSON: a --json answer whose first witness holds more
+// events than it lists (a queue's 1,500 pushes, 100 pops and a choice of
+// 700 of 1,400 pops, all read from the index as runs and stubs) lists
+// its first 1000 events each read whole, with its line and raw text,
+// and counts the rest.
+func TestBigWitnessJSON(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	add := func(req string) {
+		n++
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] %s\n", n, req)
+	}
+	for i := range 700 {
+		add(fmt.Sprintf(`"LPUSH" "q" "job%d"`, i))
+		add(`"RPOP" "q"`)
+		add(`"RPOP" "q"`)
+	}
+	for i := range 1500 {
+		add(fmt.Sprintf(`"LPUSH" "q" "k%d"`, i))
+	}
+	for range 100 {
+		add(`"RPOP" "q"`)
+	}
+	add(`"LLEN" "q"`)
+	log, db := ingested(t, b.String())
+	out, _ := mustWat(t, db, "explain", "--json", "--depth", "0", "--at", fmt.Sprintf("%s:%d", log, n))
+	var x struct {
+		Cut       string
+		Witnesses []struct {
+			Events []struct {
+				Line int
+				Raw  string
+			}
+		}
+		Choices []struct{ K int }
+	}
+	if err := json.Unmarshal([]byte(out), &x); err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Witnesses) != 1 || len(x.Witnesses[0].Events) != 1000 || len(x.Choices) != 1 || x.Choices[0].K != 700 ||
+		!strings.Contains(x.Cut, "list 1000 of their 5300 events") {
+		t.Fatalf("%d witnesses, %d choices, cut %q", len(x.Witnesses), len(x.Choices), x.Cut)
+	}
+	last := 0
+	for _, e := range x.Witnesses[0].Events {
+		if e.Raw == "" || e.Line <= last {
+			t.Fatalf("witness event %+v after line %d: not read whole, or out of order", e, last)
+		}
+		last = e.Line
+	}
+}
+
 // ingested writes a MONITOR log and ingests it into a store of its own,
 // both in a temporary directory.
 func ingested(t *testing.T, text string) (log, db string) {

@@ -574,23 +574,31 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 // the place of the push whose element one more pop takes, or -1 when the
 // queue is then empty.
 func queueTaken(history []*formats.Event, pushOp string, keep func(i int) bool) int {
-	// The queue's places, its head at head: popping moves the head, so
-	// that the slice is never copied as it grows.
-	queue := make([]int, 0, len(history))
-	head := 0
+	// The queue holds the kept pushes in order from its head: a pop
+	// moves the head when it is not empty. Counting is enough, and a
+	// second pass finds the push at the head.
+	pushes, head := 0, 0
 	for i, e := range history {
 		switch {
 		case keep != nil && !keep(i):
 		case e.Op == pushOp:
-			queue = append(queue, i)
-		case head < len(queue):
+			pushes++
+		case head < pushes:
 			head++
 		}
 	}
-	if head == len(queue) {
+	if head == pushes {
 		return -1
 	}
-	return queue[head]
+	for i, e := range history {
+		if e.Op == pushOp && (keep == nil || keep(i)) {
+			if head == 0 {
+				return i
+			}
+			head--
+		}
+	}
+	return -1
 }
 
 // closedRun answers for a queue's pop (see closedQueue) whose element is

@@ -155,29 +155,24 @@ func (q *queueRuns) likeAt(i int) *formats.Event {
 // closedQueue reads of the pushes' values. It returns false when they are
 // more than maxQueueReads.
 func (q *queueRuns) readValueRun(w *walk, rh provenance.RunHistory, v int, pushOp string) (bool, error) {
-	var pushes []int // places of the pushes
-	at := -1
-	for i, e := range q.hist {
-		if e.Op == pushOp {
-			if i == v {
-				at = len(pushes)
-			}
-			pushes = append(pushes, i)
-		}
-	}
 	if err := q.read(w, rh, []int{v}); err != nil {
 		return false, err
 	}
 	q.shown[v] = true
 	val := string(q.hist[v].Args[1])
 	for _, step := range []int{-1, 1} {
-		// Batches of 1, 4, 16 and then 64 pushes: most runs of one value
-		// end at the next push.
+		// Batches of 1, 4, 16 and then 64 pushes, found walking out from
+		// v: most runs of one value end at the next push.
 		size := 1
-		for j := at + step; j >= 0 && j < len(pushes); size = min(size*4, 64) {
+		for j := v + step; j >= 0 && j < len(q.hist); size = min(size*4, 64) {
 			var batch []int
-			for ; j >= 0 && j < len(pushes) && len(batch) < size; j += step {
-				batch = append(batch, pushes[j])
+			for ; j >= 0 && j < len(q.hist) && len(batch) < size; j += step {
+				if q.hist[j].Op == pushOp {
+					batch = append(batch, j)
+				}
+			}
+			if len(batch) == 0 {
+				break
 			}
 			if len(q.like)+len(batch) > maxQueueReads {
 				return false, nil
