@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -8,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +61,7 @@ JSON (one object per line):
            "op", "args", "instance", "raw"} (see the README for the byte encoding).
 `,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "at", Usage: "the request to explain: `FILE:LINE`, or LINE", Required: true},
+			&cli.StringFlag{Name: "at", Usage: "the request to explain: `FILE:LINE`, or LINE (a line that began a call strace split names the call)", Required: true},
 			&cli.StringFlag{Name: "output", Usage: "the `VALUE` the request returned, checked against the replay"},
 			&cli.BoolFlag{Name: "json", Usage: "print NDJSON"},
 			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
@@ -99,8 +102,9 @@ type explainOptions struct {
 	all          bool
 }
 
-// resolveAt finds the event --at names.
-func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event, error) {
+// resolveAt finds the event --at names, and a note when it is not at the
+// line named: a call strace split is at the line that resumed it.
+func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event, string, error) {
 	file, lineStr := "", at
 	if i := strings.LastIndexByte(at, ':'); i >= 0 {
 		file, lineStr = at[:i], at[i+1:]
@@ -109,23 +113,23 @@ func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event,
 	if l, p, ok := strings.Cut(lineStr, "."); ok {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
-			return nil, usageErr("--at takes FILE:LINE, FILE:LINE.K (the K-th event of a line that holds several) or LINE", "--at %q: bad event number", at)
+			return nil, "", usageErr("--at takes FILE:LINE, FILE:LINE.K (the K-th event of a line that holds several) or LINE", "--at %q: bad event number", at)
 		}
 		lineStr, part = l, n
 	}
 	line, err := strconv.Atoi(lineStr)
 	if err != nil || line < 1 {
-		return nil, usageErr("--at takes FILE:LINE or LINE, e.g. --at monitor.log:42", "--at %q: no line number", at)
+		return nil, "", usageErr("--at takes FILE:LINE or LINE, e.g. --at monitor.log:42", "--at %q: no line number", at)
 	}
 	var src *store.Source
 	if file == "" {
 		srcs, err := st.Sources(ctx)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		switch len(srcs) {
 		case 0:
-			return nil, withHint(errors.New("the store holds no files"), "run 'wat ingest LOGFILE' first")
+			return nil, "", withHint(errors.New("the store holds no files"), "run 'wat ingest LOGFILE' first")
 		case 1:
 			src = srcs[0]
 		default:
@@ -133,19 +137,97 @@ func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event,
 			for _, s := range srcs {
 				names = append(names, s.Path)
 			}
-			return nil, usageErr("give FILE:LINE, FILE one of: "+strings.Join(names, ", "), "--at %d: %d files are ingested", line, len(srcs))
+			return nil, "", usageErr("give FILE:LINE, FILE one of: "+strings.Join(names, ", "), "--at %d: %d files are ingested", line, len(srcs))
 		}
 	} else if src, err = st.SourceByPath(ctx, file); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, withHint(err, "run 'wat ingest "+file+"' first, or 'wat sql \"SELECT path FROM sources\"' for the files the store holds")
+			return nil, "", withHint(err, "run 'wat ingest "+file+"' first, or 'wat sql \"SELECT path FROM sources\"' for the files the store holds")
 		}
-		return nil, err
+		return nil, "", err
 	}
 	e, err := st.EventAtPart(ctx, src, line, part)
 	if errors.Is(err, store.ErrSeveral) {
-		return nil, withHint(err, "an OTLP export line holds many spans; 'wat events --file "+src.Path+"' lists them with their numbers")
+		return nil, "", withHint(err, "an OTLP export line holds many spans; 'wat events --file "+src.Path+"' lists them with their numbers")
 	}
-	return e, err
+	if errors.Is(err, store.ErrNotFound) && part == 0 {
+		if split := splitCall(ctx, st, src, line); split != nil {
+			return split, fmt.Sprintf("%s:%d began this call, which strace split in two (<unfinished ...>); the call is at %s, where it resumed", src.Path, line, split.Where()), nil
+		}
+	}
+	return e, "", err
+}
+
+// maxSplitSpan bounds how far (in events of its file) the line that
+// resumes a call strace split can be from the line that began it, for
+// splitCall.
+const maxSplitSpan = 4096
+
+// splitCall returns the call that a line of src holding no event began,
+// when the line is the first half of a call the log split in two
+// (strace's "<unfinished ...>"; the store keeps the call at the line
+// that resumes it, its raw text both lines): the first event of the next
+// maxSplitSpan whose raw text's first line is the line's text, read from
+// the file. It returns nil when there is none, or the file cannot be
+// read as it was ingested (gone, changed, compressed).
+func splitCall(ctx context.Context, st *store.Store, src *store.Source, line int) *formats.Event {
+	before, after, err := st.Around(ctx, src, line, maxSplitSpan)
+	if err != nil || len(after) == 0 {
+		return nil
+	}
+	text, ok := fileLine(src.Path, before, line)
+	if !ok {
+		return nil
+	}
+	for _, e := range after {
+		if first, _, split := bytes.Cut(e.Raw, []byte("\n")); split && bytes.Equal(first, text) {
+			return e
+		}
+	}
+	return nil
+}
+
+// fileLine reads the text of a line of the file at path, from the event
+// before it (from the start when nil), whose line must read as its raw
+// text's last line there: else the file is not as it was ingested.
+func fileLine(path string, before *formats.Event, line int) ([]byte, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	at, from := int64(0), 1
+	if before != nil {
+		at, from = before.Offset, before.Line
+	}
+	if line-from > maxSplitSpan {
+		return nil, false
+	}
+	if _, err := f.Seek(at, io.SeekStart); err != nil {
+		return nil, false
+	}
+	r := bufio.NewReader(f)
+	if magic, err := r.Peek(2); err == nil && at == 0 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return nil, false // gzip: offsets are in the decompressed text
+	}
+	for n := from; ; n++ {
+		text, err := r.ReadBytes('\n')
+		if err != nil && (err != io.EOF || len(text) == 0) {
+			return nil, false
+		}
+		text = bytes.TrimRight(text, "\r\n")
+		switch {
+		case n == line:
+			return text, true
+		case before != nil && n == from:
+			raw := before.Raw
+			if i := bytes.LastIndexByte(raw, '\n'); i >= 0 {
+				raw = raw[i+1:]
+			}
+			if !bytes.Equal(text, raw) {
+				return nil, false
+			}
+		}
+	}
 }
 
 func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOptions) error {
@@ -165,7 +247,7 @@ func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOp
 
 // explainAt explains the request --at names (see runExplain).
 func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOptions) error {
-	target, err := resolveAt(ctx, st, opt.at)
+	target, atNote, err := resolveAt(ctx, st, opt.at)
 	if err != nil {
 		return err
 	}
@@ -213,6 +295,9 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 		r.sent(target)
 		printCut(r, target, tree, opt.depth)
 		return nil
+	}
+	if atNote != "" {
+		x.Notes = append([]string{atNote}, x.Notes...)
 	}
 	if linkNote != "" {
 		x.Notes = append([]string{linkNote}, x.Notes...)

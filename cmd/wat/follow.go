@@ -54,7 +54,7 @@ type followOptions struct {
 
 // runFollow prints the later requests the write at opt.at explains.
 func runFollow(ctx context.Context, st *store.Store, out io.Writer, opt followOptions) error {
-	w, err := resolveAt(ctx, st, opt.at)
+	w, _, err := resolveAt(ctx, st, opt.at)
 	if err != nil {
 		return err
 	}

@@ -720,6 +720,61 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 		"stored once, from there (the ingest summary said which lines)", src.Path, line, ErrNotFound)
 }
 
+// Around returns, for a line of src that holds no event, the last event
+// of src before it (nil when there is none) and at most limit events of
+// src after it, in order: what a caller needs to find, from the file's
+// text, the call a line began that the log split in two (strace's
+// "<unfinished ...>" line; the call is stored at the line that resumes
+// it). A line that holds events is ErrSeveral's business, not this.
+func (s *Store) Around(ctx context.Context, src *Source, line, limit int) (before *formats.Event, after []*formats.Event, err error) {
+	if line < 1 || int64(line) > src.Lines || src.FirstEvent > src.LastEvent {
+		return nil, nil, fmt.Errorf("%s:%d: %w", src.Path, line, ErrNotFound)
+	}
+	// The first event after the line: in a file of its own, its events'
+	// ids and lines advance together (lineRun); merged with others, the
+	// events of the file after the line, by id, from its first.
+	from := src.FirstEvent - 1
+	merged, err := s.mergedWith(ctx, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(merged) == 0 {
+		near := src.FirstEvent + int64(line-1)*(src.LastEvent-src.FirstEvent+1)/max(src.Lines, 1)
+		first, last, err := s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line, near)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
+		}
+		if last >= first {
+			return nil, nil, fmt.Errorf("%s:%d: the line holds events", src.Path, line)
+		}
+		from = max(first-2, src.FirstEvent-1) // from the event before it
+	}
+	for read := 0; read < maxAroundScan; {
+		evs, err := s.eventsAfter(ctx, src.ID, from, limit+1)
+		read += len(evs)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range evs {
+			switch {
+			case e.Line < line:
+				before = e
+			case e.Line > line && len(after) < limit:
+				after = append(after, e)
+			}
+		}
+		if len(evs) == 0 || len(after) > 0 || len(evs) <= limit {
+			return before, after, nil
+		}
+		from = evs[len(evs)-1].ID
+	}
+	return nil, nil, fmt.Errorf("%s:%d: %w: more than %d events of the file come before it, among other files' (a file merged by time)", src.Path, line, ErrNotFound, maxAroundScan)
+}
+
+// maxAroundScan bounds the events Around reads of a file merged with
+// others to reach a line.
+const maxAroundScan = 1 << 20
+
 // mergedWith returns the sources merged by time with src (their events
 // share a run of ids).
 func (s *Store) mergedWith(ctx context.Context, src *Source) ([]*Source, error) {

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/ingest/store"
+)
+
+// TestSplitLineAt: on strace -f captures of real programs (the posix
+// spec's programs.sh), --at a line that began a call strace split
+// ("<unfinished ...>") names the call, stored at the line that resumed
+// it: resolveAt returns the event whose raw text begins with that very
+// line, later in the file, with a note saying so; a line that holds an
+// event resolves to it, with no note. A file changed since it was
+// ingested maps nothing.
+func TestSplitLineAt(t *testing.T) {
+	for _, bin := range []string{"strace", "git", "sqlite3", "tar", "rsync", "logrotate", "ed"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
+				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)
+			}
+			t.Skipf("%s not installed", bin)
+		}
+	}
+	dir := t.TempDir()
+	if b, err := exec.Command("sh", "../../specs/posix/testdata/programs/programs.sh", dir, "-f", "-tt").CombinedOutput(); err != nil {
+		t.Fatalf("programs.sh: %v\n%s", err, b)
+	}
+	traces, _ := filepath.Glob(filepath.Join(dir, "*.strace"))
+	db := filepath.Join(dir, "wat.db")
+	mustWat(t, db, append([]string{"ingest"}, traces...)...)
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{Formats: allFormats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mapped, plain := 0, 0
+	for _, file := range traces {
+		lines := readLines(t, file)
+		for i, text := range lines {
+			line := i + 1
+			at := file + ":" + strconv.Itoa(line)
+			body, split := strings.CutSuffix(text, " <unfinished ...>")
+			if split {
+				// A call that makes a process is an event at its start.
+				if m := callName.FindStringSubmatch(body); m == nil || strace.Creates(m[1]) {
+					continue
+				}
+				e, note, err := resolveAt(ctx, st, at)
+				if err != nil {
+					t.Errorf("%s: %v", at, err)
+					continue
+				}
+				first, _, _ := bytes.Cut(e.Raw, []byte("\n"))
+				if e.Line <= line || string(first) != text || !strings.Contains(note, "began this call") {
+					t.Errorf("%s: mapped to %s (raw %q), note %q", at, e.Where(), first, note)
+				}
+				mapped++
+				continue
+			}
+			if plain < 200 && line%7 == 0 {
+				e, note, err := resolveAt(ctx, st, at)
+				if err == nil {
+					plain++
+					if e.Line != line || note != "" {
+						t.Errorf("%s: resolved to %s, note %q", at, e.Where(), note)
+					}
+				}
+			}
+		}
+	}
+	if mapped < 50 || plain < 50 {
+		t.Fatalf("%d split lines mapped, %d plain lines resolved: the captures hold too few to tell", mapped, plain)
+	}
+	t.Logf("%d lines that began a split call mapped to their calls; %d lines of events resolved to themselves", mapped, plain)
+	// The file changed after it was ingested (its first line cut): its
+	// lines are not where the store's offsets say. A split line followed
+	// by another now reads as that one, and must map to nothing, not to
+	// the other's call.
+	isSplit := func(text string) bool {
+		m := callName.FindStringSubmatch(text)
+		return strings.HasSuffix(text, " <unfinished ...>") && m != nil && !strace.Creates(m[1])
+	}
+	for _, file := range traces {
+		lines := readLines(t, file)
+		for i := 1; i+1 < len(lines); i++ {
+			if !isSplit(lines[i]) || !isSplit(lines[i+1]) {
+				continue
+			}
+			if err := os.WriteFile(file, []byte(strings.Join(lines[1:], "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if e, _, err := resolveAt(ctx, st, file+":"+strconv.Itoa(i+1)); err == nil {
+				t.Errorf("%s:%d after the file changed: mapped to %s", file, i+1, e.Where())
+			}
+			return
+		}
+	}
+	t.Fatal("no two split lines in a row in the captures: the changed file is not tried")
+}
+
+// callName finds the name of the call a line of strace -f -tt begins.
+var callName = regexp.MustCompile(`^\d+ +[\d:.]+ +(\w+)\(`)
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
