@@ -39,6 +39,12 @@ type file struct {
 	crossed map[string]uint8
 	// raced: such a call came, so the pipe's content is unknown.
 	raced bool
+	// aliased names another path that may name this same file: one of
+	// the two is relative to a working directory the trace does not show
+	// (strace without -y), and the other ends with it. Writes through
+	// either may have changed the other, so its content and size are
+	// unknown from then on.
+	aliased string
 }
 
 // An ofd is an open file description: dup and fork share it.
@@ -103,6 +109,11 @@ type state struct {
 	split bool
 	// crossing holds the pipes whose crossed sets are not empty.
 	crossing map[int]bool
+	// bases holds, by a name's last element, which kinds of names
+	// (aliasKind) have been bound with it: whether noteAlias must look
+	// at the names for one that may name the same file. A function of
+	// names' history, it changes no output but when noteAlias looks.
+	bases map[string]uint8
 }
 
 // Model is the POSIX file-system model replayed over strace events.
@@ -120,7 +131,7 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}}
 }
 
 // Clone copies a state, keeping open file descriptions shared where they
@@ -129,7 +140,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
 		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next,
-		learned: maps.Clone(st.learned), crossing: maps.Clone(st.crossing)}
+		learned: maps.Clone(st.learned), crossing: maps.Clone(st.crossing), bases: maps.Clone(st.bases)}
 	clear(st.own) // its files are shared now
 	for n, i := range st.names {
 		c.names[n] = i
@@ -200,6 +211,9 @@ func (Model) Fingerprint(s provenance.State) string {
 		}
 		if f.raced {
 			b = append(b, 'r')
+		}
+		if f.aliased != "" {
+			b = append(append(append(b, 'a'), f.aliased...), ',')
 		}
 		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
@@ -408,6 +422,7 @@ func (st *state) move(from, to string) {
 		if rest, ok := strings.CutPrefix(n, from+"/"); ok {
 			delete(st.names, n)
 			st.names[to+"/"+rest] = i
+			st.noteAlias(to+"/"+rest, i)
 			if i > 0 && st.last[i] == n {
 				st.last[i] = to + "/" + rest
 			}
@@ -430,7 +445,7 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased}
 	st.files[ino] = c
 	st.own[ino] = true
 	return c
@@ -472,6 +487,77 @@ func (st *state) rmdir(p string, c call) provenance.Output {
 func (st *state) name(p string, ino int) {
 	st.names[p] = ino
 	st.last[ino] = p
+	st.noteAlias(p, ino)
+}
+
+// The kinds of names that may name one file under two paths.
+const (
+	underUnknown = 1 << iota // relative to a directory the replay does not know ("?pid/...")
+	absolute
+)
+
+// aliasKind tells which kind of name p is (0: neither), and the part of
+// it that another name must end with to name the same file: all of an
+// absolute one, the part after the unknown directory of the other.
+func aliasKind(p string) (uint8, string) {
+	switch {
+	case strings.HasPrefix(p, "/"):
+		return absolute, p
+	case strings.HasPrefix(p, "?"):
+		if _, rest, ok := strings.Cut(p, "/"); ok && rest != "" {
+			return underUnknown, rest
+		}
+	}
+	return 0, ""
+}
+
+// mayAlias tells whether names p and q may name one file: one is under a
+// directory the replay does not know and the other ends with its part
+// past that directory (the two unknown directories may be one, or one
+// inside the other).
+func mayAlias(p, q string) bool {
+	kp, rp := aliasKind(p)
+	kq, rq := aliasKind(q)
+	ends := func(a, b string) bool { return a == b || strings.HasSuffix(a, "/"+b) }
+	switch {
+	case p == q || kp == 0 || kq == 0 || kp == absolute && kq == absolute:
+		return false
+	case kp == underUnknown && kq == underUnknown:
+		dp, _, _ := strings.Cut(p, "/")
+		dq, _, _ := strings.Cut(q, "/")
+		return dp != dq && (ends(rp, rq) || ends(rq, rp))
+	case kp == underUnknown:
+		return ends(q, rp)
+	}
+	return ends(p, rq)
+}
+
+// noteAlias marks inode ino, which p now names, and the file of any
+// other name that may name the same one (mayAlias), aliased: regular
+// files whose content the trace then does not decide. It looks at the
+// names only when one of a kind that may alias p's was bound with p's
+// last element.
+func (st *state) noteAlias(p string, ino int) {
+	k, _ := aliasKind(p)
+	if k == 0 || ino <= 0 {
+		return
+	}
+	base := path.Base(p)
+	want := uint8(underUnknown)
+	if k == underUnknown {
+		want |= absolute
+	}
+	if st.bases[base]&want != 0 {
+		for q, j := range st.names {
+			if j > 0 && j != ino && path.Base(q) == base && mayAlias(p, q) {
+				if f, g := st.files[ino], st.files[j]; f != nil && g != nil && !f.dir && !g.dir && !f.pipe && !g.pipe {
+					st.mutable(ino).aliased = q
+					st.mutable(j).aliased = p
+				}
+			}
+		}
+	}
+	st.bases[base] |= k
 }
 
 // A call is a strace event read for the model.
@@ -940,6 +1026,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return "link -1 EEXIST"
 		}
 		st.names[to] = ino // a second name: the file's last is still its first
+		st.noteAlias(to, ino)
 		return "link 0"
 	case "symlink", "symlinkat":
 		// A name whose file holds the target path (lstat's size).
@@ -1085,7 +1172,7 @@ func (st *state) seek(en *fdEntry, delta int64, whence string) string {
 		}
 		at = en.o.off + delta
 	case "SEEK_END":
-		if f.unknown {
+		if f.unknown || f.aliased != "" {
 			return "lseek ?"
 		}
 		at = int64(len(f.data)) + delta
@@ -1143,8 +1230,8 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		f = st.mutable(ino)
 		f.dir = true // older than the trace, with names it does not show
 	}
-	if f.dir {
-		return "stat size=?" // a directory's size is the file system's
+	if f.dir || f.aliased != "" {
+		return "stat size=?" // a directory's size is the file system's; an aliased file's, unknown
 	}
 	if f.unknown && c.ok() && byFD(c) && statType(c) == "S_IFREG" && !pseudo(st.last[ino]) {
 		// A size of 0 is not learned: /proc's files say so, and hold bytes.
@@ -1312,6 +1399,15 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 	if off < 0 {
 		// An offset the trace does not decide: the bytes are unknown.
 		return chunk{n: max(logged, 0)}
+	}
+	if f.aliased != "" {
+		// Another name may have changed it: as many bytes as the log
+		// says, unknown.
+		out := chunk{n: max(logged, 0)}
+		if !explicit {
+			en.o.off += out.n
+		}
+		return out
 	}
 	out := readAt(f, off, count, logged)
 	if !explicit {

@@ -485,6 +485,13 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			"process used it, so the trace does not say which of the two came first: the bytes each took or put, and what the pipe "+
 			"holds from then on, are unknown (shown as \\?)")
 	}
+	if f := aliasedFile(replayed, target); f != nil {
+		raced = true
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s and %s may name the same file: one is relative to a working directory the trace "+
+			"does not show (strace without -y, and no chdir or getcwd), and the other ends with it; what was written through "+
+			"either may be in the other, so its content and size are unknown (shown as \\? or ?)", shownName(f.name), shownName(f.aliased)))
+	}
 	if strings.Contains(string(x.Output), `\?`) && !raced {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
@@ -949,6 +956,49 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 func olderContent(replayed func() *state, target *formats.Event) bool {
 	f := sourceFile(replayed, target)
 	return f != nil && (f.unknown || slices.Contains(f.known, false))
+}
+
+// An aliasedTarget is the file a target's output reads, by the name it
+// had, when that file is aliased (file.aliased).
+type aliasedTarget struct{ name, aliased string }
+
+// aliasedFile returns the file, in the replay of the history before
+// target, whose bytes or size target's output shows (a read's or copy's
+// source, an fstat's or lseek's fd), when it is aliased; else nil.
+func aliasedFile(replayed func() *state, target *formats.Event) *aliasedTarget {
+	c := parseCall(target)
+	var en *fdEntry
+	switch {
+	case c.op == "lseek" || (strings.Contains(c.op, "stat") && byFD(c)):
+		en = replayed().bound(c.pid, c.arg(0))
+	default:
+		if f := sourceFile(replayed, target); f == nil || f.aliased == "" {
+			return nil
+		}
+		from := c.arg(0)
+		if strings.HasPrefix(c.op, "sendfile") {
+			from = c.arg(1)
+		}
+		en = replayed().bound(c.pid, from)
+	}
+	if en == nil {
+		return nil
+	}
+	st := replayed()
+	if f := st.files[en.o.ino]; f != nil && f.aliased != "" {
+		return &aliasedTarget{name: st.last[en.o.ino], aliased: f.aliased}
+	}
+	return nil
+}
+
+// shownName writes a name of the replay for people: one under a
+// directory the replay does not know ("?pid/...") as the relative name
+// the process used.
+func shownName(p string) string {
+	if k, rest := aliasKind(p); k == underUnknown {
+		return strconv.Quote(rest)
+	}
+	return strconv.Quote(p)
 }
 
 // sourceFile returns the file, in the replay of the history before

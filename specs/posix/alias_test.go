@@ -1,0 +1,65 @@
+package posix_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/specs/posix"
+)
+
+// TestAliasWithoutY is logrotate's copytruncate as strace without -y
+// prints it: a shell writes "app.log" (relative to a working directory
+// no call shows), logrotate truncates "/w/app.log" (the same file, which
+// the trace cannot tell), and the shell appends to "app.log". The replay
+// must not give the nine bytes the two names as two files would hold:
+// the size and bytes are unknown, and the answer says why. With another
+// absolute name, or with the working directory shown (-y), the bytes are
+// known.
+func TestAliasWithoutY(t *testing.T) {
+	trace := func(cwd, abs string) []string {
+		return []string{
+			`1 openat(AT_FDCWD` + cwd + `, "app.log", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3`,
+			`1 write(3, "l1\nl2\n", 6) = 6`,
+			`1 close(3) = 0`,
+			`1 openat(AT_FDCWD` + cwd + `, "` + abs + `", O_WRONLY) = 3`,
+			`1 ftruncate(3, 0) = 0`,
+			`1 close(3) = 0`,
+			`1 openat(AT_FDCWD` + cwd + `, "app.log", O_WRONLY|O_APPEND) = 3`,
+			`1 write(3, "l3\n", 3) = 3`,
+			`1 close(3) = 0`,
+			`1 openat(AT_FDCWD` + cwd + `, "app.log", O_RDONLY) = 3`,
+			`1 newfstatat(3, "", {st_mode=S_IFREG|0644, st_size=3, ...}, AT_EMPTY_PATH) = 0`,
+			`1 read(3, "l3\n", 4096) = 3`,
+			`1 lseek(3, 0, SEEK_END) = 3`,
+		}
+	}
+	for _, c := range []struct {
+		name, cwd, abs   string
+		stat, read, seek string
+		labelled         bool
+	}{
+		{"aliased", "", "/w/app.log", "stat size=?", `read 3 "\?\?\?"`, "lseek ?", true},
+		{"another file", "", "/w/other.log", "stat size=9", `read 9 "l1\x0al2\x0al3\x0a"`, "lseek 9", false},
+		{"-y shows the directory", "</w>", "/w/app.log", "stat size=3", `read 3 "l3\x0a"`, "lseek 3", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evs, h := traceOf(t, trace(c.cwd, c.abs))
+			for i, want := range map[int]string{10: c.stat, 11: c.read, 12: c.seek} {
+				if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != want {
+					t.Errorf("line %d: replayed %q, want %q", i+1, got, want)
+				}
+			}
+			x, err := posix.Spec.Explain(context.Background(), h, evs[11])
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := strings.Join(x.Notes, " ")
+			named := strings.Contains(notes, `"app.log" and "/w/app.log" may name the same file`)
+			if c.labelled && (x.Exact || !named) || !c.labelled && named {
+				t.Errorf("read explained: exact %v, notes %q", x.Exact, x.Notes)
+			}
+		})
+	}
+}
