@@ -33,20 +33,27 @@ func TestAliasWithoutY(t *testing.T) {
 			`1 newfstatat(3, "", {st_mode=S_IFREG|0644, st_size=3, ...}, AT_EMPTY_PATH) = 0`,
 			`1 read(3, "l3\n", 4096) = 3`,
 			`1 lseek(3, 0, SEEK_END) = 3`,
+			`1 unlink("app.log") = 0`,
+			`1 newfstatat(AT_FDCWD` + cwd + `, "` + abs + `", 0x7ffd, 0) = -1 ENOENT (No such file or directory)`,
+			`1 openat(AT_FDCWD` + cwd + `, "app.log", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 4`,
+			`1 newfstatat(AT_FDCWD` + cwd + `, "` + abs + `", {st_mode=S_IFREG|0644, st_size=0, ...}, 0) = 0`,
 		}
 	}
 	for _, c := range []struct {
 		name, cwd, abs   string
 		stat, read, seek string
-		labelled         bool
+		// gone and back: a stat by the other name after an unlink of
+		// app.log, and after it is made again.
+		gone, back string
+		labelled   bool
 	}{
-		{"aliased", "", "/w/app.log", "stat size=?", `read 3 "\?\?\?"`, "lseek ?", true},
-		{"another file", "", "/w/other.log", "stat size=9", `read 9 "l1\x0al2\x0al3\x0a"`, "lseek 9", false},
-		{"-y shows the directory", "</w>", "/w/app.log", "stat size=3", `read 3 "l3\x0a"`, "lseek 3", false},
+		{"aliased", "", "/w/app.log", "stat size=?", `read 3 "\?\?\?"`, "lseek ?", "stat ?", "stat ?", true},
+		{"another file", "", "/w/other.log", "stat size=9", `read 9 "l1\x0al2\x0al3\x0a"`, "lseek 9", "stat size=0", "stat size=0", false},
+		{"-y shows the directory", "</w>", "/w/app.log", "stat size=3", `read 3 "l3\x0a"`, "lseek 3", "stat -1 ENOENT", "stat size=0", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			evs, h := traceOf(t, trace(c.cwd, c.abs))
-			for i, want := range map[int]string{10: c.stat, 11: c.read, 12: c.seek} {
+			for i, want := range map[int]string{10: c.stat, 11: c.read, 12: c.seek, 14: c.gone, 16: c.back} {
 				if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != want {
 					t.Errorf("line %d: replayed %q, want %q", i+1, got, want)
 				}
@@ -61,5 +68,20 @@ func TestAliasWithoutY(t *testing.T) {
 				t.Errorf("read explained: exact %v, notes %q", x.Exact, x.Notes)
 			}
 		})
+	}
+}
+
+// TestAliasMadeAgain: a file gone under its absolute name may be made
+// again under a relative one that may name it (strace without -y):
+// whether the absolute name exists is then unknown, not "ENOENT".
+func TestAliasMadeAgain(t *testing.T) {
+	evs, _ := traceOf(t, []string{
+		`1 openat(AT_FDCWD, "/w/app.log", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3`,
+		`1 unlink("/w/app.log") = 0`,
+		`1 openat(AT_FDCWD, "app.log", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 4`,
+		`1 newfstatat(AT_FDCWD, "/w/app.log", {st_mode=S_IFREG|0644, st_size=0, ...}, 0) = 0`,
+	})
+	if got := provenance.Replay(posix.Model{}, evs[:3], evs[3]); got != "stat ?" {
+		t.Errorf("stat of the name gone, after the relative name is made: replayed %q, want %q", got, "stat ?")
 	}
 }

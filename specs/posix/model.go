@@ -490,6 +490,18 @@ func (st *state) name(p string, ino int) {
 	st.noteAlias(p, ino)
 }
 
+// unname makes p name nothing. When its file is aliased, whether the
+// other name still names a file is not known: the log says, as of a
+// name the trace has not shown.
+func (st *state) unname(p string) {
+	if i := st.names[p]; i > 0 {
+		if q := st.files[i].aliased; q != "" && st.names[q] > 0 {
+			delete(st.names, q)
+		}
+	}
+	st.names[p] = -1
+}
+
 // The kinds of names that may name one file under two paths.
 const (
 	underUnknown = 1 << iota // relative to a directory the replay does not know ("?pid/...")
@@ -549,6 +561,12 @@ func (st *state) noteAlias(p string, ino int) {
 	}
 	if st.bases[base]&want != 0 {
 		for q, j := range st.names {
+			if j < 0 && path.Base(q) == base && mayAlias(p, q) {
+				// Gone under that name, but p may have made it again:
+				// whether it exists is the log's to say.
+				delete(st.names, q)
+				continue
+			}
 			if j > 0 && j != ino && path.Base(q) == base && mayAlias(p, q) {
 				if f, g := st.files[ino], st.files[j]; f != nil && g != nil && !f.dir && !g.dir && !f.pipe && !g.pipe {
 					st.mutable(ino).aliased = q
@@ -1004,7 +1022,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if _, exists := st.lookup(to, false); exists && has(flags, "RENAME_NOREPLACE") {
 			return "rename -1 EEXIST"
 		}
-		st.names[from] = -1
+		st.unname(from)
 		st.name(to, ino)
 		st.move(from, to) // a directory's names go with it
 		return "rename 0"
@@ -1059,7 +1077,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case st.isDir(ino, c.errno == "EISDIR"):
 			return "unlink -1 EISDIR"
 		}
-		st.names[p] = -1
+		st.unname(p)
 		return "unlink 0"
 	case "rmdir":
 		return st.rmdir(rel(c.str(0)), c)
