@@ -603,7 +603,7 @@ func creates(op string) bool { return op == "clone" || op == "clone3" || op == "
 func (c call) takesFD() bool {
 	switch c.op {
 	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close", "fstat",
-		"copy_file_range", "splice", "sendfile", "sendfile64", "getdents64", "getdents":
+		"copy_file_range", "splice", "tee", "sendfile", "sendfile64", "getdents64", "getdents":
 		return true
 	}
 	return byFD(c)
@@ -952,6 +952,19 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		bs := st.take(src, inOff, c.ret, c.ret)
 		st.put(dst, outOff, bs)
 		return provenance.Output("copy " + render(bs))
+	case "tee":
+		// Bytes of one pipe copied into another, and left where they
+		// were.
+		src, dst := st.bound(c.pid, c.arg(0)), st.bound(c.pid, c.arg(1))
+		switch {
+		case src == nil || dst == nil:
+			return "copy -1 EBADF"
+		case !c.ok():
+			return failed("copy", c)
+		}
+		bs := st.peek(src, c.ret)
+		st.put(dst, "", bs)
+		return provenance.Output("copy " + render(bs))
 	case "lseek":
 		en := st.bound(c.pid, c.arg(0))
 		if en == nil {
@@ -1154,7 +1167,7 @@ func (c call) failsUnmodelled() bool {
 		return false
 	}
 	switch c.op {
-	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "sendfile", "sendfile64":
+	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "tee", "sendfile", "sendfile64":
 		return c.errno != "EBADF"
 	case "mkdir", "mkdirat":
 		return c.errno != "EEXIST" && c.errno != "ENOENT" && c.errno != "ENOTDIR"
@@ -1432,6 +1445,21 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		en.o.off += out.n
 	}
 	return out
+}
+
+// peek returns the first n bytes (at most) a pipe holds without taking
+// them, as tee copies them; the bytes of what is not a pipe or a pipe
+// older than the trace are unknown.
+func (st *state) peek(en *fdEntry, n int64) chunk {
+	if f := st.files[en.o.ino]; !f.pipe || f.unknown {
+		return chunk{n: max(n, 0)}
+	}
+	f := st.cross(en.o.ino, crossedRead)
+	if f.unknown {
+		return chunk{n: max(n, 0)}
+	}
+	k := min(int(n), len(f.data))
+	return chunk{data: slices.Clone(f.data[:k]), known: slices.Clone(f.known[:k]), n: int64(k)}
 }
 
 // put writes bytes through an fd: at an offset argument when at is one,

@@ -42,7 +42,7 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
-		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "fstat", "newfstatat", "stat", "lstat", "statx",
+		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "tee", "fstat", "newfstatat", "stat", "lstat", "statx",
 		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
 	Replay: Model{},
 }}
@@ -156,7 +156,7 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		}
 	case "close_range":
 		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
-	case "dup2", "dup3", "sendfile", "sendfile64":
+	case "dup2", "dup3", "sendfile", "sendfile64", "tee":
 		addFD(c.arg(0))
 		addFD(c.arg(1))
 	case "copy_file_range", "splice":
@@ -347,7 +347,7 @@ func targetPaths(e *formats.Event) ([]string, error) {
 		return fdPaths(0)
 	case "copy_file_range", "splice":
 		return fdPaths(0, 2)
-	case "sendfile", "sendfile64":
+	case "sendfile", "sendfile64", "tee":
 		return fdPaths(0, 1)
 	case "newfstatat", "statx", "stat", "lstat":
 		if byFD(c) {
@@ -780,7 +780,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if sc != everyFD {
 					track("proc:"+e.Client, target.ID)
 				}
-				copies := e.Op == "copy_file_range" || e.Op == "splice" || strings.HasPrefix(e.Op, "sendfile")
+				copies := e.Op == "copy_file_range" || e.Op == "splice" || e.Op == "tee" || strings.HasPrefix(e.Op, "sendfile")
 				for _, r := range (spec{}).Refs(e) {
 					k := string(r.Key)
 					switch {
@@ -1009,7 +1009,7 @@ func sourceFile(replayed func() *state, target *formats.Event) *file {
 	from := c.arg(0) // the fd whose bytes the output holds
 	switch {
 	case strings.HasPrefix(c.op, "read") || strings.HasPrefix(c.op, "pread"):
-	case c.op == "copy_file_range" || c.op == "splice":
+	case c.op == "copy_file_range" || c.op == "splice" || c.op == "tee":
 	case strings.HasPrefix(c.op, "sendfile"):
 		from = c.arg(1)
 	default:
@@ -1086,9 +1086,9 @@ func (spec) LoggedOutput(e *formats.Event) []byte {
 			return fail("open")
 		}
 		return []byte("open 0")
-	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "sendfile", "sendfile64", "lseek", "close":
+	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "tee", "sendfile", "sendfile64", "lseek", "close":
 		what := map[string]string{"pwrite64": "write", "writev": "write", "pwritev": "write", "copy_file_range": "copy",
-			"splice": "copy", "sendfile": "copy", "sendfile64": "copy"}[c.op]
+			"splice": "copy", "tee": "copy", "sendfile": "copy", "sendfile64": "copy"}[c.op]
 		if what == "" {
 			what = c.op
 		}

@@ -581,6 +581,26 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 			return nil
 		}
 		return r
+	case "tee":
+		// A pipe's first bytes copied into another, and left in it.
+		src, dst := o.desc(t, arg(0)), o.desc(t, arg(1))
+		if src == nil || dst == nil || n <= 0 || !src.f.pipe {
+			return nil
+		}
+		cells := slices.Clone(src.f.cells[:min(int(n), len(src.f.cells))])
+		moved := &oread{cells: slices.Clone(cells), copy: true}
+		for k := range cells {
+			cells[k].by = append(slices.Clip(cells[k].by), e.ID)
+		}
+		o.put(dst, "write", nil, cells, e.ID)
+		for _, c := range moved.cells {
+			if !c.known {
+				return nil
+			}
+		}
+		if int64(len(moved.cells)) == n {
+			return moved
+		}
 	case "copy_file_range", "sendfile", "sendfile64", "splice":
 		in, inOff, out, outOff := arg(0), arg(1), arg(2), arg(3)
 		if strings.HasPrefix(e.Op, "sendfile") {

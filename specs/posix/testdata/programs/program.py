@@ -1,4 +1,5 @@
 # program.py: what a Python service does with its files, for programs.sh.
+import ctypes
 import os
 
 # State saved the safe way: a temp file, then rename over the old one.
@@ -41,7 +42,10 @@ os.write(fd, b"parent last\n")
 os.close(fd)
 print(open("shared.txt").read(), end="")
 
-# sendfile, copy_file_range and splice through a pipe.
+# sendfile, copy_file_range, splice through a pipe, and tee: splice into
+# a pipe, tee (libc's, through ctypes: Python has no os.tee) copies its
+# bytes into a second pipe and leaves them, splice the copy out, and
+# read the bytes left in the first.
 def copy(how, src, dst):
     i = os.open(src, os.O_RDONLY)
     o = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -49,6 +53,18 @@ def copy(how, src, dst):
         os.sendfile(o, i, None, 1 << 16)
     elif how == "copy_file_range":
         os.copy_file_range(i, o, 1 << 16)
+    elif how == "tee":
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        n = os.splice(i, w1, 1 << 16)
+        libc = ctypes.CDLL(None, use_errno=True)
+        m = libc.tee(r1, w2, ctypes.c_size_t(n), 0)
+        if m != n:
+            raise OSError(ctypes.get_errno(), "tee")
+        os.splice(r2, o, m)
+        print(os.read(r1, n))
+        for fd in (r1, w1, r2, w2):
+            os.close(fd)
     else:
         r, w = os.pipe()
         n = os.splice(i, w, 1 << 16)
@@ -63,6 +79,7 @@ def copy(how, src, dst):
 copy("sendfile", "app.log", "sent.log")
 copy("copy_file_range", "shared.txt", "copied.txt")
 copy("splice", "state.json", "spliced.json")
+copy("tee", "state.json", "teed.json")
 
 # Read back part of a file at an offset, and through a dup'd stdin.
 fd = os.open("app.log", os.O_RDONLY)
