@@ -85,3 +85,33 @@ func TestAliasMadeAgain(t *testing.T) {
 		t.Errorf("stat of the name gone, after the relative name is made: replayed %q, want %q", got, "stat ?")
 	}
 }
+
+// TestMappedFile: SQLite's -shm file, or Python's mmap, changed through
+// a shared writable mapping: the bytes written through it are not in the
+// trace, so a later read's are unknown and the answer says why; a
+// private or read-only mapping changes nothing.
+func TestMappedFile(t *testing.T) {
+	for _, c := range []struct {
+		prot, flags, read string
+		labelled          bool
+	}{
+		{"PROT_READ|PROT_WRITE", "MAP_SHARED", `read 6 "\?\?\?\?\?\?"`, true},
+		{"PROT_READ", "MAP_SHARED", `read 6 "abcdef"`, false},
+		{"PROT_READ|PROT_WRITE", "MAP_PRIVATE", `read 6 "abcdef"`, false},
+	} {
+		evs, h := traceOf(t, []string{
+			`1 openat(AT_FDCWD</w>, "mapped.bin", O_RDWR|O_CREAT|O_TRUNC|O_CLOEXEC, 0644) = 3</w/mapped.bin>`,
+			`1 write(3</w/mapped.bin>, "abcdef", 6) = 6`,
+			`1 mmap(NULL, 6, ` + c.prot + `, ` + c.flags + `, 3</w/mapped.bin>, 0) = 0x7fcde6c0a000`,
+			`1 pread64(3</w/mapped.bin>, "XYZdef", 6, 0) = 6`,
+		})
+		x, err := posix.Spec.Explain(context.Background(), h, evs[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		mapped := strings.Contains(strings.Join(x.Notes, " "), `"/w/mapped.bin" was mapped shared and writable`)
+		if string(x.Output) != c.read || c.labelled != (mapped && !x.Exact) {
+			t.Errorf("%s %s: output %q, exact %v, notes %q; want %q", c.prot, c.flags, x.Output, x.Exact, x.Notes, c.read)
+		}
+	}
+}

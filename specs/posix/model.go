@@ -45,6 +45,11 @@ type file struct {
 	// either may have changed the other, so its content and size are
 	// unknown from then on.
 	aliased string
+	// mapped: a process mapped it shared and writable (mmap MAP_SHARED
+	// with PROT_WRITE, as SQLite maps a WAL's -shm file): what it wrote
+	// through the mapping is not in the trace, so the content is unknown
+	// from then on (the size is not: a mapping does not change it).
+	mapped bool
 }
 
 // An ofd is an open file description: dup and fork share it.
@@ -214,6 +219,9 @@ func (Model) Fingerprint(s provenance.State) string {
 		}
 		if f.aliased != "" {
 			b = append(append(append(b, 'a'), f.aliased...), ',')
+		}
+		if f.mapped {
+			b = append(b, 'm')
 		}
 		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
@@ -445,7 +453,7 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped}
 	st.files[ino] = c
 	st.own[ino] = true
 	return c
@@ -952,6 +960,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		bs := st.take(src, inOff, c.ret, c.ret)
 		st.put(dst, outOff, bs)
 		return provenance.Output("copy " + render(bs))
+	case "mmap":
+		if en := st.bound(c.pid, c.arg(4)); en != nil && c.ok() && sharedWritable(c) {
+			if f := st.files[en.o.ino]; !f.pipe && !f.dir {
+				st.mutable(en.o.ino).mapped = true
+			}
+		}
+		return ""
 	case "tee":
 		// Bytes of one pipe copied into another, and left where they
 		// were.
@@ -1431,9 +1446,9 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		// An offset the trace does not decide: the bytes are unknown.
 		return chunk{n: max(logged, 0)}
 	}
-	if f.aliased != "" {
-		// Another name may have changed it: as many bytes as the log
-		// says, unknown.
+	if f.aliased != "" || f.mapped {
+		// Another name or a mapping may have changed it: as many bytes
+		// as the log says, unknown.
 		out := chunk{n: max(logged, 0)}
 		if !explicit {
 			en.o.off += out.n
@@ -1445,6 +1460,13 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		en.o.off += out.n
 	}
 	return out
+}
+
+// sharedWritable tells whether an mmap call maps a file shared and
+// writable: its writes reach the file with no call in the trace.
+func sharedWritable(c call) bool {
+	shared := has(c.arg(3), "MAP_SHARED") || has(c.arg(3), "MAP_SHARED_VALIDATE")
+	return c.op == "mmap" && has(c.arg(2), "PROT_WRITE") && shared && !has(c.arg(3), "MAP_ANONYMOUS")
 }
 
 // peek returns the first n bytes (at most) a pipe holds without taking

@@ -43,7 +43,7 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
 		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "tee", "fstat", "newfstatat", "stat", "lstat", "statx",
-		"link", "linkat", "symlink", "symlinkat", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
+		"link", "linkat", "symlink", "symlinkat", "mmap", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
 	Replay: Model{},
 }}
 
@@ -135,6 +135,10 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl",
 		"readv", "preadv", "writev", "pwritev", "fstat", "getdents64", "getdents":
 		addFD(c.arg(0))
+	case "mmap":
+		if sharedWritable(c) {
+			addFD(c.arg(4)) // writes through it may come at any time
+		}
 	case "newfstatat", "statx", "stat", "lstat":
 		if byFD(c) {
 			addFD(c.arg(0)) // it learns the file's size
@@ -485,7 +489,12 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			"process used it, so the trace does not say which of the two came first: the bytes each took or put, and what the pipe "+
 			"holds from then on, are unknown (shown as \\?)")
 	}
-	if f := aliasedFile(replayed, target); f != nil {
+	if f := aliasedFile(replayed, target); f != nil && f.mapped {
+		raced = true
+		x.Exact = false
+		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s was mapped shared and writable (mmap MAP_SHARED, PROT_WRITE): what a "+
+			"process wrote through the mapping is not in the trace, so its content is unknown from then on (shown as \\?)", shownName(f.name)))
+	} else if f != nil {
 		raced = true
 		x.Exact = false
 		x.Notes = append(x.Notes, fmt.Sprintf("not exact: %s and %s may name the same file: one is relative to a working directory the trace "+
@@ -960,19 +969,24 @@ func olderContent(replayed func() *state, target *formats.Event) bool {
 
 // An aliasedTarget is the file a target's output reads, by the name it
 // had, when that file is aliased (file.aliased).
-type aliasedTarget struct{ name, aliased string }
+type aliasedTarget struct {
+	name, aliased string
+	mapped        bool // file.mapped
+}
 
 // aliasedFile returns the file, in the replay of the history before
 // target, whose bytes or size target's output shows (a read's or copy's
-// source, an fstat's or lseek's fd), when it is aliased; else nil.
+// source, an fstat's or lseek's fd), when it is aliased or mapped; else
+// nil.
 func aliasedFile(replayed func() *state, target *formats.Event) *aliasedTarget {
 	c := parseCall(target)
 	var en *fdEntry
+	size := false // the output shows the size, which a mapping does not change
 	switch {
 	case c.op == "lseek" || (strings.Contains(c.op, "stat") && byFD(c)):
-		en = replayed().bound(c.pid, c.arg(0))
+		en, size = replayed().bound(c.pid, c.arg(0)), true
 	default:
-		if f := sourceFile(replayed, target); f == nil || f.aliased == "" {
+		if f := sourceFile(replayed, target); f == nil || f.aliased == "" && !f.mapped {
 			return nil
 		}
 		from := c.arg(0)
@@ -985,8 +999,8 @@ func aliasedFile(replayed func() *state, target *formats.Event) *aliasedTarget {
 		return nil
 	}
 	st := replayed()
-	if f := st.files[en.o.ino]; f != nil && f.aliased != "" {
-		return &aliasedTarget{name: st.last[en.o.ino], aliased: f.aliased}
+	if f := st.files[en.o.ino]; f != nil && (f.aliased != "" || f.mapped && !size) {
+		return &aliasedTarget{name: st.last[en.o.ino], aliased: f.aliased, mapped: f.mapped}
 	}
 	return nil
 }

@@ -260,6 +260,9 @@ type ofile struct {
 	cells []cell
 	pipe  bool
 	old   bool // it existed before the trace: bytes past cells are unknown
+	// mapped: mapped shared and writable; what was written through the
+	// mapping is not in the trace, so its bytes are not knowable.
+	mapped bool
 }
 
 type odesc struct {
@@ -566,6 +569,9 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 			return nil
 		}
 		cells := o.take(d, e.Op, arg(3), n)
+		if d.f.mapped {
+			return nil
+		}
 		r := &oread{cells: cells}
 		data := arg(1)
 		cut := slices.Contains(e.Partial, 1)
@@ -581,6 +587,11 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 			return nil
 		}
 		return r
+	case "mmap":
+		if d := o.desc(t, arg(4)); d != nil && n != -1 && strings.Contains(string(arg(2)), "PROT_WRITE") &&
+			strings.Contains(string(arg(3)), "MAP_SHARED") {
+			d.f.mapped = true
+		}
 	case "tee":
 		// A pipe's first bytes copied into another, and left in it.
 		src, dst := o.desc(t, arg(0)), o.desc(t, arg(1))
@@ -611,6 +622,11 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 			return nil
 		}
 		cells := o.take(src, "pread64", inOff, n)
+		if src.f.mapped {
+			for k := range cells {
+				cells[k].known = false
+			}
+		}
 		moved := &oread{cells: slices.Clone(cells), copy: true}
 		for k := range cells {
 			cells[k].by = append(slices.Clip(cells[k].by), e.ID)

@@ -1,5 +1,6 @@
 # program.py: what a Python service does with its files, for programs.sh.
 import ctypes
+import mmap
 import os
 
 # State saved the safe way: a temp file, then rename over the old one.
@@ -80,6 +81,17 @@ copy("sendfile", "app.log", "sent.log")
 copy("copy_file_range", "shared.txt", "copied.txt")
 copy("splice", "state.json", "spliced.json")
 copy("tee", "state.json", "teed.json")
+
+# A file changed through a shared, writable mapping (as SQLite changes
+# a WAL's -shm file): the trace shows the mmap, not the bytes written.
+fd = os.open("mapped.bin", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"abcdef")
+m = mmap.mmap(fd, 6, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+m[0:3] = b"XYZ"
+m.flush()
+print(os.pread(fd, 6, 0))
+m.close()
+os.close(fd)
 
 # Read back part of a file at an offset, and through a dup'd stdin.
 fd = os.open("app.log", os.O_RDONLY)
