@@ -1018,6 +1018,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		cloexec := (c.op == "dup3" && has(c.arg(2), "O_CLOEXEC")) || (c.op == "fcntl" && c.arg(1) == "F_DUPFD_CLOEXEC")
 		st.proc(c.pid).fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
 		return ""
+	case "fallocate":
+		if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
+			if f := st.files[en.o.ino]; !f.pipe && !f.dir {
+				fallocate(st.mutable(en.o.ino), c.arg(1), c.num(2), c.num(3))
+			}
+		}
+		return ""
 	case "ftruncate", "truncate":
 		var f *file
 		if c.op == "ftruncate" {
@@ -1656,6 +1663,36 @@ func writeAt(f *file, off int64, c chunk) {
 	}
 	for i := off + int64(len(c.data)); i < off+c.n; i++ {
 		f.known[i] = false
+	}
+}
+
+// fallocate does what fallocate(2) with mode does to a file's bytes from
+// off for n: allocating them (mode 0) makes the file at least off+n
+// long, with zeros; a hole punched or a range zeroed reads as zeros, up
+// to the size unless the call makes the file longer; KEEP_SIZE keeps
+// the size. A range collapsed or inserted moves the bytes after it:
+// what the file holds is then unknown.
+func fallocate(f *file, mode string, off, n int64) {
+	keep := has(mode, "FALLOC_FL_KEEP_SIZE")
+	zero := func() {
+		for i := off; i < min(off+n, int64(len(f.data))); i++ {
+			f.data[i], f.known[i] = 0, true
+		}
+	}
+	switch {
+	case mode == "0" || mode == "FALLOC_FL_KEEP_SIZE":
+		if !keep {
+			extend(f, off+n, !f.unknown)
+		}
+	case has(mode, "FALLOC_FL_PUNCH_HOLE"):
+		zero()
+	case has(mode, "FALLOC_FL_ZERO_RANGE"):
+		if !keep {
+			extend(f, off+n, !f.unknown)
+		}
+		zero()
+	default:
+		f.data, f.known, f.unknown = nil, nil, true
 	}
 }
 

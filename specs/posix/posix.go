@@ -43,7 +43,7 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
 		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "tee", "fstat", "newfstatat", "stat", "lstat", "statx",
-		"link", "linkat", "symlink", "symlinkat", "mmap", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
+		"link", "linkat", "symlink", "symlinkat", "mmap", "fallocate", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
 	Replay: Model{},
 }}
 
@@ -132,7 +132,7 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "renameat", "renameat2":
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
-	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "dup", "fcntl",
+	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "fallocate", "dup", "fcntl",
 		"readv", "preadv", "writev", "pwritev", "fstat", "getdents64", "getdents":
 		addFD(c.arg(0))
 	case "mmap":

@@ -514,6 +514,38 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 		if d := o.desc(t, arg(0)); d != nil && n >= 0 {
 			d.off = n
 		}
+	case "fallocate":
+		d := o.desc(t, arg(0))
+		if d == nil || n != 0 {
+			return nil
+		}
+		mode := string(arg(1))
+		off, _ := strconv.ParseInt(string(arg(2)), 0, 64)
+		size, _ := strconv.ParseInt(string(arg(3)), 0, 64)
+		f, end := d.f, off+size
+		grow := !strings.Contains(mode, "KEEP_SIZE")
+		switch {
+		case mode == "0" || mode == "FALLOC_FL_KEEP_SIZE" || strings.Contains(mode, "ZERO_RANGE") || strings.Contains(mode, "PUNCH_HOLE"):
+			for at := int64(0); at < end; at++ {
+				switch {
+				case at >= int64(len(f.cells)) && (!grow || f.old):
+					// Past the end: the file stays as long, or is older
+					// than the trace and may already be longer.
+					if grow {
+						f.cells = append(f.cells, cell{})
+					}
+				case at >= int64(len(f.cells)):
+					f.cells = append(f.cells, cell{known: true, by: []int64{e.ID}})
+				case at >= off && mode != "0" && mode != "FALLOC_FL_KEEP_SIZE":
+					f.cells[at] = cell{known: true, by: []int64{e.ID}} // zeroed
+				}
+			}
+		default:
+			for k := range f.cells {
+				f.cells[k] = cell{}
+			}
+			f.old = true
+		}
 	case "ftruncate", "truncate":
 		var f *ofile
 		if e.Op == "ftruncate" {

@@ -232,7 +232,7 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		// lseek's offset, a close, a stat's size, a rename, an unlink
 		// (not a dup2's or a clone's: wat does not explain them).
 		saved := s.clone()
-		if l := s.line(r, false); !strings.Contains(l, "dup2(") && !strings.Contains(l, "clone(") && !strings.Contains(l, "mmap(") {
+		if l := s.line(r, false); !strings.Contains(l, "dup2(") && !strings.Contains(l, "clone(") && !strings.Contains(l, "mmap(") && !strings.Contains(l, "fallocate(") {
 			return l
 		}
 		*s = *saved
@@ -324,7 +324,10 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		}
 		return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", 0) = -1 ENOENT (No such file or directory)`, pid, name)
 	default:
-		switch r.Intn(4) {
+		switch r.Intn(5) {
+		case 4:
+			mode := []string{"0", "FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE", "FALLOC_FL_ZERO_RANGE"}[r.Intn(3)]
+			return fmt.Sprintf(`%s fallocate(%s, %s, %d, %d) = %s`, pid, dec(fd), mode, r.Intn(3), 1+r.Intn(3), ret(fd, "0"))
 		case 3:
 			// A shared writable mapping: what is written through it is
 			// not in the trace.

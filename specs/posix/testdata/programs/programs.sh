@@ -35,6 +35,11 @@ run sed 'printf "a=1\nb=2\n" > conf && sed -i s/1/3/ conf && cat conf && head -n
 run coreutils 'printf "hello\nworld\n" > a && cp a b && mv b c && cat c && cat < c && head -c 7 c &&
 dd if=c of=d bs=4 2>/dev/null && cat d && install -m 644 d e && cat e && cp --reflink=never e f && cat f &&
 mkdir g && cp a g/h && { rmdir g 2>/dev/null || true; } && rm g/h && rmdir g && ls' "$@"
+# fallocate: a file made longer with zeros, a hole punched in it, a
+# range zeroed past its end, and space kept beyond it (a file system
+# without holes or zeroed ranges refuses those two: the replay follows).
+run fallocate 'printf "abcdef" > fa && fallocate -l 10 fa && { fallocate -p -o 1 -l 2 fa || true; } &&
+{ fallocate -z -o 8 -l 4 fa || true; } && cat fa && fallocate -n -o 0 -l 20 fa && cat fa' "$@"
 run ed 'printf "one\ntwo\n" > f && printf "2s/two/TWO/\nw\nq\n" | ed -s f && cat f' "$@"
 run git 'git init -q r && cd r && printf "x\n" > f && git add f &&
 git -c user.name=a -c user.email=a@b commit -qm first && printf "y\n" >> f &&
