@@ -263,18 +263,30 @@ func capChanges(c provenance.Choice, most int) []int {
 	return out
 }
 
+// callNumbers numbers requests by what they call (their namespace, op
+// and arguments), in the order each first comes.
+type callNumbers map[string]int
+
+// of returns the number of e's call, and whether e is its first.
+func (n callNumbers) of(e *formats.Event) (int, bool) {
+	k := e.NS + "\x00" + string(e.CallKey())
+	i, ok := n[k]
+	if !ok {
+		i = len(n)
+		n[k] = i
+	}
+	return i, !ok
+}
+
 // stubGroups groups the places of the stubs among a choice's events (a
 // rule of runs gives its choices so) by what a stub keeps of its
 // request, in the order each first appears.
 func stubGroups(c *provenance.Choice) [][]int {
 	var groups [][]int
-	at := map[string]int{}
+	calls := callNumbers{}
 	group := func(e *formats.Event) int {
-		k := e.NS + "\x00" + string(e.CallKey())
-		g, ok := at[k]
-		if !ok {
-			g = len(groups)
-			at[k] = g
+		g, first := calls.of(e)
+		if first {
 			groups = append(groups, nil)
 		}
 		return g
@@ -429,14 +441,11 @@ func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
 // runsOf groups identical requests (black box, namespace, op and
 // arguments), in the order each first appears.
 func runsOf(evs []*formats.Event) [][]*formats.Event {
-	at := map[string]int{}
+	calls := callNumbers{}
 	var runs [][]*formats.Event
 	for _, e := range evs {
-		k := e.NS + "\x00" + string(e.CallKey())
-		i, ok := at[k]
-		if !ok {
-			i = len(runs)
-			at[k] = i
+		i, first := calls.of(e)
+		if first {
 			runs = append(runs, nil)
 		}
 		runs[i] = append(runs[i], e)

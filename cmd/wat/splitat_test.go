@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -113,21 +112,12 @@ func TestSplitLineAt(t *testing.T) {
 // callName finds the name of the call a line of strace -f -tt begins.
 var callName = regexp.MustCompile(`^\d+ +[\d:.]+ +(\w+)\(`)
 
+// readLines returns a file's lines, without their newlines.
 func readLines(t *testing.T, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 }

@@ -630,20 +630,7 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 		if src == nil || dst == nil || n <= 0 || !src.f.pipe {
 			return nil
 		}
-		cells := slices.Clone(src.f.cells[:min(int(n), len(src.f.cells))])
-		moved := &oread{cells: slices.Clone(cells), copy: true}
-		for k := range cells {
-			cells[k].by = append(slices.Clip(cells[k].by), e.ID)
-		}
-		o.put(dst, "write", nil, cells, e.ID)
-		for _, c := range moved.cells {
-			if !c.known {
-				return nil
-			}
-		}
-		if int64(len(moved.cells)) == n {
-			return moved
-		}
+		return o.copied(slices.Clone(src.f.cells[:min(int(n), len(src.f.cells))]), dst, "write", nil, n, e.ID)
 	case "copy_file_range", "sendfile", "sendfile64", "splice":
 		in, inOff, out, outOff := arg(0), arg(1), arg(2), arg(3)
 		if strings.HasPrefix(e.Op, "sendfile") {
@@ -659,21 +646,29 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 				cells[k].known = false
 			}
 		}
-		moved := &oread{cells: slices.Clone(cells), copy: true}
-		for k := range cells {
-			cells[k].by = append(slices.Clip(cells[k].by), e.ID)
-		}
-		o.put(dst, "pwrite64", outOff, cells, e.ID)
-		for _, c := range moved.cells {
-			if !c.known {
-				return nil
-			}
-		}
-		if int64(len(moved.cells)) == n {
-			return moved
-		}
+		return o.copied(cells, dst, "pwrite64", outOff, n, e.ID)
 	}
 	return nil
+}
+
+// copied writes cells, the bytes a copy (id) took, through dst as op
+// writes at off, each with the copy among its writers, and returns them
+// as the copy's output when the trace decides all n of them.
+func (o *oracle) copied(cells []cell, dst *odesc, op string, off []byte, n, id int64) *oread {
+	moved := &oread{cells: slices.Clone(cells), copy: true}
+	for k := range cells {
+		cells[k].by = append(slices.Clip(cells[k].by), id)
+	}
+	o.put(dst, op, off, cells, id)
+	for _, c := range moved.cells {
+		if !c.known {
+			return nil
+		}
+	}
+	if int64(len(moved.cells)) != n {
+		return nil
+	}
+	return moved
 }
 
 func fdNum(a []byte) int {
