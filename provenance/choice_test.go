@@ -199,3 +199,15 @@ func earlier(a, b []*formats.Event) bool {
 	}
 	return false
 }
+
+// TestMentionedStubs: of a choice held as Stubs, the events read whole
+// are mentioned (a tree follows them to their senders); the stubs are
+// not.
+func TestMentionedStubs(t *testing.T) {
+	pop := &formats.Event{ID: 1, Op: "RPOP", Args: [][]byte{[]byte("q")}, Stub: true}
+	push := &formats.Event{ID: 5, Op: "LPUSH", Args: [][]byte{[]byte("q"), []byte("v")}}
+	x := &Explanation{Choices: []Choice{{K: 1, Stubs: &Stubs{IDs: []int64{1, 2, 5}, Of: []int32{0, 0, 1}, Likes: []*formats.Event{pop, push}, KeyOnly: []bool{false, false}}}}}
+	if got := x.Mentioned(); len(got) != 1 || got[0] != push {
+		t.Fatalf("mentioned %v, want the push read whole", got)
+	}
+}

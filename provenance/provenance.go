@@ -153,6 +153,13 @@ func (x *Explanation) Mentioned() []*formats.Event {
 	}
 	for _, c := range x.Choices {
 		add(c.Events)
+		if s := c.Stubs; s != nil {
+			for i, id := range s.IDs {
+				if like := s.Likes[s.Of[i]]; like.ID == id && !like.Stub {
+					add([]*formats.Event{like}) // an event read whole among the stubs
+				}
+			}
+		}
 	}
 	return out
 }
