@@ -627,10 +627,11 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 }
 
 // firstListed returns the ids of the events not read whole (of held
-// runs, and stubs of choices) among the first n events, by id, of x's
-// first witness as --json lists it: the events of each factor's first
-// alternative, the held runs', and each choice's first way's; and
-// whether that witness holds at least n events.
+// runs, and stubs of choices) among the events --json lists of x's first
+// witness, at most n: its other events (each factor's first
+// alternative's, each choice's first way's) first, by id, then its held
+// runs' (render's jsonTree.explanation lists them so); and whether that
+// witness holds at least n events.
 func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
 	size := x.HeldCount()
 	type cand struct {
@@ -647,9 +648,6 @@ func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
 			all = append(all, cand{e.ID, e.Stub})
 		}
 	}
-	for _, id := range x.HeldIDs(n) {
-		all = append(all, cand{id, true})
-	}
 	for i := range x.Choices {
 		c := &x.Choices[i]
 		ways := c.ExpandPlaces(1)
@@ -665,13 +663,14 @@ func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
 		return nil, false
 	}
 	slices.SortFunc(all, func(a, b cand) int { return cmp.Compare(a.id, b.id) })
+	all = all[:min(len(all), n)]
 	var ids []int64
-	for _, c := range all[:min(len(all), n)] {
+	for _, c := range all {
 		if c.stub {
 			ids = append(ids, c.id)
 		}
 	}
-	return ids, true
+	return append(ids, x.HeldIDs(n-len(all))...), true
 }
 
 // readChoices reads the stubs among the events of x's choices (a rule
