@@ -569,17 +569,18 @@ func (st *state) noteAlias(p string, ino int) {
 	}
 	if st.bases[base]&want != 0 {
 		for q, j := range st.names {
-			if j < 0 && path.Base(q) == base && mayAlias(p, q) {
+			if j == ino || path.Base(q) != base || !mayAlias(p, q) {
+				continue
+			}
+			if j < 0 {
 				// Gone under that name, but p may have made it again:
 				// whether it exists is the log's to say.
 				delete(st.names, q)
 				continue
 			}
-			if j > 0 && j != ino && path.Base(q) == base && mayAlias(p, q) {
-				if f, g := st.files[ino], st.files[j]; f != nil && g != nil && !f.dir && !g.dir && !f.pipe && !g.pipe {
-					st.mutable(ino).aliased = q
-					st.mutable(j).aliased = p
-				}
+			if f, g := st.files[ino], st.files[j]; f != nil && g != nil && !f.dir && !g.dir && !f.pipe && !g.pipe {
+				st.mutable(ino).aliased = q
+				st.mutable(j).aliased = p
 			}
 		}
 	}

@@ -968,7 +968,7 @@ func olderContent(replayed func() *state, target *formats.Event) bool {
 }
 
 // An aliasedTarget is the file a target's output reads, by the name it
-// had, when that file is aliased (file.aliased).
+// had, when that file is aliased (file.aliased) or mapped.
 type aliasedTarget struct {
 	name, aliased string
 	mapped        bool // file.mapped
@@ -980,26 +980,20 @@ type aliasedTarget struct {
 // nil.
 func aliasedFile(replayed func() *state, target *formats.Event) *aliasedTarget {
 	c := parseCall(target)
-	var en *fdEntry
-	size := false // the output shows the size, which a mapping does not change
+	from, bytes := sourceArg(c)
 	switch {
+	case bytes:
 	case c.op == "lseek" || (strings.Contains(c.op, "stat") && byFD(c)):
-		en, size = replayed().bound(c.pid, c.arg(0)), true
+		from = c.arg(0) // the output shows the size, which a mapping does not change
 	default:
-		if f := sourceFile(replayed, target); f == nil || f.aliased == "" && !f.mapped {
-			return nil
-		}
-		from := c.arg(0)
-		if strings.HasPrefix(c.op, "sendfile") {
-			from = c.arg(1)
-		}
-		en = replayed().bound(c.pid, from)
-	}
-	if en == nil {
 		return nil
 	}
 	st := replayed()
-	if f := st.files[en.o.ino]; f != nil && (f.aliased != "" || f.mapped && !size) {
+	en := st.bound(c.pid, from)
+	if en == nil {
+		return nil
+	}
+	if f := st.files[en.o.ino]; f != nil && (f.aliased != "" || f.mapped && bytes) {
 		return &aliasedTarget{name: st.last[en.o.ino], aliased: f.aliased, mapped: f.mapped}
 	}
 	return nil
@@ -1020,13 +1014,8 @@ func shownName(p string) string {
 // holds none.
 func sourceFile(replayed func() *state, target *formats.Event) *file {
 	c := parseCall(target)
-	from := c.arg(0) // the fd whose bytes the output holds
-	switch {
-	case strings.HasPrefix(c.op, "read") || strings.HasPrefix(c.op, "pread"):
-	case c.op == "copy_file_range" || c.op == "splice" || c.op == "tee":
-	case strings.HasPrefix(c.op, "sendfile"):
-		from = c.arg(1)
-	default:
+	from, ok := sourceArg(c)
+	if !ok {
 		return nil
 	}
 	st := replayed()
@@ -1035,6 +1024,20 @@ func sourceFile(replayed func() *state, target *formats.Event) *file {
 		return nil
 	}
 	return st.files[en.o.ino]
+}
+
+// sourceArg returns the argument of c that names the fd whose bytes its
+// output holds, and false for a call whose output holds none.
+func sourceArg(c call) (string, bool) {
+	switch {
+	case strings.HasPrefix(c.op, "read") || strings.HasPrefix(c.op, "pread"):
+	case c.op == "copy_file_range" || c.op == "splice" || c.op == "tee":
+	case strings.HasPrefix(c.op, "sendfile"):
+		return c.arg(1), true
+	default:
+		return "", false
+	}
+	return c.arg(0), true
 }
 
 // bareFDs tells whether a history shows a call on an fd without the
