@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/wat-project/wat/formats"
@@ -505,27 +503,36 @@ func (s *solver) stateAt(from int) (State, error) {
 }
 
 // minimalSets drops duplicates and every set that contains another.
+// The sets kept are indexed by their least element: a kept set inside s
+// has its least element in s, so s is checked against the few kept sets
+// that begin with one of its elements, not against all of them (a chain
+// of 249 coincident resets handed it 31,000 sets, 2.6 million checks).
+// A duplicate is dropped as a set that contains another.
 func minimalSets(sets [][]int) [][]int {
 	for _, s := range sets {
 		sort.Ints(s)
 	}
 	sort.SliceStable(sets, func(i, j int) bool { return len(sets[i]) < len(sets[j]) })
 	var keep [][]int
-	seen := map[string]bool{}
+	byLeast := map[int][]int{} // least element -> indexes into keep
 	for _, s := range sets {
-		k := key(s)
-		if seen[k] {
-			continue
+		if len(s) == 0 {
+			return [][]int{s} // the empty set is inside every other
 		}
-		seen[k] = true
 		sub := false
-		for _, t := range keep {
-			if subset(t, s) {
-				sub = true
+		for _, v := range s {
+			for _, t := range byLeast[v] {
+				if subset(keep[t], s) {
+					sub = true
+					break
+				}
+			}
+			if sub {
 				break
 			}
 		}
 		if !sub {
+			byLeast[s[0]] = append(byLeast[s[0]], len(keep))
 			keep = append(keep, s)
 		}
 	}
@@ -543,15 +550,6 @@ func minimalSets(sets [][]int) [][]int {
 		return len(a) < len(b)
 	})
 	return keep
-}
-
-func key(s []int) string {
-	var b strings.Builder
-	for _, v := range s {
-		b.WriteString(strconv.Itoa(v))
-		b.WriteByte(',')
-	}
-	return b.String()
 }
 
 // subset reports whether sorted a is a subset of sorted b.
