@@ -28,12 +28,16 @@ type dialect struct {
 	// PostgreSQL schema keeps log-derived index keys as bytea, which
 	// holds any bytes, where SQLite's TEXT would).
 	binary bool
-	texts  sync.Map // statement as written -> as sent
+	// bucketed: a statement that reads events by id names their bucket,
+	// one bucket a statement (on Citus, one shard). SQLite's events are
+	// keyed by id alone, so a batch of ids is one statement there.
+	bucketed bool
+	texts    sync.Map // statement as written -> as sent
 }
 
 var (
 	sqliteDialect   = &dialect{name: "sqlite"}
-	postgresDialect = &dialect{name: "postgres", numbered: true, binary: true}
+	postgresDialect = &dialect{name: "postgres", numbered: true, binary: true, bucketed: true}
 )
 
 // sql returns q in the dialect.

@@ -50,6 +50,9 @@ const (
 	sqlEventByID = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id = ?"
 	// sqlEventsIn reads events of one bucket by id; an IN list follows.
 	sqlEventsIn = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id IN "
+	// sqlEventsAnyIn reads events by id whatever their buckets (a
+	// dialect that is not bucketed); an IN list follows.
+	sqlEventsAnyIn = "SELECT " + eventCols + " FROM events e WHERE e.id IN "
 	// sqlEventsAfter and sqlEventsOfSrc read a bucket's events after an
 	// id, in order (of one source).
 	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id > ? ORDER BY e.id LIMIT ?"

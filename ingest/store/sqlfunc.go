@@ -37,7 +37,7 @@ func registerFormats(fs []*formats.Format) {
 			if _, err := c.Exec(distrust, nil); err != nil {
 				return err
 			}
-			if err := setCache(c); err != nil {
+			if err := setCache(c, mmapBytes); err != nil {
 				return err
 			}
 			return c.RegisterFunc("wat_event", watEvent, true)
@@ -48,7 +48,7 @@ func registerFormats(fs []*formats.Format) {
 			if _, err := c.Exec(distrust+"; PRAGMA page_size = 16384; PRAGMA journal_mode = WAL", nil); err != nil {
 				return err
 			}
-			if err := setCache(c); err != nil {
+			if err := setCache(c, 0); err != nil {
 				return err
 			}
 			return c.RegisterFunc("wat_event", watEvent, true)
@@ -66,11 +66,21 @@ const distrust = "PRAGMA trusted_schema = OFF"
 // cacheBytes is the page cache of a connection.
 const cacheBytes = 64 << 20
 
-// setCache sizes the page cache in pages of the store's real page size: a
-// cache_size given in KiB is converted with the page size current when it
-// is set, which for a new or not yet read store is SQLite's default, not
-// the store's (16 KiB pages then made the cache four times too big).
-func setCache(c *sqlite3.SQLiteConn) error {
+// mmapBytes is how much of a store a read-only connection maps rather
+// than reads: an explanation reads a few hundred events scattered over a
+// gigabyte store, each a walk down the id B-tree, and a process that
+// starts cold copied every page of each walk into its cache by pread (a
+// ZSCORE with 249 alternatives on a 10M-event store: 88 ms whole
+// process, 81 ms mapped). Only reading connections map it, so an
+// ingest's resident memory is its own cache's.
+const mmapBytes = 1 << 31
+
+// setCache sizes the page cache in pages of the store's real page size,
+// and maps up to mmap bytes of the store file. A cache_size given in KiB
+// is converted with the page size current when it is set, which for a
+// new or not yet read store is SQLite's default, not the store's (16 KiB
+// pages then made the cache four times too big).
+func setCache(c *sqlite3.SQLiteConn, mmap int64) error {
 	// Reading the schema makes SQLite read the page size from the file.
 	if _, err := c.Exec("SELECT count(*) FROM sqlite_schema", nil); err != nil {
 		return err
@@ -89,7 +99,7 @@ func setCache(c *sqlite3.SQLiteConn) error {
 	if ps <= 0 {
 		ps = 4096
 	}
-	_, err = c.Exec(fmt.Sprintf("PRAGMA cache_size = %d", cacheBytes/ps), nil)
+	_, err = c.Exec(fmt.Sprintf("PRAGMA cache_size = %d; PRAGMA mmap_size = %d", cacheBytes/ps, mmap), nil)
 	return err
 }
 

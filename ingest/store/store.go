@@ -1246,14 +1246,22 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.
 	// asks the one shard that holds them.
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
+	// Where events are keyed by id alone (SQLite), the chunk is the one
+	// bound, and 478 ids in 125 buckets are one statement, not 125.
 	const chunk = 500
+	bucketed := s.db.d.bucketed
 	for i := 0; i < len(sorted); {
 		b := bucketOf(sorted[i])
-		args := []any{b}
-		for ; i < len(sorted) && bucketOf(sorted[i]) == b && len(args) <= chunk; i++ {
-			args = append(args, sorted[i])
+		args, q := []any{b}, sqlEventsIn
+		if !bucketed {
+			args, q = []any{}, sqlEventsAnyIn
 		}
-		evs, err := s.queryEvents(ctx, sqlEventsIn+inList(len(args)-1), args...)
+		n := 0
+		for ; i < len(sorted) && (!bucketed || bucketOf(sorted[i]) == b) && n < chunk; i++ {
+			args = append(args, sorted[i])
+			n++
+		}
+		evs, err := s.queryEvents(ctx, q+inList(n), args...)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/formats/redismonitor"
+)
+
+// TestEventsByIDAcrossBuckets: events read by id come back in the order
+// asked, each the one stored under its id, when the ids lie in many
+// buckets and more of them than one statement binds (SQLite reads them in
+// statements of up to 500 ids whatever their buckets).
+func TestEventsByIDAcrossBuckets(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Formats: []*formats.Format{redismonitor.Format}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sources(id, path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
+		VALUES (1, 'm.log', 'redis-monitor', NULL, 0, '', 0, 0, 0, 0, 0, '', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var ids []int64
+	for b := int64(0); b < 7; b++ {
+		for _, off := range []int64{0, 1, 2, 1<<bucketBits - 1} {
+			ids = append(ids, b<<bucketBits+off)
+		}
+	}
+	for len(ids) < 1300 {
+		ids = append(ids, rng.Int64N(7<<bucketBits))
+	}
+	stored := map[int64]bool{}
+	for _, id := range ids {
+		if stored[id] {
+			continue
+		}
+		stored[id] = true
+		raw := fmt.Sprintf(`1700000000.000001 [0 127.0.0.1:5000] "SET" "k%d" "v"`, id)
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO events(id, source, line, "offset", time, raw) VALUES (?, 1, ?, 0, 0, ?)`, id, id+1, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	evs, err := s.eventsByID(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != len(ids) {
+		t.Fatalf("%d events for %d ids", len(evs), len(ids))
+	}
+	for i, e := range evs {
+		if e == nil || e.ID != ids[i] || e.Line != int(ids[i]+1) || string(e.Args[0]) != fmt.Sprintf("k%d", ids[i]) {
+			t.Fatalf("id %d: got %+v", ids[i], e)
+		}
+	}
+	if _, err := s.eventsByID(ctx, []int64{3, 7<<bucketBits + 5}); err == nil {
+		t.Error("an id not stored was read")
+	}
+}
