@@ -86,7 +86,8 @@ func WitnessPositions(ws [][]*formats.Event, trace []*formats.Event) [][]int {
 // start and returns, for each subset, whether it and all its supersets end
 // in a state satisfying pred.
 func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bool) []bool {
-	return closedMasksFixed(m, start, evs, nil, pred, nil)
+	// The referee runs Apply, the definition, never a model's Step.
+	return closedMasksFixed(m, func(s State, e *formats.Event) { m.Apply(s, e) }, start, evs, nil, pred, nil)
 }
 
 // closeUp turns "is a witness" into "is closed": a subset is closed when
@@ -108,9 +109,10 @@ func closeUp(ok []bool, n int) {
 
 // closedMasksFixed is closedMasks over the events not marked fixed (a bit
 // per such event, in order); fixed events are applied in every subset.
+// It runs the events with step (stepOf, or Apply for the referee).
 // With fixed nil it is closedMasks. It asks stop (when not nil) every
 // 1024 subsets whether to give up, and then returns nil.
-func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool) []bool {
+func closedMasksFixed(m Model, step func(State, *formats.Event), start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool) []bool {
 	if fixed == nil {
 		fixed = make([]bool, len(evs))
 	}
@@ -128,7 +130,7 @@ func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, 
 			return
 		}
 		for i < len(evs) && fixed[i] {
-			m.Apply(st, evs[i])
+			step(st, evs[i])
 			i++
 		}
 		if i == len(evs) {
@@ -139,7 +141,7 @@ func closedMasksFixed(m Model, start State, evs []*formats.Event, fixed []bool, 
 			return
 		}
 		with := m.Clone(st)
-		m.Apply(with, evs[i])
+		step(with, evs[i])
 		walk(i+1, bit+1, with, mask|1<<bit)
 		walk(i+1, bit+1, st, mask)
 	}

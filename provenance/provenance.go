@@ -35,6 +35,34 @@ type Model interface {
 	Fingerprint(s State) string
 }
 
+// A Stepper is a Model that can run a request without making its output.
+// The searches run every request but the one explained only for its
+// effect on the state, thousands of times over; a model whose outputs
+// cost more than their effects (a read's bytes, rendered) implements it.
+// Step(s, e) must change s exactly as Apply(s, e) does.
+type Stepper interface {
+	Step(s State, e *formats.Event)
+}
+
+// A Matcher is a Model that tells whether a request's output in a state
+// is its output in another faster than by making both and comparing
+// them. The searches ask it of every subset they try; a model whose
+// outputs are long (a read's bytes, rendered) implements it.
+type Matcher interface {
+	// SameOutput returns a test of states, which it leaves unchanged:
+	// whether target's output in the state is Apply(Clone(ref),
+	// target).
+	SameOutput(ref State, target *formats.Event) func(State) bool
+}
+
+// stepOf returns m's Step, or Apply with its output dropped.
+func stepOf(m Model) func(State, *formats.Event) {
+	if st, ok := m.(Stepper); ok {
+		return st.Step
+	}
+	return func(s State, e *formats.Event) { m.Apply(s, e) }
+}
+
 // ErrTooLarge is returned when an exact answer would need more work than
 // allowed: a stretch of history between resets longer than the limit.
 var ErrTooLarge = errors.New("history too large to explain exactly")

@@ -78,22 +78,28 @@ func solveAll(p Problem) ([][]*formats.Event, []Choice, Output, error) {
 	if err != nil {
 		return nil, nil, "", err
 	}
-	st := p.Model.Init()
+	st, step := p.Model.Init(), stepOf(p.Model)
 	for i := r; i >= 0; i-- {
 		e, _, err := s.at(i)
 		if err != nil {
 			return nil, nil, "", err
 		}
-		p.Model.Apply(st, e)
+		step(st, e)
 		if i%4096 == 0 {
 			if err := s.inTime(); err != nil {
 				return nil, nil, "", err
 			}
 		}
 	}
+	var goal func(State) bool
+	if mt, ok := p.Model.(Matcher); ok {
+		goal = mt.SameOutput(p.Model.Clone(st), p.Target)
+	}
 	o := p.Model.Apply(st, p.Target)
 	s.out = o
-	goal := func(st State) bool { return p.Model.Apply(p.Model.Clone(st), p.Target) == o }
+	if goal == nil {
+		goal = func(st State) bool { return p.Model.Apply(p.Model.Clone(st), p.Target) == o }
+	}
 	sets, err := s.solve(0, goal, 0)
 	if errors.Is(err, ErrTooLarge) && s.declined != "" {
 		err = fmt.Errorf("%w; the rule that answers such histories at once does not apply: %s", err, s.declined)
@@ -274,11 +280,12 @@ func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) 
 	if err := s.spend(n * n); err != nil {
 		return nil, err
 	}
+	step := stepOf(m)
 	replay := func(skip int) State {
 		st := m.Clone(start)
 		for i, e := range stretch {
 			if i != skip {
-				m.Apply(st, e)
+				step(st, e)
 			}
 		}
 		return st
@@ -350,9 +357,9 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 			return [][]int{w}, nil
 		}
 	}
-	start := m.Init()
+	start, step := m.Init(), stepOf(m)
 	if hasReset {
-		m.Apply(start, s.rev[r])
+		step(start, s.rev[r])
 	}
 	// Long stretches: only the events whose absence alone does not break
 	// the goal are enumerated; the others are in every closed subset.
@@ -396,7 +403,7 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 		return out
 	}
 	late := func() bool { return s.inTime() != nil }
-	closedFrom := func(st State) []bool { return closedMasksFixed(m, st, stretch, fixed, goal, late) }
+	closedFrom := func(st State) []bool { return closedMasksFixed(m, step, st, stretch, fixed, goal, late) }
 	closed := closedFrom(start)
 	if closed == nil {
 		return nil, ErrOutOfTime
@@ -495,9 +502,9 @@ func (s *solver) stateAt(from int) (State, error) {
 		return nil, err
 	}
 	m := s.p.Model
-	st := m.Init()
+	st, step := m.Init(), stepOf(m)
 	for i := r; i >= from; i-- {
-		m.Apply(st, s.rev[i])
+		step(st, s.rev[i])
 	}
 	return st, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
@@ -119,6 +120,11 @@ type state struct {
 	// at the names for one that may name the same file. A function of
 	// names' history, it changes no output but when noteAlias looks.
 	bases map[string]uint8
+	// quiet: the call runs for its effect alone (Step, SameOutput), and
+	// the bytes a read or a copy gives are kept in got, not rendered
+	// into its output.
+	quiet bool
+	got   *chunk
 }
 
 // Model is the POSIX file-system model replayed over strace events.
@@ -740,6 +746,83 @@ func has(flags, f string) bool {
 	return false
 }
 
+// Step implements provenance.Stepper: Apply without the bytes a read
+// or a copy would render (the searches replay a history's reads
+// thousands of times for their offsets alone).
+func (m Model) Step(s provenance.State, e *formats.Event) {
+	st := s.(*state)
+	st.quiet = true
+	m.Apply(s, e)
+	st.quiet, st.got = false, nil
+}
+
+// SameOutput implements provenance.Matcher: the bytes a read or a copy
+// gives are compared as they are, not rendered (a search renders a 4 KiB
+// read at each of 65,536 subsets otherwise). Two outputs render alike
+// exactly when they have the same count, the same bytes known and the
+// same known bytes (render writes each unknown byte or run as \?, which
+// no known byte renders as), so the test is Apply's.
+func (m Model) SameOutput(ref provenance.State, target *formats.Event) func(provenance.State) bool {
+	out := func(s provenance.State) (provenance.Output, *chunk) {
+		c := m.Clone(s).(*state)
+		c.quiet = true
+		return m.Apply(c, target), c.got
+	}
+	wo, wc := out(ref)
+	return func(s provenance.State) bool {
+		o, c := out(s)
+		return o == wo && (c == nil) == (wc == nil) && (c == nil || sameBytes(*c, *wc))
+	}
+}
+
+// sameBytes tells whether two chunks render alike: bytes past a chunk's
+// data are unknown. A search asks it at each subset it tries, of reads
+// of kilobytes, so the comparisons are of whole slices where they can
+// be.
+func sameBytes(a, b chunk) bool {
+	if a.n != b.n {
+		return false
+	}
+	m := min(len(a.data), len(b.data))
+	for _, c := range []chunk{a, b} {
+		if c.known == nil && len(c.data) > m || c.known != nil && bytes.IndexByte(boolBytes(c.known[m:]), 1) >= 0 {
+			return false // known bytes where the other has none
+		}
+	}
+	ka, kb := a.known, b.known
+	switch {
+	case ka == nil && kb == nil:
+		return bytes.Equal(a.data[:m], b.data[:m])
+	case ka == nil && bytes.IndexByte(boolBytes(kb[:m]), 0) >= 0, kb == nil && bytes.IndexByte(boolBytes(ka[:m]), 0) >= 0:
+		return false
+	case ka != nil && kb != nil && !bytes.Equal(boolBytes(ka[:m]), boolBytes(kb[:m])):
+		return false
+	}
+	// The same bytes are known: compare them, a block at a time.
+	known := ka
+	if known == nil {
+		known = kb
+	}
+	const block = 64
+	for at := 0; at < m; at += block {
+		end := min(at+block, m)
+		if bytes.Equal(a.data[at:end], b.data[at:end]) {
+			continue
+		}
+		for i := at; i < end; i++ {
+			if known[i] && a.data[i] != b.data[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// boolBytes views bools as the bytes 0 and 1 they are.
+func boolBytes(b []bool) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), len(b))
+}
+
 // Apply replays one strace event.
 func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
@@ -893,7 +976,12 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if c.positioned() {
 			at = c.arg(3)
 		}
-		return provenance.Output("read " + render(st.take(en, at, count, c.ret)))
+		bs := st.take(en, at, count, c.ret)
+		if st.quiet {
+			st.got = &bs
+			return "read"
+		}
+		return provenance.Output("read " + render(bs))
 	case "write", "pwrite64", "writev", "pwritev":
 		en := st.bound(c.pid, c.arg(0))
 		switch {
@@ -960,6 +1048,10 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		// file older than the trace, may have held more).
 		bs := st.take(src, inOff, c.ret, c.ret)
 		st.put(dst, outOff, bs)
+		if st.quiet {
+			st.got = &bs
+			return "copy"
+		}
 		return provenance.Output("copy " + render(bs))
 	case "mmap":
 		if en := st.bound(c.pid, c.arg(4)); en != nil && c.ok() && sharedWritable(c) {
@@ -980,6 +1072,10 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		bs := st.peek(src, c.ret)
 		st.put(dst, "", bs)
+		if st.quiet {
+			st.got = &bs
+			return "copy"
+		}
 		return provenance.Output("copy " + render(bs))
 	case "lseek":
 		en := st.bound(c.pid, c.arg(0))

@@ -35,3 +35,49 @@ func TestRenderRoundTrip(t *testing.T) {
 		t.Errorf("a megabyte unknown: %q", got)
 	}
 }
+
+// TestSameBytesIsRenderEquality: sameBytes, the searches' test of a
+// read's bytes, says two chunks are alike exactly when they render alike,
+// over chunks with and without known marks, data shorter than the count,
+// unknown bytes holding stale data, and lengths across its blocks.
+func TestSameBytesIsRenderEquality(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	gen := func(n int, base *chunk) chunk {
+		c := chunk{data: make([]byte, n-r.Intn(3)*r.Intn(n/4+1)), n: int64(n)}
+		if r.Intn(3) > 0 {
+			c.known = make([]bool, len(c.data))
+		}
+		for i := range c.data {
+			c.data[i] = "ab\x00"[r.Intn(3)]
+			if base != nil && i < len(base.data) && r.Intn(8) > 0 {
+				c.data[i] = base.data[i] // mostly alike, to make equal pairs
+			}
+			if c.known != nil {
+				c.known[i] = r.Intn(6) > 0
+				if base != nil && r.Intn(8) > 0 {
+					c.known[i] = base.knownAt(i)
+				}
+			}
+		}
+		return c
+	}
+	equal := 0
+	for range 20000 {
+		n := []int{0, 1, 7, 63, 64, 65, 130, 300}[r.Intn(8)]
+		a := gen(n, nil)
+		b := gen(n, &a)
+		if r.Intn(10) == 0 {
+			b = gen(n+r.Intn(2), nil)
+		}
+		want := render(a) == render(b)
+		if want {
+			equal++
+		}
+		if got := sameBytes(a, b); got != want {
+			t.Fatalf("sameBytes = %v, renders %q and %q", got, render(a), render(b))
+		}
+	}
+	if equal < 1000 {
+		t.Fatalf("only %d of 20000 pairs render alike: the test compares too few equal pairs", equal)
+	}
+}
