@@ -135,6 +135,24 @@ type Model struct {
 	// takes a process's directory from the AT_FDCWD decorations of its
 	// calls it has replayed.
 	dirs map[int64]string
+	// calls, when not nil, keeps each event's parsed call: a search
+	// replays each event thousands of times, and parsing it again each
+	// time was a sixth of a search's work. A call is never changed once
+	// parsed, so the replays of concurrent searches share it.
+	calls *sync.Map // *formats.Event -> call
+}
+
+// call returns e's call, parsed once where the model keeps them.
+func (m Model) call(e *formats.Event) call {
+	if m.calls == nil {
+		return parseCall(e)
+	}
+	if c, ok := m.calls.Load(e); ok {
+		return c.(call)
+	}
+	c := parseCall(e)
+	m.calls.Store(e, c)
+	return c
 }
 
 var _ provenance.Model = Model{}
@@ -826,7 +844,7 @@ func boolBytes(b []bool) []byte {
 // Apply replays one strace event.
 func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
-	c := parseCall(e)
+	c := m.call(e)
 	st.okCall = c.ok()
 	st.pid, st.split = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0
 	defer st.uncross(c.pid)

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wat-project/wat/formats"
@@ -409,7 +410,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// Relative paths: in the directory the trace shows the process in.
-	m := Model{dirs: map[int64]string{}}
+	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}}
 	if err := workingDirs(ctx, h, []*formats.Event{target}, m.dirs); err != nil {
 		return nil, err
 	}
