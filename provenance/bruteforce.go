@@ -109,7 +109,8 @@ func closeUp(ok []bool, n int) {
 
 // closedMasksFixed is closedMasks over the events not marked fixed (a bit
 // per such event, in order); fixed events are applied in every subset.
-// It runs the events with step (stepOf, or Apply for the referee).
+// It runs the events with step (stepOf, or Apply for the referee), and
+// hands pred each subset's state as its last use, so pred may change it.
 // With fixed nil it is closedMasks. It asks stop (when not nil) every
 // 1024 subsets whether to give up, and then returns nil.
 func closedMasksFixed(m Model, step func(State, *formats.Event), start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool) []bool {

@@ -49,9 +49,10 @@ type Stepper interface {
 // them. The searches ask it of every subset they try; a model whose
 // outputs are long (a read's bytes, rendered) implements it.
 type Matcher interface {
-	// SameOutput returns a test of states, which it leaves unchanged:
-	// whether target's output in the state is Apply(Clone(ref),
-	// target).
+	// SameOutput returns a test of states: whether target's output in
+	// the state is Apply(Clone(ref), target). The test may change the
+	// state it is given (it may run target in it): the searches test
+	// only states they no longer need.
 	SameOutput(ref State, target *formats.Event) func(State) bool
 }
 

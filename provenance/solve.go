@@ -91,6 +91,9 @@ func solveAll(p Problem) ([][]*formats.Event, []Choice, Output, error) {
 			}
 		}
 	}
+	// The goal runs the target in the state it tests, which every
+	// search hands it as its last use of that state (a subset's replay,
+	// ended): no copy is made.
 	var goal func(State) bool
 	if mt, ok := p.Model.(Matcher); ok {
 		goal = mt.SameOutput(p.Model.Clone(st), p.Target)
@@ -98,7 +101,7 @@ func solveAll(p Problem) ([][]*formats.Event, []Choice, Output, error) {
 	o := p.Model.Apply(st, p.Target)
 	s.out = o
 	if goal == nil {
-		goal = func(st State) bool { return p.Model.Apply(p.Model.Clone(st), p.Target) == o }
+		goal = func(st State) bool { return p.Model.Apply(st, p.Target) == o }
 	}
 	sets, err := s.solve(0, goal, 0)
 	if errors.Is(err, ErrTooLarge) && s.declined != "" {
@@ -265,7 +268,7 @@ const ForcedLimit = 512
 // closed subsets are closed upwards, a subset lacking such an event would
 // make the whole stretch less that event closed, and it is not. It
 // returns nil when even the whole stretch misses the goal (then no subset
-// is closed).
+// is closed). The goal is given fresh replays, which it may change.
 func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) bool, top bool) ([]bool, error) {
 	m := s.p.Model
 	if f, ok := m.(Forcer); ok && top {

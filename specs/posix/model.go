@@ -782,11 +782,13 @@ func (m Model) Step(s provenance.State, e *formats.Event) {
 // no known byte renders as), so the test is Apply's.
 func (m Model) SameOutput(ref provenance.State, target *formats.Event) func(provenance.State) bool {
 	out := func(s provenance.State) (provenance.Output, *chunk) {
-		c := m.Clone(s).(*state)
+		c := s.(*state)
 		c.quiet = true
-		return m.Apply(c, target), c.got
+		o := m.Apply(c, target)
+		c.quiet = false
+		return o, c.got
 	}
-	wo, wc := out(ref)
+	wo, wc := out(m.Clone(ref))
 	return func(s provenance.State) bool {
 		o, c := out(s)
 		return o == wo && (c == nil) == (wc == nil) && (c == nil || sameBytes(*c, *wc))
