@@ -64,3 +64,32 @@ func TestEventsByIDAcrossBuckets(t *testing.T) {
 		t.Error("an id not stored was read")
 	}
 }
+
+// TestIDSetCovers: covers(lo, hi) is has of every id from lo to hi, on
+// sets of disjoint ranges with gaps of one id and more.
+func TestIDSetCovers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 2000; trial++ {
+		in := &idSet{}
+		at := int64(rng.IntN(5))
+		for range rng.IntN(5) {
+			lo := at + int64(rng.IntN(3))
+			hi := lo + int64(rng.IntN(6))
+			in.ranges = append(in.ranges, [2]int64{lo, hi})
+			at = hi + 2
+		}
+		lo := int64(rng.IntN(30))
+		hi := lo + int64(rng.IntN(8))
+		want := true
+		for id := lo; id <= hi; id++ {
+			want = want && in.has(id)
+		}
+		if got := in.covers(lo, hi); got != want {
+			t.Fatalf("%v covers %d..%d = %v, want %v", in.ranges, lo, hi, got, want)
+		}
+	}
+	var none *idSet
+	if !none.covers(3, 9) {
+		t.Error("a nil set (every id) does not cover 3..9")
+	}
+}

@@ -241,25 +241,26 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 		return nil, false, err
 	}
 	ids, shapes := make([]int64, 0, total), make([]uint64, 0, total)
-	var blk []int64
 	for _, b := range blocks {
-		if blk, err = decodeIDs(blk[:0], b.first, b.n, b.blob); err != nil {
+		at := len(ids) // and len(shapes): a block decodes to n of each
+		if ids, err = decodeIDs(ids, b.first, b.n, b.blob); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
-		at := len(shapes)
 		if shapes, err = decodeShapes(shapes, b.n, b.sh); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
 		}
+		if len(ids) == at || ids[len(ids)-1] < before && in.covers(ids[at], ids[len(ids)-1]) {
+			continue // the whole block is before the bound and in in
+		}
 		// Keep the ids before the bound that are in in.
 		j := at
-		for i, id := range blk {
-			if id < before && in.has(id) {
-				ids = append(ids, id)
-				shapes[j] = shapes[at+i]
+		for i := at; i < len(ids); i++ {
+			if ids[i] < before && in.has(ids[i]) {
+				ids[j], shapes[j] = ids[i], shapes[i]
 				j++
 			}
 		}
-		shapes = shapes[:j]
+		ids, shapes = ids[:j], shapes[:j]
 	}
 	for _, wns := range []string{ns, formats.AllNS} {
 		wide, err := s.wideBefore(ctx, in, system, wns, before, math.MaxInt32)

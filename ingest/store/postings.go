@@ -92,12 +92,14 @@ func decodeShapes(dst []uint64, n int, blob []byte) ([]uint64, error) {
 	if len(blob) == 0 || int(blob[0]) > maxShapes || len(blob) < 1+8*int(blob[0]) {
 		return dst, errBadBlock
 	}
-	dict := make([]uint64, blob[0])
+	var dictA [maxShapes]uint64
+	dict := dictA[:blob[0]]
 	for i := range dict {
 		dict[i] = binary.LittleEndian.Uint64(blob[1+8*i:])
 	}
 	blob = blob[1+8*len(dict):]
 	start := len(dst)
+	dst = slices.Grow(dst, n)
 	for len(blob) > 0 {
 		v, k := binary.Uvarint(blob)
 		c, d := v/maxShapes, int(v%maxShapes)
@@ -105,8 +107,11 @@ func decodeShapes(dst []uint64, n int, blob []byte) ([]uint64, error) {
 			return dst, errBadBlock
 		}
 		blob = blob[k:]
-		for ; c > 0; c-- {
-			dst = append(dst, dict[d])
+		at := len(dst)
+		dst = dst[:at+int(c)]
+		run, shape := dst[at:], dict[d]
+		for i := range run {
+			run[i] = shape
 		}
 	}
 	if len(dst)-start != n {

@@ -21,6 +21,15 @@ type idSet struct {
 	sources []any      // the sources' ids, for SQL IN lists
 }
 
+// covers tells whether every id from lo to hi is in the set.
+func (in *idSet) covers(lo, hi int64) bool {
+	if in == nil {
+		return true
+	}
+	i := sort.Search(len(in.ranges), func(i int) bool { return in.ranges[i][1] >= lo })
+	return i < len(in.ranges) && in.ranges[i][0] <= lo && hi <= in.ranges[i][1]
+}
+
 // has tells whether id is in the set.
 func (in *idSet) has(id int64) bool {
 	if in == nil {
