@@ -4,7 +4,6 @@ import (
 	"math/rand"
 	"reflect"
 	"slices"
-	"sort"
 	"testing"
 )
 
@@ -69,19 +68,9 @@ func minimalByDefinition(fam [][]int) [][]int {
 		}
 		if minimal {
 			seen[ms] = true
-			c := slices.Clone(s)
-			sort.Sort(sort.Reverse(sort.IntSlice(c)))
-			out = append(out, c)
+			out = append(out, slices.Clone(s))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		for k := 0; k < len(a) && k < len(b); k++ {
-			if a[k] != b[k] {
-				return a[k] > b[k]
-			}
-		}
-		return len(a) < len(b)
-	})
+	oldestFirst(out) // the order is minimalSets's own
 	return out
 }

@@ -546,12 +546,18 @@ func minimalSets(sets [][]int) [][]int {
 			keep = append(keep, s)
 		}
 	}
-	// Canonical order: by back-indexes descending, i.e. oldest first.
-	for _, s := range keep {
+	oldestFirst(keep)
+	return keep
+}
+
+// oldestFirst puts sets of back-indexes in canonical order: each by
+// back-index descending (oldest first), then the sets by those lists.
+func oldestFirst(sets [][]int) {
+	for _, s := range sets {
 		sort.Sort(sort.Reverse(sort.IntSlice(s)))
 	}
-	sort.Slice(keep, func(i, j int) bool {
-		a, b := keep[i], keep[j]
+	sort.Slice(sets, func(i, j int) bool {
+		a, b := sets[i], sets[j]
 		for k := 0; k < len(a) && k < len(b); k++ {
 			if a[k] != b[k] {
 				return a[k] > b[k]
@@ -559,7 +565,6 @@ func minimalSets(sets [][]int) [][]int {
 		}
 		return len(a) < len(b)
 	})
-	return keep
 }
 
 // subset reports whether sorted a is a subset of sorted b.
