@@ -125,6 +125,20 @@ type state struct {
 	// into its output.
 	quiet bool
 	got   *chunk
+	// sharedNames: names, last, learned and bases are shared with a
+	// clone (or the state it was cloned from) until ownNames copies them
+	// for a write. Most calls write none of them, and copying every name
+	// of a trace at each subset a search tries was most of a Clone.
+	sharedNames bool
+}
+
+// ownNames makes names, last, learned and bases this state's own, to
+// write: every write to them comes after it.
+func (st *state) ownNames() {
+	if st.sharedNames {
+		st.names, st.last, st.learned, st.bases = maps.Clone(st.names), maps.Clone(st.last), maps.Clone(st.learned), maps.Clone(st.bases)
+		st.sharedNames = false
+	}
 }
 
 // Model is the POSIX file-system model replayed over strace events.
@@ -167,13 +181,11 @@ func (Model) Init() provenance.State {
 // were.
 func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
-	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: make(map[string]int, len(st.names)), last: maps.Clone(st.last),
+	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: st.names, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next,
-		learned: maps.Clone(st.learned), crossing: maps.Clone(st.crossing), bases: maps.Clone(st.bases)}
-	clear(st.own) // its files are shared now
-	for n, i := range st.names {
-		c.names[n] = i
-	}
+		learned: st.learned, crossing: maps.Clone(st.crossing), bases: st.bases, sharedNames: true}
+	clear(st.own)         // its files are shared now
+	st.sharedNames = true // and its names
 	ofds := map[*ofd]*ofd{}
 	tables := map[uintptr]map[int]*fdEntry{}
 	for pid, p := range st.procs {
@@ -327,7 +339,7 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 			return 0, false // a directory the trace made holds only the names it made
 		}
 		i = st.newFile(&file{unknown: true})
-		st.name(p, i)
+		st.name(p, i) // and ownNames
 		st.learned[p] = true
 		return i, true
 	}
@@ -450,6 +462,7 @@ func (st *state) children(dir string) bool {
 
 // move renames a directory's names with it.
 func (st *state) move(from, to string) {
+	st.ownNames()
 	for n, i := range st.names {
 		if rest, ok := strings.CutPrefix(n, from+"/"); ok {
 			delete(st.names, n)
@@ -511,12 +524,14 @@ func (st *state) rmdir(p string, c call) provenance.Output {
 	case f.unknown && c.errno == "ENOTEMPTY":
 		return "rmdir -1 ENOTEMPTY" // older than the trace, with names it does not show
 	}
+	st.ownNames()
 	st.names[p] = -1
 	return "rmdir 0"
 }
 
 // name makes p name inode ino.
 func (st *state) name(p string, ino int) {
+	st.ownNames()
 	st.names[p] = ino
 	st.last[ino] = p
 	st.noteAlias(p, ino)
@@ -526,6 +541,7 @@ func (st *state) name(p string, ino int) {
 // other name still names a file is not known: the log says, as of a
 // name the trace has not shown.
 func (st *state) unname(p string) {
+	st.ownNames()
 	if i := st.names[p]; i > 0 {
 		if q := st.files[i].aliased; q != "" && st.names[q] > 0 {
 			delete(st.names, q)
@@ -591,6 +607,7 @@ func (st *state) noteAlias(p string, ino int) {
 	if k == underUnknown {
 		want |= absolute
 	}
+	st.ownNames()
 	if st.bases[base]&want != 0 {
 		for q, j := range st.names {
 			if j == ino || path.Base(q) != base || !mayAlias(p, q) {
@@ -921,6 +938,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			// A new file with no name, in the directory p.
 			if c.retFD >= 0 {
 				ino := st.newFile(&file{})
+				st.ownNames()
 				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
 				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
 			}
@@ -965,6 +983,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		_, known := st.names[p]
 		ino, ok := st.lookup(p, infer)
 		if !known && ok && has(flags, "O_CREAT") {
+			st.ownNames()
 			st.learned[p] = false // there before the trace, or made by this open
 		}
 		switch {
@@ -1195,6 +1214,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if _, exists := st.lookup(to, false); exists {
 			return "link -1 EEXIST"
 		}
+		st.ownNames()
 		st.names[to] = ino // a second name: the file's last is still its first
 		st.noteAlias(to, ino)
 		return "link 0"
@@ -1513,12 +1533,13 @@ func (st *state) bound(pid, a string) *fdEntry {
 	switch i := st.names[name]; {
 	case deleted:
 		ino = st.newFile(&file{unknown: true})
+		st.ownNames()
 		st.last[ino] = name // no name reaches it
 	case i > 0 && (isPath || strings.HasPrefix(name, "pipe:")):
 		ino = i
 	case isPath:
 		ino = st.newFile(&file{unknown: true})
-		st.name(name, ino)
+		st.name(name, ino)      // and ownNames
 		st.learned[name] = true // as an open's logged success would (lookup)
 	default: // a pipe, a socket, a device
 		ino = st.newFile(&file{unknown: true, pipe: true})

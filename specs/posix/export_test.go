@@ -1,0 +1,30 @@
+package posix
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/wat-project/wat/provenance"
+)
+
+// NamesOf renders what Fingerprint leaves out of a state's names: the
+// names each inode had last, the names learned from the log, and the
+// kinds of names bound by each last element, with the names themselves.
+func NamesOf(s provenance.State) string {
+	st := s.(*state)
+	out := ""
+	for _, n := range slices.Sorted(maps.Keys(st.names)) {
+		out += fmt.Sprintf("name %q=%d;", n, st.names[n])
+	}
+	for _, i := range slices.Sorted(maps.Keys(st.last)) {
+		out += fmt.Sprintf("last %d=%q;", i, st.last[i])
+	}
+	for _, n := range slices.Sorted(maps.Keys(st.learned)) {
+		out += fmt.Sprintf("learned %q=%v;", n, st.learned[n])
+	}
+	for _, b := range slices.Sorted(maps.Keys(st.bases)) {
+		out += fmt.Sprintf("base %q=%d;", b, st.bases[b])
+	}
+	return out
+}
