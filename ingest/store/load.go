@@ -50,6 +50,7 @@ func (s *Store) BeginLoad(ctx context.Context, path, format string, config []byt
 	}
 	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: format, instance: instance,
 		reading: Reading{Format: format, Config: config}}
+	l.w.async = true
 	if err := tx.QueryRowContext(ctx, sqlInsertSource, path, format, config, time.Now().UnixNano(), instance, provenance.IndexVersion).Scan(&l.w.source); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -95,6 +96,7 @@ func (s *Store) BeginAppend(ctx context.Context, src *Source, path string) (*Loa
 	}
 	l := &Load{s: s, tx: tx, w: newWriter(ctx, tx), path: path, format: src.Format, instance: src.Instance, appendTo: src,
 		reading: Reading{Format: src.Format}}
+	l.w.async = true
 	l.w.source = src.ID
 	if err := tx.QueryRowContext(ctx, "SELECT config FROM sources WHERE id = ?", src.ID).Scan(&l.reading.Config); err != nil {
 		tx.Rollback()
@@ -152,6 +154,9 @@ type Head struct {
 // instance and format whose first event's time is between from and to
 // (the file being loaded ends with them, maybe).
 func (l *Load) Heads(ctx context.Context, from, to int64, n int) ([]Head, error) {
+	if err := l.w.settle(); err != nil {
+		return nil, err
+	}
 	srcs, err := l.s.sources(ctx, l.tx)
 	if err != nil {
 		return nil, err
@@ -193,6 +198,7 @@ func (l *Load) Heads(ctx context.Context, from, to int64, n int) ([]Head, error)
 
 // Rollback abandons the load: nothing of the file is stored.
 func (l *Load) Rollback() {
+	l.w.settle()
 	l.w.post.stop()
 	l.tx.Rollback()
 }
@@ -340,6 +346,16 @@ type writer struct {
 	// namespaces are the (system, ns) pairs it listed in the namespaces
 	// table.
 	namespaces map[[2]string]bool
+	// async makes buffer hand a full buffer to a goroutine of its own
+	// that loads it while the next rows are gathered: SQLite's inserts
+	// were half of ingest's critical path (a plain file's load sets it;
+	// flush clears it, so what follows, a reorder with its reads, runs
+	// in order). At most one load is under way; settle waits for it, and
+	// every other use of tx comes after a settle.
+	async    bool
+	loading  chan error // the load under way, nil when none
+	inflight []any      // its rows
+	free     []any      // a loaded buffer to gather rows in again
 }
 
 // maxPending is how many key touches the writer holds before it writes
@@ -365,9 +381,33 @@ func (w *writer) buffer(tb *table, buf *[]any, vals ...any) error {
 	if len(*buf) < bufRows*len(tb.cols) {
 		return nil
 	}
-	err := w.tx.load(w.ctx, tb, *buf)
-	clear(*buf)
-	*buf = (*buf)[:0]
+	if !w.async {
+		err := w.tx.load(w.ctx, tb, *buf)
+		clear(*buf)
+		*buf = (*buf)[:0]
+		return err
+	}
+	if err := w.settle(); err != nil {
+		return err
+	}
+	rows, done := *buf, make(chan error, 1)
+	*buf, w.free = w.free[:0], nil
+	w.loading, w.inflight = done, rows
+	go func() {
+		err := w.tx.load(w.ctx, tb, rows)
+		clear(rows)
+		done <- err
+	}()
+	return nil
+}
+
+// settle waits for the load under way, if any, and returns its error.
+func (w *writer) settle() error {
+	if w.loading == nil {
+		return nil
+	}
+	err := <-w.loading
+	w.loading, w.free, w.inflight = nil, w.inflight[:0], nil
 	return err
 }
 
@@ -435,6 +475,9 @@ func (w *writer) event(line, offset int64, ev *formats.Event, refs []formats.Ref
 
 // writePostings writes the pending key touches as postings blocks.
 func (w *writer) writePostings() error {
+	if err := w.settle(); err != nil {
+		return err
+	}
 	bs := w.post.blocks()
 	for _, b := range bs {
 		sn := [2]string{b.k.system, b.k.ns}
@@ -522,6 +565,10 @@ func classOf(all []formats.Ref, ref formats.Ref) int {
 
 // flush writes what is buffered.
 func (w *writer) flush() error {
+	if err := w.settle(); err != nil {
+		return err
+	}
+	w.async = false
 	for _, b := range []struct {
 		tb  *table
 		buf *[]any
