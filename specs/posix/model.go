@@ -84,8 +84,14 @@ const (
 
 type state struct {
 	// files may be shared with clones: mutable returns one this state
-	// may change, copying it first when it is not its own.
-	files map[int]*file
+	// may change, copying it first when it is not its own. The map
+	// itself is shared with a clone too (sharedFiles) until ownFiles
+	// copies it for a write.
+	files       map[int]*file
+	sharedFiles bool
+	// own holds the files this state may change in place; nil in a
+	// fresh clone, as are pending, early and crossing when empty (put
+	// makes them).
 	own   map[int]bool
 	names map[string]int // path -> inode; a negative inode means absent
 	last  map[int]string // inode -> the name it had last (an unlinked file's, strace shows)
@@ -130,6 +136,33 @@ type state struct {
 	// for a write. Most calls write none of them, and copying every name
 	// of a trace at each subset a search tries was most of a Clone.
 	sharedNames bool
+}
+
+// ownFiles makes the files map this state's own, to write: every write
+// to it comes after it.
+func (st *state) ownFiles() {
+	if st.sharedFiles {
+		st.files = maps.Clone(st.files)
+		st.sharedFiles = false
+	}
+}
+
+// put sets m[k] to v, making m when it is nil.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
+// cloneFull is maps.Clone, but nil for an empty map: most states have
+// no process half-created and no pipe crossed, and a search clones a
+// state at every subset it tries.
+func cloneFull[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 // ownNames makes names, last, learned and bases this state's own, to
@@ -181,30 +214,46 @@ func (Model) Init() provenance.State {
 // were.
 func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
-	c := &state{files: maps.Clone(st.files), own: map[int]bool{}, names: st.names, last: st.last,
-		procs: make(map[string]*proc, len(st.procs)), pending: maps.Clone(st.pending), early: maps.Clone(st.early), next: st.next,
-		learned: st.learned, crossing: maps.Clone(st.crossing), bases: st.bases, sharedNames: true}
+	c := &state{files: st.files, sharedFiles: true, names: st.names, last: st.last,
+		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true}
 	clear(st.own)         // its files are shared now
+	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
-	ofds := map[*ofd]*ofd{}
-	tables := map[uintptr]map[int]*fdEntry{}
+	// The copies of fd entries, open file descriptions and processes are
+	// made in one slice each: pointers into them stay put, as each has
+	// room for all.
+	nfds := 0
+	for _, p := range st.procs {
+		nfds += len(p.fds)
+	}
+	ents, descs, procs := make([]fdEntry, 0, nfds), make([]ofd, 0, nfds), make([]proc, 0, len(st.procs))
+	ofds := make(map[*ofd]*ofd, nfds)
+	var tables map[uintptr]map[int]*fdEntry
 	for pid, p := range st.procs {
+		var t map[int]*fdEntry
 		id := reflect.ValueOf(p.fds).Pointer() // threads share one table
-		t, ok := tables[id]
-		if !ok {
+		if tables != nil {
+			t = tables[id]
+		}
+		if t == nil {
 			t = make(map[int]*fdEntry, len(p.fds))
 			for fd, en := range p.fds {
 				o, ok := ofds[en.o]
 				if !ok {
-					cp := *en.o
-					o = &cp
+					descs = append(descs, *en.o)
+					o = &descs[len(descs)-1]
 					ofds[en.o] = o
 				}
-				t[fd] = &fdEntry{o: o, cloexec: en.cloexec}
+				ents = append(ents, fdEntry{o: o, cloexec: en.cloexec})
+				t[fd] = &ents[len(ents)-1]
 			}
-			tables[id] = t
+			if len(st.procs) > 1 {
+				put(&tables, id, t)
+			}
 		}
-		c.procs[pid] = &proc{fds: t, cwd: p.cwd}
+		procs = append(procs, proc{fds: t, cwd: p.cwd})
+		c.procs[pid] = &procs[len(procs)-1]
 	}
 	return c
 }
@@ -479,8 +528,9 @@ func (st *state) move(from, to string) {
 func (st *state) newFile(f *file) int {
 	i := st.next
 	st.next++
+	st.ownFiles()
 	st.files[i] = f
-	st.own[i] = true
+	put(&st.own, i, true)
 	return i
 }
 
@@ -491,8 +541,9 @@ func (st *state) mutable(ino int) *file {
 		return f
 	}
 	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped}
+	st.ownFiles()
 	st.files[ino] = c
-	st.own[ino] = true
+	put(&st.own, ino, true)
 	return c
 }
 
@@ -772,11 +823,14 @@ func (c call) offset(at int64) int64 {
 	return at
 }
 
+// has tells whether flags, strace's FLAG|FLAG|... rendering, holds f.
 func has(flags, f string) bool {
-	for _, x := range strings.Split(flags, "|") {
+	for flags != "" {
+		x, rest, _ := strings.Cut(flags, "|")
 		if x == f {
 			return true
 		}
+		flags = rest
 	}
 	return false
 }
@@ -868,7 +922,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st.pid, st.split = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0
 	defer st.uncross(c.pid)
 	if c.unfinished {
-		st.pending[c.pid] = c.sharesFiles()
+		put(&st.pending, c.pid, c.sharesFiles())
 		return ""
 	}
 	if _, known := st.procs[c.pid]; !known && len(st.pending) == 1 {
@@ -877,7 +931,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		for parent, shared := range st.pending {
 			st.fork(parent, c.pid, shared)
 			delete(st.pending, parent)
-			st.early[c.pid] = true
+			put(&st.early, c.pid, true)
 		}
 	}
 	for _, a := range c.args {
@@ -999,7 +1053,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return "open -1 EISDIR"
 		}
 		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
-			st.files[ino], st.own[ino] = &file{}, true
+			st.ownFiles()
+			st.files[ino] = &file{}
+			put(&st.own, ino, true)
 		}
 		if c.retFD >= 0 {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
@@ -1700,7 +1756,7 @@ func (st *state) cross(ino int, use uint8) *file {
 				f.crossed = map[string]uint8{}
 			}
 			f.crossed[p] |= use
-			st.crossing[ino] = true
+			put(&st.crossing, ino, true)
 		}
 	}
 	return f
