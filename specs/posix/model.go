@@ -90,7 +90,7 @@ type state struct {
 	files       map[int]*file
 	sharedFiles bool
 	// own holds the files this state may change in place; nil in a
-	// fresh clone, as are pending, early and crossing when empty (put
+	// fresh clone, as are pending, early and crossing when empty (setKey
 	// makes them).
 	own   map[int]bool
 	names map[string]int // path -> inode; a negative inode means absent
@@ -147,8 +147,8 @@ func (st *state) ownFiles() {
 	}
 }
 
-// put sets m[k] to v, making m when it is nil.
-func put[K comparable, V any](m *map[K]V, k K, v V) {
+// setKey sets m[k] to v, making m when it is nil.
+func setKey[K comparable, V any](m *map[K]V, k K, v V) {
 	if *m == nil {
 		*m = map[K]V{}
 	}
@@ -249,7 +249,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 				t[fd] = &ents[len(ents)-1]
 			}
 			if len(st.procs) > 1 {
-				put(&tables, id, t)
+				setKey(&tables, id, t)
 			}
 		}
 		procs = append(procs, proc{fds: t, cwd: p.cwd})
@@ -530,7 +530,7 @@ func (st *state) newFile(f *file) int {
 	st.next++
 	st.ownFiles()
 	st.files[i] = f
-	put(&st.own, i, true)
+	setKey(&st.own, i, true)
 	return i
 }
 
@@ -543,7 +543,7 @@ func (st *state) mutable(ino int) *file {
 	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped}
 	st.ownFiles()
 	st.files[ino] = c
-	put(&st.own, ino, true)
+	setKey(&st.own, ino, true)
 	return c
 }
 
@@ -922,7 +922,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st.pid, st.split = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0
 	defer st.uncross(c.pid)
 	if c.unfinished {
-		put(&st.pending, c.pid, c.sharesFiles())
+		setKey(&st.pending, c.pid, c.sharesFiles())
 		return ""
 	}
 	if _, known := st.procs[c.pid]; !known && len(st.pending) == 1 {
@@ -931,7 +931,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		for parent, shared := range st.pending {
 			st.fork(parent, c.pid, shared)
 			delete(st.pending, parent)
-			put(&st.early, c.pid, true)
+			setKey(&st.early, c.pid, true)
 		}
 	}
 	for _, a := range c.args {
@@ -1055,7 +1055,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
 			st.ownFiles()
 			st.files[ino] = &file{}
-			put(&st.own, ino, true)
+			setKey(&st.own, ino, true)
 		}
 		if c.retFD >= 0 {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
@@ -1756,7 +1756,7 @@ func (st *state) cross(ino int, use uint8) *file {
 				f.crossed = map[string]uint8{}
 			}
 			f.crossed[p] |= use
-			put(&st.crossing, ino, true)
+			setKey(&st.crossing, ino, true)
 		}
 	}
 	return f
