@@ -27,6 +27,10 @@ type Choice struct {
 
 	count *big.Int // Counted's answer, once counted (see counted)
 	exact bool     // whether count is the exact number
+	// settled: c is what split left of a choice that had a way, so
+	// splitting it again would take nothing out (a hot queue's choice
+	// of 170,000 pops was split twice more to be counted).
+	settled bool
 }
 
 // Stubs are events held compactly, each a stub (formats.Event.Stub) of
@@ -137,10 +141,13 @@ func (c *Choice) Counted() (*big.Int, bool) {
 	if c.count != nil {
 		return new(big.Int).Set(c.count), c.exact
 	}
-	if c.none() {
-		return new(big.Int), true
+	rest := *c
+	if !c.settled {
+		if c.none() {
+			return new(big.Int), true
+		}
+		_, rest = c.split()
 	}
-	_, rest := c.split()
 	if rest.work() <= MaxChoiceWork {
 		return rest.ways(), true
 	}
@@ -212,6 +219,9 @@ func (c *Choice) valid() (lo, hi []int) {
 func (c *Choice) Count() *big.Int {
 	if c.count != nil && c.exact {
 		return new(big.Int).Set(c.count)
+	}
+	if c.settled {
+		return c.ways()
 	}
 	if c.none() {
 		return new(big.Int)
@@ -361,6 +371,10 @@ func (c Choice) split() (always []int, rest Choice) {
 	}
 	k := c.K
 	lo, hi := c.valid()
+	some := len(lo) > 0 || c.K == 0 // a way to choose: see none
+	for i := range lo {
+		some = some && lo[i] <= hi[i]
+	}
 	taken := 0
 	for i := range c.Len() {
 		plo, phi := 0, 0
@@ -381,6 +395,6 @@ func (c Choice) split() (always []int, rest Choice) {
 		}
 	}
 	rest = c.only(left)
-	rest.K, rest.Caps, rest.Rule = k, caps, c.Rule
+	rest.K, rest.Caps, rest.Rule, rest.settled = k, caps, c.Rule, some
 	return always, rest
 }

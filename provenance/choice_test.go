@@ -119,6 +119,24 @@ func TestChoice(t *testing.T) {
 				t.Fatalf("seed %d: %d of %d, caps %v: split into %d always and %d of %v (caps %v): %v, want %v", seed, c.K, n, c.Caps, len(always), rest.K, rest.Len(), rest.Caps, split, whole)
 			}
 		}
+		// What split leaves is settled: split again, it takes nothing
+		// out, and it is counted alike whether marked settled or not.
+		if rest.settled != (len(want) > 0) {
+			t.Fatalf("seed %d: %d ways, and split's rest settled is %v", seed, len(want), rest.settled)
+		}
+		if rest.settled {
+			again, rest2 := rest.split()
+			if len(again) != 0 || rest2.Len() != rest.Len() || rest2.K != rest.K || !slices.Equal(rest2.Caps, rest.Caps) {
+				t.Fatalf("seed %d: split of split's rest (%d of %d, caps %v) took out %v, left %d of %d, caps %v", seed, rest.K, rest.Len(), rest.Caps, again, rest2.K, rest2.Len(), rest2.Caps)
+			}
+			plain := rest
+			plain.settled = false
+			n1, e1 := rest.Counted()
+			n2, e2 := plain.Counted()
+			if n1.Cmp(n2) != 0 || e1 != e2 || rest.Count().Cmp(plain.Count()) != 0 || n1.Int64() != int64(len(want)) {
+				t.Fatalf("seed %d: settled rest counts %v (%v), %v; unsettled %v (%v), %v; want %d", seed, n1, e1, rest.Count(), n2, e2, plain.Count(), len(want))
+			}
+		}
 		if lim := len(want) / 2; lim > 0 && len(c.Expand(lim)) != lim {
 			t.Fatalf("seed %d: Expand(%d) did not stop at the limit", seed, lim)
 		}
