@@ -163,8 +163,14 @@ func (c *Choice) Counted() (*big.Int, bool) {
 // none reports whether there is no way to choose at all.
 func (c *Choice) none() bool {
 	lo, hi := c.valid()
+	return noWay(lo, hi, c.K)
+}
+
+// noWay tells, from valid's intervals, whether there is no way to choose
+// K of the events.
+func noWay(lo, hi []int, k int) bool {
 	if len(lo) == 0 {
-		return c.K > 0
+		return k > 0
 	}
 	for i := range lo {
 		if lo[i] > hi[i] {
@@ -371,10 +377,6 @@ func (c Choice) split() (always []int, rest Choice) {
 	}
 	k := c.K
 	lo, hi := c.valid()
-	some := len(lo) > 0 || c.K == 0 // a way to choose: see none
-	for i := range lo {
-		some = some && lo[i] <= hi[i]
-	}
 	taken := 0
 	for i := range c.Len() {
 		plo, phi := 0, 0
@@ -395,6 +397,6 @@ func (c Choice) split() (always []int, rest Choice) {
 		}
 	}
 	rest = c.only(left)
-	rest.K, rest.Caps, rest.Rule, rest.settled = k, caps, c.Rule, some
+	rest.K, rest.Caps, rest.Rule, rest.settled = k, caps, c.Rule, !noWay(lo, hi, c.K)
 	return always, rest
 }

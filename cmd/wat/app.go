@@ -93,12 +93,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:  "wat",
 		Usage: "explain a value in your logs by the earlier requests that really caused it",
-		Description: `wat reads the request logs you already have (Redis MONITOR, strace, ZooKeeper's
-transaction and audit logs, S3 access logs, OpenTelemetry spans, JSON lines: wat formats
-lists them) into a local SQLite trace store, replays each black box's model over them, and explains a
-request's output by its wat-provenance (Whittaker et al., SoCC 2018): every minimal
-set of earlier requests that produces the same output however the rest of the
-history is added back.
+		Description: `wat reads the request logs you already have (Redis MONITOR, strace,
+ZooKeeper's transaction and audit logs, S3 access logs, OpenTelemetry spans, JSON lines:
+wat formats lists them) into a local SQLite trace store, replays each black box's model
+over them, and explains a request's output by its wat-provenance (Whittaker et al.,
+SoCC 2018): every minimal set of earlier requests that produces the same output however
+the rest of the history is added back.
 
    wat ingest monitor.log
    wat explain --at monitor.log:4021 --output 17

@@ -528,10 +528,15 @@ func (st *state) move(from, to string) {
 func (st *state) newFile(f *file) int {
 	i := st.next
 	st.next++
-	st.ownFiles()
-	st.files[i] = f
-	setKey(&st.own, i, true)
+	st.adopt(i, f)
 	return i
+}
+
+// adopt makes f inode ino's file, owned by this state.
+func (st *state) adopt(ino int, f *file) {
+	st.ownFiles()
+	st.files[ino] = f
+	setKey(&st.own, ino, true)
 }
 
 // mutable returns inode ino's file for changing: the state's own copy.
@@ -541,9 +546,7 @@ func (st *state) mutable(ino int) *file {
 		return f
 	}
 	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped}
-	st.ownFiles()
-	st.files[ino] = c
-	setKey(&st.own, ino, true)
+	st.adopt(ino, c)
 	return c
 }
 
@@ -1053,9 +1056,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return "open -1 EISDIR"
 		}
 		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
-			st.ownFiles()
-			st.files[ino] = &file{}
-			setKey(&st.own, ino, true)
+			st.adopt(ino, &file{})
 		}
 		if c.retFD >= 0 {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
