@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -240,64 +241,51 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	ids, shapes := make([]int64, 0, total), make([]uint64, 0, total)
+	// The ids, and their shapes as runs: a counter's 500,000 writes are
+	// a run or two a block, and one shape an id would double what the
+	// answer's process touches.
+	ids := make([]int64, 0, total)
+	var rs []shapeCount
 	for _, b := range blocks {
-		at := len(ids) // and len(shapes): a block decodes to n of each
+		at, r0 := len(ids), len(rs)
 		if ids, err = decodeIDs(ids, b.first, b.n, b.blob); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
-		if shapes, err = decodeShapes(shapes, b.n, b.sh); err != nil {
+		if rs, err = decodeShapeRuns(rs, b.n, b.sh); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
 		}
 		if len(ids) == at || ids[len(ids)-1] < before && in.covers(ids[at], ids[len(ids)-1]) {
 			continue // the whole block is before the bound and in in
 		}
-		// Keep the ids before the bound that are in in.
+		// Keep the ids before the bound that are in in, and their shapes.
+		shapes := expandShapes(nil, rs[r0:])
+		rs = rs[:r0]
 		j := at
 		for i := at; i < len(ids); i++ {
 			if ids[i] < before && in.has(ids[i]) {
-				ids[j], shapes[j] = ids[i], shapes[i]
+				ids[j] = ids[i]
+				rs = append(rs, shapeCount{shapes[i-at], 1})
 				j++
 			}
 		}
-		ids, shapes = ids[:j], shapes[:j]
+		ids = ids[:j]
 	}
+	var wide []int64
 	for _, wns := range []string{ns, formats.AllNS} {
-		wide, err := s.wideBefore(ctx, in, system, wns, before, math.MaxInt32)
+		more, err := s.wideBefore(ctx, in, system, wns, before, math.MaxInt32)
 		if err != nil {
 			return nil, false, err
 		}
-		for _, id := range wide {
-			ids, shapes = append(ids, id), append(shapes, 0)
+		wide = append(wide, more...)
+	}
+	if len(wide) > 0 || !slices.IsSorted(ids) {
+		if ids, rs, err = withWide(ids, rs, wide); err != nil {
+			return nil, false, err
 		}
 	}
-	if !slices.IsSorted(ids) {
-		idx := make([]int, len(ids))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortStableFunc(idx, func(a, b int) int { return int(ids[a] - ids[b]) })
-		sortedIDs, sortedShapes := make([]int64, len(ids)), make([]uint64, len(ids))
-		for i, k := range idx {
-			sortedIDs[i], sortedShapes[i] = ids[k], shapes[k]
-		}
-		ids, shapes = sortedIDs, sortedShapes
-	}
-	// An event listed twice (under the key and its namespace) has no
-	// shape.
-	k := 0
-	for i := range ids {
-		if k > 0 && ids[i] == ids[k-1] {
-			shapes[k-1] = 0
-			continue
-		}
-		ids[k], shapes[k] = ids[i], shapes[i]
-		k++
-	}
-	ids, shapes = ids[:k], shapes[:k]
 	n := 0 // the runs, counted to make the list once (a queue has a run every few writes)
-	for i := range shapes {
-		if i == 0 || shapes[i] != shapes[i-1] {
+	for i := range rs {
+		if i == 0 || rs[i].shape != rs[i-1].shape {
 			n++
 		}
 	}
@@ -305,15 +293,47 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 	if n > 0 {
 		out = make([]provenance.ShapeRun, 0, n)
 	}
-	for i := 0; i < len(ids); {
-		j := i + 1
-		for j < len(ids) && shapes[j] == shapes[i] {
+	at := 0
+	for i := 0; i < len(rs); {
+		j, m := i+1, rs[i].n
+		for j < len(rs) && rs[j].shape == rs[i].shape {
+			m += rs[j].n
 			j++
 		}
-		out = append(out, provenance.ShapeRun{Shape: shapes[i], IDs: ids[i:j:j]})
-		i = j
+		out = append(out, provenance.ShapeRun{Shape: rs[i].shape, IDs: ids[at : at+m : at+m]})
+		at, i = at+m, j
 	}
 	return out, true, nil
+}
+
+// withWide merges into a key's writes (ids, with their shapes as runs)
+// the writes to its whole namespace or to every namespace (wide), which
+// have no shape; an event listed twice (under the key and its namespace)
+// has none either.
+func withWide(ids []int64, rs []shapeCount, wide []int64) ([]int64, []shapeCount, error) {
+	shapes := expandShapes(make([]uint64, 0, len(ids)+len(wide)), rs)
+	if len(shapes) != len(ids) {
+		return nil, nil, fmt.Errorf("internal error: %d ids with %d shapes", len(ids), len(shapes))
+	}
+	for _, id := range wide {
+		ids, shapes = append(ids, id), append(shapes, 0)
+	}
+	idx := make([]int, len(ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
+	sortedIDs := make([]int64, 0, len(ids))
+	var out []shapeCount
+	for _, k := range idx {
+		if n := len(sortedIDs); n > 0 && ids[k] == sortedIDs[n-1] {
+			out[len(out)-1].shape = 0 // listed twice: no shape
+			continue
+		}
+		sortedIDs = append(sortedIDs, ids[k])
+		out = append(out, shapeCount{shapes[k], 1})
+	}
+	return sortedIDs, out, nil
 }
 
 // HasLinks tells whether the store holds any links between requests (a

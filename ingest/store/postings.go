@@ -87,8 +87,26 @@ func encodeShapes(shapes []uint64) []byte {
 }
 
 // decodeShapes appends the shapes of a block of n ids, one per id, to
-// dst.
+// dst (see encodeShapes).
 func decodeShapes(dst []uint64, n int, blob []byte) ([]uint64, error) {
+	rs, err := decodeShapeRuns(nil, n, blob)
+	if err != nil {
+		return dst, err
+	}
+	return expandShapes(dst, rs), nil
+}
+
+// A shapeCount is a run of n writes of one shape.
+type shapeCount struct {
+	shape uint64
+	n     int
+}
+
+// decodeShapeRuns appends the runs of a block of n ids (see
+// encodeShapes) to dst, as they are stored: a hot counter's block is a
+// run or two, which decoded one shape an id cost as much memory as its
+// ids.
+func decodeShapeRuns(dst []shapeCount, n int, blob []byte) ([]shapeCount, error) {
 	if len(blob) == 0 || int(blob[0]) > maxShapes || len(blob) < 1+8*int(blob[0]) {
 		return dst, errBadBlock
 	}
@@ -98,26 +116,30 @@ func decodeShapes(dst []uint64, n int, blob []byte) ([]uint64, error) {
 		dict[i] = binary.LittleEndian.Uint64(blob[1+8*i:])
 	}
 	blob = blob[1+8*len(dict):]
-	start := len(dst)
-	dst = slices.Grow(dst, n)
+	left := uint64(n)
 	for len(blob) > 0 {
 		v, k := binary.Uvarint(blob)
 		c, d := v/maxShapes, int(v%maxShapes)
-		if k <= 0 || c == 0 || d >= len(dict) || c > uint64(n-(len(dst)-start)) {
+		if k <= 0 || c == 0 || d >= len(dict) || c > left {
 			return dst, errBadBlock
 		}
-		blob = blob[k:]
-		at := len(dst)
-		dst = dst[:at+int(c)]
-		run, shape := dst[at:], dict[d]
-		for i := range run {
-			run[i] = shape
-		}
+		blob, left = blob[k:], left-c
+		dst = append(dst, shapeCount{dict[d], int(c)})
 	}
-	if len(dst)-start != n {
+	if left != 0 {
 		return dst, errBadBlock
 	}
 	return dst, nil
+}
+
+// expandShapes appends the shapes of runs to dst, one per write.
+func expandShapes(dst []uint64, runs []shapeCount) []uint64 {
+	for _, r := range runs {
+		for range r.n {
+			dst = append(dst, r.shape)
+		}
+	}
+	return dst
 }
 
 // A postingKey is one key of one namespace of one system.

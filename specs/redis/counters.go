@@ -429,6 +429,10 @@ func (w *walk) counterValue(runs []provenance.ShapeRun, stepAt func(provenance.S
 func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event, fam string) []provenance.Run {
 	var out []provenance.Run
 	at := map[uint64]int{}
+	sizes := map[uint64]int{}
+	for _, r := range runs {
+		sizes[r.Shape] += len(r.IDs)
+	}
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
 		k, ok := at[r.Shape]
@@ -441,7 +445,16 @@ func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event, fam s
 			}
 			out = append(out, run)
 		}
-		out[k].IDs = append(out[k].IDs, r.IDs...)
+		switch o := &out[k]; {
+		case sizes[r.Shape] == len(r.IDs):
+			// A shape's only run (a counter's 500,000 INCRs): its ids as
+			// the index gave them, not a copy of 4 MB.
+			o.IDs = r.IDs
+		case o.IDs == nil:
+			o.IDs = append(make([]int64, 0, sizes[r.Shape]), r.IDs...)
+		default:
+			o.IDs = append(o.IDs, r.IDs...)
+		}
 	}
 	return out
 }
