@@ -96,17 +96,22 @@ func (c *Choice) events(places []int) []*formats.Event {
 	return out
 }
 
-// only returns c's events at places (increasing) as a Choice of the
-// same form, with no K, caps or rule.
-func (c *Choice) only(places []int) Choice {
+// sameForm returns an empty Choice of c's form (events, or stubs of
+// the same requests), with room for n events.
+func (c *Choice) sameForm(n int) Choice {
 	if s := c.Stubs; s != nil {
-		r := &Stubs{IDs: make([]int64, len(places)), Of: make([]int32, len(places)), Likes: s.Likes, KeyOnly: s.KeyOnly}
-		for j, i := range places {
-			r.IDs[j], r.Of[j] = s.IDs[i], s.Of[i]
-		}
-		return Choice{Stubs: r}
+		return Choice{Stubs: &Stubs{IDs: make([]int64, 0, n), Of: make([]int32, 0, n), Likes: s.Likes, KeyOnly: s.KeyOnly}}
 	}
-	return Choice{Events: c.events(places)}
+	return Choice{Events: make([]*formats.Event, 0, n)}
+}
+
+// take appends c's i-th event to r, a Choice of c's form (sameForm).
+func (r *Choice) take(c *Choice, i int) {
+	if s := c.Stubs; s != nil {
+		r.Stubs.IDs, r.Stubs.Of = append(r.Stubs.IDs, s.IDs[i]), append(r.Stubs.Of, s.Of[i])
+		return
+	}
+	r.Events = append(r.Events, c.Events[i])
 }
 
 // counted returns c with its count computed once, so that its copies
@@ -168,7 +173,7 @@ func (c *Choice) none() bool {
 
 // noWay tells, from valid's intervals, whether there is no way to choose
 // K of the events.
-func noWay(lo, hi []int, k int) bool {
+func noWay(lo, hi []int32, k int) bool {
 	if len(lo) == 0 {
 		return k > 0
 	}
@@ -201,21 +206,23 @@ func (c *Choice) bounds(i int) (lo, hi int) {
 // up to it a way of choosing holds: the holdings reachable from the
 // start within the caps, and from which K can still be reached. Every
 // holding inside is on some way; lo > hi when there is no way at all.
-func (c *Choice) valid() (lo, hi []int) {
+// They are int32s (a choice holds far fewer than 2^31 events): a hot
+// queue's choice of 170,000 pops made 2.7 MB of them, each call.
+func (c *Choice) valid() (lo, hi []int32) {
 	n := c.Len()
-	lo, hi = make([]int, n), make([]int, n)
+	lo, hi = make([]int32, n), make([]int32, n)
 	// Backwards: the holdings from which K can be reached.
 	a, b := c.K, c.K
 	for i := n - 1; i >= 0; i-- {
-		lo[i], hi[i] = a, min(b, c.cap(i), i+1)
-		a, b = max(a-1, 0), hi[i]
+		h := min(b, c.cap(i), i+1)
+		lo[i], hi[i] = int32(a), int32(h)
+		a, b = max(a-1, 0), h
 	}
 	// Forwards: the holdings reachable from none.
 	rhi := 0
 	for i := 0; i < n; i++ {
-		rhi = min(rhi+1, c.cap(i), c.K)
-		hi[i] = min(hi[i], rhi)
-		rhi = hi[i]
+		rhi = min(rhi+1, c.cap(i), c.K, int(hi[i]))
+		hi[i] = int32(rhi)
 	}
 	return lo, hi
 }
@@ -297,7 +304,7 @@ func (c *Choice) ExpandPlaces(limit int) [][]int {
 	lo, hi := c.valid()
 	n := c.Len()
 	took := make([]bool, 0, n) // the way being walked, up to i
-	h := 0                     // how many of them it takes
+	var h int32                // how many of them it takes
 	for len(out) < limit {
 		i := len(took)
 		for ; i < n; i++ {
@@ -310,7 +317,7 @@ func (c *Choice) ExpandPlaces(limit int) [][]int {
 				i = n + 1 // no way goes on from here
 			}
 		}
-		if i == n && h == c.K {
+		if i == n && int(h) == c.K {
 			way := make([]int, 0, h)
 			for k, t := range took {
 				if t {
@@ -370,7 +377,7 @@ func (c Choice) Settle() (always []int, rest Choice, err error) {
 // and c without them and without the events no way holds: what is left
 // to choose.
 func (c Choice) split() (always []int, rest Choice) {
-	left := make([]int, 0, c.Len())
+	rest = c.sameForm(c.Len())
 	var caps []int
 	if c.Caps != nil {
 		caps = make([]int, 0, len(c.Caps))
@@ -379,7 +386,7 @@ func (c Choice) split() (always []int, rest Choice) {
 	lo, hi := c.valid()
 	taken := 0
 	for i := range c.Len() {
-		plo, phi := 0, 0
+		var plo, phi int32
 		if i > 0 {
 			plo, phi = lo[i-1], hi[i-1]
 		}
@@ -390,13 +397,12 @@ func (c Choice) split() (always []int, rest Choice) {
 			k--
 		case max(plo+1, lo[i]) > min(phi+1, hi[i]): // no way takes it
 		default:
-			left = append(left, i)
+			rest.take(&c, i)
 			if c.Caps != nil {
 				caps = append(caps, c.Caps[i]-taken)
 			}
 		}
 	}
-	rest = c.only(left)
 	rest.K, rest.Caps, rest.Rule, rest.settled = k, caps, c.Rule, !noWay(lo, hi, c.K)
 	return always, rest
 }

@@ -245,7 +245,13 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 	// a run or two a block, and one shape an id would double what the
 	// answer's process touches.
 	ids := make([]int64, 0, total)
-	var rs []shapeCount
+	runBytes := 0 // at least a byte a run: the runs' list made once
+	for _, b := range blocks {
+		if len(b.sh) > 0 {
+			runBytes += max(0, len(b.sh)-1-8*int(b.sh[0]))
+		}
+	}
+	rs := make([]shapeCount, 0, runBytes)
 	for _, b := range blocks {
 		at, r0 := len(ids), len(rs)
 		if ids, err = decodeIDs(ids, b.first, b.n, b.blob); err != nil {
