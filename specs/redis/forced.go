@@ -405,13 +405,13 @@ func spread(cl provenance.Closure, places []int, n int) provenance.Closure {
 	return cl
 }
 
-// guards is the Closure of a queue's history whose witnesses hold the
-// events fixed marks and, of its pops, any k such that no more of them
-// come before a point than the pushes counts marks before it: each pop
-// chosen takes one of those pushes' elements in every superset.
-// (provenance.Explain moves the pops every way of choosing holds to the
-// fixed events.)
-func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bool, k int) (provenance.Closure, bool) {
+// guards is the Closure of a queue's history (push marks its pushes)
+// whose witnesses hold the events fixed marks and, of its pops, any k
+// such that no more of them come before a point than the pushes before
+// both it and place upto: each pop chosen takes one of those pushes'
+// elements in every superset. (provenance.Explain moves the pops every
+// way of choosing holds to the fixed events.)
+func guards(push, fixed []bool, upto, k int) (provenance.Closure, bool) {
 	cl := provenance.Closure{Fixed: fixed, K: k,
 		Rule: "no more of them before a request than there are pushes before it, so that each takes an element pushed before it"}
 	if k == 0 {
@@ -419,18 +419,20 @@ func guards(history []*formats.Event, fixed []bool, isPop, counts func(i int) bo
 	}
 	// Sized once: a hot queue's choice holds 200,000 pops.
 	n := 0
-	for i := range history {
-		if isPop(i) {
+	for _, p := range push {
+		if !p {
 			n++
 		}
 	}
 	cl.Choose, cl.Caps = make([]int, 0, n), make([]int, 0, n)
 	pushes := 0
-	for i := range history {
+	for i, p := range push {
 		switch {
-		case counts(i):
-			pushes++
-		case isPop(i) && pushes > 0:
+		case p:
+			if i < upto {
+				pushes++
+			}
+		case pushes > 0:
 			cl.Choose = append(cl.Choose, i)
 			cl.Caps = append(cl.Caps, min(pushes, k))
 		}
@@ -475,25 +477,26 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	if len(target.Args) != 1 {
 		return provenance.Closure{}, false
 	}
-	for _, e := range history {
+	push := make([]bool, len(history)) // the pushes, marked once
+	for i, e := range history {
 		switch {
 		case e.Op == pushOp && len(e.Args) == 2:
+			push[i] = true
 		case e.Op == target.Op && len(e.Args) == 1:
 		default:
 			return notQueue(e, pushOp+" of one element or "+target.Op+" without a count")
 		}
 	}
-	takes := func(keep func(i int) bool) int { return queueTaken(history, pushOp, keep) }
-	v := takes(nil)
+	v := queueTaken(push, nil, false)
 	if v < 0 || out != provenance.Output(bulk(history[v].Args[1])) {
 		return provenance.Closure{}, false
 	}
 	// The pushes just before and after v, and a, the first push of the
 	// run of pushes with v's value that ends at v.
 	prev, next := -1, -1
-	for i, e := range history {
+	for i, p := range push {
 		switch {
-		case e.Op != pushOp:
+		case !p:
 		case i < v:
 			prev = i
 		case i > v && next < 0:
@@ -521,20 +524,17 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	if b > v {
 		return closedRun(history, pushOp, a, b)
 	}
-	q := replayQueue(history, func(e *formats.Event) bool { return e.Op == pushOp })
-	isPop := func(i int) bool { return history[i].Op != pushOp }
+	q := replayQueue(push)
 	if a == v {
 		forced := make([]bool, len(history))
-		for i, e := range history {
-			switch {
-			case e.Op == pushOp:
+		for i, p := range push {
+			if p {
 				forced[i] = i == v || i < v && i > q.lastEmptied
-			default:
+			} else {
 				forced[i] = q.took[i] && i > q.lastMissed
 			}
 		}
-		if takes(func(i int) bool { return forced[i] || !isPop(i) }) == v &&
-			takes(func(i int) bool { return forced[i] || isPop(i) }) == v {
+		if queueTaken(push, forced, true) == v && queueTaken(push, forced, false) == v {
 			return provenance.Closure{Fixed: forced}, true
 		}
 	}
@@ -556,8 +556,8 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	// of a closed W.
 	fixed := make([]bool, len(history))
 	before := 0
-	for i, e := range history[:v] {
-		if e.Op == pushOp {
+	for i, p := range push[:v] {
+		if p {
 			// The queue is not empty from v's push to the target.
 			fixed[i] = i > q.lastEmpty()
 			if i < a {
@@ -566,22 +566,25 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 		}
 	}
 	fixed[v] = true
-	return guards(history, fixed, isPop, func(i int) bool { return i < a && !isPop(i) }, before)
+	return guards(push, fixed, a, before)
 }
 
-// queueTaken replays the events keep holds (nil: all) of a queue's
-// history, pushes (pushOp) at one end and pops at the other, and returns
-// the place of the push whose element one more pop takes, or -1 when the
-// queue is then empty.
-func queueTaken(history []*formats.Event, pushOp string, keep func(i int) bool) int {
+// queueTaken replays a queue's history, pushes (push marks them) at one
+// end and pops at the other, and returns the place of the push whose
+// element one more pop takes, or -1 when the queue is then empty. With
+// keep nil it replays every event; otherwise those keep marks and every
+// push (with true) or every pop (with false) besides: the two extremes
+// of a subtrace's supersets.
+func queueTaken(push, keep []bool, with bool) int {
+	kept := func(i int) bool { return keep == nil || keep[i] || push[i] == with }
 	// The queue holds the kept pushes in order from its head: a pop
 	// moves the head when it is not empty. Counting is enough, and a
 	// second pass finds the push at the head.
 	pushes, head := 0, 0
-	for i, e := range history {
+	for i, p := range push {
 		switch {
-		case keep != nil && !keep(i):
-		case e.Op == pushOp:
+		case !kept(i):
+		case p:
 			pushes++
 		case head < pushes:
 			head++
@@ -590,8 +593,8 @@ func queueTaken(history []*formats.Event, pushOp string, keep func(i int) bool) 
 	if head == pushes {
 		return -1
 	}
-	for i, e := range history {
-		if e.Op == pushOp && (keep == nil || keep(i)) {
+	for i, p := range push {
+		if p && kept(i) {
 			if head == 0 {
 				return i
 			}
@@ -672,8 +675,11 @@ func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Cl
 			before++
 		}
 	}
-	cl, ok := guards(history, make([]bool, len(history)), func(i int) bool { return history[i].Op != pushOp },
-		func(i int) bool { return i < a && history[i].Op == pushOp }, before)
+	push := make([]bool, len(history))
+	for i, e := range history {
+		push[i] = e.Op == pushOp
+	}
+	cl, ok := guards(push, make([]bool, len(history)), a, before)
 	if !ok {
 		return cl, false
 	}
@@ -715,12 +721,13 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	if isPush(target) && len(target.Args) < 2 || target.Op == "LLEN" && len(target.Args) != 1 {
 		return provenance.Closure{}, false
 	}
-	// length replays the events keep holds (nil: all).
-	length := func(keep func(i int) bool) int {
+	// length replays the events keep marks (nil: all) and every push
+	// (with true) or every pop (with false) besides.
+	length := func(keep []bool, with bool) int {
 		n := 0
 		for i, p := range pushed {
 			switch {
-			case keep != nil && !keep(i):
+			case keep != nil && !keep[i] && p != with:
 			case p:
 				n++
 			case n > 0:
@@ -729,7 +736,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 		}
 		return n
 	}
-	n := length(nil)
+	n := length(nil, false)
 	want := n
 	if isPush(target) {
 		want += len(target.Args) - 1
@@ -737,7 +744,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	if out != provenance.Output(":"+strconv.Itoa(want)+"\r\n") {
 		return provenance.Closure{}, false
 	}
-	q := replayQueue(history, isPush)
+	q := replayQueue(pushed)
 	forced := make([]bool, len(history))
 	for i := range history {
 		if pushed[i] {
@@ -746,8 +753,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 			forced[i] = q.took[i] && i > q.lastMissed
 		}
 	}
-	if length(func(i int) bool { return forced[i] || pushed[i] }) == n &&
-		length(func(i int) bool { return forced[i] || !pushed[i] }) == n {
+	if length(forced, true) == n && length(forced, false) == n {
 		return provenance.Closure{Fixed: forced}, true
 	}
 	// Several minimal witnesses. A witness W is closed exactly when both
@@ -764,8 +770,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 			pushes++
 		}
 	}
-	isPop := func(i int) bool { return !pushed[i] }
-	return guards(history, fixed, isPop, func(i int) bool { return pushed[i] }, pushes-n)
+	return guards(pushed, fixed, len(pushed), pushes-n)
 }
 
 // closedUnsubscribe answers for the reply of an UNSUBSCRIBE or
@@ -853,12 +858,14 @@ type queueReplay struct {
 	lastMissed  int    // the last pop that found the list empty, or -1
 }
 
-func replayQueue(history []*formats.Event, isPush func(*formats.Event) bool) queueReplay {
-	q := queueReplay{took: make([]bool, len(history)), lastEmptied: -1, lastMissed: -1}
+// replayQueue replays a list's history, push marking its pushes (the
+// other events are pops).
+func replayQueue(push []bool) queueReplay {
+	q := queueReplay{took: make([]bool, len(push)), lastEmptied: -1, lastMissed: -1}
 	n := 0
-	for i, e := range history {
+	for i, p := range push {
 		switch {
-		case isPush(e):
+		case p:
 			n++
 		case n > 0:
 			n--
