@@ -279,8 +279,15 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 		if err != nil {
 			return nil, err
 		}
+		// always is increasing, and so are its ids: one walk finds
+		// their places.
+		j := 0
 		for _, i := range always {
-			every[place(c.ID(i))] = true
+			id := c.ID(i)
+			for j < len(q.ids) && q.ids[j] < id {
+				j++
+			}
+			every[j] = true
 		}
 		switch {
 		case rest.K == 0:
