@@ -594,31 +594,26 @@ func parseValue(b []byte, depth int) (v respValue, n, need int, err error) {
 		}
 		v.null = true
 		return v, n, 0, nil
-	case '$', '!', '=':
+	case '$', '!', '=', '*', '~', '>', '%', '|':
+		// A length: of a bulk string's bytes, or of an aggregate's
+		// elements; -1 (null) only in RESP2's bulk string and array.
 		l, err := strconv.Atoi(string(body))
-		if err != nil || l < -1 || l > maxBulk || (l == -1 && v.typ != '$') {
+		if err != nil || l < -1 || l > maxBulk || (l == -1 && v.typ != '$' && v.typ != '*') {
 			return v, 0, 0, fmt.Errorf("resp: bad length %q", body)
 		}
 		if l < 0 {
 			v.null = true
 			return v, n, 0, nil
 		}
-		if len(b) < n+l+2 {
-			return v, 0, n + l + 2, nil
-		}
-		if b[n+l] != '\r' || b[n+l+1] != '\n' {
-			return v, 0, 0, errors.New("resp: bulk string not terminated by CRLF")
-		}
-		v.str = b[n : n+l]
-		return v, n + l + 2, 0, nil
-	case '*', '~', '>', '%', '|':
-		l, err := strconv.Atoi(string(body))
-		if err != nil || l < -1 || l > maxBulk || (l == -1 && v.typ != '*') {
-			return v, 0, 0, fmt.Errorf("resp: bad length %q", body)
-		}
-		if l < 0 {
-			v.null = true
-			return v, n, 0, nil
+		if v.typ == '$' || v.typ == '!' || v.typ == '=' { // a bulk string
+			if len(b) < n+l+2 {
+				return v, 0, n + l + 2, nil
+			}
+			if b[n+l] != '\r' || b[n+l+1] != '\n' {
+				return v, 0, 0, errors.New("resp: bulk string not terminated by CRLF")
+			}
+			v.str = b[n : n+l]
+			return v, n + l + 2, 0, nil
 		}
 		if v.typ == '%' || v.typ == '|' {
 			l *= 2
