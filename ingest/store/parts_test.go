@@ -52,9 +52,12 @@ func TestShapesRoundTrip(t *testing.T) {
 		in = append(in, uint64(1+i%3+(i/200)*7)) // 9 shapes, 512 runs
 	}
 	blob := encodeShapes(in)
-	out, err := decodeShapes(nil, len(in), blob)
-	if err != nil || !slices.Equal(out, in) {
+	runs, err := decodeShapeRuns(nil, len(in), blob)
+	if out := expandShapes(nil, runs); err != nil || !slices.Equal(out, in) {
 		t.Fatalf("round trip: %v, %d shapes", err, len(out))
+	}
+	if len(runs) != 512 {
+		t.Errorf("%d runs decoded, want 512 (a run is one entry)", len(runs))
 	}
 	if encodeShapes([]uint64{5, 0, 5}) != nil {
 		t.Error("a block with a shapeless write kept shapes")
@@ -67,11 +70,11 @@ func TestShapesRoundTrip(t *testing.T) {
 		t.Errorf("more than %d distinct shapes kept, or %d not", maxShapes, maxShapes)
 	}
 	for _, bad := range [][]byte{nil, {1}, blob[:len(blob)-1], append(slices.Clone(blob), 0x10)} {
-		if _, err := decodeShapes(nil, len(in), bad); err == nil {
+		if _, err := decodeShapeRuns(nil, len(in), bad); err == nil {
 			t.Errorf("damaged blob % x decoded", bad[:min(len(bad), 12)])
 		}
 	}
-	if _, err := decodeShapes(nil, len(in)+1, blob); err == nil {
+	if _, err := decodeShapeRuns(nil, len(in)+1, blob); err == nil {
 		t.Error("a blob of fewer shapes than ids decoded")
 	}
 }

@@ -86,16 +86,6 @@ func encodeShapes(shapes []uint64) []byte {
 	return append(out, runs...)
 }
 
-// decodeShapes appends the shapes of a block of n ids, one per id, to
-// dst (see encodeShapes).
-func decodeShapes(dst []uint64, n int, blob []byte) ([]uint64, error) {
-	rs, err := decodeShapeRuns(nil, n, blob)
-	if err != nil {
-		return dst, err
-	}
-	return expandShapes(dst, rs), nil
-}
-
 // A shapeCount is a run of n writes of one shape.
 type shapeCount struct {
 	shape uint64
