@@ -675,11 +675,7 @@ func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Cl
 			before++
 		}
 	}
-	push := make([]bool, len(history))
-	for i, e := range history {
-		push[i] = e.Op == pushOp
-	}
-	cl, ok := guards(push, make([]bool, len(history)), a, before)
+	cl, ok := guards(pushMask(history, pushOp), make([]bool, len(history)), a, before)
 	if !ok {
 		return cl, false
 	}
@@ -856,6 +852,15 @@ type queueReplay struct {
 	took        []bool // the pops that took an element
 	lastEmptied int    // the last pop that took the last element, or -1
 	lastMissed  int    // the last pop that found the list empty, or -1
+}
+
+// pushMask marks the events of a queue's history that are pushOps.
+func pushMask(history []*formats.Event, pushOp string) []bool {
+	push := make([]bool, len(history))
+	for i, e := range history {
+		push[i] = e.Op == pushOp
+	}
+	return push
 }
 
 // replayQueue replays a list's history, push marking its pushes (the

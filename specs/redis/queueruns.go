@@ -95,11 +95,7 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 				return nil, nil // pushes at both ends, or pops: not a queue
 			}
 		}
-		push := make([]bool, len(q.hist))
-		for i, e := range q.hist {
-			push[i] = e.Op == pushOp
-		}
-		v := queueTaken(push, nil, false)
+		v := queueTaken(pushMask(q.hist, pushOp), nil, false)
 		if v < 0 {
 			return nil, nil // the pop finds the list empty: the walk's
 		}
