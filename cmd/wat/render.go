@@ -775,7 +775,10 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		y.Held, x = nil, &y
 	}
 	heldJSON := func() []jsonEvent {
-		out := []jsonEvent{}
+		out := make([]jsonEvent, 0, min(len(heldIDs), max(0, b.left)))
+		if b.left < 0 {
+			out = make([]jsonEvent, 0, len(heldIDs))
+		}
 		for _, id := range heldIDs {
 			e := b.held[id]
 			if e != nil && b.take() {
@@ -801,7 +804,11 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		}
 		if held > 0 {
 			evs := heldJSON()
-			jw.Events = append(jw.Events, evs...)
+			if len(jw.Events) == 0 {
+				jw.Events = evs // a counter's: the run alone, not a copy
+			} else {
+				jw.Events = append(jw.Events, evs...)
+			}
 			total, listed = total+held, listed+len(evs)
 			slices.SortFunc(jw.Events, func(a, c jsonEvent) int { return cmp.Compare(a.ID, c.ID) })
 		}
