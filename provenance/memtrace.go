@@ -137,6 +137,7 @@ func (m *MemHistory) Later(_ context.Context, system, ns string, key []byte, aft
 // key has no shape or a class (the store keeps no shapes for those).
 func (m *MemHistory) Runs(_ context.Context, system, ns string, key []byte, before int64) ([]ShapeRun, bool, error) {
 	var out []ShapeRun
+	var ids [][]int64 // each run's
 	for i, e := range m.Events {
 		if e.ID >= before || e.System != system {
 			continue
@@ -166,10 +167,13 @@ func (m *MemHistory) Runs(_ context.Context, system, ns string, key []byte, befo
 			return nil, false, nil
 		}
 		if n := len(out); n > 0 && out[n-1].Shape == shape {
-			out[n-1].IDs = append(out[n-1].IDs, e.ID)
+			ids[n-1] = append(ids[n-1], e.ID)
 		} else {
-			out = append(out, ShapeRun{Shape: shape, IDs: []int64{e.ID}})
+			out, ids = append(out, ShapeRun{Shape: shape}), append(ids, []int64{e.ID})
 		}
+	}
+	for k := range out {
+		out[k].IDs = IDsOf(ids[k])
 	}
 	return out, true, nil
 }

@@ -11,7 +11,7 @@ import (
 // Shape): the same request over and over, when Shape is not 0.
 type ShapeRun struct {
 	Shape uint64 // 0: the writes' shapes are not known; each may differ
-	IDs   []int64
+	IDs   IDs
 }
 
 // A RunHistory can also read a key's history as runs of like writes
@@ -41,7 +41,7 @@ type RunHistory interface {
 // another has only its op and key.
 type Run struct {
 	Like  *formats.Event
-	IDs   []int64
+	IDs   IDs
 	Alike string
 }
 
@@ -49,17 +49,18 @@ type Run struct {
 // (formats.Event.Stub): its system, namespace, op and arguments (only
 // the key of a run of alike requests).
 func (r Run) Stub(i int) *formats.Event {
-	if r.IDs[i] == r.Like.ID && !r.Like.Stub {
+	id := r.IDs.At(i)
+	if id == r.Like.ID && !r.Like.Stub {
 		return r.Like
 	}
-	s := r.Like.StubAt(r.IDs[i], r.Alike != "")
+	s := r.Like.StubAt(id, r.Alike != "")
 	return &s
 }
 
 // Holds tells whether the run holds the event with an id.
 func (r Run) Holds(id int64) bool {
-	i := sort.Search(len(r.IDs), func(i int) bool { return r.IDs[i] >= id })
-	return i < len(r.IDs) && r.IDs[i] == id
+	_, ok := r.IDs.Index(id)
+	return ok
 }
 
 // HeldIDs returns the first n ids of x's held runs (all when n < 0), in
@@ -70,15 +71,23 @@ func (x *Explanation) HeldIDs(n int) []int64 {
 		n = total
 	}
 	out := make([]int64, 0, n)
+	if len(x.Held) == 1 {
+		return x.Held[0].IDs.Head(out, n)
+	}
+	// Each run's first n, merged.
+	heads := make([][]int64, len(x.Held))
+	for k, r := range x.Held {
+		heads[k] = r.IDs.Head(nil, n)
+	}
 	at := make([]int, len(x.Held))
 	for len(out) < n {
 		best := -1
-		for k, r := range x.Held {
-			if at[k] < len(r.IDs) && (best < 0 || r.IDs[at[k]] < x.Held[best].IDs[at[best]]) {
+		for k, h := range heads {
+			if at[k] < len(h) && (best < 0 || h[at[k]] < heads[best][at[best]]) {
 				best = k
 			}
 		}
-		out = append(out, x.Held[best].IDs[at[best]])
+		out = append(out, heads[best][at[best]])
 		at[best]++
 	}
 	return out
@@ -88,7 +97,7 @@ func (x *Explanation) HeldIDs(n int) []int64 {
 func (x *Explanation) HeldCount() int {
 	n := 0
 	for _, r := range x.Held {
-		n += len(r.IDs)
+		n += r.IDs.Len()
 	}
 	return n
 }
@@ -98,7 +107,7 @@ func (x *Explanation) HeldCount() int {
 func (x *Explanation) HeldStubs() []*formats.Event {
 	out := make([]*formats.Event, 0, x.HeldCount())
 	for _, r := range x.Held {
-		for i := range r.IDs {
+		for i := range r.IDs.Len() {
 			out = append(out, r.Stub(i))
 		}
 	}

@@ -603,7 +603,7 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 		}
 		var ids []int64
 		for _, r := range x.Held {
-			ids = append(ids, r.IDs[len(r.IDs)-1])
+			ids = append(ids, r.IDs.Last())
 		}
 		if len(ids) == 0 {
 			continue

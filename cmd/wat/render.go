@@ -348,13 +348,15 @@ func (r *renderer) choiceRuns(t *formats.Event, label string, c *provenance.Choi
 	r.requests(t, label, whole, maxE)
 	for _, g := range stubGroups(c) {
 		first := c.Event(g[0])
-		run := provenance.Run{Like: first, IDs: make([]int64, 0, len(g))}
+		run := provenance.Run{Like: first}
 		if e := r.held[first.ID]; e != nil {
 			run.Like = e
 		}
+		ids := make([]int64, 0, len(g))
 		for _, i := range g {
-			run.IDs = append(run.IDs, c.ID(i))
+			ids = append(ids, c.ID(i))
 		}
+		run.IDs = provenance.IDsOf(ids)
 		if !slices.EqualFunc(run.Like.Args, first.Args, bytes.Equal) {
 			run.Alike = "alike in what the answer reads, whatever their other arguments"
 		}
@@ -415,14 +417,14 @@ func (r *renderer) requests(t *formats.Event, label string, evs []*formats.Event
 // which, without the clients (--all lists every one).
 func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
 	for _, run := range held {
-		e, n := run.Like, len(run.IDs)
+		e, n := run.Like, run.IDs.Len()
 		if n == 1 {
 			r.line(e, label, r.request(e))
 			r.sent(e)
 			continue
 		}
-		last := r.held[run.IDs[n-1]]
-		where := fmt.Sprintf("to event %d", run.IDs[n-1])
+		last := r.held[run.IDs.Last()]
+		where := fmt.Sprintf("to event %d", run.IDs.Last())
 		switch {
 		case last == nil:
 		case last.Source == e.Source:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -206,7 +207,9 @@ func (s *Store) ByID(ctx context.Context, ids []int64) ([]*formats.Event, error)
 // shapeRuns is Runs of the events in in: the key's write blocks with their
 // shapes (a key with writes of a class, whose lists have none, has no
 // runs), and the writes to its namespace and every namespace, as runs of
-// shape 0.
+// shape 0. A block of one run, wholly before the bound and in in, is
+// held packed (packedBlock): a hot counter's answer reads its blocks'
+// counts, and unpacks only the ids it lists.
 func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key []byte, before int64) ([]provenance.ShapeRun, bool, error) {
 	if key == nil {
 		key = []byte{}
@@ -220,61 +223,30 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 		return nil, false, err
 	}
 	defer rows.Close()
-	// The blocks first, so that the lists are made once at their size.
 	type runBlock struct {
-		first    int64
-		n        int
-		blob, sh []byte
+		first, last int64
+		n           int
+		blob, sh    []byte
+		packed      bool
 	}
 	var blocks []runBlock
-	total := 0
+	var arena []byte // the blocks' bytes, copied once from the driver's
 	for rows.Next() {
 		var b runBlock
-		if err := rows.Scan(&b.first, &b.n, &b.blob, &b.sh); err != nil {
+		var blob, sh sql.RawBytes
+		if err := rows.Scan(&b.first, &b.last, &b.n, &blob, &sh); err != nil {
 			return nil, false, err
 		}
-		if b.sh == nil {
+		if sh == nil {
 			return nil, false, nil
 		}
-		blocks, total = append(blocks, b), total+b.n
+		at := len(arena)
+		arena = append(append(arena, blob...), sh...)
+		b.blob, b.sh = arena[at:at+len(blob):at+len(blob)], arena[at+len(blob):len(arena):len(arena)]
+		blocks = append(blocks, b)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, false, err
-	}
-	// The ids, and their shapes as runs: a counter's 500,000 writes are
-	// a run or two a block, and one shape an id would double what the
-	// answer's process touches.
-	ids := make([]int64, 0, total)
-	runBytes := 0 // at least a byte a run: the runs' list made once
-	for _, b := range blocks {
-		if len(b.sh) > 0 {
-			runBytes += max(0, len(b.sh)-1-8*int(b.sh[0]))
-		}
-	}
-	rs := make([]shapeCount, 0, runBytes)
-	for _, b := range blocks {
-		at, r0 := len(ids), len(rs)
-		if ids, err = decodeIDs(ids, b.first, b.n, b.blob); err != nil {
-			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
-		}
-		if rs, err = decodeShapeRuns(rs, b.n, b.sh); err != nil {
-			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
-		}
-		if len(ids) == at || ids[len(ids)-1] < before && in.covers(ids[at], ids[len(ids)-1]) {
-			continue // the whole block is before the bound and in in
-		}
-		// Keep the ids before the bound that are in in, and their shapes.
-		shapes := expandShapes(nil, rs[r0:])
-		rs = rs[:r0]
-		j := at
-		for i := at; i < len(ids); i++ {
-			if ids[i] < before && in.has(ids[i]) {
-				ids[j] = ids[i]
-				rs = append(rs, shapeCount{shapes[i-at], 1})
-				j++
-			}
-		}
-		ids = ids[:j]
 	}
 	var wide []int64
 	for _, wns := range []string{ns, formats.AllNS} {
@@ -284,32 +256,118 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 		}
 		wide = append(wide, more...)
 	}
-	if len(wide) > 0 || !slices.IsSorted(ids) {
+	// Writes to the whole namespace, or blocks whose ids interleave (of
+	// files ingested apart), are merged id by id: every block unpacked.
+	merge := len(wide) > 0
+	for i := 1; i < len(blocks) && !merge; i++ {
+		merge = blocks[i].first <= blocks[i-1].last
+	}
+	unpacked := 0 // the ids to unpack: their list made once
+	runBytes := 0 // at least a byte a run: the runs' list made once
+	for i := range blocks {
+		b := &blocks[i]
+		b.packed = !merge && b.last < before && in.covers(b.first, b.last) && oneRun(b.n, b.sh)
+		if b.packed {
+			if err := checkIDs(b.first, b.last, b.n, b.blob); err != nil {
+				return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
+			}
+			continue
+		}
+		unpacked += b.n
+		if len(b.sh) > 0 {
+			runBytes += max(0, len(b.sh)-1-8*int(b.sh[0]))
+		}
+	}
+	// The key's writes as pieces of one shape each, in order: a packed
+	// block, or a run of ids unpacked into ids.
+	type piece struct {
+		shape uint64
+		ids   provenance.IDs
+	}
+	pieces := make([]piece, 0, len(blocks)+runBytes)
+	ids := make([]int64, 0, unpacked)
+	rs := make([]shapeCount, 0, runBytes)
+	for _, b := range blocks {
+		if b.packed {
+			shape := binary.LittleEndian.Uint64(b.sh[1:])
+			pieces = append(pieces, piece{shape, provenance.PackedIDs(b.first, b.last, b.n, packedBlock{b.first, b.n, b.blob})})
+			continue
+		}
+		at, r0 := len(ids), len(rs)
+		if ids, err = decodeIDs(ids, b.first, b.n, b.blob); err != nil {
+			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
+		}
+		if rs, err = decodeShapeRuns(rs, b.n, b.sh); err != nil {
+			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
+		}
+		if ids[len(ids)-1] >= before || !in.covers(ids[at], ids[len(ids)-1]) {
+			// Keep the ids before the bound that are in in, and their shapes.
+			shapes := expandShapes(nil, rs[r0:])
+			rs = rs[:r0]
+			j := at
+			for i := at; i < len(ids); i++ {
+				if ids[i] < before && in.has(ids[i]) {
+					ids[j] = ids[i]
+					rs = append(rs, shapeCount{shapes[i-at], 1})
+					j++
+				}
+			}
+			ids = ids[:j]
+		}
+		if merge {
+			continue // pieces made once every block is unpacked and merged
+		}
+		for _, r := range rs[r0:] {
+			pieces = append(pieces, piece{r.shape, provenance.IDsOf(ids[at : at+r.n : at+r.n])})
+			at += r.n
+		}
+	}
+	if merge {
 		if ids, rs, err = withWide(ids, rs, wide); err != nil {
 			return nil, false, err
 		}
-	}
-	n := 0 // the runs, counted to make the list once (a queue has a run every few writes)
-	for i := range rs {
-		if i == 0 || rs[i].shape != rs[i-1].shape {
-			n++
+		at := 0
+		for _, r := range rs {
+			pieces = append(pieces, piece{r.shape, provenance.IDsOf(ids[at : at+r.n : at+r.n])})
+			at += r.n
 		}
 	}
+	// Pieces of one shape in a row are one run.
 	var out []provenance.ShapeRun
-	if n > 0 {
-		out = make([]provenance.ShapeRun, 0, n)
-	}
-	at := 0
-	for i := 0; i < len(rs); {
-		j, m := i+1, rs[i].n
-		for j < len(rs) && rs[j].shape == rs[i].shape {
-			m += rs[j].n
+	for i := 0; i < len(pieces); {
+		j := i + 1
+		for j < len(pieces) && pieces[j].shape == pieces[i].shape {
 			j++
 		}
-		out = append(out, provenance.ShapeRun{Shape: rs[i].shape, IDs: ids[at : at+m : at+m]})
-		at, i = at+m, j
+		run := provenance.ShapeRun{Shape: pieces[i].shape, IDs: pieces[i].ids}
+		if j > i+1 {
+			lists := make([]provenance.IDs, 0, j-i)
+			for _, p := range pieces[i:j] {
+				lists = append(lists, p.ids)
+			}
+			run.IDs = provenance.JoinIDs(lists...)
+		}
+		out = append(out, run)
+		i = j
 	}
 	return out, true, nil
+}
+
+// A packedBlock is a postings block's ids, checked (checkIDs) and
+// unpacked when read (provenance.IDPack).
+type packedBlock struct {
+	first int64
+	n     int
+	blob  []byte
+}
+
+// Unpack implements provenance.IDPack.
+func (p packedBlock) Unpack(dst []int64) []int64 {
+	dst, err := decodeIDs(dst, p.first, p.n, p.blob)
+	if err != nil {
+		panic("store: a checked block does not decode: " + err.Error())
+	}
+	return dst
 }
 
 // withWide merges into a key's writes (ids, with their shapes as runs)

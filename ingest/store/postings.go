@@ -52,6 +52,33 @@ func decodeIDs(dst []int64, first int64, n int, blob []byte) ([]int64, error) {
 // the ids.
 const maxShapes = 16
 
+// checkIDs checks that a block's blob holds n increasing ids from first
+// to last, without unpacking them.
+func checkIDs(first, last int64, n int, blob []byte) error {
+	id := first
+	for i := 1; i < n; i++ {
+		d, k := binary.Uvarint(blob)
+		if k <= 0 || d == 0 || d > uint64(last-id) {
+			return errBadBlock
+		}
+		blob, id = blob[k:], id+int64(d)
+	}
+	if len(blob) != 0 || id != last {
+		return errBadBlock
+	}
+	return nil
+}
+
+// oneRun tells whether a block's shapes (encodeShapes) are one run, of
+// all its n writes.
+func oneRun(n int, sh []byte) bool {
+	if len(sh) < 9 || sh[0] != 1 {
+		return false
+	}
+	v, k := binary.Uvarint(sh[9:])
+	return k > 0 && k == len(sh)-9 && v == uint64(n)*maxShapes
+}
+
 // encodeShapes returns a block's shapes: the number of distinct shapes,
 // each as 8 bytes (little-endian), then each run as a uvarint of its
 // length times 16 plus its shape's index. It returns nil when a shape is

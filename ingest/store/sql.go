@@ -76,7 +76,7 @@ const (
 		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND first < ? ORDER BY last DESC`
 	// sqlRunBlocks reads a key's write blocks that hold ids below a
 	// bound, with their shapes, oldest first.
-	sqlRunBlocks = `SELECT first, n, ids, shapes FROM postings
+	sqlRunBlocks = `SELECT first, last, n, ids, shapes FROM postings
 		WHERE system = ? AND ns = ? AND key = ? AND w = 1 AND first < ? ORDER BY last`
 	// sqlBlocksAfter reads a key's postings blocks that hold ids above a
 	// bound, oldest first.

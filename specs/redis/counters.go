@@ -222,7 +222,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		case s.set || s.del:
 			reset = i
 		case s.d != 0:
-			n := int64(len(runs[i].IDs))
+			n := int64(runs[i].IDs.Len())
 			if abs64(s.d) > (math.MaxInt64/2-bound)/n {
 				return nil, nil // might overflow: the walk replays it
 			}
@@ -230,7 +230,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 			sum += s.d * n
 			held = append(held, runs[i])
 		default:
-			zeros += int64(len(runs[i].IDs)) // INCRBY 0: makes the key if it is missing
+			zeros += int64(runs[i].IDs.Len()) // INCRBY 0: makes the key if it is missing
 		}
 	}
 	// The writes since the reset (or the start) make the key exist
@@ -255,7 +255,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		// the value. When they leave the same value, a witness may take
 		// some of them in its place: the walk answers that. With none
 		// before it, a reset that leaves 0 (or no key) does not matter.
-		if len(r.IDs) > 1 {
+		if r.IDs.Len() > 1 {
 			return nil, nil // the same reset before it: either will do
 		}
 		before, had, ok, err := w.counterValue(runs[:reset], stepAt)
@@ -271,7 +271,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 		}
 		needed := !same
 		if needed {
-			evs, err := rh.ByID(w.ctx, r.IDs[len(r.IDs)-1:])
+			evs, err := rh.ByID(w.ctx, []int64{r.IDs.Last()})
 			if err != nil {
 				return nil, err
 			}
@@ -285,8 +285,8 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 	// Each run shown from its first request.
 	var firsts []int64
 	for _, r := range x.Held {
-		if r.Like.ID != r.IDs[0] {
-			firsts = append(firsts, r.IDs[0])
+		if r.Like.ID != r.IDs.First() {
+			firsts = append(firsts, r.IDs.First())
 		}
 	}
 	if len(firsts) > 0 {
@@ -295,7 +295,7 @@ func (w *walk) counterAnswer() (*provenance.Explanation, error) {
 			return nil, err
 		}
 		for i, j := 0, 0; i < len(x.Held); i++ {
-			if r := &x.Held[i]; r.Like.ID != r.IDs[0] {
+			if r := &x.Held[i]; r.Like.ID != r.IDs.First() {
 				r.Like, j = evs[j], j+1
 			}
 		}
@@ -367,7 +367,7 @@ func (w *walk) likeOf(rh provenance.RunHistory, r provenance.ShapeRun) (*formats
 	if r.Shape == 0 {
 		return nil, nil
 	}
-	evs, err := rh.ByID(w.ctx, r.IDs[:1])
+	evs, err := rh.ByID(w.ctx, []int64{r.IDs.First()})
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +410,7 @@ func (w *walk) counterValue(runs []provenance.ShapeRun, stepAt func(provenance.S
 		if err != nil || !ok {
 			return 0, false, false, err
 		}
-		switch n := int64(len(r.IDs)); {
+		switch n := int64(r.IDs.Len()); {
 		case s.set || s.del:
 			v, exists = s.v, s.set
 		default:
@@ -425,14 +425,12 @@ func (w *walk) counterValue(runs []provenance.ShapeRun, stepAt func(provenance.S
 
 // heldRuns gathers runs (newest first) by shape: one provenance.Run of
 // each request (of each kind of push, for a list or stream: fam), its
-// ids in order, the runs in the order of their first ids.
+// ids in order (as the index gave them: a counter's 500,000 INCRs stay
+// packed), the runs in the order of their first ids.
 func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event, fam string) []provenance.Run {
 	var out []provenance.Run
+	var ids [][]provenance.IDs // each run's, to be joined
 	at := map[uint64]int{}
-	sizes := map[uint64]int{}
-	for _, r := range runs {
-		sizes[r.Shape] += len(r.IDs)
-	}
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
 		k, ok := at[r.Shape]
@@ -443,18 +441,12 @@ func heldRuns(runs []provenance.ShapeRun, likes map[uint64]*formats.Event, fam s
 			if _, d, ok := lengthStep(run.Like); ok && fam != "counter" {
 				run.Alike = alikePushes(d)
 			}
-			out = append(out, run)
+			out, ids = append(out, run), append(ids, nil)
 		}
-		switch o := &out[k]; {
-		case sizes[r.Shape] == len(r.IDs):
-			// A shape's only run (a counter's 500,000 INCRs): its ids as
-			// the index gave them, not a copy of 4 MB.
-			o.IDs = r.IDs
-		case o.IDs == nil:
-			o.IDs = append(make([]int64, 0, sizes[r.Shape]), r.IDs...)
-		default:
-			o.IDs = append(o.IDs, r.IDs...)
-		}
+		ids[k] = append(ids[k], r.IDs)
+	}
+	for k := range out {
+		out[k].IDs = provenance.JoinIDs(ids[k]...)
 	}
 	return out
 }

@@ -211,12 +211,12 @@ func TestCounterRuleAtScale(t *testing.T) {
 	}
 	// Two requests, each held as one run from its first: the INCRs and
 	// the INCRBY 2s (INCRBY 0 is in no witness).
-	if len(x.Held) != 2 || len(x.Held[0].IDs) != 200030 || x.Held[0].IDs[0] != 3 || x.Held[0].Like != trace[2] ||
-		len(x.Held[1].IDs) != 30 || x.Held[1].Like != trace[200003] {
+	if len(x.Held) != 2 || x.Held[0].IDs.Len() != 200030 || x.Held[0].IDs.First() != 3 || x.Held[0].Like != trace[2] ||
+		x.Held[1].IDs.Len() != 30 || x.Held[1].Like != trace[200003] {
 		t.Fatalf("held %d runs", len(x.Held))
 	}
 	for _, r := range x.Held {
-		for i, id := range r.IDs {
+		for i, id := range r.IDs.Slice() {
 			if e := trace[id-1]; r.Stub(i).Op != e.Op || string(r.Stub(i).Args[1%len(e.Args)]) != string(e.Args[1%len(e.Args)]) {
 				t.Fatalf("event %d held as %s", id, r.Stub(i).Op)
 			}

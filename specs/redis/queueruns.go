@@ -59,7 +59,7 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	likes := map[uint64]*formats.Event{}
 	n := 0
 	for _, r := range runs {
-		n += len(r.IDs)
+		n += r.IDs.Len()
 		if _, ok := likes[r.Shape]; ok {
 			continue
 		}
@@ -78,7 +78,7 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	q := &queueRuns{hist: make([]*formats.Event, 0, n), ids: make([]int64, 0, n), like: map[int]*formats.Event{}, shown: map[int]bool{}}
 	for _, r := range runs {
 		e := likes[r.Shape]
-		for _, id := range r.IDs {
+		for _, id := range r.IDs.Slice() {
 			q.hist = append(q.hist, e)
 			q.ids = append(q.ids, id)
 		}
@@ -312,6 +312,7 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 	// the others as runs of their requests, each shown from its first.
 	var wit []*formats.Event
 	byLike := map[*formats.Event]int{}
+	var held [][]int64 // each run's ids
 	for i, in := range every {
 		switch {
 		case !in:
@@ -327,14 +328,15 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 				if r.Like.Op == "LPUSH" || r.Like.Op == "RPUSH" {
 					r.Alike = alikePushes(1)
 				}
-				x.Held = append(x.Held, r)
+				x.Held, held = append(x.Held, r), append(held, nil)
 			}
-			x.Held[k].IDs = append(x.Held[k].IDs, q.ids[i])
+			held[k] = append(held[k], q.ids[i])
 		}
 	}
 	var firsts []int64
-	for _, r := range x.Held {
-		firsts = append(firsts, r.IDs[0])
+	for k := range x.Held {
+		x.Held[k].IDs = provenance.IDsOf(held[k])
+		firsts = append(firsts, held[k][0])
 	}
 	if len(firsts) > 0 {
 		evs, err := rh.ByID(w.ctx, firsts)

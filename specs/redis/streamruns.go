@@ -53,7 +53,7 @@ func (w *walk) streamAnswer() (*provenance.Explanation, error) {
 		if r.Shape != shape {
 			return nil, nil
 		}
-		ids = append(ids, r.IDs...)
+		ids = append(ids, r.IDs.Slice()...)
 	}
 	if len(runs) > 0 {
 		if e, err := w.likeOf(rh, runs[0]); err != nil || e == nil {

@@ -1,0 +1,94 @@
+package provenance
+
+import (
+	"math/rand"
+	"slices"
+	"testing"
+)
+
+// countingPack is an IDPack of a slice that counts its unpackings.
+type countingPack struct {
+	ids []int64
+	n   *int
+}
+
+func (p countingPack) Unpack(dst []int64) []int64 {
+	*p.n++
+	return append(dst, p.ids...)
+}
+
+// TestIDs checks IDs made of random slices and packs, joined, against
+// the plain list: its length, ends, every id, heads and searches; and
+// that a pack is unpacked only when an id inside it is read, once.
+func TestIDs(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for trial := range 500 {
+		var want []int64
+		var lists []IDs
+		unpacked := 0
+		id := int64(0)
+		for range r.Intn(6) {
+			var seg []int64
+			for range 1 + r.Intn(8) {
+				id += 1 + int64(r.Intn(3))
+				seg = append(seg, id)
+			}
+			want = append(want, seg...)
+			if r.Intn(2) == 0 {
+				lists = append(lists, IDsOf(seg))
+			} else {
+				lists = append(lists, PackedIDs(seg[0], seg[len(seg)-1], len(seg), countingPack{seg, &unpacked}))
+			}
+		}
+		l := JoinIDs(lists...)
+		if l.Len() != len(want) {
+			t.Fatalf("trial %d: %d ids, want %d", trial, l.Len(), len(want))
+		}
+		if len(want) == 0 {
+			continue
+		}
+		if l.First() != want[0] || l.Last() != want[len(want)-1] || unpacked != 0 {
+			t.Fatalf("trial %d: ends %d %d, unpacked %d", trial, l.First(), l.Last(), unpacked)
+		}
+		for i, w := range want {
+			if got := l.At(i); got != w {
+				t.Fatalf("trial %d: id %d is %d, want %d", trial, i, got, w)
+			}
+		}
+		packs := 0
+		for _, m := range lists {
+			if m.segs[0].pack != nil && m.Len() > 2 {
+				packs++
+			}
+		}
+		if unpacked != packs {
+			t.Fatalf("trial %d: %d unpackings of %d packs with inner ids", trial, unpacked, packs)
+		}
+		for n := range len(want) + 2 {
+			if got := l.Head(nil, n); !slices.Equal(got, want[:min(n, len(want))]) {
+				t.Fatalf("trial %d: head %d %v, want %v", trial, n, got, want[:min(n, len(want))])
+			}
+		}
+		if !slices.Equal(l.Slice(), want) {
+			t.Fatalf("trial %d: slice %v, want %v", trial, l.Slice(), want)
+		}
+		for q := int64(0); q <= id+1; q++ {
+			i, ok := l.Index(q)
+			wi, wok := slices.BinarySearch(want, q)
+			if i != wi || ok != wok {
+				t.Fatalf("trial %d: index of %d: %d %v, want %d %v", trial, q, i, ok, wi, wok)
+			}
+		}
+	}
+}
+
+// TestIDsJoinOutOfOrder checks that joining lists whose ids do not
+// increase is refused, not a list that searches wrongly.
+func TestIDsJoinOutOfOrder(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("ids 5.. joined after ..7")
+		}
+	}()
+	JoinIDs(IDsOf([]int64{1, 7}), IDsOf([]int64{5, 9}))
+}
