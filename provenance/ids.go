@@ -10,10 +10,19 @@ import (
 // counter's answer holds its 500,000 INCRs so: it reads their count,
 // first and last, and lists a thousand, and the rest stay packed (4 MB
 // unpacked, which a process touching it for the first time pays in page
-// faults). The zero IDs is empty.
+// faults). A list of one slice is that slice and nothing more, as small
+// as a slice: a queue's history is hundreds of thousands of short runs.
+// The zero IDs is empty.
 type IDs struct {
+	one  []int64   // the list, when it is one slice (many nil)
+	many *segments // the list, when it is not
+}
+
+// segments is a list of stretches: ends[k] is how many ids segs[:k+1]
+// hold.
+type segments struct {
 	segs []idSeg
-	ends []int // ends[k]: the ids in segs[:k+1]
+	ends []int
 }
 
 // An IDPack holds increasing event ids packed as a store keeps them.
@@ -42,7 +51,7 @@ func IDsOf(ids []int64) IDs {
 	if len(ids) == 0 {
 		return IDs{}
 	}
-	return IDs{segs: []idSeg{{n: len(ids), first: ids[0], last: ids[len(ids)-1], ids: ids}}, ends: []int{len(ids)}}
+	return IDs{one: ids}
 }
 
 // PackedIDs returns the list of n ids from first to last that p holds,
@@ -51,65 +60,87 @@ func PackedIDs(first, last int64, n int, p IDPack) IDs {
 	if n <= 0 {
 		return IDs{}
 	}
-	return IDs{segs: []idSeg{{n: n, first: first, last: last, pack: &pack{p: p}}}, ends: []int{n}}
+	return IDs{many: &segments{segs: []idSeg{{n: n, first: first, last: last, pack: &pack{p: p}}}, ends: []int{n}}}
 }
 
 // Len returns how many ids the list holds.
 func (l IDs) Len() int {
-	if len(l.ends) == 0 {
-		return 0
+	if l.many == nil {
+		return len(l.one)
 	}
-	return l.ends[len(l.ends)-1]
+	return l.many.ends[len(l.many.ends)-1]
 }
 
 // First returns the list's first id; the list must not be empty.
-func (l IDs) First() int64 { return l.segs[0].first }
+func (l IDs) First() int64 {
+	if l.many == nil {
+		return l.one[0]
+	}
+	return l.many.segs[0].first
+}
 
 // Last returns the list's last id; the list must not be empty.
-func (l IDs) Last() int64 { return l.segs[len(l.segs)-1].last }
+func (l IDs) Last() int64 {
+	if l.many == nil {
+		return l.one[len(l.one)-1]
+	}
+	return l.many.segs[len(l.many.segs)-1].last
+}
 
 // JoinIDs returns the list of the lists' ids, one after the other: each
 // list's ids must be greater than those before it.
 func JoinIDs(lists ...IDs) IDs {
-	var out IDs
+	var out segments
+	n := 0
 	for _, m := range lists {
 		if m.Len() == 0 {
 			continue
 		}
-		n := out.Len()
-		if n > 0 && m.First() <= out.Last() {
-			panic(fmt.Sprintf("provenance: ids %d.. after ..%d", m.First(), out.Last()))
+		if n > 0 && m.First() <= out.segs[len(out.segs)-1].last {
+			panic(fmt.Sprintf("provenance: ids %d.. after ..%d", m.First(), out.segs[len(out.segs)-1].last))
 		}
-		out.segs = append(out.segs, m.segs...)
-		for _, e := range m.ends {
+		if m.many == nil {
+			out.segs = append(out.segs, idSeg{n: len(m.one), first: m.one[0], last: m.one[len(m.one)-1], ids: m.one})
+			n += len(m.one)
+			out.ends = append(out.ends, n)
+			continue
+		}
+		out.segs = append(out.segs, m.many.segs...)
+		for _, e := range m.many.ends {
 			out.ends = append(out.ends, n+e)
 		}
+		n += m.Len()
 	}
-	return out
+	switch {
+	case n == 0:
+		return IDs{}
+	case len(out.segs) == 1 && out.segs[0].pack == nil:
+		return IDs{one: out.segs[0].ids}
+	}
+	return IDs{many: &out}
 }
 
 // ids returns segment k's ids, unpacking them the first time.
-func (l IDs) ids(k int) []int64 {
-	s := &l.segs[k]
-	if s.pack == nil {
-		return s.ids
+func (s *segments) ids(k int) []int64 {
+	g := &s.segs[k]
+	if g.pack == nil {
+		return g.ids
 	}
-	if s.pack.ids == nil {
-		s.pack.ids = s.pack.p.Unpack(make([]int64, 0, s.n))
-		if len(s.pack.ids) != s.n || s.pack.ids[0] != s.first || s.pack.ids[s.n-1] != s.last {
-			panic(fmt.Sprintf("provenance: a pack of %d ids %d..%d unpacked %d", s.n, s.first, s.last, len(s.pack.ids)))
+	if g.pack.ids == nil {
+		g.pack.ids = g.pack.p.Unpack(make([]int64, 0, g.n))
+		if len(g.pack.ids) != g.n || g.pack.ids[0] != g.first || g.pack.ids[g.n-1] != g.last {
+			panic(fmt.Sprintf("provenance: a pack of %d ids %d..%d unpacked %d", g.n, g.first, g.last, len(g.pack.ids)))
 		}
 	}
-	return s.pack.ids
+	return g.pack.ids
 }
 
-// seg returns the segment holding the i-th id, and its first id's index.
-func (l IDs) seg(i int) (int, int) {
-	k := sort.SearchInts(l.ends, i+1)
+// start returns the index of segment k's first id.
+func (s *segments) start(k int) int {
 	if k == 0 {
-		return 0, 0
+		return 0
 	}
-	return k, l.ends[k-1]
+	return s.ends[k-1]
 }
 
 // At returns the i-th id.
@@ -117,24 +148,31 @@ func (l IDs) At(i int) int64 {
 	if i < 0 || i >= l.Len() {
 		panic(fmt.Sprintf("provenance: id %d of a list of %d", i, l.Len()))
 	}
-	k, at := l.seg(i)
-	s := &l.segs[k]
-	switch i - at {
-	case 0:
-		return s.first
-	case s.n - 1:
-		return s.last
+	if l.many == nil {
+		return l.one[i]
 	}
-	return l.ids(k)[i-at]
+	s := l.many
+	k := sort.SearchInts(s.ends, i+1)
+	g, j := &s.segs[k], i-s.start(k)
+	switch j {
+	case 0:
+		return g.first
+	case g.n - 1:
+		return g.last
+	}
+	return s.ids(k)[j]
 }
 
 // Head appends to dst the list's first n ids (all when n is more).
 func (l IDs) Head(dst []int64, n int) []int64 {
-	for k := range l.segs {
+	if l.many == nil {
+		return append(dst, l.one[:min(max(n, 0), len(l.one))]...)
+	}
+	for k := range l.many.segs {
 		if n <= 0 {
 			break
 		}
-		ids := l.ids(k)
+		ids := l.many.ids(k)
 		m := min(n, len(ids))
 		dst, n = append(dst, ids[:m]...), n-m
 	}
@@ -143,8 +181,11 @@ func (l IDs) Head(dst []int64, n int) []int64 {
 
 // Slice returns every id, unpacked: the list's own slice when it is one.
 func (l IDs) Slice() []int64 {
-	if len(l.segs) == 1 {
-		return l.ids(0)
+	switch {
+	case l.many == nil:
+		return l.one
+	case len(l.many.segs) == 1:
+		return l.many.ids(0)
 	}
 	return l.Head(make([]int64, 0, l.Len()), l.Len())
 }
@@ -152,18 +193,20 @@ func (l IDs) Slice() []int64 {
 // Index returns the place of the first id at least id, and whether it
 // is id.
 func (l IDs) Index(id int64) (int, bool) {
-	k := sort.Search(len(l.segs), func(k int) bool { return l.segs[k].last >= id })
-	if k == len(l.segs) {
+	if l.many == nil {
+		i := sort.Search(len(l.one), func(i int) bool { return l.one[i] >= id })
+		return i, i < len(l.one) && l.one[i] == id
+	}
+	s := l.many
+	k := sort.Search(len(s.segs), func(k int) bool { return s.segs[k].last >= id })
+	if k == len(s.segs) {
 		return l.Len(), false
 	}
-	at := 0
-	if k > 0 {
-		at = l.ends[k-1]
+	at := s.start(k)
+	if g := &s.segs[k]; id <= g.first {
+		return at, id == g.first
 	}
-	if s := &l.segs[k]; id <= s.first {
-		return at, id == s.first
-	}
-	ids := l.ids(k)
+	ids := s.ids(k)
 	i := sort.Search(len(ids), func(i int) bool { return ids[i] >= id })
 	return at + i, ids[i] == id
 }

@@ -57,7 +57,7 @@ func TestIDs(t *testing.T) {
 		}
 		packs := 0
 		for _, m := range lists {
-			if m.segs[0].pack != nil && m.Len() > 2 {
+			if m.many != nil && m.many.segs[0].pack != nil && m.Len() > 2 {
 				packs++
 			}
 		}

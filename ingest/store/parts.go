@@ -278,19 +278,40 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 			runBytes += max(0, len(b.sh)-1-8*int(b.sh[0]))
 		}
 	}
-	// The key's writes as pieces of one shape each, in order: a packed
-	// block, or a run of ids unpacked into ids.
-	type piece struct {
-		shape uint64
-		ids   provenance.IDs
-	}
-	pieces := make([]piece, 0, len(blocks)+runBytes)
+	// The key's writes as runs of one shape, in order, each made of
+	// packed blocks and stretches of ids unpacked into ids. A run of
+	// unpacked ids alone is one slice of ids; one that holds a packed
+	// block is joined once at the end (join).
+	out := make([]provenance.ShapeRun, 0, len(blocks)+runBytes) // at most a run a block or a byte
 	ids := make([]int64, 0, unpacked)
+	lo, hi := -1, -1 // the last run's stretch of ids, when it is one
+	join := map[int][]provenance.IDs{}
+	add := func(shape uint64, l provenance.IDs, at int) {
+		k := len(out) - 1
+		switch {
+		case k < 0 || out[k].Shape != shape:
+			out = append(out, provenance.ShapeRun{Shape: shape, IDs: l})
+			lo, hi = -1, -1
+			if at >= 0 {
+				lo, hi = at, at+l.Len()
+			}
+			return
+		case at >= 0 && hi == at:
+			hi += l.Len()
+			out[k].IDs = provenance.IDsOf(ids[lo:hi:hi])
+			return
+		}
+		if join[k] == nil {
+			join[k] = []provenance.IDs{out[k].IDs}
+		}
+		join[k] = append(join[k], l)
+		lo, hi = -1, -1
+	}
 	rs := make([]shapeCount, 0, runBytes)
 	for _, b := range blocks {
 		if b.packed {
 			shape := binary.LittleEndian.Uint64(b.sh[1:])
-			pieces = append(pieces, piece{shape, provenance.PackedIDs(b.first, b.last, b.n, packedBlock{b.first, b.n, b.blob})})
+			add(shape, provenance.PackedIDs(b.first, b.last, b.n, packedBlock{b.first, b.n, b.blob}), -1)
 			continue
 		}
 		at, r0 := len(ids), len(rs)
@@ -315,10 +336,10 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 			ids = ids[:j]
 		}
 		if merge {
-			continue // pieces made once every block is unpacked and merged
+			continue // runs made once every block is unpacked and merged
 		}
 		for _, r := range rs[r0:] {
-			pieces = append(pieces, piece{r.shape, provenance.IDsOf(ids[at : at+r.n : at+r.n])})
+			add(r.shape, provenance.IDsOf(ids[at:at+r.n:at+r.n]), at)
 			at += r.n
 		}
 	}
@@ -328,27 +349,12 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 		}
 		at := 0
 		for _, r := range rs {
-			pieces = append(pieces, piece{r.shape, provenance.IDsOf(ids[at : at+r.n : at+r.n])})
+			add(r.shape, provenance.IDsOf(ids[at:at+r.n:at+r.n]), at)
 			at += r.n
 		}
 	}
-	// Pieces of one shape in a row are one run.
-	var out []provenance.ShapeRun
-	for i := 0; i < len(pieces); {
-		j := i + 1
-		for j < len(pieces) && pieces[j].shape == pieces[i].shape {
-			j++
-		}
-		run := provenance.ShapeRun{Shape: pieces[i].shape, IDs: pieces[i].ids}
-		if j > i+1 {
-			lists := make([]provenance.IDs, 0, j-i)
-			for _, p := range pieces[i:j] {
-				lists = append(lists, p.ids)
-			}
-			run.IDs = provenance.JoinIDs(lists...)
-		}
-		out = append(out, run)
-		i = j
+	for k, lists := range join {
+		out[k].IDs = provenance.JoinIDs(lists...)
 	}
 	return out, true, nil
 }
