@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -218,36 +219,6 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 	if err != nil || len(ws) != 1 {
 		return nil, false, err
 	}
-	rows, err := s.db.QueryContext(ctx, sqlRunBlocks, system, ns, key, before)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	type runBlock struct {
-		first, last int64
-		n           int
-		blob, sh    []byte
-		packed      bool
-	}
-	var blocks []runBlock
-	var arena []byte // the blocks' bytes, copied once from the driver's
-	for rows.Next() {
-		var b runBlock
-		var blob, sh sql.RawBytes
-		if err := rows.Scan(&b.first, &b.last, &b.n, &blob, &sh); err != nil {
-			return nil, false, err
-		}
-		if sh == nil {
-			return nil, false, nil
-		}
-		at := len(arena)
-		arena = append(append(arena, blob...), sh...)
-		b.blob, b.sh = arena[at:at+len(blob):at+len(blob)], arena[at+len(blob):len(arena):len(arena)]
-		blocks = append(blocks, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
 	var wide []int64
 	for _, wns := range []string{ns, formats.AllNS} {
 		more, err := s.wideBefore(ctx, in, system, wns, before, math.MaxInt32)
@@ -258,70 +229,70 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 	}
 	// Writes to the whole namespace, or blocks whose ids interleave (of
 	// files ingested apart), are merged id by id: every block unpacked.
-	merge := len(wide) > 0
-	for i := 1; i < len(blocks) && !merge; i++ {
-		merge = blocks[i].first <= blocks[i-1].last
+	runs, ok, err := s.readRuns(ctx, in, system, ns, key, before, wide, len(wide) > 0)
+	if errors.Is(err, errInterleaved) {
+		runs, ok, err = s.readRuns(ctx, in, system, ns, key, before, wide, true)
 	}
-	unpacked := 0 // the ids to unpack: their list made once
-	runBytes := 0 // at least a byte a run: the runs' list made once
-	for i := range blocks {
-		b := &blocks[i]
-		b.packed = !merge && b.last < before && in.covers(b.first, b.last) && oneRun(b.n, b.sh)
-		if b.packed {
-			if err := checkIDs(b.first, b.last, b.n, b.blob); err != nil {
+	return runs, ok, err
+}
+
+// errInterleaved says that a key's blocks interleave: its runs are made
+// by merging them.
+var errInterleaved = errors.New("interleaved blocks")
+
+// readRuns is shapeRuns of the key's blocks, read once: each block's ids
+// unpacked from the driver's bytes straight into one list made at its
+// size, and its runs of shapes added as they come; or, with merge, every
+// block unpacked and merged with wide. Without merge, it returns
+// errInterleaved at a block that begins before the last one ends.
+func (s *Store) readRuns(ctx context.Context, in *idSet, system, ns string, key []byte, before int64, wide []int64, merge bool) ([]provenance.ShapeRun, bool, error) {
+	var count, total, shapeBytes int
+	if err := s.db.QueryRowContext(ctx, sqlRunSizes, system, ns, key, before).Scan(&count, &total, &shapeBytes); err != nil {
+		return nil, false, err
+	}
+	rows, err := s.db.QueryContext(ctx, sqlRunBlocks, system, ns, key, before)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	// At most a run a block, or one a byte of the blocks' runs (past
+	// each one's 9 bytes of shape).
+	rb := runBuilder{out: make([]provenance.ShapeRun, 0, count+max(0, shapeBytes-9*count)), ids: make([]int64, 0, total), lo: -1, hi: -1}
+	var rs []shapeCount // the block's runs (every block's, merging)
+	last := int64(-1)
+	for rows.Next() {
+		var first, end int64
+		var n int
+		var blob, sh sql.RawBytes
+		if err := rows.Scan(&first, &end, &n, &blob, &sh); err != nil {
+			return nil, false, err
+		}
+		if sh == nil {
+			return nil, false, nil
+		}
+		if first <= last && !merge {
+			return nil, false, errInterleaved
+		}
+		last = end
+		if !merge && end < before && in.covers(first, end) && oneRun(n, sh) {
+			if err := checkIDs(first, end, n, blob); err != nil {
 				return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 			}
+			shape := binary.LittleEndian.Uint64(sh[1:])
+			rb.add(shape, provenance.PackedIDs(first, end, n, packedBlock{first, n, bytes.Clone(blob)}), -1)
 			continue
 		}
-		unpacked += b.n
-		if len(b.sh) > 0 {
-			runBytes += max(0, len(b.sh)-1-8*int(b.sh[0]))
+		if !merge {
+			rs = rs[:0]
 		}
-	}
-	// The key's writes as runs of one shape, in order, each made of
-	// packed blocks and stretches of ids unpacked into ids. A run of
-	// unpacked ids alone is one slice of ids; one that holds a packed
-	// block is joined once at the end (join).
-	out := make([]provenance.ShapeRun, 0, len(blocks)+runBytes) // at most a run a block or a byte
-	ids := make([]int64, 0, unpacked)
-	lo, hi := -1, -1 // the last run's stretch of ids, when it is one
-	join := map[int][]provenance.IDs{}
-	add := func(shape uint64, l provenance.IDs, at int) {
-		k := len(out) - 1
-		switch {
-		case k < 0 || out[k].Shape != shape:
-			out = append(out, provenance.ShapeRun{Shape: shape, IDs: l})
-			lo, hi = -1, -1
-			if at >= 0 {
-				lo, hi = at, at+l.Len()
-			}
-			return
-		case at >= 0 && hi == at:
-			hi += l.Len()
-			out[k].IDs = provenance.IDsOf(ids[lo:hi:hi])
-			return
-		}
-		if join[k] == nil {
-			join[k] = []provenance.IDs{out[k].IDs}
-		}
-		join[k] = append(join[k], l)
-		lo, hi = -1, -1
-	}
-	rs := make([]shapeCount, 0, runBytes)
-	for _, b := range blocks {
-		if b.packed {
-			shape := binary.LittleEndian.Uint64(b.sh[1:])
-			add(shape, provenance.PackedIDs(b.first, b.last, b.n, packedBlock{b.first, b.n, b.blob}), -1)
-			continue
-		}
-		at, r0 := len(ids), len(rs)
-		if ids, err = decodeIDs(ids, b.first, b.n, b.blob); err != nil {
+		at, r0 := len(rb.ids), len(rs)
+		if rb.ids, err = decodeIDs(rb.ids, first, n, blob); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
-		if rs, err = decodeShapeRuns(rs, b.n, b.sh); err != nil {
+		if rs, err = decodeShapeRuns(rs, n, sh); err != nil {
 			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
 		}
-		if ids[len(ids)-1] >= before || !in.covers(ids[at], ids[len(ids)-1]) {
+		if ids := rb.ids; end >= before || !in.covers(first, end) {
 			// Keep the ids before the bound that are in in, and their shapes.
 			shapes := expandShapes(nil, rs[r0:])
 			rs = rs[:r0]
@@ -333,30 +304,71 @@ func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key
 					j++
 				}
 			}
-			ids = ids[:j]
+			rb.ids = ids[:j]
 		}
-		if merge {
-			continue // runs made once every block is unpacked and merged
+		if !merge {
+			rb.addRuns(rs[r0:], at)
 		}
-		for _, r := range rs[r0:] {
-			add(r.shape, provenance.IDsOf(ids[at:at+r.n:at+r.n]), at)
-			at += r.n
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
 	}
 	if merge {
-		if ids, rs, err = withWide(ids, rs, wide); err != nil {
+		if rb.ids, rs, err = withWide(rb.ids, rs, wide); err != nil {
 			return nil, false, err
 		}
-		at := 0
-		for _, r := range rs {
-			add(r.shape, provenance.IDsOf(ids[at:at+r.n:at+r.n]), at)
-			at += r.n
+		rb.addRuns(rs, 0)
+	}
+	for k, lists := range rb.join {
+		rb.out[k].IDs = provenance.JoinIDs(lists...)
+	}
+	return rb.out, true, nil
+}
+
+// A runBuilder makes a key's runs of one shape, in order, each of
+// packed blocks and stretches of ids unpacked into ids. A run of
+// unpacked ids alone is one slice of ids (the stretch lo to hi, grown
+// while the next is of its shape); one that holds a packed block is
+// joined once at the end (join).
+type runBuilder struct {
+	out    []provenance.ShapeRun
+	ids    []int64
+	lo, hi int
+	join   map[int][]provenance.IDs
+}
+
+// add adds the ids l of a shape: ids[at:] when at is not -1.
+func (rb *runBuilder) add(shape uint64, l provenance.IDs, at int) {
+	k := len(rb.out) - 1
+	switch {
+	case k < 0 || rb.out[k].Shape != shape:
+		rb.out = append(rb.out, provenance.ShapeRun{Shape: shape, IDs: l})
+		rb.lo, rb.hi = -1, -1
+		if at >= 0 {
+			rb.lo, rb.hi = at, at+l.Len()
 		}
+		return
+	case at >= 0 && rb.hi == at:
+		rb.hi += l.Len()
+		rb.out[k].IDs = provenance.IDsOf(rb.ids[rb.lo:rb.hi:rb.hi])
+		return
 	}
-	for k, lists := range join {
-		out[k].IDs = provenance.JoinIDs(lists...)
+	if rb.join == nil {
+		rb.join = map[int][]provenance.IDs{}
 	}
-	return out, true, nil
+	if rb.join[k] == nil {
+		rb.join[k] = []provenance.IDs{rb.out[k].IDs}
+	}
+	rb.join[k] = append(rb.join[k], l)
+	rb.lo, rb.hi = -1, -1
+}
+
+// addRuns adds runs of the ids from ids[at:].
+func (rb *runBuilder) addRuns(rs []shapeCount, at int) {
+	for _, r := range rs {
+		rb.add(r.shape, provenance.IDsOf(rb.ids[at:at+r.n:at+r.n]), at)
+		at += r.n
+	}
 }
 
 // A packedBlock is a postings block's ids, checked (checkIDs) and

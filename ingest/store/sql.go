@@ -74,6 +74,10 @@ const (
 	// a bound, newest first.
 	sqlBlocksBefore = `SELECT first, n, ids FROM postings
 		WHERE system = ? AND ns = ? AND key = ? AND w = ? AND first < ? ORDER BY last DESC`
+	// sqlRunSizes sizes what sqlRunBlocks reads: its blocks, their ids
+	// and their shapes' bytes.
+	sqlRunSizes = `SELECT count(*), CAST(coalesce(sum(n), 0) AS BIGINT), CAST(coalesce(sum(length(shapes)), 0) AS BIGINT) FROM postings
+		WHERE system = ? AND ns = ? AND key = ? AND w = 1 AND first < ?`
 	// sqlRunBlocks reads a key's write blocks that hold ids below a
 	// bound, with their shapes, oldest first.
 	sqlRunBlocks = `SELECT first, last, n, ids, shapes FROM postings
