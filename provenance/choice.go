@@ -299,7 +299,12 @@ func (c *Choice) Expand(limit int) [][]*formats.Event {
 // reaching the end backs up to the last event it took that a way may
 // skip, and skips it. It walks without recursion: a hot queue's choice
 // holds 170,000 pops.
-func (c *Choice) ExpandPlaces(limit int) [][]int {
+func (c *Choice) ExpandPlaces(limit int) [][]int { return c.ExpandPlacesCut(limit, -1) }
+
+// ExpandPlacesCut is ExpandPlaces with each way cut to its first most
+// places (none cut when most < 0): an answer that lists a thousand of a
+// way's 170,000 pops makes no list of the rest.
+func (c *Choice) ExpandPlacesCut(limit, most int) [][]int {
 	var out [][]int
 	lo, hi := c.valid()
 	n := c.Len()
@@ -318,8 +323,15 @@ func (c *Choice) ExpandPlaces(limit int) [][]int {
 			}
 		}
 		if i == n && int(h) == c.K {
-			way := make([]int, 0, h)
+			m := int(h)
+			if most >= 0 {
+				m = min(m, most)
+			}
+			way := make([]int, 0, m)
 			for k, t := range took {
+				if len(way) == m {
+					break
+				}
 				if t {
 					way = append(way, k)
 				}

@@ -80,6 +80,20 @@ func TestChoice(t *testing.T) {
 		if first := c.Expand(1); len(got) == 0 && len(first) != 0 || len(got) > 0 && (len(first) != 1 || ids(first[0]) != ids(got[0])) {
 			t.Fatalf("seed %d: Expand(1) gave %v, the first of all is %v", seed, first, got[:min(1, len(got))])
 		}
+		// Cut, each way is its first places, the ways as many.
+		all := c.ExpandPlaces(1 << 12)
+		for _, most := range []int{0, 1, 2, c.K} {
+			limit := 1 + r.Intn(len(all)+1)
+			cut := c.ExpandPlacesCut(limit, most)
+			if len(cut) != min(limit, len(all)) {
+				t.Fatalf("seed %d: ExpandPlacesCut(%d, %d) gave %d ways of %d", seed, limit, most, len(cut), len(all))
+			}
+			for k, w := range cut {
+				if !slices.Equal(w, all[k][:min(most, len(all[k]))]) {
+					t.Fatalf("seed %d: ExpandPlacesCut(%d, %d) way %d is %v, of %v", seed, limit, most, k, w, all[k])
+				}
+			}
+		}
 		for k := 1; k < len(got); k++ {
 			if !earlier(got[k-1], got[k]) {
 				t.Fatalf("seed %d: Expand's ways %v and %v out of order", seed, got[k-1], got[k])

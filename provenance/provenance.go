@@ -213,7 +213,7 @@ func (x *Explanation) WitnessesCut(limit, most int) ([][]*formats.Event, int, bo
 	complete, left := true, 0
 	for i := range x.Choices {
 		c := &x.Choices[i]
-		ways := c.ExpandPlaces(limit + 1)
+		ways := c.ExpandPlacesCut(limit+1, most)
 		if len(ways) > limit {
 			ways, complete = ways[:limit], false
 		}
@@ -222,9 +222,6 @@ func (x *Explanation) WitnessesCut(limit, most int) ([][]*formats.Event, int, bo
 		}
 		var f Factor
 		for _, way := range ways {
-			if most >= 0 && len(way) > most {
-				way = way[:most]
-			}
 			f = append(f, c.events(way))
 		}
 		factors = append(slices.Clip(factors), f)

@@ -650,12 +650,12 @@ func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
 	}
 	for i := range x.Choices {
 		c := &x.Choices[i]
-		ways := c.ExpandPlaces(1)
+		ways := c.ExpandPlacesCut(1, n)
 		if len(ways) == 0 {
 			return nil, false
 		}
-		size += len(ways[0])
-		for _, p := range ways[0][:min(len(ways[0]), n)] {
+		size += c.K
+		for _, p := range ways[0] {
 			all = append(all, cand{c.ID(p), c.Event(p).Stub})
 		}
 	}
@@ -699,8 +699,8 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 			for i := range min(c.Len(), maxJSONEvents) {
 				places = append(places, i)
 			}
-			if ways := c.ExpandPlaces(1); len(ways) > 0 {
-				places = append(places, ways[0][:min(len(ways[0]), maxJSONEvents)]...)
+			if ways := c.ExpandPlacesCut(1, maxJSONEvents); len(ways) > 0 {
+				places = append(places, ways[0]...)
 			}
 		default:
 			for _, g := range stubGroups(c) {
