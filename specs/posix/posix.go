@@ -835,7 +835,101 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if sc == approx {
+		out = leaveIdle(out, target, paths, parents)
+	}
 	return out, nil
+}
+
+// leaveIdle is the approximation's last cut of a history (newest first):
+// it leaves out another process's read-only opens of the target's files
+// when neither that process nor any it made has another call in the
+// history, and is not the target's process or one that made it; then the
+// calls that made processes left with no call. Such an open binds an fd
+// of its own process, whose reads, seeks and closes the approximation
+// leaves out already, and learns that the file exists, as the target's
+// own call does; yet each is a call the search must try with and
+// without (ld.so opens libc in every process a shell starts: 2^16
+// subtraces for a read of it). Opens of directories, O_PATH opens and
+// failed ones stay: they decide what the name is.
+func leaveIdle(hist []*formats.Event, target *formats.Event, paths []string, parents map[string]string) []*formats.Event {
+	parent := maps.Clone(parents) // a process -> its creator
+	if parent == nil {
+		parent = map[string]string{}
+	}
+	for _, e := range hist {
+		if c := parseCall(e); creates(c.op) && c.ok() {
+			parent[strconv.FormatInt(c.ret, 10)] = c.pid
+		}
+	}
+	idle := func(e *formats.Event) bool {
+		if e.Client == target.Client || e.Op != "open" && e.Op != "openat" {
+			return false
+		}
+		c := parseCall(e)
+		flags := c.arg(1)
+		if c.op == "openat" {
+			flags = c.arg(2)
+		}
+		if !c.ok() || !has(flags, "O_RDONLY") {
+			return false
+		}
+		for _, f := range []string{"O_CREAT", "O_TRUNC", "O_TMPFILE", "O_DIRECTORY", "O_PATH"} {
+			if has(flags, f) {
+				return false
+			}
+		}
+		return slices.Contains(paths, c.retPath)
+	}
+	// busy: the processes that must stay, with their creators.
+	busy := map[string]bool{}
+	mark := func(p string) {
+		for p != "" && !busy[p] {
+			busy[p] = true
+			p = parent[p]
+		}
+	}
+	mark(target.Client)
+	for _, e := range hist {
+		if !creates(e.Op) && !idle(e) {
+			mark(e.Client)
+		}
+	}
+	// The first half of a call that made a process (strace's
+	// "<unfinished ...>") goes with the whole call after it, by the same
+	// process: pending holds, by process, the halves not yet matched,
+	// walking oldest first.
+	drop := map[int64]bool{}
+	pending := map[string]*formats.Event{}
+	for i := len(hist) - 1; i >= 0; i-- {
+		e := hist[i]
+		c := parseCall(e)
+		switch {
+		case idle(e) && !busy[e.Client]:
+			drop[e.ID] = true
+		case creates(c.op) && c.unfinished:
+			pending[c.pid] = e
+		case creates(c.op):
+			half := pending[c.pid]
+			delete(pending, c.pid)
+			if c.ok() && !busy[strconv.FormatInt(c.ret, 10)] {
+				drop[e.ID] = true
+				if half != nil {
+					drop[half.ID] = true
+				}
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return hist
+	}
+	out := make([]*formats.Event, 0, len(hist)-len(drop))
+	for _, e := range hist {
+		if !drop[e.ID] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // changesNames tells whether a call makes or removes a name: a
