@@ -777,10 +777,11 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		y.Held, x = nil, &y
 	}
 	heldJSON := func() []jsonEvent {
-		out := make([]jsonEvent, 0, min(len(heldIDs), max(0, b.left)))
-		if b.left < 0 {
-			out = make([]jsonEvent, 0, len(heldIDs))
+		size := len(heldIDs)
+		if b.left >= 0 {
+			size = min(size, b.left)
 		}
+		out := make([]jsonEvent, 0, size)
 		for _, id := range heldIDs {
 			e := b.held[id]
 			if e != nil && b.take() {
