@@ -87,7 +87,7 @@ func WitnessPositions(ws [][]*formats.Event, trace []*formats.Event) [][]int {
 // in a state satisfying pred.
 func closedMasks(m Model, start State, evs []*formats.Event, pred func(State) bool) []bool {
 	// The referee runs Apply, the definition, never a model's Step.
-	return closedMasksFixed(m, func(s State, e *formats.Event) { m.Apply(s, e) }, start, evs, nil, pred, nil)
+	return closedMasksFixed(m, func(s State, e *formats.Event) { m.Apply(s, e) }, start, evs, nil, pred, nil, false)
 }
 
 // closeUp turns "is a witness" into "is closed": a subset is closed when
@@ -112,8 +112,11 @@ func closeUp(ok []bool, n int) {
 // It runs the events with step (stepOf, or Apply for the referee), and
 // hands pred each subset's state as its last use, so pred may change it.
 // With fixed nil it is closedMasks. It asks stop (when not nil) every
-// 1024 subsets whether to give up, and then returns nil.
-func closedMasksFixed(m Model, step func(State, *formats.Event), start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool) []bool {
+// 1024 subsets whether to give up, and then returns nil. With merge, it
+// takes two subsets whose states have one Fingerprint at the same place
+// to have the same subsets from there on (see Merger), and walks them
+// once.
+func closedMasksFixed(m Model, step func(State, *formats.Event), start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool, merge bool) []bool {
 	if fixed == nil {
 		fixed = make([]bool, len(evs))
 	}
@@ -124,6 +127,15 @@ func closedMasksFixed(m Model, step func(State, *formats.Event), start State, ev
 		}
 	}
 	ok := make([]bool, 1<<n)
+	// seen[bit] maps the fingerprint of a state reached before the
+	// event of that bit to the first prefix (a mask of the bits below)
+	// that reached it, whose subsets are walked by the time another
+	// prefix reaches it: the walk is depth first.
+	var seen []map[string]int
+	if merge {
+		seen = make([]map[string]int, n)
+	}
+	seenBytes := 0
 	leaves, stopped := 0, false
 	var walk func(i, bit int, st State, mask int)
 	walk = func(i, bit int, st State, mask int) {
@@ -141,6 +153,22 @@ func closedMasksFixed(m Model, step func(State, *formats.Event), start State, ev
 			}
 			return
 		}
+		if seen != nil && n-bit >= minMergeBits {
+			fp := m.Fingerprint(st)
+			if first, met := seen[bit][fp]; met {
+				for rest := 0; rest < 1<<(n-bit); rest++ {
+					ok[mask|rest<<bit] = ok[first|rest<<bit]
+				}
+				return
+			}
+			if seenBytes < maxSeenBytes {
+				if seen[bit] == nil {
+					seen[bit] = map[string]int{}
+				}
+				seen[bit][fp] = mask
+				seenBytes += len(fp)
+			}
+		}
 		with := m.Clone(st)
 		step(with, evs[i])
 		walk(i+1, bit+1, with, mask|1<<bit)
@@ -153,6 +181,15 @@ func closedMasksFixed(m Model, step func(State, *formats.Event), start State, ev
 	closeUp(ok, n)
 	return ok
 }
+
+// minMergeBits is the fewest events left to choose from at which a merging
+// search compares states: below it, a Fingerprint costs more than the
+// subsets it may save.
+const minMergeBits = 2
+
+// maxSeenBytes bounds the fingerprints a merging search keeps: past it,
+// it still finds the states it has kept, and keeps no more.
+const maxSeenBytes = 64 << 20
 
 // minimalMasks returns the closed subsets none of whose proper subsets is
 // closed. Closed subsets form an up-set, so checking the subsets with one

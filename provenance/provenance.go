@@ -56,6 +56,19 @@ type Matcher interface {
 	SameOutput(ref State, target *formats.Event) func(State) bool
 }
 
+// A Merger is a Model whose states often meet again: subsets of a
+// stretch of history that differ only in calls whose effects a later call
+// undoes (a process that opens a file, reads it and closes it) reach one
+// state. The searches then replay the rest of the stretch once for all
+// the subsets that reach a state, as Fingerprint tells, and copy its
+// answers: a model implements it when its Fingerprint is cheap beside a
+// Clone and holds everything a later output can depend on. The referee
+// (BruteForce) never merges.
+type Merger interface {
+	// MergesStates marks the model; it does nothing.
+	MergesStates()
+}
+
 // stepOf returns m's Step, or Apply with its output dropped.
 func stepOf(m Model) func(State, *formats.Event) {
 	if st, ok := m.(Stepper); ok {

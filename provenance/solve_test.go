@@ -108,3 +108,67 @@ func TestBackwards(t *testing.T) {
 		t.Errorf("Done() = %v, Seen() = %v, want true, [5 4 3 2 1]", b.Done(), got)
 	}
 }
+
+// merging is a toy whose searches merge subsets that reach one state
+// (provenance.Merger), counting the fingerprints asked; with blind, every
+// state has one fingerprint, which merges what must not be merged.
+type merging struct {
+	toy
+	asked *int
+	blind bool
+}
+
+func (merging) MergesStates() {}
+
+func (m merging) Fingerprint(s provenance.State) string {
+	*m.asked++
+	if m.blind {
+		return ""
+	}
+	return m.toy.Fingerprint(s)
+}
+
+// TestSolveMerging checks the merging search against the definition on
+// random KVS traces, whose tiny domains make subsets meet in one state
+// often; and that a model whose Fingerprint tells too little gets wrong
+// answers from it, so that the merging is what is tested.
+func TestSolveMerging(t *testing.T) {
+	ops := []string{"set", "set", "add", "sub", "freeze", "trunc"}
+	asked, wrong := 0, 0
+	for seed := int64(0); seed < 2000; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		var trace []*formats.Event
+		n := 4 + r.Intn(9)
+		for i := 0; i < n; i++ {
+			op := ops[r.Intn(len(ops))]
+			e := &formats.Event{ID: int64(i + 1), Op: op}
+			if op != "freeze" && op != "trunc" {
+				e.Args = [][]byte{[]byte(fmt.Sprintf("%q", "xy"[r.Intn(2):][:1])), []byte(fmt.Sprint(r.Intn(3)))}
+			}
+			trace = append(trace, e)
+		}
+		target := &formats.Event{ID: int64(n + 1), Op: "get", Args: [][]byte{[]byte(`"x"`)}}
+		want, _, err := provenance.BruteForce(kvs("null", false), trace, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		never := func(*formats.Event) bool { return false }
+		for _, blind := range []bool{false, true} {
+			m := merging{toy: kvs("null", false), asked: &asked, blind: blind}
+			ws, _, err := provenance.Solve(provenance.Problem{Model: m, Target: target, Reset: never, Older: backwards(trace), Limit: 16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := provenance.WitnessPositions(ws, trace)
+			switch {
+			case blind && !reflect.DeepEqual(got, want):
+				wrong++
+			case !blind && !reflect.DeepEqual(got, want):
+				t.Fatalf("seed %d: trace %s: merging Solve = %v, BruteForce = %v", seed, show(trace), got, want)
+			}
+		}
+	}
+	if asked == 0 || wrong == 0 {
+		t.Errorf("fingerprints asked %d times, %d wrong answers with a blind one: the search did not merge", asked, wrong)
+	}
+}

@@ -258,6 +258,13 @@ func (Model) Clone(s provenance.State) provenance.State {
 	return c
 }
 
+// MergesStates implements provenance.Merger: a process that opens a
+// file, reads it and closes it leaves the state as it found it but for
+// its offset's file description, which its close drops, and what it
+// learned of the file, so the subsets of a history of such processes
+// reach few states.
+func (Model) MergesStates() {}
+
 // Fingerprint renders a state canonically: names, inodes with their
 // bytes (which are known as runs), processes with their fds, open file
 // descriptions numbered in order of first use (so sharing shows).
@@ -276,18 +283,29 @@ func (Model) Fingerprint(s provenance.State) string {
 		num(int64(i))
 		b = append(b, ':')
 		num(int64(len(f.data)))
-		b = append(append(b, ':'), f.data...)
-		for j := 0; j < len(f.known); { // runs of known, unknown
-			k := j
-			for k < len(f.known) && f.known[k] == f.known[j] {
-				k++
+		b = append(b, ':')
+		// Runs of known bytes, with the bytes, and of unknown ones,
+		// whose values no output shows (render, sameBytes): a file
+		// older than the trace is a count, not its size in zeros.
+		kb := boolBytes(f.known)
+		if f.slab {
+			kb = nil // none known
+			b = append(b, '-')
+			num(int64(len(f.known)))
+		}
+		for j := 0; j < len(kb); {
+			k := len(kb)
+			if r := bytes.IndexByte(kb[j:], 1-kb[j]); r >= 0 {
+				k = j + r
 			}
 			if f.known[j] {
 				b = append(b, '+')
+				num(int64(k - j))
+				b = append(append(b, ':'), f.data[j:k]...)
 			} else {
 				b = append(b, '-')
+				num(int64(k - j))
 			}
-			num(int64(k - j))
 			j = k
 		}
 		if f.unknown {
@@ -312,6 +330,13 @@ func (Model) Fingerprint(s provenance.State) string {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
 		}
 		b = append(append(append(b, '/'), st.last[i]...), ';')
+	}
+	// The next inode number, and the kinds of names bound with each last
+	// element (noteAlias looks at the names only when one was).
+	b = append(b, 'n')
+	num(int64(st.next))
+	for _, base := range slices.Sorted(maps.Keys(st.bases)) {
+		b = append(append(append(b, 'b'), base...), '0'+st.bases[base], ';')
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.pending)) {
 		b = append(append(b, "creating:"...), p...)
