@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math/bits"
 	"sort"
@@ -112,9 +113,9 @@ func closeUp(ok []bool, n int) {
 // It runs the events with step (stepOf, or Apply for the referee), and
 // hands pred each subset's state as its last use, so pred may change it.
 // With fixed nil it is closedMasks. It asks stop (when not nil) every
-// 1024 subsets whether to give up, and then returns nil. With merge, it
-// takes two subsets whose states have one Fingerprint at the same place
-// to have the same subsets from there on (see Merger), and walks them
+// 1024 subsets whether to give up, and then returns nil. With merge, and
+// m a Merger, it takes two subsets whose states have one fingerprint at
+// the same place to have the same subsets from there on, and walks them
 // once.
 func closedMasksFixed(m Model, step func(State, *formats.Event), start State, evs []*formats.Event, fixed []bool, pred func(State) bool, stop func() bool, merge bool) []bool {
 	if fixed == nil {
@@ -127,15 +128,17 @@ func closedMasksFixed(m Model, step func(State, *formats.Event), start State, ev
 		}
 	}
 	ok := make([]bool, 1<<n)
-	// seen[bit] maps the fingerprint of a state reached before the
-	// event of that bit to the first prefix (a mask of the bits below)
-	// that reached it, whose subsets are walked by the time another
-	// prefix reaches it: the walk is depth first.
-	var seen []map[string]int
-	if merge {
-		seen = make([]map[string]int, n)
+	// seen[bit] maps the digest of the fingerprint of a state reached
+	// before the event of that bit to the first prefix (a mask of the
+	// bits below) that reached it, whose subsets are walked by the time
+	// another prefix reaches it: the walk is depth first.
+	var seen []map[[sha256.Size]byte]int
+	merger, _ := m.(Merger)
+	if merge && merger != nil {
+		seen = make([]map[[sha256.Size]byte]int, n)
 	}
-	seenBytes := 0
+	var buf []byte
+	kept := 0
 	leaves, stopped := 0, false
 	var walk func(i, bit int, st State, mask int)
 	walk = func(i, bit int, st State, mask int) {
@@ -154,19 +157,20 @@ func closedMasksFixed(m Model, step func(State, *formats.Event), start State, ev
 			return
 		}
 		if seen != nil && n-bit >= minMergeBits {
-			fp := m.Fingerprint(st)
+			buf = merger.AppendFingerprint(buf[:0], st)
+			fp := sha256.Sum256(buf)
 			if first, met := seen[bit][fp]; met {
 				for rest := 0; rest < 1<<(n-bit); rest++ {
 					ok[mask|rest<<bit] = ok[first|rest<<bit]
 				}
 				return
 			}
-			if seenBytes < maxSeenBytes {
+			if kept < maxSeen {
 				if seen[bit] == nil {
-					seen[bit] = map[string]int{}
+					seen[bit] = map[[sha256.Size]byte]int{}
 				}
 				seen[bit][fp] = mask
-				seenBytes += len(fp)
+				kept++
 			}
 		}
 		with := m.Clone(st)
@@ -187,9 +191,9 @@ func closedMasksFixed(m Model, step func(State, *formats.Event), start State, ev
 // subsets it may save.
 const minMergeBits = 2
 
-// maxSeenBytes bounds the fingerprints a merging search keeps: past it,
-// it still finds the states it has kept, and keeps no more.
-const maxSeenBytes = 64 << 20
+// maxSeen bounds the states a merging search keeps: past it, it still
+// finds the states it has kept, and keeps no more.
+const maxSeen = 1 << 20
 
 // minimalMasks returns the closed subsets none of whose proper subsets is
 // closed. Closed subsets form an up-set, so checking the subsets with one

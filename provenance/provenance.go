@@ -60,13 +60,15 @@ type Matcher interface {
 // stretch of history that differ only in calls whose effects a later call
 // undoes (a process that opens a file, reads it and closes it) reach one
 // state. The searches then replay the rest of the stretch once for all
-// the subsets that reach a state, as Fingerprint tells, and copy its
-// answers: a model implements it when its Fingerprint is cheap beside a
-// Clone and holds everything a later output can depend on. The referee
+// the subsets that reach a state and copy its answers. The referee
 // (BruteForce) never merges.
 type Merger interface {
-	// MergesStates marks the model; it does nothing.
-	MergesStates()
+	// AppendFingerprint appends Fingerprint(s) to b, or another
+	// rendering of s with the same property: equal exactly when no
+	// sequence of requests can tell two states apart. The searches
+	// compare its SHA-256 digests, so it should be cheap beside a
+	// Clone, not short.
+	AppendFingerprint(b []byte, s State) []byte
 }
 
 // stepOf returns m's Step, or Apply with its output dropped.

@@ -438,8 +438,7 @@ func (s *solver) stretch(from int, goal func(State) bool, depth int) ([][]int, i
 		return out
 	}
 	late := func() bool { return s.inTime() != nil }
-	_, merge := m.(Merger)
-	closedFrom := func(st State) []bool { return closedMasksFixed(m, step, st, stretch, fixed, goal, late, merge) }
+	closedFrom := func(st State) []bool { return closedMasksFixed(m, step, st, stretch, fixed, goal, late, true) }
 	closed := closedFrom(start)
 	if closed == nil {
 		return nil, -1, ErrOutOfTime

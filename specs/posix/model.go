@@ -258,19 +258,19 @@ func (Model) Clone(s provenance.State) provenance.State {
 	return c
 }
 
-// MergesStates implements provenance.Merger: a process that opens a
-// file, reads it and closes it leaves the state as it found it but for
-// its offset's file description, which its close drops, and what it
-// learned of the file, so the subsets of a history of such processes
-// reach few states.
-func (Model) MergesStates() {}
+// Fingerprint renders a state canonically (AppendFingerprint).
+func (m Model) Fingerprint(s provenance.State) string {
+	return string(m.AppendFingerprint(make([]byte, 0, 256), s))
+}
 
-// Fingerprint renders a state canonically: names, inodes with their
-// bytes (which are known as runs), processes with their fds, open file
+// AppendFingerprint implements provenance.Merger: a process that opens
+// a file, reads it and closes it leaves the state as it found it but for
+// what it learned of the file, so the subsets of a history of such
+// processes reach few states. It renders names, inodes with their bytes
+// (which are known as runs), processes with their fds, open file
 // descriptions numbered in order of first use (so sharing shows).
-func (Model) Fingerprint(s provenance.State) string {
+func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 	st := s.(*state)
-	b := make([]byte, 0, 256)
 	num := func(n int64) { b = strconv.AppendInt(b, n, 10) }
 	for _, n := range slices.Sorted(maps.Keys(st.names)) {
 		b = append(append(b, n...), '=')
@@ -389,7 +389,7 @@ func (Model) Fingerprint(s provenance.State) string {
 			b = append(b, ',')
 		}
 	}
-	return string(b)
+	return b
 }
 
 func (st *state) proc(pid string) *proc {
