@@ -20,7 +20,7 @@ import (
 )
 
 // TestPrograms is ground truth from ordinary programs (sed -i, cp, mv,
-// cat, head, dd, install, ed, git, sqlite3, tar with gzip, rsync,
+// cat, head, dd, install, ed, vim, git, sqlite3, tar with gzip, rsync,
 // logrotate, a Python program with fork, sendfile, copy_file_range and
 // splice), run under strace -f -yy by testdata/programs/programs.sh.
 // Every read whose bytes the trace decides (by an oracle of the test's
@@ -780,7 +780,7 @@ func (o *oracle) resize(f *ofile, size, id int64) {
 // installed, or fails it when WAT_REQUIRE_LIVE is set.
 func needPrograms(t *testing.T) {
 	t.Helper()
-	for _, bin := range []string{"strace", "sed", "ed", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "fallocate", "/usr/bin/python3"} {
+	for _, bin := range []string{"strace", "sed", "ed", "vim", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "fallocate", "/usr/bin/python3"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
 				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)

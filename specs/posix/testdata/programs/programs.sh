@@ -4,7 +4,7 @@
 # OUTDIR/NAME.strace (default flags: -f -yy -s 65536 -tt -T). The programs
 # are the ones a postmortem meets: sed -i, cp, mv, cat, head, dd, install,
 # mkdir, rm, rmdir (of a full directory, then an empty one),
-# ed, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
+# ed, vim, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
 # splice, copy_file_range). specs/posix/programs_test.go runs it and checks
@@ -41,6 +41,10 @@ mkdir g && cp a g/h && { rmdir g 2>/dev/null || true; } && rm g/h && rmdir g && 
 run fallocate 'printf "abcdef" > fa && fallocate -l 10 fa && { fallocate -p -o 1 -l 2 fa || true; } &&
 { fallocate -z -o 8 -l 4 fa || true; } && cat fa && fallocate -n -o 0 -l 20 fa && cat fa' "$@"
 run ed 'printf "one\ntwo\n" > f && printf "2s/two/TWO/\nw\nq\n" | ed -s f && cat f' "$@"
+# vim: a swap file written, synced and removed; the file opened without
+# O_TRUNC, truncated, written and synced in place; twice, by two vims.
+run vim 'printf "a=1\nb=2\n" > conf && vim -Es -u NONE -i NONE -c "%s/1/3/" -c wq conf &&
+vim -Es -u NONE -i NONE -c "%s/2/4/" -c wq conf && cat conf' "$@"
 run git 'git init -q r && cd r && printf "x\n" > f && git add f &&
 git -c user.name=a -c user.email=a@b commit -qm first && printf "y\n" >> f &&
 git -c user.name=a -c user.email=a@b commit -qam second && git show HEAD~1:f && git log --format=%s' "$@"
