@@ -46,6 +46,9 @@ type file struct {
 	// either may have changed the other, so its content and size are
 	// unknown from then on.
 	aliased string
+	// symlink: a symbolic link the trace made (symlink, symlinkat); data
+	// holds the path it points to. Resolving a path follows it (follow).
+	symlink bool
 	// mapped: a process mapped it shared and writable (mmap MAP_SHARED
 	// with PROT_WRITE, as SQLite maps a WAL's -shm file): what it wrote
 	// through the mapping is not in the trace, so the content is unknown
@@ -131,6 +134,9 @@ type state struct {
 	// into its output.
 	quiet bool
 	got   *chunk
+	// links: the trace has made a symlink, which resolving a path must
+	// look for (follow).
+	links bool
 	// sharedNames: names, last, learned and bases are shared with a
 	// clone (or the state it was cloned from) until ownNames copies them
 	// for a write. Most calls write none of them, and copying every name
@@ -216,7 +222,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -326,6 +332,9 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		if f.mapped {
 			b = append(b, 'm')
 		}
+		if f.symlink {
+			b = append(b, 'l')
+		}
 		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
 		}
@@ -418,6 +427,47 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 		return i, true
 	}
 	return i, i > 0
+}
+
+// follow resolves the symlinks the trace made (symlink, symlinkat) in
+// path p: those of its directories, and the last element's too when last
+// is set (open without O_NOFOLLOW, stat, access follow it; lstat, unlink,
+// rename and the like act on the link). A symlink older than the trace
+// is not known to the replay, as no other file's content is; strace -y
+// shows where an open led. A relative path (a directory the trace does
+// not show) is resolved among the relative names. More than 40 links give
+// up, as the kernel does (ELOOP), and leave the path as it is.
+func (st *state) follow(p string, last bool) string {
+	if !st.links {
+		return p
+	}
+	for hops := 0; hops < 40; hops++ {
+		link, rest := "", ""
+		for i := 1; i <= len(p); i++ {
+			if i < len(p) && p[i] != '/' {
+				continue
+			}
+			if i == len(p) && !last {
+				break
+			}
+			if ino := st.names[p[:i]]; ino > 0 {
+				if f := st.files[ino]; f != nil && f.symlink {
+					link, rest = p[:i], p[i:]
+					break
+				}
+			}
+		}
+		if link == "" {
+			return p
+		}
+		f := st.files[st.names[link]]
+		target := string(f.data)
+		if !strings.HasPrefix(target, "/") {
+			target = path.Join(path.Dir(link), target)
+		}
+		p = path.Clean(target + rest)
+	}
+	return p
 }
 
 func (st *state) create(p string) int {
@@ -570,7 +620,7 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink}
 	st.adopt(ino, c)
 	return c
 }
@@ -968,27 +1018,31 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.proc(c.pid).cwd = dir
 		}
 	}
+	// rel and at name the file a call's path names, its directories'
+	// symlinks followed (the last element's too: followLast).
 	rel := func(p string) string { // a path of a call that takes no dirfd
 		switch {
 		case strings.HasPrefix(p, "/"):
-			return path.Clean(p)
+			p = path.Clean(p)
 		case m.dirs[e.ID] != "":
-			return path.Join(m.dirs[e.ID], p) // the trace's, whatever this subtrace holds
+			p = path.Join(m.dirs[e.ID], p) // the trace's, whatever this subtrace holds
+		default:
+			p = path.Join(st.proc(c.pid).cwd, p)
 		}
-		return path.Join(st.proc(c.pid).cwd, p)
+		return st.follow(p, false)
 	}
 	at := func(dirfd, p string) string { // a path of an *at call
 		fd, dir := fdOf(dirfd)
 		switch {
 		case strings.HasPrefix(p, "/"):
-			return path.Clean(p)
+			return st.follow(path.Clean(p), false)
 		case dir != "":
-			return path.Join(dir, p)
+			return st.follow(path.Join(dir, p), false)
 		case fd == -100:
 			return rel(p) // AT_FDCWD without -y
 		}
 		if en := st.proc(c.pid).fds[fd]; en != nil && st.files[en.o.ino].dir && st.last[en.o.ino] != "" {
-			return path.Join(st.last[en.o.ino], p)
+			return st.follow(path.Join(st.last[en.o.ino], p), false)
 		}
 		return path.Join("?"+c.pid+":"+dirfd, p) // a directory the replay does not know
 	}
@@ -1012,6 +1066,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			p, flags = rel(c.str(0)), c.arg(1)
 		default:
 			p, flags = rel(c.str(0)), "O_CREAT|O_WRONLY|O_TRUNC"
+		}
+		if !has(flags, "O_NOFOLLOW") {
+			p = st.follow(p, true)
 		}
 		if c.retPath != "" {
 			p = c.retPath // the kernel's name for it, symlinks resolved
@@ -1249,7 +1306,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
 				f = st.mutable(en.o.ino)
 			}
-		} else if ino, ok := st.lookup(rel(c.str(0)), c.ok()); ok && c.ok() {
+		} else if ino, ok := st.lookup(st.follow(rel(c.str(0)), true), c.ok()); ok && c.ok() {
 			f = st.mutable(ino)
 		}
 		if f != nil && c.ok() {
@@ -1313,6 +1370,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		f := st.mutable(st.names[to])
 		extend(f, int64(len(c.str(0))), true)
 		copy(f.data, c.str(0))
+		f.symlink, st.links = true, true
 		return "symlink 0"
 	case "unlink", "unlinkat":
 		var p string
@@ -1364,6 +1422,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		p := rel(c.str(0))
 		if c.op != "access" {
 			p = at(c.arg(0), c.str(1))
+		}
+		if !has(c.arg(3), "AT_SYMLINK_NOFOLLOW") {
+			p = st.follow(p, true)
 		}
 		switch i, seen := st.names[p]; {
 		case i > 0:
@@ -1482,6 +1543,9 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 			p = rel(c.str(0))
 		default:
 			p = at(c.arg(0), c.str(1))
+		}
+		if c.op == "stat" || c.op != "lstat" && !has(c.arg(3), "AT_SYMLINK_NOFOLLOW") {
+			p = st.follow(p, true)
 		}
 		i, seen := st.names[p]
 		switch {

@@ -813,6 +813,20 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 						}
 					}
 				}
+				// A symlink the trace made: the file it points to is
+				// what a call through it reads or writes.
+				if t := linkTarget(e); t != "" {
+					track("base:"+path.Base(t), target.ID)
+					if strings.HasPrefix(t, "/") {
+						track(t, target.ID)
+						trackDirs(t, target.ID)
+						if _, seen := named[path.Base(t)]; !seen {
+							named[path.Base(t)] = true
+						}
+					} else {
+						named[path.Base(t)] = false // a relative name: any file of that base may be it
+					}
+				}
 				// A fork that made a tracked process: its fds came from
 				// the parent.
 				c := parseCall(e)
@@ -839,6 +853,25 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		out = leaveIdle(out, target, paths, parents)
 	}
 	return out, nil
+}
+
+// linkTarget returns the path a successful symlink or symlinkat points
+// to, relative to the link's directory where the trace shows it (and
+// the path as written where it does not), or "" for another call.
+func linkTarget(e *formats.Event) string {
+	c := parseCall(e)
+	if (c.op != "symlink" && c.op != "symlinkat") || !c.ok() || len(c.data) < 2 {
+		return ""
+	}
+	t := c.str(0)
+	link := resolve("", c.str(1))
+	if c.op == "symlinkat" {
+		link = resolve(c.arg(1), c.str(2))
+	}
+	if !strings.HasPrefix(t, "/") && strings.HasPrefix(link, "/") {
+		t = path.Join(path.Dir(link), t)
+	}
+	return path.Clean(t)
 }
 
 // leaveIdle is the approximation's last cut of a history (newest first):

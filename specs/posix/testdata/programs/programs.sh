@@ -5,6 +5,7 @@
 # are the ones a postmortem meets: sed -i, cp, mv, cat, head, dd, install,
 # mkdir, rm, rmdir (of a full directory, then an empty one),
 # ed, vim, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
+# sort -o, tee, gunzip, ln -s, perl -pi, truncate, split, cp -a, awk,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
 # splice, copy_file_range). specs/posix/programs_test.go runs it and checks
@@ -56,3 +57,11 @@ run rsync 'printf "r1\nr2\n" > a && rsync a b && cat b' "$@"
 run logrotate 'printf "l1\nl2\n" > app.log && printf "%s {\n rotate 2\n copytruncate\n}\n" "$PWD/app.log" > rot.conf &&
 logrotate -f -s state rot.conf && cat app.log.1 && printf "l3\n" >> app.log && cat app.log' "$@"
 run python "/usr/bin/python3 '$here/program.py'" "$@"
+# tools: sort -o onto its input, tee to two files, gzip and gunzip, a
+# symlink made and read through (before and after perl -pi replaces its
+# target by a rename), truncate, split, cp -a, awk then mv over the file,
+# and Python's shutil.copyfile.
+run tools 'printf "b\na\nc\n" > s && sort -o s s && cat s && printf "x\n" | tee t u >/dev/null && cat t u &&
+gzip -k s && gunzip -c s.gz > s2 && cat s2 && ln -s s2 l && cat l && perl -pi -e "s/a/A/" s2 && cat l &&
+truncate -s 3 s2 && cat s2 && split -b 2 s part. && cat part.aa part.ab && mkdir dd && cp -a s t dd/ && cat dd/s &&
+awk "{print toupper(\$0)}" t > t2 && mv -f t2 t && cat t && /usr/bin/python3 -c "import shutil; shutil.copyfile(\"t\", \"t3\")" && cat t3' "$@"
