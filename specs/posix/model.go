@@ -1052,6 +1052,44 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.proc(c.pid).cwd = rel(c.str(0))
 		}
 		return ""
+	case "fchdir":
+		// Into the directory an fd holds: its -y decoration, or the name
+		// the replay last knew it by.
+		if !c.ok() {
+			return ""
+		}
+		fd, dir := fdOf(c.arg(0))
+		if en := st.proc(c.pid).fds[fd]; en != nil {
+			if dir == "" {
+				dir = st.last[en.o.ino]
+			}
+			if f := st.files[en.o.ino]; !f.dir && !f.pipe {
+				st.mutable(en.o.ino).dir = true // a successful fchdir shows it is one
+			}
+		}
+		if dir != "" {
+			st.proc(c.pid).cwd = dir
+		}
+		return ""
+	case "mknod", "mknodat":
+		// A name made for a FIFO (mkfifo), whose reads take the bytes
+		// written first, as a pipe's; for a regular file, an empty one;
+		// for a device or a socket, a file whose bytes are unknown.
+		p, mode := rel(c.str(0)), c.arg(1)
+		if c.op == "mknodat" {
+			p, mode = at(c.arg(0), c.str(1)), c.arg(2)
+		}
+		if _, exists := st.lookup(p, false); exists || !c.ok() {
+			return ""
+		}
+		f := st.files[st.create(p)]
+		switch {
+		case has(mode, "S_IFIFO"):
+			f.pipe = true
+		case has(mode, "S_IFCHR"), has(mode, "S_IFBLK"), has(mode, "S_IFSOCK"):
+			f.unknown = true
+		}
+		return ""
 	case "getcwd":
 		if d := c.str(0); c.ok() && strings.HasPrefix(d, "/") {
 			st.proc(c.pid).cwd = path.Clean(d) // as an AT_FDCWD decoration shows it
@@ -1115,6 +1153,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			}
 			return "open 0"
 		}
+		if c.failsUnmodelled() {
+			return failed("open", c) // ENXIO, EACCES, ELOOP: not modelled
+		}
 		// An unknown path opened with O_CREAT and O_EXCL or O_TRUNC is a
 		// new (or emptied) file; otherwise a successful open shows the
 		// file existed before the trace.
@@ -1137,8 +1178,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case (has(flags, "O_WRONLY") || has(flags, "O_RDWR")) && st.isDir(ino, c.errno == "EISDIR"):
 			return "open -1 EISDIR"
 		}
-		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") {
-			st.adopt(ino, &file{})
+		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") && !st.files[ino].pipe {
+			st.adopt(ino, &file{}) // a FIFO's O_TRUNC is ignored
 		}
 		if c.retFD >= 0 {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
@@ -1473,6 +1514,8 @@ func (c call) failsUnmodelled() bool {
 		return c.errno != "EBADF"
 	case "mkdir", "mkdirat":
 		return c.errno != "EEXIST" && c.errno != "ENOENT" && c.errno != "ENOTDIR"
+	case "open", "openat", "creat":
+		return c.errno != "ENOENT" && c.errno != "EEXIST" && c.errno != "EISDIR" && c.errno != "ENOTDIR"
 	case "rmdir":
 		return c.errno != "ENOENT" && c.errno != "ENOTDIR" && c.errno != "ENOTEMPTY"
 	case "unlinkat":

@@ -44,7 +44,7 @@ var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
 		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "tee", "fstat", "newfstatat", "stat", "lstat", "statx",
-		"link", "linkat", "symlink", "symlinkat", "mmap", "fallocate", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
+		"link", "linkat", "symlink", "symlinkat", "mknod", "mknodat", "mmap", "fallocate", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
 	Replay: Model{},
 }}
 
@@ -107,9 +107,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	switch c.op {
 	case "openat":
 		out = append(out, ref(resolve(c.arg(0), str(1))))
-	case "open", "creat", "truncate", "unlink", "chdir", "mkdir", "rmdir":
+	case "open", "creat", "truncate", "unlink", "chdir", "mkdir", "rmdir", "mknod":
 		out = append(out, ref(resolve("", str(0))))
-	case "mkdirat":
+	case "mkdirat", "mknodat":
 		out = append(out, ref(resolve(c.arg(0), str(1))))
 	case "access", "faccessat", "faccessat2":
 		// It changes nothing (see stat by name below).
@@ -208,7 +208,7 @@ func showsDir(c call) bool {
 // relativeOps are the calls whose paths are relative to the working
 // directory (they take no dirfd).
 var relativeOps = map[string]bool{"open": true, "creat": true, "mkdir": true, "rmdir": true, "unlink": true, "rename": true,
-	"link": true, "symlink": true, "access": true, "stat": true, "lstat": true, "truncate": true, "chdir": true}
+	"link": true, "symlink": true, "access": true, "stat": true, "lstat": true, "truncate": true, "chdir": true, "mknod": true}
 
 // cwdAt returns the working directory process pid had at the call with
 // ID before: the newest of its calls before that shows it (an AT_FDCWD
@@ -969,7 +969,8 @@ func leaveIdle(hist []*formats.Event, target *formats.Event, paths []string, par
 // directory's such calls decide what a path in it is.
 func changesNames(e *formats.Event) bool {
 	switch e.Op {
-	case "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "creat":
+	case "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "creat",
+		"mknod", "mknodat":
 		return true
 	case "open", "openat":
 		return slices.ContainsFunc(e.Args, func(a []byte) bool { return has(string(a), "O_CREAT") })
@@ -1015,9 +1016,9 @@ func namedPaths(c call) []string {
 		out = append(out, c.retPath)
 	}
 	switch c.op {
-	case "mkdir", "rmdir", "unlink", "creat", "open":
+	case "mkdir", "rmdir", "unlink", "creat", "open", "mknod":
 		out = append(out, resolve("", c.str(0)))
-	case "mkdirat", "unlinkat", "openat":
+	case "mkdirat", "unlinkat", "openat", "mknodat":
 		out = append(out, resolve(c.arg(0), c.str(1)))
 	case "rename", "link":
 		out = append(out, resolve("", c.str(0)), resolve("", c.str(1)))

@@ -57,3 +57,39 @@ func TestSymlinkFollowed(t *testing.T) {
 		provenance.Replay(posix.Model{}, evs[:i], evs[i])
 	}
 }
+
+// TestFIFOAndFchdir replays what TestProgramReplies first caught on
+// bash and install -D without -y: a FIFO made by mkfifo, which a
+// shell's `> p` neither empties nor turns into a file; a relative mkdir
+// after fchdir, which is in the fd's directory; and an open that fails
+// for a reason the model does not keep (ENXIO), which it gives as
+// logged instead of inventing ENOENT.
+func TestFIFOAndFchdir(t *testing.T) {
+	lines := []string{
+		`1 mknodat(AT_FDCWD, "/w/p", S_IFIFO|0666) = 0`,
+		`2 openat(AT_FDCWD, "/w/p", O_RDONLY) = 3`,
+		`3 openat(AT_FDCWD, "/w/p", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3`,
+		`3 write(3, "via\n", 4) = 4`,
+		`2 newfstatat(3, "", {st_mode=S_IFIFO|0644, st_size=0, ...}, AT_EMPTY_PATH) = 0`,
+		`2 read(3, "via\n", 131072) = 4`,
+		`4 mkdir("deep", 0755) = 0`,
+		`4 openat(AT_FDCWD, "deep", O_RDONLY|O_DIRECTORY) = 3`,
+		`4 openat(AT_FDCWD, ".", O_RDONLY) = 4`,
+		`4 fchdir(3) = 0`,
+		`4 mkdir("er", 0755) = 0`,
+		`4 fchdir(4) = 0`,
+		`4 openat(AT_FDCWD, "deep/er", O_RDONLY|O_DIRECTORY) = 5`,
+		`4 openat(AT_FDCWD, "/dev/tty", O_RDWR|O_NONBLOCK) = -1 ENXIO (No such device or address)`,
+	}
+	evs, _ := traceOf(t, lines)
+	for i, want := range map[int]string{
+		4:  "stat pipe",
+		5:  `read 4 "via\x0a"`,
+		12: "open 0",
+		13: "open -1 ENXIO",
+	} {
+		if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != want {
+			t.Errorf("line %d (%s): replayed %q, want %q", i+1, lines[i], got, want)
+		}
+	}
+}

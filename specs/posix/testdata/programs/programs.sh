@@ -6,6 +6,7 @@
 # mkdir, rm, rmdir (of a full directory, then an empty one),
 # ed, vim, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
 # sort -o, tee, gunzip, ln -s, perl -pi, truncate, split, cp -a, awk,
+# bash's redirections, a here-document, mkfifo, install -D,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
 # splice, copy_file_range). specs/posix/programs_test.go runs it and checks
@@ -65,3 +66,17 @@ run tools 'printf "b\na\nc\n" > s && sort -o s s && cat s && printf "x\n" | tee 
 gzip -k s && gunzip -c s.gz > s2 && cat s2 && ln -s s2 l && cat l && perl -pi -e "s/a/A/" s2 && cat l &&
 truncate -s 3 s2 && cat s2 && split -b 2 s part. && cat part.aa part.ab && mkdir dd && cp -a s t dd/ && cat dd/s &&
 awk "{print toupper(\$0)}" t > t2 && mv -f t2 t && cat t && /usr/bin/python3 -c "import shutil; shutil.copyfile(\"t\", \"t3\")" && cat t3' "$@"
+# shell: bash's redirections (exec 3>o, a here-document, <> read-write,
+# reading an fd after its file is removed, and after it is renamed and
+# appended to), a hard link appended through, a FIFO (mkfifo), dd with
+# seek and conv=notrunc, sed -i with a backup suffix, install -D (mkdir,
+# fchdir).
+run shell 'bash -c "exec 3>o; echo one >&3; echo two >&3; exec 3>&-; cat o;
+cat <<EOT > h
+here \$PWD
+EOT
+cat h; exec 4<>rw; echo abc >&4; exec 4>&-; cat rw;
+ln rw hard; echo more >> hard; cat rw; mkfifo p; (echo via-fifo > p &); cat p;
+exec 5<o; rm o; cat <&5; exec 5<&-; printf x > q; exec 6<q; mv q q2; printf yz >> q2; cat <&6;
+dd if=rw of=rw2 bs=1 count=2 2>/dev/null; printf ZZ | dd of=rw2 bs=1 seek=1 conv=notrunc 2>/dev/null; cat rw2;
+sed -i.bak s/abc/ABC/ rw; cat rw rw.bak hard; install -D -m 644 rw deep/er/f; cat deep/er/f"' "$@"
