@@ -6,7 +6,7 @@
 # mkdir, rm, rmdir (of a full directory, then an empty one),
 # ed, vim, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
 # sort -o, tee, gunzip, ln -s, perl -pi, truncate, split, cp -a, awk,
-# bash's redirections, a here-document, mkfifo, install -D,
+# bash's redirections, a here-document, mkfifo, install -D, Python threads,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
 # splice, copy_file_range). specs/posix/programs_test.go runs it and checks
@@ -80,3 +80,6 @@ ln rw hard; echo more >> hard; cat rw; mkfifo p; (echo via-fifo > p &); cat p;
 exec 5<o; rm o; cat <&5; exec 5<&-; printf x > q; exec 6<q; mv q q2; printf yz >> q2; cat <&6;
 dd if=rw of=rw2 bs=1 count=2 2>/dev/null; printf ZZ | dd of=rw2 bs=1 seek=1 conv=notrunc 2>/dev/null; cat rw2;
 sed -i.bak s/abc/ABC/ rw; cat rw rw.bak hard; install -D -m 644 rw deep/er/f; cat deep/er/f"' "$@"
+# threads: Python threads sharing an fd table, and a directory renamed
+# and reached through a symlink (threads.py).
+run threads "/usr/bin/python3 '$here/threads.py'" "$@"
