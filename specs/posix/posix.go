@@ -552,6 +552,25 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // another process's such calls cannot reach the target.
 var onlyMovesOwnFD = map[string]bool{"read": true, "pread64": true, "readv": true, "lseek": true, "close": true}
 
+// fdFile names the file an fd argument is bound to: its -y path, or
+// the fd's number without one; "" for an argument that is no fd.
+func fdFile(a string) string {
+	fd, p := fdOf(a)
+	switch {
+	case p != "":
+		return p
+	case fd >= 0 && strings.TrimLeft(a, "0123456789") == "":
+		return a
+	}
+	return ""
+}
+
+// atOffset are the calls that read or write at an fd's offset and move
+// it (a copy's, when it is given no offset of its own, which this does
+// not tell apart).
+var atOffset = map[string]bool{"read": true, "readv": true, "write": true, "writev": true, "copy_file_range": true,
+	"sendfile": true, "sendfile64": true, "splice": true, "tee": true}
+
 // approxSkips tells whether the approximation leaves a call out: stats,
 // which only learn the size of a file older than the trace, and fcntl
 // calls that set close-on-exec, which only execs (left out) act on.
@@ -617,6 +636,10 @@ const (
 func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, sc scope) ([]*formats.Event, error) {
 	seen := map[int64]bool{}
 	var out []*formats.Event
+	// movers: another process's reads and seeks, which the approximation
+	// leaves out unless that process writes (moved: found once).
+	var movers []*formats.Event
+	moved := map[int64]bool{}
 	type key struct {
 		k      string
 		before int64
@@ -772,7 +795,13 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 					}
 				}
 				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
-					continue // another process's reads, seeks and closes
+					// Another process's reads, seeks and closes: left out,
+					// unless it writes too (below).
+					if !seen[e.ID] && !moved[e.ID] {
+						moved[e.ID] = true
+						movers = append(movers, e)
+					}
+					continue
 				}
 				if sc == approx && strings.HasPrefix(k.k, "proc:") && !creates(e.Op) {
 					continue // an exec, an exit
@@ -846,6 +875,33 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				break
 			}
 			before = evs[len(evs)-1].ID
+		}
+	}
+	// A process that writes a file after it read or seeks in it moves the
+	// offset its writes land at: as (the assembler) seeks past the end of
+	// the object it writes, writes, seeks back and reads. Such reads and
+	// seeks stay: those before a write of the same process to the same
+	// file (by the fds' -y paths, or their numbers without them).
+	type fileOf struct{ pid, file string }
+	lastWrite := map[fileOf]int64{}
+	for _, e := range out {
+		if !atOffset[e.Op] || e.Op == "read" || e.Op == "readv" {
+			continue // not a write
+		}
+		for _, a := range e.Args {
+			if f := fdFile(string(a)); f != "" {
+				k := fileOf{e.Client, f}
+				lastWrite[k] = max(lastWrite[k], e.ID)
+			}
+		}
+	}
+	for _, e := range movers {
+		if !atOffset[e.Op] && e.Op != "lseek" || seen[e.ID] || len(e.Args) == 0 {
+			continue // a close; a pread64, which moves no offset
+		}
+		if f := fdFile(string(e.Args[0])); f != "" && lastWrite[fileOf{e.Client, f}] > e.ID {
+			seen[e.ID] = true
+			out = append(out, e)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })

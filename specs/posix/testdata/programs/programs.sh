@@ -7,6 +7,7 @@
 # ed, vim, git, sqlite3 (rollback journal and WAL), tar with gzip, rsync,
 # sort -o, tee, gunzip, ln -s, perl -pi, truncate, split, cp -a, awk,
 # bash's redirections, a here-document, mkfifo, install -D, Python threads,
+# make and cc,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
 # splice, copy_file_range). specs/posix/programs_test.go runs it and checks
@@ -83,3 +84,6 @@ sed -i.bak s/abc/ABC/ rw; cat rw rw.bak hard; install -D -m 644 rw deep/er/f; ca
 # threads: Python threads sharing an fd table, and a directory renamed
 # and reached through a symlink (threads.py).
 run threads "/usr/bin/python3 '$here/threads.py'" "$@"
+# build: make runs cc twice (cc1, as and ld, whose object file as writes
+# by seeking past its end and back), after m.c changes.
+run build 'printf "all: m\nm: m.o\n\tcc -o m m.o\nm.o: m.c\n\tcc -c m.c\n" > Makefile && printf "int main(void){return 3;}\n" > m.c && make -s && { ./m || echo "exit $?"; } && printf "int main(void){return 4;}\n" > m.c && make -s && { ./m || echo "exit $?"; }' "$@"
