@@ -782,14 +782,17 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 					// A directory renamed: the paths in it had other names before.
 					if from, to := renamed(e); to != "" {
 						for _, p := range paths {
-							if p == to && listed != nil {
-								listed[from] = true // the directory whose names the target reads
+							if p == to && listed[p] {
+								listDirs([]string{from}) // the directory whose names the target reads
 							}
 							if rest, ok := strings.CutPrefix(p, to+"/"); ok {
 								old := from + "/" + rest
 								track(old, e.ID)
 								track("base:"+path.Base(old), e.ID)
 								trackDirs(old, e.ID)
+								if listed[p] {
+									listDirs([]string{old}) // its names were made under the old name
+								}
 							}
 						}
 					}
