@@ -15,7 +15,6 @@ import (
 // of random KVS traces with tiny domains, so that values coincide.
 func TestSolveRandom(t *testing.T) {
 	m := kvs("null", false)
-	ops := []string{"set", "set", "add", "sub", "freeze", "trunc"}
 	reduced := 0
 	defer func() {
 		// Most traces must go through the forced-event reduction too.
@@ -25,17 +24,7 @@ func TestSolveRandom(t *testing.T) {
 	}()
 	for seed := int64(0); seed < 3000; seed++ {
 		r := rand.New(rand.NewSource(seed))
-		var trace []*formats.Event
-		n := r.Intn(11)
-		for i := 0; i < n; i++ {
-			op := ops[r.Intn(len(ops))]
-			e := &formats.Event{ID: int64(i + 1), Op: op}
-			if op != "freeze" && op != "trunc" {
-				e.Args = [][]byte{[]byte(fmt.Sprintf("%q", "xy"[r.Intn(2):][:1])), []byte(fmt.Sprint(r.Intn(3)))}
-			}
-			trace = append(trace, e)
-		}
-		target := &formats.Event{ID: int64(n + 1), Op: "get", Args: [][]byte{[]byte(`"x"`)}}
+		trace, target := randomKVS(r, r.Intn(11))
 		want, _, err := provenance.BruteForce(m, trace, target)
 		if err != nil {
 			t.Fatal(err)
@@ -67,6 +56,22 @@ func TestSolveRandom(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomKVS returns a random trace of n KVS writes over tiny domains, so
+// that values coincide, and a get of x after it.
+func randomKVS(r *rand.Rand, n int) ([]*formats.Event, *formats.Event) {
+	ops := []string{"set", "set", "add", "sub", "freeze", "trunc"}
+	var trace []*formats.Event
+	for i := 0; i < n; i++ {
+		op := ops[r.Intn(len(ops))]
+		e := &formats.Event{ID: int64(i + 1), Op: op}
+		if op != "freeze" && op != "trunc" {
+			e.Args = [][]byte{[]byte(fmt.Sprintf("%q", "xy"[r.Intn(2):][:1])), []byte(fmt.Sprint(r.Intn(3)))}
+		}
+		trace = append(trace, e)
+	}
+	return trace, &formats.Event{ID: int64(n + 1), Op: "get", Args: [][]byte{[]byte(`"x"`)}}
 }
 
 func show(trace []*formats.Event) string {
@@ -131,21 +136,10 @@ func (m merging) AppendFingerprint(b []byte, s provenance.State) []byte {
 // often; and that a model whose Fingerprint tells too little gets wrong
 // answers from it, so that the merging is what is tested.
 func TestSolveMerging(t *testing.T) {
-	ops := []string{"set", "set", "add", "sub", "freeze", "trunc"}
 	asked, wrong := 0, 0
 	for seed := int64(0); seed < 2000; seed++ {
 		r := rand.New(rand.NewSource(seed))
-		var trace []*formats.Event
-		n := 4 + r.Intn(9)
-		for i := 0; i < n; i++ {
-			op := ops[r.Intn(len(ops))]
-			e := &formats.Event{ID: int64(i + 1), Op: op}
-			if op != "freeze" && op != "trunc" {
-				e.Args = [][]byte{[]byte(fmt.Sprintf("%q", "xy"[r.Intn(2):][:1])), []byte(fmt.Sprint(r.Intn(3)))}
-			}
-			trace = append(trace, e)
-		}
-		target := &formats.Event{ID: int64(n + 1), Op: "get", Args: [][]byte{[]byte(`"x"`)}}
+		trace, target := randomKVS(r, 4+r.Intn(9))
 		want, _, err := provenance.BruteForce(kvs("null", false), trace, target)
 		if err != nil {
 			t.Fatal(err)
