@@ -297,6 +297,7 @@ func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) 
 		return nil, nil
 	}
 	marks := make([]bool, n)
+	free := 0
 	for i := range stretch {
 		if i%32 == 31 {
 			if err := s.inTime(); err != nil {
@@ -304,6 +305,14 @@ func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) 
 			}
 		}
 		marks[i] = !goal(replay(i))
+		if !marks[i] {
+			// Past the limit the stretch is too large whatever the rest
+			// are (stretch): a linker's 274 writes to the binary it makes
+			// were each replayed without one of them first.
+			if free++; free > s.p.Limit {
+				return nil, fmt.Errorf("more than %d writes between resets could each be left out: %w", s.p.Limit, ErrTooLarge)
+			}
+		}
 	}
 	return marks, nil
 }
