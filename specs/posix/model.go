@@ -1764,6 +1764,15 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		if f.unknown {
 			return chunk{n: max(logged, 0)}
 		}
+		if logged > int64(len(f.data)) && logged <= count {
+			// It took bytes no write the replay has put yet: a write
+			// strace split, whose bytes went in before this read took
+			// them. Those bytes are unknown here, and what the pipe holds
+			// from then on.
+			out := chunk{data: f.data, known: f.known, n: logged}
+			f.data, f.known, f.unknown, f.raced = nil, nil, true, true
+			return out
+		}
 		n := min(int(count), len(f.data))
 		if logged >= 0 {
 			n = min(n, int(logged))
@@ -1876,11 +1885,13 @@ const (
 // or after those another write put, and before or after another read
 // took its bytes. In those cases which bytes each took or where each put
 // them is unknown, and from then on what the pipe holds (as a pipe
-// older than the trace).
+// older than the trace). Reads crossing a write do not make it so: they
+// take the bytes written before it first, and a read that took some of
+// its bytes finds too few in the replay (take says so).
 func (st *state) cross(ino int, use uint8) *file {
 	f := st.mutable(ino)
 	seen := f.crossed[st.pid]
-	if st.split && (use == crossedWrite && seen != 0 || seen&crossedRead != 0) {
+	if st.split && seen&use != 0 { // a read crossed by another read, a write by another write
 		f.data, f.known, f.unknown, f.raced = nil, nil, true, true
 	}
 	for p := range st.procs {

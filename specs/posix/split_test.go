@@ -14,7 +14,8 @@ import (
 // the pipe. The trace does not order the two: where that decides what
 // the pipe holds, the replay must say the bytes are unknown, not give
 // the bytes of one order as if known; where it does not (a read blocked
-// until a write came: it takes the first bytes whatever the order), the
+// until a write came: it takes the first bytes whatever the order; a read
+// while a write is blocked, of bytes written before it: seq | sort), the
 // bytes stay known.
 func TestSplitCallsOnPipes(t *testing.T) {
 	head := "100 pipe2([3<pipe:[7]>, 4<pipe:[7]>], 0) = 0\n" +
@@ -29,6 +30,11 @@ func TestSplitCallsOnPipes(t *testing.T) {
 			"101 <... write resumed>) = 4\n" +
 			"101 write(4<pipe:[7]>, \"abc\\n\", 4) = 4\n" +
 			"100 read(3<pipe:[7]>, \"abc\\n\", 100) = 4\n", map[int]string{8: `read 4 "\?\?\?\?"`}},
+		{"write crossed by a read of older bytes", "101 write(4<pipe:[7]>, \"ab\", 2) = 2\n" +
+			"101 write(4<pipe:[7]>, \"cd\", 2 <unfinished ...>\n" +
+			"100 read(3<pipe:[7]>, \"ab\", 2) = 2\n" +
+			"101 <... write resumed>) = 2\n" +
+			"100 read(3<pipe:[7]>, \"cd\", 10) = 2\n", map[int]string{6: `read 2 "ab"`, 8: `read 2 "cd"`}},
 		{"write crossed by a write", "101 write(4<pipe:[7]>, \"a\", 1 <unfinished ...>\n" +
 			"100 write(4<pipe:[7]>, \"b\", 1) = 1\n" +
 			"101 <... write resumed>) = 1\n" +

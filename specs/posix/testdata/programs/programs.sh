@@ -87,10 +87,10 @@ run threads "/usr/bin/python3 '$here/threads.py'" "$@"
 # build: make runs cc twice (cc1, as and ld, whose object file as writes
 # by seeking past its end and back), after m.c changes.
 run build 'printf "all: m\nm: m.o\n\tcc -o m m.o\nm.o: m.c\n\tcc -c m.c\n" > Makefile && printf "int main(void){return 3;}\n" > m.c && make -s && { ./m || echo "exit $?"; } && printf "int main(void){return 4;}\n" > m.c && make -s && { ./m || echo "exit $?"; }' "$@"
-# more: cp -r, mv of a directory, find | sort | xargs cat, rm -rf, sort
-# spilling to temporary files (-S 64k -T .), python3 -m json.tool,
+# more: cp -r, mv of a directory, find | sort | xargs cat, rm -rf, seq
+# piping 108 KB to sort, which spills to temporary files (-S 64k -T .), python3 -m json.tool,
 # sqlite3 .dump and VACUUM INTO, git gc (pack files).
 run more 'mkdir -p t/a t/b && printf 1 > t/a/x && printf 2 > t/b/y && cp -r t u && mv u v && find v -type f | sort | xargs cat &&
-rm -rf t && seq 1 20000 > in && sort -r -S 64k -T . -o big in && head -c 20 big && printf "{\"a\": [1, 2]}" > i.json && /usr/bin/python3 -m json.tool --compact i.json j.json && cat j.json &&
+rm -rf t && seq 1 20000 | sort -r -S 64k -T . > big && head -c 20 big && printf "{\"a\": [1, 2]}" > i.json && /usr/bin/python3 -m json.tool --compact i.json j.json && cat j.json &&
 sqlite3 d.db "create table t(x); insert into t values (5);" && sqlite3 d.db ".dump" > dump.sql && sqlite3 d.db "vacuum into \"e.db\"" && sqlite3 e.db "select * from t" &&
 git init -q g && cd g && printf "a\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm one && git gc -q && git cat-file -p HEAD:f' "$@"
