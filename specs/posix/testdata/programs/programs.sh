@@ -8,6 +8,7 @@
 # sort -o, tee, gunzip, ln -s, perl -pi, truncate, split, cp -a, awk,
 # bash's redirections, a here-document, mkfifo, install -D, Python threads,
 # make and cc, cp -r, mv of a directory, find | xargs, sort -T, git gc,
+# rsync's delta transfer and --inplace, patch, git checkout,
 # logrotate, and a Python program (temp file then rename, two processes
 # appending, a forked child writing through an inherited fd, sendfile,
 # splice, copy_file_range). specs/posix/programs_test.go runs it and checks
@@ -94,3 +95,14 @@ run more 'mkdir -p t/a t/b && printf 1 > t/a/x && printf 2 > t/b/y && cp -r t u 
 rm -rf t && seq 1 20000 | sort -r -S 64k -T . > big && head -c 20 big && printf "{\"a\": [1, 2]}" > i.json && /usr/bin/python3 -m json.tool --compact i.json j.json && cat j.json &&
 sqlite3 d.db "create table t(x); insert into t values (5);" && sqlite3 d.db ".dump" > dump.sql && sqlite3 d.db "vacuum into \"e.db\"" && sqlite3 e.db "select * from t" &&
 git init -q g && cd g && printf "a\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm one && git gc -q && git cat-file -p HEAD:f' "$@"
+# admin: rsync's delta transfer onto an existing file (a temporary file,
+# then a rename) and --inplace, diff -u and patch, two shells appending to
+# one log at once, logrotate's create (rename, then a new file), git
+# checkout of a branch and back.
+run admin 'seq 1 3000 > a && cp a b && printf "x\n" >> a && rsync --no-whole-file a b && cat b | tail -n 2 &&
+rsync --inplace a c && printf "y\n" >> a && rsync --inplace --no-whole-file a c && tail -n 1 c &&
+printf "1\n2\n3\n" > p1 && printf "1\nTWO\n3\n" > p2 && { diff -u p1 p2 > d.patch || true; } && patch -s p1 < d.patch && cat p1 &&
+( for i in 1 2 3; do echo "A$i" >> log; done ) & ( for i in 1 2 3; do echo "B$i" >> log; done ) & wait && sort log &&
+printf "l1\n" > app.log && printf "%s {\n rotate 2\n create\n}\n" "$PWD/app.log" > rot.conf && logrotate -f -s state rot.conf && printf "l2\n" >> app.log && cat app.log app.log.1 &&
+git init -q r && cd r && printf "m\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm m && git checkout -qb br && printf "b\n" > f &&
+git -c user.name=a -c user.email=a@b commit -qam b && git checkout -q master 2>/dev/null || git checkout -q main; cat f && git stash list' "$@"
