@@ -483,7 +483,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return whole
 	}
 	raced := false
-	if f := sourceFile(replayed, target); f != nil && f.raced {
+	if f := sourceFile(replayed, target); f != nil && f.raced || racesAt(m, replayed(), target) {
 		raced = true
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: strace split a call on this pipe (\"<unfinished ...>\", then \"<... resumed>\") while another "+
@@ -1212,6 +1212,16 @@ func sourceFile(replayed func() *state, target *formats.Event) *file {
 		return nil
 	}
 	return st.files[en.o.ino]
+}
+
+// racesAt tells whether the target, run in a copy of st, finds its pipe
+// raced: a read that took bytes of a write strace split and resumed only
+// after it (state.take), so the replay has not put them yet.
+func racesAt(m Model, st *state, target *formats.Event) bool {
+	c := m.Clone(st).(*state)
+	m.Apply(c, target)
+	f := sourceFile(func() *state { return c }, target)
+	return f != nil && f.raced
 }
 
 // sourceArg returns the argument of c that names the fd whose bytes its
