@@ -1018,8 +1018,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.proc(c.pid).cwd = dir
 		}
 	}
-	// rel and at name the file a call's path names, its directories'
-	// symlinks followed (the last element's too: followLast).
+	// rel and at name the file a call's path names, the symlinks of its
+	// directories followed (the calls that follow the last element's too
+	// call st.follow with last set).
 	rel := func(p string) string { // a path of a call that takes no dirfd
 		switch {
 		case strings.HasPrefix(p, "/"):
@@ -1587,7 +1588,11 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		default:
 			p = at(c.arg(0), c.str(1))
 		}
-		if c.op == "stat" || c.op != "lstat" && !has(c.arg(3), "AT_SYMLINK_NOFOLLOW") {
+		flags := c.arg(3) // newfstatat's; statx's come before its mask
+		if c.op == "statx" {
+			flags = c.arg(2)
+		}
+		if c.op == "stat" || c.op != "lstat" && !has(flags, "AT_SYMLINK_NOFOLLOW") {
 			p = st.follow(p, true)
 		}
 		i, seen := st.names[p]

@@ -483,7 +483,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return whole
 	}
 	raced := false
-	if f := sourceFile(replayed, target); f != nil && f.raced || racesAt(m, replayed(), target) {
+	if racedAt(m, replayed, target) {
 		raced = true
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: strace split a call on this pipe (\"<unfinished ...>\", then \"<... resumed>\") while another "+
@@ -565,11 +565,14 @@ func fdFile(a string) string {
 	return ""
 }
 
-// atOffset are the calls that read or write at an fd's offset and move
-// it (a copy's, when it is given no offset of its own, which this does
-// not tell apart).
-var atOffset = map[string]bool{"read": true, "readv": true, "write": true, "writev": true, "copy_file_range": true,
-	"sendfile": true, "sendfile64": true, "splice": true, "tee": true}
+// movesOffset are the calls of onlyMovesOwnFD that move an fd's offset
+// (a close and a pread64 move none).
+var movesOffset = map[string]bool{"read": true, "readv": true, "lseek": true}
+
+// writesAtOffset are the calls that write at an fd's offset, by the
+// argument that names that fd (a copy's, also when it is given an offset
+// of its own, which this does not tell apart).
+var writesAtOffset = map[string]int{"write": 0, "writev": 0, "copy_file_range": 2, "splice": 2, "sendfile": 0, "sendfile64": 0, "tee": 1}
 
 // approxSkips tells whether the approximation leaves a call out: stats,
 // which only learn the size of a file older than the trace, and fcntl
@@ -637,9 +640,8 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	seen := map[int64]bool{}
 	var out []*formats.Event
 	// movers: another process's reads and seeks, which the approximation
-	// leaves out unless that process writes (moved: found once).
+	// leaves out unless that process then writes where they moved it.
 	var movers []*formats.Event
-	moved := map[int64]bool{}
 	type key struct {
 		k      string
 		before int64
@@ -800,8 +802,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
 					// Another process's reads, seeks and closes: left out,
 					// unless it writes too (below).
-					if !seen[e.ID] && !moved[e.ID] {
-						moved[e.ID] = true
+					if movesOffset[e.Op] {
 						movers = append(movers, e)
 					}
 					continue
@@ -888,19 +889,16 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	type fileOf struct{ pid, file string }
 	lastWrite := map[fileOf]int64{}
 	for _, e := range out {
-		if !atOffset[e.Op] || e.Op == "read" || e.Op == "readv" {
-			continue // not a write
-		}
-		for _, a := range e.Args {
-			if f := fdFile(string(a)); f != "" {
+		if i, ok := writesAtOffset[e.Op]; ok && i < len(e.Args) {
+			if f := fdFile(string(e.Args[i])); f != "" {
 				k := fileOf{e.Client, f}
 				lastWrite[k] = max(lastWrite[k], e.ID)
 			}
 		}
 	}
 	for _, e := range movers {
-		if !atOffset[e.Op] && e.Op != "lseek" || seen[e.ID] || len(e.Args) == 0 {
-			continue // a close; a pread64, which moves no offset
+		if seen[e.ID] || len(e.Args) == 0 {
+			continue // kept already (found under another key)
 		}
 		if f := fdFile(string(e.Args[0])); f != "" && lastWrite[fileOf{e.Client, f}] > e.ID {
 			seen[e.ID] = true
@@ -1214,11 +1212,15 @@ func sourceFile(replayed func() *state, target *formats.Event) *file {
 	return st.files[en.o.ino]
 }
 
-// racesAt tells whether the target, run in a copy of st, finds its pipe
-// raced: a read that took bytes of a write strace split and resumed only
-// after it (state.take), so the replay has not put them yet.
-func racesAt(m Model, st *state, target *formats.Event) bool {
-	c := m.Clone(st).(*state)
+// racedAt tells whether the pipe a read or a copy takes from is raced
+// once it has run (in a copy of the replay): by the calls before it, or
+// by itself, when it took bytes of a write strace split and resumed only
+// after it (state.take), which the replay has not put yet.
+func racedAt(m Model, replayed func() *state, target *formats.Event) bool {
+	if _, ok := sourceArg(parseCall(target)); !ok {
+		return false
+	}
+	c := m.Clone(replayed()).(*state)
 	m.Apply(c, target)
 	f := sourceFile(func() *state { return c }, target)
 	return f != nil && f.raced

@@ -37,6 +37,8 @@ func TestSymlinkFollowed(t *testing.T) {
 		`1 symlink("loop", "loop") = 0`,
 		`1 newfstatat(AT_FDCWD, "loop", 0x7ffd, 0) = -1 ELOOP (Too many levels of symbolic links)`,
 		`1 openat(AT_FDCWD, "l", O_RDONLY|O_NOFOLLOW) = -1 ELOOP (Too many levels of symbolic links)`,
+		`1 statx(AT_FDCWD, "l", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, STATX_ALL, {stx_mask=STATX_ALL, stx_mode=S_IFLNK|0777, stx_size=2, ...}) = 0`,
+		`1 statx(AT_FDCWD, "l", AT_STATX_SYNC_AS_STAT, STATX_ALL, {stx_mask=STATX_ALL, stx_mode=S_IFREG|0644, stx_size=6, ...}) = 0`,
 	}
 	evs, _ := traceOf(t, lines)
 	for i, want := range map[int]string{
@@ -46,6 +48,8 @@ func TestSymlinkFollowed(t *testing.T) {
 		9:  "stat size=2",
 		10: "access 0",
 		17: `read 2 "xy"`,
+		22: "stat size=2",
+		23: "stat size=6",
 	} {
 		if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != want {
 			t.Errorf("line %d (%s): replayed %q, want %q", i+1, lines[i], got, want)
