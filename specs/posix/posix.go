@@ -39,7 +39,7 @@ import (
 // Spec is the POSIX spec.
 var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Name:    "posix",
-	Summary: "POSIX files from strace: fd tables, offsets, pipes, copies, directories, rename, link, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir, getdents64",
+	Summary: "POSIX files from strace: fd tables, offsets, pipes and FIFOs, copies, directories, chdir/fchdir, rename, link, symlinks, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir, getdents64",
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
