@@ -1,6 +1,9 @@
 package posix_test
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/wat-project/wat/provenance"
@@ -85,7 +88,12 @@ func TestFIFOAndFchdir(t *testing.T) {
 		`4 openat(AT_FDCWD, "deep/er", O_RDONLY|O_DIRECTORY) = 5`,
 		`4 openat(AT_FDCWD, "/dev/tty", O_RDWR|O_NONBLOCK) = -1 ENXIO (No such device or address)`,
 	}
-	evs, _ := traceOf(t, lines)
+	evs, h := traceOf(t, lines)
+	// Explaining that failure is refused, and says why and where.
+	if _, err := posix.Spec.Explain(context.Background(), h, evs[13]); !errors.Is(err, provenance.ErrNotExplainable) ||
+		!strings.Contains(err.Error(), "does not model why openat fails with ENXIO") || !strings.Contains(err.Error(), evs[13].Where()) {
+		t.Errorf("explaining the ENXIO open: %v", err)
+	}
 	for i, want := range map[int]string{
 		4:  "stat pipe",
 		5:  `read 4 "via\x0a"`,
