@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 )
@@ -44,7 +45,7 @@ func TestSymlinkFollowed(t *testing.T) {
 		`1 statx(AT_FDCWD, "l", AT_STATX_SYNC_AS_STAT, STATX_ALL, {stx_mask=STATX_ALL, stx_mode=S_IFREG|0644, stx_size=6, ...}) = 0`,
 	}
 	evs, _ := traceOf(t, lines)
-	for i, want := range map[int]string{
+	checkReplays(t, lines, evs, map[int]string{
 		5:  `read 6 "a\x0ab\x0ac\x0a"`,
 		7:  "stat size=6",
 		8:  "stat size=2",
@@ -53,11 +54,7 @@ func TestSymlinkFollowed(t *testing.T) {
 		17: `read 2 "xy"`,
 		22: "stat size=2",
 		23: "stat size=6",
-	} {
-		if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != want {
-			t.Errorf("line %d (%s): replayed %q, want %q", i+1, lines[i], got, want)
-		}
-	}
+	})
 	// The loop: whatever the replay says of it, it says it without
 	// hanging.
 	for _, i := range []int{20, 21} {
@@ -94,14 +91,21 @@ func TestFIFOAndFchdir(t *testing.T) {
 		!strings.Contains(err.Error(), "does not model why openat fails with ENXIO") || !strings.Contains(err.Error(), evs[13].Where()) {
 		t.Errorf("explaining the ENXIO open: %v", err)
 	}
-	for i, want := range map[int]string{
+	checkReplays(t, lines, evs, map[int]string{
 		4:  "stat pipe",
 		5:  `read 4 "via\x0a"`,
 		12: "open 0",
 		13: "open -1 ENXIO",
-	} {
-		if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != want {
-			t.Errorf("line %d (%s): replayed %q, want %q", i+1, lines[i], got, want)
+	})
+}
+
+// checkReplays checks that the replay of each of evs[:i] gives event i
+// the output want[i] (lines[i] is its line, for the message).
+func checkReplays(t *testing.T, lines []string, evs []*formats.Event, want map[int]string) {
+	t.Helper()
+	for i, w := range want {
+		if got := provenance.Replay(posix.Model{}, evs[:i], evs[i]); string(got) != w {
+			t.Errorf("line %d (%s): replayed %q, want %q", i+1, lines[i], got, w)
 		}
 	}
 }
