@@ -69,6 +69,24 @@ type ofd struct {
 type fdEntry struct {
 	o       *ofd
 	cloexec bool
+	// reused: the call that made this entry got its fd number while the
+	// replay still had the number bound. The kernel gives only free
+	// numbers, so another thread sharing the table was inside a close of
+	// it that strace split ("<unfinished ...>"): the kernel frees the
+	// number as close begins, and the replay places the close at its
+	// resumed line. That close, when it comes, ended the old entry, not
+	// this one.
+	reused bool
+}
+
+// install binds fd in p's table to en. A number still bound is one a
+// split close of another thread had freed (fdEntry.reused); dup2 and
+// dup3, which replace what their fd held, do not call it.
+func (p *proc) install(fd int, en *fdEntry) {
+	if _, bound := p.fds[fd]; bound {
+		en.reused = true
+	}
+	p.fds[fd] = en
 }
 
 // A proc is a process: its fd table (shared by threads) and its working
@@ -251,7 +269,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 					o = &descs[len(descs)-1]
 					ofds[en.o] = o
 				}
-				ents = append(ents, fdEntry{o: o, cloexec: en.cloexec})
+				ents = append(ents, fdEntry{o: o, cloexec: en.cloexec, reused: en.reused})
 				t[fd] = &ents[len(ents)-1]
 			}
 			if len(st.procs) > 1 {
@@ -391,6 +409,9 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 				if en.o.listed != "" {
 					b = append(append(append(b, '['), en.o.listed...), ']')
 				}
+			}
+			if en.reused {
+				b = append(b, 'r')
 			}
 			if en.cloexec {
 				b = append(b, 'x')
@@ -1118,7 +1139,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				ino := st.newFile(&file{})
 				st.ownNames()
 				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
-				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
+				st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
 			}
 			if !c.ok() {
 				return failed("open", c) // the directory's: not modelled
@@ -1150,7 +1171,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				f.dir = true // an open with O_DIRECTORY shows it is one
 			}
 			if c.retFD >= 0 {
-				st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")}
+				st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
 			}
 			return "open 0"
 		}
@@ -1183,13 +1204,16 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.adopt(ino, &file{}) // a FIFO's O_TRUNC is ignored
 		}
 		if c.retFD >= 0 {
-			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")}
+			st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")})
 		}
 		return "open 0"
 	case "read", "pread64", "readv", "preadv":
 		en := st.bound(c.pid, c.arg(0))
-		if en == nil {
+		switch {
+		case en == nil:
 			return "read -1 EBADF"
+		case c.failsUnmodelled():
+			return failed("read", c)
 		}
 		count := c.num(2) // a vectored read's too: the parser sums its buffers
 		at := ""
@@ -1228,7 +1252,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			for _, x := range fds {
 				n, name := fdOf(strings.TrimSpace(x))
 				if n >= 0 {
-					st.proc(c.pid).fds[n] = &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")}
+					st.proc(c.pid).install(n, &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")})
 				}
 				if name != "" {
 					st.name(name, ino)
@@ -1309,6 +1333,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		return provenance.Output(out)
 	case "close":
 		fd, _ := fdOf(c.arg(0))
+		if en := st.proc(c.pid).fds[fd]; en != nil && en.reused && st.split {
+			// This close freed the number before a call of another
+			// thread took it again: the entry is that call's (with -y,
+			// whatever file the close's decoration names).
+			en.reused = false
+			return "close 0"
+		}
 		if st.bound(c.pid, c.arg(0)) == nil {
 			return "close -1 EBADF"
 		}
@@ -1333,7 +1364,11 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return ""
 		}
 		cloexec := (c.op == "dup3" && has(c.arg(2), "O_CLOEXEC")) || (c.op == "fcntl" && c.arg(1) == "F_DUPFD_CLOEXEC")
-		st.proc(c.pid).fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
+		if c.op == "dup2" || c.op == "dup3" {
+			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
+		} else {
+			st.proc(c.pid).install(c.retFD, &fdEntry{o: en.o, cloexec: cloexec})
+		}
 		return ""
 	case "fallocate":
 		if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
@@ -1503,15 +1538,19 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	return ""
 }
 
-// failsUnmodelled tells whether a write or a copy failed for a reason
-// the model does not keep (anything but EBADF): its output is taken from
-// the trace (see failed), and it is not explained.
+// failsUnmodelled tells whether a call failed for a reason the model
+// does not keep (for a read, a write or a copy, anything but EBADF): its
+// output is taken from the trace (see failed), and it is not explained.
 func (c call) failsUnmodelled() bool {
 	if c.ok() {
 		return false
 	}
 	switch c.op {
-	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "tee", "sendfile", "sendfile64":
+	case "write", "pwrite64", "writev", "pwritev", "copy_file_range", "splice", "tee", "sendfile", "sendfile64",
+		"read", "pread64", "readv", "preadv":
+		// A read's EAGAIN (an empty pipe or socket with O_NONBLOCK,
+		// whose writers the model does not count), EINTR, EISDIR: it
+		// takes nothing.
 		return c.errno != "EBADF"
 	case "mkdir", "mkdirat":
 		return c.errno != "EEXIST" && c.errno != "ENOENT" && c.errno != "ENOTDIR"

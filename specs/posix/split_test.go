@@ -74,3 +74,51 @@ func TestSplitCallsOnPipes(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitCloseOfThread replays what TestProgramReplies caught on
+// redis-server without -y: a thread's close that strace split while the
+// main thread, sharing its fd table, opened a file and got the same
+// number. The kernel frees the number as close begins, so the open's fd
+// is the new file's, and the close, when it resumes, must not end it
+// (the server's log line written through it would be lost, and every
+// later size of the log short by it). And a read that failed (EAGAIN on
+// an empty non-blocking pipe) takes nothing and replays its failure.
+func TestSplitCloseOfThread(t *testing.T) {
+	for _, y := range []bool{false, true} {
+		dec := func(fd, p string) string {
+			if y {
+				return fd + "<" + p + ">"
+			}
+			return fd
+		}
+		trace := "100 openat(AT_FDCWD, \"/w/a\", O_RDONLY) = " + dec("7", "/w/a") + "\n" +
+			"100 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101\n" +
+			"101 close(" + dec("7", "/w/a") + " <unfinished ...>\n" +
+			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = " + dec("7", "/w/log") + "\n" +
+			"101 <... close resumed>) = 0\n" +
+			"100 write(" + dec("7", "/w/log") + ", \"hello\\n\", 6) = 6\n" +
+			"100 close(" + dec("7", "/w/log") + ") = 0\n" +
+			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_APPEND, 0666) = " + dec("7", "/w/log") + "\n" +
+			"100 lseek(" + dec("7", "/w/log") + ", 0, SEEK_END) = 6\n" +
+			"100 pipe2([" + dec("8", "pipe:[5]") + ", " + dec("9", "pipe:[5]") + "], O_NONBLOCK) = 0\n" +
+			"100 read(" + dec("8", "pipe:[5]") + ", 0x55d0, 40) = -1 EAGAIN (Resource temporarily unavailable)\n"
+		want := map[int]string{5: "close 0", 6: "write 6", 7: "close 0", 9: "lseek 6", 11: "read -1 EAGAIN"}
+		file := filepath.Join(t.TempDir(), "t.strace")
+		if err := os.WriteFile(file, []byte(trace), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m := posix.Model{}
+		st := m.Init()
+		got := map[int]string{}
+		for _, e := range readTrace(t, file, "t.strace", true, false) {
+			if o := m.Apply(st, e); want[e.Line] != "" {
+				got[e.Line] = string(o)
+			}
+		}
+		for line, w := range want {
+			if got[line] != w {
+				t.Errorf("-y %v: line %d replays %q, want %q", y, line, got[line], w)
+			}
+		}
+	}
+}

@@ -9,9 +9,10 @@
 # bash's redirections, a here-document, mkfifo, install -D, Python threads,
 # make and cc, cp -r, mv of a directory, find | xargs, sort -T, git gc,
 # rsync's delta transfer and --inplace, patch, git checkout,
-# logrotate, and a Python program (temp file then rename, two processes
-# appending, a forked child writing through an inherited fd, sendfile,
-# splice, copy_file_range). specs/posix/programs_test.go runs it and checks
+# logrotate, redis-server (its log, append-only file, BGSAVE, SAVE),
+# zip and unzip, xz, bzip2, tar cJ, and a Python program (temp file then
+# rename, two processes appending, a forked child writing through an
+# inherited fd, sendfile, splice, copy_file_range). specs/posix/programs_test.go runs it and checks
 # every read against its own byte-range replay.
 set -eu
 out=$1
@@ -106,3 +107,16 @@ printf "1\n2\n3\n" > p1 && printf "1\nTWO\n3\n" > p2 && { diff -u p1 p2 > d.patc
 printf "l1\n" > app.log && printf "%s {\n rotate 2\n create\n}\n" "$PWD/app.log" > rot.conf && logrotate -f -s state rot.conf && printf "l2\n" >> app.log && cat app.log app.log.1 &&
 git init -q r && cd r && printf "m\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm m && git checkout -qb br && printf "b\n" > f &&
 git -c user.name=a -c user.email=a@b commit -qam b && git checkout -q master 2>/dev/null || git checkout -q main; cat f && git stash list' "$@"
+# redis-server's own files, a server on a Unix socket only (no port):
+# its log, opened and closed by each line, by the server, a forked child
+# and background threads that close files the main thread's next open
+# gets the number of; the append-only file's manifest written to a temp
+# file and renamed; BGSAVE's and BGREWRITEAOF's child writing temp-PID
+# files that the server renames; SAVE; a SIGTERM shutdown by its pid.
+run redis 'set -e; redis-server --port 0 --unixsocket "$PWD/r.sock" --dir "$PWD" --appendonly yes --save "" --logfile "$PWD/r.log" & pid=$!;
+trap "kill $pid 2>/dev/null || true" EXIT; i=0; while [ ! -S r.sock ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done;
+c() { redis-cli -s r.sock "$@"; }; idle() { while c info persistence | grep -Eq "_in_progress:1|_scheduled:1"; do sleep 0.05; done; };
+c set a 1 >/dev/null; c rpush q x y z >/dev/null; c bgsave >/dev/null; idle; c bgrewriteaof >/dev/null; idle; c incr a >/dev/null; c save >/dev/null;
+kill $pid; wait $pid; cat appendonlydir/appendonly.aof.manifest; ls appendonlydir; grep -c . r.log' "$@"
+run archives 'mkdir d && printf "aaa\n" > d/a && printf "bbb\n" > d/b && zip -qr d.zip d && mkdir x && cd x && unzip -q ../d.zip && cat d/a && cd .. &&
+xz -k d/a && xz -dc d/a.xz && bzip2 -k d/b && bzip2 -dc d/b.bz2 && tar cJf t.txz d && tar tJf t.txz && rm -r d && tar xJf t.txz && cat d/b' "$@"
