@@ -408,7 +408,13 @@ func splitArgs(s string) ([]string, string, error) {
 				i += end + 1
 			}
 		case '<':
-			// An fd decoration (-y, -yy): 3</etc/app.conf>, 4<TCP:[a->b]>.
+			// An fd decoration (-y, -yy): 3</etc/app.conf>, 4<TCP:[a->b]>;
+			// not a shift (capget's 1<<CAP_CHOWN), and not a "<" no
+			// decoration's end follows.
+			if strings.HasPrefix(s[i:], "<<") {
+				i++
+				continue
+			}
 			if i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
 				j := i + 1
 				for ; j < len(s); j++ {
@@ -420,7 +426,9 @@ func splitArgs(s string) ([]string, string, error) {
 						break
 					}
 				}
-				i = j
+				if j < len(s) {
+					i = j
+				}
 			}
 		case '(', '[', '{':
 			depth++

@@ -164,6 +164,24 @@ func TestDeleted(t *testing.T) {
 	}
 }
 
+// TestShiftsAndLessThan: a "<" after a digit is an fd decoration only
+// when one ends: capget prints its sets as 1<<CAP_CHOWN|..., which the
+// parser first took for a decoration and so found no closing
+// parenthesis (node under strace -f, line 154).
+func TestShiftsAndLessThan(t *testing.T) {
+	for line, args := range map[string]int{
+		`capget({version=_LINUX_CAPABILITY_VERSION_3, pid=7}, {effective=1<<CAP_CHOWN|1<<CAP_KILL, permitted=1<<CAP_CHOWN, inheritable=0}) = 0`: 2,
+		`prctl(PR_CAPBSET_READ, 1<<2) = 1`:   2,
+		`write(1</dev/pts/0>, "a<b", 3) = 3`: 3,
+		`ioctl(3, SOME_REQUEST, 0x1<x) = 0`:  3,
+	} {
+		ev := parseOne(t, line)
+		if len(ev.Args) != args {
+			t.Errorf("%s: %d args %q, want %d", line, len(ev.Args), ev.Args, args)
+		}
+	}
+}
+
 func TestRejected(t *testing.T) {
 	for line, want := range map[string]string{
 		`open("/x", O_RDONLY`:                            "no closing parenthesis",
