@@ -49,3 +49,48 @@ func TestApproxLeavesIdleOpens(t *testing.T) {
 		t.Fatal("no witness")
 	}
 }
+
+// TestApproxThreadsShareFDs replays what TestPrograms caught on Node,
+// whose thread pool runs each file call on some thread: one thread opens
+// a file, another writes through the fd, a third closes it, and the read
+// of the fd a fourth thread opened last is the target. The threads share
+// one fd table (CLONE_FILES), so the approximation must keep the other
+// threads' closes and read-only opens, which it leaves out for other
+// processes: without them the read went through a stale fd and replayed
+// "" where strace printed "x1\nx2\n". Twenty other programs reading the
+// file make the exact search too large.
+func TestApproxThreadsShareFDs(t *testing.T) {
+	const b = "18</d/b>"
+	lines := []string{}
+	for k := 2; k <= 4; k++ {
+		lines = append(lines, fmt.Sprintf("1 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, exit_signal=0}, 88) = %d", k))
+	}
+	lines = append(lines,
+		`2 openat(AT_FDCWD</d>, "b", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = `+b,
+		`3 write(`+b+`, "x1\n", 3) = 3`,
+		`4 close(`+b+`) = 0`,
+		`3 openat(AT_FDCWD</d>, "b", O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, 0666) = `+b,
+		`2 write(`+b+`, "x2\n", 3) = 3`,
+		`3 close(`+b+`) = 0`)
+	for k := 10; k < 30; k++ {
+		lines = append(lines, fmt.Sprintf("1 vfork() = %d", k),
+			fmt.Sprintf(`%d openat(AT_FDCWD</d>, "/d/b", O_RDONLY) = 3</d/b>`, k),
+			fmt.Sprintf(`%d read(3</d/b>, "x1", 2) = 2`, k),
+			fmt.Sprintf(`%d close(3</d/b>) = 0`, k))
+	}
+	lines = append(lines,
+		`4 openat(AT_FDCWD</d>, "b", O_RDONLY|O_CLOEXEC) = `+b,
+		`2 read(`+b+`, "x1\nx2\n", 6) = 6`)
+	evs, h := traceOf(t, lines)
+	target := evs[len(evs)-1]
+	x, err := posix.Spec.Explain(context.Background(), h, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.FellBack || x.Exact || !strings.Contains(strings.Join(x.Notes, "\n"), "an approximation") {
+		t.Fatalf("fell back %v, exact %v, notes %q: want the approximation's answer", x.FellBack, x.Exact, x.Notes)
+	}
+	if want := `read 6 "x1\x0ax2\x0a"`; string(x.Output) != want {
+		t.Errorf("output %q, want %q", x.Output, want)
+	}
+}

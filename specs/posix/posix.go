@@ -639,9 +639,10 @@ const (
 func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, sc scope) ([]*formats.Event, error) {
 	seen := map[int64]bool{}
 	var out []*formats.Event
-	// movers: another process's reads and seeks, which the approximation
-	// leaves out unless that process then writes where they moved it.
-	var movers []*formats.Event
+	// others: another process's reads, seeks and closes, which the
+	// approximation leaves out unless that process is a thread sharing
+	// the target's fd table, or it then writes where they moved it.
+	var others []*formats.Event
 	type key struct {
 		k      string
 		before int64
@@ -801,10 +802,8 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				if sc == approx && e.Client != target.Client && onlyMovesOwnFD[e.Op] {
 					// Another process's reads, seeks and closes: left out,
-					// unless it writes too (below).
-					if movesOffset[e.Op] {
-						movers = append(movers, e)
-					}
+					// unless it shares the target's fds or writes (below).
+					others = append(others, e)
 					continue
 				}
 				if sc == approx && strings.HasPrefix(k.k, "proc:") && !creates(e.Op) {
@@ -896,21 +895,54 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 			}
 		}
 	}
-	for _, e := range movers {
+	// A thread (a clone with CLONE_FILES) shares its creator's fds: its
+	// reads, seeks and closes move and end the target's.
+	tables := tablesOf(out)
+	for _, e := range others {
 		if seen[e.ID] || len(e.Args) == 0 {
 			continue // kept already (found under another key)
 		}
-		if f := fdFile(string(e.Args[0])); f != "" && lastWrite[fileOf{e.Client, f}] > e.ID {
+		f := fdFile(string(e.Args[0]))
+		if tables.same(e.Client, target.Client) || movesOffset[e.Op] && f != "" && lastWrite[fileOf{e.Client, f}] > e.ID {
 			seen[e.ID] = true
 			out = append(out, e)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	if sc == approx {
-		out = leaveIdle(out, target, paths, parents)
+		out = leaveIdle(out, target, paths, parents, tables)
 	}
 	return out, nil
 }
+
+// fdTables maps each thread that calls show made (a clone with
+// CLONE_FILES, which shares its creator's fd table) to its creator.
+type fdTables map[string]string
+
+func tablesOf(hist []*formats.Event) fdTables {
+	t := fdTables{}
+	for _, e := range hist {
+		if c := parseCall(e); creates(c.op) && c.ok() && c.sharesFiles() {
+			t[strconv.FormatInt(c.ret, 10)] = c.pid
+		}
+	}
+	return t
+}
+
+// owner returns the process whose fd table pid uses.
+func (t fdTables) owner(pid string) string {
+	for i := 0; i < 1000; i++ { // a bound, for a trace that reuses pids
+		p, ok := t[pid]
+		if !ok {
+			break
+		}
+		pid = p
+	}
+	return pid
+}
+
+// same tells whether two processes use one fd table.
+func (t fdTables) same(a, b string) bool { return a == b || t.owner(a) == t.owner(b) }
 
 // linkTarget returns the path a successful symlink or symlinkat points
 // to, relative to the link's directory where the trace shows it (and
@@ -934,7 +966,8 @@ func linkTarget(e *formats.Event) string {
 // leaveIdle is the approximation's last cut of a history (newest first):
 // it leaves out another process's read-only opens of the target's files
 // when neither that process nor any it made has another call in the
-// history, and is not the target's process or one that made it; then the
+// history, and is not the target's process, a thread sharing its fds
+// (tables) or one that made it; then the
 // calls that made processes left with no call. Such an open binds an fd
 // of its own process, whose reads, seeks and closes the approximation
 // leaves out already, and learns that the file exists, as the target's
@@ -942,7 +975,7 @@ func linkTarget(e *formats.Event) string {
 // without (ld.so opens libc in every process a shell starts: 2^16
 // subtraces for a read of it). Opens of directories, O_PATH opens and
 // failed ones stay: they decide what the name is.
-func leaveIdle(hist []*formats.Event, target *formats.Event, paths []string, parents map[string]string) []*formats.Event {
+func leaveIdle(hist []*formats.Event, target *formats.Event, paths []string, parents map[string]string, tables fdTables) []*formats.Event {
 	parent := maps.Clone(parents) // a process -> its creator
 	if parent == nil {
 		parent = map[string]string{}
@@ -953,7 +986,7 @@ func leaveIdle(hist []*formats.Event, target *formats.Event, paths []string, par
 		}
 	}
 	idle := func(e *formats.Event) bool {
-		if e.Client == target.Client || e.Op != "open" && e.Op != "openat" {
+		if tables.same(e.Client, target.Client) || e.Op != "open" && e.Op != "openat" {
 			return false
 		}
 		c := parseCall(e)

@@ -10,7 +10,8 @@
 # make and cc, cp -r, mv of a directory, find | xargs, sort -T, git gc,
 # rsync's delta transfer and --inplace, patch, git checkout,
 # logrotate, redis-server (its log, append-only file, BGSAVE, SAVE),
-# zip and unzip, xz, bzip2, tar cJ, and a Python program (temp file then
+# zip and unzip, xz, bzip2, tar cJ, a Node program (program.js: file
+# calls run by libuv's thread pool), and a Python program (temp file then
 # rename, two processes appending, a forked child writing through an
 # inherited fd, sendfile, splice, copy_file_range). specs/posix/programs_test.go runs it and checks
 # every read against its own byte-range replay.
@@ -120,3 +121,4 @@ c set a 1 >/dev/null; c rpush q x y z >/dev/null; c bgsave >/dev/null; idle; c b
 kill $pid; wait $pid; cat appendonlydir/appendonly.aof.manifest; ls appendonlydir; grep -c . r.log' "$@"
 run archives 'mkdir d && printf "aaa\n" > d/a && printf "bbb\n" > d/b && zip -qr d.zip d && mkdir x && cd x && unzip -q ../d.zip && cat d/a && cd .. &&
 xz -k d/a && xz -dc d/a.xz && bzip2 -k d/b && bzip2 -dc d/b.bz2 && tar cJf t.txz d && tar tJf t.txz && rm -r d && tar xJf t.txz && cat d/b' "$@"
+run node "node '$here/program.js'" "$@"
