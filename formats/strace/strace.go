@@ -259,6 +259,9 @@ func isName(s string) bool {
 	if s == "" {
 		return false
 	}
+	if s == "???" {
+		return true // a call strace could not name (a thread leaving in it)
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {

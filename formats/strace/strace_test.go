@@ -182,6 +182,19 @@ func TestShiftsAndLessThan(t *testing.T) {
 	}
 }
 
+// TestUnnamedCall: strace prints ??? for a call it cannot name (a Go
+// program's thread leaving while gofmt -w ran): an event like any other,
+// not a rejected line.
+func TestUnnamedCall(t *testing.T) {
+	p := NewParser()
+	for _, line := range []string{"29266 ???( <unfinished ...>", "29266 <... ??? resumed>) = ?", "29267 ???() = ?"} {
+		var ev formats.Event
+		if _, err := p.Parse([]byte(line), &ev); err != nil {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
+}
+
 func TestRejected(t *testing.T) {
 	for line, want := range map[string]string{
 		`open("/x", O_RDONLY`:                            "no closing parenthesis",
