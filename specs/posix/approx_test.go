@@ -94,3 +94,54 @@ func TestApproxThreadsShareFDs(t *testing.T) {
 		t.Errorf("output %q, want %q", x.Output, want)
 	}
 }
+
+// TestApproxRewound replays ar's way with an object file under strace:
+// it reads the file, seeks back to 0 and reads it again, forty times,
+// then the read that is the target. Each read and seek before the last
+// seek to 0 could be left out, too many for the exact search; the
+// approximation leaves them out (the seek to 0 undoes them), and a
+// listing of the directory by another program (mv -b) does not bring in
+// every name made there: each of its witnesses holds the write and a
+// few calls that bind the fd, not the whole history.
+func TestApproxRewound(t *testing.T) {
+	const a = "4</d/a1.o>"
+	lines := []string{
+		`1 openat(AT_FDCWD</d>, "a1.o", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</d/a1.o>`,
+		`1 write(3</d/a1.o>, "o1", 2) = 2`,
+		`1 close(3</d/a1.o>) = 0`,
+		`1 vfork() = 2`,
+		`2 openat(AT_FDCWD</d>, ".", O_RDONLY|O_DIRECTORY) = 3</d>`,
+		`2 getdents64(3</d>, 0x5599 /* 3 entries */, 32768) = 72`,
+		`2 close(3</d>) = 0`,
+	}
+	for k := 0; k < 12; k++ {
+		lines = append(lines, fmt.Sprintf(`1 openat(AT_FDCWD</d>, "f%d", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</d/f%d>`, k, k),
+			fmt.Sprintf(`1 close(3</d/f%d>) = 0`, k))
+	}
+	lines = append(lines, "1 vfork() = 3", `3 openat(AT_FDCWD</d>, "a1.o", O_RDONLY) = `+a)
+	for k := 0; k < 20; k++ {
+		lines = append(lines, `3 read(`+a+`, "o1", 4096) = 2`, `3 read(`+a+`, "", 4096) = 0`, `3 lseek(`+a+`, 0, SEEK_SET) = 0`)
+	}
+	lines = append(lines, `3 read(`+a+`, "o1", 4096) = 2`)
+	evs, h := traceOf(t, lines)
+	x, err := posix.Spec.Explain(context.Background(), h, evs[len(evs)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.FellBack || x.Exact || string(x.Output) != `read 2 "o1"` {
+		t.Fatalf("fell back %v, exact %v, output %q, notes %q: want the approximation's answer", x.FellBack, x.Exact, x.Output, x.Notes)
+	}
+	ws, _ := x.Witnesses(10)
+	if len(ws) == 0 {
+		t.Fatal("no witness")
+	}
+	for _, w := range ws {
+		hasWrite := false
+		for _, e := range w {
+			hasWrite = hasWrite || e.Line == 2
+		}
+		if len(w) > 6 || !hasWrite {
+			t.Errorf("a witness of %d calls, with the write: %v; want the write and a few calls that bind the fd", len(w), hasWrite)
+		}
+	}
+}

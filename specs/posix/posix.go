@@ -781,6 +781,17 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if ancestorOnly[k.k] && (e.Op == "chdir" || e.Op == "fchdir") {
 					continue // the directory's names are the same (and the calls' directories, Model.dirs)
 				}
+				if sc == approx && ancestorOnly[k.k] && (e.Op == "getdents64" || e.Op == "getdents") {
+					// A listing of a directory the target's path is in:
+					// it learns only which names existed before the
+					// trace, and taken in it brings every name made in the
+					// directory (listDirs below): mv -b's listing of the
+					// shell's directory put all 150 calls there in the
+					// history of ar's read of an object file. The exact
+					// search keeps it (a listing that shows the target's
+					// name is a witness that it existed).
+					continue
+				}
 				if ancestorOnly[k.k] && strings.HasPrefix(e.Op, "rename") {
 					// A directory renamed: the paths in it had other names before.
 					if from, to := renamed(e); to != "" {
@@ -910,9 +921,67 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	if sc == approx {
-		out = leaveIdle(out, target, paths, parents, tables)
+		out = leaveIdle(leaveRewound(out, target, tables), target, paths, parents, tables)
 	}
 	return out, nil
+}
+
+// leaveRewound is a cut of the approximation's history (newest first)
+// for a target that reads or writes at its fd's offset: the reads and
+// seeks of that fd before an lseek to an absolute offset (SEEK_SET), by
+// the target's process or a thread sharing its fds, back to the fd's
+// last binding or to another call on it (a write, which lands where
+// they put the offset), change nothing the target sees once that lseek
+// is in a subtrace (ar reads an object, seeks back to 0 and reads it
+// again, 40 times). Left in, each is a call the search must try with
+// and without.
+func leaveRewound(hist []*formats.Event, target *formats.Event, tables fdTables) []*formats.Event {
+	tc := parseCall(target)
+	if !movesOffset[tc.op] && tc.op != "write" && tc.op != "writev" {
+		return hist
+	}
+	fd, _ := fdOf(tc.arg(0))
+	if fd < 0 {
+		return hist
+	}
+	var drop map[int64]bool
+	rewound := false
+	for _, e := range hist {
+		if e.ID >= target.ID || !tables.same(e.Client, target.Client) {
+			continue
+		}
+		c := parseCall(e)
+		n, _ := fdOf(c.arg(0))
+		binds := isOpen(c.op) || c.op == "dup" || c.op == "dup2" || c.op == "dup3" || c.op == "fcntl" && strings.HasPrefix(c.arg(1), "F_DUPFD")
+		if binds && c.ok() && c.retFD == fd || c.op == "close" && n == fd {
+			break // bound or ended here: what came before is another fd's
+		}
+		if n != fd {
+			continue
+		}
+		if !movesOffset[c.op] {
+			if rewound {
+				break // a write where the moves before it put the offset
+			}
+			continue
+		}
+		switch {
+		case rewound:
+			setKey(&drop, e.ID, true) // an earlier SEEK_SET too
+		case c.op == "lseek" && c.ok() && c.arg(2) == "SEEK_SET":
+			rewound = true
+		}
+	}
+	if len(drop) == 0 {
+		return hist
+	}
+	out := make([]*formats.Event, 0, len(hist)-len(drop))
+	for _, e := range hist {
+		if !drop[e.ID] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // fdTables maps each thread that calls show made (a clone with

@@ -780,7 +780,7 @@ func (o *oracle) resize(f *ofile, size, id int64) {
 // installed, or fails it when WAT_REQUIRE_LIVE is set.
 func needPrograms(t *testing.T) {
 	t.Helper()
-	for _, bin := range []string{"strace", "sed", "ed", "vim", "perl", "make", "cc", "patch", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "fallocate", "redis-server", "redis-cli", "zip", "unzip", "xz", "bzip2", "node", "/usr/bin/python3"} {
+	for _, bin := range []string{"strace", "sed", "ed", "vim", "perl", "make", "cc", "patch", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "fallocate", "redis-server", "redis-cli", "zip", "unzip", "xz", "bzip2", "node", "gofmt", "shred", "ar", "zstd", "/usr/bin/python3"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
 				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)

@@ -10,11 +10,13 @@
 # make and cc, cp -r, mv of a directory, find | xargs, sort -T, git gc,
 # rsync's delta transfer and --inplace, patch, git checkout,
 # logrotate, redis-server (its log, append-only file, BGSAVE, SAVE),
-# zip and unzip, xz, bzip2, tar cJ, a Node program (program.js: file
+# zip and unzip, xz, bzip2, tar cJ, gofmt -w, shred, tar rf, mv -b,
+# install -b, cp -l, ln -sf, ar, zstd, a Node program (program.js: file
 # calls run by libuv's thread pool), and a Python program (temp file then
 # rename, two processes appending, a forked child writing through an
-# inherited fd, sendfile, splice, copy_file_range). specs/posix/programs_test.go runs it and checks
-# every read against its own byte-range replay.
+# inherited fd, sendfile, splice, copy_file_range).
+# specs/posix/programs_test.go runs it and checks every read against its
+# own byte-range replay.
 set -eu
 out=$1
 shift
@@ -122,3 +124,14 @@ kill $pid; wait $pid; cat appendonlydir/appendonly.aof.manifest; ls appendonlydi
 run archives 'mkdir d && printf "aaa\n" > d/a && printf "bbb\n" > d/b && zip -qr d.zip d && mkdir x && cd x && unzip -q ../d.zip && cat d/a && cd .. &&
 xz -k d/a && xz -dc d/a.xz && bzip2 -k d/b && bzip2 -dc d/b.bz2 && tar cJf t.txz d && tar tJf t.txz && rm -r d && tar xJf t.txz && cat d/b' "$@"
 run node "node '$here/program.js'" "$@"
+# In-place and backup edits: gofmt -w (a Go program's threads), shred -u,
+# tar rf (appending to an archive), mv -b and install -b, cp -l, ln -sf,
+# ar (rewrites an archive; reads each member again after seeking back),
+# zstd.
+run edits 'printf "package main\nfunc  main( ) {\n}\n" > m.go && gofmt -w m.go && cat m.go &&
+printf "secret\n" > s && shred -u -n 1 s && ls &&
+mkdir d && printf "1\n" > d/a && tar cf t.tar d && printf "2\n" > d/b && tar rf t.tar d/b && tar tf t.tar && tar xOf t.tar d/b &&
+printf "A\n" > x && printf "B\n" > y && mv -b y x && cat x x~ && install -b -m 644 x y && cat y &&
+cp -l x z && printf "C\n" >> z && cat x && ln -sf x lk && ln -sf y lk && cat lk &&
+printf "o1" > a1.o && printf "o2" > a2.o && ar rcs lib.a a1.o a2.o && printf "o3" > a1.o && ar rcs lib.a a1.o && ar p lib.a a1.o && echo &&
+printf "zz\n" > zf && zstd -q zf -o zf.zst && zstd -qdc zf.zst' "$@"
