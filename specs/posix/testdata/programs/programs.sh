@@ -11,10 +11,12 @@
 # rsync's delta transfer and --inplace, patch, git checkout,
 # logrotate, redis-server (its log, append-only file, BGSAVE, SAVE),
 # zip and unzip, xz, bzip2, tar cJ, gofmt -w, shred, tar rf, mv -b,
-# install -b, cp -l, ln -sf, ar, zstd, a Node program (program.js: file
-# calls run by libuv's thread pool), and a Python program (temp file then
-# rename, two processes appending, a forked child writing through an
-# inherited fd, sendfile, splice, copy_file_range).
+# install -b, cp -l, ln -sf, ar, zstd, git rebase and stash, sqlite3
+# .backup and .import, tar -S with hard links, a Node program
+# (program.js: file calls run by libuv's thread pool), and a Python
+# program (temp file then rename, two processes appending, a forked
+# child writing through an inherited fd, sendfile, splice,
+# copy_file_range).
 # specs/posix/programs_test.go runs it and checks every read against its
 # own byte-range replay.
 set -eu
@@ -135,3 +137,13 @@ printf "A\n" > x && printf "B\n" > y && mv -b y x && cat x x~ && install -b -m 6
 cp -l x z && printf "C\n" >> z && cat x && ln -sf x lk && ln -sf y lk && cat lk &&
 printf "o1" > a1.o && printf "o2" > a2.o && ar rcs lib.a a1.o a2.o && printf "o3" > a1.o && ar rcs lib.a a1.o && ar p lib.a a1.o && echo &&
 printf "zz\n" > zf && zstd -q zf -o zf.zst && zstd -qdc zf.zst' "$@"
+# git rebase, stash and tag; sqlite3 in WAL mode with a checkpoint,
+# .backup and .import; tar of hard links and a sparse file (-S) and its
+# extraction; cp --sparse=always, cp -u, cp -a.
+run repos 'git init -q a && cd a && printf "1\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm one &&
+printf "2\n" >> f && git -c user.name=a -c user.email=a@b commit -qam two && git checkout -qb side HEAD~1 && printf "s\n" > g && git add g &&
+git -c user.name=a -c user.email=a@b commit -qm side && git -c user.name=a -c user.email=a@b rebase -q master 2>/dev/null || git -c user.name=a -c user.email=a@b rebase -q main; printf "w\n" >> f && git stash -q && git stash pop -q && git diff --stat && git tag v1 && cat f g && cd .. &&
+sqlite3 w.db "pragma journal_mode=wal; create table t(x); insert into t values(1);" >/dev/null && sqlite3 w.db "insert into t values(2); pragma wal_checkpoint(truncate);" >/dev/null && sqlite3 w.db ".backup w2.db" && sqlite3 w2.db "select count(*) from t" &&
+printf "a,b\n1,2\n" > c.csv && sqlite3 i.db ".import --csv c.csv t" "select * from t" &&
+mkdir h && printf "x\n" > h/one && ln h/one h/two && dd if=/dev/zero of=h/sp bs=1 count=1 seek=100000 2>/dev/null && tar cSf h.tar h && mkdir o && tar xf h.tar -C o && cat o/h/two && stat -c %s o/h/sp &&
+cp --sparse=always h/sp sp2 && cp -u h/one h/one2 && cp -u h/one h/one2 && cp -a h h2 && cat h2/two' "$@"
