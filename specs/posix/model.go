@@ -1657,8 +1657,12 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		return "stat size=?" // a directory's size is the file system's; an aliased file's, unknown
 	}
 	if f.unknown && c.ok() && byFD(c) && statType(c) == "S_IFREG" && !pseudo(st.last[ino]) {
-		// A size of 0 is not learned: /proc's files say so, and hold bytes.
-		if size, ok := statSize(c); ok && size > 0 && size >= int64(len(f.data)) {
+		// A size of 0 is learned only of a file whose name the replay
+		// knows: /proc's files say 0 and hold bytes, and a file the
+		// trace shows no name of may be one of them. A server's log
+		// opened to append (fopen "a" fstats it) is empty when new.
+		named := strings.HasPrefix(st.last[ino], "/")
+		if size, ok := statSize(c); ok && (size > 0 || named) && size >= int64(len(f.data)) {
 			f = st.mutable(ino)
 			if len(f.data) == 0 {
 				// All unknown (a library read through mmap): shared, so a

@@ -722,3 +722,25 @@ func TestSizeWithoutY(t *testing.T) {
 		t.Errorf("exact %v, notes %q: want labelled", x.Exact, x.Notes)
 	}
 }
+
+// TestEmptySizeLearned: a log a server opens to append, whose fstat
+// (glibc's fopen "a") says it is empty, is empty: what the trace writes
+// to it is all it holds (redis-server's log). A /proc file's size of 0
+// teaches nothing: it holds bytes.
+func TestEmptySizeLearned(t *testing.T) {
+	lines := []string{
+		`1 openat(AT_FDCWD</w>, "/w/log", O_WRONLY|O_CREAT|O_APPEND, 0666) = 3</w/log>`,
+		`1 newfstatat(3</w/log>, "", {st_mode=S_IFREG|0644, st_size=0, ...}, AT_EMPTY_PATH) = 0`,
+		`1 write(3</w/log>, "a\n", 2) = 2`,
+		`1 openat(AT_FDCWD</w>, "/w/log", O_RDONLY) = 4</w/log>`,
+		`1 read(4</w/log>, "a\n", 100) = 2`,
+		`1 openat(AT_FDCWD</w>, "/proc/self/status", O_RDONLY) = 5</proc/8/status>`,
+		`1 newfstatat(5</proc/8/status>, "", {st_mode=S_IFREG|0444, st_size=0, ...}, AT_EMPTY_PATH) = 0`,
+		`1 read(5</proc/8/status>, "Name:\tx\n", 1024) = 8`,
+	}
+	evs, _ := traceOf(t, lines)
+	checkReplays(t, lines, evs, map[int]string{4: `read 2 "a\x0a"`})
+	if got := provenance.Replay(posix.Model{}, evs[:7], evs[7]); !strings.Contains(string(got), `\?`) {
+		t.Errorf("%s: replayed %q, want its bytes unknown", lines[7], got)
+	}
+}
