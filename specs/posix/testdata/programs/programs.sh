@@ -12,7 +12,8 @@
 # logrotate, redis-server (its log, append-only file, BGSAVE, SAVE),
 # zip and unzip, xz, bzip2, tar cJ, gofmt -w, shred, tar rf, mv -b,
 # install -b, cp -l, ln -sf, ar, zstd, git rebase and stash, sqlite3
-# .backup and .import, tar -S with hard links, a Node program
+# .backup and .import, tar -S with hard links, a Python service's
+# rotating log, shelve, zip and tar appends (services.py), a Node program
 # (program.js: file calls run by libuv's thread pool), and a Python
 # program (temp file then rename, two processes appending, a forked
 # child writing through an inherited fd, sendfile, splice,
@@ -147,3 +148,8 @@ sqlite3 w.db "pragma journal_mode=wal; create table t(x); insert into t values(1
 printf "a,b\n1,2\n" > c.csv && sqlite3 i.db ".import --csv c.csv t" "select * from t" &&
 mkdir h && printf "x\n" > h/one && ln h/one h/two && dd if=/dev/zero of=h/sp bs=1 count=1 seek=100000 2>/dev/null && tar cSf h.tar h && mkdir o && tar xf h.tar -C o && cat o/h/two && stat -c %s o/h/sp &&
 cp --sparse=always h/sp sp2 && cp -u h/one h/one2 && cp -u h/one h/one2 && cp -a h h2 && cat h2/two' "$@"
+# A Python service's files through the standard library (services.py):
+# a rotating log, WatchedFileHandler after the log is moved, shelve,
+# zipfile and tarfile appends, gzip'd JSON, flock'd appends by two
+# processes.
+run services "/usr/bin/python3 '$here/services.py'" "$@"
