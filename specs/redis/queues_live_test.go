@@ -30,9 +30,9 @@ import (
 	"github.com/wat-project/wat/specs/redis/redistest"
 )
 
-// Ground truth from real programs: TestQueuesLive runs three job-queue
-// libraries (RQ, Celery, BullMQ with ioredis; the workloads are under
-// testdata/clients) against a real redis-server with MONITOR attached and
+// Ground truth from real programs: TestQueuesLive runs four job-queue
+// libraries (RQ, Celery, BullMQ with ioredis, Bee-Queue with node-redis;
+// the workloads are under testdata/clients) against a real redis-server with MONITOR attached and
 // a recording proxy (redistest.Proxy) between the clients and the server,
 // pairs every MONITOR line with the reply its client got
 // (redistest.Pair), replays the capture with redis.Model and compares
@@ -49,9 +49,9 @@ var updateQueues = flag.Bool("update-queues", false, "rewrite testdata/queues/ f
 // queueMinExact is, per library, the share of compared replies the model
 // must replay exactly (Agree); measured: RQ 99.0-99.1%, Celery 99.9-100%,
 // BullMQ 92.5-93.1% (its job hashes are hash tables, whose order scripts
-// return). The rest must be labelled; an exact label on a wrong reply
-// always fails.
-var queueMinExact = map[string]float64{"rq": 0.98, "celery": 0.99, "bullmq": 0.90}
+// return), Bee-Queue 99.7% (INFO and SSCAN are labelled). The rest must
+// be labelled; an exact label on a wrong reply always fails.
+var queueMinExact = map[string]float64{"rq": 0.98, "celery": 0.99, "bullmq": 0.90, "beequeue": 0.98}
 
 // queueExplainMax bounds the explains per capture and queueExplainBudget
 // their time; neither is a pass condition.
@@ -61,7 +61,7 @@ const (
 )
 
 // queueSizes is how many jobs each workload's producer sends.
-var queueSizes = map[string]int{"rq": 240, "celery": 240, "bullmq": 240, "tokens": 400, "counters": 800}
+var queueSizes = map[string]int{"rq": 240, "celery": 240, "bullmq": 240, "beequeue": 240, "tokens": 400, "counters": 800}
 
 // A queueWorkload is one library's workload.
 type queueWorkload struct {
@@ -75,7 +75,8 @@ type queueWorkload struct {
 var queueWorkloads = []queueWorkload{
 	{"rq", requireRQ, runRQ},
 	{"celery", requireCelery, runCelery},
-	{"bullmq", requireBullMQ, runBullMQ},
+	{"bullmq", requireNodeQueues, runBullMQ},
+	{"beequeue", requireNodeQueues, runBeeQueue},
 	{"tokens", requireRedisPy, runTokens},
 	{"counters", requireRedisPy, runCounters},
 }
@@ -117,23 +118,28 @@ func requireCelery(t *testing.T, _ string) {
 	requirePython(t, "python3-celery", "celery", "kombu", "redis")
 }
 
-func requireBullMQ(t *testing.T, dir string) {
+func requireNodeQueues(t *testing.T, dir string) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		requireLive(t, "node is not installed")
 	}
-	mod := filepath.Join(dir, "node_modules", "bullmq", "package.json")
-	if _, err := os.Stat(mod); err != nil {
+	_, err := os.Stat(filepath.Join(dir, "node_modules", "bullmq", "package.json"))
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "node_modules", "bee-queue", "package.json"))
+	}
+	if err != nil {
 		if _, err := exec.LookPath("npm"); err != nil {
-			requireLive(t, "bullmq is not installed and there is no npm to install it (npm ci in %s)", dir)
+			requireLive(t, "bullmq or bee-queue is not installed and there is no npm to install them (npm ci in %s)", dir)
 		}
 		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			requireLive(t, "npm ci in %s: %v\n%s", dir, err, out)
 		}
-		if _, err := os.Stat(mod); err != nil {
-			requireLive(t, "bullmq not installed after npm ci: %v", err)
+		for _, m := range []string{"bullmq", "bee-queue"} {
+			if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
+				requireLive(t, "%s not installed after npm ci: %v", m, err)
+			}
 		}
 	}
 }
@@ -356,6 +362,28 @@ func runBullMQ(t *testing.T, w *workloadRun) {
 		p.waitFor(t, "ready", 30*time.Second)
 	}
 	prod := w.start("bullmq-producer", env, "node", "bullmq_workload.js", "producer", fmt.Sprint(queueSizes["bullmq"]))
+	prod.wait(t, 3*time.Minute)
+	w.note("producer: %s", lastLine(prod.output()))
+	for _, p := range workers {
+		w.stop(p, syscall.SIGTERM, 30*time.Second)
+	}
+}
+
+// runBeeQueue: two Bee-Queue worker processes (concurrency 2, with the
+// node-redis 3 client); a producer creates jobs (delayed, retried,
+// failing, slow ones reporting progress), waits for their events,
+// checks the queue's health and reads jobs back; the workers are
+// stopped with SIGTERM (queue.close()).
+func runBeeQueue(t *testing.T, w *workloadRun) {
+	env := []string{"REDIS_HOST=127.0.0.1", fmt.Sprintf("REDIS_PORT=%d", w.proxy.Port())}
+	var workers []*proc
+	for _, name := range []string{"w1", "w2"} {
+		workers = append(workers, w.start("beequeue-worker-"+name, env, "node", "beequeue_workload.js", "worker", name))
+	}
+	for _, p := range workers {
+		p.waitFor(t, "ready", 30*time.Second)
+	}
+	prod := w.start("beequeue-producer", env, "node", "beequeue_workload.js", "producer", fmt.Sprint(queueSizes["beequeue"]))
 	prod.wait(t, 3*time.Minute)
 	w.note("producer: %s", lastLine(prod.output()))
 	for _, p := range workers {
