@@ -13,7 +13,8 @@
 # zip and unzip, xz, bzip2, tar cJ, gofmt -w, shred, tar rf, mv -b,
 # install -b, cp -l, ln -sf, ar, zstd, git rebase and stash, sqlite3
 # .backup and .import, tar -S with hard links, a Python service's
-# rotating log, shelve, zip and tar appends (services.py), a Node program
+# rotating log, shelve, zip and tar appends (services.py), concurrent
+# sqlite3 writers, a Node program
 # (program.js: file calls run by libuv's thread pool), and a Python
 # program (temp file then rename, two processes appending, a forked
 # child writing through an inherited fd, sendfile, splice,
@@ -153,3 +154,9 @@ cp --sparse=always h/sp sp2 && cp -u h/one h/one2 && cp -u h/one h/one2 && cp -a
 # zipfile and tarfile appends, gzip'd JSON, flock'd appends by two
 # processes.
 run services "/usr/bin/python3 '$here/services.py'" "$@"
+# sqlite3 processes writing one database at once, in WAL mode (its -shm
+# mapped shared: labelled unknown) and with a rollback journal, taking
+# turns by their locks (.timeout).
+run writers 'sqlite3 w.db "pragma journal_mode=wal; create table t(x);" >/dev/null && 
+( for i in 1 2 3 4 5; do sqlite3 -cmd ".timeout 5000" w.db "insert into t values($i);"; done ) & ( for i in 6 7 8 9 10; do sqlite3 -cmd ".timeout 5000" w.db "insert into t values($i);"; done ) & wait;
+sqlite3 w.db "select count(*), sum(x) from t" && sqlite3 r.db "create table u(y); insert into u values(1);" && ( sqlite3 -cmd ".timeout 5000" r.db "update u set y=y+1" & sqlite3 -cmd ".timeout 5000" r.db "update u set y=y+10" & wait ) && sqlite3 r.db "select y from u"' "$@"
