@@ -38,8 +38,14 @@ type file struct {
 	// state.split) may have taken effect before that use or after, which
 	// the trace does not say.
 	crossed map[string]uint8
-	// raced: such a call came, so the pipe's content is unknown.
+	// raced: such a call came, so the pipe's content is unknown, or a
+	// read took bytes of a write still in flight (ahead).
 	raced bool
+	// ahead counts the bytes reads of a pipe took of a write strace
+	// split, which was in flight while they ran and which the replay,
+	// placing it at its resumed line, has not put yet: the first bytes
+	// that write puts were taken already.
+	ahead int64
 	// aliased names another path that may name this same file: one of
 	// the two is relative to a working directory the trace does not show
 	// (strace without -y), and the other ends with it. Writes through
@@ -344,6 +350,10 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		if f.raced {
 			b = append(b, 'r')
 		}
+		if f.ahead > 0 {
+			b = append(b, '+')
+			num(f.ahead)
+		}
 		if f.aliased != "" {
 			b = append(append(append(b, 'a'), f.aliased...), ',')
 		}
@@ -641,7 +651,7 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink}
+	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink}
 	st.adopt(ino, c)
 	return c
 }
@@ -1815,10 +1825,11 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		if logged > int64(len(f.data)) && logged <= count {
 			// It took bytes no write the replay has put yet: a write
 			// strace split, whose bytes went in before this read took
-			// them. Those bytes are unknown here, and what the pipe holds
-			// from then on.
+			// them. Those bytes are unknown here; the write, when it
+			// resumes, puts only the rest (put).
 			out := chunk{data: f.data, known: f.known, n: logged}
-			f.data, f.known, f.unknown, f.raced = nil, nil, true, true
+			f.ahead += logged - int64(len(f.data))
+			f.data, f.known, f.raced = nil, nil, true
 			return out
 		}
 		n := min(int(count), len(f.data))
@@ -1884,9 +1895,23 @@ func (st *state) put(en *fdEntry, at string, bs chunk) {
 		return
 	}
 	if f.pipe {
-		if f = st.cross(en.o.ino, crossedWrite); !f.unknown {
-			writeAt(f, int64(len(f.data)), bs) // after the bytes it holds
+		crossedBy := f.crossed[st.pid]
+		if f = st.cross(en.o.ino, crossedWrite); f.unknown {
+			return
 		}
+		if f.ahead > 0 {
+			if !st.split || crossedBy&crossedRead == 0 {
+				// Reads took bytes of another write in flight, whose
+				// place among this one's the trace does not say.
+				f.data, f.known, f.unknown, f.raced, f.ahead = nil, nil, true, true, 0
+				return
+			}
+			// The write in flight the reads crossing it took from.
+			n := min(f.ahead, bs.n)
+			f.ahead -= n
+			bs = bs.from(n)
+		}
+		writeAt(f, int64(len(f.data)), bs) // after the bytes it holds
 		return
 	}
 	off, explicit := offsetAt(at)
@@ -2010,6 +2035,18 @@ type chunk struct {
 	data  []byte
 	known []bool
 	n     int64
+}
+
+// from returns the chunk past its first k bytes.
+func (c chunk) from(k int64) chunk {
+	out := chunk{n: max(c.n-k, 0)}
+	if k < int64(len(c.data)) {
+		out.data = c.data[k:]
+		if c.known != nil {
+			out.known = c.known[k:]
+		}
+	}
+	return out
 }
 
 // knownAt tells whether byte i of a chunk is known.

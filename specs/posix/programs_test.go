@@ -47,7 +47,7 @@ func TestPrograms(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".strace")
 		t.Run(name, func(t *testing.T) {
 			evs := readTrace(t, file, name+".strace", true, true)
-			got := checkProgram(t, evs)
+			got := checkProgram(t, evs, false)
 			t.Logf("%s: %s", name, got)
 			all.add(got)
 		})
@@ -113,7 +113,13 @@ func (a tally) String() string {
 
 // checkProgram replays a trace with the oracle and explains with wat
 // every read whose bytes the oracle knows.
-func checkProgram(t *testing.T, evs []*formats.Event) tally {
+//
+// With ff (files of strace -ff, merged by their clocks), a read of a
+// pipe may show unknown bytes: a read that blocked until a write came
+// starts before it, and the merge places calls by their start, so the
+// replay finds the pipe empty and says it cannot know what the read
+// took. Such reads are counted as shown unknown, not failed.
+func checkProgram(t *testing.T, evs []*formats.Event, ff bool) tally {
 	t.Helper()
 	h := &provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}
 	o := newOracle(evs)
@@ -157,6 +163,10 @@ func checkProgram(t *testing.T, evs []*formats.Event) tally {
 			}
 		case same.SameOutput(logged, provenance.Output(replayed)) && strings.Contains(replayed, `\?`):
 			got.unknown++
+			if ff && strings.Contains(string(e.Args[0]), "<pipe:") {
+				t.Logf("%s %s: a pipe read ordered by its start, before the write it waited for: shown unknown: %.200s", e.Where(), e.Op, x.Output)
+				continue
+			}
 			t.Errorf("%s %s: bytes the trace wrote shown unknown: %.200s", e.Where(), e.Op, x.Output)
 			continue
 		default:

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,9 +23,10 @@ import (
 // file. Each program's files are ingested into a real store, which
 // merges them by their clocks (-tt), and the store's trace is checked as
 // TestPrograms checks one file's: every read whose bytes the trace
-// decides replays them with its last writers in the witnesses, and the
-// replay of the whole merged trace gives every call the output strace
-// printed (or says it cannot know it).
+// decides replays them with its last writers in the witnesses (or, for
+// a pipe read that waited for a write, shows them unknown: see
+// checkProgram), and the replay of the whole merged trace gives every
+// call the output strace printed (or says it cannot know it).
 func TestProgramsFF(t *testing.T) {
 	needPrograms(t)
 	out := t.TempDir()
@@ -41,7 +43,7 @@ func TestProgramsFF(t *testing.T) {
 		t.Fatalf("programs.sh -ff made traces of %d programs", len(progs))
 	}
 	var all tally
-	replies, differ := 0, 0
+	replies, differ, inFlight := 0, 0, 0
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for n := range progs {
 			if !yield(n) {
@@ -59,17 +61,57 @@ func TestProgramsFF(t *testing.T) {
 					continue
 				}
 				replies++
-				if logged := same.LoggedOutput(e); !same.SameOutput(logged, o) {
+				switch logged := same.LoggedOutput(e); {
+				case same.SameOutput(logged, o):
+				case overlapsAnother(evs, e):
+					// Another process's call ran while this one did
+					// (-T): the files give their starts, not which took
+					// effect first. wat explain labels a replay that
+					// differs from the logged reply not exact.
+					inFlight++
+					t.Logf("%s %s: order undetermined (another process's call overlaps it): replayed %.80s, strace printed %.80s", e.Where(), e.Op, o, logged)
+				default:
 					differ++
 					t.Errorf("%s %s: replayed %.150s, strace printed %.150s", e.Where(), e.Op, o, logged)
 				}
 			}
-			got := checkProgram(t, evs)
+			got := checkProgram(t, evs, true)
 			t.Logf("%s (%d files): %s", name, len(progs[name]), got)
 			all.add(got)
 		})
 	}
-	t.Logf("all programs, strace -ff: %d replies, %d differ; %s", replies, differ, all)
+	if inFlight*100 > replies {
+		t.Errorf("strace -ff: %d of %d replies differ where another process's call overlaps them: more than the odd one a loaded machine makes", inFlight, replies)
+	}
+	t.Logf("all programs, strace -ff: %d replies, %d differ, %d more differ where another process's call overlaps them; %s", replies, differ, inFlight, all)
+}
+
+// overlapsAnother tells whether another process's call that may touch a
+// file ran while e did: their times (-tt, the start) and durations (-T,
+// "<0.000020>" at the line's end) overlap.
+func overlapsAnother(evs []*formats.Event, e *formats.Event) bool {
+	span := func(x *formats.Event) (int64, int64) {
+		r := string(x.Raw)
+		i := strings.LastIndexByte(r, '<')
+		d, err := strconv.ParseFloat(strings.TrimSuffix(r[i+1:], ">"), 64)
+		if i < 0 || err != nil {
+			return x.Time, x.Time
+		}
+		return x.Time, x.Time + int64(d*1e9)
+	}
+	inert := map[string]bool{"wait4": true, "waitid": true, "vfork": true, "fork": true, "clone": true, "clone3": true, "futex": true,
+		"rt_sigprocmask": true, "rt_sigsuspend": true, "rt_sigaction": true, "nanosleep": true, "clock_nanosleep": true,
+		"epoll_wait": true, "epoll_pwait": true, "poll": true, "ppoll": true, "select": true, "pselect6": true}
+	s, end := span(e)
+	for _, x := range evs {
+		if x.Client == e.Client || inert[x.Op] {
+			continue // waiting for a child, a signal, a lock: it touches no file
+		}
+		if xs, xe := span(x); xs <= end && s <= xe {
+			return true
+		}
+	}
+	return false
 }
 
 // ingestFF ingests a program's -ff files into a new SQLite store, as wat

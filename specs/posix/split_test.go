@@ -15,8 +15,10 @@ import (
 // the pipe holds, the replay must say the bytes are unknown, not give
 // the bytes of one order as if known; where it does not (a read blocked
 // until a write came: it takes the first bytes whatever the order; a read
-// while a write is blocked, of bytes written before it: seq | sort), the
-// bytes stay known.
+// while a write is blocked, of bytes written before it: seq | sort; a
+// read that took bytes of the one write in flight, whose rest the next
+// read takes: git's pkt-lines between clone's processes), the bytes stay
+// known.
 func TestSplitCallsOnPipes(t *testing.T) {
 	head := "100 pipe2([3<pipe:[7]>, 4<pipe:[7]>], 0) = 0\n" +
 		"100 clone(child_stack=NULL, flags=SIGCHLD) = 101\n" +
@@ -28,8 +30,14 @@ func TestSplitCallsOnPipes(t *testing.T) {
 		{"write crossed by a read", "101 write(4<pipe:[7]>, \"abc\\n\", 4 <unfinished ...>\n" +
 			"100 read(3<pipe:[7]>, \"abc\\n\", 100) = 4\n" +
 			"101 <... write resumed>) = 4\n" +
-			"101 write(4<pipe:[7]>, \"abc\\n\", 4) = 4\n" +
-			"100 read(3<pipe:[7]>, \"abc\\n\", 100) = 4\n", map[int]string{8: `read 4 "\?\?\?\?"`}},
+			"101 write(4<pipe:[7]>, \"xyz\\n\", 4) = 4\n" +
+			"100 read(3<pipe:[7]>, \"xyz\\n\", 100) = 4\n", map[int]string{5: `read 4 "\?\?\?\?"`, 8: `read 4 "xyz\x0a"`}},
+		{"write crossed by a read, then another's write", "100 clone(child_stack=NULL, flags=SIGCHLD) = 103\n" +
+			"101 write(4<pipe:[7]>, \"ab\", 2 <unfinished ...>\n" +
+			"100 read(3<pipe:[7]>, \"ab\", 100) = 2\n" +
+			"103 write(4<pipe:[7]>, \"cd\", 2) = 2\n" +
+			"101 <... write resumed>) = 2\n" +
+			"100 read(3<pipe:[7]>, \"cd\", 100) = 2\n", map[int]string{9: `read 2 "\?\?"`}},
 		{"write crossed by a read of older bytes", "101 write(4<pipe:[7]>, \"ab\", 2) = 2\n" +
 			"101 write(4<pipe:[7]>, \"cd\", 2 <unfinished ...>\n" +
 			"100 read(3<pipe:[7]>, \"ab\", 2) = 2\n" +

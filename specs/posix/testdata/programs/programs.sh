@@ -139,10 +139,11 @@ printf "A\n" > x && printf "B\n" > y && mv -b y x && cat x x~ && install -b -m 6
 cp -l x z && printf "C\n" >> z && cat x && ln -sf x lk && ln -sf y lk && cat lk &&
 printf "o1" > a1.o && printf "o2" > a2.o && ar rcs lib.a a1.o a2.o && printf "o3" > a1.o && ar rcs lib.a a1.o && ar p lib.a a1.o && echo &&
 printf "zz\n" > zf && zstd -q zf -o zf.zst && zstd -qdc zf.zst' "$@"
-# git rebase, stash and tag; sqlite3 in WAL mode with a checkpoint,
-# .backup and .import; tar of hard links and a sparse file (-S) and its
-# extraction; cp --sparse=always, cp -u, cp -a.
-run repos 'git init -q a && cd a && printf "1\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm one &&
+# git clone (its processes talk pkt-lines over pipes), rebase, stash and
+# tag; sqlite3 in WAL mode with a checkpoint, .backup and .import; tar of
+# hard links and a sparse file (-S) and its extraction; cp
+# --sparse=always, cp -u, cp -a.
+run repos 'git init -q a && cd a && printf "1\n" > f && git add f && git -c user.name=a -c user.email=a@b commit -qm one && cd .. && git clone -q a b && cd b &&
 printf "2\n" >> f && git -c user.name=a -c user.email=a@b commit -qam two && git checkout -qb side HEAD~1 && printf "s\n" > g && git add g &&
 git -c user.name=a -c user.email=a@b commit -qm side && git -c user.name=a -c user.email=a@b rebase -q master 2>/dev/null || git -c user.name=a -c user.email=a@b rebase -q main; printf "w\n" >> f && git stash -q && git stash pop -q && git diff --stat && git tag v1 && cat f g && cd .. &&
 sqlite3 w.db "pragma journal_mode=wal; create table t(x); insert into t values(1);" >/dev/null && sqlite3 w.db "insert into t values(2); pragma wal_checkpoint(truncate);" >/dev/null && sqlite3 w.db ".backup w2.db" && sqlite3 w2.db "select count(*) from t" &&
@@ -157,6 +158,6 @@ run services "/usr/bin/python3 '$here/services.py'" "$@"
 # sqlite3 processes writing one database at once, in WAL mode (its -shm
 # mapped shared: labelled unknown) and with a rollback journal, taking
 # turns by their locks (.timeout).
-run writers 'sqlite3 w.db "pragma journal_mode=wal; create table t(x);" >/dev/null && 
-( for i in 1 2 3 4 5; do sqlite3 -cmd ".timeout 5000" w.db "insert into t values($i);"; done ) & ( for i in 6 7 8 9 10; do sqlite3 -cmd ".timeout 5000" w.db "insert into t values($i);"; done ) & wait;
-sqlite3 w.db "select count(*), sum(x) from t" && sqlite3 r.db "create table u(y); insert into u values(1);" && ( sqlite3 -cmd ".timeout 5000" r.db "update u set y=y+1" & sqlite3 -cmd ".timeout 5000" r.db "update u set y=y+10" & wait ) && sqlite3 r.db "select y from u"' "$@"
+run writers 'q() { sqlite3 -cmd ".timeout 5000" "$@" || true; }; q w.db "pragma journal_mode=wal; create table t(x);" >/dev/null;
+( for i in 1 2 3 4 5; do q w.db "insert into t values($i);"; done ) & ( for i in 6 7 8 9 10; do q w.db "insert into t values($i);"; done ) & wait;
+q w.db "select count(*), sum(x) from t"; q r.db "create table u(y); insert into u values(1);"; ( q r.db "update u set y=y+1" & q r.db "update u set y=y+10" & wait ); q r.db "select y from u"' "$@"
