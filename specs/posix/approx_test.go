@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 )
 
@@ -28,15 +29,7 @@ func TestApproxLeavesIdleOpens(t *testing.T) {
 	lines = append(lines, "1 vfork() = 99",
 		`99 openat(AT_FDCWD</d>, "/lib/libc.so", O_RDONLY|O_CLOEXEC) = 3</lib/libc.so>`,
 		`99 read(3</lib/libc.so>, "\177ELF", 4) = 4`)
-	evs, h := traceOf(t, lines)
-	target := evs[len(evs)-1]
-	x, err := posix.Spec.Explain(context.Background(), h, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if x.FellBack || x.Exact || !strings.Contains(strings.Join(x.Notes, "\n"), "an approximation") {
-		t.Fatalf("fell back %v, exact %v, notes %q: want the approximation's answer", x.FellBack, x.Exact, x.Notes)
-	}
+	x := approxAnswer(t, lines)
 	ws, _ := x.Witnesses(100)
 	for _, w := range ws {
 		for _, e := range w {
@@ -81,15 +74,7 @@ func TestApproxThreadsShareFDs(t *testing.T) {
 	lines = append(lines,
 		`4 openat(AT_FDCWD</d>, "b", O_RDONLY|O_CLOEXEC) = `+b,
 		`2 read(`+b+`, "x1\nx2\n", 6) = 6`)
-	evs, h := traceOf(t, lines)
-	target := evs[len(evs)-1]
-	x, err := posix.Spec.Explain(context.Background(), h, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if x.FellBack || x.Exact || !strings.Contains(strings.Join(x.Notes, "\n"), "an approximation") {
-		t.Fatalf("fell back %v, exact %v, notes %q: want the approximation's answer", x.FellBack, x.Exact, x.Notes)
-	}
+	x := approxAnswer(t, lines)
 	if want := `read 6 "x1\x0ax2\x0a"`; string(x.Output) != want {
 		t.Errorf("output %q, want %q", x.Output, want)
 	}
@@ -123,13 +108,9 @@ func TestApproxRewound(t *testing.T) {
 		lines = append(lines, `3 read(`+a+`, "o1", 4096) = 2`, `3 read(`+a+`, "", 4096) = 0`, `3 lseek(`+a+`, 0, SEEK_SET) = 0`)
 	}
 	lines = append(lines, `3 read(`+a+`, "o1", 4096) = 2`)
-	evs, h := traceOf(t, lines)
-	x, err := posix.Spec.Explain(context.Background(), h, evs[len(evs)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if x.FellBack || x.Exact || string(x.Output) != `read 2 "o1"` {
-		t.Fatalf("fell back %v, exact %v, output %q, notes %q: want the approximation's answer", x.FellBack, x.Exact, x.Output, x.Notes)
+	x := approxAnswer(t, lines)
+	if string(x.Output) != `read 2 "o1"` {
+		t.Errorf("output %q, want %q", x.Output, `read 2 "o1"`)
 	}
 	ws, _ := x.Witnesses(10)
 	if len(ws) == 0 {
@@ -144,4 +125,19 @@ func TestApproxRewound(t *testing.T) {
 			t.Errorf("a witness of %d calls, with the write: %v; want the write and a few calls that bind the fd", len(w), hasWrite)
 		}
 	}
+}
+
+// approxAnswer explains the last of lines, which must be answered by the
+// approximation: not exact, not the whole history.
+func approxAnswer(t *testing.T, lines []string) *provenance.Explanation {
+	t.Helper()
+	evs, h := traceOf(t, lines)
+	x, err := posix.Spec.Explain(context.Background(), h, evs[len(evs)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.FellBack || x.Exact || !strings.Contains(strings.Join(x.Notes, "\n"), "an approximation") {
+		t.Fatalf("fell back %v, exact %v, notes %q: want the approximation's answer", x.FellBack, x.Exact, x.Notes)
+	}
+	return x
 }

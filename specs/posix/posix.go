@@ -972,6 +972,11 @@ func leaveRewound(hist []*formats.Event, target *formats.Event, tables fdTables)
 			rewound = true
 		}
 	}
+	return without(hist, drop)
+}
+
+// without returns hist less the events whose ids drop holds.
+func without(hist []*formats.Event, drop map[int64]bool) []*formats.Event {
 	if len(drop) == 0 {
 		return hist
 	}
@@ -1112,16 +1117,7 @@ func leaveIdle(hist []*formats.Event, target *formats.Event, paths []string, par
 			}
 		}
 	}
-	if len(drop) == 0 {
-		return hist
-	}
-	out := make([]*formats.Event, 0, len(hist)-len(drop))
-	for _, e := range hist {
-		if !drop[e.ID] {
-			out = append(out, e)
-		}
-	}
-	return out
+	return without(hist, drop)
 }
 
 // changesNames tells whether a call makes or removes a name: a

@@ -15,6 +15,8 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/strace"
+	"github.com/wat-project/wat/ingest"
+	"github.com/wat-project/wat/ingest/store"
 	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/specs/posix"
 )
@@ -814,64 +816,193 @@ func needPrograms(t *testing.T) {
 func TestProgramReplies(t *testing.T) {
 	needPrograms(t)
 	for _, flags := range [][]string{nil, {"-f", "-tt", "-s", "65536"}} {
-		out := t.TempDir()
-		if b, err := exec.Command("sh", append([]string{"testdata/programs/programs.sh", out}, flags...)...).CombinedOutput(); err != nil {
-			t.Fatalf("programs.sh: %v\n%s", err, b)
-		}
-		traces, _ := filepath.Glob(filepath.Join(out, "*.strace"))
-		total := map[string]*[3]int{} // by op: agree, unknown, differ
-		replies, differ, inFlight := 0, 0, 0
+		traces, _ := filepath.Glob(filepath.Join(runPrograms(t, flags...), "*.strace"))
+		r := replyTally{label: fmt.Sprintf("strace %v", flags), by: map[string]*[3]int{}}
 		for _, file := range traces {
-			evs := readTrace(t, file, filepath.Base(file), true, false)
 			overlaps := splitOverlaps(t, file)
-			m := posix.Model{}
-			st := m.Init()
-			for _, e := range evs {
-				o := m.Apply(st, e)
-				if o == "" || e.Op == "SIGNAL" {
-					continue
-				}
-				n := total[e.Op]
-				if n == nil {
-					n = new([3]int)
-					total[e.Op] = n
-				}
-				replies++
-				switch logged := same.LoggedOutput(e); {
-				case !same.SameOutput(logged, o) && overlaps[e.Line]:
-					// Another process's call was in flight (strace split
-					// it) while this one ran, or this one was while
-					// another ran: the trace does not say which took
-					// effect first, and the replay takes the order of the
-					// resumed lines. wat explain labels such an answer
-					// not exact, as it does any replay that differs from
-					// the logged reply (checkOutput).
-					n[1]++
-					inFlight++
-					t.Logf("%v %s:%d %s: order undetermined (a split call overlaps it): replayed %.80s, strace printed %.80s", flags, filepath.Base(file), e.Line, e.Op, o, logged)
-				case !same.SameOutput(logged, o):
-					n[2]++
-					differ++
-					t.Errorf("%v %s:%d %s: replayed %.150s, strace printed %.150s", flags, filepath.Base(file), e.Line, e.Op, o, logged)
-				case unknownOutput(o):
-					n[1]++
-				default:
-					n[0]++
-				}
-			}
+			// Another process's call was in flight (strace split it)
+			// while this one ran, or this one was while another ran: the
+			// trace does not say which took effect first, and the replay
+			// takes the order of the resumed lines.
+			r.check(t, readTrace(t, file, filepath.Base(file), true, false), func(e *formats.Event) bool { return overlaps[e.Line] })
 		}
-		var parts []string
-		for _, op := range slices.Sorted(maps.Keys(total)) {
-			parts = append(parts, fmt.Sprintf("%s %d/%d/%d", op, total[op][0], total[op][1], total[op][2]))
+		r.report(t)
+	}
+}
+
+// runPrograms runs programs.sh with strace's flags (its defaults with
+// none) and returns the directory of its traces.
+func runPrograms(t *testing.T, flags ...string) string {
+	t.Helper()
+	out := t.TempDir()
+	if b, err := exec.Command("sh", append([]string{"testdata/programs/programs.sh", out}, flags...)...).CombinedOutput(); err != nil {
+		t.Fatalf("programs.sh: %v\n%s", err, b)
+	}
+	return out
+}
+
+// A replyTally counts, by call, the replies a whole trace's replay gives
+// that agree with what strace printed, that the replay says it cannot
+// know, and that differ.
+type replyTally struct {
+	label                     string
+	by                        map[string]*[3]int // agree, unknown, differ
+	replies, differ, inFlight int
+}
+
+// check replays evs and compares every call's output with the logged
+// one. A reply that differs where undetermined says the trace does not
+// order the call against another process's is counted apart: wat
+// explain labels such an answer not exact, as it does any replay that
+// differs from the logged reply (checkOutput).
+func (r *replyTally) check(t *testing.T, evs []*formats.Event, undetermined func(*formats.Event) bool) {
+	t.Helper()
+	m := posix.Model{}
+	st := m.Init()
+	for _, e := range evs {
+		o := m.Apply(st, e)
+		if o == "" || e.Op == "SIGNAL" {
+			continue
 		}
-		if inFlight*100 > replies {
-			t.Errorf("strace %v: %d of %d replies differ where a split call overlaps them: more than the odd one a loaded machine makes", flags, inFlight, replies)
+		n := r.by[e.Op]
+		if n == nil {
+			n = new([3]int)
+			r.by[e.Op] = n
 		}
-		t.Logf("strace %v: %d replies, %d differ, %d more differ where a split call overlaps them; by call (agree/unknown/differ): %s", flags, replies, differ, inFlight, strings.Join(parts, ", "))
-		if replies < 1000 || differ*200 > replies {
-			t.Errorf("strace %v: %d replies, %d differ", flags, replies, differ)
+		r.replies++
+		switch logged := same.LoggedOutput(e); {
+		case !same.SameOutput(logged, o) && undetermined(e):
+			n[1]++
+			r.inFlight++
+			t.Logf("%s %s %s: order undetermined (another process's call overlaps it): replayed %.80s, strace printed %.80s", r.label, e.Where(), e.Op, o, logged)
+		case !same.SameOutput(logged, o):
+			n[2]++
+			r.differ++
+			t.Errorf("%s %s %s: replayed %.150s, strace printed %.150s", r.label, e.Where(), e.Op, o, logged)
+		case unknownOutput(o):
+			n[1]++
+		default:
+			n[0]++
 		}
 	}
+}
+
+// report logs the counts, and fails when replies differ, or when more
+// than the odd one differs where the order is undetermined.
+func (r *replyTally) report(t *testing.T) {
+	t.Helper()
+	var parts []string
+	for _, op := range slices.Sorted(maps.Keys(r.by)) {
+		parts = append(parts, fmt.Sprintf("%s %d/%d/%d", op, r.by[op][0], r.by[op][1], r.by[op][2]))
+	}
+	if r.inFlight*100 > r.replies {
+		t.Errorf("%s: %d of %d replies differ where another process's call overlaps them: more than the odd one a loaded machine makes", r.label, r.inFlight, r.replies)
+	}
+	t.Logf("%s: %d replies, %d differ, %d more differ where another process's call overlaps them; by call (agree/unknown/differ): %s", r.label, r.replies, r.differ, r.inFlight, strings.Join(parts, ", "))
+	if r.replies < 1000 || r.differ*200 > r.replies {
+		t.Errorf("%s: %d replies, %d differ", r.label, r.replies, r.differ)
+	}
+}
+
+// TestProgramsFF runs the programs under strace -ff, as a daemon's
+// capture often is: a file per process (NAME.strace.PID), no pid on the
+// lines, no "<unfinished ...>" halves, each process's calls in its own
+// file. Each program's files are ingested into a real store, which
+// merges them by their clocks (-tt), and the store's trace is checked as
+// TestPrograms checks one file's: every read whose bytes the trace
+// decides replays them with its last writers in the witnesses (or, for
+// a pipe read that waited for a write, shows them unknown: see
+// checkProgram), and the replay of the whole merged trace gives every
+// call the output strace printed (or says it cannot know it).
+func TestProgramsFF(t *testing.T) {
+	needPrograms(t)
+	files, _ := filepath.Glob(filepath.Join(runPrograms(t, "-ff", "-tt", "-T", "-yy", "-s", "65536"), "*.strace.*"))
+	progs := map[string][]string{}
+	for _, f := range files {
+		name, _, _ := strings.Cut(filepath.Base(f), ".strace.")
+		progs[name] = append(progs[name], f)
+	}
+	if len(progs) < 9 {
+		t.Fatalf("programs.sh -ff made traces of %d programs", len(progs))
+	}
+	var all tally
+	r := replyTally{label: "strace -ff", by: map[string]*[3]int{}}
+	for _, name := range slices.Sorted(maps.Keys(progs)) {
+		t.Run(name, func(t *testing.T) {
+			evs := ingestFF(t, progs[name])
+			// Another process's call ran while this one did (-T): the
+			// files give their starts, not which took effect first.
+			r.check(t, evs, func(e *formats.Event) bool { return overlapsAnother(evs, e) })
+			got := checkProgram(t, evs, true)
+			t.Logf("%s (%d files): %s", name, len(progs[name]), got)
+			all.add(got)
+		})
+	}
+	r.report(t)
+	t.Logf("all programs, strace -ff: %s", all)
+}
+
+// overlapsAnother tells whether another process's call that may touch a
+// file ran while e did: their times (-tt, the start) and durations (-T,
+// "<0.000020>" at the line's end) overlap.
+func overlapsAnother(evs []*formats.Event, e *formats.Event) bool {
+	span := func(x *formats.Event) (int64, int64) {
+		r := string(x.Raw)
+		i := strings.LastIndexByte(r, '<')
+		d, err := strconv.ParseFloat(strings.TrimSuffix(r[i+1:], ">"), 64)
+		if i < 0 || err != nil {
+			return x.Time, x.Time
+		}
+		return x.Time, x.Time + int64(d*1e9)
+	}
+	inert := map[string]bool{"wait4": true, "waitid": true, "vfork": true, "fork": true, "clone": true, "clone3": true, "futex": true,
+		"rt_sigprocmask": true, "rt_sigsuspend": true, "rt_sigaction": true, "nanosleep": true, "clock_nanosleep": true,
+		"epoll_wait": true, "epoll_pwait": true, "poll": true, "ppoll": true, "select": true, "pselect6": true}
+	s, end := span(e)
+	for _, x := range evs {
+		if x.Client == e.Client || inert[x.Op] {
+			continue // waiting for a child, a signal, a lock: it touches no file
+		}
+		if xs, xe := span(x); xs <= end && s <= xe {
+			return true
+		}
+	}
+	return false
+}
+
+// ingestFF ingests a program's -ff files into a new SQLite store, as wat
+// ingest does, and returns the store's posix events in trace order,
+// numbered from 1.
+func ingestFF(t *testing.T, files []string) []*formats.Event {
+	t.Helper()
+	ctx := context.Background()
+	opt := ingest.Options{Format: strace.Format, Formats: []*formats.Format{strace.Format},
+		Refs: map[string]func(*formats.Event) []formats.Ref{"posix": posix.Spec.Refs}}
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "ff.db"), store.Options{Formats: opt.Formats, Index: opt.NewIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, f := range files {
+		in, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := in.Stat()
+		_, err = ingest.Ingest(ctx, s, f, in, fi.Size(), opt)
+		in.Close()
+		if err != nil {
+			t.Fatalf("ingest %s: %v", f, err)
+		}
+	}
+	evs, err := s.Events(ctx, store.Filter{System: "posix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evs {
+		e.ID = int64(i + 1)
+	}
+	return evs
 }
 
 // splitOverlaps returns the lines of the strace log at path (written with

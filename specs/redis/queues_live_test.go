@@ -352,38 +352,29 @@ func runCelery(t *testing.T, w *workloadRun) {
 // runBullMQ: two BullMQ Worker processes; a producer with a Queue,
 // QueueEvents and a FlowProducer adds jobs and waits for each; the
 // workers are stopped with SIGTERM (worker.close()).
-func runBullMQ(t *testing.T, w *workloadRun) {
-	env := []string{"REDIS_HOST=127.0.0.1", fmt.Sprintf("REDIS_PORT=%d", w.proxy.Port())}
-	var workers []*proc
-	for _, name := range []string{"w1", "w2"} {
-		workers = append(workers, w.start("bullmq-worker-"+name, env, "node", "bullmq_workload.js", "worker", name))
-	}
-	for _, p := range workers {
-		p.waitFor(t, "ready", 30*time.Second)
-	}
-	prod := w.start("bullmq-producer", env, "node", "bullmq_workload.js", "producer", fmt.Sprint(queueSizes["bullmq"]))
-	prod.wait(t, 3*time.Minute)
-	w.note("producer: %s", lastLine(prod.output()))
-	for _, p := range workers {
-		w.stop(p, syscall.SIGTERM, 30*time.Second)
-	}
-}
+func runBullMQ(t *testing.T, w *workloadRun) { runNodeQueue(t, w, "bullmq") }
 
 // runBeeQueue: two Bee-Queue worker processes (concurrency 2, with the
 // node-redis 3 client); a producer creates jobs (delayed, retried,
 // failing, slow ones reporting progress), waits for their events,
 // checks the queue's health and reads jobs back; the workers are
 // stopped with SIGTERM (queue.close()).
-func runBeeQueue(t *testing.T, w *workloadRun) {
+func runBeeQueue(t *testing.T, w *workloadRun) { runNodeQueue(t, w, "beequeue") }
+
+// runNodeQueue runs a Node workload, LIB_workload.js: two worker
+// processes, each ready when it prints "ready", and a producer of
+// queueSizes[LIB] jobs; the workers are stopped with SIGTERM.
+func runNodeQueue(t *testing.T, w *workloadRun, lib string) {
 	env := []string{"REDIS_HOST=127.0.0.1", fmt.Sprintf("REDIS_PORT=%d", w.proxy.Port())}
+	script := lib + "_workload.js"
 	var workers []*proc
 	for _, name := range []string{"w1", "w2"} {
-		workers = append(workers, w.start("beequeue-worker-"+name, env, "node", "beequeue_workload.js", "worker", name))
+		workers = append(workers, w.start(lib+"-worker-"+name, env, "node", script, "worker", name))
 	}
 	for _, p := range workers {
 		p.waitFor(t, "ready", 30*time.Second)
 	}
-	prod := w.start("beequeue-producer", env, "node", "beequeue_workload.js", "producer", fmt.Sprint(queueSizes["beequeue"]))
+	prod := w.start(lib+"-producer", env, "node", script, "producer", fmt.Sprint(queueSizes[lib]))
 	prod.wait(t, 3*time.Minute)
 	w.note("producer: %s", lastLine(prod.output()))
 	for _, p := range workers {
