@@ -716,7 +716,7 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 		return nil, fmt.Errorf("%s:%d: %w: the line was rejected at ingest: %s", src.Path, line, ErrNotFound, reason)
 	}
 	return nil, fmt.Errorf("%s:%d: %w: the line is not a request (a banner or blank line), or the first half of a call the log split in two "+
-		"(strace's <unfinished ...>: the call is at the line that resumes it), or another file of its instance holds it too and it is "+
+		"(strace's <unfinished ...>: the call is at the line that resumes it; a call its process exited in resumes nowhere), or another file of its instance holds it too and it is "+
 		"stored once, from there (the ingest summary said which lines)", src.Path, line, ErrNotFound)
 }
 
