@@ -1,6 +1,7 @@
 package posix_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,23 +63,7 @@ func TestSplitCallsOnPipes(t *testing.T) {
 			"100 read(3<pipe:[7]>, \"a\", 100) = 1\n", map[int]string{7: `read 1 "a"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "t.strace")
-			if err := os.WriteFile(file, []byte(head+c.trace), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			m := posix.Model{}
-			st := m.Init()
-			got := map[int]string{}
-			for _, e := range readTrace(t, file, "t.strace", true, false) {
-				if o := m.Apply(st, e); c.want[e.Line] != "" {
-					got[e.Line] = string(o)
-				}
-			}
-			for line, want := range c.want {
-				if got[line] != want {
-					t.Errorf("line %d replays %q, want %q\n%s", line, got[line], want, strings.TrimSpace(c.trace))
-				}
-			}
+			checkLines(t, head+c.trace, c.want, strings.TrimSpace(c.trace))
 		})
 	}
 }
@@ -111,22 +96,30 @@ func TestSplitCloseOfThread(t *testing.T) {
 			"100 pipe2([" + dec("8", "pipe:[5]") + ", " + dec("9", "pipe:[5]") + "], O_NONBLOCK) = 0\n" +
 			"100 read(" + dec("8", "pipe:[5]") + ", 0x55d0, 40) = -1 EAGAIN (Resource temporarily unavailable)\n"
 		want := map[int]string{5: "close 0", 6: "write 6", 7: "close 0", 9: "lseek 6", 11: "read -1 EAGAIN"}
-		file := filepath.Join(t.TempDir(), "t.strace")
-		if err := os.WriteFile(file, []byte(trace), 0o644); err != nil {
-			t.Fatal(err)
+		checkLines(t, trace, want, fmt.Sprintf("-y %v", y))
+	}
+}
+
+// checkLines replays an strace -f trace as a file's lines are read and
+// checks the output of the calls at the lines want names (a call strace
+// split is at the line that resumed it); what says which case failed.
+func checkLines(t *testing.T, trace string, want map[int]string, what string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "t.strace")
+	if err := os.WriteFile(file, []byte(trace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := posix.Model{}
+	st := m.Init()
+	got := map[int]string{}
+	for _, e := range readTrace(t, file, "t.strace", true, false) {
+		if o := m.Apply(st, e); want[e.Line] != "" {
+			got[e.Line] = string(o)
 		}
-		m := posix.Model{}
-		st := m.Init()
-		got := map[int]string{}
-		for _, e := range readTrace(t, file, "t.strace", true, false) {
-			if o := m.Apply(st, e); want[e.Line] != "" {
-				got[e.Line] = string(o)
-			}
-		}
-		for line, w := range want {
-			if got[line] != w {
-				t.Errorf("-y %v: line %d replays %q, want %q", y, line, got[line], w)
-			}
+	}
+	for line, w := range want {
+		if got[line] != w {
+			t.Errorf("line %d replays %q, want %q\n%s", line, got[line], w, what)
 		}
 	}
 }
