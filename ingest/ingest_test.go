@@ -675,7 +675,7 @@ func TestRunsMatchMemHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		mem := &provenance.MemHistory{Events: evs, Refs: redis.TraceRefs(evs)}
-		checked := 0
+		checked, listed := 0, 0
 		for _, key := range []string{"hot", "warm", "varied", "calm", "queue", "log", "solo"} {
 			for _, before := range []int64{1, 700, 3001, 4500, n + 1} {
 				got, ok, err := s.Runs(ctx, "redis", "0", []byte(key), before)
@@ -703,11 +703,37 @@ func TestRunsMatchMemHistory(t *testing.T) {
 				case ok:
 					checked++
 				}
+				// The same writes as one list: the store's, and the
+				// list of MemHistory's runs.
+				list, listOK, err := s.Shapes(ctx, "redis", "0", []byte(key), before)
+				if err != nil {
+					t.Fatal(err)
+				}
+				memList, _, _ := mem.Shapes(ctx, "redis", "0", []byte(key), before)
+				switch {
+				case listOK != ok:
+					t.Errorf("%s before %d: a list (%v) where runs (%v)", key, before, listOK, ok)
+				case ok && !sameList(list, memList):
+					t.Errorf("%s before %d: a list of %d writes, MemHistory's %d", key, before, len(list.IDs), len(memList.IDs))
+				case ok && len(list.IDs) > 0:
+					listed++
+				}
+				// The shapes the blocks keep, without their ids: every
+				// shape of the runs.
+				set, err := s.ShapeSet(ctx, "redis", "0", []byte(key), before)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range got {
+					if r.Shape != 0 && !slices.Contains(set, r.Shape) {
+						t.Errorf("%s before %d: shape %x of a run is not in the key's set %x", key, before, r.Shape, set)
+					}
+				}
 			}
 		}
-		t.Logf("%d lists compared", checked)
-		if checked < 17 { // the queue's, the log's and solo's too
-			t.Errorf("only %d lists compared", checked)
+		t.Logf("%d runs and %d lists of shapes compared", checked, listed)
+		if checked < 17 || listed < 12 { // the queue's, the log's and solo's too
+			t.Errorf("only %d runs and %d lists compared", checked, listed)
 		}
 	})
 }
@@ -718,6 +744,20 @@ func sameRuns(a, b []provenance.ShapeRun) bool {
 	return slices.EqualFunc(a, b, func(x, y provenance.ShapeRun) bool {
 		return x.Shape == y.Shape && slices.Equal(x.IDs.Slice(), y.IDs.Slice())
 	})
+}
+
+// sameList tells whether two lists of shapes hold the same ids with
+// the same shapes (in whatever order each numbers its shapes).
+func sameList(a, b provenance.ShapeList) bool {
+	if !slices.Equal(a.IDs, b.IDs) || len(a.Of) != len(a.IDs) || len(b.Of) != len(b.IDs) {
+		return false
+	}
+	for i := range a.Of {
+		if a.Shapes[a.Of[i]] != b.Shapes[b.Of[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // k100 is true for one call in a hundred.

@@ -3,6 +3,7 @@ package provenance
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/wat-project/wat/formats"
 )
@@ -131,6 +132,28 @@ func (m *MemHistory) Later(_ context.Context, system, ns string, key []byte, aft
 		}
 	}
 	return out, nil
+}
+
+// Shapes implements ShapeHistory as a store does: its Runs as one list.
+func (m *MemHistory) Shapes(ctx context.Context, system, ns string, key []byte, before int64) (ShapeList, bool, error) {
+	runs, ok, err := m.Runs(ctx, system, ns, key, before)
+	if err != nil || !ok {
+		return ShapeList{}, false, err
+	}
+	l, ok := listOf(runs)
+	return l, ok, nil
+}
+
+// ShapeSet implements ShapeHistory: the shapes of its Runs.
+func (m *MemHistory) ShapeSet(ctx context.Context, system, ns string, key []byte, before int64) ([]uint64, error) {
+	runs, _, err := m.Runs(ctx, system, ns, key, before)
+	var out []uint64
+	for _, r := range runs {
+		if r.Shape != 0 && !slices.Contains(out, r.Shape) {
+			out = append(out, r.Shape)
+		}
+	}
+	return out, err
 }
 
 // Runs implements RunHistory as a store does: false when a write of the

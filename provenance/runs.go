@@ -114,3 +114,54 @@ func (x *Explanation) HeldStubs() []*formats.Event {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// A ShapeList is a key's writes as one list, oldest first: the write
+// with id IDs[i] has shape Shapes[Of[i]]. It is what a key's runs hold,
+// made for a key whose writes of a few shapes interleave (a queue's
+// pushes and pops, runs of two), where a run apiece would cost far more
+// than its ids.
+type ShapeList struct {
+	IDs    []int64
+	Of     []uint8
+	Shapes []uint64
+}
+
+// A ShapeHistory can also read a key's history as a ShapeList.
+type ShapeHistory interface {
+	RunHistory
+	// Shapes returns the writes Runs would, as a ShapeList, and true;
+	// false when Runs would, or the writes have more than 256 shapes.
+	Shapes(ctx context.Context, system, ns string, key []byte, before int64) (ShapeList, bool, error)
+	// ShapeSet returns, without reading ids, the shapes of the key's
+	// writes before an id and perhaps of some after it (those its index
+	// keeps beside them): a cheap guess of which rule of runs a key's
+	// history suits. A write with no shape is not in it.
+	ShapeSet(ctx context.Context, system, ns string, key []byte, before int64) ([]uint64, error)
+}
+
+// listOf makes the ShapeList of runs, false when they have more than
+// 256 shapes.
+func listOf(runs []ShapeRun) (ShapeList, bool) {
+	var l ShapeList
+	n := 0
+	for _, r := range runs {
+		n += r.IDs.Len()
+	}
+	l.IDs, l.Of = make([]int64, 0, n), make([]uint8, 0, n)
+	index := map[uint64]uint8{}
+	for _, r := range runs {
+		k, ok := index[r.Shape]
+		if !ok {
+			if len(l.Shapes) == 256 {
+				return ShapeList{}, false
+			}
+			k = uint8(len(l.Shapes))
+			index[r.Shape] = k
+			l.Shapes = append(l.Shapes, r.Shape)
+		}
+		for _, id := range r.IDs.Slice() {
+			l.IDs, l.Of = append(l.IDs, id), append(l.Of, k)
+		}
+	}
+	return l, true
+}

@@ -20,8 +20,8 @@ var (
 	_ provenance.PartHistory    = (*Scoped)(nil)
 	_ provenance.IndexedHistory = (*Store)(nil)
 	_ provenance.IndexedHistory = (*Scoped)(nil)
-	_ provenance.RunHistory     = (*Store)(nil)
-	_ provenance.RunHistory     = (*Scoped)(nil)
+	_ provenance.ShapeHistory   = (*Store)(nil)
+	_ provenance.ShapeHistory   = (*Scoped)(nil)
 )
 
 // PartsIndexed implements provenance.PartHistory: every source was
@@ -200,64 +200,160 @@ func (sc *Scoped) Runs(ctx context.Context, system, ns string, key []byte, befor
 	return sc.shapeRuns(ctx, sc.in, system, ns, key, before)
 }
 
+// Shapes implements provenance.ShapeHistory.
+func (s *Store) Shapes(ctx context.Context, system, ns string, key []byte, before int64) (provenance.ShapeList, bool, error) {
+	return s.shapeList(ctx, nil, system, ns, key, before)
+}
+
+// Shapes implements provenance.ShapeHistory: the writes of the
+// instance's files.
+func (sc *Scoped) Shapes(ctx context.Context, system, ns string, key []byte, before int64) (provenance.ShapeList, bool, error) {
+	return sc.shapeList(ctx, sc.in, system, ns, key, before)
+}
+
+// ShapeSet implements provenance.ShapeHistory: the shapes the
+// dictionaries of the key's write blocks hold.
+func (s *Store) ShapeSet(ctx context.Context, system, ns string, key []byte, before int64) ([]uint64, error) {
+	if key == nil {
+		key = []byte{}
+	}
+	rows, err := s.db.QueryContext(ctx, sqlBlockShapes, system, ns, key, before)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var sh sql.RawBytes
+		if err := rows.Scan(&sh); err != nil {
+			return nil, err
+		}
+		if len(sh) == 0 || len(sh) < 1+8*int(sh[0]) {
+			continue // no shapes kept, or not read here (decodeShapeRuns checks)
+		}
+		for i := range int(sh[0]) {
+			if d := binary.LittleEndian.Uint64(sh[1+8*i:]); d != 0 && !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// ShapeSet implements provenance.ShapeHistory: the store's, as a guess
+// may be wider than the instance's.
+func (sc *Scoped) ShapeSet(ctx context.Context, system, ns string, key []byte, before int64) ([]uint64, error) {
+	return sc.Store.ShapeSet(ctx, system, ns, key, before)
+}
+
 // ByID implements provenance.RunHistory.
 func (s *Store) ByID(ctx context.Context, ids []int64) ([]*formats.Event, error) {
 	return s.eventsByID(ctx, ids)
 }
 
-// shapeRuns is Runs of the events in in: the key's write blocks with their
-// shapes (a key with writes of a class, whose lists have none, has no
-// runs), and the writes to its namespace and every namespace, as runs of
-// shape 0. A block of one run, wholly before the bound and in in, is
-// held packed (packedBlock): a hot counter's answer reads its blocks'
-// counts, and unpacks only the ids it lists.
+// shapeRuns is Runs of the events in in (keyBlocks). A block of one
+// run, wholly before the bound and in in, is held packed (packedBlock):
+// a hot counter's answer reads its blocks' counts, and unpacks only the
+// ids it lists.
 func (s *Store) shapeRuns(ctx context.Context, in *idSet, system, ns string, key []byte, before int64) ([]provenance.ShapeRun, bool, error) {
+	var rb *runBuilder
+	ok, err := s.keyBlocks(ctx, in, system, ns, key, before, func() blockSink {
+		rb = &runBuilder{lo: -1, hi: -1}
+		return rb
+	})
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	for k, lists := range rb.join {
+		rb.out[k].IDs = provenance.JoinIDs(lists...)
+	}
+	return rb.out, true, nil
+}
+
+// shapeList is Shapes of the events in in (keyBlocks).
+func (s *Store) shapeList(ctx context.Context, in *idSet, system, ns string, key []byte, before int64) (provenance.ShapeList, bool, error) {
+	var sl *shapeLister
+	ok, err := s.keyBlocks(ctx, in, system, ns, key, before, func() blockSink {
+		sl = &shapeLister{}
+		return sl
+	})
+	if err != nil || !ok || sl.tooMany {
+		return provenance.ShapeList{}, false, err
+	}
+	if len(sl.l.Of) != len(sl.l.IDs) {
+		return provenance.ShapeList{}, false, fmt.Errorf("internal error: %d ids with %d shapes", len(sl.l.IDs), len(sl.l.Of))
+	}
+	return sl.l, true, nil
+}
+
+// keyBlocks reads the writes of a key before an id that are in in into
+// a sink (made by sink, again when the first try finds the blocks
+// interleaved): the key's write blocks with their shapes (a key with
+// writes of a class, whose lists have none, has no runs: false), and the
+// writes to its namespace and every namespace, of shape 0.
+func (s *Store) keyBlocks(ctx context.Context, in *idSet, system, ns string, key []byte, before int64, sink func() blockSink) (bool, error) {
 	if key == nil {
 		key = []byte{}
 	}
 	ws, err := s.writeLists(ctx, system, ns, key)
 	if err != nil || len(ws) != 1 {
-		return nil, false, err
+		return false, err
 	}
 	var wide []int64
 	for _, wns := range []string{ns, formats.AllNS} {
 		more, err := s.wideBefore(ctx, in, system, wns, before, math.MaxInt32)
 		if err != nil {
-			return nil, false, err
+			return false, err
 		}
 		wide = append(wide, more...)
 	}
 	// Writes to the whole namespace, or blocks whose ids interleave (of
 	// files ingested apart), are merged id by id: every block unpacked.
-	runs, ok, err := s.readRuns(ctx, in, system, ns, key, before, wide, len(wide) > 0)
+	ok, err := s.readBlocks(ctx, in, system, ns, key, before, wide, len(wide) > 0, sink())
 	if errors.Is(err, errInterleaved) {
-		runs, ok, err = s.readRuns(ctx, in, system, ns, key, before, wide, true)
+		ok, err = s.readBlocks(ctx, in, system, ns, key, before, wide, true, sink())
 	}
-	return runs, ok, err
+	return ok, err
 }
 
 // errInterleaved says that a key's blocks interleave: its runs are made
 // by merging them.
 var errInterleaved = errors.New("interleaved blocks")
 
-// readRuns is shapeRuns of the key's blocks, read once: each block's ids
-// unpacked from the driver's bytes straight into one list made at its
-// size, and its runs of shapes added as they come; or, with merge, every
+// A blockSink takes a key's writes as readBlocks reads them: ids
+// unpacked into its list, and their runs of shapes.
+type blockSink interface {
+	// size is told the blocks' count, their ids and their shapes' bytes,
+	// before any block.
+	size(count, total, shapeBytes int)
+	// list returns the sink's list of ids, that readBlocks appends to.
+	list() *[]int64
+	// packed takes a block of one shape wholly before the bound and in
+	// scope, unpacked only when read, and returns true; or false when the
+	// sink wants it unpacked.
+	packed(shape uint64, first, end int64, n int, blob []byte) bool
+	// runs takes the runs of shapes of the list's ids from at on.
+	runs(rs []shapeCount, at int)
+}
+
+// readBlocks reads a key's write blocks below a bound into a sink: each
+// block's ids unpacked from the driver's bytes straight into the sink's
+// list, and its runs of shapes given as they come; or, with merge, every
 // block unpacked and merged with wide. Without merge, it returns
-// errInterleaved at a block that begins before the last one ends.
-func (s *Store) readRuns(ctx context.Context, in *idSet, system, ns string, key []byte, before int64, wide []int64, merge bool) ([]provenance.ShapeRun, bool, error) {
+// errInterleaved at a block that begins before the last one ends. It
+// returns false when a block has no shapes.
+func (s *Store) readBlocks(ctx context.Context, in *idSet, system, ns string, key []byte, before int64, wide []int64, merge bool, sink blockSink) (bool, error) {
 	var count, total, shapeBytes int
 	if err := s.db.QueryRowContext(ctx, sqlRunSizes, system, ns, key, before).Scan(&count, &total, &shapeBytes); err != nil {
-		return nil, false, err
+		return false, err
 	}
 	rows, err := s.db.QueryContext(ctx, sqlRunBlocks, system, ns, key, before)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	defer rows.Close()
-	// At most a run a block, or one a byte of the blocks' runs (past
-	// each one's 9 bytes of shape).
-	rb := runBuilder{out: make([]provenance.ShapeRun, 0, count+max(0, shapeBytes-9*count)), ids: make([]int64, 0, total), lo: -1, hi: -1}
+	sink.size(count, total, shapeBytes)
+	ids := sink.list()
 	var rs []shapeCount // the block's runs (every block's, merging)
 	last := int64(-1)
 	for rows.Next() {
@@ -265,64 +361,61 @@ func (s *Store) readRuns(ctx context.Context, in *idSet, system, ns string, key 
 		var n int
 		var blob, sh sql.RawBytes
 		if err := rows.Scan(&first, &end, &n, &blob, &sh); err != nil {
-			return nil, false, err
+			return false, err
 		}
 		if sh == nil {
-			return nil, false, nil
+			return false, nil
 		}
 		if first <= last && !merge {
-			return nil, false, errInterleaved
+			return false, errInterleaved
 		}
 		last = end
 		if !merge && end < before && in.covers(first, end) && oneRun(n, sh) {
 			if err := checkIDs(first, end, n, blob); err != nil {
-				return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
+				return false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 			}
-			shape := binary.LittleEndian.Uint64(sh[1:])
-			rb.add(shape, provenance.PackedIDs(first, end, n, packedBlock{first, n, bytes.Clone(blob)}), -1)
-			continue
+			if sink.packed(binary.LittleEndian.Uint64(sh[1:]), first, end, n, blob) {
+				continue
+			}
 		}
 		if !merge {
 			rs = rs[:0]
 		}
-		at, r0 := len(rb.ids), len(rs)
-		if rb.ids, err = decodeIDs(rb.ids, first, n, blob); err != nil {
-			return nil, false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
+		at, r0 := len(*ids), len(rs)
+		if *ids, err = decodeIDs(*ids, first, n, blob); err != nil {
+			return false, fmt.Errorf("key %s of %s %s: %w", formats.Quote(key), system, ns, err)
 		}
 		if rs, err = decodeShapeRuns(rs, n, sh); err != nil {
-			return nil, false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
+			return false, fmt.Errorf("key %s of %s %s: shapes: %w", formats.Quote(key), system, ns, err)
 		}
-		if ids := rb.ids; end >= before || !in.covers(first, end) {
+		if l := *ids; end >= before || !in.covers(first, end) {
 			// Keep the ids before the bound that are in in, and their shapes.
 			shapes := expandShapes(nil, rs[r0:])
 			rs = rs[:r0]
 			j := at
-			for i := at; i < len(ids); i++ {
-				if ids[i] < before && in.has(ids[i]) {
-					ids[j] = ids[i]
+			for i := at; i < len(l); i++ {
+				if l[i] < before && in.has(l[i]) {
+					l[j] = l[i]
 					rs = append(rs, shapeCount{shapes[i-at], 1})
 					j++
 				}
 			}
-			rb.ids = ids[:j]
+			*ids = l[:j]
 		}
 		if !merge {
-			rb.addRuns(rs[r0:], at)
+			sink.runs(rs[r0:], at)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, err
+		return false, err
 	}
 	if merge {
-		if rb.ids, rs, err = withWide(rb.ids, rs, wide); err != nil {
-			return nil, false, err
+		if *ids, rs, err = withWide(*ids, rs, wide); err != nil {
+			return false, err
 		}
-		rb.addRuns(rs, 0)
+		sink.runs(rs, 0)
 	}
-	for k, lists := range rb.join {
-		rb.out[k].IDs = provenance.JoinIDs(lists...)
-	}
-	return rb.out, true, nil
+	return true, nil
 }
 
 // A runBuilder makes a key's runs of one shape, in order, each of
@@ -335,6 +428,22 @@ type runBuilder struct {
 	ids    []int64
 	lo, hi int
 	join   map[int][]provenance.IDs
+}
+
+// size implements blockSink: at most a run a block, or one a byte of
+// the blocks' runs (past each one's 9 bytes of shape).
+func (rb *runBuilder) size(count, total, shapeBytes int) {
+	rb.out = make([]provenance.ShapeRun, 0, count+max(0, shapeBytes-9*count))
+	rb.ids = make([]int64, 0, total)
+}
+
+// list implements blockSink.
+func (rb *runBuilder) list() *[]int64 { return &rb.ids }
+
+// packed implements blockSink: a block of one run is held packed.
+func (rb *runBuilder) packed(shape uint64, first, end int64, n int, blob []byte) bool {
+	rb.add(shape, provenance.PackedIDs(first, end, n, packedBlock{first, n, bytes.Clone(blob)}), -1)
+	return true
 }
 
 // add adds the ids l of a shape: ids[at:] when at is not -1.
@@ -363,11 +472,47 @@ func (rb *runBuilder) add(shape uint64, l provenance.IDs, at int) {
 	rb.lo, rb.hi = -1, -1
 }
 
-// addRuns adds runs of the ids from ids[at:].
-func (rb *runBuilder) addRuns(rs []shapeCount, at int) {
+// runs implements blockSink: it adds runs of the ids from ids[at:].
+func (rb *runBuilder) runs(rs []shapeCount, at int) {
 	for _, r := range rs {
 		rb.add(r.shape, provenance.IDsOf(rb.ids[at:at+r.n:at+r.n]), at)
 		at += r.n
+	}
+}
+
+// A shapeLister makes a key's ShapeList (a blockSink): every block
+// unpacked, each id's shape an index into the few shapes.
+type shapeLister struct {
+	l       provenance.ShapeList
+	tooMany bool // more than 256 shapes
+}
+
+// size implements blockSink.
+func (sl *shapeLister) size(_, total, _ int) {
+	sl.l.IDs, sl.l.Of = make([]int64, 0, total), make([]uint8, 0, total)
+}
+
+// list implements blockSink.
+func (sl *shapeLister) list() *[]int64 { return &sl.l.IDs }
+
+// packed implements blockSink: every block is unpacked.
+func (sl *shapeLister) packed(uint64, int64, int64, int, []byte) bool { return false }
+
+// runs implements blockSink.
+func (sl *shapeLister) runs(rs []shapeCount, _ int) {
+	for _, r := range rs {
+		k := slices.Index(sl.l.Shapes, r.shape)
+		if k < 0 {
+			if len(sl.l.Shapes) == 256 {
+				sl.tooMany = true
+				return
+			}
+			k = len(sl.l.Shapes)
+			sl.l.Shapes = append(sl.l.Shapes, r.shape)
+		}
+		for range r.n {
+			sl.l.Of = append(sl.l.Of, uint8(k))
+		}
 	}
 }
 

@@ -82,6 +82,10 @@ const (
 	// bound, with their shapes, oldest first.
 	sqlRunBlocks = `SELECT first, last, n, ids, shapes FROM postings
 		WHERE system = ? AND ns = ? AND key = ? AND w = 1 AND first < ? ORDER BY last`
+	// sqlBlockShapes reads the shapes of a key's write blocks that hold
+	// ids below a bound.
+	sqlBlockShapes = `SELECT shapes FROM postings
+		WHERE system = ? AND ns = ? AND key = ? AND w = 1 AND first < ?`
 	// sqlBlocksAfter reads a key's postings blocks that hold ids above a
 	// bound, oldest first.
 	sqlBlocksAfter = `SELECT first, n, ids FROM postings

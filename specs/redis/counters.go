@@ -332,11 +332,8 @@ func (w *walk) runsAnswered(x *provenance.Explanation, n *atomic.Int64) (*proven
 }
 
 // keyRuns returns the runs of the target's key (its first argument),
-// and false when a rule of runs may not read them: the target is a call
-// of a client that waited or listened before (NewIndex lists those calls
-// under its address), or a client waits on the key (a blocking call on
-// it, which takes what is pushed), or the index does not hold every
-// write's shape. A call in a transaction runs, and MONITOR shows it,
+// and false when a rule of runs may not read them (runsAllowed), or the
+// index does not hold every write's shape. A call in a transaction runs, and MONITOR shows it,
 // when EXEC runs: it is like any other.
 // The walk reads them once, for all the rules that ask.
 func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, error) {
@@ -344,15 +341,11 @@ func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, e
 		return w.runs.runs, w.runs.ok, nil
 	}
 	t := w.target
-	key := t.Args[0]
 	w.runs = &keyRuns{}
-	if listened, err := w.h.Touching(w.ctx, "redis", listenNS, []byte(t.Client), t.ID, 1); err != nil || len(listened) > 0 {
+	if ok, err := w.runsAllowed(); err != nil || !ok {
 		return nil, false, err
 	}
-	if waited, err := w.h.Touching(w.ctx, "redis", blockNS(t.NS), key, t.ID, 1); err != nil || len(waited) > 0 {
-		return nil, false, err
-	}
-	runs, ok, err := rh.Runs(w.ctx, "redis", t.NS, key, t.ID)
+	runs, ok, err := rh.Runs(w.ctx, "redis", t.NS, t.Args[0], t.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -360,19 +353,41 @@ func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, e
 	return runs, ok, nil
 }
 
-// likeOf reads the first request of a run of the target's key and
-// returns it, or nil when it is not the run's shape's (a hash that two
-// requests share is not trusted), or the run has no shape.
+// runsAllowed tells whether a rule of runs may read the writes of the
+// target's key (its first argument) by their shapes: not when the
+// target is a call of a client that waited or listened before (NewIndex
+// lists those calls under its address), or a client waits on the key (a
+// blocking call on it, which takes what is pushed).
+func (w *walk) runsAllowed() (bool, error) {
+	t := w.target
+	if listened, err := w.h.Touching(w.ctx, "redis", listenNS, []byte(t.Client), t.ID, 1); err != nil || len(listened) > 0 {
+		return false, err
+	}
+	if waited, err := w.h.Touching(w.ctx, "redis", blockNS(t.NS), t.Args[0], t.ID, 1); err != nil || len(waited) > 0 {
+		return false, err
+	}
+	return true, nil
+}
+
+// likeOf reads the first request of a run of the target's key
+// (likeOfID).
 func (w *walk) likeOf(rh provenance.RunHistory, r provenance.ShapeRun) (*formats.Event, error) {
-	if r.Shape == 0 {
+	return w.likeOfID(rh, r.Shape, r.IDs.First())
+}
+
+// likeOfID reads the write of the target's key with an id and returns
+// it, or nil when it is not of the shape it is listed with (a hash that
+// two requests share is not trusted), or that shape is 0 (none).
+func (w *walk) likeOfID(rh provenance.RunHistory, shape uint64, id int64) (*formats.Event, error) {
+	if shape == 0 {
 		return nil, nil
 	}
-	evs, err := rh.ByID(w.ctx, []int64{r.IDs.First()})
+	evs, err := rh.ByID(w.ctx, []int64{id})
 	if err != nil {
 		return nil, err
 	}
 	e, t := evs[0], w.target
-	if shapeOf(e, false) != r.Shape || e.NS != t.NS || len(e.Args) == 0 || string(e.Args[0]) != string(t.Args[0]) {
+	if shapeOf(e, false) != shape || e.NS != t.NS || len(e.Args) == 0 || string(e.Args[0]) != string(t.Args[0]) {
 		return nil, nil
 	}
 	return e, nil

@@ -487,8 +487,16 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			return notQueue(e, pushOp+" of one element or "+target.Op+" without a count")
 		}
 	}
+	return queueClosure(push, func(i int) []byte { return history[i].Args[1] }, out)
+}
+
+// queueClosure is closedQueue of a history that push tells apart: its
+// pushes (of one element each, whose value value gives) and its pops.
+// It reads the values of the push the target takes and of the pushes of
+// its value next to it, up to the first of another value on each side.
+func queueClosure(push []bool, value func(int) []byte, out provenance.Output) (provenance.Closure, bool) {
 	v := queueTaken(push, nil, false)
-	if v < 0 || out != provenance.Output(bulk(history[v].Args[1])) {
+	if v < 0 || out != provenance.Output(bulk(value(v))) {
 		return provenance.Closure{}, false
 	}
 	// The pushes just before and after v, and a, the first push of the
@@ -503,30 +511,30 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 			next = i
 		}
 	}
-	val := string(history[v].Args[1])
+	val := string(value(v))
 	a, b := v, v // the run of pushes of v's value around v
-	for i := next; i >= 0 && i < len(history); i++ {
-		if e := history[i]; e.Op == pushOp {
-			if string(e.Args[1]) != val {
+	for i := next; i >= 0 && i < len(push); i++ {
+		if push[i] {
+			if string(value(i)) != val {
 				break
 			}
 			b = i
 		}
 	}
 	for i := prev; i >= 0; i-- {
-		if e := history[i]; e.Op == pushOp {
-			if string(e.Args[1]) != val {
+		if push[i] {
+			if string(value(i)) != val {
 				break
 			}
 			a = i
 		}
 	}
 	if b > v {
-		return closedRun(history, pushOp, a, b)
+		return closedRun(push, val, a, b)
 	}
 	q := replayQueue(push)
 	if a == v {
-		forced := make([]bool, len(history))
+		forced := make([]bool, len(push))
 		for i, p := range push {
 			if p {
 				forced[i] = i == v || i < v && i > q.lastEmptied
@@ -554,7 +562,7 @@ func closedQueue(history []*formats.Event, target *formats.Event, out provenance
 	// a point than pushes before it. Other pushes of v's value, apart
 	// from the run, change nothing: they are never taken by a superset
 	// of a closed W.
-	fixed := make([]bool, len(history))
+	fixed := make([]bool, len(push))
 	before := 0
 	for i, p := range push[:v] {
 		if p {
@@ -620,17 +628,17 @@ func queueTaken(push, keep []bool, with bool) int {
 // for each p < j-1. When minimal sets of several sizes exist, it
 // declines (the witnesses are then a union of choices, which an
 // explanation does not hold).
-func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Closure, bool) {
-	pops := make([]int, len(history)+1) // pops[i]: pops from i on
-	for i := len(history) - 1; i >= 0; i-- {
+func closedRun(push []bool, val string, a, b int) (provenance.Closure, bool) {
+	pops := make([]int, len(push)+1) // pops[i]: pops from i on
+	for i := len(push) - 1; i >= 0; i-- {
 		pops[i] = pops[i+1]
-		if history[i].Op != pushOp {
+		if !push[i] {
 			pops[i]++
 		}
 	}
 	var cand []int // the pushes up to b
 	for i := 0; i <= b; i++ {
-		if history[i].Op == pushOp {
+		if push[i] {
 			cand = append(cand, i)
 		}
 	}
@@ -656,7 +664,7 @@ func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Cl
 	}
 	if len(sizes) > 1 {
 		return provenance.Closure{Declined: fmt.Sprintf("the value it takes, %s, is the next push's too, and the pushes that keep the queue from being empty "+
-			"can be as few as %d or as many as %d: the witnesses are not one rule's", strconv.Quote(string(history[a].Args[1])), sizes[0], sizes[len(sizes)-1])}, false
+			"can be as few as %d or as many as %d: the witnesses are not one rule's", strconv.Quote(val), sizes[0], sizes[len(sizes)-1])}, false
 	}
 	// With one size j, the caps hold for any j of the pushes with P at
 	// most j-1: were there more than p < j-1 pushes with P at most p, the
@@ -675,7 +683,7 @@ func closedRun(history []*formats.Event, pushOp string, a, b int) (provenance.Cl
 			before++
 		}
 	}
-	cl, ok := guards(pushMask(history, pushOp), make([]bool, len(history)), a, before)
+	cl, ok := guards(push, make([]bool, len(push)), a, before)
 	if !ok {
 		return cl, false
 	}
@@ -714,7 +722,14 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 			return notQueue(e, "push of one element or pop without a count")
 		}
 	}
-	if isPush(target) && len(target.Args) < 2 || target.Op == "LLEN" && len(target.Args) != 1 {
+	return lengthClosure(pushed, target, out)
+}
+
+// lengthClosure is closedLength of a history that pushed tells apart:
+// its pushes of one element each and its pops without a count.
+func lengthClosure(pushed []bool, target *formats.Event, out provenance.Output) (provenance.Closure, bool) {
+	isPush := target.Op == "LPUSH" || target.Op == "RPUSH"
+	if isPush && len(target.Args) < 2 || target.Op == "LLEN" && len(target.Args) != 1 {
 		return provenance.Closure{}, false
 	}
 	// length replays the events keep marks (nil: all) and every push
@@ -734,15 +749,15 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	}
 	n := length(nil, false)
 	want := n
-	if isPush(target) {
+	if isPush {
 		want += len(target.Args) - 1
 	}
 	if out != provenance.Output(":"+strconv.Itoa(want)+"\r\n") {
 		return provenance.Closure{}, false
 	}
 	q := replayQueue(pushed)
-	forced := make([]bool, len(history))
-	for i := range history {
+	forced := make([]bool, len(pushed))
+	for i := range pushed {
 		if pushed[i] {
 			forced[i] = i > q.lastEmptied
 		} else {
@@ -758,7 +773,7 @@ func closedLength(history []*formats.Event, target *formats.Event, out provenanc
 	// with every push added, W must hold one pop for each push beyond the
 	// length: any pops, as long as no more of them come before a point
 	// than pushes before it.
-	fixed := make([]bool, len(history))
+	fixed := make([]bool, len(pushed))
 	pushes := 0
 	for i, p := range pushed {
 		if p {
@@ -852,15 +867,6 @@ type queueReplay struct {
 	took        []bool // the pops that took an element
 	lastEmptied int    // the last pop that took the last element, or -1
 	lastMissed  int    // the last pop that found the list empty, or -1
-}
-
-// pushMask marks the events of a queue's history that are pushOps.
-func pushMask(history []*formats.Event, pushOp string) []bool {
-	push := make([]bool, len(history))
-	for i, e := range history {
-		push[i] = e.Op == pushOp
-	}
-	return push
 }
 
 // replayQueue replays a list's history, push marking its pushes (the

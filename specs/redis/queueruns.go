@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -9,18 +10,19 @@ import (
 	"github.com/wat-project/wat/provenance"
 )
 
-// A queue's answer from its runs: a list that is only pushed to (one
-// element a push) and popped (no count) is, in the store's index, runs
-// of pops (one request, "RPOP queue") and of alike pushes (LPUSHes of one
-// element each, whatever its value: shapeOf). The queue rules
-// (closedLength for a length, closedQueue for a pop) read of a history
-// only which events push at which end and which pop, and, for a pop, the
+// A queue's answer from its writes' shapes: a list that is only pushed
+// to (one element a push) and popped (no count) is, in the store's
+// index, a list of pops (one request, "RPOP queue") and alike pushes
+// (LPUSHes of one element each, whatever its value: shapeOf), each
+// write's shape one of a few (provenance.ShapeList). The queue rules
+// (lengthClosure for a length, queueClosure for a pop) read of a
+// history only which events push and which pop, and, for a pop, the
 // values of the pushes around the element it takes. So they run here
-// over a history made of one event per shape, with only those pushes
-// read whole: an answer costs the key's index and a few reads, not its
-// 500,000 requests. The answer holds what every witness holds as runs,
-// and its choices of pops as stubs (formats.Event.Stub) that the caller
-// reads as far as it shows them.
+// over the list of shapes, with only those pushes read whole: an answer
+// costs the key's index and a few reads, not its 500,000 requests. The
+// answer holds what every witness holds as runs, and its choices of pops
+// as stubs (formats.Event.Stub) that the caller reads as far as it shows
+// them.
 
 // maxQueueReads bounds the pushes of the taken element's value a pop's
 // answer reads whole (its run of equal values): past it, the walk
@@ -31,16 +33,16 @@ const maxQueueReads = 4096
 var queueAnswers atomic.Int64
 
 // queueAnswer answers a list's length (LLEN, a push's reply) or a pop
-// without a count from its key's runs, or returns nil when the rule does
-// not apply and the walk answers: a store without shapes, a history with
-// other writes than pushes of one element and pops without a count (a
-// DEL, LTRIM, LMOVE, an expiry, a script's call, a client waiting on the
-// key), a pop of an empty list, a pop whose element's value was pushed
-// more than maxQueueReads times in a row, or a history the queue rules
-// decline.
+// without a count from its key's writes' shapes, or returns nil when the
+// rule does not apply and the walk answers: a store without shapes, a
+// history with other writes than pushes of one element and pops without
+// a count (a DEL, LTRIM, LMOVE, an expiry, a script's call, a client
+// waiting on the key), a pop of an empty list, a pop whose element's
+// value was pushed more than maxQueueReads times in a row, or a history
+// the queue rules decline.
 func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	t := w.target
-	rh, ok := w.h.(provenance.RunHistory)
+	sh, ok := w.h.(provenance.ShapeHistory)
 	if !ok || !plainCall(t) || argsDoubt(t) != "" {
 		return nil, nil
 	}
@@ -51,37 +53,37 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	default:
 		return nil, nil
 	}
-	runs, ok, err := w.keyRuns(rh)
+	if ok, err := w.runsAllowed(); err != nil || !ok {
+		return nil, err
+	}
+	l, ok, err := sh.Shapes(w.ctx, "redis", t.NS, t.Args[0], t.ID)
 	if err != nil || !ok {
 		return nil, err
 	}
-	// One request of each shape, read and checked against its shape.
-	likes := map[uint64]*formats.Event{}
-	n := 0
-	for _, r := range runs {
-		n += r.IDs.Len()
-		if _, ok := likes[r.Shape]; ok {
+	// The request of each shape (its first), read and checked against
+	// its shape.
+	q := &queueRuns{ids: l.IDs, of: l.Of, likes: make([]*formats.Event, len(l.Shapes)), read: map[int]*formats.Event{}, shown: map[int]bool{}}
+	isPush := make([]bool, len(l.Shapes))
+	for i, k := range l.Of {
+		if q.likes[k] != nil {
 			continue
 		}
-		e, err := w.likeOf(rh, r)
+		e, err := w.likeOfID(sh, l.Shapes[k], l.IDs[i])
 		if err != nil || e == nil {
 			return nil, err
 		}
 		switch {
 		case (e.Op == "LPUSH" || e.Op == "RPUSH") && len(e.Args) == 2:
+			isPush[k] = true
 		case (e.Op == "LPOP" || e.Op == "RPOP") && len(e.Args) == 1:
 		default:
 			return nil, nil
 		}
-		likes[r.Shape] = e
+		q.likes[k] = e
 	}
-	q := &queueRuns{hist: make([]*formats.Event, 0, n), ids: make([]int64, 0, n), like: map[int]*formats.Event{}, shown: map[int]bool{}}
-	for _, r := range runs {
-		e := likes[r.Shape]
-		for _, id := range r.IDs.Slice() {
-			q.hist = append(q.hist, e)
-			q.ids = append(q.ids, id)
-		}
+	q.push = make([]bool, len(l.Of))
+	for i, k := range l.Of {
+		q.push[i] = isPush[k]
 	}
 	var out provenance.Output
 	var cl provenance.Closure
@@ -90,25 +92,25 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 		if t.Op == "LPOP" {
 			pushOp = "RPUSH"
 		}
-		for _, e := range likes {
+		for _, e := range q.likes {
 			if e.Op != pushOp && e.Op != t.Op {
 				return nil, nil // pushes at both ends, or pops: not a queue
 			}
 		}
-		v := queueTaken(pushMask(q.hist, pushOp), nil, false)
+		v := queueTaken(q.push, nil, false)
 		if v < 0 {
 			return nil, nil // the pop finds the list empty: the walk's
 		}
-		if ok, err := q.readValueRun(w, rh, v, pushOp); err != nil || !ok {
+		if ok, err := q.readValueRun(w, sh, v); err != nil || !ok {
 			return nil, err
 		}
-		out = provenance.Output(bulk(q.hist[v].Args[1]))
-		cl, ok = closedQueue(q.hist, t, out)
+		out = provenance.Output(bulk(q.value(v)))
+		cl, ok = queueClosure(q.push, q.value, out)
 	} else {
 		length := 0
-		for _, e := range q.hist {
+		for _, p := range q.push {
 			switch {
-			case e.Op == "LPUSH" || e.Op == "RPUSH":
+			case p:
 				length++
 			case length > 0:
 				length--
@@ -118,71 +120,104 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 			length += len(t.Args) - 1
 		}
 		out = provenance.Output(":" + strconv.Itoa(length) + "\r\n")
-		cl, ok = closedLength(q.hist, t, out)
+		cl, ok = lengthClosure(q.push, t, out)
 	}
 	if !ok {
 		return nil, nil
 	}
-	x, err := q.explanation(w, rh, cl, out)
+	x, err := q.explanation(w, sh, cl, out)
 	if err != nil || x == nil {
 		return nil, err
 	}
 	return w.runsAnswered(x, &queueAnswers)
 }
 
-// queueRuns is a queue's history made from its runs: hist[i] is the
-// request of ids[i]'s shape (its first), or the event itself where it
-// was read whole (like then keeps its shape's request). An answer shows
-// as events those whose values it reads (shown: the element a pop takes
-// and the pushes of its value next to it); the others, as runs.
+// popped tells whether the target asks a list's length (LLEN, a push's
+// reply) of a key whose index lists pops among its writes' shapes: the
+// queue rule's, which the counter rule would decline only once it had
+// read the key's runs (a hot queue's are a run for every two writes).
+func (w *walk) popped() bool {
+	t := w.target
+	sh, ok := w.h.(provenance.ShapeHistory)
+	if !ok || len(t.Args) == 0 || t.Op != "LLEN" && t.Op != "LPUSH" && t.Op != "RPUSH" {
+		return false
+	}
+	shapes, err := sh.ShapeSet(w.ctx, "redis", t.NS, t.Args[0], t.ID)
+	if err != nil {
+		return false // the rules meet it again
+	}
+	for _, op := range []string{"LPOP", "RPOP"} {
+		pop := &formats.Event{System: "redis", NS: t.NS, Client: t.Client, Op: op, Args: t.Args[:1]}
+		if slices.Contains(shapes, shapeOf(pop, false)) {
+			return true
+		}
+	}
+	return false
+}
+
+// queueRuns is a queue's history as the list of its writes' shapes: the
+// write at place i has id ids[i], pushes when push[i], and is a request
+// like likes[of[i]] (the first of its shape), or read[i] where it was
+// read whole. An answer shows as events those whose values it reads
+// (shown: the element a pop takes and the pushes of its value next to
+// it); the others, as runs.
 type queueRuns struct {
-	hist  []*formats.Event
 	ids   []int64
-	like  map[int]*formats.Event
+	of    []uint8
+	push  []bool
+	likes []*formats.Event
+	read  map[int]*formats.Event
 	shown map[int]bool
 }
 
 // likeAt returns the request of the shape of the event at i.
-func (q *queueRuns) likeAt(i int) *formats.Event {
-	if e, ok := q.like[i]; ok {
+func (q *queueRuns) likeAt(i int) *formats.Event { return q.likes[q.of[i]] }
+
+// at returns the event at i: as read whole, or its shape's request.
+func (q *queueRuns) at(i int) *formats.Event {
+	if e, ok := q.read[i]; ok {
 		return e
 	}
-	return q.hist[i]
+	return q.likeAt(i)
 }
+
+// value returns the value the push at i pushes, which must have been
+// read whole.
+func (q *queueRuns) value(i int) []byte { return q.read[i].Args[1] }
 
 // readValueRun reads whole the push at v and the pushes of its value
 // around it, up to the first of another value on each side: all that
-// closedQueue reads of the pushes' values. It returns false when they are
-// more than maxQueueReads.
-func (q *queueRuns) readValueRun(w *walk, rh provenance.RunHistory, v int, pushOp string) (bool, error) {
-	if err := q.read(w, rh, []int{v}); err != nil {
+// queueClosure reads of the pushes' values. It returns false when they
+// are more than maxQueueReads.
+func (q *queueRuns) readValueRun(w *walk, rh provenance.RunHistory, v int) (bool, error) {
+	if err := q.readAt(w, rh, []int{v}); err != nil {
 		return false, err
 	}
 	q.shown[v] = true
-	val := string(q.hist[v].Args[1])
+	val := string(q.value(v))
 	for _, step := range []int{-1, 1} {
 		// Batches of 1, 4, 16 and then 64 pushes, found walking out from
 		// v: most runs of one value end at the next push.
 		size := 1
-		for j := v + step; j >= 0 && j < len(q.hist); size = min(size*4, 64) {
+		for j := v + step; j >= 0 && j < len(q.push); size = min(size*4, 64) {
 			var batch []int
-			for ; j >= 0 && j < len(q.hist) && len(batch) < size; j += step {
-				if q.hist[j].Op == pushOp {
+			for ; j >= 0 && j < len(q.push) && len(batch) < size; j += step {
+				if q.push[j] {
 					batch = append(batch, j)
 				}
 			}
 			if len(batch) == 0 {
 				break
 			}
-			if len(q.like)+len(batch) > maxQueueReads {
+			if len(q.read)+len(batch) > maxQueueReads {
 				return false, nil
 			}
-			if err := q.read(w, rh, batch); err != nil {
+			if err := q.readAt(w, rh, batch); err != nil {
 				return false, err
 			}
 			differs := false
 			for _, i := range batch {
-				differs = differs || string(q.hist[i].Args[1]) != val
+				differs = differs || string(q.value(i)) != val
 				q.shown[i] = !differs
 			}
 			if differs {
@@ -193,8 +228,8 @@ func (q *queueRuns) readValueRun(w *walk, rh provenance.RunHistory, v int, pushO
 	return true, nil
 }
 
-// read reads the events at places whole.
-func (q *queueRuns) read(w *walk, rh provenance.RunHistory, places []int) error {
+// readAt reads the events at places whole.
+func (q *queueRuns) readAt(w *walk, rh provenance.RunHistory, places []int) error {
 	ids := make([]int64, len(places))
 	for j, i := range places {
 		ids[j] = q.ids[i]
@@ -204,10 +239,7 @@ func (q *queueRuns) read(w *walk, rh provenance.RunHistory, places []int) error 
 		return err
 	}
 	for j, i := range places {
-		if _, ok := q.like[i]; !ok {
-			q.like[i] = q.hist[i]
-		}
-		q.hist[i] = evs[j]
+		q.read[i] = evs[j]
 	}
 	return nil
 }
@@ -220,7 +252,7 @@ func (q *queueRuns) read(w *walk, rh provenance.RunHistory, places []int) error 
 // whole; other choices as choices of stubs.
 func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance.Closure, out provenance.Output) (*provenance.Explanation, error) {
 	x := &provenance.Explanation{Target: w.target, Exact: true, Output: out}
-	every := make([]bool, len(q.hist))
+	every := make([]bool, len(q.push))
 	copy(every, cl.Fixed)
 	// A choice's events as stubs of their requests (Stubs), but for
 	// those whose values the answer reads, which it holds whole. A
@@ -231,7 +263,7 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 		s := &provenance.Stubs{IDs: make([]int64, len(places)), Of: make([]int32, len(places))}
 		likes := map[*formats.Event]int32{}
 		for j, i := range places {
-			e := q.hist[i]
+			e := q.at(i)
 			keyOnly := false
 			if !q.shown[i] {
 				like := q.likeAt(i)
@@ -293,7 +325,7 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 			for i := range rest.Len() {
 				places = append(places, place(rest.ID(i)))
 			}
-			if err := q.read(w, rh, places); err != nil {
+			if err := q.readAt(w, rh, places); err != nil {
 				return nil, err
 			}
 			for _, i := range places {
@@ -301,7 +333,7 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 			}
 			var f provenance.Factor
 			for _, i := range places {
-				f = append(f, []*formats.Event{q.hist[i]})
+				f = append(f, []*formats.Event{q.at(i)})
 			}
 			ones = append(ones, f)
 		default:
@@ -317,7 +349,7 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 		switch {
 		case !in:
 		case q.shown[i]:
-			wit = append(wit, q.hist[i])
+			wit = append(wit, q.at(i))
 		default:
 			like := q.likeAt(i)
 			k, ok := byLike[like]

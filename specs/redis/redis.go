@@ -400,11 +400,14 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, fmt.Errorf("%s: this %s is not modelled (%s; see 'wat specs'): %w", target.Where(), cmd.Name, cmd.Unmodelled(argv(target)), provenance.ErrNotExplainable)
 	}
 	w := &walk{ctx: ctx, h: h, spec: s, target: target}
-	if x, err := w.counterAnswer(); x != nil || err != nil {
-		return x, err
+	rules := []func() (*provenance.Explanation, error){w.counterAnswer, w.queueAnswer}
+	if w.popped() {
+		rules[0], rules[1] = rules[1], rules[0]
 	}
-	if x, err := w.queueAnswer(); x != nil || err != nil {
-		return x, err
+	for _, rule := range rules {
+		if x, err := rule(); x != nil || err != nil {
+			return x, err
+		}
 	}
 	if x, err := w.streamAnswer(); x != nil || err != nil {
 		return x, err
