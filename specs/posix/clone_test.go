@@ -2,6 +2,7 @@ package posix_test
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/wat-project/wat/formats"
@@ -23,6 +24,17 @@ func TestClonesShareNothing(t *testing.T) {
 		r := rand.New(rand.NewSource(seed))
 		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}, dirs: seed%2 == 0, gone: map[string]bool{},
 			listing: map[string]*listing{}}
+		trace, target := provenancetest.RandomTrace(r, 14, func(r *rand.Rand, id int, target bool) *formats.Event {
+			return parse(t, id, s.line(r, target))
+		})
+		checkClones(t, append(trace, target), r.Intn(len(trace)+1))
+	}
+	// Pipes, whose bytes a state's clones share until one of them puts
+	// more (appendPipe): two pipes written, read, spliced and teed by two
+	// processes.
+	for seed := int64(0); seed < 2000; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		s := &pipeSim{}
 		trace, target := provenancetest.RandomTrace(r, 14, func(r *rand.Rand, id int, target bool) *formats.Event {
 			return parse(t, id, s.line(r, target))
 		})
@@ -55,6 +67,65 @@ func TestClonesShareNothing(t *testing.T) {
 	trace := readTrace(t, "../../formats/strace/testdata/trace.log", "trace.log", false, true)
 	for k := 0; k < len(trace); k += len(trace) / 20 {
 		checkClones(t, trace[:min(len(trace), k+300)], k)
+	}
+}
+
+// TestPipeClonesApart: clones of a state that go on with different calls
+// keep apart the bytes they put in a pipe they share (appendPipe puts
+// them in place while no other holder has): after a random prefix of
+// pipe calls, two clones replay two different random suffixes a call at
+// a time in turn, and each gives the outputs and ends in the state of a
+// replay of its prefix and suffix with no clone.
+func TestPipeClonesApart(t *testing.T) {
+	m := posix.Model{}
+	for seed := int64(0); seed < 3000; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		s := &pipeSim{}
+		var prefix, sufs [2][]*formats.Event
+		id := 1
+		next := func(s *pipeSim, r *rand.Rand) *formats.Event {
+			e := parse(t, id, s.line(r, false))
+			id++
+			return e
+		}
+		for range 1 + r.Intn(8) {
+			prefix[0] = append(prefix[0], next(s, r))
+		}
+		for k := range sufs {
+			o := *s
+			o.held = [2][]byte{slices.Clone(s.held[0]), slices.Clone(s.held[1])}
+			ro := rand.New(rand.NewSource(seed*7 + int64(k)))
+			for range 1 + ro.Intn(8) {
+				sufs[k] = append(sufs[k], next(&o, ro))
+			}
+		}
+		st := m.Init()
+		for _, e := range prefix[0] {
+			m.Apply(st, e)
+		}
+		clones := [2]provenance.State{m.Clone(st), m.Clone(st)}
+		var outs [2][]provenance.Output
+		for i := range max(len(sufs[0]), len(sufs[1])) {
+			for k := range clones {
+				if i < len(sufs[k]) {
+					outs[k] = append(outs[k], m.Apply(clones[k], sufs[k][i]))
+				}
+			}
+		}
+		for k := range clones {
+			fresh := m.Init()
+			for _, e := range prefix[0] {
+				m.Apply(fresh, e)
+			}
+			for i, e := range sufs[k] {
+				if out := m.Apply(fresh, e); out != outs[k][i] {
+					t.Fatalf("seed %d: %s in clone %d: %q, replayed without clones %q", seed, e.Raw, k, outs[k][i], out)
+				}
+			}
+			if m.Fingerprint(fresh) != m.Fingerprint(clones[k]) {
+				t.Fatalf("seed %d: clone %d ends in another state than its replay without clones", seed, k)
+			}
+		}
 	}
 }
 

@@ -55,6 +55,10 @@ type file struct {
 	// symlink: a symbolic link the trace made (symlink, symlinkat); data
 	// holds the path it points to. Resolving a path follows it (follow).
 	symlink bool
+	// tail, for a pipe, is the room past the end of data's (and known's)
+	// array that no file sharing it has taken: a file whose own room is
+	// that much may put its bytes there (appendPipe); others copy.
+	tail *pipeTail
 	// mapped: a process mapped it shared and writable (mmap MAP_SHARED
 	// with PROT_WRITE, as SQLite maps a WAL's -shm file): what it wrote
 	// through the mapping is not in the trace, so the content is unknown
@@ -651,7 +655,16 @@ func (st *state) mutable(ino int) *file {
 	if f == nil || st.own[ino] {
 		return f
 	}
-	c := &file{data: slices.Clone(f.data), known: slices.Clone(f.known), unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink}
+	// A pipe's bytes are taken from the front (a reslice) and put at the
+	// end (appendPipe): the copy shares them, and their room past the
+	// end, which the first of them to put claims. A search replays a
+	// pipe's reads and writes in every subset it tries: copying what it
+	// held each time was most of a sort's read of its pipe.
+	data, known := f.data, f.known
+	if !f.pipe {
+		data, known = slices.Clone(f.data), slices.Clone(f.known)
+	}
+	c := &file{data: data, known: known, tail: f.tail, unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink}
 	st.adopt(ino, c)
 	return c
 }
@@ -1911,7 +1924,7 @@ func (st *state) put(en *fdEntry, at string, bs chunk) {
 			f.ahead -= n
 			bs = bs.from(n)
 		}
-		writeAt(f, int64(len(f.data)), bs) // after the bytes it holds
+		appendPipe(f, bs) // after the bytes it holds
 		return
 	}
 	off, explicit := offsetAt(at)
@@ -2086,6 +2099,40 @@ func writeAt(f *file, off int64, c chunk) {
 	}
 	for i := off + int64(len(c.data)); i < off+c.n; i++ {
 		f.known[i] = false
+	}
+}
+
+// A pipeTail is the room left past the end of the arrays that files
+// sharing a pipe's bytes hold (file.tail).
+type pipeTail struct{ room int }
+
+// appendPipe puts a chunk at the end of a pipe's bytes: in place when
+// the room past them is still unclaimed (no file sharing the arrays has
+// put bytes past this one's end), else into new arrays with room to
+// grow, which this file alone holds until it is copied.
+func appendPipe(f *file, c chunk) {
+	n := int(c.n)
+	room := cap(f.data) - len(f.data)
+	if f.tail == nil || room != f.tail.room || n > room || cap(f.known)-len(f.known) < n {
+		size := len(f.data) + n
+		data, known := make([]byte, len(f.data), 2*size), make([]bool, len(f.known), 2*size)
+		copy(data, f.data)
+		copy(known, f.known)
+		f.data, f.known, f.tail = data, known, &pipeTail{room: 2*size - len(f.data)}
+	}
+	off := len(f.data)
+	f.data, f.known = f.data[:off+n], f.known[:off+n]
+	f.tail.room -= n
+	copy(f.data[off:], c.data)
+	for i := range n {
+		switch {
+		case i >= len(c.data):
+			f.data[off+i], f.known[off+i] = 0, false
+		case i < len(c.known):
+			f.known[off+i] = c.known[i]
+		default:
+			f.known[off+i] = true // as writeAt: bytes the chunk has, known unless it says
+		}
 	}
 }
 
