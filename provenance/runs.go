@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/wat-project/wat/formats"
@@ -139,29 +140,37 @@ type ShapeHistory interface {
 	ShapeSet(ctx context.Context, system, ns string, key []byte, before int64) ([]uint64, error)
 }
 
+// AddShape records n more writes of a shape, whose ids the caller
+// appends to IDs, and returns false when that makes more than 256
+// shapes (and records nothing).
+func (l *ShapeList) AddShape(shape uint64, n int) bool {
+	k := slices.Index(l.Shapes, shape)
+	if k < 0 {
+		if len(l.Shapes) == 256 {
+			return false
+		}
+		k = len(l.Shapes)
+		l.Shapes = append(l.Shapes, shape)
+	}
+	for range n {
+		l.Of = append(l.Of, uint8(k))
+	}
+	return true
+}
+
 // listOf makes the ShapeList of runs, false when they have more than
 // 256 shapes.
 func listOf(runs []ShapeRun) (ShapeList, bool) {
-	var l ShapeList
 	n := 0
 	for _, r := range runs {
 		n += r.IDs.Len()
 	}
-	l.IDs, l.Of = make([]int64, 0, n), make([]uint8, 0, n)
-	index := map[uint64]uint8{}
+	l := ShapeList{IDs: make([]int64, 0, n), Of: make([]uint8, 0, n)}
 	for _, r := range runs {
-		k, ok := index[r.Shape]
-		if !ok {
-			if len(l.Shapes) == 256 {
-				return ShapeList{}, false
-			}
-			k = uint8(len(l.Shapes))
-			index[r.Shape] = k
-			l.Shapes = append(l.Shapes, r.Shape)
+		if !l.AddShape(r.Shape, r.IDs.Len()) {
+			return ShapeList{}, false
 		}
-		for _, id := range r.IDs.Slice() {
-			l.IDs, l.Of = append(l.IDs, id), append(l.Of, k)
-		}
+		l.IDs = r.IDs.Head(l.IDs, r.IDs.Len())
 	}
 	return l, true
 }

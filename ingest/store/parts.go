@@ -501,17 +501,9 @@ func (sl *shapeLister) packed(uint64, int64, int64, int, []byte) bool { return f
 // runs implements blockSink.
 func (sl *shapeLister) runs(rs []shapeCount, _ int) {
 	for _, r := range rs {
-		k := slices.Index(sl.l.Shapes, r.shape)
-		if k < 0 {
-			if len(sl.l.Shapes) == 256 {
-				sl.tooMany = true
-				return
-			}
-			k = len(sl.l.Shapes)
-			sl.l.Shapes = append(sl.l.Shapes, r.shape)
-		}
-		for range r.n {
-			sl.l.Of = append(sl.l.Of, uint8(k))
+		if !sl.l.AddShape(r.shape, r.n) {
+			sl.tooMany = true
+			return
 		}
 	}
 }

@@ -2106,34 +2106,20 @@ func writeAt(f *file, off int64, c chunk) {
 // sharing a pipe's bytes hold (file.tail).
 type pipeTail struct{ room int }
 
-// appendPipe puts a chunk at the end of a pipe's bytes: in place when
-// the room past them is still unclaimed (no file sharing the arrays has
-// put bytes past this one's end), else into new arrays with room to
-// grow, which this file alone holds until it is copied.
+// appendPipe puts a chunk at the end of a pipe's bytes (writeAt): in
+// place when the room past them is still unclaimed (no file sharing the
+// arrays has put bytes past this one's end), else into new arrays with
+// room to grow, which this file alone holds until it is copied.
 func appendPipe(f *file, c chunk) {
 	n := int(c.n)
 	room := cap(f.data) - len(f.data)
 	if f.tail == nil || room != f.tail.room || n > room || cap(f.known)-len(f.known) < n {
-		size := len(f.data) + n
-		data, known := make([]byte, len(f.data), 2*size), make([]bool, len(f.known), 2*size)
-		copy(data, f.data)
-		copy(known, f.known)
-		f.data, f.known, f.tail = data, known, &pipeTail{room: 2*size - len(f.data)}
+		size := 2 * (len(f.data) + n)
+		f.data, f.known = append(make([]byte, 0, size), f.data...), append(make([]bool, 0, size), f.known...)
+		f.tail = &pipeTail{room: size - len(f.data)}
 	}
-	off := len(f.data)
-	f.data, f.known = f.data[:off+n], f.known[:off+n]
 	f.tail.room -= n
-	copy(f.data[off:], c.data)
-	for i := range n {
-		switch {
-		case i >= len(c.data):
-			f.data[off+i], f.known[off+i] = 0, false
-		case i < len(c.known):
-			f.known[off+i] = c.known[i]
-		default:
-			f.known[off+i] = true // as writeAt: bytes the chunk has, known unless it says
-		}
-	}
+	writeAt(f, int64(len(f.data)), c) // into the room claimed: extend's slices.Grow finds it
 }
 
 // fallocate does what fallocate(2) with mode does to a file's bytes from

@@ -333,9 +333,9 @@ func (w *walk) runsAnswered(x *provenance.Explanation, n *atomic.Int64) (*proven
 
 // keyRuns returns the runs of the target's key (its first argument),
 // and false when a rule of runs may not read them (runsAllowed), or the
-// index does not hold every write's shape. A call in a transaction runs, and MONITOR shows it,
-// when EXEC runs: it is like any other.
-// The walk reads them once, for all the rules that ask.
+// index does not hold every write's shape. A call in a transaction runs,
+// and MONITOR shows it, when EXEC runs: it is like any other. The walk
+// reads them once, for all the rules that ask.
 func (w *walk) keyRuns(rh provenance.RunHistory) ([]provenance.ShapeRun, bool, error) {
 	if w.runs != nil {
 		return w.runs.runs, w.runs.ok, nil
