@@ -15,7 +15,9 @@
 // lines is one event at the resumed line; the unfinished line is counted
 // as skipped, except for calls that create a process (clone, clone3,
 // fork, vfork): the new process's calls often come between the halves,
-// so the first half is an event too, with Reply Unfinished. An fd of an
+// so the first half is an event too, with Reply Unfinished. So is the
+// first half of a write to a pipe (-y): a reader may take its bytes,
+// printed there, before it resumes. An fd of an
 // unlinked file is decorated 3</tmp/x (deleted)> or (strace 6)
 // 3</tmp/x>(deleted). Signals are events with Op "SIGNAL", exits "EXIT" and
 // "KILLED". Unknown syscalls are kept like any other.
@@ -102,6 +104,16 @@ func NewParser() formats.Parser {
 // the call has started; its event at the resumed line has the result.
 const Unfinished = formats.ReplyUnfinished
 
+// inFlight tells whether the first half of a call strace split is an
+// event of its own (Reply Unfinished) though the call creates no
+// process: a write to a pipe -y showed. Its bytes are printed there, and
+// a read of the pipe in another process may take them before the write
+// resumes.
+func inFlight(name, args string) bool {
+	fd, _, _ := strings.Cut(args, ",")
+	return name == "write" && strings.Contains(fd, "<pipe:[")
+}
+
 // Creates tells whether a system call creates a process or thread.
 func Creates(name string) bool {
 	return name == "clone" || name == "clone3" || name == "fork" || name == "vfork"
@@ -157,6 +169,15 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			return 0, formats.Errorf("an unfinished call without a name")
 		}
 		p.pending[pid] = pendingCall{line: strings.TrimSuffix(s, unfinished), name: name}
+		if inFlight(name, args) {
+			// A write to a pipe: its bytes may be read before it
+			// resumes, and they are printed here.
+			if _, err := call(strings.TrimSuffix(body, unfinished)+") = 0", ev); err != nil {
+				return 0, err
+			}
+			ev.Reply = []byte(Unfinished)
+			return formats.IsEvent, nil
+		}
 		if !Creates(name) {
 			return formats.IsSkipped, nil
 		}

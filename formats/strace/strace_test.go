@@ -127,6 +127,26 @@ func TestUnfinished(t *testing.T) {
 	}
 }
 
+// TestUnfinishedPipeWrite: the first half of a write to a pipe (-y) is
+// an event with its bytes decoded, the second the whole call; a write to
+// a file is one event, at its second half.
+func TestUnfinishedPipeWrite(t *testing.T) {
+	p := NewParser()
+	var ev formats.Event
+	r, err := p.Parse([]byte(`27251 14:14:23.860985 write(4<pipe:[2097794]>, "0000\n"..., 40 <unfinished ...>`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "write" || string(ev.Reply) != Unfinished || ev.Client != "27251" ||
+		len(ev.Args) != 3 || string(ev.Args[1]) != "0000\n" || string(ev.Args[2]) != "40" || len(ev.Partial) != 1 {
+		t.Fatalf("first half: %v %v %+v %q", r, err, ev, ev.Args)
+	}
+	r, err = p.Parse([]byte(`27251 14:14:23.861083 <... write resumed>) = 40 <0.000072>`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "write" || string(ev.Reply) != "40" || string(ev.Args[1]) != "0000\n" {
+		t.Fatalf("second half: %v %v %+v %q", r, err, ev, ev.Args)
+	}
+	if r, err := p.Parse([]byte(`7 write(3</tmp/a>, "x", 1 <unfinished ...>`), &ev); err != nil || r != formats.IsSkipped {
+		t.Errorf("a file's write's first half: %v %v", r, err)
+	}
+}
+
 // TestUnfinishedClone: a clone's first half is an event (its child's
 // calls come before the second), and the second half is the call.
 func TestUnfinishedClone(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
 )
 
@@ -27,4 +28,10 @@ func NamesOf(s provenance.State) string {
 		out += fmt.Sprintf("base %q=%d;", b, st.bases[b])
 	}
 	return out
+}
+
+// Landed returns the first halves of writes in flight that resumed in
+// hist (newest first), which the search leaves out (flightEnds).
+func Landed(hist []*formats.Event) map[int64]bool {
+	return flightEnds(hist, map[int64]int64{})
 }

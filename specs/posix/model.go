@@ -64,7 +64,26 @@ type file struct {
 	// through the mapping is not in the trace, so the content is unknown
 	// from then on (the size is not: a mapping does not change it).
 	mapped bool
+	// flight holds, for a pipe, the writes in flight: strace printed the
+	// first half of each (an event of its own), not yet the second. By
+	// process, the bytes of each that no read has taken: a read that
+	// takes more than the pipe holds took them from such a write, and
+	// when only one is in flight and no other process wrote since it
+	// began, they are its first bytes (take).
+	flight map[string]flight
 }
+
+// A flight is a write in flight on a pipe: the bytes of it no read has
+// taken, how many were taken, and the event where it resumed (0: not in
+// the history), after which it is in flight no longer.
+type flight struct {
+	rest  chunk
+	taken int64
+	until int64
+}
+
+// live tells whether a write is still in flight at event at.
+func (w flight) live(at int64) bool { return w.until == 0 || at < w.until }
 
 // An ofd is an open file description: dup and fork share it.
 type ofd struct {
@@ -150,6 +169,8 @@ type state struct {
 	// second.
 	pid   string
 	split bool
+	// at is the event ID of the call being replayed.
+	at int64
 	// crossing holds the pipes whose crossed sets are not empty.
 	crossing map[int]bool
 	// bases holds, by a name's last element, which kinds of names
@@ -221,6 +242,10 @@ type Model struct {
 	// time was a sixth of a search's work. A call is never changed once
 	// parsed, so the replays of concurrent searches share it.
 	calls *sync.Map // *formats.Event -> call
+	// ends maps the first half of a write in flight (call.inflight) to
+	// the event where it resumed, a fact of the trace like dirs: a read
+	// after that took none of its bytes, whatever the subtrace holds.
+	ends map[int64]int64
 }
 
 // call returns e's call, parsed once where the model keeps them.
@@ -369,6 +394,21 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		}
 		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
+		}
+		for _, p := range slices.Sorted(maps.Keys(f.flight)) {
+			w := f.flight[p]
+			b = append(append(append(b, 'w'), p...), ',')
+			num(w.taken)
+			b = append(b, ',')
+			num(w.rest.n)
+			for i := range w.rest.data {
+				if w.rest.knownAt(i) {
+					b = append(b, w.rest.data[i])
+				} else {
+					b = append(b, 0, '?')
+				}
+			}
+			b = append(b, ',')
 		}
 		b = append(append(append(b, '/'), st.last[i]...), ';')
 	}
@@ -664,7 +704,7 @@ func (st *state) mutable(ino int) *file {
 	if !f.pipe {
 		data, known = slices.Clone(f.data), slices.Clone(f.known)
 	}
-	c := &file{data: data, known: known, tail: f.tail, unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink}
+	c := &file{data: data, known: known, tail: f.tail, unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight)}
 	st.adopt(ino, c)
 	return c
 }
@@ -816,6 +856,9 @@ type call struct {
 	// unfinished is the first half of a call that creates a process,
 	// printed before the new process's calls (see formats.ReplyUnfinished).
 	unfinished bool
+	// inflight is the first half of a write to a pipe: the call has
+	// started, and its bytes are printed (see file.flight).
+	inflight bool
 }
 
 // creates tells whether a system call creates a process or thread.
@@ -852,6 +895,7 @@ func parseCall(e *formats.Event) call {
 	}
 	r := string(e.Reply)
 	c.unfinished = r == formats.ReplyUnfinished && creates(e.Op)
+	c.inflight = r == formats.ReplyUnfinished && !creates(e.Op)
 	num, rest, _ := strings.Cut(r, " ")
 	if i := strings.IndexByte(num, '<'); i >= 0 {
 		num = num[:i]
@@ -1041,7 +1085,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st := s.(*state)
 	c := m.call(e)
 	st.okCall = c.ok()
-	st.pid, st.split = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0
+	st.pid, st.split, st.at = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0, e.ID
+	if c.inflight {
+		// Not a call that ends: the uses of the pipe that cross the
+		// write are counted from the process's call before it.
+		st.startWrite(c, m.ends[e.ID])
+		return ""
+	}
 	defer st.uncross(c.pid)
 	if c.unfinished {
 		setKey(&st.pending, c.pid, c.sharesFiles())
@@ -1255,6 +1305,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case en == nil:
 			return "write -1 EBADF"
 		case !c.ok():
+			st.land(en)
 			return failed("write", c) // ENOSPC, EPIPE: not modelled
 		}
 		// A vectored write's buffers, joined by the parser; past the data,
@@ -1835,12 +1886,22 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		if f.unknown {
 			return chunk{n: max(logged, 0)}
 		}
+		f.settle(st.at)
 		if logged > int64(len(f.data)) && logged <= count {
+			out, ok, unordered := f.takeFlight(logged, st.at)
+			if ok {
+				return out
+			}
 			// It took bytes no write the replay has put yet: a write
 			// strace split, whose bytes went in before this read took
 			// them. Those bytes are unknown here; the write, when it
-			// resumes, puts only the rest (put).
-			out := chunk{data: f.data, known: f.known, n: logged}
+			// resumes, puts only the rest (put). When another process
+			// wrote since such a write began, its bytes may have gone in
+			// before those the pipe holds: none is known.
+			out = chunk{data: f.data, known: f.known, n: logged}
+			if unordered {
+				out = chunk{n: logged}
+			}
 			f.ahead += logged - int64(len(f.data))
 			f.data, f.known, f.raced = nil, nil, true
 			return out
@@ -1850,6 +1911,9 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 			n = min(n, int(logged))
 		}
 		out := chunk{data: f.data[:n], known: f.known[:n], n: int64(n)}
+		if _, _, _, unordered := f.inFlight(st.at); unordered && n > 0 {
+			out, f.raced = chunk{n: int64(n)}, true
+		}
 		f.data, f.known = f.data[n:], f.known[n:]
 		return out
 	}
@@ -1875,6 +1939,103 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		en.o.off += out.n
 	}
 	return out
+}
+
+// startWrite replays the first half of a write to a pipe (c.inflight):
+// its bytes are in flight (file.flight) until it resumes.
+//
+// It changes nothing else: a pipe the replay has not bound to that fd
+// (a subtrace without the pipe call) gets no flight, as bound would
+// make the process, its fd or the pipe.
+func (st *state) startWrite(c call, until int64) {
+	fd, name := fdOf(c.arg(0))
+	p := st.procs[c.pid]
+	if p == nil || p.fds[fd] == nil {
+		return
+	}
+	en := p.fds[fd]
+	if f := st.files[en.o.ino]; f == nil || !f.pipe || f.unknown || st.names[name] != en.o.ino {
+		return
+	}
+	count, err := strconv.ParseInt(c.arg(2), 0, 64)
+	if err != nil || count < 0 {
+		return
+	}
+	data := []byte(c.str(1))
+	f := st.mutable(en.o.ino)
+	f.settle(st.at)
+	setKey(&f.flight, c.pid, flight{rest: chunk{data: data[:min(int64(len(data)), count)], n: count}, until: until})
+}
+
+// land ends the flight of the current process's write on en's pipe,
+// which failed: what reads took of it was taken ahead, as if no first
+// half had been replayed (see settle).
+func (st *state) land(en *fdEntry) {
+	if en == nil || st.files[en.o.ino] == nil {
+		return
+	}
+	if f := st.files[en.o.ino]; f.flight != nil {
+		f = st.mutable(en.o.ino)
+		if w, ok := f.flight[st.pid]; ok {
+			f.ahead += w.taken
+			delete(f.flight, st.pid)
+		}
+	}
+}
+
+// settle ends the flights of a pipe (a mutable file) whose writes resumed
+// before event at, in a subtrace without their second halves: what reads
+// took of each counts as taken ahead of any write (take's ahead), as it
+// would have with no first half replayed. A write's first half changes
+// what reads take until the write resumes, and nothing after: the search
+// leaves such halves out (flightEnds).
+func (f *file) settle(at int64) {
+	for p, w := range f.flight {
+		if w.until != 0 && w.until < at {
+			f.ahead += w.taken
+			delete(f.flight, p)
+		}
+	}
+}
+
+// takeFlight reads logged bytes of a pipe that holds fewer: the bytes it
+// holds, then the first of the one write in flight, when that write's
+// bytes come after every byte the pipe holds (no other process wrote
+// since the call of its process before it: st.cross marked none) and it
+// has enough not taken. With two in flight, the trace does not say whose
+// bytes came first; with one crossed by another's write (unordered), not
+// even whether its bytes came before those the pipe holds.
+func (f *file) takeFlight(logged, at int64) (out chunk, ok, unordered bool) {
+	pid, w, two, unordered := f.inFlight(at)
+	need := logged - int64(len(f.data))
+	if pid == "" || two || unordered || f.ahead > 0 || w.rest.n < need {
+		return chunk{}, false, unordered
+	}
+	out = chunk{data: append(slices.Clone(f.data), make([]byte, need)...), known: make([]bool, logged), n: logged}
+	copy(out.known, f.known)
+	for i := range int(need) {
+		if w.rest.knownAt(i) {
+			out.data[len(f.data)+i], out.known[len(f.data)+i] = w.rest.data[i], true
+		}
+	}
+	f.flight[pid] = flight{rest: w.rest.from(need), taken: w.taken + need, until: w.until}
+	f.data, f.known = nil, nil
+	return out, true, false
+}
+
+// inFlight returns a pipe's write in flight at event at (pid "" when
+// none), whether another is too, and whether another process wrote since
+// the call before one of them (unordered): that write's bytes, put while
+// one in flight may have gone in already, may be behind those.
+func (f *file) inFlight(at int64) (pid string, w flight, two, unordered bool) {
+	for p, v := range f.flight {
+		if v.live(at) {
+			unordered = unordered || f.crossed[p]&crossedWrite != 0
+			two = two || pid != ""
+			pid, w = p, v
+		}
+	}
+	return pid, w, two, unordered
 }
 
 // sharedWritable tells whether an mmap call maps a file shared and
@@ -1911,6 +2072,13 @@ func (st *state) put(en *fdEntry, at string, bs chunk) {
 		crossedBy := f.crossed[st.pid]
 		if f = st.cross(en.o.ino, crossedWrite); f.unknown {
 			return
+		}
+		f.settle(st.at)
+		if w, ok := f.flight[st.pid]; ok {
+			// Its first half, in flight: what reads took of it is
+			// taken, and it puts the rest.
+			delete(f.flight, st.pid)
+			bs = bs.from(w.taken)
 		}
 		if f.ahead > 0 {
 			if !st.split || crossedBy&crossedRead == 0 {

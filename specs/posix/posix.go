@@ -410,7 +410,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// Relative paths: in the directory the trace shows the process in.
-	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}}
+	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}, ends: map[int64]int64{}}
 	if err := workingDirs(ctx, h, []*formats.Event{target}, m.dirs); err != nil {
 		return nil, err
 	}
@@ -423,7 +423,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		if err := workingDirs(ctx, h, hist, m.dirs); err != nil {
 			return provenance.Walk{}, err
 		}
-		back := &provenance.Backwards{Events: hist}
+		landed := flightEnds(hist, m.ends)
+		back := &provenance.Backwards{Events: without(hist, landed)}
 		return provenance.Walk{Problem: provenance.Problem{Model: m, Target: target, Older: back.Older,
 			Reset: func(*formats.Event) bool { return false }}}, nil
 	}
@@ -1047,6 +1048,87 @@ func leaveRewound(hist []*formats.Event, target *formats.Event, tables fdTables)
 		}
 	}
 	return without(hist, drop)
+}
+
+// TraceModel returns the model with the facts of a whole trace (oldest
+// first) that a call has in any of its subtraces: each call's working
+// directory (Model.dirs) and where each write in flight resumed
+// (Model.ends). The brute-force tests replay subtraces with it.
+func (spec) TraceModel(trace []*formats.Event) provenance.Model {
+	m := Model{dirs: map[int64]string{}, ends: map[int64]int64{}}
+	h := &provenance.MemHistory{Events: trace, Refs: Spec.Refs}
+	if err := workingDirs(context.Background(), h, trace, m.dirs); err != nil {
+		m.dirs = nil // the replay's own view of the directories
+	}
+	flightEnds(provenance.Reversed(trace), m.ends)
+	return m
+}
+
+// flightEnds fills ends with the event where each write in flight of
+// hist (newest first) resumed (see Model.ends): the process's next call
+// in it, the process being inside the write until then. It returns
+// those first halves that no copy from their pipe (splice, sendfile,
+// tee, copy_file_range) crossed, which the search leaves out.
+//
+// Only a read between the two halves takes bytes from the first, and a
+// read that finds the pipe short without it takes as many bytes
+// (state.take's ahead), which the second half skips as it skips what was
+// taken from its flight (or settle counts, when a subtrace lacks the
+// second half): past the second half, every subtrace with the first
+// holds what it holds without it, but for bytes a copy took from the
+// flight, known with it and unknown without, and whether the pipe is
+// marked raced. That mark labels an answer and changes no output: the
+// label is the whole history's (Explain replays it with every half).
+// TestLandedHalvesChangeNothing replays every subtrace both ways.
+func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]bool) {
+	flying := map[string]*formats.Event{}
+	copied := map[int64]bool{}
+	for i := len(hist) - 1; i >= 0; i-- { // oldest first
+		e := hist[i]
+		for pid, half := range flying {
+			switch {
+			case pid == e.Client && e.Op == "write":
+				ends[half.ID] = e.ID
+				if !copied[half.ID] {
+					setKey(&landed, half.ID, true)
+				}
+				delete(flying, pid)
+			case copies(e.Op) && sharesPipe(e, half):
+				copied[half.ID] = true
+			}
+		}
+		if string(e.Reply) == formats.ReplyUnfinished && !creates(e.Op) {
+			flying[e.Client] = e
+		}
+	}
+	return landed
+}
+
+// copies tells whether a call moves bytes from one fd to another.
+func copies(op string) bool {
+	switch op {
+	case "splice", "tee", "sendfile", "sendfile64", "copy_file_range":
+		return true
+	}
+	return false
+}
+
+// sharesPipe tells whether a call names, in any argument, the pipe a
+// write in flight (half) writes to, as -y shows it.
+func sharesPipe(e, half *formats.Event) bool {
+	if len(half.Args) == 0 {
+		return true
+	}
+	_, p := fdOf(string(half.Args[0]))
+	if !strings.HasPrefix(p, "pipe:[") {
+		return true // not known: it may
+	}
+	for _, a := range e.Args {
+		if strings.Contains(string(a), "<"+p+">") {
+			return true
+		}
+	}
+	return false
 }
 
 // without returns hist less the events whose ids drop holds.
