@@ -149,8 +149,14 @@ func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event,
 	if errors.Is(err, store.ErrSeveral) {
 		return nil, "", withHint(err, "an OTLP export line holds many spans; 'wat events --file "+src.Path+"' lists them with their numbers")
 	}
-	if errors.Is(err, store.ErrNotFound) && part == 0 {
-		if split := splitCall(ctx, st, src, line); split != nil {
+	// A line that holds no event, or the first half of a call that is an
+	// event too (a process's creation, a write to a pipe): the call.
+	if (errors.Is(err, store.ErrNotFound) || err == nil && string(e.Reply) == formats.ReplyUnfinished) && part == 0 {
+		var half []byte // the first half's text, stored
+		if err == nil {
+			half = bytes.TrimRight(e.Raw, "\r\n")
+		}
+		if split := splitCall(ctx, st, src, line, half); split != nil {
 			return split, fmt.Sprintf("%s:%d began this call, which strace split in two (<unfinished ...>); the call is at %s, where it resumed", src.Path, line, split.Where()), nil
 		}
 	}
@@ -162,19 +168,23 @@ func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event,
 // splitCall.
 const maxSplitSpan = 4096
 
-// splitCall returns the call that a line of src holding no event began,
-// when the line is the first half of a call the log split in two
-// (strace's "<unfinished ...>"; the store keeps the call at the line
-// that resumes it, its raw text both lines): the first event of the next
-// maxSplitSpan whose raw text's first line is the line's text, read from
-// the file. It returns nil when there is none, or the file cannot be
-// read as it was ingested (gone, changed, compressed).
-func splitCall(ctx context.Context, st *store.Store, src *store.Source, line int) *formats.Event {
+// splitCall returns the call that a line of src began, when the line is
+// the first half of a call the log split in two (strace's "<unfinished
+// ...>"; the store keeps the call at the line that resumes it, its raw
+// text both lines): the first event of the next maxSplitSpan whose raw
+// text's first line is the line's text, half when the line holds an
+// event of the call's start (its raw text), else read from the file. It
+// returns nil when there is none, or the file cannot be read as it was
+// ingested (gone, changed, compressed).
+func splitCall(ctx context.Context, st *store.Store, src *store.Source, line int, half []byte) *formats.Event {
 	before, after, err := st.Around(ctx, src, line, maxSplitSpan)
 	if err != nil || len(after) == 0 {
 		return nil
 	}
-	text, ok := fileLine(src.Path, before, line)
+	text, ok := half, half != nil
+	if !ok {
+		text, ok = fileLine(src.Path, before, line)
+	}
 	if !ok {
 		return nil
 	}

@@ -720,12 +720,12 @@ func (s *Store) EventAtPart(ctx context.Context, src *Source, line, part int) (*
 		"stored once, from there (the ingest summary said which lines)", src.Path, line, ErrNotFound)
 }
 
-// Around returns, for a line of src that holds no event, the last event
-// of src before it (nil when there is none) and at most limit events of
-// src after it, in order: what a caller needs to find, from the file's
-// text, the call a line began that the log split in two (strace's
-// "<unfinished ...>" line; the call is stored at the line that resumes
-// it). A line that holds events is ErrSeveral's business, not this.
+// Around returns, for a line of src, the last event of src before it
+// (nil when there is none) and at most limit events of src after it, in
+// order, not the line's own: what a caller needs to find, from the
+// file's text, the call a line began that the log split in two
+// (strace's "<unfinished ...>" line; the call is stored at the line that
+// resumes it, and the line holds no event, or one of the call's start).
 func (s *Store) Around(ctx context.Context, src *Source, line, limit int) (before *formats.Event, after []*formats.Event, err error) {
 	if line < 1 || int64(line) > src.Lines || src.FirstEvent > src.LastEvent {
 		return nil, nil, fmt.Errorf("%s:%d: %w", src.Path, line, ErrNotFound)
@@ -740,12 +740,9 @@ func (s *Store) Around(ctx context.Context, src *Source, line, limit int) (befor
 	}
 	if len(merged) == 0 {
 		near := src.FirstEvent + int64(line-1)*(src.LastEvent-src.FirstEvent+1)/max(src.Lines, 1)
-		first, last, err := s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line, near)
+		first, _, err := s.lineRun(ctx, src.ID, src.FirstEvent, src.LastEvent, line, near)
 		if err != nil {
 			return nil, nil, fmt.Errorf("find %s:%d: %w", src.Path, line, err)
-		}
-		if last >= first {
-			return nil, nil, fmt.Errorf("%s:%d: the line holds events", src.Path, line)
 		}
 		from = max(first-2, src.FirstEvent-1) // from the event before it
 	}
