@@ -17,7 +17,8 @@
 // fork, vfork): the new process's calls often come between the halves,
 // so the first half is an event too, with Reply Unfinished. So is the
 // first half of a write to a pipe (-y): a reader may take its bytes,
-// printed there, before it resumes. An fd of an
+// printed there, before it resumes; and of a read of one (its fd its one
+// argument): the uses of the pipe while it ran come after it. An fd of an
 // unlinked file is decorated 3</tmp/x (deleted)> or (strace 6)
 // 3</tmp/x>(deleted). Signals are events with Op "SIGNAL", exits "EXIT" and
 // "KILLED". Unknown syscalls are kept like any other.
@@ -106,12 +107,13 @@ const Unfinished = formats.ReplyUnfinished
 
 // inFlight tells whether the first half of a call strace split is an
 // event of its own (Reply Unfinished) though the call creates no
-// process: a write to a pipe -y showed. Its bytes are printed there, and
-// a read of the pipe in another process may take them before the write
-// resumes.
+// process: a write to a pipe -y showed, or a read of one. A write's
+// bytes are printed there, and a read of the pipe in another process may
+// take them before the write resumes; where a read began tells which
+// other uses of the pipe came while it ran.
 func inFlight(name, args string) bool {
 	fd, _, _ := strings.Cut(args, ",")
-	return name == "write" && strings.Contains(fd, "<pipe:[")
+	return (name == "write" || name == "read") && strings.Contains(fd, "<pipe:[")
 }
 
 // Creates tells whether a system call creates a process or thread.
@@ -171,7 +173,14 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		p.pending[pid] = pendingCall{line: strings.TrimSuffix(s, unfinished), name: name}
 		if inFlight(name, args) {
 			// A write to a pipe: its bytes may be read before it
-			// resumes, and they are printed here.
+			// resumes, and they are printed here. A read of one: the
+			// other processes' uses of the pipe after this line cross
+			// it, those before do not.
+			if name == "read" {
+				fd, _, _ := strings.Cut(args, ",")
+				ev.Op, ev.Args, ev.Reply = name, [][]byte{[]byte(strings.TrimSpace(fd))}, []byte(Unfinished)
+				return formats.IsEvent, nil
+			}
 			if _, err := call(strings.TrimSuffix(body, unfinished)+") = 0", ev); err != nil {
 				return 0, err
 			}

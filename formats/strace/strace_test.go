@@ -129,7 +129,8 @@ func TestUnfinished(t *testing.T) {
 
 // TestUnfinishedPipeWrite: the first half of a write to a pipe (-y) is
 // an event with its bytes decoded, the second the whole call; a write to
-// a file is one event, at its second half.
+// a file is one event, at its second half; a read of a pipe's first half
+// is an event with the fd.
 func TestUnfinishedPipeWrite(t *testing.T) {
 	p := NewParser()
 	var ev formats.Event
@@ -144,6 +145,15 @@ func TestUnfinishedPipeWrite(t *testing.T) {
 	}
 	if r, err := p.Parse([]byte(`7 write(3</tmp/a>, "x", 1 <unfinished ...>`), &ev); err != nil || r != formats.IsSkipped {
 		t.Errorf("a file's write's first half: %v %v", r, err)
+	}
+	// A read of a pipe: its fd, the one argument the first half has.
+	r, err = p.Parse([]byte(`17333 15:57:14.853149 read(4<pipe:[2351332]>,  <unfinished ...>`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "read" || string(ev.Reply) != Unfinished || len(ev.Args) != 1 || string(ev.Args[0]) != "4<pipe:[2351332]>" {
+		t.Fatalf("a read's first half: %v %v %+v %q", r, err, ev, ev.Args)
+	}
+	r, err = p.Parse([]byte(`17333 15:57:14.853203 <... read resumed>"*", 1) = 1 <0.000035>`), &ev)
+	if err != nil || r != formats.IsEvent || ev.Op != "read" || string(ev.Args[1]) != "*" || string(ev.Reply) != "1" {
+		t.Fatalf("a read's second half: %v %v %+v %q", r, err, ev, ev.Args)
 	}
 }
 

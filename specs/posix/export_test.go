@@ -30,8 +30,8 @@ func NamesOf(s provenance.State) string {
 	return out
 }
 
-// Landed returns the first halves of writes in flight that resumed in
-// hist (newest first), which the search leaves out (flightEnds).
-func Landed(hist []*formats.Event) map[int64]bool {
-	return flightEnds(hist, map[int64]int64{})
+// QuietHalves returns the first halves of split calls in hist (newest
+// first) that the search leaves out (quietHalves).
+func QuietHalves(hist []*formats.Event) map[int64]bool {
+	return quietHalves(hist, map[int64]int64{})
 }

@@ -856,8 +856,9 @@ type call struct {
 	// unfinished is the first half of a call that creates a process,
 	// printed before the new process's calls (see formats.ReplyUnfinished).
 	unfinished bool
-	// inflight is the first half of a write to a pipe: the call has
-	// started, and its bytes are printed (see file.flight).
+	// inflight is the first half of a write to a pipe or a read of one:
+	// the call has started; a write's bytes are printed (see
+	// file.flight).
 	inflight bool
 }
 
@@ -1086,10 +1087,20 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	c := m.call(e)
 	st.okCall = c.ok()
 	st.pid, st.split, st.at = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0, e.ID
-	if c.inflight {
+	switch {
+	case c.inflight && c.op == "write":
 		// Not a call that ends: the uses of the pipe that cross the
 		// write are counted from the process's call before it.
 		st.startWrite(c, m.ends[e.ID])
+		return ""
+	case c.inflight:
+		// A read begins: the uses of its pipe that cross it are those
+		// after this (state.crossed). Its process's marks on other
+		// pipes stay: its next call on them comes after the read ends.
+		if en := st.boundPipe(c); en != nil && st.files[en.o.ino].crossed[c.pid] != 0 {
+			f := st.mutable(en.o.ino)
+			delete(f.crossed, c.pid)
+		}
 		return ""
 	}
 	defer st.uncross(c.pid)
@@ -1948,13 +1959,8 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 // (a subtrace without the pipe call) gets no flight, as bound would
 // make the process, its fd or the pipe.
 func (st *state) startWrite(c call, until int64) {
-	fd, name := fdOf(c.arg(0))
-	p := st.procs[c.pid]
-	if p == nil || p.fds[fd] == nil {
-		return
-	}
-	en := p.fds[fd]
-	if f := st.files[en.o.ino]; f == nil || !f.pipe || f.unknown || st.names[name] != en.o.ino {
+	en := st.boundPipe(c)
+	if en == nil {
 		return
 	}
 	count, err := strconv.ParseInt(c.arg(2), 0, 64)
@@ -1965,6 +1971,22 @@ func (st *state) startWrite(c call, until int64) {
 	f := st.mutable(en.o.ino)
 	f.settle(st.at)
 	setKey(&f.flight, c.pid, flight{rest: chunk{data: data[:min(int64(len(data)), count)], n: count}, until: until})
+}
+
+// boundPipe returns the fd entry of a call's first argument when the
+// replay has bound it to the pipe -y shows, and the pipe's content is
+// known; else nil. Unlike bound, it makes nothing.
+func (st *state) boundPipe(c call) *fdEntry {
+	fd, name := fdOf(c.arg(0))
+	p := st.procs[c.pid]
+	if p == nil || p.fds[fd] == nil {
+		return nil
+	}
+	en := p.fds[fd]
+	if f := st.files[en.o.ino]; f == nil || !f.pipe || f.unknown || st.names[name] != en.o.ino {
+		return nil
+	}
+	return en
 }
 
 // land ends the flight of the current process's write on en's pipe,

@@ -423,8 +423,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		if err := workingDirs(ctx, h, hist, m.dirs); err != nil {
 			return provenance.Walk{}, err
 		}
-		landed := flightEnds(hist, m.ends)
-		back := &provenance.Backwards{Events: without(hist, landed)}
+		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
 		return provenance.Walk{Problem: provenance.Problem{Model: m, Target: target, Older: back.Older,
 			Reset: func(*formats.Event) bool { return false }}}, nil
 	}
@@ -1079,7 +1078,7 @@ func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 // flight, known with it and unknown without, and whether the pipe is
 // marked raced. That mark labels an answer and changes no output: the
 // label is the whole history's (Explain replays it with every half).
-// TestLandedHalvesChangeNothing replays every subtrace both ways.
+// TestQuietHalvesChangeNothing replays every subtrace both ways.
 func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]bool) {
 	flying := map[string]*formats.Event{}
 	copied := map[int64]bool{}
@@ -1097,11 +1096,125 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 				copied[half.ID] = true
 			}
 		}
-		if string(e.Reply) == formats.ReplyUnfinished && !creates(e.Op) {
+		if string(e.Reply) == formats.ReplyUnfinished && e.Op == "write" {
 			flying[e.Client] = e
 		}
 	}
 	return landed
+}
+
+// quietHalves returns the first halves of calls strace split in hist
+// (newest first) that the search leaves out, no subtrace replaying
+// differently with them or without them: the writes flightEnds returns
+// (filling ends), and quietReads.
+func quietHalves(hist []*formats.Event, ends map[int64]int64) map[int64]bool {
+	quiet := flightEnds(hist, ends)
+	for id := range quietReads(hist) {
+		setKey(&quiet, id, true)
+	}
+	return quiet
+}
+
+// quietReads returns the first halves of reads of a pipe in hist (newest
+// first) that change no replay. Such a half only ends its process's
+// marks on the pipe (state.crossed), which other processes' uses of it
+// set. They decide whether another read crossed the read when it
+// resumes (or a later split read of the process), and, for the process's
+// writes to the pipe, whether another write crossed one, whether a read
+// took bytes of one ahead, and the order of one in flight. With no other
+// process's read of the pipe before the half, and either no other
+// process's use of it before the half or no write to it by the process
+// after, the marks it ends decide nothing. TestQuietHalvesChangeNothing
+// replays every subtrace both ways.
+func quietReads(hist []*formats.Event) map[int64]bool {
+	type use struct{ pipe, pid string }
+	isHalf := func(e *formats.Event) bool { return string(e.Reply) == formats.ReplyUnfinished && e.Op == "read" }
+	// Newest first: whether the process writes to the half's pipe after it.
+	writesAfter := map[int64]bool{}
+	wrote := map[use]bool{}
+	for _, e := range hist {
+		if isHalf(e) {
+			for _, p := range pipesNamed(e) {
+				writesAfter[e.ID] = writesAfter[e.ID] || wrote[use{p, e.Client}]
+			}
+		}
+		if puts(e.Op) {
+			for _, p := range pipesNamed(e) {
+				wrote[use{p, e.Client}] = true
+			}
+		}
+	}
+	if len(writesAfter) == 0 {
+		return nil
+	}
+	// Oldest first: the processes that used each pipe before, and
+	// whether they took bytes from it.
+	users := map[string]map[string]bool{}
+	var quiet map[int64]bool
+	for i := len(hist) - 1; i >= 0; i-- {
+		e := hist[i]
+		pipes := pipesNamed(e)
+		if isHalf(e) && len(pipes) == 1 {
+			otherRead, otherUse := false, false
+			for pid, took := range users[pipes[0]] {
+				if pid != e.Client {
+					otherUse, otherRead = true, otherRead || took
+				}
+			}
+			if !otherRead && !(otherUse && writesAfter[e.ID]) {
+				setKey(&quiet, e.ID, true)
+			}
+		}
+		for _, p := range pipes {
+			if users[p] == nil {
+				users[p] = map[string]bool{}
+			}
+			users[p][e.Client] = users[p][e.Client] || takes(e.Op)
+		}
+	}
+	return quiet
+}
+
+// pipesNamed returns the pipes a call names in its arguments, as -y
+// shows them ("pipe:[N]").
+func pipesNamed(e *formats.Event) []string {
+	var out []string
+	for _, a := range e.Args {
+		for rest := string(a); ; {
+			i := strings.Index(rest, "<pipe:[")
+			if i < 0 {
+				break
+			}
+			rest = rest[i+1:]
+			j := strings.Index(rest, "]>")
+			if j < 0 {
+				break
+			}
+			if p := rest[:j+1]; !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+			rest = rest[j+2:]
+		}
+	}
+	return out
+}
+
+// takes tells whether a call may take bytes from a pipe it names; puts,
+// whether it may put bytes into one.
+func takes(op string) bool {
+	switch op {
+	case "read", "readv", "pread64", "preadv":
+		return true
+	}
+	return copies(op)
+}
+
+func puts(op string) bool {
+	switch op {
+	case "write", "writev", "pwrite64", "pwritev":
+		return true
+	}
+	return copies(op)
 }
 
 // copies tells whether a call moves bytes from one fd to another.
@@ -1114,21 +1227,11 @@ func copies(op string) bool {
 }
 
 // sharesPipe tells whether a call names, in any argument, the pipe a
-// write in flight (half) writes to, as -y shows it.
+// write in flight (half) writes to, as -y shows it; when the half names
+// none, it may.
 func sharesPipe(e, half *formats.Event) bool {
-	if len(half.Args) == 0 {
-		return true
-	}
-	_, p := fdOf(string(half.Args[0]))
-	if !strings.HasPrefix(p, "pipe:[") {
-		return true // not known: it may
-	}
-	for _, a := range e.Args {
-		if strings.Contains(string(a), "<"+p+">") {
-			return true
-		}
-	}
-	return false
+	p := pipesNamed(half)
+	return len(p) != 1 || slices.Contains(pipesNamed(e), p[0])
 }
 
 // without returns hist less the events whose ids drop holds.
