@@ -150,7 +150,8 @@ func resolveAt(ctx context.Context, st *store.Store, at string) (*formats.Event,
 		return nil, "", withHint(err, "an OTLP export line holds many spans; 'wat events --file "+src.Path+"' lists them with their numbers")
 	}
 	// A line that holds no event, or the first half of a call that is an
-	// event too (a process's creation, a write to a pipe): the call.
+	// event too (a process's creation, a write to a pipe or a read of
+	// one): the call.
 	if (errors.Is(err, store.ErrNotFound) || err == nil && string(e.Reply) == formats.ReplyUnfinished) && part == 0 {
 		var half []byte // the first half's text, stored
 		if err == nil {
