@@ -146,6 +146,9 @@ func TestUnfinishedPipeWrite(t *testing.T) {
 	if r, err := p.Parse([]byte(`7 write(3</tmp/a>, "x", 1 <unfinished ...>`), &ev); err != nil || r != formats.IsSkipped {
 		t.Errorf("a file's write's first half: %v %v", r, err)
 	}
+	if _, err := NewParser().Parse([]byte(`7 write(4<pipe:[7]>, "abc, 3 <unfinished ...>`), &ev); err == nil {
+		t.Error("a pipe write's first half with an unterminated string is not rejected")
+	}
 	// A read of a pipe: its fd, the one argument the first half has.
 	r, err = p.Parse([]byte(`17333 15:57:14.853149 read(4<pipe:[2351332]>,  <unfinished ...>`), &ev)
 	if err != nil || r != formats.IsEvent || ev.Op != "read" || string(ev.Reply) != Unfinished || len(ev.Args) != 1 || string(ev.Args[0]) != "4<pipe:[2351332]>" {

@@ -1097,9 +1097,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		// A read begins: the uses of its pipe that cross it are those
 		// after this (state.crossed). Its process's marks on other
 		// pipes stay: its next call on them comes after the read ends.
-		if en := st.boundPipe(c); en != nil && st.files[en.o.ino].crossed[c.pid] != 0 {
-			f := st.mutable(en.o.ino)
-			delete(f.crossed, c.pid)
+		if en := st.boundPipe(c); en != nil {
+			st.uncrossPipe(c.pid, en.o.ino)
 		}
 		return ""
 	}
@@ -1993,15 +1992,13 @@ func (st *state) boundPipe(c call) *fdEntry {
 // which failed: what reads took of it was taken ahead, as if no first
 // half had been replayed (see settle).
 func (st *state) land(en *fdEntry) {
-	if en == nil || st.files[en.o.ino] == nil {
+	if f := st.files[en.o.ino]; f == nil || f.flight == nil {
 		return
 	}
-	if f := st.files[en.o.ino]; f.flight != nil {
-		f = st.mutable(en.o.ino)
-		if w, ok := f.flight[st.pid]; ok {
-			f.ahead += w.taken
-			delete(f.flight, st.pid)
-		}
+	f := st.mutable(en.o.ino)
+	if w, ok := f.flight[st.pid]; ok {
+		f.ahead += w.taken
+		delete(f.flight, st.pid)
 	}
 }
 
@@ -2186,12 +2183,17 @@ func (st *state) cross(ino int, use uint8) *file {
 // since it.
 func (st *state) uncross(pid string) {
 	for ino := range st.crossing {
-		if f := st.files[ino]; f != nil && f.crossed[pid] != 0 {
-			f = st.mutable(ino)
-			delete(f.crossed, pid)
-			if len(f.crossed) == 0 {
-				delete(st.crossing, ino)
-			}
+		st.uncrossPipe(pid, ino)
+	}
+}
+
+// uncrossPipe ends pid's marks on one pipe.
+func (st *state) uncrossPipe(pid string, ino int) {
+	if f := st.files[ino]; f != nil && f.crossed[pid] != 0 {
+		f = st.mutable(ino)
+		delete(f.crossed, pid)
+		if len(f.crossed) == 0 {
+			delete(st.crossing, ino)
 		}
 	}
 }

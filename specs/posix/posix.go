@@ -18,6 +18,7 @@
 package posix
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -1129,6 +1130,9 @@ func quietHalves(hist []*formats.Event, ends map[int64]int64) map[int64]bool {
 func quietReads(hist []*formats.Event) map[int64]bool {
 	type use struct{ pipe, pid string }
 	isHalf := func(e *formats.Event) bool { return string(e.Reply) == formats.ReplyUnfinished && e.Op == "read" }
+	if !slices.ContainsFunc(hist, isHalf) {
+		return nil
+	}
 	// Newest first: whether the process writes to the half's pipe after it.
 	writesAfter := map[int64]bool{}
 	wrote := map[use]bool{}
@@ -1144,15 +1148,16 @@ func quietReads(hist []*formats.Event) map[int64]bool {
 			}
 		}
 	}
-	if len(writesAfter) == 0 {
-		return nil
-	}
 	// Oldest first: the processes that used each pipe before, and
-	// whether they took bytes from it.
+	// whether they took bytes from it. Only a call that takes or puts
+	// bytes marks (state.cross).
 	users := map[string]map[string]bool{}
 	var quiet map[int64]bool
 	for i := len(hist) - 1; i >= 0; i-- {
 		e := hist[i]
+		if !isHalf(e) && !takes(e.Op) && !puts(e.Op) {
+			continue
+		}
 		pipes := pipesNamed(e)
 		if isHalf(e) && len(pipes) == 1 {
 			otherRead, otherUse := false, false
@@ -1180,17 +1185,17 @@ func quietReads(hist []*formats.Event) map[int64]bool {
 func pipesNamed(e *formats.Event) []string {
 	var out []string
 	for _, a := range e.Args {
-		for rest := string(a); ; {
-			i := strings.Index(rest, "<pipe:[")
+		for rest := a; ; {
+			i := bytes.Index(rest, []byte("<pipe:["))
 			if i < 0 {
 				break
 			}
 			rest = rest[i+1:]
-			j := strings.Index(rest, "]>")
+			j := bytes.Index(rest, []byte("]>"))
 			if j < 0 {
 				break
 			}
-			if p := rest[:j+1]; !slices.Contains(out, p) {
+			if p := string(rest[:j+1]); !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 			rest = rest[j+2:]
