@@ -30,11 +30,22 @@ func decodeIDs(dst []int64, first int64, n int, blob []byte) ([]int64, error) {
 	dst = append(dst, first)
 	id := first
 	for i := 1; i < n; i++ {
-		d, k := binary.Uvarint(blob)
-		if k <= 0 || d == 0 {
+		// Most gaps fit a byte (a hot key's writes are a few ids apart):
+		// read those without binary.Uvarint's loop.
+		var d uint64
+		if len(blob) > 0 && blob[0] < 0x80 {
+			d, blob = uint64(blob[0]), blob[1:]
+		} else {
+			var k int
+			d, k = binary.Uvarint(blob)
+			if k <= 0 {
+				return dst, errBadBlock
+			}
+			blob = blob[k:]
+		}
+		if d == 0 {
 			return dst, errBadBlock
 		}
-		blob = blob[k:]
 		id += int64(d)
 		dst = append(dst, id)
 	}
