@@ -62,7 +62,7 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	}
 	// The request of each shape (its first), read and checked against
 	// its shape.
-	q := &queueRuns{ids: l.IDs, of: l.Of, likes: make([]*formats.Event, len(l.Shapes)), read: map[int]*formats.Event{}, shown: map[int]bool{}}
+	q := &queueRuns{ids: l.IDs, of: l.Of, likes: make([]*formats.Event, len(l.Shapes)), read: map[int]*formats.Event{}, shown: make([]bool, len(l.IDs))}
 	isPush := make([]bool, len(l.Shapes))
 	for i, k := range l.Of {
 		if q.likes[k] != nil {
@@ -167,7 +167,7 @@ type queueRuns struct {
 	push  []bool
 	likes []*formats.Event
 	read  map[int]*formats.Event
-	shown map[int]bool
+	shown []bool
 }
 
 // likeAt returns the request of the shape of the event at i.
@@ -258,27 +258,32 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 	// those whose values the answer reads, which it holds whole. A
 	// shape's request is held as a stub of itself, so that its own event
 	// is a stub like the others of its run.
-	stubs := map[*formats.Event]*formats.Event{}
+	stubs := make([]*formats.Event, len(q.likes)) // by shape
 	at := func(places []int) provenance.Choice {
 		s := &provenance.Stubs{IDs: make([]int64, len(places)), Of: make([]int32, len(places))}
-		likes := map[*formats.Event]int32{}
+		add := func(e *formats.Event, keyOnly bool) int32 {
+			s.Likes, s.KeyOnly = append(s.Likes, e), append(s.KeyOnly, keyOnly)
+			return int32(len(s.Likes) - 1)
+		}
+		// Each shape's stub's place in s.Likes, plus one (0: none yet):
+		// a hot queue's choice holds 240,000 pops of one or two shapes.
+		byShape := make([]int32, len(q.likes))
 		for j, i := range places {
-			e := q.at(i)
-			keyOnly := false
-			if !q.shown[i] {
-				like := q.likeAt(i)
-				keyOnly = like.Op == "LPUSH" || like.Op == "RPUSH" // its value is another's
-				if e = stubs[like]; e == nil {
-					st := like.StubAt(like.ID, false)
-					e = &st
-					stubs[like] = e
+			var k int32
+			if q.shown[i] {
+				k = add(q.at(i), false) // read whole: its own
+			} else {
+				sh := q.of[i]
+				if byShape[sh] == 0 {
+					like := q.likes[sh]
+					if stubs[sh] == nil {
+						st := like.StubAt(like.ID, false)
+						stubs[sh] = &st
+					}
+					// A push's value is another's.
+					byShape[sh] = add(stubs[sh], like.Op == "LPUSH" || like.Op == "RPUSH") + 1
 				}
-			}
-			k, ok := likes[e]
-			if !ok {
-				k = int32(len(s.Likes))
-				likes[e] = k
-				s.Likes, s.KeyOnly = append(s.Likes, e), append(s.KeyOnly, keyOnly)
+				k = byShape[sh] - 1
 			}
 			s.IDs[j], s.Of[j] = q.ids[i], k
 		}
@@ -303,19 +308,17 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 	}
 	var ones []provenance.Factor
 	for _, c := range choices {
-		always, rest, err := c.Settle()
-		if err != nil {
-			return nil, err
-		}
-		// always is increasing, and so are its ids: one walk finds
-		// their places.
+		// The ids every way holds come in order: one walk finds their
+		// places.
 		j := 0
-		for _, i := range always {
-			id := c.ID(i)
+		rest, err := c.Settle(func(id int64) {
 			for j < len(q.ids) && q.ids[j] < id {
 				j++
 			}
 			every[j] = true
+		})
+		if err != nil {
+			return nil, err
 		}
 		switch {
 		case rest.K == 0:
@@ -342,29 +345,49 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 	}
 	// Every witness's events: those whose values it reads as they are,
 	// the others as runs of their requests, each shown from its first.
+	// Each shape's run sized first: a hot queue's runs hold 130,000 ids,
+	// which appended one at a time made 5 MB.
 	var wit []*formats.Event
-	byLike := map[*formats.Event]int{}
-	var held [][]int64 // each run's ids
+	count := make([]int, len(q.likes))
+	for i, in := range every {
+		if in && !q.shown[i] {
+			count[q.of[i]]++
+		}
+	}
+	runOf := make([]int, len(q.likes)) // each shape's run in x.Held
+	var held [][]int64                 // each run's ids
+	for sh, n := range count {
+		if n == 0 {
+			continue
+		}
+		runOf[sh] = len(x.Held)
+		r := provenance.Run{Like: q.likes[sh]}
+		if r.Like.Op == "LPUSH" || r.Like.Op == "RPUSH" {
+			r.Alike = alikePushes(1)
+		}
+		x.Held, held = append(x.Held, r), append(held, make([]int64, 0, n))
+	}
 	for i, in := range every {
 		switch {
 		case !in:
 		case q.shown[i]:
 			wit = append(wit, q.at(i))
 		default:
-			like := q.likeAt(i)
-			k, ok := byLike[like]
-			if !ok {
-				k = len(x.Held)
-				byLike[like] = k
-				r := provenance.Run{Like: like}
-				if r.Like.Op == "LPUSH" || r.Like.Op == "RPUSH" {
-					r.Alike = alikePushes(1)
-				}
-				x.Held, held = append(x.Held, r), append(held, nil)
-			}
+			k := runOf[q.of[i]]
 			held[k] = append(held[k], q.ids[i])
 		}
 	}
+	// The runs in the order of their first events.
+	order := make([]int, len(held))
+	for k := range order {
+		order[k] = k
+	}
+	sort.Slice(order, func(a, b int) bool { return held[order[a]][0] < held[order[b]][0] })
+	runs, ids := make([]provenance.Run, len(order)), make([][]int64, len(order))
+	for j, k := range order {
+		runs[j], ids[j] = x.Held[k], held[k]
+	}
+	x.Held, held = runs, ids
 	var firsts []int64
 	for k := range x.Held {
 		x.Held[k].IDs = provenance.IDsOf(held[k])
