@@ -499,15 +499,15 @@ func queueClosure(push []bool, value func(int) []byte, out provenance.Output) (p
 	}
 	// The pushes just before and after v, and a, the first push of the
 	// run of pushes with v's value that ends at v.
-	prev, next := -1, -1
-	for i, p := range push {
-		switch {
-		case !p:
-		case i < v:
-			prev = i
-		case i > v && next < 0:
-			next = i
-		}
+	prev, next := v-1, v+1
+	for prev >= 0 && !push[prev] {
+		prev--
+	}
+	for next < len(push) && !push[next] {
+		next++
+	}
+	if next == len(push) {
+		next = -1
 	}
 	val := string(value(v))
 	a, b := v, v // the run of pushes of v's value around v
@@ -534,11 +534,9 @@ func queueClosure(push []bool, value func(int) []byte, out provenance.Output) (p
 	if a == v {
 		forced := make([]bool, len(push))
 		for i, p := range push {
-			if p {
-				forced[i] = i == v || i < v && i > q.lastEmptied
-			} else {
-				forced[i] = q.took[i] && i > q.lastMissed
-			}
+			// v, a push before it since the queue was last emptied, a pop
+			// that took an element since it was last found empty.
+			forced[i] = b2i(p)&(b2i(i == v)|b2i(i < v)&b2i(i > q.lastEmptied))|b2i(q.took[i])&b2i(i > q.lastMissed) == 1
 		}
 		if queueTaken(push, forced, true) == v && queueTaken(push, forced, false) == v {
 			return provenance.Closure{Fixed: forced}, true
@@ -561,15 +559,11 @@ func queueClosure(push []bool, value func(int) []byte, out provenance.Output) (p
 	// from the run, change nothing: they are never taken by a superset
 	// of a closed W.
 	fixed := make([]bool, len(push))
-	before := 0
+	before, last := 0, q.lastEmpty()
 	for i, p := range push[:v] {
-		if p {
-			// The queue is not empty from v's push to the target.
-			fixed[i] = i > q.lastEmpty()
-			if i < a {
-				before++
-			}
-		}
+		// The queue is not empty from v's push to the target.
+		fixed[i] = b2i(p)&b2i(i > last) == 1
+		before += b2i(p) & b2i(i < a)
 	}
 	fixed[v] = true
 	return guards(push, fixed, a, before)
@@ -582,29 +576,33 @@ func queueClosure(push []bool, value func(int) []byte, out provenance.Output) (p
 // push (with true) or every pop (with false) besides: the two extremes
 // of a subtrace's supersets.
 func queueTaken(push, keep []bool, with bool) int {
-	kept := func(i int) bool { return keep == nil || keep[i] || push[i] == with }
+	w := b2i(with)
+	kept := func(i, pi int) int {
+		if keep == nil {
+			return 1
+		}
+		return b2i(keep[i]) | (1 - (pi ^ w)) // kept, or of the kind added
+	}
 	// The queue holds the kept pushes in order from its head: a pop
 	// moves the head when it is not empty. Counting is enough, and a
-	// second pass finds the push at the head.
+	// second pass finds the push at the head. Both are written without a
+	// branch on an event's kind (see extremeLengths).
 	pushes, head := 0, 0
 	for i, p := range push {
-		switch {
-		case !kept(i):
-		case p:
-			pushes++
-		case head < pushes:
-			head++
-		}
+		pi := b2i(p)
+		k := kept(i, pi)
+		pushes += pi & k
+		head += (1 - pi) & k & b2i(head < pushes)
 	}
 	if head == pushes {
 		return -1
 	}
+	seen := 0
 	for i, p := range push {
-		if p && kept(i) {
-			if head == 0 {
-				return i
-			}
-			head--
+		pi := b2i(p)
+		seen += pi & kept(i, pi)
+		if seen > head {
+			return i
 		}
 	}
 	return -1
@@ -757,7 +755,7 @@ func lengthClosure(pushed []bool, target *formats.Event, out provenance.Output) 
 	fixed := make([]bool, len(pushed))
 	pushes, last := 0, q.lastEmpty()
 	for i, p := range pushed {
-		fixed[i] = p && i > last
+		fixed[i] = b2i(p)&b2i(i > last) == 1
 		pushes += b2i(p)
 	}
 	return guards(pushed, fixed, len(pushed), pushes-n)
