@@ -67,7 +67,7 @@ JSON (one object per line):
 			&cli.IntFlag{Name: "max-witnesses", Value: 20, Usage: "list witnesses one by one up to `N`; print them factored above"},
 			&cli.IntFlag{Name: "max-events", Value: 100, Usage: "list at most `N` requests of one witness or group (runs read from the index: as runs when more)"},
 			&cli.IntFlag{Name: "depth", Value: 5, Usage: "follow requests to the services that sent them at most `N` hops (0: do not follow)"},
-			&cli.BoolFlag{Name: "all", Usage: "list every witness and every request of each (text: no --max-witnesses or --max-events; --json: no cut at 1000 events)"},
+			&cli.BoolFlag{Name: "all", Usage: "list every witness and every request of each (text: no --max-witnesses or --max-events; --json: no cut at 1000 events or about 800 kB of them)"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "answer within `D` (0: no limit): past 70% of it an exact search gives up and the answer is a closed witness, labelled not exact; exit code 5 says either happened"},
 		},
 		Action: readAction(func(c *cli.Context, st *store.Store) error {
@@ -293,7 +293,7 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 		// No spec for the target's black box (an application server's
 		// response): show why its service sent it.
 		if opt.json {
-			b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents}
+			b := newJSONTree(tree, opt.all, nil)
 			j := b.sending(tree.Sent[target.ID])
 			j.Target = b.event(target, false)
 			j.Target.SentBy = nil

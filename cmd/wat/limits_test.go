@@ -274,6 +274,56 @@ func TestAnswerSize(t *testing.T) {
 	}
 }
 
+// TestAnswerBytes: an answer whose events are long (300 LPUSHes of 8 KB
+// values, each shown in args and raw, its angle brackets as six
+// characters) lists, by default, only as many as fit about 800 kB, the
+// first ones, in order, and says so; --all lists every one.
+func TestAnswerBytes(t *testing.T) {
+	var b strings.Builder
+	value := strings.Repeat("<x>", 8000/3)
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] \"LPUSH\" \"q\" \"%d%s\"\n", i, i, value)
+	}
+	b.WriteString("1795535141.000000 [0 127.0.0.1:5000] \"LLEN\" \"q\"\n")
+	log, db := ingested(t, b.String())
+	type answer struct {
+		Exact     bool
+		Output    string
+		Complete  bool
+		Cut       string
+		Witnesses []struct {
+			Events []struct{ Line int }
+		}
+	}
+	for _, all := range []bool{false, true} {
+		args := []string{"explain", "--json", "--depth", "0", "--at", log + ":301"}
+		if all {
+			args = append(args, "--all")
+		}
+		out, _ := mustWat(t, db, args...)
+		var x answer
+		if err := json.Unmarshal([]byte(out), &x); err != nil {
+			t.Fatal(err)
+		}
+		if !x.Exact || x.Output != "(integer) 300" || len(x.Witnesses) != 1 {
+			t.Fatalf("--all %v: exact %v, output %q, %d witnesses", all, x.Exact, x.Output, len(x.Witnesses))
+		}
+		evs := x.Witnesses[0].Events
+		for i, e := range evs {
+			if e.Line != i+1 {
+				t.Fatalf("--all %v: event %d is line %d: not the first ones, in order", all, i, e.Line)
+			}
+		}
+		switch {
+		case !all && (len(out) > 1e6 || len(evs) < 5 || len(evs) >= 300 || x.Complete ||
+			!strings.Contains(x.Cut, fmt.Sprintf("list %d of their", len(evs))) || !strings.Contains(x.Cut, "800 kB")):
+			t.Errorf("default: %d bytes, %d events listed, complete %v, cut %q", len(out), len(evs), x.Complete, x.Cut)
+		case all && (len(evs) != 300 || x.Cut != "" || len(out) < 3e6):
+			t.Errorf("--all: %d bytes, %d events listed, cut %q", len(out), len(evs), x.Cut)
+		}
+	}
+}
+
 // TestChoiceAnswerSize: a choice with more requests than a default
 // answer lists (a polled queue's length: which of 1,400 pops guard 700
 // pushes) is cut in --json with its caps cut alike, and --all lists it

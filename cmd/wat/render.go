@@ -700,10 +700,7 @@ func countText(n *big.Int, exact bool) string {
 const maxJSONWitnesses = 1000
 
 func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool, held map[int64]*formats.Event) error {
-	b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents, held: held}
-	if all {
-		b.left = -1
-	}
+	b := newJSONTree(tree, all, held)
 	b.path[x.Target.ID] = true
 	j := b.explanation(spec, x, check)
 	if tree != nil {
@@ -726,11 +723,23 @@ func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, che
 type jsonTree struct {
 	tree *provenance.Tree
 	path map[int64]bool // events being expanded: no cycles
-	// left is how many more events the witnesses and factors may list
-	// (-1: all; see maxJSONEvents).
-	left int
+	// left is how many more events the witnesses and factors may list,
+	// and bytes about how many bytes of JSON more (-1: all; see
+	// maxJSONEvents and maxJSONEventBytes).
+	left, bytes int
+	some        bool // whether an event was listed (the first always is)
 	// held are the events of held runs read whole (readHeld), by id.
 	held map[int64]*formats.Event
+}
+
+// newJSONTree returns a jsonTree of tree that lists every event when
+// all, else as many as maxJSONEvents and maxJSONEventBytes allow.
+func newJSONTree(tree *provenance.Tree, all bool, held map[int64]*formats.Event) *jsonTree {
+	b := &jsonTree{tree: tree, path: map[int64]bool{}, left: maxJSONEvents, bytes: maxJSONEventBytes, held: held}
+	if all {
+		b.left, b.bytes = -1, -1
+	}
+	return b
 }
 
 // maxJSONEvents bounds the events an answer's witnesses and factors list
@@ -738,16 +747,66 @@ type jsonTree struct {
 // about 1 MB; an answer cut so says where ("cut").
 const maxJSONEvents = 1000
 
-// take tells whether one more event may be listed, and counts it.
-func (b *jsonTree) take() bool {
+// maxJSONEventBytes bounds, about, the bytes of JSON of the events an
+// answer lists unless --all is given: a strace read's 268 writes of 4 KiB
+// of zeros each, listed in full, made 3.8 MB (each byte shown three
+// times, in args, args_base64 and raw, some as six characters: \u0000).
+// The first event is listed whatever its size.
+const maxJSONEventBytes = 800 << 10
+
+// take tells whether e may be listed next, and counts it. Once one is
+// not, none is: an answer lists its events' first ones, in order.
+func (b *jsonTree) take(e *formats.Event) bool {
 	switch {
 	case b.left < 0:
 		return true
 	case b.left == 0:
 		return false
 	}
+	size := jsonEventSize(e)
+	if size > b.bytes && b.some {
+		b.left = 0
+		return false
+	}
 	b.left--
+	b.bytes, b.some = max(b.bytes-size, 0), true
 	return true
+}
+
+// jsonEventSize is about the size of e as toJSONEvent's JSON: its
+// fields' names and short values, and its arguments and raw line as
+// encoding/json escapes them, with base64 beside arguments that are not
+// UTF-8.
+func jsonEventSize(e *formats.Event) int {
+	n := 250 + len(e.Source) + len(e.Client) + len(e.Op) + len(e.Instance) + jsonTextSize(e.Raw) + jsonTextSize(e.Reply)
+	for _, a := range e.Args {
+		n += 3 + jsonTextSize(a)
+		if !utf8.Valid(a) {
+			n += 3 + (len(a)+2)/3*4
+		}
+	}
+	return n
+}
+
+// jsonTextSize is about the length of textOf(b) as a JSON string:
+// control characters and <, > and & as six characters (\u0000), quotes
+// and backslashes as two, bytes that are not UTF-8 as \xHH escaped (five).
+func jsonTextSize(b []byte) int {
+	n := 2
+	for _, c := range b {
+		switch {
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			n += 6
+		case c == '"' || c == '\\':
+			n += 2
+		default:
+			n++
+		}
+	}
+	if !utf8.Valid(b) {
+		n += len(b) // an invalid byte is five characters, not one: a bound
+	}
+	return n
 }
 
 func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, check *outputCheck) jsonExplanation {
@@ -784,7 +843,7 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		out := make([]jsonEvent, 0, size)
 		for _, id := range heldIDs {
 			e := b.held[id]
-			if e != nil && b.take() {
+			if e != nil && b.take(e) {
 				out = append(out, toJSONEvent(e))
 			}
 		}
@@ -800,8 +859,8 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		total += cut
 		for _, e := range wit {
 			total++
-			if b.take() {
-				jw.Events = append(jw.Events, b.event(b.whole(e), false))
+			if e = b.whole(e); b.take(e) {
+				jw.Events = append(jw.Events, b.event(e, false))
 				listed++
 			}
 		}
@@ -823,7 +882,7 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 			ja := []jsonEvent{}
 			for _, e := range alt {
 				total++
-				if b.take() {
+				if b.take(e) {
 					ja = append(ja, toJSONEvent(e))
 					listed++
 				}
@@ -842,11 +901,12 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		jc.Count, jc.CountAtMost = jsonCount(c.Counted())
 		for i := range c.Len() {
 			total++
-			if !b.take() {
+			e := b.whole(c.Event(i))
+			if !b.take(e) {
 				total += c.Len() - i - 1
 				break
 			}
-			jc.Of = append(jc.Of, toJSONEvent(b.whole(c.Event(i))))
+			jc.Of = append(jc.Of, toJSONEvent(e))
 			listed++
 		}
 		if len(jc.Of) < c.Len() {
@@ -856,7 +916,7 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 	if listed < total {
 		j.Complete = false
-		j.Cut = fmt.Sprintf("the witnesses, factors and choices list %d of their %d events, in order (at most %d in an answer; --all lists every one)", listed, total, maxJSONEvents)
+		j.Cut = fmt.Sprintf("the witnesses, factors and choices list %d of their %d events, in order (at most %d, and about %d kB of them, in an answer; --all lists every one)", listed, total, maxJSONEvents, maxJSONEventBytes>>10)
 	}
 	return j
 }
