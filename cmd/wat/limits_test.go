@@ -296,15 +296,7 @@ func TestAnswerBytes(t *testing.T) {
 		}
 	}
 	for _, all := range []bool{false, true} {
-		args := []string{"explain", "--json", "--depth", "0", "--at", log + ":301"}
-		if all {
-			args = append(args, "--all")
-		}
-		out, _ := mustWat(t, db, args...)
-		var x answer
-		if err := json.Unmarshal([]byte(out), &x); err != nil {
-			t.Fatal(err)
-		}
+		out, x := explainJSON[answer](t, db, log+":301", all)
 		if !x.Exact || x.Output != "(integer) 300" || len(x.Witnesses) != 1 {
 			t.Fatalf("--all %v: exact %v, output %q, %d witnesses", all, x.Exact, x.Output, len(x.Witnesses))
 		}
@@ -350,15 +342,7 @@ func TestChoiceAnswerSize(t *testing.T) {
 	}
 	at := log + ":2101"
 	for _, all := range []bool{false, true} {
-		args := []string{"explain", "--json", "--depth", "0", "--at", at}
-		if all {
-			args = append(args, "--all")
-		}
-		out, _ := mustWat(t, db, args...)
-		var x answer
-		if err := json.Unmarshal([]byte(out), &x); err != nil {
-			t.Fatal(err)
-		}
+		_, x := explainJSON[answer](t, db, at, all)
 		if !x.Exact || len(x.Choices) != 1 || len(x.Count) < 100 {
 			t.Fatalf("--all %v: exact %v, count %s, %d choices", all, x.Exact, x.Count, len(x.Choices))
 		}
@@ -424,6 +408,22 @@ func TestBigWitnessJSON(t *testing.T) {
 		}
 		last = e.Line
 	}
+}
+
+// explainJSON runs explain --json --depth 0 --at at (with --all when
+// all) and returns its output and its answer read into a T.
+func explainJSON[T any](t *testing.T, db, at string, all bool) (string, T) {
+	t.Helper()
+	args := []string{"explain", "--json", "--depth", "0", "--at", at}
+	if all {
+		args = append(args, "--all")
+	}
+	out, _ := mustWat(t, db, args...)
+	var x T
+	if err := json.Unmarshal([]byte(out), &x); err != nil {
+		t.Fatal(err)
+	}
+	return out, x
 }
 
 // ingested writes a MONITOR log and ingests it into a store of its own,
