@@ -1159,16 +1159,19 @@ func quietReads(hist []*formats.Event) map[int64]bool {
 			continue
 		}
 		pipes := pipesNamed(e)
-		if isHalf(e) && len(pipes) == 1 {
-			otherRead, otherUse := false, false
-			for pid, took := range users[pipes[0]] {
-				if pid != e.Client {
-					otherUse, otherRead = true, otherRead || took
+		if isHalf(e) {
+			if len(pipes) == 1 {
+				otherRead, otherUse := false, false
+				for pid, took := range users[pipes[0]] {
+					if pid != e.Client {
+						otherUse, otherRead = true, otherRead || took
+					}
+				}
+				if !otherRead && !(otherUse && writesAfter[e.ID]) {
+					setKey(&quiet, e.ID, true)
 				}
 			}
-			if !otherRead && !(otherUse && writesAfter[e.ID]) {
-				setKey(&quiet, e.ID, true)
-			}
+			continue // a half marks nothing: it only ends its process's marks
 		}
 		for _, p := range pipes {
 			if users[p] == nil {
