@@ -159,6 +159,9 @@ func (s *Store) sourcesChanged() {
 	clear(s.srcInfo)
 	clear(s.runs)
 	s.spans.Clear() // a continued source's span grew
+	s.wideMu.Lock()
+	clear(s.wide) // a new file's writes
+	s.wideMu.Unlock()
 }
 
 // instanceSet returns the events of the sources of an instance, and with

@@ -82,7 +82,20 @@ type Store struct {
 	spans    sync.Map  // source id -> [2]int64, until the sources change
 	scopesMu sync.Mutex
 	scopes   map[int64]*Scoped // by source id; cleared when the sources change
+	wideMu   sync.Mutex
+	wide     map[[2]string]wideIDs // by system and namespace; cleared when the sources change
 }
+
+// wideIDs are the events that write a whole namespace, newest first,
+// when there are at most maxCachedWide of them (all).
+type wideIDs struct {
+	ids []int64
+	all bool
+}
+
+// maxCachedWide bounds the ids of whole-namespace writes a store keeps
+// in memory for each namespace.
+const maxCachedWide = 4096
 
 var _ provenance.History = (*Store)(nil)
 
@@ -1119,6 +1132,20 @@ func (s *Store) keyIDs(ctx context.Context, query, system, ns string, key []byte
 // namespace ns before an id, newest first, at most limit.
 func (s *Store) wideBefore(ctx context.Context, in *idSet, system, ns string, before int64, limit int) ([]int64, error) {
 	var out []int64
+	if w, err := s.wideOf(ctx, system, ns); err != nil {
+		return nil, err
+	} else if w.all {
+		i := sort.Search(len(w.ids), func(i int) bool { return w.ids[i] < before })
+		for _, id := range w.ids[i:] {
+			if len(out) == limit {
+				break
+			}
+			if in.has(id) {
+				out = append(out, id)
+			}
+		}
+		return out, nil
+	}
 	for {
 		ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, before, limit}, func(rows *sql.Rows) (id int64, err error) {
 			err = rows.Scan(&id)
@@ -1137,6 +1164,37 @@ func (s *Store) wideBefore(ctx context.Context, in *idSet, system, ns string, be
 		}
 		before = ids[len(ids)-1]
 	}
+}
+
+// wideOf returns the writes to the whole namespace ns of system: read
+// once (most stores have none, and every history lookup asks), or not
+// all of them when there are more than maxCachedWide.
+func (s *Store) wideOf(ctx context.Context, system, ns string) (wideIDs, error) {
+	k := [2]string{system, ns}
+	s.wideMu.Lock()
+	w, ok := s.wide[k]
+	s.wideMu.Unlock()
+	if ok {
+		return w, nil
+	}
+	ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, int64(math.MaxInt64), maxCachedWide + 1}, func(rows *sql.Rows) (id int64, err error) {
+		err = rows.Scan(&id)
+		return id, err
+	})
+	if err != nil {
+		return wideIDs{}, err
+	}
+	w = wideIDs{all: len(ids) <= maxCachedWide}
+	if w.all {
+		w.ids = ids
+	}
+	s.wideMu.Lock()
+	if s.wide == nil {
+		s.wide = map[[2]string]wideIDs{}
+	}
+	s.wide[k] = w
+	s.wideMu.Unlock()
+	return w, nil
 }
 
 // KeysMatching lists the keys of system (of every system when it is "")
