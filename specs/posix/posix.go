@@ -399,11 +399,17 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if target.System != "posix" {
 		return nil, fmt.Errorf("%s is a %s request, not posix: %w", target.Where(), target.System, provenance.ErrNotExplainable)
 	}
+	// The history search asks for many keys more than once (a process's
+	// working directory for each of its calls; a file under its path and
+	// its base name): each answer is looked up and parsed once.
+	// Only these lookups go through it: the checks below ask h itself
+	// what else it knows (its order, its gaps, its index's version).
+	ch := &provenance.CachedHistory{History: h, Ask: 32}
 	paths, err := targetPaths(target)
 	if errors.Is(err, errNoPath) {
 		// A bare fd: the file the process last bound it to, if any; with
 		// none, the history of the fd numbers alone (see everyFD).
-		if paths, err = boundPaths(ctx, h, target); errors.Is(err, errUnbound) {
+		if paths, err = boundPaths(ctx, ch, target); errors.Is(err, errUnbound) {
 			paths, err = nil, nil
 		}
 	}
@@ -412,7 +418,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	// Relative paths: in the directory the trace shows the process in.
 	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}, ends: map[int64]int64{}}
-	if err := workingDirs(ctx, h, []*formats.Event{target}, m.dirs); err != nil {
+	if err := workingDirs(ctx, ch, []*formats.Event{target}, m.dirs); err != nil {
 		return nil, err
 	}
 	for i, p := range paths {
@@ -421,7 +427,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		}
 	}
 	walk := func(hist []*formats.Event) (provenance.Walk, error) {
-		if err := workingDirs(ctx, h, hist, m.dirs); err != nil {
+		if err := workingDirs(ctx, ch, hist, m.dirs); err != nil {
 			return provenance.Walk{}, err
 		}
 		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
@@ -435,7 +441,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if c := parseCall(target); c.takesFD() && (!strings.Contains(c.arg(0), "<") || strings.Contains(c.arg(0), "<"+formats.GuessedPath)) {
 		sc = everyFD
 	}
-	hist, err := history(ctx, h, target, paths, sc)
+	hist, err := history(ctx, ch, target, paths, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +458,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
-		if hist, err = history(ctx, h, target, paths, approx); err != nil {
+		if hist, err = history(ctx, ch, target, paths, approx); err != nil {
 			return nil, err
 		}
 		w, err := walk(hist)
