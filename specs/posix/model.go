@@ -845,10 +845,9 @@ func (st *state) noteAlias(p string, ino int) {
 type call struct {
 	pid   string
 	op    string
-	args  []string // as printed (decorations kept), for flags and numbers
+	args  []string // as printed (decorations kept), for flags and numbers; a read's or write's buffer only in data
 	data  [][]byte // the decoded arguments
-	part  map[int]bool
-	ret   int64 // the numeric return, -1 on error
+	ret   int64    // the numeric return, -1 on error
 	errno string
 	retFD int // fd in the return, when it is one
 	// retPath is the path -y showed on a returned fd (the kernel's).
@@ -887,12 +886,12 @@ func (c call) sharesFiles() bool {
 }
 
 func parseCall(e *formats.Event) call {
-	c := call{pid: e.Client, op: e.Op, data: e.Args, part: map[int]bool{}}
-	for _, i := range e.Partial {
-		c.part[i] = true
-	}
-	for _, a := range e.Args {
-		c.args = append(c.args, string(a))
+	c := call{pid: e.Client, op: e.Op, data: e.Args, args: make([]string, len(e.Args))}
+	buf := bufferArg(e.Op)
+	for i, a := range e.Args {
+		if i != buf {
+			c.args[i] = string(a)
+		}
 	}
 	r := string(e.Reply)
 	c.unfinished = r == formats.ReplyUnfinished && creates(e.Op)
@@ -917,6 +916,19 @@ func parseCall(e *formats.Event) call {
 }
 
 func (c call) ok() bool { return c.ret >= 0 }
+
+// bufferArg is the index of the bytes a call reads or writes among its
+// arguments (read(fd, buf, count)), -1 for a call without. They are
+// decoded in data; parseCall leaves them out of args, as a copy of up
+// to a page's bytes for each look at the call (they are looked at many
+// times) that nothing reads.
+func bufferArg(op string) int {
+	switch op {
+	case "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2":
+		return 1
+	}
+	return -1
+}
 
 // num0 is the first word of a return as printed, with its decoration
 // ("3</a b>" is one word).
