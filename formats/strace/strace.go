@@ -504,50 +504,78 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 	rest := a[1:]
 	var out []byte
 	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		switch {
+		// The bytes up to the next quote or backslash, at once.
+		j := i
+		for j < len(rest) && rest[j] != '"' && rest[j] != '\\' {
+			j++
+		}
+		if j > i {
+			if out == nil {
+				out = make([]byte, 0, len(rest)-1) // at most that many
+			}
+			out = append(out, rest[i:j]...)
+			i = j
+		}
+		if i == len(rest) {
+			break
+		}
+		switch c := rest[i]; {
 		case c == '"':
 			tail := rest[i+1:]
 			if tail != "" && tail != "..." {
 				return nil, false, false, nil // not one string ("a" "b", "x"...y)
 			}
 			return out, tail == "...", true, nil
-		case c != '\\':
-			out = append(out, c)
 		case i+1 >= len(rest):
 			return nil, false, true, fmt.Errorf("a backslash at the end of a string")
-		default:
-			i++
-			switch e := rest[i]; e {
-			case 'n', 't', 'r', 'v', 'f', 'a', 'b':
-				out = append(out, cEscapes[e])
-			case 'x':
-				if i+2 >= len(rest) {
-					return nil, false, true, fmt.Errorf("a short \\x escape")
-				}
-				v, err := strconv.ParseUint(rest[i+1:i+3], 16, 8)
-				if err != nil {
-					return nil, false, true, fmt.Errorf("bad \\x escape %q", rest[i+1:i+3])
-				}
-				out = append(out, byte(v))
-				i += 2
-			case '0', '1', '2', '3', '4', '5', '6', '7':
-				j := i
-				for j < len(rest) && j < i+3 && rest[j] >= '0' && rest[j] <= '7' {
-					j++
-				}
-				v, _ := strconv.ParseUint(rest[i:j], 8, 16)
-				if v > 255 {
-					return nil, false, true, fmt.Errorf("octal escape out of range")
-				}
-				out = append(out, byte(v))
-				i = j - 1
-			default:
-				out = append(out, e) // \" \\ and anything else as itself
+		}
+		if out == nil {
+			out = make([]byte, 0, len(rest)-1)
+		}
+		i++
+		switch e := rest[i]; e {
+		case 'n', 't', 'r', 'v', 'f', 'a', 'b':
+			out = append(out, cEscapes[e])
+		case 'x':
+			if i+2 >= len(rest) {
+				return nil, false, true, fmt.Errorf("a short \\x escape")
 			}
+			hi, ok1 := unhex(rest[i+1])
+			lo, ok2 := unhex(rest[i+2])
+			if !ok1 || !ok2 {
+				return nil, false, true, fmt.Errorf("bad \\x escape %q", rest[i+1:i+3])
+			}
+			out = append(out, hi<<4|lo)
+			i += 2
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			v, j := 0, i
+			for j < len(rest) && j < i+3 && rest[j] >= '0' && rest[j] <= '7' {
+				v = v*8 + int(rest[j]-'0')
+				j++
+			}
+			if v > 255 {
+				return nil, false, true, fmt.Errorf("octal escape out of range")
+			}
+			out = append(out, byte(v))
+			i = j - 1
+		default:
+			out = append(out, e) // \" \\ and anything else as itself
 		}
 	}
 	return nil, false, true, fmt.Errorf("unterminated string")
+}
+
+// unhex is the value of a hexadecimal digit.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // cEscapes maps the letter of each one-letter C escape to its byte.

@@ -309,3 +309,40 @@ func TestPerProcessFiles(t *testing.T) {
 		t.Errorf("no pid: %q %v", ev.Client, err)
 	}
 }
+
+// TestStr: strace's C strings decoded, escape by escape, and what is not
+// one string.
+func TestStr(t *testing.T) {
+	for _, c := range []struct {
+		in             string
+		out            string
+		partial, isStr bool
+		err            string
+	}{
+		{in: `3</etc/x>`},
+		{in: `""`, isStr: true},
+		{in: `"plain text"`, out: "plain text", isStr: true},
+		{in: `"a\nb\tc\r\v\f\a\b"`, out: "a\nb\tc\r\v\f\a\b", isStr: true},
+		{in: `"\x41\x7a\xFF\x00"`, out: "Az\xff\x00", isStr: true},
+		{in: `"\0\1\101\377\0123"`, out: "\x00\x01A\xff\n3", isStr: true},
+		{in: `"say \"hi\" \\ \q"`, out: `say "hi" \ q`, isStr: true},
+		{in: `"abc"...`, out: "abc", partial: true, isStr: true},
+		{in: `"a" "b"`},
+		{in: `"a"x`},
+		{in: `"\400"`, isStr: true, err: "octal escape out of range"},
+		{in: `"\xg1"`, isStr: true, err: `bad \x escape "g1"`},
+		{in: `"\x4"`, isStr: true, err: `bad \x escape "4\""`},
+		{in: `"\x4`, isStr: true, err: `a short \x escape`},
+		{in: `"abc\`, isStr: true, err: "a backslash at the end of a string"},
+		{in: `"abc`, isStr: true, err: "unterminated string"},
+	} {
+		out, partial, isStr, err := Str(c.in)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if string(out) != c.out || partial != c.partial || isStr != c.isStr || msg != c.err {
+			t.Errorf("Str(%s) = %q, %v, %v, %v; want %q, %v, %v, %q", c.in, out, partial, isStr, err, c.out, c.partial, c.isStr, c.err)
+		}
+	}
+}
