@@ -284,12 +284,14 @@ func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) 
 		return nil, err
 	}
 	step := stepOf(m)
+	// prefix is the state after the events before i: each replay without
+	// event i starts from a copy of it, so the events before i are
+	// stepped once for all the replays, not once for each.
+	prefix := m.Clone(start)
 	replay := func(skip int) State {
-		st := m.Clone(start)
-		for i, e := range stretch {
-			if i != skip {
-				step(st, e)
-			}
+		st := m.Clone(prefix)
+		for _, e := range stretch[skip+1:] {
+			step(st, e)
 		}
 		return st
 	}
@@ -305,6 +307,7 @@ func (s *solver) forced(start State, stretch []*formats.Event, goal func(State) 
 			}
 		}
 		marks[i] = !goal(replay(i))
+		step(prefix, stretch[i])
 		if !marks[i] {
 			// Past the limit the stretch is too large whatever the rest
 			// are (stretch): a linker's 274 writes to the binary it makes
