@@ -93,3 +93,49 @@ func TestIDSetCovers(t *testing.T) {
 		t.Error("a nil set (every id) does not cover 3..9")
 	}
 }
+
+// TestEventsKept: an event read by id is read from the database once and
+// handed out again, until the sources change (an ingest, a removal, a
+// file stored again), after which what the database holds is read anew.
+func TestEventsKept(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Formats: []*formats.Format{redismonitor.Format}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO sources(id, path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
+		VALUES (1, 'm.log', 'redis-monitor', NULL, 0, '', 0, 0, 0, 0, 0, '', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	set := func(id int64, key string) {
+		raw := fmt.Sprintf(`1700000000.000001 [0 127.0.0.1:5000] "SET" "%s" "v"`, key)
+		if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO events(id, source, line, "offset", time, raw) VALUES (?, 1, ?, 0, 0, ?)`, id, id, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keyOf := func(id int64) string {
+		t.Helper()
+		evs, err := s.eventsByID(ctx, []int64{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(evs[0].Args[0])
+	}
+	set(1, "a")
+	set(2, "b")
+	if k := keyOf(1); k != "a" {
+		t.Fatalf("event 1 has key %q", k)
+	}
+	set(1, "c") // behind the store's back: the event kept is handed out
+	if k := keyOf(1); k != "a" {
+		t.Fatalf("event 1 read again: key %q, not the one kept", k)
+	}
+	if k := keyOf(2); k != "b" {
+		t.Fatalf("event 2 has key %q", k)
+	}
+	s.sourcesChanged()
+	if k := keyOf(1); k != "c" {
+		t.Fatalf("after the sources changed, event 1 has key %q, not the stored one", k)
+	}
+}

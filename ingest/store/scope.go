@@ -162,6 +162,9 @@ func (s *Store) sourcesChanged() {
 	s.wideMu.Lock()
 	clear(s.wide) // a new file's writes
 	s.wideMu.Unlock()
+	s.eventsMu.Lock()
+	clear(s.events) // a file stored again, in another place
+	s.eventsMu.Unlock()
 }
 
 // instanceSet returns the events of the sources of an instance, and with

@@ -82,6 +82,8 @@ type Store struct {
 	spans    sync.Map  // source id -> [2]int64, until the sources change
 	scopesMu sync.Mutex
 	scopes   map[int64]*Scoped // by source id; cleared when the sources change
+	eventsMu sync.Mutex
+	events   map[int64]*formats.Event // read by id, kept; cleared when the sources change
 	wideMu   sync.Mutex
 	wide     map[[2]string]wideIDs // by system and namespace; cleared when the sources change
 }
@@ -1301,11 +1303,26 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 
 // eventsMap returns the events with the given ids, by id. An id that is
 // indexed but not stored is an error wrapping ErrNotFound.
+//
+// The events are kept (up to maxCachedEvents of them, until the sources
+// change) and handed out again to later calls: an explanation's lookups
+// of the keys an event touches (a file by its path and by its base
+// name) ask for it again and again, and each read costs a query and a
+// parse of its line. Callers share the events and must not change them.
 func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.Event, error) {
 	byID := make(map[int64]*formats.Event, len(ids))
+	sorted := make([]int64, 0, len(ids))
+	s.eventsMu.Lock()
+	for _, id := range ids {
+		if e, ok := s.events[id]; ok {
+			byID[id] = e
+		} else {
+			sorted = append(sorted, id)
+		}
+	}
+	s.eventsMu.Unlock()
 	// One statement per bucket (and at most chunk ids): on Citus, each
 	// asks the one shard that holds them.
-	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	// Where events are keyed by id alone (SQLite), the chunk is the one
 	// bound, and 478 ids in 125 buckets are one statement, not 125.
@@ -1326,9 +1343,17 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.
 		if err != nil {
 			return nil, err
 		}
+		s.eventsMu.Lock()
+		if s.events == nil {
+			s.events = map[int64]*formats.Event{}
+		}
 		for _, e := range evs {
 			byID[e.ID] = e
+			if len(s.events) < maxCachedEvents {
+				s.events[e.ID] = e
+			}
 		}
+		s.eventsMu.Unlock()
 	}
 	for _, id := range ids {
 		if _, ok := byID[id]; !ok {
@@ -1337,6 +1362,9 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.
 	}
 	return byID, nil
 }
+
+// maxCachedEvents bounds the events a store keeps once read (eventsMap).
+const maxCachedEvents = 1 << 16
 
 var _ provenance.NamespaceHistory = (*Store)(nil)
 
