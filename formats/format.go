@@ -171,6 +171,20 @@ func Base64Text(a []byte) ([]byte, bool) {
 	return b, true
 }
 
+// Unhex is the value of a hexadecimal digit, for the parsers of logs
+// that escape bytes as \xHH.
+func Unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
 // HasReply reports whether the log recorded the request's reply.
 func (e *Event) HasReply() bool { return e.Reply != nil }
 

@@ -296,8 +296,8 @@ func unquote(s []byte, i int, mem []byte, w, arg int) (int, int, error) {
 			if i+3 >= len(s) {
 				return 0, 0, formats.Errorf("bad \\x escape in argument %d: want two hex digits, got %q", arg, s[i+2:])
 			}
-			hi, ok1 := unhex(s[i+2])
-			lo, ok2 := unhex(s[i+3])
+			hi, ok1 := formats.Unhex(s[i+2])
+			lo, ok2 := formats.Unhex(s[i+3])
 			if !ok1 || !ok2 {
 				return 0, 0, formats.Errorf("bad \\x escape in argument %d: want two hex digits, got %q", arg, s[i+2:i+4])
 			}
@@ -382,18 +382,6 @@ func parseTime(ts []byte) (int64, string) {
 		return 0, "zero"
 	}
 	return t, ""
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 func isBlank(s []byte) bool {

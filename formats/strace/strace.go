@@ -540,8 +540,8 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 			if i+2 >= len(rest) {
 				return nil, false, true, fmt.Errorf("a short \\x escape")
 			}
-			hi, ok1 := unhex(rest[i+1])
-			lo, ok2 := unhex(rest[i+2])
+			hi, ok1 := formats.Unhex(rest[i+1])
+			lo, ok2 := formats.Unhex(rest[i+2])
 			if !ok1 || !ok2 {
 				return nil, false, true, fmt.Errorf("bad \\x escape %q", rest[i+1:i+3])
 			}
@@ -563,19 +563,6 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 		}
 	}
 	return nil, false, true, fmt.Errorf("unterminated string")
-}
-
-// unhex is the value of a hexadecimal digit.
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // cEscapes maps the letter of each one-letter C escape to its byte.

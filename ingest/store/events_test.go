@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
-	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
 )
 
@@ -16,16 +14,7 @@ import (
 // buckets and more of them than one statement binds (SQLite reads them in
 // statements of up to 500 ids whatever their buckets).
 func TestEventsByIDAcrossBuckets(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Formats: []*formats.Format{redismonitor.Format}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sources(id, path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
-		VALUES (1, 'm.log', 'redis-monitor', NULL, 0, '', 0, 0, 0, 0, 0, '', 0)`); err != nil {
-		t.Fatal(err)
-	}
+	ctx, s := context.Background(), monitorStore(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	var ids []int64
 	for b := int64(0); b < 7; b++ {
@@ -98,16 +87,7 @@ func TestIDSetCovers(t *testing.T) {
 // handed out again, until the sources change (an ingest, a removal, a
 // file stored again), after which what the database holds is read anew.
 func TestEventsKept(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Formats: []*formats.Format{redismonitor.Format}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO sources(id, path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
-		VALUES (1, 'm.log', 'redis-monitor', NULL, 0, '', 0, 0, 0, 0, 0, '', 0)`); err != nil {
-		t.Fatal(err)
-	}
+	ctx, s := context.Background(), monitorStore(t)
 	set := func(id int64, key string) {
 		raw := fmt.Sprintf(`1700000000.000001 [0 127.0.0.1:5000] "SET" "%s" "v"`, key)
 		if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO events(id, source, line, "offset", time, raw) VALUES (?, 1, ?, 0, 0, ?)`, id, id, raw); err != nil {
@@ -138,4 +118,86 @@ func TestEventsKept(t *testing.T) {
 	if k := keyOf(1); k != "c" {
 		t.Fatalf("after the sources changed, event 1 has key %q, not the stored one", k)
 	}
+}
+
+// monitorStore opens a new store, closed when the test ends, that holds
+// one source of Redis MONITOR lines (id 1) and no events.
+func monitorStore(t *testing.T) *Store {
+	t.Helper()
+	s := openTemp(t, redismonitor.Format)
+	if _, err := s.db.ExecContext(context.Background(), `INSERT INTO sources(id, path, format, config, size, hash, lines, events, rejected, skipped, ingested_at, instance, parts)
+		VALUES (1, 'm.log', 'redis-monitor', NULL, 0, '', 0, 0, 0, 0, 0, '', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestWideBefore: the writes to a whole namespace before an id, in a
+// scope, are the same whether the store keeps a namespace's list in
+// memory (up to maxCachedWide of them) or reads them a page at a time
+// (more), and an ingest's new ones are seen.
+func TestWideBefore(t *testing.T) {
+	ctx, s := context.Background(), monitorStore(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	wide := map[string][]int64{} // by namespace, newest first
+	add := func(ns string, n int) {
+		next := int64(1)
+		if l := wide[ns]; len(l) > 0 {
+			next = l[0] + 1
+		}
+		for range n {
+			next += 1 + rng.Int64N(3)
+			if _, err := s.db.ExecContext(ctx, `INSERT INTO wide_refs(system, ns, w, event) VALUES ('redis', ?, 1, ?)`, ns, next); err != nil {
+				t.Fatal(err)
+			}
+			wide[ns] = append([]int64{next}, wide[ns]...)
+		}
+	}
+	add("few", 40)
+	add("many", maxCachedWide+10)
+	in := &idSet{}
+	for lo := int64(0); lo < 4*maxCachedWide; lo += 100 {
+		in.ranges = append(in.ranges, [2]int64{lo, lo + 60})
+	}
+	check := func() {
+		t.Helper()
+		for _, ns := range []string{"few", "many", "none"} {
+			for range 200 {
+				before := rng.Int64N(4*maxCachedWide + 10)
+				if l := wide[ns]; len(l) > 0 && rng.IntN(2) == 0 {
+					before = l[rng.IntN(len(l))] + rng.Int64N(2) // at a write and just after
+				}
+				limit := 1 + rng.IntN(50)
+				scope := in
+				if rng.IntN(2) == 0 {
+					scope = nil
+				}
+				got, err := s.wideBefore(ctx, scope, "redis", ns, before, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []int64
+				for _, id := range wide[ns] {
+					if id < before && scope.has(id) && len(want) < limit {
+						want = append(want, id)
+					}
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%s before %d, limit %d: %v, want %v", ns, before, limit, got, want)
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s before %d, limit %d: %v, want %v", ns, before, limit, got, want)
+					}
+				}
+			}
+		}
+		if w := s.wide[[2]string{"redis", "many"}]; w.all {
+			t.Errorf("%d writes to a namespace kept in memory", len(wide["many"]))
+		}
+	}
+	check()
+	add("few", 5)
+	s.sourcesChanged() // as an ingest does
+	check()
 }

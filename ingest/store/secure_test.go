@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wat-project/wat/formats"
 )
 
 // TestNoExtensionLoading checks that SQLite was compiled without
@@ -275,10 +277,10 @@ func TestLineRun(t *testing.T) {
 }
 
 // openTemp opens a new SQLite store in the test's temporary directory,
-// closed when the test ends.
-func openTemp(t *testing.T) *Store {
+// closed when the test ends, that reads events of the formats given.
+func openTemp(t *testing.T, reads ...*formats.Format) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{})
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), Options{Formats: reads})
 	if err != nil {
 		t.Fatal(err)
 	}
