@@ -502,20 +502,15 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 		return nil, false, false, nil
 	}
 	rest := a[1:]
-	var out []byte
+	out := make([]byte, 0, len(rest)) // at most that many
 	for i := 0; i < len(rest); i++ {
 		// The bytes up to the next quote or backslash, at once.
 		j := i
 		for j < len(rest) && rest[j] != '"' && rest[j] != '\\' {
 			j++
 		}
-		if j > i {
-			if out == nil {
-				out = make([]byte, 0, len(rest)-1) // at most that many
-			}
-			out = append(out, rest[i:j]...)
-			i = j
-		}
+		out = append(out, rest[i:j]...)
+		i = j
 		if i == len(rest) {
 			break
 		}
@@ -525,12 +520,12 @@ func Str(a string) (b []byte, partial, isStr bool, err error) {
 			if tail != "" && tail != "..." {
 				return nil, false, false, nil // not one string ("a" "b", "x"...y)
 			}
+			if len(out) == 0 {
+				out = nil // "" is no bytes
+			}
 			return out, tail == "...", true, nil
 		case i+1 >= len(rest):
 			return nil, false, true, fmt.Errorf("a backslash at the end of a string")
-		}
-		if out == nil {
-			out = make([]byte, 0, len(rest)-1)
 		}
 		i++
 		switch e := rest[i]; e {

@@ -1149,10 +1149,7 @@ func (s *Store) wideBefore(ctx context.Context, in *idSet, system, ns string, be
 		return out, nil
 	}
 	for {
-		ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, before, limit}, func(rows *sql.Rows) (id int64, err error) {
-			err = rows.Scan(&id)
-			return id, err
-		})
+		ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, before, limit}, scanID)
 		if err != nil {
 			return nil, err
 		}
@@ -1179,10 +1176,7 @@ func (s *Store) wideOf(ctx context.Context, system, ns string) (wideIDs, error) 
 	if ok {
 		return w, nil
 	}
-	ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, int64(math.MaxInt64), maxCachedWide + 1}, func(rows *sql.Rows) (id int64, err error) {
-		err = rows.Scan(&id)
-		return id, err
-	})
+	ids, err := queryAll(ctx, s.db, sqlWideBefore, []any{system, ns, int64(math.MaxInt64), maxCachedWide + 1}, scanID)
 	if err != nil {
 		return wideIDs{}, err
 	}
@@ -1197,6 +1191,12 @@ func (s *Store) wideOf(ctx context.Context, system, ns string) (wideIDs, error) 
 	s.wide[k] = w
 	s.wideMu.Unlock()
 	return w, nil
+}
+
+// scanID scans a row of one id (queryAll).
+func scanID(rows *sql.Rows) (id int64, err error) {
+	err = rows.Scan(&id)
+	return id, err
 }
 
 // KeysMatching lists the keys of system (of every system when it is "")
@@ -1311,7 +1311,7 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 // parse of its line. Callers share the events and must not change them.
 func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.Event, error) {
 	byID := make(map[int64]*formats.Event, len(ids))
-	sorted := make([]int64, 0, len(ids))
+	sorted := make([]int64, 0, len(ids)) // the ids not kept, to read
 	s.eventsMu.Lock()
 	for _, id := range ids {
 		if e, ok := s.events[id]; ok {

@@ -399,11 +399,12 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if target.System != "posix" {
 		return nil, fmt.Errorf("%s is a %s request, not posix: %w", target.Where(), target.System, provenance.ErrNotExplainable)
 	}
-	// The history search asks for many keys more than once (a process's
-	// working directory for each of its calls; a file under its path and
-	// its base name): each answer is looked up and parsed once.
-	// Only these lookups go through it: the checks below ask h itself
-	// what else it knows (its order, its gaps, its index's version).
+	// ch answers the history search's lookups, which ask for many keys
+	// more than once (a process's working directory once for each of its
+	// calls; a file under its path and under its base name), from the
+	// store's answers to the first. The checks after the search ask h
+	// itself what else it knows (its order, its gaps, its index's
+	// version), which ch does not pass on.
 	ch := &provenance.CachedHistory{History: h, Ask: 32}
 	paths, err := targetPaths(target)
 	if errors.Is(err, errNoPath) {
