@@ -11,8 +11,21 @@ GO ?= go
 
 .PHONY: build test check bench fuzz demo clean
 
+# On Linux, the wat binary is linked statically, with Go's own DNS
+# resolver and user lookup (netgo, osusergo: nothing of glibc that loads
+# shared libraries at run time). Every command is a short process, and
+# the dynamic loader's work was a fifth of the shortest ones: wat
+# --version 17.1 -> 13.5 ms, wat explain of a SET on a 10M-event store
+# 22.9 -> 17.7 ms (perf stat, means of 60 runs, the two builds
+# alternating). Elsewhere (macOS has no static libc) it is linked as go
+# build links it.
+ifeq ($(shell uname -s),Linux)
+BUILDFLAGS := -tags=sqlite_omit_load_extension,urfave_cli_no_docs,netgo,osusergo \
+	-ldflags='-linkmode external -extldflags -static'
+endif
+
 build:
-	$(GO) build -o wat ./cmd/wat
+	$(GO) build $(BUILDFLAGS) -o wat ./cmd/wat
 
 # With Debian's postgresql installed and no WAT_TEST_PG_DSN given, the
 # suite's PostgreSQL half runs on a throwaway server (127.0.0.1, stopped
