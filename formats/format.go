@@ -324,6 +324,11 @@ type Format struct {
 	// account's access logs, a ZooKeeper ensemble's transaction and audit
 	// logs, a service's records) join the history of any instance.
 	Separate bool
+	// ServerClock says that each line's time is the server's own clock,
+	// read as it ran the request, to the microsecond, and that the lines
+	// are in the order it ran them (MONITOR's): a line's time then
+	// bounds when the requests next to it ran.
+	ServerClock bool
 }
 
 // ParseJoined parses a stored event whose log wrote it on two lines, kept

@@ -570,6 +570,19 @@ type TimeOrderedHistory interface {
 	TimeOrdered(ctx context.Context, before int64) (bool, error)
 }
 
+// A ClockHistory can also read the events logged next to one in its own
+// log, when that log stamps each request with the server's clock as the
+// server ran it, in the order it ran them (formats.Format's
+// ServerClock): the times of the lines around a request then bound the
+// clock it ran at (XADD's automatic ids).
+type ClockHistory interface {
+	// LoggedAround returns up to n events logged just before the one
+	// with id in its own file and up to n just after it, nearest first;
+	// nil and nil when that file's format does not stamp the server's
+	// clock.
+	LoggedAround(ctx context.Context, id int64, n int) (before, after []*formats.Event, err error)
+}
+
 // A GapHistory can also say where the trace before an event has gaps
 // between the files of its log: a rotated file missing (mon.log.3 between
 // mon.log.4 and mon.log.2), or a stretch with no request at all, much

@@ -49,6 +49,9 @@ var Format = &formats.Format{
 	Sniff:     sniff,
 	NewParser: func() formats.Parser { return newParser() },
 	Separate:  true,
+	// redis-server stamps a line by gettimeofday as it feeds the
+	// command to its monitors, one command after another.
+	ServerClock: true,
 	Samples: []string{
 		`1795540667.975183 [0 127.0.0.1:59784] "SET" "user:42:name" "alice"`,
 		`1795540667.981389 [0 127.0.0.1:59784] "eval" "return redis.call('SET', KEYS[1], ARGV[1])" "1" "kl" "vl"`,

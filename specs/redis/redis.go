@@ -453,6 +453,10 @@ type walk struct {
 	// cursor is the last walk explain made, for execProduct to see
 	// which keys it tracked.
 	cursor *cursor
+	// clockKnown says the answer knows the server's clock its reply
+	// depends on (streamAnswer's pinned milliseconds): the command's
+	// Random does not make it not exact.
+	clockKnown bool
 }
 
 // unindexedNote is how many writes memberSlice reads without the part
@@ -1062,7 +1066,7 @@ func (w *walk) annotate(x *provenance.Explanation, c *cursor, why string) {
 		notExact(x, "the script's reply is not known: "+why)
 	case out == rUnknown && isScriptCall(target.Op):
 		notExact(x, "the script's reply is not known")
-	case out == rUnknown || (cmd != nil && cmd.Random != nil && cmd.Random(argv(target)) != ""):
+	case out == rUnknown || (cmd != nil && cmd.Random != nil && !w.clockKnown && cmd.Random(argv(target)) != ""):
 		if cmd != nil {
 			why = cmd.Unknown
 			if cmd.Random != nil {
