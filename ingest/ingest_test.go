@@ -763,6 +763,117 @@ func sameList(a, b provenance.ShapeList) bool {
 // k100 is true for one call in a hundred.
 func k100(r *rand.Rand) bool { return r.Intn(100) == 0 }
 
+// openIndexed opens a store as wat opens it: with the index, which the
+// store needs to keep a server's files in time order.
+func openIndexed(t *testing.T, loc string) *store.Store {
+	t.Helper()
+	index := func() map[string]func(*formats.Event) []formats.Ref {
+		return map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex()}
+	}
+	s, err := store.Open(context.Background(), loc, store.Options{Formats: append(allFormats, strace.Format), Index: index})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// ingestIndexed ingests the file at p as a file of instance, with
+// Redis's index.
+func ingestIndexed(t *testing.T, s *store.Store, p, instance string) {
+	t.Helper()
+	o := opts()
+	o.Formats = append(allFormats, strace.Format)
+	o.Instance = instance
+	o.Indexes = map[string]func() func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex}
+	ingestWith(t, s, p, o)
+}
+
+// sourceNamed returns the stored file at path.
+func sourceNamed(t *testing.T, s *store.Store, path string) *store.Source {
+	t.Helper()
+	srcs, err := s.Sources(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range srcs {
+		if src.Path == path {
+			return src
+		}
+	}
+	t.Fatalf("%s not stored", path)
+	return nil
+}
+
+// TestLoggedAround: the lines next to an event in its own MONITOR file,
+// nearest first; none for a file whose format does not stamp the
+// server's clock, or one merged by time with another capture of its
+// server.
+func TestLoggedAround(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, loc string) {
+		ctx := context.Background()
+		s := openIndexed(t, loc)
+		dir := t.TempDir()
+		write := func(name, text string) string {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		monitor := func(from, n int, client string) string {
+			var b strings.Builder
+			for i := range n {
+				fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:%s] \"INCR\" \"k\"\n", from+10*i, client)
+			}
+			return b.String()
+		}
+		// around returns the lines next to path:line.
+		around := func(path string, line, n int) (before, after []int) {
+			t.Helper()
+			e, err := s.EventAt(ctx, sourceNamed(t, s, path), line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, a, err := s.LoggedAround(ctx, e.ID, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range b {
+				before = append(before, e.Line)
+			}
+			for _, e := range a {
+				after = append(after, e.Line)
+			}
+			return before, after
+		}
+		a := write("a.log", monitor(100, 12, "1"))
+		ingestIndexed(t, s, a, "a")
+		tr := write("t.strace", "read(0, \"x\", 1) = 1\nread(0, \"\", 1) = 0\n")
+		ingestIndexed(t, s, tr, "")
+		for _, c := range []struct {
+			line, n       int
+			before, after []int
+		}{
+			{5, 2, []int{4, 3}, []int{6, 7}},
+			{1, 3, nil, []int{2, 3, 4}},
+			{12, 40, []int{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}, nil},
+		} {
+			if b, a := around(a, c.line, c.n); fmt.Sprint(b, a) != fmt.Sprint(c.before, c.after) {
+				t.Errorf("a.log:%d, %d around: lines %v and %v, want %v and %v", c.line, c.n, b, a, c.before, c.after)
+			}
+		}
+		if b, a := around(tr, 2, 4); b != nil || a != nil {
+			t.Errorf("t.strace:2: lines %v and %v, want none (strace does not stamp a server's clock)", b, a)
+		}
+		// A second capture of a.log's server, its clock overlapping.
+		ingestIndexed(t, s, write("b.log", monitor(105, 4, "2")), "a")
+		if b, a := around(a, 5, 2); b != nil || a != nil {
+			t.Errorf("a.log:5 merged with b.log: lines %v and %v, want none", b, a)
+		}
+	})
+}
+
 // TestTimeOrdered checks what the store knows of its times going forward
 // (Source.Backwards, Scoped.TimeOrdered) against the events' own times
 // (MemHistory's): a file whose times go forward, the same file grown by
@@ -772,16 +883,7 @@ func k100(r *rand.Rand) bool { return r.Intn(100) == 0 }
 func TestTimeOrdered(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, loc string) {
 		ctx := context.Background()
-		// As wat opens it: with the index, which the store needs to keep
-		// a server's files in time order.
-		index := func() map[string]func(*formats.Event) []formats.Ref {
-			return map[string]func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex()}
-		}
-		s, err := store.Open(ctx, loc, store.Options{Formats: allFormats, Index: index})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openIndexed(t, loc)
 		dir := t.TempDir()
 		write := func(name string, secs ...int) string {
 			var b strings.Builder
@@ -794,13 +896,7 @@ func TestTimeOrdered(t *testing.T) {
 			}
 			return p
 		}
-		ingestAs := func(p, instance string) {
-			t.Helper()
-			o := opts()
-			o.Instance = instance
-			o.Indexes = map[string]func() func(*formats.Event) []formats.Ref{"redis": redis.Spec.(provenance.Indexer).NewIndex}
-			ingestWith(t, s, p, o)
-		}
+		ingestAs := func(p, instance string) { ingestIndexed(t, s, p, instance) }
 		// ordered returns what the store says of the times before each
 		// event, and what the events' times say.
 		ordered := func(src *store.Source) (got, want []bool) {
@@ -836,20 +932,7 @@ func TestTimeOrdered(t *testing.T) {
 			}
 			return got, want
 		}
-		source := func(path string) *store.Source {
-			t.Helper()
-			srcs, err := s.Sources(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, src := range srcs {
-				if src.Path == path {
-					return src
-				}
-			}
-			t.Fatalf("%s not stored", path)
-			return nil
-		}
+		source := func(path string) *store.Source { return sourceNamed(t, s, path) }
 		all := func(bs []bool, v bool) bool { return !slices.Contains(bs, !v) }
 
 		a := write("a.log", 0, 0, 1, 2)

@@ -5,12 +5,6 @@ import (
 	"fmt"
 
 	"github.com/wat-project/wat/formats"
-	"github.com/wat-project/wat/provenance"
-)
-
-var (
-	_ provenance.ClockHistory = (*Store)(nil)
-	_ provenance.ClockHistory = (*Scoped)(nil)
 )
 
 // sqlSourcesBetween lists the ids of a bucket's events in a range, with

@@ -22,6 +22,8 @@ var (
 	_ provenance.IndexedHistory = (*Scoped)(nil)
 	_ provenance.ShapeHistory   = (*Store)(nil)
 	_ provenance.ShapeHistory   = (*Scoped)(nil)
+	_ provenance.ClockHistory   = (*Store)(nil)
+	_ provenance.ClockHistory   = (*Scoped)(nil)
 )
 
 // PartsIndexed implements provenance.PartHistory: every source was
