@@ -325,9 +325,10 @@ type Format struct {
 	// logs, a service's records) join the history of any instance.
 	Separate bool
 	// ServerClock says that each line's time is the server's own clock,
-	// read as it ran the request, to the microsecond, and that the lines
-	// are in the order it ran them (MONITOR's): a line's time then
-	// bounds when the requests next to it ran.
+	// to the microsecond, read when it logged the request, right after
+	// running it, and that the lines are in the order it ran them
+	// (MONITOR's, from Redis 7.0 on): the times of a request's
+	// neighbours then bound the clock it ran at.
 	ServerClock bool
 }
 

@@ -49,8 +49,8 @@ var Format = &formats.Format{
 	Sniff:     sniff,
 	NewParser: func() formats.Parser { return newParser() },
 	Separate:  true,
-	// redis-server stamps a line by gettimeofday as it feeds the
-	// command to its monitors, one command after another.
+	// redis-server stamps a line by its clock as it feeds the command
+	// to its monitors, after running it, one command after another.
 	ServerClock: true,
 	Samples: []string{
 		`1795540667.975183 [0 127.0.0.1:59784] "SET" "user:42:name" "alice"`,
