@@ -6,7 +6,8 @@ export CGO_ENABLED := 1
 # Markdown library's start-up was a fifth of a short answer's whole
 # process (wat explain of a SET on a 10M-event store: 25.6 ms with them,
 # 20.2 ms without, median of 60).
-export GOFLAGS := -tags=sqlite_omit_load_extension,urfave_cli_no_docs
+TAGS := sqlite_omit_load_extension,urfave_cli_no_docs
+export GOFLAGS := -tags=$(TAGS)
 GO ?= go
 
 .PHONY: build test check bench fuzz demo clean
@@ -21,7 +22,7 @@ GO ?= go
 # link fails (a system without a static C library: Fedora's glibc-static
 # is a package of its own), it is linked as go build links it.
 ifeq ($(shell uname -s),Linux)
-STATIC := -tags=sqlite_omit_load_extension,urfave_cli_no_docs,netgo,osusergo \
+STATIC := -tags=$(TAGS),netgo,osusergo \
 	-ldflags='-linkmode external -extldflags -static'
 endif
 
