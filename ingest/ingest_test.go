@@ -863,6 +863,9 @@ func TestLoggedAround(t *testing.T) {
 				t.Errorf("a.log:%d, %d around: lines %v and %v, want %v and %v", c.line, c.n, b, a, c.before, c.after)
 			}
 		}
+		if _, _, err := s.LoggedAround(ctx, 1<<40, 4); err == nil {
+			t.Error("LoggedAround of an id no file holds: no error")
+		}
 		if b, a := around(tr, 2, 4); b != nil || a != nil {
 			t.Errorf("t.strace:2: lines %v and %v, want none (strace does not stamp a server's clock)", b, a)
 		}
