@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"errors"
 	"math/rand"
 	"slices"
 	"testing"
@@ -91,4 +92,66 @@ func TestIDsJoinOutOfOrder(t *testing.T) {
 		}
 	}()
 	JoinIDs(IDsOf([]int64{1, 7}), IDsOf([]int64{5, 9}))
+}
+
+// TestHeldMerge: HeldIDs and EachRunID give the ids of several runs (of
+// slices and packs) merged in increasing order: HeldIDs the first n,
+// EachRunID every one, in chunks of at most its n.
+func TestHeldMerge(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for trial := range 300 {
+		var runs []Run
+		var want []int64
+		taken := map[int64]bool{}
+		unpacked := 0
+		for range r.Intn(4) {
+			var ids []int64
+			for id := int64(r.Intn(5)); id < 200; id += 1 + int64(r.Intn(12)) {
+				if !taken[id] {
+					taken[id] = true
+					ids = append(ids, id)
+				}
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			want = append(want, ids...)
+			l := IDsOf(ids)
+			if r.Intn(2) == 0 {
+				l = PackedIDs(ids[0], ids[len(ids)-1], len(ids), countingPack{ids, &unpacked})
+			}
+			runs = append(runs, Run{IDs: l})
+		}
+		slices.Sort(want)
+		x := &Explanation{Held: runs}
+		for _, n := range []int{-1, 0, 1, 7, len(want), len(want) + 3} {
+			w := want
+			if n >= 0 && n < len(want) {
+				w = want[:n]
+			}
+			if got := x.HeldIDs(n); !slices.Equal(got, w) {
+				t.Fatalf("trial %d: HeldIDs(%d) %v, want %v", trial, n, got, w)
+			}
+		}
+		for _, chunk := range []int{1, 3, 64, 1000} {
+			var got []int64
+			err := EachRunID(runs, chunk, func(ids []int64) error {
+				if len(ids) == 0 || len(ids) > chunk {
+					t.Fatalf("trial %d: a chunk of %d ids, at most %d", trial, len(ids), chunk)
+				}
+				got = append(got, ids...)
+				return nil
+			})
+			if err != nil || !slices.Equal(got, want) {
+				t.Fatalf("trial %d: EachRunID(%d) %v %v, want %v", trial, chunk, got, err, want)
+			}
+		}
+	}
+	// An error from fn stops the walk and is returned.
+	stop := errors.New("stop")
+	calls := 0
+	err := EachRunID([]Run{{IDs: IDsOf([]int64{1, 2, 3})}}, 1, func([]int64) error { calls++; return stop })
+	if err != stop || calls != 1 {
+		t.Errorf("EachRunID with an error: %v after %d calls", err, calls)
+	}
 }

@@ -75,23 +75,55 @@ func (x *Explanation) HeldIDs(n int) []int64 {
 	if len(x.Held) == 1 {
 		return x.Held[0].IDs.Head(out, n)
 	}
-	// Each run's first n, merged.
-	heads := make([][]int64, len(x.Held))
-	for k, r := range x.Held {
-		heads[k] = r.IDs.Head(nil, n)
+	return newHeldMerge(x.Held).next(out, n)
+}
+
+// EachRunID calls fn with the ids of runs in increasing order, at most n
+// at a time (in a slice it reuses), until they run out or fn returns an
+// error, which it returns: an answer that lists a hot counter's 500,000
+// INCRs reads and prints them a chunk at a time.
+func EachRunID(runs []Run, n int, fn func(ids []int64) error) error {
+	m, buf := newHeldMerge(runs), make([]int64, 0, max(n, 1))
+	for {
+		buf = m.next(buf[:0], cap(buf))
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := fn(buf); err != nil {
+			return err
+		}
 	}
-	at := make([]int, len(x.Held))
-	for len(out) < n {
-		best := -1
-		for k, h := range heads {
-			if at[k] < len(h) && (best < 0 || h[at[k]] < heads[best][at[best]]) {
-				best = k
+}
+
+// A heldMerge walks the ids of runs in increasing order: at[k] is the
+// place of run k's next id.
+type heldMerge struct {
+	runs []Run
+	at   []int
+}
+
+func newHeldMerge(runs []Run) *heldMerge {
+	return &heldMerge{runs: runs, at: make([]int, len(runs))}
+}
+
+// next appends to dst the next n ids, fewer where the runs end.
+func (m *heldMerge) next(dst []int64, n int) []int64 {
+	for ; n > 0; n-- {
+		best, id := -1, int64(0)
+		for k, r := range m.runs {
+			if m.at[k] < r.IDs.Len() {
+				if v := r.IDs.At(m.at[k]); best < 0 || v < id {
+					best, id = k, v
+				}
 			}
 		}
-		out = append(out, heads[best][at[best]])
-		at[best]++
+		if best < 0 {
+			break
+		}
+		dst = append(dst, id)
+		m.at[best]++
 	}
-	return out
+	return dst
 }
 
 // HeldCount returns how many events x's held runs hold.

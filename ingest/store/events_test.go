@@ -37,9 +37,25 @@ func TestEventsByIDAcrossBuckets(t *testing.T) {
 		}
 	}
 	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	// ByIDOnce reads them alike, and keeps none for later reads.
+	once, err := s.ByIDOnce(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.events) != 0 {
+		t.Fatalf("ByIDOnce kept %d events", len(s.events))
+	}
 	evs, err := s.eventsByID(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(s.events) != len(stored) {
+		t.Errorf("eventsByID kept %d events of %d", len(s.events), len(stored))
+	}
+	for i, e := range once {
+		if e == nil || e.ID != ids[i] || e.Raw == nil || string(e.Raw) != string(evs[i].Raw) {
+			t.Fatalf("id %d: ByIDOnce read %+v", ids[i], e)
+		}
 	}
 	if len(evs) != len(ids) {
 		t.Fatalf("%d events for %d ids", len(evs), len(ids))

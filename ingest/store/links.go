@@ -159,7 +159,7 @@ func (s *Store) linkedMany(ctx context.Context, kind string, keys []string) (map
 			return nil, err
 		}
 	}
-	byID, err := s.eventsMap(ctx, all)
+	byID, err := s.eventsMap(ctx, all, true)
 	if err != nil {
 		return nil, err
 	}

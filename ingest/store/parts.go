@@ -253,6 +253,14 @@ func (s *Store) ByID(ctx context.Context, ids []int64) ([]*formats.Event, error)
 	return s.eventsByID(ctx, ids)
 }
 
+// ByIDOnce is ByID for events read to be shown once (a chunk of an
+// answer that lists every one of its events): the store does not keep
+// them for later reads, so that listing 500,000 events holds a chunk of
+// them, not the 65,536 it would keep.
+func (s *Store) ByIDOnce(ctx context.Context, ids []int64) ([]*formats.Event, error) {
+	return s.readByID(ctx, ids, false)
+}
+
 // shapeRuns is Runs of the events in in (keyBlocks). A block of one
 // run, wholly before the bound and in in, is held packed (packedBlock):
 // a hot counter's answer reads its blocks' counts, and unpacks only the

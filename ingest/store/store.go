@@ -1290,7 +1290,12 @@ func (s *Store) namespaces(ctx context.Context, system string) ([]string, error)
 
 // eventsByID returns the events with the given ids, in that order.
 func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, error) {
-	byID, err := s.eventsMap(ctx, ids)
+	return s.readByID(ctx, ids, true)
+}
+
+// readByID is eventsByID, keeping the events it reads when keep.
+func (s *Store) readByID(ctx context.Context, ids []int64, keep bool) ([]*formats.Event, error) {
+	byID, err := s.eventsMap(ctx, ids, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -1308,8 +1313,9 @@ func (s *Store) eventsByID(ctx context.Context, ids []int64) ([]*formats.Event, 
 // change) and handed out again to later calls: an explanation's lookups
 // of the keys an event touches (a file by its path and by its base
 // name) ask for it again and again, and each read costs a query and a
-// parse of its line. Callers share the events and must not change them.
-func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.Event, error) {
+// parse of its line; unless keep is false (events read to be listed
+// once). Callers share the events and must not change them.
+func (s *Store) eventsMap(ctx context.Context, ids []int64, keep bool) (map[int64]*formats.Event, error) {
 	byID := make(map[int64]*formats.Event, len(ids))
 	sorted := make([]int64, 0, len(ids)) // the ids not kept, to read
 	s.eventsMu.Lock()
@@ -1349,7 +1355,7 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64) (map[int64]*formats.
 		}
 		for _, e := range evs {
 			byID[e.ID] = e
-			if len(s.events) < maxCachedEvents {
+			if keep && len(s.events) < maxCachedEvents {
 				s.events[e.ID] = e
 			}
 		}
@@ -1793,7 +1799,7 @@ func (s *Store) EventsOfKeys(ctx context.Context, qs []KeyQuery, limit int) ([][
 		}
 		all = append(all, ids[i]...)
 	}
-	byID, err := s.eventsMap(ctx, all)
+	byID, err := s.eventsMap(ctx, all, true)
 	if err != nil {
 		return nil, err
 	}
