@@ -85,7 +85,18 @@ JSON (one object per line):
 				v := c.String("output")
 				opt.output = &v
 			}
-			return runExplain(c.Context, st, c.App.Writer, opt)
+			w := c.App.Writer
+			if isTerminal(w) {
+				return runExplain(c.Context, st, w, opt)
+			}
+			// Into a pipe or a file, a write for each line of a long
+			// answer (--all) was most of its time.
+			bw := bufio.NewWriterSize(w, 64<<10)
+			err := runExplain(c.Context, st, bw, opt)
+			if ferr := bw.Flush(); err == nil && ferr != nil {
+				err = fmt.Errorf("writing the answer: %w", ferr)
+			}
+			return err
 		}),
 	}
 }
@@ -322,19 +333,28 @@ func explainAt(ctx context.Context, st *store.Store, w io.Writer, opt explainOpt
 	if err != nil {
 		return err
 	}
+	// With --all, the runs readHeld left as runs are read as the answer
+	// is written, a chunk at a time.
+	var events func(ids []int64) ([]*formats.Event, error)
+	if opt.all {
+		events = func(ids []int64) ([]*formats.Event, error) { return st.ByIDOnce(ctx, ids) }
+	}
 	if opt.json {
-		if err := writeJSON(w, spec, x, check, tree, opt.all, held); err != nil {
+		if err := writeJSON(w, spec, x, check, tree, opt.all, held, events); err != nil {
 			return err
 		}
 	} else {
 		r := newTreeRenderer(w, opt, tree)
-		r.held = held
+		r.held, r.events = held, events
 		r.explanation(spec, x, check, opt.maxWitnesses, opt.maxEvents)
 		if tree.Sent[target.ID] != nil {
 			r.line(target, "", "sent by its service:")
 			r.sent(target)
 		}
 		printCut(r, target, tree, opt.depth)
+		if r.err != nil {
+			return r.err
+		}
 	}
 	if check != nil && !check.match && !check.unknown {
 		return &exitError{code: exitMismatch, err: fmt.Errorf("%s: wat replays %s, but %s is %s",
@@ -560,7 +580,7 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 					}
 					x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), nil
 				}
-				if lerr := readChoices(ctx, st, x, explainOptions{all: true}, nil); lerr != nil {
+				if lerr := readChoices(ctx, st, x, explainOptions{all: true}, false, nil); lerr != nil {
 					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
 				}
 			}
@@ -596,12 +616,15 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 			}
 		}
 		if !firstOnly {
-			if err := readChoices(ctx, st, x, opt, held); err != nil {
+			if err := readChoices(ctx, st, x, opt, opt.all && !listsWitnesses(x), held); err != nil {
 				return nil, err
 			}
 		}
 		if len(x.Held) == 0 {
 			continue
+		}
+		if opt.all && x.HeldCount() > maxHeldWhole {
+			continue // listed a chunk at a time (renderer.listHeld, jsonTree's)
 		}
 		if opt.all || x.HeldCount() <= opt.maxEvents {
 			// Few enough to list: as the requests they are.
@@ -636,6 +659,19 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 	}
 	return held, nil
 }
+
+// listsWitnesses tells whether the text lists x's witnesses one by one
+// under --all (render's body): then a choice's events are read whole.
+func listsWitnesses(x *provenance.Explanation) bool {
+	count, counted := x.Counted()
+	return counted && count.IsInt64()
+}
+
+// maxHeldWhole is the most events of an answer's held runs --all reads
+// into memory at once; longer runs are read and listed a chunk at a time
+// (heldChunk), so that listing a hot counter's 500,000 INCRs holds a
+// chunk of them, not 500,000 events and their text or JSON.
+var maxHeldWhole = 16 << 10
 
 // firstListed returns the ids of the events not read whole (of held
 // runs, and stubs of choices) among the events --json lists of x's first
@@ -687,13 +723,16 @@ func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
 // readChoices reads the stubs among the events of x's choices (a rule
 // of runs gives its choices so: provenance.Stubs, or formats.Event.Stub)
 // that an answer shows. With --all, or when the text lists every event,
-// it reads each, and the choice holds them whole; for --json, the first
+// it reads each, and the choice holds them whole (but when stream, a
+// choice of more than maxHeldWhole stubs, whose events the answer reads
+// as it is written, and of which only those where the caps change are
+// read now); for --json, the first
 // maxJSONEvents and those of the first way of choosing, which the first
 // witness lists; for the text's summary, the first and last event of
 // each group of alike stubs and those where the caps change (render's
 // choiceRuns). A choice of Stubs that is not read whole gets those it
 // shows into held; one of events gets them in their places.
-func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, held map[int64]*formats.Event) error {
+func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, stream bool, held map[int64]*formats.Event) error {
 	for ci := range x.Choices {
 		c := &x.Choices[ci]
 		if c.Stubs == nil && !stubbed(c.Events) {
@@ -701,7 +740,10 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 		}
 		var places []int
 		every := opt.all || !opt.json && c.Len() <= opt.maxEvents
+		streamed := every && stream && c.Stubs != nil && c.Len() > maxHeldWhole
 		switch {
+		case streamed:
+			places = append(capChanges(*c, 9), 0) // the text's cap steps (render's capSteps)
 		case every:
 			for i := range c.Len() {
 				places = append(places, i)
@@ -736,7 +778,7 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 			whole[e.ID] = e
 		}
 		switch {
-		case every || c.Stubs == nil:
+		case every && !streamed || c.Stubs == nil:
 			// Every event in its place (--all: a choice of Stubs
 			// becomes one of events).
 			if c.Stubs != nil {

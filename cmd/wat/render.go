@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
@@ -36,6 +35,11 @@ type renderer struct {
 	maxE   int
 	// held are the events of held runs read whole (readHeld), by id.
 	held map[int64]*formats.Event
+	// events, when set (--all), reads events whole by id: the runs
+	// readHeld left as runs are listed a chunk at a time (listHeld), not
+	// read into memory at once. err is the first error it returned.
+	events func(ids []int64) ([]*formats.Event, error)
+	err    error
 }
 
 func newRenderer(w io.Writer, color string) *renderer {
@@ -158,6 +162,10 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 		ws, _ := x.Witnesses(maxW)
 		for i, w := range ws {
 			label := fmt.Sprintf("witness %d: ", i+1)
+			if r.events != nil && len(held) > 0 {
+				r.listHeld(label, w, held)
+				continue
+			}
 			if len(w) > 0 || len(held) == 0 {
 				r.requests(t, label, w, maxE)
 			}
@@ -206,9 +214,14 @@ func (r *renderer) body(spec provenance.Spec, x *provenance.Explanation, check *
 			if steps := r.capSteps(c, 8); steps != "" {
 				r.line(t, "", fmt.Sprintf("choice %d: %s", i+1, steps))
 			}
-			if c.Stubs != nil || stubbed(c.Events) {
+			switch {
+			case r.events != nil && c.Stubs != nil:
+				// --all, of a choice readChoices left as stubs: every
+				// event, read as it is printed.
+				r.listHeld(fmt.Sprintf("choice %d: ", i+1), nil, []provenance.Run{{IDs: provenance.IDsOf(c.Stubs.IDs)}})
+			case c.Stubs != nil || stubbed(c.Events):
 				r.choiceRuns(t, fmt.Sprintf("choice %d: ", i+1), &c, maxE)
-			} else {
+			default:
 				r.requests(t, fmt.Sprintf("choice %d: ", i+1), c.Events, maxE)
 			}
 		}
@@ -416,6 +429,10 @@ func (r *renderer) requests(t *formats.Event, label string, evs []*formats.Event
 // read from the index, so its line says how many, from which line to
 // which, without the clients (--all lists every one).
 func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
+	if r.events != nil {
+		r.listHeld(label, nil, held)
+		return
+	}
 	for _, run := range held {
 		e, n := run.Like, run.IDs.Len()
 		if n == 1 {
@@ -437,6 +454,42 @@ func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
 			continue
 		}
 		r.line(e, label, fmt.Sprintf("%s × %s, %s (a run read from the index; --all lists every one)", commas(n), r.request(e), where))
+	}
+}
+
+// heldChunk is how many events of held runs listHeld (and jsonHeld)
+// read at a time.
+const heldChunk = 1024
+
+// listHeld prints every event of held runs, merged in id order with the
+// events of w (sorted by id), each as requests prints a list it does not
+// cut: what the runs' events read whole and made a factor would print,
+// read a chunk at a time (--all: runs readHeld left as runs).
+func (r *renderer) listHeld(label string, w []*formats.Event, held []provenance.Run) {
+	show := func(e *formats.Event) {
+		r.line(e, label, r.request(e))
+		r.sent(e)
+	}
+	listsStreamed.Add(1)
+	err := provenance.EachRunID(held, heldChunk, func(ids []int64) error {
+		evs, err := r.events(ids)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			for len(w) > 0 && w[0].ID < e.ID {
+				show(w[0])
+				w = w[1:]
+			}
+			show(e)
+		}
+		return nil
+	})
+	for _, e := range w {
+		show(e)
+	}
+	if err != nil && r.err == nil {
+		r.err = err
 	}
 }
 
@@ -623,7 +676,7 @@ func toJSONEvent(e *formats.Event) jsonEvent {
 }
 
 type jsonWitness struct {
-	Events []jsonEvent `json:"events"`
+	Events jsonEvents `json:"events"`
 }
 
 type jsonExplanation struct {
@@ -639,11 +692,11 @@ type jsonExplanation struct {
 	// Count is the number of witnesses, a decimal string; CountAtMost
 	// is a bound in its place when a choice has too many ways to count
 	// quickly (provenance.Choice.Counted).
-	Count       string          `json:"count,omitempty"`
-	CountAtMost string          `json:"count_at_most,omitempty"`
-	Complete    bool            `json:"complete"`
-	Witnesses   []jsonWitness   `json:"witnesses"`
-	Factors     [][][]jsonEvent `json:"factors"`
+	Count       string         `json:"count,omitempty"`
+	CountAtMost string         `json:"count_at_most,omitempty"`
+	Complete    bool           `json:"complete"`
+	Witnesses   []jsonWitness  `json:"witnesses"`
+	Factors     [][]jsonEvents `json:"factors"`
 	// Choices are factors given by a rule (provenance.Choice): a witness
 	// holds every event of one alternative of each factor and K of the
 	// events of each choice.
@@ -662,12 +715,12 @@ type jsonExplanation struct {
 // A jsonChoice is a provenance.Choice: K of Of, at most Caps[i] of
 // Of[:i+1].
 type jsonChoice struct {
-	K           int         `json:"k"`
-	Of          []jsonEvent `json:"of"`
-	Caps        []int       `json:"caps,omitempty"`
-	Count       string      `json:"count,omitempty"`
-	CountAtMost string      `json:"count_at_most,omitempty"`
-	Rule        string      `json:"rule,omitempty"`
+	K           int        `json:"k"`
+	Of          jsonEvents `json:"of"`
+	Caps        []int      `json:"caps,omitempty"`
+	Count       string     `json:"count,omitempty"`
+	CountAtMost string     `json:"count_at_most,omitempty"`
+	Rule        string     `json:"rule,omitempty"`
 }
 
 // jsonCount returns a count for JSON: the number, or a bound on it when
@@ -699,8 +752,12 @@ func countText(n *big.Int, exact bool) string {
 // choices say the rest.
 const maxJSONWitnesses = 1000
 
-func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool, held map[int64]*formats.Event) error {
+// writeJSON writes x's answer as one line of JSON. events, when not nil
+// (--all), reads events whole by id, for the runs readHeld left as runs,
+// which the answer lists as it is written.
+func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, check *outputCheck, tree *provenance.Tree, all bool, held map[int64]*formats.Event, events func(ids []int64) ([]*formats.Event, error)) error {
 	b := newJSONTree(tree, all, held)
+	b.events = events
 	b.path[x.Target.ID] = true
 	j := b.explanation(spec, x, check)
 	if tree != nil {
@@ -715,7 +772,7 @@ func writeJSON(w io.Writer, spec provenance.Spec, x *provenance.Explanation, che
 			j.Target.SentBy = &js
 		}
 	}
-	return json.NewEncoder(w).Encode(j)
+	return writeStreamed(w, j)
 }
 
 // A jsonTree builds JSON explanations, nesting the tree's senders and
@@ -730,6 +787,10 @@ type jsonTree struct {
 	some        bool // whether an event was listed (the first always is)
 	// held are the events of held runs read whole (readHeld), by id.
 	held map[int64]*formats.Event
+	// events, when set (--all), reads events whole by id: the runs
+	// readHeld left as runs are listed as the answer is written
+	// (jsonHeld), not read into memory at once.
+	events func(ids []int64) ([]*formats.Event, error)
 }
 
 // newJSONTree returns a jsonTree of tree that lists every event when
@@ -813,7 +874,7 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	j := jsonExplanation{
 		Target: toJSONEvent(x.Target), Output: spec.ShowOutput(x.Output), OutputRESP: wireOutput(spec, x.Output),
 		Exact: x.Exact, TimeDependent: x.TimeDependent, Notes: x.Notes,
-		Witnesses: []jsonWitness{}, Factors: [][][]jsonEvent{},
+		Witnesses: []jsonWitness{}, Factors: [][]jsonEvents{},
 	}
 	j.Count, j.CountAtMost = jsonCount(x.Counted())
 	if j.Notes == nil {
@@ -828,13 +889,50 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 	// Held runs are listed as one more factor, each witness holding it,
 	// as far as their events were read (readHeld); the rest are counted.
+	// With --all, the runs readHeld left as runs (heldRuns) and the
+	// choices readChoices left as stubs are read as the answer is
+	// written (jsonEvents): each witness merges its events with those of
+	// the runs and of the first way of each such choice (witRuns).
+	streams := b.left < 0 && b.events != nil
 	held := x.HeldCount()
 	var heldIDs []int64
+	var heldRuns, witRuns []provenance.Run
 	if held > 0 {
-		heldIDs = x.HeldIDs(len(b.held))
+		if streams {
+			heldRuns = x.Held
+		} else {
+			heldIDs = x.HeldIDs(len(b.held))
+		}
 		y := *x
 		y.Held, x = nil, &y
 	}
+	witRuns = heldRuns
+	choices := x.Choices
+	listed, total := 0, 0
+	complete := true
+	if streams && slices.ContainsFunc(choices, func(c provenance.Choice) bool { return c.Stubs != nil }) {
+		witRuns = slices.Clone(heldRuns)
+		var rest []provenance.Choice // expanded in memory, by WitnessesCut
+		for _, c := range choices {
+			if c.Stubs == nil {
+				rest = append(rest, c)
+				continue
+			}
+			ways := c.ExpandPlacesCut(limit+1, -1)
+			complete = complete && len(ways) <= limit
+			if len(ways) > 0 {
+				ids := make([]int64, len(ways[0]))
+				for k, p := range ways[0] {
+					ids[k] = c.ID(p)
+				}
+				witRuns = append(witRuns, provenance.Run{IDs: provenance.IDsOf(ids)})
+				total, listed = total+len(ids), listed+len(ids)
+			}
+		}
+		y := *x
+		y.Choices, x = rest, &y
+	}
+	streamOf := func(runs []provenance.Run) *jsonHeld { return &jsonHeld{runs: runs, read: b.events} }
 	heldJSON := func() []jsonEvent {
 		size := len(heldIDs)
 		if b.left >= 0 {
@@ -851,39 +949,42 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 	}
 	// A witness lists at most its first maxJSONEvents (b.left): a
 	// choice's way is cut there, and the rest counted.
-	ws, cut, complete := x.WitnessesCut(limit, b.left)
-	j.Complete = complete
-	listed, total := 0, 0
+	ws, cut, wholly := x.WitnessesCut(limit, b.left)
+	j.Complete = complete && wholly
 	for _, wit := range ws {
-		jw := jsonWitness{Events: []jsonEvent{}}
+		var jw jsonWitness
 		total += cut
 		for _, e := range wit {
 			total++
 			if e = b.whole(e); b.take(e) {
-				jw.Events = append(jw.Events, b.event(e, false))
+				jw.Events.list = append(jw.Events.list, b.event(e, false))
 				listed++
 			}
 		}
-		if held > 0 {
+		switch {
+		case len(witRuns) > 0:
+			jw.Events.held = streamOf(witRuns) // merged with the list as it is written
+			total, listed = total+held, listed+held
+		case held > 0:
 			evs := heldJSON()
-			if len(jw.Events) == 0 {
-				jw.Events = evs // a counter's: the run alone, not a copy
+			if len(jw.Events.list) == 0 {
+				jw.Events.list = evs // a counter's: the run alone, not a copy
 			} else {
-				jw.Events = append(jw.Events, evs...)
+				jw.Events.list = append(jw.Events.list, evs...)
 			}
 			total, listed = total+held, listed+len(evs)
-			slices.SortFunc(jw.Events, func(a, c jsonEvent) int { return cmp.Compare(a.ID, c.ID) })
+			slices.SortFunc(jw.Events.list, func(a, c jsonEvent) int { return cmp.Compare(a.ID, c.ID) })
 		}
 		j.Witnesses = append(j.Witnesses, jw)
 	}
 	for _, f := range x.Factors {
-		var jf [][]jsonEvent
+		var jf []jsonEvents
 		for _, alt := range f {
-			ja := []jsonEvent{}
+			var ja jsonEvents
 			for _, e := range alt {
 				total++
 				if b.take(e) {
-					ja = append(ja, toJSONEvent(e))
+					ja.list = append(ja.list, toJSONEvent(e))
 					listed++
 				}
 			}
@@ -891,14 +992,24 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 		}
 		j.Factors = append(j.Factors, jf)
 	}
-	if held > 0 {
+	switch {
+	case len(heldRuns) > 0:
+		j.Factors = append(j.Factors, []jsonEvents{{held: streamOf(heldRuns)}})
+		total, listed = total+held, listed+held
+	case held > 0:
 		evs := heldJSON()
-		j.Factors = append(j.Factors, [][]jsonEvent{evs})
+		j.Factors = append(j.Factors, []jsonEvents{{list: evs}})
 		total, listed = total+held, listed+len(evs)
 	}
-	for _, c := range x.Choices {
-		jc := jsonChoice{K: c.K, Caps: c.Caps, Rule: c.Rule, Of: []jsonEvent{}}
+	for _, c := range choices {
+		jc := jsonChoice{K: c.K, Caps: c.Caps, Rule: c.Rule}
 		jc.Count, jc.CountAtMost = jsonCount(c.Counted())
+		if streams && c.Stubs != nil {
+			jc.Of.held = streamOf([]provenance.Run{{IDs: provenance.IDsOf(c.Stubs.IDs)}})
+			total, listed = total+c.Len(), listed+c.Len()
+			j.Choices = append(j.Choices, jc)
+			continue
+		}
 		for i := range c.Len() {
 			total++
 			e := b.whole(c.Event(i))
@@ -906,11 +1017,11 @@ func (b *jsonTree) explanation(spec provenance.Spec, x *provenance.Explanation, 
 				total += c.Len() - i - 1
 				break
 			}
-			jc.Of = append(jc.Of, toJSONEvent(e))
+			jc.Of.list = append(jc.Of.list, toJSONEvent(e))
 			listed++
 		}
-		if len(jc.Of) < c.Len() {
-			jc.Caps = jc.Caps[:len(jc.Of)]
+		if len(jc.Of.list) < c.Len() {
+			jc.Caps = jc.Caps[:len(jc.Of.list)]
 		}
 		j.Choices = append(j.Choices, jc)
 	}
@@ -964,7 +1075,7 @@ func (b *jsonTree) event(e *formats.Event, received bool) jsonEvent {
 func (b *jsonTree) sending(s *provenance.Sending) jsonExplanation {
 	j := jsonExplanation{Target: toJSONEvent(s.Event), Exact: false, Count: "1", Complete: true, Rule: s.Rule,
 		Notes:     []string{"fallback: no spec explains the sending service; shown are the request it was handling (" + s.Rule + ") and the replies it had received within it before sending"},
-		Witnesses: []jsonWitness{{Events: []jsonEvent{}}}, Factors: [][][]jsonEvent{}}
+		Witnesses: []jsonWitness{{}}, Factors: [][]jsonEvents{}}
 	if s.Via != nil {
 		v := toJSONEvent(s.Via)
 		j.Via, j.Heuristic = &v, true
@@ -975,12 +1086,12 @@ func (b *jsonTree) sending(s *provenance.Sending) jsonExplanation {
 	} else if s.Request == nil {
 		j.Notes = append(j.Notes, "the request handled is not in the store")
 	} else {
-		j.Witnesses[0].Events = append(j.Witnesses[0].Events, b.event(s.Request, false))
-		j.Factors = append(j.Factors, [][]jsonEvent{{toJSONEvent(s.Request)}})
+		j.Witnesses[0].Events.list = append(j.Witnesses[0].Events.list, b.event(s.Request, false))
+		j.Factors = append(j.Factors, []jsonEvents{{list: []jsonEvent{toJSONEvent(s.Request)}}})
 	}
 	for _, c := range s.Received {
-		j.Witnesses[0].Events = append(j.Witnesses[0].Events, b.event(c, true))
-		j.Factors = append(j.Factors, [][]jsonEvent{{toJSONEvent(c)}})
+		j.Witnesses[0].Events.list = append(j.Witnesses[0].Events.list, b.event(c, true))
+		j.Factors = append(j.Factors, []jsonEvents{{list: []jsonEvent{toJSONEvent(c)}}})
 	}
 	return j
 }

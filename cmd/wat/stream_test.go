@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestAllStreamed: --all lists the events of long held runs and of long
+// choices of stubs as it writes the answer, a chunk at a time, not read
+// into memory at once (maxHeldWhole); the answer is the same, byte for
+// byte, in text and in JSON, as when they are read whole first, and
+// every event in it is read whole.
+func TestAllStreamed(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	add := func(req string) int {
+		n++
+		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:%d] %s\n", n, 5000+n%3, req)
+		return n
+	}
+	// A counter: a SET, then INCRs (a held run) with an INCRBY among
+	// them (the witness's own event, merged with the run in id order).
+	add(`"SET" "n" "10"`)
+	for i := range 3000 {
+		if i == 1500 {
+			add(`"INCRBY" "n" "5"`)
+		}
+		add(`"INCR" "n"`)
+	}
+	counter := add(`"GET" "n"`)
+	// A queue whose length guards a choice of pops (stubs), beside runs
+	// of pushes and pops every witness holds.
+	for i := range 700 {
+		add(fmt.Sprintf(`"LPUSH" "q" "job%d"`, i))
+		add(`"RPOP" "q"`)
+		add(`"RPOP" "q"`)
+	}
+	for i := range 1500 {
+		add(fmt.Sprintf(`"LPUSH" "q" "k%d"`, i))
+	}
+	for range 100 {
+		add(`"RPOP" "q"`)
+	}
+	queue := add(`"LLEN" "q"`)
+	pop := add(`"RPOP" "q"`)
+	log, db := ingested(t, b.String())
+
+	old := maxHeldWhole
+	defer func() { maxHeldWhole = old }()
+	for _, line := range []int{counter, queue, pop} {
+		for _, format := range [][]string{nil, {"--json"}} {
+			args := append([]string{"explain", "--all", "--depth", "0", "--at", fmt.Sprintf("%s:%d", log, line)}, format...)
+			maxHeldWhole = old
+			whole, _ := mustWat(t, db, args...)
+			maxHeldWhole = 10
+			before := listsStreamed.Load()
+			streamed, _ := mustWat(t, db, args...)
+			if listsStreamed.Load() == before {
+				t.Errorf("line %d %v: no list streamed", line, format)
+			}
+			if streamed != whole {
+				t.Errorf("line %d %v: streamed, %d bytes, differs from read whole, %d bytes", line, format, len(streamed), len(whole))
+				continue
+			}
+			if format == nil {
+				continue
+			}
+			var x struct {
+				Witnesses []struct{ Events []struct{ Raw string } }
+				Factors   [][][]struct{ Raw string }
+				Choices   []struct{ Of []struct{ Raw string } }
+			}
+			if err := json.Unmarshal([]byte(streamed), &x); err != nil {
+				t.Fatal(err)
+			}
+			events := 0
+			read := func(raw string) {
+				events++
+				if raw == "" {
+					t.Fatalf("line %d: an event not read whole in %.300s", line, streamed)
+				}
+			}
+			for _, w := range x.Witnesses {
+				for _, e := range w.Events {
+					read(e.Raw)
+				}
+			}
+			for _, f := range x.Factors {
+				for _, alt := range f {
+					for _, e := range alt {
+						read(e.Raw)
+					}
+				}
+			}
+			for _, c := range x.Choices {
+				for _, e := range c.Of {
+					read(e.Raw)
+				}
+			}
+			if events < 2000 {
+				t.Errorf("line %d: %d events listed", line, events)
+			}
+		}
+	}
+}
+
+// TestWriteStreamed: writeStreamed writes what json.Encoder does, for an
+// answer with every kind of field set and left empty, an explanation
+// nested in an event (which encoding/json writes), and lists of events
+// in witnesses, factors and choices (which it walks).
+func TestWriteStreamed(t *testing.T) {
+	ev := func(id int64, s string) jsonEvent {
+		return jsonEvent{File: "a.log", Line: int(id), ID: id, Op: "SET", Args: []string{s, "<&>"}, Raw: "raw " + s + "\x00\u2028"}
+	}
+	given, match := "x", true
+	nested := jsonExplanation{Target: ev(9, "nested"), Notes: []string{}, Witnesses: []jsonWitness{{Events: jsonEvents{list: []jsonEvent{ev(3, "c")}}}},
+		Factors: [][]jsonEvents{{{list: []jsonEvent{ev(3, "c")}}}}}
+	target := ev(10, "t")
+	target.SentBy = &nested
+	via := ev(11, "via")
+	full := jsonExplanation{
+		Target: target, Output: "OK", OutputRESP: "+OK\r\n", Given: &given, Matches: &match, Unknown: true, Exact: true,
+		Notes: []string{"a note"}, Count: "2", Complete: true,
+		Witnesses: []jsonWitness{{Events: jsonEvents{list: []jsonEvent{ev(1, "a"), ev(2, "b")}}}, {}},
+		Factors:   [][]jsonEvents{{{list: []jsonEvent{ev(1, "a")}}, {}}, nil},
+		Choices:   []jsonChoice{{K: 1, Of: jsonEvents{list: []jsonEvent{ev(4, "d"), ev(5, "e")}}, Caps: []int{1, 1}, Count: "2", Rule: "any"}},
+		Cut:       "cut", Rule: "rule", TreeCut: "tree", Heuristic: true, Via: &via,
+	}
+	for name, j := range map[string]jsonExplanation{"full": full, "empty": {}, "nested": nested} {
+		var want, got bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(j); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeStreamed(&got, j); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s:\n got %s\nwant %s", name, got.String(), want.String())
+		}
+	}
+}
