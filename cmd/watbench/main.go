@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -461,9 +462,25 @@ func citusTarget(dsn, layout, wat string) (*citusStore, error) {
 func ingestOnce(n int, log string, logSize int64, wat, db string, storeSize func() int64) error {
 	cmd := exec.Command(wat, "--db", db, "ingest", "--quiet", log)
 	cmd.Stderr = os.Stderr
+	rss, el, err := runPeak(cmd, "VmHWM:")
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	sz := storeSize()
+	fmt.Printf("ingest: %.0f lines/s, %.1f MB/s, %s, peak RSS %d MB, store %.1f MB = %.2fx the log\n",
+		float64(n+1)/el.Seconds(), float64(logSize)/1e6/el.Seconds(), el.Round(time.Millisecond),
+		rss/1024, float64(sz)/1e6, float64(sz)/float64(logSize))
+	return nil
+}
+
+// runPeak runs cmd and returns how long it took and the largest value
+// (in kB) of a field of its /proc status seen while it ran, read every
+// 10 ms: VmHWM, or RssAnon (its own memory, without the store's pages it
+// maps).
+func runPeak(cmd *exec.Cmd, field string) (int64, time.Duration, error) {
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return err
+		return 0, 0, err
 	}
 	hwm := make(chan int64)
 	done := make(chan struct{})
@@ -473,7 +490,7 @@ func ingestOnce(n int, log string, logSize int64, wat, db string, storeSize func
 		for {
 			if b, err := os.ReadFile(status); err == nil {
 				for _, l := range strings.Split(string(b), "\n") {
-					if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+					if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
 						kb, _ := strconv.ParseInt(f[1], 10, 64)
 						peak = max(peak, kb)
 					}
@@ -490,15 +507,7 @@ func ingestOnce(n int, log string, logSize int64, wat, db string, storeSize func
 	err := cmd.Wait()
 	el := time.Since(t0)
 	close(done)
-	rss := <-hwm
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	sz := storeSize()
-	fmt.Printf("ingest: %.0f lines/s, %.1f MB/s, %s, peak RSS %d MB, store %.1f MB = %.2fx the log\n",
-		float64(n+1)/el.Seconds(), float64(logSize)/1e6/el.Seconds(), el.Round(time.Millisecond),
-		rss/1024, float64(sz)/1e6, float64(sz)/float64(logSize))
-	return nil
+	return <-hwm, el, err
 }
 
 // exactScan watches an explain's NDJSON output go by for an inexact
@@ -650,6 +659,34 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		fmt.Printf("%-10s %7d %8d %6d %10s %10s %10s %10.1fKB\n", c.name, len(ds), answered, exact,
 			ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), float64(biggest)/1e3)
+	}
+	// --all of the hot counter's and the hot queue's last request: every
+	// event listed, read a chunk at a time as the answer is written.
+	fmt.Println("--all (the last INCR and LPUSH: every request listed; memory is wat's own, RssAnon, not the store's pages it maps)")
+	for _, name := range []string{"INCR", "LPUSH"} {
+		ls := lines[name]
+		if len(ls) == 0 {
+			continue
+		}
+		for _, format := range [][]string{nil, {"--json"}} {
+			count := &exactScan{}
+			cmd := exec.Command(wat, append([]string{"--db", db, "explain", "--all", "--at", fmt.Sprintf("%s:%d", log, ls[len(ls)-1])}, format...)...)
+			cmd.Stdout = count
+			anon, el, err := runPeak(cmd, "RssAnon:")
+			var exit *exec.ExitError
+			note := ""
+			switch {
+			case errors.As(err, &exit):
+				note = fmt.Sprintf(" (exit %d)", exit.ExitCode()) // a mismatch or --timeout still answers
+			case err != nil:
+				return fmt.Errorf("explain --all of %s: %w", name, err)
+			}
+			kind := "text"
+			if format != nil {
+				kind = "json"
+			}
+			fmt.Printf("%-10s %-5s %10s %9.1f MB written, peak memory %d MB%s\n", name, kind, el.Round(time.Millisecond), float64(count.n)/1e6, anon/1024, note)
+		}
 	}
 	return nil
 }
