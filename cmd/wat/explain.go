@@ -85,18 +85,7 @@ JSON (one object per line):
 				v := c.String("output")
 				opt.output = &v
 			}
-			w := c.App.Writer
-			if isTerminal(w) {
-				return runExplain(c.Context, st, w, opt)
-			}
-			// Into a pipe or a file, a write for each line of a long
-			// answer (--all) was most of its time.
-			bw := bufio.NewWriterSize(w, 64<<10)
-			err := runExplain(c.Context, st, bw, opt)
-			if ferr := bw.Flush(); err == nil && ferr != nil {
-				err = fmt.Errorf("writing the answer: %w", ferr)
-			}
-			return err
+			return runExplain(c.Context, st, c.App.Writer, opt)
 		}),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -144,5 +145,21 @@ func TestStoreFromEnvironment(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + "/db.db"); err == nil {
 		t.Error("WAT_DB used although WAT_STORE is set")
+	}
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestOutputWriteError: output that cannot be written (wat writes it in
+// blocks into a pipe or a file) is an error, said on stderr, not a
+// silent success.
+func TestOutputWriteError(t *testing.T) {
+	var errb bytes.Buffer
+	code := Main(context.Background(), []string{"wat", "formats"}, strings.NewReader(""), failingWriter{}, &errb)
+	if code == exitOK || !strings.Contains(errb.String(), "writing the output: no space left on device") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
