@@ -370,17 +370,7 @@ func TestBigWitnessJSON(t *testing.T) {
 		n++
 		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:5000] %s\n", n, req)
 	}
-	for i := range 700 {
-		add(fmt.Sprintf(`"LPUSH" "q" "job%d"`, i))
-		add(`"RPOP" "q"`)
-		add(`"RPOP" "q"`)
-	}
-	for i := range 1500 {
-		add(fmt.Sprintf(`"LPUSH" "q" "k%d"`, i))
-	}
-	for range 100 {
-		add(`"RPOP" "q"`)
-	}
+	addQueue(add)
 	add(`"LLEN" "q"`)
 	log, db := ingested(t, b.String())
 	out, _ := mustWat(t, db, "explain", "--json", "--depth", "0", "--at", fmt.Sprintf("%s:%d", log, n))
@@ -407,6 +397,23 @@ func TestBigWitnessJSON(t *testing.T) {
 			t.Fatalf("witness event %+v after line %d: not read whole, or out of order", e, last)
 		}
 		last = e.Line
+	}
+}
+
+// addQueue adds with add the requests of a queue "q" whose length's
+// answer holds runs of pushes and pops and a choice of 700 of 1,400 pops:
+// 700 pushes, each followed by two pops, then 1,500 pushes and 100 pops.
+func addQueue(add func(req string)) {
+	for i := range 700 {
+		add(fmt.Sprintf(`"LPUSH" "q" "job%d"`, i))
+		add(`"RPOP" "q"`)
+		add(`"RPOP" "q"`)
+	}
+	for i := range 1500 {
+		add(fmt.Sprintf(`"LPUSH" "q" "k%d"`, i))
+	}
+	for range 100 {
+		add(`"RPOP" "q"`)
 	}
 }
 

@@ -16,10 +16,9 @@ import (
 func TestAllStreamed(t *testing.T) {
 	var b strings.Builder
 	n := 0
-	add := func(req string) int {
+	add := func(req string) {
 		n++
 		fmt.Fprintf(&b, "1795535140.%06d [0 127.0.0.1:%d] %s\n", n, 5000+n%3, req)
-		return n
 	}
 	// A counter: a SET, then INCRs (a held run) with an INCRBY among
 	// them (the witness's own event, merged with the run in id order).
@@ -30,22 +29,15 @@ func TestAllStreamed(t *testing.T) {
 		}
 		add(`"INCR" "n"`)
 	}
-	counter := add(`"GET" "n"`)
+	add(`"GET" "n"`)
+	counter := n
 	// A queue whose length guards a choice of pops (stubs), beside runs
 	// of pushes and pops every witness holds.
-	for i := range 700 {
-		add(fmt.Sprintf(`"LPUSH" "q" "job%d"`, i))
-		add(`"RPOP" "q"`)
-		add(`"RPOP" "q"`)
-	}
-	for i := range 1500 {
-		add(fmt.Sprintf(`"LPUSH" "q" "k%d"`, i))
-	}
-	for range 100 {
-		add(`"RPOP" "q"`)
-	}
-	queue := add(`"LLEN" "q"`)
-	pop := add(`"RPOP" "q"`)
+	addQueue(add)
+	add(`"LLEN" "q"`)
+	queue := n
+	add(`"RPOP" "q"`)
+	pop := n
 	log, db := ingested(t, b.String())
 
 	old := maxHeldWhole
