@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wat-project/wat/ingest/store/storetest"
 )
 
 // TestAllStreamed: --all lists the events of long held runs and of long
 // choices of stubs as it writes the answer, a chunk at a time, not read
 // into memory at once (maxHeldWhole); the answer is the same, byte for
 // byte, in text and in JSON, as when they are read whole first, and
-// every event in it is read whole.
-func TestAllStreamed(t *testing.T) {
+// every event in it is read whole. On SQLite and PostgreSQL.
+func TestAllStreamed(t *testing.T) { storetest.Each(t, allStreamed) }
+
+func allStreamed(t *testing.T, db string) {
 	var b strings.Builder
 	n := 0
 	add := func(req string) {
@@ -38,7 +43,9 @@ func TestAllStreamed(t *testing.T) {
 	queue := n
 	add(`"RPOP" "q"`)
 	pop := n
-	log, db := ingested(t, b.String())
+	log := filepath.Join(t.TempDir(), "mon.log")
+	writeFile(t, log, b.String())
+	mustWat(t, db, "ingest", log)
 
 	old := maxHeldWhole
 	defer func() { maxHeldWhole = old }()
