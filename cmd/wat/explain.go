@@ -562,12 +562,8 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 			if has, lerr := st.HasLinks(ctx); lerr != nil {
 				return nil, lerr
 			} else if has {
-				if len(x.Held) > 0 {
-					evs, lerr := heldEvents(ctx, st, x, -1)
-					if lerr != nil {
-						return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
-					}
-					x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), nil
+				if lerr := readHeadOfRuns(ctx, st, x, provenance.MaxTreeNodes); lerr != nil {
+					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
 				}
 				if lerr := readChoices(ctx, st, x, explainOptions{all: true}, false, nil); lerr != nil {
 					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
@@ -576,6 +572,45 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 		}
 		return x, err
 	}
+}
+
+// readHeadOfRuns reads whole the first n events of x's held runs, in id
+// order, which become a factor of x, and leaves the rest as runs (each
+// then begins at its first event left, read whole). A tree follows at
+// most provenance.MaxTreeNodes requests to their senders, and only
+// events read whole: reading all of a hot counter's 200,000 INCRs for it
+// took 1.4 s and 190 MB where the first 10,000 are all it can follow.
+func readHeadOfRuns(ctx context.Context, st *store.Store, x *provenance.Explanation, n int) error {
+	if len(x.Held) == 0 {
+		return nil
+	}
+	ids := x.HeldIDs(n)
+	evs, err := st.ByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	last := ids[len(ids)-1]
+	var rest []provenance.Run
+	var firsts []int64
+	for _, r := range x.Held {
+		i, _ := r.IDs.Index(last + 1) // the first id left
+		if i < r.IDs.Len() {
+			tail := r.IDs.Slice()[i:]
+			rest = append(rest, provenance.Run{Like: r.Like, IDs: provenance.IDsOf(tail), Alike: r.Alike})
+			firsts = append(firsts, tail[0])
+		}
+	}
+	if len(firsts) > 0 {
+		likes, err := st.ByID(ctx, firsts)
+		if err != nil {
+			return err
+		}
+		for k := range rest {
+			rest[k].Like = likes[k]
+		}
+	}
+	x.Factors, x.Held = append(x.Factors, provenance.Factor{evs}), rest
+	return nil
 }
 
 // readHeld reads the events of the tree's held runs that an answer

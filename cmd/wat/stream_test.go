@@ -141,3 +141,40 @@ func TestWriteStreamed(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkedRunsHead: with links between services stored, the tree
+// follows an answer's requests to their senders, at most
+// provenance.MaxTreeNodes of them, and reads whole only those it can
+// follow: a counter's first 10,000 INCRs are listed as requests and the
+// rest as a run read from the index; --all still lists every one.
+func TestLinkedRunsHead(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("1795540872.000000 [0 127.0.0.1:1] \"SET\" \"hits\" \"10\"\n")
+	for i := range 10500 {
+		fmt.Fprintf(&b, "1795540872.%06d [0 127.0.0.1:%d] \"INCR\" \"hits\"\n", 10+i*10, 2+i%5)
+	}
+	b.WriteString("1795540873.000000 [0 127.0.0.1:1] \"GET\" \"hits\"\n")
+	dir := t.TempDir()
+	log, app, db := filepath.Join(dir, "c.log"), filepath.Join(dir, "app.log"), filepath.Join(dir, "wat.db")
+	writeFile(t, log, b.String())
+	writeFile(t, app, `{"ts":"2026-11-24T15:49:28.000Z","service":"api","kind":"http.request","id":"h1","method":"GET","path":"/"}
+{"ts":"2026-11-24T15:49:28.020Z","service":"api","kind":"redis.call","id":"c1","parent_id":"h1","cmd":"INCR","args":["visits"],"reply":1}
+`)
+	mustWat(t, db, "ingest", log)
+	mustWat(t, db, "ingest", "--mapping", "calls", app)
+	out, _ := mustWat(t, db, "explain", "--at", log+":10502")
+	for _, want := range []string{
+		`output "10510"`, "1 witness (exact)",
+		`c.log:2: witness 1: 10,000 × INCR "hits"`, "from 5 clients, lines 2-10001\n",
+		`c.log:10002: witness 1: 500 × INCR "hits"`, "lines 10002-10501 (a run read from the index; --all lists every one)",
+		"the tree is cut: at most 10000 requests are followed to their senders",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	out, _ = mustWat(t, db, "explain", "--all", "--at", log+":10502")
+	if n := strings.Count(out, `witness 1: INCR "hits"`); n != 10500 {
+		t.Errorf("--all: %d INCRs listed, want 10500", n)
+	}
+}
