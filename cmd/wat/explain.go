@@ -565,7 +565,7 @@ func explainer(st *store.Store, rc *receivers) func(ctx context.Context, e *form
 				if lerr := readHeadOfRuns(ctx, st, x, provenance.MaxTreeNodes); lerr != nil {
 					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
 				}
-				if lerr := readChoices(ctx, st, x, explainOptions{all: true}, false, nil); lerr != nil {
+				if lerr := readChoices(ctx, st, x, explainOptions{all: true}, false, provenance.MaxTreeNodes, nil); lerr != nil {
 					return nil, fmt.Errorf("explain %s: %w", e.Where(), lerr)
 				}
 			}
@@ -640,7 +640,7 @@ func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt e
 			}
 		}
 		if !firstOnly {
-			if err := readChoices(ctx, st, x, opt, opt.all && !listsWitnesses(x), held); err != nil {
+			if err := readChoices(ctx, st, x, opt, opt.all && !listsWitnesses(x), 0, held); err != nil {
 				return nil, err
 			}
 		}
@@ -750,13 +750,15 @@ func firstListed(x *provenance.Explanation, n int) ([]int64, bool) {
 // it reads each, and the choice holds them whole (but when stream, a
 // choice of more than maxHeldWhole stubs, whose events the answer reads
 // as it is written, and of which only those where the caps change are
-// read now); for --json, the first
+// read now; and when head > 0, a choice of more than head stubs, of
+// which only the first head are read, and held whole among its stubs:
+// a tree follows no more to their senders); for --json, the first
 // maxJSONEvents and those of the first way of choosing, which the first
 // witness lists; for the text's summary, the first and last event of
 // each group of alike stubs and those where the caps change (render's
 // choiceRuns). A choice of Stubs that is not read whole gets those it
 // shows into held; one of events gets them in their places.
-func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, stream bool, held map[int64]*formats.Event) error {
+func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation, opt explainOptions, stream bool, head int, held map[int64]*formats.Event) error {
 	for ci := range x.Choices {
 		c := &x.Choices[ci]
 		if c.Stubs == nil && !stubbed(c.Events) {
@@ -765,7 +767,12 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 		var places []int
 		every := opt.all || !opt.json && c.Len() <= opt.maxEvents
 		streamed := every && stream && c.Stubs != nil && c.Len() > maxHeldWhole
+		headOnly := every && head > 0 && c.Stubs != nil && c.Len() > head
 		switch {
+		case headOnly:
+			for i := range head {
+				places = append(places, i)
+			}
 		case streamed:
 			places = append(capChanges(*c, 9), 0) // the text's cap steps (render's capSteps)
 		case every:
@@ -802,6 +809,18 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 			whole[e.ID] = e
 		}
 		switch {
+		case headOnly:
+			// Each read whole among the stubs, as its own request (a
+			// copy: the stubs may be shared).
+			s := *c.Stubs
+			s.Likes, s.KeyOnly, s.Of = slices.Clip(s.Likes), slices.Clip(s.KeyOnly), slices.Clone(s.Of)
+			for _, i := range places {
+				if e := whole[s.IDs[i]]; e != nil {
+					s.Likes, s.KeyOnly = append(s.Likes, e), append(s.KeyOnly, false)
+					s.Of[i] = int32(len(s.Likes) - 1)
+				}
+			}
+			c.Stubs = &s
 		case every && !streamed || c.Stubs == nil:
 			// Every event in its place (--all: a choice of Stubs
 			// becomes one of events).

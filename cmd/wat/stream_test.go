@@ -145,8 +145,9 @@ func TestWriteStreamed(t *testing.T) {
 // TestLinkedRunsHead: with links between services stored, the tree
 // follows an answer's requests to their senders, at most
 // provenance.MaxTreeNodes of them, and reads whole only those it can
-// follow: a counter's first 10,000 INCRs are listed as requests and the
-// rest as a run read from the index; --all still lists every one.
+// follow: a counter's first 10,000 INCRs, and a queue's length's first
+// 10,000 pops of its choice, are listed as requests and the rest as a
+// run read from the index; --all still lists every one.
 func TestLinkedRunsHead(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("1795540872.000000 [0 127.0.0.1:1] \"SET\" \"hits\" \"10\"\n")
@@ -176,5 +177,30 @@ func TestLinkedRunsHead(t *testing.T) {
 	out, _ = mustWat(t, db, "explain", "--all", "--at", log+":10502")
 	if n := strings.Count(out, `witness 1: INCR "hits"`); n != 10500 {
 		t.Errorf("--all: %d INCRs listed, want 10500", n)
+	}
+
+	b.Reset()
+	for i := range 10500 {
+		for j, req := range []string{fmt.Sprintf(`"LPUSH" "q" "job%d"`, i), `"RPOP" "q"`, `"RPOP" "q"`} {
+			fmt.Fprintf(&b, "1795540874.%06d [0 127.0.0.1:%d] %s\n", 30*i+10*j, 2+(3*i+j)%5, req)
+		}
+	}
+	b.WriteString("1795540875.000000 [0 127.0.0.1:1] \"LLEN\" \"q\"\n")
+	queue := filepath.Join(dir, "q.log")
+	writeFile(t, queue, b.String())
+	mustWat(t, db, "ingest", queue)
+	out, _ = mustWat(t, db, "explain", "--at", queue+":31501")
+	for _, want := range []string{
+		"output (integer) 0", "any 10500 of these 21000 requests",
+		`q.log:2: choice 1: 10,000 × RPOP "q"`, "from 5 clients, lines 2-15000\n",
+		`q.log:15002: choice 1: 11,000 × RPOP "q"`, "lines 15002-31500 (a run read from the index; --all lists every one)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	out, _ = mustWat(t, db, "explain", "--all", "--at", queue+":31501")
+	if n := strings.Count(out, `choice 1: RPOP "q"`); n != 21000 {
+		t.Errorf("--all: %d RPOPs listed, want 21000", n)
 	}
 }
