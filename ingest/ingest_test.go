@@ -348,6 +348,10 @@ func TestPostingsMatchNaiveIndex(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("Events(key %s) = %d events, want %d", key, len(got), len(want))
 			}
+			// Read to be listed once (not kept), alike.
+			if evs, err = s.Events(ctx, store.Filter{System: "redis", Key: []byte(key), Once: true}); err != nil || !slices.Equal(ids(evs), want) {
+				t.Errorf("Events(key %s, once) = %d events, %v; want %d", key, len(evs), err, len(want))
+			}
 		}
 		// Many keys at once answer as each alone: the same key with
 		// several bounds, keys of no namespace, keys never written.

@@ -72,7 +72,7 @@ type eventsOptions struct {
 
 // runEvents prints the stored events opt selects, in trace order.
 func runEvents(ctx context.Context, st *store.Store, out io.Writer, opt eventsOptions) error {
-	f := store.Filter{System: opt.system, NS: opt.ns, Ops: opt.ops, Instance: opt.instance, Since: opt.since, Until: opt.until}
+	f := store.Filter{System: opt.system, NS: opt.ns, Ops: opt.ops, Instance: opt.instance, Since: opt.since, Until: opt.until, Once: true}
 	if opt.keySet {
 		f.Key = []byte(opt.key)
 		if strings.ContainsAny(opt.key, "*?[\\") {

@@ -1436,7 +1436,10 @@ type Filter struct {
 	Instance string
 	After    int64 // id
 	Limit    int
-	in       *idSet // the events kept; nil: all
+	// Once says the events are read to be listed once (wat events): the
+	// store does not keep those it reads by id for later reads (ByIDOnce).
+	Once bool
+	in   *idSet // the events kept; nil: all
 }
 
 // Events lists events matching f in trace order, at most f.Limit (0: all)
@@ -1494,7 +1497,7 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]*formats.Event, error) 
 			if len(ids) > page {
 				ids = ids[:page]
 			}
-			evs, err = s.eventsByID(ctx, ids)
+			evs, err = s.readByID(ctx, ids, !f.Once)
 		case f.Source != nil:
 			evs, err = s.eventsAfter(ctx, f.Source.ID, after, page)
 		default:
