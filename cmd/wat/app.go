@@ -417,6 +417,18 @@ func reorder(app *cli.App, args []string) []string {
 	return out
 }
 
+// blockWriter returns stdout as the commands write to it, and flush,
+// which writes what is left: into a pipe or a file (not a terminal), in
+// blocks of 64 KB, where a write for each line was most of the time of
+// a long output (explain --all, the events of a hot key).
+func blockWriter(stdout io.Writer) (io.Writer, func() error) {
+	if isTerminal(stdout) {
+		return stdout, func() error { return nil }
+	}
+	b := bufio.NewWriterSize(stdout, 64<<10)
+	return b, b.Flush
+}
+
 // A flushCloser is a buffered file that Close flushes, then closes.
 type flushCloser struct {
 	*bufio.Writer

@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -50,20 +49,11 @@ func main() {
 // Main runs wat and returns its exit code. It is the one place that
 // prints errors.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	// Into a pipe or a file (not a terminal), the output is written in
-	// blocks: a write for each line was most of the time of a long one
-	// (explain --all, the events of a hot key).
-	var buf *bufio.Writer
-	if !isTerminal(stdout) {
-		buf = bufio.NewWriterSize(stdout, 64<<10)
-		stdout = buf
-	}
+	stdout, flush := blockWriter(stdout)
 	app := newApp(stdin, stdout, stderr)
 	err := app.RunContext(ctx, reorder(app, args))
-	if buf != nil {
-		if ferr := buf.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("writing the output: %w", ferr)
-		}
+	if ferr := flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("writing the output: %w", ferr)
 	}
 	if err == nil {
 		return exitOK
