@@ -33,13 +33,13 @@ const maxQueueReads = 4096
 var queueAnswers atomic.Int64
 
 // queueAnswer answers a list's length (LLEN, a push's reply) or a pop
-// without a count from its key's writes' shapes, or returns nil when the
-// rule does not apply and the walk answers: a store without shapes, a
-// history with other writes than pushes of one element and pops without
-// a count (a DEL, LTRIM, LMOVE, an expiry, a script's call, a client
-// waiting on the key), a pop of an empty list, a pop whose element's
-// value was pushed more than maxQueueReads times in a row, or a history
-// the queue rules decline.
+// without a count (one that finds the list empty as a length of 0) from
+// its key's writes' shapes, or returns nil when the rule does not apply
+// and the walk answers: a store without shapes, a history with other
+// writes than pushes of one element and pops without a count (a DEL,
+// LTRIM, LMOVE, an expiry, a script's call, a client waiting on the
+// key), a pop whose element's value was pushed more than maxQueueReads
+// times in a row, or a history the queue rules decline.
 func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	t := w.target
 	sh, ok := w.h.(provenance.ShapeHistory)
@@ -87,7 +87,16 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 	}
 	var out provenance.Output
 	var cl provenance.Closure
-	if isPop {
+	if isPop && queueLength(q.push) == 0 {
+		// The pop finds the list empty. Its nil is the list's length
+		// of 0 before it, in every supertrace of a witness as in the
+		// trace: its witnesses are those of an LLEN there (a worker
+		// polling an empty queue asks this again and again).
+		llen := *t
+		llen.Op = "LLEN"
+		out = provenance.Output(rNil)
+		cl, ok = lengthClosure(q.push, &llen, ":0\r\n")
+	} else if isPop {
 		pushOp := "LPUSH"
 		if t.Op == "LPOP" {
 			pushOp = "RPUSH"
@@ -107,15 +116,7 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 		out = provenance.Output(bulk(q.value(v)))
 		cl, ok = queueClosure(q.push, q.value, out)
 	} else {
-		length := 0
-		for _, p := range q.push {
-			switch {
-			case p:
-				length++
-			case length > 0:
-				length--
-			}
-		}
+		length := queueLength(q.push)
 		if t.Op != "LLEN" {
 			length += len(t.Args) - 1
 		}
@@ -130,6 +131,21 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 		return nil, err
 	}
 	return w.runsAnswered(x, &queueAnswers)
+}
+
+// queueLength is the length of a list at the end of a history of
+// single-element pushes (push marks them) and pops without a count.
+func queueLength(push []bool) int {
+	length := 0
+	for _, p := range push {
+		switch {
+		case p:
+			length++
+		case length > 0:
+			length--
+		}
+	}
+	return length
 }
 
 // popped tells whether the target asks a list's length (LLEN, a push's
