@@ -615,9 +615,10 @@ func readHeadOfRuns(ctx context.Context, st *store.Store, x *provenance.Explanat
 
 // readHeld reads the events of the tree's held runs that an answer
 // shows: with --all, or when they are no more than --max-events, every
-// one (the runs then become a factor, listed like any other); else
-// the last of each run (the text's summary line) and, for --json, the
-// first maxJSONEvents of the target's.
+// one (the runs then become a factor, listed like any other), but for
+// --all's runs of more than maxHeldWhole, which the answer reads as it
+// is written; else the last of each run (the text's summary line) and,
+// for --json, the first maxJSONEvents of the target's.
 func readHeld(ctx context.Context, st *store.Store, tree *provenance.Tree, opt explainOptions) (map[int64]*formats.Event, error) {
 	held := map[int64]*formats.Event{}
 	for _, x := range tree.Explained {

@@ -46,7 +46,10 @@ func (l jsonEvents) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// streamJSON implements jsonStreamer.
+// streamJSON implements jsonStreamer. The events of held are written as
+// toJSONEvent writes them, without a sender (sent_by): a tree follows
+// only events read whole (provenance.Explanation.Mentioned), never those
+// of runs or stubs, so none of them has one.
 func (l jsonEvents) streamJSON(w *bufio.Writer) error {
 	w.WriteByte('[')
 	n := 0

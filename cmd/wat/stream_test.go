@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/ingest/store/storetest"
+	"github.com/wat-project/wat/provenance"
 )
 
 // TestAllStreamed: --all lists the events of long held runs and of long
@@ -202,5 +205,24 @@ func TestLinkedRunsHead(t *testing.T) {
 	out, _ = mustWat(t, db, "explain", "--all", "--at", queue+":31501")
 	if n := strings.Count(out, `choice 1: RPOP "q"`); n != 21000 {
 		t.Errorf("--all: %d RPOPs listed, want 21000", n)
+	}
+}
+
+// TestStreamedReadError: a read that fails while an answer lists runs a
+// chunk at a time is the answer's error, in text and in JSON, not a
+// list cut short in silence.
+func TestStreamedReadError(t *testing.T) {
+	fail := func([]int64) ([]*formats.Event, error) { return nil, errors.New("disk I/O error") }
+	runs := []provenance.Run{{IDs: provenance.IDsOf([]int64{1, 2, 3})}}
+	var out bytes.Buffer
+	r := newRenderer(&out, "never")
+	r.events = fail
+	r.listHeld("witness 1: ", nil, runs)
+	if r.err == nil || !strings.Contains(r.err.Error(), "disk I/O error") {
+		t.Errorf("text: error %v", r.err)
+	}
+	j := jsonWitness{Events: jsonEvents{held: &jsonHeld{runs: runs, read: fail}}}
+	if err := writeStreamed(&out, j); err == nil || !strings.Contains(err.Error(), "disk I/O error") {
+		t.Errorf("JSON: error %v", err)
 	}
 }
