@@ -207,7 +207,7 @@ func TestProgress(t *testing.T) {
 	update, done := progress(&buf, "big.log")
 	update(3<<20, 12<<20, 41000)
 	out := buf.String()
-	for _, want := range []string{"big.log: 41000 lines", "25%", "3.1/13 MB"} {
+	for _, want := range []string{"big.log: 41000 lines", "25%", "3.1/13 MB)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("progress shows %q, want %q in it", out, want)
 		}
@@ -218,6 +218,21 @@ func TestProgress(t *testing.T) {
 	end := buf.String()[len(out):]
 	if last := strings.TrimRight(end, "\r"); !strings.HasSuffix(end, "\r") || strings.TrimSpace(last[strings.LastIndex(last, "\r")+1:]) != "" {
 		t.Errorf("after the last update and done: %q, want the line cleared", end)
+	}
+	// Ten seconds in: the rate, and the time left at it.
+	buf.Reset()
+	update, _ = progressSince(&buf, "big.log", time.Now().Add(-10*time.Second))
+	update(3<<20, 12<<20, 41000)
+	if out := buf.String(); !strings.Contains(out, "3.1/13 MB, 0.3 MB/s) 30s left") {
+		t.Errorf("progress ten seconds in shows %q, want the rate and the time left", out)
+	}
+	// Of standard input, whose size is unknown: a spinner, the bytes read.
+	buf.Reset()
+	update, done = progressSince(&buf, "-", time.Now().Add(-10*time.Second))
+	update(5<<20, 0, 70)
+	done()
+	if out := buf.String(); !strings.Contains(out, "-: 70 lines / (5.2 MB, 0.5 MB/s)") || strings.Contains(out, "%") {
+		t.Errorf("progress of a stream shows %q, want its lines and bytes, no share", out)
 	}
 }
 
