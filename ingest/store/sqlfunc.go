@@ -37,7 +37,7 @@ func registerFormats(fs []*formats.Format) {
 			if _, err := c.Exec(distrust, nil); err != nil {
 				return err
 			}
-			if err := setCache(c, mmapBytes); err != nil {
+			if err := setCache(c, readMmap()); err != nil {
 				return err
 			}
 			return c.RegisterFunc("wat_event", watEvent, true)
@@ -67,12 +67,13 @@ const distrust = "PRAGMA trusted_schema = OFF"
 const cacheBytes = 64 << 20
 
 // mmapBytes is how much of a store a read-only connection maps rather
-// than reads: an explanation reads a few hundred events scattered over a
-// gigabyte store, each a walk down the id B-tree, and a process that
-// starts cold copied every page of each walk into its cache by pread (a
-// ZSCORE with 249 alternatives on a 10M-event store: 88 ms whole
-// process, 81 ms mapped). Only reading connections map it, so an
-// ingest's resident memory is its own cache's.
+// than reads, when its page cache cannot be in huge pages (readMmap): an
+// explanation reads a few hundred events scattered over a gigabyte
+// store, each a walk down the id B-tree, and a process that starts cold
+// copied every page of each walk into fresh memory by pread (a ZSCORE
+// with 249 alternatives on a 10M-event store: 88 ms whole process, 81 ms
+// mapped). Only reading connections map it, so an ingest's resident
+// memory is its own cache's.
 const mmapBytes = 1 << 31
 
 // setCache sizes the page cache in pages of the store's real page size,

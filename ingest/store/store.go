@@ -177,6 +177,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	drv := driverName
 	if opt.ReadOnly {
 		drv += "_ro"
+		hugePageCache() // before SQLite's first connection initializes it
 	}
 	db, err := sql.Open(drv, dsn(path, opt.ReadOnly))
 	if err != nil {
