@@ -326,6 +326,10 @@ func (s *Store) keyBlocks(ctx context.Context, in *idSet, system, ns string, key
 	return ok, err
 }
 
+// hotHistory is how many writes make a key's history hot: an answer
+// over it allocates megabytes, in a heap that hugeHeap prepares.
+const hotHistory = 1 << 16
+
 // errInterleaved says that a key's blocks interleave: its runs are made
 // by merging them.
 var errInterleaved = errors.New("interleaved blocks")
@@ -362,6 +366,9 @@ func (s *Store) readBlocks(ctx context.Context, in *idSet, system, ns string, ke
 		return false, err
 	}
 	defer rows.Close()
+	if total >= hotHistory {
+		hugeHeap()
+	}
 	sink.size(count, total, shapeBytes)
 	ids := sink.list()
 	var rs []shapeCount // the block's runs (every block's, merging)

@@ -76,6 +76,14 @@ const cacheBytes = 64 << 20
 // memory is its own cache's.
 const mmapBytes = 1 << 31
 
+// readMmap is how much of a store a reading connection maps.
+func readMmap() int64 {
+	if hugePageCache() {
+		return 0
+	}
+	return mmapBytes
+}
+
 // setCache sizes the page cache in pages of the store's real page size,
 // and maps up to mmap bytes of the store file. A cache_size given in KiB
 // is converted with the page size current when it is set, which for a
