@@ -145,6 +145,59 @@ func TestClosedContract(t *testing.T) {
 	}
 }
 
+// TestClosedPart checks Model.Closed's answers for whether one member of
+// a set or field of a hash exists (closedPart: SADD, SREM, SISMEMBER,
+// SMISMEMBER, HSET, HSETNX, HEXISTS, HDEL) against the definition on
+// random histories of up to 13 calls on the key: the part's sets and
+// removals, other parts', deletions of the key and of its database.
+func TestClosedPart(t *testing.T) {
+	m := redis.Model{}
+	fam := family{words: map[string][]string{"m": {"a", "a", "b"}, "u": {"a", "b", "c"}, "w": {"1", "2"}}}
+	shapes := []struct{ writes, targets []string }{
+		{[]string{"SADD k m", "SADD k m", "SREM k m", "SADD k m u", "SREM k u", "DEL k", "FLUSHDB", "SADD k u", "SPOP k"},
+			[]string{"SADD k m", "SREM k m", "SISMEMBER k m", "SMISMEMBER k m"}},
+		{[]string{"HSET k m w", "HSET k m w", "HDEL k m", "HSET k u w", "HSETNX k m w", "HDEL k u", "DEL k", "HSET k m w u w", "UNLINK k"},
+			[]string{"HSET k m w", "HSETNX k m w", "HEXISTS k m", "HDEL k m"}},
+	}
+	seeds := scaled(2500, 600)
+	answered, several := 0, 0
+	byOp := map[string]int{}
+	for seed := 0; seed < seeds; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		shape := shapes[r.Intn(len(shapes))]
+		n := 2 + r.Intn(12)
+		var trace []*formats.Event
+		for i := 1; i <= n; i++ {
+			e := event(r, fam, i, shape.writes[r.Intn(len(shape.writes))], 1795535140000000000)
+			e.NS = "0"
+			if len(e.Args) > 0 {
+				e.Args[0] = []byte("k")
+			}
+			trace = append(trace, e)
+		}
+		target := event(r, fam, n+1, shape.targets[r.Intn(len(shape.targets))], 1795535140000000000)
+		target.NS, target.Args[0] = "0", []byte("k")
+		want, out, err := provenance.BruteForce(m, trace, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, ok := m.Closed(trace, target, out)
+		if !ok {
+			continue
+		}
+		answered++
+		byOp[target.Op]++
+		if len(want) > 1 {
+			several++
+		}
+		checkClosure(t, seed, cl, trace, target, want)
+	}
+	t.Logf("Closed answered %d of %d histories (%d with several witnesses); by target: %v", answered, seeds, several, byOp)
+	if answered < seeds/4 || several == 0 || len(byOp) < 8 {
+		t.Errorf("Closed answered %d of %d histories, %d with several witnesses, for %d targets", answered, seeds, several, len(byOp))
+	}
+}
+
 // TestClosedUnsubscribe checks Model.Closed's answers for UNSUBSCRIBE and
 // PUNSUBSCRIBE of one name against the definition on random histories
 // of two clients' subscriptions.
