@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -632,11 +633,12 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Printf("%-10s %7s %8s %6s %10s %10s %10s %12s\n", "command", "sampled", "answered", "exact", "p50", "p99", "max", "max output")
+	fmt.Printf("%-10s %7s %8s %6s %10s %10s %10s %12s %9s\n", "command", "sampled", "answered", "exact", "p50", "p99", "max", "max output", "slowest")
 	for _, c := range mixCommands {
 		ls := lines[c.name]
 		var ds []time.Duration
 		answered, exact, biggest := 0, 0, 0
+		slowest := 0 // the line of the slowest answer, to look into
 		for i := 0; i < perCmd && len(ls) > 0; i++ {
 			line := ls[r.Intn(len(ls))]
 			scan := &exactScan{}
@@ -644,7 +646,11 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 			cmd.Stdout = scan
 			t0 := time.Now()
 			cmd.Run() // exit 3 or 5 still answer; a refusal prints nothing
-			ds = append(ds, time.Since(t0))
+			d := time.Since(t0)
+			if len(ds) == 0 || d > slices.Max(ds) {
+				slowest = line
+			}
+			ds = append(ds, d)
 			if scan.sawJSON() {
 				answered++
 				if !scan.inexact {
@@ -657,8 +663,8 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 			continue
 		}
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		fmt.Printf("%-10s %7d %8d %6d %10s %10s %10s %10.1fKB\n", c.name, len(ds), answered, exact,
-			ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), float64(biggest)/1e3)
+		fmt.Printf("%-10s %7d %8d %6d %10s %10s %10s %10.1fKB %9d\n", c.name, len(ds), answered, exact,
+			ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)*99/100].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), float64(biggest)/1e3, slowest)
 	}
 	// --all of the hot counter's and the hot queue's last request: every
 	// event listed, read a chunk at a time as the answer is written.
