@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -638,7 +637,7 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 		ls := lines[c.name]
 		var ds []time.Duration
 		answered, exact, biggest := 0, 0, 0
-		slowest := 0 // the line of the slowest answer, to look into
+		slowest, worst := 0, time.Duration(0) // the slowest answer's line, to look into
 		for i := 0; i < perCmd && len(ls) > 0; i++ {
 			line := ls[r.Intn(len(ls))]
 			scan := &exactScan{}
@@ -647,8 +646,8 @@ func perCommand(n int, dir, wat string, perCmd int) error {
 			t0 := time.Now()
 			cmd.Run() // exit 3 or 5 still answer; a refusal prints nothing
 			d := time.Since(t0)
-			if len(ds) == 0 || d > slices.Max(ds) {
-				slowest = line
+			if d > worst {
+				slowest, worst = line, d
 			}
 			ds = append(ds, d)
 			if scan.sawJSON() {

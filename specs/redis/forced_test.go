@@ -96,22 +96,7 @@ func TestClosedContract(t *testing.T) {
 		r := rand.New(rand.NewSource(int64(seed)))
 		shape := shapes[r.Intn(len(shapes))]
 		fam := family{words: words}
-		n := 2 + r.Intn(12)
-		var trace []*formats.Event
-		for i := 1; i <= n; i++ {
-			e := event(r, fam, i, shape.writes[r.Intn(len(shape.writes))], 1795535140000000000)
-			e.NS = "0"
-			if e.Op != "PING" && e.Op != "HELLO" {
-				e.Args[0] = []byte("k")
-			}
-			trace = append(trace, e)
-		}
-		target := event(r, fam, n+1, shape.targets[r.Intn(len(shape.targets))], 1795535140000000000)
-		target.NS, target.Args[0] = "0", []byte("k")
-		want, out, err := provenance.BruteForce(m, trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
+		trace, target, want, out := keyHistory(t, r, fam, shape.writes, shape.targets)
 		if len(want) > 1 {
 			several++
 		}
@@ -165,22 +150,7 @@ func TestClosedPart(t *testing.T) {
 	for seed := 0; seed < seeds; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
 		shape := shapes[r.Intn(len(shapes))]
-		n := 2 + r.Intn(12)
-		var trace []*formats.Event
-		for i := 1; i <= n; i++ {
-			e := event(r, fam, i, shape.writes[r.Intn(len(shape.writes))], 1795535140000000000)
-			e.NS = "0"
-			if len(e.Args) > 0 {
-				e.Args[0] = []byte("k")
-			}
-			trace = append(trace, e)
-		}
-		target := event(r, fam, n+1, shape.targets[r.Intn(len(shape.targets))], 1795535140000000000)
-		target.NS, target.Args[0] = "0", []byte("k")
-		want, out, err := provenance.BruteForce(m, trace, target)
-		if err != nil {
-			t.Fatal(err)
-		}
+		trace, target, want, out := keyHistory(t, r, fam, shape.writes, shape.targets)
 		cl, ok := m.Closed(trace, target, out)
 		if !ok {
 			continue
@@ -242,6 +212,31 @@ func TestClosedUnsubscribe(t *testing.T) {
 	if answered < seeds/10 || several == 0 {
 		t.Errorf("Closed answered %d of %d histories, %d with several witnesses", answered, seeds, several)
 	}
+}
+
+// keyHistory makes a random history of 2 to 13 of writes, each on key k
+// of database 0 (PING, HELLO and calls without arguments keep theirs),
+// and a target of targets after it, with the minimal closed witnesses
+// (by places in the history) and the output BruteForce finds.
+func keyHistory(t *testing.T, r *rand.Rand, fam family, writes, targets []string) ([]*formats.Event, *formats.Event, [][]int, provenance.Output) {
+	t.Helper()
+	n := 2 + r.Intn(12)
+	var trace []*formats.Event
+	for i := 1; i <= n; i++ {
+		e := event(r, fam, i, writes[r.Intn(len(writes))], 1795535140000000000)
+		e.NS = "0"
+		if e.Op != "PING" && e.Op != "HELLO" && len(e.Args) > 0 {
+			e.Args[0] = []byte("k")
+		}
+		trace = append(trace, e)
+	}
+	target := event(r, fam, n+1, targets[r.Intn(len(targets))], 1795535140000000000)
+	target.NS, target.Args[0] = "0", []byte("k")
+	want, out, err := provenance.BruteForce(redis.Model{}, trace, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return trace, target, want, out
 }
 
 // checkClosure checks a Closure against the witnesses the brute force
