@@ -6,5 +6,8 @@ package store
 // elsewhere than on Linux, stores are mapped (see pagecache_linux.go).
 func hugePageCache() bool { return false }
 
+// hugePagesOffered reports that no transparent huge pages are offered.
+func hugePagesOffered() bool { return false }
+
 // hugeHeap does nothing elsewhere than on Linux.
 func hugeHeap() {}
