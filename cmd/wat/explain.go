@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -241,7 +242,23 @@ func fileLine(path string, before *formats.Event, line int) ([]byte, bool) {
 	}
 }
 
+// explainHeapLimit is the heap an answer without --all grows to before
+// it is collected (see runExplain).
+const explainHeapLimit = 128 << 20
+
+// runExplain explains the request --at names, within --timeout.
 func runExplain(ctx context.Context, st *store.Store, w io.Writer, opt explainOptions) error {
+	if !opt.all && os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		// An answer is short-lived: a hot key's allocates about 20 MB
+		// in arrays that live to its end, and collecting on the way
+		// costs it 3 to 5 ms (waking the collector's threads, and
+		// scanning). So the collector waits for the soft limit, which
+		// only a history of millions of writes reaches. --all streams
+		// its lists and keeps the default, so that its memory stays
+		// near what it holds.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(explainHeapLimit))
+	}
 	if opt.timeout <= 0 {
 		return explainAt(ctx, st, w, opt)
 	}
