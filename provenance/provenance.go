@@ -66,8 +66,8 @@ type Merger interface {
 	// AppendFingerprint appends Fingerprint(s) to b, or another
 	// rendering of s with the same property: equal exactly when no
 	// sequence of requests can tell two states apart. The searches
-	// compare its SHA-256 digests, so it should be cheap beside a
-	// Clone, not short.
+	// compare 128-bit hashes of it (digestOf), so it should be cheap
+	// beside a Clone, not short.
 	AppendFingerprint(b []byte, s State) []byte
 }
 

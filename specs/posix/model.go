@@ -144,6 +144,11 @@ type state struct {
 	// makes them).
 	own   map[int]bool
 	names map[string]int // path -> inode; a negative inode means absent
+	// namesOrder is names' keys sorted, once a fingerprint asked, shared
+	// with clones as names are until ownNames drops it: a search takes
+	// a fingerprint at every subset it tries, and sorting a git
+	// repository's hundreds of names each time was a quarter of it.
+	namesOrder []string
 	last  map[int]string // inode -> the name it had last (an unlinked file's, strace shows)
 	procs map[string]*proc
 	// pending holds the processes inside a call that creates a process
@@ -227,6 +232,7 @@ func (st *state) ownNames() {
 		st.names, st.last, st.learned, st.bases = maps.Clone(st.names), maps.Clone(st.last), maps.Clone(st.learned), maps.Clone(st.bases)
 		st.sharedNames = false
 	}
+	st.namesOrder = nil // names are written next
 }
 
 // Model is the POSIX file-system model replayed over strace events.
@@ -273,7 +279,7 @@ func (Model) Init() provenance.State {
 // were.
 func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
-	c := &state{files: st.files, sharedFiles: true, names: st.names, last: st.last,
+	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
 		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links}
 	clear(st.own)         // its files are shared now
@@ -331,7 +337,10 @@ func (m Model) Fingerprint(s provenance.State) string {
 func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 	st := s.(*state)
 	num := func(n int64) { b = strconv.AppendInt(b, n, 10) }
-	for _, n := range slices.Sorted(maps.Keys(st.names)) {
+	if st.namesOrder == nil && len(st.names) > 0 {
+		st.namesOrder = slices.Sorted(maps.Keys(st.names))
+	}
+	for _, n := range st.namesOrder {
 		b = append(append(b, n...), '=')
 		num(int64(st.names[n]))
 		b = append(b, ';')
