@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance/hugepages"
 )
 
 // A Problem is one request to explain over the history that can affect it.
@@ -356,6 +357,24 @@ func (s *solver) solve(from int, goal func(State) bool, depth int) ([][]int, err
 	}
 }
 
+// hugeReplayBytes is how many bytes of events forced's replays go over
+// (replayBytes) from which they have their heap in huge pages
+// (hugepages.Heap): a model whose state holds what the events wrote
+// copies it at every replay. A read of GNU sort's temporary file, after
+// 44 writes and reads of 4 KiB (7.8 MB replayed), had allocated 36 MB
+// before its search began.
+const hugeReplayBytes = 1 << 20
+
+// replayBytes is the bytes of events that forced's replays of a stretch
+// go over: one replay of the stretch for each of its events.
+func replayBytes(stretch []*formats.Event) int {
+	n := 0
+	for _, e := range stretch {
+		n += len(e.Raw)
+	}
+	return n * len(stretch)
+}
+
 // stretch is solve for the events from back-index from to the first reset
 // (the stretch) and, by recursion, the older ones. When the stretch is
 // empty and both the reset's state and the state the older history
@@ -422,6 +441,9 @@ func (s *solver) stretch(from int, goal func(State) bool, depth int) ([][]int, i
 	var fixed []bool
 	free := make([]int, 0, n)
 	if n > s.p.Limit {
+		if replayBytes(stretch) >= hugeReplayBytes {
+			hugepages.Heap()
+		}
 		if fixed, err = s.forced(start, stretch, goal, depth == 0); err != nil {
 			return nil, -1, err
 		}

@@ -35,12 +35,9 @@ static int wat_huge_pagecache(int size, int n) {
 import "C"
 
 import (
-	"bytes"
-	"os"
-	"runtime"
 	"sync"
-	"syscall"
-	"unsafe"
+
+	"github.com/wat-project/wat/provenance/hugepages"
 )
 
 // Reading a store, wat copies its pages into SQLite's page cache (pread)
@@ -70,44 +67,5 @@ const (
 // hugePageCache sets up the page cache in huge pages, once, and reports
 // whether it is: only then do reading connections not map the store.
 var hugePageCache = sync.OnceValue(func() bool {
-	return hugePagesOffered() && C.wat_huge_pagecache(pageCacheSize, pageCacheSlots) == 0
+	return hugepages.Offered() && C.wat_huge_pagecache(pageCacheSize, pageCacheSlots) == 0
 })
-
-// hugePagesOffered tells whether the kernel gives transparent huge pages
-// to memory that asks for them.
-func hugePagesOffered() bool {
-	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	return err == nil && (bytes.Contains(b, []byte("[always]")) || bytes.Contains(b, []byte("[madvise]")))
-}
-
-// hugeHeapOnce makes the heap's next hugeHeapBytes huge pages, once.
-var hugeHeapOnce sync.Once
-
-// hugeHeapBytes is how much of the heap hugeHeap makes huge pages.
-const hugeHeapBytes = 32 << 20
-
-// hugeHeap is called before a hot key's history is read: the answer
-// over it will hold arrays of many megabytes (a queue's 260,000 pushes:
-// 16 MB), and on a virtual machine faulting them in page by page costs
-// more than computing them (4,000 faults, about 40 ms). It makes a
-// 32 MiB stretch of the Go heap ask for huge pages (MADV_HUGEPAGE, as the
-// Go runtime itself did before 1.21.1) and frees it for the arrays:
-// then a fault brings in 2 MiB, not 4 KiB. It costs a collection of a
-// heap that is still small.
-func hugeHeap() {
-	hugeHeapOnce.Do(func() {
-		if !hugePagesOffered() {
-			return
-		}
-		b := make([]byte, hugeHeapBytes) // fresh pages, not yet touched
-		const huge = 2 << 20
-		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-		lo, hi := (p+huge-1)&^(huge-1), (p+hugeHeapBytes)&^(huge-1)
-		syscall.Madvise(b[lo-p:hi-p], madvHugePage)
-		b = nil
-		runtime.GC()
-	})
-}
-
-// madvHugePage is MADV_HUGEPAGE.
-const madvHugePage = 14

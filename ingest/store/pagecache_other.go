@@ -5,9 +5,3 @@ package store
 // hugePageCache reports that SQLite's page cache is not in huge pages:
 // elsewhere than on Linux, stores are mapped (see pagecache_linux.go).
 func hugePageCache() bool { return false }
-
-// hugePagesOffered reports that no transparent huge pages are offered.
-func hugePagesOffered() bool { return false }
-
-// hugeHeap does nothing elsewhere than on Linux.
-func hugeHeap() {}

@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/formats/redismonitor"
+	"github.com/wat-project/wat/provenance/hugepages"
 )
 
 // pageCacheRaw is the raw line stored under id in TestPageCache's store:
@@ -60,7 +60,7 @@ func TestPageCache(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the reading process: %v\n%s", err, out)
 	}
-	offered := hugePagesOffered()
+	offered := hugepages.Offered()
 	want := fmt.Sprintf("huge %v, mmap_size %d", offered, map[bool]int64{true: 0, false: mmapBytes}[offered])
 	if !bytes.Contains(out, []byte(want)) {
 		t.Errorf("transparent huge pages offered: %v; the reading process says\n%s\nwant %q", offered, out, want)
@@ -100,39 +100,4 @@ func pageCacheChild(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	fmt.Printf("read %d events: huge %v, mmap_size %d\n", n, hugePageCache(), mmap)
-}
-
-// TestHugeHeap: after hugeHeap, the arrays of a hot key's answer are
-// made in memory that asks for huge pages (its mapping's VmFlags hold
-// "hg").
-func TestHugeHeap(t *testing.T) {
-	if !hugePagesOffered() {
-		t.Skip("the kernel offers no transparent huge pages")
-	}
-	flags := func(p uintptr) string {
-		b, err := os.ReadFile("/proc/self/smaps")
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := false
-		for _, line := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(line); len(f) > 0 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
-				lo, hi, _ := strings.Cut(f[0], "-")
-				l, _ := strconv.ParseUint(lo, 16, 64)
-				h, _ := strconv.ParseUint(hi, 16, 64)
-				in = uint64(p) >= l && uint64(p) < h
-			} else if in && strings.HasPrefix(line, "VmFlags:") {
-				return line
-			}
-		}
-		t.Fatalf("no mapping holds %#x", p)
-		return ""
-	}
-	hugeHeap()
-	ids := make([]int64, 2<<20) // 16 MiB, as a hot queue's
-	// (Its first pages may lie below the first 2 MiB boundary, where the
-	// stretch that asks for huge pages begins.)
-	if f := flags(uintptr(unsafe.Pointer(&ids[len(ids)/2]))); !strings.Contains(f, " hg") {
-		t.Errorf("a hot answer's array is in a mapping with %q, want hg (MADV_HUGEPAGE) among them", f)
-	}
 }

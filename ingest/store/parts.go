@@ -13,6 +13,7 @@ import (
 
 	"github.com/wat-project/wat/formats"
 	"github.com/wat-project/wat/provenance"
+	"github.com/wat-project/wat/provenance/hugepages"
 )
 
 var (
@@ -327,7 +328,7 @@ func (s *Store) keyBlocks(ctx context.Context, in *idSet, system, ns string, key
 }
 
 // hotHistory is how many writes make a key's history hot: an answer
-// over it allocates megabytes, in a heap that hugeHeap prepares.
+// over it allocates megabytes, in a heap that hugepages.Heap prepares.
 const hotHistory = 1 << 16
 
 // errInterleaved says that a key's blocks interleave: its runs are made
@@ -367,7 +368,7 @@ func (s *Store) readBlocks(ctx context.Context, in *idSet, system, ns string, ke
 	}
 	defer rows.Close()
 	if total >= hotHistory {
-		hugeHeap()
+		hugepages.Heap()
 	}
 	sink.size(count, total, shapeBytes)
 	ids := sink.list()

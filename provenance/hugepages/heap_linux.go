@@ -1,0 +1,40 @@
+//go:build linux
+
+package hugepages
+
+import (
+	"runtime"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// HeapBytes is how much of the heap Heap makes huge pages.
+const HeapBytes = 32 << 20
+
+// heapOnce makes Heap's work happen once a process.
+var heapOnce sync.Once
+
+// Heap makes the next HeapBytes of the Go heap ask for huge pages, once a
+// process, where the kernel offers them: it allocates that much (fresh
+// memory, not yet touched), marks its 2 MiB-aligned part MADV_HUGEPAGE
+// and frees it with a collection, while the heap is still small; what is
+// allocated next lands in it. It costs that collection, about a
+// millisecond.
+func Heap() {
+	heapOnce.Do(func() {
+		if !Offered() {
+			return
+		}
+		b := make([]byte, HeapBytes)
+		const huge = 2 << 20
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		lo, hi := (p+huge-1)&^(huge-1), (p+HeapBytes)&^(huge-1)
+		syscall.Madvise(b[lo-p:hi-p], MadvHugePage)
+		b = nil
+		runtime.GC()
+	})
+}
+
+// MadvHugePage is MADV_HUGEPAGE, which package syscall does not name.
+const MadvHugePage = 14
