@@ -55,10 +55,19 @@ type file struct {
 	// symlink: a symbolic link the trace made (symlink, symlinkat); data
 	// holds the path it points to. Resolving a path follows it (follow).
 	symlink bool
-	// tail, for a pipe, is the room past the end of data's (and known's)
-	// array that no file sharing it has taken: a file whose own room is
-	// that much may put its bytes there (appendPipe); others copy.
+	// tail, for a pipe or a file whose bytes are shared, is the room
+	// past the end of data's (and known's) array that no file sharing it
+	// has taken: a file whose own room is that much may put its bytes
+	// there (claim); others copy.
 	tail *pipeTail
+	// sharedBytes: data and known are shared with other files, the
+	// copies mutable made of one file for clones of a state. Their bytes
+	// are not written in place (ownBytes copies them first), and the
+	// room past their end is claimed through tail, as a pipe's: a search
+	// replays a file being written in every subset it tries, and copying
+	// all of it at each write was most of what a read of GNU sort's
+	// temporary file allocated.
+	sharedBytes bool
 	// mapped: a process mapped it shared and writable (mmap MAP_SHARED
 	// with PROT_WRITE, as SQLite maps a WAL's -shm file): what it wrote
 	// through the mapping is not in the trace, so the content is unknown
@@ -149,8 +158,8 @@ type state struct {
 	// a fingerprint at every subset it tries, and sorting a git
 	// repository's hundreds of names each time was a quarter of it.
 	namesOrder []string
-	last  map[int]string // inode -> the name it had last (an unlinked file's, strace shows)
-	procs map[string]*proc
+	last       map[int]string // inode -> the name it had last (an unlinked file's, strace shows)
+	procs      map[string]*proc
 	// pending holds the processes inside a call that creates a process
 	// (strace printed its first half), and whether it shares the fd
 	// table (CLONE_FILES): the new process may act before the call
@@ -709,11 +718,20 @@ func (st *state) mutable(ino int) *file {
 	// end, which the first of them to put claims. A search replays a
 	// pipe's reads and writes in every subset it tries: copying what it
 	// held each time was most of a sort's read of its pipe.
-	data, known := f.data, f.known
-	if !f.pipe {
+	// A file's bytes are shared too, but for the shared unknown bytes
+	// (slab), which the copy drops its mark of.
+	data, known, shared := f.data, f.known, false
+	switch {
+	case f.pipe:
+	case f.slab || cap(f.data) == 0:
 		data, known = slices.Clone(f.data), slices.Clone(f.known)
+	default:
+		if f.tail == nil {
+			f.tail = &pipeTail{room: cap(f.data) - len(f.data)}
+		}
+		shared = true
 	}
-	c := &file{data: data, known: known, tail: f.tail, unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight)}
+	c := &file{data: data, known: known, sharedBytes: shared, tail: f.tail, unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight)}
 	st.adopt(ino, c)
 	return c
 }
@@ -1551,6 +1569,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		st.create(to)
 		f := st.mutable(st.names[to])
 		extend(f, int64(len(c.str(0))), true)
+		ownBytes(f)
 		copy(f.data, c.str(0))
 		f.symlink, st.links = true, true
 		return "symlink 0"
@@ -2150,6 +2169,7 @@ func (st *state) put(en *fdEntry, at string, bs chunk) {
 	}
 	if off < 0 {
 		// Written where the trace does not say: any byte may be these.
+		ownBytes(f)
 		for i := range f.known {
 			f.known[i] = false
 		}
@@ -2301,6 +2321,9 @@ func readAt(f *file, off, count, logged int64) chunk {
 // writeAt writes a chunk at off (copy's semantics, so a chunk of the
 // file's own bytes may overlap where it goes).
 func writeAt(f *file, off int64, c chunk) {
+	if off < int64(len(f.data)) {
+		ownBytes(f) // past its end, extend claims the room or copies
+	}
 	extend(f, off+c.n, !f.unknown)
 	copy(f.data[off:], c.data)
 	if c.known != nil {
@@ -2343,14 +2366,34 @@ type pipeTail struct{ room int }
 // room to grow, which this file alone holds until it is copied.
 func appendPipe(f *file, c chunk) {
 	n := int(c.n)
-	room := cap(f.data) - len(f.data)
-	if f.tail == nil || room != f.tail.room || n > room || cap(f.known)-len(f.known) < n {
+	if !claim(f, n) {
 		size := 2 * (len(f.data) + n)
 		f.data, f.known = append(make([]byte, 0, size), f.data...), append(make([]bool, 0, size), f.known...)
-		f.tail = &pipeTail{room: size - len(f.data)}
+		f.tail = &pipeTail{room: size - len(f.data) - n}
+	}
+	writeAt(f, int64(len(f.data)), c) // into the room claimed: extend's slices.Grow finds it
+}
+
+// claim takes n bytes of the room past the end of f's arrays, which it
+// shares with other files (tail), and reports whether it could: when no
+// file sharing them has taken that room, so that f's own room is still
+// all of it.
+func claim(f *file, n int) bool {
+	room := cap(f.data) - len(f.data)
+	if f.tail == nil || room != f.tail.room || n > room || cap(f.known)-len(f.known) < n {
+		return false
 	}
 	f.tail.room -= n
-	writeAt(f, int64(len(f.data)), c) // into the room claimed: extend's slices.Grow finds it
+	return true
+}
+
+// ownBytes makes f's bytes its own to write in place: a copy, when they
+// are shared (sharedBytes).
+func ownBytes(f *file) {
+	if f.sharedBytes {
+		f.data, f.known = slices.Clone(f.data), slices.Clone(f.known)
+		f.sharedBytes, f.tail = false, nil
+	}
 }
 
 // fallocate does what fallocate(2) with mode does to a file's bytes from
@@ -2362,6 +2405,7 @@ func appendPipe(f *file, c chunk) {
 func fallocate(f *file, mode string, off, n int64) {
 	keep := has(mode, "FALLOC_FL_KEEP_SIZE")
 	zero := func() {
+		ownBytes(f)
 		for i := off; i < min(off+n, int64(len(f.data))); i++ {
 			f.data[i], f.known[i] = 0, true
 		}
@@ -2401,7 +2445,21 @@ func extend(f *file, size int64, known bool) {
 		return
 	}
 	n := int(size - old)
-	f.data, f.known = slices.Grow(f.data, n)[:size], slices.Grow(f.known, n)[:size]
+	switch {
+	case !f.sharedBytes:
+		f.data, f.known = slices.Grow(f.data, n)[:size], slices.Grow(f.known, n)[:size]
+	case claim(f, n):
+		f.data, f.known = f.data[:size], f.known[:size]
+	default:
+		// Arrays of its own, with room for two more such writes: not
+		// twice its size, as the file it shared them with goes on in
+		// place, and a search copies one of them at most of its
+		// subsets' writes (twice the size made 275 MB of a read's
+		// 207; this, 161).
+		room := size + int64(2*n)
+		f.data, f.known = append(make([]byte, 0, room), f.data...)[:size], append(make([]bool, 0, room), f.known...)[:size]
+		f.sharedBytes, f.tail = false, nil
+	}
 	clear(f.data[old:])
 	fillKnown(f.known[old:], known)
 }
