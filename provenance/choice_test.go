@@ -133,6 +133,35 @@ func TestChoice(t *testing.T) {
 				t.Fatalf("seed %d: %d of %d, caps %v: split into %d always and %d of %v (caps %v): %v, want %v", seed, c.K, n, c.Caps, len(always), rest.K, rest.Len(), rest.Caps, split, whole)
 			}
 		}
+		// SettlePlaces, over places of a history, takes out the same
+		// events and leaves the same ways, counted.
+		hist := make([]int, n) // the events' places in a history of 3n
+		for i := range hist {
+			hist[i] = 3*i + 1
+		}
+		var settled, wantSettled []int
+		for _, i := range places {
+			wantSettled = append(wantSettled, 3*i+1)
+		}
+		pr, err := SettlePlaces(hist, c.K, c.Caps, "rule", func(p int) { settled = append(settled, p) }, func(left []int) Choice {
+			var evs []*formats.Event
+			for _, p := range left {
+				evs = append(evs, c.Event((p-1)/3))
+			}
+			return Choice{Events: evs}
+		})
+		switch {
+		case len(want) == 0 && err == nil:
+			t.Fatalf("seed %d: SettlePlaces of a choice that no way makes gave no error", seed)
+		case len(want) > 0 && err != nil:
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if err == nil && (!slices.Equal(settled, wantSettled) || pr.K != rest.K || !slices.Equal(pr.Caps, rest.Caps) || pr.Len() != rest.Len() || pr.Rule != "rule") {
+			t.Fatalf("seed %d: SettlePlaces took out %v, left %d of %d (caps %v); split took out %v, left %d of %d (caps %v)", seed, settled, pr.K, pr.Len(), pr.Caps, wantSettled, rest.K, rest.Len(), rest.Caps)
+		}
+		if got, exact := pr.Counted(); err == nil && (!exact || got.Int64() != int64(len(want))) {
+			t.Fatalf("seed %d: SettlePlaces' rest counts %v (exact %v), want %d", seed, got, exact, len(want))
+		}
 		// What split leaves is settled: split again, it takes nothing
 		// out, and it is counted alike whether marked settled or not.
 		if rest.settled != (len(want) > 0) {

@@ -306,33 +306,27 @@ func (q *queueRuns) explanation(w *walk, rh provenance.RunHistory, cl provenance
 		return provenance.Choice{Stubs: s}
 	}
 	place := func(id int64) int { return sort.Search(len(q.ids), func(i int) bool { return q.ids[i] >= id }) }
-	var choices []provenance.Choice
+	// Each choice settled over places, and only what is left of it made
+	// stubs of.
+	type pick struct {
+		places []int
+		k      int
+		caps   []int
+		rule   string
+	}
+	var picks []pick
 	if len(cl.Choose) > 0 {
-		c := at(cl.Choose)
-		c.K, c.Caps, c.Rule = cl.K, cl.Caps, cl.Rule
-		choices = append(choices, c)
+		picks = append(picks, pick{cl.Choose, cl.K, cl.Caps, cl.Rule})
 	}
 	for _, g := range cl.OneOf {
-		c := at(g)
-		c.K = 1
-		choices = append(choices, c)
+		picks = append(picks, pick{places: g, k: 1})
 	}
 	for _, p := range cl.More {
-		c := at(p.Choose)
-		c.K = p.K
-		choices = append(choices, c)
+		picks = append(picks, pick{places: p.Choose, k: p.K})
 	}
 	var ones []provenance.Factor
-	for _, c := range choices {
-		// The ids every way holds come in order: one walk finds their
-		// places.
-		j := 0
-		rest, err := c.Settle(func(id int64) {
-			for j < len(q.ids) && q.ids[j] < id {
-				j++
-			}
-			every[j] = true
-		})
+	for _, p := range picks {
+		rest, err := provenance.SettlePlaces(p.places, p.k, p.caps, p.rule, func(i int) { every[i] = true }, at)
 		if err != nil {
 			return nil, err
 		}
