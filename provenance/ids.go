@@ -31,6 +31,17 @@ type IDPack interface {
 	Unpack(dst []int64) []int64
 }
 
+// An IDSeeker is an IDPack that gives its i-th id without unpacking
+// them all, cheaply when i is the one asked for before or just past it:
+// a list that is walked in order (HeldIDs, EachRunID, Head) is then
+// never made. A hot queue's answer holds 290,000 ids, of which a default
+// answer lists a thousand.
+type IDSeeker interface {
+	IDPack
+	// Seek returns the i-th id.
+	Seek(i int) int64
+}
+
 // An idSeg is a stretch of a list: its ids, or a pack of them (whose
 // unpacked ids, once read, it keeps in pack.ids).
 type idSeg struct {
@@ -135,6 +146,16 @@ func (s *segments) ids(k int) []int64 {
 	return g.pack.ids
 }
 
+// seeker returns the segment's pack as an IDSeeker while it is not
+// unpacked, or nil.
+func (g *idSeg) seeker() IDSeeker {
+	if g.pack == nil || g.pack.ids != nil {
+		return nil
+	}
+	sk, _ := g.pack.p.(IDSeeker)
+	return sk
+}
+
 // start returns the index of segment k's first id.
 func (s *segments) start(k int) int {
 	if k == 0 {
@@ -160,6 +181,9 @@ func (l IDs) At(i int) int64 {
 	case g.n - 1:
 		return g.last
 	}
+	if sk := g.seeker(); sk != nil {
+		return sk.Seek(j)
+	}
 	return s.ids(k)[j]
 }
 
@@ -171,6 +195,14 @@ func (l IDs) Head(dst []int64, n int) []int64 {
 	for k := range l.many.segs {
 		if n <= 0 {
 			break
+		}
+		if g := &l.many.segs[k]; g.seeker() != nil {
+			m := min(n, g.n)
+			for j := range m {
+				dst = append(dst, g.pack.p.(IDSeeker).Seek(j))
+			}
+			n -= m
+			continue
 		}
 		ids := l.many.ids(k)
 		m := min(n, len(ids))

@@ -18,9 +18,15 @@ func (p countingPack) Unpack(dst []int64) []int64 {
 	return append(dst, p.ids...)
 }
 
+// seekingPack is a countingPack that is an IDSeeker too.
+type seekingPack struct{ countingPack }
+
+func (p seekingPack) Seek(i int) int64 { return p.ids[i] }
+
 // TestIDs checks IDs made of random slices and packs, joined, against
 // the plain list: its length, ends, every id, heads and searches; and
-// that a pack is unpacked only when an id inside it is read, once.
+// that a pack is unpacked only when an id inside it is read, once, and
+// a pack that seeks not even then (only to search it, or to slice it).
 func TestIDs(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for trial := range 500 {
@@ -35,10 +41,13 @@ func TestIDs(t *testing.T) {
 				seg = append(seg, id)
 			}
 			want = append(want, seg...)
-			if r.Intn(2) == 0 {
+			switch r.Intn(3) {
+			case 0:
 				lists = append(lists, IDsOf(seg))
-			} else {
+			case 1:
 				lists = append(lists, PackedIDs(seg[0], seg[len(seg)-1], len(seg), countingPack{seg, &unpacked}))
+			default:
+				lists = append(lists, PackedIDs(seg[0], seg[len(seg)-1], len(seg), seekingPack{countingPack{seg, &unpacked}}))
 			}
 		}
 		l := JoinIDs(lists...)
@@ -56,19 +65,28 @@ func TestIDs(t *testing.T) {
 				t.Fatalf("trial %d: id %d is %d, want %d", trial, i, got, w)
 			}
 		}
-		packs := 0
+		packs, all := 0, 0 // packs that do not seek: with inner ids, and all
 		for _, m := range lists {
-			if m.many != nil && m.many.segs[0].pack != nil && m.Len() > 2 {
-				packs++
+			if m.many == nil || m.many.segs[0].pack == nil {
+				continue
+			}
+			if _, seeks := m.many.segs[0].pack.p.(IDSeeker); !seeks {
+				all++
+				if m.Len() > 2 {
+					packs++
+				}
 			}
 		}
 		if unpacked != packs {
-			t.Fatalf("trial %d: %d unpackings of %d packs with inner ids", trial, unpacked, packs)
+			t.Fatalf("trial %d: %d unpackings of %d packs with inner ids that do not seek", trial, unpacked, packs)
 		}
 		for n := range len(want) + 2 {
 			if got := l.Head(nil, n); !slices.Equal(got, want[:min(n, len(want))]) {
 				t.Fatalf("trial %d: head %d %v, want %v", trial, n, got, want[:min(n, len(want))])
 			}
+		}
+		if unpacked != all {
+			t.Fatalf("trial %d: heads made %d unpackings of %d packs that do not seek", trial, unpacked, all)
 		}
 		if !slices.Equal(l.Slice(), want) {
 			t.Fatalf("trial %d: slice %v, want %v", trial, l.Slice(), want)
