@@ -411,9 +411,13 @@ func SettlePlaces(places []int, k int, caps []int, rule string, always func(plac
 	if noWay(lo, hi, k) {
 		return Choice{}, fmt.Errorf("internal error: a choice of %d of %d places that no way makes (caps %v)", k, n, caps)
 	}
-	var left, leftCaps []int
+	// Sized first: a hot queue's pop leaves 135,000 to choose, whose
+	// lists grown as they came made 10 MB.
+	nLeft := 0
+	sift(lo, hi, nil, func(int) {}, func(int, int) { nLeft++ })
+	left, leftCaps := make([]int, 0, nLeft), []int(nil)
 	if caps != nil {
-		leftCaps = []int{}
+		leftCaps = make([]int, 0, nLeft)
 	}
 	taken := sift(lo, hi, caps, func(i int) { always(places[i]) }, func(i, cp int) {
 		if caps != nil {
