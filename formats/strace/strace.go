@@ -107,13 +107,13 @@ const Unfinished = formats.ReplyUnfinished
 
 // inFlight tells whether the first half of a call strace split is an
 // event of its own (Reply Unfinished) though the call creates no
-// process: a write to a pipe -y showed, or a read of one. A write's
-// bytes are printed there, and a read of the pipe in another process may
-// take them before the write resumes; where a read began tells which
-// other uses of the pipe came while it ran.
+// process: a write to a pipe or an eventfd -y showed, or a read of one.
+// A write's bytes are printed there, and a read of the pipe in another
+// process may take them before the write resumes; where a read began
+// tells which other uses of the pipe came while it ran.
 func inFlight(name, args string) bool {
 	fd, _, _ := strings.Cut(args, ",")
-	return (name == "write" || name == "read") && strings.Contains(fd, "<pipe:[")
+	return (name == "write" || name == "read") && (strings.Contains(fd, "<pipe:[") || strings.Contains(fd, "<anon_inode:[eventfd]>"))
 }
 
 // Creates tells whether a system call creates a process or thread.
@@ -172,10 +172,10 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 		}
 		p.pending[pid] = pendingCall{line: strings.TrimSuffix(s, unfinished), name: name}
 		if inFlight(name, args) {
-			// A write to a pipe: its bytes may be read before it
-			// resumes, and they are printed here. A read of one: the
-			// other processes' uses of the pipe after this line cross
-			// it, those before do not.
+			// A write to a pipe (or an eventfd): its bytes may be read
+			// before it resumes, and they are printed here. A read of
+			// one: the other processes' uses of the pipe after this line
+			// cross it, those before do not.
 			if name == "read" {
 				fd, _, _ := strings.Cut(args, ",")
 				ev.Op, ev.Args, ev.Reply = name, [][]byte{[]byte(strings.TrimSpace(fd))}, []byte(Unfinished)

@@ -2,6 +2,7 @@ package posix
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"path"
@@ -60,6 +61,16 @@ type file struct {
 	// has taken: a file whose own room is that much may put its bytes
 	// there (claim); others copy.
 	tail *pipeTail
+	// eventfd: an eventfd (eventfd2), whose counter is count; semaphore:
+	// made with EFD_SEMAPHORE, so that a read takes 1 of it, not all.
+	// writing and reading count its writes and reads in flight: strace
+	// split them, and their first halves are replayed. A read with a
+	// write in flight, or a write with a read in flight, may come before
+	// the other or after: the read's bytes are unknown, and so is the
+	// counter (countUnknown) until a read empties it with none in flight.
+	eventfd, semaphore, countUnknown bool
+	count                            uint64
+	writing, reading                 int
 	// sharedBytes: data and known are shared with other files, the
 	// copies mutable made of one file for clones of a state. Their bytes
 	// are not written in place (ownBytes copies them first), and the
@@ -410,6 +421,22 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		if f.symlink {
 			b = append(b, 'l')
 		}
+		if f.eventfd {
+			b = append(b, 'e')
+			if f.semaphore {
+				b = append(b, 's')
+			}
+			if f.countUnknown {
+				b = append(b, '?')
+			} else {
+				b = strconv.AppendUint(b, f.count, 10)
+			}
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(f.writing), 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(f.reading), 10)
+			b = append(b, ',')
+		}
 		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
 		}
@@ -731,7 +758,8 @@ func (st *state) mutable(ino int) *file {
 		}
 		shared = true
 	}
-	c := &file{data: data, known: known, sharedBytes: shared, tail: f.tail, unknown: f.unknown, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight)}
+	c := &file{data: data, known: known, sharedBytes: shared, tail: f.tail, unknown: f.unknown,
+		eventfd: f.eventfd, semaphore: f.semaphore, countUnknown: f.countUnknown, count: f.count, writing: f.writing, reading: f.reading, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight)}
 	st.adopt(ino, c)
 	return c
 }
@@ -1127,6 +1155,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	st.okCall = c.ok()
 	st.pid, st.split, st.at = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0, e.ID
 	switch {
+	case c.inflight && st.crossEventfd(c):
+		return ""
 	case c.inflight && c.op == "write":
 		// Not a call that ends: the uses of the pipe that cross the
 		// write are counted from the process's call before it.
@@ -1334,6 +1364,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		switch {
 		case en == nil:
 			return "read -1 EBADF"
+		case st.files[en.o.ino].eventfd:
+			return st.readEventfd(en.o.ino, c)
 		case c.failsUnmodelled():
 			return failed("read", c)
 		}
@@ -1353,6 +1385,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		switch {
 		case en == nil:
 			return "write -1 EBADF"
+		case st.files[en.o.ino].eventfd:
+			return st.writeEventfd(en.o.ino, c)
 		case !c.ok():
 			st.land(en)
 			return failed("write", c) // ENOSPC, EPIPE: not modelled
@@ -1367,6 +1401,18 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		st.put(en, at, bs)
 		return provenance.Output("write " + strconv.FormatInt(c.ret, 10))
+	case "eventfd", "eventfd2":
+		// A counter that writes add to and reads empty.
+		if c.ok() && c.retFD >= 0 {
+			start, _ := strconv.ParseUint(c.arg(0), 0, 64)
+			flags := ""
+			if len(c.args) > 1 {
+				flags = c.arg(1)
+			}
+			ino := st.newFile(&file{eventfd: true, semaphore: has(flags, "EFD_SEMAPHORE"), count: start})
+			st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "EFD_CLOEXEC")})
+		}
+		return ""
 	case "pipe", "pipe2":
 		// A pipe is a file whose reads take the bytes written first.
 		fds := strings.Split(strings.Trim(c.arg(0), "[]"), ",")
@@ -1674,7 +1720,11 @@ func (c call) failsUnmodelled() bool {
 		"read", "pread64", "readv", "preadv":
 		// A read's EAGAIN (an empty pipe or socket with O_NONBLOCK,
 		// whose writers the model does not count), EINTR, EISDIR: it
-		// takes nothing.
+		// takes nothing. An eventfd's EAGAIN (-y names it) is its
+		// counter's 0.
+		if _, name := fdOf(c.arg(0)); c.errno == "EAGAIN" && name == eventfdName && strings.HasPrefix(c.op, "read") {
+			return false
+		}
 		return c.errno != "EBADF"
 	case "mkdir", "mkdirat":
 		return c.errno != "EEXIST" && c.errno != "ENOENT" && c.errno != "ENOTDIR"
@@ -1888,6 +1938,8 @@ func (st *state) bound(pid, a string) *fdEntry {
 			return en
 		case !deleted && !isPath && !strings.HasPrefix(name, "pipe:") && st.files[ino].unknown && st.last[ino] == name:
 			return en // a socket's, a device's
+		case name == eventfdName && st.files[ino].eventfd:
+			return en // one eventfd2 made
 		}
 	}
 	var ino int
@@ -1989,6 +2041,97 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 		en.o.off += out.n
 	}
 	return out
+}
+
+// eventfdName is the name strace's -y shows for an eventfd's fd: every
+// eventfd's, so an fd is bound to one only by the eventfd2 that made it.
+const eventfdName = "anon_inode:[eventfd]"
+
+// eventfdOf returns the inode of the eventfd that a call's first
+// argument (with -y's name for it, or none) is bound to in the replay,
+// or -1. Unlike bound, it makes nothing.
+func (st *state) eventfdOf(c call) int {
+	fd, name := fdOf(c.arg(0))
+	p := st.procs[c.pid]
+	if name != "" && name != eventfdName || p == nil || p.fds[fd] == nil {
+		return -1
+	}
+	if ino := p.fds[fd].o.ino; st.files[ino] != nil && st.files[ino].eventfd {
+		return ino
+	}
+	return -1
+}
+
+// crossEventfd replays the first half of a read or write of an eventfd
+// (c.inflight), and reports whether it was one: the read or write is in
+// flight until its second half (file.writing, file.reading).
+func (st *state) crossEventfd(c call) bool {
+	ino := st.eventfdOf(c)
+	if ino < 0 {
+		return false
+	}
+	f := st.mutable(ino)
+	if c.op == "write" {
+		f.writing++
+	} else {
+		f.reading++
+	}
+	return true
+}
+
+// readEventfd replays a read of an eventfd: 8 bytes, the counter (1 for
+// a semaphore), which the read empties (or takes 1 from); EAGAIN when it
+// is 0, as for the O_NONBLOCK eventfds event loops use (a blocking read
+// would wait for a write, which strace shows crossing it). With a write
+// in flight, its bytes are unknown, and so is the counter after it.
+func (st *state) readEventfd(ino int, c call) provenance.Output {
+	f := st.mutable(ino)
+	if st.split {
+		f.reading = max(f.reading-1, 0) // its first half's
+	}
+	switch {
+	case c.num(2) < 8:
+		return "read -1 EINVAL"
+	case f.writing > 0:
+		f.countUnknown = true
+		return provenance.Output("read " + render(chunk{n: 8}))
+	case f.countUnknown && f.semaphore:
+		return provenance.Output("read " + render(chunk{n: 8})) // and still unknown
+	case f.countUnknown:
+		f.countUnknown, f.count = false, 0
+		return provenance.Output("read " + render(chunk{n: 8}))
+	case f.count == 0:
+		return "read -1 EAGAIN"
+	}
+	v := f.count
+	if f.semaphore {
+		v = 1
+	}
+	f.count -= v
+	return provenance.Output("read " + render(chunk{data: binary.LittleEndian.AppendUint64(nil, v), n: 8}))
+}
+
+// writeEventfd replays a write of an eventfd: it adds the 8 bytes'
+// value to the counter. One that failed (a counter that would pass its
+// maximum, EAGAIN) is not modelled. With a read in flight, the counter
+// is unknown after it.
+func (st *state) writeEventfd(ino int, c call) provenance.Output {
+	f := st.mutable(ino)
+	if st.split {
+		f.writing = max(f.writing-1, 0) // its first half's
+	}
+	data := []byte(c.str(1))
+	switch {
+	case !c.ok():
+		return failed("write", c)
+	case c.num(2) < 8:
+		return "write -1 EINVAL"
+	case f.reading > 0 || len(data) < 8: // a read in flight, or bytes -s cut
+		f.countUnknown = true
+	default:
+		f.count += binary.LittleEndian.Uint64(data[:8])
+	}
+	return "write 8"
 }
 
 // startWrite replays the first half of a write to a pipe (c.inflight):

@@ -40,11 +40,11 @@ import (
 // Spec is the POSIX spec.
 var Spec provenance.Spec = spec{SpecInfo: provenance.SpecInfo{
 	Name:    "posix",
-	Summary: "POSIX files from strace: fd tables, offsets, pipes and FIFOs, copies, directories, chdir/fchdir, rename, link, symlinks, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir, getdents64",
+	Summary: "POSIX files from strace: fd tables, offsets, pipes and FIFOs, eventfds, copies, directories, chdir/fchdir, rename, link, symlinks, unlink, fork/clone/execve (paths from -y/-yy); explains reads, writes, copies, opens, lseek, close, stat, access, rename, unlink, mkdir, rmdir, getdents64",
 	Operations: []string{"open", "openat", "creat", "read", "pread64", "write", "pwrite64", "lseek", "close", "dup", "dup2",
 		"dup3", "fcntl", "ftruncate", "truncate", "rename", "renameat", "renameat2", "unlink", "unlinkat", "clone",
 		"clone3", "fork", "vfork", "execve", "exit_group", "copy_file_range", "sendfile", "chdir", "readv", "preadv",
-		"writev", "pwritev", "pipe", "pipe2", "close_range", "splice", "tee", "fstat", "newfstatat", "stat", "lstat", "statx",
+		"writev", "pwritev", "pipe", "pipe2", "eventfd", "eventfd2", "close_range", "splice", "tee", "fstat", "newfstatat", "stat", "lstat", "statx",
 		"link", "linkat", "symlink", "symlinkat", "mknod", "mknodat", "mmap", "fallocate", "mkdir", "mkdirat", "rmdir", "access", "faccessat", "faccessat2", "getdents64", "getcwd"},
 	Replay: Model{},
 }}
@@ -159,6 +159,10 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	case "pipe", "pipe2":
 		for _, x := range strings.Split(strings.Trim(c.arg(0), "[]"), ",") {
 			addFD(strings.TrimSpace(x))
+		}
+	case "eventfd", "eventfd2":
+		if c.ok() {
+			addFD(num0(string(e.Reply)))
 		}
 	case "close_range":
 		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})

@@ -155,3 +155,36 @@ func checkLines(t *testing.T, trace string, want map[int]string, what string) {
 		}
 	}
 }
+
+// TestSplitCallsOnEventfds replays reads and writes of an eventfd that
+// strace -f split. A write split only by another process's call on
+// another file counts as any other; a read while a write is in flight
+// may come before it or after, so its count is unknown, and so is the
+// counter until a read with none in flight empties it (an EAGAIN's 0 is
+// then unknown too); so is a read that a write crossed.
+func TestSplitCallsOnEventfds(t *testing.T) {
+	const ev = "5<anon_inode:[eventfd]>"
+	one, two, three := `"\1\0\0\0\0\0\0\0"`, `"\2\0\0\0\0\0\0\0"`, `"\3\0\0\0\0\0\0\0"`
+	trace := "100 eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK) = " + ev + "\n" +
+		"100 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101\n" +
+		"101 write(" + ev + ", " + one + ", 8 <unfinished ...>\n" +
+		"100 openat(AT_FDCWD, \"/w/x\", O_RDONLY) = -1 ENOENT (No such file or directory)\n" +
+		"101 <... write resumed>) = 8\n" +
+		"100 read(" + ev + ", " + one + ", 8) = 8\n" +
+		"101 write(" + ev + ", " + two + ", 8 <unfinished ...>\n" +
+		"100 read(" + ev + ", " + two + ", 8) = 8\n" +
+		"101 <... write resumed>) = 8\n" +
+		"100 read(" + ev + ", 0x7f00, 8) = -1 EAGAIN (Resource temporarily unavailable)\n" +
+		"101 write(" + ev + ", " + three + ", 8) = 8\n" +
+		"100 read(" + ev + ", " + three + ", 8) = 8\n" +
+		"100 read(" + ev + ", 0x7f00, 8) = -1 EAGAIN (Resource temporarily unavailable)\n" +
+		"100 read(" + ev + ",  <unfinished ...>\n" +
+		"101 write(" + ev + ", " + one + ", 8) = 8\n" +
+		"100 <... read resumed>" + one + ", 8) = 8\n" +
+		"100 read(" + ev + ", 0x7f00, 8) = -1 EAGAIN (Resource temporarily unavailable)\n"
+	unknown := `read 8 "\?\?\?\?\?\?\?\?"`
+	want := map[int]string{5: "write 8", 6: `read 8 "\x01\x00\x00\x00\x00\x00\x00\x00"`, 8: unknown, 9: "write 8",
+		10: unknown, 11: "write 8", 12: `read 8 "\x03\x00\x00\x00\x00\x00\x00\x00"`, 13: "read -1 EAGAIN",
+		15: "write 8", 16: unknown, 17: "read -1 EAGAIN"}
+	checkLines(t, trace, want, "eventfd")
+}
