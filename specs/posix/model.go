@@ -396,17 +396,13 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 			}
 			j = k
 		}
-		if f.unknown {
-			b = append(b, 'u')
-		}
-		if f.pipe {
-			b = append(b, 'p')
-		}
-		if f.dir {
-			b = append(b, 'd')
-		}
-		if f.raced {
-			b = append(b, 'r')
+		for _, mark := range []struct {
+			on bool
+			c  byte
+		}{{f.unknown, 'u'}, {f.pipe, 'p'}, {f.dir, 'd'}, {f.raced, 'r'}, {f.mapped, 'm'}, {f.symlink, 'l'}, {f.eventfd, 'e'}, {f.semaphore, 's'}, {f.countUnknown, '?'}} {
+			if mark.on {
+				b = append(b, mark.c)
+			}
 		}
 		if f.ahead > 0 {
 			b = append(b, '+')
@@ -415,27 +411,17 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		if f.aliased != "" {
 			b = append(append(append(b, 'a'), f.aliased...), ',')
 		}
-		if f.mapped {
-			b = append(b, 'm')
-		}
-		if f.symlink {
-			b = append(b, 'l')
-		}
 		if f.eventfd {
-			b = append(b, 'e')
-			if f.semaphore {
-				b = append(b, 's')
+			// The counter (when known), and the reads and writes in
+			// flight.
+			count := int64(-1)
+			if !f.countUnknown {
+				count = int64(f.count)
 			}
-			if f.countUnknown {
-				b = append(b, '?')
-			} else {
-				b = strconv.AppendUint(b, f.count, 10)
+			for _, n := range []int64{count, int64(f.writing), int64(f.reading)} {
+				num(n)
+				b = append(b, ',')
 			}
-			b = append(b, ',')
-			b = strconv.AppendInt(b, int64(f.writing), 10)
-			b = append(b, ',')
-			b = strconv.AppendInt(b, int64(f.reading), 10)
-			b = append(b, ',')
 		}
 		for _, p := range slices.Sorted(maps.Keys(f.crossed)) {
 			b = append(append(append(b, 'x'), p...), '0'+f.crossed[p], ',')
@@ -1220,6 +1206,12 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		return path.Join("?"+c.pid+":"+dirfd, p) // a directory the replay does not know
 	}
+	if ino := st.eventfdOf(c); ino >= 0 && (c.op == "read" || c.op == "write") {
+		if c.op == "read" {
+			return st.readEventfd(ino, c)
+		}
+		return st.writeEventfd(ino, c)
+	}
 	switch c.op {
 	case "chdir":
 		if c.ok() {
@@ -1364,8 +1356,6 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		switch {
 		case en == nil:
 			return "read -1 EBADF"
-		case st.files[en.o.ino].eventfd:
-			return st.readEventfd(en.o.ino, c)
 		case c.failsUnmodelled():
 			return failed("read", c)
 		}
@@ -1385,8 +1375,6 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		switch {
 		case en == nil:
 			return "write -1 EBADF"
-		case st.files[en.o.ino].eventfd:
-			return st.writeEventfd(en.o.ino, c)
 		case !c.ok():
 			st.land(en)
 			return failed("write", c) // ENOSPC, EPIPE: not modelled

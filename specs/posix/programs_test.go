@@ -32,7 +32,7 @@ import (
 // when WAT_REQUIRE_LIVE is set and a program is missing. With
 // WAT_PROGRAMS_OUT=DIR the traces are kept in DIR.
 func TestPrograms(t *testing.T) {
-	needPrograms(t)
+	needPrograms(t, programsSh...)
 	out := t.TempDir()
 	if dir := os.Getenv("WAT_PROGRAMS_OUT"); dir != "" {
 		out = dir // kept, to look at the traces
@@ -807,11 +807,14 @@ func (o *oracle) resize(f *ofile, size, id int64) {
 	f.old = false
 }
 
-// needPrograms skips a test when a program programs.sh runs is not
-// installed, or fails it when WAT_REQUIRE_LIVE is set.
-func needPrograms(t *testing.T) {
+// programsSh are the programs programs.sh runs.
+var programsSh = []string{"strace", "sed", "ed", "vim", "perl", "make", "cc", "patch", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "fallocate", "redis-server", "redis-cli", "zip", "unzip", "xz", "bzip2", "node", "gofmt", "shred", "ar", "zstd", "/usr/bin/python3"}
+
+// needPrograms skips a test when a program it runs is not installed, or
+// fails it when WAT_REQUIRE_LIVE is set (as CI does).
+func needPrograms(t *testing.T, bins ...string) {
 	t.Helper()
-	for _, bin := range []string{"strace", "sed", "ed", "vim", "perl", "make", "cc", "patch", "git", "sqlite3", "tar", "gzip", "rsync", "logrotate", "fallocate", "redis-server", "redis-cli", "zip", "unzip", "xz", "bzip2", "node", "gofmt", "shred", "ar", "zstd", "/usr/bin/python3"} {
+	for _, bin := range bins {
 		if _, err := exec.LookPath(bin); err != nil {
 			if os.Getenv("WAT_REQUIRE_LIVE") != "" {
 				t.Fatalf("%s not installed (WAT_REQUIRE_LIVE is set)", bin)
@@ -833,7 +836,7 @@ func needPrograms(t *testing.T) {
 // be one file or two: the replay says its content and size are unknown
 // (file.aliased), and no reply may differ.
 func TestProgramReplies(t *testing.T) {
-	needPrograms(t)
+	needPrograms(t, programsSh...)
 	for _, flags := range [][]string{nil, {"-f", "-tt", "-s", "65536"}} {
 		traces, _ := filepath.Glob(filepath.Join(runPrograms(t, flags...), "*.strace"))
 		r := replyTally{label: fmt.Sprintf("strace %v", flags), by: map[string]*[3]int{}}
@@ -934,7 +937,7 @@ func (r *replyTally) report(t *testing.T) {
 // checkProgram), and the replay of the whole merged trace gives every
 // call the output strace printed (or says it cannot know it).
 func TestProgramsFF(t *testing.T) {
-	needPrograms(t)
+	needPrograms(t, programsSh...)
 	files, _ := filepath.Glob(filepath.Join(runPrograms(t, "-ff", "-tt", "-T", "-yy", "-s", "65536"), "*.strace.*"))
 	progs := map[string][]string{}
 	for _, f := range files {
