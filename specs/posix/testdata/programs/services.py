@@ -63,8 +63,11 @@ with gzip.open("state.json.gz", "wt") as f:
 with gzip.open("state.json.gz", "rt") as f:
     print(json.load(f))
 
-lock = open("lock", "w")
+# Each process opens the lock file itself: flock locks an open file
+# description, and one opened before the fork would be both processes'
+# (neither would wait, and the appends would race).
 pid = os.fork()
+lock = open("lock", "w")
 for i in range(3):
     fcntl.flock(lock, fcntl.LOCK_EX)
     with open("shared.log", "a") as f:
