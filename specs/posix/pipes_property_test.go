@@ -201,3 +201,53 @@ func TestLoudReadHalf(t *testing.T) {
 	}
 	t.Logf("with the half: %q; without: %q", with, without)
 }
+
+// eventfdSim makes lines of one process using two eventfds (fd 3, and fd
+// 4 with EFD_SEMAPHORE, which starts at 1), as the kernel would answer;
+// the target is a read.
+type eventfdSim struct {
+	made  int
+	count [2]uint64
+}
+
+func (s *eventfdSim) line(r *rand.Rand, target bool) string {
+	const name = "<anon_inode:[eventfd]>"
+	switch {
+	case target: // a read, whether or not the eventfds were made
+	case s.made == 0:
+		s.made++
+		return "100 eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK) = 3" + name
+	case s.made == 1:
+		s.made, s.count[1] = 2, 1
+		return "100 eventfd2(1, EFD_SEMAPHORE|EFD_NONBLOCK) = 4" + name
+	}
+	k := r.Intn(2)
+	fd := strconv.Itoa(3+k) + name
+	if r.Intn(2) == 0 && !target {
+		v := uint64(1 + r.Intn(2))
+		s.count[k] += v
+		return fmt.Sprintf(`100 write(%s, "\%d\0\0\0\0\0\0\0", 8) = 8`, fd, v)
+	}
+	if s.count[k] == 0 {
+		return "100 read(" + fd + ", 0x7f00, 8) = -1 EAGAIN (Resource temporarily unavailable)"
+	}
+	v := s.count[k]
+	if k == 1 {
+		v = 1
+	}
+	s.count[k] -= v
+	return fmt.Sprintf(`100 read(%s, "\%d\0\0\0\0\0\0\0", 8) = 8`, fd, v)
+}
+
+// TestEventfdsEqualBruteForce: for thousands of random small traces of
+// writes and reads of two eventfds (one a semaphore), the spec's
+// witnesses of every read's count or EAGAIN must be exactly the
+// definition's.
+func TestEventfdsEqualBruteForce(t *testing.T) {
+	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 3000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+		s := &eventfdSim{}
+		return provenancetest.RandomTrace(r, 10, func(r *rand.Rand, id int, target bool) *formats.Event {
+			return parse(t, id, s.line(r, target))
+		})
+	}})
+}
