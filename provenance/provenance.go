@@ -559,6 +559,55 @@ type OrderHistory interface {
 	OrderDoubt(ctx context.Context, e *formats.Event) (string, error)
 }
 
+// A MergedHistory can also say when the trace before an event
+// interleaves files by their clocks (strace -ff's file per thread) in an
+// order the clocks do not decide. A call logged with its start time ran
+// after that time, and ended before the next call of its own thread
+// began: of two calls of two such files, the first surely ran first only
+// when its thread logs another call between them, begun before the
+// second's time, or when the second's thread is one the first made.
+type MergedHistory interface {
+	// MergeDoubt returns why two events of hist and target (of two files
+	// merged by time), or target and a call of another file logged after
+	// it, may have run in the other order than the trace's, when the
+	// order matters (see Interleaving); "" when the clocks decide every
+	// such order.
+	MergeDoubt(ctx context.Context, target *formats.Event, hist []*formats.Event, il Interleaving) (string, error)
+}
+
+// An Interleaving is what a spec tells a MergedHistory of its calls.
+type Interleaving struct {
+	// Refs gives an event's keys (the spec's Refs): the order of two
+	// events matters when they share a key one of them writes.
+	Refs func(*formats.Event) []formats.Ref
+	// Made tells whether y's thread is one x made (a fork's child, or
+	// its child): y began after x took effect, whatever the clocks say.
+	Made func(x, y *formats.Event) bool
+	// Commute, when set, tells whether x and y, of two threads, give
+	// the same outputs and leave the same state in either order, though
+	// they share a key.
+	Commute func(x, y *formats.Event) bool
+}
+
+// DoubtMerged labels an exact x not exact when h, a MergedHistory,
+// doubts the order of the events of hist (the history x was found in)
+// and x's target.
+func DoubtMerged(ctx context.Context, h History, x *Explanation, hist []*formats.Event, il Interleaving) error {
+	mh, ok := h.(MergedHistory)
+	if !ok || !x.Exact {
+		return nil
+	}
+	why, err := mh.MergeDoubt(ctx, x.Target, hist, il)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: "+why)
+	}
+	return nil
+}
+
 // A TimeOrderedHistory can also tell whether the times of its events
 // before one only go forward in trace order: a rule that reads the
 // server's clock from the events' times (XADD's automatic ids) can then

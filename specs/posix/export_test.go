@@ -35,3 +35,6 @@ func NamesOf(s provenance.State) string {
 func QuietHalves(hist []*formats.Event) map[int64]bool {
 	return quietHalves(hist, map[int64]int64{})
 }
+
+// Commute is commute, for TestCommuteSwaps.
+var Commute = commute

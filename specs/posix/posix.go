@@ -556,7 +556,79 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err := provenance.DoubtOrder(ctx, h, x); err != nil {
 		return nil, err
 	}
+	if err := provenance.DoubtMerged(ctx, h, x, hist, provenance.Interleaving{Refs: spec{}.Refs, Made: madeBy(hist), Commute: commute}); err != nil {
+		return nil, err
+	}
 	return x, nil
+}
+
+// madeBy returns whether y's process is one that x, a call of hist that
+// made a process, made, or one that a process it made made: as far as
+// the calls of hist that made processes tell.
+func madeBy(hist []*formats.Event) func(x, y *formats.Event) bool {
+	var maker map[string]*formats.Event // a process's creating call; made at the first call
+	return func(x, y *formats.Event) bool {
+		if !creates(x.Op) {
+			return false
+		}
+		if maker == nil {
+			maker = map[string]*formats.Event{}
+			for _, e := range hist {
+				if c := parseCall(e); creates(c.op) && c.ok() && c.ret > 0 {
+					maker[strconv.FormatInt(c.ret, 10)] = e
+				}
+			}
+		}
+		pid := y.Client
+		for range 64 { // a chain of forks, bounded
+			m, ok := maker[pid]
+			if !ok {
+				return false
+			}
+			if m.ID == x.ID {
+				return true
+			}
+			pid = m.Client
+		}
+		return false
+	}
+}
+
+// commute tells whether two calls give the same outputs and leave the
+// same state in either order: calls that only bind or free fd numbers
+// they name (close, dup2, dup3), naming none in common. Whether two
+// processes share one fd table or not, each acts on its own numbers,
+// and a file's count of open descriptors ends the same. (dup is not
+// among them: it takes the lowest free number, which another's close
+// may free.)
+func commute(x, y *formats.Event) bool {
+	numbers := func(e *formats.Event) map[int]bool {
+		c := parseCall(e)
+		switch c.op {
+		case "close", "dup2", "dup3":
+		default:
+			return nil
+		}
+		out := map[int]bool{}
+		for i := 0; i < 2 && i < len(c.args); i++ {
+			fd, _ := fdOf(c.arg(i))
+			out[fd] = true
+			if c.op == "close" {
+				break
+			}
+		}
+		return out
+	}
+	nx, ny := numbers(x), numbers(y)
+	if nx == nil || ny == nil {
+		return false
+	}
+	for n := range nx {
+		if ny[n] {
+			return false
+		}
+	}
+	return true
 }
 
 // onlyMovesOwnFD are the calls that change nothing but the calling

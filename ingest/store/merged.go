@@ -1,0 +1,259 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
+)
+
+// Files of one instance whose clocks overlap (strace -ff's file per
+// thread) are merged by time: their events interleave by the times
+// logged (reorder.go). A time orders two calls of two threads only
+// loosely: a call logged at t began after t (strace stamps a call when
+// it stops the thread on its way in) and ended before its thread's next
+// call began, but when it ended is not logged (-T's durations are
+// strace's view, not the kernel's). MergeDoubt says when that leaves the
+// order of an answer's calls open.
+
+var _ provenance.MergedHistory = (*Store)(nil)
+
+// maxLaterScan bounds the calls after a target MergeDoubt reads to find
+// those that may have run before it; past it, the order is doubted.
+const maxLaterScan = 4096
+
+// MergeDoubt implements provenance.MergedHistory. Of two events of two
+// files merged by time, x before y in the trace, x surely ran first when
+// x's thread logs a call after x begun before y's time (x had ended when
+// that call began, and y began after its time); for a format that stamps
+// each request with the server's clock as it ran it (formats.Format's
+// ServerClock), when x's time is before y's. Every two events of hist
+// and target whose order matters (il.Refs gives them a key in common
+// that one of them writes, they do not commute, and y's thread is not
+// one x made) are checked so, and so are target and the calls
+// logged after it, up to one that surely began after it ended, that
+// share a key with target or hist that one of them writes. A file's
+// thread is its events' Client (a process id).
+func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*formats.Event, il provenance.Interleaving) (string, error) {
+	own, srcs, err := s.sourceOf(ctx, target.ID)
+	if err != nil {
+		return "", err
+	}
+	var group []*Source
+	for _, g := range groupsOf(srcs) {
+		if slices.ContainsFunc(g, func(o *Source) bool { return o.ID == own.ID }) {
+			group = g
+		}
+	}
+	if len(group) < 2 || target.Time == 0 {
+		return "", nil
+	}
+	lo, hi := group[0].FirstEvent, group[0].LastEvent
+	for _, o := range group {
+		lo, hi = min(lo, o.FirstEvent), max(hi, o.LastEvent)
+	}
+	f, err := formats.Lookup(own.Format, s.formats)
+	serverClock := err == nil && f.ServerClock
+	evs := []*formats.Event{target}
+	for _, e := range hist {
+		if e.ID >= lo && e.ID <= hi && e.ID != target.ID {
+			evs = append(evs, e)
+		}
+	}
+	slices.SortFunc(evs, func(a, b *formats.Event) int { return cmp.Compare(a.ID, b.ID) })
+	evs = slices.CompactFunc(evs, func(a, b *formats.Event) bool { return a.ID == b.ID })
+	ids := make([]int64, len(evs))
+	for i, e := range evs {
+		ids[i] = e.ID
+	}
+	src, err := s.sourcesOf(ctx, ids)
+	if err != nil {
+		return "", err
+	}
+	keys := make([]map[string]bool, len(evs)) // key -> written, by evs' index
+	for i, e := range evs {
+		keys[i] = keysOf(e, il.Refs)
+	}
+	for i, x := range evs {
+		// next bounds when x's thread began its next call: from the
+		// events of evs, then, when that leaves a y in doubt, from the
+		// store.
+		next, asked := int64(math.MaxInt64), serverClock
+		if serverClock {
+			next = x.Time // it ran at its time
+		}
+		others := 0
+		for j := i + 1; j < len(evs); j++ {
+			y := evs[j]
+			if src[y.ID] == src[x.ID] {
+				if y.Client == x.Client {
+					next = min(next, y.Time)
+				}
+				continue
+			}
+			if il.Made != nil && il.Made(x, y) {
+				continue
+			}
+			if next < y.Time {
+				break // x ended before y, and every later one, began
+			}
+			others++
+			clash := conflict(keys[i], keys[j]) && (il.Commute == nil || !il.Commute(x, y))
+			if !clash && (asked || others < 64) {
+				continue
+			}
+			if !asked {
+				asked = true
+				t, err := s.nextCall(ctx, src[x.ID], x, hi)
+				if err != nil {
+					return "", err
+				}
+				if next = min(next, t); next < y.Time {
+					break
+				}
+			}
+			if !clash {
+				continue
+			}
+			if serverClock {
+				return fmt.Sprintf("%s and %s, of two files merged by their clocks, are logged at the same time (%s): they may have run in the other order",
+					x.Where(), y.Where(), showNS(x.Time)), nil
+			}
+			return fmt.Sprintf("%s (%s) and %s (%s), calls of two files merged by their clocks, may have run in the other order or at once: "+
+				"a call begins after the time logged for it and ends before its thread's next call, and %s's thread logs none between them",
+				x.Where(), showNS(x.Time), y.Where(), showNS(y.Time), x.Where()), nil
+		}
+	}
+	touched := map[string]bool{} // the keys of target and hist, with whether one writes it
+	for _, k := range keys {
+		for key, w := range k {
+			touched[key] = touched[key] || w
+		}
+	}
+	return s.laterDoubt(ctx, target, src[target.ID], group, hi, serverClock, touched, il)
+}
+
+// keysOf returns the keys refs gives e, each with whether e writes it.
+func keysOf(e *formats.Event, refs func(*formats.Event) []formats.Ref) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range refs(e) {
+		k := r.NS + "\x00" + string(r.Key)
+		out[k] = out[k] || r.Kind != formats.KindRead
+	}
+	return out
+}
+
+// conflict tells whether two events' keys (keysOf) share one that one
+// of them writes: run in the other order, they may act or answer
+// otherwise.
+func conflict(a, b map[string]bool) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	for k, wa := range a {
+		if wb, ok := b[k]; ok && (wa || wb) {
+			return true
+		}
+	}
+	return false
+}
+
+// nextCall returns the time of the first call of x's thread logged after
+// x in its file (source), up to id hi; math.MaxInt64 when it logs none
+// among the file's next 16 events.
+func (s *Store) nextCall(ctx context.Context, source int64, x *formats.Event, hi int64) (int64, error) {
+	evs, err := s.queryEvents(ctx, sqlCallsBetween, bucketOf(x.ID+1), bucketOf(hi), x.ID, hi+1, source, int64(math.MaxInt64))
+	if err != nil {
+		return 0, fmt.Errorf("calls after %s: %w", x.Where(), err)
+	}
+	for _, e := range evs {
+		if e.Client == x.Client {
+			return e.Time, nil
+		}
+	}
+	return math.MaxInt64, nil
+}
+
+// laterDoubt finds the calls of other files of group (whose ids end at
+// hi) logged after target that may have run before it ended (those logged before its
+// thread's next call, or at its time for a server's clock) and share a
+// key with target or its history (touched) that one of them writes.
+func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64, group []*Source, hi int64, serverClock bool, touched map[string]bool, il provenance.Interleaving) (string, error) {
+	inGroup := map[string]bool{}
+	for _, o := range group {
+		if o.ID != own {
+			inGroup[o.Path] = true
+		}
+	}
+	end := int64(-1) // the time target surely ended by; -1 until known
+	if serverClock {
+		end = target.Time
+	}
+	after := target.ID
+	for read := 0; read < maxLaterScan; {
+		evs, err := s.eventsAfter(ctx, 0, after, 256)
+		if err != nil {
+			return "", fmt.Errorf("calls after %s: %w", target.Where(), err)
+		}
+		if len(evs) == 0 {
+			return "", nil
+		}
+		read += len(evs)
+		for _, e := range evs {
+			switch {
+			case e.ID > hi || end >= 0 && e.Time > end:
+				return "", nil
+			case e.Source == target.Source && e.Client == target.Client && !serverClock:
+				if end < 0 {
+					end = e.Time // what is logged at its time may have begun first
+				}
+			case inGroup[e.Source] && !(il.Made != nil && il.Made(target, e)) && conflict(keysOf(e, il.Refs), touched):
+				return fmt.Sprintf("%s (%s), a call of another file merged with this one by their clocks, is logged after it but before "+
+					"its thread's next call, so it may have run first: a call begins after the time logged for it and ends before its "+
+					"thread's next call", e.Where(), showNS(e.Time)), nil
+			}
+		}
+		after = evs[len(evs)-1].ID
+	}
+	return fmt.Sprintf("more than %d calls are logged after %s before one that surely began after it ended, and the files are merged by their "+
+		"clocks: those that may have run before it were not all checked", maxLaterScan, target.Where()), nil
+}
+
+// sourcesOf returns the source of each event of ids (sorted), one
+// statement a bucket.
+func (s *Store) sourcesOf(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	const chunk = 500
+	for i := 0; i < len(ids); {
+		b := bucketOf(ids[i])
+		args := []any{b}
+		for ; i < len(ids) && bucketOf(ids[i]) == b && len(args) <= chunk; i++ {
+			args = append(args, ids[i])
+		}
+		rows, err := s.db.QueryContext(ctx, sqlSourcesIn+inList(len(args)-1), args...)
+		if err != nil {
+			return nil, fmt.Errorf("sources of events: %w", err)
+		}
+		for rows.Next() {
+			var id, src int64
+			if err := rows.Scan(&id, &src); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sources of events: %w", err)
+			}
+			out[id] = src
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("sources of events: %w", err)
+		}
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			return nil, fmt.Errorf("event %d: %w", id, ErrNotFound)
+		}
+	}
+	return out, nil
+}
