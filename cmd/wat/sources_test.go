@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -429,7 +428,7 @@ func TestStraceOverlapMerged(t *testing.T) {
 				for _, f := range []string{reader, writer} {
 					mustWat(t, db, "ingest", "--quiet", f)
 				}
-				at := slices.IndexFunc(strings.Split(c.reader, "\n"), func(l string) bool { return strings.Contains(l, " read(") }) + 1
+				at := strings.Count(c.reader[:strings.Index(c.reader, " read(")], "\n") + 1 // the read's line
 				out, _ := mustWat(t, db, "explain", "--at", fmt.Sprintf("%s:%d", reader, at))
 				if !strings.Contains(out, `output read 2 "hi" (replayed)`) || !strings.Contains(out, "note: the history merges") {
 					t.Errorf("read of a file another process wrote, from overlapping files:\n%s", out)
