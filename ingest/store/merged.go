@@ -29,15 +29,16 @@ const maxLaterScan = 4096
 // MergeDoubt implements provenance.MergedHistory. Of two events of two
 // files merged by time, x before y in the trace, x surely ran first when
 // x's thread logs a call after x begun before y's time (x had ended when
-// that call began, and y began after its time); for a format that stamps
-// each request with the server's clock as it ran it (formats.Format's
-// ServerClock), when x's time is before y's. Every two events of hist
+// that call began, and y began after its time). Every two events of hist
 // and target whose order matters (il.Refs gives them a key in common
 // that one of them writes, they do not commute, and y's thread is not
 // one x made) are checked so, and so are target and the calls
 // logged after it, up to one that surely began after it ended, that
 // share a key with target or hist that one of them writes. A file's
-// thread is its events' Client (a process id).
+// thread is its events' Client (a process id). It is for logs whose
+// times are when a call began (strace's), not a server's clock of when
+// it ran a request (formats.Format's ServerClock): of those, only two
+// requests at the same microsecond are out of order, which Gaps notes.
 func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*formats.Event, il provenance.Interleaving) (string, error) {
 	own, srcs, err := s.sourceOf(ctx, target.ID)
 	if err != nil {
@@ -56,8 +57,6 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 	for _, o := range group {
 		lo, hi = min(lo, o.FirstEvent), max(hi, o.LastEvent)
 	}
-	f, err := formats.Lookup(own.Format, s.formats)
-	serverClock := err == nil && f.ServerClock
 	evs := []*formats.Event{target}
 	for _, e := range hist {
 		if e.ID >= lo && e.ID <= hi && e.ID != target.ID {
@@ -82,10 +81,7 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 		// next bounds when x's thread began its next call: from the
 		// events of evs, then, when that leaves a y in doubt, from the
 		// store.
-		next, asked := int64(math.MaxInt64), serverClock
-		if serverClock {
-			next = x.Time // it ran at its time
-		}
+		next, asked := int64(math.MaxInt64), false
 		others := 0
 		for j := i + 1; j < len(evs); j++ {
 			y := evs[j]
@@ -119,10 +115,6 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 			if !clash {
 				continue
 			}
-			if serverClock {
-				return fmt.Sprintf("%s and %s, of two files merged by their clocks, are logged at the same time (%s): they may have run in the other order",
-					x.Where(), y.Where(), showNS(x.Time)), nil
-			}
 			return fmt.Sprintf("%s (%s) and %s (%s), calls of two files merged by their clocks, may have run in the other order or at once: "+
 				"a call begins after the time logged for it and ends before its thread's next call, and %s's thread logs none between them",
 				x.Where(), showNS(x.Time), y.Where(), showNS(y.Time), x.Where()), nil
@@ -134,7 +126,7 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 			touched[key] = touched[key] || w
 		}
 	}
-	return s.laterDoubt(ctx, target, src[target.ID], group, hi, serverClock, touched, il)
+	return s.laterDoubt(ctx, target, src[target.ID], group, hi, touched, il)
 }
 
 // keysOf returns the keys refs gives e, each with whether e writes it.
@@ -179,10 +171,11 @@ func (s *Store) nextCall(ctx context.Context, source int64, x *formats.Event, hi
 }
 
 // laterDoubt finds the calls of other files of group (whose ids end at
-// hi) logged after target that may have run before it ended (those logged before its
-// thread's next call, or at its time for a server's clock) and share a
-// key with target or its history (touched) that one of them writes.
-func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64, group []*Source, hi int64, serverClock bool, touched map[string]bool, il provenance.Interleaving) (string, error) {
+// hi) logged after target that may have run before it ended (those
+// logged before its thread's next call) and share a key with target or
+// its history (touched) that one of them writes, but for those of a
+// thread target made.
+func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64, group []*Source, hi int64, touched map[string]bool, il provenance.Interleaving) (string, error) {
 	inGroup := map[string]bool{}
 	for _, o := range group {
 		if o.ID != own {
@@ -190,9 +183,6 @@ func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64
 		}
 	}
 	end := int64(-1) // the time target surely ended by; -1 until known
-	if serverClock {
-		end = target.Time
-	}
 	after := target.ID
 	for read := 0; read < maxLaterScan; {
 		evs, err := s.eventsAfter(ctx, 0, after, 256)
@@ -207,7 +197,7 @@ func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64
 			switch {
 			case e.ID > hi || end >= 0 && e.Time > end:
 				return "", nil
-			case e.Source == target.Source && e.Client == target.Client && !serverClock:
+			case e.Source == target.Source && e.Client == target.Client:
 				if end < 0 {
 					end = e.Time // what is logged at its time may have begun first
 				}
