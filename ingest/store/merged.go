@@ -158,7 +158,7 @@ func conflict(a, b map[string]bool) bool {
 // x in its file (source), up to id hi; math.MaxInt64 when it logs none
 // among the file's next 16 events.
 func (s *Store) nextCall(ctx context.Context, source int64, x *formats.Event, hi int64) (int64, error) {
-	evs, err := s.queryEvents(ctx, sqlCallsBetween, bucketOf(x.ID+1), bucketOf(hi), x.ID, hi+1, source, int64(math.MaxInt64))
+	evs, err := s.queryEvents(ctx, sqlCallsAfter, bucketOf(x.ID+1), bucketOf(hi), x.ID, hi, source)
 	if err != nil {
 		return 0, fmt.Errorf("calls after %s: %w", x.Where(), err)
 	}

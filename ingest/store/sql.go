@@ -57,9 +57,9 @@ const (
 	// id, in order (of one source).
 	sqlEventsAfter = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.id > ? ORDER BY e.id LIMIT ?"
 	sqlEventsOfSrc = "SELECT " + eventCols + " FROM events e WHERE e.bucket = ? AND e.source = ? AND e.id > ? ORDER BY e.id LIMIT ?"
-	// sqlCallsBetween reads a source's first events between two ids
-	// (neither), logged before a time (MergeDoubt).
-	sqlCallsBetween = "SELECT " + eventCols + " FROM events e WHERE e.bucket >= ? AND e.bucket <= ? AND e.id > ? AND e.id < ? AND e.source = ? AND e.time < ? ORDER BY e.id LIMIT 16"
+	// sqlCallsAfter reads a source's first events after an id, up to
+	// another (MergeDoubt).
+	sqlCallsAfter = "SELECT " + eventCols + " FROM events e WHERE e.bucket >= ? AND e.bucket <= ? AND e.id > ? AND e.id <= ? AND e.source = ? ORDER BY e.id LIMIT 16"
 	// sqlSourcesIn reads the sources of events of one bucket by id; an
 	// IN list follows.
 	sqlSourcesIn = "SELECT id, source FROM events WHERE bucket = ? AND id IN "
