@@ -4,6 +4,7 @@ package hugepages
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -26,12 +27,17 @@ func Heap() {
 		if !Offered() {
 			return
 		}
+		// Allocating it must not start a collection of its own (the
+		// heap's goal is still a few megabytes): every collection
+		// sweeps into sets of spans whose blocks are fresh pages.
+		gc := debug.SetGCPercent(-1)
 		b := make([]byte, HeapBytes)
 		const huge = 2 << 20
 		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 		lo, hi := (p+huge-1)&^(huge-1), (p+HeapBytes)&^(huge-1)
 		syscall.Madvise(b[lo-p:hi-p], MadvHugePage)
 		b = nil
+		debug.SetGCPercent(gc)
 		runtime.GC()
 	})
 }
