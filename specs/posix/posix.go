@@ -918,7 +918,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 					track("proc:"+e.Client, target.ID)
 				}
 				copies := e.Op == "copy_file_range" || e.Op == "splice" || e.Op == "tee" || strings.HasPrefix(e.Op, "sendfile")
-				for _, r := range (spec{}).Refs(e) {
+				refs := (spec{}).Refs(e)
+				relative := relativeBases(refs)
+				for _, r := range refs {
 					k := string(r.Key)
 					switch {
 					case strings.HasPrefix(k, "proc:") || strings.HasPrefix(k, "cwd:") || k == namesKey:
@@ -929,8 +931,10 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 					case strings.HasPrefix(k, "fd:"):
 					case strings.HasPrefix(e.Op, "rename") || strings.HasPrefix(e.Op, "link") || copies:
 						track(k, e.ID) // the name the file had before; a copy's source
-						if b, rel := strings.CutPrefix(k, "base:"); rel {
-							named[b] = false // a relative name: any file of that base may be it
+						if b, isBase := strings.CutPrefix(k, "base:"); isBase {
+							if relative[b] {
+								named[b] = false // a relative name: any file of that base may be it
+							}
 						} else {
 							trackDirs(k, e.ID)
 							track("base:"+path.Base(k), e.ID)
@@ -1009,6 +1013,29 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		out = leaveIdle(leaveRewound(out, target, tables), target, paths, parents, tables)
 	}
 	return out, nil
+}
+
+// relativeBases returns the base names of a call's refs (Refs) that
+// stand for a relative path. Refs indexes an absolute path under its
+// base name too, so a base name is a relative path's only where the
+// call has more refs of that base name than absolute paths ending in it.
+func relativeBases(refs []formats.Ref) map[string]bool {
+	n := map[string]int{}
+	for _, r := range refs {
+		k := string(r.Key)
+		if b, ok := strings.CutPrefix(k, "base:"); ok {
+			n[b]++
+		} else if strings.HasPrefix(k, "/") {
+			n[path.Base(k)]--
+		}
+	}
+	out := map[string]bool{}
+	for b, c := range n {
+		if c > 0 {
+			out[b] = true
+		}
+	}
+	return out
 }
 
 // leaveBystanders drops from a history (newest first) the calls that
