@@ -65,11 +65,7 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 	}
 	slices.SortFunc(evs, func(a, b *formats.Event) int { return cmp.Compare(a.ID, b.ID) })
 	evs = slices.CompactFunc(evs, func(a, b *formats.Event) bool { return a.ID == b.ID })
-	ids := make([]int64, len(evs))
-	for i, e := range evs {
-		ids[i] = e.ID
-	}
-	src, err := s.sourcesOf(ctx, ids)
+	src, err := s.sourcesOf(ctx, evs)
 	if err != nil {
 		return "", err
 	}
@@ -176,10 +172,10 @@ func (s *Store) nextCall(ctx context.Context, source int64, x *formats.Event, hi
 // its history (touched) that one of them writes, but for those of a
 // thread target made.
 func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64, group []*Source, hi int64, touched map[string]bool, il provenance.Interleaving) (string, error) {
-	inGroup := map[string]bool{}
+	inGroup := map[int64]bool{}
 	for _, o := range group {
 		if o.ID != own {
-			inGroup[o.Path] = true
+			inGroup[o.ID] = true
 		}
 	}
 	end := int64(-1) // the time target surely ended by; -1 until known
@@ -193,15 +189,19 @@ func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64
 			return "", nil
 		}
 		read += len(evs)
+		src, err := s.sourcesOf(ctx, evs)
+		if err != nil {
+			return "", err
+		}
 		for _, e := range evs {
 			switch {
 			case e.ID > hi || end >= 0 && e.Time > end:
 				return "", nil
-			case e.Source == target.Source && e.Client == target.Client:
+			case src[e.ID] == own && e.Client == target.Client:
 				if end < 0 {
 					end = e.Time // what is logged at its time may have begun first
 				}
-			case inGroup[e.Source] && !(il.Made != nil && il.Made(target, e)) && conflict(keysOf(e, il.Refs), touched):
+			case inGroup[src[e.ID]] && !(il.Made != nil && il.Made(target, e)) && conflict(keysOf(e, il.Refs), touched):
 				return fmt.Sprintf("%s (%s), a call of another file merged with this one by their clocks, is logged after it but before "+
 					"its thread's next call, so it may have run first: a call begins after the time logged for it and ends before its "+
 					"thread's next call", e.Where(), showNS(e.Time)), nil
@@ -213,32 +213,31 @@ func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64
 		"clocks: those that may have run before it were not all checked", maxLaterScan, target.Where()), nil
 }
 
-// sourcesOf returns the source of each event of ids (sorted), one
-// statement a bucket.
-func (s *Store) sourcesOf(ctx context.Context, ids []int64) (map[int64]int64, error) {
+// sourcesOf returns the source of each event of evs (in id order), by
+// id.
+func (s *Store) sourcesOf(ctx context.Context, evs []*formats.Event) (map[int64]int64, error) {
+	ids := make([]int64, len(evs))
+	for i, e := range evs {
+		ids[i] = e.ID
+	}
 	out := make(map[int64]int64, len(ids))
-	const chunk = 500
-	for i := 0; i < len(ids); {
-		b := bucketOf(ids[i])
-		args := []any{b}
-		for ; i < len(ids) && bucketOf(ids[i]) == b && len(args) <= chunk; i++ {
-			args = append(args, ids[i])
-		}
-		rows, err := s.db.QueryContext(ctx, sqlSourcesIn+inList(len(args)-1), args...)
+	err := s.inChunks(ids, sqlSourcesIn, sqlSourcesAnyIn, func(q string, args []any) error {
+		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
-			return nil, fmt.Errorf("sources of events: %w", err)
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id, src int64
 			if err := rows.Scan(&id, &src); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sources of events: %w", err)
+				return err
 			}
 			out[id] = src
 		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("sources of events: %w", err)
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sources of events: %w", err)
 	}
 	for _, id := range ids {
 		if _, ok := out[id]; !ok {

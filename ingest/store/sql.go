@@ -63,6 +63,9 @@ const (
 	// sqlSourcesIn reads the sources of events of one bucket by id; an
 	// IN list follows.
 	sqlSourcesIn = "SELECT id, source FROM events WHERE bucket = ? AND id IN "
+	// sqlSourcesAnyIn reads the sources of events by id whatever their
+	// buckets; an IN list follows.
+	sqlSourcesAnyIn = "SELECT id, source FROM events WHERE id IN "
 	// sqlStoredLines reads a source's stored lines from an id.
 	sqlStoredLines = "SELECT line, raw FROM events WHERE bucket >= ? AND bucket <= ? AND id >= ? AND id <= ? AND source = ? ORDER BY id LIMIT ?"
 	// sqlStoredTimes reads a source's stored lines and times from an id.

@@ -1328,29 +1328,14 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64, keep bool) (map[int6
 		}
 	}
 	s.eventsMu.Unlock()
-	// One statement per bucket (and at most chunk ids): on Citus, each
-	// asks the one shard that holds them.
 	slices.Sort(sorted)
-	// Where events are keyed by id alone (SQLite), the chunk is the one
-	// bound, and 478 ids in 125 buckets are one statement, not 125.
-	const chunk = 500
-	bucketed := s.db.d.bucketed
-	for i := 0; i < len(sorted); {
-		b := bucketOf(sorted[i])
-		args, q := []any{b}, sqlEventsIn
-		if !bucketed {
-			args, q = []any{}, sqlEventsAnyIn
-		}
-		n := 0
-		for ; i < len(sorted) && (!bucketed || bucketOf(sorted[i]) == b) && n < chunk; i++ {
-			args = append(args, sorted[i])
-			n++
-		}
-		evs, err := s.queryEvents(ctx, q+inList(n), args...)
+	err := s.inChunks(sorted, sqlEventsIn, sqlEventsAnyIn, func(q string, args []any) error {
+		evs, err := s.queryEvents(ctx, q, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.eventsMu.Lock()
+		defer s.eventsMu.Unlock()
 		if s.events == nil {
 			s.events = map[int64]*formats.Event{}
 		}
@@ -1360,7 +1345,10 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64, keep bool) (map[int6
 				s.events[e.ID] = e
 			}
 		}
-		s.eventsMu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		if _, ok := byID[id]; !ok {
@@ -1368,6 +1356,35 @@ func (s *Store) eventsMap(ctx context.Context, ids []int64, keep bool) (map[int6
 		}
 	}
 	return byID, nil
+}
+
+// inChunks reads ids (sorted) a statement at a time: it calls read
+// with a statement and its arguments, the ids of an IN list. Each has at
+// most 500 ids. Where the dialect keys events by bucket, the ids are of
+// one bucket, and the statement is inBucket (whose first argument is the
+// bucket): on Citus, each asks the one shard that holds them. Elsewhere
+// (SQLite) it is anyBucket, and 478 ids in 125 buckets are one
+// statement, not 125. Both statements end where the IN list goes.
+func (s *Store) inChunks(ids []int64, inBucket, anyBucket string, read func(q string, args []any) error) error {
+	const chunk = 500
+	for i := 0; i < len(ids); {
+		b, j := bucketOf(ids[i]), i
+		for j < len(ids) && j-i < chunk && (!s.db.d.bucketed || bucketOf(ids[j]) == b) {
+			j++
+		}
+		args, q := make([]any, 0, j-i+1), anyBucket
+		if s.db.d.bucketed {
+			args, q = append(args, b), inBucket
+		}
+		for _, id := range ids[i:j] {
+			args = append(args, id)
+		}
+		if err := read(q+inList(j-i), args); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
 }
 
 // maxCachedEvents bounds the events a store keeps once read (eventsMap).

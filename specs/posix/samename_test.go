@@ -1,8 +1,6 @@
 package posix_test
 
 import (
-	"context"
-	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -51,22 +49,9 @@ func TestOtherFilesOfOneName(t *testing.T) {
 	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 1, Trace: func(*rand.Rand) ([]*formats.Event, *formats.Event) {
 		return evs[:len(evs)-1], evs[len(evs)-1]
 	}})
-	evs, h := traceOf(t, twoHeads(8))
-	target := evs[len(evs)-1]
-	x, err := posix.Spec.Explain(context.Background(), h, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, _ := x.Witnesses(10)
-	if !x.Exact || len(ws) != 1 {
-		t.Fatalf("%s: exact %v, output %q, %d witnesses; notes %q", target.Raw, x.Exact, x.Output, len(ws), x.Notes)
-	}
-	var names []string
-	for _, e := range ws[0] {
-		names = append(names, fmt.Sprintf("%d", e.Line))
+	for _, e := range oneExactWitness(t, twoHeads(8)) {
 		if strings.Contains(string(e.Raw), "/r/a/") {
 			t.Errorf("witness holds a call on the other file: %s", e.Raw)
 		}
 	}
-	t.Logf("output %q, witness lines %s", x.Output, strings.Join(names, " "))
 }
