@@ -246,6 +246,19 @@ func (g *streamGroup) touchConsumer(name string, now int64) {
 	g.addConsumer(name, now)
 }
 
+// claim gives pending entry i to consumer name, delivered at delivered,
+// as XCLAIM and XAUTOCLAIM do: the consumer is made or touched at now,
+// the first time a command claims (seen says whether it has).
+func (g *streamGroup) claim(i int, name string, now, delivered int64, seen *bool) *streamNack {
+	if !*seen {
+		g.touchConsumer(name, now)
+		*seen = true
+	}
+	n := &g.pel[i]
+	n.consumer, n.delivered = name, delivered
+	return n
+}
+
 // anyMaybe reports whether a pending entry of the consumer (all of
 // them, for "") may not be pending.
 func (g *streamGroup) anyMaybe(consumer string, all bool) bool {

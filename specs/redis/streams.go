@@ -1046,12 +1046,7 @@ func xclaim(r *run) string {
 			}
 			continue
 		}
-		if !seen {
-			g.touchConsumer(cname, now)
-			seen = true
-		}
-		n := &g.pel[i]
-		n.consumer, n.delivered = cname, delivery
+		n := g.claim(i, cname, now, delivery, &seen)
 		switch {
 		case retry >= 0:
 			n.count = uint64(retry)
@@ -1159,12 +1154,7 @@ func xautoclaim(r *run) string {
 			i++
 			continue
 		}
-		if !seen {
-			g.touchConsumer(cname, now)
-			seen = true
-		}
-		p := &g.pel[i]
-		p.consumer, p.delivered = cname, now
+		p := g.claim(i, cname, now, now, &seen)
 		if !justID {
 			p.count++
 		}
