@@ -11,10 +11,11 @@ import (
 	"github.com/wat-project/wat/provenance"
 )
 
-// Files of one instance whose clocks overlap (strace -ff's file per
-// thread) are merged by time: their events interleave by the times
-// logged (reorder.go). A time orders two calls of two threads only
-// loosely: a call logged at t began after t (strace stamps a call when
+// The files of one instance are put in order by their clocks: those
+// whose clocks overlap (strace -ff's file per thread) are merged by time,
+// their events interleaved by the times logged, and the others placed
+// one after another (reorder.go). A time orders two calls of two threads
+// only loosely: a call logged at t began after t (strace stamps a call when
 // it stops the thread on its way in) and ended before its thread's next
 // call began, but when it ended is not logged (-T's durations are
 // strace's view, not the kernel's). MergeDoubt says when that leaves the
@@ -27,7 +28,8 @@ var _ provenance.MergedHistory = (*Store)(nil)
 const maxLaterScan = 4096
 
 // MergeDoubt implements provenance.MergedHistory. Of two events of two
-// files merged by time, x before y in the trace, x surely ran first when
+// files of one instance and format (merged by time or placed one after
+// the other), x before y in the trace, x surely ran first when
 // x's thread logs a call after x begun before y's time (x had ended when
 // that call began, and y began after its time). Every two events of hist
 // and target whose order matters (il.Refs gives them a key in common
@@ -44,10 +46,14 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 	if err != nil {
 		return "", err
 	}
+	// The files of the target's instance and format, merged with its
+	// file or not: one that does not overlap it in time was put before
+	// or after it whole, by the same clocks, and its last call may still
+	// have been running when the next file's first began.
 	var group []*Source
-	for _, g := range groupsOf(srcs) {
-		if slices.ContainsFunc(g, func(o *Source) bool { return o.ID == own.ID }) {
-			group = g
+	for _, o := range srcs {
+		if o.Instance == own.Instance && o.Format == own.Format && o.FirstEvent <= o.LastEvent {
+			group = append(group, o)
 		}
 	}
 	if len(group) < 2 || target.Time == 0 {
@@ -111,7 +117,7 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 			if !clash {
 				continue
 			}
-			return fmt.Sprintf("%s (%s) and %s (%s), calls of two files merged by their clocks, may have run in the other order or at once: "+
+			return fmt.Sprintf("%s (%s) and %s (%s), calls of two files put in order by their clocks, may have run in the other order or at once: "+
 				"a call begins after the time logged for it and ends before its thread's next call, and %s's thread logs none between them",
 				x.Where(), showNS(x.Time), y.Where(), showNS(y.Time), x.Where()), nil
 		}
@@ -202,14 +208,14 @@ func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64
 					end = e.Time // what is logged at its time may have begun first
 				}
 			case inGroup[src[e.ID]] && !(il.Made != nil && il.Made(target, e)) && conflict(keysOf(e, il.Refs), touched):
-				return fmt.Sprintf("%s (%s), a call of another file merged with this one by their clocks, is logged after it but before "+
+				return fmt.Sprintf("%s (%s), a call of another file put in order with this one by their clocks, is logged after it but before "+
 					"its thread's next call, so it may have run first: a call begins after the time logged for it and ends before its "+
 					"thread's next call", e.Where(), showNS(e.Time)), nil
 			}
 		}
 		after = evs[len(evs)-1].ID
 	}
-	return fmt.Sprintf("more than %d calls are logged after %s before one that surely began after it ended, and the files are merged by their "+
+	return fmt.Sprintf("more than %d calls are logged after %s before one that surely began after it ended, and the files are put in order by their "+
 		"clocks: those that may have run before it were not all checked", maxLaterScan, target.Where()), nil
 }
 
