@@ -485,6 +485,48 @@ func TestStraceSequentialFiles(t *testing.T) {
 	}
 }
 
+// TestStraceCutCapture: an strace -f capture cut in two pieces (one
+// instance, placed one after the other). A thread's calls go on in the
+// next piece, which tells when its last call in the first had ended (the
+// next one is looked for in the files placed after it too). A write
+// that is its thread's last call in the first piece, followed there by
+// the thread's close before another thread's open and read: exact. A
+// read that is its thread's last call in the first piece, followed by
+// its close and then another thread's truncating open: exact.
+func TestStraceCutCapture(t *testing.T) {
+	for _, c := range []struct{ name, first, second string }{
+		{"the writer's next call", "100 12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
+			"100 12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n",
+			"100 12:00:00.000003 close(3</d/f>) = 0\n" +
+				"101 12:00:00.000004 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
+				"101 12:00:00.000005 read(3</d/f>, \"hi\", 10) = 2\n"},
+		{"the reader's next call", "101 12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_RDWR|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
+			"101 12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n" +
+			"101 12:00:00.000003 lseek(3</d/f>, 0, SEEK_SET) = 0\n" +
+			"101 12:00:00.000004 read(3</d/f>, \"hi\", 10) = 2\n",
+			"101 12:00:00.000005 close(3</d/f>) = 0\n" +
+				"100 12:00:00.000006 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_TRUNC) = 3</d/f>\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			first, second := filepath.Join(dir, "cap.2"), filepath.Join(dir, "cap.3")
+			writeFile(t, first, c.first)
+			writeFile(t, second, c.second)
+			read, at := second, strings.Count(c.second, "\n")
+			if !strings.Contains(c.second, " read(") {
+				read, at = first, strings.Count(c.first, "\n")
+			}
+			storetest.Each(t, func(t *testing.T, db string) {
+				mustWat(t, db, "ingest", "--quiet", first, second)
+				out, _ := mustWat(t, db, "explain", "--at", fmt.Sprintf("%s:%d", read, at))
+				if !strings.Contains(out, `output read 2 "hi" (replayed)`) || strings.Contains(out, "NOT exact") {
+					t.Errorf("the thread's next call, in the next piece of the capture, decides the order: want exact\n%s", out)
+				}
+			})
+		})
+	}
+}
+
 // TestSharedLines: a capture cut into two files that share lines (the
 // second begins with the first's last two) counts each request once: a
 // counter incremented in the shared lines replays as in the whole

@@ -79,6 +79,10 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 	for i, e := range evs {
 		keys[i] = keysOf(e, il.Refs)
 	}
+	last := map[int64]int64{} // a file's last event
+	for _, o := range group {
+		last[o.ID] = o.LastEvent
+	}
 	for i, x := range evs {
 		// next bounds when x's thread began its next call: from the
 		// events of evs, then, when that leaves a y in doubt, from the
@@ -87,6 +91,13 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 		others := 0
 		for j := i + 1; j < len(evs); j++ {
 			y := evs[j]
+			if y.Client == x.Client && y.ID > last[src[x.ID]] {
+				// x's thread's call in a file after x's: a capture cut in
+				// pieces goes on there, and a process that reused its id
+				// began after it had ended.
+				next = min(next, y.Time)
+				continue
+			}
 			if src[y.ID] == src[x.ID] {
 				if y.Client == x.Client {
 					next = min(next, y.Time)
@@ -106,7 +117,7 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 			}
 			if !asked {
 				asked = true
-				t, err := s.nextCall(ctx, src[x.ID], x, hi)
+				t, err := s.nextCall(ctx, group, src[x.ID], x, hi)
 				if err != nil {
 					return "", err
 				}
@@ -157,10 +168,37 @@ func conflict(a, b map[string]bool) bool {
 }
 
 // nextCall returns the time of the first call of x's thread logged after
-// x in its file (source), up to id hi; math.MaxInt64 when it logs none
-// among the file's next 16 events.
-func (s *Store) nextCall(ctx context.Context, source int64, x *formats.Event, hi int64) (int64, error) {
-	evs, err := s.queryEvents(ctx, sqlCallsAfter, bucketOf(x.ID+1), bucketOf(hi), x.ID, hi, source)
+// x, up to id hi: among the next 16 events of its file (source), else
+// among the first 16 of each file of group placed after it whole (a
+// capture cut in pieces goes on there; and a process that reused the
+// thread's id began after the thread had ended); math.MaxInt64 when
+// there is none.
+func (s *Store) nextCall(ctx context.Context, group []*Source, source int64, x *formats.Event, hi int64) (int64, error) {
+	t, err := s.nextCallIn(ctx, source, x.ID, x, hi)
+	if err != nil || t != math.MaxInt64 {
+		return t, err
+	}
+	i := slices.IndexFunc(group, func(o *Source) bool { return o.ID == source })
+	if i < 0 {
+		return t, nil
+	}
+	for _, o := range group {
+		if o.FirstEvent > group[i].LastEvent {
+			if u, err := s.nextCallIn(ctx, o.ID, o.FirstEvent-1, x, hi); err != nil {
+				return 0, err
+			} else if u < t {
+				t = u
+			}
+		}
+	}
+	return t, nil
+}
+
+// nextCallIn returns the time of the first call of x's thread among the
+// first 16 events of a file (source) after id after, up to id hi;
+// math.MaxInt64 when there is none.
+func (s *Store) nextCallIn(ctx context.Context, source, after int64, x *formats.Event, hi int64) (int64, error) {
+	evs, err := s.queryEvents(ctx, sqlCallsAfter, bucketOf(after+1), bucketOf(hi), after, hi, source)
 	if err != nil {
 		return 0, fmt.Errorf("calls after %s: %w", x.Where(), err)
 	}
@@ -179,10 +217,18 @@ func (s *Store) nextCall(ctx context.Context, source int64, x *formats.Event, hi
 // thread target made.
 func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64, group []*Source, hi int64, touched map[string]bool, il provenance.Interleaving) (string, error) {
 	inGroup := map[int64]bool{}
+	var ownLast int64
 	for _, o := range group {
 		if o.ID != own {
 			inGroup[o.ID] = true
+		} else {
+			ownLast = o.LastEvent
 		}
+	}
+	// thread tells whether e is a call of target's thread: in its file,
+	// or in one placed after it whole (see nextCall).
+	thread := func(e *formats.Event, src int64) bool {
+		return e.Client == target.Client && (src == own || inGroup[src] && e.ID > ownLast)
 	}
 	end := int64(-1) // the time target surely ended by; -1 until known
 	after := target.ID
@@ -203,7 +249,7 @@ func (s *Store) laterDoubt(ctx context.Context, target *formats.Event, own int64
 			switch {
 			case e.ID > hi || end >= 0 && e.Time > end:
 				return "", nil
-			case src[e.ID] == own && e.Client == target.Client:
+			case thread(e, src[e.ID]):
 				if end < 0 {
 					end = e.Time // what is logged at its time may have begun first
 				}
