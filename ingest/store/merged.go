@@ -169,10 +169,10 @@ func conflict(a, b map[string]bool) bool {
 
 // nextCall returns the time of the first call of x's thread logged after
 // x, up to id hi: among the next 16 events of its file (source), else
-// among the first 16 of each file of group placed after it whole (a
-// capture cut in pieces goes on there; and a process that reused the
-// thread's id began after the thread had ended); math.MaxInt64 when
-// there is none.
+// among the first 16 of the first of the files of group placed after it
+// whole that has one, of the next 64 such files (a capture cut in pieces
+// goes on there; and a process that reused the thread's id began after
+// the thread had ended); math.MaxInt64 when there is none.
 func (s *Store) nextCall(ctx context.Context, group []*Source, source int64, x *formats.Event, hi int64) (int64, error) {
 	t, err := s.nextCallIn(ctx, source, x.ID, x, hi)
 	if err != nil || t != math.MaxInt64 {
@@ -182,16 +182,19 @@ func (s *Store) nextCall(ctx context.Context, group []*Source, source int64, x *
 	if i < 0 {
 		return t, nil
 	}
+	var later []*Source
 	for _, o := range group {
 		if o.FirstEvent > group[i].LastEvent {
-			if u, err := s.nextCallIn(ctx, o.ID, o.FirstEvent-1, x, hi); err != nil {
-				return 0, err
-			} else if u < t {
-				t = u
-			}
+			later = append(later, o)
 		}
 	}
-	return t, nil
+	slices.SortFunc(later, func(a, b *Source) int { return cmp.Compare(a.FirstEvent, b.FirstEvent) })
+	for _, o := range later[:min(len(later), 64)] {
+		if t, err := s.nextCallIn(ctx, o.ID, o.FirstEvent-1, x, hi); err != nil || t != math.MaxInt64 {
+			return t, err
+		}
+	}
+	return math.MaxInt64, nil
 }
 
 // nextCallIn returns the time of the first call of x's thread among the
