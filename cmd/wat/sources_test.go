@@ -374,17 +374,27 @@ func TestStraceFFMerged(t *testing.T) {
 // when the clocks decide the order: a call begins after its logged time
 // and ends before its process's next call begins, so the write surely
 // came first when the writer logs another call before the reader's open.
+// Files whose clocks do not overlap (apart) are placed one after the
+// other, not merged, and the same holds of their calls.
 func TestStraceOverlapMerged(t *testing.T) {
+	reader := "12:00:00.000005 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
+		"12:00:00.000006 read(3</d/f>, \"hi\", 10) = 2\n"
+	write := "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
+		"12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n"
 	cases := []struct {
 		name           string
 		writer, reader string
 		exact          string // "" when exact, else what the note names
+		apart          bool   // the clocks do not overlap
 	}{
+		{"apart: the write is its process's last call", write, reader, "tr.100:2 (12:00:00.000002) and ", true},
+		{"apart: the writer's next calls begin before the reader's open", write +
+			"12:00:00.000003 close(3</d/f>) = 0\n12:00:00.000004 exit_group(0) = ?\n", reader, "", true},
 		{"the write is its process's last call", "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
 			"12:00:00.000003 write(3</d/f>, \"hi\", 2) = 2\n",
 			"12:00:00.000002 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
 				"12:00:00.000004 read(3</d/f>, \"hi\", 10) = 2\n",
-			"tr.100:1 (12:00:00.000001) and " /* the create, which the reader's open needs */},
+			"tr.100:1 (12:00:00.000001) and " /* the create, which the reader's open needs */, false},
 		{"the writer's next call begins before the reader's open", "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
 			"12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n" +
 			"12:00:00.000003 close(3</d/f>) = 0\n" +
@@ -392,14 +402,14 @@ func TestStraceOverlapMerged(t *testing.T) {
 			"12:00:00.000000 getpid() = 101\n" + // (so that the files' clocks overlap)
 				"12:00:00.000004 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
 				"12:00:00.000005 read(3</d/f>, \"hi\", 10) = 2\n",
-			""},
+			"", false},
 		{"the writer's next call begins at the reader's open's time", "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
 			"12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n" +
 			"12:00:00.000004 close(3</d/f>) = 0\n" +
 			"12:00:00.000005 getpid() = 100\n",
 			"12:00:00.000004 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
 				"12:00:00.000006 read(3</d/f>, \"hi\", 10) = 2\n",
-			"tr.100:2 (12:00:00.000002) and "},
+			"tr.100:2 (12:00:00.000002) and ", false},
 		{"a write logged after the read, before the reader's next call", "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
 			"12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n" +
 			"12:00:00.000003 getpid() = 100\n" +
@@ -408,7 +418,7 @@ func TestStraceOverlapMerged(t *testing.T) {
 			"12:00:00.000004 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
 				"12:00:00.000005 read(3</d/f>, \"hi\", 10) = 2\n" +
 				"12:00:00.000007 getpid() = 101\n",
-			"tr.100:4 (12:00:00.000006), a call of another file put in order with this one by their clocks, is logged after it but before its thread's next call"},
+			"tr.100:4 (12:00:00.000006), a call of another file put in order with this one by their clocks, is logged after it but before its thread's next call", false},
 		{"the writer is a child the reader's process made", "12:00:00.000003 write(3</d/f>, \"hi\", 2) = 2\n" +
 			"12:00:00.000004 close(3</d/f>) = 0\n" +
 			"12:00:00.000005 exit_group(0) = ?\n",
@@ -416,7 +426,7 @@ func TestStraceOverlapMerged(t *testing.T) {
 				"12:00:00.000002 clone(child_stack=NULL, flags=SIGCHLD) = 100\n" +
 				"12:00:00.000008 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 4</d/f>\n" +
 				"12:00:00.000009 read(4</d/f>, \"hi\", 10) = 2\n",
-			""},
+			"", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -430,49 +440,8 @@ func TestStraceOverlapMerged(t *testing.T) {
 				}
 				at := strings.Count(c.reader[:strings.Index(c.reader, " read(")], "\n") + 1 // the read's line
 				out, _ := mustWat(t, db, "explain", "--at", fmt.Sprintf("%s:%d", reader, at))
-				if !strings.Contains(out, `output read 2 "hi" (replayed)`) || !strings.Contains(out, "note: the history merges") {
-					t.Errorf("read of a file another process wrote, from overlapping files:\n%s", out)
-				}
-				switch {
-				case c.exact == "" && strings.Contains(out, "NOT exact"):
-					t.Errorf("the clocks decide the order, but the answer is not exact:\n%s", out)
-				case c.exact != "" && (!strings.Contains(out, "NOT exact") || !strings.Contains(out, c.exact) || !strings.Contains(out, "by their clocks, ")):
-					t.Errorf("the clocks do not decide the order; want NOT exact, naming %q:\n%s", c.exact, out)
-				}
-			})
-		})
-	}
-}
-
-// TestStraceSequentialFiles: per-process strace files whose clocks do
-// not overlap are placed one after the other, not merged; the order of
-// two of their calls is as loose as in merged files. A write that is its
-// process's last call may still have run when another file's read
-// began: not exact. When its process logs another call before the read's
-// open, the write surely came first: exact.
-func TestStraceSequentialFiles(t *testing.T) {
-	reader := "12:00:00.000005 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
-		"12:00:00.000006 read(3</d/f>, \"hi\", 10) = 2\n"
-	write := "12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
-		"12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n"
-	for _, c := range []struct {
-		name, writer string
-		exact        string // "" when exact, else what the note names
-	}{
-		{"the write is its process's last call", write, "tr.100:2 (12:00:00.000002) and "},
-		{"the writer's next calls begin before the reader's open", write +
-			"12:00:00.000003 close(3</d/f>) = 0\n12:00:00.000004 exit_group(0) = ?\n", ""},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			w, r := filepath.Join(dir, "tr.100"), filepath.Join(dir, "tr.101")
-			writeFile(t, w, c.writer)
-			writeFile(t, r, reader)
-			storetest.Each(t, func(t *testing.T, db string) {
-				mustWat(t, db, "ingest", "--quiet", r, w)
-				out, _ := mustWat(t, db, "explain", "--at", r+":2")
-				if !strings.Contains(out, `output read 2 "hi" (replayed)`) || strings.Contains(out, "note: the history merges") {
-					t.Errorf("read of a file another process wrote, from files one after the other:\n%s", out)
+				if !strings.Contains(out, `output read 2 "hi" (replayed)`) || strings.Contains(out, "note: the history merges") == c.apart {
+					t.Errorf("read of a file another process wrote, from files apart %v:\n%s", c.apart, out)
 				}
 				switch {
 				case c.exact == "" && strings.Contains(out, "NOT exact"):
