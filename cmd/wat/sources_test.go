@@ -459,7 +459,8 @@ func TestStraceOverlapMerged(t *testing.T) {
 // next piece, which tells when its last call in the first had ended (the
 // next one is looked for in the files placed after it too). A write
 // that is its thread's last call in the first piece, followed there by
-// the thread's close before another thread's open and read: exact. A
+// the thread's close (or a call the read's history does not hold) before
+// another thread's open and read: exact. A
 // read that is its thread's last call in the first piece, followed by
 // its close and then another thread's truncating open: exact.
 func TestStraceCutCapture(t *testing.T) {
@@ -467,6 +468,11 @@ func TestStraceCutCapture(t *testing.T) {
 		{"the writer's next call", "100 12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
 			"100 12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n",
 			"100 12:00:00.000003 close(3</d/f>) = 0\n" +
+				"101 12:00:00.000004 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
+				"101 12:00:00.000005 read(3</d/f>, \"hi\", 10) = 2\n"},
+		{"the writer's next call, outside the history", "100 12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
+			"100 12:00:00.000002 write(3</d/f>, \"hi\", 2) = 2\n",
+			"100 12:00:00.000003 getpid() = 100\n" +
 				"101 12:00:00.000004 openat(AT_FDCWD</d>, \"f\", O_RDONLY) = 3</d/f>\n" +
 				"101 12:00:00.000005 read(3</d/f>, \"hi\", 10) = 2\n"},
 		{"the reader's next call", "101 12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_RDWR|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +
