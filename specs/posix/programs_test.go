@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -981,8 +982,12 @@ func TestProgramsFF(t *testing.T) {
 }
 
 // overlapsAnother tells whether another process's call that may touch a
-// file ran while e did: their times (-tt, the start) and durations (-T,
-// "<0.000020>" at the line's end) overlap.
+// file may have run while e did: their times (-tt, the start) and
+// durations (-T, "<0.000020>" at the line's end) overlap; or, as wat's
+// own order check has it (durations are strace's view, not the
+// kernel's), a call is known to have ended only when its thread's next
+// call began, so one logged before the other may have been running
+// when the other began, unless its thread logged another call before.
 func overlapsAnother(evs []*formats.Event, e *formats.Event) bool {
 	span := func(x *formats.Event) (int64, int64) {
 		r := string(x.Raw)
@@ -996,12 +1001,26 @@ func overlapsAnother(evs []*formats.Event, e *formats.Event) bool {
 	inert := map[string]bool{"wait4": true, "waitid": true, "vfork": true, "fork": true, "clone": true, "clone3": true, "futex": true,
 		"rt_sigprocmask": true, "rt_sigsuspend": true, "rt_sigaction": true, "nanosleep": true, "clock_nanosleep": true,
 		"epoll_wait": true, "epoll_pwait": true, "poll": true, "ppoll": true, "select": true, "pselect6": true}
+	// next[i]: when the thread of evs[i] began its next call.
+	next := make([]int64, len(evs))
+	began := map[string]int64{}
+	for i := len(evs) - 1; i >= 0; i-- {
+		next[i] = math.MaxInt64
+		if t, ok := began[evs[i].Client]; ok {
+			next[i] = t
+		}
+		began[evs[i].Client] = evs[i].Time
+	}
+	k := slices.Index(evs, e)
 	s, end := span(e)
-	for _, x := range evs {
+	for i, x := range evs {
 		if x.Client == e.Client || inert[x.Op] {
 			continue // waiting for a child, a signal, a lock: it touches no file
 		}
 		if xs, xe := span(x); xs <= end && s <= xe {
+			return true
+		}
+		if i < k && next[i] > e.Time || i > k && k >= 0 && next[k] > x.Time {
 			return true
 		}
 	}
