@@ -57,8 +57,9 @@ and files of one instance whose clocks overlap (strace -ff's per-process files)
 are merged by time: stored interleaved by their timestamps, each file's own
 order kept. A timestamp says when a call began, not when it ended, so an answer
 over several strace files of one instance, merged or not, is labelled not exact
-where two of its calls may have run in the other order (wat explain names them). Several files named in one ingest are
-put in order once, after all of them are stored.
+where two of its calls may have run in the other order (wat explain names
+them). Several files named in one ingest are put in order once, after all of
+them are stored.
 A summary per file goes to standard error, with the first rejected lines as
 file:line: reason.
 

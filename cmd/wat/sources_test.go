@@ -460,9 +460,9 @@ func TestStraceOverlapMerged(t *testing.T) {
 // next one is looked for in the files placed after it too). A write
 // that is its thread's last call in the first piece, followed there by
 // the thread's close (or a call the read's history does not hold) before
-// another thread's open and read: exact. A
-// read that is its thread's last call in the first piece, followed by
-// its close and then another thread's truncating open: exact.
+// another thread's open and read: exact. A read that is its thread's
+// last call in the first piece, followed by its close and then another
+// thread's truncating open: exact.
 func TestStraceCutCapture(t *testing.T) {
 	for _, c := range []struct{ name, first, second string }{
 		{"the writer's next call", "100 12:00:00.000001 openat(AT_FDCWD</d>, \"f\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/f>\n" +

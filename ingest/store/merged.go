@@ -91,14 +91,10 @@ func (s *Store) MergeDoubt(ctx context.Context, target *formats.Event, hist []*f
 		others := 0
 		for j := i + 1; j < len(evs); j++ {
 			y := evs[j]
-			if y.Client == x.Client && y.ID > last[src[x.ID]] {
-				// x's thread's call in a file after x's: a capture cut in
-				// pieces goes on there, and a process that reused its id
-				// began after it had ended.
-				next = min(next, y.Time)
-				continue
-			}
-			if src[y.ID] == src[x.ID] {
+			// A call of x's file, or of x's thread in a file after x's (a
+			// capture cut in pieces goes on there, and a process that
+			// reused its id began after it had ended).
+			if src[y.ID] == src[x.ID] || y.Client == x.Client && y.ID > last[src[x.ID]] {
 				if y.Client == x.Client {
 					next = min(next, y.Time)
 				}
