@@ -118,22 +118,27 @@ type ofd struct {
 type fdEntry struct {
 	o       *ofd
 	cloexec bool
-	// reused: the call that made this entry got its fd number while the
-	// replay still had the number bound. The kernel gives only free
-	// numbers, so another thread sharing the table was inside a close of
-	// it that strace split ("<unfinished ...>"): the kernel frees the
-	// number as close begins, and the replay places the close at its
-	// resumed line. That close, when it comes, ended the old entry, not
-	// this one.
-	reused bool
 }
 
-// install binds fd in p's table to en. A number still bound is one a
-// split close of another thread had freed (fdEntry.reused); dup2 and
-// dup3, which replace what their fd held, do not call it.
-func (p *proc) install(fd int, en *fdEntry) {
+// install binds fd in pid's table to en. A number still bound is one a
+// split close of another thread had freed: the kernel gives only free
+// numbers, and it frees a number as close begins, while the replay
+// places a close that strace split ("<unfinished ...>") at its resumed
+// line. That close, when it comes, ended the entry replaced here, not
+// whatever holds the number then (proc.owed). dup2 and dup3, which
+// replace what their fd held, do not call install.
+func (st *state) install(pid string, fd int, en *fdEntry) {
+	p := st.proc(pid)
 	if _, bound := p.fds[fd]; bound {
-		en.reused = true
+		if p.owed == nil {
+			owed := map[int]int{}
+			for _, q := range st.procs {
+				if sameTable(p, q) {
+					q.owed = owed
+				}
+			}
+		}
+		p.owed[fd]++
 	}
 	p.fds[fd] = en
 }
@@ -142,7 +147,17 @@ func (p *proc) install(fd int, en *fdEntry) {
 // directory as strace's AT_FDCWD decorations show it.
 type proc struct {
 	fds map[int]*fdEntry
-	cwd string
+	// owed counts, by fd number, the split closes of the table's threads
+	// still to resume whose entry a later call has replaced (install):
+	// each such close, at its resumed line, leaves the number's entry as
+	// it is. Shared, like fds, by the threads; nil when none is owed.
+	owed map[int]int
+	cwd  string
+}
+
+// sameTable tells whether p and q are threads of one fd table.
+func sameTable(p, q *proc) bool {
+	return reflect.ValueOf(p.fds).Pointer() == reflect.ValueOf(q.fds).Pointer()
 }
 
 // name states of a path.
@@ -314,15 +329,16 @@ func (Model) Clone(s provenance.State) provenance.State {
 	}
 	ents, descs, procs := make([]fdEntry, 0, nfds), make([]ofd, 0, nfds), make([]proc, 0, len(st.procs))
 	ofds := make(map[*ofd]*ofd, nfds)
-	var tables map[uintptr]map[int]*fdEntry
+	type table struct {
+		fds  map[int]*fdEntry
+		owed map[int]int
+	}
+	var tables map[uintptr]table
 	for pid, p := range st.procs {
-		var t map[int]*fdEntry
 		id := reflect.ValueOf(p.fds).Pointer() // threads share one table
-		if tables != nil {
-			t = tables[id]
-		}
-		if t == nil {
-			t = make(map[int]*fdEntry, len(p.fds))
+		tb, copied := tables[id]
+		if !copied {
+			t := make(map[int]*fdEntry, len(p.fds))
 			for fd, en := range p.fds {
 				o, ok := ofds[en.o]
 				if !ok {
@@ -330,14 +346,15 @@ func (Model) Clone(s provenance.State) provenance.State {
 					o = &descs[len(descs)-1]
 					ofds[en.o] = o
 				}
-				ents = append(ents, fdEntry{o: o, cloexec: en.cloexec, reused: en.reused})
+				ents = append(ents, fdEntry{o: o, cloexec: en.cloexec})
 				t[fd] = &ents[len(ents)-1]
 			}
+			tb = table{fds: t, owed: maps.Clone(p.owed)}
 			if len(st.procs) > 1 {
-				setKey(&tables, id, t)
+				setKey(&tables, id, tb)
 			}
 		}
-		procs = append(procs, proc{fds: t, cwd: p.cwd})
+		procs = append(procs, proc{fds: tb.fds, owed: tb.owed, cwd: p.cwd})
 		c.procs[pid] = &procs[len(procs)-1]
 	}
 	return c
@@ -495,13 +512,16 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 					b = append(append(append(b, '['), en.o.listed...), ']')
 				}
 			}
-			if en.reused {
-				b = append(b, 'r')
-			}
 			if en.cloexec {
 				b = append(b, 'x')
 			}
 			b = append(b, ',')
+		}
+		for _, fd := range slices.Sorted(maps.Keys(pr.owed)) {
+			b = append(b, '~')
+			num(int64(fd))
+			b = append(b, '*')
+			num(int64(pr.owed[fd]))
 		}
 	}
 	return b
@@ -1283,7 +1303,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				ino := st.newFile(&file{})
 				st.ownNames()
 				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
-				st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
+				st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
 			}
 			if !c.ok() {
 				return failed("open", c) // the directory's: not modelled
@@ -1315,7 +1335,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				f.dir = true // an open with O_DIRECTORY shows it is one
 			}
 			if c.retFD >= 0 {
-				st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
+				st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
 			}
 			return "open 0"
 		}
@@ -1348,7 +1368,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.adopt(ino, &file{}) // a FIFO's O_TRUNC is ignored
 		}
 		if c.retFD >= 0 {
-			st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")})
+			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")})
 		}
 		return "open 0"
 	case "read", "pread64", "readv", "preadv":
@@ -1398,7 +1418,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				flags = c.arg(1)
 			}
 			ino := st.newFile(&file{eventfd: true, semaphore: has(flags, "EFD_SEMAPHORE"), count: start})
-			st.proc(c.pid).install(c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "EFD_CLOEXEC")})
+			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "EFD_CLOEXEC")})
 		}
 		return ""
 	case "pipe", "pipe2":
@@ -1409,7 +1429,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			for _, x := range fds {
 				n, name := fdOf(strings.TrimSpace(x))
 				if n >= 0 {
-					st.proc(c.pid).install(n, &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")})
+					st.install(c.pid, n, &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")})
 				}
 				if name != "" {
 					st.name(name, ino)
@@ -1490,11 +1510,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		return provenance.Output(out)
 	case "close":
 		fd, _ := fdOf(c.arg(0))
-		if en := st.proc(c.pid).fds[fd]; en != nil && en.reused && st.split {
+		if p := st.proc(c.pid); st.split && p.owed[fd] > 0 {
 			// This close freed the number before a call of another
-			// thread took it again: the entry is that call's (with -y,
-			// whatever file the close's decoration names).
-			en.reused = false
+			// thread took it again: the entry is a later call's (with
+			// -y, whatever file the close's decoration names).
+			if p.owed[fd]--; p.owed[fd] == 0 {
+				delete(p.owed, fd)
+			}
 			return "close 0"
 		}
 		if st.bound(c.pid, c.arg(0)) == nil {
@@ -1524,7 +1546,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if c.op == "dup2" || c.op == "dup3" {
 			st.proc(c.pid).fds[c.retFD] = &fdEntry{o: en.o, cloexec: cloexec}
 		} else {
-			st.proc(c.pid).install(c.retFD, &fdEntry{o: en.o, cloexec: cloexec})
+			st.install(c.pid, c.retFD, &fdEntry{o: en.o, cloexec: cloexec})
 		}
 		return ""
 	case "fallocate":
@@ -2388,7 +2410,7 @@ func offsetAt(a string) (int64, bool) {
 func (st *state) fork(parent, child string, shared bool) {
 	p := st.proc(parent)
 	if shared {
-		st.procs[child] = &proc{fds: p.fds, cwd: p.cwd}
+		st.procs[child] = &proc{fds: p.fds, owed: p.owed, cwd: p.cwd}
 		return
 	}
 	t := make(map[int]*fdEntry, len(p.fds))
