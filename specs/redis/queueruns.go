@@ -136,14 +136,11 @@ func (w *walk) queueAnswer() (*provenance.Explanation, error) {
 // queueLength is the length of a list at the end of a history of
 // single-element pushes (push marks them) and pops without a count.
 func queueLength(push []bool) int {
+	// Without a branch on an event's kind (see extremeLengths): a pop of
+	// an empty list leaves it empty.
 	length := 0
 	for _, p := range push {
-		switch {
-		case p:
-			length++
-		case length > 0:
-			length--
-		}
+		length = max(length+2*b2i(p)-1, 0)
 	}
 	return length
 }
