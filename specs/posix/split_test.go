@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,43 +115,52 @@ func TestSplitCallsOnPipes(t *testing.T) {
 // all before the thread's close resumed; that close still ended the
 // first file, not the log.
 func TestSplitCloseOfThread(t *testing.T) {
-	for _, y := range []bool{false, true} {
-		dec := func(fd, p string) string {
-			if y {
-				return fd + "<" + p + ">"
-			}
-			return fd
+	const thread = "100 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101\n"
+	for _, c := range []struct {
+		name  string
+		trace string // {FD:PATH} is an fd, decorated with -y
+		want  map[int]string
+	}{
+		{"taken again", "100 openat(AT_FDCWD, \"/w/a\", O_RDONLY) = {7:/w/a}\n" + thread +
+			"101 close({7:/w/a} <unfinished ...>\n" +
+			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = {7:/w/log}\n" +
+			"101 <... close resumed>) = 0\n" +
+			"100 write({7:/w/log}, \"hello\\n\", 6) = 6\n" +
+			"100 close({7:/w/log}) = 0\n" +
+			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_APPEND, 0666) = {7:/w/log}\n" +
+			"100 lseek({7:/w/log}, 0, SEEK_END) = 6\n" +
+			"100 pipe2([{8:pipe:[5]}, {9:pipe:[5]}], O_NONBLOCK) = 0\n" +
+			"100 read({8:pipe:[5]}, 0x55d0, 40) = -1 EAGAIN (Resource temporarily unavailable)\n",
+			map[int]string{5: "close 0", 6: "write 6", 7: "close 0", 9: "lseek 6", 11: "read -1 EAGAIN"}},
+		{"closed and taken again", "100 openat(AT_FDCWD, \"/w/a\", O_RDONLY) = {7:/w/a}\n" + thread +
+			"101 close({7:/w/a} <unfinished ...>\n" +
+			"100 openat(AT_FDCWD, \"/w\", O_RDONLY) = {7:/w}\n" +
+			"100 close({7:/w}) = 0\n" +
+			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_TRUNC|O_APPEND, 0666) = {7:/w/log}\n" +
+			"101 <... close resumed>) = 0\n" +
+			"100 write({7:/w/log}, \"hello\\n\", 6) = 6\n" +
+			"100 close({7:/w/log}) = 0\n" +
+			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_APPEND) = {7:/w/log}\n" +
+			"100 lseek({7:/w/log}, 0, SEEK_END) = 6\n" +
+			"100 close({7:/w/log}) = 0\n",
+			map[int]string{7: "close 0", 8: "write 6", 9: "close 0", 11: "lseek 6", 12: "close 0"}},
+	} {
+		for _, y := range []bool{false, true} {
+			trace := fdPlaceholder.ReplaceAllStringFunc(c.trace, func(m string) string {
+				fd, p, _ := strings.Cut(strings.Trim(m, "{}"), ":")
+				if y {
+					return fd + "<" + p + ">"
+				}
+				return fd
+			})
+			checkLines(t, trace, c.want, fmt.Sprintf("%s, -y %v", c.name, y))
 		}
-		trace := "100 openat(AT_FDCWD, \"/w/a\", O_RDONLY) = " + dec("7", "/w/a") + "\n" +
-			"100 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101\n" +
-			"101 close(" + dec("7", "/w/a") + " <unfinished ...>\n" +
-			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = " + dec("7", "/w/log") + "\n" +
-			"101 <... close resumed>) = 0\n" +
-			"100 write(" + dec("7", "/w/log") + ", \"hello\\n\", 6) = 6\n" +
-			"100 close(" + dec("7", "/w/log") + ") = 0\n" +
-			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_APPEND, 0666) = " + dec("7", "/w/log") + "\n" +
-			"100 lseek(" + dec("7", "/w/log") + ", 0, SEEK_END) = 6\n" +
-			"100 pipe2([" + dec("8", "pipe:[5]") + ", " + dec("9", "pipe:[5]") + "], O_NONBLOCK) = 0\n" +
-			"100 read(" + dec("8", "pipe:[5]") + ", 0x55d0, 40) = -1 EAGAIN (Resource temporarily unavailable)\n"
-		want := map[int]string{5: "close 0", 6: "write 6", 7: "close 0", 9: "lseek 6", 11: "read -1 EAGAIN"}
-		checkLines(t, trace, want, fmt.Sprintf("-y %v", y))
-
-		trace = "100 openat(AT_FDCWD, \"/w/a\", O_RDONLY) = " + dec("7", "/w/a") + "\n" +
-			"100 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 101\n" +
-			"101 close(" + dec("7", "/w/a") + " <unfinished ...>\n" +
-			"100 openat(AT_FDCWD, \"/w\", O_RDONLY) = " + dec("7", "/w") + "\n" +
-			"100 close(" + dec("7", "/w") + ") = 0\n" +
-			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_CREAT|O_TRUNC|O_APPEND, 0666) = " + dec("7", "/w/log") + "\n" +
-			"101 <... close resumed>) = 0\n" +
-			"100 write(" + dec("7", "/w/log") + ", \"hello\\n\", 6) = 6\n" +
-			"100 close(" + dec("7", "/w/log") + ") = 0\n" +
-			"100 openat(AT_FDCWD, \"/w/log\", O_WRONLY|O_APPEND) = " + dec("7", "/w/log") + "\n" +
-			"100 lseek(" + dec("7", "/w/log") + ", 0, SEEK_END) = 6\n" +
-			"100 close(" + dec("7", "/w/log") + ") = 0\n"
-		want = map[int]string{7: "close 0", 8: "write 6", 9: "close 0", 11: "lseek 6", 12: "close 0"}
-		checkLines(t, trace, want, fmt.Sprintf("closed and taken again, -y %v", y))
 	}
 }
+
+// fdPlaceholder is an fd in a trace TestSplitCloseOfThread writes:
+// {FD:PATH}.
+var fdPlaceholder = regexp.MustCompile(`\{[0-9]+:[^{}]+\}`)
 
 // checkLines replays an strace -f trace as a file's lines are read and
 // checks the output of the calls at the lines want names (a call strace
