@@ -22,7 +22,10 @@ import (
 // file, and each file's size at the end must replay as the kernel gave
 // them. It is the sequence CI caught on redis-server (a thread's close in
 // flight while the main thread took the number, gave it back and took it
-// again), drawn at random; with and without -y.
+// again), drawn at random; with and without -y. The main thread may also
+// fork a process (as redis-server does for BGSAVE while its threads close
+// files), whose table is a copy without the numbers being closed, and
+// which opens, writes and closes files of its own.
 func TestSplitClosesAgainstKernel(t *testing.T) {
 	dir := t.TempDir()
 	for seed := int64(0); seed < 2000; seed++ {
@@ -49,7 +52,7 @@ func TestSplitClosesAgainstKernel(t *testing.T) {
 func drawFDRace(r *rand.Rand, y bool) (string, map[int]string) {
 	names := []string{"/w/a", "/w/b", "/w/c"}
 	size := map[string]int{}
-	table := map[int]string{} // the kernel's: number -> file
+	tables := map[int]map[int]string{100: {}} // the kernel's, by process: number -> file
 	var b strings.Builder
 	want := map[int]string{}
 	lines := 0
@@ -66,7 +69,7 @@ func drawFDRace(r *rand.Rand, y bool) (string, map[int]string) {
 		}
 		return fmt.Sprint(fd)
 	}
-	lowest := func() int {
+	lowest := func(table map[int]string) int {
 		fd := 3
 		for table[fd] != "" {
 			fd++
@@ -74,7 +77,7 @@ func drawFDRace(r *rand.Rand, y bool) (string, map[int]string) {
 		return fd
 	}
 	for _, n := range names {
-		fd := lowest()
+		fd := lowest(tables[100])
 		emit(fmt.Sprintf("100 openat(AT_FDCWD, %q, O_WRONLY|O_CREAT|O_TRUNC, 0644) = %s", n, dec(fd, n)), "")
 		emit(fmt.Sprintf("100 close(%s) = 0", dec(fd, n)), "close 0")
 	}
@@ -83,17 +86,31 @@ func drawFDRace(r *rand.Rand, y bool) (string, map[int]string) {
 		emit(fmt.Sprintf("100 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = %d", tid), "")
 	}
 	type thread struct {
+		table   int    // its process, whose fd table it uses
 		fd      int    // the number it holds, 0 for none
 		name    string // its file
 		closing bool   // inside a close strace split
 	}
 	th := map[int]*thread{}
 	for _, tid := range threads {
-		th[tid] = &thread{}
+		th[tid] = &thread{table: 100}
 	}
 	for step := 0; step < 40; step++ {
 		tid := threads[r.Intn(len(threads))]
 		t := th[tid]
+		table := tables[t.table]
+		if tid == 100 && th[200] == nil && r.Intn(8) == 0 {
+			// A fork: the child's table is a copy of what the kernel's
+			// holds now, without the numbers being closed.
+			child := map[int]string{}
+			for fd, n := range table {
+				child[fd] = n
+			}
+			tables[200], th[200] = child, &thread{table: 200}
+			threads = append(threads, 200)
+			emit("100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f10) = 200", "")
+			continue
+		}
 		switch {
 		case t.closing:
 			if r.Intn(2) == 0 {
@@ -103,7 +120,7 @@ func drawFDRace(r *rand.Rand, y bool) (string, map[int]string) {
 			t.closing, t.fd, t.name = false, 0, ""
 		case t.fd == 0:
 			n := names[r.Intn(len(names))]
-			fd := lowest()
+			fd := lowest(table)
 			table[fd] = n
 			t.fd, t.name = fd, n
 			emit(fmt.Sprintf("%d openat(AT_FDCWD, %q, O_WRONLY|O_APPEND) = %s", tid, n, dec(fd, n)), "")
