@@ -70,3 +70,16 @@ func oneExactWitness(t *testing.T, lines []string) []*formats.Event {
 	t.Logf("output %q, witness of %d calls", x.Output, len(ws[0]))
 	return ws[0]
 }
+
+// explainLast explains the last call of a trace of strace lines: its
+// notes and up to 10 witnesses.
+func explainLast(t *testing.T, lines []string) ([]string, [][]*formats.Event) {
+	t.Helper()
+	evs, h := traceOf(t, lines)
+	x, err := posix.Spec.Explain(context.Background(), h, evs[len(evs)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := x.Witnesses(10)
+	return x.Notes, ws
+}

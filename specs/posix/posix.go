@@ -1009,6 +1009,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	out = leaveBystanders(out, target)
+	out = leaveLocks(out, target)
 	if sc == approx {
 		out = leaveIdle(leaveRewound(out, target, tables), target, paths, parents, tables)
 	}
@@ -1034,6 +1035,43 @@ func relativeBases(refs []formats.Ref) map[string]bool {
 		if c > 0 {
 			out[b] = true
 		}
+	}
+	return out
+}
+
+// lockOrQuery holds the fcntl commands the model replays as nothing: a
+// record lock taken, dropped or tested (locks are not modelled: a call
+// that failed for one replays as logged), and the fd's or the open
+// file's flags read.
+var lockOrQuery = map[string]bool{"F_SETLK": true, "F_SETLKW": true, "F_GETLK": true,
+	"F_OFD_SETLK": true, "F_OFD_SETLKW": true, "F_OFD_GETLK": true, "F_GETFD": true, "F_GETFL": true}
+
+// leaveLocks drops from a history (newest first) the fcntl calls that
+// take, drop or test locks or read flags (lockOrQuery), but the target
+// and its process's first call in the history: the model replays them
+// as nothing, so no subtrace replays differently with one or without
+// it. (A process's first call may be the one that shows it exists
+// before its creating call returned; and a process's next call ends the
+// crossings of its calls on a pipe, so a history with a pipe keeps them
+// all.) Left in, each is one more call the exact search may leave out:
+// sqlite3 takes and drops locks around every transaction, and a read of
+// its database's header had 16 of them in its history, past the
+// search's limit (TestLocksLeftOut).
+func leaveLocks(hist []*formats.Event, target *formats.Event) []*formats.Event {
+	first := map[string]int64{}
+	for _, e := range hist {
+		if strings.Contains(e.Op, "pipe") || strings.HasPrefix(e.Op, "eventfd") || e.Op == "socketpair" || e.Op == "mkfifo" ||
+			e.Op == "mknod" || e.Op == "mknodat" || bytes.Contains(e.Raw, []byte("pipe:[")) || bytes.Contains(e.Raw, []byte("eventfd")) {
+			return hist
+		}
+		first[e.Client] = e.ID // newest first: the last one set is the first
+	}
+	out := hist[:0:0]
+	for _, e := range hist {
+		if e != target && e.Op == "fcntl" && len(e.Args) > 1 && lockOrQuery[string(e.Args[1])] && first[e.Client] != e.ID {
+			continue
+		}
+		out = append(out, e)
 	}
 	return out
 }

@@ -230,9 +230,9 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 	if read && r.Intn(3) == 0 {
 		// Any other call's output: a write's count, a copy's bytes, an
 		// lseek's offset, a close, a stat's size, a rename, an unlink
-		// (not a dup2's or a clone's: wat does not explain them).
+		// (not a dup2's, a clone's or an fcntl's: wat does not explain them).
 		saved := s.clone()
-		if l := s.line(r, false); !strings.Contains(l, "dup2(") && !strings.Contains(l, "clone(") && !strings.Contains(l, "mmap(") && !strings.Contains(l, "fallocate(") {
+		if l := s.line(r, false); !strings.Contains(l, "dup2(") && !strings.Contains(l, "clone(") && !strings.Contains(l, "mmap(") && !strings.Contains(l, "fallocate(") && !strings.Contains(l, "fcntl(") {
 			return l
 		}
 		*s = *saved
@@ -324,7 +324,13 @@ func (s *sim) line(r *rand.Rand, read bool) string {
 		}
 		return fmt.Sprintf(`%s unlinkat(AT_FDCWD</d>, "%s", 0) = -1 ENOENT (No such file or directory)`, pid, name)
 	default:
-		switch r.Intn(5) {
+		switch r.Intn(6) {
+		case 5:
+			// A record lock taken or dropped, or the flags read: the
+			// model replays them as nothing (leaveLocks drops them).
+			cmd := []string{"F_SETLK, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=1}",
+				"F_SETLK, {l_type=F_UNLCK, l_whence=SEEK_SET, l_start=0, l_len=0}", "F_GETFL"}[r.Intn(3)]
+			return fmt.Sprintf(`%s fcntl(%s, %s) = %s`, pid, dec(fd), cmd, ret(fd, "0"))
 		case 4:
 			mode := []string{"0", "FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE", "FALLOC_FL_ZERO_RANGE"}[r.Intn(3)]
 			return fmt.Sprintf(`%s fallocate(%s, %s, %d, %d) = %s`, pid, dec(fd), mode, r.Intn(3), 1+r.Intn(3), ret(fd, "0"))
