@@ -59,7 +59,7 @@ func TestOtherFilesOfOneName(t *testing.T) {
 // lockedWrites is sqlite3's way with its database: every read and write
 // between record locks taken and dropped (fcntl F_SETLK), n pairs of
 // them before the header is written and n after; the target reads part
-// the header back.
+// of the header back.
 func lockedWrites(n int) []string {
 	locks := func() (out []string) {
 		for range n {
@@ -79,7 +79,7 @@ func lockedWrites(n int) []string {
 // TestLocksLeftOut: record locks and flag queries, which the model
 // replays as nothing, stay out of a read's history. Small enough for the
 // brute force, the answer is the definition's; with 12 pairs of locks on
-// each side of the write (49 calls the search would have weighed), the
+// each side of the write (49 locks and flag queries in the trace), the
 // exact search still answers (not the labelled approximation), and every
 // witness holds the write and no lock. (sqlite3's read of its header
 // after a transaction had 16 locks in its history, past the exact
