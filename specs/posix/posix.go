@@ -1052,8 +1052,8 @@ var lockOrQuery = map[string]bool{"F_SETLK": true, "F_SETLKW": true, "F_GETLK": 
 // as nothing, so no subtrace replays differently with one or without
 // it. (A process's first call may be the one that shows it exists
 // before its creating call returned; and a process's next call ends the
-// crossings of its calls on a pipe, so a history with a pipe keeps them
-// all.) Left in, each is one more call the exact search may leave out:
+// crossings of its calls on a pipe, so a history with a pipe, a socket,
+// an eventfd or a FIFO keeps them all.) Left in, each is one more call the exact search may leave out:
 // sqlite3 takes and drops locks around every transaction, and a read of
 // its database's header had 16 of them in its history, past the
 // search's limit (TestLocksLeftOut).
@@ -1061,8 +1061,8 @@ func leaveLocks(hist []*formats.Event, target *formats.Event) []*formats.Event {
 	first := map[string]int64{}
 	for _, e := range hist {
 		if strings.Contains(e.Op, "pipe") || strings.HasPrefix(e.Op, "eventfd") || e.Op == "socketpair" || e.Op == "mkfifo" ||
-			e.Op == "mknod" || e.Op == "mknodat" || bytes.Contains(e.Raw, []byte("pipe:[")) || bytes.Contains(e.Raw, []byte("eventfd")) {
-			return hist
+			e.Op == "mknod" || e.Op == "mknodat" || bytes.Contains(e.Raw, []byte(":[")) {
+			return hist // "pipe:[7]", "socket:[9]", "anon_inode:[eventfd]": -y's names of what the replay takes for pipes
 		}
 		first[e.Client] = e.ID // newest first: the last one set is the first
 	}
