@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wat-project/wat/formats"
+	"github.com/wat-project/wat/provenance"
 	"github.com/wat-project/wat/provenance/provenancetest"
 	"github.com/wat-project/wat/specs/posix"
 )
@@ -57,23 +58,17 @@ func TestBystanders(t *testing.T) {
 // returns its witness, failing unless the answer is exact with one.
 func oneExactWitness(t *testing.T, lines []string) []*formats.Event {
 	t.Helper()
-	evs, h := traceOf(t, lines)
-	target := evs[len(evs)-1]
-	x, err := posix.Spec.Explain(context.Background(), h, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, _ := x.Witnesses(10)
+	x, ws := explainLast(t, lines)
 	if !x.Exact || len(ws) != 1 {
-		t.Fatalf("%s: exact %v, output %q, %d witnesses; notes %q", target.Raw, x.Exact, x.Output, len(ws), x.Notes)
+		t.Fatalf("%s: exact %v, output %q, %d witnesses; notes %q", lines[len(lines)-1], x.Exact, x.Output, len(ws), x.Notes)
 	}
 	t.Logf("output %q, witness of %d calls", x.Output, len(ws[0]))
 	return ws[0]
 }
 
-// explainLast explains the last call of a trace of strace lines: its
-// notes and up to 10 witnesses.
-func explainLast(t *testing.T, lines []string) ([]string, [][]*formats.Event) {
+// explainLast explains the last call of a trace of strace lines over
+// the others: the answer and up to 10 of its witnesses.
+func explainLast(t *testing.T, lines []string) (*provenance.Explanation, [][]*formats.Event) {
 	t.Helper()
 	evs, h := traceOf(t, lines)
 	x, err := posix.Spec.Explain(context.Background(), h, evs[len(evs)-1])
@@ -81,5 +76,5 @@ func explainLast(t *testing.T, lines []string) ([]string, [][]*formats.Event) {
 		t.Fatal(err)
 	}
 	ws, _ := x.Witnesses(10)
-	return x.Notes, ws
+	return x, ws
 }

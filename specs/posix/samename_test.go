@@ -91,8 +91,8 @@ func TestLocksLeftOut(t *testing.T) {
 	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 1, Labelled: true, Trace: func(*rand.Rand) ([]*formats.Event, *formats.Event) {
 		return evs[:len(evs)-1], evs[len(evs)-1]
 	}})
-	notes, ws := explainLast(t, lockedWrites(12))
-	for _, n := range notes {
+	x, ws := explainLast(t, lockedWrites(12))
+	for _, n := range x.Notes {
 		if strings.Contains(n, "approximation") || strings.Contains(n, "too large") {
 			t.Errorf("answered past the exact search: %s", n)
 		}
@@ -110,6 +110,6 @@ func TestLocksLeftOut(t *testing.T) {
 		}
 	}
 	if len(ws) == 0 {
-		t.Errorf("no witness; notes %q", notes)
+		t.Errorf("no witness; notes %q", x.Notes)
 	}
 }
