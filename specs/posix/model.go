@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/wat-project/wat/formats"
@@ -91,6 +92,24 @@ type file struct {
 	// when only one is in flight and no other process wrote since it
 	// began, they are its first bytes (take).
 	flight map[string]flight
+	// pristine is the absolute path a file older than the trace had when
+	// the replay first reached it (lookup), for as long as its content is
+	// that path's from before the trace: no call of the replay wrote it,
+	// truncated it, copied into it or mapped it, and what the replay took
+	// from the log about it (a size, an lseek's offset) is what the
+	// whole trace's replay took for the same file. A read of it takes the
+	// bytes that path held then, in any subtrace: two reads of it at one
+	// offset give the same bytes, whatever they are (chunk.src). "" for
+	// any other file.
+	pristine string
+	// older is the absolute path a file older than the trace had when
+	// the replay first reached it, kept when calls change its bytes
+	// (and through an O_TRUNC open): its bytes from before the trace may
+	// be the ones the trace wrote over them (chunk.older).
+	older string
+	// wild: a call wrote it at an offset that was a guess (ofd.guessed):
+	// its bytes may not be where the replay has them.
+	wild bool
 }
 
 // A flight is a write in flight on a pipe: the bytes of it no read has
@@ -113,6 +132,16 @@ type ofd struct {
 	// listed: the names a directory held when getdents64 read them all
 	// through this description (off is then past them).
 	listed string
+	// guessed: off came from the log (a read's count or an lseek's
+	// result on a file whose size the trace does not show) in a replay
+	// where that call reached another file than in the whole trace's
+	// (state.trusted): the offset may not be the kernel's.
+	guessed bool
+	// inherited: bound anew to the file -y names (bound), as open before
+	// the trace or in a process whose fds the replay does not know:
+	// other processes, as the replay sees them, may share it, and their
+	// writes move its offset where the replay does not.
+	inherited bool
 }
 
 type fdEntry struct {
@@ -211,6 +240,11 @@ type state struct {
 	split bool
 	// at is the event ID of the call being replayed.
 	at int64
+	// prior holds, by event ID, what each call that took a value from
+	// the log about a file older than the trace reached in the whole
+	// trace's replay (Model.Prior), and record collects it in that
+	// replay (trusted).
+	prior, record map[int64]string
 	// crossing holds the pipes whose crossed sets are not empty.
 	crossing map[int]bool
 	// bases holds, by a name's last element, which kinds of names
@@ -287,6 +321,18 @@ type Model struct {
 	// the event where it resumed, a fact of the trace like dirs: a read
 	// after that took none of its bytes, whatever the subtrace holds.
 	ends map[int64]int64
+	// prior is what the whole trace's replay reached at each call that
+	// took a value from the log about a file older than the trace
+	// (state.prior; recordPrior makes it), a fact of the trace like
+	// dirs. Without it, every such value is taken as a guess.
+	prior map[int64]string
+	// doubt, when not nil, is set by SameOutput's test when its verdict
+	// rests on bytes the trace does not show: outputs with bytes from
+	// before the trace that are not those of the same file at the same
+	// offset (chunk.src), or a size or an offset shown as "?". The real
+	// bytes may be alike where the model takes them to differ, or the
+	// other way round, and then the witnesses would not be these.
+	doubt *atomic.Bool
 }
 
 // call returns e's call, parsed once where the model keeps them.
@@ -305,9 +351,37 @@ func (m Model) call(e *formats.Event) call {
 var _ provenance.Model = Model{}
 
 // Init returns the empty state: no path known, no process known.
-func (Model) Init() provenance.State {
+func (m Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior}
+}
+
+// recordPrior replays a history (oldest first) and its target, and
+// returns what each call that took a value from the log about a file
+// older than the trace reached (Model.prior).
+func (m Model) recordPrior(hist []*formats.Event, target *formats.Event) map[int64]string {
+	st := m.Init().(*state)
+	st.record = map[int64]string{}
+	for _, e := range hist {
+		m.Step(st, e)
+	}
+	m.Apply(st, target)
+	return st.record
+}
+
+// trusted tells whether a value the call being replayed takes from the
+// log about a file older than the trace (its size, an offset) is the
+// kernel's in this replay: the call reaches what key names (the file's
+// pristine path, and where in it), as it did in the whole trace's
+// replay, where the log's values are the kernel's. "" names nothing
+// that can be trusted.
+func (st *state) trusted(key string) bool {
+	if st.record != nil {
+		st.record[st.at] = key
+		return true
+	}
+	k, ok := st.prior[st.at]
+	return ok && key != "" && k == key
 }
 
 // Clone copies a state, keeping open file descriptions shared where they
@@ -316,7 +390,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -458,6 +532,15 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 			}
 			b = append(b, ',')
 		}
+		if f.pristine != "" {
+			b = append(append(append(b, 'P'), f.pristine...), ',')
+		}
+		if f.older != "" && f.older != f.pristine {
+			b = append(append(append(b, 'O'), f.older...), ',')
+		}
+		if f.wild {
+			b = append(b, 'W')
+		}
 		b = append(append(append(b, '/'), st.last[i]...), ';')
 	}
 	// The next inode number, and the kinds of names bound with each last
@@ -508,6 +591,9 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 				if en.o.append {
 					b = append(b, 'a')
 				}
+				if en.o.guessed {
+					b = append(b, 'g')
+				}
 				if en.o.listed != "" {
 					b = append(append(append(b, '['), en.o.listed...), ']')
 				}
@@ -547,7 +633,11 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 		if pd := st.parent(p); !loggedOK || pd == madeDir || pd == noParent || pd == notDir {
 			return 0, false // a directory the trace made holds only the names it made
 		}
-		i = st.newFile(&file{unknown: true})
+		f := &file{unknown: true}
+		if strings.HasPrefix(p, "/") {
+			f.pristine, f.older = p, p
+		}
+		i = st.newFile(f)
 		st.name(p, i) // and ownNames
 		st.learned[p] = true
 		return i, true
@@ -765,7 +855,7 @@ func (st *state) mutable(ino int) *file {
 		shared = true
 	}
 	c := &file{data: data, known: known, sharedBytes: shared, tail: f.tail, unknown: f.unknown,
-		eventfd: f.eventfd, semaphore: f.semaphore, countUnknown: f.countUnknown, count: f.count, writing: f.writing, reading: f.reading, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight)}
+		eventfd: f.eventfd, semaphore: f.semaphore, countUnknown: f.countUnknown, count: f.count, writing: f.writing, reading: f.reading, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight), pristine: f.pristine, older: f.older, wild: f.wild}
 	st.adopt(ino, c)
 	return c
 }
@@ -894,8 +984,8 @@ func (st *state) noteAlias(p string, ino int) {
 				continue
 			}
 			if f, g := st.files[ino], st.files[j]; f != nil && g != nil && !f.dir && !g.dir && !f.pipe && !g.pipe {
-				st.mutable(ino).aliased = q
-				st.mutable(j).aliased = p
+				st.mutable(ino).aliased, st.mutable(ino).pristine = q, ""
+				st.mutable(j).aliased, st.mutable(j).pristine = p, ""
 			}
 		}
 	}
@@ -1100,10 +1190,62 @@ func (m Model) SameOutput(ref provenance.State, target *formats.Event) func(prov
 		return o, c.got
 	}
 	wo, wc := out(m.Clone(ref))
+	wKnown := wc == nil || allKnown(*wc)
 	return func(s provenance.State) bool {
 		o, c := out(s)
-		return o == wo && (c == nil) == (wc == nil) && (c == nil || sameBytes(*c, *wc))
+		same := o == wo && (c == nil) == (wc == nil) && (c == nil || sameBytes(*c, *wc))
+		if m.doubt != nil && !m.doubt.Load() && !certain(o, wo, c, wc, wKnown, same) {
+			m.doubt.Store(true)
+		}
+		return same
 	}
+}
+
+// certain tells whether SameOutput's verdict (same) on outputs o and
+// wo, with the bytes c and wc (wKnown: all of wc's are known), holds
+// whatever the bytes the trace does not show are. Unknown bytes are
+// alike when they are one file's from before the trace at one offset
+// (chunk.src); the model takes any two others to be alike too, and the
+// kernel's bytes may not be. Outputs that show a size or an offset as
+// "?" are the model's guesses alike.
+func certain(o, wo provenance.Output, c, wc *chunk, wKnown, same bool) bool {
+	switch {
+	case strings.Contains(string(o), "?") || strings.Contains(string(wo), "?"):
+		return !same // a size or an offset the model does not know is taken to differ from any it does
+	case c == nil || wc == nil:
+		return true // a call that failed, or moved no bytes, and one that did: the replay's fds decide
+	case (c.src == unput) != (wc.src == unput):
+		return !same // one read got bytes no write put, the other not: they differ
+	case c.wild || wc.wild:
+		return false
+	case c.src != "" && c.src != unput && c.src == wc.src:
+		return true
+	case wKnown && allKnown(*c):
+		return true
+	case c.older != "" && c.older == wc.older:
+		// One file's bytes from before the trace, at another offset, or
+		// against bytes the trace wrote over them: a file of zeros, a
+		// rewrite of what was there.
+		return knownApart(*c, *wc)
+	}
+	// Others' unknown bytes are taken to differ from any the trace shows
+	// and from each other: the model takes two runs of them alike.
+	return !same || knownApart(*c, *wc)
+}
+
+// allKnown tells whether every byte of a chunk is known.
+func allKnown(c chunk) bool {
+	return int64(len(c.data)) == c.n && (c.known == nil || bytes.IndexByte(boolBytes(c.known), 0) < 0)
+}
+
+// knownApart tells whether two chunks differ at a byte both know.
+func knownApart(a, b chunk) bool {
+	for i := range min(len(a.data), len(b.data)) {
+		if a.knownAt(i) && b.knownAt(i) && a.data[i] != b.data[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // sameBytes tells whether two chunks render alike: bytes past a chunk's
@@ -1365,7 +1507,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return "open -1 EISDIR"
 		}
 		if has(flags, "O_TRUNC") && !has(flags, "O_RDONLY") && !st.files[ino].pipe {
-			st.adopt(ino, &file{}) // a FIFO's O_TRUNC is ignored
+			st.adopt(ino, &file{older: st.files[ino].older}) // a FIFO's O_TRUNC is ignored
 		}
 		if c.retFD >= 0 {
 			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")})
@@ -1477,7 +1619,8 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	case "mmap":
 		if en := st.bound(c.pid, c.arg(4)); en != nil && c.ok() && sharedWritable(c) {
 			if f := st.files[en.o.ino]; !f.pipe && !f.dir {
-				st.mutable(en.o.ino).mapped = true
+				f := st.mutable(en.o.ino)
+				f.mapped, f.pristine = true, ""
 			}
 		}
 		return ""
@@ -1505,7 +1648,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		out := st.seek(en, c.num(1), c.arg(2))
 		if c.ok() {
-			en.o.off = c.ret // what the trace shows, known or not
+			st.moved(en, out, c)
 		}
 		return provenance.Output(out)
 	case "close":
@@ -1758,6 +1901,27 @@ func failed(what string, c call) provenance.Output {
 	return provenance.Output(what + " -1 " + c.errno)
 }
 
+// moved sets the offset of a successful lseek (c), whose output in the
+// replay is out: the offset the replay computed, when it knows it and
+// the fd's open file description is one a call of the replay made, or
+// the offset is absolute (another subtrace than the whole trace may
+// move it elsewhere than the log shows); else the log's, which is a guess unless the call reached
+// the same file older than the trace as in the whole trace's replay
+// (trusted).
+func (st *state) moved(en *fdEntry, out string, c call) {
+	if at, err := strconv.ParseInt(strings.TrimPrefix(out, "lseek "), 10, 64); err == nil && at >= 0 && (!en.o.inherited || c.arg(2) == "SEEK_SET") {
+		en.o.off = at
+		en.o.guessed = en.o.guessed && c.arg(2) == "SEEK_CUR"
+		return
+	}
+	key := "" // SEEK_END, SEEK_DATA, SEEK_HOLE: the file's bytes decide
+	if f := st.files[en.o.ino]; out == "lseek ?" && f.pristine != "" && c.arg(2) != "SEEK_CUR" {
+		key = f.pristine + "@" + c.arg(2)
+	}
+	en.o.off = c.ret
+	en.o.guessed = !st.trusted(key)
+}
+
 // seek returns an lseek's output: the offset it moves the fd to, "?"
 // when that depends on bytes or an offset the trace does not know.
 func (st *state) seek(en *fdEntry, delta int64, whence string) string {
@@ -1848,6 +2012,9 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		named := strings.HasPrefix(st.last[ino], "/")
 		if size, ok := statSize(c); ok && (size > 0 || named) && size >= int64(len(f.data)) {
 			f = st.mutable(ino)
+			if !st.trusted(f.pristine) {
+				f.pristine = "" // a size the log gave of another file, maybe
+			}
 			if len(f.data) == 0 {
 				// All unknown (a library read through mmap): shared, so a
 				// replay does not make megabytes of them; a change copies
@@ -1933,7 +2100,7 @@ func (st *state) bound(pid, a string) *fdEntry {
 			// An fd no call of the replay opened, which the call used
 			// with success: open before the trace (a shell's stdout), on
 			// a file the trace does not show, at an unknown offset.
-			en = &fdEntry{o: &ofd{ino: st.newFile(&file{unknown: true}), off: -1}}
+			en = &fdEntry{o: &ofd{ino: st.newFile(&file{unknown: true}), off: -1, inherited: true}}
 			p.fds[fd] = en
 		}
 		return en
@@ -1961,14 +2128,14 @@ func (st *state) bound(pid, a string) *fdEntry {
 	case i > 0 && (isPath || strings.HasPrefix(name, "pipe:")):
 		ino = i
 	case isPath:
-		ino = st.newFile(&file{unknown: true})
+		ino = st.newFile(&file{unknown: true, pristine: name, older: name})
 		st.name(name, ino)      // and ownNames
 		st.learned[name] = true // as an open's logged success would (lookup)
 	default: // a pipe, a socket, a device
 		ino = st.newFile(&file{unknown: true, pipe: true})
 		st.name(name, ino)
 	}
-	en = &fdEntry{o: &ofd{ino: ino, off: -1}}
+	en = &fdEntry{o: &ofd{ino: ino, off: -1, inherited: true}}
 	p.fds[fd] = en
 	return en
 }
@@ -2010,7 +2177,7 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 			// resumes, puts only the rest (put). When another process
 			// wrote since such a write began, its bytes may have gone in
 			// before those the pipe holds: none is known.
-			out = chunk{data: f.data, known: f.known, n: logged}
+			out = chunk{data: f.data, known: f.known, n: logged, src: unput}
 			if unordered {
 				out = chunk{n: logged}
 			}
@@ -2035,20 +2202,30 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 	}
 	if off < 0 {
 		// An offset the trace does not decide: the bytes are unknown.
-		return chunk{n: max(logged, 0)}
+		return chunk{n: max(logged, 0), older: f.older}
 	}
 	if f.aliased != "" || f.mapped {
 		// Another name or a mapping may have changed it: as many bytes
 		// as the log says, unknown.
-		out := chunk{n: max(logged, 0)}
+		out := chunk{n: max(logged, 0), older: f.older}
 		if !explicit {
 			en.o.off += out.n
+			en.o.guessed = en.o.guessed || !st.trusted("")
 		}
 		return out
 	}
 	out := readAt(f, off, count, logged)
+	out.older, out.wild = f.older, f.wild
+	if f.pristine != "" && (explicit || !en.o.guessed) {
+		out.src = f.pristine + "@" + strconv.FormatInt(off, 10)
+	}
 	if !explicit {
 		en.o.off += out.n
+		if f.unknown {
+			// The count is the log's (readAt): the kernel's only where
+			// the call reads what it read in the whole trace's replay.
+			en.o.guessed = en.o.guessed || !st.trusted(out.src)
+		}
 	}
 	return out
 }
@@ -2277,6 +2454,10 @@ func (st *state) peek(en *fdEntry, n int64) chunk {
 // pipe, after the bytes it holds.
 func (st *state) put(en *fdEntry, at string, bs chunk) {
 	f := st.mutable(en.o.ino)
+	f.pristine = "" // written, or bytes copied in
+	if en.o.guessed && at == "" {
+		f.wild = true
+	}
 	if f.pipe && f.unknown {
 		return
 	}
@@ -2434,7 +2615,23 @@ type chunk struct {
 	data  []byte
 	known []bool
 	n     int64
+	// src, for bytes a read took of a file older than the trace that
+	// the replay has not changed (file.pristine), names them: the path
+	// and the offset. Two chunks of one src are the same bytes, known or
+	// not; the bytes of others may be alike or not where unknown.
+	src string
+	// older is the file.older of the file a read took the bytes of, and
+	// wild its file.wild.
+	older string
+	wild  bool
 }
+
+// unput is the src of a pipe read's bytes that no write the replay has
+// put: in a replay that leaves out no write the pipe got before the
+// read, a split write's still in flight; in one that leaves such a
+// write out, bytes the kernel would not have given (the read would have
+// taken fewer, or waited).
+const unput = "\x00unput"
 
 // from returns the chunk past its first k bytes.
 func (c chunk) from(k int64) chunk {
@@ -2556,6 +2753,7 @@ func ownBytes(f *file) {
 // the size. A range collapsed or inserted moves the bytes after it:
 // what the file holds is then unknown.
 func fallocate(f *file, mode string, off, n int64) {
+	f.pristine = ""
 	keep := has(mode, "FALLOC_FL_KEEP_SIZE")
 	zero := func() {
 		ownBytes(f)
@@ -2581,6 +2779,7 @@ func fallocate(f *file, mode string, off, n int64) {
 }
 
 func truncate(f *file, n int64) {
+	f.pristine = ""
 	if n < int64(len(f.data)) {
 		f.data, f.known = f.data[:n], f.known[:n]
 		f.unknown = false

@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wat-project/wat/formats"
@@ -422,7 +423,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// Relative paths: in the directory the trace shows the process in.
-	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}, ends: map[int64]int64{}}
+	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}, ends: map[int64]int64{}, doubt: &atomic.Bool{}}
 	if err := workingDirs(ctx, ch, []*formats.Event{target}, m.dirs); err != nil {
 		return nil, err
 	}
@@ -436,6 +437,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			return provenance.Walk{}, err
 		}
 		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
+		m.prior = m.recordPrior(provenance.Reversed(back.Events), target)
 		return provenance.Walk{Problem: provenance.Problem{Model: m, Target: target, Older: back.Older,
 			Reset: func(*formats.Event) bool { return false }}}, nil
 	}
@@ -460,6 +462,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		first.Deadline = time.Now().Add(time.Until(d) / 2)
 	}
 	x, err := provenance.Explain(ctx, first)
+	doubted := m.doubt.Load() // the exact search's verdicts only
 	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
@@ -533,10 +536,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			"allows, though earlier calls of the trace made it, or may have: whether it existed before them is not known, and if it did not, "+
 			"the calls that made it belong in the witnesses")
 	}
-	if x.Exact && olderContent(replayed, target) {
+	if x.Exact && doubted {
 		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: the file existed before the trace, with content the trace does not show; "+
-			"the answer takes those bytes to differ from any the trace wrote or read, and they might not")
+		x.Notes = append(x.Notes, "not exact: in some subtraces the call reaches bytes, a size or an offset the trace does not show "+
+			"(of a file older than the trace: another than in the whole trace, or the same one at another offset, or one the trace "+
+			"changed): whether it then gives the same output is not known, and the answer guesses it from the bytes it knows")
 	}
 	if c := parseCall(target); x.Exact && !c.takesFD() && strings.HasPrefix(string(x.Output), "stat size=") && bareFDs(hist) {
 		// A size by name: the writes that made it may be through fds
@@ -1656,14 +1660,6 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 		m.Apply(full, e)
 	}
 	return ""
-}
-
-// olderContent tells whether the file a read reaches existed before the
-// trace and was not emptied since: its unknown bytes might equal bytes
-// the trace wrote, and then fewer calls would give the same output.
-func olderContent(replayed func() *state, target *formats.Event) bool {
-	f := sourceFile(replayed, target)
-	return f != nil && (f.unknown || slices.Contains(f.known, false))
 }
 
 // An aliasedTarget is the file a target's output reads, by the name it

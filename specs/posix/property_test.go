@@ -372,9 +372,10 @@ func traceOf(t *testing.T, lines []string) ([]*formats.Event, *provenance.MemHis
 // calls, the spec's witnesses must be exactly the definition's, for the
 // output of every kind of call it explains.
 func TestSpecEqualsBruteForce(t *testing.T) {
-	// Labelled: a read of a file older than the trace is labelled not
-	// exact (its unknown bytes might equal written ones), witnesses
-	// still the definition's over the model.
+	// Labelled: a read whose subtraces reach bytes from before the trace
+	// other than its own (its file's at another offset, or the bytes
+	// written over them) is labelled not exact, witnesses still the
+	// definition's over the model.
 	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 6000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
 		s := &sim{names: map[string]string{}, fds: map[string]map[int]string{}, last: map[string]string{}, gone: map[string]bool{}}
 		return provenancetest.RandomTrace(r, 10, func(r *rand.Rand, id int, target bool) *formats.Event {
