@@ -1220,7 +1220,7 @@ func certain(o, wo provenance.Output, c, wc *chunk, wKnown, same bool) bool {
 		return false
 	case c.src != "" && c.src != unput && c.src == wc.src:
 		return true
-	case wKnown && allKnown(*c):
+	case wKnown && allKnown(*c) && !c.logged && !wc.logged:
 		return true
 	case c.older != "" && c.older == wc.older:
 		// One file's bytes from before the trace, at another offset, or
@@ -2158,12 +2158,12 @@ func (st *state) named(ino int) bool {
 func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 	f := st.files[en.o.ino]
 	if f.pipe && f.unknown {
-		return chunk{n: max(logged, 0)} // a pipe older than the trace
+		return chunk{n: max(logged, 0), logged: true} // a pipe older than the trace
 	}
 	if f.pipe {
 		f = st.cross(en.o.ino, crossedRead)
 		if f.unknown {
-			return chunk{n: max(logged, 0)}
+			return chunk{n: max(logged, 0), logged: true}
 		}
 		f.settle(st.at)
 		if logged > int64(len(f.data)) && logged <= count {
@@ -2179,7 +2179,7 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 			// before those the pipe holds: none is known.
 			out = chunk{data: f.data, known: f.known, n: logged, src: unput}
 			if unordered {
-				out = chunk{n: logged}
+				out = chunk{n: logged, logged: true}
 			}
 			f.ahead += logged - int64(len(f.data))
 			f.data, f.known, f.raced = nil, nil, true
@@ -2202,12 +2202,12 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 	}
 	if off < 0 {
 		// An offset the trace does not decide: the bytes are unknown.
-		return chunk{n: max(logged, 0), older: f.older}
+		return chunk{n: max(logged, 0), older: f.older, logged: true}
 	}
 	if f.aliased != "" || f.mapped {
 		// Another name or a mapping may have changed it: as many bytes
 		// as the log says, unknown.
-		out := chunk{n: max(logged, 0), older: f.older}
+		out := chunk{n: max(logged, 0), older: f.older, logged: true}
 		if !explicit {
 			en.o.off += out.n
 			en.o.guessed = en.o.guessed || !st.trusted("")
@@ -2624,6 +2624,10 @@ type chunk struct {
 	// wild its file.wild.
 	older string
 	wild  bool
+	// logged: n is the log's count, or bounded by it: the bytes past
+	// those the replay knows of a file older than the trace, which may
+	// be fewer in another subtrace.
+	logged bool
 }
 
 // unput is the src of a pipe read's bytes that no write the replay has
@@ -2659,13 +2663,14 @@ func readAt(f *file, off, count, logged int64) chunk {
 	}
 	end = min(end, size)
 	if end <= off {
-		return chunk{}
+		return chunk{logged: f.unknown && off+count > int64(len(f.data))}
 	}
 	have := min(end, int64(len(f.data))) // past them, unknown
+	guess := f.unknown && off+count > int64(len(f.data))
 	if have <= off || f.slab {
-		return chunk{n: end - off}
+		return chunk{n: end - off, logged: guess}
 	}
-	return chunk{data: f.data[off:have], known: f.known[off:have], n: end - off}
+	return chunk{data: f.data[off:have], known: f.known[off:have], n: end - off, logged: guess}
 }
 
 // writeAt writes a chunk at off (copy's semantics, so a chunk of the
