@@ -16,17 +16,6 @@ import (
 	"github.com/wat-project/wat/provenance/hugepages"
 )
 
-var (
-	_ provenance.PartHistory    = (*Store)(nil)
-	_ provenance.PartHistory    = (*Scoped)(nil)
-	_ provenance.IndexedHistory = (*Store)(nil)
-	_ provenance.IndexedHistory = (*Scoped)(nil)
-	_ provenance.ShapeHistory   = (*Store)(nil)
-	_ provenance.ShapeHistory   = (*Scoped)(nil)
-	_ provenance.ClockHistory   = (*Store)(nil)
-	_ provenance.ClockHistory   = (*Scoped)(nil)
-)
-
 // PartsIndexed implements provenance.PartHistory: every source was
 // ingested with the part index (version 1 of provenance.IndexVersion).
 func (s *Store) PartsIndexed(ctx context.Context) (bool, error) { return s.IndexedSince(ctx, 1) }

@@ -52,6 +52,8 @@ type Scoped struct {
 	in       *idSet
 }
 
+// The histories a scoped store is, and those a whole store and a scoped
+// one both are (parts.go).
 var (
 	_ provenance.NamespaceHistory   = (*Scoped)(nil)
 	_ provenance.LossHistory        = (*Scoped)(nil)
@@ -59,6 +61,14 @@ var (
 	_ provenance.GapHistory         = (*Scoped)(nil)
 	_ provenance.Sequence           = (*Scoped)(nil)
 	_ provenance.TimeOrderedHistory = (*Scoped)(nil)
+	_ provenance.PartHistory        = (*Store)(nil)
+	_ provenance.PartHistory        = (*Scoped)(nil)
+	_ provenance.IndexedHistory     = (*Store)(nil)
+	_ provenance.IndexedHistory     = (*Scoped)(nil)
+	_ provenance.ShapeHistory       = (*Store)(nil)
+	_ provenance.ShapeHistory       = (*Scoped)(nil)
+	_ provenance.ClockHistory       = (*Store)(nil)
+	_ provenance.ClockHistory       = (*Scoped)(nil)
 )
 
 // Scope returns the store as the history of e's instance.
