@@ -242,7 +242,7 @@ type state struct {
 	at int64
 	// prior holds, by event ID, what each call that took a value from
 	// the log about a file older than the trace reached in the whole
-	// trace's replay (Model.Prior), and record collects it in that
+	// trace's replay (Model.prior), and record collects it in that
 	// replay (trusted).
 	prior, record map[int64]string
 	// crossing holds the pipes whose crossed sets are not empty.
@@ -326,12 +326,12 @@ type Model struct {
 	// (state.prior; recordPrior makes it), a fact of the trace like
 	// dirs. Without it, every such value is taken as a guess.
 	prior map[int64]string
-	// doubt, when not nil, is set by SameOutput's test when its verdict
-	// rests on bytes the trace does not show: outputs with bytes from
-	// before the trace that are not those of the same file at the same
-	// offset (chunk.src), or a size or an offset shown as "?". The real
-	// bytes may be alike where the model takes them to differ, or the
-	// other way round, and then the witnesses would not be these.
+	// doubt, when not nil, is set by SameOutput's test when a verdict
+	// is not certain (certain): it rests on bytes or a count the trace
+	// does not show that are not one file's from before the trace at one
+	// offset (chunk.src). The real bytes may be alike where the model
+	// takes them to differ, or the other way round, and then the
+	// witnesses would not be these.
 	doubt *atomic.Bool
 }
 
