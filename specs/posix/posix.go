@@ -737,6 +737,10 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	var queue []key
 	tracked := map[string]bool{}
+	// bareOnly holds the fd keys tracked for the calls that name their
+	// number bare (namesBare), by the number: the others on it name
+	// their own files, whose histories find them if they matter.
+	bareOnly := map[string]int{}
 	parents := map[string]string{} // a process's creator, once found
 	// ancestorOnly: the keys of a tracked path's directories, tracked
 	// for whether they exist and what names they hold: their chdirs are
@@ -762,6 +766,20 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 			}
 		}
 	}
+	// trackBare tracks the calls of process pid that name fd number fd
+	// bare (see namesBare), and those of the process that made pid.
+	var trackBare func(pid string, fd int)
+	trackBare = func(pid string, fd int) {
+		k := string(fdKey(pid, fd))
+		if _, ok := bareOnly[k]; ok || tracked[k] {
+			return
+		}
+		bareOnly[k] = fd
+		track(k, target.ID)
+		if parent, ok := parents[pid]; ok {
+			trackBare(parent, fd)
+		}
+	}
 	// adopt notes that parent made child: the child's fds may be the
 	// parent's.
 	adopt := func(child, parent string) {
@@ -771,6 +789,10 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		parents[child] = parent
 		for t := range tracked {
 			if fd, ok := strings.CutPrefix(t, "fd:"+child+":"); ok {
+				if n, bare := bareOnly[t]; bare {
+					trackBare(parent, n) // the number the child inherited: its bare calls before the fork
+					continue
+				}
 				track("fd:"+parent+":"+fd, target.ID)
 			}
 		}
@@ -866,6 +888,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if k.k == namesKey && !mayName(e, listed) {
 					continue // a name in another directory
 				}
+				if fd, ok := bareOnly[k.k]; ok && !namesBare(e, fd) {
+					continue // on a file of its own
+				}
 				if ancestorOnly[k.k] && (e.Op == "chdir" || e.Op == "fchdir") {
 					continue // the directory's names are the same (and the calls' directories, Model.dirs)
 				}
@@ -920,6 +945,20 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				if sc != everyFD {
 					track("proc:"+e.Client, target.ID)
+				}
+				if _, ok := bareOnly[k.k]; ok {
+					continue // what it does to other numbers and files reaches the target only through theirs
+				}
+				// A number -y shows on a tracked file: a call of the
+				// process that names it bare reaches the file in a
+				// subtrace in which the number is still open on it.
+				if sc != everyFD {
+					c := parseCall(e)
+					for _, a := range append(slices.Clip(c.args), num0(string(e.Reply))) {
+						if fd, name := fdOf(a); fd >= 0 && tracked[name] {
+							trackBare(e.Client, fd)
+						}
+					}
 				}
 				copies := e.Op == "copy_file_range" || e.Op == "splice" || e.Op == "tee" || strings.HasPrefix(e.Op, "sendfile")
 				refs := (spec{}).Refs(e)
@@ -1018,6 +1057,19 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		out = leaveIdle(leaveRewound(out, target, tables), target, paths, parents, tables)
 	}
 	return out, nil
+}
+
+// namesBare tells whether a call names fd number fd without a file: a
+// failed call on a number no file was open on, which strace -y prints
+// bare. In a subtrace in which the number is open, the model replays it
+// on the number's file (state.bound).
+func namesBare(e *formats.Event, fd int) bool {
+	for _, a := range parseCall(e).args {
+		if n, name := fdOf(a); n == fd && name == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // relativeBases returns the base names of a call's refs (Refs) that
