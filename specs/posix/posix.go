@@ -135,16 +135,8 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "renameat", "renameat2":
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
-	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "fallocate", "dup", "fcntl",
-		"readv", "preadv", "writev", "pwritev", "fstat", "getdents64", "getdents":
-		addFD(c.arg(0))
-	case "mmap":
-		if sharedWritable(c) {
-			addFD(c.arg(4)) // writes through it may come at any time
-		}
 	case "newfstatat", "statx", "stat", "lstat":
 		if byFD(c) {
-			addFD(c.arg(0)) // it learns the file's size
 			break
 		}
 		// By name: it changes nothing, so it is in no other call's
@@ -167,12 +159,6 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		}
 	case "close_range":
 		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
-	case "dup2", "dup3", "sendfile", "sendfile64", "tee":
-		addFD(c.arg(0))
-		addFD(c.arg(1))
-	case "copy_file_range", "splice":
-		addFD(c.arg(0))
-		addFD(c.arg(2))
 	case "clone", "clone3", "fork", "vfork":
 		switch {
 		case c.unfinished:
@@ -186,6 +172,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	case "execve", "EXIT", "KILLED", "exit_group":
 		out = append(out, formats.Ref{Key: procKey(c.pid), Kind: formats.KindWrite})
 	}
+	for _, a := range fdArgs(c) {
+		addFD(a)
+	}
 	if showsDir(c) {
 		out = append(out, formats.Ref{Key: cwdKey(c.pid), Kind: formats.KindWrite})
 	}
@@ -195,6 +184,30 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, formats.Ref{Key: []byte(namesKey), Kind: formats.KindWrite})
 	}
 	return out
+}
+
+// fdArgs returns a call's arguments that name the fds it reads, writes,
+// moves, closes or duplicates, as printed: not the fds it returns, nor
+// a dirfd (a path's directory), nor a number that is a count or a flag.
+func fdArgs(c call) []string {
+	switch c.op {
+	case "read", "pread64", "write", "pwrite64", "lseek", "close", "ftruncate", "fallocate", "dup", "fcntl",
+		"readv", "preadv", "writev", "pwritev", "fstat", "getdents64", "getdents":
+		return []string{c.arg(0)}
+	case "mmap":
+		if sharedWritable(c) {
+			return []string{c.arg(4)} // writes through it may come at any time
+		}
+	case "newfstatat", "statx", "stat", "lstat":
+		if byFD(c) {
+			return []string{c.arg(0)} // it learns the file's size
+		}
+	case "dup2", "dup3", "sendfile", "sendfile64", "tee":
+		return []string{c.arg(0), c.arg(1)}
+	case "copy_file_range", "splice":
+		return []string{c.arg(0), c.arg(2)}
+	}
+	return nil
 }
 
 // cwdKey is the index key of a process's calls that show its working
@@ -1062,9 +1075,15 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 // namesBare tells whether a call names fd number fd without a file: a
 // failed call on a number no file was open on, which strace -y prints
 // bare. In a subtrace in which the number is open, the model replays it
-// on the number's file (state.bound).
+// on the number's file (state.bound). A successful call prints a number
+// bare only as a dup2's or dup3's new fd, which it closes first: in such
+// a subtrace that changes no file's bytes or offset.
 func namesBare(e *formats.Event, fd int) bool {
-	for _, a := range parseCall(e).args {
+	c := parseCall(e)
+	if c.ok() {
+		return false
+	}
+	for _, a := range fdArgs(c) {
 		if n, name := fdOf(a); n == fd && name == "" {
 			return true
 		}
