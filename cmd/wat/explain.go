@@ -813,8 +813,8 @@ func readChoices(ctx context.Context, st *store.Store, x *provenance.Explanation
 				places = append(places, ways[0]...)
 			}
 		default:
-			for _, g := range stubGroups(c) {
-				places = append(places, g[0], g[len(g)-1])
+			for _, g := range stubSpans(c) {
+				places = append(places, g.first, g.last)
 			}
 			places = append(places, capChanges(*c, 9)...)
 		}

@@ -291,6 +291,54 @@ func (n callNumbers) of(e *formats.Event) (int, bool) {
 	return i, !ok
 }
 
+// A stubSpan is a group of stubGroups by its first and last places and
+// its count.
+type stubSpan struct{ first, last, n int }
+
+// stubSpans is stubGroups without the groups' places: what an answer
+// that prints each group on one line reads of them.
+func stubSpans(c *provenance.Choice) []stubSpan {
+	var spans []stubSpan
+	calls := callNumbers{}
+	add := func(g, i int) {
+		if g == len(spans) {
+			spans = append(spans, stubSpan{first: i})
+		}
+		spans[g].last = i
+		spans[g].n++
+	}
+	if s := c.Stubs; s != nil {
+		byLike := make([]int, len(s.Likes))
+		for k := range byLike {
+			byLike[k] = -1
+		}
+		for i, id := range s.IDs {
+			k := s.Of[i]
+			if like := s.Likes[k]; like.ID == id && !like.Stub {
+				continue
+			}
+			if byLike[k] < 0 {
+				byLike[k], _ = calls.of(c.Event(i))
+			}
+			add(byLike[k], i)
+		}
+		return spans
+	}
+	var last *formats.Event
+	g := -1
+	for i, e := range c.Events {
+		if !e.Stub {
+			continue
+		}
+		if last == nil || e.NS != last.NS || e.System != last.System || e.Op != last.Op || !slices.EqualFunc(e.Args, last.Args, bytes.Equal) {
+			g, _ = calls.of(e)
+		}
+		add(g, i)
+		last = e
+	}
+	return spans
+}
+
 // stubGroups groups the places of the stubs among a choice's events (a
 // rule of runs gives its choices so) by what a stub keeps of its
 // request, in the order each first appears.
@@ -359,6 +407,23 @@ func (r *renderer) choiceRuns(t *formats.Event, label string, c *provenance.Choi
 		}
 	}
 	r.requests(t, label, whole, maxE)
+	if r.events == nil {
+		// Each group on one line: its count, first and last are all
+		// it shows (a queue's 200,000 pops are not listed to be counted).
+		for _, g := range stubSpans(c) {
+			first := c.Event(g.first)
+			like := first
+			if e := r.held[first.ID]; e != nil {
+				like = e
+			}
+			alike := ""
+			if !slices.EqualFunc(like.Args, first.Args, bytes.Equal) {
+				alike = "alike in what the answer reads, whatever their other arguments"
+			}
+			r.runLine(label, like, g.n, c.ID(g.last), alike)
+		}
+		return
+	}
 	for _, g := range stubGroups(c) {
 		first := c.Event(g[0])
 		run := provenance.Run{Like: first}
@@ -434,27 +499,32 @@ func (r *renderer) runs(t *formats.Event, label string, held []provenance.Run) {
 		return
 	}
 	for _, run := range held {
-		e, n := run.Like, run.IDs.Len()
-		if n == 1 {
-			r.line(e, label, r.request(e))
-			r.sent(e)
-			continue
-		}
-		last := r.held[run.IDs.Last()]
-		where := fmt.Sprintf("to event %d", run.IDs.Last())
-		switch {
-		case last == nil:
-		case last.Source == e.Source:
-			where = fmt.Sprintf("lines %d-%d", e.Line, last.Line)
-		default:
-			where = "to " + last.Where()
-		}
-		if run.Alike != "" {
-			r.line(e, label, fmt.Sprintf("%s requests like %s (%s), %s (a run read from the index; --all lists every one)", commas(n), r.request(e), run.Alike, where))
-			continue
-		}
-		r.line(e, label, fmt.Sprintf("%s × %s, %s (a run read from the index; --all lists every one)", commas(n), r.request(e), where))
+		r.runLine(label, run.Like, run.IDs.Len(), run.IDs.Last(), run.Alike)
 	}
+}
+
+// runLine prints a run of n events like e, the last of them lastID, on
+// one line (see runs).
+func (r *renderer) runLine(label string, e *formats.Event, n int, lastID int64, alike string) {
+	if n == 1 {
+		r.line(e, label, r.request(e))
+		r.sent(e)
+		return
+	}
+	last := r.held[lastID]
+	where := fmt.Sprintf("to event %d", lastID)
+	switch {
+	case last == nil:
+	case last.Source == e.Source:
+		where = fmt.Sprintf("lines %d-%d", e.Line, last.Line)
+	default:
+		where = "to " + last.Where()
+	}
+	if alike != "" {
+		r.line(e, label, fmt.Sprintf("%s requests like %s (%s), %s (a run read from the index; --all lists every one)", commas(n), r.request(e), alike, where))
+		return
+	}
+	r.line(e, label, fmt.Sprintf("%s × %s, %s (a run read from the index; --all lists every one)", commas(n), r.request(e), where))
 }
 
 // heldChunk is how many events of held runs listHeld (and jsonHeld)
