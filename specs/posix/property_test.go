@@ -1031,3 +1031,115 @@ func relog(lines []string, content map[string]string) []string {
 	}
 	return out
 }
+
+// TestUnchangedReadEqualsBruteForce: a pread64, an fstat or an open of a
+// file no call of its history changes is answered without a search
+// (every subtrace gives its output): random traces of two processes
+// that open files older than the trace (and fail to open one that is
+// not there), read them, seek, fstat, map them privately, dup2 and
+// close (and, in some, write or truncate one, which the rule must see),
+// with the definition's witnesses by brute force as the referee.
+func TestUnchangedReadEqualsBruteForce(t *testing.T) {
+	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 4000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+		content := map[string]string{"a": "abcdef", "b": "uvwxyz"}
+		type desc struct {
+			name string
+			off  int
+		}
+		fds := map[string]map[int]*desc{"1": {}}
+		changes := r.Intn(3) == 0 // some traces write or truncate
+		dec := func(pid string, fd int) string { return fmt.Sprintf("%d</d/%s>", fd, fds[pid][fd].name) }
+		line := func(r *rand.Rand, target bool) string {
+			pid := "1"
+			if fds["2"] != nil && r.Intn(2) == 0 {
+				pid = "2"
+			}
+			var open []int
+			for fd := range fds[pid] {
+				open = append(open, fd)
+			}
+			slices.Sort(open)
+			op := r.Intn(10)
+			if len(open) == 0 || !target && op == 0 {
+				name := []string{"a", "b"}[r.Intn(2)]
+				flags := []string{"O_RDONLY|O_CLOEXEC", "O_RDWR"}[r.Intn(2)]
+				if changes && r.Intn(4) == 0 {
+					flags = "O_WRONLY|O_TRUNC"
+					content[name] = ""
+				}
+				fd := 3
+				for fds[pid][fd] != nil {
+					fd++
+				}
+				fds[pid][fd] = &desc{name: name}
+				return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", %s) = %d</d/%s>`, pid, name, flags, fd, name)
+			}
+			fd := open[r.Intn(len(open))]
+			d := fds[pid][fd]
+			at := func(off, n int) string {
+				s := content[d.name]
+				return s[min(off, len(s)):min(off+n, len(s))]
+			}
+			if target {
+				switch r.Intn(4) {
+				case 0:
+					return fmt.Sprintf(`%s fstat(%s, {st_mode=S_IFREG|0644, st_size=%d, ...}) = 0`, pid, dec(pid, fd), len(content[d.name]))
+				case 1:
+					name := []string{"a", "b", "c"}[r.Intn(3)]
+					if name == "c" {
+						return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "c", O_RDONLY) = -1 ENOENT (No such file or directory)`, pid)
+					}
+					return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY) = 9</d/%s>`, pid, name, name)
+				}
+				off, n := r.Intn(7), 1+r.Intn(3)
+				got := at(off, n)
+				return fmt.Sprintf(`%s pread64(%s, "%s", %d, %d) = %d`, pid, dec(pid, fd), got, n, off, len(got))
+			}
+			switch op {
+			case 1:
+				got := at(d.off, 2)
+				d.off += len(got)
+				return fmt.Sprintf(`%s read(%s, "%s", 2) = %d`, pid, dec(pid, fd), got, len(got))
+			case 2:
+				off, n := r.Intn(7), 1+r.Intn(3)
+				got := at(off, n)
+				return fmt.Sprintf(`%s pread64(%s, "%s", %d, %d) = %d`, pid, dec(pid, fd), got, n, off, len(got))
+			case 3:
+				d.off = r.Intn(4)
+				return fmt.Sprintf(`%s lseek(%s, %d, SEEK_SET) = %d`, pid, dec(pid, fd), d.off, d.off)
+			case 4:
+				l := fmt.Sprintf(`%s close(%s) = 0`, pid, dec(pid, fd))
+				delete(fds[pid], fd)
+				return l
+			case 5:
+				return fmt.Sprintf(`%s fstat(%s, {st_mode=S_IFREG|0644, st_size=%d, ...}) = 0`, pid, dec(pid, fd), len(content[d.name]))
+			case 6:
+				return fmt.Sprintf(`%s mmap(NULL, 6, PROT_READ, MAP_PRIVATE|MAP_DENYWRITE, %s, 0) = 0x7f0000`, pid, dec(pid, fd))
+			case 7:
+				other := 3 + r.Intn(3)
+				fds[pid][other] = d
+				return fmt.Sprintf(`%s dup2(%s, %d) = %d</d/%s>`, pid, dec(pid, fd), other, other, d.name)
+			case 9:
+				return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "c", O_RDONLY) = -1 ENOENT (No such file or directory)`, pid)
+			case 8:
+				if fds["2"] == nil {
+					fds["2"] = maps.Clone(fds["1"]) // the descriptions shared
+					return `1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 2`
+				}
+			}
+			if changes && r.Intn(2) == 0 {
+				s := content[d.name]
+				for len(s) < d.off {
+					s += "\x00"
+				}
+				content[d.name] = s[:d.off] + "X" + s[min(d.off+1, len(s)):]
+				d.off++
+				return fmt.Sprintf(`%s write(%s, "X", 1) = 1`, pid, dec(pid, fd))
+			}
+			return fmt.Sprintf(`%s fstat(%s, {st_mode=S_IFREG|0644, st_size=%d, ...}) = 0`, pid, dec(pid, fd), len(content[d.name]))
+		}
+		return provenancetest.RandomTrace(r, 10, func(r *rand.Rand, id int, target bool) *formats.Event {
+			return parse(t, id, line(r, target))
+		})
+	}})
+}
