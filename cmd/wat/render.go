@@ -296,46 +296,17 @@ func (n callNumbers) of(e *formats.Event) (int, bool) {
 type stubSpan struct{ first, last, n int }
 
 // stubSpans is stubGroups without the groups' places: what an answer
-// that prints each group on one line reads of them.
+// that prints each group on one line reads of them (a queue's 200,000
+// pops are not listed to be counted).
 func stubSpans(c *provenance.Choice) []stubSpan {
 	var spans []stubSpan
-	calls := callNumbers{}
-	add := func(g, i int) {
+	stubPlaces(c, func(g, i int) {
 		if g == len(spans) {
 			spans = append(spans, stubSpan{first: i})
 		}
 		spans[g].last = i
 		spans[g].n++
-	}
-	if s := c.Stubs; s != nil {
-		byLike := make([]int, len(s.Likes))
-		for k := range byLike {
-			byLike[k] = -1
-		}
-		for i, id := range s.IDs {
-			k := s.Of[i]
-			if like := s.Likes[k]; like.ID == id && !like.Stub {
-				continue
-			}
-			if byLike[k] < 0 {
-				byLike[k], _ = calls.of(c.Event(i))
-			}
-			add(byLike[k], i)
-		}
-		return spans
-	}
-	var last *formats.Event
-	g := -1
-	for i, e := range c.Events {
-		if !e.Stub {
-			continue
-		}
-		if last == nil || e.NS != last.NS || e.System != last.System || e.Op != last.Op || !slices.EqualFunc(e.Args, last.Args, bytes.Equal) {
-			g, _ = calls.of(e)
-		}
-		add(g, i)
-		last = e
-	}
+	})
 	return spans
 }
 
@@ -344,14 +315,20 @@ func stubSpans(c *provenance.Choice) []stubSpan {
 // request, in the order each first appears.
 func stubGroups(c *provenance.Choice) [][]int {
 	var groups [][]int
-	calls := callNumbers{}
-	group := func(e *formats.Event) int {
-		g, first := calls.of(e)
-		if first {
+	stubPlaces(c, func(g, i int) {
+		if g == len(groups) {
 			groups = append(groups, nil)
 		}
-		return g
-	}
+		groups[g] = append(groups[g], i)
+	})
+	return groups
+}
+
+// stubPlaces calls place with the place of each stub among a choice's
+// events, in order, and the number of its group: groups are numbered as
+// each first appears.
+func stubPlaces(c *provenance.Choice, place func(g, i int)) {
+	calls := callNumbers{}
 	if s := c.Stubs; s != nil {
 		// Each request's stubs are one group: looked up once.
 		byLike := make([]int, len(s.Likes))
@@ -364,11 +341,11 @@ func stubGroups(c *provenance.Choice) [][]int {
 				continue // the request itself, whole
 			}
 			if byLike[k] < 0 {
-				byLike[k] = group(c.Event(i))
+				byLike[k], _ = calls.of(c.Event(i))
 			}
-			groups[byLike[k]] = append(groups[byLike[k]], i)
+			place(byLike[k], i)
 		}
-		return groups
+		return
 	}
 	var last *formats.Event
 	g := -1
@@ -380,12 +357,11 @@ func stubGroups(c *provenance.Choice) [][]int {
 		// change of request is looked up (runsOf's key, for each of
 		// 170,000 pops, took longer than the rest of the answer).
 		if last == nil || e.NS != last.NS || e.System != last.System || e.Op != last.Op || !slices.EqualFunc(e.Args, last.Args, bytes.Equal) {
-			g = group(e)
+			g, _ = calls.of(e)
 		}
-		groups[g] = append(groups[g], i)
+		place(g, i)
 		last = e
 	}
-	return groups
 }
 
 // choiceRuns prints a choice whose events are mostly stubs: those read
@@ -409,7 +385,7 @@ func (r *renderer) choiceRuns(t *formats.Event, label string, c *provenance.Choi
 	r.requests(t, label, whole, maxE)
 	if r.events == nil {
 		// Each group on one line: its count, first and last are all
-		// it shows (a queue's 200,000 pops are not listed to be counted).
+		// it shows.
 		for _, g := range stubSpans(c) {
 			first := c.Event(g.first)
 			like := first
