@@ -419,7 +419,9 @@ type History interface {
 //   - 2: posix indexes mkdir, rmdir, access and getdents64, every call
 //     that makes or removes a name under one key, and each process's
 //     calls that show or change its working directory.
-const IndexVersion = 2
+//   - 3: posix indexes a failed call's fd arguments that strace printed
+//     as bare numbers under a key of their own.
+const IndexVersion = 3
 
 // An IndexedHistory says which version of the specs' Refs indexed its
 // events.

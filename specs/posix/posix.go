@@ -174,6 +174,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	}
 	for _, a := range fdArgs(c) {
 		addFD(a)
+		if fd, name := fdOf(a); !c.ok() && fd >= 0 && name == "" {
+			out = append(out, formats.Ref{Key: bareKey(c.pid, fd), Kind: formats.KindWrite})
+		}
 	}
 	if showsDir(c) {
 		out = append(out, formats.Ref{Key: cwdKey(c.pid), Kind: formats.KindWrite})
@@ -209,6 +212,11 @@ func fdArgs(c call) []string {
 	}
 	return nil
 }
+
+// bareKey is the index key of a process's failed calls that name fd
+// number fd bare (namesBare): a few, where fdKey has every call on the
+// number (index version 3).
+func bareKey(pid string, fd int) []byte { return []byte("bare:" + pid + ":" + strconv.Itoa(fd)) }
 
 // cwdKey is the index key of a process's calls that show its working
 // directory (an AT_FDCWD decoration, getcwd) or change it (chdir,
@@ -461,7 +469,15 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if c := parseCall(target); c.takesFD() && (!strings.Contains(c.arg(0), "<") || strings.Contains(c.arg(0), "<"+formats.GuessedPath)) {
 		sc = everyFD
 	}
-	hist, err := history(ctx, ch, target, paths, sc)
+	// A store ingested before index version 3 has no bareKey: the calls
+	// that name a number bare are found among all the calls on it.
+	bareIndexed := true
+	if ih, ok := h.(provenance.IndexedHistory); ok {
+		if bareIndexed, err = ih.IndexedSince(ctx, 3); err != nil {
+			return nil, err
+		}
+	}
+	hist, err := history(ctx, ch, target, paths, sc, bareIndexed)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +499,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
-		if hist, err = history(ctx, ch, target, paths, approx); err != nil {
+		if hist, err = history(ctx, ch, target, paths, approx, bareIndexed); err != nil {
 			return nil, err
 		}
 		w, err := walk(hist)
@@ -810,7 +826,7 @@ const (
 
 // history returns every call that can decide the target in some
 // subtrace within scope, newest first.
-func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, sc scope) ([]*formats.Event, error) {
+func history(ctx context.Context, h provenance.History, target *formats.Event, paths []string, sc scope, bareIndexed bool) ([]*formats.Event, error) {
 	seen := map[int64]bool{}
 	var out []*formats.Event
 	// others: another process's reads, seeks and closes, which the
@@ -823,10 +839,12 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	var queue []key
 	tracked := map[string]bool{}
-	// bareOnly holds the fd keys tracked for the calls that name their
-	// number bare (namesBare), by the number: the others on it name
-	// their own files, whose histories find them if they matter.
-	bareOnly := map[string]int{}
+	// bareOnly holds the keys tracked for the calls that name their
+	// number bare (namesBare), by the number: bareKeys, or with an older
+	// index the fd keys, whose other calls name their own files, whose
+	// histories find them if they matter. bareOwner holds their
+	// processes.
+	bareOnly, bareOwner := map[string]int{}, map[string]string{}
 	parents := map[string]string{} // a process's creator, once found
 	// ancestorOnly: the keys of a tracked path's directories, tracked
 	// for whether they exist and what names they hold: their chdirs are
@@ -856,11 +874,14 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	// bare (see namesBare), and those of the process that made pid.
 	var trackBare func(pid string, fd int)
 	trackBare = func(pid string, fd int) {
-		k := string(fdKey(pid, fd))
+		k := string(bareKey(pid, fd))
+		if !bareIndexed {
+			k = string(fdKey(pid, fd))
+		}
 		if _, ok := bareOnly[k]; ok || tracked[k] {
 			return
 		}
-		bareOnly[k] = fd
+		bareOnly[k], bareOwner[k] = fd, pid
 		track(k, target.ID)
 		if parent, ok := parents[pid]; ok {
 			trackBare(parent, fd)
@@ -874,11 +895,13 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		}
 		parents[child] = parent
 		for t := range tracked {
-			if fd, ok := strings.CutPrefix(t, "fd:"+child+":"); ok {
-				if n, bare := bareOnly[t]; bare {
+			if n, bare := bareOnly[t]; bare {
+				if bareOwner[t] == child {
 					trackBare(parent, n) // the number the child inherited: its bare calls before the fork
-					continue
 				}
+				continue
+			}
+			if fd, ok := strings.CutPrefix(t, "fd:"+child+":"); ok {
 				track("fd:"+parent+":"+fd, target.ID)
 			}
 		}

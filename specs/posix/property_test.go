@@ -1143,3 +1143,45 @@ func TestUnchangedReadEqualsBruteForce(t *testing.T) {
 		})
 	}})
 }
+
+// version2 is a history whose files wat indexed with version 2 of the
+// index: no bare keys.
+type version2 struct{ *provenance.MemHistory }
+
+func (version2) IndexedSince(_ context.Context, v int) (bool, error) { return v <= 2, nil }
+
+// TestBareCallsOlderIndex: on a store indexed before calls that name an
+// fd number bare had a key of their own, the history finds them among
+// every call on the number: the answer is the same (golden
+// bare-fd-read's trace: the close before a failed read of the number).
+func TestBareCallsOlderIndex(t *testing.T) {
+	var evs []*formats.Event
+	for i, l := range []string{
+		`100 openat(AT_FDCWD</d>, "f", O_RDWR|O_CREAT|O_TRUNC, 0644) = 4</d/f>`,
+		`100 write(4</d/f>, "ab", 2) = 2`,
+		`100 dup2(4</d/f>, 3) = 3</d/f>`,
+		`100 lseek(3</d/f>, 0, SEEK_SET) = 0`,
+		`100 close(4</d/f>) = 0`,
+		`100 read(4, "", 1) = -1 EBADF (Bad file descriptor)`,
+		`100 read(3</d/f>, "ab", 10) = 2`,
+	} {
+		evs = append(evs, parse(t, i+1, l))
+	}
+	withoutBare := func(e *formats.Event) []formats.Ref {
+		return slices.DeleteFunc(posix.Spec.Refs(e), func(r formats.Ref) bool { return strings.HasPrefix(string(r.Key), "bare:") })
+	}
+	var got [][][]int
+	for _, h := range []provenance.History{
+		&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs},
+		version2{&provenance.MemHistory{Events: evs, Refs: withoutBare}},
+	} {
+		x, err := posix.Spec.Explain(context.Background(), h, evs[6])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, provenancetest.Positions(x, evs[:6]))
+	}
+	if want := [][]int{{0, 1, 3, 4}}; fmt.Sprint(got[0]) != fmt.Sprint(want) || fmt.Sprint(got[1]) != fmt.Sprint(want) {
+		t.Errorf("witnesses %v (index 3) and %v (index 2), want %v: the open, the write, the lseek and the close", got[0], got[1], want)
+	}
+}
