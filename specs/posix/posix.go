@@ -603,14 +603,14 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // older than the trace that no call of its history can change, in any
 // subtrace: then no subset of the history changes its output, and the
 // empty subtrace is its one minimal witness, closed. The calls: a
-// pread64 or preadv, or an fstat, of an fd -y shows on a path (the model
-// binds the fd to the file -y names whatever number it has, and a pread
-// reads at the call's own offset), and an open that cannot create or
-// truncate (of an absolute path, or one relative to a directory -y or
-// the trace shows: the same name in every subtrace). The file's bytes,
-// size and names are the same in every subtrace when every call of the
-// history is one that changes no file's bytes, size or name
-// (changesNothing). A history of ld.so's opens, reads, fstats, private
+// pread64 or preadv, or a stat (fstat, or newfstatat and statx with
+// AT_EMPTY_PATH, as glibc's fstat), through an fd -y shows on a path
+// (the model binds the fd to the file -y names whatever number it has; a
+// pread reads at the call's own offset), and an open that cannot create
+// or truncate (of an absolute path, or one relative to a directory -y
+// shows: the same name in every subtrace). The file's bytes, size and
+// names are the same in every subtrace when every call of the history
+// is one that changes no file's bytes, size or name (changesNothing). A history of ld.so's opens, reads, fstats, private
 // mmaps and closes of libc in 40 processes had 90 calls that could each
 // be left out, too many to try each subset of.
 func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
@@ -619,7 +619,7 @@ func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
 		return false
 	}
 	switch {
-	case (c.op == "pread64" || c.op == "preadv" || c.op == "fstat") && c.ok():
+	case (c.op == "pread64" || c.op == "preadv" || byFD(c)) && c.ok():
 		a := c.arg(0)
 		if fd, name := fdOf(a); fd < 0 || !strings.HasPrefix(name, "/") || strings.Contains(a, "(deleted)") || strings.Contains(a, "<"+formats.GuessedPath) {
 			return false

@@ -1032,7 +1032,7 @@ func relog(lines []string, content map[string]string) []string {
 	return out
 }
 
-// TestUnchangedReadEqualsBruteForce: a pread64, an fstat or an open of a
+// TestUnchangedReadEqualsBruteForce: a pread64, a stat of an fd or an open of a
 // file no call of its history changes is answered without a search
 // (every subtrace gives its output): random traces of two processes
 // that open files older than the trace (and fail to open one that is
@@ -1081,9 +1081,11 @@ func TestUnchangedReadEqualsBruteForce(t *testing.T) {
 				return s[min(off, len(s)):min(off+n, len(s))]
 			}
 			if target {
-				switch r.Intn(4) {
+				switch r.Intn(5) {
 				case 0:
 					return fmt.Sprintf(`%s fstat(%s, {st_mode=S_IFREG|0644, st_size=%d, ...}) = 0`, pid, dec(pid, fd), len(content[d.name]))
+				case 3:
+					return fmt.Sprintf(`%s newfstatat(%s, "", {st_mode=S_IFREG|0644, st_size=%d, ...}, AT_EMPTY_PATH) = 0`, pid, dec(pid, fd), len(content[d.name]))
 				case 1:
 					name := []string{"a", "b", "c"}[r.Intn(3)]
 					if name == "c" {
