@@ -174,7 +174,7 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	}
 	for _, a := range fdArgs(c) {
 		addFD(a)
-		if fd, name := fdOf(a); !c.ok() && fd >= 0 && name == "" {
+		if fd, name := fdOf(a); !c.ok() && fd >= 0 && name == "" && replaysFailed(c.op) {
 			out = append(out, formats.Ref{Key: bareKey(c.pid, fd), Kind: formats.KindWrite})
 		}
 	}
@@ -845,6 +845,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	// histories find them if they matter. bareOwner holds their
 	// processes.
 	bareOnly, bareOwner := map[string]int{}, map[string]string{}
+	namesOnly := ofNamesOnly(target.Op)
 	parents := map[string]string{} // a process's creator, once found
 	// ancestorOnly: the keys of a tracked path's directories, tracked
 	// for whether they exist and what names they hold: their chdirs are
@@ -1060,8 +1061,10 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				}
 				// A number -y shows on a tracked file: a call of the
 				// process that names it bare reaches the file in a
-				// subtrace in which the number is still open on it.
-				if sc != everyFD {
+				// subtrace in which the number is still open on it,
+				// where it moves an offset, writes or frees the number:
+				// nothing an output of names alone depends on.
+				if sc != everyFD && !namesOnly {
 					c := parseCall(e)
 					for _, a := range append(slices.Clip(c.args), num0(string(e.Reply))) {
 						if fd, name := fdOf(a); fd >= 0 && tracked[name] {
@@ -1176,13 +1179,42 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 // a subtrace that changes no file's bytes or offset.
 func namesBare(e *formats.Event, fd int) bool {
 	c := parseCall(e)
-	if c.ok() {
+	if c.ok() || !replaysFailed(c.op) {
 		return false
 	}
 	for _, a := range fdArgs(c) {
 		if n, name := fdOf(a); n == fd && name == "" {
 			return true
 		}
+	}
+	return false
+}
+
+// ofNamesOnly tells whether a call's output depends on names alone
+// (which exist, and which are directories), not on any file's bytes or
+// size, offsets or fd numbers: an open's (its fd's number is not in its
+// output), a mkdir's, an rmdir's, an unlink's, a rename's, a link's, an
+// access's.
+func ofNamesOnly(op string) bool {
+	switch op {
+	case "open", "openat", "creat", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2",
+		"link", "linkat", "symlink", "symlinkat", "access", "faccessat", "faccessat2":
+		return true
+	}
+	return false
+}
+
+// replaysFailed tells whether the model replays a call that failed on
+// an fd number no file was open on as the call it would have been had
+// the number been open (a read takes bytes and moves the offset, a
+// close frees the number): in a subtrace in which it is. The others
+// (dup2, fcntl, ftruncate, fallocate, a stat, mmap) do nothing in the
+// model when the trace shows them failed.
+func replaysFailed(op string) bool {
+	switch op {
+	case "read", "pread64", "readv", "preadv", "write", "pwrite64", "writev", "pwritev", "lseek", "close",
+		"getdents64", "getdents", "copy_file_range", "sendfile", "sendfile64", "splice", "tee":
+		return true
 	}
 	return false
 }
