@@ -610,9 +610,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // or truncate (of an absolute path, or one relative to a directory -y
 // shows: the same name in every subtrace). The file's bytes, size and
 // names are the same in every subtrace when every call of the history
-// is one that changes no file's bytes, size or name (changesNothing). A history of ld.so's opens, reads, fstats, private
-// mmaps and closes of libc in 40 processes had 90 calls that could each
-// be left out, too many to try each subset of.
+// is one that changes no file's bytes, size or name (changesNothing).
+// The history of ld.so's pread64 of libc in a shell's later programs
+// (every program's opens, reads, stats, private mmaps and closes of
+// libc) holds more calls that could each be left out than the search
+// tries the subsets of (16).
 func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
 	c := parseCall(target)
 	if c.unfinished || c.inflight {
