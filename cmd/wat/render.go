@@ -387,35 +387,35 @@ func (r *renderer) choiceRuns(t *formats.Event, label string, c *provenance.Choi
 		// Each group on one line: its count, first and last are all
 		// it shows.
 		for _, g := range stubSpans(c) {
-			first := c.Event(g.first)
-			like := first
-			if e := r.held[first.ID]; e != nil {
-				like = e
-			}
-			alike := ""
-			if !slices.EqualFunc(like.Args, first.Args, bytes.Equal) {
-				alike = "alike in what the answer reads, whatever their other arguments"
-			}
+			like, alike := r.stubLike(c.Event(g.first))
 			r.runLine(label, like, g.n, c.ID(g.last), alike)
 		}
 		return
 	}
 	for _, g := range stubGroups(c) {
-		first := c.Event(g[0])
-		run := provenance.Run{Like: first}
-		if e := r.held[first.ID]; e != nil {
-			run.Like = e
-		}
+		run := provenance.Run{}
+		run.Like, run.Alike = r.stubLike(c.Event(g[0]))
 		ids := make([]int64, 0, len(g))
 		for _, i := range g {
 			ids = append(ids, c.ID(i))
 		}
 		run.IDs = provenance.IDsOf(ids)
-		if !slices.EqualFunc(run.Like.Args, first.Args, bytes.Equal) {
-			run.Alike = "alike in what the answer reads, whatever their other arguments"
-		}
 		r.runs(t, label, []provenance.Run{run})
 	}
+}
+
+// stubLike returns the request a group of stubs whose first is first is
+// shown as (read whole, where readChoices read it), and what its run
+// says when the stubs keep less of their requests than it shows.
+func (r *renderer) stubLike(first *formats.Event) (like *formats.Event, alike string) {
+	like = first
+	if e := r.held[first.ID]; e != nil {
+		like = e
+	}
+	if !slices.EqualFunc(like.Args, first.Args, bytes.Equal) {
+		alike = "alike in what the answer reads, whatever their other arguments"
+	}
+	return like, alike
 }
 
 // requests prints events under label, each with what it sent, the first

@@ -174,9 +174,9 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 	}
 	for _, a := range fdArgs(c) {
 		addFD(a)
-		if fd, name := fdOf(a); !c.ok() && fd >= 0 && name == "" && replaysFailed(c.op) {
-			out = append(out, formats.Ref{Key: bareKey(c.pid, fd), Kind: formats.KindWrite})
-		}
+	}
+	for _, fd := range bareNumbers(c) {
+		out = append(out, formats.Ref{Key: bareKey(c.pid, fd), Kind: formats.KindWrite})
 	}
 	if showsDir(c) {
 		out = append(out, formats.Ref{Key: cwdKey(c.pid), Kind: formats.KindWrite})
@@ -627,14 +627,14 @@ func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
 			return false
 		}
 	case (c.op == "open" || c.op == "openat") && (c.ok() || c.errno == "ENOENT"):
-		if !changesNothing(target) || len(c.data) == 0 || c.op == "openat" && len(c.data) < 2 {
-			return false
+		p, dir := c.str(0), ""
+		if c.op == "openat" {
+			p, dir = c.str(1), c.arg(0)
 		}
-		if p := c.str(0); c.op == "openat" {
-			if a := c.arg(0); !strings.HasPrefix(c.str(1), "/") && (!strings.HasPrefix(a, "AT_FDCWD<") || strings.Contains(a, "<"+formats.GuessedPath)) {
-				return false // a directory fd: its file may be another's in a subtrace
-			}
-		} else if !strings.HasPrefix(p, "/") {
+		// Relative, it must be to a working directory -y shows (not to
+		// a directory fd, whose file may be another's in a subtrace).
+		shown := strings.HasPrefix(dir, "AT_FDCWD<") && !strings.Contains(dir, "<"+formats.GuessedPath)
+		if !changesNothing(target) || p == "" || !strings.HasPrefix(p, "/") && !shown {
 			return false
 		}
 	default:
@@ -1180,16 +1180,24 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 // bare only as a dup2's or dup3's new fd, which it closes first: in such
 // a subtrace that changes no file's bytes or offset.
 func namesBare(e *formats.Event, fd int) bool {
-	c := parseCall(e)
+	return slices.Contains(bareNumbers(parseCall(e)), fd)
+}
+
+// bareNumbers returns the fd numbers a call names bare (see namesBare)
+// where the model would replay it on them: a failed call that
+// replaysFailed, by its fdArgs without -y's name. Refs indexes the call
+// under bareKey for each.
+func bareNumbers(c call) []int {
 	if c.ok() || !replaysFailed(c.op) {
-		return false
+		return nil
 	}
+	var out []int
 	for _, a := range fdArgs(c) {
-		if n, name := fdOf(a); n == fd && name == "" {
-			return true
+		if fd, name := fdOf(a); fd >= 0 && name == "" {
+			out = append(out, fd)
 		}
 	}
-	return false
+	return out
 }
 
 // ofNamesOnly tells whether a call's output depends on names alone
