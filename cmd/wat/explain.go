@@ -445,9 +445,10 @@ func checkOutput(spec provenance.Spec, x *provenance.Explanation, target *format
 			}
 		}
 	}
-	if given == nil && !c.match && !c.unknown && x.Exact {
+	if given == nil && !c.match && !c.unknown {
 		// The replay is not what the log shows: whatever the witnesses,
-		// they are the model's, which this trace proves wrong here.
+		// they are the model's, which this trace proves wrong here (a
+		// reason of its own, whatever other the answer gives).
 		x.Exact = false
 		x.Notes = append(x.Notes, replayDiffers)
 	}

@@ -229,7 +229,9 @@ type state struct {
 	// learned holds the names a call's logged result showed to exist
 	// when the replay did not know them (lookup): a file from before the
 	// trace, as far as this replay can tell. False when the call may have
-	// made it (an O_CREAT open without O_EXCL or O_TRUNC).
+	// made it (an O_CREAT open without O_EXCL or O_TRUNC). A directory's
+	// name with "/" after it: an rmdir's logged ENOTEMPTY showed it held
+	// names, of which the replay knew none.
 	learned map[string]bool
 	// pid is the process of the call being replayed, and split tells
 	// whether strace split that call ("<unfinished ...>", then "<...
@@ -245,6 +247,18 @@ type state struct {
 	// trace's replay (Model.prior), and record collects it in that
 	// replay (trusted).
 	prior, record map[int64]string
+	// older is Model.older; olderSeen collects it in the replay that
+	// makes it (noteOlder): 1 existed, -1 did not, 0 the calls disagree
+	// (a process outside the trace made or removed it). olderLast: the
+	// call being replayed is the target, whose result may show such a
+	// disagreement but is no fact for its own output.
+	older     map[string]bool
+	olderSeen map[string]int8
+	olderLast bool
+	// takes is Model.takes, taking collects it in the replay that makes
+	// it, and guessed is Model.guessed (fromLog).
+	takes, taking map[takeKey]bool
+	guessed       *atomic.Bool
 	// crossing holds the pipes whose crossed sets are not empty.
 	crossing map[int]bool
 	// bases holds, by a name's last element, which kinds of names
@@ -257,6 +271,14 @@ type state struct {
 	// into its output.
 	quiet bool
 	got   *chunk
+	// unshown, when the call just replayed gave an output the trace does
+	// not decide ("access ?", "stat ?", "stat size=?"), names the fact
+	// from before the trace that decides it, when only that one does:
+	// whether a path existed (its name), or a file's size ("size:" and
+	// its pristine path). "" for any other output. Two replays that
+	// give the same such output for the same fact give it certainly
+	// (certain): the state before the trace is one.
+	unshown string
 	// links: the trace has made a symlink, which resolving a path must
 	// look for (follow).
 	links bool
@@ -326,6 +348,29 @@ type Model struct {
 	// (state.prior; recordPrior makes it), a fact of the trace like
 	// dirs. Without it, every such value is taken as a guess.
 	prior map[int64]string
+	// older holds, by absolute path, whether the name existed before
+	// the trace, where the whole trace shows it (recordOlder makes it):
+	// a call on it, before any call of the trace touched it or its
+	// directories, that found it or did not. A fact of the trace like
+	// dirs: a replay that reaches the name as it was before the trace
+	// (state.olderFact) takes it from here, not from the logged result of
+	// the call at hand, which calls the subtrace may lack had decided.
+	older map[string]bool
+	// takes holds what the whole history's replay took from the log
+	// where the replay did not decide it (state.fromLog), by event ID and
+	// what: a replay that takes another thing from a call's log, or at
+	// another call, guesses it (the log says what the kernel did after
+	// the calls of the whole trace, not after this subtrace's), and sets
+	// guessed. nil: no such check (the brute-force tests' model, and an
+	// output that shows bytes or a size: a file the replay takes to be
+	// older than the trace has bytes taken to differ from any the trace
+	// shows, as the answers say, whether it existed or not).
+	takes map[takeKey]bool
+	// guessed, when not nil, is set when a replay's verdict rests on
+	// whether a name existed before the trace (or a directory held
+	// names, or a file's type) where neither the replay nor the whole
+	// trace decides it (state.fromLog, state.guess, SameOutput).
+	guessed *atomic.Bool
 	// doubt, when not nil, is set by SameOutput's test when a verdict
 	// is not certain (certain): it rests on bytes or a count the trace
 	// does not show that are not one file's from before the trace at one
@@ -353,20 +398,75 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (m Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, takes: m.takes, guessed: m.guessed}
 }
 
 // recordPrior replays a history (oldest first) and its target, and
 // returns what each call that took a value from the log about a file
-// older than the trace reached (Model.prior).
-func (m Model) recordPrior(hist []*formats.Event, target *formats.Event) map[int64]string {
+// older than the trace reached (Model.prior), and what the replay took
+// from the log (Model.takes).
+func (m Model) recordPrior(hist []*formats.Event, target *formats.Event) (map[int64]string, map[takeKey]bool) {
 	st := m.Init().(*state)
-	st.record = map[int64]string{}
+	st.record, st.taking = map[int64]string{}, map[takeKey]bool{}
 	for _, e := range hist {
 		m.Step(st, e)
 	}
 	m.Apply(st, target)
-	return st.record
+	return st.record, st.taking
+}
+
+// A takeKey is a thing a call's logged result decided in a replay
+// (state.fromLog): what, at the call with event ID at.
+type takeKey struct {
+	at   int64
+	what string
+}
+
+// fromLog notes that the call being replayed takes what from its logged
+// result, the replay not deciding it: whether a name exists ("name:"),
+// whether a directory does ("dir:"), whether one holds names ("full:"),
+// a file's type ("type:"). In the whole history's replay that is the
+// kernel's answer after the calls before it, which the search's replays
+// take as a fact; in another replay (a subtrace) that took no such thing
+// there, the kernel's answer may have been another: its verdicts are
+// guesses (Model.takes).
+func (st *state) fromLog(what string) {
+	k := takeKey{st.at, what}
+	switch {
+	case st.taking != nil:
+		st.taking[k] = true
+	case st.takes != nil && st.guessed != nil && !st.takes[k]:
+		st.guessed.Store(true)
+	}
+}
+
+// recordOlder replays a history (oldest first) and its target, and
+// returns what the history's calls show of names before the trace
+// (Model.older): of each name, what the first call that reached it as
+// it was before the trace showed, where no later one (the target
+// included) showed otherwise. A call that only asks (onlyAsks) is no
+// fact: no history holds it, so the brute-force tests' model, which
+// makes the facts from the whole trace, must not take it either.
+func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) map[string]bool {
+	m.older = nil
+	st := m.Init().(*state)
+	st.olderSeen = map[string]int8{}
+	for _, e := range hist {
+		if !onlyAsks(m.call(e)) {
+			m.Step(st, e)
+		}
+	}
+	if target != nil {
+		st.olderLast = true
+		m.Step(st, target)
+	}
+	older := make(map[string]bool, len(st.olderSeen))
+	for p, v := range st.olderSeen {
+		if v != 0 {
+			older[p] = v > 0
+		}
+	}
+	return older
 }
 
 // trusted tells whether a value the call being replayed takes from the
@@ -390,7 +490,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, takes: st.takes, guessed: st.guessed}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -628,9 +728,27 @@ func (st *state) proc(pid string) *proc {
 // trace has not said yet whether the path exists: a call on it that
 // succeeded shows it existed before the trace (content unknown).
 func (st *state) lookup(p string, loggedOK bool) (int, bool) {
+	return st.find(p, loggedOK, loggedOK)
+}
+
+// find is lookup, where the logged result shows that p existed before
+// the call (Model.older) only when shows is set: an O_CREAT open's
+// success does not.
+func (st *state) find(p string, loggedOK, shows bool) (int, bool) {
 	i, ok := st.names[p]
 	if !ok {
-		if pd := st.parent(p); !loggedOK || pd == madeDir || pd == noParent || pd == notDir {
+		pd := st.parent(p)
+		if exists, shown := st.olderFact(p); shown {
+			loggedOK = exists // the trace shows it elsewhere
+		} else {
+			if shows {
+				st.noteOlder(p, true)
+			}
+			if pd != madeDir && pd != noParent && pd != notDir {
+				st.fromLog("name:" + p)
+			}
+		}
+		if !loggedOK || pd == madeDir || pd == noParent || pd == notDir {
 			return 0, false // a directory the trace made holds only the names it made
 		}
 		f := &file{unknown: true}
@@ -643,6 +761,43 @@ func (st *state) lookup(p string, loggedOK bool) (int, bool) {
 		return i, true
 	}
 	return i, i > 0
+}
+
+// olderFact tells whether p existed before the trace, when the whole
+// trace shows it (Model.older) and this replay reaches p as it was then:
+// the replay has not reached p, and its directories are untouched or
+// the same as before the trace (olderName). shown is false otherwise.
+func (st *state) olderFact(p string) (exists, shown bool) {
+	if len(st.older) == 0 {
+		return false, false
+	}
+	if _, reached := st.names[p]; reached || st.olderName(p) == "" {
+		return false, false
+	}
+	exists, shown = st.older[p]
+	return exists, shown
+}
+
+// noteOlder records, in the replay that makes Model.older, that a call
+// showed whether p existed, where the replay has not reached p and p is
+// as it was before the trace: the first such call says.
+func (st *state) noteOlder(p string, exists bool) {
+	if st.olderSeen == nil {
+		return
+	}
+	if _, reached := st.names[p]; reached || st.olderName(p) == "" {
+		return
+	}
+	v := int8(-1)
+	if exists {
+		v = 1
+	}
+	switch was, seen := st.olderSeen[p]; {
+	case !seen && !st.olderLast:
+		st.olderSeen[p] = v
+	case seen && was != v:
+		st.olderSeen[p] = 0
+	}
 }
 
 // follow resolves the symlinks the trace made (symlink, symlinkat) in
@@ -710,6 +865,15 @@ func (st *state) parent(p string) int {
 	i, ok := st.names[d]
 	switch {
 	case !ok:
+		switch exists, shown := st.olderFact(d); {
+		case shown && exists:
+			return olderDir
+		case shown:
+			return noParent
+		}
+		if pd := st.parent(d); pd == madeDir || pd == noParent || pd == notDir {
+			return noParent // not in a directory the trace made, or in none
+		}
 		return unknownParent
 	case i < 0:
 		return noParent
@@ -733,6 +897,7 @@ func (st *state) parentFails(p string, c call) string {
 	case notDir:
 		return "ENOTDIR"
 	case unknownParent:
+		st.fromLog("dir:" + path.Dir(p))
 		if c.errno == "ENOENT" || c.errno == "ENOTDIR" {
 			return c.errno
 		}
@@ -790,8 +955,101 @@ func (st *state) getdents(c call) string {
 	return fmt.Sprintf("getdents %d entries %d", len(names)+2, size)
 }
 
-// children tells whether a directory holds a name the replay knows.
+// renameFails returns the error of a rename of inode ino over to, when
+// to exists ("" when it may replace it): a directory only over an empty
+// one (ENOTEMPTY), and over no other file (ENOTDIR); another file over
+// no directory (EISDIR). What the replay does not know of to (whether
+// it exists, its type, whether a directory older than the trace holds
+// names) the logged result says.
+func (st *state) renameFails(ino int, to string, c call) string {
+	logged := c.errno == "ENOTEMPTY" || c.errno == "EEXIST" || c.errno == "EISDIR" || c.errno == "ENOTDIR"
+	from := st.files[ino]
+	i, seen := st.names[to]
+	if !seen && !st.children(to) {
+		switch exists, shown := st.olderFact(to); {
+		case shown && exists:
+			i, _ = st.lookup(to, true)
+		case shown:
+			return "" // not there before the trace, nor made since
+		case logged:
+			st.fromLog("name:" + to)
+			return c.errno
+		default:
+			if from.dir || from.unknown {
+				// A directory (or a file of a type the replay does not
+				// know) over a name the replay does not hold: whether a
+				// directory of names was there, the history does not say
+				// (its calls are those on the name itself).
+				st.guess()
+			}
+			return ""
+		}
+	}
+	if i < 0 || i == ino {
+		return ""
+	}
+	if st.children(to) {
+		// A directory that holds names: no file replaces it.
+		switch {
+		case from.dir:
+			return "ENOTEMPTY"
+		case !from.unknown:
+			return "EISDIR"
+		}
+		st.fromLog("type:" + from.older)
+		if c.errno == "EISDIR" {
+			return c.errno
+		}
+		return "ENOTEMPTY"
+	}
+	over := st.files[i]
+	if !from.dir && !from.unknown {
+		// A file the trace made, over another.
+		switch {
+		case over.dir:
+			return "EISDIR"
+		case over.unknown:
+			st.fromLog("type:" + over.older) // older than the trace: the log says whether a directory
+			if c.errno == "EISDIR" {
+				return c.errno
+			}
+		}
+		return ""
+	}
+	if from.dir && !over.dir && !over.unknown {
+		return "ENOTDIR"
+	}
+	// A directory (or a file of a type the replay does not know) over
+	// one that may be a directory: whether that held names, the history
+	// does not say (its calls are those on the names themselves, not
+	// those on the names in it) but for the call explained; the log does.
+	if logged {
+		st.fromLog("full:" + to)
+		return c.errno
+	}
+	st.guess()
+	return ""
+}
+
+// guess notes that the replay's verdicts rest on a guess (Model.guessed),
+// in any replay but the one that records the whole history's facts.
+func (st *state) guess() {
+	if st.taking == nil && st.takes != nil && st.guessed != nil {
+		st.guessed.Store(true)
+	}
+}
+
+// children tells whether a directory holds a name the replay knows, or
+// one the whole trace shows was there before it (Model.older) that the
+// replay has not reached.
 func (st *state) children(dir string) bool {
+	for q, exists := range st.older {
+		if exists && path.Dir(q) == dir {
+			if _, shown := st.olderFact(q); shown {
+				return true
+			}
+		}
+	}
 	for n, i := range st.names {
 		if i > 0 && len(n) > len(dir) && n[len(dir)] == '/' && strings.HasPrefix(n, dir) && !strings.Contains(n[len(dir)+1:], "/") {
 			return true
@@ -868,6 +1126,7 @@ func (st *state) isDir(ino int, logged bool) bool {
 	if f.dir || !f.unknown {
 		return f.dir
 	}
+	st.fromLog("type:" + f.older)
 	return logged
 }
 
@@ -875,6 +1134,9 @@ func (st *state) isDir(ino int, logged bool) bool {
 func (st *state) rmdir(p string, c call) provenance.Output {
 	if c.failsUnmodelled() {
 		return failed("rmdir", c)
+	}
+	if c.errno == "ENOENT" {
+		st.noteOlder(p, false)
 	}
 	ino, ok := st.lookup(p, c.ok() || c.errno == "ENOTEMPTY" || c.errno == "ENOTDIR")
 	f := st.files[ino]
@@ -886,7 +1148,12 @@ func (st *state) rmdir(p string, c call) provenance.Output {
 	case st.children(p):
 		return "rmdir -1 ENOTEMPTY"
 	case f.unknown && c.errno == "ENOTEMPTY":
-		return "rmdir -1 ENOTEMPTY" // older than the trace, with names it does not show
+		// Older than the trace, with names it does not show, as the log
+		// says: learned (learnedInstead), as a name is.
+		st.ownNames()
+		st.learned[p+"/"] = true
+		st.fromLog("full:" + p)
+		return "rmdir -1 ENOTEMPTY"
 	}
 	st.ownNames()
 	st.names[p] = -1
@@ -1182,18 +1449,27 @@ func (m Model) Step(s provenance.State, e *formats.Event) {
 // same known bytes (render writes each unknown byte or run as \?, which
 // no known byte renders as), so the test is Apply's.
 func (m Model) SameOutput(ref provenance.State, target *formats.Event) func(provenance.State) bool {
-	out := func(s provenance.State) (provenance.Output, *chunk) {
+	out := func(s provenance.State) (provenance.Output, *chunk, string) {
 		c := s.(*state)
-		c.quiet = true
+		c.quiet, c.unshown = true, ""
 		o := m.Apply(c, target)
 		c.quiet = false
-		return o, c.got
+		return o, c.got, c.unshown
 	}
-	wo, wc := out(m.Clone(ref))
+	wo, wc, wu := out(m.Clone(ref))
 	wKnown := wc == nil || allKnown(*wc)
 	return func(s provenance.State) bool {
-		o, c := out(s)
+		o, c, u := out(s)
 		same := o == wo && (c == nil) == (wc == nil) && (c == nil || sameBytes(*c, *wc))
+		switch {
+		case same && u != "" && u == wu:
+			return true // one fact from before the trace decides both (state.unshown)
+		case (undecided(o) || undecided(wo)) && m.guessed != nil:
+			// Whether a name exists, which the trace does not show: it
+			// may be the other output, or another than the other "?".
+			m.guessed.Store(true)
+			return same
+		}
 		if m.doubt != nil && !m.doubt.Load() && !certain(o, wo, c, wc, wKnown, same) {
 			m.doubt.Store(true)
 		}
@@ -1465,6 +1741,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		if has(flags, "O_DIRECTORY") {
 			// A directory's: it must exist and be one.
+			if c.errno == "ENOENT" {
+				st.noteOlder(p, false)
+			}
 			ino, ok := st.lookup(p, c.ok() || c.errno == "ENOTDIR")
 			switch {
 			case !ok:
@@ -1488,9 +1767,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		// new (or emptied) file; otherwise a successful open shows the
 		// file existed before the trace.
 		infer := c.ok() && !(has(flags, "O_CREAT") && (has(flags, "O_EXCL") || has(flags, "O_TRUNC")))
+		if c.errno == "ENOENT" || c.ok() && has(flags, "O_CREAT") && has(flags, "O_EXCL") {
+			st.noteOlder(p, false) // not there, or its directory is not
+		}
 		_, known := st.names[p]
-		ino, ok := st.lookup(p, infer)
-		if !known && ok && has(flags, "O_CREAT") {
+		_, shown := st.olderFact(p)
+		ino, ok := st.find(p, infer, infer && !has(flags, "O_CREAT"))
+		if !known && ok && has(flags, "O_CREAT") && !shown {
 			st.ownNames()
 			st.learned[p] = false // there before the trace, or made by this open
 		}
@@ -1728,8 +2011,13 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if e := st.parentFails(to, c); e != "" {
 			return provenance.Output("rename -1 " + e)
 		}
-		if _, exists := st.lookup(to, false); exists && has(flags, "RENAME_NOREPLACE") {
-			return "rename -1 EEXIST"
+		if has(flags, "RENAME_NOREPLACE") {
+			if _, exists := st.lookup(to, false); exists {
+				return "rename -1 EEXIST"
+			}
+		}
+		if e := st.renameFails(ino, to, c); e != "" {
+			return provenance.Output("rename -1 " + e)
 		}
 		st.unname(from)
 		st.name(to, ino)
@@ -1782,6 +2070,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			}
 			p = at(c.arg(0), c.str(1))
 		}
+		if c.errno == "ENOENT" || c.errno == "ENOTDIR" {
+			st.noteOlder(p, false)
+		}
 		ino, ok := st.lookup(p, c.ok() || c.errno == "EISDIR")
 		switch {
 		case !ok:
@@ -1803,11 +2094,15 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		i, seen := st.names[p]
 		pd := st.parent(p)
+		exists, shown := st.olderFact(p)
+		if !seen && !shown && (c.ok() || c.errno == "ENOENT" || c.errno == "ENOTDIR") {
+			st.noteOlder(p, false) // made, or its directory is not there
+		}
 		switch {
 		case i > 0:
 			return "mkdir -1 EEXIST"
-		case !seen && (pd == unknownParent || pd == olderDir) && c.errno == "EEXIST":
-			st.lookup(p, true) // there before the trace, as the log shows
+		case !seen && (pd == unknownParent || pd == olderDir) && (shown && exists || !shown && c.errno == "EEXIST"):
+			st.lookup(p, true) // there before the trace, as the trace shows
 			return "mkdir -1 EEXIST"
 		case st.parentFails(p, c) != "":
 			return provenance.Output("mkdir -1 " + st.parentFails(p, c))
@@ -1832,6 +2127,15 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		case i < 0 || !seen && st.parent(p) != unknownParent && st.parent(p) != olderDir:
 			return "access -1 ENOENT"
 		}
+		if exists, shown := st.olderFact(p); shown && exists {
+			return "access 0"
+		} else if shown {
+			return "access -1 ENOENT"
+		}
+		if c.ok() || c.errno == "ENOENT" || c.errno == "ENOTDIR" {
+			st.noteOlder(p, c.ok())
+		}
+		st.unshown = st.olderName(p)
 		return "access ?" // not decided by the trace: an access changes nothing, and learns nothing
 	case "clone", "clone3", "fork", "vfork":
 		delete(st.pending, c.pid)
@@ -1983,8 +2287,18 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 			p = st.follow(p, true)
 		}
 		i, seen := st.names[p]
+		if exists, shown := st.olderFact(p); shown && !exists {
+			return "stat -1 ENOENT"
+		} else if shown {
+			i, _ = st.lookup(p, true) // there before the trace, as the trace shows elsewhere
+			seen = true
+		}
 		switch {
 		case !seen && (st.parent(p) == unknownParent || st.parent(p) == olderDir):
+			if c.ok() || c.errno == "ENOENT" || c.errno == "ENOTDIR" {
+				st.noteOlder(p, c.ok())
+			}
+			st.unshown = st.olderName(p)
 			return "stat ?"
 		case !seen:
 			return "stat -1 ENOENT"
@@ -2029,9 +2343,55 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		}
 	}
 	if f.unknown {
+		if f.pristine != "" && len(f.data) == 0 {
+			st.unshown = "size:" + f.pristine // nothing the replay did reached its size
+		}
 		return "stat size=?"
 	}
 	return "stat size=" + strconv.Itoa(len(f.data))
+}
+
+// onlyAsks tells whether a call only asks whether a name exists, or
+// its size: an access, a stat by name. It changes nothing, so it is in
+// no other call's history (spec.Refs).
+func onlyAsks(c call) bool {
+	switch c.op {
+	case "access", "faccessat", "faccessat2":
+		return true
+	case "newfstatat", "statx", "stat", "lstat":
+		return !byFD(c)
+	}
+	return false
+}
+
+// undecided tells whether an output is whether a name exists, which
+// the replay does not know (an access's, a stat's by name). A size it
+// does not know is a file's content, which the model takes to differ
+// from any the trace shows, as the bytes of a file older than the trace.
+func undecided(o provenance.Output) bool {
+	return o == "access ?" || o == "stat ?"
+}
+
+// olderName returns p when whether it exists is decided by the state
+// before the trace alone, as the replay has it: p is absolute, and each
+// of its directories is one the replay has not reached by name, or
+// reached as the directory of that name from before the trace
+// (file.pristine: not one renamed there, not one made, not one
+// removed). Else "". p itself is one the replay has not reached (the
+// caller's test).
+func (st *state) olderName(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return "" // relative to a directory the replay does not know
+	}
+	for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+		i, ok := st.names[d]
+		switch {
+		case !ok:
+		case i <= 0, st.files[i].pristine != d:
+			return ""
+		}
+	}
+	return p
 }
 
 // byFD tells whether a stat call names its file by an fd (fstat,

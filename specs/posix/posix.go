@@ -444,7 +444,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// Relative paths: in the directory the trace shows the process in.
-	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}, ends: map[int64]int64{}, doubt: &atomic.Bool{}}
+	m := Model{dirs: map[int64]string{}, calls: &sync.Map{}, ends: map[int64]int64{}, doubt: &atomic.Bool{}, guessed: &atomic.Bool{}}
 	if err := workingDirs(ctx, ch, []*formats.Event{target}, m.dirs); err != nil {
 		return nil, err
 	}
@@ -453,12 +453,19 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			paths[i] = path.Join(d, p)
 		}
 	}
-	walk := func(hist []*formats.Event) (provenance.Walk, error) {
-		if err := workingDirs(ctx, ch, hist, m.dirs); err != nil {
+	// walk makes the search of hist (newest first), with the facts of
+	// the calls in facts (a history that holds hist).
+	walk := func(hist, facts []*formats.Event) (provenance.Walk, error) {
+		if err := workingDirs(ctx, ch, facts, m.dirs); err != nil {
 			return provenance.Walk{}, err
 		}
 		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
-		m.prior = m.recordPrior(provenance.Reversed(back.Events), target)
+		m.older = m.recordOlder(provenance.Reversed(facts), target)
+		var takes map[takeKey]bool
+		m.prior, takes = m.recordPrior(provenance.Reversed(back.Events), target)
+		if m.takes = nil; ofNames(target) {
+			m.takes = takes
+		}
 		return provenance.Walk{Problem: provenance.Problem{Model: m, Target: target, Older: back.Older,
 			Reset: func(*formats.Event) bool { return false }}}, nil
 	}
@@ -486,7 +493,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
 	}
-	first, err := walk(search)
+	first, err := walk(search, hist)
 	if err != nil {
 		return nil, err
 	}
@@ -495,14 +502,14 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		first.Deadline = time.Now().Add(time.Until(d) / 2)
 	}
 	x, err := provenance.Explain(ctx, first)
-	doubted := m.doubt.Load() // the exact search's verdicts only
+	doubted, guessed := m.doubt.Load(), m.guessed.Load() // the exact search's verdicts only
 	if errors.Is(err, provenance.ErrTooLarge) {
 		// Too many: take the fds as bound to the files strace shows, and
 		// say so; when even that is too large, the whole history.
 		if hist, err = history(ctx, ch, target, paths, approx, bareIndexed); err != nil {
 			return nil, err
 		}
-		w, err := walk(hist)
+		w, err := walk(hist, hist)
 		if err != nil {
 			return nil, err
 		}
@@ -563,11 +570,15 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 				"process's directory, may be missing (ingest those files again)")
 		}
 	}
-	if p := learnedInstead(m, x, hist, target); x.Exact && p != "" {
+	if note := learnedInstead(m, x, hist, target); x.Exact && note != "" {
 		x.Exact = false
-		x.Notes = append(x.Notes, "not exact: a witness takes "+p+" to have existed before the trace, as the call's logged result "+
-			"allows, though earlier calls of the trace made it, or may have: whether it existed before them is not known, and if it did not, "+
-			"the calls that made it belong in the witnesses")
+		x.Notes = append(x.Notes, "not exact: "+note)
+	}
+	if x.Exact && guessed {
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: in some subtraces a call's result rests on whether a name existed before the trace "+
+			"(or whether a directory held names, or what type a file was), which neither those subtraces nor the rest of the trace "+
+			"show: the answer takes it from the call's logged result, which the calls of the whole trace decided")
 	}
 	if x.Exact && doubted {
 		x.Exact = false
@@ -575,9 +586,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			"(of a file older than the trace: another than in the whole trace, or the same one at another offset, or one the trace "+
 			"changed): whether it then gives the same output is not known, and the answer guesses it from the bytes it knows")
 	}
-	if c := parseCall(target); x.Exact && !c.takesFD() && strings.HasPrefix(string(x.Output), "stat size=") && bareFDs(hist) {
+	if c := parseCall(target); !c.takesFD() && strings.HasPrefix(string(x.Output), "stat size=") && bareFDs(hist) {
 		// A size by name: the writes that made it may be through fds
-		// the trace does not name, which no name's history finds.
+		// the trace does not name, which no name's history finds (a
+		// reason of its own, whatever other the answer gives).
 		x.Exact = false
 		x.Notes = append(x.Notes, "not exact: the trace shows fds without their files (strace without -y), so writes through them, "+
 			"which may have changed this file's size, are not in its history")
@@ -969,6 +981,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 		// relative names too: the calls that make or remove names.
 		listDirs(paths)
 	}
+	if _, to := renamed(target); to != "" {
+		listDirs([]string{to}) // a directory over one that holds names fails (Model's renameFails)
+	}
 	if sc == everyFD {
 		for _, r := range (spec{}).Refs(target) {
 			track(string(r.Key), target.ID)
@@ -1126,6 +1141,9 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 						listDirs(dirs)
 					}
 				}
+				if _, to := renamed(e); to != "" && (c.errno == "ENOTEMPTY" || c.errno == "EEXIST") {
+					listDirs([]string{to}) // a directory over one that held names: which (Model's renameFails)
+				}
 			}
 			if len(out) > maxHistory {
 				return nil, fmt.Errorf("%s: more than %d calls can decide it: %w", target.Where(), maxHistory, provenance.ErrNotExplainable)
@@ -1198,6 +1216,13 @@ func bareNumbers(c call) []int {
 		}
 	}
 	return out
+}
+
+// ofNames tells whether a call's output is one of names alone
+// (ofNamesOnly), or a stat's of a name: whether it exists, and a size.
+func ofNames(e *formats.Event) bool {
+	c := parseCall(e)
+	return ofNamesOnly(c.op) || strings.Contains(c.op, "stat") && !byFD(c)
 }
 
 // ofNamesOnly tells whether a call's output depends on names alone
@@ -1412,9 +1437,11 @@ func leaveRewound(hist []*formats.Event, target *formats.Event, tables fdTables)
 }
 
 // TraceModel returns the model with the facts of a whole trace (oldest
-// first) that a call has in any of its subtraces: each call's working
-// directory (Model.dirs) and where each write in flight resumed
-// (Model.ends). The brute-force tests replay subtraces with it.
+// first, its target last) that a call has in any of its subtraces: each
+// call's working directory (Model.dirs), where each write in flight
+// resumed (Model.ends), and which names the calls before the target show
+// to have existed before the trace (Model.older). The brute-force tests
+// replay subtraces with it.
 func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 	m := Model{dirs: map[int64]string{}, ends: map[int64]int64{}}
 	h := &provenance.MemHistory{Events: trace, Refs: Spec.Refs}
@@ -1422,6 +1449,9 @@ func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 		m.dirs = nil // the replay's own view of the directories
 	}
 	flightEnds(provenance.Reversed(trace), m.ends)
+	if len(trace) > 0 {
+		m.older = m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1])
+	}
 	return m
 }
 
@@ -1828,14 +1858,17 @@ func renamed(e *formats.Event) (from, to string) {
 	return "", ""
 }
 
-// learnedInstead returns a name that a witness's replay took, at some
-// call, to exist before the trace from that call's logged result
-// (state.learned), where the whole history's replay knew the name from
-// an earlier call: whether such a witness is one depends on whether the
-// file existed before the trace, which the log does not show (an O_CREAT
-// open may have made it or found it). "" when there is none, or x is
-// not exact anyway. A name no earlier call touched is the trace's own
-// evidence that the file existed before it: that is no assumption.
+// learnedInstead returns the note for a name that a witness's replay
+// took, at some call, to exist before the trace from that call's logged
+// result (state.learned), where the whole history's replay knew the name
+// from an earlier call: whether such a witness is one depends on whether
+// the file existed before the trace, which the log does not show (an
+// O_CREAT open may have made it or found it). The same for a directory
+// an rmdir's logged ENOTEMPTY showed to hold names, where the whole
+// history's replay knew of names the trace made in it. "" when there is
+// none, or x is not exact anyway. A name no earlier call touched is the
+// trace's own evidence that the file existed before it: that is no
+// assumption.
 func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, target *formats.Event) string {
 	if !x.Exact {
 		return ""
@@ -1859,14 +1892,37 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 	full := m.Init().(*state)
 	for _, e := range append(provenance.Reversed(hist), target) {
 		for _, p := range learnedAt[e.ID] {
+			if dir, ok := strings.CutSuffix(p, "/"); ok {
+				if made := madeIn(full, dir); made != "" {
+					return "a witness takes the directory " + dir + " to have held names before the trace, as an rmdir's logged " +
+						"ENOTEMPTY allows, though earlier calls of the trace made " + made + " in it, or may have: whether it held others " +
+						"before them is not known, and if it did not, the calls that made them belong in the witnesses"
+				}
+				continue
+			}
 			if pr := full.procs[e.Client]; !strings.HasPrefix(p, "/") && pr != nil && pr.cwd != "" {
 				p = path.Join(pr.cwd, p) // a name the witness could not make absolute, the whole history can
 			}
 			if _, named := full.names[p]; named && !full.learned[p] {
-				return p // the whole history made it (or may have): not known to be there before
+				// The whole history made it (or may have): not known to be there before.
+				return "a witness takes " + p + " to have existed before the trace, as the call's logged result allows, though " +
+					"earlier calls of the trace made it, or may have: whether it existed before them is not known, and if it did " +
+					"not, the calls that made it belong in the witnesses"
 			}
 		}
 		m.Apply(full, e)
+	}
+	return ""
+}
+
+// madeIn returns a name in directory dir that the replay st holds and
+// did not learn from the log (the trace made it, or may have), "" when
+// there is none.
+func madeIn(st *state, dir string) string {
+	for _, n := range slices.Sorted(maps.Keys(st.names)) {
+		if st.names[n] > 0 && path.Dir(n) == dir && !st.learned[n] {
+			return n
+		}
 	}
 	return ""
 }

@@ -417,9 +417,11 @@ func TestDirectoriesEqualBruteForce(t *testing.T) {
 
 // TestMadeDirectoryHoldsOnlyItsNames: a directory the trace made holds
 // only the names the trace made in it, so an open of a file in it is
-// explained by the call that made the file, exactly, with no assumption
-// that the file was there before the trace; and a name it did not make
-// is absent because of the mkdir.
+// explained by the calls that made the directory and the file, exactly,
+// with no assumption that the file was there before the trace (the
+// mkdir shows the directory was not: without it, the file's open
+// fails); and a name it did not make is absent with or without the
+// mkdir (without it, so is its directory): ε.
 func TestMadeDirectoryHoldsOnlyItsNames(t *testing.T) {
 	lines := []string{
 		`1 mkdir("/d/s", 0777) = 0`,
@@ -431,7 +433,7 @@ func TestMadeDirectoryHoldsOnlyItsNames(t *testing.T) {
 	for _, c := range []struct {
 		target int
 		want   string // the one witness's lines
-	}{{3, "2"}, {2, "1"}} {
+	}{{3, "1,2"}, {2, ""}} {
 		x, err := posix.Spec.Explain(context.Background(), h, evs[c.target])
 		if err != nil {
 			t.Fatal(err)
@@ -514,26 +516,30 @@ func TestLearnedSizesShareNothing(t *testing.T) {
 // open, which may have made it or found it) has the witness ε only if the
 // file existed before the trace, which the log does not show: the answer
 // says so. An unlink of a name no earlier call touched is the trace's own
-// evidence that the file existed before it: ε, exact.
+// evidence that the file existed before it: ε, exact. An O_EXCL open
+// that failed after an O_CREAT one: without it, whether the name was
+// there is not known either (EEXIST if it was before the trace).
 func TestLearnedNameLabelled(t *testing.T) {
 	const made, twice, other = `1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT, 0644) = 3</d/j>`, `1 openat(AT_FDCWD</d>, "j", O_RDWR|O_CREAT|O_EXCL, 0644) = -1 EEXIST (File exists)`, `1 openat(AT_FDCWD</d>, "k", O_RDWR|O_CREAT, 0644) = 3</d/k>`
+	const learned, guessed = "/d/j to have existed before the trace", "whether a name existed before the trace"
 	for _, c := range []struct {
 		lines   []string
-		exact   bool
-		witness int // calls in the one witness
+		note    string // the label, "" for exact
+		witness int    // calls in the one witness
 	}{
-		{[]string{made, `1 close(3</d/j>) = 0`, `1 unlink("/d/j") = 0`}, false, 0},
-		{[]string{other, `1 unlink("/d/j") = 0`}, true, 0},
+		{[]string{made, `1 close(3</d/j>) = 0`, `1 unlink("/d/j") = 0`}, learned, 0},
+		{[]string{other, `1 unlink("/d/j") = 0`}, "", 0},
 		// Named before only by a call that showed it was there (an open
 		// to read it): the whole history takes it to be older than the
 		// trace too, so ε assumes nothing the trace does not.
-		{[]string{`1 openat(AT_FDCWD</d>, "j", O_RDONLY) = 3</d/j>`, `1 unlink("/d/j") = 0`}, true, 0},
+		{[]string{`1 openat(AT_FDCWD</d>, "j", O_RDONLY) = 3</d/j>`, `1 unlink("/d/j") = 0`}, "", 0},
 		// By a relative name: the witness ε cannot make it absolute (no
 		// call shows the working directory), the whole history can.
-		{[]string{made, `1 unlink("j") = 0`}, false, 0},
-		// The witness holds the open that learned the name, as the
-		// whole history does: no other assumption.
-		{[]string{made, twice}, true, 1},
+		{[]string{made, `1 unlink("j") = 0`}, learned, 0},
+		// The witness holds the open that made the name or found it: ε,
+		// in which the O_EXCL open finds no name made, is one if it was
+		// there before the trace.
+		{[]string{made, twice}, guessed, 1},
 	} {
 		evs, h := traceOf(t, c.lines)
 		target := evs[len(evs)-1]
@@ -542,9 +548,8 @@ func TestLearnedNameLabelled(t *testing.T) {
 			t.Fatal(err)
 		}
 		ws, _ := x.Witnesses(4)
-		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "/d/j to have existed before the trace") ||
-			len(ws) != 1 || len(ws[0]) != c.witness {
-			t.Errorf("%s after %d calls: exact %v, want %v; witnesses %d; notes %q", c.lines[len(c.lines)-1], len(c.lines)-1, x.Exact, c.exact, len(ws), x.Notes)
+		if x.Exact != (c.note == "") || !strings.Contains(strings.Join(x.Notes, " "), c.note) || len(ws) != 1 || len(ws[0]) != c.witness {
+			t.Errorf("%s after %d calls: exact %v, want the label %q; witnesses %d; notes %q", c.lines[len(c.lines)-1], len(c.lines)-1, x.Exact, c.note, len(ws), x.Notes)
 		}
 	}
 }
@@ -637,8 +642,9 @@ func TestDirectoryListings(t *testing.T) {
 // call, a chdir, its creator's at a fork), in every subtrace: an rmdir
 // of "g" finds the file another process made as /w/g/h (ENOTEMPTY, as
 // the kernel said), a chdir moves one process and not the child it made
-// before. The rmdirs' witness ε takes /w/g to have been there before the
-// trace, which made it: labelled.
+// before. The mkdir of /w/g shows it was not there before the trace, so
+// no subtrace without it has it: the rmdirs' witnesses hold the mkdir
+// and the file's open, exactly.
 func TestWorkingDirectories(t *testing.T) {
 	lines := []string{
 		`1 openat(AT_FDCWD</w>, "/etc/x", O_RDONLY) = -1 ENOENT (No such file or directory)`,
@@ -654,7 +660,7 @@ func TestWorkingDirectories(t *testing.T) {
 	for _, c := range []struct {
 		target int
 		exact  bool
-	}{{4, false}, {6, true}, {7, false}} {
+	}{{4, true}, {6, true}, {7, true}} {
 		x, err := posix.Spec.Explain(context.Background(), h, evs[c.target])
 		if err != nil {
 			t.Fatal(err)
@@ -781,14 +787,7 @@ func TestExactWhateverOlderBytes(t *testing.T) {
 		r := rand.New(rand.NewSource(seed))
 		hidden := map[string]string{"a": contents[r.Intn(len(contents))], "b": contents[r.Intn(len(contents))]}
 		lines := drawOlder(r, hidden)
-		trace, _ := traceOf(t, lines)
-		target := trace[len(trace)-1]
-		trace = trace[:len(trace)-1]
-		h := &provenance.MemHistory{Events: append(slices.Clone(trace), target), Refs: posix.Spec.Refs}
-		x, err := posix.Spec.Explain(context.Background(), h, target)
-		if err != nil {
-			t.Fatalf("seed %d: %v\n%s", seed, err, strings.Join(lines, "\n"))
-		}
+		x, trace, target := explainSeed(t, seed, lines)
 		if !x.Exact {
 			continue
 		}
@@ -844,11 +843,32 @@ func prefixOf(t *testing.T, content map[string]string) []*formats.Event {
 		}
 		lines = append(lines, fmt.Sprintf(`0 close(9</d/%s>) = 0`, n))
 	}
+	return before(t, lines)
+}
+
+// before parses the calls of a process outside the trace that come
+// before it (seeded's prefix).
+func before(t *testing.T, lines []string) []*formats.Event {
 	evs, _ := traceOf(t, lines)
 	for _, e := range evs {
 		e.ID -= 100 // before the trace's
 	}
 	return evs
+}
+
+// explainSeed explains the last of lines, a trace of seed: it returns
+// the answer, the calls before it and it.
+func explainSeed(t *testing.T, seed int64, lines []string) (*provenance.Explanation, []*formats.Event, *formats.Event) {
+	t.Helper()
+	trace, _ := traceOf(t, lines)
+	target := trace[len(trace)-1]
+	trace = trace[:len(trace)-1]
+	h := &provenance.MemHistory{Events: append(slices.Clone(trace), target), Refs: posix.Spec.Refs}
+	x, err := posix.Spec.Explain(context.Background(), h, target)
+	if err != nil {
+		t.Fatalf("seed %d: %v\n%s", seed, err, strings.Join(lines, "\n"))
+	}
+	return x, trace, target
 }
 
 // olderKernel is the test's own kernel of drawOlder's calls: two files
