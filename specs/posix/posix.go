@@ -1184,6 +1184,7 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	out = leaveBystanders(out, target)
+	out = leaveExits(out, target)
 	out = leaveLocks(out, target)
 	if sc == approx {
 		out = leaveIdle(leaveRewound(out, target, tables), target, paths, parents, tables)
@@ -1312,6 +1313,31 @@ func leaveLocks(hist []*formats.Event, target *formats.Event) []*formats.Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// leaveExits drops from a history (newest first) the exits of processes
+// that make no later call in it: the model's exit forgets the process's
+// fd table, which no later call of the history reads (a later process of
+// the same pid, which a fork makes anew, but for one that calls before
+// the fork returned: then the exit stays). An exit closes no file's
+// bytes, size or name, and the model counts no pipe's writers. Left in,
+// each process's exit_group and "+++ exited" line double the subtraces
+// the exact search tries (every writer of a file a shell's commands
+// append to, and every ld.so that read libc).
+func leaveExits(hist []*formats.Event, target *formats.Event) []*formats.Event {
+	var drop map[int64]bool
+	later := map[string]bool{} // processes with a call newer than the one at hand
+	for _, e := range hist {   // newest first
+		switch e.Op {
+		case "EXIT", "KILLED", "exit_group":
+			if e != target && !later[e.Client] {
+				setKey(&drop, e.ID, true)
+				continue
+			}
+		}
+		later[e.Client] = true
+	}
+	return without(hist, drop)
 }
 
 // leaveBystanders drops from a history (newest first) the calls that
@@ -1892,6 +1918,9 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 	full := m.Init().(*state)
 	for _, e := range append(provenance.Reversed(hist), target) {
 		for _, p := range learnedAt[e.ID] {
+			if e == target && !outputReads(target, p) {
+				continue // a copy's destination, a write's file: not what its output shows
+			}
 			if dir, ok := strings.CutSuffix(p, "/"); ok {
 				if made := madeIn(full, dir); made != "" {
 					return "a witness takes the directory " + dir + " to have held names before the trace, as an rmdir's logged " +
@@ -1913,6 +1942,22 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 		m.Apply(full, e)
 	}
 	return ""
+}
+
+// outputReads tells whether the output of a call may depend on the file
+// named p: for a write, none does (its count); for a copy, its source
+// (the bytes it moved); for any other call, any may.
+func outputReads(target *formats.Event, p string) bool {
+	c := parseCall(target)
+	switch c.op {
+	case "write", "pwrite64", "writev", "pwritev":
+		return false
+	case "copy_file_range", "splice", "tee", "sendfile", "sendfile64":
+		from, _ := sourceArg(c)
+		_, name := fdOf(from)
+		return name == p
+	}
+	return true
 }
 
 // madeIn returns a name in directory dir that the replay st holds and

@@ -540,6 +540,13 @@ func TestLearnedNameLabelled(t *testing.T) {
 		// in which the O_EXCL open finds no name made, is one if it was
 		// there before the trace.
 		{[]string{made, twice}, guessed, 1},
+		// A copy into a file an O_EXCL open made: its output is the
+		// bytes it moved, whatever file it moved them to, so a witness
+		// without that open (the copy's -y decoration names the file)
+		// assumes nothing its output shows.
+		{[]string{`1 openat(AT_FDCWD</d>, "s", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/s>`, `1 write(3</d/s>, "ab", 2) = 2`,
+			`1 close(3</d/s>) = 0`, `1 openat(AT_FDCWD</d>, "s", O_RDONLY) = 3</d/s>`, `1 openat(AT_FDCWD</d>, "j", O_WRONLY|O_CREAT|O_EXCL, 0644) = 4</d/j>`,
+			`1 copy_file_range(3</d/s>, NULL, 4</d/j>, NULL, 64, 0) = 2`}, "", 3},
 	} {
 		evs, h := traceOf(t, c.lines)
 		target := evs[len(evs)-1]
