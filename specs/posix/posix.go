@@ -2093,10 +2093,15 @@ func unresolved(replayed func() *state, paths []string, target *formats.Event) s
 }
 
 // objectName tells whether a name strace's -y shows for an fd is a
-// kernel object's (pipe:[7], socket:[9], anon_inode:[eventfd]), not a
-// path.
+// kernel object's, not a path: pipe:[7], socket:[9], anon_inode:[eventfd],
+// and -yy's sockets (UNIX-STREAM:[704103->704102], TCP:[1.2.3.4:80->...],
+// TCPv6, UDP, NETLINK and the like): a word, a colon, a bracket.
 func objectName(p string) bool {
-	return strings.HasPrefix(p, "pipe:[") || strings.HasPrefix(p, "socket:[") || strings.HasPrefix(p, "anon_inode:")
+	if strings.HasPrefix(p, "anon_inode:") {
+		return true
+	}
+	kind, rest, ok := strings.Cut(p, ":")
+	return ok && kind != "" && strings.HasPrefix(rest, "[") && strings.Trim(kind, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
 }
 
 // UnknownOutput tells whether a replayed output holds bytes wat cannot

@@ -679,6 +679,28 @@ func TestWorkingDirectories(t *testing.T) {
 	}
 }
 
+// TestSocketNamesAreNoPaths: -yy names a socket's fd by its kind and
+// ends (UNIX-STREAM:[704103->704102], TCP:[...]): no path, relative or
+// not, so a call on it is not labelled for a working directory the trace
+// does not show (node's libuv, rsync's ssh pipe).
+func TestSocketNamesAreNoPaths(t *testing.T) {
+	lines := []string{
+		`1 write(5<UNIX-STREAM:[704103->704102]>, "x", 1) = 1`,
+		`1 close(6<TCP:[127.0.0.1:6379->127.0.0.1:4242]>) = 0`,
+		`1 close(5<UNIX-STREAM:[704103->704102]>) = 0`,
+	}
+	evs, h := traceOf(t, lines)
+	for _, e := range evs {
+		x, err := posix.Spec.Explain(context.Background(), h, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !x.Exact || strings.Contains(strings.Join(x.Notes, " "), "working directory") {
+			t.Errorf("%s: exact %v, notes %q", e.Raw, x.Exact, x.Notes)
+		}
+	}
+}
+
 // TestCapturesWithoutY: calls of a capture made without -y replay to
 // what the kernel answered. A process whose directory no call shows has
 // one of its own, which its children share (two processes' "x" are not
