@@ -38,3 +38,6 @@ func QuietHalves(hist []*formats.Event) map[int64]bool {
 
 // Commute is commute, for TestCommuteSwaps.
 var Commute = commute
+
+// LeaveStrangers is leaveStrangers, for TestStrangersEqualBruteForce.
+var LeaveStrangers = leaveStrangers

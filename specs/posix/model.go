@@ -54,6 +54,13 @@ type file struct {
 	// either may have changed the other, so its content and size are
 	// unknown from then on.
 	aliased string
+	// guessedSize: its size is a stat's logged one, taken in a replay
+	// that did not reach that call as the whole history's did
+	// (state.trusted): the log may have shown another file's, or this one
+	// after calls the replay lacks. What shows the size (a stat, an
+	// lseek to the end, a read's count) is then the log's, not the
+	// replay's, so a same output is no proof (state.sizeGuessed).
+	guessedSize bool
 	// symlink: a symbolic link the trace made (symlink, symlinkat); data
 	// holds the path it points to. Resolving a path follows it (follow).
 	symlink bool
@@ -279,6 +286,9 @@ type state struct {
 	// give the same such output for the same fact give it certainly
 	// (certain): the state before the trace is one.
 	unshown string
+	// sizeGuessed: the call replayed last showed the size of a file
+	// whose size is a guess (file.guessedSize).
+	sizeGuessed bool
 	// links: the trace has made a symlink, which resolving a path must
 	// look for (follow).
 	links bool
@@ -1113,7 +1123,7 @@ func (st *state) mutable(ino int) *file {
 		shared = true
 	}
 	c := &file{data: data, known: known, sharedBytes: shared, tail: f.tail, unknown: f.unknown,
-		eventfd: f.eventfd, semaphore: f.semaphore, countUnknown: f.countUnknown, count: f.count, writing: f.writing, reading: f.reading, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight), pristine: f.pristine, older: f.older, wild: f.wild}
+		eventfd: f.eventfd, semaphore: f.semaphore, countUnknown: f.countUnknown, count: f.count, writing: f.writing, reading: f.reading, pipe: f.pipe, dir: f.dir, crossed: maps.Clone(f.crossed), raced: f.raced, ahead: f.ahead, aliased: f.aliased, mapped: f.mapped, symlink: f.symlink, flight: cloneFull(f.flight), pristine: f.pristine, older: f.older, wild: f.wild, guessedSize: f.guessedSize}
 	st.adopt(ino, c)
 	return c
 }
@@ -1449,19 +1459,24 @@ func (m Model) Step(s provenance.State, e *formats.Event) {
 // same known bytes (render writes each unknown byte or run as \?, which
 // no known byte renders as), so the test is Apply's.
 func (m Model) SameOutput(ref provenance.State, target *formats.Event) func(provenance.State) bool {
-	out := func(s provenance.State) (provenance.Output, *chunk, string) {
+	out := func(s provenance.State) (provenance.Output, *chunk, string, bool) {
 		c := s.(*state)
-		c.quiet, c.unshown = true, ""
+		c.quiet, c.unshown, c.sizeGuessed = true, "", false
 		o := m.Apply(c, target)
 		c.quiet = false
-		return o, c.got, c.unshown
+		return o, c.got, c.unshown, c.sizeGuessed
 	}
-	wo, wc, wu := out(m.Clone(ref))
+	wo, wc, wu, wg := out(m.Clone(ref))
 	wKnown := wc == nil || allKnown(*wc)
 	return func(s provenance.State) bool {
-		o, c, u := out(s)
+		o, c, u, g := out(s)
 		same := o == wo && (c == nil) == (wc == nil) && (c == nil || sameBytes(*c, *wc))
 		switch {
+		case same && (g || wg) && m.doubt != nil:
+			// A size the log gave, which may be another file's: the
+			// kernel's may have been another (file.guessedSize).
+			m.doubt.Store(true)
+			return same
 		case same && u != "" && u == wu:
 			return true // one fact from before the trace decides both (state.unshown)
 		case (undecided(o) || undecided(wo)) && m.guessed != nil:
@@ -2243,6 +2258,7 @@ func (st *state) seek(en *fdEntry, delta int64, whence string) string {
 		if f.unknown || f.aliased != "" {
 			return "lseek ?"
 		}
+		st.sizeGuessed = st.sizeGuessed || f.guessedSize
 		at = int64(len(f.data)) + delta
 	default: // SEEK_DATA, SEEK_HOLE
 		return "lseek ?"
@@ -2328,6 +2344,7 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 			f = st.mutable(ino)
 			if !st.trusted(f.pristine) {
 				f.pristine = "" // a size the log gave of another file, maybe
+				f.guessedSize = true
 			}
 			if len(f.data) == 0 {
 				// All unknown (a library read through mmap): shared, so a
@@ -2348,6 +2365,7 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		}
 		return "stat size=?"
 	}
+	st.sizeGuessed = st.sizeGuessed || f.guessedSize
 	return "stat size=" + strconv.Itoa(len(f.data))
 }
 
@@ -2576,6 +2594,7 @@ func (st *state) take(en *fdEntry, at string, count, logged int64) chunk {
 	}
 	out := readAt(f, off, count, logged)
 	out.older, out.wild = f.older, f.wild
+	out.logged = out.logged || f.guessedSize // its count is the guessed size's
 	if f.pristine != "" && (explicit || !en.o.guessed) {
 		out.src = f.pristine + "@" + strconv.FormatInt(off, 10)
 	}
@@ -3144,7 +3163,7 @@ func fallocate(f *file, mode string, off, n int64) {
 }
 
 func truncate(f *file, n int64) {
-	f.pristine = ""
+	f.pristine, f.guessedSize = "", false
 	if n < int64(len(f.data)) {
 		f.data, f.known = f.data[:n], f.known[:n]
 		f.unknown = false

@@ -489,7 +489,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// The exact search gets half the time: the approximation needs some.
-	search := hist
+	search := leaveStrangers(hist, target)
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
 	}
@@ -1297,12 +1297,11 @@ var lockOrQuery = map[string]bool{"F_SETLK": true, "F_SETLKW": true, "F_GETLK": 
 // its database's header had 16 of them in its history, past the
 // search's limit (TestLocksLeftOut).
 func leaveLocks(hist []*formats.Event, target *formats.Event) []*formats.Event {
+	if holdsPipes(hist) {
+		return hist
+	}
 	first := map[string]int64{}
 	for _, e := range hist {
-		if strings.Contains(e.Op, "pipe") || strings.HasPrefix(e.Op, "eventfd") || e.Op == "socketpair" || e.Op == "mkfifo" ||
-			e.Op == "mknod" || e.Op == "mknodat" || bytes.Contains(e.Raw, []byte(":[")) {
-			return hist // "pipe:[7]", "socket:[9]", "anon_inode:[eventfd]": -y's names of what the replay takes for pipes
-		}
 		first[e.Client] = e.ID // newest first: the last one set is the first
 	}
 	out := hist[:0:0]
@@ -1315,19 +1314,238 @@ func leaveLocks(hist []*formats.Event, target *formats.Event) []*formats.Event {
 	return out
 }
 
+// holdsPipes tells whether a history has a call on what the replay takes
+// for a pipe ("pipe:[7]", "socket:[9]", "anon_inode:[eventfd]": -y's
+// names of them) or one that makes one: a read of it takes what it
+// reads away, and a process that holds it open keeps it from its end.
+func holdsPipes(hist []*formats.Event) bool {
+	for _, e := range hist {
+		if strings.Contains(e.Op, "pipe") || strings.HasPrefix(e.Op, "eventfd") || e.Op == "socketpair" || e.Op == "mkfifo" ||
+			e.Op == "mknod" || e.Op == "mknodat" || bytes.Contains(e.Raw, []byte(":[")) {
+			return true
+		}
+	}
+	return false
+}
+
+// leaveStrangers drops from the exact search's history (newest first)
+// the calls of strangers to the target, which change nothing it sees in
+// any subtrace: a stranger is a process that is neither the target's
+// nor an ancestor of it (by the history's calls that made processes),
+// shares an fd table with none of them, descends from no process with a
+// call on an fd in the history, and neither it nor a process it made
+// has a call that may change a file (whose offset its reads and seeks
+// decide: a shell's program that reads a file and writes it). Every fd a
+// stranger uses is then
+// its own, in every subtrace: bound by its own calls, or anew on the
+// file -y names (state.bound), an open file description that no process
+// of the target's line holds; so a stranger's call that changes no
+// file's bytes, size or names (changesNothing: an open that cannot
+// create or truncate, a read, a seek, a close, an exec, an exit; not
+// one that learns what a file older than the trace holds, learnsOlder)
+// moves no offset and binds no number the target uses. Then the calls
+// that made a process left with no call go too (its two halves, where
+// strace split one, unless a call of a process the history does not make
+// came between them: see strangerBetween), but for those of a process
+// with a creating call strace split, whose table may hold an fd: another
+// of its creating calls ends the first's wait for its child's first call
+// (state.pending), in a subtrace without its second half. No history
+// with a pipe
+// (holdsPipes): reading one takes bytes away. Not for a target whose
+// output is of names (ofNames), whose labels weigh what every call took
+// from the log.
+//
+// Left in, each such call doubles the subtraces the search tries: every
+// program a shell ran opened, read and closed the locale files the
+// target's program reads too (coreutils's read of /etc/locale.alias had
+// 56 calls of 7 such programs in its history, past the search's limit:
+// an approximation).
+func leaveStrangers(hist []*formats.Event, target *formats.Event) []*formats.Event {
+	if holdsPipes(hist) || ofNames(target) {
+		return hist
+	}
+	k := kinOf(hist)
+	if k.unresumed || k.twice {
+		// A process made by a call never resumed: the model takes the
+		// next stranger for it. A pid made twice: which calls are whose
+		// is not plain.
+		return hist
+	}
+	creator, tables := k.creator, k.tables
+	line := map[string]bool{} // the fd tables of the target's process and its ancestors
+	for p, n := target.Client, 0; p != "" && n < 64; p, n = creator[p], n+1 {
+		line[tables.owner(p)] = true
+	}
+	// The fd tables with a call that may change a file: their offsets
+	// decide where it lands, and so do those of every process that
+	// shares their open file descriptions (their ancestors').
+	changers := map[string]bool{}
+	for _, e := range hist {
+		if !changesNothing(e) {
+			for p, n := e.Client, 0; p != "" && n < 64; p, n = creator[p], n+1 {
+				changers[tables.owner(p)] = true
+			}
+		}
+	}
+	stranger := map[string]bool{}
+	isStranger := func(pid string) bool {
+		if s, ok := stranger[pid]; ok {
+			return s
+		}
+		s := !line[tables.owner(pid)] && !changers[tables.owner(pid)] && !k.inherits(pid)
+		stranger[pid] = s
+		return s
+	}
+	var drop map[int64]bool
+	calls := map[string]int{} // each process's calls left
+	for _, e := range hist {
+		if e != target && !creates(e.Op) && isStranger(e.Client) && changesNothing(e) && !learnsOlder(e) {
+			setKey(&drop, e.ID, true)
+			continue
+		}
+		calls[e.Client]++
+	}
+	// Newest first: a process's creation comes after its children's, so
+	// a stranger that only made strangers goes too.
+	for _, e := range hist {
+		c := parseCall(e)
+		if !creates(c.op) || c.unfinished || !c.ok() || c.ret <= 0 || drop[e.ID] {
+			continue
+		}
+		child := strconv.FormatInt(c.ret, 10)
+		half, isSplit := k.halves[e.ID]
+		if calls[child] > 0 || child == target.Client || isSplit && strangerBetween(hist, half, e.ID, creator) ||
+			k.splits[e.Client] && (k.holders[tables.owner(e.Client)] || k.inherits(e.Client)) {
+			continue
+		}
+		setKey(&drop, e.ID, true)
+		calls[e.Client]--
+		if isSplit {
+			setKey(&drop, half, true)
+			calls[e.Client]--
+		}
+	}
+	return without(hist, drop)
+}
+
+// kin is what a history's calls that make processes tell of them.
+type kin struct {
+	creator map[string]string // a process's creator, where the history made it
+	halves  map[int64]int64   // a creating call's second half -> its first, where strace split it
+	splits  map[string]bool   // the processes with a creating call strace split
+	// unresumed: a creating call strace split has no second half; twice:
+	// a pid was made twice.
+	unresumed, twice bool
+	tables           fdTables
+	holders          map[string]bool // the fd tables with a call on an fd, or one that returns one (onFD)
+}
+
+// kinOf reads a history (newest first).
+func kinOf(hist []*formats.Event) kin {
+	k := kin{creator: map[string]string{}, halves: map[int64]int64{}, splits: map[string]bool{}, tables: tablesOf(hist), holders: map[string]bool{}}
+	split := map[string]int64{}
+	for i := len(hist) - 1; i >= 0; i-- { // oldest first
+		c := parseCall(hist[i])
+		if onFD(c) {
+			k.holders[k.tables.owner(c.pid)] = true
+		}
+		if !creates(c.op) {
+			continue
+		}
+		if c.unfinished {
+			split[c.pid] = hist[i].ID
+			k.splits[c.pid] = true
+			continue
+		}
+		if half, ok := split[c.pid]; ok {
+			k.halves[hist[i].ID] = half
+			delete(split, c.pid)
+		}
+		if c.ok() && c.ret > 0 {
+			child := strconv.FormatInt(c.ret, 10)
+			_, again := k.creator[child]
+			k.twice = k.twice || again
+			k.creator[child] = c.pid
+		}
+	}
+	k.unresumed = len(split) > 0
+	return k
+}
+
+// inherits tells whether an ancestor of pid (by the history's creating
+// calls) has a call on an fd: then pid's table may hold, in a subtrace,
+// an open file description another process holds too.
+func (k kin) inherits(pid string) bool {
+	for p, n := k.creator[pid], 0; p != "" && n < 64; p, n = k.creator[p], n+1 {
+		if k.holders[k.tables.owner(p)] {
+			return true
+		}
+	}
+	return false
+}
+
+// learnsOlder tells whether a call that changes nothing may teach the
+// replay what a file older than the trace holds, which any process's
+// later calls then see: a stat of an fd learns its size and type, a
+// directory listing its names, an lseek to the end (or to data or a
+// hole) an offset the file's size decides; a mapping and a link's
+// reading are not weighed.
+func learnsOlder(e *formats.Event) bool {
+	c := parseCall(e)
+	switch c.op {
+	case "fstat", "newfstatat", "statx", "stat", "lstat", "getdents", "getdents64", "mmap", "readlink", "readlinkat":
+		return true
+	case "lseek":
+		return c.arg(2) != "SEEK_SET" && c.arg(2) != "SEEK_CUR"
+	}
+	return false
+}
+
+// onFD tells whether a call names an fd number (as a directory too) or
+// may return one.
+func onFD(c call) bool {
+	if len(fdArgs(c)) > 0 || c.retPath != "" {
+		return true
+	}
+	switch c.op {
+	case "dup", "fcntl", "close_range", "fchdir", "open", "openat", "openat2", "creat":
+		return true
+	}
+	for i := range c.args {
+		if fd, _ := fdOf(c.arg(i)); fd >= 0 && strings.Contains(c.arg(i), "<") {
+			return true
+		}
+	}
+	return false
+}
+
 // leaveExits drops from a history (newest first) the exits of processes
 // that make no later call in it: the model's exit forgets the process's
 // fd table, which no later call of the history reads (a later process of
 // the same pid, which a fork makes anew, but for one that calls before
 // the fork returned: then the exit stays). An exit closes no file's
-// bytes, size or name, and the model counts no pipe's writers. Left in,
+// bytes, size or name, and the model counts no pipe's writers. Nor the
+// exit of a process with a creating call strace split whose table may
+// hold an fd (see pending): found by TestStrangersEqualBruteForce. Left
+// in,
 // each process's exit_group and "+++ exited" line double the subtraces
 // the exact search tries (every writer of a file a shell's commands
 // append to, and every ld.so that read libc).
 func leaveExits(hist []*formats.Event, target *formats.Event) []*formats.Event {
 	var drop map[int64]bool
 	later := map[string]bool{} // processes with a call newer than the one at hand
-	for _, e := range hist {   // newest first
+	k := kinOf(hist)
+	for p := range k.splits {
+		// A process's first call, where it comes after a creating call
+		// began and before it resumed, makes it a copy of the creator's
+		// table (state.pending): in a subtrace without the second half,
+		// after the exit too, when the table is gone. That matters to a
+		// table that may hold an fd.
+		if k.holders[k.tables.owner(p)] || k.inherits(p) {
+			later[p] = true
+		}
+	}
+	for _, e := range hist { // newest first
 		switch e.Op {
 		case "EXIT", "KILLED", "exit_group":
 			if e != target && !later[e.Client] {

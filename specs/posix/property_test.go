@@ -801,16 +801,7 @@ func TestEmptySizeLearned(t *testing.T) {
 // x) and bytes the trace writes over with the same ones are among them:
 // the cases where unknown bytes could be alike.
 func TestExactWhateverOlderBytes(t *testing.T) {
-	contents := []string{""}
-	for n := 1; n <= 3; n++ {
-		for i := range 1 << n {
-			s := ""
-			for b := range n {
-				s += string("xy"[i>>b&1])
-			}
-			contents = append(contents, s)
-		}
-	}
+	contents := olderContents()
 	exact, checked := 0, 0
 	for seed := int64(0); seed < 3000; seed++ {
 		r := rand.New(rand.NewSource(seed))
@@ -845,6 +836,22 @@ func TestExactWhateverOlderBytes(t *testing.T) {
 	if exact < 300 || checked < 1000 {
 		t.Fatalf("only %d exact answers, %d contents checked: the test tries too little", exact, checked)
 	}
+}
+
+// olderContents are the contents a file older than the trace has in the
+// worlds the exact-whatever tests try: none, and 1 to 3 bytes of x and y.
+func olderContents() []string {
+	contents := []string{""}
+	for n := 1; n <= 3; n++ {
+		for i := range 1 << n {
+			s := ""
+			for b := range n {
+				s += string("xy"[i>>b&1])
+			}
+			contents = append(contents, s)
+		}
+	}
+	return contents
 }
 
 // seeded is the model whose start state holds what a prefix of calls (a
