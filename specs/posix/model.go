@@ -262,6 +262,10 @@ type state struct {
 	older     map[string]bool
 	olderSeen map[string]int8
 	olderLast bool
+	// sizes is Model.sizes; sizeSeen collects it in the replay that makes
+	// it (a size, or -1 where two calls disagree).
+	sizes    map[string]int64
+	sizeSeen map[string]int64
 	// takes is Model.takes, taking collects it in the replay that makes
 	// it, and guessed is Model.guessed (fromLog).
 	takes, taking map[takeKey]bool
@@ -366,6 +370,15 @@ type Model struct {
 	// (state.olderFact) takes it from here, not from the logged result of
 	// the call at hand, which calls the subtrace may lack had decided.
 	older map[string]bool
+	// sizes holds, by the path of a file older than the trace, its size
+	// before the trace, where the whole trace shows it (recordOlder makes
+	// it): a stat of an fd on it while no call of the trace had changed
+	// it. A fact of the trace like older: every replay makes the file
+	// that size (state.olderFile), so no replay learns another from a
+	// stat whose log it may not reach as the whole trace did, and a
+	// stat, a read or an lseek to the end of the file in any subtrace
+	// gives what the kernel gives.
+	sizes map[string]int64
 	// takes holds what the whole history's replay took from the log
 	// where the replay did not decide it (state.fromLog), by event ID and
 	// what: a replay that takes another thing from a call's log, or at
@@ -408,7 +421,7 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (m Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, takes: m.takes, guessed: m.guessed}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, sizes: m.sizes, takes: m.takes, guessed: m.guessed}
 }
 
 // recordPrior replays a history (oldest first) and its target, and
@@ -457,10 +470,10 @@ func (st *state) fromLog(what string) {
 // included) showed otherwise. A call that only asks (onlyAsks) is no
 // fact: no history holds it, so the brute-force tests' model, which
 // makes the facts from the whole trace, must not take it either.
-func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) map[string]bool {
-	m.older = nil
+func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) (map[string]bool, map[string]int64) {
+	m.older, m.sizes = nil, nil
 	st := m.Init().(*state)
-	st.olderSeen = map[string]int8{}
+	st.olderSeen, st.sizeSeen = map[string]int8{}, map[string]int64{}
 	for _, e := range hist {
 		if !onlyAsks(m.call(e)) {
 			m.Step(st, e)
@@ -476,7 +489,35 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) map[str
 			older[p] = v > 0
 		}
 	}
-	return older
+	var sizes map[string]int64
+	for p, n := range st.sizeSeen {
+		if n >= 0 {
+			setKey(&sizes, p, n)
+		}
+	}
+	return older, sizes
+}
+
+// newOlder makes the file p names, older than the trace, as the replay
+// first reaches it, and returns its inode: its bytes unknown, its size
+// the one the trace shows (Model.sizes), if it shows one.
+func (st *state) newOlder(p string) int {
+	f := &file{unknown: true}
+	if strings.HasPrefix(p, "/") {
+		f.pristine, f.older = p, p
+	}
+	n, sized := st.sizes[f.pristine]
+	if sized = sized && n <= maxLearnedSize; sized {
+		// Shared unknown bytes, as a stat's learned size makes them: a
+		// write copies them first (mutable).
+		f.data, f.known = unknownBytes(int(n))
+		f.slab, f.unknown = true, false
+	}
+	ino := st.newFile(f)
+	if sized {
+		delete(st.own, ino)
+	}
+	return ino
 }
 
 // trusted tells whether a value the call being replayed takes from the
@@ -500,7 +541,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, takes: st.takes, guessed: st.guessed}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, takes: st.takes, guessed: st.guessed}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -761,11 +802,7 @@ func (st *state) find(p string, loggedOK, shows bool) (int, bool) {
 		if !loggedOK || pd == madeDir || pd == noParent || pd == notDir {
 			return 0, false // a directory the trace made holds only the names it made
 		}
-		f := &file{unknown: true}
-		if strings.HasPrefix(p, "/") {
-			f.pristine, f.older = p, p
-		}
-		i = st.newFile(f)
+		i = st.newOlder(p)
 		st.name(p, i) // and ownNames
 		st.learned[p] = true
 		return i, true
@@ -2340,7 +2377,17 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		// trace shows no name of may be one of them. A server's log
 		// opened to append (fopen "a" fstats it) is empty when new.
 		named := strings.HasPrefix(st.last[ino], "/")
-		if size, ok := statSize(c); ok && (size > 0 || named) && size >= int64(len(f.data)) {
+		if size, ok := statSize(c); ok && (size > 0 || named) && size >= int64(len(f.data)) && size <= maxLearnedSize {
+			if st.sizeSeen != nil && f.pristine != "" {
+				// The first stat of it in the whole trace's replay, while
+				// no call changed it, shows its size before the trace.
+				switch was, seen := st.sizeSeen[f.pristine]; {
+				case !seen:
+					st.sizeSeen[f.pristine] = size
+				case was != size:
+					st.sizeSeen[f.pristine] = -1
+				}
+			}
 			f = st.mutable(ino)
 			if !st.trusted(f.pristine) {
 				f.pristine = "" // a size the log gave of another file, maybe
@@ -2506,7 +2553,7 @@ func (st *state) bound(pid, a string) *fdEntry {
 	case i > 0 && (isPath || strings.HasPrefix(name, "pipe:")):
 		ino = i
 	case isPath:
-		ino = st.newFile(&file{unknown: true, pristine: name, older: name})
+		ino = st.newOlder(name)
 		st.name(name, ino)      // and ownNames
 		st.learned[name] = true // as an open's logged success would (lookup)
 	default: // a pipe, a socket, a device
@@ -3209,6 +3256,11 @@ var unknownSlab struct {
 
 // unknownBytes returns n zero bytes, none known, shared by every caller:
 // full slices (an append copies them), which no one may write.
+// maxLearnedSize bounds the size of a file older than the trace that a
+// replay makes of unknown bytes (unknownBytes holds twice that): a
+// bigger one (a database, a disk image) keeps its size unknown.
+const maxLearnedSize = 64 << 20
+
 func unknownBytes(n int) ([]byte, []bool) {
 	u := &unknownSlab
 	u.Lock()

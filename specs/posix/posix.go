@@ -460,7 +460,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			return provenance.Walk{}, err
 		}
 		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
-		m.older = m.recordOlder(provenance.Reversed(facts), target)
+		m.older, m.sizes = m.recordOlder(provenance.Reversed(facts), target)
 		var takes map[takeKey]bool
 		m.prior, takes = m.recordPrior(provenance.Reversed(back.Events), target)
 		if m.takes = nil; ofNames(target) {
@@ -489,7 +489,13 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	// The exact search gets half the time: the approximation needs some.
-	search := leaveStrangers(hist, target)
+	// The sizes the trace shows of files older than it (Model.sizes):
+	// a stat of such a file learns nothing, in any subtrace.
+	if err := workingDirs(ctx, ch, hist, m.dirs); err != nil {
+		return nil, err
+	}
+	_, sizes := m.recordOlder(provenance.Reversed(hist), target)
+	search := leaveStrangers(hist, target, sizes)
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
 	}
@@ -1342,8 +1348,9 @@ func holdsPipes(hist []*formats.Event) bool {
 // of the target's line holds; so a stranger's call that changes no
 // file's bytes, size or names (changesNothing: an open that cannot
 // create or truncate, a read, a seek, a close, an exec, an exit; not
-// one that learns what a file older than the trace holds, learnsOlder)
-// moves no offset and binds no number the target uses. Then the calls
+// one that learns what a file older than the trace holds, learnsOlder,
+// but a stat of one whose size the trace shows, sizedStat) moves no
+// offset and binds no number the target uses. Then the calls
 // that made a process left with no call go too (its two halves, where
 // strace split one, unless a call of a process the history does not make
 // came between them: see strangerBetween), but for those of a process
@@ -1360,10 +1367,11 @@ func holdsPipes(hist []*formats.Event) bool {
 // target's program reads too (coreutils's read of /etc/locale.alias had
 // 56 calls of 7 such programs in its history, past the search's limit:
 // an approximation).
-func leaveStrangers(hist []*formats.Event, target *formats.Event) []*formats.Event {
+func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[string]int64) []*formats.Event {
 	if holdsPipes(hist) || ofNames(target) {
 		return hist
 	}
+	renames := slices.ContainsFunc(hist, changesNames)
 	k := kinOf(hist)
 	if k.unresumed || k.twice {
 		// A process made by a call never resumed: the model takes the
@@ -1399,7 +1407,7 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event) []*formats.Eve
 	var drop map[int64]bool
 	calls := map[string]int{} // each process's calls left
 	for _, e := range hist {
-		if e != target && !creates(e.Op) && isStranger(e.Client) && changesNothing(e) && !learnsOlder(e) {
+		if e != target && !creates(e.Op) && isStranger(e.Client) && changesNothing(e) && (!learnsOlder(e) || sizedStat(e, sizes, renames)) {
 			setKey(&drop, e.ID, true)
 			continue
 		}
@@ -1426,6 +1434,23 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event) []*formats.Eve
 		}
 	}
 	return without(hist, drop)
+}
+
+// sizedStat tells whether a call is a stat of an fd on a regular file
+// whose size before the trace the trace shows (Model.sizes), in a
+// history that makes and removes no names: it learns nothing then, in any
+// subtrace, as the file its fd reaches there is that one (made that size
+// as the replay reaches it) or one the trace made or truncated, whose
+// size the replay knows.
+func sizedStat(e *formats.Event, sizes map[string]int64, renames bool) bool {
+	c := parseCall(e)
+	if renames || !byFD(c) || statType(c) != "S_IFREG" {
+		return false
+	}
+	a := c.arg(0)
+	_, name := fdOf(a)
+	_, sized := sizes[name]
+	return sized && !strings.Contains(a, "(deleted)") && !strings.Contains(a, "<"+formats.GuessedPath)
 }
 
 // kin is what a history's calls that make processes tell of them.
@@ -1694,7 +1719,7 @@ func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 	}
 	flightEnds(provenance.Reversed(trace), m.ends)
 	if len(trace) > 0 {
-		m.older = m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1])
+		m.older, m.sizes = m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1])
 	}
 	return m
 }
