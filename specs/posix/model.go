@@ -263,7 +263,7 @@ type state struct {
 	olderSeen map[string]int8
 	olderLast bool
 	// sizes is Model.sizes; sizeSeen collects it in the replay that makes
-	// it (a size, or -1 where two calls disagree).
+	// it: by pristine path, the size the first such stat showed.
 	sizes    map[string]int64
 	sizeSeen map[string]int64
 	// takes is Model.takes, taking collects it in the replay that makes
@@ -374,7 +374,7 @@ type Model struct {
 	// before the trace, where the whole trace shows it (recordOlder makes
 	// it): a stat of an fd on it while no call of the trace had changed
 	// it. A fact of the trace like older: every replay makes the file
-	// that size (state.olderFile), so no replay learns another from a
+	// that size (state.newOlder), so no replay learns another from a
 	// stat whose log it may not reach as the whole trace did, and a
 	// stat, a read or an lseek to the end of the file in any subtrace
 	// gives what the kernel gives.
