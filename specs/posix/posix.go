@@ -488,7 +488,6 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	// The exact search gets half the time: the approximation needs some.
 	// The sizes the trace shows of files older than it (Model.sizes):
 	// a stat of such a file learns nothing, in any subtrace.
 	if err := workingDirs(ctx, ch, hist, m.dirs); err != nil {
@@ -499,6 +498,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
 	}
+	// The exact search gets half the time: the approximation needs some.
 	first, err := walk(search, hist)
 	if err != nil {
 		return nil, err
@@ -1336,37 +1336,37 @@ func holdsPipes(hist []*formats.Event) bool {
 
 // leaveStrangers drops from the exact search's history (newest first)
 // the calls of strangers to the target, which change nothing it sees in
-// any subtrace: a stranger is a process that is neither the target's
+// any subtrace. A stranger is a process that is neither the target's
 // nor an ancestor of it (by the history's calls that made processes),
 // shares an fd table with none of them, descends from no process with a
-// call on an fd in the history, and neither it nor a process it made
-// has a call that may change a file (whose offset its reads and seeks
-// decide: a shell's program that reads a file and writes it). Every fd a
-// stranger uses is then
-// its own, in every subtrace: bound by its own calls, or anew on the
-// file -y names (state.bound), an open file description that no process
-// of the target's line holds; so a stranger's call that changes no
-// file's bytes, size or names (changesNothing: an open that cannot
-// create or truncate, a read, a seek, a close, an exec, an exit; not
-// one that learns what a file older than the trace holds, learnsOlder,
-// but a stat of one whose size the trace shows, sizedStat) moves no
-// offset and binds no number the target uses. Then the calls
-// that made a process left with no call go too (its two halves, where
-// strace split one, unless a call of a process the history does not make
-// came between them: see strangerBetween), but for those of a process
-// with a creating call strace split, whose table may hold an fd: another
-// of its creating calls ends the first's wait for its child's first call
-// (state.pending), in a subtrace without its second half. No history
-// with a pipe
-// (holdsPipes): reading one takes bytes away. Not for a target whose
-// output is of names (ofNames), whose labels weigh what every call took
-// from the log.
+// call on an fd in the history, and neither it nor a process it made has
+// a call that may change a file (whose offset its reads and seeks
+// decide: a shell's program that reads a file and writes it).
 //
-// Left in, each such call doubles the subtraces the search tries: every
-// program a shell ran opened, read and closed the locale files the
-// target's program reads too (coreutils's read of /etc/locale.alias had
-// 56 calls of 7 such programs in its history, past the search's limit:
-// an approximation).
+// Every fd a stranger uses is then its own, in every subtrace: bound by
+// its own calls, or anew on the file -y names (state.bound), an open
+// file description that no process of the target's line holds. So a
+// stranger's call that changes no file's bytes, size or names
+// (changesNothing: an open that cannot create or truncate, a read, a
+// seek, a close, an exec, an exit; not one that learns what a file older
+// than the trace holds, learnsOlder, but a stat of one whose size the
+// trace shows, sizedStat) moves no offset and binds no number the target
+// uses. Then the calls that made a process left with no call go too (its
+// two halves, where strace split one, unless a call of a process the
+// history does not make came between them: see strangerBetween), but for
+// those of a process with a creating call strace split, whose table may
+// hold an fd: another of its creating calls ends the first's wait for
+// its child's first call (state.pending), in a subtrace without its
+// second half.
+//
+// Not for a history with a pipe (holdsPipes): reading one takes bytes
+// away. Nor for a target whose output is of names (ofNames), whose
+// labels weigh what every call took from the log. Left in, each such
+// call doubles the subtraces the search tries: every program a shell ran
+// opened, read and closed the locale files the target's program reads
+// too (coreutils's read of /etc/locale.alias had 56 calls of 7 such
+// programs in its history, past the search's limit: an approximation).
+// TestStrangersEqualBruteForce is its referee.
 func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[string]int64) []*formats.Event {
 	if holdsPipes(hist) || ofNames(target) {
 		return hist
@@ -1549,13 +1549,12 @@ func onFD(c call) bool {
 // fd table, which no later call of the history reads (a later process of
 // the same pid, which a fork makes anew, but for one that calls before
 // the fork returned: then the exit stays). An exit closes no file's
-// bytes, size or name, and the model counts no pipe's writers. Nor the
+// bytes, size or name, and the model counts no pipe's writers. Not the
 // exit of a process with a creating call strace split whose table may
-// hold an fd (see pending): found by TestStrangersEqualBruteForce. Left
-// in,
-// each process's exit_group and "+++ exited" line double the subtraces
-// the exact search tries (every writer of a file a shell's commands
-// append to, and every ld.so that read libc).
+// hold an fd, either (see pending): TestStrangersEqualBruteForce found
+// it. Left in, each process's exit_group and "+++ exited" line double
+// the subtraces the exact search tries (every writer of a file a shell's
+// commands append to, and every ld.so that read libc).
 func leaveExits(hist []*formats.Event, target *formats.Event) []*formats.Event {
 	var drop map[int64]bool
 	later := map[string]bool{} // processes with a call newer than the one at hand
