@@ -288,7 +288,7 @@ type state struct {
 	// whether a path existed (its name), or a file's size ("size:" and
 	// its pristine path). "" for any other output. Two replays that
 	// give the same such output for the same fact give it certainly
-	// (certain): the state before the trace is one.
+	// (SameOutput): the state before the trace is one.
 	unshown string
 	// sizeGuessed: the call replayed last showed the size of a file
 	// whose size is a guess (file.guessedSize).
@@ -2185,6 +2185,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			return "access -1 ENOENT"
 		}
 		if c.ok() || c.errno == "ENOENT" || c.errno == "ENOTDIR" {
+			// Only the target's reaches Model.older: recordOlder skips
+			// the calls that only ask, which no history holds, and the
+			// target's own result only cancels a fact (olderLast).
 			st.noteOlder(p, c.ok())
 		}
 		st.unshown = st.olderName(p)
@@ -2349,7 +2352,7 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		switch {
 		case !seen && (st.parent(p) == unknownParent || st.parent(p) == olderDir):
 			if c.ok() || c.errno == "ENOENT" || c.errno == "ENOTDIR" {
-				st.noteOlder(p, c.ok())
+				st.noteOlder(p, c.ok()) // the target's only, as an access's
 			}
 			st.unshown = st.olderName(p)
 			return "stat ?"

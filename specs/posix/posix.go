@@ -453,21 +453,28 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			paths[i] = path.Join(d, p)
 		}
 	}
-	// walk makes the search of hist (newest first), with the facts of
-	// the calls in facts (a history that holds hist).
-	walk := func(hist, facts []*formats.Event) (provenance.Walk, error) {
+	// learnFacts takes the facts of a history's calls (newest first):
+	// each call's working directory, and what the whole history shows of
+	// names and sizes before the trace (Model.older, Model.sizes).
+	learnFacts := func(facts []*formats.Event) error {
 		if err := workingDirs(ctx, ch, facts, m.dirs); err != nil {
-			return provenance.Walk{}, err
+			return err
 		}
-		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
 		m.older, m.sizes = m.recordOlder(provenance.Reversed(facts), target)
+		return nil
+	}
+	// walk makes the search of hist (newest first), a part of the
+	// history whose facts learnFacts took.
+	walk := func(hist []*formats.Event) provenance.Walk {
+		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
 		var takes map[takeKey]bool
 		m.prior, takes = m.recordPrior(provenance.Reversed(back.Events), target)
-		if m.takes = nil; ofNames(target) {
+		m.takes = nil // the check of names taken from logs is only for outputs of names
+		if ofNames(target) {
 			m.takes = takes
 		}
 		return provenance.Walk{Problem: provenance.Problem{Model: m, Target: target, Older: back.Older,
-			Reset: func(*formats.Event) bool { return false }}}, nil
+			Reset: func(*formats.Event) bool { return false }}}
 	}
 	// Exactly: every call that can decide the read in some subtrace;
 	// with a bare fd number, that includes every other file ever bound
@@ -488,21 +495,17 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
-	// The sizes the trace shows of files older than it (Model.sizes):
-	// a stat of such a file learns nothing, in any subtrace.
-	if err := workingDirs(ctx, ch, hist, m.dirs); err != nil {
+	if err := learnFacts(hist); err != nil {
 		return nil, err
 	}
-	_, sizes := m.recordOlder(provenance.Reversed(hist), target)
-	search := leaveStrangers(hist, target, sizes)
+	// With the sizes the trace shows of files older than it, a stat of
+	// such a file learns nothing in any subtrace (sizedStat).
+	search := leaveStrangers(hist, target, m.sizes)
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
 	}
 	// The exact search gets half the time: the approximation needs some.
-	first, err := walk(search, hist)
-	if err != nil {
-		return nil, err
-	}
+	first := walk(search)
 	first.Budget = searchBudget
 	if d := provenance.SearchDeadline(ctx); !d.IsZero() {
 		first.Deadline = time.Now().Add(time.Until(d) / 2)
@@ -515,10 +518,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		if hist, err = history(ctx, ch, target, paths, approx, bareIndexed); err != nil {
 			return nil, err
 		}
-		w, err := walk(hist, hist)
-		if err != nil {
+		if err := learnFacts(hist); err != nil {
 			return nil, err
 		}
+		w := walk(hist)
 		w.Fallback = func() ([]*formats.Event, string, error) {
 			return provenance.Reversed(hist), "every call on the file's names and the calls that made the processes", nil
 		}
@@ -1379,9 +1382,9 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 		// is not plain.
 		return hist
 	}
-	creator, tables := k.creator, k.tables
+	tables := k.tables
 	line := map[string]bool{} // the fd tables of the target's process and its ancestors
-	for p, n := target.Client, 0; p != "" && n < 64; p, n = creator[p], n+1 {
+	for _, p := range k.lineOf(target.Client) {
 		line[tables.owner(p)] = true
 	}
 	// The fd tables with a call that may change a file: their offsets
@@ -1390,7 +1393,7 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 	changers := map[string]bool{}
 	for _, e := range hist {
 		if !changesNothing(e) {
-			for p, n := e.Client, 0; p != "" && n < 64; p, n = creator[p], n+1 {
+			for _, p := range k.lineOf(e.Client) {
 				changers[tables.owner(p)] = true
 			}
 		}
@@ -1422,7 +1425,7 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 		}
 		child := strconv.FormatInt(c.ret, 10)
 		half, isSplit := k.halves[e.ID]
-		if calls[child] > 0 || child == target.Client || isSplit && strangerBetween(hist, half, e.ID, creator) ||
+		if calls[child] > 0 || child == target.Client || isSplit && strangerBetween(hist, half, e.ID, k.creator) ||
 			k.splits[e.Client] && (k.holders[tables.owner(e.Client)] || k.inherits(e.Client)) {
 			continue
 		}
@@ -1497,16 +1500,22 @@ func kinOf(hist []*formats.Event) kin {
 	return k
 }
 
+// lineOf returns pid and its ancestors, nearest first, by the history's
+// creating calls (at most 64: a trace that reuses pids may loop).
+func (k kin) lineOf(pid string) []string {
+	var out []string
+	for p := pid; p != "" && len(out) < 64; p = k.creator[p] {
+		out = append(out, p)
+	}
+	return out
+}
+
 // inherits tells whether an ancestor of pid (by the history's creating
 // calls) has a call on an fd: then pid's table may hold, in a subtrace,
 // an open file description another process holds too.
 func (k kin) inherits(pid string) bool {
-	for p, n := k.creator[pid], 0; p != "" && n < 64; p, n = k.creator[p], n+1 {
-		if k.holders[k.tables.owner(p)] {
-			return true
-		}
-	}
-	return false
+	line := k.lineOf(pid)
+	return len(line) > 1 && slices.ContainsFunc(line[1:], func(p string) bool { return k.holders[k.tables.owner(p)] })
 }
 
 // learnsOlder tells whether a call that changes nothing may teach the
@@ -1594,45 +1603,35 @@ func leaveExits(hist []*formats.Event, target *formats.Event) []*formats.Event {
 // read a pipe; TestBystanders: 20 took a pipe read past the search's
 // limit).
 func leaveBystanders(hist []*formats.Event, target *formats.Event) []*formats.Event {
-	first := int64(math.MaxInt64)  // the first call that is not a creation or an exec
-	calls := map[string]int{}      // each process's calls in the history
-	creator := map[string]string{} // a process's creator, where the history made it
+	k := kinOf(hist)
+	if k.twice {
+		return hist // a pid made twice: which calls are whose is not plain
+	}
+	first := int64(math.MaxInt64) // the first call that is not a creation or an exec
+	calls := map[string]int{}     // each process's calls in the history
 	for _, e := range hist {
 		calls[e.Client]++
-		switch c := parseCall(e); {
-		case creates(c.op):
-			if !c.unfinished && c.ok() {
-				creator[strconv.FormatInt(c.ret, 10)] = c.pid
-			}
-		case c.op == "execve" || c.op == "execveat":
-		default:
+		if c := parseCall(e); !creates(c.op) && c.op != "execve" && c.op != "execveat" {
 			first = min(first, e.ID)
 		}
 	}
 	lineage := map[string]bool{}
-	for p := target.Client; p != "" && !lineage[p]; p = creator[p] {
+	for _, p := range k.lineOf(target.Client) {
 		lineage[p] = true
 	}
 	var drop map[int64]bool
-	split := map[string]int64{}           // a process's creating call strace split, its first half
-	for i := len(hist) - 1; i >= 0; i-- { // oldest first
-		e := hist[i]
+	for _, e := range hist {
 		c := parseCall(e)
-		if !creates(c.op) || e.ID >= first {
+		if !creates(c.op) || c.unfinished || !c.ok() || e.ID >= first {
 			continue
 		}
-		if c.unfinished {
-			split[c.pid] = e.ID
-			continue
-		}
-		half, ok := split[c.pid]
-		delete(split, c.pid)
 		child := strconv.FormatInt(c.ret, 10)
-		if !c.ok() || lineage[child] || calls[child] > 0 || ok && strangerBetween(hist, half, e.ID, creator) {
+		half, split := k.halves[e.ID]
+		if lineage[child] || calls[child] > 0 || split && strangerBetween(hist, half, e.ID, k.creator) {
 			continue
 		}
 		setKey(&drop, e.ID, true)
-		if ok {
+		if split {
 			setKey(&drop, half, true)
 		}
 	}
