@@ -265,44 +265,6 @@ func (c *Choice) Count() *big.Int {
 	return rest.ways()
 }
 
-// ways counts the ways to choose, one event at a time.
-func (c *Choice) ways() *big.Int {
-	// ways[h] is the number of ways to hold h of the events seen so far,
-	// nonzero only for h in [plo, phi].
-	ways := make([]*big.Int, c.K+2)
-	for h := range ways {
-		ways[h] = new(big.Int)
-	}
-	ways[0].SetInt64(1)
-	plo, phi := 0, 0
-	for i := range c.Len() {
-		lo, hi := c.bounds(i)
-		nlo, nhi := max(lo, plo), min(hi, phi+1)
-		if nlo > nhi {
-			return new(big.Int)
-		}
-		for h := nhi; h >= nlo; h-- {
-			if h > phi {
-				ways[h].SetInt64(0)
-			}
-			if h-1 >= plo {
-				ways[h].Add(ways[h], ways[h-1])
-			}
-		}
-		for h := plo; h < nlo; h++ {
-			ways[h].SetInt64(0)
-		}
-		for h := nhi + 1; h <= phi; h++ {
-			ways[h].SetInt64(0)
-		}
-		plo, phi = nlo, nhi
-	}
-	if c.K < plo || c.K > phi {
-		return new(big.Int)
-	}
-	return ways[c.K]
-}
-
 // Expand lists the first limit ways to choose, in order of the events'
 // places (the earliest events first), as events (ExpandPlaces).
 func (c *Choice) Expand(limit int) [][]*formats.Event {

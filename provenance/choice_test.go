@@ -72,6 +72,15 @@ func TestChoice(t *testing.T) {
 		if got, exact := c.Counted(); !exact || got.Int64() != int64(len(want)) {
 			t.Fatalf("seed %d: %d of %d events, caps %v: Counted %v (exact %v), want %d", seed, c.K, n, c.Caps, got, exact, len(want))
 		}
+		// Joined at any event, the counts from the start and from the
+		// end give the same.
+		if lo, hi := c.valid(); !noWay(lo, hi, c.K) {
+			for at := 0; at <= n; at++ {
+				if got := countPaths(lo, hi, c.K, at); got.Int64() != int64(len(want)) {
+					t.Fatalf("seed %d: %d of %d events, caps %v, joined before event %d: %v ways, want %d", seed, c.K, n, c.Caps, at, got, len(want))
+				}
+			}
+		}
 		got := c.Expand(1 << 12)
 		if len(got) != len(want) {
 			t.Fatalf("seed %d: Expand gave %d ways, want %d", seed, len(got), len(want))
@@ -270,5 +279,60 @@ func TestMentionedStubs(t *testing.T) {
 	x := &Explanation{Choices: []Choice{{K: 1, Stubs: &Stubs{IDs: []int64{1, 2, 5}, Of: []int32{0, 0, 1}, Likes: []*formats.Event{pop, push}, KeyOnly: []bool{false, false}}}}}
 	if got := x.Mentioned(); len(got) != 1 || got[0] != push {
 		t.Fatalf("mentioned %v, want the push read whole", got)
+	}
+}
+
+// TestCountLongChoices checks the count of long choices, joined from
+// both ends in the middle as ways joins them, against a count of every
+// holding from the start written plainly here: queue-like caps (at most
+// as many held up to an event as there were pushes before it) on
+// choices of a few hundred to a few thousand events.
+func TestCountLongChoices(t *testing.T) {
+	for seed := 0; seed < 12; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		n := 200 + r.Intn(1800)
+		k := n - 1 - r.Intn(n/4)
+		caps, skipped := make([]int, n), 0
+		for i := range caps {
+			if skipped < n-k && r.Intn(5) == 0 {
+				skipped++
+			}
+			caps[i] = min(i+1-skipped, k)
+		}
+		caps[n-1] = k
+		c := Choice{K: k, Caps: caps}
+		for i := 0; i < n; i++ {
+			c.Events = append(c.Events, &formats.Event{ID: int64(i + 1)})
+		}
+		// ways[h]: the ways to hold h of the events so far, within caps.
+		ways := make([]*big.Int, k+1)
+		for h := range ways {
+			ways[h] = new(big.Int)
+		}
+		ways[0].SetInt64(1)
+		for i := 0; i < n; i++ {
+			for h := k; h >= 1; h-- {
+				ways[h].Add(ways[h], ways[h-1])
+			}
+			for h := caps[i] + 1; h <= k; h++ {
+				ways[h].SetInt64(0)
+			}
+		}
+		want := ways[k]
+		lo, hi := c.valid()
+		if noWay(lo, hi, k) {
+			t.Fatalf("seed %d: no way to choose %d of %d", seed, k, n)
+		}
+		for _, at := range []int{0, splitPoint(lo, hi), n / 3, n} {
+			if got := countPaths(lo, hi, k, at); got.Cmp(want) != 0 {
+				t.Fatalf("seed %d: %d of %d, joined before event %d: %v ways, want %v", seed, k, n, at, got, want)
+			}
+		}
+		if got, exact := c.Counted(); !exact || got.Cmp(want) != 0 {
+			t.Fatalf("seed %d: Counted %v (exact %v), want %v", seed, got, exact, want)
+		}
+		if want.BitLen() < 32 {
+			t.Fatalf("seed %d: a count of %v proves little", seed, want)
+		}
 	}
 }
