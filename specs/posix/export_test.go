@@ -41,3 +41,14 @@ var Commute = commute
 
 // LeaveStrangers is leaveStrangers, for TestStrangersEqualBruteForce.
 var LeaveStrangers = leaveStrangers
+
+// WithBindings returns m with the facts of a trace's calls (oldest
+// first, before target) that hold whatever the files held before it:
+// the uses of fds its own calls bound (Model.bindings) and the processes
+// its split creating calls made (Model.children). The brute force of the
+// tests that try other contents keeps them.
+func WithBindings(m Model, trace []*formats.Event, target *formats.Event) Model {
+	f := m.recordOlder(trace, target)
+	m.bindings, m.children = f.bindings, f.children
+	return m
+}

@@ -191,6 +191,42 @@ type proc struct {
 	cwd  string
 }
 
+// creatorPending returns the process inside a creating call (pending)
+// that made pid, a process the replay has not seen: the one process
+// inside such a call, when there is one.
+func (st *state) creatorPending(pid string) (string, bool) {
+	if len(st.pending) == 1 {
+		for parent := range st.pending {
+			if parent != pid {
+				return parent, true
+			}
+		}
+	}
+	return "", false
+}
+
+// splitChildren returns, by the first half of each creating call strace
+// split in hist (oldest first), the process its second half returned
+// (Model.children).
+func splitChildren(hist []*formats.Event) map[int64]string {
+	var out map[int64]string
+	split := map[string]int64{}
+	for _, e := range hist {
+		c := parseCall(e)
+		switch {
+		case !creates(c.op):
+		case c.unfinished:
+			split[c.pid] = e.ID
+		default:
+			if half, ok := split[c.pid]; ok && c.ok() && c.ret > 0 {
+				setKey(&out, half, strconv.FormatInt(c.ret, 10))
+			}
+			delete(split, c.pid)
+		}
+	}
+	return out
+}
+
 // sameTable tells whether p and q are threads of one fd table.
 func sameTable(p, q *proc) bool {
 	return reflect.ValueOf(p.fds).Pointer() == reflect.ValueOf(q.fds).Pointer()
@@ -266,6 +302,9 @@ type state struct {
 	// it: by pristine path, the size the first such stat showed.
 	sizes    map[string]int64
 	sizeSeen map[string]int64
+	// bindings is Model.bindings; bindingSeen collects it in the replay
+	// that makes it.
+	bindings, bindingSeen map[fdUse]bool
 	// takes is Model.takes, taking collects it in the replay that makes
 	// it, and guessed is Model.guessed (fromLog).
 	takes, taking map[takeKey]bool
@@ -379,6 +418,25 @@ type Model struct {
 	// stat, a read or an lseek to the end of the file in any subtrace
 	// gives what the kernel gives.
 	sizes map[string]int64
+	// bindings holds the uses of fds (a call and its fd number) that the
+	// whole trace's replay found bound by a call of the trace: an open, a
+	// dup, a pipe, inherited through the forks that made the process
+	// (recordOlder makes it). A replay that does not find such a use bound
+	// to the file -y names, as its subtrace lacks the call that bound it,
+	// takes the fd as not open (state.bound): the number was free before
+	// that call in the trace, and the call that reached it then is the
+	// one that bound the fd, not one from before the trace. Which number
+	// an open gets is the open's own output; a read's answer holds the
+	// open that bound its fd, not the calls that freed the lower numbers.
+	bindings map[fdUse]bool
+	// children holds, by the first half of each creating call strace
+	// split, the process its second half returned: a fact of the trace
+	// (splitChildren makes it). A replay makes that process at the first
+	// half, with a copy of its creator's fds (or its table), with or
+	// without the second: not the first process of unknown creation that
+	// calls after it (state.pending), as where the trace does not show
+	// the second half.
+	children map[int64]string
 	// takes holds what the whole history's replay took from the log
 	// where the replay did not decide it (state.fromLog), by event ID and
 	// what: a replay that takes another thing from a call's log, or at
@@ -421,7 +479,7 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (m Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, sizes: m.sizes, takes: m.takes, guessed: m.guessed}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, sizes: m.sizes, bindings: m.bindings, takes: m.takes, guessed: m.guessed}
 }
 
 // recordPrior replays a history (oldest first) and its target, and
@@ -463,17 +521,52 @@ func (st *state) fromLog(what string) {
 	}
 }
 
+// facts are what a whole history shows of the state before the trace:
+// Model.older, Model.sizes and Model.bindings.
+type facts struct {
+	older    map[string]bool
+	sizes    map[string]int64
+	bindings map[fdUse]bool
+	children map[int64]string
+}
+
+// boundByTrace tells whether the fd a call uses first (its first
+// argument) is one the whole trace shows a call of it bound
+// (Model.bindings): in a subtrace without that call, the fd is not open.
+func (m Model) boundByTrace(e *formats.Event) bool {
+	fd, _ := fdOf(m.call(e).arg(0))
+	return m.bindings[fdUse{e.ID, fd}]
+}
+
+// An fdUse is a call's use of an fd: the call's event ID and the number.
+type fdUse struct {
+	at int64
+	fd int
+}
+
+// withFacts returns m with the facts f.
+func (m Model) withFacts(f facts) Model {
+	m.older, m.sizes, m.bindings, m.children = f.older, f.sizes, f.bindings, f.children
+	return m
+}
+
 // recordOlder replays a history (oldest first) and its target, and
-// returns what the history's calls show of names before the trace
-// (Model.older): of each name, what the first call that reached it as
-// it was before the trace showed, where no later one (the target
-// included) showed otherwise. A call that only asks (onlyAsks) is no
-// fact: no history holds it, so the brute-force tests' model, which
-// makes the facts from the whole trace, must not take it either.
-func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) (map[string]bool, map[string]int64) {
-	m.older, m.sizes = nil, nil
+// returns what the history's calls show of the state before the trace:
+// of each name (Model.older), what the first call that reached it as it
+// was before the trace showed, where no later one (the target included)
+// showed otherwise; the sizes of files older than the trace
+// (Model.sizes); the uses of fds bound by calls of the history
+// (Model.bindings). A call that only asks (onlyAsks) is no fact: no
+// history holds it, so the brute-force tests' model, which makes the
+// facts from the whole trace, must not take it either.
+func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
+	children := splitChildren(hist)
+	if target != nil {
+		children = splitChildren(append(slices.Clip(hist), target))
+	}
+	m = m.withFacts(facts{children: children})
 	st := m.Init().(*state)
-	st.olderSeen, st.sizeSeen = map[string]int8{}, map[string]int64{}
+	st.olderSeen, st.sizeSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[fdUse]bool{}
 	for _, e := range hist {
 		if !onlyAsks(m.call(e)) {
 			m.Step(st, e)
@@ -495,7 +588,7 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) (map[st
 			setKey(&sizes, p, n)
 		}
 	}
-	return older, sizes
+	return facts{older: older, sizes: sizes, bindings: st.bindingSeen, children: children}
 }
 
 // newOlder makes the file p names, older than the trace, as the replay
@@ -541,7 +634,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, takes: st.takes, guessed: st.guessed}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, bindings: st.bindings, takes: st.takes, guessed: st.guessed}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -1630,6 +1723,16 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	c := m.call(e)
 	st.okCall = c.ok()
 	st.pid, st.split, st.at = c.pid, bytes.IndexByte(e.Raw, '\n') >= 0, e.ID
+	if _, known := st.procs[c.pid]; !known {
+		// A process seen before the call that made it returned, by any
+		// call (a creating call's or a write's first half too): the
+		// process inside such a call made it.
+		if parent, ok := st.creatorPending(c.pid); ok {
+			st.fork(parent, c.pid, st.pending[parent])
+			delete(st.pending, parent)
+			setKey(&st.early, c.pid, true)
+		}
+	}
 	switch {
 	case c.inflight && st.crossEventfd(c):
 		return ""
@@ -1649,18 +1752,18 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	}
 	defer st.uncross(c.pid)
 	if c.unfinished {
+		if child, ok := m.children[e.ID]; ok {
+			// The trace shows the process the call made: made now, with
+			// its creator's fds as they are inside the call, which its
+			// second half must not make again.
+			st.fork(c.pid, child, c.sharesFiles())
+			setKey(&st.early, child, true)
+			return ""
+		}
 		setKey(&st.pending, c.pid, c.sharesFiles())
 		return ""
 	}
-	if _, known := st.procs[c.pid]; !known && len(st.pending) == 1 {
-		// A process seen before the call that made it returned: the
-		// one process inside such a call made it.
-		for parent, shared := range st.pending {
-			st.fork(parent, c.pid, shared)
-			delete(st.pending, parent)
-			setKey(&st.early, c.pid, true)
-		}
-	}
+
 	for _, a := range c.args {
 		if strings.HasPrefix(a, "AT_FDCWD<") {
 			_, dir := fdOf(a)
@@ -2513,11 +2616,12 @@ func statField(c call, names ...string) string {
 // bound returns the fd a call's argument names, or nil when the process
 // has no such fd. An fd strace decorated (-y) is open on the file it
 // names, whatever the model thinks: when the model has it bound to
-// another file, or not at all (the process opened it before the trace,
-// or the subtrace lacks its open), it is bound anew to that file with an
-// unknown offset. So which file a number reaches is the trace's, not
-// decided by the calls that chose the number, and a socket's or a
-// device's fd is a pipe of unknown content.
+// another file, or not at all (the process opened it before the trace),
+// it is bound anew to that file with an unknown offset. So which file a
+// number reaches is the trace's, not decided by the calls that chose the
+// number, and a socket's or a device's fd is a pipe of unknown content.
+// But where the whole trace shows the fd bound by a call of its own
+// (Model.bindings), a subtrace without that call has no such fd.
 func (st *state) bound(pid, a string) *fdEntry {
 	fd, name := fdOf(a)
 	p := st.proc(pid)
@@ -2537,15 +2641,20 @@ func (st *state) bound(pid, a string) *fdEntry {
 	isPath := strings.HasPrefix(name, "/")
 	if en != nil {
 		switch ino := en.o.ino; {
-		case deleted && !st.named(ino) && st.last[ino] == name:
+		// A deleted file's, a path's or a pipe's, a socket's or a
+		// device's, one eventfd2 made.
+		case deleted && !st.named(ino) && st.last[ino] == name,
+			!deleted && (isPath || strings.HasPrefix(name, "pipe:")) && st.names[name] == ino && ino > 0,
+			!deleted && !isPath && !strings.HasPrefix(name, "pipe:") && st.files[ino].unknown && st.last[ino] == name,
+			name == eventfdName && st.files[ino].eventfd:
+			if st.bindingSeen != nil && !en.o.inherited {
+				st.bindingSeen[fdUse{st.at, fd}] = true
+			}
 			return en
-		case !deleted && (isPath || strings.HasPrefix(name, "pipe:")) && st.names[name] == ino && ino > 0:
-			return en
-		case !deleted && !isPath && !strings.HasPrefix(name, "pipe:") && st.files[ino].unknown && st.last[ino] == name:
-			return en // a socket's, a device's
-		case name == eventfdName && st.files[ino].eventfd:
-			return en // one eventfd2 made
 		}
+	}
+	if st.bindings[fdUse{st.at, fd}] {
+		return nil // the call that bound it, in the whole trace, is not in this one (Model.bindings)
 	}
 	var ino int
 	switch i := st.names[name]; {

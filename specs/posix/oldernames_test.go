@@ -202,7 +202,7 @@ func TestExactWhateverOlderNames(t *testing.T) {
 				continue
 			}
 			checked++
-			want, _, err := provenance.BruteForce(seeded{Model: posix.Model{}, prefix: before(t, worldPrefix(w))}, trace, target)
+			want, _, err := provenance.BruteForce(seeded{Model: posix.WithBindings(posix.Model{}, trace, target), prefix: before(t, worldPrefix(w))}, trace, target)
 			if err != nil {
 				t.Fatal(err)
 			}

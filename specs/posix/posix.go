@@ -460,7 +460,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		if err := workingDirs(ctx, ch, facts, m.dirs); err != nil {
 			return err
 		}
-		m.older, m.sizes = m.recordOlder(provenance.Reversed(facts), target)
+		m = m.withFacts(m.recordOlder(provenance.Reversed(facts), target))
 		return nil
 	}
 	// walk makes the search of hist (newest first), a part of the
@@ -503,6 +503,9 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	search := leaveStrangers(hist, target, m.sizes)
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
+		if m.boundByTrace(target) {
+			search = bindingLine(hist, target) // but for the calls that bound its fd
+		}
 	}
 	// The exact search gets half the time: the approximation needs some.
 	first := walk(search)
@@ -667,6 +670,49 @@ func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
 		}
 	}
 	return true
+}
+
+// bindingLine returns the calls of a history (newest first) that can
+// decide whether the fd of an unchangedRead target is bound where the
+// whole trace shows it bound by a call of its own (Model.bindings): the
+// calls of the processes that share an fd table with the target's
+// process or one of its ancestors, and the calls that made those
+// processes, but not their calls that made other processes. Every call
+// of the history changes no file, so the output is the same wherever
+// the fd is bound, and another process's calls bind no number in those
+// tables. Not where a creating call strace split
+// has no second half: the model then takes the next process of unknown
+// creation for its child (state.pending), whichever it is; the whole
+// history is returned.
+func bindingLine(hist []*formats.Event, target *formats.Event) []*formats.Event {
+	k := kinOf(hist)
+	if k.unresumed {
+		return hist
+	}
+	line := map[string]bool{}
+	for _, p := range k.lineOf(target.Client) {
+		line[k.tables.owner(p)] = true
+	}
+	// A creating call's two halves are kept or left out together; hist
+	// is newest first, so a second half comes before its first.
+	keep := map[int64]bool{}
+	for _, e := range hist {
+		c := parseCall(e)
+		if _, decided := keep[e.ID]; decided {
+			continue
+		}
+		in := line[k.tables.owner(e.Client)]
+		if creates(c.op) && !c.unfinished && c.ok() && c.ret > 0 {
+			// A process outside the line is made with a copy of its
+			// creator's table, which it does not change.
+			in = line[k.tables.owner(strconv.FormatInt(c.ret, 10))]
+		}
+		keep[e.ID] = in
+		if half, ok := k.halves[e.ID]; ok {
+			keep[half] = in
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool { return !keep[e.ID] })
 }
 
 // changesNothing tells whether a call changes no file's bytes or size
@@ -1407,10 +1453,21 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 		stranger[pid] = s
 		return s
 	}
+	// A stranger's call after the first half of a creating call strace
+	// split, by a process that may hold fds, stays: in a subtrace without
+	// the second half and without the stranger's own creation, the model
+	// takes the stranger for the child (state.pending), with the
+	// creator's fds, and the child the trace shows has none of them.
+	splitFrom := int64(math.MaxInt64)
+	for _, e := range hist {
+		if half, ok := k.halves[e.ID]; ok && (k.holders[tables.owner(e.Client)] || k.inherits(e.Client)) {
+			splitFrom = min(splitFrom, half)
+		}
+	}
 	var drop map[int64]bool
 	calls := map[string]int{} // each process's calls left
 	for _, e := range hist {
-		if e != target && !creates(e.Op) && isStranger(e.Client) && changesNothing(e) && (!learnsOlder(e) || sizedStat(e, sizes, renames)) {
+		if e != target && e.ID < splitFrom && !creates(e.Op) && isStranger(e.Client) && changesNothing(e) && (!learnsOlder(e) || sizedStat(e, sizes, renames)) {
 			setKey(&drop, e.ID, true)
 			continue
 		}
@@ -1717,7 +1774,7 @@ func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 	}
 	flightEnds(provenance.Reversed(trace), m.ends)
 	if len(trace) > 0 {
-		m.older, m.sizes = m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1])
+		m = m.withFacts(m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1]))
 	}
 	return m
 }
