@@ -136,6 +136,9 @@ type ofd struct {
 	ino    int
 	off    int64
 	append bool
+	// madeBy is the event ID of the call that made the description (an
+	// open, a pipe's, an eventfd's), 0 for one bound anew (inherited).
+	madeBy int64
 	// listed: the names a directory held when getdents64 read them all
 	// through this description (off is then past them).
 	listed string
@@ -304,7 +307,7 @@ type state struct {
 	sizeSeen map[string]int64
 	// bindings is Model.bindings; bindingSeen collects it in the replay
 	// that makes it.
-	bindings, bindingSeen map[fdUse]bool
+	bindings, bindingSeen map[fdUse]int64
 	// takes is Model.takes, taking collects it in the replay that makes
 	// it, and guessed is Model.guessed (fromLog).
 	takes, taking map[takeKey]bool
@@ -419,16 +422,19 @@ type Model struct {
 	// gives what the kernel gives.
 	sizes map[string]int64
 	// bindings holds the uses of fds (a call and its fd number) that the
-	// whole trace's replay found bound by a call of the trace: an open, a
-	// dup, a pipe, inherited through the forks that made the process
+	// whole trace's replay found bound by a call of the trace, and that
+	// call: the open (a pipe's, an eventfd's) that made the open file
+	// description, reached through the dups and forks that passed it on
 	// (recordOlder makes it). A replay that does not find such a use bound
-	// to the file -y names, as its subtrace lacks the call that bound it,
-	// takes the fd as not open (state.bound): the number was free before
-	// that call in the trace, and the call that reached it then is the
-	// one that bound the fd, not one from before the trace. Which number
-	// an open gets is the open's own output; a read's answer holds the
-	// open that bound its fd, not the calls that freed the lower numbers.
-	bindings map[fdUse]bool
+	// to the description that call made, as its subtrace lacks a call of
+	// that chain, takes the fd as not open (state.bound): the number was
+	// free before that call in the trace, and the call that reached it
+	// then is the one that bound the fd, not one from before the trace
+	// nor another open of the same file that a subtrace left open. Which
+	// number an open gets is the open's own output; a read's answer holds
+	// the open that bound its fd, not the calls that freed the lower
+	// numbers.
+	bindings map[fdUse]int64
 	// children holds, by the first half of each creating call strace
 	// split, the process its second half returned: a fact of the trace
 	// (splitChildren makes it). A replay makes that process at the first
@@ -526,16 +532,17 @@ func (st *state) fromLog(what string) {
 type facts struct {
 	older    map[string]bool
 	sizes    map[string]int64
-	bindings map[fdUse]bool
+	bindings map[fdUse]int64
 	children map[int64]string
 }
 
-// boundByTrace tells whether the fd a call uses first (its first
-// argument) is one the whole trace shows a call of it bound
-// (Model.bindings): in a subtrace without that call, the fd is not open.
-func (m Model) boundByTrace(e *formats.Event) bool {
+// boundByTrace returns the call of the trace that bound the fd a call
+// uses first (its first argument), where the whole trace shows one
+// (Model.bindings): in a subtrace without it, the fd is not open.
+func (m Model) boundByTrace(e *formats.Event) (int64, bool) {
 	fd, _ := fdOf(m.call(e).arg(0))
-	return m.bindings[fdUse{e.ID, fd}]
+	by, ok := m.bindings[fdUse{e.ID, fd}]
+	return by, ok
 }
 
 // An fdUse is a call's use of an fd: the call's event ID and the number.
@@ -566,7 +573,7 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
 	}
 	m = m.withFacts(facts{children: children})
 	st := m.Init().(*state)
-	st.olderSeen, st.sizeSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[fdUse]bool{}
+	st.olderSeen, st.sizeSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[fdUse]int64{}
 	for _, e := range hist {
 		if !onlyAsks(m.call(e)) {
 			m.Step(st, e)
@@ -832,6 +839,10 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 				num(int64(en.o.ino))
 				b = append(b, '@')
 				num(en.o.off)
+				if len(st.bindings) > 0 {
+					b = append(b, '#')
+					num(en.o.madeBy)
+				}
 				if en.o.append {
 					b = append(b, 'a')
 				}
@@ -1876,7 +1887,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				ino := st.newFile(&file{})
 				st.ownNames()
 				_, st.last[ino] = fdOf(num0(string(e.Reply))) // "/tmp/#123 (deleted)"
-				st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
+				st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, madeBy: st.at}, cloexec: has(flags, "O_CLOEXEC")})
 			}
 			if !c.ok() {
 				return failed("open", c) // the directory's: not modelled
@@ -1911,7 +1922,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				f.dir = true // an open with O_DIRECTORY shows it is one
 			}
 			if c.retFD >= 0 {
-				st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "O_CLOEXEC")})
+				st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, madeBy: st.at}, cloexec: has(flags, "O_CLOEXEC")})
 			}
 			return "open 0"
 		}
@@ -1948,7 +1959,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			st.adopt(ino, &file{older: st.files[ino].older}) // a FIFO's O_TRUNC is ignored
 		}
 		if c.retFD >= 0 {
-			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND")}, cloexec: has(flags, "O_CLOEXEC")})
+			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, append: has(flags, "O_APPEND"), madeBy: st.at}, cloexec: has(flags, "O_CLOEXEC")})
 		}
 		return "open 0"
 	case "read", "pread64", "readv", "preadv":
@@ -1998,7 +2009,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 				flags = c.arg(1)
 			}
 			ino := st.newFile(&file{eventfd: true, semaphore: has(flags, "EFD_SEMAPHORE"), count: start})
-			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino}, cloexec: has(flags, "EFD_CLOEXEC")})
+			st.install(c.pid, c.retFD, &fdEntry{o: &ofd{ino: ino, madeBy: st.at}, cloexec: has(flags, "EFD_CLOEXEC")})
 		}
 		return ""
 	case "pipe", "pipe2":
@@ -2009,7 +2020,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			for _, x := range fds {
 				n, name := fdOf(strings.TrimSpace(x))
 				if n >= 0 {
-					st.install(c.pid, n, &fdEntry{o: &ofd{ino: ino}, cloexec: has(c.arg(1), "O_CLOEXEC")})
+					st.install(c.pid, n, &fdEntry{o: &ofd{ino: ino, madeBy: st.at}, cloexec: has(c.arg(1), "O_CLOEXEC")})
 				}
 				if name != "" {
 					st.name(name, ino)
@@ -2648,12 +2659,15 @@ func (st *state) bound(pid, a string) *fdEntry {
 			!deleted && !isPath && !strings.HasPrefix(name, "pipe:") && st.files[ino].unknown && st.last[ino] == name,
 			name == eventfdName && st.files[ino].eventfd:
 			if st.bindingSeen != nil && !en.o.inherited {
-				st.bindingSeen[fdUse{st.at, fd}] = true
+				st.bindingSeen[fdUse{st.at, fd}] = en.o.madeBy
+			}
+			if by, ok := st.bindings[fdUse{st.at, fd}]; ok && en.o.madeBy != by {
+				return nil // another call's description (Model.bindings)
 			}
 			return en
 		}
 	}
-	if st.bindings[fdUse{st.at, fd}] {
+	if _, ok := st.bindings[fdUse{st.at, fd}]; ok {
 		return nil // the call that bound it, in the whole trace, is not in this one (Model.bindings)
 	}
 	var ino int

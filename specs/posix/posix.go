@@ -503,8 +503,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	search := leaveStrangers(hist, target, m.sizes)
 	if unchangedRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
-		if m.boundByTrace(target) {
-			search = bindingLine(hist, target) // but for the calls that bound its fd
+		if by, ok := m.boundByTrace(target); ok {
+			search = bindingLine(hist, target, by) // but for the calls that bound its fd
 		}
 	}
 	// The exact search gets half the time: the approximation needs some.
@@ -673,25 +673,50 @@ func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
 }
 
 // bindingLine returns the calls of a history (newest first) that can
-// decide whether the fd of an unchangedRead target is bound where the
-// whole trace shows it bound by a call of its own (Model.bindings): the
+// decide whether the fd of an unchangedRead target is bound as the whole
+// trace shows it bound by a call of its own, from (Model.bindings): the
 // calls of the processes that share an fd table with the target's
 // process or one of its ancestors, and the calls that made those
-// processes, but not their calls that made other processes. Every call
-// of the history changes no file, so the output is the same wherever
-// the fd is bound, and another process's calls bind no number in those
-// tables. Not where a creating call strace split
-// has no second half: the model then takes the next process of unknown
+// processes; not their calls that made other processes, not an
+// ancestor's calls after it made the next process of the line, and none
+// before from (the replay takes the fd as open only on the description
+// from made). Every call of the history changes no file, so the output
+// is the same wherever the fd is bound, and another process's calls bind
+// no number in those tables. Not where a creating call strace split has
+// no second half: the model then takes the next process of unknown
 // creation for its child (state.pending), whichever it is; the whole
 // history is returned.
-func bindingLine(hist []*formats.Event, target *formats.Event) []*formats.Event {
+func bindingLine(hist []*formats.Event, target *formats.Event, from int64) []*formats.Event {
 	k := kinOf(hist)
 	if k.unresumed {
 		return hist
 	}
 	line := map[string]bool{}
-	for _, p := range k.lineOf(target.Client) {
+	procs := k.lineOf(target.Client)
+	for _, p := range procs {
 		line[k.tables.owner(p)] = true
+	}
+	// An ancestor's table is copied as it makes the next process of the
+	// line: its calls after that (the creating call's first half, where
+	// strace split it) do not reach the target's table, unless the two
+	// share one table.
+	made := map[string]int64{} // by a process of the line, the call that made it
+	for _, e := range hist {
+		if c := parseCall(e); creates(c.op) && !c.unfinished && c.ok() && c.ret > 0 {
+			id := e.ID
+			if half, ok := k.halves[e.ID]; ok {
+				id = half
+			}
+			made[strconv.FormatInt(c.ret, 10)] = id
+		}
+	}
+	cutoff := map[string]int64{} // by table, the last call that reaches the target's
+	for i := 1; i < len(procs); i++ {
+		if t := k.tables.owner(procs[i]); t != k.tables.owner(procs[i-1]) {
+			if id, ok := made[procs[i-1]]; ok && cutoff[t] == 0 {
+				cutoff[t] = id
+			}
+		}
 	}
 	// A creating call's two halves are kept or left out together; hist
 	// is newest first, so a second half comes before its first.
@@ -701,11 +726,12 @@ func bindingLine(hist []*formats.Event, target *formats.Event) []*formats.Event 
 		if _, decided := keep[e.ID]; decided {
 			continue
 		}
-		in := line[k.tables.owner(e.Client)]
+		t := k.tables.owner(e.Client)
+		in := line[t] && e.ID >= from && (cutoff[t] == 0 || e.ID <= cutoff[t])
 		if creates(c.op) && !c.unfinished && c.ok() && c.ret > 0 {
 			// A process outside the line is made with a copy of its
 			// creator's table, which it does not change.
-			in = line[k.tables.owner(strconv.FormatInt(c.ret, 10))]
+			in = line[k.tables.owner(strconv.FormatInt(c.ret, 10))] && e.ID >= from
 		}
 		keep[e.ID] = in
 		if half, ok := k.halves[e.ID]; ok {
@@ -2230,6 +2256,11 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 			if pr := full.procs[e.Client]; !strings.HasPrefix(p, "/") && pr != nil && pr.cwd != "" {
 				p = path.Join(pr.cwd, p) // a name the witness could not make absolute, the whole history can
 			}
+			if !outputReads(target, p) && opensEither(e, p) {
+				// An open that makes the file or finds it succeeds either
+				// way, and the output shows nothing of the file's bytes.
+				continue
+			}
 			if _, named := full.names[p]; named && !full.learned[p] {
 				// The whole history made it (or may have): not known to be there before.
 				return "a witness takes " + p + " to have existed before the trace, as the call's logged result allows, though " +
@@ -2240,6 +2271,22 @@ func learnedInstead(m Model, x *provenance.Explanation, hist []*formats.Event, t
 		m.Apply(full, e)
 	}
 	return ""
+}
+
+// opensEither tells whether a call is an open of p that succeeds whether
+// p existed or not (O_CREAT without O_EXCL; -y shows p as the file it
+// opened). Not of the directories it names: the open fails without
+// them.
+func opensEither(e *formats.Event, p string) bool {
+	c := parseCall(e)
+	if c.op != "open" && c.op != "openat" || !c.ok() || c.retPath != p {
+		return false
+	}
+	flags := c.arg(1)
+	if c.op == "openat" {
+		flags = c.arg(2)
+	}
+	return has(flags, "O_CREAT") && !has(flags, "O_EXCL")
 }
 
 // outputReads tells whether the output of a call may depend on the file
