@@ -527,8 +527,9 @@ func (st *state) fromLog(what string) {
 	}
 }
 
-// facts are what a whole history shows of the state before the trace:
-// Model.older, Model.sizes and Model.bindings.
+// facts are what a whole history shows of the state before the trace
+// and of its own calls: Model.older, Model.sizes, Model.bindings and
+// Model.children.
 type facts struct {
 	older    map[string]bool
 	sizes    map[string]int64
@@ -563,7 +564,8 @@ func (m Model) withFacts(f facts) Model {
 // was before the trace showed, where no later one (the target included)
 // showed otherwise; the sizes of files older than the trace
 // (Model.sizes); the uses of fds bound by calls of the history
-// (Model.bindings). A call that only asks (onlyAsks) is no fact: no
+// (Model.bindings), replayed with the processes its split creating calls
+// made (Model.children). A call that only asks (onlyAsks) is no fact: no
 // history holds it, so the brute-force tests' model, which makes the
 // facts from the whole trace, must not take it either.
 func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
@@ -1774,7 +1776,6 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		setKey(&st.pending, c.pid, c.sharesFiles())
 		return ""
 	}
-
 	for _, a := range c.args {
 		if strings.HasPrefix(a, "AT_FDCWD<") {
 			_, dir := fdOf(a)
