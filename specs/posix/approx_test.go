@@ -10,14 +10,17 @@ import (
 	"github.com/wat-project/wat/specs/posix"
 )
 
-// TestApproxLeavesIdleOpens: a shell starts twenty programs, each of
-// which opens libc read-only, reads its header and closes it, then one
-// more whose read of libc is the target. The exact search has too many
-// calls to try; the approximation must leave out the other programs'
-// opens and the calls that started them (none can change what the
-// target reads), so that it answers, where before it showed the whole
-// history: and it must keep the shell's own open and the vfork that made
-// the target's process (its fds come from there).
+// TestApproxLeavesIdleOpens: a shell opens libc, starts twenty programs,
+// each of which opens libc read-only, reads its header and closes it,
+// then one more whose read of libc through the fd it inherited from the
+// shell is the target. Every program the shell started after its open
+// may hold the shell's open file description, whose offset the target
+// reads at, so the exact search has too many calls to try; the
+// approximation must leave out the other programs' opens and the calls
+// that started them (none can change what the target reads), so that it
+// answers, where before it showed the whole history: and it must keep
+// the shell's own open and the vfork that made the target's process (its
+// fds come from there).
 func TestApproxLeavesIdleOpens(t *testing.T) {
 	lines := []string{`1 openat(AT_FDCWD</d>, "/lib/libc.so", O_RDONLY|O_CLOEXEC) = 3</lib/libc.so>`}
 	for k := 2; k <= 21; k++ {
@@ -26,9 +29,7 @@ func TestApproxLeavesIdleOpens(t *testing.T) {
 			fmt.Sprintf(`%d read(3</lib/libc.so>, "\177ELF", 4) = 4`, k),
 			fmt.Sprintf(`%d close(3</lib/libc.so>) = 0`, k))
 	}
-	lines = append(lines, "1 vfork() = 99",
-		`99 openat(AT_FDCWD</d>, "/lib/libc.so", O_RDONLY|O_CLOEXEC) = 3</lib/libc.so>`,
-		`99 read(3</lib/libc.so>, "\177ELF", 4) = 4`)
+	lines = append(lines, "1 vfork() = 99", `99 read(3</lib/libc.so>, "\177ELF", 4) = 4`)
 	x := approxAnswer(t, lines)
 	ws, _ := x.Witnesses(100)
 	for _, w := range ws {

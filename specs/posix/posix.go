@@ -506,6 +506,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		if by, ok := m.boundByTrace(target); ok {
 			search = bindingLine(hist, target, by) // but for the calls that bound its fd
 		}
+	} else if by, ok := m.boundByTrace(target); ok && unchangedOffsetRead(target, hist) {
+		search = descriptionHolders(hist, target, by)
 	}
 	// The exact search gets half the time: the approximation needs some.
 	first := walk(search)
@@ -670,6 +672,67 @@ func unchangedRead(target *formats.Event, hist []*formats.Event) bool {
 		}
 	}
 	return true
+}
+
+// unchangedOffsetRead tells whether a call is a read at its fd's offset
+// (read, readv) of a file no call of its history changes, through an fd
+// -y shows on a path: its output depends only on where the offset of its
+// open file description is, and whether it is bound (see
+// descriptionHolders).
+func unchangedOffsetRead(target *formats.Event, hist []*formats.Event) bool {
+	c := parseCall(target)
+	if c.unfinished || c.inflight || c.op != "read" && c.op != "readv" || !c.ok() {
+		return false
+	}
+	a := c.arg(0)
+	if fd, name := fdOf(a); fd < 0 || !strings.HasPrefix(name, "/") || strings.Contains(a, "(deleted)") || strings.Contains(a, "<"+formats.GuessedPath) {
+		return false
+	}
+	return !slices.ContainsFunc(hist, func(e *formats.Event) bool { return !changesNothing(e) })
+}
+
+// descriptionHolders returns the calls of a history (newest first) that
+// can decide an unchangedOffsetRead target's output, whose fd the whole
+// trace shows on the open file description the call from made
+// (Model.bindings): from itself and the later calls of the processes
+// that may hold that description, whose reads and seeks move its offset
+// (the process that made it, those that share its fd table, and those
+// that such a process made after it, with the calls that made them). A
+// replay takes the fd as open only on that description, and every call
+// changes no file, so no other call reaches the output. The whole
+// history where a creating call strace split has no second half (the
+// model then gives the creator's fds to whichever process calls next),
+// or where the target's process holds no such description by the
+// history's calls.
+func descriptionHolders(hist []*formats.Event, target *formats.Event, from int64) []*formats.Event {
+	k := kinOf(hist)
+	i := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == from })
+	if k.unresumed || i < 0 {
+		return hist
+	}
+	holders := map[string]bool{k.tables.owner(hist[i].Client): true}
+	made := map[int64]bool{}  // the creating calls (both halves) that made a holder
+	for j := i; j >= 0; j-- { // oldest first, from on
+		e := hist[j]
+		c := parseCall(e)
+		if !creates(c.op) || c.unfinished || !c.ok() || c.ret <= 0 || !holders[k.tables.owner(e.Client)] {
+			continue
+		}
+		at := e.ID
+		if half, ok := k.halves[e.ID]; ok {
+			at = half // the child is made at the first half
+		}
+		if at > from {
+			holders[k.tables.owner(strconv.FormatInt(c.ret, 10))] = true
+			made[e.ID], made[at] = true, true
+		}
+	}
+	if !holders[k.tables.owner(target.Client)] {
+		return hist
+	}
+	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool {
+		return e.ID < from || !holders[k.tables.owner(e.Client)] && !made[e.ID]
+	})
 }
 
 // bindingLine returns the calls of a history (newest first) that can
