@@ -381,14 +381,23 @@ func SettlePlaces(places []int, k int, caps []int, rule string, always func(plac
 	if caps != nil {
 		leftCaps = make([]int, 0, nLeft)
 	}
+	// The rest's intervals (valid) are these, at the events left: its
+	// ways are these ways without the events every way holds, which all
+	// come after the last event left (once K cannot be reached without
+	// an event, it cannot without any later one either). Made here, they
+	// are not made again from its caps (a hot queue's 213,000 pops: 1.7
+	// MB and 2 ms).
+	restLo, restHi := make([]int32, 0, nLeft), make([]int32, 0, nLeft)
 	taken := sift(lo, hi, caps, func(i int) { always(places[i]) }, func(i, cp int) {
 		if caps != nil {
 			leftCaps = append(leftCaps, cp)
 		}
 		left = append(left, places[i])
+		restLo, restHi = append(restLo, lo[i]), append(restHi, hi[i])
 	})
 	rest := choice(left)
 	rest.K, rest.Caps, rest.Rule, rest.settled = k-taken, leftCaps, rule, true
+	rest.valids = &[2][]int32{restLo, restHi}
 	return rest.counted(), nil
 }
 

@@ -168,6 +168,13 @@ func TestChoice(t *testing.T) {
 		if err == nil && (!slices.Equal(settled, wantSettled) || pr.K != rest.K || !slices.Equal(pr.Caps, rest.Caps) || pr.Len() != rest.Len() || pr.Rule != "rule") {
 			t.Fatalf("seed %d: SettlePlaces took out %v, left %d of %d (caps %v); split took out %v, left %d of %d (caps %v)", seed, settled, pr.K, pr.Len(), pr.Caps, wantSettled, rest.K, rest.Len(), rest.Caps)
 		}
+		if err == nil {
+			// The intervals it made the rest's are valid's of the rest.
+			lo, hi := validOf(pr.Len(), pr.K, pr.Caps)
+			if pr.valids == nil || !slices.Equal(pr.valids[0], lo) || !slices.Equal(pr.valids[1], hi) {
+				t.Fatalf("seed %d: SettlePlaces' rest has intervals %v, valid gives %v %v", seed, pr.valids, lo, hi)
+			}
+		}
 		if got, exact := pr.Counted(); err == nil && (!exact || got.Int64() != int64(len(want))) {
 			t.Fatalf("seed %d: SettlePlaces' rest counts %v (exact %v), want %d", seed, got, exact, len(want))
 		}
