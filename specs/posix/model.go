@@ -569,10 +569,11 @@ func (m Model) withFacts(f facts) Model {
 // history holds it, so the brute-force tests' model, which makes the
 // facts from the whole trace, must not take it either.
 func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
-	children := splitChildren(hist)
+	all := hist
 	if target != nil {
-		children = splitChildren(append(slices.Clip(hist), target))
+		all = append(slices.Clip(hist), target)
 	}
+	children := splitChildren(all)
 	m = m.withFacts(facts{children: children})
 	st := m.Init().(*state)
 	st.olderSeen, st.sizeSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[fdUse]int64{}

@@ -501,13 +501,11 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	// With the sizes the trace shows of files older than it, a stat of
 	// such a file learns nothing in any subtrace (sizedStat).
 	search := leaveStrangers(hist, target, m.sizes)
-	if unchangedRead(target, hist) {
+	if by, bound := m.boundByTrace(target); unchangedRead(target, hist) || bound && unchangedOffsetRead(target, hist) {
 		search = nil // every subtrace gives the output ε does
-		if by, ok := m.boundByTrace(target); ok {
-			search = bindingLine(hist, target, by) // but for the calls that bound its fd
+		if bound {
+			search = descriptionHolders(hist, target, by) // but for the calls that may bind its fd or move its offset
 		}
-	} else if by, ok := m.boundByTrace(target); ok && unchangedOffsetRead(target, hist) {
-		search = descriptionHolders(hist, target, by)
 	}
 	// The exact search gets half the time: the approximation needs some.
 	first := walk(search)
@@ -692,14 +690,15 @@ func unchangedOffsetRead(target *formats.Event, hist []*formats.Event) bool {
 }
 
 // descriptionHolders returns the calls of a history (newest first) that
-// can decide an unchangedOffsetRead target's output, whose fd the whole
-// trace shows on the open file description the call from made
-// (Model.bindings): from itself and the later calls of the processes
-// that may hold that description, whose reads and seeks move its offset
-// (the process that made it, those that share its fd table, and those
-// that such a process made after it, with the calls that made them). A
-// replay takes the fd as open only on that description, and every call
-// changes no file, so no other call reaches the output. The whole
+// can decide the output of an unchangedRead or unchangedOffsetRead
+// target whose fd the whole trace shows on the open file description
+// the call from made (Model.bindings): from itself and the later calls
+// of the processes that may hold that description, which bind and free
+// the target's fd and whose reads and seeks move its offset (the process
+// that made it, those that share its fd table, and those that such a
+// process made after it, with the calls that made them). A replay takes
+// the fd as open only on that description, and every call changes no
+// file, so no other call reaches the output. The whole
 // history where a creating call strace split has no second half (the
 // model then gives the creator's fds to whichever process calls next),
 // or where the target's process holds no such description by the
@@ -733,75 +732,6 @@ func descriptionHolders(hist []*formats.Event, target *formats.Event, from int64
 	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool {
 		return e.ID < from || !holders[k.tables.owner(e.Client)] && !made[e.ID]
 	})
-}
-
-// bindingLine returns the calls of a history (newest first) that can
-// decide whether the fd of an unchangedRead target is bound as the whole
-// trace shows it bound by a call of its own, from (Model.bindings): the
-// calls of the processes that share an fd table with the target's
-// process or one of its ancestors, and the calls that made those
-// processes; not their calls that made other processes, not an
-// ancestor's calls after it made the next process of the line, and none
-// before from (the replay takes the fd as open only on the description
-// from made). Every call of the history changes no file, so the output
-// is the same wherever the fd is bound, and another process's calls bind
-// no number in those tables. Not where a creating call strace split has
-// no second half: the model then takes the next process of unknown
-// creation for its child (state.pending), whichever it is; the whole
-// history is returned.
-func bindingLine(hist []*formats.Event, target *formats.Event, from int64) []*formats.Event {
-	k := kinOf(hist)
-	if k.unresumed {
-		return hist
-	}
-	line := map[string]bool{}
-	procs := k.lineOf(target.Client)
-	for _, p := range procs {
-		line[k.tables.owner(p)] = true
-	}
-	// An ancestor's table is copied as it makes the next process of the
-	// line: its calls after that (the creating call's first half, where
-	// strace split it) do not reach the target's table, unless the two
-	// share one table.
-	made := map[string]int64{} // by a process of the line, the call that made it
-	for _, e := range hist {
-		if c := parseCall(e); creates(c.op) && !c.unfinished && c.ok() && c.ret > 0 {
-			id := e.ID
-			if half, ok := k.halves[e.ID]; ok {
-				id = half
-			}
-			made[strconv.FormatInt(c.ret, 10)] = id
-		}
-	}
-	cutoff := map[string]int64{} // by table, the last call that reaches the target's
-	for i := 1; i < len(procs); i++ {
-		if t := k.tables.owner(procs[i]); t != k.tables.owner(procs[i-1]) {
-			if id, ok := made[procs[i-1]]; ok && cutoff[t] == 0 {
-				cutoff[t] = id
-			}
-		}
-	}
-	// A creating call's two halves are kept or left out together; hist
-	// is newest first, so a second half comes before its first.
-	keep := map[int64]bool{}
-	for _, e := range hist {
-		c := parseCall(e)
-		if _, decided := keep[e.ID]; decided {
-			continue
-		}
-		t := k.tables.owner(e.Client)
-		in := line[t] && e.ID >= from && (cutoff[t] == 0 || e.ID <= cutoff[t])
-		if creates(c.op) && !c.unfinished && c.ok() && c.ret > 0 {
-			// A process outside the line is made with a copy of its
-			// creator's table, which it does not change.
-			in = line[k.tables.owner(strconv.FormatInt(c.ret, 10))] && e.ID >= from
-		}
-		keep[e.ID] = in
-		if half, ok := k.halves[e.ID]; ok {
-			keep[half] = in
-		}
-	}
-	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool { return !keep[e.ID] })
 }
 
 // changesNothing tells whether a call changes no file's bytes or size
