@@ -696,7 +696,8 @@ func unchangedOffsetRead(target *formats.Event, hist []*formats.Event) bool {
 // of the processes that may hold that description, which bind and free
 // the target's fd and whose reads and seeks move its offset (the process
 // that made it, those that share its fd table, and those that such a
-// process made after it, with the calls that made them). A replay takes
+// process made after it, with the calls that made them, and the calls,
+// earlier ones too, that made the threads among them). A replay takes
 // the fd as open only on that description, and every call changes no
 // file, so no other call reaches the output. The whole
 // history where a creating call strace split has no second half (the
@@ -726,11 +727,36 @@ func descriptionHolders(hist []*formats.Event, target *formats.Event, from int64
 			made[e.ID], made[at] = true, true
 		}
 	}
-	if !holders[k.tables.owner(target.Client)] {
+	if !holders[k.tables.owner(target.Client)] || k.twice {
 		return hist
 	}
+	// A thread shares its table only where the calls that made it, from
+	// its table's owner down, are in the subtrace: those are kept
+	// whenever they ran (a thread made before the description was, which
+	// binds the fd or reads through it).
+	sharing := map[string][]int64{} // a thread -> the creating call that made it, both halves
+	for _, e := range hist {
+		if c := parseCall(e); creates(c.op) && c.ok() && c.ret > 0 && c.sharesFiles() {
+			child := strconv.FormatInt(c.ret, 10)
+			sharing[child] = append(sharing[child], e.ID)
+			if half, ok := k.halves[e.ID]; ok {
+				sharing[child] = append(sharing[child], half)
+			}
+		}
+	}
+	for _, e := range append([]*formats.Event{target}, hist...) {
+		if e.ID < from || !holders[k.tables.owner(e.Client)] {
+			continue
+		}
+		for p, n := e.Client, 0; n < 64 && sharing[p] != nil; n++ {
+			for _, id := range sharing[p] {
+				made[id] = true
+			}
+			p = k.creator[p]
+		}
+	}
 	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool {
-		return e.ID < from || !holders[k.tables.owner(e.Client)] && !made[e.ID]
+		return !made[e.ID] && (e.ID < from || !holders[k.tables.owner(e.Client)])
 	})
 }
 

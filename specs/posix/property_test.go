@@ -1128,9 +1128,11 @@ func relog(lines []string, content map[string]string) []string {
 // TestUnchangedReadEqualsBruteForce: a pread64, a stat of an fd or an open of a
 // file no call of its history changes is answered without a search
 // (every subtrace gives its output): random traces of two processes
-// that open files older than the trace (and fail to open one that is
-// not there), read them, seek, fstat, map them privately, dup2 and
-// close (and, in some, write or truncate one, which the rule must see),
+// (a child or a thread) that open files older than the trace (and fail
+// to open one that is not there), read them, seek, fstat, map them
+// privately, dup2 and close (and, in some, write or truncate one, which
+// the rule must see), the target a pread, a read at its fd's offset, a
+// stat or an open,
 // with the definition's witnesses by brute force as the referee.
 func TestUnchangedReadEqualsBruteForce(t *testing.T) {
 	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 4000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
@@ -1174,7 +1176,7 @@ func TestUnchangedReadEqualsBruteForce(t *testing.T) {
 				return s[min(off, len(s)):min(off+n, len(s))]
 			}
 			if target {
-				switch r.Intn(5) {
+				switch r.Intn(7) {
 				case 0:
 					return fmt.Sprintf(`%s fstat(%s, {st_mode=S_IFREG|0644, st_size=%d, ...}) = 0`, pid, dec(pid, fd), len(content[d.name]))
 				case 3:
@@ -1185,6 +1187,9 @@ func TestUnchangedReadEqualsBruteForce(t *testing.T) {
 						return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "c", O_RDONLY) = -1 ENOENT (No such file or directory)`, pid)
 					}
 					return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", O_RDONLY) = 9</d/%s>`, pid, name, name)
+				case 2, 5:
+					got := at(d.off, 2)
+					return fmt.Sprintf(`%s read(%s, "%s", 2) = %d`, pid, dec(pid, fd), got, len(got))
 				}
 				off, n := r.Intn(7), 1+r.Intn(3)
 				got := at(off, n)
@@ -1217,9 +1222,14 @@ func TestUnchangedReadEqualsBruteForce(t *testing.T) {
 			case 9:
 				return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "c", O_RDONLY) = -1 ENOENT (No such file or directory)`, pid)
 			case 8:
-				if fds["2"] == nil {
+				switch {
+				case fds["2"] != nil:
+				case r.Intn(2) == 0:
 					fds["2"] = maps.Clone(fds["1"]) // the descriptions shared
 					return `1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 2`
+				default:
+					fds["2"] = fds["1"] // the table shared: a thread
+					return `1 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 2`
 				}
 			}
 			if changes && r.Intn(2) == 0 {
