@@ -495,6 +495,15 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if err != nil {
 		return nil, err
 	}
+	if src, dst, ok := copyEnds(target); ok && sc == byName {
+		// A copy's output is the bytes it moved from its source: of its
+		// destination only whether the fd is open on it matters.
+		srcHist, err := history(ctx, ch, target, []string{src}, sc, bareIndexed)
+		if err != nil {
+			return nil, err
+		}
+		hist = leaveDestination(hist, srcHist, target, dst)
+	}
 	if err := learnFacts(hist); err != nil {
 		return nil, err
 	}
@@ -621,6 +630,135 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	return x, nil
+}
+
+// copyEnds returns the paths of a copy's source and destination
+// (copy_file_range, splice, sendfile) as -y shows them, when both are
+// absolute paths of files that exist (not deleted, not guessed) and not
+// the same one.
+func copyEnds(target *formats.Event) (src, dst string, ok bool) {
+	c := parseCall(target)
+	var in, out string
+	switch c.op {
+	case "copy_file_range", "splice":
+		in, out = c.arg(0), c.arg(2)
+	case "sendfile", "sendfile64":
+		in, out = c.arg(1), c.arg(0)
+	default:
+		return "", "", false
+	}
+	for _, a := range []string{in, out} {
+		if strings.Contains(a, "(deleted)") || strings.Contains(a, "<"+formats.GuessedPath) {
+			return "", "", false
+		}
+	}
+	_, src = fdOf(in)
+	_, dst = fdOf(out)
+	return src, dst, strings.HasPrefix(src, "/") && strings.HasPrefix(dst, "/") && src != dst
+}
+
+// leaveDestination returns the history (newest first) of a copy from
+// src into dst without the calls that only change dst's bytes or learn
+// its size, and without the calls only they brought in (the histories of
+// the files copied into dst): srcHist is the history of src alone. A
+// copy's output (its count, the bytes it moved, or EBADF) is decided by
+// its source and by whether its fds are open on their files (the calls
+// that bind, pass and free the destination's fd name it and stay, as do
+// the calls that make and end the processes whose fd tables the target's
+// process had: another process's fds are not its own). When a call of the history
+// may make the destination's name, or a directory above it, reach
+// another file (a rename, link, unlink, symlink: in a subtrace dst might
+// then be src), it returns the whole history.
+func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst string) []*formats.Event {
+	var bases []string
+	for p := dst; p != "/" && p != "."; p = path.Dir(p) {
+		bases = append(bases, path.Base(p))
+	}
+	touches := func(e *formats.Event) bool {
+		for _, r := range (spec{}).Refs(e) {
+			if string(r.Key) == dst {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range hist {
+		if !changesNames(e) || isOpen(e.Op) || e.Op == "mkdir" || e.Op == "mkdirat" {
+			continue
+		}
+		if linkTarget(e) != "" {
+			return hist
+		}
+		for _, r := range (spec{}).Refs(e) {
+			k := string(r.Key)
+			if b, ok := strings.CutPrefix(k, "base:"); ok && slices.Contains(bases, b) || k == dst || strings.HasPrefix(dst, k+"/") {
+				return hist
+			}
+		}
+	}
+	inSrc := map[int64]bool{}
+	for _, e := range srcHist {
+		inSrc[e.ID] = true
+	}
+	// The fd tables the target's process had, from the first of its
+	// ancestors the history shows: no other process's call binds or
+	// frees its fds.
+	k := kinOf(hist)
+	if k.unresumed || k.twice {
+		return hist
+	}
+	line := map[string]bool{}
+	for _, p := range k.lineOf(target.Client) {
+		line[k.tables.owner(p)] = true
+	}
+	inLine := func(pid string) bool { return line[k.tables.owner(pid)] }
+	firstHalf := map[int64]int64{} // a creating call's first half -> its second
+	for second, first := range k.halves {
+		firstHalf[first] = second
+	}
+	byID := map[int64]*formats.Event{}
+	for _, e := range hist {
+		byID[e.ID] = e
+	}
+	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool {
+		c := parseCall(e)
+		switch {
+		case inSrc[e.ID]:
+			return false
+		case !inLine(e.Client):
+			return true // another fd table's, or in the history through a file copied into dst
+		case creates(c.op):
+			if second, ok := firstHalf[e.ID]; ok && byID[second] != nil {
+				c = parseCall(byID[second])
+			}
+			return !c.ok() || c.ret <= 0 || !inLine(strconv.FormatInt(c.ret, 10))
+		case c.op == "execve", c.op == "close_range", c.op == "exit_group", c.op == "EXIT", c.op == "KILLED":
+			return false
+		case !touches(e):
+			return true
+		}
+		return onlyInto(e, dst)
+	})
+}
+
+// onlyInto tells whether a call changes nothing but the bytes of the
+// file at dst, or only learns its size: a write, a truncation or a seek
+// through an fd -y shows on it, a copy into it from another file, a stat
+// of it.
+func onlyInto(e *formats.Event, dst string) bool {
+	c := parseCall(e)
+	on := func(i int) bool { _, p := fdOf(c.arg(i)); return p == dst }
+	switch c.op {
+	case "write", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "fallocate", "lseek", "fstat":
+		return on(0)
+	case "newfstatat", "statx":
+		return byFD(c) && on(0)
+	case "copy_file_range", "splice":
+		return on(2) && !on(0)
+	case "sendfile", "sendfile64":
+		return on(0) && !on(1)
+	}
+	return false
 }
 
 // unchangedRead tells whether a call's output depends only on a file

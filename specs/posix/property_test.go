@@ -1618,3 +1618,97 @@ func TestStrangersEqualBruteForce(t *testing.T) {
 		t.Fatalf("strangers' calls left out of %d traces, %d answers exact: the test tries too little", left, exact)
 	}
 }
+
+// TestCopyEqualsBruteForce: a copy's answer leaves out the calls that
+// only write its destination (leaveDestination): random traces of two
+// processes (a child or a thread) whose stdout is a file, /d/o, which
+// open, write, copy between, seek, dup2 onto stdout and close /d/s, /d/o
+// and /d/c, and sometimes rename or link them, the target a
+// copy_file_range or sendfile from /d/s or /d/c into /d/o, with the
+// definition's witnesses by brute force as the referee.
+func TestCopyEqualsBruteForce(t *testing.T) {
+	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 4000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
+		fds := map[string]map[int]string{"1": {1: "o"}}
+		names := r.Intn(4) == 0 // some traces rename and link
+		dec := func(pid string, fd int) string { return fmt.Sprintf("%d</d/%s>", fd, fds[pid][fd]) }
+		line := func(r *rand.Rand, target bool) string {
+			pid := "1"
+			if fds["2"] != nil && r.Intn(2) == 0 {
+				pid = "2"
+			}
+			open := func(want func(string) bool) []int {
+				var out []int
+				for fd, n := range fds[pid] {
+					if want(n) {
+						out = append(out, fd)
+					}
+				}
+				slices.Sort(out)
+				return out
+			}
+			every := func(string) bool { return true }
+			if target {
+				ins, outs := open(func(n string) bool { return n != "o" }), open(func(n string) bool { return n == "o" })
+				if len(ins) > 0 && len(outs) > 0 {
+					in, out := ins[r.Intn(len(ins))], outs[r.Intn(len(outs))]
+					if r.Intn(2) == 0 {
+						return fmt.Sprintf(`%s sendfile(%s, %s, NULL, 4) = %d`, pid, dec(pid, out), dec(pid, in), r.Intn(3))
+					}
+					return fmt.Sprintf(`%s copy_file_range(%s, NULL, %s, NULL, 4, 0) = %d`, pid, dec(pid, in), dec(pid, out), r.Intn(3))
+				}
+			}
+			fdsNow := open(every)
+			op := r.Intn(10)
+			if len(fdsNow) == 0 || op == 0 || target {
+				name := []string{"s", "o", "c"}[r.Intn(3)]
+				flags := []string{"O_RDONLY", "O_WRONLY|O_CREAT|O_TRUNC", "O_RDWR|O_CREAT"}[r.Intn(3)]
+				fd := 3
+				for fds[pid][fd] != "" {
+					fd++
+				}
+				fds[pid][fd] = name
+				return fmt.Sprintf(`%s openat(AT_FDCWD</d>, "%s", %s, 0644) = %d</d/%s>`, pid, name, flags, fd, name)
+			}
+			fd := fdsNow[r.Intn(len(fdsNow))]
+			other := fdsNow[r.Intn(len(fdsNow))]
+			switch op {
+			case 1, 2:
+				data := []string{"x", "yz"}[r.Intn(2)]
+				return fmt.Sprintf(`%s write(%s, "%s", %d) = %d`, pid, dec(pid, fd), data, len(data), len(data))
+			case 3:
+				return fmt.Sprintf(`%s copy_file_range(%s, NULL, %s, NULL, 4, 0) = %d`, pid, dec(pid, fd), dec(pid, other), r.Intn(3))
+			case 4:
+				return fmt.Sprintf(`%s lseek(%s, 0, SEEK_SET) = 0`, pid, dec(pid, fd))
+			case 5:
+				l := fmt.Sprintf(`%s close(%s) = 0`, pid, dec(pid, fd))
+				delete(fds[pid], fd)
+				return l
+			case 6:
+				l := fmt.Sprintf(`%s dup2(%s, 1) = 1</d/%s>`, pid, dec(pid, fd), fds[pid][fd])
+				fds[pid][1] = fds[pid][fd]
+				return l
+			case 7:
+				if names {
+					from, to := []string{"s", "o", "c"}[r.Intn(3)], []string{"s", "o", "c"}[r.Intn(3)]
+					if r.Intn(2) == 0 {
+						return fmt.Sprintf(`%s linkat(AT_FDCWD</d>, "%s", AT_FDCWD</d>, "%s", 0) = -1 EEXIST (File exists)`, pid, from, to)
+					}
+					return fmt.Sprintf(`%s renameat(AT_FDCWD</d>, "%s", AT_FDCWD</d>, "%s") = 0`, pid, from, to)
+				}
+			case 8:
+				if fds["2"] == nil {
+					if r.Intn(2) == 0 {
+						fds["2"] = maps.Clone(fds["1"])
+						return `1 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 2`
+					}
+					fds["2"] = fds["1"]
+					return `1 clone(child_stack=0x7f00, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 2`
+				}
+			}
+			return fmt.Sprintf(`%s read(%s, "", 2) = 0`, pid, dec(pid, fd))
+		}
+		return provenancetest.RandomTrace(r, 10, func(r *rand.Rand, id int, target bool) *formats.Event {
+			return parse(t, id, line(r, target))
+		})
+	}})
+}
