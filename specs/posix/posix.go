@@ -496,11 +496,14 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	if src, dst, ok := copyEnds(target); ok && sc == byName {
-		// A copy's output is the bytes it moved from its source: of its
-		// destination only whether the fd is open on it matters.
-		srcHist, err := history(ctx, ch, target, []string{src}, sc, bareIndexed)
-		if err != nil {
-			return nil, err
+		// A copy's output is the bytes it moved from its source, a
+		// write's its count: of the file written only whether the fd is
+		// open on it matters.
+		var srcHist []*formats.Event
+		if src != "" {
+			if srcHist, err = history(ctx, ch, target, []string{src}, sc, bareIndexed); err != nil {
+				return nil, err
+			}
 		}
 		hist = leaveDestination(hist, srcHist, target, dst)
 	}
@@ -635,7 +638,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // copyEnds returns the paths of a copy's source and destination
 // (copy_file_range, splice, sendfile) as -y shows them, when both are
 // absolute paths of files that exist (not deleted, not guessed) and not
-// the same one.
+// the same one; or of a write's file ("" for the source), when it is
+// such a path.
 func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 	c := parseCall(target)
 	var in, out string
@@ -644,6 +648,8 @@ func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 		in, out = c.arg(0), c.arg(2)
 	case "sendfile", "sendfile64":
 		in, out = c.arg(1), c.arg(0)
+	case "write", "pwrite64", "writev", "pwritev":
+		out = c.arg(0)
 	default:
 		return "", "", false
 	}
@@ -652,17 +658,22 @@ func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 			return "", "", false
 		}
 	}
-	_, src = fdOf(in)
 	_, dst = fdOf(out)
+	if in == "" {
+		return "", dst, strings.HasPrefix(dst, "/")
+	}
+	_, src = fdOf(in)
 	return src, dst, strings.HasPrefix(src, "/") && strings.HasPrefix(dst, "/") && src != dst
 }
 
 // leaveDestination returns the history (newest first) of a copy from
-// src into dst without the calls that only change dst's bytes or learn
-// its size, and without the calls only they brought in (the histories of
-// the files copied into dst): srcHist is the history of src alone. A
-// copy's output (its count, the bytes it moved, or EBADF) is decided by
-// its source and by whether its fds are open on their files (the calls
+// src into dst, or of a write to dst, without the calls that only change
+// dst's bytes or learn its size, and without the calls only they brought
+// in (the histories of the files copied into dst): srcHist is the
+// history of src alone (none for a write). A copy's output (its count,
+// the bytes it moved, or EBADF) is decided by its source and by whether
+// its fds are open on their files, a write's (its count or EBADF) by the
+// latter alone (the calls
 // that bind, pass and free the destination's fd name it and stay, as do
 // the calls that make and end the processes whose fd tables the target's
 // process had: another process's fds are not its own). When a call of the history

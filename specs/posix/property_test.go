@@ -1619,12 +1619,13 @@ func TestStrangersEqualBruteForce(t *testing.T) {
 	}
 }
 
-// TestCopyEqualsBruteForce: a copy's answer leaves out the calls that
-// only write its destination (leaveDestination): random traces of two
+// TestCopyEqualsBruteForce: a copy's or a write's answer leaves out the
+// calls that only write its file (leaveDestination): random traces of two
 // processes (a child or a thread) whose stdout is a file, /d/o, which
 // open, write, copy between, seek, dup2 onto stdout and close /d/s, /d/o
 // and /d/c, and sometimes rename or link them, the target a
-// copy_file_range or sendfile from /d/s or /d/c into /d/o, with the
+// copy_file_range or sendfile from /d/s or /d/c into /d/o, or a write to
+// any of them, with the
 // definition's witnesses by brute force as the referee.
 func TestCopyEqualsBruteForce(t *testing.T) {
 	provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 4000, Refusable: false, Labelled: true, Trace: func(r *rand.Rand) ([]*formats.Event, *formats.Event) {
@@ -1647,6 +1648,10 @@ func TestCopyEqualsBruteForce(t *testing.T) {
 				return out
 			}
 			every := func(string) bool { return true }
+			if all := open(func(string) bool { return true }); target && len(all) > 0 && r.Intn(3) == 0 {
+				fd := all[r.Intn(len(all))]
+				return fmt.Sprintf(`%s write(%s, "x", 1) = 1`, pid, dec(pid, fd))
+			}
 			if target {
 				ins, outs := open(func(n string) bool { return n != "o" }), open(func(n string) bool { return n == "o" })
 				if len(ins) > 0 && len(outs) > 0 {
