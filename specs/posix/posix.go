@@ -639,9 +639,13 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 // (copy_file_range, splice, sendfile) as -y shows them, when both are
 // absolute paths of files that exist (not deleted, not guessed) and not
 // the same one; or of a write's file ("" for the source), when it is
-// such a path.
+// such a path. A call strace split is not one: it ran while other
+// threads' calls did.
 func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 	c := parseCall(target)
+	if bytes.IndexByte(target.Raw, '\n') >= 0 {
+		return "", "", false // split by strace: another thread's call may have taken the number meanwhile
+	}
 	var in, out string
 	switch c.op {
 	case "copy_file_range", "splice":
