@@ -677,13 +677,13 @@ func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 // history of src alone (none for a write). A copy's output (its count,
 // the bytes it moved, or EBADF) is decided by its source and by whether
 // its fds are open on their files, a write's (its count or EBADF) by the
-// latter alone (the calls
-// that bind, pass and free the destination's fd name it and stay, as do
-// the calls that make and end the processes whose fd tables the target's
-// process had: another process's fds are not its own). When a call of the history
-// may make the destination's name, or a directory above it, reach
-// another file (a rename, link, unlink, symlink: in a subtrace dst might
-// then be src), it returns the whole history.
+// latter alone. The calls that bind, pass and free the destination's fd
+// name it and stay, as do the calls that make and end the processes
+// whose fd tables the target's process had (another process's fds are
+// not its own). When a call of the history may make the destination's
+// name, or a directory above it, reach another file (a rename, link,
+// unlink, symlink: in a subtrace dst might then be src), it returns the
+// whole history.
 func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst string) []*formats.Event {
 	var bases []string
 	for p := dst; p != "/" && p != "."; p = path.Dir(p) {
