@@ -727,13 +727,14 @@ func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst
 		line[k.tables.owner(p)] = true
 	}
 	inLine := func(pid string) bool { return line[k.tables.owner(pid)] }
-	firstHalf := map[int64]int64{} // a creating call's first half -> its second
-	for second, first := range k.halves {
-		firstHalf[first] = second
-	}
-	byID := map[int64]*formats.Event{}
+	makesLine := map[int64]bool{} // the creating calls, both halves, that made a process of those tables
 	for _, e := range hist {
-		byID[e.ID] = e
+		if c := parseCall(e); creates(c.op) && c.ok() && c.ret > 0 && inLine(strconv.FormatInt(c.ret, 10)) {
+			makesLine[e.ID] = true
+			if half, ok := k.halves[e.ID]; ok {
+				makesLine[half] = true
+			}
+		}
 	}
 	return slices.DeleteFunc(slices.Clone(hist), func(e *formats.Event) bool {
 		c := parseCall(e)
@@ -743,10 +744,7 @@ func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst
 		case !inLine(e.Client):
 			return true // another fd table's, or in the history through a file copied into dst
 		case creates(c.op):
-			if second, ok := firstHalf[e.ID]; ok && byID[second] != nil {
-				c = parseCall(byID[second])
-			}
-			return !c.ok() || c.ret <= 0 || !inLine(strconv.FormatInt(c.ret, 10))
+			return !makesLine[e.ID]
 		case c.op == "execve", c.op == "close_range", c.op == "exit_group", c.op == "EXIT", c.op == "KILLED":
 			return false
 		case !touches(e):
