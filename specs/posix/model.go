@@ -34,6 +34,11 @@ type file struct {
 	// slab: data and known are the shared unknown bytes (unknownBytes):
 	// none is known, and none may be written.
 	slab bool
+	// shown: data and known are the bytes the trace's reads showed of a
+	// file older than the trace (Model.shown, state.olderBytes), shared
+	// by every replay: none may be written, and they are the pristine
+	// path's whatever the replay (AppendFingerprint names them so).
+	shown bool
 	// crossed holds, for a pipe, the processes since whose last call
 	// another process has read it (crossedRead) or written it
 	// (crossedWrite): a call of theirs that strace split (see
@@ -305,6 +310,9 @@ type state struct {
 	// it: by pristine path, the size the first such stat showed.
 	sizes    map[string]int64
 	sizeSeen map[string]int64
+	// shown is Model.shown; shownSeen collects it in the replay that
+	// makes it (learnShown).
+	shown, shownSeen map[string]*shownBytes
 	// bindings is Model.bindings; bindingSeen collects it in the replay
 	// that makes it.
 	bindings, bindingSeen map[fdUse]int64
@@ -421,6 +429,17 @@ type Model struct {
 	// stat, a read or an lseek to the end of the file in any subtrace
 	// gives what the kernel gives.
 	sizes map[string]int64
+	// shown holds, by the path of a file older than the trace, the bytes
+	// the whole history's reads showed of it (recordPrior makes it, in
+	// Spec.Explain from the history learnFacts takes the facts of): a read
+	// of it at an offset the replay knows, while no call of the trace had
+	// changed it, shows what it held before the trace there. A fact of
+	// the trace like sizes: every replay that makes the file that size
+	// makes it with those bytes known (state.olderBytes), so a read at
+	// another offset in a subtrace gives bytes the trace showed, which
+	// the search can tell apart from the whole trace's, where it would
+	// otherwise have to take two runs of unknown bytes alike.
+	shown map[string]*shownBytes
 	// bindings holds the uses of fds (a call and its fd number) that the
 	// whole trace's replay found bound by a call of the trace, and that
 	// call: the open (a pipe's, an eventfd's) that made the open file
@@ -485,21 +504,29 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (m Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, sizes: m.sizes, bindings: m.bindings, takes: m.takes, guessed: m.guessed}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, sizes: m.sizes, shown: m.shown, bindings: m.bindings, takes: m.takes, guessed: m.guessed}
 }
 
 // recordPrior replays a history (oldest first) and its target, and
 // returns what each call that took a value from the log about a file
-// older than the trace reached (Model.prior), and what the replay took
-// from the log (Model.takes).
-func (m Model) recordPrior(hist []*formats.Event, target *formats.Event) (map[int64]string, map[takeKey]bool) {
+// older than the trace reached (Model.prior), what the replay took from
+// the log (Model.takes), and the bytes its reads showed of files older
+// than the trace (Model.shown): in this replay the log's values are the
+// kernel's.
+func (m Model) recordPrior(hist []*formats.Event, target *formats.Event) (map[int64]string, map[takeKey]bool, map[string]*shownBytes) {
 	st := m.Init().(*state)
-	st.record, st.taking = map[int64]string{}, map[takeKey]bool{}
+	st.record, st.taking, st.shownSeen = map[int64]string{}, map[takeKey]bool{}, map[string]*shownBytes{}
 	for _, e := range hist {
 		m.Step(st, e)
 	}
 	m.Apply(st, target)
-	return st.record, st.taking
+	var shown map[string]*shownBytes
+	for p, b := range st.shownSeen {
+		if !b.differ {
+			setKey(&shown, p, b)
+		}
+	}
+	return st.record, st.taking, shown
 }
 
 // A takeKey is a thing a call's logged result decided in a replay
@@ -611,10 +638,11 @@ func (st *state) newOlder(p string) int {
 	}
 	n, sized := st.sizes[f.pristine]
 	if sized = sized && n <= maxLearnedSize; sized {
-		// Shared unknown bytes, as a stat's learned size makes them: a
-		// write copies them first (mutable).
-		f.data, f.known = unknownBytes(int(n))
-		f.slab, f.unknown = true, false
+		// Shared bytes, unknown but for those the trace's reads showed,
+		// as a stat's learned size makes them: a write copies them first
+		// (mutable).
+		f.data, f.known, f.shown = st.olderBytes(f.pristine, n)
+		f.slab, f.unknown = !f.shown, false
 	}
 	ino := st.newFile(f)
 	if sized {
@@ -644,7 +672,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, bindings: st.bindings, takes: st.takes, guessed: st.guessed}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, shown: st.shown, bindings: st.bindings, takes: st.takes, guessed: st.guessed}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -721,9 +749,14 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		// whose values no output shows (render, sameBytes): a file
 		// older than the trace is a count, not its size in zeros.
 		kb := boolBytes(f.known)
-		if f.slab {
+		switch {
+		case f.slab:
 			kb = nil // none known
 			b = append(b, '-')
+			num(int64(len(f.known)))
+		case f.shown && f.pristine != "":
+			kb = nil // the pristine path's bytes the trace showed (its 'P' below)
+			b = append(b, 'S')
 			num(int64(len(f.known)))
 		}
 		for j := 0; j < len(kb); {
@@ -1258,7 +1291,7 @@ func (st *state) mutable(ino int) *file {
 	data, known, shared := f.data, f.known, false
 	switch {
 	case f.pipe:
-	case f.slab || cap(f.data) == 0:
+	case f.slab || f.shown || cap(f.data) == 0:
 		data, known = slices.Clone(f.data), slices.Clone(f.known)
 	default:
 		if f.tail == nil {
@@ -1657,6 +1690,8 @@ func certain(o, wo provenance.Output, c, wc *chunk, wKnown, same bool) bool {
 		return true
 	case wKnown && allKnown(*c) && !c.logged && !wc.logged:
 		return true
+	case c.n != wc.n && !c.logged && !wc.logged:
+		return !same // counts the replay knows, not the log's: the outputs differ whatever the bytes
 	case c.older != "" && c.older == wc.older:
 		// One file's bytes from before the trace, at another offset, or
 		// against bytes the trace wrote over them: a file of zeros, a
@@ -1978,6 +2013,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 			at = c.arg(3)
 		}
 		bs := st.take(en, at, count, c.ret)
+		if st.shownSeen != nil {
+			st.learnShown(bs, c)
+		}
 		if st.quiet {
 			st.got = &bs
 			return "read"
@@ -2516,8 +2554,8 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 				// All unknown (a library read through mmap): shared, so a
 				// replay does not make megabytes of them; a change copies
 				// it first (mutable).
-				f.data, f.known = unknownBytes(int(size))
-				f.slab = true
+				f.data, f.known, f.shown = st.olderBytes(f.pristine, size)
+				f.slab = !f.shown
 				delete(st.own, ino)
 			} else {
 				extend(f, size, false)
@@ -3373,6 +3411,86 @@ func extend(f *file, size int64, known bool) {
 	}
 	clear(f.data[old:])
 	fillKnown(f.known[old:], known)
+}
+
+// shownBytes are the bytes the trace's reads showed of a file older
+// than it (Model.shown), by offset: known marks the ones shown. differ:
+// two reads showed different bytes at one offset (a process outside the
+// trace wrote it, or it is no plain file), so none of them is a fact.
+type shownBytes struct {
+	data   []byte
+	known  []bool
+	differ bool
+	mu     sync.Mutex
+	sized  map[int64]olderArrays // by size, the arrays olderBytes made
+}
+
+// olderArrays are a file's bytes and their known marks.
+type olderArrays struct {
+	data  []byte
+	known []bool
+}
+
+// learnShown takes, in the replay that makes Model.shown, the bytes a
+// read or pread64 of a file older than the trace showed: those the
+// kernel read at an offset the replay knows (chunk.src: the pristine
+// path and where in it) while no call of the trace had changed the file.
+// Not those of /proc, /sys or /dev, whose bytes change without a call.
+func (st *state) learnShown(bs chunk, c call) {
+	at := strings.LastIndexByte(bs.src, '@')
+	if at <= 0 || bs.src == unput || c.op != "read" && c.op != "pread64" || !c.ok() || c.ret <= 0 {
+		return
+	}
+	p := bs.src[:at]
+	off, err := strconv.ParseInt(bs.src[at+1:], 10, 64)
+	if err != nil || off < 0 || pseudo(p) {
+		return
+	}
+	d := c.str(1)
+	n := min(int64(len(d)), c.ret) // past -s's cut, not shown
+	if off+n > maxLearnedSize {
+		return
+	}
+	b := st.shownSeen[p]
+	if b == nil {
+		b = &shownBytes{}
+		st.shownSeen[p] = b
+	}
+	if more := int(off+n) - len(b.data); more > 0 {
+		b.data, b.known = append(b.data, make([]byte, more)...), append(b.known, make([]bool, more)...)
+	}
+	for i := range n {
+		j := off + i
+		if b.known[j] && b.data[j] != d[i] {
+			b.differ = true
+		}
+		b.data[j], b.known[j] = d[i], true
+	}
+}
+
+// olderBytes returns the bytes a file older than the trace that path p
+// names, n long, starts a replay with: those the trace's reads showed of
+// it (Model.shown), the rest unknown, in arrays every replay shares and
+// none writes (a write copies them first: mutable); shown says there
+// were such bytes. Otherwise the shared unknown bytes (unknownBytes).
+func (st *state) olderBytes(p string, n int64) (data []byte, known []bool, shown bool) {
+	b := st.shown[p]
+	if p == "" || b == nil || int64(len(b.data)) > n {
+		// None shown, or shown past the size the trace shows: not the
+		// same file, or not as it was.
+		data, known = unknownBytes(int(n))
+		return data, known, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if a, ok := b.sized[n]; ok {
+		return a.data, a.known, true
+	}
+	data, known = make([]byte, n), make([]bool, n)
+	copy(data, b.data)
+	copy(known, b.known)
+	setKey(&b.sized, n, olderArrays{data, known})
+	return data, known, true
 }
 
 // unknownSlab backs unknownBytes; it is never written.

@@ -26,6 +26,7 @@ import (
 	"maps"
 	"math"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -455,12 +456,14 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	// learnFacts takes the facts of a history's calls (newest first):
 	// each call's working directory, and what the whole history shows of
-	// names and sizes before the trace (Model.older, Model.sizes).
+	// names, sizes and bytes before the trace (Model.older, Model.sizes,
+	// Model.shown).
 	learnFacts := func(facts []*formats.Event) error {
 		if err := workingDirs(ctx, ch, facts, m.dirs); err != nil {
 			return err
 		}
 		m = m.withFacts(m.recordOlder(provenance.Reversed(facts), target))
+		_, _, m.shown = m.recordPrior(provenance.Reversed(facts), target)
 		return nil
 	}
 	// walk makes the search of hist (newest first), a part of the
@@ -468,7 +471,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	walk := func(hist []*formats.Event) provenance.Walk {
 		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
 		var takes map[takeKey]bool
-		m.prior, takes = m.recordPrior(provenance.Reversed(back.Events), target)
+		m.prior, takes, _ = m.recordPrior(provenance.Reversed(back.Events), target)
 		m.takes = nil // the check of names taken from logs is only for outputs of names
 		if ofNames(target) {
 			m.takes = takes
@@ -626,6 +629,10 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		}
 	}
 	x.Notes = append(x.Notes, "the explanation reaches the start of the trace: files it did not create existed before it, with unknown content")
+	if _, p := fdOf(parseCall(target).arg(0)); m.shown[p] != nil && showsBytes(x.Output) {
+		x.Notes = append(x.Notes, "the bytes "+shownName(p)+" held before the trace are the ones its reads in the trace showed (strace printed "+
+			"them); bytes at offsets no read reached are unknown")
+	}
 	if err := provenance.DoubtOrder(ctx, h, x); err != nil {
 		return nil, err
 	}
@@ -634,6 +641,19 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	}
 	return x, nil
 }
+
+// showsBytes tells whether a read's output shows any byte: one not
+// rendered as unknown (\? or a run \?{N}).
+func showsBytes(o provenance.Output) bool {
+	s, ok := strings.CutPrefix(string(o), "read ")
+	if _, q, found := strings.Cut(s, " "); ok && found {
+		return unknownRun.ReplaceAllString(q, "") != `""`
+	}
+	return false
+}
+
+// unknownRun matches render's unknown bytes: \? and \?{N}.
+var unknownRun = regexp.MustCompile(`\\\?(\{[0-9]+\})?`)
 
 // copyEnds returns the paths of a copy's source and destination
 // (copy_file_range, splice, sendfile) as -y shows them, when both are
@@ -1959,9 +1979,10 @@ func leaveRewound(hist []*formats.Event, target *formats.Event, tables fdTables)
 // TraceModel returns the model with the facts of a whole trace (oldest
 // first, its target last) that a call has in any of its subtraces: each
 // call's working directory (Model.dirs), where each write in flight
-// resumed (Model.ends), and which names the calls before the target show
-// to have existed before the trace (Model.older). The brute-force tests
-// replay subtraces with it.
+// resumed (Model.ends), which names the calls before the target show
+// to have existed before the trace (Model.older), their sizes and the
+// bytes the reads showed of them (Model.sizes, Model.shown). The
+// brute-force tests replay subtraces with it.
 func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 	m := Model{dirs: map[int64]string{}, ends: map[int64]int64{}}
 	h := &provenance.MemHistory{Events: trace, Refs: Spec.Refs}
@@ -1971,6 +1992,7 @@ func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 	flightEnds(provenance.Reversed(trace), m.ends)
 	if len(trace) > 0 {
 		m = m.withFacts(m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1]))
+		_, _, m.shown = m.recordPrior(trace[:len(trace)-1], trace[len(trace)-1])
 	}
 	return m
 }

@@ -811,7 +811,9 @@ func TestEmptySizeLearned(t *testing.T) {
 // on the bytes files held before the trace, which the trace shows only
 // in part. Random traces of one process open two files older than the
 // trace, read them (read, pread64), write them, seek (to an absolute
-// offset or the end), truncate them by an O_TRUNC open and close them,
+// offset or the end), stat them (a size the trace shows: the model then
+// takes what the reads showed of a file as its bytes before the trace,
+// Model.shown), truncate them by an O_TRUNC open and close them,
 // with -y, logged as a small kernel in the test gives it with hidden
 // contents; the target is a read. Where the spec says exact, every other
 // content of the two files (up to 3 bytes of x and y) with which that
@@ -1054,6 +1056,8 @@ func drawOlder(r *rand.Rand, content map[string]string) []string {
 		case 6: // an lseek to the end
 			o.off = len(k.files[o.name])
 			lines = append(lines, fmt.Sprintf(`1 lseek(%s, 0, SEEK_END) = %d`, dec(fd), o.off))
+		case 7: // a stat of the fd: the file's size (what the reads showed of it is then its bytes)
+			lines = append(lines, olderStat(dec(fd), len(k.files[o.name])))
 		default:
 			lines = append(lines, fmt.Sprintf(`1 close(%s) = 0`, dec(fd)))
 			delete(k.fds, fd)
@@ -1116,6 +1120,10 @@ func relog(lines []string, content map[string]string) []string {
 			o := k.fds[fd]
 			o.off = len(k.files[o.name])
 			out = append(out, fmt.Sprintf(`1 lseek(%s, 0, SEEK_END) = %d`, fmt.Sprintf("%d</d/%s>", fd, o.name), o.off))
+		case strings.Contains(l, " newfstatat("):
+			fmt.Sscanf(l[strings.Index(l, "(")+1:], "%d", &fd)
+			o := k.fds[fd]
+			out = append(out, olderStat(fmt.Sprintf("%d</d/%s>", fd, o.name), len(k.files[o.name])))
 		default: // close
 			fmt.Sscanf(l[strings.Index(l, "(")+1:], "%d", &fd)
 			delete(k.fds, fd)
@@ -1123,6 +1131,12 @@ func relog(lines []string, content map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// olderStat is drawOlder's stat of an fd (as glibc's fstat makes it)
+// on a file of size bytes.
+func olderStat(fd string, size int) string {
+	return fmt.Sprintf(`1 newfstatat(%s, "", {st_mode=S_IFREG|0644, st_size=%d, ...}, AT_EMPTY_PATH) = 0`, fd, size)
 }
 
 // TestUnchangedReadEqualsBruteForce: a pread64, a stat of an fd or an open of a
