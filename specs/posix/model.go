@@ -2,6 +2,7 @@ package posix
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -510,19 +511,22 @@ func (m Model) Init() provenance.State {
 // recordPrior replays a history (oldest first) and its target, and
 // returns what each call that took a value from the log about a file
 // older than the trace reached (Model.prior), what the replay took from
-// the log (Model.takes), and the bytes its reads showed of files older
-// than the trace (Model.shown): in this replay the log's values are the
-// kernel's.
-func (m Model) recordPrior(hist []*formats.Event, target *formats.Event) (map[int64]string, map[takeKey]bool, map[string]*shownBytes) {
+// the log (Model.takes), and, if learn, the bytes its reads showed of
+// files older than the trace (Model.shown): in this replay the log's
+// values are the kernel's.
+func (m Model) recordPrior(hist []*formats.Event, target *formats.Event, learn bool) (map[int64]string, map[takeKey]bool, map[string]*shownBytes) {
 	st := m.Init().(*state)
-	st.record, st.taking, st.shownSeen = map[int64]string{}, map[takeKey]bool{}, map[string]*shownBytes{}
+	st.record, st.taking = map[int64]string{}, map[takeKey]bool{}
+	if learn {
+		st.shownSeen = map[string]*shownBytes{}
+	}
 	for _, e := range hist {
 		m.Step(st, e)
 	}
 	m.Apply(st, target)
 	var shown map[string]*shownBytes
 	for p, b := range st.shownSeen {
-		if !b.differ {
+		if b.agree() {
 			setKey(&shown, p, b)
 		}
 	}
@@ -3414,15 +3418,39 @@ func extend(f *file, size int64, known bool) {
 }
 
 // shownBytes are the bytes the trace's reads showed of a file older
-// than it (Model.shown), by offset: known marks the ones shown. differ:
-// two reads showed different bytes at one offset (a process outside the
-// trace wrote it, or it is no plain file), so none of them is a fact.
+// than it (Model.shown): runs, each at its offset, as the reads showed
+// them (a read's own string: no copy), and where the last one ends.
 type shownBytes struct {
-	data   []byte
-	known  []bool
-	differ bool
-	mu     sync.Mutex
-	sized  map[int64]olderArrays // by size, the arrays olderBytes made
+	runs  []shownRun
+	end   int64
+	mu    sync.Mutex
+	sized map[int64]olderArrays // by size, the arrays olderBytes made
+}
+
+// A shownRun is the bytes one read showed, from offset off.
+type shownRun struct {
+	off  int64
+	data string
+}
+
+// agree tells whether the runs show the same byte wherever two of them
+// overlap: otherwise a process outside the trace wrote the file between
+// two reads, or it is no plain file, and none of them is a fact. It
+// sorts the runs by offset.
+func (b *shownBytes) agree() bool {
+	slices.SortFunc(b.runs, func(x, y shownRun) int { return cmp.Compare(x.off, y.off) })
+	for i, x := range b.runs {
+		for _, y := range b.runs[i+1:] {
+			if y.off >= x.off+int64(len(x.data)) {
+				break
+			}
+			n := min(x.off+int64(len(x.data)), y.off+int64(len(y.data))) - y.off
+			if x.data[y.off-x.off:y.off-x.off+n] != y.data[:n] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // olderArrays are a file's bytes and their known marks.
@@ -3447,8 +3475,8 @@ func (st *state) learnShown(bs chunk, c call) {
 		return
 	}
 	d := c.str(1)
-	n := min(int64(len(d)), c.ret) // past -s's cut, not shown
-	if off+n > maxLearnedSize {
+	d = d[:min(int64(len(d)), c.ret)] // past -s's cut, not shown
+	if off+int64(len(d)) > maxLearnedSize || d == "" {
 		return
 	}
 	b := st.shownSeen[p]
@@ -3456,16 +3484,8 @@ func (st *state) learnShown(bs chunk, c call) {
 		b = &shownBytes{}
 		st.shownSeen[p] = b
 	}
-	if more := int(off+n) - len(b.data); more > 0 {
-		b.data, b.known = append(b.data, make([]byte, more)...), append(b.known, make([]bool, more)...)
-	}
-	for i := range n {
-		j := off + i
-		if b.known[j] && b.data[j] != d[i] {
-			b.differ = true
-		}
-		b.data[j], b.known[j] = d[i], true
-	}
+	b.runs = append(b.runs, shownRun{off, d})
+	b.end = max(b.end, off+int64(len(d)))
 }
 
 // olderBytes returns the bytes a file older than the trace that path p
@@ -3475,7 +3495,7 @@ func (st *state) learnShown(bs chunk, c call) {
 // were such bytes. Otherwise the shared unknown bytes (unknownBytes).
 func (st *state) olderBytes(p string, n int64) (data []byte, known []bool, shown bool) {
 	b := st.shown[p]
-	if p == "" || b == nil || int64(len(b.data)) > n {
+	if p == "" || b == nil || b.end > n {
 		// None shown, or shown past the size the trace shows: not the
 		// same file, or not as it was.
 		data, known = unknownBytes(int(n))
@@ -3487,8 +3507,10 @@ func (st *state) olderBytes(p string, n int64) (data []byte, known []bool, shown
 		return a.data, a.known, true
 	}
 	data, known = make([]byte, n), make([]bool, n)
-	copy(data, b.data)
-	copy(known, b.known)
+	for _, r := range b.runs {
+		copy(data[r.off:], r.data)
+		fillKnown(known[r.off:r.off+int64(len(r.data))], true)
+	}
 	setKey(&b.sized, n, olderArrays{data, known})
 	return data, known, true
 }

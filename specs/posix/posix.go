@@ -463,7 +463,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			return err
 		}
 		m = m.withFacts(m.recordOlder(provenance.Reversed(facts), target))
-		_, _, m.shown = m.recordPrior(provenance.Reversed(facts), target)
+		_, _, m.shown = m.recordPrior(provenance.Reversed(facts), target, true)
 		return nil
 	}
 	// walk makes the search of hist (newest first), a part of the
@@ -471,7 +471,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	walk := func(hist []*formats.Event) provenance.Walk {
 		back := &provenance.Backwards{Events: without(hist, quietHalves(hist, m.ends))}
 		var takes map[takeKey]bool
-		m.prior, takes, _ = m.recordPrior(provenance.Reversed(back.Events), target)
+		m.prior, takes, _ = m.recordPrior(provenance.Reversed(back.Events), target, false)
 		m.takes = nil // the check of names taken from logs is only for outputs of names
 		if ofNames(target) {
 			m.takes = takes
@@ -1992,7 +1992,7 @@ func (spec) TraceModel(trace []*formats.Event) provenance.Model {
 	flightEnds(provenance.Reversed(trace), m.ends)
 	if len(trace) > 0 {
 		m = m.withFacts(m.recordOlder(trace[:len(trace)-1], trace[len(trace)-1]))
-		_, _, m.shown = m.recordPrior(trace[:len(trace)-1], trace[len(trace)-1])
+		_, _, m.shown = m.recordPrior(trace[:len(trace)-1], trace[len(trace)-1], true)
 	}
 	return m
 }
