@@ -421,7 +421,9 @@ type History interface {
 //     calls that show or change its working directory.
 //   - 3: posix indexes a failed call's fd arguments that strace printed
 //     as bare numbers under a key of their own.
-const IndexVersion = 3
+//   - 4: posix indexes a device's fd, which strace -yy prints with its
+//     numbers ("0</dev/null<char 1:3>>"), under its path.
+const IndexVersion = 4
 
 // An IndexedHistory says which version of the specs' Refs indexed its
 // events.

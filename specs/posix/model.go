@@ -1550,8 +1550,15 @@ func num0(r string) string {
 }
 
 // fdOf reads an fd argument: "3", "3</etc/x>", "AT_FDCWD</tmp>" (-100).
+// A device's fd, which strace -yy prints with its numbers
+// ("0</dev/null<char 1:3>>"), is its path's.
 func fdOf(a string) (int, string) {
 	num, dec, _ := strings.Cut(a, "<")
+	for _, kind := range []string{"<char ", "<block "} {
+		if i := strings.Index(dec, kind); i > 0 {
+			dec = dec[:i]
+		}
+	}
 	dec = strings.TrimPrefix(dec, formats.GuessedPath)
 	dec = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(dec, "(deleted)"), ">"), " (deleted)")
 	if strings.HasPrefix(num, "AT_FDCWD") {

@@ -584,8 +584,26 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			"does not show (strace without -y, and no chdir or getcwd), and the other ends with it; what was written through "+
 			"either may be in the other, so its content and size are unknown (shown as \\? or ?)", shownName(f.name), shownName(f.aliased)))
 	}
-	if strings.Contains(string(x.Output), `\?`) && !raced {
+	pseudoFrom := pseudoSource(target)
+	if pseudoFrom != "" {
+		// A reason of its own, whatever other the answer gives.
+		x.Exact = false
+		x.Notes = append(x.Notes, "not exact: "+shownName(pseudoFrom)+" is no plain file (a device, or a file of /proc or /sys): what "+
+			"a read of it gives is made as it is read, not kept from before the trace, so no set of calls decides it; the replay "+
+			"takes its bytes for a file's from before the trace, unknown")
+	}
+	if strings.Contains(string(x.Output), `\?`) && !raced && pseudoFrom == "" {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
+	}
+	if ih, ok := h.(provenance.IndexedHistory); ok && x.Exact && slices.ContainsFunc(append(hist, target), hasDevice) {
+		if ok, err := ih.IndexedSince(ctx, 4); err != nil {
+			return nil, err
+		} else if !ok {
+			x.Exact = false
+			x.Notes = append(x.Notes, "not exact: some files of this store were ingested by an older wat, which indexed a device's fd "+
+				"(strace -yy's \"/dev/null<char 1:3>\") under a name of its own, not its path's: the calls on it may be missing "+
+				"(ingest those files into a new store)")
+		}
 	}
 	if ih, ok := h.(provenance.IndexedHistory); ok && x.Exact {
 		if ok, err := ih.IndexedSince(ctx, 2); err != nil {
@@ -640,6 +658,33 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		return nil, err
 	}
 	return x, nil
+}
+
+// hasDevice tells whether a call names a device's fd as strace -yy
+// prints it, with its numbers ("0</dev/null<char 1:3>>").
+func hasDevice(e *formats.Event) bool {
+	return bytes.Contains(e.Raw, []byte("<char ")) || bytes.Contains(e.Raw, []byte("<block "))
+}
+
+// pseudoSource returns the path of the file a read or a copy takes its
+// bytes from when it is a device or a file of /proc or /sys (pseudo),
+// as -y shows it; "" for any other.
+func pseudoSource(target *formats.Event) string {
+	c := parseCall(target)
+	from := -1
+	switch c.op {
+	case "read", "pread64", "readv", "preadv", "copy_file_range", "splice":
+		from = 0
+	case "sendfile", "sendfile64":
+		from = 1
+	}
+	if from < 0 {
+		return ""
+	}
+	if _, p := fdOf(c.arg(from)); pseudo(p) {
+		return p
+	}
+	return ""
 }
 
 // showsBytes tells whether a read's output shows any byte: one not
