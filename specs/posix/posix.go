@@ -595,24 +595,29 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if strings.Contains(string(x.Output), `\?`) && !raced && pseudoFrom == "" {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
-	if ih, ok := h.(provenance.IndexedHistory); ok && x.Exact && slices.ContainsFunc(append(hist, target), hasDevice) {
-		if ok, err := ih.IndexedSince(ctx, 4); err != nil {
-			return nil, err
-		} else if !ok {
-			x.Exact = false
-			x.Notes = append(x.Notes, "not exact: some files of this store were ingested by an older wat, which indexed a device's fd "+
-				"(strace -yy's \"/dev/null<char 1:3>\") under a name of its own, not its path's: the calls on it may be missing "+
-				"(ingest those files into a new store)")
-		}
-	}
-	if ih, ok := h.(provenance.IndexedHistory); ok && x.Exact {
-		if ok, err := ih.IndexedSince(ctx, 2); err != nil {
-			return nil, err
-		} else if !ok {
-			x.Exact = false
-			x.Notes = append(x.Notes, "not exact: some files of this store were ingested by an older wat, which did not index "+
-				"mkdir, rmdir, access, getdents64 and working directories: the calls that made or removed directories, or showed a "+
-				"process's directory, may be missing (ingest those files again)")
+	if ih, ok := h.(provenance.IndexedHistory); ok {
+		// Files an older wat ingested lack keys the history looks up.
+		devices := hasDevice(target) || slices.ContainsFunc(hist, hasDevice)
+		for _, old := range []struct {
+			version int
+			applies bool
+			lacks   string
+		}{
+			{4, devices, "indexed a device's fd (strace -yy's \"/dev/null<char 1:3>\") under a name of its own, not its path's: " +
+				"the calls on it may be missing"},
+			{2, true, "did not index mkdir, rmdir, access, getdents64 and working directories: the calls that made or removed " +
+				"directories, or showed a process's directory, may be missing"},
+		} {
+			if !x.Exact || !old.applies {
+				continue
+			}
+			if ok, err := ih.IndexedSince(ctx, old.version); err != nil {
+				return nil, err
+			} else if !ok {
+				x.Exact = false
+				x.Notes = append(x.Notes, "not exact: some files of this store were ingested by an older wat, which "+old.lacks+
+					" (ingest those files into a new store)")
+			}
 		}
 	}
 	if note := learnedInstead(m, x, hist, target); x.Exact && note != "" {

@@ -628,6 +628,36 @@ func TestOlderIndexLabelled(t *testing.T) {
 	}
 }
 
+// TestDeviceIndexLabelled: strace -yy prints a device's fd with its
+// numbers; the open of its path is the witness of a write through it,
+// exactly, on a store indexed by version 4 (the device's fd under its
+// path), and labelled on one with files an older wat ingested.
+func TestDeviceIndexLabelled(t *testing.T) {
+	evs := []*formats.Event{parse(t, 1, `1 openat(AT_FDCWD</d>, "/dev/null", O_WRONLY) = 3</dev/null<char 1:3>>`),
+		parse(t, 2, `1 write(3</dev/null<char 1:3>>, "x", 1) = 1`)}
+	for _, c := range []struct {
+		h     provenance.History
+		exact bool
+	}{{&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}, true}, {version3{&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}}, false}} {
+		x, err := posix.Spec.Explain(context.Background(), c.h, evs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(provenancetest.Positions(x, evs[:1])); got != "[[0]]" {
+			t.Errorf("%T: witnesses %s, want the open's [[0]]", c.h, got)
+		}
+		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "ingested by an older wat") {
+			t.Errorf("%T: exact %v, want %v; notes %q", c.h, x.Exact, c.exact, x.Notes)
+		}
+	}
+}
+
+// version3 is a history whose files wat indexed with version 3 of the
+// index: a device's fd under its decorated name.
+type version3 struct{ *provenance.MemHistory }
+
+func (version3) IndexedSince(_ context.Context, v int) (bool, error) { return v <= 3, nil }
+
 // TestDirectoryListings: fixed traces the random ones reach too seldom,
 // each checked against brute force: a listing read again after a name
 // was made in the directory (whether the new name shows is the file
