@@ -628,6 +628,33 @@ func TestOlderIndexLabelled(t *testing.T) {
 	}
 }
 
+// TestShownBytesDisagree: the bytes the trace's reads show of a file
+// older than it are its bytes in every replay (Model.shown), but not
+// where two reads show different bytes at one offset: a process outside
+// the trace wrote it between them, and neither is a fact. Then the
+// read's bytes are unknown, as before such facts; where the reads agree,
+// they are the bytes strace printed.
+func TestShownBytesDisagree(t *testing.T) {
+	for _, c := range []struct {
+		again, want string
+	}{{"abc", `read 3 "abc"`}, {"xyz", `read 3 "\?\?\?"`}} {
+		evs, h := traceOf(t, []string{
+			`1 openat(AT_FDCWD</d>, "/d/a", O_RDONLY) = 3</d/a>`,
+			`1 newfstatat(3</d/a>, "", {st_mode=S_IFREG|0644, st_size=3, ...}, AT_EMPTY_PATH) = 0`,
+			`1 read(3</d/a>, "abc", 3) = 3`,
+			`1 lseek(3</d/a>, 0, SEEK_SET) = 0`,
+			`1 read(3</d/a>, "` + c.again + `", 3) = 3`,
+		})
+		x, err := posix.Spec.Explain(context.Background(), h, evs[4])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(x.Output) != c.want {
+			t.Errorf("read again as %q: output %q, want %q", c.again, x.Output, c.want)
+		}
+	}
+}
+
 // TestDeviceIndexLabelled: strace -yy prints a device's fd with its
 // numbers; the open of its path is the witness of a write through it,
 // exactly, on a store indexed by version 4 (the device's fd under its
