@@ -610,20 +610,37 @@ type olderIndex struct{ *provenance.MemHistory }
 
 func (olderIndex) IndexedSince(context.Context, int) (bool, error) { return false, nil }
 
-// TestOlderIndexLabelled: on a store ingested before directories were
-// indexed, an answer that would be exact says it may miss them.
+// TestOlderIndexLabelled: on a store with files an older wat ingested,
+// an answer that would be exact says it may miss the calls that index
+// lacked: directories (before version 2), and a device's fd, which
+// strace -yy prints with its numbers and version 4 indexes under its
+// path (the open of that path is the witness of a write through it).
 func TestOlderIndexLabelled(t *testing.T) {
-	evs := []*formats.Event{parse(t, 1, `1 mkdir("/d/s", 0777) = 0`), parse(t, 2, `1 access("/d/s/b", F_OK) = -1 ENOENT (No such file or directory)`)}
 	for _, c := range []struct {
-		h     provenance.History
-		exact bool
-	}{{&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}, true}, {olderIndex{&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}}, false}} {
-		x, err := posix.Spec.Explain(context.Background(), c.h, evs[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "ingested by an older wat") {
-			t.Errorf("%T: exact %v, want %v; notes %q", c.h, x.Exact, c.exact, x.Notes)
+		lines   []string
+		older   func(*provenance.MemHistory) provenance.History
+		witness string // the witnesses' places, when the case checks them
+	}{
+		{[]string{`1 mkdir("/d/s", 0777) = 0`, `1 access("/d/s/b", F_OK) = -1 ENOENT (No such file or directory)`},
+			func(h *provenance.MemHistory) provenance.History { return olderIndex{h} }, ""},
+		{[]string{`1 openat(AT_FDCWD</d>, "/dev/null", O_WRONLY) = 3</dev/null<char 1:3>>`, `1 write(3</dev/null<char 1:3>>, "x", 1) = 1`},
+			func(h *provenance.MemHistory) provenance.History { return version3{h} }, "[[0]]"},
+	} {
+		evs, h := traceOf(t, c.lines)
+		for _, hc := range []struct {
+			h     provenance.History
+			exact bool
+		}{{h, true}, {c.older(h), false}} {
+			x, err := posix.Spec.Explain(context.Background(), hc.h, evs[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(provenancetest.Positions(x, evs[:1])); c.witness != "" && got != c.witness {
+				t.Errorf("%s, %T: witnesses %s, want %s", c.lines[1], hc.h, got, c.witness)
+			}
+			if x.Exact != hc.exact || !hc.exact && !strings.Contains(strings.Join(x.Notes, " "), "ingested by an older wat") {
+				t.Errorf("%s, %T: exact %v, want %v; notes %q", c.lines[1], hc.h, x.Exact, hc.exact, x.Notes)
+			}
 		}
 	}
 }
@@ -651,30 +668,6 @@ func TestShownBytesDisagree(t *testing.T) {
 		}
 		if string(x.Output) != c.want {
 			t.Errorf("read again as %q: output %q, want %q", c.again, x.Output, c.want)
-		}
-	}
-}
-
-// TestDeviceIndexLabelled: strace -yy prints a device's fd with its
-// numbers; the open of its path is the witness of a write through it,
-// exactly, on a store indexed by version 4 (the device's fd under its
-// path), and labelled on one with files an older wat ingested.
-func TestDeviceIndexLabelled(t *testing.T) {
-	evs := []*formats.Event{parse(t, 1, `1 openat(AT_FDCWD</d>, "/dev/null", O_WRONLY) = 3</dev/null<char 1:3>>`),
-		parse(t, 2, `1 write(3</dev/null<char 1:3>>, "x", 1) = 1`)}
-	for _, c := range []struct {
-		h     provenance.History
-		exact bool
-	}{{&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}, true}, {version3{&provenance.MemHistory{Events: evs, Refs: posix.Spec.Refs}}, false}} {
-		x, err := posix.Spec.Explain(context.Background(), c.h, evs[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprint(provenancetest.Positions(x, evs[:1])); got != "[[0]]" {
-			t.Errorf("%T: witnesses %s, want the open's [[0]]", c.h, got)
-		}
-		if x.Exact != c.exact || !c.exact && !strings.Contains(strings.Join(x.Notes, " "), "ingested by an older wat") {
-			t.Errorf("%T: exact %v, want %v; notes %q", c.h, x.Exact, c.exact, x.Notes)
 		}
 	}
 }
