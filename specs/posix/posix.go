@@ -1654,9 +1654,11 @@ func holdsPipes(hist []*formats.Event) bool {
 // any subtrace. A stranger is a process that is neither the target's
 // nor an ancestor of it (by the history's calls that made processes),
 // shares an fd table with none of them, descends from no process with a
-// call on an fd in the history, and neither it nor a process it made has
-// a call that may change a file (whose offset its reads and seeks
-// decide: a shell's program that reads a file and writes it).
+// call on an fd in the history or is sealed (sealedProcesses: it and the
+// processes it made move no description's offset), and neither it nor a
+// process it made has a call that may change a file (whose offset its
+// reads and seeks decide: a shell's program that reads a file and writes
+// it).
 //
 // Every fd a stranger uses is then its own, in every subtrace: bound by
 // its own calls, or anew on the file -y names (state.bound), an open
@@ -1669,10 +1671,10 @@ func holdsPipes(hist []*formats.Event) bool {
 // uses. Then the calls that made a process left with no call go too (its
 // two halves, where strace split one, unless a call of a process the
 // history does not make came between them: see strangerBetween), but for
-// those of a process with a creating call strace split, whose table may
-// hold an fd: another of its creating calls ends the first's wait for
-// its child's first call (state.pending), in a subtrace without its
-// second half.
+// those of a process with a creating call strace split that failed,
+// whose table may hold an fd: another of its creating calls ends the
+// first's wait for its child's first call (state.pending), in a subtrace
+// without its second half.
 //
 // Not for a history with a pipe (holdsPipes): reading one takes bytes
 // away. Nor for a target whose output is of names (ofNames), whose
@@ -1710,24 +1712,30 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 			}
 		}
 	}
+	sealed := sealedProcesses(hist, k)
 	stranger := map[string]bool{}
 	isStranger := func(pid string) bool {
 		if s, ok := stranger[pid]; ok {
 			return s
 		}
-		s := !line[tables.owner(pid)] && !changers[tables.owner(pid)] && !k.inherits(pid)
+		s := !line[tables.owner(pid)] && !changers[tables.owner(pid)] && (!k.inherits(pid) || sealed[pid])
 		stranger[pid] = s
 		return s
 	}
 	// A stranger's call after the first half of a creating call strace
-	// split, by a process that may hold fds, stays: in a subtrace without
-	// the second half and without the stranger's own creation, the model
-	// takes the stranger for the child (state.pending), with the
-	// creator's fds, and the child the trace shows has none of them.
+	// split whose second half made no process (it failed), by a process
+	// that may hold fds, stays: in a subtrace without that second half
+	// the creator waits for a child (state.pending), and the model takes
+	// the next process it has not seen for it, with the creator's fds. A
+	// split call that made one makes it at its first half, in every
+	// subtrace (Model.children), and leaves no wait.
 	splitFrom := int64(math.MaxInt64)
+	waits := map[string]bool{} // the processes with such a call
 	for _, e := range hist {
-		if half, ok := k.halves[e.ID]; ok && (k.holders[tables.owner(e.Client)] || k.inherits(e.Client)) {
+		half, ok := k.halves[e.ID]
+		if c := parseCall(e); ok && (!c.ok() || c.ret <= 0) && (k.holders[tables.owner(e.Client)] || k.inherits(e.Client)) {
 			splitFrom = min(splitFrom, half)
+			waits[e.Client] = true
 		}
 	}
 	var drop map[int64]bool
@@ -1749,7 +1757,7 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 		child := strconv.FormatInt(c.ret, 10)
 		half, isSplit := k.halves[e.ID]
 		if calls[child] > 0 || child == target.Client || isSplit && strangerBetween(hist, half, e.ID, k.creator) ||
-			k.splits[e.Client] && (k.holders[tables.owner(e.Client)] || k.inherits(e.Client)) {
+			waits[e.Client] {
 			continue
 		}
 		setKey(&drop, e.ID, true)
@@ -1760,6 +1768,77 @@ func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[stri
 		}
 	}
 	return without(hist, drop)
+}
+
+// sealedProcesses returns the processes of a history (newest first)
+// that leave every open file description they may have inherited as it
+// was, in any subtrace: neither they, nor a process sharing their fd
+// table, nor one they made (and so on down) has a call of the history
+// that reads through an fd, seeks, lists a directory, writes, or sets a
+// description's flags (keepsDescriptions). Such a process may hold the
+// descriptions of the target's processes (inherited from a common
+// ancestor), but none of its calls moves their offsets: its opens, dups,
+// closes and execs bind and free numbers of its own table only. So it
+// is a stranger though an ancestor of it holds fds (kin.inherits): rsync
+// forks twice and each process opens "." O_PATH, which a read of a file
+// in that directory has in its history.
+func sealedProcesses(hist []*formats.Event, k kin) map[string]bool {
+	open := map[string]bool{} // the fd tables with a call that may move or change a description
+	pids := map[string]bool{}
+	for _, e := range hist {
+		pids[e.Client] = true
+		if !creates(e.Op) && !keepsDescriptions(e) {
+			open[k.tables.owner(e.Client)] = true
+		}
+	}
+	for child := range k.creator {
+		pids[child] = true
+	}
+	// A process is sealed when no process of its line downwards (itself,
+	// its children, theirs) uses a table with such a call: mark the
+	// line of every process that does, upwards from it.
+	unsealed := map[string]bool{}
+	for p := range pids {
+		if open[k.tables.owner(p)] {
+			for _, q := range k.lineOf(p) {
+				unsealed[q] = true
+			}
+		}
+	}
+	// A table shared by threads is unsealed with any of them.
+	owners := map[string]bool{}
+	for p := range unsealed {
+		owners[k.tables.owner(p)] = true
+	}
+	sealed := map[string]bool{}
+	for p := range pids {
+		sealed[p] = !unsealed[p] && !owners[k.tables.owner(p)]
+	}
+	return sealed
+}
+
+// keepsDescriptions tells whether a call that changes nothing leaves
+// every open file description as it was: an open, a dup, a close, an
+// fcntl that sets an fd's own flag or duplicates it, an exec, an exit,
+// a stat by name. Not a read or a seek (they move the offset), a
+// directory listing (its offset), a stat of an fd, or another fcntl
+// (F_SETFL sets the description's O_APPEND).
+func keepsDescriptions(e *formats.Event) bool {
+	if !changesNothing(e) {
+		return false
+	}
+	c := parseCall(e)
+	switch c.op {
+	case "open", "openat", "close", "close_range", "dup", "dup2", "dup3", "execve", "exit_group", "EXIT", "KILLED",
+		"stat", "lstat", "access", "faccessat", "faccessat2", "getcwd":
+		return true
+	case "fcntl":
+		switch c.arg(1) {
+		case "F_SETFD", "F_GETFD", "F_GETFL", "F_DUPFD", "F_DUPFD_CLOEXEC":
+			return true
+		}
+	}
+	return false
 }
 
 // sizedStat tells whether a call is a stat of an fd on a regular file
