@@ -49,6 +49,6 @@ var LeaveStrangers = leaveStrangers
 // tests that try other contents keeps them.
 func WithBindings(m Model, trace []*formats.Event, target *formats.Event) Model {
 	f := m.recordOlder(trace, target)
-	m.bindings, m.children = f.bindings, f.children
+	m.bindings, m.children, m.resumed = f.bindings, f.children, f.resumed
 	return m
 }

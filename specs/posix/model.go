@@ -216,9 +216,8 @@ func (st *state) creatorPending(pid string) (string, bool) {
 
 // splitChildren returns, by the first half of each creating call strace
 // split in hist (oldest first), the process its second half returned
-// (Model.children).
-func splitChildren(hist []*formats.Event) map[int64]string {
-	var out map[int64]string
+// (Model.children), and those second halves (Model.resumed).
+func splitChildren(hist []*formats.Event) (children map[int64]string, resumed map[int64]bool) {
 	split := map[string]int64{}
 	for _, e := range hist {
 		c := parseCall(e)
@@ -228,12 +227,13 @@ func splitChildren(hist []*formats.Event) map[int64]string {
 			split[c.pid] = e.ID
 		default:
 			if half, ok := split[c.pid]; ok && c.ok() && c.ret > 0 {
-				setKey(&out, half, strconv.FormatInt(c.ret, 10))
+				setKey(&children, half, strconv.FormatInt(c.ret, 10))
+				setKey(&resumed, e.ID, true)
 			}
 			delete(split, c.pid)
 		}
 	}
-	return out
+	return children, resumed
 }
 
 // sameTable tells whether p and q are threads of one fd table.
@@ -463,6 +463,11 @@ type Model struct {
 	// calls after it (state.pending), as where the trace does not show
 	// the second half.
 	children map[int64]string
+	// resumed holds the second halves of the calls of children. They
+	// change nothing: the call made its process at its first half, and a
+	// subtrace without that half has none (the halves are one call, which
+	// strace printed in two lines), so no witness needs a second half.
+	resumed map[int64]bool
 	// takes holds what the whole history's replay took from the log
 	// where the replay did not decide it (state.fromLog), by event ID and
 	// what: a replay that takes another thing from a call's log, or at
@@ -566,6 +571,7 @@ type facts struct {
 	sizes    map[string]int64
 	bindings map[fdUse]int64
 	children map[int64]string
+	resumed  map[int64]bool
 }
 
 // boundByTrace returns the call of the trace that bound the fd a call
@@ -585,7 +591,7 @@ type fdUse struct {
 
 // withFacts returns m with the facts f.
 func (m Model) withFacts(f facts) Model {
-	m.older, m.sizes, m.bindings, m.children = f.older, f.sizes, f.bindings, f.children
+	m.older, m.sizes, m.bindings, m.children, m.resumed = f.older, f.sizes, f.bindings, f.children, f.resumed
 	return m
 }
 
@@ -604,8 +610,8 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
 	if target != nil {
 		all = append(slices.Clip(hist), target)
 	}
-	children := splitChildren(all)
-	m = m.withFacts(facts{children: children})
+	children, resumed := splitChildren(all)
+	m = m.withFacts(facts{children: children, resumed: resumed})
 	st := m.Init().(*state)
 	st.olderSeen, st.sizeSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[fdUse]int64{}
 	for _, e := range hist {
@@ -629,7 +635,7 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
 			setKey(&sizes, p, n)
 		}
 	}
-	return facts{older: older, sizes: sizes, bindings: st.bindingSeen, children: children}
+	return facts{older: older, sizes: sizes, bindings: st.bindingSeen, children: children, resumed: resumed}
 }
 
 // newOlder makes the file p names, older than the trace, as the replay
@@ -1814,10 +1820,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 	if c.unfinished {
 		if child, ok := m.children[e.ID]; ok {
 			// The trace shows the process the call made: made now, with
-			// its creator's fds as they are inside the call, which its
-			// second half must not make again.
+			// its creator's fds as they are inside the call (its second
+			// half is Model.resumed).
 			st.fork(c.pid, child, c.sharesFiles())
-			setKey(&st.early, child, true)
 			return ""
 		}
 		setKey(&st.pending, c.pid, c.sharesFiles())
@@ -2358,6 +2363,9 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		st.unshown = st.olderName(p)
 		return "access ?" // not decided by the trace: an access changes nothing, and learns nothing
 	case "clone", "clone3", "fork", "vfork":
+		if m.resumed[e.ID] {
+			return "" // its first half made the process
+		}
 		delete(st.pending, c.pid)
 		if !c.ok() {
 			return ""
