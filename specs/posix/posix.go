@@ -469,7 +469,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	// walk makes the search of hist (newest first), a part of the
 	// history whose facts learnFacts took.
 	walk := func(hist []*formats.Event) provenance.Walk {
-		back := &provenance.Backwards{Events: without(without(hist, quietHalves(hist, m.ends)), quietResumes(hist, m))}
+		back := &provenance.Backwards{Events: without(without(hist, quietHalves(hist, m.ends)), quietLifecycle(hist, m))}
 		var takes map[takeKey]bool
 		m.prior, takes, _ = m.recordPrior(provenance.Reversed(back.Events), target, false)
 		m.takes = nil // the check of names taken from logs is only for outputs of names
@@ -2166,29 +2166,47 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 	return landed
 }
 
-// quietResumes returns the second halves of the creating calls strace
-// split in hist (newest first) whose first half made the process
-// (Model.resumed), which the search leaves out: a replay with one or
-// without it is the same. But for two things any call does, which make
-// the whole history keep them: it ends its process's marks on pipes
-// (state.uncross), and, from a process the replay has not seen, it ends
-// the wait of a creating call strace split that made no process
-// (state.pending). So not in a history with a pipe, or with a first
-// half of such a call. Left in, each doubles the subtraces the exact
-// search tries: every program a shell runs is a vfork strace split.
-func quietResumes(hist []*formats.Event, m Model) map[int64]bool {
-	if len(m.resumed) == 0 || holdsPipes(hist) {
+// quietLifecycle returns the calls that make and change processes in
+// hist (newest first) that change nothing in any replay, which the
+// search leaves out: the second halves of creating calls strace split
+// whose first half made the process (Model.resumed), and the execs that
+// close no fd (one that failed, or one of a process no fd of whose table
+// may be close-on-exec: neither it, nor a process of its table or of its
+// line up, has a call that may make one). But for two things any call
+// does, which make the whole history keep them: it ends its process's
+// marks on pipes (state.uncross), and, from a process the replay has not
+// seen, it ends the wait of a creating call strace split that made no
+// process (state.pending). So not in a history with a pipe, or with a
+// first half of such a call. Left in, each doubles the subtraces the
+// exact search tries: every program a shell runs is a vfork strace split
+// and an exec (and a compiler's search of PATH for as, execs that fail).
+func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
+	if holdsPipes(hist) {
 		return nil
+	}
+	k := kinOf(hist)
+	marked := map[string]bool{} // the tables with a call that may make an fd close-on-exec
+	for _, e := range hist {
+		c := parseCall(e)
+		if creates(c.op) && c.unfinished && m.children[e.ID] == "" {
+			return nil // a wait for a child
+		}
+		if bytes.Contains(e.Raw, []byte("CLOEXEC")) {
+			marked[k.tables.owner(e.Client)] = true
+		}
 	}
 	var quiet map[int64]bool
 	for _, e := range hist {
 		c := parseCall(e)
 		switch {
-		case !creates(c.op):
-		case c.unfinished && m.children[e.ID] == "":
-			return nil // a wait for a child
 		case m.resumed[e.ID]:
 			setKey(&quiet, e.ID, true)
+		case c.op == "execve":
+			// One that failed, or the first half of one strace split,
+			// which closes nothing until it resumes.
+			if !c.ok() || !slices.ContainsFunc(k.lineOf(e.Client), func(p string) bool { return marked[k.tables.owner(p)] }) {
+				setKey(&quiet, e.ID, true)
+			}
 		}
 	}
 	return quiet
