@@ -2172,27 +2172,31 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 // whose first half made the process (Model.resumed), and the execs that
 // close no fd (one that failed, or one of a process no fd of whose table
 // may be close-on-exec: neither it, nor a process of its table or of its
-// line up, has a call that may make one). But for two things any call
-// does, which make the whole history keep them: it ends its process's
-// marks on pipes (state.uncross), and, from a process the replay has not
-// seen, it ends the wait of a creating call strace split that made no
-// process (state.pending). So not in a history with a pipe, or with a
-// first half of such a call. Left in, each doubles the subtraces the
+// line up, has a call before it that may make one). But for two things
+// any call does, which make the whole history keep them: it ends its
+// process's marks on pipes (state.uncross), and, from a process the
+// replay has not seen, it ends the wait of a creating call strace split
+// that made no process (state.pending). So not in a history with a pipe
+// (marksPipes; an eventfd marks none), or with a first half of such a
+// call. Left in, each doubles the subtraces the
 // exact search tries: every program a shell runs is a vfork strace split
 // and an exec (and a compiler's search of PATH for as, execs that fail).
 func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
-	if holdsPipes(hist) {
+	if slices.ContainsFunc(hist, marksPipes) {
 		return nil
 	}
 	k := kinOf(hist)
-	marked := map[string]bool{} // the tables with a call that may make an fd close-on-exec
+	marked := map[string]int64{} // by fd table, its first call that may make an fd close-on-exec
 	for _, e := range hist {
 		c := parseCall(e)
 		if creates(c.op) && c.unfinished && m.children[e.ID] == "" {
 			return nil // a wait for a child
 		}
 		if bytes.Contains(e.Raw, []byte("CLOEXEC")) {
-			marked[k.tables.owner(e.Client)] = true
+			o := k.tables.owner(e.Client)
+			if id, ok := marked[o]; !ok || e.ID < id {
+				marked[o] = e.ID
+			}
 		}
 	}
 	var quiet map[int64]bool
@@ -2204,12 +2208,29 @@ func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
 		case c.op == "execve":
 			// One that failed, or the first half of one strace split,
 			// which closes nothing until it resumes.
-			if !c.ok() || !slices.ContainsFunc(k.lineOf(e.Client), func(p string) bool { return marked[k.tables.owner(p)] }) {
+			if !c.ok() || !slices.ContainsFunc(k.lineOf(e.Client), func(p string) bool {
+				id, ok := marked[k.tables.owner(p)]
+				return ok && id < e.ID
+			}) {
 				setKey(&quiet, e.ID, true)
 			}
 		}
 	}
 	return quiet
+}
+
+// marksPipes tells whether a call may use or make a pipe (or a socket,
+// or a FIFO), whose uses mark the other processes (state.cross) until
+// their next call: holdsPipes but for eventfds, whose calls mark none.
+func marksPipes(e *formats.Event) bool {
+	switch {
+	case strings.HasPrefix(e.Op, "eventfd"):
+		return false
+	case strings.Contains(e.Op, "pipe") || e.Op == "socketpair" || e.Op == "mkfifo" || e.Op == "mknod" || e.Op == "mknodat":
+		return true
+	}
+	// A kernel object's name other than an eventfd's (pipe:[7], socket:[9]).
+	return bytes.Count(e.Raw, []byte(":[")) > bytes.Count(e.Raw, []byte(eventfdName))
 }
 
 // quietHalves returns the first halves of calls strace split in hist
