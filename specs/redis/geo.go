@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"math"
 	"math/big"
 	"strconv"
 
@@ -85,13 +84,7 @@ func geoStoreRefs(from int) func(e *formats.Event) []formats.Ref {
 
 // cFixed6 is C's printf("%f", x).
 func cFixed6(x float64) string {
-	switch {
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	}
-	return strconv.FormatFloat(x, 'f', 6, 64)
+	return cFinite(x, func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) })
 }
 
 // lonLatArgs reads a longitude and a latitude as extractLongLatOrReply:

@@ -845,14 +845,18 @@ func parseDouble(b []byte) (float64, bool) {
 
 // formatDouble renders a double as Redis 7.0's replies do (%.17g; inf
 // and -inf spelt so).
-func formatDouble(f float64) string {
+func formatDouble(f float64) string { return cFinite(f, cG17) }
+
+// cFinite is what C's printf prints of x: "inf" or "-inf" for an
+// infinity, and what format makes of a finite one.
+func cFinite(x float64, format func(float64) string) string {
 	switch {
-	case math.IsInf(f, 1):
+	case math.IsInf(x, 1):
 		return "inf"
-	case math.IsInf(f, -1):
+	case math.IsInf(x, -1):
 		return "-inf"
 	}
-	return cG17(f)
+	return format(x)
 }
 
 // cG17 is C's printf("%.17g", f).
