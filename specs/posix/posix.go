@@ -676,13 +676,7 @@ func hasDevice(e *formats.Event) bool {
 // as -y shows it; "" for any other.
 func pseudoSource(target *formats.Event) string {
 	c := parseCall(target)
-	from := -1
-	switch c.op {
-	case "read", "pread64", "readv", "preadv", "copy_file_range", "splice":
-		from = 0
-	case "sendfile", "sendfile64":
-		from = 1
-	}
+	from, _ := copyArgs(c.op)
 	if from < 0 {
 		return ""
 	}
@@ -690,6 +684,23 @@ func pseudoSource(target *formats.Event) string {
 		return p
 	}
 	return ""
+}
+
+// copyArgs returns the places of the fd arguments a call takes bytes
+// from and puts them into, -1 for none: a read's source, a write's
+// destination, a copy's both (copy_file_range, splice, sendfile).
+func copyArgs(op string) (in, out int) {
+	switch op {
+	case "copy_file_range", "splice":
+		return 0, 2
+	case "sendfile", "sendfile64":
+		return 1, 0
+	case "read", "pread64", "readv", "preadv":
+		return 0, -1
+	case "write", "pwrite64", "writev", "pwritev":
+		return -1, 0
+	}
+	return -1, -1
 }
 
 // showsBytes tells whether a read's output shows any byte: one not
@@ -716,17 +727,15 @@ func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 	if bytes.IndexByte(target.Raw, '\n') >= 0 {
 		return "", "", false // split by strace: another thread's call may have taken the number meanwhile
 	}
-	var in, out string
-	switch c.op {
-	case "copy_file_range", "splice":
-		in, out = c.arg(0), c.arg(2)
-	case "sendfile", "sendfile64":
-		in, out = c.arg(1), c.arg(0)
-	case "write", "pwrite64", "writev", "pwritev":
-		out = c.arg(0)
-	default:
-		return "", "", false
+	i, o := copyArgs(c.op)
+	if o < 0 {
+		return "", "", false // a read, or no call that moves bytes
 	}
+	var in, out string
+	if i >= 0 {
+		in = c.arg(i)
+	}
+	out = c.arg(o)
 	for _, a := range []string{in, out} {
 		if strings.Contains(a, "(deleted)") || strings.Contains(a, "<"+formats.GuessedPath) {
 			return "", "", false
@@ -836,10 +845,9 @@ func onlyInto(e *formats.Event, dst string) bool {
 		return on(0)
 	case "newfstatat", "statx":
 		return byFD(c) && on(0)
-	case "copy_file_range", "splice":
-		return on(2) && !on(0)
-	case "sendfile", "sendfile64":
-		return on(0) && !on(1)
+	case "copy_file_range", "splice", "sendfile", "sendfile64":
+		in, out := copyArgs(c.op)
+		return on(out) && !on(in)
 	}
 	return false
 }
@@ -1640,13 +1648,14 @@ func leaveLocks(hist []*formats.Event, target *formats.Event) []*formats.Event {
 // names of them) or one that makes one: a read of it takes what it
 // reads away, and a process that holds it open keeps it from its end.
 func holdsPipes(hist []*formats.Event) bool {
-	for _, e := range hist {
-		if strings.Contains(e.Op, "pipe") || strings.HasPrefix(e.Op, "eventfd") || e.Op == "socketpair" || e.Op == "mkfifo" ||
-			e.Op == "mknod" || e.Op == "mknodat" || bytes.Contains(e.Raw, []byte(":[")) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(hist, func(e *formats.Event) bool {
+		return makesPipe(e) || strings.HasPrefix(e.Op, "eventfd") || bytes.Contains(e.Raw, []byte(":["))
+	})
+}
+
+// makesPipe tells whether a call makes a pipe, a socket pair or a FIFO.
+func makesPipe(e *formats.Event) bool {
+	return strings.Contains(e.Op, "pipe") || e.Op == "socketpair" || e.Op == "mkfifo" || e.Op == "mknod" || e.Op == "mknodat"
 }
 
 // leaveStrangers drops from the exact search's history (newest first)
@@ -1812,7 +1821,7 @@ func sealedProcesses(hist []*formats.Event, k kin) map[string]bool {
 	}
 	sealed := map[string]bool{}
 	for p := range pids {
-		sealed[p] = !unsealed[p] && !owners[k.tables.owner(p)]
+		sealed[p] = !owners[k.tables.owner(p)]
 	}
 	return sealed
 }
@@ -2223,14 +2232,8 @@ func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
 // or a FIFO), whose uses mark the other processes (state.cross) until
 // their next call: holdsPipes but for eventfds, whose calls mark none.
 func marksPipes(e *formats.Event) bool {
-	switch {
-	case strings.HasPrefix(e.Op, "eventfd"):
-		return false
-	case strings.Contains(e.Op, "pipe") || e.Op == "socketpair" || e.Op == "mkfifo" || e.Op == "mknod" || e.Op == "mknodat":
-		return true
-	}
 	// A kernel object's name other than an eventfd's (pipe:[7], socket:[9]).
-	return bytes.Count(e.Raw, []byte(":[")) > bytes.Count(e.Raw, []byte(eventfdName))
+	return makesPipe(e) || bytes.Count(e.Raw, []byte(":[")) > bytes.Count(e.Raw, []byte(eventfdName))
 }
 
 // quietHalves returns the first halves of calls strace split in hist
