@@ -207,7 +207,7 @@ func forkedAppenders(n int) []string {
 // TestLifecycleLeftOut: the second half of a vfork strace split changes
 // nothing (its first half made the process: Model.resumed), nor does an
 // exec of a process no fd of which is close-on-exec, and the search
-// leaves them out (quietLifecycle). Over 2 writers the answer is the
+// leaves them out (quietCalls). Over 2 writers the answer is the
 // definition's by brute force, with them in the subtraces it tries;
 // over 12, whose 12 second halves and 12 execs took the exact search
 // past its limit, it is exact and no witness holds either (the shell's
@@ -255,7 +255,7 @@ func eventThreads(n int) []string {
 
 // TestEventfdLifecycleLeftOut: an eventfd marks no process as a pipe
 // does, so the second halves of split clones leave a history that holds
-// one too (quietLifecycle). Over 2 threads the answer is the
+// one too (quietCalls). Over 2 threads the answer is the
 // definition's by brute force; over 10, whose 9 first halves and 10
 // second halves took the search past its limit, it is exact.
 func TestEventfdLifecycleLeftOut(t *testing.T) {
@@ -286,4 +286,182 @@ func exactWitnesses(t *testing.T, evs []*formats.Event) [][]*formats.Event {
 	}
 	t.Logf("output %q, %d witnesses, the first of %d calls", x.Output, len(ws), len(ws[0]))
 	return ws
+}
+
+// pager is a database like SQLite's: a process finds no file db, makes
+// it, writes its header, and then, n times, stats it through its fd and
+// reads the header back at offset 0 and 24 (pread64), before a second
+// process reads the header.
+func pager(n int) []string {
+	lines := []string{
+		`1 openat(AT_FDCWD</d>, "db", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+		`1 openat(AT_FDCWD</d>, "/d/db", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 3</d/db>`,
+		`1 fstat(3</d/db>, {st_mode=S_IFREG|0644, st_size=0, ...}) = 0`,
+		`1 pwrite64(3</d/db>, "SQLite\0\1", 8, 0) = 8`,
+	}
+	for range n {
+		lines = append(lines,
+			`1 fstat(3</d/db>, {st_mode=S_IFREG|0644, st_size=8, ...}) = 0`,
+			`1 pread64(3</d/db>, "SQ", 2, 0) = 2`,
+			`1 pread64(3</d/db>, "\1", 1, 7) = 1`)
+	}
+	return append(lines,
+		`1 clone(child_stack=NULL, flags=SIGCHLD) = 2`,
+		`2 openat(AT_FDCWD</d>, "db", O_RDONLY) = 4</d/db>`,
+		`2 read(4</d/db>, "SQLite\0\1", 16) = 8`)
+}
+
+// TestQuietReadsAndStats: a read at an offset of its own (pread64)
+// through an fd a call of the trace bound, and a stat of such an fd on a
+// file whose size every replay knows, change nothing in any replay, and
+// the search leaves them out (quietCalls). Over 2 rounds of them the
+// answer is the definition's by brute force; over 18, whose 54 calls took
+// the exact search past its limit, it is exact and no witness holds
+// them. A stat that learns a size stays: of a file older than the trace
+// that a write changed before the trace showed its size, and of one a
+// rename may have put under the name.
+func TestQuietReadsAndStats(t *testing.T) {
+	bruteForce(t, shellEvents(t, pager(2)))
+	for _, w := range exactWitnesses(t, shellEvents(t, pager(18))) {
+		for _, e := range w {
+			if e.Op == "fstat" || e.Op == "pread64" {
+				t.Errorf("a witness holds a call that changes nothing: %s", e.Raw)
+			}
+		}
+	}
+	guessed := func(lines []string) {
+		t.Helper()
+		evs := shellEvents(t, lines)
+		provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 1, Labelled: true, Trace: func(*rand.Rand) ([]*formats.Event, *formats.Event) {
+			return evs[:len(evs)-1], evs[len(evs)-1]
+		}})
+	}
+	guessed([]string{
+		`1 openat(AT_FDCWD</d>, "a", O_RDWR) = 3</d/a>`,
+		`1 write(3</d/a>, "x", 1) = 1`,
+		`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
+		`1 openat(AT_FDCWD</d>, "a", O_WRONLY|O_APPEND) = 4</d/a>`,
+		`1 write(4</d/a>, "y", 1) = 1`,
+		`1 lseek(3</d/a>, 0, SEEK_END) = 3`,
+	})
+	guessed([]string{
+		`1 openat(AT_FDCWD</d>, "a", O_RDONLY) = 3</d/a>`,
+		`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
+		`1 write(1</d/a>, "x", 1) = 1`,
+		`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
+		`1 openat(AT_FDCWD</d>, "a", O_WRONLY|O_APPEND) = 4</d/a>`,
+		`1 write(4</d/a>, "y", 1) = 1`,
+		`1 lseek(3</d/a>, 0, SEEK_END) = 3`,
+	})
+	guessed([]string{
+		`1 openat(AT_FDCWD</d>, "n", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+		`1 renameat(AT_FDCWD</d>, "a", AT_FDCWD</d>, "n") = 0`,
+		`1 openat(AT_FDCWD</d>, "n", O_RDWR) = 3</d/n>`,
+		`1 write(3</d/n>, "x", 1) = 1`,
+		`1 fstat(3</d/n>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
+		`1 openat(AT_FDCWD</d>, "n", O_WRONLY|O_APPEND) = 4</d/n>`,
+		`1 write(4</d/n>, "y", 1) = 1`,
+		`1 lseek(3</d/n>, 0, SEEK_END) = 3`,
+	})
+}
+
+// listed is a shell's script that makes n files in its directory, lists
+// it (ls), and writes and reads back one more.
+func listed(n int) []string {
+	lines := []string{`1 execve("/bin/sh", ["sh", "-c", "x"], 0x1 /* 1 var */) = 0`}
+	for i := range n {
+		pid := 10 + i
+		lines = append(lines, fmt.Sprintf(`1 clone(child_stack=NULL, flags=SIGCHLD) = %d`, pid),
+			fmt.Sprintf(`%d openat(AT_FDCWD</d>, "f%d", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</d/f%d>`, pid, i, i),
+			fmt.Sprintf(`%d write(3</d/f%d>, "x", 1) = 1`, pid, i))
+	}
+	return append(lines,
+		`1 clone(child_stack=NULL, flags=SIGCHLD) = 2`,
+		`2 openat(AT_FDCWD</d>, ".", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3</d>`,
+		`2 getdents64(3</d>, 0x5599 /* 4 entries */, 32768) = 96`,
+		`2 close(3</d>) = 0`,
+		`1 openat(AT_FDCWD</d>, "g", O_RDWR|O_CREAT|O_TRUNC, 0666) = 3</d/g>`,
+		`1 write(3</d/g>, "ab", 2) = 2`,
+		`1 pread64(3</d/g>, "ab", 2, 0) = 2`)
+}
+
+// TestListingLeftOut: a listing of the directory a read's file is in
+// changes only the offset of its own fd, so the names made there are
+// not in the read's history for it (what the listing shows is its own
+// output). Over 2 files made there the answer is the definition's by
+// brute force; over 12, whose 24 calls took the exact search past its
+// limit, it is exact.
+func TestListingLeftOut(t *testing.T) {
+	bruteForce(t, shellEvents(t, listed(2)))
+	exactWitnesses(t, shellEvents(t, listed(12)))
+}
+
+// logger is Python's logging to a file a reader then reads: the logger
+// opens it to append and asks where it is (lseek to the end, then to
+// where it is) before each of n records.
+func logger(n int) []string {
+	lines := []string{
+		`1 openat(AT_FDCWD</d>, "app.log", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+		`1 openat(AT_FDCWD</d>, "app.log", O_WRONLY|O_CREAT|O_APPEND|O_CLOEXEC, 0666) = 3</d/app.log>`,
+	}
+	all := ""
+	for i := range n {
+		rec := fmt.Sprintf(`r%02d\n`, i)
+		lines = append(lines,
+			fmt.Sprintf(`1 lseek(3</d/app.log>, 0, SEEK_END) = %d`, 4*i),
+			fmt.Sprintf(`1 lseek(3</d/app.log>, 0, SEEK_CUR) = %d`, 4*i),
+			fmt.Sprintf(`1 write(3</d/app.log>, "%s", 4) = 4`, rec))
+		all += rec
+	}
+	return append(lines,
+		`1 clone(child_stack=NULL, flags=SIGCHLD) = 2`,
+		`2 openat(AT_FDCWD</d>, "app.log", O_RDONLY) = 4</d/app.log>`,
+		fmt.Sprintf(`2 read(4</d/app.log>, "%s", 4096) = %d`, all, 4*n))
+}
+
+// TestAppenderSeeksLeftOut: the offset of a description opened only to
+// append (O_WRONLY|O_APPEND) decides nothing but its own seeks' outputs,
+// so the search leaves the seeks of one that is not the target's out
+// (quietCalls). Over 2 records the answer is the definition's by brute
+// force; over 10, whose 20 seeks took the exact search past its limit,
+// it is exact and no witness holds a seek. The seeks of the target's
+// description stay (its output may be where they put it), and so do
+// those of one opened to read too (a copy from it starts where its seek
+// put it), and every seek in a history with a call that may take
+// O_APPEND off a description (F_SETFL).
+func TestAppenderSeeksLeftOut(t *testing.T) {
+	bruteForce(t, shellEvents(t, logger(2)))
+	for _, w := range exactWitnesses(t, shellEvents(t, logger(10))) {
+		for _, e := range w {
+			if e.Op == "lseek" {
+				t.Errorf("a witness holds a call that changes nothing the read sees: %s", e.Raw)
+			}
+		}
+	}
+	bruteForce(t, shellEvents(t, []string{
+		`1 openat(AT_FDCWD</d>, "app.log", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+		`1 openat(AT_FDCWD</d>, "app.log", O_WRONLY|O_CREAT|O_APPEND, 0666) = 3</d/app.log>`,
+		`1 write(3</d/app.log>, "ab", 2) = 2`,
+		`1 lseek(3</d/app.log>, 1, SEEK_SET) = 1`,
+		`1 lseek(3</d/app.log>, 0, SEEK_CUR) = 1`,
+	}))
+	bruteForce(t, shellEvents(t, []string{
+		`1 openat(AT_FDCWD</d>, "app.log", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+		`1 openat(AT_FDCWD</d>, "app.log", O_WRONLY|O_CREAT|O_APPEND, 0666) = 3</d/app.log>`,
+		`1 write(3</d/app.log>, "ab", 2) = 2`,
+		`1 lseek(3</d/app.log>, 0, SEEK_SET) = 0`,
+		`1 fcntl(3</d/app.log>, F_SETFL, O_WRONLY) = 0`,
+		`1 write(3</d/app.log>, "z", 1) = 1`,
+		`1 openat(AT_FDCWD</d>, "app.log", O_RDONLY) = 4</d/app.log>`,
+		`1 read(4</d/app.log>, "zb", 2) = 2`,
+	}))
+	bruteForce(t, shellEvents(t, []string{
+		`1 openat(AT_FDCWD</d>, "a", O_RDWR|O_CREAT|O_TRUNC|O_APPEND, 0666) = 3</d/a>`,
+		`1 write(3</d/a>, "xy", 2) = 2`,
+		`1 openat(AT_FDCWD</d>, "c", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 4</d/c>`,
+		`1 lseek(3</d/a>, 1, SEEK_SET) = 1`,
+		`1 copy_file_range(3</d/a>, NULL, 4</d/c>, NULL, 1, 0) = 1`,
+		`1 openat(AT_FDCWD</d>, "c", O_RDONLY) = 5</d/c>`,
+		`1 read(5</d/c>, "y", 1) = 1`,
+	}))
 }

@@ -583,6 +583,13 @@ func (m Model) boundByTrace(e *formats.Event) (int64, bool) {
 	return by, ok
 }
 
+// bindingOf returns the call of the trace that bound the fd e uses
+// first (boundByTrace), or 0.
+func (m Model) bindingOf(e *formats.Event) int64 {
+	by, _ := m.boundByTrace(e)
+	return by
+}
+
 // An fdUse is a call's use of an fd: the call's event ID and the number.
 type fdUse struct {
 	at int64
@@ -2180,6 +2187,14 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		if c.op == "fcntl" && c.arg(1) == "F_SETFD" {
 			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
 				en.cloexec = has(c.arg(2), "FD_CLOEXEC")
+			}
+			return ""
+		}
+		if c.op == "fcntl" && c.arg(1) == "F_SETFL" {
+			// The description's O_APPEND, on or off (its other flags,
+			// O_NONBLOCK, change nothing the model keeps).
+			if en := st.bound(c.pid, c.arg(0)); en != nil && c.ok() {
+				en.o.append = has(c.arg(2), "O_APPEND")
 			}
 			return ""
 		}

@@ -318,6 +318,9 @@ func readsNames(c call) bool {
 	return c.op == "rmdir" || c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR") || c.op == "getdents64" || c.op == "getdents"
 }
 
+// lists tells whether c lists a directory (getdents).
+func lists(c call) bool { return c.op == "getdents64" || c.op == "getdents" }
+
 var errNoPath = errors.New("no path")
 
 // errUnbound: no call in the trace bound a bare fd.
@@ -469,7 +472,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	// walk makes the search of hist (newest first), a part of the
 	// history whose facts learnFacts took.
 	walk := func(hist []*formats.Event) provenance.Walk {
-		back := &provenance.Backwards{Events: without(without(hist, quietHalves(hist, m.ends)), quietLifecycle(hist, m))}
+		back := &provenance.Backwards{Events: without(without(hist, quietHalves(hist, m.ends)), quietCalls(hist, target, m))}
 		var takes map[takeKey]bool
 		m.prior, takes, _ = m.recordPrior(provenance.Reversed(back.Events), target, false)
 		m.takes = nil // the check of names taken from logs is only for outputs of names
@@ -1465,7 +1468,15 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				if creates(c.op) && c.ok() {
 					adopt(strconv.FormatInt(c.ret, 10), c.pid)
 				}
-				if readsNames(c) {
+				// An rmdir removes its directory or not by the names in
+				// it: they are the target's history too. A listing
+				// changes only its fd's offset, which only a later
+				// listing through that fd reads, of that directory,
+				// whose names such a target's history holds already:
+				// what it lists is its own output (ls's listing of a
+				// shell's directory put every program's calls there in
+				// the history of ar's read of an object file).
+				if readsNames(c) && !lists(c) {
 					if dirs, err := targetPaths(e); err == nil {
 						listDirs(dirs)
 					}
@@ -2175,13 +2186,19 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 	return landed
 }
 
-// quietLifecycle returns the calls that make and change processes in
-// hist (newest first) that change nothing in any replay, which the
-// search leaves out: the second halves of creating calls strace split
-// whose first half made the process (Model.resumed), and the execs that
-// close no fd (one that failed, or one of a process no fd of whose table
-// may be close-on-exec: neither it, nor a process of its table or of its
-// line up, has a call before it that may make one). But for two things
+// quietCalls returns the calls of hist (newest first) that change
+// nothing in any replay, or nothing that target's output depends on,
+// which the search leaves out: the second halves
+// of creating calls strace split whose first half made the process
+// (Model.resumed); the execs that close no fd (one that failed, or one
+// of a process no fd of whose table may be close-on-exec: neither it,
+// nor a process of its table or of its line up, has a call before it
+// that may make one); the reads at an offset of their own (pread64,
+// preadv: SQLite reads its header at every transaction) and the stats
+// of an fd on a file whose size every replay knows (sizeKnown), through
+// fds a call of the trace bound (Model.bindings: an fd it did not bind
+// the call itself binds, state.bound); the seeks of a description other
+// than the target's that only appends. But for two things
 // any call does, which make the whole history keep them: it ends its
 // process's marks on pipes (state.uncross), and, from a process the
 // replay has not seen, it ends the wait of a creating call strace split
@@ -2190,7 +2207,7 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 // call. Left in, each doubles the subtraces the
 // exact search tries: every program a shell runs is a vfork strace split
 // and an exec (and a compiler's search of PATH for as, execs that fail).
-func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
+func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64]bool {
 	if slices.ContainsFunc(hist, marksPipes) {
 		return nil
 	}
@@ -2209,10 +2226,52 @@ func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
 		}
 	}
 	var quiet map[int64]bool
+	bound := func(e *formats.Event) bool { _, ok := m.boundByTrace(e); return ok }
+	// appenders: the opens in hist that made a description only written
+	// at the end of its file (O_WRONLY|O_APPEND), but the target's; none
+	// where a call may set a description's flags (F_SETFL).
+	appenders := map[int64]bool{}
+	targetBy, _ := m.boundByTrace(target)
+	setsFlags := slices.ContainsFunc(hist, func(e *formats.Event) bool { return e.Op == "fcntl" && !keepsDescriptions(e) })
+	for _, e := range hist {
+		if c := parseCall(e); (c.op == "open" || c.op == "openat") && c.ok() && e.ID != targetBy && !setsFlags &&
+			slices.ContainsFunc(c.args, func(a string) bool { return has(a, "O_WRONLY") && has(a, "O_APPEND") }) {
+			appenders[e.ID] = true
+		}
+	}
+	aliases := slices.ContainsFunc(hist, aliasesFile)
+	// The files a call may change through an fd no call of the trace
+	// bound, at an offset a replay may not know (state.put), after which
+	// it knows neither their bytes nor their size.
+	loose := map[string]bool{}
+	for _, e := range hist {
+		if !changesNothing(e) && !bound(e) {
+			if _, name := fdOf(parseCall(e).arg(0)); name != "" {
+				loose[name] = true
+			}
+		}
+	}
 	for _, e := range hist {
 		c := parseCall(e)
 		switch {
 		case m.resumed[e.ID]:
+			setKey(&quiet, e.ID, true)
+		case (c.op == "pread64" || c.op == "preadv") && bound(e):
+			// A read at an offset of its own through an fd a call of the
+			// trace bound: in any replay it reads the description that
+			// call made, or finds the fd not open (Model.bindings), and
+			// moves no offset.
+			setKey(&quiet, e.ID, true)
+		case c.op == "lseek" && appenders[m.bindingOf(e)]:
+			// A seek of a description that only writes at the end of its
+			// file, not the target's: what its offset is no other call
+			// reads (an appender's writes land at the end whatever it
+			// is), only its own seeks, which show it (Python's logging
+			// asks where it is before each record).
+			setKey(&quiet, e.ID, true)
+		case byFD(c) && statType(c) == "S_IFREG" && bound(e) && !aliases && m.sizeKnown(c.arg(0), loose):
+			// A stat of such an fd on a file whose size every replay
+			// knows: it learns none.
 			setKey(&quiet, e.ID, true)
 		case c.op == "execve":
 			// One that failed, or the first half of one strace split,
@@ -2226,6 +2285,36 @@ func quietLifecycle(hist []*formats.Event, m Model) map[int64]bool {
 		}
 	}
 	return quiet
+}
+
+// aliasesFile tells whether a call may give a file that exists another
+// name (a rename, a link), or make one that is no plain file the trace
+// writes (a symbolic link, a device, a FIFO).
+func aliasesFile(e *formats.Event) bool {
+	switch e.Op {
+	case "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "mknod", "mknodat":
+		return true
+	}
+	return false
+}
+
+// sizeKnown tells whether every replay knows the size of the file an
+// fd argument a (with -y's path) reaches, as long as no call gives a
+// file another name (aliasesFile) and none changes it through an fd the
+// trace did not bind (loose): its size before the trace is a fact of
+// the trace (Model.sizes), or the trace shows that no file had its name
+// before it (Model.older), so every file of that name is one a replay
+// made.
+func (m Model) sizeKnown(a string, loose map[string]bool) bool {
+	_, name := fdOf(a)
+	if !strings.HasPrefix(name, "/") || loose[name] || strings.Contains(a, "(deleted)") || strings.Contains(a, "<"+formats.GuessedPath) {
+		return false
+	}
+	if _, sized := m.sizes[name]; sized {
+		return true
+	}
+	existed, shown := m.older[name]
+	return shown && !existed
 }
 
 // marksPipes tells whether a call may use or make a pipe (or a socket,

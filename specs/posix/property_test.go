@@ -1467,6 +1467,20 @@ func (k *shellKernel) do(op *shellOp) string {
 		return l
 	case "execve":
 		return fmt.Sprintf(`%s execve("/bin/cat", ["cat"], 0x1 /* 1 var */) = 0`, op.pid)
+	case "ls":
+		// ls: the directory's names read through an fd of its own, in
+		// the lines -y shows (getdents64 without -v counts the entries).
+		fd := k.free(op.pid)
+		n, size := 2, 48 // "." and ".."
+		for name := range k.names {
+			n, size = n+1, size+(19+len(name)+1+7)&^7
+		}
+		return strings.Join([]string{
+			fmt.Sprintf(`%s openat(AT_FDCWD</d>, ".", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = %d</d>`, op.pid, fd),
+			fmt.Sprintf(`%s fstat(%d</d>, {st_mode=S_IFDIR|0755, st_size=4096, ...}) = 0`, op.pid, fd),
+			fmt.Sprintf(`%s getdents64(%d</d>, 0x5599 /* %d entries */, 32768) = %d`, op.pid, fd, n, size),
+			fmt.Sprintf(`%s close(%d</d>) = 0`, op.pid, fd),
+		}, "\n")
 	case "exit":
 		return fmt.Sprintf(`%s exit_group(0) = ?`, op.pid)
 	}
@@ -1493,8 +1507,9 @@ func renderShell(ops []*shellOp, content map[string]string) []string {
 			lines = append(lines, head+" <unfinished ...>")
 			continue
 		}
-		lines = append(lines, l)
-		if i := len(lines) - 2; op.kind != "clone" && i >= 0 && strings.HasSuffix(lines[i], "<unfinished ...>") {
+		i := len(lines) - 1
+		lines = append(lines, strings.Split(l, "\n")...)
+		if op.kind != "clone" && i >= 0 && strings.HasSuffix(lines[i], "<unfinished ...>") {
 			// The call after a split clone is its child's: then the
 			// clone resumes.
 			var parent, child string
@@ -1509,7 +1524,7 @@ func renderShell(ops []*shellOp, content map[string]string) []string {
 // drawShell draws the calls of a shell (process 1) that runs programs one
 // after another, as a shell script does: each a process of its own that
 // may exec, open /d/a or /d/b (older than the trace; in some, truncating
-// it), read, pread, seek, stat, write, dup2, close, rename one name
+// it), list /d as ls does, read, pread, seek, stat, write, dup2, close, rename one name
 // over the other (so an fd shows its file deleted, and an open of the
 // name gone fails), fork a child of its own that shares its fds, and
 // exit. In a third of the traces the shell
@@ -1558,6 +1573,9 @@ func drawShell(r *rand.Rand, hidden map[string]string) []*shellOp {
 			emit(&shellOp{pid: pid, kind: "rename", name: names[r.Intn(2)]})
 		case c == 0:
 			emit(&shellOp{pid: pid, kind: "execve"})
+		case c == 11 && r.Intn(2) == 0:
+			emit(&shellOp{pid: pid, kind: "ls"})
+			n -= 2 // its four lines count as three calls: the brute force doubles with each
 		case c == 1:
 			emit(&shellOp{pid: pid, kind: "exit"})
 			live = slices.DeleteFunc(live, func(p string) bool { return p == pid })
