@@ -317,9 +317,11 @@ func pager(n int) []string {
 // the search leaves them out (quietCalls). Over 2 rounds of them the
 // answer is the definition's by brute force; over 18, whose 54 calls took
 // the exact search past its limit, it is exact and no witness holds
-// them. A stat that learns a size stays: of a file older than the trace
-// that a write changed before the trace showed its size, and of one a
-// rename may have put under the name.
+// them. A stat that learns a size stays (the answers of these are
+// labelled: the size is the log's): of a file older than the trace that
+// a write changed before the trace showed its size, of one written
+// through an fd the trace did not bind, and of one a rename may have put
+// under the name.
 func TestQuietReadsAndStats(t *testing.T) {
 	bruteForce(t, shellEvents(t, pager(2)))
 	for _, w := range exactWitnesses(t, shellEvents(t, pager(18))) {
@@ -329,40 +331,36 @@ func TestQuietReadsAndStats(t *testing.T) {
 			}
 		}
 	}
-	guessed := func(lines []string) {
-		t.Helper()
+	for _, lines := range [][]string{
+		// Written before the trace showed its size.
+		sizeLearned("a", `1 openat(AT_FDCWD</d>, "a", O_RDWR) = 3</d/a>`, `1 write(3</d/a>, "x", 1) = 1`),
+		// Written through an fd the trace did not bind, at an offset it
+		// does not show.
+		sizeLearned("a", `1 openat(AT_FDCWD</d>, "a", O_RDONLY) = 3</d/a>`,
+			`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`, `1 write(1</d/a>, "x", 1) = 1`),
+		// A name no file had before the trace, which a rename gave one.
+		sizeLearned("n", `1 openat(AT_FDCWD</d>, "n", O_RDONLY) = -1 ENOENT (No such file or directory)`,
+			`1 renameat(AT_FDCWD</d>, "a", AT_FDCWD</d>, "n") = 0`, `1 openat(AT_FDCWD</d>, "n", O_RDWR) = 3</d/n>`,
+			`1 write(3</d/n>, "x", 1) = 1`),
+	} {
 		evs := shellEvents(t, lines)
 		provenancetest.Check(t, posix.Spec, provenancetest.Options{Seeds: 1, Labelled: true, Trace: func(*rand.Rand) ([]*formats.Event, *formats.Event) {
 			return evs[:len(evs)-1], evs[len(evs)-1]
 		}})
 	}
-	guessed([]string{
-		`1 openat(AT_FDCWD</d>, "a", O_RDWR) = 3</d/a>`,
-		`1 write(3</d/a>, "x", 1) = 1`,
-		`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
-		`1 openat(AT_FDCWD</d>, "a", O_WRONLY|O_APPEND) = 4</d/a>`,
-		`1 write(4</d/a>, "y", 1) = 1`,
-		`1 lseek(3</d/a>, 0, SEEK_END) = 3`,
-	})
-	guessed([]string{
-		`1 openat(AT_FDCWD</d>, "a", O_RDONLY) = 3</d/a>`,
-		`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
-		`1 write(1</d/a>, "x", 1) = 1`,
-		`1 fstat(3</d/a>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
-		`1 openat(AT_FDCWD</d>, "a", O_WRONLY|O_APPEND) = 4</d/a>`,
-		`1 write(4</d/a>, "y", 1) = 1`,
-		`1 lseek(3</d/a>, 0, SEEK_END) = 3`,
-	})
-	guessed([]string{
-		`1 openat(AT_FDCWD</d>, "n", O_RDONLY) = -1 ENOENT (No such file or directory)`,
-		`1 renameat(AT_FDCWD</d>, "a", AT_FDCWD</d>, "n") = 0`,
-		`1 openat(AT_FDCWD</d>, "n", O_RDWR) = 3</d/n>`,
-		`1 write(3</d/n>, "x", 1) = 1`,
-		`1 fstat(3</d/n>, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`,
-		`1 openat(AT_FDCWD</d>, "n", O_WRONLY|O_APPEND) = 4</d/n>`,
-		`1 write(4</d/n>, "y", 1) = 1`,
-		`1 lseek(3</d/n>, 0, SEEK_END) = 3`,
-	})
+}
+
+// sizeLearned is lines, then a stat of fd 3 on /d/name that shows 2
+// bytes, an append of one through fd 4, and an lseek of fd 3 to the end
+// of the file: where a replay without the stat knows no size, the lseek
+// gives the one the stat learned.
+func sizeLearned(name string, lines ...string) []string {
+	f := fmt.Sprintf("%%d</d/%s>", name)
+	return append(lines,
+		fmt.Sprintf(`1 fstat(`+f+`, {st_mode=S_IFREG|0644, st_size=2, ...}) = 0`, 3),
+		fmt.Sprintf(`1 openat(AT_FDCWD</d>, "%s", O_WRONLY|O_APPEND) = `+f, name, 4),
+		fmt.Sprintf(`1 write(`+f+`, "y", 1) = 1`, 4),
+		fmt.Sprintf(`1 lseek(`+f+`, 0, SEEK_END) = 3`, 3))
 }
 
 // listed is a shell's script that makes n files in its directory, lists
