@@ -26,22 +26,12 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 	{Name: "ZADD", Arity: -4, Flags: "write denyoom fast", Keys: key1("RW update"), Run: zadd, Sub: zaddSubs},
 	{Name: "ZCARD", Arity: 2, Flags: "readonly fast", Keys: key1("RO"), Run: zcard},
 	{Name: "ZCOUNT", Arity: 4, Flags: "readonly fast", Keys: key1("RO access"), Run: zcount},
-	{Name: "ZDIFF", Arity: -3, Flags: "readonly movablekeys", Keys: []KeySpec{keysCounted(1, "RO access")},
-		Run: zsetOp},
-	{Name: "ZDIFFSTORE", Arity: -4, Flags: "write denyoom movablekeys",
-		Keys: []KeySpec{keyAt(1, "OW update"), keysCounted(2, "RO access")},
-		Run:  zsetOp},
-	{Name: "ZINCRBY", Arity: 4, Flags: "write denyoom fast",
-		Keys: key1("RW access update"),
-		Run:  zadd,
-		Sub:  subAt("member", 3, formats.KindWrite)},
-	{Name: "ZINTER", Arity: -3, Flags: "readonly movablekeys", Keys: []KeySpec{keysCounted(1, "RO access")},
-		Run: zsetOp},
-	{Name: "ZINTERCARD", Arity: -3, Flags: "readonly movablekeys", Keys: []KeySpec{keysCounted(1, "RO access")},
-		Run: zsetOp},
-	{Name: "ZINTERSTORE", Arity: -4, Flags: "write denyoom movablekeys",
-		Keys: []KeySpec{keyAt(1, "OW update"), keysCounted(2, "RO access")},
-		Run:  zsetOp},
+	zsetOpCommand("ZDIFF", false),
+	zsetOpCommand("ZDIFFSTORE", true),
+	{Name: "ZINCRBY", Arity: 4, Flags: "write denyoom fast", Keys: key1("RW access update"), Run: zadd, Sub: subAt("member", 3, formats.KindWrite)},
+	zsetOpCommand("ZINTER", false),
+	zsetOpCommand("ZINTERCARD", false),
+	zsetOpCommand("ZINTERSTORE", true),
 	{Name: "ZLEXCOUNT", Arity: 4, Flags: "readonly fast", Keys: key1("RO access"), Run: zlexcount},
 	{Name: "ZMPOP", Arity: -4, Flags: "write movablekeys", Keys: []KeySpec{keysCounted(1, "RW access delete")},
 		Run: zmpop},
@@ -70,15 +60,9 @@ var sortedSetCommands = inGroup("sorted-set", []*Command{
 	zrangeCommand("ZREVRANGEBYSCORE", zByScore, true, true),
 	{Name: "ZREVRANK", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: zrank},
 	{Name: "ZSCAN", Arity: -3, Flags: "readonly", Keys: key1("RO access"), Run: zscan},
-	{Name: "ZSCORE", Arity: 3, Flags: "readonly fast",
-		Keys: key1("RO access"),
-		Run:  zscore,
-		Sub:  subAt("member", 2, formats.KindRead)},
-	{Name: "ZUNION", Arity: -3, Flags: "readonly movablekeys", Keys: []KeySpec{keysCounted(1, "RO access")},
-		Run: zsetOp},
-	{Name: "ZUNIONSTORE", Arity: -4, Flags: "write denyoom movablekeys",
-		Keys: []KeySpec{keyAt(1, "OW update"), keysCounted(2, "RO access")},
-		Run:  zsetOp},
+	{Name: "ZSCORE", Arity: 3, Flags: "readonly fast", Keys: key1("RO access"), Run: zscore, Sub: subAt("member", 2, formats.KindRead)},
+	zsetOpCommand("ZUNION", false),
+	zsetOpCommand("ZUNIONSTORE", true),
 })
 
 // whySkiplist is what a sorted-set reply the model gives as unknown
@@ -113,6 +97,18 @@ func (r *run) zsetValue(k []byte) (*value, string) {
 func (r *run) lostWrite(k []byte, v *value) string {
 	r.mut(k, v)
 	return rUnknown
+}
+
+// zsetToChange returns the sorted set at k that a write changes, or the
+// reply it gives without one: 0 when k does not exist, WRONGTYPE, or
+// unknown, with k marked changed (lostWrite), when the model does not
+// know its value.
+func (r *run) zsetToChange(k []byte) (*value, string) {
+	v, e := r.existing(r.zsetValue, k, rZero)
+	if e == rUnknown {
+		return nil, r.lostWrite(k, v)
+	}
+	return v, e
 }
 
 // storeZset stores the result of ZUNIONSTORE, ZRANGESTORE and the like
@@ -239,26 +235,23 @@ func zadd(r *run) string {
 }
 
 func zrem(r *run) string {
-	a := r.args
-	v, e := r.existing(r.zsetValue, a[0], rZero)
-	switch {
-	case e == rUnknown:
-		return r.lostWrite(a[0], v)
-	case e != "":
+	key, members := r.args[0], r.args[1:]
+	v, e := r.zsetToChange(key)
+	if e != "" {
 		return e
 	}
 	var deleted int64
-	for _, m := range a[1:] {
+	for _, m := range members {
 		if _, ok := v.zset.score[string(m)]; !ok {
 			continue
 		}
 		if deleted == 0 {
-			v = r.mut(a[0], v)
+			v = r.mut(key, v)
 		}
 		v.zset.remove(string(m))
 		deleted++
 		if v.zset.len() == 0 {
-			r.del(a[0])
+			r.del(key)
 			break
 		}
 	}
@@ -303,32 +296,39 @@ func zrank(r *run) string {
 	return integer(int64(i))
 }
 
-func zcount(r *run) string {
-	sr, ok := parseScoreRange(r.args[1], r.args[2])
-	if !ok {
-		return eZRange
+// countedIn returns the sorted set a ZCOUNT or ZLEXCOUNT counts in, or
+// the reply it gives without one: bad when its range did not parse
+// (parsed false), 0 when the key does not exist, WRONGTYPE.
+func countedIn(r *run, parsed bool, bad string) (*zset, string) {
+	if !parsed {
+		return nil, bad
 	}
 	v, e := r.existing(r.zsetValue, r.args[0], rZero)
 	if e != "" {
-		return e
+		return nil, e
 	}
-	first := v.zset.scoreFirst(sr)
+	return v.zset, ""
+}
+
+func zcount(r *run) string {
+	sr, ok := parseScoreRange(r.args[1], r.args[2])
+	z, reply := countedIn(r, ok, eZRange)
+	if z == nil {
+		return reply
+	}
+	first := z.scoreFirst(sr)
 	if first < 0 {
 		return rZero
 	}
-	return integer(int64(v.zset.scoreLast(sr) - first + 1))
+	return integer(int64(z.scoreLast(sr) - first + 1))
 }
 
 func zlexcount(r *run) string {
 	lr, ok := parseLexRange(r.args[1], r.args[2])
-	if !ok {
-		return eZLexRange
+	z, reply := countedIn(r, ok, eZLexRange)
+	if z == nil {
+		return reply
 	}
-	v, e := r.existing(r.zsetValue, r.args[0], rZero)
-	if e != "" {
-		return e
-	}
-	z := v.zset
 	n := len(z.sorted)
 	if !z.skiplist {
 		// A linear count from the first member in range while the members
@@ -362,6 +362,17 @@ func zlexcount(r *run) string {
 // zrangeCommand is the table entry of a read-only ZRANGE form: zrange
 // with the range kind, and with fixedDir the direction (rev) the name
 // fixes.
+// zsetOpCommand is the table entry of a command of zsetOp: ZDIFF,
+// ZINTER, ZINTERCARD and ZUNION read numkeys keys; their STORE forms
+// write the destination before them.
+func zsetOpCommand(name string, store bool) *Command {
+	if store {
+		return &Command{Name: name, Arity: -4, Flags: "write denyoom movablekeys",
+			Keys: []KeySpec{keyAt(1, "OW update"), keysCounted(2, "RO access")}, Run: zsetOp}
+	}
+	return &Command{Name: name, Arity: -3, Flags: "readonly movablekeys", Keys: []KeySpec{keysCounted(1, "RO access")}, Run: zsetOp}
+}
+
 func zrangeCommand(name string, kind int, fixedDir, rev bool) *Command {
 	return &Command{Name: name, Arity: -4, Flags: "readonly", Keys: key1("RO access"),
 		Run: func(r *run) string { return zrange(r, false, kind, fixedDir, rev) }}
@@ -573,11 +584,8 @@ func zremrange(r *run) string {
 			return eZLexRange
 		}
 	}
-	v, e := r.existing(r.zsetValue, a[0], rZero)
-	switch {
-	case e == rUnknown:
-		return r.lostWrite(a[0], v)
-	case e != "":
+	v, e := r.zsetToChange(a[0])
+	if e != "" {
 		return e
 	}
 	z := v.zset
