@@ -504,6 +504,11 @@ func (o *oracle) apply(i int, e *formats.Event) *oread {
 					x.cloexec = strings.Contains(string(arg(2)), "FD_CLOEXEC")
 				}
 			}
+			if e.Op == "fcntl" && n >= 0 && string(arg(1)) == "F_SETFL" {
+				if x := t[fdNum(arg(0))]; x != nil {
+					x.d.append = strings.Contains(string(arg(2)), "O_APPEND") // the description's, on or off
+				}
+			}
 			return nil
 		}
 		if d := o.desc(t, arg(0)); d != nil {

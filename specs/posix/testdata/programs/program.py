@@ -30,6 +30,20 @@ for i in range(2):
 os.close(fd)
 print(open("app.log").read(), end="")
 
+# O_APPEND set on a description and taken off again (fcntl F_SETFL):
+# the first write after it goes to the end, the next where the offset is.
+import fcntl
+fd = os.open("flags.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"abcd")
+os.lseek(fd, 0, os.SEEK_SET)
+fcntl.fcntl(fd, fcntl.F_SETFL, os.O_APPEND)
+os.write(fd, b"X")
+fcntl.fcntl(fd, fcntl.F_SETFL, 0)
+os.lseek(fd, 0, os.SEEK_SET)
+os.write(fd, b"Y")
+os.close(fd)
+print(open("flags.txt").read())
+
 # A shared offset: the child writes through an fd it inherited, then
 # the parent goes on where the child stopped.
 fd = os.open("shared.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
