@@ -583,13 +583,6 @@ func (m Model) boundByTrace(e *formats.Event) (int64, bool) {
 	return by, ok
 }
 
-// bindingOf returns the call of the trace that bound the fd e uses
-// first (boundByTrace), or 0.
-func (m Model) bindingOf(e *formats.Event) int64 {
-	by, _ := m.boundByTrace(e)
-	return by
-}
-
 // An fdUse is a call's use of an fd: the call's event ID and the number.
 type fdUse struct {
 	at int64

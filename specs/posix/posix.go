@@ -313,13 +313,14 @@ func workingDirs(ctx context.Context, h provenance.History, evs []*formats.Event
 const namesKey = "names:"
 
 // readsNames tells whether a call's output depends on every name in a
-// directory: an rmdir (unlinkat AT_REMOVEDIR too), a getdents64.
-func readsNames(c call) bool {
-	return c.op == "rmdir" || c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR") || c.op == "getdents64" || c.op == "getdents"
-}
+// directory: an rmdir, a listing.
+func readsNames(c call) bool { return removesDir(c) || c.op == "getdents64" || c.op == "getdents" }
 
-// lists tells whether c lists a directory (getdents).
-func lists(c call) bool { return c.op == "getdents64" || c.op == "getdents" }
+// removesDir tells whether a call removes a directory (rmdir, unlinkat
+// AT_REMOVEDIR): whether it does depends on the names in it.
+func removesDir(c call) bool {
+	return c.op == "rmdir" || c.op == "unlinkat" && has(c.arg(2), "AT_REMOVEDIR")
+}
 
 var errNoPath = errors.New("no path")
 
@@ -1469,14 +1470,14 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 					adopt(strconv.FormatInt(c.ret, 10), c.pid)
 				}
 				// An rmdir removes its directory or not by the names in
-				// it: they are the target's history too. A listing
-				// changes only its fd's offset, which only a later
-				// listing through that fd reads, of that directory,
-				// whose names such a target's history holds already:
-				// what it lists is its own output (ls's listing of a
-				// shell's directory put every program's calls there in
-				// the history of ar's read of an object file).
-				if readsNames(c) && !lists(c) {
+				// it: they are the target's history too. Not a
+				// listing's: it changes only its fd's offset, which only
+				// a later listing through that fd reads, of that
+				// directory, whose names such a target's history holds
+				// already (ls's listing of a shell's directory put every
+				// program's calls there in the history of ar's read of
+				// an object file).
+				if removesDir(c) {
 					if dirs, err := targetPaths(e); err == nil {
 						listDirs(dirs)
 					}
@@ -2187,32 +2188,48 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 }
 
 // quietCalls returns the calls of hist (newest first) that change
-// nothing in any replay, or nothing that target's output depends on,
-// which the search leaves out: the second halves
-// of creating calls strace split whose first half made the process
-// (Model.resumed); the execs that close no fd (one that failed, or one
-// of a process no fd of whose table may be close-on-exec: neither it,
-// nor a process of its table or of its line up, has a call before it
-// that may make one); the reads at an offset of their own (pread64,
-// preadv: SQLite reads its header at every transaction) and the stats
-// of an fd on a file whose size every replay knows (sizeKnown), through
-// fds a call of the trace bound (Model.bindings: an fd it did not bind
-// the call itself binds, state.bound); the seeks of a description other
-// than the target's that only appends. But for two things
-// any call does, which make the whole history keep them: it ends its
-// process's marks on pipes (state.uncross), and, from a process the
-// replay has not seen, it ends the wait of a creating call strace split
-// that made no process (state.pending). So not in a history with a pipe
-// (marksPipes; an eventfd marks none), or with a first half of such a
-// call. Left in, each doubles the subtraces the
-// exact search tries: every program a shell runs is a vfork strace split
-// and an exec (and a compiler's search of PATH for as, execs that fail).
+// nothing in any replay, or nothing the target's output depends on,
+// which the search leaves out:
+//   - the second halves of creating calls strace split whose first half
+//     made the process (Model.resumed);
+//   - the execs that close no fd: one that failed, or one of a process
+//     no fd of whose table may be close-on-exec (neither it, nor a
+//     process of its table or of its line up, has a call before it that
+//     may make one);
+//   - the reads at an offset of their own (pread64, preadv: SQLite reads
+//     its header at every transaction), and the stats of an fd on a file
+//     whose size every replay knows (sizeKnown), through fds a call of
+//     the trace bound (Model.bindings; an fd it did not bind, the call
+//     binds itself, state.bound);
+//   - the seeks of a description other than the target's that only
+//     appends.
+//
+// But for two things any call does, which make the whole history keep
+// them: it ends its process's marks on pipes (state.uncross), and, from
+// a process the replay has not seen, it ends the wait of a creating
+// call strace split that made no process (state.pending). So not in a
+// history with a pipe (marksPipes; an eventfd marks none), or with a
+// first half of such a call. Left in, each doubles the subtraces the
+// exact search tries: every program a shell runs is a vfork strace
+// split and an exec (and a compiler's search of PATH for as, execs that
+// fail).
 func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64]bool {
 	if slices.ContainsFunc(hist, marksPipes) {
 		return nil
 	}
 	k := kinOf(hist)
+	targetBy, _ := m.boundByTrace(target)
+	bound := func(e *formats.Event) bool { _, ok := m.boundByTrace(e); return ok }
 	marked := map[string]int64{} // by fd table, its first call that may make an fd close-on-exec
+	// appenders: the opens in hist that made a description only written
+	// at the end of its file (O_WRONLY|O_APPEND), but the target's;
+	// none counts where a call may set a description's flags (F_SETFL).
+	appenders := map[int64]bool{}
+	setsFlags, aliases := false, false
+	// loose: the files a call may change through an fd no call of the
+	// trace bound, at an offset a replay may not know (state.put), after
+	// which it knows neither their bytes nor their size.
+	loose := map[string]bool{}
 	for _, e := range hist {
 		c := parseCall(e)
 		if creates(c.op) && c.unfinished && m.children[e.ID] == "" {
@@ -2224,33 +2241,23 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 				marked[o] = e.ID
 			}
 		}
-	}
-	var quiet map[int64]bool
-	bound := func(e *formats.Event) bool { _, ok := m.boundByTrace(e); return ok }
-	// appenders: the opens in hist that made a description only written
-	// at the end of its file (O_WRONLY|O_APPEND), but the target's; none
-	// where a call may set a description's flags (F_SETFL).
-	appenders := map[int64]bool{}
-	targetBy, _ := m.boundByTrace(target)
-	setsFlags := slices.ContainsFunc(hist, func(e *formats.Event) bool { return e.Op == "fcntl" && !keepsDescriptions(e) })
-	for _, e := range hist {
-		if c := parseCall(e); (c.op == "open" || c.op == "openat") && c.ok() && e.ID != targetBy && !setsFlags &&
+		if (c.op == "open" || c.op == "openat") && c.ok() && e.ID != targetBy &&
 			slices.ContainsFunc(c.args, func(a string) bool { return has(a, "O_WRONLY") && has(a, "O_APPEND") }) {
 			appenders[e.ID] = true
 		}
-	}
-	aliases := slices.ContainsFunc(hist, aliasesFile)
-	// The files a call may change through an fd no call of the trace
-	// bound, at an offset a replay may not know (state.put), after which
-	// it knows neither their bytes nor their size.
-	loose := map[string]bool{}
-	for _, e := range hist {
+		setsFlags = setsFlags || c.op == "fcntl" && !keepsDescriptions(e)
+		aliases = aliases || aliasesFile(e)
 		if !changesNothing(e) && !bound(e) {
-			if _, name := fdOf(parseCall(e).arg(0)); name != "" {
+			if _, name := fdOf(c.arg(0)); name != "" {
 				loose[name] = true
 			}
 		}
 	}
+	appends := func(e *formats.Event) bool {
+		by, ok := m.boundByTrace(e)
+		return ok && appenders[by] && !setsFlags
+	}
+	var quiet map[int64]bool
 	for _, e := range hist {
 		c := parseCall(e)
 		switch {
@@ -2262,7 +2269,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// call made, or finds the fd not open (Model.bindings), and
 			// moves no offset.
 			setKey(&quiet, e.ID, true)
-		case c.op == "lseek" && appenders[m.bindingOf(e)]:
+		case c.op == "lseek" && appends(e):
 			// A seek of a description that only writes at the end of its
 			// file, not the target's: what its offset is no other call
 			// reads (an appender's writes land at the end whatever it
