@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -31,10 +32,17 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	// WAT_MEMPROFILE=FILE writes a profile of every allocation of the
+	// run (by default the runtime records one in 512 KB: the small
+	// arrays that add up went unseen).
+	memProfile := os.Getenv("WAT_MEMPROFILE")
+	if memProfile != "" {
+		runtime.MemProfileRate = 1
+	}
 	code := Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	// WAT_MEMPROFILE=FILE writes a heap profile of the run's allocations.
-	if path := os.Getenv("WAT_MEMPROFILE"); path != "" {
+	if path := memProfile; path != "" {
+		runtime.GC() // the profile holds what the last collection saw
 		if f, err := os.Create(path); err == nil {
 			pprof.Lookup("allocs").WriteTo(f, 0)
 			f.Close()
