@@ -1698,15 +1698,18 @@ func makesPipe(e *formats.Event) bool {
 // without its second half.
 //
 // Not for a history with a pipe (holdsPipes): reading one takes bytes
-// away. Nor for a target whose output is of names (ofNames), whose
-// labels weigh what every call took from the log. Left in, each such
+// away. A target whose output is of names (ofNames) gets it too: a
+// stranger's call makes and removes no name, and what the calls left
+// take from the log (Model.takes) is weighed without it, as every
+// subtrace without it weighs it (git's processes each open "." O_PATH,
+// 17 of them in an unlink's history). Left in, each such
 // call doubles the subtraces the search tries: every program a shell ran
 // opened, read and closed the locale files the target's program reads
 // too (coreutils's read of /etc/locale.alias had 56 calls of 7 such
 // programs in its history, past the search's limit: an approximation).
 // TestStrangersEqualBruteForce is its referee.
 func leaveStrangers(hist []*formats.Event, target *formats.Event, sizes map[string]int64) []*formats.Event {
-	if holdsPipes(hist) || ofNames(target) {
+	if holdsPipes(hist) {
 		return hist
 	}
 	renames := slices.ContainsFunc(hist, changesNames)
@@ -2202,7 +2205,14 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 //     the trace bound (Model.bindings; an fd it did not bind, the call
 //     binds itself, state.bound);
 //   - the seeks of a description other than the target's that only
-//     appends.
+//     appends;
+//   - for a target whose output is of names alone (ofNamesOnly), the
+//     calls through fds the trace bound that only write or read bytes,
+//     set sizes, move offsets or bind numbers (fdOnly), in a history
+//     whose paths the model resolves by names alone (pathsByName); and
+//     the calls that make, exec or end processes, where the trace shows
+//     every working directory such a path is relative to
+//     (Model.dirsShown).
 //
 // But for two things any call does, which make the whole history keep
 // them: it ends its process's marks on pipes (state.uncross), and, from
@@ -2257,6 +2267,16 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 		by, ok := m.boundByTrace(e)
 		return ok && appenders[by] && !setsFlags
 	}
+	// A target whose output is of names alone, in a history whose paths
+	// the model resolves by names (pathsByName): a call that makes,
+	// removes and renames no name decides nothing it sees. Where the
+	// trace shows the working directory of every call that names a path
+	// relative to it (Model.dirs), no replay takes one from a process's
+	// creator either: then neither does a call that makes, execs or ends
+	// a process.
+	all := append(slices.Clip(hist), target)
+	namesOnly := ofNamesOnly(target.Op) && pathsByName(all)
+	lifecycle := namesOnly && m.dirsShown(all)
 	var quiet map[int64]bool
 	for _, e := range hist {
 		c := parseCall(e)
@@ -2280,6 +2300,12 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// A stat of such an fd on a file whose size every replay
 			// knows: it learns none.
 			setKey(&quiet, e.ID, true)
+		case namesOnly && e != target && (fdOnly(c) && bound(e) || lifecycle && changesProcesses(c)):
+			// SQLite's writes to its -shm file, in the history of the
+			// unlink that removes it; a shell's redirections, and the
+			// vforks that ran each git, in the history of a rename of a
+			// ref.
+			setKey(&quiet, e.ID, true)
 		case c.op == "execve":
 			// One that failed, or the first half of one strace split,
 			// which closes nothing until it resumes.
@@ -2292,6 +2318,105 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 		}
 	}
 	return quiet
+}
+
+// pathsByName tells whether the model resolves every path of a
+// history's calls by names alone, never by what a replay bound an fd
+// to: by the directory strace shows for a dirfd (state.at), or by the
+// working directory, the trace's (Model.dirs) or one no call of the
+// history changes. That is where every fd and dirfd shows its file (-y)
+// and no call changes a working directory.
+func pathsByName(hist []*formats.Event) bool {
+	if bareFDs(hist) {
+		return false
+	}
+	for _, e := range hist {
+		c := parseCall(e)
+		if c.op == "chdir" || c.op == "fchdir" {
+			return false
+		}
+		for _, i := range dirFDArgs(c.op) {
+			if fd, name := fdOf(c.arg(i)); fd >= 0 && name == "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dirsShown tells whether the trace shows the working directory
+// (Model.dirs) of every call of hist that names a path relative to it.
+func (m Model) dirsShown(hist []*formats.Event) bool {
+	for _, e := range hist {
+		if m.dirs[e.ID] == "" && byWorkingDir(parseCall(e)) {
+			return false
+		}
+	}
+	return true
+}
+
+// byWorkingDir tells whether a call names a path relative to its
+// process's working directory: a relative path of a call that takes no
+// dirfd, or of an *at call whose dirfd is AT_FDCWD without the
+// directory -y shows.
+func byWorkingDir(c call) bool {
+	rel := func(i int) bool { p := c.str(i); return p != "" && !strings.HasPrefix(p, "/") }
+	switch c.op {
+	case "mkdir", "rmdir", "unlink", "creat", "open", "mknod", "truncate", "access", "stat", "lstat", "chdir", "execve":
+		return rel(0)
+	case "rename", "link":
+		return rel(0) || rel(1)
+	case "symlink":
+		return rel(1)
+	}
+	for _, i := range dirFDArgs(c.op) {
+		if c.arg(i) == "AT_FDCWD" && rel(i+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// changesProcesses tells whether a call makes, execs or ends a process.
+func changesProcesses(c call) bool {
+	switch c.op {
+	case "execve", "execveat", "exit_group", "EXIT", "KILLED":
+		return true
+	}
+	return creates(c.op)
+}
+
+// dirFDArgs returns the places of a call's dirfd arguments.
+func dirFDArgs(op string) []int {
+	switch op {
+	case "renameat", "renameat2", "linkat":
+		return []int{0, 2}
+	case "symlinkat":
+		return []int{1}
+	case "openat", "openat2", "mkdirat", "mknodat", "unlinkat", "newfstatat", "statx", "faccessat", "faccessat2",
+		"readlinkat", "fchmodat", "fchownat", "utimensat":
+		return []int{0}
+	}
+	return nil
+}
+
+// fdOnly tells whether a call, through the fd it names first, only
+// writes or reads bytes, sets a size, moves an offset, stats the fd, or
+// binds and frees numbers: it makes, removes and renames no name. Through
+// an fd a call of the trace bound (Model.bindings) it reaches no name
+// either: an fd the trace did not bind, the call binds itself on the
+// file -y names (state.bound), which a replay that has not reached that
+// name takes to have existed before the trace; so does an open of a
+// name, which is not among these.
+func fdOnly(c call) bool {
+	switch c.op {
+	case "write", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "fallocate",
+		"read", "pread64", "readv", "preadv", "lseek", "close", "fstat", "fcntl", "dup", "dup2", "dup3":
+		return true
+	case "newfstatat", "statx":
+		return byFD(c)
+	}
+	return false
 }
 
 // aliasesFile tells whether a call may give a file that exists another

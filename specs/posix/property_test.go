@@ -1531,8 +1531,8 @@ func renderShell(ops []*shellOp, content map[string]string) []string {
 // opens a file first, which its children inherit (and a child's reads
 // move the offset the others' reads start at); in some, a clone is split
 // with its child's first call between its halves. The last call is the
-// target: a read, a pread64, an fstat, an lseek or a write of a process
-// with an fd open.
+// target: an open of a name, or a read, a pread64, an fstat, an lseek or
+// a write of a process with an fd open.
 func drawShell(r *rand.Rand, hidden map[string]string) []*shellOp {
 	k := newShellKernel(hidden)
 	var ops []*shellOp
@@ -1603,7 +1603,13 @@ func drawShell(r *rand.Rand, hidden map[string]string) []*shellOp {
 			}
 		}
 	}
-	// The target: a call of the newest process with an fd open.
+	// The target: in a third of the traces an open of a name by the
+	// newest process (an output of names alone: whether the name is
+	// there), else a call of the newest process with an fd open.
+	if r.Intn(3) == 0 {
+		emit(&shellOp{pid: live[len(live)-1], kind: "open", name: names[r.Intn(2)]})
+		return ops
+	}
 	for i := len(live) - 1; i >= 0; i-- {
 		pid := live[i]
 		var fds []int
