@@ -1345,8 +1345,20 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 				return nil, err
 			}
 			for _, e := range evs {
-				if k.k == namesKey && !mayName(e, listed) {
-					continue // a name in another directory
+				if k.k == namesKey {
+					// A relative name is in its process's working
+					// directory, where the trace shows it (as Model.dirs
+					// takes it): a git in another repository, a shell's
+					// temporary files.
+					cwd := ""
+					if slices.ContainsFunc(namedPaths(parseCall(e)), func(p string) bool { return !strings.HasPrefix(p, "/") }) {
+						if cwd, err = cwdAt(ctx, h, e.Client, e.ID, 0); err != nil {
+							return nil, err
+						}
+					}
+					if !mayName(e, listed, cwd) {
+						continue // a name in another directory
+					}
 				}
 				if fd, ok := bareOnly[k.k]; ok && !namesBare(e, fd) {
 					continue // on a file of its own
@@ -2756,14 +2768,22 @@ func changesNames(e *formats.Event) bool {
 // mayName tells whether a call that makes or removes names may make or
 // remove one in a directory of the given names (newest first: a
 // directory renamed to one of them adds its earlier name). A relative
-// name may be in any directory its parent's base name fits, and a bare
-// one in any.
-func mayName(e *formats.Event, dirs map[string]bool) bool {
-	if from, to := renamed(e); dirs[to] {
-		dirs[from] = true
+// name is in cwd, the call's working directory, where it is known ("":
+// not); else it may be in any directory its parent's base name fits,
+// and a bare one in any.
+func mayName(e *formats.Event, dirs map[string]bool, cwd string) bool {
+	abs := func(p string) string {
+		if cwd != "" && p != "" && !strings.HasPrefix(p, "/") {
+			return path.Join(cwd, p)
+		}
+		return p
+	}
+	if from, to := renamed(e); dirs[abs(to)] {
+		dirs[abs(from)] = true
 		return true
 	}
 	for _, p := range namedPaths(parseCall(e)) {
+		p = abs(p)
 		d := path.Dir(p)
 		switch {
 		case strings.HasPrefix(p, "/"):
