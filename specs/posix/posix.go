@@ -2224,7 +2224,10 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 //     whose paths the model resolves by names alone (pathsByName); and
 //     the calls that make, exec or end processes, where the trace shows
 //     every working directory such a path is relative to
-//     (Model.dirsShown).
+//     (Model.dirsShown);
+//   - for a close of an fd a call of the trace bound, the calls through
+//     fds the trace bound that only read or write bytes, set sizes, move
+//     offsets or stat the fd (movesBytes).
 //
 // But for two things any call does, which make the whole history keep
 // them: it ends its process's marks on pipes (state.uncross), and, from
@@ -2289,6 +2292,18 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	all := append(slices.Clip(hist), target)
 	namesOnly := ofNamesOnly(target.Op) && pathsByName(all)
 	lifecycle := namesOnly && m.dirsShown(all)
+	// A close's output is whether its fd is open: of one a call of the
+	// trace bound, whether that call is in the subtrace and no call
+	// freed the number since. A call that reads, writes, seeks or stats
+	// through a number the trace bound (that one too) frees none, binds
+	// none, and reaches no name (state.bound): where its binding is not
+	// in the subtrace, it finds the fd not open (Model.bindings).
+	closing := -1
+	if t := parseCall(target); t.op == "close" {
+		if _, ok := m.boundByTrace(target); ok {
+			closing, _ = fdOf(t.arg(0))
+		}
+	}
 	var quiet map[int64]bool
 	for _, e := range hist {
 		c := parseCall(e)
@@ -2311,6 +2326,10 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 		case byFD(c) && statType(c) == "S_IFREG" && bound(e) && !aliases && m.sizeKnown(c.arg(0), loose):
 			// A stat of such an fd on a file whose size every replay
 			// knows: it learns none.
+			setKey(&quiet, e.ID, true)
+		case closing >= 0 && e != target && movesBytes(c) && bound(e):
+			// The dynamic loader's reads and seeks of the library whose
+			// fd it closes.
 			setKey(&quiet, e.ID, true)
 		case namesOnly && e != target && (fdOnly(c) && bound(e) || lifecycle && changesProcesses(c)):
 			// SQLite's writes to its -shm file, in the history of the
@@ -2412,6 +2431,20 @@ func dirFDArgs(op string) []int {
 	return nil
 }
 
+// movesBytes tells whether a call, through the fd it names first, only
+// reads or writes bytes, sets a size, moves an offset or stats the fd:
+// it frees no fd number and binds none but that one.
+func movesBytes(c call) bool {
+	switch c.op {
+	case "write", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "fallocate",
+		"read", "pread64", "readv", "preadv", "lseek", "fstat":
+		return true
+	case "newfstatat", "statx":
+		return byFD(c)
+	}
+	return false
+}
+
 // fdOnly tells whether a call, through the fd it names first, only
 // writes or reads bytes, sets a size, moves an offset, stats the fd, or
 // binds and frees numbers: it makes, removes and renames no name. Through
@@ -2422,13 +2455,10 @@ func dirFDArgs(op string) []int {
 // name, which is not among these.
 func fdOnly(c call) bool {
 	switch c.op {
-	case "write", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "fallocate",
-		"read", "pread64", "readv", "preadv", "lseek", "close", "fstat", "fcntl", "dup", "dup2", "dup3":
+	case "close", "fcntl", "dup", "dup2", "dup3":
 		return true
-	case "newfstatat", "statx":
-		return byFD(c)
 	}
-	return false
+	return movesBytes(c)
 }
 
 // aliasesFile tells whether a call may give a file that exists another
