@@ -33,18 +33,10 @@ var geoCommands = inGroup("geo", []*Command{
 		Keys: key1("RO access"),
 		Run:  geopos, Unsure: whyGeo,
 		Sub: subsFrom("members", 2, 1, formats.KindRead)},
-	{Name: "GEORADIUS", Arity: -6, Flags: "write denyoom movablekeys",
-		Keys: []KeySpec{keyAt(1, "RO access"), {Flags: "OW update", Begin: Keyword("STORE", 6), Find: Range(0, 1, 0)}, {Flags: "OW update", Begin: Keyword("STOREDIST", 6), Find: Range(0, 1, 0)}},
-		Run:  geoSearchCommand(geoCoords), Refs: geoStoreRefs(5), Unsure: whyGeo},
-	{Name: "GEORADIUS_RO", Arity: -6, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  geoSearchCommand(geoCoords | geoNoStore), Unsure: whyGeo},
-	{Name: "GEORADIUSBYMEMBER", Arity: -5, Flags: "write denyoom movablekeys",
-		Keys: []KeySpec{keyAt(1, "RO access"), {Flags: "OW update", Begin: Keyword("STORE", 5), Find: Range(0, 1, 0)}, {Flags: "OW update", Begin: Keyword("STOREDIST", 5), Find: Range(0, 1, 0)}},
-		Run:  geoSearchCommand(geoMember), Refs: geoStoreRefs(4), Unsure: whyGeo},
-	{Name: "GEORADIUSBYMEMBER_RO", Arity: -5, Flags: "readonly",
-		Keys: key1("RO access"),
-		Run:  geoSearchCommand(geoMember | geoNoStore), Unsure: whyGeo},
+	geoRadius("GEORADIUS", -6, geoCoords, false),
+	geoRadius("GEORADIUS", -6, geoCoords, true),
+	geoRadius("GEORADIUSBYMEMBER", -5, geoMember, false),
+	geoRadius("GEORADIUSBYMEMBER", -5, geoMember, true),
 	{Name: "GEOSEARCH", Arity: -7, Flags: "readonly",
 		Keys: key1("RO access"),
 		Run:  geoSearchCommand(geoSearch), Unsure: whyGeo},
@@ -52,6 +44,21 @@ var geoCommands = inGroup("geo", []*Command{
 		Keys: []KeySpec{keyAt(1, "OW update"), keyAt(2, "RO access")},
 		Run:  geoSearchCommand(geoSearch | geoSearchStore), Unsure: whyGeo},
 })
+
+// geoRadius is the table entry of GEORADIUS or GEORADIUSBYMEMBER (how:
+// geoCoords, geoMember), whose STORE or STOREDIST may follow the
+// arguments its arity requires, or with ro, of its _RO form.
+func geoRadius(name string, arity, how int, ro bool) *Command {
+	if ro {
+		return &Command{Name: name + "_RO", Arity: arity, Flags: "readonly",
+			Keys: key1("RO access"),
+			Run:  geoSearchCommand(how | geoNoStore), Unsure: whyGeo}
+	}
+	from := -arity
+	return &Command{Name: name, Arity: arity, Flags: "write denyoom movablekeys",
+		Keys: []KeySpec{keyAt(1, "RO access"), {Flags: "OW update", Begin: Keyword("STORE", from), Find: Range(0, 1, 0)}, {Flags: "OW update", Begin: Keyword("STOREDIST", from), Find: Range(0, 1, 0)}},
+		Run:  geoSearchCommand(how), Refs: geoStoreRefs(from - 1), Unsure: whyGeo}
+}
 
 // whyGeo is what a geo reply the model gives as unknown depends on.
 const whyGeo = "the last bits of glibc's sin, cos and asin, which wat bounds but does not reproduce (a point on the edge of the search, a distance that rounds either way at the 4th decimal, two almost equal distances), a sorted set whose contents are not known, or (in GEOSEARCH's errors that quote it) how the client spelt the command, which only a MONITOR line shows"
