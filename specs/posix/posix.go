@@ -2333,9 +2333,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			setKey(&quiet, e.ID, true)
 		case namesOnly && e != target && (fdOnly(c) && bound(e) || lifecycle && changesProcesses(c)):
 			// SQLite's writes to its -shm file, in the history of the
-			// unlink that removes it; a shell's redirections, and the
-			// vforks that ran each git, in the history of a rename of a
-			// ref.
+			// unlink that removes it; the vforks that ran each git, in
+			// the history of a rename of a ref.
 			setKey(&quiet, e.ID, true)
 		case c.op == "execve":
 			// One that failed, or the first half of one strace split,
