@@ -2243,7 +2243,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 		return nil
 	}
 	k := kinOf(hist)
-	targetBy, _ := m.boundByTrace(target)
+	targetBy, targetBound := m.boundByTrace(target)
 	bound := func(e *formats.Event) bool { _, ok := m.boundByTrace(e); return ok }
 	marked := map[string]int64{} // by fd table, its first call that may make an fd close-on-exec
 	// appenders: the opens in hist that made a description only written
@@ -2299,10 +2299,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	// none, and reaches no name (state.bound): where its binding is not
 	// in the subtrace, it finds the fd not open (Model.bindings).
 	closing := -1
-	if t := parseCall(target); t.op == "close" {
-		if _, ok := m.boundByTrace(target); ok {
-			closing, _ = fdOf(t.arg(0))
-		}
+	if t := parseCall(target); t.op == "close" && targetBound {
+		closing, _ = fdOf(t.arg(0))
 	}
 	var quiet map[int64]bool
 	for _, e := range hist {
@@ -2387,17 +2385,17 @@ func (m Model) dirsShown(hist []*formats.Event) bool {
 
 // byWorkingDir tells whether a call names a path relative to its
 // process's working directory: a relative path of a call that takes no
-// dirfd, or of an *at call whose dirfd is AT_FDCWD without the
-// directory -y shows.
+// dirfd (relativeOps), or of an *at call whose dirfd is AT_FDCWD without
+// the directory -y shows.
 func byWorkingDir(c call) bool {
 	rel := func(i int) bool { p := c.str(i); return p != "" && !strings.HasPrefix(p, "/") }
-	switch c.op {
-	case "mkdir", "rmdir", "unlink", "creat", "open", "mknod", "truncate", "access", "stat", "lstat", "chdir", "execve":
-		return rel(0)
-	case "rename", "link":
+	switch {
+	case c.op == "rename" || c.op == "link":
 		return rel(0) || rel(1)
-	case "symlink":
-		return rel(1)
+	case c.op == "symlink":
+		return rel(1) // its first argument is the link's content
+	case relativeOps[c.op]:
+		return rel(0)
 	}
 	for _, i := range dirFDArgs(c.op) {
 		if c.arg(i) == "AT_FDCWD" && rel(i+1) {
