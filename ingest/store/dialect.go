@@ -135,6 +135,8 @@ type sqlTx struct {
 	d     *dialect
 	stmts map[string]*sql.Stmt
 	trace *sqlTrace
+	// packed holds a counted table's batch as load binds it.
+	packed []any
 }
 
 // beginTx starts a transaction on a connection of its own.
@@ -193,13 +195,18 @@ func (t *sqlTx) closeStmts() {
 type table struct {
 	name string
 	cols []string
+	// counted: the first column counts up by one from row to row, and
+	// the second is the same in every row, in the loads where the rows
+	// show it (an events buffer: its writer's ids and source), which
+	// then bind those two once a statement, not once a row.
+	counted bool
 }
 
 var (
-	eventsTable   = &table{"events", []string{"id", "source", "line", "offset", "time", "raw"}}
-	postingsTable = &table{"postings", []string{"system", "ns", "key", "w", "last", "first", "n", "ids", "shapes"}}
-	wideTable     = &table{"wide_refs", []string{"system", "ns", "w", "event"}}
-	rejectsTable  = &table{"rejects", []string{"source", "line", "reason", "raw"}}
+	eventsTable   = &table{"events", []string{"id", "source", "line", "offset", "time", "raw"}, true}
+	postingsTable = &table{"postings", []string{"system", "ns", "key", "w", "last", "first", "n", "ids", "shapes"}, false}
+	wideTable     = &table{"wide_refs", []string{"system", "ns", "w", "event"}, false}
+	rejectsTable  = &table{"rejects", []string{"source", "line", "reason", "raw"}, false}
 )
 
 // load inserts rows into t: vals holds them one after another. SQLite
@@ -243,29 +250,49 @@ func (t *sqlTx) load(ctx context.Context, tb *table, vals []any) error {
 			return nil
 		})
 	}
-	prefix := "INSERT INTO " + tb.name + "(\"" + strings.Join(tb.cols, "\", \"") + "\") VALUES "
+	// go-sqlite3 runs a statement on a goroutine of its own when ctx can
+	// be cancelled, to interrupt it; a batch is short, and ctx is checked
+	// before each.
+	exec := context.WithoutCancel(ctx)
 	for len(vals) > 0 {
-		n := min(len(vals)/nc, batchRows)
-		q := multiInsert(prefix, nc, n)
-		if n < batchRows { // a remainder: not worth keeping prepared
-			if _, err := t.Tx.ExecContext(ctx, q, vals[:n*nc]...); err != nil {
-				return err
-			}
-			vals = vals[n*nc:]
-			continue
-		}
-		st, ok := t.stmts[q]
-		if !ok {
-			var err error
-			if st, err = t.Tx.PrepareContext(ctx, q); err != nil {
-				return err
-			}
-			t.stmts[q] = st
-		}
-		if _, err := st.ExecContext(ctx, vals[:n*nc]...); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
+		n := min(len(vals)/nc, batchRows)
+		rows, counted := vals[:n*nc], tb.counted && countedRows(vals[:n*nc], nc)
+		if counted {
+			t.packed = append(t.packed[:0], rows[0], rows[1])
+			for i := 0; i < len(rows); i += nc {
+				t.packed = append(t.packed, rows[i+2:i+nc]...)
+			}
+			rows = t.packed
+		}
 		vals = vals[n*nc:]
+		if n < batchRows { // a remainder: not worth keeping prepared
+			_, err := t.Tx.ExecContext(exec, insertSQL(tb, n, counted), rows...)
+			clear(t.packed)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		key := tb.name
+		if counted {
+			key += " counted"
+		}
+		st, ok := t.stmts[key]
+		if !ok {
+			var err error
+			if st, err = t.Tx.PrepareContext(ctx, insertSQL(tb, n, counted)); err != nil {
+				return err
+			}
+			t.stmts[key] = st
+		}
+		_, err := st.ExecContext(exec, rows...)
+		clear(t.packed)
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

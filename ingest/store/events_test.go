@@ -217,3 +217,77 @@ func TestWideBefore(t *testing.T) {
 	s.sourcesChanged() // as an ingest does
 	check()
 }
+
+// TestLoadCountedRows: events loaded in bulk are stored as given, whether
+// a batch binds its ids and source once (they count up by one and share
+// one source) or row by row (a gap in the ids, another source), in full
+// batches and in a remainder.
+func TestLoadCountedRows(t *testing.T) {
+	ctx, s := context.Background(), monitorStore(t)
+	type row struct{ id, source, line int64 }
+	var rows []row
+	add := func(n int, next func(i int) row) {
+		for i := range n {
+			rows = append(rows, next(i))
+		}
+	}
+	add(batchRows+7, func(i int) row { return row{int64(10 + i), 1, int64(3 * i)} })          // counted, then a remainder
+	add(batchRows, func(i int) row { return row{int64(1000 + i + i/50), 1, int64(i)} })       // a gap in the middle
+	add(batchRows, func(i int) row { return row{int64(2000 + i), int64(1 + i%2), int64(i)} }) // two sources
+	add(batchRows+1, func(i int) row { return row{int64(3000 + i), 1, int64(i)} })            // counted, a remainder of one
+	tx, err := s.db.beginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, part := range [][]row{rows[:batchRows+7], rows[batchRows+7 : 2*batchRows+7], rows[2*batchRows+7 : 3*batchRows+7], rows[3*batchRows+7:]} {
+		var vals []any
+		for _, r := range part {
+			vals = append(vals, r.id, r.source, r.line, r.line*10, r.id*7, []byte(fmt.Sprint("raw ", r.id)))
+		}
+		if err := tx.load(ctx, eventsTable, vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.db.QueryContext(ctx, `SELECT id, source, line, "offset", time, raw FROM events ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	i := 0
+	for ; got.Next(); i++ {
+		var id, source, line, offset, tm int64
+		var raw []byte
+		if err := got.Scan(&id, &source, &line, &offset, &tm, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(rows) {
+			t.Fatalf("more rows stored than loaded: id %d", id)
+		}
+		r := rows[i]
+		if id != r.id || source != r.source || line != r.line || offset != r.line*10 || tm != r.id*7 || string(raw) != fmt.Sprint("raw ", r.id) {
+			t.Errorf("row %d: stored (%d %d %d %d %d %q), loaded %+v", i, id, source, line, offset, tm, raw, r)
+		}
+	}
+	if err := got.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if i != len(rows) {
+		t.Errorf("%d rows stored, %d loaded", i, len(rows))
+	}
+	for _, c := range []struct {
+		rows []row
+		want bool
+	}{{rows[:batchRows], true}, {rows[batchRows+7 : 2*batchRows+7], false}, {rows[2*batchRows+7 : 3*batchRows+7], false}} {
+		var vals []any
+		for _, r := range c.rows {
+			vals = append(vals, r.id, r.source, r.line, r.line*10, r.id*7, []byte{})
+		}
+		if got := countedRows(vals, len(eventsTable.cols)); got != c.want {
+			t.Errorf("rows from id %d: counted %v, want %v", c.rows[0].id, got, c.want)
+		}
+	}
+}

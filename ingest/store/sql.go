@@ -1,6 +1,9 @@
 package store
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // The SQL wat runs, in one place: a second backend supplies its own
 // dialect of these statements and of migrations/.
@@ -150,6 +153,46 @@ func multiInsert(prefix string, cols, n int) string {
 		b.WriteString(one)
 	}
 	return b.String()
+}
+
+// insertSQL returns the INSERT of n rows into tb. With counted, it takes
+// the first row's first two values as ?1 and ?2 and the other values of
+// each row after them: row i's first column is ?1+i, its second ?2.
+func insertSQL(tb *table, n int, counted bool) string {
+	prefix := "INSERT INTO " + tb.name + "(\"" + strings.Join(tb.cols, "\", \"") + "\") VALUES "
+	if !counted {
+		return multiInsert(prefix, len(tb.cols), n)
+	}
+	var b strings.Builder
+	b.WriteString(prefix)
+	p := 3
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(?1+%d,?2", i)
+		for range len(tb.cols) - 2 {
+			fmt.Fprintf(&b, ",?%d", p)
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// countedRows reports whether rows (of nc values each) count up by one in
+// their first value and share their second, as an int64 each.
+func countedRows(rows []any, nc int) bool {
+	first, ok := rows[0].(int64)
+	if !ok {
+		return false
+	}
+	for i := 0; i < len(rows); i += nc {
+		if id, ok := rows[i].(int64); !ok || id != first+int64(i/nc) || rows[i+1] != rows[1] {
+			return false
+		}
+	}
+	return true
 }
 
 // inList returns "(?,?,...)" with n placeholders.
