@@ -111,6 +111,7 @@ type parser struct {
 	ends  []int    // scratch: where each decoded argument ends
 	upper []byte   // scratch: the upper-cased command name
 	strs  map[string]string
+	last  [3]string // the string interned last for Op, NS and Client
 }
 
 func newParser() *parser {
@@ -218,7 +219,7 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 			p.upper[j] = c - ('a' - 'A')
 		}
 	}
-	op := p.intern(p.upper)
+	op := p.intern(0, p.upper)
 
 	w = n
 	p.ends = p.ends[:0]
@@ -250,8 +251,8 @@ func (p *parser) Parse(line []byte, ev *formats.Event) (formats.Result, error) {
 
 	ev.Time = t
 	ev.System = "redis"
-	ev.NS = p.intern(ns)
-	ev.Client = p.intern(client)
+	ev.NS = p.intern(1, ns)
+	ev.Client = p.intern(2, client)
 	ev.Op = op
 	ev.Raw = mem[:n:n]
 	return formats.IsEvent, nil
@@ -330,16 +331,22 @@ func (p *parser) headers(n int) [][]byte {
 	return h
 }
 
-// intern returns b as a string, the same string for the same bytes.
-func (p *parser) intern(b []byte) string {
-	if s, ok := p.strs[string(b)]; ok {
+// intern returns b as a string, the same string for the same bytes; a
+// field (0 Op, 1 NS, 2 Client) that holds what it held on the line
+// before costs no lookup (a log's namespace seldom changes).
+func (p *parser) intern(field int, b []byte) string {
+	if s := p.last[field]; s == string(b) {
 		return s
 	}
-	s := string(b)
-	if len(p.strs) >= maxInterned {
-		clear(p.strs)
+	s, ok := p.strs[string(b)]
+	if !ok {
+		s = string(b)
+		if len(p.strs) >= maxInterned {
+			clear(p.strs)
+		}
+		p.strs[s] = s
 	}
-	p.strs[s] = s
+	p.last[field] = s
 	return s
 }
 

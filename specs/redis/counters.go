@@ -123,8 +123,24 @@ type counterStep struct {
 
 // canonical parses an integer written as Redis writes it, and only so.
 func canonical(b []byte) (int64, bool) {
+	if !decimal(b) { // most values are no integer: spare ParseInt's error
+		return 0, false
+	}
 	v, err := strconv.ParseInt(string(b), 10, 64)
 	return v, err == nil && strconv.FormatInt(v, 10) == string(b)
+}
+
+// decimal reports whether b is digits, after a minus sign if any.
+func decimal(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // stepOf returns what e does to the counter, and false for a write the

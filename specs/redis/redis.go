@@ -2315,6 +2315,9 @@ func readAllBefore(before int64, page func(before int64, limit int) ([]*formats.
 // number -0: every score of -0 a sorted set holds comes from one.
 func negZeroArg(e *formats.Event) bool {
 	for _, a := range e.Args[min(1, len(e.Args)):] {
+		if len(a) == 0 || a[0] != '-' { // no negative number
+			continue
+		}
 		if f, err := strconv.ParseFloat(string(a), 64); err == nil && f == 0 && math.Signbit(f) {
 			return true
 		}
