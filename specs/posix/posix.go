@@ -2292,14 +2292,16 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	all := append(slices.Clip(hist), target)
 	namesOnly := ofNamesOnly(target.Op) && pathsByName(all)
 	lifecycle := namesOnly && m.dirsShown(all)
-	// A close's output is whether its fd is open: of one a call of the
-	// trace bound, whether that call is in the subtrace and no call
-	// freed the number since. A call that reads, writes, seeks or stats
-	// through a number the trace bound (that one too) frees none, binds
-	// none, and reaches no name (state.bound): where its binding is not
-	// in the subtrace, it finds the fd not open (Model.bindings).
+	// A close's output is whether its fd is open, and so is that of a
+	// seek to an offset of its own (SEEK_SET) and of a write, on a file
+	// -y shows by its path (ofBinding): of an fd a call of the trace bound,
+	// whether that call is in the subtrace and no call freed the number
+	// since. A call that reads, writes, seeks or stats through a number
+	// the trace bound (that one too) frees none, binds none, and reaches
+	// no name (state.bound): where its binding is not in the subtrace, it
+	// finds the fd not open (Model.bindings).
 	closing := -1
-	if t := parseCall(target); t.op == "close" && targetBound {
+	if t := parseCall(target); targetBound && ofBinding(t) {
 		closing, _ = fdOf(t.arg(0))
 	}
 	var quiet map[int64]bool
@@ -2438,6 +2440,29 @@ func movesBytes(c call) bool {
 		return true
 	case "newfstatat", "statx":
 		return byFD(c)
+	}
+	return false
+}
+
+// ofBinding tells whether a call's output is whether its fd is open: a
+// close's, and, on an fd -y shows on a path, that of an lseek that
+// succeeded to an offset it gives (SEEK_SET: that offset, whatever the
+// file's size and the fd's offset before) and of a write that succeeded
+// (its count: ENOSPC and EPIPE, which a file on a path cannot give but a
+// full disk, the model does not replay).
+func ofBinding(c call) bool {
+	if c.op == "close" {
+		return true
+	}
+	_, name := fdOf(c.arg(0))
+	if !c.ok() || c.unfinished || c.inflight || !strings.HasPrefix(name, "/") || strings.Contains(c.arg(0), "<"+formats.GuessedPath) {
+		return false
+	}
+	switch c.op {
+	case "lseek":
+		return c.arg(2) == "SEEK_SET" && c.ret >= 0
+	case "write", "pwrite64", "writev", "pwritev":
+		return true
 	}
 	return false
 }
