@@ -311,6 +311,15 @@ type state struct {
 	// it: by pristine path, the size the first such stat showed.
 	sizes    map[string]int64
 	sizeSeen map[string]int64
+	// listings is Model.listings; listingSeen collects it in the replay
+	// that makes it: by pristine path, the first listing shown, "" where
+	// two differ.
+	listings, listingSeen map[string]string
+	// touched holds the directories in which the replay made or removed
+	// a name ("?" for a name it does not place in a directory: relative
+	// to one it does not know), and, after "mv:", the paths it renamed
+	// from and to.
+	touched map[string]bool
 	// shown is Model.shown; shownSeen collects it in the replay that
 	// makes it (learnShown).
 	shown, shownSeen map[string]*shownBytes
@@ -347,7 +356,7 @@ type state struct {
 	// links: the trace has made a symlink, which resolving a path must
 	// look for (follow).
 	links bool
-	// sharedNames: names, last, learned and bases are shared with a
+	// sharedNames: names, last, learned, bases and touched are shared with a
 	// clone (or the state it was cloned from) until ownNames copies them
 	// for a write. Most calls write none of them, and copying every name
 	// of a trace at each subset a search tries was most of a Clone.
@@ -385,7 +394,7 @@ func cloneFull[K comparable, V any](m map[K]V) map[K]V {
 // write: every write to them comes after it.
 func (st *state) ownNames() {
 	if st.sharedNames {
-		st.names, st.last, st.learned, st.bases = maps.Clone(st.names), maps.Clone(st.last), maps.Clone(st.learned), maps.Clone(st.bases)
+		st.names, st.last, st.learned, st.bases, st.touched = maps.Clone(st.names), maps.Clone(st.last), maps.Clone(st.learned), maps.Clone(st.bases), maps.Clone(st.touched)
 		st.sharedNames = false
 	}
 	st.namesOrder = nil // names are written next
@@ -430,6 +439,14 @@ type Model struct {
 	// stat, a read or an lseek to the end of the file in any subtrace
 	// gives what the kernel gives.
 	sizes map[string]int64
+	// listings holds, by the path of a directory older than the trace,
+	// what a getdents64 from its start gave ("getdents N entries S"),
+	// where the whole trace shows it (recordOlder makes it): a listing
+	// while no call of the trace had made or removed a name in it, nor
+	// moved it. A fact of the trace like sizes: a replay that lists it
+	// while it holds the names it held before the trace (state.touched)
+	// gives what the kernel gave.
+	listings map[string]string
 	// shown holds, by the path of a file older than the trace, the bytes
 	// the whole history's reads showed of it (recordPrior makes it, in
 	// Spec.Explain from the history learnFacts takes the facts of): a read
@@ -510,7 +527,7 @@ var _ provenance.Model = Model{}
 // Init returns the empty state: no path known, no process known.
 func (m Model) Init() provenance.State {
 	return &state{files: map[int]*file{}, own: map[int]bool{}, names: map[string]int{}, last: map[int]string{}, procs: map[string]*proc{}, pending: map[string]bool{}, early: map[string]bool{}, next: 1,
-		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, prior: m.prior, older: m.older, sizes: m.sizes, shown: m.shown, bindings: m.bindings, takes: m.takes, guessed: m.guessed}
+		learned: map[string]bool{}, crossing: map[int]bool{}, bases: map[string]uint8{}, touched: map[string]bool{}, prior: m.prior, older: m.older, sizes: m.sizes, listings: m.listings, shown: m.shown, bindings: m.bindings, takes: m.takes, guessed: m.guessed}
 }
 
 // recordPrior replays a history (oldest first) and its target, and
@@ -569,6 +586,7 @@ func (st *state) fromLog(what string) {
 type facts struct {
 	older    map[string]bool
 	sizes    map[string]int64
+	listings map[string]string
 	bindings map[fdUse]int64
 	children map[int64]string
 	resumed  map[int64]bool
@@ -591,7 +609,7 @@ type fdUse struct {
 
 // withFacts returns m with the facts f.
 func (m Model) withFacts(f facts) Model {
-	m.older, m.sizes, m.bindings, m.children, m.resumed = f.older, f.sizes, f.bindings, f.children, f.resumed
+	m.older, m.sizes, m.listings, m.bindings, m.children, m.resumed = f.older, f.sizes, f.listings, f.bindings, f.children, f.resumed
 	return m
 }
 
@@ -613,7 +631,7 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
 	children, resumed := splitChildren(all)
 	m = m.withFacts(facts{children: children, resumed: resumed})
 	st := m.Init().(*state)
-	st.olderSeen, st.sizeSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[fdUse]int64{}
+	st.olderSeen, st.sizeSeen, st.listingSeen, st.bindingSeen = map[string]int8{}, map[string]int64{}, map[string]string{}, map[fdUse]int64{}
 	for _, e := range hist {
 		if !onlyAsks(m.call(e)) {
 			m.Step(st, e)
@@ -635,7 +653,13 @@ func (m Model) recordOlder(hist []*formats.Event, target *formats.Event) facts {
 			setKey(&sizes, p, n)
 		}
 	}
-	return facts{older: older, sizes: sizes, bindings: st.bindingSeen, children: children, resumed: resumed}
+	var listings map[string]string
+	for p, l := range st.listingSeen {
+		if l != "" {
+			setKey(&listings, p, l)
+		}
+	}
+	return facts{older: older, sizes: sizes, listings: listings, bindings: st.bindingSeen, children: children, resumed: resumed}
 }
 
 // newOlder makes the file p names, older than the trace, as the replay
@@ -682,7 +706,7 @@ func (Model) Clone(s provenance.State) provenance.State {
 	st := s.(*state)
 	c := &state{files: st.files, sharedFiles: true, names: st.names, namesOrder: st.namesOrder, last: st.last,
 		procs: make(map[string]*proc, len(st.procs)), pending: cloneFull(st.pending), early: cloneFull(st.early), next: st.next,
-		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, shown: st.shown, bindings: st.bindings, takes: st.takes, guessed: st.guessed}
+		learned: st.learned, crossing: cloneFull(st.crossing), bases: st.bases, touched: st.touched, sharedNames: true, links: st.links, prior: st.prior, older: st.older, sizes: st.sizes, listings: st.listings, shown: st.shown, bindings: st.bindings, takes: st.takes, guessed: st.guessed}
 	clear(st.own)         // its files are shared now
 	st.sharedFiles = true // and the map of them
 	st.sharedNames = true // and its names
@@ -747,6 +771,11 @@ func (Model) AppendFingerprint(b []byte, s provenance.State) []byte {
 		b = append(append(b, n...), '=')
 		num(int64(st.names[n]))
 		b = append(b, ';')
+	}
+	if len(st.touched) > 0 {
+		for _, d := range slices.Sorted(maps.Keys(st.touched)) {
+			b = append(append(append(b, 'T'), d...), ';')
+		}
 	}
 	for _, i := range slices.Sorted(maps.Keys(st.files)) {
 		f := st.files[i]
@@ -1041,7 +1070,21 @@ func (st *state) follow(p string, last bool) string {
 func (st *state) create(p string) int {
 	i := st.newFile(&file{})
 	st.name(p, i)
+	st.touch(p)
 	return i
+}
+
+// touch records that the replay made or removed the name p: its
+// directory's listing is not the one from before the trace.
+func (st *state) touch(p string) {
+	d := path.Dir(p)
+	if !strings.HasPrefix(p, "/") {
+		d = "?"
+	}
+	if !st.touched[d] {
+		st.ownNames()
+		st.touched[d] = true
+	}
 }
 
 // What a path's parent is, as far as the replay knows.
@@ -1116,7 +1159,9 @@ func (st *state) getdents(c call) string {
 		return "getdents -1 EBADF"
 	case !st.isDir(en.o.ino, c.errno != "ENOTDIR"):
 		return "getdents -1 ENOTDIR"
-	case st.files[en.o.ino].unknown || en.o.off < 0:
+	case st.files[en.o.ino].unknown && en.o.off >= 0:
+		return st.olderListing(en, c)
+	case en.o.off < 0:
 		return "getdents ?"
 	}
 	ino := en.o.ino
@@ -1150,6 +1195,51 @@ func (st *state) getdents(c call) string {
 	}
 	en.o.off, en.o.listed = 1, listed
 	return fmt.Sprintf("getdents %d entries %d", len(names)+2, size)
+}
+
+// olderListing returns a getdents64's output on a directory older than
+// the trace: the listing the whole trace shows of it (Model.listings),
+// where the replay has made and removed no name in it and not moved it
+// (state.touched: then it holds the names it held before the trace),
+// and its fd's offset is at the start, or past the end after that
+// listing. Unknown otherwise. The replay that makes Model.listings
+// learns it here, from the logged result.
+func (st *state) olderListing(en *fdEntry, c call) string {
+	p := st.files[en.o.ino].pristine
+	if p == "" || st.last[en.o.ino] != p || st.names[p] != en.o.ino || st.touched[p] || st.touched["?"] {
+		return "getdents ?"
+	}
+	for d := p; d != "/"; d = path.Dir(d) {
+		if st.touched["mv:"+d] {
+			return "getdents ?" // it, or a directory above it, renamed
+		}
+	}
+	if st.listingSeen != nil && en.o.off == 0 && c.ok() && c.ret > 0 && !c.unfinished {
+		l := fmt.Sprintf("getdents %d entries %d", entries(c.arg(1)), c.ret)
+		switch was, seen := st.listingSeen[p]; {
+		case !seen:
+			st.listingSeen[p] = l
+		case was != l:
+			st.listingSeen[p] = ""
+		}
+	}
+	l, ok := st.listings[p]
+	switch {
+	case !ok:
+		return "getdents ?"
+	case en.o.off > 0:
+		if en.o.listed != "older" {
+			return "getdents ?"
+		}
+		return "getdents 0 entries 0"
+	}
+	var n, size int64
+	if _, err := fmt.Sscanf(l, "getdents %d entries %d", &n, &size); err != nil || size > c.num(2) {
+		en.o.off = -1 // read in parts: where each ends is the file system's
+		return "getdents ?"
+	}
+	en.o.off, en.o.listed = 1, "older"
+	return l
 }
 
 // renameFails returns the error of a rename of inode ino over to, when
@@ -1354,6 +1444,7 @@ func (st *state) rmdir(p string, c call) provenance.Output {
 	}
 	st.ownNames()
 	st.names[p] = -1
+	st.touch(p)
 	return "rmdir 0"
 }
 
@@ -1376,6 +1467,7 @@ func (st *state) unname(p string) {
 		}
 	}
 	st.names[p] = -1
+	st.touch(p)
 }
 
 // The kinds of names that may name one file under two paths.
@@ -2251,7 +2343,12 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		}
 		st.unname(from)
 		st.name(to, ino)
+		st.touch(to)
 		st.move(from, to) // a directory's names go with it
+		// The paths under both name other files now (olderListing).
+		for _, q := range []string{from, to} {
+			st.touched["mv:"+q] = true
+		}
 		return "rename 0"
 	case "link", "linkat":
 		var from, to string
@@ -2273,6 +2370,7 @@ func (m Model) Apply(s provenance.State, e *formats.Event) provenance.Output {
 		st.ownNames()
 		st.names[to] = ino // a second name: the file's last is still its first
 		st.noteAlias(to, ino)
+		st.touch(to)
 		return "link 0"
 	case "symlink", "symlinkat":
 		// A name whose file holds the target path (lstat's size).
@@ -2449,6 +2547,9 @@ func failed(what string, c call) provenance.Output {
 // the same file older than the trace as in the whole trace's replay
 // (trusted).
 func (st *state) moved(en *fdEntry, out string, c call) {
+	// A directory's position is a cookie of its file system's: past a
+	// listing, or at its start, it is known only where no seek moved it.
+	en.o.listed = ""
 	if at, err := strconv.ParseInt(strings.TrimPrefix(out, "lseek "), 10, 64); err == nil && at >= 0 && (!en.o.inherited || c.arg(2) == "SEEK_SET") {
 		en.o.off = at
 		en.o.guessed = en.o.guessed && c.arg(2) == "SEEK_CUR"
