@@ -158,6 +158,25 @@ func (k *listKernel) do(op *listOp, drawing bool) string {
 			}
 		}
 		return fmt.Sprintf(`1 getdents64(5<%s>, 0x5599 /* %d entries */, 32768) = %d`, p, n, size)
+	case "stat": // by name, or (from "") fd 5's, as glibc's fstat
+		node, ok := k.names[op.from]
+		call := fmt.Sprintf(`1 newfstatat(AT_FDCWD</d>, "%s", `, op.from)
+		flags := "0"
+		if op.from == "" {
+			if k.fd == nil {
+				return `1 newfstatat(5, "", 0x7ffd, AT_EMPTY_PATH) = -1 EBADF (Bad file descriptor)`
+			}
+			node, ok, flags = k.fd.node, true, "AT_EMPTY_PATH"
+			call = fmt.Sprintf(`1 newfstatat(5<%s>, "", `, k.pathOf(node))
+		}
+		switch {
+		case !ok:
+			return call + `0x7ffd, 0) = -1 ENOENT (No such file or directory)`
+		case k.dirs[node]:
+			// tmpfs's size of a directory: 20 bytes an entry.
+			return call + fmt.Sprintf(`{st_mode=S_IFDIR|0755, st_size=%d, ...}, %s) = 0`, 20*(2+len(k.children(k.pathOf(node)))), flags)
+		}
+		return call + fmt.Sprintf(`{st_mode=S_IFREG|0644, st_size=0, ...}, %s) = 0`, flags)
 	case "lseek": // to the start, or (to) past "." (tmpfs's offset 1)
 		if k.fd == nil {
 			return fmt.Sprintf(`1 lseek(5, %s, SEEK_SET) = -1 EBADF (Bad file descriptor)`, op.to)
@@ -172,7 +191,7 @@ func (k *listKernel) do(op *listOp, drawing bool) string {
 }
 
 // drawListOps draws n calls on /d/s, /d/t and the names in them, ending
-// in a listing.
+// in a listing or a stat of a directory.
 func drawListOps(r *rand.Rand, n int) []listOp {
 	names := []string{"/d/s/a", "/d/s/b", "/d/s/x", "/d/t/a", "/d/t/x", "/d/u/x"}
 	dirs := []string{"/d/s", "/d/t", "/d/u"}
@@ -194,9 +213,14 @@ func drawListOps(r *rand.Rand, n int) []listOp {
 			ops = append(ops, listOp{kind: "open", from: pick(dirs)})
 		case 4:
 			ops = append(ops, listOp{kind: "lseek", to: pick([]string{"0", "0", "1"})})
+		case 5:
+			ops = append(ops, listOp{kind: "stat", from: pick(append(dirs, ""))})
 		default:
 			ops = append(ops, listOp{kind: "getdents"})
 		}
+	}
+	if r.Intn(3) == 0 {
+		return append(ops, listOp{kind: "stat", from: pick(append(dirs, ""))})
 	}
 	return append(ops, listOp{kind: "getdents"})
 }
@@ -204,10 +228,12 @@ func drawListOps(r *rand.Rand, n int) []listOp {
 // TestListingsWhateverOlderNames: a listing of a directory older than the
 // trace, which the model learns from the trace's first listing of it
 // (Model.listings), must hold in the world: for random calls that make,
-// remove and rename names and directories, open, list and seek /d/s,
-// /d/t and /d/u, logged as the test's own kernel gives them with 0 to 2
-// names in /d/s before the trace, every witness of an exact answer for
-// the last listing, run alone in that kernel, gives the logged listing,
+// remove and rename names and directories, open, list, stat and seek
+// /d/s, /d/t and /d/u, logged as the test's own kernel gives them with 0
+// to 2 names in /d/s before the trace, every witness of an exact answer
+// for the last call (a listing, or a stat of a directory, whose size,
+// as tmpfs's, counts its names), run alone in that kernel, gives the
+// logged output,
 // with the names /d/s held and with every other such set with which the
 // kernel logs the same trace. So must those of a directory renamed away
 // and back, with a name made in it while away.
@@ -217,9 +243,9 @@ func TestListingsWhateverOlderNames(t *testing.T) {
 		r := rand.New(rand.NewSource(seed))
 		n.add(checkListing(t, fmt.Sprint("seed ", seed), listWorlds[r.Intn(len(listWorlds))], drawListOps(r, 4+r.Intn(8))))
 	}
-	t.Logf("of 3000 answers, %d exact, %d of them listings of /d/s, /d/t or /d/u; %d witness runs checked", n.exact, n.listed, n.runs)
-	if n.exact < 300 || n.listed < 300 {
-		t.Fatalf("only %d exact answers, %d exact listings: the test tries too little", n.exact, n.listed)
+	t.Logf("of 3000 answers, %d exact, %d of them listings and %d sizes of /d/s, /d/t or /d/u; %d witness runs checked", n.exact, n.listed, n.sized, n.runs)
+	if n.exact < 300 || n.listed < 200 || n.sized < 50 {
+		t.Fatalf("only %d exact answers, %d exact listings, %d exact sizes: the test tries too little", n.exact, n.listed, n.sized)
 	}
 	away := []listOp{{kind: "rename", from: "/d/s", to: "/d/u"}, {kind: "mkdir", from: "/d/u/x"}, {kind: "rename", from: "/d/u", to: "/d/s"},
 		{kind: "open", from: "/d/s"}, {kind: "getdents"}}
@@ -231,10 +257,10 @@ func TestListingsWhateverOlderNames(t *testing.T) {
 var listWorlds = [][]string{nil, {"a"}, {"b"}, {"a", "b"}, {"c"}}
 
 // listingCounts counts what checkListing checked.
-type listingCounts struct{ exact, listed, runs int }
+type listingCounts struct{ exact, listed, sized, runs int }
 
 func (n *listingCounts) add(m listingCounts) {
-	n.exact, n.listed, n.runs = n.exact+m.exact, n.listed+m.listed, n.runs+m.runs
+	n.exact, n.listed, n.sized, n.runs = n.exact+m.exact, n.listed+m.listed, n.sized+m.sized, n.runs+m.runs
 }
 
 // checkListing logs ops as listKernel gives them with hidden in /d/s,
@@ -258,8 +284,11 @@ func checkListing(t *testing.T, name string, hidden []string, ops []listOp) list
 		return n
 	}
 	n.exact++
-	if strings.Contains(string(x.Output), "entries") {
+	switch {
+	case strings.Contains(string(x.Output), "entries"):
 		n.listed++
+	case strings.HasPrefix(string(x.Output), "stat size"):
+		n.sized++
 	}
 	var alike [][]string
 	for _, w := range listWorlds {
@@ -287,9 +316,13 @@ func checkListing(t *testing.T, name string, hidden []string, ops []listOp) list
 	return n
 }
 
-// result is what a getdents64 line gives: its entries and count.
+// result is what a getdents64 or stat line gives: its entries and
+// count, its type and size, or its error.
 func result(s string) string {
 	if i := strings.Index(s, "/*"); i >= 0 {
+		return s[i:]
+	}
+	if i := strings.Index(s, "{"); i >= 0 {
 		return s[i:]
 	}
 	return s[strings.LastIndex(s, "="):]

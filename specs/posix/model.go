@@ -1205,14 +1205,9 @@ func (st *state) getdents(c call) string {
 // listing. Unknown otherwise. The replay that makes Model.listings
 // learns it here, from the logged result.
 func (st *state) olderListing(en *fdEntry, c call) string {
-	p := st.files[en.o.ino].pristine
-	if p == "" || st.last[en.o.ino] != p || st.names[p] != en.o.ino || st.touched[p] || st.touched["?"] {
+	p, ok := st.untouchedOlder(en.o.ino)
+	if !ok {
 		return "getdents ?"
-	}
-	for d := p; d != "/"; d = path.Dir(d) {
-		if st.touched["mv:"+d] {
-			return "getdents ?" // it, or a directory above it, renamed
-		}
 	}
 	if st.listingSeen != nil && en.o.off == 0 && c.ok() && c.ret > 0 && !c.unfinished {
 		l := fmt.Sprintf("getdents %d entries %d", entries(c.arg(1)), c.ret)
@@ -1240,6 +1235,23 @@ func (st *state) olderListing(en *fdEntry, c call) string {
 	}
 	en.o.off, en.o.listed = 1, "older"
 	return l
+}
+
+// untouchedOlder returns the path a directory older than the trace had
+// before it, where the replay reaches it there and has made and removed
+// no name in it, and moved neither it nor a directory above it
+// (state.touched): then it holds the names it held before the trace.
+func (st *state) untouchedOlder(ino int) (string, bool) {
+	p := st.files[ino].pristine
+	if p == "" || st.last[ino] != p || st.names[p] != ino || st.touched[p] || st.touched["?"] {
+		return "", false
+	}
+	for d := p; d != "/"; d = path.Dir(d) {
+		if st.touched["mv:"+d] {
+			return "", false // it, or a directory above it, renamed
+		}
+	}
+	return p, true
 }
 
 // renameFails returns the error of a rename of inode ino over to, when
@@ -2637,6 +2649,11 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 				st.noteOlder(p, c.ok()) // the target's only, as an access's
 			}
 			st.unshown = st.olderName(p)
+			if st.touched[p] || statType(c) == "S_IFDIR" && st.touched["?"] {
+				// A directory the replay made or removed names in: its
+				// size may be another than before the trace.
+				st.unshown = ""
+			}
 			return "stat ?"
 		case !seen:
 			return "stat -1 ENOENT"
@@ -2654,6 +2671,10 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		f.dir = true // older than the trace, with names it does not show
 	}
 	if f.dir || f.aliased != "" {
+		if p, ok := st.untouchedOlder(ino); ok && f.dir && f.aliased == "" {
+			// Its size is the file system's, as it was before the trace.
+			st.unshown = "size:" + p
+		}
 		return "stat size=?" // a directory's size is the file system's; an aliased file's, unknown
 	}
 	if f.unknown && c.ok() && byFD(c) && statType(c) == "S_IFREG" && !pseudo(st.last[ino]) {
@@ -2692,8 +2713,11 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		}
 	}
 	if f.unknown {
-		if f.pristine != "" && len(f.data) == 0 {
-			st.unshown = "size:" + f.pristine // nothing the replay did reached its size
+		_, untouched := st.untouchedOlder(ino)
+		if f.pristine != "" && len(f.data) == 0 && (untouched || statType(c) != "S_IFDIR") {
+			// Nothing the replay did reached its size: a file's bytes, a
+			// directory's names.
+			st.unshown = "size:" + f.pristine
 		}
 		return "stat size=?"
 	}

@@ -313,8 +313,17 @@ func workingDirs(ctx context.Context, h provenance.History, evs []*formats.Event
 const namesKey = "names:"
 
 // readsNames tells whether a call's output depends on every name in a
-// directory: an rmdir, a listing.
-func readsNames(c call) bool { return removesDir(c) || c.op == "getdents64" || c.op == "getdents" }
+// directory: an rmdir, a listing, a stat of a directory.
+func readsNames(c call) bool {
+	return removesDir(c) || c.op == "getdents64" || c.op == "getdents" || statsDir(c)
+}
+
+// statsDir tells whether a call is a stat the log shows of a directory:
+// a directory's size counts its names (tmpfs's, 20 bytes each; ext4's
+// grows a block at a time).
+func statsDir(c call) bool {
+	return strings.Contains(c.op, "stat") && c.ok() && statType(c) == "S_IFDIR"
+}
 
 // removesDir tells whether a call removes a directory (rmdir, unlinkat
 // AT_REMOVEDIR): whether it does depends on the names in it.
