@@ -2460,20 +2460,10 @@ func movesBytes(c call) bool {
 // (its count: ENOSPC and EPIPE, which a file on a path cannot give but a
 // full disk, the model does not replay).
 func ofBinding(c call) bool {
-	if c.op == "close" {
-		return true
-	}
 	_, name := fdOf(c.arg(0))
-	if !c.ok() || c.unfinished || c.inflight || !strings.HasPrefix(name, "/") || strings.Contains(c.arg(0), "<"+formats.GuessedPath) {
-		return false
-	}
-	switch c.op {
-	case "lseek":
-		return c.arg(2) == "SEEK_SET" && c.ret >= 0
-	case "write", "pwrite64", "writev", "pwritev":
-		return true
-	}
-	return false
+	onFile := c.ok() && !c.unfinished && !c.inflight && strings.HasPrefix(name, "/") && !strings.Contains(c.arg(0), "<"+formats.GuessedPath)
+	seeksToOwn := c.op == "lseek" && c.arg(2) == "SEEK_SET" && c.ret >= 0
+	return c.op == "close" || onFile && (seeksToOwn || slices.Contains([]string{"write", "pwrite64", "writev", "pwritev"}, c.op))
 }
 
 // fdOnly tells whether a call, through the fd it names first, only
