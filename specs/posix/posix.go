@@ -2313,6 +2313,34 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	if t := parseCall(target); targetBound && ofBinding(t) {
 		closing, _ = fdOf(t.arg(0))
 	}
+	// Of such a target whose fd an open of its own fd table bound, by a
+	// path the model resolves by name (pathsByName, Model.dirs), the
+	// output rests on that open finding its file and on its table alone:
+	// a call of another table frees and binds none of its numbers, and
+	// one that changes no name (changesNothing) and made no process
+	// changes neither, but for a failed call on that path or a directory
+	// above it, which shows a name absent (the dynamic loader's of
+	// ld.so.cache in every other program a shell ran).
+	var elsewhere func(e *formats.Event, c call) bool
+	if by := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == targetBy }); closing >= 0 && by >= 0 &&
+		isOpen(hist[by].Op) && k.tables.owner(hist[by].Client) == k.tables.owner(target.Client) && pathsByName(all) && m.dirsShown(all) {
+		opened := namedPaths(parseCall(hist[by]))
+		onPath := func(e *formats.Event) bool {
+			for _, r := range (spec{}).Refs(e) {
+				key := strings.TrimPrefix(string(r.Key), "base:")
+				for _, p := range opened {
+					if key == p || key == path.Base(p) || strings.HasPrefix(p, key+"/") || strings.HasPrefix(key, p+"/") {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		table := k.tables.owner(target.Client)
+		elsewhere = func(e *formats.Event, c call) bool {
+			return k.tables.owner(e.Client) != table && changesNothing(e) && !creates(c.op) && (c.ok() || !onPath(e))
+		}
+	}
 	var quiet map[int64]bool
 	for _, e := range hist {
 		c := parseCall(e)
@@ -2339,6 +2367,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 		case closing >= 0 && e != target && movesBytes(c) && bound(e):
 			// The dynamic loader's reads and seeks of the library whose
 			// fd it closes.
+			setKey(&quiet, e.ID, true)
+		case elsewhere != nil && e != target && e.ID != targetBy && elsewhere(e, c):
 			setKey(&quiet, e.ID, true)
 		case namesOnly && e != target && (fdOnly(c) && bound(e) || lifecycle && changesProcesses(c)):
 			// SQLite's writes to its -shm file, in the history of the
