@@ -1205,8 +1205,8 @@ func (st *state) getdents(c call) string {
 // listing. Unknown otherwise. The replay that makes Model.listings
 // learns it here, from the logged result.
 func (st *state) olderListing(en *fdEntry, c call) string {
-	p, ok := st.untouchedOlder(en.o.ino)
-	if !ok {
+	p := st.untouchedOlder(en.o.ino)
+	if p == "" {
 		return "getdents ?"
 	}
 	if st.listingSeen != nil && en.o.off == 0 && c.ok() && c.ret > 0 && !c.unfinished {
@@ -1241,17 +1241,18 @@ func (st *state) olderListing(en *fdEntry, c call) string {
 // before it, where the replay reaches it there and has made and removed
 // no name in it, and moved neither it nor a directory above it
 // (state.touched): then it holds the names it held before the trace.
-func (st *state) untouchedOlder(ino int) (string, bool) {
+// Else "".
+func (st *state) untouchedOlder(ino int) string {
 	p := st.files[ino].pristine
 	if p == "" || st.last[ino] != p || st.names[p] != ino || st.touched[p] || st.touched["?"] {
-		return "", false
+		return ""
 	}
 	for d := p; d != "/"; d = path.Dir(d) {
 		if st.touched["mv:"+d] {
-			return "", false // it, or a directory above it, renamed
+			return "" // it, or a directory above it, renamed
 		}
 	}
-	return p, true
+	return p
 }
 
 // renameFails returns the error of a rename of inode ino over to, when
@@ -2671,7 +2672,7 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		f.dir = true // older than the trace, with names it does not show
 	}
 	if f.dir || f.aliased != "" {
-		if p, ok := st.untouchedOlder(ino); ok && f.dir && f.aliased == "" {
+		if p := st.untouchedOlder(ino); p != "" && f.dir && f.aliased == "" {
 			// Its size is the file system's, as it was before the trace.
 			st.unshown = "size:" + p
 		}
@@ -2713,8 +2714,7 @@ func (st *state) stat(c call, rel func(string) string, at func(dirfd, p string) 
 		}
 	}
 	if f.unknown {
-		_, untouched := st.untouchedOlder(ino)
-		if f.pristine != "" && len(f.data) == 0 && (untouched || statType(c) != "S_IFDIR") {
+		if f.pristine != "" && len(f.data) == 0 && (statType(c) != "S_IFDIR" || st.untouchedOlder(ino) != "") {
 			// Nothing the replay did reached its size: a file's bytes, a
 			// directory's names.
 			st.unshown = "size:" + f.pristine

@@ -2234,9 +2234,13 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 //     the calls that make, exec or end processes, where the trace shows
 //     every working directory such a path is relative to
 //     (Model.dirsShown);
-//   - for a close of an fd a call of the trace bound, the calls through
-//     fds the trace bound that only read or write bytes, set sizes, move
-//     offsets or stat the fd (movesBytes).
+//   - for a target whose output is whether its fd is open (ofBinding:
+//     a close, a seek to an offset of its own, a write) of an fd a call
+//     of the trace bound, the calls through fds the trace bound that
+//     only read or write bytes, set sizes, move offsets or stat the fd
+//     (movesBytes); and, where an open of the target's own fd table
+//     bound it, the calls of other tables that change no name and make
+//     no process, but failed ones on that open's path.
 //
 // But for two things any call does, which make the whole history keep
 // them: it ends its process's marks on pipes (state.uncross), and, from
@@ -2309,10 +2313,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	// the trace bound (that one too) frees none, binds none, and reaches
 	// no name (state.bound): where its binding is not in the subtrace, it
 	// finds the fd not open (Model.bindings).
-	closing := -1
-	if t := parseCall(target); targetBound && ofBinding(t) {
-		closing, _ = fdOf(t.arg(0))
-	}
+	onBinding := targetBound && ofBinding(parseCall(target))
 	// Of such a target whose fd an open of its own fd table bound, by a
 	// path the model resolves by name (pathsByName, Model.dirs), the
 	// output rests on that open finding its file and on its table alone:
@@ -2322,7 +2323,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	// above it, which shows a name absent (the dynamic loader's of
 	// ld.so.cache in every other program a shell ran).
 	var elsewhere func(e *formats.Event, c call) bool
-	if by := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == targetBy }); closing >= 0 && by >= 0 &&
+	if by := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == targetBy }); onBinding && by >= 0 &&
 		isOpen(hist[by].Op) && k.tables.owner(hist[by].Client) == k.tables.owner(target.Client) && pathsByName(all) && m.dirsShown(all) {
 		opened := namedPaths(parseCall(hist[by]))
 		onPath := func(e *formats.Event) bool {
@@ -2364,11 +2365,14 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// A stat of such an fd on a file whose size every replay
 			// knows: it learns none.
 			setKey(&quiet, e.ID, true)
-		case closing >= 0 && e != target && movesBytes(c) && bound(e):
+		case onBinding && e != target && movesBytes(c) && bound(e):
 			// The dynamic loader's reads and seeks of the library whose
 			// fd it closes.
 			setKey(&quiet, e.ID, true)
-		case elsewhere != nil && e != target && e.ID != targetBy && elsewhere(e, c):
+		case elsewhere != nil && elsewhere(e, c):
+			// Another program's loader's open, read and close of
+			// ld.so.cache (never the target or the call that bound its
+			// fd: those are of the target's table).
 			setKey(&quiet, e.ID, true)
 		case namesOnly && e != target && (fdOnly(c) && bound(e) || lifecycle && changesProcesses(c)):
 			// SQLite's writes to its -shm file, in the history of the
