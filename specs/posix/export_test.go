@@ -52,3 +52,11 @@ func WithBindings(m Model, trace []*formats.Event, target *formats.Event) Model 
 	m.bindings, m.children, m.resumed = f.bindings, f.children, f.resumed
 	return m
 }
+
+// WithFacts returns m with the facts a whole trace (oldest first) shows
+// of the state before it, as an explanation's search takes them from
+// its history: Model.older, Model.sizes, Model.listings, Model.bindings
+// and the processes split creating calls made.
+func WithFacts(m Model, trace []*formats.Event) Model {
+	return m.withFacts(m.recordOlder(trace, nil))
+}

@@ -859,6 +859,7 @@ func needPrograms(t *testing.T, bins ...string) {
 // (file.aliased), and no reply may differ.
 func TestProgramReplies(t *testing.T) {
 	needPrograms(t, programsSh...)
+	listed := 0
 	for _, flags := range [][]string{nil, {"-f", "-tt", "-s", "65536"}} {
 		traces, _ := filepath.Glob(filepath.Join(runPrograms(t, flags...), "*.strace"))
 		r := replyTally{label: fmt.Sprintf("strace %v", flags), by: map[string]*[3]int{}}
@@ -868,10 +869,43 @@ func TestProgramReplies(t *testing.T) {
 			// while this one ran, or this one was while another ran: the
 			// trace does not say which took effect first, and the replay
 			// takes the order of the resumed lines.
-			r.check(t, readTrace(t, file, filepath.Base(file), true, false), func(e *formats.Event) bool { return overlaps[e.Line] })
+			evs := readTrace(t, file, filepath.Base(file), true, false)
+			r.check(t, evs, func(e *formats.Event) bool { return overlaps[e.Line] })
+			listed += listingsReplayed(t, evs)
 		}
 		r.report(t)
 	}
+	// Python lists its library's directories at each import, every one
+	// of its programs: the second and later listings of each.
+	t.Logf("%d listings of directories older than the trace replayed from its facts", listed)
+	if listed < 10 {
+		t.Errorf("only %d listings replayed from the trace's facts: the captures list too little to check Model.listings", listed)
+	}
+}
+
+// listingsReplayed replays a trace with the facts it shows of the state
+// before it (posix.WithFacts: the listings of directories older than it
+// among them), as an explanation's search does, and checks every
+// getdents64's output against what strace printed. It returns how many
+// listings the replay knew from the facts (Model.listings), which a replay
+// without them does not know.
+func listingsReplayed(t *testing.T, evs []*formats.Event) int {
+	t.Helper()
+	m, bare := posix.WithFacts(posix.Model{}, evs), posix.Model{}
+	st, bst, n := m.Init(), bare.Init(), 0
+	for _, e := range evs {
+		o, without := m.Apply(st, e), bare.Apply(bst, e)
+		if !strings.HasPrefix(e.Op, "getdents") {
+			continue
+		}
+		switch logged := same.LoggedOutput(e); {
+		case !same.SameOutput(logged, o):
+			t.Errorf("%s: %s replayed with the trace's facts gives %q, strace printed %q", e.Where(), e.Raw, o, logged)
+		case !strings.Contains(string(o), "?") && strings.Contains(string(without), "?"):
+			n++
+		}
+	}
+	return n
 }
 
 // runPrograms runs programs.sh with strace's flags (its defaults with
