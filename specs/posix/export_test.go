@@ -60,3 +60,10 @@ func WithBindings(m Model, trace []*formats.Event, target *formats.Event) Model 
 func WithFacts(m Model, trace []*formats.Event) Model {
 	return m.withFacts(m.recordOlder(trace, nil))
 }
+
+// QuietCalls is quietCalls over a trace (oldest first) and its target,
+// with the facts of them all.
+func QuietCalls(trace []*formats.Event, target *formats.Event) map[int64]bool {
+	m := WithFacts(Model{}, append(slices.Clip(trace), target))
+	return quietCalls(provenance.Reversed(trace), target, m)
+}

@@ -772,10 +772,13 @@ func copyEnds(target *formats.Event) (src, dst string, ok bool) {
 // latter alone. The calls that bind, pass and free the destination's fd
 // name it and stay, as do the calls that make and end the processes
 // whose fd tables the target's process had (another process's fds are
-// not its own). When a call of the history may make the destination's
-// name, or a directory above it, reach another file (a rename, link,
-// unlink, symlink: in a subtrace dst might then be src), it returns the
-// whole history.
+// not its own), and any process's calls that make or remove dst's name
+// or a directory above it, which the open of dst finds (mkdir of the
+// directory cp copies into). When a call of the history may make the
+// destination's name, or a directory above it, reach another file (a
+// rename, link, unlink, or a symbolic link to it or one of those
+// directories, or any where a call reached dst by another name: in a
+// subtrace dst might then be src), it returns the whole history.
 func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst string) []*formats.Event {
 	var bases []string
 	for p := dst; p != "/" && p != "."; p = path.Dir(p) {
@@ -789,20 +792,31 @@ func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst
 		}
 		return false
 	}
+	above := func(p string) bool { return p == dst || strings.HasPrefix(dst, p+"/") }
+	// Whether a call of the history reached dst by another name than
+	// its own (a symbolic link on the way, made in the trace or before).
+	byOtherName := slices.ContainsFunc(hist, func(e *formats.Event) bool {
+		c := parseCall(e)
+		return isOpen(c.op) && c.retPath == dst && slices.ContainsFunc(namedPaths(c), func(p string) bool { return p != dst })
+	})
 	for _, e := range hist {
 		if !changesNames(e) || isOpen(e.Op) || e.Op == "mkdir" || e.Op == "mkdirat" {
 			continue
 		}
-		if linkTarget(e) != "" {
+		if t := linkTarget(e); t != "" && (above(t) || byOtherName) {
+			// A symbolic link to dst or a directory above it, by whose
+			// name a call may reach dst; one at dst's name or above it
+			// the paths below see.
 			return hist
 		}
 		for _, r := range (spec{}).Refs(e) {
 			k := string(r.Key)
-			if b, ok := strings.CutPrefix(k, "base:"); ok && slices.Contains(bases, b) || k == dst || strings.HasPrefix(dst, k+"/") {
+			if b, ok := strings.CutPrefix(k, "base:"); ok && slices.Contains(bases, b) || above(k) {
 				return hist
 			}
 		}
 	}
+	onDst := touchesAny([]string{dst})
 	inSrc := map[int64]bool{}
 	for _, e := range srcHist {
 		inSrc[e.ID] = true
@@ -834,7 +848,11 @@ func leaveDestination(hist, srcHist []*formats.Event, target *formats.Event, dst
 		case inSrc[e.ID]:
 			return false
 		case !inLine(e.Client):
-			return true // another fd table's, or in the history through a file copied into dst
+			// Another fd table's, or in the history through a file copied
+			// into dst; but a call that makes or removes dst's name or a
+			// directory above it, which the open of dst finds (mkdir of
+			// the directory cp copies into).
+			return !changesNames(e) || !onDst(e)
 		case creates(c.op):
 			return !makesLine[e.ID]
 		case c.op == "execve", c.op == "close_range", c.op == "exit_group", c.op == "EXIT", c.op == "KILLED":
@@ -2252,7 +2270,7 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 // split and an exec (and a compiler's search of PATH for as, execs that
 // fail).
 func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64]bool {
-	if slices.ContainsFunc(hist, marksPipes) {
+	if slices.ContainsFunc(append(slices.Clip(hist), target), splitOnPipe) {
 		return nil
 	}
 	k := kinOf(hist)
@@ -2322,24 +2340,154 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	// changes neither, but for a failed call on that path or a directory
 	// above it, which shows a name absent (the dynamic loader's of
 	// ld.so.cache in every other program a shell ran).
+	table := k.tables.owner(target.Client)
+	byName := pathsByName(all) && m.dirsShown(all)
+	// ownOpen returns the open of the target's own fd table that bound
+	// its use of fd, where there is one and its path resolves by name.
+	ownOpen := func(fd int) (*formats.Event, bool) {
+		by, ok := m.bindings[fdUse{target.ID, fd}]
+		i := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == by })
+		if !ok || i < 0 || !isOpen(hist[i].Op) || k.tables.owner(hist[i].Client) != table || !byName {
+			return nil, false
+		}
+		return hist[i], true
+	}
 	var elsewhere func(e *formats.Event, c call) bool
-	if by := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == targetBy }); onBinding && by >= 0 &&
-		isOpen(hist[by].Op) && k.tables.owner(hist[by].Client) == k.tables.owner(target.Client) && pathsByName(all) && m.dirsShown(all) {
-		opened := namedPaths(parseCall(hist[by]))
-		onPath := func(e *formats.Event) bool {
-			for _, r := range (spec{}).Refs(e) {
-				key := strings.TrimPrefix(string(r.Key), "base:")
-				for _, p := range opened {
-					if key == p || key == path.Base(p) || strings.HasPrefix(p, key+"/") || strings.HasPrefix(key, p+"/") {
-						return true
+	if fd, _ := fdOf(parseCall(target).arg(0)); onBinding {
+		if open, ok := ownOpen(fd); ok {
+			onPath := touchesAny(namedPaths(parseCall(open)))
+			elsewhere = func(e *formats.Event, c call) bool {
+				return k.tables.owner(e.Client) != table && changesNothing(e) && !creates(c.op) && (c.ok() || !onPath(e))
+			}
+		}
+	}
+	// A target whose output is bytes of one file, on a path -y shows (a
+	// read's, a copy's source), and of the files copied into it, whose
+	// offsets the copies read (sourcesOf), in a history no call of which
+	// may give one of them another name, or move a directory above one
+	// (a rename or link on their paths, whatever its result: in a
+	// subtrace a failed one may succeed): a call through an fd the trace
+	// bound, on another path, reaches that path's file or finds the fd
+	// not open (state.bound), and no replay makes that file one of
+	// theirs. Its bytes, its size and its descriptions' offsets are not
+	// theirs. The shell's and sort's writes to s, in the history of cat's
+	// copy from s2 (its stdout was s before).
+	var from []string
+	if f := readsFile(target); f != "" {
+		from = sourcesOf(hist, []string{f})
+		if on := touchesAny(from); slices.ContainsFunc(hist, func(e *formats.Event) bool { return renamesOrLinks(e.Op) && on(e) }) {
+			from = nil
+		}
+	}
+	// Of such a target whose source fd an open of its own table bound, the
+	// output rests on that open finding its file, on that table, on the
+	// descriptions its calls use (a copy's destination, which the shell
+	// may have opened), and on the bytes of the file and of the files and
+	// pipes copied into it (sourcesOf). A call of another table that
+	// makes no process and no symbolic link (by whose name an open may
+	// reach another file), names none of those paths, nor the open's, nor
+	// a directory above them, and makes, passes or uses none of those
+	// descriptions, frees and binds none of the target's numbers and
+	// changes none of those bytes: the shell's opens of other files, and
+	// cat's copies of them to stdout, before the one of s2 asked about.
+	if c := parseCall(target); from != nil && !onBinding && elsewhere == nil {
+		in, _ := copyArgs(c.op)
+		inFD, _ := fdOf(c.arg(in))
+		open, ok := ownOpen(inFD)
+		// No process the target's table made after that open shares
+		// its description (a child that reads it moves the target's
+		// offset, or would, but for the exec that closed it).
+		ok = ok && !slices.ContainsFunc(hist, func(e *formats.Event) bool {
+			return e.ID > open.ID && creates(e.Op) && k.tables.owner(e.Client) == table
+		})
+		if ok && !k.twice {
+			paths := sourcesOf(hist, append(namedPaths(parseCall(open)), from...))
+			onPath := func(e *formats.Event) bool { return touchesAny(paths)(e) }
+			// A call on those paths that succeeded and changes none of
+			// them: a read-only open, a read, a seek, a stat, a close, a
+			// copy out of them into another file (another cat of the file
+			// before), through fds on descriptions (Model.bindings) no
+			// call that stays uses (the open's, cp's open of its source,
+			// its O_PATH open of the directory it makes the copy in). An
+			// fd the trace did not bind (cat's stdout), such a call binds
+			// in its own table on the file -y shows (state.bound), where
+			// a call that stays and uses the number finds it so bound, or
+			// binds it itself.
+			looksAt := func(e *formats.Event, c call) ([]int64, bool) {
+				if !c.ok() {
+					return nil, false
+				}
+				descs, _ := fdDescriptions(e, c, m)
+				switch c.op {
+				case "open", "openat":
+					return append(descs, e.ID), !slices.ContainsFunc(c.args, func(a string) bool {
+						return has(a, "O_CREAT") || has(a, "O_TRUNC") || has(a, "O_TMPFILE")
+					})
+				case "read", "pread64", "readv", "preadv", "lseek", "fstat", "close", "access", "faccessat", "faccessat2",
+					"newfstatat", "statx", "stat", "lstat":
+					return descs, true
+				}
+				if in, out := copyArgs(c.op); in >= 0 && out >= 0 {
+					_, dst := fdOf(c.arg(out))
+					return descs, !slices.Contains(paths, dst)
+				}
+				return nil, false
+			}
+			away := func(e *formats.Event, c call) bool {
+				return k.tables.owner(e.Client) != table && !creates(c.op) && c.op != "symlink" && c.op != "symlinkat"
+			}
+			// The calls that stay: the target's table's, the calls that
+			// change those paths, and the calls that made, passed or used
+			// a description one of those uses (the shell's open and dup2
+			// of the file it gave a program as stdout); the paths the
+			// calls that stay name are those paths too (cp's open of the
+			// directory it copies into, which mkdir made): to a fixed
+			// point.
+			used := map[int64]bool{open.ID: true}
+			stays := func(e *formats.Event, c call) bool {
+				_, looks := looksAt(e, c)
+				descs, _ := fdDescriptions(e, c, m)
+				return !away(e, c) || onPath(e) && !looks || used[e.ID] || slices.ContainsFunc(descs, func(d int64) bool { return used[d] })
+			}
+			for grew := true; grew; {
+				grew = false
+				for _, e := range append(slices.Clip(hist), target) {
+					if c := parseCall(e); stays(e, c) {
+						descs, _ := fdDescriptions(e, c, m)
+						for _, d := range descs {
+							grew = grew || !used[d]
+							used[d] = true
+						}
+						for _, p := range namedPaths(c) {
+							if !slices.Contains(paths, p) {
+								paths, grew = append(paths, p), true
+							}
+						}
 					}
 				}
 			}
-			return false
-		}
-		table := k.tables.owner(target.Client)
-		elsewhere = func(e *formats.Event, c call) bool {
-			return k.tables.owner(e.Client) != table && changesNothing(e) && !creates(c.op) && (c.ok() || !onPath(e))
+			apart := func(e *formats.Event, c call) bool { return away(e, c) && !stays(e, c) }
+			// The processes whose calls stay, and their ancestors: the
+			// calls that made another process (a program the shell ran
+			// before) go too.
+			needed := map[string]bool{}
+			for _, e := range append(slices.Clip(hist), target) {
+				if c := parseCall(e); !creates(c.op) && !apart(e, c) {
+					for _, p := range k.lineOf(e.Client) {
+						needed[p] = true
+					}
+				}
+			}
+			elsewhere = func(e *formats.Event, c call) bool {
+				if !creates(c.op) {
+					return apart(e, c)
+				}
+				child := m.children[e.ID]
+				if child == "" && c.ok() && c.ret > 0 {
+					child = strconv.FormatInt(c.ret, 10)
+				}
+				return k.tables.owner(e.Client) != table && child != "" && !needed[child]
+			}
 		}
 	}
 	var quiet map[int64]bool
@@ -2368,6 +2516,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 		case onBinding && e != target && movesBytes(c) && bound(e):
 			// The dynamic loader's reads and seeks of the library whose
 			// fd it closes.
+			setKey(&quiet, e.ID, true)
+		case from != nil && movesBytes(c) && bound(e) && onOtherFile(c.arg(0), from):
 			setKey(&quiet, e.ID, true)
 		case elsewhere != nil && elsewhere(e, c):
 			// Another program's loader's open, read and close of
@@ -2516,6 +2666,104 @@ func fdOnly(c call) bool {
 	return movesBytes(c)
 }
 
+// fdDescriptions returns the descriptions (by the open that made each,
+// Model.bindings) of the fds a call names with -y's decoration, and
+// whether the trace bound every one of them.
+func fdDescriptions(e *formats.Event, c call, m Model) ([]int64, bool) {
+	var out []int64
+	bound := true
+	for _, a := range c.args {
+		if !strings.Contains(a, "<") {
+			continue
+		}
+		if fd, _ := fdOf(a); fd >= 0 {
+			by, ok := m.bindings[fdUse{e.ID, fd}]
+			bound = bound && ok
+			if ok {
+				out = append(out, by)
+			}
+		}
+	}
+	return out, bound
+}
+
+// touchesAny returns a test of whether a call names one of paths, or a
+// directory above or a name below one, by its Refs: a relative name,
+// which Refs knows by its base alone, where that base is any element of
+// one (mkdir("x") and x/d/a).
+func touchesAny(paths []string) func(e *formats.Event) bool {
+	return func(e *formats.Event) bool {
+		for _, r := range (spec{}).Refs(e) {
+			key, relative := strings.CutPrefix(string(r.Key), "base:")
+			for _, p := range paths {
+				if relative && slices.Contains(strings.Split(p, "/"), key) ||
+					key == p || strings.HasPrefix(p, key+"/") || strings.HasPrefix(key, p+"/") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+}
+
+// sourcesOf returns paths with the names (-y's: a file's path, a pipe's
+// pipe:[N]) of everything a call of hist copied into one of them
+// (copy_file_range, splice, sendfile, tee), and into those, and so on.
+func sourcesOf(hist []*formats.Event, paths []string) []string {
+	for grew := true; grew; {
+		grew = false
+		for _, e := range hist {
+			c := parseCall(e)
+			in, out := copyArgs(c.op)
+			if c.op == "tee" {
+				in, out = 0, 1
+			}
+			if in < 0 || out < 0 {
+				continue
+			}
+			_, src := fdOf(c.arg(in))
+			if _, dst := fdOf(c.arg(out)); slices.Contains(paths, dst) && src != "" && !slices.Contains(paths, src) {
+				paths, grew = append(paths, src), true
+			}
+		}
+	}
+	return paths
+}
+
+// readsFile returns the path of the file whose bytes a call's output
+// shows, as -y shows it: a read's, a copy's source (copy_file_range,
+// splice, sendfile); "" for another call, or a path that is no file's
+// (deleted, guessed, a pipe's).
+func readsFile(target *formats.Event) string {
+	c := parseCall(target)
+	from, _ := copyArgs(c.op)
+	if from < 0 {
+		return ""
+	}
+	a := c.arg(from)
+	if _, p := fdOf(a); strings.HasPrefix(p, "/") && !strings.Contains(a, "(deleted)") && !strings.Contains(a, "<"+formats.GuessedPath) {
+		return p
+	}
+	return ""
+}
+
+// onOtherFile tells whether an fd argument a (with -y's path) is on a
+// file's path other than those of paths.
+func onOtherFile(a string, paths []string) bool {
+	_, name := fdOf(a)
+	return strings.HasPrefix(name, "/") && !slices.Contains(paths, name) && !strings.Contains(a, "(deleted)") && !strings.Contains(a, "<"+formats.GuessedPath)
+}
+
+// renamesOrLinks tells whether a call of op may give a file another name
+// (rename, link), or move a directory and the names below it.
+func renamesOrLinks(op string) bool {
+	switch op {
+	case "rename", "renameat", "renameat2", "link", "linkat":
+		return true
+	}
+	return false
+}
+
 // aliasesFile tells whether a call may give a file that exists another
 // name (a rename, a link), or make one that is no plain file the trace
 // writes (a symbolic link, a device, a FIFO).
@@ -2552,6 +2800,16 @@ func (m Model) sizeKnown(a string, loose map[string]bool) bool {
 func marksPipes(e *formats.Event) bool {
 	// A kernel object's name other than an eventfd's (pipe:[7], socket:[9]).
 	return makesPipe(e) || bytes.Count(e.Raw, []byte(":[")) > bytes.Count(e.Raw, []byte(eventfdName))
+}
+
+// splitOnPipe tells whether a call strace split (or its first half, in
+// flight) may read or write bytes of a pipe (marksPipes): only such a
+// call sees the marks other processes' uses left on a pipe (state.cross),
+// which every call of a process ends (state.uncross).
+func splitOnPipe(e *formats.Event) bool {
+	in, out := copyArgs(e.Op)
+	takes := in >= 0 || out >= 0 || e.Op == "tee"
+	return takes && marksPipes(e) && (bytes.IndexByte(e.Raw, '\n') >= 0 || string(e.Reply) == formats.ReplyUnfinished)
 }
 
 // quietHalves returns the first halves of calls strace split in hist
