@@ -2401,8 +2401,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			return e.ID > open.ID && creates(e.Op) && k.tables.owner(e.Client) == table
 		})
 		if ok && !k.twice {
-			paths := sourcesOf(hist, append(namedPaths(parseCall(open)), from...))
-			onPath := func(e *formats.Event) bool { return touchesAny(paths)(e) }
+			paths := newPathSet(sourcesOf(hist, append(namedPaths(parseCall(open)), from...)))
+			onPath := paths.touches
 			// A call on those paths that succeeded and changes none of
 			// them: a read-only open, a read, a seek, a stat, a close, a
 			// copy out of them into another file (another cat of the file
@@ -2429,7 +2429,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 				}
 				if in, out := copyArgs(c.op); in >= 0 && out >= 0 {
 					_, dst := fdOf(c.arg(out))
-					return descs, !slices.Contains(paths, dst)
+					return descs, !slices.Contains(paths.paths, dst)
 				}
 				return nil, false
 			}
@@ -2449,19 +2449,22 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 				descs, _ := fdDescriptions(e, c, m)
 				return !away(e, c) || onPath(e) && !looks || used[e.ID] || slices.ContainsFunc(descs, func(d int64) bool { return used[d] })
 			}
+			every := append(slices.Clip(hist), target)
+			calls := make([]call, len(every))
+			for i, e := range every {
+				calls[i] = parseCall(e)
+			}
 			for grew := true; grew; {
 				grew = false
-				for _, e := range append(slices.Clip(hist), target) {
-					if c := parseCall(e); stays(e, c) {
+				for i, e := range every {
+					if c := calls[i]; stays(e, c) {
 						descs, _ := fdDescriptions(e, c, m)
 						for _, d := range descs {
 							grew = grew || !used[d]
 							used[d] = true
 						}
 						for _, p := range namedPaths(c) {
-							if !slices.Contains(paths, p) {
-								paths, grew = append(paths, p), true
-							}
+							grew = paths.add(p) || grew
 						}
 					}
 				}
@@ -2704,6 +2707,59 @@ func touchesAny(paths []string) func(e *formats.Event) bool {
 		}
 		return false
 	}
+}
+
+// A pathSet is a set of paths, growing, that tells whether a call names
+// one of them as touchesAny does, each call's Refs read once.
+type pathSet struct {
+	paths []string
+	elems map[string]bool    // the elements of the paths, for relative names
+	keys  map[int64][]string // by call, its Refs' keys
+}
+
+func newPathSet(paths []string) *pathSet {
+	s := &pathSet{elems: map[string]bool{}, keys: map[int64][]string{}}
+	for _, p := range paths {
+		s.add(p)
+	}
+	return s
+}
+
+// add adds p and reports whether it is new.
+func (s *pathSet) add(p string) bool {
+	if slices.Contains(s.paths, p) {
+		return false
+	}
+	s.paths = append(s.paths, p)
+	for _, el := range strings.Split(p, "/") {
+		s.elems[el] = true
+	}
+	return true
+}
+
+// touches is touchesAny(s.paths)(e).
+func (s *pathSet) touches(e *formats.Event) bool {
+	keys, ok := s.keys[e.ID]
+	if !ok {
+		for _, r := range (spec{}).Refs(e) {
+			keys = append(keys, string(r.Key))
+		}
+		s.keys[e.ID] = keys
+	}
+	for _, k := range keys {
+		if key, relative := strings.CutPrefix(k, "base:"); relative {
+			if s.elems[key] {
+				return true
+			}
+			continue
+		}
+		for _, p := range s.paths {
+			if k == p || strings.HasPrefix(p, k+"/") || strings.HasPrefix(k, p+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sourcesOf returns paths with the names (-y's: a file's path, a pipe's
