@@ -2258,17 +2258,25 @@ func flightEnds(hist []*formats.Event, ends map[int64]int64) (landed map[int64]b
 //     only read or write bytes, set sizes, move offsets or stat the fd
 //     (movesBytes); and, where an open of the target's own fd table
 //     bound it, the calls of other tables that change no name and make
-//     no process, but failed ones on that open's path.
+//     no process, but failed ones on that open's path;
+//   - for a target whose output is bytes of a file (readsFile: a read,
+//     a copy from it), the calls through fds the trace bound that only
+//     move bytes of other files than it and those copied into it
+//     (sourcesOf); and, where an open of its own fd table bound its
+//     source, the calls of other tables that touch none of the paths or
+//     descriptions its answer rests on, and the calls that made the
+//     processes none of whose calls stay.
 //
 // But for two things any call does, which make the whole history keep
 // them: it ends its process's marks on pipes (state.uncross), and, from
 // a process the replay has not seen, it ends the wait of a creating
 // call strace split that made no process (state.pending). So not in a
-// history with a pipe (marksPipes; an eventfd marks none), or with a
-// first half of such a call. Left in, each doubles the subtraces the
-// exact search tries: every program a shell runs is a vfork strace
-// split and an exec (and a compiler's search of PATH for as, execs that
-// fail).
+// history with a call strace split that moves a pipe's bytes, the only
+// kind that sees those marks (splitOnPipe), or with the first half of
+// a creating call that made no process. Left in, each doubles the
+// subtraces the exact search tries: every program a shell runs is a
+// vfork strace split and an exec (and a compiler's search of PATH for
+// as, execs that fail).
 func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64]bool {
 	if slices.ContainsFunc(append(slices.Clip(hist), target), splitOnPipe) {
 		return nil
