@@ -2471,8 +2471,10 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 							grew = grew || !used[d]
 							used[d] = true
 						}
-						for _, p := range namedPaths(c) {
-							grew = paths.add(p) || grew
+						if lookup := !c.takesFD() && !slices.Contains([]string{"dup", "dup2", "dup3", "fcntl"}, c.op); lookup {
+							for _, p := range namedPaths(c) { // not the file of a number it passes
+								grew = paths.add(p) || grew
+							}
 						}
 					}
 				}
@@ -2703,18 +2705,27 @@ func fdDescriptions(e *formats.Event, c call, m Model) ([]int64, bool) {
 // which Refs knows by its base alone, where that base is any element of
 // one (mkdir("x") and x/d/a).
 func touchesAny(paths []string) func(e *formats.Event) bool {
-	return func(e *formats.Event) bool {
-		for _, r := range (spec{}).Refs(e) {
-			key, relative := strings.CutPrefix(string(r.Key), "base:")
-			for _, p := range paths {
-				if relative && slices.Contains(strings.Split(p, "/"), key) ||
-					key == p || strings.HasPrefix(p, key+"/") || strings.HasPrefix(key, p+"/") {
-					return true
-				}
-			}
+	return newPathSet(paths).touches
+}
+
+// refKeys returns the keys of a call's Refs, but the base of an absolute
+// path, which Refs gives too (so that a relative name's history finds
+// the path): the relative names' alone stay "base:" keys.
+func refKeys(e *formats.Event) []string {
+	var keys, bases []string
+	for _, r := range (spec{}).Refs(e) {
+		if k := string(r.Key); strings.HasPrefix(k, "base:") {
+			bases = append(bases, k)
+		} else {
+			keys = append(keys, k)
 		}
-		return false
 	}
+	for _, k := range keys {
+		if i := slices.Index(bases, "base:"+path.Base(k)); strings.HasPrefix(k, "/") && i >= 0 {
+			bases = slices.Delete(bases, i, i+1) // the absolute path's own
+		}
+	}
+	return append(keys, bases...)
 }
 
 // A pathSet is a set of paths, growing, that tells whether a call names
@@ -2749,9 +2760,7 @@ func (s *pathSet) add(p string) bool {
 func (s *pathSet) touches(e *formats.Event) bool {
 	keys, ok := s.keys[e.ID]
 	if !ok {
-		for _, r := range (spec{}).Refs(e) {
-			keys = append(keys, string(r.Key))
-		}
+		keys = refKeys(e)
 		s.keys[e.ID] = keys
 	}
 	for _, k := range keys {
