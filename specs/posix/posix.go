@@ -2349,13 +2349,12 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	// above it, which shows a name absent (the dynamic loader's of
 	// ld.so.cache in every other program a shell ran).
 	table := k.tables.owner(target.Client)
-	byName := pathsByName(all) && m.dirsShown(all)
 	// ownOpen returns the open of the target's own fd table that bound
 	// its use of fd, where there is one and its path resolves by name.
 	ownOpen := func(fd int) (*formats.Event, bool) {
 		by, ok := m.bindings[fdUse{target.ID, fd}]
 		i := slices.IndexFunc(hist, func(e *formats.Event) bool { return e.ID == by })
-		if !ok || i < 0 || !isOpen(hist[i].Op) || k.tables.owner(hist[i].Client) != table || !byName {
+		if !ok || i < 0 || !isOpen(hist[i].Op) || k.tables.owner(hist[i].Client) != table || !pathsByName(all) || !m.dirsShown(all) {
 			return nil, false
 		}
 		return hist[i], true
@@ -2425,7 +2424,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 				if !c.ok() {
 					return nil, false
 				}
-				descs, _ := fdDescriptions(e, c, m)
+				descs := fdDescriptions(e, c, m)
 				switch c.op {
 				case "open", "openat":
 					return append(descs, e.ID), !slices.ContainsFunc(c.args, func(a string) bool {
@@ -2454,7 +2453,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			used := map[int64]bool{open.ID: true}
 			stays := func(e *formats.Event, c call) bool {
 				_, looks := looksAt(e, c)
-				descs, _ := fdDescriptions(e, c, m)
+				descs := fdDescriptions(e, c, m)
 				return !away(e, c) || onPath(e) && !looks || used[e.ID] || slices.ContainsFunc(descs, func(d int64) bool { return used[d] })
 			}
 			every := append(slices.Clip(hist), target)
@@ -2466,7 +2465,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 				grew = false
 				for i, e := range every {
 					if c := calls[i]; stays(e, c) {
-						descs, _ := fdDescriptions(e, c, m)
+						descs := fdDescriptions(e, c, m)
 						for _, d := range descs {
 							grew = grew || !used[d]
 							used[d] = true
@@ -2484,8 +2483,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// calls that made another process (a program the shell ran
 			// before) go too.
 			needed := map[string]bool{}
-			for _, e := range append(slices.Clip(hist), target) {
-				if c := parseCall(e); !creates(c.op) && !apart(e, c) {
+			for i, e := range every {
+				if c := calls[i]; !creates(c.op) && !apart(e, c) {
 					for _, p := range k.lineOf(e.Client) {
 						needed[p] = true
 					}
@@ -2531,6 +2530,8 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// fd it closes.
 			setKey(&quiet, e.ID, true)
 		case from != nil && movesBytes(c) && bound(e) && onOtherFile(c.arg(0), from):
+			// The shell's and sort's writes to s, in the history of cat's
+			// copy from s2.
 			setKey(&quiet, e.ID, true)
 		case elsewhere != nil && elsewhere(e, c):
 			// Another program's loader's open, read and close of
@@ -2680,24 +2681,21 @@ func fdOnly(c call) bool {
 }
 
 // fdDescriptions returns the descriptions (by the open that made each,
-// Model.bindings) of the fds a call names with -y's decoration, and
-// whether the trace bound every one of them.
-func fdDescriptions(e *formats.Event, c call, m Model) ([]int64, bool) {
+// Model.bindings) of the fds a call names with -y's decoration that the
+// trace bound.
+func fdDescriptions(e *formats.Event, c call, m Model) []int64 {
 	var out []int64
-	bound := true
 	for _, a := range c.args {
 		if !strings.Contains(a, "<") {
 			continue
 		}
 		if fd, _ := fdOf(a); fd >= 0 {
-			by, ok := m.bindings[fdUse{e.ID, fd}]
-			bound = bound && ok
-			if ok {
+			if by, ok := m.bindings[fdUse{e.ID, fd}]; ok {
 				out = append(out, by)
 			}
 		}
 	}
-	return out, bound
+	return out
 }
 
 // touchesAny returns a test of whether a call names one of paths, or a
@@ -2813,7 +2811,12 @@ func readsFile(target *formats.Event) string {
 	if from < 0 {
 		return ""
 	}
-	a := c.arg(from)
+	return filePath(c.arg(from))
+}
+
+// filePath returns the path -y shows for an fd argument a, "" where it
+// is no file's path that exists (deleted, guessed, a pipe's).
+func filePath(a string) string {
 	if _, p := fdOf(a); strings.HasPrefix(p, "/") && !strings.Contains(a, "(deleted)") && !strings.Contains(a, "<"+formats.GuessedPath) {
 		return p
 	}
@@ -2823,8 +2826,8 @@ func readsFile(target *formats.Event) string {
 // onOtherFile tells whether an fd argument a (with -y's path) is on a
 // file's path other than those of paths.
 func onOtherFile(a string, paths []string) bool {
-	_, name := fdOf(a)
-	return strings.HasPrefix(name, "/") && !slices.Contains(paths, name) && !strings.Contains(a, "(deleted)") && !strings.Contains(a, "<"+formats.GuessedPath)
+	p := filePath(a)
+	return p != "" && !slices.Contains(paths, p)
 }
 
 // renamesOrLinks tells whether a call of op may give a file another name
