@@ -423,7 +423,9 @@ type History interface {
 //     as bare numbers under a key of their own.
 //   - 4: posix indexes a device's fd, which strace -yy prints with its
 //     numbers ("0</dev/null<char 1:3>>"), under its path.
-const IndexVersion = 4
+//   - 5: posix indexes a symbolic link under the path it points to as
+//     well as its own.
+const IndexVersion = 5
 
 // An IndexedHistory says which version of the specs' Refs indexed its
 // events.

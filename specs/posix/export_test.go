@@ -39,6 +39,9 @@ func QuietHalves(hist []*formats.Event) map[int64]bool {
 // Commute is commute, for TestCommuteSwaps.
 var Commute = commute
 
+// ChangesNames is changesNames, for TestNamersEqualBruteForce.
+var ChangesNames = changesNames
+
 // LeaveStrangers is leaveStrangers, for TestStrangersEqualBruteForce.
 var LeaveStrangers = leaveStrangers
 
@@ -62,8 +65,9 @@ func WithFacts(m Model, trace []*formats.Event) Model {
 }
 
 // QuietCalls is quietCalls over a trace (oldest first) and its target,
-// with the facts of them all.
+// with the facts of them all, the calls' working directories too
+// (TraceModel).
 func QuietCalls(trace []*formats.Event, target *formats.Event) map[int64]bool {
-	m := WithFacts(Model{}, append(slices.Clip(trace), target))
+	m := spec{}.TraceModel(append(slices.Clip(trace), target)).(Model)
 	return quietCalls(provenance.Reversed(trace), target, m)
 }

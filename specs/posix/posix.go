@@ -128,10 +128,11 @@ func (spec) Refs(e *formats.Event) []formats.Ref {
 		out = append(out, ref(resolve(c.arg(0), str(1))))
 	case "rename", "link":
 		out = append(out, ref(resolve("", str(0))), ref(resolve("", str(1))))
-	case "symlink":
-		out = append(out, ref(resolve("", str(1))))
-	case "symlinkat":
-		out = append(out, ref(resolve(c.arg(1), str(2))))
+	case "symlink", "symlinkat":
+		// And under the path it points to, whose history it is in: a
+		// later call through the link reaches that file (see history).
+		link, to := linkEnds(c)
+		out = append(out, ref(link), ref(to))
 	case "linkat":
 		out = append(out, ref(resolve(c.arg(0), str(1))), ref(resolve(c.arg(2), str(3))))
 	case "renameat", "renameat2":
@@ -616,6 +617,8 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 			applies bool
 			lacks   string
 		}{
+			{5, true, "indexed a symbolic link under its own path alone, not the path it points to: the calls through a link " +
+				"to these files may be missing"},
 			{4, devices, "indexed a device's fd (strace -yy's \"/dev/null<char 1:3>\") under a name of its own, not its path's: " +
 				"the calls on it may be missing"},
 			{2, true, "did not index mkdir, rmdir, access, getdents64 and working directories: the calls that made or removed " +
@@ -1225,8 +1228,17 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 	// for whether they exist and what names they hold: their chdirs are
 	// left out (Model.dirs gives every call its directory).
 	ancestorOnly := map[string]bool{}
+	// links holds the symbolic links the history met, by their paths:
+	// the paths they point to, through which a tracked path has another
+	// (see below).
+	links := map[string]string{}
 	var track func(k string, before int64)
 	track = func(k string, before int64) {
+		for link, to := range links {
+			if rest, ok := strings.CutPrefix(k, to); ok && (rest == "" || strings.HasPrefix(rest, "/")) && !tracked[link+rest] {
+				defer track(link+rest, before)
+			}
+		}
 		if tracked[k] && ancestorOnly[k] {
 			delete(ancestorOnly, k) // wanted whole now: again, unfiltered
 			queue = append(queue, key{k, before})
@@ -1485,6 +1497,28 @@ func history(ctx context.Context, h provenance.History, target *formats.Event, p
 							if _, seen := named[path.Base(k)]; !seen {
 								named[path.Base(k)] = true
 							}
+						}
+					}
+				}
+				// A symlink to a tracked path or a directory above one:
+				// a call through the link reaches it by the link's path
+				// (an unlink of l/f, with l a link to e, removes e/f),
+				// which is tracked too, and listed where it is.
+				if link, to := linkEnds(parseCall(e)); strings.HasPrefix(link, "/") && strings.HasPrefix(to, "/") {
+					links[link] = to
+					var via []string
+					for k := range tracked {
+						if rest, ok := strings.CutPrefix(k, to); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
+							via = append(via, k)
+						}
+					}
+					for _, k := range via {
+						alias := link + strings.TrimPrefix(k, to)
+						track(alias, target.ID)
+						track("base:"+path.Base(alias), target.ID)
+						trackDirs(alias, target.ID)
+						if listed[k] {
+							listDirs([]string{alias})
 						}
 					}
 				}
@@ -2331,6 +2365,99 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	all := append(slices.Clip(hist), target)
 	namesOnly := ofNamesOnly(target.Op) && pathsByName(all)
 	lifecycle := namesOnly && m.dirsShown(all)
+	// Of such a target, where the trace shows every working directory a
+	// name is relative to (lifecycle), the output rests on the names of
+	// its paths and of the directories above and below them: a call that
+	// changes names elsewhere decides nothing it sees, but a call on
+	// those paths that may change names (changesNames) brings in the
+	// paths it names (a rename or link onto one: its other name shares
+	// the file; an rmdir above one: the names below it; a symbolic link
+	// to one, which Refs puts under the path it points to: the link's
+	// path, by which a call reaches it), to a fixed point; a call that
+	// changes none brings in nothing (sort's open of the directory it
+	// renames in would bring in every name there). The shell's creates
+	// of other files go; the calls that make, exec or end processes go
+	// by lifecycle's rule. Not where a call that may change names on
+	// those paths names one relative to a directory the trace does not
+	// show.
+	var onNames *pathSet
+	// touchesNames tells whether a call names one of onNames' paths, or
+	// a directory above or a name below one. A relative name, which Refs
+	// knows by its base alone, is made absolute in its call's directory
+	// (Model.dirs): by its base it would miss a name below the paths
+	// (node's mkdir("sub/deeper"), in the history of its rmdir("sub")).
+	// A call whose relative names are not all so made counts as one that
+	// does.
+	touchesNames := func(e *formats.Event) bool {
+		keys := refKeys(e)
+		if !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "base:") }) {
+			return onNames.touches(e)
+		}
+		c := parseCall(e)
+		paths := namedPaths(c)
+		if more, err := targetPaths(e); err == nil {
+			paths = append(paths, more...)
+		}
+		if len(paths) == 0 {
+			return true
+		}
+		for _, k := range keys {
+			if !strings.HasPrefix(k, "base:") {
+				paths = append(paths, k)
+			}
+		}
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/") {
+				if m.dirs[e.ID] == "" {
+					return true
+				}
+				p = path.Join(m.dirs[e.ID], p)
+			}
+			for _, q := range onNames.paths {
+				if p == q || strings.HasPrefix(q, p+"/") || strings.HasPrefix(p, q+"/") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if lifecycle {
+		onNames = newPathSet(nil)
+		// add adds a call's paths to onNames, relative ones in its
+		// directory; ok is false where one stays relative.
+		add := func(e *formats.Event, paths []string) (grew, ok bool) {
+			for _, p := range paths {
+				if !strings.HasPrefix(p, "/") && m.dirs[e.ID] != "" {
+					p = path.Join(m.dirs[e.ID], p)
+				}
+				if !strings.HasPrefix(p, "/") {
+					return grew, false
+				}
+				grew = onNames.add(p) || grew
+			}
+			return grew, true
+		}
+		if paths, err := targetPaths(target); err != nil || len(paths) == 0 {
+			onNames = nil
+		} else if _, ok := add(target, paths); !ok {
+			onNames = nil
+		}
+		for grew := onNames != nil; grew; {
+			grew = false
+			for _, e := range hist {
+				c := parseCall(e)
+				if !changesNames(e) || !touchesNames(e) {
+					continue
+				}
+				g, ok := add(e, namedPaths(c))
+				if !ok {
+					onNames, grew = nil, false
+					break
+				}
+				grew = grew || g
+			}
+		}
+	}
 	// A close's output is whether its fd is open, and so is that of a
 	// seek to an offset of its own (SEEK_SET) and of a write, on a file
 	// -y shows by its path (ofBinding): of an fd a call of the trace bound,
@@ -2537,6 +2664,10 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// Another program's loader's open, read and close of
 			// ld.so.cache (never the target or the call that bound its
 			// fd: those are of the target's table).
+			setKey(&quiet, e.ID, true)
+		case onNames != nil && e != target && !touchesNames(e):
+			// The shell's creates of other files, in the history of
+			// sort's rename of its temporary file over s2.
 			setKey(&quiet, e.ID, true)
 		case namesOnly && e != target && (fdOnly(c) && bound(e) || lifecycle && changesProcesses(c)):
 			// SQLite's writes to its -shm file, in the history of the
@@ -3074,18 +3205,29 @@ func (t fdTables) same(a, b string) bool { return a == b || t.owner(a) == t.owne
 // the path as written where it does not), or "" for another call.
 func linkTarget(e *formats.Event) string {
 	c := parseCall(e)
-	if (c.op != "symlink" && c.op != "symlinkat") || !c.ok() || len(c.data) < 2 {
+	if !c.ok() {
 		return ""
 	}
-	t := c.str(0)
-	link := resolve("", c.str(1))
+	_, to := linkEnds(c)
+	return to
+}
+
+// linkEnds returns the path of the link a symlink or symlinkat makes,
+// or would make (in a subtrace, one that failed may not), and the path
+// it points to, relative to the link's directory where the trace shows
+// it (and as written where it does not); "" for another call.
+func linkEnds(c call) (link, to string) {
+	if (c.op != "symlink" && c.op != "symlinkat") || len(c.data) < 2 {
+		return "", ""
+	}
+	to, link = c.str(0), resolve("", c.str(1))
 	if c.op == "symlinkat" {
 		link = resolve(c.arg(1), c.str(2))
 	}
-	if !strings.HasPrefix(t, "/") && strings.HasPrefix(link, "/") {
-		t = path.Join(path.Dir(link), t)
+	if !strings.HasPrefix(to, "/") && strings.HasPrefix(link, "/") {
+		to = path.Join(path.Dir(link), to)
 	}
-	return path.Clean(t)
+	return link, path.Clean(to)
 }
 
 // leaveIdle is the approximation's last cut of a history (newest first):
