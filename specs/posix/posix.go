@@ -501,11 +501,18 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 		sc = everyFD
 	}
 	// A store ingested before index version 3 has no bareKey: the calls
-	// that name a number bare are found among all the calls on it.
-	bareIndexed := true
+	// that name a number bare are found among all the calls on it. One
+	// ingested by this version has every key (asked once: each asking
+	// reads the store's list of files).
+	bareIndexed, newest := true, true
 	if ih, ok := h.(provenance.IndexedHistory); ok {
-		if bareIndexed, err = ih.IndexedSince(ctx, 3); err != nil {
+		if newest, err = ih.IndexedSince(ctx, provenance.IndexVersion); err != nil {
 			return nil, err
+		}
+		if !newest {
+			if bareIndexed, err = ih.IndexedSince(ctx, 3); err != nil {
+				return nil, err
+			}
 		}
 	}
 	hist, err := history(ctx, ch, target, paths, sc, bareIndexed)
@@ -609,7 +616,7 @@ func (s spec) Explain(ctx context.Context, h provenance.History, target *formats
 	if strings.Contains(string(x.Output), `\?`) && !raced && pseudoFrom == "" {
 		x.Notes = append(x.Notes, `bytes shown as \? come from before the trace started: their content is unknown`)
 	}
-	if ih, ok := h.(provenance.IndexedHistory); ok {
+	if ih, ok := h.(provenance.IndexedHistory); ok && !newest {
 		// Files an older wat ingested lack keys the history looks up.
 		devices := hasDevice(target) || slices.ContainsFunc(hist, hasDevice)
 		for _, old := range []struct {
