@@ -2384,60 +2384,18 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 	// changes none brings in nothing (sort's open of the directory it
 	// renames in would bring in every name there). The shell's creates
 	// of other files go; the calls that make, exec or end processes go
-	// by lifecycle's rule. Not where a call that may change names on
-	// those paths names one relative to a directory the trace does not
-	// show.
+	// by lifecycle's rule. A relative name counts by its path in its
+	// call's directory (pathSet.touchesIn). Not where a call that may
+	// change names on those paths names one relative to a directory the
+	// trace does not show.
 	var onNames *pathSet
-	// touchesNames tells whether a call names one of onNames' paths, or
-	// a directory above or a name below one. A relative name, which Refs
-	// knows by its base alone, is made absolute in its call's directory
-	// (Model.dirs): by its base it would miss a name below the paths
-	// (node's mkdir("sub/deeper"), in the history of its rmdir("sub")).
-	// A call whose relative names are not all so made counts as one that
-	// does.
-	touchesNames := func(e *formats.Event) bool {
-		keys := refKeys(e)
-		if !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "base:") }) {
-			return onNames.touches(e)
-		}
-		c := parseCall(e)
-		paths := namedPaths(c)
-		if more, err := targetPaths(e); err == nil {
-			paths = append(paths, more...)
-		}
-		if len(paths) == 0 {
-			return true
-		}
-		for _, k := range keys {
-			if !strings.HasPrefix(k, "base:") {
-				paths = append(paths, k)
-			}
-		}
-		for _, p := range paths {
-			if !strings.HasPrefix(p, "/") {
-				if m.dirs[e.ID] == "" {
-					return true
-				}
-				p = path.Join(m.dirs[e.ID], p)
-			}
-			for _, q := range onNames.paths {
-				if p == q || strings.HasPrefix(q, p+"/") || strings.HasPrefix(p, q+"/") {
-					return true
-				}
-			}
-		}
-		return false
-	}
 	if lifecycle {
 		onNames = newPathSet(nil)
 		// add adds a call's paths to onNames, relative ones in its
 		// directory; ok is false where one stays relative.
 		add := func(e *formats.Event, paths []string) (grew, ok bool) {
 			for _, p := range paths {
-				if !strings.HasPrefix(p, "/") && m.dirs[e.ID] != "" {
-					p = path.Join(m.dirs[e.ID], p)
-				}
-				if !strings.HasPrefix(p, "/") {
+				if p = inDir(m.dirs[e.ID], p); !strings.HasPrefix(p, "/") {
 					return grew, false
 				}
 				grew = onNames.add(p) || grew
@@ -2453,7 +2411,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			grew = false
 			for _, e := range hist {
 				c := parseCall(e)
-				if !changesNames(e) || !touchesNames(e) {
+				if !changesNames(e) || !onNames.touchesIn(e, m.dirs[e.ID]) {
 					continue
 				}
 				g, ok := add(e, namedPaths(c))
@@ -2672,7 +2630,7 @@ func quietCalls(hist []*formats.Event, target *formats.Event, m Model) map[int64
 			// ld.so.cache (never the target or the call that bound its
 			// fd: those are of the target's table).
 			setKey(&quiet, e.ID, true)
-		case onNames != nil && e != target && !touchesNames(e):
+		case onNames != nil && e != target && !onNames.touchesIn(e, m.dirs[e.ID]):
 			// The shell's creates of other files, in the history of
 			// sort's rename of its temporary file over s2.
 			setKey(&quiet, e.ID, true)
@@ -2894,25 +2852,80 @@ func (s *pathSet) add(p string) bool {
 
 // touches is touchesAny(s.paths)(e).
 func (s *pathSet) touches(e *formats.Event) bool {
-	keys, ok := s.keys[e.ID]
-	if !ok {
-		keys = refKeys(e)
-		s.keys[e.ID] = keys
-	}
-	for _, k := range keys {
+	for _, k := range s.keysOf(e) {
 		if key, relative := strings.CutPrefix(k, "base:"); relative {
 			if s.elems[key] {
 				return true
 			}
 			continue
 		}
-		for _, p := range s.paths {
-			if k == p || strings.HasPrefix(p, k+"/") || strings.HasPrefix(k, p+"/") {
-				return true
-			}
+		if s.near(k) {
+			return true
 		}
 	}
 	return false
+}
+
+// touchesIn is touches, but for a call with a relative name, which Refs
+// knows by its base alone: its paths (namedPaths, targetPaths) are made
+// absolute in dir, its directory (Model.dirs), and compared whole. By
+// its base a name below the paths would be missed (node's
+// mkdir("sub/deeper"), in the history of its rmdir("sub")). With dir
+// "", or no path to make absolute, such a call touches.
+func (s *pathSet) touchesIn(e *formats.Event, dir string) bool {
+	keys := s.keysOf(e)
+	if !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "base:") }) {
+		return s.touches(e)
+	}
+	c := parseCall(e)
+	paths := namedPaths(c)
+	if more, err := targetPaths(e); err == nil {
+		paths = append(paths, more...)
+	}
+	if len(paths) == 0 {
+		return true
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "base:") {
+			paths = append(paths, k)
+		}
+	}
+	for _, p := range paths {
+		if p = inDir(dir, p); !strings.HasPrefix(p, "/") || s.near(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// keysOf returns a call's Refs' keys (refKeys), read once.
+func (s *pathSet) keysOf(e *formats.Event) []string {
+	keys, ok := s.keys[e.ID]
+	if !ok {
+		keys = refKeys(e)
+		s.keys[e.ID] = keys
+	}
+	return keys
+}
+
+// near tells whether the absolute path p is one of the paths, or a
+// directory above or a name below one.
+func (s *pathSet) near(p string) bool {
+	for _, q := range s.paths {
+		if p == q || strings.HasPrefix(q, p+"/") || strings.HasPrefix(p, q+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// inDir makes a relative path absolute in the directory dir, where the
+// trace shows it; an absolute one, or one with dir "", stays as it is.
+func inDir(dir, p string) string {
+	if dir == "" || strings.HasPrefix(p, "/") {
+		return p
+	}
+	return path.Join(dir, p)
 }
 
 // sourcesOf returns paths with the names (-y's: a file's path, a pipe's
